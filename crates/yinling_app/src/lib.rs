@@ -1,0 +1,125 @@
+//! Yinling's use cases. The web server, the command line and background jobs all call these
+//! functions; each one checks the caller's permission and scope, validates input into domain
+//! types, writes in one transaction together with its audit event, and returns plain data.
+
+pub mod audit;
+pub mod auth;
+pub mod bootstrap;
+pub mod caller;
+pub mod clock;
+pub mod demo;
+pub mod error;
+pub mod export;
+pub mod org;
+pub mod people;
+pub mod regions;
+pub mod settings;
+pub mod tags;
+pub mod users;
+pub mod vault;
+
+use std::sync::Arc;
+
+pub use caller::{Caller, Grant};
+pub use clock::Clock;
+pub use error::{AppError, AppResult};
+pub use settings::Settings;
+pub use vault::Vault;
+use yinling_store::Store;
+
+/// The city this deployment serves (济宁市). Paths start with it.
+pub const CITY_CODE: &str = "370800";
+pub const CITY_COUNTY_CODE: i64 = 370800;
+
+/// Everything a use case needs. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<AppInner>,
+}
+
+struct AppInner {
+    store: Store,
+    vault: Vault,
+    settings: Settings,
+    clock: Clock,
+}
+
+impl App {
+    pub fn new(store: Store, vault: Vault, settings: Settings, clock: Clock) -> App {
+        App {
+            inner: Arc::new(AppInner {
+                store,
+                vault,
+                settings,
+                clock,
+            }),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn vault(&self) -> &Vault {
+        &self.inner.vault
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.inner.clock
+    }
+
+    pub fn now(&self) -> i64 {
+        self.inner.clock.now()
+    }
+}
+
+/// A page request: 1-based page number and page size, clamped to sane bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+pub struct PageRequest {
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl Default for PageRequest {
+    fn default() -> Self {
+        PageRequest {
+            page: 1,
+            per_page: 20,
+        }
+    }
+}
+
+impl PageRequest {
+    pub fn new(page: Option<i64>, per_page: Option<i64>) -> PageRequest {
+        PageRequest {
+            page: page.unwrap_or(1).max(1),
+            per_page: per_page.unwrap_or(20).clamp(1, 200),
+        }
+    }
+
+    pub fn offset(&self) -> i64 {
+        (self.page - 1).saturating_mul(self.per_page)
+    }
+}
+
+/// One page of results and how many there are in all (capped for very large sets).
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    /// True when `total` stopped counting at the cap ("10000+").
+    pub total_is_lower_bound: bool,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl<T> Page<T> {
+    pub fn pages(&self) -> i64 {
+        ((self.total + self.per_page - 1) / self.per_page).max(1)
+    }
+}

@@ -1,0 +1,1279 @@
+//! People files (一人一档): search, read (masked), reveal (audited), create, change, roles,
+//! specialties, tags.
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+use yinling_domain::{
+    id_number::{IdNumber, age_on},
+    name::{PersonName, SearchKey, search_key},
+    org::{OrgKind, OrgPath},
+    person::{PersonRoleKind, PersonStatus, RoleDetails, TagSource},
+    phone::Phone,
+    role::Permission,
+    scope::Scope,
+};
+use yinling_store::{
+    audit as store_audit,
+    ids::{self, Seq},
+    org as store_org,
+    people::{
+        self as store_people, NewPerson, NewRole, PersonFilter, PersonListRow, PersonRow,
+        PersonUpdate, RoleRow, SearchTerm,
+    },
+    places as store_places,
+    tags::{self as store_tags, NewPersonTag, PersonTagRow},
+};
+
+use crate::{App, AppError, AppResult, Caller, Page, PageRequest, audit::Event, vault::Field};
+
+/// Filters for the people list. All optional; combined with AND.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+pub struct PeopleQuery {
+    /// Name (prefix), pinyin initials or pinyin (prefix), last 4 of the ID number, a full ID
+    /// number, or an 11-digit phone.
+    pub q: Option<String>,
+    /// Only people under this unit: "county/id".
+    pub unit: Option<String>,
+    pub tag: Option<i64>,
+    pub role: Option<String>,
+    pub status: Option<String>,
+    pub gender: Option<String>,
+    pub age_min: Option<u32>,
+    pub age_max: Option<u32>,
+}
+
+/// A row of the people list as shown: sensitive fields masked.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PersonListItem {
+    pub county_code: i64,
+    pub id: i64,
+    pub name: String,
+    pub gender: String,
+    pub gender_label: &'static str,
+    pub birth_date: String,
+    pub age: u32,
+    pub id_number_masked: String,
+    pub phone_masked: Option<String>,
+    pub unit_name: Option<String>,
+    pub household: Option<String>,
+    pub status: String,
+    pub status_label: &'static str,
+}
+
+/// A person's whole file as the caller may see it.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PersonFile {
+    pub county_code: i64,
+    pub id: i64,
+    pub name: String,
+    pub name_pinyin: String,
+    pub gender: String,
+    pub gender_label: &'static str,
+    pub birth_date: String,
+    pub age: u32,
+    pub id_number_masked: String,
+    pub phone_masked: Option<String>,
+    pub ethnicity: Option<String>,
+    pub education: Option<String>,
+    pub address: Option<String>,
+    pub note: Option<String>,
+    pub status: String,
+    pub status_label: &'static str,
+    pub synthetic: bool,
+    pub home_unit: UnitRef,
+    pub household: Option<HouseholdRef>,
+    pub roles: Vec<RoleView>,
+    pub skills: Vec<String>,
+    pub tags: Vec<PersonTagRow>,
+    pub can_edit: bool,
+    pub can_reveal: bool,
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UnitRef {
+    pub county_code: i64,
+    pub id: i64,
+    pub name: String,
+    pub path: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HouseholdRef {
+    pub id: i64,
+    pub label: String,
+    pub address: Option<String>,
+    /// Others in the household.
+    pub members: Vec<HouseholdMember>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HouseholdMember {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RoleView {
+    pub id: i64,
+    pub kind: String,
+    pub kind_label: &'static str,
+    pub unit_name: Option<String>,
+    pub unit_county_code: Option<i64>,
+    pub unit_id: Option<i64>,
+    pub since: Option<String>,
+    pub details: RoleDetails,
+    /// A readable summary ("1976年7月入党，党龄50年").
+    pub summary: String,
+}
+
+/// What creating or changing a person takes. Gender and birth date come from the ID number.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PersonInput {
+    pub name: String,
+    pub id_number: String,
+    #[serde(default)]
+    pub phone: Option<String>,
+    pub home_unit_county_code: i64,
+    pub home_unit_id: i64,
+    #[serde(default)]
+    pub household_id: Option<i64>,
+    #[serde(default)]
+    pub ethnicity: Option<String>,
+    #[serde(default)]
+    pub education: Option<String>,
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+    /// Only on update.
+    #[serde(default)]
+    pub status: Option<PersonStatus>,
+    /// Only on update: the version read, so concurrent edits are detected.
+    #[serde(default)]
+    pub version: Option<i64>,
+}
+
+/// A role to add to a person.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RoleInput {
+    pub kind: PersonRoleKind,
+    #[serde(default)]
+    pub unit_county_code: Option<i64>,
+    #[serde(default)]
+    pub unit_id: Option<i64>,
+    #[serde(default)]
+    pub since: Option<NaiveDate>,
+    #[serde(default)]
+    pub details: RoleDetails,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TagInput {
+    pub tag_id: i64,
+    #[serde(default)]
+    pub valid_from: Option<NaiveDate>,
+    #[serde(default)]
+    pub valid_to: Option<NaiveDate>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Which sensitive field to reveal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SensitiveField {
+    IdNumber,
+    Phone,
+}
+
+impl SensitiveField {
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            SensitiveField::IdNumber => "身份证号码",
+            SensitiveField::Phone => "手机号码",
+        }
+    }
+}
+
+fn gender_label(g: &str) -> &'static str {
+    match g {
+        "male" => "男",
+        "female" => "女",
+        _ => "未知",
+    }
+}
+
+fn status_label(s: &str) -> &'static str {
+    PersonStatus::parse(s).map_or("未知", PersonStatus::label_zh)
+}
+
+fn parse_date(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+}
+
+/// Parses "county/id" (as used in links and filters).
+pub fn parse_key(s: &str) -> Option<(i64, i64)> {
+    let (c, i) = s.split_once('/')?;
+    Some((c.trim().parse().ok()?, i.trim().parse().ok()?))
+}
+
+fn clean(o: Option<String>, field: &'static str, max: usize) -> AppResult<Option<String>> {
+    match o.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()) {
+        Some(s) if s.chars().count() > max => Err(AppError::invalid(
+            "too_long",
+            field,
+            format!("内容过长：最多{max}个字"),
+        )),
+        other => Ok(other),
+    }
+}
+
+/// The validated, sealed form of a [`PersonInput`].
+struct Sealed {
+    name: PersonName,
+    id_number: IdNumber,
+    id_enc: Vec<u8>,
+    id_bidx: Vec<u8>,
+    id4_bidx: Vec<u8>,
+    phone_enc: Option<Vec<u8>>,
+    phone_bidx: Option<Vec<u8>>,
+    ethnicity: Option<String>,
+    education: Option<String>,
+    address: Option<String>,
+    note: Option<String>,
+}
+
+impl Sealed {
+    /// A digest-friendly picture of the record: no clear personal numbers.
+    fn audit_state(&self, home: &str, household: Option<i64>, status: &str) -> serde_json::Value {
+        serde_json::json!({
+            "name": self.name.as_str(),
+            "id_bidx": hex::encode(&self.id_bidx),
+            "phone_bidx": self.phone_bidx.as_ref().map(hex::encode),
+            "ethnicity": self.ethnicity, "education": self.education, "address": self.address,
+            "note": self.note, "home": home, "household": household, "status": status,
+        })
+    }
+}
+
+fn row_audit_state(p: &PersonRow, id_bidx: &[u8], phone_bidx: Option<&[u8]>) -> serde_json::Value {
+    serde_json::json!({
+        "name": p.name,
+        "id_bidx": hex::encode(id_bidx),
+        "phone_bidx": phone_bidx.map(hex::encode),
+        "ethnicity": p.ethnicity, "education": p.education, "address": p.address,
+        "note": p.note, "home": p.path, "household": p.household_id, "status": p.status,
+    })
+}
+
+impl App {
+    fn seal_person(&self, input: &PersonInput) -> AppResult<Sealed> {
+        let name = PersonName::parse(&input.name)
+            .map_err(|e| AppError::invalid("invalid_name", "name", e.to_string()))?;
+        let id_number = IdNumber::parse_at(&input.id_number, self.clock().today())
+            .map_err(|e| AppError::invalid(e.code(), "id_number", e.to_string()))?;
+        let phone = match input
+            .phone
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            Some(p) => Some(
+                Phone::parse(p).map_err(|e| AppError::invalid(e.code(), "phone", e.to_string()))?,
+            ),
+            None => None,
+        };
+        let v = self.vault();
+        Ok(Sealed {
+            id_enc: v.seal(Field::IdNumber, id_number.as_str()),
+            id_bidx: v.blind_index(Field::IdNumber, id_number.as_str()),
+            id4_bidx: v.blind_index(Field::IdLast4, id_number.last4()),
+            phone_enc: phone.as_ref().map(|p| v.seal(Field::Phone, p.as_str())),
+            phone_bidx: phone
+                .as_ref()
+                .map(|p| v.blind_index(Field::Phone, p.as_str())),
+            ethnicity: clean(input.ethnicity.clone(), "ethnicity", 20)?,
+            education: clean(input.education.clone(), "education", 20)?,
+            address: clean(input.address.clone(), "address", 100)?,
+            note: clean(input.note.clone(), "note", 500)?,
+            name,
+            id_number,
+        })
+    }
+
+    fn mask_id(&self, id_enc: &[u8]) -> String {
+        match self.vault().open(Field::IdNumber, id_enc) {
+            Ok(clear) => self.settings().privacy.id_number_mask.apply(&clear),
+            Err(_) => "（无法解密）".into(),
+        }
+    }
+
+    fn mask_phone(&self, phone_enc: Option<&[u8]>) -> Option<String> {
+        phone_enc.map(|enc| match self.vault().open(Field::Phone, enc) {
+            Ok(clear) => self.settings().privacy.phone_mask.apply(&clear),
+            Err(_) => "（无法解密）".into(),
+        })
+    }
+
+    /// Loads a person if visible to `caller` under permission `p`; NotFound otherwise, so
+    /// an out-of-scope person looks exactly like a missing one.
+    pub(crate) async fn person_in_scope(
+        &self,
+        caller: &Caller,
+        p: Permission,
+        county: i64,
+        id: i64,
+    ) -> AppResult<PersonRow> {
+        let scope = caller.scope(p);
+        let mut exec = self.store().read();
+        let own_file = p == Permission::ViewPeople && caller.person == Some((county, id));
+        if !own_file && !store_people::visible(&mut exec, &scope, county, id).await? {
+            return Err(AppError::NotFound { what: "人员" });
+        }
+        store_people::get(&mut exec, county, id)
+            .await?
+            .ok_or(AppError::NotFound { what: "人员" })
+    }
+
+    /// The unit a filter names, narrowed to the caller's scope.
+    async fn narrowed_scope(
+        &self,
+        caller: &Caller,
+        p: Permission,
+        unit: Option<&str>,
+    ) -> AppResult<Scope> {
+        let scope = caller.scope(p);
+        match unit.filter(|u| !u.is_empty()) {
+            None => Ok(scope),
+            Some(key) => {
+                let (c, i) = parse_key(key).ok_or_else(|| {
+                    AppError::invalid("invalid_unit", "unit", "组织参数格式不正确")
+                })?;
+                let unit = store_org::get(&mut self.store().read(), c, i)
+                    .await?
+                    .ok_or(AppError::NotFound { what: "组织" })?;
+                let path =
+                    OrgPath::parse(&unit.path).map_err(|e| AppError::Internal(e.to_string()))?;
+                Ok(scope.narrow_to(&path))
+            }
+        }
+    }
+
+    fn person_filter(&self, q: &PeopleQuery) -> AppResult<PersonFilter> {
+        let today = self.clock().today();
+        let term = match q.q.as_deref().map(search_key) {
+            None | Some(SearchKey::Empty) => None,
+            Some(SearchKey::Name(n)) => Some(SearchTerm::Name(n)),
+            Some(SearchKey::Initials(l) | SearchKey::Pinyin(l)) => Some(SearchTerm::Letters(l)),
+            Some(SearchKey::Digits(d)) => Some(match d.len() {
+                4 => SearchTerm::IdLast4Bidx(self.vault().blind_index(Field::IdLast4, &d)),
+                18 => {
+                    let id = IdNumber::parse_at(&d, today)
+                        .map_err(|e| AppError::invalid(e.code(), "q", e.to_string()))?;
+                    SearchTerm::IdBidx(self.vault().blind_index(Field::IdNumber, id.as_str()))
+                }
+                11 => {
+                    let p = Phone::parse(&d)
+                        .map_err(|e| AppError::invalid(e.code(), "q", e.to_string()))?;
+                    SearchTerm::PhoneBidx(self.vault().blind_index(Field::Phone, p.as_str()))
+                }
+                _ => {
+                    return Err(AppError::invalid(
+                        "invalid_search",
+                        "q",
+                        "请输入姓名、拼音首字母、身份证号后4位、完整身份证号或11位手机号",
+                    ));
+                }
+            }),
+        };
+        if let Some(s) = &q.status
+            && !s.is_empty()
+            && PersonStatus::parse(s).is_none()
+        {
+            return Err(AppError::invalid(
+                "invalid_status",
+                "status",
+                "状态参数不正确",
+            ));
+        }
+        if let Some(r) = &q.role
+            && !r.is_empty()
+            && PersonRoleKind::parse(r).is_none()
+        {
+            return Err(AppError::invalid("invalid_role", "role", "身份参数不正确"));
+        }
+        if let (Some(a), Some(b)) = (q.age_min, q.age_max)
+            && a > b
+        {
+            return Err(AppError::invalid(
+                "invalid_age",
+                "age_min",
+                "最小年龄不能大于最大年龄",
+            ));
+        }
+        // Age N or more: born on or before today minus N years; age N or less: born after
+        // today minus N+1 years.
+        Ok(PersonFilter {
+            term,
+            status: q.status.clone().filter(|s| !s.is_empty()),
+            role_kind: q.role.clone().filter(|s| !s.is_empty()),
+            tag_id: q.tag,
+            gender: q.gender.clone().filter(|s| s == "male" || s == "female"),
+            born_on_or_before: q.age_min.map(|n| years_before(today, n).to_string()),
+            born_on_or_after: q
+                .age_max
+                .and_then(|n| years_before(today, n + 1).succ_opt())
+                .map(|d| d.to_string()),
+        })
+    }
+
+    fn list_item(&self, r: PersonListRow, today: NaiveDate) -> PersonListItem {
+        PersonListItem {
+            age: parse_date(&r.birth_date).map_or(0, |b| age_on(b, today)),
+            id_number_masked: self.mask_id(&r.id_enc),
+            phone_masked: self.mask_phone(r.phone_enc.as_deref()),
+            gender_label: gender_label(&r.gender),
+            status_label: status_label(&r.status),
+            county_code: r.county_code,
+            id: r.id,
+            name: r.name,
+            gender: r.gender,
+            birth_date: r.birth_date,
+            unit_name: r.unit_name,
+            household: r.household_label,
+            status: r.status,
+        }
+    }
+
+    /// The people list: search and filters inside the caller's scope, masked.
+    pub async fn search_people(
+        &self,
+        caller: &Caller,
+        q: &PeopleQuery,
+        page: PageRequest,
+    ) -> AppResult<Page<PersonListItem>> {
+        if !caller.may(Permission::ViewPeople) {
+            return Err(AppError::forbidden("您无权查看人员信息"));
+        }
+        let scope = self
+            .narrowed_scope(caller, Permission::ViewPeople, q.unit.as_deref())
+            .await?;
+        let filter = self.person_filter(q)?;
+        let (rows, total) = store_people::search(
+            &mut self.store().read(),
+            &scope,
+            &filter,
+            page.per_page,
+            page.offset(),
+        )
+        .await?;
+        let today = self.clock().today();
+        Ok(Page {
+            items: rows.into_iter().map(|r| self.list_item(r, today)).collect(),
+            total: total.min(store_people::COUNT_CAP),
+            total_is_lower_bound: total > store_people::COUNT_CAP,
+            page: page.page,
+            per_page: page.per_page,
+        })
+    }
+
+    /// A person's whole file, masked.
+    pub async fn person_file(
+        &self,
+        caller: &Caller,
+        county: i64,
+        id: i64,
+    ) -> AppResult<PersonFile> {
+        let p = self
+            .person_in_scope(caller, Permission::ViewPeople, county, id)
+            .await?;
+        let mut exec = self.store().read();
+        let unit = store_org::get(&mut exec, p.county_code, p.home_unit_id).await?;
+        let household = match p.household_id {
+            Some(h) => match store_places::get(&mut exec, p.county_code, h).await? {
+                Some(place) => Some(HouseholdRef {
+                    members: store_places::residents(&mut exec, p.county_code, h)
+                        .await?
+                        .into_iter()
+                        .filter(|(pid, _)| *pid != p.id)
+                        .map(|(id, name)| HouseholdMember { id, name })
+                        .collect(),
+                    id: place.id,
+                    label: place.label,
+                    address: place.address,
+                }),
+                None => None,
+            },
+            None => None,
+        };
+        let today = self.clock().today();
+        let roles = store_people::roles_of(&mut exec, county, id)
+            .await?
+            .into_iter()
+            .map(|r| role_view(r, today))
+            .collect();
+        let skills = store_people::skills_of(&mut exec, county, id).await?;
+        let tags = store_tags::of_person(&mut exec, county, id).await?;
+        let path = OrgPath::parse(&p.path).map_err(|e| AppError::Internal(e.to_string()))?;
+        let can_edit = caller.scope(Permission::EditPeople).covers(&path);
+        let can_reveal = caller
+            .reveal_scope(&self.settings().privacy.reveal_roles)
+            .covers(&path);
+        Ok(PersonFile {
+            county_code: p.county_code,
+            id: p.id,
+            age: parse_date(&p.birth_date).map_or(0, |b| age_on(b, today)),
+            id_number_masked: self.mask_id(&p.id_enc),
+            phone_masked: self.mask_phone(p.phone_enc.as_deref()),
+            gender_label: gender_label(&p.gender),
+            status_label: status_label(&p.status),
+            home_unit: UnitRef {
+                county_code: p.county_code,
+                id: p.home_unit_id,
+                name: unit.as_ref().map(|u| u.name.clone()).unwrap_or_default(),
+                path: p.path.clone(),
+            },
+            household,
+            roles,
+            skills,
+            tags,
+            can_edit,
+            can_reveal,
+            name: p.name,
+            name_pinyin: p.name_pinyin,
+            gender: p.gender,
+            birth_date: p.birth_date,
+            ethnicity: p.ethnicity,
+            education: p.education,
+            address: p.address,
+            note: p.note,
+            status: p.status,
+            synthetic: p.synthetic,
+            version: p.version,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+        })
+    }
+
+    /// Shows one sensitive field in full to a caller whose role may see it, and records that
+    /// they did, with when and from where, before returning it.
+    pub async fn reveal(
+        &self,
+        caller: &Caller,
+        county: i64,
+        id: i64,
+        field: SensitiveField,
+    ) -> AppResult<Option<String>> {
+        let p = self
+            .person_in_scope(caller, Permission::ViewPeople, county, id)
+            .await?;
+        let path = OrgPath::parse(&p.path).map_err(|e| AppError::Internal(e.to_string()))?;
+        if !caller
+            .reveal_scope(&self.settings().privacy.reveal_roles)
+            .covers(&path)
+        {
+            return Err(AppError::forbidden(format!(
+                "您的角色不能查看完整的{}",
+                field.label_zh()
+            )));
+        }
+        let value = match field {
+            SensitiveField::IdNumber => Some(
+                self.vault()
+                    .open(Field::IdNumber, &p.id_enc)
+                    .map_err(|e| AppError::Internal(e.to_string()))?,
+            ),
+            SensitiveField::Phone => p
+                .phone_enc
+                .as_deref()
+                .map(|enc| self.vault().open(Field::Phone, enc))
+                .transpose()
+                .map_err(|e| AppError::Internal(e.to_string()))?,
+        };
+        let mut tx = self.store().begin().await?;
+        let event = self.audit_event(
+            caller,
+            Event {
+                county_code: county,
+                action: "person.reveal",
+                entity: "person",
+                entity_key: format!("{county}/{id}"),
+                before: None,
+                after: None,
+                detail: Some(match field {
+                    SensitiveField::IdNumber => "id_number".into(),
+                    SensitiveField::Phone => "phone".into(),
+                }),
+            },
+        );
+        store_audit::append(&mut tx.exec(), &[event]).await?;
+        tx.commit().await?;
+        Ok(value)
+    }
+
+    /// Checks the home unit and household of a person input; returns the unit's path.
+    async fn check_home(&self, caller: &Caller, input: &PersonInput) -> AppResult<OrgPath> {
+        let unit = store_org::get(
+            &mut self.store().read(),
+            input.home_unit_county_code,
+            input.home_unit_id,
+        )
+        .await?
+        .ok_or(AppError::NotFound {
+            what: "所属组织"
+        })?;
+        let path = OrgPath::parse(&unit.path).map_err(|e| AppError::Internal(e.to_string()))?;
+        if !caller.scope(Permission::EditPeople).covers(&path) {
+            return Err(AppError::NotFound {
+                what: "所属组织"
+            });
+        }
+        if !OrgKind::parse(&unit.kind).is_some_and(OrgKind::is_area) {
+            return Err(AppError::invalid(
+                "invalid_home_unit",
+                "home_unit",
+                "居住地须选择社区、村、小区或网格",
+            ));
+        }
+        if let Some(h) = input.household_id {
+            let place = store_places::get(&mut self.store().read(), unit.county_code, h)
+                .await?
+                .filter(|pl| pl.kind == "household");
+            match place {
+                Some(pl)
+                    if pl.path.starts_with(path.as_str())
+                        || path.as_str().starts_with(&pl.path) => {}
+                _ => {
+                    return Err(AppError::invalid(
+                        "invalid_household",
+                        "household_id",
+                        "所选户不在该组织辖区内",
+                    ));
+                }
+            }
+        }
+        Ok(path)
+    }
+
+    pub async fn create_person(
+        &self,
+        caller: &Caller,
+        input: PersonInput,
+    ) -> AppResult<(i64, i64)> {
+        if !caller.may(Permission::EditPeople) {
+            return Err(AppError::forbidden("您无权登记人员"));
+        }
+        let sealed = self.seal_person(&input)?;
+        let path = self.check_home(caller, &input).await?;
+        let county = input.home_unit_county_code;
+        let now = self.now();
+        let mut tx = self.store().begin().await?;
+        let city_lo = crate::CITY_COUNTY_CODE;
+        if let Some(existing) =
+            store_people::find_by_id_bidx(&mut tx.exec(), city_lo, city_lo + 99, &sealed.id_bidx)
+                .await?
+        {
+            let visible = OrgPath::parse(&existing.path)
+                .is_ok_and(|p| caller.scope(Permission::ViewPeople).covers(&p));
+            let message = if visible {
+                format!(
+                    "该身份证号码已登记：{}（档案编号{}）",
+                    existing.name, existing.id
+                )
+            } else {
+                "该身份证号码已在其他辖区登记，请联系上级管理员核实".to_owned()
+            };
+            return Err(AppError::conflict(
+                "duplicate_id_number",
+                Some("id_number"),
+                message,
+            ));
+        }
+        let id = ids::next(&mut tx.exec(), Seq::People).await?;
+        let new = NewPerson {
+            county_code: county,
+            id,
+            path: path.to_string(),
+            home_unit_id: input.home_unit_id,
+            household_id: input.household_id,
+            name: sealed.name.as_str().to_owned(),
+            name_initials: sealed.name.initials(),
+            name_pinyin: sealed.name.full_pinyin(),
+            gender: sealed.id_number.gender().as_str().to_owned(),
+            birth_date: sealed.id_number.birth_date().to_string(),
+            id_enc: sealed.id_enc.clone(),
+            id_bidx: sealed.id_bidx.clone(),
+            id4_bidx: sealed.id4_bidx.clone(),
+            phone_enc: sealed.phone_enc.clone(),
+            phone_bidx: sealed.phone_bidx.clone(),
+            ethnicity: sealed.ethnicity.clone(),
+            education: sealed.education.clone(),
+            address: sealed.address.clone(),
+            status: PersonStatus::Active.as_str().to_owned(),
+            note: sealed.note.clone(),
+            synthetic: false,
+            now,
+        };
+        store_people::insert_many(&mut tx.exec(), std::slice::from_ref(&new))
+            .await
+            .map_err(|e| {
+                if e.is_conflict_on("id_bidx") {
+                    AppError::conflict(
+                        "duplicate_id_number",
+                        Some("id_number"),
+                        "该身份证号码已登记",
+                    )
+                } else {
+                    e.into()
+                }
+            })?;
+        let after = sealed.audit_state(path.as_str(), input.household_id, "active");
+        let event = self.audit_event(
+            caller,
+            Event {
+                county_code: county,
+                action: "person.create",
+                entity: "person",
+                entity_key: format!("{county}/{id}"),
+                before: None,
+                after: Some(&after),
+                detail: None,
+            },
+        );
+        store_audit::append(&mut tx.exec(), &[event]).await?;
+        tx.commit().await?;
+        Ok((county, id))
+    }
+
+    pub async fn update_person(
+        &self,
+        caller: &Caller,
+        county: i64,
+        id: i64,
+        input: PersonInput,
+    ) -> AppResult<()> {
+        let current = self
+            .person_in_scope(caller, Permission::EditPeople, county, id)
+            .await?;
+        let version = input.version.ok_or_else(|| {
+            AppError::invalid(
+                "version_required",
+                "version",
+                "缺少版本号，请刷新页面后重试",
+            )
+        })?;
+        if input.home_unit_county_code != county {
+            return Err(AppError::invalid(
+                "cross_county_move",
+                "home_unit",
+                "跨县（市、区）迁移请由市级管理员办理",
+            ));
+        }
+        // A masked value sent back unchanged (the edit form shows them masked) keeps the
+        // stored one; anything else must be a complete, valid number.
+        let mut input = input;
+        let v = self.vault();
+        let current_id = v
+            .open(Field::IdNumber, &current.id_enc)
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        if input.id_number.contains('*') {
+            if input.id_number.trim() != self.settings().privacy.id_number_mask.apply(&current_id) {
+                return Err(AppError::invalid(
+                    "invalid_id_number",
+                    "id_number",
+                    "修改身份证号码时请完整填写18位号码",
+                ));
+            }
+            input.id_number = current_id.clone();
+        }
+        if let Some(phone) = input.phone.clone().filter(|p| p.contains('*')) {
+            let current_phone = current
+                .phone_enc
+                .as_deref()
+                .and_then(|e| v.open(Field::Phone, e).ok());
+            match current_phone {
+                Some(cp) if phone.trim() == self.settings().privacy.phone_mask.apply(&cp) => {
+                    input.phone = Some(cp)
+                }
+                _ => {
+                    return Err(AppError::invalid(
+                        "invalid_phone",
+                        "phone",
+                        "修改手机号码时请完整填写11位号码",
+                    ));
+                }
+            }
+        }
+        let sealed = self.seal_person(&input)?;
+        let path = self.check_home(caller, &input).await?;
+        let status = input
+            .status
+            .unwrap_or(PersonStatus::Active)
+            .as_str()
+            .to_owned();
+        let now = self.now();
+        let before_id = v.blind_index(Field::IdNumber, &current_id);
+        let before_phone = current
+            .phone_enc
+            .as_deref()
+            .and_then(|e| v.open(Field::Phone, e).ok())
+            .map(|s| v.blind_index(Field::Phone, &s));
+        let before = row_audit_state(&current, &before_id, before_phone.as_deref());
+        let after = sealed.audit_state(path.as_str(), input.household_id, &status);
+        let update = PersonUpdate {
+            name: sealed.name.as_str().to_owned(),
+            name_initials: sealed.name.initials(),
+            name_pinyin: sealed.name.full_pinyin(),
+            gender: sealed.id_number.gender().as_str().to_owned(),
+            birth_date: sealed.id_number.birth_date().to_string(),
+            id_enc: sealed.id_enc,
+            id_bidx: sealed.id_bidx,
+            id4_bidx: sealed.id4_bidx,
+            phone_enc: sealed.phone_enc,
+            phone_bidx: sealed.phone_bidx,
+            ethnicity: sealed.ethnicity,
+            education: sealed.education,
+            address: sealed.address,
+            status,
+            note: sealed.note,
+            household_id: input.household_id,
+        };
+        let mut tx = self.store().begin().await?;
+        store_people::update(&mut tx.exec(), county, id, version, &update, now)
+            .await
+            .map_err(|e| {
+                if e.is_conflict_on("id_bidx") {
+                    AppError::conflict(
+                        "duplicate_id_number",
+                        Some("id_number"),
+                        "该身份证号码已登记给其他人",
+                    )
+                } else {
+                    e.into()
+                }
+            })?;
+        if current.home_unit_id != input.home_unit_id {
+            store_people::set_home(
+                &mut tx.exec(),
+                county,
+                id,
+                input.home_unit_id,
+                path.as_str(),
+                input.household_id,
+                now,
+            )
+            .await?;
+        }
+        let event = self.audit_event(
+            caller,
+            Event {
+                county_code: county,
+                action: "person.update",
+                entity: "person",
+                entity_key: format!("{county}/{id}"),
+                before: Some(&before),
+                after: Some(&after),
+                detail: None,
+            },
+        );
+        store_audit::append(&mut tx.exec(), &[event]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn add_role(
+        &self,
+        caller: &Caller,
+        county: i64,
+        id: i64,
+        input: RoleInput,
+    ) -> AppResult<i64> {
+        self.person_in_scope(caller, Permission::EditPeople, county, id)
+            .await?;
+        let unit = match (input.unit_county_code, input.unit_id) {
+            (Some(c), Some(u)) => Some(
+                store_org::get(&mut self.store().read(), c, u)
+                    .await?
+                    .filter(|unit| {
+                        unit.county_code == county || unit.county_code == crate::CITY_COUNTY_CODE
+                    })
+                    .ok_or(AppError::NotFound {
+                        what: "所属组织"
+                    })?,
+            ),
+            _ => None,
+        };
+        input
+            .details
+            .validate(input.kind, unit.is_some(), self.clock().today())
+            .map_err(|e| AppError::invalid("invalid_role", "details", e.to_string()))?;
+        if input.since.is_some_and(|d| d > self.clock().today()) {
+            return Err(AppError::invalid(
+                "invalid_since",
+                "since",
+                "起始日期不能晚于今天",
+            ));
+        }
+        let existing = store_people::roles_of(&mut self.store().read(), county, id).await?;
+        if existing
+            .iter()
+            .any(|r| r.kind == input.kind.as_str() && r.unit_id == unit.as_ref().map(|u| u.id))
+        {
+            return Err(AppError::conflict(
+                "role_exists",
+                Some("kind"),
+                format!("已有“{}”身份", input.kind.label_zh()),
+            ));
+        }
+        let details =
+            serde_json::to_string(&input.details).map_err(|e| AppError::Internal(e.to_string()))?;
+        let now = self.now();
+        let mut tx = self.store().begin().await?;
+        let role_id = ids::next(&mut tx.exec(), Seq::PersonRoles).await?;
+        store_people::insert_roles(
+            &mut tx.exec(),
+            &[NewRole {
+                county_code: county,
+                id: role_id,
+                person_id: id,
+                kind: input.kind.as_str().to_owned(),
+                unit_county_code: unit.as_ref().map(|u| u.county_code),
+                unit_id: unit.as_ref().map(|u| u.id),
+                path: unit.as_ref().map(|u| u.path.clone()),
+                since: input.since.map(|d| d.to_string()),
+                details: details.clone(),
+                now,
+            }],
+        )
+        .await?;
+        let after = serde_json::json!({"kind": input.kind.as_str(), "unit": unit.as_ref().map(|u| &u.path), "details": details});
+        let event = self.audit_event(
+            caller,
+            Event {
+                county_code: county,
+                action: "person.role_add",
+                entity: "person",
+                entity_key: format!("{county}/{id}"),
+                before: None,
+                after: Some(&after),
+                detail: Some(input.kind.as_str().to_owned()),
+            },
+        );
+        store_audit::append(&mut tx.exec(), &[event]).await?;
+        tx.commit().await?;
+        Ok(role_id)
+    }
+
+    pub async fn remove_role(
+        &self,
+        caller: &Caller,
+        county: i64,
+        id: i64,
+        role_id: i64,
+    ) -> AppResult<()> {
+        self.person_in_scope(caller, Permission::EditPeople, county, id)
+            .await?;
+        let mut tx = self.store().begin().await?;
+        store_people::delete_role(&mut tx.exec(), county, id, role_id)
+            .await
+            .map_err(|_| AppError::NotFound { what: "身份" })?;
+        let event = self.audit_event(
+            caller,
+            Event {
+                county_code: county,
+                action: "person.role_remove",
+                entity: "person",
+                entity_key: format!("{county}/{id}"),
+                before: None,
+                after: None,
+                detail: Some(role_id.to_string()),
+            },
+        );
+        store_audit::append(&mut tx.exec(), &[event]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn set_skills(
+        &self,
+        caller: &Caller,
+        county: i64,
+        id: i64,
+        skills: Vec<String>,
+    ) -> AppResult<()> {
+        self.person_in_scope(caller, Permission::EditPeople, county, id)
+            .await?;
+        let mut clean_skills: Vec<String> = Vec::new();
+        for s in skills.iter().flat_map(|s| s.split(['，', ',', '、', '\n'])) {
+            let s = s.trim();
+            if s.is_empty() {
+                continue;
+            }
+            if s.chars().count() > 20 {
+                return Err(AppError::invalid(
+                    "skill_too_long",
+                    "skills",
+                    format!("特长“{s}”过长：每项最多20个字"),
+                ));
+            }
+            if !clean_skills.iter().any(|c| c == s) {
+                clean_skills.push(s.to_owned());
+            }
+        }
+        if clean_skills.len() > 20 {
+            return Err(AppError::invalid(
+                "too_many_skills",
+                "skills",
+                "特长最多填写20项",
+            ));
+        }
+        let mut tx = self.store().begin().await?;
+        store_people::set_skills(&mut tx.exec(), county, id, &clean_skills).await?;
+        let after = serde_json::json!(clean_skills);
+        let event = self.audit_event(
+            caller,
+            Event {
+                county_code: county,
+                action: "person.skills",
+                entity: "person",
+                entity_key: format!("{county}/{id}"),
+                before: None,
+                after: Some(&after),
+                detail: None,
+            },
+        );
+        store_audit::append(&mut tx.exec(), &[event]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn tag_person(
+        &self,
+        caller: &Caller,
+        county: i64,
+        id: i64,
+        input: TagInput,
+    ) -> AppResult<i64> {
+        let p = self
+            .person_in_scope(caller, Permission::EditPeople, county, id)
+            .await?;
+        let def = store_tags::def(&mut self.store().read(), input.tag_id)
+            .await?
+            .filter(|d| !d.archived)
+            .ok_or(AppError::NotFound { what: "标签" })?;
+        if let (Some(a), Some(b)) = (input.valid_from, input.valid_to)
+            && a > b
+        {
+            return Err(AppError::invalid(
+                "invalid_validity",
+                "valid_to",
+                "有效期结束日期不能早于开始日期",
+            ));
+        }
+        let note = clean(input.note, "note", 200)?;
+        let now = self.now();
+        let mut tx = self.store().begin().await?;
+        if store_tags::has_active(&mut tx.exec(), county, id, def.id).await? {
+            return Err(AppError::conflict(
+                "tag_exists",
+                Some("tag_id"),
+                format!("已有标签“{}”", def.name),
+            ));
+        }
+        let tag_row = ids::next(&mut tx.exec(), Seq::PersonTags).await?;
+        store_tags::insert_person_tags(
+            &mut tx.exec(),
+            &[NewPersonTag {
+                county_code: county,
+                id: tag_row,
+                person_id: id,
+                tag_id: def.id,
+                path: p.path.clone(),
+                source: TagSource::Manual.as_str().to_owned(),
+                source_ref: None,
+                set_by: caller.account_id,
+                set_at: now,
+                valid_from: input.valid_from.map(|d| d.to_string()),
+                valid_to: input.valid_to.map(|d| d.to_string()),
+                note,
+            }],
+        )
+        .await?;
+        let event = self.audit_event(
+            caller,
+            Event {
+                county_code: county,
+                action: "person.tag",
+                entity: "person",
+                entity_key: format!("{county}/{id}"),
+                before: None,
+                after: None,
+                detail: Some(def.code.clone()),
+            },
+        );
+        store_audit::append(&mut tx.exec(), &[event]).await?;
+        tx.commit().await?;
+        Ok(tag_row)
+    }
+
+    pub async fn untag_person(
+        &self,
+        caller: &Caller,
+        county: i64,
+        id: i64,
+        tag_row_id: i64,
+    ) -> AppResult<()> {
+        self.person_in_scope(caller, Permission::EditPeople, county, id)
+            .await?;
+        let mut tx = self.store().begin().await?;
+        store_tags::revoke(
+            &mut tx.exec(),
+            county,
+            id,
+            tag_row_id,
+            caller.account_id.unwrap_or(0),
+            self.now(),
+        )
+        .await
+        .map_err(|_| AppError::NotFound { what: "标签" })?;
+        let event = self.audit_event(
+            caller,
+            Event {
+                county_code: county,
+                action: "person.untag",
+                entity: "person",
+                entity_key: format!("{county}/{id}"),
+                before: None,
+                after: None,
+                detail: Some(tag_row_id.to_string()),
+            },
+        );
+        store_audit::append(&mut tx.exec(), &[event]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Rows for an export of the people list (masked), at most `max`.
+    pub(crate) async fn people_for_export(
+        &self,
+        caller: &Caller,
+        q: &PeopleQuery,
+        max: i64,
+    ) -> AppResult<Vec<PersonListItem>> {
+        if !caller.may(Permission::Export) {
+            return Err(AppError::forbidden("您无权导出"));
+        }
+        let scope = self
+            .narrowed_scope(caller, Permission::Export, q.unit.as_deref())
+            .await?;
+        let filter = self.person_filter(q)?;
+        let rows =
+            store_people::export_rows(&mut self.store().read(), &scope, &filter, max).await?;
+        let today = self.clock().today();
+        Ok(rows.into_iter().map(|r| self.list_item(r, today)).collect())
+    }
+
+    /// Households under a unit, for the person form's picker.
+    pub async fn households_under(
+        &self,
+        caller: &Caller,
+        county: i64,
+        unit_id: i64,
+    ) -> AppResult<Vec<yinling_store::places::PlaceRow>> {
+        let unit = self.find_unit(caller, county, unit_id).await?;
+        let path = OrgPath::parse(&unit.path).map_err(|e| AppError::Internal(e.to_string()))?;
+        let scope = caller.scope(Permission::ViewPeople).narrow_to(&path);
+        Ok(store_places::households(&mut self.store().read(), &scope, 500).await?)
+    }
+
+    /// The people holding roles in the units of a subtree (a branch's members).
+    pub async fn roster(
+        &self,
+        caller: &Caller,
+        county: i64,
+        unit_id: i64,
+        kind: Option<PersonRoleKind>,
+        page: PageRequest,
+    ) -> AppResult<Page<store_people::RosterRow>> {
+        let unit = self.find_unit(caller, county, unit_id).await?;
+        let path = OrgPath::parse(&unit.path).map_err(|e| AppError::Internal(e.to_string()))?;
+        let scope = caller.scope(Permission::ViewPeople).narrow_to(&path);
+        let (items, total) = store_people::roster(
+            &mut self.store().read(),
+            &scope,
+            kind.map(PersonRoleKind::as_str),
+            page.per_page,
+            page.offset(),
+        )
+        .await?;
+        Ok(Page {
+            items,
+            total,
+            total_is_lower_bound: false,
+            page: page.page,
+            per_page: page.per_page,
+        })
+    }
+}
+
+/// The same calendar day `n` years earlier (29 February falls back to the 28th).
+fn years_before(today: NaiveDate, n: u32) -> NaiveDate {
+    let year = today.year() - n as i32;
+    today
+        .with_year(year)
+        .or_else(|| NaiveDate::from_ymd_opt(year, today.month(), 28))
+        .unwrap_or(today)
+}
+
+fn role_view(r: RoleRow, today: NaiveDate) -> RoleView {
+    let details: RoleDetails = serde_json::from_str(&r.details).unwrap_or_default();
+    let kind = PersonRoleKind::parse(&r.kind);
+    let mut summary = Vec::new();
+    if let Some(j) = details.join_date {
+        summary.push(format!(
+            "{}入党，党龄{}年",
+            j.format("%Y年%-m月"),
+            age_on(j, today)
+        ));
+    }
+    if details.probationary {
+        summary.push("预备党员".into());
+    }
+    if let Some(k) = details.retire_kind {
+        summary.push(k.label_zh().to_owned());
+    }
+    if let Some(u) = &details.former_unit {
+        summary.push(format!("原单位：{u}"));
+    }
+    if let Some(rank) = &details.former_rank {
+        summary.push(format!("原职务：{rank}"));
+    }
+    if let Some(p) = &details.position {
+        summary.push(format!("岗位：{p}"));
+    }
+    RoleView {
+        id: r.id,
+        kind_label: kind.map_or("其他", PersonRoleKind::label_zh),
+        kind: r.kind,
+        unit_name: r.unit_name,
+        unit_county_code: r.unit_county_code,
+        unit_id: r.unit_id,
+        since: r.since,
+        details,
+        summary: summary.join("；"),
+    }
+}

@@ -1,0 +1,81 @@
+//! The application's policy knobs, loaded once by the binary from TOML and environment and
+//! passed in. Defaults follow the foundation issue.
+
+use serde::Deserialize;
+use yinling_domain::{mask::MaskPolicy, password::PasswordPolicy, role::Role};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    pub security: SecuritySettings,
+    pub privacy: PrivacySettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            security: SecuritySettings::default(),
+            privacy: PrivacySettings::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecuritySettings {
+    /// Failed logins in a row before the account locks.
+    pub max_failed_logins: i64,
+    /// How long a locked account stays locked.
+    pub lockout_minutes: i64,
+    /// A session ends after this long without activity.
+    pub idle_timeout_minutes: i64,
+    pub password_min_length: usize,
+    pub password_min_classes: usize,
+}
+
+impl Default for SecuritySettings {
+    fn default() -> Self {
+        SecuritySettings {
+            max_failed_logins: 5,
+            lockout_minutes: 15,
+            idle_timeout_minutes: 30,
+            password_min_length: 10,
+            password_min_classes: 3,
+        }
+    }
+}
+
+impl SecuritySettings {
+    pub fn password_policy(&self) -> PasswordPolicy {
+        PasswordPolicy {
+            min_len: self.password_min_length,
+            min_classes: self.password_min_classes,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PrivacySettings {
+    /// How ID numbers are masked wherever they are shown or exported.
+    pub id_number_mask: MaskPolicy,
+    pub phone_mask: MaskPolicy,
+    /// Roles that may reveal a full ID number or phone (each reveal is audited). The role
+    /// must also hold the person in scope.
+    pub reveal_roles: Vec<Role>,
+}
+
+impl Default for PrivacySettings {
+    fn default() -> Self {
+        PrivacySettings {
+            id_number_mask: MaskPolicy::ID_NUMBER_DEFAULT,
+            phone_mask: MaskPolicy::PHONE_DEFAULT,
+            reveal_roles: vec![
+                Role::CountyAdmin,
+                Role::StreetSecretary,
+                Role::CommunitySecretary,
+                Role::GridWorker,
+            ],
+        }
+    }
+}

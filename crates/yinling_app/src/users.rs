@@ -1,0 +1,404 @@
+//! Account administration: creating accounts, granting roles on subtrees, resetting
+//! passwords. Nobody grants a role above their own or outside their scope.
+
+use serde::{Deserialize, Serialize};
+use yinling_domain::{
+    org::{OrgKind, OrgPath},
+    role::{Permission, Role},
+};
+use yinling_store::{
+    accounts::{self, AccountListRow, AccountRow, NewAccount, NewGrant},
+    audit as store_audit,
+    ids::{self, Seq},
+    org as store_org, sessions,
+};
+
+use crate::{
+    App, AppError, AppResult, Caller, Grant, Page, PageRequest,
+    audit::Event,
+    auth::{hash_password, normalise_username},
+};
+
+/// What a new account needs.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewAccountInput {
+    pub username: String,
+    pub display_name: String,
+    /// The initial password; the user must change it at first login unless
+    /// `must_change_password` is false (scripted set-ups only).
+    pub password: String,
+    pub role: Role,
+    pub unit_county_code: i64,
+    pub unit_id: i64,
+    #[serde(default = "yes")]
+    pub must_change_password: bool,
+    /// Link to the person's own file (residents, volunteers).
+    #[serde(default)]
+    pub person_county_code: Option<i64>,
+    #[serde(default)]
+    pub person_id: Option<i64>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// An account as shown to administrators.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AccountView {
+    pub account: AccountRow,
+    pub grants: Vec<Grant>,
+}
+
+impl App {
+    /// Checks that `caller` may grant `role` on unit (county, id); returns the unit's path.
+    async fn check_grantable(
+        &self,
+        caller: &Caller,
+        role: Role,
+        county: i64,
+        unit_id: i64,
+    ) -> AppResult<OrgPath> {
+        let unit = store_org::get(&mut self.store().read(), county, unit_id)
+            .await?
+            .ok_or(AppError::NotFound { what: "组织" })?;
+        let path = OrgPath::parse(&unit.path).map_err(|e| AppError::Internal(e.to_string()))?;
+        let scope = caller.scope(Permission::ManageUsers);
+        if !scope.covers(&path) {
+            return Err(AppError::NotFound { what: "组织" });
+        }
+        let mine = caller
+            .best_role_over(&path)
+            .ok_or_else(|| AppError::forbidden("您无权在该组织授予角色"))?;
+        let allowed = caller.is_system()
+            || role.rank() < mine.rank()
+            || (mine == Role::CityAdmin && role == Role::CityAdmin);
+        if !allowed {
+            return Err(AppError::forbidden(format!(
+                "您的角色（{}）不能授予“{}”",
+                mine.label_zh(),
+                role.label_zh()
+            )));
+        }
+        let kind = OrgKind::parse(&unit.kind).unwrap_or(OrgKind::Other);
+        if !role.fits_unit(kind) {
+            return Err(AppError::invalid(
+                "role_unit_mismatch",
+                "unit",
+                format!("“{}”不能授予在{}上", role.label_zh(), kind.label_zh()),
+            ));
+        }
+        Ok(path)
+    }
+
+    pub async fn create_account(&self, caller: &Caller, input: NewAccountInput) -> AppResult<i64> {
+        if !caller.may(Permission::ManageUsers) {
+            return Err(AppError::forbidden("您无权管理账号"));
+        }
+        let username = normalise_username(&input.username)?;
+        let display_name = input.display_name.trim().to_owned();
+        if display_name.is_empty() || display_name.chars().count() > 30 {
+            return Err(AppError::invalid(
+                "invalid_display_name",
+                "display_name",
+                "姓名不能为空，且不超过30个字",
+            ));
+        }
+        self.settings()
+            .security
+            .password_policy()
+            .check(&input.password, &username)
+            .map_err(|e| AppError::invalid("weak_password", "password", e.to_string()))?;
+        let path = self
+            .check_grantable(caller, input.role, input.unit_county_code, input.unit_id)
+            .await?;
+        let person = match (input.person_county_code, input.person_id) {
+            (Some(c), Some(p)) => {
+                // Linking a person file needs the person in scope.
+                self.person_in_scope(caller, Permission::ViewPeople, c, p)
+                    .await?;
+                Some((c, p))
+            }
+            _ => None,
+        };
+        let hash = hash_password(&input.password)?;
+        let now = self.now();
+        let mut tx = self.store().begin().await?;
+        if accounts::by_username(&mut tx.exec(), &username)
+            .await?
+            .is_some()
+        {
+            return Err(AppError::conflict(
+                "username_taken",
+                Some("username"),
+                "该用户名已被使用",
+            ));
+        }
+        let id = ids::next(&mut tx.exec(), Seq::Accounts).await?;
+        accounts::insert(
+            &mut tx.exec(),
+            &NewAccount {
+                id,
+                username: username.clone(),
+                display_name: display_name.clone(),
+                person_county_code: person.map(|p| p.0),
+                person_id: person.map(|p| p.1),
+                password_hash: hash,
+                must_change_password: input.must_change_password,
+                now,
+            },
+        )
+        .await?;
+        let grant_id = ids::next(&mut tx.exec(), Seq::Grants).await?;
+        accounts::insert_grant(
+            &mut tx.exec(),
+            &NewGrant {
+                id: grant_id,
+                account_id: id,
+                role: input.role.as_str().to_owned(),
+                unit_county_code: input.unit_county_code,
+                unit_id: input.unit_id,
+                path: path.to_string(),
+                created_by: caller.account_id,
+                now,
+            },
+        )
+        .await?;
+        let after = serde_json::json!({"username": username, "display_name": display_name,
+            "role": input.role.as_str(), "unit": path.as_str()});
+        let event = self.audit_event(
+            caller,
+            Event {
+                county_code: input.unit_county_code,
+                action: "account.create",
+                entity: "account",
+                entity_key: id.to_string(),
+                before: None,
+                after: Some(&after),
+                detail: Some(format!("{}@{}", input.role.as_str(), path)),
+            },
+        );
+        store_audit::append(&mut tx.exec(), &[event]).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Loads an account if the caller administers it (a grant of it lies in their scope).
+    pub async fn get_account(&self, caller: &Caller, id: i64) -> AppResult<AccountView> {
+        let account = accounts::get(&mut self.store().read(), id)
+            .await?
+            .ok_or(AppError::NotFound { what: "账号" })?;
+        let grants = self.load_grants(id).await?;
+        let scope = caller.scope(Permission::ManageUsers);
+        let visible = caller.is_city_admin() || grants.iter().any(|g| scope.covers(&g.path));
+        if !visible || !caller.may(Permission::ManageUsers) {
+            return Err(AppError::NotFound { what: "账号" });
+        }
+        Ok(AccountView { account, grants })
+    }
+
+    pub async fn list_accounts(
+        &self,
+        caller: &Caller,
+        page: PageRequest,
+    ) -> AppResult<Page<AccountListRow>> {
+        if !caller.may(Permission::ManageUsers) {
+            return Err(AppError::forbidden("您无权管理账号"));
+        }
+        let scope = caller.scope(Permission::ManageUsers);
+        let (items, total) = accounts::list(
+            &mut self.store().read(),
+            &scope,
+            caller.is_city_admin(),
+            page.per_page,
+            page.offset(),
+        )
+        .await?;
+        Ok(Page {
+            items,
+            total,
+            total_is_lower_bound: false,
+            page: page.page,
+            per_page: page.per_page,
+        })
+    }
+
+    pub async fn add_grant(
+        &self,
+        caller: &Caller,
+        account_id: i64,
+        role: Role,
+        county: i64,
+        unit_id: i64,
+    ) -> AppResult<i64> {
+        let view = self.get_account(caller, account_id).await?;
+        let path = self.check_grantable(caller, role, county, unit_id).await?;
+        if view
+            .grants
+            .iter()
+            .any(|g| g.role == role && g.unit_id == unit_id && g.unit_county_code == county)
+        {
+            return Err(AppError::conflict(
+                "grant_exists",
+                Some("role"),
+                "该账号已有此角色",
+            ));
+        }
+        let now = self.now();
+        let mut tx = self.store().begin().await?;
+        let grant_id = ids::next(&mut tx.exec(), Seq::Grants).await?;
+        accounts::insert_grant(
+            &mut tx.exec(),
+            &NewGrant {
+                id: grant_id,
+                account_id,
+                role: role.as_str().to_owned(),
+                unit_county_code: county,
+                unit_id,
+                path: path.to_string(),
+                created_by: caller.account_id,
+                now,
+            },
+        )
+        .await?;
+        let event = self.audit_event(
+            caller,
+            Event {
+                county_code: county,
+                action: "account.grant",
+                entity: "account",
+                entity_key: account_id.to_string(),
+                before: None,
+                after: None,
+                detail: Some(format!("{}@{}", role.as_str(), path)),
+            },
+        );
+        store_audit::append(&mut tx.exec(), &[event]).await?;
+        tx.commit().await?;
+        Ok(grant_id)
+    }
+
+    pub async fn remove_grant(
+        &self,
+        caller: &Caller,
+        account_id: i64,
+        grant_id: i64,
+    ) -> AppResult<()> {
+        let view = self.get_account(caller, account_id).await?;
+        let grant = view
+            .grants
+            .iter()
+            .find(|g| g.id == grant_id)
+            .ok_or(AppError::NotFound { what: "角色" })?;
+        let scope = caller.scope(Permission::ManageUsers);
+        let mine = caller.best_role_over(&grant.path);
+        if !scope.covers(&grant.path) || mine.is_none_or(|m| m.rank() < grant.role.rank()) {
+            return Err(AppError::forbidden("您无权撤销该角色"));
+        }
+        if caller.account_id == Some(account_id) && view.grants.len() == 1 {
+            return Err(AppError::forbidden("不能撤销自己唯一的角色"));
+        }
+        let mut tx = self.store().begin().await?;
+        accounts::delete_grant(&mut tx.exec(), account_id, grant_id).await?;
+        let event = self.audit_event(
+            caller,
+            Event {
+                county_code: grant.unit_county_code,
+                action: "account.revoke",
+                entity: "account",
+                entity_key: account_id.to_string(),
+                before: None,
+                after: None,
+                detail: Some(format!("{}@{}", grant.role.as_str(), grant.path)),
+            },
+        );
+        store_audit::append(&mut tx.exec(), &[event]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Sets a new initial password (the user must change it) and unlocks the account.
+    pub async fn reset_password(
+        &self,
+        caller: &Caller,
+        account_id: i64,
+        new_initial: &str,
+        must_change: bool,
+    ) -> AppResult<()> {
+        let view = self.get_account(caller, account_id).await?;
+        self.settings()
+            .security
+            .password_policy()
+            .check(new_initial, &view.account.username)
+            .map_err(|e| AppError::invalid("weak_password", "password", e.to_string()))?;
+        let hash = hash_password(new_initial)?;
+        let mut tx = self.store().begin().await?;
+        accounts::set_password(&mut tx.exec(), account_id, &hash, must_change, self.now()).await?;
+        sessions::delete_for_account(&mut tx.exec(), account_id).await?;
+        let event = self.audit_event(
+            caller,
+            Event {
+                county_code: 0,
+                action: "account.password_reset",
+                entity: "account",
+                entity_key: account_id.to_string(),
+                before: None,
+                after: None,
+                detail: None,
+            },
+        );
+        store_audit::append(&mut tx.exec(), &[event]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn set_account_disabled(
+        &self,
+        caller: &Caller,
+        account_id: i64,
+        disabled: bool,
+    ) -> AppResult<()> {
+        self.get_account(caller, account_id).await?;
+        if caller.account_id == Some(account_id) {
+            return Err(AppError::forbidden("不能停用自己的账号"));
+        }
+        let mut tx = self.store().begin().await?;
+        accounts::set_disabled(&mut tx.exec(), account_id, disabled, self.now()).await?;
+        if disabled {
+            sessions::delete_for_account(&mut tx.exec(), account_id).await?;
+        }
+        let event = self.audit_event(
+            caller,
+            Event {
+                county_code: 0,
+                action: if disabled {
+                    "account.disable"
+                } else {
+                    "account.enable"
+                },
+                entity: "account",
+                entity_key: account_id.to_string(),
+                before: None,
+                after: None,
+                detail: None,
+            },
+        );
+        store_audit::append(&mut tx.exec(), &[event]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn account_by_id(&self, id: i64) -> AppResult<Option<AccountRow>> {
+        Ok(accounts::get(&mut self.store().read(), id).await?)
+    }
+
+    /// Looks an account up by username for the command line.
+    pub async fn account_by_username(&self, username: &str) -> AppResult<Option<AccountRow>> {
+        Ok(
+            accounts::by_username(&mut self.store().read(), &username.trim().to_lowercase())
+                .await?,
+        )
+    }
+}

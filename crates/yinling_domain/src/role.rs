@@ -1,0 +1,170 @@
+//! Account roles and what they may do. A role is always granted on a subtree of the
+//! organisation tree; what it may do applies only inside that subtree (see [`crate::scope`]).
+
+use serde::{Deserialize, Serialize};
+
+use crate::org::OrgKind;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    CityAdmin,
+    CountyAdmin,
+    StreetSecretary,
+    CommunitySecretary,
+    GridWorker,
+    BranchSecretary,
+    Volunteer,
+    Resident,
+    Merchant,
+}
+
+/// Something a caller may be allowed to do inside their scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Permission {
+    /// List, search and read people files (masked).
+    ViewPeople,
+    /// Create and change people, places, roles and tags on people.
+    EditPeople,
+    /// See an ID number or phone in full (each view is audited).
+    RevealSensitive,
+    /// Export ledgers to Excel.
+    Export,
+    /// Create, rename and move organisation units and grids.
+    ManageOrg,
+    /// Define the tag vocabulary.
+    ManageTags,
+    /// Create accounts and grant roles at or below one's own level.
+    ManageUsers,
+    /// Read the audit log.
+    ViewAudit,
+}
+
+impl Role {
+    pub const ALL: [Role; 9] = [
+        Role::CityAdmin,
+        Role::CountyAdmin,
+        Role::StreetSecretary,
+        Role::CommunitySecretary,
+        Role::GridWorker,
+        Role::BranchSecretary,
+        Role::Volunteer,
+        Role::Resident,
+        Role::Merchant,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::CityAdmin => "city_admin",
+            Role::CountyAdmin => "county_admin",
+            Role::StreetSecretary => "street_secretary",
+            Role::CommunitySecretary => "community_secretary",
+            Role::GridWorker => "grid_worker",
+            Role::BranchSecretary => "branch_secretary",
+            Role::Volunteer => "volunteer",
+            Role::Resident => "resident",
+            Role::Merchant => "merchant",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Role::CityAdmin => "市级管理员",
+            Role::CountyAdmin => "县级管理员",
+            Role::StreetSecretary => "街道（乡镇）书记",
+            Role::CommunitySecretary => "社区（村）书记",
+            Role::GridWorker => "网格员",
+            Role::BranchSecretary => "支部书记",
+            Role::Volunteer => "志愿者",
+            Role::Resident => "居民",
+            Role::Merchant => "合作商户",
+        }
+    }
+
+    /// Higher ranks may grant lower ones; nobody grants a role above their own.
+    pub fn rank(self) -> u8 {
+        match self {
+            Role::CityAdmin => 90,
+            Role::CountyAdmin => 80,
+            Role::StreetSecretary => 70,
+            Role::CommunitySecretary => 60,
+            Role::GridWorker => 50,
+            Role::BranchSecretary => 50,
+            Role::Volunteer | Role::Resident | Role::Merchant => 10,
+        }
+    }
+
+    /// Staff roles work on other people's records; the others act only for themselves.
+    pub fn is_staff(self) -> bool {
+        self.rank() >= 50
+    }
+
+    /// The built-in permission matrix. Revealing sensitive fields is further narrowed by the
+    /// configurable privacy policy.
+    pub fn allows(self, p: Permission) -> bool {
+        use Permission::*;
+        use Role::*;
+        match p {
+            ViewPeople | Export => self.is_staff(),
+            EditPeople => matches!(
+                self,
+                CountyAdmin | StreetSecretary | CommunitySecretary | GridWorker
+            ),
+            RevealSensitive => matches!(
+                self,
+                CountyAdmin | StreetSecretary | CommunitySecretary | GridWorker
+            ),
+            ManageOrg => matches!(self, CityAdmin | CountyAdmin | StreetSecretary),
+            ManageTags => matches!(self, CityAdmin | CountyAdmin),
+            ManageUsers => matches!(
+                self,
+                CityAdmin | CountyAdmin | StreetSecretary | CommunitySecretary
+            ),
+            ViewAudit => matches!(self, CityAdmin | CountyAdmin),
+        }
+    }
+
+    /// Whether this role makes sense on a unit of the given kind (a grid worker on a grid,
+    /// a branch secretary on a branch...).
+    pub fn fits_unit(self, kind: OrgKind) -> bool {
+        use OrgKind::*;
+        match self {
+            Role::CityAdmin => kind == City,
+            Role::CountyAdmin => matches!(kind, County | VeteranBureau),
+            Role::StreetSecretary => matches!(kind, StreetCommittee | TownshipCommittee),
+            Role::CommunitySecretary => matches!(kind, CommunityCommittee | VillageCommittee),
+            Role::GridWorker => matches!(kind, GridPartyGroup | CompoundBranch),
+            Role::BranchSecretary => matches!(kind, RetiredBranch | CompoundBranch | CadreStudio),
+            Role::Volunteer | Role::Resident => true,
+            Role::Merchant => kind == Merchant,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_round_trip() {
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Some(r));
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+
+    #[test]
+    fn residents_see_nobody_elses_file() {
+        assert!(!Role::Resident.allows(Permission::ViewPeople));
+        assert!(!Role::Volunteer.allows(Permission::Export));
+        assert!(Role::GridWorker.allows(Permission::ViewPeople));
+        assert!(Role::GridWorker.allows(Permission::RevealSensitive));
+        assert!(!Role::GridWorker.allows(Permission::ManageTags));
+        assert!(!Role::CityAdmin.allows(Permission::RevealSensitive));
+    }
+}

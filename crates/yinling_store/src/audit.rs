@@ -1,0 +1,307 @@
+//! The append-only, hash-chained audit log. One chain per county; appends to a chain are
+//! serialised by the row lock on its head (`audit_heads`), taken by an UPDATE so the same
+//! statement works on both backends.
+
+use serde::Serialize;
+use yinling_domain::audit::{AuditFields, GENESIS_HASH, event_hash};
+
+use crate::{Exec, Micros, Query, Result, q};
+
+/// An event to append. `county_code` selects the chain (0 for events outside any county).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAuditEvent {
+    pub county_code: i64,
+    pub at: Micros,
+    pub actor_id: Option<i64>,
+    pub actor_name: String,
+    pub ip: Option<String>,
+    pub action: String,
+    pub entity: String,
+    pub entity_key: Option<String>,
+    pub before_digest: Option<String>,
+    pub after_digest: Option<String>,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditRow {
+    pub county_code: i64,
+    pub seq: i64,
+    pub at: Micros,
+    pub actor_id: Option<i64>,
+    pub actor_name: String,
+    pub ip: Option<String>,
+    pub action: String,
+    pub entity: String,
+    pub entity_key: Option<String>,
+    pub before_digest: Option<String>,
+    pub after_digest: Option<String>,
+    pub detail: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl AuditRow {
+    pub fn fields(&self) -> AuditFields<'_> {
+        AuditFields {
+            county_code: self.county_code,
+            seq: self.seq,
+            at: self.at,
+            actor_id: self.actor_id,
+            actor_name: &self.actor_name,
+            ip: self.ip.as_deref(),
+            action: &self.action,
+            entity: &self.entity,
+            entity_key: self.entity_key.as_deref(),
+            before_digest: self.before_digest.as_deref(),
+            after_digest: self.after_digest.as_deref(),
+            detail: self.detail.as_deref(),
+        }
+    }
+}
+
+const COLUMNS: &str = "county_code, seq, at, actor_id, actor_name, ip, action, entity, entity_key, \
+     before_digest, after_digest, detail, prev_hash, hash";
+
+#[derive(sqlx::FromRow)]
+struct Head {
+    seq: i64,
+    hash: String,
+}
+
+/// Appends events inside the caller's transaction, so an event exists exactly when the
+/// change it records was committed. Returns the sequence numbers given.
+pub async fn append(exec: &mut Exec<'_>, events: &[NewAuditEvent]) -> Result<Vec<i64>> {
+    let mut seqs = Vec::with_capacity(events.len());
+    for e in events {
+        exec.execute(q!(
+            "INSERT INTO audit_heads (county_code, seq, hash) VALUES ($1, 0, $2)
+             ON CONFLICT (county_code) DO NOTHING",
+            e.county_code,
+            GENESIS_HASH
+        ))
+        .await?;
+        // Taking the next number locks the head row until commit (PostgreSQL) or is already
+        // serialised by the single writer (SQLite); `hash` is still the previous event's.
+        let head: Head = exec
+            .fetch_one(q!(
+                "UPDATE audit_heads SET seq = seq + 1 WHERE county_code = $1 RETURNING seq, hash",
+                e.county_code
+            ))
+            .await?;
+        let fields = AuditFields {
+            county_code: e.county_code,
+            seq: head.seq,
+            at: e.at,
+            actor_id: e.actor_id,
+            actor_name: &e.actor_name,
+            ip: e.ip.as_deref(),
+            action: &e.action,
+            entity: &e.entity,
+            entity_key: e.entity_key.as_deref(),
+            before_digest: e.before_digest.as_deref(),
+            after_digest: e.after_digest.as_deref(),
+            detail: e.detail.as_deref(),
+        };
+        let hash = event_hash(&head.hash, &fields);
+        exec.execute(q!(
+            format!(
+                "INSERT INTO audit_events ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+            ),
+            e.county_code,
+            head.seq,
+            e.at,
+            e.actor_id,
+            &e.actor_name,
+            e.ip.as_deref(),
+            &e.action,
+            &e.entity,
+            e.entity_key.as_deref(),
+            e.before_digest.as_deref(),
+            e.after_digest.as_deref(),
+            e.detail.as_deref(),
+            &head.hash,
+            &hash
+        ))
+        .await?;
+        exec.execute(q!(
+            "UPDATE audit_heads SET hash = $2 WHERE county_code = $1",
+            e.county_code,
+            &hash
+        ))
+        .await?;
+        seqs.push(head.seq);
+    }
+    Ok(seqs)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// Chains to read (counties in the caller's scope).
+    pub county_lo: i64,
+    pub county_hi: i64,
+    pub action_prefix: Option<String>,
+    pub entity: Option<String>,
+    pub entity_key: Option<String>,
+    pub actor_id: Option<i64>,
+}
+
+pub async fn list(
+    exec: &mut Exec<'_>,
+    f: &AuditFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<AuditRow>> {
+    let mut q = Query::new("", Vec::new());
+    let mut wh = vec![format!(
+        "county_code BETWEEN {} AND {}",
+        q.push_arg(f.county_lo),
+        q.push_arg(f.county_hi)
+    )];
+    if let Some(a) = &f.action_prefix {
+        wh.push(format!(
+            "action >= {} AND action < {}",
+            q.push_arg(a),
+            q.push_arg(format!("{a}~"))
+        ));
+    }
+    if let Some(e) = &f.entity {
+        wh.push(format!("entity = {}", q.push_arg(e)));
+    }
+    if let Some(k) = &f.entity_key {
+        wh.push(format!("entity_key = {}", q.push_arg(k)));
+    }
+    if let Some(a) = f.actor_id {
+        wh.push(format!("actor_id = {}", q.push_arg(a)));
+    }
+    let (l, o) = (q.push_arg(limit), q.push_arg(offset));
+    q.sql = format!(
+        "SELECT {COLUMNS} FROM audit_events WHERE {} ORDER BY at DESC, county_code, seq DESC LIMIT {l} OFFSET {o}",
+        wh.join(" AND ")
+    )
+    .into();
+    exec.fetch_all(q).await
+}
+
+/// What `verify` found wrong with a chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChainProblem {
+    pub county_code: i64,
+    pub seq: i64,
+    pub problem: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChainReport {
+    pub county_code: i64,
+    pub events: i64,
+    pub head_seq: i64,
+    pub head_hash: String,
+}
+
+/// Recomputes every chain from its genesis: a changed row breaks its own hash, a removed
+/// row breaks the sequence and the next row's link, a removed tail disagrees with the head.
+pub async fn verify(exec: &mut Exec<'_>) -> Result<(Vec<ChainReport>, Vec<ChainProblem>)> {
+    #[derive(sqlx::FromRow)]
+    struct HeadRow {
+        county_code: i64,
+        seq: i64,
+        hash: String,
+    }
+    let heads: Vec<HeadRow> = exec
+        .fetch_all(q!(
+            "SELECT county_code, seq, hash FROM audit_heads ORDER BY county_code"
+        ))
+        .await?;
+    let mut chains: Vec<i64> = exec
+        .scalars(q!(
+            "SELECT DISTINCT county_code FROM audit_events ORDER BY county_code"
+        ))
+        .await?;
+    for h in &heads {
+        if !chains.contains(&h.county_code) {
+            chains.push(h.county_code);
+        }
+    }
+    chains.sort_unstable();
+    let mut reports = Vec::new();
+    let mut problems = Vec::new();
+    let problem = |c: i64, s: i64, p: String| ChainProblem {
+        county_code: c,
+        seq: s,
+        problem: p,
+    };
+    for county in chains {
+        let mut prev_hash = GENESIS_HASH.to_owned();
+        let mut expected_seq = 1;
+        let mut events = 0;
+        let mut after = 0_i64;
+        loop {
+            let page: Vec<AuditRow> = exec
+                .fetch_all(q!(
+                    format!(
+                        "SELECT {COLUMNS} FROM audit_events WHERE county_code = $1 AND seq > $2 ORDER BY seq LIMIT 5000"
+                    ),
+                    county,
+                    after
+                ))
+                .await?;
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            for row in &page {
+                events += 1;
+                if row.seq != expected_seq {
+                    problems.push(problem(
+                        county,
+                        row.seq,
+                        format!("第{expected_seq}条至第{}条记录缺失", row.seq - 1),
+                    ));
+                }
+                if row.prev_hash != prev_hash {
+                    problems.push(problem(
+                        county,
+                        row.seq,
+                        "与上一条记录的链接不符（前一条被修改或删除）".into(),
+                    ));
+                }
+                let recomputed = event_hash(&row.prev_hash, &row.fields());
+                if recomputed != row.hash {
+                    problems.push(problem(
+                        county,
+                        row.seq,
+                        "记录内容与其哈希不符（记录被修改）".into(),
+                    ));
+                }
+                prev_hash = row.hash.clone();
+                expected_seq = row.seq + 1;
+            }
+        }
+        let head = heads.iter().find(|h| h.county_code == county);
+        match head {
+            Some(h) if h.seq != expected_seq - 1 || h.hash != prev_hash => problems.push(problem(
+                county,
+                h.seq,
+                format!(
+                    "链头记录为第{}条，实际最后一条为第{}条（末尾记录被删除或链头被改动）",
+                    h.seq,
+                    expected_seq - 1
+                ),
+            )),
+            None => problems.push(problem(county, expected_seq - 1, "缺少链头记录".into())),
+            _ => {}
+        }
+        reports.push(ChainReport {
+            county_code: county,
+            events,
+            head_seq: head.map_or(0, |h| h.seq),
+            head_hash: head.map_or_else(String::new, |h| h.hash.clone()),
+        });
+    }
+    Ok((reports, problems))
+}
+
+/// Total number of audit events (all chains).
+pub async fn count(exec: &mut Exec<'_>) -> Result<i64> {
+    exec.scalar(q!("SELECT COUNT(*) FROM audit_events")).await
+}

@@ -1,0 +1,250 @@
+//! The one place that knows there are two databases.
+//!
+//! Queries are written once, in the SQL both SQLite and PostgreSQL accept, with `$1`-style
+//! numbered parameters (sqlx binds `$N` by number on SQLite too). A [`Query`] carries the text
+//! and its arguments as [`Arg`] values; [`Exec`] runs it on whichever backend the store was
+//! opened on. Rows decode through `sqlx::FromRow`, whose derive is generic over the backend,
+//! so one row struct serves both.
+
+use std::borrow::Cow;
+
+use sqlx::{
+    Arguments, Decode, FromRow, PgConnection, PgPool, Postgres, Sqlite, SqliteConnection,
+    SqlitePool, Type,
+    postgres::{PgArguments, PgRow},
+    sqlite::{SqliteArguments, SqliteRow},
+};
+
+use crate::StoreError;
+
+/// One bound value. The variant fixes the SQL type even when the value is NULL, which
+/// PostgreSQL needs to infer the parameter type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arg {
+    I64(Option<i64>),
+    F64(Option<f64>),
+    Text(Option<String>),
+    Bytes(Option<Vec<u8>>),
+    Bool(Option<bool>),
+}
+
+macro_rules! arg_from {
+    ($variant:ident: $($t:ty => $conv:expr),* $(,)?) => {$(
+        impl From<$t> for Arg {
+            fn from(v: $t) -> Self { Arg::$variant(Some(($conv)(v))) }
+        }
+        impl From<Option<$t>> for Arg {
+            fn from(v: Option<$t>) -> Self { Arg::$variant(v.map($conv)) }
+        }
+    )*};
+}
+arg_from!(I64: i64 => |v| v, i32 => i64::from, u32 => i64::from, &i64 => |v: &i64| *v);
+arg_from!(F64: f64 => |v| v);
+arg_from!(Text: String => |v| v, &str => str::to_owned, &String => |v: &String| v.clone());
+arg_from!(Bytes: Vec<u8> => |v| v, &[u8] => <[u8]>::to_vec, &Vec<u8> => |v: &Vec<u8>| v.clone());
+arg_from!(Bool: bool => |v| v);
+
+/// SQL text plus its arguments.
+#[derive(Debug, Clone)]
+pub struct Query {
+    pub sql: Cow<'static, str>,
+    pub args: Vec<Arg>,
+}
+
+impl Query {
+    pub fn new(sql: impl Into<Cow<'static, str>>, args: Vec<Arg>) -> Self {
+        Query {
+            sql: sql.into(),
+            args,
+        }
+    }
+
+    /// Appends an argument and returns its `$N` placeholder, for statements built at run time.
+    pub fn push_arg(&mut self, arg: impl Into<Arg>) -> String {
+        self.args.push(arg.into());
+        format!("${}", self.args.len())
+    }
+}
+
+/// Builds a [`Query`]: `q!("SELECT .. WHERE id = $1", id)`.
+#[macro_export]
+macro_rules! q {
+    ($sql:expr $(, $arg:expr)* $(,)?) => {
+        $crate::db::Query::new($sql, vec![$($crate::db::Arg::from($arg)),*])
+    };
+}
+
+fn sqlite_args(args: Vec<Arg>) -> Result<SqliteArguments<'static>, StoreError> {
+    let mut out = SqliteArguments::default();
+    for arg in args {
+        match arg {
+            Arg::I64(v) => out.add(v),
+            Arg::F64(v) => out.add(v),
+            Arg::Text(v) => out.add(v),
+            Arg::Bytes(v) => out.add(v),
+            Arg::Bool(v) => out.add(v),
+        }
+        .map_err(|e| StoreError::Internal(format!("bind: {e}")))?;
+    }
+    Ok(out)
+}
+
+fn pg_args(args: Vec<Arg>) -> Result<PgArguments, StoreError> {
+    let mut out = PgArguments::default();
+    for arg in args {
+        match arg {
+            Arg::I64(v) => out.add(v),
+            Arg::F64(v) => out.add(v),
+            Arg::Text(v) => out.add(v),
+            Arg::Bytes(v) => out.add(v),
+            Arg::Bool(v) => out.add(v),
+        }
+        .map_err(|e| StoreError::Internal(format!("bind: {e}")))?;
+    }
+    Ok(out)
+}
+
+/// A row type both backends can decode.
+pub trait DbRow:
+    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
+impl<T> DbRow for T where
+    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
+
+/// A single-column value both backends can decode.
+pub trait DbScalar:
+    for<'r> Decode<'r, Sqlite>
+    + Type<Sqlite>
+    + for<'r> Decode<'r, Postgres>
+    + Type<Postgres>
+    + Send
+    + Unpin
+{
+}
+impl<T> DbScalar for T where
+    T: for<'r> Decode<'r, Sqlite>
+        + Type<Sqlite>
+        + for<'r> Decode<'r, Postgres>
+        + Type<Postgres>
+        + Send
+        + Unpin
+{
+}
+
+/// Where a query runs: a pool (autocommit) or the connection of an open transaction.
+pub enum Exec<'a> {
+    SqlitePool(&'a SqlitePool),
+    PgPool(&'a PgPool),
+    SqliteConn(&'a mut SqliteConnection),
+    PgConn(&'a mut PgConnection),
+}
+
+/// Runs `$body` with `$q` bound to the backend's query builder and `$e` to its executor.
+macro_rules! dispatch {
+    ($self:ident, $query:ident, $build:ident, |$q:ident, $e:ident| $body:expr) => {
+        match $self {
+            Exec::SqlitePool(p) => {
+                let $q = sqlx::$build::<Sqlite, _, _>(&*$query.sql, sqlite_args($query.args)?);
+                let $e = *p;
+                $body
+            }
+            Exec::SqliteConn(c) => {
+                let $q = sqlx::$build::<Sqlite, _, _>(&*$query.sql, sqlite_args($query.args)?);
+                let $e = &mut **c;
+                $body
+            }
+            Exec::PgPool(p) => {
+                let $q = sqlx::$build::<Postgres, _, _>(&*$query.sql, pg_args($query.args)?);
+                let $e = *p;
+                $body
+            }
+            Exec::PgConn(c) => {
+                let $q = sqlx::$build::<Postgres, _, _>(&*$query.sql, pg_args($query.args)?);
+                let $e = &mut **c;
+                $body
+            }
+        }
+    };
+}
+
+impl Exec<'_> {
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Exec::PgPool(_) | Exec::PgConn(_))
+    }
+
+    /// Runs a statement; returns the number of rows it changed.
+    pub async fn execute(&mut self, query: Query) -> Result<u64, StoreError> {
+        let sql = query.sql.clone();
+        let n = match self {
+            Exec::SqlitePool(p) => sqlx::query_with(&*query.sql, sqlite_args(query.args)?)
+                .execute(*p)
+                .await
+                .map(|r| r.rows_affected()),
+            Exec::SqliteConn(c) => sqlx::query_with(&*query.sql, sqlite_args(query.args)?)
+                .execute(&mut **c)
+                .await
+                .map(|r| r.rows_affected()),
+            Exec::PgPool(p) => sqlx::query_with(&*query.sql, pg_args(query.args)?)
+                .execute(*p)
+                .await
+                .map(|r| r.rows_affected()),
+            Exec::PgConn(c) => sqlx::query_with(&*query.sql, pg_args(query.args)?)
+                .execute(&mut **c)
+                .await
+                .map(|r| r.rows_affected()),
+        };
+        n.map_err(|e| StoreError::from_sqlx(e, &sql))
+    }
+
+    pub async fn fetch_all<T: DbRow>(&mut self, query: Query) -> Result<Vec<T>, StoreError> {
+        let sql = query.sql.clone();
+        let r: Result<Vec<T>, sqlx::Error> =
+            dispatch!(self, query, query_as_with, |q, e| q.fetch_all(e).await);
+        r.map_err(|e| StoreError::from_sqlx(e, &sql))
+    }
+
+    pub async fn fetch_optional<T: DbRow>(
+        &mut self,
+        query: Query,
+    ) -> Result<Option<T>, StoreError> {
+        let sql = query.sql.clone();
+        let r: Result<Option<T>, sqlx::Error> =
+            dispatch!(self, query, query_as_with, |q, e| q.fetch_optional(e).await);
+        r.map_err(|e| StoreError::from_sqlx(e, &sql))
+    }
+
+    /// Exactly one row, or [`StoreError::NotFound`].
+    pub async fn fetch_one<T: DbRow>(&mut self, query: Query) -> Result<T, StoreError> {
+        self.fetch_optional(query)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    pub async fn scalar<T: DbScalar>(&mut self, query: Query) -> Result<T, StoreError> {
+        self.scalar_optional(query)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    pub async fn scalar_optional<T: DbScalar>(
+        &mut self,
+        query: Query,
+    ) -> Result<Option<T>, StoreError> {
+        let sql = query.sql.clone();
+        let r: Result<Option<T>, sqlx::Error> =
+            dispatch!(self, query, query_scalar_with, |q, e| q
+                .fetch_optional(e)
+                .await);
+        r.map_err(|e| StoreError::from_sqlx(e, &sql))
+    }
+
+    pub async fn scalars<T: DbScalar>(&mut self, query: Query) -> Result<Vec<T>, StoreError> {
+        let sql = query.sql.clone();
+        let r: Result<Vec<T>, sqlx::Error> =
+            dispatch!(self, query, query_scalar_with, |q, e| q.fetch_all(e).await);
+        r.map_err(|e| StoreError::from_sqlx(e, &sql))
+    }
+}

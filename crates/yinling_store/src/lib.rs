@@ -1,0 +1,367 @@
+//! Yinling's storage.
+//!
+//! One crate, two backends. Every statement is written once in the SQL that SQLite and
+//! PostgreSQL both accept (see [`db`]); the schema has one migration tree per backend with
+//! the same version numbers, because the DDL dialects differ (BLOB/BYTEA, `COLLATE "C"` on
+//! path columns, triggers). The [`Store`] chooses the backend from the URL scheme.
+//!
+//! Tenancy: every tenant-owned table carries `county_code` and leads its primary key and
+//! indexes with it, so PostgreSQL can be distributed by it with Citus (docs/SCALING.md).
+//!
+//! Scope: rows that belong somewhere in the organisation tree carry the materialised
+//! `path` of their unit; a caller's scope compiles to a range predicate on it
+//! ([`scope::ScopeSql`]).
+
+pub mod accounts;
+pub mod audit;
+pub mod db;
+mod error;
+pub mod ids;
+pub mod org;
+pub mod people;
+pub mod places;
+pub mod regions;
+pub mod scope;
+pub mod sessions;
+pub mod tags;
+#[cfg(feature = "test-support")]
+pub mod testing;
+
+use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
+
+use sqlx::{
+    ConnectOptions, PgPool, SqlitePool,
+    migrate::Migrator,
+    postgres::{PgConnectOptions, PgPoolOptions},
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+};
+
+pub use db::{Arg, Exec, Query};
+pub use error::StoreError;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Backend {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// How to open the store.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// `sqlite://path/to/file.db`, a bare file path, or `postgres://...`.
+    pub url: String,
+    /// Pool size for PostgreSQL and for SQLite's readers (SQLite has one writer).
+    pub max_connections: u32,
+    /// SQLite `synchronous=FULL` (default) makes every acknowledged commit durable across
+    /// power loss; `false` selects NORMAL, which survives a process crash but not power loss.
+    pub sqlite_full_sync: bool,
+}
+
+impl StoreOptions {
+    pub fn new(url: impl Into<String>) -> Self {
+        StoreOptions {
+            url: url.into(),
+            max_connections: 8,
+            sqlite_full_sync: true,
+        }
+    }
+}
+
+#[derive(Clone)]
+enum Pools {
+    /// WAL mode: many readers, one writer. Writes go through a pool of one connection so
+    /// writers queue in the application instead of failing with SQLITE_BUSY.
+    Sqlite {
+        read: SqlitePool,
+        write: SqlitePool,
+    },
+    Postgres(PgPool),
+}
+
+/// The database handle. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pools: Arc<Pools>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Store({})", self.backend().name())
+    }
+}
+
+/// Returns the SQLite file path in a `sqlite:` URL or bare path.
+pub fn sqlite_path(url: &str) -> &str {
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url)
+        .split('?')
+        .next()
+        .unwrap_or_default()
+}
+
+impl Store {
+    /// Opens (and for SQLite, creates) the database. Does not migrate.
+    pub async fn open(opts: &StoreOptions) -> Result<Store> {
+        let pools = match Backend::from_url(&opts.url) {
+            Backend::Sqlite => {
+                let path = sqlite_path(&opts.url);
+                if let Some(dir) = Path::new(path).parent()
+                    && !dir.as_os_str().is_empty()
+                {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        StoreError::Database(format!("cannot create {}: {e}", dir.display()))
+                    })?;
+                }
+                let base = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(if opts.sqlite_full_sync {
+                        SqliteSynchronous::Full
+                    } else {
+                        SqliteSynchronous::Normal
+                    })
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10))
+                    .pragma("cache_size", "-65536")
+                    .pragma("temp_store", "memory")
+                    .pragma("mmap_size", "268435456")
+                    .disable_statement_logging();
+                let write = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .min_connections(1)
+                    .connect_with(base.clone().create_if_missing(true))
+                    .await?;
+                let read = SqlitePoolOptions::new()
+                    .max_connections(opts.max_connections.max(1))
+                    .connect_with(base.read_only(true))
+                    .await?;
+                Pools::Sqlite { read, write }
+            }
+            Backend::Postgres => {
+                let conn = PgConnectOptions::from_str(&opts.url)?
+                    .application_name("yinling")
+                    .disable_statement_logging();
+                let pool = PgPoolOptions::new()
+                    .max_connections(opts.max_connections.max(1))
+                    .idle_timeout(Duration::from_secs(60))
+                    .connect_with(conn)
+                    .await?;
+                Pools::Postgres(pool)
+            }
+        };
+        Ok(Store {
+            pools: Arc::new(pools),
+        })
+    }
+
+    /// Opens and applies any pending migrations.
+    pub async fn open_and_migrate(opts: &StoreOptions) -> Result<Store> {
+        let store = Store::open(opts).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        match &*self.pools {
+            Pools::Sqlite { .. } => Backend::Sqlite,
+            Pools::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies pending migrations; returns how many were applied.
+    pub async fn migrate(&self) -> Result<usize> {
+        let (migrator, before) = match &*self.pools {
+            Pools::Sqlite { write, .. } => (&SQLITE_MIGRATIONS, self.applied(write).await),
+            Pools::Postgres(pool) => (&POSTGRES_MIGRATIONS, self.applied(pool).await),
+        };
+        let result = match &*self.pools {
+            Pools::Sqlite { write, .. } => migrator.run(write).await,
+            Pools::Postgres(pool) => migrator.run(pool).await,
+        };
+        result.map_err(|e| StoreError::Migrate(e.to_string()))?;
+        let total = migrator.iter().count();
+        Ok(total.saturating_sub(before))
+    }
+
+    async fn applied<'a, E>(&self, e: E) -> usize
+    where
+        E: sqlx::Executor<'a>,
+        for<'r> i64: sqlx::Decode<'r, E::Database> + sqlx::Type<E::Database>,
+        for<'q> <E::Database as sqlx::Database>::Arguments<'q>:
+            sqlx::IntoArguments<'q, E::Database>,
+        usize: sqlx::ColumnIndex<<E::Database as sqlx::Database>::Row>,
+    {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+            .fetch_one(e)
+            .await
+            .map(|n| usize::try_from(n).unwrap_or(0))
+            .unwrap_or(0)
+    }
+
+    /// The schema versions this binary knows, and how many the database has applied.
+    pub async fn migration_status(&self) -> Result<(usize, usize)> {
+        let (migrator, applied) = match &*self.pools {
+            Pools::Sqlite { write, .. } => (&SQLITE_MIGRATIONS, self.applied(write).await),
+            Pools::Postgres(pool) => (&POSTGRES_MIGRATIONS, self.applied(pool).await),
+        };
+        Ok((migrator.iter().count(), applied))
+    }
+
+    /// An executor for reads outside a transaction.
+    pub fn read(&self) -> Exec<'_> {
+        match &*self.pools {
+            Pools::Sqlite { read, .. } => Exec::SqlitePool(read),
+            Pools::Postgres(pool) => Exec::PgPool(pool),
+        }
+    }
+
+    /// An executor for a single write outside a transaction (autocommit).
+    pub fn write(&self) -> Exec<'_> {
+        match &*self.pools {
+            Pools::Sqlite { write, .. } => Exec::SqlitePool(write),
+            Pools::Postgres(pool) => Exec::PgPool(pool),
+        }
+    }
+
+    /// Starts a write transaction. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so a read-then-write never fails halfway with SQLITE_BUSY.
+    pub async fn begin(&self) -> Result<Tx> {
+        let inner = match &*self.pools {
+            Pools::Sqlite { write, .. } => {
+                TxInner::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?)
+            }
+            Pools::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
+        };
+        Ok(Tx { inner })
+    }
+
+    /// Checks the database answers; used by `/healthz`.
+    pub async fn ping(&self) -> Result<()> {
+        self.read().scalar::<i64>(q!("SELECT 1")).await.map(|_| ())
+    }
+
+    /// Writes a consistent copy of a SQLite database to `dest` while it stays online
+    /// (`VACUUM INTO`). PostgreSQL is backed up with `pg_dump` by the binary.
+    pub async fn backup_sqlite_to(&self, dest: &Path) -> Result<()> {
+        let Pools::Sqlite { write, .. } = &*self.pools else {
+            return Err(StoreError::Internal(
+                "backup_sqlite_to on PostgreSQL".into(),
+            ));
+        };
+        let dest = dest.to_string_lossy().into_owned();
+        sqlx::query("VACUUM INTO $1")
+            .bind(dest)
+            .execute(write)
+            .await?;
+        Ok(())
+    }
+
+    /// Refreshes the query planner's statistics (after bulk loads).
+    pub async fn analyze(&self) -> Result<()> {
+        match &*self.pools {
+            Pools::Sqlite { write, .. } => {
+                sqlx::query("ANALYZE").execute(write).await?;
+            }
+            Pools::Postgres(pool) => {
+                sqlx::query("ANALYZE").execute(pool).await?;
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        match &*self.pools {
+            Pools::Sqlite { read, write } => {
+                read.close().await;
+                write.close().await;
+            }
+            Pools::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+enum TxInner {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// An open write transaction. Dropped without [`Tx::commit`], it rolls back.
+pub struct Tx {
+    inner: TxInner,
+}
+
+impl Tx {
+    pub fn exec(&mut self) -> Exec<'_> {
+        match &mut self.inner {
+            TxInner::Sqlite(tx) => Exec::SqliteConn(&mut *tx),
+            TxInner::Postgres(tx) => Exec::PgConn(&mut *tx),
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.inner {
+            TxInner::Sqlite(_) => Backend::Sqlite,
+            TxInner::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        match self.inner {
+            TxInner::Sqlite(tx) => tx.commit().await?,
+            TxInner::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+
+    pub async fn rollback(self) -> Result<()> {
+        match self.inner {
+            TxInner::Sqlite(tx) => tx.rollback().await?,
+            TxInner::Postgres(tx) => tx.rollback().await?,
+        }
+        Ok(())
+    }
+}
+
+/// Current time as microseconds since the Unix epoch: the one timestamp format both
+/// backends store (BIGINT), so ordering and arithmetic are identical on each.
+pub type Micros = i64;
+
+/// Reads a value from the `meta` table.
+pub async fn meta_get(exec: &mut Exec<'_>, name: &str) -> Result<Option<String>> {
+    exec.scalar_optional(q!("SELECT value FROM meta WHERE name = $1", name))
+        .await
+}
+
+/// Sets a value in the `meta` table if it is not set yet; returns the value now stored.
+pub async fn meta_init(exec: &mut Exec<'_>, name: &str, value: &str) -> Result<String> {
+    exec.execute(q!(
+        "INSERT INTO meta (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+        name,
+        value
+    ))
+    .await?;
+    exec.scalar(q!("SELECT value FROM meta WHERE name = $1", name))
+        .await
+}

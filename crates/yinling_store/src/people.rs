@@ -1,0 +1,628 @@
+//! People (one person, one file), their roles, specialties and household.
+
+use serde::Serialize;
+use yinling_domain::scope::Scope;
+
+use crate::{Exec, Micros, Query, Result, StoreError, q, scope};
+
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct PersonRow {
+    pub county_code: i64,
+    pub id: i64,
+    pub path: String,
+    pub home_unit_id: i64,
+    pub household_id: Option<i64>,
+    pub name: String,
+    pub name_initials: String,
+    pub name_pinyin: String,
+    pub gender: String,
+    pub birth_date: String,
+    #[serde(skip)]
+    pub id_enc: Vec<u8>,
+    #[serde(skip)]
+    pub phone_enc: Option<Vec<u8>>,
+    pub ethnicity: Option<String>,
+    pub education: Option<String>,
+    pub address: Option<String>,
+    pub status: String,
+    pub note: Option<String>,
+    pub synthetic: bool,
+    pub created_at: Micros,
+    pub updated_at: Micros,
+    pub version: i64,
+}
+
+const COLUMNS: &str = "p.county_code, p.id, p.path, p.home_unit_id, p.household_id, p.name, \
+     p.name_initials, p.name_pinyin, p.gender, p.birth_date, p.id_enc, p.phone_enc, p.ethnicity, \
+     p.education, p.address, p.status, p.note, p.synthetic, p.created_at, p.updated_at, p.version";
+
+/// A person to insert, with sensitive fields already sealed and blind-indexed.
+#[derive(Debug, Clone)]
+pub struct NewPerson {
+    pub county_code: i64,
+    pub id: i64,
+    pub path: String,
+    pub home_unit_id: i64,
+    pub household_id: Option<i64>,
+    pub name: String,
+    pub name_initials: String,
+    pub name_pinyin: String,
+    pub gender: String,
+    pub birth_date: String,
+    pub id_enc: Vec<u8>,
+    pub id_bidx: Vec<u8>,
+    pub id4_bidx: Vec<u8>,
+    pub phone_enc: Option<Vec<u8>>,
+    pub phone_bidx: Option<Vec<u8>>,
+    pub ethnicity: Option<String>,
+    pub education: Option<String>,
+    pub address: Option<String>,
+    pub status: String,
+    pub note: Option<String>,
+    pub synthetic: bool,
+    pub now: Micros,
+}
+
+pub async fn insert_many(exec: &mut Exec<'_>, people: &[NewPerson]) -> Result<()> {
+    // 23 parameters a row; 300 rows stay well under both backends' parameter limits.
+    for chunk in people.chunks(300) {
+        let mut q = Query::new("", Vec::new());
+        let mut values = Vec::with_capacity(chunk.len());
+        for p in chunk {
+            let v = [
+                q.push_arg(p.county_code),
+                q.push_arg(p.id),
+                q.push_arg(&p.path),
+                q.push_arg(p.home_unit_id),
+                q.push_arg(p.household_id),
+                q.push_arg(&p.name),
+                q.push_arg(&p.name_initials),
+                q.push_arg(&p.name_pinyin),
+                q.push_arg(&p.gender),
+                q.push_arg(&p.birth_date),
+                q.push_arg(&p.id_enc),
+                q.push_arg(&p.id_bidx),
+                q.push_arg(&p.id4_bidx),
+                q.push_arg(p.phone_enc.as_ref()),
+                q.push_arg(p.phone_bidx.as_ref()),
+                q.push_arg(p.ethnicity.as_deref()),
+                q.push_arg(p.education.as_deref()),
+                q.push_arg(p.address.as_deref()),
+                q.push_arg(&p.status),
+                q.push_arg(p.note.as_deref()),
+                q.push_arg(p.synthetic),
+                q.push_arg(p.now),
+            ];
+            values.push(format!("({}, {})", v.join(", "), v[21]));
+        }
+        q.sql = format!(
+            "INSERT INTO people (county_code, id, path, home_unit_id, household_id, name, name_initials,
+                name_pinyin, gender, birth_date, id_enc, id_bidx, id4_bidx, phone_enc, phone_bidx,
+                ethnicity, education, address, status, note, synthetic, created_at, updated_at)
+             VALUES {}",
+            values.join(", ")
+        )
+        .into();
+        exec.execute(q).await?;
+    }
+    Ok(())
+}
+
+pub async fn get(exec: &mut Exec<'_>, county_code: i64, id: i64) -> Result<Option<PersonRow>> {
+    exec.fetch_optional(q!(
+        format!("SELECT {COLUMNS} FROM people p WHERE p.county_code = $1 AND p.id = $2"),
+        county_code,
+        id
+    ))
+    .await
+}
+
+/// Finds a person by the blind index of their ID number, in any county of `[lo, hi]`.
+pub async fn find_by_id_bidx(
+    exec: &mut Exec<'_>,
+    county_lo: i64,
+    county_hi: i64,
+    bidx: &[u8],
+) -> Result<Option<PersonRow>> {
+    exec.fetch_optional(q!(
+        format!(
+            "SELECT {COLUMNS} FROM people p WHERE p.county_code BETWEEN $1 AND $2 AND p.id_bidx = $3"
+        ),
+        county_lo,
+        county_hi,
+        bidx
+    ))
+    .await
+}
+
+/// Whether a person is visible in `scope`: by where they live, or through a role they hold
+/// in a unit inside the scope (a branch secretary sees the branch's members).
+pub async fn visible(
+    exec: &mut Exec<'_>,
+    scope: &Scope,
+    county_code: i64,
+    id: i64,
+) -> Result<bool> {
+    let mut q = Query::new("", vec![county_code.into(), id.into()]);
+    let home = scope::predicate(&mut q, scope, "p");
+    let role = scope::predicate_on(&mut q, scope, "r.unit_county_code", "r.path");
+    q.sql = format!(
+        "SELECT 1 FROM people p WHERE p.county_code = $1 AND p.id = $2 AND ({home} OR EXISTS (
+            SELECT 1 FROM person_roles r WHERE r.county_code = p.county_code
+               AND r.person_id = p.id AND {role}))"
+    )
+    .into();
+    Ok(exec.scalar_optional::<i64>(q).await?.is_some())
+}
+
+/// What a search can match on. Text keys match as prefixes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SearchTerm {
+    Name(String),
+    /// Pinyin initials or full pinyin, both tried ("zsf", "zhang").
+    Letters(String),
+    IdLast4Bidx(Vec<u8>),
+    IdBidx(Vec<u8>),
+    PhoneBidx(Vec<u8>),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PersonFilter {
+    pub term: Option<SearchTerm>,
+    pub status: Option<String>,
+    pub role_kind: Option<String>,
+    pub tag_id: Option<i64>,
+    pub gender: Option<String>,
+    /// Born on or before this date ("age at least").
+    pub born_on_or_before: Option<String>,
+    /// Born on or after this date ("age at most").
+    pub born_on_or_after: Option<String>,
+}
+
+/// A row of the people list, with the home unit's name.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct PersonListRow {
+    pub county_code: i64,
+    pub id: i64,
+    pub path: String,
+    pub name: String,
+    pub gender: String,
+    pub birth_date: String,
+    #[serde(skip)]
+    pub id_enc: Vec<u8>,
+    #[serde(skip)]
+    pub phone_enc: Option<Vec<u8>>,
+    pub status: String,
+    pub unit_name: Option<String>,
+    pub household_label: Option<String>,
+}
+
+/// Counting stops here: beyond it a list says "10000+" instead of scanning everything.
+pub const COUNT_CAP: i64 = 10_000;
+
+/// Lists people visible in `scope` (by where they live) matching `filter`, ordered by
+/// place then name. Returns the page and the total, capped at [`COUNT_CAP`] + 1.
+pub async fn search(
+    exec: &mut Exec<'_>,
+    scope: &Scope,
+    filter: &PersonFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<PersonListRow>, i64)> {
+    let mut q = Query::new("", Vec::new());
+    let mut wh = vec![scope::predicate(&mut q, scope, "p")];
+    match &filter.term {
+        None => {}
+        Some(SearchTerm::Name(n)) => {
+            let a = q.push_arg(n);
+            let b = q.push_arg(format!("{n}\u{10FFFF}"));
+            wh.push(format!("p.name >= {a} AND p.name < {b}"));
+        }
+        Some(SearchTerm::Letters(l)) => {
+            let a = q.push_arg(l);
+            let b = q.push_arg(format!("{l}~"));
+            wh.push(format!(
+                "((p.name_initials >= {a} AND p.name_initials < {b}) OR (p.name_pinyin >= {a} AND p.name_pinyin < {b}))"
+            ));
+        }
+        Some(SearchTerm::IdLast4Bidx(b)) => wh.push(format!("p.id4_bidx = {}", q.push_arg(b))),
+        Some(SearchTerm::IdBidx(b)) => wh.push(format!("p.id_bidx = {}", q.push_arg(b))),
+        Some(SearchTerm::PhoneBidx(b)) => wh.push(format!("p.phone_bidx = {}", q.push_arg(b))),
+    }
+    if let Some(s) = &filter.status {
+        wh.push(format!("p.status = {}", q.push_arg(s)));
+    }
+    if let Some(g) = &filter.gender {
+        wh.push(format!("p.gender = {}", q.push_arg(g)));
+    }
+    if let Some(d) = &filter.born_on_or_before {
+        wh.push(format!("p.birth_date <= {}", q.push_arg(d)));
+    }
+    if let Some(d) = &filter.born_on_or_after {
+        wh.push(format!("p.birth_date >= {}", q.push_arg(d)));
+    }
+    if let Some(k) = &filter.role_kind {
+        wh.push(format!(
+            "EXISTS (SELECT 1 FROM person_roles r WHERE r.county_code = p.county_code AND r.person_id = p.id AND r.kind = {})",
+            q.push_arg(k)
+        ));
+    }
+    if let Some(t) = filter.tag_id {
+        wh.push(format!(
+            "EXISTS (SELECT 1 FROM person_tags t WHERE t.county_code = p.county_code AND t.person_id = p.id
+               AND t.tag_id = {} AND t.revoked_at IS NULL)",
+            q.push_arg(t)
+        ));
+    }
+    let wh = wh.join(" AND ");
+    let mut count_q = q.clone();
+    let cap = count_q.push_arg(COUNT_CAP + 1);
+    count_q.sql =
+        format!("SELECT COUNT(*) FROM (SELECT 1 FROM people p WHERE {wh} LIMIT {cap}) c").into();
+    let total: i64 = exec.scalar(count_q).await?;
+    let (l, o) = (q.push_arg(limit), q.push_arg(offset));
+    q.sql = format!(
+        "SELECT p.county_code, p.id, p.path, p.name, p.gender, p.birth_date, p.id_enc, p.phone_enc,
+                p.status, u.name AS unit_name, h.label AS household_label
+           FROM people p
+           LEFT JOIN org_units u ON u.county_code = p.county_code AND u.id = p.home_unit_id
+           LEFT JOIN places h ON h.county_code = p.county_code AND h.id = p.household_id
+          WHERE {wh}
+          ORDER BY p.county_code, p.path, p.name_pinyin, p.id
+          LIMIT {l} OFFSET {o}"
+    )
+    .into();
+    Ok((exec.fetch_all(q).await?, total))
+}
+
+/// Everyone visible in `scope` matching `filter`, in list order, for exports; at most `max`.
+pub async fn export_rows(
+    exec: &mut Exec<'_>,
+    scope: &Scope,
+    filter: &PersonFilter,
+    max: i64,
+) -> Result<Vec<PersonListRow>> {
+    search(exec, scope, filter, max, 0)
+        .await
+        .map(|(rows, _)| rows)
+}
+
+#[derive(Debug, Clone)]
+pub struct PersonUpdate {
+    pub name: String,
+    pub name_initials: String,
+    pub name_pinyin: String,
+    pub gender: String,
+    pub birth_date: String,
+    pub id_enc: Vec<u8>,
+    pub id_bidx: Vec<u8>,
+    pub id4_bidx: Vec<u8>,
+    pub phone_enc: Option<Vec<u8>>,
+    pub phone_bidx: Option<Vec<u8>>,
+    pub ethnicity: Option<String>,
+    pub education: Option<String>,
+    pub address: Option<String>,
+    pub status: String,
+    pub note: Option<String>,
+    pub household_id: Option<i64>,
+}
+
+/// Updates a person if `version` still matches (optimistic concurrency: two clerks editing
+/// the same file cannot silently overwrite each other).
+pub async fn update(
+    exec: &mut Exec<'_>,
+    county_code: i64,
+    id: i64,
+    version: i64,
+    u: &PersonUpdate,
+    now: Micros,
+) -> Result<()> {
+    let n = exec
+        .execute(q!(
+            "UPDATE people SET name = $4, name_initials = $5, name_pinyin = $6, gender = $7,
+                    birth_date = $8, id_enc = $9, id_bidx = $10, id4_bidx = $11, phone_enc = $12,
+                    phone_bidx = $13, ethnicity = $14, education = $15, address = $16, status = $17,
+                    note = $18, household_id = $19, updated_at = $20, version = version + 1
+              WHERE county_code = $1 AND id = $2 AND version = $3",
+            county_code,
+            id,
+            version,
+            &u.name,
+            &u.name_initials,
+            &u.name_pinyin,
+            &u.gender,
+            &u.birth_date,
+            &u.id_enc,
+            &u.id_bidx,
+            &u.id4_bidx,
+            u.phone_enc.as_ref(),
+            u.phone_bidx.as_ref(),
+            u.ethnicity.as_deref(),
+            u.education.as_deref(),
+            u.address.as_deref(),
+            &u.status,
+            u.note.as_deref(),
+            u.household_id,
+            now
+        ))
+        .await?;
+    if n == 0 {
+        Err(StoreError::Stale)
+    } else {
+        Ok(())
+    }
+}
+
+/// Moves a person to another home unit in the same county (their tags follow the path).
+pub async fn set_home(
+    exec: &mut Exec<'_>,
+    county_code: i64,
+    id: i64,
+    home_unit_id: i64,
+    path: &str,
+    household_id: Option<i64>,
+    now: Micros,
+) -> Result<()> {
+    exec.execute(q!(
+        "UPDATE people SET home_unit_id = $3, path = $4, household_id = $5, updated_at = $6,
+                version = version + 1
+          WHERE county_code = $1 AND id = $2",
+        county_code,
+        id,
+        home_unit_id,
+        path,
+        household_id,
+        now
+    ))
+    .await?;
+    exec.execute(q!(
+        "UPDATE person_tags SET path = $3 WHERE county_code = $1 AND person_id = $2",
+        county_code,
+        id,
+        path
+    ))
+    .await?;
+    Ok(())
+}
+
+pub async fn count_in_scope(exec: &mut Exec<'_>, scope: &Scope) -> Result<i64> {
+    let mut q = Query::new("", Vec::new());
+    let wh = scope::predicate(&mut q, scope, "p");
+    q.sql = format!("SELECT COUNT(*) FROM people p WHERE {wh}").into();
+    exec.scalar(q).await
+}
+
+// ---- roles ----
+
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct RoleRow {
+    pub county_code: i64,
+    pub id: i64,
+    pub person_id: i64,
+    pub kind: String,
+    pub unit_county_code: Option<i64>,
+    pub unit_id: Option<i64>,
+    pub path: Option<String>,
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub details: String,
+    pub unit_name: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewRole {
+    pub county_code: i64,
+    pub id: i64,
+    pub person_id: i64,
+    pub kind: String,
+    pub unit_county_code: Option<i64>,
+    pub unit_id: Option<i64>,
+    pub path: Option<String>,
+    pub since: Option<String>,
+    pub details: String,
+    pub now: Micros,
+}
+
+pub async fn insert_roles(exec: &mut Exec<'_>, roles: &[NewRole]) -> Result<()> {
+    for chunk in roles.chunks(500) {
+        let mut q = Query::new("", Vec::new());
+        let mut values = Vec::with_capacity(chunk.len());
+        for r in chunk {
+            let v = [
+                q.push_arg(r.county_code),
+                q.push_arg(r.id),
+                q.push_arg(r.person_id),
+                q.push_arg(&r.kind),
+                q.push_arg(r.unit_county_code),
+                q.push_arg(r.unit_id),
+                q.push_arg(r.path.as_deref()),
+                q.push_arg(r.since.as_deref()),
+                q.push_arg(&r.details),
+                q.push_arg(r.now),
+            ];
+            values.push(format!("({}, {})", v.join(", "), v[9]));
+        }
+        q.sql = format!(
+            "INSERT INTO person_roles (county_code, id, person_id, kind, unit_county_code, unit_id, path,
+                since, details, created_at, updated_at) VALUES {}",
+            values.join(", ")
+        )
+        .into();
+        exec.execute(q).await?;
+    }
+    Ok(())
+}
+
+pub async fn roles_of(
+    exec: &mut Exec<'_>,
+    county_code: i64,
+    person_id: i64,
+) -> Result<Vec<RoleRow>> {
+    exec.fetch_all(q!(
+        "SELECT r.county_code, r.id, r.person_id, r.kind, r.unit_county_code, r.unit_id, r.path,
+                r.since, r.until, r.details, u.name AS unit_name
+           FROM person_roles r
+           LEFT JOIN org_units u ON u.county_code = r.unit_county_code AND u.id = r.unit_id
+          WHERE r.county_code = $1 AND r.person_id = $2
+          ORDER BY r.kind, r.id",
+        county_code,
+        person_id
+    ))
+    .await
+}
+
+pub async fn delete_role(
+    exec: &mut Exec<'_>,
+    county_code: i64,
+    person_id: i64,
+    role_id: i64,
+) -> Result<()> {
+    let n = exec
+        .execute(q!(
+            "DELETE FROM person_roles WHERE county_code = $1 AND person_id = $2 AND id = $3",
+            county_code,
+            person_id,
+            role_id
+        ))
+        .await?;
+    if n == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+/// A unit's roster: people holding a role in units of `scope`, with the role.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RosterRow {
+    pub county_code: i64,
+    pub person_id: i64,
+    pub name: String,
+    pub gender: String,
+    pub birth_date: String,
+    pub kind: String,
+    pub unit_name: Option<String>,
+    pub details: String,
+}
+
+pub async fn roster(
+    exec: &mut Exec<'_>,
+    scope: &Scope,
+    kind: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<RosterRow>, i64)> {
+    let mut q = Query::new("", Vec::new());
+    let mut wh = vec![scope::predicate_on(
+        &mut q,
+        scope,
+        "r.county_code",
+        "r.path",
+    )];
+    if let Some(k) = kind {
+        wh.push(format!("r.kind = {}", q.push_arg(k)));
+    }
+    let wh = wh.join(" AND ");
+    let mut count_q = q.clone();
+    count_q.sql = format!("SELECT COUNT(*) FROM person_roles r WHERE {wh}").into();
+    let total = exec.scalar(count_q).await?;
+    let (l, o) = (q.push_arg(limit), q.push_arg(offset));
+    q.sql = format!(
+        "SELECT r.county_code, r.person_id, p.name, p.gender, p.birth_date, r.kind,
+                u.name AS unit_name, r.details
+           FROM person_roles r
+           JOIN people p ON p.county_code = r.county_code AND p.id = r.person_id
+           LEFT JOIN org_units u ON u.county_code = r.unit_county_code AND u.id = r.unit_id
+          WHERE {wh}
+          ORDER BY r.county_code, r.path, r.kind, p.name_pinyin, p.id
+          LIMIT {l} OFFSET {o}"
+    )
+    .into();
+    Ok((exec.fetch_all(q).await?, total))
+}
+
+/// Counts role holders by kind in scope (people by where they live).
+pub async fn count_roles_by_kind(exec: &mut Exec<'_>, scope: &Scope) -> Result<Vec<(String, i64)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        kind: String,
+        n: i64,
+    }
+    let mut q = Query::new("", Vec::new());
+    let wh = scope::predicate(&mut q, scope, "p");
+    q.sql = format!(
+        "SELECT r.kind, COUNT(*) AS n FROM person_roles r
+           JOIN people p ON p.county_code = r.county_code AND p.id = r.person_id
+          WHERE {wh} GROUP BY r.kind ORDER BY r.kind"
+    )
+    .into();
+    Ok(exec
+        .fetch_all::<Row>(q)
+        .await?
+        .into_iter()
+        .map(|r| (r.kind, r.n))
+        .collect())
+}
+
+// ---- skills ----
+
+pub async fn skills_of(
+    exec: &mut Exec<'_>,
+    county_code: i64,
+    person_id: i64,
+) -> Result<Vec<String>> {
+    exec.scalars(q!(
+        "SELECT skill FROM person_skills WHERE county_code = $1 AND person_id = $2 ORDER BY skill",
+        county_code,
+        person_id
+    ))
+    .await
+}
+
+/// Replaces a person's specialties with `skills`.
+pub async fn set_skills(
+    exec: &mut Exec<'_>,
+    county_code: i64,
+    person_id: i64,
+    skills: &[String],
+) -> Result<()> {
+    exec.execute(q!(
+        "DELETE FROM person_skills WHERE county_code = $1 AND person_id = $2",
+        county_code,
+        person_id
+    ))
+    .await?;
+    insert_skills(
+        exec,
+        &skills
+            .iter()
+            .map(|s| (county_code, person_id, s.clone()))
+            .collect::<Vec<_>>(),
+    )
+    .await
+}
+
+pub async fn insert_skills(exec: &mut Exec<'_>, rows: &[(i64, i64, String)]) -> Result<()> {
+    for chunk in rows.chunks(500) {
+        let mut q = Query::new("", Vec::new());
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|(c, p, s)| {
+                format!(
+                    "({}, {}, {})",
+                    q.push_arg(*c),
+                    q.push_arg(*p),
+                    q.push_arg(s)
+                )
+            })
+            .collect();
+        q.sql = format!(
+            "INSERT INTO person_skills (county_code, person_id, skill) VALUES {} ON CONFLICT DO NOTHING",
+            values.join(", ")
+        )
+        .into();
+        exec.execute(q).await?;
+    }
+    Ok(())
+}

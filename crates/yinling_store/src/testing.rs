@@ -1,0 +1,155 @@
+//! Per-test databases (feature `test-support`).
+//!
+//! Every test gets a database of its own: a temporary SQLite file, or — when
+//! `YINLING_TEST_DATABASE_URL` names a PostgreSQL server — a fresh database cloned from a
+//! migrated template, which is built once per schema version and shared by all test
+//! processes (guarded by an advisory lock).
+
+use std::str::FromStr;
+
+use sha2::{Digest, Sha256};
+use sqlx::{Connection, PgConnection, postgres::PgConnectOptions};
+
+use crate::{Store, StoreOptions};
+
+/// A store for one test; its SQLite file lives as long as this value.
+pub struct TestDb {
+    pub store: Store,
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// The PostgreSQL server URL the suite runs against, if any.
+pub fn postgres_url() -> Option<String> {
+    std::env::var("YINLING_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+}
+
+impl TestDb {
+    /// A fresh, migrated database on the backend the test run selected.
+    pub async fn new() -> TestDb {
+        match postgres_url() {
+            Some(admin) => Self::postgres(&admin).await,
+            None => Self::sqlite().await,
+        }
+    }
+
+    pub async fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        let store = Store::open_and_migrate(&StoreOptions::new(&url))
+            .await
+            .expect("open sqlite test store");
+        TestDb {
+            store,
+            url,
+            _dir: Some(dir),
+        }
+    }
+
+    pub async fn postgres(admin_url: &str) -> TestDb {
+        let template = ensure_template(admin_url).await;
+        let name = format!("yinling_test_{}_{}", std::process::id(), rand_suffix());
+        let mut admin = PgConnection::connect(admin_url)
+            .await
+            .expect("connect admin");
+        sqlx::query(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
+            .execute(&mut admin)
+            .await
+            .expect("create test database");
+        admin.close().await.ok();
+        let url = with_database(admin_url, &name);
+        let mut opts = StoreOptions::new(&url);
+        opts.max_connections = 4;
+        let store = Store::open(&opts).await.expect("open postgres test store");
+        TestDb {
+            store,
+            url,
+            _dir: None,
+        }
+    }
+}
+
+fn rand_suffix() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{}_{nanos}", COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Replaces the database name in a PostgreSQL URL.
+pub fn with_database(url: &str, db: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{db}?{q}"),
+        None => format!("{base}/{db}"),
+    }
+}
+
+async fn ensure_template(admin_url: &str) -> String {
+    let checksum = super::POSTGRES_MIGRATIONS
+        .iter()
+        .fold(Sha256::new(), |mut h, m| {
+            h.update(&m.checksum);
+            h
+        })
+        .finalize();
+    let template = format!(
+        "yinling_tpl_{}",
+        checksum[..6]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
+    let opts = PgConnectOptions::from_str(admin_url).expect("admin url");
+    let mut admin = PgConnection::connect_with(&opts)
+        .await
+        .expect("connect admin");
+    sqlx::query("SELECT pg_advisory_lock(7311)")
+        .execute(&mut admin)
+        .await
+        .expect("lock");
+    let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
+        .bind(&template)
+        .fetch_optional(&mut admin)
+        .await
+        .expect("check template");
+    if exists.is_none() {
+        let building = format!("{template}_building");
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {building}"))
+            .execute(&mut admin)
+            .await
+            .expect("drop stale template");
+        sqlx::query(&format!("CREATE DATABASE {building}"))
+            .execute(&mut admin)
+            .await
+            .expect("create template");
+        let store =
+            Store::open_and_migrate(&StoreOptions::new(with_database(admin_url, &building)))
+                .await
+                .expect("migrate template");
+        store.close().await;
+        sqlx::query(&format!("ALTER DATABASE {building} RENAME TO {template}"))
+            .execute(&mut admin)
+            .await
+            .expect("publish template");
+    }
+    sqlx::query("SELECT pg_advisory_unlock(7311)")
+        .execute(&mut admin)
+        .await
+        .expect("unlock");
+    admin.close().await.ok();
+    template
+}

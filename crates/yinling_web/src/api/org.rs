@@ -1,0 +1,192 @@
+//! Organisation units over the API.
+
+use axum::{extract::State, http::StatusCode};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use yinling_app::{
+    Page, PageRequest,
+    org::{NewUnitInput, UnitUpdateInput, UnitView},
+};
+use yinling_domain::person::PersonRoleKind;
+use yinling_store::{
+    org::{OrgUnitRow, UnitFilter},
+    people::RosterRow,
+};
+
+use super::{ApiJson, ApiPath, ApiQuery};
+use crate::{
+    AppState,
+    error::{ApiError, ErrorBody},
+    session::ApiCaller,
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_units))
+        .routes(routes!(find_unit, update_unit))
+        .routes(routes!(create_unit))
+        .routes(routes!(move_unit))
+        .routes(routes!(unit_members))
+        .routes(routes!(set_boundary))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ListUnitsQuery {
+    /// Unit kind, e.g. `grid_party_group`.
+    pub kind: Option<String>,
+    /// Part of the name.
+    pub q: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+/// Units in the caller's scope.
+#[utoipa::path(get, path = "/api/v1/org/units", tag = "组织", params(ListUnitsQuery),
+    responses((status = 200, body = Page<OrgUnitRow>), (status = 401, body = ErrorBody)))]
+async fn list_units(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiQuery(q): ApiQuery<ListUnitsQuery>,
+) -> Result<axum::Json<Page<OrgUnitRow>>, ApiError> {
+    let filter = UnitFilter {
+        kind: q.kind.filter(|k| !k.is_empty()),
+        name_contains: q.q.filter(|k| !k.is_empty()),
+    };
+    Ok(axum::Json(
+        state
+            .app
+            .list_units(&c.caller, filter, PageRequest::new(q.page, q.per_page))
+            .await?,
+    ))
+}
+
+/// A unit with its ancestors, children and head count.
+#[utoipa::path(get, path = "/api/v1/org/units/{county}/{id}", tag = "组织",
+    params(("county" = i64, Path, description = "县级区划代码"), ("id" = i64, Path)),
+    responses((status = 200, body = UnitView), (status = 404, body = ErrorBody)))]
+async fn find_unit(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath((county, id)): ApiPath<(i64, i64)>,
+) -> Result<axum::Json<UnitView>, ApiError> {
+    Ok(axum::Json(
+        state.app.unit_view(&c.caller, county, id).await?,
+    ))
+}
+
+/// Create a unit under this one.
+#[utoipa::path(post, path = "/api/v1/org/units/{county}/{id}/children", tag = "组织",
+    params(("county" = i64, Path), ("id" = i64, Path)),
+    request_body = NewUnitInput,
+    responses((status = 201, body = OrgUnitRow), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn create_unit(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiJson(input): ApiJson<NewUnitInput>,
+) -> Result<(StatusCode, axum::Json<OrgUnitRow>), ApiError> {
+    let unit = state.app.create_unit(&c.caller, county, id, input).await?;
+    Ok((StatusCode::CREATED, axum::Json(unit)))
+}
+
+/// Rename a unit or change its address (`version` must match).
+#[utoipa::path(patch, path = "/api/v1/org/units/{county}/{id}", tag = "组织",
+    params(("county" = i64, Path), ("id" = i64, Path)),
+    request_body = UnitUpdateInput,
+    responses((status = 204, description = "已保存"), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update_unit(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiJson(input): ApiJson<UnitUpdateInput>,
+) -> Result<StatusCode, ApiError> {
+    state.app.update_unit(&c.caller, county, id, input).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct MoveRequest {
+    pub parent_county_code: i64,
+    pub parent_id: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MoveResponse {
+    /// Units moved (the unit and everything under it).
+    pub moved: u64,
+}
+
+/// Move a unit and its whole subtree under another parent in the same county.
+#[utoipa::path(post, path = "/api/v1/org/units/{county}/{id}/move", tag = "组织",
+    params(("county" = i64, Path), ("id" = i64, Path)),
+    request_body = MoveRequest,
+    responses((status = 200, body = MoveResponse), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn move_unit(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiJson(req): ApiJson<MoveRequest>,
+) -> Result<axum::Json<MoveResponse>, ApiError> {
+    let moved = state
+        .app
+        .move_unit(&c.caller, county, id, req.parent_county_code, req.parent_id)
+        .await?;
+    Ok(axum::Json(MoveResponse { moved }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct MembersQuery {
+    /// Role kind, e.g. `party_member`.
+    pub kind: Option<PersonRoleKind>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+/// People holding a role in this unit or below (a branch's members), wherever they live.
+#[utoipa::path(get, path = "/api/v1/org/units/{county}/{id}/members", tag = "组织",
+    params(("county" = i64, Path), ("id" = i64, Path), MembersQuery),
+    responses((status = 200, body = Page<RosterRow>), (status = 404, body = ErrorBody)))]
+async fn unit_members(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiQuery(q): ApiQuery<MembersQuery>,
+) -> Result<axum::Json<Page<RosterRow>>, ApiError> {
+    Ok(axum::Json(
+        state
+            .app
+            .roster(
+                &c.caller,
+                county,
+                id,
+                q.kind,
+                PageRequest::new(q.page, q.per_page),
+            )
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct BoundaryRequest {
+    /// GeoJSON Polygon or MultiPolygon; null clears it.
+    pub geojson: Option<String>,
+}
+
+/// Set or clear a grid's boundary.
+#[utoipa::path(put, path = "/api/v1/org/units/{county}/{id}/boundary", tag = "组织",
+    params(("county" = i64, Path), ("id" = i64, Path)),
+    request_body = BoundaryRequest,
+    responses((status = 204, description = "已保存"), (status = 422, body = ErrorBody)))]
+async fn set_boundary(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiJson(req): ApiJson<BoundaryRequest>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .app
+        .set_grid_boundary(&c.caller, county, id, req.geojson.as_deref())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,254 @@
+//! People files over the API.
+
+use axum::{
+    extract::State,
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use yinling_app::{
+    Page, PageRequest,
+    people::{
+        PeopleQuery, PersonFile, PersonInput, PersonListItem, RoleInput, SensitiveField, TagInput,
+    },
+};
+
+use super::{ApiJson, ApiPath, ApiQuery, Created};
+use crate::{
+    AppState,
+    error::{ApiError, ErrorBody},
+    session::ApiCaller,
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_people, create_person))
+        .routes(routes!(export_people))
+        .routes(routes!(find_person, update_person))
+        .routes(routes!(reveal))
+        .routes(routes!(add_role))
+        .routes(routes!(remove_role))
+        .routes(routes!(set_skills))
+        .routes(routes!(add_tag))
+        .routes(routes!(remove_tag))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct Paging {
+    /// Page number, from 1.
+    pub page: Option<i64>,
+    /// Rows per page (1–200, default 20).
+    pub per_page: Option<i64>,
+}
+
+/// Search and list people in the caller's scope (sensitive numbers masked).
+#[utoipa::path(get, path = "/api/v1/people", tag = "人员", params(PeopleQuery, Paging),
+    responses((status = 200, body = Page<PersonListItem>), (status = 422, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn list_people(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiQuery(q): ApiQuery<PeopleQuery>,
+    ApiQuery(p): ApiQuery<Paging>,
+) -> Result<axum::Json<Page<PersonListItem>>, ApiError> {
+    Ok(axum::Json(
+        state
+            .app
+            .search_people(&c.caller, &q, PageRequest::new(p.page, p.per_page))
+            .await?,
+    ))
+}
+
+/// Register a person. Gender and birth date are taken from the ID number.
+#[utoipa::path(post, path = "/api/v1/people", tag = "人员", request_body = PersonInput,
+    responses((status = 201, body = Created), (status = 409, description = "身份证号码已登记", body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_person(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiJson(input): ApiJson<PersonInput>,
+) -> Result<(StatusCode, axum::Json<Created>), ApiError> {
+    let (county, id) = state.app.create_person(&c.caller, input).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(Created {
+            county_code: Some(county),
+            id,
+        }),
+    ))
+}
+
+/// The people list as an Excel workbook (masked; the export is audited).
+#[utoipa::path(get, path = "/api/v1/people/export", tag = "人员", params(PeopleQuery),
+    responses((status = 200, description = "Excel 工作簿", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>), (status = 403, body = ErrorBody)))]
+async fn export_people(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiQuery(q): ApiQuery<PeopleQuery>,
+) -> Result<Response, ApiError> {
+    let bytes = state.app.export_people_xlsx(&c.caller, &q).await?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"people.xlsx\"",
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// A person's file (sensitive numbers masked).
+#[utoipa::path(get, path = "/api/v1/people/{county}/{id}", tag = "人员",
+    params(("county" = i64, Path), ("id" = i64, Path)),
+    responses((status = 200, body = PersonFile), (status = 404, body = ErrorBody)))]
+async fn find_person(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath((county, id)): ApiPath<(i64, i64)>,
+) -> Result<axum::Json<PersonFile>, ApiError> {
+    Ok(axum::Json(
+        state.app.person_file(&c.caller, county, id).await?,
+    ))
+}
+
+/// Change a person's file. `version` must be the one read; a masked ID number or phone
+/// sent back unchanged keeps the stored value.
+#[utoipa::path(put, path = "/api/v1/people/{county}/{id}", tag = "人员",
+    params(("county" = i64, Path), ("id" = i64, Path)), request_body = PersonInput,
+    responses((status = 204, description = "已保存"), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn update_person(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiJson(input): ApiJson<PersonInput>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .app
+        .update_person(&c.caller, county, id, input)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RevealRequest {
+    pub field: SensitiveField,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RevealResponse {
+    pub field: SensitiveField,
+    /// The full value; null when the person has none (no phone).
+    pub value: Option<String>,
+}
+
+/// Show one sensitive field in full. Only roles the privacy policy allows; every call is
+/// recorded in the audit log.
+#[utoipa::path(post, path = "/api/v1/people/{county}/{id}/reveal", tag = "人员",
+    params(("county" = i64, Path), ("id" = i64, Path)), request_body = RevealRequest,
+    responses((status = 200, body = RevealResponse), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn reveal(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiJson(req): ApiJson<RevealRequest>,
+) -> Result<axum::Json<RevealResponse>, ApiError> {
+    let value = state.app.reveal(&c.caller, county, id, req.field).await?;
+    Ok(axum::Json(RevealResponse {
+        field: req.field,
+        value,
+    }))
+}
+
+/// Add a role (party member, retired cadre, volunteer...).
+#[utoipa::path(post, path = "/api/v1/people/{county}/{id}/roles", tag = "人员",
+    params(("county" = i64, Path), ("id" = i64, Path)), request_body = RoleInput,
+    responses((status = 201, body = Created), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn add_role(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiJson(input): ApiJson<RoleInput>,
+) -> Result<(StatusCode, axum::Json<Created>), ApiError> {
+    let role = state.app.add_role(&c.caller, county, id, input).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(Created {
+            county_code: Some(county),
+            id: role,
+        }),
+    ))
+}
+
+/// Remove a role.
+#[utoipa::path(delete, path = "/api/v1/people/{county}/{id}/roles/{role_id}", tag = "人员",
+    params(("county" = i64, Path), ("id" = i64, Path), ("role_id" = i64, Path)),
+    responses((status = 204, description = "已移除"), (status = 404, body = ErrorBody)))]
+async fn remove_role(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath((county, id, role)): ApiPath<(i64, i64, i64)>,
+) -> Result<StatusCode, ApiError> {
+    state.app.remove_role(&c.caller, county, id, role).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SkillsRequest {
+    pub skills: Vec<String>,
+}
+
+/// Replace a person's specialties.
+#[utoipa::path(put, path = "/api/v1/people/{county}/{id}/skills", tag = "人员",
+    params(("county" = i64, Path), ("id" = i64, Path)), request_body = SkillsRequest,
+    responses((status = 204, description = "已保存"), (status = 422, body = ErrorBody)))]
+async fn set_skills(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiJson(req): ApiJson<SkillsRequest>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .app
+        .set_skills(&c.caller, county, id, req.skills)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Tag a person (provenance: this caller, by hand).
+#[utoipa::path(post, path = "/api/v1/people/{county}/{id}/tags", tag = "人员",
+    params(("county" = i64, Path), ("id" = i64, Path)), request_body = TagInput,
+    responses((status = 201, body = Created), (status = 409, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn add_tag(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiJson(input): ApiJson<TagInput>,
+) -> Result<(StatusCode, axum::Json<Created>), ApiError> {
+    let row = state.app.tag_person(&c.caller, county, id, input).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(Created {
+            county_code: Some(county),
+            id: row,
+        }),
+    ))
+}
+
+/// Remove a tag from a person (kept in the history as removed).
+#[utoipa::path(delete, path = "/api/v1/people/{county}/{id}/tags/{tag_row_id}", tag = "人员",
+    params(("county" = i64, Path), ("id" = i64, Path), ("tag_row_id" = i64, Path)),
+    responses((status = 204, description = "已移除"), (status = 404, body = ErrorBody)))]
+async fn remove_tag(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath((county, id, row)): ApiPath<(i64, i64, i64)>,
+) -> Result<StatusCode, ApiError> {
+    state.app.untag_person(&c.caller, county, id, row).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,121 @@
+//! Account administration over the API.
+
+use axum::{extract::State, http::StatusCode};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use yinling_app::{
+    Page, PageRequest,
+    users::{AccountView, NewAccountInput},
+};
+use yinling_domain::role::Role;
+use yinling_store::accounts::AccountListRow;
+
+use super::{ApiJson, ApiPath, ApiQuery, Created};
+use crate::{
+    AppState,
+    error::{ApiError, ErrorBody},
+    session::ApiCaller,
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(find_user))
+        .routes(routes!(add_grant))
+        .routes(routes!(remove_grant))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct UsersQuery {
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+/// Accounts the caller administers.
+#[utoipa::path(get, path = "/api/v1/users", tag = "账号", params(UsersQuery),
+    responses((status = 200, body = Page<AccountListRow>), (status = 403, body = ErrorBody)))]
+async fn list_users(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiQuery(q): ApiQuery<UsersQuery>,
+) -> Result<axum::Json<Page<AccountListRow>>, ApiError> {
+    Ok(axum::Json(
+        state
+            .app
+            .list_accounts(&c.caller, PageRequest::new(q.page, q.per_page))
+            .await?,
+    ))
+}
+
+/// Create an account with one role on one unit. The initial password must be changed at
+/// first login.
+#[utoipa::path(post, path = "/api/v1/users", tag = "账号", request_body = NewAccountInput,
+    responses((status = 201, body = Created), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn create_user(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiJson(input): ApiJson<NewAccountInput>,
+) -> Result<(StatusCode, axum::Json<Created>), ApiError> {
+    let id = state.app.create_account(&c.caller, input).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(Created {
+            county_code: None,
+            id,
+        }),
+    ))
+}
+
+/// An account and its roles.
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "账号", params(("id" = i64, Path)),
+    responses((status = 200, body = AccountView), (status = 404, body = ErrorBody)))]
+async fn find_user(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<axum::Json<AccountView>, ApiError> {
+    Ok(axum::Json(state.app.get_account(&c.caller, id).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct GrantRequest {
+    pub role: Role,
+    pub unit_county_code: i64,
+    pub unit_id: i64,
+}
+
+/// Grant a role on a unit (never above the caller's own).
+#[utoipa::path(post, path = "/api/v1/users/{id}/grants", tag = "账号", params(("id" = i64, Path)), request_body = GrantRequest,
+    responses((status = 201, body = Created), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn add_grant(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<GrantRequest>,
+) -> Result<(StatusCode, axum::Json<Created>), ApiError> {
+    let grant = state
+        .app
+        .add_grant(&c.caller, id, req.role, req.unit_county_code, req.unit_id)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(Created {
+            county_code: None,
+            id: grant,
+        }),
+    ))
+}
+
+/// Revoke a role.
+#[utoipa::path(delete, path = "/api/v1/users/{id}/grants/{grant_id}", tag = "账号",
+    params(("id" = i64, Path), ("grant_id" = i64, Path)),
+    responses((status = 204, description = "已撤销"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn remove_grant(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath((id, grant)): ApiPath<(i64, i64)>,
+) -> Result<StatusCode, ApiError> {
+    state.app.remove_grant(&c.caller, id, grant).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

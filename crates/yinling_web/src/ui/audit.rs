@@ -1,0 +1,69 @@
+//! The audit log, for administrators.
+
+use askama::Template;
+use axum::{
+    Router,
+    extract::{Query, State},
+    routing::get,
+};
+use serde::Deserialize;
+use yinling_app::{PageRequest, audit::AuditQuery};
+use yinling_store::audit::AuditRow;
+
+use super::{Layout, PageCtx, PageResult, filters, opt, render};
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/audit", get(list))
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    l: Layout,
+    rows: Vec<(AuditRow, &'static str)>,
+    action: String,
+    entity_key: String,
+    page: i64,
+}
+
+#[derive(Deserialize)]
+struct AuditParams {
+    action: Option<String>,
+    entity_key: Option<String>,
+    page: Option<i64>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Query(p): Query<AuditParams>,
+) -> PageResult {
+    let page = PageRequest::new(p.page, Some(50));
+    let rows = state
+        .app
+        .list_audit(
+            &ctx.caller,
+            AuditQuery {
+                action: opt(&p.action),
+                entity: None,
+                entity_key: opt(&p.entity_key),
+                actor_id: None,
+            },
+            page,
+        )
+        .await?;
+    Ok(render(&AuditPage {
+        l: ctx.layout("审计日志", "audit"),
+        rows: rows
+            .into_iter()
+            .map(|r| {
+                let label = yinling_app::audit::action_label(&r.action);
+                (r, label)
+            })
+            .collect(),
+        action: p.action.unwrap_or_default(),
+        entity_key: p.entity_key.unwrap_or_default(),
+        page: page.page,
+    }))
+}

@@ -1,0 +1,294 @@
+//! Login, logout, password change, 长辈模式 switch, session keep-alive.
+
+use askama::Template;
+use axum::{
+    Form, Router,
+    extract::{Query, State},
+    http::{HeaderMap, StatusCode, header, request::Parts},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use serde::Deserialize;
+use yinling_app::AppError;
+
+use super::{FormError, Layout, PageCtx, anonymous_layout, render, see_other};
+use crate::{AppState, cookies, session};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(login_page).post(login))
+        .route("/logout", post(logout))
+        .route("/account", get(account_page))
+        .route(
+            "/account/password",
+            get(password_page).post(change_password),
+        )
+        .route("/elder-mode", post(elder_mode))
+        .route("/session/ping", post(ping))
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    l: Layout,
+    next: String,
+    username: String,
+    error: Option<String>,
+    expired: bool,
+}
+
+#[derive(Deserialize)]
+struct LoginQuery {
+    next: Option<String>,
+    expired: Option<String>,
+}
+
+/// Only same-site relative paths may be returned to after login.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        _ => "/".to_owned(),
+    }
+}
+
+async fn login_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<LoginQuery>,
+) -> Response {
+    let (csrf, set_cookie) = match cookies::get(&headers, cookies::CSRF) {
+        Some(c) => (c, None),
+        None => {
+            let c = yinling_app::auth::new_token();
+            let set = cookies::set(cookies::CSRF, &c, state.config.secure_cookies, None);
+            (c, Some(set))
+        }
+    };
+    let page = LoginPage {
+        l: anonymous_layout(&state, &headers, "登录", csrf, "/login"),
+        next: safe_next(q.next.as_deref()),
+        username: String::new(),
+        error: None,
+        expired: q.expired.is_some(),
+    };
+    let mut resp = render(&page);
+    if let Some(set) = set_cookie
+        && let Ok(v) = set.parse()
+    {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    resp
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    next: Option<String>,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    parts: Parts,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let ip = session::client_ip(&parts);
+    let ua = parts
+        .headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    match state
+        .app
+        .login(&form.username, &form.password, ip, ua)
+        .await
+    {
+        Ok(s) => {
+            let next = if s.must_change_password {
+                "/account/password".to_owned()
+            } else {
+                safe_next(form.next.as_deref())
+            };
+            let secure = state.config.secure_cookies;
+            let mut resp = see_other(&next);
+            let h = resp.headers_mut();
+            for c in [
+                cookies::set(cookies::SESSION, &s.token, secure, None),
+                cookies::set(cookies::CSRF, &s.csrf_token, secure, None),
+                cookies::set(
+                    cookies::ELDER,
+                    if s.elder_mode { "1" } else { "0" },
+                    secure,
+                    Some(31_536_000),
+                ),
+            ] {
+                if let Ok(v) = c.parse() {
+                    h.append(header::SET_COOKIE, v);
+                }
+            }
+            resp
+        }
+        Err(e) => {
+            let message = match &e {
+                AppError::LoginFailed { message } => message.clone(),
+                other => other.to_string(),
+            };
+            let csrf = cookies::get(&parts.headers, cookies::CSRF).unwrap_or_default();
+            let page = LoginPage {
+                l: anonymous_layout(&state, &parts.headers, "登录", csrf, "/login"),
+                next: safe_next(form.next.as_deref()),
+                username: form.username,
+                error: Some(message),
+                expired: false,
+            };
+            let mut resp = render(&page);
+            *resp.status_mut() = StatusCode::UNAUTHORIZED;
+            resp
+        }
+    }
+}
+
+async fn logout(State(state): State<AppState>, ctx: PageCtx) -> Response {
+    if let Err(e) = state.app.logout(&ctx.caller, &ctx.token).await {
+        tracing::warn!(error = %e, "logout failed");
+    }
+    let mut resp = see_other("/login");
+    for c in [
+        cookies::clear(cookies::SESSION),
+        cookies::clear(cookies::CSRF),
+    ] {
+        if let Ok(v) = c.parse() {
+            resp.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    resp
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    l: Layout,
+    caller: yinling_app::Caller,
+}
+
+async fn account_page(ctx: PageCtx) -> Response {
+    render(&AccountPage {
+        l: ctx.layout("我的账号", "account"),
+        caller: ctx.caller,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "password.html")]
+struct PasswordPage {
+    l: Layout,
+    forced: bool,
+    error: Option<FormError>,
+}
+
+async fn password_page(State(state): State<AppState>, ctx: PageCtx) -> Response {
+    let forced = must_change(&state, &ctx).await;
+    render(&PasswordPage {
+        l: ctx.layout("修改密码", "account"),
+        forced,
+        error: None,
+    })
+}
+
+async fn must_change(state: &AppState, ctx: &PageCtx) -> bool {
+    match ctx.caller.account_id {
+        Some(id) => state
+            .app
+            .account_by_id(id)
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|a| a.must_change_password),
+        None => false,
+    }
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    old_password: String,
+    new_password: String,
+    confirm_password: String,
+}
+
+async fn change_password(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Form(form): Form<PasswordForm>,
+) -> Response {
+    let result = if form.new_password != form.confirm_password {
+        Err(AppError::invalid(
+            "password_mismatch",
+            "confirm_password",
+            "两次输入的新密码不一致",
+        ))
+    } else {
+        state
+            .app
+            .change_password(
+                &ctx.caller,
+                &ctx.token,
+                &form.old_password,
+                &form.new_password,
+            )
+            .await
+    };
+    match result {
+        Ok(()) => see_other("/?ok=password"),
+        Err(e) => match FormError::from_app(&e) {
+            Some(fe) => {
+                let forced = must_change(&state, &ctx).await;
+                let mut resp = render(&PasswordPage {
+                    l: ctx.layout("修改密码", "account"),
+                    forced,
+                    error: Some(fe),
+                });
+                *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+                resp
+            }
+            None => super::error_page(&e),
+        },
+    }
+}
+
+#[derive(Deserialize)]
+struct ElderForm {
+    on: String,
+    next: Option<String>,
+}
+
+/// Turns 长辈模式 on or off: remembered in a cookie, and on the account when signed in.
+async fn elder_mode(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<ElderForm>,
+) -> Response {
+    let on = form.on == "1";
+    if let Some((token, _)) = session::token_of(&headers)
+        && let Ok(s) = state.app.authenticate(&token, None).await
+        && let Err(e) = state.app.set_elder_mode(&s.caller, on).await
+    {
+        tracing::warn!(error = %e, "could not save elder mode");
+    }
+    let mut resp = see_other(&safe_next(form.next.as_deref()));
+    let cookie = cookies::set(
+        cookies::ELDER,
+        if on { "1" } else { "0" },
+        state.config.secure_cookies,
+        Some(31_536_000),
+    );
+    if let Ok(v) = cookie.parse() {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    resp
+}
+
+/// Called by the page script while the user is active, so a session does not end while
+/// someone is still reading or typing.
+async fn ping(_ctx: PageCtx) -> impl IntoResponse {
+    StatusCode::NO_CONTENT
+}

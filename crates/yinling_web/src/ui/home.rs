@@ -1,0 +1,50 @@
+//! The home page: the caller's area at a glance, or their own details.
+
+use askama::Template;
+use axum::{Router, extract::State, response::Response, routing::get};
+use yinling_app::{Caller, people::PersonFile};
+use yinling_domain::role::Permission;
+use yinling_store::org::OrgUnitRow;
+
+use super::{Layout, PageCtx, PageResult, render};
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/", get(home))
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    l: Layout,
+    caller: Caller,
+    staff: bool,
+    roots: Vec<OrgUnitRow>,
+    people_count: i64,
+    unit_counts: Vec<(&'static str, i64)>,
+    me: Option<PersonFile>,
+}
+
+async fn home(State(state): State<AppState>, ctx: PageCtx) -> PageResult {
+    let staff = ctx.caller.may(Permission::ViewPeople);
+    let (roots, people_count, unit_counts) = if staff {
+        let o = state.app.overview(&ctx.caller).await?;
+        (o.roots, o.people, o.units)
+    } else {
+        (Vec::new(), 0, Vec::new())
+    };
+    let me = match ctx.caller.person {
+        Some((c, id)) if !staff => state.app.person_file(&ctx.caller, c, id).await.ok(),
+        _ => None,
+    };
+    let page = HomePage {
+        l: ctx.layout("首页", "home"),
+        caller: ctx.caller,
+        staff,
+        roots,
+        people_count,
+        unit_counts,
+        me,
+    };
+    Ok::<Response, _>(render(&page))
+}

@@ -1,0 +1,700 @@
+//! People pages: the list with search, a person's file, the create/edit form, and the
+//! actions on a file (reveal, roles, specialties, tags). Export to Excel.
+
+use askama::Template;
+use axum::{
+    Form, Router,
+    extract::{Path, Query, State},
+    http::{StatusCode, header},
+    response::IntoResponse,
+    routing::{get, post},
+};
+use serde::Deserialize;
+use yinling_app::{
+    AppError, Page, PageRequest,
+    people::{
+        PeopleQuery, PersonFile, PersonInput, PersonListItem, RoleInput, SensitiveField, TagInput,
+    },
+};
+use yinling_domain::person::{PersonRoleKind, PersonStatus, RetireKind, RoleDetails};
+use yinling_store::tags::TagDefRow;
+
+use super::{
+    Choice, FormError, Layout, PageCtx, PageResult, choices, filters, opt, render, see_other,
+};
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/people", get(list))
+        .route("/people/export.xlsx", get(export))
+        .route("/people/new", get(new_form).post(create))
+        .route("/people/{county}/{id}", get(show))
+        .route("/people/{county}/{id}/edit", get(edit_form).post(update))
+        .route("/people/{county}/{id}/reveal", post(reveal))
+        .route("/people/{county}/{id}/roles", post(add_role))
+        .route(
+            "/people/{county}/{id}/roles/{role}/remove",
+            post(remove_role),
+        )
+        .route("/people/{county}/{id}/skills", post(set_skills))
+        .route("/people/{county}/{id}/tags", post(add_tag))
+        .route("/people/{county}/{id}/tags/{tag}/remove", post(remove_tag))
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct ListQuery {
+    q: Option<String>,
+    unit: Option<String>,
+    tag: Option<String>,
+    role: Option<String>,
+    status: Option<String>,
+    age_min: Option<String>,
+    age_max: Option<String>,
+    page: Option<i64>,
+}
+
+impl ListQuery {
+    fn people_query(&self) -> Result<PeopleQuery, AppError> {
+        let num = |s: &Option<String>, field: &'static str| -> Result<Option<u32>, AppError> {
+            match opt(s) {
+                None => Ok(None),
+                Some(v) => v
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| *n <= 150)
+                    .map(Some)
+                    .ok_or_else(|| {
+                        AppError::invalid("invalid_age", field, "年龄须为0至150之间的整数")
+                    }),
+            }
+        };
+        Ok(PeopleQuery {
+            q: opt(&self.q),
+            unit: opt(&self.unit),
+            tag: opt(&self.tag).and_then(|t| t.parse().ok()),
+            role: opt(&self.role),
+            status: opt(&self.status),
+            gender: None,
+            age_min: num(&self.age_min, "age_min")?,
+            age_max: num(&self.age_max, "age_max")?,
+        })
+    }
+
+    /// The query string without the page, for pagination and export links.
+    fn base_query(&self) -> String {
+        let pairs: Vec<(&str, String)> = [
+            ("q", opt(&self.q)),
+            ("unit", opt(&self.unit)),
+            ("tag", opt(&self.tag)),
+            ("role", opt(&self.role)),
+            ("status", opt(&self.status)),
+            ("age_min", opt(&self.age_min)),
+            ("age_max", opt(&self.age_max)),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k, v)))
+        .collect();
+        serde_urlencoded::to_string(pairs).unwrap_or_default()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "people_list.html")]
+struct ListPage {
+    l: Layout,
+    q: String,
+    unit: String,
+    unit_name: Option<String>,
+    tag: String,
+    role: String,
+    status: String,
+    age_min: String,
+    age_max: String,
+    tags: Vec<Choice>,
+    roles: Vec<Choice>,
+    statuses: Vec<Choice>,
+    result: Option<Page<PersonListItem>>,
+    error: Option<FormError>,
+    base_query: String,
+    can_create: bool,
+}
+
+fn role_choices(current: &str) -> Vec<Choice> {
+    choices(
+        PersonRoleKind::ALL
+            .iter()
+            .map(|k| (k.as_str(), k.label_zh())),
+        current,
+    )
+}
+
+fn status_choices(current: &str) -> Vec<Choice> {
+    choices(
+        [
+            PersonStatus::Active,
+            PersonStatus::MovedOut,
+            PersonStatus::Deceased,
+        ]
+        .iter()
+        .map(|s| (s.as_str(), s.label_zh())),
+        current,
+    )
+}
+
+async fn list(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Query(q): Query<ListQuery>,
+) -> PageResult {
+    let tag_defs: Vec<TagDefRow> = state
+        .app
+        .list_tags(&ctx.caller, false)
+        .await?
+        .into_iter()
+        .map(|t| t.def)
+        .collect();
+    let current_tag = q.tag.clone().unwrap_or_default();
+    let tag_ids: Vec<String> = tag_defs.iter().map(|t| t.id.to_string()).collect();
+    let tags = choices(
+        tag_ids
+            .iter()
+            .zip(&tag_defs)
+            .map(|(id, t)| (id.as_str(), t.name.as_str())),
+        &current_tag,
+    );
+    let page = PageRequest::new(q.page, Some(20));
+    let (result, error) = match q.people_query() {
+        Ok(pq) => match state.app.search_people(&ctx.caller, &pq, page).await {
+            Ok(r) => (Some(r), None),
+            Err(e) => match FormError::from_app(&e) {
+                Some(fe) => (None, Some(fe)),
+                None => return Err(e.into()),
+            },
+        },
+        Err(e) => (None, FormError::from_app(&e)),
+    };
+    let unit_name = match opt(&q.unit).and_then(|u| yinling_app::people::parse_key(&u)) {
+        Some((c, id)) => state
+            .app
+            .find_unit(&ctx.caller, c, id)
+            .await
+            .ok()
+            .map(|u| u.name),
+        None => None,
+    };
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = ListPage {
+        l: ctx.layout("人员", "people"),
+        q: q.q.clone().unwrap_or_default(),
+        unit: q.unit.clone().unwrap_or_default(),
+        unit_name,
+        tag: q.tag.clone().unwrap_or_default(),
+        role: q.role.clone().unwrap_or_default(),
+        status: q.status.clone().unwrap_or_default(),
+        age_min: q.age_min.clone().unwrap_or_default(),
+        age_max: q.age_max.clone().unwrap_or_default(),
+        tags,
+        roles: role_choices(q.role.as_deref().unwrap_or_default()),
+        statuses: status_choices(q.status.as_deref().unwrap_or_default()),
+        result,
+        error,
+        base_query: q.base_query(),
+        can_create: ctx.caller.may(yinling_domain::role::Permission::EditPeople),
+    };
+    let mut resp = render(&page);
+    *resp.status_mut() = status;
+    Ok(resp)
+}
+
+async fn export(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Query(q): Query<ListQuery>,
+) -> PageResult {
+    let pq = q.people_query()?;
+    let bytes = state.app.export_people_xlsx(&ctx.caller, &pq).await?;
+    let name = format!(
+        "人员台账-{}.xlsx",
+        yinling_domain::time::local_date(state.app.now())
+    );
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename*=UTF-8''{}",
+                    urlencoding::encode(&name)
+                ),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "person.html")]
+struct PersonPage {
+    l: Layout,
+    p: PersonFile,
+    revealed_id: Option<String>,
+    revealed_phone: Option<String>,
+    revealed_label: Option<&'static str>,
+    tags: Vec<TagDefRow>,
+    roles: Vec<Choice>,
+    error: Option<FormError>,
+}
+
+async fn person_page(
+    state: &AppState,
+    ctx: PageCtx,
+    county: i64,
+    id: i64,
+    revealed: Option<(SensitiveField, String)>,
+    error: Option<FormError>,
+) -> PageResult {
+    let p = state.app.person_file(&ctx.caller, county, id).await?;
+    let tags = if p.can_edit {
+        state
+            .app
+            .list_tags(&ctx.caller, false)
+            .await?
+            .into_iter()
+            .map(|t| t.def)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let failed = error.is_some();
+    let mut resp = render(&PersonPage {
+        l: ctx.layout(p.name.clone(), "people"),
+        p,
+        revealed_label: revealed.as_ref().map(|(f, _)| f.label_zh()),
+        revealed_id: revealed
+            .as_ref()
+            .filter(|(f, _)| *f == SensitiveField::IdNumber)
+            .map(|(_, v)| v.clone()),
+        revealed_phone: revealed
+            .as_ref()
+            .filter(|(f, _)| *f == SensitiveField::Phone)
+            .map(|(_, v)| v.clone()),
+        tags,
+        roles: role_choices(""),
+        error,
+    });
+    if failed {
+        *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(resp)
+}
+
+async fn show(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((county, id)): Path<(i64, i64)>,
+) -> PageResult {
+    person_page(&state, ctx, county, id, None, None).await
+}
+
+#[derive(Deserialize)]
+struct RevealForm {
+    field: String,
+}
+
+async fn reveal(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((county, id)): Path<(i64, i64)>,
+    Form(f): Form<RevealForm>,
+) -> PageResult {
+    let field = match f.field.as_str() {
+        "id_number" => SensitiveField::IdNumber,
+        "phone" => SensitiveField::Phone,
+        _ => return Err(AppError::invalid("invalid_field", "field", "无法显示该项").into()),
+    };
+    let value = state.app.reveal(&ctx.caller, county, id, field).await?;
+    let shown = value.map(|v| (field, v));
+    person_page(&state, ctx, county, id, shown, None).await
+}
+
+/// The outcome of a form action on a person file: back to the file, or the file with the
+/// error beside the form.
+async fn after_action(
+    state: &AppState,
+    ctx: PageCtx,
+    county: i64,
+    id: i64,
+    result: Result<(), AppError>,
+) -> PageResult {
+    match result {
+        Ok(()) => Ok(see_other(&format!("/people/{county}/{id}?ok=saved"))),
+        Err(e) => match FormError::from_app(&e) {
+            Some(fe) => person_page(state, ctx, county, id, None, Some(fe)).await,
+            None => Err(e.into()),
+        },
+    }
+}
+
+#[derive(Deserialize)]
+struct RoleForm {
+    kind: String,
+    unit: Option<String>,
+    since: Option<String>,
+    join_date: Option<String>,
+    retire_kind: Option<String>,
+    former_unit: Option<String>,
+    former_rank: Option<String>,
+    position: Option<String>,
+}
+
+fn parse_date_field(
+    s: &Option<String>,
+    field: &'static str,
+) -> Result<Option<chrono::NaiveDate>, AppError> {
+    match opt(s) {
+        None => Ok(None),
+        Some(v) => chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| {
+                AppError::invalid(
+                    "invalid_date",
+                    field,
+                    "日期格式应为 年-月-日，例如 1976-07-01",
+                )
+            }),
+    }
+}
+
+fn role_input(f: &RoleForm) -> Result<RoleInput, AppError> {
+    let kind = PersonRoleKind::parse(&f.kind)
+        .ok_or_else(|| AppError::invalid("invalid_role", "kind", "请选择身份"))?;
+    let unit = match opt(&f.unit) {
+        Some(u) => Some(yinling_app::people::parse_key(&u).ok_or_else(|| {
+            AppError::invalid(
+                "invalid_unit",
+                "unit",
+                "所属组织编号格式应为 县代码/编号，例如 370830/123",
+            )
+        })?),
+        None => None,
+    };
+    let retire_kind = match opt(&f.retire_kind) {
+        Some(r) => Some(RetireKind::parse(&r).ok_or_else(|| {
+            AppError::invalid("invalid_retire_kind", "retire_kind", "请选择离休或退休")
+        })?),
+        None => None,
+    };
+    Ok(RoleInput {
+        kind,
+        unit_county_code: unit.map(|u| u.0),
+        unit_id: unit.map(|u| u.1),
+        since: parse_date_field(&f.since, "since")?,
+        details: RoleDetails {
+            join_date: parse_date_field(&f.join_date, "join_date")?,
+            probationary: false,
+            retire_kind,
+            former_unit: opt(&f.former_unit),
+            former_rank: opt(&f.former_rank),
+            retire_date: None,
+            position: opt(&f.position),
+        },
+    })
+}
+
+async fn add_role(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((county, id)): Path<(i64, i64)>,
+    Form(f): Form<RoleForm>,
+) -> PageResult {
+    let result = match role_input(&f) {
+        Ok(input) => state
+            .app
+            .add_role(&ctx.caller, county, id, input)
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    after_action(&state, ctx, county, id, result).await
+}
+
+async fn remove_role(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((county, id, role)): Path<(i64, i64, i64)>,
+) -> PageResult {
+    let result = state.app.remove_role(&ctx.caller, county, id, role).await;
+    after_action(&state, ctx, county, id, result).await
+}
+
+#[derive(Deserialize)]
+struct SkillsForm {
+    skills: String,
+}
+
+async fn set_skills(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((county, id)): Path<(i64, i64)>,
+    Form(f): Form<SkillsForm>,
+) -> PageResult {
+    let result = state
+        .app
+        .set_skills(&ctx.caller, county, id, vec![f.skills])
+        .await;
+    after_action(&state, ctx, county, id, result).await
+}
+
+#[derive(Deserialize)]
+struct TagForm {
+    tag_id: String,
+    valid_from: Option<String>,
+    valid_to: Option<String>,
+    note: Option<String>,
+}
+
+async fn add_tag(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((county, id)): Path<(i64, i64)>,
+    Form(f): Form<TagForm>,
+) -> PageResult {
+    let input = (|| {
+        Ok::<_, AppError>(TagInput {
+            tag_id: f
+                .tag_id
+                .parse()
+                .map_err(|_| AppError::invalid("invalid_tag", "tag_id", "请选择标签"))?,
+            valid_from: parse_date_field(&f.valid_from, "valid_from")?,
+            valid_to: parse_date_field(&f.valid_to, "valid_to")?,
+            note: opt(&f.note),
+        })
+    })();
+    let result = match input {
+        Ok(i) => state
+            .app
+            .tag_person(&ctx.caller, county, id, i)
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    after_action(&state, ctx, county, id, result).await
+}
+
+async fn remove_tag(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((county, id, tag)): Path<(i64, i64, i64)>,
+) -> PageResult {
+    let result = state.app.untag_person(&ctx.caller, county, id, tag).await;
+    after_action(&state, ctx, county, id, result).await
+}
+
+// ---- create / edit ----
+
+#[derive(Debug, Deserialize, Default, Clone)]
+struct PersonForm {
+    name: String,
+    id_number: String,
+    phone: Option<String>,
+    unit: String,
+    household_id: Option<String>,
+    ethnicity: Option<String>,
+    education: Option<String>,
+    address: Option<String>,
+    note: Option<String>,
+    status: Option<String>,
+    version: Option<String>,
+}
+
+impl PersonForm {
+    fn input(&self) -> Result<PersonInput, AppError> {
+        let (c, u) = yinling_app::people::parse_key(&self.unit)
+            .ok_or_else(|| AppError::invalid("invalid_unit", "unit", "请选择所属组织"))?;
+        let household_id = match opt(&self.household_id) {
+            Some(h) => Some(h.parse().map_err(|_| {
+                AppError::invalid("invalid_household", "household_id", "户选择有误")
+            })?),
+            None => None,
+        };
+        let status = match opt(&self.status) {
+            Some(s) => Some(
+                PersonStatus::parse(&s)
+                    .ok_or_else(|| AppError::invalid("invalid_status", "status", "状态选择有误"))?,
+            ),
+            None => None,
+        };
+        Ok(PersonInput {
+            name: self.name.clone(),
+            id_number: self.id_number.clone(),
+            phone: opt(&self.phone),
+            home_unit_county_code: c,
+            home_unit_id: u,
+            household_id,
+            ethnicity: opt(&self.ethnicity),
+            education: opt(&self.education),
+            address: opt(&self.address),
+            note: opt(&self.note),
+            status,
+            version: opt(&self.version).and_then(|v| v.parse().ok()),
+        })
+    }
+}
+
+#[derive(Template)]
+#[template(path = "person_form.html")]
+struct PersonFormPage {
+    l: Layout,
+    editing: Option<(i64, i64)>,
+    f: PersonForm,
+    unit_name: String,
+    households: Vec<Choice>,
+    statuses: Vec<Choice>,
+    error: Option<FormError>,
+}
+
+#[derive(Deserialize)]
+struct NewQuery {
+    unit: Option<String>,
+}
+
+async fn form_page(
+    state: &AppState,
+    ctx: PageCtx,
+    editing: Option<(i64, i64)>,
+    f: PersonForm,
+    error: Option<FormError>,
+) -> PageResult {
+    let (unit_name, households) = match yinling_app::people::parse_key(&f.unit) {
+        Some((c, u)) => {
+            let unit = state.app.find_unit(&ctx.caller, c, u).await?;
+            let households = state.app.households_under(&ctx.caller, c, u).await?;
+            (unit.name, households)
+        }
+        None => (String::new(), Vec::new()),
+    };
+    let title = if editing.is_some() {
+        "修改人员档案"
+    } else {
+        "登记人员"
+    };
+    let ids: Vec<String> = households.iter().map(|h| h.id.to_string()).collect();
+    let households = choices(
+        ids.iter()
+            .zip(&households)
+            .map(|(id, h)| (id.as_str(), h.label.as_str())),
+        f.household_id.as_deref().unwrap_or_default(),
+    );
+    let statuses = status_choices(f.status.as_deref().unwrap_or_default());
+    let failed = error.is_some();
+    let mut resp = render(&PersonFormPage {
+        l: ctx.layout(title, "people"),
+        editing,
+        f,
+        unit_name,
+        households,
+        statuses,
+        error,
+    });
+    if failed {
+        *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(resp)
+}
+
+async fn new_form(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Query(q): Query<NewQuery>,
+) -> PageResult {
+    let Some(unit) = opt(&q.unit) else {
+        return Err(AppError::invalid(
+            "unit_required",
+            "unit",
+            "请先在组织页面选择居住的社区、小区或网格，再登记人员",
+        )
+        .into());
+    };
+    let f = PersonForm {
+        unit,
+        ..PersonForm::default()
+    };
+    form_page(&state, ctx, None, f, None).await
+}
+
+async fn create(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Form(f): Form<PersonForm>,
+) -> PageResult {
+    let result = match f.input() {
+        Ok(input) => state.app.create_person(&ctx.caller, input).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok((c, id)) => Ok(see_other(&format!("/people/{c}/{id}?ok=created"))),
+        Err(e) => match FormError::from_app(&e) {
+            Some(fe) => form_page(&state, ctx, None, f, Some(fe)).await,
+            None => Err(e.into()),
+        },
+    }
+}
+
+async fn edit_form(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((county, id)): Path<(i64, i64)>,
+) -> PageResult {
+    let p = state.app.person_file(&ctx.caller, county, id).await?;
+    if !p.can_edit {
+        return Err(AppError::forbidden("您无权修改该人员档案").into());
+    }
+    // The form shows the ID number and phone masked; leaving them masked keeps them.
+    let f = PersonForm {
+        name: p.name.clone(),
+        id_number: p.id_number_masked.clone(),
+        phone: p.phone_masked.clone(),
+        unit: format!("{}/{}", p.home_unit.county_code, p.home_unit.id),
+        household_id: p.household.as_ref().map(|h| h.id.to_string()),
+        ethnicity: p.ethnicity.clone(),
+        education: p.education.clone(),
+        address: p.address.clone(),
+        note: p.note.clone(),
+        status: Some(p.status.clone()),
+        version: Some(p.version.to_string()),
+    };
+    form_page(&state, ctx, Some((county, id)), f, None).await
+}
+
+async fn update(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((county, id)): Path<(i64, i64)>,
+    Form(f): Form<PersonForm>,
+) -> PageResult {
+    let result = match f.input() {
+        Ok(input) => {
+            state
+                .app
+                .update_person(&ctx.caller, county, id, input)
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Ok(see_other(&format!("/people/{county}/{id}?ok=saved"))),
+        Err(e) => match FormError::from_app(&e) {
+            Some(fe) => form_page(&state, ctx, Some((county, id)), f, Some(fe)).await,
+            None => Err(e.into()),
+        },
+    }
+}

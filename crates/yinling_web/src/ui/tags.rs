@@ -1,0 +1,105 @@
+//! Tag management: the vocabulary and how many people in scope carry each tag.
+
+use askama::Template;
+use axum::{
+    Form, Router,
+    extract::{Path, State},
+    http::StatusCode,
+    routing::{get, post},
+};
+use serde::Deserialize;
+use yinling_app::{
+    AppError,
+    tags::{TAG_CATEGORIES, TagDefInput, TagUsage},
+};
+use yinling_domain::role::Permission;
+
+use super::{FormError, Layout, PageCtx, PageResult, opt, render, see_other};
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/tags", get(list).post(create))
+        .route("/tags/{id}", post(update))
+}
+
+#[derive(Template)]
+#[template(path = "tags.html")]
+struct TagsPage {
+    l: Layout,
+    tags: Vec<TagUsage>,
+    categories: Vec<String>,
+    can_manage: bool,
+    error: Option<FormError>,
+}
+
+async fn page(state: &AppState, ctx: PageCtx, error: Option<FormError>) -> PageResult {
+    let can_manage = ctx.caller.may(Permission::ManageTags);
+    let tags = state.app.list_tags(&ctx.caller, can_manage).await?;
+    let failed = error.is_some();
+    let mut resp = render(&TagsPage {
+        l: ctx.layout("标签", "tags"),
+        tags,
+        categories: TAG_CATEGORIES.iter().map(|c| (*c).to_owned()).collect(),
+        can_manage,
+        error,
+    });
+    if failed {
+        *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(resp)
+}
+
+async fn list(State(state): State<AppState>, ctx: PageCtx) -> PageResult {
+    page(&state, ctx, None).await
+}
+
+#[derive(Deserialize)]
+struct TagForm {
+    code: Option<String>,
+    name: String,
+    category: String,
+    description: Option<String>,
+    archived: Option<String>,
+}
+
+impl TagForm {
+    fn input(&self) -> TagDefInput {
+        TagDefInput {
+            code: self.code.clone().unwrap_or_default(),
+            name: self.name.clone(),
+            category: self.category.clone(),
+            description: opt(&self.description).unwrap_or_default(),
+            archived: self.archived.as_deref() == Some("1"),
+        }
+    }
+}
+
+async fn done(state: &AppState, ctx: PageCtx, result: Result<(), AppError>) -> PageResult {
+    match result {
+        Ok(()) => Ok(see_other("/tags?ok=saved")),
+        Err(e) => match FormError::from_app(&e) {
+            Some(fe) => page(state, ctx, Some(fe)).await,
+            None => Err(e.into()),
+        },
+    }
+}
+
+async fn create(State(state): State<AppState>, ctx: PageCtx, Form(f): Form<TagForm>) -> PageResult {
+    let result = state
+        .app
+        .create_tag(&ctx.caller, f.input())
+        .await
+        .map(|_| ());
+    done(&state, ctx, result).await
+}
+
+async fn update(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<i64>,
+    Form(f): Form<TagForm>,
+) -> PageResult {
+    let result = state.app.update_tag(&ctx.caller, id, f.input()).await;
+    done(&state, ctx, result).await
+}
