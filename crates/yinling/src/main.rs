@@ -163,6 +163,15 @@ fn init_tracing(format: &str) {
     }
 }
 
+/// An application error for the command line: the user's message, or for an internal
+/// fault its detail (the operator is at the console, not a stranger on the web).
+fn app_err(e: yinling_app::AppError) -> anyhow::Error {
+    match e {
+        yinling_app::AppError::Internal(detail) => anyhow::anyhow!("内部错误 / internal error: {detail}"),
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
 async fn open_app(config: &Config) -> anyhow::Result<App> {
     let vault = config.vault()?;
     let mut opts = StoreOptions::new(&config.database_url);
@@ -176,7 +185,7 @@ async fn open_app(config: &Config) -> anyhow::Result<App> {
         tracing::info!(applied, "applied migrations");
     }
     let app = App::new(store, vault, config.settings(), Clock::System);
-    app.bootstrap().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    app.bootstrap().await.map_err(app_err)?;
     Ok(app)
 }
 
@@ -194,7 +203,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let applied = store.migrate().await?;
             let (known, done) = store.migration_status().await?;
             let app = App::new(store, vault, config.settings(), Clock::System);
-            app.bootstrap().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            app.bootstrap().await.map_err(app_err)?;
             println!(
                 "数据库结构已是最新 / schema up to date: {done}/{known} 个版本，本次应用 {applied} 个"
             );
@@ -207,7 +216,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let (reports, problems) = app
                 .verify_audit()
                 .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+                .map_err(app_err)?;
             for r in &reports {
                 println!(
                     "链 {:>6}: {} 条记录，链头 #{} {}",
@@ -336,7 +345,7 @@ async fn demo(args: DemoArgs, config: &Config) -> anyhow::Result<()> {
     let summary = app
         .load_demo(&opts, &progress)
         .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .map_err(app_err)?;
     if let Ok(mut guard) = bar.lock()
         && let Some((_, b)) = guard.take()
     {
@@ -420,7 +429,7 @@ async fn user(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
                 Some(u) => yinling_app::people::parse_key(&u)
                     .with_context(|| format!("组织编号格式应为 县代码/编号：{u}"))?,
                 None => {
-                    let root = app.bootstrap().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                    let root = app.bootstrap().await.map_err(app_err)?;
                     (root.county_code, root.id)
                 }
             };
@@ -441,7 +450,7 @@ async fn user(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
                 },
             )
             .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            .map_err(app_err)?;
             println!("已创建账号 / created: {username}");
             if generated {
                 println!("初始密码 / initial password: {password}");
@@ -455,13 +464,13 @@ async fn user(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
             let account = app
                 .account_by_username(&username)
                 .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .map_err(app_err)?
                 .with_context(|| format!("没有这个账号：{username}"))?;
             let generated = password.is_none();
             let password = password.unwrap_or_else(yinling_app::demo::random_password);
             app.reset_password(&caller, account.id, &password, !no_must_change)
                 .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+                .map_err(app_err)?;
             println!("已重置并解锁 / reset and unlocked: {username}");
             if generated {
                 println!("新密码 / new password: {password}");
@@ -471,7 +480,7 @@ async fn user(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
             let page = app
                 .list_accounts(&caller, yinling_app::PageRequest::new(Some(1), Some(200)))
                 .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+                .map_err(app_err)?;
             println!("{:<6} {:<20} {:<12} 状态", "编号", "用户名", "姓名");
             for a in page.items {
                 let state = if a.disabled {

@@ -15,6 +15,8 @@ pub mod people;
 pub mod regions;
 pub mod settings;
 pub mod tags;
+#[cfg(feature = "test-support")]
+pub mod testing;
 pub mod users;
 pub mod vault;
 

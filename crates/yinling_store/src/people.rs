@@ -147,7 +147,7 @@ pub async fn visible(
     let home = scope::predicate(&mut q, scope, "p");
     let role = scope::predicate_on(&mut q, scope, "r.unit_county_code", "r.path");
     q.sql = format!(
-        "SELECT 1 FROM people p WHERE p.county_code = $1 AND p.id = $2 AND ({home} OR EXISTS (
+        "SELECT p.id FROM people p WHERE p.county_code = $1 AND p.id = $2 AND ({home} OR EXISTS (
             SELECT 1 FROM person_roles r WHERE r.county_code = p.county_code
                AND r.person_id = p.id AND {role}))"
     )

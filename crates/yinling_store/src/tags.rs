@@ -180,7 +180,7 @@ pub async fn has_active(
 ) -> Result<bool> {
     Ok(exec
         .scalar_optional::<i64>(q!(
-            "SELECT 1 FROM person_tags WHERE county_code = $1 AND person_id = $2 AND tag_id = $3
+            "SELECT id FROM person_tags WHERE county_code = $1 AND person_id = $2 AND tag_id = $3
                AND revoked_at IS NULL",
             county_code,
             person_id,

@@ -1,0 +1,191 @@
+//! A small city for tests (feature `test-support`): one county with a street, a community,
+//! two grids and a few people in each, and an account for each role that matters, so tests
+//! can prove what each caller may and may not reach.
+
+use yinling_domain::{org::OrgKind, role::Role};
+use yinling_store::{org::OrgUnitRow, testing::TestDb};
+
+use crate::{
+    App, Caller, Clock, Settings, Vault,
+    org::NewUnitInput,
+    people::PersonInput,
+    users::NewAccountInput,
+};
+
+/// The password every fixture account starts with (no forced change).
+pub const PASSWORD: &str = "Test-Pass-2026!";
+
+/// 2026-07-01 00:00 Beijing time, as microseconds.
+pub const START: i64 = 1_782_835_200_000_000;
+
+pub struct TestCity {
+    pub db: TestDb,
+    pub app: App,
+    pub clock: Clock,
+    pub system: Caller,
+    pub county: OrgUnitRow,
+    pub street: OrgUnitRow,
+    pub community: OrgUnitRow,
+    pub branch: OrgUnitRow,
+    pub grid_a: OrgUnitRow,
+    pub grid_b: OrgUnitRow,
+    /// People living in grid A: 张三丰, 李四, 王五 (county, id).
+    pub people_a: Vec<(i64, i64)>,
+    /// People living in grid B: 赵六, 钱七.
+    pub people_b: Vec<(i64, i64)>,
+}
+
+/// Fixture people: (name, ID number, phone). All ID numbers carry valid checksums.
+pub const PEOPLE_A: [(&str, &str, &str); 3] = [
+    ("张三丰", "370830194403151238", "13812345678"),
+    ("李四", "370830195809102342", "13912345670"),
+    ("王五", "370830198001011230", "13700001111"),
+];
+pub const PEOPLE_B: [(&str, &str, &str); 2] = [
+    ("赵六", "37083019600202128X", "15012345678"),
+    ("钱七", "370830197003031230", "18612345678"),
+];
+
+/// An ID number with a valid check character for the first 17 digits.
+pub fn valid_id(first17: &str) -> String {
+    format!("{first17}{}", yinling_domain::id_number::check_char(first17))
+}
+
+impl TestCity {
+    pub async fn new() -> TestCity {
+        Self::with_settings(Settings::default()).await
+    }
+
+    pub async fn with_settings(settings: Settings) -> TestCity {
+        let db = TestDb::new().await;
+        let clock = Clock::manual(START);
+        let app = App::new(db.store.clone(), Vault::new(&[42u8; 32]), settings, clock.clone());
+        let root = app.bootstrap().await.expect("bootstrap");
+        let system = Caller::system("test");
+        let unit = |kind, name: &str, region: Option<&str>| NewUnitInput {
+            kind,
+            name: name.to_owned(),
+            region_code: region.map(str::to_owned),
+            address: None,
+            lat: None,
+            lng: None,
+            geojson: None,
+        };
+        let county = app
+            .create_unit(&system, root.county_code, root.id, unit(OrgKind::County, "中共汶上县委组织部", Some("370830")))
+            .await
+            .expect("county");
+        let street = app
+            .create_unit(&system, county.county_code, county.id, unit(OrgKind::StreetCommittee, "汶上街道党工委", Some("370830002")))
+            .await
+            .expect("street");
+        let community = app
+            .create_unit(&system, street.county_code, street.id, unit(OrgKind::CommunityCommittee, "东门社区党委", Some("370830002006")))
+            .await
+            .expect("community");
+        let branch = app
+            .create_unit(&system, community.county_code, community.id, unit(OrgKind::CompoundBranch, "阳光小区党支部", None))
+            .await
+            .expect("branch");
+        let grid_a = app
+            .create_unit(&system, branch.county_code, branch.id, unit(OrgKind::GridPartyGroup, "阳光小区第1网格党小组", None))
+            .await
+            .expect("grid a");
+        let grid_b = app
+            .create_unit(&system, branch.county_code, branch.id, unit(OrgKind::GridPartyGroup, "阳光小区第2网格党小组", None))
+            .await
+            .expect("grid b");
+        let mut city = TestCity {
+            db,
+            app,
+            clock,
+            system,
+            county,
+            street,
+            community,
+            branch,
+            grid_a,
+            grid_b,
+            people_a: Vec::new(),
+            people_b: Vec::new(),
+        };
+        for (name, id, phone) in PEOPLE_A {
+            let key = city.add_person(&city.grid_a.clone(), name, id, Some(phone)).await;
+            city.people_a.push(key);
+        }
+        for (name, id, phone) in PEOPLE_B {
+            let key = city.add_person(&city.grid_b.clone(), name, id, Some(phone)).await;
+            city.people_b.push(key);
+        }
+        let accounts = [
+            ("cityadmin", Role::CityAdmin, root.county_code, root.id),
+            ("countyadmin", Role::CountyAdmin, city.county.county_code, city.county.id),
+            ("secretary", Role::CommunitySecretary, city.community.county_code, city.community.id),
+            ("workera", Role::GridWorker, city.grid_a.county_code, city.grid_a.id),
+            ("workerb", Role::GridWorker, city.grid_b.county_code, city.grid_b.id),
+            ("branchsec", Role::BranchSecretary, city.branch.county_code, city.branch.id),
+            ("resident", Role::Resident, city.grid_a.county_code, city.grid_a.id),
+        ];
+        for (username, role, c, u) in accounts {
+            let person = (username == "resident").then(|| city.people_a[0]);
+            city.app
+                .create_account(
+                    &city.system,
+                    NewAccountInput {
+                        username: username.to_owned(),
+                        display_name: username.to_owned(),
+                        password: PASSWORD.to_owned(),
+                        role,
+                        unit_county_code: c,
+                        unit_id: u,
+                        must_change_password: false,
+                        person_county_code: person.map(|p| p.0),
+                        person_id: person.map(|p| p.1),
+                    },
+                )
+                .await
+                .expect("account");
+        }
+        city
+    }
+
+    pub async fn add_person(&self, unit: &OrgUnitRow, name: &str, id_number: &str, phone: Option<&str>) -> (i64, i64) {
+        self.app
+            .create_person(&self.system, self.person_input(unit, name, id_number, phone))
+            .await
+            .expect("create person")
+    }
+
+    pub fn person_input(&self, unit: &OrgUnitRow, name: &str, id_number: &str, phone: Option<&str>) -> PersonInput {
+        PersonInput {
+            name: name.to_owned(),
+            id_number: id_number.to_owned(),
+            phone: phone.map(str::to_owned),
+            home_unit_county_code: unit.county_code,
+            home_unit_id: unit.id,
+            household_id: None,
+            ethnicity: None,
+            education: None,
+            address: None,
+            note: None,
+            status: None,
+            version: None,
+        }
+    }
+
+    /// Logs in and resolves the session into a caller, as the web tier does.
+    pub async fn caller(&self, username: &str) -> Caller {
+        let s = self.app.login(username, PASSWORD, Some("127.0.0.1".into()), None).await.expect("login");
+        self.app.authenticate(&s.token, Some("127.0.0.1".into())).await.expect("authenticate").caller
+    }
+
+    /// Counts rows of a table (to prove a rejected write changed nothing).
+    pub async fn count(&self, table: &str) -> i64 {
+        self.app
+            .store()
+            .read()
+            .scalar::<i64>(yinling_store::q!(format!("SELECT COUNT(*) FROM {table}")))
+            .await
+            .expect("count")
+    }
+}
