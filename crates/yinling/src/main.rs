@@ -72,7 +72,12 @@ struct DemoArgs {
     #[arg(long, default_value_t = 20_260_701)]
     seed: u64,
     /// admin 等演示账号的密码，设置后无需首次改密 / Password for admin and the demo accounts (no forced change)
-    #[arg(long, value_name = "P", env = "YINLING_ADMIN_PASSWORD")]
+    #[arg(
+        long,
+        value_name = "P",
+        env = "YINLING_ADMIN_PASSWORD",
+        hide_env_values = true
+    )]
     admin_password: Option<String>,
     /// 监听地址 / Address to listen on
     #[arg(long, value_name = "ADDR")]
@@ -98,8 +103,8 @@ enum UserCommand {
         /// 授权组织编号（县代码/编号），市级管理员可省略 / Unit "county/id"; defaults to the city root
         #[arg(long)]
         unit: Option<String>,
-        /// 初始密码；不填则随机生成并打印 / Initial password; random if omitted  [env: YINLING_NEW_PASSWORD]
-        #[arg(long, env = "YINLING_NEW_PASSWORD")]
+        /// 初始密码；不填则随机生成并打印 / Initial password; random if omitted
+        #[arg(long, env = "YINLING_NEW_PASSWORD", hide_env_values = true)]
         password: Option<String>,
         /// 不要求首次登录改密 / Do not force a change at first login
         #[arg(long)]
@@ -108,8 +113,8 @@ enum UserCommand {
     /// 重置密码并解锁 / Reset a password and unlock the account
     Passwd {
         username: String,
-        /// 新密码；不填则随机生成 / New password; random if omitted  [env: YINLING_NEW_PASSWORD]
-        #[arg(long, env = "YINLING_NEW_PASSWORD")]
+        /// 新密码；不填则随机生成 / New password; random if omitted
+        #[arg(long, env = "YINLING_NEW_PASSWORD", hide_env_values = true)]
         password: Option<String>,
         /// 不要求下次登录改密 / Do not force a change at next login
         #[arg(long)]
@@ -167,7 +172,9 @@ fn init_tracing(format: &str) {
 /// fault its detail (the operator is at the console, not a stranger on the web).
 fn app_err(e: yinling_app::AppError) -> anyhow::Error {
     match e {
-        yinling_app::AppError::Internal(detail) => anyhow::anyhow!("内部错误 / internal error: {detail}"),
+        yinling_app::AppError::Internal(detail) => {
+            anyhow::anyhow!("内部错误 / internal error: {detail}")
+        }
         other => anyhow::anyhow!("{other}"),
     }
 }
@@ -213,10 +220,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Backup { dest } => backup(&config, &dest).await,
         Command::Audit(AuditCommand::Verify) => {
             let app = open_app(&config).await?;
-            let (reports, problems) = app
-                .verify_audit()
-                .await
-                .map_err(app_err)?;
+            let (reports, problems) = app.verify_audit().await.map_err(app_err)?;
             for r in &reports {
                 println!(
                     "链 {:>6}: {} 条记录，链头 #{} {}",
@@ -342,10 +346,7 @@ async fn demo(args: DemoArgs, config: &Config) -> anyhow::Result<()> {
         seed: args.seed,
         admin_password: args.admin_password.clone(),
     };
-    let summary = app
-        .load_demo(&opts, &progress)
-        .await
-        .map_err(app_err)?;
+    let summary = app.load_demo(&opts, &progress).await.map_err(app_err)?;
     if let Ok(mut guard) = bar.lock()
         && let Some((_, b)) = guard.take()
     {

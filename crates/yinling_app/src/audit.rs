@@ -46,18 +46,22 @@ impl App {
         page: crate::PageRequest,
     ) -> AppResult<Vec<AuditRow>> {
         let scope = caller.scope(Permission::ViewAudit);
-        let Some(range) = scope.ranges().first() else {
+        if scope.is_empty() {
             return Err(AppError::forbidden("您无权查看审计日志"));
-        };
-        // A county admin reads their county's chain; a city admin every chain (and chain 0).
-        let (lo, hi) = if caller.is_city_admin() {
-            (0, i64::MAX)
+        }
+        // A county admin reads their counties' chains; a city admin every chain (and chain
+        // 0, events outside any county such as logins).
+        let counties = if caller.is_city_admin() {
+            vec![(0, i64::MAX)]
         } else {
-            (range.county_lo, range.county_hi)
+            scope
+                .ranges()
+                .iter()
+                .map(|r| (r.county_lo, r.county_hi))
+                .collect()
         };
         let f = AuditFilter {
-            county_lo: lo,
-            county_hi: hi,
+            counties,
             action_prefix: filter.action.filter(|s| !s.is_empty()),
             entity: filter.entity.filter(|s| !s.is_empty()),
             entity_key: filter.entity_key.filter(|s| !s.is_empty()),

@@ -79,7 +79,12 @@ pub fn normalise_username(raw: &str) -> AppResult<String> {
     Ok(u)
 }
 
-const LOGIN_FAILED: &str = "用户名或密码不正确";
+fn login_failed_message(sec: &crate::settings::SecuritySettings) -> String {
+    format!(
+        "用户名或密码不正确。连续输错{}次，账号将锁定{}分钟",
+        sec.max_failed_logins, sec.lockout_minutes
+    )
+}
 
 impl App {
     /// Checks a username and password and opens a session.
@@ -98,7 +103,7 @@ impl App {
             // Spend the same time as a real check so timing does not reveal which names exist.
             let _ = verify_password(dummy_hash(), password);
             return Err(AppError::LoginFailed {
-                message: LOGIN_FAILED.into(),
+                message: login_failed_message(sec),
             });
         };
         let actor = Caller::system(&account.username).with_ip(ip.clone());
@@ -142,17 +147,14 @@ impl App {
             );
             store_audit::append(&mut tx.exec(), &[event]).await?;
             tx.commit().await?;
-            let left = sec.max_failed_logins - failures;
-            let message = if left <= 0 {
+            // The same message whether or not the account exists, until it locks.
+            let message = if failures >= sec.max_failed_logins {
                 format!(
                     "连续输错密码{}次，账号已锁定{}分钟",
                     sec.max_failed_logins, sec.lockout_minutes
                 )
             } else {
-                format!(
-                    "{LOGIN_FAILED}，再输错{left}次账号将被锁定{}分钟",
-                    sec.lockout_minutes
-                )
+                login_failed_message(sec)
             };
             return Err(AppError::LoginFailed { message });
         }
@@ -232,6 +234,13 @@ impl App {
             csrf_token: session.csrf_token,
             must_change_password: account.must_change_password,
         })
+    }
+
+    /// The CSRF token bound to a session, if the session exists.
+    pub async fn session_csrf(&self, token: &str) -> AppResult<Option<String>> {
+        Ok(sessions::get(&mut self.store().read(), &token_hash(token))
+            .await?
+            .map(|s| s.csrf_token))
     }
 
     pub(crate) async fn load_grants(&self, account_id: i64) -> AppResult<Vec<Grant>> {

@@ -291,6 +291,20 @@ impl App {
         opts: &DemoOptions,
         progress: ProgressFn<'_>,
     ) -> AppResult<DemoSummary> {
+        if let Some(p) = &opts.admin_password {
+            // Checked before anything is written, so a weak password leaves no half-built city.
+            self.settings()
+                .security
+                .password_policy()
+                .check(p, "admin")
+                .map_err(|e| {
+                    AppError::invalid(
+                        "weak_password",
+                        "admin_password",
+                        format!("演示账号密码不符合要求：{e}"),
+                    )
+                })?;
+        }
         let root = self.bootstrap().await?;
         let units = store_org::count_all(&mut self.store().read()).await?;
         if units > 1 {
@@ -622,7 +636,8 @@ impl Builder<'_> {
             let branches = self.rng.gen_range(2..=3);
             for _ in 0..branches {
                 let grids = self.rng.gen_range(2..=3);
-                let centrals: Vec<usize> = (0..grids).map(|_| self.rng.gen_range(3..=8)).collect();
+                // Elsewhere a grid has a few central households, led by members who live there.
+                let centrals: Vec<usize> = (0..grids).map(|_| self.rng.gen_range(0..=2)).collect();
                 self.compound(tx, code, *c, *cid, cpath, grids, &centrals, 0, 0)
                     .await?;
             }
@@ -768,6 +783,9 @@ struct StoryPeople {
 }
 
 const BATCH_PEOPLE: usize = 5_000;
+
+/// 汶上县, whose figures the source page gives.
+const WENSHANG: i64 = 370830;
 
 impl Builder<'_> {
     async fn tag_defs(&mut self, tx: &mut Tx) -> AppResult<HashMap<&'static str, i64>> {
@@ -1057,24 +1075,7 @@ impl Builder<'_> {
         let today = self.app.clock().today();
         let mut names = SyntheticPeople::new(opts.seed ^ 0x5eed);
         let homes = std::mem::take(&mut self.homes);
-        // Largest-remainder split of the population over the homes by weight.
-        let total_weight: u64 = homes
-            .iter()
-            .map(|h| u64::from(h.weight))
-            .sum::<u64>()
-            .max(1);
-        let mut counts: Vec<usize> = homes
-            .iter()
-            .map(|h| (opts.people as u64 * u64::from(h.weight) / total_weight) as usize)
-            .collect();
-        let mut short = opts.people.saturating_sub(counts.iter().sum());
-        let mut i = 0;
-        while short > 0 && !counts.is_empty() {
-            let n = counts.len();
-            counts[i % n] += 1;
-            short -= 1;
-            i += 1;
-        }
+        let counts = self.population_split(&homes, opts.people);
         let story_grid = homes
             .iter()
             .position(|h| h.urban && h.path.contains("/370830002006/"))
@@ -1146,6 +1147,55 @@ impl Builder<'_> {
         progress("人员档案", done, opts.people as u64);
         self.story = story;
         Ok(places_total)
+    }
+
+    /// How many people live in each home. Grids that must hold central households get four
+    /// people for each first (when the population allows), so the source's figures come out
+    /// exactly; the rest is split by weight, largest remainder first, to total exactly `n`.
+    fn population_split(&self, homes: &[HomeSlot], n: usize) -> Vec<usize> {
+        let minimum: Vec<usize> = homes
+            .iter()
+            .map(|h| {
+                let quota = self
+                    .central_quota
+                    .get(&(h.county, h.unit_id))
+                    .copied()
+                    .unwrap_or(0);
+                if h.county == WENSHANG { 4 * quota } else { 0 }
+            })
+            .collect();
+        let reserved: usize = minimum.iter().sum();
+        let (mut counts, rest) = if reserved <= n {
+            (minimum, n - reserved)
+        } else {
+            (vec![0; homes.len()], n)
+        };
+        let total_weight: u64 = homes
+            .iter()
+            .map(|h| u64::from(h.weight))
+            .sum::<u64>()
+            .max(1);
+        let mut remainders: Vec<(u64, usize)> = Vec::with_capacity(homes.len());
+        let mut given = 0;
+        for (i, h) in homes.iter().enumerate() {
+            let share = rest as u64 * u64::from(h.weight);
+            let whole = (share / total_weight) as usize;
+            counts[i] += whole;
+            given += whole;
+            remainders.push((share % total_weight, i));
+        }
+        // Ties (common when the population is small) go to a random home, not the last ones.
+        let mut rng = StdRng::seed_from_u64(n as u64);
+        let mut keyed: Vec<(u64, u32, usize)> = remainders
+            .into_iter()
+            .map(|(r, i)| (r, rng.r#gen(), i))
+            .collect();
+        keyed.sort_unstable_by(|a, b| b.cmp(a));
+        let remainders: Vec<(u64, usize)> = keyed.into_iter().map(|(r, _, i)| (r, i)).collect();
+        for (_, i) in remainders.into_iter().take(rest - given) {
+            counts[i] += 1;
+        }
+        counts
     }
 
     fn volunteer_teams(&self) -> HashMap<i64, Vec<(i64, String)>> {
@@ -1255,7 +1305,7 @@ impl Builder<'_> {
         let mut heads: Vec<usize> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for (i, d) in drafts.iter().enumerate() {
-            if seen.insert(d.household) && today.year() - d.birth.year() >= 25 {
+            if seen.insert(d.household) && today.year() - d.birth.year() >= 22 {
                 heads.push(i);
             }
         }
@@ -1265,9 +1315,15 @@ impl Builder<'_> {
                 .iter()
                 .any(|r| r.0 == PersonRoleKind::PartyMember)
         });
+        // Only 汶上 must reach its figure; elsewhere only heads who are members qualify.
+        let convert = slot.county == WENSHANG;
         for &i in heads.iter().take(quota) {
             let d = &mut drafts[i];
-            if !d.roles.iter().any(|r| r.0 == PersonRoleKind::PartyMember) {
+            let member = d.roles.iter().any(|r| r.0 == PersonRoleKind::PartyMember);
+            if !member && !convert {
+                break;
+            }
+            if !member {
                 let join = d
                     .birth
                     .with_year(d.birth.year() + 25)
@@ -1619,11 +1675,14 @@ impl Builder<'_> {
                     },
                 )
                 .await?;
+            let unit_name = store_org::get(&mut self.app.store().read(), uc, uid)
+                .await?
+                .map_or_else(|| display.to_owned(), |u| u.name);
             out.push(DemoAccount {
                 username: username.to_owned(),
                 password,
                 role,
-                unit: display.to_owned(),
+                unit: unit_name,
                 must_change,
             });
         }

@@ -110,15 +110,23 @@ impl App {
                 entity_key: "list".into(),
                 before: None,
                 after: None,
-                detail: Some(format!(
-                    "rows={}; query={}",
-                    rows.len(),
-                    serde_json::to_string(q).unwrap_or_default()
-                )),
+                detail: Some(format!("rows={}; query={}", rows.len(), audit_query(q))),
             },
         );
         store_audit::append(&mut tx.exec(), &[event]).await?;
         tx.commit().await?;
         Ok(bytes)
     }
+}
+
+/// The export's filters for the audit log, with any number typed into the search box
+/// reduced to its length: the log is permanent and must not hold ID numbers or phones.
+fn audit_query(q: &PeopleQuery) -> String {
+    let mut q = q.clone();
+    if let Some(text) = &q.q
+        && text.chars().any(|c| c.is_ascii_digit())
+    {
+        q.q = Some(format!("<{}位号码>", text.chars().count()));
+    }
+    serde_json::to_string(&q).unwrap_or_default()
 }

@@ -682,6 +682,10 @@ impl App {
         let county = input.home_unit_county_code;
         let now = self.now();
         let mut tx = self.store().begin().await?;
+        // The ID number is unique city-wide but each county's index is its own: take a lock
+        // on the number so two counties cannot register it at the same moment.
+        let lock = i64::from_be_bytes(sealed.id_bidx[..8].try_into().unwrap_or_default());
+        yinling_store::lock_key(&mut tx.exec(), lock).await?;
         let city_lo = crate::CITY_COUNTY_CODE;
         if let Some(existing) =
             store_people::find_by_id_bidx(&mut tx.exec(), city_lo, city_lo + 99, &sealed.id_bidx)

@@ -6,9 +6,7 @@ use yinling_domain::{org::OrgKind, role::Role};
 use yinling_store::{org::OrgUnitRow, testing::TestDb};
 
 use crate::{
-    App, Caller, Clock, Settings, Vault,
-    org::NewUnitInput,
-    people::PersonInput,
+    App, Caller, Clock, Settings, Vault, org::NewUnitInput, people::PersonInput,
     users::NewAccountInput,
 };
 
@@ -48,7 +46,10 @@ pub const PEOPLE_B: [(&str, &str, &str); 2] = [
 
 /// An ID number with a valid check character for the first 17 digits.
 pub fn valid_id(first17: &str) -> String {
-    format!("{first17}{}", yinling_domain::id_number::check_char(first17))
+    format!(
+        "{first17}{}",
+        yinling_domain::id_number::check_char(first17)
+    )
 }
 
 impl TestCity {
@@ -59,7 +60,12 @@ impl TestCity {
     pub async fn with_settings(settings: Settings) -> TestCity {
         let db = TestDb::new().await;
         let clock = Clock::manual(START);
-        let app = App::new(db.store.clone(), Vault::new(&[42u8; 32]), settings, clock.clone());
+        let app = App::new(
+            db.store.clone(),
+            Vault::new(&[42u8; 32]),
+            settings,
+            clock.clone(),
+        );
         let root = app.bootstrap().await.expect("bootstrap");
         let system = Caller::system("test");
         let unit = |kind, name: &str, region: Option<&str>| NewUnitInput {
@@ -72,27 +78,65 @@ impl TestCity {
             geojson: None,
         };
         let county = app
-            .create_unit(&system, root.county_code, root.id, unit(OrgKind::County, "中共汶上县委组织部", Some("370830")))
+            .create_unit(
+                &system,
+                root.county_code,
+                root.id,
+                unit(OrgKind::County, "中共汶上县委组织部", Some("370830")),
+            )
             .await
             .expect("county");
         let street = app
-            .create_unit(&system, county.county_code, county.id, unit(OrgKind::StreetCommittee, "汶上街道党工委", Some("370830002")))
+            .create_unit(
+                &system,
+                county.county_code,
+                county.id,
+                unit(
+                    OrgKind::StreetCommittee,
+                    "汶上街道党工委",
+                    Some("370830002"),
+                ),
+            )
             .await
             .expect("street");
         let community = app
-            .create_unit(&system, street.county_code, street.id, unit(OrgKind::CommunityCommittee, "东门社区党委", Some("370830002006")))
+            .create_unit(
+                &system,
+                street.county_code,
+                street.id,
+                unit(
+                    OrgKind::CommunityCommittee,
+                    "东门社区党委",
+                    Some("370830002006"),
+                ),
+            )
             .await
             .expect("community");
         let branch = app
-            .create_unit(&system, community.county_code, community.id, unit(OrgKind::CompoundBranch, "阳光小区党支部", None))
+            .create_unit(
+                &system,
+                community.county_code,
+                community.id,
+                unit(OrgKind::CompoundBranch, "阳光小区党支部", None),
+            )
             .await
             .expect("branch");
         let grid_a = app
-            .create_unit(&system, branch.county_code, branch.id, unit(OrgKind::GridPartyGroup, "阳光小区第1网格党小组", None))
+            .create_unit(
+                &system,
+                branch.county_code,
+                branch.id,
+                unit(OrgKind::GridPartyGroup, "阳光小区第1网格党小组", None),
+            )
             .await
             .expect("grid a");
         let grid_b = app
-            .create_unit(&system, branch.county_code, branch.id, unit(OrgKind::GridPartyGroup, "阳光小区第2网格党小组", None))
+            .create_unit(
+                &system,
+                branch.county_code,
+                branch.id,
+                unit(OrgKind::GridPartyGroup, "阳光小区第2网格党小组", None),
+            )
             .await
             .expect("grid b");
         let mut city = TestCity {
@@ -110,21 +154,55 @@ impl TestCity {
             people_b: Vec::new(),
         };
         for (name, id, phone) in PEOPLE_A {
-            let key = city.add_person(&city.grid_a.clone(), name, id, Some(phone)).await;
+            let key = city
+                .add_person(&city.grid_a.clone(), name, id, Some(phone))
+                .await;
             city.people_a.push(key);
         }
         for (name, id, phone) in PEOPLE_B {
-            let key = city.add_person(&city.grid_b.clone(), name, id, Some(phone)).await;
+            let key = city
+                .add_person(&city.grid_b.clone(), name, id, Some(phone))
+                .await;
             city.people_b.push(key);
         }
         let accounts = [
             ("cityadmin", Role::CityAdmin, root.county_code, root.id),
-            ("countyadmin", Role::CountyAdmin, city.county.county_code, city.county.id),
-            ("secretary", Role::CommunitySecretary, city.community.county_code, city.community.id),
-            ("workera", Role::GridWorker, city.grid_a.county_code, city.grid_a.id),
-            ("workerb", Role::GridWorker, city.grid_b.county_code, city.grid_b.id),
-            ("branchsec", Role::BranchSecretary, city.branch.county_code, city.branch.id),
-            ("resident", Role::Resident, city.grid_a.county_code, city.grid_a.id),
+            (
+                "countyadmin",
+                Role::CountyAdmin,
+                city.county.county_code,
+                city.county.id,
+            ),
+            (
+                "secretary",
+                Role::CommunitySecretary,
+                city.community.county_code,
+                city.community.id,
+            ),
+            (
+                "workera",
+                Role::GridWorker,
+                city.grid_a.county_code,
+                city.grid_a.id,
+            ),
+            (
+                "workerb",
+                Role::GridWorker,
+                city.grid_b.county_code,
+                city.grid_b.id,
+            ),
+            (
+                "branchsec",
+                Role::BranchSecretary,
+                city.branch.county_code,
+                city.branch.id,
+            ),
+            (
+                "resident",
+                Role::Resident,
+                city.grid_a.county_code,
+                city.grid_a.id,
+            ),
         ];
         for (username, role, c, u) in accounts {
             let person = (username == "resident").then(|| city.people_a[0]);
@@ -149,14 +227,29 @@ impl TestCity {
         city
     }
 
-    pub async fn add_person(&self, unit: &OrgUnitRow, name: &str, id_number: &str, phone: Option<&str>) -> (i64, i64) {
+    pub async fn add_person(
+        &self,
+        unit: &OrgUnitRow,
+        name: &str,
+        id_number: &str,
+        phone: Option<&str>,
+    ) -> (i64, i64) {
         self.app
-            .create_person(&self.system, self.person_input(unit, name, id_number, phone))
+            .create_person(
+                &self.system,
+                self.person_input(unit, name, id_number, phone),
+            )
             .await
             .expect("create person")
     }
 
-    pub fn person_input(&self, unit: &OrgUnitRow, name: &str, id_number: &str, phone: Option<&str>) -> PersonInput {
+    pub fn person_input(
+        &self,
+        unit: &OrgUnitRow,
+        name: &str,
+        id_number: &str,
+        phone: Option<&str>,
+    ) -> PersonInput {
         PersonInput {
             name: name.to_owned(),
             id_number: id_number.to_owned(),
@@ -175,8 +268,16 @@ impl TestCity {
 
     /// Logs in and resolves the session into a caller, as the web tier does.
     pub async fn caller(&self, username: &str) -> Caller {
-        let s = self.app.login(username, PASSWORD, Some("127.0.0.1".into()), None).await.expect("login");
-        self.app.authenticate(&s.token, Some("127.0.0.1".into())).await.expect("authenticate").caller
+        let s = self
+            .app
+            .login(username, PASSWORD, Some("127.0.0.1".into()), None)
+            .await
+            .expect("login");
+        self.app
+            .authenticate(&s.token, Some("127.0.0.1".into()))
+            .await
+            .expect("authenticate")
+            .caller
     }
 
     /// Counts rows of a table (to prove a rejected write changed nothing).

@@ -33,13 +33,41 @@ async fn names(city: &TestCity, user: &str, query: PeopleQuery) -> Vec<String> {
 async fn search_by_name_initials_pinyin_and_id_digits() {
     let city = TestCity::new().await;
     assert_eq!(names(&city, "countyadmin", q("zsf")).await, ["张三丰"]);
-    assert_eq!(names(&city, "countyadmin", q("ZSF")).await, ["张三丰"], "case does not matter");
-    assert_eq!(names(&city, "countyadmin", q("zhangsan")).await, ["张三丰"], "pinyin prefix");
-    assert_eq!(names(&city, "countyadmin", q("张")).await, ["张三丰"], "name prefix");
-    assert_eq!(names(&city, "countyadmin", q("1238")).await, ["张三丰"], "last four of the ID");
-    assert_eq!(names(&city, "countyadmin", q(PEOPLE_B[0].1)).await, ["赵六"], "full ID");
-    assert_eq!(names(&city, "countyadmin", q("13912345670")).await, ["李四"], "phone");
-    assert_eq!(names(&city, "countyadmin", q("l")).await, ["李四"], "one initial");
+    assert_eq!(
+        names(&city, "countyadmin", q("ZSF")).await,
+        ["张三丰"],
+        "case does not matter"
+    );
+    assert_eq!(
+        names(&city, "countyadmin", q("zhangsan")).await,
+        ["张三丰"],
+        "pinyin prefix"
+    );
+    assert_eq!(
+        names(&city, "countyadmin", q("张")).await,
+        ["张三丰"],
+        "name prefix"
+    );
+    assert_eq!(
+        names(&city, "countyadmin", q("1238")).await,
+        ["张三丰"],
+        "last four of the ID"
+    );
+    assert_eq!(
+        names(&city, "countyadmin", q(PEOPLE_B[0].1)).await,
+        ["赵六"],
+        "full ID"
+    );
+    assert_eq!(
+        names(&city, "countyadmin", q("13912345670")).await,
+        ["李四"],
+        "phone"
+    );
+    assert_eq!(
+        names(&city, "countyadmin", q("l")).await,
+        ["李四"],
+        "one initial"
+    );
     assert!(names(&city, "countyadmin", q("qwxz")).await.is_empty());
     // A malformed number is a clear error, not an empty list.
     let caller = city.caller("countyadmin").await;
@@ -48,51 +76,98 @@ async fn search_by_name_initials_pinyin_and_id_digits() {
         .search_people(&caller, &q("123456"), PageRequest::default())
         .await
         .unwrap_err();
-    assert!(matches!(err, AppError::Invalid { field: Some(ref f), .. } if f == "q"), "{err:?}");
+    assert!(
+        matches!(err, AppError::Invalid { field: Some(ref f), .. } if f == "q"),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
 async fn grid_worker_sees_only_their_grid() {
     let city = TestCity::new().await;
-    assert_eq!(names(&city, "workera", PeopleQuery::default()).await, ["张三丰", "李四", "王五"]);
-    assert_eq!(names(&city, "workerb", PeopleQuery::default()).await, ["赵六", "钱七"]);
+    assert_eq!(
+        names(&city, "workera", PeopleQuery::default()).await,
+        ["张三丰", "李四", "王五"]
+    );
+    assert_eq!(
+        names(&city, "workerb", PeopleQuery::default()).await,
+        ["赵六", "钱七"]
+    );
     assert!(names(&city, "workerb", q("zsf")).await.is_empty());
     assert!(names(&city, "workerb", q("1238")).await.is_empty());
-    assert_eq!(names(&city, "secretary", PeopleQuery::default()).await.len(), 5);
+    assert_eq!(
+        names(&city, "secretary", PeopleQuery::default())
+            .await
+            .len(),
+        5
+    );
     // Narrowing to the other grid never widens the scope.
     let b = city.caller("workerb").await;
     let other = PeopleQuery {
         unit: Some(format!("{}/{}", city.grid_a.county_code, city.grid_a.id)),
         ..PeopleQuery::default()
     };
-    let page = city.app.search_people(&b, &other, PageRequest::default()).await.unwrap();
+    let page = city
+        .app
+        .search_people(&b, &other, PageRequest::default())
+        .await
+        .unwrap();
     assert!(page.items.is_empty());
 
     let (c, id) = city.people_a[0];
     let not_found = |r: Result<_, AppError>| matches!(r, Err(AppError::NotFound { .. }));
     assert!(not_found(city.app.person_file(&b, c, id).await.map(|_| ())));
-    assert!(not_found(city.app.reveal(&b, c, id, SensitiveField::IdNumber).await.map(|_| ())));
-    let mut input = city.person_input(&city.grid_a, "张三丰", PEOPLE_A[0].1, None);
-    input.version = Some(1);
-    assert!(not_found(city.app.update_person(&b, c, id, input).await));
-    assert!(not_found(city.app.set_skills(&b, c, id, vec!["理发".into()]).await));
-    assert!(not_found(city.app.remove_role(&b, c, id, 1).await));
     assert!(not_found(
         city.app
-            .tag_person(&b, c, id, TagInput { tag_id: 1, valid_from: None, valid_to: None, note: None })
+            .reveal(&b, c, id, SensitiveField::IdNumber)
             .await
             .map(|_| ())
     ));
-    assert!(not_found(city.app.unit_view(&b, city.grid_a.county_code, city.grid_a.id).await.map(|_| ())));
+    let mut input = city.person_input(&city.grid_a, "张三丰", PEOPLE_A[0].1, None);
+    input.version = Some(1);
+    assert!(not_found(city.app.update_person(&b, c, id, input).await));
+    assert!(not_found(
+        city.app.set_skills(&b, c, id, vec!["理发".into()]).await
+    ));
+    assert!(not_found(city.app.remove_role(&b, c, id, 1).await));
+    assert!(not_found(
+        city.app
+            .tag_person(
+                &b,
+                c,
+                id,
+                TagInput {
+                    tag_id: 1,
+                    valid_from: None,
+                    valid_to: None,
+                    note: None
+                }
+            )
+            .await
+            .map(|_| ())
+    ));
+    assert!(not_found(
+        city.app
+            .unit_view(&b, city.grid_a.county_code, city.grid_a.id)
+            .await
+            .map(|_| ())
+    ));
     // Creating someone in grid A from grid B is refused too.
     let err = city
         .app
-        .create_person(&b, city.person_input(&city.grid_a, "孙八", &valid_id("37083019900101123"), None))
+        .create_person(
+            &b,
+            city.person_input(&city.grid_a, "孙八", &valid_id("37083019900101123"), None),
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, AppError::NotFound { .. }), "{err:?}");
     // Exports contain only the caller's grid.
-    let bytes = city.app.export_people_xlsx(&b, &PeopleQuery::default()).await.unwrap();
+    let bytes = city
+        .app
+        .export_people_xlsx(&b, &PeopleQuery::default())
+        .await
+        .unwrap();
     let text = xlsx_text(&bytes);
     assert!(text.contains("赵六") && text.contains("钱七"));
     assert!(!text.contains("张三丰"));
@@ -125,42 +200,88 @@ async fn numbers_are_masked_everywhere_and_reveals_are_audited() {
     let json = serde_json::to_string(&file).unwrap();
     assert!(!json.contains(PEOPLE_A[0].1) && !json.contains(PEOPLE_A[0].2));
 
-    let page = city.app.search_people(&worker, &PeopleQuery::default(), PageRequest::default()).await.unwrap();
+    let page = city
+        .app
+        .search_people(&worker, &PeopleQuery::default(), PageRequest::default())
+        .await
+        .unwrap();
     let json = serde_json::to_string(&page).unwrap();
     for (_, idn, phone) in PEOPLE_A {
-        assert!(!json.contains(idn) && !json.contains(phone), "list leaks {idn}");
+        assert!(
+            !json.contains(idn) && !json.contains(phone),
+            "list leaks {idn}"
+        );
     }
-    let xlsx = xlsx_text(&city.app.export_people_xlsx(&worker, &PeopleQuery::default()).await.unwrap());
+    let xlsx = xlsx_text(
+        &city
+            .app
+            .export_people_xlsx(&worker, &PeopleQuery::default())
+            .await
+            .unwrap(),
+    );
     assert!(xlsx.contains("3***************38") && !xlsx.contains(PEOPLE_A[0].1));
 
     let before = city.count("audit_events").await;
-    let full = city.app.reveal(&worker, c, id, SensitiveField::IdNumber).await.unwrap();
+    let full = city
+        .app
+        .reveal(&worker, c, id, SensitiveField::IdNumber)
+        .await
+        .unwrap();
     assert_eq!(full.as_deref(), Some(PEOPLE_A[0].1));
-    let phone = city.app.reveal(&worker, c, id, SensitiveField::Phone).await.unwrap();
+    let phone = city
+        .app
+        .reveal(&worker, c, id, SensitiveField::Phone)
+        .await
+        .unwrap();
     assert_eq!(phone.as_deref(), Some(PEOPLE_A[0].2));
     assert_eq!(city.count("audit_events").await, before + 2);
     let admin = city.caller("countyadmin").await;
     let log = city
         .app
-        .list_audit(&admin, yinling_app::audit::AuditQuery { action: Some("person.reveal".into()), ..Default::default() }, PageRequest::default())
+        .list_audit(
+            &admin,
+            yinling_app::audit::AuditQuery {
+                action: Some("person.reveal".into()),
+                ..Default::default()
+            },
+            PageRequest::default(),
+        )
         .await
         .unwrap();
     assert_eq!(log.len(), 2);
     assert_eq!(log[0].actor_name, "workera");
     assert_eq!(log[0].ip.as_deref(), Some("127.0.0.1"));
-    assert_eq!(log[0].entity_key.as_deref(), Some(format!("{c}/{id}").as_str()));
+    assert_eq!(
+        log[0].entity_key.as_deref(),
+        Some(format!("{c}/{id}").as_str())
+    );
 
     // The city administrator may see the file but, by default policy, not the full numbers.
     let city_admin = city.caller("cityadmin").await;
-    assert!(!city.app.person_file(&city_admin, c, id).await.unwrap().can_reveal);
-    let err = city.app.reveal(&city_admin, c, id, SensitiveField::IdNumber).await.unwrap_err();
+    assert!(
+        !city
+            .app
+            .person_file(&city_admin, c, id)
+            .await
+            .unwrap()
+            .can_reveal
+    );
+    let err = city
+        .app
+        .reveal(&city_admin, c, id, SensitiveField::IdNumber)
+        .await
+        .unwrap_err();
     assert!(matches!(err, AppError::Forbidden { .. }));
     // The ciphertext in the database does not contain the number.
     let raw: Vec<u8> = city
         .app
         .store()
         .read()
-        .scalar(yinling_store::q!("SELECT id_enc FROM people WHERE county_code = $1 AND id = $2", c, id))
+        .scalar(yinling_store::q!(
+            "SELECT id_enc FROM people WHERE county_code = $1 AND id = $2",
+            c,
+            id
+        ))
         .await
         .unwrap();
     assert!(!raw.windows(6).any(|w| w == b"370830"));
@@ -176,10 +297,28 @@ async fn bad_input_is_refused_with_a_clear_message_and_changes_nothing() {
     let cases = [
         ("王小明", "370830194403151234", None, "id_number", "第18位"),
         ("王小明", "37083019440315123", None, "id_number", "18位"),
-        ("王小明", "370830194402301232", None, "id_number", "出生日期"),
-        ("王小明", &*valid_id("37083019900101123"), Some("12345"), "phone", "手机"),
+        (
+            "王小明",
+            "370830194402301232",
+            None,
+            "id_number",
+            "出生日期",
+        ),
+        (
+            "王小明",
+            &*valid_id("37083019900101123"),
+            Some("12345"),
+            "phone",
+            "手机",
+        ),
         ("", &*valid_id("37083019900101123"), None, "name", "姓名"),
-        ("Robert'); DROP TABLE people;--", &*valid_id("37083019900101123"), None, "name", ""),
+        (
+            "Robert'); DROP TABLE people;--",
+            &*valid_id("37083019900101123"),
+            None,
+            "name",
+            "",
+        ),
     ];
     for (name, idn, phone, field, needle) in cases {
         let err = city
@@ -188,9 +327,16 @@ async fn bad_input_is_refused_with_a_clear_message_and_changes_nothing() {
             .await
             .expect_err(name);
         match &err {
-            AppError::Invalid { field: Some(f), message, .. } => {
+            AppError::Invalid {
+                field: Some(f),
+                message,
+                ..
+            } => {
                 assert_eq!(f, field, "{name}/{idn}: {message}");
-                assert!(message.contains(needle), "message {message:?} should mention {needle}");
+                assert!(
+                    message.contains(needle),
+                    "message {message:?} should mention {needle}"
+                );
             }
             other => panic!("expected Invalid for {name}/{idn}, got {other:?}"),
         }
@@ -198,17 +344,29 @@ async fn bad_input_is_refused_with_a_clear_message_and_changes_nothing() {
     // A duplicate ID number conflicts, naming the existing person to someone who may see them.
     let err = city
         .app
-        .create_person(&worker, city.person_input(&city.grid_a, "张三", PEOPLE_A[0].1, None))
+        .create_person(
+            &worker,
+            city.person_input(&city.grid_a, "张三", PEOPLE_A[0].1, None),
+        )
         .await
         .unwrap_err();
-    assert!(matches!(&err, AppError::Conflict { code: "duplicate_id_number", message, .. } if message.contains("张三丰")), "{err:?}");
+    assert!(
+        matches!(&err, AppError::Conflict { code: "duplicate_id_number", message, .. } if message.contains("张三丰")),
+        "{err:?}"
+    );
     // ...and without naming them to someone who may not.
     let err = city
         .app
-        .create_person(&b, city.person_input(&city.grid_b, "张三", PEOPLE_A[0].1, None))
+        .create_person(
+            &b,
+            city.person_input(&city.grid_b, "张三", PEOPLE_A[0].1, None),
+        )
         .await
         .unwrap_err();
-    assert!(matches!(&err, AppError::Conflict { message, .. } if !message.contains("张三丰")), "{err:?}");
+    assert!(
+        matches!(&err, AppError::Conflict { message, .. } if !message.contains("张三丰")),
+        "{err:?}"
+    );
     assert_eq!(city.count("people").await, people);
     assert_eq!(city.count("audit_events").await, audit);
 }
@@ -219,19 +377,35 @@ async fn concurrent_edits_are_detected_not_lost() {
     let worker = city.caller("workera").await;
     let (c, id) = city.people_a[1];
     let file = city.app.person_file(&worker, c, id).await.unwrap();
-    let mut first = city.person_input(&city.grid_a, "李四", &file.id_number_masked, file.phone_masked.as_deref());
+    let mut first = city.person_input(
+        &city.grid_a,
+        "李四",
+        &file.id_number_masked,
+        file.phone_masked.as_deref(),
+    );
     first.version = Some(file.version);
     first.note = Some("第一次修改".into());
     let mut second = first.clone();
     second.note = Some("第二次修改".into());
     city.app.update_person(&worker, c, id, first).await.unwrap();
-    let err = city.app.update_person(&worker, c, id, second).await.unwrap_err();
-    assert!(matches!(err, AppError::Conflict { code: "stale", .. }), "{err:?}");
+    let err = city
+        .app
+        .update_person(&worker, c, id, second)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, AppError::Conflict { code: "stale", .. }),
+        "{err:?}"
+    );
     let after = city.app.person_file(&worker, c, id).await.unwrap();
     assert_eq!(after.note.as_deref(), Some("第一次修改"));
     // Masked values sent back unchanged kept the stored numbers.
     assert_eq!(
-        city.app.reveal(&worker, c, id, SensitiveField::IdNumber).await.unwrap().as_deref(),
+        city.app
+            .reveal(&worker, c, id, SensitiveField::IdNumber)
+            .await
+            .unwrap()
+            .as_deref(),
         Some(PEOPLE_A[1].1)
     );
 }
@@ -245,7 +419,18 @@ async fn roles_skills_and_tags_with_provenance() {
     // A party member needs a branch; a retired cadre needs 离休/退休.
     let err = city
         .app
-        .add_role(&worker, c, id, RoleInput { kind: PersonRoleKind::RetiredCadre, unit_county_code: None, unit_id: None, since: None, details: RoleDetails::default() })
+        .add_role(
+            &worker,
+            c,
+            id,
+            RoleInput {
+                kind: PersonRoleKind::RetiredCadre,
+                unit_county_code: None,
+                unit_id: None,
+                since: None,
+                details: RoleDetails::default(),
+            },
+        )
         .await
         .unwrap_err();
     assert!(err.to_string().contains("离休或退休"), "{err}");
@@ -259,7 +444,10 @@ async fn roles_skills_and_tags_with_provenance() {
                 unit_county_code: Some(city.branch.county_code),
                 unit_id: Some(city.branch.id),
                 since: None,
-                details: RoleDetails { join_date: chrono::NaiveDate::from_ymd_opt(1976, 7, 1), ..RoleDetails::default() },
+                details: RoleDetails {
+                    join_date: chrono::NaiveDate::from_ymd_opt(1976, 7, 1),
+                    ..RoleDetails::default()
+                },
             },
         )
         .await
@@ -274,44 +462,117 @@ async fn roles_skills_and_tags_with_provenance() {
                 unit_county_code: None,
                 unit_id: None,
                 since: None,
-                details: RoleDetails { retire_kind: Some(RetireKind::Tuixiu), former_unit: Some("汶上县第一实验小学".into()), ..RoleDetails::default() },
+                details: RoleDetails {
+                    retire_kind: Some(RetireKind::Tuixiu),
+                    former_unit: Some("汶上县第一实验小学".into()),
+                    ..RoleDetails::default()
+                },
             },
         )
         .await
         .unwrap();
-    city.app.set_skills(&worker, c, id, vec!["助餐送餐、教育辅导".into(), "教育辅导".into()]).await.unwrap();
+    city.app
+        .set_skills(
+            &worker,
+            c,
+            id,
+            vec!["助餐送餐、教育辅导".into(), "教育辅导".into()],
+        )
+        .await
+        .unwrap();
     let tag = city
         .app
-        .create_tag(&admin, TagDefInput { code: "dujiu".into(), name: "独居".into(), category: "居住情况".into(), description: String::new(), archived: false })
+        .create_tag(
+            &admin,
+            TagDefInput {
+                code: "dujiu".into(),
+                name: "独居".into(),
+                category: "居住情况".into(),
+                description: String::new(),
+                archived: false,
+            },
+        )
         .await
         .unwrap();
     // Grid workers may not define tags, but may apply them.
     assert!(matches!(
-        city.app.create_tag(&worker, TagDefInput { code: "x".into(), name: "某".into(), category: "其他".into(), description: String::new(), archived: false }).await,
+        city.app
+            .create_tag(
+                &worker,
+                TagDefInput {
+                    code: "x".into(),
+                    name: "某".into(),
+                    category: "其他".into(),
+                    description: String::new(),
+                    archived: false
+                }
+            )
+            .await,
         Err(AppError::Forbidden { .. })
     ));
-    let row = city.app.tag_person(&worker, c, id, TagInput { tag_id: tag, valid_from: None, valid_to: None, note: Some("敲门走访确认".into()) }).await.unwrap();
-    let dup = city.app.tag_person(&worker, c, id, TagInput { tag_id: tag, valid_from: None, valid_to: None, note: None }).await.unwrap_err();
+    let row = city
+        .app
+        .tag_person(
+            &worker,
+            c,
+            id,
+            TagInput {
+                tag_id: tag,
+                valid_from: None,
+                valid_to: None,
+                note: Some("敲门走访确认".into()),
+            },
+        )
+        .await
+        .unwrap();
+    let dup = city
+        .app
+        .tag_person(
+            &worker,
+            c,
+            id,
+            TagInput {
+                tag_id: tag,
+                valid_from: None,
+                valid_to: None,
+                note: None,
+            },
+        )
+        .await
+        .unwrap_err();
     assert!(matches!(dup, AppError::Conflict { .. }));
     let file = city.app.person_file(&worker, c, id).await.unwrap();
     assert_eq!(file.skills, ["助餐送餐", "教育辅导"]);
-    let party = file.roles.iter().find(|r| r.kind == "party_member").unwrap();
+    let party = file
+        .roles
+        .iter()
+        .find(|r| r.kind == "party_member")
+        .unwrap();
     assert!(party.summary.contains("党龄50年"), "{}", party.summary);
     assert_eq!(file.tags.len(), 1);
     assert_eq!(file.tags[0].source, "manual");
     assert_eq!(file.tags[0].set_by_name.as_deref(), Some("workera"));
     assert_eq!(file.tags[0].note.as_deref(), Some("敲门走访确认"));
     // Filtering by tag and role.
-    let tagged = PeopleQuery { tag: Some(tag), ..PeopleQuery::default() };
+    let tagged = PeopleQuery {
+        tag: Some(tag),
+        ..PeopleQuery::default()
+    };
     assert_eq!(names(&city, "workera", tagged).await, ["李四"]);
-    let cadres = PeopleQuery { role: Some("retired_cadre".into()), ..PeopleQuery::default() };
+    let cadres = PeopleQuery {
+        role: Some("retired_cadre".into()),
+        ..PeopleQuery::default()
+    };
     assert_eq!(names(&city, "secretary", cadres).await, ["李四"]);
     // Removing keeps the history.
     city.app.untag_person(&worker, c, id, row).await.unwrap();
     let file = city.app.person_file(&worker, c, id).await.unwrap();
     assert_eq!(file.tags.len(), 1);
     assert!(file.tags[0].revoked_at.is_some());
-    let tagged = PeopleQuery { tag: Some(tag), ..PeopleQuery::default() };
+    let tagged = PeopleQuery {
+        tag: Some(tag),
+        ..PeopleQuery::default()
+    };
     assert!(names(&city, "workera", tagged).await.is_empty());
 }
 
@@ -319,45 +580,103 @@ async fn roles_skills_and_tags_with_provenance() {
 async fn age_filters_count_whole_years() {
     let city = TestCity::new().await;
     // On 2026-07-01: 张三丰 82, 李四 67, 王五 46.
-    let aged = |min: Option<u32>, max: Option<u32>| PeopleQuery { age_min: min, age_max: max, ..PeopleQuery::default() };
-    assert_eq!(names(&city, "workera", aged(Some(80), None)).await, ["张三丰"]);
-    assert_eq!(names(&city, "workera", aged(Some(46), Some(67))).await, ["李四", "王五"]);
-    assert_eq!(names(&city, "workera", aged(None, Some(45))).await, Vec::<String>::new());
+    let aged = |min: Option<u32>, max: Option<u32>| PeopleQuery {
+        age_min: min,
+        age_max: max,
+        ..PeopleQuery::default()
+    };
+    assert_eq!(
+        names(&city, "workera", aged(Some(80), None)).await,
+        ["张三丰"]
+    );
+    assert_eq!(
+        names(&city, "workera", aged(Some(46), Some(67))).await,
+        ["李四", "王五"]
+    );
+    assert_eq!(
+        names(&city, "workera", aged(None, Some(45))).await,
+        Vec::<String>::new()
+    );
 }
 
 #[tokio::test]
 async fn lockout_after_five_failures_for_fifteen_minutes() {
     let city = TestCity::new().await;
-    for i in 1..=4 {
-        let err = city.app.login("workera", "wrong-password", None, None).await.unwrap_err();
-        assert!(err.to_string().contains(&format!("再输错{}次", 5 - i)), "{err}");
+    let unknown = city
+        .app
+        .login("nobody", "x", None, None)
+        .await
+        .unwrap_err()
+        .to_string();
+    for _ in 1..=4 {
+        let err = city
+            .app
+            .login("workera", "wrong-password", None, None)
+            .await
+            .unwrap_err();
+        // Exactly what an unknown username gets: the message does not reveal who exists.
+        assert_eq!(err.to_string(), unknown);
+        assert!(
+            unknown.contains("用户名或密码不正确") && unknown.contains("锁定15分钟"),
+            "{unknown}"
+        );
     }
-    let err = city.app.login("workera", "wrong-password", None, None).await.unwrap_err();
+    let err = city
+        .app
+        .login("workera", "wrong-password", None, None)
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("锁定"), "{err}");
     // Even the right password is refused while locked.
-    let err = city.app.login("workera", PASSWORD, None, None).await.unwrap_err();
+    let err = city
+        .app
+        .login("workera", PASSWORD, None, None)
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("锁定"), "{err}");
     city.clock.advance(14 * MINUTE);
-    assert!(city.app.login("workera", PASSWORD, None, None).await.is_err());
+    assert!(
+        city.app
+            .login("workera", PASSWORD, None, None)
+            .await
+            .is_err()
+    );
     city.clock.advance(2 * MINUTE);
-    city.app.login("workera", PASSWORD, None, None).await.expect("unlocked after 15 minutes");
-    // Unknown users get the same message as a wrong password.
-    let err = city.app.login("nobody", "x", None, None).await.unwrap_err();
-    assert_eq!(err.to_string(), "用户名或密码不正确");
+    // After the lock runs out, one more mistake does not lock again at once.
+    let err = city
+        .app
+        .login("workera", "wrong-password", None, None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.to_string(), unknown);
+    city.app
+        .login("workera", PASSWORD, None, None)
+        .await
+        .expect("unlocked after 15 minutes");
 }
 
 #[tokio::test]
 async fn sessions_end_after_thirty_idle_minutes_but_not_while_used() {
     let city = TestCity::new().await;
-    let s = city.app.login("workera", PASSWORD, None, None).await.unwrap();
+    let s = city
+        .app
+        .login("workera", PASSWORD, None, None)
+        .await
+        .unwrap();
     for _ in 0..4 {
         city.clock.advance(20 * MINUTE);
-        city.app.authenticate(&s.token, None).await.expect("still active");
+        city.app
+            .authenticate(&s.token, None)
+            .await
+            .expect("still active");
     }
     city.clock.advance(31 * MINUTE);
     let err = city.app.authenticate(&s.token, None).await.unwrap_err();
     assert!(matches!(err, AppError::SessionExpired));
-    assert!(matches!(city.app.authenticate(&s.token, None).await.unwrap_err(), AppError::Unauthenticated));
+    assert!(matches!(
+        city.app.authenticate(&s.token, None).await.unwrap_err(),
+        AppError::Unauthenticated
+    ));
 }
 
 #[tokio::test]
@@ -381,16 +700,43 @@ async fn initial_passwords_must_be_changed_and_follow_the_policy() {
         )
         .await
         .unwrap();
-    let s = city.app.login("newworker", "Initial-Pass-1", None, None).await.unwrap();
+    let s = city
+        .app
+        .login("newworker", "Initial-Pass-1", None, None)
+        .await
+        .unwrap();
     assert!(s.must_change_password);
     let session = city.app.authenticate(&s.token, None).await.unwrap();
     assert!(session.must_change_password);
-    let weak = city.app.change_password(&session.caller, &s.token, "Initial-Pass-1", "short").await.unwrap_err();
+    let weak = city
+        .app
+        .change_password(&session.caller, &s.token, "Initial-Pass-1", "short")
+        .await
+        .unwrap_err();
     assert!(matches!(weak, AppError::Invalid { .. }));
-    let wrong = city.app.change_password(&session.caller, &s.token, "nope", "Another-Pass-22").await.unwrap_err();
+    let wrong = city
+        .app
+        .change_password(&session.caller, &s.token, "nope", "Another-Pass-22")
+        .await
+        .unwrap_err();
     assert!(wrong.to_string().contains("当前密码不正确"));
-    city.app.change_password(&session.caller, &s.token, "Initial-Pass-1", "Another-Pass-22").await.unwrap();
-    assert!(!city.app.authenticate(&s.token, None).await.unwrap().must_change_password);
+    city.app
+        .change_password(
+            &session.caller,
+            &s.token,
+            "Initial-Pass-1",
+            "Another-Pass-22",
+        )
+        .await
+        .unwrap();
+    assert!(
+        !city
+            .app
+            .authenticate(&s.token, None)
+            .await
+            .unwrap()
+            .must_change_password
+    );
     // A grid worker cannot create a county administrator.
     let worker = city.caller("workera").await;
     let err = city
@@ -416,10 +762,19 @@ async fn initial_passwords_must_be_changed_and_follow_the_policy() {
     let secretary = city.caller("secretary").await;
     let err = city
         .app
-        .add_grant(&secretary, session.caller.account_id.unwrap(), yinling_domain::role::Role::CountyAdmin, city.county.county_code, city.county.id)
+        .add_grant(
+            &secretary,
+            session.caller.account_id.unwrap(),
+            yinling_domain::role::Role::CountyAdmin,
+            city.county.county_code,
+            city.county.id,
+        )
         .await
         .unwrap_err();
-    assert!(matches!(err, AppError::NotFound { .. } | AppError::Forbidden { .. }), "{err:?}");
+    assert!(
+        matches!(err, AppError::NotFound { .. } | AppError::Forbidden { .. }),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
@@ -445,16 +800,46 @@ async fn moving_a_subtree_moves_its_people_and_scope_follows() {
         )
         .await
         .unwrap();
-    let moved = city.app.move_unit(&admin, city.grid_b.county_code, city.grid_b.id, other.county_code, other.id).await.unwrap();
+    let moved = city
+        .app
+        .move_unit(
+            &admin,
+            city.grid_b.county_code,
+            city.grid_b.id,
+            other.county_code,
+            other.id,
+        )
+        .await
+        .unwrap();
     assert_eq!(moved, 1);
-    let view = city.app.unit_view(&admin, other.county_code, other.id).await.unwrap();
+    let view = city
+        .app
+        .unit_view(&admin, other.county_code, other.id)
+        .await
+        .unwrap();
     assert_eq!(view.people_count, 2);
     // Grid B's worker still sees their people (their grant moved with the grid).
-    assert_eq!(names(&city, "workerb", PeopleQuery::default()).await, ["赵六", "钱七"]);
+    assert_eq!(
+        names(&city, "workerb", PeopleQuery::default()).await,
+        ["赵六", "钱七"]
+    );
     // The community secretary of 东门 no longer does.
-    assert_eq!(names(&city, "secretary", PeopleQuery::default()).await, ["张三丰", "李四", "王五"]);
+    assert_eq!(
+        names(&city, "secretary", PeopleQuery::default()).await,
+        ["张三丰", "李四", "王五"]
+    );
     // A unit cannot move under itself.
-    let err = city.app.move_unit(&admin, city.community.county_code, city.community.id, city.grid_a.county_code, city.grid_a.id).await.unwrap_err();
+    let err = city
+        .app
+        .move_unit(
+            &admin,
+            city.community.county_code,
+            city.community.id,
+            city.grid_a.county_code,
+            city.grid_a.id,
+        )
+        .await
+        .unwrap_err();
     assert!(matches!(err, AppError::Invalid { .. }), "{err:?}");
 }
 
@@ -469,32 +854,192 @@ async fn the_audit_chain_detects_changed_and_removed_rows() {
 
     // The application's own connection cannot change history.
     let store = city.app.store();
-    let update = store.write().execute(yinling_store::q!("UPDATE audit_events SET actor_name = 'x'")).await;
+    let update = store
+        .write()
+        .execute(yinling_store::q!(
+            "UPDATE audit_events SET actor_name = 'x'"
+        ))
+        .await;
     assert!(update.is_err(), "audit rows must not be updatable");
-    let delete = store.write().execute(yinling_store::q!("DELETE FROM audit_events")).await;
+    let delete = store
+        .write()
+        .execute(yinling_store::q!("DELETE FROM audit_events"))
+        .await;
     assert!(delete.is_err(), "audit rows must not be deletable");
 
     // Someone with direct database access switches the guard off and edits a row.
     let chain = city.county.county_code;
     let postgres = store.backend() == yinling_store::Backend::Postgres;
-    let disable = if postgres { "ALTER TABLE audit_events DISABLE TRIGGER USER" } else { "DROP TRIGGER audit_events_append_only_update" };
-    store.write().execute(yinling_store::q!(disable)).await.unwrap();
+    let disable = if postgres {
+        "ALTER TABLE audit_events DISABLE TRIGGER USER"
+    } else {
+        "DROP TRIGGER audit_events_append_only_update"
+    };
+    store
+        .write()
+        .execute(yinling_store::q!(disable))
+        .await
+        .unwrap();
     store
         .write()
         .execute(yinling_store::q!("UPDATE audit_events SET actor_name = 'someone else' WHERE county_code = $1 AND seq = 2", chain))
         .await
         .unwrap();
     let (_, problems) = city.app.verify_audit().await.unwrap();
-    assert!(problems.iter().any(|p| p.county_code == chain && p.seq == 2), "{problems:?}");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.county_code == chain && p.seq == 2),
+        "{problems:?}"
+    );
 
     // Removing a row is detected too (and its successor's link breaks).
-    let disable = if postgres { "SELECT 1" } else { "DROP TRIGGER audit_events_append_only_delete" };
-    store.write().execute(yinling_store::q!(disable)).await.unwrap();
+    let disable = if postgres {
+        "SELECT 1"
+    } else {
+        "DROP TRIGGER audit_events_append_only_delete"
+    };
     store
         .write()
-        .execute(yinling_store::q!("DELETE FROM audit_events WHERE county_code = $1 AND seq = 3", chain))
+        .execute(yinling_store::q!(disable))
+        .await
+        .unwrap();
+    store
+        .write()
+        .execute(yinling_store::q!(
+            "DELETE FROM audit_events WHERE county_code = $1 AND seq = 3",
+            chain
+        ))
         .await
         .unwrap();
     let (_, problems) = city.app.verify_audit().await.unwrap();
-    assert!(problems.iter().any(|p| p.county_code == chain && p.seq == 4 && p.problem.contains("缺失")), "{problems:?}");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.county_code == chain && p.seq == 4 && p.problem.contains("缺失")),
+        "{problems:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_demo_city_reproduces_the_source_figures() {
+    use yinling_app::demo::DemoOptions;
+    let db = yinling_store::testing::TestDb::new().await;
+    let app = yinling_app::App::new(
+        db.store.clone(),
+        yinling_app::Vault::new(&[9u8; 32]),
+        yinling_app::Settings::default(),
+        yinling_app::Clock::manual(yinling_app::testing::START),
+    );
+    let opts = DemoOptions {
+        people: 12_000,
+        seed: 7,
+        admin_password: Some("Demo-Pass-2026".into()),
+    };
+    let summary = app.load_demo(&opts, &|_, _, _| {}).await.unwrap();
+    assert_eq!(summary.people, 12_002, "12,000 plus the two story people");
+    let count = |sql: &'static str| {
+        let store = app.store().clone();
+        async move {
+            store
+                .read()
+                .scalar::<i64>(yinling_store::q!(sql))
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        count("SELECT COUNT(*) FROM regions WHERE project_code = FALSE").await,
+        5098
+    );
+    let wenshang = |kind: &'static str| {
+        let store = app.store().clone();
+        async move {
+            store
+                .read()
+                .scalar::<i64>(yinling_store::q!(
+                    "SELECT COUNT(*) FROM org_units WHERE county_code = 370830 AND kind = $1",
+                    kind
+                ))
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(wenshang("grid_party_group").await, 270);
+    assert_eq!(wenshang("compound_branch").await, 96);
+    assert_eq!(wenshang("central_household").await, 2619);
+    assert_eq!(wenshang("deliberation_spot").await, 44);
+    assert_eq!(wenshang("station").await, 126);
+    assert_eq!(wenshang("volunteer_team").await, 63);
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) FROM org_units WHERE county_code = 370811 AND kind = 'cadre_studio'"
+        )
+        .await,
+        26
+    );
+    // Every synthetic ID number is valid and unique; the story people are where they belong.
+    assert_eq!(
+        count("SELECT COUNT(DISTINCT id_bidx) FROM people").await,
+        12_002
+    );
+    let admin = {
+        let s = app
+            .login("admin", "Demo-Pass-2026", None, None)
+            .await
+            .unwrap();
+        app.authenticate(&s.token, None).await.unwrap().caller
+    };
+    let found = app
+        .search_people(
+            &admin,
+            &PeopleQuery {
+                q: Some("张德顺".into()),
+                ..PeopleQuery::default()
+            },
+            PageRequest::default(),
+        )
+        .await
+        .unwrap();
+    let zhang = found
+        .items
+        .iter()
+        .find(|p| p.age == 82)
+        .expect("张德顺, 82");
+    let file = app
+        .person_file(&admin, zhang.county_code, zhang.id)
+        .await
+        .unwrap();
+    let tags: Vec<&str> = file.tags.iter().map(|t| t.tag_name.as_str()).collect();
+    assert!(tags.contains(&"高龄") && tags.contains(&"独居"), "{tags:?}");
+    assert!(file.household.unwrap().members.is_empty(), "lives alone");
+    // The grid worker of his grid sees him; the one next door does not.
+    let worker = {
+        let s = app
+            .login("wangge", "Demo-Pass-2026", None, None)
+            .await
+            .unwrap();
+        app.authenticate(&s.token, None).await.unwrap().caller
+    };
+    assert!(
+        app.person_file(&worker, zhang.county_code, zhang.id)
+            .await
+            .is_ok()
+    );
+    let other = {
+        let s = app
+            .login("wangge2", "Demo-Pass-2026", None, None)
+            .await
+            .unwrap();
+        app.authenticate(&s.token, None).await.unwrap().caller
+    };
+    assert!(matches!(
+        app.person_file(&other, zhang.county_code, zhang.id).await,
+        Err(AppError::NotFound { .. })
+    ));
+    // Running it again changes nothing.
+    let again = app.load_demo(&opts, &|_, _, _| {}).await.unwrap();
+    assert!(again.already_loaded);
+    let (_, problems) = app.verify_audit().await.unwrap();
+    assert!(problems.is_empty());
 }

@@ -244,14 +244,13 @@ impl OrgPath {
     /// The county code the path belongs to: its second segment, or for a city-level path its
     /// first. Used to route a subtree to its tenant.
     pub fn county_code(&self) -> Option<i64> {
+        let is_code = |s: &str| s.len() >= 6 && s.as_bytes()[..6].iter().all(u8::is_ascii_digit);
         let mut segs = self.segments();
-        let first = segs.next()?;
-        let seg = segs.next().unwrap_or(first);
-        if seg.len() >= 6 && seg.as_bytes()[..6].iter().all(u8::is_ascii_digit) {
-            seg[..6].parse().ok()
-        } else {
-            None
-        }
+        let first = segs.next().filter(|s| is_code(s))?;
+        // Below the city: the county segment; a city-level unit without a code of its own
+        // (the city's bureau, say) belongs to the city's tenant.
+        let seg = segs.next().filter(|s| is_code(s)).unwrap_or(first);
+        seg[..6].parse().ok()
     }
 
     /// Rewrites `self` from under `from` to under `to` (moving a subtree).
@@ -286,6 +285,7 @@ mod tests {
         assert!(!other.is_within(&county));
         assert_eq!(grid.county_code(), Some(370830));
         assert_eq!(city.county_code(), Some(370800));
+        assert_eq!(city.child("v5").county_code(), Some(370800));
         assert_eq!(
             grid.parent().unwrap().as_str(),
             "370800/370830/370830001/370830001001/"

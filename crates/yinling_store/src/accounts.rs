@@ -76,8 +76,9 @@ pub async fn by_username(exec: &mut Exec<'_>, username: &str) -> Result<Option<A
     .await
 }
 
-/// Records a failed login; locks the account until `lock_until` once `max` is reached.
-/// Returns the failure count after this attempt.
+/// Records a failed login; locks the account until `lock_until` once `max` is reached. A
+/// lock that has run out starts the count afresh. Returns the failure count after this
+/// attempt.
 pub async fn record_failure(
     exec: &mut Exec<'_>,
     id: i64,
@@ -87,8 +88,12 @@ pub async fn record_failure(
 ) -> Result<i64> {
     exec.scalar(q!(
         "UPDATE accounts
-            SET failed_logins = failed_logins + 1,
-                locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until END,
+            SET failed_logins = CASE WHEN locked_until IS NOT NULL AND locked_until <= $4
+                                     THEN 1 ELSE failed_logins + 1 END,
+                locked_until = CASE
+                    WHEN locked_until IS NOT NULL AND locked_until <= $4 THEN NULL
+                    WHEN failed_logins + 1 >= $2 THEN $3
+                    ELSE locked_until END,
                 updated_at = $4
           WHERE id = $1
       RETURNING failed_logins",

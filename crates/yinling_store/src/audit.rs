@@ -138,9 +138,8 @@ pub async fn append(exec: &mut Exec<'_>, events: &[NewAuditEvent]) -> Result<Vec
 
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
-    /// Chains to read (counties in the caller's scope).
-    pub county_lo: i64,
-    pub county_hi: i64,
+    /// Chains to read: ranges of county codes in the caller's scope.
+    pub counties: Vec<(i64, i64)>,
     pub action_prefix: Option<String>,
     pub entity: Option<String>,
     pub entity_key: Option<String>,
@@ -154,11 +153,22 @@ pub async fn list(
     offset: i64,
 ) -> Result<Vec<AuditRow>> {
     let mut q = Query::new("", Vec::new());
-    let mut wh = vec![format!(
-        "county_code BETWEEN {} AND {}",
-        q.push_arg(f.county_lo),
-        q.push_arg(f.county_hi)
-    )];
+    let ranges: Vec<String> = f
+        .counties
+        .iter()
+        .map(|(lo, hi)| {
+            format!(
+                "county_code BETWEEN {} AND {}",
+                q.push_arg(*lo),
+                q.push_arg(*hi)
+            )
+        })
+        .collect();
+    let mut wh = vec![if ranges.is_empty() {
+        "1 = 0".to_owned()
+    } else {
+        format!("({})", ranges.join(" OR "))
+    }];
     if let Some(a) = &f.action_prefix {
         wh.push(format!(
             "action >= {} AND action < {}",

@@ -259,7 +259,10 @@ impl Store {
 
     /// Checks the database answers; used by `/healthz`.
     pub async fn ping(&self) -> Result<()> {
-        self.read().scalar::<i64>(q!("SELECT COUNT(*) FROM meta")).await.map(|_| ())
+        self.read()
+            .scalar::<i64>(q!("SELECT COUNT(*) FROM meta"))
+            .await
+            .map(|_| ())
     }
 
     /// Writes a consistent copy of a SQLite database to `dest` while it stays online
@@ -364,4 +367,14 @@ pub async fn meta_init(exec: &mut Exec<'_>, name: &str, value: &str) -> Result<S
     .await?;
     exec.scalar(q!("SELECT value FROM meta WHERE name = $1", name))
         .await
+}
+
+/// Serialises writers on `key` until the transaction ends: a PostgreSQL advisory
+/// transaction lock. SQLite has one writer already, so there it is a no-op.
+pub async fn lock_key(exec: &mut Exec<'_>, key: i64) -> Result<()> {
+    if exec.is_postgres() {
+        exec.execute(q!("SELECT pg_advisory_xact_lock($1)", key))
+            .await?;
+    }
+    Ok(())
 }

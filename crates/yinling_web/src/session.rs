@@ -3,8 +3,10 @@
 //! Pages authenticate with the HttpOnly session cookie; API clients may use the same cookie
 //! or send the session token as `Authorization: Bearer`. Every state-changing request that
 //! relies on the cookie must carry the CSRF token — the `csrf_token` form field or the
-//! `X-CSRF-Token` header — equal to the `yinling_csrf` cookie set at login (double submit,
-//! bound to the session). A cross-site form can send the cookies but can read neither.
+//! `X-CSRF-Token` header — equal to the token stored with the session (and sent to the
+//! browser in the `yinling_csrf` cookie and in every form). Before login, the login form is
+//! checked by double submit against the cookie alone. A cross-site form can send the
+//! cookies but can read neither.
 
 use std::net::SocketAddr;
 
@@ -70,7 +72,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// Rejects state-changing cookie-authenticated requests without the matching CSRF token.
-pub async fn csrf_guard(State(_state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
@@ -88,7 +90,20 @@ pub async fn csrf_guard(State(_state): State<AppState>, req: Request, next: Next
         return next.run(req).await;
     }
     let api = req.uri().path().starts_with("/api/");
-    let Some(expected) = cookies::get(headers, cookies::CSRF) else {
+    // Signed in: the token must be the one stored with the session (a planted cookie does
+    // not help). Before login (the login form itself): the double-submit cookie.
+    let expected = match cookies::get(headers, cookies::SESSION) {
+        Some(token) => match state.app.session_csrf(&token).await {
+            Ok(Some(csrf)) => Some(csrf),
+            Ok(None) => cookies::get(headers, cookies::CSRF),
+            Err(e) => {
+                tracing::error!(error = %e, "csrf lookup failed");
+                None
+            }
+        },
+        None => cookies::get(headers, cookies::CSRF),
+    };
+    let Some(expected) = expected else {
         return csrf_failure(api);
     };
     if let Some(sent) = headers.get("x-csrf-token").and_then(|v| v.to_str().ok()) {

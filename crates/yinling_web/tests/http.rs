@@ -48,11 +48,19 @@ impl Client {
 
     async fn send(&mut self, mut req: Request<Body>) -> Resp {
         if !self.cookies.is_empty() {
-            let c = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+            let c = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ");
             req.headers_mut().insert(header::COOKIE, c.parse().unwrap());
         }
         if let Some(t) = &self.bearer {
-            req.headers_mut().insert(header::AUTHORIZATION, format!("Bearer {t}").parse().unwrap());
+            req.headers_mut().insert(
+                header::AUTHORIZATION,
+                format!("Bearer {t}").parse().unwrap(),
+            );
         }
         let resp = self.app.clone().oneshot(req).await.unwrap();
         for v in resp.headers().get_all(header::SET_COOKIE) {
@@ -67,17 +75,32 @@ impl Client {
         }
         let status = resp.status();
         let headers = resp.headers().clone();
-        let body = resp.into_body().collect().await.unwrap().to_bytes().to_vec();
-        Resp { status, headers, body }
+        let body = resp
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec();
+        Resp {
+            status,
+            headers,
+            body,
+        }
     }
 
     async fn get(&mut self, path: &str) -> Resp {
-        self.send(Request::get(path).body(Body::empty()).unwrap()).await
+        self.send(Request::get(path).body(Body::empty()).unwrap())
+            .await
     }
 
     async fn post_form(&mut self, path: &str, pairs: &[(&str, &str)]) -> Resp {
         let mut all: Vec<(&str, &str)> = pairs.to_vec();
-        let csrf = self.cookies.get("yinling_csrf").cloned().unwrap_or_default();
+        let csrf = self
+            .cookies
+            .get("yinling_csrf")
+            .cloned()
+            .unwrap_or_default();
         all.push(("csrf_token", &csrf));
         let body = serde_urlencoded::to_string(&all).unwrap();
         self.send(
@@ -102,13 +125,24 @@ impl Client {
     async fn login_page(&mut self, user: &str) {
         let page = self.get("/login").await;
         assert_eq!(page.status, StatusCode::OK);
-        let r = self.post_form("/login", &[("username", user), ("password", PASSWORD), ("next", "/")]).await;
+        let r = self
+            .post_form(
+                "/login",
+                &[("username", user), ("password", PASSWORD), ("next", "/")],
+            )
+            .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     }
 
     /// Logs in over the API and uses the Bearer token from then on.
     async fn login_api(&mut self, user: &str) {
-        let r = self.json(Method::POST, "/api/v1/session", Some(json!({"username": user, "password": PASSWORD}))).await;
+        let r = self
+            .json(
+                Method::POST,
+                "/api/v1/session",
+                Some(json!({"username": user, "password": PASSWORD})),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text());
         self.bearer = Some(r.json()["token"].as_str().unwrap().to_owned());
         self.cookies.clear();
@@ -127,14 +161,24 @@ async fn pages_need_a_session_and_forms_need_the_csrf_token() {
     let mut c = Client::new(app);
     let r = c.get("/people").await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    assert!(r.headers[header::LOCATION].to_str().unwrap().starts_with("/login?next=%2Fpeople"));
+    assert!(
+        r.headers[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .starts_with("/login?next=%2Fpeople")
+    );
     c.login_page("workera").await;
-    let cookie_attrs = c.send(Request::get("/login").body(Body::empty()).unwrap()).await;
+    let cookie_attrs = c
+        .send(Request::get("/login").body(Body::empty()).unwrap())
+        .await;
     let _ = cookie_attrs;
     let list = c.get("/people?q=zsf").await;
     assert_eq!(list.status, StatusCode::OK);
     let html = list.text();
-    assert!(html.contains("张三丰") && html.contains("3***************38"), "{html}");
+    assert!(
+        html.contains("张三丰") && html.contains("3***************38"),
+        "{html}"
+    );
     assert!(!html.contains(PEOPLE_A[0].1));
 
     // A form post without the token, or with a wrong one, is refused and changes nothing.
@@ -154,7 +198,12 @@ async fn pages_need_a_session_and_forms_need_the_csrf_token() {
         assert!(r.text().contains("页面已过期"));
     }
     assert_eq!(city.count("person_skills").await, before);
-    let ok = c.post_form(&format!("/people/{county}/{id}/skills"), &[("skills", "理发")]).await;
+    let ok = c
+        .post_form(
+            &format!("/people/{county}/{id}/skills"),
+            &[("skills", "理发")],
+        )
+        .await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.text());
     assert_eq!(city.count("person_skills").await, before + 1);
 }
@@ -165,7 +214,12 @@ async fn session_cookies_are_http_only_and_pages_carry_security_headers() {
     let mut c = Client::new(app.clone());
     c.get("/login").await;
     let csrf = c.cookies["yinling_csrf"].clone();
-    let body = serde_urlencoded::to_string([("username", "workera"), ("password", PASSWORD), ("csrf_token", &csrf)]).unwrap();
+    let body = serde_urlencoded::to_string([
+        ("username", "workera"),
+        ("password", PASSWORD),
+        ("csrf_token", &csrf),
+    ])
+    .unwrap();
     let resp = app
         .oneshot(
             Request::post("/login")
@@ -176,11 +230,27 @@ async fn session_cookies_are_http_only_and_pages_carry_security_headers() {
         )
         .await
         .unwrap();
-    let cookies: Vec<&str> = resp.headers().get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap()).collect();
-    let session = cookies.iter().find(|c| c.starts_with("yinling_session=")).unwrap();
-    assert!(session.contains("HttpOnly") && session.contains("SameSite=Lax"), "{session}");
+    let cookies: Vec<&str> = resp
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    let session = cookies
+        .iter()
+        .find(|c| c.starts_with("yinling_session="))
+        .unwrap();
+    assert!(
+        session.contains("HttpOnly") && session.contains("SameSite=Lax"),
+        "{session}"
+    );
     let page = c.get("/login").await;
-    for h in ["content-security-policy", "x-frame-options", "x-content-type-options", "referrer-policy"] {
+    for h in [
+        "content-security-policy",
+        "x-frame-options",
+        "x-content-type-options",
+        "referrer-policy",
+    ] {
         assert!(page.headers.contains_key(h), "missing {h}");
     }
 }
@@ -192,10 +262,15 @@ async fn elder_mode_is_remembered_for_the_account() {
     c.login_page("resident").await;
     let home = c.get("/").await.text();
     assert!(home.contains("开启长辈模式") && !home.contains("class=\"elder\""));
-    let r = c.post_form("/elder-mode", &[("on", "1"), ("next", "/")]).await;
+    let r = c
+        .post_form("/elder-mode", &[("on", "1"), ("next", "/")])
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let home = c.get("/").await.text();
-    assert!(home.contains("<html lang=\"zh-CN\" class=\"elder\">"), "{home}");
+    assert!(
+        home.contains("<html lang=\"zh-CN\" class=\"elder\">"),
+        "{home}"
+    );
     assert!(home.contains("长辈模式：已开启"));
     // A fresh login (another device) gets it too.
     let mut other = Client::new(app);
@@ -213,9 +288,20 @@ async fn api_errors_are_json_with_the_right_status() {
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert_eq!(r.json()["error"]["code"], "unauthenticated");
 
-    let r = c.json(Method::POST, "/api/v1/session", Some(json!({"username": "workera", "password": "nope"}))).await;
+    let r = c
+        .json(
+            Method::POST,
+            "/api/v1/session",
+            Some(json!({"username": "workera", "password": "nope"})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-    assert!(r.json()["error"]["message"].as_str().unwrap().contains("用户名或密码不正确"));
+    assert!(
+        r.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("用户名或密码不正确")
+    );
 
     c.login_api("workera").await;
     let people = city.count("people").await;
@@ -238,7 +324,9 @@ async fn api_errors_are_json_with_the_right_status() {
     assert_eq!(e["field"], "id_number");
     assert!(e["message"].as_str().unwrap().contains("第18位"), "{e}");
 
-    let r = c.json(Method::POST, "/api/v1/people", Some(json!({"name": 5}))).await;
+    let r = c
+        .json(Method::POST, "/api/v1/people", Some(json!({"name": 5})))
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.json()["error"]["code"], "invalid_body");
 
@@ -267,29 +355,83 @@ fn isolation_cases(city: &TestCity) -> Vec<(Method, String, Option<Value>)> {
         (
             Method::PUT,
             person(""),
-            Some(json!({"name": "改名", "id_number": PEOPLE_B[0].1, "home_unit_county_code": g.0, "home_unit_id": g.1, "version": 1})),
+            Some(
+                json!({"name": "改名", "id_number": PEOPLE_B[0].1, "home_unit_county_code": g.0, "home_unit_id": g.1, "version": 1}),
+            ),
         ),
-        (Method::POST, person("/reveal"), Some(json!({"field": "id_number"}))),
-        (Method::POST, person("/roles"), Some(json!({"kind": "volunteer"}))),
+        (
+            Method::POST,
+            person("/reveal"),
+            Some(json!({"field": "id_number"})),
+        ),
+        (
+            Method::POST,
+            person("/roles"),
+            Some(json!({"kind": "volunteer"})),
+        ),
         (Method::DELETE, person("/roles/1"), None),
-        (Method::PUT, person("/skills"), Some(json!({"skills": ["理发"]}))),
+        (
+            Method::PUT,
+            person("/skills"),
+            Some(json!({"skills": ["理发"]})),
+        ),
         (Method::POST, person("/tags"), Some(json!({"tag_id": 1}))),
         (Method::DELETE, person("/tags/1"), None),
         (Method::GET, unit(""), None),
-        (Method::PATCH, unit(""), Some(json!({"name": "改名", "version": 1}))),
-        (Method::POST, unit("/children"), Some(json!({"kind": "central_household", "name": "某党员中心户"}))),
-        (Method::POST, unit("/move"), Some(json!({"parent_county_code": g.0, "parent_id": city.branch.id}))),
+        (
+            Method::PATCH,
+            unit(""),
+            Some(json!({"name": "改名", "version": 1})),
+        ),
+        (
+            Method::POST,
+            unit("/children"),
+            Some(json!({"kind": "central_household", "name": "某党员中心户"})),
+        ),
+        (
+            Method::POST,
+            unit("/move"),
+            Some(json!({"parent_county_code": g.0, "parent_id": city.branch.id})),
+        ),
         (Method::GET, unit("/members"), None),
-        (Method::PUT, unit("/boundary"), Some(json!({"geojson": null}))),
-        (Method::POST, "/api/v1/people".into(), Some(json!({"name": "某某", "id_number": yinling_app::testing::valid_id("37083019900101123"), "home_unit_county_code": g.0, "home_unit_id": g.1}))),
-        (Method::POST, "/api/v1/users".into(), Some(json!({"username": "zzz", "display_name": "某", "password": "Aa-123456789", "role": "grid_worker", "unit_county_code": g.0, "unit_id": g.1}))),
+        (
+            Method::PUT,
+            unit("/boundary"),
+            Some(json!({"geojson": null})),
+        ),
+        (
+            Method::POST,
+            "/api/v1/people".into(),
+            Some(
+                json!({"name": "某某", "id_number": yinling_app::testing::valid_id("37083019900101123"), "home_unit_county_code": g.0, "home_unit_id": g.1}),
+            ),
+        ),
+        (
+            Method::POST,
+            "/api/v1/users".into(),
+            Some(
+                json!({"username": "zzz", "display_name": "某", "password": "Aa-123456789", "role": "grid_worker", "unit_county_code": g.0, "unit_id": g.1}),
+            ),
+        ),
         (Method::GET, "/api/v1/users/1".into(), None),
-        (Method::POST, "/api/v1/users/1/grants".into(), Some(json!({"role": "grid_worker", "unit_county_code": g.0, "unit_id": g.1}))),
+        (
+            Method::POST,
+            "/api/v1/users/1/grants".into(),
+            Some(json!({"role": "grid_worker", "unit_county_code": g.0, "unit_id": g.1})),
+        ),
         (Method::DELETE, "/api/v1/users/1/grants/1".into(), None),
         (Method::GET, "/api/v1/users".into(), None),
         (Method::GET, "/api/v1/audit".into(), None),
-        (Method::POST, "/api/v1/tags".into(), Some(json!({"code": "x", "name": "某", "category": "其他"}))),
-        (Method::PUT, "/api/v1/tags/1".into(), Some(json!({"code": "x", "name": "某", "category": "其他"}))),
+        (
+            Method::POST,
+            "/api/v1/tags".into(),
+            Some(json!({"code": "x", "name": "某", "category": "其他"})),
+        ),
+        (
+            Method::PUT,
+            "/api/v1/tags/1".into(),
+            Some(json!({"code": "x", "name": "某", "category": "其他"})),
+        ),
     ]
 }
 
@@ -310,7 +452,13 @@ fn template_of(path: &str) -> String {
     // /api/v1/people/370830/12/roles/1 -> /api/v1/people/{county}/{id}/roles/{role_id} is
     // hard to invert generically; compare by shape instead: numbers become {}.
     path.split('/')
-        .map(|seg| if seg.parse::<i64>().is_ok() { "{}".to_owned() } else { seg.to_owned() })
+        .map(|seg| {
+            if seg.parse::<i64>().is_ok() {
+                "{}".to_owned()
+            } else {
+                seg.to_owned()
+            }
+        })
         .collect::<Vec<_>>()
         .join("/")
 }
@@ -332,16 +480,35 @@ async fn a_grid_worker_cannot_reach_another_grid_through_any_api_route() {
         for method in item.as_object().unwrap().keys() {
             let shape = path
                 .split('/')
-                .map(|s| if s.starts_with('{') { "{}".to_owned() } else { s.to_owned() })
+                .map(|s| {
+                    if s.starts_with('{') {
+                        "{}".to_owned()
+                    } else {
+                        s.to_owned()
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join("/");
             let covered = case_shapes.iter().any(|(m, p)| m == method && *p == shape)
                 || SELF_OR_LISTS.iter().any(|(m, p)| m == method && p == path);
-            assert!(covered, "{method} {path} is not covered by the isolation test");
+            assert!(
+                covered,
+                "{method} {path} is not covered by the isolation test"
+            );
         }
     }
 
-    let tables = ["people", "person_roles", "person_skills", "person_tags", "org_units", "grids", "accounts", "grants", "tag_defs"];
+    let tables = [
+        "people",
+        "person_roles",
+        "person_skills",
+        "person_tags",
+        "org_units",
+        "grids",
+        "accounts",
+        "grants",
+        "tag_defs",
+    ];
     let mut before = Vec::new();
     for t in tables {
         before.push(city.count(t).await);
@@ -356,7 +523,10 @@ async fn a_grid_worker_cannot_reach_another_grid_through_any_api_route() {
         );
         let text = r.text();
         for (name, idn, phone) in PEOPLE_B {
-            assert!(!text.contains(name) && !text.contains(idn) && !text.contains(phone), "{method} {path} leaked {name}");
+            assert!(
+                !text.contains(name) && !text.contains(idn) && !text.contains(phone),
+                "{method} {path} leaked {name}"
+            );
         }
     }
     for (t, n) in tables.iter().zip(before) {
@@ -364,9 +534,18 @@ async fn a_grid_worker_cannot_reach_another_grid_through_any_api_route() {
     }
 
     // Lists and exports hold only grid A.
-    for path in ["/api/v1/people", "/api/v1/people?q=zl", "/api/v1/people?q=128X", "/api/v1/org/units", "/api/v1/org/units?kind=grid_party_group"] {
+    for path in [
+        "/api/v1/people",
+        "/api/v1/people?q=zl",
+        "/api/v1/people?q=128X",
+        "/api/v1/org/units",
+        "/api/v1/org/units?kind=grid_party_group",
+    ] {
         let text = c.get(path).await.text();
-        assert!(!text.contains("赵六") && !text.contains("钱七") && !text.contains("第2网格"), "{path}: {text}");
+        assert!(
+            !text.contains("赵六") && !text.contains("钱七") && !text.contains("第2网格"),
+            "{path}: {text}"
+        );
     }
     let all = c.get("/api/v1/people").await.json();
     assert_eq!(all["total"], 3);
@@ -381,7 +560,11 @@ fn xlsx_text(bytes: &[u8]) -> String {
     use calamine::{Reader, Xlsx};
     let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
     let range = wb.worksheet_range_at(0).unwrap().unwrap();
-    range.rows().flat_map(|r| r.iter().map(|c| c.to_string())).collect::<Vec<_>>().join("|")
+    range
+        .rows()
+        .flat_map(|r| r.iter().map(|c| c.to_string()))
+        .collect::<Vec<_>>()
+        .join("|")
 }
 
 #[tokio::test]
@@ -400,24 +583,48 @@ async fn a_grid_worker_cannot_reach_another_grid_through_any_page() {
     ];
     for path in &gets {
         let r = c.get(path).await;
-        assert!(matches!(r.status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN), "GET {path}: {}", r.status);
+        assert!(
+            matches!(r.status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN),
+            "GET {path}: {}",
+            r.status
+        );
         assert!(!r.text().contains("赵六"), "GET {path} leaked");
     }
     let people = city.count("people").await;
     let posts: Vec<(String, Vec<(&str, &str)>)> = vec![
-        (format!("/people/{bc}/{bid}/reveal"), vec![("field", "id_number")]),
-        (format!("/people/{bc}/{bid}/skills"), vec![("skills", "理发")]),
-        (format!("/people/{bc}/{bid}/roles"), vec![("kind", "volunteer")]),
+        (
+            format!("/people/{bc}/{bid}/reveal"),
+            vec![("field", "id_number")],
+        ),
+        (
+            format!("/people/{bc}/{bid}/skills"),
+            vec![("skills", "理发")],
+        ),
+        (
+            format!("/people/{bc}/{bid}/roles"),
+            vec![("kind", "volunteer")],
+        ),
         (format!("/people/{bc}/{bid}/tags"), vec![("tag_id", "1")]),
         (format!("/people/{bc}/{bid}/roles/1/remove"), vec![]),
         (format!("/people/{bc}/{bid}/tags/1/remove"), vec![]),
-        (format!("/org/{gc}/{gid}/children"), vec![("kind", "central_household"), ("name", "某")]),
-        (format!("/org/{gc}/{gid}/edit"), vec![("name", "改名"), ("version", "1")]),
+        (
+            format!("/org/{gc}/{gid}/children"),
+            vec![("kind", "central_household"), ("name", "某")],
+        ),
+        (
+            format!("/org/{gc}/{gid}/edit"),
+            vec![("name", "改名"), ("version", "1")],
+        ),
         (format!("/org/{gc}/{gid}/boundary"), vec![("geojson", "")]),
     ];
     for (path, form) in posts {
         let r = c.post_form(&path, &form).await;
-        assert!(matches!(r.status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN), "POST {path}: {} {}", r.status, r.text());
+        assert!(
+            matches!(r.status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN),
+            "POST {path}: {} {}",
+            r.status,
+            r.text()
+        );
         assert!(!r.text().contains(PEOPLE_B[0].1));
     }
     assert_eq!(city.count("people").await, people);
@@ -449,26 +656,43 @@ async fn the_openapi_document_matches_what_the_server_answers() {
     let (pc, pid) = city.people_a[0];
     let concrete = |p: &str| {
         p.replace("{county}", &pc.to_string())
-            .replace("{id}", &if p.contains("/org/") { city.grid_a.id } else { pid }.to_string())
+            .replace(
+                "{id}",
+                &if p.contains("/org/") {
+                    city.grid_a.id
+                } else {
+                    pid
+                }
+                .to_string(),
+            )
             .replace("/org/units/".to_owned().as_str(), "/org/units/")
     };
     let mut checked = 0;
     for (path, item) in doc["paths"].as_object().unwrap() {
         let Some(get) = item.get("get") else { continue };
-        if path.contains("{role_id}") || path.contains("{tag_row_id}") || path.contains("{grant_id}") || path.contains("export") {
+        if path.contains("{role_id}")
+            || path.contains("{tag_row_id}")
+            || path.contains("{grant_id}")
+            || path.contains("export")
+        {
             continue;
         }
         let url = if path.starts_with("/api/v1/users/{id}") {
             "/api/v1/users/1".to_owned()
         } else if path.contains("/org/units/{county}") {
-            path.replace("{county}", &city.grid_a.county_code.to_string()).replace("{id}", &city.grid_a.id.to_string())
+            path.replace("{county}", &city.grid_a.county_code.to_string())
+                .replace("{id}", &city.grid_a.id.to_string())
         } else {
             concrete(path)
         };
         let r = c.get(&url).await;
         let status = r.status.as_u16().to_string();
         let response = &get["responses"][&status];
-        assert!(!response.is_null(), "GET {url} answered {status}, which the document does not list: {}", r.text());
+        assert!(
+            !response.is_null(),
+            "GET {url} answered {status}, which the document does not list: {}",
+            r.text()
+        );
         if let Some(schema) = response.pointer("/content/application~1json/schema") {
             let v = validator_for(&doc, schema);
             let body = r.json();
@@ -506,7 +730,10 @@ async fn an_idle_session_sends_the_user_back_to_login_with_an_explanation() {
     let r = c.get("/people?q=zsf").await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let to = r.headers[header::LOCATION].to_str().unwrap();
-    assert!(to.contains("expired=1") && to.contains("next=%2Fpeople%3Fq%3Dzsf"), "{to}");
+    assert!(
+        to.contains("expired=1") && to.contains("next=%2Fpeople%3Fq%3Dzsf"),
+        "{to}"
+    );
     let login = c.get(to).await.text();
     assert!(login.contains("长时间未操作"));
 }
