@@ -96,7 +96,7 @@ env.test('输错密码有中文提示，页面仍可用 / a wrong password shows
   // Still on a working login form, the username kept, the password cleared.
   assert.equal(await page.getByLabel('用户名').inputValue(), ACCOUNTS.secretary);
   assert.equal(await page.getByLabel('密码', { exact: true }).inputValue(), '');
-  await page.getByText('连续输错5次').waitFor();
+  await page.locator('.hint').filter({ hasText: '连续输错5次' }).waitFor(); // the form's own advice is still there
 
   // An unknown user gets the same words (no hint which accounts exist).
   await page.getByLabel('用户名').fill('nobody-here');

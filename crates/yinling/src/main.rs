@@ -1,6 +1,7 @@
 //! `yinling`: the one binary. Serves the web application, builds the demo city, migrates,
 //! manages accounts, backs up and verifies the audit log.
 
+mod bench;
 mod config;
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
@@ -54,6 +55,19 @@ enum Command {
     /// 数据密钥 / Data key
     #[command(subcommand)]
     Key(KeyCommand),
+    /// 性能测量 / Benchmarks on a real database
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum BenchCommand {
+    /// 人员检索延迟（与不走索引的查询对比）/ Person search latency, beside an unindexed scan
+    Search {
+        /// 每类检索的次数 / Searches per series
+        #[arg(long, default_value_t = 300)]
+        rounds: usize,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -239,6 +253,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     problems.len()
                 )
             }
+        }
+        Command::Bench(BenchCommand::Search { rounds }) => {
+            let app = open_app(&config).await?;
+            bench::search(&app, rounds).await
         }
         Command::Key(KeyCommand::Generate) => {
             println!("{}", yinling_app::Vault::generate_key_hex());

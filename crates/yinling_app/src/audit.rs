@@ -111,6 +111,7 @@ pub fn action_label(action: &str) -> &'static str {
         "person.skills" => "修改特长",
         "person.tag" => "添加标签",
         "person.untag" => "移除标签",
+        "place.create" => "登记楼栋住户",
         "tag.create" => "新建标签",
         "tag.update" => "修改标签",
         "demo.load" => "生成演示数据",

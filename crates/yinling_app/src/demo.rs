@@ -747,18 +747,30 @@ impl Builder<'_> {
     }
 }
 
+/// A role before ids: kind, unit (county, id, path), details, since.
+type RoleDraft = (
+    PersonRoleKind,
+    Option<(i64, i64, String)>,
+    RoleDetails,
+    Option<NaiveDate>,
+);
+
+/// A demo login to create: username, display name, role, unit and linked person.
+type LoginPlan<'a> = (
+    &'a str,
+    &'a str,
+    Role,
+    Option<(i64, i64)>,
+    Option<(i64, i64)>,
+);
+
 /// One synthetic person before ids are assigned.
 struct Draft {
     name: String,
     gender: Gender,
     birth: NaiveDate,
     household: usize,
-    roles: Vec<(
-        PersonRoleKind,
-        Option<(i64, i64, String)>,
-        RoleDetails,
-        Option<NaiveDate>,
-    )>,
+    roles: Vec<RoleDraft>,
     tags: Vec<&'static str>,
     skills: Vec<String>,
     phone: bool,
@@ -1607,7 +1619,7 @@ impl Builder<'_> {
         let story = std::mem::take(&mut self.story);
         let city = self.county_units.get(&CITY_COUNTY_CODE).cloned();
         let wenshang = self.county_units.get(&370830).cloned();
-        let mut plan: Vec<(&str, &str, Role, Option<(i64, i64)>, Option<(i64, i64)>)> = vec![
+        let mut plan: Vec<LoginPlan<'_>> = vec![
             (
                 "admin",
                 "市级管理员",

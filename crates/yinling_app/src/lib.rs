@@ -12,6 +12,7 @@ pub mod error;
 pub mod export;
 pub mod org;
 pub mod people;
+pub mod places;
 pub mod regions;
 pub mod settings;
 pub mod tags;

@@ -29,6 +29,8 @@ pub struct UnitView {
     pub geojson: Option<String>,
     pub can_manage: bool,
     pub allowed_child_kinds: Vec<OrgKind>,
+    /// Whether people and places can live here (a community, village, compound or grid).
+    pub is_area: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -289,6 +291,7 @@ impl App {
                 .into_iter()
                 .filter(|k| kind.allows_child(*k))
                 .collect(),
+            is_area: kind.is_area() && kind != OrgKind::City && kind != OrgKind::County,
             unit,
             ancestors,
             children,

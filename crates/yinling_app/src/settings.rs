@@ -4,20 +4,11 @@
 use serde::Deserialize;
 use yinling_domain::{mask::MaskPolicy, password::PasswordPolicy, role::Role};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     pub security: SecuritySettings,
     pub privacy: PrivacySettings,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            security: SecuritySettings::default(),
-            privacy: PrivacySettings::default(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -1043,3 +1043,102 @@ async fn the_demo_city_reproduces_the_source_figures() {
     let (_, problems) = app.verify_audit().await.unwrap();
     assert!(problems.is_empty());
 }
+
+#[tokio::test]
+async fn buildings_entrances_and_households_nest_sensibly() {
+    use yinling_app::places::{PlaceInput, PlaceKind};
+    let city = TestCity::new().await;
+    let worker = city.caller("workera").await;
+    let (c, g) = (city.grid_a.county_code, city.grid_a.id);
+    let place = |kind, parent, label: &str| PlaceInput {
+        kind,
+        parent_id: parent,
+        label: label.into(),
+        address: None,
+        lat: None,
+        lng: None,
+    };
+    let building = city
+        .app
+        .create_place(&worker, c, g, place(PlaceKind::Building, None, "3号楼"))
+        .await
+        .unwrap();
+    let entrance = city
+        .app
+        .create_place(
+            &worker,
+            c,
+            g,
+            place(PlaceKind::Unit, Some(building.id), "2单元"),
+        )
+        .await
+        .unwrap();
+    let home = city
+        .app
+        .create_place(
+            &worker,
+            c,
+            g,
+            place(PlaceKind::Household, Some(entrance.id), "3号楼2单元501室"),
+        )
+        .await
+        .unwrap();
+    // An entrance cannot stand on its own, nor a building inside a household.
+    let err = city
+        .app
+        .create_place(&worker, c, g, place(PlaceKind::Unit, None, "孤单元"))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("单元不能登记在组织下"), "{err}");
+    let err = city
+        .app
+        .create_place(
+            &worker,
+            c,
+            g,
+            place(PlaceKind::Building, Some(home.id), "楼中楼"),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::Invalid { .. }));
+    // Someone moves in.
+    let (pc, pid) = city.people_a[2];
+    let file = city.app.person_file(&worker, pc, pid).await.unwrap();
+    let mut input = city.person_input(
+        &city.grid_a,
+        "王五",
+        &file.id_number_masked,
+        file.phone_masked.as_deref(),
+    );
+    input.household_id = Some(home.id);
+    input.version = Some(file.version);
+    city.app
+        .update_person(&worker, pc, pid, input)
+        .await
+        .unwrap();
+    let homes = city
+        .app
+        .places_of(&worker, c, g, Some(entrance.id))
+        .await
+        .unwrap();
+    assert_eq!(homes.len(), 1);
+    assert_eq!(
+        homes[0]
+            .residents
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect::<Vec<_>>(),
+        ["王五"]
+    );
+    let file = city.app.person_file(&worker, pc, pid).await.unwrap();
+    assert_eq!(file.household.unwrap().label, "3号楼2单元501室");
+    // The worker next door can neither list nor add here.
+    let b = city.caller("workerb").await;
+    assert!(city.app.places_of(&b, c, g, None).await.is_err());
+    assert!(
+        city.app
+            .create_place(&b, c, g, place(PlaceKind::Building, None, "5号楼"))
+            .await
+            .is_err()
+    );
+}

@@ -179,19 +179,19 @@ impl Exec<'_> {
     pub async fn execute(&mut self, query: Query) -> Result<u64, StoreError> {
         let sql = query.sql.clone();
         let n = match self {
-            Exec::SqlitePool(p) => sqlx::query_with(&*query.sql, sqlite_args(query.args)?)
+            Exec::SqlitePool(p) => sqlx::query_with(&query.sql, sqlite_args(query.args)?)
                 .execute(*p)
                 .await
                 .map(|r| r.rows_affected()),
-            Exec::SqliteConn(c) => sqlx::query_with(&*query.sql, sqlite_args(query.args)?)
+            Exec::SqliteConn(c) => sqlx::query_with(&query.sql, sqlite_args(query.args)?)
                 .execute(&mut **c)
                 .await
                 .map(|r| r.rows_affected()),
-            Exec::PgPool(p) => sqlx::query_with(&*query.sql, pg_args(query.args)?)
+            Exec::PgPool(p) => sqlx::query_with(&query.sql, pg_args(query.args)?)
                 .execute(*p)
                 .await
                 .map(|r| r.rows_affected()),
-            Exec::PgConn(c) => sqlx::query_with(&*query.sql, pg_args(query.args)?)
+            Exec::PgConn(c) => sqlx::query_with(&query.sql, pg_args(query.args)?)
                 .execute(&mut **c)
                 .await
                 .map(|r| r.rows_affected()),

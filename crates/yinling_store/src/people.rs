@@ -211,23 +211,47 @@ pub async fn search(
 ) -> Result<(Vec<PersonListRow>, i64)> {
     let mut q = Query::new("", Vec::new());
     let mut wh = vec![scope::predicate(&mut q, scope, "p")];
-    match &filter.term {
-        None => {}
-        Some(SearchTerm::Name(n)) => {
-            let a = q.push_arg(n);
-            let b = q.push_arg(format!("{n}\u{10FFFF}"));
-            wh.push(format!("p.name >= {a} AND p.name < {b}"));
-        }
-        Some(SearchTerm::Letters(l)) => {
-            let a = q.push_arg(l);
-            let b = q.push_arg(format!("{l}~"));
-            wh.push(format!(
-                "((p.name_initials >= {a} AND p.name_initials < {b}) OR (p.name_pinyin >= {a} AND p.name_pinyin < {b}))"
-            ));
-        }
-        Some(SearchTerm::IdLast4Bidx(b)) => wh.push(format!("p.id4_bidx = {}", q.push_arg(b))),
-        Some(SearchTerm::IdBidx(b)) => wh.push(format!("p.id_bidx = {}", q.push_arg(b))),
-        Some(SearchTerm::PhoneBidx(b)) => wh.push(format!("p.phone_bidx = {}", q.push_arg(b))),
+    // A search term is looked up first, on its own index, in each county of the scope; the
+    // scope and the other filters then apply to those few candidates. Given the term and the
+    // scope's path range in one WHERE, a planner may prefer walking the path range, which for
+    // a county or city scope is everyone; the LIMIT keeps SQLite from flattening the
+    // candidate list back into such a plan.
+    let mut from = "people p".to_owned();
+    if let Some(term) = &filter.term {
+        let tenants = scope::tenants(&mut q, scope, "c.county_code");
+        let key = |cond: &str| {
+            format!("SELECT c.county_code, c.id FROM people c WHERE {tenants} AND {cond}")
+        };
+        let candidates = match term {
+            SearchTerm::Name(n) => {
+                let (a, b) = (q.push_arg(n), q.push_arg(format!("{n}\u{10FFFF}")));
+                key(&format!("c.name >= {a} AND c.name < {b}"))
+            }
+            SearchTerm::Letters(l) => {
+                let (a, b) = (q.push_arg(l), q.push_arg(format!("{l}~")));
+                format!(
+                    "{} UNION {}",
+                    key(&format!("c.name_initials >= {a} AND c.name_initials < {b}")),
+                    key(&format!("c.name_pinyin >= {a} AND c.name_pinyin < {b}"))
+                )
+            }
+            SearchTerm::IdLast4Bidx(b) => {
+                let a = q.push_arg(b);
+                key(&format!("c.id4_bidx = {a}"))
+            }
+            SearchTerm::IdBidx(b) => {
+                let a = q.push_arg(b);
+                key(&format!("c.id_bidx = {a}"))
+            }
+            SearchTerm::PhoneBidx(b) => {
+                let a = q.push_arg(b);
+                key(&format!("c.phone_bidx = {a}"))
+            }
+        };
+        from = format!(
+            "(SELECT k.county_code, k.id FROM ({candidates}) k LIMIT 100000000) k
+             JOIN people p ON p.county_code = k.county_code AND p.id = k.id"
+        );
     }
     if let Some(s) = &filter.status {
         wh.push(format!("p.status = {}", q.push_arg(s)));
@@ -258,13 +282,13 @@ pub async fn search(
     let mut count_q = q.clone();
     let cap = count_q.push_arg(COUNT_CAP + 1);
     count_q.sql =
-        format!("SELECT COUNT(*) FROM (SELECT 1 FROM people p WHERE {wh} LIMIT {cap}) c").into();
+        format!("SELECT COUNT(*) FROM (SELECT 1 FROM {from} WHERE {wh} LIMIT {cap}) c").into();
     let total: i64 = exec.scalar(count_q).await?;
     let (l, o) = (q.push_arg(limit), q.push_arg(offset));
     q.sql = format!(
         "SELECT p.county_code, p.id, p.path, p.name, p.gender, p.birth_date, p.id_enc, p.phone_enc,
                 p.status, u.name AS unit_name, h.label AS household_label
-           FROM people p
+                      FROM {from}
            LEFT JOIN org_units u ON u.county_code = p.county_code AND u.id = p.home_unit_id
            LEFT JOIN places h ON h.county_code = p.county_code AND h.id = p.household_id
           WHERE {wh}

@@ -17,6 +17,29 @@ pub fn predicate(q: &mut Query, scope: &Scope, alias: &str) -> String {
     )
 }
 
+/// The tenants a scope can touch, as a condition on `county_col`: equality for a county,
+/// `IN (the city's county codes)` for a city, so an index leading with
+/// `(county_code, key)` is probed once per county rather than scanned whole.
+pub fn tenants(q: &mut Query, scope: &Scope, county_col: &str) -> String {
+    if scope.is_empty() {
+        return "1 = 0".to_owned();
+    }
+    let parts: Vec<String> = scope
+        .ranges()
+        .iter()
+        .map(|r| match r.single_county() {
+            Some(c) => format!("{county_col} = {}", q.push_arg(c)),
+            None => format!(
+                "{county_col} IN (SELECT county_code FROM regions WHERE level IN ('city', 'county') \
+                 AND county_code BETWEEN {} AND {})",
+                q.push_arg(r.county_lo),
+                q.push_arg(r.county_hi)
+            ),
+        })
+        .collect();
+    format!("({})", parts.join(" OR "))
+}
+
 /// Same, naming the county and path columns explicitly (e.g. a role's `unit_county_code`).
 pub fn predicate_on(q: &mut Query, scope: &Scope, county_col: &str, path_col: &str) -> String {
     if scope.is_empty() {

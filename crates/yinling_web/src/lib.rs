@@ -25,21 +25,12 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use yinling_app::App;
 
 /// Web settings, from the binary's configuration.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct WebConfig {
     /// Mark cookies `Secure` (serve behind HTTPS in production).
     pub secure_cookies: bool,
     /// Show the "synthetic demo data" banner.
     pub demo: bool,
-}
-
-impl Default for WebConfig {
-    fn default() -> Self {
-        WebConfig {
-            secure_cookies: false,
-            demo: false,
-        }
-    }
 }
 
 /// What every handler can reach.

@@ -6,11 +6,14 @@ use crate::AppState;
 
 const CSS: &str = include_str!("../static/yinling.css");
 const JS: &str = include_str!("../static/yinling.js");
+const ICON: &str = include_str!("../static/favicon.svg");
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/static/yinling.css", get(css))
         .route("/static/yinling.js", get(js))
+        .route("/static/favicon.svg", get(icon))
+        .route("/favicon.ico", get(icon))
 }
 
 async fn css() -> impl IntoResponse {
@@ -30,5 +33,15 @@ async fn js() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         JS,
+    )
+}
+
+async fn icon() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        ICON,
     )
 }

@@ -4,6 +4,28 @@
   "use strict";
   var root = document.documentElement;
   var elder = root.classList.contains("elder");
+  root.classList.add("js");
+
+  // ---- the menu button (长辈模式 on a phone) ----
+  var menuBtn = document.getElementById("menu-toggle");
+  if (menuBtn) {
+    menuBtn.addEventListener("click", function () {
+      var open = menuBtn.getAttribute("aria-expanded") !== "true";
+      menuBtn.setAttribute("aria-expanded", open ? "true" : "false");
+      menuBtn.textContent = open ? "收起菜单" : "菜单";
+      ["menu-list", "menu-who"].forEach(function (id) {
+        var el = document.getElementById(id);
+        if (el) { el.classList.toggle("open", open); }
+      });
+    });
+  }
+
+  // ---- "back" links: history when there is some, the link's own target otherwise ----
+  Array.prototype.forEach.call(document.querySelectorAll("a[data-back]"), function (a) {
+    a.addEventListener("click", function (ev) {
+      if (window.history.length > 1) { ev.preventDefault(); window.history.back(); }
+    });
+  });
 
   // ---- read aloud ----
   var readBtn = document.getElementById("read-aloud");

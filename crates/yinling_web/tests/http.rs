@@ -399,6 +399,12 @@ fn isolation_cases(city: &TestCity) -> Vec<(Method, String, Option<Value>)> {
             unit("/boundary"),
             Some(json!({"geojson": null})),
         ),
+        (Method::GET, unit("/places"), None),
+        (
+            Method::POST,
+            unit("/places"),
+            Some(json!({"kind": "building", "label": "9号楼"})),
+        ),
         (
             Method::POST,
             "/api/v1/people".into(),
@@ -505,6 +511,7 @@ async fn a_grid_worker_cannot_reach_another_grid_through_any_api_route() {
         "person_tags",
         "org_units",
         "grids",
+        "places",
         "accounts",
         "grants",
         "tag_defs",
@@ -579,6 +586,7 @@ async fn a_grid_worker_cannot_reach_another_grid_through_any_page() {
         format!("/people/{bc}/{bid}/edit"),
         format!("/org/{gc}/{gid}"),
         format!("/org/{gc}/{gid}/members"),
+        format!("/org/{gc}/{gid}/places"),
         format!("/people/new?unit={gc}/{gid}"),
     ];
     for path in &gets {
@@ -616,6 +624,10 @@ async fn a_grid_worker_cannot_reach_another_grid_through_any_page() {
             vec![("name", "改名"), ("version", "1")],
         ),
         (format!("/org/{gc}/{gid}/boundary"), vec![("geojson", "")]),
+        (
+            format!("/org/{gc}/{gid}/places"),
+            vec![("kind", "building"), ("label", "9号楼")],
+        ),
     ];
     for (path, form) in posts {
         let r = c.post_form(&path, &form).await;

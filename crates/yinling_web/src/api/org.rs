@@ -4,6 +4,7 @@ use axum::{extract::State, http::StatusCode};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
+use yinling_app::places::{PlaceInput, PlaceView};
 use yinling_app::{
     Page, PageRequest,
     org::{NewUnitInput, UnitUpdateInput, UnitView},
@@ -12,6 +13,7 @@ use yinling_domain::person::PersonRoleKind;
 use yinling_store::{
     org::{OrgUnitRow, UnitFilter},
     people::RosterRow,
+    places::PlaceRow,
 };
 
 use super::{ApiJson, ApiPath, ApiQuery};
@@ -29,6 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(move_unit))
         .routes(routes!(unit_members))
         .routes(routes!(set_boundary))
+        .routes(routes!(list_places, create_place))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -189,4 +192,41 @@ async fn set_boundary(
         .set_grid_boundary(&c.caller, county, id, req.geojson.as_deref())
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct PlacesQuery {
+    /// List what lies inside this place (a building's entrances, an entrance's households);
+    /// omitted, the places directly under the unit.
+    pub parent: Option<i64>,
+}
+
+/// Buildings, entrances, households and addresses of an area, with who lives in each household.
+#[utoipa::path(get, path = "/api/v1/org/units/{county}/{id}/places", tag = "组织",
+    params(("county" = i64, Path), ("id" = i64, Path), PlacesQuery),
+    responses((status = 200, body = Vec<PlaceView>), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn list_places(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiQuery(q): ApiQuery<PlacesQuery>,
+) -> Result<axum::Json<Vec<PlaceView>>, ApiError> {
+    Ok(axum::Json(
+        state.app.places_of(&c.caller, county, id, q.parent).await?,
+    ))
+}
+
+/// Register a building, an entrance, a household or an address in an area.
+#[utoipa::path(post, path = "/api/v1/org/units/{county}/{id}/places", tag = "组织",
+    params(("county" = i64, Path), ("id" = i64, Path)),
+    request_body = PlaceInput,
+    responses((status = 201, body = PlaceRow), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_place(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiJson(input): ApiJson<PlaceInput>,
+) -> Result<(StatusCode, axum::Json<PlaceRow>), ApiError> {
+    let place = state.app.create_place(&c.caller, county, id, input).await?;
+    Ok((StatusCode::CREATED, axum::Json(place)))
 }

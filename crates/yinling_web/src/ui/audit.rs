@@ -1,15 +1,12 @@
 //! The audit log, for administrators.
 
 use askama::Template;
-use axum::{
-    Router,
-    extract::{Query, State},
-    routing::get,
-};
+use axum::{Router, extract::State, routing::get};
 use serde::Deserialize;
 use yinling_app::{PageRequest, audit::AuditQuery};
 use yinling_store::audit::AuditRow;
 
+use super::extract::Query;
 use super::{Layout, PageCtx, PageResult, filters, opt, render};
 use crate::AppState;
 

@@ -2,8 +2,8 @@
 
 use askama::Template;
 use axum::{
-    Form, Router,
-    extract::{Query, State},
+    Router,
+    extract::State,
     http::{HeaderMap, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -11,6 +11,7 @@ use axum::{
 use serde::Deserialize;
 use yinling_app::AppError;
 
+use super::extract::{Form, Query};
 use super::{FormError, Layout, PageCtx, anonymous_layout, render, see_other};
 use crate::{AppState, cookies, session};
 

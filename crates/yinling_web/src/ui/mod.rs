@@ -4,6 +4,7 @@
 
 mod audit;
 mod auth;
+mod extract;
 mod home;
 mod org;
 mod people;

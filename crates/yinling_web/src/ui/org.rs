@@ -2,8 +2,8 @@
 
 use askama::Template;
 use axum::{
-    Form, Router,
-    extract::{Path, Query, State},
+    Router,
+    extract::State,
     http::StatusCode,
     response::Response,
     routing::{get, post},
@@ -12,10 +12,12 @@ use serde::Deserialize;
 use yinling_app::{
     AppError, Page, PageRequest,
     org::{NewUnitInput, UnitUpdateInput, UnitView},
+    places::{PlaceInput, PlaceKind, PlaceView},
 };
 use yinling_domain::{org::OrgKind, person::PersonRoleKind};
 use yinling_store::{org::OrgUnitRow, people::RosterRow};
 
+use super::extract::{Form, Path, Query};
 use super::{Choice, FormError, Layout, PageCtx, PageResult, choices, opt, render, see_other};
 use crate::AppState;
 
@@ -28,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/org/{county}/{id}/move", post(move_unit))
         .route("/org/{county}/{id}/boundary", post(boundary))
         .route("/org/{county}/{id}/members", get(members))
+        .route("/org/{county}/{id}/places", get(places).post(create_place))
 }
 
 #[derive(Template)]
@@ -302,4 +305,127 @@ async fn members(
         ),
         result,
     }))
+}
+
+#[derive(Template)]
+#[template(path = "org_places.html")]
+struct PlacesPage {
+    l: Layout,
+    unit: OrgUnitRow,
+    parent: Option<i64>,
+    places: Vec<PlaceView>,
+    kinds: Vec<Choice>,
+    can_edit: bool,
+    error: Option<FormError>,
+}
+
+#[derive(Deserialize)]
+struct PlacesQuery {
+    parent: Option<i64>,
+}
+
+async fn places_page(
+    state: &AppState,
+    ctx: PageCtx,
+    county: i64,
+    id: i64,
+    parent: Option<i64>,
+    error: Option<FormError>,
+) -> PageResult {
+    let unit = state.app.find_unit(&ctx.caller, county, id).await?;
+    let places = state.app.places_of(&ctx.caller, county, id, parent).await?;
+    let can_edit = yinling_domain::org::OrgPath::parse(&unit.path).is_ok_and(|p| {
+        ctx.caller
+            .scope(yinling_domain::role::Permission::EditPeople)
+            .covers(&p)
+    });
+    let kinds = choices(
+        [
+            PlaceKind::Building,
+            PlaceKind::Unit,
+            PlaceKind::Household,
+            PlaceKind::Address,
+        ]
+        .iter()
+        .map(|k| (k.as_str(), k.label_zh())),
+        if parent.is_some() {
+            "household"
+        } else {
+            "building"
+        },
+    );
+    let failed = error.is_some();
+    let mut resp = render(&PlacesPage {
+        l: ctx.layout(format!("{}的楼栋与住户", unit.name), "org"),
+        unit,
+        parent,
+        places,
+        kinds,
+        can_edit,
+        error,
+    });
+    if failed {
+        *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(resp)
+}
+
+async fn places(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((county, id)): Path<(i64, i64)>,
+    Query(q): Query<PlacesQuery>,
+) -> PageResult {
+    places_page(&state, ctx, county, id, q.parent, None).await
+}
+
+#[derive(Deserialize)]
+struct PlaceForm {
+    kind: String,
+    parent: Option<String>,
+    label: String,
+    address: Option<String>,
+}
+
+async fn create_place(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((county, id)): Path<(i64, i64)>,
+    Form(f): Form<PlaceForm>,
+) -> PageResult {
+    let parent = opt(&f.parent).and_then(|p| p.parse::<i64>().ok());
+    let result = async {
+        let kind = PlaceKind::parse(&f.kind)
+            .ok_or_else(|| AppError::invalid("invalid_kind", "kind", "请选择类型"))?;
+        state
+            .app
+            .create_place(
+                &ctx.caller,
+                county,
+                id,
+                PlaceInput {
+                    kind,
+                    parent_id: parent,
+                    label: f.label.clone(),
+                    address: opt(&f.address),
+                    lat: None,
+                    lng: None,
+                },
+            )
+            .await
+    }
+    .await;
+    match result {
+        Ok(_) => {
+            let back = match parent {
+                Some(p) => format!("/org/{county}/{id}/places?parent={p}&ok=created"),
+                None => format!("/org/{county}/{id}/places?ok=created"),
+            };
+            Ok(see_other(&back))
+        }
+        Err(e) => match FormError::from_app(&e) {
+            Some(fe) => places_page(&state, ctx, county, id, parent, Some(fe)).await,
+            None => Err(e.into()),
+        },
+    }
 }

@@ -3,8 +3,8 @@
 
 use askama::Template;
 use axum::{
-    Form, Router,
-    extract::{Path, Query, State},
+    Router,
+    extract::State,
     http::{StatusCode, header},
     response::IntoResponse,
     routing::{get, post},
@@ -19,6 +19,7 @@ use yinling_app::{
 use yinling_domain::person::{PersonRoleKind, PersonStatus, RetireKind, RoleDetails};
 use yinling_store::tags::TagDefRow;
 
+use super::extract::{Form, Path, Query};
 use super::{
     Choice, FormError, Layout, PageCtx, PageResult, choices, filters, opt, render, see_other,
 };

@@ -2,8 +2,8 @@
 
 use askama::Template;
 use axum::{
-    Form, Router,
-    extract::{Path, State},
+    Router,
+    extract::State,
     http::StatusCode,
     routing::{get, post},
 };
@@ -14,6 +14,7 @@ use yinling_app::{
 };
 use yinling_domain::role::Permission;
 
+use super::extract::{Form, Path};
 use super::{FormError, Layout, PageCtx, PageResult, opt, render, see_other};
 use crate::AppState;
 

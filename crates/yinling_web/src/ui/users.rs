@@ -2,8 +2,8 @@
 
 use askama::Template;
 use axum::{
-    Form, Router,
-    extract::{Path, Query, State},
+    Router,
+    extract::State,
     http::StatusCode,
     routing::{get, post},
 };
@@ -15,6 +15,7 @@ use yinling_app::{
 use yinling_domain::role::Role;
 use yinling_store::accounts::AccountListRow;
 
+use super::extract::{Form, Path, Query};
 use super::{
     Choice, FormError, Layout, PageCtx, PageResult, choices, filters, opt, render, see_other,
 };

@@ -1,0 +1,263 @@
+//! Places (地): buildings, their entrances (单元), households and free addresses, kept by
+//! the staff of the area they lie in.
+
+use serde::{Deserialize, Serialize};
+use yinling_domain::{
+    org::{OrgKind, OrgPath},
+    role::Permission,
+};
+use yinling_store::{
+    audit as store_audit,
+    ids::{self, Seq},
+    places::{self as store_places, NewPlace, PlaceRow},
+};
+
+use crate::{App, AppError, AppResult, Caller, audit::Event};
+
+/// What kind of place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PlaceKind {
+    Building,
+    Unit,
+    Household,
+    Address,
+}
+
+impl PlaceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlaceKind::Building => "building",
+            PlaceKind::Unit => "unit",
+            PlaceKind::Household => "household",
+            PlaceKind::Address => "address",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PlaceKind> {
+        [
+            PlaceKind::Building,
+            PlaceKind::Unit,
+            PlaceKind::Household,
+            PlaceKind::Address,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            PlaceKind::Building => "楼栋",
+            PlaceKind::Unit => "单元",
+            PlaceKind::Household => "户",
+            PlaceKind::Address => "地址",
+        }
+    }
+
+    /// What may contain this kind: a building stands in an area; an entrance in a building;
+    /// a household in an entrance, a building, or directly in an area (a village house).
+    fn fits_under(self, parent: Option<PlaceKind>) -> bool {
+        matches!(
+            (self, parent),
+            (PlaceKind::Building | PlaceKind::Address, None)
+                | (PlaceKind::Unit, Some(PlaceKind::Building))
+                | (
+                    PlaceKind::Household,
+                    None | Some(PlaceKind::Building | PlaceKind::Unit)
+                )
+        )
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PlaceInput {
+    pub kind: PlaceKind,
+    /// The containing place, if any (a building for an entrance, an entrance for a household).
+    #[serde(default)]
+    pub parent_id: Option<i64>,
+    /// "3号楼", "2单元", "501室".
+    pub label: String,
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(default)]
+    pub lat: Option<f64>,
+    #[serde(default)]
+    pub lng: Option<f64>,
+}
+
+/// A place with who lives there (households only).
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PlaceView {
+    #[serde(flatten)]
+    pub place: PlaceRow,
+    pub kind_label: &'static str,
+    pub residents: Vec<crate::people::HouseholdMember>,
+}
+
+impl App {
+    /// An area unit the caller may see under `p`, with its path.
+    async fn area_unit(
+        &self,
+        caller: &Caller,
+        p: Permission,
+        county: i64,
+        unit_id: i64,
+    ) -> AppResult<(yinling_store::org::OrgUnitRow, OrgPath)> {
+        let unit = self.find_unit(caller, county, unit_id).await?;
+        let path = OrgPath::parse(&unit.path).map_err(|e| AppError::Internal(e.to_string()))?;
+        if !caller.scope(p).covers(&path) {
+            return Err(AppError::forbidden("您无权维护该组织的楼栋和住户"));
+        }
+        if !OrgKind::parse(&unit.kind).is_some_and(OrgKind::is_area) {
+            return Err(AppError::invalid(
+                "not_an_area",
+                "unit",
+                "楼栋和住户只能登记在社区、村、小区或网格下",
+            ));
+        }
+        Ok((unit, path))
+    }
+
+    /// Places directly under a unit (`parent` None) or under a place of that unit.
+    pub async fn places_of(
+        &self,
+        caller: &Caller,
+        county: i64,
+        unit_id: i64,
+        parent: Option<i64>,
+    ) -> AppResult<Vec<PlaceView>> {
+        let (unit, _) = self
+            .area_unit(caller, Permission::ViewPeople, county, unit_id)
+            .await?;
+        let mut exec = self.store().read();
+        if let Some(pid) = parent {
+            store_places::get(&mut exec, county, pid)
+                .await?
+                .filter(|p| p.unit_id == unit.id)
+                .ok_or(AppError::NotFound { what: "住所" })?;
+        }
+        let rows = store_places::children(&mut exec, county, parent, unit.id).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for place in rows {
+            let residents = if place.kind == "household" {
+                store_places::residents(&mut exec, county, place.id)
+                    .await?
+                    .into_iter()
+                    .map(|(id, name)| crate::people::HouseholdMember { id, name })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            out.push(PlaceView {
+                kind_label: PlaceKind::parse(&place.kind).map_or("住所", PlaceKind::label_zh),
+                place,
+                residents,
+            });
+        }
+        Ok(out)
+    }
+
+    pub async fn create_place(
+        &self,
+        caller: &Caller,
+        county: i64,
+        unit_id: i64,
+        input: PlaceInput,
+    ) -> AppResult<PlaceRow> {
+        let (unit, path) = self
+            .area_unit(caller, Permission::EditPeople, county, unit_id)
+            .await?;
+        let label = input.label.trim().to_owned();
+        if label.is_empty() || label.chars().count() > 40 {
+            return Err(AppError::invalid(
+                "invalid_label",
+                "label",
+                "名称不能为空，且不超过40个字",
+            ));
+        }
+        let address = input
+            .address
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(str::to_owned);
+        if address.as_ref().is_some_and(|a| a.chars().count() > 100) {
+            return Err(AppError::invalid("too_long", "address", "地址最多100个字"));
+        }
+        match (input.lat, input.lng) {
+            (None, None) => {}
+            (Some(la), Some(ln))
+                if (-90.0..=90.0).contains(&la) && (-180.0..=180.0).contains(&ln) => {}
+            _ => {
+                return Err(AppError::invalid(
+                    "invalid_coordinates",
+                    "lat",
+                    "经纬度须同时填写且在有效范围内",
+                ));
+            }
+        }
+        let parent_kind = match input.parent_id {
+            Some(pid) => {
+                let parent = store_places::get(&mut self.store().read(), county, pid)
+                    .await?
+                    .filter(|p| p.unit_id == unit.id)
+                    .ok_or(AppError::NotFound {
+                        what: "上级住所"
+                    })?;
+                PlaceKind::parse(&parent.kind)
+            }
+            None => None,
+        };
+        if !input.kind.fits_under(parent_kind) {
+            return Err(AppError::invalid(
+                "kind_not_allowed",
+                "kind",
+                format!(
+                    "{}不能登记在{}下",
+                    input.kind.label_zh(),
+                    parent_kind.map_or("组织", PlaceKind::label_zh)
+                ),
+            ));
+        }
+        let now = self.now();
+        let mut tx = self.store().begin().await?;
+        let id = ids::next(&mut tx.exec(), Seq::Places).await?;
+        let new = NewPlace {
+            county_code: county,
+            id,
+            kind: input.kind.as_str().to_owned(),
+            parent_id: input.parent_id,
+            unit_id: unit.id,
+            path: path.to_string(),
+            label: label.clone(),
+            address,
+            lat: input.lat,
+            lng: input.lng,
+            synthetic: false,
+            now,
+        };
+        store_places::insert_many(&mut tx.exec(), std::slice::from_ref(&new)).await?;
+        let after = serde_json::json!({"kind": new.kind, "label": label, "parent": new.parent_id, "unit": new.path});
+        let event = self.audit_event(
+            caller,
+            Event {
+                county_code: county,
+                action: "place.create",
+                entity: "place",
+                entity_key: format!("{county}/{id}"),
+                before: None,
+                after: Some(&after),
+                detail: None,
+            },
+        );
+        store_audit::append(&mut tx.exec(), &[event]).await?;
+        let row = store_places::get(&mut tx.exec(), county, id)
+            .await?
+            .ok_or_else(|| AppError::Internal("inserted place missing".into()))?;
+        tx.commit().await?;
+        Ok(row)
+    }
+}
