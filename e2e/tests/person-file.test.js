@@ -159,8 +159,8 @@ env.test('长辈模式下首页与组织页没有左右滚动 / elder mode: home
   assert.deepEqual(t.small, [], '组织页点击目标小于 60×60px / targets under 60×60 px on the org page');
 });
 
-// Known bug (see e2e/README.md → 已知问题 / known issues): in 长辈模式 `.search` becomes a
-// column, so the search box's `flex: 1 1 16rem` turns into a 16rem (≈350 px) *height*.
+// In 长辈模式 `.search` is a column; the search box must stay one line tall (a flex-basis
+// meant as a width once turned into a 350 px height).
 env.test('长辈模式下查找框高度正常 / elder mode: the search box is one line tall', async ({ newPage }) => {
   const page = await newPage(PHONE);
   await login(page, ACCOUNTS.grid);
@@ -171,4 +171,4 @@ env.test('长辈模式下查找框高度正常 / elder mode: the search box is o
     assert.ok(box.height >= 60, `${where}: 查找框应 ≥ 60px 高，实际 ${Math.round(box.height)}px`);
     assert.ok(box.height <= 130, `${where}: 查找框高 ${Math.round(box.height)}px，应为一行（≤ 130px）`);
   }
-}, { todo: 'BUG yinling.css: html.elder .search 为纵向时 input[name=q] 的 flex-basis 16rem 变成了高度' });
+});

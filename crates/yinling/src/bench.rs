@@ -187,6 +187,19 @@ pub async fn search(app: &App, rounds: usize) -> anyhow::Result<()> {
         plain_city.samples.push(start.elapsed());
     }
     series.push(s);
+    let mut s = run("indexed search by initials, county scope");
+    for t in &terms.initials {
+        let q = PeopleQuery {
+            q: Some(t.clone()),
+            ..PeopleQuery::default()
+        };
+        let start = Instant::now();
+        app.search_people(&county_admin, &q, PageRequest::default())
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        s.samples.push(start.elapsed());
+    }
+    series.push(s);
     series.push(plain);
     series.push(plain_city);
     for s in &series {

@@ -1,6 +1,4 @@
-//! Yinling's use cases. The web server, the command line and background jobs all call these
-//! functions; each one checks the caller's permission and scope, validates input into domain
-//! types, writes in one transaction together with its audit event, and returns plain data.
+#![doc = include_str!("../README.md")]
 
 pub mod audit;
 pub mod auth;

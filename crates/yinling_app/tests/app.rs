@@ -64,9 +64,18 @@ async fn search_by_name_initials_pinyin_and_id_digits() {
         "phone"
     );
     assert_eq!(
-        names(&city, "countyadmin", q("l")).await,
+        names(&city, "countyadmin", q("ls")).await,
         ["李四"],
-        "one initial"
+        "initials match whole"
+    );
+    assert_eq!(
+        names(&city, "countyadmin", q("lisi")).await,
+        ["李四"],
+        "short pinyin matches whole"
+    );
+    assert!(
+        names(&city, "countyadmin", q("l")).await.is_empty(),
+        "a lone letter is no search"
     );
     assert!(names(&city, "countyadmin", q("qwxz")).await.is_empty());
     // A malformed number is a clear error, not an empty list.

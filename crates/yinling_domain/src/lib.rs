@@ -1,6 +1,4 @@
-//! Yinling's domain: the words of DESIGN.md as types, validated values parsed at the
-//! edge ("parse, don't validate"), and rules that need no I/O. Nothing here knows about
-//! HTTP, SQL or an async runtime, so every rule can be tested on its own.
+#![doc = include_str!("../README.md")]
 
 pub mod audit;
 pub mod id_number;

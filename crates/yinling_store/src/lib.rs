@@ -1,16 +1,4 @@
-//! Yinling's storage.
-//!
-//! One crate, two backends. Every statement is written once in the SQL that SQLite and
-//! PostgreSQL both accept (see [`db`]); the schema has one migration tree per backend with
-//! the same version numbers, because the DDL dialects differ (BLOB/BYTEA, `COLLATE "C"` on
-//! path columns, triggers). The [`Store`] chooses the backend from the URL scheme.
-//!
-//! Tenancy: every tenant-owned table carries `county_code` and leads its primary key and
-//! indexes with it, so PostgreSQL can be distributed by it with Citus (docs/SCALING.md).
-//!
-//! Scope: rows that belong somewhere in the organisation tree carry the materialised
-//! `path` of their unit; a caller's scope compiles to a range predicate on it
-//! ([`scope::ScopeSql`]).
+#![doc = include_str!("../README.md")]
 
 pub mod accounts;
 pub mod audit;

@@ -159,7 +159,9 @@ pub async fn visible(
 #[derive(Debug, Clone, PartialEq)]
 pub enum SearchTerm {
     Name(String),
-    /// Pinyin initials or full pinyin, both tried ("zsf", "zhang").
+    /// Pinyin initials ("zsf") or full pinyin ("zhangsanfeng"), both tried. Initials and a
+    /// short pinyin must match whole; a pinyin of five letters or more may be a prefix
+    /// ("zhangsan"). A prefix as short as "li" would match a tenth of the city.
     Letters(String),
     IdLast4Bidx(Vec<u8>),
     IdBidx(Vec<u8>),
@@ -228,11 +230,17 @@ pub async fn search(
                 key(&format!("c.name >= {a} AND c.name < {b}"))
             }
             SearchTerm::Letters(l) => {
-                let (a, b) = (q.push_arg(l), q.push_arg(format!("{l}~")));
+                let a = q.push_arg(l);
+                let pinyin = if l.len() >= 5 {
+                    let b = q.push_arg(format!("{l}~"));
+                    format!("c.name_pinyin >= {a} AND c.name_pinyin < {b}")
+                } else {
+                    format!("c.name_pinyin = {a}")
+                };
                 format!(
                     "{} UNION {}",
-                    key(&format!("c.name_initials >= {a} AND c.name_initials < {b}")),
-                    key(&format!("c.name_pinyin >= {a} AND c.name_pinyin < {b}"))
+                    key(&format!("c.name_initials = {a}")),
+                    key(&pinyin)
                 )
             }
             SearchTerm::IdLast4Bidx(b) => {

@@ -1,6 +1,4 @@
-//! Yinling's web tier: axum serving server-rendered pages in Simplified Chinese (`ui`) and
-//! a versioned JSON API under `/api/v1` (`api`) whose OpenAPI document is generated from the
-//! same route table the server runs, so the two cannot drift apart.
+#![doc = include_str!("../README.md")]
 
 pub mod api;
 mod cookies;
