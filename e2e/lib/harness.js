@@ -272,7 +272,26 @@ export async function login(page, username, password = PASSWORD) {
   await page.getByRole('navigation', { name: '主菜单' }).waitFor();
 }
 
+/**
+ * Opens the main menu when it is folded behind the 菜单 button (长辈模式 on a phone), as a
+ * person would before choosing an item.
+ */
+export async function openMenu(page) {
+  const toggle = page.getByRole('button', { name: '菜单', exact: true });
+  if (await toggle.isVisible()) {
+    await toggle.click();
+    await page.getByRole('button', { name: '收起菜单', exact: true }).waitFor();
+  }
+}
+
+/** Follows a main-menu link, opening the menu first if it is folded. */
+export async function navTo(page, name) {
+  await openMenu(page);
+  await page.getByRole('navigation', { name: '主菜单' }).getByRole('link', { name, exact: true }).click();
+}
+
 export async function logout(page) {
+  await openMenu(page);
   await Promise.all([
     page.waitForURL((u) => u.pathname.startsWith('/login')),
     page.getByRole('button', { name: '退出', exact: true }).click(),
@@ -281,7 +300,7 @@ export async function logout(page) {
 
 /** Searches people from the 人员 page; returns the results list locator. */
 export async function searchPeople(page, q) {
-  await page.getByRole('navigation', { name: '主菜单' }).getByRole('link', { name: '人员', exact: true }).click();
+  await navTo(page, '人员');
   await page.waitForURL(/\/people(\?|$)/);
   await page.getByLabel('查找', { exact: true }).fill(q);
   await Promise.all([

@@ -4,7 +4,7 @@
 // targets ≥ 60×60 px, no sideways scrolling, and the setting remembered.
 import assert from 'node:assert/strict';
 import {
-  ACCOUNTS, PHONE, elderModeOn, fullIdNumbers, login, logout, searchPeople, suite,
+  ACCOUNTS, PHONE, elderModeOn, fullIdNumbers, login, logout, navTo, searchPeople, suite,
 } from '../lib/harness.js';
 
 const env = suite();
@@ -152,7 +152,12 @@ env.test('长辈模式下首页与组织页没有左右滚动 / elder mode: home
   await login(page, ACCOUNTS.secretary);
   await elderModeOn(page);
   await assertNoSidewaysScroll(page, '首页 / home');
-  await page.getByRole('navigation', { name: '主菜单' }).getByRole('link', { name: '组织', exact: true }).click();
+  // On a phone in 长辈模式 the menu folds behind one large 菜单 button.
+  const toggle = page.getByRole('button', { name: '菜单', exact: true });
+  assert.ok(await toggle.isVisible(), '长辈模式手机上应有“菜单”按钮 / a 菜单 button on a phone in elder mode');
+  const tb = await toggle.boundingBox();
+  assert.ok(tb.width >= 60 && tb.height >= 60, `菜单按钮 ${Math.round(tb.width)}×${Math.round(tb.height)}px`);
+  await navTo(page, '组织');
   await page.waitForURL(/\/org/);
   await assertNoSidewaysScroll(page, '组织 / org');
   const t = await smallTargets(page);

@@ -30,6 +30,8 @@ pub struct Config {
     pub log_format: String,
     /// SQLite `synchronous=FULL` (durable across power loss). Turn off only for bulk loads.
     pub sqlite_full_sync: bool,
+    /// SQLite page cache per connection, in MiB.
+    pub sqlite_cache_mib: u32,
     pub security: SecuritySettings,
     pub privacy: PrivacySettings,
 }
@@ -45,6 +47,7 @@ impl Default for Config {
             secure_cookies: false,
             log_format: "text".into(),
             sqlite_full_sync: true,
+            sqlite_cache_mib: 64,
             security: SecuritySettings::default(),
             privacy: PrivacySettings::default(),
         }

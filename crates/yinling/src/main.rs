@@ -198,6 +198,7 @@ async fn open_app(config: &Config) -> anyhow::Result<App> {
     let mut opts = StoreOptions::new(&config.database_url);
     opts.max_connections = config.max_connections;
     opts.sqlite_full_sync = config.sqlite_full_sync;
+    opts.sqlite_cache_mib = config.sqlite_cache_mib;
     let store = Store::open(&opts)
         .await
         .with_context(|| format!("无法打开数据库 {}", redact_url(&config.database_url)))?;
@@ -328,11 +329,15 @@ async fn shutdown_signal() {
 
 async fn demo(args: DemoArgs, config: &Config) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
-    let mut config = config.clone();
     // Generating is one long bulk load: NORMAL sync is safe against crashes of this process
-    // and the demo can be rebuilt; serving afterwards reopens with the configured setting.
-    config.sqlite_full_sync = false;
-    let app = open_app(&config).await?;
+    // and the demo can be rebuilt, and a large page cache keeps the indexes in memory;
+    // serving afterwards reopens with the configured settings.
+    let load = Config {
+        sqlite_full_sync: false,
+        sqlite_cache_mib: config.sqlite_cache_mib.max(1024),
+        ..config.clone()
+    };
+    let app = open_app(&load).await?;
     let bars = MultiProgress::new();
     let style = ProgressStyle::with_template("{msg:8} [{bar:40}] {pos}/{len} ({eta})")
         .unwrap_or_else(|_| ProgressStyle::default_bar())
@@ -375,11 +380,7 @@ async fn demo(args: DemoArgs, config: &Config) -> anyhow::Result<()> {
     if args.no_serve {
         return Ok(());
     }
-    let app = open_app(&Config {
-        sqlite_full_sync: true,
-        ..config.clone()
-    })
-    .await?;
+    let app = open_app(config).await?;
     let listen = args.listen.unwrap_or_else(|| config.listen.clone());
     println!(
         "请在浏览器打开 / open in a browser: http://{listen}/  （按 Ctrl+C 停止 / Ctrl+C to stop）"

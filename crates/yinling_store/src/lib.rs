@@ -65,6 +65,8 @@ pub struct StoreOptions {
     /// SQLite `synchronous=FULL` (default) makes every acknowledged commit durable across
     /// power loss; `false` selects NORMAL, which survives a process crash but not power loss.
     pub sqlite_full_sync: bool,
+    /// SQLite page cache per connection, in MiB (bulk loads of a million people want more).
+    pub sqlite_cache_mib: u32,
 }
 
 impl StoreOptions {
@@ -73,6 +75,7 @@ impl StoreOptions {
             url: url.into(),
             max_connections: 8,
             sqlite_full_sync: true,
+            sqlite_cache_mib: 64,
         }
     }
 }
@@ -132,7 +135,10 @@ impl Store {
                     })
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10))
-                    .pragma("cache_size", "-65536")
+                    .pragma(
+                        "cache_size",
+                        format!("-{}", u64::from(opts.sqlite_cache_mib.max(2)) * 1024),
+                    )
                     .pragma("temp_store", "memory")
                     .pragma("mmap_size", "268435456")
                     .disable_statement_logging();
