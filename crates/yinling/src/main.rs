@@ -385,7 +385,7 @@ async fn demo(args: DemoArgs, config: &Config) -> anyhow::Result<()> {
     println!(
         "请在浏览器打开 / open in a browser: http://{listen}/  （按 Ctrl+C 停止 / Ctrl+C to stop）"
     );
-    serve(app, &config, &listen, true).await
+    serve(app, config, &listen, true).await
 }
 
 fn print_summary(s: &DemoSummary, elapsed: Duration) {
