@@ -108,6 +108,11 @@ pub async fn search(app: &App, rounds: usize) -> anyhow::Result<()> {
         .read()
         .scalar(q!("SELECT COUNT(*) FROM people"))
         .await?;
+    if people == 0 {
+        anyhow::bail!(
+            "数据库中没有人员，先生成演示城市：yinling demo --people 1000000 --no-serve，再用 --database-url 指向它 / no people: build the demo first"
+        );
+    }
     println!(
         "人员检索基准 / person search benchmark: {people} people, backend {}",
         app.store().backend().name()

@@ -158,11 +158,6 @@ fn pick_weighted<'a>(rng: &mut StdRng, items: &'a [(&'a str, u32)]) -> &'a str {
     items[0].0
 }
 
-/// A unit being built, kept in memory until written.
-struct UnitPlan {
-    unit: NewOrgUnit,
-}
-
 /// Where people can live: a grid (urban) or a village committee (rural).
 #[derive(Clone)]
 struct HomeSlot {
@@ -182,7 +177,8 @@ struct Builder<'a> {
     app: &'a App,
     rng: StdRng,
     now: i64,
-    units: Vec<UnitPlan>,
+    /// Units built in memory, written in batches.
+    units: Vec<NewOrgUnit>,
     grids: Vec<(i64, i64)>,
     homes: Vec<HomeSlot>,
     /// County code -> (veteran bureau id, retired branch ids and paths).
@@ -220,32 +216,30 @@ impl Builder<'_> {
             Some((_, _, pp)) => format!("{pp}{code}/"),
             None => format!("{code}/"),
         };
-        self.units.push(UnitPlan {
-            unit: NewOrgUnit {
-                county_code: county,
-                id,
-                parent_county_code: parent.map(|p| p.0),
-                parent_id: parent.map(|p| p.1),
-                kind: kind.as_str().to_owned(),
-                name,
-                code,
-                path: path.clone(),
-                depth: path.matches('/').count() as i64,
-                region_code: region.map(str::to_owned),
-                address: None,
-                lat: None,
-                lng: None,
-                synthetic: !matches!(
-                    kind,
-                    OrgKind::City
-                        | OrgKind::County
-                        | OrgKind::StreetCommittee
-                        | OrgKind::TownshipCommittee
-                        | OrgKind::CommunityCommittee
-                        | OrgKind::VillageCommittee
-                ),
-                now: self.now,
-            },
+        self.units.push(NewOrgUnit {
+            county_code: county,
+            id,
+            parent_county_code: parent.map(|p| p.0),
+            parent_id: parent.map(|p| p.1),
+            kind: kind.as_str().to_owned(),
+            name,
+            code,
+            path: path.clone(),
+            depth: path.matches('/').count() as i64,
+            region_code: region.map(str::to_owned),
+            address: None,
+            lat: None,
+            lng: None,
+            synthetic: !matches!(
+                kind,
+                OrgKind::City
+                    | OrgKind::County
+                    | OrgKind::StreetCommittee
+                    | OrgKind::TownshipCommittee
+                    | OrgKind::CommunityCommittee
+                    | OrgKind::VillageCommittee
+            ),
+            now: self.now,
         });
         path
     }
@@ -292,11 +286,12 @@ impl App {
         progress: ProgressFn<'_>,
     ) -> AppResult<DemoSummary> {
         if let Some(p) = &opts.admin_password {
-            // Checked before anything is written, so a weak password leaves no half-built city.
-            self.settings()
-                .security
-                .password_policy()
-                .check(p, "admin")
+            // Checked, for every demo account, before anything is written: a password the
+            // policy refuses must not leave a half-built city.
+            let policy = self.settings().security.password_policy();
+            DEMO_USERNAMES
+                .iter()
+                .try_for_each(|u| policy.check(p, u))
                 .map_err(|e| {
                     AppError::invalid(
                         "weak_password",
@@ -355,7 +350,7 @@ impl App {
         summary.units = b.units.len();
         summary.grids = b.grids.len();
         b.teams = b.volunteer_teams();
-        let units: Vec<NewOrgUnit> = b.units.drain(..).map(|p| p.unit).collect();
+        let units = std::mem::take(&mut b.units);
         store_org::insert_many(&mut tx.exec(), &units).await?;
         for (county, unit) in &b.grids {
             store_org::set_grid_geojson(&mut tx.exec(), *county, *unit, None).await?;
@@ -368,7 +363,7 @@ impl App {
         summary.places = totals;
         summary.units += b.units.len();
         let mut tx = self.store().begin().await?;
-        let late_units: Vec<NewOrgUnit> = b.units.drain(..).map(|p| p.unit).collect();
+        let late_units = std::mem::take(&mut b.units);
         store_org::insert_many(&mut tx.exec(), &late_units).await?;
         tx.commit().await?;
 
@@ -754,6 +749,17 @@ type RoleDraft = (
     RoleDetails,
     Option<NaiveDate>,
 );
+
+/// The demo's accounts, in the order they are created.
+const DEMO_USERNAMES: [&str; 7] = [
+    "admin",
+    "wenshang",
+    "dongmen",
+    "wangge",
+    "wangge2",
+    "lilaoshi",
+    "zhangdaye",
+];
 
 /// A demo login to create: username, display name, role, unit and linked person.
 type LoginPlan<'a> = (
@@ -1213,10 +1219,10 @@ impl Builder<'_> {
     fn volunteer_teams(&self) -> HashMap<i64, Vec<(i64, String)>> {
         let mut m: HashMap<i64, Vec<(i64, String)>> = HashMap::new();
         for u in &self.units {
-            if u.unit.kind == OrgKind::VolunteerTeam.as_str() {
-                m.entry(u.unit.county_code)
+            if u.kind == OrgKind::VolunteerTeam.as_str() {
+                m.entry(u.county_code)
                     .or_default()
-                    .push((u.unit.id, u.unit.path.clone()));
+                    .push((u.id, u.path.clone()));
             }
         }
         m
@@ -1621,43 +1627,49 @@ impl Builder<'_> {
         let wenshang = self.county_units.get(&370830).cloned();
         let mut plan: Vec<LoginPlan<'_>> = vec![
             (
-                "admin",
+                DEMO_USERNAMES[0],
                 "市级管理员",
                 Role::CityAdmin,
                 city.map(|(id, _)| (CITY_COUNTY_CODE, id)),
                 None,
             ),
             (
-                "wenshang",
+                DEMO_USERNAMES[1],
                 "汶上县管理员",
                 Role::CountyAdmin,
                 wenshang.map(|(id, _)| (370830, id)),
                 None,
             ),
             (
-                "dongmen",
+                DEMO_USERNAMES[2],
                 "东门社区书记",
                 Role::CommunitySecretary,
                 story.community,
                 None,
             ),
             (
-                "wangge",
+                DEMO_USERNAMES[3],
                 "东门社区网格员",
                 Role::GridWorker,
                 story.grid,
                 story.grid_worker,
             ),
             (
-                "wangge2",
+                DEMO_USERNAMES[4],
                 "东门社区第二网格员",
                 Role::GridWorker,
                 story.other_grid,
                 None,
             ),
-            ("lilaoshi", "李秀兰", Role::Volunteer, story.grid, story.li),
             (
-                "zhangdaye",
+                DEMO_USERNAMES[5],
+                "李秀兰",
+                Role::Volunteer,
+                story.grid,
+                story.li,
+            ),
+            (
+                DEMO_USERNAMES[6],
                 "张德顺",
                 Role::Resident,
                 story.grid,

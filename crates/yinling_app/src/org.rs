@@ -29,7 +29,8 @@ pub struct UnitView {
     pub geojson: Option<String>,
     pub can_manage: bool,
     pub allowed_child_kinds: Vec<OrgKind>,
-    /// Whether people and places can live here (a community, village, compound or grid).
+    /// Whether people and places are registered here (a community, village, compound, grid
+    /// or central household).
     pub is_area: bool,
 }
 
@@ -291,7 +292,7 @@ impl App {
                 .into_iter()
                 .filter(|k| kind.allows_child(*k))
                 .collect(),
-            is_area: kind.is_area() && kind != OrgKind::City && kind != OrgKind::County,
+            is_area: kind.is_home(),
             unit,
             ancestors,
             children,

@@ -30,8 +30,9 @@ use crate::{App, AppError, AppResult, Caller, Page, PageRequest, audit::Event, v
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 pub struct PeopleQuery {
-    /// Name (prefix), pinyin initials or pinyin (prefix), last 4 of the ID number, a full ID
-    /// number, or an 11-digit phone.
+    /// A name (or its start), pinyin initials or a full pinyin spelling (five letters or
+    /// more may be its start), the last 4 of the ID number, a full ID number, or an
+    /// 11-digit phone.
     pub q: Option<String>,
     /// Only people under this unit: "county/id".
     pub unit: Option<String>,
@@ -642,11 +643,11 @@ impl App {
                 what: "所属组织"
             });
         }
-        if !OrgKind::parse(&unit.kind).is_some_and(OrgKind::is_area) {
+        if !OrgKind::parse(&unit.kind).is_some_and(OrgKind::is_home) {
             return Err(AppError::invalid(
                 "invalid_home_unit",
                 "home_unit",
-                "居住地须选择社区、村、小区或网格",
+                "居住地须选择社区、村、小区、网格或党员中心户",
             ));
         }
         if let Some(h) = input.household_id {
@@ -682,31 +683,8 @@ impl App {
         let county = input.home_unit_county_code;
         let now = self.now();
         let mut tx = self.store().begin().await?;
-        // The ID number is unique city-wide but each county's index is its own: take a lock
-        // on the number so two counties cannot register it at the same moment.
-        let lock = i64::from_be_bytes(sealed.id_bidx[..8].try_into().unwrap_or_default());
-        yinling_store::lock_key(&mut tx.exec(), lock).await?;
-        let city_lo = crate::CITY_COUNTY_CODE;
-        if let Some(existing) =
-            store_people::find_by_id_bidx(&mut tx.exec(), city_lo, city_lo + 99, &sealed.id_bidx)
-                .await?
-        {
-            let visible = OrgPath::parse(&existing.path)
-                .is_ok_and(|p| caller.scope(Permission::ViewPeople).covers(&p));
-            let message = if visible {
-                format!(
-                    "该身份证号码已登记：{}（档案编号{}）",
-                    existing.name, existing.id
-                )
-            } else {
-                "该身份证号码已在其他辖区登记，请联系上级管理员核实".to_owned()
-            };
-            return Err(AppError::conflict(
-                "duplicate_id_number",
-                Some("id_number"),
-                message,
-            ));
-        }
+        self.ensure_id_number_free(&mut tx, caller, &sealed.id_bidx, None)
+            .await?;
         let id = ids::next(&mut tx.exec(), Seq::People).await?;
         let new = NewPerson {
             county_code: county,
@@ -761,6 +739,44 @@ impl App {
         store_audit::append(&mut tx.exec(), &[event]).await?;
         tx.commit().await?;
         Ok((county, id))
+    }
+
+    /// Refuses an ID number already registered to someone else anywhere in the city. The
+    /// number is unique city-wide but each county's index is its own, so a lock on the
+    /// number keeps two counties from registering it at the same moment.
+    async fn ensure_id_number_free(
+        &self,
+        tx: &mut yinling_store::Tx,
+        caller: &Caller,
+        id_bidx: &[u8],
+        except: Option<(i64, i64)>,
+    ) -> AppResult<()> {
+        let lock = i64::from_be_bytes(id_bidx[..8].try_into().unwrap_or_default());
+        yinling_store::lock_key(&mut tx.exec(), lock).await?;
+        let city_lo = crate::CITY_COUNTY_CODE;
+        let Some(existing) =
+            store_people::find_by_id_bidx(&mut tx.exec(), city_lo, city_lo + 99, id_bidx).await?
+        else {
+            return Ok(());
+        };
+        if except == Some((existing.county_code, existing.id)) {
+            return Ok(());
+        }
+        let visible = OrgPath::parse(&existing.path)
+            .is_ok_and(|p| caller.scope(Permission::ViewPeople).covers(&p));
+        let message = if visible {
+            format!(
+                "该身份证号码已登记：{}（档案编号{}）",
+                existing.name, existing.id
+            )
+        } else {
+            "该身份证号码已在其他辖区登记，请联系上级管理员核实".to_owned()
+        };
+        Err(AppError::conflict(
+            "duplicate_id_number",
+            Some("id_number"),
+            message,
+        ))
     }
 
     pub async fn update_person(
@@ -857,6 +873,10 @@ impl App {
             household_id: input.household_id,
         };
         let mut tx = self.store().begin().await?;
+        if update.id_bidx != before_id {
+            self.ensure_id_number_free(&mut tx, caller, &update.id_bidx, Some((county, id)))
+                .await?;
+        }
         store_people::update(&mut tx.exec(), county, id, version, &update, now)
             .await
             .map_err(|e| {

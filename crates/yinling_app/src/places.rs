@@ -111,11 +111,11 @@ impl App {
         if !caller.scope(p).covers(&path) {
             return Err(AppError::forbidden("您无权维护该组织的楼栋和住户"));
         }
-        if !OrgKind::parse(&unit.kind).is_some_and(OrgKind::is_area) {
+        if !OrgKind::parse(&unit.kind).is_some_and(OrgKind::is_home) {
             return Err(AppError::invalid(
                 "not_an_area",
                 "unit",
-                "楼栋和住户只能登记在社区、村、小区或网格下",
+                "楼栋和住户只能登记在社区、村、小区、网格或党员中心户下",
             ));
         }
         Ok((unit, path))

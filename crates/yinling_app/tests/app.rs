@@ -1151,3 +1151,64 @@ async fn buildings_entrances_and_households_nest_sensibly() {
             .is_err()
     );
 }
+
+#[tokio::test]
+async fn an_id_number_cannot_be_changed_to_someone_elses() {
+    let city = TestCity::new().await;
+    let secretary = city.caller("secretary").await;
+    let (c, id) = city.people_a[2];
+    let file = city.app.person_file(&secretary, c, id).await.unwrap();
+    let mut input = city.person_input(
+        &city.grid_a,
+        "王五",
+        PEOPLE_B[1].1,
+        file.phone_masked.as_deref(),
+    );
+    input.version = Some(file.version);
+    let err = city
+        .app
+        .update_person(&secretary, c, id, input)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, AppError::Conflict { code: "duplicate_id_number", message, .. } if message.contains("钱七")),
+        "{err:?}"
+    );
+    // Correcting one's own number to a new valid one is fine.
+    let mut input = city.person_input(
+        &city.grid_a,
+        "王五",
+        &valid_id("37083019800101124"),
+        file.phone_masked.as_deref(),
+    );
+    input.version = Some(file.version);
+    city.app
+        .update_person(&secretary, c, id, input)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_demo_password_the_policy_refuses_writes_nothing() {
+    let db = yinling_store::testing::TestDb::new().await;
+    let app = yinling_app::App::new(
+        db.store.clone(),
+        yinling_app::Vault::new(&[9u8; 32]),
+        yinling_app::Settings::default(),
+        yinling_app::Clock::manual(yinling_app::testing::START),
+    );
+    let opts = yinling_app::demo::DemoOptions {
+        people: 100,
+        seed: 1,
+        admin_password: Some("Wenshang-2026".into()),
+    };
+    let err = app.load_demo(&opts, &|_, _, _| {}).await.unwrap_err();
+    assert!(err.to_string().contains("密码"), "{err}");
+    let units: i64 = app
+        .store()
+        .read()
+        .scalar(yinling_store::q!("SELECT COUNT(*) FROM org_units"))
+        .await
+        .unwrap();
+    assert_eq!(units, 0);
+}

@@ -356,10 +356,10 @@ impl<'de> Deserialize<'de> for PersonName {
 ///    [`SearchKey::Initials`] when 1–4 letters, or 5–10 letters with no vowel (so it cannot
 ///    be pinyin); otherwise [`SearchKey::Pinyin`]. Up to four letters are ambiguous
 ///    (`wang` is a syllable, `wjg` three initials), so [`SearchKey::Initials`] of that length
-///    should also be tried as a pinyin prefix: use [`SearchKey::initials`] and
-///    [`SearchKey::pinyin_prefix`] rather than matching the variants by hand;
+///    may also be a pinyin spelling. How each key matches (whole or as a prefix) is the
+///    search's decision: see `yinling_store::people::SearchTerm`;
 /// 5. anything else (letters mixed with digits or symbols) → [`SearchKey::Name`] as typed,
-///    which matches only names containing it.
+///    which matches names that start with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SearchKey {
     Empty,
@@ -380,7 +380,7 @@ impl SearchKey {
         matches!(self, SearchKey::Initials(_))
     }
 
-    /// The letters to match as a prefix of name initials, if any.
+    /// The letters to match against name initials, if any.
     pub fn initials(&self) -> Option<&str> {
         match self {
             SearchKey::Initials(s) => Some(s),
@@ -388,8 +388,8 @@ impl SearchKey {
         }
     }
 
-    /// The letters to match as a prefix of the full pinyin, if any: a pinyin key, or
-    /// initials short enough to also be the start of a spelling (`wang`, `li`, `zh`).
+    /// The letters that may be (the start of) a full pinyin spelling, if any: a pinyin key,
+    /// or initials short enough to also be a spelling (`wang`, `li`).
     pub fn pinyin_prefix(&self) -> Option<&str> {
         match self {
             SearchKey::Pinyin(s) => Some(s),

@@ -105,7 +105,7 @@ impl OrgKind {
         }
     }
 
-    /// Units whose subtree covers where people live: a person's home unit is one of these.
+    /// Units whose subtree covers where people live (the city down to a central household).
     pub fn is_area(self) -> bool {
         matches!(
             self,
@@ -114,6 +114,19 @@ impl OrgKind {
                 | OrgKind::StreetCommittee
                 | OrgKind::TownshipCommittee
                 | OrgKind::CommunityCommittee
+                | OrgKind::VillageCommittee
+                | OrgKind::CompoundBranch
+                | OrgKind::GridPartyGroup
+                | OrgKind::CentralHousehold
+        )
+    }
+
+    /// Units people and places are registered directly under: the community or village and
+    /// what lies below it. (A county or street is an area too, but nobody lives "at" it.)
+    pub fn is_home(self) -> bool {
+        matches!(
+            self,
+            OrgKind::CommunityCommittee
                 | OrgKind::VillageCommittee
                 | OrgKind::CompoundBranch
                 | OrgKind::GridPartyGroup

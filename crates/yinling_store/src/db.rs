@@ -66,6 +66,15 @@ impl Query {
     }
 }
 
+/// How many rows a multi-row INSERT should carry. SQLite finds a `$N` parameter's slot by a
+/// linear walk of the statement's parameter names, so binding costs grow with the square of
+/// the parameter count; a few hundred parameters keeps that small while still
+/// amortising each statement (measured: 26% of a million-person load was spent in that
+/// walk at 6,600 parameters a statement).
+pub fn rows_per_statement(params_per_row: usize) -> usize {
+    (400 / params_per_row.max(1)).max(1)
+}
+
 /// Builds a [`Query`]: `q!("SELECT .. WHERE id = $1", id)`.
 #[macro_export]
 macro_rules! q {

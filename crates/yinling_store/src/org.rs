@@ -3,7 +3,7 @@
 use serde::Serialize;
 use yinling_domain::scope::Scope;
 
-use crate::{Exec, Micros, Query, Result, StoreError, q, scope};
+use crate::{Exec, Micros, Query, Result, StoreError, db, q, scope};
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -51,7 +51,7 @@ pub struct NewOrgUnit {
 }
 
 pub async fn insert_many(exec: &mut Exec<'_>, units: &[NewOrgUnit]) -> Result<()> {
-    for chunk in units.chunks(400) {
+    for chunk in units.chunks(db::rows_per_statement(16)) {
         let mut q = Query::new("", Vec::new());
         let mut values = Vec::with_capacity(chunk.len());
         for u in chunk {

@@ -3,7 +3,7 @@
 use serde::Serialize;
 use yinling_domain::scope::Scope;
 
-use crate::{Exec, Micros, Query, Result, StoreError, q, scope};
+use crate::{Exec, Micros, Query, Result, StoreError, db, q, scope};
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct PersonRow {
@@ -64,8 +64,7 @@ pub struct NewPerson {
 }
 
 pub async fn insert_many(exec: &mut Exec<'_>, people: &[NewPerson]) -> Result<()> {
-    // 23 parameters a row; 300 rows stay well under both backends' parameter limits.
-    for chunk in people.chunks(300) {
+    for chunk in people.chunks(db::rows_per_statement(22)) {
         let mut q = Query::new("", Vec::new());
         let mut values = Vec::with_capacity(chunk.len());
         for p in chunk {
@@ -155,7 +154,8 @@ pub async fn visible(
     Ok(exec.scalar_optional::<i64>(q).await?.is_some())
 }
 
-/// What a search can match on. Text keys match as prefixes.
+/// What a search can match on. A name matches as a prefix (张 finds 张三丰); see
+/// [`SearchTerm::Letters`] for initials and pinyin; the blind indexes match whole.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SearchTerm {
     Name(String),
@@ -456,7 +456,7 @@ pub struct NewRole {
 }
 
 pub async fn insert_roles(exec: &mut Exec<'_>, roles: &[NewRole]) -> Result<()> {
-    for chunk in roles.chunks(500) {
+    for chunk in roles.chunks(db::rows_per_statement(10)) {
         let mut q = Query::new("", Vec::new());
         let mut values = Vec::with_capacity(chunk.len());
         for r in chunk {
@@ -636,7 +636,7 @@ pub async fn set_skills(
 }
 
 pub async fn insert_skills(exec: &mut Exec<'_>, rows: &[(i64, i64, String)]) -> Result<()> {
-    for chunk in rows.chunks(500) {
+    for chunk in rows.chunks(db::rows_per_statement(3)) {
         let mut q = Query::new("", Vec::new());
         let values: Vec<String> = chunk
             .iter()

@@ -3,7 +3,7 @@
 use serde::Serialize;
 use yinling_domain::scope::Scope;
 
-use crate::{Exec, Micros, Query, Result, q, scope};
+use crate::{Exec, Micros, Query, Result, db, q, scope};
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -41,7 +41,7 @@ pub struct NewPlace {
 }
 
 pub async fn insert_many(exec: &mut Exec<'_>, places: &[NewPlace]) -> Result<()> {
-    for chunk in places.chunks(500) {
+    for chunk in places.chunks(db::rows_per_statement(12)) {
         let mut q = Query::new("", Vec::new());
         let mut values = Vec::with_capacity(chunk.len());
         for p in chunk {

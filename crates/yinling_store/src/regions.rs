@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::{Exec, Query, Result, q};
+use crate::{Exec, Query, Result, db, q};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct RegionRow {
@@ -16,7 +16,7 @@ pub struct RegionRow {
 
 /// Inserts divisions in batches; existing codes are left as they are.
 pub async fn insert_many(exec: &mut Exec<'_>, rows: &[RegionRow]) -> Result<()> {
-    for chunk in rows.chunks(500) {
+    for chunk in rows.chunks(db::rows_per_statement(6)) {
         let mut q = Query::new(
             "INSERT INTO regions (code, name, level, parent_code, county_code, project_code) VALUES ",
             Vec::new(),

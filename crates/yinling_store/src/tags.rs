@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::{Exec, Micros, Query, Result, StoreError, q};
+use crate::{Exec, Micros, Query, Result, StoreError, db, q};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -119,7 +119,7 @@ pub struct NewPersonTag {
 }
 
 pub async fn insert_person_tags(exec: &mut Exec<'_>, tags: &[NewPersonTag]) -> Result<()> {
-    for chunk in tags.chunks(500) {
+    for chunk in tags.chunks(db::rows_per_statement(12)) {
         let mut q = Query::new("", Vec::new());
         let mut values = Vec::with_capacity(chunk.len());
         for t in chunk {
