@@ -4,6 +4,7 @@ pub mod audit;
 pub mod auth;
 pub mod bootstrap;
 pub mod caller;
+pub mod categories;
 pub mod clock;
 pub mod demo;
 pub mod error;

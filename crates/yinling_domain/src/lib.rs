@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod id_number;
 pub mod mask;
+pub mod matching;
 pub mod name;
 pub mod org;
 pub mod password;
@@ -11,5 +12,6 @@ pub mod phone;
 pub mod region;
 pub mod role;
 pub mod scope;
+pub mod service;
 pub mod synthetic;
 pub mod time;

@@ -39,6 +39,14 @@ pub enum Permission {
     ManageUsers,
     /// Read the audit log.
     ViewAudit,
+    /// See the three lists, orders and mediation cases of the subtree.
+    ViewServices,
+    /// Record needs (敲门问需), place orders for residents, dispatch, reassign and close them.
+    Dispatch,
+    /// Keep the resource and service lists and the category vocabulary.
+    ManageServices,
+    /// Take in mediation cases, assign mediators, record sessions and outcomes.
+    Mediate,
 }
 
 impl Role {
@@ -126,6 +134,16 @@ impl Role {
                 CityAdmin | CountyAdmin | StreetSecretary | CommunitySecretary
             ),
             ViewAudit => matches!(self, CityAdmin | CountyAdmin),
+            ViewServices => self.is_staff(),
+            Dispatch => matches!(
+                self,
+                CountyAdmin | StreetSecretary | CommunitySecretary | GridWorker
+            ),
+            ManageServices => matches!(self, CountyAdmin | StreetSecretary | CommunitySecretary),
+            Mediate => matches!(
+                self,
+                CountyAdmin | StreetSecretary | CommunitySecretary | GridWorker | BranchSecretary
+            ),
         }
     }
 

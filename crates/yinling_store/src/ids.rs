@@ -14,6 +14,10 @@ pub enum Seq {
     PersonTags,
     Accounts,
     Grants,
+    Providers,
+    ServiceItems,
+    Orders,
+    AwardEntitlements,
 }
 
 impl Seq {
@@ -27,6 +31,10 @@ impl Seq {
             Seq::PersonTags => "person_tags",
             Seq::Accounts => "accounts",
             Seq::Grants => "grants",
+            Seq::Providers => "providers",
+            Seq::ServiceItems => "service_items",
+            Seq::Orders => "orders",
+            Seq::AwardEntitlements => "award_entitlements",
         }
     }
 }

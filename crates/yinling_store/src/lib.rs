@@ -10,6 +10,7 @@ pub mod people;
 pub mod places;
 pub mod regions;
 pub mod scope;
+pub mod services;
 pub mod sessions;
 pub mod tags;
 #[cfg(feature = "test-support")]

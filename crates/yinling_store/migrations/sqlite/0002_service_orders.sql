@@ -1,0 +1,163 @@
+-- Three lists and service orders (三张清单、点单接单). Same conventions as 0001: county_code
+-- leads every key, times are BIGINT microseconds, scoped rows carry a materialised path.
+
+-- Categories an administrator adds beside the built-in ones (养老服务, 助餐 …, which live in
+-- code so every county has them). county_code is the county that added it.
+CREATE TABLE service_categories (
+    county_code INTEGER NOT NULL,
+    code TEXT NOT NULL,
+    label TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (county_code, code)
+);
+
+-- The resource list (资源清单): volunteers, teams, studios and partners who serve.
+-- skills, areas (organisation paths served) and windows (weekly availability) are JSON
+-- arrays: matching reads a county's providers whole into an indexed pool.
+CREATE TABLE providers (
+    county_code INTEGER NOT NULL,
+    id INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    person_id INTEGER,
+    unit_id INTEGER,
+    path TEXT NOT NULL,
+    home_path TEXT,
+    skills TEXT NOT NULL DEFAULT '[]',
+    areas TEXT NOT NULL DEFAULT '[]',
+    windows TEXT NOT NULL DEFAULT '[]',
+    capacity INTEGER NOT NULL,
+    lat REAL,
+    lng REAL,
+    radius_m INTEGER,
+    rating_sum INTEGER NOT NULL DEFAULT 0,
+    rating_count INTEGER NOT NULL DEFAULT 0,
+    active BOOLEAN NOT NULL DEFAULT TRUE,
+    synthetic BOOLEAN NOT NULL DEFAULT FALSE,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1,
+    PRIMARY KEY (county_code, id)
+);
+CREATE UNIQUE INDEX providers_person ON providers (county_code, person_id) WHERE person_id IS NOT NULL;
+CREATE UNIQUE INDEX providers_unit ON providers (county_code, unit_id) WHERE unit_id IS NOT NULL;
+CREATE INDEX providers_path ON providers (county_code, path, kind);
+
+-- The service list (服务清单): what can be ordered, what it takes and what it awards.
+CREATE TABLE service_items (
+    county_code INTEGER NOT NULL,
+    id INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    category TEXT NOT NULL,
+    name TEXT NOT NULL,
+    description TEXT,
+    skills TEXT NOT NULL DEFAULT '[]',
+    duration_minutes INTEGER NOT NULL,
+    points INTEGER NOT NULL,
+    hours_minutes INTEGER NOT NULL,
+    sla_minutes INTEGER NOT NULL,
+    active BOOLEAN NOT NULL DEFAULT TRUE,
+    synthetic BOOLEAN NOT NULL DEFAULT FALSE,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1,
+    PRIMARY KEY (county_code, id)
+);
+CREATE INDEX service_items_path ON service_items (county_code, path, category);
+
+-- Orders (点单): path is the resident's home unit, so scope works as for people.
+CREATE TABLE orders (
+    county_code INTEGER NOT NULL,
+    id INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    unit_id INTEGER NOT NULL,
+    person_id INTEGER NOT NULL,
+    item_id INTEGER NOT NULL,
+    category TEXT NOT NULL,
+    description TEXT,
+    urgency TEXT NOT NULL,
+    wanted_at INTEGER NOT NULL,
+    address TEXT,
+    lat REAL,
+    lng REAL,
+    placed_by INTEGER,
+    placed_by_name TEXT NOT NULL,
+    proxy BOOLEAN NOT NULL,
+    state TEXT NOT NULL,
+    provider_id INTEGER,
+    served_by INTEGER,
+    escalation_level INTEGER NOT NULL DEFAULT 0,
+    escalated_to TEXT,
+    sla_due_at INTEGER NOT NULL,
+    accepted_at INTEGER,
+    checked_in_at INTEGER,
+    completed_at INTEGER,
+    service_minutes INTEGER,
+    completion_note TEXT,
+    photo_key TEXT,
+    rating INTEGER,
+    rating_comment TEXT,
+    cancel_reason TEXT,
+    need_id INTEGER,
+    synthetic BOOLEAN NOT NULL DEFAULT FALSE,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1,
+    PRIMARY KEY (county_code, id),
+    FOREIGN KEY (county_code, person_id) REFERENCES people (county_code, id),
+    FOREIGN KEY (county_code, item_id) REFERENCES service_items (county_code, id)
+);
+CREATE INDEX orders_path ON orders (county_code, path, state);
+CREATE INDEX orders_state ON orders (county_code, state, sla_due_at);
+CREATE INDEX orders_provider ON orders (county_code, provider_id, state);
+CREATE INDEX orders_person ON orders (county_code, person_id, created_at);
+CREATE INDEX orders_escalated ON orders (county_code, escalated_to, state);
+
+-- Who an order is offered to. One open offer per provider; taking it closes the others.
+CREATE TABLE order_offers (
+    county_code INTEGER NOT NULL,
+    order_id INTEGER NOT NULL,
+    provider_id INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    offered_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (county_code, order_id, provider_id)
+);
+CREATE INDEX order_offers_provider ON order_offers (county_code, provider_id, status);
+
+-- Every transition, with who and when. Written in the same transaction as the change.
+CREATE TABLE order_events (
+    county_code INTEGER NOT NULL,
+    order_id INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    actor_id INTEGER,
+    actor_name TEXT NOT NULL,
+    action TEXT NOT NULL,
+    from_state TEXT NOT NULL,
+    to_state TEXT NOT NULL,
+    provider_id INTEGER,
+    note TEXT,
+    PRIMARY KEY (county_code, order_id, seq)
+);
+
+-- Awards owed for finished work, waiting for the points ledger to take them exactly once.
+-- The unique key makes a second award for the same source and person impossible.
+CREATE TABLE award_entitlements (
+    county_code INTEGER NOT NULL,
+    id INTEGER NOT NULL,
+    source_kind TEXT NOT NULL,
+    source_id INTEGER NOT NULL,
+    person_id INTEGER NOT NULL,
+    points INTEGER NOT NULL,
+    hours_minutes INTEGER NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',
+    created_at INTEGER NOT NULL,
+    taken_at INTEGER,
+    PRIMARY KEY (county_code, id),
+    UNIQUE (county_code, source_kind, source_id, person_id)
+);
+CREATE INDEX award_entitlements_pending ON award_entitlements (county_code, status, id);
+
+INSERT INTO id_seq (name, next_id) VALUES
+    ('providers', 1), ('service_items', 1), ('orders', 1), ('award_entitlements', 1);
