@@ -7,12 +7,15 @@ pub mod caller;
 pub mod categories;
 pub mod clock;
 pub mod demo;
+pub mod dispatch;
 pub mod error;
 pub mod export;
+pub mod orders;
 pub mod org;
 pub mod people;
 pub mod places;
 pub mod regions;
+pub mod services;
 pub mod settings;
 pub mod tags;
 #[cfg(feature = "test-support")]

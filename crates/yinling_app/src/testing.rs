@@ -290,3 +290,94 @@ impl TestCity {
             .expect("count")
     }
 }
+
+/// Service fixtures on top of [`TestCity`]: a meal-delivery item offered by the community,
+/// and two volunteers with accounts — 李四 (grid A, serving the whole community) and 赵六
+/// (grid B, serving grid B only).
+pub struct Services {
+    pub item: crate::services::ServiceItem,
+    /// 李四's provider id; account `vola`.
+    pub vol_a: i64,
+    /// 赵六's provider id; account `volb`.
+    pub vol_b: i64,
+}
+
+impl TestCity {
+    pub async fn add_services(&self) -> Services {
+        use crate::services::{ProviderInput, ServiceItemInput};
+        use yinling_domain::service::ProviderKind;
+        let item = self
+            .app
+            .create_service_item(
+                &self.system,
+                self.community.county_code,
+                self.community.id,
+                ServiceItemInput {
+                    category: "meals".into(),
+                    name: "助老送餐".into(),
+                    description: Some("把午餐送到家".into()),
+                    skills: vec!["做饭".into()],
+                    duration_minutes: 30,
+                    points: 10,
+                    hours_minutes: 60,
+                    sla_minutes: 60,
+                    active: true,
+                    version: None,
+                },
+            )
+            .await
+            .expect("service item");
+        let volunteer = |person: (i64, i64), areas: Vec<(i64, i64)>| ProviderInput {
+            kind: ProviderKind::Volunteer,
+            person: Some(person),
+            unit: None,
+            name: None,
+            skills: vec!["做饭".into(), "陪诊".into()],
+            areas,
+            windows: Vec::new(),
+            capacity: 3,
+            lat: None,
+            lng: None,
+            radius_m: None,
+            active: true,
+            version: None,
+        };
+        let community = (self.community.county_code, self.community.id);
+        let grid_b = (self.grid_b.county_code, self.grid_b.id);
+        let vol_a = self
+            .app
+            .create_provider(&self.system, volunteer(self.people_a[1], vec![community]))
+            .await
+            .expect("volunteer a")
+            .id;
+        let vol_b = self
+            .app
+            .create_provider(&self.system, volunteer(self.people_b[0], vec![grid_b]))
+            .await
+            .expect("volunteer b")
+            .id;
+        for (username, person, unit) in [
+            ("vola", self.people_a[1], &self.grid_a),
+            ("volb", self.people_b[0], &self.grid_b),
+        ] {
+            self.app
+                .create_account(
+                    &self.system,
+                    NewAccountInput {
+                        username: username.to_owned(),
+                        display_name: username.to_owned(),
+                        password: PASSWORD.to_owned(),
+                        role: Role::Volunteer,
+                        unit_county_code: unit.county_code,
+                        unit_id: unit.id,
+                        must_change_password: false,
+                        person_county_code: Some(person.0),
+                        person_id: Some(person.1),
+                    },
+                )
+                .await
+                .expect("volunteer account");
+        }
+        Services { item, vol_a, vol_b }
+    }
+}

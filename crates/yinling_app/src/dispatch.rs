@@ -1,0 +1,460 @@
+//! 一键调度: ranking providers for an order, dispatching to one (or the best), reassigning,
+//! batch dispatch of a subtree's open orders within everyone's capacity, and escalating
+//! orders nobody accepted within the item's SLA to the next level up.
+
+use serde::{Deserialize, Serialize};
+use yinling_domain::{
+    matching::{self, Need, Pool, Ranked, SkillVocab},
+    org::OrgPath,
+    role::Permission,
+    service::{OrderAction, OrderActor, OrderState, WeeklyWindow, transition},
+};
+use yinling_store::{
+    audit as store_audit,
+    orders::{self as store_orders, Change, Expect, NewOrderEvent, OrderRow},
+    q,
+    services::{self as store_services, ProviderRow},
+};
+
+use crate::{App, AppError, AppResult, Caller, audit::Event, orders::clean_text};
+
+/// A ranked candidate with the provider's name and kind.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Candidate {
+    pub name: String,
+    pub kind_label: &'static str,
+    #[serde(flatten)]
+    pub ranked: Ranked,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DispatchInput {
+    /// The provider to offer it to; omitted: the best-ranked (一键派单).
+    #[serde(default)]
+    pub provider_id: Option<i64>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// What a batch dispatch did.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BatchReport {
+    /// Open orders considered.
+    pub considered: usize,
+    pub dispatched: usize,
+    /// Orders nobody could take now (no one in reach with a free slot and the skills).
+    pub unmatched: usize,
+}
+
+/// How far back "recent" orders count for fairness.
+const FAIRNESS_WINDOW: i64 = 30 * 24 * 3_600_000_000;
+const MINUTE: i64 = 60_000_000;
+
+impl App {
+    /// The matching pool of a county: active providers with their current load.
+    pub async fn matching_pool(&self, county: i64) -> AppResult<(Pool, Vec<ProviderRow>)> {
+        let mut exec = self.store().read();
+        let rows = store_services::active_providers(&mut exec, county).await?;
+        let loads =
+            store_orders::provider_loads(&mut exec, county, self.now() - FAIRNESS_WINDOW).await?;
+        let load_of: std::collections::HashMap<i64, (i64, i64)> =
+            loads.into_iter().map(|(p, l, r)| (p, (l, r))).collect();
+        let mut vocab = SkillVocab::default();
+        let providers = rows
+            .iter()
+            .map(|r| {
+                let skills: Vec<String> = serde_json::from_str(&r.skills).unwrap_or_default();
+                let (load, recent) = load_of.get(&r.id).copied().unwrap_or((0, 0));
+                matching::Provider {
+                    county_code: r.county_code,
+                    id: r.id,
+                    skills: vocab.set(skills.iter().map(String::as_str)),
+                    areas: serde_json::from_str(&r.areas).unwrap_or_default(),
+                    home_path: r.home_path.clone(),
+                    lat: r.lat,
+                    lng: r.lng,
+                    radius_m: r.radius_m.and_then(|m| u32::try_from(m).ok()),
+                    windows: serde_json::from_str::<Vec<WeeklyWindow>>(&r.windows)
+                        .unwrap_or_default(),
+                    capacity: u32::try_from(r.capacity).unwrap_or(0),
+                    load: u32::try_from(load).unwrap_or(u32::MAX),
+                    rating_sum: u32::try_from(r.rating_sum).unwrap_or(0),
+                    rating_count: u32::try_from(r.rating_count).unwrap_or(0),
+                    recent: u32::try_from(recent).unwrap_or(u32::MAX),
+                }
+            })
+            .collect();
+        Ok((Pool::new(providers, vocab), rows))
+    }
+
+    async fn need_of(&self, pool: &Pool, order: &OrderRow) -> AppResult<Need> {
+        let item = self.item_row(order.county_code, order.item_id).await?;
+        let skills: Vec<String> = serde_json::from_str(&item.skills).unwrap_or_default();
+        Ok(pool.need(
+            skills.iter().map(String::as_str),
+            order.path.clone(),
+            order.lat,
+            order.lng,
+            order.wanted_at,
+        ))
+    }
+
+    /// The best candidates for an order, with the reasons for each score.
+    pub async fn candidates(
+        &self,
+        caller: &Caller,
+        county: i64,
+        id: i64,
+        k: usize,
+    ) -> AppResult<Vec<Candidate>> {
+        let order = self.order_for_dispatch(caller, county, id).await?;
+        let (pool, rows) = self.matching_pool(county).await?;
+        let need = self.need_of(&pool, &order).await?;
+        let exclude: Vec<(i64, i64)> =
+            store_orders::excluded_providers(&mut self.store().read(), county, id)
+                .await?
+                .into_iter()
+                .map(|p| (county, p))
+                .collect();
+        let ranked = pool.rank(&need, k.clamp(1, 50), &exclude);
+        Ok(ranked
+            .into_iter()
+            .map(|r| {
+                let row = rows.iter().find(|p| p.id == r.id);
+                Candidate {
+                    name: row.map(|p| p.name.clone()).unwrap_or_default(),
+                    kind_label: row
+                        .and_then(|p| yinling_domain::service::ProviderKind::parse(&p.kind))
+                        .map_or("", |k| k.label_zh()),
+                    ranked: r,
+                }
+            })
+            .collect())
+    }
+
+    /// Offers an order to one provider (the named one, or the best-ranked), from awaiting
+    /// dispatch, or as a reassignment from dispatched or accepted.
+    pub async fn dispatch_order(
+        &self,
+        caller: &Caller,
+        county: i64,
+        id: i64,
+        input: DispatchInput,
+    ) -> AppResult<crate::orders::OrderView> {
+        let order = self.order_for_dispatch(caller, county, id).await?;
+        let from = OrderState::parse(&order.state)
+            .ok_or_else(|| AppError::Internal(format!("order state {}", order.state)))?;
+        let action = match from {
+            OrderState::Submitted => OrderAction::Dispatch,
+            OrderState::Accepted => OrderAction::Reassign,
+            OrderState::Dispatched => OrderAction::Reassign,
+            _ => OrderAction::Dispatch,
+        };
+        let to = transition(from, action, OrderActor::Staff)
+            .map_err(|e| AppError::conflict("illegal_transition", None, e.to_string()))?;
+        let note = clean_text(input.note.as_deref(), 200, "note", "备注")?;
+        let provider = match input.provider_id {
+            Some(pid) => {
+                let p = store_services::provider(&mut self.store().read(), county, pid)
+                    .await?
+                    .filter(|p| p.active)
+                    .ok_or(AppError::NotFound { what: "服务者" })?;
+                let (pool, _) = self.matching_pool(county).await?;
+                let need = self.need_of(&pool, &order).await?;
+                let reachable = pool
+                    .providers
+                    .iter()
+                    .find(|x| x.id == pid)
+                    .is_some_and(|x| matching::score(x, &need, false).is_some());
+                if !reachable {
+                    return Err(AppError::invalid(
+                        "provider_cannot_take",
+                        "provider_id",
+                        format!(
+                            "{}不能承接这张订单（不在服务范围、已满额或不具备所需技能）",
+                            p.name
+                        ),
+                    ));
+                }
+                p
+            }
+            None => {
+                let best = self.candidates(caller, county, id, 1).await?;
+                let Some(best) = best.first() else {
+                    return Err(AppError::conflict(
+                        "no_candidate",
+                        None,
+                        "暂时没有能承接这张订单的服务者（范围内无人有空档或具备所需技能），可稍后再派或上报上级",
+                    ));
+                };
+                store_services::provider(&mut self.store().read(), county, best.ranked.id)
+                    .await?
+                    .ok_or(AppError::NotFound { what: "服务者" })?
+            }
+        };
+        if order.provider_id == Some(provider.id) {
+            return Err(AppError::conflict(
+                "same_provider",
+                Some("provider_id"),
+                "这张订单已派给该服务者",
+            ));
+        }
+        let now = self.now();
+        let mut tx = self.store().begin().await?;
+        let change = Change {
+            provider_id: Some(None),
+            served_by: Some(None),
+            ..Change::default()
+        };
+        let won = store_orders::transition(
+            &mut tx.exec(),
+            Expect {
+                county_code: county,
+                id,
+                version: order.version,
+                states: &[from.as_str()],
+            },
+            to.as_str(),
+            &change,
+            now,
+        )
+        .await?;
+        if !won {
+            return Err(AppError::conflict(
+                "order_changed",
+                None,
+                "订单刚刚有了变化，请刷新后再派单",
+            ));
+        }
+        store_orders::close_offers(&mut tx.exec(), county, id, None, "withdrawn", now).await?;
+        // A provider asked before (and who declined) is not asked again.
+        let asked: Vec<i64> = store_orders::excluded_providers(&mut tx.exec(), county, id).await?;
+        if asked.contains(&provider.id) {
+            return Err(AppError::conflict(
+                "already_asked",
+                Some("provider_id"),
+                format!(
+                    "{}已拒绝或被撤回过这张订单，请选择其他服务者",
+                    provider.name
+                ),
+            ));
+        }
+        store_orders::offer(&mut tx.exec(), &[(county, id, provider.id)], now).await?;
+        self.record(
+            &mut tx,
+            caller,
+            county,
+            id,
+            action,
+            from.as_str(),
+            to.as_str(),
+            Some(provider.id),
+            note.or_else(|| Some(format!("派给{}", provider.name))),
+        )
+        .await?;
+        tx.commit().await?;
+        self.order_view_of(
+            store_orders::get(&mut self.store().read(), county, id)
+                .await?
+                .ok_or(AppError::NotFound { what: "订单" })?,
+        )
+        .await
+    }
+
+    /// Dispatches every order awaiting dispatch under a unit, most urgent and oldest first,
+    /// each to its best candidate, never beyond anyone's capacity. One transaction per
+    /// county; orders that changed meanwhile are skipped.
+    pub async fn batch_dispatch(
+        &self,
+        caller: &Caller,
+        county: i64,
+        unit_id: i64,
+    ) -> AppResult<BatchReport> {
+        let (_, path) = self
+            .unit_for(caller, Permission::Dispatch, county, unit_id)
+            .await?;
+        let scope = yinling_domain::scope::Scope::from_paths([path.clone()]);
+        let orders =
+            store_orders::awaiting_dispatch(&mut self.store().read(), &scope, 50_000).await?;
+        let (mut pool, _) = self.matching_pool(county).await?;
+        let mut exec = self.store().read();
+        let mut needs = Vec::with_capacity(orders.len());
+        let mut excludes = Vec::with_capacity(orders.len());
+        let mut item_skills: std::collections::HashMap<i64, Vec<String>> = Default::default();
+        for o in &orders {
+            let skills = match item_skills.entry(o.item_id) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    let item = self.item_row(o.county_code, o.item_id).await?;
+                    e.insert(serde_json::from_str(&item.skills).unwrap_or_default())
+                }
+            };
+            needs.push(pool.need(
+                skills.iter().map(String::as_str),
+                o.path.clone(),
+                o.lat,
+                o.lng,
+                o.wanted_at,
+            ));
+            // Earlier declines matter only for orders that went back to awaiting dispatch.
+            let excl = if o.version > 1 {
+                store_orders::excluded_providers(&mut exec, o.county_code, o.id)
+                    .await?
+                    .into_iter()
+                    .map(|p| (o.county_code, p))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            excludes.push(excl);
+        }
+        let chosen = pool.assign(&needs, &excludes);
+        let pairs: Vec<(&OrderRow, i64)> = orders
+            .iter()
+            .zip(&chosen)
+            .filter_map(|(o, c)| c.map(|i| (o, pool.providers[i].id)))
+            .collect();
+        let dispatched = self.write_batch(caller, county, &path, &pairs).await?;
+        Ok(BatchReport {
+            considered: orders.len(),
+            dispatched,
+            unmatched: orders.len() - pairs.len(),
+        })
+    }
+
+    async fn write_batch(
+        &self,
+        caller: &Caller,
+        county: i64,
+        path: &OrgPath,
+        pairs: &[(&OrderRow, i64)],
+    ) -> AppResult<usize> {
+        if pairs.is_empty() {
+            return Ok(0);
+        }
+        let now = self.now();
+        let mut tx = self.store().begin().await?;
+        // Move every chosen order that is still awaiting dispatch, learning which moved.
+        let mut moved: std::collections::HashSet<i64> = Default::default();
+        for chunk in pairs.chunks(yinling_store::db::rows_per_statement(1)) {
+            let mut q = q!("");
+            let (c, t) = (q.push_arg(county), q.push_arg(now));
+            let ids: Vec<String> = chunk.iter().map(|(o, _)| q.push_arg(o.id)).collect();
+            q.sql = format!(
+                "UPDATE orders SET state = 'dispatched', updated_at = {t}, version = version + 1
+                  WHERE county_code = {c} AND state = 'submitted' AND id IN ({}) RETURNING id",
+                ids.join(", ")
+            )
+            .into();
+            moved.extend(tx.exec().scalars::<i64>(q).await?);
+        }
+        let done: Vec<&(&OrderRow, i64)> = pairs
+            .iter()
+            .filter(|(o, _)| moved.contains(&o.id))
+            .collect();
+        let offers: Vec<(i64, i64, i64)> = done.iter().map(|(o, p)| (county, o.id, *p)).collect();
+        store_orders::offer(&mut tx.exec(), &offers, now).await?;
+        let events: Vec<NewOrderEvent> = done
+            .iter()
+            .map(|(o, p)| NewOrderEvent {
+                county_code: county,
+                order_id: o.id,
+                at: now,
+                actor_id: caller.account_id,
+                actor_name: caller.display_name.clone(),
+                action: OrderAction::Dispatch.as_str().to_owned(),
+                from_state: "submitted".to_owned(),
+                to_state: "dispatched".to_owned(),
+                provider_id: Some(*p),
+                note: Some("批量派单".to_owned()),
+            })
+            .collect();
+        store_orders::append_events(&mut tx.exec(), &events).await?;
+        let after = serde_json::json!({"dispatched": done.len(), "unit": path.as_str()});
+        let event = self.audit_event(
+            caller,
+            Event {
+                county_code: county,
+                action: "order.batch_dispatch",
+                entity: "order",
+                entity_key: path.to_string(),
+                before: None,
+                after: Some(&after),
+                detail: Some(format!("批量派单 {} 张", done.len())),
+            },
+        );
+        store_audit::append(&mut tx.exec(), &[event]).await?;
+        tx.commit().await?;
+        Ok(done.len())
+    }
+
+    /// Escalates every open order whose SLA has passed without anyone accepting it: one
+    /// level up the organisation tree (grid → community → street → county), with a new SLA
+    /// period. Safe to run twice: an escalated order is not due again until then.
+    pub async fn escalate_overdue(&self, caller: &Caller) -> AppResult<usize> {
+        let now = self.now();
+        let due = store_orders::overdue(&mut self.store().read(), now, 1000).await?;
+        let mut n = 0;
+        for order in due {
+            let Ok(path) = OrgPath::parse(&order.path) else {
+                continue;
+            };
+            let level = order.escalation_level + 1;
+            // Two segments are the city and county: escalation stops at the county.
+            let steps = usize::try_from(level).unwrap_or(usize::MAX);
+            let target_depth = path.depth().saturating_sub(steps).max(2);
+            let target: String = path
+                .as_str()
+                .split_inclusive('/')
+                .take(target_depth)
+                .collect();
+            let item = self.item_row(order.county_code, order.item_id).await?;
+            let change = Change {
+                escalation: Some((level, Some(target.clone()), now + item.sla_minutes * MINUTE)),
+                ..Change::default()
+            };
+            let mut tx = self.store().begin().await?;
+            let won = store_orders::transition(
+                &mut tx.exec(),
+                Expect {
+                    county_code: order.county_code,
+                    id: order.id,
+                    version: order.version,
+                    states: &[order.state.as_str()],
+                },
+                &order.state,
+                &change,
+                now,
+            )
+            .await?;
+            if !won {
+                continue;
+            }
+            let unit_name =
+                yinling_store::org::get_by_path(&mut tx.exec(), order.county_code, &target)
+                    .await?
+                    .map(|u| u.name)
+                    .unwrap_or_else(|| target.clone());
+            self.record(
+                &mut tx,
+                caller,
+                order.county_code,
+                order.id,
+                OrderAction::Escalate,
+                &order.state,
+                &order.state,
+                None,
+                Some(format!(
+                    "超过接单时限无人接单，上报至{unit_name}（第{level}级）"
+                )),
+            )
+            .await?;
+            tx.commit().await?;
+            n += 1;
+        }
+        Ok(n)
+    }
+}

@@ -1,0 +1,764 @@
+//! Service orders (群众点单、老干部接单): placed by a resident or for them by a grid worker,
+//! offered to providers, accepted by exactly one, served, completed, rated and closed.
+//! Every transition is checked by the domain state machine, written as a conditional
+//! update (so concurrent actors cannot both succeed), and recorded with who and when.
+
+use serde::{Deserialize, Serialize};
+use yinling_domain::{
+    role::Permission,
+    service::{
+        OrderAction, OrderActor, OrderState, Urgency, after_decline, transition, valid_rating,
+    },
+    time::format_minutes,
+};
+use yinling_store::{
+    Tx, audit as store_audit,
+    ids::{self, Seq},
+    orders::{
+        self as store_orders, Change, EntitlementRow, Expect, NewOrder, NewOrderEvent, OfferRow,
+        OrderEventRow, OrderFilter, OrderRow,
+    },
+    people as store_people,
+    services::{self as store_services, ProviderRow},
+};
+
+use crate::{
+    App, AppError, AppResult, Caller, Page, PageRequest, audit::Event, services::parse_path,
+};
+
+/// An order as callers see it: the row plus names and labels.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OrderView {
+    #[serde(flatten)]
+    pub order: OrderRow,
+    pub state_label: &'static str,
+    pub urgency_label: &'static str,
+    pub item_name: String,
+    pub resident_name: String,
+    pub provider_name: Option<String>,
+    /// 2026-07-02 12:00 (Shanghai).
+    pub wanted_at_text: String,
+    pub sla_due_text: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OrderDetail {
+    #[serde(flatten)]
+    pub view: OrderView,
+    pub events: Vec<OrderEventRow>,
+    pub offers: Vec<OfferRow>,
+    /// What the caller may do next, by action code (`accept`, `rate` …).
+    pub actions: Vec<&'static str>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OrderInput {
+    /// The service item (county, id).
+    pub item_id: i64,
+    /// The resident the order is for. Omitted: the caller's own person file.
+    #[serde(default)]
+    pub person: Option<(i64, i64)>,
+    /// When the service is wanted, microseconds since the epoch (or use `wanted_at_text`).
+    #[serde(default)]
+    pub wanted_at: Option<i64>,
+    /// When the service is wanted, "2026-07-02 12:00" in Beijing time.
+    #[serde(default)]
+    pub wanted_at_text: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub urgency: Option<Urgency>,
+    #[serde(default)]
+    pub address: Option<String>,
+    /// The needs-ledger entry this order answers, if any.
+    #[serde(default)]
+    pub need_id: Option<i64>,
+}
+
+/// A step in an order's life, as sent by a form or the API.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OrderStep {
+    /// Which provider the caller acts as, when they act for more than one (a volunteer who
+    /// also leads a team).
+    #[serde(default)]
+    pub provider_id: Option<i64>,
+    #[serde(default)]
+    pub note: Option<String>,
+    /// Stars, 1–5 (rating).
+    #[serde(default)]
+    pub stars: Option<i64>,
+    /// A stored photo's key (completion).
+    #[serde(default)]
+    pub photo_key: Option<String>,
+}
+
+/// Parses "2026-07-02 12:00" (also with a T, or seconds) as Beijing time.
+pub fn parse_local_minutes(text: &str) -> Option<i64> {
+    let t = text.trim().replace('T', " ");
+    let naive = chrono::NaiveDateTime::parse_from_str(&t, "%Y-%m-%d %H:%M")
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(&t, "%Y-%m-%d %H:%M:%S"))
+        .ok()?;
+    let local = naive
+        .and_local_timezone(yinling_domain::time::shanghai())
+        .single()?;
+    Some(local.timestamp_micros())
+}
+
+const MINUTE: i64 = 60_000_000;
+
+/// How the caller stands to an order.
+struct Standing {
+    /// The resident themself, or staff who placed it for them.
+    resident: bool,
+    staff: bool,
+    /// The caller's providers that hold an offer for it or were assigned it.
+    providers: Vec<ProviderRow>,
+}
+
+impl Standing {
+    fn actor_for(&self, action: OrderAction) -> Option<OrderActor> {
+        use OrderAction as A;
+        match action {
+            A::Accept | A::Decline | A::CheckIn | A::Complete => {
+                (!self.providers.is_empty()).then_some(OrderActor::Provider)
+            }
+            A::Rate | A::Cancel if self.resident => Some(OrderActor::Resident),
+            A::Dispatch | A::Reassign | A::Close | A::Escalate | A::Cancel if self.staff => {
+                Some(OrderActor::Staff)
+            }
+            _ => None,
+        }
+    }
+}
+
+impl App {
+    /// Places an order (点单): by the resident for themself, or by staff for a resident in
+    /// their scope (代点单).
+    pub async fn place_order(&self, caller: &Caller, input: OrderInput) -> AppResult<OrderView> {
+        let (county, person_id, proxy) = match (input.person, caller.person) {
+            (Some(p), Some(me)) if p == me => (p.0, p.1, false),
+            (Some(p), _) => (p.0, p.1, true),
+            (None, Some(me)) => (me.0, me.1, false),
+            (None, None) => {
+                return Err(AppError::invalid(
+                    "person_required",
+                    "person",
+                    "请选择为哪位居民下单",
+                ));
+            }
+        };
+        let person = store_people::get(&mut self.store().read(), county, person_id)
+            .await?
+            .ok_or(AppError::NotFound { what: "人员" })?;
+        let path = parse_path(&person.path)?;
+        if proxy && !caller.scope(Permission::Dispatch).covers(&path) {
+            return Err(AppError::NotFound { what: "人员" });
+        }
+        let item = self.item_row(county, input.item_id).await?;
+        if !item.active || !path.as_str().starts_with(&item.path) {
+            return Err(AppError::invalid(
+                "item_not_offered",
+                "item_id",
+                "您所在的社区暂不提供这项服务，请选择其他服务",
+            ));
+        }
+        let now = self.now();
+        let wanted_at = match (input.wanted_at, input.wanted_at_text.as_deref()) {
+            (Some(t), _) => t,
+            (None, Some(text)) if !text.trim().is_empty() => {
+                parse_local_minutes(text).ok_or_else(|| {
+                    AppError::invalid(
+                        "invalid_time",
+                        "wanted_at",
+                        "请选择服务时间，例如 2026-07-02 12:00",
+                    )
+                })?
+            }
+            _ => now,
+        };
+        if wanted_at < now - 10 * MINUTE || wanted_at > now + 60 * 24 * 60 * MINUTE {
+            return Err(AppError::invalid(
+                "invalid_time",
+                "wanted_at",
+                "服务时间须在现在到60天以内",
+            ));
+        }
+        let description = clean_text(input.description.as_deref(), 200, "description", "需求说明")?;
+        let address = clean_text(input.address.as_deref(), 100, "address", "服务地址")?
+            .or_else(|| person.address.clone());
+        let urgency = input.urgency.unwrap_or(Urgency::Normal);
+        let mut tx = self.store().begin().await?;
+        let id = ids::next(&mut tx.exec(), Seq::Orders).await?;
+        let new = NewOrder {
+            county_code: county,
+            id,
+            path: person.path.clone(),
+            unit_id: person.home_unit_id,
+            person_id,
+            item_id: item.id,
+            category: item.category.clone(),
+            description,
+            urgency: urgency.as_str().to_owned(),
+            wanted_at,
+            address,
+            lat: None,
+            lng: None,
+            placed_by: caller.account_id,
+            placed_by_name: caller.display_name.clone(),
+            proxy,
+            sla_due_at: now + item.sla_minutes * MINUTE,
+            need_id: input.need_id,
+            synthetic: false,
+            now,
+        };
+        store_orders::insert_many(&mut tx.exec(), std::slice::from_ref(&new)).await?;
+        let note = proxy.then(|| format!("由{}代为下单", caller.display_name));
+        self.record(
+            &mut tx,
+            caller,
+            county,
+            id,
+            OrderAction::Submit,
+            "submitted",
+            "submitted",
+            None,
+            note,
+        )
+        .await?;
+        tx.commit().await?;
+        self.order_view_of(self.order_row(county, id).await?).await
+    }
+
+    async fn order_row(&self, county: i64, id: i64) -> AppResult<OrderRow> {
+        store_orders::get(&mut self.store().read(), county, id)
+            .await?
+            .ok_or(AppError::NotFound { what: "订单" })
+    }
+
+    /// How the caller stands to an order; `NotFound` when not at all.
+    async fn standing(&self, caller: &Caller, order: &OrderRow) -> AppResult<Standing> {
+        let path = parse_path(&order.path)?;
+        let staff = caller.scope(Permission::Dispatch).covers(&path);
+        let viewer = caller.scope(Permission::ViewServices).covers(&path);
+        let resident =
+            caller.person == Some((order.county_code, order.person_id)) || (staff && order.proxy);
+        let mut providers = Vec::new();
+        let mut exec = self.store().read();
+        for p in self.my_providers(caller).await? {
+            if p.county_code != order.county_code {
+                continue;
+            }
+            let assigned = order.provider_id == Some(p.id);
+            let offered =
+                store_orders::has_open_offer(&mut exec, order.county_code, order.id, p.id).await?;
+            let open_to_all = order.state == OrderState::Submitted.as_str()
+                && serde_json::from_str::<Vec<String>>(&p.areas)
+                    .unwrap_or_default()
+                    .iter()
+                    .any(|a| order.path.starts_with(a.as_str()));
+            if assigned || offered || open_to_all {
+                providers.push(p);
+            }
+        }
+        if !staff && !viewer && !resident && providers.is_empty() {
+            return Err(AppError::NotFound { what: "订单" });
+        }
+        Ok(Standing {
+            resident,
+            staff,
+            providers,
+        })
+    }
+
+    pub async fn order(&self, caller: &Caller, county: i64, id: i64) -> AppResult<OrderDetail> {
+        let order = self.order_row(county, id).await?;
+        let standing = self.standing(caller, &order).await?;
+        let state = OrderState::parse(&order.state).unwrap_or(OrderState::Closed);
+        let actions = OrderAction::ALL
+            .iter()
+            .filter(|a| !matches!(a, OrderAction::Submit | OrderAction::Escalate))
+            .filter(|a| {
+                standing
+                    .actor_for(**a)
+                    .is_some_and(|w| transition(state, **a, w).is_ok())
+            })
+            .filter(|a| {
+                // A provider who only sees an open order may accept it, nothing else.
+                **a != OrderAction::Decline
+                    || standing
+                        .providers
+                        .iter()
+                        .any(|p| Some(p.id) == order.provider_id)
+                    || state == OrderState::Dispatched
+            })
+            .map(|a| a.as_str())
+            .collect();
+        let mut exec = self.store().read();
+        let events = store_orders::events(&mut exec, county, id).await?;
+        let offers = if standing.staff {
+            store_orders::offers(&mut exec, county, id).await?
+        } else {
+            Vec::new()
+        };
+        Ok(OrderDetail {
+            view: self.order_view_of(order).await?,
+            events,
+            offers,
+            actions,
+        })
+    }
+
+    pub(crate) async fn order_view_of(&self, order: OrderRow) -> AppResult<OrderView> {
+        let mut exec = self.store().read();
+        let item_name = store_services::item(&mut exec, order.county_code, order.item_id)
+            .await?
+            .map(|i| i.name)
+            .unwrap_or_default();
+        let resident_name = store_people::get(&mut exec, order.county_code, order.person_id)
+            .await?
+            .map(|p| p.name)
+            .unwrap_or_default();
+        let provider_name = match order.provider_id {
+            Some(pid) => store_services::provider(&mut exec, order.county_code, pid)
+                .await?
+                .map(|p| p.name),
+            None => None,
+        };
+        Ok(OrderView {
+            state_label: OrderState::parse(&order.state).map_or("", OrderState::label_zh),
+            urgency_label: Urgency::parse(&order.urgency).map_or("", Urgency::label_zh),
+            wanted_at_text: format_minutes(order.wanted_at),
+            sla_due_text: format_minutes(order.sla_due_at),
+            item_name,
+            resident_name,
+            provider_name,
+            order,
+        })
+    }
+
+    async fn views(&self, rows: Vec<OrderRow>) -> AppResult<Vec<OrderView>> {
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            out.push(self.order_view_of(r).await?);
+        }
+        Ok(out)
+    }
+
+    /// Orders in the caller's scope, most urgent and oldest first.
+    pub async fn orders(
+        &self,
+        caller: &Caller,
+        filter: OrderFilter,
+        page: PageRequest,
+    ) -> AppResult<Page<OrderView>> {
+        let scope = caller.scope(Permission::ViewServices);
+        let (rows, total) = store_orders::list(
+            &mut self.store().read(),
+            &scope,
+            &filter,
+            page.per_page,
+            page.offset(),
+        )
+        .await?;
+        Ok(Page {
+            items: self.views(rows).await?,
+            total,
+            total_is_lower_bound: false,
+            page: page.page,
+            per_page: page.per_page,
+        })
+    }
+
+    /// The caller's own orders as a resident, newest first.
+    pub async fn my_orders(&self, caller: &Caller) -> AppResult<Vec<OrderView>> {
+        let Some((c, pid)) = caller.person else {
+            return Ok(Vec::new());
+        };
+        let rows = store_orders::for_person(&mut self.store().read(), c, pid, 50).await?;
+        self.views(rows).await
+    }
+
+    /// Orders offered to or held by the caller's providers (the volunteer's list).
+    pub async fn provider_orders(
+        &self,
+        caller: &Caller,
+        open_only: bool,
+    ) -> AppResult<Vec<OrderView>> {
+        let mut rows = Vec::new();
+        for p in self.my_providers(caller).await? {
+            rows.extend(
+                store_orders::for_provider(
+                    &mut self.store().read(),
+                    p.county_code,
+                    p.id,
+                    open_only,
+                    100,
+                )
+                .await?,
+            );
+        }
+        rows.sort_by_key(|o| (o.wanted_at, o.id));
+        rows.dedup_by_key(|o| (o.county_code, o.id));
+        self.views(rows).await
+    }
+
+    /// One step in an order's life by the caller. Refused steps change nothing.
+    pub async fn order_step(
+        &self,
+        caller: &Caller,
+        county: i64,
+        id: i64,
+        action: OrderAction,
+        step: OrderStep,
+    ) -> AppResult<OrderView> {
+        let order = self.order_row(county, id).await?;
+        let standing = self.standing(caller, &order).await?;
+        let from = OrderState::parse(&order.state)
+            .ok_or_else(|| AppError::Internal(format!("order state {}", order.state)))?;
+        if matches!(
+            action,
+            OrderAction::Submit
+                | OrderAction::Dispatch
+                | OrderAction::Reassign
+                | OrderAction::Escalate
+        ) {
+            return Err(AppError::invalid(
+                "use_dispatch",
+                "action",
+                "派单、改派请使用派单功能",
+            ));
+        }
+        let actor = standing.actor_for(action).ok_or_else(|| {
+            AppError::forbidden(match action {
+                OrderAction::Accept
+                | OrderAction::Decline
+                | OrderAction::CheckIn
+                | OrderAction::Complete => "只有接到这张订单的服务者可以这样做",
+                OrderAction::Rate => "只有下单的居民可以评价",
+                _ => "您无权处理这张订单",
+            })
+        })?;
+        let mut to = transition(from, action, actor)
+            .map_err(|e| AppError::conflict("illegal_transition", None, e.to_string()))?;
+        let note = clean_text(step.note.as_deref(), 500, "note", "备注")?;
+        let now = self.now();
+        let provider = match actor {
+            OrderActor::Provider => Some(pick_provider(&standing.providers, step.provider_id)?),
+            _ => None,
+        };
+        let mut change = Change::default();
+        let mut from_states = vec![from.as_str()];
+        match action {
+            OrderAction::Accept => {
+                let p = provider
+                    .as_ref()
+                    .ok_or_else(|| AppError::Internal("no provider".into()))?;
+                change.provider_id = Some(Some(p.id));
+                change.served_by = Some(p.person_id.or(caller.person.map(|x| x.1)));
+                change.accepted_at = Some(now);
+                from_states = vec!["submitted", "dispatched"];
+            }
+            OrderAction::Decline => {
+                let p = provider
+                    .as_ref()
+                    .ok_or_else(|| AppError::Internal("no provider".into()))?;
+                let holds = order.provider_id == Some(p.id);
+                let offered =
+                    store_orders::has_open_offer(&mut self.store().read(), county, id, p.id)
+                        .await?;
+                if !holds && !offered {
+                    return Err(AppError::conflict(
+                        "not_offered",
+                        None,
+                        "这张订单没有派给您，无需拒单",
+                    ));
+                }
+                let others = store_orders::offers(&mut self.store().read(), county, id)
+                    .await?
+                    .iter()
+                    .filter(|o| o.status == "open" && o.provider_id != p.id)
+                    .count();
+                to = after_decline(others);
+                if holds {
+                    change.provider_id = Some(None);
+                    change.served_by = Some(None);
+                }
+            }
+            OrderAction::CheckIn | OrderAction::Complete => {
+                let p = provider
+                    .as_ref()
+                    .ok_or_else(|| AppError::Internal("no provider".into()))?;
+                if order.provider_id != Some(p.id) {
+                    return Err(AppError::forbidden("这张订单由其他服务者负责"));
+                }
+                if action == OrderAction::CheckIn {
+                    change.checked_in_at = Some(now);
+                } else {
+                    let started = order.checked_in_at.unwrap_or(now);
+                    let minutes = ((now - started) / MINUTE).max(1);
+                    let photo = step.photo_key.clone().filter(|k| !k.is_empty());
+                    change.completed = Some((now, minutes, note.clone(), photo));
+                }
+            }
+            OrderAction::Rate => {
+                let stars = step.stars.filter(|s| valid_rating(*s)).ok_or_else(|| {
+                    AppError::invalid("invalid_rating", "stars", "请选择1到5颗星")
+                })?;
+                change.rating = Some((stars, note.clone()));
+            }
+            OrderAction::Cancel => {
+                change.cancel_reason =
+                    Some(note.clone().unwrap_or_else(|| "未说明原因".to_owned()));
+            }
+            OrderAction::Close => {}
+            OrderAction::Submit
+            | OrderAction::Dispatch
+            | OrderAction::Reassign
+            | OrderAction::Escalate => {
+                unreachable!("refused above")
+            }
+        }
+        let mut tx = self.store().begin().await?;
+        let won = store_orders::transition(
+            &mut tx.exec(),
+            Expect {
+                county_code: county,
+                id,
+                version: order.version,
+                states: &from_states,
+            },
+            to.as_str(),
+            &change,
+            now,
+        )
+        .await?;
+        if !won {
+            drop(tx);
+            return Err(self.lost_race(county, id, action).await);
+        }
+        match action {
+            OrderAction::Accept => {
+                let p = provider.as_ref().map_or(0, |p| p.id);
+                store_orders::close_offers(&mut tx.exec(), county, id, Some(p), "taken", now)
+                    .await?;
+                store_orders::close_offers(&mut tx.exec(), county, id, None, "withdrawn", now)
+                    .await?;
+            }
+            OrderAction::Decline => {
+                let p = provider.as_ref().map_or(0, |p| p.id);
+                store_orders::mark_offer(&mut tx.exec(), county, id, p, "declined", now).await?;
+            }
+            OrderAction::Cancel => {
+                store_orders::close_offers(&mut tx.exec(), county, id, None, "withdrawn", now)
+                    .await?;
+            }
+            OrderAction::Complete => {
+                self.entitle(&mut tx, &order, now).await?;
+            }
+            OrderAction::Rate => {
+                if let (Some(pid), Some((stars, _))) = (order.provider_id, &change.rating) {
+                    store_services::add_rating(&mut tx.exec(), county, pid, *stars).await?;
+                }
+            }
+            _ => {}
+        }
+        self.record(
+            &mut tx,
+            caller,
+            county,
+            id,
+            action,
+            from.as_str(),
+            to.as_str(),
+            provider.as_ref().map(|p| p.id),
+            note,
+        )
+        .await?;
+        tx.commit().await?;
+        self.order_view_of(self.order_row(county, id).await?).await
+    }
+
+    /// The error for a conditional update that matched nothing: someone else moved first.
+    async fn lost_race(&self, county: i64, id: i64, action: OrderAction) -> AppError {
+        let now_state = match self.order_row(county, id).await {
+            Ok(o) => o.state,
+            Err(e) => return e,
+        };
+        if action == OrderAction::Accept && now_state == "accepted" {
+            return AppError::conflict("already_taken", None, "这张订单已被其他服务者接单");
+        }
+        let label = OrderState::parse(&now_state).map_or("", OrderState::label_zh);
+        AppError::conflict(
+            "order_changed",
+            None,
+            format!("订单刚刚有了变化（现在{label}），请刷新后再操作"),
+        )
+    }
+
+    /// Records the award owed to whoever served a completed order, exactly once.
+    async fn entitle(&self, tx: &mut Tx, order: &OrderRow, now: i64) -> AppResult<()> {
+        let Some(person_id) = order.served_by else {
+            return Ok(());
+        };
+        let item = store_services::item(&mut tx.exec(), order.county_code, order.item_id)
+            .await?
+            .ok_or(AppError::NotFound {
+                what: "服务项目"
+            })?;
+        if item.points == 0 && item.hours_minutes == 0 {
+            return Ok(());
+        }
+        let id = ids::next(&mut tx.exec(), Seq::AwardEntitlements).await?;
+        store_orders::insert_entitlement(
+            &mut tx.exec(),
+            &EntitlementRow {
+                county_code: order.county_code,
+                id,
+                source_kind: "order".to_owned(),
+                source_id: order.id,
+                person_id,
+                points: item.points,
+                hours_minutes: item.hours_minutes,
+                status: "pending".to_owned(),
+                created_at: now,
+            },
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Awards owed for an order (for the order page and the points ledger).
+    pub async fn order_entitlements(
+        &self,
+        caller: &Caller,
+        county: i64,
+        id: i64,
+    ) -> AppResult<Vec<EntitlementRow>> {
+        let order = self.order_row(county, id).await?;
+        self.standing(caller, &order).await?;
+        Ok(
+            store_orders::entitlements_of_source(&mut self.store().read(), county, "order", id)
+                .await?,
+        )
+    }
+
+    /// Appends the order event and the audit event of a transition.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn record(
+        &self,
+        tx: &mut Tx,
+        caller: &Caller,
+        county: i64,
+        id: i64,
+        action: OrderAction,
+        from: &str,
+        to: &str,
+        provider_id: Option<i64>,
+        note: Option<String>,
+    ) -> AppResult<()> {
+        let now = self.now();
+        store_orders::append_events(
+            &mut tx.exec(),
+            &[NewOrderEvent {
+                county_code: county,
+                order_id: id,
+                at: now,
+                actor_id: caller.account_id,
+                actor_name: caller.display_name.clone(),
+                action: action.as_str().to_owned(),
+                from_state: from.to_owned(),
+                to_state: to.to_owned(),
+                provider_id,
+                note,
+            }],
+        )
+        .await?;
+        let after = serde_json::json!({"state": to, "provider": provider_id});
+        let event = self.audit_event(
+            caller,
+            Event {
+                county_code: county,
+                action: order_audit_action(action),
+                entity: "order",
+                entity_key: format!("{county}/{id}"),
+                before: None,
+                after: Some(&after),
+                detail: Some(format!("{from} -> {to}")),
+            },
+        );
+        store_audit::append(&mut tx.exec(), &[event]).await?;
+        Ok(())
+    }
+
+    /// Checks an order is in the caller's dispatch scope and returns it.
+    pub(crate) async fn order_for_dispatch(
+        &self,
+        caller: &Caller,
+        county: i64,
+        id: i64,
+    ) -> AppResult<OrderRow> {
+        let order = self.order_row(county, id).await?;
+        let path = parse_path(&order.path)?;
+        if !caller.scope(Permission::Dispatch).covers(&path) {
+            if caller.scope(Permission::ViewServices).covers(&path) {
+                return Err(AppError::forbidden("您无权为这张订单派单"));
+            }
+            return Err(AppError::NotFound { what: "订单" });
+        }
+        Ok(order)
+    }
+}
+
+fn order_audit_action(a: OrderAction) -> &'static str {
+    match a {
+        OrderAction::Submit => "order.submit",
+        OrderAction::Dispatch => "order.dispatch",
+        OrderAction::Accept => "order.accept",
+        OrderAction::Decline => "order.decline",
+        OrderAction::Reassign => "order.reassign",
+        OrderAction::Escalate => "order.escalate",
+        OrderAction::CheckIn => "order.check_in",
+        OrderAction::Complete => "order.complete",
+        OrderAction::Rate => "order.rate",
+        OrderAction::Close => "order.close",
+        OrderAction::Cancel => "order.cancel",
+    }
+}
+
+fn pick_provider(mine: &[ProviderRow], wanted: Option<i64>) -> AppResult<ProviderRow> {
+    match wanted {
+        Some(id) => mine
+            .iter()
+            .find(|p| p.id == id)
+            .cloned()
+            .ok_or_else(|| AppError::forbidden("您不能以该服务者的身份处理这张订单")),
+        None => mine
+            .first()
+            .cloned()
+            .ok_or_else(|| AppError::forbidden("只有接到这张订单的服务者可以这样做")),
+    }
+}
+
+/// Trims optional free text, refusing more than `max` characters.
+pub(crate) fn clean_text(
+    text: Option<&str>,
+    max: usize,
+    field: &str,
+    what: &str,
+) -> AppResult<Option<String>> {
+    let Some(t) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    if t.chars().count() > max {
+        return Err(AppError::invalid(
+            "too_long",
+            field,
+            format!("{what}最多{max}个字"),
+        ));
+    }
+    Ok(Some(t.to_owned()))
+}

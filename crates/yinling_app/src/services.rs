@@ -1,0 +1,766 @@
+//! The resource list (资源清单: volunteers, teams, studios, partners who serve) and the
+//! service list (服务清单: what can be ordered, what it takes, what it awards).
+
+use serde::{Deserialize, Serialize};
+use yinling_domain::{
+    org::{OrgKind, OrgPath},
+    role::Permission,
+    service::{ProviderKind, WeeklyWindow},
+};
+use yinling_store::{
+    audit as store_audit,
+    ids::{self, Seq},
+    org as store_org, people as store_people,
+    services::{self as store_services, ItemFields, ProviderFields, ProviderRow, ServiceItemRow},
+};
+
+use crate::{App, AppError, AppResult, Caller, Page, PageRequest, audit::Event};
+
+/// A provider on the resource list, with its JSON columns unpacked.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Provider {
+    pub county_code: i64,
+    pub id: i64,
+    pub kind: ProviderKind,
+    pub kind_label: &'static str,
+    pub name: String,
+    pub person_id: Option<i64>,
+    pub unit_id: Option<i64>,
+    pub path: String,
+    pub skills: Vec<String>,
+    /// Organisation paths served.
+    pub areas: Vec<String>,
+    pub windows: Vec<WeeklyWindow>,
+    /// The windows as people read them: 周三 08:00-11:30.
+    pub windows_text: Vec<String>,
+    pub capacity: i64,
+    pub lat: Option<f64>,
+    pub lng: Option<f64>,
+    pub radius_m: Option<i64>,
+    pub rating_count: i64,
+    /// Average stars, one decimal; `None` before the first rating.
+    pub rating: Option<f64>,
+    pub active: bool,
+    pub version: i64,
+}
+
+impl Provider {
+    pub fn from_row(r: ProviderRow) -> Provider {
+        let kind = ProviderKind::parse(&r.kind).unwrap_or(ProviderKind::Volunteer);
+        let windows: Vec<WeeklyWindow> = serde_json::from_str(&r.windows).unwrap_or_default();
+        Provider {
+            county_code: r.county_code,
+            id: r.id,
+            kind,
+            kind_label: kind.label_zh(),
+            name: r.name,
+            person_id: r.person_id,
+            unit_id: r.unit_id,
+            path: r.path,
+            skills: serde_json::from_str(&r.skills).unwrap_or_default(),
+            areas: serde_json::from_str(&r.areas).unwrap_or_default(),
+            windows_text: windows.iter().map(ToString::to_string).collect(),
+            windows,
+            capacity: r.capacity,
+            lat: r.lat,
+            lng: r.lng,
+            radius_m: r.radius_m,
+            rating_count: r.rating_count,
+            rating: (r.rating_count > 0)
+                .then(|| (r.rating_sum as f64 / r.rating_count as f64 * 10.0).round() / 10.0),
+            active: r.active,
+            version: r.version,
+        }
+    }
+}
+
+/// A new or changed provider. A volunteer is a person file; a team, studio or partner is
+/// an organisation unit.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProviderInput {
+    pub kind: ProviderKind,
+    /// The volunteer's person file (kind `volunteer`).
+    #[serde(default)]
+    pub person: Option<(i64, i64)>,
+    /// The team's, studio's or partner's unit (other kinds).
+    #[serde(default)]
+    pub unit: Option<(i64, i64)>,
+    /// Defaults to the person's or unit's name.
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub skills: Vec<String>,
+    /// Units served (grids, communities): county and id. Empty: where the provider is.
+    #[serde(default)]
+    pub areas: Vec<(i64, i64)>,
+    /// Weekly windows as text, "周三 08:00-11:30". Empty: any time.
+    #[serde(default)]
+    pub windows: Vec<String>,
+    /// Orders at once (1–50).
+    pub capacity: i64,
+    #[serde(default)]
+    pub lat: Option<f64>,
+    #[serde(default)]
+    pub lng: Option<f64>,
+    /// Serves within this many metres of lat/lng, beside the areas (100 m – 50 km).
+    #[serde(default)]
+    pub radius_m: Option<i64>,
+    #[serde(default = "yes")]
+    pub active: bool,
+    /// Required when changing.
+    #[serde(default)]
+    pub version: Option<i64>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A service item, with its skills unpacked.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ServiceItem {
+    pub county_code: i64,
+    pub id: i64,
+    pub path: String,
+    pub category: String,
+    pub category_label: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub skills: Vec<String>,
+    pub duration_minutes: i64,
+    /// Points awarded to whoever serves it (信用+积分).
+    pub points: i64,
+    /// Time-bank minutes deposited for whoever serves it.
+    pub hours_minutes: i64,
+    /// Minutes within which someone must accept it, or it goes one level up.
+    pub sla_minutes: i64,
+    pub active: bool,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ServiceItemInput {
+    pub category: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub skills: Vec<String>,
+    pub duration_minutes: i64,
+    pub points: i64,
+    pub hours_minutes: i64,
+    pub sla_minutes: i64,
+    #[serde(default = "yes")]
+    pub active: bool,
+    #[serde(default)]
+    pub version: Option<i64>,
+}
+
+/// Skill names: trimmed, 1–12 characters, at most 20, no duplicates.
+fn clean_skills(skills: &[String]) -> AppResult<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for s in skills {
+        let s = s.trim();
+        if s.is_empty() {
+            continue;
+        }
+        if s.chars().count() > 12 {
+            return Err(AppError::invalid(
+                "invalid_skill",
+                "skills",
+                format!("技能名称最多12个字：{s}"),
+            ));
+        }
+        if !out.iter().any(|x| x == s) {
+            out.push(s.to_owned());
+        }
+    }
+    if out.len() > 20 {
+        return Err(AppError::invalid(
+            "too_many_skills",
+            "skills",
+            "技能最多20项",
+        ));
+    }
+    Ok(out)
+}
+
+fn check_name(name: &str, max: usize) -> AppResult<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > max {
+        return Err(AppError::invalid(
+            "invalid_name",
+            "name",
+            format!("名称不能为空，且不超过{max}个字"),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+fn check_range(value: i64, lo: i64, hi: i64, field: &str, what: &str) -> AppResult<()> {
+    if (lo..=hi).contains(&value) {
+        Ok(())
+    } else {
+        Err(AppError::invalid(
+            "out_of_range",
+            field,
+            format!("{what}应在{lo}到{hi}之间"),
+        ))
+    }
+}
+
+fn to_json<T: Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "[]".to_owned())
+}
+
+pub(crate) fn parse_path(path: &str) -> AppResult<OrgPath> {
+    OrgPath::parse(path).map_err(|e| AppError::Internal(e.to_string()))
+}
+
+impl App {
+    /// A unit the caller may act on with `p`, as (row, path); out of scope looks like absent.
+    pub(crate) async fn unit_for(
+        &self,
+        caller: &Caller,
+        p: Permission,
+        county: i64,
+        id: i64,
+    ) -> AppResult<(store_org::OrgUnitRow, OrgPath)> {
+        let unit = store_org::get(&mut self.store().read(), county, id)
+            .await?
+            .ok_or(AppError::NotFound { what: "组织" })?;
+        let path = parse_path(&unit.path)?;
+        if !caller.scope(p).covers(&path) {
+            return Err(AppError::NotFound { what: "组织" });
+        }
+        Ok((unit, path))
+    }
+
+    pub async fn providers(
+        &self,
+        caller: &Caller,
+        kind: Option<ProviderKind>,
+        skill: Option<&str>,
+        page: PageRequest,
+    ) -> AppResult<Page<Provider>> {
+        let scope = caller.scope(Permission::ViewServices);
+        let (rows, total) = store_services::list_providers(
+            &mut self.store().read(),
+            &scope,
+            kind.map(ProviderKind::as_str),
+            skill.map(str::trim).filter(|s| !s.is_empty()),
+            page.per_page,
+            page.offset(),
+        )
+        .await?;
+        Ok(Page {
+            items: rows.into_iter().map(Provider::from_row).collect(),
+            total,
+            total_is_lower_bound: false,
+            page: page.page,
+            per_page: page.per_page,
+        })
+    }
+
+    pub async fn provider(&self, caller: &Caller, county: i64, id: i64) -> AppResult<Provider> {
+        let row = store_services::provider(&mut self.store().read(), county, id)
+            .await?
+            .filter(|r| {
+                OrgPath::parse(&r.path)
+                    .is_ok_and(|p| caller.scope(Permission::ViewServices).covers(&p))
+            })
+            .ok_or(AppError::NotFound { what: "服务者" })?;
+        Ok(Provider::from_row(row))
+    }
+
+    /// Validates a provider input into the fields to store, checking every unit and person
+    /// named lies in the caller's scope.
+    async fn provider_fields(
+        &self,
+        caller: &Caller,
+        input: &ProviderInput,
+        existing: Option<&ProviderRow>,
+    ) -> AppResult<(i64, ProviderFields)> {
+        let scope = caller.scope(Permission::ManageServices);
+        let mut exec = self.store().read();
+        let (county, name, person_id, unit_id, path) = match existing {
+            Some(r) => (
+                r.county_code,
+                r.name.clone(),
+                r.person_id,
+                r.unit_id,
+                r.path.clone(),
+            ),
+            None => match (input.kind, input.person, input.unit) {
+                (ProviderKind::Volunteer, Some((c, pid)), _) => {
+                    let person = store_people::get(&mut exec, c, pid)
+                        .await?
+                        .filter(|p| OrgPath::parse(&p.path).is_ok_and(|path| scope.covers(&path)))
+                        .ok_or(AppError::NotFound { what: "人员" })?;
+                    (c, person.name, Some(pid), None, person.path)
+                }
+                (ProviderKind::Volunteer, None, _) => {
+                    return Err(AppError::invalid(
+                        "person_required",
+                        "person",
+                        "志愿者须选择本人的人员档案",
+                    ));
+                }
+                (kind, _, Some((c, uid))) => {
+                    let (unit, path) = self
+                        .unit_for(caller, Permission::ManageServices, c, uid)
+                        .await?;
+                    let fits = match OrgKind::parse(&unit.kind) {
+                        Some(OrgKind::VolunteerTeam) => kind == ProviderKind::Team,
+                        Some(OrgKind::CadreStudio) => kind == ProviderKind::Studio,
+                        Some(OrgKind::PartnerOrg | OrgKind::Merchant | OrgKind::Station) => {
+                            kind == ProviderKind::Partner
+                        }
+                        _ => false,
+                    };
+                    if !fits {
+                        return Err(AppError::invalid(
+                            "unit_kind_mismatch",
+                            "unit",
+                            format!("“{}”不是{}", unit.name, kind.label_zh()),
+                        ));
+                    }
+                    (c, unit.name, None, Some(uid), path.to_string())
+                }
+                (_, _, None) => {
+                    return Err(AppError::invalid(
+                        "unit_required",
+                        "unit",
+                        "服务队、工作室和共建单位须选择对应的组织",
+                    ));
+                }
+            },
+        };
+        let name = match input
+            .name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+        {
+            Some(n) => check_name(n, 30)?,
+            None => name,
+        };
+        let skills = clean_skills(&input.skills)?;
+        check_range(input.capacity, 1, 50, "capacity", "同时可接单数")?;
+        let mut areas = Vec::new();
+        for (c, uid) in &input.areas {
+            if *c != county {
+                return Err(AppError::invalid(
+                    "area_other_county",
+                    "areas",
+                    "服务范围须在服务者所在的县（市、区）内",
+                ));
+            }
+            let (unit, path) = self
+                .unit_for(caller, Permission::ManageServices, *c, *uid)
+                .await?;
+            if !OrgKind::parse(&unit.kind).is_some_and(OrgKind::is_area) {
+                return Err(AppError::invalid(
+                    "area_not_area",
+                    "areas",
+                    format!(
+                        "“{}”不是辖区，服务范围请选择街道、社区、村或网格",
+                        unit.name
+                    ),
+                ));
+            }
+            areas.push(path.to_string());
+        }
+        if areas.is_empty() {
+            areas.push(path.clone());
+        }
+        let mut windows = Vec::new();
+        for w in &input.windows {
+            if w.trim().is_empty() {
+                continue;
+            }
+            windows.push(WeeklyWindow::parse(w).map_err(|e| {
+                AppError::invalid("invalid_window", "windows", format!("“{w}”：{e}"))
+            })?);
+        }
+        match (input.lat, input.lng) {
+            (None, None) => {}
+            (Some(la), Some(ln))
+                if (-90.0..=90.0).contains(&la) && (-180.0..=180.0).contains(&ln) => {}
+            _ => {
+                return Err(AppError::invalid(
+                    "invalid_coordinates",
+                    "lat",
+                    "经纬度须同时填写且在有效范围内",
+                ));
+            }
+        }
+        if let Some(r) = input.radius_m {
+            check_range(r, 100, 50_000, "radius_m", "服务半径（米）")?;
+            if input.lat.is_none() {
+                return Err(AppError::invalid(
+                    "radius_without_point",
+                    "radius_m",
+                    "按半径服务须先填写所在位置的经纬度",
+                ));
+            }
+        }
+        Ok((
+            county,
+            ProviderFields {
+                kind: input.kind.as_str().to_owned(),
+                name,
+                person_id,
+                unit_id,
+                home_path: Some(path.clone()),
+                path,
+                skills: to_json(&skills),
+                areas: to_json(&areas),
+                windows: to_json(&windows),
+                capacity: input.capacity,
+                lat: input.lat,
+                lng: input.lng,
+                radius_m: input.radius_m,
+                active: input.active,
+            },
+        ))
+    }
+
+    pub async fn create_provider(
+        &self,
+        caller: &Caller,
+        input: ProviderInput,
+    ) -> AppResult<Provider> {
+        let (county, fields) = self.provider_fields(caller, &input, None).await?;
+        let now = self.now();
+        let mut tx = self.store().begin().await?;
+        let id = ids::next(&mut tx.exec(), Seq::Providers).await?;
+        store_services::insert_providers(
+            &mut tx.exec(),
+            &[(county, id, fields.clone())],
+            false,
+            now,
+        )
+        .await
+        .map_err(|e| match e {
+            yinling_store::StoreError::Conflict { .. } => {
+                AppError::conflict("provider_exists", None, "该人员或组织已在资源清单中")
+            }
+            other => other.into(),
+        })?;
+        self.audit_provider(
+            &mut tx,
+            caller,
+            county,
+            id,
+            "provider.create",
+            None,
+            &fields,
+        )
+        .await?;
+        let row = store_services::provider(&mut tx.exec(), county, id)
+            .await?
+            .ok_or_else(|| AppError::Internal("inserted provider missing".into()))?;
+        tx.commit().await?;
+        Ok(Provider::from_row(row))
+    }
+
+    pub async fn update_provider(
+        &self,
+        caller: &Caller,
+        county: i64,
+        id: i64,
+        input: ProviderInput,
+    ) -> AppResult<Provider> {
+        let existing = store_services::provider(&mut self.store().read(), county, id)
+            .await?
+            .filter(|r| {
+                OrgPath::parse(&r.path)
+                    .is_ok_and(|p| caller.scope(Permission::ManageServices).covers(&p))
+            })
+            .ok_or(AppError::NotFound { what: "服务者" })?;
+        let version = input.version.ok_or_else(|| {
+            AppError::invalid("version_required", "version", "缺少版本号，请刷新后重试")
+        })?;
+        let (_, fields) = self
+            .provider_fields(caller, &input, Some(&existing))
+            .await?;
+        let now = self.now();
+        let mut tx = self.store().begin().await?;
+        store_services::update_provider(&mut tx.exec(), county, id, version, &fields, now).await?;
+        let before = serde_json::json!({"skills": existing.skills, "areas": existing.areas, "capacity": existing.capacity});
+        self.audit_provider(
+            &mut tx,
+            caller,
+            county,
+            id,
+            "provider.update",
+            Some(&before),
+            &fields,
+        )
+        .await?;
+        let row = store_services::provider(&mut tx.exec(), county, id)
+            .await?
+            .ok_or_else(|| AppError::Internal("updated provider missing".into()))?;
+        tx.commit().await?;
+        Ok(Provider::from_row(row))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn audit_provider(
+        &self,
+        tx: &mut yinling_store::Tx,
+        caller: &Caller,
+        county: i64,
+        id: i64,
+        action: &'static str,
+        before: Option<&serde_json::Value>,
+        f: &ProviderFields,
+    ) -> AppResult<()> {
+        let after = serde_json::json!({"kind": f.kind, "name": f.name, "skills": f.skills, "areas": f.areas, "capacity": f.capacity, "active": f.active});
+        let event = self.audit_event(
+            caller,
+            Event {
+                county_code: county,
+                action,
+                entity: "provider",
+                entity_key: format!("{county}/{id}"),
+                before,
+                after: Some(&after),
+                detail: None,
+            },
+        );
+        store_audit::append(&mut tx.exec(), &[event]).await?;
+        Ok(())
+    }
+
+    /// The providers the caller acts for: their own volunteer record, and the teams,
+    /// studios or partners they hold a role on.
+    pub async fn my_providers(&self, caller: &Caller) -> AppResult<Vec<ProviderRow>> {
+        let mut exec = self.store().read();
+        let mut out = Vec::new();
+        if let Some((c, pid)) = caller.person
+            && let Some(p) = store_services::provider_of_person(&mut exec, c, pid).await?
+        {
+            out.push(p);
+        }
+        let units: Vec<(i64, i64)> = caller
+            .grants
+            .iter()
+            .map(|g| (g.unit_county_code, g.unit_id))
+            .collect();
+        for p in store_services::providers_of_units(&mut exec, &units).await? {
+            if !out
+                .iter()
+                .any(|o| o.county_code == p.county_code && o.id == p.id)
+            {
+                out.push(p);
+            }
+        }
+        out.retain(|p| p.active);
+        Ok(out)
+    }
+
+    fn item_view(&self, r: ServiceItemRow, labels: &[crate::categories::Category]) -> ServiceItem {
+        ServiceItem {
+            category_label: labels
+                .iter()
+                .find(|c| c.code == r.category)
+                .map_or_else(|| r.category.clone(), |c| c.label.clone()),
+            skills: serde_json::from_str(&r.skills).unwrap_or_default(),
+            county_code: r.county_code,
+            id: r.id,
+            path: r.path,
+            category: r.category,
+            name: r.name,
+            description: r.description,
+            duration_minutes: r.duration_minutes,
+            points: r.points,
+            hours_minutes: r.hours_minutes,
+            sla_minutes: r.sla_minutes,
+            active: r.active,
+            version: r.version,
+        }
+    }
+
+    /// Service items defined anywhere in the caller's scope.
+    pub async fn service_items(&self, caller: &Caller) -> AppResult<Vec<ServiceItem>> {
+        let scope = caller.scope(Permission::ViewServices);
+        let rows = store_services::items_in_scope(&mut self.store().read(), &scope).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        let mut labels: Option<(i64, Vec<crate::categories::Category>)> = None;
+        for r in rows {
+            if labels.as_ref().is_none_or(|(c, _)| *c != r.county_code) {
+                labels = Some((r.county_code, self.categories(r.county_code).await?));
+            }
+            let l = labels.as_ref().map(|(_, l)| l.as_slice()).unwrap_or(&[]);
+            out.push(self.item_view(r, l));
+        }
+        Ok(out)
+    }
+
+    /// The items a resident living at `path` can order.
+    pub async fn items_offered_at(&self, county: i64, path: &str) -> AppResult<Vec<ServiceItem>> {
+        let rows =
+            store_services::items_for_path(&mut self.store().read(), county, path, true).await?;
+        let labels = self.categories(county).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| self.item_view(r, &labels))
+            .collect())
+    }
+
+    pub(crate) async fn item_row(&self, county: i64, id: i64) -> AppResult<ServiceItemRow> {
+        store_services::item(&mut self.store().read(), county, id)
+            .await?
+            .ok_or(AppError::NotFound {
+                what: "服务项目"
+            })
+    }
+
+    async fn item_fields(
+        &self,
+        county: i64,
+        path: String,
+        input: &ServiceItemInput,
+    ) -> AppResult<ItemFields> {
+        let category = self
+            .category(county, input.category.trim(), "category")
+            .await?;
+        let name = check_name(&input.name, 30)?;
+        let description = input
+            .description
+            .as_deref()
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+            .map(str::to_owned);
+        if description
+            .as_ref()
+            .is_some_and(|d| d.chars().count() > 300)
+        {
+            return Err(AppError::invalid(
+                "too_long",
+                "description",
+                "说明最多300个字",
+            ));
+        }
+        check_range(
+            input.duration_minutes,
+            5,
+            8 * 60,
+            "duration_minutes",
+            "预计时长（分钟）",
+        )?;
+        check_range(input.points, 0, 1000, "points", "奖励积分")?;
+        check_range(
+            input.hours_minutes,
+            0,
+            8 * 60,
+            "hours_minutes",
+            "时间银行存入（分钟）",
+        )?;
+        check_range(
+            input.sla_minutes,
+            10,
+            7 * 24 * 60,
+            "sla_minutes",
+            "接单时限（分钟）",
+        )?;
+        Ok(ItemFields {
+            path,
+            category: category.code,
+            name,
+            description,
+            skills: to_json(&clean_skills(&input.skills)?),
+            duration_minutes: input.duration_minutes,
+            points: input.points,
+            hours_minutes: input.hours_minutes,
+            sla_minutes: input.sla_minutes,
+            active: input.active,
+        })
+    }
+
+    /// Adds an item offered under a unit (a county's items serve the whole county).
+    pub async fn create_service_item(
+        &self,
+        caller: &Caller,
+        county: i64,
+        unit_id: i64,
+        input: ServiceItemInput,
+    ) -> AppResult<ServiceItem> {
+        let (_, path) = self
+            .unit_for(caller, Permission::ManageServices, county, unit_id)
+            .await?;
+        let fields = self.item_fields(county, path.to_string(), &input).await?;
+        let now = self.now();
+        let mut tx = self.store().begin().await?;
+        let id = ids::next(&mut tx.exec(), Seq::ServiceItems).await?;
+        store_services::insert_items(&mut tx.exec(), &[(county, id, fields.clone())], false, now)
+            .await?;
+        self.audit_item(&mut tx, caller, county, id, "service_item.create", &fields)
+            .await?;
+        tx.commit().await?;
+        let labels = self.categories(county).await?;
+        Ok(self.item_view(self.item_row(county, id).await?, &labels))
+    }
+
+    pub async fn update_service_item(
+        &self,
+        caller: &Caller,
+        county: i64,
+        id: i64,
+        input: ServiceItemInput,
+    ) -> AppResult<ServiceItem> {
+        let existing = self.item_row(county, id).await?;
+        if !caller
+            .scope(Permission::ManageServices)
+            .covers(&parse_path(&existing.path)?)
+        {
+            return Err(AppError::NotFound {
+                what: "服务项目"
+            });
+        }
+        let version = input.version.ok_or_else(|| {
+            AppError::invalid("version_required", "version", "缺少版本号，请刷新后重试")
+        })?;
+        let fields = self.item_fields(county, existing.path, &input).await?;
+        let now = self.now();
+        let mut tx = self.store().begin().await?;
+        store_services::update_item(&mut tx.exec(), county, id, version, &fields, now).await?;
+        self.audit_item(&mut tx, caller, county, id, "service_item.update", &fields)
+            .await?;
+        tx.commit().await?;
+        let labels = self.categories(county).await?;
+        Ok(self.item_view(self.item_row(county, id).await?, &labels))
+    }
+
+    async fn audit_item(
+        &self,
+        tx: &mut yinling_store::Tx,
+        caller: &Caller,
+        county: i64,
+        id: i64,
+        action: &'static str,
+        f: &ItemFields,
+    ) -> AppResult<()> {
+        let after = serde_json::json!({"category": f.category, "name": f.name, "points": f.points, "hours_minutes": f.hours_minutes, "sla_minutes": f.sla_minutes, "active": f.active});
+        let event = self.audit_event(
+            caller,
+            Event {
+                county_code: county,
+                action,
+                entity: "service_item",
+                entity_key: format!("{county}/{id}"),
+                before: None,
+                after: Some(&after),
+                detail: None,
+            },
+        );
+        store_audit::append(&mut tx.exec(), &[event]).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,556 @@
+//! Service orders end to end through the application layer, on whichever backend the test
+//! database is (SQLite by default, PostgreSQL with YINLING_TEST_DATABASE_URL).
+
+use yinling_app::{
+    AppError, PageRequest,
+    dispatch::DispatchInput,
+    orders::{OrderInput, OrderStep},
+    services::ProviderInput,
+    testing::TestCity,
+};
+use yinling_domain::service::{OrderAction, ProviderKind};
+use yinling_store::orders::OrderFilter;
+
+const MINUTE: i64 = 60_000_000;
+
+fn order_for(item: i64, person: Option<(i64, i64)>) -> OrderInput {
+    OrderInput {
+        item_id: item,
+        person,
+        wanted_at: None,
+        wanted_at_text: Some("2026-07-01 12:00".into()),
+        description: Some("午饭送到家，少盐".into()),
+        urgency: None,
+        address: None,
+        need_id: None,
+    }
+}
+
+fn step() -> OrderStep {
+    OrderStep {
+        provider_id: None,
+        note: None,
+        stars: None,
+        photo_key: None,
+    }
+}
+
+async fn events(city: &TestCity, county: i64, id: i64) -> Vec<String> {
+    yinling_store::orders::events(&mut city.app.store().read(), county, id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect()
+}
+
+#[tokio::test]
+async fn an_order_from_placing_to_closing() {
+    let city = TestCity::new().await;
+    let s = city.add_services().await;
+    let resident = city.caller("resident").await;
+    let worker = city.caller("workera").await;
+    let vola = city.caller("vola").await;
+    let county = city.county.county_code;
+
+    let placed = city
+        .app
+        .place_order(&resident, order_for(s.item.id, None))
+        .await
+        .unwrap();
+    assert_eq!(placed.order.state, "submitted");
+    assert_eq!(placed.resident_name, "张三丰");
+    assert!(!placed.order.proxy);
+    let id = placed.order.id;
+
+    // The grid worker sees it; ranking explains why 李四 comes first.
+    let list = city
+        .app
+        .orders(&worker, OrderFilter::default(), PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(list.total, 1);
+    let cands = city.app.candidates(&worker, county, id, 5).await.unwrap();
+    assert_eq!(cands.len(), 1, "赵六 serves grid B only: {cands:?}");
+    assert_eq!(cands[0].ranked.id, s.vol_a);
+    assert_eq!(cands[0].name, "李四");
+    assert!(
+        cands[0]
+            .ranked
+            .parts
+            .iter()
+            .any(|p| p.factor == "技能" && p.reason == "具备所需技能 1/1 项")
+    );
+
+    // One click dispatches to the best.
+    let d = city
+        .app
+        .dispatch_order(&worker, county, id, DispatchInput::default())
+        .await
+        .unwrap();
+    assert_eq!(d.order.state, "dispatched");
+    let offered = city.app.provider_orders(&vola, true).await.unwrap();
+    assert_eq!(offered.len(), 1);
+
+    for action in [OrderAction::Accept, OrderAction::CheckIn] {
+        city.app
+            .order_step(&vola, county, id, action, step())
+            .await
+            .unwrap();
+    }
+    city.clock.advance(42 * MINUTE);
+    let mut done = step();
+    done.note = Some("已送到，老人吃得很好".into());
+    let completed = city
+        .app
+        .order_step(&vola, county, id, OrderAction::Complete, done)
+        .await
+        .unwrap();
+    assert_eq!(completed.order.state, "completed");
+    assert_eq!(completed.order.service_minutes, Some(42));
+    assert_eq!(completed.order.served_by, Some(city.people_a[1].1));
+
+    // The award is owed exactly once, to 李四, as the item says.
+    let owed = city
+        .app
+        .order_entitlements(&worker, county, id)
+        .await
+        .unwrap();
+    assert_eq!(owed.len(), 1);
+    assert_eq!((owed[0].points, owed[0].hours_minutes), (10, 60));
+    assert_eq!(owed[0].person_id, city.people_a[1].1);
+    assert_eq!(owed[0].status, "pending");
+
+    let mut rate = step();
+    rate.stars = Some(5);
+    city.app
+        .order_step(&resident, county, id, OrderAction::Rate, rate)
+        .await
+        .unwrap();
+    let closed = city
+        .app
+        .order_step(&worker, county, id, OrderAction::Close, step())
+        .await
+        .unwrap();
+    assert_eq!(closed.order.state, "closed");
+    assert_eq!(closed.order.rating, Some(5));
+    let p = city.app.provider(&worker, county, s.vol_a).await.unwrap();
+    assert_eq!((p.rating_count, p.rating), (1, Some(5.0)));
+    assert_eq!(
+        events(&city, county, id).await,
+        [
+            "submit", "dispatch", "accept", "check_in", "complete", "rate", "close"
+        ]
+    );
+    assert_eq!(city.count("award_entitlements").await, 1);
+}
+
+#[tokio::test]
+async fn illegal_steps_are_refused_and_change_nothing() {
+    let city = TestCity::new().await;
+    let s = city.add_services().await;
+    let resident = city.caller("resident").await;
+    let vola = city.caller("vola").await;
+    let volb = city.caller("volb").await;
+    let county = city.county.county_code;
+    let id = city
+        .app
+        .place_order(&resident, order_for(s.item.id, None))
+        .await
+        .unwrap()
+        .order
+        .id;
+    let before = city.app.order(&resident, county, id).await.unwrap();
+
+    // The resident cannot accept; 赵六 (grid B only) cannot see it; nobody can complete
+    // an order nobody checked in to; six stars are no rating.
+    let e = city
+        .app
+        .order_step(&resident, county, id, OrderAction::Accept, step())
+        .await
+        .unwrap_err();
+    assert!(matches!(e, AppError::Forbidden { .. }), "{e:?}");
+    let e = city
+        .app
+        .order_step(&volb, county, id, OrderAction::Accept, step())
+        .await
+        .unwrap_err();
+    assert!(matches!(e, AppError::NotFound { .. }), "{e:?}");
+    city.app
+        .order_step(&vola, county, id, OrderAction::Accept, step())
+        .await
+        .unwrap();
+    let e = city
+        .app
+        .order_step(&vola, county, id, OrderAction::Complete, step())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, AppError::Conflict { code: "illegal_transition", message, .. } if message == "订单已接单，不能完成服务"),
+        "{e:?}"
+    );
+    let mut rate = step();
+    rate.stars = Some(6);
+    let e = city
+        .app
+        .order_step(&resident, county, id, OrderAction::Rate, rate)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, AppError::Conflict { .. }), "{e:?}");
+    let after = city.app.order(&resident, county, id).await.unwrap();
+    assert_eq!(after.view.order.version, before.view.order.version + 1);
+    assert_eq!(after.events.len(), 2);
+    assert_eq!(city.count("award_entitlements").await, 0);
+
+    // Bad input on placing: a time in the past, text too long, an item not offered here.
+    let mut bad = order_for(s.item.id, None);
+    bad.wanted_at_text = Some("2020-01-01 12:00".into());
+    let e = city.app.place_order(&resident, bad).await.unwrap_err();
+    assert_eq!(e.field(), Some("wanted_at"));
+    let mut bad = order_for(s.item.id, None);
+    bad.description = Some("很".repeat(201));
+    let e = city.app.place_order(&resident, bad).await.unwrap_err();
+    assert_eq!(e.field(), Some("description"));
+    let e = city
+        .app
+        .place_order(&resident, order_for(9999, None))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, AppError::NotFound { .. }));
+    assert_eq!(city.count("orders").await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_volunteers_accepting_at_once_exactly_one_wins() {
+    let city = TestCity::new().await;
+    let s = city.add_services().await;
+    let county = city.county.county_code;
+    // A second volunteer who can reach grid A: 王五, serving the community.
+    let p2 = city
+        .app
+        .create_provider(
+            &city.system,
+            ProviderInput {
+                kind: ProviderKind::Volunteer,
+                person: Some(city.people_a[2]),
+                unit: None,
+                name: None,
+                skills: vec!["做饭".into()],
+                areas: vec![(city.community.county_code, city.community.id)],
+                windows: Vec::new(),
+                capacity: 50,
+                lat: None,
+                lng: None,
+                radius_m: None,
+                active: true,
+                version: None,
+            },
+        )
+        .await
+        .unwrap();
+    city.app
+        .create_account(
+            &city.system,
+            yinling_app::users::NewAccountInput {
+                username: "volc".into(),
+                display_name: "volc".into(),
+                password: yinling_app::testing::PASSWORD.into(),
+                role: yinling_domain::role::Role::Volunteer,
+                unit_county_code: city.grid_a.county_code,
+                unit_id: city.grid_a.id,
+                must_change_password: false,
+                person_county_code: Some(city.people_a[2].0),
+                person_id: Some(city.people_a[2].1),
+            },
+        )
+        .await
+        .unwrap();
+    let resident = city.caller("resident").await;
+    let vola = city.caller("vola").await;
+    let volc = city.caller("volc").await;
+    for round in 0..8 {
+        let id = city
+            .app
+            .place_order(&resident, order_for(s.item.id, None))
+            .await
+            .unwrap()
+            .order
+            .id;
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(2));
+        let mut tasks = Vec::new();
+        for who in [vola.clone(), volc.clone()] {
+            let app = city.app.clone();
+            let barrier = barrier.clone();
+            tasks.push(tokio::spawn(async move {
+                barrier.wait().await;
+                app.order_step(&who, county, id, OrderAction::Accept, step())
+                    .await
+            }));
+        }
+        let mut wins = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(v) => {
+                    wins += 1;
+                    assert_eq!(v.order.state, "accepted");
+                }
+                Err(AppError::Conflict { code, .. }) => {
+                    assert!(code == "already_taken" || code == "order_changed", "{code}")
+                }
+                Err(e) => panic!("round {round}: {e:?}"),
+            }
+        }
+        assert_eq!(wins, 1, "round {round}");
+        let detail = city.app.order(&resident, county, id).await.unwrap();
+        assert_eq!(
+            detail
+                .events
+                .iter()
+                .filter(|e| e.action == "accept")
+                .count(),
+            1
+        );
+        let holder = detail.view.order.provider_id.unwrap();
+        assert!(holder == s.vol_a || holder == p2.id);
+        // Free the volunteers' capacity for the next round.
+        let who = if holder == s.vol_a { &vola } else { &volc };
+        city.app
+            .order_step(who, county, id, OrderAction::Decline, step())
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn declines_escalation_and_batch_dispatch() {
+    let city = TestCity::new().await;
+    let s = city.add_services().await;
+    let worker = city.caller("workera").await;
+    let vola = city.caller("vola").await;
+    let county = city.county.county_code;
+
+    // Placed by the grid worker for 王五 (代点单), dispatched, declined: back to awaiting
+    // dispatch, and 李四 is not offered it again.
+    let placed = city
+        .app
+        .place_order(&worker, order_for(s.item.id, Some(city.people_a[2])))
+        .await
+        .unwrap();
+    assert!(placed.order.proxy);
+    let id = placed.order.id;
+    city.app
+        .dispatch_order(&worker, county, id, DispatchInput::default())
+        .await
+        .unwrap();
+    let declined = city
+        .app
+        .order_step(&vola, county, id, OrderAction::Decline, step())
+        .await
+        .unwrap();
+    assert_eq!(declined.order.state, "submitted");
+    assert!(
+        city.app
+            .candidates(&worker, county, id, 5)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let e = city
+        .app
+        .dispatch_order(&worker, county, id, DispatchInput::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            AppError::Conflict {
+                code: "no_candidate",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+
+    // Nobody accepts within the hour: escalated to the compound branch above the grid, once.
+    city.clock.advance(61 * MINUTE);
+    let system = city.system.clone();
+    assert_eq!(city.app.escalate_overdue(&system).await.unwrap(), 1);
+    assert_eq!(city.app.escalate_overdue(&system).await.unwrap(), 0);
+    let o = city
+        .app
+        .order(&worker, county, id)
+        .await
+        .unwrap()
+        .view
+        .order;
+    assert_eq!(o.escalation_level, 1);
+    assert_eq!(o.escalated_to.as_deref(), Some(city.branch.path.as_str()));
+    assert_eq!(o.state, "submitted");
+    city.clock.advance(61 * MINUTE);
+    assert_eq!(city.app.escalate_overdue(&system).await.unwrap(), 1);
+    let o = city
+        .app
+        .order(&worker, county, id)
+        .await
+        .unwrap()
+        .view
+        .order;
+    assert_eq!(
+        o.escalated_to.as_deref(),
+        Some(city.community.path.as_str())
+    );
+
+    // Batch dispatch of five new orders in grid A: 李四 has capacity 3 and nothing else
+    // reaches grid A, so three are dispatched and two wait; the declined one stays out.
+    for _ in 0..5 {
+        city.app
+            .place_order(&worker, order_for(s.item.id, Some(city.people_a[0])))
+            .await
+            .unwrap();
+    }
+    let secretary = city.caller("secretary").await;
+    let report = city
+        .app
+        .batch_dispatch(&secretary, city.community.county_code, city.community.id)
+        .await
+        .unwrap();
+    assert_eq!(report.considered, 6);
+    assert_eq!(report.dispatched, 3);
+    assert_eq!(report.unmatched, 3);
+    assert_eq!(
+        city.app.provider_orders(&vola, true).await.unwrap().len(),
+        3
+    );
+    // Again: nobody has room, nothing changes.
+    let again = city
+        .app
+        .batch_dispatch(&secretary, city.community.county_code, city.community.id)
+        .await
+        .unwrap();
+    assert_eq!(again.dispatched, 0);
+
+    // The grid worker of grid B cannot dispatch grid A's orders, nor see them.
+    let workerb = city.caller("workerb").await;
+    let e = city
+        .app
+        .dispatch_order(&workerb, county, id, DispatchInput::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(e, AppError::NotFound { .. }), "{e:?}");
+    let e = city
+        .app
+        .batch_dispatch(&workerb, city.community.county_code, city.community.id)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, AppError::NotFound { .. }), "{e:?}");
+    let list = city
+        .app
+        .orders(&workerb, OrderFilter::default(), PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(list.total, 0);
+}
+
+#[tokio::test]
+async fn cancelling_and_resource_list_rules() {
+    let city = TestCity::new().await;
+    let s = city.add_services().await;
+    let resident = city.caller("resident").await;
+    let vola = city.caller("vola").await;
+    let county = city.county.county_code;
+    let id = city
+        .app
+        .place_order(&resident, order_for(s.item.id, None))
+        .await
+        .unwrap()
+        .order
+        .id;
+    let mut why = step();
+    why.note = Some("孩子回来了，不用送了".into());
+    let c = city
+        .app
+        .order_step(&resident, county, id, OrderAction::Cancel, why)
+        .await
+        .unwrap();
+    assert_eq!(c.order.state, "cancelled");
+    assert_eq!(
+        c.order.cancel_reason.as_deref(),
+        Some("孩子回来了，不用送了")
+    );
+    let e = city
+        .app
+        .order_step(&vola, county, id, OrderAction::Accept, step())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, AppError::NotFound { .. } | AppError::Conflict { .. }),
+        "{e:?}"
+    );
+
+    // Resource list: the same person twice is refused; capacity and windows are checked.
+    let dup = ProviderInput {
+        kind: ProviderKind::Volunteer,
+        person: Some(city.people_a[1]),
+        unit: None,
+        name: None,
+        skills: vec![],
+        areas: vec![],
+        windows: vec![],
+        capacity: 2,
+        lat: None,
+        lng: None,
+        radius_m: None,
+        active: true,
+        version: None,
+    };
+    let e = city
+        .app
+        .create_provider(&city.system, dup.clone())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            AppError::Conflict {
+                code: "provider_exists",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    let mut bad = dup.clone();
+    bad.person = Some(city.people_a[0]);
+    bad.capacity = 0;
+    assert_eq!(
+        city.app
+            .create_provider(&city.system, bad)
+            .await
+            .unwrap_err()
+            .field(),
+        Some("capacity")
+    );
+    let mut bad = dup.clone();
+    bad.person = Some(city.people_a[0]);
+    bad.windows = vec!["周八 9:00-10:00".into()];
+    assert_eq!(
+        city.app
+            .create_provider(&city.system, bad)
+            .await
+            .unwrap_err()
+            .field(),
+        Some("windows")
+    );
+    // A grid B worker cannot list grid A's volunteers.
+    let workerb = city.caller("workerb").await;
+    let list = city
+        .app
+        .providers(&workerb, None, None, PageRequest::default())
+        .await
+        .unwrap();
+    assert!(
+        list.items.iter().all(|p| p.name != "李四"),
+        "{:?}",
+        list.items
+    );
+    assert_eq!(city.count("providers").await, 2);
+}

@@ -1,0 +1,675 @@
+//! Service orders (点单 → 接单), their offers, their event log and the awards they earn.
+//!
+//! State changes are conditional updates: `UPDATE … WHERE state IN (…) AND version = …`.
+//! Whoever's update matches first wins; a concurrent second gets zero rows and is told the
+//! order moved on. This is what makes "two volunteers accept at once, exactly one wins"
+//! hold on both SQLite (one writer) and PostgreSQL (row locks, re-checked predicate).
+
+use serde::Serialize;
+use yinling_domain::scope::Scope;
+
+use crate::{Exec, Micros, Query, Result, db, q, scope, services::prefixed};
+
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OrderRow {
+    pub county_code: i64,
+    pub id: i64,
+    pub path: String,
+    pub unit_id: i64,
+    pub person_id: i64,
+    pub item_id: i64,
+    pub category: String,
+    pub description: Option<String>,
+    pub urgency: String,
+    pub wanted_at: Micros,
+    pub address: Option<String>,
+    pub lat: Option<f64>,
+    pub lng: Option<f64>,
+    pub placed_by: Option<i64>,
+    pub placed_by_name: String,
+    pub proxy: bool,
+    pub state: String,
+    pub provider_id: Option<i64>,
+    pub served_by: Option<i64>,
+    pub escalation_level: i64,
+    pub escalated_to: Option<String>,
+    pub sla_due_at: Micros,
+    pub accepted_at: Option<Micros>,
+    pub checked_in_at: Option<Micros>,
+    pub completed_at: Option<Micros>,
+    pub service_minutes: Option<i64>,
+    pub completion_note: Option<String>,
+    pub photo_key: Option<String>,
+    pub rating: Option<i64>,
+    pub rating_comment: Option<String>,
+    pub cancel_reason: Option<String>,
+    pub need_id: Option<i64>,
+    pub created_at: Micros,
+    pub updated_at: Micros,
+    pub version: i64,
+}
+
+const COLUMNS: &str = "county_code, id, path, unit_id, person_id, item_id, category, description, urgency, \
+     wanted_at, address, lat, lng, placed_by, placed_by_name, proxy, state, provider_id, served_by, \
+     escalation_level, escalated_to, sla_due_at, accepted_at, checked_in_at, completed_at, \
+     service_minutes, completion_note, photo_key, rating, rating_comment, cancel_reason, need_id, \
+     created_at, updated_at, version";
+
+#[derive(Debug, Clone)]
+pub struct NewOrder {
+    pub county_code: i64,
+    pub id: i64,
+    pub path: String,
+    pub unit_id: i64,
+    pub person_id: i64,
+    pub item_id: i64,
+    pub category: String,
+    pub description: Option<String>,
+    pub urgency: String,
+    pub wanted_at: Micros,
+    pub address: Option<String>,
+    pub lat: Option<f64>,
+    pub lng: Option<f64>,
+    pub placed_by: Option<i64>,
+    pub placed_by_name: String,
+    pub proxy: bool,
+    pub sla_due_at: Micros,
+    pub need_id: Option<i64>,
+    pub synthetic: bool,
+    pub now: Micros,
+}
+
+pub async fn insert_many(exec: &mut Exec<'_>, orders: &[NewOrder]) -> Result<()> {
+    for chunk in orders.chunks(db::rows_per_statement(20)) {
+        let mut q = Query::new("", Vec::new());
+        let mut values = Vec::with_capacity(chunk.len());
+        for o in chunk {
+            let v = [
+                q.push_arg(o.county_code),
+                q.push_arg(o.id),
+                q.push_arg(&o.path),
+                q.push_arg(o.unit_id),
+                q.push_arg(o.person_id),
+                q.push_arg(o.item_id),
+                q.push_arg(&o.category),
+                q.push_arg(o.description.as_deref()),
+                q.push_arg(&o.urgency),
+                q.push_arg(o.wanted_at),
+                q.push_arg(o.address.as_deref()),
+                q.push_arg(o.lat),
+                q.push_arg(o.lng),
+                q.push_arg(o.placed_by),
+                q.push_arg(&o.placed_by_name),
+                q.push_arg(o.proxy),
+                q.push_arg(o.sla_due_at),
+                q.push_arg(o.need_id),
+                q.push_arg(o.synthetic),
+                q.push_arg(o.now),
+            ];
+            values.push(format!("({}, 'submitted', {})", v.join(", "), v[19]));
+        }
+        q.sql = format!(
+            "INSERT INTO orders (county_code, id, path, unit_id, person_id, item_id, category, description, \
+             urgency, wanted_at, address, lat, lng, placed_by, placed_by_name, proxy, sla_due_at, need_id, \
+             synthetic, created_at, state, updated_at) VALUES {}",
+            values.join(", ")
+        )
+        .into();
+        exec.execute(q).await?;
+    }
+    Ok(())
+}
+
+pub async fn get(exec: &mut Exec<'_>, county_code: i64, id: i64) -> Result<Option<OrderRow>> {
+    exec.fetch_optional(q!(
+        format!("SELECT {COLUMNS} FROM orders WHERE county_code = $1 AND id = $2"),
+        county_code,
+        id
+    ))
+    .await
+}
+
+/// What a state change writes beside the state. `None` leaves a column as it is.
+#[derive(Debug, Clone, Default)]
+pub struct Change {
+    pub provider_id: Option<Option<i64>>,
+    pub served_by: Option<Option<i64>>,
+    pub escalation: Option<(i64, Option<String>, Micros)>,
+    pub accepted_at: Option<Micros>,
+    pub checked_in_at: Option<Micros>,
+    pub completed: Option<(Micros, i64, Option<String>, Option<String>)>,
+    pub rating: Option<(i64, Option<String>)>,
+    pub cancel_reason: Option<String>,
+}
+
+/// The order a transition expects to find: which one, at which version, in which states.
+#[derive(Debug, Clone, Copy)]
+pub struct Expect<'a> {
+    pub county_code: i64,
+    pub id: i64,
+    pub version: i64,
+    pub states: &'a [&'a str],
+}
+
+/// Moves an order to `to` if it is still as `expect` says. Returns false (and changes
+/// nothing) when another writer got there first.
+pub async fn transition(
+    exec: &mut Exec<'_>,
+    expect: Expect<'_>,
+    to: &str,
+    change: &Change,
+    now: Micros,
+) -> Result<bool> {
+    let Expect {
+        county_code,
+        id,
+        version,
+        states: from,
+    } = expect;
+    let mut q = Query::new("", Vec::new());
+    let mut sets = vec![
+        format!("state = {}", q.push_arg(to)),
+        format!("updated_at = {}", q.push_arg(now)),
+        "version = version + 1".to_owned(),
+    ];
+    if let Some(p) = change.provider_id {
+        sets.push(format!("provider_id = {}", q.push_arg(p)));
+    }
+    if let Some(p) = change.served_by {
+        sets.push(format!("served_by = {}", q.push_arg(p)));
+    }
+    if let Some((level, to_path, due)) = &change.escalation {
+        sets.push(format!("escalation_level = {}", q.push_arg(*level)));
+        sets.push(format!("escalated_to = {}", q.push_arg(to_path.as_deref())));
+        sets.push(format!("sla_due_at = {}", q.push_arg(*due)));
+    }
+    if let Some(t) = change.accepted_at {
+        sets.push(format!("accepted_at = {}", q.push_arg(t)));
+    }
+    if let Some(t) = change.checked_in_at {
+        sets.push(format!("checked_in_at = {}", q.push_arg(t)));
+    }
+    if let Some((t, minutes, note, photo)) = &change.completed {
+        sets.push(format!("completed_at = {}", q.push_arg(*t)));
+        sets.push(format!("service_minutes = {}", q.push_arg(*minutes)));
+        sets.push(format!("completion_note = {}", q.push_arg(note.as_deref())));
+        sets.push(format!("photo_key = {}", q.push_arg(photo.as_deref())));
+    }
+    if let Some((stars, comment)) = &change.rating {
+        sets.push(format!("rating = {}", q.push_arg(*stars)));
+        sets.push(format!(
+            "rating_comment = {}",
+            q.push_arg(comment.as_deref())
+        ));
+    }
+    if let Some(r) = &change.cancel_reason {
+        sets.push(format!("cancel_reason = {}", q.push_arg(r)));
+    }
+    let states: Vec<String> = from.iter().map(|s| q.push_arg(*s)).collect();
+    let (c, i, v) = (q.push_arg(county_code), q.push_arg(id), q.push_arg(version));
+    q.sql = format!(
+        "UPDATE orders SET {} WHERE county_code = {c} AND id = {i} AND version = {v} AND state IN ({})",
+        sets.join(", "),
+        states.join(", ")
+    )
+    .into();
+    Ok(exec.execute(q).await? == 1)
+}
+
+/// One recorded transition.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OrderEventRow {
+    pub seq: i64,
+    pub at: Micros,
+    pub actor_id: Option<i64>,
+    pub actor_name: String,
+    pub action: String,
+    pub from_state: String,
+    pub to_state: String,
+    pub provider_id: Option<i64>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewOrderEvent {
+    pub county_code: i64,
+    pub order_id: i64,
+    pub at: Micros,
+    pub actor_id: Option<i64>,
+    pub actor_name: String,
+    pub action: String,
+    pub from_state: String,
+    pub to_state: String,
+    pub provider_id: Option<i64>,
+    pub note: Option<String>,
+}
+
+/// Appends events; each order's events are numbered 1, 2, 3… in the order written.
+pub async fn append_events(exec: &mut Exec<'_>, events: &[NewOrderEvent]) -> Result<()> {
+    for chunk in events.chunks(db::rows_per_statement(11)) {
+        let mut q = Query::new("", Vec::new());
+        let mut values = Vec::with_capacity(chunk.len());
+        for (k, e) in chunk.iter().enumerate() {
+            // Events for the same order within one batch take consecutive numbers.
+            let earlier = chunk[..k]
+                .iter()
+                .filter(|x| x.county_code == e.county_code && x.order_id == e.order_id)
+                .count() as i64;
+            let (c, o) = (q.push_arg(e.county_code), q.push_arg(e.order_id));
+            let seq = format!(
+                "(SELECT COALESCE(MAX(seq), 0) + 1 + {} FROM order_events WHERE county_code = {c} AND order_id = {o})",
+                q.push_arg(earlier)
+            );
+            let v = [
+                c,
+                o,
+                seq,
+                q.push_arg(e.at),
+                q.push_arg(e.actor_id),
+                q.push_arg(&e.actor_name),
+                q.push_arg(&e.action),
+                q.push_arg(&e.from_state),
+                q.push_arg(&e.to_state),
+                q.push_arg(e.provider_id),
+                q.push_arg(e.note.as_deref()),
+            ];
+            values.push(format!("({})", v.join(", ")));
+        }
+        q.sql = format!(
+            "INSERT INTO order_events (county_code, order_id, seq, at, actor_id, actor_name, action, \
+             from_state, to_state, provider_id, note) VALUES {}",
+            values.join(", ")
+        )
+        .into();
+        exec.execute(q).await?;
+    }
+    Ok(())
+}
+
+pub async fn events(
+    exec: &mut Exec<'_>,
+    county_code: i64,
+    order_id: i64,
+) -> Result<Vec<OrderEventRow>> {
+    exec.fetch_all(q!(
+        "SELECT seq, at, actor_id, actor_name, action, from_state, to_state, provider_id, note
+           FROM order_events WHERE county_code = $1 AND order_id = $2 ORDER BY seq",
+        county_code,
+        order_id
+    ))
+    .await
+}
+
+/// Offers an order to providers (re-opening an earlier declined offer is not done: a
+/// provider who declined is not asked again).
+pub async fn offer(exec: &mut Exec<'_>, rows: &[(i64, i64, i64)], now: Micros) -> Result<()> {
+    for chunk in rows.chunks(db::rows_per_statement(3)) {
+        let mut q = Query::new("", Vec::new());
+        let t = q.push_arg(now);
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|(c, o, p)| {
+                format!(
+                    "({}, {}, {}, 'open', {t}, {t})",
+                    q.push_arg(*c),
+                    q.push_arg(*o),
+                    q.push_arg(*p)
+                )
+            })
+            .collect();
+        q.sql = format!(
+            "INSERT INTO order_offers (county_code, order_id, provider_id, status, offered_at, updated_at) VALUES {}",
+            values.join(", ")
+        )
+        .into();
+        exec.execute(q).await?;
+    }
+    Ok(())
+}
+
+/// Records a provider's standing on an order whatever it was before (a decline after
+/// accepting turns the taken offer into a declined one).
+pub async fn mark_offer(
+    exec: &mut Exec<'_>,
+    county_code: i64,
+    order_id: i64,
+    provider_id: i64,
+    status: &str,
+    now: Micros,
+) -> Result<()> {
+    exec.execute(q!(
+        "INSERT INTO order_offers (county_code, order_id, provider_id, status, offered_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $5)
+         ON CONFLICT (county_code, order_id, provider_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",
+        county_code,
+        order_id,
+        provider_id,
+        status,
+        now
+    ))
+    .await
+    .map(|_| ())
+}
+
+/// Sets the status of one provider's offer, or (provider `None`) of every open offer.
+pub async fn close_offers(
+    exec: &mut Exec<'_>,
+    county_code: i64,
+    order_id: i64,
+    provider_id: Option<i64>,
+    status: &str,
+    now: Micros,
+) -> Result<u64> {
+    match provider_id {
+        Some(p) => {
+            exec.execute(q!(
+                "UPDATE order_offers SET status = $4, updated_at = $5
+                  WHERE county_code = $1 AND order_id = $2 AND provider_id = $3 AND status = 'open'",
+                county_code,
+                order_id,
+                p,
+                status,
+                now
+            ))
+            .await
+        }
+        None => {
+            exec.execute(q!(
+                "UPDATE order_offers SET status = $3, updated_at = $4
+                  WHERE county_code = $1 AND order_id = $2 AND status = 'open'",
+                county_code,
+                order_id,
+                status,
+                now
+            ))
+            .await
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OfferRow {
+    pub provider_id: i64,
+    pub status: String,
+    pub offered_at: Micros,
+}
+
+pub async fn offers(exec: &mut Exec<'_>, county_code: i64, order_id: i64) -> Result<Vec<OfferRow>> {
+    exec.fetch_all(q!(
+        "SELECT provider_id, status, offered_at FROM order_offers
+          WHERE county_code = $1 AND order_id = $2 ORDER BY offered_at, provider_id",
+        county_code,
+        order_id
+    ))
+    .await
+}
+
+/// Providers who declined this order or had it taken away: not offered it again.
+pub async fn excluded_providers(
+    exec: &mut Exec<'_>,
+    county_code: i64,
+    order_id: i64,
+) -> Result<Vec<i64>> {
+    exec.scalars(q!(
+        "SELECT provider_id FROM order_offers
+          WHERE county_code = $1 AND order_id = $2 AND status IN ('declined', 'withdrawn', 'open')",
+        county_code,
+        order_id
+    ))
+    .await
+}
+
+/// Orders offered to or held by a provider (the volunteer's "my orders" page).
+pub async fn for_provider(
+    exec: &mut Exec<'_>,
+    county_code: i64,
+    provider_id: i64,
+    open_only: bool,
+    limit: i64,
+) -> Result<Vec<OrderRow>> {
+    let states = if open_only {
+        "o.state IN ('submitted', 'dispatched', 'accepted', 'in_service')"
+    } else {
+        "1 = 1"
+    };
+    exec.fetch_all(q!(
+        format!(
+            "SELECT {cols} FROM orders o
+              WHERE o.county_code = $1 AND {states} AND (
+                    o.provider_id = $2
+                 OR EXISTS (SELECT 1 FROM order_offers f WHERE f.county_code = o.county_code
+                             AND f.order_id = o.id AND f.provider_id = $2 AND f.status = 'open'))
+              ORDER BY o.wanted_at, o.id LIMIT $3",
+            cols = prefixed(COLUMNS, "o")
+        ),
+        county_code,
+        provider_id,
+        limit
+    ))
+    .await
+}
+
+/// Whether the provider holds an open offer for the order.
+pub async fn has_open_offer(
+    exec: &mut Exec<'_>,
+    county_code: i64,
+    order_id: i64,
+    provider_id: i64,
+) -> Result<bool> {
+    Ok(exec
+        .scalar_optional::<i64>(q!(
+            "SELECT provider_id FROM order_offers WHERE county_code = $1 AND order_id = $2 AND provider_id = $3 AND status = 'open'",
+            county_code,
+            order_id,
+            provider_id
+        ))
+        .await?
+        .is_some())
+}
+
+/// A resident's own orders, newest first.
+pub async fn for_person(
+    exec: &mut Exec<'_>,
+    county_code: i64,
+    person_id: i64,
+    limit: i64,
+) -> Result<Vec<OrderRow>> {
+    exec.fetch_all(q!(
+        format!(
+            "SELECT {COLUMNS} FROM orders WHERE county_code = $1 AND person_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3"
+        ),
+        county_code,
+        person_id,
+        limit
+    ))
+    .await
+}
+
+/// Filters for the staff order list.
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    pub states: Vec<String>,
+    pub category: Option<String>,
+    /// Only orders escalated to a unit in this subtree.
+    pub escalated: bool,
+}
+
+pub async fn list(
+    exec: &mut Exec<'_>,
+    scope: &Scope,
+    filter: &OrderFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<OrderRow>, i64)> {
+    let mut q = Query::new("", Vec::new());
+    let mut wh = vec![scope::predicate(&mut q, scope, "o")];
+    if !filter.states.is_empty() {
+        let s: Vec<String> = filter.states.iter().map(|s| q.push_arg(s)).collect();
+        wh.push(format!("o.state IN ({})", s.join(", ")));
+    }
+    if let Some(c) = &filter.category {
+        wh.push(format!("o.category = {}", q.push_arg(c)));
+    }
+    if filter.escalated {
+        wh.push("o.escalation_level > 0".to_owned());
+    }
+    let wh = wh.join(" AND ");
+    let total: i64 = exec
+        .scalar(Query::new(
+            format!("SELECT COUNT(*) FROM orders o WHERE {wh}"),
+            q.args.clone(),
+        ))
+        .await?;
+    let (l, o) = (q.push_arg(limit), q.push_arg(offset));
+    q.sql = format!(
+        "SELECT {} FROM orders o WHERE {wh}
+          ORDER BY CASE o.urgency WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END,
+                   o.created_at, o.id LIMIT {l} OFFSET {o}",
+        prefixed(COLUMNS, "o")
+    )
+    .into();
+    Ok((exec.fetch_all(q).await?, total))
+}
+
+/// Open orders of a county not yet accepted and not waiting on an offer, most urgent and
+/// oldest first: what batch dispatch assigns.
+pub async fn awaiting_dispatch(
+    exec: &mut Exec<'_>,
+    scope: &Scope,
+    limit: i64,
+) -> Result<Vec<OrderRow>> {
+    let mut q = Query::new("", Vec::new());
+    let wh = scope::predicate(&mut q, scope, "o");
+    let l = q.push_arg(limit);
+    q.sql = format!(
+        "SELECT {} FROM orders o WHERE {wh} AND o.state = 'submitted'
+          ORDER BY CASE o.urgency WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END,
+                   o.created_at, o.id LIMIT {l}",
+        prefixed(COLUMNS, "o")
+    )
+    .into();
+    exec.fetch_all(q).await
+}
+
+/// Open orders past their SLA and not yet accepted (for the escalation job).
+pub async fn overdue(exec: &mut Exec<'_>, now: Micros, limit: i64) -> Result<Vec<OrderRow>> {
+    exec.fetch_all(q!(
+        format!(
+            "SELECT {COLUMNS} FROM orders WHERE state IN ('submitted', 'dispatched') AND sla_due_at <= $1
+              ORDER BY sla_due_at, county_code, id LIMIT $2"
+        ),
+        now,
+        limit
+    ))
+    .await
+}
+
+/// Each provider's current load (open offers plus orders accepted or in service) and how
+/// many orders it took since `since`, for a county.
+pub async fn provider_loads(
+    exec: &mut Exec<'_>,
+    county_code: i64,
+    since: Micros,
+) -> Result<Vec<(i64, i64, i64)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        provider_id: i64,
+        load: i64,
+        recent: i64,
+    }
+    let rows: Vec<Row> = exec
+        .fetch_all(q!(
+            "SELECT provider_id, SUM(load) AS load, SUM(recent) AS recent FROM (
+                 SELECT provider_id, 1 AS load, 0 AS recent FROM order_offers
+                  WHERE county_code = $1 AND status = 'open'
+                 UNION ALL
+                 SELECT provider_id, CASE WHEN state IN ('accepted', 'in_service') THEN 1 ELSE 0 END AS load,
+                        CASE WHEN accepted_at >= $2 THEN 1 ELSE 0 END AS recent
+                   FROM orders
+                  WHERE county_code = $1 AND provider_id IS NOT NULL
+                    AND (state IN ('accepted', 'in_service') OR accepted_at >= $2)
+             ) x GROUP BY provider_id",
+            county_code,
+            since
+        ))
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.provider_id, r.load, r.recent))
+        .collect())
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EntitlementRow {
+    pub county_code: i64,
+    pub id: i64,
+    pub source_kind: String,
+    pub source_id: i64,
+    pub person_id: i64,
+    pub points: i64,
+    pub hours_minutes: i64,
+    pub status: String,
+    pub created_at: Micros,
+}
+
+/// Records an award owed. The unique key on (source, person) makes a second one for the
+/// same work impossible; returns false if it already existed.
+pub async fn insert_entitlement(exec: &mut Exec<'_>, row: &EntitlementRow) -> Result<bool> {
+    let n = exec
+        .execute(q!(
+            "INSERT INTO award_entitlements (county_code, id, source_kind, source_id, person_id, points,
+                    hours_minutes, status, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT (county_code, source_kind, source_id, person_id) DO NOTHING",
+            row.county_code,
+            row.id,
+            &row.source_kind,
+            row.source_id,
+            row.person_id,
+            row.points,
+            row.hours_minutes,
+            &row.status,
+            row.created_at
+        ))
+        .await?;
+    Ok(n == 1)
+}
+
+pub async fn entitlements_of_source(
+    exec: &mut Exec<'_>,
+    county_code: i64,
+    source_kind: &str,
+    source_id: i64,
+) -> Result<Vec<EntitlementRow>> {
+    exec.fetch_all(q!(
+        "SELECT county_code, id, source_kind, source_id, person_id, points, hours_minutes, status, created_at
+           FROM award_entitlements WHERE county_code = $1 AND source_kind = $2 AND source_id = $3 ORDER BY id",
+        county_code,
+        source_kind,
+        source_id
+    ))
+    .await
+}
+
+/// Counts by state in scope (for dashboards and tests).
+pub async fn count_by_state(exec: &mut Exec<'_>, scope: &Scope) -> Result<Vec<(String, i64)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        state: String,
+        n: i64,
+    }
+    let mut q = Query::new("", Vec::new());
+    let wh = scope::predicate(&mut q, scope, "o");
+    q.sql =
+        format!("SELECT o.state, COUNT(*) AS n FROM orders o WHERE {wh} GROUP BY o.state").into();
+    Ok(exec
+        .fetch_all::<Row>(q)
+        .await?
+        .into_iter()
+        .map(|r| (r.state, r.n))
+        .collect())
+}
