@@ -2,12 +2,15 @@
 //! batch dispatch of a subtree's open orders within everyone's capacity, and escalating
 //! orders nobody accepted within the item's SLA to the next level up.
 
+use std::{collections::HashMap, sync::Arc};
+
 use serde::{Deserialize, Serialize};
+use tokio::sync::OwnedMutexGuard;
 use yinling_domain::{
     matching::{self, Need, Pool, Ranked, SkillVocab},
     org::OrgPath,
     role::Permission,
-    service::{OrderAction, OrderActor, OrderState, WeeklyWindow, transition},
+    service::{OrderAction, OrderActor, OrderState, ProviderKind, WeeklyWindow, transition},
 };
 use yinling_store::{
     audit as store_audit,
@@ -49,45 +52,113 @@ pub struct BatchReport {
     pub unmatched: usize,
 }
 
+/// The in-memory matching pools, one per county: caches of the resource list (the
+/// database stays the truth), refreshed from its change log before each use.
+#[derive(Default)]
+pub struct PoolCache {
+    slots: std::sync::Mutex<HashMap<i64, Arc<tokio::sync::Mutex<CachedPool>>>>,
+}
+
+impl PoolCache {
+    fn slot(&self, county: i64) -> Arc<tokio::sync::Mutex<CachedPool>> {
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        slots.entry(county).or_default().clone()
+    }
+}
+
+/// A county's pool and the revision of the resource list it reflects.
+#[derive(Default)]
+pub struct CachedPool {
+    pub pool: Pool,
+    built: bool,
+    rev: i64,
+    /// Provider id -> name and kind label, for showing candidates.
+    names: HashMap<i64, (String, &'static str)>,
+}
+
+/// More changes than this since the pool was built: read the county whole again.
+const FULL_RELOAD_AFTER: i64 = 5_000;
+
+fn kind_label(kind: &str) -> &'static str {
+    ProviderKind::parse(kind).map_or("", ProviderKind::label_zh)
+}
+
+/// A stored provider as matching sees it; skills are interned into `vocab`.
+fn to_matching(r: &ProviderRow, vocab: &mut SkillVocab) -> matching::Provider {
+    let skills: Vec<String> = serde_json::from_str(&r.skills).unwrap_or_default();
+    matching::Provider {
+        county_code: r.county_code,
+        id: r.id,
+        skills: vocab.set(skills.iter().map(String::as_str)),
+        areas: serde_json::from_str(&r.areas).unwrap_or_default(),
+        home_path: r.home_path.clone(),
+        lat: r.lat,
+        lng: r.lng,
+        radius_m: r.radius_m.and_then(|m| u32::try_from(m).ok()),
+        windows: serde_json::from_str::<Vec<WeeklyWindow>>(&r.windows).unwrap_or_default(),
+        capacity: u32::try_from(r.capacity).unwrap_or(0),
+        load: 0,
+        rating_sum: u32::try_from(r.rating_sum).unwrap_or(0),
+        rating_count: u32::try_from(r.rating_count).unwrap_or(0),
+        recent: 0,
+    }
+}
+
 /// How far back "recent" orders count for fairness.
 const FAIRNESS_WINDOW: i64 = 30 * 24 * 3_600_000_000;
 const MINUTE: i64 = 60_000_000;
 
 impl App {
-    /// The matching pool of a county: active providers with their current load.
-    pub async fn matching_pool(&self, county: i64) -> AppResult<(Pool, Vec<ProviderRow>)> {
+    /// The matching pool of a county, brought up to date with the resource list's change
+    /// log and loaded with every provider's current load. Held locked while in use.
+    pub async fn matching_pool(&self, county: i64) -> AppResult<OwnedMutexGuard<CachedPool>> {
+        let slot = self.pools().slot(county);
+        let mut cached = slot.lock_owned().await;
         let mut exec = self.store().read();
-        let rows = store_services::active_providers(&mut exec, county).await?;
-        let loads =
-            store_orders::provider_loads(&mut exec, county, self.now() - FAIRNESS_WINDOW).await?;
-        let load_of: std::collections::HashMap<i64, (i64, i64)> =
-            loads.into_iter().map(|(p, l, r)| (p, (l, r))).collect();
-        let mut vocab = SkillVocab::default();
-        let providers = rows
-            .iter()
-            .map(|r| {
-                let skills: Vec<String> = serde_json::from_str(&r.skills).unwrap_or_default();
-                let (load, recent) = load_of.get(&r.id).copied().unwrap_or((0, 0));
-                matching::Provider {
-                    county_code: r.county_code,
-                    id: r.id,
-                    skills: vocab.set(skills.iter().map(String::as_str)),
-                    areas: serde_json::from_str(&r.areas).unwrap_or_default(),
-                    home_path: r.home_path.clone(),
-                    lat: r.lat,
-                    lng: r.lng,
-                    radius_m: r.radius_m.and_then(|m| u32::try_from(m).ok()),
-                    windows: serde_json::from_str::<Vec<WeeklyWindow>>(&r.windows)
-                        .unwrap_or_default(),
-                    capacity: u32::try_from(r.capacity).unwrap_or(0),
-                    load: u32::try_from(load).unwrap_or(u32::MAX),
-                    rating_sum: u32::try_from(r.rating_sum).unwrap_or(0),
-                    rating_count: u32::try_from(r.rating_count).unwrap_or(0),
-                    recent: u32::try_from(recent).unwrap_or(u32::MAX),
-                }
-            })
-            .collect();
-        Ok((Pool::new(providers, vocab), rows))
+        let rev = store_services::providers_rev(&mut exec, county).await?;
+        if !cached.built || rev - cached.rev > FULL_RELOAD_AFTER {
+            let rows = store_services::active_providers(&mut exec, county).await?;
+            let mut vocab = SkillVocab::default();
+            let providers = rows.iter().map(|r| to_matching(r, &mut vocab)).collect();
+            cached.names = rows
+                .iter()
+                .map(|r| (r.id, (r.name.clone(), kind_label(&r.kind))))
+                .collect();
+            cached.pool = Pool::new(providers, vocab);
+            cached.built = true;
+        } else if rev != cached.rev {
+            let rows =
+                store_services::changed_providers(&mut exec, county, cached.rev, rev).await?;
+            let CachedPool { pool, names, .. } = &mut *cached;
+            let changes = rows
+                .iter()
+                .map(|r| {
+                    names.insert(r.id, (r.name.clone(), kind_label(&r.kind)));
+                    let p = r.active.then(|| to_matching(r, &mut pool.vocab));
+                    ((r.county_code, r.id), p)
+                })
+                .collect();
+            pool.apply_changes(changes);
+        }
+        cached.rev = rev;
+        let loads: HashMap<i64, (u32, u32)> =
+            store_orders::provider_loads(&mut exec, county, self.now() - FAIRNESS_WINDOW)
+                .await?
+                .into_iter()
+                .map(|(p, l, r)| {
+                    (
+                        p,
+                        (
+                            u32::try_from(l).unwrap_or(u32::MAX),
+                            u32::try_from(r).unwrap_or(u32::MAX),
+                        ),
+                    )
+                })
+                .collect();
+        cached
+            .pool
+            .set_loads(|_, id| loads.get(&id).copied().unwrap_or((0, 0)));
+        Ok(cached)
     }
 
     async fn need_of(&self, pool: &Pool, order: &OrderRow) -> AppResult<Need> {
@@ -111,24 +182,22 @@ impl App {
         k: usize,
     ) -> AppResult<Vec<Candidate>> {
         let order = self.order_for_dispatch(caller, county, id).await?;
-        let (pool, rows) = self.matching_pool(county).await?;
-        let need = self.need_of(&pool, &order).await?;
         let exclude: Vec<(i64, i64)> =
             store_orders::excluded_providers(&mut self.store().read(), county, id)
                 .await?
                 .into_iter()
                 .map(|p| (county, p))
                 .collect();
-        let ranked = pool.rank(&need, k.clamp(1, 50), &exclude);
+        let cached = self.matching_pool(county).await?;
+        let need = self.need_of(&cached.pool, &order).await?;
+        let ranked = cached.pool.rank(&need, k.clamp(1, 50), &exclude);
         Ok(ranked
             .into_iter()
             .map(|r| {
-                let row = rows.iter().find(|p| p.id == r.id);
+                let (name, kind_label) = cached.names.get(&r.id).cloned().unwrap_or_default();
                 Candidate {
-                    name: row.map(|p| p.name.clone()).unwrap_or_default(),
-                    kind_label: row
-                        .and_then(|p| yinling_domain::service::ProviderKind::parse(&p.kind))
-                        .map_or("", |k| k.label_zh()),
+                    name,
+                    kind_label,
                     ranked: r,
                 }
             })
@@ -162,9 +231,10 @@ impl App {
                     .await?
                     .filter(|p| p.active)
                     .ok_or(AppError::NotFound { what: "服务者" })?;
-                let (pool, _) = self.matching_pool(county).await?;
-                let need = self.need_of(&pool, &order).await?;
-                let reachable = pool
+                let cached = self.matching_pool(county).await?;
+                let need = self.need_of(&cached.pool, &order).await?;
+                let reachable = cached
+                    .pool
                     .providers
                     .iter()
                     .find(|x| x.id == pid)
@@ -279,7 +349,8 @@ impl App {
         let scope = yinling_domain::scope::Scope::from_paths([path.clone()]);
         let orders =
             store_orders::awaiting_dispatch(&mut self.store().read(), &scope, 50_000).await?;
-        let (mut pool, _) = self.matching_pool(county).await?;
+        let mut cached = self.matching_pool(county).await?;
+        let pool = &mut cached.pool;
         let mut exec = self.store().read();
         let mut needs = Vec::with_capacity(orders.len());
         let mut excludes = Vec::with_capacity(orders.len());

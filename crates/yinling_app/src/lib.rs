@@ -45,8 +45,9 @@ pub struct App {
 struct AppInner {
     store: Store,
     vault: Vault,
-    settings: Settings,
+        settings: Settings,
     clock: Clock,
+    pools: dispatch::PoolCache,
 }
 
 impl App {
@@ -55,8 +56,9 @@ impl App {
             inner: Arc::new(AppInner {
                 store,
                 vault,
-                settings,
+                                settings,
                 clock,
+                pools: dispatch::PoolCache::default(),
             }),
         }
     }
@@ -75,6 +77,11 @@ impl App {
 
     pub fn clock(&self) -> &Clock {
         &self.inner.clock
+    }
+
+        /// The in-memory matching pools (caches of the resource list).
+    pub fn pools(&self) -> &dispatch::PoolCache {
+        &self.inner.pools
     }
 
     pub fn now(&self) -> i64 {

@@ -561,7 +561,8 @@ impl App {
             }
             OrderAction::Rate => {
                 if let (Some(pid), Some((stars, _))) = (order.provider_id, &change.rating) {
-                    store_services::add_rating(&mut tx.exec(), county, pid, *stars).await?;
+                                        store_services::add_rating(&mut tx.exec(), county, pid, *stars).await?;
+                    store_services::bump_providers(&mut tx.exec(), county, &[pid]).await?;
                 }
             }
             _ => {}

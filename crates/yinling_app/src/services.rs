@@ -511,6 +511,7 @@ impl App {
     }
 
     #[allow(clippy::too_many_arguments)]
+    /// Audits a provider write and logs the change for the matching caches.
     async fn audit_provider(
         &self,
         tx: &mut yinling_store::Tx,
@@ -535,6 +536,8 @@ impl App {
             },
         );
         store_audit::append(&mut tx.exec(), &[event]).await?;
+        // The matching caches re-read this provider.
+        store_services::bump_providers(&mut tx.exec(), county, &[id]).await?;
         Ok(())
     }
 

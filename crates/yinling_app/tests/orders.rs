@@ -74,13 +74,38 @@ async fn an_order_from_placing_to_closing() {
     assert_eq!(cands.len(), 1, "赵六 serves grid B only: {cands:?}");
     assert_eq!(cands[0].ranked.id, s.vol_a);
     assert_eq!(cands[0].name, "李四");
-    assert!(
-        cands[0]
-            .ranked
-            .parts
-            .iter()
-            .any(|p| p.factor == "技能" && p.reason == "具备所需技能 1/1 项")
-    );
+        assert!(cands[0].ranked.parts.iter().any(|p| p.factor == "技能" && p.reason == "具备所需技能 1/1 项"));
+
+    // The ranking's cached pool follows the resource list: once 赵六 serves the whole
+    // community he is a candidate too, behind 李四 who lives in the grid.
+    let secretary = city.caller("secretary").await;
+    let b = city.app.provider(&secretary, county, s.vol_b).await.unwrap();
+    city.app
+        .update_provider(
+            &secretary,
+            county,
+            s.vol_b,
+            ProviderInput {
+                kind: ProviderKind::Volunteer,
+                person: None,
+                unit: None,
+                name: None,
+                skills: b.skills.clone(),
+                areas: vec![(city.community.county_code, city.community.id)],
+                windows: vec![],
+                capacity: b.capacity,
+                lat: None,
+                lng: None,
+                radius_m: None,
+                active: true,
+                version: Some(b.version),
+            },
+        )
+        .await
+        .unwrap();
+    let cands = city.app.candidates(&worker, county, id, 5).await.unwrap();
+    let ids: Vec<i64> = cands.iter().map(|c| c.ranked.id).collect();
+    assert_eq!(ids, vec![s.vol_a, s.vol_b]);
 
     // One click dispatches to the best.
     let d = city

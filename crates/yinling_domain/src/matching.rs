@@ -324,26 +324,71 @@ pub struct Pool {
 impl Pool {
     /// Builds the indexes. Skills must have been interned through `vocab`.
     pub fn new(providers: Vec<Provider>, vocab: SkillVocab) -> Pool {
+        let mut pool = Pool {
+            providers,
+            vocab,
+            ..Pool::default()
+        };
+        pool.reindex();
+        pool
+    }
+
+    /// Replaces changed providers (adding new ones; `None` removes one) and rebuilds the
+    /// indexes: how a cached pool catches up with the resource list's change log.
+    pub fn apply_changes(&mut self, changes: Vec<((i64, i64), Option<Provider>)>) {
+        if changes.is_empty() {
+            return;
+        }
+        let mut at: HashMap<(i64, i64), usize> = self
+            .providers
+            .iter()
+            .enumerate()
+            .map(|(i, p)| ((p.county_code, p.id), i))
+            .collect();
+        let mut removed = Vec::new();
+        for (key, new) in changes {
+            match (at.get(&key).copied(), new) {
+                (Some(i), Some(p)) => self.providers[i] = p,
+                (Some(i), None) => removed.push(i),
+                (None, Some(p)) => {
+                    at.insert(key, self.providers.len());
+                    self.providers.push(p);
+                }
+                (None, None) => {}
+            }
+        }
+        removed.sort_unstable();
+        for i in removed.into_iter().rev() {
+            self.providers.swap_remove(i);
+        }
+        self.reindex();
+    }
+
+    /// Sets every provider's current load and recent-order count (which change with every
+    /// order, so they are read fresh before each use of a cached pool).
+    pub fn set_loads(&mut self, loads: impl Fn(i64, i64) -> (u32, u32)) {
+        for p in &mut self.providers {
+            (p.load, p.recent) = loads(p.county_code, p.id);
+        }
+    }
+
+    fn reindex(&mut self) {
         let mut by_area: HashMap<String, Vec<usize>> = HashMap::new();
         let mut by_cell: HashMap<(i32, i32), Vec<usize>> = HashMap::new();
         let mut max_radius_cells = 0;
-        for (i, p) in providers.iter().enumerate() {
+        for (i, p) in self.providers.iter().enumerate() {
             for a in &p.areas {
                 by_area.entry(a.clone()).or_default().push(i);
             }
             if let (Some(r), Some(lat), Some(lng)) = (p.radius_m, p.lat, p.lng) {
                 by_cell.entry(cell(lat, lng)).or_default().push(i);
                 let cells = (f64::from(r) / 111_000.0 / CELL_DEG).ceil() as i32;
-                max_radius_cells = max_radius_cells.max(cells.min(20));
+                                max_radius_cells = max_radius_cells.max(cells.min(20));
             }
         }
-        Pool {
-            providers,
-            vocab,
-            by_area,
-            by_cell,
-            max_radius_cells,
-        }
+        self.by_area = by_area;
+        self.by_cell = by_cell;
+        self.max_radius_cells = max_radius_cells;
     }
 
     /// A need with its skills looked up in this pool's vocabulary.
@@ -600,6 +645,31 @@ mod tests {
         // a good rating earns, so the unrated newcomer comes before the busy one; the one
         // who is off duty at noon comes last.
         assert_eq!(ids, vec![2, 4, 3, 1]);
+    }
+
+        #[test]
+    fn a_cached_pool_catches_up_with_changes() {
+        let mut v = SkillVocab::default();
+        let a = provider(&mut v, 1, &["做饭"], GRID_A);
+        let b = provider(&mut v, 2, &["做饭"], GRID_B);
+        let mut pool = Pool::new(vec![a, b], v);
+        let need = pool.need(["做饭"], GRID_A.to_owned(), None, None, WED_NOON);
+        assert_eq!(pool.rank(&need, 5, &[]).len(), 1);
+        // 2 now serves grid A too; 1 leaves; 3 joins.
+        let mut b2 = pool.providers[1].clone();
+        b2.areas = vec![COMMUNITY.to_owned()];
+        let mut c = pool.providers[0].clone();
+        c.id = 3;
+        pool.apply_changes(vec![
+            ((370830, 2), Some(b2)),
+            ((370830, 1), None),
+            ((370830, 3), Some(c)),
+        ]);
+        let ids: Vec<i64> = pool.rank(&need, 5, &[]).iter().map(|r| r.id).collect();
+        assert_eq!(ids, vec![3, 2]);
+        pool.set_loads(|_, id| if id == 3 { (3, 0) } else { (0, 0) });
+        let ids: Vec<i64> = pool.rank(&need, 5, &[]).iter().map(|r| r.id).collect();
+        assert_eq!(ids, vec![2], "3 is at capacity");
     }
 
     #[test]

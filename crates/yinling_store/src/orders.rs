@@ -586,12 +586,12 @@ pub async fn provider_loads(
                  SELECT provider_id, 1 AS load, 0 AS recent FROM order_offers
                   WHERE county_code = $1 AND status = 'open'
                  UNION ALL
-                 SELECT provider_id, CASE WHEN state IN ('accepted', 'in_service') THEN 1 ELSE 0 END AS load,
-                        CASE WHEN accepted_at >= $2 THEN 1 ELSE 0 END AS recent
-                   FROM orders
-                  WHERE county_code = $1 AND provider_id IS NOT NULL
-                    AND (state IN ('accepted', 'in_service') OR accepted_at >= $2)
-             ) x GROUP BY provider_id",
+                 SELECT provider_id, 1 AS load, 0 AS recent FROM orders
+                  WHERE county_code = $1 AND state IN ('accepted', 'in_service')
+                 UNION ALL
+                 SELECT provider_id, 0 AS load, 1 AS recent FROM orders
+                  WHERE county_code = $1 AND accepted_at >= $2
+             ) x WHERE provider_id IS NOT NULL GROUP BY provider_id",
             county_code,
             since
         ))

@@ -288,6 +288,69 @@ pub(crate) fn prefixed(columns: &str, alias: &str) -> String {
         .join(", ")
 }
 
+/// Records that providers of a county changed, for the matching caches; returns the new
+/// revision. Call inside the transaction that changes them.
+pub async fn bump_providers(exec: &mut Exec<'_>, county_code: i64, ids: &[i64]) -> Result<i64> {
+    exec.execute(q!(
+        "INSERT INTO provider_revs (county_code, rev) VALUES ($1, 0) ON CONFLICT (county_code) DO NOTHING",
+        county_code
+    ))
+    .await?;
+    let rev: i64 = exec
+        .scalar(q!(
+            "UPDATE provider_revs SET rev = rev + 1 WHERE county_code = $1 RETURNING rev",
+            county_code
+        ))
+        .await?;
+    for chunk in ids.chunks(db::rows_per_statement(3)) {
+        let mut q = Query::new("", Vec::new());
+        let (c, r) = (q.push_arg(county_code), q.push_arg(rev));
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|id| format!("({c}, {r}, {})", q.push_arg(*id)))
+            .collect();
+        q.sql = format!(
+            "INSERT INTO provider_changes (county_code, rev, provider_id) VALUES {} ON CONFLICT DO NOTHING",
+            values.join(", ")
+        )
+        .into();
+        exec.execute(q).await?;
+    }
+    Ok(rev)
+}
+
+/// The county's current resource-list revision (0 before any change).
+pub async fn providers_rev(exec: &mut Exec<'_>, county_code: i64) -> Result<i64> {
+    Ok(exec
+        .scalar_optional(q!(
+            "SELECT rev FROM provider_revs WHERE county_code = $1",
+            county_code
+        ))
+        .await?
+        .unwrap_or(0))
+}
+
+/// Providers changed after revision `since` up to `until`, each once.
+pub async fn changed_providers(
+    exec: &mut Exec<'_>,
+    county_code: i64,
+    since: i64,
+    until: i64,
+) -> Result<Vec<ProviderRow>> {
+    exec.fetch_all(q!(
+        format!(
+            "SELECT {} FROM providers p WHERE p.county_code = $1 AND p.id IN (
+                 SELECT provider_id FROM provider_changes WHERE county_code = $1 AND rev > $2 AND rev <= $3)
+              ORDER BY p.id",
+            prefixed(PROVIDER_COLUMNS, "p")
+        ),
+        county_code,
+        since,
+        until
+    ))
+    .await
+}
+
 /// Adds a rating to a provider's running totals.
 pub async fn add_rating(exec: &mut Exec<'_>, county_code: i64, id: i64, stars: i64) -> Result<()> {
     exec.execute(q!(

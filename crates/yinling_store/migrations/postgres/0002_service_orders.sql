@@ -48,6 +48,20 @@ CREATE UNIQUE INDEX providers_person ON providers (county_code, person_id) WHERE
 CREATE UNIQUE INDEX providers_unit ON providers (county_code, unit_id) WHERE unit_id IS NOT NULL;
 CREATE INDEX providers_path ON providers (county_code, path, kind);
 
+-- A change log of the resource list, so the in-memory matching pool of a county (a cache)
+-- re-reads only the providers changed since it was built. Writers bump the county's
+-- revision with an UPDATE, whose row lock makes revisions commit in order.
+CREATE TABLE provider_revs (
+    county_code BIGINT PRIMARY KEY,
+    rev BIGINT NOT NULL
+);
+CREATE TABLE provider_changes (
+    county_code BIGINT NOT NULL,
+    rev BIGINT NOT NULL,
+    provider_id BIGINT NOT NULL,
+    PRIMARY KEY (county_code, rev, provider_id)
+);
+
 -- The service list (服务清单): what can be ordered, what it takes and what it awards.
 CREATE TABLE service_items (
     county_code BIGINT NOT NULL,
@@ -117,6 +131,7 @@ CREATE INDEX orders_state ON orders (county_code, state, sla_due_at);
 CREATE INDEX orders_provider ON orders (county_code, provider_id, state);
 CREATE INDEX orders_person ON orders (county_code, person_id, created_at);
 CREATE INDEX orders_escalated ON orders (county_code, escalated_to, state);
+CREATE INDEX orders_accepted ON orders (county_code, accepted_at, provider_id);
 
 -- Who an order is offered to. One open offer per provider; taking it closes the others.
 CREATE TABLE order_offers (
@@ -129,6 +144,7 @@ CREATE TABLE order_offers (
     PRIMARY KEY (county_code, order_id, provider_id)
 );
 CREATE INDEX order_offers_provider ON order_offers (county_code, provider_id, status);
+CREATE INDEX order_offers_open ON order_offers (county_code, provider_id) WHERE status = 'open';
 
 -- Every transition, with who and when. Written in the same transaction as the change.
 CREATE TABLE order_events (
