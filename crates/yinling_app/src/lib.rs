@@ -45,7 +45,7 @@ pub struct App {
 struct AppInner {
     store: Store,
     vault: Vault,
-        settings: Settings,
+    settings: Settings,
     clock: Clock,
     pools: dispatch::PoolCache,
 }
@@ -56,7 +56,7 @@ impl App {
             inner: Arc::new(AppInner {
                 store,
                 vault,
-                                settings,
+                settings,
                 clock,
                 pools: dispatch::PoolCache::default(),
             }),
@@ -79,13 +79,27 @@ impl App {
         &self.inner.clock
     }
 
-        /// The in-memory matching pools (caches of the resource list).
+    /// The in-memory matching pools (caches of the resource list).
     pub fn pools(&self) -> &dispatch::PoolCache {
         &self.inner.pools
     }
 
     pub fn now(&self) -> i64 {
         self.inner.clock.now()
+    }
+}
+
+/// A reference to a tenant-owned record (a person, a unit): its county and id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Key {
+    pub county_code: i64,
+    pub id: i64,
+}
+
+impl From<(i64, i64)> for Key {
+    fn from((county_code, id): (i64, i64)) -> Key {
+        Key { county_code, id }
     }
 }
 

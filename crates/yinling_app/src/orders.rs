@@ -23,7 +23,7 @@ use yinling_store::{
 };
 
 use crate::{
-    App, AppError, AppResult, Caller, Page, PageRequest, audit::Event, services::parse_path,
+    App, AppError, AppResult, Caller, Key, Page, PageRequest, audit::Event, services::parse_path,
 };
 
 /// An order as callers see it: the row plus names and labels.
@@ -60,7 +60,7 @@ pub struct OrderInput {
     pub item_id: i64,
     /// The resident the order is for. Omitted: the caller's own person file.
     #[serde(default)]
-    pub person: Option<(i64, i64)>,
+    pub person: Option<Key>,
     /// When the service is wanted, microseconds since the epoch (or use `wanted_at_text`).
     #[serde(default)]
     pub wanted_at: Option<i64>,
@@ -139,18 +139,19 @@ impl App {
     /// Places an order (点单): by the resident for themself, or by staff for a resident in
     /// their scope (代点单).
     pub async fn place_order(&self, caller: &Caller, input: OrderInput) -> AppResult<OrderView> {
-        let (county, person_id, proxy) = match (input.person, caller.person) {
-            (Some(p), Some(me)) if p == me => (p.0, p.1, false),
-            (Some(p), _) => (p.0, p.1, true),
-            (None, Some(me)) => (me.0, me.1, false),
-            (None, None) => {
-                return Err(AppError::invalid(
-                    "person_required",
-                    "person",
-                    "请选择为哪位居民下单",
-                ));
-            }
-        };
+        let (county, person_id, proxy) =
+            match (input.person.map(|k| (k.county_code, k.id)), caller.person) {
+                (Some(p), Some(me)) if p == me => (p.0, p.1, false),
+                (Some(p), _) => (p.0, p.1, true),
+                (None, Some(me)) => (me.0, me.1, false),
+                (None, None) => {
+                    return Err(AppError::invalid(
+                        "person_required",
+                        "person",
+                        "请选择为哪位居民下单",
+                    ));
+                }
+            };
         let person = store_people::get(&mut self.store().read(), county, person_id)
             .await?
             .ok_or(AppError::NotFound { what: "人员" })?;
@@ -561,7 +562,7 @@ impl App {
             }
             OrderAction::Rate => {
                 if let (Some(pid), Some((stars, _))) = (order.provider_id, &change.rating) {
-                                        store_services::add_rating(&mut tx.exec(), county, pid, *stars).await?;
+                    store_services::add_rating(&mut tx.exec(), county, pid, *stars).await?;
                     store_services::bump_providers(&mut tx.exec(), county, &[pid]).await?;
                 }
             }

@@ -14,7 +14,7 @@ use yinling_store::{
     services::{self as store_services, ItemFields, ProviderFields, ProviderRow, ServiceItemRow},
 };
 
-use crate::{App, AppError, AppResult, Caller, Page, PageRequest, audit::Event};
+use crate::{App, AppError, AppResult, Caller, Key, Page, PageRequest, audit::Event};
 
 /// A provider on the resource list, with its JSON columns unpacked.
 #[derive(Debug, Clone, Serialize)]
@@ -83,10 +83,10 @@ pub struct ProviderInput {
     pub kind: ProviderKind,
     /// The volunteer's person file (kind `volunteer`).
     #[serde(default)]
-    pub person: Option<(i64, i64)>,
+    pub person: Option<Key>,
     /// The team's, studio's or partner's unit (other kinds).
     #[serde(default)]
-    pub unit: Option<(i64, i64)>,
+    pub unit: Option<Key>,
     /// Defaults to the person's or unit's name.
     #[serde(default)]
     pub name: Option<String>,
@@ -94,7 +94,7 @@ pub struct ProviderInput {
     pub skills: Vec<String>,
     /// Units served (grids, communities): county and id. Empty: where the provider is.
     #[serde(default)]
-    pub areas: Vec<(i64, i64)>,
+    pub areas: Vec<Key>,
     /// Weekly windows as text, "周三 08:00-11:30". Empty: any time.
     #[serde(default)]
     pub windows: Vec<String>,
@@ -296,7 +296,14 @@ impl App {
                 r.path.clone(),
             ),
             None => match (input.kind, input.person, input.unit) {
-                (ProviderKind::Volunteer, Some((c, pid)), _) => {
+                (
+                    ProviderKind::Volunteer,
+                    Some(Key {
+                        county_code: c,
+                        id: pid,
+                    }),
+                    _,
+                ) => {
                     let person = store_people::get(&mut exec, c, pid)
                         .await?
                         .filter(|p| OrgPath::parse(&p.path).is_ok_and(|path| scope.covers(&path)))
@@ -310,7 +317,14 @@ impl App {
                         "志愿者须选择本人的人员档案",
                     ));
                 }
-                (kind, _, Some((c, uid))) => {
+                (
+                    kind,
+                    _,
+                    Some(Key {
+                        county_code: c,
+                        id: uid,
+                    }),
+                ) => {
                     let (unit, path) = self
                         .unit_for(caller, Permission::ManageServices, c, uid)
                         .await?;
@@ -352,7 +366,11 @@ impl App {
         let skills = clean_skills(&input.skills)?;
         check_range(input.capacity, 1, 50, "capacity", "同时可接单数")?;
         let mut areas = Vec::new();
-        for (c, uid) in &input.areas {
+        for Key {
+            county_code: c,
+            id: uid,
+        } in &input.areas
+        {
             if *c != county {
                 return Err(AppError::invalid(
                     "area_other_county",

@@ -329,11 +329,11 @@ impl TestCity {
             .expect("service item");
         let volunteer = |person: (i64, i64), areas: Vec<(i64, i64)>| ProviderInput {
             kind: ProviderKind::Volunteer,
-            person: Some(person),
+            person: Some(person.into()),
             unit: None,
             name: None,
             skills: vec!["做饭".into(), "陪诊".into()],
-            areas,
+            areas: areas.into_iter().map(Into::into).collect(),
             windows: Vec::new(),
             capacity: 3,
             lat: None,

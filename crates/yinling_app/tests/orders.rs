@@ -16,7 +16,7 @@ const MINUTE: i64 = 60_000_000;
 fn order_for(item: i64, person: Option<(i64, i64)>) -> OrderInput {
     OrderInput {
         item_id: item,
-        person,
+        person: person.map(Into::into),
         wanted_at: None,
         wanted_at_text: Some("2026-07-01 12:00".into()),
         description: Some("午饭送到家，少盐".into()),
@@ -74,12 +74,22 @@ async fn an_order_from_placing_to_closing() {
     assert_eq!(cands.len(), 1, "赵六 serves grid B only: {cands:?}");
     assert_eq!(cands[0].ranked.id, s.vol_a);
     assert_eq!(cands[0].name, "李四");
-        assert!(cands[0].ranked.parts.iter().any(|p| p.factor == "技能" && p.reason == "具备所需技能 1/1 项"));
+    assert!(
+        cands[0]
+            .ranked
+            .parts
+            .iter()
+            .any(|p| p.factor == "技能" && p.reason == "具备所需技能 1/1 项")
+    );
 
     // The ranking's cached pool follows the resource list: once 赵六 serves the whole
     // community he is a candidate too, behind 李四 who lives in the grid.
     let secretary = city.caller("secretary").await;
-    let b = city.app.provider(&secretary, county, s.vol_b).await.unwrap();
+    let b = city
+        .app
+        .provider(&secretary, county, s.vol_b)
+        .await
+        .unwrap();
     city.app
         .update_provider(
             &secretary,
@@ -91,7 +101,7 @@ async fn an_order_from_placing_to_closing() {
                 unit: None,
                 name: None,
                 skills: b.skills.clone(),
-                areas: vec![(city.community.county_code, city.community.id)],
+                areas: vec![(city.community.county_code, city.community.id).into()],
                 windows: vec![],
                 capacity: b.capacity,
                 lat: None,
@@ -257,11 +267,11 @@ async fn two_volunteers_accepting_at_once_exactly_one_wins() {
             &city.system,
             ProviderInput {
                 kind: ProviderKind::Volunteer,
-                person: Some(city.people_a[2]),
+                person: Some(city.people_a[2].into()),
                 unit: None,
                 name: None,
                 skills: vec!["做饭".into()],
-                areas: vec![(city.community.county_code, city.community.id)],
+                areas: vec![(city.community.county_code, city.community.id).into()],
                 windows: Vec::new(),
                 capacity: 50,
                 lat: None,
@@ -515,7 +525,7 @@ async fn cancelling_and_resource_list_rules() {
     // Resource list: the same person twice is refused; capacity and windows are checked.
     let dup = ProviderInput {
         kind: ProviderKind::Volunteer,
-        person: Some(city.people_a[1]),
+        person: Some(city.people_a[1].into()),
         unit: None,
         name: None,
         skills: vec![],
@@ -544,7 +554,7 @@ async fn cancelling_and_resource_list_rules() {
         "{e:?}"
     );
     let mut bad = dup.clone();
-    bad.person = Some(city.people_a[0]);
+    bad.person = Some(city.people_a[0].into());
     bad.capacity = 0;
     assert_eq!(
         city.app
@@ -555,7 +565,7 @@ async fn cancelling_and_resource_list_rules() {
         Some("capacity")
     );
     let mut bad = dup.clone();
-    bad.person = Some(city.people_a[0]);
+    bad.person = Some(city.people_a[0].into());
     bad.windows = vec!["周八 9:00-10:00".into()];
     assert_eq!(
         city.app

@@ -383,7 +383,7 @@ impl Pool {
             if let (Some(r), Some(lat), Some(lng)) = (p.radius_m, p.lat, p.lng) {
                 by_cell.entry(cell(lat, lng)).or_default().push(i);
                 let cells = (f64::from(r) / 111_000.0 / CELL_DEG).ceil() as i32;
-                                max_radius_cells = max_radius_cells.max(cells.min(20));
+                max_radius_cells = max_radius_cells.max(cells.min(20));
             }
         }
         self.by_area = by_area;
@@ -647,7 +647,7 @@ mod tests {
         assert_eq!(ids, vec![2, 4, 3, 1]);
     }
 
-        #[test]
+    #[test]
     fn a_cached_pool_catches_up_with_changes() {
         let mut v = SkillVocab::default();
         let a = provider(&mut v, 1, &["做饭"], GRID_A);

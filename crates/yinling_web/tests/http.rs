@@ -345,6 +345,79 @@ async fn api_errors_are_json_with_the_right_status() {
 /// What worker A sends to each operation, aimed at grid B's person or unit. Every
 /// operation in the OpenAPI document must be listed here, so a new endpoint cannot be
 /// added without deciding how it is scoped.
+/// Grid B's volunteer (赵六), an order placed for 钱七 in grid B, and the community's item,
+/// reached through every services and orders route by grid A's worker.
+async fn service_isolation_cases(city: &TestCity) -> Vec<(Method, String, Option<Value>)> {
+    let s = city.add_services().await;
+    let order = city
+        .app
+        .place_order(
+            &city.system,
+            yinling_app::orders::OrderInput {
+                item_id: s.item.id,
+                person: Some(city.people_b[1].into()),
+                wanted_at: None,
+                wanted_at_text: None,
+                description: None,
+                urgency: None,
+                address: None,
+                need_id: None,
+            },
+        )
+        .await
+        .unwrap()
+        .order;
+    let c = city.grid_b.county_code;
+    let o = |suffix: &str| format!("/api/v1/orders/{c}/{}{suffix}", order.id);
+    let g = format!("/api/v1/org/units/{c}/{}", city.grid_b.id);
+    let provider = json!({"kind": "volunteer", "person": {"county_code": c, "id": city.people_b[1].1}, "skills": ["做饭"], "capacity": 2, "version": 1});
+    vec![
+        (
+            Method::GET,
+            format!("/api/v1/providers/{c}/{}", s.vol_b),
+            None,
+        ),
+        (
+            Method::PUT,
+            format!("/api/v1/providers/{c}/{}", s.vol_b),
+            Some(provider.clone()),
+        ),
+        (Method::POST, "/api/v1/providers".into(), Some(provider)),
+        (
+            Method::POST,
+            format!("{g}/service-items"),
+            Some(
+                json!({"category": "meals", "name": "送餐", "duration_minutes": 30, "points": 1, "hours_minutes": 30, "sla_minutes": 60}),
+            ),
+        ),
+        (
+            Method::PUT,
+            format!("/api/v1/service-items/{c}/{}", s.item.id),
+            Some(
+                json!({"category": "meals", "name": "送餐", "duration_minutes": 30, "points": 1, "hours_minutes": 30, "sla_minutes": 60, "version": 1}),
+            ),
+        ),
+        (
+            Method::POST,
+            "/api/v1/orders".into(),
+            Some(
+                json!({"item_id": s.item.id, "person": {"county_code": c, "id": city.people_b[0].1}}),
+            ),
+        ),
+        (Method::GET, o(""), None),
+        (Method::POST, o("/steps/cancel"), Some(json!({}))),
+        (Method::GET, o("/candidates"), None),
+        (Method::POST, o("/dispatch"), Some(json!({}))),
+        (Method::GET, o("/entitlements"), None),
+        (Method::POST, format!("{g}/dispatch-all"), None),
+        (
+            Method::POST,
+            "/api/v1/service-categories".into(),
+            Some(json!({"code": "haircut", "label": "理发", "county_code": c})),
+        ),
+    ]
+}
+
 fn isolation_cases(city: &TestCity) -> Vec<(Method, String, Option<Value>)> {
     let (bc, bid) = city.people_b[0];
     let g = (city.grid_b.county_code, city.grid_b.id);
@@ -452,17 +525,26 @@ const SELF_OR_LISTS: &[(&str, &str)] = &[
     ("get", "/api/v1/people/export"),
     ("get", "/api/v1/org/units"),
     ("get", "/api/v1/tags"),
+    ("get", "/api/v1/orders"),
+    ("get", "/api/v1/orders/mine"),
+    ("get", "/api/v1/orders/offered"),
+    ("get", "/api/v1/providers"),
+    ("get", "/api/v1/service-items"),
+    ("get", "/api/v1/service-categories"),
 ];
 
 fn template_of(path: &str) -> String {
     // /api/v1/people/370830/12/roles/1 -> /api/v1/people/{county}/{id}/roles/{role_id} is
     // hard to invert generically; compare by shape instead: numbers become {}.
-    path.split('/')
-        .map(|seg| {
-            if seg.parse::<i64>().is_ok() {
+    // The segment after `steps` is an order action (a path parameter) too.
+    let segs: Vec<&str> = path.split('/').collect();
+    segs.iter()
+        .enumerate()
+        .map(|(i, seg)| {
+            if seg.parse::<i64>().is_ok() || (i > 0 && segs[i - 1] == "steps") {
                 "{}".to_owned()
             } else {
-                seg.to_owned()
+                (*seg).to_owned()
             }
         })
         .collect::<Vec<_>>()
@@ -475,7 +557,8 @@ async fn a_grid_worker_cannot_reach_another_grid_through_any_api_route() {
     let mut c = Client::new(app.clone());
     c.login_api("workera").await;
     let doc = c.get("/api/openapi.json").await.json();
-    let cases = isolation_cases(&city);
+    let mut cases = isolation_cases(&city);
+    cases.extend(service_isolation_cases(&city).await);
 
     // Every documented operation is covered by the cases or the self/list table.
     let case_shapes: Vec<(String, String)> = cases
@@ -515,6 +598,12 @@ async fn a_grid_worker_cannot_reach_another_grid_through_any_api_route() {
         "accounts",
         "grants",
         "tag_defs",
+        "providers",
+        "service_items",
+        "service_categories",
+        "orders",
+        "order_offers",
+        "order_events",
     ];
     let mut before = Vec::new();
     for t in tables {
@@ -547,6 +636,9 @@ async fn a_grid_worker_cannot_reach_another_grid_through_any_api_route() {
         "/api/v1/people?q=128X",
         "/api/v1/org/units",
         "/api/v1/org/units?kind=grid_party_group",
+        "/api/v1/orders",
+        "/api/v1/providers",
+        "/api/v1/service-items",
     ] {
         let text = c.get(path).await.text();
         assert!(
