@@ -10,6 +10,7 @@ pub mod demo;
 pub mod dispatch;
 pub mod error;
 pub mod export;
+pub mod files;
 pub mod orders;
 pub mod org;
 pub mod people;
@@ -48,6 +49,7 @@ struct AppInner {
     settings: Settings,
     clock: Clock,
     pools: dispatch::PoolCache,
+    files: std::sync::RwLock<files::FileStore>,
 }
 
 impl App {
@@ -59,6 +61,7 @@ impl App {
                 settings,
                 clock,
                 pools: dispatch::PoolCache::default(),
+                files: std::sync::RwLock::new(files::FileStore::default()),
             }),
         }
     }
@@ -77,6 +80,20 @@ impl App {
 
     pub fn clock(&self) -> &Clock {
         &self.inner.clock
+    }
+
+    /// Where photos and attachments are kept (in memory until [`App::set_files`]).
+    pub fn files(&self) -> files::FileStore {
+        self.inner
+            .files
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Chooses where photos and attachments are kept (at startup).
+    pub fn set_files(&self, store: files::FileStore) {
+        *self.inner.files.write().unwrap_or_else(|e| e.into_inner()) = store;
     }
 
     /// The in-memory matching pools (caches of the resource list).
