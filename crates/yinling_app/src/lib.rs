@@ -9,6 +9,7 @@ pub mod clock;
 pub mod demo;
 pub mod error;
 pub mod export;
+pub mod needs;
 pub mod org;
 pub mod people;
 pub mod places;
