@@ -226,8 +226,8 @@ impl App {
         county: i64,
         code: &str,
     ) -> AppResult<String> {
-        if !cache.contains_key(&county) {
-            cache.insert(county, self.categories(county).await?);
+        if let std::collections::hash_map::Entry::Vacant(e) = cache.entry(county) {
+            e.insert(self.categories(county).await?);
         }
         Ok(cache
             .get(&county)
@@ -1069,8 +1069,8 @@ impl App {
             let county = person.as_ref().map_or(CITY_COUNTY_CODE, |p| p.county_code);
             // 类别: label or code.
             let cat_text = cell(1);
-            if !cat_cache.contains_key(&county) {
-                cat_cache.insert(county, self.categories(county).await?);
+            if let std::collections::hash_map::Entry::Vacant(e) = cat_cache.entry(county) {
+                e.insert(self.categories(county).await?);
             }
             let cats = cat_cache
                 .get(&county)
