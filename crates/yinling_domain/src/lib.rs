@@ -5,6 +5,7 @@ pub mod id_number;
 pub mod mask;
 pub mod matching;
 pub mod name;
+pub mod need;
 pub mod org;
 pub mod password;
 pub mod person;

@@ -18,6 +18,7 @@ pub enum Seq {
     ServiceItems,
     Orders,
     AwardEntitlements,
+    Needs,
 }
 
 impl Seq {
@@ -35,6 +36,7 @@ impl Seq {
             Seq::ServiceItems => "service_items",
             Seq::Orders => "orders",
             Seq::AwardEntitlements => "award_entitlements",
+            Seq::Needs => "needs",
         }
     }
 }

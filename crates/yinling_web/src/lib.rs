@@ -4,6 +4,7 @@ pub mod api;
 mod cookies;
 pub mod error;
 mod metrics_layer;
+mod multipart;
 pub mod session;
 mod static_files;
 pub mod ui;

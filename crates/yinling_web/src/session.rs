@@ -116,21 +116,44 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+    // A file upload form carries the token as its `csrf_token` field.
+    let multipart = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(crate::multipart::boundary);
+    if !is_form && multipart.is_none() {
         return csrf_failure(api);
     }
     let (parts, body) = req.into_parts();
-    let Ok(bytes) = to_bytes(body, 2 * 1024 * 1024).await else {
+    let limit = if multipart.is_some() {
+        crate::multipart::MAX_UPLOAD_BODY
+    } else {
+        2 * 1024 * 1024
+    };
+    let Ok(bytes) = to_bytes(body, limit).await else {
+        if multipart.is_some() {
+            return crate::ui::message_page(
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                "文件太大",
+                "上传的文件超过5MB。请把表格分成几个文件，分别导入。",
+            );
+        }
         return csrf_failure(api);
     };
-    let sent = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
-        .ok()
-        .and_then(|pairs| {
-            pairs
-                .into_iter()
-                .find(|(k, _)| k == "csrf_token")
-                .map(|(_, v)| v)
-        });
+    let sent = match &multipart {
+        Some(b) => crate::multipart::parse(&bytes, b)
+            .into_iter()
+            .find(|p| p.name == "csrf_token")
+            .map(|p| String::from_utf8_lossy(p.data).into_owned()),
+        None => serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+            .ok()
+            .and_then(|pairs| {
+                pairs
+                    .into_iter()
+                    .find(|(k, _)| k == "csrf_token")
+                    .map(|(_, v)| v)
+            }),
+    };
     match sent {
         Some(s) if constant_time_eq(s.as_bytes(), expected.as_bytes()) => {
             next.run(Request::from_parts(parts, Body::from(bytes)))

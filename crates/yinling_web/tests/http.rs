@@ -511,7 +511,46 @@ fn isolation_cases(city: &TestCity) -> Vec<(Method, String, Option<Value>)> {
             "/api/v1/tags/1".into(),
             Some(json!({"code": "x", "name": "某", "category": "其他"})),
         ),
+        (Method::GET, format!("/api/v1/needs/{bc}/{NEED_B}"), None),
+        (
+            Method::POST,
+            format!("/api/v1/needs/{bc}/{NEED_B}/followups"),
+            Some(json!({"note": "看过了", "status": "closed"})),
+        ),
+        (
+            Method::POST,
+            "/api/v1/needs".into(),
+            Some(
+                json!({"county_code": bc, "person_id": bid, "category": "meals", "description": "越界登记"}),
+            ),
+        ),
     ]
+}
+
+/// The id of the need [`seed_need_b`] records in grid B (the first need of a fresh city).
+const NEED_B: i64 = 1;
+
+/// Records a need for grid B's first person, as grid B's worker would.
+async fn seed_need_b(city: &TestCity) {
+    let b = city.caller("workerb").await;
+    let (c, id) = city
+        .app
+        .record_need(
+            &b,
+            yinling_app::needs::NeedInput {
+                county_code: city.people_b[0].0,
+                person_id: Some(city.people_b[0].1),
+                household_id: None,
+                unit_id: None,
+                category: "meals".into(),
+                description: "赵六需要助餐".into(),
+                urgency: yinling_domain::service::Urgency::High,
+                source: yinling_domain::need::NeedSource::DoorKnock,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!((c, id), (city.people_b[0].0, NEED_B));
 }
 
 /// Operations that are about the caller themself or list only the caller's scope; checked
@@ -531,6 +570,10 @@ const SELF_OR_LISTS: &[(&str, &str)] = &[
     ("get", "/api/v1/providers"),
     ("get", "/api/v1/service-items"),
     ("get", "/api/v1/service-categories"),
+    ("get", "/api/v1/needs"),
+    ("get", "/api/v1/needs/export"),
+    ("get", "/api/v1/needs/import-template"),
+    ("post", "/api/v1/needs/import"),
 ];
 
 fn template_of(path: &str) -> String {
@@ -554,6 +597,7 @@ fn template_of(path: &str) -> String {
 #[tokio::test]
 async fn a_grid_worker_cannot_reach_another_grid_through_any_api_route() {
     let (city, app) = setup().await;
+    seed_need_b(&city).await;
     let mut c = Client::new(app.clone());
     c.login_api("workera").await;
     let doc = c.get("/api/openapi.json").await.json();
@@ -604,6 +648,8 @@ async fn a_grid_worker_cannot_reach_another_grid_through_any_api_route() {
         "orders",
         "order_offers",
         "order_events",
+        "needs",
+        "need_followups",
     ];
     let mut before = Vec::new();
     for t in tables {
@@ -639,6 +685,8 @@ async fn a_grid_worker_cannot_reach_another_grid_through_any_api_route() {
         "/api/v1/orders",
         "/api/v1/providers",
         "/api/v1/service-items",
+        "/api/v1/needs",
+        "/api/v1/needs?category=meals&status=open",
     ] {
         let text = c.get(path).await.text();
         assert!(
@@ -653,6 +701,40 @@ async fn a_grid_worker_cannot_reach_another_grid_through_any_api_route() {
     assert!(!xlsx_text(&xlsx.body).contains("赵六"));
     let tags = c.get("/api/v1/tags").await;
     assert_eq!(tags.status, StatusCode::OK);
+    let needs = c.get("/api/v1/needs/export").await;
+    assert_eq!(needs.status, StatusCode::OK);
+    assert!(!xlsx_text(&needs.body).contains("赵六"));
+    // An import naming grid B's person is refused row by row, and imports nothing.
+    let r = c
+        .send(
+            Request::post("/api/v1/needs/import")
+                .body(Body::from(needs_xlsx(&[[
+                    PEOPLE_B[0].1,
+                    "助餐",
+                    "越界导入",
+                ]])))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(r.json()["imported"], 0);
+    assert!(!r.text().contains("赵六"));
+    assert_eq!(city.count("needs").await, 1);
+}
+
+/// A needs workbook with the import template's required columns.
+fn needs_xlsx(rows: &[[&str; 3]]) -> Vec<u8> {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let sheet = wb.add_worksheet();
+    for (c, h) in ["身份证号码", "类别", "需求内容"].iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            sheet.write_string(r as u32 + 1, c as u16, *v).unwrap();
+        }
+    }
+    wb.save_to_buffer().unwrap()
 }
 
 fn xlsx_text(bytes: &[u8]) -> String {
@@ -669,11 +751,15 @@ fn xlsx_text(bytes: &[u8]) -> String {
 #[tokio::test]
 async fn a_grid_worker_cannot_reach_another_grid_through_any_page() {
     let (city, app) = setup().await;
+    seed_need_b(&city).await;
     let mut c = Client::new(app);
     c.login_page("workera").await;
     let (bc, bid) = city.people_b[0];
     let (gc, gid) = (city.grid_b.county_code, city.grid_b.id);
     let gets = [
+        format!("/needs/{bc}/{NEED_B}"),
+        format!("/needs/new?unit={gc}/{gid}"),
+        format!("/needs/new?person={bc}/{bid}"),
         format!("/people/{bc}/{bid}"),
         format!("/people/{bc}/{bid}/edit"),
         format!("/org/{gc}/{gid}"),
@@ -720,6 +806,10 @@ async fn a_grid_worker_cannot_reach_another_grid_through_any_page() {
             format!("/org/{gc}/{gid}/places"),
             vec![("kind", "building"), ("label", "9号楼")],
         ),
+        (
+            format!("/needs/{bc}/{NEED_B}/followups"),
+            vec![("note", "看过了"), ("status", "closed")],
+        ),
     ];
     for (path, form) in posts {
         let r = c.post_form(&path, &form).await;
@@ -736,6 +826,202 @@ async fn a_grid_worker_cannot_reach_another_grid_through_any_page() {
     assert!(list.contains("张三丰") && !list.contains("赵六"));
     let list = c.get("/people/export.xlsx").await;
     assert!(!xlsx_text(&list.body).contains("赵六"));
+    // Recording a need for grid B's person through the form is refused too.
+    let needs = city.count("needs").await;
+    let r = c
+        .post_form(
+            "/needs/new",
+            &[
+                ("person", &format!("{bc}/{bid}")),
+                ("category", "meals"),
+                ("description", "越界"),
+            ],
+        )
+        .await;
+    assert!(
+        matches!(r.status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN),
+        "POST /needs/new: {}",
+        r.status
+    );
+    assert_eq!(city.count("needs").await, needs);
+    assert_eq!(city.count("need_followups").await, 0);
+    let list = c.get("/needs").await.text();
+    assert!(!list.contains("赵六"), "{list}");
+    let list = c.get("/needs/export.xlsx").await;
+    assert!(!xlsx_text(&list.body).contains("赵六"));
+}
+
+/// A multipart upload form body with the CSRF token and one file.
+fn upload(csrf: Option<&str>, file: &[u8]) -> (String, Vec<u8>) {
+    let b = "----yinlingtest7MA4YWxk";
+    let mut body = Vec::new();
+    if let Some(t) = csrf {
+        body.extend_from_slice(
+            format!("--{b}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{t}\r\n")
+                .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"需求.xlsx\"\r\nContent-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{b}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={b}"), body)
+}
+
+#[tokio::test]
+async fn needs_are_recorded_followed_up_imported_and_exported_through_the_pages() {
+    let (city, app) = setup().await;
+    let mut c = Client::new(app);
+    c.login_page("workera").await;
+    let home = c.get("/").await.text();
+    assert!(home.contains("href=\"/needs\""), "nav item");
+    let form = c.get("/needs/new").await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.text());
+    assert!(form.text().contains("张三丰") && !form.text().contains("赵六"));
+    let (ac, aid) = city.people_a[0];
+    let r = c
+        .post_form(
+            "/needs/new",
+            &[
+                ("person", &format!("{ac}/{aid}")),
+                ("category", "meals"),
+                ("description", "  "),
+                ("urgency", "high"),
+                ("source", "door_knock"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("请填写需求内容"));
+    let r = c
+        .post_form(
+            "/needs/new",
+            &[
+                ("person", &format!("{ac}/{aid}")),
+                ("category", "meals"),
+                ("description", "中午送餐"),
+                ("urgency", "high"),
+                ("source", "door_knock"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let to = r.headers[header::LOCATION].to_str().unwrap().to_owned();
+    let page = c.get(&to).await.text();
+    assert!(
+        page.contains("中午送餐") && page.contains("待跟进"),
+        "{page}"
+    );
+    let path = to.split('?').next().unwrap().to_owned();
+    let r = c
+        .post_form(
+            &format!("{path}/followups"),
+            &[("note", "已对接助餐点"), ("status", "resolved")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let r = c
+        .post_form(
+            &format!("{path}/followups"),
+            &[("note", "重开"), ("status", "open")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text().contains("需求已解决，不能改为待跟进"),
+        "{}",
+        r.text()
+    );
+    let list = c.get("/needs?status=resolved&category=meals").await.text();
+    assert!(
+        list.contains("张三丰") && list.contains("共 1 条"),
+        "{list}"
+    );
+
+    // Import: the page says it is all-or-nothing; a bad file imports nothing and lists
+    // every problem; the corrected file imports whole.
+    let page = c.get("/needs/import").await.text();
+    assert!(page.contains("整个文件都不会导入"));
+    let csrf = c.cookies.get("yinling_csrf").cloned().unwrap();
+    let bad = needs_xlsx(&[
+        [PEOPLE_A[1].1, "养老服务", "需要上门看护"],
+        [PEOPLE_A[2].1, "理发", ""],
+    ]);
+    let (ct, body) = upload(None, &bad);
+    let r = c
+        .send(
+            Request::post("/needs/import")
+                .header(header::CONTENT_TYPE, &ct)
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "an upload needs the CSRF token"
+    );
+    let (ct, body) = upload(Some(&csrf), &bad);
+    let r = c
+        .send(
+            Request::post("/needs/import")
+                .header(header::CONTENT_TYPE, &ct)
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    let text = r.text();
+    assert!(
+        text.contains("第3行") && text.contains("类别") && text.contains("需求内容"),
+        "{text}"
+    );
+    assert!(text.contains("没有导入任何一条"));
+    assert_eq!(city.count("needs").await, 1);
+    let good = needs_xlsx(&[
+        [PEOPLE_A[1].1, "养老服务", "需要上门看护"],
+        [PEOPLE_A[2].1, "政策咨询", "咨询医保"],
+    ]);
+    let (ct, body) = upload(Some(&csrf), &good);
+    let r = c
+        .send(
+            Request::post("/needs/import")
+                .header(header::CONTENT_TYPE, &ct)
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.text().contains("已全部导入 2 条"));
+    assert_eq!(city.count("needs").await, 3);
+    let big = vec![b'x'; 6 * 1024 * 1024];
+    let (ct, body) = upload(Some(&csrf), &big);
+    let r = c
+        .send(
+            Request::post("/needs/import")
+                .header(header::CONTENT_TYPE, &ct)
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(r.text().contains("5MB"));
+
+    let x = c.get("/needs/export.xlsx").await;
+    assert_eq!(x.status, StatusCode::OK);
+    let text = xlsx_text(&x.body);
+    assert!(
+        text.contains("李四") && text.contains("需要上门看护"),
+        "{text}"
+    );
+    assert!(!text.contains(PEOPLE_A[1].1), "masked");
+    let t = c.get("/needs/template.xlsx").await;
+    assert_eq!(t.status, StatusCode::OK);
+    assert!(xlsx_text(&t.body).contains("身份证号码"));
 }
 
 /// Resolves `$ref`s against the document's components for validation.

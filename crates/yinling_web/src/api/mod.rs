@@ -4,6 +4,7 @@
 
 mod audit;
 mod extract;
+mod needs;
 mod orders;
 mod org;
 mod people;
@@ -72,6 +73,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(users::router())
         .merge(audit::router())
         .merge(orders::router())
+        .merge(needs::router())
 }
 
 /// The OpenAPI document (built once).

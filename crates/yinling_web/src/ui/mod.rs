@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod extract;
 mod home;
+mod needs;
 mod org;
 mod people;
 mod tags;
@@ -32,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .merge(tags::router())
         .merge(users::router())
         .merge(audit::router())
+        .merge(needs::router())
 }
 
 /// What the base layout needs on every page.
@@ -96,6 +98,13 @@ fn nav_for(caller: &Caller) -> Vec<NavItem> {
             href: "/tags",
             label: "标签",
             key: "tags",
+        });
+    }
+    if caller.may(Permission::ViewServices) {
+        nav.push(NavItem {
+            href: "/needs",
+            label: "需求台账",
+            key: "needs",
         });
     }
     if caller.may(Permission::ManageUsers) {

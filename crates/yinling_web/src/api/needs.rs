@@ -1,0 +1,170 @@
+//! The needs ledger (需求台账) over the API.
+
+use axum::{
+    body::Bytes,
+    extract::{DefaultBodyLimit, State, rejection::BytesRejection},
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use yinling_app::{
+    AppError, Page, PageRequest,
+    needs::{FollowUpInput, NeedImportReport, NeedInput, NeedItem, NeedQuery, NeedView},
+};
+
+use super::{ApiJson, ApiPath, ApiQuery, Created, people::Paging};
+use crate::{
+    AppState,
+    error::{ApiError, ErrorBody},
+    session::ApiCaller,
+};
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_needs, record_need))
+        .routes(routes!(export_needs))
+        .routes(routes!(import_template))
+        .routes(routes!(find_need))
+        .routes(routes!(follow_up_need))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(import_needs))
+                .layer(DefaultBodyLimit::max(crate::multipart::MAX_UPLOAD_BODY)),
+        )
+}
+
+/// List needs in the caller's scope, newest first.
+#[utoipa::path(get, path = "/api/v1/needs", tag = "需求台账", params(NeedQuery, Paging),
+    responses((status = 200, body = Page<NeedItem>), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn list_needs(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiQuery(q): ApiQuery<NeedQuery>,
+    ApiQuery(p): ApiQuery<Paging>,
+) -> Result<axum::Json<Page<NeedItem>>, ApiError> {
+    Ok(axum::Json(
+        state
+            .app
+            .list_needs(&c.caller, &q, PageRequest::new(p.page, p.per_page))
+            .await?,
+    ))
+}
+
+/// Record a need heard from a person or household (敲门问需 and the like).
+#[utoipa::path(post, path = "/api/v1/needs", tag = "需求台账", request_body = NeedInput,
+    responses((status = 201, body = Created), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn record_need(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiJson(input): ApiJson<NeedInput>,
+) -> Result<(StatusCode, axum::Json<Created>), ApiError> {
+    let (county, id) = state.app.record_need(&c.caller, input).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(Created {
+            county_code: Some(county),
+            id,
+        }),
+    ))
+}
+
+fn xlsx_response(bytes: Vec<u8>, filename: &str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, XLSX.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// The ledger as an Excel workbook (ID numbers and phones masked; the export is audited).
+#[utoipa::path(get, path = "/api/v1/needs/export", tag = "需求台账", params(NeedQuery),
+    responses((status = 200, description = "Excel 工作簿", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn export_needs(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiQuery(q): ApiQuery<NeedQuery>,
+) -> Result<Response, ApiError> {
+    let bytes = state.app.export_needs_xlsx(&c.caller, &q).await?;
+    Ok(xlsx_response(bytes, "needs.xlsx"))
+}
+
+/// The import template: the columns to fill in and the allowed values.
+#[utoipa::path(get, path = "/api/v1/needs/import-template", tag = "需求台账",
+    responses((status = 200, description = "Excel 工作簿", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>), (status = 403, body = ErrorBody)))]
+async fn import_template(
+    State(state): State<AppState>,
+    c: ApiCaller,
+) -> Result<Response, ApiError> {
+    let bytes = state.app.need_import_template(&c.caller).await?;
+    Ok(xlsx_response(bytes, "needs-template.xlsx"))
+}
+
+/// Import needs from an .xlsx file sent as the request body (at most 5 MB and 5,000 rows).
+/// All or nothing: if any row has a problem, nothing is imported and the report lists
+/// every problem by row and column (422); correct the file and send it again.
+#[utoipa::path(post, path = "/api/v1/needs/import", tag = "需求台账",
+    request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    responses((status = 200, description = "全部导入", body = NeedImportReport),
+        (status = 422, description = "未导入：报告逐行列出问题；文件本身无法读取时为 ErrorBody", body = NeedImportReport),
+        (status = 413, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn import_needs(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body = body.map_err(|_| ApiError {
+        error: AppError::invalid(
+            "file_too_large",
+            "file",
+            "文件超过5MB，请分成几个文件分别导入",
+        ),
+        status: StatusCode::PAYLOAD_TOO_LARGE,
+    })?;
+    let report = state.app.import_needs_xlsx(&c.caller, &body).await?;
+    let status = if report.ok() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((status, axum::Json(report)).into_response())
+}
+
+/// One need with its follow-ups.
+#[utoipa::path(get, path = "/api/v1/needs/{county}/{id}", tag = "需求台账",
+    params(("county" = i64, Path), ("id" = i64, Path)),
+    responses((status = 200, body = NeedView), (status = 404, body = ErrorBody)))]
+async fn find_need(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath((county, id)): ApiPath<(i64, i64)>,
+) -> Result<axum::Json<NeedView>, ApiError> {
+    Ok(axum::Json(
+        state.app.need_detail(&c.caller, county, id).await?,
+    ))
+}
+
+/// Record a follow-up, optionally changing the status (待跟进 → 跟进中 → 已解决 → 已关闭;
+/// 已解决 may be reopened; 已关闭 is final). Refused changes change nothing.
+#[utoipa::path(post, path = "/api/v1/needs/{county}/{id}/followups", tag = "需求台账",
+    params(("county" = i64, Path), ("id" = i64, Path)), request_body = FollowUpInput,
+    responses((status = 204, description = "已记录"), (status = 422, body = ErrorBody), (status = 409, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn follow_up_need(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiJson(input): ApiJson<FollowUpInput>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .app
+        .follow_up_need(&c.caller, county, id, input)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
