@@ -9,6 +9,7 @@ pub mod clock;
 pub mod demo;
 pub mod error;
 pub mod export;
+pub mod mediation;
 pub mod org;
 pub mod people;
 pub mod places;

@@ -18,6 +18,9 @@ pub enum Seq {
     ServiceItems,
     Orders,
     AwardEntitlements,
+    MediationCases,
+    MediationSessions,
+    MediationFollowups,
 }
 
 impl Seq {
@@ -35,6 +38,9 @@ impl Seq {
             Seq::ServiceItems => "service_items",
             Seq::Orders => "orders",
             Seq::AwardEntitlements => "award_entitlements",
+            Seq::MediationCases => "mediation_cases",
+            Seq::MediationSessions => "mediation_sessions",
+            Seq::MediationFollowups => "mediation_followups",
         }
     }
 }
