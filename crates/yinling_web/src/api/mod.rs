@@ -4,6 +4,7 @@
 
 mod audit;
 mod extract;
+mod mediation;
 mod org;
 mod people;
 mod session;
@@ -70,6 +71,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(tags::router())
         .merge(users::router())
         .merge(audit::router())
+        .merge(mediation::router())
 }
 
 /// The OpenAPI document (built once).

@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod extract;
 mod home;
+mod mediation;
 mod org;
 mod people;
 mod tags;
@@ -32,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .merge(tags::router())
         .merge(users::router())
         .merge(audit::router())
+        .merge(mediation::router())
 }
 
 /// What the base layout needs on every page.
@@ -96,6 +98,13 @@ fn nav_for(caller: &Caller) -> Vec<NavItem> {
             href: "/tags",
             label: "标签",
             key: "tags",
+        });
+    }
+    if caller.may(Permission::ViewServices) {
+        nav.push(NavItem {
+            href: "/mediation",
+            label: "矛盾调解",
+            key: "mediation",
         });
     }
     if caller.may(Permission::ManageUsers) {
