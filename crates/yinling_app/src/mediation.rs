@@ -1885,7 +1885,6 @@ impl App {
                     .into_iter()
                     .next();
             let cadres = store::retired_cadres(&mut exec, &scope, 40).await?;
-            drop(exec);
 
             let mut tx = self.store().begin().await?;
             let (mediator_id, mediator_path) = match existing {

@@ -136,8 +136,14 @@ async fn record_session(
     ApiPath((county, id)): ApiPath<(i64, i64)>,
     ApiJson(input): ApiJson<SessionInput>,
 ) -> Result<(StatusCode, axum::Json<RecordedResponse>), ApiError> {
-    let sid = state.app.record_session(&c.caller, county, id, input).await?;
-    Ok((StatusCode::CREATED, axum::Json(RecordedResponse { id: sid })))
+    let sid = state
+        .app
+        .record_session(&c.caller, county, id, input)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(RecordedResponse { id: sid }),
+    ))
 }
 
 /// Record the outcome: success, partial, failed, or referred (with where to).
@@ -150,7 +156,10 @@ async fn conclude_case(
     ApiPath((county, id)): ApiPath<(i64, i64)>,
     ApiJson(input): ApiJson<OutcomeInput>,
 ) -> Result<StatusCode, ApiError> {
-    state.app.conclude_case(&c.caller, county, id, input).await?;
+    state
+        .app
+        .conclude_case(&c.caller, county, id, input)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -168,7 +177,10 @@ async fn follow_up_case(
         .app
         .follow_up_case(&c.caller, county, id, input)
         .await?;
-    Ok((StatusCode::CREATED, axum::Json(RecordedResponse { id: fid })))
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(RecordedResponse { id: fid }),
+    ))
 }
 
 /// Success rates for a period (default: the last 365 days) and subtree (default: the

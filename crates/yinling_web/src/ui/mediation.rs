@@ -17,8 +17,7 @@ use yinling_app::{
     AppError, Page, PageRequest,
     mediation::{
         AssignInput, CaseInput, CaseListItem, CaseQuery, CaseView, FollowUpInput, MediationStats,
-        MediatorChoices, MediatorRef, OutcomeInput, PartyInput, PickItem, SessionInput,
-        StatsQuery,
+        MediatorChoices, MediatorRef, OutcomeInput, PartyInput, PickItem, SessionInput, StatsQuery,
     },
     people::parse_key,
 };
@@ -28,7 +27,9 @@ use yinling_domain::{
 };
 
 use super::extract::{Form, Path, Query};
-use super::{Choice, FormError, Layout, PageCtx, PageResult, choices, filters, opt, render, see_other};
+use super::{
+    Choice, FormError, Layout, PageCtx, PageResult, choices, filters, opt, render, see_other,
+};
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -86,9 +87,13 @@ fn day(s: &str, field: &'static str) -> Result<NaiveDate, AppError> {
 }
 
 fn version(d: &Draft) -> Result<i64, AppError> {
-    d.get("version")
-        .parse()
-        .map_err(|_| AppError::invalid("invalid_form", "version", "表单已过期，请刷新页面后重新填写"))
+    d.get("version").parse().map_err(|_| {
+        AppError::invalid(
+            "invalid_form",
+            "version",
+            "表单已过期，请刷新页面后重新填写",
+        )
+    })
 }
 
 /// "studio/12" → a mediator reference.
@@ -104,7 +109,10 @@ fn mediator_ref(s: &str, field: &'static str) -> Result<MediatorRef, AppError> {
 }
 
 fn status_choices(current: &str) -> Vec<Choice> {
-    choices(CaseStatus::ALL.iter().map(|s| (s.as_str(), s.label_zh())), current)
+    choices(
+        CaseStatus::ALL.iter().map(|s| (s.as_str(), s.label_zh())),
+        current,
+    )
 }
 
 fn category_choices(current: &str) -> Vec<Choice> {
@@ -117,7 +125,10 @@ fn category_choices(current: &str) -> Vec<Choice> {
 }
 
 fn outcome_choices(current: &str) -> Vec<Choice> {
-    choices(Outcome::ALL.iter().map(|o| (o.as_str(), o.label_zh())), current)
+    choices(
+        Outcome::ALL.iter().map(|o| (o.as_str(), o.label_zh())),
+        current,
+    )
 }
 
 // ---------------------------------------------------------------------------------------
@@ -243,7 +254,11 @@ struct PartyDraft {
 }
 
 fn party_drafts(d: &Draft) -> Vec<PartyDraft> {
-    let defaults = [PartySide::Applicant, PartySide::Respondent, PartySide::Other];
+    let defaults = [
+        PartySide::Applicant,
+        PartySide::Respondent,
+        PartySide::Other,
+    ];
     (1..=3)
         .map(|i| {
             let side = d.or(&format!("party{i}_side"), defaults[i - 1].as_str());
@@ -251,7 +266,10 @@ fn party_drafts(d: &Draft) -> Vec<PartyDraft> {
                 i,
                 name: d.get(&format!("party{i}_name")),
                 person: d.get(&format!("party{i}_person")),
-                sides: choices(PartySide::ALL.iter().map(|s| (s.as_str(), s.label_zh())), &side),
+                sides: choices(
+                    PartySide::ALL.iter().map(|s| (s.as_str(), s.label_zh())),
+                    &side,
+                ),
             }
         })
         .collect()
@@ -272,7 +290,12 @@ async fn form_page(
     let current = draft.get("unit");
     let keys: Vec<(String, String)> = units
         .iter()
-        .map(|u| (format!("{}/{}", u.county_code, u.id), format!("{}（{}）", u.name, u.kind_label)))
+        .map(|u| {
+            (
+                format!("{}/{}", u.county_code, u.id),
+                format!("{}（{}）", u.name, u.kind_label),
+            )
+        })
         .collect();
     let failed = error.is_some();
     let mut resp = render(&FormPage {
@@ -401,6 +424,19 @@ impl CasePage {
             self.draft.has("present", &key)
         } else {
             true
+        }
+    }
+
+    /// The error goes above everything when its form is not on the page (a session sent
+    /// to a case concluded meanwhile, say).
+    fn error_on_top(&self) -> bool {
+        let a = self.v.allowed;
+        match self.failed {
+            "assign" => !(a.assign && self.choices.is_some()),
+            "session" => !a.session,
+            "outcome" => !a.conclude,
+            "follow_up" => !a.follow_up,
+            _ => true,
         }
     }
 
@@ -712,10 +748,14 @@ async fn stats(
         })
         .unwrap_or_default();
     let export_query = serde_urlencoded::to_string(
-        [("from", from.as_str()), ("to", to.as_str()), ("unit", unit.as_str())]
-            .into_iter()
-            .filter(|(_, v)| !v.is_empty())
-            .collect::<Vec<_>>(),
+        [
+            ("from", from.as_str()),
+            ("to", to.as_str()),
+            ("unit", unit.as_str()),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .collect::<Vec<_>>(),
     )
     .unwrap_or_default();
     let failed = error.is_some();
@@ -756,7 +796,10 @@ async fn export(
             ),
             (
                 header::CONTENT_DISPOSITION,
-                format!("attachment; filename*=UTF-8''{}", urlencoding::encode(&name)),
+                format!(
+                    "attachment; filename*=UTF-8''{}",
+                    urlencoding::encode(&name)
+                ),
             ),
         ],
         bytes,
