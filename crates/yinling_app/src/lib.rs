@@ -11,6 +11,7 @@ pub mod dispatch;
 pub mod error;
 pub mod export;
 pub mod files;
+pub mod mediation;
 pub mod needs;
 pub mod orders;
 pub mod org;

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod id_number;
 pub mod mask;
 pub mod matching;
+pub mod mediation;
 pub mod name;
 pub mod need;
 pub mod org;

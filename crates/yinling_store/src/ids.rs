@@ -19,6 +19,9 @@ pub enum Seq {
     Orders,
     AwardEntitlements,
     Needs,
+    MediationCases,
+    MediationSessions,
+    MediationFollowups,
 }
 
 impl Seq {
@@ -37,6 +40,9 @@ impl Seq {
             Seq::Orders => "orders",
             Seq::AwardEntitlements => "award_entitlements",
             Seq::Needs => "needs",
+            Seq::MediationCases => "mediation_cases",
+            Seq::MediationSessions => "mediation_sessions",
+            Seq::MediationFollowups => "mediation_followups",
         }
     }
 }

@@ -311,6 +311,7 @@ const PATH_TABLES: &[&str] = &[
     "people",
     "person_roles",
     "person_tags",
+    "mediation_cases",
 ];
 
 /// Moves the subtree at `from` to `to` within one county: every path under it, in every
@@ -352,6 +353,15 @@ pub async fn move_subtree(
     exec.execute(q!(
         "UPDATE grants SET path = $4 || substr(path, length($2) + 1)
           WHERE unit_county_code = $1 AND path >= $2 AND path < $3",
+        county_code,
+        from,
+        &upper,
+        to
+    ))
+    .await?;
+    exec.execute(q!(
+        "UPDATE mediation_mediators SET mediator_path = $4 || substr(mediator_path, length($2) + 1)
+          WHERE county_code = $1 AND mediator_path >= $2 AND mediator_path < $3",
         county_code,
         from,
         &upper,

@@ -4,6 +4,7 @@
 
 mod audit;
 mod extract;
+mod mediation;
 mod needs;
 mod orders;
 mod org;
@@ -74,6 +75,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(audit::router())
         .merge(orders::router())
         .merge(needs::router())
+        .merge(mediation::router())
 }
 
 /// The OpenAPI document (built once).

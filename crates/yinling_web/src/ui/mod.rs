@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod extract;
 mod home;
+mod mediation;
 mod needs;
 mod org;
 mod people;
@@ -34,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .merge(users::router())
         .merge(audit::router())
         .merge(needs::router())
+        .merge(mediation::router())
 }
 
 /// What the base layout needs on every page.
@@ -105,6 +107,11 @@ fn nav_for(caller: &Caller) -> Vec<NavItem> {
             href: "/needs",
             label: "需求台账",
             key: "needs",
+        });
+        nav.push(NavItem {
+            href: "/mediation",
+            label: "矛盾调解",
+            key: "mediation",
         });
     }
     if caller.may(Permission::ManageUsers) {

@@ -1,0 +1,223 @@
+//! Mediation cases (矛盾调解) over the API: intake, mediators, sessions, outcome, follow-up,
+//! and success rates per studio, team and subtree for a period (also as Excel).
+
+use axum::{
+    extract::State,
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use yinling_app::{
+    Page, PageRequest,
+    mediation::{
+        AssignInput, CaseInput, CaseListItem, CaseQuery, CaseView, FollowUpInput, MediationStats,
+        MediatorChoices, OutcomeInput, SessionInput, StatsQuery,
+    },
+};
+
+use super::{ApiJson, ApiPath, ApiQuery, Created, people::Paging};
+use crate::{
+    AppState,
+    error::{ApiError, ErrorBody},
+    session::ApiCaller,
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_cases, create_case))
+        .routes(routes!(find_case))
+        .routes(routes!(mediator_choices))
+        .routes(routes!(assign_mediators))
+        .routes(routes!(record_session))
+        .routes(routes!(conclude_case))
+        .routes(routes!(follow_up_case))
+        .routes(routes!(stats))
+        .routes(routes!(export_stats))
+}
+
+/// Mediation cases in the caller's scope, newest intake first.
+#[utoipa::path(get, path = "/api/v1/mediation/cases", tag = "矛盾调解", params(CaseQuery, Paging),
+    responses((status = 200, body = Page<CaseListItem>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn list_cases(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiQuery(q): ApiQuery<CaseQuery>,
+    ApiQuery(p): ApiQuery<Paging>,
+) -> Result<axum::Json<Page<CaseListItem>>, ApiError> {
+    Ok(axum::Json(
+        state
+            .app
+            .list_mediation_cases(&c.caller, &q, PageRequest::new(p.page, p.per_page))
+            .await?,
+    ))
+}
+
+/// Take in a case (受理) at the community, village, compound or grid where it arose.
+/// Parties are names, optionally linked to a person file; free text must not hold phone or
+/// ID numbers.
+#[utoipa::path(post, path = "/api/v1/mediation/cases", tag = "矛盾调解", request_body = CaseInput,
+    responses((status = 201, body = Created), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_case(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiJson(input): ApiJson<CaseInput>,
+) -> Result<(StatusCode, axum::Json<Created>), ApiError> {
+    let (county, id) = state.app.create_mediation_case(&c.caller, input).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(Created {
+            county_code: Some(county),
+            id,
+        }),
+    ))
+}
+
+/// A case with its parties, mediators, sessions, outcome and follow-ups, and what the
+/// caller may do next.
+#[utoipa::path(get, path = "/api/v1/mediation/cases/{county}/{id}", tag = "矛盾调解",
+    params(("county" = i64, Path), ("id" = i64, Path)),
+    responses((status = 200, body = CaseView), (status = 404, body = ErrorBody)))]
+async fn find_case(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath((county, id)): ApiPath<(i64, i64)>,
+) -> Result<axum::Json<CaseView>, ApiError> {
+    Ok(axum::Json(
+        state.app.mediation_case(&c.caller, county, id).await?,
+    ))
+}
+
+/// Who may be assigned to a case: the county's cadre studios and volunteer teams, and the
+/// retired cadres living in the caller's scope.
+#[utoipa::path(get, path = "/api/v1/mediation/cases/{county}/{id}/mediator-choices", tag = "矛盾调解",
+    params(("county" = i64, Path), ("id" = i64, Path)),
+    responses((status = 200, body = MediatorChoices), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn mediator_choices(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath((county, id)): ApiPath<(i64, i64)>,
+) -> Result<axum::Json<MediatorChoices>, ApiError> {
+    Ok(axum::Json(
+        state.app.mediator_choices(&c.caller, county, id).await?,
+    ))
+}
+
+/// Assign mediators (retired cadres, studios, teams) to an open case.
+#[utoipa::path(post, path = "/api/v1/mediation/cases/{county}/{id}/mediators", tag = "矛盾调解",
+    params(("county" = i64, Path), ("id" = i64, Path)), request_body = AssignInput,
+    responses((status = 204, description = "已指派"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn assign_mediators(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiJson(input): ApiJson<AssignInput>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .app
+        .assign_mediators(&c.caller, county, id, input)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecordedResponse {
+    pub id: i64,
+}
+
+/// Record a mediation session. A concluded case refuses it (409 `case_closed`).
+#[utoipa::path(post, path = "/api/v1/mediation/cases/{county}/{id}/sessions", tag = "矛盾调解",
+    params(("county" = i64, Path), ("id" = i64, Path)), request_body = SessionInput,
+    responses((status = 201, body = RecordedResponse), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn record_session(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiJson(input): ApiJson<SessionInput>,
+) -> Result<(StatusCode, axum::Json<RecordedResponse>), ApiError> {
+    let sid = state
+        .app
+        .record_session(&c.caller, county, id, input)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(RecordedResponse { id: sid }),
+    ))
+}
+
+/// Record the outcome: success, partial, failed, or referred (with where to).
+#[utoipa::path(post, path = "/api/v1/mediation/cases/{county}/{id}/outcome", tag = "矛盾调解",
+    params(("county" = i64, Path), ("id" = i64, Path)), request_body = OutcomeInput,
+    responses((status = 204, description = "已办结"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn conclude_case(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiJson(input): ApiJson<OutcomeInput>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .app
+        .conclude_case(&c.caller, county, id, input)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Record a follow-up visit to a concluded case: does the agreement hold?
+#[utoipa::path(post, path = "/api/v1/mediation/cases/{county}/{id}/follow-ups", tag = "矛盾调解",
+    params(("county" = i64, Path), ("id" = i64, Path)), request_body = FollowUpInput,
+    responses((status = 201, body = RecordedResponse), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn follow_up_case(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiJson(input): ApiJson<FollowUpInput>,
+) -> Result<(StatusCode, axum::Json<RecordedResponse>), ApiError> {
+    let fid = state
+        .app
+        .follow_up_case(&c.caller, county, id, input)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(RecordedResponse { id: fid }),
+    ))
+}
+
+/// Success rates for a period (default: the last 365 days) and subtree (default: the
+/// caller's area): success ÷ concluded, with counts, in total, per child unit, per studio,
+/// per team and per retired cadre.
+#[utoipa::path(get, path = "/api/v1/mediation/stats", tag = "矛盾调解", params(StatsQuery),
+    responses((status = 200, body = MediationStats), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn stats(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiQuery(q): ApiQuery<StatsQuery>,
+) -> Result<axum::Json<MediationStats>, ApiError> {
+    Ok(axum::Json(state.app.mediation_stats(&c.caller, &q).await?))
+}
+
+/// The success rates and the ledger of cases concluded in the period, as an Excel workbook
+/// (the export is audited).
+#[utoipa::path(get, path = "/api/v1/mediation/stats/export", tag = "矛盾调解", params(StatsQuery),
+    responses((status = 200, description = "Excel 工作簿", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn export_stats(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiQuery(q): ApiQuery<StatsQuery>,
+) -> Result<Response, ApiError> {
+    let bytes = state.app.export_mediation_xlsx(&c.caller, &q).await?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"mediation.xlsx\"",
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
