@@ -32,6 +32,9 @@ pub struct Config {
     pub sqlite_full_sync: bool,
     /// SQLite page cache per connection, in MiB.
     pub sqlite_cache_mib: u32,
+    /// Folder for photos and attachments. Default: beside a SQLite database
+    /// (`yinling.db` → `yinling-files/`), else `./yinling-files`.
+    pub files_dir: Option<PathBuf>,
     pub security: SecuritySettings,
     pub privacy: PrivacySettings,
 }
@@ -48,6 +51,7 @@ impl Default for Config {
             log_format: "text".into(),
             sqlite_full_sync: true,
             sqlite_cache_mib: 64,
+            files_dir: None,
             security: SecuritySettings::default(),
             privacy: PrivacySettings::default(),
         }
@@ -130,7 +134,25 @@ impl Config {
         if let Some(v) = get("YINLING_LOG_FORMAT") {
             self.log_format = v;
         }
+        if let Some(v) = get("YINLING_FILES_DIR") {
+            self.files_dir = Some(PathBuf::from(v));
+        }
         Ok(())
+    }
+
+    /// Where photos and attachments are kept.
+    pub fn files_dir(&self) -> PathBuf {
+        if let Some(d) = &self.files_dir {
+            return d.clone();
+        }
+        match Backend::from_url(&self.database_url) {
+            Backend::Sqlite => {
+                let db = Path::new(yinling_store::sqlite_path(&self.database_url));
+                let stem = db.file_stem().and_then(|s| s.to_str()).unwrap_or("yinling");
+                db.with_file_name(format!("{stem}-files"))
+            }
+            Backend::Postgres => PathBuf::from("yinling-files"),
+        }
     }
 
     /// The data key: from the setting, the key file, or — for SQLite only — a key file

@@ -2,6 +2,7 @@
 //! manages accounts, backs up, verifies the audit log and measures itself (`bench`).
 
 mod bench;
+mod bench_dispatch;
 mod config;
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
@@ -67,6 +68,26 @@ enum BenchCommand {
         /// 每类检索的次数 / Searches per series
         #[arg(long, default_value_t = 300)]
         rounds: usize,
+    },
+    /// 匹配与派单（排名、批量派单、HTTP 下单吞吐）：在临时 SQLite 演示城市上测量 /
+    /// Matching and dispatch (ranking, batch dispatch, order placement over HTTP) on a
+    /// throwaway SQLite demo city
+    Dispatch {
+        /// 汶上县的服务者总数 / Providers in 汶上
+        #[arg(long, default_value_t = 100_000)]
+        providers: usize,
+        /// 批量派单的待派订单数 / Open orders for batch dispatch
+        #[arg(long, default_value_t = 10_000)]
+        orders: usize,
+        /// 排名测量的订单数 / Orders ranked per series
+        #[arg(long, default_value_t = 300)]
+        rounds: usize,
+        /// 通过 HTTP 下单的总数 / Orders placed over HTTP
+        #[arg(long, default_value_t = 2_000)]
+        http_orders: usize,
+        /// 并发客户端数 / Concurrent HTTP clients
+        #[arg(long, default_value_t = 8)]
+        http_clients: usize,
     },
 }
 
@@ -207,6 +228,7 @@ async fn open_app(config: &Config) -> anyhow::Result<App> {
         tracing::info!(applied, "applied migrations");
     }
     let app = App::new(store, vault, config.settings(), Clock::System);
+    app.set_files(yinling_app::files::FileStore::local(&config.files_dir()).map_err(app_err)?);
     app.bootstrap().await.map_err(app_err)?;
     Ok(app)
 }
@@ -259,6 +281,22 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let app = open_app(&config).await?;
             bench::search(&app, rounds).await
         }
+        Command::Bench(BenchCommand::Dispatch {
+            providers,
+            orders,
+            rounds,
+            http_orders,
+            http_clients,
+        }) => {
+            bench_dispatch::dispatch(bench_dispatch::Options {
+                providers,
+                orders,
+                rounds,
+                http_orders,
+                http_clients,
+            })
+            .await
+        }
         Command::Key(KeyCommand::Generate) => {
             println!("{}", yinling_app::Vault::generate_key_hex());
             Ok(())
@@ -284,6 +322,7 @@ async fn serve(app: App, config: &Config, listen: &str, demo: bool) -> anyhow::R
     tracing::info!(%addr, database = app.store().backend().name(), "serving");
     println!("银龄已启动 / Yinling is running: http://{addr}/");
     let sweeper = tokio::spawn(sweep_sessions(app.clone()));
+    let escalator = tokio::spawn(escalate_orders(app.clone()));
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
@@ -292,6 +331,7 @@ async fn serve(app: App, config: &Config, listen: &str, demo: bool) -> anyhow::R
     .await
     .context("server error")?;
     sweeper.abort();
+    escalator.abort();
     app.store().close().await;
     Ok(())
 }
@@ -303,6 +343,22 @@ async fn sweep_sessions(app: App) {
         tick.tick().await;
         if let Err(e) = app.purge_idle_sessions().await {
             tracing::warn!(error = %e, "session sweep failed");
+        }
+    }
+}
+
+/// Every minute, sends orders nobody accepted within their item's time limit one level up
+/// the organisation tree. Safe to run on several servers at once: each escalation is a
+/// conditional update, so an order moves up once per time limit whoever runs it.
+async fn escalate_orders(app: App) {
+    let system = Caller::system("sla");
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        match app.escalate_overdue(&system).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(escalated = n, "orders escalated past their time limit"),
+            Err(e) => tracing::warn!(error = %e, "order escalation failed"),
         }
     }
 }
@@ -413,6 +469,13 @@ fn print_summary(s: &DemoSummary, elapsed: Duration) {
         s.retired_cadres,
         s.volunteers
     );
+    println!(
+        "  服务项目 {}，服务者 {}，待派订单 {}，需求台账 {} 条",
+        s.services.items, s.services.providers, s.services.orders, s.needs
+    );
+    for (county, mediator, concluded, success, _) in &s.mediation {
+        println!("  矛盾调解：{county}·{mediator} 办结 {concluded} 起，成功 {success} 起");
+    }
     println!("登录账号 / logins:");
     for a in &s.accounts {
         println!(

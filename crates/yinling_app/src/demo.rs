@@ -78,6 +78,12 @@ pub struct DemoSummary {
     pub retired_cadres: usize,
     pub volunteers: usize,
     pub accounts: Vec<DemoAccount>,
+    /// Service items, providers and open orders.
+    pub services: crate::demo_services::DemoServicesSummary,
+    /// Door-knock needs recorded.
+    pub needs: usize,
+    /// Mediation cases, per county: (county, mediator, concluded, successes, open).
+    pub mediation: Vec<(String, String, usize, usize, usize)>,
 }
 
 /// Reports progress: (stage, done, total).
@@ -367,9 +373,31 @@ impl App {
         store_org::insert_many(&mut tx.exec(), &late_units).await?;
         tx.commit().await?;
 
+        let story_people: Vec<(i64, i64)> =
+            [b.story.zhang, b.story.li].into_iter().flatten().collect();
+        let story_volunteer = b.story.li;
         progress("演示账号", 0, 1);
         summary.accounts = b.accounts(opts).await?;
         progress("演示账号", 1, 1);
+
+        progress("三张清单", 0, 3);
+        let mut counties: Vec<(i64, i64, String)> = b
+            .county_units
+            .iter()
+            .filter(|(c, _)| **c != CITY_COUNTY_CODE)
+            .map(|(c, (id, path))| (*c, *id, path.clone()))
+            .collect();
+        counties.sort();
+        summary.services = self
+            .seed_demo_services(&counties, story_volunteer, &story_people, 60, opts.seed)
+            .await?;
+        progress("三张清单", 1, 3);
+        summary.needs = self
+            .seed_demo_needs(&[WENSHANG, YUTAI], 200, opts.seed)
+            .await?;
+        progress("三张清单", 2, 3);
+        summary.mediation = self.seed_demo_mediation(opts.seed).await?.counties;
+        progress("三张清单", 3, 3);
         let system = Caller::system("demo");
         let mut tx = self.store().begin().await?;
         let event = self.audit_event(
@@ -804,6 +832,8 @@ const BATCH_PEOPLE: usize = 5_000;
 
 /// 汶上县, whose figures the source page gives.
 const WENSHANG: i64 = 370830;
+/// 鱼台县 (三张清单, 1+5+N).
+const YUTAI: i64 = 370827;
 
 impl Builder<'_> {
     async fn tag_defs(&mut self, tx: &mut Tx) -> AppResult<HashMap<&'static str, i64>> {

@@ -1,5 +1,6 @@
 //! Photos and attachments, through one storage interface (`object_store`): a local folder
-//! by default, memory in tests, an S3-compatible store in production (feature `s3`).
+//! by default, memory in tests. An S3-compatible store is another `ObjectStore`
+//! implementation of the same crate (its `aws` feature), not wired up yet.
 //! Files are checked by size and by their first bytes, not by the name or type a browser
 //! claims, and stored under a random key that carries no personal data.
 
@@ -92,19 +93,6 @@ impl FileStore {
             .map_err(|e| AppError::Internal(format!("file folder {}: {e}", dir.display())))?;
         Ok(FileStore {
             inner: Arc::new(fs),
-        })
-    }
-
-    /// An S3-compatible bucket, `s3://bucket/prefix`, configured by the usual AWS_*
-    /// environment variables (endpoint, region, keys).
-    #[cfg(feature = "s3")]
-    pub fn s3(url: &str) -> AppResult<FileStore> {
-        let url =
-            url::Url::parse(url).map_err(|e| AppError::Internal(format!("files_url: {e}")))?;
-        let (store, _) = object_store::parse_url_opts(&url, std::env::vars())
-            .map_err(|e| AppError::Internal(format!("files_url: {e}")))?;
-        Ok(FileStore {
-            inner: Arc::from(store),
         })
     }
 

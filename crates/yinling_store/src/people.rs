@@ -658,3 +658,30 @@ pub async fn insert_skills(exec: &mut Exec<'_>, rows: &[(i64, i64, String)]) -> 
     }
     Ok(())
 }
+
+/// Up to `limit` people under a path, in id order (for generating demo activity).
+pub async fn sample_keys(
+    exec: &mut Exec<'_>,
+    county_code: i64,
+    path: &str,
+    limit: i64,
+) -> Result<Vec<(i64, i64)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        county_code: i64,
+        id: i64,
+    }
+    Ok(exec
+        .fetch_all::<Row>(q!(
+            "SELECT county_code, id FROM people WHERE county_code = $1 AND path >= $2 AND path < $3
+              ORDER BY id DESC LIMIT $4",
+            county_code,
+            path,
+            format!("{path}~"),
+            limit
+        ))
+        .await?
+        .into_iter()
+        .map(|r| (r.county_code, r.id))
+        .collect())
+}

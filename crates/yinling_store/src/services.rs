@@ -522,3 +522,47 @@ pub async fn items_in_scope(exec: &mut Exec<'_>, scope: &Scope) -> Result<Vec<Se
     .into();
     exec.fetch_all(q).await
 }
+
+/// A person with the volunteer role, with their skills: the resource list's raw material.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct VolunteerRow {
+    pub county_code: i64,
+    pub id: i64,
+    pub name: String,
+    pub path: String,
+}
+
+/// Volunteers of a county (by their person role) and each one's skills.
+pub async fn volunteers(
+    exec: &mut Exec<'_>,
+    county_code: i64,
+) -> Result<(Vec<VolunteerRow>, Vec<(i64, String)>)> {
+    #[derive(sqlx::FromRow)]
+    struct Skill {
+        person_id: i64,
+        skill: String,
+    }
+    let people: Vec<VolunteerRow> = exec
+        .fetch_all(q!(
+            "SELECT p.county_code, p.id, p.name, p.path FROM people p
+              WHERE p.county_code = $1 AND EXISTS (
+                    SELECT 1 FROM person_roles r WHERE r.county_code = p.county_code
+                       AND r.person_id = p.id AND r.kind = 'volunteer')
+              ORDER BY p.id",
+            county_code
+        ))
+        .await?;
+    let skills: Vec<Skill> = exec
+        .fetch_all(q!(
+            "SELECT s.person_id, s.skill FROM person_skills s
+              WHERE s.county_code = $1 AND EXISTS (
+                    SELECT 1 FROM person_roles r WHERE r.county_code = s.county_code
+                       AND r.person_id = s.person_id AND r.kind = 'volunteer')",
+            county_code
+        ))
+        .await?;
+    Ok((
+        people,
+        skills.into_iter().map(|s| (s.person_id, s.skill)).collect(),
+    ))
+}

@@ -1,0 +1,534 @@
+//! `yinling bench dispatch`: matching and dispatch at county scale, on a fresh SQLite demo
+//! city topped up with synthetic providers and open orders; and order placement over real
+//! HTTP. Each figure beside the plain alternative measured in the same run.
+
+use std::time::Instant;
+
+use anyhow::Context;
+use rand::{Rng, SeedableRng, rngs::StdRng, seq::SliceRandom};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use yinling_app::{App, Caller, Clock, Settings, Vault, demo::DemoOptions};
+use yinling_domain::{
+    matching::Need,
+    org::OrgPath,
+    person::COMMON_SKILLS,
+    scope::Scope,
+    service::{ProviderKind, WeeklyWindow},
+};
+use yinling_store::{
+    Store, StoreOptions,
+    ids::{self, Seq},
+    orders::{self as store_orders, NewOrder},
+    org::{self as store_org, UnitFilter},
+    q,
+    services::{self as store_services, ProviderFields},
+};
+
+use crate::bench::Series;
+
+const COUNTY: i64 = 370830;
+const PASSWORD: &str = "Bench-Pass-2026!";
+
+pub struct Options {
+    pub providers: usize,
+    pub orders: usize,
+    pub rounds: usize,
+    pub http_orders: usize,
+    pub http_clients: usize,
+}
+
+pub async fn dispatch(opts: Options) -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(format!("yinling-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let result = run(&opts, &dir).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+async fn run(opts: &Options, dir: &std::path::Path) -> anyhow::Result<()> {
+    let url = format!("sqlite://{}", dir.join("bench.db").display());
+    let store = Store::open_and_migrate(&StoreOptions::new(&url)).await?;
+    let app = App::new(
+        store,
+        Vault::new(&[7u8; 32]),
+        Settings::default(),
+        Clock::System,
+    );
+    println!("派单基准 / dispatch benchmark: building a demo city (20,000 people) on SQLite …");
+    app.load_demo(
+        &DemoOptions {
+            people: 20_000,
+            seed: 7,
+            admin_password: Some(PASSWORD.into()),
+        },
+        &|_, _, _| {},
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let system = Caller::system("bench");
+    let mut rng = StdRng::seed_from_u64(11);
+    let (county_unit, county_path) = county(&app).await?;
+    let communities = areas(&app, &county_path).await?;
+
+    // Top the resource list up to the target size, spread over the county's communities.
+    let existing = store_services::active_providers(&mut app.store().read(), COUNTY)
+        .await?
+        .len();
+    let extra = opts.providers.saturating_sub(existing);
+    let t = Instant::now();
+    add_providers(&app, &communities, extra, &mut rng).await?;
+    println!(
+        "  {} providers in 汶上 ({} added in {:.1} s)",
+        existing + extra,
+        extra,
+        t.elapsed().as_secs_f64()
+    );
+
+    // Orders to rank: open orders for residents spread over the county.
+    let residents = yinling_store::people::sample_keys(
+        &mut app.store().read(),
+        COUNTY,
+        &county_path,
+        (opts.orders + opts.rounds) as i64,
+    )
+    .await?;
+    let items = app
+        .items_offered_at(COUNTY, &county_path)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let ranked_orders = insert_orders(
+        &app,
+        &residents[..opts.rounds.min(residents.len())],
+        &items,
+        &mut rng,
+    )
+    .await?;
+
+    let t = Instant::now();
+    drop(
+        app.matching_pool(COUNTY)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
+    );
+    println!(
+        "  matching pool built from the database in {:.0} ms (once; then refreshed from the change log)",
+        t.elapsed().as_secs_f64() * 1000.0
+    );
+
+    // Ranking one order, in memory: through the pool's indexes, and by scoring everyone.
+    let mut needs = Vec::new();
+    {
+        let cached = app
+            .matching_pool(COUNTY)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        for o in &ranked_orders {
+            needs.push(need(&cached.pool, &items, o));
+        }
+        let mut indexed = Series::new("rank one order, indexed pool (top 10)");
+        let mut scan = Series::new("plain: score every provider (top 10)");
+        for n in &needs {
+            let t = Instant::now();
+            std::hint::black_box(cached.pool.rank(n, 10, &[]));
+            indexed.samples.push(t.elapsed());
+            let t = Instant::now();
+            std::hint::black_box(cached.pool.rank_scan(n, 10, &[]));
+            scan.samples.push(t.elapsed());
+        }
+        indexed.print();
+        scan.print();
+        println!(
+            "  ratio (scan / indexed, medians): {:.0}x",
+            scan.median().as_secs_f64() / indexed.median().as_secs_f64().max(1e-9)
+        );
+    }
+    // The same through the application: loads read fresh, exclusions, names.
+    let mut e2e = Series::new("candidates() end to end (DB reads + rank)");
+    for o in &ranked_orders {
+        let t = Instant::now();
+        let c = app
+            .candidates(&system, COUNTY, o.id, 10)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        e2e.samples.push(t.elapsed());
+        std::hint::black_box(c);
+    }
+    e2e.print();
+
+    // Batch dispatch of the county's open orders.
+    let t = Instant::now();
+    let batch = insert_orders(
+        &app,
+        &residents[opts.rounds.min(residents.len())..],
+        &items,
+        &mut rng,
+    )
+    .await?;
+    println!(
+        "  {} more open orders inserted in {:.1} s",
+        batch.len(),
+        t.elapsed().as_secs_f64()
+    );
+    let open: i64 = app
+        .store()
+        .read()
+        .scalar(q!(
+            "SELECT COUNT(*) FROM orders WHERE county_code = $1 AND state = 'submitted'",
+            COUNTY
+        ))
+        .await?;
+    // Plain alternative: assign by scoring every provider for each order (a sample).
+    {
+        let mut cached = app
+            .matching_pool(COUNTY)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let sample: Vec<Need> = batch
+            .iter()
+            .take(500)
+            .map(|o| need(&cached.pool, &items, o))
+            .collect();
+        let t = Instant::now();
+        for n in &sample {
+            if let Some(best) = cached.pool.rank_scan(n, 1, &[]).first() {
+                if let Some(p) = cached.pool.providers.iter_mut().find(|p| p.id == best.id) {
+                    p.load += 1;
+                    p.recent += 1;
+                }
+            }
+        }
+        let per = t.elapsed() / sample.len().max(1) as u32;
+        println!(
+            "  plain: assign by scanning every provider: {:.2} ms per order → ~{:.1} s for {} orders (measured on {})",
+            per.as_secs_f64() * 1000.0,
+            per.as_secs_f64() * open as f64,
+            open,
+            sample.len()
+        );
+    }
+    let t = Instant::now();
+    let report = app
+        .batch_dispatch(&system, COUNTY, county_unit)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let took = t.elapsed();
+    println!(
+        "  batch dispatch of {} open orders: {:.2} s wall (dispatched {}, nobody free for {})",
+        report.considered,
+        took.as_secs_f64(),
+        report.dispatched,
+        report.unmatched
+    );
+    let over: i64 = app
+        .store()
+        .read()
+        .scalar(q!(
+            "SELECT COUNT(*) FROM (SELECT f.provider_id, COUNT(*) AS n, MAX(p.capacity) AS cap
+               FROM order_offers f JOIN providers p ON p.county_code = f.county_code AND p.id = f.provider_id
+              WHERE f.county_code = $1 AND f.status = 'open' GROUP BY f.provider_id) x WHERE n > cap",
+            COUNTY
+        ))
+        .await?;
+    println!("  providers above capacity after the batch: {over}");
+
+    http_placement(&app, opts).await
+}
+
+async fn county(app: &App) -> anyhow::Result<(i64, String)> {
+    let unit = store_org::get_by_region(&mut app.store().read(), COUNTY, "370830")
+        .await?
+        .context("汶上县 missing from the demo")?;
+    Ok((unit.id, unit.path))
+}
+
+async fn areas(app: &App, county_path: &str) -> anyhow::Result<Vec<String>> {
+    let scope = Scope::from_paths([OrgPath::parse(county_path)?]);
+    let mut out = Vec::new();
+    for kind in ["community_committee", "village_committee"] {
+        let (units, _) = store_org::list(
+            &mut app.store().read(),
+            &scope,
+            &UnitFilter {
+                kind: Some(kind.into()),
+                name_contains: None,
+            },
+            100_000,
+            0,
+        )
+        .await?;
+        out.extend(units.into_iter().map(|u| u.path));
+    }
+    anyhow::ensure!(!out.is_empty(), "no communities in 汶上");
+    Ok(out)
+}
+
+async fn add_providers(
+    app: &App,
+    areas: &[String],
+    n: usize,
+    rng: &mut StdRng,
+) -> anyhow::Result<()> {
+    let now = app.now();
+    let mut tx = app.store().begin().await?;
+    let ids = ids::allocate(&mut tx.exec(), Seq::Providers, n).await?;
+    let rows: Vec<(i64, i64, ProviderFields)> = ids
+        .iter()
+        .map(|id| {
+            let area = areas.choose(rng).cloned().unwrap_or_default();
+            let skills: Vec<&str> = COMMON_SKILLS.choose_multiple(rng, 2).copied().collect();
+            let day = rng.gen_range(1..=7);
+            let windows = [WeeklyWindow::new(day, 8 * 60, 17 * 60).ok()];
+            (
+                COUNTY,
+                *id,
+                ProviderFields {
+                    kind: ProviderKind::Volunteer.as_str().into(),
+                    name: format!("基准服务者{id}"),
+                    person_id: None,
+                    unit_id: None,
+                    path: area.clone(),
+                    home_path: Some(area.clone()),
+                    skills: serde_json::to_string(&skills).unwrap_or_default(),
+                    areas: serde_json::to_string(&[&area]).unwrap_or_default(),
+                    windows: serde_json::to_string(&windows.iter().flatten().collect::<Vec<_>>())
+                        .unwrap_or_default(),
+                    capacity: rng.gen_range(1..=3),
+                    lat: None,
+                    lng: None,
+                    radius_m: None,
+                    active: true,
+                },
+            )
+        })
+        .collect();
+    store_services::insert_providers(&mut tx.exec(), &rows, true, now).await?;
+    store_services::bump_providers(&mut tx.exec(), COUNTY, &ids).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn insert_orders(
+    app: &App,
+    residents: &[(i64, i64)],
+    items: &[yinling_app::services::ServiceItem],
+    rng: &mut StdRng,
+) -> anyhow::Result<Vec<yinling_store::orders::OrderRow>> {
+    let now = app.now();
+    let mut tx = app.store().begin().await?;
+    let ids = ids::allocate(&mut tx.exec(), Seq::Orders, residents.len()).await?;
+    let mut rows = Vec::with_capacity(residents.len());
+    for ((c, pid), id) in residents.iter().zip(&ids) {
+        let person = yinling_store::people::get(&mut tx.exec(), *c, *pid)
+            .await?
+            .context("resident vanished")?;
+        let item = items.choose(rng).context("no service items")?;
+        rows.push(NewOrder {
+            county_code: *c,
+            id: *id,
+            path: person.path,
+            unit_id: person.home_unit_id,
+            person_id: *pid,
+            item_id: item.id,
+            category: item.category.clone(),
+            description: None,
+            urgency: "normal".into(),
+            wanted_at: now + rng.gen_range(1..72) * 3_600_000_000,
+            address: None,
+            lat: None,
+            lng: None,
+            placed_by: None,
+            placed_by_name: "bench".into(),
+            proxy: true,
+            sla_due_at: now + item.sla_minutes * 60_000_000,
+            need_id: None,
+            synthetic: true,
+            now,
+        });
+    }
+    store_orders::insert_many(&mut tx.exec(), &rows).await?;
+    tx.commit().await?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        out.extend(store_orders::get(&mut app.store().read(), COUNTY, id).await?);
+    }
+    Ok(out)
+}
+
+fn need(
+    pool: &yinling_domain::matching::Pool,
+    items: &[yinling_app::services::ServiceItem],
+    o: &yinling_store::orders::OrderRow,
+) -> Need {
+    let skills = items
+        .iter()
+        .find(|i| i.id == o.item_id)
+        .map(|i| i.skills.clone())
+        .unwrap_or_default();
+    pool.need(
+        skills.iter().map(String::as_str),
+        o.path.clone(),
+        o.lat,
+        o.lng,
+        o.wanted_at,
+    )
+}
+
+/// Order placement through the real HTTP stack: a grid worker's clients placing orders for
+/// the residents of their grid (代点单), each client on one keep-alive connection.
+async fn http_placement(app: &App, opts: &Options) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let router = yinling_web::router(yinling_web::AppState::new(
+        app.clone(),
+        yinling_web::WebConfig::default(),
+    ));
+    let server = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+    });
+    let mut conn = Conn::open(addr).await?;
+    let (status, body) = conn
+        .post(
+            "/api/v1/session",
+            None,
+            &serde_json::json!({"username": "wangge", "password": PASSWORD}).to_string(),
+        )
+        .await?;
+    anyhow::ensure!(
+        status == 200,
+        "login failed: {status} {}",
+        String::from_utf8_lossy(&body)
+    );
+    let token = serde_json::from_slice::<serde_json::Value>(&body)?["token"]
+        .as_str()
+        .context("no token")?
+        .to_owned();
+    let me = app
+        .authenticate(&token, None)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .caller;
+    let grid = me
+        .grants
+        .first()
+        .context("wangge has no grant")?
+        .path
+        .clone();
+    let residents =
+        yinling_store::people::sample_keys(&mut app.store().read(), COUNTY, grid.as_str(), 200)
+            .await?;
+    let items = app
+        .items_offered_at(COUNTY, grid.as_str())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    anyhow::ensure!(
+        !residents.is_empty() && !items.is_empty(),
+        "nothing to order"
+    );
+    let per_client = opts.http_orders / opts.http_clients.max(1);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for k in 0..opts.http_clients.max(1) {
+        let token = token.clone();
+        let residents = residents.clone();
+        let item_ids: Vec<i64> = items.iter().map(|i| i.id).collect();
+        tasks.push(tokio::spawn(async move {
+            let mut conn = Conn::open(addr).await?;
+            let mut lat = Vec::with_capacity(per_client);
+            for i in 0..per_client {
+                let (c, pid) = residents[(k * per_client + i) % residents.len()];
+                let body = serde_json::json!({
+                    "item_id": item_ids[i % item_ids.len()],
+                    "person": {"county_code": c, "id": pid},
+                    "description": "基准测试订单",
+                })
+                .to_string();
+                let t = Instant::now();
+                let (status, resp) = conn.post("/api/v1/orders", Some(&token), &body).await?;
+                lat.push(t.elapsed());
+                anyhow::ensure!(status == 201, "{status} {}", String::from_utf8_lossy(&resp));
+            }
+            anyhow::Ok(lat)
+        }));
+    }
+    let mut all = Series::new("POST /api/v1/orders latency");
+    for t in tasks {
+        all.samples.extend(t.await??);
+    }
+    let wall = started.elapsed();
+    println!(
+        "  order placement over HTTP on SQLite: {} orders by {} clients in {:.2} s = {:.0} orders/s",
+        all.samples.len(),
+        opts.http_clients,
+        wall.as_secs_f64(),
+        all.samples.len() as f64 / wall.as_secs_f64()
+    );
+    all.print();
+    server.abort();
+    Ok(())
+}
+
+/// A minimal HTTP/1.1 keep-alive client: enough to drive the API without a client library.
+struct Conn {
+    stream: BufReader<tokio::net::TcpStream>,
+}
+
+impl Conn {
+    async fn open(addr: std::net::SocketAddr) -> anyhow::Result<Conn> {
+        let s = tokio::net::TcpStream::connect(addr).await?;
+        s.set_nodelay(true)?;
+        Ok(Conn {
+            stream: BufReader::new(s),
+        })
+    }
+
+    async fn post(
+        &mut self,
+        path: &str,
+        token: Option<&str>,
+        body: &str,
+    ) -> anyhow::Result<(u16, Vec<u8>)> {
+        let auth = token.map_or_else(String::new, |t| format!("Authorization: Bearer {t}\r\n"));
+        let req = format!(
+            "POST {path} HTTP/1.1\r\nHost: bench\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        self.stream.get_mut().write_all(req.as_bytes()).await?;
+        let mut line = String::new();
+        self.stream.read_line(&mut line).await?;
+        let status: u16 = line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .context("bad status line")?;
+        let mut len = 0usize;
+        loop {
+            line.clear();
+            self.stream.read_line(&mut line).await?;
+            let l = line.trim_end();
+            if l.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = l.split_once(':')
+                && k.eq_ignore_ascii_case("content-length")
+            {
+                len = v.trim().parse()?;
+            }
+        }
+        let mut body = vec![0; len];
+        self.stream.read_exact(&mut body).await?;
+        Ok((status, body))
+    }
+}
+
+impl Series {
+    pub fn new(name: &str) -> Series {
+        Series {
+            name: name.to_owned(),
+            samples: Vec::new(),
+        }
+    }
+}
