@@ -1395,3 +1395,184 @@ async fn mediation_pages_run_a_case_in_elder_mode_and_refuse_the_other_grid() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// A multipart body for the 完成服务 form: token, note and a photo.
+fn completion_form(csrf: &str, note: &str, photo: &[u8]) -> (String, Vec<u8>) {
+    let b = "----yinlingorder5Kq2";
+    let mut body = Vec::new();
+    for (name, value) in [("csrf_token", csrf), ("note", note)] {
+        body.extend_from_slice(
+            format!("--{b}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{b}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"门口.png\"\r\nContent-Type: image/png\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(photo);
+    body.extend_from_slice(format!("\r\n--{b}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={b}"), body)
+}
+
+#[tokio::test]
+async fn an_order_is_placed_served_and_rated_through_the_pages() {
+    let (city, app) = setup().await;
+    let services = city.add_services().await;
+    let item = services.item.id.to_string();
+
+    // 张三丰 orders 助老送餐 for tomorrow noon, in two steps.
+    let mut resident = Client::new(app.clone());
+    resident.login_page("resident").await;
+    let home = resident.get("/").await.text();
+    assert!(home.contains("href=\"/orders/new\"") && home.contains("我要点单"));
+    assert!(!home.contains("href=\"/orders\""), "no staff order list");
+    let step1 = resident.get("/orders/new").await;
+    assert_eq!(step1.status, StatusCode::OK, "{}", step1.text());
+    assert!(step1.text().contains("助老送餐") && step1.text().contains("把午餐送到家"));
+    let step2 = resident
+        .get(&format!("/orders/new?item={item}"))
+        .await
+        .text();
+    assert!(step2.contains("第2步") && step2.contains("name=\"when\""));
+    let bad = resident
+        .post_form(
+            "/orders/new",
+            &[
+                ("item", &item),
+                ("when", "other"),
+                ("wanted_at", "明天中午"),
+                ("description", "少放盐"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        bad.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        bad.text()
+    );
+    assert!(bad.text().contains("请选择服务时间") && bad.text().contains("少放盐"));
+    assert_eq!(
+        city.count("orders").await,
+        0,
+        "a refused order stores nothing"
+    );
+    let tomorrow = yinling_domain::time::local_date(city.app.now())
+        .succ_opt()
+        .unwrap()
+        .format("%Y-%m-%dT12:00")
+        .to_string();
+    let placed = resident
+        .post_form(
+            "/orders/new",
+            &[
+                ("item", &item),
+                ("when", &tomorrow),
+                ("description", "少放盐"),
+            ],
+        )
+        .await;
+    assert_eq!(placed.status, StatusCode::SEE_OTHER, "{}", placed.text());
+    let to = placed.headers[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let confirm = resident.get(&to).await.text();
+    assert!(confirm.contains("点单成功") && confirm.contains("接下来"));
+    let order = to.trim_end_matches("/placed").to_owned();
+    let mine = resident.get("/orders/mine").await.text();
+    assert!(
+        mine.contains("助老送餐") && mine.contains("待派单"),
+        "{mine}"
+    );
+
+    // The grid worker dispatches it with one click from the order page.
+    let mut worker = Client::new(app.clone());
+    worker.login_page("workera").await;
+    let page = worker.get(&order).await.text();
+    assert!(page.contains("一键派单") && page.contains("李四") && page.contains("技能"));
+    let r = worker.post_form(&format!("{order}/dispatch"), &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert!(worker.get(&order).await.text().contains("待接单"));
+
+    // Grid B's worker cannot see it.
+    let mut other = Client::new(app.clone());
+    other.login_page("workerb").await;
+    assert_eq!(other.get(&order).await.status, StatusCode::NOT_FOUND);
+
+    // 李四 accepts, checks in and completes with a note and a photo.
+    let mut vol = Client::new(app.clone());
+    vol.login_page("vola").await;
+    let list = vol.get("/orders/offered").await.text();
+    assert!(list.contains("我的接单") && list.contains("张三丰") && list.contains(">接单<"));
+    for action in ["accept", "check_in"] {
+        let r = vol
+            .post_form(
+                &format!("{order}/step"),
+                &[("action", action), ("back", "offered")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{action}: {}", r.text());
+    }
+    let list = vol.get("/orders/offered?done=check_in").await.text();
+    assert!(list.contains("服务中") && list.contains("完成服务") && !list.contains(">接单<"));
+    // A refused step: accepting again changes nothing and says why.
+    let again = vol
+        .post_form(&format!("{order}/step"), &[("action", "accept")])
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text());
+    assert!(again.text().contains("不能接单") && again.text().contains("服务中"));
+    let csrf = vol.cookies["yinling_csrf"].clone();
+    let png = b"\x89PNG\r\n\x1a\n0000".to_vec();
+    let (ct, body) = completion_form(&csrf, "饭菜已送到，老人吃得很好", &png);
+    let r = vol
+        .send(
+            Request::post(format!("{order}/complete"))
+                .header(header::CONTENT_TYPE, ct)
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+
+    // 张三丰 sees it done, cannot cancel any more, and gives five stars.
+    let page = resident.get(&order).await.text();
+    assert!(page.contains("已完成") && page.contains("饭菜已送到"));
+    assert!(page.contains("5星 非常满意") && !page.contains("取消这张订单"));
+    let photo = resident.get(&format!("{order}/photo")).await;
+    assert_eq!(photo.status, StatusCode::OK);
+    assert_eq!(photo.headers[header::CONTENT_TYPE], "image/png");
+    assert_eq!(photo.body, png);
+    assert_eq!(
+        other.get(&format!("{order}/photo")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let refused = resident
+        .post_form(&format!("{order}/step"), &[("action", "cancel")])
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text());
+    assert!(refused.text().contains("已完成"));
+    let no_stars = resident
+        .post_form(
+            &format!("{order}/step"),
+            &[("action", "rate"), ("note", "很好")],
+        )
+        .await;
+    assert_eq!(no_stars.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(no_stars.text().contains("请选择1到5颗星") && no_stars.text().contains("很好"));
+    let r = resident
+        .post_form(
+            &format!("{order}/step"),
+            &[("action", "rate"), ("stars", "5"), ("note", "很好")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let to = r.headers[header::LOCATION].to_str().unwrap().to_owned();
+    let page = resident.get(&to).await.text();
+    assert!(page.contains("已评价") && page.contains("5星") && page.contains("谢谢"));
+    let mine = resident.get("/orders/mine").await.text();
+    assert!(mine.contains("已评价"));
+}

@@ -8,6 +8,7 @@ mod extract;
 mod home;
 mod mediation;
 mod needs;
+mod orders;
 mod org;
 mod people;
 mod tags;
@@ -36,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .merge(audit::router())
         .merge(needs::router())
         .merge(mediation::router())
+        .merge(orders::router())
 }
 
 /// What the base layout needs on every page.
@@ -198,6 +200,8 @@ impl FromRequestParts<AppState> for PageCtx {
             .map(|g| format!("{}（{}）", g.role.label_zh(), g.unit_name))
             .collect::<Vec<_>>()
             .join("、");
+        let mut nav = nav_for(&caller);
+        orders::extend_nav(&state.app, &caller, &mut nav).await;
         let layout = Layout {
             title: String::new(),
             elder,
@@ -205,7 +209,7 @@ impl FromRequestParts<AppState> for PageCtx {
             demo: state.config.demo,
             user: Some(caller.display_name.clone()),
             roles,
-            nav: nav_for(&caller),
+            nav,
             active: "",
             notice: notice_for(parts.uri.query()),
             here,
