@@ -502,6 +502,17 @@ impl App {
                     let started = order.checked_in_at.unwrap_or(now);
                     let minutes = ((now - started) / MINUTE).max(1);
                     let photo = step.photo_key.clone().filter(|k| !k.is_empty());
+                    // Only a photo stored for this order (see `files::FileStore::put_photo`).
+                    if photo
+                        .as_ref()
+                        .is_some_and(|k| !k.starts_with(&format!("orders/{county}/{id}/")))
+                    {
+                        return Err(AppError::invalid(
+                            "invalid_photo",
+                            "photo_key",
+                            "照片须为本订单上传的照片",
+                        ));
+                    }
                     change.completed = Some((now, minutes, note.clone(), photo));
                 }
             }

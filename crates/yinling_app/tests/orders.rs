@@ -134,6 +134,15 @@ async fn an_order_from_placing_to_closing() {
             .unwrap();
     }
     city.clock.advance(42 * MINUTE);
+    // A photo must be one stored for this order.
+    let mut foreign = step();
+    foreign.photo_key = Some("orders/370830/999/0123.png".into());
+    let e = city
+        .app
+        .order_step(&vola, county, id, OrderAction::Complete, foreign)
+        .await
+        .unwrap_err();
+    assert_eq!(e.field(), Some("photo_key"));
     let mut done = step();
     done.note = Some("已送到，老人吃得很好".into());
     let completed = city
