@@ -190,11 +190,11 @@ async fn run(opts: &Options, dir: &std::path::Path) -> anyhow::Result<()> {
             .collect();
         let t = Instant::now();
         for n in &sample {
-            if let Some(best) = cached.pool.rank_scan(n, 1, &[]).first() {
-                if let Some(p) = cached.pool.providers.iter_mut().find(|p| p.id == best.id) {
-                    p.load += 1;
-                    p.recent += 1;
-                }
+            if let Some(best) = cached.pool.rank_scan(n, 1, &[]).first()
+                && let Some(p) = cached.pool.providers.iter_mut().find(|p| p.id == best.id)
+            {
+                p.load += 1;
+                p.recent += 1;
             }
         }
         let per = t.elapsed() / sample.len().max(1) as u32;
