@@ -1576,3 +1576,45 @@ async fn an_order_is_placed_served_and_rated_through_the_pages() {
     let mine = resident.get("/orders/mine").await.text();
     assert!(mine.contains("已评价"));
 }
+
+#[tokio::test]
+async fn a_secretary_adds_a_service_item_through_the_page() {
+    let (city, app) = setup().await;
+    let unit = format!("{}/{}", city.community.county_code, city.community.id);
+    let mut c = Client::new(app.clone());
+    c.login_page("secretary").await;
+    let form = c.get("/service-items/new").await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.text());
+    let fields = |duration: &'static str| {
+        vec![
+            ("unit", unit.clone()),
+            ("category", "elder_care".to_owned()),
+            ("name", "上门理发".to_owned()),
+            ("skills", "理发、剪发".to_owned()),
+            ("duration_minutes", duration.to_owned()),
+            ("points", "10".to_owned()),
+            ("hours_minutes", "40".to_owned()),
+            ("sla_minutes", "240".to_owned()),
+        ]
+    };
+    let pairs = fields("一小时");
+    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let bad = c.post_form("/service-items/new", &pairs).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text().contains("预计时长请填整数") && bad.text().contains("上门理发"));
+    let pairs = fields("40");
+    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let ok = c.post_form("/service-items/new", &pairs).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.text());
+    let list = c.get("/service-items?done=created").await.text();
+    assert!(list.contains("上门理发") && list.contains("剪发") && list.contains("已添加"));
+
+    let mut resident = Client::new(app);
+    resident.login_page("resident").await;
+    assert_eq!(
+        resident.get("/service-items/new").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let step1 = resident.get("/orders/new").await.text();
+    assert!(step1.contains("上门理发"), "the resident can order it");
+}
