@@ -135,7 +135,7 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
             return crate::ui::message_page(
                 axum::http::StatusCode::PAYLOAD_TOO_LARGE,
                 "文件太大",
-                "上传的文件超过5MB。请把表格分成几个文件，分别导入。",
+                "上传的文件超过5MB。照片请换一张小一些的；表格请分成几个文件，分别导入。",
             );
         }
         return csrf_failure(api);
