@@ -181,8 +181,16 @@ async fn pages_need_a_session_and_forms_need_the_csrf_token() {
     );
     assert!(!html.contains(PEOPLE_A[0].1));
 
-    // A form post without the token, or with a wrong one, is refused and changes nothing.
+    // The grid worker can order a service or record a need for the person from their file.
     let (county, id) = city.people_a[0];
+    let file = c.get(&format!("/people/{county}/{id}")).await.text();
+    assert!(
+        file.contains(&format!("/orders/new?person={county}/{id}"))
+            && file.contains(&format!("/needs/new?person={county}/{id}")),
+        "{file}"
+    );
+
+    // A form post without the token, or with a wrong one, is refused and changes nothing.
     let before = city.count("person_skills").await;
     let body = "skills=%E7%90%86%E5%8F%91";
     for token in ["", "&csrf_token=forged"] {
