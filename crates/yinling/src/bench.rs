@@ -15,6 +15,13 @@ pub struct Series {
 }
 
 impl Series {
+    pub fn new(name: &str) -> Series {
+        Series {
+            name: name.to_owned(),
+            samples: Vec::new(),
+        }
+    }
+
     fn pct(&self, p: f64) -> Duration {
         let mut s = self.samples.clone();
         s.sort_unstable();

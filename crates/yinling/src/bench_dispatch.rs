@@ -523,12 +523,3 @@ impl Conn {
         Ok((status, body))
     }
 }
-
-impl Series {
-    pub fn new(name: &str) -> Series {
-        Series {
-            name: name.to_owned(),
-            samples: Vec::new(),
-        }
-    }
-}

@@ -468,9 +468,9 @@ impl App {
                     .as_ref()
                     .ok_or_else(|| AppError::Internal("no provider".into()))?;
                 let holds = order.provider_id == Some(p.id);
-                let offered =
-                    store_orders::has_open_offer(&mut self.store().read(), county, id, p.id)
-                        .await?;
+                let offers = store_orders::offers(&mut self.store().read(), county, id).await?;
+                let open = |o: &&OfferRow| o.status == "open";
+                let offered = offers.iter().filter(open).any(|o| o.provider_id == p.id);
                 if !holds && !offered {
                     return Err(AppError::conflict(
                         "not_offered",
@@ -478,10 +478,10 @@ impl App {
                         "这张订单没有派给您，无需拒单",
                     ));
                 }
-                let others = store_orders::offers(&mut self.store().read(), county, id)
-                    .await?
+                let others = offers
                     .iter()
-                    .filter(|o| o.status == "open" && o.provider_id != p.id)
+                    .filter(open)
+                    .filter(|o| o.provider_id != p.id)
                     .count();
                 to = after_decline(others);
                 if holds {

@@ -24,10 +24,6 @@ impl SkillSet {
     pub fn intersect(self, other: SkillSet) -> SkillSet {
         SkillSet(self.0 & other.0)
     }
-
-    pub fn is_empty(self) -> bool {
-        self.0 == 0
-    }
 }
 
 /// Interns skill names to bits. Names past the 128th share the last bit (a coarse match is

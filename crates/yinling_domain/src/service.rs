@@ -104,7 +104,7 @@ vocabulary! {
 }
 
 impl OrderState {
-    /// Still waiting for, or being given, service: a provider's current load counts these.
+    /// Still waiting for, or being given, service.
     pub fn is_open(self) -> bool {
         matches!(
             self,
@@ -112,14 +112,6 @@ impl OrderState {
                 | OrderState::Dispatched
                 | OrderState::Accepted
                 | OrderState::InService
-        )
-    }
-
-    /// The states in which the order occupies its provider.
-    pub fn occupies_provider(self) -> bool {
-        matches!(
-            self,
-            OrderState::Dispatched | OrderState::Accepted | OrderState::InService
         )
     }
 }

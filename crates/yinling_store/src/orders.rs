@@ -654,22 +654,3 @@ pub async fn entitlements_of_source(
     ))
     .await
 }
-
-/// Counts by state in scope (for dashboards and tests).
-pub async fn count_by_state(exec: &mut Exec<'_>, scope: &Scope) -> Result<Vec<(String, i64)>> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        state: String,
-        n: i64,
-    }
-    let mut q = Query::new("", Vec::new());
-    let wh = scope::predicate(&mut q, scope, "o");
-    q.sql =
-        format!("SELECT o.state, COUNT(*) AS n FROM orders o WHERE {wh} GROUP BY o.state").into();
-    Ok(exec
-        .fetch_all::<Row>(q)
-        .await?
-        .into_iter()
-        .map(|r| (r.state, r.n))
-        .collect())
-}
