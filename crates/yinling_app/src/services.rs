@@ -118,6 +118,28 @@ fn yes() -> bool {
     true
 }
 
+impl ProviderInput {
+    /// A volunteer serving `areas` at any time of the week (the common case; set the other
+    /// fields on the result for windows, a radius or a changed record's version).
+    pub fn volunteer(person: Option<Key>, skills: &[&str], areas: Vec<Key>, capacity: i64) -> Self {
+        ProviderInput {
+            kind: ProviderKind::Volunteer,
+            person,
+            unit: None,
+            name: None,
+            skills: skills.iter().map(|s| (*s).to_owned()).collect(),
+            areas,
+            windows: Vec::new(),
+            capacity,
+            lat: None,
+            lng: None,
+            radius_m: None,
+            active: true,
+            version: None,
+        }
+    }
+}
+
 /// A service item, with its skills unpacked.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

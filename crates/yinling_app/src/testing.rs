@@ -305,7 +305,6 @@ pub struct Services {
 impl TestCity {
     pub async fn add_services(&self) -> Services {
         use crate::services::{ProviderInput, ServiceItemInput};
-        use yinling_domain::service::ProviderKind;
         let item = self
             .app
             .create_service_item(
@@ -327,20 +326,13 @@ impl TestCity {
             )
             .await
             .expect("service item");
-        let volunteer = |person: (i64, i64), areas: Vec<(i64, i64)>| ProviderInput {
-            kind: ProviderKind::Volunteer,
-            person: Some(person.into()),
-            unit: None,
-            name: None,
-            skills: vec!["做饭".into(), "陪诊".into()],
-            areas: areas.into_iter().map(Into::into).collect(),
-            windows: Vec::new(),
-            capacity: 3,
-            lat: None,
-            lng: None,
-            radius_m: None,
-            active: true,
-            version: None,
+        let volunteer = |person: (i64, i64), areas: Vec<(i64, i64)>| {
+            ProviderInput::volunteer(
+                Some(person.into()),
+                &["做饭", "陪诊"],
+                areas.into_iter().map(Into::into).collect(),
+                3,
+            )
         };
         let community = (self.community.county_code, self.community.id);
         let grid_b = (self.grid_b.county_code, self.grid_b.id);

@@ -8,7 +8,7 @@ use yinling_app::{
     services::ProviderInput,
     testing::TestCity,
 };
-use yinling_domain::service::{OrderAction, ProviderKind};
+use yinling_domain::service::OrderAction;
 use yinling_store::orders::OrderFilter;
 
 const MINUTE: i64 = 60_000_000;
@@ -96,19 +96,13 @@ async fn an_order_from_placing_to_closing() {
             county,
             s.vol_b,
             ProviderInput {
-                kind: ProviderKind::Volunteer,
-                person: None,
-                unit: None,
-                name: None,
-                skills: b.skills.clone(),
-                areas: vec![(city.community.county_code, city.community.id).into()],
-                windows: vec![],
-                capacity: b.capacity,
-                lat: None,
-                lng: None,
-                radius_m: None,
-                active: true,
                 version: Some(b.version),
+                ..ProviderInput::volunteer(
+                    None,
+                    &b.skills.iter().map(String::as_str).collect::<Vec<_>>(),
+                    vec![(city.community.county_code, city.community.id).into()],
+                    b.capacity,
+                )
             },
         )
         .await
@@ -274,21 +268,12 @@ async fn two_volunteers_accepting_at_once_exactly_one_wins() {
         .app
         .create_provider(
             &city.system,
-            ProviderInput {
-                kind: ProviderKind::Volunteer,
-                person: Some(city.people_a[2].into()),
-                unit: None,
-                name: None,
-                skills: vec!["做饭".into()],
-                areas: vec![(city.community.county_code, city.community.id).into()],
-                windows: Vec::new(),
-                capacity: 50,
-                lat: None,
-                lng: None,
-                radius_m: None,
-                active: true,
-                version: None,
-            },
+            ProviderInput::volunteer(
+                Some(city.people_a[2].into()),
+                &["做饭"],
+                vec![(city.community.county_code, city.community.id).into()],
+                50,
+            ),
         )
         .await
         .unwrap();
@@ -532,21 +517,7 @@ async fn cancelling_and_resource_list_rules() {
     );
 
     // Resource list: the same person twice is refused; capacity and windows are checked.
-    let dup = ProviderInput {
-        kind: ProviderKind::Volunteer,
-        person: Some(city.people_a[1].into()),
-        unit: None,
-        name: None,
-        skills: vec![],
-        areas: vec![],
-        windows: vec![],
-        capacity: 2,
-        lat: None,
-        lng: None,
-        radius_m: None,
-        active: true,
-        version: None,
-    };
+    let dup = ProviderInput::volunteer(Some(city.people_a[1].into()), &[], vec![], 2);
     let e = city
         .app
         .create_provider(&city.system, dup.clone())

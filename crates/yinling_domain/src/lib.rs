@@ -1,5 +1,8 @@
 #![doc = include_str!("../README.md")]
 
+#[macro_use]
+mod vocabulary;
+
 pub mod audit;
 pub mod id_number;
 pub mod mask;

@@ -3,43 +3,7 @@
 //! and followed up until resolved or closed. The vocabulary, the allowed status changes and
 //! the checks on what is typed in live here, free of storage and HTTP.
 
-use serde::{Deserialize, Serialize};
-
 use crate::service::Urgency;
-
-/// Declares a closed vocabulary stored as its snake_case code, with a Chinese label (the
-/// same shape as the service vocabularies).
-macro_rules! vocabulary {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $code:literal, $label:literal;)+ }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $code),+ }
-            }
-
-            pub fn parse(s: &str) -> Option<$name> {
-                match s { $($code => Some($name::$variant),)+ _ => None }
-            }
-
-            pub fn label_zh(self) -> &'static str {
-                match self { $($name::$variant => $label),+ }
-            }
-
-            /// The code or the Chinese label, as typed into a spreadsheet cell.
-            pub fn parse_any(s: &str) -> Option<$name> {
-                let s = s.trim();
-                Self::parse(s).or_else(|| Self::ALL.iter().copied().find(|v| v.label_zh() == s))
-            }
-        }
-    };
-}
 
 vocabulary! {
     /// How the need was heard.

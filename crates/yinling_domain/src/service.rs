@@ -7,33 +7,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::time::from_micros;
 
-/// Declares a closed vocabulary stored as its snake_case code, with a Chinese label.
-macro_rules! vocabulary {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $code:literal, $label:literal;)+ }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $code),+ }
-            }
-
-            pub fn parse(s: &str) -> Option<$name> {
-                match s { $($code => Some($name::$variant),)+ _ => None }
-            }
-
-            pub fn label_zh(self) -> &'static str {
-                match self { $($name::$variant => $label),+ }
-            }
-        }
-    };
-}
-
 /// The need and service categories every county starts with (鱼台's high-frequency needs);
 /// administrators add their own beside them.
 pub const BUILTIN_CATEGORIES: [(&str, &str); 7] = [
