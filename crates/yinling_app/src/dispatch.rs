@@ -351,7 +351,12 @@ impl App {
             store_orders::awaiting_dispatch(&mut self.store().read(), &scope, 50_000).await?;
         let mut cached = self.matching_pool(county).await?;
         let pool = &mut cached.pool;
-        let mut exec = self.store().read();
+        let mut asked: HashMap<i64, Vec<(i64, i64)>> = HashMap::new();
+        for (order, provider) in
+            store_orders::excluded_for_awaiting(&mut self.store().read(), county).await?
+        {
+            asked.entry(order).or_default().push((county, provider));
+        }
         let mut needs = Vec::with_capacity(orders.len());
         let mut excludes = Vec::with_capacity(orders.len());
         let mut item_skills: std::collections::HashMap<i64, Vec<String>> = Default::default();
@@ -370,16 +375,7 @@ impl App {
                 o.lng,
                 o.wanted_at,
             ));
-            // Earlier declines matter only for orders that went back to awaiting dispatch.
-            let excl = if o.version > 1 {
-                store_orders::excluded_providers(&mut exec, o.county_code, o.id)
-                    .await?
-                    .into_iter()
-                    .map(|p| (o.county_code, p))
-                    .collect()
-            } else {
-                Vec::new()
-            };
+            let excl = asked.remove(&o.id).unwrap_or_default();
             excludes.push(excl);
         }
         let chosen = pool.assign(&needs, &excludes);

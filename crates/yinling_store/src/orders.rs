@@ -422,6 +422,31 @@ pub async fn excluded_providers(
     .await
 }
 
+/// For every order of a county awaiting dispatch, the providers not to ask again: what
+/// batch dispatch excludes, in one query rather than one per order.
+pub async fn excluded_for_awaiting(
+    exec: &mut Exec<'_>,
+    county_code: i64,
+) -> Result<Vec<(i64, i64)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        order_id: i64,
+        provider_id: i64,
+    }
+    Ok(exec
+        .fetch_all::<Row>(q!(
+            "SELECT f.order_id, f.provider_id FROM order_offers f
+               JOIN orders o ON o.county_code = f.county_code AND o.id = f.order_id
+              WHERE f.county_code = $1 AND o.state = 'submitted'
+                AND f.status IN ('declined', 'withdrawn', 'open')",
+            county_code
+        ))
+        .await?
+        .into_iter()
+        .map(|r| (r.order_id, r.provider_id))
+        .collect())
+}
+
 /// Orders offered to or held by a provider (the volunteer's "my orders" page).
 pub async fn for_provider(
     exec: &mut Exec<'_>,
