@@ -12,6 +12,7 @@ pub mod dispatch;
 pub mod error;
 pub mod export;
 pub mod files;
+pub mod ledger;
 pub mod mediation;
 pub mod needs;
 pub mod orders;
@@ -53,6 +54,7 @@ struct AppInner {
     clock: Clock,
     pools: dispatch::PoolCache,
     files: std::sync::RwLock<files::FileStore>,
+    ledger: ledger::LedgerWriter,
 }
 
 impl App {
@@ -65,6 +67,7 @@ impl App {
                 clock,
                 pools: dispatch::PoolCache::default(),
                 files: std::sync::RwLock::new(files::FileStore::default()),
+                ledger: ledger::LedgerWriter::default(),
             }),
         }
     }
@@ -107,6 +110,11 @@ impl App {
     pub fn now(&self) -> i64 {
         self.inner.clock.now()
     }
+}
+
+/// `370800/<county>/`: a county's subtree.
+pub fn county_path(county: i64) -> yinling_domain::org::OrgPath {
+    yinling_domain::org::OrgPath::root(CITY_CODE).child(&county.to_string())
 }
 
 /// A reference to a tenant-owned record (a person, a unit): its county and id.

@@ -735,7 +735,7 @@ impl App {
             .case_for(caller, Permission::Mediate, county, id)
             .await?;
         let mut exec = self.store().read();
-        let county_scope = Scope::from_paths([county_path(case.county_code)]);
+        let county_scope = Scope::from_paths([crate::county_path(case.county_code)]);
         let units = store::units_of_kinds(
             &mut exec,
             &county_scope,
@@ -753,7 +753,7 @@ impl App {
             &mut exec,
             &caller
                 .scope(Permission::Mediate)
-                .narrow_to(&county_path(case.county_code)),
+                .narrow_to(&crate::county_path(case.county_code)),
             300,
         )
         .await?;
@@ -1573,11 +1573,6 @@ fn new_mediators(
         .collect()
 }
 
-/// `370800/<county>/`: a county's subtree.
-fn county_path(county: i64) -> OrgPath {
-    OrgPath::root(crate::CITY_CODE).child(&county.to_string())
-}
-
 fn mediation_workbook(
     caller: &Caller,
     now: i64,
@@ -1854,7 +1849,7 @@ impl App {
                 summary.already_seeded = true;
                 continue;
             }
-            let cpath = county_path(plan.county);
+            let cpath = crate::county_path(plan.county);
             let Some(county_unit) =
                 store_org::get_by_path(&mut exec, plan.county, cpath.as_str()).await?
             else {

@@ -372,4 +372,59 @@ impl TestCity {
         }
         Services { item, vol_a, vol_b }
     }
+
+    /// 张三丰 orders 助老送餐; it is dispatched to 李四, who accepts, checks in and completes
+    /// it. Returns the order id.
+    pub async fn complete_an_order(&self, services: &Services) -> i64 {
+        use crate::orders::{OrderInput, OrderStep};
+        use yinling_domain::service::OrderAction;
+        let county = self.county.county_code;
+        let resident = self.caller("resident").await;
+        let worker = self.caller("workera").await;
+        let vola = self.caller("vola").await;
+        let placed = self
+            .app
+            .place_order(
+                &resident,
+                OrderInput {
+                    item_id: services.item.id,
+                    person: None,
+                    wanted_at: None,
+                    wanted_at_text: Some("2026-07-01 12:00".into()),
+                    description: None,
+                    urgency: None,
+                    address: None,
+                    need_id: None,
+                },
+            )
+            .await
+            .expect("place order");
+        let id = placed.order.id;
+        self.app
+            .dispatch_order(
+                &worker,
+                county,
+                id,
+                crate::dispatch::DispatchInput::default(),
+            )
+            .await
+            .expect("dispatch");
+        let step = || OrderStep {
+            provider_id: None,
+            note: None,
+            stars: None,
+            photo_key: None,
+        };
+        for action in [
+            OrderAction::Accept,
+            OrderAction::CheckIn,
+            OrderAction::Complete,
+        ] {
+            self.app
+                .order_step(&vola, county, id, action, step())
+                .await
+                .expect("order step");
+        }
+        id
+    }
 }

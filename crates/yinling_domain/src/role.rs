@@ -47,6 +47,14 @@ pub enum Permission {
     ManageServices,
     /// Take in mediation cases, assign mediators, record sessions and outcomes.
     Mediate,
+    /// Award points for activities and propose manual adjustments.
+    AwardPoints,
+    /// Approve another person's manual adjustment (四眼原则) and reverse transfers.
+    ApproveAdjustments,
+    /// Set the county's ledger and earning rules.
+    ManageLedger,
+    /// Keep a partner shop's goods and redeem elders' points at it.
+    Redeem,
 }
 
 impl Role {
@@ -140,10 +148,15 @@ impl Role {
                 CountyAdmin | StreetSecretary | CommunitySecretary | GridWorker
             ),
             ManageServices => matches!(self, CountyAdmin | StreetSecretary | CommunitySecretary),
-            Mediate => matches!(
+            Mediate | AwardPoints => matches!(
                 self,
                 CountyAdmin | StreetSecretary | CommunitySecretary | GridWorker | BranchSecretary
             ),
+            ApproveAdjustments => {
+                matches!(self, CountyAdmin | StreetSecretary | CommunitySecretary)
+            }
+            ManageLedger => matches!(self, CityAdmin | CountyAdmin),
+            Redeem => matches!(self, Merchant | CountyAdmin),
         }
     }
 

@@ -22,6 +22,11 @@ pub enum Seq {
     MediationCases,
     MediationSessions,
     MediationFollowups,
+    LedgerAccounts,
+    LedgerTransfers,
+    LedgerAdjustments,
+    ShopGoods,
+    Redemptions,
 }
 
 impl Seq {
@@ -43,6 +48,11 @@ impl Seq {
             Seq::MediationCases => "mediation_cases",
             Seq::MediationSessions => "mediation_sessions",
             Seq::MediationFollowups => "mediation_followups",
+            Seq::LedgerAccounts => "ledger_accounts",
+            Seq::LedgerTransfers => "ledger_transfers",
+            Seq::LedgerAdjustments => "ledger_adjustments",
+            Seq::ShopGoods => "shop_goods",
+            Seq::Redemptions => "redemptions",
         }
     }
 }

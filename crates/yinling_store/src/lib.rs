@@ -5,6 +5,7 @@ pub mod audit;
 pub mod db;
 mod error;
 pub mod ids;
+pub mod ledger;
 pub mod mediation;
 pub mod needs;
 pub mod orders;

@@ -679,3 +679,46 @@ pub async fn entitlements_of_source(
     ))
     .await
 }
+
+/// Pending awards, oldest first, across counties. On PostgreSQL rows another claimer holds
+/// are skipped rather than waited for.
+pub async fn pending_entitlements(exec: &mut Exec<'_>, limit: i64) -> Result<Vec<EntitlementRow>> {
+    let lock = if exec.is_postgres() {
+        " FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
+    };
+    exec.fetch_all(q!(
+        format!(
+            "SELECT county_code, id, source_kind, source_id, person_id, points, hours_minutes, status, created_at
+               FROM award_entitlements WHERE status = 'pending' ORDER BY created_at, county_code, id
+              LIMIT $1{lock}"
+        ),
+        limit
+    ))
+    .await
+}
+
+/// Closes a pending award as `taken` (in the ledger) or `capped` (nothing left today).
+pub async fn close_entitlement(
+    exec: &mut Exec<'_>,
+    county: i64,
+    id: i64,
+    status: &str,
+    now: Micros,
+) -> Result<()> {
+    let n = exec
+        .execute(q!(
+            "UPDATE award_entitlements SET status = $3, taken_at = $4
+              WHERE county_code = $1 AND id = $2 AND status = 'pending'",
+            county,
+            id,
+            status,
+            now
+        ))
+        .await?;
+    if n != 1 {
+        return Err(crate::StoreError::Stale);
+    }
+    Ok(())
+}

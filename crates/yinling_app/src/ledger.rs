@@ -1,0 +1,1644 @@
+//! The points and time-bank ledger (信用+积分, 时间银行): every award, redemption, gift,
+//! withdrawal, expiry and correction is a [`Posting`] applied by [`apply`] inside a
+//! transaction.
+//!
+//! Standalone postings go through one writer task per process ([`LedgerWriter`]): callers
+//! queue them and await their receipt; the writer takes whatever has queued, applies it in
+//! one transaction and one durable commit, then answers each caller. This is group commit:
+//! under load a single fsync acknowledges hundreds of transfers, and nothing is acknowledged
+//! before it is committed. Work that must move points atomically with something else (a
+//! redemption decrements stock; an entitlement is marked taken) calls [`apply`] inside its
+//! own transaction instead.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, oneshot};
+use yinling_domain::{
+    ledger::{
+        self, AccountKind, AccountState, Content, Decision, Reason, Refusal, SourceKind, Unit,
+    },
+    org::OrgPath,
+    role::Permission,
+    time::local_date,
+};
+use yinling_store::{
+    Store, Tx, audit as store_audit,
+    ids::{self, Seq},
+    ledger::{self as store_ledger, AccountKey, AccountRow, EarningRuleRow, RulesRow, TransferRow},
+    orders as store_orders, org as store_org, people as store_people,
+};
+
+use crate::{App, AppError, AppResult, Caller, Clock, Key, Page, PageRequest, audit::Event};
+
+/// Whose account: a person's, a shop's, or a county's pool or expiry account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Holder {
+    Person { county_code: i64, id: i64 },
+    Shop { county_code: i64, id: i64 },
+    Pool { county_code: i64 },
+    Expiry { county_code: i64 },
+}
+
+impl Holder {
+    pub fn county_code(self) -> i64 {
+        match self {
+            Holder::Person { county_code, .. }
+            | Holder::Shop { county_code, .. }
+            | Holder::Pool { county_code }
+            | Holder::Expiry { county_code } => county_code,
+        }
+    }
+
+    pub fn kind(self) -> AccountKind {
+        match self {
+            Holder::Person { .. } => AccountKind::Person,
+            Holder::Shop { .. } => AccountKind::Shop,
+            Holder::Pool { .. } => AccountKind::Pool,
+            Holder::Expiry { .. } => AccountKind::Expiry,
+        }
+    }
+
+    fn owner_id(self) -> i64 {
+        match self {
+            Holder::Person { id, .. } | Holder::Shop { id, .. } => id,
+            Holder::Pool { .. } | Holder::Expiry { .. } => 0,
+        }
+    }
+
+    fn key(self, unit: Unit) -> AccountKey {
+        AccountKey {
+            county_code: self.county_code(),
+            unit: unit.as_str(),
+            kind: self.kind().as_str(),
+            owner_id: self.owner_id(),
+        }
+    }
+
+    /// How the holder is written in a fingerprint: `person:370830/17`.
+    fn code(self) -> String {
+        format!(
+            "{}:{}/{}",
+            self.kind().as_str(),
+            self.county_code(),
+            self.owner_id()
+        )
+    }
+}
+
+/// One movement to make: from `debit` to `credit`, `amount` of `unit`.
+#[derive(Debug, Clone)]
+pub struct Posting {
+    pub unit: Unit,
+    pub debit: Holder,
+    pub credit: Holder,
+    pub amount: i64,
+    pub reason: Reason,
+    pub source_kind: SourceKind,
+    pub source_ref: String,
+    pub memo: String,
+    /// The idempotency key: a retry with the same key and content returns the first
+    /// receipt and moves nothing again.
+    pub key: String,
+    pub reverses: Option<i64>,
+    pub actor_id: Option<i64>,
+    /// For awards: the most the credited person may earn today.
+    pub daily_cap: Option<i64>,
+}
+
+impl Posting {
+    fn fingerprint(&self) -> String {
+        Content {
+            unit: self.unit.as_str(),
+            debit: &self.debit.code(),
+            credit: &self.credit.code(),
+            amount: self.amount,
+            reason: self.reason.as_str(),
+            source_kind: self.source_kind.as_str(),
+            source_ref: &self.source_ref,
+            memo: &self.memo,
+        }
+        .fingerprint()
+    }
+
+    fn check(&self) -> AppResult<()> {
+        if self.debit.county_code() != self.credit.county_code() {
+            return Err(AppError::invalid(
+                "cross_county",
+                "credit",
+                "积分和时间只能在同一县（市、区）内流转",
+            ));
+        }
+        if self.debit == self.credit {
+            return Err(AppError::invalid(
+                "same_account",
+                "credit",
+                "转出和转入不能是同一个账户",
+            ));
+        }
+        if self.amount <= 0 || self.amount > ledger::MAX_AMOUNT {
+            return Err(AppError::invalid(
+                "invalid_amount",
+                "amount",
+                format!("数量须为1至{}之间的整数", ledger::MAX_AMOUNT),
+            ));
+        }
+        ledger::check_key(&self.key)
+            .map_err(|m| AppError::invalid("invalid_idempotency_key", "idempotency_key", m))?;
+        if self.memo.chars().count() > 200 || self.source_ref.chars().count() > 100 {
+            return Err(AppError::invalid(
+                "memo_too_long",
+                "memo",
+                "备注最多200字，来源编号最多100字",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What a transfer did; a retry gets the same receipt with `replayed` set.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Receipt {
+    pub transfer: TransferRow,
+    /// True when this answers a retry of a transfer made before.
+    pub replayed: bool,
+}
+
+/// Something [`apply`] cannot finish because another writer got there first: the caller
+/// rolls back and tries again.
+const RETRY: &str = "ledger batch raced another writer";
+
+/// Account ids never change once opened, so each process remembers them.
+#[derive(Debug, Default)]
+pub struct AccountIds(Mutex<HashMap<AccountKey, i64>>);
+
+impl AccountIds {
+    fn get(&self, k: &AccountKey) -> Option<i64> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(k)
+            .copied()
+    }
+
+    fn put(&self, k: AccountKey, id: i64) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(k, id);
+    }
+}
+
+/// Applies postings in order inside `tx`. Each gets its own outcome: a refusal (not enough
+/// points, daily cap, key reused) leaves the others unaffected. Returns `Err` only when the
+/// whole transaction must be abandoned.
+pub async fn apply(
+    tx: &mut Tx,
+    ids_cache: &AccountIds,
+    postings: &[Posting],
+    now: i64,
+) -> AppResult<Vec<AppResult<Receipt>>> {
+    let mut out: Vec<Option<AppResult<Receipt>>> =
+        postings.iter().map(|p| p.check().err().map(Err)).collect();
+    let mut by_county: HashMap<i64, Vec<usize>> = HashMap::new();
+    for (i, p) in postings.iter().enumerate() {
+        if out[i].is_none() {
+            by_county.entry(p.debit.county_code()).or_default().push(i);
+        }
+    }
+    for (county, idx) in by_county {
+        apply_county(tx, ids_cache, postings, &idx, county, now, &mut out).await?;
+    }
+    Ok(out
+        .into_iter()
+        .map(|o| o.unwrap_or_else(|| Err(AppError::Internal("posting left undecided".into()))))
+        .collect())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn apply_county(
+    tx: &mut Tx,
+    ids_cache: &AccountIds,
+    postings: &[Posting],
+    idx: &[usize],
+    county: i64,
+    now: i64,
+    out: &mut [Option<AppResult<Receipt>>],
+) -> AppResult<()> {
+    // 1. Account ids (opening accounts on first use).
+    let mut holders: Vec<(Holder, Unit)> = Vec::new();
+    for &i in idx {
+        let p = &postings[i];
+        for h in [p.debit, p.credit] {
+            if !holders.contains(&(h, p.unit)) {
+                holders.push((h, p.unit));
+            }
+        }
+    }
+    let mut id_of: HashMap<(Holder, Unit), i64> = HashMap::new();
+    let mut to_open = Vec::new();
+    for &(h, u) in &holders {
+        match ids_cache.get(&h.key(u)) {
+            Some(id) => {
+                id_of.insert((h, u), id);
+            }
+            None => to_open.push((h, u)),
+        }
+    }
+    if !to_open.is_empty() {
+        let mut specs = Vec::with_capacity(to_open.len());
+        for &(h, u) in &to_open {
+            specs.push((
+                h.key(u),
+                holder_path(tx, h).await?,
+                h.kind().may_go_negative(),
+            ));
+        }
+        let opened = store_ledger::open_accounts(&mut tx.exec(), &specs, now).await?;
+        for ((h, u), id) in to_open.into_iter().zip(opened) {
+            ids_cache.put(h.key(u), id);
+            id_of.insert((h, u), id);
+        }
+    }
+    let acct = |p: &Posting, h: Holder| id_of[&(h, p.unit)];
+
+    // 2. Lock the accounts, then look for keys already used (after the lock, so a writer
+    //    that held these accounts has committed and its keys are visible).
+    let account_ids: Vec<i64> = id_of.values().copied().collect();
+    let rows = store_ledger::lock_accounts(&mut tx.exec(), county, &account_ids).await?;
+    let keys: Vec<&str> = idx.iter().map(|&i| postings[i].key.as_str()).collect();
+    let existing: HashMap<String, TransferRow> =
+        store_ledger::transfers_by_keys(&mut tx.exec(), county, &keys)
+            .await?
+            .into_iter()
+            .map(|t| (t.idem_key.clone(), t))
+            .collect();
+
+    // 3. Today's earnings for capped awards.
+    let capped: Vec<i64> = idx
+        .iter()
+        .filter(|&&i| postings[i].daily_cap.is_some())
+        .map(|&i| acct(&postings[i], postings[i].credit))
+        .collect();
+    let day_start = day_start(now);
+    let earned: HashMap<i64, i64> = if capped.is_empty() {
+        HashMap::new()
+    } else {
+        store_ledger::earned_since(&mut tx.exec(), county, &capped, day_start)
+            .await?
+            .into_iter()
+            .collect()
+    };
+    let mut states: HashMap<i64, AccountState> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.id,
+                AccountState {
+                    balance: r.balance,
+                    may_go_negative: r.may_go_negative,
+                    earned_today: earned.get(&r.id).copied().unwrap_or(0),
+                },
+            )
+        })
+        .collect();
+
+    // 4. Decide.
+    let mut plan_idx = Vec::new();
+    let mut items = Vec::new();
+    for &i in idx {
+        let p = &postings[i];
+        let fp = p.fingerprint();
+        if let Some(t) = existing.get(&p.key) {
+            out[i] = Some(if t.fingerprint == fp {
+                Ok(Receipt {
+                    transfer: t.clone(),
+                    replayed: true,
+                })
+            } else {
+                Err(refusal_error(Refusal::KeyReused, p.unit))
+            });
+            continue;
+        }
+        plan_idx.push(i);
+        items.push(ledger::Item {
+            key: p.key.clone(),
+            fingerprint: fp,
+            debit: acct(p, p.debit),
+            credit: acct(p, p.credit),
+            amount: p.amount,
+            daily_cap: p.daily_cap,
+        });
+    }
+    let decisions = ledger::plan(&items, &mut states);
+
+    // 5. Write what applies.
+    let applied = decisions
+        .iter()
+        .filter(|d| matches!(d, Decision::Apply { .. }))
+        .count();
+    let new_ids = ids::allocate(&mut tx.exec(), Seq::LedgerTransfers, applied).await?;
+    let mut new_ids = new_ids.into_iter();
+    let mut rows_out: Vec<TransferRow> = Vec::with_capacity(applied);
+    let mut row_of: Vec<Option<usize>> = vec![None; items.len()];
+    for (n, d) in decisions.iter().enumerate() {
+        if let Decision::Apply {
+            amount,
+            debit_after,
+            credit_after,
+        } = *d
+        {
+            let p = &postings[plan_idx[n]];
+            let id = new_ids
+                .next()
+                .ok_or_else(|| AppError::Internal("too few transfer ids".into()))?;
+            row_of[n] = Some(rows_out.len());
+            rows_out.push(TransferRow {
+                county_code: county,
+                id,
+                idem_key: p.key.clone(),
+                fingerprint: items[n].fingerprint.clone(),
+                unit: p.unit.as_str().to_owned(),
+                debit_id: items[n].debit,
+                credit_id: items[n].credit,
+                amount,
+                debit_after,
+                credit_after,
+                reason: p.reason.as_str().to_owned(),
+                source_kind: p.source_kind.as_str().to_owned(),
+                source_ref: p.source_ref.clone(),
+                memo: p.memo.clone(),
+                reverses: p.reverses,
+                actor_id: p.actor_id,
+                created_at: now,
+            });
+        }
+    }
+    if !rows_out.is_empty() {
+        let inserted = store_ledger::insert_transfers(&mut tx.exec(), &rows_out)
+            .await
+            .map_err(|e| match e {
+                // Two reversals of one transfer raced: the unique index refused the second.
+                yinling_store::StoreError::Conflict { .. } => AppError::Internal(RETRY.into()),
+                other => other.into(),
+            })?;
+        if inserted != rows_out.len() as u64 {
+            return Err(AppError::Internal(RETRY.into()));
+        }
+        let before: HashMap<i64, i64> = rows.iter().map(|r| (r.id, r.balance)).collect();
+        let changed: Vec<(i64, i64)> = states
+            .iter()
+            .filter(|(id, s)| before.get(id) != Some(&s.balance))
+            .map(|(id, s)| (*id, s.balance))
+            .collect();
+        store_ledger::set_balances(&mut tx.exec(), county, &changed).await?;
+    }
+    for (n, d) in decisions.into_iter().enumerate() {
+        let i = plan_idx[n];
+        out[i] = Some(match d {
+            Decision::Apply { .. } => Ok(Receipt {
+                transfer: rows_out[row_of[n].unwrap_or_default()].clone(),
+                replayed: false,
+            }),
+            Decision::SameAs(j) => Ok(Receipt {
+                transfer: rows_out[row_of[j].unwrap_or_default()].clone(),
+                replayed: true,
+            }),
+            Decision::Refuse(r) => Err(refusal_error(r, postings[i].unit)),
+        });
+    }
+    Ok(())
+}
+
+/// Where an account's owner is in the tree, for scope.
+async fn holder_path(tx: &mut Tx, h: Holder) -> AppResult<String> {
+    match h {
+        Holder::Person { county_code, id } => store_people::get(&mut tx.exec(), county_code, id)
+            .await?
+            .map(|p| p.path)
+            .ok_or(AppError::NotFound { what: "人员" }),
+        Holder::Shop { county_code, id } => store_org::get(&mut tx.exec(), county_code, id)
+            .await?
+            .map(|u| u.path)
+            .ok_or(AppError::NotFound {
+                what: "合作商户"
+            }),
+        Holder::Pool { county_code } | Holder::Expiry { county_code } => {
+            Ok(crate::county_path(county_code).as_str().to_owned())
+        }
+    }
+}
+
+/// Midnight in Shanghai of the day containing `now`.
+fn day_start(now: i64) -> i64 {
+    let date = local_date(now);
+    let midnight = date.and_hms_opt(0, 0, 0).unwrap_or_default();
+    (midnight - chrono::Duration::hours(8))
+        .and_utc()
+        .timestamp_micros()
+}
+
+/// "30分" or "1小时30分钟".
+pub fn amount_text(unit: Unit, amount: i64) -> String {
+    match unit {
+        Unit::Points => format!("{amount}分"),
+        Unit::Minutes => ledger::minutes_text(amount),
+    }
+}
+
+fn refusal_error(r: Refusal, unit: Unit) -> AppError {
+    match r {
+        Refusal::Insufficient { balance, amount } => AppError::conflict(
+            "insufficient_balance",
+            Some("amount"),
+            format!(
+                "{}不足：现有{}，需要{}",
+                unit.label_zh(),
+                amount_text(unit, balance),
+                amount_text(unit, amount)
+            ),
+        ),
+        Refusal::DailyCap { cap } => AppError::conflict(
+            "daily_cap_reached",
+            Some("amount"),
+            format!(
+                "今天获得的{}已达上限（每天{}）",
+                unit.label_zh(),
+                amount_text(unit, cap)
+            ),
+        ),
+        Refusal::KeyReused => AppError::conflict(
+            "idempotency_key_reused",
+            Some("idempotency_key"),
+            "这个幂等键已用于另一笔内容不同的转账，请换一个新的幂等键",
+        ),
+        Refusal::Overflow => AppError::invalid("invalid_amount", "amount", "数量超出范围"),
+        Refusal::UnknownAccount => AppError::Internal("posting account not loaded".into()),
+    }
+}
+
+/// Runs `apply` in a transaction of its own, retrying when another writer raced it.
+async fn apply_alone(
+    store: &Store,
+    ids_cache: &AccountIds,
+    postings: &[Posting],
+    now: i64,
+) -> AppResult<Vec<AppResult<Receipt>>> {
+    let mut attempt = 0;
+    loop {
+        let mut tx = store.begin().await?;
+        match apply(&mut tx, ids_cache, postings, now).await {
+            Ok(results) => {
+                tx.commit().await?;
+                return Ok(results);
+            }
+            Err(AppError::Internal(m)) if m == RETRY && attempt < 5 => {
+                tx.rollback().await?;
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+// ---- the group-commit writer ----
+
+struct Job {
+    posting: Posting,
+    reply: oneshot::Sender<AppResult<Receipt>>,
+}
+
+/// Most postings one commit carries.
+const MAX_BATCH: usize = 2_000;
+
+/// The queue in front of the one writer task. Started on first use.
+#[derive(Default)]
+pub struct LedgerWriter {
+    sender: OnceLock<mpsc::Sender<Job>>,
+    ids: Arc<AccountIds>,
+}
+
+impl LedgerWriter {
+    pub fn ids(&self) -> &AccountIds {
+        &self.ids
+    }
+
+    fn sender(&self, store: &Store, clock: &Clock) -> mpsc::Sender<Job> {
+        self.sender
+            .get_or_init(|| {
+                let (tx, rx) = mpsc::channel(MAX_BATCH * 4);
+                tokio::spawn(run_writer(
+                    store.clone(),
+                    clock.clone(),
+                    self.ids.clone(),
+                    rx,
+                ));
+                tx
+            })
+            .clone()
+    }
+}
+
+async fn run_writer(
+    store: Store,
+    clock: Clock,
+    ids_cache: Arc<AccountIds>,
+    mut rx: mpsc::Receiver<Job>,
+) {
+    let mut jobs: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+        let postings: Vec<Posting> = jobs.iter().map(|j| j.posting.clone()).collect();
+        let result = apply_alone(&store, &ids_cache, &postings, clock.now()).await;
+        match result {
+            Ok(results) => {
+                for (job, r) in jobs.drain(..).zip(results) {
+                    let _ = job.reply.send(r);
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, batch = jobs.len(), "ledger batch failed");
+                for job in jobs.drain(..) {
+                    let _ = job
+                        .reply
+                        .send(Err(AppError::Internal(format!("ledger batch failed: {e}"))));
+                }
+            }
+        }
+    }
+}
+
+impl App {
+    /// Queues a posting for the writer and waits until it is committed (or refused).
+    pub async fn post(&self, posting: Posting) -> AppResult<Receipt> {
+        posting.check()?;
+        let (reply, answer) = oneshot::channel();
+        self.ledger_writer()
+            .sender(self.store(), self.clock())
+            .send(Job { posting, reply })
+            .await
+            .map_err(|_| AppError::Internal("ledger writer stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| AppError::Internal("ledger writer dropped a posting".into()))?
+    }
+
+    /// Applies postings in one transaction of the caller's own (no queue): for jobs.
+    pub async fn post_now(&self, postings: &[Posting]) -> AppResult<Vec<AppResult<Receipt>>> {
+        apply_alone(
+            self.store(),
+            self.ledger_writer().ids(),
+            postings,
+            self.now(),
+        )
+        .await
+    }
+}
+
+// ---- reading ----
+
+/// A person's points and time-bank balances.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Balances {
+    pub county_code: i64,
+    pub person_id: i64,
+    pub name: String,
+    pub points: i64,
+    pub minutes: i64,
+    /// 1小时30分钟
+    pub minutes_text: String,
+}
+
+/// One line of a statement, as the holder reads it.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StatementLine {
+    pub transfer_id: i64,
+    pub at: i64,
+    /// 2026-11-29 08:05
+    pub at_text: String,
+    pub reason: Reason,
+    pub reason_label: &'static str,
+    pub memo: String,
+    pub source_kind: String,
+    pub source_ref: String,
+    /// Positive in, negative out.
+    pub change: i64,
+    pub balance_after: i64,
+}
+
+impl StatementLine {
+    fn of(account: i64, t: TransferRow) -> StatementLine {
+        let out = t.debit_id == account;
+        let reason = Reason::parse(&t.reason).unwrap_or(Reason::Adjust);
+        StatementLine {
+            transfer_id: t.id,
+            at: t.created_at,
+            at_text: yinling_domain::time::format_minutes(t.created_at),
+            reason,
+            reason_label: reason.label_zh(),
+            memo: t.memo,
+            source_kind: t.source_kind,
+            source_ref: t.source_ref,
+            change: if out { -t.amount } else { t.amount },
+            balance_after: if out { t.debit_after } else { t.credit_after },
+        }
+    }
+}
+
+impl App {
+    pub fn ledger_writer(&self) -> &LedgerWriter {
+        &self.inner.ledger
+    }
+
+    /// Checks the caller may see this person's ledger: themselves, or staff over them.
+    async fn ledger_person(
+        &self,
+        caller: &Caller,
+        county: i64,
+        id: i64,
+    ) -> AppResult<(String, String)> {
+        let person = store_people::get(&mut self.store().read(), county, id)
+            .await?
+            .ok_or(AppError::NotFound { what: "人员" })?;
+        let own = caller.person == Some((county, id));
+        let staff = OrgPath::parse(&person.path)
+            .is_ok_and(|p| caller.scope(Permission::ViewPeople).covers(&p));
+        if !own && !staff {
+            return Err(AppError::NotFound { what: "人员" });
+        }
+        Ok((person.name, person.path))
+    }
+
+    pub async fn balances(&self, caller: &Caller, county: i64, id: i64) -> AppResult<Balances> {
+        let (name, _) = self.ledger_person(caller, county, id).await?;
+        let mut exec = self.store().read();
+        let holder = Holder::Person {
+            county_code: county,
+            id,
+        };
+        let points = store_ledger::account_of(&mut exec, &holder.key(Unit::Points))
+            .await?
+            .map_or(0, |a| a.balance);
+        let minutes = store_ledger::account_of(&mut exec, &holder.key(Unit::Minutes))
+            .await?
+            .map_or(0, |a| a.balance);
+        Ok(Balances {
+            county_code: county,
+            person_id: id,
+            name,
+            points,
+            minutes,
+            minutes_text: ledger::minutes_text(minutes),
+        })
+    }
+
+    /// A person's statement for one unit, newest first.
+    pub async fn statement(
+        &self,
+        caller: &Caller,
+        holder: Key,
+        unit: Unit,
+        page: PageRequest,
+    ) -> AppResult<Page<StatementLine>> {
+        self.ledger_person(caller, holder.county_code, holder.id)
+            .await?;
+        let key = Holder::Person {
+            county_code: holder.county_code,
+            id: holder.id,
+        }
+        .key(unit);
+        self.account_statement(&key, None, None, page).await
+    }
+
+    pub(crate) async fn account_statement(
+        &self,
+        key: &AccountKey,
+        from: Option<i64>,
+        to: Option<i64>,
+        page: PageRequest,
+    ) -> AppResult<Page<StatementLine>> {
+        let mut exec = self.store().read();
+        let Some(account) = store_ledger::account_of(&mut exec, key).await? else {
+            return Ok(Page {
+                items: Vec::new(),
+                total: 0,
+                total_is_lower_bound: false,
+                page: page.page,
+                per_page: page.per_page,
+            });
+        };
+        let (rows, total) = store_ledger::statement(
+            &mut exec,
+            account.county_code,
+            account.id,
+            from,
+            to,
+            page.per_page,
+            page.offset(),
+        )
+        .await?;
+        Ok(Page {
+            items: rows
+                .into_iter()
+                .map(|t| StatementLine::of(account.id, t))
+                .collect(),
+            total,
+            total_is_lower_bound: false,
+            page: page.page,
+            per_page: page.per_page,
+        })
+    }
+
+    /// The people of the caller's scope by points or time-bank balance, largest first.
+    pub async fn ledger_accounts(
+        &self,
+        caller: &Caller,
+        unit: Unit,
+        page: PageRequest,
+    ) -> AppResult<Page<AccountRow>> {
+        let (items, total) = store_ledger::accounts_in_scope(
+            &mut self.store().read(),
+            &caller.scope(Permission::ViewPeople),
+            unit.as_str(),
+            AccountKind::Person.as_str(),
+            page.per_page,
+            page.offset(),
+        )
+        .await?;
+        Ok(Page {
+            items,
+            total,
+            total_is_lower_bound: false,
+            page: page.page,
+            per_page: page.per_page,
+        })
+    }
+}
+
+// ---- rules ----
+
+/// A county's ledger rules, with the defaults where it has set none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Rules {
+    pub county_code: i64,
+    /// Most points one person may earn in a day; none: no cap.
+    pub daily_points_cap: Option<i64>,
+    /// Most time-bank minutes one person may earn in a day.
+    pub daily_minutes_cap: Option<i64>,
+    /// Points expire this many months after they were earned, oldest first; none: never.
+    pub expiry_months: Option<i64>,
+    /// Whether hours may be given to a member of one's household.
+    pub family_transfer: bool,
+    /// Most minutes one person may give to family in a calendar year.
+    pub family_max_minutes_year: i64,
+    /// 0 before the county first saved its rules.
+    pub version: i64,
+}
+
+impl Rules {
+    fn defaults(county_code: i64) -> Rules {
+        Rules {
+            county_code,
+            daily_points_cap: Some(100),
+            daily_minutes_cap: Some(8 * 60),
+            expiry_months: Some(24),
+            family_transfer: true,
+            family_max_minutes_year: 50 * 60,
+            version: 0,
+        }
+    }
+
+    fn from_row(r: RulesRow) -> Rules {
+        Rules {
+            county_code: r.county_code,
+            daily_points_cap: r.daily_points_cap,
+            daily_minutes_cap: r.daily_minutes_cap,
+            expiry_months: r.expiry_months,
+            family_transfer: r.family_transfer == "household",
+            family_max_minutes_year: r.family_max_minutes_year,
+            version: r.version,
+        }
+    }
+
+    pub fn daily_cap(&self, unit: Unit) -> Option<i64> {
+        match unit {
+            Unit::Points => self.daily_points_cap,
+            Unit::Minutes => self.daily_minutes_cap,
+        }
+    }
+}
+
+/// An earning rule: what an activity type or a mediation outcome is worth.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EarningRuleInput {
+    pub county_code: i64,
+    /// `activity` or `mediation`.
+    pub source_kind: SourceKind,
+    /// The activity type (e.g. `theme_day`) or mediation outcome (`success`, `partial`, …).
+    pub code: String,
+    pub label: String,
+    pub points: i64,
+    pub minutes: i64,
+}
+
+impl App {
+    pub async fn ledger_rules(&self, county: i64) -> AppResult<Rules> {
+        Ok(store_ledger::rules(&mut self.store().read(), county)
+            .await?
+            .map_or_else(|| Rules::defaults(county), Rules::from_row))
+    }
+
+    fn may_manage_county(&self, caller: &Caller, county: i64) -> AppResult<()> {
+        if caller
+            .scope(Permission::ManageLedger)
+            .covers(&crate::county_path(county))
+        {
+            Ok(())
+        } else {
+            Err(AppError::forbidden("只有县级管理员可以修改积分规则"))
+        }
+    }
+
+    pub async fn set_ledger_rules(&self, caller: &Caller, r: Rules) -> AppResult<Rules> {
+        self.may_manage_county(caller, r.county_code)?;
+        for (v, field, what) in [
+            (r.daily_points_cap, "daily_points_cap", "每日积分上限"),
+            (
+                r.daily_minutes_cap,
+                "daily_minutes_cap",
+                "每日时长上限（分钟）",
+            ),
+        ] {
+            if let Some(v) = v
+                && !(1..=ledger::MAX_AMOUNT).contains(&v)
+            {
+                return Err(AppError::invalid(
+                    "invalid_rule",
+                    field,
+                    format!("{what}须为正整数"),
+                ));
+            }
+        }
+        if let Some(m) = r.expiry_months
+            && !(1..=120).contains(&m)
+        {
+            return Err(AppError::invalid(
+                "invalid_rule",
+                "expiry_months",
+                "积分有效期须为1至120个月",
+            ));
+        }
+        if !(0..=ledger::MAX_AMOUNT).contains(&r.family_max_minutes_year) {
+            return Err(AppError::invalid(
+                "invalid_rule",
+                "family_max_minutes_year",
+                "每年转赠上限须为0或正整数（分钟）",
+            ));
+        }
+        let now = self.now();
+        let mut tx = self.store().begin().await?;
+        let row = RulesRow {
+            county_code: r.county_code,
+            daily_points_cap: r.daily_points_cap,
+            daily_minutes_cap: r.daily_minutes_cap,
+            expiry_months: r.expiry_months,
+            family_transfer: if r.family_transfer {
+                "household"
+            } else {
+                "off"
+            }
+            .to_owned(),
+            family_max_minutes_year: r.family_max_minutes_year,
+            updated_at: now,
+            version: r.version,
+        };
+        if !store_ledger::save_rules(&mut tx.exec(), &row, r.version).await? {
+            return Err(yinling_store::StoreError::Stale.into());
+        }
+        let after = serde_json::to_value(&r).unwrap_or_default();
+        let event = self.audit_event(
+            caller,
+            Event {
+                county_code: r.county_code,
+                action: "ledger.rules",
+                entity: "ledger_rules",
+                entity_key: r.county_code.to_string(),
+                before: None,
+                after: Some(&after),
+                detail: None,
+            },
+        );
+        store_audit::append(&mut tx.exec(), &[event]).await?;
+        tx.commit().await?;
+        self.ledger_rules(r.county_code).await
+    }
+
+    pub async fn earning_rules(&self, county: i64) -> AppResult<Vec<EarningRuleRow>> {
+        Ok(store_ledger::earning_rules(&mut self.store().read(), county).await?)
+    }
+
+    pub async fn put_earning_rule(
+        &self,
+        caller: &Caller,
+        input: EarningRuleInput,
+    ) -> AppResult<EarningRuleRow> {
+        self.may_manage_county(caller, input.county_code)?;
+        if !matches!(
+            input.source_kind,
+            SourceKind::Activity | SourceKind::Mediation
+        ) {
+            return Err(AppError::invalid(
+                "invalid_rule",
+                "source_kind",
+                "积分规则只能按活动类型或调解结果设置（服务项目的积分在服务清单中设置）",
+            ));
+        }
+        let code = input.code.trim();
+        if code.is_empty()
+            || code.len() > 40
+            || !code
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
+            return Err(AppError::invalid(
+                "invalid_rule",
+                "code",
+                "代码须为1至40个小写字母、数字或下划线",
+            ));
+        }
+        if input.source_kind == SourceKind::Mediation
+            && yinling_domain::mediation::Outcome::parse(code).is_none()
+        {
+            return Err(AppError::invalid(
+                "invalid_rule",
+                "code",
+                "调解结果只能是 success、partial、failed 或 referred",
+            ));
+        }
+        let label = input.label.trim();
+        if label.is_empty() || label.chars().count() > 30 {
+            return Err(AppError::invalid(
+                "invalid_rule",
+                "label",
+                "名称须为1至30字",
+            ));
+        }
+        for (v, field) in [(input.points, "points"), (input.minutes, "minutes")] {
+            if !(0..=10_000).contains(&v) {
+                return Err(AppError::invalid(
+                    "invalid_rule",
+                    field,
+                    "积分和时长须为0至10000之间的整数",
+                ));
+            }
+        }
+        let row = EarningRuleRow {
+            county_code: input.county_code,
+            source_kind: input.source_kind.as_str().to_owned(),
+            code: code.to_owned(),
+            label: label.to_owned(),
+            points: input.points,
+            minutes: input.minutes,
+            updated_at: self.now(),
+        };
+        let mut tx = self.store().begin().await?;
+        store_ledger::put_earning_rule(&mut tx.exec(), &row).await?;
+        let after = serde_json::to_value(&row).unwrap_or_default();
+        let event = self.audit_event(
+            caller,
+            Event {
+                county_code: row.county_code,
+                action: "ledger.earning_rule",
+                entity: "earning_rule",
+                entity_key: format!("{}/{}", row.source_kind, row.code),
+                before: None,
+                after: Some(&after),
+                detail: None,
+            },
+        );
+        store_audit::append(&mut tx.exec(), &[event]).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+}
+
+// ---- earning ----
+
+/// An award for taking part in an activity, valued by the county's earning rule.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EarnInput {
+    pub person: Key,
+    /// The activity type of an earning rule.
+    pub activity: String,
+    /// What was attended (e.g. `activity/2026-11-theme-day`): shown on the statement.
+    pub source_ref: String,
+    /// The client's idempotency key; a retry with the same key moves nothing twice.
+    pub idempotency_key: String,
+}
+
+/// The points and minutes an award moved (either may be absent when the rule awards none).
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Award {
+    pub points: Option<Receipt>,
+    pub minutes: Option<Receipt>,
+}
+
+impl App {
+    /// Awards a person for an activity by the county's earning rule, within the daily caps.
+    pub async fn earn(&self, caller: &Caller, input: EarnInput) -> AppResult<Award> {
+        let Key {
+            county_code: county,
+            id,
+        } = input.person;
+        store_people::get(&mut self.store().read(), county, id)
+            .await?
+            .filter(|p| {
+                OrgPath::parse(&p.path)
+                    .is_ok_and(|path| caller.scope(Permission::AwardPoints).covers(&path))
+            })
+            .ok_or(AppError::NotFound { what: "人员" })?;
+        let rule = store_ledger::earning_rule(
+            &mut self.store().read(),
+            county,
+            SourceKind::Activity.as_str(),
+            input.activity.trim(),
+        )
+        .await?
+        .ok_or_else(|| {
+            AppError::invalid(
+                "unknown_activity",
+                "activity",
+                format!("本县没有“{}”这类活动的积分规则", input.activity.trim()),
+            )
+        })?;
+        let rules = self.ledger_rules(county).await?;
+        let holder = Holder::Person {
+            county_code: county,
+            id,
+        };
+        let base = |unit: Unit, amount: i64| Posting {
+            unit,
+            debit: Holder::Pool {
+                county_code: county,
+            },
+            credit: holder,
+            amount,
+            reason: Reason::Earn,
+            source_kind: SourceKind::Activity,
+            source_ref: input.source_ref.trim().to_owned(),
+            memo: rule.label.clone(),
+            key: format!("{}:{}", input.idempotency_key, unit.as_str()),
+            reverses: None,
+            actor_id: caller.account_id,
+            daily_cap: rules.daily_cap(unit),
+        };
+        ledger::check_key(&input.idempotency_key)
+            .map_err(|m| AppError::invalid("invalid_idempotency_key", "idempotency_key", m))?;
+        let points = if rule.points > 0 {
+            Some(self.post(base(Unit::Points, rule.points)).await?)
+        } else {
+            None
+        };
+        let minutes = if rule.minutes > 0 {
+            Some(self.post(base(Unit::Minutes, rule.minutes)).await?)
+        } else {
+            None
+        };
+        Ok(Award { points, minutes })
+    }
+}
+
+/// What a run of the entitlement job did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ClaimReport {
+    pub entitlements: usize,
+    pub transfers: usize,
+    /// Awards clipped to nothing by a daily cap: the entitlement is closed as `capped`.
+    pub capped: usize,
+}
+
+impl App {
+    /// Takes pending awards (from completed orders, concluded mediation) into the ledger,
+    /// each exactly once: the entitlement is marked taken in the same transaction as its
+    /// transfers, whose keys are derived from the entitlement id.
+    pub async fn claim_entitlements(&self, limit: i64) -> AppResult<ClaimReport> {
+        let now = self.now();
+        let mut report = ClaimReport::default();
+        let mut attempt = 0;
+        loop {
+            let mut tx = self.store().begin().await?;
+            let pending = store_orders::pending_entitlements(&mut tx.exec(), limit).await?;
+            if pending.is_empty() {
+                return Ok(report);
+            }
+            let mut postings = Vec::new();
+            let mut owner = Vec::new();
+            for e in &pending {
+                let rules = self.ledger_rules(e.county_code).await?;
+                for (unit, amount) in [(Unit::Points, e.points), (Unit::Minutes, e.hours_minutes)] {
+                    if amount <= 0 {
+                        continue;
+                    }
+                    owner.push(e.id);
+                    postings.push(Posting {
+                        unit,
+                        debit: Holder::Pool {
+                            county_code: e.county_code,
+                        },
+                        credit: Holder::Person {
+                            county_code: e.county_code,
+                            id: e.person_id,
+                        },
+                        amount,
+                        reason: Reason::Earn,
+                        source_kind: SourceKind::parse(&e.source_kind).unwrap_or(SourceKind::Order),
+                        source_ref: format!("{}/{}", e.county_code, e.source_id),
+                        memo: String::new(),
+                        key: format!("entitlement:{}:{}:{}", e.county_code, e.id, unit.as_str()),
+                        reverses: None,
+                        actor_id: None,
+                        daily_cap: rules.daily_cap(unit),
+                    });
+                }
+            }
+            let results = match apply(&mut tx, self.ledger_writer().ids(), &postings, now).await {
+                Err(AppError::Internal(m)) if m == RETRY && attempt < 5 => {
+                    tx.rollback().await?;
+                    attempt += 1;
+                    continue;
+                }
+                other => other?,
+            };
+            let mut status: HashMap<(i64, i64), &'static str> = pending
+                .iter()
+                .map(|e| ((e.county_code, e.id), "capped"))
+                .collect();
+            for (r, (p, id)) in results.iter().zip(postings.iter().zip(&owner)) {
+                match r {
+                    Ok(_) => {
+                        status.insert((p.debit.county_code(), *id), "taken");
+                        report.transfers += 1;
+                    }
+                    Err(e) if e.code() == "daily_cap_reached" => {}
+                    Err(e) => return Err(AppError::Internal(format!("entitlement {id}: {e}"))),
+                }
+            }
+            for ((county, id), s) in &status {
+                if *s == "capped" {
+                    report.capped += 1;
+                }
+                store_orders::close_entitlement(&mut tx.exec(), *county, *id, s, now).await?;
+            }
+            report.entitlements += pending.len();
+            tx.commit().await?;
+        }
+    }
+}
+
+// ---- corrections ----
+
+/// A manual adjustment proposed by one person and approved by another (四眼原则).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AdjustmentInput {
+    pub person: Key,
+    pub unit: Unit,
+    /// Positive: add to the person; negative: take from them.
+    pub amount: i64,
+    /// Why (required, shown on the statement).
+    pub memo: String,
+}
+
+pub use store_ledger::AdjustmentRow as Adjustment;
+
+impl App {
+    pub async fn propose_adjustment(
+        &self,
+        caller: &Caller,
+        input: AdjustmentInput,
+    ) -> AppResult<Adjustment> {
+        let Key {
+            county_code: county,
+            id,
+        } = input.person;
+        let account_id = caller
+            .account_id
+            .ok_or_else(|| AppError::forbidden("须登录后操作"))?;
+        let person = store_people::get(&mut self.store().read(), county, id)
+            .await?
+            .filter(|p| {
+                OrgPath::parse(&p.path)
+                    .is_ok_and(|path| caller.scope(Permission::AwardPoints).covers(&path))
+            })
+            .ok_or(AppError::NotFound { what: "人员" })?;
+        if input.amount == 0 || input.amount.abs() > ledger::MAX_AMOUNT {
+            return Err(AppError::invalid(
+                "invalid_amount",
+                "amount",
+                "调整数量须为非零整数",
+            ));
+        }
+        let memo = input.memo.trim();
+        if memo.chars().count() < 4 || memo.chars().count() > 200 {
+            return Err(AppError::invalid(
+                "memo_required",
+                "memo",
+                "请写明调整原因（4至200字）",
+            ));
+        }
+        let now = self.now();
+        let mut tx = self.store().begin().await?;
+        let adj_id = ids::next(&mut tx.exec(), Seq::LedgerAdjustments).await?;
+        let row = Adjustment {
+            county_code: county,
+            id: adj_id,
+            unit: input.unit.as_str().to_owned(),
+            person_id: id,
+            path: person.path,
+            amount: input.amount,
+            memo: memo.to_owned(),
+            status: "pending".to_owned(),
+            proposed_by: account_id,
+            proposed_by_name: caller.display_name.clone(),
+            proposed_at: now,
+            decided_by: None,
+            decided_by_name: None,
+            decided_at: None,
+            transfer_id: None,
+        };
+        store_ledger::insert_adjustment(&mut tx.exec(), &row).await?;
+        self.audit_adjustment(&mut tx, caller, &row, "ledger.adjustment.propose")
+            .await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    async fn audit_adjustment(
+        &self,
+        tx: &mut Tx,
+        caller: &Caller,
+        row: &Adjustment,
+        action: &'static str,
+    ) -> AppResult<()> {
+        let after = serde_json::json!({"person": row.person_id, "unit": row.unit, "amount": row.amount, "status": row.status});
+        let event = self.audit_event(
+            caller,
+            Event {
+                county_code: row.county_code,
+                action,
+                entity: "ledger_adjustment",
+                entity_key: format!("{}/{}", row.county_code, row.id),
+                before: None,
+                after: Some(&after),
+                detail: Some(row.memo.clone()),
+            },
+        );
+        store_audit::append(&mut tx.exec(), &[event]).await?;
+        Ok(())
+    }
+
+    /// Adjustments waiting in the caller's scope.
+    pub async fn pending_adjustments(&self, caller: &Caller) -> AppResult<Vec<Adjustment>> {
+        let rows = store_ledger::adjustments(
+            &mut self.store().read(),
+            &caller.scope(Permission::AwardPoints),
+            Some("pending"),
+        )
+        .await?;
+        Ok(rows)
+    }
+
+    /// Approves (moves the points) or rejects an adjustment. The approver must be another
+    /// person than the proposer and hold the approval permission over the person.
+    pub async fn decide_adjustment(
+        &self,
+        caller: &Caller,
+        county: i64,
+        id: i64,
+        approve: bool,
+    ) -> AppResult<Adjustment> {
+        let row = store_ledger::adjustment(&mut self.store().read(), county, id)
+            .await?
+            .filter(|r| {
+                OrgPath::parse(&r.path)
+                    .is_ok_and(|p| caller.scope(Permission::AwardPoints).covers(&p))
+            })
+            .ok_or(AppError::NotFound {
+                what: "调整申请"
+            })?;
+        let path = OrgPath::parse(&row.path).map_err(|e| AppError::Internal(e.to_string()))?;
+        if !caller.scope(Permission::ApproveAdjustments).covers(&path) {
+            return Err(AppError::forbidden("您无权审批积分调整"));
+        }
+        if caller.account_id == Some(row.proposed_by) {
+            return Err(AppError::forbidden(
+                "积分调整须由另一人审批，不能审批自己提出的调整",
+            ));
+        }
+        if row.status != "pending" {
+            return Err(AppError::conflict(
+                "already_decided",
+                None,
+                "这条调整已经审批过了",
+            ));
+        }
+        let now = self.now();
+        let unit = Unit::parse(&row.unit).unwrap_or(Unit::Points);
+        let person = Holder::Person {
+            county_code: county,
+            id: row.person_id,
+        };
+        let pool = Holder::Pool {
+            county_code: county,
+        };
+        let (debit, credit) = if row.amount > 0 {
+            (pool, person)
+        } else {
+            (person, pool)
+        };
+        let mut attempt = 0;
+        loop {
+            let mut tx = self.store().begin().await?;
+            let transfer_id = if approve {
+                let posting = Posting {
+                    unit,
+                    debit,
+                    credit,
+                    amount: row.amount.abs(),
+                    reason: Reason::Adjust,
+                    source_kind: SourceKind::Adjustment,
+                    source_ref: format!("{county}/{id}"),
+                    memo: row.memo.clone(),
+                    key: format!("adjustment:{county}:{id}"),
+                    reverses: None,
+                    actor_id: caller.account_id,
+                    daily_cap: None,
+                };
+                let results =
+                    match apply(&mut tx, self.ledger_writer().ids(), &[posting], now).await {
+                        Err(AppError::Internal(m)) if m == RETRY && attempt < 5 => {
+                            tx.rollback().await?;
+                            attempt += 1;
+                            continue;
+                        }
+                        other => other?,
+                    };
+                let receipt = results
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| AppError::Internal("no adjustment result".into()))??;
+                Some(receipt.transfer.id)
+            } else {
+                None
+            };
+            let status = if approve { "approved" } else { "rejected" };
+            if !store_ledger::decide_adjustment(
+                &mut tx.exec(),
+                county,
+                id,
+                status,
+                caller.account_id.unwrap_or_default(),
+                &caller.display_name,
+                now,
+                transfer_id,
+            )
+            .await?
+            {
+                return Err(AppError::conflict(
+                    "already_decided",
+                    None,
+                    "这条调整已经审批过了",
+                ));
+            }
+            let decided = Adjustment {
+                status: status.to_owned(),
+                decided_by: caller.account_id,
+                decided_by_name: Some(caller.display_name.clone()),
+                decided_at: Some(now),
+                transfer_id,
+                ..row.clone()
+            };
+            self.audit_adjustment(
+                &mut tx,
+                caller,
+                &decided,
+                if approve {
+                    "ledger.adjustment.approve"
+                } else {
+                    "ledger.adjustment.reject"
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            return Ok(decided);
+        }
+    }
+
+    /// Reverses a transfer (冲正): the same amount back the other way, at most once.
+    pub async fn reverse_transfer(
+        &self,
+        caller: &Caller,
+        county: i64,
+        transfer_id: i64,
+        memo: &str,
+    ) -> AppResult<Receipt> {
+        if !caller
+            .scope(Permission::ApproveAdjustments)
+            .covers(&crate::county_path(county))
+            && !caller.is_system()
+        {
+            return Err(AppError::forbidden("只有县级管理员可以冲正"));
+        }
+        let mut exec = self.store().read();
+        let t = store_ledger::transfer(&mut exec, county, transfer_id)
+            .await?
+            .ok_or(AppError::NotFound {
+                what: "转账记录"
+            })?;
+        if t.reverses.is_some() {
+            return Err(AppError::conflict(
+                "reverse_of_reversal",
+                None,
+                "冲正记录不能再冲正",
+            ));
+        }
+        let holder_of = |row: AccountRow| -> AppResult<Holder> {
+            Ok(match AccountKind::parse(&row.kind) {
+                Some(AccountKind::Person) => Holder::Person {
+                    county_code: county,
+                    id: row.owner_id,
+                },
+                Some(AccountKind::Shop) => Holder::Shop {
+                    county_code: county,
+                    id: row.owner_id,
+                },
+                Some(AccountKind::Pool) => Holder::Pool {
+                    county_code: county,
+                },
+                Some(AccountKind::Expiry) => Holder::Expiry {
+                    county_code: county,
+                },
+                None => return Err(AppError::Internal("unknown account kind".into())),
+            })
+        };
+        let debit = store_ledger::account(&mut exec, county, t.debit_id)
+            .await?
+            .ok_or_else(|| AppError::Internal("account missing".into()))?;
+        let credit = store_ledger::account(&mut exec, county, t.credit_id)
+            .await?
+            .ok_or_else(|| AppError::Internal("account missing".into()))?;
+        let memo = memo.trim();
+        if memo.chars().count() < 4 {
+            return Err(AppError::invalid(
+                "memo_required",
+                "memo",
+                "请写明冲正原因（至少4字）",
+            ));
+        }
+        let posting = Posting {
+            unit: Unit::parse(&t.unit).unwrap_or(Unit::Points),
+            debit: holder_of(credit)?,
+            credit: holder_of(debit)?,
+            amount: t.amount,
+            reason: Reason::Reverse,
+            source_kind: SourceKind::parse(&t.source_kind).unwrap_or(SourceKind::Transfer),
+            source_ref: t.source_ref.clone(),
+            memo: memo.to_owned(),
+            key: format!("reverse:{county}:{transfer_id}"),
+            reverses: Some(transfer_id),
+            actor_id: caller.account_id,
+            daily_cap: None,
+        };
+        let receipt = self.post(posting).await.map_err(|e| {
+            if e.code() == "idempotency_key_reused" {
+                AppError::conflict("already_reversed", None, "这笔转账已经冲正过了")
+            } else {
+                e
+            }
+        })?;
+        if !receipt.replayed {
+            let mut tx = self.store().begin().await?;
+            let after = serde_json::json!({"reverses": transfer_id, "amount": t.amount});
+            let event = self.audit_event(
+                caller,
+                Event {
+                    county_code: county,
+                    action: "ledger.reverse",
+                    entity: "ledger_transfer",
+                    entity_key: format!("{county}/{transfer_id}"),
+                    before: None,
+                    after: Some(&after),
+                    detail: Some(memo.to_owned()),
+                },
+            );
+            store_audit::append(&mut tx.exec(), &[event]).await?;
+            tx.commit().await?;
+        }
+        Ok(receipt)
+    }
+}
+
+// ---- expiry and verification ----
+
+/// What one expiry run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ExpiryReport {
+    pub accounts: usize,
+    pub points: i64,
+}
+
+impl App {
+    /// Expires points older than each county's `expiry_months`, first in first out. Safe to
+    /// run twice or at once from two processes: what is due is computed under the accounts'
+    /// locks, and the key names the account and the cutoff day.
+    pub async fn expire_points(&self) -> AppResult<ExpiryReport> {
+        let now = self.now();
+        let mut report = ExpiryReport::default();
+        let counties = store_ledger::counties(&mut self.store().read()).await?;
+        for county in counties {
+            let rules = self.ledger_rules(county).await?;
+            let Some(months) = rules.expiry_months else {
+                continue;
+            };
+            let today = local_date(now);
+            let cutoff_day = today
+                .checked_sub_months(chrono::Months::new(u32::try_from(months).unwrap_or(24)))
+                .unwrap_or(today);
+            // Points earned on the cutoff day or before expire.
+            let cutoff = day_start(
+                (cutoff_day.and_hms_opt(12, 0, 0).unwrap_or_default() - chrono::Duration::hours(8))
+                    .and_utc()
+                    .timestamp_micros(),
+            ) + 86_400_000_000
+                - 1;
+            let mut attempt = 0;
+            loop {
+                let mut tx = self.store().begin().await?;
+                let due = store_ledger::expiry_candidates(&mut tx.exec(), county, cutoff).await?;
+                let postings: Vec<Posting> = due
+                    .iter()
+                    .filter_map(|&(account, owner, credited, debited)| {
+                        let amount = ledger::fifo_expiring(credited, debited);
+                        (amount > 0).then(|| Posting {
+                            unit: Unit::Points,
+                            debit: Holder::Person {
+                                county_code: county,
+                                id: owner,
+                            },
+                            credit: Holder::Expiry {
+                                county_code: county,
+                            },
+                            amount,
+                            reason: Reason::Expire,
+                            source_kind: SourceKind::Expiry,
+                            source_ref: cutoff_day.to_string(),
+                            memo: format!("{cutoff_day}及以前获得的积分到期"),
+                            key: format!("expire:{county}:{account}:{cutoff_day}"),
+                            reverses: None,
+                            actor_id: None,
+                            daily_cap: None,
+                        })
+                    })
+                    .collect();
+                if postings.is_empty() {
+                    break;
+                }
+                let results = match apply(&mut tx, self.ledger_writer().ids(), &postings, now).await
+                {
+                    Err(AppError::Internal(m)) if m == RETRY && attempt < 5 => {
+                        tx.rollback().await?;
+                        attempt += 1;
+                        continue;
+                    }
+                    other => other?,
+                };
+                for r in results {
+                    let r = r?;
+                    if !r.replayed {
+                        report.accounts += 1;
+                        report.points += r.transfer.amount;
+                    }
+                }
+                tx.commit().await?;
+                break;
+            }
+        }
+        Ok(report)
+    }
+
+    /// Recomputes every balance and the global invariants.
+    pub async fn verify_ledger(
+        &self,
+    ) -> AppResult<(Vec<store_ledger::Finding>, store_ledger::VerifyCounts)> {
+        Ok(store_ledger::verify(&mut self.store().read()).await?)
+    }
+}

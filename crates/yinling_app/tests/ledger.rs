@@ -1,0 +1,489 @@
+//! The points and time-bank ledger through the application layer, on whichever backend the
+//! test database is (SQLite by default, PostgreSQL with YINLING_TEST_DATABASE_URL).
+
+use yinling_app::{
+    AppError, Key,
+    ledger::{AdjustmentInput, EarnInput, EarningRuleInput, Holder, Posting},
+    testing::TestCity,
+};
+use yinling_domain::ledger::{Reason, SourceKind, Unit};
+
+const DAY: i64 = 86_400_000_000;
+
+fn person(k: (i64, i64)) -> Holder {
+    Holder::Person {
+        county_code: k.0,
+        id: k.1,
+    }
+}
+
+fn posting(unit: Unit, debit: Holder, credit: Holder, amount: i64, key: &str) -> Posting {
+    Posting {
+        unit,
+        debit,
+        credit,
+        amount,
+        reason: Reason::Earn,
+        source_kind: SourceKind::Transfer,
+        source_ref: "test".into(),
+        memo: String::new(),
+        key: key.into(),
+        reverses: None,
+        actor_id: None,
+        daily_cap: None,
+    }
+}
+
+async fn assert_ledger_sound(city: &TestCity) {
+    let (findings, counts) = city.app.verify_ledger().await.unwrap();
+    assert!(findings.is_empty(), "ledger findings: {findings:?}");
+    assert!(counts.accounts > 0);
+}
+
+async fn points_of(city: &TestCity, who: (i64, i64)) -> i64 {
+    city.app
+        .balances(&city.system, who.0, who.1)
+        .await
+        .unwrap()
+        .points
+}
+
+async fn theme_day_rule(city: &TestCity, points: i64, minutes: i64) {
+    city.app
+        .put_earning_rule(
+            &city.caller("countyadmin").await,
+            EarningRuleInput {
+                county_code: city.county.county_code,
+                source_kind: SourceKind::Activity,
+                code: "theme_day".into(),
+                label: "主题党日".into(),
+                points,
+                minutes,
+            },
+        )
+        .await
+        .unwrap();
+}
+
+fn earn_input(who: (i64, i64), key: &str) -> EarnInput {
+    EarnInput {
+        person: Key::from(who),
+        activity: "theme_day".into(),
+        source_ref: "activity/2026-07".into(),
+        idempotency_key: key.into(),
+    }
+}
+
+#[tokio::test]
+async fn an_award_moves_once_however_often_it_is_retried() {
+    let city = TestCity::new().await;
+    theme_day_rule(&city, 20, 90).await;
+    let worker = city.caller("workera").await;
+    let li = city.people_a[1];
+
+    let first = city
+        .app
+        .earn(&worker, earn_input(li, "award-0001"))
+        .await
+        .unwrap();
+    let p = first.points.clone().unwrap();
+    assert!(!p.replayed);
+    assert_eq!(p.transfer.amount, 20);
+    assert_eq!(first.minutes.as_ref().unwrap().transfer.amount, 90);
+    // The same request again, and again at once: the same receipt, nothing moved.
+    let (a, b) = tokio::join!(
+        city.app.earn(&worker, earn_input(li, "award-0001")),
+        city.app.earn(&worker, earn_input(li, "award-0001"))
+    );
+    for again in [a.unwrap(), b.unwrap()] {
+        let again = again.points.unwrap();
+        assert!(again.replayed);
+        assert_eq!(again.transfer.id, p.transfer.id);
+    }
+    let bal = city.app.balances(&worker, li.0, li.1).await.unwrap();
+    assert_eq!((bal.points, bal.minutes), (20, 90));
+    assert_eq!(bal.minutes_text, "1小时30分钟");
+
+    // The key reused for another person is refused and moves nothing.
+    let e = city
+        .app
+        .earn(&worker, earn_input(city.people_a[2], "award-0001"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "idempotency_key_reused");
+    assert_eq!(points_of(&city, city.people_a[2]).await, 0);
+
+    // Grid A's worker cannot award grid B's people; an unknown activity is refused.
+    let e = city
+        .app
+        .earn(&worker, earn_input(city.people_b[0], "award-0002"))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, AppError::NotFound { .. }), "{e:?}");
+    let mut unknown = earn_input(li, "award-0003");
+    unknown.activity = "dancing".into();
+    let e = city.app.earn(&worker, unknown).await.unwrap_err();
+    assert_eq!(e.field(), Some("activity"));
+    assert!(e.to_string().contains("dancing"), "{e}");
+    assert_ledger_sound(&city).await;
+}
+
+#[tokio::test]
+async fn the_daily_cap_clips_the_last_award_and_refuses_the_next_until_tomorrow() {
+    let city = TestCity::new().await;
+    theme_day_rule(&city, 40, 0).await;
+    let worker = city.caller("workera").await;
+    let li = city.people_a[1];
+    // Default cap: 100 points a day.
+    for (i, want) in [40, 40, 20].into_iter().enumerate() {
+        let got = city
+            .app
+            .earn(&worker, earn_input(li, &format!("cap-award-{i}")))
+            .await
+            .unwrap();
+        assert_eq!(got.points.unwrap().transfer.amount, want);
+    }
+    let e = city
+        .app
+        .earn(&worker, earn_input(li, "cap-award-3"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "daily_cap_reached");
+    assert!(e.to_string().contains("100分"), "{e}");
+    assert_eq!(points_of(&city, li).await, 100);
+    city.clock.advance(DAY);
+    let got = city
+        .app
+        .earn(&worker, earn_input(li, "cap-award-4"))
+        .await
+        .unwrap();
+    assert_eq!(got.points.unwrap().transfer.amount, 40);
+    assert_ledger_sound(&city).await;
+}
+
+#[tokio::test]
+async fn nobody_spends_more_than_they_hold_and_a_refusal_changes_nothing() {
+    let city = TestCity::new().await;
+    let c = city.county.county_code;
+    let (zhang, li) = (person(city.people_a[0]), person(city.people_a[1]));
+    let pool = Holder::Pool { county_code: c };
+    city.app
+        .post(posting(Unit::Minutes, pool, zhang, 60, "seed-hours-1"))
+        .await
+        .unwrap();
+    let before = city.count("ledger_transfers").await;
+    let e = city
+        .app
+        .post(posting(Unit::Minutes, zhang, li, 61, "gift-too-much"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "insufficient_balance");
+    assert!(e.to_string().contains("现有1小时"), "{e}");
+    assert_eq!(city.count("ledger_transfers").await, before);
+    // The refused key is free: a corrected request under it goes through.
+    let ok = city
+        .app
+        .post(posting(Unit::Minutes, zhang, li, 60, "gift-too-much"))
+        .await
+        .unwrap();
+    assert_eq!((ok.transfer.debit_after, ok.transfer.credit_after), (0, 60));
+    // Bad input is refused before anything is queued.
+    for (amount, key) in [(0, "zero-amount-1"), (-5, "negative-amount"), (5, "short")] {
+        assert!(
+            city.app
+                .post(posting(Unit::Minutes, li, zhang, amount, key))
+                .await
+                .is_err()
+        );
+    }
+    let e = city
+        .app
+        .post(posting(Unit::Minutes, li, li, 5, "self-transfer"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "same_account");
+    assert_ledger_sound(&city).await;
+}
+
+#[tokio::test]
+async fn transfers_are_append_only_and_verify_finds_a_tampered_balance() {
+    let city = TestCity::new().await;
+    let c = city.county.county_code;
+    let zhang = person(city.people_a[0]);
+    let r = city
+        .app
+        .post(posting(
+            Unit::Points,
+            Holder::Pool { county_code: c },
+            zhang,
+            30,
+            "append-only-1",
+        ))
+        .await
+        .unwrap();
+    let mut w = city.app.store().write();
+    for sql in [
+        "UPDATE ledger_transfers SET amount = 3000",
+        "DELETE FROM ledger_transfers",
+    ] {
+        assert!(
+            w.execute(yinling_store::db::Query::new(sql, vec![]))
+                .await
+                .is_err(),
+            "{sql} must be refused"
+        );
+    }
+    // A balance may not go negative even by hand.
+    assert!(
+        w.execute(yinling_store::db::Query::new(
+            "UPDATE ledger_accounts SET balance = -1 WHERE kind = 'person'",
+            vec![]
+        ))
+        .await
+        .is_err()
+    );
+    assert_ledger_sound(&city).await;
+    w.execute(yinling_store::q!(
+        "UPDATE ledger_accounts SET balance = balance + 1 WHERE id = $1",
+        r.transfer.credit_id
+    ))
+    .await
+    .unwrap();
+    let (findings, _) = city.app.verify_ledger().await.unwrap();
+    assert!(
+        findings.iter().any(|f| matches!(
+            f,
+            yinling_store::ledger::Finding::Balance {
+                cached: 31,
+                computed: 30,
+                ..
+            }
+        )),
+        "{findings:?}"
+    );
+    assert!(
+        findings
+            .iter()
+            .any(|f| matches!(f, yinling_store::ledger::Finding::UnitSum { sum: 1, .. }))
+    );
+}
+
+#[tokio::test]
+async fn a_completed_order_pays_its_server_exactly_once() {
+    let city = TestCity::new().await;
+    let s = city.add_services().await;
+    let li = city.people_a[1];
+    let order = city.complete_an_order(&s).await;
+    let county = city.county.county_code;
+    // Two claimers at once, then a third: one transfer per unit.
+    let (a, b) = tokio::join!(
+        city.app.claim_entitlements(100),
+        city.app.claim_entitlements(100)
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.transfers + b.transfers, 2, "{a:?} {b:?}");
+    assert_eq!(city.app.claim_entitlements(100).await.unwrap().transfers, 0);
+    let bal = city.app.balances(&city.system, li.0, li.1).await.unwrap();
+    assert_eq!((bal.points, bal.minutes), (10, 60));
+    let ents = city
+        .app
+        .order_entitlements(&city.system, county, order)
+        .await
+        .unwrap();
+    assert_eq!(ents.len(), 1);
+    assert_eq!(ents[0].status, "taken");
+    let lines = city
+        .app
+        .statement(
+            &city.system,
+            Key::from(li),
+            Unit::Points,
+            Default::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(lines.total, 1);
+    assert_eq!(lines.items[0].reason_label, "服务奖励");
+    assert_eq!(lines.items[0].source_ref, format!("{county}/{order}"));
+    assert_ledger_sound(&city).await;
+}
+
+#[tokio::test]
+async fn a_manual_adjustment_needs_a_second_person() {
+    let city = TestCity::new().await;
+    let worker = city.caller("workera").await;
+    let secretary = city.caller("secretary").await;
+    let wang = city.people_a[2];
+    let adj = city
+        .app
+        .propose_adjustment(
+            &worker,
+            AdjustmentInput {
+                person: Key::from(wang),
+                unit: Unit::Points,
+                amount: 15,
+                memo: "补记十月敬老活动积分".into(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(points_of(&city, wang).await, 0);
+    // The proposer cannot approve; a grid worker may not approve at all.
+    let e = city
+        .app
+        .decide_adjustment(&worker, adj.county_code, adj.id, true)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, AppError::Forbidden { .. }), "{e:?}");
+    let pending = city.app.pending_adjustments(&secretary).await.unwrap();
+    assert_eq!(pending.len(), 1);
+    let done = city
+        .app
+        .decide_adjustment(&secretary, adj.county_code, adj.id, true)
+        .await
+        .unwrap();
+    assert_eq!(done.status, "approved");
+    assert_eq!(points_of(&city, wang).await, 15);
+    let e = city
+        .app
+        .decide_adjustment(&secretary, adj.county_code, adj.id, true)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "already_decided");
+    assert_eq!(points_of(&city, wang).await, 15);
+    let audited = city.count("audit_events").await;
+    assert!(audited > 0);
+
+    // A reversal puts it back, once.
+    let admin = city.caller("countyadmin").await;
+    let t = done.transfer_id.unwrap();
+    let r = city
+        .app
+        .reverse_transfer(&admin, adj.county_code, t, "重复补记，冲正")
+        .await
+        .unwrap();
+    assert_eq!(r.transfer.reverses, Some(t));
+    assert_eq!(points_of(&city, wang).await, 0);
+    let again = city
+        .app
+        .reverse_transfer(&admin, adj.county_code, t, "重复补记，冲正")
+        .await
+        .unwrap();
+    assert!(again.replayed);
+    assert_eq!(points_of(&city, wang).await, 0);
+    assert_ledger_sound(&city).await;
+}
+
+#[tokio::test]
+async fn old_points_expire_first_in_first_out_and_a_second_run_expires_nothing() {
+    let city = TestCity::new().await;
+    let c = city.county.county_code;
+    let zhang = person(city.people_a[0]);
+    let pool = Holder::Pool { county_code: c };
+    city.app
+        .post(posting(Unit::Points, pool, zhang, 100, "old-points-1"))
+        .await
+        .unwrap();
+    city.clock.advance(400 * DAY);
+    city.app
+        .post(posting(Unit::Points, pool, zhang, 50, "new-points-1"))
+        .await
+        .unwrap();
+    // 60 spent: they came out of the old 100.
+    city.app
+        .post(posting(
+            Unit::Points,
+            zhang,
+            Holder::Shop {
+                county_code: c,
+                id: city.community.id,
+            },
+            60,
+            "spend-points-1",
+        ))
+        .await
+        .unwrap();
+    // Default expiry: 24 months. At 25 months the first 100 are due; 40 of them are left.
+    city.clock.advance(360 * DAY);
+    let (a, b) = tokio::join!(city.app.expire_points(), city.app.expire_points());
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.points + b.points, 40, "{a:?} {b:?}");
+    assert_eq!(city.app.expire_points().await.unwrap().points, 0);
+    assert_eq!(points_of(&city, city.people_a[0]).await, 50);
+    // Two years after the newer points, they go too.
+    city.clock.advance(400 * DAY);
+    assert_eq!(city.app.expire_points().await.unwrap().points, 50);
+    assert_eq!(points_of(&city, city.people_a[0]).await, 0);
+    assert_ledger_sound(&city).await;
+}
+
+/// Many callers at once through the group-commit writer: earns, gifts between people,
+/// spends and retries. Afterwards every balance is the sum of its transfers, no person is
+/// below zero, every unit sums to zero, and each key moved at most once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_postings_keep_every_invariant() {
+    use rand::{Rng, SeedableRng, rngs::StdRng};
+    let city = TestCity::new().await;
+    let c = city.county.county_code;
+    let people: Vec<Holder> = city
+        .people_a
+        .iter()
+        .chain(&city.people_b)
+        .map(|&k| person(k))
+        .collect();
+    let pool = Holder::Pool { county_code: c };
+    let shop = Holder::Shop {
+        county_code: c,
+        id: city.community.id,
+    };
+    let mut tasks = Vec::new();
+    for client in 0..32u64 {
+        let app = city.app.clone();
+        let people = people.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut rng = StdRng::seed_from_u64(client);
+            let mut moved = 0;
+            for n in 0..25 {
+                let a = people[rng.gen_range(0..people.len())];
+                let b = people[rng.gen_range(0..people.len())];
+                let unit = if rng.gen_bool(0.5) {
+                    Unit::Points
+                } else {
+                    Unit::Minutes
+                };
+                let amount = rng.gen_range(1..30);
+                let key = format!("client-{client}-op-{n}");
+                let p = match rng.gen_range(0..3) {
+                    0 => posting(unit, pool, a, amount, &key),
+                    1 if a != b => posting(unit, a, b, amount, &key),
+                    _ => posting(Unit::Points, a, shop, amount, &key),
+                };
+                let first = app.post(p.clone()).await;
+                let mut ok = first.is_ok();
+                if rng.gen_bool(0.3) {
+                    let again = app.post(p).await;
+                    match (&first, &again) {
+                        (Ok(f), Ok(g)) => {
+                            assert!(g.replayed);
+                            assert_eq!(f.transfer.id, g.transfer.id);
+                        }
+                        (Ok(_), Err(e)) => panic!("retry failed: {e}"),
+                        // A refused key is free, so its retry may succeed if points arrived.
+                        (Err(e), _) => assert_eq!(e.code(), "insufficient_balance", "{e}"),
+                    }
+                    ok |= again.is_ok();
+                }
+                if ok {
+                    moved += 1;
+                }
+            }
+            moved
+        }));
+    }
+    let mut moved = 0;
+    for t in tasks {
+        moved += t.await.unwrap();
+    }
+    assert_eq!(city.count("ledger_transfers").await, moved);
+    assert_ledger_sound(&city).await;
+}

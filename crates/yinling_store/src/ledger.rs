@@ -1,0 +1,800 @@
+//! The points and time-bank ledger: accounts, append-only transfers, per-county rules,
+//! adjustments awaiting approval, and the checks `yinling ledger verify` runs.
+//!
+//! A batch of transfers is written with a handful of statements whatever its size: the
+//! accounts it touches are locked and read at once (PostgreSQL `FOR UPDATE`, in id order so
+//! two batches never deadlock; SQLite has one writer), the transfers go in as multi-row
+//! inserts and the new balances in one `UPDATE … FROM` per chunk.
+
+use serde::Serialize;
+use yinling_domain::scope::Scope;
+
+use crate::{Exec, Micros, Query, Result, StoreError, db, q, scope};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AccountRow {
+    pub county_code: i64,
+    pub id: i64,
+    pub unit: String,
+    pub kind: String,
+    pub owner_id: i64,
+    pub path: String,
+    pub balance: i64,
+    pub may_go_negative: bool,
+    pub created_at: Micros,
+}
+
+const ACCOUNT_COLUMNS: &str =
+    "county_code, id, unit, kind, owner_id, path, balance, may_go_negative, created_at";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TransferRow {
+    pub county_code: i64,
+    pub id: i64,
+    pub idem_key: String,
+    pub fingerprint: String,
+    pub unit: String,
+    pub debit_id: i64,
+    pub credit_id: i64,
+    pub amount: i64,
+    pub debit_after: i64,
+    pub credit_after: i64,
+    pub reason: String,
+    pub source_kind: String,
+    pub source_ref: String,
+    pub memo: String,
+    pub reverses: Option<i64>,
+    pub actor_id: Option<i64>,
+    pub created_at: Micros,
+}
+
+const TRANSFER_COLUMNS: &str = "county_code, id, idem_key, fingerprint, unit, debit_id, credit_id, \
+     amount, debit_after, credit_after, reason, source_kind, source_ref, memo, reverses, actor_id, created_at";
+
+/// An account to find or open: unique by (county, unit, kind, owner).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AccountKey {
+    pub county_code: i64,
+    pub unit: &'static str,
+    pub kind: &'static str,
+    pub owner_id: i64,
+}
+
+/// Finds the accounts, opening those missing with `path` and the given sign rule. Returns
+/// ids in the order of `keys`.
+pub async fn open_accounts(
+    exec: &mut Exec<'_>,
+    keys: &[(AccountKey, String, bool)],
+    now: Micros,
+) -> Result<Vec<i64>> {
+    let mut out = vec![0i64; keys.len()];
+    for (chunk_no, chunk) in keys.chunks(db::rows_per_statement(4)).enumerate() {
+        let base = chunk_no * db::rows_per_statement(4);
+        let found = find_accounts(exec, chunk.iter().map(|k| &k.0)).await?;
+        let missing: Vec<usize> = (0..chunk.len())
+            .filter(|&i| !found.iter().any(|r| same(r, &chunk[i].0)))
+            .collect();
+        if !missing.is_empty() {
+            let ids =
+                crate::ids::allocate(exec, crate::ids::Seq::LedgerAccounts, missing.len()).await?;
+            let mut q = Query::new("", Vec::new());
+            let t = q.push_arg(now);
+            let values: Vec<String> = missing
+                .iter()
+                .zip(&ids)
+                .map(|(&i, id)| {
+                    let (k, path, neg) = &chunk[i];
+                    format!(
+                        "({}, {}, {}, {}, {}, {}, 0, {}, {t})",
+                        q.push_arg(k.county_code),
+                        q.push_arg(*id),
+                        q.push_arg(k.unit),
+                        q.push_arg(k.kind),
+                        q.push_arg(k.owner_id),
+                        q.push_arg(path.as_str()),
+                        q.push_arg(*neg)
+                    )
+                })
+                .collect();
+            q.sql = format!(
+                "INSERT INTO ledger_accounts ({ACCOUNT_COLUMNS}) VALUES {} \
+                 ON CONFLICT (county_code, unit, kind, owner_id) DO NOTHING",
+                values.join(", ")
+            )
+            .into();
+            exec.execute(q).await?;
+        }
+        let found = if missing.is_empty() {
+            found
+        } else {
+            find_accounts(exec, chunk.iter().map(|k| &k.0)).await?
+        };
+        for (i, (k, _, _)) in chunk.iter().enumerate() {
+            out[base + i] = found
+                .iter()
+                .find(|r| same(r, k))
+                .map(|r| r.id)
+                .ok_or_else(|| StoreError::Internal("opened ledger account missing".into()))?;
+        }
+    }
+    Ok(out)
+}
+
+fn same(r: &AccountRow, k: &AccountKey) -> bool {
+    r.county_code == k.county_code
+        && r.unit == k.unit
+        && r.kind == k.kind
+        && r.owner_id == k.owner_id
+}
+
+async fn find_accounts<'k>(
+    exec: &mut Exec<'_>,
+    keys: impl Iterator<Item = &'k AccountKey>,
+) -> Result<Vec<AccountRow>> {
+    let mut q = Query::new("", Vec::new());
+    let values: Vec<String> = keys
+        .map(|k| {
+            format!(
+                "({}, {}, {}, {})",
+                q.push_arg(k.county_code),
+                q.push_arg(k.unit),
+                q.push_arg(k.kind),
+                q.push_arg(k.owner_id)
+            )
+        })
+        .collect();
+    if values.is_empty() {
+        return Ok(Vec::new());
+    }
+    q.sql = format!(
+        "SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts \
+         WHERE (county_code, unit, kind, owner_id) IN (VALUES {})",
+        values.join(", ")
+    )
+    .into();
+    exec.fetch_all(q).await
+}
+
+/// Reads the accounts for a write: on PostgreSQL they stay locked until the transaction
+/// ends, taken in id order.
+pub async fn lock_accounts(
+    exec: &mut Exec<'_>,
+    county: i64,
+    ids: &[i64],
+) -> Result<Vec<AccountRow>> {
+    let mut sorted = ids.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let lock = if exec.is_postgres() {
+        " FOR UPDATE"
+    } else {
+        ""
+    };
+    let mut out = Vec::with_capacity(sorted.len());
+    for chunk in sorted.chunks(db::rows_per_statement(1)) {
+        let mut q = Query::new("", Vec::new());
+        let c = q.push_arg(county);
+        let list: Vec<String> = chunk.iter().map(|id| q.push_arg(*id)).collect();
+        q.sql = format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE county_code = {c} AND id IN ({}) \
+             ORDER BY id{lock}",
+            list.join(", ")
+        )
+        .into();
+        out.extend(exec.fetch_all::<AccountRow>(q).await?);
+    }
+    Ok(out)
+}
+
+pub async fn account(exec: &mut Exec<'_>, county: i64, id: i64) -> Result<Option<AccountRow>> {
+    exec.fetch_optional(q!(
+        format!("SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE county_code = $1 AND id = $2"),
+        county,
+        id
+    ))
+    .await
+}
+
+pub async fn account_of(exec: &mut Exec<'_>, key: &AccountKey) -> Result<Option<AccountRow>> {
+    Ok(find_accounts(exec, std::iter::once(key)).await?.pop())
+}
+
+/// What each account earned (reason `earn`) since `since`: the daily cap's count.
+pub async fn earned_since(
+    exec: &mut Exec<'_>,
+    county: i64,
+    ids: &[i64],
+    since: Micros,
+) -> Result<Vec<(i64, i64)>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(db::rows_per_statement(1)) {
+        let mut q = Query::new("", Vec::new());
+        let (c, s) = (q.push_arg(county), q.push_arg(since));
+        let list: Vec<String> = chunk.iter().map(|id| q.push_arg(*id)).collect();
+        q.sql = format!(
+            "SELECT credit_id, SUM(amount) FROM ledger_transfers WHERE county_code = {c} \
+             AND credit_id IN ({}) AND reason = 'earn' AND created_at >= {s} GROUP BY credit_id",
+            list.join(", ")
+        )
+        .into();
+        out.extend(exec.fetch_all::<(i64, i64)>(q).await?);
+    }
+    Ok(out)
+}
+
+/// The transfers already made under any of `keys`.
+pub async fn transfers_by_keys(
+    exec: &mut Exec<'_>,
+    county: i64,
+    keys: &[&str],
+) -> Result<Vec<TransferRow>> {
+    let mut out = Vec::new();
+    for chunk in keys.chunks(db::rows_per_statement(1)) {
+        let mut q = Query::new("", Vec::new());
+        let c = q.push_arg(county);
+        let list: Vec<String> = chunk.iter().map(|k| q.push_arg(*k)).collect();
+        q.sql = format!(
+            "SELECT {TRANSFER_COLUMNS} FROM ledger_transfers WHERE county_code = {c} AND idem_key IN ({})",
+            list.join(", ")
+        )
+        .into();
+        out.extend(exec.fetch_all::<TransferRow>(q).await?);
+    }
+    Ok(out)
+}
+
+/// Appends transfers. Returns how many went in: fewer than given means another writer took
+/// one of the keys meanwhile, and the caller must roll back and retry.
+pub async fn insert_transfers(exec: &mut Exec<'_>, rows: &[TransferRow]) -> Result<u64> {
+    let mut n = 0;
+    for chunk in rows.chunks(db::rows_per_statement(17)) {
+        let mut q = Query::new("", Vec::new());
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|r| {
+                let v = [
+                    q.push_arg(r.county_code),
+                    q.push_arg(r.id),
+                    q.push_arg(&r.idem_key),
+                    q.push_arg(&r.fingerprint),
+                    q.push_arg(&r.unit),
+                    q.push_arg(r.debit_id),
+                    q.push_arg(r.credit_id),
+                    q.push_arg(r.amount),
+                    q.push_arg(r.debit_after),
+                    q.push_arg(r.credit_after),
+                    q.push_arg(&r.reason),
+                    q.push_arg(&r.source_kind),
+                    q.push_arg(&r.source_ref),
+                    q.push_arg(&r.memo),
+                    q.push_arg(r.reverses),
+                    q.push_arg(r.actor_id),
+                    q.push_arg(r.created_at),
+                ];
+                format!("({})", v.join(", "))
+            })
+            .collect();
+        q.sql = format!(
+            "INSERT INTO ledger_transfers ({TRANSFER_COLUMNS}) VALUES {} \
+             ON CONFLICT (county_code, idem_key) DO NOTHING",
+            values.join(", ")
+        )
+        .into();
+        n += exec.execute(q).await?;
+    }
+    Ok(n)
+}
+
+/// Sets the cached balances of locked accounts.
+pub async fn set_balances(exec: &mut Exec<'_>, county: i64, balances: &[(i64, i64)]) -> Result<()> {
+    for chunk in balances.chunks(db::rows_per_statement(2)) {
+        let mut q = Query::new("", Vec::new());
+        let c = q.push_arg(county);
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|(id, b)| format!("({}, {})", q.push_arg(*id), q.push_arg(*b)))
+            .collect();
+        q.sql = format!(
+            "WITH v (id, balance) AS (VALUES {}) \
+             UPDATE ledger_accounts SET balance = v.balance FROM v \
+             WHERE ledger_accounts.county_code = {c} AND ledger_accounts.id = v.id",
+            values.join(", ")
+        )
+        .into();
+        let n = exec.execute(q).await?;
+        if n != chunk.len() as u64 {
+            return Err(StoreError::Internal(format!(
+                "set {n} of {} ledger balances",
+                chunk.len()
+            )));
+        }
+    }
+    Ok(())
+}
+
+pub async fn transfer(exec: &mut Exec<'_>, county: i64, id: i64) -> Result<Option<TransferRow>> {
+    exec.fetch_optional(q!(
+        format!(
+            "SELECT {TRANSFER_COLUMNS} FROM ledger_transfers WHERE county_code = $1 AND id = $2"
+        ),
+        county,
+        id
+    ))
+    .await
+}
+
+/// The transfer reversing `id`, if one was made.
+pub async fn reversal_of(exec: &mut Exec<'_>, county: i64, id: i64) -> Result<Option<TransferRow>> {
+    exec.fetch_optional(q!(
+        format!(
+            "SELECT {TRANSFER_COLUMNS} FROM ledger_transfers WHERE county_code = $1 AND reverses = $2"
+        ),
+        county,
+        id
+    ))
+    .await
+}
+
+/// An account's transfers, newest first, optionally within `[from, to)`.
+pub async fn statement(
+    exec: &mut Exec<'_>,
+    county: i64,
+    account: i64,
+    from: Option<Micros>,
+    to: Option<Micros>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<TransferRow>, i64)> {
+    let mut q = Query::new("", Vec::new());
+    let (c, a) = (q.push_arg(county), q.push_arg(account));
+    let mut wh = format!("county_code = {c} AND (debit_id = {a} OR credit_id = {a})");
+    if let Some(f) = from {
+        wh += &format!(" AND created_at >= {}", q.push_arg(f));
+    }
+    if let Some(t) = to {
+        wh += &format!(" AND created_at < {}", q.push_arg(t));
+    }
+    let mut count = q.clone();
+    count.sql = format!("SELECT COUNT(*) FROM ledger_transfers WHERE {wh}").into();
+    let total: i64 = exec.scalar(count).await?;
+    let (l, o) = (q.push_arg(limit), q.push_arg(offset));
+    q.sql = format!(
+        "SELECT {TRANSFER_COLUMNS} FROM ledger_transfers WHERE {wh} ORDER BY id DESC LIMIT {l} OFFSET {o}"
+    )
+    .into();
+    Ok((exec.fetch_all(q).await?, total))
+}
+
+/// Accounts of a kind and unit in a scope, largest balance first.
+pub async fn accounts_in_scope(
+    exec: &mut Exec<'_>,
+    scope: &Scope,
+    unit: &str,
+    kind: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<AccountRow>, i64)> {
+    let mut q = Query::new("", Vec::new());
+    let wh = format!(
+        "{} AND a.unit = {} AND a.kind = {}",
+        scope::predicate(&mut q, scope, "a"),
+        q.push_arg(unit),
+        q.push_arg(kind)
+    );
+    let mut count = q.clone();
+    count.sql = format!("SELECT COUNT(*) FROM ledger_accounts a WHERE {wh}").into();
+    let total: i64 = exec.scalar(count).await?;
+    let (l, o) = (q.push_arg(limit), q.push_arg(offset));
+    q.sql = format!(
+        "SELECT {} FROM ledger_accounts a WHERE {wh} ORDER BY a.balance DESC, a.id LIMIT {l} OFFSET {o}",
+        ACCOUNT_COLUMNS
+            .split(", ")
+            .map(|c| format!("a.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+    .into();
+    Ok((exec.fetch_all(q).await?, total))
+}
+
+/// For FIFO expiry: each person's points account in `county` holding points (id, person),
+/// with what it
+/// was credited up to `cutoff` and everything ever debited from it.
+pub async fn expiry_candidates(
+    exec: &mut Exec<'_>,
+    county: i64,
+    cutoff: Micros,
+) -> Result<Vec<(i64, i64, i64, i64)>> {
+    exec.fetch_all(q!(
+        "SELECT a.id, a.owner_id,
+                (SELECT COALESCE(SUM(t.amount), 0) FROM ledger_transfers t
+                  WHERE t.county_code = a.county_code AND t.credit_id = a.id AND t.created_at <= $2),
+                (SELECT COALESCE(SUM(t.amount), 0) FROM ledger_transfers t
+                  WHERE t.county_code = a.county_code AND t.debit_id = a.id)
+           FROM ledger_accounts a
+          WHERE a.county_code = $1 AND a.unit = 'points' AND a.kind = 'person' AND a.balance > 0
+          ORDER BY a.id",
+        county,
+        cutoff
+    ))
+    .await
+}
+
+/// Counties with any ledger account.
+pub async fn counties(exec: &mut Exec<'_>) -> Result<Vec<i64>> {
+    exec.scalars(q!(
+        "SELECT DISTINCT county_code FROM ledger_accounts ORDER BY county_code"
+    ))
+    .await
+}
+
+// ---- rules ----
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RulesRow {
+    pub county_code: i64,
+    pub daily_points_cap: Option<i64>,
+    pub daily_minutes_cap: Option<i64>,
+    pub expiry_months: Option<i64>,
+    pub family_transfer: String,
+    pub family_max_minutes_year: i64,
+    pub updated_at: Micros,
+    pub version: i64,
+}
+
+pub async fn rules(exec: &mut Exec<'_>, county: i64) -> Result<Option<RulesRow>> {
+    exec.fetch_optional(q!(
+        "SELECT county_code, daily_points_cap, daily_minutes_cap, expiry_months, family_transfer,
+                family_max_minutes_year, updated_at, version
+           FROM ledger_rules WHERE county_code = $1",
+        county
+    ))
+    .await
+}
+
+/// Writes a county's rules; `version` is the one read (0 when there was no row). Returns
+/// false when someone else changed them meanwhile.
+pub async fn save_rules(exec: &mut Exec<'_>, r: &RulesRow, version: i64) -> Result<bool> {
+    let n = if version == 0 {
+        exec.execute(q!(
+            "INSERT INTO ledger_rules (county_code, daily_points_cap, daily_minutes_cap, expiry_months,
+                 family_transfer, family_max_minutes_year, updated_at, version)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 1) ON CONFLICT (county_code) DO NOTHING",
+            r.county_code,
+            r.daily_points_cap,
+            r.daily_minutes_cap,
+            r.expiry_months,
+            &r.family_transfer,
+            r.family_max_minutes_year,
+            r.updated_at
+        ))
+        .await?
+    } else {
+        exec.execute(q!(
+            "UPDATE ledger_rules SET daily_points_cap = $2, daily_minutes_cap = $3, expiry_months = $4,
+                 family_transfer = $5, family_max_minutes_year = $6, updated_at = $7, version = version + 1
+             WHERE county_code = $1 AND version = $8",
+            r.county_code,
+            r.daily_points_cap,
+            r.daily_minutes_cap,
+            r.expiry_months,
+            &r.family_transfer,
+            r.family_max_minutes_year,
+            r.updated_at,
+            version
+        ))
+        .await?
+    };
+    Ok(n == 1)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EarningRuleRow {
+    pub county_code: i64,
+    pub source_kind: String,
+    pub code: String,
+    pub label: String,
+    pub points: i64,
+    pub minutes: i64,
+    pub updated_at: Micros,
+}
+
+pub async fn earning_rules(exec: &mut Exec<'_>, county: i64) -> Result<Vec<EarningRuleRow>> {
+    exec.fetch_all(q!(
+        "SELECT county_code, source_kind, code, label, points, minutes, updated_at
+           FROM earning_rules WHERE county_code = $1 ORDER BY source_kind, code",
+        county
+    ))
+    .await
+}
+
+pub async fn earning_rule(
+    exec: &mut Exec<'_>,
+    county: i64,
+    source_kind: &str,
+    code: &str,
+) -> Result<Option<EarningRuleRow>> {
+    exec.fetch_optional(q!(
+        "SELECT county_code, source_kind, code, label, points, minutes, updated_at
+           FROM earning_rules WHERE county_code = $1 AND source_kind = $2 AND code = $3",
+        county,
+        source_kind,
+        code
+    ))
+    .await
+}
+
+pub async fn put_earning_rule(exec: &mut Exec<'_>, r: &EarningRuleRow) -> Result<()> {
+    exec.execute(q!(
+        "INSERT INTO earning_rules (county_code, source_kind, code, label, points, minutes, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (county_code, source_kind, code) DO UPDATE SET label = excluded.label,
+             points = excluded.points, minutes = excluded.minutes, updated_at = excluded.updated_at",
+        r.county_code,
+        &r.source_kind,
+        &r.code,
+        &r.label,
+        r.points,
+        r.minutes,
+        r.updated_at
+    ))
+    .await?;
+    Ok(())
+}
+
+// ---- verification ----
+
+/// One difference `yinling ledger verify` found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Finding {
+    /// The cached balance is not credits minus debits.
+    Balance {
+        county_code: i64,
+        account: i64,
+        cached: i64,
+        computed: i64,
+    },
+    /// An account that may not go negative is negative.
+    Negative {
+        county_code: i64,
+        account: i64,
+        balance: i64,
+    },
+    /// The balances of a unit in a county do not sum to zero.
+    UnitSum {
+        county_code: i64,
+        unit: String,
+        sum: i64,
+    },
+    /// A transfer joins accounts of another unit than its own.
+    UnitMismatch { county_code: i64, transfer: i64 },
+    /// An account's latest transfer does not end at its balance.
+    RunningBalance {
+        county_code: i64,
+        account: i64,
+        balance: i64,
+        after_last: i64,
+    },
+}
+
+/// Everything that disagrees. Reads the whole ledger: a tool for operators, not a request.
+pub async fn verify(exec: &mut Exec<'_>) -> Result<(Vec<Finding>, VerifyCounts)> {
+    let mut out = Vec::new();
+    let rows: Vec<(i64, i64, i64, i64, bool)> = exec
+        .fetch_all(q!(
+            "SELECT a.county_code, a.id, a.balance,
+                    COALESCE(c.s, 0) - COALESCE(d.s, 0), a.may_go_negative
+               FROM ledger_accounts a
+               LEFT JOIN (SELECT county_code, credit_id AS id, SUM(amount) AS s FROM ledger_transfers
+                           GROUP BY county_code, credit_id) c
+                      ON c.county_code = a.county_code AND c.id = a.id
+               LEFT JOIN (SELECT county_code, debit_id AS id, SUM(amount) AS s FROM ledger_transfers
+                           GROUP BY county_code, debit_id) d
+                      ON d.county_code = a.county_code AND d.id = a.id
+              ORDER BY a.county_code, a.id"
+        ))
+        .await?;
+    let accounts = rows.len() as i64;
+    for (county_code, account, cached, computed, neg) in rows {
+        if cached != computed {
+            out.push(Finding::Balance {
+                county_code,
+                account,
+                cached,
+                computed,
+            });
+        }
+        if !neg && computed < 0 {
+            out.push(Finding::Negative {
+                county_code,
+                account,
+                balance: computed,
+            });
+        }
+    }
+    let sums: Vec<(i64, String, i64)> = exec
+        .fetch_all(q!(
+            "SELECT county_code, unit, SUM(balance) FROM ledger_accounts
+              GROUP BY county_code, unit HAVING SUM(balance) <> 0"
+        ))
+        .await?;
+    out.extend(
+        sums.into_iter()
+            .map(|(county_code, unit, sum)| Finding::UnitSum {
+                county_code,
+                unit,
+                sum,
+            }),
+    );
+    let mismatched: Vec<(i64, i64)> = exec
+        .fetch_all(q!("SELECT t.county_code, t.id FROM ledger_transfers t
+               JOIN ledger_accounts d ON d.county_code = t.county_code AND d.id = t.debit_id
+               JOIN ledger_accounts c ON c.county_code = t.county_code AND c.id = t.credit_id
+              WHERE d.unit <> t.unit OR c.unit <> t.unit"))
+        .await?;
+    out.extend(
+        mismatched
+            .into_iter()
+            .map(|(county_code, transfer)| Finding::UnitMismatch {
+                county_code,
+                transfer,
+            }),
+    );
+    let running: Vec<(i64, i64, i64, i64)> = exec
+        .fetch_all(q!(
+            "SELECT a.county_code, a.id, a.balance,
+                    CASE WHEN t.debit_id = a.id THEN t.debit_after ELSE t.credit_after END
+               FROM ledger_accounts a
+               JOIN ledger_transfers t ON t.county_code = a.county_code AND t.id = (
+                    SELECT MAX(x.id) FROM ledger_transfers x
+                     WHERE x.county_code = a.county_code AND (x.debit_id = a.id OR x.credit_id = a.id))
+              WHERE a.balance <> CASE WHEN t.debit_id = a.id THEN t.debit_after ELSE t.credit_after END"
+        ))
+        .await?;
+    out.extend(
+        running
+            .into_iter()
+            .map(
+                |(county_code, account, balance, after_last)| Finding::RunningBalance {
+                    county_code,
+                    account,
+                    balance,
+                    after_last,
+                },
+            ),
+    );
+    let transfers: i64 = exec
+        .scalar(q!("SELECT COUNT(*) FROM ledger_transfers"))
+        .await?;
+    Ok((
+        out,
+        VerifyCounts {
+            accounts,
+            transfers,
+        },
+    ))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct VerifyCounts {
+    pub accounts: i64,
+    pub transfers: i64,
+}
+
+// ---- adjustments ----
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AdjustmentRow {
+    pub county_code: i64,
+    pub id: i64,
+    pub unit: String,
+    pub person_id: i64,
+    pub path: String,
+    pub amount: i64,
+    pub memo: String,
+    pub status: String,
+    pub proposed_by: i64,
+    pub proposed_by_name: String,
+    pub proposed_at: Micros,
+    pub decided_by: Option<i64>,
+    pub decided_by_name: Option<String>,
+    pub decided_at: Option<Micros>,
+    pub transfer_id: Option<i64>,
+}
+
+const ADJUSTMENT_COLUMNS: &str = "county_code, id, unit, person_id, path, amount, memo, status, \
+     proposed_by, proposed_by_name, proposed_at, decided_by, decided_by_name, decided_at, transfer_id";
+
+pub async fn insert_adjustment(exec: &mut Exec<'_>, r: &AdjustmentRow) -> Result<()> {
+    exec.execute(q!(
+        format!(
+            "INSERT INTO ledger_adjustments ({ADJUSTMENT_COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, NULL, NULL, NULL)"
+        ),
+        r.county_code,
+        r.id,
+        &r.unit,
+        r.person_id,
+        &r.path,
+        r.amount,
+        &r.memo,
+        &r.status,
+        r.proposed_by,
+        &r.proposed_by_name,
+        r.proposed_at
+    ))
+    .await?;
+    Ok(())
+}
+
+pub async fn adjustment(
+    exec: &mut Exec<'_>,
+    county: i64,
+    id: i64,
+) -> Result<Option<AdjustmentRow>> {
+    exec.fetch_optional(q!(
+        format!(
+            "SELECT {ADJUSTMENT_COLUMNS} FROM ledger_adjustments WHERE county_code = $1 AND id = $2"
+        ),
+        county,
+        id
+    ))
+    .await
+}
+
+/// Adjustments in a scope, newest first (at most 500).
+pub async fn adjustments(
+    exec: &mut Exec<'_>,
+    scope: &Scope,
+    status: Option<&str>,
+) -> Result<Vec<AdjustmentRow>> {
+    let mut q = Query::new("", Vec::new());
+    let mut wh = scope::predicate(&mut q, scope, "a");
+    if let Some(s) = status {
+        wh += &format!(" AND a.status = {}", q.push_arg(s));
+    }
+    q.sql = format!(
+        "SELECT {} FROM ledger_adjustments a WHERE {wh} ORDER BY a.proposed_at DESC LIMIT 500",
+        ADJUSTMENT_COLUMNS
+            .split(", ")
+            .map(|c| format!("a.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+    .into();
+    exec.fetch_all(q).await
+}
+
+/// Records the decision on a pending adjustment; false if it was decided meanwhile.
+#[allow(clippy::too_many_arguments)]
+pub async fn decide_adjustment(
+    exec: &mut Exec<'_>,
+    county: i64,
+    id: i64,
+    status: &str,
+    by: i64,
+    by_name: &str,
+    now: Micros,
+    transfer_id: Option<i64>,
+) -> Result<bool> {
+    let n = exec
+        .execute(q!(
+            "UPDATE ledger_adjustments SET status = $3, decided_by = $4, decided_by_name = $5,
+                 decided_at = $6, transfer_id = $7
+             WHERE county_code = $1 AND id = $2 AND status = 'pending'",
+            county,
+            id,
+            status,
+            by,
+            by_name,
+            now,
+            transfer_id
+        ))
+        .await?;
+    Ok(n == 1)
+}
