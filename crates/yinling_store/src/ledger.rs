@@ -214,7 +214,7 @@ pub async fn earned_since(
         let (c, s) = (q.push_arg(county), q.push_arg(since));
         let list: Vec<String> = chunk.iter().map(|id| q.push_arg(*id)).collect();
         q.sql = format!(
-            "SELECT credit_id, SUM(amount) FROM ledger_transfers WHERE county_code = {c} \
+            "SELECT credit_id, CAST(SUM(amount) AS BIGINT) FROM ledger_transfers WHERE county_code = {c} \
              AND credit_id IN ({}) AND reason = 'earn' AND created_at >= {s} GROUP BY credit_id",
             list.join(", ")
         )
@@ -409,9 +409,9 @@ pub async fn expiry_candidates(
 ) -> Result<Vec<(i64, i64, i64, i64)>> {
     exec.fetch_all(q!(
         "SELECT a.id, a.owner_id,
-                (SELECT COALESCE(SUM(t.amount), 0) FROM ledger_transfers t
+                (SELECT CAST(COALESCE(SUM(t.amount), 0) AS BIGINT) FROM ledger_transfers t
                   WHERE t.county_code = a.county_code AND t.credit_id = a.id AND t.created_at <= $2),
-                (SELECT COALESCE(SUM(t.amount), 0) FROM ledger_transfers t
+                (SELECT CAST(COALESCE(SUM(t.amount), 0) AS BIGINT) FROM ledger_transfers t
                   WHERE t.county_code = a.county_code AND t.debit_id = a.id)
            FROM ledger_accounts a
           WHERE a.county_code = $1 AND a.unit = 'points' AND a.kind = 'person' AND a.balance > 0
@@ -587,7 +587,7 @@ pub async fn verify(exec: &mut Exec<'_>) -> Result<(Vec<Finding>, VerifyCounts)>
     let rows: Vec<(i64, i64, i64, i64, bool)> = exec
         .fetch_all(q!(
             "SELECT a.county_code, a.id, a.balance,
-                    COALESCE(c.s, 0) - COALESCE(d.s, 0), a.may_go_negative
+                    CAST(COALESCE(c.s, 0) - COALESCE(d.s, 0) AS BIGINT), a.may_go_negative
                FROM ledger_accounts a
                LEFT JOIN (SELECT county_code, credit_id AS id, SUM(amount) AS s FROM ledger_transfers
                            GROUP BY county_code, credit_id) c
@@ -618,7 +618,7 @@ pub async fn verify(exec: &mut Exec<'_>) -> Result<(Vec<Finding>, VerifyCounts)>
     }
     let sums: Vec<(i64, String, i64)> = exec
         .fetch_all(q!(
-            "SELECT county_code, unit, SUM(balance) FROM ledger_accounts
+            "SELECT county_code, unit, CAST(SUM(balance) AS BIGINT) FROM ledger_accounts
               GROUP BY county_code, unit HAVING SUM(balance) <> 0"
         ))
         .await?;
