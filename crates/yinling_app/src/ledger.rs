@@ -172,6 +172,11 @@ pub struct Receipt {
 /// rolls back and tries again.
 const RETRY: &str = "ledger batch raced another writer";
 
+/// Whether [`apply`] asked for the transaction to be tried again.
+pub fn is_retry(e: &AppError) -> bool {
+    matches!(e, AppError::Internal(m) if m == RETRY)
+}
+
 /// Account ids never change once opened, so each process remembers them.
 #[derive(Debug, Default)]
 pub struct AccountIds(Mutex<HashMap<AccountKey, i64>>);
@@ -496,7 +501,7 @@ async fn apply_alone(
                 tx.commit().await?;
                 return Ok(results);
             }
-            Err(AppError::Internal(m)) if m == RETRY && attempt < 5 => {
+            Err(e) if is_retry(&e) && attempt < 5 => {
                 tx.rollback().await?;
                 attempt += 1;
             }
@@ -1171,7 +1176,7 @@ impl App {
                 }
             }
             let results = match apply(&mut tx, self.ledger_writer().ids(), &postings, now).await {
-                Err(AppError::Internal(m)) if m == RETRY && attempt < 5 => {
+                Err(e) if is_retry(&e) && attempt < 5 => {
                     tx.rollback().await?;
                     attempt += 1;
                     continue;
@@ -1385,7 +1390,7 @@ impl App {
                 };
                 let results =
                     match apply(&mut tx, self.ledger_writer().ids(), &[posting], now).await {
-                        Err(AppError::Internal(m)) if m == RETRY && attempt < 5 => {
+                        Err(e) if is_retry(&e) && attempt < 5 => {
                             tx.rollback().await?;
                             attempt += 1;
                             continue;
@@ -1614,7 +1619,7 @@ impl App {
                 }
                 let results = match apply(&mut tx, self.ledger_writer().ids(), &postings, now).await
                 {
-                    Err(AppError::Internal(m)) if m == RETRY && attempt < 5 => {
+                    Err(e) if is_retry(&e) && attempt < 5 => {
                         tx.rollback().await?;
                         attempt += 1;
                         continue;

@@ -19,12 +19,14 @@ pub mod orders;
 pub mod org;
 pub mod people;
 pub mod places;
+pub mod redeem;
 pub mod regions;
 pub mod services;
 pub mod settings;
 pub mod tags;
 #[cfg(feature = "test-support")]
 pub mod testing;
+pub mod timebank;
 pub mod users;
 pub mod vault;
 

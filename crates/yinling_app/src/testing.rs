@@ -427,4 +427,85 @@ impl TestCity {
         }
         id
     }
+
+    /// A partner shop (合作商户) in the community with a merchant account `shopkeeper`, and
+    /// 张三丰 and 李四 registered in one household (for time-bank gifts).
+    pub async fn add_shop(&self) -> OrgUnitRow {
+        use crate::places::{PlaceInput, PlaceKind};
+        let shop = self
+            .app
+            .create_unit(
+                &self.system,
+                self.community.county_code,
+                self.community.id,
+                crate::org::NewUnitInput {
+                    kind: OrgKind::Merchant,
+                    name: "惠民超市".into(),
+                    region_code: None,
+                    address: None,
+                    lat: None,
+                    lng: None,
+                    geojson: None,
+                },
+            )
+            .await
+            .expect("shop");
+        self.app
+            .create_account(
+                &self.system,
+                NewAccountInput {
+                    username: "shopkeeper".to_owned(),
+                    display_name: "惠民超市收银".to_owned(),
+                    password: PASSWORD.to_owned(),
+                    role: Role::Merchant,
+                    unit_county_code: shop.county_code,
+                    unit_id: shop.id,
+                    must_change_password: false,
+                    person_county_code: None,
+                    person_id: None,
+                },
+            )
+            .await
+            .expect("merchant account");
+        let (c, g) = (self.grid_a.county_code, self.grid_a.id);
+        let mut parent = None;
+        for (kind, label) in [
+            (PlaceKind::Building, "1号楼"),
+            (PlaceKind::Unit, "1单元"),
+            (PlaceKind::Household, "1号楼1单元101室"),
+        ] {
+            let place = self
+                .app
+                .create_place(
+                    &self.system,
+                    c,
+                    g,
+                    PlaceInput {
+                        kind,
+                        parent_id: parent,
+                        label: label.into(),
+                        address: None,
+                        lat: None,
+                        lng: None,
+                    },
+                )
+                .await
+                .expect("place");
+            parent = Some(place.id);
+        }
+        for who in [self.people_a[0], self.people_a[1]] {
+            self.app
+                .store()
+                .write()
+                .execute(yinling_store::q!(
+                    "UPDATE people SET household_id = $3 WHERE county_code = $1 AND id = $2",
+                    who.0,
+                    who.1,
+                    parent
+                ))
+                .await
+                .expect("household");
+        }
+        shop
+    }
 }

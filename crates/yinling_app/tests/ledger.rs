@@ -487,3 +487,356 @@ async fn concurrent_postings_keep_every_invariant() {
     assert_eq!(city.count("ledger_transfers").await, moved);
     assert_ledger_sound(&city).await;
 }
+
+mod redemption {
+    use super::*;
+    use yinling_app::redeem::{GoodsInput, RedeemInput};
+
+    fn redeem_input(code: &str, goods: i64, key: &str) -> RedeemInput {
+        RedeemInput {
+            code: code.into(),
+            goods_id: goods,
+            quantity: 1,
+            idempotency_key: key.into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_elder_redeems_points_with_a_code_and_both_sides_get_a_receipt() {
+        let city = TestCity::new().await;
+        let shop = city.add_shop().await;
+        let shop_key = Key::from((shop.county_code, shop.id));
+        let keeper = city.caller("shopkeeper").await;
+        let resident = city.caller("resident").await;
+        let c = city.county.county_code;
+        city.app
+            .post(posting(
+                Unit::Points,
+                Holder::Pool { county_code: c },
+                person(city.people_a[0]),
+                50,
+                "seed-points-zhang",
+            ))
+            .await
+            .unwrap();
+        let oil = city
+            .app
+            .add_goods(
+                &keeper,
+                shop_key,
+                GoodsInput {
+                    name: "花生油 1升".into(),
+                    price_points: 30,
+                    stock: 1,
+                    active: true,
+                    version: None,
+                },
+            )
+            .await
+            .unwrap();
+        let code = city.app.redeem_code(&resident).await.unwrap();
+        assert_eq!(code.code.len(), 6);
+        assert_eq!(code.points, 50);
+
+        let r = city
+            .app
+            .redeem(
+                &keeper,
+                shop_key,
+                redeem_input(&code.code, oil.id, "till-0001"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.redemption.points, 30);
+        assert_eq!(r.person_name, "张*丰");
+        assert_eq!(r.balance_after, 20);
+        assert_eq!(r.shop_name, "惠民超市");
+        // The till retries (network hiccup): the same receipt, nothing moved again.
+        let again = city
+            .app
+            .redeem(
+                &keeper,
+                shop_key,
+                redeem_input(&code.code, oil.id, "till-0001"),
+            )
+            .await
+            .unwrap();
+        assert!(again.replayed);
+        assert_eq!(again.redemption.id, r.redemption.id);
+        // The elder's phone shows the receipt.
+        let mine = city
+            .app
+            .my_last_redemption(
+                &resident,
+                code.expires_at - yinling_app::redeem::CODE_TTL_MICROS,
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(mine.person_name, "张三丰");
+        assert_eq!(mine.redemption.id, r.redemption.id);
+
+        // A used code, a wrong code, no stock: refused, nothing changes.
+        let before = city.count("ledger_transfers").await;
+        let e = city
+            .app
+            .redeem(
+                &keeper,
+                shop_key,
+                redeem_input(&code.code, oil.id, "till-0002"),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "code_invalid");
+        let e = city
+            .app
+            .redeem(
+                &keeper,
+                shop_key,
+                redeem_input("12a456", oil.id, "till-0003"),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.field(), Some("code"));
+        let fresh = city.app.redeem_code(&resident).await.unwrap();
+        let e = city
+            .app
+            .redeem(
+                &keeper,
+                shop_key,
+                redeem_input(&fresh.code, oil.id, "till-0004"),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "out_of_stock");
+        // Not enough points: the stock taken for it is put back with the rest.
+        let soap = city
+            .app
+            .add_goods(
+                &keeper,
+                shop_key,
+                GoodsInput {
+                    name: "洗衣皂".into(),
+                    price_points: 25,
+                    stock: 10,
+                    active: true,
+                    version: None,
+                },
+            )
+            .await
+            .unwrap();
+        let e = city
+            .app
+            .redeem(
+                &keeper,
+                shop_key,
+                redeem_input(&fresh.code, soap.id, "till-0005"),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "insufficient_balance");
+        let goods = city.app.shop_goods(&keeper, shop_key).await.unwrap();
+        assert_eq!(
+            goods.iter().find(|g| g.id == soap.id).unwrap().stock,
+            10,
+            "stock untouched"
+        );
+        assert_eq!(city.count("ledger_transfers").await, before);
+        // The code is still good for something affordable... after it expires it is not.
+        city.clock.advance(yinling_app::redeem::CODE_TTL_MICROS);
+        let e = city
+            .app
+            .redeem(
+                &keeper,
+                shop_key,
+                redeem_input(&fresh.code, soap.id, "till-0006"),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "code_invalid");
+
+        // Another shop's keeper (a grid worker here) cannot redeem at this shop.
+        let worker = city.caller("workera").await;
+        assert!(
+            city.app
+                .redeem(
+                    &worker,
+                    shop_key,
+                    redeem_input(&fresh.code, soap.id, "till-0007")
+                )
+                .await
+                .is_err()
+        );
+
+        // The month's settlement, and its workbook read back.
+        let month = yinling_domain::time::local_date(r.redemption.created_at)
+            .format("%Y-%m")
+            .to_string();
+        let s = city
+            .app
+            .settlement(&keeper, shop_key, &month)
+            .await
+            .unwrap();
+        assert_eq!((s.count, s.points), (1, 30));
+        assert_eq!(s.lines[0].person_name, "张*丰");
+        let (name, bytes) = city
+            .app
+            .settlement_xlsx(&keeper, shop_key, &month)
+            .await
+            .unwrap();
+        assert!(name.ends_with(".xlsx"));
+        assert_eq!(&bytes[..2], b"PK");
+        let e = city
+            .app
+            .settlement(&keeper, shop_key, "2026-13")
+            .await
+            .unwrap_err();
+        assert_eq!(e.field(), Some("month"));
+        assert_ledger_sound(&city).await;
+    }
+
+    #[tokio::test]
+    async fn two_tills_racing_for_the_last_item_sell_it_once() {
+        let city = TestCity::new().await;
+        let shop = city.add_shop().await;
+        let shop_key = Key::from((shop.county_code, shop.id));
+        let keeper = city.caller("shopkeeper").await;
+        let resident = city.caller("resident").await;
+        let c = city.county.county_code;
+        city.app
+            .post(posting(
+                Unit::Points,
+                Holder::Pool { county_code: c },
+                person(city.people_a[0]),
+                100,
+                "seed-points-race",
+            ))
+            .await
+            .unwrap();
+        let eggs = city
+            .app
+            .add_goods(
+                &keeper,
+                shop_key,
+                GoodsInput {
+                    name: "鸡蛋一盒".into(),
+                    price_points: 10,
+                    stock: 1,
+                    active: true,
+                    version: None,
+                },
+            )
+            .await
+            .unwrap();
+        let a = city.app.redeem_code(&resident).await.unwrap();
+        let b = city.app.redeem_code(&resident).await.unwrap();
+        let (x, y) = tokio::join!(
+            city.app.redeem(
+                &keeper,
+                shop_key,
+                redeem_input(&a.code, eggs.id, "race-till-a")
+            ),
+            city.app.redeem(
+                &keeper,
+                shop_key,
+                redeem_input(&b.code, eggs.id, "race-till-b")
+            )
+        );
+        assert_eq!(x.is_ok() as u8 + y.is_ok() as u8, 1, "{x:?} {y:?}");
+        assert_eq!(points_of(&city, city.people_a[0]).await, 90);
+        assert_ledger_sound(&city).await;
+    }
+}
+
+mod time_bank {
+    use super::*;
+    use yinling_app::{ledger::Rules, timebank::GiftInput};
+
+    #[tokio::test]
+    async fn hours_go_to_family_within_the_yearly_limit_and_pay_for_service() {
+        let city = TestCity::new().await;
+        city.add_shop().await;
+        let s = city.add_services().await;
+        let c = city.county.county_code;
+        let (zhang, li) = (city.people_a[0], city.people_a[1]);
+        let resident = city.caller("resident").await;
+        city.app
+            .post(posting(
+                Unit::Minutes,
+                Holder::Pool { county_code: c },
+                person(zhang),
+                600,
+                "seed-hours-zhang",
+            ))
+            .await
+            .unwrap();
+        let admin = city.caller("countyadmin").await;
+        let mut rules: Rules = city.app.ledger_rules(c).await.unwrap();
+        rules.family_max_minutes_year = 120;
+        city.app.set_ledger_rules(&admin, rules).await.unwrap();
+
+        let gift = |to: (i64, i64), minutes, key: &str| GiftInput {
+            to: Key::from(to),
+            minutes,
+            memo: None,
+            idempotency_key: key.into(),
+        };
+        let r = city
+            .app
+            .gift_hours(&resident, gift(li, 90, "gift-to-li-1"))
+            .await
+            .unwrap();
+        assert_eq!(r.transfer.memo, "转赠给李四");
+        // Not family; over the yearly limit.
+        let e = city
+            .app
+            .gift_hours(&resident, gift(city.people_a[2], 10, "gift-to-wang"))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "not_family");
+        let e = city
+            .app
+            .gift_hours(&resident, gift(li, 31, "gift-to-li-2"))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "family_limit");
+        assert!(e.to_string().contains("2小时"), "{e}");
+        city.app
+            .gift_hours(&resident, gift(li, 30, "gift-to-li-3"))
+            .await
+            .unwrap();
+        let bal = city
+            .app
+            .balances(&resident, zhang.0, zhang.1)
+            .await
+            .unwrap();
+        assert_eq!(bal.minutes, 480);
+
+        // 张三丰 receives a service and pays with his hours, once.
+        let order = city.complete_an_order(&s).await;
+        let paid = city.app.withdraw_hours(&resident, c, order).await.unwrap();
+        let again = city.app.withdraw_hours(&resident, c, order).await.unwrap();
+        assert!(again.replayed);
+        assert_eq!(paid.transfer.id, again.transfer.id);
+        let bal = city
+            .app
+            .balances(&resident, zhang.0, zhang.1)
+            .await
+            .unwrap();
+        assert_eq!(bal.minutes, 480 - paid.transfer.amount);
+        let statement = city
+            .app
+            .statement(
+                &resident,
+                Key::from(zhang),
+                Unit::Minutes,
+                Default::default(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(statement.total, 4);
+        assert_eq!(statement.items[0].reason_label, "时间银行支取");
+        assert_eq!(statement.items[0].balance_after, bal.minutes);
+        assert_ledger_sound(&city).await;
+    }
+}

@@ -422,6 +422,25 @@ pub async fn expiry_candidates(
     .await
 }
 
+/// Minutes a person gave to family (reason `family`) since `since`.
+pub async fn given_since(
+    exec: &mut Exec<'_>,
+    county: i64,
+    person: i64,
+    since: Micros,
+) -> Result<i64> {
+    exec.scalar(q!(
+        "SELECT CAST(COALESCE(SUM(t.amount), 0) AS BIGINT) FROM ledger_transfers t
+           JOIN ledger_accounts a ON a.county_code = t.county_code AND a.id = t.debit_id
+          WHERE t.county_code = $1 AND a.unit = 'minutes' AND a.kind = 'person' AND a.owner_id = $2
+            AND t.reason = 'family' AND t.created_at >= $3",
+        county,
+        person,
+        since
+    ))
+    .await
+}
+
 /// Counties with any ledger account.
 pub async fn counties(exec: &mut Exec<'_>) -> Result<Vec<i64>> {
     exec.scalars(q!(

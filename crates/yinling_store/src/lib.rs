@@ -16,6 +16,7 @@ pub mod regions;
 pub mod scope;
 pub mod services;
 pub mod sessions;
+pub mod shops;
 pub mod tags;
 #[cfg(feature = "test-support")]
 pub mod testing;
