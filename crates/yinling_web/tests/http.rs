@@ -426,6 +426,149 @@ async fn service_isolation_cases(city: &TestCity) -> Vec<(Method, String, Option
     ]
 }
 
+/// Grid B's people's points and hours, a shop outside grid A with goods, an adjustment
+/// waiting for grid B's person: worker A aims at each through every ledger route.
+async fn ledger_isolation_cases(city: &TestCity) -> Vec<(Method, String, Option<Value>)> {
+    use yinling_app::ledger::{AdjustmentInput, Holder, Posting};
+    use yinling_domain::ledger::{Reason, SourceKind, Unit};
+    let (bc, bid) = city.people_b[0];
+    let shop = city.add_shop().await;
+    let goods = city
+        .app
+        .add_goods(
+            &city.system,
+            (shop.county_code, shop.id).into(),
+            yinling_app::redeem::GoodsInput {
+                name: "挂面".into(),
+                price_points: 5,
+                stock: 3,
+                active: true,
+                version: None,
+            },
+        )
+        .await
+        .unwrap();
+    let t = city
+        .app
+        .post(Posting {
+            unit: Unit::Points,
+            debit: Holder::Pool { county_code: bc },
+            credit: Holder::Person {
+                county_code: bc,
+                id: bid,
+            },
+            amount: 5,
+            reason: Reason::Earn,
+            source_kind: SourceKind::Activity,
+            source_ref: "activity/1".into(),
+            memo: String::new(),
+            key: "isolation-seed-1".into(),
+            reverses: None,
+            actor_id: None,
+            daily_cap: None,
+        })
+        .await
+        .unwrap();
+    let adj = city
+        .app
+        .propose_adjustment(
+            &city.caller("countyadmin").await,
+            AdjustmentInput {
+                person: (bc, bid).into(),
+                unit: Unit::Points,
+                amount: 5,
+                memo: "补记活动积分".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let order = city
+        .app
+        .orders(&city.system, Default::default(), Default::default())
+        .await
+        .unwrap();
+    let order_b = order
+        .items
+        .iter()
+        .find(|o| o.order.person_id == city.people_b[1].1)
+        .unwrap()
+        .order
+        .id;
+    let s = |suffix: &str| format!("/api/v1/shops/{}/{}{suffix}", shop.county_code, shop.id);
+    let goods_body = json!({"name": "挂面", "price_points": 5, "stock": 9, "version": 1});
+    vec![
+        (
+            Method::GET,
+            format!("/api/v1/ledger/people/{bc}/{bid}"),
+            None,
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/ledger/people/{bc}/{bid}/statement"),
+            None,
+        ),
+        (
+            Method::POST,
+            "/api/v1/ledger/earn".into(),
+            Some(
+                json!({"person": {"county_code": bc, "id": bid}, "activity": "theme_day", "source_ref": "a/1", "idempotency_key": "isolation-earn-1"}),
+            ),
+        ),
+        (
+            Method::PUT,
+            format!("/api/v1/ledger/rules/{bc}"),
+            Some(
+                json!({"county_code": bc, "daily_points_cap": 1, "daily_minutes_cap": null, "expiry_months": null, "family_transfer": false, "family_max_minutes_year": 0, "version": 0}),
+            ),
+        ),
+        (
+            Method::PUT,
+            "/api/v1/ledger/earning-rules".into(),
+            Some(
+                json!({"county_code": bc, "source_kind": "activity", "code": "theme_day", "label": "主题党日", "points": 99, "minutes": 0}),
+            ),
+        ),
+        (
+            Method::POST,
+            "/api/v1/ledger/adjustments".into(),
+            Some(
+                json!({"person": {"county_code": bc, "id": bid}, "unit": "points", "amount": 50, "memo": "越权调整积分"}),
+            ),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/ledger/adjustments/{bc}/{}/approve", adj.id),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/ledger/transfers/{bc}/{}/reverse", t.transfer.id),
+            Some(json!({"memo": "越权冲正一笔"})),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/orders/{bc}/{order_b}/pay-with-hours"),
+            None,
+        ),
+        (Method::GET, s("/goods"), None),
+        (Method::POST, s("/goods"), Some(goods_body.clone())),
+        (
+            Method::PUT,
+            format!("/api/v1/goods/{}/{}", goods.county_code, goods.id),
+            Some(goods_body),
+        ),
+        (
+            Method::POST,
+            s("/redemptions"),
+            Some(
+                json!({"code": "123456", "goods_id": goods.id, "idempotency_key": "isolation-till-1"}),
+            ),
+        ),
+        (Method::GET, s("/settlement?month=2026-07"), None),
+        (Method::GET, s("/settlement.xlsx?month=2026-07"), None),
+    ]
+}
+
 fn isolation_cases(city: &TestCity) -> Vec<(Method, String, Option<Value>)> {
     let (bc, bid) = city.people_b[0];
     let g = (city.grid_b.county_code, city.grid_b.id);
@@ -639,6 +782,14 @@ async fn seed_need_b(city: &TestCity) {
 /// Operations that are about the caller themself or list only the caller's scope; checked
 /// separately below.
 const SELF_OR_LISTS: &[(&str, &str)] = &[
+    ("get", "/api/v1/ledger/me"),
+    ("get", "/api/v1/ledger/rules/{county}"),
+    ("get", "/api/v1/ledger/earning-rules"),
+    ("get", "/api/v1/ledger/adjustments"),
+    ("post", "/api/v1/timebank/gifts"),
+    ("post", "/api/v1/redeem/codes"),
+    ("get", "/api/v1/redeem/receipt"),
+    ("get", "/api/v1/shops/mine"),
     ("post", "/api/v1/session"),
     ("delete", "/api/v1/session"),
     ("get", "/api/v1/me"),
@@ -665,12 +816,17 @@ const SELF_OR_LISTS: &[(&str, &str)] = &[
 fn template_of(path: &str) -> String {
     // /api/v1/people/370830/12/roles/1 -> /api/v1/people/{county}/{id}/roles/{role_id} is
     // hard to invert generically; compare by shape instead: numbers become {}.
-    // The segment after `steps` is an order action (a path parameter) too.
+    // The segment after `steps` is an order action (a path parameter) too, and so is an
+    // adjustment's decision. The query string is no part of the shape.
+    let path = path.split('?').next().unwrap_or_default();
     let segs: Vec<&str> = path.split('/').collect();
     segs.iter()
         .enumerate()
         .map(|(i, seg)| {
-            if seg.parse::<i64>().is_ok() || (i > 0 && segs[i - 1] == "steps") {
+            if seg.parse::<i64>().is_ok()
+                || (i > 0 && segs[i - 1] == "steps")
+                || (i > 3 && segs[i - 3] == "adjustments")
+            {
                 "{}".to_owned()
             } else {
                 (*seg).to_owned()
@@ -690,6 +846,7 @@ async fn a_grid_worker_cannot_reach_another_grid_through_any_api_route() {
     mediation_case_in_grid_b(&city).await;
     let mut cases = isolation_cases(&city);
     cases.extend(service_isolation_cases(&city).await);
+    cases.extend(ledger_isolation_cases(&city).await);
 
     // Every documented operation is covered by the cases or the self/list table.
     let case_shapes: Vec<(String, String)> = cases
@@ -741,6 +898,12 @@ async fn a_grid_worker_cannot_reach_another_grid_through_any_api_route() {
         "mediation_mediators",
         "mediation_sessions",
         "mediation_followups",
+        "ledger_accounts",
+        "ledger_transfers",
+        "ledger_adjustments",
+        "shop_goods",
+        "redeem_codes",
+        "redemptions",
     ];
     let mut before = Vec::new();
     for t in tables {

@@ -4,6 +4,7 @@
 
 mod audit;
 mod extract;
+mod ledger;
 mod mediation;
 mod needs;
 mod orders;
@@ -76,6 +77,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(orders::router())
         .merge(needs::router())
         .merge(mediation::router())
+        .merge(ledger::router())
 }
 
 /// The OpenAPI document (built once).

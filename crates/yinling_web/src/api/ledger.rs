@@ -1,0 +1,459 @@
+//! Points, the time bank and redemption over the API. Every movement carries an
+//! idempotency key (or is keyed by its source), so a client may retry any request safely.
+
+use axum::{
+    extract::State,
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use yinling_app::{
+    Key, Page, PageRequest,
+    ledger::{
+        Adjustment, AdjustmentInput, Award, Balances, EarnInput, EarningRuleInput, Receipt, Rules,
+        StatementLine,
+    },
+    redeem::{GoodsInput, RedeemCode, RedeemInput, RedemptionReceipt, Settlement},
+    timebank::GiftInput,
+};
+use yinling_domain::ledger::Unit;
+use yinling_store::{ledger::EarningRuleRow, org::OrgUnitRow, shops::GoodsRow};
+
+use super::{ApiJson, ApiPath, ApiQuery};
+use crate::{
+    AppState,
+    error::{ApiError, ErrorBody},
+    session::ApiCaller,
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(my_balances))
+        .routes(routes!(balances))
+        .routes(routes!(statement))
+        .routes(routes!(earn))
+        .routes(routes!(get_rules, set_rules))
+        .routes(routes!(list_earning_rules, put_earning_rule))
+        .routes(routes!(pending_adjustments, propose_adjustment))
+        .routes(routes!(decide_adjustment))
+        .routes(routes!(reverse))
+        .routes(routes!(gift))
+        .routes(routes!(pay_with_hours))
+        .routes(routes!(new_code))
+        .routes(routes!(my_receipt))
+        .routes(routes!(my_shops))
+        .routes(routes!(list_goods, add_goods))
+        .routes(routes!(update_goods))
+        .routes(routes!(redeem))
+        .routes(routes!(settlement))
+        .routes(routes!(settlement_xlsx))
+}
+
+/// The caller's own points and time-bank balance.
+#[utoipa::path(get, path = "/api/v1/ledger/me", tag = "积分与时间银行",
+    responses((status = 200, body = Balances), (status = 403, body = ErrorBody)))]
+async fn my_balances(
+    State(state): State<AppState>,
+    c: ApiCaller,
+) -> Result<axum::Json<Balances>, ApiError> {
+    let (county, id) = c
+        .caller
+        .person
+        .ok_or_else(|| yinling_app::AppError::forbidden("您的账号没有关联本人档案"))?;
+    Ok(axum::Json(state.app.balances(&c.caller, county, id).await?))
+}
+
+/// A person's balances (themselves, or staff over them).
+#[utoipa::path(get, path = "/api/v1/ledger/people/{county}/{id}", tag = "积分与时间银行",
+    params(("county" = i64, Path), ("id" = i64, Path)),
+    responses((status = 200, body = Balances), (status = 404, body = ErrorBody)))]
+async fn balances(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath((county, id)): ApiPath<(i64, i64)>,
+) -> Result<axum::Json<Balances>, ApiError> {
+    Ok(axum::Json(state.app.balances(&c.caller, county, id).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct StatementQuery {
+    /// `points` (default) or `minutes`.
+    pub unit: Option<Unit>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+/// A person's statement, newest first, with the balance after each line.
+#[utoipa::path(get, path = "/api/v1/ledger/people/{county}/{id}/statement", tag = "积分与时间银行",
+    params(("county" = i64, Path), ("id" = i64, Path), StatementQuery),
+    responses((status = 200, body = Page<StatementLine>), (status = 404, body = ErrorBody)))]
+async fn statement(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiQuery(q): ApiQuery<StatementQuery>,
+) -> Result<axum::Json<Page<StatementLine>>, ApiError> {
+    Ok(axum::Json(
+        state
+            .app
+            .statement(
+                &c.caller,
+                Key::from((county, id)),
+                q.unit.unwrap_or(Unit::Points),
+                PageRequest::new(q.page, q.per_page),
+            )
+            .await?,
+    ))
+}
+
+/// Award a person for an activity by the county's earning rule (daily caps apply). A retry
+/// with the same idempotency key returns the first award and moves nothing.
+#[utoipa::path(post, path = "/api/v1/ledger/earn", tag = "积分与时间银行", request_body = EarnInput,
+    responses((status = 200, body = Award), (status = 404, body = ErrorBody), (status = 409, description = "已达每日上限，或幂等键用于其他内容", body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn earn(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiJson(input): ApiJson<EarnInput>,
+) -> Result<axum::Json<Award>, ApiError> {
+    Ok(axum::Json(state.app.earn(&c.caller, input).await?))
+}
+
+/// A county's ledger rules (daily caps, expiry, family transfers).
+#[utoipa::path(get, path = "/api/v1/ledger/rules/{county}", tag = "积分与时间银行",
+    params(("county" = i64, Path)), responses((status = 200, body = Rules)))]
+async fn get_rules(
+    State(state): State<AppState>,
+    _c: ApiCaller,
+    ApiPath(county): ApiPath<i64>,
+) -> Result<axum::Json<Rules>, ApiError> {
+    Ok(axum::Json(state.app.ledger_rules(county).await?))
+}
+
+/// Change a county's ledger rules (county administrators); `version` as read.
+#[utoipa::path(put, path = "/api/v1/ledger/rules/{county}", tag = "积分与时间银行",
+    params(("county" = i64, Path)), request_body = Rules,
+    responses((status = 200, body = Rules), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn set_rules(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath(county): ApiPath<i64>,
+    ApiJson(mut rules): ApiJson<Rules>,
+) -> Result<axum::Json<Rules>, ApiError> {
+    rules.county_code = county;
+    Ok(axum::Json(
+        state.app.set_ledger_rules(&c.caller, rules).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct CountyQuery {
+    pub county: i64,
+}
+
+/// What activity types and mediation outcomes are worth in a county.
+#[utoipa::path(get, path = "/api/v1/ledger/earning-rules", tag = "积分与时间银行",
+    params(CountyQuery), responses((status = 200, body = Vec<EarningRuleRow>)))]
+async fn list_earning_rules(
+    State(state): State<AppState>,
+    _c: ApiCaller,
+    ApiQuery(q): ApiQuery<CountyQuery>,
+) -> Result<axum::Json<Vec<EarningRuleRow>>, ApiError> {
+    Ok(axum::Json(state.app.earning_rules(q.county).await?))
+}
+
+/// Set what an activity type or mediation outcome is worth (county administrators).
+#[utoipa::path(put, path = "/api/v1/ledger/earning-rules", tag = "积分与时间银行",
+    request_body = EarningRuleInput,
+    responses((status = 200, body = EarningRuleRow), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn put_earning_rule(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiJson(input): ApiJson<EarningRuleInput>,
+) -> Result<axum::Json<EarningRuleRow>, ApiError> {
+    Ok(axum::Json(
+        state.app.put_earning_rule(&c.caller, input).await?,
+    ))
+}
+
+/// Manual adjustments waiting for a second person's approval, in the caller's scope.
+#[utoipa::path(get, path = "/api/v1/ledger/adjustments", tag = "积分与时间银行",
+    responses((status = 200, body = Vec<Adjustment>)))]
+async fn pending_adjustments(
+    State(state): State<AppState>,
+    c: ApiCaller,
+) -> Result<axum::Json<Vec<Adjustment>>, ApiError> {
+    Ok(axum::Json(state.app.pending_adjustments(&c.caller).await?))
+}
+
+/// Propose a manual adjustment; it moves nothing until another person approves it.
+#[utoipa::path(post, path = "/api/v1/ledger/adjustments", tag = "积分与时间银行",
+    request_body = AdjustmentInput,
+    responses((status = 201, body = Adjustment), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn propose_adjustment(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiJson(input): ApiJson<AdjustmentInput>,
+) -> Result<(StatusCode, axum::Json<Adjustment>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(state.app.propose_adjustment(&c.caller, input).await?),
+    ))
+}
+
+/// Approve (`approve`) or reject (`reject`) an adjustment: not one's own.
+#[utoipa::path(post, path = "/api/v1/ledger/adjustments/{county}/{id}/{decision}", tag = "积分与时间银行",
+    params(("county" = i64, Path), ("id" = i64, Path), ("decision" = String, Path, description = "approve 或 reject")),
+    responses((status = 200, body = Adjustment), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn decide_adjustment(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath((county, id, decision)): ApiPath<(i64, i64, String)>,
+) -> Result<axum::Json<Adjustment>, ApiError> {
+    let approve = match decision.as_str() {
+        "approve" => true,
+        "reject" => false,
+        _ => {
+            return Err(yinling_app::AppError::invalid(
+                "unknown_decision",
+                "decision",
+                "只能是 approve（同意）或 reject（驳回）",
+            )
+            .into());
+        }
+    };
+    Ok(axum::Json(
+        state
+            .app
+            .decide_adjustment(&c.caller, county, id, approve)
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ReverseInput {
+    /// Why (at least 4 characters).
+    pub memo: String,
+}
+
+/// Reverse a transfer (冲正): the same amount back, at most once; asking again returns the
+/// first reversal.
+#[utoipa::path(post, path = "/api/v1/ledger/transfers/{county}/{id}/reverse", tag = "积分与时间银行",
+    params(("county" = i64, Path), ("id" = i64, Path)), request_body = ReverseInput,
+    responses((status = 200, body = Receipt), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn reverse(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiJson(input): ApiJson<ReverseInput>,
+) -> Result<axum::Json<Receipt>, ApiError> {
+    Ok(axum::Json(
+        state
+            .app
+            .reverse_transfer(&c.caller, county, id, &input.memo)
+            .await?,
+    ))
+}
+
+/// Give some of one's own time-bank hours to a household member (if the county allows it).
+#[utoipa::path(post, path = "/api/v1/timebank/gifts", tag = "积分与时间银行", request_body = GiftInput,
+    responses((status = 200, body = Receipt), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn gift(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiJson(input): ApiJson<GiftInput>,
+) -> Result<axum::Json<Receipt>, ApiError> {
+    Ok(axum::Json(state.app.gift_hours(&c.caller, input).await?))
+}
+
+/// Pay for a completed service received with time-bank hours (once per order).
+#[utoipa::path(post, path = "/api/v1/orders/{county}/{id}/pay-with-hours", tag = "积分与时间银行",
+    params(("county" = i64, Path), ("id" = i64, Path)),
+    responses((status = 200, body = Receipt), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn pay_with_hours(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath((county, id)): ApiPath<(i64, i64)>,
+) -> Result<axum::Json<Receipt>, ApiError> {
+    Ok(axum::Json(
+        state.app.withdraw_hours(&c.caller, county, id).await?,
+    ))
+}
+
+/// A six-digit code for the caller's points, valid five minutes and for one redemption.
+#[utoipa::path(post, path = "/api/v1/redeem/codes", tag = "积分兑换",
+    responses((status = 201, body = RedeemCode), (status = 403, body = ErrorBody)))]
+async fn new_code(
+    State(state): State<AppState>,
+    c: ApiCaller,
+) -> Result<(StatusCode, axum::Json<RedeemCode>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(state.app.redeem_code(&c.caller).await?),
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct SinceQuery {
+    /// Microseconds since the epoch: only a redemption at or after it.
+    pub since: i64,
+}
+
+/// The caller's latest redemption since a moment (the elder's receipt after showing a code).
+#[utoipa::path(get, path = "/api/v1/redeem/receipt", tag = "积分兑换", params(SinceQuery),
+    responses((status = 200, body = Option<RedemptionReceipt>)))]
+async fn my_receipt(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiQuery(q): ApiQuery<SinceQuery>,
+) -> Result<axum::Json<Option<RedemptionReceipt>>, ApiError> {
+    Ok(axum::Json(
+        state.app.my_last_redemption(&c.caller, q.since).await?,
+    ))
+}
+
+/// The partner shops the caller works for.
+#[utoipa::path(get, path = "/api/v1/shops/mine", tag = "积分兑换",
+    responses((status = 200, body = Vec<OrgUnitRow>)))]
+async fn my_shops(
+    State(state): State<AppState>,
+    c: ApiCaller,
+) -> Result<axum::Json<Vec<OrgUnitRow>>, ApiError> {
+    Ok(axum::Json(state.app.my_shops(&c.caller).await?))
+}
+
+/// A shop's goods.
+#[utoipa::path(get, path = "/api/v1/shops/{county}/{id}/goods", tag = "积分兑换",
+    params(("county" = i64, Path), ("id" = i64, Path)),
+    responses((status = 200, body = Vec<GoodsRow>), (status = 404, body = ErrorBody)))]
+async fn list_goods(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath((county, id)): ApiPath<(i64, i64)>,
+) -> Result<axum::Json<Vec<GoodsRow>>, ApiError> {
+    Ok(axum::Json(
+        state
+            .app
+            .shop_goods(&c.caller, Key::from((county, id)))
+            .await?,
+    ))
+}
+
+/// Put goods on a shop's shelf.
+#[utoipa::path(post, path = "/api/v1/shops/{county}/{id}/goods", tag = "积分兑换",
+    params(("county" = i64, Path), ("id" = i64, Path)), request_body = GoodsInput,
+    responses((status = 201, body = GoodsRow), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn add_goods(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiJson(input): ApiJson<GoodsInput>,
+) -> Result<(StatusCode, axum::Json<GoodsRow>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(
+            state
+                .app
+                .add_goods(&c.caller, Key::from((county, id)), input)
+                .await?,
+        ),
+    ))
+}
+
+/// Change goods (name, price, stock, on offer); `version` as read.
+#[utoipa::path(put, path = "/api/v1/goods/{county}/{id}", tag = "积分兑换",
+    params(("county" = i64, Path), ("id" = i64, Path)), request_body = GoodsInput,
+    responses((status = 200, body = GoodsRow), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update_goods(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiJson(input): ApiJson<GoodsInput>,
+) -> Result<axum::Json<GoodsRow>, ApiError> {
+    Ok(axum::Json(
+        state.app.update_goods(&c.caller, county, id, input).await?,
+    ))
+}
+
+/// Redeem an elder's code at the shop: stock, code and points move together or not at all.
+/// A retry with the same idempotency key returns the first receipt (200, `replayed`).
+#[utoipa::path(post, path = "/api/v1/shops/{county}/{id}/redemptions", tag = "积分兑换",
+    params(("county" = i64, Path), ("id" = i64, Path)), request_body = RedeemInput,
+    responses((status = 201, body = RedemptionReceipt), (status = 200, description = "重试：返回第一次的回执", body = RedemptionReceipt),
+        (status = 409, description = "兑换码无效、库存不足、积分不足", body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn redeem(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiJson(input): ApiJson<RedeemInput>,
+) -> Result<(StatusCode, axum::Json<RedemptionReceipt>), ApiError> {
+    let r = state
+        .app
+        .redeem(&c.caller, Key::from((county, id)), input)
+        .await?;
+    let status = if r.replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, axum::Json(r)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct MonthQuery {
+    /// 2026-11
+    pub month: String,
+}
+
+/// A shop's redemptions in a month, for settlement.
+#[utoipa::path(get, path = "/api/v1/shops/{county}/{id}/settlement", tag = "积分兑换",
+    params(("county" = i64, Path), ("id" = i64, Path), MonthQuery),
+    responses((status = 200, body = Settlement), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn settlement(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiQuery(q): ApiQuery<MonthQuery>,
+) -> Result<axum::Json<Settlement>, ApiError> {
+    Ok(axum::Json(
+        state
+            .app
+            .settlement(&c.caller, Key::from((county, id)), &q.month)
+            .await?,
+    ))
+}
+
+/// The month's settlement statement as an Excel workbook (names masked).
+#[utoipa::path(get, path = "/api/v1/shops/{county}/{id}/settlement.xlsx", tag = "积分兑换",
+    params(("county" = i64, Path), ("id" = i64, Path), MonthQuery),
+    responses((status = 200, description = "Excel 工作簿", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn settlement_xlsx(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiQuery(q): ApiQuery<MonthQuery>,
+) -> Result<Response, ApiError> {
+    let (name, bytes) = state
+        .app
+        .settlement_xlsx(&c.caller, Key::from((county, id)), &q.month)
+        .await?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"settlement-{}.xlsx\"; filename*=UTF-8''{}",
+                    q.month,
+                    urlencoding::encode(&name)
+                ),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
