@@ -6,7 +6,6 @@ use std::time::Instant;
 
 use anyhow::Context;
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::SliceRandom};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use yinling_app::{App, Caller, Clock, Settings, Vault, demo::DemoOptions};
 use yinling_domain::{
     matching::Need,
@@ -23,6 +22,8 @@ use yinling_store::{
     q,
     services::{self as store_services, ProviderFields},
 };
+
+use yinling_web::wire::Conn;
 
 use crate::bench::Series;
 
@@ -390,22 +391,7 @@ async fn http_placement(app: &App, opts: &Options) -> anyhow::Result<()> {
         .await
     });
     let mut conn = Conn::open(addr).await?;
-    let (status, body) = conn
-        .post(
-            "/api/v1/session",
-            None,
-            &serde_json::json!({"username": "wangge", "password": PASSWORD}).to_string(),
-        )
-        .await?;
-    anyhow::ensure!(
-        status == 200,
-        "login failed: {status} {}",
-        String::from_utf8_lossy(&body)
-    );
-    let token = serde_json::from_slice::<serde_json::Value>(&body)?["token"]
-        .as_str()
-        .context("no token")?
-        .to_owned();
+    let token = conn.login("wangge", PASSWORD).await?;
     let me = app
         .authenticate(&token, None)
         .await
@@ -469,57 +455,4 @@ async fn http_placement(app: &App, opts: &Options) -> anyhow::Result<()> {
     all.print();
     server.abort();
     Ok(())
-}
-
-/// A minimal HTTP/1.1 keep-alive client: enough to drive the API without a client library.
-struct Conn {
-    stream: BufReader<tokio::net::TcpStream>,
-}
-
-impl Conn {
-    async fn open(addr: std::net::SocketAddr) -> anyhow::Result<Conn> {
-        let s = tokio::net::TcpStream::connect(addr).await?;
-        s.set_nodelay(true)?;
-        Ok(Conn {
-            stream: BufReader::new(s),
-        })
-    }
-
-    async fn post(
-        &mut self,
-        path: &str,
-        token: Option<&str>,
-        body: &str,
-    ) -> anyhow::Result<(u16, Vec<u8>)> {
-        let auth = token.map_or_else(String::new, |t| format!("Authorization: Bearer {t}\r\n"));
-        let req = format!(
-            "POST {path} HTTP/1.1\r\nHost: bench\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        );
-        self.stream.get_mut().write_all(req.as_bytes()).await?;
-        let mut line = String::new();
-        self.stream.read_line(&mut line).await?;
-        let status: u16 = line
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .context("bad status line")?;
-        let mut len = 0usize;
-        loop {
-            line.clear();
-            self.stream.read_line(&mut line).await?;
-            let l = line.trim_end();
-            if l.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = l.split_once(':')
-                && k.eq_ignore_ascii_case("content-length")
-            {
-                len = v.trim().parse()?;
-            }
-        }
-        let mut body = vec![0; len];
-        self.stream.read_exact(&mut body).await?;
-        Ok((status, body))
-    }
 }

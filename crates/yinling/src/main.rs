@@ -3,6 +3,7 @@
 
 mod bench;
 mod bench_dispatch;
+mod bench_ledger;
 mod config;
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
@@ -56,9 +57,23 @@ enum Command {
     /// 数据密钥 / Data key
     #[command(subcommand)]
     Key(KeyCommand),
+    /// 积分与时间银行账本 / The points and time-bank ledger
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
     /// 性能测量 / Benchmarks on a real database
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum LedgerCommand {
+    /// 重算每个余额并校验总账平衡，有差异时返回非零 / Recompute every balance and the
+    /// global invariants; non-zero exit on any difference
+    Verify,
+    /// 立即把待入账的奖励记入账本 / Take pending awards into the ledger now
+    Claim,
+    /// 立即清理过期积分（先进先出，可重复运行）/ Expire old points now (FIFO, safe to repeat)
+    Expire,
 }
 
 #[derive(Subcommand, Debug)]
@@ -88,6 +103,24 @@ enum BenchCommand {
         /// 并发客户端数 / Concurrent HTTP clients
         #[arg(long, default_value_t = 8)]
         http_clients: usize,
+    },
+    /// 积分账本：每秒转账数（成组提交与逐笔提交对比）、HTTP 兑换延迟。默认在临时 SQLite
+    /// 演示城市上测量；给出 --database-url postgres://… 时在该（空的）库中测量 /
+    /// Ledger: transfers per second (group commit beside one commit each) and redemption
+    /// latency over HTTP, on a throwaway SQLite demo city or the given empty PostgreSQL database
+    Ledger {
+        /// 成组提交的转账数 / Transfers through the group-commit writer
+        #[arg(long, default_value_t = 100_000)]
+        transfers: usize,
+        /// 逐笔提交的转账数 / Transfers with one commit each
+        #[arg(long, default_value_t = 3_000)]
+        plain: usize,
+        /// 并发调用方 / Concurrent callers
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+        /// HTTP 兑换次数 / Redemptions over HTTP
+        #[arg(long, default_value_t = 500)]
+        redemptions: usize,
     },
 }
 
@@ -277,6 +310,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 )
             }
         }
+        Command::Ledger(cmd) => ledger(cmd, &config).await,
         Command::Bench(BenchCommand::Search { rounds }) => {
             let app = open_app(&config).await?;
             bench::search(&app, rounds).await
@@ -294,6 +328,25 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 rounds,
                 http_orders,
                 http_clients,
+            })
+            .await
+        }
+        Command::Bench(BenchCommand::Ledger {
+            transfers,
+            plain,
+            clients,
+            redemptions,
+        }) => {
+            let postgres = config
+                .database_url
+                .starts_with("postgres")
+                .then(|| config.database_url.clone());
+            bench_ledger::ledger(bench_ledger::Options {
+                transfers,
+                plain,
+                clients,
+                redemptions,
+                postgres,
             })
             .await
         }
@@ -323,6 +376,7 @@ async fn serve(app: App, config: &Config, listen: &str, demo: bool) -> anyhow::R
     println!("银龄已启动 / Yinling is running: http://{addr}/");
     let sweeper = tokio::spawn(sweep_sessions(app.clone()));
     let escalator = tokio::spawn(escalate_orders(app.clone()));
+    let ledger_jobs = tokio::spawn(ledger_jobs(app.clone()));
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
@@ -332,8 +386,92 @@ async fn serve(app: App, config: &Config, listen: &str, demo: bool) -> anyhow::R
     .context("server error")?;
     sweeper.abort();
     escalator.abort();
+    ledger_jobs.abort();
     app.store().close().await;
     Ok(())
+}
+
+async fn ledger(cmd: LedgerCommand, config: &Config) -> anyhow::Result<()> {
+    let app = open_app(config).await?;
+    match cmd {
+        LedgerCommand::Verify => {
+            let (findings, counts) = app.verify_ledger().await.map_err(app_err)?;
+            println!(
+                "账本共 {} 个账户、{} 笔转账 / {} accounts, {} transfers",
+                counts.accounts, counts.transfers, counts.accounts, counts.transfers
+            );
+            if findings.is_empty() {
+                println!(
+                    "账本平衡，每个余额都等于其转账之和 / ledger balanced, every balance equals its transfers"
+                );
+                Ok(())
+            } else {
+                for f in &findings {
+                    eprintln!("{}", finding_text(f));
+                }
+                bail!(
+                    "账本校验失败：发现 {} 处差异 / ledger verification failed",
+                    findings.len()
+                )
+            }
+        }
+        LedgerCommand::Claim => {
+            let r = app.claim_entitlements(10_000).await.map_err(app_err)?;
+            println!(
+                "入账 {} 条奖励、{} 笔转账，{} 条因每日上限未入账 / {} awards, {} transfers, {} capped",
+                r.entitlements, r.transfers, r.capped, r.entitlements, r.transfers, r.capped
+            );
+            Ok(())
+        }
+        LedgerCommand::Expire => {
+            let r = app.expire_points().await.map_err(app_err)?;
+            println!(
+                "{} 个账户共 {} 积分到期 / {} points expired in {} accounts",
+                r.accounts, r.points, r.points, r.accounts
+            );
+            Ok(())
+        }
+    }
+}
+
+fn finding_text(f: &yinling_store::ledger::Finding) -> String {
+    use yinling_store::ledger::Finding;
+    match f {
+        Finding::Balance {
+            county_code,
+            account,
+            cached,
+            computed,
+        } => format!("{county_code} 账户 {account}：记录余额 {cached}，按转账重算 {computed}"),
+        Finding::Negative {
+            county_code,
+            account,
+            balance,
+        } => {
+            format!("{county_code} 账户 {account}：余额为负 {balance}")
+        }
+        Finding::UnitSum {
+            county_code,
+            unit,
+            sum,
+        } => {
+            format!("{county_code} {unit}：全部账户合计 {sum}，应为 0")
+        }
+        Finding::UnitMismatch {
+            county_code,
+            transfer,
+        } => {
+            format!("{county_code} 转账 {transfer}：两端账户的单位与转账不一致")
+        }
+        Finding::RunningBalance {
+            county_code,
+            account,
+            balance,
+            after_last,
+        } => {
+            format!("{county_code} 账户 {account}：余额 {balance}，最后一笔转账后应为 {after_last}")
+        }
+    }
 }
 
 /// Removes idle sessions every ten minutes.
@@ -360,6 +498,37 @@ async fn escalate_orders(app: App) {
             Ok(n) => tracing::info!(escalated = n, "orders escalated past their time limit"),
             Err(e) => tracing::warn!(error = %e, "order escalation failed"),
         }
+    }
+}
+
+/// Every ten seconds, takes pending awards (completed orders, concluded mediation) into the
+/// ledger; every hour, expires points past their county's age. Both are safe to run on
+/// several servers at once: each award and each expiry is keyed, so it moves once.
+async fn ledger_jobs(app: App) {
+    let mut tick = tokio::time::interval(Duration::from_secs(10));
+    let mut n: u64 = 0;
+    loop {
+        tick.tick().await;
+        match app.claim_entitlements(500).await {
+            Ok(r) if r.entitlements > 0 => tracing::info!(
+                entitlements = r.entitlements,
+                transfers = r.transfers,
+                capped = r.capped,
+                "awards taken into the ledger"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "taking awards into the ledger failed"),
+        }
+        if n % 360 == 0 {
+            match app.expire_points().await {
+                Ok(r) if r.accounts > 0 => {
+                    tracing::info!(accounts = r.accounts, points = r.points, "points expired")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "point expiry failed"),
+            }
+        }
+        n += 1;
     }
 }
 

@@ -8,6 +8,7 @@ mod multipart;
 pub mod session;
 mod static_files;
 pub mod ui;
+pub mod wire;
 
 use std::sync::{Arc, OnceLock};
 

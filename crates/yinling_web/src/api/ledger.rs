@@ -149,7 +149,8 @@ async fn set_rules(
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct CountyQuery {
-    pub county: i64,
+    /// The county (e.g. 370830); omitted: the caller's first county.
+    pub county: Option<i64>,
 }
 
 /// What activity types and mediation outcomes are worth in a county.
@@ -157,10 +158,14 @@ pub struct CountyQuery {
     params(CountyQuery), responses((status = 200, body = Vec<EarningRuleRow>)))]
 async fn list_earning_rules(
     State(state): State<AppState>,
-    _c: ApiCaller,
+    c: ApiCaller,
     ApiQuery(q): ApiQuery<CountyQuery>,
 ) -> Result<axum::Json<Vec<EarningRuleRow>>, ApiError> {
-    Ok(axum::Json(state.app.earning_rules(q.county).await?))
+    let county = q
+        .county
+        .or_else(|| c.caller.grants.first().map(|g| g.unit_county_code))
+        .unwrap_or(yinling_app::CITY_COUNTY_CODE);
+    Ok(axum::Json(state.app.earning_rules(county).await?))
 }
 
 /// Set what an activity type or mediation outcome is worth (county administrators).
@@ -296,8 +301,9 @@ async fn new_code(
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct SinceQuery {
-    /// Microseconds since the epoch: only a redemption at or after it.
-    pub since: i64,
+    /// Microseconds since the epoch: only a redemption at or after it; omitted: within the
+    /// life of a code (the last five minutes).
+    pub since: Option<i64>,
 }
 
 /// The caller's latest redemption since a moment (the elder's receipt after showing a code).
@@ -309,7 +315,14 @@ async fn my_receipt(
     ApiQuery(q): ApiQuery<SinceQuery>,
 ) -> Result<axum::Json<Option<RedemptionReceipt>>, ApiError> {
     Ok(axum::Json(
-        state.app.my_last_redemption(&c.caller, q.since).await?,
+        state
+            .app
+            .my_last_redemption(
+                &c.caller,
+                q.since
+                    .unwrap_or_else(|| state.app.now() - yinling_app::redeem::CODE_TTL_MICROS),
+            )
+            .await?,
     ))
 }
 
@@ -402,8 +415,18 @@ async fn redeem(
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct MonthQuery {
-    /// 2026-11
-    pub month: String,
+    /// 2026-11; omitted: this month.
+    pub month: Option<String>,
+}
+
+impl MonthQuery {
+    fn month(&self, state: &AppState) -> String {
+        self.month.clone().unwrap_or_else(|| {
+            yinling_domain::time::local_date(state.app.now())
+                .format("%Y-%m")
+                .to_string()
+        })
+    }
 }
 
 /// A shop's redemptions in a month, for settlement.
@@ -419,7 +442,7 @@ async fn settlement(
     Ok(axum::Json(
         state
             .app
-            .settlement(&c.caller, Key::from((county, id)), &q.month)
+            .settlement(&c.caller, Key::from((county, id)), &q.month(&state))
             .await?,
     ))
 }
@@ -434,9 +457,10 @@ async fn settlement_xlsx(
     ApiPath((county, id)): ApiPath<(i64, i64)>,
     ApiQuery(q): ApiQuery<MonthQuery>,
 ) -> Result<Response, ApiError> {
+    let month = q.month(&state);
     let (name, bytes) = state
         .app
-        .settlement_xlsx(&c.caller, Key::from((county, id)), &q.month)
+        .settlement_xlsx(&c.caller, Key::from((county, id)), &month)
         .await?;
     Ok((
         [
@@ -447,8 +471,7 @@ async fn settlement_xlsx(
             (
                 header::CONTENT_DISPOSITION,
                 format!(
-                    "attachment; filename=\"settlement-{}.xlsx\"; filename*=UTF-8''{}",
-                    q.month,
+                    "attachment; filename=\"settlement-{month}.xlsx\"; filename*=UTF-8''{}",
                     urlencoding::encode(&name)
                 ),
             ),
