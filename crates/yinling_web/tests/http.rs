@@ -417,6 +417,7 @@ async fn service_isolation_cases(city: &TestCity) -> Vec<(Method, String, Option
         (Method::GET, o("/candidates"), None),
         (Method::POST, o("/dispatch"), Some(json!({}))),
         (Method::GET, o("/entitlements"), None),
+        (Method::POST, o("/photos"), None),
         (Method::POST, format!("{g}/dispatch-all"), None),
         (
             Method::POST,
@@ -1625,4 +1626,160 @@ async fn a_secretary_adds_a_service_item_through_the_page() {
     );
     let step1 = resident.get("/orders/new").await.text();
     assert!(step1.contains("上门理发"), "the resident can order it");
+}
+
+/// Files under a folder, however deep.
+fn files_under(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| {
+                    let path = e.path();
+                    if path.is_dir() { files_under(&path) } else { 1 }
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_completion_photo_is_uploaded_over_the_api_and_named_by_the_complete_step() {
+    use yinling_domain::service::OrderAction;
+    let (city, app) = setup().await;
+    let dir = tempfile::tempdir().unwrap();
+    city.app
+        .set_files(yinling_app::files::FileStore::local(dir.path()).unwrap());
+    let s = city.add_services().await;
+    let resident = city.caller("resident").await;
+    let vola = city.caller("vola").await;
+    let order = city
+        .app
+        .place_order(
+            &resident,
+            yinling_app::orders::OrderInput {
+                item_id: s.item.id,
+                person: None,
+                wanted_at: None,
+                wanted_at_text: None,
+                description: None,
+                urgency: None,
+                address: None,
+                need_id: None,
+            },
+        )
+        .await
+        .unwrap()
+        .order;
+    let (county, id) = (order.county_code, order.id);
+    let png = b"\x89PNG\r\n\x1a\n0000".to_vec();
+    let photos = format!("/api/v1/orders/{county}/{id}/photos");
+    let post = |body: Vec<u8>| {
+        Request::post(&photos)
+            .header(header::CONTENT_TYPE, "image/png")
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let mut vol = Client::new(app.clone());
+    vol.login_api("vola").await;
+    let doc = vol.get("/api/openapi.json").await.json();
+    let op = &doc["paths"]["/api/v1/orders/{county}/{id}/photos"]["post"];
+    assert_eq!(op["tags"][0], "点单接单");
+    let check = |r: &Resp| {
+        let schema = op["responses"][r.status.as_str()]
+            .pointer("/content/application~1json/schema")
+            .unwrap_or_else(|| panic!("{} not documented", r.status));
+        if let Err(e) = validator_for(&doc, schema).validate(&r.json()) {
+            panic!("{}: {e}", r.text());
+        }
+    };
+
+    // Before the volunteer has accepted it, the order cannot take a photo.
+    let r = vol.send(post(png.clone())).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    check(&r);
+    for action in [OrderAction::Accept, OrderAction::CheckIn] {
+        city.app
+            .order_step(
+                &vola,
+                county,
+                id,
+                action,
+                yinling_app::orders::OrderStep {
+                    provider_id: None,
+                    note: None,
+                    stars: None,
+                    photo_key: None,
+                },
+            )
+            .await
+            .unwrap();
+    }
+    // Not a photo; too large; not the provider serving it: refused, nothing stored.
+    let r = vol.send(post(b"<html>hello</html>".to_vec())).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(r.json()["error"]["code"], "unsupported_file");
+    check(&r);
+    let mut big = vec![0xFF, 0xD8, 0xFF];
+    big.resize(yinling_app::files::MAX_PHOTO_BYTES + 100 * 1024, 0);
+    let r = vol.send(post(big)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(r.json()["error"]["code"], "file_too_large");
+    assert!(r.text().contains("照片超过5MB"), "{}", r.text());
+    check(&r);
+    let mut worker = Client::new(app.clone());
+    worker.login_api("workera").await;
+    let r = worker.send(post(png.clone())).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    check(&r);
+    let mut other = Client::new(app.clone());
+    other.login_api("volb").await;
+    let r = other.send(post(png.clone())).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
+    assert_eq!(files_under(dir.path()), 0);
+
+    // The completion page stores nothing when the step is refused after the photo was
+    // checked (here: a note past 500 characters).
+    let mut page = Client::new(app.clone());
+    page.login_page("vola").await;
+    let csrf = page.cookies["yinling_csrf"].clone();
+    let (ct, body) = completion_form(&csrf, &"很".repeat(501), &png);
+    let r = page
+        .send(
+            Request::post(format!("/orders/{county}/{id}/complete"))
+                .header(header::CONTENT_TYPE, ct)
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.text().contains("备注最多500个字"), "{}", r.text());
+    assert_eq!(
+        files_under(dir.path()),
+        0,
+        "the refused completion's photo is removed"
+    );
+
+    // Uploaded, then named by the complete step.
+    let r = vol.send(post(png.clone())).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    check(&r);
+    let key = r.json()["key"].as_str().unwrap().to_owned();
+    assert!(key.starts_with(&format!("orders/{county}/{id}/")), "{key}");
+    assert_eq!(files_under(dir.path()), 1);
+    let r = vol
+        .json(
+            Method::POST,
+            &format!("/api/v1/orders/{county}/{id}/steps/complete"),
+            Some(json!({"photo_key": key, "note": "已送到"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["state"], "completed");
+    assert_eq!(r.json()["photo_key"], key.as_str());
+    assert_eq!(city.app.files().get(&key).await.unwrap().0, png);
+    // Completed: no more photos for it.
+    let r = vol.send(post(png)).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert_eq!(files_under(dir.path()), 1);
 }

@@ -836,13 +836,7 @@ async fn complete_order(
 ) -> PageResult {
     let mut note = String::new();
     let result = async {
-        let body = body.map_err(|_| {
-            AppError::invalid(
-                "file_too_large",
-                "photo",
-                "照片超过5MB，请换一张小一些的照片",
-            )
-        })?;
+        let body = body.map_err(|_| crate::multipart::photo_too_large())?;
         let boundary = headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
@@ -860,26 +854,17 @@ async fn complete_order(
             .iter()
             .find(|p| p.name == "photo" && !p.data.is_empty())
             .map(|p| p.data.to_vec());
-        // Check the step is allowed before storing anything.
-        let d = state.app.order(&ctx.caller, county, id).await?;
-        if !d.actions.contains(&"complete") {
-            return Err(AppError::conflict(
-                "illegal_transition",
-                None,
-                format!("订单{}，不能完成服务", d.view.state_label),
-            ));
-        }
+        // Stored only if the caller may complete the order now.
         let photo_key = match photo {
             Some(bytes) => Some(
                 state
                     .app
-                    .files()
-                    .put_photo(&format!("orders/{county}/{id}"), bytes)
+                    .upload_order_photo(&ctx.caller, county, id, bytes)
                     .await?,
             ),
             None => None,
         };
-        state
+        let done = state
             .app
             .order_step(
                 &ctx.caller,
@@ -890,10 +875,18 @@ async fn complete_order(
                     provider_id: None,
                     note: Some(note.clone()),
                     stars: None,
-                    photo_key,
+                    photo_key: photo_key.clone(),
                 },
             )
-            .await
+            .await;
+        // Refused after all (a note too long, someone moved first): keep no unused photo.
+        if done.is_err()
+            && let Some(key) = &photo_key
+            && let Err(e) = state.app.files().delete(key).await
+        {
+            tracing::warn!(error = %e, "photo of a refused completion left stored");
+        }
+        done
     }
     .await;
     match result {
