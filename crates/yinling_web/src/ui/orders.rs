@@ -1,8 +1,8 @@
 //! Service order pages (群众点单、老干部接单、一键调度): a resident orders on a phone in
 //! 长辈模式 (or a grid worker for them), sees their orders and rates the service; a
 //! volunteer's offered orders with 接单 / 拒单 / 到达签到 / 完成服务; the staff order list
-//! with batch dispatch, an order with its history and the ranked candidates; the resource
-//! and service lists.
+//! with batch dispatch, an order with its history and the ranked candidates; the service
+//! list. The resource list is in [`super::providers`].
 
 use askama::Template;
 use axum::{
@@ -10,7 +10,7 @@ use axum::{
     body::Bytes,
     extract::{DefaultBodyLimit, State, rejection::BytesRejection},
     http::{HeaderMap, StatusCode, header},
-    response::{IntoResponse, Response},
+    response::IntoResponse,
     routing::{get, post},
 };
 use serde::Deserialize;
@@ -19,11 +19,11 @@ use yinling_app::{
     dispatch::{BatchReport, DispatchInput},
     orders::{OrderDetail, OrderInput, OrderStep, OrderView},
     people::parse_key,
-    services::{Provider, ServiceItem, ServiceItemInput},
+    services::{ServiceItem, ServiceItemInput},
 };
 use yinling_domain::{
     role::Permission,
-    service::{OrderAction, OrderState, ProviderKind},
+    service::{OrderAction, OrderState},
     time::local_date,
 };
 use yinling_store::orders::{OrderFilter, OrderRow};
@@ -31,7 +31,7 @@ use yinling_store::orders::{OrderFilter, OrderRow};
 use super::extract::{Form, Path, Query};
 use super::{
     Choice, FormError, Layout, NavItem, PageCtx, PageResult, choices, filters, opt, render,
-    see_other,
+    see_other, with_status,
 };
 use crate::AppState;
 
@@ -53,7 +53,6 @@ pub fn router() -> Router<AppState> {
                 .layer(DefaultBodyLimit::max(crate::multipart::MAX_UPLOAD_BODY)),
         )
         .route("/orders/{county}/{id}/photo", get(order_photo))
-        .route("/providers", get(list_providers))
         .route("/service-items", get(list_service_items))
         .route("/service-items/new", get(new_item).post(create_item))
 }
@@ -110,13 +109,6 @@ fn done_notice(done: Option<&str>) -> Option<String> {
         _ => return None,
     };
     Some(text.to_owned())
-}
-
-fn with_status(mut resp: Response, failed: Option<StatusCode>) -> Response {
-    if let Some(s) = failed {
-        *resp.status_mut() = s;
-    }
-    resp
 }
 
 /// The status a refused form shows with: 409 for a refused step, 422 for bad input.
@@ -1073,65 +1065,7 @@ async fn batch_dispatch(
     }
 }
 
-// ---- resource and service lists ----
-
-#[derive(Debug, Deserialize, Default)]
-struct ProvidersQuery {
-    kind: Option<String>,
-    skill: Option<String>,
-    page: Option<i64>,
-}
-
-#[derive(Template)]
-#[template(path = "providers_list.html")]
-struct ProvidersPage {
-    l: Layout,
-    kinds: Vec<Choice>,
-    skill: String,
-    result: Page<Provider>,
-    base_query: String,
-}
-
-async fn list_providers(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    Query(q): Query<ProvidersQuery>,
-) -> PageResult {
-    if !ctx.caller.may(Permission::ViewServices) {
-        return Err(AppError::forbidden("您无权查看资源清单").into());
-    }
-    let kind = opt(&q.kind).and_then(|k| ProviderKind::parse(&k));
-    let skill = opt(&q.skill);
-    let result = state
-        .app
-        .providers(
-            &ctx.caller,
-            kind,
-            skill.as_deref(),
-            PageRequest::new(q.page, Some(20)),
-        )
-        .await?;
-    let base_query = serde_urlencoded::to_string(
-        [
-            ("kind", kind.map(|k| k.as_str().to_owned())),
-            ("skill", skill.clone()),
-        ]
-        .into_iter()
-        .filter_map(|(k, v)| v.map(|v| (k, v)))
-        .collect::<Vec<_>>(),
-    )
-    .unwrap_or_default();
-    Ok(render(&ProvidersPage {
-        l: ctx.layout("资源清单", "orders"),
-        kinds: choices(
-            ProviderKind::ALL.iter().map(|k| (k.as_str(), k.label_zh())),
-            kind.map_or("", ProviderKind::as_str),
-        ),
-        skill: skill.unwrap_or_default(),
-        result,
-        base_query,
-    }))
-}
+// ---- the service list ----
 
 #[derive(Template)]
 #[template(path = "service_items_list.html")]
