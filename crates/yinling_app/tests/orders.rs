@@ -773,7 +773,7 @@ async fn the_resource_list_form_offers_units_and_areas_in_scope() {
     input.kind = ProviderKind::Team;
     input.unit = Some((team.county_code, team.id).into());
     let listed = city.app.create_provider(&secretary, input).await.unwrap();
-    assert_eq!(listed.areas, [city.community.path.clone()]);
+    assert_eq!(listed.areas, std::slice::from_ref(&city.community.path));
     assert_eq!(listed.name, "东门社区志愿服务队");
     let units = city.app.provider_unit_choices(&secretary).await.unwrap();
     assert!(units.iter().all(|u| u.id != team.id), "{units:?}");

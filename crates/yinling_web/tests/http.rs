@@ -1907,7 +1907,7 @@ async fn a_secretary_lists_a_team_and_a_volunteer_and_edits_them_through_the_pag
         ("志愿服务队", "东门社区志愿服务队", 5)
     );
     assert_eq!(p.windows_text, ["周三 08:00-11:30", "周五 14:00-17:00"]);
-    assert_eq!(p.areas, [city.grid_a.path.clone()]);
+    assert_eq!(p.areas, std::slice::from_ref(&city.grid_a.path));
     let edit = format!("/providers/{county}/{}/edit", p.id);
     let list = c.get("/providers?done=created").await.text();
     assert!(list.contains("已加入资源清单") && list.contains(&format!("href=\"{edit}\"")));
