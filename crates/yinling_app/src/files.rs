@@ -132,6 +132,15 @@ impl FileStore {
         Ok(key)
     }
 
+    /// Removes a stored file, such as a photo stored for a step that was then refused.
+    /// A key that is not there is not an error: the file is gone either way.
+    pub async fn delete(&self, key: &str) -> AppResult<()> {
+        match self.inner.delete(&Path::from(key)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(AppError::Internal(format!("delete file: {e}"))),
+        }
+    }
+
     /// A stored file and its content type; `NotFound` for an unknown key.
     pub async fn get(&self, key: &str) -> AppResult<(Vec<u8>, &'static str)> {
         let kind = FileKind::from_key(key).ok_or(AppError::NotFound { what: "文件" })?;
@@ -175,5 +184,8 @@ mod tests {
             fs.get("orders/none.png").await,
             Err(AppError::NotFound { .. })
         ));
+        fs.delete(&key).await.unwrap();
+        assert!(matches!(fs.get(&key).await, Err(AppError::NotFound { .. })));
+        fs.delete(&key).await.unwrap();
     }
 }

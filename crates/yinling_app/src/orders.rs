@@ -595,6 +595,38 @@ impl App {
         self.order_view_of(self.order_row(county, id).await?).await
     }
 
+    /// Stores a completion photo for an order the caller may complete now — they serve it
+    /// and it is in service — and returns its key (under `orders/{county}/{id}/`) for the
+    /// `complete` step. Refused, with nothing stored, otherwise; the photo is checked by
+    /// its content and size (see [`crate::files::FileStore::put_photo`]).
+    pub async fn upload_order_photo(
+        &self,
+        caller: &Caller,
+        county: i64,
+        id: i64,
+        bytes: Vec<u8>,
+    ) -> AppResult<String> {
+        let order = self.order_row(county, id).await?;
+        let standing = self.standing(caller, &order).await?;
+        let from = OrderState::parse(&order.state)
+            .ok_or_else(|| AppError::Internal(format!("order state {}", order.state)))?;
+        let actor = standing
+            .actor_for(OrderAction::Complete)
+            .ok_or_else(|| AppError::forbidden("只有接到这张订单的服务者可以这样做"))?;
+        transition(from, OrderAction::Complete, actor)
+            .map_err(|e| AppError::conflict("illegal_transition", None, e.to_string()))?;
+        if !standing
+            .providers
+            .iter()
+            .any(|p| order.provider_id == Some(p.id))
+        {
+            return Err(AppError::forbidden("这张订单由其他服务者负责"));
+        }
+        self.files()
+            .put_photo(&format!("orders/{county}/{id}"), bytes)
+            .await
+    }
+
     /// The error for a conditional update that matched nothing: someone else moved first.
     async fn lost_race(&self, county: i64, id: i64, action: OrderAction) -> AppError {
         let now_state = match self.order_row(county, id).await {

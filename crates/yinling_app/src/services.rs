@@ -46,6 +46,12 @@ pub struct Provider {
 }
 
 impl Provider {
+    /// Whether the caller may change this provider (their ManageServices scope covers it).
+    pub fn managed_by(&self, caller: &Caller) -> bool {
+        OrgPath::parse(&self.path)
+            .is_ok_and(|p| caller.scope(Permission::ManageServices).covers(&p))
+    }
+
     pub fn from_row(r: ProviderRow) -> Provider {
         let kind = ProviderKind::parse(&r.kind).unwrap_or(ProviderKind::Volunteer);
         let windows: Vec<WeeklyWindow> = serde_json::from_str(&r.windows).unwrap_or_default();
@@ -138,6 +144,97 @@ impl ProviderInput {
             version: None,
         }
     }
+}
+
+/// The provider kind a unit is listed as: a volunteer team as a team (服务队), a cadre
+/// studio as a studio (工作室), a partner, merchant or station as a partner (共建单位).
+pub fn provider_kind_of(unit: OrgKind) -> Option<ProviderKind> {
+    match unit {
+        OrgKind::VolunteerTeam => Some(ProviderKind::Team),
+        OrgKind::CadreStudio => Some(ProviderKind::Studio),
+        OrgKind::PartnerOrg | OrgKind::Merchant | OrgKind::Station => Some(ProviderKind::Partner),
+        _ => None,
+    }
+}
+
+/// Unit kinds that can be listed as teams, studios or partners.
+const PROVIDER_UNIT_KINDS: [OrgKind; 5] = [
+    OrgKind::VolunteerTeam,
+    OrgKind::CadreStudio,
+    OrgKind::PartnerOrg,
+    OrgKind::Merchant,
+    OrgKind::Station,
+];
+
+/// Areas a provider can be chosen to serve.
+const AREA_KINDS: [OrgKind; 7] = [
+    OrgKind::StreetCommittee,
+    OrgKind::TownshipCommittee,
+    OrgKind::CommunityCommittee,
+    OrgKind::VillageCommittee,
+    OrgKind::CompoundBranch,
+    OrgKind::GridPartyGroup,
+    OrgKind::CentralHousehold,
+];
+
+/// The areas offered when the fine-grained ones are too many to tick through.
+const COARSE_AREA_KINDS: [OrgKind; 4] = [
+    OrgKind::StreetCommittee,
+    OrgKind::TownshipCommittee,
+    OrgKind::CommunityCommittee,
+    OrgKind::VillageCommittee,
+];
+
+/// More area choices than this and grids, compounds and central households are left out.
+pub const AREA_CHOICES_MAX: usize = 200;
+
+/// Bounds on the choice lists of a page, so one never grows without limit.
+const COARSE_AREA_CHOICES_MAX: i64 = 2000;
+const PROVIDER_UNIT_CHOICES_MAX: i64 = 500;
+
+fn kind_names(kinds: &[OrgKind]) -> Vec<&'static str> {
+    kinds.iter().map(|k| k.as_str()).collect()
+}
+
+/// A team, studio or partner unit not yet on the resource list, for the form that adds it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProviderUnit {
+    pub county_code: i64,
+    pub id: i64,
+    pub name: String,
+    /// What it is listed as.
+    pub kind: ProviderKind,
+}
+
+/// An area a provider may be set to serve (a street, community, grid …).
+#[derive(Debug, Clone, Serialize)]
+pub struct AreaChoice {
+    pub county_code: i64,
+    pub id: i64,
+    pub name: String,
+    pub path: String,
+    /// Levels below the shallowest choice, for indenting the list as a tree.
+    pub level: i64,
+}
+
+/// The areas a caller may choose from, in tree order.
+#[derive(Debug, Clone, Serialize)]
+pub struct AreaChoices {
+    pub areas: Vec<AreaChoice>,
+    /// Grids, compounds and central households were left out, being more than
+    /// [`AREA_CHOICES_MAX`] with the rest (a provider's current ones stay in).
+    pub coarse: bool,
+}
+
+/// Where a person stands on the resource list, as far as the caller may change it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PersonListing {
+    /// The caller may not manage the resource list where the person lives.
+    NotManaged,
+    /// Not on the list yet: the caller may add them as a volunteer.
+    Unlisted,
+    /// On the list as this provider (county, id).
+    Listed(Key),
 }
 
 /// A service item, with its skills unpacked.
@@ -299,6 +396,155 @@ impl App {
         Ok(Provider::from_row(row))
     }
 
+    /// A provider to change, for the edit form: `Forbidden` when the caller can see it but
+    /// may not manage it.
+    pub async fn provider_to_edit(
+        &self,
+        caller: &Caller,
+        county: i64,
+        id: i64,
+    ) -> AppResult<Provider> {
+        let p = self.provider(caller, county, id).await?;
+        if !p.managed_by(caller) {
+            return Err(AppError::forbidden("您无权修改这个服务者的信息"));
+        }
+        Ok(p)
+    }
+
+    /// Whether a person is on the resource list, and whether the caller may add or change
+    /// them there (for the links on the person's file).
+    pub async fn person_listing(
+        &self,
+        caller: &Caller,
+        county: i64,
+        person_id: i64,
+    ) -> AppResult<PersonListing> {
+        let mut exec = self.store().read();
+        let Some(person) = store_people::get(&mut exec, county, person_id).await? else {
+            return Ok(PersonListing::NotManaged);
+        };
+        if !caller
+            .scope(Permission::ManageServices)
+            .covers(&parse_path(&person.path)?)
+        {
+            return Ok(PersonListing::NotManaged);
+        }
+        Ok(
+            match store_services::provider_of_person(&mut exec, county, person_id).await? {
+                Some(p) => PersonListing::Listed((p.county_code, p.id).into()),
+                None => PersonListing::Unlisted,
+            },
+        )
+    }
+
+    /// Teams, studios and partners in the caller's ManageServices scope that are not on the
+    /// resource list yet, in tree order (at most 500).
+    pub async fn provider_unit_choices(&self, caller: &Caller) -> AppResult<Vec<ProviderUnit>> {
+        let scope = caller.scope(Permission::ManageServices);
+        let mut exec = self.store().read();
+        let units = store_org::of_kinds(
+            &mut exec,
+            &scope,
+            &kind_names(&PROVIDER_UNIT_KINDS),
+            PROVIDER_UNIT_CHOICES_MAX,
+        )
+        .await?;
+        let keys: Vec<(i64, i64)> = units.iter().map(|u| (u.county_code, u.id)).collect();
+        let listed = store_services::providers_of_units(&mut exec, &keys).await?;
+        Ok(units
+            .into_iter()
+            .filter(|u| {
+                !listed
+                    .iter()
+                    .any(|p| p.county_code == u.county_code && p.unit_id == Some(u.id))
+            })
+            .filter_map(|u| {
+                Some(ProviderUnit {
+                    kind: OrgKind::parse(&u.kind).and_then(provider_kind_of)?,
+                    county_code: u.county_code,
+                    id: u.id,
+                    name: u.name,
+                })
+            })
+            .collect())
+    }
+
+    /// The areas the caller may set a provider to serve: streets, townships, communities,
+    /// villages, compounds, grids and central households in their ManageServices scope, in
+    /// tree order. Past [`AREA_CHOICES_MAX`] only streets, townships, communities and
+    /// villages, so the list stays usable; `current`'s areas are always among them.
+    pub async fn service_area_choices(
+        &self,
+        caller: &Caller,
+        current: Option<&Provider>,
+    ) -> AppResult<AreaChoices> {
+        let scope = caller.scope(Permission::ManageServices);
+        let mut exec = self.store().read();
+        let max = AREA_CHOICES_MAX as i64;
+        let mut units =
+            store_org::of_kinds(&mut exec, &scope, &kind_names(&AREA_KINDS), max + 1).await?;
+        let coarse = units.len() > AREA_CHOICES_MAX;
+        if coarse {
+            units = store_org::of_kinds(
+                &mut exec,
+                &scope,
+                &kind_names(&COARSE_AREA_KINDS),
+                COARSE_AREA_CHOICES_MAX,
+            )
+            .await?;
+        }
+        if let Some(p) = current {
+            let missing: Vec<(i64, String)> = p
+                .areas
+                .iter()
+                .filter(|a| {
+                    !units
+                        .iter()
+                        .any(|u| u.county_code == p.county_code && u.path == **a)
+                })
+                .map(|a| (p.county_code, a.clone()))
+                .collect();
+            for u in store_org::by_paths(&mut exec, &missing).await? {
+                let in_scope = OrgPath::parse(&u.path).is_ok_and(|path| scope.covers(&path));
+                if in_scope && OrgKind::parse(&u.kind).is_some_and(|k| AREA_KINDS.contains(&k)) {
+                    units.push(u);
+                }
+            }
+            units.sort_by(|a, b| (a.county_code, &a.path).cmp(&(b.county_code, &b.path)));
+        }
+        let top = units.iter().map(|u| u.depth).min().unwrap_or(0);
+        Ok(AreaChoices {
+            areas: units
+                .into_iter()
+                .map(|u| AreaChoice {
+                    county_code: u.county_code,
+                    id: u.id,
+                    level: u.depth - top,
+                    name: u.name,
+                    path: u.path,
+                })
+                .collect(),
+            coarse,
+        })
+    }
+
+    /// The nearest area (community, street …) above a unit: where a team, studio or partner
+    /// that names no service area serves. The unit's own path if none is found.
+    async fn area_around(&self, county: i64, path: &str) -> AppResult<String> {
+        let mut above = Vec::new();
+        let mut at = parse_path(path)?;
+        while let Some(parent) = at.parent() {
+            above.push((county, parent.to_string()));
+            at = parent;
+        }
+        let units = store_org::by_paths(&mut self.store().read(), &above).await?;
+        Ok(units
+            .into_iter()
+            .rev()
+            .find(|u| OrgKind::parse(&u.kind).is_some_and(OrgKind::is_area))
+            .map_or_else(|| path.to_owned(), |u| u.path))
+    }
+
     /// Validates a provider input into the fields to store, checking every unit and person
     /// named lies in the caller's scope.
     async fn provider_fields(
@@ -350,15 +596,7 @@ impl App {
                     let (unit, path) = self
                         .unit_for(caller, Permission::ManageServices, c, uid)
                         .await?;
-                    let fits = match OrgKind::parse(&unit.kind) {
-                        Some(OrgKind::VolunteerTeam) => kind == ProviderKind::Team,
-                        Some(OrgKind::CadreStudio) => kind == ProviderKind::Studio,
-                        Some(OrgKind::PartnerOrg | OrgKind::Merchant | OrgKind::Station) => {
-                            kind == ProviderKind::Partner
-                        }
-                        _ => false,
-                    };
-                    if !fits {
+                    if OrgKind::parse(&unit.kind).and_then(provider_kind_of) != Some(kind) {
                         return Err(AppError::invalid(
                             "unit_kind_mismatch",
                             "unit",
@@ -416,7 +654,12 @@ impl App {
             areas.push(path.to_string());
         }
         if areas.is_empty() {
-            areas.push(path.clone());
+            // Where the provider is: a volunteer's grid or community; for a team, studio or
+            // partner the area its unit belongs to (no resident lives under the unit itself).
+            areas.push(match unit_id {
+                Some(_) => self.area_around(county, &path).await?,
+                None => path.clone(),
+            });
         }
         let mut windows = Vec::new();
         for w in &input.windows {

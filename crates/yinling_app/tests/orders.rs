@@ -569,3 +569,284 @@ async fn cancelling_and_resource_list_rules() {
     );
     assert_eq!(city.count("providers").await, 2);
 }
+
+/// Files under a folder, however deep.
+fn files_under(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| {
+                    let path = e.path();
+                    if path.is_dir() { files_under(&path) } else { 1 }
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn completion_photos_are_stored_only_for_whoever_may_complete_the_order() {
+    let city = TestCity::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    city.app
+        .set_files(yinling_app::files::FileStore::local(dir.path()).unwrap());
+    let s = city.add_services().await;
+    let resident = city.caller("resident").await;
+    let vola = city.caller("vola").await;
+    let volb = city.caller("volb").await;
+    let worker = city.caller("workera").await;
+    let county = city.county.county_code;
+    let png = b"\x89PNG\r\n\x1a\n0000".to_vec();
+    let id = city
+        .app
+        .place_order(&resident, order_for(s.item.id, None))
+        .await
+        .unwrap()
+        .order
+        .id;
+
+    // Open, not yet accepted: nobody may complete it.
+    let e = city
+        .app
+        .upload_order_photo(&vola, county, id, png.clone())
+        .await
+        .unwrap_err();
+    assert!(matches!(e, AppError::Conflict { .. }), "{e:?}");
+    for action in [OrderAction::Accept, OrderAction::CheckIn] {
+        city.app
+            .order_step(&vola, county, id, action, step())
+            .await
+            .unwrap();
+    }
+    // In service: still not the grid worker, the resident or another grid's volunteer.
+    for (who, caller) in [("worker", &worker), ("resident", &resident)] {
+        let e = city
+            .app
+            .upload_order_photo(caller, county, id, png.clone())
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::Forbidden { .. }), "{who}: {e:?}");
+    }
+    let e = city
+        .app
+        .upload_order_photo(&volb, county, id, png.clone())
+        .await
+        .unwrap_err();
+    assert!(matches!(e, AppError::NotFound { .. }), "{e:?}");
+    let e = city
+        .app
+        .upload_order_photo(&vola, county, id, b"<html>".to_vec())
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "unsupported_file");
+    assert_eq!(files_under(dir.path()), 0, "nothing stored when refused");
+
+    // The volunteer serving it stores one and completes with it.
+    let key = city
+        .app
+        .upload_order_photo(&vola, county, id, png.clone())
+        .await
+        .unwrap();
+    assert!(key.starts_with(&format!("orders/{county}/{id}/")), "{key}");
+    assert_eq!(files_under(dir.path()), 1);
+    let mut done = step();
+    done.photo_key = Some(key.clone());
+    let v = city
+        .app
+        .order_step(&vola, county, id, OrderAction::Complete, done)
+        .await
+        .unwrap();
+    assert_eq!(v.order.photo_key.as_deref(), Some(key.as_str()));
+    assert_eq!(city.app.files().get(&key).await.unwrap().0, png);
+    // Completed: no more photos.
+    let e = city
+        .app
+        .upload_order_photo(&vola, county, id, png)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, AppError::Conflict { .. }), "{e:?}");
+    assert_eq!(files_under(dir.path()), 1);
+}
+
+async fn new_unit(
+    city: &TestCity,
+    parent: &yinling_store::org::OrgUnitRow,
+    kind: yinling_domain::org::OrgKind,
+    name: &str,
+) -> yinling_store::org::OrgUnitRow {
+    city.app
+        .create_unit(
+            &city.system,
+            parent.county_code,
+            parent.id,
+            yinling_app::org::NewUnitInput {
+                kind,
+                name: name.to_owned(),
+                region_code: None,
+                address: None,
+                lat: None,
+                lng: None,
+                geojson: None,
+            },
+        )
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_resource_list_form_offers_units_and_areas_in_scope() {
+    use yinling_app::services::PersonListing;
+    use yinling_domain::{org::OrgKind, service::ProviderKind};
+    let city = TestCity::new().await;
+    let s = city.add_services().await;
+    let team = new_unit(
+        &city,
+        &city.community,
+        OrgKind::VolunteerTeam,
+        "东门社区志愿服务队",
+    )
+    .await;
+    new_unit(&city, &city.branch, OrgKind::Merchant, "阳光小区便民超市").await;
+    let west = new_unit(
+        &city,
+        &city.street,
+        OrgKind::CommunityCommittee,
+        "西门社区党委",
+    )
+    .await;
+    new_unit(&city, &west, OrgKind::VolunteerTeam, "西门社区志愿服务队").await;
+    let secretary = city.caller("secretary").await;
+    let worker = city.caller("workera").await;
+
+    // The community secretary is offered the community's team and merchant (in tree order:
+    // the merchant lies under the compound), not 西门's.
+    let units = city.app.provider_unit_choices(&secretary).await.unwrap();
+    let offered: Vec<(&str, ProviderKind)> =
+        units.iter().map(|u| (u.name.as_str(), u.kind)).collect();
+    assert_eq!(
+        offered,
+        [
+            ("阳光小区便民超市", ProviderKind::Partner),
+            ("东门社区志愿服务队", ProviderKind::Team),
+        ]
+    );
+    let areas = city
+        .app
+        .service_area_choices(&secretary, None)
+        .await
+        .unwrap();
+    let tree: Vec<(&str, i64)> = areas
+        .areas
+        .iter()
+        .map(|a| (a.name.as_str(), a.level))
+        .collect();
+    assert_eq!(
+        tree,
+        [
+            ("东门社区党委", 0),
+            ("阳光小区党支部", 1),
+            ("阳光小区第1网格党小组", 2),
+            ("阳光小区第2网格党小组", 2),
+        ]
+    );
+    assert!(!areas.coarse);
+    // A grid worker manages no resource list: nothing offered.
+    assert!(
+        city.app
+            .provider_unit_choices(&worker)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        city.app
+            .service_area_choices(&worker, None)
+            .await
+            .unwrap()
+            .areas
+            .is_empty()
+    );
+
+    // A team naming no area serves the community it belongs to, and is offered no more.
+    let mut input = ProviderInput::volunteer(None, &["助餐送餐"], vec![], 5);
+    input.kind = ProviderKind::Team;
+    input.unit = Some((team.county_code, team.id).into());
+    let listed = city.app.create_provider(&secretary, input).await.unwrap();
+    assert_eq!(listed.areas, std::slice::from_ref(&city.community.path));
+    assert_eq!(listed.name, "东门社区志愿服务队");
+    let units = city.app.provider_unit_choices(&secretary).await.unwrap();
+    assert!(units.iter().all(|u| u.id != team.id), "{units:?}");
+
+    // Who may add or change a person on the list, for the links on their file.
+    let listing = |caller, person: (i64, i64)| city.app.person_listing(caller, person.0, person.1);
+    assert_eq!(
+        listing(&secretary, city.people_a[1]).await.unwrap(),
+        PersonListing::Listed((city.county.county_code, s.vol_a).into())
+    );
+    assert_eq!(
+        listing(&secretary, city.people_a[0]).await.unwrap(),
+        PersonListing::Unlisted
+    );
+    assert_eq!(
+        listing(&worker, city.people_a[0]).await.unwrap(),
+        PersonListing::NotManaged
+    );
+    assert!(matches!(
+        city.app
+            .provider_to_edit(&worker, city.county.county_code, s.vol_a)
+            .await,
+        Err(AppError::Forbidden { .. })
+    ));
+    assert!(
+        city.app
+            .provider_to_edit(&secretary, city.county.county_code, s.vol_a)
+            .await
+            .is_ok()
+    );
+
+    // Past 200 areas grids, compounds and central households are left out, except the
+    // ones a provider already serves.
+    let county = city.county.county_code;
+    let mut tx = city.app.store().begin().await.unwrap();
+    let ids = yinling_store::ids::allocate(&mut tx.exec(), yinling_store::ids::Seq::OrgUnits, 200)
+        .await
+        .unwrap();
+    let households: Vec<yinling_store::org::NewOrgUnit> = ids
+        .iter()
+        .map(|id| yinling_store::org::NewOrgUnit {
+            county_code: county,
+            id: *id,
+            parent_county_code: Some(county),
+            parent_id: Some(city.grid_a.id),
+            kind: OrgKind::CentralHousehold.as_str().to_owned(),
+            name: format!("党员中心户{id}"),
+            code: format!("h{id}"),
+            path: format!("{}h{id}/", city.grid_a.path),
+            depth: city.grid_a.depth + 1,
+            region_code: None,
+            address: None,
+            lat: None,
+            lng: None,
+            synthetic: true,
+            now: 1,
+        })
+        .collect();
+    yinling_store::org::insert_many(&mut tx.exec(), &households)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let vol_b = city
+        .app
+        .provider(&secretary, county, s.vol_b)
+        .await
+        .unwrap();
+    let areas = city
+        .app
+        .service_area_choices(&secretary, Some(&vol_b))
+        .await
+        .unwrap();
+    assert!(areas.coarse);
+    let names: Vec<&str> = areas.areas.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["东门社区党委", "阳光小区第2网格党小组"]);
+}

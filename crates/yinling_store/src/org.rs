@@ -229,6 +229,30 @@ pub async fn list(
     Ok((exec.fetch_all(q).await?, total))
 }
 
+/// Units of any of `kinds` inside `scope`, in tree order (by county, then path: a unit
+/// comes before everything under it), at most `limit` — the choices of a form.
+pub async fn of_kinds(
+    exec: &mut Exec<'_>,
+    scope: &Scope,
+    kinds: &[&str],
+    limit: i64,
+) -> Result<Vec<OrgUnitRow>> {
+    if kinds.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = Query::new("", Vec::new());
+    let wh = scope::predicate(&mut q, scope, "u");
+    let kinds: Vec<String> = kinds.iter().map(|k| q.push_arg(*k)).collect();
+    let l = q.push_arg(limit);
+    q.sql = format!(
+        "SELECT {} FROM org_units u WHERE {wh} AND u.kind IN ({}) ORDER BY u.county_code, u.path LIMIT {l}",
+        prefixed("u"),
+        kinds.join(", ")
+    )
+    .into();
+    exec.fetch_all(q).await
+}
+
 fn prefixed(alias: &str) -> String {
     COLUMNS
         .split(", ")

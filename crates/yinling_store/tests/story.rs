@@ -134,6 +134,34 @@ async fn subtrees_are_ranges_and_move_in_one_transaction() {
         .map(|(_, n)| n)
         .sum();
     assert_eq!(total, 3);
+    // Units of some kinds, in tree order (a unit, then all under it, then the next path:
+    // 370830001, 3708300010, 370830002 with the moved compound and grid under it), within
+    // the scope and the limit.
+    let unit_ids = |rows: Vec<org::OrgUnitRow>| rows.into_iter().map(|u| u.id).collect::<Vec<_>>();
+    let county = under("370800/370830/");
+    let areas = ["grid_party_group", "street_committee", "compound_branch"];
+    let all = org::of_kinds(&mut db.store.read(), &county, &areas, 10)
+        .await
+        .unwrap();
+    assert_eq!(unit_ids(all), [2, 6, 3, 4, 5]);
+    let some = org::of_kinds(&mut db.store.read(), &street2, &areas, 10)
+        .await
+        .unwrap();
+    assert_eq!(unit_ids(some), [3, 4, 5]);
+    let grids = org::of_kinds(&mut db.store.read(), &county, &["grid_party_group"], 10)
+        .await
+        .unwrap();
+    assert_eq!(unit_ids(grids), [5]);
+    let first = org::of_kinds(&mut db.store.read(), &county, &areas, 2)
+        .await
+        .unwrap();
+    assert_eq!(unit_ids(first), [2, 6]);
+    assert!(
+        org::of_kinds(&mut db.store.read(), &county, &[], 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // An empty scope sees nothing.
     assert!(
         org::count_by_kind(&mut db.store.read(), &Scope::none())

@@ -5,6 +5,15 @@
 /// Upload bodies may be this large: a 5 MB file plus the form's other fields.
 pub const MAX_UPLOAD_BODY: usize = 5 * 1024 * 1024 + 64 * 1024;
 
+/// The refusal of a photo upload whose body passed [`MAX_UPLOAD_BODY`].
+pub fn photo_too_large() -> yinling_app::AppError {
+    yinling_app::AppError::invalid(
+        "file_too_large",
+        "photo",
+        "照片超过5MB，请换一张小一些的照片",
+    )
+}
+
 /// One field of a form.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Part<'a> {

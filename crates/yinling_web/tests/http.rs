@@ -417,6 +417,7 @@ async fn service_isolation_cases(city: &TestCity) -> Vec<(Method, String, Option
         (Method::GET, o("/candidates"), None),
         (Method::POST, o("/dispatch"), Some(json!({}))),
         (Method::GET, o("/entitlements"), None),
+        (Method::POST, o("/photos"), None),
         (Method::POST, format!("{g}/dispatch-all"), None),
         (
             Method::POST,
@@ -1008,6 +1009,7 @@ fn xlsx_text(bytes: &[u8]) -> String {
 async fn a_grid_worker_cannot_reach_another_grid_through_any_page() {
     let (city, app) = setup().await;
     seed_need_b(&city).await;
+    let services = city.add_services().await;
     let mut c = Client::new(app);
     c.login_page("workera").await;
     let (bc, bid) = city.people_b[0];
@@ -1022,6 +1024,9 @@ async fn a_grid_worker_cannot_reach_another_grid_through_any_page() {
         format!("/org/{gc}/{gid}/members"),
         format!("/org/{gc}/{gid}/places"),
         format!("/people/new?unit={gc}/{gid}"),
+        format!("/providers/new?person={bc}/{bid}"),
+        format!("/providers/{bc}/{}/edit", services.vol_b),
+        "/providers/new".to_owned(),
     ];
     for path in &gets {
         let r = c.get(path).await;
@@ -1033,7 +1038,18 @@ async fn a_grid_worker_cannot_reach_another_grid_through_any_page() {
         assert!(!r.text().contains("赵六"), "GET {path} leaked");
     }
     let people = city.count("people").await;
+    let providers = city.count("providers").await;
+    let person_b = format!("{}/{}", city.people_b[1].0, city.people_b[1].1);
+    let grid_b = format!("{gc}/{gid}");
     let posts: Vec<(String, Vec<(&str, &str)>)> = vec![
+        (
+            "/providers/new".to_owned(),
+            vec![("person", &person_b), ("capacity", "2"), ("areas", &grid_b)],
+        ),
+        (
+            format!("/providers/{bc}/{}/edit", services.vol_b),
+            vec![("version", "1"), ("capacity", "9"), ("areas", &grid_b)],
+        ),
         (
             format!("/people/{bc}/{bid}/reveal"),
             vec![("field", "id_number")],
@@ -1078,6 +1094,7 @@ async fn a_grid_worker_cannot_reach_another_grid_through_any_page() {
         assert!(!r.text().contains(PEOPLE_B[0].1));
     }
     assert_eq!(city.count("people").await, people);
+    assert_eq!(city.count("providers").await, providers);
     let list = c.get("/people").await.text();
     assert!(list.contains("张三丰") && !list.contains("赵六"));
     let list = c.get("/people/export.xlsx").await;
@@ -1788,4 +1805,436 @@ async fn a_secretary_adds_a_service_item_through_the_page() {
     );
     let step1 = resident.get("/orders/new").await.text();
     assert!(step1.contains("上门理发"), "the resident can order it");
+}
+
+/// Files under a folder, however deep.
+fn files_under(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| {
+                    let path = e.path();
+                    if path.is_dir() { files_under(&path) } else { 1 }
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_completion_photo_is_uploaded_over_the_api_and_named_by_the_complete_step() {
+    use yinling_domain::service::OrderAction;
+    let (city, app) = setup().await;
+    let dir = tempfile::tempdir().unwrap();
+    city.app
+        .set_files(yinling_app::files::FileStore::local(dir.path()).unwrap());
+    let s = city.add_services().await;
+    let resident = city.caller("resident").await;
+    let vola = city.caller("vola").await;
+    let order = city
+        .app
+        .place_order(
+            &resident,
+            yinling_app::orders::OrderInput {
+                item_id: s.item.id,
+                person: None,
+                wanted_at: None,
+                wanted_at_text: None,
+                description: None,
+                urgency: None,
+                address: None,
+                need_id: None,
+            },
+        )
+        .await
+        .unwrap()
+        .order;
+    let (county, id) = (order.county_code, order.id);
+    let png = b"\x89PNG\r\n\x1a\n0000".to_vec();
+    let photos = format!("/api/v1/orders/{county}/{id}/photos");
+    let post = |body: Vec<u8>| {
+        Request::post(&photos)
+            .header(header::CONTENT_TYPE, "image/png")
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let mut vol = Client::new(app.clone());
+    vol.login_api("vola").await;
+    let doc = vol.get("/api/openapi.json").await.json();
+    let op = &doc["paths"]["/api/v1/orders/{county}/{id}/photos"]["post"];
+    assert_eq!(op["tags"][0], "点单接单");
+    let check = |r: &Resp| {
+        let schema = op["responses"][r.status.as_str()]
+            .pointer("/content/application~1json/schema")
+            .unwrap_or_else(|| panic!("{} not documented", r.status));
+        if let Err(e) = validator_for(&doc, schema).validate(&r.json()) {
+            panic!("{}: {e}", r.text());
+        }
+    };
+
+    // Before the volunteer has accepted it, the order cannot take a photo.
+    let r = vol.send(post(png.clone())).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    check(&r);
+    for action in [OrderAction::Accept, OrderAction::CheckIn] {
+        city.app
+            .order_step(
+                &vola,
+                county,
+                id,
+                action,
+                yinling_app::orders::OrderStep {
+                    provider_id: None,
+                    note: None,
+                    stars: None,
+                    photo_key: None,
+                },
+            )
+            .await
+            .unwrap();
+    }
+    // Not a photo; too large; not the provider serving it: refused, nothing stored.
+    let r = vol.send(post(b"<html>hello</html>".to_vec())).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(r.json()["error"]["code"], "unsupported_file");
+    check(&r);
+    let mut big = vec![0xFF, 0xD8, 0xFF];
+    big.resize(yinling_app::files::MAX_PHOTO_BYTES + 100 * 1024, 0);
+    let r = vol.send(post(big)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(r.json()["error"]["code"], "file_too_large");
+    assert!(r.text().contains("照片超过5MB"), "{}", r.text());
+    check(&r);
+    let mut worker = Client::new(app.clone());
+    worker.login_api("workera").await;
+    let r = worker.send(post(png.clone())).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    check(&r);
+    let mut other = Client::new(app.clone());
+    other.login_api("volb").await;
+    let r = other.send(post(png.clone())).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
+    assert_eq!(files_under(dir.path()), 0);
+
+    // The completion page stores nothing when the step is refused after the photo was
+    // checked (here: a note past 500 characters).
+    let mut page = Client::new(app.clone());
+    page.login_page("vola").await;
+    let csrf = page.cookies["yinling_csrf"].clone();
+    let (ct, body) = completion_form(&csrf, &"很".repeat(501), &png);
+    let r = page
+        .send(
+            Request::post(format!("/orders/{county}/{id}/complete"))
+                .header(header::CONTENT_TYPE, ct)
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.text().contains("备注最多500个字"), "{}", r.text());
+    assert_eq!(
+        files_under(dir.path()),
+        0,
+        "the refused completion's photo is removed"
+    );
+
+    // Uploaded, then named by the complete step.
+    let r = vol.send(post(png.clone())).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    check(&r);
+    let key = r.json()["key"].as_str().unwrap().to_owned();
+    assert!(key.starts_with(&format!("orders/{county}/{id}/")), "{key}");
+    assert_eq!(files_under(dir.path()), 1);
+    let r = vol
+        .json(
+            Method::POST,
+            &format!("/api/v1/orders/{county}/{id}/steps/complete"),
+            Some(json!({"photo_key": key, "note": "已送到"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["state"], "completed");
+    assert_eq!(r.json()["photo_key"], key.as_str());
+    assert_eq!(city.app.files().get(&key).await.unwrap().0, png);
+    // Completed: no more photos for it.
+    let r = vol.send(post(png)).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert_eq!(files_under(dir.path()), 1);
+}
+
+#[tokio::test]
+async fn a_secretary_lists_a_team_and_a_volunteer_and_edits_them_through_the_pages() {
+    let (city, app) = setup().await;
+    let s = city.add_services().await;
+    let county = city.county.county_code;
+    let team = city
+        .app
+        .create_unit(
+            &city.system,
+            city.community.county_code,
+            city.community.id,
+            yinling_app::org::NewUnitInput {
+                kind: yinling_domain::org::OrgKind::VolunteerTeam,
+                name: "东门社区志愿服务队".into(),
+                region_code: None,
+                address: None,
+                lat: None,
+                lng: None,
+                geojson: None,
+            },
+        )
+        .await
+        .unwrap();
+    let key = |u: &yinling_store::org::OrgUnitRow| format!("{}/{}", u.county_code, u.id);
+    let (grid_a, grid_b) = (key(&city.grid_a), key(&city.grid_b));
+    let mut c = Client::new(app.clone());
+    c.login_page("secretary").await;
+    // In 长辈模式, as many of the secretaries using it are retired cadres themselves.
+    c.post_form("/elder-mode", &[("on", "1"), ("next", "/")])
+        .await;
+
+    let list = c.get("/providers").await.text();
+    assert!(
+        list.contains("href=\"/providers/new\"")
+            && list.contains("添加服务队、工作室或共建单位")
+            && list.contains(&format!("href=\"/providers/{county}/{}/edit\"", s.vol_a)),
+        "{list}"
+    );
+    let form = c.get("/providers/new").await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.text());
+    let html = form.text();
+    let unit = format!("team/{}", key(&team));
+    assert!(html.contains("class=\"elder\""));
+    assert!(html.contains(&format!("value=\"{unit}\"")) && html.contains("东门社区志愿服务队"));
+    assert!(
+        html.contains(&format!("value=\"{grid_a}\"")) && html.contains("阳光小区第1网格党小组"),
+        "{html}"
+    );
+
+    // A window the app cannot read: named in the message, 422, the form kept, nothing stored.
+    let providers = city.count("providers").await;
+    let fields = |windows: &'static str| {
+        vec![
+            ("unit", unit.clone()),
+            ("skills", "助餐送餐、政策宣讲".to_owned()),
+            ("capacity", "5".to_owned()),
+            ("windows", windows.to_owned()),
+            ("areas", grid_a.clone()),
+        ]
+    };
+    let send = |v: &Vec<(&'static str, String)>| {
+        v.iter()
+            .map(|(k, v)| (*k, v.clone()))
+            .collect::<Vec<(&str, String)>>()
+    };
+    let pairs = send(&fields("周三 08:00-11:30\n周八 09:00-10:00"));
+    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let bad = c.post_form("/providers/new", &pairs).await;
+    assert_eq!(
+        bad.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        bad.text()
+    );
+    let html = bad.text();
+    assert!(html.contains("“周八 09:00-10:00”："), "{html}");
+    assert!(html.contains(
+        "<textarea id=\"windows\" name=\"windows\" rows=\"3\" aria-invalid=\"true\" aria-describedby=\"form-error\">"
+    ));
+    assert!(html.contains("助餐送餐、政策宣讲"));
+    assert!(
+        html.contains(&format!("value=\"{grid_a}\" checked")),
+        "{html}"
+    );
+    assert_eq!(city.count("providers").await, providers);
+
+    let pairs = send(&fields("周三 08:00-11:30；周五 14:00-17:00"));
+    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let ok = c.post_form("/providers/new", &pairs).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.text());
+    assert_eq!(ok.headers[header::LOCATION], "/providers?done=created");
+    assert_eq!(city.count("providers").await, providers + 1);
+    let listed = city
+        .app
+        .providers(&city.system, None, Some("政策宣讲"), Default::default())
+        .await
+        .unwrap()
+        .items;
+    let p = listed
+        .iter()
+        .find(|p| p.unit_id == Some(team.id))
+        .expect("the team is listed");
+    assert_eq!(
+        (p.kind_label, p.name.as_str(), p.capacity),
+        ("志愿服务队", "东门社区志愿服务队", 5)
+    );
+    assert_eq!(p.windows_text, ["周三 08:00-11:30", "周五 14:00-17:00"]);
+    assert_eq!(p.areas, std::slice::from_ref(&city.grid_a.path));
+    let edit = format!("/providers/{county}/{}/edit", p.id);
+    let list = c.get("/providers?done=created").await.text();
+    assert!(list.contains("已加入资源清单") && list.contains(&format!("href=\"{edit}\"")));
+    // Another community's team or area is out of the secretary's reach: 404, nothing stored.
+    let west = city
+        .app
+        .create_unit(
+            &city.system,
+            city.street.county_code,
+            city.street.id,
+            yinling_app::org::NewUnitInput {
+                kind: yinling_domain::org::OrgKind::CommunityCommittee,
+                name: "西门社区党委".into(),
+                region_code: None,
+                address: None,
+                lat: None,
+                lng: None,
+                geojson: None,
+            },
+        )
+        .await
+        .unwrap();
+    let west_team = city
+        .app
+        .create_unit(
+            &city.system,
+            west.county_code,
+            west.id,
+            yinling_app::org::NewUnitInput {
+                kind: yinling_domain::org::OrgKind::VolunteerTeam,
+                name: "西门社区志愿服务队".into(),
+                region_code: None,
+                address: None,
+                lat: None,
+                lng: None,
+                geojson: None,
+            },
+        )
+        .await
+        .unwrap();
+    let west_key = key(&west);
+    let (lc, lid) = city.people_a[0];
+    let person = format!("{lc}/{lid}");
+    for pairs in [
+        vec![
+            ("unit", format!("team/{}", key(&west_team))),
+            ("capacity", "2".into()),
+        ],
+        vec![
+            ("person", person.clone()),
+            ("capacity", "2".into()),
+            ("areas", west_key.clone()),
+        ],
+    ] {
+        let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = c.post_form("/providers/new", &pairs).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{pairs:?}: {}", r.text());
+    }
+    assert!(!c.get("/providers/new").await.text().contains("西门社区"));
+    assert_eq!(city.count("providers").await, providers + 1);
+    // Listed, the team is no longer offered.
+    assert!(!c.get("/providers/new").await.text().contains(&unit));
+
+    // The edit form is prefilled; a save changes areas and stops it (停用).
+    let html = c.get(&edit).await.text();
+    let version = p.version.to_string();
+    assert!(
+        html.contains(&format!("name=\"version\" value=\"{version}\"")),
+        "{html}"
+    );
+    assert!(html.contains(&format!("value=\"{grid_a}\" checked")));
+    assert!(html.contains("name=\"active\" value=\"1\" checked"));
+    assert!(html.contains("周三 08:00-11:30\n周五 14:00-17:00"));
+    let saved = c
+        .post_form(
+            &edit,
+            &[
+                ("version", &version),
+                ("skills", "助餐送餐"),
+                ("capacity", "6"),
+                ("areas", &grid_b),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text());
+    let after = city.app.provider(&city.system, county, p.id).await.unwrap();
+    assert_eq!(
+        (after.capacity, after.active, after.areas.clone()),
+        (6, false, vec![city.grid_b.path.clone()])
+    );
+    assert!(after.windows.is_empty() && after.skills == ["助餐送餐"]);
+    // The same form sent again carries a stale version: the app's conflict, nothing changed.
+    let audit = city.count("audit_events").await;
+    let stale = c
+        .post_form(
+            &edit,
+            &[
+                ("version", &version),
+                ("skills", "理发"),
+                ("capacity", "9"),
+                ("active", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.text());
+    assert!(
+        stale
+            .text()
+            .contains("该记录已被他人修改，请刷新后重新填写")
+    );
+    let now = city.app.provider(&city.system, county, p.id).await.unwrap();
+    assert_eq!(
+        (now.capacity, now.active, now.version, now.skills.clone()),
+        (6, false, after.version, after.skills.clone())
+    );
+    assert_eq!(city.count("audit_events").await, audit);
+
+    // A volunteer from their person file: 张三丰 is not listed yet, 李四 is.
+    let (pc, pid) = city.people_a[0];
+    let file = c.get(&format!("/people/{pc}/{pid}")).await.text();
+    assert!(
+        file.contains(&format!("href=\"/providers/new?person={pc}/{pid}\""))
+            && file.contains("加入资源清单"),
+        "{file}"
+    );
+    let (lc, lid) = city.people_a[1];
+    let file = c.get(&format!("/people/{lc}/{lid}")).await.text();
+    assert!(file.contains(&format!("href=\"/providers/{county}/{}/edit\"", s.vol_a)));
+    let r = c.get(&format!("/providers/new?person={lc}/{lid}")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let html = c
+        .get(&format!("/providers/new?person={pc}/{pid}"))
+        .await
+        .text();
+    assert!(
+        html.contains("<strong id=\"person-name\">张三丰</strong>")
+            && !html.contains("name=\"unit\"")
+    );
+    let person = format!("{pc}/{pid}");
+    let r = c
+        .post_form(
+            "/providers/new",
+            &[("person", &person), ("skills", "理发"), ("capacity", "2")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert_eq!(city.count("providers").await, providers + 2);
+
+    // A grid worker sees the list but neither the button, the links nor the form.
+    let mut worker = Client::new(app);
+    worker.login_page("workera").await;
+    let list = worker.get("/providers").await.text();
+    assert!(
+        !list.contains("/providers/new") && !list.contains("/edit\""),
+        "{list}"
+    );
+    assert_eq!(
+        worker.get("/providers/new").await.status,
+        StatusCode::FORBIDDEN
+    );
+    // 李四 lives in the worker's grid (seen, not changed); the team sits above it (unseen).
+    let li_si = format!("/providers/{county}/{}/edit", s.vol_a);
+    assert_eq!(worker.get(&li_si).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(worker.get(&edit).await.status, StatusCode::NOT_FOUND);
+    let file = worker.get(&format!("/people/{pc}/{pid}")).await.text();
+    assert!(!file.contains("资源清单"));
 }

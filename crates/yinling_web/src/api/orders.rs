@@ -1,9 +1,13 @@
 //! The three lists and service orders over the API: categories, the resource list
 //! (providers), the service list (items), orders and their steps, ranking and dispatch.
 
-use axum::{extract::State, http::StatusCode};
-use serde::Deserialize;
-use utoipa::IntoParams;
+use axum::{
+    body::Bytes,
+    extract::{DefaultBodyLimit, State, rejection::BytesRejection},
+    http::StatusCode,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use yinling_app::{
     Page, PageRequest,
@@ -39,6 +43,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(dispatch))
         .routes(routes!(entitlements))
         .routes(routes!(batch_dispatch))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(upload_photo))
+                .layer(DefaultBodyLimit::max(crate::multipart::MAX_UPLOAD_BODY)),
+        )
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -309,6 +318,38 @@ async fn order_step(
             .order_step(&c.caller, county, id, action, step)
             .await?,
     ))
+}
+
+/// A stored photo, to send as the `complete` step's `photo_key`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PhotoKey {
+    pub key: String,
+}
+
+/// Upload a completion photo, the image itself as the request body (JPG, PNG or WebP,
+/// recognised by its content; at most 5 MB), then send the answered key as `photo_key`
+/// with the `complete` step. Only the provider serving the order, while it is in service;
+/// anyone else is refused and nothing is stored.
+#[utoipa::path(post, path = "/api/v1/orders/{county}/{id}/photos", tag = "点单接单",
+    params(("county" = i64, Path), ("id" = i64, Path)),
+    request_body(description = "照片文件本身", content(
+        (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"), (Vec<u8> = "image/webp"))),
+    responses((status = 201, body = PhotoKey),
+        (status = 422, description = "不是 JPG、PNG 或 WebP 照片，空文件，或超过5MB", body = ErrorBody),
+        (status = 409, description = "订单现在不能完成服务", body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn upload_photo(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, axum::Json<PhotoKey>), ApiError> {
+    let body = body.map_err(|_| crate::multipart::photo_too_large())?;
+    let key = state
+        .app
+        .upload_order_photo(&c.caller, county, id, body.to_vec())
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(PhotoKey { key })))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

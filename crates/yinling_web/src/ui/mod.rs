@@ -11,6 +11,7 @@ mod needs;
 mod orders;
 mod org;
 mod people;
+mod providers;
 mod tags;
 mod users;
 
@@ -38,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .merge(needs::router())
         .merge(mediation::router())
         .merge(orders::router())
+        .merge(providers::router())
 }
 
 /// What the base layout needs on every page.
@@ -318,6 +320,15 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         error_page(&self.0)
     }
+}
+
+/// A re-rendered form with the status of what refused it (422 for bad input, 409 for a
+/// conflict …).
+pub fn with_status(mut resp: Response, failed: Option<StatusCode>) -> Response {
+    if let Some(s) = failed {
+        *resp.status_mut() = s;
+    }
+    resp
 }
 
 /// Redirect after a successful form post (POST → redirect → GET).

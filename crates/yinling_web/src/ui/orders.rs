@@ -1,8 +1,8 @@
 //! Service order pages (群众点单、老干部接单、一键调度): a resident orders on a phone in
 //! 长辈模式 (or a grid worker for them), sees their orders and rates the service; a
 //! volunteer's offered orders with 接单 / 拒单 / 到达签到 / 完成服务; the staff order list
-//! with batch dispatch, an order with its history and the ranked candidates; the resource
-//! and service lists.
+//! with batch dispatch, an order with its history and the ranked candidates; the service
+//! list. The resource list is in [`super::providers`].
 
 use askama::Template;
 use axum::{
@@ -10,7 +10,7 @@ use axum::{
     body::Bytes,
     extract::{DefaultBodyLimit, State, rejection::BytesRejection},
     http::{HeaderMap, StatusCode, header},
-    response::{IntoResponse, Response},
+    response::IntoResponse,
     routing::{get, post},
 };
 use serde::Deserialize;
@@ -19,11 +19,11 @@ use yinling_app::{
     dispatch::{BatchReport, DispatchInput},
     orders::{OrderDetail, OrderInput, OrderStep, OrderView},
     people::parse_key,
-    services::{Provider, ServiceItem, ServiceItemInput},
+    services::{ServiceItem, ServiceItemInput},
 };
 use yinling_domain::{
     role::Permission,
-    service::{OrderAction, OrderState, ProviderKind},
+    service::{OrderAction, OrderState},
     time::local_date,
 };
 use yinling_store::orders::{OrderFilter, OrderRow};
@@ -31,7 +31,7 @@ use yinling_store::orders::{OrderFilter, OrderRow};
 use super::extract::{Form, Path, Query};
 use super::{
     Choice, FormError, Layout, NavItem, PageCtx, PageResult, choices, filters, opt, render,
-    see_other,
+    see_other, with_status,
 };
 use crate::AppState;
 
@@ -53,7 +53,6 @@ pub fn router() -> Router<AppState> {
                 .layer(DefaultBodyLimit::max(crate::multipart::MAX_UPLOAD_BODY)),
         )
         .route("/orders/{county}/{id}/photo", get(order_photo))
-        .route("/providers", get(list_providers))
         .route("/service-items", get(list_service_items))
         .route("/service-items/new", get(new_item).post(create_item))
 }
@@ -110,13 +109,6 @@ fn done_notice(done: Option<&str>) -> Option<String> {
         _ => return None,
     };
     Some(text.to_owned())
-}
-
-fn with_status(mut resp: Response, failed: Option<StatusCode>) -> Response {
-    if let Some(s) = failed {
-        *resp.status_mut() = s;
-    }
-    resp
 }
 
 /// The status a refused form shows with: 409 for a refused step, 422 for bad input.
@@ -836,13 +828,7 @@ async fn complete_order(
 ) -> PageResult {
     let mut note = String::new();
     let result = async {
-        let body = body.map_err(|_| {
-            AppError::invalid(
-                "file_too_large",
-                "photo",
-                "照片超过5MB，请换一张小一些的照片",
-            )
-        })?;
+        let body = body.map_err(|_| crate::multipart::photo_too_large())?;
         let boundary = headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
@@ -860,26 +846,17 @@ async fn complete_order(
             .iter()
             .find(|p| p.name == "photo" && !p.data.is_empty())
             .map(|p| p.data.to_vec());
-        // Check the step is allowed before storing anything.
-        let d = state.app.order(&ctx.caller, county, id).await?;
-        if !d.actions.contains(&"complete") {
-            return Err(AppError::conflict(
-                "illegal_transition",
-                None,
-                format!("订单{}，不能完成服务", d.view.state_label),
-            ));
-        }
+        // Stored only if the caller may complete the order now.
         let photo_key = match photo {
             Some(bytes) => Some(
                 state
                     .app
-                    .files()
-                    .put_photo(&format!("orders/{county}/{id}"), bytes)
+                    .upload_order_photo(&ctx.caller, county, id, bytes)
                     .await?,
             ),
             None => None,
         };
-        state
+        let done = state
             .app
             .order_step(
                 &ctx.caller,
@@ -890,10 +867,18 @@ async fn complete_order(
                     provider_id: None,
                     note: Some(note.clone()),
                     stars: None,
-                    photo_key,
+                    photo_key: photo_key.clone(),
                 },
             )
-            .await
+            .await;
+        // Refused after all (a note too long, someone moved first): keep no unused photo.
+        if done.is_err()
+            && let Some(key) = &photo_key
+            && let Err(e) = state.app.files().delete(key).await
+        {
+            tracing::warn!(error = %e, "photo of a refused completion left stored");
+        }
+        done
     }
     .await;
     match result {
@@ -1080,65 +1065,7 @@ async fn batch_dispatch(
     }
 }
 
-// ---- resource and service lists ----
-
-#[derive(Debug, Deserialize, Default)]
-struct ProvidersQuery {
-    kind: Option<String>,
-    skill: Option<String>,
-    page: Option<i64>,
-}
-
-#[derive(Template)]
-#[template(path = "providers_list.html")]
-struct ProvidersPage {
-    l: Layout,
-    kinds: Vec<Choice>,
-    skill: String,
-    result: Page<Provider>,
-    base_query: String,
-}
-
-async fn list_providers(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    Query(q): Query<ProvidersQuery>,
-) -> PageResult {
-    if !ctx.caller.may(Permission::ViewServices) {
-        return Err(AppError::forbidden("您无权查看资源清单").into());
-    }
-    let kind = opt(&q.kind).and_then(|k| ProviderKind::parse(&k));
-    let skill = opt(&q.skill);
-    let result = state
-        .app
-        .providers(
-            &ctx.caller,
-            kind,
-            skill.as_deref(),
-            PageRequest::new(q.page, Some(20)),
-        )
-        .await?;
-    let base_query = serde_urlencoded::to_string(
-        [
-            ("kind", kind.map(|k| k.as_str().to_owned())),
-            ("skill", skill.clone()),
-        ]
-        .into_iter()
-        .filter_map(|(k, v)| v.map(|v| (k, v)))
-        .collect::<Vec<_>>(),
-    )
-    .unwrap_or_default();
-    Ok(render(&ProvidersPage {
-        l: ctx.layout("资源清单", "orders"),
-        kinds: choices(
-            ProviderKind::ALL.iter().map(|k| (k.as_str(), k.label_zh())),
-            kind.map_or("", ProviderKind::as_str),
-        ),
-        skill: skill.unwrap_or_default(),
-        result,
-        base_query,
-    }))
-}
+// ---- the service list ----
 
 #[derive(Template)]
 #[template(path = "service_items_list.html")]

@@ -15,6 +15,7 @@ use yinling_app::{
     people::{
         PeopleQuery, PersonFile, PersonInput, PersonListItem, RoleInput, SensitiveField, TagInput,
     },
+    services::PersonListing,
 };
 use yinling_domain::person::{PersonRoleKind, PersonStatus, RetireKind, RoleDetails};
 use yinling_store::tags::TagDefRow;
@@ -252,6 +253,8 @@ struct PersonPage {
     revealed_label: Option<&'static str>,
     tags: Vec<TagDefRow>,
     roles: Vec<Choice>,
+    /// Putting the person on the resource list, or changing their entry there: (link, label).
+    listing: Option<(String, &'static str)>,
     error: Option<FormError>,
 }
 
@@ -275,6 +278,17 @@ async fn person_page(
     } else {
         Vec::new()
     };
+    let listing = match state.app.person_listing(&ctx.caller, county, id).await? {
+        PersonListing::NotManaged => None,
+        PersonListing::Unlisted => Some((
+            format!("/providers/new?person={county}/{id}"),
+            "加入资源清单",
+        )),
+        PersonListing::Listed(k) => Some((
+            format!("/providers/{}/{}/edit", k.county_code, k.id),
+            "资源清单信息",
+        )),
+    };
     let failed = error.is_some();
     let mut resp = render(&PersonPage {
         l: ctx.layout(p.name.clone(), "people"),
@@ -290,6 +304,7 @@ async fn person_page(
             .map(|(_, v)| v.clone()),
         tags,
         roles: role_choices(""),
+        listing,
         error,
     });
     if failed {
