@@ -177,7 +177,8 @@ pub fn is_retry(e: &AppError) -> bool {
     matches!(e, AppError::Internal(m) if m == RETRY)
 }
 
-/// Account ids never change once opened, so each process remembers them.
+/// Account ids never change once opened, so each process remembers them. A remembered id
+/// is checked against the row it names whenever it is used (see `apply_county`).
 #[derive(Debug, Default)]
 pub struct AccountIds(Mutex<HashMap<AccountKey, i64>>);
 
@@ -195,6 +196,13 @@ impl AccountIds {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(k, id);
+    }
+
+    fn forget(&self, keys: &[AccountKey]) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        for k in keys {
+            map.remove(k);
+        }
     }
 }
 
@@ -264,8 +272,12 @@ async fn apply_county(
             ));
         }
         let opened = store_ledger::open_accounts(&mut tx.exec(), &specs, now).await?;
-        for ((h, u), id) in to_open.into_iter().zip(opened) {
-            ids_cache.put(h.key(u), id);
+        for ((h, u), (id, existed)) in to_open.into_iter().zip(opened) {
+            // Only ids of committed accounts are remembered: one opened in this
+            // transaction is gone if it rolls back, and its id may be given to another.
+            if existed {
+                ids_cache.put(h.key(u), id);
+            }
             id_of.insert((h, u), id);
         }
     }
@@ -275,6 +287,23 @@ async fn apply_county(
     //    that held these accounts has committed and its keys are visible).
     let account_ids: Vec<i64> = id_of.values().copied().collect();
     let rows = store_ledger::lock_accounts(&mut tx.exec(), county, &account_ids).await?;
+    // A remembered id may be stale: its account was opened in a transaction that then
+    // rolled back (and on SQLite the id may since belong to another account). Forget it
+    // and start over.
+    let stale: Vec<AccountKey> = id_of
+        .iter()
+        .map(|((h, u), id)| (h.key(*u), *id))
+        .filter(|(k, id)| {
+            !rows.iter().any(|r| {
+                r.id == *id && r.unit == k.unit && r.kind == k.kind && r.owner_id == k.owner_id
+            })
+        })
+        .map(|(k, _)| k)
+        .collect();
+    if !stale.is_empty() {
+        ids_cache.forget(&stale);
+        return Err(AppError::Internal(RETRY.into()));
+    }
     let keys: Vec<&str> = idx.iter().map(|&i| postings[i].key.as_str()).collect();
     let existing: HashMap<String, TransferRow> =
         store_ledger::transfers_by_keys(&mut tx.exec(), county, &keys)

@@ -748,6 +748,66 @@ mod redemption {
     }
 }
 
+/// A redemption refused for lack of points rolls back the accounts it opened; the process
+/// must not keep using their ids.
+#[tokio::test]
+async fn accounts_opened_by_a_rolled_back_redemption_are_opened_again() {
+    use yinling_app::redeem::{GoodsInput, RedeemInput};
+    let city = TestCity::new().await;
+    let shop = city.add_shop().await;
+    let shop_key = Key::from((shop.county_code, shop.id));
+    let keeper = city.caller("shopkeeper").await;
+    let resident = city.caller("resident").await;
+    let goods = city
+        .app
+        .add_goods(
+            &keeper,
+            shop_key,
+            GoodsInput {
+                name: "毛巾".into(),
+                price_points: 8,
+                stock: 5,
+                active: true,
+                version: None,
+            },
+        )
+        .await
+        .unwrap();
+    let input = |code: &str, key: &str| RedeemInput {
+        code: code.into(),
+        goods_id: goods.id,
+        quantity: 1,
+        idempotency_key: key.into(),
+    };
+    let code = city.app.redeem_code(&resident).await.unwrap();
+    let e = city
+        .app
+        .redeem(&keeper, shop_key, input(&code.code, "rollback-till-1"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "insufficient_balance");
+    assert_eq!(city.count("ledger_accounts").await, 0);
+    city.app
+        .post(posting(
+            Unit::Points,
+            Holder::Pool {
+                county_code: city.county.county_code,
+            },
+            person(city.people_a[0]),
+            20,
+            "rollback-seed-1",
+        ))
+        .await
+        .unwrap();
+    let r = city
+        .app
+        .redeem(&keeper, shop_key, input(&code.code, "rollback-till-2"))
+        .await
+        .unwrap();
+    assert_eq!(r.balance_after, 12);
+    assert_ledger_sound(&city).await;
+}
+
 mod time_bank {
     use super::*;
     use yinling_app::{ledger::Rules, timebank::GiftInput};
@@ -839,4 +899,60 @@ mod time_bank {
         assert_eq!(statement.items[0].balance_after, bal.minutes);
         assert_ledger_sound(&city).await;
     }
+}
+
+/// Gifts both ways between two household members at once: the yearly limit and balances
+/// hold; refusals are only for lack of hours.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_family_gifts_keep_the_limit_and_the_balances() {
+    use yinling_app::timebank::GiftInput;
+    let city = TestCity::new().await;
+    city.add_shop().await;
+    city.add_services().await;
+    let c = city.county.county_code;
+    let (zhang, li) = (city.people_a[0], city.people_a[1]);
+    for (who, key) in [(zhang, "seed-gift-z"), (li, "seed-gift-l")] {
+        city.app
+            .post(posting(
+                Unit::Minutes,
+                Holder::Pool { county_code: c },
+                person(who),
+                100,
+                key,
+            ))
+            .await
+            .unwrap();
+    }
+    let resident = city.caller("resident").await;
+    let vola = city.caller("vola").await;
+    let mut tasks = Vec::new();
+    for n in 0..40 {
+        let app = city.app.clone();
+        let (caller, to) = if n % 2 == 0 {
+            (resident.clone(), li)
+        } else {
+            (vola.clone(), zhang)
+        };
+        tasks.push(tokio::spawn(async move {
+            app.gift_hours(
+                &caller,
+                GiftInput {
+                    to: Key::from(to),
+                    minutes: 15,
+                    memo: None,
+                    idempotency_key: format!("concurrent-gift-{n}"),
+                },
+            )
+            .await
+        }));
+    }
+    for t in tasks {
+        if let Err(e) = t.await.unwrap() {
+            assert!(
+                ["insufficient_balance", "family_limit"].contains(&e.code()),
+                "{e:?}"
+            );
+        }
+    }
+    assert_ledger_sound(&city).await;
 }

@@ -63,13 +63,14 @@ pub struct AccountKey {
 }
 
 /// Finds the accounts, opening those missing with `path` and the given sign rule. Returns
-/// ids in the order of `keys`.
+/// ids in the order of `keys`, each with whether it existed before this call (an account
+/// opened here vanishes if the transaction rolls back).
 pub async fn open_accounts(
     exec: &mut Exec<'_>,
     keys: &[(AccountKey, String, bool)],
     now: Micros,
-) -> Result<Vec<i64>> {
-    let mut out = vec![0i64; keys.len()];
+) -> Result<Vec<(i64, bool)>> {
+    let mut out = vec![(0i64, false); keys.len()];
     for (chunk_no, chunk) in keys.chunks(db::rows_per_statement(4)).enumerate() {
         let base = chunk_no * db::rows_per_statement(4);
         let found = find_accounts(exec, chunk.iter().map(|k| &k.0)).await?;
@@ -112,11 +113,12 @@ pub async fn open_accounts(
             find_accounts(exec, chunk.iter().map(|k| &k.0)).await?
         };
         for (i, (k, _, _)) in chunk.iter().enumerate() {
-            out[base + i] = found
+            let id = found
                 .iter()
                 .find(|r| same(r, k))
                 .map(|r| r.id)
                 .ok_or_else(|| StoreError::Internal("opened ledger account missing".into()))?;
+            out[base + i] = (id, !missing.contains(&i));
         }
     }
     Ok(out)
