@@ -1233,7 +1233,57 @@ impl App {
         let after = serde_json::json!({"outcome": input.outcome.as_str(), "concluded_on": input.concluded_on, "note": note, "referred_to": referred_to});
         self.case_event(&mut tx, caller, county, id, "mediation.conclude", &after)
             .await?;
+        self.entitle_mediators(&mut tx, county, id, input.outcome, now)
+            .await?;
         tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records what the county's earning rule for this outcome awards each mediator who is a
+    /// person (信用+积分 for 参与调解纠纷), once per case and person; the ledger job takes it.
+    async fn entitle_mediators(
+        &self,
+        tx: &mut yinling_store::Tx,
+        county: i64,
+        id: i64,
+        outcome: Outcome,
+        now: i64,
+    ) -> AppResult<()> {
+        let Some(rule) = yinling_store::ledger::earning_rule(
+            &mut tx.exec(),
+            county,
+            "mediation",
+            outcome.as_str(),
+        )
+        .await?
+        .filter(|r| r.points > 0 || r.minutes > 0) else {
+            return Ok(());
+        };
+        for m in store::mediators(&mut tx.exec(), county, id).await? {
+            if m.kind != "person" {
+                continue;
+            }
+            let eid = yinling_store::ids::next(
+                &mut tx.exec(),
+                yinling_store::ids::Seq::AwardEntitlements,
+            )
+            .await?;
+            yinling_store::orders::insert_entitlement(
+                &mut tx.exec(),
+                &yinling_store::orders::EntitlementRow {
+                    county_code: county,
+                    id: eid,
+                    source_kind: "mediation".to_owned(),
+                    source_id: id,
+                    person_id: m.mediator_id,
+                    points: rule.points,
+                    hours_minutes: rule.minutes,
+                    status: "pending".to_owned(),
+                    created_at: now,
+                },
+            )
+            .await?;
+        }
         Ok(())
     }
 

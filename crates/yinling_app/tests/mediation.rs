@@ -1197,3 +1197,79 @@ async fn the_demo_seed_reproduces_the_source_figures_once() {
     assert_eq!(again.cases, 0);
     assert_eq!(city.count("mediation_cases").await, 48);
 }
+
+/// 信用+积分 for mediation: the county's earning rule for the outcome awards each mediator
+/// who is a person, through the ledger, once; studios and teams earn nothing themselves.
+#[tokio::test]
+async fn a_concluded_case_awards_its_person_mediators_by_the_county_rule() {
+    use yinling_app::ledger::EarningRuleInput;
+    use yinling_domain::ledger::SourceKind;
+    let city = TestCity::new().await;
+    let f = fixture(&city).await;
+    let admin = city.caller("countyadmin").await;
+    for (outcome, points) in [("success", 30), ("partial", 15)] {
+        city.app
+            .put_earning_rule(
+                &admin,
+                EarningRuleInput {
+                    county_code: city.county.county_code,
+                    source_kind: SourceKind::Mediation,
+                    code: outcome.into(),
+                    label: "参与调解".into(),
+                    points,
+                    minutes: 60,
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let cadre = MediatorRef {
+        kind: MediatorKind::Person,
+        id: f.cadre_a.1,
+    };
+    let ga = city.grid_a.clone();
+    concluded(
+        &city,
+        &admin,
+        &ga,
+        vec![cadre, studio(&f)],
+        Outcome::Success,
+        "2026-05-01",
+        "2026-05-10",
+    )
+    .await;
+    concluded(
+        &city,
+        &admin,
+        &ga,
+        vec![cadre],
+        Outcome::Partial,
+        "2026-05-01",
+        "2026-05-12",
+    )
+    .await;
+    concluded(
+        &city,
+        &admin,
+        &ga,
+        vec![cadre],
+        Outcome::Failed,
+        "2026-05-01",
+        "2026-05-13",
+    )
+    .await;
+    let report = city.app.claim_entitlements(100).await.unwrap();
+    assert_eq!(report.entitlements, 2, "{report:?}");
+    assert_eq!(
+        city.app.claim_entitlements(100).await.unwrap().entitlements,
+        0
+    );
+    let bal = city
+        .app
+        .balances(&city.system, f.cadre_a.0, f.cadre_a.1)
+        .await
+        .unwrap();
+    assert_eq!((bal.points, bal.minutes), (45, 120));
+    let (findings, _) = city.app.verify_ledger().await.unwrap();
+    assert!(findings.is_empty(), "{findings:?}");
+}
