@@ -685,7 +685,19 @@ mod redemption {
             .await
             .unwrap();
         assert!(name.ends_with(".xlsx"));
-        assert_eq!(&bytes[..2], b"PK");
+        // Read back with an independent reader: the line, masked, and the total.
+        use calamine::{Reader, Xlsx};
+        let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+        let sheet = wb.worksheet_range("结算单").unwrap();
+        let rows: Vec<Vec<String>> = sheet
+            .rows()
+            .map(|r| r.iter().map(|c| c.to_string()).collect())
+            .collect();
+        assert!(rows[0][0].contains("惠民超市"), "{rows:?}");
+        assert_eq!(&rows[4][2..6], ["张*丰", "花生油 1升", "1", "30"]);
+        assert_eq!(rows[5][3], "合计");
+        assert_eq!(rows[5][5], "30");
+        assert!(!rows.concat().iter().any(|c| c.contains("张三丰")));
         let e = city
             .app
             .settlement(&keeper, shop_key, "2026-13")
