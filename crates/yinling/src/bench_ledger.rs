@@ -177,7 +177,8 @@ async fn transfers(
     clients: usize,
     group: bool,
 ) -> anyhow::Result<(f64, Series)> {
-    let per = total / clients.max(1);
+    let clients = clients.clamp(1, total.max(1));
+    let per = total / clients;
     let started = Instant::now();
     let mut tasks = Vec::new();
     let tag = if group { "g" } else { "p" };

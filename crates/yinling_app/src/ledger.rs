@@ -243,23 +243,20 @@ async fn apply_county(
     out: &mut [Option<AppResult<Receipt>>],
 ) -> AppResult<()> {
     // 1. Account ids (opening accounts on first use).
-    let mut holders: Vec<(Holder, Unit)> = Vec::new();
+    let mut id_of: HashMap<(Holder, Unit), i64> = HashMap::new();
+    let mut to_open = Vec::new();
     for &i in idx {
         let p = &postings[i];
         for h in [p.debit, p.credit] {
-            if !holders.contains(&(h, p.unit)) {
-                holders.push((h, p.unit));
+            if id_of.contains_key(&(h, p.unit)) || to_open.contains(&(h, p.unit)) {
+                continue;
             }
-        }
-    }
-    let mut id_of: HashMap<(Holder, Unit), i64> = HashMap::new();
-    let mut to_open = Vec::new();
-    for &(h, u) in &holders {
-        match ids_cache.get(&h.key(u)) {
-            Some(id) => {
-                id_of.insert((h, u), id);
+            match ids_cache.get(&h.key(p.unit)) {
+                Some(id) => {
+                    id_of.insert((h, p.unit), id);
+                }
+                None => to_open.push((h, p.unit)),
             }
-            None => to_open.push((h, u)),
         }
     }
     if !to_open.is_empty() {
@@ -290,13 +287,14 @@ async fn apply_county(
     // A remembered id may be stale: its account was opened in a transaction that then
     // rolled back (and on SQLite the id may since belong to another account). Forget it
     // and start over.
+    let by_id: HashMap<i64, &AccountRow> = rows.iter().map(|r| (r.id, r)).collect();
     let stale: Vec<AccountKey> = id_of
         .iter()
         .map(|((h, u), id)| (h.key(*u), *id))
         .filter(|(k, id)| {
-            !rows.iter().any(|r| {
-                r.id == *id && r.unit == k.unit && r.kind == k.kind && r.owner_id == k.owner_id
-            })
+            !by_id
+                .get(id)
+                .is_some_and(|r| r.unit == k.unit && r.kind == k.kind && r.owner_id == k.owner_id)
         })
         .map(|(k, _)| k)
         .collect();

@@ -135,28 +135,31 @@ async fn find_accounts<'k>(
     exec: &mut Exec<'_>,
     keys: impl Iterator<Item = &'k AccountKey>,
 ) -> Result<Vec<AccountRow>> {
-    let mut q = Query::new("", Vec::new());
-    let values: Vec<String> = keys
-        .map(|k| {
-            format!(
-                "({}, {}, {}, {})",
-                q.push_arg(k.county_code),
-                q.push_arg(k.unit),
-                q.push_arg(k.kind),
-                q.push_arg(k.owner_id)
-            )
-        })
-        .collect();
-    if values.is_empty() {
-        return Ok(Vec::new());
+    // One probe of the unique index per (county, unit, kind): `owner_id IN (…)`. (A row-value
+    // `IN (VALUES …)` would scan the whole table on SQLite.)
+    let mut groups: std::collections::BTreeMap<(i64, &str, &str), Vec<i64>> = Default::default();
+    for k in keys {
+        groups
+            .entry((k.county_code, k.unit, k.kind))
+            .or_default()
+            .push(k.owner_id);
     }
-    q.sql = format!(
-        "SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts \
-         WHERE (county_code, unit, kind, owner_id) IN (VALUES {})",
-        values.join(", ")
-    )
-    .into();
-    exec.fetch_all(q).await
+    let mut out = Vec::new();
+    for ((county, unit, kind), owners) in groups {
+        for chunk in owners.chunks(db::rows_per_statement(1)) {
+            let mut q = Query::new("", Vec::new());
+            let (c, u, k) = (q.push_arg(county), q.push_arg(unit), q.push_arg(kind));
+            let list: Vec<String> = chunk.iter().map(|o| q.push_arg(*o)).collect();
+            q.sql = format!(
+                "SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts \
+                 WHERE county_code = {c} AND unit = {u} AND kind = {k} AND owner_id IN ({})",
+                list.join(", ")
+            )
+            .into();
+            out.extend(exec.fetch_all::<AccountRow>(q).await?);
+        }
+    }
+    Ok(out)
 }
 
 /// Reads the accounts for a write: on PostgreSQL they stay locked until the transaction
@@ -351,21 +354,25 @@ pub async fn statement(
 ) -> Result<(Vec<TransferRow>, i64)> {
     let mut q = Query::new("", Vec::new());
     let (c, a) = (q.push_arg(county), q.push_arg(account));
-    let mut wh = format!("county_code = {c} AND (debit_id = {a} OR credit_id = {a})");
+    let mut period = String::new();
     if let Some(f) = from {
-        wh += &format!(" AND created_at >= {}", q.push_arg(f));
+        period += &format!(" AND created_at >= {}", q.push_arg(f));
     }
     if let Some(t) = to {
-        wh += &format!(" AND created_at < {}", q.push_arg(t));
+        period += &format!(" AND created_at < {}", q.push_arg(t));
     }
+    // Two index probes, one per side (a transfer never has the same account on both); an
+    // OR here would make SQLite walk the county's whole ledger.
+    let both = format!(
+        "SELECT {TRANSFER_COLUMNS} FROM ledger_transfers WHERE county_code = {c} AND debit_id = {a}{period} \
+         UNION ALL \
+         SELECT {TRANSFER_COLUMNS} FROM ledger_transfers WHERE county_code = {c} AND credit_id = {a}{period}"
+    );
     let mut count = q.clone();
-    count.sql = format!("SELECT COUNT(*) FROM ledger_transfers WHERE {wh}").into();
+    count.sql = format!("SELECT COUNT(*) FROM ({both}) s").into();
     let total: i64 = exec.scalar(count).await?;
     let (l, o) = (q.push_arg(limit), q.push_arg(offset));
-    q.sql = format!(
-        "SELECT {TRANSFER_COLUMNS} FROM ledger_transfers WHERE {wh} ORDER BY id DESC LIMIT {l} OFFSET {o}"
-    )
-    .into();
+    q.sql = format!("SELECT * FROM ({both}) s ORDER BY id DESC LIMIT {l} OFFSET {o}").into();
     Ok((exec.fetch_all(q).await?, total))
 }
 
@@ -671,8 +678,12 @@ pub async fn verify(exec: &mut Exec<'_>) -> Result<(Vec<Finding>, VerifyCounts)>
                     CASE WHEN t.debit_id = a.id THEN t.debit_after ELSE t.credit_after END
                FROM ledger_accounts a
                JOIN ledger_transfers t ON t.county_code = a.county_code AND t.id = (
-                    SELECT MAX(x.id) FROM ledger_transfers x
-                     WHERE x.county_code = a.county_code AND (x.debit_id = a.id OR x.credit_id = a.id))
+                    SELECT MAX(x.id) FROM (
+                        SELECT MAX(y.id) AS id FROM ledger_transfers y
+                         WHERE y.county_code = a.county_code AND y.debit_id = a.id
+                        UNION ALL
+                        SELECT MAX(y.id) FROM ledger_transfers y
+                         WHERE y.county_code = a.county_code AND y.credit_id = a.id) x)
               WHERE a.balance <> CASE WHEN t.debit_id = a.id THEN t.debit_after ELSE t.credit_after END"
         ))
         .await?;

@@ -54,7 +54,6 @@ CREATE TABLE ledger_transfers (
 );
 CREATE INDEX ledger_transfers_debit ON ledger_transfers (county_code, debit_id, id);
 CREATE INDEX ledger_transfers_credit ON ledger_transfers (county_code, credit_id, id);
-CREATE INDEX ledger_transfers_source ON ledger_transfers (county_code, source_kind, source_ref);
 CREATE UNIQUE INDEX ledger_transfers_reverses ON ledger_transfers (county_code, reverses)
     WHERE reverses IS NOT NULL;
 
