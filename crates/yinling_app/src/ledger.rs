@@ -196,6 +196,10 @@ impl AccountIds {
             .unwrap_or_else(|e| e.into_inner())
             .insert(k, id);
     }
+
+    fn forget(&self, k: &AccountKey) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(k);
+    }
 }
 
 /// Applies postings in order inside `tx`. Each gets its own outcome: a refusal (not enough
@@ -275,6 +279,26 @@ async fn apply_county(
     //    that held these accounts has committed and its keys are visible).
     let account_ids: Vec<i64> = id_of.values().copied().collect();
     let rows = store_ledger::lock_accounts(&mut tx.exec(), county, &account_ids).await?;
+    // An id remembered from a transaction that opened the account and then rolled back
+    // names no account, or (its number allocated again) another one: forget it, try again.
+    let stale: Vec<(Holder, Unit)> = id_of
+        .iter()
+        .filter(|((h, u), id)| {
+            !rows.iter().any(|r| {
+                r.id == **id
+                    && r.unit == u.as_str()
+                    && r.kind == h.kind().as_str()
+                    && r.owner_id == h.owner_id()
+            })
+        })
+        .map(|(k, _)| *k)
+        .collect();
+    if !stale.is_empty() {
+        for (h, u) in stale {
+            ids_cache.forget(&h.key(u));
+        }
+        return Err(AppError::Internal(RETRY.into()));
+    }
     let keys: Vec<&str> = idx.iter().map(|&i| postings[i].key.as_str()).collect();
     let existing: HashMap<String, TransferRow> =
         store_ledger::transfers_by_keys(&mut tx.exec(), county, &keys)
