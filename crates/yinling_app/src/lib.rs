@@ -13,6 +13,7 @@ pub mod error;
 pub mod export;
 pub mod files;
 pub mod ledger;
+pub mod ledger_views;
 pub mod mediation;
 pub mod needs;
 pub mod orders;
