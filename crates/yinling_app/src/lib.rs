@@ -7,6 +7,7 @@ pub mod caller;
 pub mod categories;
 pub mod clock;
 pub mod demo;
+pub mod demo_ledger;
 pub mod demo_services;
 pub mod dispatch;
 pub mod error;
