@@ -37,6 +37,7 @@ export const ACCOUNTS = {
   otherGrid: 'wangge2', // 东门社区另一个网格的网格员
   volunteer: 'lilaoshi', // 李秀兰
   resident: 'zhangdaye', // 张德顺
+  shop: 'chaoshi', // 东门社区服务积分兑换超市的收银员
 };
 
 export const PHONE = {

@@ -519,7 +519,7 @@ async fn ledger_jobs(app: App) {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "taking awards into the ledger failed"),
         }
-        if n % 360 == 0 {
+        if n.is_multiple_of(360) {
             match app.expire_points().await {
                 Ok(r) if r.accounts > 0 => {
                     tracing::info!(accounts = r.accounts, points = r.points, "points expired")

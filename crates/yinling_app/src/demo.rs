@@ -84,6 +84,8 @@ pub struct DemoSummary {
     pub needs: usize,
     /// Mediation cases, per county: (county, mediator, concluded, successes, open).
     pub mediation: Vec<(String, String, usize, usize, usize)>,
+    /// Partner shops, goods, award history and redemptions.
+    pub ledger: crate::demo_ledger::DemoLedgerSummary,
 }
 
 /// Reports progress: (stage, done, total).
@@ -376,6 +378,11 @@ impl App {
         let story_people: Vec<(i64, i64)> =
             [b.story.zhang, b.story.li].into_iter().flatten().collect();
         let story_volunteer = b.story.li;
+        let ledger_story = crate::demo_ledger::DemoLedgerStory {
+            zhang: b.story.zhang,
+            li: b.story.li,
+            community: b.story.community,
+        };
         progress("演示账号", 0, 1);
         summary.accounts = b.accounts(opts).await?;
         progress("演示账号", 1, 1);
@@ -398,6 +405,26 @@ impl App {
         progress("三张清单", 2, 3);
         summary.mediation = self.seed_demo_mediation(opts.seed).await?.counties;
         progress("三张清单", 3, 3);
+        progress("积分兑换", 0, 1);
+        summary.ledger = self
+            .seed_demo_ledger(&counties, ledger_story, opts.people, opts.seed)
+            .await?;
+        if let Some(shop) = summary.ledger.story_shop {
+            // The till of the story's shop, near 张德顺 and 李秀兰.
+            let till = self
+                .demo_account(
+                    &Caller::system("demo"),
+                    opts,
+                    DEMO_USERNAMES[7],
+                    "超市收银员",
+                    Role::Merchant,
+                    shop,
+                    None,
+                )
+                .await?;
+            summary.accounts.push(till);
+        }
+        progress("积分兑换", 1, 1);
         let system = Caller::system("demo");
         let mut tx = self.store().begin().await?;
         let event = self.audit_event(
@@ -779,7 +806,7 @@ type RoleDraft = (
 );
 
 /// The demo's accounts, in the order they are created.
-const DEMO_USERNAMES: [&str; 7] = [
+const DEMO_USERNAMES: [&str; 8] = [
     "admin",
     "wenshang",
     "dongmen",
@@ -787,6 +814,7 @@ const DEMO_USERNAMES: [&str; 7] = [
     "wangge2",
     "lilaoshi",
     "zhangdaye",
+    "chaoshi",
 ];
 
 /// A demo login to create: username, display name, role, unit and linked person.
@@ -1708,39 +1736,59 @@ impl Builder<'_> {
         ];
         plan.retain(|p| p.3.is_some());
         for (username, display, role, unit, person) in plan {
-            let Some((uc, uid)) = unit else { continue };
-            let (password, must_change) = match &opts.admin_password {
-                Some(p) => (p.clone(), false),
-                None => (random_password(), true),
-            };
-            self.app
-                .create_account(
-                    &system,
-                    NewAccountInput {
-                        username: username.to_owned(),
-                        display_name: display.to_owned(),
-                        password: password.clone(),
-                        role,
-                        unit_county_code: uc,
-                        unit_id: uid,
-                        must_change_password: must_change,
-                        person_county_code: person.map(|p| p.0),
-                        person_id: person.map(|p| p.1),
-                    },
-                )
-                .await?;
-            let unit_name = store_org::get(&mut self.app.store().read(), uc, uid)
-                .await?
-                .map_or_else(|| display.to_owned(), |u| u.name);
-            out.push(DemoAccount {
-                username: username.to_owned(),
-                password,
-                role,
-                unit: unit_name,
-                must_change,
-            });
+            let Some(unit) = unit else { continue };
+            out.push(
+                self.app
+                    .demo_account(&system, opts, username, display, role, unit, person)
+                    .await?,
+            );
         }
         Ok(out)
+    }
+}
+
+impl App {
+    /// Creates one demo login with the demo's password (or a random one to change).
+    #[expect(clippy::too_many_arguments, reason = "one demo login's plain fields")]
+    async fn demo_account(
+        &self,
+        system: &Caller,
+        opts: &DemoOptions,
+        username: &str,
+        display: &str,
+        role: Role,
+        (uc, uid): (i64, i64),
+        person: Option<(i64, i64)>,
+    ) -> AppResult<DemoAccount> {
+        let (password, must_change) = match &opts.admin_password {
+            Some(p) => (p.clone(), false),
+            None => (random_password(), true),
+        };
+        self.create_account(
+            system,
+            NewAccountInput {
+                username: username.to_owned(),
+                display_name: display.to_owned(),
+                password: password.clone(),
+                role,
+                unit_county_code: uc,
+                unit_id: uid,
+                must_change_password: must_change,
+                person_county_code: person.map(|p| p.0),
+                person_id: person.map(|p| p.1),
+            },
+        )
+        .await?;
+        let unit_name = store_org::get(&mut self.store().read(), uc, uid)
+            .await?
+            .map_or_else(|| display.to_owned(), |u| u.name);
+        Ok(DemoAccount {
+            username: username.to_owned(),
+            password,
+            role,
+            unit: unit_name,
+            must_change,
+        })
     }
 }
 

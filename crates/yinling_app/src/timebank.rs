@@ -47,7 +47,6 @@ impl App {
         let to = store_people::get(&mut exec, input.to.county_code, input.to.id)
             .await?
             .ok_or(AppError::NotFound { what: "人员" })?;
-        drop(exec);
         if to.county_code != county
             || to.id == giver
             || from.household_id.is_none()

@@ -1046,6 +1046,77 @@ async fn the_demo_city_reproduces_the_source_figures() {
         app.person_file(&other, zhang.county_code, zhang.id).await,
         Err(AppError::NotFound { .. })
     ));
+    // Points: 鱼台's 50+ partner shops with goods, a till near the story people, a history
+    // that balances, 张德顺 with points to redeem and 李秀兰 with points from her services.
+    assert!(
+        count("SELECT COUNT(*) FROM org_units WHERE county_code = 370827 AND kind = 'merchant'")
+            .await
+            >= 50
+    );
+    assert!(
+        count(
+            "SELECT COUNT(*) FROM shop_goods g JOIN org_units u
+               ON u.county_code = g.county_code AND u.id = g.shop_id WHERE u.county_code = 370827"
+        )
+        .await
+            >= 200
+    );
+    assert!(summary.ledger.people >= 200, "{:?}", summary.ledger);
+    assert!(summary.ledger.redemptions > 0, "{:?}", summary.ledger);
+    let (findings, counts) = app.verify_ledger().await.unwrap();
+    assert!(findings.is_empty(), "{findings:?}");
+    assert!(counts.transfers > 1_000, "{counts:?}");
+    assert_eq!(
+        app.expire_points().await.unwrap().points,
+        0,
+        "nothing is old enough"
+    );
+    let till = {
+        let s = app
+            .login("chaoshi", "Demo-Pass-2026", None, None)
+            .await
+            .unwrap();
+        app.authenticate(&s.token, None).await.unwrap().caller
+    };
+    let shops = app.my_shops(&till).await.unwrap();
+    assert_eq!(shops.len(), 1);
+    assert!(shops[0].name.starts_with("东门社区"), "{}", shops[0].name);
+    let goods = app
+        .shop_goods(&till, (shops[0].county_code, shops[0].id).into())
+        .await
+        .unwrap();
+    assert!(goods.iter().any(|g| g.name.contains("大米")), "{goods:?}");
+    let zhang_points = app
+        .balances(&admin, zhang.county_code, zhang.id)
+        .await
+        .unwrap()
+        .points;
+    assert!(zhang_points >= 60, "张德顺 has {zhang_points}");
+    let li = {
+        let s = app
+            .login("lilaoshi", "Demo-Pass-2026", None, None)
+            .await
+            .unwrap();
+        app.authenticate(&s.token, None).await.unwrap().caller
+    };
+    let (lc, lid) = li.person.expect("李秀兰's file");
+    let lines = app
+        .statement(
+            &li,
+            (lc, lid).into(),
+            yinling_domain::ledger::Unit::Points,
+            PageRequest::default(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        lines
+            .items
+            .iter()
+            .any(|l| l.source_kind == "order" && l.memo == "助老送餐"),
+        "{:?}",
+        lines.items
+    );
     // Running it again changes nothing.
     let again = app.load_demo(&opts, &|_, _, _| {}).await.unwrap();
     assert!(again.already_loaded);

@@ -188,7 +188,8 @@ pub async fn lock_accounts(
             list.join(", ")
         )
         .into();
-        out.extend(exec.fetch_all::<AccountRow>(q).await?);
+        let sqlite = !exec.is_postgres();
+        out.extend(exec.fetch_all::<AccountRow>(q.positional(sqlite)).await?);
     }
     Ok(out)
 }
@@ -245,7 +246,8 @@ pub async fn transfers_by_keys(
             list.join(", ")
         )
         .into();
-        out.extend(exec.fetch_all::<TransferRow>(q).await?);
+        let sqlite = !exec.is_postgres();
+        out.extend(exec.fetch_all::<TransferRow>(q.positional(sqlite)).await?);
     }
     Ok(out)
 }
@@ -287,7 +289,8 @@ pub async fn insert_transfers(exec: &mut Exec<'_>, rows: &[TransferRow]) -> Resu
             values.join(", ")
         )
         .into();
-        n += exec.execute(q).await?;
+        let sqlite = !exec.is_postgres();
+        n += exec.execute(q.positional(sqlite)).await?;
     }
     Ok(n)
 }
@@ -296,11 +299,11 @@ pub async fn insert_transfers(exec: &mut Exec<'_>, rows: &[TransferRow]) -> Resu
 pub async fn set_balances(exec: &mut Exec<'_>, county: i64, balances: &[(i64, i64)]) -> Result<()> {
     for chunk in balances.chunks(db::rows_per_statement(2)) {
         let mut q = Query::new("", Vec::new());
-        let c = q.push_arg(county);
         let values: Vec<String> = chunk
             .iter()
             .map(|(id, b)| format!("({}, {})", q.push_arg(*id), q.push_arg(*b)))
             .collect();
+        let c = q.push_arg(county);
         q.sql = format!(
             "WITH v (id, balance) AS (VALUES {}) \
              UPDATE ledger_accounts SET balance = v.balance FROM v \
@@ -308,7 +311,8 @@ pub async fn set_balances(exec: &mut Exec<'_>, county: i64, balances: &[(i64, i6
             values.join(", ")
         )
         .into();
-        let n = exec.execute(q).await?;
+        let sqlite = !exec.is_postgres();
+        let n = exec.execute(q.positional(sqlite)).await?;
         if n != chunk.len() as u64 {
             return Err(StoreError::Internal(format!(
                 "set {n} of {} ledger balances",

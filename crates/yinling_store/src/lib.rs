@@ -146,6 +146,10 @@ impl Store {
                         format!("-{}", u64::from(opts.sqlite_cache_mib.max(2)) * 1024),
                     )
                     .pragma("temp_store", "memory")
+                    // Checkpoint every ~40 MB of WAL rather than 4 MB: write bursts (the
+                    // ledger's group commits) rewrite the same index pages many times, and a
+                    // longer interval copies each page back once.
+                    .pragma("wal_autocheckpoint", "10000")
                     .pragma("mmap_size", "268435456")
                     .disable_statement_logging();
                 let write = SqlitePoolOptions::new()

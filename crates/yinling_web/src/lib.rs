@@ -5,6 +5,7 @@ mod cookies;
 pub mod error;
 mod metrics_layer;
 mod multipart;
+mod qr;
 pub mod session;
 mod static_files;
 pub mod ui;

@@ -23,6 +23,8 @@ struct HomePage {
     people_count: i64,
     unit_counts: Vec<(&'static str, i64)>,
     me: Option<PersonFile>,
+    /// Works at a partner shop's till.
+    merchant: bool,
 }
 
 async fn home(State(state): State<AppState>, ctx: PageCtx) -> PageResult {
@@ -37,7 +39,13 @@ async fn home(State(state): State<AppState>, ctx: PageCtx) -> PageResult {
         Some((c, id)) if !staff => state.app.person_file(&ctx.caller, c, id).await.ok(),
         _ => None,
     };
+    let merchant = ctx
+        .caller
+        .grants
+        .iter()
+        .any(|g| g.role == yinling_domain::role::Role::Merchant);
     let page = HomePage {
+        merchant,
         l: ctx.layout("首页", "home"),
         caller: ctx.caller,
         staff,

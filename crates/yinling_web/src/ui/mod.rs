@@ -6,12 +6,15 @@ mod audit;
 mod auth;
 mod extract;
 mod home;
+mod ledger;
 mod mediation;
 mod needs;
 mod orders;
 mod org;
 mod people;
+mod points;
 mod providers;
+mod shop;
 mod tags;
 mod users;
 
@@ -40,6 +43,9 @@ pub fn router() -> Router<AppState> {
         .merge(mediation::router())
         .merge(orders::router())
         .merge(providers::router())
+        .merge(points::router())
+        .merge(shop::router())
+        .merge(ledger::router())
 }
 
 /// What the base layout needs on every page.
@@ -204,6 +210,7 @@ impl FromRequestParts<AppState> for PageCtx {
             .join("、");
         let mut nav = nav_for(&caller);
         orders::extend_nav(&state.app, &caller, &mut nav).await;
+        points::extend_nav(&caller, &mut nav);
         let layout = Layout {
             title: String::new(),
             elder,

@@ -46,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .route("/orders/{county}/{id}/placed", get(placed))
         .route("/orders/{county}/{id}/step", post(order_step))
         .route("/orders/{county}/{id}/dispatch", post(dispatch_order))
+        .route("/orders/{county}/{id}/pay-hours", post(pay_with_hours))
         .route(
             "/orders/{county}/{id}/complete",
             get(complete_form)
@@ -106,6 +107,7 @@ fn done_notice(done: Option<&str>) -> Option<String> {
         "cancel" => "订单已取消。",
         "close" => "订单已办结。",
         "dispatch" => "已派单，等待服务者接单。",
+        "paid" => "已用时间银行支付这次服务。",
         _ => return None,
     };
     Some(text.to_owned())
@@ -515,6 +517,61 @@ struct DetailPage {
     error: Option<FormError>,
     note: String,
     star_choices: Vec<StarChoice>,
+    hours: Option<HoursPay>,
+}
+
+/// Paying for a completed service with time-bank hours, for the resident who received it.
+struct HoursPay {
+    /// "已用时间银行支付1小时（2026-07-01 12:30）" once paid.
+    paid: Option<String>,
+    minutes_text: String,
+    balance_text: String,
+    enough: bool,
+}
+
+/// What the resident may do with hours for this order: nothing (not theirs, not
+/// completed, no service time, no hours), pay, or see that it was paid.
+async fn hours_pay(
+    state: &AppState,
+    caller: &Caller,
+    o: &OrderRow,
+) -> Result<Option<HoursPay>, AppError> {
+    use yinling_domain::ledger::Unit;
+    let done = matches!(
+        OrderState::parse(&o.state),
+        Some(OrderState::Completed | OrderState::Rated | OrderState::Closed)
+    );
+    let minutes = o.service_minutes.unwrap_or(0);
+    if caller.person != Some((o.county_code, o.person_id)) || !done || minutes <= 0 {
+        return Ok(None);
+    }
+    let amount = |m| yinling_app::ledger::amount_text(Unit::Minutes, m);
+    if let Some(t) = state.app.hours_payment(o).await? {
+        return Ok(Some(HoursPay {
+            paid: Some(format!(
+                "已用时间银行支付{}（{}）",
+                amount(t.amount),
+                yinling_domain::time::format_minutes(t.created_at)
+            )),
+            minutes_text: amount(t.amount),
+            balance_text: String::new(),
+            enough: true,
+        }));
+    }
+    let balance = state
+        .app
+        .balances(caller, o.county_code, o.person_id)
+        .await?
+        .minutes;
+    if balance <= 0 {
+        return Ok(None);
+    }
+    Ok(Some(HoursPay {
+        paid: None,
+        minutes_text: amount(minutes),
+        balance_text: amount(balance),
+        enough: balance >= minutes,
+    }))
 }
 
 /// One rating choice: "★★★★★ 5星 非常满意".
@@ -629,8 +686,10 @@ async fn detail_page(
         },
     );
     l.notice = l.notice.or_else(|| done_notice(done));
+    let hours = hours_pay(state, &ctx.caller, &d.view.order).await?;
     let resp = render(&DetailPage {
         l,
+        hours,
         o: d.view.order.clone(),
         d,
         events,
@@ -760,6 +819,32 @@ async fn dispatch_order(
         .await
     {
         Ok(_) => Ok(see_other(&format!("/orders/{county}/{id}?done=dispatch"))),
+        Err(e) => match FormError::from_app(&e) {
+            Some(fe) => {
+                let status = Some(status_for(&e));
+                detail_page(
+                    &state,
+                    ctx,
+                    (county, id),
+                    None,
+                    Default::default(),
+                    Some(fe),
+                    status,
+                )
+                .await
+            }
+            None => Err(e.into()),
+        },
+    }
+}
+
+async fn pay_with_hours(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((county, id)): Path<(i64, i64)>,
+) -> PageResult {
+    match state.app.withdraw_hours(&ctx.caller, county, id).await {
+        Ok(_) => Ok(see_other(&format!("/orders/{county}/{id}?done=paid"))),
         Err(e) => match FormError::from_app(&e) {
             Some(fe) => {
                 let status = Some(status_for(&e));

@@ -255,6 +255,8 @@ struct PersonPage {
     roles: Vec<Choice>,
     /// Putting the person on the resource list, or changing their entry there: (link, label).
     listing: Option<(String, &'static str)>,
+    /// The caller may propose a points adjustment for the person.
+    adjust: bool,
     error: Option<FormError>,
 }
 
@@ -289,6 +291,11 @@ async fn person_page(
             "资源清单信息",
         )),
     };
+    let adjust = yinling_domain::org::OrgPath::parse(&p.home_unit.path).is_ok_and(|path| {
+        ctx.caller
+            .scope(yinling_domain::role::Permission::AwardPoints)
+            .covers(&path)
+    });
     let failed = error.is_some();
     let mut resp = render(&PersonPage {
         l: ctx.layout(p.name.clone(), "people"),
@@ -305,6 +312,7 @@ async fn person_page(
         tags,
         roles: role_choices(""),
         listing,
+        adjust,
         error,
     });
     if failed {

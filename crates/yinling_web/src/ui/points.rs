@@ -1,0 +1,487 @@
+//! 我的积分 for residents and volunteers on a phone in 长辈模式: the points and time-bank
+//! balances, a redemption code shown as large digits and a QR code (扫码或报码), the receipt
+//! once the shop has redeemed it, the statements, and giving hours to a household member.
+//! The shop's side is in [`super::shop`], the staff's in [`super::ledger`].
+
+use askama::Template;
+use axum::{Router, extract::State, http::StatusCode, routing::get};
+use serde::Deserialize;
+use yinling_app::{
+    AppError, Caller, Key, PageRequest,
+    ledger::{Balances, amount_text},
+    ledger_views::{FamilyMember, ShownCode, fresh_key},
+    redeem::RedemptionReceipt,
+    timebank::GiftInput,
+};
+use yinling_domain::{ledger::Unit, role::Role};
+
+use super::extract::{Form, Path, Query};
+use super::{FormError, Layout, NavItem, PageCtx, PageResult, opt, render, see_other, with_status};
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/points", get(my_points))
+        .route("/points/redeem", get(redeem_start).post(new_code))
+        .route("/points/redeem/{code}", get(show_code))
+        .route("/points/receipt", get(my_receipt))
+        .route("/points/statement", get(statement))
+        .route("/points/gift", get(gift_form).post(give_hours))
+        .route("/points/gift/confirm", get(gift_confirm))
+}
+
+/// The menu items for points, inserted before 我的账号: 我的积分 for anyone with a person
+/// file, 积分兑换 for shop staff, 积分管理 for staff who award points.
+pub fn extend_nav(caller: &Caller, nav: &mut Vec<NavItem>) {
+    use yinling_domain::role::Permission;
+    let mut items = Vec::new();
+    if caller.person.is_some() {
+        items.push(NavItem {
+            href: "/points",
+            label: "我的积分",
+            key: "points",
+        });
+    }
+    if caller.grants.iter().any(|g| g.role == Role::Merchant) {
+        items.push(NavItem {
+            href: "/shop",
+            label: "积分兑换",
+            key: "shop",
+        });
+    }
+    if caller.may(Permission::AwardPoints) || caller.may(Permission::ManageLedger) {
+        items.push(NavItem {
+            href: "/ledger/adjustments",
+            label: "积分管理",
+            key: "ledger",
+        });
+    }
+    let at = nav
+        .iter()
+        .position(|n| n.key == "account")
+        .unwrap_or(nav.len());
+    nav.splice(at..at, items);
+}
+
+/// The caller's own person file, or a plain explanation.
+fn me(caller: &Caller) -> Result<(i64, i64), AppError> {
+    caller.person.ok_or_else(|| {
+        AppError::forbidden("您的账号没有关联本人档案，没有积分。如有疑问请联系网格员。")
+    })
+}
+
+/// One statement line as people read it.
+struct LineView {
+    at_text: String,
+    what: String,
+    change_text: String,
+    income: bool,
+    balance_text: String,
+}
+
+fn line_views(unit: Unit, lines: Vec<yinling_app::ledger::StatementLine>) -> Vec<LineView> {
+    lines
+        .into_iter()
+        .map(|l| LineView {
+            what: if l.memo.is_empty() {
+                l.reason_label.to_owned()
+            } else {
+                format!("{}：{}", l.reason_label, l.memo)
+            },
+            change_text: format!(
+                "{}{}",
+                if l.change >= 0 { "+" } else { "−" },
+                amount_text(unit, l.change.abs())
+            ),
+            income: l.change >= 0,
+            balance_text: amount_text(unit, l.balance_after),
+            at_text: l.at_text,
+        })
+        .collect()
+}
+
+// ---- 我的积分 ----
+
+#[derive(Debug, Deserialize, Default)]
+struct DoneQuery {
+    done: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "points_home.html")]
+struct HomePage {
+    l: Layout,
+    b: Balances,
+    lines: Vec<LineView>,
+    may_gift: bool,
+}
+
+async fn my_points(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Query(q): Query<DoneQuery>,
+) -> PageResult {
+    let (county, id) = me(&ctx.caller)?;
+    let b = state.app.balances(&ctx.caller, county, id).await?;
+    let lines = state
+        .app
+        .statement(
+            &ctx.caller,
+            Key::from((county, id)),
+            Unit::Points,
+            PageRequest::new(Some(1), Some(5)),
+        )
+        .await?
+        .items;
+    let rules = state.app.ledger_rules(county).await?;
+    let may_gift = rules.family_transfer && !state.app.my_household(&ctx.caller).await?.is_empty();
+    let mut l = ctx.layout("我的积分", "points");
+    if l.notice.is_none() && q.done.as_deref() == Some("gift") {
+        l.notice = Some("时长已转赠。".to_owned());
+    }
+    Ok(render(&HomePage {
+        l,
+        b,
+        lines: line_views(Unit::Points, lines),
+        may_gift,
+    }))
+}
+
+// ---- 出示兑换码 ----
+
+#[derive(Template)]
+#[template(path = "points_redeem.html")]
+struct RedeemStartPage {
+    l: Layout,
+    points: i64,
+}
+
+async fn redeem_start(State(state): State<AppState>, ctx: PageCtx) -> PageResult {
+    let (county, id) = me(&ctx.caller)?;
+    let points = state.app.balances(&ctx.caller, county, id).await?.points;
+    Ok(render(&RedeemStartPage {
+        l: ctx.layout("出示兑换码", "points"),
+        points,
+    }))
+}
+
+async fn new_code(State(state): State<AppState>, ctx: PageCtx) -> PageResult {
+    let code = state.app.redeem_code(&ctx.caller).await?;
+    Ok(see_other(&format!("/points/redeem/{}", code.code)))
+}
+
+#[derive(Template)]
+#[template(path = "points_code.html")]
+struct CodePage {
+    l: Layout,
+    shown: ShownCode,
+    /// "123 456"
+    spaced: String,
+    /// The digits as an inline SVG QR code.
+    qr: String,
+}
+
+async fn show_code(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(code): Path<String>,
+) -> PageResult {
+    let shown = state
+        .app
+        .my_code(&ctx.caller, &code)
+        .await?
+        .ok_or(AppError::NotFound { what: "兑换码" })?;
+    let digits = &shown.code.code;
+    let spaced = format!("{} {}", &digits[..3], &digits[3..]);
+    let qr = crate::qr::svg(digits, &format!("兑换码 {spaced} 的二维码"));
+    Ok(render(&CodePage {
+        l: ctx.layout("出示兑换码", "points"),
+        shown,
+        spaced,
+        qr,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+struct ReceiptQuery {
+    since: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "points_receipt.html")]
+struct ReceiptPage {
+    l: Layout,
+    receipt: Option<RedemptionReceipt>,
+    since: i64,
+}
+
+async fn my_receipt(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Query(q): Query<ReceiptQuery>,
+) -> PageResult {
+    me(&ctx.caller)?;
+    // Without a starting time: redemptions of the last day.
+    let since = q
+        .since
+        .unwrap_or_else(|| state.app.now() - 24 * 3_600_000_000);
+    let receipt = state.app.my_last_redemption(&ctx.caller, since).await?;
+    let title = if receipt.is_some() {
+        "兑换回执"
+    } else {
+        "还没有兑换"
+    };
+    Ok(render(&ReceiptPage {
+        l: ctx.layout(title, "points"),
+        receipt,
+        since,
+    }))
+}
+
+// ---- 明细 ----
+
+#[derive(Debug, Deserialize)]
+struct StatementQuery {
+    unit: Option<String>,
+    page: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "points_statement.html")]
+struct StatementPage {
+    l: Layout,
+    minutes: bool,
+    lines: Vec<LineView>,
+    page: i64,
+    pages: i64,
+    total: i64,
+}
+
+async fn statement(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Query(q): Query<StatementQuery>,
+) -> PageResult {
+    let (county, id) = me(&ctx.caller)?;
+    let unit = match q.unit.as_deref() {
+        Some("minutes") => Unit::Minutes,
+        _ => Unit::Points,
+    };
+    let result = state
+        .app
+        .statement(
+            &ctx.caller,
+            Key::from((county, id)),
+            unit,
+            PageRequest::new(q.page, Some(20)),
+        )
+        .await?;
+    let title = match unit {
+        Unit::Points => "积分明细",
+        Unit::Minutes => "时间银行明细",
+    };
+    Ok(render(&StatementPage {
+        l: ctx.layout(title, "points"),
+        minutes: unit == Unit::Minutes,
+        page: result.page,
+        pages: result.pages(),
+        total: result.total,
+        lines: line_views(unit, result.items),
+    }))
+}
+
+// ---- 转赠时长 ----
+
+#[derive(Debug, Deserialize, Default, Clone)]
+struct GiftForm {
+    /// The member, `county/id`.
+    to: Option<String>,
+    /// A quick choice in minutes, or "other" for `other_minutes`.
+    minutes: Option<String>,
+    other_minutes: Option<String>,
+    memo: Option<String>,
+    idempotency_key: Option<String>,
+}
+
+/// One quick choice of how long.
+struct MinutesChoice {
+    value: i64,
+    label: String,
+    checked: bool,
+}
+
+const QUICK_MINUTES: [i64; 4] = [30, 60, 120, 180];
+
+impl GiftForm {
+    /// The chosen member and minutes, checked against the household.
+    fn parsed(&self, family: &[FamilyMember]) -> Result<(FamilyMember, i64), AppError> {
+        let member = opt(&self.to)
+            .and_then(|t| yinling_app::people::parse_key(&t))
+            .and_then(|(c, i)| family.iter().find(|m| m.key == Key::from((c, i))).cloned())
+            .ok_or_else(|| AppError::invalid("not_family", "to", "请选择要转给哪位家人"))?;
+        let text = match opt(&self.minutes).as_deref() {
+            Some("other") | None => opt(&self.other_minutes),
+            Some(v) => Some(v.to_owned()),
+        };
+        let minutes = text
+            .and_then(|t| t.parse::<i64>().ok())
+            .filter(|m| *m > 0)
+            .ok_or_else(|| {
+                AppError::invalid(
+                    "invalid_amount",
+                    "minutes",
+                    "请选择或填写要转赠的时长（分钟）",
+                )
+            })?;
+        Ok((member, minutes))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "points_gift.html")]
+struct GiftPage {
+    l: Layout,
+    f: GiftForm,
+    family: Vec<FamilyMember>,
+    choices: Vec<MinutesChoice>,
+    other_checked: bool,
+    balance_text: String,
+    limit_text: String,
+    error: Option<FormError>,
+}
+
+impl GiftPage {
+    fn invalid(&self, field: &str) -> bool {
+        self.error.as_ref().is_some_and(|e| e.is(field))
+    }
+
+    fn is_to(&self, m: &FamilyMember) -> bool {
+        let key = format!("{}/{}", m.key.county_code, m.key.id);
+        opt(&self.f.to).as_deref() == Some(key.as_str()) || self.family.len() == 1
+    }
+}
+
+async fn gift_page(
+    state: &AppState,
+    ctx: PageCtx,
+    f: GiftForm,
+    error: Option<FormError>,
+    failed: Option<StatusCode>,
+) -> PageResult {
+    let (county, id) = me(&ctx.caller)?;
+    let mut f = f;
+    // A length typed before (or sent back from the confirmation) that is no quick choice.
+    if let Some(v) = opt(&f.minutes)
+        && v != "other"
+        && !QUICK_MINUTES.iter().any(|m| m.to_string() == v)
+    {
+        f.other_minutes = Some(v);
+        f.minutes = Some("other".to_owned());
+    }
+    let rules = state.app.ledger_rules(county).await?;
+    if !rules.family_transfer {
+        return Err(AppError::forbidden("本县（市、区）未开放时间银行亲属转赠").into());
+    }
+    let family = state.app.my_household(&ctx.caller).await?;
+    let b = state.app.balances(&ctx.caller, county, id).await?;
+    let chosen = opt(&f.minutes);
+    let other_checked = chosen.as_deref() == Some("other");
+    let choices = QUICK_MINUTES
+        .iter()
+        .map(|m| MinutesChoice {
+            value: *m,
+            label: amount_text(Unit::Minutes, *m),
+            checked: chosen.as_deref() == Some(m.to_string().as_str())
+                || (chosen.is_none() && *m == 60),
+        })
+        .collect();
+    let resp = render(&GiftPage {
+        l: ctx.layout("转赠时长", "points"),
+        f,
+        family,
+        choices,
+        other_checked,
+        balance_text: b.minutes_text,
+        limit_text: amount_text(Unit::Minutes, rules.family_max_minutes_year),
+        error,
+    });
+    Ok(with_status(resp, failed))
+}
+
+async fn gift_form(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Query(f): Query<GiftForm>,
+) -> PageResult {
+    gift_page(&state, ctx, f, None, None).await
+}
+
+#[derive(Template)]
+#[template(path = "points_gift_confirm.html")]
+struct GiftConfirmPage {
+    l: Layout,
+    f: GiftForm,
+    to_key: String,
+    to_name: String,
+    minutes: i64,
+    minutes_text: String,
+    key: String,
+}
+
+async fn gift_confirm(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Query(f): Query<GiftForm>,
+) -> PageResult {
+    me(&ctx.caller)?;
+    let family = state.app.my_household(&ctx.caller).await?;
+    match f.parsed(&family) {
+        Ok((member, minutes)) => Ok(render(&GiftConfirmPage {
+            l: ctx.layout("确认转赠", "points"),
+            to_key: format!("{}/{}", member.key.county_code, member.key.id),
+            to_name: member.name,
+            minutes,
+            minutes_text: amount_text(Unit::Minutes, minutes),
+            key: fresh_key("gift"),
+            f,
+        })),
+        Err(e) => {
+            let status = crate::error::status_of(&e);
+            gift_page(&state, ctx, f, FormError::from_app(&e), Some(status)).await
+        }
+    }
+}
+
+async fn give_hours(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Form(f): Form<GiftForm>,
+) -> PageResult {
+    let result = async {
+        let family = state.app.my_household(&ctx.caller).await?;
+        let (member, minutes) = f.parsed(&family)?;
+        state
+            .app
+            .gift_hours(
+                &ctx.caller,
+                GiftInput {
+                    to: member.key,
+                    minutes,
+                    memo: opt(&f.memo),
+                    idempotency_key: opt(&f.idempotency_key).unwrap_or_else(|| fresh_key("gift")),
+                },
+            )
+            .await
+    }
+    .await;
+    match result {
+        Ok(_) => Ok(see_other("/points?done=gift")),
+        Err(e) => match FormError::from_app(&e) {
+            Some(fe) => {
+                let status = Some(crate::error::status_of(&e));
+                gift_page(&state, ctx, f, Some(fe), status).await
+            }
+            None => Err(e.into()),
+        },
+    }
+}
