@@ -38,7 +38,7 @@ fn free_addr() -> SocketAddr {
 }
 
 async fn start(url: &str, addr: SocketAddr) -> Child {
-    let child = yinling(url)
+    let mut child = yinling(url)
         .args(["serve", "--listen", &addr.to_string()])
         .spawn()
         .expect("start yinling serve");
@@ -51,6 +51,8 @@ async fn start(url: &str, addr: SocketAddr) -> Child {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("yinling serve did not come up");
 }
 
