@@ -141,10 +141,22 @@ async fn ensure_template(admin_url: &str) -> String {
                 .await
                 .expect("migrate template");
         store.close().await;
-        sqlx::query(&format!("ALTER DATABASE {building} RENAME TO {template}"))
-            .execute(&mut admin)
-            .await
-            .expect("publish template");
+        // The server may still be ending the closed connections' sessions for a moment, and
+        // a database with sessions cannot be renamed: try again briefly.
+        let mut tries = 0;
+        loop {
+            match sqlx::query(&format!("ALTER DATABASE {building} RENAME TO {template}"))
+                .execute(&mut admin)
+                .await
+            {
+                Ok(_) => break,
+                Err(_) if tries < 50 => {
+                    tries += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("publish template: {e}"),
+            }
+        }
     }
     sqlx::query("SELECT pg_advisory_unlock(7311)")
         .execute(&mut admin)
