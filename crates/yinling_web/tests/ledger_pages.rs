@@ -1,129 +1,17 @@
 //! The points, time-bank and redemption pages, in-process on the backend the run selected:
 //! each form's happy path, and a refusal that shows a Chinese message and changes nothing.
 
-use std::collections::BTreeMap;
-
-use axum::{
-    Router,
-    body::Body,
-    http::{Request, StatusCode, header},
-};
-use http_body_util::BodyExt;
-use tower::ServiceExt;
+use axum::{Router, http::StatusCode};
 use yinling_app::{
     ledger::{Holder, Posting},
-    testing::{PASSWORD, TestCity},
+    testing::TestCity,
 };
 use yinling_domain::ledger::{Reason, SourceKind, Unit};
 use yinling_web::{AppState, WebConfig, router};
 
-struct Resp {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: Vec<u8>,
-}
+mod support;
 
-impl Resp {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    fn location(&self) -> String {
-        self.headers[header::LOCATION].to_str().unwrap().to_owned()
-    }
-
-    /// The value of the hidden input `name` in the page.
-    fn hidden(&self, name: &str) -> String {
-        let html = self.text();
-        let at = html
-            .find(&format!("name=\"{name}\" value=\""))
-            .unwrap_or_else(|| panic!("no {name} in {html}"));
-        let rest = &html[at + name.len() + 15..];
-        rest[..rest.find('"').unwrap()].to_owned()
-    }
-}
-
-/// A browser-like client: keeps cookies, adds the CSRF token to forms.
-struct Client {
-    app: Router,
-    cookies: BTreeMap<String, String>,
-}
-
-impl Client {
-    async fn login(app: &Router, user: &str) -> Client {
-        let mut c = Client {
-            app: app.clone(),
-            cookies: BTreeMap::new(),
-        };
-        assert_eq!(c.get("/login").await.status, StatusCode::OK);
-        let r = c
-            .post_form(
-                "/login",
-                &[("username", user), ("password", PASSWORD), ("next", "/")],
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
-        c
-    }
-
-    async fn send(&mut self, mut req: Request<Body>) -> Resp {
-        if !self.cookies.is_empty() {
-            let c = self
-                .cookies
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join("; ");
-            req.headers_mut().insert(header::COOKIE, c.parse().unwrap());
-        }
-        let resp = self.app.clone().oneshot(req).await.unwrap();
-        for v in resp.headers().get_all(header::SET_COOKIE) {
-            let s = v.to_str().unwrap();
-            let (k, val) = s.split(';').next().unwrap().split_once('=').unwrap();
-            if s.contains("Max-Age=0") {
-                self.cookies.remove(k);
-            } else {
-                self.cookies.insert(k.to_owned(), val.to_owned());
-            }
-        }
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let body = resp
-            .into_body()
-            .collect()
-            .await
-            .unwrap()
-            .to_bytes()
-            .to_vec();
-        Resp {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Resp {
-        self.send(Request::get(path).body(Body::empty()).unwrap())
-            .await
-    }
-
-    async fn post_form(&mut self, path: &str, pairs: &[(&str, &str)]) -> Resp {
-        let mut all: Vec<(&str, &str)> = pairs.to_vec();
-        let csrf = self
-            .cookies
-            .get("yinling_csrf")
-            .cloned()
-            .unwrap_or_default();
-        all.push(("csrf_token", &csrf));
-        self.send(
-            Request::post(path)
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(serde_urlencoded::to_string(&all).unwrap()))
-                .unwrap(),
-        )
-        .await
-    }
-}
+use support::Client;
 
 async fn setup() -> (TestCity, Router) {
     let city = TestCity::new().await;
