@@ -31,7 +31,7 @@ use yinling_store::{
 use crate::{
     App, AppError, AppResult, Caller,
     audit::Event,
-    ledger::{Holder, Posting, apply, is_retry},
+    ledger::{Holder, Posting, apply, retrying},
 };
 
 /// 鱼台县, whose "信用+积分" runs in 50余家 shops.
@@ -564,35 +564,23 @@ impl App {
                     )
                 })
                 .collect();
-            let mut attempt = 0;
-            loop {
+            let (awards, redemptions, planned, shops) = (&awards, &redemptions, &planned, &shops);
+            let (transfers, redeemed_count) = retrying(|| async move {
+                let (mut transfers, mut redeemed_count) = (0, 0);
                 let mut tx = self.store().begin().await?;
                 let ids_cache = self.ledger_writer().ids();
-                let first = apply(&mut tx, ids_cache, &awards, at).await;
+                let earned = apply(&mut tx, ids_cache, awards, at).await?;
                 let postings: Vec<Posting> = redemptions.iter().map(|r| r.0.clone()).collect();
-                let second = match first {
-                    Ok(r) => apply(&mut tx, ids_cache, &postings, at + 6 * HOUR)
-                        .await
-                        .map(|s| (r, s)),
-                    Err(e) => Err(e),
-                };
-                let (earned, redeemed) = match second {
-                    Err(e) if is_retry(&e) && attempt < 5 => {
-                        tx.rollback().await?;
-                        attempt += 1;
-                        continue;
-                    }
-                    other => other?,
-                };
+                let redeemed = apply(&mut tx, ids_cache, &postings, at + 6 * HOUR).await?;
                 for r in earned {
                     r?;
-                    summary.transfers += 1;
+                    transfers += 1;
                 }
                 let row_ids =
                     ids::allocate(&mut tx.exec(), Seq::Redemptions, planned.len()).await?;
                 for ((r, &(s, g, (county, person), price)), (idem, id)) in redeemed
                     .into_iter()
-                    .zip(&planned)
+                    .zip(planned)
                     .zip(redemptions.iter().map(|r| &r.1).zip(row_ids))
                 {
                     let receipt = r?;
@@ -623,12 +611,15 @@ impl App {
                         },
                     )
                     .await?;
-                    summary.transfers += 1;
-                    summary.redemptions += 1;
+                    transfers += 1;
+                    redeemed_count += 1;
                 }
                 tx.commit().await?;
-                break;
-            }
+                Ok((transfers, redeemed_count))
+            })
+            .await?;
+            summary.transfers += transfers;
+            summary.redemptions += redeemed_count;
         }
 
         let system = Caller::system("demo");

@@ -173,7 +173,7 @@ pub struct Receipt {
 const RETRY: &str = "ledger batch raced another writer";
 
 /// Whether [`apply`] asked for the transaction to be tried again.
-pub fn is_retry(e: &AppError) -> bool {
+fn is_retry(e: &AppError) -> bool {
     matches!(e, AppError::Internal(m) if m == RETRY)
 }
 
@@ -513,28 +513,50 @@ fn refusal_error(r: Refusal, unit: Unit) -> AppError {
     }
 }
 
-/// Runs `apply` in a transaction of its own, retrying when another writer raced it.
+/// Applies one posting inside `tx`: its receipt, or why it was refused.
+pub async fn apply_one(
+    tx: &mut Tx,
+    ids_cache: &AccountIds,
+    posting: &Posting,
+    now: i64,
+) -> AppResult<Receipt> {
+    apply(tx, ids_cache, std::slice::from_ref(posting), now)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| AppError::Internal("posting left undecided".into()))?
+}
+
+/// Runs `attempt` — one whole transaction — again when [`apply`] lost a race to another
+/// writer, at most five more times. A failed attempt's transaction rolls back as it drops.
+/// (A closure returning an `async move` block over borrowed values: an `async` closure's
+/// future is not provably `Send`.)
+pub async fn retrying<T, F: Future<Output = AppResult<T>>>(
+    mut attempt: impl FnMut() -> F,
+) -> AppResult<T> {
+    let mut retries = 0;
+    loop {
+        match attempt().await {
+            Err(e) if is_retry(&e) && retries < 5 => retries += 1,
+            other => return other,
+        }
+    }
+}
+
+/// Runs `apply` in a transaction of its own.
 async fn apply_alone(
     store: &Store,
     ids_cache: &AccountIds,
     postings: &[Posting],
     now: i64,
 ) -> AppResult<Vec<AppResult<Receipt>>> {
-    let mut attempt = 0;
-    loop {
+    retrying(|| async move {
         let mut tx = store.begin().await?;
-        match apply(&mut tx, ids_cache, postings, now).await {
-            Ok(results) => {
-                tx.commit().await?;
-                return Ok(results);
-            }
-            Err(e) if is_retry(&e) && attempt < 5 => {
-                tx.rollback().await?;
-                attempt += 1;
-            }
-            Err(e) => return Err(e),
-        }
-    }
+        let results = apply(&mut tx, ids_cache, postings, now).await?;
+        tx.commit().await?;
+        Ok(results)
+    })
+    .await
 }
 
 // ---- the group-commit writer ----
@@ -1165,74 +1187,76 @@ impl App {
     pub async fn claim_entitlements(&self, limit: i64) -> AppResult<ClaimReport> {
         let now = self.now();
         let mut report = ClaimReport::default();
-        let mut attempt = 0;
-        loop {
-            let mut tx = self.store().begin().await?;
-            let pending = store_orders::pending_entitlements(&mut tx.exec(), limit).await?;
-            if pending.is_empty() {
-                return Ok(report);
-            }
-            let mut postings = Vec::new();
-            let mut owner = Vec::new();
-            for e in &pending {
-                let rules = self.ledger_rules(e.county_code).await?;
-                for (unit, amount) in [(Unit::Points, e.points), (Unit::Minutes, e.hours_minutes)] {
-                    if amount <= 0 {
-                        continue;
-                    }
-                    owner.push(e.id);
-                    postings.push(Posting {
-                        unit,
-                        debit: Holder::Pool {
-                            county_code: e.county_code,
-                        },
-                        credit: Holder::Person {
-                            county_code: e.county_code,
-                            id: e.person_id,
-                        },
-                        amount,
-                        reason: Reason::Earn,
-                        source_kind: SourceKind::parse(&e.source_kind).unwrap_or(SourceKind::Order),
-                        source_ref: format!("{}/{}", e.county_code, e.source_id),
-                        memo: String::new(),
-                        key: format!("entitlement:{}:{}:{}", e.county_code, e.id, unit.as_str()),
-                        reverses: None,
-                        actor_id: None,
-                        daily_cap: rules.daily_cap(unit),
-                    });
-                }
-            }
-            let results = match apply(&mut tx, self.ledger_writer().ids(), &postings, now).await {
-                Err(e) if is_retry(&e) && attempt < 5 => {
-                    tx.rollback().await?;
-                    attempt += 1;
+        while let Some(batch) = retrying(|| self.claim_batch(limit, now)).await? {
+            report.entitlements += batch.entitlements;
+            report.transfers += batch.transfers;
+            report.capped += batch.capped;
+        }
+        Ok(report)
+    }
+
+    /// One transaction of [`App::claim_entitlements`]; `None` when nothing is pending.
+    async fn claim_batch(&self, limit: i64, now: i64) -> AppResult<Option<ClaimReport>> {
+        let mut report = ClaimReport::default();
+        let mut tx = self.store().begin().await?;
+        let pending = store_orders::pending_entitlements(&mut tx.exec(), limit).await?;
+        if pending.is_empty() {
+            return Ok(None);
+        }
+        let mut postings = Vec::new();
+        let mut owner = Vec::new();
+        for e in &pending {
+            let rules = self.ledger_rules(e.county_code).await?;
+            for (unit, amount) in [(Unit::Points, e.points), (Unit::Minutes, e.hours_minutes)] {
+                if amount <= 0 {
                     continue;
                 }
-                other => other?,
-            };
-            let mut status: HashMap<(i64, i64), &'static str> = pending
-                .iter()
-                .map(|e| ((e.county_code, e.id), "capped"))
-                .collect();
-            for (r, (p, id)) in results.iter().zip(postings.iter().zip(&owner)) {
-                match r {
-                    Ok(_) => {
-                        status.insert((p.debit.county_code(), *id), "taken");
-                        report.transfers += 1;
-                    }
-                    Err(e) if e.code() == "daily_cap_reached" => {}
-                    Err(e) => return Err(AppError::Internal(format!("entitlement {id}: {e}"))),
-                }
+                owner.push(e.id);
+                postings.push(Posting {
+                    unit,
+                    debit: Holder::Pool {
+                        county_code: e.county_code,
+                    },
+                    credit: Holder::Person {
+                        county_code: e.county_code,
+                        id: e.person_id,
+                    },
+                    amount,
+                    reason: Reason::Earn,
+                    source_kind: SourceKind::parse(&e.source_kind).unwrap_or(SourceKind::Order),
+                    source_ref: format!("{}/{}", e.county_code, e.source_id),
+                    memo: String::new(),
+                    key: format!("entitlement:{}:{}:{}", e.county_code, e.id, unit.as_str()),
+                    reverses: None,
+                    actor_id: None,
+                    daily_cap: rules.daily_cap(unit),
+                });
             }
-            for ((county, id), s) in &status {
-                if *s == "capped" {
-                    report.capped += 1;
-                }
-                store_orders::close_entitlement(&mut tx.exec(), *county, *id, s, now).await?;
-            }
-            report.entitlements += pending.len();
-            tx.commit().await?;
         }
+        let results = apply(&mut tx, self.ledger_writer().ids(), &postings, now).await?;
+        let mut status: HashMap<(i64, i64), &'static str> = pending
+            .iter()
+            .map(|e| ((e.county_code, e.id), "capped"))
+            .collect();
+        for (r, (p, id)) in results.iter().zip(postings.iter().zip(&owner)) {
+            match r {
+                Ok(_) => {
+                    status.insert((p.debit.county_code(), *id), "taken");
+                    report.transfers += 1;
+                }
+                Err(e) if e.code() == "daily_cap_reached" => {}
+                Err(e) => return Err(AppError::Internal(format!("entitlement {id}: {e}"))),
+            }
+        }
+        for ((county, id), s) in &status {
+            if *s == "capped" {
+                report.capped += 1;
+            }
+            store_orders::close_entitlement(&mut tx.exec(), *county, *id, s, now).await?;
+        }
+        report.entitlements = pending.len();
+        tx.commit().await?;
+        Ok(Some(report))
     }
 }
 
@@ -1397,8 +1421,8 @@ impl App {
         } else {
             (person, pool)
         };
-        let mut attempt = 0;
-        loop {
+        let row = &row;
+        retrying(|| async move {
             let mut tx = self.store().begin().await?;
             let transfer_id = if approve {
                 let posting = Posting {
@@ -1415,19 +1439,7 @@ impl App {
                     actor_id: caller.account_id,
                     daily_cap: None,
                 };
-                let results =
-                    match apply(&mut tx, self.ledger_writer().ids(), &[posting], now).await {
-                        Err(e) if is_retry(&e) && attempt < 5 => {
-                            tx.rollback().await?;
-                            attempt += 1;
-                            continue;
-                        }
-                        other => other?,
-                    };
-                let receipt = results
-                    .into_iter()
-                    .next()
-                    .ok_or_else(|| AppError::Internal("no adjustment result".into()))??;
+                let receipt = apply_one(&mut tx, self.ledger_writer().ids(), &posting, now).await?;
                 Some(receipt.transfer.id)
             } else {
                 None
@@ -1471,8 +1483,9 @@ impl App {
             )
             .await?;
             tx.commit().await?;
-            return Ok(decided);
-        }
+            Ok(decided)
+        })
+        .await
     }
 
     /// Reverses a transfer (冲正): the same amount back the other way, at most once.
@@ -1612,8 +1625,7 @@ impl App {
                     .timestamp_micros(),
             ) + 86_400_000_000
                 - 1;
-            let mut attempt = 0;
-            loop {
+            let (accounts, points) = retrying(|| async move {
                 let mut tx = self.store().begin().await?;
                 let due = store_ledger::expiry_candidates(&mut tx.exec(), county, cutoff).await?;
                 let postings: Vec<Posting> = due
@@ -1642,27 +1654,22 @@ impl App {
                     })
                     .collect();
                 if postings.is_empty() {
-                    break;
+                    return Ok((0, 0));
                 }
-                let results = match apply(&mut tx, self.ledger_writer().ids(), &postings, now).await
-                {
-                    Err(e) if is_retry(&e) && attempt < 5 => {
-                        tx.rollback().await?;
-                        attempt += 1;
-                        continue;
-                    }
-                    other => other?,
-                };
-                for r in results {
+                let (mut accounts, mut points) = (0, 0);
+                for r in apply(&mut tx, self.ledger_writer().ids(), &postings, now).await? {
                     let r = r?;
                     if !r.replayed {
-                        report.accounts += 1;
-                        report.points += r.transfer.amount;
+                        accounts += 1;
+                        points += r.transfer.amount;
                     }
                 }
                 tx.commit().await?;
-                break;
-            }
+                Ok((accounts, points))
+            })
+            .await?;
+            report.accounts += accounts;
+            report.points += points;
         }
         Ok(report)
     }

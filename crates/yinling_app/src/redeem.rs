@@ -24,7 +24,7 @@ use yinling_store::{
 use crate::{
     App, AppError, AppResult, Caller, Key,
     audit::Event,
-    ledger::{Holder, Posting, apply, is_retry},
+    ledger::{Holder, Posting, apply_one, retrying},
 };
 
 /// How long a code may be used after it is shown.
@@ -400,10 +400,10 @@ impl App {
             .ok_or(AppError::NotFound { what: "商品" })?;
         let points = goods.price_points * input.quantity;
         let now = self.now();
-        let mut attempt = 0;
-        loop {
+        let (code, goods, input, unit) = (&code, &goods, &input, &unit);
+        let row = retrying(|| async move {
             let mut tx = self.store().begin().await?;
-            let code_row = store_shops::code(&mut tx.exec(), county, &code)
+            let code_row = store_shops::code(&mut tx.exec(), county, code)
                 .await?
                 .filter(|c| c.used_at.is_none() && c.expires_at > now)
                 .ok_or_else(|| {
@@ -442,18 +442,8 @@ impl App {
                 actor_id: caller.account_id,
                 daily_cap: None,
             };
-            let receipt = match apply(&mut tx, self.ledger_writer().ids(), &[posting], now).await {
-                Err(e) if is_retry(&e) && attempt < 5 => {
-                    tx.rollback().await?;
-                    attempt += 1;
-                    continue;
-                }
-                other => other?,
-            }
-            .into_iter()
-            .next()
-            .ok_or_else(|| AppError::Internal("no redemption result".into()))??;
-            if !store_shops::use_code(&mut tx.exec(), county, &code, code_row.person_id, now)
+            let receipt = apply_one(&mut tx, self.ledger_writer().ids(), &posting, now).await?;
+            if !store_shops::use_code(&mut tx.exec(), county, code, code_row.person_id, now)
                 .await?
             {
                 return Err(AppError::conflict(
@@ -487,8 +477,10 @@ impl App {
                     other => other.into(),
                 })?;
             tx.commit().await?;
-            return self.receipt(row, true, false).await;
-        }
+            Ok(row)
+        })
+        .await?;
+        self.receipt(row, true, false).await
     }
 
     /// A shop's redemptions in a calendar month (Shanghai time), for settlement.

@@ -13,7 +13,7 @@ use yinling_store::{lock_key, people as store_people};
 
 use crate::{
     App, AppError, AppResult, Caller, Key,
-    ledger::{Holder, Posting, Receipt, amount_text, apply, is_retry},
+    ledger::{Holder, Posting, Receipt, amount_text, apply_one, retrying},
 };
 
 /// Hours given to a family member.
@@ -89,32 +89,13 @@ impl App {
             .and_then(|d| d.and_hms_opt(0, 0, 0))
             .and_then(|t| t.and_local_timezone(shanghai()).single())
             .map_or(0, |t| t.timestamp_micros());
-        let mut attempt = 0;
-        loop {
+        let (posting, rules, input) = (&posting, &rules, &input);
+        retrying(|| async move {
             let mut tx = self.store().begin().await?;
             lock_key(&mut tx.exec(), giver).await?;
             let given = self.given_since(&mut tx, county, giver, year_start).await?;
-            let results = apply(
-                &mut tx,
-                self.ledger_writer().ids(),
-                std::slice::from_ref(&posting),
-                now,
-            )
-            .await;
-            let results = match results {
-                Err(e) if is_retry(&e) && attempt < 5 => {
-                    tx.rollback().await?;
-                    attempt += 1;
-                    continue;
-                }
-                other => other?,
-            };
-            let receipt = results
-                .into_iter()
-                .next()
-                .ok_or_else(|| AppError::Internal("no gift result".into()))??;
+            let receipt = apply_one(&mut tx, self.ledger_writer().ids(), posting, now).await?;
             if !receipt.replayed && given + input.minutes > rules.family_max_minutes_year {
-                tx.rollback().await?;
                 return Err(AppError::conflict(
                     "family_limit",
                     Some("minutes"),
@@ -126,8 +107,9 @@ impl App {
                 ));
             }
             tx.commit().await?;
-            return Ok(receipt);
-        }
+            Ok(receipt)
+        })
+        .await
     }
 
     /// Minutes the person gave to family since `since`.
