@@ -443,8 +443,7 @@ impl App {
                 daily_cap: None,
             };
             let receipt = apply_one(&mut tx, self.ledger_writer().ids(), &posting, now).await?;
-            if !store_shops::use_code(&mut tx.exec(), county, code, code_row.person_id, now)
-                .await?
+            if !store_shops::use_code(&mut tx.exec(), county, code, code_row.person_id, now).await?
             {
                 return Err(AppError::conflict(
                     "code_invalid",
