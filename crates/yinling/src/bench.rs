@@ -225,3 +225,30 @@ pub async fn search(app: &App, rounds: usize) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// Builds the demo city with `people` synthetic people into the scratch database `opts`
+/// names, for a benchmark to measure on. The demo logins get `password`.
+pub async fn demo_app(
+    opts: &yinling_store::StoreOptions,
+    people: usize,
+    password: &str,
+) -> anyhow::Result<yinling_app::App> {
+    let store = yinling_store::Store::open_and_migrate(opts).await?;
+    let app = yinling_app::App::new(
+        store,
+        yinling_app::Vault::new(&[7u8; 32]),
+        yinling_app::Settings::default(),
+        yinling_app::Clock::System,
+    );
+    app.load_demo(
+        &yinling_app::demo::DemoOptions {
+            people,
+            seed: 7,
+            admin_password: Some(password.into()),
+        },
+        &|_, _, _| {},
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(app)
+}

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::SliceRandom};
-use yinling_app::{App, Caller, Clock, Settings, Vault, demo::DemoOptions};
+use yinling_app::{App, Caller};
 use yinling_domain::{
     matching::Need,
     org::OrgPath,
@@ -15,7 +15,7 @@ use yinling_domain::{
     service::{ProviderKind, WeeklyWindow},
 };
 use yinling_store::{
-    Store, StoreOptions,
+    StoreOptions,
     ids::{self, Seq},
     orders::{self as store_orders, NewOrder},
     org::{self as store_org, UnitFilter},
@@ -48,24 +48,8 @@ pub async fn dispatch(opts: Options) -> anyhow::Result<()> {
 
 async fn run(opts: &Options, dir: &std::path::Path) -> anyhow::Result<()> {
     let url = format!("sqlite://{}", dir.join("bench.db").display());
-    let store = Store::open_and_migrate(&StoreOptions::new(&url)).await?;
-    let app = App::new(
-        store,
-        Vault::new(&[7u8; 32]),
-        Settings::default(),
-        Clock::System,
-    );
     println!("派单基准 / dispatch benchmark: building a demo city (20,000 people) on SQLite …");
-    app.load_demo(
-        &DemoOptions {
-            people: 20_000,
-            seed: 7,
-            admin_password: Some(PASSWORD.into()),
-        },
-        &|_, _, _| {},
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let app = crate::bench::demo_app(&StoreOptions::new(&url), 20_000, PASSWORD).await?;
     let system = Caller::system("bench");
     let mut rng = StdRng::seed_from_u64(11);
     let (county_unit, county_path) = county(&app).await?;

@@ -7,8 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use yinling_app::{
-    App, Caller, Clock, Key, Settings, Vault,
-    demo::DemoOptions,
+    App, Caller, Key,
     ledger::{Holder, Posting, Rules},
     redeem::GoodsInput,
     users::NewAccountInput,
@@ -18,7 +17,7 @@ use yinling_domain::{
     org::OrgKind,
     role::Role,
 };
-use yinling_store::{Store, StoreOptions};
+use yinling_store::StoreOptions;
 use yinling_web::wire::Conn;
 
 use crate::bench::Series;
@@ -51,25 +50,9 @@ async fn run(opts: &Options, url: &str) -> anyhow::Result<()> {
     let mut store_opts = StoreOptions::new(url);
     store_opts.sqlite_full_sync = true;
     store_opts.max_connections = 16;
-    let store = Store::open_and_migrate(&store_opts).await?;
-    let backend = store.backend().name();
-    let app = App::new(
-        store,
-        Vault::new(&[7u8; 32]),
-        Settings::default(),
-        Clock::System,
-    );
+    let backend = yinling_store::Backend::from_url(url).name();
     println!("账本基准 / ledger benchmark on {backend}: building a demo city (5,000 people) …");
-    app.load_demo(
-        &DemoOptions {
-            people: 5_000,
-            seed: 7,
-            admin_password: Some(PASSWORD.into()),
-        },
-        &|_, _, _| {},
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let app = crate::bench::demo_app(&store_opts, 5_000, PASSWORD).await?;
     let system = Caller::system("bench");
     // No daily cap: the benchmark earns far more than a day's worth.
     let rules = app
