@@ -54,8 +54,8 @@ impl TestDb {
         let mut admin = PgConnection::connect(admin_url)
             .await
             .expect("connect admin");
-        sqlx::query(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
-            .execute(&mut admin)
+                let create = format!("CREATE DATABASE {name} TEMPLATE {template}");
+        without_sessions(&mut admin, &template, &create)
             .await
             .expect("create test database");
         admin.close().await.ok();
@@ -95,6 +95,34 @@ pub fn with_database(url: &str, db: &str) -> String {
     match query {
         Some(q) => format!("{base}/{db}?{q}"),
         None => format!("{base}/{db}"),
+    }
+}
+
+/// Runs `sql`, which needs `database` to have no sessions (a rename, or a copy of it as a
+/// template). The server may still be ending a closed pool's sessions, and on a fresh cluster
+/// an autovacuum worker may have connected: end whatever is there and try again.
+async fn without_sessions(
+    admin: &mut PgConnection,
+    database: &str,
+    sql: &str,
+) -> Result<(), sqlx::Error> {
+    let mut tries = 0;
+    loop {
+        match sqlx::query(sql).execute(&mut *admin).await {
+            Ok(_) => return Ok(()),
+            Err(_) if tries < 100 => {
+                tries += 1;
+                sqlx::query(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                     WHERE datname = $1 AND pid <> pg_backend_pid()",
+                )
+                .bind(database)
+                .execute(&mut *admin)
+                .await?;
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Err(e) => return Err(e),
+        }
     }
 }
 
@@ -141,22 +169,10 @@ async fn ensure_template(admin_url: &str) -> String {
                 .await
                 .expect("migrate template");
         store.close().await;
-        // The server may still be ending the closed connections' sessions for a moment, and
-        // a database with sessions cannot be renamed: try again briefly.
-        let mut tries = 0;
-        loop {
-            match sqlx::query(&format!("ALTER DATABASE {building} RENAME TO {template}"))
-                .execute(&mut admin)
-                .await
-            {
-                Ok(_) => break,
-                Err(_) if tries < 50 => {
-                    tries += 1;
-                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                }
-                Err(e) => panic!("publish template: {e}"),
-            }
-        }
+                        let rename = format!("ALTER DATABASE {building} RENAME TO {template}");
+        without_sessions(&mut admin, &building, &rename)
+            .await
+            .expect("publish template");
     }
     sqlx::query("SELECT pg_advisory_unlock(7311)")
         .execute(&mut admin)
