@@ -108,6 +108,19 @@ pub fn rows_per_statement(params_per_row: usize) -> usize {
     (400 / params_per_row.max(1)).max(1)
 }
 
+/// A whole batch as one statement parameter: `param` holds a JSON array of arrays, and
+/// `FROM {json_rows(..)}` yields one row `j` per element, its fields read as `j.value->>N`
+/// (cast where a type is needed). The statement's text does not depend on the batch's size,
+/// so it is prepared once, bound with one value and sent in one round trip: the ledger's
+/// group commit writes a thousand transfers with four statements instead of sixty.
+pub fn json_rows(postgres: bool, param: &str) -> String {
+    if postgres {
+        format!("jsonb_array_elements(CAST({param} AS jsonb)) AS j(value)")
+    } else {
+        format!("json_each({param}) AS j")
+    }
+}
+
 /// Builds a [`Query`]: `q!("SELECT .. WHERE id = $1", id)`.
 #[macro_export]
 macro_rules! q {

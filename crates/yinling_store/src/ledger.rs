@@ -177,21 +177,22 @@ pub async fn lock_accounts(
     } else {
         ""
     };
-    let mut out = Vec::with_capacity(sorted.len());
-    for chunk in sorted.chunks(db::rows_per_statement(1)) {
-        let mut q = Query::new("", Vec::new());
-        let c = q.push_arg(county);
-        let list: Vec<String> = chunk.iter().map(|id| q.push_arg(*id)).collect();
-        q.sql = format!(
-            "SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE county_code = {c} AND id IN ({}) \
-             ORDER BY id{lock}",
-            list.join(", ")
-        )
-        .into();
-        let sqlite = !exec.is_postgres();
-        out.extend(exec.fetch_all::<AccountRow>(q.positional(sqlite)).await?);
-    }
-    Ok(out)
+    let ids = json_batch(sorted.iter().map(|id| [id]));
+    let rows = db::json_rows(exec.is_postgres(), "$2");
+    exec.fetch_all(q!(
+        format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE county_code = $1 \
+             AND id IN (SELECT CAST(j.value->>0 AS BIGINT) FROM {rows}) ORDER BY id{lock}"
+        ),
+        county,
+        ids
+    ))
+    .await
+}
+
+/// `rows` as one JSON parameter for [`db::json_rows`].
+fn json_batch<T: serde::Serialize>(rows: impl Iterator<Item = T>) -> String {
+    serde_json::to_string(&rows.collect::<Vec<T>>()).unwrap_or_default()
 }
 
 pub async fn account(exec: &mut Exec<'_>, county: i64, id: i64) -> Result<Option<AccountRow>> {
@@ -236,89 +237,98 @@ pub async fn transfers_by_keys(
     county: i64,
     keys: &[&str],
 ) -> Result<Vec<TransferRow>> {
-    let mut out = Vec::new();
-    for chunk in keys.chunks(db::rows_per_statement(1)) {
-        let mut q = Query::new("", Vec::new());
-        let c = q.push_arg(county);
-        let list: Vec<String> = chunk.iter().map(|k| q.push_arg(*k)).collect();
-        q.sql = format!(
-            "SELECT {TRANSFER_COLUMNS} FROM ledger_transfers WHERE county_code = {c} AND idem_key IN ({})",
-            list.join(", ")
-        )
-        .into();
-        let sqlite = !exec.is_postgres();
-        out.extend(exec.fetch_all::<TransferRow>(q.positional(sqlite)).await?);
-    }
-    Ok(out)
+    let pg = exec.is_postgres();
+    let rows = db::json_rows(pg, "$2");
+    let key = if pg {
+        "(j.value->>0) COLLATE \"C\""
+    } else {
+        "j.value->>0"
+    };
+    exec.fetch_all(q!(
+        format!(
+            "SELECT {TRANSFER_COLUMNS} FROM ledger_transfers WHERE county_code = $1 \
+             AND idem_key IN (SELECT {key} FROM {rows})"
+        ),
+        county,
+        json_batch(keys.iter().map(|k| [k]))
+    ))
+    .await
 }
 
 /// Appends transfers. Returns how many went in: fewer than given means another writer took
 /// one of the keys meanwhile, and the caller must roll back and retry.
 pub async fn insert_transfers(exec: &mut Exec<'_>, rows: &[TransferRow]) -> Result<u64> {
-    let mut n = 0;
-    for chunk in rows.chunks(db::rows_per_statement(17)) {
-        let mut q = Query::new("", Vec::new());
-        let values: Vec<String> = chunk
-            .iter()
-            .map(|r| {
-                let v = [
-                    q.push_arg(r.county_code),
-                    q.push_arg(r.id),
-                    q.push_arg(&r.idem_key),
-                    q.push_arg(&r.fingerprint),
-                    q.push_arg(&r.unit),
-                    q.push_arg(r.debit_id),
-                    q.push_arg(r.credit_id),
-                    q.push_arg(r.amount),
-                    q.push_arg(r.debit_after),
-                    q.push_arg(r.credit_after),
-                    q.push_arg(&r.reason),
-                    q.push_arg(&r.source_kind),
-                    q.push_arg(&r.source_ref),
-                    q.push_arg(&r.memo),
-                    q.push_arg(r.reverses),
-                    q.push_arg(r.actor_id),
-                    q.push_arg(r.created_at),
-                ];
-                format!("({})", v.join(", "))
-            })
-            .collect();
-        q.sql = format!(
-            "INSERT INTO ledger_transfers ({TRANSFER_COLUMNS}) VALUES {} \
+    use serde_json::json;
+    let batch = json_batch(rows.iter().map(|r| {
+        json!([
+            r.county_code,
+            r.id,
+            r.idem_key,
+            r.fingerprint,
+            r.unit,
+            r.debit_id,
+            r.credit_id,
+            r.amount,
+            r.debit_after,
+            r.credit_after,
+            r.reason,
+            r.source_kind,
+            r.source_ref,
+            r.memo,
+            r.reverses,
+            r.actor_id,
+            r.created_at
+        ])
+    }));
+    // Fields in TRANSFER_COLUMNS order; the integers cast (PostgreSQL reads text).
+    const INTEGERS: [usize; 10] = [0, 1, 5, 6, 7, 8, 9, 14, 15, 16];
+    let fields: Vec<String> = (0..17)
+        .map(|n| {
+            if INTEGERS.contains(&n) {
+                format!("CAST(j.value->>{n} AS BIGINT)")
+            } else {
+                format!("j.value->>{n}")
+            }
+        })
+        .collect();
+    // `WHERE true` tells SQLite the ON CONFLICT belongs to the INSERT, not to a join.
+    exec.execute(q!(
+        format!(
+            "INSERT INTO ledger_transfers ({TRANSFER_COLUMNS}) SELECT {} FROM {} WHERE true \
              ON CONFLICT (county_code, idem_key) DO NOTHING",
-            values.join(", ")
-        )
-        .into();
-        let sqlite = !exec.is_postgres();
-        n += exec.execute(q.positional(sqlite)).await?;
-    }
-    Ok(n)
+            fields.join(", "),
+            db::json_rows(exec.is_postgres(), "$1")
+        ),
+        batch
+    ))
+    .await
 }
 
 /// Sets the cached balances of locked accounts.
 pub async fn set_balances(exec: &mut Exec<'_>, county: i64, balances: &[(i64, i64)]) -> Result<()> {
-    for chunk in balances.chunks(db::rows_per_statement(2)) {
-        let mut q = Query::new("", Vec::new());
-        let values: Vec<String> = chunk
-            .iter()
-            .map(|(id, b)| format!("({}, {})", q.push_arg(*id), q.push_arg(*b)))
-            .collect();
-        let c = q.push_arg(county);
-        q.sql = format!(
-            "WITH v (id, balance) AS (VALUES {}) \
-             UPDATE ledger_accounts SET balance = v.balance FROM v \
-             WHERE ledger_accounts.county_code = {c} AND ledger_accounts.id = v.id",
-            values.join(", ")
-        )
-        .into();
-        let sqlite = !exec.is_postgres();
-        let n = exec.execute(q.positional(sqlite)).await?;
-        if n != chunk.len() as u64 {
-            return Err(StoreError::Internal(format!(
-                "set {n} of {} ledger balances",
-                chunk.len()
-            )));
-        }
+    if balances.is_empty() {
+        return Ok(());
+    }
+    // MATERIALIZED: SQLite would otherwise walk the county's accounts and search the batch
+    // for each, instead of the other way round.
+    let n = exec
+        .execute(q!(
+            format!(
+                "WITH v (id, balance) AS MATERIALIZED (SELECT CAST(j.value->>0 AS BIGINT), \
+                 CAST(j.value->>1 AS BIGINT) FROM {}) \
+                 UPDATE ledger_accounts SET balance = v.balance FROM v \
+                 WHERE ledger_accounts.county_code = $1 AND ledger_accounts.id = v.id",
+                db::json_rows(exec.is_postgres(), "$2")
+            ),
+            county,
+            json_batch(balances.iter().map(|(id, b)| [id, b]))
+        ))
+        .await?;
+    if n != balances.len() as u64 {
+        return Err(StoreError::Internal(format!(
+            "set {n} of {} ledger balances",
+            balances.len()
+        )));
     }
     Ok(())
 }

@@ -54,7 +54,7 @@ impl TestDb {
         let mut admin = PgConnection::connect(admin_url)
             .await
             .expect("connect admin");
-                let create = format!("CREATE DATABASE {name} TEMPLATE {template}");
+        let create = format!("CREATE DATABASE {name} TEMPLATE {template}");
         without_sessions(&mut admin, &template, &create)
             .await
             .expect("create test database");
@@ -169,7 +169,7 @@ async fn ensure_template(admin_url: &str) -> String {
                 .await
                 .expect("migrate template");
         store.close().await;
-                        let rename = format!("ALTER DATABASE {building} RENAME TO {template}");
+        let rename = format!("ALTER DATABASE {building} RENAME TO {template}");
         without_sessions(&mut admin, &building, &rename)
             .await
             .expect("publish template");
