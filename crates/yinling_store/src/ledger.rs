@@ -172,22 +172,18 @@ pub async fn lock_accounts(
     let mut sorted = ids.to_vec();
     sorted.sort_unstable();
     sorted.dedup();
-    let lock = if exec.is_postgres() {
-        " FOR UPDATE"
-    } else {
-        ""
-    };
     let ids = json_batch(sorted.iter().map(|id| [id]));
-    let rows = db::json_rows(exec.is_postgres(), "$2");
-    exec.fetch_all(q!(
-        format!(
-            "SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE county_code = $1 \
-             AND id IN (SELECT CAST(j.value->>0 AS BIGINT) FROM {rows}) ORDER BY id{lock}"
-        ),
-        county,
-        ids
-    ))
-    .await
+    exec.fetch_all(q!(lock_sql(exec.is_postgres()), county, ids))
+        .await
+}
+
+fn lock_sql(pg: bool) -> String {
+    let lock = if pg { " FOR UPDATE" } else { "" };
+    format!(
+        "SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE county_code = $1 \
+         AND id IN (SELECT CAST(j.value->>0 AS BIGINT) FROM {}) ORDER BY id{lock}",
+        db::json_rows(pg, "$2")
+    )
 }
 
 /// `rows` as one JSON parameter for [`db::json_rows`].
@@ -237,22 +233,25 @@ pub async fn transfers_by_keys(
     county: i64,
     keys: &[&str],
 ) -> Result<Vec<TransferRow>> {
-    let pg = exec.is_postgres();
-    let rows = db::json_rows(pg, "$2");
+    exec.fetch_all(q!(
+        keys_sql(exec.is_postgres()),
+        county,
+        json_batch(keys.iter().map(|k| [k]))
+    ))
+    .await
+}
+
+fn keys_sql(pg: bool) -> String {
     let key = if pg {
         "(j.value->>0) COLLATE \"C\""
     } else {
         "j.value->>0"
     };
-    exec.fetch_all(q!(
-        format!(
-            "SELECT {TRANSFER_COLUMNS} FROM ledger_transfers WHERE county_code = $1 \
-             AND idem_key IN (SELECT {key} FROM {rows})"
-        ),
-        county,
-        json_batch(keys.iter().map(|k| [k]))
-    ))
-    .await
+    format!(
+        "SELECT {TRANSFER_COLUMNS} FROM ledger_transfers WHERE county_code = $1 \
+         AND idem_key IN (SELECT {key} FROM {})",
+        db::json_rows(pg, "$2")
+    )
 }
 
 /// Appends transfers. Returns how many went in: fewer than given means another writer took
@@ -280,6 +279,11 @@ pub async fn insert_transfers(exec: &mut Exec<'_>, rows: &[TransferRow]) -> Resu
             r.created_at
         ])
     }));
+    exec.execute(q!(insert_sql(exec.is_postgres()), batch))
+        .await
+}
+
+fn insert_sql(pg: bool) -> String {
     // Fields in TRANSFER_COLUMNS order; the integers cast (PostgreSQL reads text).
     const INTEGERS: [usize; 10] = [0, 1, 5, 6, 7, 8, 9, 14, 15, 16];
     let fields: Vec<String> = (0..17)
@@ -292,16 +296,12 @@ pub async fn insert_transfers(exec: &mut Exec<'_>, rows: &[TransferRow]) -> Resu
         })
         .collect();
     // `WHERE true` tells SQLite the ON CONFLICT belongs to the INSERT, not to a join.
-    exec.execute(q!(
-        format!(
-            "INSERT INTO ledger_transfers ({TRANSFER_COLUMNS}) SELECT {} FROM {} WHERE true \
-             ON CONFLICT (county_code, idem_key) DO NOTHING",
-            fields.join(", "),
-            db::json_rows(exec.is_postgres(), "$1")
-        ),
-        batch
-    ))
-    .await
+    format!(
+        "INSERT INTO ledger_transfers ({TRANSFER_COLUMNS}) SELECT {} FROM {} WHERE true \
+         ON CONFLICT (county_code, idem_key) DO NOTHING",
+        fields.join(", "),
+        db::json_rows(pg, "$1")
+    )
 }
 
 /// Sets the cached balances of locked accounts.
@@ -309,17 +309,9 @@ pub async fn set_balances(exec: &mut Exec<'_>, county: i64, balances: &[(i64, i6
     if balances.is_empty() {
         return Ok(());
     }
-    // MATERIALIZED: SQLite would otherwise walk the county's accounts and search the batch
-    // for each, instead of the other way round.
     let n = exec
         .execute(q!(
-            format!(
-                "WITH v (id, balance) AS MATERIALIZED (SELECT CAST(j.value->>0 AS BIGINT), \
-                 CAST(j.value->>1 AS BIGINT) FROM {}) \
-                 UPDATE ledger_accounts SET balance = v.balance FROM v \
-                 WHERE ledger_accounts.county_code = $1 AND ledger_accounts.id = v.id",
-                db::json_rows(exec.is_postgres(), "$2")
-            ),
+            balances_sql(exec.is_postgres()),
             county,
             json_batch(balances.iter().map(|(id, b)| [id, b]))
         ))
@@ -331,6 +323,18 @@ pub async fn set_balances(exec: &mut Exec<'_>, county: i64, balances: &[(i64, i6
         )));
     }
     Ok(())
+}
+
+fn balances_sql(pg: bool) -> String {
+    // The county comes from the batch too: given `county_code = $1`, SQLite walks the
+    // county's accounts and looks each up in the batch, instead of the other way round.
+    format!(
+        "WITH v (county_code, id, balance) AS MATERIALIZED (SELECT CAST($1 AS BIGINT), \
+         CAST(j.value->>0 AS BIGINT), CAST(j.value->>1 AS BIGINT) FROM {}) \
+         UPDATE ledger_accounts SET balance = v.balance FROM v \
+         WHERE ledger_accounts.county_code = v.county_code AND ledger_accounts.id = v.id",
+        db::json_rows(pg, "$2")
+    )
 }
 
 pub async fn transfer(exec: &mut Exec<'_>, county: i64, id: i64) -> Result<Option<TransferRow>> {
@@ -843,4 +847,45 @@ pub async fn decide_adjustment(
         ))
         .await?;
     Ok(n == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Store, StoreOptions};
+
+    /// On SQLite the group commit's batch statements search the ledger tables by key and never
+    /// walk one whole: a plan that scans turns each commit from O(batch) into
+    /// O(accounts × batch), and the planner has chosen that before (a row-value `IN (VALUES …)`,
+    /// an `UPDATE … FROM` without MATERIALIZED).
+    #[tokio::test]
+    async fn batch_statements_search_rather_than_scan() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("plans.db").display());
+        let store = Store::open_and_migrate(&StoreOptions::new(&url))
+            .await
+            .expect("open");
+        for (sql, args) in [
+            (lock_sql(false), 2),
+            (keys_sql(false), 2),
+            (insert_sql(false), 1),
+            (balances_sql(false), 2),
+        ] {
+            let mut q = Query::new(format!("EXPLAIN QUERY PLAN {sql}"), Vec::new());
+            if args == 2 {
+                q.push_arg(370830i64);
+            }
+            q.push_arg("[]");
+            let plan: Vec<(i64, i64, i64, String)> =
+                store.write().fetch_all(q).await.expect("explain");
+            let steps: Vec<&str> = plan.iter().map(|p| p.3.as_str()).collect();
+            // A step on a ledger table must search by a whole key: `(county_code=? AND …)`,
+            // not a scan and not a search of the county's range alone.
+            let bad = steps
+                .iter()
+                .filter(|s| s.contains(" ledger_"))
+                .any(|s| s.starts_with("SCAN") || !s.contains("(county_code=? AND "));
+            assert!(!bad, "{sql}\nwalks a ledger table: {steps:?}");
+        }
+    }
 }
