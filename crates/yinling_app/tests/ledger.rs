@@ -104,6 +104,16 @@ async fn an_award_moves_once_however_often_it_is_retried() {
     assert_eq!((bal.points, bal.minutes), (20, 90));
     assert_eq!(bal.minutes_text, "1小时30分钟");
 
+    // A key may hold any printable ASCII: quotes, backslashes, commas and braces are found
+    // again as they were (the batch lookups carry keys as JSON or as a PostgreSQL array).
+    let odd = r#"a"b\c,{d}'e;NULL"#;
+    let once = city.app.earn(&worker, earn_input(li, odd)).await.unwrap();
+    let twice = city.app.earn(&worker, earn_input(li, odd)).await.unwrap();
+    let (once, twice) = (once.points.unwrap(), twice.points.unwrap());
+    assert!(!once.replayed && twice.replayed);
+    assert_eq!(twice.transfer.id, once.transfer.id);
+    assert_eq!(points_of(&city, li).await, 40);
+
     // The key reused for another person is refused and moves nothing.
     let e = city
         .app

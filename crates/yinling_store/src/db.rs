@@ -121,6 +121,46 @@ pub fn json_rows(postgres: bool, param: &str) -> String {
     }
 }
 
+/// `col` is one of a list bound as one parameter, made by [`id_list`] or [`text_list`];
+/// `sql_type` is `BIGINT` or `TEXT`. PostgreSQL gets an array (`= ANY`), which it plans as an
+/// index scan whatever the list's length. (Joined to a set-returning function it guesses 100
+/// rows, and a plan cached while the table was small went on scanning it: a one-key lookup
+/// took 38 ms at 100k transfers.)
+pub fn in_list(postgres: bool, col: &str, param: &str, sql_type: &str) -> String {
+    if postgres {
+        format!("{col} = ANY(CAST({param} AS {sql_type}[]))")
+    } else {
+        format!(
+            "{col} IN (SELECT CAST(j.value->>0 AS {sql_type}) FROM {})",
+            json_rows(false, param)
+        )
+    }
+}
+
+/// Ids for [`in_list`]: a PostgreSQL array literal or a JSON batch.
+pub fn id_list(postgres: bool, ids: &[i64]) -> String {
+    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+    if postgres {
+        format!("{{{}}}", list.join(","))
+    } else {
+        format!("[[{}]]", list.join("],["))
+    }
+}
+
+/// Texts for [`in_list`]: a PostgreSQL array literal (each element quoted, `"` and `\`
+/// escaped) or a JSON batch.
+pub fn text_list(postgres: bool, items: &[&str]) -> String {
+    if postgres {
+        let quoted: Vec<String> = items
+            .iter()
+            .map(|s| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\"")))
+            .collect();
+        format!("{{{}}}", quoted.join(","))
+    } else {
+        serde_json::to_string(&items.iter().map(|s| [s]).collect::<Vec<_>>()).unwrap_or_default()
+    }
+}
+
 /// Builds a [`Query`]: `q!("SELECT .. WHERE id = $1", id)`.
 #[macro_export]
 macro_rules! q {
@@ -328,5 +368,18 @@ mod tests {
         assert_eq!(reused.clone().positional(true).sql, reused.sql);
         let skipped = Query::new("SELECT $2, $1", vec![Arg::I64(Some(1)); 2]);
         assert_eq!(skipped.clone().positional(true).sql, skipped.sql);
+    }
+}
+
+#[cfg(test)]
+mod list_tests {
+    use super::*;
+
+    #[test]
+    fn lists_quote_what_needs_quoting() {
+        assert_eq!(id_list(true, &[3, -4]), "{3,-4}");
+        assert_eq!(id_list(false, &[3, -4]), "[[3],[-4]]");
+        assert_eq!(text_list(true, &["a,b", r#"q"\"#]), r#"{"a,b","q\"\\"}"#);
+        assert_eq!(text_list(false, &["a\"b"]), r#"[["a\"b"]]"#);
     }
 }

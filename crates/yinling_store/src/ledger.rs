@@ -172,17 +172,17 @@ pub async fn lock_accounts(
     let mut sorted = ids.to_vec();
     sorted.sort_unstable();
     sorted.dedup();
-    let ids = json_batch(sorted.iter().map(|id| [id]));
-    exec.fetch_all(q!(lock_sql(exec.is_postgres()), county, ids))
+    let pg = exec.is_postgres();
+    exec.fetch_all(q!(lock_sql(pg), county, db::id_list(pg, &sorted)))
         .await
 }
 
 fn lock_sql(pg: bool) -> String {
     let lock = if pg { " FOR UPDATE" } else { "" };
     format!(
-        "SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE county_code = $1 \
-         AND id IN (SELECT CAST(j.value->>0 AS BIGINT) FROM {}) ORDER BY id{lock}",
-        db::json_rows(pg, "$2")
+        "SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE county_code = $1 AND {} \
+         ORDER BY id{lock}",
+        db::in_list(pg, "id", "$2", "BIGINT")
     )
 }
 
@@ -233,24 +233,15 @@ pub async fn transfers_by_keys(
     county: i64,
     keys: &[&str],
 ) -> Result<Vec<TransferRow>> {
-    exec.fetch_all(q!(
-        keys_sql(exec.is_postgres()),
-        county,
-        json_batch(keys.iter().map(|k| [k]))
-    ))
-    .await
+    let pg = exec.is_postgres();
+    exec.fetch_all(q!(keys_sql(pg), county, db::text_list(pg, keys)))
+        .await
 }
 
 fn keys_sql(pg: bool) -> String {
-    let key = if pg {
-        "(j.value->>0) COLLATE \"C\""
-    } else {
-        "j.value->>0"
-    };
     format!(
-        "SELECT {TRANSFER_COLUMNS} FROM ledger_transfers WHERE county_code = $1 \
-         AND idem_key IN (SELECT {key} FROM {})",
-        db::json_rows(pg, "$2")
+        "SELECT {TRANSFER_COLUMNS} FROM ledger_transfers WHERE county_code = $1 AND {}",
+        db::in_list(pg, "idem_key", "$2", "TEXT")
     )
 }
 
@@ -309,13 +300,17 @@ pub async fn set_balances(exec: &mut Exec<'_>, county: i64, balances: &[(i64, i6
     if balances.is_empty() {
         return Ok(());
     }
-    let n = exec
-        .execute(q!(
-            balances_sql(exec.is_postgres()),
-            county,
-            json_batch(balances.iter().map(|(id, b)| [id, b]))
-        ))
-        .await?;
+    let pg = exec.is_postgres();
+    let mut q = q!(
+        balances_sql(pg),
+        county,
+        json_batch(balances.iter().map(|(id, b)| [id, b]))
+    );
+    if pg {
+        let ids: Vec<i64> = balances.iter().map(|(id, _)| *id).collect();
+        q.push_arg(db::id_list(true, &ids));
+    }
+    let n = exec.execute(q).await?;
     if n != balances.len() as u64 {
         return Err(StoreError::Internal(format!(
             "set {n} of {} ledger balances",
@@ -328,11 +323,17 @@ pub async fn set_balances(exec: &mut Exec<'_>, county: i64, balances: &[(i64, i6
 fn balances_sql(pg: bool) -> String {
     // The county comes from the batch too: given `county_code = $1`, SQLite walks the
     // county's accounts and looks each up in the batch, instead of the other way round.
+    // PostgreSQL also gets the ids as an array, to find the accounts by index.
+    let by_index = if pg {
+        " AND ledger_accounts.county_code = $1 AND ledger_accounts.id = ANY(CAST($3 AS BIGINT[]))"
+    } else {
+        ""
+    };
     format!(
         "WITH v (county_code, id, balance) AS MATERIALIZED (SELECT CAST($1 AS BIGINT), \
          CAST(j.value->>0 AS BIGINT), CAST(j.value->>1 AS BIGINT) FROM {}) \
          UPDATE ledger_accounts SET balance = v.balance FROM v \
-         WHERE ledger_accounts.county_code = v.county_code AND ledger_accounts.id = v.id",
+         WHERE ledger_accounts.county_code = v.county_code AND ledger_accounts.id = v.id{by_index}",
         db::json_rows(pg, "$2")
     )
 }
