@@ -2,11 +2,13 @@
 //! test database is (SQLite by default, PostgreSQL with YINLING_TEST_DATABASE_URL).
 
 use yinling_app::{
-    AppError, Key,
+    AppError, Caller, Key,
     ledger::{AdjustmentInput, EarnInput, EarningRuleInput, Holder, Posting},
+    redeem::{GoodsInput, RedeemInput},
     testing::TestCity,
 };
 use yinling_domain::ledger::{Reason, SourceKind, Unit};
+use yinling_store::shops::GoodsRow;
 
 const DAY: i64 = 86_400_000_000;
 
@@ -70,6 +72,52 @@ fn earn_input(who: (i64, i64), key: &str) -> EarnInput {
         person: Key::from(who),
         activity: "theme_day".into(),
         source_ref: "activity/2026-07".into(),
+        idempotency_key: key.into(),
+    }
+}
+
+/// A partner shop in the test city: its key, the keeper at its till, and the resident (张大爷,
+/// `people_a[0]`) who shows codes there.
+struct Till {
+    shop: Key,
+    keeper: Caller,
+    resident: Caller,
+}
+
+impl Till {
+    async fn open(city: &TestCity) -> Till {
+        let shop = city.add_shop().await;
+        Till {
+            shop: Key::from((shop.county_code, shop.id)),
+            keeper: city.caller("shopkeeper").await,
+            resident: city.caller("resident").await,
+        }
+    }
+
+    /// Puts goods on the shelf: `stock` of them at `price_points` each.
+    async fn goods(&self, city: &TestCity, name: &str, price_points: i64, stock: i64) -> GoodsRow {
+        city.app
+            .add_goods(
+                &self.keeper,
+                self.shop,
+                GoodsInput {
+                    name: name.into(),
+                    price_points,
+                    stock,
+                    active: true,
+                    version: None,
+                },
+            )
+            .await
+            .unwrap()
+    }
+}
+
+fn redeem_input(code: &str, goods: i64, key: &str) -> RedeemInput {
+    RedeemInput {
+        code: code.into(),
+        goods_id: goods,
+        quantity: 1,
         idempotency_key: key.into(),
     }
 }
@@ -500,24 +548,11 @@ async fn concurrent_postings_keep_every_invariant() {
 
 mod redemption {
     use super::*;
-    use yinling_app::redeem::{GoodsInput, RedeemInput};
-
-    fn redeem_input(code: &str, goods: i64, key: &str) -> RedeemInput {
-        RedeemInput {
-            code: code.into(),
-            goods_id: goods,
-            quantity: 1,
-            idempotency_key: key.into(),
-        }
-    }
 
     #[tokio::test]
     async fn an_elder_redeems_points_with_a_code_and_both_sides_get_a_receipt() {
         let city = TestCity::new().await;
-        let shop = city.add_shop().await;
-        let shop_key = Key::from((shop.county_code, shop.id));
-        let keeper = city.caller("shopkeeper").await;
-        let resident = city.caller("resident").await;
+        let till = Till::open(&city).await;
         let c = city.county.county_code;
         city.app
             .post(posting(
@@ -529,30 +564,16 @@ mod redemption {
             ))
             .await
             .unwrap();
-        let oil = city
-            .app
-            .add_goods(
-                &keeper,
-                shop_key,
-                GoodsInput {
-                    name: "花生油 1升".into(),
-                    price_points: 30,
-                    stock: 1,
-                    active: true,
-                    version: None,
-                },
-            )
-            .await
-            .unwrap();
-        let code = city.app.redeem_code(&resident).await.unwrap();
+        let oil = till.goods(&city, "花生油 1升", 30, 1).await;
+        let code = city.app.redeem_code(&till.resident).await.unwrap();
         assert_eq!(code.code.len(), 6);
         assert_eq!(code.points, 50);
 
         let r = city
             .app
             .redeem(
-                &keeper,
-                shop_key,
+                &till.keeper,
+                till.shop,
                 redeem_input(&code.code, oil.id, "till-0001"),
             )
             .await
@@ -565,8 +586,8 @@ mod redemption {
         let again = city
             .app
             .redeem(
-                &keeper,
-                shop_key,
+                &till.keeper,
+                till.shop,
                 redeem_input(&code.code, oil.id, "till-0001"),
             )
             .await
@@ -577,7 +598,7 @@ mod redemption {
         let mine = city
             .app
             .my_last_redemption(
-                &resident,
+                &till.resident,
                 code.expires_at - yinling_app::redeem::CODE_TTL_MICROS,
             )
             .await
@@ -591,8 +612,8 @@ mod redemption {
         let e = city
             .app
             .redeem(
-                &keeper,
-                shop_key,
+                &till.keeper,
+                till.shop,
                 redeem_input(&code.code, oil.id, "till-0002"),
             )
             .await
@@ -601,51 +622,37 @@ mod redemption {
         let e = city
             .app
             .redeem(
-                &keeper,
-                shop_key,
+                &till.keeper,
+                till.shop,
                 redeem_input("12a456", oil.id, "till-0003"),
             )
             .await
             .unwrap_err();
         assert_eq!(e.field(), Some("code"));
-        let fresh = city.app.redeem_code(&resident).await.unwrap();
+        let fresh = city.app.redeem_code(&till.resident).await.unwrap();
         let e = city
             .app
             .redeem(
-                &keeper,
-                shop_key,
+                &till.keeper,
+                till.shop,
                 redeem_input(&fresh.code, oil.id, "till-0004"),
             )
             .await
             .unwrap_err();
         assert_eq!(e.code(), "out_of_stock");
         // Not enough points: the stock taken for it is put back with the rest.
-        let soap = city
-            .app
-            .add_goods(
-                &keeper,
-                shop_key,
-                GoodsInput {
-                    name: "洗衣皂".into(),
-                    price_points: 25,
-                    stock: 10,
-                    active: true,
-                    version: None,
-                },
-            )
-            .await
-            .unwrap();
+        let soap = till.goods(&city, "洗衣皂", 25, 10).await;
         let e = city
             .app
             .redeem(
-                &keeper,
-                shop_key,
+                &till.keeper,
+                till.shop,
                 redeem_input(&fresh.code, soap.id, "till-0005"),
             )
             .await
             .unwrap_err();
         assert_eq!(e.code(), "insufficient_balance");
-        let goods = city.app.shop_goods(&keeper, shop_key).await.unwrap();
+        let goods = city.app.shop_goods(&till.keeper, till.shop).await.unwrap();
         assert_eq!(
             goods.iter().find(|g| g.id == soap.id).unwrap().stock,
             10,
@@ -657,8 +664,8 @@ mod redemption {
         let e = city
             .app
             .redeem(
-                &keeper,
-                shop_key,
+                &till.keeper,
+                till.shop,
                 redeem_input(&fresh.code, soap.id, "till-0006"),
             )
             .await
@@ -671,7 +678,7 @@ mod redemption {
             city.app
                 .redeem(
                     &worker,
-                    shop_key,
+                    till.shop,
                     redeem_input(&fresh.code, soap.id, "till-0007")
                 )
                 .await
@@ -684,14 +691,14 @@ mod redemption {
             .to_string();
         let s = city
             .app
-            .settlement(&keeper, shop_key, &month)
+            .settlement(&till.keeper, till.shop, &month)
             .await
             .unwrap();
         assert_eq!((s.count, s.points), (1, 30));
         assert_eq!(s.lines[0].person_name, "张*丰");
         let (name, bytes) = city
             .app
-            .settlement_xlsx(&keeper, shop_key, &month)
+            .settlement_xlsx(&till.keeper, till.shop, &month)
             .await
             .unwrap();
         assert!(name.ends_with(".xlsx"));
@@ -710,7 +717,7 @@ mod redemption {
         assert!(!rows.concat().iter().any(|c| c.contains("张三丰")));
         let e = city
             .app
-            .settlement(&keeper, shop_key, "2026-13")
+            .settlement(&till.keeper, till.shop, "2026-13")
             .await
             .unwrap_err();
         assert_eq!(e.field(), Some("month"));
@@ -720,10 +727,7 @@ mod redemption {
     #[tokio::test]
     async fn two_tills_racing_for_the_last_item_sell_it_once() {
         let city = TestCity::new().await;
-        let shop = city.add_shop().await;
-        let shop_key = Key::from((shop.county_code, shop.id));
-        let keeper = city.caller("shopkeeper").await;
-        let resident = city.caller("resident").await;
+        let till = Till::open(&city).await;
         let c = city.county.county_code;
         city.app
             .post(posting(
@@ -735,32 +739,18 @@ mod redemption {
             ))
             .await
             .unwrap();
-        let eggs = city
-            .app
-            .add_goods(
-                &keeper,
-                shop_key,
-                GoodsInput {
-                    name: "鸡蛋一盒".into(),
-                    price_points: 10,
-                    stock: 1,
-                    active: true,
-                    version: None,
-                },
-            )
-            .await
-            .unwrap();
-        let a = city.app.redeem_code(&resident).await.unwrap();
-        let b = city.app.redeem_code(&resident).await.unwrap();
+        let eggs = till.goods(&city, "鸡蛋一盒", 10, 1).await;
+        let a = city.app.redeem_code(&till.resident).await.unwrap();
+        let b = city.app.redeem_code(&till.resident).await.unwrap();
         let (x, y) = tokio::join!(
             city.app.redeem(
-                &keeper,
-                shop_key,
+                &till.keeper,
+                till.shop,
                 redeem_input(&a.code, eggs.id, "race-till-a")
             ),
             city.app.redeem(
-                &keeper,
-                shop_key,
+                &till.keeper,
+                till.shop,
                 redeem_input(&b.code, eggs.id, "race-till-b")
             )
         );
@@ -774,37 +764,17 @@ mod redemption {
 /// must not keep using their ids.
 #[tokio::test]
 async fn accounts_opened_by_a_rolled_back_redemption_are_opened_again() {
-    use yinling_app::redeem::{GoodsInput, RedeemInput};
     let city = TestCity::new().await;
-    let shop = city.add_shop().await;
-    let shop_key = Key::from((shop.county_code, shop.id));
-    let keeper = city.caller("shopkeeper").await;
-    let resident = city.caller("resident").await;
-    let goods = city
-        .app
-        .add_goods(
-            &keeper,
-            shop_key,
-            GoodsInput {
-                name: "毛巾".into(),
-                price_points: 8,
-                stock: 5,
-                active: true,
-                version: None,
-            },
-        )
-        .await
-        .unwrap();
-    let input = |code: &str, key: &str| RedeemInput {
-        code: code.into(),
-        goods_id: goods.id,
-        quantity: 1,
-        idempotency_key: key.into(),
-    };
-    let code = city.app.redeem_code(&resident).await.unwrap();
+    let till = Till::open(&city).await;
+    let goods = till.goods(&city, "毛巾", 8, 5).await;
+    let code = city.app.redeem_code(&till.resident).await.unwrap();
     let e = city
         .app
-        .redeem(&keeper, shop_key, input(&code.code, "rollback-till-1"))
+        .redeem(
+            &till.keeper,
+            till.shop,
+            redeem_input(&code.code, goods.id, "rollback-till-1"),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.code(), "insufficient_balance");
@@ -823,7 +793,11 @@ async fn accounts_opened_by_a_rolled_back_redemption_are_opened_again() {
         .unwrap();
     let r = city
         .app
-        .redeem(&keeper, shop_key, input(&code.code, "rollback-till-2"))
+        .redeem(
+            &till.keeper,
+            till.shop,
+            redeem_input(&code.code, goods.id, "rollback-till-2"),
+        )
         .await
         .unwrap();
     assert_eq!(r.balance_after, 12);
