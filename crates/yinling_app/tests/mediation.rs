@@ -1228,36 +1228,13 @@ async fn a_concluded_case_awards_its_person_mediators_by_the_county_rule() {
         id: f.cadre_a.1,
     };
     let ga = city.grid_a.clone();
-    concluded(
-        &city,
-        &admin,
-        &ga,
-        vec![cadre, studio(&f)],
-        Outcome::Success,
-        "2026-05-01",
-        "2026-05-10",
-    )
-    .await;
-    concluded(
-        &city,
-        &admin,
-        &ga,
-        vec![cadre],
-        Outcome::Partial,
-        "2026-05-01",
-        "2026-05-12",
-    )
-    .await;
-    concluded(
-        &city,
-        &admin,
-        &ga,
-        vec![cadre],
-        Outcome::Failed,
-        "2026-05-01",
-        "2026-05-13",
-    )
-    .await;
+    for (mediators, outcome, on) in [
+        (vec![cadre, studio(&f)], Outcome::Success, "2026-05-10"),
+        (vec![cadre], Outcome::Partial, "2026-05-12"),
+        (vec![cadre], Outcome::Failed, "2026-05-13"),
+    ] {
+        concluded(&city, &admin, &ga, mediators, outcome, "2026-05-01", on).await;
+    }
     let report = city.app.claim_entitlements(100).await.unwrap();
     assert_eq!(report.entitlements, 2, "{report:?}");
     assert_eq!(
