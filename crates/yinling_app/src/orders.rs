@@ -256,11 +256,8 @@ impl App {
             let assigned = order.provider_id == Some(p.id);
             let offered =
                 store_orders::has_open_offer(&mut exec, order.county_code, order.id, p.id).await?;
-            let open_to_all = order.state == OrderState::Submitted.as_str()
-                && serde_json::from_str::<Vec<String>>(&p.areas)
-                    .unwrap_or_default()
-                    .iter()
-                    .any(|a| order.path.starts_with(a.as_str()));
+            let open_to_all =
+                order.state == OrderState::Submitted.as_str() && serves_path(&p, &order.path);
             if assigned || offered || open_to_all {
                 providers.push(p);
             }
@@ -273,6 +270,17 @@ impl App {
             staff,
             providers,
         })
+    }
+
+    /// Whether one of the caller's providers was offered the order or serves its area:
+    /// they could have accepted it before it was taken.
+    async fn was_open_to(&self, caller: &Caller, order: &OrderRow) -> AppResult<bool> {
+        let offers =
+            store_orders::offers(&mut self.store().read(), order.county_code, order.id).await?;
+        Ok(self.my_providers(caller).await?.iter().any(|p| {
+            p.county_code == order.county_code
+                && (offers.iter().any(|o| o.provider_id == p.id) || serves_path(p, &order.path))
+        }))
     }
 
     pub async fn order(&self, caller: &Caller, county: i64, id: i64) -> AppResult<OrderDetail> {
@@ -417,7 +425,16 @@ impl App {
         step: OrderStep,
     ) -> AppResult<OrderView> {
         let order = self.order_row(county, id).await?;
-        let standing = self.standing(caller, &order).await?;
+        let standing = match self.standing(caller, &order).await {
+            // Someone else accepted between the caller seeing the order and pressing 接单:
+            // say so, rather than "not found", to whoever it was open to.
+            Err(AppError::NotFound { .. })
+                if action == OrderAction::Accept && self.was_open_to(caller, &order).await? =>
+            {
+                return Err(self.lost_race(county, id, action).await);
+            }
+            standing => standing?,
+        };
         let from = OrderState::parse(&order.state)
             .ok_or_else(|| AppError::Internal(format!("order state {}", order.state)))?;
         if matches!(
@@ -806,4 +823,12 @@ pub(crate) fn clean_text(
         ));
     }
     Ok(Some(t.to_owned()))
+}
+
+/// Whether a provider's service area takes in an order's place.
+fn serves_path(p: &ProviderRow, path: &str) -> bool {
+    serde_json::from_str::<Vec<String>>(&p.areas)
+        .unwrap_or_default()
+        .iter()
+        .any(|a| path.starts_with(a.as_str()))
 }

@@ -348,6 +348,27 @@ async fn two_volunteers_accepting_at_once_exactly_one_wins() {
             .await
             .unwrap();
     }
+    // The one who comes second, after the first has committed, is told it was taken:
+    // the order was open to them, so "not found" would be wrong.
+    let id = city
+        .app
+        .place_order(&resident, order_for(s.item.id, None))
+        .await
+        .unwrap()
+        .order
+        .id;
+    city.app
+        .order_step(&vola, county, id, OrderAction::Accept, step())
+        .await
+        .unwrap();
+    match city
+        .app
+        .order_step(&volc, county, id, OrderAction::Accept, step())
+        .await
+    {
+        Err(AppError::Conflict { code, .. }) => assert_eq!(code, "already_taken"),
+        other => panic!("second accept: {other:?}"),
+    }
 }
 
 #[tokio::test]
