@@ -471,6 +471,17 @@ fn finding_text(f: &yinling_store::ledger::Finding) -> String {
         } => {
             format!("{county_code} 账户 {account}：余额 {balance}，最后一笔转账后应为 {after_last}")
         }
+        Finding::Head {
+            county_code,
+            account,
+        } => format!("{county_code} 账户 {account}：记录的最后一笔转账、笔数或时间与转账不符"),
+        Finding::Link {
+            county_code,
+            account,
+            transfer,
+        } => format!(
+            "{county_code} 账户 {account}：转账 {transfer} 与该账户上一笔转账接不上（余额、先后或分叉）"
+        ),
     }
 }
 

@@ -26,7 +26,10 @@ use yinling_domain::{
 use yinling_store::{
     Store, Tx, audit as store_audit,
     ids::{self, Seq},
-    ledger::{self as store_ledger, AccountKey, AccountRow, EarningRuleRow, RulesRow, TransferRow},
+    ledger::{
+        self as store_ledger, AccountKey, AccountRow, AccountUpdate, EarningRuleRow, RulesRow,
+        Side, TransferRow,
+    },
     orders as store_orders, org as store_org, people as store_people,
 };
 
@@ -69,7 +72,7 @@ impl Holder {
         }
     }
 
-    fn key(self, unit: Unit) -> AccountKey {
+    pub(crate) fn key(self, unit: Unit) -> AccountKey {
         AccountKey {
             county_code: self.county_code(),
             unit: unit.as_str(),
@@ -302,6 +305,10 @@ async fn apply_county(
         ids_cache.forget(&stale);
         return Err(AppError::Internal(RETRY.into()));
     }
+    // Dated no earlier than the latest transfer of any of its accounts, so that time never
+    // runs backwards along an account's chain (a clock stepped back, a writer that waited
+    // for a lock) and a walk back to a moment can stop there.
+    let now = rows.iter().map(|r| r.last_at).fold(now, i64::max);
     let keys: Vec<&str> = idx.iter().map(|&i| postings[i].key.as_str()).collect();
     let existing: HashMap<String, TransferRow> =
         store_ledger::transfers_by_keys(&mut tx.exec(), county, &keys)
@@ -320,10 +327,17 @@ async fn apply_county(
     let earned: HashMap<i64, i64> = if capped.is_empty() {
         HashMap::new()
     } else {
-        store_ledger::earned_since(&mut tx.exec(), county, &capped, day_start)
-            .await?
-            .into_iter()
-            .collect()
+        store_ledger::recent_sums(
+            &mut tx.exec(),
+            county,
+            &capped,
+            Side::Credit,
+            Reason::Earn.as_str(),
+            day_start,
+        )
+        .await?
+        .into_iter()
+        .collect()
     };
     let mut states: HashMap<i64, AccountState> = rows
         .iter()
@@ -377,6 +391,17 @@ async fn apply_county(
     let mut new_ids = new_ids.into_iter();
     let mut rows_out: Vec<TransferRow> = Vec::with_capacity(applied);
     let mut row_of: Vec<Option<usize>> = vec![None; items.len()];
+    // Each account's chain head and count as the batch extends it.
+    let mut heads: HashMap<i64, (Option<i64>, i64)> = rows
+        .iter()
+        .map(|r| (r.id, (r.last_transfer, r.entries)))
+        .collect();
+    let mut link = |account: i64, id: i64| {
+        let head = heads.entry(account).or_insert((None, 0));
+        let prev = head.0.replace(id);
+        head.1 += 1;
+        prev
+    };
     for (n, d) in decisions.iter().enumerate() {
         if let Decision::Apply {
             amount,
@@ -389,6 +414,7 @@ async fn apply_county(
                 .next()
                 .ok_or_else(|| AppError::Internal("too few transfer ids".into()))?;
             row_of[n] = Some(rows_out.len());
+            let (debit_prev, credit_prev) = (link(items[n].debit, id), link(items[n].credit, id));
             rows_out.push(TransferRow {
                 county_code: county,
                 id,
@@ -407,6 +433,8 @@ async fn apply_county(
                 reverses: p.reverses,
                 actor_id: p.actor_id,
                 created_at: now,
+                debit_prev,
+                credit_prev,
             });
         }
     }
@@ -421,11 +449,18 @@ async fn apply_county(
         if inserted != rows_out.len() as u64 {
             return Err(AppError::Internal(RETRY.into()));
         }
-        let before: HashMap<i64, i64> = rows.iter().map(|r| (r.id, r.balance)).collect();
-        let changed: Vec<(i64, i64)> = states
+        let changed: Vec<AccountUpdate> = rows
             .iter()
-            .filter(|(id, s)| before.get(id) != Some(&s.balance))
-            .map(|(id, s)| (*id, s.balance))
+            .filter_map(|r| {
+                let (last, entries) = heads[&r.id];
+                (entries != r.entries).then(|| AccountUpdate {
+                    id: r.id,
+                    balance: states[&r.id].balance,
+                    last_transfer: last.unwrap_or_default(),
+                    last_at: now,
+                    entries,
+                })
+            })
             .collect();
         store_ledger::set_balances(&mut tx.exec(), county, &changed).await?;
     }
@@ -766,14 +801,12 @@ impl App {
             id: holder.id,
         }
         .key(unit);
-        self.account_statement(&key, None, None, page).await
+        self.account_statement(&key, page).await
     }
 
     pub(crate) async fn account_statement(
         &self,
         key: &AccountKey,
-        from: Option<i64>,
-        to: Option<i64>,
         page: PageRequest,
     ) -> AppResult<Page<StatementLine>> {
         let mut exec = self.store().read();
@@ -786,16 +819,9 @@ impl App {
                 per_page: page.per_page,
             });
         };
-        let (rows, total) = store_ledger::statement(
-            &mut exec,
-            account.county_code,
-            account.id,
-            from,
-            to,
-            page.per_page,
-            page.offset(),
-        )
-        .await?;
+        let rows =
+            store_ledger::statement(&mut exec, &account, page.per_page, page.offset()).await?;
+        let total = account.entries;
         Ok(Page {
             items: rows
                 .into_iter()
@@ -1630,8 +1656,8 @@ impl App {
                 let due = store_ledger::expiry_candidates(&mut tx.exec(), county, cutoff).await?;
                 let postings: Vec<Posting> = due
                     .iter()
-                    .filter_map(|&(account, owner, credited, debited)| {
-                        let amount = ledger::fifo_expiring(credited, debited);
+                    .filter_map(|&(account, owner, balance, credited_later)| {
+                        let amount = ledger::fifo_expiring(balance, credited_later);
                         (amount > 0).then(|| Posting {
                             unit: Unit::Points,
                             debit: Holder::Person {

@@ -120,7 +120,25 @@ impl App {
         person: i64,
         since: i64,
     ) -> AppResult<i64> {
-        Ok(yinling_store::ledger::given_since(&mut tx.exec(), county, person, since).await?)
+        use yinling_store::ledger as store_ledger;
+        let key = Holder::Person {
+            county_code: county,
+            id: person,
+        }
+        .key(Unit::Minutes);
+        let Some(account) = store_ledger::account_of(&mut tx.exec(), &key).await? else {
+            return Ok(0);
+        };
+        let sums = store_ledger::recent_sums(
+            &mut tx.exec(),
+            county,
+            &[account.id],
+            store_ledger::Side::Debit,
+            Reason::Family.as_str(),
+            since,
+        )
+        .await?;
+        Ok(sums.first().map_or(0, |s| s.1))
     }
 
     /// Pays for a completed service the caller received (or staff record for them) with

@@ -432,6 +432,56 @@ async fn a_manual_adjustment_needs_a_second_person() {
     assert_ledger_sound(&city).await;
 }
 
+/// Time never runs backwards along an account's transfers (the walks back to a day's start
+/// or a cutoff stop at the first older one): a posting dated before the latest transfer of
+/// its accounts — a clock stepped back, a writer that waited — is dated at that transfer.
+#[tokio::test]
+async fn a_posting_is_never_dated_before_its_accounts_latest_transfer() {
+    let city = TestCity::new().await;
+    let c = city.county.county_code;
+    let zhang = person(city.people_a[0]);
+    let pool = Holder::Pool { county_code: c };
+    let first = city
+        .app
+        .post(posting(Unit::Points, pool, zhang, 30, "dated-key-1"))
+        .await
+        .unwrap();
+    let at = first.transfer.created_at;
+    let mut tx = city.app.store().begin().await.unwrap();
+    let late = yinling_app::ledger::apply(
+        &mut tx,
+        city.app.ledger_writer().ids(),
+        &[posting(Unit::Points, pool, zhang, 10, "dated-key-2")],
+        at - DAY,
+    )
+    .await
+    .unwrap()
+    .pop()
+    .unwrap()
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(late.transfer.created_at, at);
+    assert_eq!(late.transfer.credit_prev, Some(first.transfer.id));
+    assert_eq!(late.transfer.debit_prev, Some(first.transfer.id));
+    // The statement shows both, newest first.
+    let page = city
+        .app
+        .statement(
+            &city.system,
+            Key::from(city.people_a[0]),
+            Unit::Points,
+            yinling_app::PageRequest::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.total, 2);
+    assert_eq!(
+        page.items.iter().map(|l| l.change).collect::<Vec<_>>(),
+        [10, 30]
+    );
+    assert_ledger_sound(&city).await;
+}
+
 #[tokio::test]
 async fn old_points_expire_first_in_first_out_and_a_second_run_expires_nothing() {
     let city = TestCity::new().await;

@@ -234,8 +234,12 @@ fn decide(item: &Item, accounts: &mut HashMap<i64, AccountState>) -> Decision {
 /// Points due to expire under first-in-first-out: what was credited up to the cutoff and
 /// has not been consumed by the debits so far (every debit takes the oldest points first,
 /// and earlier expiries are debits too, so running this twice expires nothing more).
-pub fn fifo_expiring(credited_up_to_cutoff: i64, debited_total: i64) -> i64 {
-    (credited_up_to_cutoff - debited_total).max(0)
+///
+/// That is the credits up to the cutoff less all debits, and since the balance is all
+/// credits less all debits, it is the balance less the credits after the cutoff: what an
+/// account's chain gives by walking back from its newest transfer.
+pub fn fifo_expiring(balance: i64, credited_after_cutoff: i64) -> i64 {
+    (balance - credited_after_cutoff).max(0)
 }
 
 /// A six-digit code an elder reads out or shows as a QR code at a shop.
@@ -420,12 +424,13 @@ mod tests {
 
     #[test]
     fn expiry_is_first_in_first_out_and_idempotent() {
-        // 100 earned before the cutoff, 30 after; 60 spent: 40 of the old points are left.
-        assert_eq!(fifo_expiring(100, 60), 40);
-        // After expiring them the debits include the expiry: nothing more is due.
-        assert_eq!(fifo_expiring(100, 60 + 40), 0);
-        // Spent more than the old points: the new ones were being spent, nothing expires.
-        assert_eq!(fifo_expiring(100, 120), 0);
+        // 100 earned before the cutoff, 30 after; 60 spent: balance 70, and 40 of the old
+        // points are left.
+        assert_eq!(fifo_expiring(70, 30), 40);
+        // After expiring them the balance is 30, all of it later credits: nothing more.
+        assert_eq!(fifo_expiring(70 - 40, 30), 0);
+        // Spent 120 of 130: the balance 10 is less than the later credits, nothing expires.
+        assert_eq!(fifo_expiring(10, 30), 0);
     }
 
     #[test]

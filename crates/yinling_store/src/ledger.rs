@@ -3,8 +3,15 @@
 //!
 //! A batch of transfers is written with a handful of statements whatever its size: the
 //! accounts it touches are locked and read at once (PostgreSQL `FOR UPDATE`, in id order so
-//! two batches never deadlock; SQLite has one writer), the transfers go in as multi-row
-//! inserts and the new balances in one `UPDATE … FROM` per chunk.
+//! two batches never deadlock; SQLite has one writer), the transfers go in as one insert
+//! and the new balances in one `UPDATE … FROM`.
+//!
+//! An account's transfers form a chain (migration 0006): each transfer names the previous
+//! transfer of its debit and of its credit account, each account its latest. There is no
+//! index by account, so a transfer is written in one place; readers walk a chain back from
+//! the latest by primary key ([`statement`], [`recent_sums`], [`expiry_candidates`]).
+//! Along a chain `created_at` never decreases (the caller dates a batch no earlier than
+//! the `last_at` of its accounts), so a walk back to a moment stops exactly there.
 
 use serde::Serialize;
 use yinling_domain::scope::Scope;
@@ -23,10 +30,16 @@ pub struct AccountRow {
     pub balance: i64,
     pub may_go_negative: bool,
     pub created_at: Micros,
+    /// The account's latest transfer: the head of its chain.
+    pub last_transfer: Option<i64>,
+    /// The latest `created_at` of its transfers (0 before the first).
+    pub last_at: Micros,
+    /// How many transfers it is in.
+    pub entries: i64,
 }
 
-const ACCOUNT_COLUMNS: &str =
-    "county_code, id, unit, kind, owner_id, path, balance, may_go_negative, created_at";
+const ACCOUNT_COLUMNS: &str = "county_code, id, unit, kind, owner_id, path, balance, \
+     may_go_negative, created_at, last_transfer, last_at, entries";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -48,10 +61,15 @@ pub struct TransferRow {
     pub reverses: Option<i64>,
     pub actor_id: Option<i64>,
     pub created_at: Micros,
+    /// The debit account's transfer before this one.
+    pub debit_prev: Option<i64>,
+    /// The credit account's transfer before this one.
+    pub credit_prev: Option<i64>,
 }
 
 const TRANSFER_COLUMNS: &str = "county_code, id, idem_key, fingerprint, unit, debit_id, credit_id, \
-     amount, debit_after, credit_after, reason, source_kind, source_ref, memo, reverses, actor_id, created_at";
+     amount, debit_after, credit_after, reason, source_kind, source_ref, memo, reverses, actor_id, \
+     created_at, debit_prev, credit_prev";
 
 /// An account to find or open: unique by (county, unit, kind, owner).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -88,7 +106,7 @@ pub async fn open_accounts(
                 .map(|(&i, id)| {
                     let (k, path, neg) = &chunk[i];
                     format!(
-                        "({}, {}, {}, {}, {}, {}, 0, {}, {t})",
+                        "({}, {}, {}, {}, {}, {}, 0, {}, {t}, NULL, 0, 0)",
                         q.push_arg(k.county_code),
                         q.push_arg(*id),
                         q.push_arg(k.unit),
@@ -204,27 +222,55 @@ pub async fn account_of(exec: &mut Exec<'_>, key: &AccountKey) -> Result<Option<
     Ok(find_accounts(exec, std::iter::once(key)).await?.pop())
 }
 
-/// What each account earned (reason `earn`) since `since`: the daily cap's count.
-pub async fn earned_since(
+/// Which side of its transfers an account is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Debit,
+    Credit,
+}
+
+/// The chain step from transfer `t` back to the previous transfer of account `{account}`.
+fn prev_of(account: &str) -> String {
+    format!("CASE WHEN t.debit_id = {account} THEN t.debit_prev ELSE t.credit_prev END")
+}
+
+/// For each account, the sum of its transfers on `side` with `reason` made at or after
+/// `since`: walks each chain back from the latest transfer and stops at the first one
+/// older than `since`. The daily cap's count (credits, `earn`) and the year's gifts to
+/// family (debits, `family`).
+pub async fn recent_sums(
     exec: &mut Exec<'_>,
     county: i64,
     ids: &[i64],
+    side: Side,
+    reason: &str,
     since: Micros,
 ) -> Result<Vec<(i64, i64)>> {
-    let mut out = Vec::new();
-    for chunk in ids.chunks(db::rows_per_statement(1)) {
-        let mut q = Query::new("", Vec::new());
-        let (c, s) = (q.push_arg(county), q.push_arg(since));
-        let list: Vec<String> = chunk.iter().map(|id| q.push_arg(*id)).collect();
-        q.sql = format!(
-            "SELECT credit_id, CAST(SUM(amount) AS BIGINT) FROM ledger_transfers WHERE county_code = {c} \
-             AND credit_id IN ({}) AND reason = 'earn' AND created_at >= {s} GROUP BY credit_id",
-            list.join(", ")
-        )
-        .into();
-        out.extend(exec.fetch_all::<(i64, i64)>(q).await?);
+    if ids.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(out)
+    let pg = exec.is_postgres();
+    let side = match side {
+        Side::Debit => "t.debit_id",
+        Side::Credit => "t.credit_id",
+    };
+    let sql = format!(
+        "WITH RECURSIVE chain (account, id) AS (
+             SELECT a.id, a.last_transfer FROM ledger_accounts a
+              WHERE a.county_code = $1 AND {} AND a.last_at >= $3
+             UNION ALL
+             SELECT c.account, {} FROM chain c
+               JOIN ledger_transfers t ON t.county_code = $1 AND t.id = c.id
+              WHERE t.created_at >= $3)
+         SELECT c.account, CAST(SUM(t.amount) AS BIGINT) FROM chain c
+           JOIN ledger_transfers t ON t.county_code = $1 AND t.id = c.id
+          WHERE {side} = c.account AND t.reason = $4 AND t.created_at >= $3
+          GROUP BY c.account",
+        db::in_list(pg, "a.id", "$2", "BIGINT"),
+        prev_of("c.account"),
+    );
+    exec.fetch_all(q!(sql, county, db::id_list(pg, ids), since, reason))
+        .await
 }
 
 /// The transfers already made under any of `keys`.
@@ -267,7 +313,9 @@ pub async fn insert_transfers(exec: &mut Exec<'_>, rows: &[TransferRow]) -> Resu
             r.memo,
             r.reverses,
             r.actor_id,
-            r.created_at
+            r.created_at,
+            r.debit_prev,
+            r.credit_prev
         ])
     }));
     exec.execute(q!(insert_sql(exec.is_postgres()), batch))
@@ -276,8 +324,8 @@ pub async fn insert_transfers(exec: &mut Exec<'_>, rows: &[TransferRow]) -> Resu
 
 fn insert_sql(pg: bool) -> String {
     // Fields in TRANSFER_COLUMNS order; the integers cast (PostgreSQL reads text).
-    const INTEGERS: [usize; 10] = [0, 1, 5, 6, 7, 8, 9, 14, 15, 16];
-    let fields: Vec<String> = (0..17)
+    const INTEGERS: [usize; 12] = [0, 1, 5, 6, 7, 8, 9, 14, 15, 16, 17, 18];
+    let fields: Vec<String> = (0..19)
         .map(|n| {
             if INTEGERS.contains(&n) {
                 format!("CAST(j.value->>{n} AS BIGINT)")
@@ -295,26 +343,46 @@ fn insert_sql(pg: bool) -> String {
     )
 }
 
-/// Sets the cached balances of locked accounts.
-pub async fn set_balances(exec: &mut Exec<'_>, county: i64, balances: &[(i64, i64)]) -> Result<()> {
-    if balances.is_empty() {
+/// What a batch changed on a locked account: its balance and the head of its chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct AccountUpdate {
+    pub id: i64,
+    pub balance: i64,
+    pub last_transfer: i64,
+    pub last_at: Micros,
+    pub entries: i64,
+}
+
+/// Sets the cached balances and chain heads of locked accounts.
+pub async fn set_balances(
+    exec: &mut Exec<'_>,
+    county: i64,
+    updates: &[AccountUpdate],
+) -> Result<()> {
+    if updates.is_empty() {
         return Ok(());
     }
     let pg = exec.is_postgres();
     let mut q = q!(
         balances_sql(pg),
         county,
-        json_batch(balances.iter().map(|(id, b)| [id, b]))
+        json_batch(updates.iter().map(|u| [
+            u.id,
+            u.balance,
+            u.last_transfer,
+            u.last_at,
+            u.entries
+        ]))
     );
     if pg {
-        let ids: Vec<i64> = balances.iter().map(|(id, _)| *id).collect();
+        let ids: Vec<i64> = updates.iter().map(|u| u.id).collect();
         q.push_arg(db::id_list(true, &ids));
     }
     let n = exec.execute(q).await?;
-    if n != balances.len() as u64 {
+    if n != updates.len() as u64 {
         return Err(StoreError::Internal(format!(
             "set {n} of {} ledger balances",
-            balances.len()
+            updates.len()
         )));
     }
     Ok(())
@@ -329,11 +397,18 @@ fn balances_sql(pg: bool) -> String {
     } else {
         ""
     };
+    let field = |n: usize| format!("CAST(j.value->>{n} AS BIGINT)");
     format!(
-        "WITH v (county_code, id, balance) AS MATERIALIZED (SELECT CAST($1 AS BIGINT), \
-         CAST(j.value->>0 AS BIGINT), CAST(j.value->>1 AS BIGINT) FROM {}) \
-         UPDATE ledger_accounts SET balance = v.balance FROM v \
+        "WITH v (county_code, id, balance, last_transfer, last_at, entries) AS MATERIALIZED \
+         (SELECT CAST($1 AS BIGINT), {}, {}, {}, {}, {} FROM {}) \
+         UPDATE ledger_accounts SET balance = v.balance, last_transfer = v.last_transfer, \
+         last_at = v.last_at, entries = v.entries FROM v \
          WHERE ledger_accounts.county_code = v.county_code AND ledger_accounts.id = v.id{by_index}",
+        field(0),
+        field(1),
+        field(2),
+        field(3),
+        field(4),
         db::json_rows(pg, "$2")
     )
 }
@@ -361,38 +436,39 @@ pub async fn reversal_of(exec: &mut Exec<'_>, county: i64, id: i64) -> Result<Op
     .await
 }
 
-/// An account's transfers, newest first, optionally within `[from, to)`.
+/// An account's transfers, newest first: `limit` of them after skipping `offset`, walked
+/// back along its chain.
 pub async fn statement(
     exec: &mut Exec<'_>,
-    county: i64,
-    account: i64,
-    from: Option<Micros>,
-    to: Option<Micros>,
+    account: &AccountRow,
     limit: i64,
     offset: i64,
-) -> Result<(Vec<TransferRow>, i64)> {
-    let mut q = Query::new("", Vec::new());
-    let (c, a) = (q.push_arg(county), q.push_arg(account));
-    let mut period = String::new();
-    if let Some(f) = from {
-        period += &format!(" AND created_at >= {}", q.push_arg(f));
-    }
-    if let Some(t) = to {
-        period += &format!(" AND created_at < {}", q.push_arg(t));
-    }
-    // Two index probes, one per side (a transfer never has the same account on both); an
-    // OR here would make SQLite walk the county's whole ledger.
-    let both = format!(
-        "SELECT {TRANSFER_COLUMNS} FROM ledger_transfers WHERE county_code = {c} AND debit_id = {a}{period} \
-         UNION ALL \
-         SELECT {TRANSFER_COLUMNS} FROM ledger_transfers WHERE county_code = {c} AND credit_id = {a}{period}"
+) -> Result<Vec<TransferRow>> {
+    let columns: Vec<String> = TRANSFER_COLUMNS
+        .split(", ")
+        .map(|c| format!("t.{c}"))
+        .collect();
+    let sql = format!(
+        "WITH RECURSIVE chain (n, id) AS (
+             SELECT CAST(1 AS BIGINT), CAST($3 AS BIGINT)
+             UNION ALL
+             SELECT c.n + 1, {} FROM chain c
+               JOIN ledger_transfers t ON t.county_code = $1 AND t.id = c.id
+              WHERE c.n < $4)
+         SELECT {} FROM chain c JOIN ledger_transfers t ON t.county_code = $1 AND t.id = c.id
+          WHERE c.n > $5 ORDER BY c.n",
+        prev_of("$2"),
+        columns.join(", ")
     );
-    let mut count = q.clone();
-    count.sql = format!("SELECT COUNT(*) FROM ({both}) s").into();
-    let total: i64 = exec.scalar(count).await?;
-    let (l, o) = (q.push_arg(limit), q.push_arg(offset));
-    q.sql = format!("SELECT * FROM ({both}) s ORDER BY id DESC LIMIT {l} OFFSET {o}").into();
-    Ok((exec.fetch_all(q).await?, total))
+    exec.fetch_all(q!(
+        sql,
+        account.county_code,
+        account.id,
+        account.last_transfer,
+        offset + limit,
+        offset
+    ))
+    .await
 }
 
 /// Accounts of a kind and unit in a scope, largest balance first.
@@ -427,46 +503,33 @@ pub async fn accounts_in_scope(
     Ok((exec.fetch_all(q).await?, total))
 }
 
-/// For FIFO expiry: each person's points account in `county` holding points (id, person),
-/// with what it
-/// was credited up to `cutoff` and everything ever debited from it.
+/// For FIFO expiry: each person's points account in `county` holding points, as (id,
+/// person, balance, points credited after `cutoff`). What was credited up to the cutoff
+/// and not yet spent is the balance less the later credits ([`yinling_domain::ledger::fifo_expiring`]).
+/// Each chain is walked back only until its later credits cover the balance, or to the
+/// cutoff.
 pub async fn expiry_candidates(
     exec: &mut Exec<'_>,
     county: i64,
     cutoff: Micros,
 ) -> Result<Vec<(i64, i64, i64, i64)>> {
-    exec.fetch_all(q!(
-        "SELECT a.id, a.owner_id,
-                (SELECT CAST(COALESCE(SUM(t.amount), 0) AS BIGINT) FROM ledger_transfers t
-                  WHERE t.county_code = a.county_code AND t.credit_id = a.id AND t.created_at <= $2),
-                (SELECT CAST(COALESCE(SUM(t.amount), 0) AS BIGINT) FROM ledger_transfers t
-                  WHERE t.county_code = a.county_code AND t.debit_id = a.id)
-           FROM ledger_accounts a
-          WHERE a.county_code = $1 AND a.unit = 'points' AND a.kind = 'person' AND a.balance > 0
-          ORDER BY a.id",
-        county,
-        cutoff
-    ))
-    .await
-}
-
-/// Minutes a person gave to family (reason `family`) since `since`.
-pub async fn given_since(
-    exec: &mut Exec<'_>,
-    county: i64,
-    person: i64,
-    since: Micros,
-) -> Result<i64> {
-    exec.scalar(q!(
-        "SELECT CAST(COALESCE(SUM(t.amount), 0) AS BIGINT) FROM ledger_transfers t
-           JOIN ledger_accounts a ON a.county_code = t.county_code AND a.id = t.debit_id
-          WHERE t.county_code = $1 AND a.unit = 'minutes' AND a.kind = 'person' AND a.owner_id = $2
-            AND t.reason = 'family' AND t.created_at >= $3",
-        county,
-        person,
-        since
-    ))
-    .await
+    let credit = "CASE WHEN t.credit_id = c.account THEN t.amount ELSE 0 END";
+    let sql = format!(
+        "WITH RECURSIVE chain (account, owner, balance, id, later) AS (
+             SELECT a.id, a.owner_id, a.balance, a.last_transfer, CAST(0 AS BIGINT)
+               FROM ledger_accounts a
+              WHERE a.county_code = $1 AND a.unit = 'points' AND a.kind = 'person' AND a.balance > 0
+             UNION ALL
+             SELECT c.account, c.owner, c.balance,
+                    CASE WHEN c.later + {credit} >= c.balance THEN NULL ELSE {} END,
+                    c.later + {credit}
+               FROM chain c JOIN ledger_transfers t ON t.county_code = $1 AND t.id = c.id
+              WHERE t.created_at > $2)
+         SELECT account, owner, balance, CAST(MAX(later) AS BIGINT) FROM chain
+          GROUP BY account, owner, balance ORDER BY account",
+        prev_of("c.account")
+    );
+    exec.fetch_all(q!(sql, county, cutoff)).await
 }
 
 /// Counties with any ledger account.
@@ -626,6 +689,16 @@ pub enum Finding {
         balance: i64,
         after_last: i64,
     },
+    /// An account's head, count of transfers or latest time is not that of its transfers.
+    Head { county_code: i64, account: i64 },
+    /// A transfer's link to the account's previous transfer is wrong: the previous one is
+    /// not of that account, not earlier, later in time, or does not step to this balance;
+    /// or two transfers follow the same one (a fork).
+    Link {
+        county_code: i64,
+        account: i64,
+        transfer: i64,
+    },
 }
 
 /// Everything that disagrees. Reads the whole ledger: a tool for operators, not a request.
@@ -696,14 +769,9 @@ pub async fn verify(exec: &mut Exec<'_>) -> Result<(Vec<Finding>, VerifyCounts)>
             "SELECT a.county_code, a.id, a.balance,
                     CASE WHEN t.debit_id = a.id THEN t.debit_after ELSE t.credit_after END
                FROM ledger_accounts a
-               JOIN ledger_transfers t ON t.county_code = a.county_code AND t.id = (
-                    SELECT MAX(x.id) FROM (
-                        SELECT MAX(y.id) AS id FROM ledger_transfers y
-                         WHERE y.county_code = a.county_code AND y.debit_id = a.id
-                        UNION ALL
-                        SELECT MAX(y.id) FROM ledger_transfers y
-                         WHERE y.county_code = a.county_code AND y.credit_id = a.id) x)
-              WHERE a.balance <> CASE WHEN t.debit_id = a.id THEN t.debit_after ELSE t.credit_after END"
+               JOIN ledger_transfers t ON t.county_code = a.county_code AND t.id = a.last_transfer
+              WHERE a.balance <> CASE WHEN t.debit_id = a.id THEN t.debit_after
+                                      WHEN t.credit_id = a.id THEN t.credit_after END"
         ))
         .await?;
     out.extend(
@@ -717,6 +785,67 @@ pub async fn verify(exec: &mut Exec<'_>) -> Result<(Vec<Finding>, VerifyCounts)>
                     after_last,
                 },
             ),
+    );
+    // Each account's head is its newest transfer, and it counts all of them. With the links
+    // below (each steps back to an earlier transfer of the account, no two to the same one)
+    // that makes the chain one path through every transfer of the account.
+    let sides = "SELECT county_code, debit_id AS account, id, created_at, debit_prev AS prev
+                   FROM ledger_transfers
+                 UNION ALL
+                 SELECT county_code, credit_id, id, created_at, credit_prev FROM ledger_transfers";
+    let heads: Vec<(i64, i64)> = exec
+        .fetch_all(q!(format!(
+            "SELECT a.county_code, a.id FROM ledger_accounts a
+               LEFT JOIN (SELECT county_code, account, MAX(id) AS head, COUNT(*) AS n,
+                                 MAX(created_at) AS at
+                            FROM ({sides}) s GROUP BY county_code, account) s
+                      ON s.county_code = a.county_code AND s.account = a.id
+              WHERE COALESCE(a.last_transfer, 0) <> COALESCE(s.head, 0)
+                 OR a.entries <> COALESCE(s.n, 0) OR a.last_at <> COALESCE(s.at, 0)"
+        )))
+        .await?;
+    out.extend(
+        heads
+            .into_iter()
+            .map(|(county_code, account)| Finding::Head {
+                county_code,
+                account,
+            }),
+    );
+    let mut links: Vec<(i64, i64, i64)> = Vec::new();
+    for (account, after, prev, step) in [
+        ("debit_id", "debit_after", "debit_prev", "-"),
+        ("credit_id", "credit_after", "credit_prev", "+"),
+    ] {
+        links.extend(
+            exec.fetch_all::<(i64, i64, i64)>(q!(format!(
+                "SELECT t.county_code, t.{account}, t.id FROM ledger_transfers t
+                   LEFT JOIN ledger_transfers p ON p.county_code = t.county_code AND p.id = t.{prev}
+                  WHERE NOT COALESCE(
+                        (t.{prev} IS NULL OR (p.id < t.id AND p.created_at <= t.created_at))
+                        AND CASE WHEN t.{prev} IS NULL THEN 0
+                                 WHEN p.debit_id = t.{account} THEN p.debit_after
+                                 WHEN p.credit_id = t.{account} THEN p.credit_after END
+                            {step} t.amount = t.{after}, FALSE)"
+            )))
+            .await?,
+        );
+    }
+    links.extend(
+        exec.fetch_all::<(i64, i64, i64)>(q!(format!(
+            "SELECT county_code, account, CAST(MAX(id) AS BIGINT) FROM ({sides}) s
+              GROUP BY county_code, account, COALESCE(prev, 0) HAVING COUNT(*) > 1"
+        )))
+        .await?,
+    );
+    out.extend(
+        links
+            .into_iter()
+            .map(|(county_code, account, transfer)| Finding::Link {
+                county_code,
+                account,
+                transfer,
+            }),
     );
     let transfers: i64 = exec
         .scalar(q!("SELECT COUNT(*) FROM ledger_transfers"))

@@ -209,6 +209,25 @@ impl Store {
         Ok(total.saturating_sub(before))
     }
 
+    /// Applies pending migrations up to and including `version` only: to test a migration
+    /// on data written by the schema before it.
+    pub async fn migrate_to(&self, version: i64) -> Result<()> {
+        let part = |m: &Migrator| Migrator {
+            migrations: m
+                .iter()
+                .filter(|x| x.version <= version)
+                .cloned()
+                .collect::<Vec<_>>()
+                .into(),
+            ..Migrator::DEFAULT
+        };
+        let result = match &*self.pools {
+            Pools::Sqlite { write, .. } => part(&SQLITE_MIGRATIONS).run(write).await,
+            Pools::Postgres(pool) => part(&POSTGRES_MIGRATIONS).run(pool).await,
+        };
+        result.map_err(|e| StoreError::Migrate(e.to_string()))
+    }
+
     async fn applied<'a, E>(&self, e: E) -> usize
     where
         E: sqlx::Executor<'a>,

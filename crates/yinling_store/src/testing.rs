@@ -36,9 +36,40 @@ impl TestDb {
     }
 
     pub async fn sqlite() -> TestDb {
+        let db = Self::sqlite_unmigrated().await;
+        db.store.migrate().await.expect("migrate sqlite test store");
+        db
+    }
+
+    /// An empty database, no migration applied, on the backend the test run selected.
+    pub async fn unmigrated() -> TestDb {
+        match postgres_url() {
+            Some(admin) => {
+                let name = format!("yinling_test_{}_{}", std::process::id(), rand_suffix());
+                let mut conn = PgConnection::connect(&admin).await.expect("connect admin");
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create test database");
+                conn.close().await.ok();
+                let url = with_database(&admin, &name);
+                let store = Store::open(&StoreOptions::new(&url))
+                    .await
+                    .expect("open postgres test store");
+                TestDb {
+                    store,
+                    url,
+                    _dir: None,
+                }
+            }
+            None => Self::sqlite_unmigrated().await,
+        }
+    }
+
+    async fn sqlite_unmigrated() -> TestDb {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("test.db").display());
-        let store = Store::open_and_migrate(&StoreOptions::new(&url))
+        let store = Store::open(&StoreOptions::new(&url))
             .await
             .expect("open sqlite test store");
         TestDb {
