@@ -344,7 +344,7 @@ fn insert_sql(pg: bool) -> String {
 }
 
 /// What a batch changed on a locked account: its balance and the head of its chain.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AccountUpdate {
     pub id: i64,
     pub balance: i64,
