@@ -13,6 +13,16 @@ use yinling_store::orders::OrderFilter;
 
 const MINUTE: i64 = 60_000_000;
 
+/// The id of a new order the resident places for themself.
+async fn placed(city: &TestCity, resident: &yinling_app::Caller, item: i64) -> i64 {
+    city.app
+        .place_order(resident, order_for(item, None))
+        .await
+        .unwrap()
+        .order
+        .id
+}
+
 fn order_for(item: i64, person: Option<(i64, i64)>) -> OrderInput {
     OrderInput {
         item_id: item,
@@ -191,13 +201,7 @@ async fn illegal_steps_are_refused_and_change_nothing() {
     let vola = city.caller("vola").await;
     let volb = city.caller("volb").await;
     let county = city.county.county_code;
-    let id = city
-        .app
-        .place_order(&resident, order_for(s.item.id, None))
-        .await
-        .unwrap()
-        .order
-        .id;
+    let id = placed(&city, &resident, s.item.id).await;
     let before = city.app.order(&resident, county, id).await.unwrap();
 
     // The resident cannot accept; 赵六 (grid B only) cannot see it; nobody can complete
@@ -298,13 +302,7 @@ async fn two_volunteers_accepting_at_once_exactly_one_wins() {
     let vola = city.caller("vola").await;
     let volc = city.caller("volc").await;
     for round in 0..8 {
-        let id = city
-            .app
-            .place_order(&resident, order_for(s.item.id, None))
-            .await
-            .unwrap()
-            .order
-            .id;
+        let id = placed(&city, &resident, s.item.id).await;
         let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(2));
         let mut tasks = Vec::new();
         for who in [vola.clone(), volc.clone()] {
@@ -350,13 +348,7 @@ async fn two_volunteers_accepting_at_once_exactly_one_wins() {
     }
     // The one who comes second, after the first has committed, is told it was taken:
     // the order was open to them, so "not found" would be wrong.
-    let id = city
-        .app
-        .place_order(&resident, order_for(s.item.id, None))
-        .await
-        .unwrap()
-        .order
-        .id;
+    let id = placed(&city, &resident, s.item.id).await;
     city.app
         .order_step(&vola, county, id, OrderAction::Accept, step())
         .await
@@ -508,13 +500,7 @@ async fn cancelling_and_resource_list_rules() {
     let resident = city.caller("resident").await;
     let vola = city.caller("vola").await;
     let county = city.county.county_code;
-    let id = city
-        .app
-        .place_order(&resident, order_for(s.item.id, None))
-        .await
-        .unwrap()
-        .order
-        .id;
+    let id = placed(&city, &resident, s.item.id).await;
     let mut why = step();
     why.note = Some("孩子回来了，不用送了".into());
     let c = city
@@ -619,13 +605,7 @@ async fn completion_photos_are_stored_only_for_whoever_may_complete_the_order() 
     let worker = city.caller("workera").await;
     let county = city.county.county_code;
     let png = b"\x89PNG\r\n\x1a\n0000".to_vec();
-    let id = city
-        .app
-        .place_order(&resident, order_for(s.item.id, None))
-        .await
-        .unwrap()
-        .order
-        .id;
+    let id = placed(&city, &resident, s.item.id).await;
 
     // Open, not yet accepted: nobody may complete it.
     let e = city

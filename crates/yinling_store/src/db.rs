@@ -161,6 +161,16 @@ pub fn text_list(postgres: bool, items: &[&str]) -> String {
     }
 }
 
+/// A comma-separated column list with each column qualified by a table alias:
+/// `qualified("id, name", "a")` is `a.id, a.name`.
+pub fn qualified(columns: &str, alias: &str) -> String {
+    columns
+        .split(',')
+        .map(|c| format!("{alias}.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Builds a [`Query`]: `q!("SELECT .. WHERE id = $1", id)`.
 #[macro_export]
 macro_rules! q {

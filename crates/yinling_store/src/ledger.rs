@@ -397,18 +397,16 @@ fn balances_sql(pg: bool) -> String {
     } else {
         ""
     };
-    let field = |n: usize| format!("CAST(j.value->>{n} AS BIGINT)");
+    let fields: Vec<String> = (0..5)
+        .map(|n| format!("CAST(j.value->>{n} AS BIGINT)"))
+        .collect();
     format!(
         "WITH v (county_code, id, balance, last_transfer, last_at, entries) AS MATERIALIZED \
-         (SELECT CAST($1 AS BIGINT), {}, {}, {}, {}, {} FROM {}) \
+         (SELECT CAST($1 AS BIGINT), {} FROM {}) \
          UPDATE ledger_accounts SET balance = v.balance, last_transfer = v.last_transfer, \
          last_at = v.last_at, entries = v.entries FROM v \
          WHERE ledger_accounts.county_code = v.county_code AND ledger_accounts.id = v.id{by_index}",
-        field(0),
-        field(1),
-        field(2),
-        field(3),
-        field(4),
+        fields.join(", "),
         db::json_rows(pg, "$2")
     )
 }
@@ -444,10 +442,6 @@ pub async fn statement(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<TransferRow>> {
-    let columns: Vec<String> = TRANSFER_COLUMNS
-        .split(", ")
-        .map(|c| format!("t.{c}"))
-        .collect();
     let sql = format!(
         "WITH RECURSIVE chain (n, id) AS (
              SELECT CAST(1 AS BIGINT), CAST($3 AS BIGINT)
@@ -458,7 +452,7 @@ pub async fn statement(
          SELECT {} FROM chain c JOIN ledger_transfers t ON t.county_code = $1 AND t.id = c.id
           WHERE c.n > $5 ORDER BY c.n",
         prev_of("$2"),
-        columns.join(", ")
+        db::qualified(TRANSFER_COLUMNS, "t")
     );
     exec.fetch_all(q!(
         sql,
@@ -493,11 +487,7 @@ pub async fn accounts_in_scope(
     let (l, o) = (q.push_arg(limit), q.push_arg(offset));
     q.sql = format!(
         "SELECT {} FROM ledger_accounts a WHERE {wh} ORDER BY a.balance DESC, a.id LIMIT {l} OFFSET {o}",
-        ACCOUNT_COLUMNS
-            .split(", ")
-            .map(|c| format!("a.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        db::qualified(ACCOUNT_COLUMNS, "a")
     )
     .into();
     Ok((exec.fetch_all(q).await?, total))
@@ -940,11 +930,7 @@ pub async fn adjustments(
     }
     q.sql = format!(
         "SELECT {} FROM ledger_adjustments a WHERE {wh} ORDER BY a.proposed_at DESC LIMIT 500",
-        ADJUSTMENT_COLUMNS
-            .split(", ")
-            .map(|c| format!("a.{}", c.trim()))
-            .collect::<Vec<_>>()
-            .join(", ")
+        db::qualified(ADJUSTMENT_COLUMNS, "a")
     )
     .into();
     exec.fetch_all(q).await

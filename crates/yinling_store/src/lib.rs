@@ -196,24 +196,18 @@ impl Store {
 
     /// Applies pending migrations; returns how many were applied.
     pub async fn migrate(&self) -> Result<usize> {
-        let (migrator, before) = match &*self.pools {
-            Pools::Sqlite { write, .. } => (&SQLITE_MIGRATIONS, self.applied(write).await),
-            Pools::Postgres(pool) => (&POSTGRES_MIGRATIONS, self.applied(pool).await),
-        };
-        let result = match &*self.pools {
-            Pools::Sqlite { write, .. } => migrator.run(write).await,
-            Pools::Postgres(pool) => migrator.run(pool).await,
-        };
-        result.map_err(|e| StoreError::Migrate(e.to_string()))?;
-        let total = migrator.iter().count();
-        Ok(total.saturating_sub(before))
+        let migrator = self.migrator();
+        let before = self.migration_status().await?.1;
+        self.run_migrator(migrator).await?;
+        Ok(migrator.iter().count().saturating_sub(before))
     }
 
     /// Applies pending migrations up to and including `version` only: to test a migration
     /// on data written by the schema before it.
     pub async fn migrate_to(&self, version: i64) -> Result<()> {
-        let part = |m: &Migrator| Migrator {
-            migrations: m
+        let all = self.migrator();
+        let part = Migrator {
+            migrations: all
                 .iter()
                 .filter(|x| x.version <= version)
                 .cloned()
@@ -221,9 +215,21 @@ impl Store {
                 .into(),
             ..Migrator::DEFAULT
         };
+        self.run_migrator(&part).await
+    }
+
+    /// This backend's migrations.
+    fn migrator(&self) -> &'static Migrator {
+        match &*self.pools {
+            Pools::Sqlite { .. } => &SQLITE_MIGRATIONS,
+            Pools::Postgres(_) => &POSTGRES_MIGRATIONS,
+        }
+    }
+
+    async fn run_migrator(&self, migrator: &Migrator) -> Result<()> {
         let result = match &*self.pools {
-            Pools::Sqlite { write, .. } => part(&SQLITE_MIGRATIONS).run(write).await,
-            Pools::Postgres(pool) => part(&POSTGRES_MIGRATIONS).run(pool).await,
+            Pools::Sqlite { write, .. } => migrator.run(write).await,
+            Pools::Postgres(pool) => migrator.run(pool).await,
         };
         result.map_err(|e| StoreError::Migrate(e.to_string()))
     }
@@ -245,11 +251,11 @@ impl Store {
 
     /// The schema versions this binary knows, and how many the database has applied.
     pub async fn migration_status(&self) -> Result<(usize, usize)> {
-        let (migrator, applied) = match &*self.pools {
-            Pools::Sqlite { write, .. } => (&SQLITE_MIGRATIONS, self.applied(write).await),
-            Pools::Postgres(pool) => (&POSTGRES_MIGRATIONS, self.applied(pool).await),
+        let applied = match &*self.pools {
+            Pools::Sqlite { write, .. } => self.applied(write).await,
+            Pools::Postgres(pool) => self.applied(pool).await,
         };
-        Ok((migrator.iter().count(), applied))
+        Ok((self.migrator().iter().count(), applied))
     }
 
     /// An executor for reads outside a transaction.

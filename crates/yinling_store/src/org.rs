@@ -254,11 +254,7 @@ pub async fn of_kinds(
 }
 
 fn prefixed(alias: &str) -> String {
-    COLUMNS
-        .split(", ")
-        .map(|c| format!("{alias}.{}", c.trim()))
-        .collect::<Vec<_>>()
-        .join(", ")
+    crate::db::qualified(COLUMNS, alias)
 }
 
 /// Escapes `%`, `_` and `\` for a LIKE pattern used with `ESCAPE '\'`.

@@ -44,24 +44,7 @@ impl TestDb {
     /// An empty database, no migration applied, on the backend the test run selected.
     pub async fn unmigrated() -> TestDb {
         match postgres_url() {
-            Some(admin) => {
-                let name = format!("yinling_test_{}_{}", std::process::id(), rand_suffix());
-                let mut conn = PgConnection::connect(&admin).await.expect("connect admin");
-                sqlx::query(&format!("CREATE DATABASE {name}"))
-                    .execute(&mut conn)
-                    .await
-                    .expect("create test database");
-                conn.close().await.ok();
-                let url = with_database(&admin, &name);
-                let store = Store::open(&StoreOptions::new(&url))
-                    .await
-                    .expect("open postgres test store");
-                TestDb {
-                    store,
-                    url,
-                    _dir: None,
-                }
-            }
+            Some(admin) => Self::postgres_database(&admin, None).await,
             None => Self::sqlite_unmigrated().await,
         }
     }
@@ -81,14 +64,26 @@ impl TestDb {
 
     pub async fn postgres(admin_url: &str) -> TestDb {
         let template = ensure_template(admin_url).await;
+        Self::postgres_database(admin_url, Some(&template)).await
+    }
+
+    /// A new database on the server: a copy of `template`, or empty.
+    async fn postgres_database(admin_url: &str, template: Option<&str>) -> TestDb {
         let name = format!("yinling_test_{}_{}", std::process::id(), rand_suffix());
         let mut admin = PgConnection::connect(admin_url)
             .await
             .expect("connect admin");
-        let create = format!("CREATE DATABASE {name} TEMPLATE {template}");
-        without_sessions(&mut admin, &template, &create)
-            .await
-            .expect("create test database");
+        match template {
+            Some(t) => {
+                let create = format!("CREATE DATABASE {name} TEMPLATE {t}");
+                without_sessions(&mut admin, t, &create).await
+            }
+            None => sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut admin)
+                .await
+                .map(drop),
+        }
+        .expect("create test database");
         admin.close().await.ok();
         let url = with_database(admin_url, &name);
         let mut opts = StoreOptions::new(&url);
