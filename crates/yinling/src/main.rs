@@ -485,13 +485,16 @@ fn finding_text(f: &yinling_store::ledger::Finding) -> String {
     }
 }
 
-/// Removes idle sessions every ten minutes.
+/// Removes idle sessions and spent attempt counts every ten minutes.
 async fn sweep_sessions(app: App) {
     let mut tick = tokio::time::interval(Duration::from_secs(600));
     loop {
         tick.tick().await;
         if let Err(e) = app.purge_idle_sessions().await {
             tracing::warn!(error = %e, "session sweep failed");
+        }
+        if let Err(e) = app.purge_throttles().await {
+            tracing::warn!(error = %e, "throttle sweep failed");
         }
     }
 }

@@ -32,6 +32,9 @@ pub enum AppError {
     LoginFailed { message: String },
     #[error("为了账号安全，请先修改初始密码")]
     PasswordChangeRequired,
+    /// Too many attempts in a short time (see `throttle`); `until` is when it lifts.
+    #[error("{message}")]
+    TooMany { message: String, until: i64 },
     #[error("系统内部错误，请稍后再试")]
     Internal(String),
 }
@@ -75,6 +78,7 @@ impl AppError {
             AppError::SessionExpired => "session_expired",
             AppError::LoginFailed { .. } => "login_failed",
             AppError::PasswordChangeRequired => "password_change_required",
+            AppError::TooMany { .. } => "too_many_attempts",
             AppError::Internal(_) => "internal",
         }
     }

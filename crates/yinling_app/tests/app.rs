@@ -1283,3 +1283,95 @@ async fn a_demo_password_the_policy_refuses_writes_nothing() {
         .unwrap();
     assert_eq!(units, 0);
 }
+
+// ---------------------------------------------------------------------------------------
+// Throttles: counted attempts shared by every process, a refused attempt still counts.
+
+#[tokio::test]
+async fn a_throttle_counts_in_its_window_refuses_beyond_the_limit_and_starts_afresh() {
+    use yinling_app::throttle::Limit;
+    let city = TestCity::new().await;
+    let limit = Limit {
+        bucket: "test_bucket",
+        max: 3,
+        window_minutes: 10,
+    };
+    for n in 1..=3 {
+        let c = city.app.throttle(&limit, "acct:7").await.expect("within");
+        assert_eq!((c.hits, c.left), (n, 3 - n));
+    }
+    city.app.throttle_check(&limit, "acct:7").await.unwrap_err();
+    let err = city.app.throttle(&limit, "acct:7").await.unwrap_err();
+    assert!(matches!(err, AppError::TooMany { .. }), "{err:?}");
+    assert_eq!(err.code(), "too_many_attempts");
+    assert!(err.to_string().contains("尝试次数过多"), "{err}");
+    assert!(
+        city.app.throttled_until(&limit, "acct:7").await.unwrap()
+            == Some(yinling_app::testing::START + 10 * MINUTE)
+    );
+    // Another subject, and the same subject in another bucket, count apart.
+    city.app
+        .throttle(&limit, "acct:8")
+        .await
+        .expect("other subject");
+    let other = Limit {
+        bucket: "other_bucket",
+        ..limit
+    };
+    city.app
+        .throttle(&other, "acct:7")
+        .await
+        .expect("other bucket");
+    // A new window starts once the old one has run out.
+    city.clock.advance(10 * MINUTE);
+    city.app
+        .throttle_check(&limit, "acct:7")
+        .await
+        .expect("lifted");
+    let c = city
+        .app
+        .throttle(&limit, "acct:7")
+        .await
+        .expect("new window");
+    assert_eq!(c.hits, 1);
+    // Clearing forgets the count.
+    for _ in 0..3 {
+        city.app.throttle(&limit, "acct:7").await.ok();
+    }
+    city.app.throttle_check(&limit, "acct:7").await.unwrap_err();
+    city.app.throttle_clear(&limit, "acct:7").await.unwrap();
+    city.app
+        .throttle_check(&limit, "acct:7")
+        .await
+        .expect("cleared");
+    // Old windows are purged after a day.
+    city.clock.advance(24 * 60 * MINUTE + MINUTE);
+    assert_eq!(city.app.purge_throttles().await.unwrap(), 2);
+    assert_eq!(city.count("throttles").await, 0);
+}
+
+#[tokio::test]
+async fn simultaneous_hits_are_all_counted() {
+    use yinling_app::throttle::Limit;
+    let city = TestCity::new().await;
+    let limit = Limit {
+        bucket: "race",
+        max: 1000,
+        window_minutes: 10,
+    };
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let app = city.app.clone();
+            tokio::spawn(async move {
+                for _ in 0..5 {
+                    app.throttle(&limit, "ip:10.0.0.1").await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let c = city.app.throttle(&limit, "ip:10.0.0.1").await.unwrap();
+    assert_eq!(c.hits, 81);
+}

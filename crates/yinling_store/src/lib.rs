@@ -20,6 +20,7 @@ pub mod shops;
 pub mod tags;
 #[cfg(feature = "test-support")]
 pub mod testing;
+pub mod throttle;
 
 use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
 

@@ -33,6 +33,7 @@ pub fn status_of(e: &AppError) -> StatusCode {
         AppError::NotFound { .. } => StatusCode::NOT_FOUND,
         AppError::Forbidden { .. } | AppError::PasswordChangeRequired => StatusCode::FORBIDDEN,
         AppError::Conflict { .. } => StatusCode::CONFLICT,
+        AppError::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
         AppError::Unauthenticated | AppError::SessionExpired | AppError::LoginFailed { .. } => {
             StatusCode::UNAUTHORIZED
         }
