@@ -423,7 +423,6 @@ async fn concurrent_edits_are_detected_not_lost() {
 async fn roles_skills_and_tags_with_provenance() {
     let city = TestCity::new().await;
     let worker = city.caller("workera").await;
-    let admin = city.caller("countyadmin").await;
     let (c, id) = city.people_a[1];
     // A party member needs a branch; a retired cadre needs 离休/退休.
     let err = city
@@ -443,9 +442,11 @@ async fn roles_skills_and_tags_with_provenance() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("离休或退休"), "{err}");
+    // The branch sits above grid A, outside the grid worker's scope: the community
+    // secretary attaches the party member to it.
     city.app
         .add_role(
-            &worker,
+            &city.caller("secretary").await,
             c,
             id,
             RoleInput {
@@ -489,10 +490,12 @@ async fn roles_skills_and_tags_with_provenance() {
         )
         .await
         .unwrap();
+    // Tag definitions are city-wide: the city administrator defines them.
+    let city_admin = city.caller("cityadmin").await;
     let tag = city
         .app
         .create_tag(
-            &admin,
+            &city_admin,
             TagDefInput {
                 code: "dujiu".into(),
                 name: "独居".into(),
@@ -1282,4 +1285,579 @@ async fn a_demo_password_the_policy_refuses_writes_nothing() {
         .await
         .unwrap();
     assert_eq!(units, 0);
+}
+
+// =======================================================================================
+// Issue 9, item 6: moving a unit moves everything under it. The tables that carry paths
+// come from the schema; the checks below enumerate the schema themselves, so a table added
+// later with a path column the mover missed fails them.
+// =======================================================================================
+
+mod moving {
+    use std::collections::HashSet;
+
+    use yinling_app::{App, AppError, Caller, PageRequest, testing::TestCity};
+    use yinling_store::{
+        org::{self as store_org, PathShape},
+        q,
+    };
+
+    /// Every text column of every table, from the catalogue.
+    pub async fn text_columns(app: &App) -> Vec<(String, String)> {
+        let mut exec = app.store().read();
+        let sql = if exec.is_postgres() {
+            "SELECT table_name::text, column_name::text FROM information_schema.columns
+              WHERE table_schema = current_schema() AND data_type = 'text'
+              ORDER BY table_name, column_name"
+        } else {
+            "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p
+              WHERE m.type = 'table' AND upper(p.type) = 'TEXT' ORDER BY m.name, p.name"
+        };
+        exec.fetch_all::<(String, String)>(q!(sql)).await.unwrap()
+    }
+
+    /// `table.column: rows` for every text column anywhere that still mentions `needle`.
+    pub async fn mentions(app: &App, needle: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for (t, c) in text_columns(app).await {
+            let n: i64 = app
+                .store()
+                .read()
+                .scalar(q!(
+                    format!("SELECT COUNT(*) FROM {t} WHERE {c} LIKE $1"),
+                    format!("%{needle}%")
+                ))
+                .await
+                .unwrap();
+            if n > 0 {
+                out.push(format!("{t}.{c}: {n}"));
+            }
+        }
+        out
+    }
+
+    /// Scope invariants over every path-bearing column the schema shows: each path names
+    /// an existing unit; a path kept above a row's own is a prefix of it; a row naming its
+    /// unit carries that unit's path; the tree's paths and depths agree with its parents.
+    pub async fn path_invariants(app: &App) -> Vec<String> {
+        let mut exec = app.store().read();
+        let schema = store_org::schema_columns(&mut exec).await.unwrap();
+        let units: HashSet<String> = exec
+            .scalars::<String>(q!("SELECT path FROM org_units"))
+            .await
+            .unwrap()
+            .into_iter()
+            .collect();
+        let mut problems = Vec::new();
+        for c in store_org::path_columns(&schema) {
+            let (t, col) = (&c.table, &c.column);
+            let values: Vec<String> = exec
+                .scalars(q!(format!(
+                    "SELECT {col} FROM {t} WHERE {col} IS NOT NULL"
+                )))
+                .await
+                .unwrap();
+            for v in values {
+                let paths: Vec<String> = match c.shape {
+                    PathShape::List => serde_json::from_str(&v).unwrap_or_else(|_| vec![v.clone()]),
+                    _ => vec![v],
+                };
+                for p in paths {
+                    if !units.contains(&p) {
+                        problems.push(format!("{t}.{col} names no unit: {p}"));
+                    }
+                }
+            }
+            if c.shape == PathShape::AncestorOfPath {
+                let n: i64 = exec
+                    .scalar(q!(format!(
+                        "SELECT COUNT(*) FROM {t} WHERE {col} IS NOT NULL
+                            AND substr(path, 1, length({col})) <> {col}"
+                    )))
+                    .await
+                    .unwrap();
+                if n > 0 {
+                    problems.push(format!("{t}.{col} is not above the row's path in {n} rows"));
+                }
+            }
+        }
+        for (t, columns) in &schema {
+            let has = |c: &str| columns.iter().any(|x| x == c);
+            if !has("path") {
+                continue;
+            }
+            let Some(id_col) = ["unit_id", "home_unit_id"].into_iter().find(|c| has(c)) else {
+                continue;
+            };
+            let cc = if has("unit_county_code") {
+                "unit_county_code"
+            } else {
+                "county_code"
+            };
+            let n: i64 = exec
+                .scalar(q!(format!(
+                    "SELECT COUNT(*) FROM {t} x JOIN org_units u
+                        ON u.county_code = x.{cc} AND u.id = x.{id_col}
+                      WHERE x.path <> u.path"
+                )))
+                .await
+                .unwrap();
+            if n > 0 {
+                problems.push(format!("{t}: {n} rows whose path is not their {id_col}'s"));
+            }
+        }
+        let n: i64 = exec
+            .scalar(q!(
+                "SELECT COUNT(*) FROM org_units c JOIN org_units p
+                    ON p.county_code = c.parent_county_code AND p.id = c.parent_id
+                  WHERE c.path <> p.path || c.code || '/'
+                     OR c.depth <> length(c.path) - length(replace(c.path, '/', ''))"
+            ))
+            .await
+            .unwrap();
+        if n > 0 {
+            problems.push(format!("org_units: {n} units out of line with their parent"));
+        }
+        problems
+    }
+
+    /// Path columns with no row at or under `prefix` (for the ancestor-kept shape: no row
+    /// naming a unit above `prefix` from a row under it) — a city missing rows there would
+    /// not prove the mover covers them.
+    pub async fn uncovered(app: &App, prefix: &str) -> Vec<String> {
+        let mut exec = app.store().read();
+        let schema = store_org::schema_columns(&mut exec).await.unwrap();
+        let mut out = Vec::new();
+        for c in store_org::path_columns(&schema) {
+            let (t, col) = (&c.table, &c.column);
+            let q = match c.shape {
+                PathShape::AncestorOfPath => q!(
+                    format!(
+                        "SELECT COUNT(*) FROM {t} WHERE path LIKE $1 AND {col} IS NOT NULL
+                            AND {col} NOT LIKE $1"
+                    ),
+                    format!("{prefix}%")
+                ),
+                _ => q!(
+                    format!("SELECT COUNT(*) FROM {t} WHERE {col} LIKE $1"),
+                    format!("%{prefix}%")
+                ),
+            };
+            let n: i64 = exec.scalar(q).await.unwrap();
+            if n == 0 {
+                out.push(format!("{t}.{col}"));
+            }
+        }
+        out
+    }
+
+    /// What a caller sees of the moved kinds of rows: orders, needs, providers, ledger
+    /// accounts, mediation cases (totals of each list).
+    pub async fn seen(app: &App, caller: &Caller) -> [i64; 5] {
+        let page = PageRequest::default();
+        [
+            app.orders(caller, Default::default(), page)
+                .await
+                .unwrap()
+                .total,
+            app.list_needs(caller, &Default::default(), page)
+                .await
+                .unwrap()
+                .total,
+            app.providers(caller, None, None, page).await.unwrap().total,
+            app.ledger_accounts(caller, yinling_domain::ledger::Unit::Points, page)
+                .await
+                .unwrap()
+                .total,
+            app.list_mediation_cases(caller, &Default::default(), page)
+                .await
+                .unwrap()
+                .total,
+        ]
+    }
+
+    /// A street secretary account on `unit`.
+    pub async fn street_secretary(
+        app: &App,
+        system: &Caller,
+        username: &str,
+        unit: (i64, i64),
+        password: &str,
+    ) -> Caller {
+        app.create_account(
+            system,
+            yinling_app::users::NewAccountInput {
+                username: username.to_owned(),
+                display_name: username.to_owned(),
+                password: password.to_owned(),
+                role: yinling_domain::role::Role::StreetSecretary,
+                unit_county_code: unit.0,
+                unit_id: unit.1,
+                must_change_password: false,
+                person_county_code: None,
+                person_id: None,
+            },
+        )
+        .await
+        .unwrap();
+        let s = app.login(username, password, None, None).await.unwrap();
+        app.authenticate(&s.token, None).await.unwrap().caller
+    }
+
+    pub fn is_not_found<T: std::fmt::Debug>(r: Result<T, AppError>) -> bool {
+        matches!(r, Err(AppError::NotFound { .. }))
+    }
+
+    /// The test city with rows in every path-bearing table under its community.
+    pub async fn busy_city() -> (TestCity, Busy) {
+        use yinling_app::{
+            ledger::AdjustmentInput,
+            mediation::{CaseInput, MediatorRef, PartyInput},
+            needs::NeedInput,
+            orders::OrderInput,
+            people::{RoleInput, TagInput},
+            tags::TagDefInput,
+        };
+        use yinling_domain::{
+            mediation::{DisputeCategory, MediatorKind, PartySide},
+            person::{PersonRoleKind, RetireKind, RoleDetails},
+        };
+        let city = TestCity::new().await;
+        let s = city.add_services().await;
+        let system = city.system.clone();
+        let county = city.county.county_code;
+        let admin = city.caller("countyadmin").await;
+        // A completed order, its award taken into the ledger (accounts with paths).
+        city.complete_an_order(&s).await;
+        city.app.claim_entitlements(100).await.unwrap();
+        // An open order nobody takes, escalated three times: grid → compound → community
+        // → street, so it names the street above the community.
+        let resident = city.caller("resident").await;
+        let open = city
+            .app
+            .place_order(
+                &resident,
+                OrderInput {
+                    item_id: s.item.id,
+                    person: None,
+                    wanted_at: None,
+                    wanted_at_text: Some("2026-07-01 18:00".into()),
+                    description: None,
+                    urgency: None,
+                    address: None,
+                    need_id: None,
+                },
+            )
+            .await
+            .unwrap()
+            .order
+            .id;
+        for _ in 0..3 {
+            city.clock.advance(61 * yinling_app::clock::MINUTE);
+            assert!(city.app.escalate_overdue(&system).await.unwrap() >= 1);
+        }
+        // A need, a party-member role on the branch, a tag, places and a shop.
+        let (nc, nid) = city
+            .app
+            .record_need(
+                &system,
+                NeedInput {
+                    county_code: county,
+                    person_id: Some(city.people_a[2].1),
+                    household_id: None,
+                    unit_id: None,
+                    category: "meals".into(),
+                    description: "腿脚不便，需要助餐".into(),
+                    urgency: Default::default(),
+                    source: Default::default(),
+                },
+            )
+            .await
+            .unwrap();
+        city.app
+            .add_role(
+                &system,
+                city.people_a[0].0,
+                city.people_a[0].1,
+                RoleInput {
+                    kind: PersonRoleKind::PartyMember,
+                    unit_county_code: Some(city.branch.county_code),
+                    unit_id: Some(city.branch.id),
+                    since: None,
+                    details: RoleDetails::default(),
+                },
+            )
+            .await
+            .unwrap();
+        let tag = city
+            .app
+            .create_tag(
+                &system,
+                TagDefInput {
+                    code: "gaoling".into(),
+                    name: "高龄".into(),
+                    category: "人群特征".into(),
+                    description: String::new(),
+                    archived: false,
+                },
+            )
+            .await
+            .unwrap();
+        city.app
+            .tag_person(
+                &system,
+                city.people_a[0].0,
+                city.people_a[0].1,
+                TagInput {
+                    tag_id: tag,
+                    valid_from: None,
+                    valid_to: None,
+                    note: None,
+                },
+            )
+            .await
+            .unwrap();
+        city.add_shop().await;
+        // A mediation case in grid A, mediated by 李四 (a retired cadre living there).
+        city.app
+            .add_role(
+                &system,
+                city.people_a[1].0,
+                city.people_a[1].1,
+                RoleInput {
+                    kind: PersonRoleKind::RetiredCadre,
+                    unit_county_code: None,
+                    unit_id: None,
+                    since: None,
+                    details: RoleDetails {
+                        retire_kind: Some(RetireKind::Tuixiu),
+                        ..RoleDetails::default()
+                    },
+                },
+            )
+            .await
+            .unwrap();
+        let case = city
+            .app
+            .create_mediation_case(
+                &system,
+                CaseInput {
+                    unit_county_code: county,
+                    unit_id: city.grid_a.id,
+                    place_id: None,
+                    location: Some("3号楼楼道".into()),
+                    category: DisputeCategory::Neighbour,
+                    summary: "楼道堆放杂物引发邻里争吵".into(),
+                    intake_on: None,
+                    taken_by_name: None,
+                    parties: vec![
+                        PartyInput {
+                            side: PartySide::Applicant,
+                            name: "王某某".into(),
+                            person_id: None,
+                        },
+                        PartyInput {
+                            side: PartySide::Respondent,
+                            name: "刘某".into(),
+                            person_id: None,
+                        },
+                    ],
+                    mediators: vec![MediatorRef {
+                        kind: MediatorKind::Person,
+                        id: city.people_a[1].1,
+                    }],
+                },
+            )
+            .await
+            .unwrap();
+        // A pending adjustment for 王五.
+        city.app
+            .propose_adjustment(
+                &admin,
+                AdjustmentInput {
+                    person: city.people_a[2].into(),
+                    unit: yinling_domain::ledger::Unit::Points,
+                    amount: 5,
+                    memo: "补记入户走访积分".into(),
+                },
+            )
+            .await
+            .unwrap();
+        let busy = Busy {
+            open_order: open,
+            need: (nc, nid),
+            case,
+            vol_a: s.vol_a,
+        };
+        (city, busy)
+    }
+
+    pub struct Busy {
+        pub open_order: i64,
+        pub need: (i64, i64),
+        pub case: (i64, i64),
+        pub vol_a: i64,
+    }
+}
+
+#[tokio::test]
+async fn moving_a_community_moves_everything_scoped_under_it() {
+    use moving::*;
+    use yinling_app::{dispatch::DispatchInput, needs::FollowUpInput, org::NewUnitInput};
+    use yinling_domain::org::OrgKind;
+
+    let (city, busy) = busy_city().await;
+    let county = city.county.county_code;
+    let system = city.system.clone();
+    let admin = city.caller("countyadmin").await;
+    let old_prefix = city.community.path.clone();
+    // The city has rows in every path-bearing column under the community, so the checks
+    // below prove the mover covers each; a new table with a path column needs rows here.
+    assert_eq!(
+        uncovered(&city.app, &old_prefix).await,
+        Vec::<String>::new(),
+        "give the test city rows of these columns under the community"
+    );
+    let street2 = city
+        .app
+        .create_unit(
+            &system,
+            county,
+            city.county.id,
+            NewUnitInput {
+                kind: OrgKind::StreetCommittee,
+                name: "中都街道党工委".into(),
+                region_code: Some("370830001".into()),
+                address: None,
+                lat: None,
+                lng: None,
+                geojson: None,
+            },
+        )
+        .await
+        .unwrap();
+    let old_sec = street_secretary(
+        &city.app,
+        &system,
+        "streetold",
+        (county, city.street.id),
+        yinling_app::testing::PASSWORD,
+    )
+    .await;
+    let new_sec = street_secretary(
+        &city.app,
+        &system,
+        "streetnew",
+        (county, street2.id),
+        yinling_app::testing::PASSWORD,
+    )
+    .await;
+    let before = seen(&city.app, &old_sec).await;
+    assert!(before.iter().all(|n| *n > 0), "{before:?}");
+    assert_eq!(seen(&city.app, &new_sec).await, [0; 5]);
+    // The matching pool is built before the move (李四 serves the whole community).
+    let ranked = city
+        .app
+        .candidates(&old_sec, county, busy.open_order, 5)
+        .await
+        .unwrap();
+    assert!(ranked.iter().any(|c| c.ranked.id == busy.vol_a), "{ranked:?}");
+
+    let moved = city
+        .app
+        .move_unit(&admin, county, city.community.id, county, street2.id)
+        .await
+        .unwrap();
+    assert!(moved >= 4, "community, branch, two grids, shop: {moved}");
+    let new_prefix = format!("{}{}/", street2.path, city.community.code);
+
+    // Nothing anywhere still names the old place, and every path is consistent.
+    assert_eq!(
+        mentions(&city.app, &old_prefix).await,
+        Vec::<String>::new()
+    );
+    assert_eq!(path_invariants(&city.app).await, Vec::<String>::new());
+    // The order escalated to the old street now stands escalated to the new one.
+    let o = city
+        .app
+        .order(&new_sec, county, busy.open_order)
+        .await
+        .unwrap()
+        .view
+        .order;
+    assert_eq!(
+        o.path,
+        format!(
+            "{new_prefix}{}/{}/",
+            city.branch.code, city.grid_a.code
+        )
+    );
+    assert_eq!(o.escalated_to.as_deref(), Some(street2.path.as_str()));
+
+    // The old street's secretary sees and acts on none of it; the new one does.
+    assert_eq!(seen(&city.app, &old_sec).await, [0; 5]);
+    assert_eq!(seen(&city.app, &new_sec).await, before);
+    assert!(is_not_found(
+        city.app.order(&old_sec, county, busy.open_order).await
+    ));
+    assert!(is_not_found(
+        city.app
+            .dispatch_order(&old_sec, county, busy.open_order, DispatchInput::default())
+            .await
+    ));
+    assert!(is_not_found(
+        city.app
+            .follow_up_need(
+                &old_sec,
+                busy.need.0,
+                busy.need.1,
+                FollowUpInput {
+                    note: "电话回访".into(),
+                    status: None,
+                    version: None,
+                },
+            )
+            .await
+    ));
+    assert!(is_not_found(
+        city.app
+            .mediation_case(&old_sec, busy.case.0, busy.case.1)
+            .await
+    ));
+    assert!(is_not_found(
+        city.app.provider(&old_sec, county, busy.vol_a).await
+    ));
+    // The pool followed the move: 李四 still reaches the order, and one click dispatches it.
+    let ranked = city
+        .app
+        .candidates(&new_sec, county, busy.open_order, 5)
+        .await
+        .unwrap();
+    assert!(ranked.iter().any(|c| c.ranked.id == busy.vol_a), "{ranked:?}");
+    city.app
+        .dispatch_order(&new_sec, county, busy.open_order, DispatchInput::default())
+        .await
+        .unwrap();
+    city.app
+        .follow_up_need(
+            &new_sec,
+            busy.need.0,
+            busy.need.1,
+            FollowUpInput {
+                note: "已上门了解情况".into(),
+                status: None,
+                version: None,
+            },
+        )
+        .await
+        .unwrap();
+    // The community's own staff keep everything: their grants moved with it.
+    let secretary = city.caller("secretary").await;
+    assert_eq!(seen(&city.app, &secretary).await, before);
+    assert_eq!(
+        names(&city, "workera", PeopleQuery::default()).await,
+        ["张三丰", "李四", "王五"]
+    );
+    let (_, problems) = city.app.verify_audit().await.unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
 }
