@@ -1568,8 +1568,8 @@ mod moving {
                     unit_id: None,
                     category: "meals".into(),
                     description: "腿脚不便，需要助餐".into(),
-                    urgency: Default::default(),
-                    source: Default::default(),
+                    urgency: yinling_domain::service::Urgency::Normal,
+                    source: yinling_domain::need::NeedSource::DoorKnock,
                 },
             )
             .await
@@ -1771,11 +1771,15 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
     assert!(moved >= 4, "community, branch, two grids, shop: {moved}");
     let new_prefix = format!("{}{}/", street2.path, city.community.code);
 
-    // Nothing anywhere still names the old place, and every path is consistent.
-    assert_eq!(
-        mentions(&city.app, &old_prefix).await,
-        Vec::<String>::new()
-    );
+    // Nothing anywhere still names the old place — except the audit log, history under a
+    // hash chain, whose free-text detail records what was done where at the time (an
+    // account granted `grid_worker@<path>`); it scopes nothing. Every path is consistent.
+    let left: Vec<String> = mentions(&city.app, &old_prefix)
+        .await
+        .into_iter()
+        .filter(|m| !m.starts_with("audit_events.detail:"))
+        .collect();
+    assert_eq!(left, Vec::<String>::new());
     assert_eq!(path_invariants(&city.app).await, Vec::<String>::new());
     // The order escalated to the old street now stands escalated to the new one.
     let o = city
@@ -1860,4 +1864,803 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
     );
     let (_, problems) = city.app.verify_audit().await.unwrap();
     assert!(problems.is_empty(), "{problems:?}");
+}
+
+// =======================================================================================
+// Issue 9, item 7: every write checks every reference it stores, and city-wide
+// vocabularies are changed only by the city.
+// =======================================================================================
+
+/// A unit created by the system under `parent`.
+async fn new_unit(
+    city: &TestCity,
+    parent: &yinling_store::org::OrgUnitRow,
+    kind: yinling_domain::org::OrgKind,
+    name: &str,
+    region: Option<&str>,
+) -> yinling_store::org::OrgUnitRow {
+    city.app
+        .create_unit(
+            &city.system,
+            parent.county_code,
+            parent.id,
+            yinling_app::org::NewUnitInput {
+                kind,
+                name: name.to_owned(),
+                region_code: region.map(str::to_owned),
+                address: None,
+                lat: None,
+                lng: None,
+                geojson: None,
+            },
+        )
+        .await
+        .expect("unit")
+}
+
+#[tokio::test]
+async fn roles_and_households_attach_only_to_units_in_the_callers_scope() {
+    use yinling_domain::org::OrgKind;
+    let city = TestCity::new().await;
+    let worker = city.caller("workera").await;
+    let admin = city.caller("countyadmin").await;
+    // Another street with its own community and branch.
+    let street2 = new_unit(
+        &city,
+        &city.county,
+        OrgKind::StreetCommittee,
+        "中都街道党工委",
+        Some("370830001"),
+    )
+    .await;
+    let community2 = new_unit(
+        &city,
+        &street2,
+        OrgKind::CommunityCommittee,
+        "西关社区党委",
+        Some("370830001001"),
+    )
+    .await;
+    let branch2 = new_unit(
+        &city,
+        &community2,
+        OrgKind::CompoundBranch,
+        "幸福小区党支部",
+        None,
+    )
+    .await;
+    let (c, id) = city.people_a[0];
+    let party = |unit: Option<&yinling_store::org::OrgUnitRow>| RoleInput {
+        kind: PersonRoleKind::PartyMember,
+        unit_county_code: unit.map(|u| u.county_code),
+        unit_id: unit.map(|u| u.id),
+        since: None,
+        details: RoleDetails::default(),
+    };
+    let roles_before = city.count("person_roles").await;
+    let audit_before = city.count("audit_events").await;
+    // Grid worker A may not attach 张三丰 to a branch in another street, to grid B next
+    // door or to the branch above the grid: each answers like a missing unit.
+    for unit in [&branch2, &city.grid_b, &city.branch] {
+        let err = city
+            .app
+            .add_role(&worker, c, id, party(Some(unit)))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, AppError::NotFound { .. }),
+            "{}: {err:?}",
+            unit.name
+        );
+    }
+    // Half a reference is refused, not silently dropped.
+    let err = city
+        .app
+        .add_role(
+            &worker,
+            c,
+            id,
+            RoleInput {
+                unit_id: None,
+                ..party(Some(&city.grid_a))
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::Invalid { .. }), "{err:?}");
+    assert_eq!(city.count("person_roles").await, roles_before);
+    assert_eq!(city.count("audit_events").await, audit_before);
+    // Inside the grid it works; the county administrator reaches the other street.
+    city.app
+        .add_role(&worker, c, id, party(Some(&city.grid_a)))
+        .await
+        .unwrap();
+    city.app
+        .add_role(
+            &admin,
+            c,
+            id,
+            RoleInput {
+                kind: PersonRoleKind::Volunteer,
+                ..party(Some(&branch2))
+            },
+        )
+        .await
+        .unwrap();
+
+    // A household is a reference too: one registered directly in the community lies above
+    // grid A, outside the grid worker's scope.
+    use yinling_app::places::{PlaceInput, PlaceKind};
+    let house = city
+        .app
+        .create_place(
+            &city.system,
+            city.community.county_code,
+            city.community.id,
+            PlaceInput {
+                kind: PlaceKind::Household,
+                parent_id: None,
+                label: "东门村12号".into(),
+                address: None,
+                lat: None,
+                lng: None,
+            },
+        )
+        .await
+        .unwrap();
+    let mut input = city.person_input(&city.grid_a, "孙八", &valid_id("37083019500505123"), None);
+    input.household_id = Some(house.id);
+    let err = city.app.create_person(&worker, input.clone()).await.unwrap_err();
+    assert!(
+        matches!(err, AppError::Invalid { code: "invalid_household", .. }),
+        "{err:?}"
+    );
+    // The community secretary, whose scope holds it, may.
+    city.app
+        .create_person(&city.caller("secretary").await, input)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn only_the_city_defines_the_city_wide_vocabularies() {
+    use yinling_app::categories::CategoryInput;
+    let city = TestCity::new().await;
+    let county_admin = city.caller("countyadmin").await;
+    let city_admin = city.caller("cityadmin").await;
+    let def = |name: &str| TagDefInput {
+        code: "dujiu".into(),
+        name: name.into(),
+        category: "居住情况".into(),
+        description: String::new(),
+        archived: false,
+    };
+    // A county administrator's ManageTags reaches only the county: the vocabulary every
+    // county shares is not theirs to create or rename.
+    let err = city
+        .app
+        .create_tag(&county_admin, def("独居"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::Forbidden { .. }), "{err:?}");
+    assert_eq!(city.count("tag_defs").await, 0);
+    let tag = city.app.create_tag(&city_admin, def("独居")).await.unwrap();
+    let err = city
+        .app
+        .update_tag(&county_admin, tag, def("独居老人（汶上）"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::Forbidden { .. }), "{err:?}");
+    let tags = city.app.list_tags(&county_admin, true).await.unwrap();
+    assert_eq!(tags[0].def.name, "独居", "unchanged for all eleven counties");
+    // They still apply it to people in scope; the city renames it.
+    let (c, id) = city.people_a[0];
+    city.app
+        .tag_person(
+            &county_admin,
+            c,
+            id,
+            TagInput {
+                tag_id: tag,
+                valid_from: None,
+                valid_to: None,
+                note: None,
+            },
+        )
+        .await
+        .unwrap();
+    city.app
+        .update_tag(&city_admin, tag, def("独居老人"))
+        .await
+        .unwrap();
+
+    // Categories: a county adds its own; only the city adds for the city, and a city-wide
+    // category may not collide with one a county already has.
+    let cat = |code: &str, label: &str, county: Option<i64>| CategoryInput {
+        code: code.into(),
+        label: label.into(),
+        county_code: county,
+    };
+    let err = city
+        .app
+        .add_category(&county_admin, cat("haircut", "理发", None))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::Forbidden { .. }), "{err:?}");
+    city.app
+        .add_category(&county_admin, cat("haircut", "理发", Some(c)))
+        .await
+        .unwrap();
+    let err = city
+        .app
+        .add_category(&city_admin, cat("haircut", "理发剃须", None))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::Conflict { .. }), "{err:?}");
+    city.app
+        .add_category(&city_admin, cat("bath", "助浴", None))
+        .await
+        .unwrap();
+    let codes: Vec<String> = city
+        .app
+        .categories(c)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.code)
+        .collect();
+    assert_eq!(
+        codes.iter().filter(|c| *c == "haircut").count(),
+        1,
+        "{codes:?}"
+    );
+}
+
+// =======================================================================================
+// Issue 9, items 7 and 8: text enters through one checker. Free text refuses phone and ID
+// numbers (the rule mediation used) and invisible control or direction characters; names,
+// titles and labels refuse the invisible characters. Field by field.
+// =======================================================================================
+
+mod text_fields {
+    use std::future::Future;
+
+    use yinling_app::{AppError, AppResult, testing::TestCity};
+
+    /// Free text that must be refused, each with the code it is refused with.
+    pub const BAD_FREE: [(&str, &str); 4] = [
+        ("张三电话13812345678，请联系", "personal_number_in_text"),
+        ("身份证370830194403151238核实", "personal_number_in_text"),
+        ("说明\u{202E}情况如下，请核实", "invisible_character"),
+        ("说明\u{0}情况如下，请核实", "invisible_character"),
+    ];
+
+    /// Refused: each of `bad` with its code, writing nothing; then `good` is taken.
+    pub async fn check_field<T, F, Fut>(
+        city: &TestCity,
+        what: &str,
+        bad: &[(&str, &str)],
+        good: &str,
+        mut f: F,
+    ) where
+        T: std::fmt::Debug,
+        F: FnMut(String) -> Fut,
+        Fut: Future<Output = AppResult<T>>,
+    {
+        let audit = city.count("audit_events").await;
+        for (text, code) in bad {
+            match f((*text).to_owned()).await {
+                Err(AppError::Invalid { code: c, message, .. }) => {
+                    assert_eq!(c, *code, "{what}: {text:?} → {message}");
+                    assert!(!message.is_empty());
+                }
+                other => panic!("{what} took {text:?}: {other:?}"),
+            }
+        }
+        assert_eq!(
+            city.count("audit_events").await,
+            audit,
+            "{what}: a refusal wrote something"
+        );
+        if let Err(e) = f(good.to_owned()).await {
+            panic!("{what} refused ordinary text {good:?}: {e:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
+    use text_fields::*;
+    use yinling_app::{
+        dispatch::DispatchInput,
+        ledger::AdjustmentInput,
+        mediation::{CaseInput, PartyInput},
+        needs::{FollowUpInput, NeedInput},
+        orders::{OrderInput, OrderStep},
+        places::{PlaceInput, PlaceKind},
+        services::ServiceItemInput,
+        timebank::GiftInput,
+    };
+    use yinling_domain::{
+        ledger::Unit,
+        mediation::{DisputeCategory, PartySide},
+        org::OrgKind,
+        service::OrderAction,
+    };
+    let city = TestCity::new().await;
+    let s = city.add_services().await;
+    city.add_shop().await;
+    let county = city.county.county_code;
+    let c = &city;
+    let system = &city.system;
+    let admin = &city.caller("countyadmin").await;
+    let resident = &city.caller("resident").await;
+    let worker = &city.caller("workera").await;
+    let vola = &city.caller("vola").await;
+    let good = "3号楼2单元501室，午饭少盐，2026-07-01送到";
+    let order = |description: Option<String>, address: Option<String>| OrderInput {
+        item_id: s.item.id,
+        person: None,
+        wanted_at: None,
+        wanted_at_text: Some("2026-07-01 12:00".into()),
+        description,
+        urgency: None,
+        address,
+        need_id: None,
+    };
+    let step = |note: String, stars: Option<i64>| OrderStep {
+        provider_id: None,
+        note: Some(note),
+        stars,
+        photo_key: None,
+    };
+    let place = || async {
+        c.app
+            .place_order(resident, order(None, None))
+            .await
+            .unwrap()
+            .order
+            .id
+    };
+
+    // Orders: description, address, dispatch note, cancel reason, completion note, rating.
+    check_field(c, "需求说明", &BAD_FREE, good, |t| async move {
+        c.app.place_order(resident, order(Some(t), None)).await
+    })
+    .await;
+    check_field(c, "服务地址", &BAD_FREE, good, |t| async move {
+        c.app.place_order(resident, order(None, Some(t))).await
+    })
+    .await;
+    let to_dispatch = place().await;
+    check_field(c, "派单备注", &BAD_FREE, good, |t| async move {
+        c.app
+            .dispatch_order(
+                worker,
+                county,
+                to_dispatch,
+                DispatchInput {
+                    provider_id: None,
+                    note: Some(t),
+                },
+            )
+            .await
+    })
+    .await;
+    let to_cancel = place().await;
+    check_field(c, "取消原因", &BAD_FREE, good, |t| async move {
+        c.app
+            .order_step(resident, county, to_cancel, OrderAction::Cancel, step(t, None))
+            .await
+    })
+    .await;
+    for action in [OrderAction::Accept, OrderAction::CheckIn] {
+        c.app
+            .order_step(vola, county, to_dispatch, action, step(String::new(), None))
+            .await
+            .unwrap();
+    }
+    check_field(c, "完成情况", &BAD_FREE, good, |t| async move {
+        c.app
+            .order_step(vola, county, to_dispatch, OrderAction::Complete, step(t, None))
+            .await
+    })
+    .await;
+    check_field(c, "评价", &BAD_FREE, good, |t| async move {
+        c.app
+            .order_step(resident, county, to_dispatch, OrderAction::Rate, step(t, Some(5)))
+            .await
+    })
+    .await;
+
+    // Needs: description and follow-up.
+    let need = |description: String| NeedInput {
+        county_code: county,
+        person_id: Some(city.people_a[2].1),
+        household_id: None,
+        unit_id: None,
+        category: "meals".into(),
+        description,
+        urgency: yinling_domain::service::Urgency::Normal,
+        source: yinling_domain::need::NeedSource::DoorKnock,
+    };
+    check_field(c, "需求内容", &BAD_FREE, good, |t| async move {
+        c.app.record_need(worker, need(t)).await
+    })
+    .await;
+    let (nc, nid) = c.app.record_need(worker, need("需要助餐".into())).await.unwrap();
+    check_field(c, "跟进情况", &BAD_FREE, good, |t| async move {
+        c.app
+            .follow_up_need(
+                worker,
+                nc,
+                nid,
+                FollowUpInput {
+                    note: t,
+                    status: None,
+                    version: None,
+                },
+            )
+            .await
+    })
+    .await;
+
+    // People: note and address; a tag's note.
+    let mut n = 0;
+    let mut next_id = || {
+        n += 1;
+        valid_id(&format!("37083019500101{n:03}"))
+    };
+    let (id1, id2) = (next_id(), next_id());
+    check_field(c, "人员备注", &BAD_FREE, good, |t| {
+        let mut input = c.person_input(&c.grid_a, "周九", &id1, None);
+        input.note = Some(t);
+        async move { c.app.create_person(worker, input).await }
+    })
+    .await;
+    check_field(c, "住址", &BAD_FREE[..3], "阳光小区3号楼2单元501室", |t| {
+        let mut input = c.person_input(&c.grid_a, "吴十", &id2, None);
+        input.address = Some(t);
+        async move { c.app.create_person(worker, input).await }
+    })
+    .await;
+    let tag = c
+        .app
+        .create_tag(
+            system,
+            TagDefInput {
+                code: "dujiu".into(),
+                name: "独居".into(),
+                category: "居住情况".into(),
+                description: String::new(),
+                archived: false,
+            },
+        )
+        .await
+        .unwrap();
+    check_field(c, "标签备注", &BAD_FREE, good, |t| async move {
+        c.app
+            .tag_person(
+                worker,
+                c.people_a[2].0,
+                c.people_a[2].1,
+                TagInput {
+                    tag_id: tag,
+                    valid_from: None,
+                    valid_to: None,
+                    note: Some(t),
+                },
+            )
+            .await
+    })
+    .await;
+
+    // Places and units: addresses (one line).
+    check_field(c, "住所地址", &BAD_FREE[..3], "阳光小区3号楼", |t| async move {
+        c.app
+            .create_place(
+                worker,
+                county,
+                c.grid_a.id,
+                PlaceInput {
+                    kind: PlaceKind::Building,
+                    parent_id: None,
+                    label: "9号楼".into(),
+                    address: Some(t),
+                    lat: None,
+                    lng: None,
+                },
+            )
+            .await
+    })
+    .await;
+    check_field(c, "组织地址", &BAD_FREE[..3], "东门大街88号", |t| async move {
+        c.app
+            .create_unit(
+                system,
+                county,
+                c.branch.id,
+                yinling_app::org::NewUnitInput {
+                    kind: OrgKind::GridPartyGroup,
+                    name: "阳光小区第3网格党小组".into(),
+                    region_code: None,
+                    address: Some(t),
+                    lat: None,
+                    lng: None,
+                    geojson: None,
+                },
+            )
+            .await
+    })
+    .await;
+
+    // Service items: description.
+    check_field(c, "服务说明", &BAD_FREE, good, |t| async move {
+        c.app
+            .create_service_item(
+                system,
+                county,
+                c.community.id,
+                ServiceItemInput {
+                    category: "meals".into(),
+                    name: "午餐配送".into(),
+                    description: Some(t),
+                    skills: vec![],
+                    duration_minutes: 30,
+                    points: 5,
+                    hours_minutes: 30,
+                    sla_minutes: 60,
+                    active: true,
+                    version: None,
+                },
+            )
+            .await
+    })
+    .await;
+
+    // Ledger: an adjustment's memo, a reversal's, a family gift's.
+    check_field(c, "调整原因", &BAD_FREE, "补记2026年7月入户走访", |t| async move {
+        c.app
+            .propose_adjustment(
+                admin,
+                AdjustmentInput {
+                    person: c.people_a[2].into(),
+                    unit: Unit::Points,
+                    amount: 5,
+                    memo: t,
+                },
+            )
+            .await
+    })
+    .await;
+    city.complete_an_order(&s).await;
+    city.app.claim_entitlements(100).await.unwrap();
+    let transfer: i64 = city
+        .app
+        .store()
+        .read()
+        .scalar(yinling_store::q!(
+            "SELECT MIN(id) FROM ledger_transfers WHERE county_code = $1",
+            county
+        ))
+        .await
+        .unwrap();
+    check_field(c, "冲正原因", &BAD_FREE, "重复发放，予以冲正", |t| async move {
+        c.app.reverse_transfer(admin, county, transfer, &t).await
+    })
+    .await;
+    let mut k = 0;
+    check_field(c, "转赠附言", &BAD_FREE, "给老伴的", |t| {
+        k += 1;
+        let input = GiftInput {
+            to: c.people_a[0].into(),
+            minutes: 10,
+            memo: Some(t),
+            idempotency_key: format!("gift-test-{k:04}"),
+        };
+        async move { c.app.gift_hours(vola, input).await }
+    })
+    .await;
+
+    // Mediation (which had the rule first): summary and location.
+    let case = |summary: String, location: Option<String>| CaseInput {
+        unit_county_code: county,
+        unit_id: c.grid_a.id,
+        place_id: None,
+        location,
+        category: DisputeCategory::Neighbour,
+        summary,
+        intake_on: None,
+        taken_by_name: None,
+        parties: vec![PartyInput {
+            side: PartySide::Applicant,
+            name: "王某某".into(),
+            person_id: None,
+        }],
+        mediators: Vec::new(),
+    };
+    check_field(c, "纠纷简要情况", &BAD_FREE, good, |t| async move {
+        c.app.create_mediation_case(worker, case(t, None)).await
+    })
+    .await;
+    check_field(c, "发生地点", &BAD_FREE[..3], "3号楼楼道", |t| async move {
+        c.app
+            .create_mediation_case(worker, case("楼道堆放杂物引发争吵".into(), Some(t)))
+            .await
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn names_titles_and_labels_refuse_invisible_characters_but_keep_their_numbers() {
+    use text_fields::*;
+    use yinling_app::{
+        categories::CategoryInput,
+        places::{PlaceInput, PlaceKind},
+        redeem::GoodsInput,
+        services::ServiceItemInput,
+        users::NewAccountInput,
+    };
+    use yinling_domain::{org::OrgKind, role::Role};
+    let city = TestCity::new().await;
+    let shop = city.add_shop().await;
+    let county = city.county.county_code;
+    let c = &city;
+    let system = &city.system;
+    let city_admin = &city.caller("cityadmin").await;
+    let bidi: [(&str, &str); 3] = [
+        ("阳光\u{202E}小区", "invisible_character"),
+        ("阳光\u{200F}小区", "invisible_character"),
+        ("阳光\u{FEFF}小区", "invisible_character"),
+    ];
+    check_field(c, "组织名称", &bidi, "阳光小区第3网格党小组", |t| async move {
+        c.app
+            .create_unit(
+                system,
+                county,
+                c.branch.id,
+                yinling_app::org::NewUnitInput {
+                    kind: OrgKind::GridPartyGroup,
+                    name: t,
+                    region_code: None,
+                    address: None,
+                    lat: None,
+                    lng: None,
+                    geojson: None,
+                },
+            )
+            .await
+    })
+    .await;
+    check_field(c, "住所名称", &bidi, "12号楼", |t| async move {
+        c.app
+            .create_place(
+                system,
+                county,
+                c.grid_a.id,
+                PlaceInput {
+                    kind: PlaceKind::Building,
+                    parent_id: None,
+                    label: t,
+                    address: None,
+                    lat: None,
+                    lng: None,
+                },
+            )
+            .await
+    })
+    .await;
+    let mut n = 0;
+    check_field(c, "标签名称", &bidi, "独居2", |t| {
+        n += 1;
+        let input = TagDefInput {
+            code: format!("t{n}"),
+            name: t,
+            category: "其他".into(),
+            description: String::new(),
+            archived: false,
+        };
+        async move { c.app.create_tag(city_admin, input).await }
+    })
+    .await;
+    check_field(c, "类别名称", &bidi, "理发2", |t| async move {
+        c.app
+            .add_category(
+                system,
+                CategoryInput {
+                    code: "haircut".into(),
+                    label: t,
+                    county_code: Some(county),
+                },
+            )
+            .await
+    })
+    .await;
+    check_field(c, "服务项目名称", &bidi, "助浴1次", |t| async move {
+        c.app
+            .create_service_item(
+                system,
+                county,
+                c.community.id,
+                ServiceItemInput {
+                    category: "meals".into(),
+                    name: t,
+                    description: None,
+                    skills: vec![],
+                    duration_minutes: 30,
+                    points: 5,
+                    hours_minutes: 30,
+                    sla_minutes: 60,
+                    active: true,
+                    version: None,
+                },
+            )
+            .await
+    })
+    .await;
+    check_field(c, "商品名称", &bidi, "大米5kg", |t| async move {
+        c.app
+            .add_goods(
+                system,
+                (shop.county_code, shop.id).into(),
+                GoodsInput {
+                    name: t,
+                    price_points: 50,
+                    stock: 10,
+                    active: true,
+                    version: None,
+                },
+            )
+            .await
+    })
+    .await;
+    let mut u = 0;
+    check_field(c, "账号姓名", &bidi, "网格员2号", |t| {
+        u += 1;
+        let input = NewAccountInput {
+            username: format!("worker{u}x"),
+            display_name: t,
+            password: yinling_app::testing::PASSWORD.to_owned(),
+            role: Role::GridWorker,
+            unit_county_code: county,
+            unit_id: c.grid_a.id,
+            must_change_password: false,
+            person_county_code: None,
+            person_id: None,
+        };
+        async move { c.app.create_account(system, input).await }
+    })
+    .await;
+    let (pc, pid) = city.people_a[1];
+    check_field(c, "原工作单位", &bidi, "汶上县第1实验小学", |t| async move {
+        c.app
+            .add_role(
+                system,
+                pc,
+                pid,
+                RoleInput {
+                    kind: PersonRoleKind::RetiredCadre,
+                    unit_county_code: None,
+                    unit_id: None,
+                    since: None,
+                    details: RoleDetails {
+                        retire_kind: Some(RetireKind::Tuixiu),
+                        former_unit: Some(t),
+                        ..RoleDetails::default()
+                    },
+                },
+            )
+            .await
+    })
+    .await;
+    check_field(c, "特长", &bidi, "理发", |t| async move {
+        c.app.set_skills(system, pc, pid, vec![t]).await
+    })
+    .await;
+    let id = valid_id("37083019500101555");
+    check_field(c, "姓名", &bidi[..1], "孙八", |t| {
+        let input = c.person_input(&c.grid_a, &t, &id, None);
+        async move { c.app.create_person(system, input).await }
+    })
+    .await;
 }
