@@ -2664,3 +2664,120 @@ async fn names_titles_and_labels_refuse_invisible_characters_but_keep_their_numb
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_demo_city_keeps_its_scope_invariants_after_a_move() {
+    use moving::*;
+    use yinling_app::{App, Caller, demo::DemoOptions};
+    let db = yinling_store::testing::TestDb::new().await;
+    let app = App::new(
+        db.store.clone(),
+        yinling_app::Vault::new(&[9u8; 32]),
+        yinling_app::Settings::default(),
+        yinling_app::Clock::manual(yinling_app::testing::START),
+    );
+    let password = "Demo-Pass-2026";
+    let opts = DemoOptions {
+        people: 3_000,
+        seed: 11,
+        admin_password: Some(password.into()),
+    };
+    app.load_demo(&opts, &|_, _, _| {}).await.unwrap();
+    let login = |username: &'static str| {
+        let app = app.clone();
+        async move {
+            let s = app.login(username, password, None, None).await.unwrap();
+            app.authenticate(&s.token, None).await.unwrap().caller
+        }
+    };
+    let admin = login("admin").await;
+    let dongmen = login("dongmen").await;
+    let system = Caller::system("test");
+    // 东门社区 (the story community) moves from its street to the next street of 汶上.
+    let community = dongmen.grants[0].clone();
+    let county = community.unit_county_code;
+    let street_path = community.path.parent().unwrap();
+    let street = yinling_store::org::get_by_path(&mut app.store().read(), county, street_path.as_str())
+        .await
+        .unwrap()
+        .unwrap();
+    let (other_id, other_path): (i64, String) = app
+        .store()
+        .read()
+        .fetch_one(yinling_store::q!(
+            "SELECT id, path FROM org_units WHERE county_code = $1 AND kind = $2 AND id <> $3
+              ORDER BY path LIMIT 1",
+            county,
+            street.kind.as_str(),
+            street.id
+        ))
+        .await
+        .unwrap();
+    let old_sec = street_secretary(&app, &system, "streetold", (county, street.id), password).await;
+    let new_sec = street_secretary(&app, &system, "streetnew", (county, other_id), password).await;
+    // 张德顺 orders 助餐 (so the community holds an open order too).
+    let zhang = login("zhangdaye").await;
+    let home = app
+        .person_file(&zhang, zhang.person.unwrap().0, zhang.person.unwrap().1)
+        .await
+        .unwrap()
+        .home_unit
+        .path;
+    let item = app.items_offered_at(county, &home).await.unwrap()[0].id;
+    app.place_order(
+        &zhang,
+        yinling_app::orders::OrderInput {
+            item_id: item,
+            person: None,
+            wanted_at: None,
+            wanted_at_text: Some("2026-07-02 12:00".into()),
+            description: None,
+            urgency: None,
+            address: None,
+            need_id: None,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(path_invariants(&app).await, Vec::<String>::new());
+    // Orders, needs, providers and ledger accounts in the community (no mediation case
+    // happens to be there at this size).
+    let held = seen(&app, &dongmen).await;
+    assert!(held[..4].iter().all(|n| *n > 0), "{held:?}");
+    let (old_before, new_before) = (seen(&app, &old_sec).await, seen(&app, &new_sec).await);
+
+    app.move_unit(&admin, county, community.unit_id, county, other_id)
+        .await
+        .unwrap();
+
+    let old_prefix = community.path.to_string();
+    let left: Vec<String> = mentions(&app, &old_prefix)
+        .await
+        .into_iter()
+        .filter(|m| !m.starts_with("audit_events.detail:"))
+        .collect();
+    assert_eq!(left, Vec::<String>::new());
+    assert_eq!(path_invariants(&app).await, Vec::<String>::new());
+    // What the community holds left the old street's lists and joined the new street's.
+    let minus: Vec<i64> = old_before.iter().zip(held).map(|(a, b)| a - b).collect();
+    let plus: Vec<i64> = new_before.iter().zip(held).map(|(a, b)| a + b).collect();
+    assert_eq!(seen(&app, &old_sec).await.to_vec(), minus);
+    assert_eq!(seen(&app, &new_sec).await.to_vec(), plus);
+    // The community secretary's grant moved with the community (read afresh per request).
+    let dongmen = login("dongmen").await;
+    assert_eq!(seen(&app, &dongmen).await, held);
+    // The community keeps its place under the new street, and its grid worker their people.
+    let moved = app
+        .find_unit(&admin, county, community.unit_id)
+        .await
+        .unwrap();
+    assert!(moved.path.starts_with(&other_path), "{}", moved.path);
+    let worker = login("wangge").await;
+    let found = app
+        .search_people(&worker, &q("张德顺"), PageRequest::default())
+        .await
+        .unwrap();
+    assert!(found.items.iter().any(|p| p.age == 82), "张德顺 is still seen");
+    let (_, problems) = app.verify_audit().await.unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
+}
