@@ -894,8 +894,21 @@ impl App {
                 .filter(|pl| OrgPath::parse(&pl.path).is_ok_and(|pp| pp.is_within(&path)))
                 .ok_or(AppError::NotFound { what: "住所" })?;
         }
-        let summary = text(&input.summary, TextKind::Lines, "summary", "纠纷简要情况", 5, 500)?;
-        let location = opt_text(input.location.as_deref(), TextKind::Line, "location", "发生地点", 60)?;
+        let summary = text(
+            &input.summary,
+            TextKind::Lines,
+            "summary",
+            "纠纷简要情况",
+            5,
+            500,
+        )?;
+        let location = opt_text(
+            input.location.as_deref(),
+            TextKind::Line,
+            "location",
+            "发生地点",
+            60,
+        )?;
         let today = self.clock().today();
         let intake_on = input.intake_on.unwrap_or(today);
         if intake_on > today {
@@ -1199,18 +1212,29 @@ impl App {
                 "最后一次调解的日期",
             )?;
         }
-        let note = opt_text(input.note.as_deref(), TextKind::Lines, "note", "结果说明", 500)?;
+        let note = opt_text(
+            input.note.as_deref(),
+            TextKind::Lines,
+            "note",
+            "结果说明",
+            500,
+        )?;
         let referred_to = if input.outcome == Outcome::Referred {
             Some(
-                opt_text(input.referred_to.as_deref(), TextKind::Line, "referred_to", "移交单位", 40)?.ok_or_else(
-                    || {
-                        AppError::invalid(
-                            "referred_to_required",
-                            "referred_to",
-                            "选择“移交”时，请填写移交到哪个单位（如司法所、人民法院）",
-                        )
-                    },
-                )?,
+                opt_text(
+                    input.referred_to.as_deref(),
+                    TextKind::Line,
+                    "referred_to",
+                    "移交单位",
+                    40,
+                )?
+                .ok_or_else(|| {
+                    AppError::invalid(
+                        "referred_to_required",
+                        "referred_to",
+                        "选择“移交”时，请填写移交到哪个单位（如司法所、人民法院）",
+                    )
+                })?,
             )
         } else {
             None

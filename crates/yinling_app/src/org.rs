@@ -107,11 +107,7 @@ fn clean_address(address: Option<String>) -> AppResult<Option<String>> {
         .filter(|a| !a.is_empty());
     if let Some(a) = &address {
         if a.chars().count() > 100 {
-            return Err(AppError::invalid(
-                "too_long",
-                "address",
-                "地址最多100个字",
-            ));
+            return Err(AppError::invalid("too_long", "address", "地址最多100个字"));
         }
         crate::text::check(a, TextKind::Line, "address", "地址")?;
     }

@@ -322,9 +322,27 @@ impl App {
             phone_bidx: phone
                 .as_ref()
                 .map(|p| v.blind_index(Field::Phone, p.as_str())),
-            ethnicity: clean(input.ethnicity.clone(), TextKind::Label, "ethnicity", "民族", 20)?,
-            education: clean(input.education.clone(), TextKind::Label, "education", "文化程度", 20)?,
-            address: clean(input.address.clone(), TextKind::Line, "address", "住址", 100)?,
+            ethnicity: clean(
+                input.ethnicity.clone(),
+                TextKind::Label,
+                "ethnicity",
+                "民族",
+                20,
+            )?,
+            education: clean(
+                input.education.clone(),
+                TextKind::Label,
+                "education",
+                "文化程度",
+                20,
+            )?,
+            address: clean(
+                input.address.clone(),
+                TextKind::Line,
+                "address",
+                "住址",
+                100,
+            )?,
             note: clean(input.note.clone(), TextKind::Lines, "note", "备注", 500)?,
             name,
             id_number,
@@ -956,9 +974,7 @@ impl App {
                     .filter(|unit| {
                         unit.county_code == county || unit.county_code == crate::CITY_COUNTY_CODE
                     })
-                    .filter(|unit| {
-                        OrgPath::parse(&unit.path).is_ok_and(|p| edit_scope.covers(&p))
-                    })
+                    .filter(|unit| OrgPath::parse(&unit.path).is_ok_and(|p| edit_scope.covers(&p)))
                     .ok_or(AppError::NotFound {
                         what: "所属组织"
                     })?,

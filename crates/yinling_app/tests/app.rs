@@ -1352,9 +1352,7 @@ mod moving {
         for c in store_org::path_columns(&schema) {
             let (t, col) = (&c.table, &c.column);
             let values: Vec<String> = exec
-                .scalars(q!(format!(
-                    "SELECT {col} FROM {t} WHERE {col} IS NOT NULL"
-                )))
+                .scalars(q!(format!("SELECT {col} FROM {t} WHERE {col} IS NOT NULL")))
                 .await
                 .unwrap();
             for v in values {
@@ -1416,7 +1414,9 @@ mod moving {
             .await
             .unwrap();
         if n > 0 {
-            problems.push(format!("org_units: {n} units out of line with their parent"));
+            problems.push(format!(
+                "org_units: {n} units out of line with their parent"
+            ));
         }
         problems
     }
@@ -1761,7 +1761,10 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
         .candidates(&old_sec, county, busy.open_order, 5)
         .await
         .unwrap();
-    assert!(ranked.iter().any(|c| c.ranked.id == busy.vol_a), "{ranked:?}");
+    assert!(
+        ranked.iter().any(|c| c.ranked.id == busy.vol_a),
+        "{ranked:?}"
+    );
 
     let moved = city
         .app
@@ -1791,10 +1794,7 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
         .order;
     assert_eq!(
         o.path,
-        format!(
-            "{new_prefix}{}/{}/",
-            city.branch.code, city.grid_a.code
-        )
+        format!("{new_prefix}{}/{}/", city.branch.code, city.grid_a.code)
     );
     assert_eq!(o.escalated_to.as_deref(), Some(street2.path.as_str()));
 
@@ -1837,7 +1837,10 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
         .candidates(&new_sec, county, busy.open_order, 5)
         .await
         .unwrap();
-    assert!(ranked.iter().any(|c| c.ranked.id == busy.vol_a), "{ranked:?}");
+    assert!(
+        ranked.iter().any(|c| c.ranked.id == busy.vol_a),
+        "{ranked:?}"
+    );
     city.app
         .dispatch_order(&new_sec, county, busy.open_order, DispatchInput::default())
         .await
@@ -2010,9 +2013,19 @@ async fn roles_and_households_attach_only_to_units_in_the_callers_scope() {
         .unwrap();
     let mut input = city.person_input(&city.grid_a, "孙八", &valid_id("37083019500505123"), None);
     input.household_id = Some(house.id);
-    let err = city.app.create_person(&worker, input.clone()).await.unwrap_err();
+    let err = city
+        .app
+        .create_person(&worker, input.clone())
+        .await
+        .unwrap_err();
     assert!(
-        matches!(err, AppError::Invalid { code: "invalid_household", .. }),
+        matches!(
+            err,
+            AppError::Invalid {
+                code: "invalid_household",
+                ..
+            }
+        ),
         "{err:?}"
     );
     // The community secretary, whose scope holds it, may.
@@ -2052,7 +2065,10 @@ async fn only_the_city_defines_the_city_wide_vocabularies() {
         .unwrap_err();
     assert!(matches!(err, AppError::Forbidden { .. }), "{err:?}");
     let tags = city.app.list_tags(&county_admin, true).await.unwrap();
-    assert_eq!(tags[0].def.name, "独居", "unchanged for all eleven counties");
+    assert_eq!(
+        tags[0].def.name, "独居",
+        "unchanged for all eleven counties"
+    );
     // They still apply it to people in scope; the city renames it.
     let (c, id) = city.people_a[0];
     city.app
@@ -2150,7 +2166,9 @@ mod text_fields {
         let audit = city.count("audit_events").await;
         for (text, code) in bad {
             match f((*text).to_owned()).await {
-                Err(AppError::Invalid { code: c, message, .. }) => {
+                Err(AppError::Invalid {
+                    code: c, message, ..
+                }) => {
                     assert_eq!(c, *code, "{what}: {text:?} → {message}");
                     assert!(!message.is_empty());
                 }
@@ -2250,7 +2268,13 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
     let to_cancel = place().await;
     check_field(c, "取消原因", &BAD_FREE, good, |t| async move {
         c.app
-            .order_step(resident, county, to_cancel, OrderAction::Cancel, step(t, None))
+            .order_step(
+                resident,
+                county,
+                to_cancel,
+                OrderAction::Cancel,
+                step(t, None),
+            )
             .await
     })
     .await;
@@ -2262,13 +2286,25 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
     }
     check_field(c, "完成情况", &BAD_FREE, good, |t| async move {
         c.app
-            .order_step(vola, county, to_dispatch, OrderAction::Complete, step(t, None))
+            .order_step(
+                vola,
+                county,
+                to_dispatch,
+                OrderAction::Complete,
+                step(t, None),
+            )
             .await
     })
     .await;
     check_field(c, "评价", &BAD_FREE, good, |t| async move {
         c.app
-            .order_step(resident, county, to_dispatch, OrderAction::Rate, step(t, Some(5)))
+            .order_step(
+                resident,
+                county,
+                to_dispatch,
+                OrderAction::Rate,
+                step(t, Some(5)),
+            )
             .await
     })
     .await;
@@ -2288,7 +2324,11 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
         c.app.record_need(worker, need(t)).await
     })
     .await;
-    let (nc, nid) = c.app.record_need(worker, need("需要助餐".into())).await.unwrap();
+    let (nc, nid) = c
+        .app
+        .record_need(worker, need("需要助餐".into()))
+        .await
+        .unwrap();
     check_field(c, "跟进情况", &BAD_FREE, good, |t| async move {
         c.app
             .follow_up_need(
@@ -2318,11 +2358,17 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
         async move { c.app.create_person(worker, input).await }
     })
     .await;
-    check_field(c, "住址", &BAD_FREE[..3], "阳光小区3号楼2单元501室", |t| {
-        let mut input = c.person_input(&c.grid_a, "吴十", &id2, None);
-        input.address = Some(t);
-        async move { c.app.create_person(worker, input).await }
-    })
+    check_field(
+        c,
+        "住址",
+        &BAD_FREE[..3],
+        "阳光小区3号楼2单元501室",
+        |t| {
+            let mut input = c.person_input(&c.grid_a, "吴十", &id2, None);
+            input.address = Some(t);
+            async move { c.app.create_person(worker, input).await }
+        },
+    )
     .await;
     let tag = c
         .app
@@ -2356,42 +2402,54 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
     .await;
 
     // Places and units: addresses (one line).
-    check_field(c, "住所地址", &BAD_FREE[..3], "阳光小区3号楼", |t| async move {
-        c.app
-            .create_place(
-                worker,
-                county,
-                c.grid_a.id,
-                PlaceInput {
-                    kind: PlaceKind::Building,
-                    parent_id: None,
-                    label: "9号楼".into(),
-                    address: Some(t),
-                    lat: None,
-                    lng: None,
-                },
-            )
-            .await
-    })
+    check_field(
+        c,
+        "住所地址",
+        &BAD_FREE[..3],
+        "阳光小区3号楼",
+        |t| async move {
+            c.app
+                .create_place(
+                    worker,
+                    county,
+                    c.grid_a.id,
+                    PlaceInput {
+                        kind: PlaceKind::Building,
+                        parent_id: None,
+                        label: "9号楼".into(),
+                        address: Some(t),
+                        lat: None,
+                        lng: None,
+                    },
+                )
+                .await
+        },
+    )
     .await;
-    check_field(c, "组织地址", &BAD_FREE[..3], "东门大街88号", |t| async move {
-        c.app
-            .create_unit(
-                system,
-                county,
-                c.branch.id,
-                yinling_app::org::NewUnitInput {
-                    kind: OrgKind::GridPartyGroup,
-                    name: "阳光小区第3网格党小组".into(),
-                    region_code: None,
-                    address: Some(t),
-                    lat: None,
-                    lng: None,
-                    geojson: None,
-                },
-            )
-            .await
-    })
+    check_field(
+        c,
+        "组织地址",
+        &BAD_FREE[..3],
+        "东门大街88号",
+        |t| async move {
+            c.app
+                .create_unit(
+                    system,
+                    county,
+                    c.branch.id,
+                    yinling_app::org::NewUnitInput {
+                        kind: OrgKind::GridPartyGroup,
+                        name: "阳光小区第3网格党小组".into(),
+                        region_code: None,
+                        address: Some(t),
+                        lat: None,
+                        lng: None,
+                        geojson: None,
+                    },
+                )
+                .await
+        },
+    )
     .await;
 
     // Service items: description.
@@ -2419,19 +2477,25 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
     .await;
 
     // Ledger: an adjustment's memo, a reversal's, a family gift's.
-    check_field(c, "调整原因", &BAD_FREE, "补记2026年7月入户走访", |t| async move {
-        c.app
-            .propose_adjustment(
-                admin,
-                AdjustmentInput {
-                    person: c.people_a[2].into(),
-                    unit: Unit::Points,
-                    amount: 5,
-                    memo: t,
-                },
-            )
-            .await
-    })
+    check_field(
+        c,
+        "调整原因",
+        &BAD_FREE,
+        "补记2026年7月入户走访",
+        |t| async move {
+            c.app
+                .propose_adjustment(
+                    admin,
+                    AdjustmentInput {
+                        person: c.people_a[2].into(),
+                        unit: Unit::Points,
+                        amount: 5,
+                        memo: t,
+                    },
+                )
+                .await
+        },
+    )
     .await;
     city.complete_an_order(&s).await;
     city.app.claim_entitlements(100).await.unwrap();
@@ -2445,9 +2509,13 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
         ))
         .await
         .unwrap();
-    check_field(c, "冲正原因", &BAD_FREE, "重复发放，予以冲正", |t| async move {
-        c.app.reverse_transfer(admin, county, transfer, &t).await
-    })
+    check_field(
+        c,
+        "冲正原因",
+        &BAD_FREE,
+        "重复发放，予以冲正",
+        |t| async move { c.app.reverse_transfer(admin, county, transfer, &t).await },
+    )
     .await;
     let mut k = 0;
     check_field(c, "转赠附言", &BAD_FREE, "给老伴的", |t| {
@@ -2513,24 +2581,30 @@ async fn names_titles_and_labels_refuse_invisible_characters_but_keep_their_numb
         ("阳光\u{200F}小区", "invisible_character"),
         ("阳光\u{FEFF}小区", "invisible_character"),
     ];
-    check_field(c, "组织名称", &bidi, "阳光小区第3网格党小组", |t| async move {
-        c.app
-            .create_unit(
-                system,
-                county,
-                c.branch.id,
-                yinling_app::org::NewUnitInput {
-                    kind: OrgKind::GridPartyGroup,
-                    name: t,
-                    region_code: None,
-                    address: None,
-                    lat: None,
-                    lng: None,
-                    geojson: None,
-                },
-            )
-            .await
-    })
+    check_field(
+        c,
+        "组织名称",
+        &bidi,
+        "阳光小区第3网格党小组",
+        |t| async move {
+            c.app
+                .create_unit(
+                    system,
+                    county,
+                    c.branch.id,
+                    yinling_app::org::NewUnitInput {
+                        kind: OrgKind::GridPartyGroup,
+                        name: t,
+                        region_code: None,
+                        address: None,
+                        lat: None,
+                        lng: None,
+                        geojson: None,
+                    },
+                )
+                .await
+        },
+    )
     .await;
     check_field(c, "住所名称", &bidi, "12号楼", |t| async move {
         c.app
@@ -2632,26 +2706,32 @@ async fn names_titles_and_labels_refuse_invisible_characters_but_keep_their_numb
     })
     .await;
     let (pc, pid) = city.people_a[1];
-    check_field(c, "原工作单位", &bidi, "汶上县第1实验小学", |t| async move {
-        c.app
-            .add_role(
-                system,
-                pc,
-                pid,
-                RoleInput {
-                    kind: PersonRoleKind::RetiredCadre,
-                    unit_county_code: None,
-                    unit_id: None,
-                    since: None,
-                    details: RoleDetails {
-                        retire_kind: Some(RetireKind::Tuixiu),
-                        former_unit: Some(t),
-                        ..RoleDetails::default()
+    check_field(
+        c,
+        "原工作单位",
+        &bidi,
+        "汶上县第1实验小学",
+        |t| async move {
+            c.app
+                .add_role(
+                    system,
+                    pc,
+                    pid,
+                    RoleInput {
+                        kind: PersonRoleKind::RetiredCadre,
+                        unit_county_code: None,
+                        unit_id: None,
+                        since: None,
+                        details: RoleDetails {
+                            retire_kind: Some(RetireKind::Tuixiu),
+                            former_unit: Some(t),
+                            ..RoleDetails::default()
+                        },
                     },
-                },
-            )
-            .await
-    })
+                )
+                .await
+        },
+    )
     .await;
     check_field(c, "特长", &bidi, "理发", |t| async move {
         c.app.set_skills(system, pc, pid, vec![t]).await
@@ -2697,10 +2777,11 @@ async fn the_demo_city_keeps_its_scope_invariants_after_a_move() {
     let community = dongmen.grants[0].clone();
     let county = community.unit_county_code;
     let street_path = community.path.parent().unwrap();
-    let street = yinling_store::org::get_by_path(&mut app.store().read(), county, street_path.as_str())
-        .await
-        .unwrap()
-        .unwrap();
+    let street =
+        yinling_store::org::get_by_path(&mut app.store().read(), county, street_path.as_str())
+            .await
+            .unwrap()
+            .unwrap();
     let (other_id, other_path): (i64, String) = app
         .store()
         .read()
@@ -2777,7 +2858,10 @@ async fn the_demo_city_keeps_its_scope_invariants_after_a_move() {
         .search_people(&worker, &q("张德顺"), PageRequest::default())
         .await
         .unwrap();
-    assert!(found.items.iter().any(|p| p.age == 82), "张德顺 is still seen");
+    assert!(
+        found.items.iter().any(|p| p.age == 82),
+        "张德顺 is still seen"
+    );
     let (_, problems) = app.verify_audit().await.unwrap();
     assert!(problems.is_empty(), "{problems:?}");
 }

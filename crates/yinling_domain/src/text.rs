@@ -78,7 +78,7 @@ impl std::error::Error for TextError {}
 
 /// Checks a text for the field kind; the first problem found is returned.
 pub fn check(text: &str, kind: TextKind) -> Result<(), TextError> {
-    if let Some(c) = invisible_char(text, kind.multiline()) {
+    if let Some(c) = invisible_char(text, kind) {
         return Err(TextError::Invisible(c));
     }
     if kind.free() && contains_personal_number(text) {
@@ -87,15 +87,16 @@ pub fn check(text: &str, kind: TextKind) -> Result<(), TextError> {
     Ok(())
 }
 
-/// The first character that must not be in a text: a control character (newline, tab and
-/// the carriage return of a CR LF pair are allowed when `multiline`), or an invisible
-/// format character ([`is_invisible_format`]).
-pub fn invisible_char(text: &str, multiline: bool) -> Option<char> {
+/// The first character that must not be in a text of `kind`: a control character (newline,
+/// tab and the carriage return of a CR LF pair are allowed in [`TextKind::Lines`]), or an
+/// invisible format character ([`is_invisible_format`]).
+pub fn invisible_char(text: &str, kind: TextKind) -> Option<char> {
+    let multiline = kind.multiline();
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
-        let allowed_whitespace = multiline
-            && (c == '\n' || c == '\t' || (c == '\r' && chars.peek() == Some(&'\n')));
-        if (c.is_control() && !allowed_whitespace) || is_invisible_format(c, multiline) {
+        let allowed_whitespace =
+            multiline && (c == '\n' || c == '\t' || (c == '\r' && chars.peek() == Some(&'\n')));
+        if (c.is_control() && !allowed_whitespace) || is_invisible_format(c, kind.free()) {
             return Some(c);
         }
     }
@@ -179,11 +180,9 @@ mod tests {
 
     #[test]
     fn control_and_bidi_characters_are_refused_everywhere() {
-        for c in [
-            '\u{0}', '\u{1}', '\u{1B}', '\u{7F}', '\u{85}', '\u{9F}', '\u{200B}', '\u{200E}',
-            '\u{200F}', '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}',
-            '\u{2067}', '\u{2068}', '\u{2069}', '\u{FEFF}', '\u{2028}', '\u{E0041}',
-        ] {
+        let refused = "\u{0}\u{1}\u{1B}\u{7F}\u{85}\u{9F}\u{200B}\u{200E}\u{200F}\u{202A}\u{202B}\
+                       \u{202C}\u{202D}\u{202E}\u{2066}\u{2067}\u{2068}\u{2069}\u{FEFF}\u{2028}\u{E0041}";
+        for c in refused.chars() {
             let text = format!("张三{c}丰");
             for kind in [TextKind::Label, TextKind::Line, TextKind::Lines] {
                 assert_eq!(
@@ -243,9 +242,6 @@ mod tests {
         let m = TextError::Invisible('\u{202E}').to_string();
         assert!(m.contains("U+202E") && m.contains("控制字符"), "{m}");
         assert!(TextError::PersonalNumber.to_string().contains("电话号码"));
-        assert_eq!(
-            TextError::Invisible('\u{0}').code(),
-            "invisible_character"
-        );
+        assert_eq!(TextError::Invisible('\u{0}').code(), "invisible_character");
     }
 }

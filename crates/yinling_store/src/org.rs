@@ -447,7 +447,10 @@ pub fn path_columns(schema: &BTreeMap<String, Vec<String>>) -> Vec<PathColumn> {
 
 /// The first `k` segments of a path (`k` ≥ 1), with their slashes.
 fn first_segments(path: &str, k: usize) -> &str {
-    match k.checked_sub(1).and_then(|n| path.match_indices('/').nth(n)) {
+    match k
+        .checked_sub(1)
+        .and_then(|n| path.match_indices('/').nth(n))
+    {
         Some((i, _)) => &path[..=i],
         None => path,
     }
@@ -504,11 +507,7 @@ pub async fn move_subtree(
         .iter()
         .filter(|c| c.table == "providers")
         .map(|c| match c.shape {
-            PathShape::List => format!(
-                "{} LIKE {}",
-                c.column,
-                q.push_arg(format!("%\"{from}%"))
-            ),
+            PathShape::List => format!("{} LIKE {}", c.column, q.push_arg(format!("%\"{from}%"))),
             _ => format!(
                 "({col} >= {} AND {col} < {})",
                 q.push_arg(from),
@@ -549,10 +548,7 @@ pub async fn move_subtree(
                     q.push_arg(format!("\"{from}")),
                     q.push_arg(format!("\"{to}"))
                 ),
-                vec![format!(
-                    "{col} LIKE {}",
-                    q.push_arg(format!("%\"{from}%"))
-                )],
+                vec![format!("{col} LIKE {}", q.push_arg(format!("%\"{from}%")))],
             ),
         };
         let mut sets = vec![set];
@@ -603,7 +599,10 @@ pub async fn move_subtree(
             .map(|(old, new)| format!("WHEN {} THEN {}", q.push_arg(*old), q.push_arg(*new)))
             .collect();
         let olds: Vec<String> = remap.iter().map(|(old, _)| q.push_arg(*old)).collect();
-        let mut sets = vec![format!("{col} = CASE {col} {} ELSE {col} END", whens.join(" "))];
+        let mut sets = vec![format!(
+            "{col} = CASE {col} {} ELSE {col} END",
+            whens.join(" ")
+        )];
         if has(&c.table, "updated_at") {
             sets.push(format!("updated_at = {}", q.push_arg(now)));
         }

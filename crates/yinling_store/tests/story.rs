@@ -207,7 +207,10 @@ async fn the_mover_reads_its_tables_from_the_schema_so_a_new_table_moves_too() {
         "ledger_accounts.path",
         "ledger_adjustments.path",
     ] {
-        assert!(found.iter().any(|f| f == expected), "{expected} in {found:?}");
+        assert!(
+            found.iter().any(|f| f == expected),
+            "{expected} in {found:?}"
+        );
     }
     // Append-only history carries no path: it keeps nothing a move would have to rewrite.
     assert!(
@@ -240,11 +243,41 @@ async fn the_mover_reads_its_tables_from_the_schema_so_a_new_table_moves_too() {
     let c = 370830;
     let units = [
         unit(c, 1, None, "county", "370800/370830/"),
-        unit(c, 2, Some(1), "street_committee", "370800/370830/370830001/"),
-        unit(c, 3, Some(1), "street_committee", "370800/370830/370830002/"),
-        unit(c, 4, Some(2), "compound_branch", "370800/370830/370830001/b4/"),
-        unit(c, 5, Some(4), "grid_party_group", "370800/370830/370830001/b4/g5/"),
-        unit(c, 6, Some(2), "compound_branch", "370800/370830/370830001/b40/"),
+        unit(
+            c,
+            2,
+            Some(1),
+            "street_committee",
+            "370800/370830/370830001/",
+        ),
+        unit(
+            c,
+            3,
+            Some(1),
+            "street_committee",
+            "370800/370830/370830002/",
+        ),
+        unit(
+            c,
+            4,
+            Some(2),
+            "compound_branch",
+            "370800/370830/370830001/b4/",
+        ),
+        unit(
+            c,
+            5,
+            Some(4),
+            "grid_party_group",
+            "370800/370830/370830001/b4/g5/",
+        ),
+        unit(
+            c,
+            6,
+            Some(2),
+            "compound_branch",
+            "370800/370830/370830001/b40/",
+        ),
     ];
     let mut tx = db.store.begin().await.unwrap();
     org::insert_many(&mut tx.exec(), &units).await.unwrap();
@@ -259,7 +292,11 @@ async fn the_mover_reads_its_tables_from_the_schema_so_a_new_table_moves_too() {
             "370800/370830/370830001/b40/",
             r#"["370800/370830/370830001/b4/g5/"]"#,
         ),
-        (3, "370800/370830/370830001/", r#"["370800/370830/370830001/"]"#),
+        (
+            3,
+            "370800/370830/370830001/",
+            r#"["370800/370830/370830001/"]"#,
+        ),
     ] {
         tx.exec()
             .execute(q!(
