@@ -67,16 +67,23 @@ env.test('社区书记登记楼栋和人员，填错时有中文提示 / a secre
   await page.getByRole('link', { name: '孙秀英' }).waitFor();
 });
 
-env.test('县级管理员新建标签和账号，新账号首次登录须改密 / a county admin adds a tag and an account; the new user must change the initial password', async ({ newPage }) => {
+env.test('市级管理员定义标签，县级管理员贴标签、建账号，新账号首次登录须改密 / the city defines a tag, a county admin applies it and adds an account; the new user must change the initial password', async ({ newPage }) => {
   const page = await newPage();
-  await login(page, ACCOUNTS.county);
-  // A tag, then put it on 张德顺.
+  // Tag definitions are city-wide: the city administrator defines one.
+  await login(page, ACCOUNTS.admin);
   await navTo(page, '标签');
   await page.getByLabel('代码（英文小写，规则中引用，如 gaoling）').fill('kunnan');
   await page.getByLabel('名称', { exact: true }).last().fill('困难老人');
   await page.getByLabel('类别').last().selectOption('人群特征');
   await page.getByRole('button', { name: '创建' }).click();
   await page.getByRole('link', { name: '困难老人' }).waitFor();
+  await logout(page);
+  // The county administrator sees the vocabulary without the form to change it, and puts
+  // the tag on 张德顺.
+  await login(page, ACCOUNTS.county);
+  await navTo(page, '标签');
+  await page.getByRole('link', { name: '困难老人' }).waitFor();
+  assert.equal(await page.getByRole('button', { name: '创建' }).count(), 0, '县级不能定义全市标签');
   await page.goto(await zhangDeshunPath(page));
   await page.locator('summary', { hasText: '添加标签' }).click();
   await page.getByRole('combobox', { name: '标签', exact: true }).selectOption({ label: '人群特征 · 困难老人' });

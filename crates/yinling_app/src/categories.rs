@@ -81,6 +81,7 @@ impl App {
                 "类别名称不能为空，且不超过12个字",
             ));
         }
+        crate::text::check(&label, crate::text::TextKind::Label, "label", "类别名称")?;
         let county = input.county_code.unwrap_or(CITY_COUNTY_CODE);
         let allowed = if county == CITY_COUNTY_CODE {
             caller.is_city_admin()
@@ -94,7 +95,22 @@ impl App {
                 "只有县级管理员可以为本县增加类别，市级管理员可以为全市增加类别",
             ));
         }
-        let existing = self.categories(county).await?;
+        // A city-wide category joins every county's list, so it must not collide with a
+        // category any county already added for itself.
+        let mut existing = self.categories(county).await?;
+        if county == CITY_COUNTY_CODE {
+            let counties: Vec<i64> = (CITY_COUNTY_CODE + 1..=CITY_COUNTY_CODE + 99).collect();
+            existing.extend(
+                store_services::categories(&mut self.store().read(), &counties)
+                    .await?
+                    .into_iter()
+                    .map(|r| Category {
+                        code: r.code,
+                        label: r.label,
+                        builtin: false,
+                    }),
+            );
+        }
         if existing.iter().any(|c| c.code == code || c.label == label) {
             return Err(AppError::conflict(
                 "duplicate_category",

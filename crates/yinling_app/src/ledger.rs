@@ -158,6 +158,20 @@ impl Posting {
                 "备注最多200字，来源编号最多100字",
             ));
         }
+        // Every posting, typed or made by a job: no invisible characters in what a
+        // statement shows (typed memos are also checked for numbers where they enter).
+        crate::text::check(
+            &self.source_ref,
+            crate::text::TextKind::Label,
+            "source_ref",
+            "来源编号",
+        )?;
+        if let Some(c) =
+            yinling_domain::text::invisible_char(&self.memo, crate::text::TextKind::Lines)
+        {
+            let e = yinling_domain::text::TextError::Invisible(c);
+            return Err(AppError::invalid(e.code(), "memo", format!("备注中{e}")));
+        }
         Ok(())
     }
 }
@@ -1070,6 +1084,7 @@ impl App {
                 "名称须为1至30字",
             ));
         }
+        crate::text::check(label, crate::text::TextKind::Label, "label", "名称")?;
         for (v, field) in [(input.points, "points"), (input.minutes, "minutes")] {
             if !(0..=10_000).contains(&v) {
                 return Err(AppError::invalid(
@@ -1337,6 +1352,7 @@ impl App {
                 "请写明调整原因（4至200字）",
             ));
         }
+        crate::text::check(memo, crate::text::TextKind::Lines, "memo", "调整原因")?;
         let now = self.now();
         let mut tx = self.store().begin().await?;
         let adj_id = ids::next(&mut tx.exec(), Seq::LedgerAdjustments).await?;
@@ -1575,6 +1591,7 @@ impl App {
                 "请写明冲正原因（至少4字）",
             ));
         }
+        crate::text::check(memo, crate::text::TextKind::Lines, "memo", "冲正原因")?;
         let posting = Posting {
             unit: Unit::parse(&t.unit).unwrap_or(Unit::Points),
             debit: holder_of(credit)?,

@@ -28,6 +28,7 @@ pub mod settings;
 pub mod tags;
 #[cfg(feature = "test-support")]
 pub mod testing;
+pub mod text;
 pub mod throttle;
 pub mod timebank;
 pub mod users;

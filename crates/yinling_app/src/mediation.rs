@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use yinling_domain::{
     mediation::{
         CaseAction, CaseStatus, DisputeCategory, MediatorKind, Outcome, OutcomeCounts, PartySide,
-        Period, TransitionError, contains_personal_number, transition,
+        Period, TransitionError, transition,
     },
     org::{OrgKind, OrgPath},
     role::Permission,
@@ -34,7 +34,10 @@ use yinling_store::{
     people as store_people, places as store_places,
 };
 
-use crate::{App, AppError, AppResult, Caller, Page, PageRequest, audit::Event, people::parse_key};
+use crate::{
+    App, AppError, AppResult, Caller, Page, PageRequest, audit::Event, people::parse_key,
+    text::TextKind,
+};
 
 /// Filters for the case list. All optional; combined with AND.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -378,8 +381,16 @@ fn opt_day(s: &Option<String>, field: &'static str) -> AppResult<Option<NaiveDat
     }
 }
 
-/// Free text: trimmed, within `min..=max` characters, without phone or ID numbers.
-fn text(s: &str, field: &'static str, what: &str, min: usize, max: usize) -> AppResult<String> {
+/// Free text: trimmed, within `min..=max` characters, through the one text checker (no
+/// invisible characters; no phone or ID numbers; newlines only where `kind` allows them).
+fn text(
+    s: &str,
+    kind: TextKind,
+    field: &'static str,
+    what: &str,
+    min: usize,
+    max: usize,
+) -> AppResult<String> {
     let t = s.trim().to_owned();
     let n = t.chars().count();
     if n < min {
@@ -400,24 +411,19 @@ fn text(s: &str, field: &'static str, what: &str, min: usize, max: usize) -> App
             format!("{what}最多{max}个字"),
         ));
     }
-    if contains_personal_number(&t) {
-        return Err(AppError::invalid(
-            "personal_number_in_text",
-            field,
-            format!("{what}中不能填写电话号码或身份证号码；当事人的联系方式请登记在其人员档案中"),
-        ));
-    }
+    crate::text::check(&t, kind, field, what)?;
     Ok(t)
 }
 
 fn opt_text(
     s: Option<&str>,
+    kind: TextKind,
     field: &'static str,
     what: &str,
     max: usize,
 ) -> AppResult<Option<String>> {
     match s.map(str::trim).filter(|s| !s.is_empty()) {
-        Some(v) => text(v, field, what, 1, max).map(Some),
+        Some(v) => text(v, kind, field, what, 1, max).map(Some),
         None => Ok(None),
     }
 }
@@ -888,8 +894,21 @@ impl App {
                 .filter(|pl| OrgPath::parse(&pl.path).is_ok_and(|pp| pp.is_within(&path)))
                 .ok_or(AppError::NotFound { what: "住所" })?;
         }
-        let summary = text(&input.summary, "summary", "纠纷简要情况", 5, 500)?;
-        let location = opt_text(input.location.as_deref(), "location", "发生地点", 60)?;
+        let summary = text(
+            &input.summary,
+            TextKind::Lines,
+            "summary",
+            "纠纷简要情况",
+            5,
+            500,
+        )?;
+        let location = opt_text(
+            input.location.as_deref(),
+            TextKind::Line,
+            "location",
+            "发生地点",
+            60,
+        )?;
         let today = self.clock().today();
         let intake_on = input.intake_on.unwrap_or(today);
         if intake_on > today {
@@ -907,7 +926,7 @@ impl App {
             ));
         }
         let taken_by_name = match input.taken_by_name.as_deref().map(str::trim) {
-            Some(n) if !n.is_empty() => text(n, "taken_by_name", "受理人", 1, 20)?,
+            Some(n) if !n.is_empty() => text(n, TextKind::Line, "taken_by_name", "受理人", 1, 20)?,
             _ => caller.display_name.clone(),
         };
         if input.parties.is_empty() {
@@ -942,7 +961,7 @@ impl App {
                         .name
                 }
                 None => {
-                    let n = text(&p.name, "parties", "当事人姓名", 1, 20)?;
+                    let n = text(&p.name, TextKind::Line, "parties", "当事人姓名", 1, 20)?;
                     if n.chars().any(|c| c.is_ascii_digit()) {
                         return Err(AppError::invalid(
                             "invalid_party_name",
@@ -1127,7 +1146,7 @@ impl App {
                 });
             }
         }
-        let note = text(&input.note, "note", "调解情况", 2, 1000)?;
+        let note = text(&input.note, TextKind::Lines, "note", "调解情况", 2, 1000)?;
         let present_json =
             serde_json::to_string(&present).map_err(|e| AppError::Internal(e.to_string()))?;
         let now = self.now();
@@ -1193,18 +1212,29 @@ impl App {
                 "最后一次调解的日期",
             )?;
         }
-        let note = opt_text(input.note.as_deref(), "note", "结果说明", 500)?;
+        let note = opt_text(
+            input.note.as_deref(),
+            TextKind::Lines,
+            "note",
+            "结果说明",
+            500,
+        )?;
         let referred_to = if input.outcome == Outcome::Referred {
             Some(
-                opt_text(input.referred_to.as_deref(), "referred_to", "移交单位", 40)?.ok_or_else(
-                    || {
-                        AppError::invalid(
-                            "referred_to_required",
-                            "referred_to",
-                            "选择“移交”时，请填写移交到哪个单位（如司法所、人民法院）",
-                        )
-                    },
-                )?,
+                opt_text(
+                    input.referred_to.as_deref(),
+                    TextKind::Line,
+                    "referred_to",
+                    "移交单位",
+                    40,
+                )?
+                .ok_or_else(|| {
+                    AppError::invalid(
+                        "referred_to_required",
+                        "referred_to",
+                        "选择“移交”时，请填写移交到哪个单位（如司法所、人民法院）",
+                    )
+                })?,
             )
         } else {
             None
@@ -1324,7 +1354,7 @@ impl App {
             (true, h) => h,
             (false, _) => None,
         };
-        let note = text(&input.note, "note", "回访情况", 2, 500)?;
+        let note = text(&input.note, TextKind::Lines, "note", "回访情况", 2, 500)?;
         let now = self.now();
         let mut tx = self.store().begin().await?;
         store::bump(

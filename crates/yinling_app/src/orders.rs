@@ -189,7 +189,7 @@ impl App {
             ));
         }
         let description = clean_text(input.description.as_deref(), 200, "description", "需求说明")?;
-        let address = clean_text(input.address.as_deref(), 100, "address", "服务地址")?
+        let address = clean_line(input.address.as_deref(), 100, "address", "服务地址")?
             .or_else(|| person.address.clone());
         let urgency = input.urgency.unwrap_or(Urgency::Normal);
         let mut tx = self.store().begin().await?;
@@ -805,9 +805,30 @@ fn pick_provider(mine: &[ProviderRow], wanted: Option<i64>) -> AppResult<Provide
     }
 }
 
-/// Trims optional free text, refusing more than `max` characters.
+/// Trims optional free text (several lines allowed), refusing more than `max` characters
+/// and what the text checker refuses (invisible characters, phone and ID numbers).
 pub(crate) fn clean_text(
     text: Option<&str>,
+    max: usize,
+    field: &str,
+    what: &str,
+) -> AppResult<Option<String>> {
+    clean_free_text(text, crate::text::TextKind::Lines, max, field, what)
+}
+
+/// [`clean_text`] for one line (an address).
+pub(crate) fn clean_line(
+    text: Option<&str>,
+    max: usize,
+    field: &str,
+    what: &str,
+) -> AppResult<Option<String>> {
+    clean_free_text(text, crate::text::TextKind::Line, max, field, what)
+}
+
+fn clean_free_text(
+    text: Option<&str>,
+    kind: crate::text::TextKind,
     max: usize,
     field: &str,
     what: &str,
@@ -822,6 +843,7 @@ pub(crate) fn clean_text(
             format!("{what}最多{max}个字"),
         ));
     }
+    crate::text::check(t, kind, field, what)?;
     Ok(Some(t.to_owned()))
 }
 

@@ -13,7 +13,7 @@ use yinling_store::{
     people as store_people,
 };
 
-use crate::{App, AppError, AppResult, Caller, Page, PageRequest, audit::Event};
+use crate::{App, AppError, AppResult, Caller, Page, PageRequest, audit::Event, text::TextKind};
 
 /// A unit with its place in the tree, for the tree browser.
 #[derive(Debug, Clone, Serialize)]
@@ -96,7 +96,22 @@ fn validate_name(name: &str) -> AppResult<String> {
             "名称不能为空，且不超过50个字",
         ));
     }
+    crate::text::check(name, TextKind::Label, "name", "名称")?;
     Ok(name.to_owned())
+}
+
+/// An optional address: trimmed, one line, no invisible characters, phones or ID numbers.
+fn clean_address(address: Option<String>) -> AppResult<Option<String>> {
+    let address = address
+        .map(|a| a.trim().to_owned())
+        .filter(|a| !a.is_empty());
+    if let Some(a) = &address {
+        if a.chars().count() > 100 {
+            return Err(AppError::invalid("too_long", "address", "地址最多100个字"));
+        }
+        crate::text::check(a, TextKind::Line, "address", "地址")?;
+    }
+    Ok(address)
 }
 
 fn validate_coords(lat: Option<f64>, lng: Option<f64>) -> AppResult<()> {
@@ -181,7 +196,9 @@ pub fn validate_geojson(text: &str) -> AppResult<String> {
             }
         }
     }
-    Ok(geometry.to_string())
+    let text = geometry.to_string();
+    crate::text::check(&text, TextKind::Label, "geojson", "网格范围")?;
+    Ok(text)
 }
 
 /// The caller's area at a glance, for the home page.
@@ -447,7 +464,7 @@ impl App {
             path: path.to_string(),
             depth: path.depth() as i64,
             region_code: region.map(|r| r.as_str().to_owned()),
-            address: input.address.filter(|a| !a.trim().is_empty()),
+            address: clean_address(input.address)?,
             lat: input.lat,
             lng: input.lng,
             synthetic: false,
@@ -491,7 +508,7 @@ impl App {
         let before = serde_json::json!({"name": unit.name, "address": unit.address, "lat": unit.lat, "lng": unit.lng});
         let update = OrgUnitUpdate {
             name,
-            address: input.address.filter(|a| !a.trim().is_empty()),
+            address: clean_address(input.address)?,
             lat: input.lat,
             lng: input.lng,
         };
@@ -563,8 +580,11 @@ impl App {
     }
 
     /// Moves a unit and everything under it to a new parent in the same county. Every path in
-    /// the subtree — units, places, people, roles, tags, grants — is rewritten in one
-    /// transaction, one statement per table.
+    /// the subtree — in every table column the schema shows to hold one: units, places,
+    /// people, roles, tags, grants, providers and their areas, service items, orders, needs,
+    /// mediation cases and mediators, ledger accounts and adjustments — is rewritten in one
+    /// transaction (`yinling_store::org::move_subtree`), and the moved providers are logged
+    /// for the matching pools. Returns how many units moved.
     pub async fn move_unit(
         &self,
         caller: &Caller,
@@ -626,6 +646,12 @@ impl App {
         .await?;
         let before = serde_json::json!({"path": from.as_str()});
         let after = serde_json::json!({"path": to.as_str()});
+        let detail = format!(
+            "units={} rows={} providers={}",
+            moved.units,
+            moved.rows(),
+            moved.providers.len()
+        );
         let event = self.audit_event(
             caller,
             Event {
@@ -635,11 +661,11 @@ impl App {
                 entity_key: format!("{county}/{id}"),
                 before: Some(&before),
                 after: Some(&after),
-                detail: Some(format!("units={moved}")),
+                detail: Some(detail),
             },
         );
         store_audit::append(&mut tx.exec(), &[event]).await?;
         tx.commit().await?;
-        Ok(moved)
+        Ok(moved.units)
     }
 }

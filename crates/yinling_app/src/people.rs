@@ -24,7 +24,9 @@ use yinling_store::{
     tags::{self as store_tags, NewPersonTag, PersonTagRow},
 };
 
-use crate::{App, AppError, AppResult, Caller, Page, PageRequest, audit::Event, vault::Field};
+use crate::{
+    App, AppError, AppResult, Caller, Page, PageRequest, audit::Event, text::TextKind, vault::Field,
+};
 
 /// Filters for the people list. All optional; combined with AND.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -232,14 +234,26 @@ pub fn parse_key(s: &str) -> Option<(i64, i64)> {
     Some((c.trim().parse().ok()?, i.trim().parse().ok()?))
 }
 
-fn clean(o: Option<String>, field: &'static str, max: usize) -> AppResult<Option<String>> {
+/// Trims an optional text, refusing more than `max` characters and what the text checker
+/// refuses for its kind (invisible characters; phone and ID numbers in free text).
+fn clean(
+    o: Option<String>,
+    kind: TextKind,
+    field: &'static str,
+    what: &str,
+    max: usize,
+) -> AppResult<Option<String>> {
     match o.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()) {
         Some(s) if s.chars().count() > max => Err(AppError::invalid(
             "too_long",
             field,
             format!("内容过长：最多{max}个字"),
         )),
-        other => Ok(other),
+        Some(s) => {
+            crate::text::check(&s, kind, field, what)?;
+            Ok(Some(s))
+        }
+        None => Ok(None),
     }
 }
 
@@ -283,6 +297,7 @@ fn row_audit_state(p: &PersonRow, id_bidx: &[u8], phone_bidx: Option<&[u8]>) -> 
 
 impl App {
     fn seal_person(&self, input: &PersonInput) -> AppResult<Sealed> {
+        crate::text::check(&input.name, TextKind::Label, "name", "姓名")?;
         let name = PersonName::parse(&input.name)
             .map_err(|e| AppError::invalid("invalid_name", "name", e.to_string()))?;
         let id_number = IdNumber::parse_at(&input.id_number, self.clock().today())
@@ -307,10 +322,28 @@ impl App {
             phone_bidx: phone
                 .as_ref()
                 .map(|p| v.blind_index(Field::Phone, p.as_str())),
-            ethnicity: clean(input.ethnicity.clone(), "ethnicity", 20)?,
-            education: clean(input.education.clone(), "education", 20)?,
-            address: clean(input.address.clone(), "address", 100)?,
-            note: clean(input.note.clone(), "note", 500)?,
+            ethnicity: clean(
+                input.ethnicity.clone(),
+                TextKind::Label,
+                "ethnicity",
+                "民族",
+                20,
+            )?,
+            education: clean(
+                input.education.clone(),
+                TextKind::Label,
+                "education",
+                "文化程度",
+                20,
+            )?,
+            address: clean(
+                input.address.clone(),
+                TextKind::Line,
+                "address",
+                "住址",
+                100,
+            )?,
+            note: clean(input.note.clone(), TextKind::Lines, "note", "备注", 500)?,
             name,
             id_number,
         })
@@ -654,10 +687,12 @@ impl App {
             let place = store_places::get(&mut self.store().read(), unit.county_code, h)
                 .await?
                 .filter(|pl| pl.kind == "household");
+            let edit_scope = caller.scope(Permission::EditPeople);
             match place {
                 Some(pl)
-                    if pl.path.starts_with(path.as_str())
-                        || path.as_str().starts_with(&pl.path) => {}
+                    if (pl.path.starts_with(path.as_str())
+                        || path.as_str().starts_with(&pl.path))
+                        && OrgPath::parse(&pl.path).is_ok_and(|p| edit_scope.covers(&p)) => {}
                 _ => {
                     return Err(AppError::invalid(
                         "invalid_household",
@@ -928,6 +963,10 @@ impl App {
     ) -> AppResult<i64> {
         self.person_in_scope(caller, Permission::EditPeople, county, id)
             .await?;
+        // The role's unit must exist, lie in the caller's EditPeople scope (a grid worker
+        // cannot attach someone to a branch in another street) and fit: the person's county
+        // or the city's own units. Anything else looks like a missing unit.
+        let edit_scope = caller.scope(Permission::EditPeople);
         let unit = match (input.unit_county_code, input.unit_id) {
             (Some(c), Some(u)) => Some(
                 store_org::get(&mut self.store().read(), c, u)
@@ -935,16 +974,30 @@ impl App {
                     .filter(|unit| {
                         unit.county_code == county || unit.county_code == crate::CITY_COUNTY_CODE
                     })
+                    .filter(|unit| OrgPath::parse(&unit.path).is_ok_and(|p| edit_scope.covers(&p)))
                     .ok_or(AppError::NotFound {
                         what: "所属组织"
                     })?,
             ),
-            _ => None,
+            (None, None) => None,
+            _ => {
+                return Err(AppError::invalid(
+                    "invalid_unit",
+                    "unit_id",
+                    "所属组织参数不完整",
+                ));
+            }
         };
         input
             .details
             .validate(input.kind, unit.is_some(), self.clock().today())
-            .map_err(|e| AppError::invalid("invalid_role", "details", e.to_string()))?;
+            .map_err(|e| {
+                let code = match &e {
+                    yinling_domain::person::RoleError::Text { error, .. } => error.code(),
+                    _ => "invalid_role",
+                };
+                AppError::invalid(code, "details", e.to_string())
+            })?;
         if input.since.is_some_and(|d| d > self.clock().today()) {
             return Err(AppError::invalid(
                 "invalid_since",
@@ -1054,6 +1107,7 @@ impl App {
                     format!("特长“{s}”过长：每项最多20个字"),
                 ));
             }
+            crate::text::check(s, TextKind::Label, "skills", "特长")?;
             if !clean_skills.iter().any(|c| c == s) {
                 clean_skills.push(s.to_owned());
             }
@@ -1108,7 +1162,7 @@ impl App {
                 "有效期结束日期不能早于开始日期",
             ));
         }
-        let note = clean(input.note, "note", 200)?;
+        let note = clean(input.note, TextKind::Lines, "note", "标签备注", 200)?;
         let now = self.now();
         let mut tx = self.store().begin().await?;
         if store_tags::has_active(&mut tx.exec(), county, id, def.id).await? {

@@ -12,7 +12,7 @@ use yinling_store::{
     places::{self as store_places, NewPlace, PlaceRow},
 };
 
-use crate::{App, AppError, AppResult, Caller, audit::Event};
+use crate::{App, AppError, AppResult, Caller, audit::Event, text::TextKind};
 
 /// What kind of place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -178,6 +178,7 @@ impl App {
                 "名称不能为空，且不超过40个字",
             ));
         }
+        crate::text::check(&label, TextKind::Label, "label", "名称")?;
         let address = input
             .address
             .as_deref()
@@ -187,6 +188,7 @@ impl App {
         if address.as_ref().is_some_and(|a| a.chars().count() > 100) {
             return Err(AppError::invalid("too_long", "address", "地址最多100个字"));
         }
+        crate::text::check_opt(address.as_deref(), TextKind::Line, "address", "地址")?;
         match (input.lat, input.lng) {
             (None, None) => {}
             (Some(la), Some(ln))

@@ -171,6 +171,7 @@ impl App {
                 "商品名称须为1至30字",
             ));
         }
+        crate::text::check(name, crate::text::TextKind::Label, "name", "商品名称")?;
         if !(1..=100_000).contains(&input.price_points) {
             return Err(AppError::invalid(
                 "invalid_goods",

@@ -294,6 +294,7 @@ fn clean_skills(skills: &[String]) -> AppResult<Vec<String>> {
                 format!("技能名称最多12个字：{s}"),
             ));
         }
+        crate::text::check(s, crate::text::TextKind::Label, "skills", "技能名称")?;
         if !out.iter().any(|x| x == s) {
             out.push(s.to_owned());
         }
@@ -317,6 +318,7 @@ fn check_name(name: &str, max: usize) -> AppResult<String> {
             format!("名称不能为空，且不超过{max}个字"),
         ));
     }
+    crate::text::check(name, crate::text::TextKind::Label, "name", "名称")?;
     Ok(name.to_owned())
 }
 
@@ -934,6 +936,12 @@ impl App {
                 "说明最多300个字",
             ));
         }
+        crate::text::check_opt(
+            description.as_deref(),
+            crate::text::TextKind::Lines,
+            "description",
+            "说明",
+        )?;
         check_range(
             input.duration_minutes,
             5,

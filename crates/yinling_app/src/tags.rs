@@ -2,14 +2,14 @@
 //! by staff in scope, each application with its provenance.
 
 use serde::{Deserialize, Serialize};
-use yinling_domain::role::Permission;
+use yinling_domain::{org::OrgPath, role::Permission};
 use yinling_store::{
     audit as store_audit,
     ids::{self, Seq},
     tags::{self as store_tags, TagDefRow},
 };
 
-use crate::{App, AppError, AppResult, Caller, audit::Event};
+use crate::{App, AppError, AppResult, Caller, audit::Event, text::TextKind};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -65,6 +65,7 @@ fn validate(input: &TagDefInput) -> AppResult<TagDefInput> {
             "标签名称不能为空，且不超过20个字",
         ));
     }
+    crate::text::check(&name, TextKind::Label, "name", "标签名称")?;
     let category = input.category.trim().to_owned();
     if !TAG_CATEGORIES.contains(&category.as_str()) {
         return Err(AppError::invalid(
@@ -81,6 +82,7 @@ fn validate(input: &TagDefInput) -> AppResult<TagDefInput> {
             "说明最多200个字",
         ));
     }
+    crate::text::check(&description, TextKind::Lines, "description", "说明")?;
     Ok(TagDefInput {
         code,
         name,
@@ -88,6 +90,16 @@ fn validate(input: &TagDefInput) -> AppResult<TagDefInput> {
         description,
         archived: input.archived,
     })
+}
+
+/// Tag definitions are one vocabulary for the whole city, so only the level that owns it
+/// changes it: a ManageTags grant on the city itself (the city administrator). A county
+/// administrator, whose ManageTags reaches only the county, applies tags to people in scope
+/// but cannot create, rename, recategorise or archive a definition every county shares.
+pub fn may_define_tags(caller: &Caller) -> bool {
+    caller
+        .scope(Permission::ManageTags)
+        .covers(&OrgPath::root(crate::CITY_CODE))
 }
 
 impl App {
@@ -115,8 +127,10 @@ impl App {
     }
 
     pub async fn create_tag(&self, caller: &Caller, input: TagDefInput) -> AppResult<i64> {
-        if !caller.may(Permission::ManageTags) {
-            return Err(AppError::forbidden("您无权定义标签"));
+        if !may_define_tags(caller) {
+            return Err(AppError::forbidden(
+                "标签全市通用，只有市级管理员可以定义标签",
+            ));
         }
         let input = validate(&input)?;
         let now = self.now();
@@ -171,8 +185,10 @@ impl App {
 
     /// Renames, recategorises or archives a tag (the code never changes: rules refer to it).
     pub async fn update_tag(&self, caller: &Caller, id: i64, input: TagDefInput) -> AppResult<()> {
-        if !caller.may(Permission::ManageTags) {
-            return Err(AppError::forbidden("您无权修改标签"));
+        if !may_define_tags(caller) {
+            return Err(AppError::forbidden(
+                "标签全市通用，只有市级管理员可以修改标签",
+            ));
         }
         let mut tx = self.store().begin().await?;
         let current = store_tags::def(&mut tx.exec(), id)

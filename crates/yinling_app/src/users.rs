@@ -106,6 +106,12 @@ impl App {
                 "姓名不能为空，且不超过30个字",
             ));
         }
+        crate::text::check(
+            &display_name,
+            crate::text::TextKind::Label,
+            "display_name",
+            "姓名",
+        )?;
         self.settings()
             .security
             .password_policy()

@@ -423,7 +423,6 @@ async fn concurrent_edits_are_detected_not_lost() {
 async fn roles_skills_and_tags_with_provenance() {
     let city = TestCity::new().await;
     let worker = city.caller("workera").await;
-    let admin = city.caller("countyadmin").await;
     let (c, id) = city.people_a[1];
     // A party member needs a branch; a retired cadre needs 离休/退休.
     let err = city
@@ -443,9 +442,11 @@ async fn roles_skills_and_tags_with_provenance() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("离休或退休"), "{err}");
+    // The branch sits above grid A, outside the grid worker's scope: the community
+    // secretary attaches the party member to it.
     city.app
         .add_role(
-            &worker,
+            &city.caller("secretary").await,
             c,
             id,
             RoleInput {
@@ -489,10 +490,12 @@ async fn roles_skills_and_tags_with_provenance() {
         )
         .await
         .unwrap();
+    // Tag definitions are city-wide: the city administrator defines them.
+    let city_admin = city.caller("cityadmin").await;
     let tag = city
         .app
         .create_tag(
-            &admin,
+            &city_admin,
             TagDefInput {
                 code: "dujiu".into(),
                 name: "独居".into(),
@@ -1374,4 +1377,1583 @@ async fn simultaneous_hits_are_all_counted() {
     }
     let c = city.app.throttle(&limit, "ip:10.0.0.1").await.unwrap();
     assert_eq!(c.hits, 81);
+}
+
+// =======================================================================================
+// Issue 9, item 6: moving a unit moves everything under it. The tables that carry paths
+// come from the schema; the checks below enumerate the schema themselves, so a table added
+// later with a path column the mover missed fails them.
+// =======================================================================================
+
+mod moving {
+    use std::collections::HashSet;
+
+    use yinling_app::{App, AppError, Caller, PageRequest, testing::TestCity};
+    use yinling_store::{
+        org::{self as store_org, PathShape},
+        q,
+    };
+
+    /// Every text column of every table, from the catalogue.
+    pub async fn text_columns(app: &App) -> Vec<(String, String)> {
+        let mut exec = app.store().read();
+        let sql = if exec.is_postgres() {
+            "SELECT table_name::text, column_name::text FROM information_schema.columns
+              WHERE table_schema = current_schema() AND data_type = 'text'
+              ORDER BY table_name, column_name"
+        } else {
+            "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p
+              WHERE m.type = 'table' AND upper(p.type) = 'TEXT' ORDER BY m.name, p.name"
+        };
+        exec.fetch_all::<(String, String)>(q!(sql)).await.unwrap()
+    }
+
+    /// `table.column: rows` for every text column anywhere that still mentions `needle`.
+    pub async fn mentions(app: &App, needle: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for (t, c) in text_columns(app).await {
+            let n: i64 = app
+                .store()
+                .read()
+                .scalar(q!(
+                    format!("SELECT COUNT(*) FROM {t} WHERE {c} LIKE $1"),
+                    format!("%{needle}%")
+                ))
+                .await
+                .unwrap();
+            if n > 0 {
+                out.push(format!("{t}.{c}: {n}"));
+            }
+        }
+        out
+    }
+
+    /// Scope invariants over every path-bearing column the schema shows: each path names
+    /// an existing unit; a path kept above a row's own is a prefix of it; a row naming its
+    /// unit carries that unit's path; the tree's paths and depths agree with its parents.
+    pub async fn path_invariants(app: &App) -> Vec<String> {
+        let mut exec = app.store().read();
+        let schema = store_org::schema_columns(&mut exec).await.unwrap();
+        let units: HashSet<String> = exec
+            .scalars::<String>(q!("SELECT path FROM org_units"))
+            .await
+            .unwrap()
+            .into_iter()
+            .collect();
+        let mut problems = Vec::new();
+        for c in store_org::path_columns(&schema) {
+            let (t, col) = (&c.table, &c.column);
+            let values: Vec<String> = exec
+                .scalars(q!(format!("SELECT {col} FROM {t} WHERE {col} IS NOT NULL")))
+                .await
+                .unwrap();
+            for v in values {
+                let paths: Vec<String> = match c.shape {
+                    PathShape::List => serde_json::from_str(&v).unwrap_or_else(|_| vec![v.clone()]),
+                    _ => vec![v],
+                };
+                for p in paths {
+                    if !units.contains(&p) {
+                        problems.push(format!("{t}.{col} names no unit: {p}"));
+                    }
+                }
+            }
+            if c.shape == PathShape::AncestorOfPath {
+                let n: i64 = exec
+                    .scalar(q!(format!(
+                        "SELECT COUNT(*) FROM {t} WHERE {col} IS NOT NULL
+                            AND substr(path, 1, length({col})) <> {col}"
+                    )))
+                    .await
+                    .unwrap();
+                if n > 0 {
+                    problems.push(format!("{t}.{col} is not above the row's path in {n} rows"));
+                }
+            }
+        }
+        for (t, columns) in &schema {
+            let has = |c: &str| columns.iter().any(|x| x == c);
+            if !has("path") {
+                continue;
+            }
+            let Some(id_col) = ["unit_id", "home_unit_id"].into_iter().find(|c| has(c)) else {
+                continue;
+            };
+            let cc = if has("unit_county_code") {
+                "unit_county_code"
+            } else {
+                "county_code"
+            };
+            let n: i64 = exec
+                .scalar(q!(format!(
+                    "SELECT COUNT(*) FROM {t} x JOIN org_units u
+                        ON u.county_code = x.{cc} AND u.id = x.{id_col}
+                      WHERE x.path <> u.path"
+                )))
+                .await
+                .unwrap();
+            if n > 0 {
+                problems.push(format!("{t}: {n} rows whose path is not their {id_col}'s"));
+            }
+        }
+        let n: i64 = exec
+            .scalar(q!(
+                "SELECT COUNT(*) FROM org_units c JOIN org_units p
+                    ON p.county_code = c.parent_county_code AND p.id = c.parent_id
+                  WHERE c.path <> p.path || c.code || '/'
+                     OR c.depth <> length(c.path) - length(replace(c.path, '/', ''))"
+            ))
+            .await
+            .unwrap();
+        if n > 0 {
+            problems.push(format!(
+                "org_units: {n} units out of line with their parent"
+            ));
+        }
+        problems
+    }
+
+    /// Path columns with no row at or under `prefix` (for the ancestor-kept shape: no row
+    /// naming a unit above `prefix` from a row under it) — a city missing rows there would
+    /// not prove the mover covers them.
+    pub async fn uncovered(app: &App, prefix: &str) -> Vec<String> {
+        let mut exec = app.store().read();
+        let schema = store_org::schema_columns(&mut exec).await.unwrap();
+        let mut out = Vec::new();
+        for c in store_org::path_columns(&schema) {
+            let (t, col) = (&c.table, &c.column);
+            let q = match c.shape {
+                PathShape::AncestorOfPath => q!(
+                    format!(
+                        "SELECT COUNT(*) FROM {t} WHERE path LIKE $1 AND {col} IS NOT NULL
+                            AND {col} NOT LIKE $1"
+                    ),
+                    format!("{prefix}%")
+                ),
+                _ => q!(
+                    format!("SELECT COUNT(*) FROM {t} WHERE {col} LIKE $1"),
+                    format!("%{prefix}%")
+                ),
+            };
+            let n: i64 = exec.scalar(q).await.unwrap();
+            if n == 0 {
+                out.push(format!("{t}.{col}"));
+            }
+        }
+        out
+    }
+
+    /// What a caller sees of the moved kinds of rows: orders, needs, providers, ledger
+    /// accounts, mediation cases (totals of each list).
+    pub async fn seen(app: &App, caller: &Caller) -> [i64; 5] {
+        let page = PageRequest::default();
+        [
+            app.orders(caller, Default::default(), page)
+                .await
+                .unwrap()
+                .total,
+            app.list_needs(caller, &Default::default(), page)
+                .await
+                .unwrap()
+                .total,
+            app.providers(caller, None, None, page).await.unwrap().total,
+            app.ledger_accounts(caller, yinling_domain::ledger::Unit::Points, page)
+                .await
+                .unwrap()
+                .total,
+            app.list_mediation_cases(caller, &Default::default(), page)
+                .await
+                .unwrap()
+                .total,
+        ]
+    }
+
+    /// A street secretary account on `unit`.
+    pub async fn street_secretary(
+        app: &App,
+        system: &Caller,
+        username: &str,
+        unit: (i64, i64),
+        password: &str,
+    ) -> Caller {
+        app.create_account(
+            system,
+            yinling_app::users::NewAccountInput {
+                username: username.to_owned(),
+                display_name: username.to_owned(),
+                password: password.to_owned(),
+                role: yinling_domain::role::Role::StreetSecretary,
+                unit_county_code: unit.0,
+                unit_id: unit.1,
+                must_change_password: false,
+                person_county_code: None,
+                person_id: None,
+            },
+        )
+        .await
+        .unwrap();
+        let s = app.login(username, password, None, None).await.unwrap();
+        app.authenticate(&s.token, None).await.unwrap().caller
+    }
+
+    pub fn is_not_found<T: std::fmt::Debug>(r: Result<T, AppError>) -> bool {
+        matches!(r, Err(AppError::NotFound { .. }))
+    }
+
+    /// The test city with rows in every path-bearing table under its community.
+    pub async fn busy_city() -> (TestCity, Busy) {
+        use yinling_app::{
+            ledger::AdjustmentInput,
+            mediation::{CaseInput, MediatorRef, PartyInput},
+            needs::NeedInput,
+            orders::OrderInput,
+            people::{RoleInput, TagInput},
+            tags::TagDefInput,
+        };
+        use yinling_domain::{
+            mediation::{DisputeCategory, MediatorKind, PartySide},
+            person::{PersonRoleKind, RetireKind, RoleDetails},
+        };
+        let city = TestCity::new().await;
+        let s = city.add_services().await;
+        let system = city.system.clone();
+        let county = city.county.county_code;
+        let admin = city.caller("countyadmin").await;
+        // A completed order, its award taken into the ledger (accounts with paths).
+        city.complete_an_order(&s).await;
+        city.app.claim_entitlements(100).await.unwrap();
+        // An open order nobody takes, escalated three times: grid → compound → community
+        // → street, so it names the street above the community.
+        let resident = city.caller("resident").await;
+        let open = city
+            .app
+            .place_order(
+                &resident,
+                OrderInput {
+                    item_id: s.item.id,
+                    person: None,
+                    wanted_at: None,
+                    wanted_at_text: Some("2026-07-01 18:00".into()),
+                    description: None,
+                    urgency: None,
+                    address: None,
+                    need_id: None,
+                },
+            )
+            .await
+            .unwrap()
+            .order
+            .id;
+        for _ in 0..3 {
+            city.clock.advance(61 * yinling_app::clock::MINUTE);
+            assert!(city.app.escalate_overdue(&system).await.unwrap() >= 1);
+        }
+        // A need, a party-member role on the branch, a tag, places and a shop.
+        let (nc, nid) = city
+            .app
+            .record_need(
+                &system,
+                NeedInput {
+                    county_code: county,
+                    person_id: Some(city.people_a[2].1),
+                    household_id: None,
+                    unit_id: None,
+                    category: "meals".into(),
+                    description: "腿脚不便，需要助餐".into(),
+                    urgency: yinling_domain::service::Urgency::Normal,
+                    source: yinling_domain::need::NeedSource::DoorKnock,
+                },
+            )
+            .await
+            .unwrap();
+        city.app
+            .add_role(
+                &system,
+                city.people_a[0].0,
+                city.people_a[0].1,
+                RoleInput {
+                    kind: PersonRoleKind::PartyMember,
+                    unit_county_code: Some(city.branch.county_code),
+                    unit_id: Some(city.branch.id),
+                    since: None,
+                    details: RoleDetails::default(),
+                },
+            )
+            .await
+            .unwrap();
+        let tag = city
+            .app
+            .create_tag(
+                &system,
+                TagDefInput {
+                    code: "gaoling".into(),
+                    name: "高龄".into(),
+                    category: "人群特征".into(),
+                    description: String::new(),
+                    archived: false,
+                },
+            )
+            .await
+            .unwrap();
+        city.app
+            .tag_person(
+                &system,
+                city.people_a[0].0,
+                city.people_a[0].1,
+                TagInput {
+                    tag_id: tag,
+                    valid_from: None,
+                    valid_to: None,
+                    note: None,
+                },
+            )
+            .await
+            .unwrap();
+        city.add_shop().await;
+        // A mediation case in grid A, mediated by 李四 (a retired cadre living there).
+        city.app
+            .add_role(
+                &system,
+                city.people_a[1].0,
+                city.people_a[1].1,
+                RoleInput {
+                    kind: PersonRoleKind::RetiredCadre,
+                    unit_county_code: None,
+                    unit_id: None,
+                    since: None,
+                    details: RoleDetails {
+                        retire_kind: Some(RetireKind::Tuixiu),
+                        ..RoleDetails::default()
+                    },
+                },
+            )
+            .await
+            .unwrap();
+        let case = city
+            .app
+            .create_mediation_case(
+                &system,
+                CaseInput {
+                    unit_county_code: county,
+                    unit_id: city.grid_a.id,
+                    place_id: None,
+                    location: Some("3号楼楼道".into()),
+                    category: DisputeCategory::Neighbour,
+                    summary: "楼道堆放杂物引发邻里争吵".into(),
+                    intake_on: None,
+                    taken_by_name: None,
+                    parties: vec![
+                        PartyInput {
+                            side: PartySide::Applicant,
+                            name: "王某某".into(),
+                            person_id: None,
+                        },
+                        PartyInput {
+                            side: PartySide::Respondent,
+                            name: "刘某".into(),
+                            person_id: None,
+                        },
+                    ],
+                    mediators: vec![MediatorRef {
+                        kind: MediatorKind::Person,
+                        id: city.people_a[1].1,
+                    }],
+                },
+            )
+            .await
+            .unwrap();
+        // A pending adjustment for 王五.
+        city.app
+            .propose_adjustment(
+                &admin,
+                AdjustmentInput {
+                    person: city.people_a[2].into(),
+                    unit: yinling_domain::ledger::Unit::Points,
+                    amount: 5,
+                    memo: "补记入户走访积分".into(),
+                },
+            )
+            .await
+            .unwrap();
+        let busy = Busy {
+            open_order: open,
+            need: (nc, nid),
+            case,
+            vol_a: s.vol_a,
+        };
+        (city, busy)
+    }
+
+    pub struct Busy {
+        pub open_order: i64,
+        pub need: (i64, i64),
+        pub case: (i64, i64),
+        pub vol_a: i64,
+    }
+}
+
+#[tokio::test]
+async fn moving_a_community_moves_everything_scoped_under_it() {
+    use moving::*;
+    use yinling_app::{dispatch::DispatchInput, needs::FollowUpInput, org::NewUnitInput};
+    use yinling_domain::org::OrgKind;
+
+    let (city, busy) = busy_city().await;
+    let county = city.county.county_code;
+    let system = city.system.clone();
+    let admin = city.caller("countyadmin").await;
+    let old_prefix = city.community.path.clone();
+    // The city has rows in every path-bearing column under the community, so the checks
+    // below prove the mover covers each; a new table with a path column needs rows here.
+    assert_eq!(
+        uncovered(&city.app, &old_prefix).await,
+        Vec::<String>::new(),
+        "give the test city rows of these columns under the community"
+    );
+    let street2 = city
+        .app
+        .create_unit(
+            &system,
+            county,
+            city.county.id,
+            NewUnitInput {
+                kind: OrgKind::StreetCommittee,
+                name: "中都街道党工委".into(),
+                region_code: Some("370830001".into()),
+                address: None,
+                lat: None,
+                lng: None,
+                geojson: None,
+            },
+        )
+        .await
+        .unwrap();
+    let old_sec = street_secretary(
+        &city.app,
+        &system,
+        "streetold",
+        (county, city.street.id),
+        yinling_app::testing::PASSWORD,
+    )
+    .await;
+    let new_sec = street_secretary(
+        &city.app,
+        &system,
+        "streetnew",
+        (county, street2.id),
+        yinling_app::testing::PASSWORD,
+    )
+    .await;
+    let before = seen(&city.app, &old_sec).await;
+    assert!(before.iter().all(|n| *n > 0), "{before:?}");
+    assert_eq!(seen(&city.app, &new_sec).await, [0; 5]);
+    // The matching pool is built before the move (李四 serves the whole community).
+    let ranked = city
+        .app
+        .candidates(&old_sec, county, busy.open_order, 5)
+        .await
+        .unwrap();
+    assert!(
+        ranked.iter().any(|c| c.ranked.id == busy.vol_a),
+        "{ranked:?}"
+    );
+
+    let moved = city
+        .app
+        .move_unit(&admin, county, city.community.id, county, street2.id)
+        .await
+        .unwrap();
+    assert!(moved >= 4, "community, branch, two grids, shop: {moved}");
+    let new_prefix = format!("{}{}/", street2.path, city.community.code);
+
+    // Nothing anywhere still names the old place — except the audit log, history under a
+    // hash chain, whose free-text detail records what was done where at the time (an
+    // account granted `grid_worker@<path>`); it scopes nothing. Every path is consistent.
+    let left: Vec<String> = mentions(&city.app, &old_prefix)
+        .await
+        .into_iter()
+        .filter(|m| !m.starts_with("audit_events.detail:"))
+        .collect();
+    assert_eq!(left, Vec::<String>::new());
+    assert_eq!(path_invariants(&city.app).await, Vec::<String>::new());
+    // The order escalated to the old street now stands escalated to the new one.
+    let o = city
+        .app
+        .order(&new_sec, county, busy.open_order)
+        .await
+        .unwrap()
+        .view
+        .order;
+    assert_eq!(
+        o.path,
+        format!("{new_prefix}{}/{}/", city.branch.code, city.grid_a.code)
+    );
+    assert_eq!(o.escalated_to.as_deref(), Some(street2.path.as_str()));
+
+    // The old street's secretary sees and acts on none of it; the new one does.
+    assert_eq!(seen(&city.app, &old_sec).await, [0; 5]);
+    assert_eq!(seen(&city.app, &new_sec).await, before);
+    assert!(is_not_found(
+        city.app.order(&old_sec, county, busy.open_order).await
+    ));
+    assert!(is_not_found(
+        city.app
+            .dispatch_order(&old_sec, county, busy.open_order, DispatchInput::default())
+            .await
+    ));
+    assert!(is_not_found(
+        city.app
+            .follow_up_need(
+                &old_sec,
+                busy.need.0,
+                busy.need.1,
+                FollowUpInput {
+                    note: "电话回访".into(),
+                    status: None,
+                    version: None,
+                },
+            )
+            .await
+    ));
+    assert!(is_not_found(
+        city.app
+            .mediation_case(&old_sec, busy.case.0, busy.case.1)
+            .await
+    ));
+    assert!(is_not_found(
+        city.app.provider(&old_sec, county, busy.vol_a).await
+    ));
+    // The pool followed the move: 李四 still reaches the order, and one click dispatches it.
+    let ranked = city
+        .app
+        .candidates(&new_sec, county, busy.open_order, 5)
+        .await
+        .unwrap();
+    assert!(
+        ranked.iter().any(|c| c.ranked.id == busy.vol_a),
+        "{ranked:?}"
+    );
+    city.app
+        .dispatch_order(&new_sec, county, busy.open_order, DispatchInput::default())
+        .await
+        .unwrap();
+    city.app
+        .follow_up_need(
+            &new_sec,
+            busy.need.0,
+            busy.need.1,
+            FollowUpInput {
+                note: "已上门了解情况".into(),
+                status: None,
+                version: None,
+            },
+        )
+        .await
+        .unwrap();
+    // The community's own staff keep everything: their grants moved with it.
+    let secretary = city.caller("secretary").await;
+    assert_eq!(seen(&city.app, &secretary).await, before);
+    assert_eq!(
+        names(&city, "workera", PeopleQuery::default()).await,
+        ["张三丰", "李四", "王五"]
+    );
+    let (_, problems) = city.app.verify_audit().await.unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
+}
+
+// =======================================================================================
+// Issue 9, item 7: every write checks every reference it stores, and city-wide
+// vocabularies are changed only by the city.
+// =======================================================================================
+
+/// A unit created by the system under `parent`.
+async fn new_unit(
+    city: &TestCity,
+    parent: &yinling_store::org::OrgUnitRow,
+    kind: yinling_domain::org::OrgKind,
+    name: &str,
+    region: Option<&str>,
+) -> yinling_store::org::OrgUnitRow {
+    city.app
+        .create_unit(
+            &city.system,
+            parent.county_code,
+            parent.id,
+            yinling_app::org::NewUnitInput {
+                kind,
+                name: name.to_owned(),
+                region_code: region.map(str::to_owned),
+                address: None,
+                lat: None,
+                lng: None,
+                geojson: None,
+            },
+        )
+        .await
+        .expect("unit")
+}
+
+#[tokio::test]
+async fn roles_and_households_attach_only_to_units_in_the_callers_scope() {
+    use yinling_domain::org::OrgKind;
+    let city = TestCity::new().await;
+    let worker = city.caller("workera").await;
+    let admin = city.caller("countyadmin").await;
+    // Another street with its own community and branch.
+    let street2 = new_unit(
+        &city,
+        &city.county,
+        OrgKind::StreetCommittee,
+        "中都街道党工委",
+        Some("370830001"),
+    )
+    .await;
+    let community2 = new_unit(
+        &city,
+        &street2,
+        OrgKind::CommunityCommittee,
+        "西关社区党委",
+        Some("370830001001"),
+    )
+    .await;
+    let branch2 = new_unit(
+        &city,
+        &community2,
+        OrgKind::CompoundBranch,
+        "幸福小区党支部",
+        None,
+    )
+    .await;
+    let (c, id) = city.people_a[0];
+    let party = |unit: Option<&yinling_store::org::OrgUnitRow>| RoleInput {
+        kind: PersonRoleKind::PartyMember,
+        unit_county_code: unit.map(|u| u.county_code),
+        unit_id: unit.map(|u| u.id),
+        since: None,
+        details: RoleDetails::default(),
+    };
+    let roles_before = city.count("person_roles").await;
+    let audit_before = city.count("audit_events").await;
+    // Grid worker A may not attach 张三丰 to a branch in another street, to grid B next
+    // door or to the branch above the grid: each answers like a missing unit.
+    for unit in [&branch2, &city.grid_b, &city.branch] {
+        let err = city
+            .app
+            .add_role(&worker, c, id, party(Some(unit)))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, AppError::NotFound { .. }),
+            "{}: {err:?}",
+            unit.name
+        );
+    }
+    // Half a reference is refused, not silently dropped.
+    let err = city
+        .app
+        .add_role(
+            &worker,
+            c,
+            id,
+            RoleInput {
+                unit_id: None,
+                ..party(Some(&city.grid_a))
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::Invalid { .. }), "{err:?}");
+    assert_eq!(city.count("person_roles").await, roles_before);
+    assert_eq!(city.count("audit_events").await, audit_before);
+    // Inside the grid it works; the county administrator reaches the other street.
+    city.app
+        .add_role(&worker, c, id, party(Some(&city.grid_a)))
+        .await
+        .unwrap();
+    city.app
+        .add_role(
+            &admin,
+            c,
+            id,
+            RoleInput {
+                kind: PersonRoleKind::Volunteer,
+                ..party(Some(&branch2))
+            },
+        )
+        .await
+        .unwrap();
+
+    // A household is a reference too: one registered directly in the community lies above
+    // grid A, outside the grid worker's scope.
+    use yinling_app::places::{PlaceInput, PlaceKind};
+    let house = city
+        .app
+        .create_place(
+            &city.system,
+            city.community.county_code,
+            city.community.id,
+            PlaceInput {
+                kind: PlaceKind::Household,
+                parent_id: None,
+                label: "东门村12号".into(),
+                address: None,
+                lat: None,
+                lng: None,
+            },
+        )
+        .await
+        .unwrap();
+    let mut input = city.person_input(&city.grid_a, "孙八", &valid_id("37083019500505123"), None);
+    input.household_id = Some(house.id);
+    let err = city
+        .app
+        .create_person(&worker, input.clone())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            AppError::Invalid {
+                code: "invalid_household",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    // The community secretary, whose scope holds it, may.
+    city.app
+        .create_person(&city.caller("secretary").await, input)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn only_the_city_defines_the_city_wide_vocabularies() {
+    use yinling_app::categories::CategoryInput;
+    let city = TestCity::new().await;
+    let county_admin = city.caller("countyadmin").await;
+    let city_admin = city.caller("cityadmin").await;
+    let def = |name: &str| TagDefInput {
+        code: "dujiu".into(),
+        name: name.into(),
+        category: "居住情况".into(),
+        description: String::new(),
+        archived: false,
+    };
+    // A county administrator's ManageTags reaches only the county: the vocabulary every
+    // county shares is not theirs to create or rename.
+    let err = city
+        .app
+        .create_tag(&county_admin, def("独居"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::Forbidden { .. }), "{err:?}");
+    assert_eq!(city.count("tag_defs").await, 0);
+    let tag = city.app.create_tag(&city_admin, def("独居")).await.unwrap();
+    let err = city
+        .app
+        .update_tag(&county_admin, tag, def("独居老人（汶上）"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::Forbidden { .. }), "{err:?}");
+    let tags = city.app.list_tags(&county_admin, true).await.unwrap();
+    assert_eq!(
+        tags[0].def.name, "独居",
+        "unchanged for all eleven counties"
+    );
+    // They still apply it to people in scope; the city renames it.
+    let (c, id) = city.people_a[0];
+    city.app
+        .tag_person(
+            &county_admin,
+            c,
+            id,
+            TagInput {
+                tag_id: tag,
+                valid_from: None,
+                valid_to: None,
+                note: None,
+            },
+        )
+        .await
+        .unwrap();
+    city.app
+        .update_tag(&city_admin, tag, def("独居老人"))
+        .await
+        .unwrap();
+
+    // Categories: a county adds its own; only the city adds for the city, and a city-wide
+    // category may not collide with one a county already has.
+    let cat = |code: &str, label: &str, county: Option<i64>| CategoryInput {
+        code: code.into(),
+        label: label.into(),
+        county_code: county,
+    };
+    let err = city
+        .app
+        .add_category(&county_admin, cat("haircut", "理发", None))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::Forbidden { .. }), "{err:?}");
+    city.app
+        .add_category(&county_admin, cat("haircut", "理发", Some(c)))
+        .await
+        .unwrap();
+    let err = city
+        .app
+        .add_category(&city_admin, cat("haircut", "理发剃须", None))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::Conflict { .. }), "{err:?}");
+    city.app
+        .add_category(&city_admin, cat("bath", "助浴", None))
+        .await
+        .unwrap();
+    let codes: Vec<String> = city
+        .app
+        .categories(c)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.code)
+        .collect();
+    assert_eq!(
+        codes.iter().filter(|c| *c == "haircut").count(),
+        1,
+        "{codes:?}"
+    );
+}
+
+// =======================================================================================
+// Issue 9, items 7 and 8: text enters through one checker. Free text refuses phone and ID
+// numbers (the rule mediation used) and invisible control or direction characters; names,
+// titles and labels refuse the invisible characters. Field by field.
+// =======================================================================================
+
+mod text_fields {
+    use std::future::Future;
+
+    use yinling_app::{AppError, AppResult, testing::TestCity};
+
+    /// Free text that must be refused, each with the code it is refused with.
+    pub const BAD_FREE: [(&str, &str); 4] = [
+        ("张三电话13812345678，请联系", "personal_number_in_text"),
+        ("身份证370830194403151238核实", "personal_number_in_text"),
+        ("说明\u{202E}情况如下，请核实", "invisible_character"),
+        ("说明\u{0}情况如下，请核实", "invisible_character"),
+    ];
+
+    /// Refused: each of `bad` with its code, writing nothing; then `good` is taken.
+    pub async fn check_field<T, F, Fut>(
+        city: &TestCity,
+        what: &str,
+        bad: &[(&str, &str)],
+        good: &str,
+        mut f: F,
+    ) where
+        T: std::fmt::Debug,
+        F: FnMut(String) -> Fut,
+        Fut: Future<Output = AppResult<T>>,
+    {
+        let audit = city.count("audit_events").await;
+        for (text, code) in bad {
+            match f((*text).to_owned()).await {
+                Err(AppError::Invalid {
+                    code: c, message, ..
+                }) => {
+                    assert_eq!(c, *code, "{what}: {text:?} → {message}");
+                    assert!(!message.is_empty());
+                }
+                other => panic!("{what} took {text:?}: {other:?}"),
+            }
+        }
+        assert_eq!(
+            city.count("audit_events").await,
+            audit,
+            "{what}: a refusal wrote something"
+        );
+        if let Err(e) = f(good.to_owned()).await {
+            panic!("{what} refused ordinary text {good:?}: {e:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
+    use text_fields::*;
+    use yinling_app::{
+        dispatch::DispatchInput,
+        ledger::AdjustmentInput,
+        mediation::{CaseInput, PartyInput},
+        needs::{FollowUpInput, NeedInput},
+        orders::{OrderInput, OrderStep},
+        places::{PlaceInput, PlaceKind},
+        services::ServiceItemInput,
+        timebank::GiftInput,
+    };
+    use yinling_domain::{
+        ledger::Unit,
+        mediation::{DisputeCategory, PartySide},
+        org::OrgKind,
+        service::OrderAction,
+    };
+    let city = TestCity::new().await;
+    let s = city.add_services().await;
+    city.add_shop().await;
+    let county = city.county.county_code;
+    let c = &city;
+    let system = &city.system;
+    let admin = &city.caller("countyadmin").await;
+    let resident = &city.caller("resident").await;
+    let worker = &city.caller("workera").await;
+    let vola = &city.caller("vola").await;
+    let good = "3号楼2单元501室，午饭少盐，2026-07-01送到";
+    let order = |description: Option<String>, address: Option<String>| OrderInput {
+        item_id: s.item.id,
+        person: None,
+        wanted_at: None,
+        wanted_at_text: Some("2026-07-01 12:00".into()),
+        description,
+        urgency: None,
+        address,
+        need_id: None,
+    };
+    let step = |note: String, stars: Option<i64>| OrderStep {
+        provider_id: None,
+        note: Some(note),
+        stars,
+        photo_key: None,
+    };
+    let place = || async {
+        c.app
+            .place_order(resident, order(None, None))
+            .await
+            .unwrap()
+            .order
+            .id
+    };
+
+    // Orders: description, address, dispatch note, cancel reason, completion note, rating.
+    check_field(c, "需求说明", &BAD_FREE, good, |t| async move {
+        c.app.place_order(resident, order(Some(t), None)).await
+    })
+    .await;
+    check_field(c, "服务地址", &BAD_FREE, good, |t| async move {
+        c.app.place_order(resident, order(None, Some(t))).await
+    })
+    .await;
+    let to_dispatch = place().await;
+    check_field(c, "派单备注", &BAD_FREE, good, |t| async move {
+        c.app
+            .dispatch_order(
+                worker,
+                county,
+                to_dispatch,
+                DispatchInput {
+                    provider_id: None,
+                    note: Some(t),
+                },
+            )
+            .await
+    })
+    .await;
+    let to_cancel = place().await;
+    check_field(c, "取消原因", &BAD_FREE, good, |t| async move {
+        c.app
+            .order_step(
+                resident,
+                county,
+                to_cancel,
+                OrderAction::Cancel,
+                step(t, None),
+            )
+            .await
+    })
+    .await;
+    for action in [OrderAction::Accept, OrderAction::CheckIn] {
+        c.app
+            .order_step(vola, county, to_dispatch, action, step(String::new(), None))
+            .await
+            .unwrap();
+    }
+    check_field(c, "完成情况", &BAD_FREE, good, |t| async move {
+        c.app
+            .order_step(
+                vola,
+                county,
+                to_dispatch,
+                OrderAction::Complete,
+                step(t, None),
+            )
+            .await
+    })
+    .await;
+    check_field(c, "评价", &BAD_FREE, good, |t| async move {
+        c.app
+            .order_step(
+                resident,
+                county,
+                to_dispatch,
+                OrderAction::Rate,
+                step(t, Some(5)),
+            )
+            .await
+    })
+    .await;
+
+    // Needs: description and follow-up.
+    let need = |description: String| NeedInput {
+        county_code: county,
+        person_id: Some(city.people_a[2].1),
+        household_id: None,
+        unit_id: None,
+        category: "meals".into(),
+        description,
+        urgency: yinling_domain::service::Urgency::Normal,
+        source: yinling_domain::need::NeedSource::DoorKnock,
+    };
+    check_field(c, "需求内容", &BAD_FREE, good, |t| async move {
+        c.app.record_need(worker, need(t)).await
+    })
+    .await;
+    let (nc, nid) = c
+        .app
+        .record_need(worker, need("需要助餐".into()))
+        .await
+        .unwrap();
+    check_field(c, "跟进情况", &BAD_FREE, good, |t| async move {
+        c.app
+            .follow_up_need(
+                worker,
+                nc,
+                nid,
+                FollowUpInput {
+                    note: t,
+                    status: None,
+                    version: None,
+                },
+            )
+            .await
+    })
+    .await;
+
+    // People: note and address; a tag's note.
+    let mut n = 0;
+    let mut next_id = || {
+        n += 1;
+        valid_id(&format!("37083019500101{n:03}"))
+    };
+    let (id1, id2) = (next_id(), next_id());
+    check_field(c, "人员备注", &BAD_FREE, good, |t| {
+        let mut input = c.person_input(&c.grid_a, "周九", &id1, None);
+        input.note = Some(t);
+        async move { c.app.create_person(worker, input).await }
+    })
+    .await;
+    check_field(
+        c,
+        "住址",
+        &BAD_FREE[..3],
+        "阳光小区3号楼2单元501室",
+        |t| {
+            let mut input = c.person_input(&c.grid_a, "吴十", &id2, None);
+            input.address = Some(t);
+            async move { c.app.create_person(worker, input).await }
+        },
+    )
+    .await;
+    let tag = c
+        .app
+        .create_tag(
+            system,
+            TagDefInput {
+                code: "dujiu".into(),
+                name: "独居".into(),
+                category: "居住情况".into(),
+                description: String::new(),
+                archived: false,
+            },
+        )
+        .await
+        .unwrap();
+    check_field(c, "标签备注", &BAD_FREE, good, |t| async move {
+        c.app
+            .tag_person(
+                worker,
+                c.people_a[2].0,
+                c.people_a[2].1,
+                TagInput {
+                    tag_id: tag,
+                    valid_from: None,
+                    valid_to: None,
+                    note: Some(t),
+                },
+            )
+            .await
+    })
+    .await;
+
+    // Places and units: addresses (one line).
+    check_field(
+        c,
+        "住所地址",
+        &BAD_FREE[..3],
+        "阳光小区3号楼",
+        |t| async move {
+            c.app
+                .create_place(
+                    worker,
+                    county,
+                    c.grid_a.id,
+                    PlaceInput {
+                        kind: PlaceKind::Building,
+                        parent_id: None,
+                        label: "9号楼".into(),
+                        address: Some(t),
+                        lat: None,
+                        lng: None,
+                    },
+                )
+                .await
+        },
+    )
+    .await;
+    check_field(
+        c,
+        "组织地址",
+        &BAD_FREE[..3],
+        "东门大街88号",
+        |t| async move {
+            c.app
+                .create_unit(
+                    system,
+                    county,
+                    c.branch.id,
+                    yinling_app::org::NewUnitInput {
+                        kind: OrgKind::GridPartyGroup,
+                        name: "阳光小区第3网格党小组".into(),
+                        region_code: None,
+                        address: Some(t),
+                        lat: None,
+                        lng: None,
+                        geojson: None,
+                    },
+                )
+                .await
+        },
+    )
+    .await;
+
+    // Service items: description.
+    check_field(c, "服务说明", &BAD_FREE, good, |t| async move {
+        c.app
+            .create_service_item(
+                system,
+                county,
+                c.community.id,
+                ServiceItemInput {
+                    category: "meals".into(),
+                    name: "午餐配送".into(),
+                    description: Some(t),
+                    skills: vec![],
+                    duration_minutes: 30,
+                    points: 5,
+                    hours_minutes: 30,
+                    sla_minutes: 60,
+                    active: true,
+                    version: None,
+                },
+            )
+            .await
+    })
+    .await;
+
+    // Ledger: an adjustment's memo, a reversal's, a family gift's.
+    check_field(
+        c,
+        "调整原因",
+        &BAD_FREE,
+        "补记2026年7月入户走访",
+        |t| async move {
+            c.app
+                .propose_adjustment(
+                    admin,
+                    AdjustmentInput {
+                        person: c.people_a[2].into(),
+                        unit: Unit::Points,
+                        amount: 5,
+                        memo: t,
+                    },
+                )
+                .await
+        },
+    )
+    .await;
+    city.complete_an_order(&s).await;
+    city.app.claim_entitlements(100).await.unwrap();
+    let transfer: i64 = city
+        .app
+        .store()
+        .read()
+        .scalar(yinling_store::q!(
+            "SELECT MIN(id) FROM ledger_transfers WHERE county_code = $1",
+            county
+        ))
+        .await
+        .unwrap();
+    check_field(
+        c,
+        "冲正原因",
+        &BAD_FREE,
+        "重复发放，予以冲正",
+        |t| async move { c.app.reverse_transfer(admin, county, transfer, &t).await },
+    )
+    .await;
+    let mut k = 0;
+    check_field(c, "转赠附言", &BAD_FREE, "给老伴的", |t| {
+        k += 1;
+        let input = GiftInput {
+            to: c.people_a[0].into(),
+            minutes: 10,
+            memo: Some(t),
+            idempotency_key: format!("gift-test-{k:04}"),
+        };
+        async move { c.app.gift_hours(vola, input).await }
+    })
+    .await;
+
+    // Mediation (which had the rule first): summary and location.
+    let case = |summary: String, location: Option<String>| CaseInput {
+        unit_county_code: county,
+        unit_id: c.grid_a.id,
+        place_id: None,
+        location,
+        category: DisputeCategory::Neighbour,
+        summary,
+        intake_on: None,
+        taken_by_name: None,
+        parties: vec![PartyInput {
+            side: PartySide::Applicant,
+            name: "王某某".into(),
+            person_id: None,
+        }],
+        mediators: Vec::new(),
+    };
+    check_field(c, "纠纷简要情况", &BAD_FREE, good, |t| async move {
+        c.app.create_mediation_case(worker, case(t, None)).await
+    })
+    .await;
+    check_field(c, "发生地点", &BAD_FREE[..3], "3号楼楼道", |t| async move {
+        c.app
+            .create_mediation_case(worker, case("楼道堆放杂物引发争吵".into(), Some(t)))
+            .await
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn names_titles_and_labels_refuse_invisible_characters_but_keep_their_numbers() {
+    use text_fields::*;
+    use yinling_app::{
+        categories::CategoryInput,
+        places::{PlaceInput, PlaceKind},
+        redeem::GoodsInput,
+        services::ServiceItemInput,
+        users::NewAccountInput,
+    };
+    use yinling_domain::{org::OrgKind, role::Role};
+    let city = TestCity::new().await;
+    let shop = city.add_shop().await;
+    let county = city.county.county_code;
+    let c = &city;
+    let system = &city.system;
+    let city_admin = &city.caller("cityadmin").await;
+    let bidi: [(&str, &str); 3] = [
+        ("阳光\u{202E}小区", "invisible_character"),
+        ("阳光\u{200F}小区", "invisible_character"),
+        ("阳光\u{FEFF}小区", "invisible_character"),
+    ];
+    check_field(
+        c,
+        "组织名称",
+        &bidi,
+        "阳光小区第3网格党小组",
+        |t| async move {
+            c.app
+                .create_unit(
+                    system,
+                    county,
+                    c.branch.id,
+                    yinling_app::org::NewUnitInput {
+                        kind: OrgKind::GridPartyGroup,
+                        name: t,
+                        region_code: None,
+                        address: None,
+                        lat: None,
+                        lng: None,
+                        geojson: None,
+                    },
+                )
+                .await
+        },
+    )
+    .await;
+    check_field(c, "住所名称", &bidi, "12号楼", |t| async move {
+        c.app
+            .create_place(
+                system,
+                county,
+                c.grid_a.id,
+                PlaceInput {
+                    kind: PlaceKind::Building,
+                    parent_id: None,
+                    label: t,
+                    address: None,
+                    lat: None,
+                    lng: None,
+                },
+            )
+            .await
+    })
+    .await;
+    let mut n = 0;
+    check_field(c, "标签名称", &bidi, "独居2", |t| {
+        n += 1;
+        let input = TagDefInput {
+            code: format!("t{n}"),
+            name: t,
+            category: "其他".into(),
+            description: String::new(),
+            archived: false,
+        };
+        async move { c.app.create_tag(city_admin, input).await }
+    })
+    .await;
+    check_field(c, "类别名称", &bidi, "理发2", |t| async move {
+        c.app
+            .add_category(
+                system,
+                CategoryInput {
+                    code: "haircut".into(),
+                    label: t,
+                    county_code: Some(county),
+                },
+            )
+            .await
+    })
+    .await;
+    check_field(c, "服务项目名称", &bidi, "助浴1次", |t| async move {
+        c.app
+            .create_service_item(
+                system,
+                county,
+                c.community.id,
+                ServiceItemInput {
+                    category: "meals".into(),
+                    name: t,
+                    description: None,
+                    skills: vec![],
+                    duration_minutes: 30,
+                    points: 5,
+                    hours_minutes: 30,
+                    sla_minutes: 60,
+                    active: true,
+                    version: None,
+                },
+            )
+            .await
+    })
+    .await;
+    check_field(c, "商品名称", &bidi, "大米5kg", |t| async move {
+        c.app
+            .add_goods(
+                system,
+                (shop.county_code, shop.id).into(),
+                GoodsInput {
+                    name: t,
+                    price_points: 50,
+                    stock: 10,
+                    active: true,
+                    version: None,
+                },
+            )
+            .await
+    })
+    .await;
+    let mut u = 0;
+    check_field(c, "账号姓名", &bidi, "网格员2号", |t| {
+        u += 1;
+        let input = NewAccountInput {
+            username: format!("worker{u}x"),
+            display_name: t,
+            password: yinling_app::testing::PASSWORD.to_owned(),
+            role: Role::GridWorker,
+            unit_county_code: county,
+            unit_id: c.grid_a.id,
+            must_change_password: false,
+            person_county_code: None,
+            person_id: None,
+        };
+        async move { c.app.create_account(system, input).await }
+    })
+    .await;
+    let (pc, pid) = city.people_a[1];
+    check_field(
+        c,
+        "原工作单位",
+        &bidi,
+        "汶上县第1实验小学",
+        |t| async move {
+            c.app
+                .add_role(
+                    system,
+                    pc,
+                    pid,
+                    RoleInput {
+                        kind: PersonRoleKind::RetiredCadre,
+                        unit_county_code: None,
+                        unit_id: None,
+                        since: None,
+                        details: RoleDetails {
+                            retire_kind: Some(RetireKind::Tuixiu),
+                            former_unit: Some(t),
+                            ..RoleDetails::default()
+                        },
+                    },
+                )
+                .await
+        },
+    )
+    .await;
+    check_field(c, "特长", &bidi, "理发", |t| async move {
+        c.app.set_skills(system, pc, pid, vec![t]).await
+    })
+    .await;
+    let id = valid_id("37083019500101555");
+    check_field(c, "姓名", &bidi[..1], "孙八", |t| {
+        let input = c.person_input(&c.grid_a, &t, &id, None);
+        async move { c.app.create_person(system, input).await }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_demo_city_keeps_its_scope_invariants_after_a_move() {
+    use moving::*;
+    use yinling_app::{App, Caller, demo::DemoOptions};
+    let db = yinling_store::testing::TestDb::new().await;
+    let app = App::new(
+        db.store.clone(),
+        yinling_app::Vault::new(&[9u8; 32]),
+        yinling_app::Settings::default(),
+        yinling_app::Clock::manual(yinling_app::testing::START),
+    );
+    let password = "Demo-Pass-2026";
+    let opts = DemoOptions {
+        people: 3_000,
+        seed: 11,
+        admin_password: Some(password.into()),
+    };
+    app.load_demo(&opts, &|_, _, _| {}).await.unwrap();
+    let login = |username: &'static str| {
+        let app = app.clone();
+        async move {
+            let s = app.login(username, password, None, None).await.unwrap();
+            app.authenticate(&s.token, None).await.unwrap().caller
+        }
+    };
+    let admin = login("admin").await;
+    let dongmen = login("dongmen").await;
+    let system = Caller::system("test");
+    // 东门社区 (the story community) moves from its street to the next street of 汶上.
+    let community = dongmen.grants[0].clone();
+    let county = community.unit_county_code;
+    let street_path = community.path.parent().unwrap();
+    let street =
+        yinling_store::org::get_by_path(&mut app.store().read(), county, street_path.as_str())
+            .await
+            .unwrap()
+            .unwrap();
+    let (other_id, other_path): (i64, String) = app
+        .store()
+        .read()
+        .fetch_one(yinling_store::q!(
+            "SELECT id, path FROM org_units WHERE county_code = $1 AND kind = $2 AND id <> $3
+              ORDER BY path LIMIT 1",
+            county,
+            street.kind.as_str(),
+            street.id
+        ))
+        .await
+        .unwrap();
+    let old_sec = street_secretary(&app, &system, "streetold", (county, street.id), password).await;
+    let new_sec = street_secretary(&app, &system, "streetnew", (county, other_id), password).await;
+    // 张德顺 orders 助餐 (so the community holds an open order too).
+    let zhang = login("zhangdaye").await;
+    let home = app
+        .person_file(&zhang, zhang.person.unwrap().0, zhang.person.unwrap().1)
+        .await
+        .unwrap()
+        .home_unit
+        .path;
+    let item = app.items_offered_at(county, &home).await.unwrap()[0].id;
+    app.place_order(
+        &zhang,
+        yinling_app::orders::OrderInput {
+            item_id: item,
+            person: None,
+            wanted_at: None,
+            wanted_at_text: Some("2026-07-02 12:00".into()),
+            description: None,
+            urgency: None,
+            address: None,
+            need_id: None,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(path_invariants(&app).await, Vec::<String>::new());
+    // Orders, needs, providers and ledger accounts in the community (no mediation case
+    // happens to be there at this size).
+    let held = seen(&app, &dongmen).await;
+    assert!(held[..4].iter().all(|n| *n > 0), "{held:?}");
+    let (old_before, new_before) = (seen(&app, &old_sec).await, seen(&app, &new_sec).await);
+
+    app.move_unit(&admin, county, community.unit_id, county, other_id)
+        .await
+        .unwrap();
+
+    let old_prefix = community.path.to_string();
+    let left: Vec<String> = mentions(&app, &old_prefix)
+        .await
+        .into_iter()
+        .filter(|m| !m.starts_with("audit_events.detail:"))
+        .collect();
+    assert_eq!(left, Vec::<String>::new());
+    assert_eq!(path_invariants(&app).await, Vec::<String>::new());
+    // What the community holds left the old street's lists and joined the new street's.
+    let minus: Vec<i64> = old_before.iter().zip(held).map(|(a, b)| a - b).collect();
+    let plus: Vec<i64> = new_before.iter().zip(held).map(|(a, b)| a + b).collect();
+    assert_eq!(seen(&app, &old_sec).await.to_vec(), minus);
+    assert_eq!(seen(&app, &new_sec).await.to_vec(), plus);
+    // The community secretary's grant moved with the community (read afresh per request).
+    let dongmen = login("dongmen").await;
+    assert_eq!(seen(&app, &dongmen).await, held);
+    // The community keeps its place under the new street, and its grid worker their people.
+    let moved = app
+        .find_unit(&admin, county, community.unit_id)
+        .await
+        .unwrap();
+    assert!(moved.path.starts_with(&other_path), "{}", moved.path);
+    let worker = login("wangge").await;
+    let found = app
+        .search_people(&worker, &q("张德顺"), PageRequest::default())
+        .await
+        .unwrap();
+    assert!(
+        found.items.iter().any(|p| p.age == 82),
+        "张德顺 is still seen"
+    );
+    let (_, problems) = app.verify_audit().await.unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
 }

@@ -20,4 +20,5 @@ pub mod role;
 pub mod scope;
 pub mod service;
 pub mod synthetic;
+pub mod text;
 pub mod time;

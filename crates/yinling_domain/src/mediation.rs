@@ -407,36 +407,9 @@ impl Period {
     }
 }
 
-/// Whether free text carries something that looks like a phone or ID number: seven or more
-/// digits in a row (a landline), eleven or more with single spaces or hyphens between groups
-/// (a mobile written 138-1234-5678), or 17 digits and an X. Dates (2026-07-01) pass.
-/// Free-text columns (summaries, notes, locations) must hold neither; people's numbers live
-/// encrypted in their files.
-pub fn contains_personal_number(text: &str) -> bool {
-    // `run`: digits in the current group; `total`: digits across separated groups.
-    let (mut run, mut total) = (0usize, 0usize);
-    let mut pending_sep = false;
-    for ch in text.chars() {
-        if ch.is_ascii_digit() || ('０'..='９').contains(&ch) {
-            run += 1;
-            total += 1;
-            pending_sep = false;
-            if run >= 7 || total >= 11 {
-                return true;
-            }
-        } else if (ch == ' ' || ch == '-') && run > 0 && !pending_sep {
-            pending_sep = true;
-            run = 0;
-        } else if (ch == 'X' || ch == 'x') && run >= 17 {
-            return true;
-        } else {
-            run = 0;
-            total = 0;
-            pending_sep = false;
-        }
-    }
-    false
-}
+/// The one checker of free text for phone and ID numbers, shared by every text field (it
+/// began here, with mediation's summaries and notes).
+pub use crate::text::contains_personal_number;
 
 #[cfg(test)]
 mod tests {
@@ -615,18 +588,5 @@ mod tests {
         let y = Period::last_year(d("2026-07-01"));
         assert_eq!(y.from, d("2025-07-02"));
         assert_eq!((y.to - y.from).num_days(), 364);
-    }
-
-    #[test]
-    fn numbers_are_kept_out_of_free_text() {
-        assert!(contains_personal_number("张三电话13812345678"));
-        assert!(contains_personal_number("联系 138-1234-5678"));
-        assert!(contains_personal_number("身份证37083019440315123X"));
-        assert!(contains_personal_number("座机 0537 7212345"));
-        assert!(contains_personal_number("１３８１２３４５６７８"));
-        assert!(!contains_personal_number("3号楼2单元501室，赔偿2000元"));
-        assert!(!contains_personal_number("2026年7月1日协商，双方各让一步"));
-        assert!(!contains_personal_number("12 34 56"));
-        assert!(!contains_personal_number("2026-07-01调解"));
     }
 }

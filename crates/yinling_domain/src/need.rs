@@ -3,7 +3,10 @@
 //! and followed up until resolved or closed. The vocabulary, the allowed status changes and
 //! the checks on what is typed in live here, free of storage and HTTP.
 
-use crate::service::Urgency;
+use crate::{
+    service::Urgency,
+    text::{self, TextError, TextKind},
+};
 
 vocabulary! {
     /// How the need was heard.
@@ -70,10 +73,15 @@ pub enum NeedError {
     DescriptionEmpty,
     #[error("需求内容最多{DESCRIPTION_MAX}个字")]
     DescriptionTooLong,
+    /// Invisible characters, or a phone or ID number (the one text checker).
+    #[error("需求内容中{0}")]
+    DescriptionText(TextError),
     #[error("请填写跟进情况")]
     NoteEmpty,
     #[error("跟进情况最多{NOTE_MAX}个字")]
     NoteTooLong,
+    #[error("跟进情况中{0}")]
+    NoteText(TextError),
     #[error("需求{}，不能改为{}", .from.label_zh(), .to.label_zh())]
     StatusChange { from: NeedStatus, to: NeedStatus },
 }
@@ -86,12 +94,14 @@ impl NeedError {
             NeedError::DescriptionTooLong => "description_too_long",
             NeedError::NoteEmpty => "note_required",
             NeedError::NoteTooLong => "note_too_long",
+            NeedError::DescriptionText(e) | NeedError::NoteText(e) => e.code(),
             NeedError::StatusChange { .. } => "illegal_status_change",
         }
     }
 }
 
-/// Trims a description and checks its length (counted in characters, not bytes).
+/// Trims a description and checks its length (counted in characters, not bytes) and its
+/// text (no invisible characters, no phone or ID numbers).
 pub fn clean_description(s: &str) -> Result<String, NeedError> {
     let s = s.trim();
     if s.is_empty() {
@@ -100,6 +110,7 @@ pub fn clean_description(s: &str) -> Result<String, NeedError> {
     if s.chars().count() > DESCRIPTION_MAX {
         return Err(NeedError::DescriptionTooLong);
     }
+    text::check(s, TextKind::Lines).map_err(NeedError::DescriptionText)?;
     Ok(s.to_owned())
 }
 
@@ -112,6 +123,7 @@ pub fn clean_note(s: &str) -> Result<String, NeedError> {
     if s.chars().count() > NOTE_MAX {
         return Err(NeedError::NoteTooLong);
     }
+    text::check(s, TextKind::Lines).map_err(NeedError::NoteText)?;
     Ok(s.to_owned())
 }
 

@@ -113,6 +113,11 @@ pub enum RoleError {
     JoinDateInFuture,
     #[error("{kind}须指定所属组织")]
     UnitRequired { kind: &'static str },
+    #[error("{field}中{error}")]
+    Text {
+        field: &'static str,
+        error: crate::text::TextError,
+    },
     #[error("内容过长：{field}最多{max}个字")]
     TooLong { field: &'static str, max: usize },
 }
@@ -149,6 +154,10 @@ impl RoleDetails {
         ] {
             if value.as_ref().is_some_and(|v| v.chars().count() > 60) {
                 return Err(RoleError::TooLong { field, max: 60 });
+            }
+            if let Some(v) = value {
+                crate::text::check(v, crate::text::TextKind::Label)
+                    .map_err(|error| RoleError::Text { field, error })?;
             }
         }
         Ok(())

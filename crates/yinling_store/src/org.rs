@@ -1,5 +1,7 @@
 //! Organisation units and grids.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 use yinling_domain::scope::Scope;
 
@@ -324,18 +326,163 @@ pub async fn update(
     }
 }
 
-/// Tables whose rows carry a unit path and move with their subtree.
-const PATH_TABLES: &[&str] = &[
-    "org_units",
-    "places",
-    "people",
-    "person_roles",
-    "person_tags",
-    "mediation_cases",
+/// How a column carries organisation paths (see [`path_columns`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathShape {
+    /// One path: a column named `path` or ending in `_path`.
+    One,
+    /// A JSON array of paths: a column ending in `_paths`.
+    List,
+    /// One path that is always an ancestor (a prefix) of the same row's `path`. Inside the
+    /// moved subtree it moves like [`PathShape::One`]; above it, it is re-pointed at the unit
+    /// on the same level above the row's new path (the new parent at most).
+    AncestorOfPath,
+}
+
+/// A column that holds organisation paths, found in the schema by [`path_columns`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathColumn {
+    pub table: String,
+    pub column: String,
+    pub shape: PathShape,
+    /// The column holding the tenant of the unit the path names, used to narrow the
+    /// rewrite to the moved county's rows through the table's `(county_code, path…)`
+    /// index: `unit_county_code` where a row's own county may differ from its unit's
+    /// (person roles, grants), otherwise `county_code`; `None` when the table has neither.
+    pub county_column: Option<&'static str>,
+}
+
+/// Columns that hold organisation paths but whose names do not follow the rule of
+/// [`path_shape`], each with why it keeps its name. Renaming them would touch the resource
+/// list's forms, API fields and matching, or the orders module, for no gain in safety: they
+/// are listed here, and the app's move test finds any path left behind in any text column.
+pub const PATH_COLUMN_EXCEPTIONS: &[(&str, &str, PathShape, &str)] = &[
+    (
+        "providers",
+        "areas",
+        PathShape::List,
+        "the areas a provider serves, a JSON array of paths named before the rule",
+    ),
+    (
+        "orders",
+        "escalated_to",
+        PathShape::AncestorOfPath,
+        "the unit an overdue order was escalated to, always above the order's own path",
+    ),
 ];
 
+/// The naming rule: a column named `path` or ending in `_path` holds one organisation path;
+/// one ending in `_paths` holds a JSON array of them. Nothing else may hold a path except
+/// the columns of [`PATH_COLUMN_EXCEPTIONS`].
+pub fn path_shape(column: &str) -> Option<PathShape> {
+    if column == "path" || column.ends_with("_path") {
+        Some(PathShape::One)
+    } else if column.ends_with("_paths") {
+        Some(PathShape::List)
+    } else {
+        None
+    }
+}
+
+/// Every table of the database with its columns, in declaration order, read from the
+/// catalogue (SQLite: `pragma_table_info` over `sqlite_master`; PostgreSQL:
+/// `information_schema.columns` of the current schema).
+pub async fn schema_columns(exec: &mut Exec<'_>) -> Result<BTreeMap<String, Vec<String>>> {
+    #[derive(sqlx::FromRow)]
+    struct Col {
+        table_name: String,
+        column_name: String,
+    }
+    let sql = if exec.is_postgres() {
+        "SELECT c.table_name::text AS table_name, c.column_name::text AS column_name
+           FROM information_schema.columns c
+           JOIN information_schema.tables t
+             ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+          WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE'
+          ORDER BY c.table_name, c.ordinal_position"
+    } else {
+        "SELECT m.name AS table_name, p.name AS column_name
+           FROM sqlite_master m, pragma_table_info(m.name) p
+          WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite!_%' ESCAPE '!'
+          ORDER BY m.name, p.cid"
+    };
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for c in exec.fetch_all::<Col>(q!(sql)).await? {
+        out.entry(c.table_name).or_default().push(c.column_name);
+    }
+    Ok(out)
+}
+
+/// The path-bearing columns of a schema: those the naming rule finds, and the listed
+/// exceptions present in it. Tables in name order, columns in declaration order.
+pub fn path_columns(schema: &BTreeMap<String, Vec<String>>) -> Vec<PathColumn> {
+    let mut out = Vec::new();
+    for (table, columns) in schema {
+        let county_column = if columns.iter().any(|c| c == "unit_county_code") {
+            Some("unit_county_code")
+        } else if columns.iter().any(|c| c == "county_code") {
+            Some("county_code")
+        } else {
+            None
+        };
+        for column in columns {
+            let shape = path_shape(column).or_else(|| {
+                PATH_COLUMN_EXCEPTIONS
+                    .iter()
+                    .find(|(t, c, _, _)| t == table && c == column)
+                    .map(|(_, _, shape, _)| *shape)
+            });
+            if let Some(shape) = shape {
+                out.push(PathColumn {
+                    table: table.clone(),
+                    column: column.clone(),
+                    shape,
+                    county_column,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The first `k` segments of a path (`k` ≥ 1), with their slashes.
+fn first_segments(path: &str, k: usize) -> &str {
+    match k
+        .checked_sub(1)
+        .and_then(|n| path.match_indices('/').nth(n))
+    {
+        Some((i, _)) => &path[..=i],
+        None => path,
+    }
+}
+
+/// What a move rewrote.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Moved {
+    /// Units moved: the unit and every unit under it.
+    pub units: u64,
+    /// Rows rewritten per path column: (table, column, rows).
+    pub columns: Vec<(String, String, u64)>,
+    /// Providers with a path in the subtree, whose change the matching caches re-read.
+    pub providers: Vec<i64>,
+}
+
+impl Moved {
+    /// Rows rewritten in all tables.
+    pub fn rows(&self) -> u64 {
+        self.columns.iter().map(|(_, _, n)| n).sum()
+    }
+}
+
 /// Moves the subtree at `from` to `to` within one county: every path under it, in every
-/// table that carries one, is rewritten by one statement per table.
+/// column of every table that holds one ([`path_columns`], read from the schema at each
+/// move), is rewritten — one statement per column, in the caller's transaction. A unit's
+/// `depth` follows its `path`; a rewritten row's `updated_at` becomes `now`. Providers
+/// whose paths moved are logged for the matching caches (`provider_changes`).
+///
+/// Append-only history (audit events, ledger transfers) carries no path column: if one
+/// ever did, its trigger would refuse this rewrite and the move would fail, so the choice
+/// between moving it and keeping the path it was written with cannot be missed.
 pub async fn move_subtree(
     exec: &mut Exec<'_>,
     county_code: i64,
@@ -343,51 +490,153 @@ pub async fn move_subtree(
     to: &str,
     depth_delta: i64,
     now: Micros,
-) -> Result<u64> {
+) -> Result<Moved> {
+    let schema = schema_columns(exec).await?;
+    let columns = path_columns(&schema);
+    let has = |table: &str, column: &str| {
+        schema
+            .get(table)
+            .is_some_and(|cs| cs.iter().any(|c| c == column))
+    };
     let upper = format!("{from}~");
-    let mut moved = 0;
-    for table in PATH_TABLES {
-        let county_col = if *table == "person_roles" {
-            "unit_county_code"
-        } else {
-            "county_code"
+    let mut moved = Moved::default();
+
+    // Providers with any path in the subtree, before it moves: the matching pool re-reads them.
+    let mut q = Query::new("", Vec::new());
+    let conds: Vec<String> = columns
+        .iter()
+        .filter(|c| c.table == "providers")
+        .map(|c| match c.shape {
+            PathShape::List => format!("{} LIKE {}", c.column, q.push_arg(format!("%\"{from}%"))),
+            _ => format!(
+                "({col} >= {} AND {col} < {})",
+                q.push_arg(from),
+                q.push_arg(&upper),
+                col = c.column
+            ),
+        })
+        .collect();
+    if !conds.is_empty() {
+        q.sql = format!(
+            "SELECT id FROM providers WHERE county_code = {} AND ({}) ORDER BY id",
+            q.push_arg(county_code),
+            conds.join(" OR ")
+        )
+        .into();
+        moved.providers = exec.scalars(q).await?;
+    }
+
+    for c in &columns {
+        let mut q = Query::new("", Vec::new());
+        let col = &c.column;
+        let (set, mut wh) = match c.shape {
+            PathShape::One | PathShape::AncestorOfPath => (
+                format!(
+                    "{col} = {} || substr({col}, length({}) + 1)",
+                    q.push_arg(to),
+                    q.push_arg(from)
+                ),
+                vec![format!(
+                    "{col} >= {} AND {col} < {}",
+                    q.push_arg(from),
+                    q.push_arg(&upper)
+                )],
+            ),
+            PathShape::List => (
+                format!(
+                    "{col} = replace({col}, {}, {})",
+                    q.push_arg(format!("\"{from}")),
+                    q.push_arg(format!("\"{to}"))
+                ),
+                vec![format!("{col} LIKE {}", q.push_arg(format!("%\"{from}%")))],
+            ),
         };
-        let extra = match *table {
-            "org_units" => ", depth = depth + $5, updated_at = $6",
-            _ => "",
-        };
-        let sql = format!(
-            "UPDATE {table} SET path = $4 || substr(path, length($2) + 1){extra}
-              WHERE {county_col} = $1 AND path >= $2 AND path < $3"
-        );
-        let query = if extra.is_empty() {
-            q!(sql, county_code, from, &upper, to)
-        } else {
-            q!(sql, county_code, from, &upper, to, depth_delta, now)
-        };
-        let n = exec.execute(query).await?;
-        if *table == "org_units" {
-            moved = n;
+        let mut sets = vec![set];
+        if col == "path" && has(&c.table, "depth") {
+            sets.push(format!("depth = depth + {}", q.push_arg(depth_delta)));
+        }
+        if has(&c.table, "updated_at") {
+            sets.push(format!("updated_at = {}", q.push_arg(now)));
+        }
+        if let Some(cc) = c.county_column {
+            wh.insert(0, format!("{cc} = {}", q.push_arg(county_code)));
+        }
+        q.sql = format!(
+            "UPDATE {} SET {} WHERE {}",
+            c.table,
+            sets.join(", "),
+            wh.join(" AND ")
+        )
+        .into();
+        let n = exec.execute(q).await?;
+        if c.table == "org_units" && col == "path" {
+            moved.units = n;
+        }
+        moved.columns.push((c.table.clone(), col.clone(), n));
+    }
+
+    // Paths above the subtree that stood for a level above a moved row: the same level
+    // above its new place (the new parent at most).
+    let from_depth = from.matches('/').count();
+    let to_depth = to.matches('/').count();
+    let remap: Vec<(&str, &str)> = (1..from_depth)
+        .map(|k| {
+            (
+                first_segments(from, k),
+                first_segments(to, k.min(to_depth.saturating_sub(1)).max(1)),
+            )
+        })
+        .filter(|(old, new)| old != new)
+        .collect();
+    for c in columns
+        .iter()
+        .filter(|c| c.shape == PathShape::AncestorOfPath && !remap.is_empty())
+    {
+        let mut q = Query::new("", Vec::new());
+        let col = &c.column;
+        let whens: Vec<String> = remap
+            .iter()
+            .map(|(old, new)| format!("WHEN {} THEN {}", q.push_arg(*old), q.push_arg(*new)))
+            .collect();
+        let olds: Vec<String> = remap.iter().map(|(old, _)| q.push_arg(*old)).collect();
+        let mut sets = vec![format!(
+            "{col} = CASE {col} {} ELSE {col} END",
+            whens.join(" ")
+        )];
+        if has(&c.table, "updated_at") {
+            sets.push(format!("updated_at = {}", q.push_arg(now)));
+        }
+        let mut wh = vec![
+            format!(
+                "path >= {} AND path < {}",
+                q.push_arg(to),
+                q.push_arg(format!("{to}~"))
+            ),
+            format!("{col} IN ({})", olds.join(", ")),
+        ];
+        if let Some(cc) = c.county_column {
+            wh.insert(0, format!("{cc} = {}", q.push_arg(county_code)));
+        }
+        q.sql = format!(
+            "UPDATE {} SET {} WHERE {}",
+            c.table,
+            sets.join(", "),
+            wh.join(" AND ")
+        )
+        .into();
+        let n = exec.execute(q).await?;
+        if let Some(entry) = moved
+            .columns
+            .iter_mut()
+            .find(|(t, cl, _)| *t == c.table && cl == col)
+        {
+            entry.2 += n;
         }
     }
-    exec.execute(q!(
-        "UPDATE grants SET path = $4 || substr(path, length($2) + 1)
-          WHERE unit_county_code = $1 AND path >= $2 AND path < $3",
-        county_code,
-        from,
-        &upper,
-        to
-    ))
-    .await?;
-    exec.execute(q!(
-        "UPDATE mediation_mediators SET mediator_path = $4 || substr(mediator_path, length($2) + 1)
-          WHERE county_code = $1 AND mediator_path >= $2 AND mediator_path < $3",
-        county_code,
-        from,
-        &upper,
-        to
-    ))
-    .await?;
+
+    if !moved.providers.is_empty() {
+        crate::services::bump_providers(exec, county_code, &moved.providers).await?;
+    }
     Ok(moved)
 }
 

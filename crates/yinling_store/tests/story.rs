@@ -123,7 +123,7 @@ async fn subtrees_are_ranges_and_move_in_one_transaction() {
     .await
     .unwrap();
     tx.commit().await.unwrap();
-    assert_eq!(moved, 2);
+    assert_eq!(moved.units, 2);
     let grid = org::get(&mut db.store.read(), c, 5).await.unwrap().unwrap();
     assert_eq!(grid.path, "370800/370830/370830002/b4/g5/");
     let street2 = under("370800/370830/370830002/");
@@ -169,6 +169,228 @@ async fn subtrees_are_ranges_and_move_in_one_transaction() {
             .unwrap()
             .is_empty()
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// Issue 9, item 6: the subtree mover derives its tables from the schema.
+// ---------------------------------------------------------------------------------------
+
+/// The path columns the catalogue shows, as `table.column`.
+async fn path_column_names(db: &TestDb) -> Vec<String> {
+    let schema = org::schema_columns(&mut db.store.read()).await.unwrap();
+    org::path_columns(&schema)
+        .into_iter()
+        .map(|c| format!("{}.{}", c.table, c.column))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_mover_reads_its_tables_from_the_schema_so_a_new_table_moves_too() {
+    let db = TestDb::new().await;
+    // The catalogue query works on this backend and finds the path columns of every
+    // capability, by the naming rule and the listed exceptions.
+    let found = path_column_names(&db).await;
+    for expected in [
+        "org_units.path",
+        "people.path",
+        "person_roles.path",
+        "grants.path",
+        "providers.path",
+        "providers.home_path",
+        "providers.areas",
+        "service_items.path",
+        "orders.path",
+        "orders.escalated_to",
+        "needs.path",
+        "mediation_cases.path",
+        "mediation_mediators.mediator_path",
+        "ledger_accounts.path",
+        "ledger_adjustments.path",
+    ] {
+        assert!(
+            found.iter().any(|f| f == expected),
+            "{expected} in {found:?}"
+        );
+    }
+    // Append-only history carries no path: it keeps nothing a move would have to rewrite.
+    assert!(
+        !found
+            .iter()
+            .any(|f| f.starts_with("audit_events.") || f.starts_with("ledger_transfers.")),
+        "{found:?}"
+    );
+
+    // A table added later, which the mover's code has never heard of: one path per row and
+    // a JSON list of paths, named by the rule.
+    let postgres = db.store.read().is_postgres();
+    let collate = if postgres { " COLLATE \"C\"" } else { "" };
+    db.store
+        .write()
+        .execute(q!(format!(
+            "CREATE TABLE future_visits (county_code BIGINT NOT NULL, id BIGINT NOT NULL,
+                 path TEXT{collate} NOT NULL, route_paths TEXT NOT NULL, note TEXT,
+                 PRIMARY KEY (county_code, id))"
+        )))
+        .await
+        .unwrap();
+    let found = path_column_names(&db).await;
+    assert!(found.iter().any(|f| f == "future_visits.path"), "{found:?}");
+    assert!(
+        found.iter().any(|f| f == "future_visits.route_paths"),
+        "{found:?}"
+    );
+
+    let c = 370830;
+    let units = [
+        unit(c, 1, None, "county", "370800/370830/"),
+        unit(
+            c,
+            2,
+            Some(1),
+            "street_committee",
+            "370800/370830/370830001/",
+        ),
+        unit(
+            c,
+            3,
+            Some(1),
+            "street_committee",
+            "370800/370830/370830002/",
+        ),
+        unit(
+            c,
+            4,
+            Some(2),
+            "compound_branch",
+            "370800/370830/370830001/b4/",
+        ),
+        unit(
+            c,
+            5,
+            Some(4),
+            "grid_party_group",
+            "370800/370830/370830001/b4/g5/",
+        ),
+        unit(
+            c,
+            6,
+            Some(2),
+            "compound_branch",
+            "370800/370830/370830001/b40/",
+        ),
+    ];
+    let mut tx = db.store.begin().await.unwrap();
+    org::insert_many(&mut tx.exec(), &units).await.unwrap();
+    for (id, path, route) in [
+        (
+            1,
+            "370800/370830/370830001/b4/g5/",
+            r#"["370800/370830/370830001/b4/","370800/370830/370830001/b40/"]"#,
+        ),
+        (
+            2,
+            "370800/370830/370830001/b40/",
+            r#"["370800/370830/370830001/b4/g5/"]"#,
+        ),
+        (
+            3,
+            "370800/370830/370830001/",
+            r#"["370800/370830/370830001/"]"#,
+        ),
+    ] {
+        tx.exec()
+            .execute(q!(
+                "INSERT INTO future_visits (county_code, id, path, route_paths) VALUES ($1, $2, $3, $4)",
+                c,
+                id,
+                path,
+                route
+            ))
+            .await
+            .unwrap();
+    }
+    let moved = org::move_subtree(
+        &mut tx.exec(),
+        c,
+        "370800/370830/370830001/b4/",
+        "370800/370830/370830002/b4/",
+        0,
+        2,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(moved.units, 2);
+    assert!(
+        moved
+            .columns
+            .iter()
+            .any(|(t, col, n)| t == "future_visits" && col == "path" && *n == 1),
+        "{moved:?}"
+    );
+    let rows: Vec<(i64, String, String)> = db
+        .store
+        .read()
+        .fetch_all::<(i64, String, String)>(q!(
+            "SELECT id, path, route_paths FROM future_visits ORDER BY id"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        rows,
+        [
+            (
+                1,
+                "370800/370830/370830002/b4/g5/".to_owned(),
+                r#"["370800/370830/370830002/b4/","370800/370830/370830001/b40/"]"#.to_owned()
+            ),
+            (
+                2,
+                "370800/370830/370830001/b40/".to_owned(),
+                r#"["370800/370830/370830002/b4/g5/"]"#.to_owned()
+            ),
+            (
+                3,
+                "370800/370830/370830001/".to_owned(),
+                r#"["370800/370830/370830001/"]"#.to_owned()
+            ),
+        ],
+        "the subtree moved; the sibling b40 and the street above stayed"
+    );
+}
+
+#[tokio::test]
+async fn every_path_column_compares_bytes_on_postgres() {
+    // Scope is a range predicate on paths; on PostgreSQL it is only right when the column
+    // compares bytes (COLLATE "C"), as SQLite does. A path column added without it fails here.
+    let db = TestDb::new().await;
+    if !db.store.read().is_postgres() {
+        return;
+    }
+    let schema = org::schema_columns(&mut db.store.read()).await.unwrap();
+    for c in org::path_columns(&schema) {
+        if c.shape == org::PathShape::List {
+            continue; // JSON text, matched with LIKE, never compared by range
+        }
+        let collation: Option<String> = db
+            .store
+            .read()
+            .scalar(q!(
+                "SELECT collation_name::text FROM information_schema.columns
+                  WHERE table_schema = current_schema() AND table_name = $1 AND column_name = $2",
+                c.table.as_str(),
+                c.column.as_str()
+            ))
+            .await
+            .unwrap();
+        assert_eq!(
+            collation.as_deref(),
+            Some("C"),
+            "{}.{} must be COLLATE \"C\"",
+            c.table,
+            c.column
+        );
+    }
 }
 
 #[tokio::test]

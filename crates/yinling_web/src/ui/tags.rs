@@ -12,7 +12,6 @@ use yinling_app::{
     AppError,
     tags::{TAG_CATEGORIES, TagDefInput, TagUsage},
 };
-use yinling_domain::role::Permission;
 
 use super::extract::{Form, Path};
 use super::{FormError, Layout, PageCtx, PageResult, opt, render, see_other};
@@ -35,7 +34,7 @@ struct TagsPage {
 }
 
 async fn page(state: &AppState, ctx: PageCtx, error: Option<FormError>) -> PageResult {
-    let can_manage = ctx.caller.may(Permission::ManageTags);
+    let can_manage = yinling_app::tags::may_define_tags(&ctx.caller);
     let tags = state.app.list_tags(&ctx.caller, can_manage).await?;
     let failed = error.is_some();
     let mut resp = render(&TagsPage {
