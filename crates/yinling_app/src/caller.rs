@@ -139,7 +139,8 @@ impl Caller {
 
     /// Whether the caller administers a grant of `role` on `path` (see [`Role::manages`]).
     pub fn manages_grant(&self, role: Role, path: &OrgPath) -> bool {
-        self.manager_over(path).is_some_and(|mine| mine.manages(role))
+        self.manager_over(path)
+            .is_some_and(|mine| mine.manages(role))
     }
 
     pub fn roles(&self) -> Vec<Role> {

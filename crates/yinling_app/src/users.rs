@@ -11,11 +11,11 @@
 //! revoke leaves an `account.refused` audit record committed on its own.
 
 use serde::{Deserialize, Serialize};
+use yinling_domain::scope::Scope;
 use yinling_domain::{
     org::{OrgKind, OrgPath},
     role::{Permission, Role},
 };
-use yinling_domain::scope::Scope;
 use yinling_store::{
     accounts::{self, AccountListRow, AccountRow, NewAccount, NewGrant, Reach},
     audit as store_audit,
@@ -42,9 +42,7 @@ fn administers(caller: &Caller, grants: &[Grant], complete: bool) -> bool {
     if grants.is_empty() {
         return caller.is_city_admin();
     }
-    grants
-        .iter()
-        .all(|g| caller.manages_grant(g.role, &g.path))
+    grants.iter().all(|g| caller.manages_grant(g.role, &g.path))
 }
 
 /// The same rule as data for the account list's SQL: each subtree where the caller
@@ -390,7 +388,9 @@ impl App {
         account_id: i64,
         grant_id: i64,
     ) -> AppResult<()> {
-        let result = self.remove_grant_checked(caller, account_id, grant_id).await;
+        let result = self
+            .remove_grant_checked(caller, account_id, grant_id)
+            .await;
         let action = format!("revoke grant {grant_id}");
         self.refusal_audited(caller, account_id, &action, result)
             .await

@@ -264,7 +264,10 @@ pub async fn list(
 ) -> Result<(Vec<AccountListRow>, i64)> {
     let mut q = Query::new("", Vec::new());
     let mut managed: Vec<String> = Vec::new();
-    for r in reach.iter().filter(|r| !r.subtree.is_empty() && !r.roles.is_empty()) {
+    for r in reach
+        .iter()
+        .filter(|r| !r.subtree.is_empty() && !r.roles.is_empty())
+    {
         let pred = scope::predicate_on(&mut q, &r.subtree, "g.unit_county_code", "g.path");
         let roles: Vec<String> = r.roles.iter().map(|role| q.push_arg(*role)).collect();
         managed.push(format!("({pred} AND g.role IN ({}))", roles.join(", ")));
