@@ -97,6 +97,7 @@ pub fn action_label(action: &str) -> &'static str {
         "account.enable" => "启用账号",
         "account.grant" => "授予角色",
         "account.revoke" => "撤销角色",
+        "account.refused" => "账号操作被拒绝",
         "org.create" => "新建组织",
         "org.update" => "修改组织",
         "org.move" => "调整组织隶属",

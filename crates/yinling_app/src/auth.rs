@@ -86,6 +86,18 @@ fn login_failed_message(sec: &crate::settings::SecuritySettings) -> String {
     )
 }
 
+/// A stored grant as a [`Grant`]; `None` if its role or path no longer parses.
+pub(crate) fn grant_of_row(g: accounts::GrantRow) -> Option<Grant> {
+    Some(Grant {
+        id: g.id,
+        role: Role::parse(&g.role)?,
+        unit_county_code: g.unit_county_code,
+        unit_id: g.unit_id,
+        unit_name: g.unit_name.unwrap_or_default(),
+        path: OrgPath::parse(&g.path).ok()?,
+    })
+}
+
 impl App {
     /// Checks a username and password and opens a session.
     pub async fn login(
@@ -245,19 +257,7 @@ impl App {
 
     pub(crate) async fn load_grants(&self, account_id: i64) -> AppResult<Vec<Grant>> {
         let rows = accounts::grants_of(&mut self.store().read(), account_id).await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|g| {
-                Some(Grant {
-                    id: g.id,
-                    role: Role::parse(&g.role)?,
-                    unit_county_code: g.unit_county_code,
-                    unit_id: g.unit_id,
-                    unit_name: g.unit_name.unwrap_or_default(),
-                    path: OrgPath::parse(&g.path).ok()?,
-                })
-            })
-            .collect())
+        Ok(rows.into_iter().filter_map(grant_of_row).collect())
     }
 
     pub async fn logout(&self, caller: &Caller, token: &str) -> AppResult<()> {

@@ -123,6 +123,26 @@ impl Caller {
             .max_by_key(|r| r.rank())
     }
 
+    /// The highest-ranked role with which the caller administers accounts on `path`: a
+    /// role allowing ManageUsers, granted at or above it. The system caller is a city
+    /// administrator everywhere.
+    pub fn manager_over(&self, path: &OrgPath) -> Option<Role> {
+        if self.system {
+            return Some(Role::CityAdmin);
+        }
+        self.grants
+            .iter()
+            .filter(|g| g.role.allows(Permission::ManageUsers) && path.is_within(&g.path))
+            .map(|g| g.role)
+            .max_by_key(|r| r.rank())
+    }
+
+    /// Whether the caller administers a grant of `role` on `path` (see [`Role::manages`]).
+    pub fn manages_grant(&self, role: Role, path: &OrgPath) -> bool {
+        self.manager_over(path)
+            .is_some_and(|mine| mine.manages(role))
+    }
+
     pub fn roles(&self) -> Vec<Role> {
         let mut r: Vec<Role> = self.grants.iter().map(|g| g.role).collect();
         r.sort();

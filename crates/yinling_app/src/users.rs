@@ -1,13 +1,23 @@
 //! Account administration: creating accounts, granting roles on subtrees, resetting
 //! passwords. Nobody grants a role above their own or outside their scope.
+//!
+//! One rule decides whom a caller administers (views, lists, resets — which unlocks —,
+//! disables, enables, grants to and revokes from): **every** grant of the target account
+//! must lie inside the caller's ManageUsers scope and hold a role the caller's best managing
+//! role over that grant's unit ranks above ([`Role::manages`]; city administrators
+//! administer one another). An account without grants is administered only by city
+//! administrators. The command line (the system caller) administers everyone. An account out
+//! of reach answers exactly like a missing one, and a refused reset, disable, enable, grant or
+//! revoke leaves an `account.refused` audit record committed on its own.
 
 use serde::{Deserialize, Serialize};
+use yinling_domain::scope::Scope;
 use yinling_domain::{
     org::{OrgKind, OrgPath},
     role::{Permission, Role},
 };
 use yinling_store::{
-    accounts::{self, AccountListRow, AccountRow, NewAccount, NewGrant},
+    accounts::{self, AccountListRow, AccountRow, NewAccount, NewGrant, Reach},
     audit as store_audit,
     ids::{self, Seq},
     org as store_org, sessions,
@@ -16,8 +26,51 @@ use yinling_store::{
 use crate::{
     App, AppError, AppResult, Caller, Grant, Page, PageRequest,
     audit::Event,
-    auth::{hash_password, normalise_username},
+    auth::{grant_of_row, hash_password, normalise_username},
 };
+
+/// Whether `caller` administers an account holding `grants` (the rule in the module
+/// documentation). `complete` is false when a stored grant could not be read: such an
+/// account is left to the command line.
+fn administers(caller: &Caller, grants: &[Grant], complete: bool) -> bool {
+    if caller.is_system() {
+        return true;
+    }
+    if !complete || !caller.may(Permission::ManageUsers) {
+        return false;
+    }
+    if grants.is_empty() {
+        return caller.is_city_admin();
+    }
+    grants.iter().all(|g| caller.manages_grant(g.role, &g.path))
+}
+
+/// The same rule as data for the account list's SQL: each subtree where the caller
+/// administers accounts, with the roles administered there.
+fn reach(caller: &Caller) -> Vec<Reach> {
+    let roles = |mine: Role| -> Vec<&'static str> {
+        Role::ALL
+            .into_iter()
+            .filter(|r| mine.manages(*r))
+            .map(Role::as_str)
+            .collect()
+    };
+    if caller.is_system() {
+        return vec![Reach {
+            subtree: caller.scope(Permission::ManageUsers),
+            roles: roles(Role::CityAdmin),
+        }];
+    }
+    caller
+        .grants
+        .iter()
+        .filter(|g| g.role.allows(Permission::ManageUsers))
+        .map(|g| Reach {
+            subtree: Scope::from_paths([g.path.clone()]),
+            roles: roles(g.role),
+        })
+        .collect()
+}
 
 /// What a new account needs.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -65,17 +118,11 @@ impl App {
             .await?
             .ok_or(AppError::NotFound { what: "组织" })?;
         let path = OrgPath::parse(&unit.path).map_err(|e| AppError::Internal(e.to_string()))?;
-        let scope = caller.scope(Permission::ManageUsers);
-        if !scope.covers(&path) {
-            return Err(AppError::NotFound { what: "组织" });
-        }
+        // No managing role over the unit: it lies outside the caller's ManageUsers scope.
         let mine = caller
-            .best_role_over(&path)
-            .ok_or_else(|| AppError::forbidden("您无权在该组织授予角色"))?;
-        let allowed = caller.is_system()
-            || role.rank() < mine.rank()
-            || (mine == Role::CityAdmin && role == Role::CityAdmin);
-        if !allowed {
+            .manager_over(&path)
+            .ok_or(AppError::NotFound { what: "组织" })?;
+        if !mine.manages(role) {
             return Err(AppError::forbidden(format!(
                 "您的角色（{}）不能授予“{}”",
                 mine.label_zh(),
@@ -191,16 +238,21 @@ impl App {
         Ok(id)
     }
 
-    /// Loads an account if the caller administers it (a grant of it lies in their scope).
+    /// Loads an account the caller administers (every grant of it within reach; see the
+    /// module documentation). Missing and out-of-reach accounts answer alike.
     pub async fn get_account(&self, caller: &Caller, id: i64) -> AppResult<AccountView> {
+        let not_found = || AppError::NotFound { what: "账号" };
+        if !caller.may(Permission::ManageUsers) {
+            return Err(not_found());
+        }
         let account = accounts::get(&mut self.store().read(), id)
             .await?
-            .ok_or(AppError::NotFound { what: "账号" })?;
-        let grants = self.load_grants(id).await?;
-        let scope = caller.scope(Permission::ManageUsers);
-        let visible = caller.is_city_admin() || grants.iter().any(|g| scope.covers(&g.path));
-        if !visible || !caller.may(Permission::ManageUsers) {
-            return Err(AppError::NotFound { what: "账号" });
+            .ok_or_else(not_found)?;
+        let rows = accounts::grants_of(&mut self.store().read(), id).await?;
+        let stored = rows.len();
+        let grants: Vec<Grant> = rows.into_iter().filter_map(grant_of_row).collect();
+        if !administers(caller, &grants, grants.len() == stored) {
+            return Err(not_found());
         }
         Ok(AccountView { account, grants })
     }
@@ -213,10 +265,9 @@ impl App {
         if !caller.may(Permission::ManageUsers) {
             return Err(AppError::forbidden("您无权管理账号"));
         }
-        let scope = caller.scope(Permission::ManageUsers);
         let (items, total) = accounts::list(
             &mut self.store().read(),
-            &scope,
+            &reach(caller),
             caller.is_city_admin(),
             page.per_page,
             page.offset(),
@@ -231,7 +282,58 @@ impl App {
         })
     }
 
+    /// Passes `result` through; a refusal (not found or forbidden) of `action` on the account
+    /// is first recorded as `account.refused` in a transaction of its own, so the attempt
+    /// stays on record although nothing changed. The record goes to chain 0 (events outside
+    /// any county, read by city administrators) with the same detail whether the account is
+    /// missing or out of reach.
+    async fn refusal_audited<T>(
+        &self,
+        caller: &Caller,
+        account_id: i64,
+        action: &str,
+        result: AppResult<T>,
+    ) -> AppResult<T> {
+        let outcome = match &result {
+            Err(AppError::NotFound { .. }) => "not_found",
+            Err(AppError::Forbidden { .. }) => "forbidden",
+            _ => return result,
+        };
+        let event = self.audit_event(
+            caller,
+            Event {
+                county_code: 0,
+                action: "account.refused",
+                entity: "account",
+                entity_key: account_id.to_string(),
+                before: None,
+                after: None,
+                detail: Some(format!("{action}: {outcome}")),
+            },
+        );
+        let mut tx = self.store().begin().await?;
+        store_audit::append(&mut tx.exec(), &[event]).await?;
+        tx.commit().await?;
+        result
+    }
+
     pub async fn add_grant(
+        &self,
+        caller: &Caller,
+        account_id: i64,
+        role: Role,
+        county: i64,
+        unit_id: i64,
+    ) -> AppResult<i64> {
+        let result = self
+            .add_grant_checked(caller, account_id, role, county, unit_id)
+            .await;
+        let action = format!("grant {}@{county}/{unit_id}", role.as_str());
+        self.refusal_audited(caller, account_id, &action, result)
+            .await
+    }
+
+    async fn add_grant_checked(
         &self,
         caller: &Caller,
         account_id: i64,
@@ -292,15 +394,29 @@ impl App {
         account_id: i64,
         grant_id: i64,
     ) -> AppResult<()> {
+        let result = self
+            .remove_grant_checked(caller, account_id, grant_id)
+            .await;
+        let action = format!("revoke grant {grant_id}");
+        self.refusal_audited(caller, account_id, &action, result)
+            .await
+    }
+
+    async fn remove_grant_checked(
+        &self,
+        caller: &Caller,
+        account_id: i64,
+        grant_id: i64,
+    ) -> AppResult<()> {
         let view = self.get_account(caller, account_id).await?;
         let grant = view
             .grants
             .iter()
             .find(|g| g.id == grant_id)
             .ok_or(AppError::NotFound { what: "角色" })?;
-        let scope = caller.scope(Permission::ManageUsers);
-        let mine = caller.best_role_over(&grant.path);
-        if !scope.covers(&grant.path) || mine.is_none_or(|m| m.rank() < grant.role.rank()) {
+        // Already implied by `get_account` (every grant is administered); kept next to the
+        // write it guards.
+        if !caller.manages_grant(grant.role, &grant.path) {
             return Err(AppError::forbidden("您无权撤销该角色"));
         }
         if caller.account_id == Some(account_id) && view.grants.len() == 1 {
@@ -325,7 +441,9 @@ impl App {
         Ok(())
     }
 
-    /// Sets a new initial password (the user must change it) and unlocks the account.
+    /// Sets a new initial password (the user must change it) and unlocks the account. Not
+    /// for one's own account: that goes through the password change, which asks for the
+    /// current password.
     pub async fn reset_password(
         &self,
         caller: &Caller,
@@ -333,7 +451,26 @@ impl App {
         new_initial: &str,
         must_change: bool,
     ) -> AppResult<()> {
+        let result = self
+            .reset_password_checked(caller, account_id, new_initial, must_change)
+            .await;
+        self.refusal_audited(caller, account_id, "password_reset", result)
+            .await
+    }
+
+    async fn reset_password_checked(
+        &self,
+        caller: &Caller,
+        account_id: i64,
+        new_initial: &str,
+        must_change: bool,
+    ) -> AppResult<()> {
         let view = self.get_account(caller, account_id).await?;
+        if caller.account_id == Some(account_id) {
+            return Err(AppError::forbidden(
+                "不能在这里重置自己的密码，请到“我的账号”中修改密码",
+            ));
+        }
         self.settings()
             .security
             .password_policy()
@@ -361,6 +498,20 @@ impl App {
     }
 
     pub async fn set_account_disabled(
+        &self,
+        caller: &Caller,
+        account_id: i64,
+        disabled: bool,
+    ) -> AppResult<()> {
+        let result = self
+            .set_account_disabled_checked(caller, account_id, disabled)
+            .await;
+        let action = if disabled { "disable" } else { "enable" };
+        self.refusal_audited(caller, account_id, action, result)
+            .await
+    }
+
+    async fn set_account_disabled_checked(
         &self,
         caller: &Caller,
         account_id: i64,

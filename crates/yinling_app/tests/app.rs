@@ -638,21 +638,29 @@ async fn lockout_after_five_failures_for_fifteen_minutes() {
         .login("workera", "wrong-password", None, None)
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("锁定"), "{err}");
-    // Even the right password is refused while locked.
+    // The fifth failure says the account is now locked — not the generic words, which also
+    // mention 锁定 (as a warning).
+    assert_ne!(err.to_string(), unknown);
+    assert_eq!(err.to_string(), "连续输错密码5次，账号已锁定15分钟");
+    // Even the right password is refused while locked, with the locked message.
     let err = city
         .app
         .login("workera", PASSWORD, None, None)
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("锁定"), "{err}");
-    city.clock.advance(14 * MINUTE);
+    assert_ne!(err.to_string(), unknown);
     assert!(
-        city.app
-            .login("workera", PASSWORD, None, None)
-            .await
-            .is_err()
+        err.to_string()
+            .starts_with("连续输错密码次数过多，账号已锁定，请于"),
+        "{err}"
     );
+    city.clock.advance(14 * MINUTE);
+    let err = city
+        .app
+        .login("workera", PASSWORD, None, None)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("账号已锁定，请于"), "{err}");
     city.clock.advance(2 * MINUTE);
     // After the lock runs out, one more mistake does not lock again at once.
     let err = city
@@ -720,12 +728,23 @@ async fn initial_passwords_must_be_changed_and_follow_the_policy() {
     assert!(s.must_change_password);
     let session = city.app.authenticate(&s.token, None).await.unwrap();
     assert!(session.must_change_password);
+    // Eight characters of all four classes: it breaks the length rule and nothing else.
     let weak = city
         .app
-        .change_password(&session.caller, &s.token, "Initial-Pass-1", "short")
+        .change_password(&session.caller, &s.token, "Initial-Pass-1", "Sh0rt!pw")
         .await
         .unwrap_err();
-    assert!(matches!(weak, AppError::Invalid { .. }));
+    assert!(
+        matches!(
+            weak,
+            AppError::Invalid {
+                code: "weak_password",
+                ..
+            }
+        ),
+        "{weak:?}"
+    );
+    assert!(weak.to_string().contains("至少需要10位"), "{weak}");
     let wrong = city
         .app
         .change_password(&session.caller, &s.token, "nope", "Another-Pass-22")
@@ -931,6 +950,144 @@ async fn the_audit_chain_detects_changed_and_removed_rows() {
             .any(|p| p.county_code == chain && p.seq == 4 && p.problem.contains("缺失")),
         "{problems:?}"
     );
+}
+
+/// Switches off the append-only guard of `audit_events`, as someone with direct database
+/// access could.
+async fn disable_audit_guard(city: &TestCity) {
+    let store = city.app.store();
+    let statements: &[&'static str] = if store.backend() == yinling_store::Backend::Postgres {
+        &["ALTER TABLE audit_events DISABLE TRIGGER USER"]
+    } else {
+        &[
+            "DROP TRIGGER audit_events_append_only_update",
+            "DROP TRIGGER audit_events_append_only_delete",
+        ]
+    };
+    for sql in statements {
+        store
+            .write()
+            .execute(yinling_store::q!(*sql))
+            .await
+            .unwrap();
+    }
+}
+
+/// The problems `audit verify` reports on one chain.
+async fn chain_problems(city: &TestCity, chain: i64) -> Vec<yinling_store::audit::ChainProblem> {
+    let (_, problems) = city.app.verify_audit().await.unwrap();
+    problems
+        .into_iter()
+        .filter(|p| p.county_code == chain)
+        .collect()
+}
+
+#[tokio::test]
+async fn the_audit_chain_detects_a_broken_link_a_truncated_tail_and_an_altered_head() {
+    use yinling_store::audit::AuditRow;
+    const COLUMNS: &str = "county_code, seq, at, actor_id, actor_name, ip, action, entity, \
+        entity_key, before_digest, after_digest, detail, prev_hash, hash";
+
+    // A row rewritten with a hash recomputed over its new content: the row itself verifies,
+    // only the next row's link to it shows the change.
+    let city = TestCity::new().await;
+    let chain = city.county.county_code;
+    assert!(chain_problems(&city, chain).await.is_empty());
+    disable_audit_guard(&city).await;
+    let store = city.app.store();
+    let mut row: AuditRow = store
+        .read()
+        .fetch_one(yinling_store::q!(
+            format!("SELECT {COLUMNS} FROM audit_events WHERE county_code = $1 AND seq = 2"),
+            chain
+        ))
+        .await
+        .unwrap();
+    row.actor_name = "someone else".into();
+    let forged = yinling_domain::audit::event_hash(&row.prev_hash, &row.fields());
+    store
+        .write()
+        .execute(yinling_store::q!(
+            "UPDATE audit_events SET actor_name = $3, hash = $4 WHERE county_code = $1 AND seq = $2",
+            chain,
+            2_i64,
+            &row.actor_name,
+            &forged
+        ))
+        .await
+        .unwrap();
+    let problems = chain_problems(&city, chain).await;
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].seq, 3, "{problems:?}");
+    assert!(problems[0].problem.contains("链接不符"), "{problems:?}");
+
+    // The newest events removed: no gap, no broken link — only the head tells.
+    let city = TestCity::new().await;
+    let chain = city.county.county_code;
+    disable_audit_guard(&city).await;
+    let store = city.app.store();
+    let last: i64 = store
+        .read()
+        .scalar(yinling_store::q!(
+            "SELECT MAX(seq) FROM audit_events WHERE county_code = $1",
+            chain
+        ))
+        .await
+        .unwrap();
+    store
+        .write()
+        .execute(yinling_store::q!(
+            "DELETE FROM audit_events WHERE county_code = $1 AND seq >= $2",
+            chain,
+            last - 1
+        ))
+        .await
+        .unwrap();
+    let problems = chain_problems(&city, chain).await;
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].seq, last, "{problems:?}");
+    assert!(
+        problems[0]
+            .problem
+            .contains(&format!("实际最后一条为第{}条", last - 2)),
+        "{problems:?}"
+    );
+
+    // The head rewritten (the events untouched), then removed.
+    let city = TestCity::new().await;
+    let chain = city.county.county_code;
+    let store = city.app.store();
+    let previous: String = store
+        .read()
+        .scalar(yinling_store::q!(
+            "SELECT prev_hash FROM audit_events WHERE county_code = $1 AND seq = (SELECT seq FROM audit_heads WHERE county_code = $1)",
+            chain
+        ))
+        .await
+        .unwrap();
+    store
+        .write()
+        .execute(yinling_store::q!(
+            "UPDATE audit_heads SET hash = $2 WHERE county_code = $1",
+            chain,
+            &previous
+        ))
+        .await
+        .unwrap();
+    let problems = chain_problems(&city, chain).await;
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].problem.contains("链头"), "{problems:?}");
+    store
+        .write()
+        .execute(yinling_store::q!(
+            "DELETE FROM audit_heads WHERE county_code = $1",
+            chain
+        ))
+        .await
+        .unwrap();
+    let problems = chain_problems(&city, chain).await;
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].problem.contains("缺少链头"), "{problems:?}");
 }
 
 #[tokio::test]
@@ -2956,4 +3113,636 @@ async fn the_demo_city_keeps_its_scope_invariants_after_a_move() {
     );
     let (_, problems) = app.verify_audit().await.unwrap();
     assert!(problems.is_empty(), "{problems:?}");
+}
+
+// ==== Account administration respects rank (issue 9, item 1) ==============================
+//
+// Whom a managing role administers: every grant of the target inside the caller's
+// ManageUsers scope and of a lower rank (city administrators administer one another). The
+// expectations are written out by hand below, not computed by the rule under test.
+
+mod account_rank {
+    use super::*;
+    use yinling_app::{Caller, org::NewUnitInput, users::NewAccountInput};
+    use yinling_domain::{org::OrgKind, role::Role};
+    use yinling_store::org::OrgUnitRow;
+
+    /// The managers, in the order of the columns of [`TARGETS`].
+    const MANAGERS: [&str; 4] = ["cityadmin", "countyadmin", "streetsec", "secretary"];
+
+    /// Target accounts, where their grants lie, and whether each manager (city administrator,
+    /// 汶上 county administrator, 汶上街道 secretary, 东门社区 secretary) administers them.
+    const TARGETS: [(&str, &str, [bool; 4]); 16] = [
+        (
+            "t_city",
+            "another city administrator (level for the city)",
+            [true, false, false, false],
+        ),
+        (
+            "t_county_vol",
+            "county administrator of 汶上 volunteering in 东门 (the observed takeover)",
+            [true, false, false, false],
+        ),
+        (
+            "t_county",
+            "county administrator of 汶上 (level for the county)",
+            [true, false, false, false],
+        ),
+        (
+            "t_county2",
+            "county administrator of 曲阜 (another county)",
+            [true, false, false, false],
+        ),
+        (
+            "t_street",
+            "secretary of 汶上街道 (level for the street)",
+            [true, true, false, false],
+        ),
+        (
+            "t_street2",
+            "secretary of another street of 汶上",
+            [true, true, false, false],
+        ),
+        (
+            "t_comm",
+            "secretary of 东门社区 (level for the community)",
+            [true, true, true, false],
+        ),
+        (
+            "t_comm2",
+            "secretary of another community of 汶上街道",
+            [true, true, true, false],
+        ),
+        (
+            "t_grid_comm",
+            "grid worker in 东门 and also its secretary (straddles by rank)",
+            [true, true, true, false],
+        ),
+        (
+            "t_worker",
+            "grid worker of grid A",
+            [true, true, true, true],
+        ),
+        ("t_vol", "volunteer in 东门", [true, true, true, true]),
+        (
+            "t_vol_comm2",
+            "volunteer in 东门 and in the other community",
+            [true, true, true, false],
+        ),
+        (
+            "t_vol_street2",
+            "volunteer in grid B and in the other street",
+            [true, true, false, false],
+        ),
+        (
+            "t_vol_county2",
+            "volunteer in 东门 and in 曲阜 (straddles counties)",
+            [true, false, false, false],
+        ),
+        (
+            "t_vol_out",
+            "volunteer in 曲阜 only",
+            [true, false, false, false],
+        ),
+        (
+            "t_nogrant",
+            "an account without any role",
+            [true, false, false, false],
+        ),
+    ];
+
+    const NEW_PASSWORD: &str = "Reset-Pass-2026";
+
+    async fn unit(
+        city: &TestCity,
+        parent: &OrgUnitRow,
+        kind: OrgKind,
+        name: &str,
+        region: Option<&str>,
+    ) -> OrgUnitRow {
+        city.app
+            .create_unit(
+                &city.system,
+                parent.county_code,
+                parent.id,
+                NewUnitInput {
+                    kind,
+                    name: name.into(),
+                    region_code: region.map(str::to_owned),
+                    address: None,
+                    lat: None,
+                    lng: None,
+                    geojson: None,
+                },
+            )
+            .await
+            .unwrap()
+    }
+
+    /// Creates `username` with the grants given (by the command line).
+    async fn account(city: &TestCity, username: &str, grants: &[(Role, &OrgUnitRow)]) -> i64 {
+        let (first, rest) = grants.split_first().expect("at least one grant");
+        let id = city
+            .app
+            .create_account(
+                &city.system,
+                NewAccountInput {
+                    username: username.into(),
+                    display_name: username.into(),
+                    password: PASSWORD.into(),
+                    role: first.0,
+                    unit_county_code: first.1.county_code,
+                    unit_id: first.1.id,
+                    must_change_password: false,
+                    person_county_code: None,
+                    person_id: None,
+                },
+            )
+            .await
+            .unwrap();
+        for (role, u) in rest {
+            city.app
+                .add_grant(&city.system, id, *role, u.county_code, u.id)
+                .await
+                .unwrap();
+        }
+        id
+    }
+
+    struct World {
+        city: TestCity,
+        /// Target usernames → account ids, in the order of [`TARGETS`].
+        targets: Vec<(String, i64)>,
+    }
+
+    async fn world() -> World {
+        let city = TestCity::new().await;
+        let root = city
+            .app
+            .find_unit(
+                &city.system,
+                city.county.parent_county_code.unwrap(),
+                city.county.parent_id.unwrap(),
+            )
+            .await
+            .unwrap();
+        let county2 = unit(
+            &city,
+            &root,
+            OrgKind::County,
+            "中共曲阜市委组织部",
+            Some("370881"),
+        )
+        .await;
+        let street2 = unit(
+            &city,
+            &city.county,
+            OrgKind::StreetCommittee,
+            "南站街道党工委",
+            None,
+        )
+        .await;
+        let community2 = unit(
+            &city,
+            &city.street,
+            OrgKind::CommunityCommittee,
+            "北门社区党委",
+            None,
+        )
+        .await;
+        account(&city, "streetsec", &[(Role::StreetSecretary, &city.street)]).await;
+        use Role::*;
+        let (county, street, community) = (&city.county, &city.street, &city.community);
+        let (grid_a, grid_b) = (&city.grid_a, &city.grid_b);
+        let grants: Vec<(&str, Vec<(Role, &OrgUnitRow)>)> = vec![
+            ("t_city", vec![(CityAdmin, &root)]),
+            (
+                "t_county_vol",
+                vec![(CountyAdmin, county), (Volunteer, community)],
+            ),
+            ("t_county", vec![(CountyAdmin, county)]),
+            ("t_county2", vec![(CountyAdmin, &county2)]),
+            ("t_street", vec![(StreetSecretary, street)]),
+            ("t_street2", vec![(StreetSecretary, &street2)]),
+            ("t_comm", vec![(CommunitySecretary, community)]),
+            ("t_comm2", vec![(CommunitySecretary, &community2)]),
+            (
+                "t_grid_comm",
+                vec![(GridWorker, grid_a), (CommunitySecretary, community)],
+            ),
+            ("t_worker", vec![(GridWorker, grid_a)]),
+            ("t_vol", vec![(Volunteer, community)]),
+            (
+                "t_vol_comm2",
+                vec![(Volunteer, community), (Volunteer, &community2)],
+            ),
+            (
+                "t_vol_street2",
+                vec![(Volunteer, grid_b), (Volunteer, &street2)],
+            ),
+            (
+                "t_vol_county2",
+                vec![(Volunteer, community), (Volunteer, &county2)],
+            ),
+            ("t_vol_out", vec![(Volunteer, &county2)]),
+            ("t_nogrant", vec![(Volunteer, community)]),
+        ];
+        let mut targets = Vec::new();
+        for ((name, g), (expected_name, _, _)) in grants.iter().zip(TARGETS) {
+            assert_eq!(*name, expected_name);
+            targets.push((name.to_string(), account(&city, name, g).await));
+        }
+        // The role-less account: its only grant revoked.
+        let id = targets.last().unwrap().1;
+        let view = city.app.get_account(&city.system, id).await.unwrap();
+        city.app
+            .remove_grant(&city.system, id, view.grants[0].id)
+            .await
+            .unwrap();
+        World { city, targets }
+    }
+
+    async fn refusals(city: &TestCity) -> i64 {
+        city.app
+            .store()
+            .read()
+            .scalar::<i64>(yinling_store::q!(
+                "SELECT COUNT(*) FROM audit_events WHERE action = 'account.refused'"
+            ))
+            .await
+            .unwrap()
+    }
+
+    async fn grant_count(city: &TestCity, id: i64) -> i64 {
+        city.app
+            .store()
+            .read()
+            .scalar::<i64>(yinling_store::q!(
+                "SELECT COUNT(*) FROM grants WHERE account_id = $1",
+                id
+            ))
+            .await
+            .unwrap()
+    }
+
+    async fn lock(city: &TestCity, id: i64) -> i64 {
+        let until = city.app.now() + 15 * MINUTE;
+        city.app
+            .store()
+            .write()
+            .execute(yinling_store::q!(
+                "UPDATE accounts SET failed_logins = 5, locked_until = $2 WHERE id = $1",
+                id,
+                until
+            ))
+            .await
+            .unwrap();
+        until
+    }
+
+    async fn listed(city: &TestCity, caller: &Caller) -> Vec<String> {
+        let page = city
+            .app
+            .list_accounts(caller, PageRequest::new(Some(1), Some(200)))
+            .await
+            .unwrap();
+        assert_eq!(page.total, page.items.len() as i64);
+        page.items.into_iter().map(|a| a.username).collect()
+    }
+
+    #[tokio::test]
+    async fn each_managing_role_administers_exactly_the_accounts_below_it_in_its_subtree() {
+        let World { city, targets } = world().await;
+        let missing = i64::MAX / 2;
+        for (col, manager) in MANAGERS.into_iter().enumerate() {
+            let caller = city.caller(manager).await;
+            let not_found = city
+                .app
+                .get_account(&caller, missing)
+                .await
+                .unwrap_err()
+                .to_string();
+            let list = listed(&city, &caller).await;
+            for ((username, id), (_, what, may)) in targets.iter().zip(TARGETS) {
+                let id = *id;
+                let may = may[col];
+                let ctx = format!("{manager} → {username} ({what})");
+                // View and list.
+                let view = city.app.get_account(&caller, id).await;
+                assert_eq!(view.is_ok(), may, "view: {ctx}");
+                if let Err(e) = &view {
+                    assert_eq!(e.to_string(), not_found, "like a missing account: {ctx}");
+                }
+                assert_eq!(list.contains(username), may, "list: {ctx}");
+
+                // Reset the password, which also unlocks.
+                let until = lock(&city, id).await;
+                let before = city.app.account_by_id(id).await.unwrap().unwrap();
+                let refused = refusals(&city).await;
+                let r = city
+                    .app
+                    .reset_password(&caller, id, NEW_PASSWORD, false)
+                    .await;
+                let after = city.app.account_by_id(id).await.unwrap().unwrap();
+                if may {
+                    r.unwrap_or_else(|e| panic!("reset: {ctx}: {e}"));
+                    assert_ne!(after.password_hash, before.password_hash, "{ctx}");
+                    assert_eq!(after.locked_until, None, "unlocked: {ctx}");
+                    assert_eq!(refusals(&city).await, refused, "{ctx}");
+                } else {
+                    let e = r.unwrap_err();
+                    assert_eq!(e.to_string(), not_found, "reset: {ctx}");
+                    assert_eq!(after.password_hash, before.password_hash, "{ctx}");
+                    assert_eq!(after.locked_until, Some(until), "still locked: {ctx}");
+                    assert_eq!(refusals(&city).await, refused + 1, "audited: {ctx}");
+                }
+
+                // Disable and enable.
+                let refused = refusals(&city).await;
+                let r = city.app.set_account_disabled(&caller, id, true).await;
+                let disabled = city.app.account_by_id(id).await.unwrap().unwrap().disabled;
+                if may {
+                    r.unwrap_or_else(|e| panic!("disable: {ctx}: {e}"));
+                    assert!(disabled, "{ctx}");
+                    city.app
+                        .set_account_disabled(&caller, id, false)
+                        .await
+                        .unwrap_or_else(|e| panic!("enable: {ctx}: {e}"));
+                    assert!(!city.app.account_by_id(id).await.unwrap().unwrap().disabled);
+                    assert_eq!(refusals(&city).await, refused, "{ctx}");
+                } else {
+                    assert_eq!(r.unwrap_err().to_string(), not_found, "disable: {ctx}");
+                    assert!(!disabled, "{ctx}");
+                    city.app
+                        .set_account_disabled(&city.system, id, true)
+                        .await
+                        .unwrap();
+                    let e = city
+                        .app
+                        .set_account_disabled(&caller, id, false)
+                        .await
+                        .unwrap_err();
+                    assert_eq!(e.to_string(), not_found, "enable: {ctx}");
+                    assert!(city.app.account_by_id(id).await.unwrap().unwrap().disabled);
+                    city.app
+                        .set_account_disabled(&city.system, id, false)
+                        .await
+                        .unwrap();
+                    assert_eq!(refusals(&city).await, refused + 2, "audited: {ctx}");
+                }
+
+                // Grant a volunteer role on grid A (inside every manager's scope, below every
+                // manager's rank), and revoke.
+                let grants = grant_count(&city, id).await;
+                let refused = refusals(&city).await;
+                let (gc, gu) = (city.grid_a.county_code, city.grid_a.id);
+                let r = city
+                    .app
+                    .add_grant(&caller, id, Role::Volunteer, gc, gu)
+                    .await;
+                if may {
+                    let grant = r.unwrap_or_else(|e| panic!("grant: {ctx}: {e}"));
+                    assert_eq!(grant_count(&city, id).await, grants + 1, "{ctx}");
+                    city.app
+                        .remove_grant(&caller, id, grant)
+                        .await
+                        .unwrap_or_else(|e| panic!("revoke: {ctx}: {e}"));
+                    assert_eq!(grant_count(&city, id).await, grants, "{ctx}");
+                    assert_eq!(refusals(&city).await, refused, "{ctx}");
+                } else {
+                    assert_eq!(r.unwrap_err().to_string(), not_found, "grant: {ctx}");
+                    assert_eq!(grant_count(&city, id).await, grants, "{ctx}");
+                    let existing = city
+                        .app
+                        .get_account(&city.system, id)
+                        .await
+                        .unwrap()
+                        .grants
+                        .first()
+                        .map_or(missing, |g| g.id);
+                    let e = city
+                        .app
+                        .remove_grant(&caller, id, existing)
+                        .await
+                        .unwrap_err();
+                    assert_eq!(e.to_string(), not_found, "revoke: {ctx}");
+                    assert_eq!(grant_count(&city, id).await, grants, "{ctx}");
+                    assert_eq!(refusals(&city).await, refused + 2, "audited: {ctx}");
+                }
+            }
+            // The list and the single view agree on every account there is, the fixture's
+            // own included, and paging walks the same set.
+            let all: Vec<(i64, String)> = city
+                .app
+                .store()
+                .read()
+                .fetch_all::<(i64, String)>(yinling_store::q!(
+                    "SELECT id, username FROM accounts ORDER BY username"
+                ))
+                .await
+                .unwrap();
+            for (id, username) in &all {
+                let viewable = city.app.get_account(&caller, *id).await.is_ok();
+                assert_eq!(
+                    list.contains(username),
+                    viewable,
+                    "{manager}: list and view disagree on {username}"
+                );
+            }
+            let mut paged = Vec::new();
+            for page in 1.. {
+                let p = city
+                    .app
+                    .list_accounts(&caller, PageRequest::new(Some(page), Some(3)))
+                    .await
+                    .unwrap();
+                assert_eq!(p.total, list.len() as i64, "{manager}");
+                if p.items.is_empty() {
+                    break;
+                }
+                paged.extend(p.items.into_iter().map(|a| a.username));
+            }
+            assert_eq!(paged, list, "{manager}");
+        }
+        // The command line administers everyone, the role-less account included.
+        let (_, nogrant) = targets.last().unwrap();
+        city.app
+            .reset_password(&city.system, *nogrant, NEW_PASSWORD, false)
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn own_account_and_roles_above_ones_own_are_refused_and_audited() {
+        let World { city, targets } = world().await;
+        let id_of = |name: &str| targets.iter().find(|(n, _)| n == name).unwrap().1;
+        // Below the city, nobody administers their own account through these paths (their
+        // grant is of their own rank); the city administrator sees theirs but may not reset
+        // their own password there, disable it or revoke their only role.
+        for manager in ["countyadmin", "streetsec", "secretary"] {
+            let caller = city.caller(manager).await;
+            let me = caller.account_id.unwrap();
+            let e = city.app.get_account(&caller, me).await.unwrap_err();
+            assert!(matches!(e, AppError::NotFound { .. }), "{manager}: {e:?}");
+        }
+        let admin = city.caller("cityadmin").await;
+        let me = admin.account_id.unwrap();
+        city.app.get_account(&admin, me).await.unwrap();
+        let before = city.app.account_by_id(me).await.unwrap().unwrap();
+        let refused = refusals(&city).await;
+        let e = city
+            .app
+            .reset_password(&admin, me, NEW_PASSWORD, false)
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("我的账号"), "{e}");
+        let e = city
+            .app
+            .set_account_disabled(&admin, me, true)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::Forbidden { .. }), "{e:?}");
+        let only = city.app.get_account(&admin, me).await.unwrap().grants[0].id;
+        let e = city.app.remove_grant(&admin, me, only).await.unwrap_err();
+        assert!(matches!(e, AppError::Forbidden { .. }), "{e:?}");
+        assert_eq!(refusals(&city).await, refused + 3);
+        let after = city.app.account_by_id(me).await.unwrap().unwrap();
+        assert_eq!(after.password_hash, before.password_hash);
+        assert!(!after.disabled);
+        assert_eq!(grant_count(&city, me).await, 1);
+
+        // On an account they administer, a secretary still grants nothing of their own rank
+        // and nothing outside their community; both refusals are audited.
+        let secretary = city.caller("secretary").await;
+        let vol = id_of("t_vol");
+        let refused = refusals(&city).await;
+        let (c, u) = (city.community.county_code, city.community.id);
+        let e = city
+            .app
+            .add_grant(&secretary, vol, Role::CommunitySecretary, c, u)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::Forbidden { .. }), "{e:?}");
+        let (c, u) = (city.street.county_code, city.street.id);
+        let e = city
+            .app
+            .add_grant(&secretary, vol, Role::Volunteer, c, u)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::NotFound { .. }), "{e:?}");
+        assert_eq!(grant_count(&city, vol).await, 1);
+        assert_eq!(refusals(&city).await, refused + 2);
+
+        // The record names who tried what on whom.
+        let rows = city
+            .app
+            .list_audit(
+                &admin,
+                yinling_app::audit::AuditQuery {
+                    action: Some("account.refused".into()),
+                    entity_key: Some(vol.to_string()),
+                    ..Default::default()
+                },
+                PageRequest::default(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        assert!(rows.iter().all(|r| r.actor_id == secretary.account_id));
+        assert!(
+            rows.iter().any(|r| r.detail.as_deref()
+                == Some(&*format!(
+                    "grant community_secretary@{}/{}: forbidden",
+                    city.community.county_code, city.community.id
+                ))),
+            "{rows:?}"
+        );
+    }
+}
+
+// ==== Password policy at the administration paths (issue 9, item 12) ======================
+
+#[tokio::test]
+async fn create_account_and_reset_password_refuse_a_password_breaking_one_rule_only() {
+    let city = TestCity::new().await;
+    let admin = city.caller("countyadmin").await;
+    // Eight characters of all four classes: too short, and nothing else wrong with it.
+    let short = "Sh0rt!pw";
+    let input = |username: &str, password: &str| yinling_app::users::NewAccountInput {
+        username: username.into(),
+        display_name: "新网格员".into(),
+        password: password.into(),
+        role: yinling_domain::role::Role::GridWorker,
+        unit_county_code: city.grid_a.county_code,
+        unit_id: city.grid_a.id,
+        must_change_password: true,
+        person_county_code: None,
+        person_id: None,
+    };
+    let accounts = city.count("accounts").await;
+    let grants = city.count("grants").await;
+    for (username, password, message) in [
+        ("newworker", short, "至少需要10位"),
+        // Long, four classes, not common: only the username inside it is wrong.
+        ("newworker", "Newworker-2026", "不能包含用户名"),
+    ] {
+        let e = city
+            .app
+            .create_account(&admin, input(username, password))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                &e,
+                AppError::Invalid {
+                    code: "weak_password",
+                    ..
+                }
+            ),
+            "{password}: {e:?}"
+        );
+        assert!(e.to_string().contains(message), "{e}");
+        assert!(
+            city.app
+                .account_by_username(username)
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+    assert_eq!(city.count("accounts").await, accounts);
+    assert_eq!(city.count("grants").await, grants);
+
+    let worker = city
+        .app
+        .account_by_username("workera")
+        .await
+        .unwrap()
+        .unwrap();
+    for (password, message) in [(short, "至少需要10位"), ("Workera-2026!", "不能包含用户名")]
+    {
+        let e = city
+            .app
+            .reset_password(&admin, worker.id, password, true)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                &e,
+                AppError::Invalid {
+                    code: "weak_password",
+                    ..
+                }
+            ),
+            "{password}: {e:?}"
+        );
+        assert!(e.to_string().contains(message), "{e}");
+    }
+    let after = city.app.account_by_id(worker.id).await.unwrap().unwrap();
+    assert_eq!(after.password_hash, worker.password_hash);
+    assert!(!after.must_change_password);
+    city.app
+        .login("workera", PASSWORD, None, None)
+        .await
+        .expect("the old password still logs in");
 }

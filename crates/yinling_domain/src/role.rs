@@ -115,6 +115,15 @@ impl Role {
         }
     }
 
+    /// Whether a holder of `self` may administer an account holding `other` on a unit of
+    /// their subtree: grant it, revoke it, or — when every grant of the account passes —
+    /// view the account, reset its password (which unlocks it) and disable it. Only a lower
+    /// rank passes, except that city administrators administer one another (nobody above
+    /// them but the command line could otherwise).
+    pub fn manages(self, other: Role) -> bool {
+        other.rank() < self.rank() || (self == Role::CityAdmin && other == Role::CityAdmin)
+    }
+
     /// Staff roles work on other people's records; the others act only for themselves.
     pub fn is_staff(self) -> bool {
         self.rank() >= 50
@@ -187,6 +196,17 @@ mod tests {
             assert_eq!(Role::parse(r.as_str()), Some(r));
         }
         assert_eq!(Role::parse("root"), None);
+    }
+
+    #[test]
+    fn only_a_higher_rank_manages_an_account_but_city_admins_manage_each_other() {
+        assert!(Role::CountyAdmin.manages(Role::StreetSecretary));
+        assert!(Role::CommunitySecretary.manages(Role::Volunteer));
+        assert!(!Role::CommunitySecretary.manages(Role::CommunitySecretary));
+        assert!(!Role::CommunitySecretary.manages(Role::CountyAdmin));
+        assert!(!Role::CountyAdmin.manages(Role::CountyAdmin));
+        assert!(!Role::GridWorker.manages(Role::BranchSecretary));
+        assert!(Role::CityAdmin.manages(Role::CityAdmin));
     }
 
     #[test]

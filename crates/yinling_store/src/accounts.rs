@@ -242,25 +242,50 @@ pub struct AccountListRow {
     pub last_login_at: Option<Micros>,
 }
 
-/// Accounts having at least one grant inside `scope`. With `include_ungranted`, accounts
-/// with no grant at all are listed too (only city administrators see those).
+/// One subtree in which a caller administers accounts, and the roles they administer there
+/// (those ranked below their own; see `Role::manages`).
+#[derive(Debug, Clone)]
+pub struct Reach {
+    pub subtree: Scope,
+    pub roles: Vec<&'static str>,
+}
+
+/// Accounts the caller administers: accounts with at least one grant, **every** one of which
+/// lies in some subtree of `reach` and holds a role listed for that subtree. A single grant
+/// elsewhere or of a role the caller does not administer keeps the account out of the list,
+/// count included. With `include_ungranted`, accounts with no grant at all are listed too
+/// (only city administrators manage those).
 pub async fn list(
     exec: &mut Exec<'_>,
-    scope: &Scope,
+    reach: &[Reach],
     include_ungranted: bool,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<AccountListRow>, i64)> {
     let mut q = Query::new("", Vec::new());
-    let pred = scope::predicate_on(&mut q, scope, "g.unit_county_code", "g.path");
-    let ungranted = if include_ungranted {
-        " OR NOT EXISTS (SELECT 1 FROM grants g2 WHERE g2.account_id = a.id)"
+    let mut managed: Vec<String> = Vec::new();
+    for r in reach
+        .iter()
+        .filter(|r| !r.subtree.is_empty() && !r.roles.is_empty())
+    {
+        let pred = scope::predicate_on(&mut q, &r.subtree, "g.unit_county_code", "g.path");
+        let roles: Vec<String> = r.roles.iter().map(|role| q.push_arg(*role)).collect();
+        managed.push(format!("({pred} AND g.role IN ({}))", roles.join(", ")));
+    }
+    let managed = if managed.is_empty() {
+        "1 = 0".to_owned()
     } else {
-        ""
+        managed.join(" OR ")
     };
-    let wh = format!(
-        "(EXISTS (SELECT 1 FROM grants g WHERE g.account_id = a.id AND {pred}){ungranted})"
+    let granted = format!(
+        "(EXISTS (SELECT 1 FROM grants g0 WHERE g0.account_id = a.id)
+          AND NOT EXISTS (SELECT 1 FROM grants g WHERE g.account_id = a.id AND NOT ({managed})))"
     );
+    let wh = if include_ungranted {
+        format!("({granted} OR NOT EXISTS (SELECT 1 FROM grants g2 WHERE g2.account_id = a.id))")
+    } else {
+        granted
+    };
     let mut count_q = q.clone();
     count_q.sql = format!("SELECT COUNT(*) FROM accounts a WHERE {wh}").into();
     let total = exec.scalar(count_q).await?;

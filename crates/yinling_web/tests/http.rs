@@ -2105,3 +2105,226 @@ async fn a_secretary_lists_a_team_and_a_volunteer_and_edits_them_through_the_pag
     let file = worker.get(&format!("/people/{pc}/{pid}")).await.text();
     assert!(!file.contains("资源清单"));
 }
+
+// ==== Issue 9: account takeover, login `next`, CSRF on cookie-authenticated JSON ===========
+
+#[tokio::test]
+async fn a_community_secretary_cannot_take_over_a_county_administrator_who_volunteers_there() {
+    let (city, app) = setup().await;
+    // The 汶上 county administrator also volunteers in the secretary's community.
+    let target = city
+        .app
+        .account_by_username("countyadmin")
+        .await
+        .unwrap()
+        .unwrap();
+    city.app
+        .add_grant(
+            &city.system,
+            target.id,
+            yinling_domain::role::Role::Volunteer,
+            city.community.county_code,
+            city.community.id,
+        )
+        .await
+        .unwrap();
+    let mut c = Client::login(&app, "secretary").await;
+    let list = c.get("/users").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(!list.text().contains("countyadmin"), "{}", list.text());
+    assert_eq!(
+        c.get(&format!("/users/{}", target.id)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let r = c
+        .post_form(
+            &format!("/users/{}/password", target.id),
+            &[("password", "Taken-Over-2026")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
+    for (path, pairs) in [
+        (
+            format!("/users/{}/disabled", target.id),
+            vec![("disabled", "1")],
+        ),
+        (
+            format!("/users/{}/grants", target.id),
+            vec![
+                ("role", "volunteer"),
+                (
+                    "unit",
+                    &*format!("{}/{}", city.grid_a.county_code, city.grid_a.id),
+                ),
+            ],
+        ),
+    ] {
+        let r = c.post_form(&path, &pairs).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}: {}", r.text());
+    }
+    // Over the API too.
+    let mut api = Client::new(app.clone());
+    api.login_api("secretary").await;
+    let r = api
+        .json(Method::GET, &format!("/api/v1/users/{}", target.id), None)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = api
+        .json(Method::GET, "/api/v1/users?per_page=200", None)
+        .await;
+    assert!(
+        r.json()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["username"] != "countyadmin"),
+        "{}",
+        r.text()
+    );
+    // Nothing changed: the administrator's password, grants and state are as they were.
+    let after = city.app.account_by_id(target.id).await.unwrap().unwrap();
+    assert_eq!(after.password_hash, target.password_hash);
+    assert!(!after.disabled);
+    assert!(
+        city.app
+            .login("countyadmin", "Taken-Over-2026", None, None)
+            .await
+            .is_err()
+    );
+    city.app
+        .login("countyadmin", PASSWORD, None, None)
+        .await
+        .expect("the administrator's own password still works");
+}
+
+/// The values of every `next` field in a page (the login form's, and the 长辈模式 switch's,
+/// which returns to the page itself).
+fn next_fields(page: &Resp) -> Vec<String> {
+    page.text()
+        .split("name=\"next\" value=\"")
+        .skip(1)
+        .map(|rest| rest[..rest.find('"').unwrap()].to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn login_next_never_leaves_the_site_whatever_it_carries() {
+    let (_city, app) = setup().await;
+    let long = format!("/{}", "a".repeat(10_000));
+    let hostile = [
+        "//evil.example",
+        "/\\evil.example",
+        "/%09/evil.example",
+        "/\t/evil.example",
+        "\t/evil.example",
+        "/%2F%2Fevil.example",
+        "/%2f%2fevil.example",
+        "/%252F%252Fevil.example",
+        "https://evil.example",
+        "/ok%0d%0aSet-Cookie:x=1",
+        "/ok\r\nSet-Cookie:x=1",
+        "/ok\nx",
+        "/%5Cevil.example",
+        "",
+        long.as_str(),
+        "/张三",
+    ];
+    for next in hostile {
+        let mut c = Client::new(app.clone());
+        // The login page puts only a safe target into its form.
+        let page = c
+            .get(&format!("/login?next={}", urlencoding::encode(next)))
+            .await;
+        assert_eq!(page.status, StatusCode::OK, "{next:?}");
+        assert_eq!(next_fields(&page), ["/login", "/"], "{next:?}");
+        let r = c
+            .post_form(
+                "/login",
+                &[
+                    ("username", "workera"),
+                    ("password", PASSWORD),
+                    ("next", next),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{next:?}: {}", r.text());
+        assert_eq!(r.location(), "/", "{next:?}");
+        // The 长辈模式 switch takes the same rule.
+        let r = c
+            .post_form("/elder-mode", &[("on", "1"), ("next", next)])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{next:?}: {}", r.text());
+        assert_eq!(r.location(), "/", "{next:?}");
+    }
+    // A wrong password with a hostile target: the form comes back, never a server error.
+    let mut c = Client::new(app.clone());
+    c.get("/login").await;
+    let r = c
+        .post_form(
+            "/login",
+            &[
+                ("username", "workera"),
+                ("password", "wrong"),
+                ("next", "/ok\r\nSet-Cookie:x=1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(next_fields(&r), ["/login", "/"]);
+    // Ordinary targets still work.
+    for next in ["/people?q=zsf", "/people?q=%E5%BC%A0&page=2", "/"] {
+        let mut c = Client::new(app.clone());
+        c.get("/login").await;
+        let r = c
+            .post_form(
+                "/login",
+                &[
+                    ("username", "workera"),
+                    ("password", PASSWORD),
+                    ("next", next),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert_eq!(r.location(), next);
+    }
+}
+
+#[tokio::test]
+async fn a_cookie_authenticated_json_write_needs_the_csrf_header() {
+    let (city, app) = setup().await;
+    let mut c = Client::login(&app, "workera").await;
+    let csrf = c.cookies["yinling_csrf"].clone();
+    let body = json!({"name": "王小明", "id_number": yinling_app::testing::valid_id("37083019900101123"),
+        "home_unit_county_code": city.grid_a.county_code, "home_unit_id": city.grid_a.id});
+    let people = city.count("people").await;
+    for header_value in [None, Some("forged")] {
+        let mut req =
+            Request::post("/api/v1/people").header(header::CONTENT_TYPE, "application/json");
+        if let Some(v) = header_value {
+            req = req.header("x-csrf-token", v);
+        }
+        let r = c
+            .send(req.body(Body::from(body.to_string())).unwrap())
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::FORBIDDEN,
+            "{header_value:?}: {}",
+            r.text()
+        );
+        assert_eq!(r.json()["error"]["code"], "forbidden");
+        assert_eq!(city.count("people").await, people);
+    }
+    let r = c
+        .send(
+            Request::post("/api/v1/people")
+                .header(header::CONTENT_TYPE, "application/json")
+                .header("x-csrf-token", &csrf)
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(city.count("people").await, people + 1);
+}

@@ -44,12 +44,46 @@ struct LoginQuery {
     expired: Option<String>,
 }
 
-/// Only same-site relative paths may be returned to after login.
+/// Where to go after login or the 长辈模式 switch: `next` if it is a path on this site
+/// ([`local_path`]), else the home page.
 fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
-        _ => "/".to_owned(),
+    next.and_then(local_path).unwrap_or("/").to_owned()
+}
+
+/// The longest redirect target kept (a page address with its query fits easily).
+const MAX_TARGET: usize = 2048;
+
+/// The one rule for every redirect target: `target` if it is a path on this site, else
+/// `None`. Accepted: `/` alone, or a single `/` followed by a character other than `/` or
+/// `\`, made of visible ASCII only (no control characters, spaces or raw non-ASCII — a
+/// browser sends those percent-encoded), without `\`, at most [`MAX_TARGET`] bytes — and
+/// the same holds after each round of percent-decoding, so `/%09/evil.example` (a tab the
+/// browser drops, leaving `//evil.example`), `/%2F%2Fevil`, `/%5Cevil` and encoded CR/LF are
+/// refused however often they are encoded. What is accepted is also a valid header value, so
+/// a redirect never fails.
+pub(crate) fn local_path(target: &str) -> Option<&str> {
+    let local = |p: &str| {
+        let mut bytes = p.bytes();
+        bytes.next() == Some(b'/') && !matches!(bytes.next(), Some(b'/' | b'\\'))
+    };
+    if target.len() > MAX_TARGET || !target.bytes().all(|b| b.is_ascii_graphic()) {
+        return None;
     }
+    let mut text = std::borrow::Cow::Borrowed(target);
+    // Decode until nothing changes; a target still changing after eight rounds is no page
+    // address of ours.
+    for _ in 0..8 {
+        if !local(&text) || text.contains('\\') || text.chars().any(char::is_control) {
+            return None;
+        }
+        let decoded = urlencoding::decode_binary(text.as_bytes());
+        if *decoded == *text.as_bytes() {
+            return Some(target);
+        }
+        let decoded = String::from_utf8_lossy(&decoded).into_owned();
+        text = std::borrow::Cow::Owned(decoded);
+    }
+    None
 }
 
 async fn login_page(
@@ -292,4 +326,46 @@ async fn elder_mode(
 /// someone is still reading or typing.
 async fn ping(_ctx: PageCtx) -> impl IntoResponse {
     StatusCode::NO_CONTENT
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_path;
+
+    #[test]
+    fn redirect_targets_stay_on_the_site() {
+        for ok in [
+            "/",
+            "/people",
+            "/people?q=%E5%BC%A0&page=2",
+            "/login?next=%2Fpeople%3Fq%3D%25E5%25BC%25A0",
+            "/people?q=100%25",
+        ] {
+            assert_eq!(local_path(ok), Some(ok), "{ok}");
+        }
+        let long = format!("/{}", "a".repeat(5000));
+        for bad in [
+            "",
+            "people",
+            "//evil.example",
+            "/\\evil.example",
+            "/%09/evil.example",
+            "/\t/evil.example",
+            "\t/evil",
+            "/%2F%2Fevil",
+            "/%2f/evil",
+            "/%252F%252Fevil",
+            "/%5Cevil",
+            "/a%5Cb",
+            "https://evil.example",
+            "/ok%0d%0aSet-Cookie:x",
+            "/ok\r\nSet-Cookie:x",
+            "/ok%00",
+            "/a b",
+            "/张三",
+            long.as_str(),
+        ] {
+            assert_eq!(local_path(bad), None, "{bad:?}");
+        }
+    }
 }

@@ -338,8 +338,13 @@ pub fn with_status(mut resp: Response, failed: Option<StatusCode>) -> Response {
     resp
 }
 
-/// Redirect after a successful form post (POST → redirect → GET).
+/// Redirect after a successful form post (POST → redirect → GET). Every target passes
+/// [`auth::local_path`], so no redirect leaves the site or fails to become a header.
 pub fn see_other(to: &str) -> Response {
+    let to = auth::local_path(to).unwrap_or_else(|| {
+        tracing::warn!("redirect target refused; sent to /");
+        "/"
+    });
     Redirect::to(to).into_response()
 }
 
