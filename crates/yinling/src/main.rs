@@ -482,6 +482,10 @@ fn finding_text(f: &yinling_store::ledger::Finding) -> String {
         } => format!(
             "{county_code} 账户 {account}：转账 {transfer} 与该账户上一笔转账接不上（余额、先后或分叉）"
         ),
+        Finding::Unaudited {
+            county_code,
+            transfer,
+        } => format!("{county_code} 转账 {transfer}：没有对应的审计记录"),
     }
 }
 

@@ -3,7 +3,7 @@
 
 use yinling_app::{
     AppError, Caller, Key,
-    ledger::{AdjustmentInput, EarnInput, EarningRuleInput, Holder, Posting},
+    ledger::{Actor, AdjustmentInput, EarnInput, EarningRuleInput, Holder, Posting},
     redeem::{GoodsInput, RedeemInput},
     testing::TestCity,
 };
@@ -31,7 +31,7 @@ fn posting(unit: Unit, debit: Holder, credit: Holder, amount: i64, key: &str) ->
         memo: String::new(),
         key: key.into(),
         reverses: None,
-        actor_id: None,
+        actor: Actor::system("test"),
         daily_cap: None,
     }
 }

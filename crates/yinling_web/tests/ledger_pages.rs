@@ -37,7 +37,7 @@ async fn grant(city: &TestCity, who: (i64, i64), unit: Unit, amount: i64, key: &
             memo: "志愿服务".into(),
             key: key.into(),
             reverses: None,
-            actor_id: None,
+            actor: Default::default(),
             daily_cap: None,
         }])
         .await

@@ -168,7 +168,7 @@ async fn redeem(
             "/shop/{}/{}/receipt?key={}",
             shop.county_code,
             shop.id,
-            urlencoding::encode(&r.redemption.idem_key)
+            urlencoding::encode(&key)
         ))),
         Err(e) => match FormError::from_app(&e) {
             Some(fe) => {
