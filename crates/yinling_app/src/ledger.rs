@@ -1389,7 +1389,8 @@ pub struct EarnInput {
     pub activity: String,
     /// What was attended (e.g. `activity/2026-11-theme-day`): shown on the statement.
     pub source_ref: String,
-    /// The client's idempotency key; a retry with the same key moves nothing twice.
+    /// The client's idempotency key (8–100 visible ASCII characters): a retry by the same
+    /// caller with the same key moves nothing twice. Keys are the caller's own.
     pub idempotency_key: String,
 }
 

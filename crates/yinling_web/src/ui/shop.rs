@@ -164,7 +164,7 @@ async fn redeem(
     }
     .await;
     match result {
-        Ok(r) => Ok(see_other(&format!(
+        Ok(_) => Ok(see_other(&format!(
             "/shop/{}/{}/receipt?key={}",
             shop.county_code,
             shop.id,
