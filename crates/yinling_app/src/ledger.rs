@@ -513,7 +513,14 @@ async fn apply_county(
                 debit_prev,
                 credit_prev,
             });
-            events.push(transfer_event(p, &items[n].fingerprint, county, id, amount, now));
+            events.push(transfer_event(
+                p,
+                &items[n].fingerprint,
+                county,
+                id,
+                amount,
+                now,
+            ));
         }
     }
     if !rows_out.is_empty() {
@@ -1273,9 +1280,7 @@ impl Benefit {
             Benefit::Earn => "不能给自己或同户家人发放积分，请由其他工作人员办理",
             Benefit::Propose => "不能为自己或同户家人提出积分调整，请由其他工作人员办理",
             Benefit::Decide => "不能审批自己或同户家人的积分调整，请由其他有审批权的人处理",
-            Benefit::ProposerKin => {
-                "这条调整是提出人为本人或同户家人提出的，不能同意，只能驳回"
-            }
+            Benefit::ProposerKin => "这条调整是提出人为本人或同户家人提出的，不能同意，只能驳回",
             Benefit::Reverse => "这笔冲正会转给您本人或同户家人，请由其他管理员办理",
         }
     }
@@ -1994,26 +1999,27 @@ impl App {
                     .iter()
                     .filter_map(|&(account, owner, balance, credited_later)| {
                         let amount = ledger::fifo_expiring(balance, credited_later);
-                        (amount > 0).then(|| Posting {
-                            unit: Unit::Points,
-                            debit: Holder::Person {
-                                county_code: county,
-                                id: owner,
-                            },
-                            credit: Holder::Expiry {
-                                county_code: county,
-                            },
-                            amount,
-                            reason: Reason::Expire,
-                            source_kind: SourceKind::Expiry,
-                            source_ref: cutoff_day.to_string(),
-                            memo: format!("{cutoff_day}及以前获得的积分到期"),
-                            key: format!("expire:{county}:{account}:{cutoff_day}"),
-                            reverses: None,
-                            actor: Actor::system(EXPIRY_JOB),
-                            daily_cap: None,
-                        })
-                        .map(|p| (account, p))
+                        (amount > 0)
+                            .then(|| Posting {
+                                unit: Unit::Points,
+                                debit: Holder::Person {
+                                    county_code: county,
+                                    id: owner,
+                                },
+                                credit: Holder::Expiry {
+                                    county_code: county,
+                                },
+                                amount,
+                                reason: Reason::Expire,
+                                source_kind: SourceKind::Expiry,
+                                source_ref: cutoff_day.to_string(),
+                                memo: format!("{cutoff_day}及以前获得的积分到期"),
+                                key: format!("expire:{county}:{account}:{cutoff_day}"),
+                                reverses: None,
+                                actor: Actor::system(EXPIRY_JOB),
+                                daily_cap: None,
+                            })
+                            .map(|p| (account, p))
                     })
                     .collect();
                 if postings.is_empty() {

@@ -150,7 +150,7 @@ impl App {
     ) -> AppResult<RedemptionReceipt> {
         let unit = self.shop(caller, shop).await?;
         let key = client_key(caller, "redeem", key).map_err(|_| AppError::NotFound {
-            what: "兑换记录"
+            what: "兑换记录",
         })?;
         let mut exec = self.store().read();
         let r = store_shops::redemption_by_key(&mut exec, shop.county_code, &key)
@@ -214,9 +214,7 @@ impl App {
                 .await?;
             let warning = match (caller_kin, proposer_kin) {
                 (Some(Kin::Own), _) => Some("这是为您本人提出的调整，须由其他人审批"),
-                (Some(Kin::Household), _) => {
-                    Some("这是为您的同户家人提出的调整，须由其他人审批")
-                }
+                (Some(Kin::Household), _) => Some("这是为您的同户家人提出的调整，须由其他人审批"),
                 (None, Some(Kin::Own)) => {
                     Some("注意：这是提出人为自己提出的调整，不能同意，只能驳回")
                 }

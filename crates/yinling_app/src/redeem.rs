@@ -369,8 +369,8 @@ impl App {
         let (unit, _) = self.shop_for(caller, shop).await?;
         let county = shop.county_code;
         let key = client_key(caller, "redeem", &input.idempotency_key)?;
-        if let Some(r) = store_shops::redemption_by_key(&mut self.store().read(), county, &key)
-            .await?
+        if let Some(r) =
+            store_shops::redemption_by_key(&mut self.store().read(), county, &key).await?
         {
             if r.shop_id != shop.id || r.goods_id != input.goods_id || r.quantity != input.quantity
             {

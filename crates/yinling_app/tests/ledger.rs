@@ -1119,13 +1119,22 @@ mod trust {
                 .unwrap_err();
             assert_refused(&city, e, "不能为自己或同户家人提出积分调整", before).await;
         }
-        assert_eq!((points_of(&city, li).await, points_of(&city, zhang).await), (0, 0));
+        assert_eq!(
+            (points_of(&city, li).await, points_of(&city, zhang).await),
+            (0, 0)
+        );
         // The refusal names the worker, his address and whose file it was, not the person.
         let rows = city
             .app
             .store()
             .read()
-            .fetch_all::<(Option<i64>, String, Option<String>, Option<String>, Option<String>)>(q!(
+            .fetch_all::<(
+                Option<i64>,
+                String,
+                Option<String>,
+                Option<String>,
+                Option<String>,
+            )>(q!(
                 "SELECT actor_id, actor_name, ip, entity_key, detail FROM audit_events
                   WHERE action = $1 ORDER BY seq",
                 REFUSED
@@ -1137,9 +1146,21 @@ mod trust {
         assert_eq!(rows[0].1, "selfworker");
         assert_eq!(rows[0].2.as_deref(), Some("127.0.0.1"));
         assert_eq!(rows[0].3, Some(format!("{}/{}", li.0, li.1)));
-        assert!(rows[0].4.as_deref().unwrap().contains(r#""relation":"own""#));
+        assert!(
+            rows[0]
+                .4
+                .as_deref()
+                .unwrap()
+                .contains(r#""relation":"own""#)
+        );
         assert!(rows[1].4.as_deref().unwrap().contains("adjustment.propose"));
-        assert!(rows[2].4.as_deref().unwrap().contains(r#""relation":"household""#));
+        assert!(
+            rows[2]
+                .4
+                .as_deref()
+                .unwrap()
+                .contains(r#""relation":"household""#)
+        );
 
         // Anyone else in his grid he may still award and propose for.
         let ok = city
@@ -1203,7 +1224,8 @@ mod trust {
 
         // 2. Proposed before the fix by a grid worker for his own file (王五) and for his
         //    household: written as it was then, straight into the table.
-        let selfworker = linked_staff(&city, "selfworker", Role::GridWorker, &city.grid_a, li).await;
+        let selfworker =
+            linked_staff(&city, "selfworker", Role::GridWorker, &city.grid_a, li).await;
         let mut old = Vec::new();
         for who in [li, zhang] {
             let path = yinling_store::people::get(&mut city.app.store().read(), who.0, who.1)
@@ -1460,7 +1482,9 @@ mod trust {
             let want = match reason.as_str() {
                 "expire" => ("job:ledger.expire", None),
                 "earn" if detail.contains(r#""source":"order""#) => ("job:ledger.claim", None),
-                "earn" if detail.contains(r#""source":"activity""#) => ("workera", Some("127.0.0.1")),
+                "earn" if detail.contains(r#""source":"activity""#) => {
+                    ("workera", Some("127.0.0.1"))
+                }
                 "earn" => ("test", None),
                 "withdraw" | "family" => ("resident", Some("127.0.0.1")),
                 "redeem" => ("shopkeeper", Some("127.0.0.1")),
@@ -1473,7 +1497,9 @@ mod trust {
         }
         assert_eq!(
             reasons.into_iter().collect::<Vec<_>>(),
-            ["adjust", "earn", "expire", "family", "redeem", "reverse", "withdraw"]
+            [
+                "adjust", "earn", "expire", "family", "redeem", "reverse", "withdraw"
+            ]
         );
         let (_, problems) = city.app.verify_audit().await.unwrap();
         assert!(problems.is_empty(), "{problems:?}");
@@ -1504,7 +1530,11 @@ mod trust {
         assert!(!first.points.unwrap().replayed);
 
         let report = city.app.claim_entitlements(100).await.unwrap();
-        assert_eq!((report.transfers, report.set_aside.len()), (2, 0), "{report:?}");
+        assert_eq!(
+            (report.transfers, report.set_aside.len()),
+            (2, 0),
+            "{report:?}"
+        );
         let bal = city.app.balances(&city.system, li.0, li.1).await.unwrap();
         assert_eq!((bal.points, bal.minutes), (10, 60));
         let ents = city
@@ -1523,7 +1553,12 @@ mod trust {
     async fn one_refused_entitlement_is_set_aside_and_the_rest_are_paid() {
         let city = TestCity::new().await;
         let c = city.county.county_code;
-        let people = [city.people_a[0], city.people_a[1], city.people_a[2], (c, 987_654_321)];
+        let people = [
+            city.people_a[0],
+            city.people_a[1],
+            city.people_a[2],
+            (c, 987_654_321),
+        ];
         let ent_ids = ids::allocate(&mut city.app.store().write(), Seq::AwardEntitlements, 4)
             .await
             .unwrap();
@@ -1666,7 +1701,13 @@ mod trust {
         let g1 = city.app.gift_hours(&resident, gift(li)).await.unwrap();
         let g2 = city.app.gift_hours(&vola, gift(zhang)).await.unwrap();
         assert!(!g1.replayed && !g2.replayed);
-        assert!(city.app.gift_hours(&resident, gift(li)).await.unwrap().replayed);
+        assert!(
+            city.app
+                .gift_hours(&resident, gift(li))
+                .await
+                .unwrap()
+                .replayed
+        );
         for who in [zhang, li] {
             let bal = city.app.balances(&city.system, who.0, who.1).await.unwrap();
             assert_eq!(bal.minutes, 100);

@@ -300,7 +300,9 @@ async fn a_batch_of_audit_events_chains_exactly_as_one_at_a_time() {
             .await
             .unwrap();
     }
-    audit::append(&mut many.store.write(), &first).await.unwrap();
+    audit::append(&mut many.store.write(), &first)
+        .await
+        .unwrap();
     let mut tx = many.store.begin().await.unwrap();
     let seqs = audit::append(&mut tx.exec(), &batch).await.unwrap();
     tx.commit().await.unwrap();

@@ -353,7 +353,10 @@ async fn a_grid_worker_awarding_himself_over_the_api_is_refused_and_audited() {
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
         assert_eq!(r.json()["error"]["code"], "forbidden");
         let message = r.json()["error"]["message"].as_str().unwrap().to_owned();
-        assert!(message.contains("不能给自己或同户家人发放积分"), "{message}");
+        assert!(
+            message.contains("不能给自己或同户家人发放积分"),
+            "{message}"
+        );
     }
     assert_eq!(city.count("ledger_transfers").await, 0);
     let balances = city.app.balances(&city.system, li.0, li.1).await.unwrap();

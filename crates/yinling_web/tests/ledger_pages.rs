@@ -776,11 +776,16 @@ async fn the_approver_sees_who_proposed_for_whom_and_cannot_approve_a_self_award
     let mut secretary = Client::login(&app, "secretary").await;
     let list = secretary.get("/ledger/adjustments").await.text();
     assert!(
-        list.contains("调整对象：") && list.contains("李四") && list.contains("提出人：<strong>网格员李四</strong>"),
+        list.contains("调整对象：")
+            && list.contains("李四")
+            && list.contains("提出人：<strong>网格员李四</strong>"),
         "{list}"
     );
     assert!(list.contains("提出人为自己提出的调整"), "{list}");
-    assert!(list.contains(">驳回<") && !list.contains(">同意<"), "{list}");
+    assert!(
+        list.contains(">驳回<") && !list.contains(">同意<"),
+        "{list}"
+    );
     let decide = format!("/ledger/adjustments/{c}/{id}/decide");
     let r = secretary
         .post_form(&decide, &[("decision", "approve")])
@@ -788,7 +793,9 @@ async fn the_approver_sees_who_proposed_for_whom_and_cannot_approve_a_self_award
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
     assert!(r.text().contains("只能驳回"), "{}", r.text());
     assert_eq!(points_of(&city, li).await.0, 0);
-    let r = secretary.post_form(&decide, &[("decision", "reject")]).await;
+    let r = secretary
+        .post_form(&decide, &[("decision", "reject")])
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     assert_ledger_clean(&city).await;
 }
