@@ -8,7 +8,7 @@ use anyhow::Context;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use yinling_app::{
     App, Caller, Key,
-    ledger::{Holder, Posting, Rules},
+    ledger::{Actor, Holder, Posting, Rules},
     redeem::GoodsInput,
     users::NewAccountInput,
 };
@@ -146,7 +146,7 @@ fn earn(to: Holder, amount: i64, key: String) -> Posting {
         memo: String::new(),
         key,
         reverses: None,
-        actor_id: None,
+        actor: Actor::system("bench"),
         daily_cap: None,
     }
 }

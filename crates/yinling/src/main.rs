@@ -421,6 +421,7 @@ async fn ledger(cmd: LedgerCommand, config: &Config) -> anyhow::Result<()> {
                 "入账 {} 条奖励、{} 笔转账，{} 条因每日上限未入账 / {} awards, {} transfers, {} capped",
                 r.entitlements, r.transfers, r.capped, r.entitlements, r.transfers, r.capped
             );
+            print_set_aside(&r.set_aside);
             Ok(())
         }
         LedgerCommand::Expire => {
@@ -429,8 +430,24 @@ async fn ledger(cmd: LedgerCommand, config: &Config) -> anyhow::Result<()> {
                 "{} 个账户共 {} 积分到期 / {} points expired in {} accounts",
                 r.accounts, r.points, r.points, r.accounts
             );
+            print_set_aside(&r.set_aside);
             Ok(())
         }
+    }
+}
+
+/// The items a ledger job set aside (refused by the ledger), one line each.
+fn print_set_aside(items: &[yinling_app::ledger::SetAside]) {
+    if items.is_empty() {
+        return;
+    }
+    println!(
+        "{} 条被账本拒绝，已搁置（不再自动重试）/ {} set aside:",
+        items.len(),
+        items.len()
+    );
+    for a in items {
+        println!("  {} #{}: {}", a.county_code, a.id, a.reason);
     }
 }
 
@@ -482,6 +499,10 @@ fn finding_text(f: &yinling_store::ledger::Finding) -> String {
         } => format!(
             "{county_code} 账户 {account}：转账 {transfer} 与该账户上一笔转账接不上（余额、先后或分叉）"
         ),
+        Finding::Unaudited {
+            county_code,
+            transfer,
+        } => format!("{county_code} 转账 {transfer}：没有对应的审计记录"),
     }
 }
 
@@ -528,6 +549,7 @@ async fn ledger_jobs(app: App) {
                 entitlements = r.entitlements,
                 transfers = r.transfers,
                 capped = r.capped,
+                set_aside = r.set_aside.len(),
                 "awards taken into the ledger"
             ),
             Ok(_) => {}
@@ -535,9 +557,12 @@ async fn ledger_jobs(app: App) {
         }
         if n.is_multiple_of(360) {
             match app.expire_points().await {
-                Ok(r) if r.accounts > 0 => {
-                    tracing::info!(accounts = r.accounts, points = r.points, "points expired")
-                }
+                Ok(r) if r.accounts > 0 || !r.set_aside.is_empty() => tracing::info!(
+                    accounts = r.accounts,
+                    points = r.points,
+                    set_aside = r.set_aside.len(),
+                    "points expired"
+                ),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "point expiry failed"),
             }

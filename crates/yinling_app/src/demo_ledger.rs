@@ -31,7 +31,7 @@ use yinling_store::{
 use crate::{
     App, AppError, AppResult, Caller,
     audit::Event,
-    ledger::{Holder, Posting, apply, retrying},
+    ledger::{Actor, Holder, Posting, apply, retrying},
 };
 
 /// 鱼台县, whose "信用+积分" runs in 50余家 shops.
@@ -397,7 +397,7 @@ impl App {
             memo: memo.to_owned(),
             key: format!("demo:{county}:{person}:{week}:{n}:{}", unit.as_str()),
             reverses: None,
-            actor_id: None,
+            actor: Actor::system("demo"),
             daily_cap: None,
         };
         for &(county, person) in &earners {
@@ -557,7 +557,7 @@ impl App {
                             memo: shops[s].name.clone(),
                             key: format!("redeem:{idem}"),
                             reverses: None,
-                            actor_id: None,
+                            actor: Actor::system("demo"),
                             daily_cap: None,
                         },
                         idem,

@@ -1,6 +1,14 @@
 //! The points and time-bank ledger (信用+积分, 时间银行): every award, redemption, gift,
 //! withdrawal, expiry and correction is a [`Posting`] applied by [`apply`] inside a
-//! transaction.
+//! transaction. [`apply`] is the one place that writes transfers, and it writes each
+//! transfer's audit event (`ledger.<reason>`, who asked and from where) in the same
+//! transaction, so every movement is in the hash-chained audit log by construction.
+//!
+//! Idempotency keys a client sends are stored in the client's namespace
+//! ([`client_key`]: `c:<account>:<operation>:<key>`), apart from the keys the system derives
+//! (`entitlement:…`, `adjustment:…`), so no request can take a key a job will need.
+//! Staff never pay themselves: awards, adjustments, their approval and reversals in favour
+//! of the caller's own file or household are refused and the refusal is audited.
 //!
 //! Standalone postings go through one writer task per process ([`LedgerWriter`]): callers
 //! queue them and await their receipt; the writer takes whatever has queued, applies it in
@@ -24,7 +32,8 @@ use yinling_domain::{
     time::local_date,
 };
 use yinling_store::{
-    Store, Tx, audit as store_audit,
+    Store, Tx, accounts as store_accounts,
+    audit::{self as store_audit, NewAuditEvent},
     ids::{self, Seq},
     ledger::{
         self as store_ledger, AccountKey, AccountRow, AccountUpdate, EarningRuleRow, RulesRow,
@@ -92,6 +101,43 @@ impl Holder {
     }
 }
 
+/// Who asked for a posting: the caller's account, username and address, or a job's name.
+/// Recorded on the transfer (`actor_id`) and in its audit event.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Actor {
+    pub id: Option<i64>,
+    pub name: String,
+    pub ip: Option<String>,
+}
+
+impl Actor {
+    pub fn of(caller: &Caller) -> Actor {
+        Actor {
+            id: caller.account_id,
+            name: caller.username.clone(),
+            ip: caller.ip.clone(),
+        }
+    }
+
+    /// A job or tool acting on its own (`job:ledger.claim`, `demo`, `bench`).
+    pub fn system(name: &str) -> Actor {
+        Actor {
+            id: None,
+            name: name.to_owned(),
+            ip: None,
+        }
+    }
+}
+
+/// The key a client's idempotency key is stored under for `operation` (`earn`, `gift`,
+/// `redeem`): `c:<account>:<operation>:<key>`, after checking the key (8–100 visible ASCII
+/// characters). The same caller retrying gets the same stored key; another caller, or the
+/// system, never does.
+pub fn client_key(caller: &Caller, operation: &str, key: &str) -> AppResult<String> {
+    ledger::client_key(caller.account_id.unwrap_or(0), operation, key)
+        .map_err(|m| AppError::invalid("invalid_idempotency_key", "idempotency_key", m))
+}
+
 /// One movement to make: from `debit` to `credit`, `amount` of `unit`.
 #[derive(Debug, Clone)]
 pub struct Posting {
@@ -104,10 +150,11 @@ pub struct Posting {
     pub source_ref: String,
     pub memo: String,
     /// The idempotency key: a retry with the same key and content returns the first
-    /// receipt and moves nothing again.
+    /// receipt and moves nothing again. A client's key goes through [`client_key`].
     pub key: String,
     pub reverses: Option<i64>,
-    pub actor_id: Option<i64>,
+    /// Who asked, for the transfer and its audit event.
+    pub actor: Actor,
     /// For awards: the most the credited person may earn today.
     pub daily_cap: Option<i64>,
 }
@@ -149,7 +196,7 @@ impl Posting {
                 format!("数量须为1至{}之间的整数", ledger::MAX_AMOUNT),
             ));
         }
-        ledger::check_key(&self.key)
+        ledger::check_stored_key(&self.key)
             .map_err(|m| AppError::invalid("invalid_idempotency_key", "idempotency_key", m))?;
         if self.memo.chars().count() > 200 || self.source_ref.chars().count() > 100 {
             return Err(AppError::invalid(
@@ -224,8 +271,14 @@ impl AccountIds {
 }
 
 /// Applies postings in order inside `tx`. Each gets its own outcome: a refusal (not enough
-/// points, daily cap, key reused) leaves the others unaffected. Returns `Err` only when the
-/// whole transaction must be abandoned.
+/// points, daily cap, key reused, an account whose owner does not exist) leaves the others
+/// unaffected. Returns `Err` only when the whole transaction must be abandoned.
+///
+/// Every transfer applied gets one audit event in the same transaction (`ledger.<reason>`
+/// on entity `ledger_transfer`, key `<county>/<id>`, the posting's actor and address, the
+/// transfer's fingerprint as its digest and the amount, unit, source and both accounts as
+/// its detail); replays and refusals get none. Counties are taken in order, so two
+/// transactions lock accounts and audit chains in the same order.
 pub async fn apply(
     tx: &mut Tx,
     ids_cache: &AccountIds,
@@ -234,7 +287,7 @@ pub async fn apply(
 ) -> AppResult<Vec<AppResult<Receipt>>> {
     let mut out: Vec<Option<AppResult<Receipt>>> =
         postings.iter().map(|p| p.check().err().map(Err)).collect();
-    let mut by_county: HashMap<i64, Vec<usize>> = HashMap::new();
+    let mut by_county: std::collections::BTreeMap<i64, Vec<usize>> = Default::default();
     for (i, p) in postings.iter().enumerate() {
         if out[i].is_none() {
             by_county.entry(p.debit.county_code()).or_default().push(i);
@@ -259,7 +312,8 @@ async fn apply_county(
     now: i64,
     out: &mut [Option<AppResult<Receipt>>],
 ) -> AppResult<()> {
-    // 1. Account ids (opening accounts on first use).
+    // 1. Account ids (opening accounts on first use). A posting whose person or shop does
+    //    not exist is refused alone.
     let mut id_of: HashMap<(Holder, Unit), i64> = HashMap::new();
     let mut to_open = Vec::new();
     for &i in idx {
@@ -276,17 +330,22 @@ async fn apply_county(
             }
         }
     }
+    let mut missing: Vec<Holder> = Vec::new();
     if !to_open.is_empty() {
         let mut specs = Vec::with_capacity(to_open.len());
-        for &(h, u) in &to_open {
-            specs.push((
-                h.key(u),
-                holder_path(tx, h).await?,
-                h.kind().may_go_negative(),
-            ));
+        let mut opening = Vec::with_capacity(to_open.len());
+        for (h, u) in to_open {
+            match holder_path(tx, h).await {
+                Ok(path) => {
+                    specs.push((h.key(u), path, h.kind().may_go_negative()));
+                    opening.push((h, u));
+                }
+                Err(AppError::NotFound { .. }) => missing.push(h),
+                Err(e) => return Err(e),
+            }
         }
         let opened = store_ledger::open_accounts(&mut tx.exec(), &specs, now).await?;
-        for ((h, u), (id, existed)) in to_open.into_iter().zip(opened) {
+        for ((h, u), (id, existed)) in opening.into_iter().zip(opened) {
             // Only ids of committed accounts are remembered: one opened in this
             // transaction is gone if it rolls back, and its id may be given to another.
             if existed {
@@ -294,6 +353,23 @@ async fn apply_county(
             }
             id_of.insert((h, u), id);
         }
+    }
+    let idx: Vec<usize> = idx
+        .iter()
+        .copied()
+        .filter(|&i| {
+            let p = &postings[i];
+            match missing.iter().find(|h| **h == p.debit || **h == p.credit) {
+                Some(h) => {
+                    out[i] = Some(Err(holder_missing(*h)));
+                    false
+                }
+                None => true,
+            }
+        })
+        .collect();
+    if idx.is_empty() {
+        return Ok(());
     }
     let acct = |p: &Posting, h: Holder| id_of[&(h, p.unit)];
 
@@ -370,7 +446,7 @@ async fn apply_county(
     // 4. Decide.
     let mut plan_idx = Vec::new();
     let mut items = Vec::new();
-    for &i in idx {
+    for &i in &idx {
         let p = &postings[i];
         let fp = p.fingerprint();
         if let Some(t) = existing.get(&p.key) {
@@ -404,6 +480,7 @@ async fn apply_county(
     let new_ids = ids::allocate(&mut tx.exec(), Seq::LedgerTransfers, applied).await?;
     let mut new_ids = new_ids.into_iter();
     let mut rows_out: Vec<TransferRow> = Vec::with_capacity(applied);
+    let mut events: Vec<NewAuditEvent> = Vec::with_capacity(applied);
     let mut row_of: Vec<Option<usize>> = vec![None; items.len()];
     // Each account's chain head and count as the batch extends it.
     let mut heads: HashMap<i64, (Option<i64>, i64)> = rows
@@ -445,11 +522,19 @@ async fn apply_county(
                 source_ref: p.source_ref.clone(),
                 memo: p.memo.clone(),
                 reverses: p.reverses,
-                actor_id: p.actor_id,
+                actor_id: p.actor.id,
                 created_at: now,
                 debit_prev,
                 credit_prev,
             });
+            events.push(transfer_event(
+                p,
+                &items[n].fingerprint,
+                county,
+                id,
+                amount,
+                now,
+            ));
         }
     }
     if !rows_out.is_empty() {
@@ -477,6 +562,7 @@ async fn apply_county(
             })
             .collect();
         store_ledger::set_balances(&mut tx.exec(), county, &changed).await?;
+        store_audit::append(&mut tx.exec(), &events).await?;
     }
     for (n, d) in decisions.into_iter().enumerate() {
         let i = plan_idx[n];
@@ -493,6 +579,52 @@ async fn apply_county(
         });
     }
     Ok(())
+}
+
+/// The audit event of a transfer as applied: who asked, the movement, no personal data
+/// (the memo and the source reference, which may be free text, stay on the transfer; the
+/// digest is the transfer's content fingerprint, so the event vouches for the row).
+fn transfer_event(
+    p: &Posting,
+    fingerprint: &str,
+    county: i64,
+    id: i64,
+    amount: i64,
+    at: i64,
+) -> NewAuditEvent {
+    let mut detail = serde_json::json!({
+        "amount": amount,
+        "unit": p.unit.as_str(),
+        "source": p.source_kind.as_str(),
+        "debit": p.debit.code(),
+        "credit": p.credit.code(),
+    });
+    if let Some(r) = p.reverses {
+        detail["reverses"] = r.into();
+    }
+    NewAuditEvent {
+        county_code: county,
+        at,
+        actor_id: p.actor.id,
+        actor_name: p.actor.name.clone(),
+        ip: p.actor.ip.clone(),
+        action: format!("ledger.{}", p.reason.as_str()),
+        entity: "ledger_transfer".to_owned(),
+        entity_key: Some(format!("{county}/{id}")),
+        before_digest: None,
+        after_digest: Some(fingerprint.to_owned()),
+        detail: Some(detail.to_string()),
+    }
+}
+
+/// The refusal of a posting whose person or shop does not exist.
+fn holder_missing(h: Holder) -> AppError {
+    match h {
+        Holder::Shop { .. } => AppError::NotFound {
+            what: "合作商户"
+        },
+        _ => AppError::NotFound { what: "人员" },
+    }
 }
 
 /// Where an account's owner is in the tree, for scope.
@@ -1124,6 +1256,148 @@ impl App {
     }
 }
 
+// ---- nobody pays themselves ----
+
+/// How a person file stands to someone: their own linked file, or a member of its
+/// household (people sharing its `household_id`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kin {
+    Own,
+    Household,
+}
+
+/// A staff action that would move points or hours to someone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Benefit {
+    Earn,
+    Propose,
+    Decide,
+    /// Approving what was proposed for the proposer's own file or household (proposed
+    /// before this was refused at proposal).
+    ProposerKin,
+    Reverse,
+}
+
+impl Benefit {
+    fn as_str(self) -> &'static str {
+        match self {
+            Benefit::Earn => "earn",
+            Benefit::Propose => "adjustment.propose",
+            Benefit::Decide => "adjustment.decide",
+            Benefit::ProposerKin => "adjustment.approve_proposer_kin",
+            Benefit::Reverse => "reverse",
+        }
+    }
+
+    fn message(self) -> &'static str {
+        match self {
+            Benefit::Earn => "不能给自己或同户家人发放积分，请由其他工作人员办理",
+            Benefit::Propose => "不能为自己或同户家人提出积分调整，请由其他工作人员办理",
+            Benefit::Decide => "不能审批自己或同户家人的积分调整，请由其他有审批权的人处理",
+            Benefit::ProposerKin => "这条调整是提出人为本人或同户家人提出的，不能同意，只能驳回",
+            Benefit::Reverse => "这笔冲正会转给您本人或同户家人，请由其他管理员办理",
+        }
+    }
+}
+
+impl App {
+    /// How person `(county, id)` stands to the person file `of` (a caller's linked file):
+    /// the same file, the same household, or neither (also when there is no linked file).
+    pub async fn kin_of(
+        &self,
+        of: Option<(i64, i64)>,
+        county: i64,
+        id: i64,
+    ) -> AppResult<Option<Kin>> {
+        let Some(of) = of else { return Ok(None) };
+        if of == (county, id) {
+            return Ok(Some(Kin::Own));
+        }
+        if of.0 != county {
+            return Ok(None);
+        }
+        let mut exec = self.store().read();
+        let Some(own) = store_people::get(&mut exec, of.0, of.1).await? else {
+            return Ok(None);
+        };
+        let Some(household) = own.household_id else {
+            return Ok(None);
+        };
+        let other = store_people::get(&mut exec, county, id).await?;
+        Ok(other
+            .is_some_and(|p| p.household_id == Some(household))
+            .then_some(Kin::Household))
+    }
+
+    /// The person file linked to an account, if any.
+    async fn person_of_account(&self, account: i64) -> AppResult<Option<(i64, i64)>> {
+        Ok(store_accounts::get(&mut self.store().read(), account)
+            .await?
+            .and_then(|a| a.person_county_code.zip(a.person_id)))
+    }
+
+    /// Refuses an action that would benefit the caller's own file or household: records
+    /// the refusal in the audit log (its own committed transaction — the action itself
+    /// writes nothing) and returns the error to show.
+    async fn refuse_benefit(
+        &self,
+        caller: &Caller,
+        what: Benefit,
+        county: i64,
+        person: i64,
+        kin: Kin,
+        adjustment: Option<i64>,
+    ) -> AppError {
+        let detail = serde_json::json!({
+            "op": what.as_str(),
+            "relation": kin,
+            "adjustment": adjustment,
+        });
+        let event = self.audit_event(
+            caller,
+            Event {
+                county_code: county,
+                action: "ledger.self_benefit_refused",
+                entity: "person",
+                entity_key: format!("{county}/{person}"),
+                before: None,
+                after: None,
+                detail: Some(detail.to_string()),
+            },
+        );
+        let written = async {
+            let mut tx = self.store().begin().await?;
+            store_audit::append(&mut tx.exec(), &[event]).await?;
+            tx.commit().await?;
+            Ok::<_, AppError>(())
+        }
+        .await;
+        match written {
+            Ok(()) => AppError::forbidden(what.message()),
+            Err(e) => e,
+        }
+    }
+
+    /// Refuses (and audits) `what` when person `(county, id)` is the caller's own file or
+    /// in its household.
+    async fn not_for_self(
+        &self,
+        caller: &Caller,
+        what: Benefit,
+        county: i64,
+        id: i64,
+        adjustment: Option<i64>,
+    ) -> AppResult<()> {
+        match self.kin_of(caller.person, county, id).await? {
+            Some(kin) => Err(self
+                .refuse_benefit(caller, what, county, id, kin, adjustment)
+                .await),
+            None => Ok(()),
+        }
+    }
+}
+
 // ---- earning ----
 
 /// An award for taking part in an activity, valued by the county's earning rule.
@@ -1135,7 +1409,8 @@ pub struct EarnInput {
     pub activity: String,
     /// What was attended (e.g. `activity/2026-11-theme-day`): shown on the statement.
     pub source_ref: String,
-    /// The client's idempotency key; a retry with the same key moves nothing twice.
+    /// The client's idempotency key (8–100 visible ASCII characters): a retry by the same
+    /// caller with the same key moves nothing twice. Keys are the caller's own.
     pub idempotency_key: String,
 }
 
@@ -1161,6 +1436,9 @@ impl App {
                     .is_ok_and(|path| caller.scope(Permission::AwardPoints).covers(&path))
             })
             .ok_or(AppError::NotFound { what: "人员" })?;
+        let key = client_key(caller, "earn", &input.idempotency_key)?;
+        self.not_for_self(caller, Benefit::Earn, county, id, None)
+            .await?;
         let rule = store_ledger::earning_rule(
             &mut self.store().read(),
             county,
@@ -1191,13 +1469,11 @@ impl App {
             source_kind: SourceKind::Activity,
             source_ref: input.source_ref.trim().to_owned(),
             memo: rule.label.clone(),
-            key: format!("{}:{}", input.idempotency_key, unit.as_str()),
+            key: format!("{key}:{}", unit.as_str()),
             reverses: None,
-            actor_id: caller.account_id,
+            actor: Actor::of(caller),
             daily_cap: rules.daily_cap(unit),
         };
-        ledger::check_key(&input.idempotency_key)
-            .map_err(|m| AppError::invalid("invalid_idempotency_key", "idempotency_key", m))?;
         let points = if rule.points > 0 {
             Some(self.post(base(Unit::Points, rule.points)).await?)
         } else {
@@ -1212,14 +1488,40 @@ impl App {
     }
 }
 
+/// An item a job could not process, set aside so the rest of its batch goes on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SetAside {
+    pub county_code: i64,
+    /// The entitlement (claims) or the account (expiry).
+    pub id: i64,
+    /// Why: the refusal's code and message.
+    pub reason: String,
+}
+
+impl SetAside {
+    fn new(county_code: i64, id: i64, unit: Unit, e: &AppError) -> SetAside {
+        SetAside {
+            county_code,
+            id,
+            reason: format!("{} {}: {e}", unit.as_str(), e.code()),
+        }
+    }
+}
+
 /// What a run of the entitlement job did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ClaimReport {
     pub entitlements: usize,
     pub transfers: usize,
     /// Awards clipped to nothing by a daily cap: the entitlement is closed as `capped`.
     pub capped: usize,
+    /// Entitlements the ledger refused: closed as `failed` with the reason, not retried.
+    pub set_aside: Vec<SetAside>,
 }
+
+/// Who the ledger jobs act as in the audit log.
+const CLAIM_JOB: &str = "job:ledger.claim";
+const EXPIRY_JOB: &str = "job:ledger.expire";
 
 impl App {
     /// Takes pending awards (from completed orders, concluded mediation) into the ledger,
@@ -1232,6 +1534,7 @@ impl App {
             report.entitlements += batch.entitlements;
             report.transfers += batch.transfers;
             report.capped += batch.capped;
+            report.set_aside.extend(batch.set_aside);
         }
         Ok(report)
     }
@@ -1269,31 +1572,58 @@ impl App {
                     memo: String::new(),
                     key: format!("entitlement:{}:{}:{}", e.county_code, e.id, unit.as_str()),
                     reverses: None,
-                    actor_id: None,
+                    actor: Actor::system(CLAIM_JOB),
                     daily_cap: rules.daily_cap(unit),
                 });
             }
         }
         let results = apply(&mut tx, self.ledger_writer().ids(), &postings, now).await?;
-        let mut status: HashMap<(i64, i64), &'static str> = pending
+        // An entitlement is taken if a unit moved, capped if the daily cap left nothing, and
+        // set aside if the ledger refused a unit for any other reason (a unit that moved
+        // stays moved: its key makes a later attempt pay only what is missing).
+        let mut status: HashMap<(i64, i64), Result<&'static str, SetAside>> = pending
             .iter()
-            .map(|e| ((e.county_code, e.id), "capped"))
+            .map(|e| ((e.county_code, e.id), Ok("capped")))
             .collect();
         for (r, (p, id)) in results.iter().zip(postings.iter().zip(&owner)) {
+            let county = p.debit.county_code();
+            let entry = status.entry((county, *id)).or_insert(Ok("capped"));
             match r {
                 Ok(_) => {
-                    status.insert((p.debit.county_code(), *id), "taken");
                     report.transfers += 1;
+                    if entry.is_ok() {
+                        *entry = Ok("taken");
+                    }
                 }
                 Err(e) if e.code() == "daily_cap_reached" => {}
-                Err(e) => return Err(AppError::Internal(format!("entitlement {id}: {e}"))),
+                Err(e) => {
+                    tracing::warn!(county, entitlement = id, error = %e, "award set aside");
+                    *entry = Err(SetAside::new(county, *id, p.unit, e));
+                }
             }
         }
-        for ((county, id), s) in &status {
-            if *s == "capped" {
-                report.capped += 1;
+        let mut status: Vec<_> = status.into_iter().collect();
+        status.sort_by_key(|(k, _)| *k);
+        for ((county, id), s) in status {
+            match s {
+                Ok(s) => {
+                    if s == "capped" {
+                        report.capped += 1;
+                    }
+                    store_orders::close_entitlement(&mut tx.exec(), county, id, s, now).await?;
+                }
+                Err(aside) => {
+                    store_orders::set_aside_entitlement(
+                        &mut tx.exec(),
+                        county,
+                        id,
+                        &aside.reason,
+                        now,
+                    )
+                    .await?;
+                    report.set_aside.push(aside);
+                }
             }
-            store_orders::close_entitlement(&mut tx.exec(), *county, *id, s, now).await?;
         }
         report.entitlements = pending.len();
         tx.commit().await?;
@@ -1337,6 +1667,8 @@ impl App {
                     .is_ok_and(|path| caller.scope(Permission::AwardPoints).covers(&path))
             })
             .ok_or(AppError::NotFound { what: "人员" })?;
+        self.not_for_self(caller, Benefit::Propose, county, id, None)
+            .await?;
         if input.amount == 0 || input.amount.abs() > ledger::MAX_AMOUNT {
             return Err(AppError::invalid(
                 "invalid_amount",
@@ -1416,7 +1748,9 @@ impl App {
     }
 
     /// Approves (moves the points) or rejects an adjustment. The approver must be another
-    /// person than the proposer and hold the approval permission over the person.
+    /// person than the proposer, hold the approval permission over the person, and be
+    /// neither the person nor of their household; an adjustment for the proposer's own
+    /// file or household (proposed before that was refused) may only be rejected.
     pub async fn decide_adjustment(
         &self,
         caller: &Caller,
@@ -1449,6 +1783,23 @@ impl App {
                 "这条调整已经审批过了",
             ));
         }
+        self.not_for_self(caller, Benefit::Decide, county, row.person_id, Some(id))
+            .await?;
+        if approve {
+            let proposer = self.person_of_account(row.proposed_by).await?;
+            if let Some(kin) = self.kin_of(proposer, county, row.person_id).await? {
+                return Err(self
+                    .refuse_benefit(
+                        caller,
+                        Benefit::ProposerKin,
+                        county,
+                        row.person_id,
+                        kin,
+                        Some(id),
+                    )
+                    .await);
+            }
+        }
         let now = self.now();
         let unit = Unit::parse(&row.unit).unwrap_or(Unit::Points);
         let person = Holder::Person {
@@ -1478,7 +1829,7 @@ impl App {
                     memo: row.memo.clone(),
                     key: format!("adjustment:{county}:{id}"),
                     reverses: None,
-                    actor_id: caller.account_id,
+                    actor: Actor::of(caller),
                     daily_cap: None,
                 };
                 let receipt = apply_one(&mut tx, self.ledger_writer().ids(), &posting, now).await?;
@@ -1530,7 +1881,9 @@ impl App {
         .await
     }
 
-    /// Reverses a transfer (冲正): the same amount back the other way, at most once.
+    /// Reverses a transfer (冲正): the same amount back the other way, at most once. Not
+    /// when it would pay the caller's own file or household. The reversal is audited by
+    /// [`apply`] like every transfer (`ledger.reverse`, naming the transfer it reverses).
     pub async fn reverse_transfer(
         &self,
         caller: &Caller,
@@ -1603,45 +1956,33 @@ impl App {
             memo: memo.to_owned(),
             key: format!("reverse:{county}:{transfer_id}"),
             reverses: Some(transfer_id),
-            actor_id: caller.account_id,
+            actor: Actor::of(caller),
             daily_cap: None,
         };
-        let receipt = self.post(posting).await.map_err(|e| {
+        if let Holder::Person { county_code, id } = posting.credit {
+            self.not_for_self(caller, Benefit::Reverse, county_code, id, None)
+                .await?;
+        }
+        self.post(posting).await.map_err(|e| {
             if e.code() == "idempotency_key_reused" {
                 AppError::conflict("already_reversed", None, "这笔转账已经冲正过了")
             } else {
                 e
             }
-        })?;
-        if !receipt.replayed {
-            let mut tx = self.store().begin().await?;
-            let after = serde_json::json!({"reverses": transfer_id, "amount": t.amount});
-            let event = self.audit_event(
-                caller,
-                Event {
-                    county_code: county,
-                    action: "ledger.reverse",
-                    entity: "ledger_transfer",
-                    entity_key: format!("{county}/{transfer_id}"),
-                    before: None,
-                    after: Some(&after),
-                    detail: Some(memo.to_owned()),
-                },
-            );
-            store_audit::append(&mut tx.exec(), &[event]).await?;
-            tx.commit().await?;
-        }
-        Ok(receipt)
+        })
     }
 }
 
 // ---- expiry and verification ----
 
 /// What one expiry run did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ExpiryReport {
     pub accounts: usize,
     pub points: i64,
+    /// Accounts whose expiry the ledger refused: left as they are (the next run tries again)
+    /// while the others expire.
+    pub set_aside: Vec<SetAside>,
 }
 
 impl App {
@@ -1668,51 +2009,62 @@ impl App {
                     .timestamp_micros(),
             ) + 86_400_000_000
                 - 1;
-            let (accounts, points) = retrying(|| async move {
+            let (accounts, points, aside) = retrying(|| async move {
                 let mut tx = self.store().begin().await?;
                 let due = store_ledger::expiry_candidates(&mut tx.exec(), county, cutoff).await?;
-                let postings: Vec<Posting> = due
+                let postings: Vec<(i64, Posting)> = due
                     .iter()
                     .filter_map(|&(account, owner, balance, credited_later)| {
                         let amount = ledger::fifo_expiring(balance, credited_later);
-                        (amount > 0).then(|| Posting {
-                            unit: Unit::Points,
-                            debit: Holder::Person {
-                                county_code: county,
-                                id: owner,
-                            },
-                            credit: Holder::Expiry {
-                                county_code: county,
-                            },
-                            amount,
-                            reason: Reason::Expire,
-                            source_kind: SourceKind::Expiry,
-                            source_ref: cutoff_day.to_string(),
-                            memo: format!("{cutoff_day}及以前获得的积分到期"),
-                            key: format!("expire:{county}:{account}:{cutoff_day}"),
-                            reverses: None,
-                            actor_id: None,
-                            daily_cap: None,
-                        })
+                        (amount > 0)
+                            .then(|| Posting {
+                                unit: Unit::Points,
+                                debit: Holder::Person {
+                                    county_code: county,
+                                    id: owner,
+                                },
+                                credit: Holder::Expiry {
+                                    county_code: county,
+                                },
+                                amount,
+                                reason: Reason::Expire,
+                                source_kind: SourceKind::Expiry,
+                                source_ref: cutoff_day.to_string(),
+                                memo: format!("{cutoff_day}及以前获得的积分到期"),
+                                key: format!("expire:{county}:{account}:{cutoff_day}"),
+                                reverses: None,
+                                actor: Actor::system(EXPIRY_JOB),
+                                daily_cap: None,
+                            })
+                            .map(|p| (account, p))
                     })
                     .collect();
                 if postings.is_empty() {
-                    return Ok((0, 0));
+                    return Ok((0, 0, Vec::new()));
                 }
-                let (mut accounts, mut points) = (0, 0);
-                for r in apply(&mut tx, self.ledger_writer().ids(), &postings, now).await? {
-                    let r = r?;
-                    if !r.replayed {
-                        accounts += 1;
-                        points += r.transfer.amount;
+                let (accounts, postings): (Vec<i64>, Vec<Posting>) = postings.into_iter().unzip();
+                let (mut expired, mut points, mut aside) = (0, 0, Vec::new());
+                let results = apply(&mut tx, self.ledger_writer().ids(), &postings, now).await?;
+                for (r, account) in results.into_iter().zip(accounts) {
+                    match r {
+                        Ok(r) if !r.replayed => {
+                            expired += 1;
+                            points += r.transfer.amount;
+                        }
+                        Ok(_) => {}
+                        Err(e) => {
+                            tracing::warn!(county, account, error = %e, "expiry set aside");
+                            aside.push(SetAside::new(county, account, Unit::Points, &e));
+                        }
                     }
                 }
                 tx.commit().await?;
-                Ok((accounts, points))
+                Ok((expired, points, aside))
             })
             .await?;
             report.accounts += accounts;
             report.points += points;
+            report.set_aside.extend(aside);
         }
         Ok(report)
     }

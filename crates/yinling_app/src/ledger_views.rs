@@ -12,6 +12,7 @@ use yinling_domain::{
     time::{format_minutes, from_micros},
 };
 use yinling_store::{
+    accounts as store_accounts,
     ledger::{self as store_ledger, TransferRow},
     orders::OrderRow,
     org::{self as store_org, OrgUnitRow},
@@ -21,7 +22,7 @@ use yinling_store::{
 
 use crate::{
     App, AppError, AppResult, Caller, Key,
-    ledger::{Adjustment, amount_text},
+    ledger::{Adjustment, Kin, amount_text, client_key},
     redeem::{CODE_TTL_MICROS, RedeemCode, RedemptionReceipt, mask_name},
 };
 
@@ -42,7 +43,8 @@ pub struct ShownCode {
     pub expired: bool,
 }
 
-/// An adjustment waiting for approval, with whom it is for and what the caller may do.
+/// An adjustment waiting for approval, with whom it is for, who proposed it, how they
+/// stand to each other and to the caller, and what the caller may do.
 #[derive(Debug, Clone, Serialize)]
 pub struct AdjustmentView {
     pub row: Adjustment,
@@ -52,8 +54,17 @@ pub struct AdjustmentView {
     pub unit_label: &'static str,
     /// The caller proposed it, so someone else must decide.
     pub own: bool,
-    /// The caller may approve or reject it.
+    /// The person is the proposer's own file or household (proposed before that was
+    /// refused): it may only be rejected.
+    pub proposer_kin: Option<Kin>,
+    /// The person is the caller's own file or household: the caller may not decide.
+    pub caller_kin: Option<Kin>,
+    /// What the approver must be told about the relations above, in Chinese.
+    pub warning: Option<&'static str>,
+    /// The caller may reject it.
     pub may_decide: bool,
+    /// The caller may approve it.
+    pub may_approve: bool,
 }
 
 impl App {
@@ -129,7 +140,8 @@ impl App {
     }
 
     /// The receipt of the redemption a shop's till made with idempotency key `key`, as the
-    /// shop sees it (the elder's name masked).
+    /// shop sees it (the elder's name masked). The key is the caller's own: another till
+    /// account's key finds nothing.
     pub async fn shop_receipt(
         &self,
         caller: &Caller,
@@ -137,8 +149,11 @@ impl App {
         key: &str,
     ) -> AppResult<RedemptionReceipt> {
         let unit = self.shop(caller, shop).await?;
+        let key = client_key(caller, "redeem", key).map_err(|_| AppError::NotFound {
+            what: "兑换记录",
+        })?;
         let mut exec = self.store().read();
-        let r = store_shops::redemption_by_key(&mut exec, shop.county_code, key)
+        let r = store_shops::redemption_by_key(&mut exec, shop.county_code, &key)
             .await?
             .filter(|r| r.shop_id == shop.id)
             .ok_or(AppError::NotFound {
@@ -188,7 +203,29 @@ impl App {
                 .unwrap_or_default();
             let unit = Unit::parse(&row.unit).unwrap_or(Unit::Points);
             let own = caller.account_id == Some(row.proposed_by);
-            let may_decide = !own && OrgPath::parse(&row.path).is_ok_and(|p| approve.covers(&p));
+            let proposer = store_accounts::get(&mut exec, row.proposed_by)
+                .await?
+                .and_then(|a| a.person_county_code.zip(a.person_id));
+            let proposer_kin = self
+                .kin_of(proposer, row.county_code, row.person_id)
+                .await?;
+            let caller_kin = self
+                .kin_of(caller.person, row.county_code, row.person_id)
+                .await?;
+            let warning = match (caller_kin, proposer_kin) {
+                (Some(Kin::Own), _) => Some("这是为您本人提出的调整，须由其他人审批"),
+                (Some(Kin::Household), _) => Some("这是为您的同户家人提出的调整，须由其他人审批"),
+                (None, Some(Kin::Own)) => {
+                    Some("注意：这是提出人为自己提出的调整，不能同意，只能驳回")
+                }
+                (None, Some(Kin::Household)) => {
+                    Some("注意：这是提出人为其同户家人提出的调整，不能同意，只能驳回")
+                }
+                (None, None) => None,
+            };
+            let may_decide = !own
+                && caller_kin.is_none()
+                && OrgPath::parse(&row.path).is_ok_and(|p| approve.covers(&p));
             out.push(AdjustmentView {
                 amount_text: format!(
                     "{}{}",
@@ -198,7 +235,11 @@ impl App {
                 unit_label: unit.label_zh(),
                 person_name,
                 own,
+                proposer_kin,
+                caller_kin,
+                warning,
                 may_decide,
+                may_approve: may_decide && proposer_kin.is_none(),
                 row,
             });
         }

@@ -24,7 +24,7 @@ use yinling_store::{
 use crate::{
     App, AppError, AppResult, Caller, Key,
     audit::Event,
-    ledger::{Holder, Posting, apply_one, retrying},
+    ledger::{Actor, Holder, Posting, apply_one, client_key, retrying},
 };
 
 /// How long a code may be used after it is shown.
@@ -369,11 +369,9 @@ impl App {
     ) -> AppResult<RedemptionReceipt> {
         let (unit, _) = self.shop_for(caller, shop).await?;
         let county = shop.county_code;
-        ledger::check_key(&input.idempotency_key)
-            .map_err(|m| AppError::invalid("invalid_idempotency_key", "idempotency_key", m))?;
+        let key = client_key(caller, "redeem", &input.idempotency_key)?;
         if let Some(r) =
-            store_shops::redemption_by_key(&mut self.store().read(), county, &input.idempotency_key)
-                .await?
+            store_shops::redemption_by_key(&mut self.store().read(), county, &key).await?
         {
             if r.shop_id != shop.id || r.goods_id != input.goods_id || r.quantity != input.quantity
             {
@@ -401,7 +399,7 @@ impl App {
             .ok_or(AppError::NotFound { what: "商品" })?;
         let points = goods.price_points * input.quantity;
         let now = self.now();
-        let (code, goods, input, unit) = (&code, &goods, &input, &unit);
+        let (code, goods, input, unit, key) = (&code, &goods, &input, &unit, &key);
         let row = retrying(|| async move {
             let mut tx = self.store().begin().await?;
             let code_row = store_shops::code(&mut tx.exec(), county, code)
@@ -438,9 +436,9 @@ impl App {
                 source_kind: SourceKind::Redemption,
                 source_ref: format!("{}×{}", goods.name, input.quantity),
                 memo: unit.name.clone(),
-                key: format!("redeem:{}", input.idempotency_key),
+                key: key.clone(),
                 reverses: None,
-                actor_id: caller.account_id,
+                actor: Actor::of(caller),
                 daily_cap: None,
             };
             let receipt = apply_one(&mut tx, self.ledger_writer().ids(), &posting, now).await?;
@@ -462,7 +460,7 @@ impl App {
                 quantity: input.quantity,
                 points,
                 transfer_id: receipt.transfer.id,
-                idem_key: input.idempotency_key.clone(),
+                idem_key: key.clone(),
                 created_by: caller.account_id,
                 created_at: now,
             };

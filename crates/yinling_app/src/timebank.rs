@@ -13,7 +13,7 @@ use yinling_store::{lock_key, people as store_people};
 
 use crate::{
     App, AppError, AppResult, Caller, Key,
-    ledger::{Holder, Posting, Receipt, amount_text, apply_one, retrying},
+    ledger::{Actor, Holder, Posting, Receipt, amount_text, apply_one, client_key, retrying},
 };
 
 /// Hours given to a family member.
@@ -79,9 +79,9 @@ impl App {
             } else {
                 memo.to_owned()
             },
-            key: format!("gift:{}", input.idempotency_key),
+            key: client_key(caller, "gift", &input.idempotency_key)?,
             reverses: None,
-            actor_id: caller.account_id,
+            actor: Actor::of(caller),
             daily_cap: None,
         };
         let now = self.now();
@@ -195,7 +195,7 @@ impl App {
             memo: String::new(),
             key: format!("withdraw:{county}:{id}"),
             reverses: None,
-            actor_id: caller.account_id,
+            actor: Actor::of(caller),
             daily_cap: None,
         })
         .await

@@ -3,7 +3,7 @@
 
 use yinling_app::{
     AppError, Caller, Key,
-    ledger::{AdjustmentInput, EarnInput, EarningRuleInput, Holder, Posting},
+    ledger::{Actor, AdjustmentInput, EarnInput, EarningRuleInput, Holder, Posting},
     redeem::{GoodsInput, RedeemInput},
     testing::TestCity,
 };
@@ -31,7 +31,7 @@ fn posting(unit: Unit, debit: Holder, credit: Holder, amount: i64, key: &str) ->
         memo: String::new(),
         key: key.into(),
         reverses: None,
-        actor_id: None,
+        actor: Actor::system("test"),
         daily_cap: None,
     }
 }
@@ -1001,4 +1001,717 @@ async fn concurrent_family_gifts_keep_the_limit_and_the_balances() {
         }
     }
     assert_ledger_sound(&city).await;
+}
+
+// =====================================================================================
+// Issue 9, items 3 and 5: nobody pays themselves, every ledger movement is in the audit
+// chain, and client idempotency keys live in their own namespace.
+// =====================================================================================
+mod trust {
+    use super::*;
+    use yinling_app::{ledger::SetAside, timebank::GiftInput, users::NewAccountInput};
+    use yinling_domain::role::Role;
+    use yinling_store::{
+        ids::{self, Seq},
+        ledger::AdjustmentRow,
+        orders::EntitlementRow,
+        org::OrgUnitRow,
+        q,
+    };
+
+    const REFUSED: &str = "ledger.self_benefit_refused";
+
+    /// A staff account holding `role` on `unit` whose account is linked to `person`'s file.
+    async fn linked_staff(
+        city: &TestCity,
+        username: &str,
+        role: Role,
+        unit: &OrgUnitRow,
+        person: (i64, i64),
+    ) -> Caller {
+        city.app
+            .create_account(
+                &city.system,
+                NewAccountInput {
+                    username: username.into(),
+                    display_name: username.into(),
+                    password: yinling_app::testing::PASSWORD.into(),
+                    role,
+                    unit_county_code: unit.county_code,
+                    unit_id: unit.id,
+                    must_change_password: false,
+                    person_county_code: Some(person.0),
+                    person_id: Some(person.1),
+                },
+            )
+            .await
+            .unwrap();
+        city.caller(username).await
+    }
+
+    async fn audited(city: &TestCity, action: &str) -> i64 {
+        city.app
+            .store()
+            .read()
+            .scalar(q!(
+                "SELECT COUNT(*) FROM audit_events WHERE action = $1",
+                action
+            ))
+            .await
+            .unwrap()
+    }
+
+    /// Asserts `e` is the refusal to pay oneself, that it left exactly one more refusal in
+    /// the audit log than `before`, and that no transfer or adjustment was written.
+    async fn assert_refused(city: &TestCity, e: AppError, words: &str, before: (i64, i64, i64)) {
+        assert!(matches!(e, AppError::Forbidden { .. }), "{e:?}");
+        assert!(e.to_string().contains(words), "{e}");
+        assert_eq!(
+            (
+                audited(city, REFUSED).await,
+                city.count("ledger_transfers").await,
+                city.count("ledger_adjustments").await
+            ),
+            (before.0 + 1, before.1, before.2)
+        );
+    }
+
+    async fn counts(city: &TestCity) -> (i64, i64, i64) {
+        (
+            audited(city, REFUSED).await,
+            city.count("ledger_transfers").await,
+            city.count("ledger_adjustments").await,
+        )
+    }
+
+    fn adjustment(who: (i64, i64), amount: i64) -> AdjustmentInput {
+        AdjustmentInput {
+            person: Key::from(who),
+            unit: Unit::Points,
+            amount,
+            memo: "补记十月敬老活动积分".into(),
+        }
+    }
+
+    /// The observed hole: a grid worker whose account is linked to his own file (李四, who
+    /// shares a household with 张三丰) awarded himself and proposed an adjustment for himself.
+    #[tokio::test]
+    async fn a_grid_worker_cannot_award_or_adjust_for_himself_or_his_household() {
+        let city = TestCity::new().await;
+        city.add_shop().await; // 张三丰 and 李四 in one household
+        theme_day_rule(&city, 20, 0).await;
+        let (zhang, li, wang) = (city.people_a[0], city.people_a[1], city.people_a[2]);
+        let worker = linked_staff(&city, "selfworker", Role::GridWorker, &city.grid_a, li).await;
+
+        for who in [li, zhang] {
+            let before = counts(&city).await;
+            let e = city
+                .app
+                .earn(&worker, earn_input(who, &format!("self-award-{}", who.1)))
+                .await
+                .unwrap_err();
+            assert_refused(&city, e, "不能给自己或同户家人发放积分", before).await;
+            let before = counts(&city).await;
+            let e = city
+                .app
+                .propose_adjustment(&worker, adjustment(who, 5_000))
+                .await
+                .unwrap_err();
+            assert_refused(&city, e, "不能为自己或同户家人提出积分调整", before).await;
+        }
+        assert_eq!(
+            (points_of(&city, li).await, points_of(&city, zhang).await),
+            (0, 0)
+        );
+        // The refusal names the worker, his address and whose file it was, not the person.
+        let rows = city
+            .app
+            .store()
+            .read()
+            .fetch_all::<(
+                Option<i64>,
+                String,
+                Option<String>,
+                Option<String>,
+                Option<String>,
+            )>(q!(
+                "SELECT actor_id, actor_name, ip, entity_key, detail FROM audit_events
+                  WHERE action = $1 ORDER BY seq",
+                REFUSED
+            ))
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 4);
+        assert_eq!(rows[0].0, worker.account_id);
+        assert_eq!(rows[0].1, "selfworker");
+        assert_eq!(rows[0].2.as_deref(), Some("127.0.0.1"));
+        assert_eq!(rows[0].3, Some(format!("{}/{}", li.0, li.1)));
+        assert!(
+            rows[0]
+                .4
+                .as_deref()
+                .unwrap()
+                .contains(r#""relation":"own""#)
+        );
+        assert!(rows[1].4.as_deref().unwrap().contains("adjustment.propose"));
+        assert!(
+            rows[2]
+                .4
+                .as_deref()
+                .unwrap()
+                .contains(r#""relation":"household""#)
+        );
+
+        // Anyone else in his grid he may still award and propose for.
+        let ok = city
+            .app
+            .earn(&worker, earn_input(wang, "award-for-wang"))
+            .await
+            .unwrap();
+        assert_eq!(ok.points.unwrap().transfer.amount, 20);
+        city.app
+            .propose_adjustment(&worker, adjustment(wang, 15))
+            .await
+            .unwrap();
+        assert_ledger_sound(&city).await;
+    }
+
+    /// An approver may not decide an adjustment for her own household, and nobody may
+    /// approve one a proposer made for his own file before proposing that was refused —
+    /// the page tells the approver so, and it can still be rejected.
+    #[tokio::test]
+    async fn no_approval_for_oneself_nor_for_what_a_proposer_asked_for_himself() {
+        let city = TestCity::new().await;
+        city.add_shop().await; // 张三丰 and 李四 in one household
+        let c = city.county.county_code;
+        let (zhang, li, wang) = (city.people_a[0], city.people_a[1], city.people_a[2]);
+        let worker = city.caller("workera").await;
+        let secretary = city.caller("secretary").await;
+        let kin_secretary = linked_staff(
+            &city,
+            "kinsecretary",
+            Role::CommunitySecretary,
+            &city.community,
+            zhang,
+        )
+        .await;
+
+        // 1. For the approver's household (李四 lives with 张三丰): neither approve nor reject.
+        let for_li = city
+            .app
+            .propose_adjustment(&worker, adjustment(li, 30))
+            .await
+            .unwrap();
+        for approve in [true, false] {
+            let before = counts(&city).await;
+            let e = city
+                .app
+                .decide_adjustment(&kin_secretary, c, for_li.id, approve)
+                .await
+                .unwrap_err();
+            assert_refused(&city, e, "不能审批自己或同户家人的积分调整", before).await;
+        }
+        let waiting = city.app.adjustments_waiting(&kin_secretary).await.unwrap();
+        let view = waiting.iter().find(|a| a.row.id == for_li.id).unwrap();
+        assert!(!view.may_decide && !view.may_approve);
+        assert!(view.warning.unwrap().contains("同户家人"));
+        // Another secretary approves it.
+        city.app
+            .decide_adjustment(&secretary, c, for_li.id, true)
+            .await
+            .unwrap();
+        assert_eq!(points_of(&city, li).await, 30);
+
+        // 2. Proposed before the fix by a grid worker for his own file (王五) and for his
+        //    household: written as it was then, straight into the table.
+        let selfworker =
+            linked_staff(&city, "selfworker", Role::GridWorker, &city.grid_a, li).await;
+        let mut old = Vec::new();
+        for who in [li, zhang] {
+            let path = yinling_store::people::get(&mut city.app.store().read(), who.0, who.1)
+                .await
+                .unwrap()
+                .unwrap()
+                .path;
+            let row = AdjustmentRow {
+                county_code: c,
+                id: ids::next(&mut city.app.store().write(), Seq::LedgerAdjustments)
+                    .await
+                    .unwrap(),
+                unit: "points".into(),
+                person_id: who.1,
+                path,
+                amount: 5_000,
+                memo: "补记历年服务积分".into(),
+                status: "pending".into(),
+                proposed_by: selfworker.account_id.unwrap(),
+                proposed_by_name: "selfworker".into(),
+                proposed_at: city.app.now(),
+                decided_by: None,
+                decided_by_name: None,
+                decided_at: None,
+                transfer_id: None,
+            };
+            yinling_store::ledger::insert_adjustment(&mut city.app.store().write(), &row)
+                .await
+                .unwrap();
+            old.push(row);
+        }
+        // The approver is told who proposed it, for whom, and that it may not be approved.
+        let waiting = city.app.adjustments_waiting(&secretary).await.unwrap();
+        for row in &old {
+            let view = waiting.iter().find(|a| a.row.id == row.id).unwrap();
+            assert_eq!(view.row.proposed_by_name, "selfworker");
+            assert!(view.may_decide && !view.may_approve, "{view:?}");
+            assert!(view.warning.unwrap().contains("提出人"), "{view:?}");
+        }
+        for row in &old {
+            let before = counts(&city).await;
+            let e = city
+                .app
+                .decide_adjustment(&secretary, c, row.id, true)
+                .await
+                .unwrap_err();
+            assert_refused(&city, e, "只能驳回", before).await;
+        }
+        assert_eq!(points_of(&city, li).await, 30);
+        assert_eq!(points_of(&city, zhang).await, 0);
+        for row in &old {
+            let done = city
+                .app
+                .decide_adjustment(&secretary, c, row.id, false)
+                .await
+                .unwrap();
+            assert_eq!(done.status, "rejected");
+        }
+        // Unrelated adjustments are untouched by all this.
+        let for_wang = city
+            .app
+            .propose_adjustment(&selfworker, adjustment(wang, 12))
+            .await
+            .unwrap();
+        city.app
+            .decide_adjustment(&kin_secretary, c, for_wang.id, true)
+            .await
+            .unwrap();
+        assert_eq!(points_of(&city, wang).await, 12);
+        assert_ledger_sound(&city).await;
+    }
+
+    /// A county administrator linked to her own file cannot reverse a transfer that would
+    /// pay her back; another administrator can.
+    #[tokio::test]
+    async fn a_reversal_in_favour_of_the_administrator_is_refused() {
+        let city = TestCity::new().await;
+        let c = city.county.county_code;
+        let wang = city.people_a[2];
+        let shop = city.add_shop().await;
+        let admin = city.caller("countyadmin").await;
+        let self_admin =
+            linked_staff(&city, "selfadmin", Role::CountyAdmin, &city.county, wang).await;
+        city.app
+            .post(posting(
+                Unit::Points,
+                Holder::Pool { county_code: c },
+                person(wang),
+                40,
+                "seed-wang-40",
+            ))
+            .await
+            .unwrap();
+        let spent = city
+            .app
+            .post(posting(
+                Unit::Points,
+                person(wang),
+                Holder::Shop {
+                    county_code: c,
+                    id: shop.id,
+                },
+                25,
+                "wang-spends-25",
+            ))
+            .await
+            .unwrap();
+        let before = counts(&city).await;
+        let e = city
+            .app
+            .reverse_transfer(&self_admin, c, spent.transfer.id, "误操作，退回积分")
+            .await
+            .unwrap_err();
+        assert_refused(&city, e, "冲正会转给您本人或同户家人", before).await;
+        assert_eq!(points_of(&city, wang).await, 15);
+        city.app
+            .reverse_transfer(&admin, c, spent.transfer.id, "误操作，退回积分")
+            .await
+            .unwrap();
+        assert_eq!(points_of(&city, wang).await, 40);
+        assert_ledger_sound(&city).await;
+    }
+
+    /// Earn, award claims, withdrawal, family gift, redemption, adjustment, reversal and
+    /// expiry each leave exactly one audit event for each transfer, written with it: who
+    /// asked, from where, the movement, no names or memos. Replays and refusals leave
+    /// none. `audit verify` and `ledger verify` pass.
+    #[tokio::test]
+    async fn every_kind_of_movement_leaves_exactly_one_audit_event() {
+        let city = TestCity::new().await;
+        let c = city.county.county_code;
+        theme_day_rule(&city, 10, 0).await;
+        let s = city.add_services().await;
+        let (zhang, li, wang) = (city.people_a[0], city.people_a[1], city.people_a[2]);
+        let worker = city.caller("workera").await;
+        let secretary = city.caller("secretary").await;
+        let admin = city.caller("countyadmin").await;
+
+        // Earn (twice the same request: one transfer).
+        for _ in 0..2 {
+            city.app
+                .earn(&worker, earn_input(zhang, "audit-earn-0001"))
+                .await
+                .unwrap();
+        }
+        city.app
+            .post(posting(
+                Unit::Minutes,
+                Holder::Pool { county_code: c },
+                person(zhang),
+                600,
+                "seed-hours-zhang",
+            ))
+            .await
+            .unwrap();
+        // Award claims from a completed order, then the elder pays for it with hours.
+        let order = city.complete_an_order(&s).await;
+        let claimed = city.app.claim_entitlements(100).await.unwrap();
+        assert_eq!(claimed.transfers, 2);
+        let resident = city.caller("resident").await;
+        city.app.withdraw_hours(&resident, c, order).await.unwrap();
+        // A family gift and a redemption (the shop puts 张三丰 and 李四 in one household).
+        let till = Till::open(&city).await;
+        city.app
+            .gift_hours(
+                &resident,
+                GiftInput {
+                    to: Key::from(li),
+                    minutes: 15,
+                    memo: Some("给李四的时长".into()),
+                    idempotency_key: "audit-gift-0001".into(),
+                },
+            )
+            .await
+            .unwrap();
+        let noodles = till.goods(&city, "挂面", 5, 10).await;
+        let code = city.app.redeem_code(&till.resident).await.unwrap();
+        city.app
+            .redeem(
+                &till.keeper,
+                till.shop,
+                redeem_input(&code.code, noodles.id, "audit-till-0001"),
+            )
+            .await
+            .unwrap();
+        // An adjustment, approved, then reversed.
+        let adj = city
+            .app
+            .propose_adjustment(&worker, adjustment(wang, 15))
+            .await
+            .unwrap();
+        let adj = city
+            .app
+            .decide_adjustment(&secretary, c, adj.id, true)
+            .await
+            .unwrap();
+        city.app
+            .reverse_transfer(&admin, c, adj.transfer_id.unwrap(), "重复补记，冲正")
+            .await
+            .unwrap();
+        // A refusal moves nothing and records no movement.
+        assert!(
+            city.app
+                .post(posting(
+                    Unit::Points,
+                    person(wang),
+                    person(zhang),
+                    1_000,
+                    "too-much-points"
+                ))
+                .await
+                .is_err()
+        );
+        // Expiry, 25 months on.
+        city.clock.advance(760 * DAY);
+        assert!(city.app.expire_points().await.unwrap().accounts > 0);
+
+        let transfers = city
+            .app
+            .store()
+            .read()
+            .fetch_all::<(i64, i64, String, i64)>(q!(
+                "SELECT county_code, id, reason, amount FROM ledger_transfers ORDER BY id"
+            ))
+            .await
+            .unwrap();
+        let events = city
+            .app
+            .store()
+            .read()
+            .fetch_all::<(String, String, String, Option<String>, String)>(q!(
+                "SELECT entity_key, action, actor_name, ip, detail FROM audit_events
+                  WHERE entity = 'ledger_transfer' ORDER BY county_code, seq"
+            ))
+            .await
+            .unwrap();
+        assert_eq!(events.len(), transfers.len(), "{events:#?}");
+        let mut reasons = std::collections::BTreeSet::new();
+        for (county, id, reason, amount) in &transfers {
+            let mine: Vec<_> = events
+                .iter()
+                .filter(|e| e.0 == format!("{county}/{id}"))
+                .collect();
+            assert_eq!(mine.len(), 1, "transfer {id} ({reason}): {mine:?}");
+            let (_, action, actor, ip, detail) = mine[0];
+            assert_eq!(action, &format!("ledger.{reason}"));
+            assert!(
+                detail.contains(&format!(r#""amount":{amount}"#)),
+                "{detail}"
+            );
+            for private in ["张三丰", "李四", "给李四的时长", "挂面", "补记"] {
+                assert!(!detail.contains(private), "{detail}");
+            }
+            let want = match reason.as_str() {
+                "expire" => ("job:ledger.expire", None),
+                "earn" if detail.contains(r#""source":"order""#) => ("job:ledger.claim", None),
+                "earn" if detail.contains(r#""source":"activity""#) => {
+                    ("workera", Some("127.0.0.1"))
+                }
+                "earn" => ("test", None),
+                "withdraw" | "family" => ("resident", Some("127.0.0.1")),
+                "redeem" => ("shopkeeper", Some("127.0.0.1")),
+                "adjust" => ("secretary", Some("127.0.0.1")),
+                "reverse" => ("countyadmin", Some("127.0.0.1")),
+                other => panic!("unexpected reason {other}"),
+            };
+            assert_eq!((actor.as_str(), ip.as_deref()), want, "{reason}: {detail}");
+            reasons.insert(reason.clone());
+        }
+        assert_eq!(
+            reasons.into_iter().collect::<Vec<_>>(),
+            [
+                "adjust", "earn", "expire", "family", "redeem", "reverse", "withdraw"
+            ]
+        );
+        let (_, problems) = city.app.verify_audit().await.unwrap();
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_ledger_sound(&city).await;
+    }
+
+    /// Item 5, as observed: an award request whose key is the award job's own key for a
+    /// real pending entitlement. The job pays the entitlement anyway.
+    #[tokio::test]
+    async fn a_client_key_cannot_take_the_award_jobs_key() {
+        let city = TestCity::new().await;
+        let c = city.county.county_code;
+        theme_day_rule(&city, 5, 0).await;
+        let s = city.add_services().await;
+        let li = city.people_a[1];
+        let order = city.complete_an_order(&s).await;
+        let ents = city
+            .app
+            .order_entitlements(&city.system, c, order)
+            .await
+            .unwrap();
+        assert_eq!((ents.len(), ents[0].status.as_str()), (1, "pending"));
+        let worker = city.caller("workera").await;
+        let hijack = earn_input(city.people_a[2], &format!("entitlement:{c}:{}", ents[0].id));
+        let first = city.app.earn(&worker, hijack.clone()).await.unwrap();
+        let again = city.app.earn(&worker, hijack).await.unwrap();
+        assert!(again.points.unwrap().replayed);
+        assert!(!first.points.unwrap().replayed);
+
+        let report = city.app.claim_entitlements(100).await.unwrap();
+        assert_eq!(
+            (report.transfers, report.set_aside.len()),
+            (2, 0),
+            "{report:?}"
+        );
+        let bal = city.app.balances(&city.system, li.0, li.1).await.unwrap();
+        assert_eq!((bal.points, bal.minutes), (10, 60));
+        let ents = city
+            .app
+            .order_entitlements(&city.system, c, order)
+            .await
+            .unwrap();
+        assert_eq!(ents[0].status, "taken");
+        assert_ledger_sound(&city).await;
+    }
+
+    /// One entitlement the ledger refuses — its key taken by a transfer written before the
+    /// fix, or its person gone — is set aside with the reason; the others are paid, and the
+    /// next run neither retries it nor fails.
+    #[tokio::test]
+    async fn one_refused_entitlement_is_set_aside_and_the_rest_are_paid() {
+        let city = TestCity::new().await;
+        let c = city.county.county_code;
+        let people = [
+            city.people_a[0],
+            city.people_a[1],
+            city.people_a[2],
+            (c, 987_654_321),
+        ];
+        let ent_ids = ids::allocate(&mut city.app.store().write(), Seq::AwardEntitlements, 4)
+            .await
+            .unwrap();
+        for (n, (&who, &id)) in people.iter().zip(&ent_ids).enumerate() {
+            let row = EntitlementRow {
+                county_code: c,
+                id,
+                source_kind: "order".into(),
+                source_id: 9_000 + n as i64,
+                person_id: who.1,
+                points: 7,
+                hours_minutes: 0,
+                status: "pending".into(),
+                created_at: city.app.now() + n as i64,
+            };
+            assert!(
+                yinling_store::orders::insert_entitlement(&mut city.app.store().write(), &row)
+                    .await
+                    .unwrap()
+            );
+        }
+        // Before the fix a client's award could be stored under the job's key.
+        let qian = city.people_b[1];
+        city.app
+            .post(posting(
+                Unit::Points,
+                Holder::Pool { county_code: c },
+                person(qian),
+                1,
+                &format!("entitlement:{c}:{}:points", ent_ids[1]),
+            ))
+            .await
+            .unwrap();
+
+        let report = city.app.claim_entitlements(100).await.unwrap();
+        assert_eq!(report.entitlements, 4);
+        assert_eq!(report.transfers, 2);
+        let aside: Vec<(i64, &str)> = report
+            .set_aside
+            .iter()
+            .map(|SetAside { id, reason, .. }| (*id, reason.as_str()))
+            .collect();
+        assert_eq!(aside.len(), 2, "{aside:?}");
+        assert_eq!(aside[0].0, ent_ids[1]);
+        assert!(aside[0].1.contains("idempotency_key_reused"), "{aside:?}");
+        assert_eq!(aside[1].0, ent_ids[3]);
+        assert!(aside[1].1.contains("not_found"), "{aside:?}");
+        assert_eq!(points_of(&city, people[0]).await, 7);
+        assert_eq!(points_of(&city, people[1]).await, 0);
+        assert_eq!(points_of(&city, people[2]).await, 7);
+        assert_eq!(points_of(&city, qian).await, 1);
+        let status = city
+            .app
+            .store()
+            .read()
+            .fetch_all::<(i64, String, Option<String>)>(q!(
+                "SELECT id, status, failure FROM award_entitlements ORDER BY id"
+            ))
+            .await
+            .unwrap();
+        let status: Vec<(&str, bool)> = status
+            .iter()
+            .map(|(_, s, f)| (s.as_str(), f.is_some()))
+            .collect();
+        assert_eq!(
+            status,
+            [
+                ("taken", false),
+                ("failed", true),
+                ("taken", false),
+                ("failed", true)
+            ]
+        );
+        let next = city.app.claim_entitlements(100).await.unwrap();
+        assert_eq!((next.entitlements, next.transfers), (0, 0));
+        assert_ledger_sound(&city).await;
+    }
+
+    /// A client's key is scoped by caller and operation: two callers sending the same key
+    /// each move points; the same caller sending it again replays.
+    #[tokio::test]
+    async fn the_same_client_key_from_two_callers_moves_twice_and_from_one_caller_replays() {
+        let city = TestCity::new().await;
+        let c = city.county.county_code;
+        theme_day_rule(&city, 5, 0).await;
+        let wang = city.people_a[2];
+        let worker = city.caller("workera").await;
+        let secretary = city.caller("secretary").await;
+        let a = city
+            .app
+            .earn(&worker, earn_input(wang, "shared-key-0001"))
+            .await
+            .unwrap()
+            .points
+            .unwrap();
+        let b = city
+            .app
+            .earn(&secretary, earn_input(wang, "shared-key-0001"))
+            .await
+            .unwrap()
+            .points
+            .unwrap();
+        assert!(!a.replayed && !b.replayed);
+        assert_ne!(a.transfer.id, b.transfer.id);
+        let again = city
+            .app
+            .earn(&worker, earn_input(wang, "shared-key-0001"))
+            .await
+            .unwrap()
+            .points
+            .unwrap();
+        assert!(again.replayed);
+        assert_eq!(again.transfer.id, a.transfer.id);
+        assert_eq!(points_of(&city, wang).await, 10);
+
+        // Gifts: 张三丰 and 李四 give each other hours under the same key.
+        city.add_shop().await;
+        city.add_services().await;
+        let (zhang, li) = (city.people_a[0], city.people_a[1]);
+        for (who, key) in [(zhang, "seed-gift-z"), (li, "seed-gift-l")] {
+            city.app
+                .post(posting(
+                    Unit::Minutes,
+                    Holder::Pool { county_code: c },
+                    person(who),
+                    100,
+                    key,
+                ))
+                .await
+                .unwrap();
+        }
+        let gift = |to: (i64, i64)| GiftInput {
+            to: Key::from(to),
+            minutes: 10,
+            memo: None,
+            idempotency_key: "shared-gift-01".into(),
+        };
+        let resident = city.caller("resident").await;
+        let vola = city.caller("vola").await;
+        let g1 = city.app.gift_hours(&resident, gift(li)).await.unwrap();
+        let g2 = city.app.gift_hours(&vola, gift(zhang)).await.unwrap();
+        assert!(!g1.replayed && !g2.replayed);
+        assert!(
+            city.app
+                .gift_hours(&resident, gift(li))
+                .await
+                .unwrap()
+                .replayed
+        );
+        for who in [zhang, li] {
+            let bal = city.app.balances(&city.system, who.0, who.1).await.unwrap();
+            assert_eq!(bal.minutes, 100);
+        }
+        assert_ledger_sound(&city).await;
+    }
 }

@@ -71,6 +71,15 @@ pub const MAX_KEY_CHARS: usize = 100;
 /// The largest single transfer: ten million points, or ten million minutes (19 years).
 pub const MAX_AMOUNT: i64 = 10_000_000;
 
+/// The longest key a transfer may be stored under: a client's key in its namespace
+/// ([`client_key`]), or a key the system derives from what it records.
+pub const MAX_STORED_KEY_CHARS: usize = 200;
+
+/// Where client keys live: every key a client supplies is stored as
+/// `c:<account>:<operation>:<key>`, and no key the system derives (`entitlement:…`,
+/// `adjustment:…`, `reverse:…`, `withdraw:…`, `expire:…`) starts with it.
+pub const CLIENT_KEY_PREFIX: &str = "c:";
+
 /// Checks a client-supplied idempotency key: 8–100 visible ASCII characters.
 pub fn check_key(key: &str) -> Result<(), &'static str> {
     if key.len() < 8 || key.len() > MAX_KEY_CHARS {
@@ -80,6 +89,30 @@ pub fn check_key(key: &str) -> Result<(), &'static str> {
         return Err("幂等键只能包含字母、数字和常见符号");
     }
     Ok(())
+}
+
+/// Checks a key as it is stored on a transfer: 8–200 visible ASCII characters.
+pub fn check_stored_key(key: &str) -> Result<(), &'static str> {
+    if key.len() < 8 || key.len() > MAX_STORED_KEY_CHARS {
+        return Err("幂等键须为8至200个字符");
+    }
+    if !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err("幂等键只能包含字母、数字和常见符号");
+    }
+    Ok(())
+}
+
+/// The key a client's idempotency key is stored under: scoped by the account that sent it
+/// (0 for the command line) and the operation, so one caller's key never answers for
+/// another's request, and no request can produce a key the system derives. The same caller
+/// sending the same key for the same operation gets the same stored key: a retry replays.
+pub fn client_key(account: i64, operation: &str, key: &str) -> Result<String, &'static str> {
+    check_key(key)?;
+    debug_assert!(
+        !operation.is_empty() && operation.bytes().all(|b| b.is_ascii_lowercase()),
+        "operations are fixed lowercase words"
+    );
+    Ok(format!("{CLIENT_KEY_PREFIX}{account}:{operation}:{key}"))
 }
 
 /// The content of a transfer request that a retry must repeat exactly. Its fingerprint is
@@ -438,6 +471,16 @@ mod tests {
         assert!(check_key("order-370830-1").is_ok());
         assert!(check_key("short").is_err());
         assert!(check_key("有中文的幂等键abcdefg").is_err());
+        // A client's key lives in its caller's and operation's namespace, never the system's.
+        let k = client_key(17, "earn", "entitlement:370830:5").unwrap();
+        assert_eq!(k, "c:17:earn:entitlement:370830:5");
+        assert!(!k.starts_with("entitlement:"));
+        assert_ne!(k, client_key(1, "earn", "entitlement:370830:5").unwrap());
+        assert_ne!(k, client_key(17, "gift", "entitlement:370830:5").unwrap());
+        assert!(client_key(17, "earn", "short").is_err());
+        let longest = client_key(i64::MAX, "redeem", &"k".repeat(MAX_KEY_CHARS)).unwrap();
+        assert!(check_stored_key(&format!("{longest}:minutes")).is_ok());
+        assert!(check_stored_key(&"k".repeat(MAX_STORED_KEY_CHARS + 1)).is_err());
         assert_eq!(parse_redeem_code(" 012 345 ").as_deref(), Some("012345"));
         assert_eq!(parse_redeem_code("12345"), None);
         let mut rng = StdRng::seed_from_u64(1);

@@ -71,69 +71,116 @@ struct Head {
 }
 
 /// Appends events inside the caller's transaction, so an event exists exactly when the
-/// change it records was committed. Returns the sequence numbers given.
+/// change it records was committed. Returns the sequence numbers given, in the order of
+/// `events`.
+///
+/// Whatever the number of events, each chain they touch costs three statements: the head
+/// is advanced by all of its events at once (`seq = seq + n`, which takes the head's row
+/// lock until commit on PostgreSQL; SQLite has one writer), their hashes are chained in
+/// memory from the head's hash in the order given, the events go in as one insert carrying
+/// the batch as one JSON parameter (so no bind-parameter limit applies and the statement is
+/// prepared once), and the last hash is stored in the head. A chain seen for the first time
+/// costs one more statement, to create its head. Chains are advanced in county order, so
+/// two transactions appending to the same chains never wait for each other in a cycle.
 pub async fn append(exec: &mut Exec<'_>, events: &[NewAuditEvent]) -> Result<Vec<i64>> {
-    let mut seqs = Vec::with_capacity(events.len());
-    for e in events {
-        exec.execute(q!(
-            "INSERT INTO audit_heads (county_code, seq, hash) VALUES ($1, 0, $2)
-             ON CONFLICT (county_code) DO NOTHING",
-            e.county_code,
-            GENESIS_HASH
-        ))
-        .await?;
-        // Taking the next number locks the head row until commit (PostgreSQL) or is already
-        // serialised by the single writer (SQLite); `hash` is still the previous event's.
-        let head: Head = exec
-            .fetch_one(q!(
-                "UPDATE audit_heads SET seq = seq + 1 WHERE county_code = $1 RETURNING seq, hash",
-                e.county_code
-            ))
-            .await?;
-        let fields = AuditFields {
-            county_code: e.county_code,
-            seq: head.seq,
-            at: e.at,
-            actor_id: e.actor_id,
-            actor_name: &e.actor_name,
-            ip: e.ip.as_deref(),
-            action: &e.action,
-            entity: &e.entity,
-            entity_key: e.entity_key.as_deref(),
-            before_digest: e.before_digest.as_deref(),
-            after_digest: e.after_digest.as_deref(),
-            detail: e.detail.as_deref(),
+    let mut seqs = vec![0_i64; events.len()];
+    let mut chains: std::collections::BTreeMap<i64, Vec<usize>> = Default::default();
+    for (i, e) in events.iter().enumerate() {
+        chains.entry(e.county_code).or_default().push(i);
+    }
+    let pg = exec.is_postgres();
+    for (county, idx) in chains {
+        let n = idx.len() as i64;
+        let advance = || {
+            q!(
+                "UPDATE audit_heads SET seq = seq + $2 WHERE county_code = $1 RETURNING seq, hash",
+                county,
+                n
+            )
         };
-        let hash = event_hash(&head.hash, &fields);
-        exec.execute(q!(
-            format!(
-                "INSERT INTO audit_events ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
-            ),
-            e.county_code,
-            head.seq,
-            e.at,
-            e.actor_id,
-            &e.actor_name,
-            e.ip.as_deref(),
-            &e.action,
-            &e.entity,
-            e.entity_key.as_deref(),
-            e.before_digest.as_deref(),
-            e.after_digest.as_deref(),
-            e.detail.as_deref(),
-            &head.hash,
-            &hash
-        ))
-        .await?;
+        // `hash` is still that of the chain's last event before this batch.
+        let head: Head = match exec.fetch_optional::<Head>(advance()).await? {
+            Some(h) => h,
+            None => {
+                exec.execute(q!(
+                    "INSERT INTO audit_heads (county_code, seq, hash) VALUES ($1, 0, $2)
+                     ON CONFLICT (county_code) DO NOTHING",
+                    county,
+                    GENESIS_HASH
+                ))
+                .await?;
+                exec.fetch_one(advance()).await?
+            }
+        };
+        let mut prev = head.hash;
+        let mut seq = head.seq - n;
+        let mut rows = Vec::with_capacity(idx.len());
+        for &i in &idx {
+            let e = &events[i];
+            seq += 1;
+            let fields = AuditFields {
+                county_code: e.county_code,
+                seq,
+                at: e.at,
+                actor_id: e.actor_id,
+                actor_name: &e.actor_name,
+                ip: e.ip.as_deref(),
+                action: &e.action,
+                entity: &e.entity,
+                entity_key: e.entity_key.as_deref(),
+                before_digest: e.before_digest.as_deref(),
+                after_digest: e.after_digest.as_deref(),
+                detail: e.detail.as_deref(),
+            };
+            let hash = event_hash(&prev, &fields);
+            rows.push(serde_json::json!([
+                e.county_code,
+                seq,
+                e.at,
+                e.actor_id,
+                e.actor_name,
+                e.ip,
+                e.action,
+                e.entity,
+                e.entity_key,
+                e.before_digest,
+                e.after_digest,
+                e.detail,
+                prev,
+                hash
+            ]));
+            seqs[i] = seq;
+            prev = hash;
+        }
+        let batch = serde_json::Value::Array(rows).to_string();
+        exec.execute(q!(insert_sql(pg), batch)).await?;
         exec.execute(q!(
             "UPDATE audit_heads SET hash = $2 WHERE county_code = $1",
-            e.county_code,
-            &hash
+            county,
+            &prev
         ))
         .await?;
-        seqs.push(head.seq);
     }
     Ok(seqs)
+}
+
+/// The insert of a batch of events, in `COLUMNS` order; the integers cast (PostgreSQL
+/// reads text).
+fn insert_sql(pg: bool) -> String {
+    let fields: Vec<String> = (0..14)
+        .map(|n| {
+            if n < 4 {
+                format!("CAST(j.value->>{n} AS BIGINT)")
+            } else {
+                format!("j.value->>{n}")
+            }
+        })
+        .collect();
+    format!(
+        "INSERT INTO audit_events ({COLUMNS}) SELECT {} FROM {}",
+        fields.join(", "),
+        crate::db::json_rows(pg, "$1")
+    )
 }
 
 #[derive(Debug, Clone, Default)]

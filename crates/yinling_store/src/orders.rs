@@ -722,3 +722,28 @@ pub async fn close_entitlement(
     }
     Ok(())
 }
+
+/// Sets a pending award aside as `failed` with the reason the ledger refused it, so the
+/// claim job goes on with the others and does not try it again on every run.
+pub async fn set_aside_entitlement(
+    exec: &mut Exec<'_>,
+    county: i64,
+    id: i64,
+    failure: &str,
+    now: Micros,
+) -> Result<()> {
+    let n = exec
+        .execute(q!(
+            "UPDATE award_entitlements SET status = 'failed', failure = $3, taken_at = $4
+              WHERE county_code = $1 AND id = $2 AND status = 'pending'",
+            county,
+            id,
+            failure,
+            now
+        ))
+        .await?;
+    if n != 1 {
+        return Err(crate::StoreError::Stale);
+    }
+    Ok(())
+}

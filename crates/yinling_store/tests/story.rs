@@ -491,6 +491,95 @@ async fn concurrent_audit_appends_form_one_unbroken_chain() {
     assert_eq!(n, 80);
 }
 
+/// A batch of events appended in one call — several chains interleaved, one chain new —
+/// gets the sequence numbers and hashes that appending them one at a time gives, returned
+/// in the order given; batches and single appends from concurrent writers still form
+/// unbroken chains.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_batch_of_audit_events_chains_exactly_as_one_at_a_time() {
+    let event = |county: i64, i: i64| NewAuditEvent {
+        county_code: county,
+        at: 1_000 + i,
+        actor_id: (i % 3 != 0).then_some(i),
+        actor_name: format!("a{i}"),
+        ip: (i % 2 == 0).then(|| "10.0.0.1".to_owned()),
+        action: "ledger.earn".into(),
+        entity: "ledger_transfer".into(),
+        entity_key: Some(format!("{county}/{i}")),
+        before_digest: None,
+        after_digest: Some(format!("d{i}")),
+        detail: (i % 4 != 0).then(|| format!(r#"{{"amount":{i},"memo":"引号\"与'逗号,"}}"#)),
+    };
+    let first: Vec<NewAuditEvent> = (0..5).map(|i| event(370830, i)).collect();
+    let batch: Vec<NewAuditEvent> = (5..40)
+        .map(|i| event([370830, 370831, 0][(i % 3) as usize], i))
+        .collect();
+
+    let one = TestDb::new().await;
+    let many = TestDb::new().await;
+    for e in first.iter().chain(&batch) {
+        audit::append(&mut one.store.write(), std::slice::from_ref(e))
+            .await
+            .unwrap();
+    }
+    audit::append(&mut many.store.write(), &first)
+        .await
+        .unwrap();
+    let mut tx = many.store.begin().await.unwrap();
+    let seqs = audit::append(&mut tx.exec(), &batch).await.unwrap();
+    tx.commit().await.unwrap();
+    let want: Vec<i64> = batch
+        .iter()
+        .enumerate()
+        .map(|(n, e)| {
+            let before = batch[..n]
+                .iter()
+                .filter(|b| b.county_code == e.county_code)
+                .count() as i64;
+            before + 1 + if e.county_code == 370830 { 5 } else { 0 }
+        })
+        .collect();
+    assert_eq!(seqs, want);
+    let all = |db: &TestDb| {
+        let store = db.store.clone();
+        async move {
+            store
+                .read()
+                .fetch_all::<(i64, i64, String, String)>(q!(
+                    "SELECT county_code, seq, prev_hash, hash FROM audit_events ORDER BY county_code, seq"
+                ))
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(all(&one).await, all(&many).await);
+    assert_eq!(all(&many).await.len(), 40);
+    let (reports, problems) = audit::verify(&mut many.store.read()).await.unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(reports.len(), 3);
+
+    // Batches and single events from eight writers at once.
+    let mut tasks = Vec::new();
+    for worker in 0..8_i64 {
+        let store = many.store.clone();
+        let events: Vec<NewAuditEvent> = (0..30).map(|i| event(370830 + i % 2, i)).collect();
+        tasks.push(tokio::spawn(async move {
+            for chunk in events.chunks(1 + worker as usize % 4) {
+                let mut tx = store.begin().await.unwrap();
+                audit::append(&mut tx.exec(), chunk).await.unwrap();
+                tx.commit().await.unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let (reports, problems) = audit::verify(&mut many.store.read()).await.unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(reports.iter().map(|r| r.events).sum::<i64>(), 40 + 8 * 30);
+    assert!(reports.iter().all(|r| r.head_seq == r.events));
+}
+
 #[tokio::test]
 async fn the_data_key_check_value_is_written_once() {
     let db = TestDb::new().await;

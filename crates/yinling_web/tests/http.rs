@@ -332,7 +332,7 @@ async fn ledger_isolation_cases(city: &TestCity) -> Vec<(Method, String, Option<
             memo: String::new(),
             key: "isolation-seed-1".into(),
             reverses: None,
-            actor_id: None,
+            actor: Default::default(),
             daily_cap: None,
         })
         .await

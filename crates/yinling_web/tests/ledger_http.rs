@@ -16,6 +16,8 @@ use yinling_app::{
 use yinling_domain::ledger::SourceKind;
 use yinling_web::{AppState, WebConfig, router, wire::Conn};
 
+mod support;
+
 const CLIENTS: u64 = 64;
 const OPS: usize = 12;
 
@@ -282,4 +284,126 @@ async fn sixty_four_clients_over_http_leave_every_invariant_exact() {
         city.count("redemptions").await,
         all.redemptions.len() as i64
     );
+}
+
+// =====================================================================================
+// Issue 9, item 3, as observed: a grid worker awarded his own person file five times through
+// `POST /api/v1/ledger/earn`.
+// =====================================================================================
+
+/// A grid worker whose account is linked to his own file (李四) posts five awards for
+/// himself over the API: each is refused with 403 and a Chinese message, nothing moves, and
+/// each refusal is in the audit log under his account. Awarding someone else still works.
+#[tokio::test]
+async fn a_grid_worker_awarding_himself_over_the_api_is_refused_and_audited() {
+    use axum::http::{Method, StatusCode};
+    use yinling_app::users::NewAccountInput;
+    use yinling_domain::role::Role;
+
+    let city = TestCity::new().await;
+    let c = city.county.county_code;
+    let (li, wang) = (city.people_a[1], city.people_a[2]);
+    city.app
+        .put_earning_rule(
+            &city.caller("countyadmin").await,
+            EarningRuleInput {
+                county_code: c,
+                source_kind: SourceKind::Activity,
+                code: "theme_day".into(),
+                label: "主题党日".into(),
+                points: 20,
+                minutes: 0,
+            },
+        )
+        .await
+        .unwrap();
+    let account = city
+        .app
+        .create_account(
+            &city.system,
+            NewAccountInput {
+                username: "selfworker".into(),
+                display_name: "网格员李四".into(),
+                password: PASSWORD.into(),
+                role: Role::GridWorker,
+                unit_county_code: city.grid_a.county_code,
+                unit_id: city.grid_a.id,
+                must_change_password: false,
+                person_county_code: Some(li.0),
+                person_id: Some(li.1),
+            },
+        )
+        .await
+        .unwrap();
+    let app = router(AppState::new(city.app.clone(), WebConfig::default()));
+    let mut worker = support::Client::new(app);
+    worker.login_api("selfworker").await;
+    let earn = |who: (i64, i64), key: String| {
+        json!({"person": {"county_code": who.0, "id": who.1}, "activity": "theme_day",
+               "source_ref": "activity/2026-07", "idempotency_key": key})
+    };
+    for n in 0..5 {
+        let r = worker
+            .json(
+                Method::POST,
+                "/api/v1/ledger/earn",
+                Some(earn(li, format!("self-award-{n:04}"))),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+        assert_eq!(r.json()["error"]["code"], "forbidden");
+        let message = r.json()["error"]["message"].as_str().unwrap().to_owned();
+        assert!(
+            message.contains("不能给自己或同户家人发放积分"),
+            "{message}"
+        );
+    }
+    assert_eq!(city.count("ledger_transfers").await, 0);
+    let balances = city.app.balances(&city.system, li.0, li.1).await.unwrap();
+    assert_eq!(balances.points, 0);
+    let refusals: Vec<(Option<i64>, String, Option<String>)> = city
+        .app
+        .store()
+        .read()
+        .fetch_all(yinling_store::q!(
+            "SELECT actor_id, actor_name, entity_key FROM audit_events
+              WHERE action = 'ledger.self_benefit_refused' ORDER BY seq"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(refusals.len(), 5, "{refusals:?}");
+    for r in &refusals {
+        assert_eq!(
+            r,
+            &(
+                Some(account),
+                "selfworker".to_owned(),
+                Some(format!("{}/{}", li.0, li.1))
+            )
+        );
+    }
+
+    // Awarding a neighbour is his job: it moves, and the movement is audited under him.
+    let r = worker
+        .json(
+            Method::POST,
+            "/api/v1/ledger/earn",
+            Some(earn(wang, "award-wang-0001".into())),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let id = r.json()["points"]["transfer"]["id"].as_i64().unwrap();
+    let actor: String = city
+        .app
+        .store()
+        .read()
+        .scalar(yinling_store::q!(
+            "SELECT actor_name FROM audit_events WHERE action = 'ledger.earn' AND entity_key = $1",
+            format!("{c}/{id}")
+        ))
+        .await
+        .unwrap();
+    assert_eq!(actor, "selfworker");
+    let (findings, _) = city.app.verify_ledger().await.unwrap();
+    assert!(findings.is_empty(), "{findings:?}");
 }

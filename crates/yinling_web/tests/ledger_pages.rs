@@ -37,7 +37,7 @@ async fn grant(city: &TestCity, who: (i64, i64), unit: Unit, amount: i64, key: &
             memo: "志愿服务".into(),
             key: key.into(),
             reverses: None,
-            actor_id: None,
+            actor: Default::default(),
             daily_cap: None,
         }])
         .await
@@ -706,5 +706,96 @@ async fn a_completed_service_is_paid_with_hours_once() {
     );
     let spent = 120 - points_of(&city, zhang).await.1;
     assert!(spent > 0 && spent < 120, "paid once: {spent}");
+    assert_ledger_clean(&city).await;
+}
+
+// =====================================================================================
+// Issue 9, item 3: the approver is told who proposed an adjustment and for whom.
+// =====================================================================================
+
+/// An adjustment a grid worker proposed for his own file before that was refused: the
+/// approver's page names the proposer and the person, warns that it is for the proposer
+/// himself and offers only 驳回; approving it anyway is refused and moves nothing.
+#[tokio::test]
+async fn the_approver_sees_who_proposed_for_whom_and_cannot_approve_a_self_award() {
+    use yinling_app::users::NewAccountInput;
+    use yinling_domain::role::Role;
+    use yinling_store::ids::{self, Seq};
+
+    let (city, app) = setup().await;
+    let c = city.county.county_code;
+    let li = city.people_a[1];
+    let account = city
+        .app
+        .create_account(
+            &city.system,
+            NewAccountInput {
+                username: "selfworker".into(),
+                display_name: "网格员李四".into(),
+                password: yinling_app::testing::PASSWORD.into(),
+                role: Role::GridWorker,
+                unit_county_code: city.grid_a.county_code,
+                unit_id: city.grid_a.id,
+                must_change_password: false,
+                person_county_code: Some(li.0),
+                person_id: Some(li.1),
+            },
+        )
+        .await
+        .unwrap();
+    let path = yinling_store::people::get(&mut city.app.store().read(), li.0, li.1)
+        .await
+        .unwrap()
+        .unwrap()
+        .path;
+    let id = ids::next(&mut city.app.store().write(), Seq::LedgerAdjustments)
+        .await
+        .unwrap();
+    yinling_store::ledger::insert_adjustment(
+        &mut city.app.store().write(),
+        &yinling_store::ledger::AdjustmentRow {
+            county_code: c,
+            id,
+            unit: "points".into(),
+            person_id: li.1,
+            path,
+            amount: 5_000,
+            memo: "补记历年服务积分".into(),
+            status: "pending".into(),
+            proposed_by: account,
+            proposed_by_name: "网格员李四".into(),
+            proposed_at: city.app.now(),
+            decided_by: None,
+            decided_by_name: None,
+            decided_at: None,
+            transfer_id: None,
+        },
+    )
+    .await
+    .unwrap();
+    let mut secretary = Client::login(&app, "secretary").await;
+    let list = secretary.get("/ledger/adjustments").await.text();
+    assert!(
+        list.contains("调整对象：")
+            && list.contains("李四")
+            && list.contains("提出人：<strong>网格员李四</strong>"),
+        "{list}"
+    );
+    assert!(list.contains("提出人为自己提出的调整"), "{list}");
+    assert!(
+        list.contains(">驳回<") && !list.contains(">同意<"),
+        "{list}"
+    );
+    let decide = format!("/ledger/adjustments/{c}/{id}/decide");
+    let r = secretary
+        .post_form(&decide, &[("decision", "approve")])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    assert!(r.text().contains("只能驳回"), "{}", r.text());
+    assert_eq!(points_of(&city, li).await.0, 0);
+    let r = secretary
+        .post_form(&decide, &[("decision", "reject")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     assert_ledger_clean(&city).await;
 }

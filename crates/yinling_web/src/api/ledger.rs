@@ -109,9 +109,11 @@ async fn statement(
 }
 
 /// Award a person for an activity by the county's earning rule (daily caps apply). A retry
-/// with the same idempotency key returns the first award and moves nothing.
+/// with the same idempotency key by the same caller returns the first award and moves
+/// nothing; the key is the caller's own (another caller's same key is another request).
+/// Nobody awards their own person file or a member of its household (403, audited).
 #[utoipa::path(post, path = "/api/v1/ledger/earn", tag = "积分与时间银行", request_body = EarnInput,
-    responses((status = 200, body = Award), (status = 404, body = ErrorBody), (status = 409, description = "已达每日上限，或幂等键用于其他内容", body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Award), (status = 403, description = "不能给自己或同户家人发放积分", body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "已达每日上限，或幂等键用于其他内容", body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn earn(
     State(state): State<AppState>,
     c: ApiCaller,
@@ -192,10 +194,11 @@ async fn pending_adjustments(
     Ok(axum::Json(state.app.pending_adjustments(&c.caller).await?))
 }
 
-/// Propose a manual adjustment; it moves nothing until another person approves it.
+/// Propose a manual adjustment; it moves nothing until another person approves it. Not for
+/// one's own person file or household (403, audited).
 #[utoipa::path(post, path = "/api/v1/ledger/adjustments", tag = "积分与时间银行",
     request_body = AdjustmentInput,
-    responses((status = 201, body = Adjustment), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Adjustment), (status = 403, description = "不能为自己或同户家人提出积分调整", body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn propose_adjustment(
     State(state): State<AppState>,
     c: ApiCaller,
@@ -207,7 +210,9 @@ async fn propose_adjustment(
     ))
 }
 
-/// Approve (`approve`) or reject (`reject`) an adjustment: not one's own.
+/// Approve (`approve`) or reject (`reject`) an adjustment: not one's own proposal, not for
+/// oneself or one's household; one the proposer made for his own file or household can only
+/// be rejected (403, audited).
 #[utoipa::path(post, path = "/api/v1/ledger/adjustments/{county}/{id}/{decision}", tag = "积分与时间银行",
     params(("county" = i64, Path), ("id" = i64, Path), ("decision" = String, Path, description = "approve 或 reject")),
     responses((status = 200, body = Adjustment), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
@@ -243,7 +248,7 @@ pub struct ReverseInput {
 }
 
 /// Reverse a transfer (冲正): the same amount back, at most once; asking again returns the
-/// first reversal.
+/// first reversal. Not when it would pay the caller's own file or household (403, audited).
 #[utoipa::path(post, path = "/api/v1/ledger/transfers/{county}/{id}/reverse", tag = "积分与时间银行",
     params(("county" = i64, Path), ("id" = i64, Path)), request_body = ReverseInput,
     responses((status = 200, body = Receipt), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]

@@ -164,11 +164,11 @@ async fn redeem(
     }
     .await;
     match result {
-        Ok(r) => Ok(see_other(&format!(
+        Ok(_) => Ok(see_other(&format!(
             "/shop/{}/{}/receipt?key={}",
             shop.county_code,
             shop.id,
-            urlencoding::encode(&r.redemption.idem_key)
+            urlencoding::encode(&key)
         ))),
         Err(e) => match FormError::from_app(&e) {
             Some(fe) => {
