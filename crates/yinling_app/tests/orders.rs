@@ -1541,4 +1541,52 @@ async fn simultaneous_dispatches_never_push_a_provider_over_capacity() {
         }
         assert_eq!(open_offers(&city).await, 0);
     }
+    // One-click dispatches racing a batch dispatch of the same community.
+    for _ in 0..N {
+        placed(&city, &resident, s.item.id).await;
+    }
+    let awaiting = city
+        .app
+        .orders(
+            &worker,
+            OrderFilter {
+                states: vec!["submitted".into()],
+                ..OrderFilter::default()
+            },
+            PageRequest::new(None, Some(100)),
+        )
+        .await
+        .unwrap();
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(N + 1));
+    let secretary = city.caller("secretary").await;
+    let (app, b) = (city.app.clone(), barrier.clone());
+    let community = (city.community.county_code, city.community.id);
+    let batch = tokio::spawn(async move {
+        b.wait().await;
+        app.batch_dispatch(&secretary, community.0, community.1).await
+    });
+    let mut tasks = Vec::new();
+    for v in awaiting.items.iter().take(N) {
+        let (app, worker, barrier, id) = (
+            city.app.clone(),
+            worker.clone(),
+            barrier.clone(),
+            v.order.id,
+        );
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            app.dispatch_order(&worker, county, id, DispatchInput::default())
+                .await
+        }));
+    }
+    batch.await.unwrap().unwrap();
+    for t in tasks {
+        if let Err(e) = t.await.unwrap() {
+            assert!(
+                ["no_candidate", "order_changed", "illegal_transition"].contains(&e.code()),
+                "{e:?}"
+            );
+        }
+    }
+    assert_eq!(open_offers(&city).await, CAPACITY as i64);
 }
