@@ -521,11 +521,14 @@ async fn sweep_sessions(app: App) {
 }
 
 /// Every minute, sends orders nobody accepted within their item's time limit one level up
-/// the organisation tree. Safe to run on several servers at once: each escalation is a
-/// conditional update, so an order moves up once per time limit whoever runs it.
+/// the organisation tree; every ten minutes, removes completion photos uploaded more than a
+/// day ago and never used. Safe to run on several servers at once: each escalation is a
+/// conditional update, so an order moves up once per time limit whoever runs it, and a
+/// photo's row is deleted only while still unattached.
 async fn escalate_orders(app: App) {
     let system = Caller::system("sla");
     let mut tick = tokio::time::interval(Duration::from_secs(60));
+    let mut n: u64 = 0;
     loop {
         tick.tick().await;
         match app.escalate_overdue(&system).await {
@@ -533,6 +536,14 @@ async fn escalate_orders(app: App) {
             Ok(n) => tracing::info!(escalated = n, "orders escalated past their time limit"),
             Err(e) => tracing::warn!(error = %e, "order escalation failed"),
         }
+        if n.is_multiple_of(10) {
+            match app.purge_unused_photos(app.now()).await {
+                Ok(0) => {}
+                Ok(k) => tracing::info!(removed = k, "unused completion photos removed"),
+                Err(e) => tracing::warn!(error = %e, "removing unused photos failed"),
+            }
+        }
+        n += 1;
     }
 }
 

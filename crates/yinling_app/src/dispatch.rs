@@ -15,7 +15,6 @@ use yinling_domain::{
 use yinling_store::{
     audit as store_audit,
     orders::{self as store_orders, Change, Expect, NewOrderEvent, OrderRow},
-    q,
     services::{self as store_services, ProviderRow},
 };
 
@@ -182,12 +181,21 @@ impl App {
         k: usize,
     ) -> AppResult<Vec<Candidate>> {
         let order = self.order_for_dispatch(caller, county, id).await?;
-        let exclude: Vec<(i64, i64)> =
-            store_orders::excluded_providers(&mut self.store().read(), county, id)
-                .await?
-                .into_iter()
-                .map(|p| (county, p))
-                .collect();
+        let mut exec = self.store().read();
+        // Not asked again: who declined or had it withdrawn; never asked: who is party to it
+        // (the resident, their household, whoever placed it, or their team).
+        let exclude: Vec<(i64, i64)> = store_orders::excluded_providers(&mut exec, county, id)
+            .await?
+            .into_iter()
+            .chain(
+                store_orders::conflicted_providers(&mut exec, county, &[id])
+                    .await?
+                    .into_iter()
+                    .map(|(_, p)| p),
+            )
+            .map(|p| (county, p))
+            .collect();
+        drop(exec);
         let cached = self.matching_pool(county).await?;
         let need = self.need_of(&cached.pool, &order).await?;
         let ranked = cached.pool.rank(&need, k.clamp(1, 50), &exclude);
@@ -205,7 +213,10 @@ impl App {
     }
 
     /// Offers an order to one provider (the named one, or the best-ranked), from awaiting
-    /// dispatch, or as a reassignment from dispatched or accepted.
+    /// dispatch, or as a reassignment from dispatched or accepted. Never to a provider party
+    /// to the order (the resident, their household, whoever placed it, or their team), and
+    /// never beyond a provider's capacity: the load is counted under the provider's lock
+    /// inside the dispatching transaction, so simultaneous dispatches cannot overfill anyone.
     pub async fn dispatch_order(
         &self,
         caller: &Caller,
@@ -213,67 +224,135 @@ impl App {
         id: i64,
         input: DispatchInput,
     ) -> AppResult<crate::orders::OrderView> {
-        let order = self.order_for_dispatch(caller, county, id).await?;
-        let from = OrderState::parse(&order.state)
-            .ok_or_else(|| AppError::Internal(format!("order state {}", order.state)))?;
-        let action = match from {
-            OrderState::Submitted => OrderAction::Dispatch,
-            OrderState::Accepted => OrderAction::Reassign,
-            OrderState::Dispatched => OrderAction::Reassign,
-            _ => OrderAction::Dispatch,
-        };
-        let to = transition(from, action, OrderActor::Staff)
-            .map_err(|e| AppError::conflict("illegal_transition", None, e.to_string()))?;
         let note = clean_text(input.note.as_deref(), 200, "note", "备注")?;
-        let provider = match input.provider_id {
-            Some(pid) => {
-                let p = store_services::provider(&mut self.store().read(), county, pid)
-                    .await?
-                    .filter(|p| p.active)
-                    .ok_or(AppError::NotFound { what: "服务者" })?;
-                let cached = self.matching_pool(county).await?;
-                let need = self.need_of(&cached.pool, &order).await?;
-                let reachable = cached
-                    .pool
-                    .providers
-                    .iter()
-                    .find(|x| x.id == pid)
-                    .is_some_and(|x| matching::score(x, &need, false).is_some());
-                if !reachable {
-                    return Err(AppError::invalid(
-                        "provider_cannot_take",
-                        "provider_id",
+        // One click: the best-ranked; if a simultaneous dispatch filled them first, the next
+        // best (the ranking reads loads afresh).
+        for _ in 0..3 {
+            let order = self.order_for_dispatch(caller, county, id).await?;
+            let from = OrderState::parse(&order.state)
+                .ok_or_else(|| AppError::Internal(format!("order state {}", order.state)))?;
+            let action = match from {
+                OrderState::Submitted => OrderAction::Dispatch,
+                OrderState::Accepted => OrderAction::Reassign,
+                OrderState::Dispatched => OrderAction::Reassign,
+                _ => OrderAction::Dispatch,
+            };
+            let to = transition(from, action, OrderActor::Staff)
+                .map_err(|e| AppError::conflict("illegal_transition", None, e.to_string()))?;
+            let provider = match input.provider_id {
+                Some(pid) => self.named_provider(caller, &order, pid).await?,
+                None => {
+                    let best = self.candidates(caller, county, id, 1).await?;
+                    let Some(best) = best.first() else {
+                        return Err(no_candidate());
+                    };
+                    store_services::provider(&mut self.store().read(), county, best.ranked.id)
+                        .await?
+                        .ok_or(AppError::NotFound { what: "服务者" })?
+                }
+            };
+            if order.provider_id == Some(provider.id) {
+                return Err(AppError::conflict(
+                    "same_provider",
+                    Some("provider_id"),
+                    "这张订单已派给该服务者",
+                ));
+            }
+            let offered = self
+                .offer_within_capacity(
+                    caller,
+                    &order,
+                    (from, action, to),
+                    &provider,
+                    note.clone(),
+                )
+                .await?;
+            match offered {
+                Some(view) => return Ok(view),
+                None if input.provider_id.is_some() => {
+                    return Err(AppError::conflict(
+                        "provider_full",
+                        Some("provider_id"),
                         format!(
-                            "{}不能承接这张订单（不在服务范围、已满额或不具备所需技能）",
-                            p.name
+                            "{}手头的订单刚刚满额（最多{}单），请选择其他服务者",
+                            provider.name, provider.capacity
                         ),
                     ));
                 }
-                p
+                None => continue,
             }
-            None => {
-                let best = self.candidates(caller, county, id, 1).await?;
-                let Some(best) = best.first() else {
-                    return Err(AppError::conflict(
-                        "no_candidate",
-                        None,
-                        "暂时没有能承接这张订单的服务者（范围内无人有空档或具备所需技能），可稍后再派或上报上级",
-                    ));
-                };
-                store_services::provider(&mut self.store().read(), county, best.ranked.id)
-                    .await?
-                    .ok_or(AppError::NotFound { what: "服务者" })?
-            }
-        };
-        if order.provider_id == Some(provider.id) {
-            return Err(AppError::conflict(
-                "same_provider",
-                Some("provider_id"),
-                "这张订单已派给该服务者",
+        }
+        Err(no_candidate())
+    }
+
+    /// A provider named by the dispatcher: active, in the order's county, not party to it,
+    /// and able to take it (serves its place, has a free slot and the skills).
+    async fn named_provider(
+        &self,
+        caller: &Caller,
+        order: &OrderRow,
+        pid: i64,
+    ) -> AppResult<ProviderRow> {
+        let county = order.county_code;
+        let p = store_services::provider(&mut self.store().read(), county, pid)
+            .await?
+            .filter(|p| p.active)
+            .ok_or(AppError::NotFound { what: "服务者" })?;
+        let party = store_orders::conflicted_providers(&mut self.store().read(), county, &[order.id])
+            .await?
+            .iter()
+            .any(|(_, x)| *x == pid);
+        if party {
+            let why = format!(
+                "{}是下单人、服务对象或其同户家人（或其成员是），不能派给他们",
+                p.name
+            );
+            self.audit_refusal(caller, county, order.id, "dispatch", &why)
+                .await?;
+            return Err(AppError::forbidden(why));
+        }
+        let cached = self.matching_pool(county).await?;
+        let need = self.need_of(&cached.pool, order).await?;
+        let reachable = cached
+            .pool
+            .providers
+            .iter()
+            .find(|x| x.id == pid)
+            .is_some_and(|x| matching::score(x, &need, false).is_some());
+        if !reachable {
+            return Err(AppError::invalid(
+                "provider_cannot_take",
+                "provider_id",
+                format!(
+                    "{}不能承接这张订单（不在服务范围、已满额或不具备所需技能）",
+                    p.name
+                ),
             ));
         }
+        Ok(p)
+    }
+
+    /// Moves the order and offers it to `provider` in one transaction, provided the
+    /// provider — locked for the rest of it — still has a free slot. `None`, with nothing
+    /// changed, when they are full (or no longer active).
+    async fn offer_within_capacity(
+        &self,
+        caller: &Caller,
+        order: &OrderRow,
+        (from, action, to): (OrderState, OrderAction, OrderState),
+        provider: &ProviderRow,
+        note: Option<String>,
+    ) -> AppResult<Option<crate::orders::OrderView>> {
+        let (county, id) = (order.county_code, order.id);
         let now = self.now();
         let mut tx = self.store().begin().await?;
+        let free = store_orders::lock_loads(&mut tx.exec(), county, &[provider.id])
+            .await?
+            .first()
+            .is_some_and(|l| l.active && l.load < l.capacity);
+        if !free {
+            return Ok(None);
+        }
         let change = Change {
             provider_id: Some(None),
             served_by: Some(None),
@@ -326,12 +405,10 @@ impl App {
         )
         .await?;
         tx.commit().await?;
-        self.order_view_of(
-            store_orders::get(&mut self.store().read(), county, id)
-                .await?
-                .ok_or(AppError::NotFound { what: "订单" })?,
-        )
-        .await
+        let row = store_orders::get(&mut self.store().read(), county, id)
+            .await?
+            .ok_or(AppError::NotFound { what: "订单" })?;
+        Ok(Some(self.order_view_of(row).await?))
     }
 
     /// Dispatches every order awaiting dispatch under a unit, most urgent and oldest first,
@@ -354,6 +431,14 @@ impl App {
         let mut asked: HashMap<i64, Vec<(i64, i64)>> = HashMap::new();
         for (order, provider) in
             store_orders::excluded_for_awaiting(&mut self.store().read(), county).await?
+        {
+            asked.entry(order).or_default().push((county, provider));
+        }
+        // Nobody is given an order they are party to (their own, their household's, one
+        // they placed, or their team's member's).
+        let ids: Vec<i64> = orders.iter().map(|o| o.id).collect();
+        for (order, provider) in
+            store_orders::conflicted_providers(&mut self.store().read(), county, &ids).await?
         {
             asked.entry(order).or_default().push((county, provider));
         }
@@ -388,7 +473,7 @@ impl App {
         Ok(BatchReport {
             considered: orders.len(),
             dispatched,
-            unmatched: orders.len() - pairs.len(),
+            unmatched: orders.len() - dispatched,
         })
     }
 
@@ -404,22 +489,34 @@ impl App {
         }
         let now = self.now();
         let mut tx = self.store().begin().await?;
-        // Move every chosen order that is still awaiting dispatch, learning which moved.
-        let mut moved: std::collections::HashSet<i64> = Default::default();
-        for chunk in pairs.chunks(yinling_store::db::rows_per_statement(1)) {
-            let mut q = q!("");
-            let (c, t) = (q.push_arg(county), q.push_arg(now));
-            let ids: Vec<String> = chunk.iter().map(|(o, _)| q.push_arg(o.id)).collect();
-            q.sql = format!(
-                "UPDATE orders SET state = 'dispatched', updated_at = {t}, version = version + 1
-                  WHERE county_code = {c} AND state = 'submitted' AND id IN ({}) RETURNING id",
-                ids.join(", ")
-            )
-            .into();
-            moved.extend(tx.exec().scalars::<i64>(q).await?);
-        }
-        let done: Vec<&(&OrderRow, i64)> = pairs
+        // Capacity, under the chosen providers' locks: a dispatch committed since the
+        // ranking read the loads counts now, and no one is given more than they have room for.
+        let providers: Vec<i64> = pairs.iter().map(|(_, p)| *p).collect();
+        let mut room: HashMap<i64, i64> =
+            store_orders::lock_loads(&mut tx.exec(), county, &providers)
+                .await?
+                .into_iter()
+                .map(|l| (l.id, if l.active { l.capacity - l.load } else { 0 }))
+                .collect();
+        let fits: Vec<&(&OrderRow, i64)> = pairs
             .iter()
+            .filter(|(_, p)| match room.get_mut(p) {
+                Some(r) if *r > 0 => {
+                    *r -= 1;
+                    true
+                }
+                _ => false,
+            })
+            .collect();
+        // Move every chosen order that is still awaiting dispatch, learning which moved.
+        let ids: Vec<i64> = fits.iter().map(|(o, _)| o.id).collect();
+        let moved: std::collections::HashSet<i64> =
+            store_orders::dispatch_awaiting(&mut tx.exec(), county, &ids, now)
+                .await?
+                .into_iter()
+                .collect();
+        let done: Vec<&(&OrderRow, i64)> = fits
+            .into_iter()
             .filter(|(o, _)| moved.contains(&o.id))
             .collect();
         let offers: Vec<(i64, i64, i64)> = done.iter().map(|(o, p)| (county, o.id, *p)).collect();
@@ -524,4 +621,12 @@ impl App {
         }
         Ok(n)
     }
+}
+
+fn no_candidate() -> AppError {
+    AppError::conflict(
+        "no_candidate",
+        None,
+        "暂时没有能承接这张订单的服务者（范围内无人有空档或具备所需技能），可稍后再派或上报上级",
+    )
 }

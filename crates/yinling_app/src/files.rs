@@ -62,6 +62,39 @@ impl FileKind {
     }
 }
 
+/// Checks a photo's size and kind (by its first bytes) and makes a new random key for it
+/// under `folder`, without storing anything: a caller that tracks files records the key
+/// first, so a file is never stored that nothing refers to.
+pub fn photo_key(folder: &str, bytes: &[u8]) -> AppResult<String> {
+    if bytes.is_empty() {
+        return Err(AppError::invalid(
+            "empty_file",
+            "photo",
+            "照片是空的，请重新选择",
+        ));
+    }
+    if bytes.len() > MAX_PHOTO_BYTES {
+        return Err(AppError::invalid(
+            "file_too_large",
+            "photo",
+            format!(
+                "照片太大（{:.1} MB），请选择5 MB以内的照片",
+                bytes.len() as f64 / 1_048_576.0
+            ),
+        ));
+    }
+    let kind = FileKind::sniff(bytes).ok_or_else(|| {
+        AppError::invalid(
+            "unsupported_file",
+            "photo",
+            "只能上传 JPG、PNG 或 WebP 格式的照片",
+        )
+    })?;
+    let mut id = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut id);
+    Ok(format!("{folder}/{}.{}", hex::encode(id), kind.extension()))
+}
+
 /// Where files live. Cheap to clone.
 #[derive(Clone)]
 pub struct FileStore {
@@ -98,38 +131,18 @@ impl FileStore {
 
     /// Stores a photo after checking its size and kind; returns its key.
     pub async fn put_photo(&self, folder: &str, bytes: Vec<u8>) -> AppResult<String> {
-        if bytes.is_empty() {
-            return Err(AppError::invalid(
-                "empty_file",
-                "photo",
-                "照片是空的，请重新选择",
-            ));
-        }
-        if bytes.len() > MAX_PHOTO_BYTES {
-            return Err(AppError::invalid(
-                "file_too_large",
-                "photo",
-                format!(
-                    "照片太大（{:.1} MB），请选择5 MB以内的照片",
-                    bytes.len() as f64 / 1_048_576.0
-                ),
-            ));
-        }
-        let kind = FileKind::sniff(&bytes).ok_or_else(|| {
-            AppError::invalid(
-                "unsupported_file",
-                "photo",
-                "只能上传 JPG、PNG 或 WebP 格式的照片",
-            )
-        })?;
-        let mut id = [0u8; 16];
-        rand::thread_rng().fill_bytes(&mut id);
-        let key = format!("{folder}/{}.{}", hex::encode(id), kind.extension());
+        let key = photo_key(folder, &bytes)?;
+        self.put(&key, bytes).await?;
+        Ok(key)
+    }
+
+    /// Stores bytes under a key made by [`photo_key`] (which has checked them).
+    pub async fn put(&self, key: &str, bytes: Vec<u8>) -> AppResult<()> {
         self.inner
-            .put(&Path::from(key.as_str()), PutPayload::from(bytes))
+            .put(&Path::from(key), PutPayload::from(bytes))
             .await
             .map_err(|e| AppError::Internal(format!("store file: {e}")))?;
-        Ok(key)
+        Ok(())
     }
 
     /// Removes a stored file, such as a photo stored for a step that was then refused.

@@ -14,9 +14,10 @@ use yinling_domain::{
 use yinling_store::{
     Tx, audit as store_audit,
     ids::{self, Seq},
+    needs as store_needs,
     orders::{
         self as store_orders, Change, EntitlementRow, Expect, NewOrder, NewOrderEvent, OfferRow,
-        OrderEventRow, OrderFilter, OrderRow,
+        OrderEventRow, OrderFilter, OrderRow, PhotoRow,
     },
     people as store_people,
     services::{self as store_services, ProviderRow},
@@ -110,6 +111,29 @@ pub fn parse_local_minutes(text: &str) -> Option<i64> {
 
 const MINUTE: i64 = 60_000_000;
 
+/// How long an uploaded completion photo may wait to be used before the purge job removes
+/// it: a day.
+pub const UNUSED_PHOTO_GRACE: i64 = 24 * 60 * MINUTE;
+
+/// Unused photos one order may hold at once.
+const MAX_UNUSED_PHOTOS: i64 = 5;
+
+fn photo_unknown() -> AppError {
+    AppError::invalid(
+        "invalid_photo",
+        "photo_key",
+        "照片须为本订单上传的照片",
+    )
+}
+
+fn photo_used() -> AppError {
+    AppError::invalid(
+        "photo_used",
+        "photo_key",
+        "这张照片已经用过了，请重新上传",
+    )
+}
+
 /// How the caller stands to an order.
 struct Standing {
     /// The resident themself, or staff who placed it for them.
@@ -192,6 +216,9 @@ impl App {
         let address = clean_line(input.address.as_deref(), 100, "address", "服务地址")?
             .or_else(|| person.address.clone());
         let urgency = input.urgency.unwrap_or(Urgency::Normal);
+        if let Some(need_id) = input.need_id {
+            self.check_need(caller, &person, proxy, need_id).await?;
+        }
         let mut tx = self.store().begin().await?;
         let id = ids::next(&mut tx.exec(), Seq::Orders).await?;
         let new = NewOrder {
@@ -232,6 +259,102 @@ impl App {
         .await?;
         tx.commit().await?;
         self.order_view_of(self.order_row(county, id).await?).await
+    }
+
+    /// The needs-ledger entry an order answers must exist in the resident's county, be
+    /// visible to the caller (their own need; or, placing for someone, in the dispatcher's
+    /// scope) and be the resident's: recorded for them, or for their household without
+    /// naming a person. Another resident's need is refused even inside the scope.
+    async fn check_need(
+        &self,
+        caller: &Caller,
+        person: &store_people::PersonRow,
+        proxy: bool,
+        need_id: i64,
+    ) -> AppResult<()> {
+        let need = store_needs::get(&mut self.store().read(), person.county_code, need_id)
+            .await?
+            .ok_or(AppError::NotFound { what: "需求" })?;
+        let theirs = match need.person_id {
+            Some(p) => p == person.id,
+            None => need.household_id.is_some() && need.household_id == person.household_id,
+        };
+        let visible = if proxy {
+            caller
+                .scope(Permission::Dispatch)
+                .covers(&parse_path(&need.path)?)
+        } else {
+            theirs
+        };
+        if !visible {
+            return Err(AppError::NotFound { what: "需求" });
+        }
+        if !theirs {
+            return Err(AppError::invalid(
+                "need_other_person",
+                "need_id",
+                "这条需求不是这位居民的，请选择他（她）本人或本户的需求",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether the caller, acting as `provider`, is party to the order and so may not
+    /// accept, serve or be paid for it: the caller placed it, or is the resident it is for
+    /// or a member of the resident's household; or the provider is such a person, or a team
+    /// (studio, partner) one of whose members is (see `store_orders::conflicted_providers`).
+    pub(crate) async fn party_to(
+        &self,
+        caller: &Caller,
+        order: &OrderRow,
+        provider: &ProviderRow,
+    ) -> AppResult<bool> {
+        if caller.account_id.is_some() && caller.account_id == order.placed_by {
+            return Ok(true);
+        }
+        let mut exec = self.store().read();
+        let parties = store_orders::party_people(&mut exec, order.county_code, order.id).await?;
+        if caller
+            .person
+            .is_some_and(|(c, p)| c == order.county_code && parties.contains(&p))
+        {
+            return Ok(true);
+        }
+        Ok(
+            store_orders::conflicted_providers(&mut exec, order.county_code, &[order.id])
+                .await?
+                .iter()
+                .any(|(_, p)| *p == provider.id),
+        )
+    }
+
+    /// Records a refused sensitive action on an order (serving or dispatching to one's
+    /// own or one's household's order) in the audit chain, in a transaction of its own so
+    /// the record stays although the action changed nothing.
+    pub(crate) async fn audit_refusal(
+        &self,
+        caller: &Caller,
+        county: i64,
+        id: i64,
+        action: &str,
+        why: &str,
+    ) -> AppResult<()> {
+        let mut tx = self.store().begin().await?;
+        let event = self.audit_event(
+            caller,
+            Event {
+                county_code: county,
+                action: "order.refused",
+                entity: "order",
+                entity_key: format!("{county}/{id}"),
+                before: None,
+                after: None,
+                detail: Some(format!("{action}: {why}")),
+            },
+        );
+        store_audit::append(&mut tx.exec(), &[event]).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn order_row(&self, county: i64, id: i64) -> AppResult<OrderRow> {
@@ -305,7 +428,20 @@ impl App {
                     || state == OrderState::Dispatched
             })
             .map(|a| a.as_str())
-            .collect();
+            .collect::<Vec<_>>();
+        let mut actions = actions;
+        if actions
+            .iter()
+            .any(|a| ["accept", "check_in", "complete"].contains(a))
+        {
+            let mut free = false;
+            for p in &standing.providers {
+                free |= !self.party_to(caller, &order, p).await?;
+            }
+            if !free {
+                actions.retain(|a| !["accept", "check_in", "complete"].contains(a));
+            }
+        }
         let mut exec = self.store().read();
         let events = store_orders::events(&mut exec, county, id).await?;
         let offers = if standing.staff {
@@ -468,6 +604,23 @@ impl App {
             OrderActor::Provider => Some(pick_provider(&standing.providers, step.provider_id)?),
             _ => None,
         };
+        if let Some(p) = &provider
+            && matches!(action, OrderAction::Accept | OrderAction::Complete)
+            && self.party_to(caller, &order, p).await?
+        {
+            let why = if action == OrderAction::Accept {
+                "不能接自己或同户家人的订单"
+            } else {
+                "不能为自己或同户家人的订单完成服务、领取奖励"
+            };
+            self.audit_refusal(caller, county, id, action.as_str(), why)
+                .await?;
+            return Err(AppError::forbidden(if p.person_id.is_some() {
+                why.to_owned()
+            } else {
+                format!("{why}（{}有成员是下单人、服务对象或其同户家人）", p.name)
+            }));
+        }
         let mut change = Change::default();
         let mut from_states = vec![from.as_str()];
         match action {
@@ -519,16 +672,14 @@ impl App {
                     let started = order.checked_in_at.unwrap_or(now);
                     let minutes = ((now - started) / MINUTE).max(1);
                     let photo = step.photo_key.clone().filter(|k| !k.is_empty());
-                    // Only a photo stored for this order (see `files::FileStore::put_photo`).
-                    if photo
-                        .as_ref()
-                        .is_some_and(|k| !k.starts_with(&format!("orders/{county}/{id}/")))
-                    {
-                        return Err(AppError::invalid(
-                            "invalid_photo",
-                            "photo_key",
-                            "照片须为本订单上传的照片",
-                        ));
+                    // Only a photo uploaded for this very order by `upload_order_photo` and
+                    // not used before; attached in the completing transaction below.
+                    if let Some(key) = &photo {
+                        match store_orders::photo(&mut self.store().read(), county, key).await? {
+                            Some(row) if row.order_id == id && row.attached_at.is_none() => {}
+                            Some(row) if row.order_id == id => return Err(photo_used()),
+                            _ => return Err(photo_unknown()),
+                        }
                     }
                     change.completed = Some((now, minutes, note.clone(), photo));
                 }
@@ -586,6 +737,12 @@ impl App {
                     .await?;
             }
             OrderAction::Complete => {
+                if let Some((_, _, _, Some(key))) = &change.completed
+                    && !store_orders::attach_photo(&mut tx.exec(), county, id, key, now).await?
+                {
+                    // Used or removed since it was checked above.
+                    return Err(photo_used());
+                }
                 self.entitle(&mut tx, &order, now).await?;
             }
             OrderAction::Rate => {
@@ -639,9 +796,94 @@ impl App {
         {
             return Err(AppError::forbidden("这张订单由其他服务者负责"));
         }
-        self.files()
-            .put_photo(&format!("orders/{county}/{id}"), bytes)
-            .await
+        let key = crate::files::photo_key(&format!("orders/{county}/{id}"), &bytes)?;
+        // Bounded: a provider cannot fill the disk with photos nobody will use.
+        if store_orders::unattached_photo_count(&mut self.store().read(), county, id).await?
+            >= MAX_UNUSED_PHOTOS
+        {
+            return Err(AppError::conflict(
+                "too_many_photos",
+                Some("photo"),
+                format!("这张订单已上传{MAX_UNUSED_PHOTOS}张照片还没用，请直接完成服务"),
+            ));
+        }
+        // The row first: a file is never stored without a row that the purge job finds.
+        store_orders::insert_photo(
+            &mut self.store().write(),
+            &PhotoRow {
+                county_code: county,
+                photo_key: key.clone(),
+                order_id: id,
+                uploaded_by: caller.account_id,
+                uploaded_at: self.now(),
+                attached_at: None,
+            },
+        )
+        .await?;
+        if let Err(e) = self.files().put(&key, bytes).await {
+            if let Err(e2) =
+                store_orders::delete_unattached_photo(&mut self.store().write(), county, &key).await
+            {
+                tracing::warn!(error = %e2, "row of an unstored photo left for the purge job");
+            }
+            return Err(e);
+        }
+        Ok(key)
+    }
+
+    /// Removes a photo the caller uploaded for an order and did not use (the 完成服务 page
+    /// stores the photo and completes in one request; when the step is then refused it
+    /// keeps nothing). A photo already used, or someone else's, is left alone.
+    pub async fn discard_order_photo(
+        &self,
+        caller: &Caller,
+        county: i64,
+        id: i64,
+        key: &str,
+    ) -> AppResult<()> {
+        let Some(row) = store_orders::photo(&mut self.store().read(), county, key).await? else {
+            return Ok(());
+        };
+        if row.order_id != id || row.uploaded_by != caller.account_id || row.attached_at.is_some()
+        {
+            return Ok(());
+        }
+        if store_orders::delete_unattached_photo(&mut self.store().write(), county, key).await? {
+            self.files().delete(key).await?;
+        }
+        Ok(())
+    }
+
+    /// Removes completion photos uploaded more than [`UNUSED_PHOTO_GRACE`] before `now` and
+    /// never attached to a completion: the row (only while still unattached, so a
+    /// completion attaching it at the same moment keeps it) and then the file. Run
+    /// periodically by `yinling serve`; a second run finds nothing. Returns how many went.
+    pub async fn purge_unused_photos(&self, now: i64) -> AppResult<usize> {
+        let due = store_orders::unattached_photos_before(
+            &mut self.store().read(),
+            now - UNUSED_PHOTO_GRACE,
+            1_000,
+        )
+        .await?;
+        let mut removed = 0;
+        for row in due {
+            if !store_orders::delete_unattached_photo(
+                &mut self.store().write(),
+                row.county_code,
+                &row.photo_key,
+            )
+            .await?
+            {
+                continue;
+            }
+            if let Err(e) = self.files().delete(&row.photo_key).await {
+                // Put the row back so the next run tries the file again.
+                store_orders::insert_photo(&mut self.store().write(), &row).await?;
+                return Err(e);
+            }
+            removed += 1;
+        }
+        Ok(removed)
     }
 
     /// The error for a conditional update that matched nothing: someone else moved first.

@@ -6,14 +6,26 @@ use chrono::Datelike;
 use serde::{Deserialize, Serialize};
 use yinling_domain::{
     ledger::{Reason, SourceKind, Unit},
+    org::OrgPath,
+    role::Permission,
+    scope::Scope,
     service::OrderState,
     time::{local_date, shanghai},
 };
-use yinling_store::{lock_key, people as store_people};
+use yinling_store::{
+    audit as store_audit,
+    ledger::{self as store_ledger, TransferRow},
+    lock_key,
+    orders::{self as store_orders, HoursDisputeRow, OrderRow},
+    people as store_people,
+    services as store_services,
+};
 
 use crate::{
     App, AppError, AppResult, Caller, Key,
+    audit::Event,
     ledger::{Actor, Holder, Posting, Receipt, amount_text, apply_one, client_key, retrying},
+    orders::clean_text,
 };
 
 /// Hours given to a family member.
@@ -142,25 +154,15 @@ impl App {
         Ok(sums.first().map_or(0, |s| s.1))
     }
 
-    /// Pays for a completed service the caller received (or staff record for them) with
-    /// time-bank hours: the minutes the server recorded, at most once per order (the order
-    /// is the idempotency key: asking again returns the first receipt).
-    pub async fn withdraw_hours(
-        &self,
-        caller: &Caller,
-        county: i64,
-        id: i64,
-    ) -> AppResult<Receipt> {
+    /// What paying for a completed service with time-bank hours takes, for the confirmation
+    /// step (the elder sees it before anything moves), or what it took once paid, and any
+    /// dispute of it. Minutes charged are those the provider recorded, capped by the
+    /// service item's duration. For the resident who received the service, or staff with
+    /// Dispatch over the order's path who record it for them.
+    pub async fn hours_charge(&self, caller: &Caller, county: i64, id: i64) -> AppResult<HoursCharge> {
         let order = self.order(caller, county, id).await?.view.order;
         let own = caller.person == Some((county, order.person_id));
-        if !own
-            && !caller
-                .scope(yinling_domain::role::Permission::Dispatch)
-                .covers(
-                    &yinling_domain::org::OrgPath::parse(&order.path)
-                        .map_err(|e| AppError::Internal(e.to_string()))?,
-                )
-        {
+        if !own && !caller.scope(Permission::Dispatch).covers(&order_path(&order)?) {
             return Err(AppError::forbidden(
                 "只有接受服务的本人或网格员可以用时间银行支付",
             ));
@@ -176,19 +178,85 @@ impl App {
                 "服务完成后才能用时间银行支付",
             ));
         }
-        let minutes = order.service_minutes.filter(|m| *m > 0).ok_or_else(|| {
+        let recorded = order.service_minutes.filter(|m| *m > 0).ok_or_else(|| {
             AppError::conflict("no_service_minutes", None, "这次服务没有记录服务时长")
         })?;
+        let mut exec = self.store().read();
+        let item = store_services::item(&mut exec, county, order.item_id)
+            .await?
+            .ok_or(AppError::NotFound {
+                what: "服务项目"
+            })?;
+        let cap = item.duration_minutes.max(1);
+        let minutes = recorded.min(cap);
+        let balance = store_ledger::account_of(
+            &mut exec,
+            &Holder::Person {
+                county_code: county,
+                id: order.person_id,
+            }
+            .key(Unit::Minutes),
+        )
+        .await?
+        .map_or(0, |a| a.balance);
+        let paid = self.hours_payment(&order).await?;
+        let dispute = store_orders::dispute(&mut exec, county, id).await?;
+        Ok(HoursCharge {
+            county_code: county,
+            order_id: id,
+            person_id: order.person_id,
+            item_name: item.name,
+            recorded_minutes: recorded,
+            cap_minutes: cap,
+            minutes,
+            minutes_text: amount_text(Unit::Minutes, minutes),
+            balance,
+            balance_text: amount_text(Unit::Minutes, balance),
+            enough: balance >= minutes,
+            paid,
+            dispute,
+        })
+    }
+
+    /// Pays for a completed service the caller received (or staff record for them) with
+    /// time-bank hours: the amount [`App::hours_charge`] showed, which the caller confirms by
+    /// sending it back (`confirmed_minutes`); if it differs nothing moves and the caller is
+    /// asked to look again. At most once per order (the order is the idempotency key: paying
+    /// again returns the first receipt).
+    pub async fn withdraw_hours(
+        &self,
+        caller: &Caller,
+        county: i64,
+        id: i64,
+        confirmed_minutes: i64,
+    ) -> AppResult<Receipt> {
+        let charge = self.hours_charge(caller, county, id).await?;
+        if let Some(transfer) = charge.paid {
+            return Ok(Receipt {
+                transfer,
+                replayed: true,
+            });
+        }
+        if confirmed_minutes != charge.minutes {
+            return Err(AppError::conflict(
+                "amount_not_confirmed",
+                Some("minutes"),
+                format!(
+                    "这次服务要支付的是{}，请看清后再确认支付",
+                    charge.minutes_text
+                ),
+            ));
+        }
         self.post(Posting {
             unit: Unit::Minutes,
             debit: Holder::Person {
                 county_code: county,
-                id: order.person_id,
+                id: charge.person_id,
             },
             credit: Holder::Pool {
                 county_code: county,
             },
-            amount: minutes,
+            amount: charge.minutes,
             reason: Reason::Withdraw,
             source_kind: SourceKind::Order,
             source_ref: format!("{county}/{id}"),
@@ -200,4 +268,391 @@ impl App {
         })
         .await
     }
+
+    /// Disputes the time-bank charge for an order (有异议): the resident who paid, or staff
+    /// with Dispatch over the order who record it for them. Once per order; recorded and
+    /// audited, then decided by other staff ([`App::decide_hours_dispute`]).
+    pub async fn dispute_hours(
+        &self,
+        caller: &Caller,
+        county: i64,
+        id: i64,
+        input: DisputeInput,
+    ) -> AppResult<HoursDisputeRow> {
+        let charge = self.hours_charge(caller, county, id).await?;
+        let Some(paid) = charge.paid else {
+            return Err(AppError::conflict(
+                "not_paid",
+                None,
+                "这次服务还没有用时间银行支付，不需要提出异议",
+            ));
+        };
+        let reason = clean_text(Some(&input.reason), 200, "reason", "异议原因")?
+            .filter(|r| r.chars().count() >= 2)
+            .ok_or_else(|| {
+                AppError::invalid("reason_required", "reason", "请说明有什么异议")
+            })?;
+        let now = self.now();
+        let row = HoursDisputeRow {
+            county_code: county,
+            order_id: id,
+            transfer_id: paid.id,
+            person_id: charge.person_id,
+            minutes: paid.amount,
+            reason,
+            status: "open".to_owned(),
+            raised_by: caller.account_id,
+            raised_by_name: caller.display_name.clone(),
+            raised_at: now,
+            decided_by: None,
+            decided_by_name: None,
+            decided_at: None,
+            decision_note: None,
+            reversal_id: None,
+        };
+        let mut tx = self.store().begin().await?;
+        if !store_orders::insert_dispute(&mut tx.exec(), &row).await? {
+            return Err(AppError::conflict(
+                "already_disputed",
+                None,
+                "这笔时间银行支付已经提出过异议，请等待工作人员核实",
+            ));
+        }
+        self.audit_dispute(&mut tx, caller, &row, "timebank.dispute")
+            .await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// Disputes of time-bank charges over orders where the caller has Dispatch or
+    /// ApproveAdjustments, oldest first; only open ones if `open_only`.
+    pub async fn hours_disputes(
+        &self,
+        caller: &Caller,
+        open_only: bool,
+    ) -> AppResult<Vec<HoursDisputeView>> {
+        let scope = dispute_scope(caller);
+        let rows = store_orders::disputes(&mut self.store().read(), &scope, open_only, 200).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for d in rows {
+            let order = store_orders::get(&mut self.store().read(), d.county_code, d.order_id)
+                .await?
+                .ok_or(AppError::NotFound { what: "订单" })?;
+            let may_decide = d.status == "open" && !self.own_dispute(caller, &d, &order).await?;
+            let view = self.order_view_of(order).await?;
+            out.push(HoursDisputeView {
+                minutes_text: amount_text(Unit::Minutes, d.minutes),
+                status_label: dispute_status_label(&d.status),
+                item_name: view.item_name,
+                resident_name: view.resident_name,
+                may_decide,
+                dispute: d,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The dispute of an order's time-bank charge, for staff who may see it (`None` when
+    /// there is none or the caller has neither Dispatch nor ApproveAdjustments there).
+    pub async fn hours_dispute(
+        &self,
+        caller: &Caller,
+        county: i64,
+        id: i64,
+    ) -> AppResult<Option<HoursDisputeView>> {
+        let Some(d) = store_orders::dispute(&mut self.store().read(), county, id).await? else {
+            return Ok(None);
+        };
+        let order = store_orders::get(&mut self.store().read(), county, id)
+            .await?
+            .ok_or(AppError::NotFound { what: "订单" })?;
+        if !dispute_scope(caller).covers(&order_path(&order)?) {
+            return Ok(None);
+        }
+        let may_decide = d.status == "open" && !self.own_dispute(caller, &d, &order).await?;
+        let view = self.order_view_of(order).await?;
+        Ok(Some(HoursDisputeView {
+            minutes_text: amount_text(Unit::Minutes, d.minutes),
+            status_label: dispute_status_label(&d.status),
+            item_name: view.item_name,
+            resident_name: view.resident_name,
+            may_decide,
+            dispute: d,
+        }))
+    }
+
+    /// Whether the dispute is the caller's own: they raised it, or the hours are theirs or
+    /// their household's. Nobody decides their own dispute.
+    async fn own_dispute(
+        &self,
+        caller: &Caller,
+        d: &HoursDisputeRow,
+        order: &OrderRow,
+    ) -> AppResult<bool> {
+        if caller.account_id.is_some() && caller.account_id == d.raised_by {
+            return Ok(true);
+        }
+        let Some((c, me)) = caller.person else {
+            return Ok(false);
+        };
+        if c != order.county_code {
+            return Ok(false);
+        }
+        if me == order.person_id {
+            return Ok(true);
+        }
+        let mut exec = self.store().read();
+        let mine = store_people::get(&mut exec, c, me).await?;
+        let theirs = store_people::get(&mut exec, c, order.person_id).await?;
+        Ok(matches!((mine, theirs), (Some(a), Some(b))
+            if a.household_id.is_some() && a.household_id == b.household_id))
+    }
+
+    /// Decides a dispute: upheld, the charge is reversed through the ledger's reversal (the
+    /// same key as `reverse_transfer`, so a charge is never reversed twice); rejected, it
+    /// stands. Staff with Dispatch or ApproveAdjustments over the order's path, not the one
+    /// who raised it nor the resident or their household. Decision, reversal and audit
+    /// commit together.
+    pub async fn decide_hours_dispute(
+        &self,
+        caller: &Caller,
+        county: i64,
+        id: i64,
+        input: DisputeDecision,
+    ) -> AppResult<HoursDisputeRow> {
+        let mut exec = self.store().read();
+        let d = store_orders::dispute(&mut exec, county, id)
+            .await?
+            .ok_or(AppError::NotFound { what: "异议" })?;
+        let order = store_orders::get(&mut exec, county, id)
+            .await?
+            .ok_or(AppError::NotFound { what: "异议" })?;
+        drop(exec);
+        if !dispute_scope(caller).covers(&order_path(&order)?) {
+            return Err(AppError::NotFound { what: "异议" });
+        }
+        if self.own_dispute(caller, &d, &order).await? {
+            let why = "不能处理自己提出的、或自己及同户家人的时间银行异议，请由其他工作人员核实";
+            self.audit_refusal(caller, county, id, "hours_dispute.decide", why)
+                .await?;
+            return Err(AppError::forbidden(why));
+        }
+        if d.status != "open" {
+            return Err(already_decided());
+        }
+        let note = clean_text(input.note.as_deref(), 200, "note", "处理意见")?;
+        let now = self.now();
+        let transfer = store_ledger::transfer(&mut self.store().read(), county, d.transfer_id)
+            .await?
+            .ok_or_else(|| AppError::Internal("disputed transfer missing".into()))?;
+        let (d, note, transfer) = (&d, &note, &transfer);
+        retrying(|| async move {
+            let mut tx = self.store().begin().await?;
+            let reversal_id = if input.uphold {
+                let memo: String = format!("时间银行支付异议成立：{}", d.reason)
+                    .chars()
+                    .take(200)
+                    .collect();
+                let posting = Posting {
+                    unit: Unit::Minutes,
+                    debit: Holder::Pool {
+                        county_code: county,
+                    },
+                    credit: Holder::Person {
+                        county_code: county,
+                        id: d.person_id,
+                    },
+                    amount: transfer.amount,
+                    reason: Reason::Reverse,
+                    source_kind: SourceKind::Order,
+                    source_ref: transfer.source_ref.clone(),
+                    memo,
+                    key: format!("reverse:{county}:{}", transfer.id),
+                    reverses: Some(transfer.id),
+                    actor_id: caller.account_id,
+                    daily_cap: None,
+                };
+                let receipt = apply_one(&mut tx, self.ledger_writer().ids(), &posting, now)
+                    .await
+                    .map_err(|e| {
+                        if e.code() == "idempotency_key_reused" {
+                            AppError::conflict(
+                                "already_reversed",
+                                None,
+                                "这笔支付已经冲正过了，请选择“异议不成立”结束这条异议",
+                            )
+                        } else {
+                            e
+                        }
+                    })?;
+                Some(receipt.transfer.id)
+            } else {
+                None
+            };
+            let status = if input.uphold { "upheld" } else { "rejected" };
+            if !store_orders::decide_dispute(
+                &mut tx.exec(),
+                county,
+                id,
+                status,
+                caller.account_id,
+                &caller.display_name,
+                note.as_deref(),
+                reversal_id,
+                now,
+            )
+            .await?
+            {
+                return Err(already_decided());
+            }
+            let decided = HoursDisputeRow {
+                status: status.to_owned(),
+                decided_by: caller.account_id,
+                decided_by_name: Some(caller.display_name.clone()),
+                decided_at: Some(now),
+                decision_note: note.clone(),
+                reversal_id,
+                ..d.clone()
+            };
+            self.audit_dispute(
+                &mut tx,
+                caller,
+                &decided,
+                if input.uphold {
+                    "timebank.dispute.uphold"
+                } else {
+                    "timebank.dispute.reject"
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(decided)
+        })
+        .await
+    }
+
+    async fn audit_dispute(
+        &self,
+        tx: &mut yinling_store::Tx,
+        caller: &Caller,
+        d: &HoursDisputeRow,
+        action: &'static str,
+    ) -> AppResult<()> {
+        let after = serde_json::json!({"transfer": d.transfer_id, "minutes": d.minutes, "status": d.status, "reversal": d.reversal_id});
+        let event = self.audit_event(
+            caller,
+            Event {
+                county_code: d.county_code,
+                action,
+                entity: "order",
+                entity_key: format!("{}/{}", d.county_code, d.order_id),
+                before: None,
+                after: Some(&after),
+                detail: Some(match &d.decision_note {
+                    Some(n) => format!("{}；处理意见：{n}", d.reason),
+                    None => d.reason.clone(),
+                }),
+            },
+        );
+        store_audit::append(&mut tx.exec(), &[event]).await?;
+        Ok(())
+    }
+}
+
+/// A time-bank payment for an order: what it takes (shown before it is taken), or took.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HoursCharge {
+    pub county_code: i64,
+    pub order_id: i64,
+    /// Whose hours: the resident who received the service.
+    pub person_id: i64,
+    pub item_name: String,
+    /// Minutes the provider recorded between check-in and completion.
+    pub recorded_minutes: i64,
+    /// The service item's duration: the most a service is charged.
+    pub cap_minutes: i64,
+    /// What is charged: the recorded minutes, at most the item's duration.
+    pub minutes: i64,
+    /// The same in words: 1小时30分钟.
+    pub minutes_text: String,
+    /// The resident's time-bank balance, in minutes.
+    pub balance: i64,
+    pub balance_text: String,
+    pub enough: bool,
+    /// The charge, once paid.
+    pub paid: Option<TransferRow>,
+    /// A dispute of the charge, if one was raised.
+    pub dispute: Option<HoursDisputeRow>,
+}
+
+/// Confirms a time-bank payment: the minutes the confirmation step showed.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PayHoursInput {
+    pub minutes: i64,
+}
+
+/// A dispute of a time-bank charge (有异议).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DisputeInput {
+    /// What is wrong, e.g. 服务时长不对 (2–200 characters).
+    pub reason: String,
+}
+
+/// A staff decision on a dispute.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DisputeDecision {
+    /// True: the dispute stands and the charge is reversed; false: the charge stands.
+    pub uphold: bool,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A dispute as staff see it.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HoursDisputeView {
+    #[serde(flatten)]
+    pub dispute: HoursDisputeRow,
+    pub item_name: String,
+    pub resident_name: String,
+    pub minutes_text: String,
+    pub status_label: &'static str,
+    /// Whether the caller may decide it (open, and not their own).
+    pub may_decide: bool,
+}
+
+pub fn dispute_status_label(status: &str) -> &'static str {
+    match status {
+        "open" => "待核实",
+        "upheld" => "异议成立，已退回",
+        "rejected" => "异议不成立",
+        _ => "",
+    }
+}
+
+/// Where the caller may see and decide disputes: Dispatch or ApproveAdjustments.
+fn dispute_scope(caller: &Caller) -> Scope {
+    let paths = [Permission::Dispatch, Permission::ApproveAdjustments]
+        .into_iter()
+        .flat_map(|p| {
+            caller
+                .scope(p)
+                .ranges()
+                .iter()
+                .map(|r| r.path.clone())
+                .collect::<Vec<_>>()
+        });
+    Scope::from_paths(paths)
+}
+
+fn order_path(order: &OrderRow) -> AppResult<OrgPath> {
+    OrgPath::parse(&order.path).map_err(|e| AppError::Internal(e.to_string()))
+}
+
+fn already_decided() -> AppError {
+    AppError::conflict("already_decided", None, "这条异议已经处理过了")
 }

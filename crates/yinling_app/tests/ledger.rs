@@ -861,8 +861,10 @@ mod time_bank {
     #[tokio::test]
     async fn hours_go_to_family_within_the_yearly_limit_and_pay_for_service() {
         let city = TestCity::new().await;
-        city.add_shop().await;
         let s = city.add_services().await;
+        // 李四 serves 张三丰 before they share a household (afterwards he could not).
+        let order = city.complete_an_order(&s).await;
+        city.add_shop().await;
         let c = city.county.county_code;
         let (zhang, li) = (city.people_a[0], city.people_a[1]);
         let resident = city.caller("resident").await;
@@ -918,10 +920,18 @@ mod time_bank {
             .unwrap();
         assert_eq!(bal.minutes, 480);
 
-        // 张三丰 receives a service and pays with his hours, once.
-        let order = city.complete_an_order(&s).await;
-        let paid = city.app.withdraw_hours(&resident, c, order).await.unwrap();
-        let again = city.app.withdraw_hours(&resident, c, order).await.unwrap();
+        // 张三丰 received a service and pays with his hours, once, as confirmed.
+        let charge = city.app.hours_charge(&resident, c, order).await.unwrap();
+        let paid = city
+            .app
+            .withdraw_hours(&resident, c, order, charge.minutes)
+            .await
+            .unwrap();
+        let again = city
+            .app
+            .withdraw_hours(&resident, c, order, charge.minutes)
+            .await
+            .unwrap();
         assert!(again.replayed);
         assert_eq!(paid.transfer.id, again.transfer.id);
         let bal = city

@@ -851,3 +851,742 @@ async fn the_resource_list_form_offers_units_and_areas_in_scope() {
     let names: Vec<&str> = areas.areas.iter().map(|a| a.name.as_str()).collect();
     assert_eq!(names, ["东门社区党委", "阳光小区第2网格党小组"]);
 }
+
+// ==== Issue 9: nobody serves their own order; every stored reference is checked; time-bank
+// charges are bounded, confirmed and disputable; capacity holds under concurrent dispatch ====
+
+/// How many audit events of an action there are.
+async fn audited(city: &TestCity, action: &str) -> i64 {
+    city.app
+        .store()
+        .read()
+        .scalar::<i64>(yinling_store::q!(
+            "SELECT COUNT(*) FROM audit_events WHERE action = $1",
+            action
+        ))
+        .await
+        .unwrap()
+}
+
+/// An account for a fixture person.
+async fn account(
+    city: &TestCity,
+    username: &str,
+    role: yinling_domain::role::Role,
+    unit: &yinling_store::org::OrgUnitRow,
+    person: (i64, i64),
+) -> yinling_app::Caller {
+    city.app
+        .create_account(
+            &city.system,
+            yinling_app::users::NewAccountInput {
+                username: username.into(),
+                display_name: username.into(),
+                password: yinling_app::testing::PASSWORD.into(),
+                role,
+                unit_county_code: unit.county_code,
+                unit_id: unit.id,
+                must_change_password: false,
+                person_county_code: Some(person.0),
+                person_id: Some(person.1),
+            },
+        )
+        .await
+        .unwrap();
+    city.caller(username).await
+}
+
+fn forbidden_with(e: &AppError, text: &str) -> bool {
+    matches!(e, AppError::Forbidden { .. }) && e.to_string().contains(text)
+}
+
+#[tokio::test]
+async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_household() {
+    use yinling_domain::{org::OrgKind, role::Role, service::ProviderKind};
+    let city = TestCity::new().await;
+    let s = city.add_services().await;
+    let county = city.county.county_code;
+    let community = (city.community.county_code, city.community.id);
+    let (zhang, li, wang) = (city.people_a[0], city.people_a[1], city.people_a[2]);
+    let resident = city.caller("resident").await;
+    let worker = city.caller("workera").await;
+    let vola = city.caller("vola").await;
+    // 王五 volunteers too, and works as a grid worker: he places orders for residents.
+    let wang_p = city
+        .app
+        .create_provider(
+            &city.system,
+            ProviderInput::volunteer(Some(wang.into()), &["做饭"], vec![community.into()], 5),
+        )
+        .await
+        .unwrap()
+        .id;
+    let wang_gw = account(&city, "wanggw", Role::GridWorker, &city.grid_a, wang).await;
+    // A team whose member is 李四 (an account holding a role on the team's unit).
+    let team_unit = new_unit(&city, &city.community, OrgKind::VolunteerTeam, "东门助餐队").await;
+    let mut team = ProviderInput::volunteer(None, &["做饭"], vec![community.into()], 5);
+    team.kind = ProviderKind::Team;
+    team.unit = Some((team_unit.county_code, team_unit.id).into());
+    let team_p = city.app.create_provider(&city.system, team).await.unwrap().id;
+    account(&city, "teamli", Role::Volunteer, &team_unit, li).await;
+    let refused_before = audited(&city, "order.refused").await;
+
+    // Placed BY 王五 for 张三丰: 王五's own provider is never a candidate, cannot be sent
+    // it, and cannot accept it.
+    let by_wang = city
+        .app
+        .place_order(&wang_gw, order_for(s.item.id, Some(zhang)))
+        .await
+        .unwrap()
+        .order
+        .id;
+    let ids: Vec<i64> = city
+        .app
+        .candidates(&worker, county, by_wang, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.ranked.id)
+        .collect();
+    assert!(ids.contains(&s.vol_a) && ids.contains(&team_p), "{ids:?}");
+    assert!(!ids.contains(&wang_p), "{ids:?}");
+    let named = DispatchInput {
+        provider_id: Some(wang_p),
+        note: None,
+    };
+    let e = city
+        .app
+        .dispatch_order(&worker, county, by_wang, named)
+        .await
+        .unwrap_err();
+    assert!(forbidden_with(&e, "同户家人"), "{e:?}");
+    let e = city
+        .app
+        .order_step(&wang_gw, county, by_wang, OrderAction::Accept, step())
+        .await
+        .unwrap_err();
+    assert!(forbidden_with(&e, "不能接自己或同户家人的订单"), "{e:?}");
+    // 李四 serves it; and a second order of 张三丰's, which he accepts and starts.
+    for action in [OrderAction::Accept, OrderAction::CheckIn] {
+        city.app
+            .order_step(&vola, county, by_wang, action, step())
+            .await
+            .unwrap();
+    }
+    let started = placed(&city, &resident, s.item.id).await;
+    for action in [OrderAction::Accept, OrderAction::CheckIn] {
+        city.app
+            .order_step(&vola, county, started, action, step())
+            .await
+            .unwrap();
+    }
+
+    // Now 张三丰 and 李四 register as one household: 李四 may complete neither of the
+    // orders for 张三丰 he had started, and no award is owed for them.
+    city.add_shop().await;
+    for id in [started, by_wang] {
+        let e = city
+            .app
+            .order_step(&vola, county, id, OrderAction::Complete, step())
+            .await
+            .unwrap_err();
+        assert!(forbidden_with(&e, "同户家人"), "{e:?}");
+    }
+    assert_eq!(city.count("award_entitlements").await, 0);
+    assert_eq!(
+        city.app
+            .order(&vola, county, started)
+            .await
+            .unwrap()
+            .view
+            .order
+            .state,
+        "in_service"
+    );
+
+    // Placed FOR 张三丰 by himself: neither 李四 nor the team he belongs to is a candidate;
+    // one click goes to 王五; 李四 cannot be sent it nor accept it, and is not offered 接单.
+    let own = placed(&city, &resident, s.item.id).await;
+    let ids: Vec<i64> = city
+        .app
+        .candidates(&worker, county, own, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.ranked.id)
+        .collect();
+    assert_eq!(ids, vec![wang_p]);
+    for pid in [s.vol_a, team_p] {
+        let e = city
+            .app
+            .dispatch_order(
+                &worker,
+                county,
+                own,
+                DispatchInput {
+                    provider_id: Some(pid),
+                    note: None,
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::Forbidden { .. }), "{e:?}");
+    }
+    let detail = city.app.order(&vola, county, own).await.unwrap();
+    assert!(!detail.actions.contains(&"accept"), "{:?}", detail.actions);
+    let e = city
+        .app
+        .order_step(&vola, county, own, OrderAction::Accept, step())
+        .await
+        .unwrap_err();
+    assert!(forbidden_with(&e, "不能接自己或同户家人的订单"), "{e:?}");
+    let d = city
+        .app
+        .dispatch_order(&worker, county, own, DispatchInput::default())
+        .await
+        .unwrap();
+    assert_eq!(d.order.provider_id, None);
+    let offers = city.app.order(&worker, county, own).await.unwrap().offers;
+    assert_eq!(offers.len(), 1);
+    assert_eq!(offers[0].provider_id, wang_p);
+
+    // Batch dispatch leaves 李四 and his team out of his household's orders.
+    let more: Vec<i64> = {
+        let mut v = Vec::new();
+        for _ in 0..3 {
+            v.push(placed(&city, &resident, s.item.id).await);
+        }
+        v
+    };
+    let secretary = city.caller("secretary").await;
+    city.app
+        .batch_dispatch(&secretary, community.0, community.1)
+        .await
+        .unwrap();
+    for id in more {
+        let offers = city.app.order(&worker, county, id).await.unwrap().offers;
+        assert!(
+            offers
+                .iter()
+                .all(|o| o.provider_id != s.vol_a && o.provider_id != team_p),
+            "{offers:?}"
+        );
+    }
+    // Every refusal is in the audit chain: dispatch ×3, accept ×2, complete ×2.
+    assert_eq!(audited(&city, "order.refused").await - refused_before, 7);
+    let (_, problems) = city.app.verify_audit().await.unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
+}
+
+#[tokio::test]
+async fn an_order_names_only_a_need_of_its_own_resident() {
+    use yinling_app::needs::NeedInput;
+    let city = TestCity::new().await;
+    let s = city.add_services().await;
+    let county = city.county.county_code;
+    let resident = city.caller("resident").await;
+    let worker = city.caller("workera").await;
+    let need = |person: (i64, i64)| NeedInput {
+        county_code: person.0,
+        person_id: Some(person.1),
+        household_id: None,
+        unit_id: None,
+        category: "meals".into(),
+        description: "午饭没人做".into(),
+        urgency: yinling_domain::service::Urgency::Normal,
+        source: yinling_domain::need::NeedSource::DoorKnock,
+    };
+    let zhang_need = city
+        .app
+        .record_need(&city.system, need(city.people_a[0]))
+        .await
+        .unwrap()
+        .1;
+    let wang_need = city
+        .app
+        .record_need(&city.system, need(city.people_a[2]))
+        .await
+        .unwrap()
+        .1;
+    let zhao_need = city
+        .app
+        .record_need(&city.system, need(city.people_b[0]))
+        .await
+        .unwrap()
+        .1;
+    let with_need = |person, need_id| {
+        let mut o = order_for(s.item.id, person);
+        o.need_id = Some(need_id);
+        o
+    };
+    // The resident's own need: fine.
+    let o = city
+        .app
+        .place_order(&resident, with_need(None, zhang_need))
+        .await
+        .unwrap();
+    assert_eq!(o.order.need_id, Some(zhang_need));
+    // Someone else's need looks missing to the resident; a need that does not exist too.
+    for n in [wang_need, zhao_need, 999_999] {
+        let e = city
+            .app
+            .place_order(&resident, with_need(None, n))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::NotFound { .. }), "{n}: {e:?}");
+    }
+    // The grid worker placing for 张三丰: 王五's need (in scope) is refused as another
+    // resident's; grid B's need is out of scope and looks missing.
+    let e = city
+        .app
+        .place_order(&worker, with_need(Some(city.people_a[0]), wang_need))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "need_other_person");
+    assert_eq!(e.field(), Some("need_id"));
+    let e = city
+        .app
+        .place_order(&worker, with_need(Some(city.people_a[0]), zhao_need))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, AppError::NotFound { .. }), "{e:?}");
+    let ok = city
+        .app
+        .place_order(&worker, with_need(Some(city.people_a[2]), wang_need))
+        .await
+        .unwrap();
+    assert_eq!(ok.order.need_id, Some(wang_need));
+    assert_eq!(city.count("orders").await, 2);
+    // A provider that does not exist (or is in another county) is not dispatched to.
+    let e = city
+        .app
+        .dispatch_order(
+            &worker,
+            county,
+            ok.order.id,
+            DispatchInput {
+                provider_id: Some(999_999),
+                note: None,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(e, AppError::NotFound { .. }), "{e:?}");
+}
+
+#[tokio::test]
+async fn a_completion_names_only_an_unused_photo_of_its_own_order_and_unused_ones_are_purged() {
+    let city = TestCity::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    city.app
+        .set_files(yinling_app::files::FileStore::local(dir.path()).unwrap());
+    let s = city.add_services().await;
+    let resident = city.caller("resident").await;
+    let vola = city.caller("vola").await;
+    let county = city.county.county_code;
+    let png = b"\x89PNG\r\n\x1a\n0000".to_vec();
+    let (one, two) = (
+        placed(&city, &resident, s.item.id).await,
+        placed(&city, &resident, s.item.id).await,
+    );
+    for id in [one, two] {
+        for action in [OrderAction::Accept, OrderAction::CheckIn] {
+            city.app
+                .order_step(&vola, county, id, action, step())
+                .await
+                .unwrap();
+        }
+    }
+    let key1 = city
+        .app
+        .upload_order_photo(&vola, county, one, png.clone())
+        .await
+        .unwrap();
+    let complete = |id, key: &str| {
+        let mut st = step();
+        st.photo_key = Some(key.to_owned());
+        let (app, vola) = (city.app.clone(), vola.clone());
+        async move {
+            app.order_step(&vola, county, id, OrderAction::Complete, st)
+                .await
+        }
+    };
+    // Order one's photo for order two; a key under order two's folder that was never
+    // uploaded: both refused, order two still in service.
+    for key in [key1.clone(), format!("orders/{county}/{two}/00ff.png")] {
+        let e = complete(two, &key).await.unwrap_err();
+        assert_eq!(e.code(), "invalid_photo", "{key}");
+    }
+    assert_eq!(
+        city.app.order(&vola, county, two).await.unwrap().view.order.state,
+        "in_service"
+    );
+    complete(one, &key1).await.unwrap();
+    // Used once: not again, not elsewhere.
+    let e = complete(two, &key1).await.unwrap_err();
+    assert_eq!(e.code(), "invalid_photo");
+    let key2 = city
+        .app
+        .upload_order_photo(&vola, county, two, png.clone())
+        .await
+        .unwrap();
+    let spare = city
+        .app
+        .upload_order_photo(&vola, county, two, png.clone())
+        .await
+        .unwrap();
+    complete(two, &key2).await.unwrap();
+    assert_eq!(files_under(dir.path()), 3);
+    assert_eq!(city.count("order_photos").await, 3);
+
+    // The unused photo stays through its day of grace, then goes, file and row; once.
+    city.clock.advance(23 * 60 * MINUTE);
+    assert_eq!(city.app.purge_unused_photos(city.app.now()).await.unwrap(), 0);
+    city.clock.advance(2 * 60 * MINUTE);
+    assert_eq!(city.app.purge_unused_photos(city.app.now()).await.unwrap(), 1);
+    assert_eq!(city.app.purge_unused_photos(city.app.now()).await.unwrap(), 0);
+    assert_eq!(files_under(dir.path()), 2);
+    assert_eq!(city.count("order_photos").await, 2);
+    assert!(matches!(
+        city.app.files().get(&spare).await,
+        Err(AppError::NotFound { .. })
+    ));
+    for key in [key1, key2] {
+        assert_eq!(city.app.files().get(&key).await.unwrap().0, png);
+    }
+}
+
+/// 张三丰's order served by 李四 over `minutes` minutes (the item lasts 30).
+async fn served_for(city: &TestCity, item: i64, minutes: i64) -> i64 {
+    let resident = city.caller("resident").await;
+    let vola = city.caller("vola").await;
+    let county = city.county.county_code;
+    let id = placed(city, &resident, item).await;
+    for action in [OrderAction::Accept, OrderAction::CheckIn] {
+        city.app
+            .order_step(&vola, county, id, action, step())
+            .await
+            .unwrap();
+    }
+    city.clock.advance(minutes * MINUTE);
+    city.app
+        .order_step(&vola, county, id, OrderAction::Complete, step())
+        .await
+        .unwrap();
+    id
+}
+
+#[tokio::test]
+async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable() {
+    use yinling_app::{
+        ledger::{Holder, Posting},
+        timebank::{DisputeDecision, DisputeInput},
+    };
+    use yinling_domain::ledger::{Reason, SourceKind, Unit};
+    let city = TestCity::new().await;
+    let s = city.add_services().await;
+    let county = city.county.county_code;
+    let zhang = city.people_a[0];
+    let resident = city.caller("resident").await;
+    let worker = city.caller("workera").await;
+    let workerb = city.caller("workerb").await;
+    let secretary = city.caller("secretary").await;
+    city.app
+        .post(Posting {
+            unit: Unit::Minutes,
+            debit: Holder::Pool { county_code: county },
+            credit: Holder::Person {
+                county_code: zhang.0,
+                id: zhang.1,
+            },
+            amount: 600,
+            reason: Reason::Earn,
+            source_kind: SourceKind::Activity,
+            source_ref: "seed".into(),
+            memo: String::new(),
+            key: "seed-zhang-minutes".into(),
+            reverses: None,
+            actor_id: None,
+            daily_cap: None,
+        })
+        .await
+        .unwrap();
+    let minutes = |city: &TestCity| {
+        let app = city.app.clone();
+        async move {
+            app.balances(&yinling_app::Caller::system("t"), zhang.0, zhang.1)
+                .await
+                .unwrap()
+                .minutes
+        }
+    };
+
+    // 42 minutes recorded, the item lasts 30: 30 are charged, shown in words first.
+    let id = served_for(&city, s.item.id, 42).await;
+    let charge = city.app.hours_charge(&resident, county, id).await.unwrap();
+    assert_eq!(
+        (charge.recorded_minutes, charge.cap_minutes, charge.minutes),
+        (42, 30, 30)
+    );
+    assert_eq!(charge.minutes_text, "30分钟");
+    assert!(charge.paid.is_none() && charge.enough);
+    // Paying an amount other than the one shown moves nothing.
+    let e = city
+        .app
+        .withdraw_hours(&resident, county, id, 42)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "amount_not_confirmed");
+    assert_eq!(minutes(&city).await, 600);
+    let paid = city
+        .app
+        .withdraw_hours(&resident, county, id, 30)
+        .await
+        .unwrap();
+    assert_eq!(paid.transfer.amount, 30);
+    assert_eq!(minutes(&city).await, 570);
+
+    // Disputes: only of a payment made, once, audited; seen by staff over the order only.
+    let e = city
+        .app
+        .dispute_hours(&resident, county, id, DisputeInput { reason: " ".into() })
+        .await
+        .unwrap_err();
+    assert_eq!(e.field(), Some("reason"));
+    let d = city
+        .app
+        .dispute_hours(
+            &resident,
+            county,
+            id,
+            DisputeInput {
+                reason: "服务时长不对".into(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!((d.status.as_str(), d.minutes), ("open", 30));
+    let e = city
+        .app
+        .dispute_hours(
+            &resident,
+            county,
+            id,
+            DisputeInput {
+                reason: "再提一次".into(),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "already_disputed");
+    assert_eq!(audited(&city, "timebank.dispute").await, 1);
+    assert_eq!(city.app.hours_disputes(&worker, true).await.unwrap().len(), 1);
+    assert!(city.app.hours_disputes(&workerb, true).await.unwrap().is_empty());
+    let uphold = || DisputeDecision {
+        uphold: true,
+        note: Some("核实属实".into()),
+    };
+    for (who, caller) in [("grid B", &workerb), ("the resident", &resident)] {
+        let e = city
+            .app
+            .decide_hours_dispute(caller, county, id, uphold())
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::NotFound { .. }), "{who}: {e:?}");
+    }
+    // Upheld by the grid worker: the charge is reversed through the ledger, once.
+    let decided = city
+        .app
+        .decide_hours_dispute(&worker, county, id, uphold())
+        .await
+        .unwrap();
+    assert_eq!(decided.status, "upheld");
+    assert_eq!(minutes(&city).await, 600);
+    let reversal = yinling_store::ledger::transfer(
+        &mut city.app.store().read(),
+        county,
+        decided.reversal_id.unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(reversal.reverses, Some(paid.transfer.id));
+    let e = city
+        .app
+        .decide_hours_dispute(&secretary, county, id, uphold())
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "already_decided");
+    let e = city
+        .app
+        .reverse_transfer(&city.caller("countyadmin").await, county, paid.transfer.id, "再冲正一次")
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "already_reversed");
+    assert_eq!(audited(&city, "timebank.dispute.uphold").await, 1);
+
+    // Nobody decides their own dispute: raised by the grid worker for 张三丰, the grid
+    // worker may not decide it (refused and audited); the secretary rejects it.
+    let id2 = served_for(&city, s.item.id, 10).await;
+    let c2 = city.app.hours_charge(&worker, county, id2).await.unwrap();
+    assert_eq!(c2.minutes, 10);
+    city.app
+        .withdraw_hours(&resident, county, id2, 10)
+        .await
+        .unwrap();
+    city.app
+        .dispute_hours(
+            &worker,
+            county,
+            id2,
+            DisputeInput {
+                reason: "老人说没有接受这次服务".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let view = city.app.hours_dispute(&worker, county, id2).await.unwrap().unwrap();
+    assert!(!view.may_decide);
+    let e = city
+        .app
+        .decide_hours_dispute(&worker, county, id2, uphold())
+        .await
+        .unwrap_err();
+    assert!(forbidden_with(&e, "不能处理自己提出的"), "{e:?}");
+    assert_eq!(audited(&city, "order.refused").await, 1);
+    let rejected = city
+        .app
+        .decide_hours_dispute(
+            &secretary,
+            county,
+            id2,
+            DisputeDecision {
+                uphold: false,
+                note: Some("服务记录完整".into()),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(rejected.status, "rejected");
+    assert_eq!(minutes(&city).await, 590);
+    let (findings, _) = city.app.verify_ledger().await.unwrap();
+    assert!(findings.is_empty(), "{findings:?}");
+}
+
+/// Many one-click (and named) dispatches of different orders at once, to the one volunteer
+/// who can take them: exactly their capacity is dispatched to them, on either backend.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn simultaneous_dispatches_never_push_a_provider_over_capacity() {
+    let city = TestCity::new().await;
+    let s = city.add_services().await;
+    let county = city.county.county_code;
+    let resident = city.caller("resident").await;
+    let worker = city.caller("workera").await;
+    let vola = city.caller("vola").await;
+    const N: usize = 8;
+    const CAPACITY: usize = 3; // 李四's, from the fixture
+    let open_offers = |city: &TestCity| {
+        let store = city.app.store().clone();
+        async move {
+            store
+                .read()
+                .scalar::<i64>(yinling_store::q!(
+                    "SELECT COUNT(*) FROM order_offers WHERE county_code = $1 AND provider_id = $2 AND status = 'open'",
+                    county,
+                    s.vol_a
+                ))
+                .await
+                .unwrap()
+        }
+    };
+    for named in [false, true] {
+        let mut ids = Vec::new();
+        for _ in 0..N {
+            ids.push(placed(&city, &resident, s.item.id).await);
+        }
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(N));
+        let mut tasks = Vec::new();
+        for id in ids {
+            let (app, worker, barrier) = (city.app.clone(), worker.clone(), barrier.clone());
+            let input = DispatchInput {
+                provider_id: named.then_some(s.vol_a),
+                note: None,
+            };
+            tasks.push(tokio::spawn(async move {
+                barrier.wait().await;
+                app.dispatch_order(&worker, county, id, input).await
+            }));
+        }
+        let mut won = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(v) => {
+                    won += 1;
+                    assert_eq!(v.order.state, "dispatched");
+                }
+                Err(e) => assert!(
+                    ["no_candidate", "provider_full", "provider_cannot_take"].contains(&e.code()),
+                    "{e:?}"
+                ),
+            }
+        }
+        assert_eq!(won, CAPACITY, "named: {named}");
+        assert_eq!(open_offers(&city).await, CAPACITY as i64);
+        // Make room again for the next round.
+        for v in city.app.provider_orders(&vola, true).await.unwrap() {
+            city.app
+                .order_step(&vola, county, v.order.id, OrderAction::Decline, step())
+                .await
+                .unwrap();
+        }
+        assert_eq!(open_offers(&city).await, 0);
+    }
+    // One-click dispatches racing a batch dispatch of the same community.
+    for _ in 0..N {
+        placed(&city, &resident, s.item.id).await;
+    }
+    let awaiting = city
+        .app
+        .orders(
+            &worker,
+            OrderFilter {
+                states: vec!["submitted".into()],
+                ..OrderFilter::default()
+            },
+            PageRequest::new(None, Some(100)),
+        )
+        .await
+        .unwrap();
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(N + 1));
+    let secretary = city.caller("secretary").await;
+    let (app, b) = (city.app.clone(), barrier.clone());
+    let community = (city.community.county_code, city.community.id);
+    let batch = tokio::spawn(async move {
+        b.wait().await;
+        app.batch_dispatch(&secretary, community.0, community.1).await
+    });
+    let mut tasks = Vec::new();
+    for v in awaiting.items.iter().take(N) {
+        let (app, worker, barrier, id) = (
+            city.app.clone(),
+            worker.clone(),
+            barrier.clone(),
+            v.order.id,
+        );
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            app.dispatch_order(&worker, county, id, DispatchInput::default())
+                .await
+        }));
+    }
+    batch.await.unwrap().unwrap();
+    for t in tasks {
+        if let Err(e) = t.await.unwrap() {
+            assert!(
+                ["no_candidate", "order_changed", "illegal_transition"].contains(&e.code()),
+                "{e:?}"
+            );
+        }
+    }
+    assert_eq!(open_offers(&city).await, CAPACITY as i64);
+}

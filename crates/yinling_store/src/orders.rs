@@ -747,3 +747,401 @@ pub async fn set_aside_entitlement(
     }
     Ok(())
 }
+
+// ---- who is party to an order (a volunteer may not serve their own or their household's) ----
+
+/// The people party to an order: the resident it is for, the members of the resident's
+/// household (people sharing `household_id`), and the person of the account that placed
+/// it, if that account names one in this county.
+pub async fn party_people(exec: &mut Exec<'_>, county_code: i64, order_id: i64) -> Result<Vec<i64>> {
+    exec.scalars(q!(
+        "SELECT o.person_id FROM orders o WHERE o.county_code = $1 AND o.id = $2
+         UNION
+         SELECT h.id FROM orders o
+           JOIN people r ON r.county_code = o.county_code AND r.id = o.person_id
+           JOIN people h ON h.county_code = r.county_code AND h.household_id = r.household_id
+          WHERE o.county_code = $1 AND o.id = $2
+         UNION
+         SELECT a.person_id FROM orders o JOIN accounts a ON a.id = o.placed_by
+          WHERE o.county_code = $1 AND o.id = $2 AND a.person_county_code = $1
+            AND a.person_id IS NOT NULL",
+        county_code,
+        order_id
+    ))
+    .await
+}
+
+/// For each of these orders, the providers party to it: a volunteer who is the resident, a
+/// member of the resident's household or the person who placed it; a team, studio or
+/// partner one of whose members (accounts holding a role on its unit) placed it or is such
+/// a person. Matching leaves them out and they may not accept, serve or be paid for it.
+pub async fn conflicted_providers(
+    exec: &mut Exec<'_>,
+    county_code: i64,
+    order_ids: &[i64],
+) -> Result<Vec<(i64, i64)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        order_id: i64,
+        provider_id: i64,
+    }
+    let pg = exec.is_postgres();
+    let mut out = Vec::new();
+    for chunk in order_ids.chunks(10_000) {
+        let sql = format!(
+            "WITH o AS (
+                 SELECT id, person_id, placed_by FROM orders WHERE county_code = $1 AND {ids}
+             ),
+             parties AS (
+                 SELECT o.id AS order_id, o.person_id AS person_id FROM o
+                 UNION
+                 SELECT o.id, h.id FROM o
+                   JOIN people r ON r.county_code = $1 AND r.id = o.person_id
+                   JOIN people h ON h.county_code = $1 AND h.household_id = r.household_id
+                 UNION
+                 SELECT o.id, a.person_id FROM o JOIN accounts a ON a.id = o.placed_by
+                  WHERE a.person_county_code = $1 AND a.person_id IS NOT NULL
+             ),
+             party_accounts AS (
+                 SELECT o.id AS order_id, o.placed_by AS account_id FROM o
+                  WHERE o.placed_by IS NOT NULL
+                 UNION
+                 SELECT x.order_id, a.id FROM parties x
+                   JOIN accounts a ON a.person_county_code = $1 AND a.person_id = x.person_id
+             )
+             SELECT x.order_id, p.id AS provider_id FROM parties x
+               JOIN providers p ON p.county_code = $1 AND p.person_id = x.person_id
+             UNION
+             SELECT y.order_id, p.id FROM party_accounts y
+               JOIN grants g ON g.account_id = y.account_id AND g.unit_county_code = $1
+               JOIN providers p ON p.county_code = $1 AND p.unit_id = g.unit_id",
+            ids = db::in_list(pg, "id", "$2", "BIGINT")
+        );
+        let rows: Vec<Row> = exec
+            .fetch_all(q!(sql, county_code, db::id_list(pg, chunk)))
+            .await?;
+        out.extend(rows.into_iter().map(|r| (r.order_id, r.provider_id)));
+    }
+    Ok(out)
+}
+
+// ---- capacity, checked inside the dispatching write ----
+
+/// A provider's capacity and current load (open offers plus orders accepted or in service),
+/// read under the provider's row lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct ProviderLoad {
+    pub id: i64,
+    pub capacity: i64,
+    pub active: bool,
+    pub load: i64,
+}
+
+/// Locks the providers' rows until the transaction ends (PostgreSQL `FOR UPDATE`, in id
+/// order so two dispatchers never deadlock; SQLite's one writer already serialises), then
+/// counts each one's load in a statement of its own. Under READ COMMITTED that statement
+/// sees every dispatch committed before the lock was granted, so a dispatcher that offers
+/// only while `load < capacity` cannot push anyone over: the capacity check is part of the
+/// dispatching transaction, not a read before it.
+pub async fn lock_loads(
+    exec: &mut Exec<'_>,
+    county_code: i64,
+    provider_ids: &[i64],
+) -> Result<Vec<ProviderLoad>> {
+    let mut ids = provider_ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let pg = exec.is_postgres();
+    if pg {
+        exec.scalars::<i64>(q!(
+            format!(
+                "SELECT id FROM providers WHERE county_code = $1 AND {} ORDER BY id FOR UPDATE",
+                db::in_list(pg, "id", "$2", "BIGINT")
+            ),
+            county_code,
+            db::id_list(pg, &ids)
+        ))
+        .await?;
+    }
+    exec.fetch_all(q!(
+        format!(
+            "SELECT p.id, p.capacity, p.active,
+                    (SELECT COUNT(*) FROM order_offers f
+                      WHERE f.county_code = p.county_code AND f.provider_id = p.id
+                        AND f.status = 'open')
+                  + (SELECT COUNT(*) FROM orders o
+                      WHERE o.county_code = p.county_code AND o.provider_id = p.id
+                        AND o.state IN ('accepted', 'in_service')) AS load
+               FROM providers p WHERE p.county_code = $1 AND {} ORDER BY p.id",
+            db::in_list(pg, "p.id", "$2", "BIGINT")
+        ),
+        county_code,
+        db::id_list(pg, &ids)
+    ))
+    .await
+}
+
+/// Moves the orders still awaiting dispatch among `ids` to dispatched, returning those
+/// moved (batch dispatch: orders that changed meanwhile are skipped).
+pub async fn dispatch_awaiting(
+    exec: &mut Exec<'_>,
+    county_code: i64,
+    ids: &[i64],
+    now: Micros,
+) -> Result<Vec<i64>> {
+    let pg = exec.is_postgres();
+    let mut moved = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(10_000) {
+        moved.extend(
+            exec.scalars::<i64>(q!(
+                format!(
+                    "UPDATE orders SET state = 'dispatched', updated_at = $3, version = version + 1
+                      WHERE county_code = $1 AND state = 'submitted' AND {} RETURNING id",
+                    db::in_list(pg, "id", "$2", "BIGINT")
+                ),
+                county_code,
+                db::id_list(pg, chunk),
+                now
+            ))
+            .await?,
+        );
+    }
+    Ok(moved)
+}
+
+// ---- completion photos ----
+
+/// A completion photo as uploaded (see migration 0009).
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct PhotoRow {
+    pub county_code: i64,
+    pub photo_key: String,
+    pub order_id: i64,
+    pub uploaded_by: Option<i64>,
+    pub uploaded_at: Micros,
+    pub attached_at: Option<Micros>,
+}
+
+const PHOTO_COLUMNS: &str =
+    "county_code, photo_key, order_id, uploaded_by, uploaded_at, attached_at";
+
+pub async fn insert_photo(exec: &mut Exec<'_>, row: &PhotoRow) -> Result<()> {
+    exec.execute(q!(
+        "INSERT INTO order_photos (county_code, photo_key, order_id, uploaded_by, uploaded_at, attached_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        row.county_code,
+        &row.photo_key,
+        row.order_id,
+        row.uploaded_by,
+        row.uploaded_at,
+        row.attached_at
+    ))
+    .await
+    .map(|_| ())
+}
+
+pub async fn photo(exec: &mut Exec<'_>, county_code: i64, key: &str) -> Result<Option<PhotoRow>> {
+    exec.fetch_optional(q!(
+        format!("SELECT {PHOTO_COLUMNS} FROM order_photos WHERE county_code = $1 AND photo_key = $2"),
+        county_code,
+        key
+    ))
+    .await
+}
+
+/// Photos uploaded for an order and not attached to it (yet).
+pub async fn unattached_photo_count(
+    exec: &mut Exec<'_>,
+    county_code: i64,
+    order_id: i64,
+) -> Result<i64> {
+    exec.scalar(q!(
+        "SELECT COUNT(*) FROM order_photos
+          WHERE county_code = $1 AND order_id = $2 AND attached_at IS NULL",
+        county_code,
+        order_id
+    ))
+    .await
+}
+
+/// Marks a photo used by the order's completion: only a photo uploaded for this very
+/// order and not used before. False (nothing changed) otherwise.
+pub async fn attach_photo(
+    exec: &mut Exec<'_>,
+    county_code: i64,
+    order_id: i64,
+    key: &str,
+    now: Micros,
+) -> Result<bool> {
+    Ok(exec
+        .execute(q!(
+            "UPDATE order_photos SET attached_at = $4
+              WHERE county_code = $1 AND photo_key = $2 AND order_id = $3 AND attached_at IS NULL",
+            county_code,
+            key,
+            order_id,
+            now
+        ))
+        .await?
+        == 1)
+}
+
+/// Unattached photos uploaded before `cutoff`, oldest first, across counties.
+pub async fn unattached_photos_before(
+    exec: &mut Exec<'_>,
+    cutoff: Micros,
+    limit: i64,
+) -> Result<Vec<PhotoRow>> {
+    exec.fetch_all(q!(
+        format!(
+            "SELECT {PHOTO_COLUMNS} FROM order_photos
+              WHERE attached_at IS NULL AND uploaded_at < $1
+              ORDER BY uploaded_at, county_code, photo_key LIMIT $2"
+        ),
+        cutoff,
+        limit
+    ))
+    .await
+}
+
+/// Deletes a photo's row if it is still unattached; false if it was attached (or gone)
+/// meanwhile, in which case its file must stay.
+pub async fn delete_unattached_photo(
+    exec: &mut Exec<'_>,
+    county_code: i64,
+    key: &str,
+) -> Result<bool> {
+    Ok(exec
+        .execute(q!(
+            "DELETE FROM order_photos WHERE county_code = $1 AND photo_key = $2 AND attached_at IS NULL",
+            county_code,
+            key
+        ))
+        .await?
+        == 1)
+}
+
+// ---- disputes of time-bank charges ----
+
+/// A resident's objection to the time-bank charge for an order (有异议).
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HoursDisputeRow {
+    pub county_code: i64,
+    pub order_id: i64,
+    /// The charge disputed (a ledger transfer).
+    pub transfer_id: i64,
+    pub person_id: i64,
+    pub minutes: i64,
+    pub reason: String,
+    /// `open`, `upheld` (the charge was reversed) or `rejected`.
+    pub status: String,
+    pub raised_by: Option<i64>,
+    pub raised_by_name: String,
+    pub raised_at: Micros,
+    pub decided_by: Option<i64>,
+    pub decided_by_name: Option<String>,
+    pub decided_at: Option<Micros>,
+    pub decision_note: Option<String>,
+    /// The reversing transfer, when upheld.
+    pub reversal_id: Option<i64>,
+}
+
+const DISPUTE_COLUMNS: &str = "county_code, order_id, transfer_id, person_id, minutes, reason, status, \
+     raised_by, raised_by_name, raised_at, decided_by, decided_by_name, decided_at, decision_note, reversal_id";
+
+/// Records a dispute; false if the order already has one.
+pub async fn insert_dispute(exec: &mut Exec<'_>, row: &HoursDisputeRow) -> Result<bool> {
+    Ok(exec
+        .execute(q!(
+            "INSERT INTO hours_disputes (county_code, order_id, transfer_id, person_id, minutes, reason,
+                    status, raised_by, raised_by_name, raised_at)
+             VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $9)
+             ON CONFLICT (county_code, order_id) DO NOTHING",
+            row.county_code,
+            row.order_id,
+            row.transfer_id,
+            row.person_id,
+            row.minutes,
+            &row.reason,
+            row.raised_by,
+            &row.raised_by_name,
+            row.raised_at
+        ))
+        .await?
+        == 1)
+}
+
+pub async fn dispute(
+    exec: &mut Exec<'_>,
+    county_code: i64,
+    order_id: i64,
+) -> Result<Option<HoursDisputeRow>> {
+    exec.fetch_optional(q!(
+        format!(
+            "SELECT {DISPUTE_COLUMNS} FROM hours_disputes WHERE county_code = $1 AND order_id = $2"
+        ),
+        county_code,
+        order_id
+    ))
+    .await
+}
+
+/// Disputes over orders in the scope, oldest first; only open ones if `open_only`.
+pub async fn disputes(
+    exec: &mut Exec<'_>,
+    scope: &Scope,
+    open_only: bool,
+    limit: i64,
+) -> Result<Vec<HoursDisputeRow>> {
+    let mut q = Query::new("", Vec::new());
+    let wh = scope::predicate(&mut q, scope, "o");
+    let status = if open_only {
+        " AND d.status = 'open'"
+    } else {
+        ""
+    };
+    let l = q.push_arg(limit);
+    q.sql = format!(
+        "SELECT {} FROM hours_disputes d
+           JOIN orders o ON o.county_code = d.county_code AND o.id = d.order_id
+          WHERE {wh}{status} ORDER BY d.raised_at, d.county_code, d.order_id LIMIT {l}",
+        prefixed(DISPUTE_COLUMNS, "d")
+    )
+    .into();
+    exec.fetch_all(q).await
+}
+
+/// Decides an open dispute; false (nothing changed) if it was decided meanwhile.
+#[allow(clippy::too_many_arguments)]
+pub async fn decide_dispute(
+    exec: &mut Exec<'_>,
+    county_code: i64,
+    order_id: i64,
+    status: &str,
+    by: Option<i64>,
+    by_name: &str,
+    note: Option<&str>,
+    reversal_id: Option<i64>,
+    now: Micros,
+) -> Result<bool> {
+    Ok(exec
+        .execute(q!(
+            "UPDATE hours_disputes SET status = $3, decided_by = $4, decided_by_name = $5,
+                    decision_note = $6, reversal_id = $7, decided_at = $8
+              WHERE county_code = $1 AND order_id = $2 AND status = 'open'",
+            county_code,
+            order_id,
+            status,
+            by,
+            by_name,
+            note,
+            reversal_id,
+            now
+        ))
+        .await?
+        == 1)
+}

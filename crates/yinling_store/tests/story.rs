@@ -591,3 +591,122 @@ async fn the_data_key_check_value_is_written_once() {
         .unwrap();
     assert_eq!((first.as_str(), second.as_str()), ("a", "a"));
 }
+
+/// An order's transition is conditional on its version as well as its state: a writer
+/// holding a stale version is refused even when the state it expects still holds (someone
+/// else moved the order and back, or changed it without changing its state).
+#[tokio::test]
+async fn an_order_transition_with_a_stale_version_changes_nothing() {
+    use yinling_store::{orders, services};
+    let db = TestDb::new().await;
+    let c = 370830;
+    let mut tx = db.store.begin().await.unwrap();
+    org::insert_many(&mut tx.exec(), &[unit(c, 1, None, "county", "370800/370830/")])
+        .await
+        .unwrap();
+    tx.exec()
+        .execute(q!(
+            "INSERT INTO people (county_code, id, path, home_unit_id, name, name_initials, name_pinyin,
+                    gender, birth_date, id_enc, id_bidx, id4_bidx, created_at, updated_at)
+             VALUES ($1, 1, '370800/370830/', 1, '张三', 'zs', 'zhangsan', 'male', '1944-03-15',
+                    $2, $3, $4, 1, 1)",
+            c,
+            vec![1u8],
+            vec![2u8],
+            vec![3u8]
+        ))
+        .await
+        .unwrap();
+    services::insert_items(
+        &mut tx.exec(),
+        &[(
+            c,
+            1,
+            services::ItemFields {
+                path: "370800/370830/".into(),
+                category: "meals".into(),
+                name: "助老送餐".into(),
+                description: None,
+                skills: "[]".into(),
+                duration_minutes: 30,
+                points: 10,
+                hours_minutes: 60,
+                sla_minutes: 60,
+            active: true,
+            },
+        )],
+        false,
+        1,
+    )
+    .await
+    .unwrap();
+    orders::insert_many(
+        &mut tx.exec(),
+        &[orders::NewOrder {
+            county_code: c,
+            id: 1,
+            path: "370800/370830/".into(),
+            unit_id: 1,
+            person_id: 1,
+            item_id: 1,
+            category: "meals".into(),
+            description: None,
+            urgency: "normal".into(),
+            wanted_at: 1,
+            address: None,
+            lat: None,
+            lng: None,
+            placed_by: None,
+            placed_by_name: "张三".into(),
+            proxy: false,
+            sla_due_at: 100,
+            need_id: None,
+            synthetic: true,
+            now: 1,
+        }],
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let before = orders::get(&mut db.store.read(), c, 1).await.unwrap().unwrap();
+    assert_eq!((before.state.as_str(), before.version), ("submitted", 1));
+
+    // An escalation keeps the state and bumps the version.
+    let escalate = orders::Change {
+        escalation: Some((1, Some("370800/370830/".into()), 200)),
+        ..Default::default()
+    };
+    let expect = |version| orders::Expect {
+        county_code: c,
+        id: 1,
+        version,
+        states: &["submitted"],
+    };
+    let mut tx = db.store.begin().await.unwrap();
+    assert!(
+        orders::transition(&mut tx.exec(), expect(1), "submitted", &escalate, 5)
+            .await
+            .unwrap()
+    );
+    tx.commit().await.unwrap();
+    let moved = orders::get(&mut db.store.read(), c, 1).await.unwrap().unwrap();
+    assert_eq!((moved.state.as_str(), moved.version), ("submitted", 2));
+
+    // A writer that read version 1: the state still matches, the version does not.
+    let accept = orders::Change {
+        provider_id: Some(Some(7)),
+        accepted_at: Some(9),
+        ..Default::default()
+    };
+    let mut tx = db.store.begin().await.unwrap();
+    let won = orders::transition(&mut tx.exec(), expect(1), "accepted", &accept, 9)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert!(!won, "a stale version must not win");
+    assert_eq!(
+        orders::get(&mut db.store.read(), c, 1).await.unwrap().unwrap(),
+        moved,
+        "nothing changed"
+    );
+}

@@ -689,14 +689,38 @@ async fn a_completed_service_is_paid_with_hours_once() {
         "{page}"
     );
 
+    // The confirmation step says what will be taken, in words, before anything moves.
+    let confirm = elder.get(&format!("{order}/pay-hours")).await;
+    assert_eq!(confirm.status, StatusCode::OK);
+    let text = confirm.text();
+    assert!(
+        text.contains("要从您的时间银行扣除") && text.contains("1分钟") && text.contains("确认支付"),
+        "{text}"
+    );
+    assert_eq!(confirm.hidden("minutes"), "1");
+    // A post without the confirmed amount only shows the step again; a wrong one is refused.
+    let r = elder.post_form(&format!("{order}/pay-hours"), &[]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.text().contains("确认支付"));
+    let r = elder
+        .post_form(&format!("{order}/pay-hours"), &[("minutes", "120")])
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert!(r.text().contains("请看清后再确认支付"), "{}", r.text());
+    assert_eq!(points_of(&city, zhang).await.1, 120);
+
     // Someone else cannot pay for his service; nothing moves.
     let mut other = Client::login(&app, "workerb").await;
-    let r = other.post_form(&format!("{order}/pay-hours"), &[]).await;
+    let r = other
+        .post_form(&format!("{order}/pay-hours"), &[("minutes", "1")])
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
     assert_eq!(points_of(&city, zhang).await.1, 120);
 
     for _ in 0..2 {
-        let r = elder.post_form(&format!("{order}/pay-hours"), &[]).await;
+        let r = elder
+            .post_form(&format!("{order}/pay-hours"), &[("minutes", "1")])
+            .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     }
     let paid = elder.get(&format!("{order}?done=paid")).await.text();
@@ -704,8 +728,41 @@ async fn a_completed_service_is_paid_with_hours_once() {
         paid.contains("已用时间银行支付") && !paid.contains("id=\"pay-hours\""),
         "{paid}"
     );
-    let spent = 120 - points_of(&city, zhang).await.1;
-    assert!(spent > 0 && spent < 120, "paid once: {spent}");
+    assert_eq!(points_of(&city, zhang).await.1, 119, "paid once");
+
+    // 有异议 is one tap on a reason; staff over the order see it and uphold it, and the
+    // minutes come back through the ledger's reversal.
+    assert!(paid.contains("有异议：服务时长不对"), "{paid}");
+    let r = elder
+        .post_form(
+            &format!("{order}/hours-dispute"),
+            &[("reason", "服务时长不对")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let mine = elder.get(&order).await.text();
+    assert!(mine.contains("正在等工作人员核实"), "{mine}");
+    assert!(!mine.contains("dispute-decision"), "the elder does not decide it");
+    let mut worker = Client::login(&app, "workera").await;
+    let list = worker.get("/orders/disputes").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(
+        list.text().contains("张三丰") && list.text().contains("服务时长不对"),
+        "{}",
+        list.text()
+    );
+    let other_list = other.get("/orders/disputes").await.text();
+    assert!(!other_list.contains("张三丰"), "grid B sees nothing of it");
+    assert!(worker.get(&order).await.text().contains("dispute-decision"));
+    let r = worker
+        .post_form(
+            &format!("{order}/hours-dispute/decision"),
+            &[("decision", "uphold"), ("note", "核实属实")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert_eq!(points_of(&city, zhang).await.1, 120);
+    assert!(elder.get(&order).await.text().contains("异议成立"));
     assert_ledger_clean(&city).await;
 }
 

@@ -16,7 +16,7 @@ use yinling_app::{
         StatementLine,
     },
     redeem::{GoodsInput, RedeemCode, RedeemInput, RedemptionReceipt, Settlement},
-    timebank::GiftInput,
+    timebank::{GiftInput, PayHoursInput},
 };
 use yinling_domain::ledger::Unit;
 use yinling_store::{ledger::EarningRuleRow, org::OrgUnitRow, shops::GoodsRow};
@@ -277,17 +277,23 @@ async fn gift(
     Ok(axum::Json(state.app.gift_hours(&c.caller, input).await?))
 }
 
-/// Pay for a completed service received with time-bank hours (once per order).
+/// Pay for a completed service received with time-bank hours (once per order): send back
+/// the `minutes` that `GET …/hours-charge` showed (at most the service item's duration); if
+/// they differ, 409 and nothing moves.
 #[utoipa::path(post, path = "/api/v1/orders/{county}/{id}/pay-with-hours", tag = "积分与时间银行",
-    params(("county" = i64, Path), ("id" = i64, Path)),
+    params(("county" = i64, Path), ("id" = i64, Path)), request_body = PayHoursInput,
     responses((status = 200, body = Receipt), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn pay_with_hours(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiJson(input): ApiJson<PayHoursInput>,
 ) -> Result<axum::Json<Receipt>, ApiError> {
     Ok(axum::Json(
-        state.app.withdraw_hours(&c.caller, county, id).await?,
+        state
+            .app
+            .withdraw_hours(&c.caller, county, id, input.minutes)
+            .await?,
     ))
 }
 

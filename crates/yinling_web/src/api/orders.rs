@@ -15,9 +15,10 @@ use yinling_app::{
     dispatch::{BatchReport, Candidate, DispatchInput},
     orders::{OrderDetail, OrderInput, OrderStep, OrderView},
     services::{Provider, ProviderInput, ServiceItem, ServiceItemInput},
+    timebank::{DisputeDecision, DisputeInput, HoursCharge, HoursDisputeView},
 };
 use yinling_domain::service::{OrderAction, OrderState, ProviderKind};
-use yinling_store::orders::{EntitlementRow, OrderFilter};
+use yinling_store::orders::{EntitlementRow, HoursDisputeRow, OrderFilter};
 
 use super::{ApiJson, ApiPath, ApiQuery};
 use crate::{
@@ -43,6 +44,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(dispatch))
         .routes(routes!(entitlements))
         .routes(routes!(batch_dispatch))
+        .routes(routes!(hours_charge))
+        .routes(routes!(dispute_hours))
+        .routes(routes!(decide_dispute))
+        .routes(routes!(list_disputes))
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(upload_photo))
@@ -419,5 +424,81 @@ async fn batch_dispatch(
 ) -> Result<axum::Json<BatchReport>, ApiError> {
     Ok(axum::Json(
         state.app.batch_dispatch(&c.caller, county, id).await?,
+    ))
+}
+
+/// What paying for this completed service with time-bank hours takes (the minutes
+/// recorded, at most the item's duration, in words too), or took, and any dispute of it:
+/// the confirmation step before `pay-with-hours`.
+#[utoipa::path(get, path = "/api/v1/orders/{county}/{id}/hours-charge", tag = "积分与时间银行",
+    params(("county" = i64, Path), ("id" = i64, Path)),
+    responses((status = 200, body = HoursCharge), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn hours_charge(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath((county, id)): ApiPath<(i64, i64)>,
+) -> Result<axum::Json<HoursCharge>, ApiError> {
+    Ok(axum::Json(
+        state.app.hours_charge(&c.caller, county, id).await?,
+    ))
+}
+
+/// Dispute the time-bank payment for an order (有异议): the resident who paid, or staff for
+/// them. Once per order; other staff decide it.
+#[utoipa::path(post, path = "/api/v1/orders/{county}/{id}/hours-dispute", tag = "积分与时间银行",
+    params(("county" = i64, Path), ("id" = i64, Path)), request_body = DisputeInput,
+    responses((status = 201, body = HoursDisputeRow), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn dispute_hours(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiJson(input): ApiJson<DisputeInput>,
+) -> Result<(StatusCode, axum::Json<HoursDisputeRow>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(state.app.dispute_hours(&c.caller, county, id, input).await?),
+    ))
+}
+
+/// Decide a dispute: upheld reverses the payment through the ledger; rejected leaves it.
+/// Staff with Dispatch or ApproveAdjustments over the order, never the one who raised it
+/// nor the resident or their household.
+#[utoipa::path(post, path = "/api/v1/orders/{county}/{id}/hours-dispute/decision", tag = "积分与时间银行",
+    params(("county" = i64, Path), ("id" = i64, Path)), request_body = DisputeDecision,
+    responses((status = 200, body = HoursDisputeRow), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn decide_dispute(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiJson(input): ApiJson<DisputeDecision>,
+) -> Result<axum::Json<HoursDisputeRow>, ApiError> {
+    Ok(axum::Json(
+        state
+            .app
+            .decide_hours_dispute(&c.caller, county, id, input)
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct DisputesQuery {
+    /// Also those already decided (default: only open ones).
+    pub all: Option<bool>,
+}
+
+/// Disputes of time-bank payments over orders where the caller has Dispatch or
+/// ApproveAdjustments, oldest first.
+#[utoipa::path(get, path = "/api/v1/hours-disputes", tag = "积分与时间银行", params(DisputesQuery),
+    responses((status = 200, body = Vec<HoursDisputeView>), (status = 401, body = ErrorBody)))]
+async fn list_disputes(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiQuery(q): ApiQuery<DisputesQuery>,
+) -> Result<axum::Json<Vec<HoursDisputeView>>, ApiError> {
+    Ok(axum::Json(
+        state
+            .app
+            .hours_disputes(&c.caller, !q.all.unwrap_or(false))
+            .await?,
     ))
 }

@@ -20,6 +20,7 @@ use yinling_app::{
     orders::{OrderDetail, OrderInput, OrderStep, OrderView},
     people::parse_key,
     services::{ServiceItem, ServiceItemInput},
+    timebank::{DisputeDecision, DisputeInput, HoursCharge, HoursDisputeView},
 };
 use yinling_domain::{
     role::Permission,
@@ -46,7 +47,16 @@ pub fn router() -> Router<AppState> {
         .route("/orders/{county}/{id}/placed", get(placed))
         .route("/orders/{county}/{id}/step", post(order_step))
         .route("/orders/{county}/{id}/dispatch", post(dispatch_order))
-        .route("/orders/{county}/{id}/pay-hours", post(pay_with_hours))
+        .route(
+            "/orders/{county}/{id}/pay-hours",
+            get(confirm_hours).post(pay_with_hours),
+        )
+        .route("/orders/{county}/{id}/hours-dispute", post(dispute_hours))
+        .route(
+            "/orders/{county}/{id}/hours-dispute/decision",
+            post(decide_dispute),
+        )
+        .route("/orders/disputes", get(list_disputes))
         .route(
             "/orders/{county}/{id}/complete",
             get(complete_form)
@@ -108,6 +118,8 @@ fn done_notice(done: Option<&str>) -> Option<String> {
         "close" => "订单已办结。",
         "dispatch" => "已派单，等待服务者接单。",
         "paid" => "已用时间银行支付这次服务。",
+        "disputed" => "已提出异议，工作人员会核实；异议成立会把时长退回给您。",
+        "decided" => "异议已处理。",
         _ => return None,
     };
     Some(text.to_owned())
@@ -518,6 +530,8 @@ struct DetailPage {
     note: String,
     star_choices: Vec<StarChoice>,
     hours: Option<HoursPay>,
+    /// The dispute of the order's time-bank payment, for staff who may see it.
+    dispute: Option<HoursDisputeView>,
 }
 
 /// Paying for a completed service with time-bank hours, for the resident who received it.
@@ -527,16 +541,24 @@ struct HoursPay {
     minutes_text: String,
     balance_text: String,
     enough: bool,
+    /// The dispute of the payment, as the resident reads it.
+    dispute: Option<String>,
 }
 
+fn minutes_text(m: i64) -> String {
+    yinling_app::ledger::amount_text(yinling_domain::ledger::Unit::Minutes, m)
+}
+
+/// Reasons offered as one-tap 有异议 buttons.
+const DISPUTE_REASONS: [&str; 3] = ["服务时长不对", "没有接受这次服务", "服务没有做完"];
+
 /// What the resident may do with hours for this order: nothing (not theirs, not
-/// completed, no service time, no hours), pay, or see that it was paid.
+/// completed, no service time, no hours), pay, or see that it was paid and dispute it.
 async fn hours_pay(
     state: &AppState,
     caller: &Caller,
     o: &OrderRow,
 ) -> Result<Option<HoursPay>, AppError> {
-    use yinling_domain::ledger::Unit;
     let done = matches!(
         OrderState::parse(&o.state),
         Some(OrderState::Completed | OrderState::Rated | OrderState::Closed)
@@ -545,32 +567,39 @@ async fn hours_pay(
     if caller.person != Some((o.county_code, o.person_id)) || !done || minutes <= 0 {
         return Ok(None);
     }
-    let amount = |m| yinling_app::ledger::amount_text(Unit::Minutes, m);
-    if let Some(t) = state.app.hours_payment(o).await? {
+    let charge = state.app.hours_charge(caller, o.county_code, o.id).await?;
+    if let Some(t) = &charge.paid {
+        let amount = minutes_text(t.amount);
         return Ok(Some(HoursPay {
             paid: Some(format!(
-                "已用时间银行支付{}（{}）",
-                amount(t.amount),
+                "已用时间银行支付{amount}（{}）",
                 yinling_domain::time::format_minutes(t.created_at)
             )),
-            minutes_text: amount(t.amount),
+            minutes_text: amount,
             balance_text: String::new(),
             enough: true,
+            dispute: charge.dispute.as_ref().map(|d| match d.status.as_str() {
+                "open" => format!("您提出的异议（{}）正在等工作人员核实。", d.reason),
+                "upheld" => format!("异议成立，已把{}退回您的时间银行。", minutes_text(d.minutes)),
+                _ => format!(
+                    "异议不成立{}。",
+                    d.decision_note
+                        .as_ref()
+                        .map(|n| format!("：{n}"))
+                        .unwrap_or_default()
+                ),
+            }),
         }));
     }
-    let balance = state
-        .app
-        .balances(caller, o.county_code, o.person_id)
-        .await?
-        .minutes;
-    if balance <= 0 {
+    if charge.balance <= 0 {
         return Ok(None);
     }
     Ok(Some(HoursPay {
         paid: None,
-        minutes_text: amount(minutes),
-        balance_text: amount(balance),
-        enough: balance >= minutes,
+        minutes_text: charge.minutes_text,
+        balance_text: charge.balance_text,
+        enough: charge.enough,
+        dispute: None,
     }))
 }
 
@@ -600,6 +629,10 @@ fn star_choices(typed: &str) -> Vec<StarChoice> {
 impl DetailPage {
     fn can(&self, a: &str) -> bool {
         self.d.actions.contains(&a)
+    }
+
+    fn dispute_reasons(&self) -> &'static [&'static str] {
+        &DISPUTE_REASONS
     }
 
     fn stars_text(&self) -> String {
@@ -687,9 +720,11 @@ async fn detail_page(
     );
     l.notice = l.notice.or_else(|| done_notice(done));
     let hours = hours_pay(state, &ctx.caller, &d.view.order).await?;
+    let dispute = state.app.hours_dispute(&ctx.caller, county, id).await?;
     let resp = render(&DetailPage {
         l,
         hours,
+        dispute,
         o: d.view.order.clone(),
         d,
         events,
@@ -838,13 +873,110 @@ async fn dispatch_order(
     }
 }
 
+#[derive(Template)]
+#[template(path = "orders_pay_hours.html")]
+struct PayHoursPage {
+    l: Layout,
+    c: HoursCharge,
+    error: Option<FormError>,
+}
+
+impl PayHoursPage {
+    /// "服务者记录用时42分钟，按这项服务最多计30分钟" when the cap applies.
+    fn capped(&self) -> Option<String> {
+        (self.c.recorded_minutes > self.c.minutes).then(|| {
+            format!(
+                "服务者记录用时{}，这项服务最多按{}计。",
+                minutes_text(self.c.recorded_minutes),
+                minutes_text(self.c.cap_minutes)
+            )
+        })
+    }
+
+    fn after_text(&self) -> String {
+        minutes_text(self.c.balance - self.c.minutes)
+    }
+}
+
+/// The confirmation step of paying with hours: what will be taken, in words, before it
+/// is; one button to confirm, one to go back. Already paid: back to the order.
+async fn pay_page(
+    state: &AppState,
+    ctx: PageCtx,
+    (county, id): (i64, i64),
+    error: Option<FormError>,
+    failed: Option<StatusCode>,
+) -> PageResult {
+    let c = state.app.hours_charge(&ctx.caller, county, id).await?;
+    if c.paid.is_some() {
+        return Ok(see_other(&format!("/orders/{county}/{id}#hours-pay")));
+    }
+    let resp = render(&PayHoursPage {
+        l: ctx.layout("用时间银行支付", "orders-mine"),
+        c,
+        error,
+    });
+    Ok(with_status(resp, failed))
+}
+
+async fn confirm_hours(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(key): Path<(i64, i64)>,
+) -> PageResult {
+    pay_page(&state, ctx, key, None, None).await
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct PayForm {
+    /// The minutes the confirmation step showed. Missing: show the step.
+    minutes: Option<String>,
+}
+
 async fn pay_with_hours(
     State(state): State<AppState>,
     ctx: PageCtx,
     Path((county, id)): Path<(i64, i64)>,
+    Form(f): Form<PayForm>,
 ) -> PageResult {
-    match state.app.withdraw_hours(&ctx.caller, county, id).await {
+    let Some(minutes) = opt(&f.minutes).and_then(|m| m.parse::<i64>().ok()) else {
+        return pay_page(&state, ctx, (county, id), None, None).await;
+    };
+    match state
+        .app
+        .withdraw_hours(&ctx.caller, county, id, minutes)
+        .await
+    {
         Ok(_) => Ok(see_other(&format!("/orders/{county}/{id}?done=paid"))),
+        Err(e) => match FormError::from_app(&e) {
+            Some(fe) => {
+                let status = Some(status_for(&e));
+                pay_page(&state, ctx, (county, id), Some(fe), status).await
+            }
+            None => Err(e.into()),
+        },
+    }
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct DisputeForm {
+    reason: Option<String>,
+}
+
+/// 有异议: one tap on a reason.
+async fn dispute_hours(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((county, id)): Path<(i64, i64)>,
+    Form(f): Form<DisputeForm>,
+) -> PageResult {
+    let input = DisputeInput {
+        reason: f.reason.unwrap_or_default(),
+    };
+    match state.app.dispute_hours(&ctx.caller, county, id, input).await {
+        Ok(_) => Ok(see_other(&format!(
+            "/orders/{county}/{id}?done=disputed#hours-pay"
+        ))),
         Err(e) => match FormError::from_app(&e) {
             Some(fe) => {
                 let status = Some(status_for(&e));
@@ -862,6 +994,84 @@ async fn pay_with_hours(
             None => Err(e.into()),
         },
     }
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct DecisionForm {
+    /// `uphold` or `reject`.
+    decision: Option<String>,
+    note: Option<String>,
+}
+
+async fn decide_dispute(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((county, id)): Path<(i64, i64)>,
+    Form(f): Form<DecisionForm>,
+) -> PageResult {
+    let result = match f.decision.as_deref() {
+        Some(d @ ("uphold" | "reject")) => {
+            state
+                .app
+                .decide_hours_dispute(
+                    &ctx.caller,
+                    county,
+                    id,
+                    DisputeDecision {
+                        uphold: d == "uphold",
+                        note: f.note.clone(),
+                    },
+                )
+                .await
+        }
+        _ => Err(AppError::invalid(
+            "decision_required",
+            "decision",
+            "请选择异议成立或不成立",
+        )),
+    };
+    match result {
+        Ok(_) => Ok(see_other(&format!("/orders/{county}/{id}?done=decided"))),
+        Err(e) => match FormError::from_app(&e) {
+            Some(fe) => {
+                let status = Some(status_for(&e));
+                let typed = (f.note.unwrap_or_default(), String::new());
+                detail_page(&state, ctx, (county, id), None, typed, Some(fe), status).await
+            }
+            None => Err(e.into()),
+        },
+    }
+}
+
+#[derive(Template)]
+#[template(path = "orders_disputes.html")]
+struct DisputesPage {
+    l: Layout,
+    disputes: Vec<HoursDisputeView>,
+    all: bool,
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct DisputesQuery {
+    all: Option<String>,
+}
+
+/// Disputes of time-bank payments the caller may see (Dispatch or ApproveAdjustments).
+async fn list_disputes(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Query(q): Query<DisputesQuery>,
+) -> PageResult {
+    if !ctx.caller.may(Permission::Dispatch) && !ctx.caller.may(Permission::ApproveAdjustments) {
+        return Err(AppError::forbidden("您无权处理时间银行异议").into());
+    }
+    let all = opt(&q.all).is_some();
+    let disputes = state.app.hours_disputes(&ctx.caller, !all).await?;
+    Ok(render(&DisputesPage {
+        l: ctx.layout("时间银行异议", "orders"),
+        disputes,
+        all,
+    }))
 }
 
 // ---- 完成服务 ----
@@ -959,7 +1169,10 @@ async fn complete_order(
         // Refused after all (a note too long, someone moved first): keep no unused photo.
         if done.is_err()
             && let Some(key) = &photo_key
-            && let Err(e) = state.app.files().delete(key).await
+            && let Err(e) = state
+                .app
+                .discard_order_photo(&ctx.caller, county, id, key)
+                .await
         {
             tracing::warn!(error = %e, "photo of a refused completion left stored");
         }
