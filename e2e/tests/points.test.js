@@ -1,13 +1,16 @@
 // 积分兑换（故事一的后半）：张大爷在手机上用长辈模式打开“我的积分”，出示兑换码（6位大字和二维码）；
 // 超市收银员在另一部手机上输入兑换码、选商品、兑换，看到回执（姓名打码）；张大爷点“查看回执”，
-// 看到回执，积分减少了商品的价格。
+// 看到回执，积分减少了商品的价格；再在“我的兑换记录”里点“不是我本人兑换”，在同一页上确认，
+// 看到已报告县里，县里的冒用兑换报告里有这一笔。
 // Redemption on phones: 张大爷 (张德顺) opens 我的积分 in 长辈模式 and shows a code (six large
 // digits and a QR code); the shop's till (`chaoshi`, a second browser) types the code, picks
 // goods and redeems, and sees the receipt with the name masked; on 张大爷's phone 查看回执
 // shows the receipt, and his balance went down by the price. Targets ≥ 60×60 px and text
-// ≥ 18 px in 长辈模式, no sideways scrolling, as in orders.test.js.
+// ≥ 18 px in 长辈模式, no sideways scrolling, as in orders.test.js. Then, in 我的兑换记录,
+// he taps 不是我本人兑换, confirms on the same screen (no pop-up) and sees that it reached
+// the county, whose list of reports shows it.
 import assert from 'node:assert/strict';
-import { ACCOUNTS, PHONE, contrastInPage, elderModeOn, login, navTo, suite } from '../lib/harness.js';
+import { ACCOUNTS, DESKTOP, PHONE, contrastInPage, elderModeOn, login, navTo, suite } from '../lib/harness.js';
 
 const env = suite();
 
@@ -160,4 +163,51 @@ env.test('张大爷出示兑换码，超市兑换一袋大米，双方看到回�
   await till.getByRole('link', { name: '月度结算' }).click();
   await till.getByRole('heading', { name: /月度结算/ }).waitFor();
   assert.match(await till.locator('#settlement-lines').innerText(), /张\*顺[\s\S]*大米10斤/);
+  // 我的兑换记录 lists it: shop, goods, points, time. 张大爷 says it was not him: one tap on
+  // 不是我本人兑换 opens the confirmation in place — same page, no pop-up — and one more tap
+  // sends it; the page says it reached the county and pauses new codes.
+  let dialogs = 0;
+  elder.on('dialog', (d) => { dialogs += 1; d.dismiss().catch(() => {}); });
+  const item = elder.locator('#my-redemptions li.redemption').first();
+  const itemText = await item.innerText();
+  assert.match(itemText, /服务积分兑换超市/);
+  assert.match(itemText, /大米10斤 × 1/);
+  assert.match(itemText, new RegExp(`−${price}分`));
+  assert.match(itemText, /\d{1,2}月\d{1,2}日|\d{4}-\d{2}-\d{2}|\d{2}:\d{2}/, `有时间：${itemText}`);
+  const notMe = item.getByText('不是我本人兑换', { exact: true });
+  const confirm = item.getByRole('button', { name: '确认，不是我兑换的' });
+  assert.ok(!(await confirm.isVisible()), '确认按钮先不出现 / the confirmation starts closed');
+  const pageUrl = elder.url();
+  await notMe.click();
+  await confirm.waitFor();
+  assert.equal(elder.url(), pageUrl, '确认就在同一页 / the confirmation is on the same page');
+  await confirm.scrollIntoViewIfNeeded();
+  assert.ok(await confirm.isVisible(), '确认按钮在屏幕上 / the confirmation is on screen');
+  const cbox = await confirm.boundingBox();
+  assert.ok(cbox && cbox.width >= 60 && cbox.height >= 60, `确认按钮要够大：${JSON.stringify(cbox)}`);
+  assert.match(await item.innerText(), /县里核实之前暂停出示兑换码/);
+  await assertElderPage(elder, '不是我本人兑换的确认 / the confirmation');
+  await Promise.all([
+    elder.waitForURL(/\/points\?done=reported/),
+    confirm.click(),
+  ]);
+  await elder.getByRole('heading', { name: '我的积分', level: 1 }).waitFor();
+  assert.match(await elder.locator('main').innerText(), /已报告县里/, '告诉老人已送到县里 / says it was sent');
+  const reported = elder.locator('#my-redemptions li.redemption').first();
+  const status = reported.getByRole('status');
+  assert.match(await status.innerText(), /已报告，等待县里核实/);
+  // The page opens at that redemption, so what became of the tap is on the first screen.
+  const sbox = await status.boundingBox();
+  assert.ok(sbox && sbox.y >= 0 && sbox.y + sbox.height <= PHONE.viewport.height,
+    `“已报告”在屏幕上 / the status is on screen: ${JSON.stringify(sbox)}`);
+  assert.ok(await elder.locator('#redeem-paused').isVisible(), '暂停出示兑换码 / codes paused');
+  assert.equal(dialogs, 0, '没有弹窗 / no pop-up');
+  await assertElderPage(elder, '已报告 / reported');
+
+  // The county sees it on its list.
+  const county = await newPage(DESKTOP);
+  await login(county, ACCOUNTS.county);
+  await county.goto('/ledger/redeem-reports');
+  await county.getByRole('heading', { name: '冒用兑换报告', level: 1 }).waitFor();
+  assert.match(await county.locator('#redeem-reports').innerText(), /张德顺[\s\S]*服务积分兑换超市[\s\S]*大米10斤[\s\S]*等待县里核实/);
 });

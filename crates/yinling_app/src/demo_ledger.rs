@@ -179,6 +179,7 @@ impl App {
                     }
                     .to_owned(),
                     family_max_minutes_year: r.family_max_minutes_year,
+                    max_points_per_code: r.max_points_per_code,
                     updated_at: now,
                     version: 0,
                 },

@@ -1023,6 +1023,9 @@ pub struct Rules {
     pub family_transfer: bool,
     /// Most minutes one person may give to family in a calendar year.
     pub family_max_minutes_year: i64,
+    /// Most points one redemption code may spend; the elder may choose less for a code.
+    #[serde(default = "Rules::default_code_cap")]
+    pub max_points_per_code: i64,
     /// 0 before the county first saved its rules.
     pub version: i64,
 }
@@ -1036,8 +1039,13 @@ impl Rules {
             expiry_months: Some(24),
             family_transfer: true,
             family_max_minutes_year: 50 * 60,
+            max_points_per_code: Self::default_code_cap(),
             version: 0,
         }
+    }
+
+    fn default_code_cap() -> i64 {
+        300
     }
 
     fn from_row(r: RulesRow) -> Rules {
@@ -1048,6 +1056,7 @@ impl Rules {
             expiry_months: r.expiry_months,
             family_transfer: r.family_transfer == "household",
             family_max_minutes_year: r.family_max_minutes_year,
+            max_points_per_code: r.max_points_per_code,
             version: r.version,
         }
     }
@@ -1121,6 +1130,16 @@ impl App {
                 "积分有效期须为1至120个月",
             ));
         }
+        if !(1..=ledger::MAX_AMOUNT).contains(&r.max_points_per_code) {
+            return Err(AppError::invalid(
+                "invalid_rule",
+                "max_points_per_code",
+                format!(
+                    "每个兑换码最多可兑换的积分须为1至{}之间的整数",
+                    ledger::MAX_AMOUNT
+                ),
+            ));
+        }
         if !(0..=ledger::MAX_AMOUNT).contains(&r.family_max_minutes_year) {
             return Err(AppError::invalid(
                 "invalid_rule",
@@ -1142,6 +1161,7 @@ impl App {
             }
             .to_owned(),
             family_max_minutes_year: r.family_max_minutes_year,
+            max_points_per_code: r.max_points_per_code,
             updated_at: now,
             version: r.version,
         };

@@ -23,7 +23,7 @@ use yinling_store::{
 use crate::{
     App, AppError, AppResult, Caller, Key,
     ledger::{Adjustment, Kin, amount_text, client_key},
-    redeem::{CODE_TTL_MICROS, RedeemCode, RedemptionReceipt, mask_name},
+    redeem::{CODE_TTL_MICROS, RedeemCode, RedemptionReceipt, ShopReceipt, mask_name, report_state_label},
 };
 
 /// A member of the caller's household, who may receive the caller's hours.
@@ -41,6 +41,25 @@ pub struct ShownCode {
     pub shown_at: i64,
     pub used: bool,
     pub expired: bool,
+}
+
+/// One of the caller's own redemptions, for 我的积分: where, what, how many points, when,
+/// and whether it was reported as not theirs (不是我本人兑换).
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MyRedemption {
+    pub county_code: i64,
+    pub id: i64,
+    pub shop_name: String,
+    pub goods_name: String,
+    pub quantity: i64,
+    pub points: i64,
+    pub at_text: String,
+    pub created_at: i64,
+    /// `open`, `fraud` or `dismissed` once reported; none before.
+    pub report_state: Option<String>,
+    /// 已报告，等待县里核实 …; empty before a report.
+    pub report_label: &'static str,
 }
 
 /// An adjustment waiting for approval, with whom it is for, who proposed it, how they
@@ -110,6 +129,7 @@ impl App {
             return Ok(None);
         };
         let points = self.balances(caller, county, person).await?.points;
+        let cap = self.ledger_rules(county).await?.max_points_per_code;
         let now = self.now();
         Ok(Some(ShownCode {
             shown_at: row.expires_at - CODE_TTL_MICROS,
@@ -121,6 +141,7 @@ impl App {
                 expires_at: row.expires_at,
                 expires_text: from_micros(row.expires_at).format("%H:%M").to_string(),
                 points,
+                max_points: row.max_points.unwrap_or(cap),
             },
         }))
     }
@@ -140,14 +161,14 @@ impl App {
     }
 
     /// The receipt of the redemption a shop's till made with idempotency key `key`, as the
-    /// shop sees it (the elder's name masked). The key is the caller's own: another till
-    /// account's key finds nothing.
+    /// shop sees it: the elder's name masked, no balance and no person id. The key is the
+    /// caller's own: another till account's key finds nothing.
     pub async fn shop_receipt(
         &self,
         caller: &Caller,
         shop: Key,
         key: &str,
-    ) -> AppResult<RedemptionReceipt> {
+    ) -> AppResult<ShopReceipt> {
         let unit = self.shop(caller, shop).await?;
         let key = client_key(caller, "redeem", key).map_err(|_| AppError::NotFound {
             what: "兑换记录",
@@ -159,21 +180,45 @@ impl App {
             .ok_or(AppError::NotFound {
                 what: "兑换记录"
             })?;
-        let name = store_people::get(&mut exec, r.county_code, r.person_id)
-            .await?
-            .map(|p| p.name)
-            .unwrap_or_default();
-        let balance_after = store_ledger::transfer(&mut exec, r.county_code, r.transfer_id)
-            .await?
-            .map_or(0, |t| t.debit_after);
-        Ok(RedemptionReceipt {
-            shop_name: unit.name,
-            person_name: mask_name(&name),
-            balance_after,
-            at_text: format_minutes(r.created_at),
-            replayed: false,
-            redemption: r,
-        })
+        self.shop_receipt_of(r, unit.name, false).await
+    }
+
+    /// The caller's own latest redemptions (at most 20), newest first, with any report.
+    pub async fn my_redemptions(&self, caller: &Caller) -> AppResult<Vec<MyRedemption>> {
+        let Some((county, person)) = caller.person else {
+            return Ok(Vec::new());
+        };
+        let mut exec = self.store().read();
+        let rows = store_shops::redemptions_of_person(&mut exec, county, person, 20).await?;
+        let reports = store_shops::reports_of_person(&mut exec, county, person).await?;
+        let mut shops: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            if !shops.contains_key(&r.shop_id) {
+                let name = store_org::get(&mut exec, county, r.shop_id)
+                    .await?
+                    .map(|u| u.name)
+                    .unwrap_or_default();
+                shops.insert(r.shop_id, name);
+            }
+            let report_state = reports
+                .iter()
+                .find(|x| x.redemption_id == r.id)
+                .map(|x| x.state.clone());
+            out.push(MyRedemption {
+                county_code: r.county_code,
+                id: r.id,
+                shop_name: shops.get(&r.shop_id).cloned().unwrap_or_default(),
+                goods_name: r.goods_name,
+                quantity: r.quantity,
+                points: r.points,
+                at_text: format_minutes(r.created_at),
+                created_at: r.created_at,
+                report_label: report_state.as_deref().map_or("", report_state_label),
+                report_state,
+            });
+        }
+        Ok(out)
     }
 
     /// The time-bank payment for an order the caller has been shown, if it was paid.

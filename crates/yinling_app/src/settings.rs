@@ -18,6 +18,11 @@ pub struct SecuritySettings {
     pub max_failed_logins: i64,
     /// How long a locked account stays locked.
     pub lockout_minutes: i64,
+    /// Wrong redemption codes one till account may type in `redeem_lock_minutes` before it
+    /// is locked; and the same for one client address (all tills behind it together).
+    pub redeem_wrong_codes_per_till: i64,
+    pub redeem_wrong_codes_per_address: i64,
+    pub redeem_lock_minutes: i64,
     /// A session ends after this long without activity.
     pub idle_timeout_minutes: i64,
     pub password_min_length: usize,
@@ -29,6 +34,9 @@ impl Default for SecuritySettings {
         SecuritySettings {
             max_failed_logins: 5,
             lockout_minutes: 15,
+            redeem_wrong_codes_per_till: 5,
+            redeem_wrong_codes_per_address: 20,
+            redeem_lock_minutes: 15,
             idle_timeout_minutes: 30,
             password_min_length: 10,
             password_min_classes: 3,

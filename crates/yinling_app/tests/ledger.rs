@@ -630,8 +630,12 @@ mod redemption {
             .unwrap();
         assert_eq!(r.redemption.points, 30);
         assert_eq!(r.person_name, "张*丰");
-        assert_eq!(r.balance_after, 20);
         assert_eq!(r.shop_name, "惠民超市");
+        // The shop's receipt holds neither the elder's balance nor their person id.
+        let json = serde_json::to_value(&r).unwrap();
+        assert!(json.get("balance_after").is_none(), "{json}");
+        assert!(json["redemption"].get("person_id").is_none(), "{json}");
+        assert_eq!(points_of(&city, city.people_a[0]).await, 20);
         // The till retries (network hiccup): the same receipt, nothing moved again.
         let again = city
             .app
@@ -656,6 +660,10 @@ mod redemption {
             .unwrap();
         assert_eq!(mine.person_name, "张三丰");
         assert_eq!(mine.redemption.id, r.redemption.id);
+        assert_eq!(
+            mine.balance_after, 20,
+            "the elder's own receipt keeps the balance"
+        );
 
         // A used code, a wrong code, no stock: refused, nothing changes.
         let before = city.count("ledger_transfers").await;
@@ -850,7 +858,8 @@ async fn accounts_opened_by_a_rolled_back_redemption_are_opened_again() {
         )
         .await
         .unwrap();
-    assert_eq!(r.balance_after, 12);
+    assert_eq!(r.redemption.points, 8);
+    assert_eq!(points_of(&city, city.people_a[0]).await, 12);
     assert_ledger_sound(&city).await;
 }
 
@@ -1723,5 +1732,729 @@ mod trust {
             assert_eq!(bal.minutes, 100);
         }
         assert_ledger_sound(&city).await;
+    }
+}
+
+
+// ==== Redemption codes cannot be guessed or overspent (issue 9, item 4; item 12's key
+// reuse): wrong codes limited per till account and per client address, the locks the county
+// sees and lifts, the per-code limit, 不是我本人兑换 and the county's decision. ====
+mod redemption_guard {
+    use super::*;
+    use yinling_app::{
+        Settings,
+        clock::MINUTE,
+        ledger::Rules,
+        redeem::{ReportDecision, ResolveInput},
+        settings::SecuritySettings,
+    };
+
+    /// Limits small enough to reach in a test: `till` wrong codes per till account,
+    /// `address` per client address, windows of `minutes`.
+    fn limits(till: i64, address: i64, minutes: i64) -> Settings {
+        Settings {
+            security: SecuritySettings {
+                redeem_wrong_codes_per_till: till,
+                redeem_wrong_codes_per_address: address,
+                redeem_lock_minutes: minutes,
+                ..SecuritySettings::default()
+            },
+            ..Settings::default()
+        }
+    }
+
+    async fn seed(city: &TestCity, who: (i64, i64), amount: i64, key: &str) {
+        city.app
+            .post(posting(
+                Unit::Points,
+                Holder::Pool { county_code: who.0 },
+                person(who),
+                amount,
+                key,
+            ))
+            .await
+            .unwrap();
+    }
+
+    async fn audited(city: &TestCity, action: &str) -> i64 {
+        city.count(&format!("audit_events WHERE action = '{action}'"))
+            .await
+    }
+
+    /// Six-digit codes other than the live one.
+    fn wrong_codes(live: &str) -> impl Iterator<Item = String> + use<> {
+        let live = live.to_owned();
+        (100_000..999_999)
+            .map(|n: i64| n.to_string())
+            .filter(move |c| *c != live)
+    }
+
+    fn at(ip: &str, c: &Caller) -> Caller {
+        c.clone().with_ip(Some(ip.to_owned()))
+    }
+
+    #[tokio::test]
+    async fn wrong_codes_lock_the_till_and_then_the_address_until_the_window_ends() {
+        let city = TestCity::with_settings(limits(3, 4, 10)).await;
+        let till = Till::open(&city).await;
+        seed(&city, city.people_a[0], 100, "guard-seed-1").await;
+        let oil = till.goods(&city, "花生油 1升", 30, 10).await;
+        let keeper = at("10.0.0.7", &till.keeper);
+        let code = city.app.redeem_code(&till.resident).await.unwrap();
+        let mut wrong = wrong_codes(&code.code);
+
+        // Two wrong codes: refused, each telling how many tries are left.
+        for (n, left) in [(1, 2), (2, 1)] {
+            let e = city
+                .app
+                .redeem(
+                    &keeper,
+                    till.shop,
+                    redeem_input(&wrong.next().unwrap(), oil.id, &format!("guard-lock-{n}")),
+                )
+                .await
+                .unwrap_err();
+            assert_eq!(e.code(), "code_invalid");
+            assert!(e.to_string().contains(&format!("再输错{left}次")), "{e}");
+        }
+        // The third locks the till and says so.
+        let e = city
+            .app
+            .redeem(
+                &keeper,
+                till.shop,
+                redeem_input(&wrong.next().unwrap(), oil.id, "guard-lock-3"),
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::TooMany { .. }), "{e:?}");
+        assert!(e.to_string().contains("本收银账号已暂停兑换"), "{e}");
+        // Now even the right code is refused, and nothing moves.
+        let e = city
+            .app
+            .redeem(
+                &keeper,
+                till.shop,
+                redeem_input(&code.code, oil.id, "guard-lock-right"),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "too_many_attempts");
+        assert!(e.to_string().contains("县（市、区）管理员"), "{e}");
+        assert_eq!(points_of(&city, city.people_a[0]).await, 100);
+        assert_eq!(city.count("redemptions").await, 0);
+
+        // One lock on record, audited, with the right code's refusal counted on it.
+        let admin = city.caller("countyadmin").await;
+        let locks = city.app.redeem_locks(&admin).await.unwrap();
+        assert_eq!(locks.len(), 1, "{locks:?}");
+        let l = &locks[0];
+        assert_eq!(
+            (
+                l.lock.kind.as_str(),
+                l.lock.wrong_codes,
+                l.lock.refused,
+                l.lock.account_name.as_str(),
+                l.lock.ip.as_deref()
+            ),
+            ("till", 3, 1, "shopkeeper", Some("10.0.0.7"))
+        );
+        assert!(l.active && l.shop_name == "惠民超市", "{l:?}");
+        assert!(l.state_text.starts_with("锁定中"), "{}", l.state_text);
+        assert_eq!(audited(&city, "redeem.lock").await, 1);
+
+        // The window ends ten minutes after the first wrong code: a fresh code works.
+        city.clock.advance(10 * MINUTE);
+        let code = city.app.redeem_code(&till.resident).await.unwrap();
+        city.app
+            .redeem(
+                &keeper,
+                till.shop,
+                redeem_input(&code.code, oil.id, "guard-lock-after"),
+            )
+            .await
+            .unwrap();
+        let locks = city.app.redeem_locks(&admin).await.unwrap();
+        assert!(!locks[0].active && locks[0].state_text.contains("已到期"));
+
+        // The address: two till accounts behind one address share its four tries. The
+        // county administrator may redeem at the county's shops, so is a second till here.
+        let code = city.app.redeem_code(&till.resident).await.unwrap();
+        let mut wrong = wrong_codes(&code.code);
+        let second = at("10.0.0.7", &admin);
+        for (who, key) in [
+            (&keeper, "guard-addr-1"),
+            (&keeper, "guard-addr-2"),
+            (&second, "guard-addr-3"),
+        ] {
+            let e = city
+                .app
+                .redeem(
+                    who,
+                    till.shop,
+                    redeem_input(&wrong.next().unwrap(), oil.id, key),
+                )
+                .await
+                .unwrap_err();
+            assert_eq!(e.code(), "code_invalid", "{e}");
+        }
+        let e = city
+            .app
+            .redeem(
+                &second,
+                till.shop,
+                redeem_input(&wrong.next().unwrap(), oil.id, "guard-addr-4"),
+            )
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("本店所在网络已暂停兑换"), "{e}");
+        // Neither till reaches its own limit, but both are refused at that address...
+        for (who, key) in [(&keeper, "addr-right-1"), (&second, "addr-right-2")] {
+            let e = city
+                .app
+                .redeem(who, till.shop, redeem_input(&code.code, oil.id, key))
+                .await
+                .unwrap_err();
+            assert_eq!(e.code(), "too_many_attempts", "{e}");
+        }
+        // ...and served from another.
+        city.app
+            .redeem(
+                &at("10.0.0.8", &till.keeper),
+                till.shop,
+                redeem_input(&code.code, oil.id, "addr-elsewhere"),
+            )
+            .await
+            .unwrap();
+        let locks = city.app.redeem_locks(&admin).await.unwrap();
+        assert_eq!(locks.len(), 2);
+        let l = &locks[0];
+        assert_eq!(
+            (
+                l.lock.kind.as_str(),
+                l.lock.wrong_codes,
+                l.lock.refused,
+                l.lock.account_name.as_str(),
+                l.lock.ip.as_deref()
+            ),
+            ("address", 4, 2, "countyadmin", Some("10.0.0.7"))
+        );
+        assert_eq!(audited(&city, "redeem.lock").await, 2);
+        assert_eq!(points_of(&city, city.people_a[0]).await, 40);
+        assert_ledger_sound(&city).await;
+    }
+
+    #[tokio::test]
+    async fn a_county_administrator_lifts_a_lock_early_and_it_is_audited() {
+        // The defaults: five wrong codes per till.
+        let city = TestCity::new().await;
+        let till = Till::open(&city).await;
+        seed(&city, city.people_a[0], 50, "lift-seed").await;
+        let soap = till.goods(&city, "洗衣皂", 5, 10).await;
+        let code = city.app.redeem_code(&till.resident).await.unwrap();
+        let mut wrong = wrong_codes(&code.code);
+        for n in 0..5 {
+            let e = city
+                .app
+                .redeem(
+                    &till.keeper,
+                    till.shop,
+                    redeem_input(&wrong.next().unwrap(), soap.id, &format!("guard-lift-{n}")),
+                )
+                .await
+                .unwrap_err();
+            assert_eq!(
+                e.code(),
+                if n < 4 {
+                    "code_invalid"
+                } else {
+                    "too_many_attempts"
+                }
+            );
+        }
+        let admin = city.caller("countyadmin").await;
+        let lock = city.app.redeem_locks(&admin).await.unwrap().remove(0);
+
+        // Only those who set the county's ledger rules see or lift locks.
+        let worker = city.caller("workera").await;
+        for who in [&worker, &till.keeper] {
+            let e = city.app.redeem_locks(who).await.unwrap_err();
+            assert!(matches!(e, AppError::Forbidden { .. }), "{e:?}");
+            let e = city
+                .app
+                .lift_redeem_lock(who, lock.lock.county_code, lock.lock.id)
+                .await
+                .unwrap_err();
+            assert!(matches!(e, AppError::NotFound { .. }), "{e:?}");
+        }
+        let e = city
+            .app
+            .redeem(
+                &till.keeper,
+                till.shop,
+                redeem_input(&code.code, soap.id, "lift-right-1"),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "too_many_attempts");
+
+        let lifted = city
+            .app
+            .lift_redeem_lock(&admin, lock.lock.county_code, lock.lock.id)
+            .await
+            .unwrap();
+        assert!(
+            !lifted.active && lifted.state_text.contains("提前解除"),
+            "{lifted:?}"
+        );
+        assert_eq!(audited(&city, "redeem.lock.lift").await, 1);
+        let e = city
+            .app
+            .lift_redeem_lock(&admin, lock.lock.county_code, lock.lock.id)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "already_lifted");
+        // At once the right code works, and the count starts afresh: four more wrong codes
+        // are only wrong.
+        city.app
+            .redeem(
+                &till.keeper,
+                till.shop,
+                redeem_input(&code.code, soap.id, "lift-right-2"),
+            )
+            .await
+            .unwrap();
+        for n in 0..4 {
+            let e = city
+                .app
+                .redeem(
+                    &till.keeper,
+                    till.shop,
+                    redeem_input(&wrong.next().unwrap(), soap.id, &format!("lift-again-{n}")),
+                )
+                .await
+                .unwrap_err();
+            assert_eq!(e.code(), "code_invalid");
+        }
+        assert_eq!(city.app.redeem_locks(&admin).await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn one_code_spends_at_most_what_the_elder_chose_or_the_county_cap() {
+        let city = TestCity::new().await;
+        let till = Till::open(&city).await;
+        seed(&city, city.people_a[0], 1_000, "cap-seed").await;
+        let rice = till.goods(&city, "大米10斤", 120, 20).await;
+        let noodles = till.goods(&city, "挂面", 60, 20).await;
+        let zhang = city.people_a[0];
+
+        // The elder chose 100: 120 is refused with the limit in the message, nothing moves
+        // and the code still serves something within it.
+        let code = city
+            .app
+            .redeem_code_limited(&till.resident, Some(100))
+            .await
+            .unwrap();
+        assert_eq!(code.max_points, 100);
+        let e = city
+            .app
+            .redeem(
+                &till.keeper,
+                till.shop,
+                redeem_input(&code.code, rice.id, "guard-cap-1"),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "over_code_limit");
+        assert!(
+            e.to_string().contains("最多可兑换100积分") && e.to_string().contains("需要120积分"),
+            "{e}"
+        );
+        assert_eq!(points_of(&city, zhang).await, 1_000);
+        let goods = city.app.shop_goods(&till.keeper, till.shop).await.unwrap();
+        assert_eq!(goods.iter().find(|g| g.id == rice.id).unwrap().stock, 20);
+        city.app
+            .redeem(
+                &till.keeper,
+                till.shop,
+                redeem_input(&code.code, noodles.id, "guard-cap-2"),
+            )
+            .await
+            .unwrap();
+
+        // Without a choice the county's cap holds: 300 by default, then what it sets.
+        let code = city.app.redeem_code(&till.resident).await.unwrap();
+        assert_eq!(code.max_points, 300);
+        let mut three = redeem_input(&code.code, rice.id, "guard-cap-3");
+        three.quantity = 3;
+        let e = city
+            .app
+            .redeem(&till.keeper, till.shop, three)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "over_code_limit");
+        let admin = city.caller("countyadmin").await;
+        let c = city.county.county_code;
+        let rules = city.app.ledger_rules(c).await.unwrap();
+        let e = city
+            .app
+            .set_ledger_rules(
+                &admin,
+                Rules {
+                    max_points_per_code: 0,
+                    ..rules.clone()
+                },
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.field(), Some("max_points_per_code"));
+        city.app
+            .set_ledger_rules(
+                &admin,
+                Rules {
+                    max_points_per_code: 150,
+                    ..rules
+                },
+            )
+            .await
+            .unwrap();
+        let e = city
+            .app
+            .redeem_code_limited(&till.resident, Some(200))
+            .await
+            .unwrap_err();
+        assert_eq!(e.field(), Some("max_points"));
+        assert!(e.to_string().contains("1至150"), "{e}");
+        let code = city.app.redeem_code(&till.resident).await.unwrap();
+        assert_eq!(code.max_points, 150);
+        let mut two = redeem_input(&code.code, rice.id, "guard-cap-4");
+        two.quantity = 2;
+        let e = city
+            .app
+            .redeem(&till.keeper, till.shop, two)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "over_code_limit");
+        city.app
+            .redeem(
+                &till.keeper,
+                till.shop,
+                redeem_input(&code.code, rice.id, "guard-cap-5"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(points_of(&city, zhang).await, 1_000 - 60 - 120);
+        assert_ledger_sound(&city).await;
+    }
+
+    /// 张三丰 redeems rice; he says it was not him.
+    async fn reported(city: &TestCity) -> (Till, GoodsRow, i64, yinling_store::shops::ReportRow) {
+        let till = Till::open(city).await;
+        seed(city, city.people_a[0], 200, "report-seed").await;
+        let rice = till.goods(city, "大米10斤", 60, 20).await;
+        let code = city.app.redeem_code(&till.resident).await.unwrap();
+        let r = city
+            .app
+            .redeem(
+                &till.keeper,
+                till.shop,
+                redeem_input(&code.code, rice.id, "report-till-1"),
+            )
+            .await
+            .unwrap();
+        let mine = city.app.my_redemptions(&till.resident).await.unwrap();
+        assert_eq!(mine.len(), 1);
+        assert_eq!(
+            (
+                mine[0].shop_name.as_str(),
+                mine[0].goods_name.as_str(),
+                mine[0].points,
+                mine[0].report_state.as_deref()
+            ),
+            ("惠民超市", "大米10斤", 60, None)
+        );
+        let report = city
+            .app
+            .report_redemption(&till.resident, r.redemption.county_code, r.redemption.id)
+            .await
+            .unwrap();
+        (till, rice, r.redemption.id, report)
+    }
+
+    #[tokio::test]
+    async fn not_me_freezes_the_elders_codes_until_the_county_confirms_and_reverses_it() {
+        let city = TestCity::new().await;
+        let zhang = city.people_a[0];
+        // A live code shown before the report (on a phone someone else holds, say).
+        let till = Till::open(&city).await;
+        seed(&city, zhang, 200, "report-seed").await;
+        let rice = till.goods(&city, "大米10斤", 60, 20).await;
+        let first = city.app.redeem_code(&till.resident).await.unwrap();
+        let r = city
+            .app
+            .redeem(
+                &till.keeper,
+                till.shop,
+                redeem_input(&first.code, rice.id, "fraud-till-1"),
+            )
+            .await
+            .unwrap();
+        let live = city.app.redeem_code(&till.resident).await.unwrap();
+        assert_eq!(points_of(&city, zhang).await, 140);
+
+        // Nobody else reports his redemption, not even his household (李四).
+        city.add_services().await;
+        let li = city.caller("vola").await;
+        let e = city
+            .app
+            .report_redemption(&li, r.redemption.county_code, r.redemption.id)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::NotFound { .. }), "{e:?}");
+
+        let report = city
+            .app
+            .report_redemption(&till.resident, r.redemption.county_code, r.redemption.id)
+            .await
+            .unwrap();
+        assert_eq!((report.state.as_str(), report.frozen_codes), ("open", 1));
+        assert_eq!(audited(&city, "redeem.report").await, 1);
+        // Tapping again answers the same report.
+        let again = city
+            .app
+            .report_redemption(&till.resident, r.redemption.county_code, r.redemption.id)
+            .await
+            .unwrap();
+        assert_eq!(again.id, report.id);
+        assert_eq!(city.count("redemption_reports").await, 1);
+        // The live code is void at the till; no new code until the county has looked.
+        let e = city
+            .app
+            .redeem(
+                &till.keeper,
+                till.shop,
+                redeem_input(&live.code, rice.id, "fraud-till-2"),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "code_invalid");
+        let e = city.app.redeem_code(&till.resident).await.unwrap_err();
+        assert!(matches!(e, AppError::Forbidden { .. }), "{e:?}");
+        assert!(e.to_string().contains("县里核实之前暂停"), "{e}");
+        assert!(city.app.redeem_paused(&till.resident).await.unwrap());
+        let mine = city.app.my_redemptions(&till.resident).await.unwrap();
+        assert_eq!(mine[0].report_label, "已报告，等待县里核实");
+
+        // The county's list shows it, with the full name, for those who oversee the county.
+        let admin = city.caller("countyadmin").await;
+        let list = city.app.redemption_reports(&admin).await.unwrap();
+        assert_eq!(list.len(), 1);
+        assert_eq!(
+            (
+                list[0].person_name.as_str(),
+                list[0].shop_name.as_str(),
+                list[0].points,
+                list[0].till_name.as_str()
+            ),
+            ("张三丰", "惠民超市", 60, "惠民超市收银")
+        );
+        let worker = city.caller("workera").await;
+        assert!(city.app.redemption_reports(&worker).await.is_err());
+        let e = city
+            .app
+            .resolve_redemption_report(
+                &worker,
+                report.county_code,
+                report.id,
+                ResolveInput {
+                    decision: ReportDecision::Fraud,
+                    note: "核实为他人冒用".into(),
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::NotFound { .. }), "{e:?}");
+
+        // A decision needs a reason; then fraud reverses the redemption.
+        let e = city
+            .app
+            .resolve_redemption_report(
+                &admin,
+                report.county_code,
+                report.id,
+                ResolveInput {
+                    decision: ReportDecision::Fraud,
+                    note: "是".into(),
+                },
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.field(), Some("note"));
+        assert_eq!(points_of(&city, zhang).await, 140);
+        let done = city
+            .app
+            .resolve_redemption_report(
+                &admin,
+                report.county_code,
+                report.id,
+                ResolveInput {
+                    decision: ReportDecision::Fraud,
+                    note: "调取监控，为他人冒用".into(),
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(done.report.state, "fraud");
+        let reversal = done.report.reversal_id.unwrap();
+        let t = yinling_store::ledger::transfer(
+            &mut city.app.store().read(),
+            report.county_code,
+            reversal,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!((t.reverses, t.amount), (Some(r.redemption.transfer_id), 60));
+        assert_eq!(points_of(&city, zhang).await, 200);
+        assert_eq!(audited(&city, "redeem.report.fraud").await, 1);
+        assert_eq!(audited(&city, "ledger.reverse").await, 1);
+        let e = city
+            .app
+            .resolve_redemption_report(
+                &admin,
+                report.county_code,
+                report.id,
+                ResolveInput {
+                    decision: ReportDecision::Dismiss,
+                    note: "再处理一次".into(),
+                },
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "already_resolved");
+        // He may show codes again, and sees what the county found.
+        assert!(!city.app.redeem_paused(&till.resident).await.unwrap());
+        city.app.redeem_code(&till.resident).await.unwrap();
+        let mine = city.app.my_redemptions(&till.resident).await.unwrap();
+        assert_eq!(mine[0].report_state.as_deref(), Some("fraud"));
+        assert!(mine[0].report_label.contains("积分已退回"));
+        assert_ledger_sound(&city).await;
+    }
+
+    #[tokio::test]
+    async fn the_county_dismisses_a_report_and_nobody_decides_one_about_their_household() {
+        use yinling_app::users::NewAccountInput;
+        use yinling_domain::role::Role;
+        let city = TestCity::new().await;
+        let (_till, _rice, _id, report) = reported(&city).await;
+        // County administrators whose own file is 张三丰's, or his household's (李四).
+        for (username, who) in [
+            ("countyzhang", city.people_a[0]),
+            ("countyli", city.people_a[1]),
+        ] {
+            city.app
+                .create_account(
+                    &city.system,
+                    NewAccountInput {
+                        username: username.into(),
+                        display_name: username.into(),
+                        password: yinling_app::testing::PASSWORD.into(),
+                        role: Role::CountyAdmin,
+                        unit_county_code: city.county.county_code,
+                        unit_id: city.county.id,
+                        must_change_password: false,
+                        person_county_code: Some(who.0),
+                        person_id: Some(who.1),
+                    },
+                )
+                .await
+                .unwrap();
+            let own = city.caller(username).await;
+            let e = city
+                .app
+                .resolve_redemption_report(
+                    &own,
+                    report.county_code,
+                    report.id,
+                    ResolveInput {
+                        decision: ReportDecision::Fraud,
+                        note: "我自己核实过了".into(),
+                    },
+                )
+                .await
+                .unwrap_err();
+            assert!(matches!(e, AppError::Forbidden { .. }), "{username}: {e:?}");
+        }
+        assert_eq!(points_of(&city, city.people_a[0]).await, 140);
+        let admin = city.caller("countyadmin").await;
+        let done = city
+            .app
+            .resolve_redemption_report(
+                &admin,
+                report.county_code,
+                report.id,
+                ResolveInput {
+                    decision: ReportDecision::Dismiss,
+                    note: "本人子女代为兑换，已电话核实".into(),
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (done.report.state.as_str(), done.report.reversal_id),
+            ("dismissed", None)
+        );
+        assert_eq!(points_of(&city, city.people_a[0]).await, 140);
+        assert_eq!(audited(&city, "redeem.report.dismiss").await, 1);
+        let resident = city.caller("resident").await;
+        assert!(!city.app.redeem_paused(&resident).await.unwrap());
+        city.app.redeem_code(&resident).await.unwrap();
+        assert_ledger_sound(&city).await;
+    }
+
+    /// Item 12: the till's idempotency key names one redemption; sent again for other goods
+    /// or another quantity it is refused, and nothing moves.
+    #[tokio::test]
+    async fn a_till_key_reused_for_other_goods_or_quantity_is_refused() {
+        let city = TestCity::new().await;
+        let till = Till::open(&city).await;
+        seed(&city, city.people_a[0], 100, "reuse-seed").await;
+        let rice = till.goods(&city, "大米10斤", 40, 10).await;
+        let soap = till.goods(&city, "洗衣皂", 5, 10).await;
+        let code = city.app.redeem_code(&till.resident).await.unwrap();
+        let first = city
+            .app
+            .redeem(
+                &till.keeper,
+                till.shop,
+                redeem_input(&code.code, soap.id, "reuse-key"),
+            )
+            .await
+            .unwrap();
+        let other = city.app.redeem_code(&till.resident).await.unwrap();
+        let mut more = redeem_input(&other.code, soap.id, "reuse-key");
+        more.quantity = 3;
+        for input in [redeem_input(&other.code, rice.id, "reuse-key"), more] {
+            let e = city
+                .app
+                .redeem(&till.keeper, till.shop, input)
+                .await
+                .unwrap_err();
+            assert_eq!(e.code(), "idempotency_key_reused", "{e:?}");
+        }
+        assert_eq!(points_of(&city, city.people_a[0]).await, 95);
+        assert_eq!(city.count("redemptions").await, 1);
+        // The same request again is the first receipt.
+        let again = city
+            .app
+            .redeem(
+                &till.keeper,
+                till.shop,
+                redeem_input(&other.code, soap.id, "reuse-key"),
+            )
+            .await
+            .unwrap();
+        assert!(again.replayed);
+        assert_eq!(again.redemption.id, first.redemption.id);
     }
 }

@@ -27,6 +27,8 @@ pub enum Seq {
     LedgerAdjustments,
     ShopGoods,
     Redemptions,
+    RedeemLocks,
+    RedemptionReports,
 }
 
 impl Seq {
@@ -53,6 +55,8 @@ impl Seq {
             Seq::LedgerAdjustments => "ledger_adjustments",
             Seq::ShopGoods => "shop_goods",
             Seq::Redemptions => "redemptions",
+            Seq::RedeemLocks => "redeem_locks",
+            Seq::RedemptionReports => "redemption_reports",
         }
     }
 }

@@ -541,6 +541,8 @@ pub struct RulesRow {
     pub expiry_months: Option<i64>,
     pub family_transfer: String,
     pub family_max_minutes_year: i64,
+    /// The most points one redemption code may spend (the elder may choose less).
+    pub max_points_per_code: i64,
     pub updated_at: Micros,
     pub version: i64,
 }
@@ -548,7 +550,7 @@ pub struct RulesRow {
 pub async fn rules(exec: &mut Exec<'_>, county: i64) -> Result<Option<RulesRow>> {
     exec.fetch_optional(q!(
         "SELECT county_code, daily_points_cap, daily_minutes_cap, expiry_months, family_transfer,
-                family_max_minutes_year, updated_at, version
+                family_max_minutes_year, max_points_per_code, updated_at, version
            FROM ledger_rules WHERE county_code = $1",
         county
     ))
@@ -561,21 +563,23 @@ pub async fn save_rules(exec: &mut Exec<'_>, r: &RulesRow, version: i64) -> Resu
     let n = if version == 0 {
         exec.execute(q!(
             "INSERT INTO ledger_rules (county_code, daily_points_cap, daily_minutes_cap, expiry_months,
-                 family_transfer, family_max_minutes_year, updated_at, version)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 1) ON CONFLICT (county_code) DO NOTHING",
+                 family_transfer, family_max_minutes_year, updated_at, version, max_points_per_code)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8) ON CONFLICT (county_code) DO NOTHING",
             r.county_code,
             r.daily_points_cap,
             r.daily_minutes_cap,
             r.expiry_months,
             &r.family_transfer,
             r.family_max_minutes_year,
-            r.updated_at
+            r.updated_at,
+            r.max_points_per_code
         ))
         .await?
     } else {
         exec.execute(q!(
             "UPDATE ledger_rules SET daily_points_cap = $2, daily_minutes_cap = $3, expiry_months = $4,
-                 family_transfer = $5, family_max_minutes_year = $6, updated_at = $7, version = version + 1
+                 family_transfer = $5, family_max_minutes_year = $6, updated_at = $7, version = version + 1,
+                 max_points_per_code = $9
              WHERE county_code = $1 AND version = $8",
             r.county_code,
             r.daily_points_cap,
@@ -584,7 +588,8 @@ pub async fn save_rules(exec: &mut Exec<'_>, r: &RulesRow, version: i64) -> Resu
             &r.family_transfer,
             r.family_max_minutes_year,
             r.updated_at,
-            version
+            version,
+            r.max_points_per_code
         ))
         .await?
     };

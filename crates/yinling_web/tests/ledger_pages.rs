@@ -194,6 +194,10 @@ async fn an_elder_shows_a_code_and_the_shop_redeems_it_through_the_pages() {
         "{receipt}"
     );
     assert!(receipt.contains("40 分") && receipt.contains("继续兑换"));
+    assert!(
+        !receipt.contains("剩余") && !receipt.contains("60 分"),
+        "no balance: {receipt}"
+    );
 
     // The elder's receipt: what, where, and what is left.
     let mine = elder.get(&receipt_path).await.text();
@@ -562,6 +566,7 @@ async fn a_county_admin_sets_the_rules_and_earning_rules() {
         ("daily_points_cap", "80".to_owned()),
         ("daily_minutes_cap", String::new()),
         ("family_max_minutes_year", "600".to_owned()),
+        ("max_points_per_code", "200".to_owned()),
         ("version", "0".to_owned()),
     ];
     let pairs = |extra: &[(&'static str, &'static str)]| {
@@ -582,6 +587,26 @@ async fn a_county_admin_sets_the_rules_and_earning_rules() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     assert!(r.text().contains("积分有效期须为1至120个月") && r.text().contains("aria-invalid"));
     assert_eq!(city.app.ledger_rules(county).await.unwrap().version, 0);
+    // The cap per redemption code is on the form and may not be left empty.
+    assert!(
+        page.text().contains("每个兑换码最多可兑换积分") && page.text().contains("value=\"300\"")
+    );
+    let no_cap: Vec<(&str, &str)> = bad
+        .iter()
+        .map(|&(k, v)| match k {
+            "max_points_per_code" => (k, ""),
+            "expiry_months" => (k, "12"),
+            _ => (k, v),
+        })
+        .collect();
+    let r = admin.post_form("/ledger/rules", &no_cap).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(
+        r.text().contains("请填写每个兑换码最多可兑换的积分"),
+        "{}",
+        r.text()
+    );
+    assert_eq!(city.app.ledger_rules(county).await.unwrap().version, 0);
     let good = pairs(&[("expiry_months", "12")]);
     let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let r = admin.post_form("/ledger/rules", &good).await;
@@ -597,6 +622,7 @@ async fn a_county_admin_sets_the_rules_and_earning_rules() {
         ),
         (Some(80), None, Some(12), false, 600)
     );
+    assert_eq!(rules.max_points_per_code, 200);
 
     // Earning rules: a bad code is refused, a good one added, then changed.
     let c = county.to_string();
@@ -855,4 +881,249 @@ async fn the_approver_sees_who_proposed_for_whom_and_cannot_approve_a_self_award
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     assert_ledger_clean(&city).await;
+}
+
+// ==== Redemption codes cannot be guessed (issue 9, item 4): the pages. ====
+
+/// A shop with rice, 张三丰 with 100 points, and one redemption of his at the till.
+async fn one_redemption(city: &TestCity, app: &Router) -> (String, Client, Client, i64) {
+    let shop = city.add_shop().await;
+    let zhang = city.people_a[0];
+    grant(city, zhang, Unit::Points, 100, "test-grant-guard-1").await;
+    let rice = city
+        .app
+        .add_goods(
+            &city.system,
+            (shop.county_code, shop.id).into(),
+            yinling_app::redeem::GoodsInput {
+                name: "大米10斤".into(),
+                price_points: 40,
+                stock: 9,
+                active: true,
+                version: None,
+            },
+        )
+        .await
+        .unwrap();
+    let shop_path = format!("/shop/{}/{}", shop.county_code, shop.id);
+    let mut elder = Client::login(app, "resident").await;
+    let mut till = Client::login(app, "shopkeeper").await;
+    let r = elder.post_form("/points/redeem", &[]).await;
+    let code = r.location().rsplit('/').next().unwrap().to_owned();
+    let key = till.get(&shop_path).await.hidden("idempotency_key");
+    let r = till
+        .post_form(
+            &format!("{shop_path}/redeem"),
+            &[
+                ("code", &code),
+                ("goods_id", &rice.id.to_string()),
+                ("quantity", "1"),
+                ("idempotency_key", &key),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    (shop_path, elder, till, rice.id)
+}
+
+#[tokio::test]
+async fn the_elder_reports_a_redemption_from_my_points_and_the_county_reverses_it() {
+    let (city, app) = setup().await;
+    let (_shop_path, mut elder, _till, _rice) = one_redemption(&city, &app).await;
+    let zhang = city.people_a[0];
+    assert_eq!(city.count("redemptions").await, 1);
+    let redemption_id: i64 = city
+        .app
+        .store()
+        .read()
+        .scalar(yinling_store::q!("SELECT MAX(id) FROM redemptions"))
+        .await
+        .unwrap();
+    let c = city.county.county_code;
+
+    // 我的积分 lists it — shop, goods, points, time — with 不是我本人兑换 and its
+    // confirmation in place (a <details>, no pop-up), the confirming button a POST form.
+    let page = elder.get("/points").await.text();
+    let item = format!("id=\"redemption-{c}-{redemption_id}\"");
+    assert!(page.contains(&item), "{page}");
+    assert!(
+        page.contains("惠民超市")
+            && page.contains("大米10斤 × 1")
+            && page.contains("−40分")
+            && page.contains("不是我本人兑换"),
+        "{page}"
+    );
+    assert!(page.contains("<details class=\"not-me\">"), "{page}");
+    let action = format!("/points/redemptions/{c}/{redemption_id}/report");
+    assert!(page.contains(&format!("action=\"{action}\"")) && page.contains("确认，不是我兑换的"));
+
+    // Confirmed: back on 我的积分, told it reached the county; codes paused.
+    let r = elder.post_form(&action, &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert!(
+        r.location().starts_with("/points?done=reported"),
+        "{}",
+        r.location()
+    );
+    let page = elder.get(&r.location()).await.text();
+    assert!(
+        page.contains("已报告县里") && page.contains("已报告，等待县里核实"),
+        "{page}"
+    );
+    assert!(page.contains("id=\"redeem-paused\""), "{page}");
+    assert!(
+        !page.contains("确认，不是我兑换的"),
+        "no second report offered"
+    );
+    let start = elder.get("/points/redeem").await.text();
+    assert!(start.contains("县里核实之前暂停") && !start.contains("id=\"show-code\""));
+    let r = elder.post_form("/points/redeem", &[]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    assert!(r.text().contains("县里核实之前暂停"));
+
+    // Another person cannot report it.
+    let mut other = Client::login(&app, "workera").await;
+    assert_eq!(
+        other.post_form(&action, &[]).await.status,
+        StatusCode::FORBIDDEN,
+        "a staff account without a person file"
+    );
+
+    // The county's list; a decision without a reason is refused and changes nothing.
+    let mut admin = Client::login(&app, "countyadmin").await;
+    let adj = admin.get("/ledger/adjustments").await.text();
+    assert!(
+        adj.contains("href=\"/ledger/redeem-reports\"")
+            && adj.contains("href=\"/ledger/redeem-locks\"")
+    );
+    let list = admin.get("/ledger/redeem-reports").await.text();
+    assert!(
+        list.contains("张三丰") && list.contains("惠民超市") && list.contains("等待县里核实"),
+        "{list}"
+    );
+    let report_id: i64 = city
+        .app
+        .store()
+        .read()
+        .scalar(yinling_store::q!("SELECT MAX(id) FROM redemption_reports"))
+        .await
+        .unwrap();
+    let resolve = format!("/ledger/redeem-reports/{c}/{report_id}/resolve");
+    let r = admin
+        .post_form(&resolve, &[("decision", "fraud"), ("note", "")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.text().contains("请写明核实情况") && r.text().contains("aria-invalid"));
+    assert_eq!(points_of(&city, zhang).await.0, 60);
+    let mut worker = Client::login(&app, "workera").await;
+    assert_eq!(
+        worker.get("/ledger/redeem-reports").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        worker
+            .post_form(&resolve, &[("decision", "fraud"), ("note", "核实为冒用")])
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let r = admin
+        .post_form(
+            &resolve,
+            &[("decision", "fraud"), ("note", "核实为他人冒用")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let list = admin.get(&r.location()).await.text();
+    assert!(
+        list.contains("已认定冒用") && list.contains("冲正流水号"),
+        "{list}"
+    );
+    assert_eq!(points_of(&city, zhang).await.0, 100);
+    let page = elder.get("/points").await.text();
+    assert!(page.contains("积分已退回") && !page.contains("id=\"redeem-paused\""));
+    assert_ledger_clean(&city).await;
+}
+
+#[tokio::test]
+async fn a_locked_till_is_told_so_and_the_county_lifts_it_from_its_page() {
+    let (city, app) = setup().await;
+    let (shop_path, mut elder, mut till, rice) = one_redemption(&city, &app).await;
+    let r = elder.post_form("/points/redeem", &[]).await;
+    let code = r.location().rsplit('/').next().unwrap().to_owned();
+    let wrong: Vec<String> = (0..6)
+        .map(|n| format!("{:06}", 200_000 + n))
+        .filter(|c| *c != code)
+        .take(5)
+        .collect();
+    let mut last = None;
+    for w in &wrong {
+        let key = till.get(&shop_path).await.hidden("idempotency_key");
+        let r = till
+            .post_form(
+                &format!("{shop_path}/redeem"),
+                &[
+                    ("code", w),
+                    ("goods_id", &rice.to_string()),
+                    ("quantity", "1"),
+                    ("idempotency_key", &key),
+                ],
+            )
+            .await;
+        last = Some(r);
+    }
+    let r = last.unwrap();
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text());
+    let html = r.text();
+    assert!(
+        html.contains("本收银账号已暂停兑换") && html.contains("aria-invalid"),
+        "the lock beside the code: {html}"
+    );
+
+    // The county's page lists it and lifts it.
+    let mut admin = Client::login(&app, "countyadmin").await;
+    let page = admin.get("/ledger/redeem-locks").await.text();
+    assert!(
+        page.contains("惠民超市") && page.contains("shopkeeper") && page.contains("锁定中"),
+        "{page}"
+    );
+    let lock_id: i64 = city
+        .app
+        .store()
+        .read()
+        .scalar(yinling_store::q!("SELECT MAX(id) FROM redeem_locks"))
+        .await
+        .unwrap();
+    let lift = format!(
+        "/ledger/redeem-locks/{}/{lock_id}/lift",
+        city.county.county_code
+    );
+    assert!(page.contains(&format!("action=\"{lift}\"")));
+    let mut shopkeeper_sees = till.get("/ledger/redeem-locks").await;
+    assert_eq!(shopkeeper_sees.status, StatusCode::FORBIDDEN);
+    shopkeeper_sees = till.post_form(&lift, &[]).await;
+    assert_eq!(shopkeeper_sees.status, StatusCode::NOT_FOUND);
+    let r = admin.post_form(&lift, &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let page = admin.get(&r.location()).await.text();
+    assert!(
+        page.contains("已解除锁定") && page.contains("提前解除"),
+        "{page}"
+    );
+
+    // The right code now goes through at the till.
+    let key = till.get(&shop_path).await.hidden("idempotency_key");
+    let r = till
+        .post_form(
+            &format!("{shop_path}/redeem"),
+            &[
+                ("code", &code),
+                ("goods_id", &rice.to_string()),
+                ("quantity", "1"),
+                ("idempotency_key", &key),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert_eq!(city.count("redemptions").await, 2);
 }

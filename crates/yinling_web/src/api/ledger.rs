@@ -15,11 +15,19 @@ use yinling_app::{
         Adjustment, AdjustmentInput, Award, Balances, EarnInput, EarningRuleInput, Receipt, Rules,
         StatementLine,
     },
-    redeem::{GoodsInput, RedeemCode, RedeemInput, RedemptionReceipt, Settlement},
+    ledger_views::MyRedemption,
+    redeem::{
+        GoodsInput, LockView, RedeemCode, RedeemInput, RedemptionReceipt, ReportView, ResolveInput,
+        Settlement, ShopReceipt,
+    },
     timebank::{GiftInput, PayHoursInput},
 };
 use yinling_domain::ledger::Unit;
-use yinling_store::{ledger::EarningRuleRow, org::OrgUnitRow, shops::GoodsRow};
+use yinling_store::{
+    ledger::EarningRuleRow,
+    org::OrgUnitRow,
+    shops::{GoodsRow, ReportRow},
+};
 
 use super::{ApiJson, ApiPath, ApiQuery};
 use crate::{
@@ -49,6 +57,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(redeem))
         .routes(routes!(settlement))
         .routes(routes!(settlement_xlsx))
+        .routes(routes!(my_redemptions))
+        .routes(routes!(report_redemption))
+        .routes(routes!(list_locks))
+        .routes(routes!(lift_lock))
+        .routes(routes!(list_reports))
+        .routes(routes!(resolve_report))
 }
 
 /// The caller's own points and time-bank balance.
@@ -297,16 +311,30 @@ async fn pay_with_hours(
     ))
 }
 
-/// A six-digit code for the caller's points, valid five minutes and for one redemption.
-#[utoipa::path(post, path = "/api/v1/redeem/codes", tag = "积分兑换",
-    responses((status = 201, body = RedeemCode), (status = 403, body = ErrorBody)))]
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct CodeQuery {
+    /// The most this code may spend (at most the county's cap per code); omitted: the cap.
+    pub max_points: Option<i64>,
+}
+
+/// A six-digit code for the caller's points, valid five minutes and for one redemption of
+/// at most `max_points`. Refused (403) while the caller has reported a redemption the county
+/// has not looked at yet.
+#[utoipa::path(post, path = "/api/v1/redeem/codes", tag = "积分兑换", params(CodeQuery),
+    responses((status = 201, body = RedeemCode), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn new_code(
     State(state): State<AppState>,
     c: ApiCaller,
+    ApiQuery(q): ApiQuery<CodeQuery>,
 ) -> Result<(StatusCode, axum::Json<RedeemCode>), ApiError> {
     Ok((
         StatusCode::CREATED,
-        axum::Json(state.app.redeem_code(&c.caller).await?),
+        axum::Json(
+            state
+                .app
+                .redeem_code_limited(&c.caller, q.max_points)
+                .await?,
+        ),
     ))
 }
 
@@ -401,17 +429,21 @@ async fn update_goods(
 }
 
 /// Redeem an elder's code at the shop: stock, code and points move together or not at all.
-/// A retry with the same idempotency key returns the first receipt (200, `replayed`).
+/// A retry with the same idempotency key returns the first receipt (200, `replayed`). The
+/// receipt names the elder masked and holds neither their balance nor their person id.
+/// Wrong codes are limited per till account and per client address; past the limit every
+/// code is refused (429) until the lock runs out or the county lifts it.
 #[utoipa::path(post, path = "/api/v1/shops/{county}/{id}/redemptions", tag = "积分兑换",
     params(("county" = i64, Path), ("id" = i64, Path)), request_body = RedeemInput,
-    responses((status = 201, body = RedemptionReceipt), (status = 200, description = "重试：返回第一次的回执", body = RedemptionReceipt),
-        (status = 409, description = "兑换码无效、库存不足、积分不足", body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = ShopReceipt), (status = 200, description = "重试：返回第一次的回执", body = ShopReceipt),
+        (status = 409, description = "兑换码无效、超出兑换码额度、库存不足、积分不足", body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, description = "兑换码输错次数过多，收银账号或网络地址已暂停兑换", body = ErrorBody)))]
 async fn redeem(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
     ApiJson(input): ApiJson<RedeemInput>,
-) -> Result<(StatusCode, axum::Json<RedemptionReceipt>), ApiError> {
+) -> Result<(StatusCode, axum::Json<ShopReceipt>), ApiError> {
     let r = state
         .app
         .redeem(&c.caller, Key::from((county, id)), input)
@@ -490,4 +522,87 @@ async fn settlement_xlsx(
         bytes,
     )
         .into_response())
+}
+
+/// The caller's own latest redemptions (shop, goods, points, time), each with its report
+/// if the caller said it was not theirs.
+#[utoipa::path(get, path = "/api/v1/redeem/mine", tag = "积分兑换",
+    responses((status = 200, body = Vec<MyRedemption>)))]
+async fn my_redemptions(
+    State(state): State<AppState>,
+    c: ApiCaller,
+) -> Result<axum::Json<Vec<MyRedemption>>, ApiError> {
+    Ok(axum::Json(state.app.my_redemptions(&c.caller).await?))
+}
+
+/// 不是我本人兑换: report one of one's own redemptions. Voids one's live codes, pauses new
+/// ones until the county has looked at it, and puts it on the county's list. Reporting it
+/// again answers the first report.
+#[utoipa::path(post, path = "/api/v1/redeem/redemptions/{county}/{id}/report", tag = "积分兑换",
+    params(("county" = i64, Path), ("id" = i64, Path)),
+    responses((status = 200, body = ReportRow), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn report_redemption(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath((county, id)): ApiPath<(i64, i64)>,
+) -> Result<axum::Json<ReportRow>, ApiError> {
+    Ok(axum::Json(
+        state.app.report_redemption(&c.caller, county, id).await?,
+    ))
+}
+
+/// Tills and addresses locked after too many wrong codes at shops in the caller's scope
+/// (county administrators), newest first.
+#[utoipa::path(get, path = "/api/v1/redeem/locks", tag = "积分兑换",
+    responses((status = 200, body = Vec<LockView>), (status = 403, body = ErrorBody)))]
+async fn list_locks(
+    State(state): State<AppState>,
+    c: ApiCaller,
+) -> Result<axum::Json<Vec<LockView>>, ApiError> {
+    Ok(axum::Json(state.app.redeem_locks(&c.caller).await?))
+}
+
+/// Lift a lock before it runs out (audited); the till's count starts afresh.
+#[utoipa::path(post, path = "/api/v1/redeem/locks/{county}/{id}/lift", tag = "积分兑换",
+    params(("county" = i64, Path), ("id" = i64, Path)),
+    responses((status = 200, body = LockView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn lift_lock(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath((county, id)): ApiPath<(i64, i64)>,
+) -> Result<axum::Json<LockView>, ApiError> {
+    Ok(axum::Json(
+        state.app.lift_redeem_lock(&c.caller, county, id).await?,
+    ))
+}
+
+/// Elders' reports of redemptions that were not theirs, at shops in the caller's scope
+/// (county administrators); open ones first.
+#[utoipa::path(get, path = "/api/v1/redeem/reports", tag = "积分兑换",
+    responses((status = 200, body = Vec<ReportView>), (status = 403, body = ErrorBody)))]
+async fn list_reports(
+    State(state): State<AppState>,
+    c: ApiCaller,
+) -> Result<axum::Json<Vec<ReportView>>, ApiError> {
+    Ok(axum::Json(state.app.redemption_reports(&c.caller).await?))
+}
+
+/// Decide a report: `fraud` reverses the redemption (the points go back to the elder),
+/// `dismiss` closes it; either way the elder may show codes again. Not for a report about
+/// oneself or one's household.
+#[utoipa::path(post, path = "/api/v1/redeem/reports/{county}/{id}/resolve", tag = "积分兑换",
+    params(("county" = i64, Path), ("id" = i64, Path)), request_body = ResolveInput,
+    responses((status = 200, body = ReportView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn resolve_report(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiJson(input): ApiJson<ResolveInput>,
+) -> Result<axum::Json<ReportView>, ApiError> {
+    Ok(axum::Json(
+        state
+            .app
+            .resolve_redemption_report(&c.caller, county, id, input)
+            .await?,
+    ))
 }

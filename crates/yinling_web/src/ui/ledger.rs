@@ -293,6 +293,7 @@ struct RulesForm {
     expiry_months: Option<String>,
     family_transfer: Option<String>,
     family_max_minutes_year: Option<String>,
+    max_points_per_code: Option<String>,
     version: Option<String>,
 }
 
@@ -306,6 +307,7 @@ impl RulesForm {
             expiry_months: text(r.expiry_months),
             family_transfer: r.family_transfer.then(|| "on".to_owned()),
             family_max_minutes_year: Some(r.family_max_minutes_year.to_string()),
+            max_points_per_code: Some(r.max_points_per_code.to_string()),
             version: Some(r.version.to_string()),
         }
     }
@@ -333,6 +335,18 @@ impl RulesForm {
                 "每年转赠上限",
             )?
             .unwrap_or(0),
+            max_points_per_code: optional(
+                &self.max_points_per_code,
+                "max_points_per_code",
+                "每个兑换码最多可兑换的积分",
+            )?
+            .ok_or_else(|| {
+                AppError::invalid(
+                    "invalid_rule",
+                    "max_points_per_code",
+                    "请填写每个兑换码最多可兑换的积分",
+                )
+            })?,
             version: opt(&self.version).and_then(|v| v.parse().ok()).unwrap_or(0),
         })
     }

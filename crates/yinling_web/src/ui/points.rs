@@ -1,15 +1,21 @@
 //! 我的积分 for residents and volunteers on a phone in 长辈模式: the points and time-bank
 //! balances, a redemption code shown as large digits and a QR code (扫码或报码), the receipt
-//! once the shop has redeemed it, the statements, and giving hours to a household member.
+//! once the shop has redeemed it, each redemption with its one-tap 不是我本人兑换 (confirmed
+//! on the same screen, no pop-up), the statements, and giving hours to a household member.
 //! The shop's side is in [`super::shop`], the staff's in [`super::ledger`].
 
 use askama::Template;
-use axum::{Router, extract::State, http::StatusCode, routing::get};
+use axum::{
+    Router,
+    extract::State,
+    http::StatusCode,
+    routing::{get, post},
+};
 use serde::Deserialize;
 use yinling_app::{
     AppError, Caller, Key, PageRequest,
     ledger::{Balances, amount_text},
-    ledger_views::{FamilyMember, ShownCode, fresh_key},
+    ledger_views::{FamilyMember, MyRedemption, ShownCode, fresh_key},
     redeem::RedemptionReceipt,
     timebank::GiftInput,
 };
@@ -24,6 +30,10 @@ pub fn router() -> Router<AppState> {
         .route("/points", get(my_points))
         .route("/points/redeem", get(redeem_start).post(new_code))
         .route("/points/redeem/{code}", get(show_code))
+        .route(
+            "/points/redemptions/{county}/{id}/report",
+            post(report_redemption),
+        )
         .route("/points/receipt", get(my_receipt))
         .route("/points/statement", get(statement))
         .route("/points/gift", get(gift_form).post(give_hours))
@@ -114,6 +124,9 @@ struct HomePage {
     b: Balances,
     lines: Vec<LineView>,
     may_gift: bool,
+    redemptions: Vec<MyRedemption>,
+    /// New codes are paused by a report the county has not looked at.
+    paused: bool,
 }
 
 async fn my_points(
@@ -135,16 +148,40 @@ async fn my_points(
         .items;
     let rules = state.app.ledger_rules(county).await?;
     let may_gift = rules.family_transfer && !state.app.my_household(&ctx.caller).await?.is_empty();
+    let redemptions = state.app.my_redemptions(&ctx.caller).await?;
+    let paused = state.app.redeem_paused(&ctx.caller).await?;
     let mut l = ctx.layout("我的积分", "points");
-    if l.notice.is_none() && q.done.as_deref() == Some("gift") {
-        l.notice = Some("时长已转赠。".to_owned());
+    if l.notice.is_none() {
+        l.notice = match q.done.as_deref() {
+            Some("gift") => Some("时长已转赠。".to_owned()),
+            Some("reported") => Some(
+                "已报告县里：您没用的兑换码已作废，县里核实之前暂停出示兑换码。核实后会退回被冒用的积分。"
+                    .to_owned(),
+            ),
+            _ => None,
+        };
     }
     Ok(render(&HomePage {
         l,
         b,
         lines: line_views(Unit::Points, lines),
         may_gift,
+        redemptions,
+        paused,
     }))
+}
+
+/// 不是我本人兑换, confirmed on 我的积分 itself: the elder's live codes are void, new ones
+/// wait for the county, and the county's list shows the report.
+async fn report_redemption(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((county, id)): Path<(i64, i64)>,
+) -> PageResult {
+    state.app.report_redemption(&ctx.caller, county, id).await?;
+    Ok(see_other(&format!(
+        "/points?done=reported#redemption-{county}-{id}"
+    )))
 }
 
 // ---- 出示兑换码 ----
@@ -154,20 +191,73 @@ async fn my_points(
 struct RedeemStartPage {
     l: Layout,
     points: i64,
+    /// The county's cap per code: one tap on 出示兑换码 gives a code good for this much.
+    cap: i64,
+    /// Smaller limits the elder may choose instead.
+    limits: Vec<i64>,
+    paused: bool,
+    error: Option<FormError>,
+}
+
+async fn redeem_page(
+    state: &AppState,
+    ctx: PageCtx,
+    error: Option<FormError>,
+    failed: Option<StatusCode>,
+) -> PageResult {
+    let (county, id) = me(&ctx.caller)?;
+    let points = state.app.balances(&ctx.caller, county, id).await?.points;
+    let cap = state.app.ledger_rules(county).await?.max_points_per_code;
+    let paused = state.app.redeem_paused(&ctx.caller).await?;
+    let limits = [20, 50, 100]
+        .into_iter()
+        .filter(|m| *m < cap && *m < points)
+        .collect();
+    let resp = render(&RedeemStartPage {
+        l: ctx.layout("出示兑换码", "points"),
+        points,
+        cap,
+        limits,
+        paused,
+        error,
+    });
+    Ok(with_status(resp, failed))
 }
 
 async fn redeem_start(State(state): State<AppState>, ctx: PageCtx) -> PageResult {
-    let (county, id) = me(&ctx.caller)?;
-    let points = state.app.balances(&ctx.caller, county, id).await?.points;
-    Ok(render(&RedeemStartPage {
-        l: ctx.layout("出示兑换码", "points"),
-        points,
-    }))
+    redeem_page(&state, ctx, None, None).await
 }
 
-async fn new_code(State(state): State<AppState>, ctx: PageCtx) -> PageResult {
-    let code = state.app.redeem_code(&ctx.caller).await?;
-    Ok(see_other(&format!("/points/redeem/{}", code.code)))
+#[derive(Debug, Deserialize, Default)]
+struct CodeForm {
+    /// A smaller limit for this code; empty: the county's cap.
+    max_points: Option<String>,
+}
+
+async fn new_code(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Form(f): Form<CodeForm>,
+) -> PageResult {
+    let result = match opt(&f.max_points).map(|m| m.parse::<i64>()) {
+        None => state.app.redeem_code(&ctx.caller).await,
+        Some(Ok(m)) => state.app.redeem_code_limited(&ctx.caller, Some(m)).await,
+        Some(Err(_)) => Err(AppError::invalid(
+            "invalid_code_limit",
+            "max_points",
+            "本次最多兑换的积分请填整数",
+        )),
+    };
+    match result {
+        Ok(code) => Ok(see_other(&format!("/points/redeem/{}", code.code))),
+        Err(e) => match FormError::from_app(&e) {
+            Some(fe) => {
+                let status = Some(crate::error::status_of(&e));
+                redeem_page(&state, ctx, Some(fe), status).await
+            }
+            None => Err(e.into()),
+        },
+    }
 }
 
 #[derive(Template)]

@@ -2,7 +2,9 @@
 //! code, choose the goods, redeem, show the receipt; keep the goods, prices and stock; see
 //! and export the monthly settlement. The form carries an idempotency key made when it was
 //! shown, so sending it twice (a double tap, a reload) repeats the first receipt instead of
-//! taking the points twice.
+//! taking the points twice. Also the county's watch over redemption: the tills and
+//! addresses locked after too many wrong codes (lifted early if need be), and elders'
+//! reports of redemptions that were not theirs (不是我本人兑换), confirmed or dismissed.
 
 use askama::Template;
 use axum::{
@@ -16,13 +18,16 @@ use serde::Deserialize;
 use yinling_app::{
     AppError, Key,
     ledger_views::fresh_key,
-    redeem::{GoodsInput, RedeemInput, RedemptionReceipt, Settlement},
+    redeem::{
+        GoodsInput, LockView, RedeemInput, ReportDecision, ReportView, ResolveInput, Settlement,
+        ShopReceipt,
+    },
 };
 use yinling_domain::time::local_date;
 use yinling_store::{org::OrgUnitRow, shops::GoodsRow};
 
 use super::extract::{Form, Path, Query};
-use super::{FormError, Layout, PageCtx, PageResult, opt, render, see_other, with_status};
+use super::{FormError, Layout, PageCtx, PageResult, filters, opt, render, see_other, with_status};
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -35,6 +40,13 @@ pub fn router() -> Router<AppState> {
         .route("/shop/{county}/{id}/goods/{goods}", post(update_goods))
         .route("/shop/{county}/{id}/settlement", get(settlement))
         .route("/shop/{county}/{id}/settlement.xlsx", get(settlement_xlsx))
+        .route("/ledger/redeem-locks", get(locks))
+        .route("/ledger/redeem-locks/{county}/{id}/lift", post(lift_lock))
+        .route("/ledger/redeem-reports", get(reports))
+        .route(
+            "/ledger/redeem-reports/{county}/{id}/resolve",
+            post(resolve_report),
+        )
 }
 
 fn shop_href(shop: &OrgUnitRow) -> String {
@@ -170,13 +182,23 @@ async fn redeem(
             shop.id,
             urlencoding::encode(&key)
         ))),
-        Err(e) => match FormError::from_app(&e) {
-            Some(fe) => {
-                let status = Some(crate::error::status_of(&e));
-                till_page(&state, ctx, shop, f, Some(fe), status).await
+        Err(e) => {
+            // A locked till is told so beside the code, like a wrong code.
+            let fe = match &e {
+                AppError::TooMany { message, .. } => Some(FormError {
+                    field: Some("code".to_owned()),
+                    message: message.clone(),
+                }),
+                _ => FormError::from_app(&e),
+            };
+            match fe {
+                Some(fe) => {
+                    let status = Some(crate::error::status_of(&e));
+                    till_page(&state, ctx, shop, f, Some(fe), status).await
+                }
+                None => Err(e.into()),
             }
-            None => Err(e.into()),
-        },
+        }
     }
 }
 
@@ -190,7 +212,7 @@ struct ReceiptQuery {
 struct ReceiptPage {
     l: Layout,
     shop_href: String,
-    r: RedemptionReceipt,
+    r: ShopReceipt,
 }
 
 async fn receipt(
@@ -483,4 +505,174 @@ async fn settlement_xlsx(
         bytes,
     )
         .into_response())
+}
+
+// ---- the county's watch: locks and reports ----
+
+#[derive(Debug, Deserialize, Default)]
+struct DoneQuery {
+    done: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "redeem_locks.html")]
+struct LocksPage {
+    l: Layout,
+    locks: Vec<LockView>,
+    error: Option<FormError>,
+}
+
+async fn locks_page(
+    state: &AppState,
+    ctx: PageCtx,
+    done: Option<&str>,
+    error: Option<FormError>,
+    failed: Option<StatusCode>,
+) -> PageResult {
+    let locks = state.app.redeem_locks(&ctx.caller).await?;
+    let mut l = ctx.layout("兑换码锁定", "ledger");
+    if done == Some("lifted") {
+        l.notice = Some("已解除锁定，该收银台可以重新兑换。".to_owned());
+    }
+    Ok(with_status(render(&LocksPage { l, locks, error }), failed))
+}
+
+async fn locks(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Query(q): Query<DoneQuery>,
+) -> PageResult {
+    locks_page(&state, ctx, q.done.as_deref(), None, None).await
+}
+
+async fn lift_lock(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((county, id)): Path<(i64, i64)>,
+) -> PageResult {
+    match state.app.lift_redeem_lock(&ctx.caller, county, id).await {
+        Ok(_) => Ok(see_other("/ledger/redeem-locks?done=lifted")),
+        Err(e) => match FormError::from_app(&e) {
+            Some(fe) => {
+                let status = Some(crate::error::status_of(&e));
+                locks_page(&state, ctx, None, Some(fe), status).await
+            }
+            None => Err(e.into()),
+        },
+    }
+}
+
+#[derive(Debug, Deserialize, Default, Clone)]
+struct ResolveForm {
+    decision: Option<String>,
+    note: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "redeem_reports.html")]
+struct ReportsPage {
+    l: Layout,
+    reports: Vec<ReportView>,
+    /// The report whose decision was refused, what was typed, and why.
+    refused: Option<(i64, i64, ResolveForm, FormError)>,
+}
+
+impl ReportsPage {
+    fn error_for(&self, r: &ReportView) -> Option<&FormError> {
+        self.refused
+            .as_ref()
+            .filter(|(c, i, _, _)| *c == r.report.county_code && *i == r.report.id)
+            .map(|x| &x.3)
+    }
+
+    fn note_for(&self, r: &ReportView) -> String {
+        self.refused
+            .as_ref()
+            .filter(|(c, i, _, _)| *c == r.report.county_code && *i == r.report.id)
+            .and_then(|x| x.2.note.clone())
+            .unwrap_or_default()
+    }
+}
+
+async fn reports_page(
+    state: &AppState,
+    ctx: PageCtx,
+    done: Option<&str>,
+    refused: Option<(i64, i64, ResolveForm, FormError)>,
+    failed: Option<StatusCode>,
+) -> PageResult {
+    let reports = state.app.redemption_reports(&ctx.caller).await?;
+    let mut l = ctx.layout("冒用兑换报告", "ledger");
+    l.notice = match done {
+        Some("fraud") => Some("已认定冒用：这笔兑换已冲正，积分退回老人账户。".to_owned()),
+        Some("dismissed") => Some("已驳回：认定为本人兑换，积分不变。".to_owned()),
+        _ => l.notice,
+    };
+    Ok(with_status(
+        render(&ReportsPage {
+            l,
+            reports,
+            refused,
+        }),
+        failed,
+    ))
+}
+
+async fn reports(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Query(q): Query<DoneQuery>,
+) -> PageResult {
+    reports_page(&state, ctx, q.done.as_deref(), None, None).await
+}
+
+async fn resolve_report(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((county, id)): Path<(i64, i64)>,
+    Form(f): Form<ResolveForm>,
+) -> PageResult {
+    let decision = match opt(&f.decision).as_deref() {
+        Some("fraud") => Ok(ReportDecision::Fraud),
+        Some("dismiss") => Ok(ReportDecision::Dismiss),
+        _ => Err(AppError::invalid(
+            "decision_required",
+            "decision",
+            "请选择认定冒用或驳回",
+        )),
+    };
+    let result = match decision {
+        Ok(decision) => {
+            state
+                .app
+                .resolve_redemption_report(
+                    &ctx.caller,
+                    county,
+                    id,
+                    ResolveInput {
+                        decision,
+                        note: f.note.clone().unwrap_or_default(),
+                    },
+                )
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(v) => Ok(see_other(&format!(
+            "/ledger/redeem-reports?done={}",
+            if v.report.state == "fraud" {
+                "fraud"
+            } else {
+                "dismissed"
+            }
+        ))),
+        Err(e) => match FormError::from_app(&e) {
+            Some(fe) => {
+                let status = Some(crate::error::status_of(&e));
+                reports_page(&state, ctx, None, Some((county, id, f, fe)), status).await
+            }
+            None => Err(e.into()),
+        },
+    }
 }
