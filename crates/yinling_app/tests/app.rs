@@ -203,7 +203,7 @@ async fn numbers_are_masked_everywhere_and_reveals_are_audited() {
     assert_eq!(file.id_number_masked, "3***************38");
     assert_eq!(file.phone_masked.as_deref(), Some("138****5678"));
     assert_eq!(file.gender, "male");
-    assert_eq!(file.birth_date, "1944-03-15");
+    assert_eq!(file.birth_date.as_deref(), Some("1944-03-15"));
     assert_eq!(file.age, 82);
     assert!(file.can_reveal);
     let json = serde_json::to_string(&file).unwrap();

@@ -27,6 +27,7 @@ pub enum Seq {
     LedgerAdjustments,
     ShopGoods,
     Redemptions,
+    PersonDuplicates,
 }
 
 impl Seq {
@@ -53,6 +54,7 @@ impl Seq {
             Seq::LedgerAdjustments => "ledger_adjustments",
             Seq::ShopGoods => "shop_goods",
             Seq::Redemptions => "redemptions",
+            Seq::PersonDuplicates => "person_duplicates",
         }
     }
 }
