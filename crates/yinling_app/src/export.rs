@@ -69,7 +69,12 @@ impl App {
             sheet.write_number(row, 0, (i + 1) as f64).map_err(xerr)?;
             sheet.write_string(row, 1, &r.name).map_err(xerr)?;
             sheet.write_string(row, 2, r.gender_label).map_err(xerr)?;
-            sheet.write_string(row, 3, &r.birth_date).map_err(xerr)?;
+            // The full date only where the exporter may reveal the person's numbers.
+            let born = r
+                .birth_date
+                .clone()
+                .unwrap_or_else(|| format!("{}年", r.birth_year));
+            sheet.write_string(row, 3, &born).map_err(xerr)?;
             sheet.write_number(row, 4, f64::from(r.age)).map_err(xerr)?;
             sheet
                 .write_string(row, 5, &r.id_number_masked)

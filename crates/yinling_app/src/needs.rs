@@ -1005,7 +1005,11 @@ impl App {
                 ),
             ));
         }
-        let scope = caller.scope(Permission::Dispatch);
+        // A row names its person by full ID number: like an exact search, it may match only
+        // where the caller may also reveal numbers, or the import would test numbers.
+        let scope = caller
+            .scope(Permission::Dispatch)
+            .intersect(&self.reveal_scope_of(caller));
         let today = self.clock().today();
         let mut problems = Vec::new();
         let mut valid: Vec<NewNeed> = Vec::new();
@@ -1048,14 +1052,15 @@ impl App {
                     }
                     Ok(idn) => {
                         let bidx = self.vault().blind_index(Field::IdNumber, idn.as_str());
-                        let found = store_people::find_by_id_bidx(
+                        let found = store_people::holders_of_id_bidx(
                             &mut exec,
                             CITY_COUNTY_CODE,
                             CITY_COUNTY_CODE + 99,
                             &bidx,
                         )
                         .await?
-                        .filter(|p| path_of(&p.path).is_ok_and(|path| scope.covers(&path)));
+                        .into_iter()
+                        .find(|p| path_of(&p.path).is_ok_and(|path| scope.covers(&path)));
                         if found.is_none() {
                             problem(
                                 0,

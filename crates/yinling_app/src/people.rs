@@ -55,7 +55,12 @@ pub struct PersonListItem {
     pub name: String,
     pub gender: String,
     pub gender_label: &'static str,
-    pub birth_date: String,
+    /// The full birth date (`1944-03-15`), only for a caller who may reveal this person's
+    /// numbers; null otherwise: beside a masked ID number it would leave a handful of
+    /// candidates for the whole number.
+    pub birth_date: Option<String>,
+    pub birth_year: i32,
+    /// Whole years today.
     pub age: u32,
     pub id_number_masked: String,
     pub phone_masked: Option<String>,
@@ -75,7 +80,11 @@ pub struct PersonFile {
     pub name_pinyin: String,
     pub gender: String,
     pub gender_label: &'static str,
-    pub birth_date: String,
+    /// The full birth date, only for a caller who may reveal this person's numbers (and the
+    /// person themselves); null otherwise.
+    pub birth_date: Option<String>,
+    pub birth_year: i32,
+    /// Whole years today.
     pub age: u32,
     pub id_number_masked: String,
     pub phone_masked: Option<String>,
@@ -137,6 +146,23 @@ pub struct RoleView {
     pub details: RoleDetails,
     /// A readable summary ("1976年7月入党，党龄50年").
     pub summary: String,
+}
+
+/// A member of a unit's roster as the caller may see them.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RosterItem {
+    pub county_code: i64,
+    pub person_id: i64,
+    pub name: String,
+    pub gender: String,
+    /// The full birth date, only for a caller who may reveal this person's numbers.
+    pub birth_date: Option<String>,
+    pub birth_year: i32,
+    pub age: u32,
+    pub kind: String,
+    pub unit_name: Option<String>,
+    pub details: String,
 }
 
 /// What creating or changing a person takes. Gender and birth date come from the ID number.
@@ -204,11 +230,40 @@ pub enum SensitiveField {
 }
 
 impl SensitiveField {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SensitiveField::IdNumber => "id_number",
+            SensitiveField::Phone => "phone",
+        }
+    }
+
     pub fn label_zh(self) -> &'static str {
         match self {
             SensitiveField::IdNumber => "身份证号码",
             SensitiveField::Phone => "手机号码",
         }
+    }
+}
+
+/// What the city-wide lookup of an ID number being registered found.
+enum IdNumberCheck {
+    /// No other file holds it.
+    Free,
+    /// A file the registrar may not reveal holds it: register, and route to the county.
+    RouteToCounty(PersonRow),
+}
+
+/// A search by a full number: which kind, and the number as normalised.
+struct Exact {
+    field: SensitiveField,
+    number: String,
+}
+
+impl Exact {
+    /// A keyed digest of the number for the audit log, never the number.
+    fn digest(&self, app: &App) -> String {
+        app.vault()
+            .digest(&format!("exact_search:{}:{}", self.field.as_str(), self.number))
     }
 }
 
@@ -226,6 +281,17 @@ fn status_label(s: &str) -> &'static str {
 
 fn parse_date(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+}
+
+/// A birth date as the caller may see it: the full date only when `full`, always the year
+/// and the age today.
+fn birth_view(birth_date: &str, full: bool, today: NaiveDate) -> (Option<String>, i32, u32) {
+    let date = parse_date(birth_date);
+    (
+        full.then(|| birth_date.to_owned()),
+        date.map_or(0, |d| d.year()),
+        date.map_or(0, |b| age_on(b, today)),
+    )
 }
 
 /// Parses "county/id" (as used in links and filters).
@@ -407,8 +473,10 @@ impl App {
         }
     }
 
-    fn person_filter(&self, q: &PeopleQuery) -> AppResult<PersonFilter> {
+    /// The filter a query asks for, and the full number when it is an exact search.
+    fn person_filter(&self, q: &PeopleQuery) -> AppResult<(PersonFilter, Option<Exact>)> {
         let today = self.clock().today();
+        let mut exact = None;
         let term = match q.q.as_deref().map(search_key) {
             None | Some(SearchKey::Empty) => None,
             Some(SearchKey::Name(n)) => Some(SearchTerm::Name(n)),
@@ -418,11 +486,19 @@ impl App {
                 18 => {
                     let id = IdNumber::parse_at(&d, today)
                         .map_err(|e| AppError::invalid(e.code(), "q", e.to_string()))?;
+                    exact = Some(Exact {
+                        field: SensitiveField::IdNumber,
+                        number: id.as_str().to_owned(),
+                    });
                     SearchTerm::IdBidx(self.vault().blind_index(Field::IdNumber, id.as_str()))
                 }
                 11 => {
                     let p = Phone::parse(&d)
                         .map_err(|e| AppError::invalid(e.code(), "q", e.to_string()))?;
+                    exact = Some(Exact {
+                        field: SensitiveField::Phone,
+                        number: p.as_str().to_owned(),
+                    });
                     SearchTerm::PhoneBidx(self.vault().blind_index(Field::Phone, p.as_str()))
                 }
                 _ => {
@@ -461,7 +537,7 @@ impl App {
         }
         // Age N or more: born on or before today minus N years; age N or less: born after
         // today minus N+1 years.
-        Ok(PersonFilter {
+        let filter = PersonFilter {
             term,
             status: q.status.clone().filter(|s| !s.is_empty()),
             role_kind: q.role.clone().filter(|s| !s.is_empty()),
@@ -472,12 +548,155 @@ impl App {
                 .age_max
                 .and_then(|n| years_before(today, n + 1).succ_opt())
                 .map(|d| d.to_string()),
-        })
+        };
+        Ok((filter, exact))
     }
 
-    fn list_item(&self, r: PersonListRow, today: NaiveDate) -> PersonListItem {
+    /// Where `caller` may see full numbers (and full birth dates): the grants of roles the
+    /// privacy policy lets reveal. The command line sees the whole city.
+    pub(crate) fn reveal_scope_of(&self, caller: &Caller) -> Scope {
+        if caller.is_system() {
+            return caller.scope(Permission::ViewPeople);
+        }
+        caller.reveal_scope(&self.settings().privacy.reveal_roles)
+    }
+
+    /// The rules on searches by number, applied before a search in `scope` runs. An exact
+    /// search (full ID number or phone) needs the reveal permission, counts against the
+    /// caller's exact-search limit and is narrowed to where the caller may reveal; a refusal
+    /// is audited. A search by the last four characters that reaches people the caller may
+    /// not reveal counts against the last-four limit. Returns the scope to search.
+    async fn guard_number_search(
+        &self,
+        caller: &Caller,
+        filter: &PersonFilter,
+        exact: Option<&Exact>,
+        scope: Scope,
+    ) -> AppResult<Scope> {
+        let reveal = self.reveal_scope_of(caller);
+        if let Some(exact) = exact {
+            if reveal.is_empty() {
+                self.audit_exact_refusal(caller, exact, "no_reveal_right")
+                    .await?;
+                return Err(AppError::forbidden(
+                    "按完整身份证号或手机号查找需要查看完整号码的权限。\
+                     可以按姓名、拼音首字母或身份证号后4位查找",
+                ));
+            }
+            if let Err(e) = self.count_exact_lookup(caller).await {
+                if matches!(e, AppError::TooMany { .. }) {
+                    self.audit_exact_refusal(caller, exact, "too_many").await?;
+                }
+                return Err(e);
+            }
+            return Ok(scope.intersect(&reveal));
+        }
+        if matches!(filter.term, Some(SearchTerm::IdLast4Bidx(_)))
+            && !reveal.includes(&scope)
+            && let Some(account) = caller.account_id
+        {
+            self.throttle(
+                &self.settings().privacy.last4_search_limit(),
+                &format!("account:{account}"),
+            )
+            .await?;
+        }
+        Ok(scope)
+    }
+
+    /// Counts one lookup by a full number (a search, or a registration or change carrying a
+    /// full ID number) against the caller's hourly limit. The command line is not limited.
+    async fn count_exact_lookup(&self, caller: &Caller) -> AppResult<()> {
+        if let Some(account) = caller.account_id {
+            self.throttle(
+                &self.settings().privacy.exact_search_limit(),
+                &format!("account:{account}"),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// The county chain for an event about a search: the first county of the caller's
+    /// people scope (0, the chain outside any county, for the city).
+    fn search_chain(caller: &Caller) -> i64 {
+        caller
+            .scope(Permission::ViewPeople)
+            .ranges()
+            .first()
+            .and_then(|r| r.single_county())
+            .unwrap_or(0)
+    }
+
+    /// Records an exact search as a reveal is recorded: who, from where, which kind of number,
+    /// how many files it found and which; of the number only a keyed digest (someone holding
+    /// the data key can later ask "who searched for this number", nobody can read it back).
+    async fn audit_exact_search(
+        &self,
+        caller: &Caller,
+        exact: &Exact,
+        found: &[(i64, i64)],
+    ) -> AppResult<()> {
+        let keys: Vec<String> = found.iter().take(20).map(|(c, i)| format!("{c}/{i}")).collect();
+        let event = self.audit_event(
+            caller,
+            Event {
+                county_code: found.first().map_or_else(|| Self::search_chain(caller), |k| k.0),
+                action: "person.exact_search",
+                entity: "person",
+                entity_key: "search".into(),
+                before: None,
+                after: None,
+                detail: Some(format!(
+                    "field={}; results={}; found={}; digest={}",
+                    exact.field.as_str(),
+                    found.len(),
+                    keys.join(","),
+                    exact.digest(self)
+                )),
+            },
+        );
+        let mut tx = self.store().begin().await?;
+        store_audit::append(&mut tx.exec(), &[event]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn audit_exact_refusal(
+        &self,
+        caller: &Caller,
+        exact: &Exact,
+        reason: &str,
+    ) -> AppResult<()> {
+        let event = self.audit_event(
+            caller,
+            Event {
+                county_code: Self::search_chain(caller),
+                action: "person.exact_search_refused",
+                entity: "person",
+                entity_key: "search".into(),
+                before: None,
+                after: None,
+                detail: Some(format!(
+                    "field={}; reason={reason}; digest={}",
+                    exact.field.as_str(),
+                    exact.digest(self)
+                )),
+            },
+        );
+        let mut tx = self.store().begin().await?;
+        store_audit::append(&mut tx.exec(), &[event]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    fn list_item(&self, r: PersonListRow, today: NaiveDate, reveal: &Scope) -> PersonListItem {
+        let full = OrgPath::parse(&r.path).is_ok_and(|p| reveal.covers(&p));
+        let (birth_date, birth_year, age) = birth_view(&r.birth_date, full, today);
         PersonListItem {
-            age: parse_date(&r.birth_date).map_or(0, |b| age_on(b, today)),
+            birth_date,
+            birth_year,
+            age,
             id_number_masked: self.mask_id(&r.id_enc),
             phone_masked: self.mask_phone(r.phone_enc.as_deref()),
             gender_label: gender_label(&r.gender),
@@ -486,7 +705,6 @@ impl App {
             id: r.id,
             name: r.name,
             gender: r.gender,
-            birth_date: r.birth_date,
             unit_name: r.unit_name,
             household: r.household_label,
             status: r.status,
@@ -506,7 +724,10 @@ impl App {
         let scope = self
             .narrowed_scope(caller, Permission::ViewPeople, q.unit.as_deref())
             .await?;
-        let filter = self.person_filter(q)?;
+        let (filter, exact) = self.person_filter(q)?;
+        let scope = self
+            .guard_number_search(caller, &filter, exact.as_ref(), scope)
+            .await?;
         let (rows, total) = store_people::search(
             &mut self.store().read(),
             &scope,
@@ -515,9 +736,17 @@ impl App {
             page.offset(),
         )
         .await?;
+        if let Some(exact) = &exact {
+            let found: Vec<(i64, i64)> = rows.iter().map(|r| (r.county_code, r.id)).collect();
+            self.audit_exact_search(caller, exact, &found).await?;
+        }
         let today = self.clock().today();
+        let reveal = self.reveal_scope_of(caller);
         Ok(Page {
-            items: rows.into_iter().map(|r| self.list_item(r, today)).collect(),
+            items: rows
+                .into_iter()
+                .map(|r| self.list_item(r, today, &reveal))
+                .collect(),
             total: total.min(store_people::COUNT_CAP),
             total_is_lower_bound: total > store_people::COUNT_CAP,
             page: page.page,
@@ -567,10 +796,20 @@ impl App {
         let can_reveal = caller
             .reveal_scope(&self.settings().privacy.reveal_roles)
             .covers(&path);
+        // Their own birth date is no secret to the person; to staff it is as telling as the
+        // number it is part of.
+        let own = caller.person == Some((county, id));
+        let (birth_date, birth_year, age) = birth_view(
+            &p.birth_date,
+            own || self.reveal_scope_of(caller).covers(&path),
+            today,
+        );
         Ok(PersonFile {
             county_code: p.county_code,
             id: p.id,
-            age: parse_date(&p.birth_date).map_or(0, |b| age_on(b, today)),
+            birth_date,
+            birth_year,
+            age,
             id_number_masked: self.mask_id(&p.id_enc),
             phone_masked: self.mask_phone(p.phone_enc.as_deref()),
             gender_label: gender_label(&p.gender),
@@ -590,7 +829,6 @@ impl App {
             name: p.name,
             name_pinyin: p.name_pinyin,
             gender: p.gender,
-            birth_date: p.birth_date,
             ethnicity: p.ethnicity,
             education: p.education,
             address: p.address,
@@ -715,12 +953,23 @@ impl App {
         }
         let sealed = self.seal_person(&input)?;
         let path = self.check_home(caller, &input).await?;
+        // A registration carries a full number: it is a lookup like an exact search.
+        self.count_exact_lookup(caller).await?;
         let county = input.home_unit_county_code;
         let now = self.now();
         let mut tx = self.store().begin().await?;
-        self.ensure_id_number_free(&mut tx, caller, &sealed.id_bidx, None)
+        let check = self
+            .check_id_number(&mut tx, caller, &sealed.id_bidx, None)
             .await?;
         let id = ids::next(&mut tx.exec(), Seq::People).await?;
+        // A routed duplicate is written under a placeholder index first, then takes the
+        // number's index together with its case (the per-county uniqueness skips it).
+        let id_bidx = match &check {
+            IdNumberCheck::Free => sealed.id_bidx.clone(),
+            IdNumberCheck::RouteToCounty(_) => self
+                .vault()
+                .blind_index(Field::IdNumber, &format!("pending:{county}/{id}")),
+        };
         let new = NewPerson {
             county_code: county,
             id,
@@ -733,7 +982,7 @@ impl App {
             gender: sealed.id_number.gender().as_str().to_owned(),
             birth_date: sealed.id_number.birth_date().to_string(),
             id_enc: sealed.id_enc.clone(),
-            id_bidx: sealed.id_bidx.clone(),
+            id_bidx,
             id4_bidx: sealed.id4_bidx.clone(),
             phone_enc: sealed.phone_enc.clone(),
             phone_bidx: sealed.phone_bidx.clone(),
@@ -758,6 +1007,10 @@ impl App {
                     e.into()
                 }
             })?;
+        if let IdNumberCheck::RouteToCounty(existing) = &check {
+            self.route_duplicate(&mut tx, caller, (county, id), existing, &sealed.id_bidx)
+                .await?;
+        }
         let after = sealed.audit_state(path.as_str(), input.household_id, "active");
         let event = self.audit_event(
             caller,
@@ -776,42 +1029,89 @@ impl App {
         Ok((county, id))
     }
 
-    /// Refuses an ID number already registered to someone else anywhere in the city. The
-    /// number is unique city-wide but each county's index is its own, so a lock on the
-    /// number keeps two counties from registering it at the same moment.
-    async fn ensure_id_number_free(
+    /// Opens a case for the county: the file `person` now holds the number (blind index
+    /// `id_bidx`) that `existing`, outside where the registrar may reveal, already held.
+    async fn route_duplicate(
+        &self,
+        tx: &mut yinling_store::Tx,
+        caller: &Caller,
+        person: (i64, i64),
+        existing: &PersonRow,
+        id_bidx: &[u8],
+    ) -> AppResult<()> {
+        let (county, id) = person;
+        let case = ids::next(&mut tx.exec(), Seq::PersonDuplicates).await?;
+        store_people::insert_duplicate(
+            &mut tx.exec(),
+            &store_people::NewDuplicate {
+                county_code: county,
+                id: case,
+                person_id: id,
+                existing_county_code: existing.county_code,
+                existing_id: existing.id,
+                id_bidx: id_bidx.to_vec(),
+                registered_by: caller.account_id,
+                registered_by_name: caller.display_name.clone(),
+                registered_at: self.now(),
+            },
+        )
+        .await?;
+        let event = self.audit_event(
+            caller,
+            Event {
+                county_code: county,
+                action: "person.duplicate_routed",
+                entity: "person",
+                entity_key: format!("{county}/{id}"),
+                before: None,
+                after: None,
+                detail: Some(format!(
+                    "case={county}/{case}; existing={}/{}",
+                    existing.county_code, existing.id
+                )),
+            },
+        );
+        store_audit::append(&mut tx.exec(), &[event]).await?;
+        Ok(())
+    }
+
+    /// Looks the ID number up city-wide. The number is unique city-wide but each county's
+    /// index is its own, so a lock on the number keeps two counties from registering it at
+    /// the same moment. A file holding it where the caller may reveal numbers is named in a
+    /// refusal, as the caller could read the number there anyway; a file anywhere else is
+    /// not mentioned — a refusal would tell whether a number is registered somewhere in the
+    /// city — and the registration goes to the county as a possible duplicate instead.
+    async fn check_id_number(
         &self,
         tx: &mut yinling_store::Tx,
         caller: &Caller,
         id_bidx: &[u8],
         except: Option<(i64, i64)>,
-    ) -> AppResult<()> {
+    ) -> AppResult<IdNumberCheck> {
         let lock = i64::from_be_bytes(id_bidx[..8].try_into().unwrap_or_default());
         yinling_store::lock_key(&mut tx.exec(), lock).await?;
         let city_lo = crate::CITY_COUNTY_CODE;
-        let Some(existing) =
-            store_people::find_by_id_bidx(&mut tx.exec(), city_lo, city_lo + 99, id_bidx).await?
-        else {
-            return Ok(());
-        };
-        if except == Some((existing.county_code, existing.id)) {
-            return Ok(());
+        let holders: Vec<PersonRow> =
+            store_people::holders_of_id_bidx(&mut tx.exec(), city_lo, city_lo + 99, id_bidx)
+                .await?
+                .into_iter()
+                .filter(|p| except != Some((p.county_code, p.id)))
+                .collect();
+        let reveal = self.reveal_scope_of(caller);
+        if let Some(mine) = holders
+            .iter()
+            .find(|p| OrgPath::parse(&p.path).is_ok_and(|path| reveal.covers(&path)))
+        {
+            return Err(AppError::conflict(
+                "duplicate_id_number",
+                Some("id_number"),
+                format!("该身份证号码已登记：{}（档案编号{}）", mine.name, mine.id),
+            ));
         }
-        let visible = OrgPath::parse(&existing.path)
-            .is_ok_and(|p| caller.scope(Permission::ViewPeople).covers(&p));
-        let message = if visible {
-            format!(
-                "该身份证号码已登记：{}（档案编号{}）",
-                existing.name, existing.id
-            )
-        } else {
-            "该身份证号码已在其他辖区登记，请联系上级管理员核实".to_owned()
-        };
-        Err(AppError::conflict(
-            "duplicate_id_number",
-            Some("id_number"),
-            message,
-        ))
+        Ok(match holders.into_iter().next() {
+            None => IdNumberCheck::Free,
+            Some(elsewhere) => IdNumberCheck::RouteToCounty(elsewhere),
+        })
     }
 
     pub async fn update_person(
@@ -824,6 +1124,20 @@ impl App {
         let current = self
             .person_in_scope(caller, Permission::EditPeople, county, id)
             .await?;
+        if PersonStatus::parse(&current.status).is_some_and(PersonStatus::is_closed_by_review) {
+            return Err(AppError::conflict(
+                "file_closed",
+                None,
+                "该档案已经县级复核并档或作废，不能再修改",
+            ));
+        }
+        if input.status.is_some_and(PersonStatus::is_closed_by_review) {
+            return Err(AppError::invalid(
+                "invalid_status",
+                "status",
+                "“已并档”“登记作废”只能由县级复核重复登记时设定",
+            ));
+        }
         let version = input.version.ok_or_else(|| {
             AppError::invalid(
                 "version_required",
@@ -907,9 +1221,17 @@ impl App {
             note: sealed.note,
             household_id: input.household_id,
         };
+        let number_changed = update.id_bidx != before_id;
+        if number_changed {
+            self.count_exact_lookup(caller).await?;
+        }
         let mut tx = self.store().begin().await?;
-        if update.id_bidx != before_id {
-            self.ensure_id_number_free(&mut tx, caller, &update.id_bidx, Some((county, id)))
+        if number_changed
+            && let IdNumberCheck::RouteToCounty(existing) = self
+                .check_id_number(&mut tx, caller, &update.id_bidx, Some((county, id)))
+                .await?
+        {
+            self.route_duplicate(&mut tx, caller, (county, id), &existing, &update.id_bidx)
                 .await?;
         }
         store_people::update(&mut tx.exec(), county, id, version, &update, now)
@@ -1258,11 +1580,22 @@ impl App {
         let scope = self
             .narrowed_scope(caller, Permission::Export, q.unit.as_deref())
             .await?;
-        let filter = self.person_filter(q)?;
+        let (filter, exact) = self.person_filter(q)?;
+        let scope = self
+            .guard_number_search(caller, &filter, exact.as_ref(), scope)
+            .await?;
         let rows =
             store_people::export_rows(&mut self.store().read(), &scope, &filter, max).await?;
+        if let Some(exact) = &exact {
+            let found: Vec<(i64, i64)> = rows.iter().map(|r| (r.county_code, r.id)).collect();
+            self.audit_exact_search(caller, exact, &found).await?;
+        }
         let today = self.clock().today();
-        Ok(rows.into_iter().map(|r| self.list_item(r, today)).collect())
+        let reveal = self.reveal_scope_of(caller);
+        Ok(rows
+            .into_iter()
+            .map(|r| self.list_item(r, today, &reveal))
+            .collect())
     }
 
     /// Households under a unit, for the person form's picker.
@@ -1286,7 +1619,7 @@ impl App {
         unit_id: i64,
         kind: Option<PersonRoleKind>,
         page: PageRequest,
-    ) -> AppResult<Page<store_people::RosterRow>> {
+    ) -> AppResult<Page<RosterItem>> {
         let unit = self.find_unit(caller, county, unit_id).await?;
         let path = OrgPath::parse(&unit.path).map_err(|e| AppError::Internal(e.to_string()))?;
         let scope = caller.scope(Permission::ViewPeople).narrow_to(&path);
@@ -1298,6 +1631,27 @@ impl App {
             page.offset(),
         )
         .await?;
+        let today = self.clock().today();
+        let reveal = self.reveal_scope_of(caller);
+        let items = items
+            .into_iter()
+            .map(|r| {
+                let full = OrgPath::parse(&r.path).is_ok_and(|p| reveal.covers(&p));
+                let (birth_date, birth_year, age) = birth_view(&r.birth_date, full, today);
+                RosterItem {
+                    county_code: r.county_code,
+                    person_id: r.person_id,
+                    name: r.name,
+                    gender: r.gender,
+                    birth_date,
+                    birth_year,
+                    age,
+                    kind: r.kind,
+                    unit_name: r.unit_name,
+                    details: r.details,
+                }
+            })
+            .collect();
         Ok(Page {
             items,
             total,
@@ -1353,5 +1707,265 @@ fn role_view(r: RoleRow, today: NaiveDate) -> RoleView {
         since: r.since,
         details,
         summary: summary.join("；"),
+    }
+}
+
+// ---- duplicate registrations: the county's review queue ----
+
+/// One side of a duplicate case as the reviewer may see it.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DuplicateFile {
+    pub county_code: i64,
+    pub id: i64,
+    /// The name and home unit, when the file lies in the reviewer's people scope; null
+    /// otherwise (a file in another county: ask that county, or the city).
+    pub name: Option<String>,
+    pub unit_name: Option<String>,
+    pub visible: bool,
+}
+
+/// A registration whose ID number another file already held, routed to the county.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DuplicateCase {
+    pub county_code: i64,
+    pub id: i64,
+    /// open, merged or rejected.
+    pub status: String,
+    pub status_label: &'static str,
+    /// The new file: the registration under review.
+    pub registration: DuplicateFile,
+    /// The file that already held the number.
+    pub existing: DuplicateFile,
+    pub registered_by_name: String,
+    pub registered_at: i64,
+    pub resolved_by_name: Option<String>,
+    pub resolved_at: Option<i64>,
+    pub note: Option<String>,
+    pub version: i64,
+}
+
+/// What a reviewer decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum DuplicateDecision {
+    /// The same person: the new file is closed as 已并档, the existing file stands.
+    Merge,
+    /// A wrong or misused number: the new file is closed as 登记作废.
+    Reject,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ResolveDuplicateInput {
+    pub decision: DuplicateDecision,
+    #[serde(default)]
+    pub note: Option<String>,
+    /// The case's version as read.
+    pub version: i64,
+}
+
+fn duplicate_status_label(s: &str) -> &'static str {
+    match s {
+        "open" => "待复核",
+        "merged" => "已并档",
+        "rejected" => "已驳回",
+        _ => "未知",
+    }
+}
+
+impl App {
+    fn duplicate_case(&self, caller: &Caller, d: store_people::DuplicateRow) -> DuplicateCase {
+        let view = caller.scope(Permission::ViewPeople);
+        let side = |county: i64, id: i64, name: String, path: &str, unit: Option<String>| {
+            let visible = OrgPath::parse(path).is_ok_and(|p| view.covers(&p));
+            DuplicateFile {
+                county_code: county,
+                id,
+                name: visible.then_some(name),
+                unit_name: if visible { unit } else { None },
+                visible,
+            }
+        };
+        DuplicateCase {
+            county_code: d.county_code,
+            id: d.id,
+            status_label: duplicate_status_label(&d.status),
+            registration: side(
+                d.county_code,
+                d.person_id,
+                d.person_name,
+                &d.person_path,
+                d.person_unit,
+            ),
+            existing: side(
+                d.existing_county_code,
+                d.existing_id,
+                d.existing_name,
+                &d.existing_path,
+                d.existing_unit,
+            ),
+            status: d.status,
+            registered_by_name: d.registered_by_name,
+            registered_at: d.registered_at,
+            resolved_by_name: d.resolved_by_name,
+            resolved_at: d.resolved_at,
+            note: d.note,
+            version: d.version,
+        }
+    }
+
+    /// The county's review queue: registrations made in the caller's review scope whose ID
+    /// number another file already held, open cases first. Nobody reviews their own.
+    pub async fn list_duplicates(
+        &self,
+        caller: &Caller,
+        status: Option<&str>,
+        page: PageRequest,
+    ) -> AppResult<Page<DuplicateCase>> {
+        if !caller.may(Permission::ReviewDuplicates) {
+            return Err(AppError::forbidden("您无权复核重复登记"));
+        }
+        let status = status.filter(|s| !s.is_empty());
+        if let Some(s) = status
+            && !matches!(s, "open" | "merged" | "rejected")
+        {
+            return Err(AppError::invalid(
+                "invalid_status",
+                "status",
+                "状态参数不正确",
+            ));
+        }
+        let (rows, total) = store_people::list_duplicates(
+            &mut self.store().read(),
+            &caller.scope(Permission::ReviewDuplicates),
+            status,
+            caller.account_id,
+            page.per_page,
+            page.offset(),
+        )
+        .await?;
+        Ok(Page {
+            items: rows
+                .into_iter()
+                .map(|d| self.duplicate_case(caller, d))
+                .collect(),
+            total,
+            total_is_lower_bound: false,
+            page: page.page,
+            per_page: page.per_page,
+        })
+    }
+
+    /// How many cases wait for the caller (0 for those who may not review).
+    pub async fn open_duplicates(&self, caller: &Caller) -> AppResult<i64> {
+        if !caller.may(Permission::ReviewDuplicates) {
+            return Ok(0);
+        }
+        let (_, total) = store_people::list_duplicates(
+            &mut self.store().read(),
+            &caller.scope(Permission::ReviewDuplicates),
+            Some("open"),
+            caller.account_id,
+            0,
+            0,
+        )
+        .await?;
+        Ok(total)
+    }
+
+    /// Closes a case: merge (the same person; the new file becomes 已并档) or reject (the new
+    /// file becomes 登记作废). Either way the new file gives up the number, and is closed to
+    /// edits. Merging needs the existing file in the reviewer's people scope, so nobody
+    /// declares two people one without seeing both.
+    pub async fn resolve_duplicate(
+        &self,
+        caller: &Caller,
+        county: i64,
+        id: i64,
+        input: ResolveDuplicateInput,
+    ) -> AppResult<()> {
+        if !caller.may(Permission::ReviewDuplicates) {
+            return Err(AppError::forbidden("您无权复核重复登记"));
+        }
+        let d = store_people::get_duplicate(&mut self.store().read(), county, id)
+            .await?
+            .filter(|d| {
+                OrgPath::parse(&d.person_path)
+                    .is_ok_and(|p| caller.scope(Permission::ReviewDuplicates).covers(&p))
+            })
+            .ok_or(AppError::NotFound { what: "重复登记" })?;
+        if d.registered_by.is_some() && d.registered_by == caller.account_id {
+            return Err(AppError::forbidden(
+                "不能复核自己登记的档案，请由本县（市、区）其他管理员或市级管理员复核",
+            ));
+        }
+        if d.status != "open" {
+            return Err(AppError::conflict(
+                "already_resolved",
+                None,
+                "该重复登记已经处理",
+            ));
+        }
+        if d.version != input.version {
+            return Err(AppError::conflict(
+                "stale",
+                None,
+                "该记录已被他人修改，请刷新后重新填写",
+            ));
+        }
+        let note = clean(input.note, "note", 200)?;
+        if input.decision == DuplicateDecision::Merge
+            && !OrgPath::parse(&d.existing_path)
+                .is_ok_and(|p| caller.scope(Permission::ViewPeople).covers(&p))
+        {
+            return Err(AppError::forbidden(
+                "已有档案不在您的辖区内，无法核实是否同一人；请与该档案所在县（市、区）核实，或报市级管理员处理",
+            ));
+        }
+        let (status, person_status, action) = match input.decision {
+            DuplicateDecision::Merge => ("merged", PersonStatus::Merged, "person.duplicate_merge"),
+            DuplicateDecision::Reject => {
+                ("rejected", PersonStatus::Voided, "person.duplicate_reject")
+            }
+        };
+        let tombstone = self
+            .vault()
+            .blind_index(Field::IdNumber, &format!("duplicate-case:{county}/{id}"));
+        let mut tx = self.store().begin().await?;
+        store_people::resolve_duplicate(
+            &mut tx.exec(),
+            &d,
+            &store_people::DuplicateResolution {
+                status,
+                person_status: person_status.as_str(),
+                resolved_by: caller.account_id,
+                resolved_by_name: &caller.display_name,
+                note: note.as_deref(),
+                tombstone: &tombstone,
+                now: self.now(),
+            },
+        )
+        .await?;
+        let event = self.audit_event(
+            caller,
+            Event {
+                county_code: county,
+                action,
+                entity: "person",
+                entity_key: format!("{}/{}", d.county_code, d.person_id),
+                before: None,
+                after: None,
+                detail: Some(format!(
+                    "case={county}/{id}; existing={}/{}",
+                    d.existing_county_code, d.existing_id
+                )),
+            },
+        );
+        store_audit::append(&mut tx.exec(), &[event]).await?;
+        tx.commit().await?;
+        Ok(())
     }
 }

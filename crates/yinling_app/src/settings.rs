@@ -62,6 +62,12 @@ pub struct PrivacySettings {
     /// Roles that may reveal a full ID number or phone (each reveal is audited). The role
     /// must also hold the person in scope.
     pub reveal_roles: Vec<Role>,
+    /// Per account and hour: searches by a full ID number or phone, and registrations or
+    /// changes that carry a full ID number (each could test whether a number exists).
+    pub exact_searches_per_hour: i64,
+    /// Per account and hour: searches by the last four characters of an ID number that
+    /// reach people the account may not reveal.
+    pub last4_searches_per_hour: i64,
 }
 
 impl Default for PrivacySettings {
@@ -75,6 +81,28 @@ impl Default for PrivacySettings {
                 Role::CommunitySecretary,
                 Role::GridWorker,
             ],
+            exact_searches_per_hour: 20,
+            last4_searches_per_hour: 30,
+        }
+    }
+}
+
+impl PrivacySettings {
+    /// The limit on exact-number lookups (searches and registrations), per account.
+    pub fn exact_search_limit(&self) -> crate::throttle::Limit {
+        crate::throttle::Limit {
+            bucket: "exact_search",
+            max: self.exact_searches_per_hour,
+            window_minutes: 60,
+        }
+    }
+
+    /// The limit on last-four searches beyond the caller's reveal scope, per account.
+    pub fn last4_search_limit(&self) -> crate::throttle::Limit {
+        crate::throttle::Limit {
+            bucket: "last4_search",
+            max: self.last4_searches_per_hour,
+            window_minutes: 60,
         }
     }
 }

@@ -203,7 +203,7 @@ async fn numbers_are_masked_everywhere_and_reveals_are_audited() {
     assert_eq!(file.id_number_masked, "3***************38");
     assert_eq!(file.phone_masked.as_deref(), Some("138****5678"));
     assert_eq!(file.gender, "male");
-    assert_eq!(file.birth_date, "1944-03-15");
+    assert_eq!(file.birth_date.as_deref(), Some("1944-03-15"));
     assert_eq!(file.age, 82);
     assert!(file.can_reveal);
     let json = serde_json::to_string(&file).unwrap();
@@ -300,7 +300,6 @@ async fn numbers_are_masked_everywhere_and_reveals_are_audited() {
 async fn bad_input_is_refused_with_a_clear_message_and_changes_nothing() {
     let city = TestCity::new().await;
     let worker = city.caller("workera").await;
-    let b = city.caller("workerb").await;
     let people = city.count("people").await;
     let audit = city.count("audit_events").await;
     let cases = [
@@ -363,19 +362,8 @@ async fn bad_input_is_refused_with_a_clear_message_and_changes_nothing() {
         matches!(&err, AppError::Conflict { code: "duplicate_id_number", message, .. } if message.contains("张三丰")),
         "{err:?}"
     );
-    // ...and without naming them to someone who may not.
-    let err = city
-        .app
-        .create_person(
-            &b,
-            city.person_input(&city.grid_b, "张三", PEOPLE_A[0].1, None),
-        )
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, AppError::Conflict { message, .. } if !message.contains("张三丰")),
-        "{err:?}"
-    );
+    // (To someone who may not reveal it, the registration says nothing about it: it is
+    // routed to the county; see `masked_numbers`.)
     assert_eq!(city.count("people").await, people);
     assert_eq!(city.count("audit_events").await, audit);
 }
@@ -3745,4 +3733,711 @@ async fn create_account_and_reset_password_refuse_a_password_breaking_one_rule_o
         .login("workera", PASSWORD, None, None)
         .await
         .expect("the old password still logs in");
+}
+
+// ---------------------------------------------------------------------------------------
+// A masked number cannot be rebuilt (issue 9, item 2): no full birth date beside a masked
+// number for those who may not reveal it; exact searches need the reveal right, are audited
+// and limited; a registration does not tell whether a number exists elsewhere.
+
+mod masked_numbers {
+    use yinling_app::{
+        AppError, PageRequest, Settings,
+        audit::AuditQuery,
+        org::NewUnitInput,
+        people::{DuplicateDecision, PeopleQuery, ResolveDuplicateInput, RoleInput},
+        testing::{PASSWORD, PEOPLE_A, PEOPLE_B, TestCity, valid_id},
+        users::NewAccountInput,
+    };
+    use yinling_domain::{
+        org::OrgKind,
+        person::{PersonRoleKind, RoleDetails},
+        role::Role,
+    };
+    use yinling_store::org::OrgUnitRow;
+
+    use super::{q, xlsx_text};
+
+    const BORN: &str = "1944-03-15";
+
+    async fn audit_details(city: &TestCity, action: &str) -> Vec<String> {
+        let admin = city.caller("cityadmin").await;
+        city.app
+            .list_audit(
+                &admin,
+                AuditQuery {
+                    action: Some(action.into()),
+                    ..Default::default()
+                },
+                PageRequest::default(),
+            )
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.action == action)
+            .map(|e| e.detail.unwrap_or_default())
+            .collect()
+    }
+
+    async fn unit(
+        city: &TestCity,
+        parent: &OrgUnitRow,
+        kind: OrgKind,
+        name: &str,
+        region: Option<&str>,
+    ) -> OrgUnitRow {
+        city.app
+            .create_unit(
+                &city.system,
+                parent.county_code,
+                parent.id,
+                NewUnitInput {
+                    kind,
+                    name: name.into(),
+                    region_code: region.map(str::to_owned),
+                    address: None,
+                    lat: None,
+                    lng: None,
+                    geojson: None,
+                },
+            )
+            .await
+            .expect("unit")
+    }
+
+    async fn account(city: &TestCity, username: &str, role: Role, unit: &OrgUnitRow) {
+        city.app
+            .create_account(
+                &city.system,
+                NewAccountInput {
+                    username: username.into(),
+                    display_name: username.into(),
+                    password: PASSWORD.into(),
+                    role,
+                    unit_county_code: unit.county_code,
+                    unit_id: unit.id,
+                    must_change_password: false,
+                    person_county_code: None,
+                    person_id: None,
+                },
+            )
+            .await
+            .expect("account");
+    }
+
+    /// Another street of the county with one grid and its grid worker `workerc`.
+    async fn other_street(city: &TestCity) -> OrgUnitRow {
+        let street = unit(
+            city,
+            &city.county,
+            OrgKind::StreetCommittee,
+            "南站街道党工委",
+            None,
+        )
+        .await;
+        let community = unit(
+            city,
+            &street,
+            OrgKind::CommunityCommittee,
+            "南站社区党委",
+            None,
+        )
+        .await;
+        let grid = unit(
+            city,
+            &community,
+            OrgKind::GridPartyGroup,
+            "南站第1网格党小组",
+            None,
+        )
+        .await;
+        account(city, "workerc", Role::GridWorker, &grid).await;
+        grid
+    }
+
+    #[tokio::test]
+    async fn a_city_admin_sees_the_year_of_birth_never_the_full_date() {
+        let city = TestCity::new().await;
+        let (c, id) = city.people_a[0];
+        city.app
+            .add_role(
+                &city.system,
+                c,
+                id,
+                RoleInput {
+                    kind: PersonRoleKind::Volunteer,
+                    unit_county_code: Some(city.branch.county_code),
+                    unit_id: Some(city.branch.id),
+                    since: None,
+                    details: RoleDetails::default(),
+                },
+            )
+            .await
+            .unwrap();
+        let admin = city.caller("cityadmin").await;
+        // The people list, the file, the export and a unit's roster.
+        let page = city
+            .app
+            .search_people(&admin, &PeopleQuery::default(), PageRequest::default())
+            .await
+            .unwrap();
+        let zsf = page.items.iter().find(|p| p.name == "张三丰").unwrap();
+        assert_eq!(
+            (zsf.birth_date.as_deref(), zsf.birth_year, zsf.age),
+            (None, 1944, 82)
+        );
+        let file = city.app.person_file(&admin, c, id).await.unwrap();
+        assert_eq!((file.birth_date.as_deref(), file.birth_year), (None, 1944));
+        let roster = city
+            .app
+            .roster(
+                &admin,
+                city.branch.county_code,
+                city.branch.id,
+                None,
+                PageRequest::default(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(roster.items.len(), 1);
+        assert_eq!(roster.items[0].birth_date, None);
+        let xlsx = xlsx_text(
+            &city
+                .app
+                .export_people_xlsx(&admin, &PeopleQuery::default())
+                .await
+                .unwrap(),
+        );
+        assert!(xlsx.contains("1944年"), "{xlsx}");
+        for json in [
+            serde_json::to_string(&page).unwrap(),
+            serde_json::to_string(&file).unwrap(),
+            serde_json::to_string(&roster).unwrap(),
+            xlsx,
+        ] {
+            for (_, idn, _) in PEOPLE_A.iter().chain(PEOPLE_B.iter()) {
+                let born = format!("{}-{}-{}", &idn[6..10], &idn[10..12], &idn[12..14]);
+                assert!(!json.contains(&born), "{born} shown: {json}");
+            }
+        }
+        // A branch secretary (may view, may not reveal) sees the year only as well.
+        let branch = city.caller("branchsec").await;
+        assert_eq!(
+            city.app.person_file(&branch, c, id).await.unwrap().birth_date,
+            None
+        );
+        // Whoever may reveal over the person sees the full date, as before; so does the
+        // person in their own file.
+        for who in ["workera", "secretary", "countyadmin", "resident"] {
+            let caller = city.caller(who).await;
+            let file = city.app.person_file(&caller, c, id).await.unwrap();
+            assert_eq!(file.birth_date.as_deref(), Some(BORN), "{who}");
+        }
+        let worker = city.caller("workera").await;
+        let page = city
+            .app
+            .search_people(&worker, &q("zsf"), PageRequest::default())
+            .await
+            .unwrap();
+        assert_eq!(page.items[0].birth_date.as_deref(), Some(BORN));
+        let xlsx = xlsx_text(
+            &city
+                .app
+                .export_people_xlsx(&worker, &PeopleQuery::default())
+                .await
+                .unwrap(),
+        );
+        assert!(xlsx.contains(BORN));
+    }
+
+    #[tokio::test]
+    async fn an_exact_search_without_the_reveal_right_is_refused_and_recorded() {
+        let city = TestCity::new().await;
+        for who in ["cityadmin", "branchsec"] {
+            let caller = city.caller(who).await;
+            for number in [PEOPLE_A[0].1, PEOPLE_A[0].2] {
+                let err = city
+                    .app
+                    .search_people(&caller, &q(number), PageRequest::default())
+                    .await
+                    .unwrap_err();
+                assert!(
+                    matches!(&err, AppError::Forbidden { message } if message.contains("按完整身份证号或手机号查找需要查看完整号码的权限")),
+                    "{who}: {err:?}"
+                );
+                let err = city
+                    .app
+                    .export_people_xlsx(&caller, &q(number))
+                    .await
+                    .unwrap_err();
+                assert!(matches!(err, AppError::Forbidden { .. }), "{err:?}");
+            }
+        }
+        // The last four still work, with the masked number.
+        let admin = city.caller("cityadmin").await;
+        let page = city
+            .app
+            .search_people(&admin, &q("1238"), PageRequest::default())
+            .await
+            .unwrap();
+        assert_eq!(page.items.len(), 1);
+        assert_eq!(page.items[0].id_number_masked, "3***************38");
+        let refused = audit_details(&city, "person.exact_search_refused").await;
+        assert_eq!(refused.len(), 8);
+        assert!(refused.iter().all(|d| d.contains("reason=no_reveal_right")));
+        for d in &refused {
+            assert!(!d.contains(PEOPLE_A[0].1) && !d.contains(PEOPLE_A[0].2), "{d}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_grid_worker_searches_exactly_in_their_grid_audited_and_limited() {
+        let city = TestCity::new().await;
+        let worker = city.caller("workera").await;
+        let names = |page: yinling_app::Page<yinling_app::people::PersonListItem>| {
+            page.items.into_iter().map(|p| p.name).collect::<Vec<_>>()
+        };
+        let found = city
+            .app
+            .search_people(&worker, &q(PEOPLE_A[0].1), PageRequest::default())
+            .await
+            .unwrap();
+        assert_eq!(names(found), ["张三丰"]);
+        let found = city
+            .app
+            .search_people(&worker, &q(PEOPLE_A[1].2), PageRequest::default())
+            .await
+            .unwrap();
+        assert_eq!(names(found), ["李四"]);
+        // Grid B's number is not found from grid A.
+        let other = city
+            .app
+            .search_people(&worker, &q(PEOPLE_B[0].1), PageRequest::default())
+            .await
+            .unwrap();
+        assert!(other.items.is_empty());
+        // One event per search: kind, count, the files found, a digest — never the number.
+        let (c, id) = city.people_a[0];
+        let log = audit_details(&city, "person.exact_search").await;
+        assert_eq!(log.len(), 3, "{log:?}");
+        assert!(
+            log.iter().any(|d| d.starts_with("field=id_number; results=1;")
+                && d.contains(&format!("found={c}/{id};"))),
+            "{log:?}"
+        );
+        assert!(log.iter().any(|d| d.starts_with("field=phone; results=1;")));
+        assert!(log.iter().any(|d| d.contains("results=0")));
+        for d in &log {
+            assert!(d.contains("digest="), "{d}");
+            for (_, idn, phone) in PEOPLE_A.iter().chain(PEOPLE_B.iter()) {
+                assert!(!d.contains(idn) && !d.contains(phone), "{d}");
+            }
+        }
+        // The same number searched twice leaves the same digest, so an investigator holding
+        // the data key can find who looked a number up.
+        city.app
+            .search_people(&worker, &q(PEOPLE_A[0].1), PageRequest::default())
+            .await
+            .unwrap();
+        let log = audit_details(&city, "person.exact_search").await;
+        let digest = |d: &String| d.rsplit("digest=").next().unwrap().to_owned();
+        let zsf: Vec<String> = log
+            .iter()
+            .filter(|d| d.contains(&format!("found={c}/{id};")))
+            .map(digest)
+            .collect();
+        assert_eq!(zsf.len(), 2);
+        assert_eq!(zsf[0], zsf[1]);
+
+        // Twenty exact lookups an hour (the default), searches and registrations together;
+        // the twenty-first is refused, recorded, and changes nothing.
+        assert_eq!(Settings::default().privacy.exact_searches_per_hour, 20);
+        let fresh = valid_id("37083019900101123");
+        city.app
+            .create_person(
+                &worker,
+                city.person_input(&city.grid_a, "孙八", &fresh, None),
+            )
+            .await
+            .unwrap();
+        // Four searches and one registration so far: up to twenty.
+        for _ in 6..=20 {
+            city.app
+                .search_people(&worker, &q(PEOPLE_A[2].1), PageRequest::default())
+                .await
+                .unwrap();
+        }
+        let err = city
+            .app
+            .search_people(&worker, &q(PEOPLE_A[2].1), PageRequest::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, AppError::TooMany { .. }), "{err:?}");
+        assert_eq!(err.code(), "too_many_attempts");
+        let refused = audit_details(&city, "person.exact_search_refused").await;
+        assert_eq!(refused.len(), 1);
+        assert!(refused[0].contains("reason=too_many"));
+        let people = city.count("people").await;
+        let err = city
+            .app
+            .create_person(
+                &worker,
+                city.person_input(
+                    &city.grid_a,
+                    "周九",
+                    &valid_id("37083019910101123"),
+                    None,
+                ),
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, AppError::TooMany { .. }), "{err:?}");
+        assert_eq!(city.count("people").await, people);
+        // Names and last four are not limited for someone who may reveal what they find.
+        for _ in 0..40 {
+            city.app
+                .search_people(&worker, &q("1238"), PageRequest::default())
+                .await
+                .unwrap();
+        }
+        // The limit is per account, and lifts after the hour.
+        let secretary = city.caller("secretary").await;
+        city.app
+            .search_people(&secretary, &q(PEOPLE_A[2].1), PageRequest::default())
+            .await
+            .unwrap();
+        city.clock.advance(60 * yinling_app::clock::MINUTE);
+        city.app
+            .search_people(&worker, &q(PEOPLE_A[2].1), PageRequest::default())
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn last_four_searches_beyond_the_reveal_scope_are_limited() {
+        let mut settings = Settings::default();
+        settings.privacy.last4_searches_per_hour = 3;
+        let city = TestCity::with_settings(settings).await;
+        assert_eq!(Settings::default().privacy.last4_searches_per_hour, 30);
+        let admin = city.caller("cityadmin").await;
+        for _ in 0..3 {
+            city.app
+                .search_people(&admin, &q("1238"), PageRequest::default())
+                .await
+                .unwrap();
+        }
+        let err = city
+            .app
+            .search_people(&admin, &q("1238"), PageRequest::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, AppError::TooMany { .. }), "{err:?}");
+        // Names stay free; a grid worker searching their own grid is not limited.
+        city.app
+            .search_people(&admin, &q("zsf"), PageRequest::default())
+            .await
+            .unwrap();
+        let worker = city.caller("workera").await;
+        for _ in 0..5 {
+            city.app
+                .search_people(&worker, &q("1238"), PageRequest::default())
+                .await
+                .unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn a_registration_does_not_tell_whether_a_number_is_registered_elsewhere() {
+        let city = TestCity::new().await;
+        let grid_c = other_street(&city).await;
+        let worker = city.caller("workerc").await;
+        // 张三丰's number lives in another street; the other number nowhere. Both are
+        // answered alike: a new file in the worker's grid, found by the number, editable.
+        let elsewhere = PEOPLE_A[0].1.to_owned();
+        let fresh = valid_id("37083019440315127");
+        let mut outcomes = Vec::new();
+        for number in [&elsewhere, &fresh] {
+            let (c, id) = city
+                .app
+                .create_person(
+                    &worker,
+                    city.person_input(&grid_c, "张三丰", number, None),
+                )
+                .await
+                .expect("registered");
+            let file = city.app.person_file(&worker, c, id).await.unwrap();
+            let found = city
+                .app
+                .search_people(&worker, &q(number), PageRequest::default())
+                .await
+                .unwrap();
+            let again = city
+                .app
+                .create_person(
+                    &worker,
+                    city.person_input(&grid_c, "张三丰", number, None),
+                )
+                .await
+                .unwrap_err();
+            outcomes.push((
+                file.status,
+                file.can_edit,
+                file.can_reveal,
+                file.birth_date,
+                found.items.len(),
+                found.items[0].id == id,
+                again.code(),
+                again
+                    .to_string()
+                    .replace(&id.to_string(), "<id>"),
+            ));
+        }
+        assert_eq!(outcomes[0], outcomes[1]);
+        assert_eq!(outcomes[0].0, "active");
+        assert_eq!(outcomes[0].6, "duplicate_id_number");
+        assert!(!outcomes[0].7.contains("其他辖区"), "{}", outcomes[0].7);
+        // Inside the worker's own grid a duplicate is named, as before.
+        let worker_a = city.caller("workera").await;
+        let err = city
+            .app
+            .create_person(
+                &worker_a,
+                city.person_input(&city.grid_a, "某某", PEOPLE_A[1].1, None),
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, AppError::Conflict { message, .. } if message.contains("李四")),
+            "{err:?}"
+        );
+
+        // The county sees the routed registration; the registrar does not.
+        let county = city.caller("countyadmin").await;
+        let cases = city
+            .app
+            .list_duplicates(&county, Some("open"), PageRequest::default())
+            .await
+            .unwrap();
+        assert_eq!(cases.total, 1);
+        let case = &cases.items[0];
+        let (zc, zid) = city.people_a[0];
+        assert_eq!((case.existing.county_code, case.existing.id), (zc, zid));
+        assert_eq!(case.existing.name.as_deref(), Some("张三丰"));
+        assert_eq!(case.registered_by_name, "workerc");
+        assert_eq!(city.app.open_duplicates(&county).await.unwrap(), 1);
+        let err = city
+            .app
+            .list_duplicates(&worker, None, PageRequest::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, AppError::Forbidden { .. }));
+        assert_eq!(city.app.open_duplicates(&worker).await.unwrap(), 0);
+        assert!(
+            audit_details(&city, "person.duplicate_routed")
+                .await
+                .iter()
+                .any(|d| d.contains(&format!("existing={zc}/{zid}")))
+        );
+
+        // Merging closes the new file; it no longer holds the number, and is closed to edits.
+        let (rc, rid) = (case.registration.county_code, case.registration.id);
+        city.app
+            .resolve_duplicate(
+                &county,
+                case.county_code,
+                case.id,
+                ResolveDuplicateInput {
+                    decision: DuplicateDecision::Merge,
+                    note: Some("同一人，已在东门社区登记".into()),
+                    version: case.version,
+                },
+            )
+            .await
+            .unwrap();
+        let closed = city.app.person_file(&worker, rc, rid).await.unwrap();
+        assert_eq!(closed.status, "merged");
+        assert_eq!(closed.status_label, "已并档");
+        let found = city
+            .app
+            .search_people(&county, &q(&elsewhere), PageRequest::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            found.items.iter().map(|p| p.id).collect::<Vec<_>>(),
+            [zid]
+        );
+        let mut edit = city.person_input(&grid_c, "张三丰", &elsewhere, None);
+        edit.version = Some(closed.version);
+        let err = city
+            .app
+            .update_person(&worker, rc, rid, edit)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "file_closed");
+        let again = city
+            .app
+            .resolve_duplicate(
+                &county,
+                case.county_code,
+                case.id,
+                ResolveDuplicateInput {
+                    decision: DuplicateDecision::Reject,
+                    note: None,
+                    version: case.version + 1,
+                },
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(again.code(), "already_resolved");
+
+        // Changing a file's number to one held elsewhere is routed the same way; rejecting
+        // it voids the file.
+        let (fc, fid) = city
+            .app
+            .search_people(&worker, &q(&fresh), PageRequest::default())
+            .await
+            .unwrap()
+            .items
+            .iter()
+            .map(|p| (p.county_code, p.id))
+            .next()
+            .unwrap();
+        let file = city.app.person_file(&worker, fc, fid).await.unwrap();
+        let mut edit = city.person_input(&grid_c, "张三丰", PEOPLE_B[1].1, None);
+        edit.version = Some(file.version);
+        city.app
+            .update_person(&worker, fc, fid, edit)
+            .await
+            .expect("saved like any change");
+        let cases = city
+            .app
+            .list_duplicates(&county, Some("open"), PageRequest::default())
+            .await
+            .unwrap();
+        assert_eq!(cases.total, 1);
+        let case = &cases.items[0];
+        assert_eq!(case.registration.id, fid);
+        assert_eq!(case.existing.name.as_deref(), Some("钱七"));
+        city.app
+            .resolve_duplicate(
+                &county,
+                case.county_code,
+                case.id,
+                ResolveDuplicateInput {
+                    decision: DuplicateDecision::Reject,
+                    note: None,
+                    version: case.version,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            city.app.person_file(&worker, fc, fid).await.unwrap().status,
+            "voided"
+        );
+        let all = city
+            .app
+            .list_duplicates(&county, None, PageRequest::default())
+            .await
+            .unwrap();
+        assert_eq!(all.total, 2);
+        assert!(all.items.iter().all(|c| c.status != "open"));
+    }
+
+    #[tokio::test]
+    async fn a_duplicate_from_another_county_is_reviewed_by_someone_else_who_sees_both() {
+        let city = TestCity::new().await;
+        let root = city
+            .app
+            .store()
+            .read()
+            .scalar::<i64>(yinling_store::q!(
+                "SELECT id FROM org_units WHERE depth = 1"
+            ))
+            .await
+            .unwrap();
+        let root = yinling_store::org::get(&mut city.app.store().read(), 370800, root)
+            .await
+            .unwrap()
+            .unwrap();
+        let qufu = unit(
+            &city,
+            &root,
+            OrgKind::County,
+            "中共曲阜市委组织部",
+            Some("370881"),
+        )
+        .await;
+        let street = unit(&city, &qufu, OrgKind::StreetCommittee, "鲁城街道", None).await;
+        let community =
+            unit(&city, &street, OrgKind::CommunityCommittee, "红星社区", None).await;
+        account(&city, "qufuadmin", Role::CountyAdmin, &qufu).await;
+        account(&city, "qufuadmin2", Role::CountyAdmin, &qufu).await;
+        let registrar = city.caller("qufuadmin").await;
+        // The 汶上 number is registered in 曲阜 without a word about 汶上.
+        let (c, id) = city
+            .app
+            .create_person(
+                &registrar,
+                city.person_input(&community, "张三丰", PEOPLE_A[0].1, None),
+            )
+            .await
+            .expect("registered");
+        assert_eq!(c, 370881);
+        // The registrar does not review their own registration.
+        assert_eq!(city.app.open_duplicates(&registrar).await.unwrap(), 0);
+        // A colleague sees it but not the 汶上 file, so may reject and not merge.
+        let colleague = city.caller("qufuadmin2").await;
+        let cases = city
+            .app
+            .list_duplicates(&colleague, Some("open"), PageRequest::default())
+            .await
+            .unwrap();
+        assert_eq!(cases.total, 1);
+        let case = cases.items[0].clone();
+        assert_eq!((case.registration.county_code, case.registration.id), (c, id));
+        assert!(!case.existing.visible && case.existing.name.is_none());
+        let merge = ResolveDuplicateInput {
+            decision: DuplicateDecision::Merge,
+            note: None,
+            version: case.version,
+        };
+        let err = city
+            .app
+            .resolve_duplicate(&colleague, case.county_code, case.id, merge.clone())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, AppError::Forbidden { .. }), "{err:?}");
+        let err = city
+            .app
+            .resolve_duplicate(&registrar, case.county_code, case.id, merge.clone())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, AppError::Forbidden { .. }), "{err:?}");
+        // 汶上's administrator does not see 曲阜's registrations at all.
+        let wenshang = city.caller("countyadmin").await;
+        assert_eq!(city.app.open_duplicates(&wenshang).await.unwrap(), 0);
+        let err = city
+            .app
+            .resolve_duplicate(&wenshang, case.county_code, case.id, merge.clone())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, AppError::NotFound { .. }), "{err:?}");
+        // The city sees both files and merges.
+        let admin = city.caller("cityadmin").await;
+        let cases = city
+            .app
+            .list_duplicates(&admin, Some("open"), PageRequest::default())
+            .await
+            .unwrap();
+        assert_eq!(cases.items[0].existing.name.as_deref(), Some("张三丰"));
+        city.app
+            .resolve_duplicate(&admin, case.county_code, case.id, merge)
+            .await
+            .unwrap();
+        assert_eq!(
+            audit_details(&city, "person.duplicate_merge").await.len(),
+            1
+        );
+    }
 }

@@ -177,6 +177,11 @@ pub enum PersonStatus {
     Active,
     MovedOut,
     Deceased,
+    /// A registration the county found to be a second file of someone already registered:
+    /// closed, the existing file stands.
+    Merged,
+    /// A registration the county rejected (a wrong or misused number): closed.
+    Voided,
 }
 
 impl PersonStatus {
@@ -185,6 +190,8 @@ impl PersonStatus {
             PersonStatus::Active => "active",
             PersonStatus::MovedOut => "moved_out",
             PersonStatus::Deceased => "deceased",
+            PersonStatus::Merged => "merged",
+            PersonStatus::Voided => "voided",
         }
     }
 
@@ -193,6 +200,8 @@ impl PersonStatus {
             "active" => Some(PersonStatus::Active),
             "moved_out" => Some(PersonStatus::MovedOut),
             "deceased" => Some(PersonStatus::Deceased),
+            "merged" => Some(PersonStatus::Merged),
+            "voided" => Some(PersonStatus::Voided),
             _ => None,
         }
     }
@@ -202,7 +211,15 @@ impl PersonStatus {
             PersonStatus::Active => "在册",
             PersonStatus::MovedOut => "已迁出",
             PersonStatus::Deceased => "已故",
+            PersonStatus::Merged => "已并档",
+            PersonStatus::Voided => "登记作废",
         }
+    }
+
+    /// Set only by the county's review of a duplicate registration, never on a form; a file
+    /// in such a state is closed to edits.
+    pub fn is_closed_by_review(self) -> bool {
+        matches!(self, PersonStatus::Merged | PersonStatus::Voided)
     }
 }
 

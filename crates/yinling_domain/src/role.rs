@@ -55,6 +55,9 @@ pub enum Permission {
     ManageLedger,
     /// Keep a partner shop's goods and redeem elders' points at it.
     Redeem,
+    /// Review registrations routed as possible duplicates of a file elsewhere in the city
+    /// (merge into the existing file, or reject), for registrations made in the subtree.
+    ReviewDuplicates,
 }
 
 impl Role {
@@ -166,6 +169,7 @@ impl Role {
             }
             ManageLedger => matches!(self, CityAdmin | CountyAdmin),
             Redeem => matches!(self, Merchant | CountyAdmin),
+            ReviewDuplicates => matches!(self, CityAdmin | CountyAdmin),
         }
     }
 

@@ -82,6 +82,27 @@ impl Scope {
         self.ranges.iter().any(|r| r.covers(path))
     }
 
+    /// What lies inside both scopes (an exact search: where the caller may view and also
+    /// reveal). Subtrees nest or are disjoint, so each pair gives the inner one or nothing.
+    pub fn intersect(&self, other: &Scope) -> Scope {
+        Scope::from_paths(self.ranges.iter().flat_map(|a| {
+            other.ranges.iter().filter_map(move |b| {
+                if a.path.is_within(&b.path) {
+                    Some(a.path.clone())
+                } else if b.path.is_within(&a.path) {
+                    Some(b.path.clone())
+                } else {
+                    None
+                }
+            })
+        }))
+    }
+
+    /// Whether everything in `other` lies inside this scope.
+    pub fn includes(&self, other: &Scope) -> bool {
+        other.ranges.iter().all(|r| self.covers(&r.path))
+    }
+
     /// Narrows the scope to one subtree (e.g. "people under this community"): the result is
     /// what lies both under `root` and inside the scope.
     pub fn narrow_to(&self, root: &OrgPath) -> Scope {
@@ -129,5 +150,19 @@ mod tests {
         let elsewhere = p("370800/370830/370830002/");
         assert!(s.narrow_to(&elsewhere).is_empty());
         assert!(!s.covers(&p("370800/370830/370830001/370830001001/g2/")));
+    }
+
+    #[test]
+    fn intersecting_keeps_only_what_both_cover() {
+        let county = Scope::from_paths([p("370800/370830/")]);
+        let grid = Scope::from_paths([p("370800/370830/370830001/g1/"), p("370800/370881/")]);
+        let both = county.intersect(&grid);
+        assert_eq!(both.ranges().len(), 1);
+        assert_eq!(both.ranges()[0].path, p("370800/370830/370830001/g1/"));
+        assert_eq!(grid.intersect(&county), both);
+        assert!(county.includes(&both) && grid.includes(&both));
+        assert!(!both.includes(&county));
+        assert!(county.intersect(&Scope::none()).is_empty());
+        assert!(county.includes(&Scope::none()));
     }
 }

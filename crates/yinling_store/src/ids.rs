@@ -29,6 +29,7 @@ pub enum Seq {
     Redemptions,
     RedeemLocks,
     RedemptionReports,
+    PersonDuplicates,
 }
 
 impl Seq {
@@ -57,6 +58,7 @@ impl Seq {
             Seq::Redemptions => "redemptions",
             Seq::RedeemLocks => "redeem_locks",
             Seq::RedemptionReports => "redemption_reports",
+            Seq::PersonDuplicates => "person_duplicates",
         }
     }
 }

@@ -116,16 +116,18 @@ pub async fn get(exec: &mut Exec<'_>, county_code: i64, id: i64) -> Result<Optio
     .await
 }
 
-/// Finds a person by the blind index of their ID number, in any county of `[lo, hi]`.
-pub async fn find_by_id_bidx(
+/// Every file holding the ID number whose blind index is `bidx`, in any county of
+/// `[lo, hi]`: usually none or one; more while a routed duplicate awaits the county.
+pub async fn holders_of_id_bidx(
     exec: &mut Exec<'_>,
     county_lo: i64,
     county_hi: i64,
     bidx: &[u8],
-) -> Result<Option<PersonRow>> {
-    exec.fetch_optional(q!(
+) -> Result<Vec<PersonRow>> {
+    exec.fetch_all(q!(
         format!(
-            "SELECT {COLUMNS} FROM people p WHERE p.county_code BETWEEN $1 AND $2 AND p.id_bidx = $3"
+            "SELECT {COLUMNS} FROM people p WHERE p.county_code BETWEEN $1 AND $2 AND p.id_bidx = $3
+              ORDER BY p.id"
         ),
         county_lo,
         county_hi,
@@ -530,6 +532,8 @@ pub async fn delete_role(
 pub struct RosterRow {
     pub county_code: i64,
     pub person_id: i64,
+    /// Where the person lives (whether the caller may see the full birth date).
+    pub path: String,
     pub name: String,
     pub gender: String,
     pub birth_date: String,
@@ -561,7 +565,7 @@ pub async fn roster(
     let total = exec.scalar(count_q).await?;
     let (l, o) = (q.push_arg(limit), q.push_arg(offset));
     q.sql = format!(
-        "SELECT r.county_code, r.person_id, p.name, p.gender, p.birth_date, r.kind,
+        "SELECT r.county_code, r.person_id, p.path, p.name, p.gender, p.birth_date, r.kind,
                 u.name AS unit_name, r.details
            FROM person_roles r
            JOIN people p ON p.county_code = r.county_code AND p.id = r.person_id
@@ -684,4 +688,194 @@ pub async fn sample_keys(
         .into_iter()
         .map(|r| (r.county_code, r.id))
         .collect())
+}
+
+// ---- duplicate registrations routed to the county ----
+
+/// A registration whose ID number another file already held, for the county to review.
+#[derive(Debug, Clone)]
+pub struct NewDuplicate {
+    pub county_code: i64,
+    pub id: i64,
+    pub person_id: i64,
+    pub existing_county_code: i64,
+    pub existing_id: i64,
+    pub id_bidx: Vec<u8>,
+    pub registered_by: Option<i64>,
+    pub registered_by_name: String,
+    pub registered_at: Micros,
+}
+
+/// Records the case and marks the new file as its subject, giving the file the number's
+/// blind index (the per-county uniqueness excludes files marked so). Call before writing
+/// the number to the file.
+pub async fn insert_duplicate(exec: &mut Exec<'_>, d: &NewDuplicate) -> Result<()> {
+    exec.execute(q!(
+        "UPDATE people SET duplicate_case = $3, id_bidx = $4 WHERE county_code = $1 AND id = $2",
+        d.county_code,
+        d.person_id,
+        d.id,
+        &d.id_bidx
+    ))
+    .await?;
+    exec.execute(q!(
+        "INSERT INTO person_duplicates (county_code, id, person_id, existing_county_code,
+                existing_id, id_bidx, registered_by, registered_by_name, registered_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        d.county_code,
+        d.id,
+        d.person_id,
+        d.existing_county_code,
+        d.existing_id,
+        &d.id_bidx,
+        d.registered_by,
+        &d.registered_by_name,
+        d.registered_at
+    ))
+    .await?;
+    Ok(())
+}
+
+/// A case with both files' names and places, for the county's review list.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct DuplicateRow {
+    pub county_code: i64,
+    pub id: i64,
+    pub person_id: i64,
+    pub person_name: String,
+    pub person_path: String,
+    pub person_unit: Option<String>,
+    pub existing_county_code: i64,
+    pub existing_id: i64,
+    pub existing_name: String,
+    pub existing_path: String,
+    pub existing_unit: Option<String>,
+    #[serde(skip)]
+    pub id_bidx: Vec<u8>,
+    pub registered_by: Option<i64>,
+    pub registered_by_name: String,
+    pub registered_at: Micros,
+    pub status: String,
+    pub resolved_by_name: Option<String>,
+    pub resolved_at: Option<Micros>,
+    pub note: Option<String>,
+    pub version: i64,
+}
+
+const DUPLICATE_SELECT: &str = "SELECT d.county_code, d.id, d.person_id, p.name AS person_name,
+        p.path AS person_path, pu.name AS person_unit, d.existing_county_code, d.existing_id,
+        e.name AS existing_name, e.path AS existing_path, eu.name AS existing_unit, d.id_bidx,
+        d.registered_by, d.registered_by_name, d.registered_at, d.status, d.resolved_by_name,
+        d.resolved_at, d.note, d.version
+   FROM person_duplicates d
+   JOIN people p ON p.county_code = d.county_code AND p.id = d.person_id
+   JOIN people e ON e.county_code = d.existing_county_code AND e.id = d.existing_id
+   LEFT JOIN org_units pu ON pu.county_code = p.county_code AND pu.id = p.home_unit_id
+   LEFT JOIN org_units eu ON eu.county_code = e.county_code AND eu.id = e.home_unit_id";
+
+/// Cases whose new file lives in `scope`, oldest open first; `status` narrows to one state.
+/// A reviewer never sees the cases they registered themselves (`not_registered_by`).
+pub async fn list_duplicates(
+    exec: &mut Exec<'_>,
+    scope: &Scope,
+    status: Option<&str>,
+    not_registered_by: Option<i64>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<DuplicateRow>, i64)> {
+    let mut q = Query::new("", Vec::new());
+    let mut wh = vec![scope::predicate(&mut q, scope, "p")];
+    if let Some(s) = status {
+        wh.push(format!("d.status = {}", q.push_arg(s)));
+    }
+    if let Some(a) = not_registered_by {
+        wh.push(format!(
+            "(d.registered_by IS NULL OR d.registered_by <> {})",
+            q.push_arg(a)
+        ));
+    }
+    let wh = wh.join(" AND ");
+    let mut count_q = q.clone();
+    count_q.sql = format!(
+        "SELECT COUNT(*) FROM person_duplicates d
+           JOIN people p ON p.county_code = d.county_code AND p.id = d.person_id WHERE {wh}"
+    )
+    .into();
+    let total = exec.scalar(count_q).await?;
+    let (l, o) = (q.push_arg(limit), q.push_arg(offset));
+    q.sql = format!(
+        "{DUPLICATE_SELECT} WHERE {wh}
+          ORDER BY CASE WHEN d.status = 'open' THEN 0 ELSE 1 END, d.registered_at, d.county_code, d.id
+          LIMIT {l} OFFSET {o}"
+    )
+    .into();
+    Ok((exec.fetch_all(q).await?, total))
+}
+
+pub async fn get_duplicate(
+    exec: &mut Exec<'_>,
+    county_code: i64,
+    id: i64,
+) -> Result<Option<DuplicateRow>> {
+    exec.fetch_optional(q!(
+        format!("{DUPLICATE_SELECT} WHERE d.county_code = $1 AND d.id = $2"),
+        county_code,
+        id
+    ))
+    .await
+}
+
+/// What closing a case writes.
+#[derive(Debug, Clone)]
+pub struct DuplicateResolution<'a> {
+    /// `merged` or `rejected`.
+    pub status: &'a str,
+    /// What the new file becomes (`merged`, `voided`).
+    pub person_status: &'a str,
+    pub resolved_by: Option<i64>,
+    pub resolved_by_name: &'a str,
+    pub note: Option<&'a str>,
+    /// Replaces the number's blind index on the new file, if it still holds it, so the file
+    /// no longer counts as a holder of the number.
+    pub tombstone: &'a [u8],
+    pub now: Micros,
+}
+
+/// Closes the open case `d` and its new file. Stale when the case has changed since read.
+pub async fn resolve_duplicate(
+    exec: &mut Exec<'_>,
+    d: &DuplicateRow,
+    r: &DuplicateResolution<'_>,
+) -> Result<()> {
+    let n = exec
+        .execute(q!(
+            "UPDATE person_duplicates SET status = $4, resolved_by = $5, resolved_by_name = $6,
+                    resolved_at = $7, note = $8, version = version + 1
+              WHERE county_code = $1 AND id = $2 AND version = $3 AND status = 'open'",
+            d.county_code,
+            d.id,
+            d.version,
+            r.status,
+            r.resolved_by,
+            r.resolved_by_name,
+            r.now,
+            r.note
+        ))
+        .await?;
+    if n == 0 {
+        return Err(StoreError::Stale);
+    }
+    exec.execute(q!(
+        "UPDATE people SET status = $3, updated_at = $4, version = version + 1,
+                id_bidx = CASE WHEN id_bidx = $5 THEN $6 ELSE id_bidx END
+          WHERE county_code = $1 AND id = $2",
+        d.county_code,
+        d.person_id,
+        r.person_status,
+        r.now,
+        &d.id_bidx,
+        r.tombstone
+    ))
+    .await?;
+    Ok(())
 }
