@@ -28,7 +28,11 @@ use crate::{App, AppError, AppResult, Caller, Page, PageRequest, audit::Event, v
 
 /// Filters for the people list. All optional; combined with AND.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::IntoParams),
+    into_params(parameter_in = Query)
+)]
 pub struct PeopleQuery {
     /// A name (or its start), pinyin initials or a full pinyin spelling (five letters or
     /// more may be its start), the last 4 of the ID number, a full ID number, or an
