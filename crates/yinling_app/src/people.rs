@@ -430,6 +430,13 @@ impl App {
                 "最小年龄不能大于最大年龄",
             ));
         }
+        if q.age_min.is_some_and(|a| a > 150) || q.age_max.is_some_and(|a| a > 150) {
+            return Err(AppError::invalid(
+                "invalid_age",
+                "age_min",
+                "年龄须为0至150之间的整数",
+            ));
+        }
         // Age N or more: born on or before today minus N years; age N or less: born after
         // today minus N+1 years.
         Ok(PersonFilter {
