@@ -41,7 +41,11 @@ use crate::{
 
 /// Filters for the case list. All optional; combined with AND.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::IntoParams),
+    into_params(parameter_in = Query)
+)]
 pub struct CaseQuery {
     /// Only cases that arose under this unit: "county/id".
     pub unit: Option<String>,
@@ -241,7 +245,11 @@ pub struct FollowUpInput {
 
 /// The period and subtree of the figures.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::IntoParams),
+    into_params(parameter_in = Query)
+)]
 pub struct StatsQuery {
     /// First day (YYYY-MM-DD); default: 364 days before `to`.
     pub from: Option<String>,

@@ -40,7 +40,11 @@ pub const MAX_EXPORT_ROWS: i64 = 100_000;
 
 /// Filters for the ledger. All optional; combined with AND.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::IntoParams),
+    into_params(parameter_in = Query)
+)]
 pub struct NeedQuery {
     /// Only needs recorded under this unit's subtree: "county/id".
     pub unit: Option<String>,

@@ -30,7 +30,11 @@ use crate::{
 
 /// Filters for the people list. All optional; combined with AND.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::IntoParams),
+    into_params(parameter_in = Query)
+)]
 pub struct PeopleQuery {
     /// A name (or its start), pinyin initials or a full pinyin spelling (five letters or
     /// more may be its start), the last 4 of the ID number, a full ID number, or an
@@ -533,6 +537,13 @@ impl App {
                 "invalid_age",
                 "age_min",
                 "最小年龄不能大于最大年龄",
+            ));
+        }
+        if q.age_min.is_some_and(|a| a > 150) || q.age_max.is_some_and(|a| a > 150) {
+            return Err(AppError::invalid(
+                "invalid_age",
+                "age_min",
+                "年龄须为0至150之间的整数",
             ));
         }
         // Age N or more: born on or before today minus N years; age N or less: born after

@@ -31,6 +31,8 @@ pub struct TestCity {
     pub people_a: Vec<(i64, i64)>,
     /// People living in grid B: 赵六, 钱七.
     pub people_b: Vec<(i64, i64)>,
+    /// [`TestCity::two_counties`]: every grid with one object of every kind (empty otherwise).
+    pub areas: Vec<Area>,
 }
 
 /// Fixture people: (name, ID number, phone). All ID numbers carry valid checksums.
@@ -152,6 +154,7 @@ impl TestCity {
             grid_b,
             people_a: Vec::new(),
             people_b: Vec::new(),
+            areas: Vec::new(),
         };
         for (name, id, phone) in PEOPLE_A {
             let key = city
@@ -290,6 +293,531 @@ impl TestCity {
             .expect("count")
     }
 }
+
+/// Where an area of [`TestCity::two_counties`] lies, seen from the home grid (grid A of
+/// 东门社区, 汶上街道, 汶上县), where every fixture account's unit is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Position {
+    /// Grid A itself.
+    Home,
+    /// Grid B: the same compound branch and community.
+    SiblingGrid,
+    /// A grid of the other community of 汶上街道.
+    OtherCommunity,
+    /// A grid of the other street of 汶上县.
+    OtherStreet,
+    /// A grid of 嘉祥县.
+    OtherCounty,
+}
+
+/// One grid of the two-county city and one object of every kind inside it.
+pub struct Area {
+    /// Where it lies from the home grid; `None` for the areas that only fill the tree.
+    pub position: Option<Position>,
+    pub grid: OrgUnitRow,
+    pub county: OrgUnitRow,
+    /// A resident (at home: 张三丰, the `resident` account's own file).
+    pub person: (i64, i64),
+    /// A volunteer living here (at home: 李四, the `volunteer` account), on the resource list
+    /// as `provider`, serving this grid.
+    pub volunteer: (i64, i64),
+    pub provider: i64,
+    /// A service item offered under the grid.
+    pub item: i64,
+    /// An order for `person`, dispatched to `provider` (waiting for the volunteer to accept).
+    pub order: i64,
+    pub need: i64,
+    pub case: i64,
+    /// A household place.
+    pub place: i64,
+    /// A party-member central household (党员中心户) under the grid: a unit to rename and move.
+    pub household: OrgUnitRow,
+    /// A partner shop under the grid with one kind of goods (at home: the `merchant`'s).
+    pub shop: OrgUnitRow,
+    pub goods: i64,
+    /// A resident's account living here (`resident<grid id>`, the one logging in as
+    /// `person`), for account administration. `volunteer` logs in as `volunteer<grid id>`
+    /// (at home: `volunteer`).
+    pub account: i64,
+    /// 20 points earned by `person`, and a 5-point adjustment for them waiting for approval.
+    pub transfer: i64,
+    pub adjustment: i64,
+    /// The names of `person` and `volunteer`: a list that shows either reaches this area.
+    pub names: [String; 2],
+}
+
+/// The second county, 嘉祥县.
+pub const OTHER_COUNTY: i64 = 370829;
+
+impl TestCity {
+    /// [`TestCity::new`] grown into a city of two counties (汶上, 嘉祥), each with two streets
+    /// of two communities, each community with a compound branch and a grid (东门社区 has the
+    /// two grids of `new`). Every grid holds an [`Area`]: one object of every kind. Besides
+    /// the accounts of `new`: `streetsec` (汶上街道), `volunteer` (李四), `merchant` (the home
+    /// grid's shop), `countyadmin2` (嘉祥县), and `proposer1`/`proposer2` (county
+    /// administrators who propose the areas' adjustments, so nobody else decides their own).
+    pub async fn two_counties() -> TestCity {
+        let mut city = TestCity::new().await;
+        let root = city.parent_of(&city.county).await;
+        let (k1, s1) = (city.county.clone(), city.street.clone());
+        let k2 = city
+            .unit(&root, OrgKind::County, "中共嘉祥县委组织部", Some("370829"))
+            .await;
+        let s2 = city
+            .unit(
+                &k1,
+                OrgKind::StreetCommittee,
+                "南站街道党工委",
+                Some("370830003"),
+            )
+            .await;
+        let s3 = city
+            .unit(
+                &k2,
+                OrgKind::StreetCommittee,
+                "嘉祥街道党工委",
+                Some("370829001"),
+            )
+            .await;
+        let s4 = city
+            .unit(
+                &k2,
+                OrgKind::StreetCommittee,
+                "卧龙山街道党工委",
+                Some("370829002"),
+            )
+            .await;
+        // Every community but 东门 (which has grids A and B): (county, street, region code).
+        let communities = [
+            (&k1, &s1, "370830002007"),
+            (&k1, &s2, "370830003001"),
+            (&k1, &s2, "370830003002"),
+            (&k2, &s3, "370829001001"),
+            (&k2, &s3, "370829001002"),
+            (&k2, &s4, "370829002001"),
+            (&k2, &s4, "370829002002"),
+        ];
+        let mut grids = vec![
+            (
+                Some(Position::Home),
+                k1.clone(),
+                city.grid_a.clone(),
+                city.people_a[0],
+                city.people_a[1],
+            ),
+            (
+                Some(Position::SiblingGrid),
+                k1.clone(),
+                city.grid_b.clone(),
+                city.people_b[0],
+                city.people_b[1],
+            ),
+        ];
+        for (n, (county, street, code)) in communities.into_iter().enumerate() {
+            let [resident, volunteer] = AREA_NAMES[n];
+            let place = &resident[3..];
+            let community = city
+                .unit(
+                    street,
+                    OrgKind::CommunityCommittee,
+                    &format!("{place}社区党委"),
+                    Some(code),
+                )
+                .await;
+            let branch = city
+                .unit(
+                    &community,
+                    OrgKind::CompoundBranch,
+                    &format!("{place}小区党支部"),
+                    None,
+                )
+                .await;
+            let grid = city
+                .unit(
+                    &branch,
+                    OrgKind::GridPartyGroup,
+                    &format!("{place}小区第1网格党小组"),
+                    None,
+                )
+                .await;
+            let position = match n {
+                0 => Some(Position::OtherCommunity),
+                1 => Some(Position::OtherStreet),
+                3 => Some(Position::OtherCounty),
+                _ => None,
+            };
+            let born =
+                |year: u32| valid_id(&format!("{}{year}01{:02}0{n}1", county.county_code, n + 1));
+            let resident = city.add_person(&grid, resident, &born(1950), None).await;
+            let volunteer = city.add_person(&grid, volunteer, &born(1965), None).await;
+            grids.push((position, county.clone(), grid, resident, volunteer));
+        }
+        for (position, county, grid, person, volunteer) in grids {
+            let area = city
+                .seed_area(position, county, grid, person, volunteer)
+                .await;
+            city.areas.push(area);
+        }
+        let home = city.area(Position::Home);
+        let shop = home.shop.clone();
+        for (username, role, unit, person) in [
+            ("streetsec", Role::StreetSecretary, &s1, None),
+            ("merchant", Role::Merchant, &shop, None),
+            ("countyadmin2", Role::CountyAdmin, &k2, None),
+        ] {
+            city.add_account(username, role, unit, person).await;
+        }
+        city
+    }
+
+    /// The area at `position` of [`TestCity::two_counties`].
+    pub fn area(&self, position: Position) -> &Area {
+        self.areas
+            .iter()
+            .find(|a| a.position == Some(position))
+            .expect("two_counties() has every position")
+    }
+
+    async fn parent_of(&self, unit: &OrgUnitRow) -> OrgUnitRow {
+        let parent = unit.parent_id.expect("a parent");
+        yinling_store::org::get(&mut self.app.store().read(), unit.county_code, parent)
+            .await
+            .expect("read unit")
+            .expect("parent unit")
+    }
+
+    async fn unit(
+        &self,
+        parent: &OrgUnitRow,
+        kind: OrgKind,
+        name: &str,
+        region: Option<&str>,
+    ) -> OrgUnitRow {
+        self.app
+            .create_unit(
+                &self.system,
+                parent.county_code,
+                parent.id,
+                NewUnitInput {
+                    kind,
+                    name: name.to_owned(),
+                    region_code: region.map(str::to_owned),
+                    address: None,
+                    lat: None,
+                    lng: None,
+                    geojson: None,
+                },
+            )
+            .await
+            .unwrap_or_else(|e| panic!("unit {name}: {e}"))
+    }
+
+    /// An account with one role on `unit` and the fixture password.
+    pub async fn add_account(
+        &self,
+        username: &str,
+        role: Role,
+        unit: &OrgUnitRow,
+        person: Option<(i64, i64)>,
+    ) -> i64 {
+        self.app
+            .create_account(
+                &self.system,
+                NewAccountInput {
+                    username: username.to_owned(),
+                    display_name: username.to_owned(),
+                    password: PASSWORD.to_owned(),
+                    role,
+                    unit_county_code: unit.county_code,
+                    unit_id: unit.id,
+                    must_change_password: false,
+                    person_county_code: person.map(|p| p.0),
+                    person_id: person.map(|p| p.1),
+                },
+            )
+            .await
+            .unwrap_or_else(|e| panic!("account {username}: {e}"))
+    }
+
+    async fn seed_area(
+        &self,
+        position: Option<Position>,
+        county: OrgUnitRow,
+        grid: OrgUnitRow,
+        person: (i64, i64),
+        volunteer: (i64, i64),
+    ) -> Area {
+        use crate::{
+            dispatch::DispatchInput,
+            ledger::{AdjustmentInput, Holder, Posting},
+            mediation::{CaseInput, PartyInput},
+            needs::NeedInput,
+            orders::OrderInput,
+            places::{PlaceInput, PlaceKind},
+            redeem::GoodsInput,
+            services::{ProviderInput, ServiceItemInput},
+        };
+        use yinling_domain::{
+            ledger::{Reason, SourceKind, Unit},
+            mediation::{DisputeCategory, PartySide},
+        };
+        let (c, g) = (grid.county_code, grid.id);
+        let sys = &self.system;
+        let app = &self.app;
+        let names = [self.name_of(person).await, self.name_of(volunteer).await];
+        let item = app
+            .create_service_item(
+                sys,
+                c,
+                g,
+                ServiceItemInput {
+                    category: "meals".into(),
+                    name: format!("{}助餐", grid.name),
+                    description: None,
+                    skills: vec!["做饭".into()],
+                    duration_minutes: 30,
+                    points: 10,
+                    hours_minutes: 60,
+                    sla_minutes: 60,
+                    active: true,
+                    version: None,
+                },
+            )
+            .await
+            .expect("service item")
+            .id;
+        let provider = app
+            .create_provider(
+                sys,
+                ProviderInput::volunteer(
+                    Some(volunteer.into()),
+                    &["做饭"],
+                    vec![(c, g).into()],
+                    50,
+                ),
+            )
+            .await
+            .expect("provider")
+            .id;
+        let order = app
+            .place_order(
+                sys,
+                OrderInput {
+                    item_id: item,
+                    person: Some(person.into()),
+                    wanted_at: None,
+                    wanted_at_text: Some("2026-07-02 12:00".into()),
+                    description: None,
+                    urgency: None,
+                    address: None,
+                    need_id: None,
+                },
+            )
+            .await
+            .expect("order")
+            .order
+            .id;
+        app.dispatch_order(
+            sys,
+            c,
+            order,
+            DispatchInput {
+                provider_id: Some(provider),
+                note: None,
+            },
+        )
+        .await
+        .expect("dispatch");
+        let (_, need) = app
+            .record_need(
+                sys,
+                NeedInput {
+                    county_code: c,
+                    person_id: Some(person.1),
+                    household_id: None,
+                    unit_id: None,
+                    category: "meals".into(),
+                    description: format!("{}需要助餐", names[0]),
+                    urgency: yinling_domain::service::Urgency::High,
+                    source: yinling_domain::need::NeedSource::DoorKnock,
+                },
+            )
+            .await
+            .expect("need");
+        let (_, case) = app
+            .create_mediation_case(
+                sys,
+                CaseInput {
+                    unit_county_code: c,
+                    unit_id: g,
+                    place_id: None,
+                    location: None,
+                    category: DisputeCategory::Neighbour,
+                    summary: "楼道堆放杂物引发争吵".into(),
+                    intake_on: None,
+                    taken_by_name: None,
+                    parties: vec![PartyInput {
+                        side: PartySide::Applicant,
+                        name: String::new(),
+                        person_id: Some(person.1),
+                    }],
+                    mediators: Vec::new(),
+                },
+            )
+            .await
+            .expect("mediation case");
+        let place = app
+            .create_place(
+                sys,
+                c,
+                g,
+                PlaceInput {
+                    kind: PlaceKind::Household,
+                    parent_id: None,
+                    label: "1号楼1单元101室".into(),
+                    address: None,
+                    lat: None,
+                    lng: None,
+                },
+            )
+            .await
+            .expect("place")
+            .id;
+        let household = self
+            .unit(
+                &grid,
+                OrgKind::CentralHousehold,
+                &format!("{}党员中心户", names[1]),
+                None,
+            )
+            .await;
+        let shop = self
+            .unit(
+                &grid,
+                OrgKind::Merchant,
+                &format!("{}惠民超市", grid.name),
+                None,
+            )
+            .await;
+        let goods = app
+            .add_goods(
+                sys,
+                (shop.county_code, shop.id).into(),
+                GoodsInput {
+                    name: "挂面".into(),
+                    price_points: 5,
+                    stock: 1000,
+                    active: true,
+                    version: None,
+                },
+            )
+            .await
+            .expect("goods")
+            .id;
+        let account = self
+            .add_account(&format!("resident{g}"), Role::Resident, &grid, Some(person))
+            .await;
+        let volunteer_login = match position {
+            Some(Position::Home) => "volunteer".to_owned(),
+            _ => format!("volunteer{g}"),
+        };
+        self.add_account(&volunteer_login, Role::Volunteer, &grid, Some(volunteer))
+            .await;
+        let transfer = app
+            .post(Posting {
+                unit: Unit::Points,
+                debit: Holder::Pool { county_code: c },
+                credit: Holder::Person {
+                    county_code: c,
+                    id: person.1,
+                },
+                amount: 20,
+                reason: Reason::Earn,
+                source_kind: SourceKind::Activity,
+                source_ref: format!("activity/{g}"),
+                memo: String::new(),
+                key: format!("area-seed-{c}-{g}"),
+                reverses: None,
+                actor_id: None,
+                daily_cap: None,
+            })
+            .await
+            .expect("earn")
+            .transfer
+            .id;
+        let proposer = if c == OTHER_COUNTY {
+            "proposer2"
+        } else {
+            "proposer1"
+        };
+        let proposer = match self
+            .app
+            .account_by_username(proposer)
+            .await
+            .expect("lookup")
+        {
+            Some(_) => self.caller(proposer).await,
+            None => {
+                self.add_account(proposer, Role::CountyAdmin, &county, None)
+                    .await;
+                self.caller(proposer).await
+            }
+        };
+        let adjustment = app
+            .propose_adjustment(
+                &proposer,
+                AdjustmentInput {
+                    person: person.into(),
+                    unit: Unit::Points,
+                    amount: 5,
+                    memo: "补记活动积分".into(),
+                },
+            )
+            .await
+            .expect("adjustment")
+            .id;
+        Area {
+            position,
+            grid,
+            county,
+            person,
+            volunteer,
+            provider,
+            item,
+            order,
+            need,
+            case,
+            place,
+            household,
+            shop,
+            goods,
+            account,
+            transfer,
+            adjustment,
+            names,
+        }
+    }
+
+    async fn name_of(&self, person: (i64, i64)) -> String {
+        self.app
+            .person_file(&self.system, person.0, person.1)
+            .await
+            .expect("person")
+            .name
+    }
+}
+
+/// The resident and the volunteer of each area outside 东门社区 (all names differ from the
+/// fixture people of [`TestCity::new`]); the resident's given name names the community.
+const AREA_NAMES: [[&str; 2]; 7] = [
+    ["孙西门", "周西门"],
+    ["吴南站", "郑南站"],
+    ["冯北站", "陈北站"],
+    ["褚嘉祥", "卫嘉祥"],
+    ["蒋嘉南", "沈嘉南"],
+    ["韩卧龙", "杨卧龙"],
+    ["朱卧南", "秦卧南"],
+];
 
 /// Service fixtures on top of [`TestCity`]: a meal-delivery item offered by the community,
 /// and two volunteers with accounts — 李四 (grid A, serving the whole community) and 赵六

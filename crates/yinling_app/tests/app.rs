@@ -597,6 +597,22 @@ async fn age_filters_count_whole_years() {
         names(&city, "workera", aged(None, Some(45))).await,
         Vec::<String>::new()
     );
+    // An age no one reaches is refused with a message, not a crash (schemathesis sent
+    // age_min=2147483648 and the subtraction overflowed).
+    let worker = city.caller("workera").await;
+    for (min, max) in [
+        (Some(2_147_483_648u32), None),
+        (None, Some(u32::MAX)),
+        (Some(151), None),
+    ] {
+        let e = city
+            .app
+            .search_people(&worker, &aged(min, max), PageRequest::default())
+            .await
+            .unwrap_err();
+        assert_eq!(e.field(), Some("age_min"), "{e}");
+        assert!(e.to_string().contains("0至150"), "{e}");
+    }
 }
 
 #[tokio::test]

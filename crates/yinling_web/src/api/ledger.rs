@@ -92,6 +92,7 @@ async fn balances(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StatementQuery {
     /// `points` (default) or `minutes`.
     pub unit: Option<Unit>,
@@ -164,6 +165,7 @@ async fn set_rules(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CountyQuery {
     /// The county (e.g. 370830); omitted: the caller's first county.
     pub county: Option<i64>,
@@ -339,6 +341,7 @@ async fn new_code(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SinceQuery {
     /// Microseconds since the epoch: only a redemption at or after it; omitted: within the
     /// life of a code (the last five minutes).
@@ -457,6 +460,7 @@ async fn redeem(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MonthQuery {
     /// 2026-11; omitted: this month.
     pub month: Option<String>,

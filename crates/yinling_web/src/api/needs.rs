@@ -107,13 +107,25 @@ async fn import_template(
     Ok(xlsx_response(bytes, "needs-template.xlsx"))
 }
 
+/// What a refused import answers: the report of every problem by row and column, or the
+/// error envelope when the file itself cannot be read (empty, not a workbook, no header).
+#[derive(utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)] // documents the two shapes only
+enum ImportRefused {
+    Report(NeedImportReport),
+    Error(ErrorBody),
+}
+
 /// Import needs from an .xlsx file sent as the request body (at most 5 MB and 5,000 rows).
 /// All or nothing: if any row has a problem, nothing is imported and the report lists
 /// every problem by row and column (422); correct the file and send it again.
 #[utoipa::path(post, path = "/api/v1/needs/import", tag = "需求台账",
-    request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    request_body(description = "Excel 文件本身", content(
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (Vec<u8> = "application/octet-stream"))),
     responses((status = 200, description = "全部导入", body = NeedImportReport),
-        (status = 422, description = "未导入：报告逐行列出问题；文件本身无法读取时为 ErrorBody", body = NeedImportReport),
+        (status = 422, description = "未导入：报告逐行列出问题；文件本身无法读取时为 ErrorBody", body = ImportRefused),
         (status = 413, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn import_needs(
     State(state): State<AppState>,

@@ -56,6 +56,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CategoriesQuery {
     /// The county (e.g. 370830); omitted: the caller's first county.
     pub county: Option<i64>,
@@ -91,6 +92,7 @@ async fn add_category(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ProvidersQuery {
     pub kind: Option<ProviderKind>,
     /// Only providers with this skill.
@@ -214,6 +216,7 @@ async fn update_item(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OrdersQuery {
     /// Only orders in this state.
     pub state: Option<OrderState>,
@@ -358,6 +361,7 @@ async fn upload_photo(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CandidatesQuery {
     /// How many (1–50, default 10).
     pub k: Option<usize>,

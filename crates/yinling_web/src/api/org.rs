@@ -35,6 +35,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListUnitsQuery {
     /// Unit kind, e.g. `grid_party_group`.
     pub kind: Option<String>,
@@ -139,6 +140,7 @@ async fn move_unit(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MembersQuery {
     /// Role kind, e.g. `party_member`.
     pub kind: Option<PersonRoleKind>,
@@ -195,6 +197,7 @@ async fn set_boundary(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PlacesQuery {
     /// List what lies inside this place (a building's entrances, an entrance's households);
     /// omitted, the places directly under the unit.
