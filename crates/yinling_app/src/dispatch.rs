@@ -259,13 +259,7 @@ impl App {
                 ));
             }
             let offered = self
-                .offer_within_capacity(
-                    caller,
-                    &order,
-                    (from, action, to),
-                    &provider,
-                    note.clone(),
-                )
+                .offer_within_capacity(caller, &order, (from, action, to), &provider, note.clone())
                 .await?;
             match offered {
                 Some(view) => return Ok(view),
@@ -298,10 +292,11 @@ impl App {
             .await?
             .filter(|p| p.active)
             .ok_or(AppError::NotFound { what: "服务者" })?;
-        let party = store_orders::conflicted_providers(&mut self.store().read(), county, &[order.id])
-            .await?
-            .iter()
-            .any(|(_, x)| *x == pid);
+        let party =
+            store_orders::conflicted_providers(&mut self.store().read(), county, &[order.id])
+                .await?
+                .iter()
+                .any(|(_, x)| *x == pid);
         if party {
             let why = format!(
                 "{}是下单人、服务对象或其同户家人（或其成员是），不能派给他们",

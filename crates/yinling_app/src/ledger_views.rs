@@ -23,7 +23,7 @@ use yinling_store::{
 use crate::{
     App, AppError, AppResult, Caller, Key,
     ledger::{Adjustment, Kin, amount_text, client_key},
-    redeem::{CODE_TTL_MICROS, RedeemCode, RedemptionReceipt, ShopReceipt, mask_name, report_state_label},
+    redeem::{CODE_TTL_MICROS, RedeemCode, ShopReceipt, report_state_label},
 };
 
 /// A member of the caller's household, who may receive the caller's hours.

@@ -119,19 +119,11 @@ pub const UNUSED_PHOTO_GRACE: i64 = 24 * 60 * MINUTE;
 const MAX_UNUSED_PHOTOS: i64 = 5;
 
 fn photo_unknown() -> AppError {
-    AppError::invalid(
-        "invalid_photo",
-        "photo_key",
-        "照片须为本订单上传的照片",
-    )
+    AppError::invalid("invalid_photo", "photo_key", "照片须为本订单上传的照片")
 }
 
 fn photo_used() -> AppError {
-    AppError::invalid(
-        "photo_used",
-        "photo_key",
-        "这张照片已经用过了，请重新上传",
-    )
+    AppError::invalid("photo_used", "photo_key", "这张照片已经用过了，请重新上传")
 }
 
 /// How the caller stands to an order.
@@ -844,8 +836,7 @@ impl App {
         let Some(row) = store_orders::photo(&mut self.store().read(), county, key).await? else {
             return Ok(());
         };
-        if row.order_id != id || row.uploaded_by != caller.account_id || row.attached_at.is_some()
-        {
+        if row.order_id != id || row.uploaded_by != caller.account_id || row.attached_at.is_some() {
             return Ok(());
         }
         if store_orders::delete_unattached_photo(&mut self.store().write(), county, key).await? {

@@ -266,8 +266,11 @@ struct Exact {
 impl Exact {
     /// A keyed digest of the number for the audit log, never the number.
     fn digest(&self, app: &App) -> String {
-        app.vault()
-            .digest(&format!("exact_search:{}:{}", self.field.as_str(), self.number))
+        app.vault().digest(&format!(
+            "exact_search:{}:{}",
+            self.field.as_str(),
+            self.number
+        ))
     }
 }
 
@@ -648,11 +651,17 @@ impl App {
         exact: &Exact,
         found: &[(i64, i64)],
     ) -> AppResult<()> {
-        let keys: Vec<String> = found.iter().take(20).map(|(c, i)| format!("{c}/{i}")).collect();
+        let keys: Vec<String> = found
+            .iter()
+            .take(20)
+            .map(|(c, i)| format!("{c}/{i}"))
+            .collect();
         let event = self.audit_event(
             caller,
             Event {
-                county_code: found.first().map_or_else(|| Self::search_chain(caller), |k| k.0),
+                county_code: found
+                    .first()
+                    .map_or_else(|| Self::search_chain(caller), |k| k.0),
                 action: "person.exact_search",
                 entity: "person",
                 entity_key: "search".into(),
@@ -1907,7 +1916,9 @@ impl App {
                 OrgPath::parse(&d.person_path)
                     .is_ok_and(|p| caller.scope(Permission::ReviewDuplicates).covers(&p))
             })
-            .ok_or(AppError::NotFound { what: "重复登记" })?;
+            .ok_or(AppError::NotFound {
+                what: "重复登记"
+            })?;
         if d.registered_by.is_some() && d.registered_by == caller.account_id {
             return Err(AppError::forbidden(
                 "不能复核自己登记的档案，请由本县（市、区）其他管理员或市级管理员复核",
@@ -1927,7 +1938,7 @@ impl App {
                 "该记录已被他人修改，请刷新后重新填写",
             ));
         }
-        let note = clean(input.note, "note", 200)?;
+        let note = clean(input.note, TextKind::Lines, "note", "处理说明", 200)?;
         if input.decision == DuplicateDecision::Merge
             && !OrgPath::parse(&d.existing_path)
                 .is_ok_and(|p| caller.scope(Permission::ViewPeople).covers(&p))

@@ -738,7 +738,7 @@ impl TestCity {
                 memo: String::new(),
                 key: format!("area-seed-{c}-{g}"),
                 reverses: None,
-                actor_id: None,
+                actor: crate::ledger::Actor::system("test"),
                 daily_cap: None,
             })
             .await

@@ -17,8 +17,7 @@ use yinling_store::{
     ledger::{self as store_ledger, TransferRow},
     lock_key,
     orders::{self as store_orders, HoursDisputeRow, OrderRow},
-    people as store_people,
-    services as store_services,
+    people as store_people, services as store_services,
 };
 
 use crate::{
@@ -159,10 +158,19 @@ impl App {
     /// dispute of it. Minutes charged are those the provider recorded, capped by the
     /// service item's duration. For the resident who received the service, or staff with
     /// Dispatch over the order's path who record it for them.
-    pub async fn hours_charge(&self, caller: &Caller, county: i64, id: i64) -> AppResult<HoursCharge> {
+    pub async fn hours_charge(
+        &self,
+        caller: &Caller,
+        county: i64,
+        id: i64,
+    ) -> AppResult<HoursCharge> {
         let order = self.order(caller, county, id).await?.view.order;
         let own = caller.person == Some((county, order.person_id));
-        if !own && !caller.scope(Permission::Dispatch).covers(&order_path(&order)?) {
+        if !own
+            && !caller
+                .scope(Permission::Dispatch)
+                .covers(&order_path(&order)?)
+        {
             return Err(AppError::forbidden(
                 "只有接受服务的本人或网格员可以用时间银行支付",
             ));
@@ -289,9 +297,7 @@ impl App {
         };
         let reason = clean_text(Some(&input.reason), 200, "reason", "异议原因")?
             .filter(|r| r.chars().count() >= 2)
-            .ok_or_else(|| {
-                AppError::invalid("reason_required", "reason", "请说明有什么异议")
-            })?;
+            .ok_or_else(|| AppError::invalid("reason_required", "reason", "请说明有什么异议"))?;
         let now = self.now();
         let row = HoursDisputeRow {
             county_code: county,
@@ -469,7 +475,7 @@ impl App {
                     memo,
                     key: format!("reverse:{county}:{}", transfer.id),
                     reverses: Some(transfer.id),
-                    actor_id: caller.account_id,
+                    actor: Actor::of(caller),
                     daily_cap: None,
                 };
                 let receipt = apply_one(&mut tx, self.ledger_writer().ids(), &posting, now)

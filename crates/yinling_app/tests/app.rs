@@ -3939,7 +3939,11 @@ mod masked_numbers {
         // A branch secretary (may view, may not reveal) sees the year only as well.
         let branch = city.caller("branchsec").await;
         assert_eq!(
-            city.app.person_file(&branch, c, id).await.unwrap().birth_date,
+            city.app
+                .person_file(&branch, c, id)
+                .await
+                .unwrap()
+                .birth_date,
             None
         );
         // Whoever may reveal over the person sees the full date, as before; so does the
@@ -4002,7 +4006,10 @@ mod masked_numbers {
         assert_eq!(refused.len(), 8);
         assert!(refused.iter().all(|d| d.contains("reason=no_reveal_right")));
         for d in &refused {
-            assert!(!d.contains(PEOPLE_A[0].1) && !d.contains(PEOPLE_A[0].2), "{d}");
+            assert!(
+                !d.contains(PEOPLE_A[0].1) && !d.contains(PEOPLE_A[0].2),
+                "{d}"
+            );
         }
     }
 
@@ -4037,8 +4044,9 @@ mod masked_numbers {
         let log = audit_details(&city, "person.exact_search").await;
         assert_eq!(log.len(), 3, "{log:?}");
         assert!(
-            log.iter().any(|d| d.starts_with("field=id_number; results=1;")
-                && d.contains(&format!("found={c}/{id};"))),
+            log.iter()
+                .any(|d| d.starts_with("field=id_number; results=1;")
+                    && d.contains(&format!("found={c}/{id};"))),
             "{log:?}"
         );
         assert!(log.iter().any(|d| d.starts_with("field=phone; results=1;")));
@@ -4098,12 +4106,7 @@ mod masked_numbers {
             .app
             .create_person(
                 &worker,
-                city.person_input(
-                    &city.grid_a,
-                    "周九",
-                    &valid_id("37083019910101123"),
-                    None,
-                ),
+                city.person_input(&city.grid_a, "周九", &valid_id("37083019910101123"), None),
             )
             .await
             .unwrap_err();
@@ -4175,10 +4178,7 @@ mod masked_numbers {
         for number in [&elsewhere, &fresh] {
             let (c, id) = city
                 .app
-                .create_person(
-                    &worker,
-                    city.person_input(&grid_c, "张三丰", number, None),
-                )
+                .create_person(&worker, city.person_input(&grid_c, "张三丰", number, None))
                 .await
                 .expect("registered");
             let file = city.app.person_file(&worker, c, id).await.unwrap();
@@ -4189,10 +4189,7 @@ mod masked_numbers {
                 .unwrap();
             let again = city
                 .app
-                .create_person(
-                    &worker,
-                    city.person_input(&grid_c, "张三丰", number, None),
-                )
+                .create_person(&worker, city.person_input(&grid_c, "张三丰", number, None))
                 .await
                 .unwrap_err();
             outcomes.push((
@@ -4203,9 +4200,7 @@ mod masked_numbers {
                 found.items.len(),
                 found.items[0].id == id,
                 again.code(),
-                again
-                    .to_string()
-                    .replace(&id.to_string(), "<id>"),
+                again.to_string().replace(&id.to_string(), "<id>"),
             ));
         }
         assert_eq!(outcomes[0], outcomes[1]);
@@ -4278,10 +4273,7 @@ mod masked_numbers {
             .search_people(&county, &q(&elsewhere), PageRequest::default())
             .await
             .unwrap();
-        assert_eq!(
-            found.items.iter().map(|p| p.id).collect::<Vec<_>>(),
-            [zid]
-        );
+        assert_eq!(found.items.iter().map(|p| p.id).collect::<Vec<_>>(), [zid]);
         let mut edit = city.person_input(&grid_c, "张三丰", &elsewhere, None);
         edit.version = Some(closed.version);
         let err = city
@@ -4385,8 +4377,14 @@ mod masked_numbers {
         )
         .await;
         let street = unit(&city, &qufu, OrgKind::StreetCommittee, "鲁城街道", None).await;
-        let community =
-            unit(&city, &street, OrgKind::CommunityCommittee, "红星社区", None).await;
+        let community = unit(
+            &city,
+            &street,
+            OrgKind::CommunityCommittee,
+            "红星社区",
+            None,
+        )
+        .await;
         account(&city, "qufuadmin", Role::CountyAdmin, &qufu).await;
         account(&city, "qufuadmin2", Role::CountyAdmin, &qufu).await;
         let registrar = city.caller("qufuadmin").await;
@@ -4411,7 +4409,10 @@ mod masked_numbers {
             .unwrap();
         assert_eq!(cases.total, 1);
         let case = cases.items[0].clone();
-        assert_eq!((case.registration.county_code, case.registration.id), (c, id));
+        assert_eq!(
+            (case.registration.county_code, case.registration.id),
+            (c, id)
+        );
         assert!(!case.existing.visible && case.existing.name.is_none());
         let merge = ResolveDuplicateInput {
             decision: DuplicateDecision::Merge,

@@ -1405,7 +1405,11 @@ mod trust {
         let claimed = city.app.claim_entitlements(100).await.unwrap();
         assert_eq!(claimed.transfers, 2);
         let resident = city.caller("resident").await;
-        city.app.withdraw_hours(&resident, c, order).await.unwrap();
+        let charge = city.app.hours_charge(&resident, c, order).await.unwrap();
+        city.app
+            .withdraw_hours(&resident, c, order, charge.minutes)
+            .await
+            .unwrap();
         // A family gift and a redemption (the shop puts 张三丰 and 李四 in one household).
         let till = Till::open(&city).await;
         city.app
@@ -1734,7 +1738,6 @@ mod trust {
         assert_ledger_sound(&city).await;
     }
 }
-
 
 // ==== Redemption codes cannot be guessed or overspent (issue 9, item 4; item 12's key
 // reuse): wrong codes limited per till account and per client address, the locks the county

@@ -927,7 +927,12 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
     let mut team = ProviderInput::volunteer(None, &["做饭"], vec![community.into()], 5);
     team.kind = ProviderKind::Team;
     team.unit = Some((team_unit.county_code, team_unit.id).into());
-    let team_p = city.app.create_provider(&city.system, team).await.unwrap().id;
+    let team_p = city
+        .app
+        .create_provider(&city.system, team)
+        .await
+        .unwrap()
+        .id;
     account(&city, "teamli", Role::Volunteer, &team_unit, li).await;
     let refused_before = audited(&city, "order.refused").await;
 
@@ -1218,7 +1223,13 @@ async fn a_completion_names_only_an_unused_photo_of_its_own_order_and_unused_one
         assert_eq!(e.code(), "invalid_photo", "{key}");
     }
     assert_eq!(
-        city.app.order(&vola, county, two).await.unwrap().view.order.state,
+        city.app
+            .order(&vola, county, two)
+            .await
+            .unwrap()
+            .view
+            .order
+            .state,
         "in_service"
     );
     complete(one, &key1).await.unwrap();
@@ -1241,10 +1252,19 @@ async fn a_completion_names_only_an_unused_photo_of_its_own_order_and_unused_one
 
     // The unused photo stays through its day of grace, then goes, file and row; once.
     city.clock.advance(23 * 60 * MINUTE);
-    assert_eq!(city.app.purge_unused_photos(city.app.now()).await.unwrap(), 0);
+    assert_eq!(
+        city.app.purge_unused_photos(city.app.now()).await.unwrap(),
+        0
+    );
     city.clock.advance(2 * 60 * MINUTE);
-    assert_eq!(city.app.purge_unused_photos(city.app.now()).await.unwrap(), 1);
-    assert_eq!(city.app.purge_unused_photos(city.app.now()).await.unwrap(), 0);
+    assert_eq!(
+        city.app.purge_unused_photos(city.app.now()).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        city.app.purge_unused_photos(city.app.now()).await.unwrap(),
+        0
+    );
     assert_eq!(files_under(dir.path()), 2);
     assert_eq!(city.count("order_photos").await, 2);
     assert!(matches!(
@@ -1294,7 +1314,9 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
     city.app
         .post(Posting {
             unit: Unit::Minutes,
-            debit: Holder::Pool { county_code: county },
+            debit: Holder::Pool {
+                county_code: county,
+            },
             credit: Holder::Person {
                 county_code: zhang.0,
                 id: zhang.1,
@@ -1306,7 +1328,7 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
             memo: String::new(),
             key: "seed-zhang-minutes".into(),
             reverses: None,
-            actor_id: None,
+            actor: yinling_app::ledger::Actor::system("test"),
             daily_cap: None,
         })
         .await
@@ -1380,8 +1402,17 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
         .unwrap_err();
     assert_eq!(e.code(), "already_disputed");
     assert_eq!(audited(&city, "timebank.dispute").await, 1);
-    assert_eq!(city.app.hours_disputes(&worker, true).await.unwrap().len(), 1);
-    assert!(city.app.hours_disputes(&workerb, true).await.unwrap().is_empty());
+    assert_eq!(
+        city.app.hours_disputes(&worker, true).await.unwrap().len(),
+        1
+    );
+    assert!(
+        city.app
+            .hours_disputes(&workerb, true)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let uphold = || DisputeDecision {
         uphold: true,
         note: Some("核实属实".into()),
@@ -1419,7 +1450,12 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
     assert_eq!(e.code(), "already_decided");
     let e = city
         .app
-        .reverse_transfer(&city.caller("countyadmin").await, county, paid.transfer.id, "再冲正一次")
+        .reverse_transfer(
+            &city.caller("countyadmin").await,
+            county,
+            paid.transfer.id,
+            "再冲正一次",
+        )
         .await
         .unwrap_err();
     assert_eq!(e.code(), "already_reversed");
@@ -1445,7 +1481,12 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
         )
         .await
         .unwrap();
-    let view = city.app.hours_dispute(&worker, county, id2).await.unwrap().unwrap();
+    let view = city
+        .app
+        .hours_dispute(&worker, county, id2)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(!view.may_decide);
     let e = city
         .app
@@ -1563,7 +1604,8 @@ async fn simultaneous_dispatches_never_push_a_provider_over_capacity() {
     let community = (city.community.county_code, city.community.id);
     let batch = tokio::spawn(async move {
         b.wait().await;
-        app.batch_dispatch(&secretary, community.0, community.1).await
+        app.batch_dispatch(&secretary, community.0, community.1)
+            .await
     });
     let mut tasks = Vec::new();
     for v in awaiting.items.iter().take(N) {

@@ -88,12 +88,20 @@ pub async fn open_accounts(
     keys: &[(AccountKey, String, bool)],
     now: Micros,
 ) -> Result<Vec<(i64, bool)>> {
+    // Opened in one order, whatever order the caller names them in: two transactions
+    // opening the same two accounts insert them in the same order, so on PostgreSQL the
+    // second waits on the first's unique-index entry instead of each waiting on the other's
+    // (a deadlock seen under 64 concurrent clients).
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    order.sort_by(|&a, &b| sort_key(&keys[a].0).cmp(&sort_key(&keys[b].0)));
+    order.dedup_by(|a, b| keys[*a].0 == keys[*b].0);
     let mut out = vec![(0i64, false); keys.len()];
-    for (chunk_no, chunk) in keys.chunks(db::rows_per_statement(4)).enumerate() {
-        let base = chunk_no * db::rows_per_statement(4);
-        let found = find_accounts(exec, chunk.iter().map(|k| &k.0)).await?;
-        let missing: Vec<usize> = (0..chunk.len())
-            .filter(|&i| !found.iter().any(|r| same(r, &chunk[i].0)))
+    for chunk in order.chunks(db::rows_per_statement(4)) {
+        let found = find_accounts(exec, chunk.iter().map(|&i| &keys[i].0)).await?;
+        let missing: Vec<usize> = chunk
+            .iter()
+            .copied()
+            .filter(|&i| !found.iter().any(|r| same(r, &keys[i].0)))
             .collect();
         if !missing.is_empty() {
             let ids =
@@ -104,7 +112,7 @@ pub async fn open_accounts(
                 .iter()
                 .zip(&ids)
                 .map(|(&i, id)| {
-                    let (k, path, neg) = &chunk[i];
+                    let (k, path, neg) = &keys[i];
                     format!(
                         "({}, {}, {}, {}, {}, {}, 0, {}, {t}, NULL, 0, 0)",
                         q.push_arg(k.county_code),
@@ -128,18 +136,30 @@ pub async fn open_accounts(
         let found = if missing.is_empty() {
             found
         } else {
-            find_accounts(exec, chunk.iter().map(|k| &k.0)).await?
+            find_accounts(exec, chunk.iter().map(|&i| &keys[i].0)).await?
         };
-        for (i, (k, _, _)) in chunk.iter().enumerate() {
+        for &i in chunk {
             let id = found
                 .iter()
-                .find(|r| same(r, k))
+                .find(|r| same(r, &keys[i].0))
                 .map(|r| r.id)
                 .ok_or_else(|| StoreError::Internal("opened ledger account missing".into()))?;
-            out[base + i] = (id, !missing.contains(&i));
+            out[i] = (id, !missing.contains(&i));
+        }
+    }
+    // A key named twice gets the answer of its first naming.
+    for i in 0..keys.len() {
+        if out[i].0 == 0
+            && let Some(j) = (0..i).find(|&j| keys[j].0 == keys[i].0)
+        {
+            out[i] = out[j];
         }
     }
     Ok(out)
+}
+
+fn sort_key(k: &AccountKey) -> (i64, &'static str, &'static str, i64) {
+    (k.county_code, k.unit, k.kind, k.owner_id)
 }
 
 fn same(r: &AccountRow, k: &AccountKey) -> bool {

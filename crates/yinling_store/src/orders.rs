@@ -753,7 +753,11 @@ pub async fn set_aside_entitlement(
 /// The people party to an order: the resident it is for, the members of the resident's
 /// household (people sharing `household_id`), and the person of the account that placed
 /// it, if that account names one in this county.
-pub async fn party_people(exec: &mut Exec<'_>, county_code: i64, order_id: i64) -> Result<Vec<i64>> {
+pub async fn party_people(
+    exec: &mut Exec<'_>,
+    county_code: i64,
+    order_id: i64,
+) -> Result<Vec<i64>> {
     exec.scalars(q!(
         "SELECT o.person_id FROM orders o WHERE o.county_code = $1 AND o.id = $2
          UNION
@@ -945,7 +949,9 @@ pub async fn insert_photo(exec: &mut Exec<'_>, row: &PhotoRow) -> Result<()> {
 
 pub async fn photo(exec: &mut Exec<'_>, county_code: i64, key: &str) -> Result<Option<PhotoRow>> {
     exec.fetch_optional(q!(
-        format!("SELECT {PHOTO_COLUMNS} FROM order_photos WHERE county_code = $1 AND photo_key = $2"),
+        format!(
+            "SELECT {PHOTO_COLUMNS} FROM order_photos WHERE county_code = $1 AND photo_key = $2"
+        ),
         county_code,
         key
     ))

@@ -601,9 +601,12 @@ async fn an_order_transition_with_a_stale_version_changes_nothing() {
     let db = TestDb::new().await;
     let c = 370830;
     let mut tx = db.store.begin().await.unwrap();
-    org::insert_many(&mut tx.exec(), &[unit(c, 1, None, "county", "370800/370830/")])
-        .await
-        .unwrap();
+    org::insert_many(
+        &mut tx.exec(),
+        &[unit(c, 1, None, "county", "370800/370830/")],
+    )
+    .await
+    .unwrap();
     tx.exec()
         .execute(q!(
             "INSERT INTO people (county_code, id, path, home_unit_id, name, name_initials, name_pinyin,
@@ -632,7 +635,7 @@ async fn an_order_transition_with_a_stale_version_changes_nothing() {
                 points: 10,
                 hours_minutes: 60,
                 sla_minutes: 60,
-            active: true,
+                active: true,
             },
         )],
         false,
@@ -668,7 +671,10 @@ async fn an_order_transition_with_a_stale_version_changes_nothing() {
     .await
     .unwrap();
     tx.commit().await.unwrap();
-    let before = orders::get(&mut db.store.read(), c, 1).await.unwrap().unwrap();
+    let before = orders::get(&mut db.store.read(), c, 1)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((before.state.as_str(), before.version), ("submitted", 1));
 
     // An escalation keeps the state and bumps the version.
@@ -689,7 +695,10 @@ async fn an_order_transition_with_a_stale_version_changes_nothing() {
             .unwrap()
     );
     tx.commit().await.unwrap();
-    let moved = orders::get(&mut db.store.read(), c, 1).await.unwrap().unwrap();
+    let moved = orders::get(&mut db.store.read(), c, 1)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((moved.state.as_str(), moved.version), ("submitted", 2));
 
     // A writer that read version 1: the state still matches, the version does not.
@@ -705,7 +714,10 @@ async fn an_order_transition_with_a_stale_version_changes_nothing() {
     tx.commit().await.unwrap();
     assert!(!won, "a stale version must not win");
     assert_eq!(
-        orders::get(&mut db.store.read(), c, 1).await.unwrap().unwrap(),
+        orders::get(&mut db.store.read(), c, 1)
+            .await
+            .unwrap()
+            .unwrap(),
         moved,
         "nothing changed"
     );

@@ -453,7 +453,7 @@ async fn three_hundred_wrong_codes_at_one_till_lock_it_after_five() {
             memo: String::new(),
             key: "guessing-seed".into(),
             reverses: None,
-            actor_id: None,
+            actor: yinling_app::ledger::Actor::system("test"),
             daily_cap: None,
         }])
         .await

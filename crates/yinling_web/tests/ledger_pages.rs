@@ -720,7 +720,9 @@ async fn a_completed_service_is_paid_with_hours_once() {
     assert_eq!(confirm.status, StatusCode::OK);
     let text = confirm.text();
     assert!(
-        text.contains("要从您的时间银行扣除") && text.contains("1分钟") && text.contains("确认支付"),
+        text.contains("要从您的时间银行扣除")
+            && text.contains("1分钟")
+            && text.contains("确认支付"),
         "{text}"
     );
     assert_eq!(confirm.hidden("minutes"), "1");
@@ -768,7 +770,10 @@ async fn a_completed_service_is_paid_with_hours_once() {
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     let mine = elder.get(&order).await.text();
     assert!(mine.contains("正在等工作人员核实"), "{mine}");
-    assert!(!mine.contains("dispute-decision"), "the elder does not decide it");
+    assert!(
+        !mine.contains("dispute-decision"),
+        "the elder does not decide it"
+    );
     let mut worker = Client::login(&app, "workera").await;
     let list = worker.get("/orders/disputes").await;
     assert_eq!(list.status, StatusCode::OK);

@@ -460,7 +460,12 @@ async fn dispute_hours(
 ) -> Result<(StatusCode, axum::Json<HoursDisputeRow>), ApiError> {
     Ok((
         StatusCode::CREATED,
-        axum::Json(state.app.dispute_hours(&c.caller, county, id, input).await?),
+        axum::Json(
+            state
+                .app
+                .dispute_hours(&c.caller, county, id, input)
+                .await?,
+        ),
     ))
 }
 

@@ -8,11 +8,11 @@ use yinling_app::places::{PlaceInput, PlaceView};
 use yinling_app::{
     Page, PageRequest,
     org::{NewUnitInput, UnitUpdateInput, UnitView},
+    people::RosterItem,
 };
 use yinling_domain::person::PersonRoleKind;
 use yinling_store::{
     org::{OrgUnitRow, UnitFilter},
-    people::RosterRow,
     places::PlaceRow,
 };
 
@@ -151,13 +151,13 @@ pub struct MembersQuery {
 /// People holding a role in this unit or below (a branch's members), wherever they live.
 #[utoipa::path(get, path = "/api/v1/org/units/{county}/{id}/members", tag = "组织",
     params(("county" = i64, Path), ("id" = i64, Path), MembersQuery),
-    responses((status = 200, body = Page<RosterRow>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Page<RosterItem>), (status = 404, body = ErrorBody)))]
 async fn unit_members(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
     ApiQuery(q): ApiQuery<MembersQuery>,
-) -> Result<axum::Json<Page<RosterRow>>, ApiError> {
+) -> Result<axum::Json<Page<RosterItem>>, ApiError> {
     Ok(axum::Json(
         state
             .app

@@ -580,7 +580,10 @@ async fn hours_pay(
             enough: true,
             dispute: charge.dispute.as_ref().map(|d| match d.status.as_str() {
                 "open" => format!("您提出的异议（{}）正在等工作人员核实。", d.reason),
-                "upheld" => format!("异议成立，已把{}退回您的时间银行。", minutes_text(d.minutes)),
+                "upheld" => format!(
+                    "异议成立，已把{}退回您的时间银行。",
+                    minutes_text(d.minutes)
+                ),
                 _ => format!(
                     "异议不成立{}。",
                     d.decision_note
@@ -973,7 +976,11 @@ async fn dispute_hours(
     let input = DisputeInput {
         reason: f.reason.unwrap_or_default(),
     };
-    match state.app.dispute_hours(&ctx.caller, county, id, input).await {
+    match state
+        .app
+        .dispute_hours(&ctx.caller, county, id, input)
+        .await
+    {
         Ok(_) => Ok(see_other(&format!(
             "/orders/{county}/{id}?done=disputed#hours-pay"
         ))),

@@ -12,10 +12,11 @@ use serde::Deserialize;
 use yinling_app::{
     AppError, Page, PageRequest,
     org::{NewUnitInput, UnitUpdateInput, UnitView},
+    people::RosterItem,
     places::{PlaceInput, PlaceKind, PlaceView},
 };
 use yinling_domain::{org::OrgKind, person::PersonRoleKind};
-use yinling_store::{org::OrgUnitRow, people::RosterRow};
+use yinling_store::org::OrgUnitRow;
 
 use super::extract::{Form, Path, Query};
 use super::{Choice, FormError, Layout, PageCtx, PageResult, choices, opt, render, see_other};
@@ -264,7 +265,7 @@ struct MembersPage {
     unit: OrgUnitRow,
     kind: String,
     kinds: Vec<Choice>,
-    result: Page<RosterRow>,
+    result: Page<RosterItem>,
 }
 
 #[derive(Deserialize)]
