@@ -1784,15 +1784,16 @@ mod moving {
         city.complete_an_order(&s).await;
         city.app.claim_entitlements(100).await.unwrap();
         // An open order nobody takes, escalated three times: grid → compound → community
-        // → street, so it names the street above the community.
+        // → street, so it names the street above the community. It is for 王五 (李四 may
+        // not serve 张三丰, who shares his household once the shop is added).
         let resident = city.caller("resident").await;
         let open = city
             .app
             .place_order(
-                &resident,
+                &city.caller("workera").await,
                 OrderInput {
                     item_id: s.item.id,
-                    person: None,
+                    person: Some(city.people_a[2].into()),
                     wanted_at: None,
                     wanted_at_text: Some("2026-07-01 18:00".into()),
                     description: None,
@@ -1870,7 +1871,7 @@ mod moving {
             )
             .await
             .unwrap();
-        city.add_shop().await;
+        let shop = city.add_shop().await;
         // A mediation case in grid A, mediated by 李四 (a retired cadre living there).
         city.app
             .add_role(
@@ -1936,6 +1937,71 @@ mod moving {
             )
             .await
             .unwrap();
+        // At the shop under the community: a redemption its elder reports as not theirs
+        // (不是我本人兑换) and a till locked by wrong codes.
+        let till = yinling_app::Key::from((shop.county_code, shop.id));
+        let keeper = city.caller("shopkeeper").await;
+        let zhang = city.people_a[0];
+        city.app
+            .post_now(&[yinling_app::ledger::Posting {
+                unit: yinling_domain::ledger::Unit::Points,
+                debit: yinling_app::ledger::Holder::Pool { county_code: county },
+                credit: yinling_app::ledger::Holder::Person {
+                    county_code: zhang.0,
+                    id: zhang.1,
+                },
+                amount: 100,
+                reason: yinling_domain::ledger::Reason::Earn,
+                source_kind: yinling_domain::ledger::SourceKind::Activity,
+                source_ref: "move/seed".into(),
+                memo: String::new(),
+                key: "move-seed-points".into(),
+                reverses: None,
+                actor: yinling_app::ledger::Actor::system("test"),
+                daily_cap: None,
+            }])
+            .await
+            .unwrap()
+            .remove(0)
+            .unwrap();
+        let goods = city
+            .app
+            .add_goods(
+                &keeper,
+                till,
+                yinling_app::redeem::GoodsInput {
+                    name: "挂面".into(),
+                    price_points: 10,
+                    stock: 10,
+                    active: true,
+                    version: None,
+                },
+            )
+            .await
+            .unwrap();
+        let code = city.app.redeem_code(&resident).await.unwrap();
+        let redeem = |key: &str| yinling_app::redeem::RedeemInput {
+            code: code.code.clone(),
+            goods_id: goods.id,
+            quantity: 1,
+            idempotency_key: key.into(),
+        };
+        let receipt = city
+            .app
+            .redeem(&keeper, till, redeem("move-till-0001"))
+            .await
+            .unwrap();
+        city.app
+            .report_redemption(&resident, county, receipt.redemption.id)
+            .await
+            .unwrap();
+        // The used code is a wrong code now: five of them lock the till.
+        for n in 0..5 {
+            let _ = city
+                .app
+                .redeem(&keeper, till, redeem(&format!("move-wrong-{n:04}")))
+                .await;
+        }
         let busy = Busy {
             open_order: open,
             need: (nc, nid),
@@ -2460,7 +2526,6 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
     };
     let city = TestCity::new().await;
     let s = city.add_services().await;
-    city.add_shop().await;
     let county = city.county.county_code;
     let c = &city;
     let system = &city.system;
@@ -2730,6 +2795,8 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
     .await;
 
     // Ledger: an adjustment's memo, a reversal's, a family gift's.
+    // The shop puts 张三丰 and 李四 in one household (so 李四 may give him hours); after
+    // the orders, since a volunteer does not serve their own household.
     check_field(
         c,
         "调整原因",
@@ -2751,6 +2818,7 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
     )
     .await;
     city.complete_an_order(&s).await;
+    city.add_shop().await;
     city.app.claim_entitlements(100).await.unwrap();
     let transfer: i64 = city
         .app
