@@ -314,6 +314,7 @@ async fn pay_with_hours(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CodeQuery {
     /// The most this code may spend (at most the county's cap per code); omitted: the cap.
     pub max_points: Option<i64>,

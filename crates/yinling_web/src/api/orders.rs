@@ -490,6 +490,7 @@ async fn decide_dispute(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DisputesQuery {
     /// Also those already decided (default: only open ones).
     pub all: Option<bool>,
