@@ -203,3 +203,37 @@ async fn verify_finds_a_broken_chain() {
         }]
     );
 }
+
+/// `open_accounts` opens in key order (so two transactions never wait on each other's
+/// unique-index entries in opposite orders), yet answers in the caller's order; a key named
+/// twice gets one account, and a second call finds what the first opened.
+#[tokio::test]
+async fn accounts_are_opened_in_key_order_and_answered_in_the_callers() {
+    let db = TestDb::new().await;
+    let key = |owner: i64| ledger::AccountKey {
+        county_code: COUNTY,
+        unit: "points",
+        kind: "person",
+        owner_id: owner,
+    };
+    let spec = |owner: i64| (key(owner), "370800/370830/".to_owned(), false);
+    let mut tx = db.store.begin().await.unwrap();
+    let first = ledger::open_accounts(&mut tx.exec(), &[spec(9), spec(4), spec(9)], 1)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(first[0], first[2], "one account for a key named twice");
+    assert_ne!(first[0].0, first[1].0);
+    assert!(first.iter().all(|&(id, existed)| id > 0 && !existed), "{first:?}");
+    // Key order: owner 4 was inserted first, so it got the smaller id.
+    assert!(first[1].0 < first[0].0, "{first:?}");
+
+    let mut tx = db.store.begin().await.unwrap();
+    let again = ledger::open_accounts(&mut tx.exec(), &[spec(4), spec(5), spec(9)], 2)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(again[0], (first[1].0, true));
+    assert_eq!(again[2], (first[0].0, true));
+    assert!(!again[1].1 && again[1].0 > first[0].0, "{again:?}");
+}
