@@ -480,7 +480,8 @@ impl TestCity {
 
     async fn parent_of(&self, unit: &OrgUnitRow) -> OrgUnitRow {
         let parent = unit.parent_id.expect("a parent");
-        yinling_store::org::get(&mut self.app.store().read(), unit.county_code, parent)
+        let county = unit.parent_county_code.expect("a parent");
+        yinling_store::org::get(&mut self.app.store().read(), county, parent)
             .await
             .expect("read unit")
             .expect("parent unit")

@@ -206,7 +206,7 @@ async fn list(
             _ => return Err(e.into()),
         },
     };
-    let failed = error.is_some();
+    let failed = error.as_ref().map(|e| e.status);
     let filtered = q.status.is_some()
         || q.category.is_some()
         || q.outcome.is_some()
@@ -224,8 +224,8 @@ async fn list(
         filtered,
         q,
     });
-    if failed {
-        *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    if let Some(status) = failed {
+        *resp.status_mut() = status;
     }
     Ok(resp)
 }
@@ -297,7 +297,7 @@ async fn form_page(
             )
         })
         .collect();
-    let failed = error.is_some();
+    let failed = error.as_ref().map(|e| e.status);
     let mut resp = render(&FormPage {
         l: ctx.layout("受理矛盾纠纷", "mediation"),
         units: choices(keys.iter().map(|(k, v)| (k.as_str(), v.as_str())), &current),
@@ -307,8 +307,8 @@ async fn form_page(
         draft,
         error,
     });
-    if failed {
-        *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    if let Some(status) = failed {
+        *resp.status_mut() = status;
     }
     Ok(resp)
 }
@@ -758,7 +758,7 @@ async fn stats(
         .collect::<Vec<_>>(),
     )
     .unwrap_or_default();
-    let failed = error.is_some();
+    let failed = error.as_ref().map(|e| e.status);
     let mut resp = render(&StatsPage {
         l: ctx.layout("调解成功率", "mediation"),
         s,
@@ -771,8 +771,8 @@ async fn stats(
         can_export: ctx.caller.may(Permission::Export),
         error,
     });
-    if failed {
-        *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    if let Some(status) = failed {
+        *resp.status_mut() = status;
     }
     Ok(resp)
 }

@@ -367,6 +367,9 @@ pub mod filters {
 pub struct FormError {
     pub field: Option<String>,
     pub message: String,
+    /// The status the re-rendered form answers with: 422 for bad input, 409 for a
+    /// conflict, 403 for a refusal — a refused form must not pass for a typo.
+    pub status: StatusCode,
 }
 
 impl FormError {
@@ -376,6 +379,7 @@ impl FormError {
                 Some(FormError {
                     field: e.field().map(str::to_owned),
                     message: e.to_string(),
+                    status: crate::error::status_of(e),
                 })
             }
             _ => None,

@@ -215,7 +215,7 @@ async fn list(
         None => None,
     };
     let counts = state.app.need_status_counts(&ctx.caller).await?;
-    let failed = error.is_some();
+    let failed = error.as_ref().map(|e| e.status);
     let s = |o: &Option<String>| o.clone().unwrap_or_default();
     let page = ListPage {
         l: ctx.layout("需求台账", "needs"),
@@ -245,8 +245,8 @@ async fn list(
         can_export: ctx.caller.may(Permission::Export),
     };
     let mut resp = render(&page);
-    if failed {
-        *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    if let Some(status) = failed {
+        *resp.status_mut() = status;
     }
     Ok(resp)
 }
@@ -421,7 +421,7 @@ async fn form_page(
         f.household_id.as_deref().unwrap_or_default(),
     );
     let cats = state.app.categories(c).await?;
-    let failed = error.is_some();
+    let failed = error.as_ref().map(|e| e.status);
     let s = |o: &Option<String>| o.clone().unwrap_or_default();
     let mut resp = render(&FormPage {
         l: ctx.layout("登记需求", "needs"),
@@ -435,8 +435,8 @@ async fn form_page(
         f,
         error,
     });
-    if failed {
-        *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    if let Some(status) = failed {
+        *resp.status_mut() = status;
     }
     Ok(resp)
 }
@@ -503,7 +503,7 @@ async fn detail_page(
         v.next_statuses.iter().map(|s| (s.as_str(), s.label_zh())),
         "",
     );
-    let failed = error.is_some();
+    let failed = error.as_ref().map(|e| e.status);
     let mut resp = render(&DetailPage {
         l: ctx.layout(
             format!("需求 {}-{}", v.need.county_code, v.need.id),
@@ -514,8 +514,8 @@ async fn detail_page(
         note,
         error,
     });
-    if failed {
-        *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    if let Some(status) = failed {
+        *resp.status_mut() = status;
     }
     Ok(resp)
 }

@@ -4,7 +4,6 @@ use askama::Template;
 use axum::{
     Router,
     extract::State,
-    http::StatusCode,
     response::Response,
     routing::{get, post},
 };
@@ -75,15 +74,15 @@ async fn unit_page(
             .map(|k| (k.as_str(), k.label_zh())),
         "",
     );
-    let failed = error.is_some();
+    let failed = error.as_ref().map(|e| e.status);
     let mut resp = render(&UnitPage {
         l: ctx.layout(v.unit.name.clone(), "org"),
         v,
         kinds,
         error,
     });
-    if failed {
-        *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    if let Some(status) = failed {
+        *resp.status_mut() = status;
     }
     Ok(resp)
 }
@@ -355,7 +354,7 @@ async fn places_page(
             "building"
         },
     );
-    let failed = error.is_some();
+    let failed = error.as_ref().map(|e| e.status);
     let mut resp = render(&PlacesPage {
         l: ctx.layout(format!("{}的楼栋与住户", unit.name), "org"),
         unit,
@@ -365,8 +364,8 @@ async fn places_page(
         can_edit,
         error,
     });
-    if failed {
-        *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    if let Some(status) = failed {
+        *resp.status_mut() = status;
     }
     Ok(resp)
 }

@@ -185,11 +185,7 @@ async fn list(
             .map(|u| u.name),
         None => None,
     };
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = error.as_ref().map_or(StatusCode::OK, |e| e.status);
     let page = ListPage {
         l: ctx.layout("人员", "people"),
         q: q.q.clone().unwrap_or_default(),
@@ -296,7 +292,7 @@ async fn person_page(
             .scope(yinling_domain::role::Permission::AwardPoints)
             .covers(&path)
     });
-    let failed = error.is_some();
+    let failed = error.as_ref().map(|e| e.status);
     let mut resp = render(&PersonPage {
         l: ctx.layout(p.name.clone(), "people"),
         p,
@@ -315,8 +311,8 @@ async fn person_page(
         adjust,
         error,
     });
-    if failed {
-        *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    if let Some(status) = failed {
+        *resp.status_mut() = status;
     }
     Ok(resp)
 }
@@ -619,7 +615,7 @@ async fn form_page(
         f.household_id.as_deref().unwrap_or_default(),
     );
     let statuses = status_choices(f.status.as_deref().unwrap_or_default());
-    let failed = error.is_some();
+    let failed = error.as_ref().map(|e| e.status);
     let mut resp = render(&PersonFormPage {
         l: ctx.layout(title, "people"),
         editing,
@@ -629,8 +625,8 @@ async fn form_page(
         statuses,
         error,
     });
-    if failed {
-        *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    if let Some(status) = failed {
+        *resp.status_mut() = status;
     }
     Ok(resp)
 }

@@ -188,6 +188,7 @@ async fn redeem(
                 AppError::TooMany { message, .. } => Some(FormError {
                     field: Some("code".to_owned()),
                     message: message.clone(),
+                    status: StatusCode::TOO_MANY_REQUESTS,
                 }),
                 _ => FormError::from_app(&e),
             };

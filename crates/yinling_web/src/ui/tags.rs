@@ -4,7 +4,6 @@ use askama::Template;
 use axum::{
     Router,
     extract::State,
-    http::StatusCode,
     routing::{get, post},
 };
 use serde::Deserialize;
@@ -36,7 +35,7 @@ struct TagsPage {
 async fn page(state: &AppState, ctx: PageCtx, error: Option<FormError>) -> PageResult {
     let can_manage = yinling_app::tags::may_define_tags(&ctx.caller);
     let tags = state.app.list_tags(&ctx.caller, can_manage).await?;
-    let failed = error.is_some();
+    let failed = error.as_ref().map(|e| e.status);
     let mut resp = render(&TagsPage {
         l: ctx.layout("标签", "tags"),
         tags,
@@ -44,8 +43,8 @@ async fn page(state: &AppState, ctx: PageCtx, error: Option<FormError>) -> PageR
         can_manage,
         error,
     });
-    if failed {
-        *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    if let Some(status) = failed {
+        *resp.status_mut() = status;
     }
     Ok(resp)
 }

@@ -4,7 +4,6 @@ use askama::Template;
 use axum::{
     Router,
     extract::State,
-    http::StatusCode,
     routing::{get, post},
 };
 use serde::Deserialize;
@@ -154,13 +153,14 @@ async fn create(
         Err(e) => match FormError::from_app(&e) {
             Some(fe) => {
                 let roles = role_choices(&f.role);
+                let status = fe.status;
                 let mut resp = render(&NewUserPage {
                     l: ctx.layout("新建账号", "users"),
                     f,
                     roles,
                     error: Some(fe),
                 });
-                *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+                *resp.status_mut() = status;
                 Ok(resp)
             }
             None => Err(e.into()),
@@ -186,7 +186,7 @@ async fn user_page(
     error: Option<FormError>,
 ) -> PageResult {
     let v = state.app.get_account(&ctx.caller, id).await?;
-    let failed = error.is_some();
+    let failed = error.as_ref().map(|e| e.status);
     let mut resp = render(&UserPage {
         l: ctx.layout(v.account.display_name.clone(), "users"),
         v,
@@ -195,8 +195,8 @@ async fn user_page(
         error,
         now: state.app.now(),
     });
-    if failed {
-        *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    if let Some(status) = failed {
+        *resp.status_mut() = status;
     }
     Ok(resp)
 }

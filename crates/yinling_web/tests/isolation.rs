@@ -1,0 +1,2402 @@
+//! Scope isolation through every route, as every role: every operation of the OpenAPI
+//! document and every page route of the router is sent by each fixture account of
+//! [`TestCity::two_counties`] against the objects of each [`Position`], and the answer is
+//! compared with one table, [`expected`]. A refusal is 403 or 404 (the product answers an
+//! object outside the caller's subtree exactly like a missing one); every answer is also
+//! searched for the names of the areas the caller may not reach.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use axum::{
+    Router,
+    body::Body,
+    http::{Method, Request, StatusCode, header},
+};
+use serde_json::{Value, json};
+use yinling_app::{
+    Caller,
+    testing::{Area, OTHER_COUNTY, PEOPLE_B, Position, START, TestCity, valid_id},
+};
+use yinling_domain::role::Role;
+use yinling_web::{AppState, WebConfig, router};
+
+mod support;
+
+use support::{Client, Resp};
+
+/// Who sends the request: one fixture account per role (and 嘉祥's county administrator,
+/// whose subtree holds only the [`Position::OtherCounty`] area).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Who {
+    CityAdmin,
+    CountyAdmin,
+    OtherCountyAdmin,
+    StreetSecretary,
+    CommunitySecretary,
+    BranchSecretary,
+    GridWorker,
+    Volunteer,
+    Resident,
+    Merchant,
+}
+
+const EVERYONE: [(Who, &str); 10] = [
+    (Who::CityAdmin, "cityadmin"),
+    (Who::CountyAdmin, "countyadmin"),
+    (Who::OtherCountyAdmin, "countyadmin2"),
+    (Who::StreetSecretary, "streetsec"),
+    (Who::CommunitySecretary, "secretary"),
+    (Who::BranchSecretary, "branchsec"),
+    (Who::GridWorker, "workera"),
+    (Who::Volunteer, "volunteer"),
+    (Who::Resident, "resident"),
+    (Who::Merchant, "merchant"),
+];
+
+const POSITIONS: [Position; 5] = [
+    Position::Home,
+    Position::SiblingGrid,
+    Position::OtherCommunity,
+    Position::OtherStreet,
+    Position::OtherCounty,
+];
+
+/// What a route does, as far as who may do it goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    // ---- on an object of an area: the caller's permission and subtree decide ----
+    ViewPeople,
+    /// A person's file: the staff of the subtree, and the resident it belongs to.
+    ViewPerson,
+    EditPeople,
+    Reveal,
+    ViewOrg,
+    ManageOrg,
+    ManageUsers,
+    ViewServices,
+    Dispatch,
+    ManageServices,
+    Mediate,
+    AwardPoints,
+    Approve,
+    /// Reversing a transfer: county administrators only.
+    Reverse,
+    /// An order: the services staff of the subtree, its resident and its volunteer.
+    ViewOrder,
+    /// The order's pages: the services staff of the subtree and its resident (the volunteer
+    /// works from the list of offered orders until they accept).
+    ViewOrderPage,
+    /// Cancelling an order: the dispatchers of the subtree and the resident who placed it.
+    CancelOrder,
+    /// Ordering for the area's resident: the dispatchers of the subtree and the resident.
+    OrderForResident,
+    /// Ordering for the area's volunteer: the dispatchers of the subtree and the volunteer.
+    OrderForVolunteer,
+    /// Paying a finished order with hours, disputing the charge: the resident served and
+    /// the dispatchers of the subtree (a grid worker pays for an elder).
+    PayHours,
+    /// The volunteer's own order: completing it, its photo.
+    VolunteersOrder,
+    /// A person's points and hours: the staff who award points, and the person.
+    ViewLedger,
+    /// A partner shop's goods, till and settlement: its merchant and the county.
+    Shop,
+    /// A till's receipt: only the till account that took the code sees it by its key.
+    Till,
+    /// A redemption of the volunteer's: reporting it as not theirs.
+    VolunteersRedemption,
+    /// Till locks and redemption reports: the county's administrators.
+    Oversee,
+    /// A county's settings (ledger rules, earning rules, service categories).
+    CountyLedger,
+    CountyServices,
+    /// A county's ledger rules: public, every account may read every county's (no personal
+    /// data; residents are told the caps and the expiry).
+    PublicRules,
+    // ---- no area: lists, city-wide vocabulary, the caller's own things ----
+    List(Perm),
+    /// Anyone signed in (their own account, their own points, pages everybody has).
+    Anyone,
+    /// Staff only.
+    Staff,
+    /// An account linked to a person file (resident, volunteer).
+    Personal,
+    /// The resident's own redemption codes (the volunteer has reported a redemption in the
+    /// fixture, which pauses their codes).
+    ResidentOnly,
+    /// The merchant's pages.
+    Merchants,
+    /// City-wide vocabulary (tags).
+    CityWide,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Perm {
+    ViewPeople,
+    ViewServices,
+    Dispatch,
+    ManageServices,
+    Mediate,
+    ManageUsers,
+    ManageOrg,
+    Audit,
+    AwardPoints,
+    Approve,
+    ManageLedger,
+    Oversee,
+}
+
+/// The permission matrix as the product promises it (docs/SECURITY.md, `Role::allows`),
+/// written out again so that a change to either shows here.
+fn may(who: Who, p: Perm) -> bool {
+    use Who::*;
+    let staff = !matches!(who, Volunteer | Resident | Merchant);
+    let county = matches!(who, CountyAdmin | OtherCountyAdmin);
+    match p {
+        Perm::ViewPeople | Perm::ViewServices => staff,
+        Perm::Dispatch => {
+            county || matches!(who, StreetSecretary | CommunitySecretary | GridWorker)
+        }
+        Perm::ManageServices | Perm::Approve => {
+            county || matches!(who, StreetSecretary | CommunitySecretary)
+        }
+        Perm::Mediate | Perm::AwardPoints => {
+            county
+                || matches!(
+                    who,
+                    StreetSecretary | CommunitySecretary | GridWorker | BranchSecretary
+                )
+        }
+        Perm::ManageUsers => {
+            county || matches!(who, CityAdmin | StreetSecretary | CommunitySecretary)
+        }
+        Perm::ManageOrg => county || matches!(who, CityAdmin | StreetSecretary),
+        Perm::Audit | Perm::ManageLedger | Perm::Oversee => county || who == CityAdmin,
+    }
+}
+
+/// Whether `who`'s subtree holds the area at `at`.
+fn reaches(who: Who, at: Position) -> bool {
+    use Position::*;
+    match who {
+        Who::CityAdmin => true,
+        Who::CountyAdmin => at != OtherCounty,
+        Who::OtherCountyAdmin => at == OtherCounty,
+        Who::StreetSecretary => matches!(at, Home | SiblingGrid | OtherCommunity),
+        Who::CommunitySecretary | Who::BranchSecretary => matches!(at, Home | SiblingGrid),
+        Who::GridWorker => at == Home,
+        Who::Volunteer | Who::Resident | Who::Merchant => false,
+    }
+}
+
+/// Whether `who` administers the county of the area at `at`.
+fn owns_county(who: Who, at: Position) -> bool {
+    match who {
+        Who::CityAdmin => true,
+        Who::CountyAdmin => at != Position::OtherCounty,
+        Who::OtherCountyAdmin => at == Position::OtherCounty,
+        _ => false,
+    }
+}
+
+/// What a request must get.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    Allowed,
+    /// 403, or 404 exactly as for a missing object.
+    Refused,
+    /// A list or a page of one's own things the role has no use for: refused, or answered
+    /// with nothing in it (the scope is in the query). Either way no hidden name may show.
+    RefusedOrEmpty,
+}
+
+/// THE table: what `who` gets doing `class` to the objects of the area at `at` (`None`: a
+/// route without an area).
+fn expected(who: Who, class: Class, at: Option<Position>) -> Expect {
+    use Class as C;
+    let staff = !matches!(who, Who::Volunteer | Who::Resident | Who::Merchant);
+    let Some(at) = at else {
+        let (yes, strict) = match class {
+            C::List(p) => (may(who, p), false),
+            C::Anyone => (true, true),
+            C::Staff => (staff, true),
+            C::Personal => (matches!(who, Who::Volunteer | Who::Resident), false),
+            C::ResidentOnly => (who == Who::Resident, true),
+            C::Merchants => (who == Who::Merchant, false),
+            C::CityWide => (who == Who::CityAdmin, true),
+            other => panic!("{other:?} needs an area"),
+        };
+        return match (yes, strict) {
+            (true, _) => Expect::Allowed,
+            (false, true) => Expect::Refused,
+            (false, false) => Expect::RefusedOrEmpty,
+        };
+    };
+    if expected_at(who, class, at) {
+        Expect::Allowed
+    } else {
+        Expect::Refused
+    }
+}
+
+fn expected_at(who: Who, class: Class, at: Position) -> bool {
+    use Class as C;
+    let r = reaches(who, at);
+    let home = at == Position::Home;
+    let sub = |p: Perm| may(who, p) && r;
+    let edit = matches!(
+        who,
+        Who::CountyAdmin
+            | Who::OtherCountyAdmin
+            | Who::StreetSecretary
+            | Who::CommunitySecretary
+            | Who::GridWorker
+    );
+    match class {
+        C::ViewPeople | C::ViewOrg => sub(Perm::ViewPeople),
+        C::ViewPerson => sub(Perm::ViewPeople) || (home && who == Who::Resident),
+        C::EditPeople | C::Reveal => edit && r,
+        C::ManageOrg => sub(Perm::ManageOrg),
+        C::ManageUsers => sub(Perm::ManageUsers),
+        C::ViewServices => sub(Perm::ViewServices),
+        C::Dispatch => sub(Perm::Dispatch),
+        C::ManageServices => sub(Perm::ManageServices),
+        C::Mediate => sub(Perm::Mediate),
+        C::AwardPoints => sub(Perm::AwardPoints),
+        C::Approve => sub(Perm::Approve),
+        C::Reverse => matches!(who, Who::CountyAdmin | Who::OtherCountyAdmin) && r,
+        C::ViewOrderPage => sub(Perm::ViewServices) || (home && who == Who::Resident),
+        C::OrderForResident | C::PayHours => sub(Perm::Dispatch) || (home && who == Who::Resident),
+        C::OrderForVolunteer => sub(Perm::Dispatch) || (home && who == Who::Volunteer),
+        C::ViewOrder => {
+            sub(Perm::ViewServices) || (home && matches!(who, Who::Resident | Who::Volunteer))
+        }
+        C::CancelOrder => sub(Perm::Dispatch) || (home && who == Who::Resident),
+        C::VolunteersOrder => home && who == Who::Volunteer,
+        C::ViewLedger => sub(Perm::ViewPeople) || (home && who == Who::Resident),
+        C::Shop => {
+            (home && who == Who::Merchant)
+                || (matches!(who, Who::CountyAdmin | Who::OtherCountyAdmin) && r)
+        }
+        C::VolunteersRedemption => home && who == Who::Volunteer,
+        C::Till => home && who == Who::Merchant,
+        C::Oversee => may(who, Perm::Oversee) && owns_county(who, at),
+        C::CountyLedger => may(who, Perm::ManageLedger) && owns_county(who, at),
+        C::CountyServices => may(who, Perm::ManageServices) && owns_county(who, at),
+        C::PublicRules => true,
+        other => panic!("{other:?} has no area"),
+    }
+}
+
+/// Where an area lies; the areas that only fill the tree lie like the nearest position.
+fn position_of(a: &Area) -> Position {
+    a.position
+        .unwrap_or(if a.county.county_code == OTHER_COUNTY {
+            Position::OtherCounty
+        } else {
+            Position::OtherStreet
+        })
+}
+
+/// Per-area objects the fixture does not make: a redemption of the volunteer's, reported
+/// as not theirs, and a till lock at the area's shop.
+struct Extra {
+    /// An order served by the volunteer with a photo, paid with hours, disputed.
+    done: i64,
+    redemption: i64,
+    report: i64,
+    lock: i64,
+}
+
+/// A row a case deletes, made afresh when the previous case removed it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Fresh {
+    None,
+    /// A role row of the area's person.
+    Role,
+    /// A tag on the area's person.
+    Tag,
+    /// A grant of the area's resident account.
+    Grant,
+    /// A redemption code of the area's resident.
+    Code,
+}
+
+struct Env<'a> {
+    a: &'a Area,
+    x: &'a Extra,
+    fresh: i64,
+    code: String,
+    n: usize,
+    tag: i64,
+}
+
+enum Payload {
+    None,
+    Json(Value),
+    Form(Vec<(&'static str, String)>),
+}
+
+type Args = Box<dyn Fn(&Env<'_>) -> Vec<String>>;
+type Make = Box<dyn Fn(&Env<'_>) -> Payload>;
+
+struct Case {
+    method: Method,
+    template: &'static str,
+    query: &'static str,
+    class: Class,
+    fresh: Fresh,
+    args: Args,
+    body: Make,
+}
+
+fn case(
+    method: Method,
+    template: &'static str,
+    class: Class,
+    args: impl Fn(&Env<'_>) -> Vec<String> + 'static,
+    body: impl Fn(&Env<'_>) -> Payload + 'static,
+) -> Case {
+    Case {
+        method,
+        template,
+        query: "",
+        class,
+        fresh: Fresh::None,
+        args: Box::new(args),
+        body: Box::new(body),
+    }
+}
+
+impl Case {
+    fn query(mut self, q: &'static str) -> Case {
+        self.query = q;
+        self
+    }
+    fn fresh(mut self, f: Fresh) -> Case {
+        self.fresh = f;
+        self
+    }
+    fn path(&self, env: &Env<'_>) -> String {
+        let mut args = (self.args)(env).into_iter();
+        let mut out = String::new();
+        let mut rest = self.template;
+        while let Some(at) = rest.find('{') {
+            out.push_str(&rest[..at]);
+            out.push_str(&args.next().expect("an argument per parameter"));
+            rest = &rest[at + rest[at..].find('}').unwrap() + 1..];
+        }
+        out.push_str(rest);
+        out + self.query
+    }
+}
+
+fn none(_: &Env<'_>) -> Payload {
+    Payload::None
+}
+fn no_args(_: &Env<'_>) -> Vec<String> {
+    Vec::new()
+}
+fn person(e: &Env<'_>) -> Vec<String> {
+    vec![e.a.person.0.to_string(), e.a.person.1.to_string()]
+}
+fn grid(e: &Env<'_>) -> Vec<String> {
+    vec![e.a.grid.county_code.to_string(), e.a.grid.id.to_string()]
+}
+fn household(e: &Env<'_>) -> Vec<String> {
+    vec![
+        e.a.household.county_code.to_string(),
+        e.a.household.id.to_string(),
+    ]
+}
+fn in_county(e: &Env<'_>, id: i64) -> Vec<String> {
+    vec![e.a.grid.county_code.to_string(), id.to_string()]
+}
+fn order(e: &Env<'_>) -> Vec<String> {
+    in_county(e, e.a.order)
+}
+/// The area's finished order, paid with hours and disputed.
+fn done(e: &Env<'_>) -> Vec<String> {
+    in_county(e, e.x.done)
+}
+fn shop(e: &Env<'_>) -> Vec<String> {
+    vec![e.a.shop.county_code.to_string(), e.a.shop.id.to_string()]
+}
+fn account(e: &Env<'_>) -> Vec<String> {
+    vec![e.a.account.to_string()]
+}
+fn county(e: &Env<'_>) -> Vec<String> {
+    vec![e.a.grid.county_code.to_string()]
+}
+fn json(v: Value) -> Payload {
+    Payload::Json(v)
+}
+fn form(pairs: &[(&'static str, String)]) -> Payload {
+    Payload::Form(pairs.to_vec())
+}
+fn key(c: i64, id: i64) -> String {
+    format!("{c}/{id}")
+}
+/// A fresh valid ID number for a person created by a case.
+fn new_id(e: &Env<'_>) -> String {
+    valid_id(&format!("37083019900101{:03}", e.n % 1000))
+}
+/// A stale version: versioned updates pass the scope check and stop at the version, so
+/// nothing changes for the cases after.
+const STALE: i64 = 999;
+
+/// Every API operation on an area's objects.
+fn api_cases() -> Vec<Case> {
+    use Class as C;
+    use Method as M;
+    let item_body = |_: &Env<'_>| {
+        json(
+            json!({"category": "meals", "name": "送餐", "duration_minutes": 30, "points": 1,
+            "hours_minutes": 30, "sla_minutes": 60, "version": STALE}),
+        )
+    };
+    vec![
+        // people
+        case(
+            M::GET,
+            "/api/v1/people/{county}/{id}",
+            C::ViewPerson,
+            person,
+            none,
+        ),
+        case(
+            M::PUT,
+            "/api/v1/people/{county}/{id}",
+            C::EditPeople,
+            person,
+            |e| {
+                json(json!({"name": e.a.names[0], "id_number": new_id(e),
+                "home_unit_county_code": e.a.grid.county_code, "home_unit_id": e.a.grid.id,
+                "version": STALE}))
+            },
+        ),
+        case(
+            M::POST,
+            "/api/v1/people/{county}/{id}/reveal",
+            C::Reveal,
+            person,
+            |_| json(json!({"field": "id_number"})),
+        ),
+        case(
+            M::POST,
+            "/api/v1/people/{county}/{id}/roles",
+            C::EditPeople,
+            person,
+            |_| json(json!({"kind": "volunteer"})),
+        ),
+        case(
+            M::DELETE,
+            "/api/v1/people/{county}/{id}/roles/{role_id}",
+            C::EditPeople,
+            |e| [person(e), vec![e.fresh.to_string()]].concat(),
+            none,
+        )
+        .fresh(Fresh::Role),
+        case(
+            M::PUT,
+            "/api/v1/people/{county}/{id}/skills",
+            C::EditPeople,
+            person,
+            |_| json(json!({"skills": ["理发"]})),
+        ),
+        case(
+            M::POST,
+            "/api/v1/people/{county}/{id}/tags",
+            C::EditPeople,
+            person,
+            |e| json(json!({"tag_id": e.tag})),
+        ),
+        case(
+            M::DELETE,
+            "/api/v1/people/{county}/{id}/tags/{tag_row_id}",
+            C::EditPeople,
+            |e| [person(e), vec![e.fresh.to_string()]].concat(),
+            none,
+        )
+        .fresh(Fresh::Tag),
+        case(M::POST, "/api/v1/people", C::EditPeople, no_args, |e| {
+            json(json!({"name": "某某", "id_number": new_id(e),
+                "home_unit_county_code": e.a.grid.county_code, "home_unit_id": e.a.grid.id}))
+        }),
+        // org
+        case(
+            M::GET,
+            "/api/v1/org/units/{county}/{id}",
+            C::ViewOrg,
+            grid,
+            none,
+        ),
+        case(
+            M::PATCH,
+            "/api/v1/org/units/{county}/{id}",
+            C::ManageOrg,
+            household,
+            |_| json(json!({"name": "改名", "version": STALE})),
+        ),
+        case(
+            M::POST,
+            "/api/v1/org/units/{county}/{id}/children",
+            C::ManageOrg,
+            grid,
+            |_| json(json!({"kind": "central_household", "name": "某党员中心户"})),
+        ),
+        case(
+            M::POST,
+            "/api/v1/org/units/{county}/{id}/move",
+            C::ManageOrg,
+            household,
+            |e| json(json!({"parent_county_code": e.a.grid.county_code, "parent_id": e.a.grid.id})),
+        ),
+        case(
+            M::GET,
+            "/api/v1/org/units/{county}/{id}/members",
+            C::ViewPeople,
+            grid,
+            none,
+        ),
+        case(
+            M::PUT,
+            "/api/v1/org/units/{county}/{id}/boundary",
+            C::ManageOrg,
+            grid,
+            |_| json(json!({"geojson": null})),
+        ),
+        case(
+            M::GET,
+            "/api/v1/org/units/{county}/{id}/places",
+            C::ViewPeople,
+            grid,
+            none,
+        ),
+        case(
+            M::POST,
+            "/api/v1/org/units/{county}/{id}/places",
+            C::EditPeople,
+            grid,
+            |_| json(json!({"kind": "building", "label": "9号楼"})),
+        ),
+        case(
+            M::POST,
+            "/api/v1/org/units/{county}/{id}/service-items",
+            C::ManageServices,
+            grid,
+            item_body,
+        ),
+        case(
+            M::POST,
+            "/api/v1/org/units/{county}/{id}/dispatch-all",
+            C::Dispatch,
+            grid,
+            none,
+        ),
+        // users
+        case(M::POST, "/api/v1/users", C::ManageUsers, no_args, |e| {
+            json(
+                json!({"username": format!("made{}", e.n), "display_name": "某",
+                "password": "Aa-123456789xyz", "role": "volunteer",
+                "unit_county_code": e.a.grid.county_code, "unit_id": e.a.grid.id}),
+            )
+        }),
+        case(M::GET, "/api/v1/users/{id}", C::ManageUsers, account, none),
+        case(
+            M::POST,
+            "/api/v1/users/{id}/grants",
+            C::ManageUsers,
+            account,
+            |e| {
+                json(
+                    json!({"role": "volunteer", "unit_county_code": e.a.grid.county_code,
+                "unit_id": e.a.grid.id}),
+                )
+            },
+        ),
+        case(
+            M::DELETE,
+            "/api/v1/users/{id}/grants/{grant_id}",
+            C::ManageUsers,
+            |e| vec![e.a.account.to_string(), e.fresh.to_string()],
+            none,
+        )
+        .fresh(Fresh::Grant),
+        // needs
+        case(
+            M::GET,
+            "/api/v1/needs/{county}/{id}",
+            C::ViewServices,
+            |e| in_county(e, e.a.need),
+            none,
+        ),
+        case(
+            M::POST,
+            "/api/v1/needs/{county}/{id}/followups",
+            C::Dispatch,
+            |e| in_county(e, e.a.need),
+            |_| json(json!({"note": "看过了", "status": "following"})),
+        ),
+        case(M::POST, "/api/v1/needs", C::Dispatch, no_args, |e| {
+            json(
+                json!({"county_code": e.a.person.0, "person_id": e.a.person.1,
+                "category": "meals", "description": "登记的需求"}),
+            )
+        }),
+        // mediation
+        case(
+            M::GET,
+            "/api/v1/mediation/cases/{county}/{id}",
+            C::ViewServices,
+            |e| in_county(e, e.a.case),
+            none,
+        ),
+        case(
+            M::GET,
+            "/api/v1/mediation/cases/{county}/{id}/mediator-choices",
+            C::Mediate,
+            |e| in_county(e, e.a.case),
+            none,
+        ),
+        case(
+            M::POST,
+            "/api/v1/mediation/cases/{county}/{id}/mediators",
+            C::Mediate,
+            |e| in_county(e, e.a.case),
+            |e| {
+                json(
+                    json!({"version": STALE, "mediators": [{"kind": "person", "id": e.a.volunteer.1}]}),
+                )
+            },
+        ),
+        case(
+            M::POST,
+            "/api/v1/mediation/cases/{county}/{id}/sessions",
+            C::Mediate,
+            |e| in_county(e, e.a.case),
+            |_| {
+                json(
+                    json!({"version": STALE, "held_on": "2026-07-01", "present": [], "note": "记录"}),
+                )
+            },
+        ),
+        case(
+            M::POST,
+            "/api/v1/mediation/cases/{county}/{id}/outcome",
+            C::Mediate,
+            |e| in_county(e, e.a.case),
+            |_| {
+                json(
+                    json!({"version": STALE, "outcome": "referred", "concluded_on": "2026-07-01",
+                "referred_to": "司法所"}),
+                )
+            },
+        ),
+        case(
+            M::POST,
+            "/api/v1/mediation/cases/{county}/{id}/follow-ups",
+            C::Mediate,
+            |e| in_county(e, e.a.case),
+            |_| json(json!({"version": STALE, "visited_on": "2026-07-01", "note": "回访"})),
+        ),
+        case(
+            M::POST,
+            "/api/v1/mediation/cases",
+            C::Mediate,
+            no_args,
+            |e| {
+                json(
+                    json!({"unit_county_code": e.a.grid.county_code, "unit_id": e.a.grid.id,
+                "category": "neighbour", "summary": "受理的纠纷",
+                "parties": [{"side": "applicant", "name": "某某"}]}),
+                )
+            },
+        ),
+        // providers and service items
+        case(
+            M::GET,
+            "/api/v1/providers/{county}/{id}",
+            C::ViewServices,
+            |e| in_county(e, e.a.provider),
+            none,
+        ),
+        case(
+            M::PUT,
+            "/api/v1/providers/{county}/{id}",
+            C::ManageServices,
+            |e| in_county(e, e.a.provider),
+            |e| {
+                json(
+                    json!({"kind": "volunteer", "person": {"county_code": e.a.volunteer.0,
+                "id": e.a.volunteer.1}, "skills": ["做饭"], "capacity": 2, "version": STALE}),
+                )
+            },
+        ),
+        case(
+            M::POST,
+            "/api/v1/providers",
+            C::ManageServices,
+            no_args,
+            |e| {
+                json(
+                    json!({"kind": "volunteer", "person": {"county_code": e.a.person.0,
+                "id": e.a.person.1}, "skills": ["做饭"], "capacity": 2}),
+                )
+            },
+        ),
+        case(
+            M::PUT,
+            "/api/v1/service-items/{county}/{id}",
+            C::ManageServices,
+            |e| in_county(e, e.a.item),
+            item_body,
+        ),
+        case(
+            M::POST,
+            "/api/v1/service-categories",
+            C::CountyServices,
+            no_args,
+            |e| {
+                json(
+                    json!({"code": format!("cat{}", e.n), "label": format!("类别{}", e.n),
+                "county_code": e.a.grid.county_code}),
+                )
+            },
+        ),
+        // orders
+        case(
+            M::POST,
+            "/api/v1/orders",
+            C::OrderForVolunteer,
+            no_args,
+            |e| {
+                json(
+                    json!({"item_id": e.a.item, "person": {"county_code": e.a.volunteer.0,
+                "id": e.a.volunteer.1}}),
+                )
+            },
+        ),
+        case(
+            M::GET,
+            "/api/v1/orders/{county}/{id}",
+            C::ViewOrder,
+            order,
+            none,
+        ),
+        case(
+            M::GET,
+            "/api/v1/orders/{county}/{id}/candidates",
+            C::Dispatch,
+            order,
+            none,
+        ),
+        case(
+            M::GET,
+            "/api/v1/orders/{county}/{id}/entitlements",
+            C::ViewOrder,
+            order,
+            none,
+        ),
+        case(
+            M::POST,
+            "/api/v1/orders/{county}/{id}/dispatch",
+            C::Dispatch,
+            order,
+            |e| json(json!({"provider_id": e.a.provider})),
+        ),
+        case(
+            M::POST,
+            "/api/v1/orders/{county}/{id}/photos",
+            C::VolunteersOrder,
+            done,
+            none,
+        ),
+        case(
+            M::GET,
+            "/api/v1/orders/{county}/{id}/hours-charge",
+            C::PayHours,
+            done,
+            none,
+        ),
+        case(
+            M::POST,
+            "/api/v1/orders/{county}/{id}/pay-with-hours",
+            C::PayHours,
+            done,
+            |_| json(json!({"minutes": 1})),
+        ),
+        case(
+            M::POST,
+            "/api/v1/orders/{county}/{id}/hours-dispute",
+            C::PayHours,
+            done,
+            |_| json(json!({"reason": "服务时长不对"})),
+        ),
+        case(
+            M::POST,
+            "/api/v1/orders/{county}/{id}/hours-dispute/decision",
+            C::Dispatch,
+            done,
+            |_| json(json!({"uphold": true})),
+        ),
+        // ledger
+        case(
+            M::GET,
+            "/api/v1/ledger/people/{county}/{id}",
+            C::ViewLedger,
+            person,
+            none,
+        ),
+        case(
+            M::GET,
+            "/api/v1/ledger/people/{county}/{id}/statement",
+            C::ViewLedger,
+            person,
+            none,
+        ),
+        case(
+            M::POST,
+            "/api/v1/ledger/earn",
+            C::AwardPoints,
+            no_args,
+            |e| {
+                json(
+                    json!({"person": {"county_code": e.a.person.0, "id": e.a.person.1},
+                "activity": "theme_day", "source_ref": format!("a/{}", e.n),
+                "idempotency_key": format!("iso-earn-{}", e.n)}),
+                )
+            },
+        ),
+        case(
+            M::POST,
+            "/api/v1/ledger/adjustments",
+            C::AwardPoints,
+            no_args,
+            |e| {
+                json(
+                    json!({"person": {"county_code": e.a.person.0, "id": e.a.person.1},
+                "unit": "points", "amount": 1, "memo": "补记活动积分"}),
+                )
+            },
+        ),
+        case(
+            M::GET,
+            "/api/v1/ledger/rules/{county}",
+            C::PublicRules,
+            county,
+            none,
+        ),
+        case(
+            M::PUT,
+            "/api/v1/ledger/rules/{county}",
+            C::CountyLedger,
+            county,
+            |e| {
+                json(
+                    json!({"county_code": e.a.grid.county_code, "daily_points_cap": null,
+                "daily_minutes_cap": null, "expiry_months": null, "family_transfer": false,
+                "family_max_minutes_year": 0, "version": STALE}),
+                )
+            },
+        ),
+        case(
+            M::PUT,
+            "/api/v1/ledger/earning-rules",
+            C::CountyLedger,
+            no_args,
+            |e| {
+                json(
+                    json!({"county_code": e.a.grid.county_code, "source_kind": "activity",
+                "code": "theme_day", "label": "主题党日", "points": 5, "minutes": 0}),
+                )
+            },
+        ),
+        // shops
+        case(
+            M::GET,
+            "/api/v1/shops/{county}/{id}/goods",
+            C::Shop,
+            shop,
+            none,
+        ),
+        case(
+            M::POST,
+            "/api/v1/shops/{county}/{id}/goods",
+            C::Shop,
+            shop,
+            |e| json(json!({"name": format!("大米{}", e.n), "price_points": 5, "stock": 9})),
+        ),
+        case(
+            M::PUT,
+            "/api/v1/goods/{county}/{id}",
+            C::Shop,
+            |e| in_county(e, e.a.goods),
+            |_| json(json!({"name": "挂面", "price_points": 5, "stock": 9, "version": STALE})),
+        ),
+        case(
+            M::POST,
+            "/api/v1/shops/{county}/{id}/redemptions",
+            C::Shop,
+            shop,
+            |e| {
+                json(json!({"code": e.code, "goods_id": e.a.goods,
+                "idempotency_key": format!("iso-till-{}", e.n)}))
+            },
+        )
+        .fresh(Fresh::Code),
+        case(
+            M::GET,
+            "/api/v1/shops/{county}/{id}/settlement",
+            C::Shop,
+            shop,
+            none,
+        )
+        .query("?month=2026-07"),
+        case(
+            M::GET,
+            "/api/v1/shops/{county}/{id}/settlement.xlsx",
+            C::Shop,
+            shop,
+            none,
+        )
+        .query("?month=2026-07"),
+        case(
+            M::POST,
+            "/api/v1/redeem/redemptions/{county}/{id}/report",
+            C::VolunteersRedemption,
+            |e| in_county(e, e.x.redemption),
+            none,
+        ),
+        case(
+            M::POST,
+            "/api/v1/redeem/locks/{county}/{id}/lift",
+            C::Oversee,
+            |e| in_county(e, e.x.lock),
+            none,
+        ),
+        case(
+            M::POST,
+            "/api/v1/redeem/reports/{county}/{id}/resolve",
+            C::Oversee,
+            |e| in_county(e, e.x.report),
+            |_| json(json!({"decision": "dismiss", "note": "核实无误，是本人兑换"})),
+        ),
+        // last: these end the area's adjustment, transfer and order
+        case(
+            M::POST,
+            "/api/v1/ledger/adjustments/{county}/{id}/{decision}",
+            C::Approve,
+            |e| [in_county(e, e.a.adjustment), vec!["approve".into()]].concat(),
+            none,
+        ),
+        case(
+            M::POST,
+            "/api/v1/ledger/transfers/{county}/{id}/reverse",
+            C::Reverse,
+            |e| in_county(e, e.a.transfer),
+            |_| json(json!({"memo": "冲正一笔"})),
+        ),
+        case(
+            M::POST,
+            "/api/v1/orders/{county}/{id}/steps/{action}",
+            C::CancelOrder,
+            |e| [order(e), vec!["cancel".into()]].concat(),
+            |_| json(json!({})),
+        ),
+    ]
+}
+
+/// Every page route on an area's objects: the pages, then the forms they post.
+fn page_cases() -> Vec<Case> {
+    use Class as C;
+    use Method as M;
+    let unit_q = |e: &Env<'_>| vec![key(e.a.grid.county_code, e.a.grid.id)];
+    let person_q = |e: &Env<'_>| vec![key(e.a.person.0, e.a.person.1)];
+    vec![
+        case(M::GET, "/people/{county}/{id}", C::ViewPerson, person, none),
+        case(
+            M::GET,
+            "/people/{county}/{id}/edit",
+            C::EditPeople,
+            person,
+            none,
+        ),
+        case(
+            M::GET,
+            "/people/new?unit={unit}",
+            C::ViewPeople,
+            unit_q,
+            none,
+        ),
+        case(M::GET, "/org/{county}/{id}", C::ViewOrg, grid, none),
+        case(
+            M::GET,
+            "/org/{county}/{id}/members",
+            C::ViewPeople,
+            grid,
+            none,
+        ),
+        case(
+            M::GET,
+            "/org/{county}/{id}/places",
+            C::ViewPeople,
+            grid,
+            none,
+        ),
+        case(
+            M::GET,
+            "/providers/new?person={person}",
+            C::ManageServices,
+            person_q,
+            none,
+        ),
+        case(
+            M::GET,
+            "/providers/{county}/{id}/edit",
+            C::ManageServices,
+            |e| in_county(e, e.a.provider),
+            none,
+        ),
+        case(
+            M::GET,
+            "/mediation/{county}/{id}",
+            C::ViewServices,
+            |e| in_county(e, e.a.case),
+            none,
+        ),
+        case(
+            M::GET,
+            "/needs/{county}/{id}",
+            C::ViewServices,
+            |e| in_county(e, e.a.need),
+            none,
+        ),
+        case(M::GET, "/needs/new?unit={unit}", C::Dispatch, unit_q, none),
+        case(
+            M::GET,
+            "/needs/new?person={person}",
+            C::Dispatch,
+            person_q,
+            none,
+        ),
+        case(
+            M::GET,
+            "/orders/new?person={person}",
+            C::OrderForResident,
+            person_q,
+            none,
+        ),
+        case(
+            M::GET,
+            "/orders/{county}/{id}",
+            C::ViewOrderPage,
+            order,
+            none,
+        ),
+        case(
+            M::GET,
+            "/orders/{county}/{id}/placed",
+            C::ViewOrderPage,
+            order,
+            none,
+        ),
+        case(
+            M::GET,
+            "/orders/{county}/{id}/complete",
+            C::ViewOrderPage,
+            order,
+            none,
+        ),
+        case(
+            M::GET,
+            "/orders/{county}/{id}/photo",
+            C::ViewOrder,
+            done,
+            none,
+        ),
+        case(
+            M::GET,
+            "/orders/{county}/{id}/pay-hours",
+            C::PayHours,
+            done,
+            none,
+        ),
+        case(M::GET, "/shop/{county}/{id}", C::Shop, shop, none),
+        case(
+            M::GET,
+            "/shop/{county}/{id}/receipt?key={key}",
+            C::Till,
+            |e| [shop(e), vec![format!("iso-seed-{}", e.a.grid.id)]].concat(),
+            none,
+        ),
+        case(M::GET, "/shop/{county}/{id}/goods", C::Shop, shop, none),
+        case(
+            M::GET,
+            "/shop/{county}/{id}/settlement",
+            C::Shop,
+            shop,
+            none,
+        ),
+        case(
+            M::GET,
+            "/shop/{county}/{id}/settlement.xlsx",
+            C::Shop,
+            shop,
+            none,
+        ),
+        case(M::GET, "/users/{id}", C::ManageUsers, account, none),
+        // forms
+        case(
+            M::POST,
+            "/people/{county}/{id}/edit",
+            C::EditPeople,
+            person,
+            |e| {
+                form(&[
+                    ("name", e.a.names[0].clone()),
+                    ("id_number", new_id(e)),
+                    ("unit", key(e.a.grid.county_code, e.a.grid.id)),
+                    ("version", STALE.to_string()),
+                ])
+            },
+        ),
+        case(
+            M::POST,
+            "/people/{county}/{id}/reveal",
+            C::Reveal,
+            person,
+            |_| form(&[("field", "phone".into())]),
+        ),
+        case(
+            M::POST,
+            "/people/{county}/{id}/roles",
+            C::EditPeople,
+            person,
+            |_| form(&[("kind", "volunteer".into())]),
+        ),
+        case(
+            M::POST,
+            "/people/{county}/{id}/roles/{role}/remove",
+            C::EditPeople,
+            |e| [person(e), vec![e.fresh.to_string()]].concat(),
+            |_| form(&[]),
+        )
+        .fresh(Fresh::Role),
+        case(
+            M::POST,
+            "/people/{county}/{id}/skills",
+            C::EditPeople,
+            person,
+            |_| form(&[("skills", "理发".into())]),
+        ),
+        case(
+            M::POST,
+            "/people/{county}/{id}/tags",
+            C::EditPeople,
+            person,
+            |e| form(&[("tag_id", e.tag.to_string())]),
+        ),
+        case(
+            M::POST,
+            "/people/{county}/{id}/tags/{tag}/remove",
+            C::EditPeople,
+            |e| [person(e), vec![e.fresh.to_string()]].concat(),
+            |_| form(&[]),
+        )
+        .fresh(Fresh::Tag),
+        case(M::POST, "/people/new", C::EditPeople, no_args, |e| {
+            form(&[
+                ("name", "某某".into()),
+                ("id_number", new_id(e)),
+                ("unit", key(e.a.grid.county_code, e.a.grid.id)),
+            ])
+        }),
+        case(
+            M::POST,
+            "/org/{county}/{id}/children",
+            C::ManageOrg,
+            grid,
+            |_| {
+                form(&[
+                    ("kind", "central_household".into()),
+                    ("name", "某党员中心户".into()),
+                ])
+            },
+        ),
+        case(
+            M::POST,
+            "/org/{county}/{id}/edit",
+            C::ManageOrg,
+            household,
+            |_| form(&[("name", "改名".into()), ("version", STALE.to_string())]),
+        ),
+        case(
+            M::POST,
+            "/org/{county}/{id}/move",
+            C::ManageOrg,
+            household,
+            |e| form(&[("parent", key(e.a.grid.county_code, e.a.grid.id))]),
+        ),
+        case(
+            M::POST,
+            "/org/{county}/{id}/boundary",
+            C::ManageOrg,
+            grid,
+            |_| form(&[("geojson", String::new())]),
+        ),
+        case(
+            M::POST,
+            "/org/{county}/{id}/places",
+            C::EditPeople,
+            grid,
+            |_| form(&[("kind", "building".into()), ("label", "9号楼".into())]),
+        ),
+        case(M::POST, "/providers/new", C::ManageServices, no_args, |e| {
+            form(&[
+                ("person", key(e.a.person.0, e.a.person.1)),
+                ("kind", "volunteer".into()),
+                ("capacity", "2".into()),
+                ("areas", key(e.a.grid.county_code, e.a.grid.id)),
+            ])
+        }),
+        case(
+            M::POST,
+            "/providers/{county}/{id}/edit",
+            C::ManageServices,
+            |e| in_county(e, e.a.provider),
+            |e| {
+                form(&[
+                    ("version", STALE.to_string()),
+                    ("capacity", "9".into()),
+                    ("areas", key(e.a.grid.county_code, e.a.grid.id)),
+                ])
+            },
+        ),
+        case(
+            M::POST,
+            "/service-items/new",
+            C::ManageServices,
+            no_args,
+            |e| {
+                form(&[
+                    ("unit", key(e.a.grid.county_code, e.a.grid.id)),
+                    ("category", "meals".into()),
+                    ("name", format!("送餐{}", e.n)),
+                    ("skills", "做饭".into()),
+                    ("duration_minutes", "30".into()),
+                    ("points", "1".into()),
+                    ("hours_minutes", "30".into()),
+                    ("sla_minutes", "60".into()),
+                ])
+            },
+        ),
+        case(M::POST, "/mediation/new", C::Mediate, no_args, |e| {
+            form(&[
+                ("unit", key(e.a.grid.county_code, e.a.grid.id)),
+                ("category", "neighbour".into()),
+                ("summary", "受理的纠纷".into()),
+                ("party_side", "applicant".into()),
+                ("party_name", "某某".into()),
+            ])
+        }),
+        case(
+            M::POST,
+            "/mediation/{county}/{id}/mediators",
+            C::Mediate,
+            |e| in_county(e, e.a.case),
+            |e| {
+                form(&[
+                    ("version", STALE.to_string()),
+                    ("mediator", format!("person/{}", e.a.volunteer.1)),
+                ])
+            },
+        ),
+        case(
+            M::POST,
+            "/mediation/{county}/{id}/sessions",
+            C::Mediate,
+            |e| in_county(e, e.a.case),
+            |_| {
+                form(&[
+                    ("version", STALE.to_string()),
+                    ("held_on", "2026-07-01".into()),
+                    ("note", "记录".into()),
+                ])
+            },
+        ),
+        case(
+            M::POST,
+            "/mediation/{county}/{id}/outcome",
+            C::Mediate,
+            |e| in_county(e, e.a.case),
+            |_| {
+                form(&[
+                    ("version", STALE.to_string()),
+                    ("outcome", "referred".into()),
+                    ("concluded_on", "2026-07-01".into()),
+                    ("referred_to", "司法所".into()),
+                ])
+            },
+        ),
+        case(
+            M::POST,
+            "/mediation/{county}/{id}/follow-ups",
+            C::Mediate,
+            |e| in_county(e, e.a.case),
+            |_| {
+                form(&[
+                    ("version", STALE.to_string()),
+                    ("visited_on", "2026-07-01".into()),
+                    ("note", "回访".into()),
+                ])
+            },
+        ),
+        case(M::POST, "/needs/new", C::Dispatch, no_args, |e| {
+            form(&[
+                ("person", key(e.a.person.0, e.a.person.1)),
+                ("category", "meals".into()),
+                ("description", "登记的需求".into()),
+            ])
+        }),
+        case(
+            M::POST,
+            "/needs/{county}/{id}/followups",
+            C::Dispatch,
+            |e| in_county(e, e.a.need),
+            |_| form(&[("note", "看过了".into()), ("status", "following".into())]),
+        ),
+        case(M::POST, "/orders/new", C::OrderForVolunteer, no_args, |e| {
+            form(&[
+                ("person", key(e.a.volunteer.0, e.a.volunteer.1)),
+                ("item", e.a.item.to_string()),
+            ])
+        }),
+        case(M::POST, "/orders/batch", C::Dispatch, no_args, |e| {
+            form(&[("unit", key(e.a.grid.county_code, e.a.grid.id))])
+        }),
+        case(
+            M::POST,
+            "/orders/{county}/{id}/dispatch",
+            C::Dispatch,
+            order,
+            |e| form(&[("provider_id", e.a.provider.to_string())]),
+        ),
+        case(
+            M::POST,
+            "/orders/{county}/{id}/complete",
+            C::ViewOrderPage,
+            order,
+            |_| form(&[("note", "完成".into())]),
+        ),
+        case(
+            M::POST,
+            "/orders/{county}/{id}/pay-hours",
+            C::PayHours,
+            done,
+            |_| form(&[("minutes", "1".into())]),
+        ),
+        case(
+            M::POST,
+            "/orders/{county}/{id}/hours-dispute",
+            C::PayHours,
+            done,
+            |_| form(&[("reason", "服务时长不对".into())]),
+        ),
+        case(
+            M::POST,
+            "/orders/{county}/{id}/hours-dispute/decision",
+            C::Dispatch,
+            done,
+            |_| form(&[("decision", "uphold".into())]),
+        ),
+        case(M::POST, "/shop/{county}/{id}/redeem", C::Shop, shop, |e| {
+            form(&[
+                ("code", e.code.clone()),
+                ("goods_id", e.a.goods.to_string()),
+                ("idempotency_key", format!("iso-page-till-{}", e.n)),
+            ])
+        })
+        .fresh(Fresh::Code),
+        case(M::POST, "/shop/{county}/{id}/goods", C::Shop, shop, |e| {
+            form(&[
+                ("name", format!("面粉{}", e.n)),
+                ("price_points", "5".into()),
+                ("stock", "9".into()),
+            ])
+        }),
+        case(
+            M::POST,
+            "/shop/{county}/{id}/goods/{goods}",
+            C::Shop,
+            |e| [shop(e), vec![e.a.goods.to_string()]].concat(),
+            |_| {
+                form(&[
+                    ("name", "挂面".into()),
+                    ("price_points", "5".into()),
+                    ("stock", "9".into()),
+                    ("version", STALE.to_string()),
+                ])
+            },
+        ),
+        case(M::POST, "/users/new", C::ManageUsers, no_args, |e| {
+            form(&[
+                ("username", format!("pagemade{}", e.n)),
+                ("display_name", "某".into()),
+                ("password", "Aa-123456789xyz".into()),
+                ("role", "volunteer".into()),
+                ("unit", key(e.a.grid.county_code, e.a.grid.id)),
+            ])
+        }),
+        case(
+            M::POST,
+            "/users/{id}/grants",
+            C::ManageUsers,
+            account,
+            |e| {
+                form(&[
+                    ("role", "volunteer".into()),
+                    ("unit", key(e.a.grid.county_code, e.a.grid.id)),
+                ])
+            },
+        ),
+        case(
+            M::POST,
+            "/users/{id}/grants/{grant}/remove",
+            C::ManageUsers,
+            |e| vec![e.a.account.to_string(), e.fresh.to_string()],
+            |_| form(&[]),
+        )
+        .fresh(Fresh::Grant),
+        case(
+            M::POST,
+            "/users/{id}/password",
+            C::ManageUsers,
+            account,
+            |_| form(&[("password", "Bb-987654321xyz".into())]),
+        ),
+        case(
+            M::POST,
+            "/users/{id}/disabled",
+            C::ManageUsers,
+            account,
+            |_| form(&[("disabled", "0".into())]),
+        ),
+        case(
+            M::POST,
+            "/ledger/adjustments/new",
+            C::AwardPoints,
+            no_args,
+            |e| {
+                form(&[
+                    ("person", key(e.a.person.0, e.a.person.1)),
+                    ("unit", "points".into()),
+                    ("direction", "add".into()),
+                    ("amount", "1".into()),
+                    ("memo", "补记活动积分".into()),
+                ])
+            },
+        ),
+        case(M::POST, "/ledger/rules", C::CountyLedger, no_args, |e| {
+            form(&[
+                ("county", e.a.grid.county_code.to_string()),
+                ("version", STALE.to_string()),
+            ])
+        }),
+        case(
+            M::POST,
+            "/ledger/rules/earning",
+            C::CountyLedger,
+            no_args,
+            |e| {
+                form(&[
+                    ("county", e.a.grid.county_code.to_string()),
+                    ("source_kind", "activity".into()),
+                    ("code", "theme_day".into()),
+                    ("label", "主题党日".into()),
+                    ("points", "5".into()),
+                    ("minutes", "0".into()),
+                ])
+            },
+        ),
+        case(
+            M::POST,
+            "/points/redemptions/{county}/{id}/report",
+            C::VolunteersRedemption,
+            |e| in_county(e, e.x.redemption),
+            |_| form(&[]),
+        ),
+        case(
+            M::POST,
+            "/ledger/redeem-locks/{county}/{id}/lift",
+            C::Oversee,
+            |e| in_county(e, e.x.lock),
+            |_| form(&[]),
+        ),
+        case(
+            M::POST,
+            "/ledger/redeem-reports/{county}/{id}/resolve",
+            C::Oversee,
+            |e| in_county(e, e.x.report),
+            |_| {
+                form(&[
+                    ("decision", "dismiss".into()),
+                    ("note", "核实无误，是本人兑换".into()),
+                ])
+            },
+        ),
+        case(
+            M::POST,
+            "/ledger/adjustments/{county}/{id}/decide",
+            C::Approve,
+            |e| in_county(e, e.a.adjustment),
+            |_| form(&[("decision", "approve".into())]),
+        ),
+        case(
+            M::POST,
+            "/orders/{county}/{id}/step",
+            C::CancelOrder,
+            order,
+            |_| form(&[("action", "cancel".into())]),
+        ),
+    ]
+}
+
+/// Routes without an area: lists (searched for other areas' names), city-wide vocabulary
+/// and the caller's own things.
+fn list_cases() -> Vec<Case> {
+    use Class as C;
+    use Method as M;
+    use Perm as P;
+    let get = |t: &'static str, class| case(M::GET, t, class, no_args, none);
+    vec![
+        // API lists
+        get("/api/v1/people", C::List(P::ViewPeople)),
+        get("/api/v1/people/export", C::List(P::ViewPeople)),
+        get("/api/v1/org/units", C::List(P::ViewPeople)),
+        get("/api/v1/tags", C::Staff),
+        get("/api/v1/orders", C::List(P::ViewServices)),
+        get("/api/v1/orders/mine", C::Personal),
+        get("/api/v1/orders/offered", C::Personal),
+        get("/api/v1/hours-disputes", C::List(P::Dispatch)),
+        get("/api/v1/providers", C::List(P::ViewServices)),
+        get("/api/v1/service-items", C::Anyone),
+        get("/api/v1/service-categories", C::Anyone),
+        get("/api/v1/needs", C::List(P::ViewServices)),
+        get("/api/v1/needs/export", C::List(P::ViewServices)),
+        get("/api/v1/needs/import-template", C::List(P::Dispatch)),
+        get("/api/v1/mediation/cases", C::List(P::ViewServices)),
+        get("/api/v1/mediation/stats", C::List(P::ViewServices)),
+        get("/api/v1/mediation/stats/export", C::List(P::ViewServices)),
+        get("/api/v1/users", C::List(P::ManageUsers)),
+        get("/api/v1/audit", C::List(P::Audit)),
+        get("/api/v1/ledger/me", C::Personal),
+        get("/api/v1/ledger/earning-rules", C::Anyone),
+        get("/api/v1/ledger/adjustments", C::List(P::AwardPoints)),
+        get("/api/v1/redeem/locks", C::List(P::Oversee)),
+        get("/api/v1/redeem/reports", C::List(P::Oversee)),
+        get("/api/v1/redeem/mine", C::Personal),
+        get("/api/v1/redeem/receipt", C::Personal),
+        get("/api/v1/shops/mine", C::Merchants),
+        get("/api/v1/me", C::Anyone),
+        case(M::POST, "/api/v1/tags", C::CityWide, no_args, |e| {
+            json(
+                json!({"code": format!("t{}", e.n), "name": format!("标签{}", e.n), "category": "其他"}),
+            )
+        }),
+        case(
+            M::PUT,
+            "/api/v1/tags/{id}",
+            C::CityWide,
+            |e| vec![e.tag.to_string()],
+            |_| json(json!({"code": "iso_a", "name": "独居", "category": "其他"})),
+        ),
+        case(
+            M::POST,
+            "/api/v1/needs/import",
+            C::List(P::Dispatch),
+            no_args,
+            |_| Payload::None,
+        ),
+        case(
+            M::POST,
+            "/api/v1/redeem/codes",
+            C::ResidentOnly,
+            no_args,
+            none,
+        ),
+        case(
+            M::POST,
+            "/api/v1/timebank/gifts",
+            C::Personal,
+            no_args,
+            |e| {
+                json(
+                    json!({"to": {"county_code": e.a.volunteer.0, "id": e.a.volunteer.1},
+                "minutes": 1, "idempotency_key": format!("iso-gift-{}", e.n)}),
+                )
+            },
+        ),
+        case(M::POST, "/api/v1/me/password", C::Anyone, no_args, |_| {
+            json(json!({"current": "wrong-password", "new": "Cc-123456789xyz"}))
+        }),
+        // pages
+        get("/", C::Anyone),
+        get("/account", C::Anyone),
+        get("/account/password", C::Anyone),
+        get("/people", C::List(P::ViewPeople)),
+        get("/people/export.xlsx", C::List(P::ViewPeople)),
+        get("/people/new", C::List(P::Dispatch)),
+        get("/org", C::List(P::ViewPeople)),
+        get("/tags", C::Staff),
+        get("/users", C::List(P::ManageUsers)),
+        get("/users/new", C::List(P::ManageUsers)),
+        get("/audit", C::List(P::Audit)),
+        get("/needs", C::List(P::ViewServices)),
+        get("/needs/export.xlsx", C::List(P::ViewServices)),
+        get("/needs/template.xlsx", C::List(P::Dispatch)),
+        get("/needs/import", C::List(P::Dispatch)),
+        get("/needs/new", C::List(P::Dispatch)),
+        get("/mediation", C::List(P::ViewServices)),
+        get("/mediation/new", C::List(P::Mediate)),
+        get("/mediation/stats", C::List(P::ViewServices)),
+        get("/mediation/stats.xlsx", C::List(P::ViewServices)),
+        get("/providers", C::List(P::ViewServices)),
+        get("/providers/new", C::List(P::ManageServices)),
+        get("/service-items", C::Staff),
+        get("/service-items/new", C::List(P::ManageServices)),
+        get("/orders", C::List(P::ViewServices)),
+        get("/orders/new", C::Anyone),
+        get("/orders/mine", C::Personal),
+        get("/orders/offered", C::Personal),
+        get("/orders/disputes", C::List(P::Dispatch)),
+        get("/points", C::Personal),
+        get("/points/redeem", C::Personal),
+        get("/points/receipt", C::Personal),
+        get("/points/statement", C::Personal),
+        get("/points/gift", C::Personal),
+        get("/points/gift/confirm", C::Personal),
+        get("/shop", C::Merchants),
+        get("/ledger/adjustments", C::List(P::AwardPoints)),
+        get("/ledger/adjustments/new", C::List(P::AwardPoints)),
+        get("/ledger/rules", C::List(P::ManageLedger)),
+        get("/ledger/redeem-locks", C::List(P::Oversee)),
+        get("/ledger/redeem-reports", C::List(P::Oversee)),
+        case(
+            M::GET,
+            "/points/redeem/{code}",
+            C::ResidentOnly,
+            |e| vec![e.code.clone()],
+            none,
+        )
+        .fresh(Fresh::Code),
+        case(M::POST, "/points/redeem", C::ResidentOnly, no_args, |_| {
+            form(&[])
+        }),
+        case(M::POST, "/points/gift", C::Personal, no_args, |e| {
+            form(&[
+                ("to", key(e.a.volunteer.0, e.a.volunteer.1)),
+                ("minutes", "1".into()),
+                ("idempotency_key", format!("iso-page-gift-{}", e.n)),
+            ])
+        }),
+        case(M::POST, "/tags", C::CityWide, no_args, |e| {
+            form(&[
+                ("code", format!("p{}", e.n)),
+                ("name", format!("页面标签{}", e.n)),
+                ("category", "其他".into()),
+            ])
+        }),
+        case(
+            M::POST,
+            "/tags/{id}",
+            C::CityWide,
+            |e| vec![e.tag.to_string()],
+            |_| {
+                form(&[
+                    ("code", "iso_a".into()),
+                    ("name", "独居".into()),
+                    ("category", "其他".into()),
+                ])
+            },
+        ),
+        case(
+            M::POST,
+            "/needs/import",
+            C::List(P::Dispatch),
+            no_args,
+            |_| form(&[]),
+        ),
+        case(M::POST, "/account/password", C::Anyone, no_args, |_| {
+            form(&[
+                ("current", "wrong-password".into()),
+                ("new", "Cc-123456789xyz".into()),
+                ("confirm", "Cc-123456789xyz".into()),
+            ])
+        }),
+        case(M::POST, "/elder-mode", C::Anyone, no_args, |_| {
+            form(&[("on", "0".into()), ("next", "/".into())])
+        }),
+        case(M::POST, "/session/ping", C::Anyone, no_args, |_| form(&[])),
+    ]
+}
+
+/// Routes that hold no scoped data (signing in and out, health, metrics, static files, the
+/// document itself): counted as covered, not sent.
+const UNSCOPED: &[(&str, &str)] = &[
+    ("get", "/login"),
+    ("post", "/login"),
+    ("post", "/logout"),
+    ("post", "/api/v1/session"),
+    ("delete", "/api/v1/session"),
+    ("get", "/api/openapi.json"),
+    ("get", "/healthz"),
+    ("get", "/metrics"),
+    ("get", "/static/yinling.css"),
+    ("get", "/static/yinling.js"),
+    ("get", "/static/favicon.svg"),
+    ("get", "/favicon.ico"),
+];
+
+/// `{anything}` becomes `{}`; the query string is no part of the shape.
+fn shape(template: &str) -> String {
+    let path = template.split('?').next().unwrap_or_default();
+    path.split('/')
+        .map(|s| if s.starts_with('{') { "{}" } else { s })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The page routes of the router, read from its source: (method, path shape).
+fn page_routes() -> BTreeSet<(String, String)> {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = vec![src.join("lib.rs"), src.join("static_files.rs")];
+    for f in std::fs::read_dir(src.join("ui")).unwrap() {
+        files.push(f.unwrap().path());
+    }
+    let mut out = BTreeSet::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find(".route(") {
+            let call = &rest[at + 7..];
+            let mut depth = 1;
+            let end = call
+                .char_indices()
+                .find(|&(_, c)| {
+                    match c {
+                        '(' => depth += 1,
+                        ')' => depth -= 1,
+                        _ => {}
+                    }
+                    depth == 0
+                })
+                .unwrap()
+                .0;
+            let call = &call[..end];
+            rest = &rest[at + 7 + end..];
+            let path = call.split('"').nth(1).unwrap();
+            if path.starts_with("/api/v1") {
+                continue;
+            }
+            let bare = call.replace([' ', '\n'], "");
+            for m in ["get", "post", "put", "patch", "delete"] {
+                if bare.contains(&format!(",{m}(")) || bare.contains(&format!(".{m}(")) {
+                    out.insert((m.to_owned(), shape(path)));
+                }
+            }
+        }
+    }
+    out
+}
+
+struct Run {
+    city: TestCity,
+    tag: i64,
+    tag_rows: i64,
+    extras: Vec<Extra>,
+    fresh: HashMap<(Fresh, usize), i64>,
+    n: usize,
+}
+
+impl Run {
+    /// The row a `Fresh` case acts on, made again if an earlier case removed it.
+    async fn fresh(&mut self, f: Fresh, i: usize) -> (i64, String) {
+        let a = &self.city.areas[i];
+        let store = self.city.app.store();
+        let exists = |table: &'static str, id: i64| {
+            let store = store.clone();
+            async move {
+                let sql = format!("SELECT COUNT(*) FROM {table} id = $1");
+                store
+                    .read()
+                    .scalar::<i64>(yinling_store::q!(sql, id))
+                    .await
+                    .unwrap()
+                    > 0
+            }
+        };
+        let sys = &self.city.system;
+        match f {
+            Fresh::None => (0, String::new()),
+            Fresh::Role => {
+                if let Some(&id) = self.fresh.get(&(f, i))
+                    && exists("person_roles WHERE", id).await
+                {
+                    return (id, String::new());
+                }
+                let input = serde_json::from_value(json!({"kind": "resident"})).unwrap();
+                let id = self
+                    .city
+                    .app
+                    .add_role(sys, a.person.0, a.person.1, input)
+                    .await
+                    .unwrap();
+                self.fresh.insert((f, i), id);
+                (id, String::new())
+            }
+            Fresh::Tag => {
+                if let Some(&id) = self.fresh.get(&(f, i))
+                    && exists("person_tags WHERE revoked_at IS NULL AND", id).await
+                {
+                    return (id, String::new());
+                }
+                let input = serde_json::from_value(json!({"tag_id": self.tag_rows})).unwrap();
+                let id = self
+                    .city
+                    .app
+                    .tag_person(sys, a.person.0, a.person.1, input)
+                    .await
+                    .unwrap();
+                self.fresh.insert((f, i), id);
+                (id, String::new())
+            }
+            Fresh::Grant => {
+                if let Some(&id) = self.fresh.get(&(f, i))
+                    && exists("grants WHERE", id).await
+                {
+                    return (id, String::new());
+                }
+                let id = self
+                    .city
+                    .app
+                    .add_grant(
+                        sys,
+                        a.account,
+                        Role::Volunteer,
+                        a.household.county_code,
+                        a.household.id,
+                    )
+                    .await
+                    .unwrap();
+                self.fresh.insert((f, i), id);
+                (id, String::new())
+            }
+            Fresh::Code => {
+                let login = if a.position == Some(Position::Home) {
+                    "resident".to_owned()
+                } else {
+                    format!("resident{}", a.grid.id)
+                };
+                let caller = self.city.caller(&login).await;
+                let code = self.city.app.redeem_code(&caller).await.unwrap();
+                (0, code.code)
+            }
+        }
+    }
+}
+
+/// The names a caller must never see: those of every area outside their reach (their own
+/// area's, for the accounts that act for themselves, are theirs to see).
+fn hidden_names(who: Who, areas: &[Area]) -> Vec<String> {
+    areas
+        .iter()
+        .filter(|a| {
+            let at = position_of(a);
+            let own = at == Position::Home && a.position == Some(Position::Home);
+            !(reaches(who, at)
+                || own && matches!(who, Who::Resident | Who::Volunteer | Who::Merchant))
+        })
+        .flat_map(|a| a.names.iter().cloned())
+        .collect()
+}
+
+fn readable(r: &Resp) -> String {
+    let xlsx = r
+        .headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.to_str().unwrap_or_default().contains("spreadsheet"));
+    if xlsx && r.status == StatusCode::OK {
+        use calamine::{Reader, Xlsx};
+        let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(r.body.clone())).unwrap();
+        let mut all = String::new();
+        for name in wb.sheet_names() {
+            let range = wb.worksheet_range(&name).unwrap();
+            for row in range.rows() {
+                for c in row {
+                    all.push_str(&c.to_string());
+                    all.push('|');
+                }
+            }
+        }
+        all
+    } else {
+        r.text()
+    }
+}
+
+/// The first words of an answer: a JSON body, or the main part of a page without its tags.
+fn gist(text: &str) -> String {
+    let main = text.find("<main").map_or(text, |at| &text[at..]);
+    let mut out = String::new();
+    let mut in_tag = false;
+    for ch in main.chars() {
+        match ch {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(140)
+        .collect()
+}
+
+async fn send(c: &mut Client, method: &Method, path: &str, payload: Payload) -> Resp {
+    match payload {
+        Payload::None => c.json(method.clone(), path, None).await,
+        Payload::Json(v) => c.json(method.clone(), path, Some(v)).await,
+        Payload::Form(pairs) => {
+            let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            c.post_form(path, &pairs).await
+        }
+    }
+}
+
+/// An order of the area's resident, served by its volunteer (with a photo), paid with
+/// hours and disputed.
+async fn done_order(city: &TestCity, a: &Area, volunteer: &Caller, resident: &Caller) -> i64 {
+    use yinling_app::orders::OrderStep;
+    use yinling_domain::service::OrderAction;
+    let c = a.grid.county_code;
+    let placed = city
+        .app
+        .place_order(
+            &city.system,
+            serde_json::from_value(json!({"item_id": a.item,
+                "person": {"county_code": a.person.0, "id": a.person.1}}))
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    let id = placed.order.id;
+    city.app
+        .dispatch_order(
+            &city.system,
+            c,
+            id,
+            serde_json::from_value(json!({"provider_id": a.provider})).unwrap(),
+        )
+        .await
+        .unwrap();
+    let step = |photo_key: Option<String>| OrderStep {
+        provider_id: None,
+        note: None,
+        stars: None,
+        photo_key,
+    };
+    for action in [OrderAction::Accept, OrderAction::CheckIn] {
+        city.app
+            .order_step(volunteer, c, id, action, step(None))
+            .await
+            .unwrap();
+    }
+    let png = b"\x89PNG\r\n\x1a\n0000".to_vec();
+    let key = city
+        .app
+        .upload_order_photo(volunteer, c, id, png)
+        .await
+        .unwrap();
+    city.app
+        .order_step(volunteer, c, id, OrderAction::Complete, step(Some(key)))
+        .await
+        .unwrap();
+    let charge = city.app.hours_charge(resident, c, id).await.unwrap();
+    city.app
+        .withdraw_hours(resident, c, id, charge.minutes)
+        .await
+        .unwrap();
+    city.app
+        .dispute_hours(
+            resident,
+            c,
+            id,
+            serde_json::from_value(json!({"reason": "服务时长不对"})).unwrap(),
+        )
+        .await
+        .unwrap();
+    id
+}
+
+/// Seeds what [`Extra`] holds for every area.
+async fn extras(city: &TestCity) -> Vec<Extra> {
+    use yinling_app::ledger::{Holder, Posting};
+    use yinling_domain::ledger::{Reason, SourceKind, Unit};
+    let mut out = Vec::new();
+    for a in &city.areas {
+        let home = a.position == Some(Position::Home);
+        let (c, g) = (a.grid.county_code, a.grid.id);
+        // Points for the volunteer, more for the resident whose codes the tills take, and
+        // hours for the resident to pay for a service with.
+        for (who, unit, amount) in [
+            (a.volunteer, Unit::Points, 20),
+            (a.person, Unit::Points, 200),
+            (a.person, Unit::Minutes, 600),
+        ] {
+            city.app
+                .post(Posting {
+                    unit,
+                    debit: Holder::Pool { county_code: c },
+                    credit: Holder::Person {
+                        county_code: c,
+                        id: who.1,
+                    },
+                    amount,
+                    reason: Reason::Earn,
+                    source_kind: SourceKind::Activity,
+                    source_ref: format!("iso/{g}/{}", who.1),
+                    memo: String::new(),
+                    key: format!("iso-seed-{c}-{g}-{}-{unit:?}", who.1),
+                    reverses: None,
+                    actor: yinling_app::ledger::Actor::system("test"),
+                    daily_cap: None,
+                })
+                .await
+                .unwrap();
+        }
+        let merchant = if home {
+            "merchant".to_owned()
+        } else {
+            let name = format!("merchant{g}");
+            city.add_account(&name, Role::Merchant, &a.shop, None).await;
+            name
+        };
+        let volunteer = if home {
+            "volunteer".to_owned()
+        } else {
+            format!("volunteer{g}")
+        };
+        let volunteer: Caller = city.caller(&volunteer).await;
+        let resident: Caller = city
+            .caller(&if home {
+                "resident".to_owned()
+            } else {
+                format!("resident{g}")
+            })
+            .await;
+        let done = done_order(city, a, &volunteer, &resident).await;
+        let till: Caller = city.caller(&merchant).await;
+        let code = city.app.redeem_code(&volunteer).await.unwrap();
+        let receipt = city
+            .app
+            .redeem(
+                &till,
+                (a.shop.county_code, a.shop.id).into(),
+                serde_json::from_value(json!({"code": code.code, "goods_id": a.goods,
+                    "idempotency_key": format!("iso-seed-{g}")}))
+                .unwrap(),
+            )
+            .await
+            .unwrap();
+        let redemption = receipt.redemption.id;
+        // A second one, reported (the first stays for the report route).
+        let code = city.app.redeem_code(&volunteer).await.unwrap();
+        let second = city
+            .app
+            .redeem(
+                &till,
+                (a.shop.county_code, a.shop.id).into(),
+                serde_json::from_value(json!({"code": code.code, "goods_id": a.goods,
+                    "idempotency_key": format!("iso-seed2-{g}")}))
+                .unwrap(),
+            )
+            .await
+            .unwrap();
+        let report = city
+            .app
+            .report_redemption(&volunteer, c, second.redemption.id)
+            .await
+            .unwrap()
+            .id;
+        let lock = {
+            use yinling_store::{
+                ids::{self, Seq},
+                shops::{LockRow, insert_lock},
+            };
+            let mut tx = city.app.store().begin().await.unwrap();
+            let id = ids::next(&mut tx.exec(), Seq::RedeemLocks).await.unwrap();
+            insert_lock(
+                &mut tx.exec(),
+                &LockRow {
+                    county_code: a.shop.county_code,
+                    id,
+                    path: a.shop.path.clone(),
+                    shop_id: a.shop.id,
+                    kind: "till".into(),
+                    bucket: format!("till:{g}"),
+                    subject: merchant.clone(),
+                    account_id: None,
+                    account_name: merchant.clone(),
+                    ip: None,
+                    wrong_codes: 5,
+                    refused: 0,
+                    locked_at: START,
+                    until_at: START + 3_600_000_000 * 24 * 365,
+                    lifted_at: None,
+                    lifted_by: None,
+                    lifted_by_name: None,
+                },
+            )
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+            id
+        };
+        out.push(Extra {
+            done,
+            redemption,
+            report,
+            lock,
+        });
+    }
+    out
+}
+
+#[tokio::test]
+async fn every_role_reaches_its_own_subtree_and_nothing_else_through_every_route() {
+    let started = std::time::Instant::now();
+    let city = TestCity::two_counties().await;
+    let app: Router = router(AppState::new(city.app.clone(), WebConfig::default()));
+    let admin = city.caller("cityadmin").await;
+    let mut tags = Vec::new();
+    for code in ["iso_a", "iso_b"] {
+        let input = serde_json::from_value(
+            json!({"code": code, "name": format!("标签{code}"), "category": "其他"}),
+        )
+        .unwrap();
+        tags.push(city.app.create_tag(&admin, input).await.unwrap());
+    }
+    let extras = extras(&city).await;
+    let mut run = Run {
+        city,
+        tag: tags[0],
+        tag_rows: tags[1],
+        extras,
+        fresh: HashMap::new(),
+        n: 0,
+    };
+    eprintln!("fixture: {:?}", started.elapsed());
+
+    // Coverage: every documented operation and every page route has a case.
+    let (api, pages, lists) = (api_cases(), page_cases(), list_cases());
+    let covered: BTreeSet<(String, String)> = api
+        .iter()
+        .chain(&pages)
+        .chain(&lists)
+        .map(|c| (c.method.as_str().to_lowercase(), shape(c.template)))
+        .chain(UNSCOPED.iter().map(|(m, p)| ((*m).to_owned(), shape(p))))
+        .collect();
+    let doc = Client::new(app.clone())
+        .get("/api/openapi.json")
+        .await
+        .json();
+    let mut routes = page_routes();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            routes.insert((method.clone(), shape(path)));
+        }
+    }
+    let missing: Vec<_> = routes.difference(&covered).collect();
+    assert!(
+        missing.is_empty(),
+        "routes without an isolation case: {missing:?}"
+    );
+    let stale: Vec<_> = covered.difference(&routes).collect();
+    assert!(
+        stale.is_empty(),
+        "cases for routes that do not exist: {stale:?}"
+    );
+
+    // One API client and one browser per account.
+    let mut clients = Vec::new();
+    for (who, user) in EVERYONE {
+        let mut api = Client::new(app.clone());
+        api.login_api(user).await;
+        let browser = Client::login(&app, user).await;
+        clients.push((who, api, browser));
+    }
+
+    let mut failures = BTreeMap::<String, Vec<String>>::new();
+    let mut sent = 0;
+    let mut succeeded = 0;
+    let mut fail = |what: String, detail: String| failures.entry(what).or_default().push(detail);
+    let areas: Vec<usize> = POSITIONS
+        .iter()
+        .map(|p| {
+            run.city
+                .areas
+                .iter()
+                .position(|a| a.position == Some(*p))
+                .unwrap()
+        })
+        .collect();
+    let hidden: Vec<Vec<String>> = EVERYONE
+        .iter()
+        .map(|(who, _)| hidden_names(*who, &run.city.areas))
+        .collect();
+    let home = areas[0];
+    for (is_page, cases) in [(false, &api), (true, &pages), (true, &lists)] {
+        for c in cases.iter() {
+            let positional = !matches!(
+                c.class,
+                Class::List(_)
+                    | Class::Anyone
+                    | Class::Staff
+                    | Class::Personal
+                    | Class::ResidentOnly
+                    | Class::Merchants
+                    | Class::CityWide
+            );
+            let targets: Vec<Option<usize>> = if positional {
+                areas.iter().copied().map(Some).collect()
+            } else {
+                vec![None]
+            };
+            for &target in &targets {
+                for (w, (who, api_client, browser)) in clients.iter_mut().enumerate() {
+                    let i = target.unwrap_or(home);
+                    let (fresh, code) = run.fresh(c.fresh, i).await;
+                    run.n += 1;
+                    let env = Env {
+                        a: &run.city.areas[i],
+                        x: &run.extras[i],
+                        fresh,
+                        code,
+                        n: run.n,
+                        tag: run.tag,
+                    };
+                    let path = c.path(&env);
+                    let client = if is_page && !c.template.starts_with("/api/") {
+                        browser
+                    } else {
+                        api_client
+                    };
+                    let r = send(client, &c.method, &path, (c.body)(&env)).await;
+                    sent += 1;
+                    if r.status.is_success() || r.status.is_redirection() {
+                        succeeded += 1;
+                    }
+                    let at = target.map(|i| position_of(&run.city.areas[i]));
+                    let want = expected(*who, c.class, at);
+                    let refused = matches!(r.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND);
+                    let wrong = match want {
+                        Expect::Allowed => refused,
+                        Expect::Refused => !refused,
+                        Expect::RefusedOrEmpty => false,
+                    };
+                    let what = format!("{} {} as {who:?}", c.method, c.template);
+                    if r.status.is_server_error() || r.status == StatusCode::UNAUTHORIZED {
+                        fail(what.clone(), format!("{at:?}: {} {}", r.status, r.text()));
+                    } else if wrong {
+                        let snippet = gist(&r.text());
+                        fail(
+                            what.clone(),
+                            format!("{at:?}: expected {want:?}, got {} {snippet}", r.status),
+                        );
+                    }
+                    let body = readable(&r);
+                    if let Some(name) = hidden[w].iter().find(|n| body.contains(n.as_str())) {
+                        fail(what, format!("{at:?}: {} shows {name}", r.status));
+                    }
+                }
+            }
+        }
+    }
+    // And the lists are not empty by accident: each staff account finds the people of
+    // every area it reaches, and only those.
+    for (who, api_client, _) in clients.iter_mut() {
+        let list = api_client.get("/api/v1/people?per_page=100").await;
+        let body = list.text();
+        for a in &run.city.areas {
+            let seen = body.contains(a.names[0].as_str());
+            let staff = !matches!(who, Who::Volunteer | Who::Resident | Who::Merchant);
+            let want = staff && reaches(*who, position_of(a));
+            if seen != want {
+                fail(
+                    format!("GET /api/v1/people as {who:?}"),
+                    format!("{:?}: lists {} is {seen}", a.position, a.names[0]),
+                );
+            }
+        }
+    }
+    let took = started.elapsed();
+    eprintln!("{sent} requests ({succeeded} answered 2xx/3xx) in {took:?}");
+    let report: Vec<String> = failures
+        .iter()
+        .map(|(k, v)| format!("{k}: {}", v.join(" | ")))
+        .collect();
+    assert!(
+        report.is_empty(),
+        "{} mismatches:\n{}",
+        report.len(),
+        report.join("\n")
+    );
+}
+
+/// A needs workbook with the import template's required columns.
+fn needs_xlsx(rows: &[[&str; 3]]) -> Vec<u8> {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let sheet = wb.add_worksheet();
+    for (c, h) in ["身份证号码", "类别", "需求内容"].iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            sheet.write_string(r as u32 + 1, c as u16, *v).unwrap();
+        }
+    }
+    wb.save_to_buffer().unwrap()
+}
+
+/// An import names people by ID number, not by path: a row naming someone outside the
+/// caller's subtree is refused row by row, says nothing about them, and imports nothing.
+#[tokio::test]
+async fn an_import_row_naming_a_person_outside_the_subtree_is_refused() {
+    let city = TestCity::new().await;
+    let app = router(AppState::new(city.app.clone(), WebConfig::default()));
+    let mut c = Client::new(app);
+    c.login_api("workera").await;
+    let needs = city.count("needs").await;
+    let r = c
+        .send(
+            Request::post("/api/v1/needs/import")
+                .body(Body::from(needs_xlsx(&[[
+                    PEOPLE_B[0].1,
+                    "助餐",
+                    "越界导入",
+                ]])))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(r.json()["imported"], 0);
+    assert!(!r.text().contains(PEOPLE_B[0].0));
+    assert_eq!(city.count("needs").await, needs);
+}
