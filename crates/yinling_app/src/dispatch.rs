@@ -195,7 +195,6 @@ impl App {
             )
             .map(|p| (county, p))
             .collect();
-        drop(exec);
         let cached = self.matching_pool(county).await?;
         let need = self.need_of(&cached.pool, &order).await?;
         let ranked = cached.pool.rank(&need, k.clamp(1, 50), &exclude);

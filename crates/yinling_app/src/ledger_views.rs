@@ -194,12 +194,12 @@ impl App {
         let mut shops: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
-            if !shops.contains_key(&r.shop_id) {
+            if let std::collections::hash_map::Entry::Vacant(e) = shops.entry(r.shop_id) {
                 let name = store_org::get(&mut exec, county, r.shop_id)
                     .await?
                     .map(|u| u.name)
                     .unwrap_or_default();
-                shops.insert(r.shop_id, name);
+                e.insert(name);
             }
             let report_state = reports
                 .iter()

@@ -1226,7 +1226,6 @@ impl App {
         let shop = store_org::get(&mut exec, county, r.shop_id)
             .await?
             .ok_or_else(|| AppError::Internal("shop of a redemption missing".into()))?;
-        drop(exec);
         let now = self.now();
         let mut tx = self.store().begin().await?;
         let frozen = store_shops::void_live_codes(&mut tx.exec(), county, person, now).await?;

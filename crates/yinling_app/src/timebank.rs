@@ -433,7 +433,6 @@ impl App {
         let order = store_orders::get(&mut exec, county, id)
             .await?
             .ok_or(AppError::NotFound { what: "异议" })?;
-        drop(exec);
         if !dispute_scope(caller).covers(&order_path(&order)?) {
             return Err(AppError::NotFound { what: "异议" });
         }

@@ -1945,7 +1945,9 @@ mod moving {
         city.app
             .post_now(&[yinling_app::ledger::Posting {
                 unit: yinling_domain::ledger::Unit::Points,
-                debit: yinling_app::ledger::Holder::Pool { county_code: county },
+                debit: yinling_app::ledger::Holder::Pool {
+                    county_code: county,
+                },
                 credit: yinling_app::ledger::Holder::Person {
                     county_code: zhang.0,
                     id: zhang.1,

@@ -224,7 +224,10 @@ async fn accounts_are_opened_in_key_order_and_answered_in_the_callers() {
     tx.commit().await.unwrap();
     assert_eq!(first[0], first[2], "one account for a key named twice");
     assert_ne!(first[0].0, first[1].0);
-    assert!(first.iter().all(|&(id, existed)| id > 0 && !existed), "{first:?}");
+    assert!(
+        first.iter().all(|&(id, existed)| id > 0 && !existed),
+        "{first:?}"
+    );
     // Key order: owner 4 was inserted first, so it got the smaller id.
     assert!(first[1].0 < first[0].0, "{first:?}");
 

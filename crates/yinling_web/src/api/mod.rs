@@ -107,8 +107,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 ///   the path, a malformed query parameter);
 /// - 404 and 422 where it names something or sends values (out of scope answers like
 ///   missing; a value that breaks a rule);
-/// - 409 on every write (a stale `version`, a duplicate, a step the state does not allow);
-/// the anonymous login names nothing stored, so it gets neither 404 nor 409.
+/// - 409 on every write (a stale `version`, a duplicate, a step the state does not allow).
+///
+/// The anonymous login names nothing stored, so it gets neither 404 nor 409.
 struct ErrorResponses;
 
 impl ErrorResponses {
