@@ -112,6 +112,13 @@ fn nav_for(caller: &Caller) -> Vec<NavItem> {
             key: "tags",
         });
     }
+    if caller.may(Permission::ReviewDuplicates) {
+        nav.push(NavItem {
+            href: "/people/duplicates",
+            label: "重复登记复核",
+            key: "duplicates",
+        });
+    }
     if caller.may(Permission::ViewServices) {
         nav.push(NavItem {
             href: "/needs",
