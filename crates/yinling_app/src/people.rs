@@ -254,7 +254,7 @@ enum IdNumberCheck {
     /// No other file holds it.
     Free,
     /// A file the registrar may not reveal holds it: register, and route to the county.
-    RouteToCounty(PersonRow),
+    RouteToCounty(Box<PersonRow>),
 }
 
 /// A search by a full number: which kind, and the number as normalised.
@@ -1130,7 +1130,7 @@ impl App {
         }
         Ok(match holders.into_iter().next() {
             None => IdNumberCheck::Free,
-            Some(elsewhere) => IdNumberCheck::RouteToCounty(elsewhere),
+            Some(elsewhere) => IdNumberCheck::RouteToCounty(Box::new(elsewhere)),
         })
     }
 
