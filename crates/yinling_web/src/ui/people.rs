@@ -718,7 +718,7 @@ fn person_form_refusal(e: &AppError) -> Option<(StatusCode, FormError)> {
         AppError::TooMany { message, .. } => FormError {
             field: Some("id_number".into()),
             message: format!(
-                "{message}。为保护个人信息，登记身份证号码与按完整号码查找合计每小时有次数限制，填写的内容请先留存"
+                "{message}。为保护个人信息，登记身份证号码与按完整号码查找合计每小时有次数限制；已填写的内容保留在下面，可到时再保存"
             ),
         },
         _ => FormError::from_app(e)?,
