@@ -1742,6 +1742,14 @@ pub struct DuplicateFile {
     /// otherwise (a file in another county: ask that county, or the city).
     pub name: Option<String>,
     pub unit_name: Option<String>,
+    /// The rest of what a reviewer compares, on a visible file only: gender, year of birth
+    /// and age (never the full date), status, the numbers masked.
+    pub gender_label: Option<&'static str>,
+    pub birth_year: Option<i32>,
+    pub age: Option<u32>,
+    pub status_label: Option<&'static str>,
+    pub id_number_masked: Option<String>,
+    pub phone_masked: Option<String>,
     pub visible: bool,
 }
 
@@ -1787,6 +1795,18 @@ pub struct ResolveDuplicateInput {
     pub version: i64,
 }
 
+/// One file of a duplicate row, before masking.
+struct SideRow {
+    name: String,
+    path: String,
+    unit: Option<String>,
+    gender: String,
+    birth_date: String,
+    status: String,
+    id_enc: Vec<u8>,
+    phone_enc: Option<Vec<u8>>,
+}
+
 fn duplicate_status_label(s: &str) -> &'static str {
     match s {
         "open" => "待复核",
@@ -1799,13 +1819,36 @@ fn duplicate_status_label(s: &str) -> &'static str {
 impl App {
     fn duplicate_case(&self, caller: &Caller, d: store_people::DuplicateRow) -> DuplicateCase {
         let view = caller.scope(Permission::ViewPeople);
-        let side = |county: i64, id: i64, name: String, path: &str, unit: Option<String>| {
-            let visible = OrgPath::parse(path).is_ok_and(|p| view.covers(&p));
+        let today = self.clock().today();
+        let side = |county_code: i64, id: i64, f: SideRow| {
+            let visible = OrgPath::parse(&f.path).is_ok_and(|p| view.covers(&p));
+            if !visible {
+                return DuplicateFile {
+                    county_code,
+                    id,
+                    name: None,
+                    unit_name: None,
+                    gender_label: None,
+                    birth_year: None,
+                    age: None,
+                    status_label: None,
+                    id_number_masked: None,
+                    phone_masked: None,
+                    visible,
+                };
+            }
+            let (_, birth_year, age) = birth_view(&f.birth_date, false, today);
             DuplicateFile {
-                county_code: county,
+                county_code,
                 id,
-                name: visible.then_some(name),
-                unit_name: if visible { unit } else { None },
+                name: Some(f.name),
+                unit_name: f.unit,
+                gender_label: Some(gender_label(&f.gender)),
+                birth_year: Some(birth_year),
+                age: Some(age),
+                status_label: Some(status_label(&f.status)),
+                id_number_masked: Some(self.mask_id(&f.id_enc)),
+                phone_masked: self.mask_phone(f.phone_enc.as_deref()),
                 visible,
             }
         };
@@ -1816,16 +1859,30 @@ impl App {
             registration: side(
                 d.county_code,
                 d.person_id,
-                d.person_name,
-                &d.person_path,
-                d.person_unit,
+                SideRow {
+                    name: d.person_name,
+                    path: d.person_path,
+                    unit: d.person_unit,
+                    gender: d.person_gender,
+                    birth_date: d.person_birth_date,
+                    status: d.person_status,
+                    id_enc: d.person_id_enc,
+                    phone_enc: d.person_phone_enc,
+                },
             ),
             existing: side(
                 d.existing_county_code,
                 d.existing_id,
-                d.existing_name,
-                &d.existing_path,
-                d.existing_unit,
+                SideRow {
+                    name: d.existing_name,
+                    path: d.existing_path,
+                    unit: d.existing_unit,
+                    gender: d.existing_gender,
+                    birth_date: d.existing_birth_date,
+                    status: d.existing_status,
+                    id_enc: d.existing_id_enc,
+                    phone_enc: d.existing_phone_enc,
+                },
             ),
             status: d.status,
             registered_by_name: d.registered_by_name,

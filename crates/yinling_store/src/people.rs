@@ -750,6 +750,22 @@ pub struct DuplicateRow {
     pub existing_name: String,
     pub existing_path: String,
     pub existing_unit: Option<String>,
+    /// What the review page shows of each file, masked by the caller: gender, birth date,
+    /// status, the sealed numbers.
+    pub person_gender: String,
+    pub person_birth_date: String,
+    pub person_status: String,
+    #[serde(skip)]
+    pub person_id_enc: Vec<u8>,
+    #[serde(skip)]
+    pub person_phone_enc: Option<Vec<u8>>,
+    pub existing_gender: String,
+    pub existing_birth_date: String,
+    pub existing_status: String,
+    #[serde(skip)]
+    pub existing_id_enc: Vec<u8>,
+    #[serde(skip)]
+    pub existing_phone_enc: Option<Vec<u8>>,
     #[serde(skip)]
     pub id_bidx: Vec<u8>,
     pub registered_by: Option<i64>,
@@ -764,7 +780,12 @@ pub struct DuplicateRow {
 
 const DUPLICATE_SELECT: &str = "SELECT d.county_code, d.id, d.person_id, p.name AS person_name,
         p.path AS person_path, pu.name AS person_unit, d.existing_county_code, d.existing_id,
-        e.name AS existing_name, e.path AS existing_path, eu.name AS existing_unit, d.id_bidx,
+        e.name AS existing_name, e.path AS existing_path, eu.name AS existing_unit,
+        p.gender AS person_gender, p.birth_date AS person_birth_date, p.status AS person_status,
+        p.id_enc AS person_id_enc, p.phone_enc AS person_phone_enc,
+        e.gender AS existing_gender, e.birth_date AS existing_birth_date,
+        e.status AS existing_status, e.id_enc AS existing_id_enc,
+        e.phone_enc AS existing_phone_enc, d.id_bidx,
         d.registered_by, d.registered_by_name, d.registered_at, d.status, d.resolved_by_name,
         d.resolved_at, d.note, d.version
    FROM person_duplicates d

@@ -67,6 +67,10 @@ fn metrics_handle() -> PrometheusHandle {
 }
 
 /// The whole application: pages, API, health, metrics, static files.
+///
+/// Every response that does not set its own `Cache-Control` gets `no-store`: pages, API
+/// answers, exports and error pages carry personal data, and a shared computer or a proxy
+/// must not keep them. Only the static assets, which set their own, stay cacheable.
 pub fn router(state: AppState) -> Router {
     let (api_router, _) = api::router().split_for_parts();
     Router::new()
@@ -91,6 +95,10 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,

@@ -11,7 +11,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use yinling_app::{
     Page, PageRequest,
     people::{
-        PeopleQuery, PersonFile, PersonInput, PersonListItem, RoleInput, SensitiveField, TagInput,
+        DuplicateCase, PeopleQuery, PersonFile, PersonInput, PersonListItem, ResolveDuplicateInput,
+        RoleInput, SensitiveField, TagInput,
     },
 };
 
@@ -33,6 +34,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(set_skills))
         .routes(routes!(add_tag))
         .routes(routes!(remove_tag))
+        .routes(routes!(list_duplicates))
+        .routes(routes!(decide_duplicate))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -46,7 +49,9 @@ pub struct Paging {
 
 /// Search and list people in the caller's scope (sensitive numbers masked).
 #[utoipa::path(get, path = "/api/v1/people", tag = "人员", params(PeopleQuery, Paging),
-    responses((status = 200, body = Page<PersonListItem>), (status = 422, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = Page<PersonListItem>), (status = 422, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, description = "按完整身份证号或手机号查找须有查看完整号码的权限", body = ErrorBody),
+        (status = 429, description = "按完整号码或身份证后4位查找次数过多，稍后再试", body = ErrorBody)))]
 async fn list_people(
     State(state): State<AppState>,
     c: ApiCaller,
@@ -63,7 +68,8 @@ async fn list_people(
 
 /// Register a person. Gender and birth date are taken from the ID number.
 #[utoipa::path(post, path = "/api/v1/people", tag = "人员", request_body = PersonInput,
-    responses((status = 201, body = Created), (status = 409, description = "身份证号码已登记", body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Created), (status = 409, description = "身份证号码已在您可查看完整号码的范围内登记", body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, description = "带完整身份证号码的登记与查找次数过多，稍后再试", body = ErrorBody)))]
 async fn create_person(
     State(state): State<AppState>,
     c: ApiCaller,
@@ -81,7 +87,8 @@ async fn create_person(
 
 /// The people list as an Excel workbook (masked; the export is audited).
 #[utoipa::path(get, path = "/api/v1/people/export", tag = "人员", params(PeopleQuery),
-    responses((status = 200, description = "Excel 工作簿", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>), (status = 403, body = ErrorBody)))]
+    responses((status = 200, description = "Excel 工作簿", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>), (status = 403, body = ErrorBody),
+        (status = 429, description = "按完整号码或身份证后4位查找次数过多，稍后再试", body = ErrorBody)))]
 async fn export_people(
     State(state): State<AppState>,
     c: ApiCaller,
@@ -251,5 +258,59 @@ async fn remove_tag(
     ApiPath((county, id, row)): ApiPath<(i64, i64, i64)>,
 ) -> Result<StatusCode, ApiError> {
     state.app.untag_person(&c.caller, county, id, row).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DuplicatesQuery {
+    /// `open` (待复核), `merged` (已并档) or `rejected` (已驳回); all when omitted.
+    pub status: Option<String>,
+}
+
+/// The county's review queue of registrations whose ID number another file already held
+/// (the registrar was not told). Each side shows only what the reviewer may see: a file
+/// outside their people scope is named by its key only; numbers are masked, birth dates
+/// reduced to the year. Nobody sees the cases they registered themselves.
+#[utoipa::path(get, path = "/api/v1/people/duplicates", tag = "人员", params(DuplicatesQuery, Paging),
+    responses((status = 200, body = Page<DuplicateCase>), (status = 403, description = "无权复核重复登记", body = ErrorBody)))]
+async fn list_duplicates(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiQuery(q): ApiQuery<DuplicatesQuery>,
+    ApiQuery(p): ApiQuery<Paging>,
+) -> Result<axum::Json<Page<DuplicateCase>>, ApiError> {
+    Ok(axum::Json(
+        state
+            .app
+            .list_duplicates(
+                &c.caller,
+                q.status.as_deref(),
+                PageRequest::new(p.page, p.per_page),
+            )
+            .await?,
+    ))
+}
+
+/// Decide a duplicate registration: `merge` (the same person; the new file becomes 已并档 —
+/// needs the existing file in the caller's people scope) or `reject` (the new file becomes
+/// 登记作废). `version` is the case's version as read. Audited.
+#[utoipa::path(post, path = "/api/v1/people/duplicates/{county}/{id}/decision", tag = "人员",
+    params(("county" = i64, Path), ("id" = i64, Path)), request_body = ResolveDuplicateInput,
+    responses((status = 204, description = "已处理"),
+        (status = 403, description = "无权复核、复核自己登记的档案，或已有档案不在您的辖区内而选择了并档", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "已经处理，或已被他人修改", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn decide_duplicate(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiJson(input): ApiJson<ResolveDuplicateInput>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .app
+        .resolve_duplicate(&c.caller, county, id, input)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -22,7 +22,7 @@ use askama::Template;
 use axum::{
     Router,
     extract::{FromRequestParts, OriginalUri},
-    http::{StatusCode, header, request::Parts},
+    http::{StatusCode, request::Parts},
     response::{Html, IntoResponse, Redirect, Response},
 };
 use yinling_app::{AppError, Caller};
@@ -110,6 +110,13 @@ fn nav_for(caller: &Caller) -> Vec<NavItem> {
             href: "/tags",
             label: "标签",
             key: "tags",
+        });
+    }
+    if caller.may(Permission::ReviewDuplicates) {
+        nav.push(NavItem {
+            href: "/people/duplicates",
+            label: "重复登记复核",
+            key: "duplicates",
         });
     }
     if caller.may(Permission::ViewServices) {
@@ -293,7 +300,7 @@ pub fn message_page(status: StatusCode, heading: &str, body: &str) -> Response {
     let html = MessagePage { l, heading, body }
         .render()
         .unwrap_or_else(|_| body.to_owned());
-    (status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response()
+    (status, Html(html)).into_response()
 }
 
 /// An application error as a page.

@@ -13,7 +13,8 @@ use serde::Deserialize;
 use yinling_app::{
     AppError, Page, PageRequest,
     people::{
-        PeopleQuery, PersonFile, PersonInput, PersonListItem, RoleInput, SensitiveField, TagInput,
+        DuplicateCase, DuplicateDecision, PeopleQuery, PersonFile, PersonInput, PersonListItem,
+        ResolveDuplicateInput, RoleInput, SensitiveField, TagInput,
     },
     services::PersonListing,
 };
@@ -23,6 +24,7 @@ use yinling_store::tags::TagDefRow;
 use super::extract::{Form, Path, Query};
 use super::{
     Choice, FormError, Layout, PageCtx, PageResult, choices, filters, opt, render, see_other,
+    with_status,
 };
 use crate::AppState;
 
@@ -42,6 +44,8 @@ pub fn router() -> Router<AppState> {
         .route("/people/{county}/{id}/skills", post(set_skills))
         .route("/people/{county}/{id}/tags", post(add_tag))
         .route("/people/{county}/{id}/tags/{tag}/remove", post(remove_tag))
+        .route("/people/duplicates", get(list_duplicates))
+        .route("/people/duplicates/{county}/{id}", post(decide_duplicate))
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -120,6 +124,8 @@ struct ListPage {
     error: Option<FormError>,
     base_query: String,
     can_create: bool,
+    /// Duplicate registrations waiting for the caller's review (0 for those who may not).
+    open_duplicates: i64,
 }
 
 fn role_choices(current: &str) -> Vec<Choice> {
@@ -166,15 +172,15 @@ async fn list(
         &current_tag,
     );
     let page = PageRequest::new(q.page, Some(20));
-    let (result, error) = match q.people_query() {
+    let (result, refusal) = match q.people_query() {
         Ok(pq) => match state.app.search_people(&ctx.caller, &pq, page).await {
             Ok(r) => (Some(r), None),
-            Err(e) => match FormError::from_app(&e) {
-                Some(fe) => (None, Some(fe)),
+            Err(e) => match search_refusal(&e) {
+                Some(r) => (None, Some(r)),
                 None => return Err(e.into()),
             },
         },
-        Err(e) => (None, FormError::from_app(&e)),
+        Err(e) => (None, search_refusal(&e)),
     };
     let unit_name = match opt(&q.unit).and_then(|u| yinling_app::people::parse_key(&u)) {
         Some((c, id)) => state
@@ -185,7 +191,8 @@ async fn list(
             .map(|u| u.name),
         None => None,
     };
-    let status = error.as_ref().map_or(StatusCode::OK, |e| e.status);
+    let status = refusal.as_ref().map_or(StatusCode::OK, |e| e.status);
+    let open_duplicates = state.app.open_duplicates(&ctx.caller).await?;
     let page = ListPage {
         l: ctx.layout("人员", "people"),
         q: q.q.clone().unwrap_or_default(),
@@ -200,13 +207,36 @@ async fn list(
         roles: role_choices(q.role.as_deref().unwrap_or_default()),
         statuses: status_choices(q.status.as_deref().unwrap_or_default()),
         result,
-        error,
+        error: refusal,
         base_query: q.base_query(),
         can_create: ctx.caller.may(yinling_domain::role::Permission::EditPeople),
+        open_duplicates,
     };
     let mut resp = render(&page);
     *resp.status_mut() = status;
     Ok(resp)
+}
+
+/// A search the app refused, shown beside the search box with the status of the refusal:
+/// 422 for a malformed query, 403 for an exact number without the reveal right, 429 when the
+/// caller's searches by number are used up for the hour.
+fn search_refusal(e: &AppError) -> Option<FormError> {
+    let status = crate::error::status_of(e);
+    match e {
+        AppError::TooMany { message, .. } => Some(FormError {
+            field: Some("q".into()),
+            message: format!(
+                "{message}。为保护个人信息，按完整号码或身份证后4位查找每小时有次数限制；按姓名或拼音首字母查找不受限制"
+            ),
+            status,
+        }),
+        AppError::Forbidden { message } => Some(FormError {
+            field: Some("q".into()),
+            message: message.clone(),
+            status,
+        }),
+        _ => FormError::from_app(e),
+    }
 }
 
 async fn export(
@@ -662,10 +692,35 @@ async fn create(
     };
     match result {
         Ok((c, id)) => Ok(see_other(&format!("/people/{c}/{id}?ok=created"))),
-        Err(e) => match FormError::from_app(&e) {
+        Err(e) => match person_form_refusal(&e) {
             Some(fe) => form_page(&state, ctx, None, f, Some(fe)).await,
             None => Err(e.into()),
         },
+    }
+}
+
+/// A registration or change the app refused, for the form, with the refusal's status. A
+/// number already registered is named only where the registrar could read it anyway (their
+/// own area); a number held anywhere else is no refusal at all (the app registers it and
+/// routes it to the county), so nothing here can tell whether a number exists elsewhere.
+fn person_form_refusal(e: &AppError) -> Option<FormError> {
+    let status = crate::error::status_of(e);
+    match e {
+        AppError::Conflict { .. } if e.code() == "duplicate_id_number" => Some(FormError {
+            field: Some("id_number".into()),
+            message: format!(
+                "{e}。请在人员列表中按姓名找到这份档案，核对或补充信息即可，不必重复登记"
+            ),
+            status,
+        }),
+        AppError::TooMany { message, .. } => Some(FormError {
+            field: Some("id_number".into()),
+            message: format!(
+                "{message}。为保护个人信息，登记身份证号码与按完整号码查找合计每小时有次数限制；已填写的内容保留在下面，可到时再保存"
+            ),
+            status,
+        }),
+        _ => FormError::from_app(e),
     }
 }
 
@@ -712,8 +767,133 @@ async fn update(
     };
     match result {
         Ok(()) => Ok(see_other(&format!("/people/{county}/{id}?ok=saved"))),
-        Err(e) => match FormError::from_app(&e) {
+        Err(e) => match person_form_refusal(&e) {
             Some(fe) => form_page(&state, ctx, Some((county, id)), f, Some(fe)).await,
+            None => Err(e.into()),
+        },
+    }
+}
+
+// ---- duplicate registrations: the county's review queue ----
+
+#[derive(Template)]
+#[template(path = "people_duplicates.html")]
+struct DuplicatesPage {
+    l: Layout,
+    result: Page<DuplicateCase>,
+    /// Showing every case, the closed ones too (otherwise the open ones only).
+    all: bool,
+    /// The case a refused decision was about, and why.
+    error: Option<(i64, i64, FormError)>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct DuplicatesQuery {
+    status: Option<String>,
+    page: Option<i64>,
+    done: Option<String>,
+}
+
+async fn duplicates_page(
+    state: &AppState,
+    ctx: PageCtx,
+    q: DuplicatesQuery,
+    error: Option<(i64, i64, FormError)>,
+) -> PageResult {
+    let all = q.status.as_deref() == Some("all");
+    let result = state
+        .app
+        .list_duplicates(
+            &ctx.caller,
+            if all { None } else { Some("open") },
+            PageRequest::new(q.page, Some(20)),
+        )
+        .await?;
+    let mut l = ctx.layout("重复登记复核", "duplicates");
+    let notice = match q.done.as_deref() {
+        Some("merge") => Some("已并档：新登记的档案已关闭，以原有档案为准。"),
+        Some("reject") => Some("已驳回：新登记的档案已作废，号码不再占用。"),
+        _ => None,
+    };
+    l.notice = l.notice.or_else(|| notice.map(str::to_owned));
+    Ok(render(&DuplicatesPage {
+        l,
+        result,
+        all,
+        error,
+    }))
+}
+
+async fn list_duplicates(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Query(q): Query<DuplicatesQuery>,
+) -> PageResult {
+    duplicates_page(&state, ctx, q, None).await
+}
+
+#[derive(Debug, Deserialize)]
+struct DecideDuplicateForm {
+    decision: Option<String>,
+    note: Option<String>,
+    version: Option<String>,
+}
+
+async fn decide_duplicate(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((county, id)): Path<(i64, i64)>,
+    Form(f): Form<DecideDuplicateForm>,
+) -> PageResult {
+    let input = match (f.decision.as_deref(), opt(&f.version).map(|v| v.parse())) {
+        (Some("merge" | "reject"), Some(Ok(version))) => Ok(ResolveDuplicateInput {
+            decision: if f.decision.as_deref() == Some("merge") {
+                DuplicateDecision::Merge
+            } else {
+                DuplicateDecision::Reject
+            },
+            note: opt(&f.note),
+            version,
+        }),
+        (Some("merge" | "reject"), _) => Err(AppError::invalid(
+            "invalid_version",
+            "version",
+            "页面信息不完整，请刷新后重新处理",
+        )),
+        _ => Err(AppError::invalid(
+            "decision_required",
+            "decision",
+            "请选择“是同一人，并档”或“不是同一人，驳回登记”",
+        )),
+    };
+    let result = match input {
+        Ok(input) => {
+            let decision = input.decision;
+            state
+                .app
+                .resolve_duplicate(&ctx.caller, county, id, input)
+                .await
+                .map(|()| decision)
+        }
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(DuplicateDecision::Merge) => Ok(see_other("/people/duplicates?done=merge")),
+        Ok(DuplicateDecision::Reject) => Ok(see_other("/people/duplicates?done=reject")),
+        // Out of scope or missing answers as a page, like any other object.
+        Err(e @ AppError::NotFound { .. }) => Err(e.into()),
+        Err(e) => match FormError::from_app(&e) {
+            Some(fe) => {
+                let status = crate::error::status_of(&e);
+                let resp = duplicates_page(
+                    &state,
+                    ctx,
+                    DuplicatesQuery::default(),
+                    Some((county, id, fe)),
+                )
+                .await?;
+                Ok(with_status(resp, Some(status)))
+            }
             None => Err(e.into()),
         },
     }
