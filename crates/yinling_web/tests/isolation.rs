@@ -107,6 +107,8 @@ enum Class {
     VolunteersRedemption,
     /// Till locks and redemption reports: the county's administrators.
     Oversee,
+    /// A registration routed to the county as a possible duplicate: its reviewers.
+    ReviewDuplicates,
     /// A county's settings (ledger rules, earning rules, service categories).
     CountyLedger,
     CountyServices,
@@ -144,6 +146,7 @@ enum Perm {
     Approve,
     ManageLedger,
     Oversee,
+    ReviewDuplicates,
 }
 
 /// The permission matrix as the product promises it (docs/SECURITY.md, `Role::allows`),
@@ -171,7 +174,9 @@ fn may(who: Who, p: Perm) -> bool {
             county || matches!(who, CityAdmin | StreetSecretary | CommunitySecretary)
         }
         Perm::ManageOrg => county || matches!(who, CityAdmin | StreetSecretary),
-        Perm::Audit | Perm::ManageLedger | Perm::Oversee => county || who == CityAdmin,
+        Perm::Audit | Perm::ManageLedger | Perm::Oversee | Perm::ReviewDuplicates => {
+            county || who == CityAdmin
+        }
     }
 }
 
@@ -281,6 +286,7 @@ fn expected_at(who: Who, class: Class, at: Position) -> bool {
         C::VolunteersRedemption => home && who == Who::Volunteer,
         C::Till => home && who == Who::Merchant,
         C::Oversee => may(who, Perm::Oversee) && owns_county(who, at),
+        C::ReviewDuplicates => sub(Perm::ReviewDuplicates),
         C::CountyLedger => may(who, Perm::ManageLedger) && owns_county(who, at),
         C::CountyServices => may(who, Perm::ManageServices) && owns_county(who, at),
         C::PublicRules => true,
@@ -306,6 +312,9 @@ struct Extra {
     redemption: i64,
     report: i64,
     lock: i64,
+    /// A registration of a new file in the area routed to the county as a possible
+    /// duplicate of the area's resident.
+    duplicate: i64,
 }
 
 /// A row a case deletes, made afresh when the previous case removed it.
@@ -982,6 +991,14 @@ fn api_cases() -> Vec<Case> {
             |e| in_county(e, e.x.report),
             |_| json(json!({"decision": "dismiss", "note": "核实无误，是本人兑换"})),
         ),
+        // A stale version: a reviewer passes the scope check and meets 409, nothing closes.
+        case(
+            M::POST,
+            "/api/v1/people/duplicates/{county}/{id}/decision",
+            C::ReviewDuplicates,
+            |e| in_county(e, e.x.duplicate),
+            |_| json(json!({"decision": "reject", "version": 0})),
+        ),
         // last: these end the area's adjustment, transfer and order
         case(
             M::POST,
@@ -1545,6 +1562,14 @@ fn page_cases() -> Vec<Case> {
                 ])
             },
         ),
+        // A stale version: a reviewer passes the scope check and meets 409, nothing closes.
+        case(
+            M::POST,
+            "/people/duplicates/{county}/{id}",
+            C::ReviewDuplicates,
+            |e| in_county(e, e.x.duplicate),
+            |_| form(&[("decision", "reject".into()), ("version", "0".into())]),
+        ),
         case(
             M::POST,
             "/ledger/adjustments/{county}/{id}/decide",
@@ -1595,6 +1620,7 @@ fn list_cases() -> Vec<Case> {
         get("/api/v1/ledger/adjustments", C::List(P::AwardPoints)),
         get("/api/v1/redeem/locks", C::List(P::Oversee)),
         get("/api/v1/redeem/reports", C::List(P::Oversee)),
+        get("/api/v1/people/duplicates", C::List(P::ReviewDuplicates)),
         get("/api/v1/redeem/mine", C::Personal),
         get("/api/v1/redeem/receipt", C::Personal),
         get("/api/v1/shops/mine", C::Merchants),
@@ -1682,6 +1708,7 @@ fn list_cases() -> Vec<Case> {
         get("/ledger/rules", C::List(P::ManageLedger)),
         get("/ledger/redeem-locks", C::List(P::Oversee)),
         get("/ledger/redeem-reports", C::List(P::Oversee)),
+        get("/people/duplicates", C::List(P::ReviewDuplicates)),
         case(
             M::GET,
             "/points/redeem/{code}",
@@ -2169,11 +2196,60 @@ async fn extras(city: &TestCity) -> Vec<Extra> {
             tx.commit().await.unwrap();
             id
         };
+        let duplicate = {
+            use yinling_store::{
+                ids::{self, Seq},
+                people::{NewDuplicate, insert_duplicate},
+                q,
+            };
+            let input = serde_json::from_value(json!({
+                "name": format!("复核{}", g.to_string().chars().map(|d| {
+                    "零一二三四五六七八九".chars().nth(d as usize - '0' as usize).unwrap()
+                }).collect::<String>()),
+                "id_number": valid_id(&format!("37083019500202{:03}", g % 1000)),
+                "home_unit_county_code": c, "home_unit_id": g}))
+            .unwrap();
+            let (pc, pid) = city.app.create_person(&city.system, input).await.unwrap();
+            let id_bidx: Vec<u8> = city
+                .app
+                .store()
+                .read()
+                .scalar(q!(
+                    "SELECT id_bidx FROM people WHERE county_code = $1 AND id = $2",
+                    pc,
+                    pid
+                ))
+                .await
+                .unwrap();
+            let mut tx = city.app.store().begin().await.unwrap();
+            let id = ids::next(&mut tx.exec(), Seq::PersonDuplicates)
+                .await
+                .unwrap();
+            insert_duplicate(
+                &mut tx.exec(),
+                &NewDuplicate {
+                    county_code: pc,
+                    id,
+                    person_id: pid,
+                    existing_county_code: a.person.0,
+                    existing_id: a.person.1,
+                    id_bidx,
+                    registered_by: None,
+                    registered_by_name: "网格员".into(),
+                    registered_at: START,
+                },
+            )
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+            id
+        };
         out.push(Extra {
             done,
             redemption,
             report,
             lock,
+            duplicate,
         });
     }
     out
