@@ -6,7 +6,6 @@ use askama::Template;
 use axum::{
     Router,
     extract::State,
-    http::StatusCode,
     routing::{get, post},
 };
 use serde::Deserialize;
@@ -65,8 +64,8 @@ async fn adjustments_page(
     ctx: PageCtx,
     done: Option<&str>,
     error: Option<FormError>,
-    failed: Option<StatusCode>,
 ) -> PageResult {
+    let failed = error.as_ref().map(|e| e.status);
     let may_rules = ctx.caller.may(Permission::ManageLedger);
     if !ctx.caller.may(Permission::AwardPoints) && !may_rules {
         return Err(AppError::forbidden("您无权管理积分").into());
@@ -98,7 +97,7 @@ async fn list_adjustments(
     ctx: PageCtx,
     Query(q): Query<DoneQuery>,
 ) -> PageResult {
-    adjustments_page(&state, ctx, q.done.as_deref(), None, None).await
+    adjustments_page(&state, ctx, q.done.as_deref(), None).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -133,10 +132,7 @@ async fn decide_adjustment(
         Ok(true) => Ok(see_other("/ledger/adjustments?done=approved")),
         Ok(false) => Ok(see_other("/ledger/adjustments?done=rejected")),
         Err(e) => match FormError::from_app(&e) {
-            Some(fe) => {
-                let status = Some(crate::error::status_of(&e));
-                adjustments_page(&state, ctx, None, Some(fe), status).await
-            }
+            Some(fe) => adjustments_page(&state, ctx, None, Some(fe)).await,
             None => Err(e.into()),
         },
     }
@@ -220,8 +216,8 @@ async fn propose_page(
     ctx: PageCtx,
     f: ProposeForm,
     error: Option<FormError>,
-    failed: Option<StatusCode>,
 ) -> PageResult {
+    let failed = error.as_ref().map(|e| e.status);
     if !ctx.caller.may(Permission::AwardPoints) {
         return Err(AppError::forbidden("您无权调整积分").into());
     }
@@ -249,7 +245,7 @@ async fn new_adjustment(
     ctx: PageCtx,
     Query(f): Query<ProposeForm>,
 ) -> PageResult {
-    propose_page(&state, ctx, f, None, None).await
+    propose_page(&state, ctx, f, None).await
 }
 
 async fn propose_adjustment(
@@ -267,10 +263,7 @@ async fn propose_adjustment(
         Ok(_) => Ok(see_other("/ledger/adjustments?done=proposed")),
         Err(e @ AppError::NotFound { .. }) => Err(e.into()),
         Err(e) => match FormError::from_app(&e) {
-            Some(fe) => {
-                let status = Some(crate::error::status_of(&e));
-                propose_page(&state, ctx, f, Some(fe), status).await
-            }
+            Some(fe) => propose_page(&state, ctx, f, Some(fe)).await,
             None => Err(e.into()),
         },
     }
@@ -446,8 +439,10 @@ async fn rules_page(
     county: Option<i64>,
     edit: Option<String>,
     refused: Option<RulesRefused>,
-    failed: Option<StatusCode>,
 ) -> PageResult {
+    let failed = refused.as_ref().map(|r| match r {
+        RulesRefused::Rules(_, e) | RulesRefused::Earning(_, e) => e.status,
+    });
     if !ctx.caller.may(Permission::ManageLedger) {
         return Err(AppError::forbidden("只有县级管理员可以修改积分规则").into());
     }
@@ -541,7 +536,7 @@ async fn rules(
     ctx: PageCtx,
     Query(q): Query<RulesQuery>,
 ) -> PageResult {
-    rules_page(&state, ctx, q.county, q.edit, None, None).await
+    rules_page(&state, ctx, q.county, q.edit, None).await
 }
 
 fn county_of(v: &Option<String>) -> Result<i64, AppError> {
@@ -569,9 +564,8 @@ async fn save_rules(
         Err(e @ AppError::Forbidden { .. }) => Err(e.into()),
         Err(e) => match FormError::from_app(&e) {
             Some(fe) => {
-                let status = Some(crate::error::status_of(&e));
                 let refused = RulesRefused::Rules(f, fe);
-                rules_page(&state, ctx, Some(county), None, Some(refused), status).await
+                rules_page(&state, ctx, Some(county), None, Some(refused)).await
             }
             None => Err(e.into()),
         },
@@ -595,9 +589,8 @@ async fn save_earning_rule(
         Err(e @ AppError::Forbidden { .. }) => Err(e.into()),
         Err(e) => match FormError::from_app(&e) {
             Some(fe) => {
-                let status = Some(crate::error::status_of(&e));
                 let refused = RulesRefused::Earning(f, fe);
-                rules_page(&state, ctx, Some(county), None, Some(refused), status).await
+                rules_page(&state, ctx, Some(county), None, Some(refused)).await
             }
             None => Err(e.into()),
         },

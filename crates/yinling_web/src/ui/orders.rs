@@ -125,11 +125,6 @@ fn done_notice(done: Option<&str>) -> Option<String> {
     Some(text.to_owned())
 }
 
-/// The status a refused form shows with: 409 for a refused step, 422 for bad input.
-fn status_for(e: &AppError) -> StatusCode {
-    crate::error::status_of(e)
-}
-
 fn state_choices(current: &str) -> Vec<Choice> {
     choices(
         OrderState::ALL.iter().map(|s| (s.as_str(), s.label_zh())),
@@ -288,8 +283,8 @@ async fn order_form(
     ctx: PageCtx,
     f: PlaceForm,
     error: Option<FormError>,
-    failed: Option<StatusCode>,
 ) -> PageResult {
+    let failed = error.as_ref().map(|e| e.status);
     let who = match subject(state, &ctx, &f.person).await {
         Ok(s) => s,
         Err(e @ AppError::Invalid { .. }) => {
@@ -344,7 +339,7 @@ async fn new_order(
     ctx: PageCtx,
     Query(f): Query<PlaceForm>,
 ) -> PageResult {
-    order_form(&state, ctx, f, None, None).await
+    order_form(&state, ctx, f, None).await
 }
 
 async fn place_order(
@@ -386,10 +381,7 @@ async fn place_order(
             v.order.county_code, v.order.id
         ))),
         Err(e) => match FormError::from_app(&e) {
-            Some(fe) => {
-                let status = status_for(&e);
-                order_form(&state, ctx, f, Some(fe), Some(status)).await
-            }
+            Some(fe) => order_form(&state, ctx, f, Some(fe)).await,
             None => Err(e.into()),
         },
     }
@@ -467,8 +459,8 @@ async fn offered_page(
     ctx: PageCtx,
     done: Option<&str>,
     error: Option<FormError>,
-    failed: Option<StatusCode>,
 ) -> PageResult {
+    let failed = error.as_ref().map(|e| e.status);
     let views = state.app.provider_orders(&ctx.caller, false).await?;
     let mut cards = Vec::with_capacity(views.len());
     for v in views {
@@ -496,7 +488,7 @@ async fn offered_orders(
     ctx: PageCtx,
     Query(q): Query<DoneQuery>,
 ) -> PageResult {
-    offered_page(&state, ctx, q.done.as_deref(), None, None).await
+    offered_page(&state, ctx, q.done.as_deref(), None).await
 }
 
 // ---- one order ----
@@ -664,8 +656,8 @@ async fn detail_page(
     done: Option<&str>,
     typed: (String, String),
     error: Option<FormError>,
-    failed: Option<StatusCode>,
 ) -> PageResult {
+    let failed = error.as_ref().map(|e| e.status);
     let d = state.app.order(&ctx.caller, county, id).await?;
     let events = d
         .events
@@ -752,7 +744,6 @@ async fn show_order(
         q.done.as_deref(),
         Default::default(),
         None,
-        None,
     )
     .await
 }
@@ -823,12 +814,11 @@ async fn order_step(
         ))),
         Err(e) => match FormError::from_app(&e) {
             Some(fe) => {
-                let status = Some(status_for(&e));
                 if to_list {
-                    offered_page(&state, ctx, None, Some(fe), status).await
+                    offered_page(&state, ctx, None, Some(fe)).await
                 } else {
                     let typed = (f.note.unwrap_or_default(), f.stars.unwrap_or_default());
-                    detail_page(&state, ctx, (county, id), None, typed, Some(fe), status).await
+                    detail_page(&state, ctx, (county, id), None, typed, Some(fe)).await
                 }
             }
             None => Err(e.into()),
@@ -859,7 +849,6 @@ async fn dispatch_order(
         Ok(_) => Ok(see_other(&format!("/orders/{county}/{id}?done=dispatch"))),
         Err(e) => match FormError::from_app(&e) {
             Some(fe) => {
-                let status = Some(status_for(&e));
                 detail_page(
                     &state,
                     ctx,
@@ -867,7 +856,6 @@ async fn dispatch_order(
                     None,
                     Default::default(),
                     Some(fe),
-                    status,
                 )
                 .await
             }
@@ -908,8 +896,8 @@ async fn pay_page(
     ctx: PageCtx,
     (county, id): (i64, i64),
     error: Option<FormError>,
-    failed: Option<StatusCode>,
 ) -> PageResult {
+    let failed = error.as_ref().map(|e| e.status);
     let c = state.app.hours_charge(&ctx.caller, county, id).await?;
     if c.paid.is_some() {
         return Ok(see_other(&format!("/orders/{county}/{id}#hours-pay")));
@@ -927,7 +915,7 @@ async fn confirm_hours(
     ctx: PageCtx,
     Path(key): Path<(i64, i64)>,
 ) -> PageResult {
-    pay_page(&state, ctx, key, None, None).await
+    pay_page(&state, ctx, key, None).await
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -943,7 +931,7 @@ async fn pay_with_hours(
     Form(f): Form<PayForm>,
 ) -> PageResult {
     let Some(minutes) = opt(&f.minutes).and_then(|m| m.parse::<i64>().ok()) else {
-        return pay_page(&state, ctx, (county, id), None, None).await;
+        return pay_page(&state, ctx, (county, id), None).await;
     };
     match state
         .app
@@ -952,10 +940,7 @@ async fn pay_with_hours(
     {
         Ok(_) => Ok(see_other(&format!("/orders/{county}/{id}?done=paid"))),
         Err(e) => match FormError::from_app(&e) {
-            Some(fe) => {
-                let status = Some(status_for(&e));
-                pay_page(&state, ctx, (county, id), Some(fe), status).await
-            }
+            Some(fe) => pay_page(&state, ctx, (county, id), Some(fe)).await,
             None => Err(e.into()),
         },
     }
@@ -986,7 +971,6 @@ async fn dispute_hours(
         ))),
         Err(e) => match FormError::from_app(&e) {
             Some(fe) => {
-                let status = Some(status_for(&e));
                 detail_page(
                     &state,
                     ctx,
@@ -994,7 +978,6 @@ async fn dispute_hours(
                     None,
                     Default::default(),
                     Some(fe),
-                    status,
                 )
                 .await
             }
@@ -1041,9 +1024,8 @@ async fn decide_dispute(
         Ok(_) => Ok(see_other(&format!("/orders/{county}/{id}?done=decided"))),
         Err(e) => match FormError::from_app(&e) {
             Some(fe) => {
-                let status = Some(status_for(&e));
                 let typed = (f.note.unwrap_or_default(), String::new());
-                detail_page(&state, ctx, (county, id), None, typed, Some(fe), status).await
+                detail_page(&state, ctx, (county, id), None, typed, Some(fe)).await
             }
             None => Err(e.into()),
         },
@@ -1098,8 +1080,8 @@ async fn complete_page(
     (county, id): (i64, i64),
     note: String,
     error: Option<FormError>,
-    failed: Option<StatusCode>,
 ) -> PageResult {
+    let failed = error.as_ref().map(|e| e.status);
     let d = state.app.order(&ctx.caller, county, id).await?;
     if !d.actions.contains(&"complete") && error.is_none() {
         return Ok(see_other(&format!("/orders/{county}/{id}")));
@@ -1118,7 +1100,7 @@ async fn complete_form(
     ctx: PageCtx,
     Path(key): Path<(i64, i64)>,
 ) -> PageResult {
-    complete_page(&state, ctx, key, String::new(), None, None).await
+    complete_page(&state, ctx, key, String::new(), None).await
 }
 
 async fn complete_order(
@@ -1189,10 +1171,7 @@ async fn complete_order(
     match result {
         Ok(_) => Ok(see_other("/orders/offered?done=complete")),
         Err(e) => match FormError::from_app(&e) {
-            Some(fe) => {
-                let status = Some(status_for(&e));
-                complete_page(&state, ctx, (county, id), note, Some(fe), status).await
-            }
+            Some(fe) => complete_page(&state, ctx, (county, id), note, Some(fe)).await,
             None => Err(e.into()),
         },
     }
@@ -1274,8 +1253,8 @@ async fn list_page(
     ctx: PageCtx,
     q: ListQuery,
     error: Option<FormError>,
-    failed: Option<StatusCode>,
 ) -> PageResult {
+    let failed = error.as_ref().map(|e| e.status);
     if !ctx.caller.may(Permission::ViewServices) {
         return Err(AppError::forbidden("您无权查看服务订单").into());
     }
@@ -1333,7 +1312,7 @@ async fn list_orders(
     ctx: PageCtx,
     Query(q): Query<ListQuery>,
 ) -> PageResult {
-    list_page(&state, ctx, q, None, None).await
+    list_page(&state, ctx, q, None).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -1361,10 +1340,7 @@ async fn batch_dispatch(
             r.considered, r.dispatched, r.unmatched
         ))),
         Err(e) => match FormError::from_app(&e) {
-            Some(fe) => {
-                let status = Some(status_for(&e));
-                list_page(&state, ctx, ListQuery::default(), Some(fe), status).await
-            }
+            Some(fe) => list_page(&state, ctx, ListQuery::default(), Some(fe)).await,
             None => Err(e.into()),
         },
     }
@@ -1472,8 +1448,8 @@ async fn item_form(
     ctx: PageCtx,
     f: ItemForm,
     error: Option<FormError>,
-    failed: Option<StatusCode>,
 ) -> PageResult {
+    let failed = error.as_ref().map(|e| e.status);
     if !ctx.caller.may(Permission::ManageServices) {
         return Err(AppError::forbidden("您无权添加服务项目").into());
     }
@@ -1513,7 +1489,7 @@ async fn item_form(
 }
 
 async fn new_item(State(state): State<AppState>, ctx: PageCtx) -> PageResult {
-    item_form(&state, ctx, ItemForm::default(), None, None).await
+    item_form(&state, ctx, ItemForm::default(), None).await
 }
 
 async fn create_item(
@@ -1533,10 +1509,7 @@ async fn create_item(
     match result {
         Ok(_) => Ok(see_other("/service-items?done=created")),
         Err(e) => match FormError::from_app(&e) {
-            Some(fe) => {
-                let status = Some(status_for(&e));
-                item_form(&state, ctx, f, Some(fe), status).await
-            }
+            Some(fe) => item_form(&state, ctx, f, Some(fe)).await,
             None => Err(e.into()),
         },
     }

@@ -884,7 +884,7 @@ async fn decide_duplicate(
         Err(e @ AppError::NotFound { .. }) => Err(e.into()),
         Err(e) => match FormError::from_app(&e) {
             Some(fe) => {
-                let status = crate::error::status_of(&e);
+                let status = fe.status;
                 let resp = duplicates_page(
                     &state,
                     ctx,

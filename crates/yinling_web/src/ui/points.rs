@@ -8,7 +8,6 @@ use askama::Template;
 use axum::{
     Router,
     extract::State,
-    http::StatusCode,
     routing::{get, post},
 };
 use serde::Deserialize;
@@ -199,12 +198,8 @@ struct RedeemStartPage {
     error: Option<FormError>,
 }
 
-async fn redeem_page(
-    state: &AppState,
-    ctx: PageCtx,
-    error: Option<FormError>,
-    failed: Option<StatusCode>,
-) -> PageResult {
+async fn redeem_page(state: &AppState, ctx: PageCtx, error: Option<FormError>) -> PageResult {
+    let failed = error.as_ref().map(|e| e.status);
     let (county, id) = me(&ctx.caller)?;
     let points = state.app.balances(&ctx.caller, county, id).await?.points;
     let cap = state.app.ledger_rules(county).await?.max_points_per_code;
@@ -225,7 +220,7 @@ async fn redeem_page(
 }
 
 async fn redeem_start(State(state): State<AppState>, ctx: PageCtx) -> PageResult {
-    redeem_page(&state, ctx, None, None).await
+    redeem_page(&state, ctx, None).await
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -251,10 +246,7 @@ async fn new_code(
     match result {
         Ok(code) => Ok(see_other(&format!("/points/redeem/{}", code.code))),
         Err(e) => match FormError::from_app(&e) {
-            Some(fe) => {
-                let status = Some(crate::error::status_of(&e));
-                redeem_page(&state, ctx, Some(fe), status).await
-            }
+            Some(fe) => redeem_page(&state, ctx, Some(fe)).await,
             None => Err(e.into()),
         },
     }
@@ -456,8 +448,8 @@ async fn gift_page(
     ctx: PageCtx,
     f: GiftForm,
     error: Option<FormError>,
-    failed: Option<StatusCode>,
 ) -> PageResult {
+    let failed = error.as_ref().map(|e| e.status);
     let (county, id) = me(&ctx.caller)?;
     let mut f = f;
     // A length typed before (or sent back from the confirmation) that is no quick choice.
@@ -503,7 +495,7 @@ async fn gift_form(
     ctx: PageCtx,
     Query(f): Query<GiftForm>,
 ) -> PageResult {
-    gift_page(&state, ctx, f, None, None).await
+    gift_page(&state, ctx, f, None).await
 }
 
 #[derive(Template)]
@@ -535,10 +527,7 @@ async fn gift_confirm(
             key: fresh_key("gift"),
             f,
         })),
-        Err(e) => {
-            let status = crate::error::status_of(&e);
-            gift_page(&state, ctx, f, FormError::from_app(&e), Some(status)).await
-        }
+        Err(e) => gift_page(&state, ctx, f, FormError::from_app(&e)).await,
     }
 }
 
@@ -567,10 +556,7 @@ async fn give_hours(
     match result {
         Ok(_) => Ok(see_other("/points?done=gift")),
         Err(e) => match FormError::from_app(&e) {
-            Some(fe) => {
-                let status = Some(crate::error::status_of(&e));
-                gift_page(&state, ctx, f, Some(fe), status).await
-            }
+            Some(fe) => gift_page(&state, ctx, f, Some(fe)).await,
             None => Err(e.into()),
         },
     }

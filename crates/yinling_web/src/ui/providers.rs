@@ -3,7 +3,7 @@
 //! weekly hours, the areas served and where they are.
 
 use askama::Template;
-use axum::{Router, extract::State, http::StatusCode, routing::get};
+use axum::{Router, extract::State, routing::get};
 use serde::Deserialize;
 use yinling_app::{
     AppError, Caller, Key, Page, PageRequest,
@@ -337,8 +337,8 @@ async fn provider_form(
     editing: Option<Provider>,
     f: ProviderForm,
     error: Option<FormError>,
-    failed: Option<StatusCode>,
 ) -> PageResult {
+    let failed = error.as_ref().map(|e| e.status);
     if !ctx.caller.may(Permission::ManageServices) {
         return Err(AppError::forbidden("您无权管理资源清单").into());
     }
@@ -397,8 +397,7 @@ async fn refused(
 ) -> PageResult {
     match FormError::from_app(&e) {
         Some(fe) if !matches!(e, AppError::Forbidden { .. }) => {
-            let status = crate::error::status_of(&e);
-            provider_form(state, ctx, editing, f, Some(fe), Some(status)).await
+            provider_form(state, ctx, editing, f, Some(fe)).await
         }
         _ => Err(e.into()),
     }
@@ -421,7 +420,7 @@ async fn new_provider(
         active: true,
         ..ProviderForm::default()
     };
-    provider_form(&state, ctx, None, f, None, None).await
+    provider_form(&state, ctx, None, f, None).await
 }
 
 async fn create_provider(
@@ -454,7 +453,7 @@ async fn edit_provider(
 ) -> PageResult {
     let p = state.app.provider_to_edit(&ctx.caller, county, id).await?;
     let f = ProviderForm::of(&p);
-    provider_form(&state, ctx, Some(p), f, None, None).await
+    provider_form(&state, ctx, Some(p), f, None).await
 }
 
 async fn update_provider(

@@ -113,8 +113,8 @@ async fn till_page(
     shop: Key,
     f: RedeemForm,
     error: Option<FormError>,
-    failed: Option<StatusCode>,
 ) -> PageResult {
+    let failed = error.as_ref().map(|e| e.status);
     let unit = state.app.shop(&ctx.caller, shop).await?;
     let goods = state
         .app
@@ -139,7 +139,7 @@ async fn till(
     ctx: PageCtx,
     Path(shop): Path<(i64, i64)>,
 ) -> PageResult {
-    till_page(&state, ctx, shop.into(), RedeemForm::default(), None, None).await
+    till_page(&state, ctx, shop.into(), RedeemForm::default(), None).await
 }
 
 async fn redeem(
@@ -193,10 +193,7 @@ async fn redeem(
                 _ => FormError::from_app(&e),
             };
             match fe {
-                Some(fe) => {
-                    let status = Some(crate::error::status_of(&e));
-                    till_page(&state, ctx, shop, f, Some(fe), status).await
-                }
+                Some(fe) => till_page(&state, ctx, shop, f, Some(fe)).await,
                 None => Err(e.into()),
             }
         }
@@ -324,8 +321,10 @@ async fn goods_page(
     ctx: PageCtx,
     shop: Key,
     refused: Option<Refused>,
-    failed: Option<StatusCode>,
 ) -> PageResult {
+    let failed = refused.as_ref().map(|r| match r {
+        Refused::New(_, e) | Refused::Row(_, _, e) => e.status,
+    });
     let unit = state.app.shop(&ctx.caller, shop).await?;
     let rows = state.app.shop_goods(&ctx.caller, shop).await?;
     let (mut new, mut new_error) = (GoodsForm::default(), None);
@@ -371,7 +370,7 @@ async fn goods(
     ctx: PageCtx,
     Path(shop): Path<(i64, i64)>,
 ) -> PageResult {
-    goods_page(&state, ctx, shop.into(), None, None).await
+    goods_page(&state, ctx, shop.into(), None).await
 }
 
 async fn add_goods(
@@ -391,10 +390,7 @@ async fn add_goods(
             shop.county_code, shop.id
         ))),
         Err(e) => match FormError::from_app(&e) {
-            Some(fe) => {
-                let status = Some(crate::error::status_of(&e));
-                goods_page(&state, ctx, shop, Some(Refused::New(f, fe)), status).await
-            }
+            Some(fe) => goods_page(&state, ctx, shop, Some(Refused::New(f, fe))).await,
             None => Err(e.into()),
         },
     }
@@ -430,10 +426,7 @@ async fn update_goods(
     match result {
         Ok(_) => Ok(see_other(&format!("/shop/{county}/{id}/goods?ok=saved"))),
         Err(e) => match FormError::from_app(&e) {
-            Some(fe) => {
-                let status = Some(crate::error::status_of(&e));
-                goods_page(&state, ctx, shop, Some(Refused::Row(goods, f, fe)), status).await
-            }
+            Some(fe) => goods_page(&state, ctx, shop, Some(Refused::Row(goods, f, fe))).await,
             None => Err(e.into()),
         },
     }
@@ -528,8 +521,8 @@ async fn locks_page(
     ctx: PageCtx,
     done: Option<&str>,
     error: Option<FormError>,
-    failed: Option<StatusCode>,
 ) -> PageResult {
+    let failed = error.as_ref().map(|e| e.status);
     let locks = state.app.redeem_locks(&ctx.caller).await?;
     let mut l = ctx.layout("兑换码锁定", "ledger");
     if done == Some("lifted") {
@@ -543,7 +536,7 @@ async fn locks(
     ctx: PageCtx,
     Query(q): Query<DoneQuery>,
 ) -> PageResult {
-    locks_page(&state, ctx, q.done.as_deref(), None, None).await
+    locks_page(&state, ctx, q.done.as_deref(), None).await
 }
 
 async fn lift_lock(
@@ -554,10 +547,7 @@ async fn lift_lock(
     match state.app.lift_redeem_lock(&ctx.caller, county, id).await {
         Ok(_) => Ok(see_other("/ledger/redeem-locks?done=lifted")),
         Err(e) => match FormError::from_app(&e) {
-            Some(fe) => {
-                let status = Some(crate::error::status_of(&e));
-                locks_page(&state, ctx, None, Some(fe), status).await
-            }
+            Some(fe) => locks_page(&state, ctx, None, Some(fe)).await,
             None => Err(e.into()),
         },
     }
@@ -600,8 +590,8 @@ async fn reports_page(
     ctx: PageCtx,
     done: Option<&str>,
     refused: Option<(i64, i64, ResolveForm, FormError)>,
-    failed: Option<StatusCode>,
 ) -> PageResult {
+    let failed = refused.as_ref().map(|(_, _, _, e)| e.status);
     let reports = state.app.redemption_reports(&ctx.caller).await?;
     let mut l = ctx.layout("冒用兑换报告", "ledger");
     l.notice = match done {
@@ -624,7 +614,7 @@ async fn reports(
     ctx: PageCtx,
     Query(q): Query<DoneQuery>,
 ) -> PageResult {
-    reports_page(&state, ctx, q.done.as_deref(), None, None).await
+    reports_page(&state, ctx, q.done.as_deref(), None).await
 }
 
 async fn resolve_report(
@@ -669,10 +659,7 @@ async fn resolve_report(
             }
         ))),
         Err(e) => match FormError::from_app(&e) {
-            Some(fe) => {
-                let status = Some(crate::error::status_of(&e));
-                reports_page(&state, ctx, None, Some((county, id, f, fe)), status).await
-            }
+            Some(fe) => reports_page(&state, ctx, None, Some((county, id, f, fe))).await,
             None => Err(e.into()),
         },
     }
