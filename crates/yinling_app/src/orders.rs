@@ -291,33 +291,25 @@ impl App {
         Ok(())
     }
 
-    /// Whether the caller, acting as `provider`, is party to the order and so may not
-    /// accept, serve or be paid for it: the caller placed it, or is the resident it is for
-    /// or a member of the resident's household; or the provider is such a person, or a team
-    /// (studio, partner) one of whose members is (see `store_orders::conflicted_providers`).
-    pub(crate) async fn party_to(
-        &self,
-        caller: &Caller,
-        order: &OrderRow,
-        provider: &ProviderRow,
-    ) -> AppResult<bool> {
-        if caller.account_id.is_some() && caller.account_id == order.placed_by {
-            return Ok(true);
-        }
-        let mut exec = self.store().read();
-        let parties = store_orders::party_people(&mut exec, order.county_code, order.id).await?;
-        if caller
-            .person
-            .is_some_and(|(c, p)| c == order.county_code && parties.contains(&p))
-        {
-            return Ok(true);
-        }
-        Ok(
-            store_orders::conflicted_providers(&mut exec, order.county_code, &[order.id])
-                .await?
-                .iter()
-                .any(|(_, p)| *p == provider.id),
-        )
+    /// Through which of its providers the caller is party to the order and so may not
+    /// accept, serve or be paid for it: any, when the caller placed it; otherwise a
+    /// volunteer who is the resident it is for, a member of the resident's household or
+    /// the person who placed it, or a team (studio, partner) one of whose members is such a
+    /// person (see `store_orders::conflicted_providers`, which also finds the caller's own
+    /// volunteer record and teams through the caller's linked file and grants).
+    pub(crate) async fn parties(&self, caller: &Caller, order: &OrderRow) -> AppResult<Parties> {
+        Ok(Parties {
+            placed_by_caller: caller.account_id.is_some() && caller.account_id == order.placed_by,
+            providers: store_orders::conflicted_providers(
+                &mut self.store().read(),
+                order.county_code,
+                &[order.id],
+            )
+            .await?
+            .into_iter()
+            .map(|(_, p)| p)
+            .collect(),
+        })
     }
 
     /// Records a refused sensitive action on an order (serving or dispatching to one's
@@ -426,11 +418,8 @@ impl App {
             .iter()
             .any(|a| ["accept", "check_in", "complete"].contains(a))
         {
-            let mut free = false;
-            for p in &standing.providers {
-                free |= !self.party_to(caller, &order, p).await?;
-            }
-            if !free {
+            let parties = self.parties(caller, &order).await?;
+            if standing.providers.iter().all(|p| parties.include(p)) {
                 actions.retain(|a| !["accept", "check_in", "complete"].contains(a));
             }
         }
@@ -598,7 +587,7 @@ impl App {
         };
         if let Some(p) = &provider
             && matches!(action, OrderAction::Accept | OrderAction::Complete)
-            && self.party_to(caller, &order, p).await?
+            && self.parties(caller, &order).await?.include(p)
         {
             let why = if action == OrderAction::Accept {
                 "不能接自己或同户家人的订单"
@@ -764,7 +753,7 @@ impl App {
     /// Stores a completion photo for an order the caller may complete now — they serve it
     /// and it is in service — and returns its key (under `orders/{county}/{id}/`) for the
     /// `complete` step. Refused, with nothing stored, otherwise; the photo is checked by
-    /// its content and size (see [`crate::files::FileStore::put_photo`]).
+    /// its content and size (see [`crate::files::photo_key`]).
     pub async fn upload_order_photo(
         &self,
         caller: &Caller,
@@ -1086,4 +1075,18 @@ fn serves_path(p: &ProviderRow, path: &str) -> bool {
         .unwrap_or_default()
         .iter()
         .any(|a| path.starts_with(a.as_str()))
+}
+
+/// The providers through which a caller is party to an order ([`App::parties`]).
+pub(crate) struct Parties {
+    placed_by_caller: bool,
+    providers: Vec<i64>,
+}
+
+impl Parties {
+    /// Whether acting as `provider` the caller would serve their own or their household's
+    /// order.
+    pub(crate) fn include(&self, provider: &ProviderRow) -> bool {
+        self.placed_by_caller || self.providers.contains(&provider.id)
+    }
 }

@@ -82,14 +82,6 @@ impl App {
         .map(|h| h.window_start + limit.window()))
     }
 
-    /// Forgets `subject`'s count (someone who may has lifted a lock).
-    pub async fn throttle_clear(&self, limit: &Limit, subject: &str) -> AppResult<()> {
-        let mut tx = self.store().begin().await?;
-        store_throttle::clear(&mut tx.exec(), limit.bucket, subject).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
     /// Deletes counts whose window began more than a day ago (every limit is shorter); run
     /// by `yinling serve` with its other periodic work.
     pub async fn purge_throttles(&self) -> AppResult<u64> {

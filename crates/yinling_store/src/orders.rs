@@ -750,31 +750,6 @@ pub async fn set_aside_entitlement(
 
 // ---- who is party to an order (a volunteer may not serve their own or their household's) ----
 
-/// The people party to an order: the resident it is for, the members of the resident's
-/// household (people sharing `household_id`), and the person of the account that placed
-/// it, if that account names one in this county.
-pub async fn party_people(
-    exec: &mut Exec<'_>,
-    county_code: i64,
-    order_id: i64,
-) -> Result<Vec<i64>> {
-    exec.scalars(q!(
-        "SELECT o.person_id FROM orders o WHERE o.county_code = $1 AND o.id = $2
-         UNION
-         SELECT h.id FROM orders o
-           JOIN people r ON r.county_code = o.county_code AND r.id = o.person_id
-           JOIN people h ON h.county_code = r.county_code AND h.household_id = r.household_id
-          WHERE o.county_code = $1 AND o.id = $2
-         UNION
-         SELECT a.person_id FROM orders o JOIN accounts a ON a.id = o.placed_by
-          WHERE o.county_code = $1 AND o.id = $2 AND a.person_county_code = $1
-            AND a.person_id IS NOT NULL",
-        county_code,
-        order_id
-    ))
-    .await
-}
-
 /// For each of these orders, the providers party to it: a volunteer who is the resident, a
 /// member of the resident's household or the person who placed it; a team, studio or
 /// partner one of whose members (accounts holding a role on its unit) placed it or is such

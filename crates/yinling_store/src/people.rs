@@ -796,16 +796,15 @@ const DUPLICATE_SELECT: &str = "SELECT d.county_code, d.id, d.person_id, p.name 
 
 /// Cases whose new file lives in `scope`, oldest open first; `status` narrows to one state.
 /// A reviewer never sees the cases they registered themselves (`not_registered_by`).
-pub async fn list_duplicates(
-    exec: &mut Exec<'_>,
+/// The filter of the duplicate queue: cases whose new file lies in `scope`, with `status`,
+/// not registered by `not_registered_by` (nobody reviews their own registration).
+fn duplicates_where(
+    q: &mut Query,
     scope: &Scope,
     status: Option<&str>,
     not_registered_by: Option<i64>,
-    limit: i64,
-    offset: i64,
-) -> Result<(Vec<DuplicateRow>, i64)> {
-    let mut q = Query::new("", Vec::new());
-    let mut wh = vec![scope::predicate(&mut q, scope, "p")];
+) -> String {
+    let mut wh = vec![scope::predicate(q, scope, "p")];
     if let Some(s) = status {
         wh.push(format!("d.status = {}", q.push_arg(s)));
     }
@@ -815,14 +814,37 @@ pub async fn list_duplicates(
             q.push_arg(a)
         ));
     }
-    let wh = wh.join(" AND ");
-    let mut count_q = q.clone();
-    count_q.sql = format!(
+    wh.join(" AND ")
+}
+
+/// How many cases [`list_duplicates`] would list.
+pub async fn count_duplicates(
+    exec: &mut Exec<'_>,
+    scope: &Scope,
+    status: Option<&str>,
+    not_registered_by: Option<i64>,
+) -> Result<i64> {
+    let mut q = Query::new("", Vec::new());
+    let wh = duplicates_where(&mut q, scope, status, not_registered_by);
+    q.sql = format!(
         "SELECT COUNT(*) FROM person_duplicates d
            JOIN people p ON p.county_code = d.county_code AND p.id = d.person_id WHERE {wh}"
     )
     .into();
-    let total = exec.scalar(count_q).await?;
+    exec.scalar(q).await
+}
+
+pub async fn list_duplicates(
+    exec: &mut Exec<'_>,
+    scope: &Scope,
+    status: Option<&str>,
+    not_registered_by: Option<i64>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<DuplicateRow>, i64)> {
+    let total = count_duplicates(exec, scope, status, not_registered_by).await?;
+    let mut q = Query::new("", Vec::new());
+    let wh = duplicates_where(&mut q, scope, status, not_registered_by);
     let (l, o) = (q.push_arg(limit), q.push_arg(offset));
     q.sql = format!(
         "{DUPLICATE_SELECT} WHERE {wh}
