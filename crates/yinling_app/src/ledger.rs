@@ -1289,7 +1289,7 @@ pub enum Kin {
 
 /// A staff action that would move points or hours to someone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Benefit {
+pub(crate) enum Benefit {
     Earn,
     Propose,
     Decide,
@@ -1297,6 +1297,8 @@ enum Benefit {
     /// before this was refused at proposal).
     ProposerKin,
     Reverse,
+    /// Deciding a 不是我本人兑换 report about one's own or one's household's redemption.
+    ResolveReport,
 }
 
 impl Benefit {
@@ -1307,6 +1309,7 @@ impl Benefit {
             Benefit::Decide => "adjustment.decide",
             Benefit::ProposerKin => "adjustment.approve_proposer_kin",
             Benefit::Reverse => "reverse",
+            Benefit::ResolveReport => "redeem_report.resolve",
         }
     }
 
@@ -1317,6 +1320,7 @@ impl Benefit {
             Benefit::Decide => "不能审批自己或同户家人的积分调整，请由其他有审批权的人处理",
             Benefit::ProposerKin => "这条调整是提出人为本人或同户家人提出的，不能同意，只能驳回",
             Benefit::Reverse => "这笔冲正会转给您本人或同户家人，请由其他管理员办理",
+            Benefit::ResolveReport => "这份报告涉及您本人或您的家人，请由其他管理员处理",
         }
     }
 }
@@ -1401,7 +1405,7 @@ impl App {
 
     /// Refuses (and audits) `what` when person `(county, id)` is the caller's own file or
     /// in its household.
-    async fn not_for_self(
+    pub(crate) async fn not_for_self(
         &self,
         caller: &Caller,
         what: Benefit,

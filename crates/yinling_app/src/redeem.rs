@@ -29,7 +29,7 @@ use crate::{
     App, AppError, AppResult, Caller, Key,
     audit::Event,
     clock::MINUTE,
-    ledger::{Actor, Holder, Posting, apply_one, client_key, retrying},
+    ledger::{Actor, Benefit, Holder, Posting, apply_one, client_key, retrying},
     throttle::Limit,
 };
 
@@ -1361,14 +1361,14 @@ impl App {
             .ok_or(AppError::NotFound {
                 what: "冒用报告"
             })?;
-        if self
-            .same_household(caller, county, report.person_id)
-            .await?
-        {
-            return Err(AppError::forbidden(
-                "这份报告涉及您本人或您的家人，请由其他管理员处理",
-            ));
-        }
+        self.not_for_self(
+            caller,
+            Benefit::ResolveReport,
+            county,
+            report.person_id,
+            None,
+        )
+        .await?;
         let note = input.note.trim();
         let n = note.chars().count();
         if !(4..=150).contains(&n) {
@@ -1481,26 +1481,5 @@ impl App {
             }
             Err(e) => Err(e),
         }
-    }
-
-    /// Whether `person` is the caller's own file or lives in the caller's household.
-    async fn same_household(&self, caller: &Caller, county: i64, person: i64) -> AppResult<bool> {
-        let Some((my_county, me)) = caller.person else {
-            return Ok(false);
-        };
-        if my_county != county {
-            return Ok(false);
-        }
-        if me == person {
-            return Ok(true);
-        }
-        let mut exec = self.store().read();
-        let mine = store_people::get(&mut exec, county, me)
-            .await?
-            .and_then(|p| p.household_id);
-        let theirs = store_people::get(&mut exec, county, person)
-            .await?
-            .and_then(|p| p.household_id);
-        Ok(mine.is_some() && mine == theirs)
     }
 }

@@ -398,20 +398,10 @@ impl App {
         if caller.account_id.is_some() && caller.account_id == d.raised_by {
             return Ok(true);
         }
-        let Some((c, me)) = caller.person else {
-            return Ok(false);
-        };
-        if c != order.county_code {
-            return Ok(false);
-        }
-        if me == order.person_id {
-            return Ok(true);
-        }
-        let mut exec = self.store().read();
-        let mine = store_people::get(&mut exec, c, me).await?;
-        let theirs = store_people::get(&mut exec, c, order.person_id).await?;
-        Ok(matches!((mine, theirs), (Some(a), Some(b))
-            if a.household_id.is_some() && a.household_id == b.household_id))
+        Ok(self
+            .kin_of(caller.person, order.county_code, order.person_id)
+            .await?
+            .is_some())
     }
 
     /// Decides a dispute: upheld, the charge is reversed through the ledger's reversal (the
