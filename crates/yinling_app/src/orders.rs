@@ -778,8 +778,12 @@ impl App {
             return Err(AppError::forbidden("这张订单由其他服务者负责"));
         }
         let key = crate::files::photo_key(&format!("orders/{county}/{id}"), &bytes)?;
-        // Bounded: a provider cannot fill the disk with photos nobody will use.
-        if store_orders::unattached_photo_count(&mut self.store().read(), county, id).await?
+        // Bounded: a provider cannot fill the disk with photos nobody will use. Counted and
+        // recorded under the order's lock, so simultaneous uploads cannot pass the bound.
+        // The row first: a file is never stored without a row that the purge job finds.
+        let mut tx = self.store().begin().await?;
+        store_orders::lock_order(&mut tx.exec(), county, id).await?;
+        if store_orders::unattached_photo_count(&mut tx.exec(), county, id).await?
             >= MAX_UNUSED_PHOTOS
         {
             return Err(AppError::conflict(
@@ -788,9 +792,8 @@ impl App {
                 format!("这张订单已上传{MAX_UNUSED_PHOTOS}张照片还没用，请直接完成服务"),
             ));
         }
-        // The row first: a file is never stored without a row that the purge job finds.
         store_orders::insert_photo(
-            &mut self.store().write(),
+            &mut tx.exec(),
             &PhotoRow {
                 county_code: county,
                 photo_key: key.clone(),
@@ -801,6 +804,7 @@ impl App {
             },
         )
         .await?;
+        tx.commit().await?;
         if let Err(e) = self.files().put(&key, bytes).await {
             if let Err(e2) =
                 store_orders::delete_unattached_photo(&mut self.store().write(), county, &key).await

@@ -1632,3 +1632,45 @@ async fn simultaneous_dispatches_never_push_a_provider_over_capacity() {
     }
     assert_eq!(open_offers(&city).await, CAPACITY as i64);
 }
+
+/// At most five unused photos per order, even when a phone sends twelve at once (the count
+/// and the new row are written under the order's lock): exactly five are kept, the rest are
+/// refused with the reason, and nothing of theirs is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn simultaneous_uploads_keep_at_most_five_unused_photos() {
+    let city = TestCity::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    city.app
+        .set_files(yinling_app::files::FileStore::local(dir.path()).unwrap());
+    let s = city.add_services().await;
+    let resident = city.caller("resident").await;
+    let vola = city.caller("vola").await;
+    let county = city.county.county_code;
+    let id = placed(&city, &resident, s.item.id).await;
+    for action in [OrderAction::Accept, OrderAction::CheckIn] {
+        city.app
+            .order_step(&vola, county, id, action, step())
+            .await
+            .unwrap();
+    }
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(12));
+    let mut tasks = Vec::new();
+    for n in 0..12u8 {
+        let (app, vola, barrier) = (city.app.clone(), vola.clone(), barrier.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut png = b"\x89PNG\r\n\x1a\n0000".to_vec();
+            png.push(n);
+            barrier.wait().await;
+            app.upload_order_photo(&vola, county, id, png).await
+        }));
+    }
+    let mut kept = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => kept += 1,
+            Err(e) => assert_eq!(e.code(), "too_many_photos", "{e:?}"),
+        }
+    }
+    assert_eq!(kept, 5);
+    assert_eq!(city.count("order_photos").await, 5);
+}

@@ -592,6 +592,12 @@ pub async fn overdue(exec: &mut Exec<'_>, now: Micros, limit: i64) -> Result<Vec
     .await
 }
 
+/// What makes up a provider's load — the one rule for ranking ([`provider_loads`]) and for
+/// the capacity check inside dispatching ([`lock_loads`]): their open offers plus the
+/// orders they have accepted or are serving.
+const LOAD_OFFERS: &str = "status = 'open'";
+const LOAD_ORDERS: &str = "state IN ('accepted', 'in_service')";
+
 /// Each provider's current load (open offers plus orders accepted or in service) and how
 /// many orders it took since `since`, for a county.
 pub async fn provider_loads(
@@ -607,16 +613,18 @@ pub async fn provider_loads(
     }
     let rows: Vec<Row> = exec
         .fetch_all(q!(
-            "SELECT provider_id, SUM(load) AS load, SUM(recent) AS recent FROM (
-                 SELECT provider_id, 1 AS load, 0 AS recent FROM order_offers
-                  WHERE county_code = $1 AND status = 'open'
-                 UNION ALL
-                 SELECT provider_id, 1 AS load, 0 AS recent FROM orders
-                  WHERE county_code = $1 AND state IN ('accepted', 'in_service')
-                 UNION ALL
-                 SELECT provider_id, 0 AS load, 1 AS recent FROM orders
-                  WHERE county_code = $1 AND accepted_at >= $2
-             ) x WHERE provider_id IS NOT NULL GROUP BY provider_id",
+            format!(
+                "SELECT provider_id, SUM(load) AS load, SUM(recent) AS recent FROM (
+                     SELECT provider_id, 1 AS load, 0 AS recent FROM order_offers
+                      WHERE county_code = $1 AND {LOAD_OFFERS}
+                     UNION ALL
+                     SELECT provider_id, 1 AS load, 0 AS recent FROM orders
+                      WHERE county_code = $1 AND {LOAD_ORDERS}
+                     UNION ALL
+                     SELECT provider_id, 0 AS load, 1 AS recent FROM orders
+                      WHERE county_code = $1 AND accepted_at >= $2
+                 ) x WHERE provider_id IS NOT NULL GROUP BY provider_id"
+            ),
             county_code,
             since
         ))
@@ -850,12 +858,12 @@ pub async fn lock_loads(
             "SELECT p.id, p.capacity, p.active,
                     (SELECT COUNT(*) FROM order_offers f
                       WHERE f.county_code = p.county_code AND f.provider_id = p.id
-                        AND f.status = 'open')
+                        AND f.{LOAD_OFFERS})
                   + (SELECT COUNT(*) FROM orders o
                       WHERE o.county_code = p.county_code AND o.provider_id = p.id
-                        AND o.state IN ('accepted', 'in_service')) AS load
-               FROM providers p WHERE p.county_code = $1 AND {} ORDER BY p.id",
-            db::in_list(pg, "p.id", "$2", "BIGINT")
+                        AND o.{LOAD_ORDERS}) AS load
+               FROM providers p WHERE p.county_code = $1 AND {ids} ORDER BY p.id",
+            ids = db::in_list(pg, "p.id", "$2", "BIGINT")
         ),
         county_code,
         db::id_list(pg, &ids)
@@ -931,6 +939,21 @@ pub async fn photo(exec: &mut Exec<'_>, county_code: i64, key: &str) -> Result<O
         key
     ))
     .await
+}
+
+/// Holds the order's row until the transaction ends (PostgreSQL `FOR UPDATE`; SQLite's
+/// `BEGIN IMMEDIATE` already serialises writers), so a count read after it stays true until
+/// the write that depends on it commits.
+pub async fn lock_order(exec: &mut Exec<'_>, county_code: i64, id: i64) -> Result<()> {
+    if exec.is_postgres() {
+        exec.scalars::<i64>(q!(
+            "SELECT id FROM orders WHERE county_code = $1 AND id = $2 FOR UPDATE",
+            county_code,
+            id
+        ))
+        .await?;
+    }
+    Ok(())
 }
 
 /// Photos uploaded for an order and not attached to it (yet).
