@@ -191,16 +191,11 @@ impl App {
         let mut exec = self.store().read();
         let rows = store_shops::redemptions_of_person(&mut exec, county, person, 20).await?;
         let reports = store_shops::reports_of_person(&mut exec, county, person).await?;
-        let mut shops: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
+        let shops = self
+            .shop_names(&rows.iter().map(|r| (county, r.shop_id)).collect::<Vec<_>>())
+            .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
-            if let std::collections::hash_map::Entry::Vacant(e) = shops.entry(r.shop_id) {
-                let name = store_org::get(&mut exec, county, r.shop_id)
-                    .await?
-                    .map(|u| u.name)
-                    .unwrap_or_default();
-                e.insert(name);
-            }
             let report_state = reports
                 .iter()
                 .find(|x| x.redemption_id == r.id)
@@ -208,7 +203,7 @@ impl App {
             out.push(MyRedemption {
                 county_code: r.county_code,
                 id: r.id,
-                shop_name: shops.get(&r.shop_id).cloned().unwrap_or_default(),
+                shop_name: shops.get(&(county, r.shop_id)).cloned().unwrap_or_default(),
                 goods_name: r.goods_name,
                 quantity: r.quantity,
                 points: r.points,

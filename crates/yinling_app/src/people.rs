@@ -2010,6 +2010,9 @@ impl App {
             },
         )
         .await?;
+        // The new file's status before and after, digested like any change to a file.
+        let before = serde_json::json!({ "status": d.person_status });
+        let after = serde_json::json!({ "status": person_status.as_str() });
         let event = self.audit_event(
             caller,
             Event {
@@ -2017,8 +2020,8 @@ impl App {
                 action,
                 entity: "person",
                 entity_key: format!("{}/{}", d.county_code, d.person_id),
-                before: None,
-                after: None,
+                before: Some(&before),
+                after: Some(&after),
                 detail: Some(format!(
                     "case={county}/{id}; existing={}/{}",
                     d.existing_county_code, d.existing_id

@@ -984,7 +984,11 @@ impl App {
         }
     }
 
-    async fn shop_names(&self, shops: &[(i64, i64)]) -> AppResult<HashMap<(i64, i64), String>> {
+    /// The names of these shops, each read once.
+    pub(crate) async fn shop_names(
+        &self,
+        shops: &[(i64, i64)],
+    ) -> AppResult<HashMap<(i64, i64), String>> {
         let mut exec = self.store().read();
         let mut out = HashMap::new();
         for &(county, id) in shops {

@@ -4531,5 +4531,20 @@ mod masked_numbers {
             audit_details(&city, "person.duplicate_merge").await.len(),
             1
         );
+        // The file's change of status is in the record, digested like any edit of a file.
+        let digests: Vec<(Option<String>, Option<String>)> = city
+            .app
+            .store()
+            .read()
+            .fetch_all(yinling_store::q!(
+                "SELECT before_digest, after_digest FROM audit_events
+                  WHERE action = 'person.duplicate_merge'"
+            ))
+            .await
+            .unwrap();
+        assert!(
+            matches!(&digests[..], [(Some(b), Some(a))] if b != a),
+            "{digests:?}"
+        );
     }
 }
