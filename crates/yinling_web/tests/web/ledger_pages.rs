@@ -9,9 +9,7 @@ use yinling_app::{
 use yinling_domain::ledger::{Reason, SourceKind, Unit};
 use yinling_web::{AppState, WebConfig, router};
 
-mod support;
-
-use support::Client;
+use crate::support::Client;
 
 async fn setup() -> (TestCity, Router) {
     let city = TestCity::new().await;

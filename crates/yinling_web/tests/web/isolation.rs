@@ -20,9 +20,7 @@ use yinling_app::{
 use yinling_domain::role::Role;
 use yinling_web::{AppState, WebConfig, router};
 
-mod support;
-
-use support::{Client, Resp};
+use crate::support::{Client, Resp};
 
 /// Who sends the request: one fixture account per role (and 嘉祥's county administrator,
 /// whose subtree holds only the [`Position::OtherCounty`] area).

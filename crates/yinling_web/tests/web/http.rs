@@ -1,6 +1,6 @@
 //! The web tier tested in-process (`router.oneshot`) on the backend the run selected:
 //! sessions and CSRF, JSON errors, the OpenAPI document against the responses the server
-//! really sends. Scope isolation through every route, as every role, is `tests/isolation.rs`.
+//! really sends. Scope isolation through every route, as every role, is `tests/web/isolation.rs`.
 
 use axum::{
     Router,
@@ -12,9 +12,7 @@ use tower::ServiceExt;
 use yinling_app::testing::{PASSWORD, PEOPLE_A, TestCity};
 use yinling_web::{AppState, WebConfig, router};
 
-mod support;
-
-use support::{Client, Resp};
+use crate::support::{Client, Resp};
 
 async fn setup() -> (TestCity, Router) {
     let city = TestCity::new().await;
@@ -494,7 +492,7 @@ async fn the_openapi_document_is_valid_openapi_3_1() {
     let (_city, app) = setup().await;
     let doc = Client::new(app).get("/api/openapi.json").await.json();
 
-    // The official schema of OpenAPI 3.1 documents (tests/data/README.md says where from).
+    // The official schema of OpenAPI 3.1 documents (tests/web/data/README.md says where from).
     let schema: Value = serde_json::from_str(include_str!("data/openapi-3.1-schema.json")).unwrap();
     let oas = jsonschema::options()
         .with_draft(jsonschema::Draft::Draft202012)

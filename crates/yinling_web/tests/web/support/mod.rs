@@ -1,6 +1,6 @@
 //! The in-process, browser-like HTTP client the web tests share: it keeps cookies, adds the
 //! CSRF token to forms, and can hold an API Bearer token.
-#![allow(dead_code)] // each test binary uses some of it
+#![allow(dead_code)] // each test module uses some of it
 
 use std::collections::BTreeMap;
 

@@ -16,7 +16,7 @@ use yinling_app::{
 use yinling_domain::ledger::SourceKind;
 use yinling_web::{AppState, WebConfig, router, wire::Conn};
 
-mod support;
+use crate::support;
 
 const CLIENTS: u64 = 64;
 const OPS: usize = 12;

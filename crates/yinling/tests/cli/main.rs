@@ -1,0 +1,3 @@
+//! The command line's integration tests: the real `yinling` binary, started and killed.
+
+mod kill;
