@@ -403,7 +403,7 @@ impl App {
             .seed_demo_needs(&[WENSHANG, YUTAI], 200, opts.seed)
             .await?;
         progress("三张清单", 2, 3);
-        summary.mediation = self.seed_demo_mediation(opts.seed).await?.counties;
+        summary.mediation = self.mediation().seed_demo(opts.seed).await?.counties;
         progress("三张清单", 3, 3);
         progress("积分兑换", 0, 1);
         summary.ledger = self

@@ -646,7 +646,8 @@ impl TestCity {
             .await
             .expect("need");
         let (_, case) = app
-            .create_mediation_case(
+            .mediation()
+            .create(
                 sys,
                 CaseInput {
                     unit_county_code: c,

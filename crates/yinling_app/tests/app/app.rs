@@ -1727,7 +1727,8 @@ mod moving {
                 .await
                 .unwrap()
                 .total,
-            app.list_mediation_cases(caller, &Default::default(), page)
+            app.mediation()
+                .list(caller, &Default::default(), page)
                 .await
                 .unwrap()
                 .total,
@@ -1898,7 +1899,8 @@ mod moving {
             .unwrap();
         let case = city
             .app
-            .create_mediation_case(
+            .mediation()
+            .create(
                 &system,
                 CaseInput {
                     unit_county_code: county,
@@ -2151,7 +2153,8 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
     ));
     assert!(is_not_found(
         city.app
-            .mediation_case(&old_sec, busy.case.0, busy.case.1)
+            .mediation()
+            .case(&old_sec, busy.case.0, busy.case.1)
             .await
     ));
     assert!(is_not_found(
@@ -2876,12 +2879,13 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
         mediators: Vec::new(),
     };
     check_field(c, "纠纷简要情况", &BAD_FREE, good, |t| async move {
-        c.app.create_mediation_case(worker, case(t, None)).await
+        c.app.mediation().create(worker, case(t, None)).await
     })
     .await;
     check_field(c, "发生地点", &BAD_FREE[..3], "3号楼楼道", |t| async move {
         c.app
-            .create_mediation_case(worker, case("楼道堆放杂物引发争吵".into(), Some(t)))
+            .mediation()
+            .create(worker, case("楼道堆放杂物引发争吵".into(), Some(t)))
             .await
     })
     .await;

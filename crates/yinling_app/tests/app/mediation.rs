@@ -141,7 +141,8 @@ fn input(unit: &OrgUnitRow, intake_on: Option<&str>) -> CaseInput {
 
 async fn version(city: &TestCity, key: (i64, i64)) -> i64 {
     city.app
-        .mediation_case(&city.system, key.0, key.1)
+        .mediation()
+        .case(&city.system, key.0, key.1)
         .await
         .expect("case")
         .case
@@ -162,10 +163,12 @@ async fn concluded(
     i.mediators = mediators.clone();
     let key = city
         .app
-        .create_mediation_case(caller, i)
+        .mediation()
+        .create(caller, i)
         .await
         .expect("create");
     city.app
+        .mediation()
         .record_session(
             caller,
             key.0,
@@ -180,7 +183,8 @@ async fn concluded(
         .await
         .expect("session");
     city.app
-        .conclude_case(
+        .mediation()
+        .conclude(
             caller,
             key.0,
             key.1,
@@ -210,8 +214,8 @@ async fn a_case_runs_from_intake_to_follow_up_with_an_audit_event_per_write() {
         name: String::new(),
         person_id: Some(city.people_a[0].1),
     };
-    let key = city.app.create_mediation_case(&a, i).await.unwrap();
-    let v = city.app.mediation_case(&a, key.0, key.1).await.unwrap();
+    let key = city.app.mediation().create(&a, i).await.unwrap();
+    let v = city.app.mediation().case(&a, key.0, key.1).await.unwrap();
     assert_eq!(v.case.status, "intake");
     assert_eq!(v.status_label, "已受理");
     assert_eq!(v.case.intake_on, "2026-07-01");
@@ -220,7 +224,12 @@ async fn a_case_runs_from_intake_to_follow_up_with_an_audit_event_per_write() {
     assert_eq!(v.parties[1].side_label, "被申请方");
     assert!(v.allowed.assign && !v.allowed.session && v.allowed.refer_only);
 
-    let choices = city.app.mediator_choices(&a, key.0, key.1).await.unwrap();
+    let choices = city
+        .app
+        .mediation()
+        .mediator_choices(&a, key.0, key.1)
+        .await
+        .unwrap();
     assert_eq!(choices.studios.len(), 1);
     assert_eq!(choices.teams.len(), 1);
     let cadres: Vec<&str> = choices.cadres.iter().map(|c| c.name.as_str()).collect();
@@ -231,7 +240,8 @@ async fn a_case_runs_from_intake_to_follow_up_with_an_audit_event_per_write() {
         id: f.cadre_a.1,
     };
     city.app
-        .assign_mediators(
+        .mediation()
+        .assign(
             &a,
             key.0,
             key.1,
@@ -243,6 +253,7 @@ async fn a_case_runs_from_intake_to_follow_up_with_an_audit_event_per_write() {
         .await
         .unwrap();
     city.app
+        .mediation()
         .record_session(
             &a,
             key.0,
@@ -256,13 +267,14 @@ async fn a_case_runs_from_intake_to_follow_up_with_an_audit_event_per_write() {
         )
         .await
         .unwrap();
-    let v = city.app.mediation_case(&a, key.0, key.1).await.unwrap();
+    let v = city.app.mediation().case(&a, key.0, key.1).await.unwrap();
     assert_eq!(v.case.status, "mediating");
     assert_eq!(v.sessions.len(), 1);
     assert_eq!(v.sessions[0].present.len(), 2);
     assert_eq!(v.sessions[0].present[1].name, "李四");
     city.app
-        .conclude_case(
+        .mediation()
+        .conclude(
             &a,
             key.0,
             key.1,
@@ -280,7 +292,8 @@ async fn a_case_runs_from_intake_to_follow_up_with_an_audit_event_per_write() {
     // A successful mediation's follow-up must say whether the agreement holds.
     let err = city
         .app
-        .follow_up_case(
+        .mediation()
+        .follow_up(
             &a,
             key.0,
             key.1,
@@ -295,7 +308,8 @@ async fn a_case_runs_from_intake_to_follow_up_with_an_audit_event_per_write() {
         .unwrap_err();
     assert!(matches!(err, AppError::Invalid { field: Some(ref f), .. } if f == "holds"));
     city.app
-        .follow_up_case(
+        .mediation()
+        .follow_up(
             &a,
             key.0,
             key.1,
@@ -308,7 +322,7 @@ async fn a_case_runs_from_intake_to_follow_up_with_an_audit_event_per_write() {
         )
         .await
         .unwrap();
-    let v = city.app.mediation_case(&a, key.0, key.1).await.unwrap();
+    let v = city.app.mediation().case(&a, key.0, key.1).await.unwrap();
     assert_eq!(v.case.status, "followed_up");
     assert_eq!(v.outcome_label, Some("调解成功"));
     assert_eq!(v.case.referred_to, None);
@@ -346,22 +360,25 @@ async fn grid_b_staff_cannot_read_list_or_change_grid_a_cases() {
     let b = city.caller("workerb").await;
     let mut i = input(&city.grid_a, None);
     i.mediators = vec![studio(&f)];
-    let key = city.app.create_mediation_case(&a, i).await.unwrap();
+    let key = city.app.mediation().create(&a, i).await.unwrap();
     let v = version(&city, key).await;
     let nf = |r: Result<(), AppError>| matches!(r, Err(AppError::NotFound { .. }));
     assert!(nf(city
         .app
-        .mediation_case(&b, key.0, key.1)
+        .mediation()
+        .case(&b, key.0, key.1)
         .await
         .map(|_| ())));
     assert!(nf(city
         .app
+        .mediation()
         .mediator_choices(&b, key.0, key.1)
         .await
         .map(|_| ())));
     assert!(nf(city
         .app
-        .assign_mediators(
+        .mediation()
+        .assign(
             &b,
             key.0,
             key.1,
@@ -373,6 +390,7 @@ async fn grid_b_staff_cannot_read_list_or_change_grid_a_cases() {
         .await));
     assert!(nf(city
         .app
+        .mediation()
         .record_session(
             &b,
             key.0,
@@ -388,7 +406,8 @@ async fn grid_b_staff_cannot_read_list_or_change_grid_a_cases() {
         .map(|_| ())));
     assert!(nf(city
         .app
-        .conclude_case(
+        .mediation()
+        .conclude(
             &b,
             key.0,
             key.1,
@@ -403,7 +422,8 @@ async fn grid_b_staff_cannot_read_list_or_change_grid_a_cases() {
         .await));
     assert!(nf(city
         .app
-        .follow_up_case(
+        .mediation()
+        .follow_up(
             &b,
             key.0,
             key.1,
@@ -419,12 +439,14 @@ async fn grid_b_staff_cannot_read_list_or_change_grid_a_cases() {
     // B cannot take in a case in A's grid, nor list it, nor narrow its list or figures to A.
     assert!(nf(city
         .app
-        .create_mediation_case(&b, input(&city.grid_a, None))
+        .mediation()
+        .create(&b, input(&city.grid_a, None))
         .await
         .map(|_| ())));
     let page = city
         .app
-        .list_mediation_cases(&b, &CaseQuery::default(), PageRequest::default())
+        .mediation()
+        .list(&b, &CaseQuery::default(), PageRequest::default())
         .await
         .unwrap();
     assert_eq!(page.total, 0);
@@ -435,12 +457,14 @@ async fn grid_b_staff_cannot_read_list_or_change_grid_a_cases() {
     };
     assert!(nf(city
         .app
-        .list_mediation_cases(&b, &narrowed, PageRequest::default())
+        .mediation()
+        .list(&b, &narrowed, PageRequest::default())
         .await
         .map(|_| ())));
     assert!(nf(city
         .app
-        .mediation_stats(
+        .mediation()
+        .stats(
             &b,
             &StatsQuery {
                 unit: Some(to_a),
@@ -452,7 +476,8 @@ async fn grid_b_staff_cannot_read_list_or_change_grid_a_cases() {
     // A cannot assign a cadre living in grid B.
     let err = city
         .app
-        .assign_mediators(
+        .mediation()
+        .assign(
             &a,
             key.0,
             key.1,
@@ -470,7 +495,8 @@ async fn grid_b_staff_cannot_read_list_or_change_grid_a_cases() {
     // A person without the retired-cadre role is no mediator.
     let err = city
         .app
-        .assign_mediators(
+        .mediation()
+        .assign(
             &a,
             key.0,
             key.1,
@@ -497,7 +523,8 @@ async fn grid_b_staff_cannot_read_list_or_change_grid_a_cases() {
     // A studio id given as a team is refused.
     let err = city
         .app
-        .assign_mediators(
+        .mediation()
+        .assign(
             &a,
             key.0,
             key.1,
@@ -525,15 +552,16 @@ async fn grid_b_staff_cannot_read_list_or_change_grid_a_cases() {
     assert_eq!(version(&city, key).await, v);
     // The community secretary sees it; a resident does not.
     let sec = city.caller("secretary").await;
-    assert!(city.app.mediation_case(&sec, key.0, key.1).await.is_ok());
+    assert!(city.app.mediation().case(&sec, key.0, key.1).await.is_ok());
     let res = city.caller("resident").await;
     assert!(matches!(
         city.app
-            .list_mediation_cases(&res, &CaseQuery::default(), PageRequest::default())
+            .mediation()
+            .list(&res, &CaseQuery::default(), PageRequest::default())
             .await,
         Err(AppError::Forbidden { .. })
     ));
-    assert!(city.app.mediation_case(&res, key.0, key.1).await.is_err());
+    assert!(city.app.mediation().case(&res, key.0, key.1).await.is_err());
 }
 
 #[tokio::test]
@@ -562,7 +590,7 @@ async fn refused_transitions_and_bad_input_change_nothing() {
     let before = counts().await;
     let mut i = input(&city.grid_a, None);
     i.summary = "王某某电话13812345678，与邻居争吵".into();
-    let err = city.app.create_mediation_case(&a, i).await.unwrap_err();
+    let err = city.app.mediation().create(&a, i).await.unwrap_err();
     assert!(
         matches!(err, AppError::Invalid { code: "personal_number_in_text", field: Some(ref f), .. } if f == "summary"),
         "{err:?}"
@@ -570,14 +598,15 @@ async fn refused_transitions_and_bad_input_change_nothing() {
     assert!(err.to_string().contains("不能填写电话号码或身份证号码"));
     let err = city
         .app
-        .create_mediation_case(&a, input(&city.grid_a, Some("2026-07-02")))
+        .mediation()
+        .create(&a, input(&city.grid_a, Some("2026-07-02")))
         .await
         .unwrap_err();
     assert!(matches!(err, AppError::Invalid { field: Some(ref f), .. } if f == "intake_on"));
     let mut i = input(&city.grid_a, None);
     i.parties.clear();
     assert!(matches!(
-        city.app.create_mediation_case(&a, i).await,
+        city.app.mediation().create(&a, i).await,
         Err(AppError::Invalid {
             code: "no_parties",
             ..
@@ -585,7 +614,8 @@ async fn refused_transitions_and_bad_input_change_nothing() {
     ));
     assert!(matches!(
         city.app
-            .create_mediation_case(&sec, input(&city.street, None))
+            .mediation()
+            .create(&sec, input(&city.street, None))
             .await,
         Err(AppError::Invalid {
             code: "not_an_area",
@@ -596,7 +626,8 @@ async fn refused_transitions_and_bad_input_change_nothing() {
 
     let key = city
         .app
-        .create_mediation_case(&a, input(&city.grid_a, Some("2026-06-20")))
+        .mediation()
+        .create(&a, input(&city.grid_a, Some("2026-06-20")))
         .await
         .unwrap();
     let v0 = version(&city, key).await;
@@ -604,6 +635,7 @@ async fn refused_transitions_and_bad_input_change_nothing() {
     // No session without a mediator; no outcome but 移交 before any session.
     let err = city
         .app
+        .mediation()
         .record_session(
             &a,
             key.0,
@@ -629,7 +661,8 @@ async fn refused_transitions_and_bad_input_change_nothing() {
     );
     let err = city
         .app
-        .conclude_case(
+        .mediation()
+        .conclude(
             &a,
             key.0,
             key.1,
@@ -652,7 +685,8 @@ async fn refused_transitions_and_bad_input_change_nothing() {
     ));
     let err = city
         .app
-        .follow_up_case(
+        .mediation()
+        .follow_up(
             &a,
             key.0,
             key.1,
@@ -675,7 +709,8 @@ async fn refused_transitions_and_bad_input_change_nothing() {
     // 移交 needs where to.
     let err = city
         .app
-        .conclude_case(
+        .mediation()
+        .conclude(
             &a,
             key.0,
             key.1,
@@ -693,7 +728,8 @@ async fn refused_transitions_and_bad_input_change_nothing() {
     // A stale version is refused.
     let err = city
         .app
-        .assign_mediators(
+        .mediation()
+        .assign(
             &a,
             key.0,
             key.1,
@@ -713,7 +749,8 @@ async fn refused_transitions_and_bad_input_change_nothing() {
 
     // Assign, then a session before intake, and someone present who is not assigned.
     city.app
-        .assign_mediators(
+        .mediation()
+        .assign(
             &a,
             key.0,
             key.1,
@@ -729,6 +766,7 @@ async fn refused_transitions_and_bad_input_change_nothing() {
     let before = counts().await;
     let err = city
         .app
+        .mediation()
         .record_session(
             &a,
             key.0,
@@ -751,6 +789,7 @@ async fn refused_transitions_and_bad_input_change_nothing() {
     ));
     let err = city
         .app
+        .mediation()
         .record_session(
             &a,
             key.0,
@@ -773,7 +812,8 @@ async fn refused_transitions_and_bad_input_change_nothing() {
     ));
     let err = city
         .app
-        .assign_mediators(
+        .mediation()
+        .assign(
             &a,
             key.0,
             key.1,
@@ -795,7 +835,8 @@ async fn refused_transitions_and_bad_input_change_nothing() {
 
     // Conclude by referral straight from intake-with-mediators, then the case is closed.
     city.app
-        .conclude_case(
+        .mediation()
+        .conclude(
             &a,
             key.0,
             key.1,
@@ -813,6 +854,7 @@ async fn refused_transitions_and_bad_input_change_nothing() {
     let before = counts().await;
     let err = city
         .app
+        .mediation()
         .record_session(
             &a,
             key.0,
@@ -839,7 +881,8 @@ async fn refused_transitions_and_bad_input_change_nothing() {
     assert_eq!(err.to_string(), "该案件已办结，不能再记录调解过程");
     let err = city
         .app
-        .assign_mediators(
+        .mediation()
+        .assign(
             &a,
             key.0,
             key.1,
@@ -859,7 +902,8 @@ async fn refused_transitions_and_bad_input_change_nothing() {
     ));
     let err = city
         .app
-        .conclude_case(
+        .mediation()
+        .conclude(
             &a,
             key.0,
             key.1,
@@ -883,7 +927,8 @@ async fn refused_transitions_and_bad_input_change_nothing() {
     // A follow-up may not predate the conclusion.
     let err = city
         .app
-        .follow_up_case(
+        .mediation()
+        .follow_up(
             &a,
             key.0,
             key.1,
@@ -905,7 +950,7 @@ async fn refused_transitions_and_bad_input_change_nothing() {
     ));
     assert_eq!(counts().await, before);
     assert_eq!(version(&city, key).await, v2);
-    let v = city.app.mediation_case(&a, key.0, key.1).await.unwrap();
+    let v = city.app.mediation().case(&a, key.0, key.1).await.unwrap();
     assert_eq!(v.case.status, "concluded");
     assert_eq!(v.case.referred_to.as_deref(), Some("汶上街道司法所"));
 }
@@ -936,7 +981,7 @@ async fn success_rates_per_studio_team_and_subtree_are_exact_at_the_period_bound
     // Open cases count in no rate.
     let mut open = input(&ga, Some("2026-05-01"));
     open.mediators = vec![s];
-    city.app.create_mediation_case(&admin, open).await.unwrap();
+    city.app.mediation().create(&admin, open).await.unwrap();
 
     let q = |unit: Option<&OrgUnitRow>| StatsQuery {
         from: Some("2026-04-01".into()),
@@ -945,7 +990,8 @@ async fn success_rates_per_studio_team_and_subtree_are_exact_at_the_period_bound
     };
     let stats = city
         .app
-        .mediation_stats(&admin, &q(Some(&city.branch)))
+        .mediation()
+        .stats(&admin, &q(Some(&city.branch)))
         .await
         .unwrap();
     // Total: 7 concluded in the period, 4 successes.
@@ -990,7 +1036,8 @@ async fn success_rates_per_studio_team_and_subtree_are_exact_at_the_period_bound
     assert_eq!(
         n(city
             .app
-            .mediation_stats(&admin, &day("2026-03-31"))
+            .mediation()
+            .stats(&admin, &day("2026-03-31"))
             .await
             .unwrap()),
         1
@@ -998,7 +1045,8 @@ async fn success_rates_per_studio_team_and_subtree_are_exact_at_the_period_bound
     assert_eq!(
         n(city
             .app
-            .mediation_stats(&admin, &day("2026-07-01"))
+            .mediation()
+            .stats(&admin, &day("2026-07-01"))
             .await
             .unwrap()),
         1
@@ -1006,13 +1054,14 @@ async fn success_rates_per_studio_team_and_subtree_are_exact_at_the_period_bound
     assert_eq!(
         n(city
             .app
-            .mediation_stats(&admin, &day("2026-06-15"))
+            .mediation()
+            .stats(&admin, &day("2026-06-15"))
             .await
             .unwrap()),
         0
     );
     // The county as a whole, with the street as its only area child.
-    let county = city.app.mediation_stats(&admin, &q(None)).await.unwrap();
+    let county = city.app.mediation().stats(&admin, &q(None)).await.unwrap();
     assert_eq!(county.total.counts.concluded, 7);
     assert_eq!(county.unit.as_ref().unwrap().id, city.county.id);
     assert_eq!(
@@ -1022,7 +1071,7 @@ async fn success_rates_per_studio_team_and_subtree_are_exact_at_the_period_bound
 
     // Worker A sees grid A's figures only, even for the shared team.
     let a = city.caller("workera").await;
-    let mine = city.app.mediation_stats(&a, &q(None)).await.unwrap();
+    let mine = city.app.mediation().stats(&a, &q(None)).await.unwrap();
     assert_eq!(mine.total.summary, "4起，成功3起，75.0%");
     assert_eq!(line(&mine.teams, f.team.id), (1, 1, "100.0%".into()));
     assert_eq!(mine.unit.as_ref().unwrap().id, ga.id);
@@ -1030,14 +1079,16 @@ async fn success_rates_per_studio_team_and_subtree_are_exact_at_the_period_bound
     // An empty period is "no rate", not 0%; a reversed one is refused.
     let empty = city
         .app
-        .mediation_stats(&admin, &day("2026-01-01"))
+        .mediation()
+        .stats(&admin, &day("2026-01-01"))
         .await
         .unwrap();
     assert_eq!(empty.total.rate_permille, None);
     assert_eq!(empty.total.summary, "0起，暂无成功率");
     let err = city
         .app
-        .mediation_stats(
+        .mediation()
+        .stats(
             &admin,
             &StatsQuery {
                 from: Some("2026-06-30".into()),
@@ -1058,7 +1109,8 @@ async fn success_rates_per_studio_team_and_subtree_are_exact_at_the_period_bound
     // The list filters by mediator and outcome.
     let page = city
         .app
-        .list_mediation_cases(
+        .mediation()
+        .list(
             &admin,
             &CaseQuery {
                 mediator: Some(format!("studio/{}", f.studio.id)),
@@ -1075,7 +1127,8 @@ async fn success_rates_per_studio_team_and_subtree_are_exact_at_the_period_bound
     // The Excel export holds the same figures and is audited.
     let bytes = city
         .app
-        .export_mediation_xlsx(&admin, &q(Some(&city.branch)))
+        .mediation()
+        .export_xlsx(&admin, &q(Some(&city.branch)))
         .await
         .unwrap();
     let text = xlsx_text(&bytes, 0);
@@ -1090,7 +1143,8 @@ async fn success_rates_per_studio_team_and_subtree_are_exact_at_the_period_bound
     let res = city.caller("resident").await;
     assert!(
         city.app
-            .export_mediation_xlsx(&res, &q(None))
+            .mediation()
+            .export_xlsx(&res, &q(None))
             .await
             .is_err()
     );
@@ -1169,13 +1223,14 @@ async fn the_demo_seed_reproduces_the_source_figures_once() {
     )
     .await;
 
-    let summary = city.app.seed_demo_mediation(7).await.unwrap();
+    let summary = city.app.mediation().seed_demo(7).await.unwrap();
     assert!(!summary.already_seeded);
     assert_eq!(summary.cases, 48, "46 concluded and 2 open in 曲阜 only");
     assert_eq!(summary.units_created, 1, "the studio did not exist yet");
     let stats = city
         .app
-        .mediation_stats(
+        .mediation()
+        .stats(
             &city.system,
             &StatsQuery {
                 unit: Some(format!("{}/{}", qufu.county_code, qufu.id)),
@@ -1192,7 +1247,7 @@ async fn the_demo_seed_reproduces_the_source_figures_once() {
     let c = stats.total.counts;
     assert!(c.is_consistent());
 
-    let again = city.app.seed_demo_mediation(7).await.unwrap();
+    let again = city.app.mediation().seed_demo(7).await.unwrap();
     assert!(again.already_seeded);
     assert_eq!(again.cases, 0);
     assert_eq!(city.count("mediation_cases").await, 48);

@@ -49,7 +49,8 @@ async fn list_cases(
     Ok(axum::Json(
         state
             .app
-            .list_mediation_cases(&c.caller, &q, PageRequest::new(p.page, p.per_page))
+            .mediation()
+            .list(&c.caller, &q, PageRequest::new(p.page, p.per_page))
             .await?,
     ))
 }
@@ -64,7 +65,7 @@ async fn create_case(
     c: ApiCaller,
     ApiJson(input): ApiJson<CaseInput>,
 ) -> Result<(StatusCode, axum::Json<Created>), ApiError> {
-    let (county, id) = state.app.create_mediation_case(&c.caller, input).await?;
+    let (county, id) = state.app.mediation().create(&c.caller, input).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(Created {
@@ -85,7 +86,7 @@ async fn find_case(
     ApiPath((county, id)): ApiPath<(i64, i64)>,
 ) -> Result<axum::Json<CaseView>, ApiError> {
     Ok(axum::Json(
-        state.app.mediation_case(&c.caller, county, id).await?,
+        state.app.mediation().case(&c.caller, county, id).await?,
     ))
 }
 
@@ -100,7 +101,11 @@ async fn mediator_choices(
     ApiPath((county, id)): ApiPath<(i64, i64)>,
 ) -> Result<axum::Json<MediatorChoices>, ApiError> {
     Ok(axum::Json(
-        state.app.mediator_choices(&c.caller, county, id).await?,
+        state
+            .app
+            .mediation()
+            .mediator_choices(&c.caller, county, id)
+            .await?,
     ))
 }
 
@@ -116,7 +121,8 @@ async fn assign_mediators(
 ) -> Result<StatusCode, ApiError> {
     state
         .app
-        .assign_mediators(&c.caller, county, id, input)
+        .mediation()
+        .assign(&c.caller, county, id, input)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -138,6 +144,7 @@ async fn record_session(
 ) -> Result<(StatusCode, axum::Json<RecordedResponse>), ApiError> {
     let sid = state
         .app
+        .mediation()
         .record_session(&c.caller, county, id, input)
         .await?;
     Ok((
@@ -158,7 +165,8 @@ async fn conclude_case(
 ) -> Result<StatusCode, ApiError> {
     state
         .app
-        .conclude_case(&c.caller, county, id, input)
+        .mediation()
+        .conclude(&c.caller, county, id, input)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -175,7 +183,8 @@ async fn follow_up_case(
 ) -> Result<(StatusCode, axum::Json<RecordedResponse>), ApiError> {
     let fid = state
         .app
-        .follow_up_case(&c.caller, county, id, input)
+        .mediation()
+        .follow_up(&c.caller, county, id, input)
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -193,7 +202,9 @@ async fn stats(
     c: ApiCaller,
     ApiQuery(q): ApiQuery<StatsQuery>,
 ) -> Result<axum::Json<MediationStats>, ApiError> {
-    Ok(axum::Json(state.app.mediation_stats(&c.caller, &q).await?))
+    Ok(axum::Json(
+        state.app.mediation().stats(&c.caller, &q).await?,
+    ))
 }
 
 /// The success rates and the ledger of cases concluded in the period, as an Excel workbook
@@ -205,7 +216,7 @@ async fn export_stats(
     c: ApiCaller,
     ApiQuery(q): ApiQuery<StatsQuery>,
 ) -> Result<Response, ApiError> {
-    let bytes = state.app.export_mediation_xlsx(&c.caller, &q).await?;
+    let bytes = state.app.mediation().export_xlsx(&c.caller, &q).await?;
     Ok((
         [
             (

@@ -199,7 +199,7 @@ async fn list(
 ) -> PageResult {
     let q = lq.case_query();
     let page = PageRequest::new(lq.page, Some(20));
-    let (result, error) = match state.app.list_mediation_cases(&ctx.caller, &q, page).await {
+    let (result, error) = match state.app.mediation().list(&ctx.caller, &q, page).await {
         Ok(r) => (Some(r), None),
         Err(e) => match FormError::from_app(&e) {
             Some(fe) if !matches!(e, AppError::Forbidden { .. }) => (None, Some(fe)),
@@ -286,7 +286,7 @@ async fn form_page(
     draft: Draft,
     error: Option<FormError>,
 ) -> PageResult {
-    let units: Vec<PickItem> = state.app.mediation_units(&ctx.caller).await?;
+    let units: Vec<PickItem> = state.app.mediation().units(&ctx.caller).await?;
     let current = draft.get("unit");
     let keys: Vec<(String, String)> = units
         .iter()
@@ -386,7 +386,7 @@ async fn create(
 ) -> PageResult {
     let draft = Draft(pairs);
     let result = match case_input(&draft) {
-        Ok(input) => state.app.create_mediation_case(&ctx.caller, input).await,
+        Ok(input) => state.app.mediation().create(&ctx.caller, input).await,
         Err(e) => Err(e),
     };
     match result {
@@ -459,9 +459,15 @@ async fn case_page(
     draft: Draft,
     error: Option<FormError>,
 ) -> PageResult {
-    let v = state.app.mediation_case(&ctx.caller, county, id).await?;
+    let v = state.app.mediation().case(&ctx.caller, county, id).await?;
     let choices = if v.allowed.assign {
-        Some(state.app.mediator_choices(&ctx.caller, county, id).await?)
+        Some(
+            state
+                .app
+                .mediation()
+                .mediator_choices(&ctx.caller, county, id)
+                .await?,
+        )
     } else {
         None
     };
@@ -538,7 +544,13 @@ async fn assign(
         })
     })();
     let result = match input {
-        Ok(i) => state.app.assign_mediators(&ctx.caller, county, id, i).await,
+        Ok(i) => {
+            state
+                .app
+                .mediation()
+                .assign(&ctx.caller, county, id, i)
+                .await
+        }
         Err(e) => Err(e),
     };
     after(&state, ctx, county, id, "assign", d, result).await
@@ -566,6 +578,7 @@ async fn session(
     let result = match input {
         Ok(i) => state
             .app
+            .mediation()
             .record_session(&ctx.caller, county, id, i)
             .await
             .map(|_| ()),
@@ -592,7 +605,13 @@ async fn conclude(
         })
     })();
     let result = match input {
-        Ok(i) => state.app.conclude_case(&ctx.caller, county, id, i).await,
+        Ok(i) => {
+            state
+                .app
+                .mediation()
+                .conclude(&ctx.caller, county, id, i)
+                .await
+        }
         Err(e) => Err(e),
     };
     after(&state, ctx, county, id, "outcome", d, result).await
@@ -620,7 +639,8 @@ async fn follow_up(
     let result = match input {
         Ok(i) => state
             .app
-            .follow_up_case(&ctx.caller, county, id, i)
+            .mediation()
+            .follow_up(&ctx.caller, county, id, i)
             .await
             .map(|_| ()),
         Err(e) => Err(e),
@@ -685,7 +705,7 @@ async fn stats(
     Query(f): Query<StatsForm>,
 ) -> PageResult {
     let q = f.query();
-    let (s, error) = match state.app.mediation_stats(&ctx.caller, &q).await {
+    let (s, error) = match state.app.mediation().stats(&ctx.caller, &q).await {
         Ok(s) => (Some(s), None),
         Err(e) => match FormError::from_app(&e) {
             Some(fe) if !matches!(e, AppError::Forbidden { .. }) => (None, Some(fe)),
@@ -783,7 +803,7 @@ async fn export(
     Query(f): Query<StatsForm>,
 ) -> PageResult {
     let q = f.query();
-    let bytes = state.app.export_mediation_xlsx(&ctx.caller, &q).await?;
+    let bytes = state.app.mediation().export_xlsx(&ctx.caller, &q).await?;
     let name = format!(
         "矛盾调解台账-{}.xlsx",
         yinling_domain::time::local_date(state.app.now())

@@ -221,7 +221,8 @@ async fn mediation_case_in_grid_b(city: &TestCity) {
     use yinling_domain::mediation::{DisputeCategory, PartySide};
     let key = city
         .app
-        .create_mediation_case(
+        .mediation()
+        .create(
             &city.system,
             CaseInput {
                 unit_county_code: city.grid_b.county_code,
