@@ -400,7 +400,8 @@ impl App {
             .await?;
         progress("三张清单", 1, 3);
         summary.needs = self
-            .seed_demo_needs(&[WENSHANG, YUTAI], 200, opts.seed)
+            .needs()
+            .seed_demo(&[WENSHANG, YUTAI], 200, opts.seed)
             .await?;
         progress("三张清单", 2, 3);
         summary.mediation = self.mediation().seed_demo(opts.seed).await?.counties;

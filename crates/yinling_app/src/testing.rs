@@ -630,7 +630,8 @@ impl TestCity {
         .await
         .expect("dispatch");
         let (_, need) = app
-            .record_need(
+            .needs()
+            .record(
                 sys,
                 NeedInput {
                     county_code: c,

@@ -1718,7 +1718,8 @@ mod moving {
                 .await
                 .unwrap()
                 .total,
-            app.list_needs(caller, &Default::default(), page)
+            app.needs()
+                .list(caller, &Default::default(), page)
                 .await
                 .unwrap()
                 .total,
@@ -1819,7 +1820,8 @@ mod moving {
         // A need, a party-member role on the branch, a tag, places and a shop.
         let (nc, nid) = city
             .app
-            .record_need(
+            .needs()
+            .record(
                 &system,
                 NeedInput {
                     county_code: county,
@@ -2139,7 +2141,8 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
     ));
     assert!(is_not_found(
         city.app
-            .follow_up_need(
+            .needs()
+            .follow_up(
                 &old_sec,
                 busy.need.0,
                 busy.need.1,
@@ -2175,7 +2178,8 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
         .await
         .unwrap();
     city.app
-        .follow_up_need(
+        .needs()
+        .follow_up(
             &new_sec,
             busy.need.0,
             busy.need.1,
@@ -2649,17 +2653,19 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
         source: yinling_domain::need::NeedSource::DoorKnock,
     };
     check_field(c, "需求内容", &BAD_FREE, good, |t| async move {
-        c.app.record_need(worker, need(t)).await
+        c.app.needs().record(worker, need(t)).await
     })
     .await;
     let (nc, nid) = c
         .app
-        .record_need(worker, need("需要助餐".into()))
+        .needs()
+        .record(worker, need("需要助餐".into()))
         .await
         .unwrap();
     check_field(c, "跟进情况", &BAD_FREE, good, |t| async move {
         c.app
-            .follow_up_need(
+            .needs()
+            .follow_up(
                 worker,
                 nc,
                 nid,

@@ -26,7 +26,8 @@ fn input(person: (i64, i64), category: &str, text: &str) -> NeedInput {
 
 async fn record(city: &TestCity, who: &Caller, person: (i64, i64), category: &str) -> (i64, i64) {
     city.app
-        .record_need(who, input(person, category, "需要帮助"))
+        .needs()
+        .record(who, input(person, category, "需要帮助"))
         .await
         .expect("record need")
 }
@@ -34,7 +35,8 @@ async fn record(city: &TestCity, who: &Caller, person: (i64, i64), category: &st
 async fn listed(city: &TestCity, who: &Caller, q: NeedQuery) -> Vec<String> {
     let page = city
         .app
-        .list_needs(who, &q, PageRequest::new(Some(1), Some(200)))
+        .needs()
+        .list(who, &q, PageRequest::new(Some(1), Some(200)))
         .await
         .expect("list");
     let mut names: Vec<String> = page
@@ -106,14 +108,16 @@ async fn a_grid_worker_sees_and_changes_only_their_grids_needs() {
     // Read, follow up, record for, filter to: all refused as if B's need did not exist.
     let e = city
         .app
-        .need_detail(&a, need_b.0, need_b.1)
+        .needs()
+        .detail(&a, need_b.0, need_b.1)
         .await
         .unwrap_err();
     assert!(matches!(e, AppError::NotFound { .. }), "{e:?}");
     let followups = city.count("need_followups").await;
     let e = city
         .app
-        .follow_up_need(
+        .needs()
+        .follow_up(
             &a,
             need_b.0,
             need_b.1,
@@ -126,7 +130,8 @@ async fn a_grid_worker_sees_and_changes_only_their_grids_needs() {
     let needs = city.count("needs").await;
     let e = city
         .app
-        .record_need(&a, input(city.people_b[1], "meals", "越界登记"))
+        .needs()
+        .record(&a, input(city.people_b[1], "meals", "越界登记"))
         .await
         .unwrap_err();
     assert!(matches!(e, AppError::NotFound { .. }), "{e:?}");
@@ -145,7 +150,8 @@ async fn a_grid_worker_sees_and_changes_only_their_grids_needs() {
     // The export holds only grid A, masked.
     let bytes = city
         .app
-        .export_needs_xlsx(&a, &NeedQuery::default())
+        .needs()
+        .export_xlsx(&a, &NeedQuery::default())
         .await
         .expect("export");
     let text = xlsx_text(&bytes);
@@ -156,7 +162,12 @@ async fn a_grid_worker_sees_and_changes_only_their_grids_needs() {
     assert!(text.contains("助餐"));
 
     // A's own need is readable and can be followed up.
-    let view = city.app.need_detail(&a, need_a.0, need_a.1).await.unwrap();
+    let view = city
+        .app
+        .needs()
+        .detail(&a, need_a.0, need_a.1)
+        .await
+        .unwrap();
     assert!(view.can_follow_up);
     assert_eq!(view.need.category_label, "助餐");
     assert_eq!(view.need.status, "open");
@@ -168,13 +179,15 @@ async fn residents_cannot_record_and_a_branch_secretary_may_read_but_not_follow_
     let resident = city.caller("resident").await;
     let e = city
         .app
-        .record_need(&resident, input(city.people_a[0], "meals", "我要助餐"))
+        .needs()
+        .record(&resident, input(city.people_a[0], "meals", "我要助餐"))
         .await
         .unwrap_err();
     assert!(matches!(e, AppError::Forbidden { .. }), "{e:?}");
     let e = city
         .app
-        .list_needs(&resident, &NeedQuery::default(), PageRequest::default())
+        .needs()
+        .list(&resident, &NeedQuery::default(), PageRequest::default())
         .await
         .unwrap_err();
     assert!(matches!(e, AppError::Forbidden { .. }), "{e:?}");
@@ -182,12 +195,18 @@ async fn residents_cannot_record_and_a_branch_secretary_may_read_but_not_follow_
     let a = city.caller("workera").await;
     let need = record(&city, &a, city.people_a[1], "policy").await;
     let branch = city.caller("branchsec").await;
-    let view = city.app.need_detail(&branch, need.0, need.1).await.unwrap();
+    let view = city
+        .app
+        .needs()
+        .detail(&branch, need.0, need.1)
+        .await
+        .unwrap();
     assert!(!view.can_follow_up);
     assert!(view.next_statuses.is_empty());
     let e = city
         .app
-        .follow_up_need(&branch, need.0, need.1, follow("看过了", None))
+        .needs()
+        .follow_up(&branch, need.0, need.1, follow("看过了", None))
         .await
         .unwrap_err();
     assert!(matches!(e, AppError::Forbidden { .. }), "{e:?}");
@@ -222,7 +241,7 @@ async fn bad_input_is_refused_with_the_field_and_changes_nothing() {
         ),
     ];
     for (i, field) in cases {
-        let e = city.app.record_need(&a, i).await.unwrap_err();
+        let e = city.app.needs().record(&a, i).await.unwrap_err();
         if field.is_empty() {
             assert!(matches!(e, AppError::NotFound { .. }), "{e:?}");
         } else {
@@ -234,7 +253,8 @@ async fn bad_input_is_refused_with_the_field_and_changes_nothing() {
     // A person outside the unit chosen (the secretary sees both grids).
     let e = city
         .app
-        .record_need(
+        .needs()
+        .record(
             &s,
             NeedInput {
                 unit_id: Some(city.grid_b.id),
@@ -259,7 +279,8 @@ async fn needs_filter_by_category_status_age_and_subtree() {
     record(&city, &a, city.people_a[2], "policy").await;
     record(&city, &b, city.people_b[0], "meals").await;
     city.app
-        .follow_up_need(
+        .needs()
+        .follow_up(
             &a,
             zhang.0,
             zhang.1,
@@ -306,7 +327,8 @@ async fn needs_filter_by_category_status_age_and_subtree() {
     assert_eq!(listed(&city, &county, grid_a).await, ["张三丰", "李四"]);
     let e = city
         .app
-        .list_needs(
+        .needs()
+        .list(
             &county,
             &q(|q| q.status = Some("done".into())),
             PageRequest::default(),
@@ -316,7 +338,8 @@ async fn needs_filter_by_category_status_age_and_subtree() {
     assert_eq!(e.field(), Some("status"));
     let e = city
         .app
-        .list_needs(
+        .needs()
+        .list(
             &county,
             &q(|q| {
                 q.age_min = Some(80);
@@ -331,7 +354,8 @@ async fn needs_filter_by_category_status_age_and_subtree() {
     // Paging: the total counts every match, the page holds per_page.
     let page = city
         .app
-        .list_needs(
+        .needs()
+        .list(
             &county,
             &NeedQuery::default(),
             PageRequest::new(Some(2), Some(3)),
@@ -350,7 +374,8 @@ async fn follow_ups_move_the_status_along_and_illegal_changes_are_refused() {
 
     let s = city
         .app
-        .follow_up_need(&a, c, id, follow("已电话联系", None))
+        .needs()
+        .follow_up(&a, c, id, follow("已电话联系", None))
         .await
         .unwrap();
     assert_eq!(s, NeedStatus::Open, "a note alone keeps the status");
@@ -363,13 +388,14 @@ async fn follow_ups_move_the_status_along_and_illegal_changes_are_refused() {
     ] {
         let s = city
             .app
-            .follow_up_need(&a, c, id, follow(note, Some(to)))
+            .needs()
+            .follow_up(&a, c, id, follow(note, Some(to)))
             .await
             .unwrap();
         assert_eq!(s, to);
     }
     assert_eq!(city.count("audit_events").await, audit + 6);
-    let view = city.app.need_detail(&a, c, id).await.unwrap();
+    let view = city.app.needs().detail(&a, c, id).await.unwrap();
     assert_eq!(view.need.status, "closed");
     assert_eq!(view.need.followup_count, 6);
     assert_eq!(view.followups.len(), 6);
@@ -381,7 +407,8 @@ async fn follow_ups_move_the_status_along_and_illegal_changes_are_refused() {
     // Closed is final; nothing changes when refused.
     let e = city
         .app
-        .follow_up_need(&a, c, id, follow("又来了", Some(NeedStatus::Following)))
+        .needs()
+        .follow_up(&a, c, id, follow("又来了", Some(NeedStatus::Following)))
         .await
         .unwrap_err();
     assert_eq!(e.code(), "illegal_status_change");
@@ -391,25 +418,29 @@ async fn follow_ups_move_the_status_along_and_illegal_changes_are_refused() {
 
     let (c2, id2) = record(&city, &a, city.people_a[1], "policy").await;
     city.app
-        .follow_up_need(&a, c2, id2, follow("已答复", Some(NeedStatus::Resolved)))
+        .needs()
+        .follow_up(&a, c2, id2, follow("已答复", Some(NeedStatus::Resolved)))
         .await
         .unwrap();
     let e = city
         .app
-        .follow_up_need(&a, c2, id2, follow("重新打开", Some(NeedStatus::Open)))
+        .needs()
+        .follow_up(&a, c2, id2, follow("重新打开", Some(NeedStatus::Open)))
         .await
         .unwrap_err();
     assert_eq!(e.code(), "illegal_status_change");
     let e = city
         .app
-        .follow_up_need(&a, c2, id2, follow("  ", Some(NeedStatus::Closed)))
+        .needs()
+        .follow_up(&a, c2, id2, follow("  ", Some(NeedStatus::Closed)))
         .await
         .unwrap_err();
     assert_eq!(e.field(), Some("note"));
     // A stale version (someone else followed up first) is refused.
     let e = city
         .app
-        .follow_up_need(
+        .needs()
+        .follow_up(
             &a,
             c2,
             id2,
@@ -421,7 +452,7 @@ async fn follow_ups_move_the_status_along_and_illegal_changes_are_refused() {
         .await
         .unwrap_err();
     assert!(matches!(e, AppError::Conflict { .. }), "{e:?}");
-    let view = city.app.need_detail(&a, c2, id2).await.unwrap();
+    let view = city.app.needs().detail(&a, c2, id2).await.unwrap();
     assert_eq!(view.need.status, "resolved");
     assert_eq!(view.followups.len(), 1);
 }
@@ -440,7 +471,12 @@ async fn an_import_creates_every_row_or_reports_every_problem_and_creates_none()
         [unknown.as_str(), "助餐", "送餐", "", ""],
         [PEOPLE_A[0].1, "助餐", "中午送餐", "", "座谈"],
     ];
-    let report = city.app.import_needs_xlsx(&a, &xlsx(&rows)).await.unwrap();
+    let report = city
+        .app
+        .needs()
+        .import_xlsx(&a, &xlsx(&rows))
+        .await
+        .unwrap();
     assert_eq!(report.imported, 0);
     assert_eq!(report.rows, 6);
     assert_eq!(city.count("needs").await, 0, "nothing imported");
@@ -480,14 +516,20 @@ async fn an_import_creates_every_row_or_reports_every_problem_and_creates_none()
         [PEOPLE_A[2].1, "policy", "咨询医保政策", "不急", "问卷"],
     ];
     let audit = city.count("audit_events").await;
-    let report = city.app.import_needs_xlsx(&a, &xlsx(&fixed)).await.unwrap();
+    let report = city
+        .app
+        .needs()
+        .import_xlsx(&a, &xlsx(&fixed))
+        .await
+        .unwrap();
     assert!(report.ok(), "{:#?}", report.problems);
     assert_eq!(report.imported, 3);
     assert_eq!(city.count("needs").await, 3);
     assert_eq!(city.count("audit_events").await, audit + 1);
     let page = city
         .app
-        .list_needs(&a, &NeedQuery::default(), PageRequest::default())
+        .needs()
+        .list(&a, &NeedQuery::default(), PageRequest::default())
         .await
         .unwrap();
     let zhang = page
@@ -521,12 +563,13 @@ async fn imports_refuse_unreadable_oversized_and_headerless_files() {
     let a = city.caller("workera").await;
     let e = city
         .app
-        .import_needs_xlsx(&a, b"not a workbook")
+        .needs()
+        .import_xlsx(&a, b"not a workbook")
         .await
         .unwrap_err();
     assert_eq!(e.code(), "not_xlsx");
     let big = vec![0u8; yinling_app::needs::MAX_IMPORT_BYTES + 1];
-    let e = city.app.import_needs_xlsx(&a, &big).await.unwrap_err();
+    let e = city.app.needs().import_xlsx(&a, &big).await.unwrap_err();
     assert_eq!(e.code(), "file_too_large");
     assert!(e.to_string().contains("5MB"));
 
@@ -536,7 +579,8 @@ async fn imports_refuse_unreadable_oversized_and_headerless_files() {
     s.write_string(0, 1, "需求内容").unwrap();
     let e = city
         .app
-        .import_needs_xlsx(&a, &wb.save_to_buffer().unwrap())
+        .needs()
+        .import_xlsx(&a, &wb.save_to_buffer().unwrap())
         .await
         .unwrap_err();
     assert_eq!(e.code(), "missing_column");
@@ -544,7 +588,8 @@ async fn imports_refuse_unreadable_oversized_and_headerless_files() {
 
     let e = city
         .app
-        .import_needs_xlsx(&a, &xlsx(&[]))
+        .needs()
+        .import_xlsx(&a, &xlsx(&[]))
         .await
         .unwrap_err();
     assert_eq!(e.code(), "file_empty");
@@ -553,7 +598,8 @@ async fn imports_refuse_unreadable_oversized_and_headerless_files() {
         vec![[PEOPLE_A[0].1, "助餐", "送餐", "", ""]; yinling_app::needs::MAX_IMPORT_ROWS + 1];
     let e = city
         .app
-        .import_needs_xlsx(&a, &xlsx(&many))
+        .needs()
+        .import_xlsx(&a, &xlsx(&many))
         .await
         .unwrap_err();
     assert_eq!(e.code(), "too_many_rows");
@@ -569,7 +615,8 @@ async fn imports_refuse_unreadable_oversized_and_headerless_files() {
     s.write_string(1, 2, "送餐").unwrap();
     let report = city
         .app
-        .import_needs_xlsx(&a, &wb.save_to_buffer().unwrap())
+        .needs()
+        .import_xlsx(&a, &wb.save_to_buffer().unwrap())
         .await
         .unwrap();
     assert_eq!(report.imported, 0);
@@ -580,7 +627,7 @@ async fn imports_refuse_unreadable_oversized_and_headerless_files() {
     );
 
     // The template imports cleanly once its example row is replaced.
-    let template = city.app.need_import_template(&a).await.unwrap();
+    let template = city.app.needs().import_template(&a).await.unwrap();
     assert!(xlsx_text(&template).contains("身份证号码"));
     assert_eq!(city.count("needs").await, 0);
 }
@@ -610,7 +657,8 @@ async fn a_household_need_and_the_demo_seeding() {
     // A household-only need, then the person in a household they do not live in.
     let (c, id) = city
         .app
-        .record_need(
+        .needs()
+        .record(
             &a,
             NeedInput {
                 person_id: None,
@@ -620,13 +668,14 @@ async fn a_household_need_and_the_demo_seeding() {
         )
         .await
         .unwrap();
-    let view = city.app.need_detail(&a, c, id).await.unwrap();
+    let view = city.app.needs().detail(&a, c, id).await.unwrap();
     assert_eq!(view.need.household.as_deref(), Some("3号楼501室"));
     assert_eq!(view.need.unit_id, city.grid_a.id);
     assert_eq!(view.need.age, None);
     let e = city
         .app
-        .record_need(
+        .needs()
+        .record(
             &a,
             NeedInput {
                 household_id: Some(house.id),
@@ -639,7 +688,8 @@ async fn a_household_need_and_the_demo_seeding() {
     let b = city.caller("workerb").await;
     let e = city
         .app
-        .record_need(
+        .needs()
+        .record(
             &b,
             NeedInput {
                 person_id: None,
@@ -664,7 +714,8 @@ async fn a_household_need_and_the_demo_seeding() {
         .unwrap();
     let n = city
         .app
-        .seed_demo_needs(&[county, 370827], 4, 7)
+        .needs()
+        .seed_demo(&[county, 370827], 4, 7)
         .await
         .unwrap();
     assert_eq!(n, 4, "five residents, four asked for; 鱼台 has none here");
@@ -681,7 +732,8 @@ async fn a_household_need_and_the_demo_seeding() {
     let county_admin = city.caller("countyadmin").await;
     let page = city
         .app
-        .list_needs(&county_admin, &NeedQuery::default(), PageRequest::default())
+        .needs()
+        .list(&county_admin, &NeedQuery::default(), PageRequest::default())
         .await
         .unwrap();
     assert_eq!(page.total, 5);

@@ -1103,19 +1103,22 @@ async fn an_order_names_only_a_need_of_its_own_resident() {
     };
     let zhang_need = city
         .app
-        .record_need(&city.system, need(city.people_a[0]))
+        .needs()
+        .record(&city.system, need(city.people_a[0]))
         .await
         .unwrap()
         .1;
     let wang_need = city
         .app
-        .record_need(&city.system, need(city.people_a[2]))
+        .needs()
+        .record(&city.system, need(city.people_a[2]))
         .await
         .unwrap()
         .1;
     let zhao_need = city
         .app
-        .record_need(&city.system, need(city.people_b[0]))
+        .needs()
+        .record(&city.system, need(city.people_b[0]))
         .await
         .unwrap()
         .1;

@@ -47,7 +47,8 @@ async fn list_needs(
     Ok(axum::Json(
         state
             .app
-            .list_needs(&c.caller, &q, PageRequest::new(p.page, p.per_page))
+            .needs()
+            .list(&c.caller, &q, PageRequest::new(p.page, p.per_page))
             .await?,
     ))
 }
@@ -60,7 +61,7 @@ async fn record_need(
     c: ApiCaller,
     ApiJson(input): ApiJson<NeedInput>,
 ) -> Result<(StatusCode, axum::Json<Created>), ApiError> {
-    let (county, id) = state.app.record_need(&c.caller, input).await?;
+    let (county, id) = state.app.needs().record(&c.caller, input).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(Created {
@@ -92,7 +93,7 @@ async fn export_needs(
     c: ApiCaller,
     ApiQuery(q): ApiQuery<NeedQuery>,
 ) -> Result<Response, ApiError> {
-    let bytes = state.app.export_needs_xlsx(&c.caller, &q).await?;
+    let bytes = state.app.needs().export_xlsx(&c.caller, &q).await?;
     Ok(xlsx_response(bytes, "needs.xlsx"))
 }
 
@@ -103,7 +104,7 @@ async fn import_template(
     State(state): State<AppState>,
     c: ApiCaller,
 ) -> Result<Response, ApiError> {
-    let bytes = state.app.need_import_template(&c.caller).await?;
+    let bytes = state.app.needs().import_template(&c.caller).await?;
     Ok(xlsx_response(bytes, "needs-template.xlsx"))
 }
 
@@ -140,7 +141,7 @@ async fn import_needs(
         ),
         status: StatusCode::PAYLOAD_TOO_LARGE,
     })?;
-    let report = state.app.import_needs_xlsx(&c.caller, &body).await?;
+    let report = state.app.needs().import_xlsx(&c.caller, &body).await?;
     let status = if report.ok() {
         StatusCode::OK
     } else {
@@ -159,7 +160,7 @@ async fn find_need(
     ApiPath((county, id)): ApiPath<(i64, i64)>,
 ) -> Result<axum::Json<NeedView>, ApiError> {
     Ok(axum::Json(
-        state.app.need_detail(&c.caller, county, id).await?,
+        state.app.needs().detail(&c.caller, county, id).await?,
     ))
 }
 
@@ -176,7 +177,8 @@ async fn follow_up_need(
 ) -> Result<StatusCode, ApiError> {
     state
         .app
-        .follow_up_need(&c.caller, county, id, input)
+        .needs()
+        .follow_up(&c.caller, county, id, input)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

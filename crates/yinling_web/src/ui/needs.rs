@@ -196,7 +196,7 @@ async fn list(
     let cats = state.app.categories(county).await?;
     let page = PageRequest::new(q.page, Some(20));
     let (result, error) = match q.need_query() {
-        Ok(nq) => match state.app.list_needs(&ctx.caller, &nq, page).await {
+        Ok(nq) => match state.app.needs().list(&ctx.caller, &nq, page).await {
             Ok(r) => (Some(r), None),
             Err(e) => match FormError::from_app(&e) {
                 Some(fe) => (None, Some(fe)),
@@ -214,7 +214,7 @@ async fn list(
             .map(|u| u.name),
         None => None,
     };
-    let counts = state.app.need_status_counts(&ctx.caller).await?;
+    let counts = state.app.needs().status_counts(&ctx.caller).await?;
     let failed = error.as_ref().map(|e| e.status);
     let s = |o: &Option<String>| o.clone().unwrap_or_default();
     let page = ListPage {
@@ -257,7 +257,7 @@ async fn export(
     Query(q): Query<ListQuery>,
 ) -> PageResult {
     let nq = q.need_query()?;
-    let bytes = state.app.export_needs_xlsx(&ctx.caller, &nq).await?;
+    let bytes = state.app.needs().export_xlsx(&ctx.caller, &nq).await?;
     let name = format!(
         "需求台账-{}.xlsx",
         yinling_domain::time::local_date(state.app.now())
@@ -266,7 +266,7 @@ async fn export(
 }
 
 async fn template(State(state): State<AppState>, ctx: PageCtx) -> PageResult {
-    let bytes = state.app.need_import_template(&ctx.caller).await?;
+    let bytes = state.app.needs().import_template(&ctx.caller).await?;
     Ok(xlsx(bytes, "需求台账导入模板.xlsx"))
 }
 
@@ -466,7 +466,7 @@ async fn create(
     Form(f): Form<NeedForm>,
 ) -> PageResult {
     let result = match f.input() {
-        Ok(input) => state.app.record_need(&ctx.caller, input).await,
+        Ok(input) => state.app.needs().record(&ctx.caller, input).await,
         Err(e) => Err(e),
     };
     match result {
@@ -498,7 +498,7 @@ async fn detail_page(
     note: String,
     error: Option<FormError>,
 ) -> PageResult {
-    let v = state.app.need_detail(&ctx.caller, county, id).await?;
+    let v = state.app.needs().detail(&ctx.caller, county, id).await?;
     let next = choices(
         v.next_statuses.iter().map(|s| (s.as_str(), s.label_zh())),
         "",
@@ -557,7 +557,8 @@ async fn follow_up(
     };
     match state
         .app
-        .follow_up_need(&ctx.caller, county, id, input)
+        .needs()
+        .follow_up(&ctx.caller, county, id, input)
         .await
     {
         Ok(_) => Ok(see_other(&format!("/needs/{county}/{id}?ok=saved"))),
@@ -639,7 +640,8 @@ async fn import_upload(
             match file {
                 Some((name, data)) if !data.is_empty() => state
                     .app
-                    .import_needs_xlsx(&ctx.caller, &data)
+                    .needs()
+                    .import_xlsx(&ctx.caller, &data)
                     .await
                     .map(|r| (name, r)),
                 _ => Err(AppError::invalid(
