@@ -154,7 +154,8 @@ pub async fn search(app: &App, rounds: usize) -> anyhow::Result<()> {
             q: Some(name.clone()),
             ..PeopleQuery::default()
         };
-        app.search_people(&city, &q, PageRequest::default())
+        app.people()
+            .search(&city, &q, PageRequest::default())
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
@@ -170,7 +171,8 @@ pub async fn search(app: &App, rounds: usize) -> anyhow::Result<()> {
                 ..PeopleQuery::default()
             };
             let start = Instant::now();
-            app.search_people(&city, &q, PageRequest::default())
+            app.people()
+                .search(&city, &q, PageRequest::default())
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             s.samples.push(start.elapsed());
@@ -187,7 +189,8 @@ pub async fn search(app: &App, rounds: usize) -> anyhow::Result<()> {
             ..PeopleQuery::default()
         };
         let start = Instant::now();
-        app.search_people(&county_admin, &q, PageRequest::default())
+        app.people()
+            .search(&county_admin, &q, PageRequest::default())
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         s.samples.push(start.elapsed());
@@ -206,7 +209,8 @@ pub async fn search(app: &App, rounds: usize) -> anyhow::Result<()> {
             ..PeopleQuery::default()
         };
         let start = Instant::now();
-        app.search_people(&county_admin, &q, PageRequest::default())
+        app.people()
+            .search(&county_admin, &q, PageRequest::default())
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         s.samples.push(start.elapsed());

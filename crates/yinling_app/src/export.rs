@@ -14,7 +14,8 @@ impl App {
     /// The people list as an .xlsx workbook.
     pub async fn export_people_xlsx(&self, caller: &Caller, q: &PeopleQuery) -> AppResult<Vec<u8>> {
         let rows = self
-            .people_for_export(caller, q, MAX_EXPORT_ROWS + 1)
+            .people()
+            .for_export(caller, q, MAX_EXPORT_ROWS + 1)
             .await?;
         if rows.len() as i64 > MAX_EXPORT_ROWS {
             return Err(AppError::invalid(

@@ -238,7 +238,8 @@ impl TestCity {
         phone: Option<&str>,
     ) -> (i64, i64) {
         self.app
-            .create_person(
+            .people()
+            .create(
                 &self.system,
                 self.person_input(unit, name, id_number, phone),
             )
@@ -803,7 +804,8 @@ impl TestCity {
 
     async fn name_of(&self, person: (i64, i64)) -> String {
         self.app
-            .person_file(&self.system, person.0, person.1)
+            .people()
+            .file(&self.system, person.0, person.1)
             .await
             .expect("person")
             .name

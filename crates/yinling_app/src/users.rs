@@ -170,7 +170,8 @@ impl App {
         let person = match (input.person_county_code, input.person_id) {
             (Some(c), Some(p)) => {
                 // Linking a person file needs the person in scope.
-                self.person_in_scope(caller, Permission::ViewPeople, c, p)
+                self.people()
+                    .in_scope(caller, Permission::ViewPeople, c, p)
                     .await?;
                 Some((c, p))
             }

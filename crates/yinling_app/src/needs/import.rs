@@ -168,7 +168,7 @@ impl Needs<'_> {
         // where the caller may also reveal numbers, or the import would test numbers.
         let scope = caller
             .scope(Permission::Dispatch)
-            .intersect(&self.app.reveal_scope_of(caller));
+            .intersect(&self.app.people().reveal_scope_of(caller));
         let today = self.app.clock().today();
         let mut problems = Vec::new();
         let mut valid: Vec<NewNeed> = Vec::new();

@@ -21,7 +21,8 @@ async fn names(city: &TestCity, user: &str, query: PeopleQuery) -> Vec<String> {
     let caller = city.caller(user).await;
     let page = city
         .app
-        .search_people(&caller, &query, PageRequest::default())
+        .people()
+        .search(&caller, &query, PageRequest::default())
         .await
         .expect("search");
     let mut n: Vec<String> = page.items.into_iter().map(|p| p.name).collect();
@@ -82,7 +83,8 @@ async fn search_by_name_initials_pinyin_and_id_digits() {
     let caller = city.caller("countyadmin").await;
     let err = city
         .app
-        .search_people(&caller, &q("123456"), PageRequest::default())
+        .people()
+        .search(&caller, &q("123456"), PageRequest::default())
         .await
         .unwrap_err();
     assert!(
@@ -118,30 +120,38 @@ async fn grid_worker_sees_only_their_grid() {
     };
     let page = city
         .app
-        .search_people(&b, &other, PageRequest::default())
+        .people()
+        .search(&b, &other, PageRequest::default())
         .await
         .unwrap();
     assert!(page.items.is_empty());
 
     let (c, id) = city.people_a[0];
     let not_found = |r: Result<_, AppError>| matches!(r, Err(AppError::NotFound { .. }));
-    assert!(not_found(city.app.person_file(&b, c, id).await.map(|_| ())));
+    assert!(not_found(
+        city.app.people().file(&b, c, id).await.map(|_| ())
+    ));
     assert!(not_found(
         city.app
+            .people()
             .reveal(&b, c, id, SensitiveField::IdNumber)
             .await
             .map(|_| ())
     ));
     let mut input = city.person_input(&city.grid_a, "张三丰", PEOPLE_A[0].1, None);
     input.version = Some(1);
-    assert!(not_found(city.app.update_person(&b, c, id, input).await));
-    assert!(not_found(
-        city.app.set_skills(&b, c, id, vec!["理发".into()]).await
-    ));
-    assert!(not_found(city.app.remove_role(&b, c, id, 1).await));
+    assert!(not_found(city.app.people().update(&b, c, id, input).await));
     assert!(not_found(
         city.app
-            .tag_person(
+            .people()
+            .set_skills(&b, c, id, vec!["理发".into()])
+            .await
+    ));
+    assert!(not_found(city.app.people().remove_role(&b, c, id, 1).await));
+    assert!(not_found(
+        city.app
+            .people()
+            .tag(
                 &b,
                 c,
                 id,
@@ -164,7 +174,8 @@ async fn grid_worker_sees_only_their_grid() {
     // Creating someone in grid A from grid B is refused too.
     let err = city
         .app
-        .create_person(
+        .people()
+        .create(
             &b,
             city.person_input(&city.grid_a, "孙八", &valid_id("37083019900101123"), None),
         )
@@ -199,7 +210,7 @@ async fn numbers_are_masked_everywhere_and_reveals_are_audited() {
     let city = TestCity::new().await;
     let (c, id) = city.people_a[0];
     let worker = city.caller("workera").await;
-    let file = city.app.person_file(&worker, c, id).await.unwrap();
+    let file = city.app.people().file(&worker, c, id).await.unwrap();
     assert_eq!(file.id_number_masked, "3***************38");
     assert_eq!(file.phone_masked.as_deref(), Some("138****5678"));
     assert_eq!(file.gender, "male");
@@ -211,7 +222,8 @@ async fn numbers_are_masked_everywhere_and_reveals_are_audited() {
 
     let page = city
         .app
-        .search_people(&worker, &PeopleQuery::default(), PageRequest::default())
+        .people()
+        .search(&worker, &PeopleQuery::default(), PageRequest::default())
         .await
         .unwrap();
     let json = serde_json::to_string(&page).unwrap();
@@ -233,12 +245,14 @@ async fn numbers_are_masked_everywhere_and_reveals_are_audited() {
     let before = city.count("audit_events").await;
     let full = city
         .app
+        .people()
         .reveal(&worker, c, id, SensitiveField::IdNumber)
         .await
         .unwrap();
     assert_eq!(full.as_deref(), Some(PEOPLE_A[0].1));
     let phone = city
         .app
+        .people()
         .reveal(&worker, c, id, SensitiveField::Phone)
         .await
         .unwrap();
@@ -270,13 +284,15 @@ async fn numbers_are_masked_everywhere_and_reveals_are_audited() {
     assert!(
         !city
             .app
-            .person_file(&city_admin, c, id)
+            .people()
+            .file(&city_admin, c, id)
             .await
             .unwrap()
             .can_reveal
     );
     let err = city
         .app
+        .people()
         .reveal(&city_admin, c, id, SensitiveField::IdNumber)
         .await
         .unwrap_err();
@@ -331,7 +347,8 @@ async fn bad_input_is_refused_with_a_clear_message_and_changes_nothing() {
     for (name, idn, phone, field, needle) in cases {
         let err = city
             .app
-            .create_person(&worker, city.person_input(&city.grid_a, name, idn, phone))
+            .people()
+            .create(&worker, city.person_input(&city.grid_a, name, idn, phone))
             .await
             .expect_err(name);
         match &err {
@@ -352,7 +369,8 @@ async fn bad_input_is_refused_with_a_clear_message_and_changes_nothing() {
     // A duplicate ID number conflicts, naming the existing person to someone who may see them.
     let err = city
         .app
-        .create_person(
+        .people()
+        .create(
             &worker,
             city.person_input(&city.grid_a, "张三", PEOPLE_A[0].1, None),
         )
@@ -373,7 +391,7 @@ async fn concurrent_edits_are_detected_not_lost() {
     let city = TestCity::new().await;
     let worker = city.caller("workera").await;
     let (c, id) = city.people_a[1];
-    let file = city.app.person_file(&worker, c, id).await.unwrap();
+    let file = city.app.people().file(&worker, c, id).await.unwrap();
     let mut first = city.person_input(
         &city.grid_a,
         "李四",
@@ -384,21 +402,27 @@ async fn concurrent_edits_are_detected_not_lost() {
     first.note = Some("第一次修改".into());
     let mut second = first.clone();
     second.note = Some("第二次修改".into());
-    city.app.update_person(&worker, c, id, first).await.unwrap();
+    city.app
+        .people()
+        .update(&worker, c, id, first)
+        .await
+        .unwrap();
     let err = city
         .app
-        .update_person(&worker, c, id, second)
+        .people()
+        .update(&worker, c, id, second)
         .await
         .unwrap_err();
     assert!(
         matches!(err, AppError::Conflict { code: "stale", .. }),
         "{err:?}"
     );
-    let after = city.app.person_file(&worker, c, id).await.unwrap();
+    let after = city.app.people().file(&worker, c, id).await.unwrap();
     assert_eq!(after.note.as_deref(), Some("第一次修改"));
     // Masked values sent back unchanged kept the stored numbers.
     assert_eq!(
         city.app
+            .people()
             .reveal(&worker, c, id, SensitiveField::IdNumber)
             .await
             .unwrap()
@@ -415,6 +439,7 @@ async fn roles_skills_and_tags_with_provenance() {
     // A party member needs a branch; a retired cadre needs 离休/退休.
     let err = city
         .app
+        .people()
         .add_role(
             &worker,
             c,
@@ -433,6 +458,7 @@ async fn roles_skills_and_tags_with_provenance() {
     // The branch sits above grid A, outside the grid worker's scope: the community
     // secretary attaches the party member to it.
     city.app
+        .people()
         .add_role(
             &city.caller("secretary").await,
             c,
@@ -451,6 +477,7 @@ async fn roles_skills_and_tags_with_provenance() {
         .await
         .unwrap();
     city.app
+        .people()
         .add_role(
             &worker,
             c,
@@ -470,6 +497,7 @@ async fn roles_skills_and_tags_with_provenance() {
         .await
         .unwrap();
     city.app
+        .people()
         .set_skills(
             &worker,
             c,
@@ -512,7 +540,8 @@ async fn roles_skills_and_tags_with_provenance() {
     ));
     let row = city
         .app
-        .tag_person(
+        .people()
+        .tag(
             &worker,
             c,
             id,
@@ -527,7 +556,8 @@ async fn roles_skills_and_tags_with_provenance() {
         .unwrap();
     let dup = city
         .app
-        .tag_person(
+        .people()
+        .tag(
             &worker,
             c,
             id,
@@ -541,7 +571,7 @@ async fn roles_skills_and_tags_with_provenance() {
         .await
         .unwrap_err();
     assert!(matches!(dup, AppError::Conflict { .. }));
-    let file = city.app.person_file(&worker, c, id).await.unwrap();
+    let file = city.app.people().file(&worker, c, id).await.unwrap();
     assert_eq!(file.skills, ["助餐送餐", "教育辅导"]);
     let party = file
         .roles
@@ -565,8 +595,8 @@ async fn roles_skills_and_tags_with_provenance() {
     };
     assert_eq!(names(&city, "secretary", cadres).await, ["李四"]);
     // Removing keeps the history.
-    city.app.untag_person(&worker, c, id, row).await.unwrap();
-    let file = city.app.person_file(&worker, c, id).await.unwrap();
+    city.app.people().untag(&worker, c, id, row).await.unwrap();
+    let file = city.app.people().file(&worker, c, id).await.unwrap();
     assert_eq!(file.tags.len(), 1);
     assert!(file.tags[0].revoked_at.is_some());
     let tagged = PeopleQuery {
@@ -607,7 +637,8 @@ async fn age_filters_count_whole_years() {
     ] {
         let e = city
             .app
-            .search_people(&worker, &aged(min, max), PageRequest::default())
+            .people()
+            .search(&worker, &aged(min, max), PageRequest::default())
             .await
             .unwrap_err();
         assert_eq!(e.field(), Some("age_min"), "{e}");
@@ -1164,7 +1195,8 @@ async fn the_demo_city_reproduces_the_source_figures() {
         app.authenticate(&s.token, None).await.unwrap().caller
     };
     let found = app
-        .search_people(
+        .people()
+        .search(
             &admin,
             &PeopleQuery {
                 q: Some("张德顺".into()),
@@ -1180,7 +1212,8 @@ async fn the_demo_city_reproduces_the_source_figures() {
         .find(|p| p.age == 82)
         .expect("张德顺, 82");
     let file = app
-        .person_file(&admin, zhang.county_code, zhang.id)
+        .people()
+        .file(&admin, zhang.county_code, zhang.id)
         .await
         .unwrap();
     let tags: Vec<&str> = file.tags.iter().map(|t| t.tag_name.as_str()).collect();
@@ -1195,7 +1228,8 @@ async fn the_demo_city_reproduces_the_source_figures() {
         app.authenticate(&s.token, None).await.unwrap().caller
     };
     assert!(
-        app.person_file(&worker, zhang.county_code, zhang.id)
+        app.people()
+            .file(&worker, zhang.county_code, zhang.id)
             .await
             .is_ok()
     );
@@ -1207,7 +1241,7 @@ async fn the_demo_city_reproduces_the_source_figures() {
         app.authenticate(&s.token, None).await.unwrap().caller
     };
     assert!(matches!(
-        app.person_file(&other, zhang.county_code, zhang.id).await,
+        app.people().file(&other, zhang.county_code, zhang.id).await,
         Err(AppError::NotFound { .. })
     ));
     // Points: 鱼台's 50+ partner shops with goods, a till near the story people, a history
@@ -1347,7 +1381,7 @@ async fn buildings_entrances_and_households_nest_sensibly() {
     assert!(matches!(err, AppError::Invalid { .. }));
     // Someone moves in.
     let (pc, pid) = city.people_a[2];
-    let file = city.app.person_file(&worker, pc, pid).await.unwrap();
+    let file = city.app.people().file(&worker, pc, pid).await.unwrap();
     let mut input = city.person_input(
         &city.grid_a,
         "王五",
@@ -1357,7 +1391,8 @@ async fn buildings_entrances_and_households_nest_sensibly() {
     input.household_id = Some(home.id);
     input.version = Some(file.version);
     city.app
-        .update_person(&worker, pc, pid, input)
+        .people()
+        .update(&worker, pc, pid, input)
         .await
         .unwrap();
     let homes = city
@@ -1374,7 +1409,7 @@ async fn buildings_entrances_and_households_nest_sensibly() {
             .collect::<Vec<_>>(),
         ["王五"]
     );
-    let file = city.app.person_file(&worker, pc, pid).await.unwrap();
+    let file = city.app.people().file(&worker, pc, pid).await.unwrap();
     assert_eq!(file.household.unwrap().label, "3号楼2单元501室");
     // The worker next door can neither list nor add here.
     let b = city.caller("workerb").await;
@@ -1392,7 +1427,7 @@ async fn an_id_number_cannot_be_changed_to_someone_elses() {
     let city = TestCity::new().await;
     let secretary = city.caller("secretary").await;
     let (c, id) = city.people_a[2];
-    let file = city.app.person_file(&secretary, c, id).await.unwrap();
+    let file = city.app.people().file(&secretary, c, id).await.unwrap();
     let mut input = city.person_input(
         &city.grid_a,
         "王五",
@@ -1402,7 +1437,8 @@ async fn an_id_number_cannot_be_changed_to_someone_elses() {
     input.version = Some(file.version);
     let err = city
         .app
-        .update_person(&secretary, c, id, input)
+        .people()
+        .update(&secretary, c, id, input)
         .await
         .unwrap_err();
     assert!(
@@ -1418,7 +1454,8 @@ async fn an_id_number_cannot_be_changed_to_someone_elses() {
     );
     input.version = Some(file.version);
     city.app
-        .update_person(&secretary, c, id, input)
+        .people()
+        .update(&secretary, c, id, input)
         .await
         .unwrap();
 }
@@ -1837,6 +1874,7 @@ mod moving {
             .await
             .unwrap();
         city.app
+            .people()
             .add_role(
                 &system,
                 city.people_a[0].0,
@@ -1866,7 +1904,8 @@ mod moving {
             .await
             .unwrap();
         city.app
-            .tag_person(
+            .people()
+            .tag(
                 &system,
                 city.people_a[0].0,
                 city.people_a[0].1,
@@ -1882,6 +1921,7 @@ mod moving {
         let shop = city.add_shop().await;
         // A mediation case in grid A, mediated by 李四 (a retired cadre living there).
         city.app
+            .people()
             .add_role(
                 &system,
                 city.people_a[1].0,
@@ -2280,6 +2320,7 @@ async fn roles_and_households_attach_only_to_units_in_the_callers_scope() {
     for unit in [&branch2, &city.grid_b, &city.branch] {
         let err = city
             .app
+            .people()
             .add_role(&worker, c, id, party(Some(unit)))
             .await
             .unwrap_err();
@@ -2292,6 +2333,7 @@ async fn roles_and_households_attach_only_to_units_in_the_callers_scope() {
     // Half a reference is refused, not silently dropped.
     let err = city
         .app
+        .people()
         .add_role(
             &worker,
             c,
@@ -2308,10 +2350,12 @@ async fn roles_and_households_attach_only_to_units_in_the_callers_scope() {
     assert_eq!(city.count("audit_events").await, audit_before);
     // Inside the grid it works; the county administrator reaches the other street.
     city.app
+        .people()
         .add_role(&worker, c, id, party(Some(&city.grid_a)))
         .await
         .unwrap();
     city.app
+        .people()
         .add_role(
             &admin,
             c,
@@ -2348,7 +2392,8 @@ async fn roles_and_households_attach_only_to_units_in_the_callers_scope() {
     input.household_id = Some(house.id);
     let err = city
         .app
-        .create_person(&worker, input.clone())
+        .people()
+        .create(&worker, input.clone())
         .await
         .unwrap_err();
     assert!(
@@ -2363,7 +2408,8 @@ async fn roles_and_households_attach_only_to_units_in_the_callers_scope() {
     );
     // The community secretary, whose scope holds it, may.
     city.app
-        .create_person(&city.caller("secretary").await, input)
+        .people()
+        .create(&city.caller("secretary").await, input)
         .await
         .unwrap();
 }
@@ -2405,7 +2451,8 @@ async fn only_the_city_defines_the_city_wide_vocabularies() {
     // They still apply it to people in scope; the city renames it.
     let (c, id) = city.people_a[0];
     city.app
-        .tag_person(
+        .people()
+        .tag(
             &county_admin,
             c,
             id,
@@ -2689,7 +2736,7 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
     check_field(c, "人员备注", &BAD_FREE, good, |t| {
         let mut input = c.person_input(&c.grid_a, "周九", &id1, None);
         input.note = Some(t);
-        async move { c.app.create_person(worker, input).await }
+        async move { c.app.people().create(worker, input).await }
     })
     .await;
     check_field(
@@ -2700,7 +2747,7 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
         |t| {
             let mut input = c.person_input(&c.grid_a, "吴十", &id2, None);
             input.address = Some(t);
-            async move { c.app.create_person(worker, input).await }
+            async move { c.app.people().create(worker, input).await }
         },
     )
     .await;
@@ -2720,7 +2767,8 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
         .unwrap();
     check_field(c, "标签备注", &BAD_FREE, good, |t| async move {
         c.app
-            .tag_person(
+            .people()
+            .tag(
                 worker,
                 c.people_a[2].0,
                 c.people_a[2].1,
@@ -3051,6 +3099,7 @@ async fn names_titles_and_labels_refuse_invisible_characters_but_keep_their_numb
         "汶上县第1实验小学",
         |t| async move {
             c.app
+                .people()
                 .add_role(
                     system,
                     pc,
@@ -3072,13 +3121,13 @@ async fn names_titles_and_labels_refuse_invisible_characters_but_keep_their_numb
     )
     .await;
     check_field(c, "特长", &bidi, "理发", |t| async move {
-        c.app.set_skills(system, pc, pid, vec![t]).await
+        c.app.people().set_skills(system, pc, pid, vec![t]).await
     })
     .await;
     let id = valid_id("37083019500101555");
     check_field(c, "姓名", &bidi[..1], "孙八", |t| {
         let input = c.person_input(&c.grid_a, &t, &id, None);
-        async move { c.app.create_person(system, input).await }
+        async move { c.app.people().create(system, input).await }
     })
     .await;
 }
@@ -3137,7 +3186,8 @@ async fn the_demo_city_keeps_its_scope_invariants_after_a_move() {
     // 张德顺 orders 助餐 (so the community holds an open order too).
     let zhang = login("zhangdaye").await;
     let home = app
-        .person_file(&zhang, zhang.person.unwrap().0, zhang.person.unwrap().1)
+        .people()
+        .file(&zhang, zhang.person.unwrap().0, zhang.person.unwrap().1)
         .await
         .unwrap()
         .home_unit
@@ -3193,7 +3243,8 @@ async fn the_demo_city_keeps_its_scope_invariants_after_a_move() {
     assert!(moved.path.starts_with(&other_path), "{}", moved.path);
     let worker = login("wangge").await;
     let found = app
-        .search_people(&worker, &q("张德顺"), PageRequest::default())
+        .people()
+        .search(&worker, &q("张德顺"), PageRequest::default())
         .await
         .unwrap();
     assert!(
@@ -3961,6 +4012,7 @@ mod masked_numbers {
         let city = TestCity::new().await;
         let (c, id) = city.people_a[0];
         city.app
+            .people()
             .add_role(
                 &city.system,
                 c,
@@ -3979,7 +4031,8 @@ mod masked_numbers {
         // The people list, the file, the export and a unit's roster.
         let page = city
             .app
-            .search_people(&admin, &PeopleQuery::default(), PageRequest::default())
+            .people()
+            .search(&admin, &PeopleQuery::default(), PageRequest::default())
             .await
             .unwrap();
         let zsf = page.items.iter().find(|p| p.name == "张三丰").unwrap();
@@ -3987,10 +4040,11 @@ mod masked_numbers {
             (zsf.birth_date.as_deref(), zsf.birth_year, zsf.age),
             (None, 1944, 82)
         );
-        let file = city.app.person_file(&admin, c, id).await.unwrap();
+        let file = city.app.people().file(&admin, c, id).await.unwrap();
         assert_eq!((file.birth_date.as_deref(), file.birth_year), (None, 1944));
         let roster = city
             .app
+            .people()
             .roster(
                 &admin,
                 city.branch.county_code,
@@ -4025,7 +4079,8 @@ mod masked_numbers {
         let branch = city.caller("branchsec").await;
         assert_eq!(
             city.app
-                .person_file(&branch, c, id)
+                .people()
+                .file(&branch, c, id)
                 .await
                 .unwrap()
                 .birth_date,
@@ -4035,13 +4090,14 @@ mod masked_numbers {
         // person in their own file.
         for who in ["workera", "secretary", "countyadmin", "resident"] {
             let caller = city.caller(who).await;
-            let file = city.app.person_file(&caller, c, id).await.unwrap();
+            let file = city.app.people().file(&caller, c, id).await.unwrap();
             assert_eq!(file.birth_date.as_deref(), Some(BORN), "{who}");
         }
         let worker = city.caller("workera").await;
         let page = city
             .app
-            .search_people(&worker, &q("zsf"), PageRequest::default())
+            .people()
+            .search(&worker, &q("zsf"), PageRequest::default())
             .await
             .unwrap();
         assert_eq!(page.items[0].birth_date.as_deref(), Some(BORN));
@@ -4063,7 +4119,8 @@ mod masked_numbers {
             for number in [PEOPLE_A[0].1, PEOPLE_A[0].2] {
                 let err = city
                     .app
-                    .search_people(&caller, &q(number), PageRequest::default())
+                    .people()
+                    .search(&caller, &q(number), PageRequest::default())
                     .await
                     .unwrap_err();
                 assert!(
@@ -4082,7 +4139,8 @@ mod masked_numbers {
         let admin = city.caller("cityadmin").await;
         let page = city
             .app
-            .search_people(&admin, &q("1238"), PageRequest::default())
+            .people()
+            .search(&admin, &q("1238"), PageRequest::default())
             .await
             .unwrap();
         assert_eq!(page.items.len(), 1);
@@ -4107,20 +4165,23 @@ mod masked_numbers {
         };
         let found = city
             .app
-            .search_people(&worker, &q(PEOPLE_A[0].1), PageRequest::default())
+            .people()
+            .search(&worker, &q(PEOPLE_A[0].1), PageRequest::default())
             .await
             .unwrap();
         assert_eq!(names(found), ["张三丰"]);
         let found = city
             .app
-            .search_people(&worker, &q(PEOPLE_A[1].2), PageRequest::default())
+            .people()
+            .search(&worker, &q(PEOPLE_A[1].2), PageRequest::default())
             .await
             .unwrap();
         assert_eq!(names(found), ["李四"]);
         // Grid B's number is not found from grid A.
         let other = city
             .app
-            .search_people(&worker, &q(PEOPLE_B[0].1), PageRequest::default())
+            .people()
+            .search(&worker, &q(PEOPLE_B[0].1), PageRequest::default())
             .await
             .unwrap();
         assert!(other.items.is_empty());
@@ -4145,7 +4206,8 @@ mod masked_numbers {
         // The same number searched twice leaves the same digest, so an investigator holding
         // the data key can find who looked a number up.
         city.app
-            .search_people(&worker, &q(PEOPLE_A[0].1), PageRequest::default())
+            .people()
+            .search(&worker, &q(PEOPLE_A[0].1), PageRequest::default())
             .await
             .unwrap();
         let log = audit_details(&city, "person.exact_search").await;
@@ -4163,7 +4225,8 @@ mod masked_numbers {
         assert_eq!(Settings::default().privacy.exact_searches_per_hour, 20);
         let fresh = valid_id("37083019900101123");
         city.app
-            .create_person(
+            .people()
+            .create(
                 &worker,
                 city.person_input(&city.grid_a, "孙八", &fresh, None),
             )
@@ -4172,13 +4235,15 @@ mod masked_numbers {
         // Four searches and one registration so far: up to twenty.
         for _ in 6..=20 {
             city.app
-                .search_people(&worker, &q(PEOPLE_A[2].1), PageRequest::default())
+                .people()
+                .search(&worker, &q(PEOPLE_A[2].1), PageRequest::default())
                 .await
                 .unwrap();
         }
         let err = city
             .app
-            .search_people(&worker, &q(PEOPLE_A[2].1), PageRequest::default())
+            .people()
+            .search(&worker, &q(PEOPLE_A[2].1), PageRequest::default())
             .await
             .unwrap_err();
         assert!(matches!(err, AppError::TooMany { .. }), "{err:?}");
@@ -4189,7 +4254,8 @@ mod masked_numbers {
         let people = city.count("people").await;
         let err = city
             .app
-            .create_person(
+            .people()
+            .create(
                 &worker,
                 city.person_input(&city.grid_a, "周九", &valid_id("37083019910101123"), None),
             )
@@ -4200,19 +4266,22 @@ mod masked_numbers {
         // Names and last four are not limited for someone who may reveal what they find.
         for _ in 0..40 {
             city.app
-                .search_people(&worker, &q("1238"), PageRequest::default())
+                .people()
+                .search(&worker, &q("1238"), PageRequest::default())
                 .await
                 .unwrap();
         }
         // The limit is per account, and lifts after the hour.
         let secretary = city.caller("secretary").await;
         city.app
-            .search_people(&secretary, &q(PEOPLE_A[2].1), PageRequest::default())
+            .people()
+            .search(&secretary, &q(PEOPLE_A[2].1), PageRequest::default())
             .await
             .unwrap();
         city.clock.advance(60 * yinling_app::clock::MINUTE);
         city.app
-            .search_people(&worker, &q(PEOPLE_A[2].1), PageRequest::default())
+            .people()
+            .search(&worker, &q(PEOPLE_A[2].1), PageRequest::default())
             .await
             .unwrap();
     }
@@ -4226,25 +4295,29 @@ mod masked_numbers {
         let admin = city.caller("cityadmin").await;
         for _ in 0..3 {
             city.app
-                .search_people(&admin, &q("1238"), PageRequest::default())
+                .people()
+                .search(&admin, &q("1238"), PageRequest::default())
                 .await
                 .unwrap();
         }
         let err = city
             .app
-            .search_people(&admin, &q("1238"), PageRequest::default())
+            .people()
+            .search(&admin, &q("1238"), PageRequest::default())
             .await
             .unwrap_err();
         assert!(matches!(err, AppError::TooMany { .. }), "{err:?}");
         // Names stay free; a grid worker searching their own grid is not limited.
         city.app
-            .search_people(&admin, &q("zsf"), PageRequest::default())
+            .people()
+            .search(&admin, &q("zsf"), PageRequest::default())
             .await
             .unwrap();
         let worker = city.caller("workera").await;
         for _ in 0..5 {
             city.app
-                .search_people(&worker, &q("1238"), PageRequest::default())
+                .people()
+                .search(&worker, &q("1238"), PageRequest::default())
                 .await
                 .unwrap();
         }
@@ -4263,18 +4336,21 @@ mod masked_numbers {
         for number in [&elsewhere, &fresh] {
             let (c, id) = city
                 .app
-                .create_person(&worker, city.person_input(&grid_c, "张三丰", number, None))
+                .people()
+                .create(&worker, city.person_input(&grid_c, "张三丰", number, None))
                 .await
                 .expect("registered");
-            let file = city.app.person_file(&worker, c, id).await.unwrap();
+            let file = city.app.people().file(&worker, c, id).await.unwrap();
             let found = city
                 .app
-                .search_people(&worker, &q(number), PageRequest::default())
+                .people()
+                .search(&worker, &q(number), PageRequest::default())
                 .await
                 .unwrap();
             let again = city
                 .app
-                .create_person(&worker, city.person_input(&grid_c, "张三丰", number, None))
+                .people()
+                .create(&worker, city.person_input(&grid_c, "张三丰", number, None))
                 .await
                 .unwrap_err();
             outcomes.push((
@@ -4296,7 +4372,8 @@ mod masked_numbers {
         let worker_a = city.caller("workera").await;
         let err = city
             .app
-            .create_person(
+            .people()
+            .create(
                 &worker_a,
                 city.person_input(&city.grid_a, "某某", PEOPLE_A[1].1, None),
             )
@@ -4311,7 +4388,8 @@ mod masked_numbers {
         let county = city.caller("countyadmin").await;
         let cases = city
             .app
-            .list_duplicates(&county, Some("open"), PageRequest::default())
+            .people()
+            .duplicates(&county, Some("open"), PageRequest::default())
             .await
             .unwrap();
         assert_eq!(cases.total, 1);
@@ -4320,14 +4398,15 @@ mod masked_numbers {
         assert_eq!((case.existing.county_code, case.existing.id), (zc, zid));
         assert_eq!(case.existing.name.as_deref(), Some("张三丰"));
         assert_eq!(case.registered_by_name, "workerc");
-        assert_eq!(city.app.open_duplicates(&county).await.unwrap(), 1);
+        assert_eq!(city.app.people().open_duplicates(&county).await.unwrap(), 1);
         let err = city
             .app
-            .list_duplicates(&worker, None, PageRequest::default())
+            .people()
+            .duplicates(&worker, None, PageRequest::default())
             .await
             .unwrap_err();
         assert!(matches!(err, AppError::Forbidden { .. }));
-        assert_eq!(city.app.open_duplicates(&worker).await.unwrap(), 0);
+        assert_eq!(city.app.people().open_duplicates(&worker).await.unwrap(), 0);
         assert!(
             audit_details(&city, "person.duplicate_routed")
                 .await
@@ -4338,6 +4417,7 @@ mod masked_numbers {
         // Merging closes the new file; it no longer holds the number, and is closed to edits.
         let (rc, rid) = (case.registration.county_code, case.registration.id);
         city.app
+            .people()
             .resolve_duplicate(
                 &county,
                 case.county_code,
@@ -4350,12 +4430,13 @@ mod masked_numbers {
             )
             .await
             .unwrap();
-        let closed = city.app.person_file(&worker, rc, rid).await.unwrap();
+        let closed = city.app.people().file(&worker, rc, rid).await.unwrap();
         assert_eq!(closed.status, "merged");
         assert_eq!(closed.status_label, "已并档");
         let found = city
             .app
-            .search_people(&county, &q(&elsewhere), PageRequest::default())
+            .people()
+            .search(&county, &q(&elsewhere), PageRequest::default())
             .await
             .unwrap();
         assert_eq!(found.items.iter().map(|p| p.id).collect::<Vec<_>>(), [zid]);
@@ -4363,12 +4444,14 @@ mod masked_numbers {
         edit.version = Some(closed.version);
         let err = city
             .app
-            .update_person(&worker, rc, rid, edit)
+            .people()
+            .update(&worker, rc, rid, edit)
             .await
             .unwrap_err();
         assert_eq!(err.code(), "file_closed");
         let again = city
             .app
+            .people()
             .resolve_duplicate(
                 &county,
                 case.county_code,
@@ -4387,7 +4470,8 @@ mod masked_numbers {
         // it voids the file.
         let (fc, fid) = city
             .app
-            .search_people(&worker, &q(&fresh), PageRequest::default())
+            .people()
+            .search(&worker, &q(&fresh), PageRequest::default())
             .await
             .unwrap()
             .items
@@ -4395,16 +4479,18 @@ mod masked_numbers {
             .map(|p| (p.county_code, p.id))
             .next()
             .unwrap();
-        let file = city.app.person_file(&worker, fc, fid).await.unwrap();
+        let file = city.app.people().file(&worker, fc, fid).await.unwrap();
         let mut edit = city.person_input(&grid_c, "张三丰", PEOPLE_B[1].1, None);
         edit.version = Some(file.version);
         city.app
-            .update_person(&worker, fc, fid, edit)
+            .people()
+            .update(&worker, fc, fid, edit)
             .await
             .expect("saved like any change");
         let cases = city
             .app
-            .list_duplicates(&county, Some("open"), PageRequest::default())
+            .people()
+            .duplicates(&county, Some("open"), PageRequest::default())
             .await
             .unwrap();
         assert_eq!(cases.total, 1);
@@ -4412,6 +4498,7 @@ mod masked_numbers {
         assert_eq!(case.registration.id, fid);
         assert_eq!(case.existing.name.as_deref(), Some("钱七"));
         city.app
+            .people()
             .resolve_duplicate(
                 &county,
                 case.county_code,
@@ -4425,12 +4512,18 @@ mod masked_numbers {
             .await
             .unwrap();
         assert_eq!(
-            city.app.person_file(&worker, fc, fid).await.unwrap().status,
+            city.app
+                .people()
+                .file(&worker, fc, fid)
+                .await
+                .unwrap()
+                .status,
             "voided"
         );
         let all = city
             .app
-            .list_duplicates(&county, None, PageRequest::default())
+            .people()
+            .duplicates(&county, None, PageRequest::default())
             .await
             .unwrap();
         assert_eq!(all.total, 2);
@@ -4476,7 +4569,8 @@ mod masked_numbers {
         // The 汶上 number is registered in 曲阜 without a word about 汶上.
         let (c, id) = city
             .app
-            .create_person(
+            .people()
+            .create(
                 &registrar,
                 city.person_input(&community, "张三丰", PEOPLE_A[0].1, None),
             )
@@ -4484,12 +4578,16 @@ mod masked_numbers {
             .expect("registered");
         assert_eq!(c, 370881);
         // The registrar does not review their own registration.
-        assert_eq!(city.app.open_duplicates(&registrar).await.unwrap(), 0);
+        assert_eq!(
+            city.app.people().open_duplicates(&registrar).await.unwrap(),
+            0
+        );
         // A colleague sees it but not the 汶上 file, so may reject and not merge.
         let colleague = city.caller("qufuadmin2").await;
         let cases = city
             .app
-            .list_duplicates(&colleague, Some("open"), PageRequest::default())
+            .people()
+            .duplicates(&colleague, Some("open"), PageRequest::default())
             .await
             .unwrap();
         assert_eq!(cases.total, 1);
@@ -4506,21 +4604,27 @@ mod masked_numbers {
         };
         let err = city
             .app
+            .people()
             .resolve_duplicate(&colleague, case.county_code, case.id, merge.clone())
             .await
             .unwrap_err();
         assert!(matches!(err, AppError::Forbidden { .. }), "{err:?}");
         let err = city
             .app
+            .people()
             .resolve_duplicate(&registrar, case.county_code, case.id, merge.clone())
             .await
             .unwrap_err();
         assert!(matches!(err, AppError::Forbidden { .. }), "{err:?}");
         // 汶上's administrator does not see 曲阜's registrations at all.
         let wenshang = city.caller("countyadmin").await;
-        assert_eq!(city.app.open_duplicates(&wenshang).await.unwrap(), 0);
+        assert_eq!(
+            city.app.people().open_duplicates(&wenshang).await.unwrap(),
+            0
+        );
         let err = city
             .app
+            .people()
             .resolve_duplicate(&wenshang, case.county_code, case.id, merge.clone())
             .await
             .unwrap_err();
@@ -4529,11 +4633,13 @@ mod masked_numbers {
         let admin = city.caller("cityadmin").await;
         let cases = city
             .app
-            .list_duplicates(&admin, Some("open"), PageRequest::default())
+            .people()
+            .duplicates(&admin, Some("open"), PageRequest::default())
             .await
             .unwrap();
         assert_eq!(cases.items[0].existing.name.as_deref(), Some("张三丰"));
         city.app
+            .people()
             .resolve_duplicate(&admin, case.county_code, case.id, merge)
             .await
             .unwrap();

@@ -72,6 +72,7 @@ async fn fixture(city: &TestCity) -> Fixture {
     .await;
     let cadre = |key: (i64, i64)| async move {
         city.app
+            .people()
             .add_role(
                 &city.system,
                 key.0,

@@ -161,6 +161,7 @@ async fn unit_members(
     Ok(axum::Json(
         state
             .app
+            .people()
             .roster(
                 &c.caller,
                 county,

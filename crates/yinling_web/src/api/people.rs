@@ -61,7 +61,8 @@ async fn list_people(
     Ok(axum::Json(
         state
             .app
-            .search_people(&c.caller, &q, PageRequest::new(p.page, p.per_page))
+            .people()
+            .search(&c.caller, &q, PageRequest::new(p.page, p.per_page))
             .await?,
     ))
 }
@@ -75,7 +76,7 @@ async fn create_person(
     c: ApiCaller,
     ApiJson(input): ApiJson<PersonInput>,
 ) -> Result<(StatusCode, axum::Json<Created>), ApiError> {
-    let (county, id) = state.app.create_person(&c.caller, input).await?;
+    let (county, id) = state.app.people().create(&c.caller, input).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(Created {
@@ -121,7 +122,7 @@ async fn find_person(
     ApiPath((county, id)): ApiPath<(i64, i64)>,
 ) -> Result<axum::Json<PersonFile>, ApiError> {
     Ok(axum::Json(
-        state.app.person_file(&c.caller, county, id).await?,
+        state.app.people().file(&c.caller, county, id).await?,
     ))
 }
 
@@ -138,7 +139,8 @@ async fn update_person(
 ) -> Result<StatusCode, ApiError> {
     state
         .app
-        .update_person(&c.caller, county, id, input)
+        .people()
+        .update(&c.caller, county, id, input)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -166,7 +168,11 @@ async fn reveal(
     ApiPath((county, id)): ApiPath<(i64, i64)>,
     ApiJson(req): ApiJson<RevealRequest>,
 ) -> Result<axum::Json<RevealResponse>, ApiError> {
-    let value = state.app.reveal(&c.caller, county, id, req.field).await?;
+    let value = state
+        .app
+        .people()
+        .reveal(&c.caller, county, id, req.field)
+        .await?;
     Ok(axum::Json(RevealResponse {
         field: req.field,
         value,
@@ -183,7 +189,11 @@ async fn add_role(
     ApiPath((county, id)): ApiPath<(i64, i64)>,
     ApiJson(input): ApiJson<RoleInput>,
 ) -> Result<(StatusCode, axum::Json<Created>), ApiError> {
-    let role = state.app.add_role(&c.caller, county, id, input).await?;
+    let role = state
+        .app
+        .people()
+        .add_role(&c.caller, county, id, input)
+        .await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(Created {
@@ -202,7 +212,11 @@ async fn remove_role(
     c: ApiCaller,
     ApiPath((county, id, role)): ApiPath<(i64, i64, i64)>,
 ) -> Result<StatusCode, ApiError> {
-    state.app.remove_role(&c.caller, county, id, role).await?;
+    state
+        .app
+        .people()
+        .remove_role(&c.caller, county, id, role)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -223,6 +237,7 @@ async fn set_skills(
 ) -> Result<StatusCode, ApiError> {
     state
         .app
+        .people()
         .set_skills(&c.caller, county, id, req.skills)
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -238,7 +253,7 @@ async fn add_tag(
     ApiPath((county, id)): ApiPath<(i64, i64)>,
     ApiJson(input): ApiJson<TagInput>,
 ) -> Result<(StatusCode, axum::Json<Created>), ApiError> {
-    let row = state.app.tag_person(&c.caller, county, id, input).await?;
+    let row = state.app.people().tag(&c.caller, county, id, input).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(Created {
@@ -257,7 +272,7 @@ async fn remove_tag(
     c: ApiCaller,
     ApiPath((county, id, row)): ApiPath<(i64, i64, i64)>,
 ) -> Result<StatusCode, ApiError> {
-    state.app.untag_person(&c.caller, county, id, row).await?;
+    state.app.people().untag(&c.caller, county, id, row).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -283,7 +298,8 @@ async fn list_duplicates(
     Ok(axum::Json(
         state
             .app
-            .list_duplicates(
+            .people()
+            .duplicates(
                 &c.caller,
                 q.status.as_deref(),
                 PageRequest::new(p.page, p.per_page),
@@ -310,6 +326,7 @@ async fn decide_duplicate(
 ) -> Result<StatusCode, ApiError> {
     state
         .app
+        .people()
         .resolve_duplicate(&c.caller, county, id, input)
         .await?;
     Ok(StatusCode::NO_CONTENT)

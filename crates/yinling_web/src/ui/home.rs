@@ -36,7 +36,7 @@ async fn home(State(state): State<AppState>, ctx: PageCtx) -> PageResult {
         (Vec::new(), 0, Vec::new())
     };
     let me = match ctx.caller.person {
-        Some((c, id)) if !staff => state.app.person_file(&ctx.caller, c, id).await.ok(),
+        Some((c, id)) if !staff => state.app.people().file(&ctx.caller, c, id).await.ok(),
         _ => None,
     };
     let merchant = ctx

@@ -354,7 +354,7 @@ async fn form_page(
     // Coming from a person's file: that person, in their home unit.
     let mut person_name = None;
     if let Some((c, id)) = opt(&f.person).and_then(|p| parse_key(&p)) {
-        let p = state.app.person_file(&ctx.caller, c, id).await?;
+        let p = state.app.people().file(&ctx.caller, c, id).await?;
         if opt(&f.unit).is_none() {
             f.unit = Some(format!("{}/{}", p.home_unit.county_code, p.home_unit.id));
         }
@@ -384,7 +384,8 @@ async fn form_page(
         };
         state
             .app
-            .search_people(&ctx.caller, &q, PageRequest::new(Some(1), Some(200)))
+            .people()
+            .search(&ctx.caller, &q, PageRequest::new(Some(1), Some(200)))
             .await?
             .items
     } else {
@@ -411,7 +412,11 @@ async fn form_page(
         person_keys.iter().map(|(k, v)| (k.as_str(), v.as_str())),
         f.person.as_deref().unwrap_or_default(),
     );
-    let households = state.app.households_under(&ctx.caller, c, u).await?;
+    let households = state
+        .app
+        .people()
+        .households_under(&ctx.caller, c, u)
+        .await?;
     let house_ids: Vec<String> = households.iter().map(|h| h.id.to_string()).collect();
     let households = choices(
         house_ids

@@ -188,7 +188,7 @@ async fn subject(
     if proxy && !ctx.caller.may(Permission::Dispatch) {
         return Err(AppError::NotFound { what: "人员" });
     }
-    let file = state.app.person_file(&ctx.caller, key.0, key.1).await?;
+    let file = state.app.people().file(&ctx.caller, key.0, key.1).await?;
     Ok(Subject {
         county: file.county_code,
         id: file.id,

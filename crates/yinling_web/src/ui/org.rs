@@ -285,6 +285,7 @@ async fn members(
     let kind = opt(&q.kind).and_then(|k| PersonRoleKind::parse(&k));
     let result = state
         .app
+        .people()
         .roster(
             &ctx.caller,
             county,

@@ -173,7 +173,7 @@ async fn list(
     );
     let page = PageRequest::new(q.page, Some(20));
     let (result, refusal) = match q.people_query() {
-        Ok(pq) => match state.app.search_people(&ctx.caller, &pq, page).await {
+        Ok(pq) => match state.app.people().search(&ctx.caller, &pq, page).await {
             Ok(r) => (Some(r), None),
             Err(e) => match search_refusal(&e) {
                 Some(r) => (None, Some(r)),
@@ -192,7 +192,7 @@ async fn list(
         None => None,
     };
     let status = refusal.as_ref().map_or(StatusCode::OK, |e| e.status);
-    let open_duplicates = state.app.open_duplicates(&ctx.caller).await?;
+    let open_duplicates = state.app.people().open_duplicates(&ctx.caller).await?;
     let page = ListPage {
         l: ctx.layout("人员", "people"),
         q: q.q.clone().unwrap_or_default(),
@@ -294,7 +294,7 @@ async fn person_page(
     revealed: Option<(SensitiveField, String)>,
     error: Option<FormError>,
 ) -> PageResult {
-    let p = state.app.person_file(&ctx.caller, county, id).await?;
+    let p = state.app.people().file(&ctx.caller, county, id).await?;
     let tags = if p.can_edit {
         state
             .app
@@ -371,7 +371,11 @@ async fn reveal(
         "phone" => SensitiveField::Phone,
         _ => return Err(AppError::invalid("invalid_field", "field", "无法显示该项").into()),
     };
-    let value = state.app.reveal(&ctx.caller, county, id, field).await?;
+    let value = state
+        .app
+        .people()
+        .reveal(&ctx.caller, county, id, field)
+        .await?;
     let shown = value.map(|v| (field, v));
     person_page(&state, ctx, county, id, shown, None).await
 }
@@ -469,6 +473,7 @@ async fn add_role(
     let result = match role_input(&f) {
         Ok(input) => state
             .app
+            .people()
             .add_role(&ctx.caller, county, id, input)
             .await
             .map(|_| ()),
@@ -482,7 +487,11 @@ async fn remove_role(
     ctx: PageCtx,
     Path((county, id, role)): Path<(i64, i64, i64)>,
 ) -> PageResult {
-    let result = state.app.remove_role(&ctx.caller, county, id, role).await;
+    let result = state
+        .app
+        .people()
+        .remove_role(&ctx.caller, county, id, role)
+        .await;
     after_action(&state, ctx, county, id, result).await
 }
 
@@ -499,6 +508,7 @@ async fn set_skills(
 ) -> PageResult {
     let result = state
         .app
+        .people()
         .set_skills(&ctx.caller, county, id, vec![f.skills])
         .await;
     after_action(&state, ctx, county, id, result).await
@@ -532,7 +542,8 @@ async fn add_tag(
     let result = match input {
         Ok(i) => state
             .app
-            .tag_person(&ctx.caller, county, id, i)
+            .people()
+            .tag(&ctx.caller, county, id, i)
             .await
             .map(|_| ()),
         Err(e) => Err(e),
@@ -545,7 +556,7 @@ async fn remove_tag(
     ctx: PageCtx,
     Path((county, id, tag)): Path<(i64, i64, i64)>,
 ) -> PageResult {
-    let result = state.app.untag_person(&ctx.caller, county, id, tag).await;
+    let result = state.app.people().untag(&ctx.caller, county, id, tag).await;
     after_action(&state, ctx, county, id, result).await
 }
 
@@ -627,7 +638,11 @@ async fn form_page(
     let (unit_name, households) = match yinling_app::people::parse_key(&f.unit) {
         Some((c, u)) => {
             let unit = state.app.find_unit(&ctx.caller, c, u).await?;
-            let households = state.app.households_under(&ctx.caller, c, u).await?;
+            let households = state
+                .app
+                .people()
+                .households_under(&ctx.caller, c, u)
+                .await?;
             (unit.name, households)
         }
         None => (String::new(), Vec::new()),
@@ -687,7 +702,7 @@ async fn create(
     Form(f): Form<PersonForm>,
 ) -> PageResult {
     let result = match f.input() {
-        Ok(input) => state.app.create_person(&ctx.caller, input).await,
+        Ok(input) => state.app.people().create(&ctx.caller, input).await,
         Err(e) => Err(e),
     };
     match result {
@@ -729,7 +744,7 @@ async fn edit_form(
     ctx: PageCtx,
     Path((county, id)): Path<(i64, i64)>,
 ) -> PageResult {
-    let p = state.app.person_file(&ctx.caller, county, id).await?;
+    let p = state.app.people().file(&ctx.caller, county, id).await?;
     if !p.can_edit {
         return Err(AppError::forbidden("您无权修改该人员档案").into());
     }
@@ -760,7 +775,8 @@ async fn update(
         Ok(input) => {
             state
                 .app
-                .update_person(&ctx.caller, county, id, input)
+                .people()
+                .update(&ctx.caller, county, id, input)
                 .await
         }
         Err(e) => Err(e),
@@ -803,7 +819,8 @@ async fn duplicates_page(
     let all = q.status.as_deref() == Some("all");
     let result = state
         .app
-        .list_duplicates(
+        .people()
+        .duplicates(
             &ctx.caller,
             if all { None } else { Some("open") },
             PageRequest::new(q.page, Some(20)),
@@ -871,6 +888,7 @@ async fn decide_duplicate(
             let decision = input.decision;
             state
                 .app
+                .people()
                 .resolve_duplicate(&ctx.caller, county, id, input)
                 .await
                 .map(|()| decision)

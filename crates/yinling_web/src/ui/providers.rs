@@ -348,7 +348,7 @@ async fn provider_form(
         (Some(p), _) => format!("修改资源清单：{}", p.name),
         (None, Some(person)) => {
             let (c, id) = parse_key(person).ok_or(AppError::NotFound { what: "人员" })?;
-            let file = state.app.person_file(&ctx.caller, c, id).await?;
+            let file = state.app.people().file(&ctx.caller, c, id).await?;
             match state.app.person_listing(&ctx.caller, c, id).await? {
                 PersonListing::NotManaged => {
                     return Err(AppError::forbidden("您无权把这位居民加入资源清单").into());

@@ -753,6 +753,7 @@ async fn mediation_pages_run_a_case_in_elder_mode_and_refuse_the_other_grid() {
     mediation_case_in_grid_b(&city).await;
     let (lc, lid) = city.people_a[1];
     city.app
+        .people()
         .add_role(
             &city.system,
             lc,
@@ -1992,7 +1993,7 @@ mod masked_numbers_web {
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
         // The county has the two registrations of numbers held elsewhere to review.
         let county = city.caller("countyadmin").await;
-        assert_eq!(city.app.open_duplicates(&county).await.unwrap(), 2);
+        assert_eq!(city.app.people().open_duplicates(&county).await.unwrap(), 2);
     }
 
     #[tokio::test]
@@ -2005,7 +2006,8 @@ mod masked_numbers_web {
             ("钱七", PEOPLE_B[1].1, None),
         ] {
             city.app
-                .create_person(&worker, city.person_input(&grid_c, name, number, phone))
+                .people()
+                .create(&worker, city.person_input(&grid_c, name, number, phone))
                 .await
                 .expect("registered");
         }
@@ -2112,7 +2114,7 @@ mod masked_numbers_web {
             "{all}"
         );
         let reg = zsf["registration"]["id"].as_i64().unwrap();
-        let file = city.app.person_file(&worker, zc, reg).await.unwrap();
+        let file = city.app.people().file(&worker, zc, reg).await.unwrap();
         assert_eq!(file.status, "merged");
         // Deciding it again is refused beside the case, as a conflict.
         let r = county
@@ -2142,7 +2144,8 @@ mod masked_numbers_web {
         assert_eq!(r.json()["error"]["code"], "already_resolved");
         let left = city
             .app
-            .list_duplicates(
+            .people()
+            .duplicates(
                 &city.caller("countyadmin").await,
                 Some("open"),
                 PageRequest::default(),
@@ -2193,7 +2196,8 @@ mod masked_numbers_web {
             .await;
         let registrar = city.caller("qufuadmin").await;
         city.app
-            .create_person(
+            .people()
+            .create(
                 &registrar,
                 city.person_input(&community, "张三风", PEOPLE_A[0].1, None),
             )
@@ -2329,6 +2333,7 @@ mod masked_numbers_web {
         let (city, app) = setup().await;
         let (c, id) = city.people_a[0];
         city.app
+            .people()
             .add_role(
                 &city.system,
                 c,

@@ -1874,6 +1874,7 @@ impl Run {
                 let id = self
                     .city
                     .app
+                    .people()
                     .add_role(sys, a.person.0, a.person.1, input)
                     .await
                     .unwrap();
@@ -1890,7 +1891,8 @@ impl Run {
                 let id = self
                     .city
                     .app
-                    .tag_person(sys, a.person.0, a.person.1, input)
+                    .people()
+                    .tag(sys, a.person.0, a.person.1, input)
                     .await
                     .unwrap();
                 self.fresh.insert((f, i), id);
@@ -2207,7 +2209,7 @@ async fn extras(city: &TestCity) -> Vec<Extra> {
                 "id_number": valid_id(&format!("37083019500202{:03}", g % 1000)),
                 "home_unit_county_code": c, "home_unit_id": g}))
             .unwrap();
-            let (pc, pid) = city.app.create_person(&city.system, input).await.unwrap();
+            let (pc, pid) = city.app.people().create(&city.system, input).await.unwrap();
             let id_bidx: Vec<u8> = city
                 .app
                 .store()

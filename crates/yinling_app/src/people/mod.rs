@@ -1,0 +1,54 @@
+//! People files (一人一档): search, read (masked), reveal (audited), create, change, roles,
+//! specialties, tags.
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+use yinling_domain::{
+    id_number::{IdNumber, age_on},
+    name::{PersonName, SearchKey, search_key},
+    org::{OrgKind, OrgPath},
+    person::{PersonRoleKind, PersonStatus, RoleDetails, TagSource},
+    phone::Phone,
+    role::Permission,
+    scope::Scope,
+};
+use yinling_store::{
+    audit as store_audit,
+    ids::{self, Seq},
+    org as store_org,
+    people::{
+        self as store_people, NewPerson, NewRole, PersonFilter, PersonListRow, PersonRow,
+        PersonUpdate, RoleRow, SearchTerm,
+    },
+    places as store_places,
+    tags::{self as store_tags, NewPersonTag, PersonTagRow},
+};
+
+use crate::{
+    App, AppError, AppResult, Caller, Page, PageRequest, audit::Event, text::TextKind, vault::Field,
+};
+
+mod duplicates;
+mod input;
+mod records;
+mod roster;
+mod search;
+mod view;
+
+pub use duplicates::*;
+pub use input::*;
+use records::*;
+pub use view::*;
+
+/// People (一人一档), reached as [`App::people`].
+#[derive(Clone, Copy)]
+pub struct People<'a> {
+    app: &'a App,
+}
+
+impl App {
+    /// People: one file per person, searched within scope, masked as the role requires.
+    pub fn people(&self) -> People<'_> {
+        People { app: self }
+    }
+}
