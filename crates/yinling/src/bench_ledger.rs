@@ -56,19 +56,21 @@ async fn run(opts: &Options, url: &str) -> anyhow::Result<()> {
     let system = Caller::system("bench");
     // No daily cap: the benchmark earns far more than a day's worth.
     let rules = app
-        .ledger_rules(COUNTY)
+        .ledger()
+        .rules(COUNTY)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    app.set_ledger_rules(
-        &system,
-        Rules {
-            daily_points_cap: None,
-            daily_minutes_cap: None,
-            ..rules
-        },
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    app.ledger()
+        .set_rules(
+            &system,
+            Rules {
+                daily_points_cap: None,
+                daily_minutes_cap: None,
+                ..rules
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let county_path = yinling_app::county_path(COUNTY);
     let people = yinling_store::people::sample_keys(
         &mut app.store().read(),
@@ -92,6 +94,7 @@ async fn run(opts: &Options, url: &str) -> anyhow::Result<()> {
         })
         .collect();
     for r in app
+        .ledger()
         .post_now(&seed)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?
@@ -121,7 +124,8 @@ async fn run(opts: &Options, url: &str) -> anyhow::Result<()> {
     redemptions(&app, &people, opts.redemptions).await?;
 
     let (findings, counts) = app
-        .verify_ledger()
+        .ledger()
+        .verify()
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     anyhow::ensure!(findings.is_empty(), "ledger does not verify: {findings:?}");
@@ -204,9 +208,9 @@ async fn transfers(
                 };
                 let t = Instant::now();
                 if group {
-                    app.post(p).await?;
+                    app.ledger().post(p).await?;
                 } else {
-                    let r = app.post_now(std::slice::from_ref(&p)).await?;
+                    let r = app.ledger().post_now(std::slice::from_ref(&p)).await?;
                     r.into_iter().next().transpose()?;
                 }
                 lat.push(t.elapsed());

@@ -395,7 +395,7 @@ async fn ledger(cmd: LedgerCommand, config: &Config) -> anyhow::Result<()> {
     let app = open_app(config).await?;
     match cmd {
         LedgerCommand::Verify => {
-            let (findings, counts) = app.verify_ledger().await.map_err(app_err)?;
+            let (findings, counts) = app.ledger().verify().await.map_err(app_err)?;
             println!(
                 "账本共 {} 个账户、{} 笔转账 / {} accounts, {} transfers",
                 counts.accounts, counts.transfers, counts.accounts, counts.transfers
@@ -416,7 +416,11 @@ async fn ledger(cmd: LedgerCommand, config: &Config) -> anyhow::Result<()> {
             }
         }
         LedgerCommand::Claim => {
-            let r = app.claim_entitlements(10_000).await.map_err(app_err)?;
+            let r = app
+                .ledger()
+                .claim_entitlements(10_000)
+                .await
+                .map_err(app_err)?;
             println!(
                 "入账 {} 条奖励、{} 笔转账，{} 条因每日上限未入账 / {} awards, {} transfers, {} capped",
                 r.entitlements, r.transfers, r.capped, r.entitlements, r.transfers, r.capped
@@ -425,7 +429,7 @@ async fn ledger(cmd: LedgerCommand, config: &Config) -> anyhow::Result<()> {
             Ok(())
         }
         LedgerCommand::Expire => {
-            let r = app.expire_points().await.map_err(app_err)?;
+            let r = app.ledger().expire_points().await.map_err(app_err)?;
             println!(
                 "{} 个账户共 {} 积分到期 / {} points expired in {} accounts",
                 r.accounts, r.points, r.points, r.accounts
@@ -555,7 +559,7 @@ async fn ledger_jobs(app: App) {
     let mut n: u64 = 0;
     loop {
         tick.tick().await;
-        match app.claim_entitlements(500).await {
+        match app.ledger().claim_entitlements(500).await {
             Ok(r) if r.entitlements > 0 => tracing::info!(
                 entitlements = r.entitlements,
                 transfers = r.transfers,
@@ -567,7 +571,7 @@ async fn ledger_jobs(app: App) {
             Err(e) => tracing::warn!(error = %e, "taking awards into the ledger failed"),
         }
         if n.is_multiple_of(360) {
-            match app.expire_points().await {
+            match app.ledger().expire_points().await {
                 Ok(r) if r.accounts > 0 || !r.set_aside.is_empty() => tracing::info!(
                     accounts = r.accounts,
                     points = r.points,

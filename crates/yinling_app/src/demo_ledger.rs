@@ -164,7 +164,7 @@ impl App {
         // 1. Rules.
         let mut tx = self.store().begin().await?;
         for (county, _, _) in counties {
-            let r = self.ledger_rules(*county).await?;
+            let r = self.ledger().rules(*county).await?;
             store_ledger::save_rules(
                 &mut tx.exec(),
                 &RulesRow {
@@ -569,7 +569,7 @@ impl App {
             let (transfers, redeemed_count) = retrying(|| async move {
                 let (mut transfers, mut redeemed_count) = (0, 0);
                 let mut tx = self.store().begin().await?;
-                let ids_cache = self.ledger_writer().ids();
+                let ids_cache = self.ledger().writer().ids();
                 let earned = apply(&mut tx, ids_cache, awards, at).await?;
                 let postings: Vec<Posting> = redemptions.iter().map(|r| r.0.clone()).collect();
                 let redeemed = apply(&mut tx, ids_cache, &postings, at + 6 * HOUR).await?;

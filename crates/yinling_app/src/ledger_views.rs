@@ -128,8 +128,8 @@ impl App {
         else {
             return Ok(None);
         };
-        let points = self.balances(caller, county, person).await?.points;
-        let cap = self.ledger_rules(county).await?.max_points_per_code;
+        let points = self.ledger().balances(caller, county, person).await?.points;
+        let cap = self.ledger().rules(county).await?.max_points_per_code;
         let now = self.now();
         Ok(Some(ShownCode {
             shown_at: row.expires_at - CODE_TTL_MICROS,
@@ -232,7 +232,7 @@ impl App {
     /// Adjustments waiting in the caller's scope, oldest first, with names and what the
     /// caller may do with each.
     pub async fn adjustments_waiting(&self, caller: &Caller) -> AppResult<Vec<AdjustmentView>> {
-        let rows = self.pending_adjustments(caller).await?;
+        let rows = self.ledger().pending_adjustments(caller).await?;
         let approve = caller.scope(Permission::ApproveAdjustments);
         let mut exec = self.store().read();
         let mut out = Vec::with_capacity(rows.len());
@@ -247,9 +247,11 @@ impl App {
                 .await?
                 .and_then(|a| a.person_county_code.zip(a.person_id));
             let proposer_kin = self
+                .ledger()
                 .kin_of(proposer, row.county_code, row.person_id)
                 .await?;
             let caller_kin = self
+                .ledger()
                 .kin_of(caller.person, row.county_code, row.person_id)
                 .await?;
             let warning = match (caller_kin, proposer_kin) {

@@ -357,8 +357,8 @@ impl App {
         let (county, person) = caller
             .person
             .ok_or_else(|| AppError::forbidden("您的账号没有关联本人档案，无法兑换积分"))?;
-        let points = self.balances(caller, county, person).await?.points;
-        let cap = self.ledger_rules(county).await?.max_points_per_code;
+        let points = self.ledger().balances(caller, county, person).await?.points;
+        let cap = self.ledger().rules(county).await?.max_points_per_code;
         let max_points = match max_points {
             None => cap,
             Some(m) if (1..=cap).contains(&m) => m,
@@ -509,7 +509,7 @@ impl App {
             .filter(|g| g.shop_id == shop.id)
             .ok_or(AppError::NotFound { what: "商品" })?;
         let points = goods.price_points * input.quantity;
-        let county_cap = self.ledger_rules(county).await?.max_points_per_code;
+        let county_cap = self.ledger().rules(county).await?.max_points_per_code;
         let now = self.now();
         let (code, goods, input, unit_ref, key) = (&code, &goods, &input, &unit, &key);
         let attempt = retrying(|| async move {
@@ -559,7 +559,7 @@ impl App {
                 actor: Actor::of(caller),
                 daily_cap: None,
             };
-            let receipt = apply_one(&mut tx, self.ledger_writer().ids(), &posting, now).await?;
+            let receipt = apply_one(&mut tx, self.ledger().writer().ids(), &posting, now).await?;
             if !store_shops::use_code(&mut tx.exec(), county, code, code_row.person_id, now).await?
             {
                 return Err(AppError::conflict(
@@ -1365,14 +1365,15 @@ impl App {
             .ok_or(AppError::NotFound {
                 what: "冒用报告"
             })?;
-        self.not_for_self(
-            caller,
-            Benefit::ResolveReport,
-            county,
-            report.person_id,
-            None,
-        )
-        .await?;
+        self.ledger()
+            .not_for_self(
+                caller,
+                Benefit::ResolveReport,
+                county,
+                report.person_id,
+                None,
+            )
+            .await?;
         let note = input.note.trim();
         let n = note.chars().count();
         if !(4..=150).contains(&n) {
@@ -1465,6 +1466,7 @@ impl App {
         note: &str,
     ) -> AppResult<i64> {
         match self
+            .ledger()
             .reverse_transfer(
                 caller,
                 county,

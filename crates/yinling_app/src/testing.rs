@@ -728,6 +728,7 @@ impl TestCity {
         self.add_account(&volunteer_login, Role::Volunteer, &grid, Some(volunteer))
             .await;
         let transfer = app
+            .ledger()
             .post(Posting {
                 unit: Unit::Points,
                 debit: Holder::Pool { county_code: c },
@@ -768,6 +769,7 @@ impl TestCity {
             }
         };
         let adjustment = app
+            .ledger()
             .propose_adjustment(
                 &proposer,
                 AdjustmentInput {

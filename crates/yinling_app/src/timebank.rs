@@ -47,7 +47,7 @@ impl App {
         let (county, giver) = caller
             .person
             .ok_or_else(|| AppError::forbidden("您的账号没有关联本人档案，无法转赠时长"))?;
-        let rules = self.ledger_rules(county).await?;
+        let rules = self.ledger().rules(county).await?;
         if !rules.family_transfer {
             return Err(AppError::forbidden("本县（市、区）未开放时间银行亲属转赠"));
         }
@@ -106,7 +106,7 @@ impl App {
             let mut tx = self.store().begin().await?;
             lock_key(&mut tx.exec(), giver).await?;
             let given = self.given_since(&mut tx, county, giver, year_start).await?;
-            let receipt = apply_one(&mut tx, self.ledger_writer().ids(), posting, now).await?;
+            let receipt = apply_one(&mut tx, self.ledger().writer().ids(), posting, now).await?;
             if !receipt.replayed && given + input.minutes > rules.family_max_minutes_year {
                 return Err(AppError::conflict(
                     "family_limit",
@@ -255,26 +255,27 @@ impl App {
                 ),
             ));
         }
-        self.post(Posting {
-            unit: Unit::Minutes,
-            debit: Holder::Person {
-                county_code: county,
-                id: charge.person_id,
-            },
-            credit: Holder::Pool {
-                county_code: county,
-            },
-            amount: charge.minutes,
-            reason: Reason::Withdraw,
-            source_kind: SourceKind::Order,
-            source_ref: format!("{county}/{id}"),
-            memo: String::new(),
-            key: format!("withdraw:{county}:{id}"),
-            reverses: None,
-            actor: Actor::of(caller),
-            daily_cap: None,
-        })
-        .await
+        self.ledger()
+            .post(Posting {
+                unit: Unit::Minutes,
+                debit: Holder::Person {
+                    county_code: county,
+                    id: charge.person_id,
+                },
+                credit: Holder::Pool {
+                    county_code: county,
+                },
+                amount: charge.minutes,
+                reason: Reason::Withdraw,
+                source_kind: SourceKind::Order,
+                source_ref: format!("{county}/{id}"),
+                memo: String::new(),
+                key: format!("withdraw:{county}:{id}"),
+                reverses: None,
+                actor: Actor::of(caller),
+                daily_cap: None,
+            })
+            .await
     }
 
     /// Disputes the time-bank charge for an order (有异议): the resident who paid, or staff
@@ -399,6 +400,7 @@ impl App {
             return Ok(true);
         }
         Ok(self
+            .ledger()
             .kin_of(caller.person, order.county_code, order.person_id)
             .await?
             .is_some())
@@ -467,7 +469,7 @@ impl App {
                     actor: Actor::of(caller),
                     daily_cap: None,
                 };
-                let receipt = apply_one(&mut tx, self.ledger_writer().ids(), &posting, now)
+                let receipt = apply_one(&mut tx, self.ledger().writer().ids(), &posting, now)
                     .await
                     .map_err(|e| {
                         if e.code() == "idempotency_key_reused" {

@@ -93,7 +93,7 @@ impl Mediation<'_> {
     /// A case the caller may read (`ViewServices`) or work on (`Mediate`). Out of scope
     /// looks the same as missing; readable but not workable is forbidden.
     pub(super) async fn case_for(
-        &self,
+        self,
         caller: &Caller,
         p: Permission,
         county: i64,
@@ -119,7 +119,7 @@ impl Mediation<'_> {
 
     /// The caller's scope for `p`, narrowed to a unit ("county/id") when one is given.
     pub(super) async fn scope(
-        &self,
+        self,
         caller: &Caller,
         p: Permission,
         unit: Option<&str>,
@@ -149,7 +149,7 @@ impl Mediation<'_> {
 
     /// The case list: filters inside the caller's scope, newest intake first.
     pub async fn list(
-        &self,
+        self,
         caller: &Caller,
         q: &CaseQuery,
         page: PageRequest,
@@ -269,7 +269,7 @@ impl Mediation<'_> {
     }
 
     /// A case with its parties, mediators, sessions and follow-ups.
-    pub async fn case(&self, caller: &Caller, county: i64, id: i64) -> AppResult<CaseView> {
+    pub async fn case(self, caller: &Caller, county: i64, id: i64) -> AppResult<CaseView> {
         let case = self
             .case_for(caller, Permission::ViewServices, county, id)
             .await?;
@@ -331,7 +331,7 @@ impl Mediation<'_> {
     }
 
     /// Units where the caller may take in a case (community and below), for the form.
-    pub async fn units(&self, caller: &Caller) -> AppResult<Vec<PickItem>> {
+    pub async fn units(self, caller: &Caller) -> AppResult<Vec<PickItem>> {
         let scope = caller.scope(Permission::Mediate);
         if scope.is_empty() {
             return Err(AppError::forbidden("您无权受理矛盾纠纷"));
@@ -353,7 +353,7 @@ impl Mediation<'_> {
     /// Who may be assigned to a case: the case county's studios and teams, and the retired
     /// cadres living in the caller's scope.
     pub async fn mediator_choices(
-        &self,
+        self,
         caller: &Caller,
         county: i64,
         id: i64,
@@ -394,7 +394,7 @@ impl Mediation<'_> {
     /// Checks each mediator exists, fits its kind and lies in the caller's reach: a retired
     /// cadre living in the caller's `Mediate` scope, or a studio or team of the case's county.
     pub(super) async fn resolve_mediators(
-        &self,
+        self,
         caller: &Caller,
         county: i64,
         refs: &[MediatorRef],
@@ -483,7 +483,7 @@ impl Mediation<'_> {
     }
 
     /// Takes in a case (受理). Returns (county, id).
-    pub async fn create(&self, caller: &Caller, input: CaseInput) -> AppResult<(i64, i64)> {
+    pub async fn create(self, caller: &Caller, input: CaseInput) -> AppResult<(i64, i64)> {
         if !caller.may(Permission::Mediate) {
             return Err(AppError::forbidden("您无权受理矛盾纠纷"));
         }
@@ -661,7 +661,7 @@ impl Mediation<'_> {
 
     /// Assigns mediators to an open case.
     pub async fn assign(
-        &self,
+        self,
         caller: &Caller,
         county: i64,
         id: i64,
@@ -708,7 +708,7 @@ impl Mediation<'_> {
 
     /// Records a mediation session (调解过程). Refused on a concluded case.
     pub async fn record_session(
-        &self,
+        self,
         caller: &Caller,
         county: i64,
         id: i64,
@@ -801,7 +801,7 @@ impl Mediation<'_> {
 
     /// Records how mediation ended.
     pub async fn conclude(
-        &self,
+        self,
         caller: &Caller,
         county: i64,
         id: i64,
@@ -889,7 +889,7 @@ impl Mediation<'_> {
     /// Records what the county's earning rule for this outcome awards each mediator who is a
     /// person (信用+积分 for 参与调解纠纷), once per case and person; the ledger job takes it.
     pub(super) async fn entitle_mediators(
-        &self,
+        self,
         tx: &mut yinling_store::Tx,
         county: i64,
         id: i64,
@@ -936,7 +936,7 @@ impl Mediation<'_> {
 
     /// Records a follow-up visit (回访) to a concluded case.
     pub async fn follow_up(
-        &self,
+        self,
         caller: &Caller,
         county: i64,
         id: i64,
@@ -1015,7 +1015,7 @@ impl Mediation<'_> {
 
     /// A date that may be neither in the future nor before `not_before` (an ISO date).
     pub(super) fn check_day(
-        &self,
+        self,
         day: NaiveDate,
         not_before: &str,
         field: &'static str,
@@ -1040,7 +1040,7 @@ impl Mediation<'_> {
     }
 
     pub(super) async fn case_event(
-        &self,
+        self,
         tx: &mut yinling_store::Tx,
         caller: &Caller,
         county: i64,

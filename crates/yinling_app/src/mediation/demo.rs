@@ -113,7 +113,7 @@ impl Mediation<'_> {
     /// database are skipped; a database that already holds mediation cases is left alone.
     /// Deterministic for a given `seed`. Parties are synthetic names (王某某), never linked to
     /// person files.
-    pub async fn seed_demo(&self, seed: u64) -> AppResult<DemoMediationSummary> {
+    pub async fn seed_demo(self, seed: u64) -> AppResult<DemoMediationSummary> {
         let mut summary = DemoMediationSummary::default();
         let mut rng = StdRng::seed_from_u64(seed ^ 0x3ed1);
         let today = self.app.clock().today();

@@ -4,7 +4,7 @@ use super::*;
 
 impl Mediation<'_> {
     /// The period of a stats query: both ends included; by default the 365 days to today.
-    pub fn stats_period(&self, q: &StatsQuery) -> AppResult<Period> {
+    pub fn stats_period(self, q: &StatsQuery) -> AppResult<Period> {
         let today = self.app.clock().today();
         let to = opt_day(&q.to, "to")?.unwrap_or(today);
         let from = opt_day(&q.from, "from")?.unwrap_or(Period::last_year(to).from);
@@ -14,7 +14,7 @@ impl Mediation<'_> {
 
     /// Success rates over a period: the subtree's total, each child unit, each studio, team
     /// and cadre. Every figure is one grouped query inside the caller's scope.
-    pub async fn stats(&self, caller: &Caller, q: &StatsQuery) -> AppResult<MediationStats> {
+    pub async fn stats(self, caller: &Caller, q: &StatsQuery) -> AppResult<MediationStats> {
         let period = self.stats_period(q)?;
         let (scope, unit) = self
             .scope(caller, Permission::ViewServices, q.unit.as_deref())

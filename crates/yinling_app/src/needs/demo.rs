@@ -8,7 +8,7 @@ impl Needs<'_> {
     /// household, some already followed up, resolved or closed. Deterministic for a seed.
     /// Returns how many needs were created. Counties without synthetic residents are skipped.
     pub async fn seed_demo(
-        &self,
+        self,
         counties: &[i64],
         per_county: usize,
         seed: u64,

@@ -4,7 +4,7 @@ use super::*;
 
 impl Needs<'_> {
     /// The ledger as an .xlsx workbook: ID numbers and phones masked; the export is audited.
-    pub async fn export_xlsx(&self, caller: &Caller, q: &NeedQuery) -> AppResult<Vec<u8>> {
+    pub async fn export_xlsx(self, caller: &Caller, q: &NeedQuery) -> AppResult<Vec<u8>> {
         if !caller.may(Permission::Export) || !caller.may(Permission::ViewServices) {
             return Err(AppError::forbidden("您无权导出需求台账"));
         }

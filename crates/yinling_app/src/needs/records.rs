@@ -27,7 +27,7 @@ pub(super) fn years_before(today: NaiveDate, n: u32) -> NaiveDate {
 impl Needs<'_> {
     /// The categories of each county seen, looked up once per county.
     pub(super) async fn category_labels(
-        &self,
+        self,
         cache: &mut HashMap<i64, Vec<Category>>,
         county: i64,
         code: &str,
@@ -42,7 +42,7 @@ impl Needs<'_> {
     }
 
     pub(super) async fn item(
-        &self,
+        self,
         r: NeedRow,
         cache: &mut HashMap<i64, Vec<Category>>,
     ) -> AppResult<NeedItem> {
@@ -84,7 +84,7 @@ impl Needs<'_> {
 
     /// The caller's scope for `p`, narrowed to the unit a filter names.
     pub(super) async fn scope(
-        &self,
+        self,
         caller: &Caller,
         p: Permission,
         unit: Option<&str>,
@@ -104,7 +104,7 @@ impl Needs<'_> {
         }
     }
 
-    pub(super) fn filter(&self, q: &NeedQuery) -> AppResult<NeedFilter> {
+    pub(super) fn filter(self, q: &NeedQuery) -> AppResult<NeedFilter> {
         let nonempty = |s: &Option<String>| {
             s.as_deref()
                 .map(str::trim)
@@ -183,7 +183,7 @@ impl Needs<'_> {
 
     /// The ledger: needs in the caller's scope matching the filters, newest first.
     pub async fn list(
-        &self,
+        self,
         caller: &Caller,
         q: &NeedQuery,
         page: PageRequest,
@@ -218,7 +218,7 @@ impl Needs<'_> {
     }
 
     /// How many needs in the caller's scope stand at each status.
-    pub async fn status_counts(&self, caller: &Caller) -> AppResult<Vec<(NeedStatus, i64)>> {
+    pub async fn status_counts(self, caller: &Caller) -> AppResult<Vec<(NeedStatus, i64)>> {
         let counts = store_needs::count_by_status(
             &mut self.app.store().read(),
             &caller.scope(Permission::ViewServices),
@@ -241,7 +241,7 @@ impl Needs<'_> {
     /// Loads a need visible to the caller; NotFound otherwise, so a need out of scope looks
     /// exactly like a missing one.
     pub(super) async fn in_scope(
-        &self,
+        self,
         caller: &Caller,
         county: i64,
         id: i64,
@@ -259,7 +259,7 @@ impl Needs<'_> {
     }
 
     /// One need with its follow-ups.
-    pub async fn detail(&self, caller: &Caller, county: i64, id: i64) -> AppResult<NeedView> {
+    pub async fn detail(self, caller: &Caller, county: i64, id: i64) -> AppResult<NeedView> {
         let row = self.in_scope(caller, county, id).await?;
         let can_follow_up = caller
             .scope(Permission::Dispatch)
@@ -293,7 +293,7 @@ impl Needs<'_> {
     }
 
     /// Records a need for a person or household in the caller's scope.
-    pub async fn record(&self, caller: &Caller, input: NeedInput) -> AppResult<(i64, i64)> {
+    pub async fn record(self, caller: &Caller, input: NeedInput) -> AppResult<(i64, i64)> {
         if !caller.may(Permission::Dispatch) {
             return Err(AppError::forbidden("您无权登记需求"));
         }
@@ -434,7 +434,7 @@ impl Needs<'_> {
 
     /// Records a follow-up on a need, changing its status if asked and allowed.
     pub async fn follow_up(
-        &self,
+        self,
         caller: &Caller,
         county: i64,
         id: i64,
@@ -498,7 +498,7 @@ impl Needs<'_> {
         Ok(to)
     }
 
-    pub(super) fn masked_id(&self, enc: Option<&[u8]>) -> String {
+    pub(super) fn masked_id(self, enc: Option<&[u8]>) -> String {
         enc.map(|enc| match self.app.vault().open(Field::IdNumber, enc) {
             Ok(clear) => self.app.settings().privacy.id_number_mask.apply(&clear),
             Err(_) => "（无法解密）".into(),
@@ -506,7 +506,7 @@ impl Needs<'_> {
         .unwrap_or_default()
     }
 
-    pub(super) fn masked_phone(&self, enc: Option<&[u8]>) -> String {
+    pub(super) fn masked_phone(self, enc: Option<&[u8]>) -> String {
         enc.map(|enc| match self.app.vault().open(Field::Phone, enc) {
             Ok(clear) => self.app.settings().privacy.phone_mask.apply(&clear),
             Err(_) => "（无法解密）".into(),

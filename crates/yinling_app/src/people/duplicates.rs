@@ -90,7 +90,7 @@ pub(super) fn duplicate_status_label(s: &str) -> &'static str {
 
 impl People<'_> {
     pub(super) fn duplicate_case(
-        &self,
+        self,
         caller: &Caller,
         d: store_people::DuplicateRow,
     ) -> DuplicateCase {
@@ -173,7 +173,7 @@ impl People<'_> {
     /// The county's review queue: registrations made in the caller's review scope whose ID
     /// number another file already held, open cases first. Nobody reviews their own.
     pub async fn duplicates(
-        &self,
+        self,
         caller: &Caller,
         status: Option<&str>,
         page: PageRequest,
@@ -213,7 +213,7 @@ impl People<'_> {
     }
 
     /// How many cases wait for the caller (0 for those who may not review).
-    pub async fn open_duplicates(&self, caller: &Caller) -> AppResult<i64> {
+    pub async fn open_duplicates(self, caller: &Caller) -> AppResult<i64> {
         if !caller.may(Permission::ReviewDuplicates) {
             return Ok(0);
         }
@@ -231,7 +231,7 @@ impl People<'_> {
     /// edits. Merging needs the existing file in the reviewer's people scope, so nobody
     /// declares two people one without seeing both.
     pub async fn resolve_duplicate(
-        &self,
+        self,
         caller: &Caller,
         county: i64,
         id: i64,

@@ -95,7 +95,7 @@ pub(super) fn years_before(today: NaiveDate, n: u32) -> NaiveDate {
 }
 
 impl People<'_> {
-    pub(super) fn seal(&self, input: &PersonInput) -> AppResult<Sealed> {
+    pub(super) fn seal(self, input: &PersonInput) -> AppResult<Sealed> {
         crate::text::check(&input.name, TextKind::Label, "name", "姓名")?;
         let name = PersonName::parse(&input.name)
             .map_err(|e| AppError::invalid("invalid_name", "name", e.to_string()))?;
@@ -150,7 +150,7 @@ impl People<'_> {
 
     /// Checks the home unit and household of a person input; returns the unit's path.
     pub(super) async fn check_home(
-        &self,
+        self,
         caller: &Caller,
         input: &PersonInput,
     ) -> AppResult<OrgPath> {
@@ -198,7 +198,7 @@ impl People<'_> {
         Ok(path)
     }
 
-    pub async fn create(&self, caller: &Caller, input: PersonInput) -> AppResult<(i64, i64)> {
+    pub async fn create(self, caller: &Caller, input: PersonInput) -> AppResult<(i64, i64)> {
         if !caller.may(Permission::EditPeople) {
             return Err(AppError::forbidden("您无权登记人员"));
         }
@@ -284,7 +284,7 @@ impl People<'_> {
     /// Opens a case for the county: the file `person` now holds the number (blind index
     /// `id_bidx`) that `existing`, outside where the registrar may reveal, already held.
     pub(super) async fn route_duplicate(
-        &self,
+        self,
         tx: &mut yinling_store::Tx,
         caller: &Caller,
         person: (i64, i64),
@@ -334,7 +334,7 @@ impl People<'_> {
     /// not mentioned — a refusal would tell whether a number is registered somewhere in the
     /// city — and the registration goes to the county as a possible duplicate instead.
     pub(super) async fn check_id_number(
-        &self,
+        self,
         tx: &mut yinling_store::Tx,
         caller: &Caller,
         id_bidx: &[u8],
@@ -367,7 +367,7 @@ impl People<'_> {
     }
 
     pub async fn update(
-        &self,
+        self,
         caller: &Caller,
         county: i64,
         id: i64,
@@ -536,7 +536,7 @@ impl People<'_> {
     }
 
     pub async fn add_role(
-        &self,
+        self,
         caller: &Caller,
         county: i64,
         id: i64,
@@ -637,7 +637,7 @@ impl People<'_> {
     }
 
     pub async fn remove_role(
-        &self,
+        self,
         caller: &Caller,
         county: i64,
         id: i64,
@@ -667,7 +667,7 @@ impl People<'_> {
     }
 
     pub async fn set_skills(
-        &self,
+        self,
         caller: &Caller,
         county: i64,
         id: i64,
@@ -721,7 +721,7 @@ impl People<'_> {
     }
 
     pub async fn tag(
-        &self,
+        self,
         caller: &Caller,
         county: i64,
         id: i64,
@@ -790,7 +790,7 @@ impl People<'_> {
     }
 
     pub async fn untag(
-        &self,
+        self,
         caller: &Caller,
         county: i64,
         id: i64,
@@ -828,7 +828,7 @@ impl People<'_> {
 
     /// Rows for an export of the people list (masked), at most `max`.
     pub(crate) async fn for_export(
-        &self,
+        self,
         caller: &Caller,
         q: &PeopleQuery,
         max: i64,

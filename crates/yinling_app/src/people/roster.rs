@@ -5,7 +5,7 @@ use super::*;
 impl People<'_> {
     /// Households under a unit, for the person form's picker.
     pub async fn households_under(
-        &self,
+        self,
         caller: &Caller,
         county: i64,
         unit_id: i64,
@@ -18,7 +18,7 @@ impl People<'_> {
 
     /// The people holding roles in the units of a subtree (a branch's members).
     pub async fn roster(
-        &self,
+        self,
         caller: &Caller,
         county: i64,
         unit_id: i64,

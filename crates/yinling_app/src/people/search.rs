@@ -21,14 +21,14 @@ impl Exact {
 }
 
 impl People<'_> {
-    pub(super) fn mask_id(&self, id_enc: &[u8]) -> String {
+    pub(super) fn mask_id(self, id_enc: &[u8]) -> String {
         match self.app.vault().open(Field::IdNumber, id_enc) {
             Ok(clear) => self.app.settings().privacy.id_number_mask.apply(&clear),
             Err(_) => "（无法解密）".into(),
         }
     }
 
-    pub(super) fn mask_phone(&self, phone_enc: Option<&[u8]>) -> Option<String> {
+    pub(super) fn mask_phone(self, phone_enc: Option<&[u8]>) -> Option<String> {
         phone_enc.map(|enc| match self.app.vault().open(Field::Phone, enc) {
             Ok(clear) => self.app.settings().privacy.phone_mask.apply(&clear),
             Err(_) => "（无法解密）".into(),
@@ -38,7 +38,7 @@ impl People<'_> {
     /// Loads a person if visible to `caller` under permission `p`; NotFound otherwise, so
     /// an out-of-scope person looks exactly like a missing one.
     pub(crate) async fn in_scope(
-        &self,
+        self,
         caller: &Caller,
         p: Permission,
         county: i64,
@@ -57,7 +57,7 @@ impl People<'_> {
 
     /// The unit a filter names, narrowed to the caller's scope.
     pub(super) async fn narrowed_scope(
-        &self,
+        self,
         caller: &Caller,
         p: Permission,
         unit: Option<&str>,
@@ -80,7 +80,7 @@ impl People<'_> {
     }
 
     /// The filter a query asks for, and the full number when it is an exact search.
-    pub(super) fn filter(&self, q: &PeopleQuery) -> AppResult<(PersonFilter, Option<Exact>)> {
+    pub(super) fn filter(self, q: &PeopleQuery) -> AppResult<(PersonFilter, Option<Exact>)> {
         let today = self.app.clock().today();
         let mut exact = None;
         let term = match q.q.as_deref().map(search_key) {
@@ -167,7 +167,7 @@ impl People<'_> {
 
     /// Where `caller` may see full numbers (and full birth dates): the grants of roles the
     /// privacy policy lets reveal.
-    pub(crate) fn reveal_scope_of(&self, caller: &Caller) -> Scope {
+    pub(crate) fn reveal_scope_of(self, caller: &Caller) -> Scope {
         caller.reveal_scope(&self.app.settings().privacy.reveal_roles)
     }
 
@@ -177,7 +177,7 @@ impl People<'_> {
     /// is audited. A search by the last four characters that reaches people the caller may
     /// not reveal counts against the last-four limit. Returns the scope to search.
     pub(super) async fn guard_number_search(
-        &self,
+        self,
         caller: &Caller,
         filter: &PersonFilter,
         exact: Option<&Exact>,
@@ -217,7 +217,7 @@ impl People<'_> {
 
     /// Counts one lookup by a full number (a search, or a registration or change carrying a
     /// full ID number) against the caller's hourly limit. The command line is not limited.
-    pub(super) async fn count_exact_lookup(&self, caller: &Caller) -> AppResult<()> {
+    pub(super) async fn count_exact_lookup(self, caller: &Caller) -> AppResult<()> {
         if let Some(account) = caller.account_id {
             self.app
                 .throttle(
@@ -244,7 +244,7 @@ impl People<'_> {
     /// how many files it found and which; of the number only a keyed digest (someone holding
     /// the data key can later ask "who searched for this number", nobody can read it back).
     pub(super) async fn audit_exact_search(
-        &self,
+        self,
         caller: &Caller,
         exact: &Exact,
         found: &[(i64, i64)],
@@ -281,7 +281,7 @@ impl People<'_> {
     }
 
     pub(super) async fn audit_exact_refusal(
-        &self,
+        self,
         caller: &Caller,
         exact: &Exact,
         reason: &str,
@@ -309,7 +309,7 @@ impl People<'_> {
     }
 
     pub(super) fn list_item(
-        &self,
+        self,
         r: PersonListRow,
         today: NaiveDate,
         reveal: &Scope,
@@ -336,7 +336,7 @@ impl People<'_> {
 
     /// The people list: search and filters inside the caller's scope, masked.
     pub async fn search(
-        &self,
+        self,
         caller: &Caller,
         q: &PeopleQuery,
         page: PageRequest,
@@ -378,7 +378,7 @@ impl People<'_> {
     }
 
     /// A person's whole file, masked.
-    pub async fn file(&self, caller: &Caller, county: i64, id: i64) -> AppResult<PersonFile> {
+    pub async fn file(self, caller: &Caller, county: i64, id: i64) -> AppResult<PersonFile> {
         let p = self
             .in_scope(caller, Permission::ViewPeople, county, id)
             .await?;
@@ -456,7 +456,7 @@ impl People<'_> {
     /// Shows one sensitive field in full to a caller whose role may see it, and records that
     /// they did, with when and from where, before returning it.
     pub async fn reveal(
-        &self,
+        self,
         caller: &Caller,
         county: i64,
         id: i64,

@@ -1261,11 +1261,11 @@ async fn the_demo_city_reproduces_the_source_figures() {
     );
     assert!(summary.ledger.people >= 200, "{:?}", summary.ledger);
     assert!(summary.ledger.redemptions > 0, "{:?}", summary.ledger);
-    let (findings, counts) = app.verify_ledger().await.unwrap();
+    let (findings, counts) = app.ledger().verify().await.unwrap();
     assert!(findings.is_empty(), "{findings:?}");
     assert!(counts.transfers > 1_000, "{counts:?}");
     assert_eq!(
-        app.expire_points().await.unwrap().points,
+        app.ledger().expire_points().await.unwrap().points,
         0,
         "nothing is old enough"
     );
@@ -1285,6 +1285,7 @@ async fn the_demo_city_reproduces_the_source_figures() {
         .unwrap();
     assert!(goods.iter().any(|g| g.name.contains("大米")), "{goods:?}");
     let zhang_points = app
+        .ledger()
         .balances(&admin, zhang.county_code, zhang.id)
         .await
         .unwrap()
@@ -1299,6 +1300,7 @@ async fn the_demo_city_reproduces_the_source_figures() {
     };
     let (lc, lid) = li.person.expect("李秀兰's file");
     let lines = app
+        .ledger()
         .statement(
             &li,
             (lc, lid).into(),
@@ -1761,7 +1763,8 @@ mod moving {
                 .unwrap()
                 .total,
             app.providers(caller, None, None, page).await.unwrap().total,
-            app.ledger_accounts(caller, yinling_domain::ledger::Unit::Points, page)
+            app.ledger()
+                .accounts(caller, yinling_domain::ledger::Unit::Points, page)
                 .await
                 .unwrap()
                 .total,
@@ -1826,7 +1829,7 @@ mod moving {
         let admin = city.caller("countyadmin").await;
         // A completed order, its award taken into the ledger (accounts with paths).
         city.complete_an_order(&s).await;
-        city.app.claim_entitlements(100).await.unwrap();
+        city.app.ledger().claim_entitlements(100).await.unwrap();
         // An open order nobody takes, escalated three times: grid → compound → community
         // → street, so it names the street above the community. It is for 王五 (李四 may
         // not serve 张三丰, who shares his household once the shop is added).
@@ -1975,6 +1978,7 @@ mod moving {
             .unwrap();
         // A pending adjustment for 王五.
         city.app
+            .ledger()
             .propose_adjustment(
                 &admin,
                 AdjustmentInput {
@@ -1992,6 +1996,7 @@ mod moving {
         let keeper = city.caller("shopkeeper").await;
         let zhang = city.people_a[0];
         city.app
+            .ledger()
             .post_now(&[yinling_app::ledger::Posting {
                 unit: yinling_domain::ledger::Unit::Points,
                 debit: yinling_app::ledger::Holder::Pool {
@@ -2868,6 +2873,7 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
         "补记2026年7月入户走访",
         |t| async move {
             c.app
+                .ledger()
                 .propose_adjustment(
                     admin,
                     AdjustmentInput {
@@ -2883,7 +2889,7 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
     .await;
     city.complete_an_order(&s).await;
     city.add_shop().await;
-    city.app.claim_entitlements(100).await.unwrap();
+    city.app.ledger().claim_entitlements(100).await.unwrap();
     let transfer: i64 = city
         .app
         .store()
@@ -2899,7 +2905,12 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
         "冲正原因",
         &BAD_FREE,
         "重复发放，予以冲正",
-        |t| async move { c.app.reverse_transfer(admin, county, transfer, &t).await },
+        |t| async move {
+            c.app
+                .ledger()
+                .reverse_transfer(admin, county, transfer, &t)
+                .await
+        },
     )
     .await;
     let mut k = 0;

@@ -37,13 +37,14 @@ fn posting(unit: Unit, debit: Holder, credit: Holder, amount: i64, key: &str) ->
 }
 
 async fn assert_ledger_sound(city: &TestCity) {
-    let (findings, counts) = city.app.verify_ledger().await.unwrap();
+    let (findings, counts) = city.app.ledger().verify().await.unwrap();
     assert!(findings.is_empty(), "ledger findings: {findings:?}");
     assert!(counts.accounts > 0);
 }
 
 async fn points_of(city: &TestCity, who: (i64, i64)) -> i64 {
     city.app
+        .ledger()
         .balances(&city.system, who.0, who.1)
         .await
         .unwrap()
@@ -52,6 +53,7 @@ async fn points_of(city: &TestCity, who: (i64, i64)) -> i64 {
 
 async fn theme_day_rule(city: &TestCity, points: i64, minutes: i64) {
     city.app
+        .ledger()
         .put_earning_rule(
             &city.caller("countyadmin").await,
             EarningRuleInput {
@@ -131,6 +133,7 @@ async fn an_award_moves_once_however_often_it_is_retried() {
 
     let first = city
         .app
+        .ledger()
         .earn(&worker, earn_input(li, "award-0001"))
         .await
         .unwrap();
@@ -140,23 +143,42 @@ async fn an_award_moves_once_however_often_it_is_retried() {
     assert_eq!(first.minutes.as_ref().unwrap().transfer.amount, 90);
     // The same request again, and again at once: the same receipt, nothing moved.
     let (a, b) = tokio::join!(
-        city.app.earn(&worker, earn_input(li, "award-0001")),
-        city.app.earn(&worker, earn_input(li, "award-0001"))
+        city.app
+            .ledger()
+            .earn(&worker, earn_input(li, "award-0001")),
+        city.app
+            .ledger()
+            .earn(&worker, earn_input(li, "award-0001"))
     );
     for again in [a.unwrap(), b.unwrap()] {
         let again = again.points.unwrap();
         assert!(again.replayed);
         assert_eq!(again.transfer.id, p.transfer.id);
     }
-    let bal = city.app.balances(&worker, li.0, li.1).await.unwrap();
+    let bal = city
+        .app
+        .ledger()
+        .balances(&worker, li.0, li.1)
+        .await
+        .unwrap();
     assert_eq!((bal.points, bal.minutes), (20, 90));
     assert_eq!(bal.minutes_text, "1小时30分钟");
 
     // A key may hold any printable ASCII: quotes, backslashes, commas and braces are found
     // again as they were (the batch lookups carry keys as JSON or as a PostgreSQL array).
     let odd = r#"a"b\c,{d}'e;NULL"#;
-    let once = city.app.earn(&worker, earn_input(li, odd)).await.unwrap();
-    let twice = city.app.earn(&worker, earn_input(li, odd)).await.unwrap();
+    let once = city
+        .app
+        .ledger()
+        .earn(&worker, earn_input(li, odd))
+        .await
+        .unwrap();
+    let twice = city
+        .app
+        .ledger()
+        .earn(&worker, earn_input(li, odd))
+        .await
+        .unwrap();
     let (once, twice) = (once.points.unwrap(), twice.points.unwrap());
     assert!(!once.replayed && twice.replayed);
     assert_eq!(twice.transfer.id, once.transfer.id);
@@ -165,6 +187,7 @@ async fn an_award_moves_once_however_often_it_is_retried() {
     // The key reused for another person is refused and moves nothing.
     let e = city
         .app
+        .ledger()
         .earn(&worker, earn_input(city.people_a[2], "award-0001"))
         .await
         .unwrap_err();
@@ -174,13 +197,14 @@ async fn an_award_moves_once_however_often_it_is_retried() {
     // Grid A's worker cannot award grid B's people; an unknown activity is refused.
     let e = city
         .app
+        .ledger()
         .earn(&worker, earn_input(city.people_b[0], "award-0002"))
         .await
         .unwrap_err();
     assert!(matches!(e, AppError::NotFound { .. }), "{e:?}");
     let mut unknown = earn_input(li, "award-0003");
     unknown.activity = "dancing".into();
-    let e = city.app.earn(&worker, unknown).await.unwrap_err();
+    let e = city.app.ledger().earn(&worker, unknown).await.unwrap_err();
     assert_eq!(e.field(), Some("activity"));
     assert!(e.to_string().contains("dancing"), "{e}");
     assert_ledger_sound(&city).await;
@@ -196,6 +220,7 @@ async fn the_daily_cap_clips_the_last_award_and_refuses_the_next_until_tomorrow(
     for (i, want) in [40, 40, 20].into_iter().enumerate() {
         let got = city
             .app
+            .ledger()
             .earn(&worker, earn_input(li, &format!("cap-award-{i}")))
             .await
             .unwrap();
@@ -203,6 +228,7 @@ async fn the_daily_cap_clips_the_last_award_and_refuses_the_next_until_tomorrow(
     }
     let e = city
         .app
+        .ledger()
         .earn(&worker, earn_input(li, "cap-award-3"))
         .await
         .unwrap_err();
@@ -212,6 +238,7 @@ async fn the_daily_cap_clips_the_last_award_and_refuses_the_next_until_tomorrow(
     city.clock.advance(DAY);
     let got = city
         .app
+        .ledger()
         .earn(&worker, earn_input(li, "cap-award-4"))
         .await
         .unwrap();
@@ -226,12 +253,14 @@ async fn nobody_spends_more_than_they_hold_and_a_refusal_changes_nothing() {
     let (zhang, li) = (person(city.people_a[0]), person(city.people_a[1]));
     let pool = Holder::Pool { county_code: c };
     city.app
+        .ledger()
         .post(posting(Unit::Minutes, pool, zhang, 60, "seed-hours-1"))
         .await
         .unwrap();
     let before = city.count("ledger_transfers").await;
     let e = city
         .app
+        .ledger()
         .post(posting(Unit::Minutes, zhang, li, 61, "gift-too-much"))
         .await
         .unwrap_err();
@@ -241,6 +270,7 @@ async fn nobody_spends_more_than_they_hold_and_a_refusal_changes_nothing() {
     // The refused key is free: a corrected request under it goes through.
     let ok = city
         .app
+        .ledger()
         .post(posting(Unit::Minutes, zhang, li, 60, "gift-too-much"))
         .await
         .unwrap();
@@ -249,6 +279,7 @@ async fn nobody_spends_more_than_they_hold_and_a_refusal_changes_nothing() {
     for (amount, key) in [(0, "zero-amount-1"), (-5, "negative-amount"), (5, "short")] {
         assert!(
             city.app
+                .ledger()
                 .post(posting(Unit::Minutes, li, zhang, amount, key))
                 .await
                 .is_err()
@@ -256,6 +287,7 @@ async fn nobody_spends_more_than_they_hold_and_a_refusal_changes_nothing() {
     }
     let e = city
         .app
+        .ledger()
         .post(posting(Unit::Minutes, li, li, 5, "self-transfer"))
         .await
         .unwrap_err();
@@ -270,6 +302,7 @@ async fn transfers_are_append_only_and_verify_finds_a_tampered_balance() {
     let zhang = person(city.people_a[0]);
     let r = city
         .app
+        .ledger()
         .post(posting(
             Unit::Points,
             Holder::Pool { county_code: c },
@@ -307,7 +340,7 @@ async fn transfers_are_append_only_and_verify_finds_a_tampered_balance() {
     ))
     .await
     .unwrap();
-    let (findings, _) = city.app.verify_ledger().await.unwrap();
+    let (findings, _) = city.app.ledger().verify().await.unwrap();
     assert!(
         findings.iter().any(|f| matches!(
             f,
@@ -335,13 +368,26 @@ async fn a_completed_order_pays_its_server_exactly_once() {
     let county = city.county.county_code;
     // Two claimers at once, then a third: one transfer per unit.
     let (a, b) = tokio::join!(
-        city.app.claim_entitlements(100),
-        city.app.claim_entitlements(100)
+        city.app.ledger().claim_entitlements(100),
+        city.app.ledger().claim_entitlements(100)
     );
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(a.transfers + b.transfers, 2, "{a:?} {b:?}");
-    assert_eq!(city.app.claim_entitlements(100).await.unwrap().transfers, 0);
-    let bal = city.app.balances(&city.system, li.0, li.1).await.unwrap();
+    assert_eq!(
+        city.app
+            .ledger()
+            .claim_entitlements(100)
+            .await
+            .unwrap()
+            .transfers,
+        0
+    );
+    let bal = city
+        .app
+        .ledger()
+        .balances(&city.system, li.0, li.1)
+        .await
+        .unwrap();
     assert_eq!((bal.points, bal.minutes), (10, 60));
     let ents = city
         .app
@@ -352,6 +398,7 @@ async fn a_completed_order_pays_its_server_exactly_once() {
     assert_eq!(ents[0].status, "taken");
     let lines = city
         .app
+        .ledger()
         .statement(
             &city.system,
             Key::from(li),
@@ -374,6 +421,7 @@ async fn a_manual_adjustment_needs_a_second_person() {
     let wang = city.people_a[2];
     let adj = city
         .app
+        .ledger()
         .propose_adjustment(
             &worker,
             AdjustmentInput {
@@ -389,14 +437,21 @@ async fn a_manual_adjustment_needs_a_second_person() {
     // The proposer cannot approve; a grid worker may not approve at all.
     let e = city
         .app
+        .ledger()
         .decide_adjustment(&worker, adj.county_code, adj.id, true)
         .await
         .unwrap_err();
     assert!(matches!(e, AppError::Forbidden { .. }), "{e:?}");
-    let pending = city.app.pending_adjustments(&secretary).await.unwrap();
+    let pending = city
+        .app
+        .ledger()
+        .pending_adjustments(&secretary)
+        .await
+        .unwrap();
     assert_eq!(pending.len(), 1);
     let done = city
         .app
+        .ledger()
         .decide_adjustment(&secretary, adj.county_code, adj.id, true)
         .await
         .unwrap();
@@ -404,6 +459,7 @@ async fn a_manual_adjustment_needs_a_second_person() {
     assert_eq!(points_of(&city, wang).await, 15);
     let e = city
         .app
+        .ledger()
         .decide_adjustment(&secretary, adj.county_code, adj.id, true)
         .await
         .unwrap_err();
@@ -417,6 +473,7 @@ async fn a_manual_adjustment_needs_a_second_person() {
     let t = done.transfer_id.unwrap();
     let r = city
         .app
+        .ledger()
         .reverse_transfer(&admin, adj.county_code, t, "重复补记，冲正")
         .await
         .unwrap();
@@ -424,6 +481,7 @@ async fn a_manual_adjustment_needs_a_second_person() {
     assert_eq!(points_of(&city, wang).await, 0);
     let again = city
         .app
+        .ledger()
         .reverse_transfer(&admin, adj.county_code, t, "重复补记，冲正")
         .await
         .unwrap();
@@ -443,6 +501,7 @@ async fn a_posting_is_never_dated_before_its_accounts_latest_transfer() {
     let pool = Holder::Pool { county_code: c };
     let first = city
         .app
+        .ledger()
         .post(posting(Unit::Points, pool, zhang, 30, "dated-key-1"))
         .await
         .unwrap();
@@ -450,7 +509,7 @@ async fn a_posting_is_never_dated_before_its_accounts_latest_transfer() {
     let mut tx = city.app.store().begin().await.unwrap();
     let late = yinling_app::ledger::apply(
         &mut tx,
-        city.app.ledger_writer().ids(),
+        city.app.ledger().writer().ids(),
         &[posting(Unit::Points, pool, zhang, 10, "dated-key-2")],
         at - DAY,
     )
@@ -466,6 +525,7 @@ async fn a_posting_is_never_dated_before_its_accounts_latest_transfer() {
     // The statement shows both, newest first.
     let page = city
         .app
+        .ledger()
         .statement(
             &city.system,
             Key::from(city.people_a[0]),
@@ -489,16 +549,19 @@ async fn old_points_expire_first_in_first_out_and_a_second_run_expires_nothing()
     let zhang = person(city.people_a[0]);
     let pool = Holder::Pool { county_code: c };
     city.app
+        .ledger()
         .post(posting(Unit::Points, pool, zhang, 100, "old-points-1"))
         .await
         .unwrap();
     city.clock.advance(400 * DAY);
     city.app
+        .ledger()
         .post(posting(Unit::Points, pool, zhang, 50, "new-points-1"))
         .await
         .unwrap();
     // 60 spent: they came out of the old 100.
     city.app
+        .ledger()
         .post(posting(
             Unit::Points,
             zhang,
@@ -513,14 +576,17 @@ async fn old_points_expire_first_in_first_out_and_a_second_run_expires_nothing()
         .unwrap();
     // Default expiry: 24 months. At 25 months the first 100 are due; 40 of them are left.
     city.clock.advance(360 * DAY);
-    let (a, b) = tokio::join!(city.app.expire_points(), city.app.expire_points());
+    let (a, b) = tokio::join!(
+        city.app.ledger().expire_points(),
+        city.app.ledger().expire_points()
+    );
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(a.points + b.points, 40, "{a:?} {b:?}");
-    assert_eq!(city.app.expire_points().await.unwrap().points, 0);
+    assert_eq!(city.app.ledger().expire_points().await.unwrap().points, 0);
     assert_eq!(points_of(&city, city.people_a[0]).await, 50);
     // Two years after the newer points, they go too.
     city.clock.advance(400 * DAY);
-    assert_eq!(city.app.expire_points().await.unwrap().points, 50);
+    assert_eq!(city.app.ledger().expire_points().await.unwrap().points, 50);
     assert_eq!(points_of(&city, city.people_a[0]).await, 0);
     assert_ledger_sound(&city).await;
 }
@@ -566,10 +632,10 @@ async fn concurrent_postings_keep_every_invariant() {
                     1 if a != b => posting(unit, a, b, amount, &key),
                     _ => posting(Unit::Points, a, shop, amount, &key),
                 };
-                let first = app.post(p.clone()).await;
+                let first = app.ledger().post(p.clone()).await;
                 let mut ok = first.is_ok();
                 if rng.gen_bool(0.3) {
-                    let again = app.post(p).await;
+                    let again = app.ledger().post(p).await;
                     match (&first, &again) {
                         (Ok(f), Ok(g)) => {
                             assert!(g.replayed);
@@ -605,6 +671,7 @@ mod redemption {
         let till = Till::open(&city).await;
         let c = city.county.county_code;
         city.app
+            .ledger()
             .post(posting(
                 Unit::Points,
                 Holder::Pool { county_code: c },
@@ -788,6 +855,7 @@ mod redemption {
         let till = Till::open(&city).await;
         let c = city.county.county_code;
         city.app
+            .ledger()
             .post(posting(
                 Unit::Points,
                 Holder::Pool { county_code: c },
@@ -838,6 +906,7 @@ async fn accounts_opened_by_a_rolled_back_redemption_are_opened_again() {
     assert_eq!(e.code(), "insufficient_balance");
     assert_eq!(city.count("ledger_accounts").await, 0);
     city.app
+        .ledger()
         .post(posting(
             Unit::Points,
             Holder::Pool {
@@ -878,6 +947,7 @@ mod time_bank {
         let (zhang, li) = (city.people_a[0], city.people_a[1]);
         let resident = city.caller("resident").await;
         city.app
+            .ledger()
             .post(posting(
                 Unit::Minutes,
                 Holder::Pool { county_code: c },
@@ -888,9 +958,9 @@ mod time_bank {
             .await
             .unwrap();
         let admin = city.caller("countyadmin").await;
-        let mut rules: Rules = city.app.ledger_rules(c).await.unwrap();
+        let mut rules: Rules = city.app.ledger().rules(c).await.unwrap();
         rules.family_max_minutes_year = 120;
-        city.app.set_ledger_rules(&admin, rules).await.unwrap();
+        city.app.ledger().set_rules(&admin, rules).await.unwrap();
 
         let gift = |to: (i64, i64), minutes, key: &str| GiftInput {
             to: Key::from(to),
@@ -924,6 +994,7 @@ mod time_bank {
             .unwrap();
         let bal = city
             .app
+            .ledger()
             .balances(&resident, zhang.0, zhang.1)
             .await
             .unwrap();
@@ -945,12 +1016,14 @@ mod time_bank {
         assert_eq!(paid.transfer.id, again.transfer.id);
         let bal = city
             .app
+            .ledger()
             .balances(&resident, zhang.0, zhang.1)
             .await
             .unwrap();
         assert_eq!(bal.minutes, 480 - paid.transfer.amount);
         let statement = city
             .app
+            .ledger()
             .statement(
                 &resident,
                 Key::from(zhang),
@@ -978,6 +1051,7 @@ async fn concurrent_family_gifts_keep_the_limit_and_the_balances() {
     let (zhang, li) = (city.people_a[0], city.people_a[1]);
     for (who, key) in [(zhang, "seed-gift-z"), (li, "seed-gift-l")] {
         city.app
+            .ledger()
             .post(posting(
                 Unit::Minutes,
                 Holder::Pool { county_code: c },
@@ -1126,6 +1200,7 @@ mod trust {
             let before = counts(&city).await;
             let e = city
                 .app
+                .ledger()
                 .earn(&worker, earn_input(who, &format!("self-award-{}", who.1)))
                 .await
                 .unwrap_err();
@@ -1133,6 +1208,7 @@ mod trust {
             let before = counts(&city).await;
             let e = city
                 .app
+                .ledger()
                 .propose_adjustment(&worker, adjustment(who, 5_000))
                 .await
                 .unwrap_err();
@@ -1184,11 +1260,13 @@ mod trust {
         // Anyone else in his grid he may still award and propose for.
         let ok = city
             .app
+            .ledger()
             .earn(&worker, earn_input(wang, "award-for-wang"))
             .await
             .unwrap();
         assert_eq!(ok.points.unwrap().transfer.amount, 20);
         city.app
+            .ledger()
             .propose_adjustment(&worker, adjustment(wang, 15))
             .await
             .unwrap();
@@ -1218,6 +1296,7 @@ mod trust {
         // 1. For the approver's household (李四 lives with 张三丰): neither approve nor reject.
         let for_li = city
             .app
+            .ledger()
             .propose_adjustment(&worker, adjustment(li, 30))
             .await
             .unwrap();
@@ -1225,6 +1304,7 @@ mod trust {
             let before = counts(&city).await;
             let e = city
                 .app
+                .ledger()
                 .decide_adjustment(&kin_secretary, c, for_li.id, approve)
                 .await
                 .unwrap_err();
@@ -1236,6 +1316,7 @@ mod trust {
         assert!(view.warning.unwrap().contains("同户家人"));
         // Another secretary approves it.
         city.app
+            .ledger()
             .decide_adjustment(&secretary, c, for_li.id, true)
             .await
             .unwrap();
@@ -1288,6 +1369,7 @@ mod trust {
             let before = counts(&city).await;
             let e = city
                 .app
+                .ledger()
                 .decide_adjustment(&secretary, c, row.id, true)
                 .await
                 .unwrap_err();
@@ -1298,6 +1380,7 @@ mod trust {
         for row in &old {
             let done = city
                 .app
+                .ledger()
                 .decide_adjustment(&secretary, c, row.id, false)
                 .await
                 .unwrap();
@@ -1306,10 +1389,12 @@ mod trust {
         // Unrelated adjustments are untouched by all this.
         let for_wang = city
             .app
+            .ledger()
             .propose_adjustment(&selfworker, adjustment(wang, 12))
             .await
             .unwrap();
         city.app
+            .ledger()
             .decide_adjustment(&kin_secretary, c, for_wang.id, true)
             .await
             .unwrap();
@@ -1329,6 +1414,7 @@ mod trust {
         let self_admin =
             linked_staff(&city, "selfadmin", Role::CountyAdmin, &city.county, wang).await;
         city.app
+            .ledger()
             .post(posting(
                 Unit::Points,
                 Holder::Pool { county_code: c },
@@ -1340,6 +1426,7 @@ mod trust {
             .unwrap();
         let spent = city
             .app
+            .ledger()
             .post(posting(
                 Unit::Points,
                 person(wang),
@@ -1355,12 +1442,14 @@ mod trust {
         let before = counts(&city).await;
         let e = city
             .app
+            .ledger()
             .reverse_transfer(&self_admin, c, spent.transfer.id, "误操作，退回积分")
             .await
             .unwrap_err();
         assert_refused(&city, e, "冲正会转给您本人或同户家人", before).await;
         assert_eq!(points_of(&city, wang).await, 15);
         city.app
+            .ledger()
             .reverse_transfer(&admin, c, spent.transfer.id, "误操作，退回积分")
             .await
             .unwrap();
@@ -1386,11 +1475,13 @@ mod trust {
         // Earn (twice the same request: one transfer).
         for _ in 0..2 {
             city.app
+                .ledger()
                 .earn(&worker, earn_input(zhang, "audit-earn-0001"))
                 .await
                 .unwrap();
         }
         city.app
+            .ledger()
             .post(posting(
                 Unit::Minutes,
                 Holder::Pool { county_code: c },
@@ -1402,7 +1493,7 @@ mod trust {
             .unwrap();
         // Award claims from a completed order, then the elder pays for it with hours.
         let order = city.complete_an_order(&s).await;
-        let claimed = city.app.claim_entitlements(100).await.unwrap();
+        let claimed = city.app.ledger().claim_entitlements(100).await.unwrap();
         assert_eq!(claimed.transfers, 2);
         let resident = city.caller("resident").await;
         let charge = city.app.hours_charge(&resident, c, order).await.unwrap();
@@ -1437,21 +1528,25 @@ mod trust {
         // An adjustment, approved, then reversed.
         let adj = city
             .app
+            .ledger()
             .propose_adjustment(&worker, adjustment(wang, 15))
             .await
             .unwrap();
         let adj = city
             .app
+            .ledger()
             .decide_adjustment(&secretary, c, adj.id, true)
             .await
             .unwrap();
         city.app
+            .ledger()
             .reverse_transfer(&admin, c, adj.transfer_id.unwrap(), "重复补记，冲正")
             .await
             .unwrap();
         // A refusal moves nothing and records no movement.
         assert!(
             city.app
+                .ledger()
                 .post(posting(
                     Unit::Points,
                     person(wang),
@@ -1464,7 +1559,7 @@ mod trust {
         );
         // Expiry, 25 months on.
         city.clock.advance(760 * DAY);
-        assert!(city.app.expire_points().await.unwrap().accounts > 0);
+        assert!(city.app.ledger().expire_points().await.unwrap().accounts > 0);
 
         let transfers = city
             .app
@@ -1547,18 +1642,28 @@ mod trust {
         assert_eq!((ents.len(), ents[0].status.as_str()), (1, "pending"));
         let worker = city.caller("workera").await;
         let hijack = earn_input(city.people_a[2], &format!("entitlement:{c}:{}", ents[0].id));
-        let first = city.app.earn(&worker, hijack.clone()).await.unwrap();
-        let again = city.app.earn(&worker, hijack).await.unwrap();
+        let first = city
+            .app
+            .ledger()
+            .earn(&worker, hijack.clone())
+            .await
+            .unwrap();
+        let again = city.app.ledger().earn(&worker, hijack).await.unwrap();
         assert!(again.points.unwrap().replayed);
         assert!(!first.points.unwrap().replayed);
 
-        let report = city.app.claim_entitlements(100).await.unwrap();
+        let report = city.app.ledger().claim_entitlements(100).await.unwrap();
         assert_eq!(
             (report.transfers, report.set_aside.len()),
             (2, 0),
             "{report:?}"
         );
-        let bal = city.app.balances(&city.system, li.0, li.1).await.unwrap();
+        let bal = city
+            .app
+            .ledger()
+            .balances(&city.system, li.0, li.1)
+            .await
+            .unwrap();
         assert_eq!((bal.points, bal.minutes), (10, 60));
         let ents = city
             .app
@@ -1606,6 +1711,7 @@ mod trust {
         // Before the fix a client's award could be stored under the job's key.
         let qian = city.people_b[1];
         city.app
+            .ledger()
             .post(posting(
                 Unit::Points,
                 Holder::Pool { county_code: c },
@@ -1616,7 +1722,7 @@ mod trust {
             .await
             .unwrap();
 
-        let report = city.app.claim_entitlements(100).await.unwrap();
+        let report = city.app.ledger().claim_entitlements(100).await.unwrap();
         assert_eq!(report.entitlements, 4);
         assert_eq!(report.transfers, 2);
         let aside: Vec<(i64, &str)> = report
@@ -1655,7 +1761,7 @@ mod trust {
                 ("failed", true)
             ]
         );
-        let next = city.app.claim_entitlements(100).await.unwrap();
+        let next = city.app.ledger().claim_entitlements(100).await.unwrap();
         assert_eq!((next.entitlements, next.transfers), (0, 0));
         assert_ledger_sound(&city).await;
     }
@@ -1672,6 +1778,7 @@ mod trust {
         let secretary = city.caller("secretary").await;
         let a = city
             .app
+            .ledger()
             .earn(&worker, earn_input(wang, "shared-key-0001"))
             .await
             .unwrap()
@@ -1679,6 +1786,7 @@ mod trust {
             .unwrap();
         let b = city
             .app
+            .ledger()
             .earn(&secretary, earn_input(wang, "shared-key-0001"))
             .await
             .unwrap()
@@ -1688,6 +1796,7 @@ mod trust {
         assert_ne!(a.transfer.id, b.transfer.id);
         let again = city
             .app
+            .ledger()
             .earn(&worker, earn_input(wang, "shared-key-0001"))
             .await
             .unwrap()
@@ -1703,6 +1812,7 @@ mod trust {
         let (zhang, li) = (city.people_a[0], city.people_a[1]);
         for (who, key) in [(zhang, "seed-gift-z"), (li, "seed-gift-l")] {
             city.app
+                .ledger()
                 .post(posting(
                     Unit::Minutes,
                     Holder::Pool { county_code: c },
@@ -1732,7 +1842,12 @@ mod trust {
                 .replayed
         );
         for who in [zhang, li] {
-            let bal = city.app.balances(&city.system, who.0, who.1).await.unwrap();
+            let bal = city
+                .app
+                .ledger()
+                .balances(&city.system, who.0, who.1)
+                .await
+                .unwrap();
             assert_eq!(bal.minutes, 100);
         }
         assert_ledger_sound(&city).await;
@@ -1768,6 +1883,7 @@ mod redemption_guard {
 
     async fn seed(city: &TestCity, who: (i64, i64), amount: i64, key: &str) {
         city.app
+            .ledger()
             .post(posting(
                 Unit::Points,
                 Holder::Pool { county_code: who.0 },
@@ -2098,10 +2214,11 @@ mod redemption_guard {
         assert_eq!(e.code(), "over_code_limit");
         let admin = city.caller("countyadmin").await;
         let c = city.county.county_code;
-        let rules = city.app.ledger_rules(c).await.unwrap();
+        let rules = city.app.ledger().rules(c).await.unwrap();
         let e = city
             .app
-            .set_ledger_rules(
+            .ledger()
+            .set_rules(
                 &admin,
                 Rules {
                     max_points_per_code: 0,
@@ -2112,7 +2229,8 @@ mod redemption_guard {
             .unwrap_err();
         assert_eq!(e.field(), Some("max_points_per_code"));
         city.app
-            .set_ledger_rules(
+            .ledger()
+            .set_rules(
                 &admin,
                 Rules {
                     max_points_per_code: 150,

@@ -1265,6 +1265,7 @@ async fn a_concluded_case_awards_its_person_mediators_by_the_county_rule() {
     let admin = city.caller("countyadmin").await;
     for (outcome, points) in [("success", 30), ("partial", 15)] {
         city.app
+            .ledger()
             .put_earning_rule(
                 &admin,
                 EarningRuleInput {
@@ -1291,18 +1292,24 @@ async fn a_concluded_case_awards_its_person_mediators_by_the_county_rule() {
     ] {
         concluded(&city, &admin, &ga, mediators, outcome, "2026-05-01", on).await;
     }
-    let report = city.app.claim_entitlements(100).await.unwrap();
+    let report = city.app.ledger().claim_entitlements(100).await.unwrap();
     assert_eq!(report.entitlements, 2, "{report:?}");
     assert_eq!(
-        city.app.claim_entitlements(100).await.unwrap().entitlements,
+        city.app
+            .ledger()
+            .claim_entitlements(100)
+            .await
+            .unwrap()
+            .entitlements,
         0
     );
     let bal = city
         .app
+        .ledger()
         .balances(&city.system, f.cadre_a.0, f.cadre_a.1)
         .await
         .unwrap();
     assert_eq!((bal.points, bal.minutes), (45, 120));
-    let (findings, _) = city.app.verify_ledger().await.unwrap();
+    let (findings, _) = city.app.ledger().verify().await.unwrap();
     assert!(findings.is_empty(), "{findings:?}");
 }

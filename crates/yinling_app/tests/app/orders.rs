@@ -1315,6 +1315,7 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
     let workerb = city.caller("workerb").await;
     let secretary = city.caller("secretary").await;
     city.app
+        .ledger()
         .post(Posting {
             unit: Unit::Minutes,
             debit: Holder::Pool {
@@ -1339,7 +1340,8 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
     let minutes = |city: &TestCity| {
         let app = city.app.clone();
         async move {
-            app.balances(&yinling_app::Caller::system("t"), zhang.0, zhang.1)
+            app.ledger()
+                .balances(&yinling_app::Caller::system("t"), zhang.0, zhang.1)
                 .await
                 .unwrap()
                 .minutes
@@ -1453,6 +1455,7 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
     assert_eq!(e.code(), "already_decided");
     let e = city
         .app
+        .ledger()
         .reverse_transfer(
             &city.caller("countyadmin").await,
             county,
@@ -1513,7 +1516,7 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
         .unwrap();
     assert_eq!(rejected.status, "rejected");
     assert_eq!(minutes(&city).await, 590);
-    let (findings, _) = city.app.verify_ledger().await.unwrap();
+    let (findings, _) = city.app.ledger().verify().await.unwrap();
     assert!(findings.is_empty(), "{findings:?}");
 }
 

@@ -76,7 +76,9 @@ async fn my_balances(
         .caller
         .person
         .ok_or_else(|| yinling_app::AppError::forbidden("您的账号没有关联本人档案"))?;
-    Ok(axum::Json(state.app.balances(&c.caller, county, id).await?))
+    Ok(axum::Json(
+        state.app.ledger().balances(&c.caller, county, id).await?,
+    ))
 }
 
 /// A person's balances (themselves, or staff over them).
@@ -88,7 +90,9 @@ async fn balances(
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
 ) -> Result<axum::Json<Balances>, ApiError> {
-    Ok(axum::Json(state.app.balances(&c.caller, county, id).await?))
+    Ok(axum::Json(
+        state.app.ledger().balances(&c.caller, county, id).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -113,6 +117,7 @@ async fn statement(
     Ok(axum::Json(
         state
             .app
+            .ledger()
             .statement(
                 &c.caller,
                 Key::from((county, id)),
@@ -134,7 +139,7 @@ async fn earn(
     c: ApiCaller,
     ApiJson(input): ApiJson<EarnInput>,
 ) -> Result<axum::Json<Award>, ApiError> {
-    Ok(axum::Json(state.app.earn(&c.caller, input).await?))
+    Ok(axum::Json(state.app.ledger().earn(&c.caller, input).await?))
 }
 
 /// A county's ledger rules (daily caps, expiry, family transfers).
@@ -145,7 +150,7 @@ async fn get_rules(
     _c: ApiCaller,
     ApiPath(county): ApiPath<i64>,
 ) -> Result<axum::Json<Rules>, ApiError> {
-    Ok(axum::Json(state.app.ledger_rules(county).await?))
+    Ok(axum::Json(state.app.ledger().rules(county).await?))
 }
 
 /// Change a county's ledger rules (county administrators); `version` as read.
@@ -160,7 +165,7 @@ async fn set_rules(
 ) -> Result<axum::Json<Rules>, ApiError> {
     rules.county_code = county;
     Ok(axum::Json(
-        state.app.set_ledger_rules(&c.caller, rules).await?,
+        state.app.ledger().set_rules(&c.caller, rules).await?,
     ))
 }
 
@@ -183,7 +188,7 @@ async fn list_earning_rules(
         .county
         .or_else(|| c.caller.grants.first().map(|g| g.unit_county_code))
         .unwrap_or(yinling_app::CITY_COUNTY_CODE);
-    Ok(axum::Json(state.app.earning_rules(county).await?))
+    Ok(axum::Json(state.app.ledger().earning_rules(county).await?))
 }
 
 /// Set what an activity type or mediation outcome is worth (county administrators).
@@ -196,7 +201,11 @@ async fn put_earning_rule(
     ApiJson(input): ApiJson<EarningRuleInput>,
 ) -> Result<axum::Json<EarningRuleRow>, ApiError> {
     Ok(axum::Json(
-        state.app.put_earning_rule(&c.caller, input).await?,
+        state
+            .app
+            .ledger()
+            .put_earning_rule(&c.caller, input)
+            .await?,
     ))
 }
 
@@ -207,7 +216,9 @@ async fn pending_adjustments(
     State(state): State<AppState>,
     c: ApiCaller,
 ) -> Result<axum::Json<Vec<Adjustment>>, ApiError> {
-    Ok(axum::Json(state.app.pending_adjustments(&c.caller).await?))
+    Ok(axum::Json(
+        state.app.ledger().pending_adjustments(&c.caller).await?,
+    ))
 }
 
 /// Propose a manual adjustment; it moves nothing until another person approves it. Not for
@@ -222,7 +233,13 @@ async fn propose_adjustment(
 ) -> Result<(StatusCode, axum::Json<Adjustment>), ApiError> {
     Ok((
         StatusCode::CREATED,
-        axum::Json(state.app.propose_adjustment(&c.caller, input).await?),
+        axum::Json(
+            state
+                .app
+                .ledger()
+                .propose_adjustment(&c.caller, input)
+                .await?,
+        ),
     ))
 }
 
@@ -252,6 +269,7 @@ async fn decide_adjustment(
     Ok(axum::Json(
         state
             .app
+            .ledger()
             .decide_adjustment(&c.caller, county, id, approve)
             .await?,
     ))
@@ -277,6 +295,7 @@ async fn reverse(
     Ok(axum::Json(
         state
             .app
+            .ledger()
             .reverse_transfer(&c.caller, county, id, &input.memo)
             .await?,
     ))

@@ -123,6 +123,7 @@ async fn decide_adjustment(
     let result = match approve {
         Ok(a) => state
             .app
+            .ledger()
             .decide_adjustment(&ctx.caller, county, id, a)
             .await
             .map(|_| a),
@@ -224,6 +225,7 @@ async fn propose_page(
     let person = person_of(&f)?;
     let b = state
         .app
+        .ledger()
         .balances(&ctx.caller, person.county_code, person.id)
         .await?;
     let unit = opt(&f.unit).unwrap_or_else(|| "points".to_owned());
@@ -256,7 +258,11 @@ async fn propose_adjustment(
     let result = async {
         let person = person_of(&f)?;
         let input = f.input(person)?;
-        state.app.propose_adjustment(&ctx.caller, input).await
+        state
+            .app
+            .ledger()
+            .propose_adjustment(&ctx.caller, input)
+            .await
     }
     .await;
     match result {
@@ -460,8 +466,8 @@ async fn rules_page(
             .map(|c| c.0)
             .ok_or_else(|| AppError::forbidden("只有县级管理员可以修改积分规则"))?,
     };
-    let rules = state.app.ledger_rules(county).await?;
-    let earning_rows = state.app.earning_rules(county).await?;
+    let rules = state.app.ledger().rules(county).await?;
+    let earning_rows = state.app.ledger().earning_rules(county).await?;
     let (mut f, mut error, mut earning_error) = (RulesForm::of(&rules), None, None);
     let mut e = EarningForm {
         county: Some(county.to_string()),
@@ -554,7 +560,7 @@ async fn save_rules(
 ) -> PageResult {
     let county = county_of(&f.county)?;
     let result = match f.rules(county) {
-        Ok(r) => state.app.set_ledger_rules(&ctx.caller, r).await,
+        Ok(r) => state.app.ledger().set_rules(&ctx.caller, r).await,
         Err(e) => Err(e),
     };
     match result {
@@ -579,7 +585,13 @@ async fn save_earning_rule(
 ) -> PageResult {
     let county = county_of(&f.county)?;
     let result = match f.input(county) {
-        Ok(input) => state.app.put_earning_rule(&ctx.caller, input).await,
+        Ok(input) => {
+            state
+                .app
+                .ledger()
+                .put_earning_rule(&ctx.caller, input)
+                .await
+        }
         Err(e) => Err(e),
     };
     match result {

@@ -134,9 +134,10 @@ async fn my_points(
     Query(q): Query<DoneQuery>,
 ) -> PageResult {
     let (county, id) = me(&ctx.caller)?;
-    let b = state.app.balances(&ctx.caller, county, id).await?;
+    let b = state.app.ledger().balances(&ctx.caller, county, id).await?;
     let lines = state
         .app
+        .ledger()
         .statement(
             &ctx.caller,
             Key::from((county, id)),
@@ -145,7 +146,7 @@ async fn my_points(
         )
         .await?
         .items;
-    let rules = state.app.ledger_rules(county).await?;
+    let rules = state.app.ledger().rules(county).await?;
     let may_gift = rules.family_transfer && !state.app.my_household(&ctx.caller).await?.is_empty();
     let redemptions = state.app.my_redemptions(&ctx.caller).await?;
     let paused = state.app.redeem_paused(&ctx.caller).await?;
@@ -201,8 +202,13 @@ struct RedeemStartPage {
 async fn redeem_page(state: &AppState, ctx: PageCtx, error: Option<FormError>) -> PageResult {
     let failed = error.as_ref().map(|e| e.status);
     let (county, id) = me(&ctx.caller)?;
-    let points = state.app.balances(&ctx.caller, county, id).await?.points;
-    let cap = state.app.ledger_rules(county).await?.max_points_per_code;
+    let points = state
+        .app
+        .ledger()
+        .balances(&ctx.caller, county, id)
+        .await?
+        .points;
+    let cap = state.app.ledger().rules(county).await?.max_points_per_code;
     let paused = state.app.redeem_paused(&ctx.caller).await?;
     let limits = [20, 50, 100]
         .into_iter()
@@ -351,6 +357,7 @@ async fn statement(
     };
     let result = state
         .app
+        .ledger()
         .statement(
             &ctx.caller,
             Key::from((county, id)),
@@ -460,12 +467,12 @@ async fn gift_page(
         f.other_minutes = Some(v);
         f.minutes = Some("other".to_owned());
     }
-    let rules = state.app.ledger_rules(county).await?;
+    let rules = state.app.ledger().rules(county).await?;
     if !rules.family_transfer {
         return Err(AppError::forbidden("本县（市、区）未开放时间银行亲属转赠").into());
     }
     let family = state.app.my_household(&ctx.caller).await?;
-    let b = state.app.balances(&ctx.caller, county, id).await?;
+    let b = state.app.ledger().balances(&ctx.caller, county, id).await?;
     let chosen = opt(&f.minutes);
     let other_checked = chosen.as_deref() == Some("other");
     let choices = QUICK_MINUTES

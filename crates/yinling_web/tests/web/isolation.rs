@@ -2088,6 +2088,7 @@ async fn extras(city: &TestCity) -> Vec<Extra> {
             (a.person, Unit::Minutes, 600),
         ] {
             city.app
+                .ledger()
                 .post(Posting {
                     unit,
                     debit: Holder::Pool { county_code: c },

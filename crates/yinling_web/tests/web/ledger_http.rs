@@ -42,9 +42,10 @@ async fn sixty_four_clients_over_http_leave_every_invariant_exact() {
     city.add_services().await; // accounts `vola` (李四) and `volb`
     let c = city.county.county_code;
     let admin = city.caller("countyadmin").await;
-    let rules = city.app.ledger_rules(c).await.unwrap();
+    let rules = city.app.ledger().rules(c).await.unwrap();
     city.app
-        .set_ledger_rules(
+        .ledger()
+        .set_rules(
             &admin,
             Rules {
                 daily_points_cap: None,
@@ -56,6 +57,7 @@ async fn sixty_four_clients_over_http_leave_every_invariant_exact() {
         .await
         .unwrap();
     city.app
+        .ledger()
         .put_earning_rule(
             &admin,
             EarningRuleInput {
@@ -253,7 +255,7 @@ async fn sixty_four_clients_over_http_leave_every_invariant_exact() {
     assert!(all.replays > 0 && !all.redemptions.is_empty());
 
     // Every acknowledged transfer is there once, and nothing else is.
-    let (findings, counts) = city.app.verify_ledger().await.unwrap();
+    let (findings, counts) = city.app.ledger().verify().await.unwrap();
     assert!(findings.is_empty(), "{findings:?}");
     assert_eq!(counts.transfers, all.transfers.len() as i64);
     // The shop holds exactly what was redeemed; the stock went down by exactly as much.
@@ -304,6 +306,7 @@ async fn a_grid_worker_awarding_himself_over_the_api_is_refused_and_audited() {
     let c = city.county.county_code;
     let (li, wang) = (city.people_a[1], city.people_a[2]);
     city.app
+        .ledger()
         .put_earning_rule(
             &city.caller("countyadmin").await,
             EarningRuleInput {
@@ -359,7 +362,12 @@ async fn a_grid_worker_awarding_himself_over_the_api_is_refused_and_audited() {
         );
     }
     assert_eq!(city.count("ledger_transfers").await, 0);
-    let balances = city.app.balances(&city.system, li.0, li.1).await.unwrap();
+    let balances = city
+        .app
+        .ledger()
+        .balances(&city.system, li.0, li.1)
+        .await
+        .unwrap();
     assert_eq!(balances.points, 0);
     let refusals: Vec<(Option<i64>, String, Option<String>)> = city
         .app
@@ -404,7 +412,7 @@ async fn a_grid_worker_awarding_himself_over_the_api_is_refused_and_audited() {
         .await
         .unwrap();
     assert_eq!(actor, "selfworker");
-    let (findings, _) = city.app.verify_ledger().await.unwrap();
+    let (findings, _) = city.app.ledger().verify().await.unwrap();
     assert!(findings.is_empty(), "{findings:?}");
 }
 
@@ -437,6 +445,7 @@ async fn three_hundred_wrong_codes_at_one_till_lock_it_after_five() {
         .unwrap();
     let zhang = city.people_a[0];
     city.app
+        .ledger()
         .post_now(&[yinling_app::ledger::Posting {
             unit: yinling_domain::ledger::Unit::Points,
             debit: yinling_app::ledger::Holder::Pool {

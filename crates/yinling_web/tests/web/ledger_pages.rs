@@ -21,6 +21,7 @@ async fn setup() -> (TestCity, Router) {
 async fn grant(city: &TestCity, who: (i64, i64), unit: Unit, amount: i64, key: &str) {
     let r = city
         .app
+        .ledger()
         .post_now(&[Posting {
             unit,
             debit: Holder::Pool { county_code: who.0 },
@@ -44,12 +45,17 @@ async fn grant(city: &TestCity, who: (i64, i64), unit: Unit, amount: i64, key: &
 }
 
 async fn points_of(city: &TestCity, who: (i64, i64)) -> (i64, i64) {
-    let b = city.app.balances(&city.system, who.0, who.1).await.unwrap();
+    let b = city
+        .app
+        .ledger()
+        .balances(&city.system, who.0, who.1)
+        .await
+        .unwrap();
     (b.points, b.minutes)
 }
 
 async fn assert_ledger_clean(city: &TestCity) {
-    let (findings, _) = city.app.verify_ledger().await.unwrap();
+    let (findings, _) = city.app.ledger().verify().await.unwrap();
     assert!(findings.is_empty(), "{findings:?}");
 }
 
@@ -396,9 +402,9 @@ async fn hours_are_given_to_a_household_member_through_the_pages() {
 
     // Over the county's yearly limit: the app's message.
     let admin = city.caller("countyadmin").await;
-    let mut rules = city.app.ledger_rules(zhang.0).await.unwrap();
+    let mut rules = city.app.ledger().rules(zhang.0).await.unwrap();
     rules.family_max_minutes_year = 90;
-    city.app.set_ledger_rules(&admin, rules).await.unwrap();
+    city.app.ledger().set_rules(&admin, rules).await.unwrap();
     let r = elder
         .post_form(
             "/points/gift",
@@ -418,9 +424,9 @@ async fn hours_are_given_to_a_household_member_through_the_pages() {
     assert_eq!(points_of(&city, zhang).await.1, 60);
 
     // A county that allows no gifts offers none.
-    let mut rules = city.app.ledger_rules(zhang.0).await.unwrap();
+    let mut rules = city.app.ledger().rules(zhang.0).await.unwrap();
     rules.family_transfer = false;
-    city.app.set_ledger_rules(&admin, rules).await.unwrap();
+    city.app.ledger().set_rules(&admin, rules).await.unwrap();
     assert!(!elder.get("/points").await.text().contains("转赠时长"));
     assert_eq!(
         elder.get("/points/gift").await.status,
@@ -485,6 +491,7 @@ async fn an_adjustment_is_proposed_from_the_file_and_approved_by_someone_else() 
     assert!(!list.contains(">同意<"), "the proposer cannot approve");
     let adj = city
         .app
+        .ledger()
         .pending_adjustments(&city.system)
         .await
         .unwrap()
@@ -584,7 +591,7 @@ async fn a_county_admin_sets_the_rules_and_earning_rules() {
     let r = admin.post_form("/ledger/rules", &bad).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     assert!(r.text().contains("积分有效期须为1至120个月") && r.text().contains("aria-invalid"));
-    assert_eq!(city.app.ledger_rules(county).await.unwrap().version, 0);
+    assert_eq!(city.app.ledger().rules(county).await.unwrap().version, 0);
     // The cap per redemption code is on the form and may not be left empty.
     assert!(
         page.text().contains("每个兑换码最多可兑换积分") && page.text().contains("value=\"300\"")
@@ -604,12 +611,12 @@ async fn a_county_admin_sets_the_rules_and_earning_rules() {
         "{}",
         r.text()
     );
-    assert_eq!(city.app.ledger_rules(county).await.unwrap().version, 0);
+    assert_eq!(city.app.ledger().rules(county).await.unwrap().version, 0);
     let good = pairs(&[("expiry_months", "12")]);
     let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let r = admin.post_form("/ledger/rules", &good).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
-    let rules = city.app.ledger_rules(county).await.unwrap();
+    let rules = city.app.ledger().rules(county).await.unwrap();
     assert_eq!(
         (
             rules.daily_points_cap,
@@ -638,7 +645,14 @@ async fn a_county_admin_sets_the_rules_and_earning_rules() {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().contains("代码须为1至40个小写字母"));
-    assert!(city.app.earning_rules(county).await.unwrap().is_empty());
+    assert!(
+        city.app
+            .ledger()
+            .earning_rules(county)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let r = admin
         .post_form(
             "/ledger/rules/earning",
@@ -679,7 +693,7 @@ async fn a_county_admin_sets_the_rules_and_earning_rules() {
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    let rows = city.app.earning_rules(county).await.unwrap();
+    let rows = city.app.ledger().earning_rules(county).await.unwrap();
     assert_eq!((rows.len(), rows[0].points, rows[0].minutes), (1, 12, 30));
 
     // A grid worker may not.
@@ -690,7 +704,7 @@ async fn a_county_admin_sets_the_rules_and_earning_rules() {
     );
     let r = worker.post_form("/ledger/rules", &good).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    assert_eq!(city.app.ledger_rules(county).await.unwrap().version, 1);
+    assert_eq!(city.app.ledger().rules(county).await.unwrap().version, 1);
 }
 
 #[tokio::test]
