@@ -278,6 +278,7 @@ async fn redemptions(app: &App, people: &[(i64, i64)], n: usize) -> anyhow::Resu
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     let shop_key = Key::from((shop.county_code, shop.id));
     let goods = app
+        .redeem()
         .add_goods(
             &system,
             shop_key,
@@ -299,7 +300,8 @@ async fn redemptions(app: &App, people: &[(i64, i64)], n: usize) -> anyhow::Resu
         let mut elder = Caller::system("elder");
         elder.person = Some((c, id));
         codes.push(
-            app.redeem_code(&elder)
+            app.redeem()
+                .code(&elder)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?
                 .code,

@@ -85,7 +85,7 @@ pub struct DemoSummary {
     /// Mediation cases, per county: (county, mediator, concluded, successes, open).
     pub mediation: Vec<(String, String, usize, usize, usize)>,
     /// Partner shops, goods, award history and redemptions.
-    pub ledger: crate::demo_ledger::DemoLedgerSummary,
+    pub ledger: crate::ledger::DemoLedgerSummary,
 }
 
 /// Reports progress: (stage, done, total).
@@ -378,7 +378,7 @@ impl App {
         let story_people: Vec<(i64, i64)> =
             [b.story.zhang, b.story.li].into_iter().flatten().collect();
         let story_volunteer = b.story.li;
-        let ledger_story = crate::demo_ledger::DemoLedgerStory {
+        let ledger_story = crate::ledger::DemoLedgerStory {
             zhang: b.story.zhang,
             li: b.story.li,
             community: b.story.community,
@@ -408,7 +408,8 @@ impl App {
         progress("三张清单", 3, 3);
         progress("积分兑换", 0, 1);
         summary.ledger = self
-            .seed_demo_ledger(&counties, ledger_story, opts.people, opts.seed)
+            .ledger()
+            .seed_demo(&counties, ledger_story, opts.people, opts.seed)
             .await?;
         if let Some(shop) = summary.ledger.story_shop {
             // The till of the story's shop, near 张德顺 and 李秀兰.

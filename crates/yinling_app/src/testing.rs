@@ -704,6 +704,7 @@ impl TestCity {
             )
             .await;
         let goods = app
+            .redeem()
             .add_goods(
                 sys,
                 (shop.county_code, shop.id).into(),

@@ -45,21 +45,25 @@ use yinling_store::{
 use crate::{App, AppError, AppResult, Caller, Clock, Key, Page, PageRequest, audit::Event};
 
 mod corrections;
+mod demo;
 mod earning;
 mod expiry;
 mod kin;
 mod posting;
 mod rules;
 mod statements;
+mod views;
 mod writer;
 
 pub use corrections::*;
+pub use demo::*;
 pub use earning::*;
 pub use expiry::*;
 pub use kin::*;
 pub use posting::*;
 pub use rules::*;
 pub use statements::*;
+pub use views::*;
 pub use writer::*;
 
 /// The points and time-bank ledger, reached as [`App::ledger`].

@@ -1276,11 +1276,12 @@ async fn the_demo_city_reproduces_the_source_figures() {
             .unwrap();
         app.authenticate(&s.token, None).await.unwrap().caller
     };
-    let shops = app.my_shops(&till).await.unwrap();
+    let shops = app.redeem().my_shops(&till).await.unwrap();
     assert_eq!(shops.len(), 1);
     assert!(shops[0].name.starts_with("东门社区"), "{}", shops[0].name);
     let goods = app
-        .shop_goods(&till, (shops[0].county_code, shops[0].id).into())
+        .redeem()
+        .goods(&till, (shops[0].county_code, shops[0].id).into())
         .await
         .unwrap();
     assert!(goods.iter().any(|g| g.name.contains("大米")), "{goods:?}");
@@ -2022,6 +2023,7 @@ mod moving {
             .unwrap();
         let goods = city
             .app
+            .redeem()
             .add_goods(
                 &keeper,
                 till,
@@ -2035,7 +2037,7 @@ mod moving {
             )
             .await
             .unwrap();
-        let code = city.app.redeem_code(&resident).await.unwrap();
+        let code = city.app.redeem().code(&resident).await.unwrap();
         let redeem = |key: &str| yinling_app::redeem::RedeemInput {
             code: code.code.clone(),
             goods_id: goods.id,
@@ -2044,18 +2046,21 @@ mod moving {
         };
         let receipt = city
             .app
-            .redeem(&keeper, till, redeem("move-till-0001"))
+            .redeem()
+            .at_till(&keeper, till, redeem("move-till-0001"))
             .await
             .unwrap();
         city.app
-            .report_redemption(&resident, county, receipt.redemption.id)
+            .redeem()
+            .report(&resident, county, receipt.redemption.id)
             .await
             .unwrap();
         // The used code is a wrong code now: five of them lock the till.
         for n in 0..5 {
             let _ = city
                 .app
-                .redeem(&keeper, till, redeem(&format!("move-wrong-{n:04}")))
+                .redeem()
+                .at_till(&keeper, till, redeem(&format!("move-wrong-{n:04}")))
                 .await;
         }
         let busy = Busy {
@@ -2582,7 +2587,7 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
         orders::{OrderInput, OrderStep},
         places::{PlaceInput, PlaceKind},
         services::ServiceItemInput,
-        timebank::GiftInput,
+        time_bank::GiftInput,
     };
     use yinling_domain::{
         ledger::Unit,
@@ -2922,7 +2927,7 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
             memo: Some(t),
             idempotency_key: format!("gift-test-{k:04}"),
         };
-        async move { c.app.gift_hours(vola, input).await }
+        async move { c.app.time_bank().gift(vola, input).await }
     })
     .await;
 
@@ -3071,6 +3076,7 @@ async fn names_titles_and_labels_refuse_invisible_characters_but_keep_their_numb
     .await;
     check_field(c, "商品名称", &bidi, "大米5kg", |t| async move {
         c.app
+            .redeem()
             .add_goods(
                 system,
                 (shop.county_code, shop.id).into(),

@@ -99,6 +99,7 @@ impl Till {
     /// Puts goods on the shelf: `stock` of them at `price_points` each.
     async fn goods(&self, city: &TestCity, name: &str, price_points: i64, stock: i64) -> GoodsRow {
         city.app
+            .redeem()
             .add_goods(
                 &self.keeper,
                 self.shop,
@@ -682,13 +683,14 @@ mod redemption {
             .await
             .unwrap();
         let oil = till.goods(&city, "花生油 1升", 30, 1).await;
-        let code = city.app.redeem_code(&till.resident).await.unwrap();
+        let code = city.app.redeem().code(&till.resident).await.unwrap();
         assert_eq!(code.code.len(), 6);
         assert_eq!(code.points, 50);
 
         let r = city
             .app
-            .redeem(
+            .redeem()
+            .at_till(
                 &till.keeper,
                 till.shop,
                 redeem_input(&code.code, oil.id, "till-0001"),
@@ -706,7 +708,8 @@ mod redemption {
         // The till retries (network hiccup): the same receipt, nothing moved again.
         let again = city
             .app
-            .redeem(
+            .redeem()
+            .at_till(
                 &till.keeper,
                 till.shop,
                 redeem_input(&code.code, oil.id, "till-0001"),
@@ -718,6 +721,7 @@ mod redemption {
         // The elder's phone shows the receipt.
         let mine = city
             .app
+            .redeem()
             .my_last_redemption(
                 &till.resident,
                 code.expires_at - yinling_app::redeem::CODE_TTL_MICROS,
@@ -736,7 +740,8 @@ mod redemption {
         let before = city.count("ledger_transfers").await;
         let e = city
             .app
-            .redeem(
+            .redeem()
+            .at_till(
                 &till.keeper,
                 till.shop,
                 redeem_input(&code.code, oil.id, "till-0002"),
@@ -746,7 +751,8 @@ mod redemption {
         assert_eq!(e.code(), "code_invalid");
         let e = city
             .app
-            .redeem(
+            .redeem()
+            .at_till(
                 &till.keeper,
                 till.shop,
                 redeem_input("12a456", oil.id, "till-0003"),
@@ -754,10 +760,11 @@ mod redemption {
             .await
             .unwrap_err();
         assert_eq!(e.field(), Some("code"));
-        let fresh = city.app.redeem_code(&till.resident).await.unwrap();
+        let fresh = city.app.redeem().code(&till.resident).await.unwrap();
         let e = city
             .app
-            .redeem(
+            .redeem()
+            .at_till(
                 &till.keeper,
                 till.shop,
                 redeem_input(&fresh.code, oil.id, "till-0004"),
@@ -769,7 +776,8 @@ mod redemption {
         let soap = till.goods(&city, "洗衣皂", 25, 10).await;
         let e = city
             .app
-            .redeem(
+            .redeem()
+            .at_till(
                 &till.keeper,
                 till.shop,
                 redeem_input(&fresh.code, soap.id, "till-0005"),
@@ -777,7 +785,12 @@ mod redemption {
             .await
             .unwrap_err();
         assert_eq!(e.code(), "insufficient_balance");
-        let goods = city.app.shop_goods(&till.keeper, till.shop).await.unwrap();
+        let goods = city
+            .app
+            .redeem()
+            .goods(&till.keeper, till.shop)
+            .await
+            .unwrap();
         assert_eq!(
             goods.iter().find(|g| g.id == soap.id).unwrap().stock,
             10,
@@ -788,7 +801,8 @@ mod redemption {
         city.clock.advance(yinling_app::redeem::CODE_TTL_MICROS);
         let e = city
             .app
-            .redeem(
+            .redeem()
+            .at_till(
                 &till.keeper,
                 till.shop,
                 redeem_input(&fresh.code, soap.id, "till-0006"),
@@ -801,7 +815,8 @@ mod redemption {
         let worker = city.caller("workera").await;
         assert!(
             city.app
-                .redeem(
+                .redeem()
+                .at_till(
                     &worker,
                     till.shop,
                     redeem_input(&fresh.code, soap.id, "till-0007")
@@ -816,6 +831,7 @@ mod redemption {
             .to_string();
         let s = city
             .app
+            .redeem()
             .settlement(&till.keeper, till.shop, &month)
             .await
             .unwrap();
@@ -823,6 +839,7 @@ mod redemption {
         assert_eq!(s.lines[0].person_name, "张*丰");
         let (name, bytes) = city
             .app
+            .redeem()
             .settlement_xlsx(&till.keeper, till.shop, &month)
             .await
             .unwrap();
@@ -842,6 +859,7 @@ mod redemption {
         assert!(!rows.concat().iter().any(|c| c.contains("张三丰")));
         let e = city
             .app
+            .redeem()
             .settlement(&till.keeper, till.shop, "2026-13")
             .await
             .unwrap_err();
@@ -866,15 +884,15 @@ mod redemption {
             .await
             .unwrap();
         let eggs = till.goods(&city, "鸡蛋一盒", 10, 1).await;
-        let a = city.app.redeem_code(&till.resident).await.unwrap();
-        let b = city.app.redeem_code(&till.resident).await.unwrap();
+        let a = city.app.redeem().code(&till.resident).await.unwrap();
+        let b = city.app.redeem().code(&till.resident).await.unwrap();
         let (x, y) = tokio::join!(
-            city.app.redeem(
+            city.app.redeem().at_till(
                 &till.keeper,
                 till.shop,
                 redeem_input(&a.code, eggs.id, "race-till-a")
             ),
-            city.app.redeem(
+            city.app.redeem().at_till(
                 &till.keeper,
                 till.shop,
                 redeem_input(&b.code, eggs.id, "race-till-b")
@@ -893,10 +911,11 @@ async fn accounts_opened_by_a_rolled_back_redemption_are_opened_again() {
     let city = TestCity::new().await;
     let till = Till::open(&city).await;
     let goods = till.goods(&city, "毛巾", 8, 5).await;
-    let code = city.app.redeem_code(&till.resident).await.unwrap();
+    let code = city.app.redeem().code(&till.resident).await.unwrap();
     let e = city
         .app
-        .redeem(
+        .redeem()
+        .at_till(
             &till.keeper,
             till.shop,
             redeem_input(&code.code, goods.id, "rollback-till-1"),
@@ -920,7 +939,8 @@ async fn accounts_opened_by_a_rolled_back_redemption_are_opened_again() {
         .unwrap();
     let r = city
         .app
-        .redeem(
+        .redeem()
+        .at_till(
             &till.keeper,
             till.shop,
             redeem_input(&code.code, goods.id, "rollback-till-2"),
@@ -934,7 +954,7 @@ async fn accounts_opened_by_a_rolled_back_redemption_are_opened_again() {
 
 mod time_bank {
     use super::*;
-    use yinling_app::{ledger::Rules, timebank::GiftInput};
+    use yinling_app::{ledger::Rules, time_bank::GiftInput};
 
     #[tokio::test]
     async fn hours_go_to_family_within_the_yearly_limit_and_pay_for_service() {
@@ -970,26 +990,30 @@ mod time_bank {
         };
         let r = city
             .app
-            .gift_hours(&resident, gift(li, 90, "gift-to-li-1"))
+            .time_bank()
+            .gift(&resident, gift(li, 90, "gift-to-li-1"))
             .await
             .unwrap();
         assert_eq!(r.transfer.memo, "转赠给李四");
         // Not family; over the yearly limit.
         let e = city
             .app
-            .gift_hours(&resident, gift(city.people_a[2], 10, "gift-to-wang"))
+            .time_bank()
+            .gift(&resident, gift(city.people_a[2], 10, "gift-to-wang"))
             .await
             .unwrap_err();
         assert_eq!(e.code(), "not_family");
         let e = city
             .app
-            .gift_hours(&resident, gift(li, 31, "gift-to-li-2"))
+            .time_bank()
+            .gift(&resident, gift(li, 31, "gift-to-li-2"))
             .await
             .unwrap_err();
         assert_eq!(e.code(), "family_limit");
         assert!(e.to_string().contains("2小时"), "{e}");
         city.app
-            .gift_hours(&resident, gift(li, 30, "gift-to-li-3"))
+            .time_bank()
+            .gift(&resident, gift(li, 30, "gift-to-li-3"))
             .await
             .unwrap();
         let bal = city
@@ -1001,15 +1025,22 @@ mod time_bank {
         assert_eq!(bal.minutes, 480);
 
         // 张三丰 received a service and pays with his hours, once, as confirmed.
-        let charge = city.app.hours_charge(&resident, c, order).await.unwrap();
+        let charge = city
+            .app
+            .time_bank()
+            .charge(&resident, c, order)
+            .await
+            .unwrap();
         let paid = city
             .app
-            .withdraw_hours(&resident, c, order, charge.minutes)
+            .time_bank()
+            .withdraw(&resident, c, order, charge.minutes)
             .await
             .unwrap();
         let again = city
             .app
-            .withdraw_hours(&resident, c, order, charge.minutes)
+            .time_bank()
+            .withdraw(&resident, c, order, charge.minutes)
             .await
             .unwrap();
         assert!(again.replayed);
@@ -1043,7 +1074,7 @@ mod time_bank {
 /// hold; refusals are only for lack of hours.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_family_gifts_keep_the_limit_and_the_balances() {
-    use yinling_app::timebank::GiftInput;
+    use yinling_app::time_bank::GiftInput;
     let city = TestCity::new().await;
     city.add_shop().await;
     city.add_services().await;
@@ -1073,16 +1104,17 @@ async fn concurrent_family_gifts_keep_the_limit_and_the_balances() {
             (vola.clone(), zhang)
         };
         tasks.push(tokio::spawn(async move {
-            app.gift_hours(
-                &caller,
-                GiftInput {
-                    to: Key::from(to),
-                    minutes: 15,
-                    memo: None,
-                    idempotency_key: format!("concurrent-gift-{n}"),
-                },
-            )
-            .await
+            app.time_bank()
+                .gift(
+                    &caller,
+                    GiftInput {
+                        to: Key::from(to),
+                        minutes: 15,
+                        memo: None,
+                        idempotency_key: format!("concurrent-gift-{n}"),
+                    },
+                )
+                .await
         }));
     }
     for t in tasks {
@@ -1102,7 +1134,7 @@ async fn concurrent_family_gifts_keep_the_limit_and_the_balances() {
 // =====================================================================================
 mod trust {
     use super::*;
-    use yinling_app::{ledger::SetAside, timebank::GiftInput, users::NewAccountInput};
+    use yinling_app::{ledger::SetAside, time_bank::GiftInput, users::NewAccountInput};
     use yinling_domain::role::Role;
     use yinling_store::{
         ids::{self, Seq},
@@ -1310,7 +1342,12 @@ mod trust {
                 .unwrap_err();
             assert_refused(&city, e, "不能审批自己或同户家人的积分调整", before).await;
         }
-        let waiting = city.app.adjustments_waiting(&kin_secretary).await.unwrap();
+        let waiting = city
+            .app
+            .ledger()
+            .adjustments_waiting(&kin_secretary)
+            .await
+            .unwrap();
         let view = waiting.iter().find(|a| a.row.id == for_li.id).unwrap();
         assert!(!view.may_decide && !view.may_approve);
         assert!(view.warning.unwrap().contains("同户家人"));
@@ -1358,7 +1395,12 @@ mod trust {
             old.push(row);
         }
         // The approver is told who proposed it, for whom, and that it may not be approved.
-        let waiting = city.app.adjustments_waiting(&secretary).await.unwrap();
+        let waiting = city
+            .app
+            .ledger()
+            .adjustments_waiting(&secretary)
+            .await
+            .unwrap();
         for row in &old {
             let view = waiting.iter().find(|a| a.row.id == row.id).unwrap();
             assert_eq!(view.row.proposed_by_name, "selfworker");
@@ -1496,15 +1538,22 @@ mod trust {
         let claimed = city.app.ledger().claim_entitlements(100).await.unwrap();
         assert_eq!(claimed.transfers, 2);
         let resident = city.caller("resident").await;
-        let charge = city.app.hours_charge(&resident, c, order).await.unwrap();
+        let charge = city
+            .app
+            .time_bank()
+            .charge(&resident, c, order)
+            .await
+            .unwrap();
         city.app
-            .withdraw_hours(&resident, c, order, charge.minutes)
+            .time_bank()
+            .withdraw(&resident, c, order, charge.minutes)
             .await
             .unwrap();
         // A family gift and a redemption (the shop puts 张三丰 and 李四 in one household).
         let till = Till::open(&city).await;
         city.app
-            .gift_hours(
+            .time_bank()
+            .gift(
                 &resident,
                 GiftInput {
                     to: Key::from(li),
@@ -1516,9 +1565,10 @@ mod trust {
             .await
             .unwrap();
         let noodles = till.goods(&city, "挂面", 5, 10).await;
-        let code = city.app.redeem_code(&till.resident).await.unwrap();
+        let code = city.app.redeem().code(&till.resident).await.unwrap();
         city.app
-            .redeem(
+            .redeem()
+            .at_till(
                 &till.keeper,
                 till.shop,
                 redeem_input(&code.code, noodles.id, "audit-till-0001"),
@@ -1831,12 +1881,18 @@ mod trust {
         };
         let resident = city.caller("resident").await;
         let vola = city.caller("vola").await;
-        let g1 = city.app.gift_hours(&resident, gift(li)).await.unwrap();
-        let g2 = city.app.gift_hours(&vola, gift(zhang)).await.unwrap();
+        let g1 = city
+            .app
+            .time_bank()
+            .gift(&resident, gift(li))
+            .await
+            .unwrap();
+        let g2 = city.app.time_bank().gift(&vola, gift(zhang)).await.unwrap();
         assert!(!g1.replayed && !g2.replayed);
         assert!(
             city.app
-                .gift_hours(&resident, gift(li))
+                .time_bank()
+                .gift(&resident, gift(li))
                 .await
                 .unwrap()
                 .replayed
@@ -1919,14 +1975,15 @@ mod redemption_guard {
         seed(&city, city.people_a[0], 100, "guard-seed-1").await;
         let oil = till.goods(&city, "花生油 1升", 30, 10).await;
         let keeper = at("10.0.0.7", &till.keeper);
-        let code = city.app.redeem_code(&till.resident).await.unwrap();
+        let code = city.app.redeem().code(&till.resident).await.unwrap();
         let mut wrong = wrong_codes(&code.code);
 
         // Two wrong codes: refused, each telling how many tries are left.
         for (n, left) in [(1, 2), (2, 1)] {
             let e = city
                 .app
-                .redeem(
+                .redeem()
+                .at_till(
                     &keeper,
                     till.shop,
                     redeem_input(&wrong.next().unwrap(), oil.id, &format!("guard-lock-{n}")),
@@ -1939,7 +1996,8 @@ mod redemption_guard {
         // The third locks the till and says so.
         let e = city
             .app
-            .redeem(
+            .redeem()
+            .at_till(
                 &keeper,
                 till.shop,
                 redeem_input(&wrong.next().unwrap(), oil.id, "guard-lock-3"),
@@ -1951,7 +2009,8 @@ mod redemption_guard {
         // Now even the right code is refused, and nothing moves.
         let e = city
             .app
-            .redeem(
+            .redeem()
+            .at_till(
                 &keeper,
                 till.shop,
                 redeem_input(&code.code, oil.id, "guard-lock-right"),
@@ -1965,7 +2024,7 @@ mod redemption_guard {
 
         // One lock on record, audited, with the right code's refusal counted on it.
         let admin = city.caller("countyadmin").await;
-        let locks = city.app.redeem_locks(&admin).await.unwrap();
+        let locks = city.app.redeem().locks(&admin).await.unwrap();
         assert_eq!(locks.len(), 1, "{locks:?}");
         let l = &locks[0];
         assert_eq!(
@@ -1984,21 +2043,22 @@ mod redemption_guard {
 
         // The window ends ten minutes after the first wrong code: a fresh code works.
         city.clock.advance(10 * MINUTE);
-        let code = city.app.redeem_code(&till.resident).await.unwrap();
+        let code = city.app.redeem().code(&till.resident).await.unwrap();
         city.app
-            .redeem(
+            .redeem()
+            .at_till(
                 &keeper,
                 till.shop,
                 redeem_input(&code.code, oil.id, "guard-lock-after"),
             )
             .await
             .unwrap();
-        let locks = city.app.redeem_locks(&admin).await.unwrap();
+        let locks = city.app.redeem().locks(&admin).await.unwrap();
         assert!(!locks[0].active && locks[0].state_text.contains("已到期"));
 
         // The address: two till accounts behind one address share its four tries. The
         // county administrator may redeem at the county's shops, so is a second till here.
-        let code = city.app.redeem_code(&till.resident).await.unwrap();
+        let code = city.app.redeem().code(&till.resident).await.unwrap();
         let mut wrong = wrong_codes(&code.code);
         let second = at("10.0.0.7", &admin);
         for (who, key) in [
@@ -2008,7 +2068,8 @@ mod redemption_guard {
         ] {
             let e = city
                 .app
-                .redeem(
+                .redeem()
+                .at_till(
                     who,
                     till.shop,
                     redeem_input(&wrong.next().unwrap(), oil.id, key),
@@ -2019,7 +2080,8 @@ mod redemption_guard {
         }
         let e = city
             .app
-            .redeem(
+            .redeem()
+            .at_till(
                 &second,
                 till.shop,
                 redeem_input(&wrong.next().unwrap(), oil.id, "guard-addr-4"),
@@ -2031,21 +2093,23 @@ mod redemption_guard {
         for (who, key) in [(&keeper, "addr-right-1"), (&second, "addr-right-2")] {
             let e = city
                 .app
-                .redeem(who, till.shop, redeem_input(&code.code, oil.id, key))
+                .redeem()
+                .at_till(who, till.shop, redeem_input(&code.code, oil.id, key))
                 .await
                 .unwrap_err();
             assert_eq!(e.code(), "too_many_attempts", "{e}");
         }
         // ...and served from another.
         city.app
-            .redeem(
+            .redeem()
+            .at_till(
                 &at("10.0.0.8", &till.keeper),
                 till.shop,
                 redeem_input(&code.code, oil.id, "addr-elsewhere"),
             )
             .await
             .unwrap();
-        let locks = city.app.redeem_locks(&admin).await.unwrap();
+        let locks = city.app.redeem().locks(&admin).await.unwrap();
         assert_eq!(locks.len(), 2);
         let l = &locks[0];
         assert_eq!(
@@ -2070,12 +2134,13 @@ mod redemption_guard {
         let till = Till::open(&city).await;
         seed(&city, city.people_a[0], 50, "lift-seed").await;
         let soap = till.goods(&city, "洗衣皂", 5, 10).await;
-        let code = city.app.redeem_code(&till.resident).await.unwrap();
+        let code = city.app.redeem().code(&till.resident).await.unwrap();
         let mut wrong = wrong_codes(&code.code);
         for n in 0..5 {
             let e = city
                 .app
-                .redeem(
+                .redeem()
+                .at_till(
                     &till.keeper,
                     till.shop,
                     redeem_input(&wrong.next().unwrap(), soap.id, &format!("guard-lift-{n}")),
@@ -2092,23 +2157,25 @@ mod redemption_guard {
             );
         }
         let admin = city.caller("countyadmin").await;
-        let lock = city.app.redeem_locks(&admin).await.unwrap().remove(0);
+        let lock = city.app.redeem().locks(&admin).await.unwrap().remove(0);
 
         // Only those who set the county's ledger rules see or lift locks.
         let worker = city.caller("workera").await;
         for who in [&worker, &till.keeper] {
-            let e = city.app.redeem_locks(who).await.unwrap_err();
+            let e = city.app.redeem().locks(who).await.unwrap_err();
             assert!(matches!(e, AppError::Forbidden { .. }), "{e:?}");
             let e = city
                 .app
-                .lift_redeem_lock(who, lock.lock.county_code, lock.lock.id)
+                .redeem()
+                .lift_lock(who, lock.lock.county_code, lock.lock.id)
                 .await
                 .unwrap_err();
             assert!(matches!(e, AppError::NotFound { .. }), "{e:?}");
         }
         let e = city
             .app
-            .redeem(
+            .redeem()
+            .at_till(
                 &till.keeper,
                 till.shop,
                 redeem_input(&code.code, soap.id, "lift-right-1"),
@@ -2119,7 +2186,8 @@ mod redemption_guard {
 
         let lifted = city
             .app
-            .lift_redeem_lock(&admin, lock.lock.county_code, lock.lock.id)
+            .redeem()
+            .lift_lock(&admin, lock.lock.county_code, lock.lock.id)
             .await
             .unwrap();
         assert!(
@@ -2129,14 +2197,16 @@ mod redemption_guard {
         assert_eq!(audited(&city, "redeem.lock.lift").await, 1);
         let e = city
             .app
-            .lift_redeem_lock(&admin, lock.lock.county_code, lock.lock.id)
+            .redeem()
+            .lift_lock(&admin, lock.lock.county_code, lock.lock.id)
             .await
             .unwrap_err();
         assert_eq!(e.code(), "already_lifted");
         // At once the right code works, and the count starts afresh: four more wrong codes
         // are only wrong.
         city.app
-            .redeem(
+            .redeem()
+            .at_till(
                 &till.keeper,
                 till.shop,
                 redeem_input(&code.code, soap.id, "lift-right-2"),
@@ -2146,7 +2216,8 @@ mod redemption_guard {
         for n in 0..4 {
             let e = city
                 .app
-                .redeem(
+                .redeem()
+                .at_till(
                     &till.keeper,
                     till.shop,
                     redeem_input(&wrong.next().unwrap(), soap.id, &format!("lift-again-{n}")),
@@ -2155,7 +2226,7 @@ mod redemption_guard {
                 .unwrap_err();
             assert_eq!(e.code(), "code_invalid");
         }
-        assert_eq!(city.app.redeem_locks(&admin).await.unwrap().len(), 1);
+        assert_eq!(city.app.redeem().locks(&admin).await.unwrap().len(), 1);
     }
 
     #[tokio::test]
@@ -2171,13 +2242,15 @@ mod redemption_guard {
         // and the code still serves something within it.
         let code = city
             .app
-            .redeem_code_limited(&till.resident, Some(100))
+            .redeem()
+            .code_limited(&till.resident, Some(100))
             .await
             .unwrap();
         assert_eq!(code.max_points, 100);
         let e = city
             .app
-            .redeem(
+            .redeem()
+            .at_till(
                 &till.keeper,
                 till.shop,
                 redeem_input(&code.code, rice.id, "guard-cap-1"),
@@ -2190,10 +2263,16 @@ mod redemption_guard {
             "{e}"
         );
         assert_eq!(points_of(&city, zhang).await, 1_000);
-        let goods = city.app.shop_goods(&till.keeper, till.shop).await.unwrap();
+        let goods = city
+            .app
+            .redeem()
+            .goods(&till.keeper, till.shop)
+            .await
+            .unwrap();
         assert_eq!(goods.iter().find(|g| g.id == rice.id).unwrap().stock, 20);
         city.app
-            .redeem(
+            .redeem()
+            .at_till(
                 &till.keeper,
                 till.shop,
                 redeem_input(&code.code, noodles.id, "guard-cap-2"),
@@ -2202,13 +2281,14 @@ mod redemption_guard {
             .unwrap();
 
         // Without a choice the county's cap holds: 300 by default, then what it sets.
-        let code = city.app.redeem_code(&till.resident).await.unwrap();
+        let code = city.app.redeem().code(&till.resident).await.unwrap();
         assert_eq!(code.max_points, 300);
         let mut three = redeem_input(&code.code, rice.id, "guard-cap-3");
         three.quantity = 3;
         let e = city
             .app
-            .redeem(&till.keeper, till.shop, three)
+            .redeem()
+            .at_till(&till.keeper, till.shop, three)
             .await
             .unwrap_err();
         assert_eq!(e.code(), "over_code_limit");
@@ -2241,23 +2321,26 @@ mod redemption_guard {
             .unwrap();
         let e = city
             .app
-            .redeem_code_limited(&till.resident, Some(200))
+            .redeem()
+            .code_limited(&till.resident, Some(200))
             .await
             .unwrap_err();
         assert_eq!(e.field(), Some("max_points"));
         assert!(e.to_string().contains("1至150"), "{e}");
-        let code = city.app.redeem_code(&till.resident).await.unwrap();
+        let code = city.app.redeem().code(&till.resident).await.unwrap();
         assert_eq!(code.max_points, 150);
         let mut two = redeem_input(&code.code, rice.id, "guard-cap-4");
         two.quantity = 2;
         let e = city
             .app
-            .redeem(&till.keeper, till.shop, two)
+            .redeem()
+            .at_till(&till.keeper, till.shop, two)
             .await
             .unwrap_err();
         assert_eq!(e.code(), "over_code_limit");
         city.app
-            .redeem(
+            .redeem()
+            .at_till(
                 &till.keeper,
                 till.shop,
                 redeem_input(&code.code, rice.id, "guard-cap-5"),
@@ -2273,17 +2356,23 @@ mod redemption_guard {
         let till = Till::open(city).await;
         seed(city, city.people_a[0], 200, "report-seed").await;
         let rice = till.goods(city, "大米10斤", 60, 20).await;
-        let code = city.app.redeem_code(&till.resident).await.unwrap();
+        let code = city.app.redeem().code(&till.resident).await.unwrap();
         let r = city
             .app
-            .redeem(
+            .redeem()
+            .at_till(
                 &till.keeper,
                 till.shop,
                 redeem_input(&code.code, rice.id, "report-till-1"),
             )
             .await
             .unwrap();
-        let mine = city.app.my_redemptions(&till.resident).await.unwrap();
+        let mine = city
+            .app
+            .redeem()
+            .my_redemptions(&till.resident)
+            .await
+            .unwrap();
         assert_eq!(mine.len(), 1);
         assert_eq!(
             (
@@ -2296,7 +2385,8 @@ mod redemption_guard {
         );
         let report = city
             .app
-            .report_redemption(&till.resident, r.redemption.county_code, r.redemption.id)
+            .redeem()
+            .report(&till.resident, r.redemption.county_code, r.redemption.id)
             .await
             .unwrap();
         (till, rice, r.redemption.id, report)
@@ -2310,17 +2400,18 @@ mod redemption_guard {
         let till = Till::open(&city).await;
         seed(&city, zhang, 200, "report-seed").await;
         let rice = till.goods(&city, "大米10斤", 60, 20).await;
-        let first = city.app.redeem_code(&till.resident).await.unwrap();
+        let first = city.app.redeem().code(&till.resident).await.unwrap();
         let r = city
             .app
-            .redeem(
+            .redeem()
+            .at_till(
                 &till.keeper,
                 till.shop,
                 redeem_input(&first.code, rice.id, "fraud-till-1"),
             )
             .await
             .unwrap();
-        let live = city.app.redeem_code(&till.resident).await.unwrap();
+        let live = city.app.redeem().code(&till.resident).await.unwrap();
         assert_eq!(points_of(&city, zhang).await, 140);
 
         // Nobody else reports his redemption, not even his household (李四).
@@ -2328,14 +2419,16 @@ mod redemption_guard {
         let li = city.caller("vola").await;
         let e = city
             .app
-            .report_redemption(&li, r.redemption.county_code, r.redemption.id)
+            .redeem()
+            .report(&li, r.redemption.county_code, r.redemption.id)
             .await
             .unwrap_err();
         assert!(matches!(e, AppError::NotFound { .. }), "{e:?}");
 
         let report = city
             .app
-            .report_redemption(&till.resident, r.redemption.county_code, r.redemption.id)
+            .redeem()
+            .report(&till.resident, r.redemption.county_code, r.redemption.id)
             .await
             .unwrap();
         assert_eq!((report.state.as_str(), report.frozen_codes), ("open", 1));
@@ -2343,7 +2436,8 @@ mod redemption_guard {
         // Tapping again answers the same report.
         let again = city
             .app
-            .report_redemption(&till.resident, r.redemption.county_code, r.redemption.id)
+            .redeem()
+            .report(&till.resident, r.redemption.county_code, r.redemption.id)
             .await
             .unwrap();
         assert_eq!(again.id, report.id);
@@ -2351,7 +2445,8 @@ mod redemption_guard {
         // The live code is void at the till; no new code until the county has looked.
         let e = city
             .app
-            .redeem(
+            .redeem()
+            .at_till(
                 &till.keeper,
                 till.shop,
                 redeem_input(&live.code, rice.id, "fraud-till-2"),
@@ -2359,16 +2454,21 @@ mod redemption_guard {
             .await
             .unwrap_err();
         assert_eq!(e.code(), "code_invalid");
-        let e = city.app.redeem_code(&till.resident).await.unwrap_err();
+        let e = city.app.redeem().code(&till.resident).await.unwrap_err();
         assert!(matches!(e, AppError::Forbidden { .. }), "{e:?}");
         assert!(e.to_string().contains("县里核实之前暂停"), "{e}");
-        assert!(city.app.redeem_paused(&till.resident).await.unwrap());
-        let mine = city.app.my_redemptions(&till.resident).await.unwrap();
+        assert!(city.app.redeem().is_paused(&till.resident).await.unwrap());
+        let mine = city
+            .app
+            .redeem()
+            .my_redemptions(&till.resident)
+            .await
+            .unwrap();
         assert_eq!(mine[0].report_label, "已报告，等待县里核实");
 
         // The county's list shows it, with the full name, for those who oversee the county.
         let admin = city.caller("countyadmin").await;
-        let list = city.app.redemption_reports(&admin).await.unwrap();
+        let list = city.app.redeem().reports(&admin).await.unwrap();
         assert_eq!(list.len(), 1);
         assert_eq!(
             (
@@ -2380,10 +2480,11 @@ mod redemption_guard {
             ("张三丰", "惠民超市", 60, "惠民超市收银")
         );
         let worker = city.caller("workera").await;
-        assert!(city.app.redemption_reports(&worker).await.is_err());
+        assert!(city.app.redeem().reports(&worker).await.is_err());
         let e = city
             .app
-            .resolve_redemption_report(
+            .redeem()
+            .resolve_report(
                 &worker,
                 report.county_code,
                 report.id,
@@ -2399,7 +2500,8 @@ mod redemption_guard {
         // A decision needs a reason; then fraud reverses the redemption.
         let e = city
             .app
-            .resolve_redemption_report(
+            .redeem()
+            .resolve_report(
                 &admin,
                 report.county_code,
                 report.id,
@@ -2414,7 +2516,8 @@ mod redemption_guard {
         assert_eq!(points_of(&city, zhang).await, 140);
         let done = city
             .app
-            .resolve_redemption_report(
+            .redeem()
+            .resolve_report(
                 &admin,
                 report.county_code,
                 report.id,
@@ -2441,7 +2544,8 @@ mod redemption_guard {
         assert_eq!(audited(&city, "ledger.reverse").await, 1);
         let e = city
             .app
-            .resolve_redemption_report(
+            .redeem()
+            .resolve_report(
                 &admin,
                 report.county_code,
                 report.id,
@@ -2454,9 +2558,14 @@ mod redemption_guard {
             .unwrap_err();
         assert_eq!(e.code(), "already_resolved");
         // He may show codes again, and sees what the county found.
-        assert!(!city.app.redeem_paused(&till.resident).await.unwrap());
-        city.app.redeem_code(&till.resident).await.unwrap();
-        let mine = city.app.my_redemptions(&till.resident).await.unwrap();
+        assert!(!city.app.redeem().is_paused(&till.resident).await.unwrap());
+        city.app.redeem().code(&till.resident).await.unwrap();
+        let mine = city
+            .app
+            .redeem()
+            .my_redemptions(&till.resident)
+            .await
+            .unwrap();
         assert_eq!(mine[0].report_state.as_deref(), Some("fraud"));
         assert!(mine[0].report_label.contains("积分已退回"));
         assert_ledger_sound(&city).await;
@@ -2493,7 +2602,8 @@ mod redemption_guard {
             let own = city.caller(username).await;
             let e = city
                 .app
-                .resolve_redemption_report(
+                .redeem()
+                .resolve_report(
                     &own,
                     report.county_code,
                     report.id,
@@ -2510,7 +2620,8 @@ mod redemption_guard {
         let admin = city.caller("countyadmin").await;
         let done = city
             .app
-            .resolve_redemption_report(
+            .redeem()
+            .resolve_report(
                 &admin,
                 report.county_code,
                 report.id,
@@ -2528,8 +2639,8 @@ mod redemption_guard {
         assert_eq!(points_of(&city, city.people_a[0]).await, 140);
         assert_eq!(audited(&city, "redeem.report.dismiss").await, 1);
         let resident = city.caller("resident").await;
-        assert!(!city.app.redeem_paused(&resident).await.unwrap());
-        city.app.redeem_code(&resident).await.unwrap();
+        assert!(!city.app.redeem().is_paused(&resident).await.unwrap());
+        city.app.redeem().code(&resident).await.unwrap();
         assert_ledger_sound(&city).await;
     }
 
@@ -2542,23 +2653,25 @@ mod redemption_guard {
         seed(&city, city.people_a[0], 100, "reuse-seed").await;
         let rice = till.goods(&city, "大米10斤", 40, 10).await;
         let soap = till.goods(&city, "洗衣皂", 5, 10).await;
-        let code = city.app.redeem_code(&till.resident).await.unwrap();
+        let code = city.app.redeem().code(&till.resident).await.unwrap();
         let first = city
             .app
-            .redeem(
+            .redeem()
+            .at_till(
                 &till.keeper,
                 till.shop,
                 redeem_input(&code.code, soap.id, "reuse-key"),
             )
             .await
             .unwrap();
-        let other = city.app.redeem_code(&till.resident).await.unwrap();
+        let other = city.app.redeem().code(&till.resident).await.unwrap();
         let mut more = redeem_input(&other.code, soap.id, "reuse-key");
         more.quantity = 3;
         for input in [redeem_input(&other.code, rice.id, "reuse-key"), more] {
             let e = city
                 .app
-                .redeem(&till.keeper, till.shop, input)
+                .redeem()
+                .at_till(&till.keeper, till.shop, input)
                 .await
                 .unwrap_err();
             assert_eq!(e.code(), "idempotency_key_reused", "{e:?}");
@@ -2568,7 +2681,8 @@ mod redemption_guard {
         // The same request again is the first receipt.
         let again = city
             .app
-            .redeem(
+            .redeem()
+            .at_till(
                 &till.keeper,
                 till.shop,
                 redeem_input(&other.code, soap.id, "reuse-key"),

@@ -1303,7 +1303,7 @@ async fn served_for(city: &TestCity, item: i64, minutes: i64) -> i64 {
 async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable() {
     use yinling_app::{
         ledger::{Holder, Posting},
-        timebank::{DisputeDecision, DisputeInput},
+        time_bank::{DisputeDecision, DisputeInput},
     };
     use yinling_domain::ledger::{Reason, SourceKind, Unit};
     let city = TestCity::new().await;
@@ -1350,7 +1350,12 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
 
     // 42 minutes recorded, the item lasts 30: 30 are charged, shown in words first.
     let id = served_for(&city, s.item.id, 42).await;
-    let charge = city.app.hours_charge(&resident, county, id).await.unwrap();
+    let charge = city
+        .app
+        .time_bank()
+        .charge(&resident, county, id)
+        .await
+        .unwrap();
     assert_eq!(
         (charge.recorded_minutes, charge.cap_minutes, charge.minutes),
         (42, 30, 30)
@@ -1360,14 +1365,16 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
     // Paying an amount other than the one shown moves nothing.
     let e = city
         .app
-        .withdraw_hours(&resident, county, id, 42)
+        .time_bank()
+        .withdraw(&resident, county, id, 42)
         .await
         .unwrap_err();
     assert_eq!(e.code(), "amount_not_confirmed");
     assert_eq!(minutes(&city).await, 600);
     let paid = city
         .app
-        .withdraw_hours(&resident, county, id, 30)
+        .time_bank()
+        .withdraw(&resident, county, id, 30)
         .await
         .unwrap();
     assert_eq!(paid.transfer.amount, 30);
@@ -1376,13 +1383,15 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
     // Disputes: only of a payment made, once, audited; seen by staff over the order only.
     let e = city
         .app
-        .dispute_hours(&resident, county, id, DisputeInput { reason: " ".into() })
+        .time_bank()
+        .raise_dispute(&resident, county, id, DisputeInput { reason: " ".into() })
         .await
         .unwrap_err();
     assert_eq!(e.field(), Some("reason"));
     let d = city
         .app
-        .dispute_hours(
+        .time_bank()
+        .raise_dispute(
             &resident,
             county,
             id,
@@ -1395,7 +1404,8 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
     assert_eq!((d.status.as_str(), d.minutes), ("open", 30));
     let e = city
         .app
-        .dispute_hours(
+        .time_bank()
+        .raise_dispute(
             &resident,
             county,
             id,
@@ -1408,12 +1418,18 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
     assert_eq!(e.code(), "already_disputed");
     assert_eq!(audited(&city, "timebank.dispute").await, 1);
     assert_eq!(
-        city.app.hours_disputes(&worker, true).await.unwrap().len(),
+        city.app
+            .time_bank()
+            .disputes(&worker, true)
+            .await
+            .unwrap()
+            .len(),
         1
     );
     assert!(
         city.app
-            .hours_disputes(&workerb, true)
+            .time_bank()
+            .disputes(&workerb, true)
             .await
             .unwrap()
             .is_empty()
@@ -1425,7 +1441,8 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
     for (who, caller) in [("grid B", &workerb), ("the resident", &resident)] {
         let e = city
             .app
-            .decide_hours_dispute(caller, county, id, uphold())
+            .time_bank()
+            .decide_dispute(caller, county, id, uphold())
             .await
             .unwrap_err();
         assert!(matches!(e, AppError::NotFound { .. }), "{who}: {e:?}");
@@ -1433,7 +1450,8 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
     // Upheld by the grid worker: the charge is reversed through the ledger, once.
     let decided = city
         .app
-        .decide_hours_dispute(&worker, county, id, uphold())
+        .time_bank()
+        .decide_dispute(&worker, county, id, uphold())
         .await
         .unwrap();
     assert_eq!(decided.status, "upheld");
@@ -1449,7 +1467,8 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
     assert_eq!(reversal.reverses, Some(paid.transfer.id));
     let e = city
         .app
-        .decide_hours_dispute(&secretary, county, id, uphold())
+        .time_bank()
+        .decide_dispute(&secretary, county, id, uphold())
         .await
         .unwrap_err();
     assert_eq!(e.code(), "already_decided");
@@ -1470,14 +1489,21 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
     // Nobody decides their own dispute: raised by the grid worker for 张三丰, the grid
     // worker may not decide it (refused and audited); the secretary rejects it.
     let id2 = served_for(&city, s.item.id, 10).await;
-    let c2 = city.app.hours_charge(&worker, county, id2).await.unwrap();
+    let c2 = city
+        .app
+        .time_bank()
+        .charge(&worker, county, id2)
+        .await
+        .unwrap();
     assert_eq!(c2.minutes, 10);
     city.app
-        .withdraw_hours(&resident, county, id2, 10)
+        .time_bank()
+        .withdraw(&resident, county, id2, 10)
         .await
         .unwrap();
     city.app
-        .dispute_hours(
+        .time_bank()
+        .raise_dispute(
             &worker,
             county,
             id2,
@@ -1489,21 +1515,24 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
         .unwrap();
     let view = city
         .app
-        .hours_dispute(&worker, county, id2)
+        .time_bank()
+        .dispute(&worker, county, id2)
         .await
         .unwrap()
         .unwrap();
     assert!(!view.may_decide);
     let e = city
         .app
-        .decide_hours_dispute(&worker, county, id2, uphold())
+        .time_bank()
+        .decide_dispute(&worker, county, id2, uphold())
         .await
         .unwrap_err();
     assert!(forbidden_with(&e, "不能处理自己提出的"), "{e:?}");
     assert_eq!(audited(&city, "order.refused").await, 1);
     let rejected = city
         .app
-        .decide_hours_dispute(
+        .time_bank()
+        .decide_dispute(
             &secretary,
             county,
             id2,

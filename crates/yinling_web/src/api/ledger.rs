@@ -15,12 +15,12 @@ use yinling_app::{
         Adjustment, AdjustmentInput, Award, Balances, EarnInput, EarningRuleInput, Receipt, Rules,
         StatementLine,
     },
-    ledger_views::MyRedemption,
+    redeem::MyRedemption,
     redeem::{
         GoodsInput, LockView, RedeemCode, RedeemInput, RedemptionReceipt, ReportView, ResolveInput,
         Settlement, ShopReceipt,
     },
-    timebank::{GiftInput, PayHoursInput},
+    time_bank::{GiftInput, PayHoursInput},
 };
 use yinling_domain::ledger::Unit;
 use yinling_store::{
@@ -309,7 +309,9 @@ async fn gift(
     c: ApiCaller,
     ApiJson(input): ApiJson<GiftInput>,
 ) -> Result<axum::Json<Receipt>, ApiError> {
-    Ok(axum::Json(state.app.gift_hours(&c.caller, input).await?))
+    Ok(axum::Json(
+        state.app.time_bank().gift(&c.caller, input).await?,
+    ))
 }
 
 /// Pay for a completed service received with time-bank hours (once per order): send back
@@ -327,7 +329,8 @@ async fn pay_with_hours(
     Ok(axum::Json(
         state
             .app
-            .withdraw_hours(&c.caller, county, id, input.minutes)
+            .time_bank()
+            .withdraw(&c.caller, county, id, input.minutes)
             .await?,
     ))
 }
@@ -354,7 +357,8 @@ async fn new_code(
         axum::Json(
             state
                 .app
-                .redeem_code_limited(&c.caller, q.max_points)
+                .redeem()
+                .code_limited(&c.caller, q.max_points)
                 .await?,
         ),
     ))
@@ -379,6 +383,7 @@ async fn my_receipt(
     Ok(axum::Json(
         state
             .app
+            .redeem()
             .my_last_redemption(
                 &c.caller,
                 q.since
@@ -395,7 +400,7 @@ async fn my_shops(
     State(state): State<AppState>,
     c: ApiCaller,
 ) -> Result<axum::Json<Vec<OrgUnitRow>>, ApiError> {
-    Ok(axum::Json(state.app.my_shops(&c.caller).await?))
+    Ok(axum::Json(state.app.redeem().my_shops(&c.caller).await?))
 }
 
 /// A shop's goods.
@@ -410,7 +415,8 @@ async fn list_goods(
     Ok(axum::Json(
         state
             .app
-            .shop_goods(&c.caller, Key::from((county, id)))
+            .redeem()
+            .goods(&c.caller, Key::from((county, id)))
             .await?,
     ))
 }
@@ -430,6 +436,7 @@ async fn add_goods(
         axum::Json(
             state
                 .app
+                .redeem()
                 .add_goods(&c.caller, Key::from((county, id)), input)
                 .await?,
         ),
@@ -447,7 +454,11 @@ async fn update_goods(
     ApiJson(input): ApiJson<GoodsInput>,
 ) -> Result<axum::Json<GoodsRow>, ApiError> {
     Ok(axum::Json(
-        state.app.update_goods(&c.caller, county, id, input).await?,
+        state
+            .app
+            .redeem()
+            .update_goods(&c.caller, county, id, input)
+            .await?,
     ))
 }
 
@@ -469,7 +480,8 @@ async fn redeem(
 ) -> Result<(StatusCode, axum::Json<ShopReceipt>), ApiError> {
     let r = state
         .app
-        .redeem(&c.caller, Key::from((county, id)), input)
+        .redeem()
+        .at_till(&c.caller, Key::from((county, id)), input)
         .await?;
     let status = if r.replayed {
         StatusCode::OK
@@ -509,6 +521,7 @@ async fn settlement(
     Ok(axum::Json(
         state
             .app
+            .redeem()
             .settlement(&c.caller, Key::from((county, id)), &q.month(&state))
             .await?,
     ))
@@ -527,6 +540,7 @@ async fn settlement_xlsx(
     let month = q.month(&state);
     let (name, bytes) = state
         .app
+        .redeem()
         .settlement_xlsx(&c.caller, Key::from((county, id)), &month)
         .await?;
     Ok((
@@ -556,7 +570,9 @@ async fn my_redemptions(
     State(state): State<AppState>,
     c: ApiCaller,
 ) -> Result<axum::Json<Vec<MyRedemption>>, ApiError> {
-    Ok(axum::Json(state.app.my_redemptions(&c.caller).await?))
+    Ok(axum::Json(
+        state.app.redeem().my_redemptions(&c.caller).await?,
+    ))
 }
 
 /// 不是我本人兑换: report one of one's own redemptions. Voids one's live codes, pauses new
@@ -571,7 +587,7 @@ async fn report_redemption(
     ApiPath((county, id)): ApiPath<(i64, i64)>,
 ) -> Result<axum::Json<ReportRow>, ApiError> {
     Ok(axum::Json(
-        state.app.report_redemption(&c.caller, county, id).await?,
+        state.app.redeem().report(&c.caller, county, id).await?,
     ))
 }
 
@@ -583,7 +599,7 @@ async fn list_locks(
     State(state): State<AppState>,
     c: ApiCaller,
 ) -> Result<axum::Json<Vec<LockView>>, ApiError> {
-    Ok(axum::Json(state.app.redeem_locks(&c.caller).await?))
+    Ok(axum::Json(state.app.redeem().locks(&c.caller).await?))
 }
 
 /// Lift a lock before it runs out (audited); the till's count starts afresh.
@@ -596,7 +612,7 @@ async fn lift_lock(
     ApiPath((county, id)): ApiPath<(i64, i64)>,
 ) -> Result<axum::Json<LockView>, ApiError> {
     Ok(axum::Json(
-        state.app.lift_redeem_lock(&c.caller, county, id).await?,
+        state.app.redeem().lift_lock(&c.caller, county, id).await?,
     ))
 }
 
@@ -608,7 +624,7 @@ async fn list_reports(
     State(state): State<AppState>,
     c: ApiCaller,
 ) -> Result<axum::Json<Vec<ReportView>>, ApiError> {
-    Ok(axum::Json(state.app.redemption_reports(&c.caller).await?))
+    Ok(axum::Json(state.app.redeem().reports(&c.caller).await?))
 }
 
 /// Decide a report: `fraud` reverses the redemption (the points go back to the elder),
@@ -626,7 +642,8 @@ async fn resolve_report(
     Ok(axum::Json(
         state
             .app
-            .resolve_redemption_report(&c.caller, county, id, input)
+            .redeem()
+            .resolve_report(&c.caller, county, id, input)
             .await?,
     ))
 }

@@ -15,7 +15,7 @@ use yinling_app::{
     dispatch::{BatchReport, Candidate, DispatchInput},
     orders::{OrderDetail, OrderInput, OrderStep, OrderView},
     services::{Provider, ProviderInput, ServiceItem, ServiceItemInput},
-    timebank::{DisputeDecision, DisputeInput, HoursCharge, HoursDisputeView},
+    time_bank::{DisputeDecision, DisputeInput, HoursCharge, HoursDisputeView},
 };
 use yinling_domain::service::{OrderAction, OrderState, ProviderKind};
 use yinling_store::orders::{EntitlementRow, HoursDisputeRow, OrderFilter};
@@ -443,7 +443,7 @@ async fn hours_charge(
     ApiPath((county, id)): ApiPath<(i64, i64)>,
 ) -> Result<axum::Json<HoursCharge>, ApiError> {
     Ok(axum::Json(
-        state.app.hours_charge(&c.caller, county, id).await?,
+        state.app.time_bank().charge(&c.caller, county, id).await?,
     ))
 }
 
@@ -463,7 +463,8 @@ async fn dispute_hours(
         axum::Json(
             state
                 .app
-                .dispute_hours(&c.caller, county, id, input)
+                .time_bank()
+                .raise_dispute(&c.caller, county, id, input)
                 .await?,
         ),
     ))
@@ -484,7 +485,8 @@ async fn decide_dispute(
     Ok(axum::Json(
         state
             .app
-            .decide_hours_dispute(&c.caller, county, id, input)
+            .time_bank()
+            .decide_dispute(&c.caller, county, id, input)
             .await?,
     ))
 }
@@ -508,7 +510,8 @@ async fn list_disputes(
     Ok(axum::Json(
         state
             .app
-            .hours_disputes(&c.caller, !q.all.unwrap_or(false))
+            .time_bank()
+            .disputes(&c.caller, !q.all.unwrap_or(false))
             .await?,
     ))
 }

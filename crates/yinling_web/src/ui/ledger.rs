@@ -11,8 +11,8 @@ use axum::{
 use serde::Deserialize;
 use yinling_app::{
     AppError, Key,
+    ledger::AdjustmentView,
     ledger::{AdjustmentInput, Balances, EarningRuleInput, Rules, amount_text},
-    ledger_views::AdjustmentView,
     people::parse_key,
 };
 use yinling_domain::{
@@ -71,7 +71,7 @@ async fn adjustments_page(
         return Err(AppError::forbidden("您无权管理积分").into());
     }
     let items = if ctx.caller.may(Permission::AwardPoints) {
-        state.app.adjustments_waiting(&ctx.caller).await?
+        state.app.ledger().adjustments_waiting(&ctx.caller).await?
     } else {
         Vec::new()
     };
@@ -452,7 +452,7 @@ async fn rules_page(
     if !ctx.caller.may(Permission::ManageLedger) {
         return Err(AppError::forbidden("只有县级管理员可以修改积分规则").into());
     }
-    let counties = state.app.ledger_counties(&ctx.caller).await?;
+    let counties = state.app.ledger().counties(&ctx.caller).await?;
     let county = match county {
         Some(c) if counties.iter().any(|(code, _)| *code == c) => c,
         Some(_) => {

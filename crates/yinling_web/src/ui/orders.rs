@@ -20,7 +20,7 @@ use yinling_app::{
     orders::{OrderDetail, OrderInput, OrderStep, OrderView},
     people::parse_key,
     services::{ServiceItem, ServiceItemInput},
-    timebank::{DisputeDecision, DisputeInput, HoursCharge, HoursDisputeView},
+    time_bank::{DisputeDecision, DisputeInput, HoursCharge, HoursDisputeView},
 };
 use yinling_domain::{
     role::Permission,
@@ -559,7 +559,11 @@ async fn hours_pay(
     if caller.person != Some((o.county_code, o.person_id)) || !done || minutes <= 0 {
         return Ok(None);
     }
-    let charge = state.app.hours_charge(caller, o.county_code, o.id).await?;
+    let charge = state
+        .app
+        .time_bank()
+        .charge(caller, o.county_code, o.id)
+        .await?;
     if let Some(t) = &charge.paid {
         let amount = minutes_text(t.amount);
         return Ok(Some(HoursPay {
@@ -715,7 +719,11 @@ async fn detail_page(
     );
     l.notice = l.notice.or_else(|| done_notice(done));
     let hours = hours_pay(state, &ctx.caller, &d.view.order).await?;
-    let dispute = state.app.hours_dispute(&ctx.caller, county, id).await?;
+    let dispute = state
+        .app
+        .time_bank()
+        .dispute(&ctx.caller, county, id)
+        .await?;
     let resp = render(&DetailPage {
         l,
         hours,
@@ -898,7 +906,11 @@ async fn pay_page(
     error: Option<FormError>,
 ) -> PageResult {
     let failed = error.as_ref().map(|e| e.status);
-    let c = state.app.hours_charge(&ctx.caller, county, id).await?;
+    let c = state
+        .app
+        .time_bank()
+        .charge(&ctx.caller, county, id)
+        .await?;
     if c.paid.is_some() {
         return Ok(see_other(&format!("/orders/{county}/{id}#hours-pay")));
     }
@@ -935,7 +947,8 @@ async fn pay_with_hours(
     };
     match state
         .app
-        .withdraw_hours(&ctx.caller, county, id, minutes)
+        .time_bank()
+        .withdraw(&ctx.caller, county, id, minutes)
         .await
     {
         Ok(_) => Ok(see_other(&format!("/orders/{county}/{id}?done=paid"))),
@@ -963,7 +976,8 @@ async fn dispute_hours(
     };
     match state
         .app
-        .dispute_hours(&ctx.caller, county, id, input)
+        .time_bank()
+        .raise_dispute(&ctx.caller, county, id, input)
         .await
     {
         Ok(_) => Ok(see_other(&format!(
@@ -1003,7 +1017,8 @@ async fn decide_dispute(
         Some(d @ ("uphold" | "reject")) => {
             state
                 .app
-                .decide_hours_dispute(
+                .time_bank()
+                .decide_dispute(
                     &ctx.caller,
                     county,
                     id,
@@ -1055,7 +1070,7 @@ async fn list_disputes(
         return Err(AppError::forbidden("您无权处理时间银行异议").into());
     }
     let all = opt(&q.all).is_some();
-    let disputes = state.app.hours_disputes(&ctx.caller, !all).await?;
+    let disputes = state.app.time_bank().disputes(&ctx.caller, !all).await?;
     Ok(render(&DisputesPage {
         l: ctx.layout("时间银行异议", "orders"),
         disputes,

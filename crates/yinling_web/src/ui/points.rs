@@ -13,10 +13,11 @@ use axum::{
 use serde::Deserialize;
 use yinling_app::{
     AppError, Caller, Key, PageRequest,
+    ledger::FamilyMember,
     ledger::{Balances, amount_text},
-    ledger_views::{FamilyMember, MyRedemption, ShownCode, fresh_key},
     redeem::RedemptionReceipt,
-    timebank::GiftInput,
+    redeem::{MyRedemption, ShownCode, fresh_key},
+    time_bank::GiftInput,
 };
 use yinling_domain::{ledger::Unit, role::Role};
 
@@ -147,9 +148,15 @@ async fn my_points(
         .await?
         .items;
     let rules = state.app.ledger().rules(county).await?;
-    let may_gift = rules.family_transfer && !state.app.my_household(&ctx.caller).await?.is_empty();
-    let redemptions = state.app.my_redemptions(&ctx.caller).await?;
-    let paused = state.app.redeem_paused(&ctx.caller).await?;
+    let may_gift = rules.family_transfer
+        && !state
+            .app
+            .ledger()
+            .my_household(&ctx.caller)
+            .await?
+            .is_empty();
+    let redemptions = state.app.redeem().my_redemptions(&ctx.caller).await?;
+    let paused = state.app.redeem().is_paused(&ctx.caller).await?;
     let mut l = ctx.layout("我的积分", "points");
     if l.notice.is_none() {
         l.notice = match q.done.as_deref() {
@@ -178,7 +185,7 @@ async fn report_redemption(
     ctx: PageCtx,
     Path((county, id)): Path<(i64, i64)>,
 ) -> PageResult {
-    state.app.report_redemption(&ctx.caller, county, id).await?;
+    state.app.redeem().report(&ctx.caller, county, id).await?;
     Ok(see_other(&format!(
         "/points?done=reported#redemption-{county}-{id}"
     )))
@@ -209,7 +216,7 @@ async fn redeem_page(state: &AppState, ctx: PageCtx, error: Option<FormError>) -
         .await?
         .points;
     let cap = state.app.ledger().rules(county).await?.max_points_per_code;
-    let paused = state.app.redeem_paused(&ctx.caller).await?;
+    let paused = state.app.redeem().is_paused(&ctx.caller).await?;
     let limits = [20, 50, 100]
         .into_iter()
         .filter(|m| *m < cap && *m < points)
@@ -241,8 +248,8 @@ async fn new_code(
     Form(f): Form<CodeForm>,
 ) -> PageResult {
     let result = match opt(&f.max_points).map(|m| m.parse::<i64>()) {
-        None => state.app.redeem_code(&ctx.caller).await,
-        Some(Ok(m)) => state.app.redeem_code_limited(&ctx.caller, Some(m)).await,
+        None => state.app.redeem().code(&ctx.caller).await,
+        Some(Ok(m)) => state.app.redeem().code_limited(&ctx.caller, Some(m)).await,
         Some(Err(_)) => Err(AppError::invalid(
             "invalid_code_limit",
             "max_points",
@@ -276,6 +283,7 @@ async fn show_code(
 ) -> PageResult {
     let shown = state
         .app
+        .redeem()
         .my_code(&ctx.caller, &code)
         .await?
         .ok_or(AppError::NotFound { what: "兑换码" })?;
@@ -313,7 +321,11 @@ async fn my_receipt(
     let since = q
         .since
         .unwrap_or_else(|| state.app.now() - 24 * 3_600_000_000);
-    let receipt = state.app.my_last_redemption(&ctx.caller, since).await?;
+    let receipt = state
+        .app
+        .redeem()
+        .my_last_redemption(&ctx.caller, since)
+        .await?;
     let title = if receipt.is_some() {
         "兑换回执"
     } else {
@@ -471,7 +483,7 @@ async fn gift_page(
     if !rules.family_transfer {
         return Err(AppError::forbidden("本县（市、区）未开放时间银行亲属转赠").into());
     }
-    let family = state.app.my_household(&ctx.caller).await?;
+    let family = state.app.ledger().my_household(&ctx.caller).await?;
     let b = state.app.ledger().balances(&ctx.caller, county, id).await?;
     let chosen = opt(&f.minutes);
     let other_checked = chosen.as_deref() == Some("other");
@@ -523,7 +535,7 @@ async fn gift_confirm(
     Query(f): Query<GiftForm>,
 ) -> PageResult {
     me(&ctx.caller)?;
-    let family = state.app.my_household(&ctx.caller).await?;
+    let family = state.app.ledger().my_household(&ctx.caller).await?;
     match f.parsed(&family) {
         Ok((member, minutes)) => Ok(render(&GiftConfirmPage {
             l: ctx.layout("确认转赠", "points"),
@@ -544,11 +556,12 @@ async fn give_hours(
     Form(f): Form<GiftForm>,
 ) -> PageResult {
     let result = async {
-        let family = state.app.my_household(&ctx.caller).await?;
+        let family = state.app.ledger().my_household(&ctx.caller).await?;
         let (member, minutes) = f.parsed(&family)?;
         state
             .app
-            .gift_hours(
+            .time_bank()
+            .gift(
                 &ctx.caller,
                 GiftInput {
                     to: member.key,

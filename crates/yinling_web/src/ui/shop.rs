@@ -17,7 +17,7 @@ use axum::{
 use serde::Deserialize;
 use yinling_app::{
     AppError, Key,
-    ledger_views::fresh_key,
+    redeem::fresh_key,
     redeem::{
         GoodsInput, LockView, RedeemInput, ReportDecision, ReportView, ResolveInput, Settlement,
         ShopReceipt,
@@ -63,7 +63,7 @@ struct ListPage {
 }
 
 async fn my_shops(State(state): State<AppState>, ctx: PageCtx) -> PageResult {
-    let shops = state.app.my_shops(&ctx.caller).await?;
+    let shops = state.app.redeem().my_shops(&ctx.caller).await?;
     if let [one] = shops.as_slice() {
         return Ok(see_other(&shop_href(one)));
     }
@@ -115,10 +115,11 @@ async fn till_page(
     error: Option<FormError>,
 ) -> PageResult {
     let failed = error.as_ref().map(|e| e.status);
-    let unit = state.app.shop(&ctx.caller, shop).await?;
+    let unit = state.app.redeem().shop(&ctx.caller, shop).await?;
     let goods = state
         .app
-        .shop_goods(&ctx.caller, shop)
+        .redeem()
+        .goods(&ctx.caller, shop)
         .await?
         .into_iter()
         .filter(|g| g.active && g.stock > 0)
@@ -162,7 +163,8 @@ async fn redeem(
         };
         state
             .app
-            .redeem(
+            .redeem()
+            .at_till(
                 &ctx.caller,
                 shop,
                 RedeemInput {
@@ -224,6 +226,7 @@ async fn receipt(
     })?;
     let r = state
         .app
+        .redeem()
         .shop_receipt(&ctx.caller, shop.into(), &key)
         .await?;
     Ok(render(&ReceiptPage {
@@ -325,8 +328,8 @@ async fn goods_page(
     let failed = refused.as_ref().map(|r| match r {
         Refused::New(_, e) | Refused::Row(_, _, e) => e.status,
     });
-    let unit = state.app.shop(&ctx.caller, shop).await?;
-    let rows = state.app.shop_goods(&ctx.caller, shop).await?;
+    let unit = state.app.redeem().shop(&ctx.caller, shop).await?;
+    let rows = state.app.redeem().goods(&ctx.caller, shop).await?;
     let (mut new, mut new_error) = (GoodsForm::default(), None);
     let mut row_refused = None;
     match refused {
@@ -381,7 +384,7 @@ async fn add_goods(
 ) -> PageResult {
     let shop = Key::from(shop);
     let result = match f.input(false) {
-        Ok(input) => state.app.add_goods(&ctx.caller, shop, input).await,
+        Ok(input) => state.app.redeem().add_goods(&ctx.caller, shop, input).await,
         Err(e) => Err(e),
     };
     match result {
@@ -404,10 +407,11 @@ async fn update_goods(
 ) -> PageResult {
     let shop = Key::from((county, id));
     // The goods must be this shop's: the page lists only its own.
-    state.app.shop(&ctx.caller, shop).await?;
+    state.app.redeem().shop(&ctx.caller, shop).await?;
     let owned = state
         .app
-        .shop_goods(&ctx.caller, shop)
+        .redeem()
+        .goods(&ctx.caller, shop)
         .await?
         .iter()
         .any(|g| g.id == goods);
@@ -418,6 +422,7 @@ async fn update_goods(
         Ok(input) => {
             state
                 .app
+                .redeem()
                 .update_goods(&ctx.caller, county, goods, input)
                 .await
         }
@@ -461,6 +466,7 @@ async fn settlement(
     let month = month_of(&state, &q);
     let s = state
         .app
+        .redeem()
         .settlement(&ctx.caller, shop.into(), &month)
         .await?;
     Ok(render(&SettlementPage {
@@ -480,6 +486,7 @@ async fn settlement_xlsx(
     let month = month_of(&state, &q);
     let (name, bytes) = state
         .app
+        .redeem()
         .settlement_xlsx(&ctx.caller, shop.into(), &month)
         .await?;
     Ok((
@@ -523,7 +530,7 @@ async fn locks_page(
     error: Option<FormError>,
 ) -> PageResult {
     let failed = error.as_ref().map(|e| e.status);
-    let locks = state.app.redeem_locks(&ctx.caller).await?;
+    let locks = state.app.redeem().locks(&ctx.caller).await?;
     let mut l = ctx.layout("兑换码锁定", "ledger");
     if done == Some("lifted") {
         l.notice = Some("已解除锁定，该收银台可以重新兑换。".to_owned());
@@ -544,7 +551,7 @@ async fn lift_lock(
     ctx: PageCtx,
     Path((county, id)): Path<(i64, i64)>,
 ) -> PageResult {
-    match state.app.lift_redeem_lock(&ctx.caller, county, id).await {
+    match state.app.redeem().lift_lock(&ctx.caller, county, id).await {
         Ok(_) => Ok(see_other("/ledger/redeem-locks?done=lifted")),
         Err(e) => match FormError::from_app(&e) {
             Some(fe) => locks_page(&state, ctx, None, Some(fe)).await,
@@ -592,7 +599,7 @@ async fn reports_page(
     refused: Option<(i64, i64, ResolveForm, FormError)>,
 ) -> PageResult {
     let failed = refused.as_ref().map(|(_, _, _, e)| e.status);
-    let reports = state.app.redemption_reports(&ctx.caller).await?;
+    let reports = state.app.redeem().reports(&ctx.caller).await?;
     let mut l = ctx.layout("冒用兑换报告", "ledger");
     l.notice = match done {
         Some("fraud") => Some("已认定冒用：这笔兑换已冲正，积分退回老人账户。".to_owned()),
@@ -636,7 +643,8 @@ async fn resolve_report(
         Ok(decision) => {
             state
                 .app
-                .resolve_redemption_report(
+                .redeem()
+                .resolve_report(
                     &ctx.caller,
                     county,
                     id,

@@ -1926,7 +1926,7 @@ impl Run {
                     format!("resident{}", a.grid.id)
                 };
                 let caller = self.city.caller(&login).await;
-                let code = self.city.app.redeem_code(&caller).await.unwrap();
+                let code = self.city.app.redeem().code(&caller).await.unwrap();
                 (0, code.code)
             }
         }
@@ -2055,13 +2055,15 @@ async fn done_order(city: &TestCity, a: &Area, volunteer: &Caller, resident: &Ca
         .order_step(volunteer, c, id, OrderAction::Complete, step(Some(key)))
         .await
         .unwrap();
-    let charge = city.app.hours_charge(resident, c, id).await.unwrap();
+    let charge = city.app.time_bank().charge(resident, c, id).await.unwrap();
     city.app
-        .withdraw_hours(resident, c, id, charge.minutes)
+        .time_bank()
+        .withdraw(resident, c, id, charge.minutes)
         .await
         .unwrap();
     city.app
-        .dispute_hours(
+        .time_bank()
+        .raise_dispute(
             resident,
             c,
             id,
@@ -2131,10 +2133,11 @@ async fn extras(city: &TestCity) -> Vec<Extra> {
             .await;
         let done = done_order(city, a, &volunteer, &resident).await;
         let till: Caller = city.caller(&merchant).await;
-        let code = city.app.redeem_code(&volunteer).await.unwrap();
+        let code = city.app.redeem().code(&volunteer).await.unwrap();
         let receipt = city
             .app
-            .redeem(
+            .redeem()
+            .at_till(
                 &till,
                 (a.shop.county_code, a.shop.id).into(),
                 serde_json::from_value(json!({"code": code.code, "goods_id": a.goods,
@@ -2145,10 +2148,11 @@ async fn extras(city: &TestCity) -> Vec<Extra> {
             .unwrap();
         let redemption = receipt.redemption.id;
         // A second one, reported (the first stays for the report route).
-        let code = city.app.redeem_code(&volunteer).await.unwrap();
+        let code = city.app.redeem().code(&volunteer).await.unwrap();
         let second = city
             .app
-            .redeem(
+            .redeem()
+            .at_till(
                 &till,
                 (a.shop.county_code, a.shop.id).into(),
                 serde_json::from_value(json!({"code": code.code, "goods_id": a.goods,
@@ -2159,7 +2163,8 @@ async fn extras(city: &TestCity) -> Vec<Extra> {
             .unwrap();
         let report = city
             .app
-            .report_redemption(&volunteer, c, second.redemption.id)
+            .redeem()
+            .report(&volunteer, c, second.redemption.id)
             .await
             .unwrap()
             .id;

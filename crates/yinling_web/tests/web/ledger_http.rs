@@ -76,6 +76,7 @@ async fn sixty_four_clients_over_http_leave_every_invariant_exact() {
     {
         goods.push(
             city.app
+                .redeem()
                 .add_goods(
                     &city.system,
                     (shop.county_code, shop.id).into(),
@@ -274,7 +275,8 @@ async fn sixty_four_clients_over_http_leave_every_invariant_exact() {
     assert_eq!(shop_points, redeemed);
     let stock_after: i64 = city
         .app
-        .shop_goods(&city.system, (shop.county_code, shop.id).into())
+        .redeem()
+        .goods(&city.system, (shop.county_code, shop.id).into())
         .await
         .unwrap()
         .iter()
@@ -430,6 +432,7 @@ async fn three_hundred_wrong_codes_at_one_till_lock_it_after_five() {
     let shop = city.add_shop().await;
     let goods = city
         .app
+        .redeem()
         .add_goods(
             &city.system,
             (shop.county_code, shop.id).into(),

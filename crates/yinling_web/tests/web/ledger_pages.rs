@@ -100,7 +100,8 @@ async fn an_elder_shows_a_code_and_the_shop_redeems_it_through_the_pages() {
     }
     let goods = city
         .app
-        .shop_goods(&city.system, (shop.county_code, shop.id).into())
+        .redeem()
+        .goods(&city.system, (shop.county_code, shop.id).into())
         .await
         .unwrap();
     let rice = goods.iter().find(|g| g.name == "大米10斤").unwrap().clone();
@@ -245,7 +246,8 @@ async fn an_elder_shows_a_code_and_the_shop_redeems_it_through_the_pages() {
     assert!(stale.text().contains("已被他人修改"));
     let current = city
         .app
-        .shop_goods(&city.system, (shop.county_code, shop.id).into())
+        .redeem()
+        .goods(&city.system, (shop.county_code, shop.id).into())
         .await
         .unwrap()
         .into_iter()
@@ -909,6 +911,7 @@ async fn one_redemption(city: &TestCity, app: &Router) -> (String, Client, Clien
     grant(city, zhang, Unit::Points, 100, "test-grant-guard-1").await;
     let rice = city
         .app
+        .redeem()
         .add_goods(
             &city.system,
             (shop.county_code, shop.id).into(),

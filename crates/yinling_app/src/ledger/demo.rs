@@ -29,25 +29,27 @@ use yinling_store::{
 };
 
 use crate::{
-    App, AppError, AppResult, Caller,
+    AppError, AppResult, Caller,
     audit::Event,
     ledger::{Actor, Holder, Posting, apply, retrying},
 };
 
+use super::*;
+
 /// 鱼台县, whose "信用+积分" runs in 50余家 shops.
-const YUTAI: i64 = 370827;
+pub(super) const YUTAI: i64 = 370827;
 /// 微山县, whose 时间银行 the time bank follows.
-const WEISHAN: i64 = 370826;
-const WENSHANG: i64 = 370830;
+pub(super) const WEISHAN: i64 = 370826;
+pub(super) const WENSHANG: i64 = 370830;
 /// How many partner shops 鱼台 gets.
-const YUTAI_SHOPS: usize = 52;
+pub(super) const YUTAI_SHOPS: usize = 52;
 /// Weeks of history.
-const WEEKS: i64 = 16;
-const DAY: i64 = 86_400_000_000;
-const HOUR: i64 = 3_600_000_000;
+pub(super) const WEEKS: i64 = 16;
+pub(super) const DAY: i64 = 86_400_000_000;
+pub(super) const HOUR: i64 = 3_600_000_000;
 
 /// (source kind, code, label, points, minutes)
-const EARNING_RULES: &[(SourceKind, &str, &str, i64, i64)] = &[
+pub(super) const EARNING_RULES: &[(SourceKind, &str, &str, i64, i64)] = &[
     (SourceKind::Activity, "theme_day", "主题党日", 10, 0),
     (
         SourceKind::Activity,
@@ -62,7 +64,7 @@ const EARNING_RULES: &[(SourceKind, &str, &str, i64, i64)] = &[
 ];
 
 /// Everyday goods: (name, points, lowest and highest stock).
-const CATALOGUE: &[(&str, i64, i64, i64)] = &[
+pub(super) const CATALOGUE: &[(&str, i64, i64, i64)] = &[
     ("花生油5升", 150, 20, 60),
     ("大米10斤", 60, 40, 120),
     ("面粉10斤", 50, 30, 100),
@@ -84,7 +86,7 @@ const CATALOGUE: &[(&str, i64, i64, i64)] = &[
 ];
 
 /// The story shop's shelf, so the story can always take a bag of rice.
-const STORY_GOODS: &[(&str, i64, i64)] = &[
+pub(super) const STORY_GOODS: &[(&str, i64, i64)] = &[
     ("挂面2斤", 15, 120),
     ("毛巾（两条装）", 20, 80),
     ("洗衣粉2公斤", 25, 80),
@@ -94,7 +96,7 @@ const STORY_GOODS: &[(&str, i64, i64)] = &[
 ];
 
 /// Past services 李秀兰 gave: (item, points, minutes).
-const STORY_ORDERS: &[(&str, i64, i64)] = &[
+pub(super) const STORY_ORDERS: &[(&str, i64, i64)] = &[
     ("助老送餐", 10, 60),
     ("四点半课堂", 15, 90),
     ("助老送餐", 10, 60),
@@ -127,7 +129,7 @@ pub struct DemoLedgerSummary {
 }
 
 /// A shop being built, with its shelf.
-struct DemoShop {
+pub(super) struct DemoShop {
     county: i64,
     id: i64,
     name: String,
@@ -135,7 +137,7 @@ struct DemoShop {
 }
 
 /// "东门社区党委" → "东门社区", "张庄村党支部" → "张庄村".
-fn place_name(unit: &str) -> String {
+pub(super) fn place_name(unit: &str) -> String {
     let base = unit
         .trim_end_matches("党委")
         .trim_end_matches("党支部")
@@ -147,11 +149,11 @@ fn place_name(unit: &str) -> String {
     }
 }
 
-impl App {
+impl Ledger<'_> {
     /// Seeds the ledger side of the demo (see the module). `people` is the size of the demo
     /// city: the award history covers about one in twenty of them (at most 2,500).
-    pub async fn seed_demo_ledger(
-        &self,
+    pub async fn seed_demo(
+        self,
         counties: &[(i64, i64, String)],
         story: DemoLedgerStory,
         people: usize,
@@ -159,12 +161,12 @@ impl App {
     ) -> AppResult<DemoLedgerSummary> {
         let mut rng = StdRng::seed_from_u64(seed ^ 0x1ed9e7);
         let mut summary = DemoLedgerSummary::default();
-        let now = self.now();
+        let now = self.app.now();
 
         // 1. Rules.
-        let mut tx = self.store().begin().await?;
+        let mut tx = self.app.store().begin().await?;
         for (county, _, _) in counties {
-            let r = self.ledger().rules(*county).await?;
+            let r = self.rules(*county).await?;
             store_ledger::save_rules(
                 &mut tx.exec(),
                 &RulesRow {
@@ -209,7 +211,7 @@ impl App {
         if counties.iter().any(|c| c.0 == YUTAI) {
             let scope = Scope::from_paths([crate::county_path(YUTAI)]);
             let all = store_org::of_kinds(
-                &mut self.store().read(),
+                &mut self.app.store().read(),
                 &scope,
                 &[
                     OrgKind::CommunityCommittee.as_str(),
@@ -231,11 +233,11 @@ impl App {
             }
         }
         let story_home = match story.community {
-            Some((c, id)) => store_org::get(&mut self.store().read(), c, id).await?,
+            Some((c, id)) => store_org::get(&mut self.app.store().read(), c, id).await?,
             None => None,
         };
         let n_shops = homes.len() + usize::from(story_home.is_some());
-        let mut tx = self.store().begin().await?;
+        let mut tx = self.app.store().begin().await?;
         let shop_ids = ids::allocate(&mut tx.exec(), Seq::OrgUnits, n_shops).await?;
         let mut units = Vec::with_capacity(n_shops);
         let mut shops: Vec<DemoShop> = Vec::with_capacity(n_shops);
@@ -352,7 +354,7 @@ impl App {
                 continue;
             }
             let mut keys = store_people::sample_keys(
-                &mut self.store().read(),
+                &mut self.app.store().read(),
                 *county,
                 path,
                 (quota * 4) as i64,
@@ -568,8 +570,8 @@ impl App {
             let (awards, redemptions, planned, shops) = (&awards, &redemptions, &planned, &shops);
             let (transfers, redeemed_count) = retrying(|| async move {
                 let (mut transfers, mut redeemed_count) = (0, 0);
-                let mut tx = self.store().begin().await?;
-                let ids_cache = self.ledger().writer().ids();
+                let mut tx = self.app.store().begin().await?;
+                let ids_cache = self.writer().ids();
                 let earned = apply(&mut tx, ids_cache, awards, at).await?;
                 let postings: Vec<Posting> = redemptions.iter().map(|r| r.0.clone()).collect();
                 let redeemed = apply(&mut tx, ids_cache, &postings, at + 6 * HOUR).await?;
@@ -624,8 +626,8 @@ impl App {
         }
 
         let system = Caller::system("demo");
-        let mut tx = self.store().begin().await?;
-        let event = self.audit_event(
+        let mut tx = self.app.store().begin().await?;
+        let event = self.app.audit_event(
             &system,
             Event {
                 county_code: 0,

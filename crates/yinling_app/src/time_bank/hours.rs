@@ -1,57 +1,20 @@
-//! The time bank (时间银行, 微山): minutes deposited for mutual-aid service (awarded from
-//! completed orders through the ledger), withdrawn when one receives service, and given to
-//! a member of one's household where the county allows it.
+//! Gifts within the household, paying an order with hours, and disputes over a payment.
 
-use chrono::Datelike;
-use serde::{Deserialize, Serialize};
-use yinling_domain::{
-    ledger::{Reason, SourceKind, Unit},
-    org::OrgPath,
-    role::Permission,
-    scope::Scope,
-    service::OrderState,
-    time::{local_date, shanghai},
-};
-use yinling_store::{
-    audit as store_audit,
-    ledger::{self as store_ledger, TransferRow},
-    lock_key,
-    orders::{self as store_orders, HoursDisputeRow, OrderRow},
-    people as store_people, services as store_services,
-};
+use super::*;
 
-use crate::{
-    App, AppError, AppResult, Caller, Key,
-    audit::Event,
-    ledger::{Actor, Holder, Posting, Receipt, amount_text, apply_one, client_key, retrying},
-    orders::clean_text,
-};
-
-/// Hours given to a family member.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct GiftInput {
-    /// The household member receiving them.
-    pub to: Key,
-    pub minutes: i64,
-    #[serde(default)]
-    pub memo: Option<String>,
-    pub idempotency_key: String,
-}
-
-impl App {
+impl TimeBank<'_> {
     /// Gives the caller's own hours to a member of their household, within the county's
     /// yearly limit. The limit is checked under a per-person lock, so two gifts at once
     /// cannot both slip under it.
-    pub async fn gift_hours(&self, caller: &Caller, input: GiftInput) -> AppResult<Receipt> {
+    pub async fn gift(self, caller: &Caller, input: GiftInput) -> AppResult<Receipt> {
         let (county, giver) = caller
             .person
             .ok_or_else(|| AppError::forbidden("您的账号没有关联本人档案，无法转赠时长"))?;
-        let rules = self.ledger().rules(county).await?;
+        let rules = self.app.ledger().rules(county).await?;
         if !rules.family_transfer {
             return Err(AppError::forbidden("本县（市、区）未开放时间银行亲属转赠"));
         }
-        let mut exec = self.store().read();
+        let mut exec = self.app.store().read();
         let from = store_people::get(&mut exec, county, giver)
             .await?
             .ok_or(AppError::NotFound { what: "人员" })?;
@@ -95,7 +58,7 @@ impl App {
             actor: Actor::of(caller),
             daily_cap: None,
         };
-        let now = self.now();
+        let now = self.app.now();
         let year_start = local_date(now)
             .with_ordinal(1)
             .and_then(|d| d.and_hms_opt(0, 0, 0))
@@ -103,10 +66,11 @@ impl App {
             .map_or(0, |t| t.timestamp_micros());
         let (posting, rules, input) = (&posting, &rules, &input);
         retrying(|| async move {
-            let mut tx = self.store().begin().await?;
+            let mut tx = self.app.store().begin().await?;
             lock_key(&mut tx.exec(), giver).await?;
             let given = self.given_since(&mut tx, county, giver, year_start).await?;
-            let receipt = apply_one(&mut tx, self.ledger().writer().ids(), posting, now).await?;
+            let receipt =
+                apply_one(&mut tx, self.app.ledger().writer().ids(), posting, now).await?;
             if !receipt.replayed && given + input.minutes > rules.family_max_minutes_year {
                 return Err(AppError::conflict(
                     "family_limit",
@@ -125,8 +89,8 @@ impl App {
     }
 
     /// Minutes the person gave to family since `since`.
-    async fn given_since(
-        &self,
+    pub(super) async fn given_since(
+        self,
         tx: &mut yinling_store::Tx,
         county: i64,
         person: i64,
@@ -158,13 +122,8 @@ impl App {
     /// dispute of it. Minutes charged are those the provider recorded, capped by the
     /// service item's duration. For the resident who received the service, or staff with
     /// Dispatch over the order's path who record it for them.
-    pub async fn hours_charge(
-        &self,
-        caller: &Caller,
-        county: i64,
-        id: i64,
-    ) -> AppResult<HoursCharge> {
-        let order = self.order(caller, county, id).await?.view.order;
+    pub async fn charge(self, caller: &Caller, county: i64, id: i64) -> AppResult<HoursCharge> {
+        let order = self.app.order(caller, county, id).await?.view.order;
         let own = caller.person == Some((county, order.person_id));
         if !own
             && !caller
@@ -189,7 +148,7 @@ impl App {
         let recorded = order.service_minutes.filter(|m| *m > 0).ok_or_else(|| {
             AppError::conflict("no_service_minutes", None, "这次服务没有记录服务时长")
         })?;
-        let mut exec = self.store().read();
+        let mut exec = self.app.store().read();
         let item = store_services::item(&mut exec, county, order.item_id)
             .await?
             .ok_or(AppError::NotFound {
@@ -207,7 +166,7 @@ impl App {
         )
         .await?
         .map_or(0, |a| a.balance);
-        let paid = self.hours_payment(&order).await?;
+        let paid = self.app.ledger().hours_payment(&order).await?;
         let dispute = store_orders::dispute(&mut exec, county, id).await?;
         Ok(HoursCharge {
             county_code: county,
@@ -231,14 +190,14 @@ impl App {
     /// sending it back (`confirmed_minutes`); if it differs nothing moves and the caller is
     /// asked to look again. At most once per order (the order is the idempotency key: paying
     /// again returns the first receipt).
-    pub async fn withdraw_hours(
-        &self,
+    pub async fn withdraw(
+        self,
         caller: &Caller,
         county: i64,
         id: i64,
         confirmed_minutes: i64,
     ) -> AppResult<Receipt> {
-        let charge = self.hours_charge(caller, county, id).await?;
+        let charge = self.charge(caller, county, id).await?;
         if let Some(transfer) = charge.paid {
             return Ok(Receipt {
                 transfer,
@@ -255,7 +214,8 @@ impl App {
                 ),
             ));
         }
-        self.ledger()
+        self.app
+            .ledger()
             .post(Posting {
                 unit: Unit::Minutes,
                 debit: Holder::Person {
@@ -281,14 +241,14 @@ impl App {
     /// Disputes the time-bank charge for an order (有异议): the resident who paid, or staff
     /// with Dispatch over the order who record it for them. Once per order; recorded and
     /// audited, then decided by other staff ([`App::decide_hours_dispute`]).
-    pub async fn dispute_hours(
-        &self,
+    pub async fn raise_dispute(
+        self,
         caller: &Caller,
         county: i64,
         id: i64,
         input: DisputeInput,
     ) -> AppResult<HoursDisputeRow> {
-        let charge = self.hours_charge(caller, county, id).await?;
+        let charge = self.charge(caller, county, id).await?;
         let Some(paid) = charge.paid else {
             return Err(AppError::conflict(
                 "not_paid",
@@ -299,7 +259,7 @@ impl App {
         let reason = clean_text(Some(&input.reason), 200, "reason", "异议原因")?
             .filter(|r| r.chars().count() >= 2)
             .ok_or_else(|| AppError::invalid("reason_required", "reason", "请说明有什么异议"))?;
-        let now = self.now();
+        let now = self.app.now();
         let row = HoursDisputeRow {
             county_code: county,
             order_id: id,
@@ -317,7 +277,7 @@ impl App {
             decision_note: None,
             reversal_id: None,
         };
-        let mut tx = self.store().begin().await?;
+        let mut tx = self.app.store().begin().await?;
         if !store_orders::insert_dispute(&mut tx.exec(), &row).await? {
             return Err(AppError::conflict(
                 "already_disputed",
@@ -333,20 +293,21 @@ impl App {
 
     /// Disputes of time-bank charges over orders where the caller has Dispatch or
     /// ApproveAdjustments, oldest first; only open ones if `open_only`.
-    pub async fn hours_disputes(
-        &self,
+    pub async fn disputes(
+        self,
         caller: &Caller,
         open_only: bool,
     ) -> AppResult<Vec<HoursDisputeView>> {
         let scope = dispute_scope(caller);
-        let rows = store_orders::disputes(&mut self.store().read(), &scope, open_only, 200).await?;
+        let rows =
+            store_orders::disputes(&mut self.app.store().read(), &scope, open_only, 200).await?;
         let mut out = Vec::with_capacity(rows.len());
         for d in rows {
-            let order = store_orders::get(&mut self.store().read(), d.county_code, d.order_id)
+            let order = store_orders::get(&mut self.app.store().read(), d.county_code, d.order_id)
                 .await?
                 .ok_or(AppError::NotFound { what: "订单" })?;
             let may_decide = d.status == "open" && !self.own_dispute(caller, &d, &order).await?;
-            let view = self.order_view_of(order).await?;
+            let view = self.app.order_view_of(order).await?;
             out.push(HoursDisputeView {
                 minutes_text: amount_text(Unit::Minutes, d.minutes),
                 status_label: dispute_status_label(&d.status),
@@ -361,23 +322,23 @@ impl App {
 
     /// The dispute of an order's time-bank charge, for staff who may see it (`None` when
     /// there is none or the caller has neither Dispatch nor ApproveAdjustments there).
-    pub async fn hours_dispute(
-        &self,
+    pub async fn dispute(
+        self,
         caller: &Caller,
         county: i64,
         id: i64,
     ) -> AppResult<Option<HoursDisputeView>> {
-        let Some(d) = store_orders::dispute(&mut self.store().read(), county, id).await? else {
+        let Some(d) = store_orders::dispute(&mut self.app.store().read(), county, id).await? else {
             return Ok(None);
         };
-        let order = store_orders::get(&mut self.store().read(), county, id)
+        let order = store_orders::get(&mut self.app.store().read(), county, id)
             .await?
             .ok_or(AppError::NotFound { what: "订单" })?;
         if !dispute_scope(caller).covers(&order_path(&order)?) {
             return Ok(None);
         }
         let may_decide = d.status == "open" && !self.own_dispute(caller, &d, &order).await?;
-        let view = self.order_view_of(order).await?;
+        let view = self.app.order_view_of(order).await?;
         Ok(Some(HoursDisputeView {
             minutes_text: amount_text(Unit::Minutes, d.minutes),
             status_label: dispute_status_label(&d.status),
@@ -390,8 +351,8 @@ impl App {
 
     /// Whether the dispute is the caller's own: they raised it, or the hours are theirs or
     /// their household's. Nobody decides their own dispute.
-    async fn own_dispute(
-        &self,
+    pub(super) async fn own_dispute(
+        self,
         caller: &Caller,
         d: &HoursDisputeRow,
         order: &OrderRow,
@@ -400,6 +361,7 @@ impl App {
             return Ok(true);
         }
         Ok(self
+            .app
             .ledger()
             .kin_of(caller.person, order.county_code, order.person_id)
             .await?
@@ -411,14 +373,14 @@ impl App {
     /// stands. Staff with Dispatch or ApproveAdjustments over the order's path, not the one
     /// who raised it nor the resident or their household. Decision, reversal and audit
     /// commit together.
-    pub async fn decide_hours_dispute(
-        &self,
+    pub async fn decide_dispute(
+        self,
         caller: &Caller,
         county: i64,
         id: i64,
         input: DisputeDecision,
     ) -> AppResult<HoursDisputeRow> {
-        let mut exec = self.store().read();
+        let mut exec = self.app.store().read();
         let d = store_orders::dispute(&mut exec, county, id)
             .await?
             .ok_or(AppError::NotFound { what: "异议" })?;
@@ -430,7 +392,8 @@ impl App {
         }
         if self.own_dispute(caller, &d, &order).await? {
             let why = "不能处理自己提出的、或自己及同户家人的时间银行异议，请由其他工作人员核实";
-            self.audit_refusal(caller, county, id, "hours_dispute.decide", why)
+            self.app
+                .audit_refusal(caller, county, id, "hours_dispute.decide", why)
                 .await?;
             return Err(AppError::forbidden(why));
         }
@@ -438,13 +401,13 @@ impl App {
             return Err(already_decided());
         }
         let note = clean_text(input.note.as_deref(), 200, "note", "处理意见")?;
-        let now = self.now();
-        let transfer = store_ledger::transfer(&mut self.store().read(), county, d.transfer_id)
+        let now = self.app.now();
+        let transfer = store_ledger::transfer(&mut self.app.store().read(), county, d.transfer_id)
             .await?
             .ok_or_else(|| AppError::Internal("disputed transfer missing".into()))?;
         let (d, note, transfer) = (&d, &note, &transfer);
         retrying(|| async move {
-            let mut tx = self.store().begin().await?;
+            let mut tx = self.app.store().begin().await?;
             let reversal_id = if input.uphold {
                 let memo: String = format!("时间银行支付异议成立：{}", d.reason)
                     .chars()
@@ -469,7 +432,7 @@ impl App {
                     actor: Actor::of(caller),
                     daily_cap: None,
                 };
-                let receipt = apply_one(&mut tx, self.ledger().writer().ids(), &posting, now)
+                let receipt = apply_one(&mut tx, self.app.ledger().writer().ids(), &posting, now)
                     .await
                     .map_err(|e| {
                         if e.code() == "idempotency_key_reused" {
@@ -528,15 +491,15 @@ impl App {
         .await
     }
 
-    async fn audit_dispute(
-        &self,
+    pub(super) async fn audit_dispute(
+        self,
         tx: &mut yinling_store::Tx,
         caller: &Caller,
         d: &HoursDisputeRow,
         action: &'static str,
     ) -> AppResult<()> {
         let after = serde_json::json!({"transfer": d.transfer_id, "minutes": d.minutes, "status": d.status, "reversal": d.reversal_id});
-        let event = self.audit_event(
+        let event = self.app.audit_event(
             caller,
             Event {
                 county_code: d.county_code,
@@ -556,83 +519,8 @@ impl App {
     }
 }
 
-/// A time-bank payment for an order: what it takes (shown before it is taken), or took.
-#[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct HoursCharge {
-    pub county_code: i64,
-    pub order_id: i64,
-    /// Whose hours: the resident who received the service.
-    pub person_id: i64,
-    pub item_name: String,
-    /// Minutes the provider recorded between check-in and completion.
-    pub recorded_minutes: i64,
-    /// The service item's duration: the most a service is charged.
-    pub cap_minutes: i64,
-    /// What is charged: the recorded minutes, at most the item's duration.
-    pub minutes: i64,
-    /// The same in words: 1小时30分钟.
-    pub minutes_text: String,
-    /// The resident's time-bank balance, in minutes.
-    pub balance: i64,
-    pub balance_text: String,
-    pub enough: bool,
-    /// The charge, once paid.
-    pub paid: Option<TransferRow>,
-    /// A dispute of the charge, if one was raised.
-    pub dispute: Option<HoursDisputeRow>,
-}
-
-/// Confirms a time-bank payment: the minutes the confirmation step showed.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct PayHoursInput {
-    pub minutes: i64,
-}
-
-/// A dispute of a time-bank charge (有异议).
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct DisputeInput {
-    /// What is wrong, e.g. 服务时长不对 (2–200 characters).
-    pub reason: String,
-}
-
-/// A staff decision on a dispute.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct DisputeDecision {
-    /// True: the dispute stands and the charge is reversed; false: the charge stands.
-    pub uphold: bool,
-    #[serde(default)]
-    pub note: Option<String>,
-}
-
-/// A dispute as staff see it.
-#[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct HoursDisputeView {
-    #[serde(flatten)]
-    pub dispute: HoursDisputeRow,
-    pub item_name: String,
-    pub resident_name: String,
-    pub minutes_text: String,
-    pub status_label: &'static str,
-    /// Whether the caller may decide it (open, and not their own).
-    pub may_decide: bool,
-}
-
-pub fn dispute_status_label(status: &str) -> &'static str {
-    match status {
-        "open" => "待核实",
-        "upheld" => "异议成立，已退回",
-        "rejected" => "异议不成立",
-        _ => "",
-    }
-}
-
 /// Where the caller may see and decide disputes: Dispatch or ApproveAdjustments.
-fn dispute_scope(caller: &Caller) -> Scope {
+pub(super) fn dispute_scope(caller: &Caller) -> Scope {
     let paths = [Permission::Dispatch, Permission::ApproveAdjustments]
         .into_iter()
         .flat_map(|p| {
@@ -646,10 +534,10 @@ fn dispute_scope(caller: &Caller) -> Scope {
     Scope::from_paths(paths)
 }
 
-fn order_path(order: &OrderRow) -> AppResult<OrgPath> {
+pub(super) fn order_path(order: &OrderRow) -> AppResult<OrgPath> {
     OrgPath::parse(&order.path).map_err(|e| AppError::Internal(e.to_string()))
 }
 
-fn already_decided() -> AppError {
+pub(super) fn already_decided() -> AppError {
     AppError::conflict("already_decided", None, "这条异议已经处理过了")
 }

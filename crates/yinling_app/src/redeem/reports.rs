@@ -1,0 +1,356 @@
+//! 不是我本人兑换: the elder's report and the county's decision.
+
+use super::*;
+
+// ---- 不是我本人兑换: the elder's report and the county's decision ----
+
+/// The refusal to make a code while a report is open.
+pub(super) fn paused() -> AppError {
+    AppError::forbidden(
+        "您报告过一笔不是本人的兑换，县里核实之前暂停出示兑换码。如有疑问请联系社区或网格员。",
+    )
+}
+
+/// How the county decides a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ReportDecision {
+    /// Someone else used the code: reverse the redemption (the points go back).
+    Fraud,
+    /// It was the elder's own redemption after all (or a family member's with consent).
+    Dismiss,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ResolveInput {
+    pub decision: ReportDecision,
+    /// What was found (4 to 150 characters).
+    pub note: String,
+}
+
+/// What a report's state means, for the elder and the county.
+pub fn report_state_label(state: &str) -> &'static str {
+    match state {
+        "open" => "已报告，等待县里核实",
+        "fraud" => "县里已核实：不是本人兑换，积分已退回",
+        "dismissed" => "县里核实后认定为本人兑换",
+        _ => "",
+    }
+}
+
+/// A report in the county's list.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReportView {
+    pub report: ReportRow,
+    pub state_label: &'static str,
+    pub shop_name: String,
+    /// The elder's name (the county's administrators may see their people).
+    pub person_name: String,
+    pub goods_name: String,
+    pub quantity: i64,
+    pub points: i64,
+    pub transfer_id: i64,
+    /// When the redemption was made, and when it was reported.
+    pub redeemed_text: String,
+    pub reported_text: String,
+    /// The till account that made it.
+    pub till_name: String,
+}
+
+impl Redeem<'_> {
+    /// 不是我本人兑换: the elder reports one of their redemptions. Their live codes are void
+    /// at once and no new code is made until the county has looked at it; the report joins
+    /// the county's list. Reporting the same redemption again answers the first report.
+    pub async fn report(self, caller: &Caller, county: i64, id: i64) -> AppResult<ReportRow> {
+        let (my_county, person) = caller
+            .person
+            .ok_or_else(|| AppError::forbidden("您的账号没有关联本人档案"))?;
+        let mut exec = self.app.store().read();
+        let r = store_shops::redemption(&mut exec, county, id)
+            .await?
+            .filter(|r| my_county == county && r.person_id == person)
+            .ok_or(AppError::NotFound {
+                what: "兑换记录"
+            })?;
+        if let Some(existing) = store_shops::reports_of_person(&mut exec, county, person)
+            .await?
+            .into_iter()
+            .find(|x| x.redemption_id == r.id)
+        {
+            return Ok(existing);
+        }
+        let shop = store_org::get(&mut exec, county, r.shop_id)
+            .await?
+            .ok_or_else(|| AppError::Internal("shop of a redemption missing".into()))?;
+        let now = self.app.now();
+        let mut tx = self.app.store().begin().await?;
+        let frozen = store_shops::void_live_codes(&mut tx.exec(), county, person, now).await?;
+        let row = ReportRow {
+            county_code: county,
+            id: ids::next(&mut tx.exec(), Seq::RedemptionReports).await?,
+            path: shop.path.clone(),
+            redemption_id: r.id,
+            shop_id: r.shop_id,
+            person_id: person,
+            reported_by: caller.account_id,
+            reported_at: now,
+            frozen_codes: frozen as i64,
+            state: "open".to_owned(),
+            resolved_by: None,
+            resolved_by_name: None,
+            resolved_at: None,
+            note: None,
+            reversal_id: None,
+        };
+        if !store_shops::insert_report(&mut tx.exec(), &row).await? {
+            // Reported at the same moment from another tap: answer that report.
+            drop(tx);
+            return store_shops::reports_of_person(&mut self.app.store().read(), county, person)
+                .await?
+                .into_iter()
+                .find(|x| x.redemption_id == r.id)
+                .ok_or_else(|| AppError::Internal("report vanished".into()));
+        }
+        let after = serde_json::json!({"redemption_id": r.id, "transfer_id": r.transfer_id,
+            "points": r.points, "frozen_codes": frozen});
+        let event = self.app.audit_event(
+            caller,
+            Event {
+                county_code: county,
+                action: "redeem.report",
+                entity: "redemption_report",
+                entity_key: format!("{county}/{}", row.id),
+                before: None,
+                after: Some(&after),
+                detail: Some(format!(
+                    "不是本人兑换：{}，{}×{}，{}积分；作废未用的兑换码{}个，暂停出示新兑换码",
+                    shop.name, r.goods_name, r.quantity, r.points, frozen
+                )),
+            },
+        );
+        store_audit::append(&mut tx.exec(), &[event]).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// Whether the caller's codes are paused by a report the county has not looked at.
+    pub async fn is_paused(self, caller: &Caller) -> AppResult<bool> {
+        let Some((county, person)) = caller.person else {
+            return Ok(false);
+        };
+        Ok(store_shops::has_open_report(&mut self.app.store().read(), county, person).await?)
+    }
+
+    /// Reports about shops in the caller's scope, open ones first.
+    pub async fn reports(self, caller: &Caller) -> AppResult<Vec<ReportView>> {
+        Self::may_oversee(caller)?;
+        let rows = store_shops::reports_in_scope(
+            &mut self.app.store().read(),
+            &caller.scope(Permission::ManageLedger),
+            200,
+        )
+        .await?;
+        let names = self
+            .shop_names(
+                &rows
+                    .iter()
+                    .map(|r| (r.county_code, r.shop_id))
+                    .collect::<Vec<_>>(),
+            )
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for report in rows {
+            let shop_name = names
+                .get(&(report.county_code, report.shop_id))
+                .cloned()
+                .unwrap_or_default();
+            out.push(self.report_view(report, shop_name).await?);
+        }
+        Ok(out)
+    }
+
+    pub(super) async fn report_view(
+        self,
+        report: ReportRow,
+        shop_name: String,
+    ) -> AppResult<ReportView> {
+        let mut exec = self.app.store().read();
+        let r = store_shops::redemption(&mut exec, report.county_code, report.redemption_id)
+            .await?
+            .ok_or_else(|| AppError::Internal("reported redemption missing".into()))?;
+        let person_name = store_people::get(&mut exec, report.county_code, report.person_id)
+            .await?
+            .map(|p| p.name)
+            .unwrap_or_default();
+        let till_name = match r.created_by {
+            Some(a) => yinling_store::accounts::get(&mut exec, a)
+                .await?
+                .map(|a| a.display_name)
+                .unwrap_or_default(),
+            None => String::new(),
+        };
+        Ok(ReportView {
+            state_label: report_state_label(&report.state),
+            shop_name,
+            person_name,
+            goods_name: r.goods_name,
+            quantity: r.quantity,
+            points: r.points,
+            transfer_id: r.transfer_id,
+            redeemed_text: format_minutes(r.created_at),
+            reported_text: format_minutes(report.reported_at),
+            till_name,
+            report,
+        })
+    }
+
+    /// The county decides a report: `Fraud` reverses the redemption through the ledger's
+    /// reversal (the points go back to the elder; the goods are gone), `Dismiss` closes it.
+    /// Either way the elder may show codes again. Nobody decides a report about themselves
+    /// or their household.
+    pub async fn resolve_report(
+        self,
+        caller: &Caller,
+        county: i64,
+        id: i64,
+        input: ResolveInput,
+    ) -> AppResult<ReportView> {
+        let report = store_shops::report(&mut self.app.store().read(), county, id)
+            .await?
+            .filter(|r| Self::oversees(caller, &r.path))
+            .ok_or(AppError::NotFound {
+                what: "冒用报告"
+            })?;
+        self.app
+            .ledger()
+            .not_for_self(
+                caller,
+                Benefit::ResolveReport,
+                county,
+                report.person_id,
+                None,
+            )
+            .await?;
+        let note = input.note.trim();
+        let n = note.chars().count();
+        if !(4..=150).contains(&n) {
+            return Err(AppError::invalid(
+                "note_required",
+                "note",
+                "请写明核实情况（4至150字）",
+            ));
+        }
+        if report.state != "open" {
+            return Err(AppError::conflict(
+                "already_resolved",
+                None,
+                format!("这份报告已处理：{}", report_state_label(&report.state)),
+            ));
+        }
+        let r = store_shops::redemption(&mut self.app.store().read(), county, report.redemption_id)
+            .await?
+            .ok_or_else(|| AppError::Internal("reported redemption missing".into()))?;
+        let reversal_id = match input.decision {
+            ReportDecision::Dismiss => None,
+            ReportDecision::Fraud => Some(
+                self.reverse_reported(caller, county, r.transfer_id, note)
+                    .await?,
+            ),
+        };
+        let (state, action) = match input.decision {
+            ReportDecision::Fraud => ("fraud", "redeem.report.fraud"),
+            ReportDecision::Dismiss => ("dismissed", "redeem.report.dismiss"),
+        };
+        let now = self.app.now();
+        let mut tx = self.app.store().begin().await?;
+        if !store_shops::resolve_report(
+            &mut tx.exec(),
+            county,
+            id,
+            state,
+            caller.account_id,
+            &caller.display_name,
+            now,
+            note,
+            reversal_id,
+        )
+        .await?
+        {
+            return Err(AppError::conflict(
+                "already_resolved",
+                None,
+                if reversal_id.is_some() {
+                    "这份报告刚刚已由他人处理（这笔兑换已冲正）"
+                } else {
+                    "这份报告刚刚已由他人处理"
+                },
+            ));
+        }
+        let after = serde_json::json!({"state": state, "reversal_id": reversal_id});
+        let event = self.app.audit_event(
+            caller,
+            Event {
+                county_code: county,
+                action,
+                entity: "redemption_report",
+                entity_key: format!("{county}/{id}"),
+                before: None,
+                after: Some(&after),
+                detail: Some(note.to_owned()),
+            },
+        );
+        store_audit::append(&mut tx.exec(), &[event]).await?;
+        tx.commit().await?;
+        let report = store_shops::report(&mut self.app.store().read(), county, id)
+            .await?
+            .ok_or_else(|| AppError::Internal("report vanished".into()))?;
+        let shop_name = self
+            .shop_names(&[(county, report.shop_id)])
+            .await?
+            .into_values()
+            .next()
+            .unwrap_or_default();
+        self.report_view(report, shop_name).await
+    }
+
+    /// Reverses a reported redemption's transfer; if it was reversed already (a decision
+    /// retried after a failure), the existing reversal.
+    pub(super) async fn reverse_reported(
+        self,
+        caller: &Caller,
+        county: i64,
+        transfer_id: i64,
+        note: &str,
+    ) -> AppResult<i64> {
+        match self
+            .app
+            .ledger()
+            .reverse_transfer(
+                caller,
+                county,
+                transfer_id,
+                &format!("不是本人兑换，核实冲正：{note}"),
+            )
+            .await
+        {
+            Ok(receipt) => Ok(receipt.transfer.id),
+            Err(e) if e.code() == "already_reversed" => {
+                let key = format!("reverse:{county}:{transfer_id}");
+                store_ledger::transfers_by_keys(
+                    &mut self.app.store().read(),
+                    county,
+                    &[key.as_str()],
+                )
+                .await?
+                .into_iter()
+                .next()
+                .map(|t| t.id)
+                .ok_or(e)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
