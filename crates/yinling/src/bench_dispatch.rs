@@ -91,7 +91,8 @@ async fn run(opts: &Options, dir: &std::path::Path) -> anyhow::Result<()> {
 
     let t = Instant::now();
     drop(
-        app.matching_pool(COUNTY)
+        app.orders()
+            .matching_pool(COUNTY)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?,
     );
@@ -104,6 +105,7 @@ async fn run(opts: &Options, dir: &std::path::Path) -> anyhow::Result<()> {
     let mut needs = Vec::new();
     {
         let cached = app
+            .orders()
             .matching_pool(COUNTY)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -132,6 +134,7 @@ async fn run(opts: &Options, dir: &std::path::Path) -> anyhow::Result<()> {
     for o in &ranked_orders {
         let t = Instant::now();
         let c = app
+            .orders()
             .candidates(&system, COUNTY, o.id, 10)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -165,6 +168,7 @@ async fn run(opts: &Options, dir: &std::path::Path) -> anyhow::Result<()> {
     // Plain alternative: assign by scoring every provider for each order (a sample).
     {
         let mut cached = app
+            .orders()
             .matching_pool(COUNTY)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -193,6 +197,7 @@ async fn run(opts: &Options, dir: &std::path::Path) -> anyhow::Result<()> {
     }
     let t = Instant::now();
     let report = app
+        .orders()
         .batch_dispatch(&system, COUNTY, county_unit)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -535,13 +535,13 @@ async fn escalate_orders(app: App) {
     let mut n: u64 = 0;
     loop {
         tick.tick().await;
-        match app.escalate_overdue(&system).await {
+        match app.orders().escalate_overdue(&system).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(escalated = n, "orders escalated past their time limit"),
             Err(e) => tracing::warn!(error = %e, "order escalation failed"),
         }
         if n.is_multiple_of(10) {
-            match app.purge_unused_photos(app.now()).await {
+            match app.orders().purge_unused_photos(app.now()).await {
                 Ok(0) => {}
                 Ok(k) => tracing::info!(removed = k, "unused completion photos removed"),
                 Err(e) => tracing::warn!(error = %e, "removing unused photos failed"),

@@ -242,20 +242,21 @@ impl App {
                 break;
             };
             let hour = rng.gen_range(8..18);
-            self.place_order(
-                &system,
-                OrderInput {
-                    item_id: item.id,
-                    person: Some(key.into()),
-                    wanted_at: None,
-                    wanted_at_text: Some(format!("{tomorrow} {hour:02}:00")),
-                    description: None,
-                    urgency: None,
-                    address: None,
-                    need_id: None,
-                },
-            )
-            .await?;
+            self.orders()
+                .place(
+                    &system,
+                    OrderInput {
+                        item_id: item.id,
+                        person: Some(key.into()),
+                        wanted_at: None,
+                        wanted_at_text: Some(format!("{tomorrow} {hour:02}:00")),
+                        description: None,
+                        urgency: None,
+                        address: None,
+                        need_id: None,
+                    },
+                )
+                .await?;
             summary.orders += 1;
         }
         Ok(summary)

@@ -8,7 +8,6 @@ pub mod categories;
 pub mod clock;
 pub mod demo;
 pub mod demo_services;
-pub mod dispatch;
 pub mod error;
 pub mod export;
 pub mod files;
@@ -56,7 +55,7 @@ struct AppInner {
     vault: Vault,
     settings: Settings,
     clock: Clock,
-    pools: dispatch::PoolCache,
+    pools: orders::PoolCache,
     files: std::sync::RwLock<files::FileStore>,
     ledger: ledger::LedgerWriter,
 }
@@ -69,7 +68,7 @@ impl App {
                 vault,
                 settings,
                 clock,
-                pools: dispatch::PoolCache::default(),
+                pools: orders::PoolCache::default(),
                 files: std::sync::RwLock::new(files::FileStore::default()),
                 ledger: ledger::LedgerWriter::default(),
             }),
@@ -107,7 +106,7 @@ impl App {
     }
 
     /// The in-memory matching pools (caches of the resource list).
-    pub fn pools(&self) -> &dispatch::PoolCache {
+    pub fn pools(&self) -> &orders::PoolCache {
         &self.inner.pools
     }
 

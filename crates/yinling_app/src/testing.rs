@@ -550,10 +550,10 @@ impl TestCity {
         volunteer: (i64, i64),
     ) -> Area {
         use crate::{
-            dispatch::DispatchInput,
             ledger::{AdjustmentInput, Holder, Posting},
             mediation::{CaseInput, PartyInput},
             needs::NeedInput,
+            orders::DispatchInput,
             orders::OrderInput,
             places::{PlaceInput, PlaceKind},
             redeem::GoodsInput,
@@ -602,7 +602,8 @@ impl TestCity {
             .expect("provider")
             .id;
         let order = app
-            .place_order(
+            .orders()
+            .place(
                 sys,
                 OrderInput {
                     item_id: item,
@@ -619,17 +620,18 @@ impl TestCity {
             .expect("order")
             .order
             .id;
-        app.dispatch_order(
-            sys,
-            c,
-            order,
-            DispatchInput {
-                provider_id: Some(provider),
-                note: None,
-            },
-        )
-        .await
-        .expect("dispatch");
+        app.orders()
+            .dispatch(
+                sys,
+                c,
+                order,
+                DispatchInput {
+                    provider_id: Some(provider),
+                    note: None,
+                },
+            )
+            .await
+            .expect("dispatch");
         let (_, need) = app
             .needs()
             .record(
@@ -920,7 +922,8 @@ impl TestCity {
         let vola = self.caller("vola").await;
         let placed = self
             .app
-            .place_order(
+            .orders()
+            .place(
                 &resident,
                 OrderInput {
                     item_id: services.item.id,
@@ -937,12 +940,8 @@ impl TestCity {
             .expect("place order");
         let id = placed.order.id;
         self.app
-            .dispatch_order(
-                &worker,
-                county,
-                id,
-                crate::dispatch::DispatchInput::default(),
-            )
+            .orders()
+            .dispatch(&worker, county, id, crate::orders::DispatchInput::default())
             .await
             .expect("dispatch");
         let step = || OrderStep {
@@ -957,7 +956,8 @@ impl TestCity {
             OrderAction::Complete,
         ] {
             self.app
-                .order_step(&vola, county, id, action, step())
+                .orders()
+                .step(&vola, county, id, action, step())
                 .await
                 .expect("order step");
         }

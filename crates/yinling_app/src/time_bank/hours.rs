@@ -123,7 +123,13 @@ impl TimeBank<'_> {
     /// service item's duration. For the resident who received the service, or staff with
     /// Dispatch over the order's path who record it for them.
     pub async fn charge(self, caller: &Caller, county: i64, id: i64) -> AppResult<HoursCharge> {
-        let order = self.app.order(caller, county, id).await?.view.order;
+        let order = self
+            .app
+            .orders()
+            .detail(caller, county, id)
+            .await?
+            .view
+            .order;
         let own = caller.person == Some((county, order.person_id));
         if !own
             && !caller
@@ -307,7 +313,7 @@ impl TimeBank<'_> {
                 .await?
                 .ok_or(AppError::NotFound { what: "订单" })?;
             let may_decide = d.status == "open" && !self.own_dispute(caller, &d, &order).await?;
-            let view = self.app.order_view_of(order).await?;
+            let view = self.app.orders().view_of(order).await?;
             out.push(HoursDisputeView {
                 minutes_text: amount_text(Unit::Minutes, d.minutes),
                 status_label: dispute_status_label(&d.status),
@@ -338,7 +344,7 @@ impl TimeBank<'_> {
             return Ok(None);
         }
         let may_decide = d.status == "open" && !self.own_dispute(caller, &d, &order).await?;
-        let view = self.app.order_view_of(order).await?;
+        let view = self.app.orders().view_of(order).await?;
         Ok(Some(HoursDisputeView {
             minutes_text: amount_text(Unit::Minutes, d.minutes),
             status_label: dispute_status_label(&d.status),
@@ -393,6 +399,7 @@ impl TimeBank<'_> {
         if self.own_dispute(caller, &d, &order).await? {
             let why = "不能处理自己提出的、或自己及同户家人的时间银行异议，请由其他工作人员核实";
             self.app
+                .orders()
                 .audit_refusal(caller, county, id, "hours_dispute.decide", why)
                 .await?;
             return Err(AppError::forbidden(why));

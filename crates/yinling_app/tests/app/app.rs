@@ -1754,7 +1754,8 @@ mod moving {
     pub async fn seen(app: &App, caller: &Caller) -> [i64; 5] {
         let page = PageRequest::default();
         [
-            app.orders(caller, Default::default(), page)
+            app.orders()
+                .list(caller, Default::default(), page)
                 .await
                 .unwrap()
                 .total,
@@ -1837,7 +1838,8 @@ mod moving {
         let resident = city.caller("resident").await;
         let open = city
             .app
-            .place_order(
+            .orders()
+            .place(
                 &city.caller("workera").await,
                 OrderInput {
                     item_id: s.item.id,
@@ -1856,7 +1858,7 @@ mod moving {
             .id;
         for _ in 0..3 {
             city.clock.advance(61 * yinling_app::clock::MINUTE);
-            assert!(city.app.escalate_overdue(&system).await.unwrap() >= 1);
+            assert!(city.app.orders().escalate_overdue(&system).await.unwrap() >= 1);
         }
         // A need, a party-member role on the branch, a tag, places and a shop.
         let (nc, nid) = city
@@ -2083,7 +2085,7 @@ mod moving {
 #[tokio::test]
 async fn moving_a_community_moves_everything_scoped_under_it() {
     use moving::*;
-    use yinling_app::{dispatch::DispatchInput, needs::FollowUpInput, org::NewUnitInput};
+    use yinling_app::{needs::FollowUpInput, orders::DispatchInput, org::NewUnitInput};
     use yinling_domain::org::OrgKind;
 
     let (city, busy) = busy_city().await;
@@ -2138,6 +2140,7 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
     // The matching pool is built before the move (李四 serves the whole community).
     let ranked = city
         .app
+        .orders()
         .candidates(&old_sec, county, busy.open_order, 5)
         .await
         .unwrap();
@@ -2167,7 +2170,8 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
     // The order escalated to the old street now stands escalated to the new one.
     let o = city
         .app
-        .order(&new_sec, county, busy.open_order)
+        .orders()
+        .detail(&new_sec, county, busy.open_order)
         .await
         .unwrap()
         .view
@@ -2182,11 +2186,15 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
     assert_eq!(seen(&city.app, &old_sec).await, [0; 5]);
     assert_eq!(seen(&city.app, &new_sec).await, before);
     assert!(is_not_found(
-        city.app.order(&old_sec, county, busy.open_order).await
+        city.app
+            .orders()
+            .detail(&old_sec, county, busy.open_order)
+            .await
     ));
     assert!(is_not_found(
         city.app
-            .dispatch_order(&old_sec, county, busy.open_order, DispatchInput::default())
+            .orders()
+            .dispatch(&old_sec, county, busy.open_order, DispatchInput::default())
             .await
     ));
     assert!(is_not_found(
@@ -2216,6 +2224,7 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
     // The pool followed the move: 李四 still reaches the order, and one click dispatches it.
     let ranked = city
         .app
+        .orders()
         .candidates(&new_sec, county, busy.open_order, 5)
         .await
         .unwrap();
@@ -2224,7 +2233,8 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
         "{ranked:?}"
     );
     city.app
-        .dispatch_order(&new_sec, county, busy.open_order, DispatchInput::default())
+        .orders()
+        .dispatch(&new_sec, county, busy.open_order, DispatchInput::default())
         .await
         .unwrap();
     city.app
@@ -2580,10 +2590,10 @@ mod text_fields {
 async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
     use text_fields::*;
     use yinling_app::{
-        dispatch::DispatchInput,
         ledger::AdjustmentInput,
         mediation::{CaseInput, PartyInput},
         needs::{FollowUpInput, NeedInput},
+        orders::DispatchInput,
         orders::{OrderInput, OrderStep},
         places::{PlaceInput, PlaceKind},
         services::ServiceItemInput,
@@ -2623,7 +2633,8 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
     };
     let place = || async {
         c.app
-            .place_order(resident, order(None, None))
+            .orders()
+            .place(resident, order(None, None))
             .await
             .unwrap()
             .order
@@ -2632,17 +2643,18 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
 
     // Orders: description, address, dispatch note, cancel reason, completion note, rating.
     check_field(c, "需求说明", &BAD_FREE, good, |t| async move {
-        c.app.place_order(resident, order(Some(t), None)).await
+        c.app.orders().place(resident, order(Some(t), None)).await
     })
     .await;
     check_field(c, "服务地址", &BAD_FREE, good, |t| async move {
-        c.app.place_order(resident, order(None, Some(t))).await
+        c.app.orders().place(resident, order(None, Some(t))).await
     })
     .await;
     let to_dispatch = place().await;
     check_field(c, "派单备注", &BAD_FREE, good, |t| async move {
         c.app
-            .dispatch_order(
+            .orders()
+            .dispatch(
                 worker,
                 county,
                 to_dispatch,
@@ -2657,7 +2669,8 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
     let to_cancel = place().await;
     check_field(c, "取消原因", &BAD_FREE, good, |t| async move {
         c.app
-            .order_step(
+            .orders()
+            .step(
                 resident,
                 county,
                 to_cancel,
@@ -2669,13 +2682,15 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
     .await;
     for action in [OrderAction::Accept, OrderAction::CheckIn] {
         c.app
-            .order_step(vola, county, to_dispatch, action, step(String::new(), None))
+            .orders()
+            .step(vola, county, to_dispatch, action, step(String::new(), None))
             .await
             .unwrap();
     }
     check_field(c, "完成情况", &BAD_FREE, good, |t| async move {
         c.app
-            .order_step(
+            .orders()
+            .step(
                 vola,
                 county,
                 to_dispatch,
@@ -2687,7 +2702,8 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
     .await;
     check_field(c, "评价", &BAD_FREE, good, |t| async move {
         c.app
-            .order_step(
+            .orders()
+            .step(
                 resident,
                 county,
                 to_dispatch,
@@ -3210,21 +3226,22 @@ async fn the_demo_city_keeps_its_scope_invariants_after_a_move() {
         .home_unit
         .path;
     let item = app.items_offered_at(county, &home).await.unwrap()[0].id;
-    app.place_order(
-        &zhang,
-        yinling_app::orders::OrderInput {
-            item_id: item,
-            person: None,
-            wanted_at: None,
-            wanted_at_text: Some("2026-07-02 12:00".into()),
-            description: None,
-            urgency: None,
-            address: None,
-            need_id: None,
-        },
-    )
-    .await
-    .unwrap();
+    app.orders()
+        .place(
+            &zhang,
+            yinling_app::orders::OrderInput {
+                item_id: item,
+                person: None,
+                wanted_at: None,
+                wanted_at_text: Some("2026-07-02 12:00".into()),
+                description: None,
+                urgency: None,
+                address: None,
+                need_id: None,
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(path_invariants(&app).await, Vec::<String>::new());
     // Orders, needs, providers and ledger accounts in the community (no mediation case
     // happens to be there at this size).

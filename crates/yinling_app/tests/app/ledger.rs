@@ -392,7 +392,8 @@ async fn a_completed_order_pays_its_server_exactly_once() {
     assert_eq!((bal.points, bal.minutes), (10, 60));
     let ents = city
         .app
-        .order_entitlements(&city.system, county, order)
+        .orders()
+        .entitlements(&city.system, county, order)
         .await
         .unwrap();
     assert_eq!(ents.len(), 1);
@@ -1686,7 +1687,8 @@ mod trust {
         let order = city.complete_an_order(&s).await;
         let ents = city
             .app
-            .order_entitlements(&city.system, c, order)
+            .orders()
+            .entitlements(&city.system, c, order)
             .await
             .unwrap();
         assert_eq!((ents.len(), ents[0].status.as_str()), (1, "pending"));
@@ -1717,7 +1719,8 @@ mod trust {
         assert_eq!((bal.points, bal.minutes), (10, 60));
         let ents = city
             .app
-            .order_entitlements(&city.system, c, order)
+            .orders()
+            .entitlements(&city.system, c, order)
             .await
             .unwrap();
         assert_eq!(ents[0].status, "taken");

@@ -3,7 +3,7 @@
 
 use yinling_app::{
     AppError, PageRequest,
-    dispatch::DispatchInput,
+    orders::DispatchInput,
     orders::{OrderInput, OrderStep},
     services::ProviderInput,
     testing::TestCity,
@@ -16,7 +16,8 @@ const MINUTE: i64 = 60_000_000;
 /// The id of a new order the resident places for themself.
 async fn placed(city: &TestCity, resident: &yinling_app::Caller, item: i64) -> i64 {
     city.app
-        .place_order(resident, order_for(item, None))
+        .orders()
+        .place(resident, order_for(item, None))
         .await
         .unwrap()
         .order
@@ -65,7 +66,8 @@ async fn an_order_from_placing_to_closing() {
 
     let placed = city
         .app
-        .place_order(&resident, order_for(s.item.id, None))
+        .orders()
+        .place(&resident, order_for(s.item.id, None))
         .await
         .unwrap();
     assert_eq!(placed.order.state, "submitted");
@@ -76,11 +78,17 @@ async fn an_order_from_placing_to_closing() {
     // The grid worker sees it; ranking explains why 李四 comes first.
     let list = city
         .app
-        .orders(&worker, OrderFilter::default(), PageRequest::default())
+        .orders()
+        .list(&worker, OrderFilter::default(), PageRequest::default())
         .await
         .unwrap();
     assert_eq!(list.total, 1);
-    let cands = city.app.candidates(&worker, county, id, 5).await.unwrap();
+    let cands = city
+        .app
+        .orders()
+        .candidates(&worker, county, id, 5)
+        .await
+        .unwrap();
     assert_eq!(cands.len(), 1, "赵六 serves grid B only: {cands:?}");
     assert_eq!(cands[0].ranked.id, s.vol_a);
     assert_eq!(cands[0].name, "李四");
@@ -117,23 +125,35 @@ async fn an_order_from_placing_to_closing() {
         )
         .await
         .unwrap();
-    let cands = city.app.candidates(&worker, county, id, 5).await.unwrap();
+    let cands = city
+        .app
+        .orders()
+        .candidates(&worker, county, id, 5)
+        .await
+        .unwrap();
     let ids: Vec<i64> = cands.iter().map(|c| c.ranked.id).collect();
     assert_eq!(ids, vec![s.vol_a, s.vol_b]);
 
     // One click dispatches to the best.
     let d = city
         .app
-        .dispatch_order(&worker, county, id, DispatchInput::default())
+        .orders()
+        .dispatch(&worker, county, id, DispatchInput::default())
         .await
         .unwrap();
     assert_eq!(d.order.state, "dispatched");
-    let offered = city.app.provider_orders(&vola, true).await.unwrap();
+    let offered = city
+        .app
+        .orders()
+        .provider_orders(&vola, true)
+        .await
+        .unwrap();
     assert_eq!(offered.len(), 1);
 
     for action in [OrderAction::Accept, OrderAction::CheckIn] {
         city.app
-            .order_step(&vola, county, id, action, step())
+            .orders()
+            .step(&vola, county, id, action, step())
             .await
             .unwrap();
     }
@@ -143,7 +163,8 @@ async fn an_order_from_placing_to_closing() {
     foreign.photo_key = Some("orders/370830/999/0123.png".into());
     let e = city
         .app
-        .order_step(&vola, county, id, OrderAction::Complete, foreign)
+        .orders()
+        .step(&vola, county, id, OrderAction::Complete, foreign)
         .await
         .unwrap_err();
     assert_eq!(e.field(), Some("photo_key"));
@@ -151,7 +172,8 @@ async fn an_order_from_placing_to_closing() {
     done.note = Some("已送到，老人吃得很好".into());
     let completed = city
         .app
-        .order_step(&vola, county, id, OrderAction::Complete, done)
+        .orders()
+        .step(&vola, county, id, OrderAction::Complete, done)
         .await
         .unwrap();
     assert_eq!(completed.order.state, "completed");
@@ -161,7 +183,8 @@ async fn an_order_from_placing_to_closing() {
     // The award is owed exactly once, to 李四, as the item says.
     let owed = city
         .app
-        .order_entitlements(&worker, county, id)
+        .orders()
+        .entitlements(&worker, county, id)
         .await
         .unwrap();
     assert_eq!(owed.len(), 1);
@@ -172,12 +195,14 @@ async fn an_order_from_placing_to_closing() {
     let mut rate = step();
     rate.stars = Some(5);
     city.app
-        .order_step(&resident, county, id, OrderAction::Rate, rate)
+        .orders()
+        .step(&resident, county, id, OrderAction::Rate, rate)
         .await
         .unwrap();
     let closed = city
         .app
-        .order_step(&worker, county, id, OrderAction::Close, step())
+        .orders()
+        .step(&worker, county, id, OrderAction::Close, step())
         .await
         .unwrap();
     assert_eq!(closed.order.state, "closed");
@@ -202,29 +227,38 @@ async fn illegal_steps_are_refused_and_change_nothing() {
     let volb = city.caller("volb").await;
     let county = city.county.county_code;
     let id = placed(&city, &resident, s.item.id).await;
-    let before = city.app.order(&resident, county, id).await.unwrap();
+    let before = city
+        .app
+        .orders()
+        .detail(&resident, county, id)
+        .await
+        .unwrap();
 
     // The resident cannot accept; 赵六 (grid B only) cannot see it; nobody can complete
     // an order nobody checked in to; six stars are no rating.
     let e = city
         .app
-        .order_step(&resident, county, id, OrderAction::Accept, step())
+        .orders()
+        .step(&resident, county, id, OrderAction::Accept, step())
         .await
         .unwrap_err();
     assert!(matches!(e, AppError::Forbidden { .. }), "{e:?}");
     let e = city
         .app
-        .order_step(&volb, county, id, OrderAction::Accept, step())
+        .orders()
+        .step(&volb, county, id, OrderAction::Accept, step())
         .await
         .unwrap_err();
     assert!(matches!(e, AppError::NotFound { .. }), "{e:?}");
     city.app
-        .order_step(&vola, county, id, OrderAction::Accept, step())
+        .orders()
+        .step(&vola, county, id, OrderAction::Accept, step())
         .await
         .unwrap();
     let e = city
         .app
-        .order_step(&vola, county, id, OrderAction::Complete, step())
+        .orders()
+        .step(&vola, county, id, OrderAction::Complete, step())
         .await
         .unwrap_err();
     assert!(
@@ -235,11 +269,17 @@ async fn illegal_steps_are_refused_and_change_nothing() {
     rate.stars = Some(6);
     let e = city
         .app
-        .order_step(&resident, county, id, OrderAction::Rate, rate)
+        .orders()
+        .step(&resident, county, id, OrderAction::Rate, rate)
         .await
         .unwrap_err();
     assert!(matches!(e, AppError::Conflict { .. }), "{e:?}");
-    let after = city.app.order(&resident, county, id).await.unwrap();
+    let after = city
+        .app
+        .orders()
+        .detail(&resident, county, id)
+        .await
+        .unwrap();
     assert_eq!(after.view.order.version, before.view.order.version + 1);
     assert_eq!(after.events.len(), 2);
     assert_eq!(city.count("award_entitlements").await, 0);
@@ -247,15 +287,16 @@ async fn illegal_steps_are_refused_and_change_nothing() {
     // Bad input on placing: a time in the past, text too long, an item not offered here.
     let mut bad = order_for(s.item.id, None);
     bad.wanted_at_text = Some("2020-01-01 12:00".into());
-    let e = city.app.place_order(&resident, bad).await.unwrap_err();
+    let e = city.app.orders().place(&resident, bad).await.unwrap_err();
     assert_eq!(e.field(), Some("wanted_at"));
     let mut bad = order_for(s.item.id, None);
     bad.description = Some("很".repeat(201));
-    let e = city.app.place_order(&resident, bad).await.unwrap_err();
+    let e = city.app.orders().place(&resident, bad).await.unwrap_err();
     assert_eq!(e.field(), Some("description"));
     let e = city
         .app
-        .place_order(&resident, order_for(9999, None))
+        .orders()
+        .place(&resident, order_for(9999, None))
         .await
         .unwrap_err();
     assert!(matches!(e, AppError::NotFound { .. }));
@@ -310,7 +351,8 @@ async fn two_volunteers_accepting_at_once_exactly_one_wins() {
             let barrier = barrier.clone();
             tasks.push(tokio::spawn(async move {
                 barrier.wait().await;
-                app.order_step(&who, county, id, OrderAction::Accept, step())
+                app.orders()
+                    .step(&who, county, id, OrderAction::Accept, step())
                     .await
             }));
         }
@@ -328,7 +370,12 @@ async fn two_volunteers_accepting_at_once_exactly_one_wins() {
             }
         }
         assert_eq!(wins, 1, "round {round}");
-        let detail = city.app.order(&resident, county, id).await.unwrap();
+        let detail = city
+            .app
+            .orders()
+            .detail(&resident, county, id)
+            .await
+            .unwrap();
         assert_eq!(
             detail
                 .events
@@ -342,7 +389,8 @@ async fn two_volunteers_accepting_at_once_exactly_one_wins() {
         // Free the volunteers' capacity for the next round.
         let who = if holder == s.vol_a { &vola } else { &volc };
         city.app
-            .order_step(who, county, id, OrderAction::Decline, step())
+            .orders()
+            .step(who, county, id, OrderAction::Decline, step())
             .await
             .unwrap();
     }
@@ -350,12 +398,14 @@ async fn two_volunteers_accepting_at_once_exactly_one_wins() {
     // the order was open to them, so "not found" would be wrong.
     let id = placed(&city, &resident, s.item.id).await;
     city.app
-        .order_step(&vola, county, id, OrderAction::Accept, step())
+        .orders()
+        .step(&vola, county, id, OrderAction::Accept, step())
         .await
         .unwrap();
     match city
         .app
-        .order_step(&volc, county, id, OrderAction::Accept, step())
+        .orders()
+        .step(&volc, county, id, OrderAction::Accept, step())
         .await
     {
         Err(AppError::Conflict { code, .. }) => assert_eq!(code, "already_taken"),
@@ -375,23 +425,27 @@ async fn declines_escalation_and_batch_dispatch() {
     // dispatch, and 李四 is not offered it again.
     let placed = city
         .app
-        .place_order(&worker, order_for(s.item.id, Some(city.people_a[2])))
+        .orders()
+        .place(&worker, order_for(s.item.id, Some(city.people_a[2])))
         .await
         .unwrap();
     assert!(placed.order.proxy);
     let id = placed.order.id;
     city.app
-        .dispatch_order(&worker, county, id, DispatchInput::default())
+        .orders()
+        .dispatch(&worker, county, id, DispatchInput::default())
         .await
         .unwrap();
     let declined = city
         .app
-        .order_step(&vola, county, id, OrderAction::Decline, step())
+        .orders()
+        .step(&vola, county, id, OrderAction::Decline, step())
         .await
         .unwrap();
     assert_eq!(declined.order.state, "submitted");
     assert!(
         city.app
+            .orders()
             .candidates(&worker, county, id, 5)
             .await
             .unwrap()
@@ -399,7 +453,8 @@ async fn declines_escalation_and_batch_dispatch() {
     );
     let e = city
         .app
-        .dispatch_order(&worker, county, id, DispatchInput::default())
+        .orders()
+        .dispatch(&worker, county, id, DispatchInput::default())
         .await
         .unwrap_err();
     assert!(
@@ -416,11 +471,18 @@ async fn declines_escalation_and_batch_dispatch() {
     // Nobody accepts within the hour: escalated to the compound branch above the grid, once.
     city.clock.advance(61 * MINUTE);
     let system = city.system.clone();
-    assert_eq!(city.app.escalate_overdue(&system).await.unwrap(), 1);
-    assert_eq!(city.app.escalate_overdue(&system).await.unwrap(), 0);
+    assert_eq!(
+        city.app.orders().escalate_overdue(&system).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        city.app.orders().escalate_overdue(&system).await.unwrap(),
+        0
+    );
     let o = city
         .app
-        .order(&worker, county, id)
+        .orders()
+        .detail(&worker, county, id)
         .await
         .unwrap()
         .view
@@ -429,10 +491,14 @@ async fn declines_escalation_and_batch_dispatch() {
     assert_eq!(o.escalated_to.as_deref(), Some(city.branch.path.as_str()));
     assert_eq!(o.state, "submitted");
     city.clock.advance(61 * MINUTE);
-    assert_eq!(city.app.escalate_overdue(&system).await.unwrap(), 1);
+    assert_eq!(
+        city.app.orders().escalate_overdue(&system).await.unwrap(),
+        1
+    );
     let o = city
         .app
-        .order(&worker, county, id)
+        .orders()
+        .detail(&worker, county, id)
         .await
         .unwrap()
         .view
@@ -446,13 +512,15 @@ async fn declines_escalation_and_batch_dispatch() {
     // reaches grid A, so three are dispatched and two wait; the declined one stays out.
     for _ in 0..5 {
         city.app
-            .place_order(&worker, order_for(s.item.id, Some(city.people_a[0])))
+            .orders()
+            .place(&worker, order_for(s.item.id, Some(city.people_a[0])))
             .await
             .unwrap();
     }
     let secretary = city.caller("secretary").await;
     let report = city
         .app
+        .orders()
         .batch_dispatch(&secretary, city.community.county_code, city.community.id)
         .await
         .unwrap();
@@ -460,12 +528,18 @@ async fn declines_escalation_and_batch_dispatch() {
     assert_eq!(report.dispatched, 3);
     assert_eq!(report.unmatched, 3);
     assert_eq!(
-        city.app.provider_orders(&vola, true).await.unwrap().len(),
+        city.app
+            .orders()
+            .provider_orders(&vola, true)
+            .await
+            .unwrap()
+            .len(),
         3
     );
     // Again: nobody has room, nothing changes.
     let again = city
         .app
+        .orders()
         .batch_dispatch(&secretary, city.community.county_code, city.community.id)
         .await
         .unwrap();
@@ -475,19 +549,22 @@ async fn declines_escalation_and_batch_dispatch() {
     let workerb = city.caller("workerb").await;
     let e = city
         .app
-        .dispatch_order(&workerb, county, id, DispatchInput::default())
+        .orders()
+        .dispatch(&workerb, county, id, DispatchInput::default())
         .await
         .unwrap_err();
     assert!(matches!(e, AppError::NotFound { .. }), "{e:?}");
     let e = city
         .app
+        .orders()
         .batch_dispatch(&workerb, city.community.county_code, city.community.id)
         .await
         .unwrap_err();
     assert!(matches!(e, AppError::NotFound { .. }), "{e:?}");
     let list = city
         .app
-        .orders(&workerb, OrderFilter::default(), PageRequest::default())
+        .orders()
+        .list(&workerb, OrderFilter::default(), PageRequest::default())
         .await
         .unwrap();
     assert_eq!(list.total, 0);
@@ -505,7 +582,8 @@ async fn cancelling_and_resource_list_rules() {
     why.note = Some("孩子回来了，不用送了".into());
     let c = city
         .app
-        .order_step(&resident, county, id, OrderAction::Cancel, why)
+        .orders()
+        .step(&resident, county, id, OrderAction::Cancel, why)
         .await
         .unwrap();
     assert_eq!(c.order.state, "cancelled");
@@ -515,7 +593,8 @@ async fn cancelling_and_resource_list_rules() {
     );
     let e = city
         .app
-        .order_step(&vola, county, id, OrderAction::Accept, step())
+        .orders()
+        .step(&vola, county, id, OrderAction::Accept, step())
         .await
         .unwrap_err();
     assert!(
@@ -610,13 +689,15 @@ async fn completion_photos_are_stored_only_for_whoever_may_complete_the_order() 
     // Open, not yet accepted: nobody may complete it.
     let e = city
         .app
-        .upload_order_photo(&vola, county, id, png.clone())
+        .orders()
+        .upload_photo(&vola, county, id, png.clone())
         .await
         .unwrap_err();
     assert!(matches!(e, AppError::Conflict { .. }), "{e:?}");
     for action in [OrderAction::Accept, OrderAction::CheckIn] {
         city.app
-            .order_step(&vola, county, id, action, step())
+            .orders()
+            .step(&vola, county, id, action, step())
             .await
             .unwrap();
     }
@@ -624,20 +705,23 @@ async fn completion_photos_are_stored_only_for_whoever_may_complete_the_order() 
     for (who, caller) in [("worker", &worker), ("resident", &resident)] {
         let e = city
             .app
-            .upload_order_photo(caller, county, id, png.clone())
+            .orders()
+            .upload_photo(caller, county, id, png.clone())
             .await
             .unwrap_err();
         assert!(matches!(e, AppError::Forbidden { .. }), "{who}: {e:?}");
     }
     let e = city
         .app
-        .upload_order_photo(&volb, county, id, png.clone())
+        .orders()
+        .upload_photo(&volb, county, id, png.clone())
         .await
         .unwrap_err();
     assert!(matches!(e, AppError::NotFound { .. }), "{e:?}");
     let e = city
         .app
-        .upload_order_photo(&vola, county, id, b"<html>".to_vec())
+        .orders()
+        .upload_photo(&vola, county, id, b"<html>".to_vec())
         .await
         .unwrap_err();
     assert_eq!(e.code(), "unsupported_file");
@@ -646,7 +730,8 @@ async fn completion_photos_are_stored_only_for_whoever_may_complete_the_order() 
     // The volunteer serving it stores one and completes with it.
     let key = city
         .app
-        .upload_order_photo(&vola, county, id, png.clone())
+        .orders()
+        .upload_photo(&vola, county, id, png.clone())
         .await
         .unwrap();
     assert!(key.starts_with(&format!("orders/{county}/{id}/")), "{key}");
@@ -655,7 +740,8 @@ async fn completion_photos_are_stored_only_for_whoever_may_complete_the_order() 
     done.photo_key = Some(key.clone());
     let v = city
         .app
-        .order_step(&vola, county, id, OrderAction::Complete, done)
+        .orders()
+        .step(&vola, county, id, OrderAction::Complete, done)
         .await
         .unwrap();
     assert_eq!(v.order.photo_key.as_deref(), Some(key.as_str()));
@@ -663,7 +749,8 @@ async fn completion_photos_are_stored_only_for_whoever_may_complete_the_order() 
     // Completed: no more photos.
     let e = city
         .app
-        .upload_order_photo(&vola, county, id, png)
+        .orders()
+        .upload_photo(&vola, county, id, png)
         .await
         .unwrap_err();
     assert!(matches!(e, AppError::Conflict { .. }), "{e:?}");
@@ -940,13 +1027,15 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
     // it, and cannot accept it.
     let by_wang = city
         .app
-        .place_order(&wang_gw, order_for(s.item.id, Some(zhang)))
+        .orders()
+        .place(&wang_gw, order_for(s.item.id, Some(zhang)))
         .await
         .unwrap()
         .order
         .id;
     let ids: Vec<i64> = city
         .app
+        .orders()
         .candidates(&worker, county, by_wang, 10)
         .await
         .unwrap()
@@ -961,27 +1050,31 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
     };
     let e = city
         .app
-        .dispatch_order(&worker, county, by_wang, named)
+        .orders()
+        .dispatch(&worker, county, by_wang, named)
         .await
         .unwrap_err();
     assert!(forbidden_with(&e, "同户家人"), "{e:?}");
     let e = city
         .app
-        .order_step(&wang_gw, county, by_wang, OrderAction::Accept, step())
+        .orders()
+        .step(&wang_gw, county, by_wang, OrderAction::Accept, step())
         .await
         .unwrap_err();
     assert!(forbidden_with(&e, "不能接自己或同户家人的订单"), "{e:?}");
     // 李四 serves it; and a second order of 张三丰's, which he accepts and starts.
     for action in [OrderAction::Accept, OrderAction::CheckIn] {
         city.app
-            .order_step(&vola, county, by_wang, action, step())
+            .orders()
+            .step(&vola, county, by_wang, action, step())
             .await
             .unwrap();
     }
     let started = placed(&city, &resident, s.item.id).await;
     for action in [OrderAction::Accept, OrderAction::CheckIn] {
         city.app
-            .order_step(&vola, county, started, action, step())
+            .orders()
+            .step(&vola, county, started, action, step())
             .await
             .unwrap();
     }
@@ -992,7 +1085,8 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
     for id in [started, by_wang] {
         let e = city
             .app
-            .order_step(&vola, county, id, OrderAction::Complete, step())
+            .orders()
+            .step(&vola, county, id, OrderAction::Complete, step())
             .await
             .unwrap_err();
         assert!(forbidden_with(&e, "同户家人"), "{e:?}");
@@ -1000,7 +1094,8 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
     assert_eq!(city.count("award_entitlements").await, 0);
     assert_eq!(
         city.app
-            .order(&vola, county, started)
+            .orders()
+            .detail(&vola, county, started)
             .await
             .unwrap()
             .view
@@ -1014,6 +1109,7 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
     let own = placed(&city, &resident, s.item.id).await;
     let ids: Vec<i64> = city
         .app
+        .orders()
         .candidates(&worker, county, own, 10)
         .await
         .unwrap()
@@ -1024,7 +1120,8 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
     for pid in [s.vol_a, team_p] {
         let e = city
             .app
-            .dispatch_order(
+            .orders()
+            .dispatch(
                 &worker,
                 county,
                 own,
@@ -1037,21 +1134,29 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
             .unwrap_err();
         assert!(matches!(e, AppError::Forbidden { .. }), "{e:?}");
     }
-    let detail = city.app.order(&vola, county, own).await.unwrap();
+    let detail = city.app.orders().detail(&vola, county, own).await.unwrap();
     assert!(!detail.actions.contains(&"accept"), "{:?}", detail.actions);
     let e = city
         .app
-        .order_step(&vola, county, own, OrderAction::Accept, step())
+        .orders()
+        .step(&vola, county, own, OrderAction::Accept, step())
         .await
         .unwrap_err();
     assert!(forbidden_with(&e, "不能接自己或同户家人的订单"), "{e:?}");
     let d = city
         .app
-        .dispatch_order(&worker, county, own, DispatchInput::default())
+        .orders()
+        .dispatch(&worker, county, own, DispatchInput::default())
         .await
         .unwrap();
     assert_eq!(d.order.provider_id, None);
-    let offers = city.app.order(&worker, county, own).await.unwrap().offers;
+    let offers = city
+        .app
+        .orders()
+        .detail(&worker, county, own)
+        .await
+        .unwrap()
+        .offers;
     assert_eq!(offers.len(), 1);
     assert_eq!(offers[0].provider_id, wang_p);
 
@@ -1065,11 +1170,18 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
     };
     let secretary = city.caller("secretary").await;
     city.app
+        .orders()
         .batch_dispatch(&secretary, community.0, community.1)
         .await
         .unwrap();
     for id in more {
-        let offers = city.app.order(&worker, county, id).await.unwrap().offers;
+        let offers = city
+            .app
+            .orders()
+            .detail(&worker, county, id)
+            .await
+            .unwrap()
+            .offers;
         assert!(
             offers
                 .iter()
@@ -1130,7 +1242,8 @@ async fn an_order_names_only_a_need_of_its_own_resident() {
     // The resident's own need: fine.
     let o = city
         .app
-        .place_order(&resident, with_need(None, zhang_need))
+        .orders()
+        .place(&resident, with_need(None, zhang_need))
         .await
         .unwrap();
     assert_eq!(o.order.need_id, Some(zhang_need));
@@ -1138,7 +1251,8 @@ async fn an_order_names_only_a_need_of_its_own_resident() {
     for n in [wang_need, zhao_need, 999_999] {
         let e = city
             .app
-            .place_order(&resident, with_need(None, n))
+            .orders()
+            .place(&resident, with_need(None, n))
             .await
             .unwrap_err();
         assert!(matches!(e, AppError::NotFound { .. }), "{n}: {e:?}");
@@ -1147,20 +1261,23 @@ async fn an_order_names_only_a_need_of_its_own_resident() {
     // resident's; grid B's need is out of scope and looks missing.
     let e = city
         .app
-        .place_order(&worker, with_need(Some(city.people_a[0]), wang_need))
+        .orders()
+        .place(&worker, with_need(Some(city.people_a[0]), wang_need))
         .await
         .unwrap_err();
     assert_eq!(e.code(), "need_other_person");
     assert_eq!(e.field(), Some("need_id"));
     let e = city
         .app
-        .place_order(&worker, with_need(Some(city.people_a[0]), zhao_need))
+        .orders()
+        .place(&worker, with_need(Some(city.people_a[0]), zhao_need))
         .await
         .unwrap_err();
     assert!(matches!(e, AppError::NotFound { .. }), "{e:?}");
     let ok = city
         .app
-        .place_order(&worker, with_need(Some(city.people_a[2]), wang_need))
+        .orders()
+        .place(&worker, with_need(Some(city.people_a[2]), wang_need))
         .await
         .unwrap();
     assert_eq!(ok.order.need_id, Some(wang_need));
@@ -1168,7 +1285,8 @@ async fn an_order_names_only_a_need_of_its_own_resident() {
     // A provider that does not exist (or is in another county) is not dispatched to.
     let e = city
         .app
-        .dispatch_order(
+        .orders()
+        .dispatch(
             &worker,
             county,
             ok.order.id,
@@ -1200,14 +1318,16 @@ async fn a_completion_names_only_an_unused_photo_of_its_own_order_and_unused_one
     for id in [one, two] {
         for action in [OrderAction::Accept, OrderAction::CheckIn] {
             city.app
-                .order_step(&vola, county, id, action, step())
+                .orders()
+                .step(&vola, county, id, action, step())
                 .await
                 .unwrap();
         }
     }
     let key1 = city
         .app
-        .upload_order_photo(&vola, county, one, png.clone())
+        .orders()
+        .upload_photo(&vola, county, one, png.clone())
         .await
         .unwrap();
     let complete = |id, key: &str| {
@@ -1215,7 +1335,8 @@ async fn a_completion_names_only_an_unused_photo_of_its_own_order_and_unused_one
         st.photo_key = Some(key.to_owned());
         let (app, vola) = (city.app.clone(), vola.clone());
         async move {
-            app.order_step(&vola, county, id, OrderAction::Complete, st)
+            app.orders()
+                .step(&vola, county, id, OrderAction::Complete, st)
                 .await
         }
     };
@@ -1227,7 +1348,8 @@ async fn a_completion_names_only_an_unused_photo_of_its_own_order_and_unused_one
     }
     assert_eq!(
         city.app
-            .order(&vola, county, two)
+            .orders()
+            .detail(&vola, county, two)
             .await
             .unwrap()
             .view
@@ -1241,12 +1363,14 @@ async fn a_completion_names_only_an_unused_photo_of_its_own_order_and_unused_one
     assert_eq!(e.code(), "invalid_photo");
     let key2 = city
         .app
-        .upload_order_photo(&vola, county, two, png.clone())
+        .orders()
+        .upload_photo(&vola, county, two, png.clone())
         .await
         .unwrap();
     let spare = city
         .app
-        .upload_order_photo(&vola, county, two, png.clone())
+        .orders()
+        .upload_photo(&vola, county, two, png.clone())
         .await
         .unwrap();
     complete(two, &key2).await.unwrap();
@@ -1256,16 +1380,28 @@ async fn a_completion_names_only_an_unused_photo_of_its_own_order_and_unused_one
     // The unused photo stays through its day of grace, then goes, file and row; once.
     city.clock.advance(23 * 60 * MINUTE);
     assert_eq!(
-        city.app.purge_unused_photos(city.app.now()).await.unwrap(),
+        city.app
+            .orders()
+            .purge_unused_photos(city.app.now())
+            .await
+            .unwrap(),
         0
     );
     city.clock.advance(2 * 60 * MINUTE);
     assert_eq!(
-        city.app.purge_unused_photos(city.app.now()).await.unwrap(),
+        city.app
+            .orders()
+            .purge_unused_photos(city.app.now())
+            .await
+            .unwrap(),
         1
     );
     assert_eq!(
-        city.app.purge_unused_photos(city.app.now()).await.unwrap(),
+        city.app
+            .orders()
+            .purge_unused_photos(city.app.now())
+            .await
+            .unwrap(),
         0
     );
     assert_eq!(files_under(dir.path()), 2);
@@ -1287,13 +1423,15 @@ async fn served_for(city: &TestCity, item: i64, minutes: i64) -> i64 {
     let id = placed(city, &resident, item).await;
     for action in [OrderAction::Accept, OrderAction::CheckIn] {
         city.app
-            .order_step(&vola, county, id, action, step())
+            .orders()
+            .step(&vola, county, id, action, step())
             .await
             .unwrap();
     }
     city.clock.advance(minutes * MINUTE);
     city.app
-        .order_step(&vola, county, id, OrderAction::Complete, step())
+        .orders()
+        .step(&vola, county, id, OrderAction::Complete, step())
         .await
         .unwrap();
     id
@@ -1590,7 +1728,7 @@ async fn simultaneous_dispatches_never_push_a_provider_over_capacity() {
             };
             tasks.push(tokio::spawn(async move {
                 barrier.wait().await;
-                app.dispatch_order(&worker, county, id, input).await
+                app.orders().dispatch(&worker, county, id, input).await
             }));
         }
         let mut won = 0;
@@ -1609,9 +1747,16 @@ async fn simultaneous_dispatches_never_push_a_provider_over_capacity() {
         assert_eq!(won, CAPACITY, "named: {named}");
         assert_eq!(open_offers(&city).await, CAPACITY as i64);
         // Make room again for the next round.
-        for v in city.app.provider_orders(&vola, true).await.unwrap() {
+        for v in city
+            .app
+            .orders()
+            .provider_orders(&vola, true)
+            .await
+            .unwrap()
+        {
             city.app
-                .order_step(&vola, county, v.order.id, OrderAction::Decline, step())
+                .orders()
+                .step(&vola, county, v.order.id, OrderAction::Decline, step())
                 .await
                 .unwrap();
         }
@@ -1623,7 +1768,8 @@ async fn simultaneous_dispatches_never_push_a_provider_over_capacity() {
     }
     let awaiting = city
         .app
-        .orders(
+        .orders()
+        .list(
             &worker,
             OrderFilter {
                 states: vec!["submitted".into()],
@@ -1639,7 +1785,8 @@ async fn simultaneous_dispatches_never_push_a_provider_over_capacity() {
     let community = (city.community.county_code, city.community.id);
     let batch = tokio::spawn(async move {
         b.wait().await;
-        app.batch_dispatch(&secretary, community.0, community.1)
+        app.orders()
+            .batch_dispatch(&secretary, community.0, community.1)
             .await
     });
     let mut tasks = Vec::new();
@@ -1652,7 +1799,8 @@ async fn simultaneous_dispatches_never_push_a_provider_over_capacity() {
         );
         tasks.push(tokio::spawn(async move {
             barrier.wait().await;
-            app.dispatch_order(&worker, county, id, DispatchInput::default())
+            app.orders()
+                .dispatch(&worker, county, id, DispatchInput::default())
                 .await
         }));
     }
@@ -1684,7 +1832,8 @@ async fn simultaneous_uploads_keep_at_most_five_unused_photos() {
     let id = placed(&city, &resident, s.item.id).await;
     for action in [OrderAction::Accept, OrderAction::CheckIn] {
         city.app
-            .order_step(&vola, county, id, action, step())
+            .orders()
+            .step(&vola, county, id, action, step())
             .await
             .unwrap();
     }
@@ -1696,7 +1845,7 @@ async fn simultaneous_uploads_keep_at_most_five_unused_photos() {
             let mut png = b"\x89PNG\r\n\x1a\n0000".to_vec();
             png.push(n);
             barrier.wait().await;
-            app.upload_order_photo(&vola, county, id, png).await
+            app.orders().upload_photo(&vola, county, id, png).await
         }));
     }
     let mut kept = 0;

@@ -12,7 +12,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use yinling_app::{
     Page, PageRequest,
     categories::{Category, CategoryInput},
-    dispatch::{BatchReport, Candidate, DispatchInput},
+    orders::{BatchReport, Candidate, DispatchInput},
     orders::{OrderDetail, OrderInput, OrderStep, OrderView},
     services::{Provider, ProviderInput, ServiceItem, ServiceItemInput},
     time_bank::{DisputeDecision, DisputeInput, HoursCharge, HoursDisputeView},
@@ -253,7 +253,8 @@ async fn list_orders(
     Ok(axum::Json(
         state
             .app
-            .orders(&c.caller, q.filter(), PageRequest::new(q.page, q.per_page))
+            .orders()
+            .list(&c.caller, q.filter(), PageRequest::new(q.page, q.per_page))
             .await?,
     ))
 }
@@ -268,7 +269,7 @@ async fn place_order(
 ) -> Result<(StatusCode, axum::Json<OrderView>), ApiError> {
     Ok((
         StatusCode::CREATED,
-        axum::Json(state.app.place_order(&c.caller, input).await?),
+        axum::Json(state.app.orders().place(&c.caller, input).await?),
     ))
 }
 
@@ -279,7 +280,7 @@ async fn my_orders(
     State(state): State<AppState>,
     c: ApiCaller,
 ) -> Result<axum::Json<Vec<OrderView>>, ApiError> {
-    Ok(axum::Json(state.app.my_orders(&c.caller).await?))
+    Ok(axum::Json(state.app.orders().mine(&c.caller).await?))
 }
 
 /// Orders offered to or held by the caller as a provider (接单).
@@ -290,7 +291,7 @@ async fn offered_orders(
     c: ApiCaller,
 ) -> Result<axum::Json<Vec<OrderView>>, ApiError> {
     Ok(axum::Json(
-        state.app.provider_orders(&c.caller, true).await?,
+        state.app.orders().provider_orders(&c.caller, true).await?,
     ))
 }
 
@@ -303,7 +304,9 @@ async fn find_order(
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
 ) -> Result<axum::Json<OrderDetail>, ApiError> {
-    Ok(axum::Json(state.app.order(&c.caller, county, id).await?))
+    Ok(axum::Json(
+        state.app.orders().detail(&c.caller, county, id).await?,
+    ))
 }
 
 /// A step in the order's life: `accept`, `decline`, `check_in`, `complete`, `rate`,
@@ -323,7 +326,8 @@ async fn order_step(
     Ok(axum::Json(
         state
             .app
-            .order_step(&c.caller, county, id, action, step)
+            .orders()
+            .step(&c.caller, county, id, action, step)
             .await?,
     ))
 }
@@ -355,7 +359,8 @@ async fn upload_photo(
     let body = body.map_err(|_| crate::multipart::photo_too_large())?;
     let key = state
         .app
-        .upload_order_photo(&c.caller, county, id, body.to_vec())
+        .orders()
+        .upload_photo(&c.caller, county, id, body.to_vec())
         .await?;
     Ok((StatusCode::CREATED, axum::Json(PhotoKey { key })))
 }
@@ -380,6 +385,7 @@ async fn candidates(
     Ok(axum::Json(
         state
             .app
+            .orders()
             .candidates(&c.caller, county, id, q.k.unwrap_or(10))
             .await?,
     ))
@@ -398,7 +404,8 @@ async fn dispatch(
     Ok(axum::Json(
         state
             .app
-            .dispatch_order(&c.caller, county, id, input)
+            .orders()
+            .dispatch(&c.caller, county, id, input)
             .await?,
     ))
 }
@@ -413,7 +420,11 @@ async fn entitlements(
     ApiPath((county, id)): ApiPath<(i64, i64)>,
 ) -> Result<axum::Json<Vec<EntitlementRow>>, ApiError> {
     Ok(axum::Json(
-        state.app.order_entitlements(&c.caller, county, id).await?,
+        state
+            .app
+            .orders()
+            .entitlements(&c.caller, county, id)
+            .await?,
     ))
 }
 
@@ -427,7 +438,11 @@ async fn batch_dispatch(
     ApiPath((county, id)): ApiPath<(i64, i64)>,
 ) -> Result<axum::Json<BatchReport>, ApiError> {
     Ok(axum::Json(
-        state.app.batch_dispatch(&c.caller, county, id).await?,
+        state
+            .app
+            .orders()
+            .batch_dispatch(&c.caller, county, id)
+            .await?,
     ))
 }
 

@@ -16,7 +16,7 @@ use axum::{
 use serde::Deserialize;
 use yinling_app::{
     App, AppError, Caller, Page, PageRequest,
-    dispatch::{BatchReport, DispatchInput},
+    orders::{BatchReport, DispatchInput},
     orders::{OrderDetail, OrderInput, OrderStep, OrderView},
     people::parse_key,
     services::{ServiceItem, ServiceItemInput},
@@ -359,7 +359,8 @@ async fn place_order(
         .ok_or_else(|| AppError::invalid("time_required", "wanted_at", "请选择服务时间"))?;
         state
             .app
-            .place_order(
+            .orders()
+            .place(
                 &ctx.caller,
                 OrderInput {
                     item_id,
@@ -400,7 +401,7 @@ async fn placed(
     ctx: PageCtx,
     Path((county, id)): Path<(i64, i64)>,
 ) -> PageResult {
-    let d = state.app.order(&ctx.caller, county, id).await?;
+    let d = state.app.orders().detail(&ctx.caller, county, id).await?;
     let proxy = ctx.caller.person != Some((d.view.order.county_code, d.view.order.person_id));
     Ok(render(&PlacedPage {
         l: ctx.layout("点单成功", "order-new"),
@@ -428,7 +429,7 @@ async fn my_orders(
     ctx: PageCtx,
     Query(q): Query<DoneQuery>,
 ) -> PageResult {
-    let orders = state.app.my_orders(&ctx.caller).await?;
+    let orders = state.app.orders().mine(&ctx.caller).await?;
     let mut l = ctx.layout("我的订单", "orders-mine");
     l.notice = l.notice.or_else(|| done_notice(q.done.as_deref()));
     Ok(render(&MinePage { l, orders }))
@@ -461,12 +462,17 @@ async fn offered_page(
     error: Option<FormError>,
 ) -> PageResult {
     let failed = error.as_ref().map(|e| e.status);
-    let views = state.app.provider_orders(&ctx.caller, false).await?;
+    let views = state
+        .app
+        .orders()
+        .provider_orders(&ctx.caller, false)
+        .await?;
     let mut cards = Vec::with_capacity(views.len());
     for v in views {
         let d = state
             .app
-            .order(&ctx.caller, v.order.county_code, v.order.id)
+            .orders()
+            .detail(&ctx.caller, v.order.county_code, v.order.id)
             .await?;
         cards.push(OfferedCard {
             actions: d.actions,
@@ -662,7 +668,7 @@ async fn detail_page(
     error: Option<FormError>,
 ) -> PageResult {
     let failed = error.as_ref().map(|e| e.status);
-    let d = state.app.order(&ctx.caller, county, id).await?;
+    let d = state.app.orders().detail(&ctx.caller, county, id).await?;
     let events = d
         .events
         .iter()
@@ -679,7 +685,12 @@ async fn detail_page(
         .iter()
         .any(|a| *a == "dispatch" || *a == "reassign");
     let candidates = if may_dispatch {
-        match state.app.candidates(&ctx.caller, county, id, 10).await {
+        match state
+            .app
+            .orders()
+            .candidates(&ctx.caller, county, id, 10)
+            .await
+        {
             Ok(list) => Some(
                 list.into_iter()
                     .map(|c| CandidateLine {
@@ -797,7 +808,8 @@ async fn order_step(
             };
             state
                 .app
-                .order_step(
+                .orders()
+                .step(
                     &ctx.caller,
                     county,
                     id,
@@ -851,7 +863,8 @@ async fn dispatch_order(
     };
     match state
         .app
-        .dispatch_order(&ctx.caller, county, id, input)
+        .orders()
+        .dispatch(&ctx.caller, county, id, input)
         .await
     {
         Ok(_) => Ok(see_other(&format!("/orders/{county}/{id}?done=dispatch"))),
@@ -1097,7 +1110,7 @@ async fn complete_page(
     error: Option<FormError>,
 ) -> PageResult {
     let failed = error.as_ref().map(|e| e.status);
-    let d = state.app.order(&ctx.caller, county, id).await?;
+    let d = state.app.orders().detail(&ctx.caller, county, id).await?;
     if !d.actions.contains(&"complete") && error.is_none() {
         return Ok(see_other(&format!("/orders/{county}/{id}")));
     }
@@ -1150,14 +1163,16 @@ async fn complete_order(
             Some(bytes) => Some(
                 state
                     .app
-                    .upload_order_photo(&ctx.caller, county, id, bytes)
+                    .orders()
+                    .upload_photo(&ctx.caller, county, id, bytes)
                     .await?,
             ),
             None => None,
         };
         let done = state
             .app
-            .order_step(
+            .orders()
+            .step(
                 &ctx.caller,
                 county,
                 id,
@@ -1175,7 +1190,8 @@ async fn complete_order(
             && let Some(key) = &photo_key
             && let Err(e) = state
                 .app
-                .discard_order_photo(&ctx.caller, county, id, key)
+                .orders()
+                .discard_photo(&ctx.caller, county, id, key)
                 .await
         {
             tracing::warn!(error = %e, "photo of a refused completion left stored");
@@ -1198,7 +1214,7 @@ async fn order_photo(
     ctx: PageCtx,
     Path((county, id)): Path<(i64, i64)>,
 ) -> PageResult {
-    let d = state.app.order(&ctx.caller, county, id).await?;
+    let d = state.app.orders().detail(&ctx.caller, county, id).await?;
     let key = d
         .view
         .order
@@ -1284,7 +1300,8 @@ async fn list_page(
     };
     let result = state
         .app
-        .orders(&ctx.caller, filter, PageRequest::new(q.page, Some(20)))
+        .orders()
+        .list(&ctx.caller, filter, PageRequest::new(q.page, Some(20)))
         .await?;
     let cats = state.app.categories(county_of(&ctx.caller)).await?;
     let batch_units = ctx
@@ -1342,7 +1359,7 @@ async fn batch_dispatch(
 ) -> PageResult {
     let unit = opt(&f.unit).and_then(|u| parse_key(&u));
     let result = match unit {
-        Some((c, u)) => state.app.batch_dispatch(&ctx.caller, c, u).await,
+        Some((c, u)) => state.app.orders().batch_dispatch(&ctx.caller, c, u).await,
         None => Err(AppError::invalid(
             "unit_required",
             "unit",

@@ -1181,7 +1181,8 @@ async fn a_completion_photo_is_uploaded_over_the_api_and_named_by_the_complete_s
     let vola = city.caller("vola").await;
     let order = city
         .app
-        .place_order(
+        .orders()
+        .place(
             &resident,
             yinling_app::orders::OrderInput {
                 item_id: s.item.id,
@@ -1226,7 +1227,8 @@ async fn a_completion_photo_is_uploaded_over_the_api_and_named_by_the_complete_s
     check(&r);
     for action in [OrderAction::Accept, OrderAction::CheckIn] {
         city.app
-            .order_step(
+            .orders()
+            .step(
                 &vola,
                 county,
                 id,

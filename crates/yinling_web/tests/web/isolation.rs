@@ -2015,7 +2015,8 @@ async fn done_order(city: &TestCity, a: &Area, volunteer: &Caller, resident: &Ca
     let c = a.grid.county_code;
     let placed = city
         .app
-        .place_order(
+        .orders()
+        .place(
             &city.system,
             serde_json::from_value(json!({"item_id": a.item,
                 "person": {"county_code": a.person.0, "id": a.person.1}}))
@@ -2025,7 +2026,8 @@ async fn done_order(city: &TestCity, a: &Area, volunteer: &Caller, resident: &Ca
         .unwrap();
     let id = placed.order.id;
     city.app
-        .dispatch_order(
+        .orders()
+        .dispatch(
             &city.system,
             c,
             id,
@@ -2041,18 +2043,21 @@ async fn done_order(city: &TestCity, a: &Area, volunteer: &Caller, resident: &Ca
     };
     for action in [OrderAction::Accept, OrderAction::CheckIn] {
         city.app
-            .order_step(volunteer, c, id, action, step(None))
+            .orders()
+            .step(volunteer, c, id, action, step(None))
             .await
             .unwrap();
     }
     let png = b"\x89PNG\r\n\x1a\n0000".to_vec();
     let key = city
         .app
-        .upload_order_photo(volunteer, c, id, png)
+        .orders()
+        .upload_photo(volunteer, c, id, png)
         .await
         .unwrap();
     city.app
-        .order_step(volunteer, c, id, OrderAction::Complete, step(Some(key)))
+        .orders()
+        .step(volunteer, c, id, OrderAction::Complete, step(Some(key)))
         .await
         .unwrap();
     let charge = city.app.time_bank().charge(resident, c, id).await.unwrap();

@@ -18,7 +18,9 @@ use yinling_store::{
     services::{self as store_services, ProviderRow},
 };
 
-use crate::{App, AppError, AppResult, Caller, audit::Event, orders::clean_text};
+use crate::{AppError, AppResult, Caller, audit::Event, orders::clean_text};
+
+use super::*;
 
 /// A ranked candidate with the provider's name and kind.
 #[derive(Debug, Clone, Serialize)]
@@ -76,14 +78,14 @@ pub struct CachedPool {
 }
 
 /// More changes than this since the pool was built: read the county whole again.
-const FULL_RELOAD_AFTER: i64 = 5_000;
+pub(super) const FULL_RELOAD_AFTER: i64 = 5_000;
 
-fn kind_label(kind: &str) -> &'static str {
+pub(super) fn kind_label(kind: &str) -> &'static str {
     ProviderKind::parse(kind).map_or("", ProviderKind::label_zh)
 }
 
 /// A stored provider as matching sees it; skills are interned into `vocab`.
-fn to_matching(r: &ProviderRow, vocab: &mut SkillVocab) -> matching::Provider {
+pub(super) fn to_matching(r: &ProviderRow, vocab: &mut SkillVocab) -> matching::Provider {
     let skills: Vec<String> = serde_json::from_str(&r.skills).unwrap_or_default();
     matching::Provider {
         county_code: r.county_code,
@@ -104,16 +106,15 @@ fn to_matching(r: &ProviderRow, vocab: &mut SkillVocab) -> matching::Provider {
 }
 
 /// How far back "recent" orders count for fairness.
-const FAIRNESS_WINDOW: i64 = 30 * 24 * 3_600_000_000;
-const MINUTE: i64 = 60_000_000;
+pub(super) const FAIRNESS_WINDOW: i64 = 30 * 24 * 3_600_000_000;
 
-impl App {
+impl Orders<'_> {
     /// The matching pool of a county, brought up to date with the resource list's change
     /// log and loaded with every provider's current load. Held locked while in use.
-    pub async fn matching_pool(&self, county: i64) -> AppResult<OwnedMutexGuard<CachedPool>> {
-        let slot = self.pools().slot(county);
+    pub async fn matching_pool(self, county: i64) -> AppResult<OwnedMutexGuard<CachedPool>> {
+        let slot = self.app.pools().slot(county);
         let mut cached = slot.lock_owned().await;
-        let mut exec = self.store().read();
+        let mut exec = self.app.store().read();
         let rev = store_services::providers_rev(&mut exec, county).await?;
         if !cached.built || rev - cached.rev > FULL_RELOAD_AFTER {
             let rows = store_services::active_providers(&mut exec, county).await?;
@@ -141,7 +142,7 @@ impl App {
         }
         cached.rev = rev;
         let loads: HashMap<i64, (u32, u32)> =
-            store_orders::provider_loads(&mut exec, county, self.now() - FAIRNESS_WINDOW)
+            store_orders::provider_loads(&mut exec, county, self.app.now() - FAIRNESS_WINDOW)
                 .await?
                 .into_iter()
                 .map(|(p, l, r)| {
@@ -160,8 +161,8 @@ impl App {
         Ok(cached)
     }
 
-    async fn need_of(&self, pool: &Pool, order: &OrderRow) -> AppResult<Need> {
-        let item = self.item_row(order.county_code, order.item_id).await?;
+    pub(super) async fn need_of(self, pool: &Pool, order: &OrderRow) -> AppResult<Need> {
+        let item = self.app.item_row(order.county_code, order.item_id).await?;
         let skills: Vec<String> = serde_json::from_str(&item.skills).unwrap_or_default();
         Ok(pool.need(
             skills.iter().map(String::as_str),
@@ -174,14 +175,14 @@ impl App {
 
     /// The best candidates for an order, with the reasons for each score.
     pub async fn candidates(
-        &self,
+        self,
         caller: &Caller,
         county: i64,
         id: i64,
         k: usize,
     ) -> AppResult<Vec<Candidate>> {
-        let order = self.order_for_dispatch(caller, county, id).await?;
-        let mut exec = self.store().read();
+        let order = self.for_dispatch(caller, county, id).await?;
+        let mut exec = self.app.store().read();
         // Not asked again: who declined or had it withdrawn; never asked: who is party to it
         // (the resident, their household, whoever placed it, or their team).
         let exclude: Vec<(i64, i64)> = store_orders::excluded_providers(&mut exec, county, id)
@@ -216,8 +217,8 @@ impl App {
     /// to the order (the resident, their household, whoever placed it, or their team), and
     /// never beyond a provider's capacity: the load is counted under the provider's lock
     /// inside the dispatching transaction, so simultaneous dispatches cannot overfill anyone.
-    pub async fn dispatch_order(
-        &self,
+    pub async fn dispatch(
+        self,
         caller: &Caller,
         county: i64,
         id: i64,
@@ -227,7 +228,7 @@ impl App {
         // One click: the best-ranked; if a simultaneous dispatch filled them first, the next
         // best (the ranking reads loads afresh).
         for _ in 0..3 {
-            let order = self.order_for_dispatch(caller, county, id).await?;
+            let order = self.for_dispatch(caller, county, id).await?;
             let from = OrderState::parse(&order.state)
                 .ok_or_else(|| AppError::Internal(format!("order state {}", order.state)))?;
             let action = match from {
@@ -245,7 +246,7 @@ impl App {
                     let Some(best) = best.first() else {
                         return Err(no_candidate());
                     };
-                    store_services::provider(&mut self.store().read(), county, best.ranked.id)
+                    store_services::provider(&mut self.app.store().read(), county, best.ranked.id)
                         .await?
                         .ok_or(AppError::NotFound { what: "服务者" })?
                 }
@@ -280,19 +281,19 @@ impl App {
 
     /// A provider named by the dispatcher: active, in the order's county, not party to it,
     /// and able to take it (serves its place, has a free slot and the skills).
-    async fn named_provider(
-        &self,
+    pub(super) async fn named_provider(
+        self,
         caller: &Caller,
         order: &OrderRow,
         pid: i64,
     ) -> AppResult<ProviderRow> {
         let county = order.county_code;
-        let p = store_services::provider(&mut self.store().read(), county, pid)
+        let p = store_services::provider(&mut self.app.store().read(), county, pid)
             .await?
             .filter(|p| p.active)
             .ok_or(AppError::NotFound { what: "服务者" })?;
         let party =
-            store_orders::conflicted_providers(&mut self.store().read(), county, &[order.id])
+            store_orders::conflicted_providers(&mut self.app.store().read(), county, &[order.id])
                 .await?
                 .iter()
                 .any(|(_, x)| *x == pid);
@@ -329,8 +330,8 @@ impl App {
     /// Moves the order and offers it to `provider` in one transaction, provided the
     /// provider — locked for the rest of it — still has a free slot. `None`, with nothing
     /// changed, when they are full (or no longer active).
-    async fn offer_within_capacity(
-        &self,
+    pub(super) async fn offer_within_capacity(
+        self,
         caller: &Caller,
         order: &OrderRow,
         (from, action, to): (OrderState, OrderAction, OrderState),
@@ -338,8 +339,8 @@ impl App {
         note: Option<String>,
     ) -> AppResult<Option<crate::orders::OrderView>> {
         let (county, id) = (order.county_code, order.id);
-        let now = self.now();
-        let mut tx = self.store().begin().await?;
+        let now = self.app.now();
+        let mut tx = self.app.store().begin().await?;
         let free = store_orders::lock_loads(&mut tx.exec(), county, &[provider.id])
             .await?
             .first()
@@ -399,32 +400,33 @@ impl App {
         )
         .await?;
         tx.commit().await?;
-        let row = store_orders::get(&mut self.store().read(), county, id)
+        let row = store_orders::get(&mut self.app.store().read(), county, id)
             .await?
             .ok_or(AppError::NotFound { what: "订单" })?;
-        Ok(Some(self.order_view_of(row).await?))
+        Ok(Some(self.view_of(row).await?))
     }
 
     /// Dispatches every order awaiting dispatch under a unit, most urgent and oldest first,
     /// each to its best candidate, never beyond anyone's capacity. One transaction per
     /// county; orders that changed meanwhile are skipped.
     pub async fn batch_dispatch(
-        &self,
+        self,
         caller: &Caller,
         county: i64,
         unit_id: i64,
     ) -> AppResult<BatchReport> {
         let (_, path) = self
+            .app
             .unit_for(caller, Permission::Dispatch, county, unit_id)
             .await?;
         let scope = yinling_domain::scope::Scope::from_paths([path.clone()]);
         let orders =
-            store_orders::awaiting_dispatch(&mut self.store().read(), &scope, 50_000).await?;
+            store_orders::awaiting_dispatch(&mut self.app.store().read(), &scope, 50_000).await?;
         let mut cached = self.matching_pool(county).await?;
         let pool = &mut cached.pool;
         let mut asked: HashMap<i64, Vec<(i64, i64)>> = HashMap::new();
         for (order, provider) in
-            store_orders::excluded_for_awaiting(&mut self.store().read(), county).await?
+            store_orders::excluded_for_awaiting(&mut self.app.store().read(), county).await?
         {
             asked.entry(order).or_default().push((county, provider));
         }
@@ -432,7 +434,7 @@ impl App {
         // they placed, or their team's member's).
         let ids: Vec<i64> = orders.iter().map(|o| o.id).collect();
         for (order, provider) in
-            store_orders::conflicted_providers(&mut self.store().read(), county, &ids).await?
+            store_orders::conflicted_providers(&mut self.app.store().read(), county, &ids).await?
         {
             asked.entry(order).or_default().push((county, provider));
         }
@@ -443,7 +445,7 @@ impl App {
             let skills = match item_skills.entry(o.item_id) {
                 std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
                 std::collections::hash_map::Entry::Vacant(e) => {
-                    let item = self.item_row(o.county_code, o.item_id).await?;
+                    let item = self.app.item_row(o.county_code, o.item_id).await?;
                     e.insert(serde_json::from_str(&item.skills).unwrap_or_default())
                 }
             };
@@ -471,8 +473,8 @@ impl App {
         })
     }
 
-    async fn write_batch(
-        &self,
+    pub(super) async fn write_batch(
+        self,
         caller: &Caller,
         county: i64,
         path: &OrgPath,
@@ -481,8 +483,8 @@ impl App {
         if pairs.is_empty() {
             return Ok(0);
         }
-        let now = self.now();
-        let mut tx = self.store().begin().await?;
+        let now = self.app.now();
+        let mut tx = self.app.store().begin().await?;
         // Capacity, under the chosen providers' locks: a dispatch committed since the
         // ranking read the loads counts now, and no one is given more than they have room for.
         let providers: Vec<i64> = pairs.iter().map(|(_, p)| *p).collect();
@@ -532,7 +534,7 @@ impl App {
             .collect();
         store_orders::append_events(&mut tx.exec(), &events).await?;
         let after = serde_json::json!({"dispatched": done.len(), "unit": path.as_str()});
-        let event = self.audit_event(
+        let event = self.app.audit_event(
             caller,
             Event {
                 county_code: county,
@@ -552,9 +554,9 @@ impl App {
     /// Escalates every open order whose SLA has passed without anyone accepting it: one
     /// level up the organisation tree (grid → community → street → county), with a new SLA
     /// period. Safe to run twice: an escalated order is not due again until then.
-    pub async fn escalate_overdue(&self, caller: &Caller) -> AppResult<usize> {
-        let now = self.now();
-        let due = store_orders::overdue(&mut self.store().read(), now, 1000).await?;
+    pub async fn escalate_overdue(self, caller: &Caller) -> AppResult<usize> {
+        let now = self.app.now();
+        let due = store_orders::overdue(&mut self.app.store().read(), now, 1000).await?;
         let mut n = 0;
         for order in due {
             let Ok(path) = OrgPath::parse(&order.path) else {
@@ -569,12 +571,12 @@ impl App {
                 .split_inclusive('/')
                 .take(target_depth)
                 .collect();
-            let item = self.item_row(order.county_code, order.item_id).await?;
+            let item = self.app.item_row(order.county_code, order.item_id).await?;
             let change = Change {
                 escalation: Some((level, Some(target.clone()), now + item.sla_minutes * MINUTE)),
                 ..Change::default()
             };
-            let mut tx = self.store().begin().await?;
+            let mut tx = self.app.store().begin().await?;
             let won = store_orders::transition(
                 &mut tx.exec(),
                 Expect {
@@ -617,7 +619,7 @@ impl App {
     }
 }
 
-fn no_candidate() -> AppError {
+pub(super) fn no_candidate() -> AppError {
     AppError::conflict(
         "no_candidate",
         None,

@@ -1,142 +1,20 @@
-//! Service orders (群众点单、老干部接单): placed by a resident or for them by a grid worker,
-//! offered to providers, accepted by exactly one, served, completed, rated and closed.
-//! Every transition is checked by the domain state machine, written as a conditional
-//! update (so concurrent actors cannot both succeed), and recorded with who and when.
+//! An order's life: placing it (for oneself, or for a resident by staff), reading it within
+//! reach, each step through the domain's state machine, and the entitlements a completed
+//! order earns.
 
-use serde::{Deserialize, Serialize};
-use yinling_domain::{
-    role::Permission,
-    service::{
-        OrderAction, OrderActor, OrderState, Urgency, after_decline, transition, valid_rating,
-    },
-    time::format_minutes,
-};
-use yinling_store::{
-    Tx, audit as store_audit,
-    ids::{self, Seq},
-    needs as store_needs,
-    orders::{
-        self as store_orders, Change, EntitlementRow, Expect, NewOrder, NewOrderEvent, OfferRow,
-        OrderEventRow, OrderFilter, OrderRow, PhotoRow,
-    },
-    people as store_people,
-    services::{self as store_services, ProviderRow},
-};
-
-use crate::{
-    App, AppError, AppResult, Caller, Key, Page, PageRequest, audit::Event, services::parse_path,
-};
-
-/// An order as callers see it: the row plus names and labels.
-#[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct OrderView {
-    #[serde(flatten)]
-    pub order: OrderRow,
-    pub state_label: &'static str,
-    pub urgency_label: &'static str,
-    pub item_name: String,
-    pub resident_name: String,
-    pub provider_name: Option<String>,
-    /// 2026-07-02 12:00 (Shanghai).
-    pub wanted_at_text: String,
-    pub sla_due_text: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct OrderDetail {
-    #[serde(flatten)]
-    pub view: OrderView,
-    pub events: Vec<OrderEventRow>,
-    pub offers: Vec<OfferRow>,
-    /// What the caller may do next, by action code (`accept`, `rate` …).
-    pub actions: Vec<&'static str>,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct OrderInput {
-    /// The service item (county, id).
-    pub item_id: i64,
-    /// The resident the order is for. Omitted: the caller's own person file.
-    #[serde(default)]
-    pub person: Option<Key>,
-    /// When the service is wanted, microseconds since the epoch (or use `wanted_at_text`).
-    #[serde(default)]
-    pub wanted_at: Option<i64>,
-    /// When the service is wanted, "2026-07-02 12:00" in Beijing time.
-    #[serde(default)]
-    pub wanted_at_text: Option<String>,
-    #[serde(default)]
-    pub description: Option<String>,
-    #[serde(default)]
-    pub urgency: Option<Urgency>,
-    #[serde(default)]
-    pub address: Option<String>,
-    /// The needs-ledger entry this order answers, if any.
-    #[serde(default)]
-    pub need_id: Option<i64>,
-}
-
-/// A step in an order's life, as sent by a form or the API.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct OrderStep {
-    /// Which provider the caller acts as, when they act for more than one (a volunteer who
-    /// also leads a team).
-    #[serde(default)]
-    pub provider_id: Option<i64>,
-    #[serde(default)]
-    pub note: Option<String>,
-    /// Stars, 1–5 (rating).
-    #[serde(default)]
-    pub stars: Option<i64>,
-    /// A stored photo's key (completion).
-    #[serde(default)]
-    pub photo_key: Option<String>,
-}
-
-/// Parses "2026-07-02 12:00" (also with a T, or seconds) as Beijing time.
-pub fn parse_local_minutes(text: &str) -> Option<i64> {
-    let t = text.trim().replace('T', " ");
-    let naive = chrono::NaiveDateTime::parse_from_str(&t, "%Y-%m-%d %H:%M")
-        .or_else(|_| chrono::NaiveDateTime::parse_from_str(&t, "%Y-%m-%d %H:%M:%S"))
-        .ok()?;
-    let local = naive
-        .and_local_timezone(yinling_domain::time::shanghai())
-        .single()?;
-    Some(local.timestamp_micros())
-}
-
-const MINUTE: i64 = 60_000_000;
-
-/// How long an uploaded completion photo may wait to be used before the purge job removes
-/// it: a day.
-pub const UNUSED_PHOTO_GRACE: i64 = 24 * 60 * MINUTE;
-
-/// Unused photos one order may hold at once.
-const MAX_UNUSED_PHOTOS: i64 = 5;
-
-fn photo_unknown() -> AppError {
-    AppError::invalid("invalid_photo", "photo_key", "照片须为本订单上传的照片")
-}
-
-fn photo_used() -> AppError {
-    AppError::invalid("photo_used", "photo_key", "这张照片已经用过了，请重新上传")
-}
+use super::*;
 
 /// How the caller stands to an order.
-struct Standing {
+pub(super) struct Standing {
     /// The resident themself, or staff who placed it for them.
-    resident: bool,
-    staff: bool,
+    pub(super) resident: bool,
+    pub(super) staff: bool,
     /// The caller's providers that hold an offer for it or were assigned it.
-    providers: Vec<ProviderRow>,
+    pub(super) providers: Vec<ProviderRow>,
 }
 
 impl Standing {
-    fn actor_for(&self, action: OrderAction) -> Option<OrderActor> {
+    pub(super) fn actor_for(&self, action: OrderAction) -> Option<OrderActor> {
         use OrderAction as A;
         match action {
             A::Accept | A::Decline | A::CheckIn | A::Complete => {
@@ -151,10 +29,10 @@ impl Standing {
     }
 }
 
-impl App {
+impl Orders<'_> {
     /// Places an order (点单): by the resident for themself, or by staff for a resident in
     /// their scope (代点单).
-    pub async fn place_order(&self, caller: &Caller, input: OrderInput) -> AppResult<OrderView> {
+    pub async fn place(self, caller: &Caller, input: OrderInput) -> AppResult<OrderView> {
         let (county, person_id, proxy) =
             match (input.person.map(|k| (k.county_code, k.id)), caller.person) {
                 (Some(p), Some(me)) if p == me => (p.0, p.1, false),
@@ -168,14 +46,14 @@ impl App {
                     ));
                 }
             };
-        let person = store_people::get(&mut self.store().read(), county, person_id)
+        let person = store_people::get(&mut self.app.store().read(), county, person_id)
             .await?
             .ok_or(AppError::NotFound { what: "人员" })?;
         let path = parse_path(&person.path)?;
         if proxy && !caller.scope(Permission::Dispatch).covers(&path) {
             return Err(AppError::NotFound { what: "人员" });
         }
-        let item = self.item_row(county, input.item_id).await?;
+        let item = self.app.item_row(county, input.item_id).await?;
         if !item.active || !path.as_str().starts_with(&item.path) {
             return Err(AppError::invalid(
                 "item_not_offered",
@@ -183,7 +61,7 @@ impl App {
                 "您所在的社区暂不提供这项服务，请选择其他服务",
             ));
         }
-        let now = self.now();
+        let now = self.app.now();
         let wanted_at = match (input.wanted_at, input.wanted_at_text.as_deref()) {
             (Some(t), _) => t,
             (None, Some(text)) if !text.trim().is_empty() => {
@@ -211,7 +89,7 @@ impl App {
         if let Some(need_id) = input.need_id {
             self.check_need(caller, &person, proxy, need_id).await?;
         }
-        let mut tx = self.store().begin().await?;
+        let mut tx = self.app.store().begin().await?;
         let id = ids::next(&mut tx.exec(), Seq::Orders).await?;
         let new = NewOrder {
             county_code: county,
@@ -250,21 +128,21 @@ impl App {
         )
         .await?;
         tx.commit().await?;
-        self.order_view_of(self.order_row(county, id).await?).await
+        self.view_of(self.row(county, id).await?).await
     }
 
     /// The needs-ledger entry an order answers must exist in the resident's county, be
     /// visible to the caller (their own need; or, placing for someone, in the dispatcher's
     /// scope) and be the resident's: recorded for them, or for their household without
     /// naming a person. Another resident's need is refused even inside the scope.
-    async fn check_need(
-        &self,
+    pub(super) async fn check_need(
+        self,
         caller: &Caller,
         person: &store_people::PersonRow,
         proxy: bool,
         need_id: i64,
     ) -> AppResult<()> {
-        let need = store_needs::get(&mut self.store().read(), person.county_code, need_id)
+        let need = store_needs::get(&mut self.app.store().read(), person.county_code, need_id)
             .await?
             .ok_or(AppError::NotFound { what: "需求" })?;
         let theirs = match need.person_id {
@@ -297,11 +175,11 @@ impl App {
     /// the person who placed it, or a team (studio, partner) one of whose members is such a
     /// person (see `store_orders::conflicted_providers`, which also finds the caller's own
     /// volunteer record and teams through the caller's linked file and grants).
-    pub(crate) async fn parties(&self, caller: &Caller, order: &OrderRow) -> AppResult<Parties> {
+    pub(crate) async fn parties(self, caller: &Caller, order: &OrderRow) -> AppResult<Parties> {
         Ok(Parties {
             placed_by_caller: caller.account_id.is_some() && caller.account_id == order.placed_by,
             providers: store_orders::conflicted_providers(
-                &mut self.store().read(),
+                &mut self.app.store().read(),
                 order.county_code,
                 &[order.id],
             )
@@ -316,15 +194,15 @@ impl App {
     /// own or one's household's order) in the audit chain, in a transaction of its own so
     /// the record stays although the action changed nothing.
     pub(crate) async fn audit_refusal(
-        &self,
+        self,
         caller: &Caller,
         county: i64,
         id: i64,
         action: &str,
         why: &str,
     ) -> AppResult<()> {
-        let mut tx = self.store().begin().await?;
-        let event = self.audit_event(
+        let mut tx = self.app.store().begin().await?;
+        let event = self.app.audit_event(
             caller,
             Event {
                 county_code: county,
@@ -341,22 +219,22 @@ impl App {
         Ok(())
     }
 
-    async fn order_row(&self, county: i64, id: i64) -> AppResult<OrderRow> {
-        store_orders::get(&mut self.store().read(), county, id)
+    pub(super) async fn row(self, county: i64, id: i64) -> AppResult<OrderRow> {
+        store_orders::get(&mut self.app.store().read(), county, id)
             .await?
             .ok_or(AppError::NotFound { what: "订单" })
     }
 
     /// How the caller stands to an order; `NotFound` when not at all.
-    async fn standing(&self, caller: &Caller, order: &OrderRow) -> AppResult<Standing> {
+    pub(super) async fn standing(self, caller: &Caller, order: &OrderRow) -> AppResult<Standing> {
         let path = parse_path(&order.path)?;
         let staff = caller.scope(Permission::Dispatch).covers(&path);
         let viewer = caller.scope(Permission::ViewServices).covers(&path);
         let resident =
             caller.person == Some((order.county_code, order.person_id)) || (staff && order.proxy);
         let mut providers = Vec::new();
-        let mut exec = self.store().read();
-        for p in self.my_providers(caller).await? {
+        let mut exec = self.app.store().read();
+        for p in self.app.my_providers(caller).await? {
             if p.county_code != order.county_code {
                 continue;
             }
@@ -381,17 +259,17 @@ impl App {
 
     /// Whether one of the caller's providers was offered the order or serves its area:
     /// they could have accepted it before it was taken.
-    async fn was_open_to(&self, caller: &Caller, order: &OrderRow) -> AppResult<bool> {
+    pub(super) async fn was_open_to(self, caller: &Caller, order: &OrderRow) -> AppResult<bool> {
         let offers =
-            store_orders::offers(&mut self.store().read(), order.county_code, order.id).await?;
-        Ok(self.my_providers(caller).await?.iter().any(|p| {
+            store_orders::offers(&mut self.app.store().read(), order.county_code, order.id).await?;
+        Ok(self.app.my_providers(caller).await?.iter().any(|p| {
             p.county_code == order.county_code
                 && (offers.iter().any(|o| o.provider_id == p.id) || serves_path(p, &order.path))
         }))
     }
 
-    pub async fn order(&self, caller: &Caller, county: i64, id: i64) -> AppResult<OrderDetail> {
-        let order = self.order_row(county, id).await?;
+    pub async fn detail(self, caller: &Caller, county: i64, id: i64) -> AppResult<OrderDetail> {
+        let order = self.row(county, id).await?;
         let standing = self.standing(caller, &order).await?;
         let state = OrderState::parse(&order.state).unwrap_or(OrderState::Closed);
         let actions = OrderAction::ALL
@@ -423,7 +301,7 @@ impl App {
                 actions.retain(|a| !["accept", "check_in", "complete"].contains(a));
             }
         }
-        let mut exec = self.store().read();
+        let mut exec = self.app.store().read();
         let events = store_orders::events(&mut exec, county, id).await?;
         let offers = if standing.staff {
             store_orders::offers(&mut exec, county, id).await?
@@ -431,15 +309,15 @@ impl App {
             Vec::new()
         };
         Ok(OrderDetail {
-            view: self.order_view_of(order).await?,
+            view: self.view_of(order).await?,
             events,
             offers,
             actions,
         })
     }
 
-    pub(crate) async fn order_view_of(&self, order: OrderRow) -> AppResult<OrderView> {
-        let mut exec = self.store().read();
+    pub(crate) async fn view_of(self, order: OrderRow) -> AppResult<OrderView> {
+        let mut exec = self.app.store().read();
         let item_name = store_services::item(&mut exec, order.county_code, order.item_id)
             .await?
             .map(|i| i.name)
@@ -466,24 +344,24 @@ impl App {
         })
     }
 
-    async fn views(&self, rows: Vec<OrderRow>) -> AppResult<Vec<OrderView>> {
+    pub(super) async fn views(self, rows: Vec<OrderRow>) -> AppResult<Vec<OrderView>> {
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
-            out.push(self.order_view_of(r).await?);
+            out.push(self.view_of(r).await?);
         }
         Ok(out)
     }
 
     /// Orders in the caller's scope, most urgent and oldest first.
-    pub async fn orders(
-        &self,
+    pub async fn list(
+        self,
         caller: &Caller,
         filter: OrderFilter,
         page: PageRequest,
     ) -> AppResult<Page<OrderView>> {
         let scope = caller.scope(Permission::ViewServices);
         let (rows, total) = store_orders::list(
-            &mut self.store().read(),
+            &mut self.app.store().read(),
             &scope,
             &filter,
             page.per_page,
@@ -500,25 +378,25 @@ impl App {
     }
 
     /// The caller's own orders as a resident, newest first.
-    pub async fn my_orders(&self, caller: &Caller) -> AppResult<Vec<OrderView>> {
+    pub async fn mine(self, caller: &Caller) -> AppResult<Vec<OrderView>> {
         let Some((c, pid)) = caller.person else {
             return Ok(Vec::new());
         };
-        let rows = store_orders::for_person(&mut self.store().read(), c, pid, 50).await?;
+        let rows = store_orders::for_person(&mut self.app.store().read(), c, pid, 50).await?;
         self.views(rows).await
     }
 
     /// Orders offered to or held by the caller's providers (the volunteer's list).
     pub async fn provider_orders(
-        &self,
+        self,
         caller: &Caller,
         open_only: bool,
     ) -> AppResult<Vec<OrderView>> {
         let mut rows = Vec::new();
-        for p in self.my_providers(caller).await? {
+        for p in self.app.my_providers(caller).await? {
             rows.extend(
                 store_orders::for_provider(
-                    &mut self.store().read(),
+                    &mut self.app.store().read(),
                     p.county_code,
                     p.id,
                     open_only,
@@ -533,15 +411,15 @@ impl App {
     }
 
     /// One step in an order's life by the caller. Refused steps change nothing.
-    pub async fn order_step(
-        &self,
+    pub async fn step(
+        self,
         caller: &Caller,
         county: i64,
         id: i64,
         action: OrderAction,
         step: OrderStep,
     ) -> AppResult<OrderView> {
-        let order = self.order_row(county, id).await?;
+        let order = self.row(county, id).await?;
         let standing = match self.standing(caller, &order).await {
             // Someone else accepted between the caller seeing the order and pressing 接单:
             // say so, rather than "not found", to whoever it was open to.
@@ -580,7 +458,7 @@ impl App {
         let mut to = transition(from, action, actor)
             .map_err(|e| AppError::conflict("illegal_transition", None, e.to_string()))?;
         let note = clean_text(step.note.as_deref(), 500, "note", "备注")?;
-        let now = self.now();
+        let now = self.app.now();
         let provider = match actor {
             OrderActor::Provider => Some(pick_provider(&standing.providers, step.provider_id)?),
             _ => None,
@@ -619,7 +497,7 @@ impl App {
                     .as_ref()
                     .ok_or_else(|| AppError::Internal("no provider".into()))?;
                 let holds = order.provider_id == Some(p.id);
-                let offers = store_orders::offers(&mut self.store().read(), county, id).await?;
+                let offers = store_orders::offers(&mut self.app.store().read(), county, id).await?;
                 let open = |o: &&OfferRow| o.status == "open";
                 let offered = offers.iter().filter(open).any(|o| o.provider_id == p.id);
                 if !holds && !offered {
@@ -656,7 +534,8 @@ impl App {
                     // Only a photo uploaded for this very order by `upload_order_photo` and
                     // not used before; attached in the completing transaction below.
                     if let Some(key) = &photo {
-                        match store_orders::photo(&mut self.store().read(), county, key).await? {
+                        match store_orders::photo(&mut self.app.store().read(), county, key).await?
+                        {
                             Some(row) if row.order_id == id && row.attached_at.is_none() => {}
                             Some(row) if row.order_id == id => return Err(photo_used()),
                             _ => return Err(photo_unknown()),
@@ -683,7 +562,7 @@ impl App {
                 unreachable!("refused above")
             }
         }
-        let mut tx = self.store().begin().await?;
+        let mut tx = self.app.store().begin().await?;
         let won = store_orders::transition(
             &mut tx.exec(),
             Expect {
@@ -747,132 +626,12 @@ impl App {
         )
         .await?;
         tx.commit().await?;
-        self.order_view_of(self.order_row(county, id).await?).await
-    }
-
-    /// Stores a completion photo for an order the caller may complete now — they serve it
-    /// and it is in service — and returns its key (under `orders/{county}/{id}/`) for the
-    /// `complete` step. Refused, with nothing stored, otherwise; the photo is checked by
-    /// its content and size (see [`crate::files::photo_key`]).
-    pub async fn upload_order_photo(
-        &self,
-        caller: &Caller,
-        county: i64,
-        id: i64,
-        bytes: Vec<u8>,
-    ) -> AppResult<String> {
-        let order = self.order_row(county, id).await?;
-        let standing = self.standing(caller, &order).await?;
-        let from = OrderState::parse(&order.state)
-            .ok_or_else(|| AppError::Internal(format!("order state {}", order.state)))?;
-        let actor = standing
-            .actor_for(OrderAction::Complete)
-            .ok_or_else(|| AppError::forbidden("只有接到这张订单的服务者可以这样做"))?;
-        transition(from, OrderAction::Complete, actor)
-            .map_err(|e| AppError::conflict("illegal_transition", None, e.to_string()))?;
-        if !standing
-            .providers
-            .iter()
-            .any(|p| order.provider_id == Some(p.id))
-        {
-            return Err(AppError::forbidden("这张订单由其他服务者负责"));
-        }
-        let key = crate::files::photo_key(&format!("orders/{county}/{id}"), &bytes)?;
-        // Bounded: a provider cannot fill the disk with photos nobody will use. Counted and
-        // recorded under the order's lock, so simultaneous uploads cannot pass the bound.
-        // The row first: a file is never stored without a row that the purge job finds.
-        let mut tx = self.store().begin().await?;
-        store_orders::lock_order(&mut tx.exec(), county, id).await?;
-        if store_orders::unattached_photo_count(&mut tx.exec(), county, id).await?
-            >= MAX_UNUSED_PHOTOS
-        {
-            return Err(AppError::conflict(
-                "too_many_photos",
-                Some("photo"),
-                format!("这张订单已上传{MAX_UNUSED_PHOTOS}张照片还没用，请直接完成服务"),
-            ));
-        }
-        store_orders::insert_photo(
-            &mut tx.exec(),
-            &PhotoRow {
-                county_code: county,
-                photo_key: key.clone(),
-                order_id: id,
-                uploaded_by: caller.account_id,
-                uploaded_at: self.now(),
-                attached_at: None,
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        if let Err(e) = self.files().put(&key, bytes).await {
-            if let Err(e2) =
-                store_orders::delete_unattached_photo(&mut self.store().write(), county, &key).await
-            {
-                tracing::warn!(error = %e2, "row of an unstored photo left for the purge job");
-            }
-            return Err(e);
-        }
-        Ok(key)
-    }
-
-    /// Removes a photo the caller uploaded for an order and did not use (the 完成服务 page
-    /// stores the photo and completes in one request; when the step is then refused it
-    /// keeps nothing). A photo already used, or someone else's, is left alone.
-    pub async fn discard_order_photo(
-        &self,
-        caller: &Caller,
-        county: i64,
-        id: i64,
-        key: &str,
-    ) -> AppResult<()> {
-        let Some(row) = store_orders::photo(&mut self.store().read(), county, key).await? else {
-            return Ok(());
-        };
-        if row.order_id != id || row.uploaded_by != caller.account_id || row.attached_at.is_some() {
-            return Ok(());
-        }
-        if store_orders::delete_unattached_photo(&mut self.store().write(), county, key).await? {
-            self.files().delete(key).await?;
-        }
-        Ok(())
-    }
-
-    /// Removes completion photos uploaded more than [`UNUSED_PHOTO_GRACE`] before `now` and
-    /// never attached to a completion: the row (only while still unattached, so a
-    /// completion attaching it at the same moment keeps it) and then the file. Run
-    /// periodically by `yinling serve`; a second run finds nothing. Returns how many went.
-    pub async fn purge_unused_photos(&self, now: i64) -> AppResult<usize> {
-        let due = store_orders::unattached_photos_before(
-            &mut self.store().read(),
-            now - UNUSED_PHOTO_GRACE,
-            1_000,
-        )
-        .await?;
-        let mut removed = 0;
-        for row in due {
-            if !store_orders::delete_unattached_photo(
-                &mut self.store().write(),
-                row.county_code,
-                &row.photo_key,
-            )
-            .await?
-            {
-                continue;
-            }
-            if let Err(e) = self.files().delete(&row.photo_key).await {
-                // Put the row back so the next run tries the file again.
-                store_orders::insert_photo(&mut self.store().write(), &row).await?;
-                return Err(e);
-            }
-            removed += 1;
-        }
-        Ok(removed)
+        self.view_of(self.row(county, id).await?).await
     }
 
     /// The error for a conditional update that matched nothing: someone else moved first.
-    async fn lost_race(&self, county: i64, id: i64, action: OrderAction) -> AppError {
-        let now_state = match self.order_row(county, id).await {
+    pub(super) async fn lost_race(self, county: i64, id: i64, action: OrderAction) -> AppError {
+        let now_state = match self.row(county, id).await {
             Ok(o) => o.state,
             Err(e) => return e,
         };
@@ -888,7 +647,7 @@ impl App {
     }
 
     /// Records the award owed to whoever served a completed order, exactly once.
-    async fn entitle(&self, tx: &mut Tx, order: &OrderRow, now: i64) -> AppResult<()> {
+    pub(super) async fn entitle(self, tx: &mut Tx, order: &OrderRow, now: i64) -> AppResult<()> {
         let Some(person_id) = order.served_by else {
             return Ok(());
         };
@@ -920,16 +679,16 @@ impl App {
     }
 
     /// Awards owed for an order (for the order page and the points ledger).
-    pub async fn order_entitlements(
-        &self,
+    pub async fn entitlements(
+        self,
         caller: &Caller,
         county: i64,
         id: i64,
     ) -> AppResult<Vec<EntitlementRow>> {
-        let order = self.order_row(county, id).await?;
+        let order = self.row(county, id).await?;
         self.standing(caller, &order).await?;
         Ok(
-            store_orders::entitlements_of_source(&mut self.store().read(), county, "order", id)
+            store_orders::entitlements_of_source(&mut self.app.store().read(), county, "order", id)
                 .await?,
         )
     }
@@ -937,7 +696,7 @@ impl App {
     /// Appends the order event and the audit event of a transition.
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn record(
-        &self,
+        self,
         tx: &mut Tx,
         caller: &Caller,
         county: i64,
@@ -948,7 +707,7 @@ impl App {
         provider_id: Option<i64>,
         note: Option<String>,
     ) -> AppResult<()> {
-        let now = self.now();
+        let now = self.app.now();
         store_orders::append_events(
             &mut tx.exec(),
             &[NewOrderEvent {
@@ -966,7 +725,7 @@ impl App {
         )
         .await?;
         let after = serde_json::json!({"state": to, "provider": provider_id});
-        let event = self.audit_event(
+        let event = self.app.audit_event(
             caller,
             Event {
                 county_code: county,
@@ -983,13 +742,13 @@ impl App {
     }
 
     /// Checks an order is in the caller's dispatch scope and returns it.
-    pub(crate) async fn order_for_dispatch(
-        &self,
+    pub(crate) async fn for_dispatch(
+        self,
         caller: &Caller,
         county: i64,
         id: i64,
     ) -> AppResult<OrderRow> {
-        let order = self.order_row(county, id).await?;
+        let order = self.row(county, id).await?;
         let path = parse_path(&order.path)?;
         if !caller.scope(Permission::Dispatch).covers(&path) {
             if caller.scope(Permission::ViewServices).covers(&path) {
@@ -1001,7 +760,7 @@ impl App {
     }
 }
 
-fn order_audit_action(a: OrderAction) -> &'static str {
+pub(super) fn order_audit_action(a: OrderAction) -> &'static str {
     match a {
         OrderAction::Submit => "order.submit",
         OrderAction::Dispatch => "order.dispatch",
@@ -1017,7 +776,7 @@ fn order_audit_action(a: OrderAction) -> &'static str {
     }
 }
 
-fn pick_provider(mine: &[ProviderRow], wanted: Option<i64>) -> AppResult<ProviderRow> {
+pub(super) fn pick_provider(mine: &[ProviderRow], wanted: Option<i64>) -> AppResult<ProviderRow> {
     match wanted {
         Some(id) => mine
             .iter()
@@ -1052,7 +811,7 @@ pub(crate) fn clean_line(
     clean_free_text(text, crate::text::TextKind::Line, max, field, what)
 }
 
-fn clean_free_text(
+pub(super) fn clean_free_text(
     text: Option<&str>,
     kind: crate::text::TextKind,
     max: usize,
@@ -1074,7 +833,7 @@ fn clean_free_text(
 }
 
 /// Whether a provider's service area takes in an order's place.
-fn serves_path(p: &ProviderRow, path: &str) -> bool {
+pub(super) fn serves_path(p: &ProviderRow, path: &str) -> bool {
     serde_json::from_str::<Vec<String>>(&p.areas)
         .unwrap_or_default()
         .iter()
