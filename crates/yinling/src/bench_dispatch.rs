@@ -78,6 +78,7 @@ async fn run(opts: &Options, dir: &std::path::Path) -> anyhow::Result<()> {
     )
     .await?;
     let items = app
+        .services()
         .items_offered_at(COUNTY, &county_path)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -396,6 +397,7 @@ async fn http_placement(app: &App, opts: &Options) -> anyhow::Result<()> {
         yinling_store::people::sample_keys(&mut app.store().read(), COUNTY, grid.as_str(), 200)
             .await?;
     let items = app
+        .services()
         .items_offered_at(COUNTY, grid.as_str())
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;

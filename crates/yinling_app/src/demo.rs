@@ -79,7 +79,7 @@ pub struct DemoSummary {
     pub volunteers: usize,
     pub accounts: Vec<DemoAccount>,
     /// Service items, providers and open orders.
-    pub services: crate::demo_services::DemoServicesSummary,
+    pub services: crate::services::DemoServicesSummary,
     /// Door-knock needs recorded.
     pub needs: usize,
     /// Mediation cases, per county: (county, mediator, concluded, successes, open).
@@ -396,7 +396,8 @@ impl App {
             .collect();
         counties.sort();
         summary.services = self
-            .seed_demo_services(&counties, story_volunteer, &story_people, 60, opts.seed)
+            .services()
+            .seed_demo(&counties, story_volunteer, &story_people, 60, opts.seed)
             .await?;
         progress("三张清单", 1, 3);
         summary.needs = self

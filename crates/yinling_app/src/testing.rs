@@ -568,7 +568,8 @@ impl TestCity {
         let app = &self.app;
         let names = [self.name_of(person).await, self.name_of(volunteer).await];
         let item = app
-            .create_service_item(
+            .services()
+            .create_item(
                 sys,
                 c,
                 g,
@@ -589,6 +590,7 @@ impl TestCity {
             .expect("service item")
             .id;
         let provider = app
+            .services()
             .create_provider(
                 sys,
                 ProviderInput::volunteer(
@@ -845,7 +847,8 @@ impl TestCity {
         use crate::services::{ProviderInput, ServiceItemInput};
         let item = self
             .app
-            .create_service_item(
+            .services()
+            .create_item(
                 &self.system,
                 self.community.county_code,
                 self.community.id,
@@ -876,12 +879,14 @@ impl TestCity {
         let grid_b = (self.grid_b.county_code, self.grid_b.id);
         let vol_a = self
             .app
+            .services()
             .create_provider(&self.system, volunteer(self.people_a[1], vec![community]))
             .await
             .expect("volunteer a")
             .id;
         let vol_b = self
             .app
+            .services()
             .create_provider(&self.system, volunteer(self.people_b[0], vec![grid_b]))
             .await
             .expect("volunteer b")

@@ -48,7 +48,7 @@ impl Needs<'_> {
             .first()
             .and_then(|r| r.single_county())
             .unwrap_or(CITY_COUNTY_CODE);
-        let categories = self.app.categories(county).await?;
+        let categories = self.app.services().categories(county).await?;
         let mut wb = Workbook::new();
         let head = Format::new()
             .set_bold()
@@ -234,7 +234,7 @@ impl Needs<'_> {
             // 类别: label or code.
             let cat_text = cell(1);
             if let std::collections::hash_map::Entry::Vacant(e) = cat_cache.entry(county) {
-                e.insert(self.app.categories(county).await?);
+                e.insert(self.app.services().categories(county).await?);
             }
             let cats = cat_cache
                 .get(&county)

@@ -26,7 +26,7 @@ use yinling_store::{
 
 use crate::{
     App, AppError, AppResult, CITY_COUNTY_CODE, Caller, Page, PageRequest, audit::Event,
-    categories::Category, people::parse_key, vault::Field,
+    people::parse_key, services::Category, vault::Field,
 };
 
 /// Uploads larger than this are refused before they are opened.

@@ -33,7 +33,7 @@ impl Needs<'_> {
         code: &str,
     ) -> AppResult<String> {
         if let std::collections::hash_map::Entry::Vacant(e) = cache.entry(county) {
-            e.insert(self.app.categories(county).await?);
+            e.insert(self.app.services().categories(county).await?);
         }
         Ok(cache
             .get(&county)
@@ -309,6 +309,7 @@ impl Needs<'_> {
             .map_err(|e| AppError::invalid(e.code(), "description", e.to_string()))?;
         let category = self
             .app
+            .services()
             .category(county, input.category.trim(), "category")
             .await?;
         let scope = caller.scope(Permission::Dispatch);

@@ -162,7 +162,11 @@ impl Orders<'_> {
     }
 
     pub(super) async fn need_of(self, pool: &Pool, order: &OrderRow) -> AppResult<Need> {
-        let item = self.app.item_row(order.county_code, order.item_id).await?;
+        let item = self
+            .app
+            .services()
+            .item_row(order.county_code, order.item_id)
+            .await?;
         let skills: Vec<String> = serde_json::from_str(&item.skills).unwrap_or_default();
         Ok(pool.need(
             skills.iter().map(String::as_str),
@@ -417,6 +421,7 @@ impl Orders<'_> {
     ) -> AppResult<BatchReport> {
         let (_, path) = self
             .app
+            .services()
             .unit_for(caller, Permission::Dispatch, county, unit_id)
             .await?;
         let scope = yinling_domain::scope::Scope::from_paths([path.clone()]);
@@ -445,7 +450,11 @@ impl Orders<'_> {
             let skills = match item_skills.entry(o.item_id) {
                 std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
                 std::collections::hash_map::Entry::Vacant(e) => {
-                    let item = self.app.item_row(o.county_code, o.item_id).await?;
+                    let item = self
+                        .app
+                        .services()
+                        .item_row(o.county_code, o.item_id)
+                        .await?;
                     e.insert(serde_json::from_str(&item.skills).unwrap_or_default())
                 }
             };
@@ -571,7 +580,11 @@ impl Orders<'_> {
                 .split_inclusive('/')
                 .take(target_depth)
                 .collect();
-            let item = self.app.item_row(order.county_code, order.item_id).await?;
+            let item = self
+                .app
+                .services()
+                .item_row(order.county_code, order.item_id)
+                .await?;
             let change = Change {
                 escalation: Some((level, Some(target.clone()), now + item.sla_minutes * MINUTE)),
                 ..Change::default()

@@ -53,7 +53,7 @@ impl Orders<'_> {
         if proxy && !caller.scope(Permission::Dispatch).covers(&path) {
             return Err(AppError::NotFound { what: "人员" });
         }
-        let item = self.app.item_row(county, input.item_id).await?;
+        let item = self.app.services().item_row(county, input.item_id).await?;
         if !item.active || !path.as_str().starts_with(&item.path) {
             return Err(AppError::invalid(
                 "item_not_offered",
@@ -234,7 +234,7 @@ impl Orders<'_> {
             caller.person == Some((order.county_code, order.person_id)) || (staff && order.proxy);
         let mut providers = Vec::new();
         let mut exec = self.app.store().read();
-        for p in self.app.my_providers(caller).await? {
+        for p in self.app.services().my_providers(caller).await? {
             if p.county_code != order.county_code {
                 continue;
             }
@@ -262,10 +262,16 @@ impl Orders<'_> {
     pub(super) async fn was_open_to(self, caller: &Caller, order: &OrderRow) -> AppResult<bool> {
         let offers =
             store_orders::offers(&mut self.app.store().read(), order.county_code, order.id).await?;
-        Ok(self.app.my_providers(caller).await?.iter().any(|p| {
-            p.county_code == order.county_code
-                && (offers.iter().any(|o| o.provider_id == p.id) || serves_path(p, &order.path))
-        }))
+        Ok(self
+            .app
+            .services()
+            .my_providers(caller)
+            .await?
+            .iter()
+            .any(|p| {
+                p.county_code == order.county_code
+                    && (offers.iter().any(|o| o.provider_id == p.id) || serves_path(p, &order.path))
+            }))
     }
 
     pub async fn detail(self, caller: &Caller, county: i64, id: i64) -> AppResult<OrderDetail> {
@@ -393,7 +399,7 @@ impl Orders<'_> {
         open_only: bool,
     ) -> AppResult<Vec<OrderView>> {
         let mut rows = Vec::new();
-        for p in self.app.my_providers(caller).await? {
+        for p in self.app.services().my_providers(caller).await? {
             rows.extend(
                 store_orders::for_provider(
                     &mut self.app.store().read(),

@@ -1764,7 +1764,11 @@ mod moving {
                 .await
                 .unwrap()
                 .total,
-            app.providers(caller, None, None, page).await.unwrap().total,
+            app.services()
+                .providers(caller, None, None, page)
+                .await
+                .unwrap()
+                .total,
             app.ledger()
                 .accounts(caller, yinling_domain::ledger::Unit::Points, page)
                 .await
@@ -2219,7 +2223,10 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
             .await
     ));
     assert!(is_not_found(
-        city.app.provider(&old_sec, county, busy.vol_a).await
+        city.app
+            .services()
+            .provider(&old_sec, county, busy.vol_a)
+            .await
     ));
     // The pool followed the move: 李四 still reaches the order, and one click dispatches it.
     let ranked = city
@@ -2436,7 +2443,7 @@ async fn roles_and_households_attach_only_to_units_in_the_callers_scope() {
 
 #[tokio::test]
 async fn only_the_city_defines_the_city_wide_vocabularies() {
-    use yinling_app::categories::CategoryInput;
+    use yinling_app::services::CategoryInput;
     let city = TestCity::new().await;
     let county_admin = city.caller("countyadmin").await;
     let city_admin = city.caller("cityadmin").await;
@@ -2499,26 +2506,31 @@ async fn only_the_city_defines_the_city_wide_vocabularies() {
     };
     let err = city
         .app
+        .services()
         .add_category(&county_admin, cat("haircut", "理发", None))
         .await
         .unwrap_err();
     assert!(matches!(err, AppError::Forbidden { .. }), "{err:?}");
     city.app
+        .services()
         .add_category(&county_admin, cat("haircut", "理发", Some(c)))
         .await
         .unwrap();
     let err = city
         .app
+        .services()
         .add_category(&city_admin, cat("haircut", "理发剃须", None))
         .await
         .unwrap_err();
     assert!(matches!(err, AppError::Conflict { .. }), "{err:?}");
     city.app
+        .services()
         .add_category(&city_admin, cat("bath", "助浴", None))
         .await
         .unwrap();
     let codes: Vec<String> = city
         .app
+        .services()
         .categories(c)
         .await
         .unwrap()
@@ -2863,7 +2875,8 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
     // Service items: description.
     check_field(c, "服务说明", &BAD_FREE, good, |t| async move {
         c.app
-            .create_service_item(
+            .services()
+            .create_item(
                 system,
                 county,
                 c.community.id,
@@ -2981,9 +2994,9 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
 async fn names_titles_and_labels_refuse_invisible_characters_but_keep_their_numbers() {
     use text_fields::*;
     use yinling_app::{
-        categories::CategoryInput,
         places::{PlaceInput, PlaceKind},
         redeem::GoodsInput,
+        services::CategoryInput,
         services::ServiceItemInput,
         users::NewAccountInput,
     };
@@ -3057,6 +3070,7 @@ async fn names_titles_and_labels_refuse_invisible_characters_but_keep_their_numb
     .await;
     check_field(c, "类别名称", &bidi, "理发2", |t| async move {
         c.app
+            .services()
             .add_category(
                 system,
                 CategoryInput {
@@ -3070,7 +3084,8 @@ async fn names_titles_and_labels_refuse_invisible_characters_but_keep_their_numb
     .await;
     check_field(c, "服务项目名称", &bidi, "助浴1次", |t| async move {
         c.app
-            .create_service_item(
+            .services()
+            .create_item(
                 system,
                 county,
                 c.community.id,
@@ -3225,7 +3240,12 @@ async fn the_demo_city_keeps_its_scope_invariants_after_a_move() {
         .unwrap()
         .home_unit
         .path;
-    let item = app.items_offered_at(county, &home).await.unwrap()[0].id;
+    let item = app
+        .services()
+        .items_offered_at(county, &home)
+        .await
+        .unwrap()[0]
+        .id;
     app.orders()
         .place(
             &zhang,

@@ -105,10 +105,12 @@ async fn an_order_from_placing_to_closing() {
     let secretary = city.caller("secretary").await;
     let b = city
         .app
+        .services()
         .provider(&secretary, county, s.vol_b)
         .await
         .unwrap();
     city.app
+        .services()
         .update_provider(
             &secretary,
             county,
@@ -207,7 +209,12 @@ async fn an_order_from_placing_to_closing() {
         .unwrap();
     assert_eq!(closed.order.state, "closed");
     assert_eq!(closed.order.rating, Some(5));
-    let p = city.app.provider(&worker, county, s.vol_a).await.unwrap();
+    let p = city
+        .app
+        .services()
+        .provider(&worker, county, s.vol_a)
+        .await
+        .unwrap();
     assert_eq!((p.rating_count, p.rating), (1, Some(5.0)));
     assert_eq!(
         events(&city, county, id).await,
@@ -311,6 +318,7 @@ async fn two_volunteers_accepting_at_once_exactly_one_wins() {
     // A second volunteer who can reach grid A: 王五, serving the community.
     let p2 = city
         .app
+        .services()
         .create_provider(
             &city.system,
             ProviderInput::volunteer(
@@ -606,6 +614,7 @@ async fn cancelling_and_resource_list_rules() {
     let dup = ProviderInput::volunteer(Some(city.people_a[1].into()), &[], vec![], 2);
     let e = city
         .app
+        .services()
         .create_provider(&city.system, dup.clone())
         .await
         .unwrap_err();
@@ -624,6 +633,7 @@ async fn cancelling_and_resource_list_rules() {
     bad.capacity = 0;
     assert_eq!(
         city.app
+            .services()
             .create_provider(&city.system, bad)
             .await
             .unwrap_err()
@@ -635,6 +645,7 @@ async fn cancelling_and_resource_list_rules() {
     bad.windows = vec!["周八 9:00-10:00".into()];
     assert_eq!(
         city.app
+            .services()
             .create_provider(&city.system, bad)
             .await
             .unwrap_err()
@@ -645,6 +656,7 @@ async fn cancelling_and_resource_list_rules() {
     let workerb = city.caller("workerb").await;
     let list = city
         .app
+        .services()
         .providers(&workerb, None, None, PageRequest::default())
         .await
         .unwrap();
@@ -809,7 +821,12 @@ async fn the_resource_list_form_offers_units_and_areas_in_scope() {
 
     // The community secretary is offered the community's team and merchant (in tree order:
     // the merchant lies under the compound), not 西门's.
-    let units = city.app.provider_unit_choices(&secretary).await.unwrap();
+    let units = city
+        .app
+        .services()
+        .provider_unit_choices(&secretary)
+        .await
+        .unwrap();
     let offered: Vec<(&str, ProviderKind)> =
         units.iter().map(|u| (u.name.as_str(), u.kind)).collect();
     assert_eq!(
@@ -821,7 +838,8 @@ async fn the_resource_list_form_offers_units_and_areas_in_scope() {
     );
     let areas = city
         .app
-        .service_area_choices(&secretary, None)
+        .services()
+        .area_choices(&secretary, None)
         .await
         .unwrap();
     let tree: Vec<(&str, i64)> = areas
@@ -842,6 +860,7 @@ async fn the_resource_list_form_offers_units_and_areas_in_scope() {
     // A grid worker manages no resource list: nothing offered.
     assert!(
         city.app
+            .services()
             .provider_unit_choices(&worker)
             .await
             .unwrap()
@@ -849,7 +868,8 @@ async fn the_resource_list_form_offers_units_and_areas_in_scope() {
     );
     assert!(
         city.app
-            .service_area_choices(&worker, None)
+            .services()
+            .area_choices(&worker, None)
             .await
             .unwrap()
             .areas
@@ -860,14 +880,28 @@ async fn the_resource_list_form_offers_units_and_areas_in_scope() {
     let mut input = ProviderInput::volunteer(None, &["助餐送餐"], vec![], 5);
     input.kind = ProviderKind::Team;
     input.unit = Some((team.county_code, team.id).into());
-    let listed = city.app.create_provider(&secretary, input).await.unwrap();
+    let listed = city
+        .app
+        .services()
+        .create_provider(&secretary, input)
+        .await
+        .unwrap();
     assert_eq!(listed.areas, std::slice::from_ref(&city.community.path));
     assert_eq!(listed.name, "东门社区志愿服务队");
-    let units = city.app.provider_unit_choices(&secretary).await.unwrap();
+    let units = city
+        .app
+        .services()
+        .provider_unit_choices(&secretary)
+        .await
+        .unwrap();
     assert!(units.iter().all(|u| u.id != team.id), "{units:?}");
 
     // Who may add or change a person on the list, for the links on their file.
-    let listing = |caller, person: (i64, i64)| city.app.person_listing(caller, person.0, person.1);
+    let listing = |caller, person: (i64, i64)| {
+        city.app
+            .services()
+            .person_listing(caller, person.0, person.1)
+    };
     assert_eq!(
         listing(&secretary, city.people_a[1]).await.unwrap(),
         PersonListing::Listed((city.county.county_code, s.vol_a).into())
@@ -882,12 +916,14 @@ async fn the_resource_list_form_offers_units_and_areas_in_scope() {
     );
     assert!(matches!(
         city.app
+            .services()
             .provider_to_edit(&worker, city.county.county_code, s.vol_a)
             .await,
         Err(AppError::Forbidden { .. })
     ));
     assert!(
         city.app
+            .services()
             .provider_to_edit(&secretary, city.county.county_code, s.vol_a)
             .await
             .is_ok()
@@ -926,12 +962,14 @@ async fn the_resource_list_form_offers_units_and_areas_in_scope() {
     tx.commit().await.unwrap();
     let vol_b = city
         .app
+        .services()
         .provider(&secretary, county, s.vol_b)
         .await
         .unwrap();
     let areas = city
         .app
-        .service_area_choices(&secretary, Some(&vol_b))
+        .services()
+        .area_choices(&secretary, Some(&vol_b))
         .await
         .unwrap();
     assert!(areas.coarse);
@@ -1001,6 +1039,7 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
     // 王五 volunteers too, and works as a grid worker: he places orders for residents.
     let wang_p = city
         .app
+        .services()
         .create_provider(
             &city.system,
             ProviderInput::volunteer(Some(wang.into()), &["做饭"], vec![community.into()], 5),
@@ -1016,6 +1055,7 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
     team.unit = Some((team_unit.county_code, team_unit.id).into());
     let team_p = city
         .app
+        .services()
         .create_provider(&city.system, team)
         .await
         .unwrap()

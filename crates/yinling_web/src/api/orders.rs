@@ -11,9 +11,9 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use yinling_app::{
     Page, PageRequest,
-    categories::{Category, CategoryInput},
     orders::{BatchReport, Candidate, DispatchInput},
     orders::{OrderDetail, OrderInput, OrderStep, OrderView},
+    services::{Category, CategoryInput},
     services::{Provider, ProviderInput, ServiceItem, ServiceItemInput},
     time_bank::{DisputeDecision, DisputeInput, HoursCharge, HoursDisputeView},
 };
@@ -74,7 +74,7 @@ async fn list_categories(
         .county
         .or_else(|| c.caller.grants.first().map(|g| g.unit_county_code))
         .unwrap_or(yinling_app::CITY_COUNTY_CODE);
-    Ok(axum::Json(state.app.categories(county).await?))
+    Ok(axum::Json(state.app.services().categories(county).await?))
 }
 
 /// Add a category for a county (county administrators) or the whole city (city administrators).
@@ -87,7 +87,7 @@ async fn add_category(
 ) -> Result<(StatusCode, axum::Json<Category>), ApiError> {
     Ok((
         StatusCode::CREATED,
-        axum::Json(state.app.add_category(&c.caller, input).await?),
+        axum::Json(state.app.services().add_category(&c.caller, input).await?),
     ))
 }
 
@@ -112,6 +112,7 @@ async fn list_providers(
     Ok(axum::Json(
         state
             .app
+            .services()
             .providers(
                 &c.caller,
                 q.kind,
@@ -132,7 +133,13 @@ async fn create_provider(
 ) -> Result<(StatusCode, axum::Json<Provider>), ApiError> {
     Ok((
         StatusCode::CREATED,
-        axum::Json(state.app.create_provider(&c.caller, input).await?),
+        axum::Json(
+            state
+                .app
+                .services()
+                .create_provider(&c.caller, input)
+                .await?,
+        ),
     ))
 }
 
@@ -145,7 +152,9 @@ async fn find_provider(
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
 ) -> Result<axum::Json<Provider>, ApiError> {
-    Ok(axum::Json(state.app.provider(&c.caller, county, id).await?))
+    Ok(axum::Json(
+        state.app.services().provider(&c.caller, county, id).await?,
+    ))
 }
 
 /// Change a provider's skills, areas, windows, capacity or status (`version` required).
@@ -161,6 +170,7 @@ async fn update_provider(
     Ok(axum::Json(
         state
             .app
+            .services()
             .update_provider(&c.caller, county, id, input)
             .await?,
     ))
@@ -173,7 +183,7 @@ async fn list_items(
     State(state): State<AppState>,
     c: ApiCaller,
 ) -> Result<axum::Json<Vec<ServiceItem>>, ApiError> {
-    Ok(axum::Json(state.app.service_items(&c.caller).await?))
+    Ok(axum::Json(state.app.services().items(&c.caller).await?))
 }
 
 /// Offer a service item under a unit (everyone living below it can order it).
@@ -191,7 +201,8 @@ async fn create_item(
         axum::Json(
             state
                 .app
-                .create_service_item(&c.caller, county, id, input)
+                .services()
+                .create_item(&c.caller, county, id, input)
                 .await?,
         ),
     ))
@@ -210,7 +221,8 @@ async fn update_item(
     Ok(axum::Json(
         state
             .app
-            .update_service_item(&c.caller, county, id, input)
+            .services()
+            .update_item(&c.caller, county, id, input)
             .await?,
     ))
 }

@@ -13,9 +13,9 @@ use axum::{
 use serde::Deserialize;
 use yinling_app::{
     AppError, Page, PageRequest,
-    categories::Category,
     needs::{FollowUpInput, NeedImportReport, NeedInput, NeedItem, NeedQuery, NeedView},
     people::{PeopleQuery, parse_key},
+    services::Category,
 };
 use yinling_domain::{
     need::{NeedSource, NeedStatus},
@@ -193,7 +193,7 @@ async fn list(
         return Err(AppError::forbidden("您无权查看需求台账").into());
     }
     let county = county_of(&ctx, q.unit.as_deref());
-    let cats = state.app.categories(county).await?;
+    let cats = state.app.services().categories(county).await?;
     let page = PageRequest::new(q.page, Some(20));
     let (result, error) = match q.need_query() {
         Ok(nq) => match state.app.needs().list(&ctx.caller, &nq, page).await {
@@ -425,7 +425,7 @@ async fn form_page(
             .map(|(id, h)| (id.as_str(), h.label.as_str())),
         f.household_id.as_deref().unwrap_or_default(),
     );
-    let cats = state.app.categories(c).await?;
+    let cats = state.app.services().categories(c).await?;
     let failed = error.as_ref().map(|e| e.status);
     let s = |o: &Option<String>| o.clone().unwrap_or_default();
     let mut resp = render(&FormPage {

@@ -90,7 +90,7 @@ pub async fn extend_nav(app: &App, caller: &Caller, nav: &mut Vec<NavItem>) {
             key: "orders-mine",
         });
     }
-    match app.my_providers(caller).await {
+    match app.services().my_providers(caller).await {
         Ok(p) if !p.is_empty() => items.push(NavItem {
             href: "/orders/offered",
             label: "我的接单",
@@ -296,7 +296,11 @@ async fn order_form(
         }
         Err(e) => return Err(e.into()),
     };
-    let items = state.app.items_offered_at(who.county, &who.path).await?;
+    let items = state
+        .app
+        .services()
+        .items_offered_at(who.county, &who.path)
+        .await?;
     let item = opt(&f.item)
         .and_then(|i| i.parse::<i64>().ok())
         .and_then(|id| items.iter().find(|i| i.id == id).cloned());
@@ -1303,7 +1307,11 @@ async fn list_page(
         .orders()
         .list(&ctx.caller, filter, PageRequest::new(q.page, Some(20)))
         .await?;
-    let cats = state.app.categories(county_of(&ctx.caller)).await?;
+    let cats = state
+        .app
+        .services()
+        .categories(county_of(&ctx.caller))
+        .await?;
     let batch_units = ctx
         .caller
         .grants
@@ -1396,7 +1404,7 @@ async fn list_service_items(
     if !ctx.caller.may(Permission::ViewServices) {
         return Err(AppError::forbidden("您无权查看服务清单").into());
     }
-    let items = state.app.service_items(&ctx.caller).await?;
+    let items = state.app.services().items(&ctx.caller).await?;
     let mut l = ctx.layout("服务清单", "orders");
     if l.notice.is_none() && q.done.as_deref() == Some("created") {
         l.notice = Some("服务项目已添加。".to_owned());
@@ -1502,7 +1510,7 @@ async fn item_form(
         .as_deref()
         .and_then(parse_key)
         .map_or_else(|| county_of(&ctx.caller), |k| k.0);
-    let cats = state.app.categories(county).await?;
+    let cats = state.app.services().categories(county).await?;
     let s = |o: &Option<String>| o.clone().unwrap_or_default();
     let resp = render(&ItemFormPage {
         l: ctx.layout("添加服务项目", "orders"),
@@ -1533,7 +1541,8 @@ async fn create_item(
         Ok(((c, u), input)) => {
             state
                 .app
-                .create_service_item(&ctx.caller, c, u, input)
+                .services()
+                .create_item(&ctx.caller, c, u, input)
                 .await
         }
         Err(e) => Err(e),

@@ -306,7 +306,12 @@ async fn person_page(
     } else {
         Vec::new()
     };
-    let listing = match state.app.person_listing(&ctx.caller, county, id).await? {
+    let listing = match state
+        .app
+        .services()
+        .person_listing(&ctx.caller, county, id)
+        .await?
+    {
         PersonListing::NotManaged => None,
         PersonListing::Unlisted => Some((
             format!("/providers/new?person={county}/{id}"),

@@ -72,6 +72,7 @@ async fn list_providers(
     let skill = opt(&q.skill);
     let result = state
         .app
+        .services()
         .providers(
             &ctx.caller,
             kind,
@@ -349,7 +350,12 @@ async fn provider_form(
         (None, Some(person)) => {
             let (c, id) = parse_key(person).ok_or(AppError::NotFound { what: "人员" })?;
             let file = state.app.people().file(&ctx.caller, c, id).await?;
-            match state.app.person_listing(&ctx.caller, c, id).await? {
+            match state
+                .app
+                .services()
+                .person_listing(&ctx.caller, c, id)
+                .await?
+            {
                 PersonListing::NotManaged => {
                     return Err(AppError::forbidden("您无权把这位居民加入资源清单").into());
                 }
@@ -365,14 +371,19 @@ async fn provider_form(
             "把志愿者加入资源清单".to_owned()
         }
         (None, None) => {
-            let offered = state.app.provider_unit_choices(&ctx.caller).await?;
+            let offered = state
+                .app
+                .services()
+                .provider_unit_choices(&ctx.caller)
+                .await?;
             units = unit_groups(&offered, &f.unit);
             "添加服务队、工作室或共建单位".to_owned()
         }
     };
     let areas = state
         .app
-        .service_area_choices(&ctx.caller, editing.as_ref())
+        .services()
+        .area_choices(&ctx.caller, editing.as_ref())
         .await?;
     let resp = render(&ProviderFormPage {
         l: ctx.layout(title, "orders"),
@@ -437,7 +448,11 @@ async fn create_provider(
             unit,
             ..f.input(kind)?
         };
-        state.app.create_provider(&ctx.caller, input).await
+        state
+            .app
+            .services()
+            .create_provider(&ctx.caller, input)
+            .await
     }
     .await;
     match result {
@@ -451,7 +466,11 @@ async fn edit_provider(
     ctx: PageCtx,
     Path((county, id)): Path<(i64, i64)>,
 ) -> PageResult {
-    let p = state.app.provider_to_edit(&ctx.caller, county, id).await?;
+    let p = state
+        .app
+        .services()
+        .provider_to_edit(&ctx.caller, county, id)
+        .await?;
     let f = ProviderForm::of(&p);
     provider_form(&state, ctx, Some(p), f, None).await
 }
@@ -462,7 +481,11 @@ async fn update_provider(
     Path((county, id)): Path<(i64, i64)>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
-    let p = state.app.provider_to_edit(&ctx.caller, county, id).await?;
+    let p = state
+        .app
+        .services()
+        .provider_to_edit(&ctx.caller, county, id)
+        .await?;
     let f = ProviderForm::sent(pairs);
     let result = async {
         let version = f.version.trim().parse::<i64>().map_err(|_| {
@@ -478,6 +501,7 @@ async fn update_provider(
         };
         state
             .app
+            .services()
             .update_provider(&ctx.caller, county, id, input)
             .await
     }

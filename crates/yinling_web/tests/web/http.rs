@@ -1406,6 +1406,7 @@ async fn a_secretary_lists_a_team_and_a_volunteer_and_edits_them_through_the_pag
     assert_eq!(city.count("providers").await, providers + 1);
     let listed = city
         .app
+        .services()
         .providers(&city.system, None, Some("政策宣讲"), Default::default())
         .await
         .unwrap()
@@ -1505,7 +1506,12 @@ async fn a_secretary_lists_a_team_and_a_volunteer_and_edits_them_through_the_pag
         )
         .await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text());
-    let after = city.app.provider(&city.system, county, p.id).await.unwrap();
+    let after = city
+        .app
+        .services()
+        .provider(&city.system, county, p.id)
+        .await
+        .unwrap();
     assert_eq!(
         (after.capacity, after.active, after.areas.clone()),
         (6, false, vec![city.grid_b.path.clone()])
@@ -1530,7 +1536,12 @@ async fn a_secretary_lists_a_team_and_a_volunteer_and_edits_them_through_the_pag
             .text()
             .contains("该记录已被他人修改，请刷新后重新填写")
     );
-    let now = city.app.provider(&city.system, county, p.id).await.unwrap();
+    let now = city
+        .app
+        .services()
+        .provider(&city.system, county, p.id)
+        .await
+        .unwrap();
     assert_eq!(
         (now.capacity, now.active, now.version, now.skills.clone()),
         (6, false, after.version, after.skills.clone())

@@ -15,10 +15,12 @@ use yinling_store::{
     services::{self as store_services, ItemFields, ProviderFields},
 };
 
-use crate::{App, AppResult, Caller, orders::OrderInput};
+use crate::{AppResult, Caller, orders::OrderInput};
+
+use super::*;
 
 /// (category, name, skills, minutes, points, time-bank minutes, SLA minutes)
-type ItemPlan = (
+pub(super) type ItemPlan = (
     &'static str,
     &'static str,
     &'static [&'static str],
@@ -29,7 +31,7 @@ type ItemPlan = (
 );
 
 /// What every county offers (鱼台's high-frequency needs, 汶上's services).
-const ITEMS: &[ItemPlan] = &[
+pub(super) const ITEMS: &[ItemPlan] = &[
     ("meals", "助老送餐", &["助餐送餐"], 30, 10, 60, 120),
     (
         "medical_escort",
@@ -66,15 +68,15 @@ pub struct DemoServicesSummary {
 }
 
 /// The first `n` segments of a path (`370800/370830/370830002/370830002006/`).
-fn ancestor(path: &str, n: usize) -> String {
+pub(super) fn ancestor(path: &str, n: usize) -> String {
     path.split_inclusive('/').take(n).collect()
 }
 
-impl App {
+impl Services<'_> {
     /// Builds the service list and resource list of every county, and `orders` open orders
     /// in 汶上. `story_volunteer` (李秀兰) serves her whole community at any time.
-    pub async fn seed_demo_services(
-        &self,
+    pub async fn seed_demo(
+        self,
         counties: &[(i64, i64, String)],
         story_volunteer: Option<(i64, i64)>,
         story_people: &[(i64, i64)],
@@ -83,10 +85,10 @@ impl App {
     ) -> AppResult<DemoServicesSummary> {
         let mut rng = StdRng::seed_from_u64(seed ^ 0x5e7c);
         let mut summary = DemoServicesSummary::default();
-        let now = self.now();
+        let now = self.app.now();
         for (county, _unit, county_path) in counties {
             let county = *county;
-            let mut tx = self.store().begin().await?;
+            let mut tx = self.app.store().begin().await?;
             let item_ids = ids::allocate(&mut tx.exec(), Seq::ServiceItems, ITEMS.len()).await?;
             let items: Vec<(i64, i64, ItemFields)> = ITEMS
                 .iter()
@@ -220,7 +222,7 @@ impl App {
             return Ok(summary);
         };
         let residents: Vec<(i64, i64)> = yinling_store::people::sample_keys(
-            &mut self.store().read(),
+            &mut self.app.store().read(),
             *wenshang,
             wpath,
             orders.saturating_mul(3) as i64,
@@ -229,10 +231,11 @@ impl App {
         let items = self.items_offered_at(*wenshang, wpath).await?;
         let system = Caller::system("demo");
         let tomorrow = self
+            .app
             .clock()
             .today()
             .succ_opt()
-            .unwrap_or(self.clock().today());
+            .unwrap_or(self.app.clock().today());
         for key in residents
             .into_iter()
             .filter(|k| !story_people.contains(k))
@@ -242,7 +245,8 @@ impl App {
                 break;
             };
             let hour = rng.gen_range(8..18);
-            self.orders()
+            self.app
+                .orders()
                 .place(
                     &system,
                     OrderInput {

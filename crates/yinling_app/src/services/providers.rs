@@ -1,20 +1,7 @@
-//! The resource list (资源清单: volunteers, teams, studios, partners who serve) and the
-//! service list (服务清单: what can be ordered, what it takes, what it awards).
+//! The resource list (资源清单): volunteers, teams, studios and stations that serve, with
+//! their skills, areas, hours and capacity; who manages them; the choices the forms offer.
 
-use serde::{Deserialize, Serialize};
-use yinling_domain::{
-    org::{OrgKind, OrgPath},
-    role::Permission,
-    service::{ProviderKind, WeeklyWindow},
-};
-use yinling_store::{
-    audit as store_audit,
-    ids::{self, Seq},
-    org as store_org, people as store_people,
-    services::{self as store_services, ItemFields, ProviderFields, ProviderRow, ServiceItemRow},
-};
-
-use crate::{App, AppError, AppResult, Caller, Key, Page, PageRequest, audit::Event};
+use super::*;
 
 /// A provider on the resource list, with its JSON columns unpacked.
 #[derive(Debug, Clone, Serialize)]
@@ -120,7 +107,7 @@ pub struct ProviderInput {
     pub version: Option<i64>,
 }
 
-fn yes() -> bool {
+pub(super) fn yes() -> bool {
     true
 }
 
@@ -158,7 +145,7 @@ pub fn provider_kind_of(unit: OrgKind) -> Option<ProviderKind> {
 }
 
 /// Unit kinds that can be listed as teams, studios or partners.
-const PROVIDER_UNIT_KINDS: [OrgKind; 5] = [
+pub(super) const PROVIDER_UNIT_KINDS: [OrgKind; 5] = [
     OrgKind::VolunteerTeam,
     OrgKind::CadreStudio,
     OrgKind::PartnerOrg,
@@ -167,7 +154,7 @@ const PROVIDER_UNIT_KINDS: [OrgKind; 5] = [
 ];
 
 /// Areas a provider can be chosen to serve.
-const AREA_KINDS: [OrgKind; 7] = [
+pub(super) const AREA_KINDS: [OrgKind; 7] = [
     OrgKind::StreetCommittee,
     OrgKind::TownshipCommittee,
     OrgKind::CommunityCommittee,
@@ -178,7 +165,7 @@ const AREA_KINDS: [OrgKind; 7] = [
 ];
 
 /// The areas offered when the fine-grained ones are too many to tick through.
-const COARSE_AREA_KINDS: [OrgKind; 4] = [
+pub(super) const COARSE_AREA_KINDS: [OrgKind; 4] = [
     OrgKind::StreetCommittee,
     OrgKind::TownshipCommittee,
     OrgKind::CommunityCommittee,
@@ -189,10 +176,10 @@ const COARSE_AREA_KINDS: [OrgKind; 4] = [
 pub const AREA_CHOICES_MAX: usize = 200;
 
 /// Bounds on the choice lists of a page, so one never grows without limit.
-const COARSE_AREA_CHOICES_MAX: i64 = 2000;
-const PROVIDER_UNIT_CHOICES_MAX: i64 = 500;
+pub(super) const COARSE_AREA_CHOICES_MAX: i64 = 2000;
+pub(super) const PROVIDER_UNIT_CHOICES_MAX: i64 = 500;
 
-fn kind_names(kinds: &[OrgKind]) -> Vec<&'static str> {
+pub(super) fn kind_names(kinds: &[OrgKind]) -> Vec<&'static str> {
     kinds.iter().map(|k| k.as_str()).collect()
 }
 
@@ -237,50 +224,8 @@ pub enum PersonListing {
     Listed(Key),
 }
 
-/// A service item, with its skills unpacked.
-#[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ServiceItem {
-    pub county_code: i64,
-    pub id: i64,
-    pub path: String,
-    pub category: String,
-    pub category_label: String,
-    pub name: String,
-    pub description: Option<String>,
-    pub skills: Vec<String>,
-    pub duration_minutes: i64,
-    /// Points awarded to whoever serves it (信用+积分).
-    pub points: i64,
-    /// Time-bank minutes deposited for whoever serves it.
-    pub hours_minutes: i64,
-    /// Minutes within which someone must accept it, or it goes one level up.
-    pub sla_minutes: i64,
-    pub active: bool,
-    pub version: i64,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ServiceItemInput {
-    pub category: String,
-    pub name: String,
-    #[serde(default)]
-    pub description: Option<String>,
-    #[serde(default)]
-    pub skills: Vec<String>,
-    pub duration_minutes: i64,
-    pub points: i64,
-    pub hours_minutes: i64,
-    pub sla_minutes: i64,
-    #[serde(default = "yes")]
-    pub active: bool,
-    #[serde(default)]
-    pub version: Option<i64>,
-}
-
 /// Skill names: trimmed, 1–12 characters, at most 20, no duplicates.
-fn clean_skills(skills: &[String]) -> AppResult<Vec<String>> {
+pub(super) fn clean_skills(skills: &[String]) -> AppResult<Vec<String>> {
     let mut out: Vec<String> = Vec::new();
     for s in skills {
         let s = s.trim();
@@ -309,7 +254,7 @@ fn clean_skills(skills: &[String]) -> AppResult<Vec<String>> {
     Ok(out)
 }
 
-fn check_name(name: &str, max: usize) -> AppResult<String> {
+pub(super) fn check_name(name: &str, max: usize) -> AppResult<String> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > max {
         return Err(AppError::invalid(
@@ -322,7 +267,7 @@ fn check_name(name: &str, max: usize) -> AppResult<String> {
     Ok(name.to_owned())
 }
 
-fn check_range(value: i64, lo: i64, hi: i64, field: &str, what: &str) -> AppResult<()> {
+pub(super) fn check_range(value: i64, lo: i64, hi: i64, field: &str, what: &str) -> AppResult<()> {
     if (lo..=hi).contains(&value) {
         Ok(())
     } else {
@@ -334,7 +279,7 @@ fn check_range(value: i64, lo: i64, hi: i64, field: &str, what: &str) -> AppResu
     }
 }
 
-fn to_json<T: Serialize>(v: &T) -> String {
+pub(super) fn to_json<T: Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "[]".to_owned())
 }
 
@@ -342,16 +287,16 @@ pub(crate) fn parse_path(path: &str) -> AppResult<OrgPath> {
     OrgPath::parse(path).map_err(|e| AppError::Internal(e.to_string()))
 }
 
-impl App {
+impl Services<'_> {
     /// A unit the caller may act on with `p`, as (row, path); out of scope looks like absent.
     pub(crate) async fn unit_for(
-        &self,
+        self,
         caller: &Caller,
         p: Permission,
         county: i64,
         id: i64,
     ) -> AppResult<(store_org::OrgUnitRow, OrgPath)> {
-        let unit = store_org::get(&mut self.store().read(), county, id)
+        let unit = store_org::get(&mut self.app.store().read(), county, id)
             .await?
             .ok_or(AppError::NotFound { what: "组织" })?;
         let path = parse_path(&unit.path)?;
@@ -362,7 +307,7 @@ impl App {
     }
 
     pub async fn providers(
-        &self,
+        self,
         caller: &Caller,
         kind: Option<ProviderKind>,
         skill: Option<&str>,
@@ -370,7 +315,7 @@ impl App {
     ) -> AppResult<Page<Provider>> {
         let scope = caller.scope(Permission::ViewServices);
         let (rows, total) = store_services::list_providers(
-            &mut self.store().read(),
+            &mut self.app.store().read(),
             &scope,
             kind.map(ProviderKind::as_str),
             skill.map(str::trim).filter(|s| !s.is_empty()),
@@ -387,8 +332,8 @@ impl App {
         })
     }
 
-    pub async fn provider(&self, caller: &Caller, county: i64, id: i64) -> AppResult<Provider> {
-        let row = store_services::provider(&mut self.store().read(), county, id)
+    pub async fn provider(self, caller: &Caller, county: i64, id: i64) -> AppResult<Provider> {
+        let row = store_services::provider(&mut self.app.store().read(), county, id)
             .await?
             .filter(|r| {
                 OrgPath::parse(&r.path)
@@ -401,7 +346,7 @@ impl App {
     /// A provider to change, for the edit form: `Forbidden` when the caller can see it but
     /// may not manage it.
     pub async fn provider_to_edit(
-        &self,
+        self,
         caller: &Caller,
         county: i64,
         id: i64,
@@ -416,12 +361,12 @@ impl App {
     /// Whether a person is on the resource list, and whether the caller may add or change
     /// them there (for the links on the person's file).
     pub async fn person_listing(
-        &self,
+        self,
         caller: &Caller,
         county: i64,
         person_id: i64,
     ) -> AppResult<PersonListing> {
-        let mut exec = self.store().read();
+        let mut exec = self.app.store().read();
         let Some(person) = store_people::get(&mut exec, county, person_id).await? else {
             return Ok(PersonListing::NotManaged);
         };
@@ -441,9 +386,9 @@ impl App {
 
     /// Teams, studios and partners in the caller's ManageServices scope that are not on the
     /// resource list yet, in tree order (at most 500).
-    pub async fn provider_unit_choices(&self, caller: &Caller) -> AppResult<Vec<ProviderUnit>> {
+    pub async fn provider_unit_choices(self, caller: &Caller) -> AppResult<Vec<ProviderUnit>> {
         let scope = caller.scope(Permission::ManageServices);
-        let mut exec = self.store().read();
+        let mut exec = self.app.store().read();
         let units = store_org::of_kinds(
             &mut exec,
             &scope,
@@ -475,13 +420,13 @@ impl App {
     /// villages, compounds, grids and central households in their ManageServices scope, in
     /// tree order. Past [`AREA_CHOICES_MAX`] only streets, townships, communities and
     /// villages, so the list stays usable; `current`'s areas are always among them.
-    pub async fn service_area_choices(
-        &self,
+    pub async fn area_choices(
+        self,
         caller: &Caller,
         current: Option<&Provider>,
     ) -> AppResult<AreaChoices> {
         let scope = caller.scope(Permission::ManageServices);
-        let mut exec = self.store().read();
+        let mut exec = self.app.store().read();
         let max = AREA_CHOICES_MAX as i64;
         let mut units =
             store_org::of_kinds(&mut exec, &scope, &kind_names(&AREA_KINDS), max + 1).await?;
@@ -532,14 +477,14 @@ impl App {
 
     /// The nearest area (community, street …) above a unit: where a team, studio or partner
     /// that names no service area serves. The unit's own path if none is found.
-    async fn area_around(&self, county: i64, path: &str) -> AppResult<String> {
+    pub(super) async fn area_around(self, county: i64, path: &str) -> AppResult<String> {
         let mut above = Vec::new();
         let mut at = parse_path(path)?;
         while let Some(parent) = at.parent() {
             above.push((county, parent.to_string()));
             at = parent;
         }
-        let units = store_org::by_paths(&mut self.store().read(), &above).await?;
+        let units = store_org::by_paths(&mut self.app.store().read(), &above).await?;
         Ok(units
             .into_iter()
             .rev()
@@ -549,14 +494,14 @@ impl App {
 
     /// Validates a provider input into the fields to store, checking every unit and person
     /// named lies in the caller's scope.
-    async fn provider_fields(
-        &self,
+    pub(super) async fn provider_fields(
+        self,
         caller: &Caller,
         input: &ProviderInput,
         existing: Option<&ProviderRow>,
     ) -> AppResult<(i64, ProviderFields)> {
         let scope = caller.scope(Permission::ManageServices);
-        let mut exec = self.store().read();
+        let mut exec = self.app.store().read();
         let (county, name, person_id, unit_id, path) = match existing {
             Some(r) => (
                 r.county_code,
@@ -716,13 +661,13 @@ impl App {
     }
 
     pub async fn create_provider(
-        &self,
+        self,
         caller: &Caller,
         input: ProviderInput,
     ) -> AppResult<Provider> {
         let (county, fields) = self.provider_fields(caller, &input, None).await?;
-        let now = self.now();
-        let mut tx = self.store().begin().await?;
+        let now = self.app.now();
+        let mut tx = self.app.store().begin().await?;
         let id = ids::next(&mut tx.exec(), Seq::Providers).await?;
         store_services::insert_providers(
             &mut tx.exec(),
@@ -755,13 +700,13 @@ impl App {
     }
 
     pub async fn update_provider(
-        &self,
+        self,
         caller: &Caller,
         county: i64,
         id: i64,
         input: ProviderInput,
     ) -> AppResult<Provider> {
-        let existing = store_services::provider(&mut self.store().read(), county, id)
+        let existing = store_services::provider(&mut self.app.store().read(), county, id)
             .await?
             .filter(|r| {
                 OrgPath::parse(&r.path)
@@ -774,8 +719,8 @@ impl App {
         let (_, fields) = self
             .provider_fields(caller, &input, Some(&existing))
             .await?;
-        let now = self.now();
-        let mut tx = self.store().begin().await?;
+        let now = self.app.now();
+        let mut tx = self.app.store().begin().await?;
         store_services::update_provider(&mut tx.exec(), county, id, version, &fields, now).await?;
         let before = serde_json::json!({"skills": existing.skills, "areas": existing.areas, "capacity": existing.capacity});
         self.audit_provider(
@@ -797,8 +742,8 @@ impl App {
 
     #[allow(clippy::too_many_arguments)]
     /// Audits a provider write and logs the change for the matching caches.
-    async fn audit_provider(
-        &self,
+    pub(super) async fn audit_provider(
+        self,
         tx: &mut yinling_store::Tx,
         caller: &Caller,
         county: i64,
@@ -808,7 +753,7 @@ impl App {
         f: &ProviderFields,
     ) -> AppResult<()> {
         let after = serde_json::json!({"kind": f.kind, "name": f.name, "skills": f.skills, "areas": f.areas, "capacity": f.capacity, "active": f.active});
-        let event = self.audit_event(
+        let event = self.app.audit_event(
             caller,
             Event {
                 county_code: county,
@@ -828,8 +773,8 @@ impl App {
 
     /// The providers the caller acts for: their own volunteer record, and the teams,
     /// studios or partners they hold a role on.
-    pub async fn my_providers(&self, caller: &Caller) -> AppResult<Vec<ProviderRow>> {
-        let mut exec = self.store().read();
+    pub async fn my_providers(self, caller: &Caller) -> AppResult<Vec<ProviderRow>> {
+        let mut exec = self.app.store().read();
         let mut out = Vec::new();
         if let Some((c, pid)) = caller.person
             && let Some(p) = store_services::provider_of_person(&mut exec, c, pid).await?
@@ -851,210 +796,5 @@ impl App {
         }
         out.retain(|p| p.active);
         Ok(out)
-    }
-
-    fn item_view(&self, r: ServiceItemRow, labels: &[crate::categories::Category]) -> ServiceItem {
-        ServiceItem {
-            category_label: labels
-                .iter()
-                .find(|c| c.code == r.category)
-                .map_or_else(|| r.category.clone(), |c| c.label.clone()),
-            skills: serde_json::from_str(&r.skills).unwrap_or_default(),
-            county_code: r.county_code,
-            id: r.id,
-            path: r.path,
-            category: r.category,
-            name: r.name,
-            description: r.description,
-            duration_minutes: r.duration_minutes,
-            points: r.points,
-            hours_minutes: r.hours_minutes,
-            sla_minutes: r.sla_minutes,
-            active: r.active,
-            version: r.version,
-        }
-    }
-
-    /// Service items defined anywhere in the caller's scope.
-    pub async fn service_items(&self, caller: &Caller) -> AppResult<Vec<ServiceItem>> {
-        let scope = caller.scope(Permission::ViewServices);
-        let rows = store_services::items_in_scope(&mut self.store().read(), &scope).await?;
-        let mut out = Vec::with_capacity(rows.len());
-        let mut labels: Option<(i64, Vec<crate::categories::Category>)> = None;
-        for r in rows {
-            if labels.as_ref().is_none_or(|(c, _)| *c != r.county_code) {
-                labels = Some((r.county_code, self.categories(r.county_code).await?));
-            }
-            let l = labels.as_ref().map(|(_, l)| l.as_slice()).unwrap_or(&[]);
-            out.push(self.item_view(r, l));
-        }
-        Ok(out)
-    }
-
-    /// The items a resident living at `path` can order.
-    pub async fn items_offered_at(&self, county: i64, path: &str) -> AppResult<Vec<ServiceItem>> {
-        let rows =
-            store_services::items_for_path(&mut self.store().read(), county, path, true).await?;
-        let labels = self.categories(county).await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| self.item_view(r, &labels))
-            .collect())
-    }
-
-    pub(crate) async fn item_row(&self, county: i64, id: i64) -> AppResult<ServiceItemRow> {
-        store_services::item(&mut self.store().read(), county, id)
-            .await?
-            .ok_or(AppError::NotFound {
-                what: "服务项目"
-            })
-    }
-
-    async fn item_fields(
-        &self,
-        county: i64,
-        path: String,
-        input: &ServiceItemInput,
-    ) -> AppResult<ItemFields> {
-        let category = self
-            .category(county, input.category.trim(), "category")
-            .await?;
-        let name = check_name(&input.name, 30)?;
-        let description = input
-            .description
-            .as_deref()
-            .map(str::trim)
-            .filter(|d| !d.is_empty())
-            .map(str::to_owned);
-        if description
-            .as_ref()
-            .is_some_and(|d| d.chars().count() > 300)
-        {
-            return Err(AppError::invalid(
-                "too_long",
-                "description",
-                "说明最多300个字",
-            ));
-        }
-        crate::text::check_opt(
-            description.as_deref(),
-            crate::text::TextKind::Lines,
-            "description",
-            "说明",
-        )?;
-        check_range(
-            input.duration_minutes,
-            5,
-            8 * 60,
-            "duration_minutes",
-            "预计时长（分钟）",
-        )?;
-        check_range(input.points, 0, 1000, "points", "奖励积分")?;
-        check_range(
-            input.hours_minutes,
-            0,
-            8 * 60,
-            "hours_minutes",
-            "时间银行存入（分钟）",
-        )?;
-        check_range(
-            input.sla_minutes,
-            10,
-            7 * 24 * 60,
-            "sla_minutes",
-            "接单时限（分钟）",
-        )?;
-        Ok(ItemFields {
-            path,
-            category: category.code,
-            name,
-            description,
-            skills: to_json(&clean_skills(&input.skills)?),
-            duration_minutes: input.duration_minutes,
-            points: input.points,
-            hours_minutes: input.hours_minutes,
-            sla_minutes: input.sla_minutes,
-            active: input.active,
-        })
-    }
-
-    /// Adds an item offered under a unit (a county's items serve the whole county).
-    pub async fn create_service_item(
-        &self,
-        caller: &Caller,
-        county: i64,
-        unit_id: i64,
-        input: ServiceItemInput,
-    ) -> AppResult<ServiceItem> {
-        let (_, path) = self
-            .unit_for(caller, Permission::ManageServices, county, unit_id)
-            .await?;
-        let fields = self.item_fields(county, path.to_string(), &input).await?;
-        let now = self.now();
-        let mut tx = self.store().begin().await?;
-        let id = ids::next(&mut tx.exec(), Seq::ServiceItems).await?;
-        store_services::insert_items(&mut tx.exec(), &[(county, id, fields.clone())], false, now)
-            .await?;
-        self.audit_item(&mut tx, caller, county, id, "service_item.create", &fields)
-            .await?;
-        tx.commit().await?;
-        let labels = self.categories(county).await?;
-        Ok(self.item_view(self.item_row(county, id).await?, &labels))
-    }
-
-    pub async fn update_service_item(
-        &self,
-        caller: &Caller,
-        county: i64,
-        id: i64,
-        input: ServiceItemInput,
-    ) -> AppResult<ServiceItem> {
-        let existing = self.item_row(county, id).await?;
-        if !caller
-            .scope(Permission::ManageServices)
-            .covers(&parse_path(&existing.path)?)
-        {
-            return Err(AppError::NotFound {
-                what: "服务项目"
-            });
-        }
-        let version = input.version.ok_or_else(|| {
-            AppError::invalid("version_required", "version", "缺少版本号，请刷新后重试")
-        })?;
-        let fields = self.item_fields(county, existing.path, &input).await?;
-        let now = self.now();
-        let mut tx = self.store().begin().await?;
-        store_services::update_item(&mut tx.exec(), county, id, version, &fields, now).await?;
-        self.audit_item(&mut tx, caller, county, id, "service_item.update", &fields)
-            .await?;
-        tx.commit().await?;
-        let labels = self.categories(county).await?;
-        Ok(self.item_view(self.item_row(county, id).await?, &labels))
-    }
-
-    async fn audit_item(
-        &self,
-        tx: &mut yinling_store::Tx,
-        caller: &Caller,
-        county: i64,
-        id: i64,
-        action: &'static str,
-        f: &ItemFields,
-    ) -> AppResult<()> {
-        let after = serde_json::json!({"category": f.category, "name": f.name, "points": f.points, "hours_minutes": f.hours_minutes, "sla_minutes": f.sla_minutes, "active": f.active});
-        let event = self.audit_event(
-            caller,
-            Event {
-                county_code: county,
-                action,
-                entity: "service_item",
-                entity_key: format!("{county}/{id}"),
-                before: None,
-                after: Some(&after),
-                detail: None,
-            },
-        );
-        store_audit::append(&mut tx.exec(), &[event]).await?;
-        Ok(())
     }
 }

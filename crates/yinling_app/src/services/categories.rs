@@ -9,7 +9,9 @@ use yinling_domain::{
 };
 use yinling_store::{audit as store_audit, services as store_services};
 
-use crate::{App, AppError, AppResult, CITY_COUNTY_CODE, Caller, audit::Event};
+use crate::{AppError, AppResult, CITY_COUNTY_CODE, Caller, audit::Event};
+
+use super::*;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -32,9 +34,9 @@ pub struct CategoryInput {
     pub county_code: Option<i64>,
 }
 
-impl App {
+impl Services<'_> {
     /// The categories in use in a county: built-in, city-wide, then the county's own.
-    pub async fn categories(&self, county: i64) -> AppResult<Vec<Category>> {
+    pub async fn categories(self, county: i64) -> AppResult<Vec<Category>> {
         let mut out: Vec<Category> = BUILTIN_CATEGORIES
             .iter()
             .map(|(code, label)| Category {
@@ -44,7 +46,7 @@ impl App {
             })
             .collect();
         let added =
-            store_services::categories(&mut self.store().read(), &[CITY_COUNTY_CODE, county])
+            store_services::categories(&mut self.app.store().read(), &[CITY_COUNTY_CODE, county])
                 .await?;
         out.extend(added.into_iter().map(|r| Category {
             code: r.code,
@@ -55,7 +57,7 @@ impl App {
     }
 
     /// The category with this code in a county, or a clear error naming the field.
-    pub async fn category(&self, county: i64, code: &str, field: &str) -> AppResult<Category> {
+    pub async fn category(self, county: i64, code: &str, field: &str) -> AppResult<Category> {
         self.categories(county)
             .await?
             .into_iter()
@@ -64,7 +66,7 @@ impl App {
     }
 
     /// Adds a category for a county (county administrators) or the city (city administrators).
-    pub async fn add_category(&self, caller: &Caller, input: CategoryInput) -> AppResult<Category> {
+    pub async fn add_category(self, caller: &Caller, input: CategoryInput) -> AppResult<Category> {
         let code = input.code.trim().to_lowercase();
         if !valid_category_code(&code) {
             return Err(AppError::invalid(
@@ -101,7 +103,7 @@ impl App {
         if county == CITY_COUNTY_CODE {
             let counties: Vec<i64> = (CITY_COUNTY_CODE + 1..=CITY_COUNTY_CODE + 99).collect();
             existing.extend(
-                store_services::categories(&mut self.store().read(), &counties)
+                store_services::categories(&mut self.app.store().read(), &counties)
                     .await?
                     .into_iter()
                     .map(|r| Category {
@@ -118,8 +120,8 @@ impl App {
                 format!("已有同名或同代码的类别：{label}"),
             ));
         }
-        let now = self.now();
-        let mut tx = self.store().begin().await?;
+        let now = self.app.now();
+        let mut tx = self.app.store().begin().await?;
         store_services::insert_category(&mut tx.exec(), county, &code, &label, now)
             .await
             .map_err(|e| {
@@ -130,7 +132,7 @@ impl App {
                 }
             })?;
         let after = serde_json::json!({"code": code, "label": label});
-        let event = self.audit_event(
+        let event = self.app.audit_event(
             caller,
             Event {
                 county_code: county,
