@@ -244,6 +244,7 @@ async fn redemptions(app: &App, people: &[(i64, i64)], n: usize) -> anyhow::Resu
     .await?
     .context("汶上 has no county unit")?;
     let shop = app
+        .org()
         .create_unit(
             &system,
             county.county_code,

@@ -30,7 +30,7 @@ impl App {
     /// Loads the divisions and creates the city's root unit if missing. Idempotent.
     pub async fn bootstrap(&self) -> AppResult<OrgUnitRow> {
         self.check_data_key().await?;
-        self.load_regions().await?;
+        self.org().load_regions().await?;
         let root_path = OrgPath::root(CITY_CODE);
         if let Some(root) = store_org::get_by_path(
             &mut self.store().read(),

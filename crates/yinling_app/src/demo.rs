@@ -34,7 +34,7 @@ use yinling_store::{
 
 use crate::{
     App, AppError, AppResult, CITY_CODE, CITY_COUNTY_CODE, Caller, audit::Event,
-    regions::parse_divisions, users::NewAccountInput, vault::Field,
+    org::parse_divisions, users::NewAccountInput, vault::Field,
 };
 
 #[derive(Debug, Clone)]
@@ -327,7 +327,7 @@ impl App {
             ));
         }
         let regions = store_regions::count(&mut self.store().read()).await?;
-        let rows = parse_divisions(crate::regions::JINING_DIVISIONS_CSV)?;
+        let rows = parse_divisions(crate::org::JINING_DIVISIONS_CSV)?;
         let mut b = Builder {
             app: self,
             rng: StdRng::seed_from_u64(opts.seed),

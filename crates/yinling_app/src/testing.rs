@@ -80,6 +80,7 @@ impl TestCity {
             geojson: None,
         };
         let county = app
+            .org()
             .create_unit(
                 &system,
                 root.county_code,
@@ -89,6 +90,7 @@ impl TestCity {
             .await
             .expect("county");
         let street = app
+            .org()
             .create_unit(
                 &system,
                 county.county_code,
@@ -102,6 +104,7 @@ impl TestCity {
             .await
             .expect("street");
         let community = app
+            .org()
             .create_unit(
                 &system,
                 street.county_code,
@@ -115,6 +118,7 @@ impl TestCity {
             .await
             .expect("community");
         let branch = app
+            .org()
             .create_unit(
                 &system,
                 community.county_code,
@@ -124,6 +128,7 @@ impl TestCity {
             .await
             .expect("branch");
         let grid_a = app
+            .org()
             .create_unit(
                 &system,
                 branch.county_code,
@@ -133,6 +138,7 @@ impl TestCity {
             .await
             .expect("grid a");
         let grid_b = app
+            .org()
             .create_unit(
                 &system,
                 branch.county_code,
@@ -496,6 +502,7 @@ impl TestCity {
         region: Option<&str>,
     ) -> OrgUnitRow {
         self.app
+            .org()
             .create_unit(
                 &self.system,
                 parent.county_code,
@@ -555,7 +562,7 @@ impl TestCity {
             needs::NeedInput,
             orders::DispatchInput,
             orders::OrderInput,
-            places::{PlaceInput, PlaceKind},
+            org::{PlaceInput, PlaceKind},
             redeem::GoodsInput,
             services::{ProviderInput, ServiceItemInput},
         };
@@ -675,6 +682,7 @@ impl TestCity {
             .await
             .expect("mediation case");
         let place = app
+            .org()
             .create_place(
                 sys,
                 c,
@@ -972,9 +980,10 @@ impl TestCity {
     /// A partner shop (合作商户) in the community with a merchant account `shopkeeper`, and
     /// 张三丰 and 李四 registered in one household (for time-bank gifts).
     pub async fn add_shop(&self) -> OrgUnitRow {
-        use crate::places::{PlaceInput, PlaceKind};
+        use crate::org::{PlaceInput, PlaceKind};
         let shop = self
             .app
+            .org()
             .create_unit(
                 &self.system,
                 self.community.county_code,
@@ -1017,6 +1026,7 @@ impl TestCity {
         ] {
             let place = self
                 .app
+                .org()
                 .create_place(
                     &self.system,
                     c,

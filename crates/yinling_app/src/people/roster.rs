@@ -10,7 +10,7 @@ impl People<'_> {
         county: i64,
         unit_id: i64,
     ) -> AppResult<Vec<yinling_store::places::PlaceRow>> {
-        let unit = self.app.find_unit(caller, county, unit_id).await?;
+        let unit = self.app.org().find_unit(caller, county, unit_id).await?;
         let path = OrgPath::parse(&unit.path).map_err(|e| AppError::Internal(e.to_string()))?;
         let scope = caller.scope(Permission::ViewPeople).narrow_to(&path);
         Ok(store_places::households(&mut self.app.store().read(), &scope, 500).await?)
@@ -25,7 +25,7 @@ impl People<'_> {
         kind: Option<PersonRoleKind>,
         page: PageRequest,
     ) -> AppResult<Page<RosterItem>> {
-        let unit = self.app.find_unit(caller, county, unit_id).await?;
+        let unit = self.app.org().find_unit(caller, county, unit_id).await?;
         let path = OrgPath::parse(&unit.path).map_err(|e| AppError::Internal(e.to_string()))?;
         let scope = caller.scope(Permission::ViewPeople).narrow_to(&path);
         let (items, total) = store_people::roster(

@@ -167,6 +167,7 @@ async fn grid_worker_sees_only_their_grid() {
     ));
     assert!(not_found(
         city.app
+            .org()
             .unit_view(&b, city.grid_a.county_code, city.grid_a.id)
             .await
             .map(|_| ())
@@ -850,6 +851,7 @@ async fn moving_a_subtree_moves_its_people_and_scope_follows() {
     // A second community in the same street; move grid B under it.
     let other = city
         .app
+        .org()
         .create_unit(
             &admin,
             city.street.county_code,
@@ -868,6 +870,7 @@ async fn moving_a_subtree_moves_its_people_and_scope_follows() {
         .unwrap();
     let moved = city
         .app
+        .org()
         .move_unit(
             &admin,
             city.grid_b.county_code,
@@ -880,6 +883,7 @@ async fn moving_a_subtree_moves_its_people_and_scope_follows() {
     assert_eq!(moved, 1);
     let view = city
         .app
+        .org()
         .unit_view(&admin, other.county_code, other.id)
         .await
         .unwrap();
@@ -897,6 +901,7 @@ async fn moving_a_subtree_moves_its_people_and_scope_follows() {
     // A unit cannot move under itself.
     let err = city
         .app
+        .org()
         .move_unit(
             &admin,
             city.community.county_code,
@@ -1327,7 +1332,7 @@ async fn the_demo_city_reproduces_the_source_figures() {
 
 #[tokio::test]
 async fn buildings_entrances_and_households_nest_sensibly() {
-    use yinling_app::places::{PlaceInput, PlaceKind};
+    use yinling_app::org::{PlaceInput, PlaceKind};
     let city = TestCity::new().await;
     let worker = city.caller("workera").await;
     let (c, g) = (city.grid_a.county_code, city.grid_a.id);
@@ -1341,11 +1346,13 @@ async fn buildings_entrances_and_households_nest_sensibly() {
     };
     let building = city
         .app
+        .org()
         .create_place(&worker, c, g, place(PlaceKind::Building, None, "3号楼"))
         .await
         .unwrap();
     let entrance = city
         .app
+        .org()
         .create_place(
             &worker,
             c,
@@ -1356,6 +1363,7 @@ async fn buildings_entrances_and_households_nest_sensibly() {
         .unwrap();
     let home = city
         .app
+        .org()
         .create_place(
             &worker,
             c,
@@ -1367,12 +1375,14 @@ async fn buildings_entrances_and_households_nest_sensibly() {
     // An entrance cannot stand on its own, nor a building inside a household.
     let err = city
         .app
+        .org()
         .create_place(&worker, c, g, place(PlaceKind::Unit, None, "孤单元"))
         .await
         .unwrap_err();
     assert!(err.to_string().contains("单元不能登记在组织下"), "{err}");
     let err = city
         .app
+        .org()
         .create_place(
             &worker,
             c,
@@ -1400,7 +1410,8 @@ async fn buildings_entrances_and_households_nest_sensibly() {
         .unwrap();
     let homes = city
         .app
-        .places_of(&worker, c, g, Some(entrance.id))
+        .org()
+        .places(&worker, c, g, Some(entrance.id))
         .await
         .unwrap();
     assert_eq!(homes.len(), 1);
@@ -1416,9 +1427,10 @@ async fn buildings_entrances_and_households_nest_sensibly() {
     assert_eq!(file.household.unwrap().label, "3号楼2单元501室");
     // The worker next door can neither list nor add here.
     let b = city.caller("workerb").await;
-    assert!(city.app.places_of(&b, c, g, None).await.is_err());
+    assert!(city.app.org().places(&b, c, g, None).await.is_err());
     assert!(
         city.app
+            .org()
             .create_place(&b, c, g, place(PlaceKind::Building, None, "5号楼"))
             .await
             .is_err()
@@ -2106,6 +2118,7 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
     );
     let street2 = city
         .app
+        .org()
         .create_unit(
             &system,
             county,
@@ -2155,6 +2168,7 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
 
     let moved = city
         .app
+        .org()
         .move_unit(&admin, county, city.community.id, county, street2.id)
         .await
         .unwrap();
@@ -2283,6 +2297,7 @@ async fn new_unit(
     region: Option<&str>,
 ) -> yinling_store::org::OrgUnitRow {
     city.app
+        .org()
         .create_unit(
             &city.system,
             parent.county_code,
@@ -2397,9 +2412,10 @@ async fn roles_and_households_attach_only_to_units_in_the_callers_scope() {
 
     // A household is a reference too: one registered directly in the community lies above
     // grid A, outside the grid worker's scope.
-    use yinling_app::places::{PlaceInput, PlaceKind};
+    use yinling_app::org::{PlaceInput, PlaceKind};
     let house = city
         .app
+        .org()
         .create_place(
             &city.system,
             city.community.county_code,
@@ -2607,7 +2623,7 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
         needs::{FollowUpInput, NeedInput},
         orders::DispatchInput,
         orders::{OrderInput, OrderStep},
-        places::{PlaceInput, PlaceKind},
+        org::{PlaceInput, PlaceKind},
         services::ServiceItemInput,
         time_bank::GiftInput,
     };
@@ -2829,6 +2845,7 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
         "阳光小区3号楼",
         |t| async move {
             c.app
+                .org()
                 .create_place(
                     worker,
                     county,
@@ -2853,6 +2870,7 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
         "东门大街88号",
         |t| async move {
             c.app
+                .org()
                 .create_unit(
                     system,
                     county,
@@ -2994,7 +3012,7 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
 async fn names_titles_and_labels_refuse_invisible_characters_but_keep_their_numbers() {
     use text_fields::*;
     use yinling_app::{
-        places::{PlaceInput, PlaceKind},
+        org::{PlaceInput, PlaceKind},
         redeem::GoodsInput,
         services::CategoryInput,
         services::ServiceItemInput,
@@ -3019,6 +3037,7 @@ async fn names_titles_and_labels_refuse_invisible_characters_but_keep_their_numb
         "阳光小区第3网格党小组",
         |t| async move {
             c.app
+                .org()
                 .create_unit(
                     system,
                     county,
@@ -3039,6 +3058,7 @@ async fn names_titles_and_labels_refuse_invisible_characters_but_keep_their_numb
     .await;
     check_field(c, "住所名称", &bidi, "12号楼", |t| async move {
         c.app
+            .org()
             .create_place(
                 system,
                 county,
@@ -3269,7 +3289,8 @@ async fn the_demo_city_keeps_its_scope_invariants_after_a_move() {
     assert!(held[..4].iter().all(|n| *n > 0), "{held:?}");
     let (old_before, new_before) = (seen(&app, &old_sec).await, seen(&app, &new_sec).await);
 
-    app.move_unit(&admin, county, community.unit_id, county, other_id)
+    app.org()
+        .move_unit(&admin, county, community.unit_id, county, other_id)
         .await
         .unwrap();
 
@@ -3291,6 +3312,7 @@ async fn the_demo_city_keeps_its_scope_invariants_after_a_move() {
     assert_eq!(seen(&app, &dongmen).await, held);
     // The community keeps its place under the new street, and its grid worker their people.
     let moved = app
+        .org()
         .find_unit(&admin, county, community.unit_id)
         .await
         .unwrap();
@@ -3415,6 +3437,7 @@ mod account_rank {
         region: Option<&str>,
     ) -> OrgUnitRow {
         city.app
+            .org()
             .create_unit(
                 &city.system,
                 parent.county_code,
@@ -3473,6 +3496,7 @@ mod account_rank {
         let city = TestCity::new().await;
         let root = city
             .app
+            .org()
             .find_unit(
                 &city.system,
                 city.county.parent_county_code.unwrap(),
@@ -3993,6 +4017,7 @@ mod masked_numbers {
         region: Option<&str>,
     ) -> OrgUnitRow {
         city.app
+            .org()
             .create_unit(
                 &city.system,
                 parent.county_code,

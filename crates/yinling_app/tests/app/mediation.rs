@@ -36,6 +36,7 @@ struct Fixture {
 
 async fn unit(city: &TestCity, parent: &OrgUnitRow, kind: OrgKind, name: &str) -> OrgUnitRow {
     city.app
+        .org()
         .create_unit(
             &city.system,
             parent.county_code,
@@ -1172,6 +1173,7 @@ async fn the_demo_seed_reproduces_the_source_figures_once() {
     let city = TestCity::new().await;
     let root = city
         .app
+        .org()
         .find_unit(
             &city.system,
             city.county.parent_county_code.unwrap(),
@@ -1183,22 +1185,23 @@ async fn the_demo_seed_reproduces_the_source_figures_once() {
         let app = city.app.clone();
         let system = city.system.clone();
         async move {
-            app.create_unit(
-                &system,
-                parent.county_code,
-                parent.id,
-                NewUnitInput {
-                    kind,
-                    name: name.into(),
-                    region_code: Some(region.into()),
-                    address: None,
-                    lat: None,
-                    lng: None,
-                    geojson: None,
-                },
-            )
-            .await
-            .unwrap()
+            app.org()
+                .create_unit(
+                    &system,
+                    parent.county_code,
+                    parent.id,
+                    NewUnitInput {
+                        kind,
+                        name: name.into(),
+                        region_code: Some(region.into()),
+                        address: None,
+                        lat: None,
+                        lng: None,
+                        geojson: None,
+                    },
+                )
+                .await
+                .unwrap()
         }
     };
     let qufu = make(root, OrgKind::County, "中共曲阜市委组织部", "370881").await;

@@ -6,7 +6,7 @@ use rust_xlsxwriter::Workbook;
 use yinling_app::{
     AppError, Caller, PageRequest,
     needs::{FollowUpInput, NeedInput, NeedQuery},
-    places::{PlaceInput, PlaceKind},
+    org::{PlaceInput, PlaceKind},
     testing::{PEOPLE_A, PEOPLE_B, TestCity, valid_id},
 };
 use yinling_domain::{need::NeedSource, need::NeedStatus, service::Urgency};
@@ -639,6 +639,7 @@ async fn a_household_need_and_the_demo_seeding() {
     let county = city.grid_a.county_code;
     let house = city
         .app
+        .org()
         .create_place(
             &city.system,
             county,

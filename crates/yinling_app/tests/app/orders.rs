@@ -776,6 +776,7 @@ async fn new_unit(
     name: &str,
 ) -> yinling_store::org::OrgUnitRow {
     city.app
+        .org()
         .create_unit(
             &city.system,
             parent.county_code,

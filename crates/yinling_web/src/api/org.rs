@@ -4,7 +4,7 @@ use axum::{extract::State, http::StatusCode};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
-use yinling_app::places::{PlaceInput, PlaceView};
+use yinling_app::org::{PlaceInput, PlaceView};
 use yinling_app::{
     Page, PageRequest,
     org::{NewUnitInput, UnitUpdateInput, UnitView},
@@ -60,7 +60,8 @@ async fn list_units(
     Ok(axum::Json(
         state
             .app
-            .list_units(&c.caller, filter, PageRequest::new(q.page, q.per_page))
+            .org()
+            .units(&c.caller, filter, PageRequest::new(q.page, q.per_page))
             .await?,
     ))
 }
@@ -75,7 +76,7 @@ async fn find_unit(
     ApiPath((county, id)): ApiPath<(i64, i64)>,
 ) -> Result<axum::Json<UnitView>, ApiError> {
     Ok(axum::Json(
-        state.app.unit_view(&c.caller, county, id).await?,
+        state.app.org().unit_view(&c.caller, county, id).await?,
     ))
 }
 
@@ -90,7 +91,11 @@ async fn create_unit(
     ApiPath((county, id)): ApiPath<(i64, i64)>,
     ApiJson(input): ApiJson<NewUnitInput>,
 ) -> Result<(StatusCode, axum::Json<OrgUnitRow>), ApiError> {
-    let unit = state.app.create_unit(&c.caller, county, id, input).await?;
+    let unit = state
+        .app
+        .org()
+        .create_unit(&c.caller, county, id, input)
+        .await?;
     Ok((StatusCode::CREATED, axum::Json(unit)))
 }
 
@@ -105,7 +110,11 @@ async fn update_unit(
     ApiPath((county, id)): ApiPath<(i64, i64)>,
     ApiJson(input): ApiJson<UnitUpdateInput>,
 ) -> Result<StatusCode, ApiError> {
-    state.app.update_unit(&c.caller, county, id, input).await?;
+    state
+        .app
+        .org()
+        .update_unit(&c.caller, county, id, input)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -134,6 +143,7 @@ async fn move_unit(
 ) -> Result<axum::Json<MoveResponse>, ApiError> {
     let moved = state
         .app
+        .org()
         .move_unit(&c.caller, county, id, req.parent_county_code, req.parent_id)
         .await?;
     Ok(axum::Json(MoveResponse { moved }))
@@ -192,6 +202,7 @@ async fn set_boundary(
 ) -> Result<StatusCode, ApiError> {
     state
         .app
+        .org()
         .set_grid_boundary(&c.caller, county, id, req.geojson.as_deref())
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -216,7 +227,11 @@ async fn list_places(
     ApiQuery(q): ApiQuery<PlacesQuery>,
 ) -> Result<axum::Json<Vec<PlaceView>>, ApiError> {
     Ok(axum::Json(
-        state.app.places_of(&c.caller, county, id, q.parent).await?,
+        state
+            .app
+            .org()
+            .places(&c.caller, county, id, q.parent)
+            .await?,
     ))
 }
 
@@ -231,6 +246,10 @@ async fn create_place(
     ApiPath((county, id)): ApiPath<(i64, i64)>,
     ApiJson(input): ApiJson<PlaceInput>,
 ) -> Result<(StatusCode, axum::Json<PlaceRow>), ApiError> {
-    let place = state.app.create_place(&c.caller, county, id, input).await?;
+    let place = state
+        .app
+        .org()
+        .create_place(&c.caller, county, id, input)
+        .await?;
     Ok((StatusCode::CREATED, axum::Json(place)))
 }

@@ -30,7 +30,7 @@ struct HomePage {
 async fn home(State(state): State<AppState>, ctx: PageCtx) -> PageResult {
     let staff = ctx.caller.may(Permission::ViewPeople);
     let (roots, people_count, unit_counts) = if staff {
-        let o = state.app.overview(&ctx.caller).await?;
+        let o = state.app.org().overview(&ctx.caller).await?;
         (o.roots, o.people, o.units)
     } else {
         (Vec::new(), 0, Vec::new())

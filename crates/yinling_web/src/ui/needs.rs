@@ -208,6 +208,7 @@ async fn list(
     let unit_name = match opt(&q.unit).and_then(|u| parse_key(&u)) {
         Some((c, id)) => state
             .app
+            .org()
             .find_unit(&ctx.caller, c, id)
             .await
             .ok()
@@ -375,7 +376,7 @@ async fn form_page(
     let Some((c, u)) = opt(&f.unit).and_then(|u| parse_key(&u)) else {
         return Err(AppError::invalid("unit_required", "unit", "请先选择社区或网格").into());
     };
-    let unit = state.app.find_unit(&ctx.caller, c, u).await?;
+    let unit = state.app.org().find_unit(&ctx.caller, c, u).await?;
     let people = if person_name.is_none() {
         let q = PeopleQuery {
             unit: Some(format!("{c}/{u}")),

@@ -11,8 +11,8 @@ use serde::Deserialize;
 use yinling_app::{
     AppError, Page, PageRequest,
     org::{NewUnitInput, UnitUpdateInput, UnitView},
+    org::{PlaceInput, PlaceKind, PlaceView},
     people::RosterItem,
-    places::{PlaceInput, PlaceKind, PlaceView},
 };
 use yinling_domain::{org::OrgKind, person::PersonRoleKind};
 use yinling_store::org::OrgUnitRow;
@@ -41,7 +41,7 @@ struct RootsPage {
 }
 
 async fn roots(State(state): State<AppState>, ctx: PageCtx) -> PageResult {
-    let roots = state.app.org_roots(&ctx.caller).await?;
+    let roots = state.app.org().roots(&ctx.caller).await?;
     if let [only] = roots.as_slice() {
         return Ok(see_other(&format!("/org/{}/{}", only.county_code, only.id)));
     }
@@ -67,7 +67,7 @@ async fn unit_page(
     id: i64,
     error: Option<FormError>,
 ) -> PageResult {
-    let v = state.app.unit_view(&ctx.caller, county, id).await?;
+    let v = state.app.org().unit_view(&ctx.caller, county, id).await?;
     let kinds = choices(
         v.allowed_child_kinds
             .iter()
@@ -150,6 +150,7 @@ async fn create_child(
         let (lat, lng) = coords(&f.lat, &f.lng)?;
         let unit = state
             .app
+            .org()
             .create_unit(
                 &ctx.caller,
                 county,
@@ -190,6 +191,7 @@ async fn update(
         let (lat, lng) = coords(&f.lat, &f.lng)?;
         state
             .app
+            .org()
             .update_unit(
                 &ctx.caller,
                 county,
@@ -230,6 +232,7 @@ async fn move_unit(
         })?;
         state
             .app
+            .org()
             .move_unit(&ctx.caller, county, id, pc, pid)
             .await?;
         Ok(format!("/org/{county}/{id}?ok=moved"))
@@ -251,6 +254,7 @@ async fn boundary(
 ) -> PageResult {
     let result = state
         .app
+        .org()
         .set_grid_boundary(&ctx.caller, county, id, opt(&f.geojson).as_deref())
         .await
         .map(|()| format!("/org/{county}/{id}?ok=saved"));
@@ -281,7 +285,7 @@ async fn members(
     Path((county, id)): Path<(i64, i64)>,
     Query(q): Query<MembersQuery>,
 ) -> PageResult {
-    let unit = state.app.find_unit(&ctx.caller, county, id).await?;
+    let unit = state.app.org().find_unit(&ctx.caller, county, id).await?;
     let kind = opt(&q.kind).and_then(|k| PersonRoleKind::parse(&k));
     let result = state
         .app
@@ -333,8 +337,12 @@ async fn places_page(
     parent: Option<i64>,
     error: Option<FormError>,
 ) -> PageResult {
-    let unit = state.app.find_unit(&ctx.caller, county, id).await?;
-    let places = state.app.places_of(&ctx.caller, county, id, parent).await?;
+    let unit = state.app.org().find_unit(&ctx.caller, county, id).await?;
+    let places = state
+        .app
+        .org()
+        .places(&ctx.caller, county, id, parent)
+        .await?;
     let can_edit = yinling_domain::org::OrgPath::parse(&unit.path).is_ok_and(|p| {
         ctx.caller
             .scope(yinling_domain::role::Permission::EditPeople)
@@ -400,6 +408,7 @@ async fn create_place(
             .ok_or_else(|| AppError::invalid("invalid_kind", "kind", "请选择类型"))?;
         state
             .app
+            .org()
             .create_place(
                 &ctx.caller,
                 county,

@@ -185,6 +185,7 @@ async fn list(
     let unit_name = match opt(&q.unit).and_then(|u| yinling_app::people::parse_key(&u)) {
         Some((c, id)) => state
             .app
+            .org()
             .find_unit(&ctx.caller, c, id)
             .await
             .ok()
@@ -642,7 +643,7 @@ async fn form_page(
 ) -> PageResult {
     let (unit_name, households) = match yinling_app::people::parse_key(&f.unit) {
         Some((c, u)) => {
-            let unit = state.app.find_unit(&ctx.caller, c, u).await?;
+            let unit = state.app.org().find_unit(&ctx.caller, c, u).await?;
             let households = state
                 .app
                 .people()

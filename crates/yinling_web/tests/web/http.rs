@@ -1319,6 +1319,7 @@ async fn a_secretary_lists_a_team_and_a_volunteer_and_edits_them_through_the_pag
     let county = city.county.county_code;
     let team = city
         .app
+        .org()
         .create_unit(
             &city.system,
             city.community.county_code,
@@ -1427,6 +1428,7 @@ async fn a_secretary_lists_a_team_and_a_volunteer_and_edits_them_through_the_pag
     // Another community's team or area is out of the secretary's reach: 404, nothing stored.
     let west = city
         .app
+        .org()
         .create_unit(
             &city.system,
             city.street.county_code,
@@ -1445,6 +1447,7 @@ async fn a_secretary_lists_a_team_and_a_volunteer_and_edits_them_through_the_pag
         .unwrap();
     let west_team = city
         .app
+        .org()
         .create_unit(
             &city.system,
             west.county_code,
@@ -1852,6 +1855,7 @@ mod masked_numbers_web {
         region: Option<&str>,
     ) -> OrgUnitRow {
         city.app
+            .org()
             .create_unit(
                 &city.system,
                 parent.county_code,

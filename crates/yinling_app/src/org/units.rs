@@ -1,93 +1,13 @@
-//! The organisation tree: browsing, creating units and grids, moving subtrees.
+//! The organisation tree: browsing within scope, creating and editing units, grid
+//! boundaries, and moving a subtree (every path-bearing column the schema shows).
 
-use serde::{Deserialize, Serialize};
-use yinling_domain::{
-    org::{OrgKind, OrgPath},
-    region::RegionCode,
-    role::Permission,
-};
-use yinling_store::{
-    audit as store_audit,
-    ids::{self, Seq},
-    org::{self as store_org, ChildRow, NewOrgUnit, OrgUnitRow, OrgUnitUpdate, UnitFilter},
-    people as store_people,
-};
+use super::*;
 
-use crate::{App, AppError, AppResult, Caller, Page, PageRequest, audit::Event, text::TextKind};
-
-/// A unit with its place in the tree, for the tree browser.
-#[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct UnitView {
-    pub unit: OrgUnitRow,
-    pub kind_label: &'static str,
-    /// From the root down to the parent; `visible` says whether the caller may open it.
-    pub ancestors: Vec<Crumb>,
-    pub children: Vec<ChildView>,
-    /// People living in this subtree (visible to the caller).
-    pub people_count: i64,
-    pub geojson: Option<String>,
-    pub can_manage: bool,
-    pub allowed_child_kinds: Vec<OrgKind>,
-    /// Whether people and places are registered here (a community, village, compound, grid
-    /// or central household).
-    pub is_area: bool,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Crumb {
-    pub county_code: i64,
-    pub id: i64,
-    pub name: String,
-    pub visible: bool,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ChildView {
-    #[serde(flatten)]
-    pub row: ChildRow,
-    pub kind_label: &'static str,
-}
-
-/// What a new unit needs.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct NewUnitInput {
-    pub kind: OrgKind,
-    pub name: String,
-    #[serde(default)]
-    pub region_code: Option<String>,
-    #[serde(default)]
-    pub address: Option<String>,
-    #[serde(default)]
-    pub lat: Option<f64>,
-    #[serde(default)]
-    pub lng: Option<f64>,
-    /// A grid's boundary as a GeoJSON Polygon or MultiPolygon.
-    #[serde(default)]
-    pub geojson: Option<String>,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct UnitUpdateInput {
-    pub name: String,
-    #[serde(default)]
-    pub address: Option<String>,
-    #[serde(default)]
-    pub lat: Option<f64>,
-    #[serde(default)]
-    pub lng: Option<f64>,
-    pub version: i64,
-}
-
-fn unit_path(u: &OrgUnitRow) -> AppResult<OrgPath> {
+pub(super) fn unit_path(u: &OrgUnitRow) -> AppResult<OrgPath> {
     OrgPath::parse(&u.path).map_err(|e| AppError::Internal(e.to_string()))
 }
 
-fn validate_name(name: &str) -> AppResult<String> {
+pub(super) fn validate_name(name: &str) -> AppResult<String> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 50 {
         return Err(AppError::invalid(
@@ -101,7 +21,7 @@ fn validate_name(name: &str) -> AppResult<String> {
 }
 
 /// An optional address: trimmed, one line, no invisible characters, phones or ID numbers.
-fn clean_address(address: Option<String>) -> AppResult<Option<String>> {
+pub(super) fn clean_address(address: Option<String>) -> AppResult<Option<String>> {
     let address = address
         .map(|a| a.trim().to_owned())
         .filter(|a| !a.is_empty());
@@ -114,7 +34,7 @@ fn clean_address(address: Option<String>) -> AppResult<Option<String>> {
     Ok(address)
 }
 
-fn validate_coords(lat: Option<f64>, lng: Option<f64>) -> AppResult<()> {
+pub(super) fn validate_coords(lat: Option<f64>, lng: Option<f64>) -> AppResult<()> {
     match (lat, lng) {
         (None, None) => Ok(()),
         (Some(la), Some(ln)) if (-90.0..=90.0).contains(&la) && (-180.0..=180.0).contains(&ln) => {
@@ -201,20 +121,11 @@ pub fn validate_geojson(text: &str) -> AppResult<String> {
     Ok(text)
 }
 
-/// The caller's area at a glance, for the home page.
-#[derive(Debug, Clone, Serialize)]
-pub struct Overview {
-    pub roots: Vec<OrgUnitRow>,
-    pub people: i64,
-    /// (kind label, count) for the kinds worth showing.
-    pub units: Vec<(&'static str, i64)>,
-}
-
-impl App {
-    pub async fn overview(&self, caller: &Caller) -> AppResult<Overview> {
+impl Org<'_> {
+    pub async fn overview(self, caller: &Caller) -> AppResult<Overview> {
         let scope = caller.scope(Permission::ViewPeople);
-        let roots = self.org_roots(caller).await?;
-        let mut exec = self.store().read();
+        let roots = self.roots(caller).await?;
+        let mut exec = self.app.store().read();
         let people = store_people::count_in_scope(&mut exec, &scope).await?;
         let counts = store_org::count_by_kind(&mut exec, &scope).await?;
         let shown = [
@@ -244,19 +155,19 @@ impl App {
     }
 
     /// The units the caller's grants sit on: where browsing starts.
-    pub async fn org_roots(&self, caller: &Caller) -> AppResult<Vec<OrgUnitRow>> {
+    pub async fn roots(self, caller: &Caller) -> AppResult<Vec<OrgUnitRow>> {
         let scope = caller.scope(Permission::ViewPeople);
         let paths: Vec<(i64, String)> = scope
             .ranges()
             .iter()
             .filter_map(|r| Some((r.path.county_code()?, r.path.to_string())))
             .collect();
-        Ok(store_org::by_paths(&mut self.store().read(), &paths).await?)
+        Ok(store_org::by_paths(&mut self.app.store().read(), &paths).await?)
     }
 
     /// A unit the caller may see, or NotFound.
-    pub async fn find_unit(&self, caller: &Caller, county: i64, id: i64) -> AppResult<OrgUnitRow> {
-        let unit = store_org::get(&mut self.store().read(), county, id)
+    pub async fn find_unit(self, caller: &Caller, county: i64, id: i64) -> AppResult<OrgUnitRow> {
+        let unit = store_org::get(&mut self.app.store().read(), county, id)
             .await?
             .ok_or(AppError::NotFound { what: "组织" })?;
         if !caller
@@ -268,11 +179,11 @@ impl App {
         Ok(unit)
     }
 
-    pub async fn unit_view(&self, caller: &Caller, county: i64, id: i64) -> AppResult<UnitView> {
+    pub async fn unit_view(self, caller: &Caller, county: i64, id: i64) -> AppResult<UnitView> {
         let unit = self.find_unit(caller, county, id).await?;
         let path = unit_path(&unit)?;
         let scope = caller.scope(Permission::ViewPeople);
-        let mut exec = self.store().read();
+        let mut exec = self.app.store().read();
         let mut prefixes = Vec::new();
         let mut p = path.parent();
         while let Some(ancestor) = p {
@@ -319,15 +230,15 @@ impl App {
         })
     }
 
-    pub async fn list_units(
-        &self,
+    pub async fn units(
+        self,
         caller: &Caller,
         filter: UnitFilter,
         page: PageRequest,
     ) -> AppResult<Page<OrgUnitRow>> {
         let scope = caller.scope(Permission::ViewPeople);
         let (items, total) = store_org::list(
-            &mut self.store().read(),
+            &mut self.app.store().read(),
             &scope,
             &filter,
             page.per_page,
@@ -343,8 +254,8 @@ impl App {
         })
     }
 
-    async fn managed_unit(
-        &self,
+    pub(super) async fn managed_unit(
+        self,
         caller: &Caller,
         county: i64,
         id: i64,
@@ -360,7 +271,7 @@ impl App {
     /// Creates a unit under `parent`. A unit standing for a division takes the division's
     /// code as its path segment; a county-level unit becomes its own tenant.
     pub async fn create_unit(
-        &self,
+        self,
         caller: &Caller,
         parent_county: i64,
         parent_id: i64,
@@ -438,8 +349,8 @@ impl App {
             }
             _ => parent.county_code,
         };
-        let now = self.now();
-        let mut tx = self.store().begin().await?;
+        let now = self.app.now();
+        let mut tx = self.app.store().begin().await?;
         let id = ids::next(&mut tx.exec(), Seq::OrgUnits).await?;
         let code = OrgPath::segment_for(input.kind, region.as_ref().map(|r| r.as_str()), id);
         let path = parent_path.child(&code);
@@ -475,7 +386,7 @@ impl App {
             store_org::set_grid_geojson(&mut tx.exec(), county, id, geojson.as_deref()).await?;
         }
         let after = serde_json::json!({"kind": new.kind, "name": name, "path": new.path});
-        let event = self.audit_event(
+        let event = self.app.audit_event(
             caller,
             Event {
                 county_code: county,
@@ -496,7 +407,7 @@ impl App {
     }
 
     pub async fn update_unit(
-        &self,
+        self,
         caller: &Caller,
         county: i64,
         id: i64,
@@ -513,17 +424,17 @@ impl App {
             lng: input.lng,
         };
         let after = serde_json::json!({"name": update.name, "address": update.address, "lat": update.lat, "lng": update.lng});
-        let mut tx = self.store().begin().await?;
+        let mut tx = self.app.store().begin().await?;
         store_org::update(
             &mut tx.exec(),
             county,
             id,
             input.version,
             &update,
-            self.now(),
+            self.app.now(),
         )
         .await?;
-        let event = self.audit_event(
+        let event = self.app.audit_event(
             caller,
             Event {
                 county_code: county,
@@ -541,7 +452,7 @@ impl App {
     }
 
     pub async fn set_grid_boundary(
-        &self,
+        self,
         caller: &Caller,
         county: i64,
         id: i64,
@@ -559,10 +470,10 @@ impl App {
             .filter(|g| !g.trim().is_empty())
             .map(validate_geojson)
             .transpose()?;
-        let mut tx = self.store().begin().await?;
+        let mut tx = self.app.store().begin().await?;
         store_org::set_grid_geojson(&mut tx.exec(), county, id, geojson.as_deref()).await?;
         let after = serde_json::json!({"geojson": geojson});
-        let event = self.audit_event(
+        let event = self.app.audit_event(
             caller,
             Event {
                 county_code: county,
@@ -586,7 +497,7 @@ impl App {
     /// transaction (`yinling_store::org::move_subtree`), and the moved providers are logged
     /// for the matching pools. Returns how many units moved.
     pub async fn move_unit(
-        &self,
+        self,
         caller: &Caller,
         county: i64,
         id: i64,
@@ -625,7 +536,7 @@ impl App {
             return Ok(0);
         }
         let depth_delta = to.depth() as i64 - from.depth() as i64;
-        let mut tx = self.store().begin().await?;
+        let mut tx = self.app.store().begin().await?;
         store_org::set_parent(
             &mut tx.exec(),
             county,
@@ -641,7 +552,7 @@ impl App {
             from.as_str(),
             to.as_str(),
             depth_delta,
-            self.now(),
+            self.app.now(),
         )
         .await?;
         let before = serde_json::json!({"path": from.as_str()});
@@ -652,7 +563,7 @@ impl App {
             moved.rows(),
             moved.providers.len()
         );
-        let event = self.audit_event(
+        let event = self.app.audit_event(
             caller,
             Event {
                 county_code: county,

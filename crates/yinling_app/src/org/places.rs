@@ -12,7 +12,9 @@ use yinling_store::{
     places::{self as store_places, NewPlace, PlaceRow},
 };
 
-use crate::{App, AppError, AppResult, Caller, audit::Event, text::TextKind};
+use crate::{AppError, AppResult, Caller, audit::Event, text::TextKind};
+
+use super::*;
 
 /// What kind of place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -97,10 +99,10 @@ pub struct PlaceView {
     pub residents: Vec<crate::people::HouseholdMember>,
 }
 
-impl App {
+impl Org<'_> {
     /// An area unit the caller may see under `p`, with its path.
-    async fn area_unit(
-        &self,
+    pub(super) async fn area_unit(
+        self,
         caller: &Caller,
         p: Permission,
         county: i64,
@@ -122,8 +124,8 @@ impl App {
     }
 
     /// Places directly under a unit (`parent` None) or under a place of that unit.
-    pub async fn places_of(
-        &self,
+    pub async fn places(
+        self,
         caller: &Caller,
         county: i64,
         unit_id: i64,
@@ -132,7 +134,7 @@ impl App {
         let (unit, _) = self
             .area_unit(caller, Permission::ViewPeople, county, unit_id)
             .await?;
-        let mut exec = self.store().read();
+        let mut exec = self.app.store().read();
         if let Some(pid) = parent {
             store_places::get(&mut exec, county, pid)
                 .await?
@@ -161,7 +163,7 @@ impl App {
     }
 
     pub async fn create_place(
-        &self,
+        self,
         caller: &Caller,
         county: i64,
         unit_id: i64,
@@ -203,7 +205,7 @@ impl App {
         }
         let parent_kind = match input.parent_id {
             Some(pid) => {
-                let parent = store_places::get(&mut self.store().read(), county, pid)
+                let parent = store_places::get(&mut self.app.store().read(), county, pid)
                     .await?
                     .filter(|p| p.unit_id == unit.id)
                     .ok_or(AppError::NotFound {
@@ -224,8 +226,8 @@ impl App {
                 ),
             ));
         }
-        let now = self.now();
-        let mut tx = self.store().begin().await?;
+        let now = self.app.now();
+        let mut tx = self.app.store().begin().await?;
         let id = ids::next(&mut tx.exec(), Seq::Places).await?;
         let new = NewPlace {
             county_code: county,
@@ -243,7 +245,7 @@ impl App {
         };
         store_places::insert_many(&mut tx.exec(), std::slice::from_ref(&new)).await?;
         let after = serde_json::json!({"kind": new.kind, "label": label, "parent": new.parent_id, "unit": new.path});
-        let event = self.audit_event(
+        let event = self.app.audit_event(
             caller,
             Event {
                 county_code: county,

@@ -3,10 +3,12 @@
 
 use yinling_store::regions::{self as store_regions, RegionRow};
 
-use crate::{App, AppError, AppResult};
+use crate::{AppError, AppResult};
+
+use super::*;
 
 /// Jining's 5,098 statistical divisions (NBS 2023), see data/README in the repository.
-pub const JINING_DIVISIONS_CSV: &str = include_str!("../../../data/jining-divisions-2023.csv");
+pub const JINING_DIVISIONS_CSV: &str = include_str!("../../../../data/jining-divisions-2023.csv");
 
 /// Functional zones named in the source page but absent from the statistical codes. Their
 /// codes are Yinling's own (flagged `project_code`), chosen in the city's unused 3708 9x
@@ -62,14 +64,14 @@ pub fn parse_divisions(csv: &str) -> AppResult<Vec<RegionRow>> {
     Ok(rows)
 }
 
-impl App {
+impl Org<'_> {
     /// Loads the bundled divisions (idempotent). Returns how many the table then holds.
-    pub async fn load_regions(&self) -> AppResult<i64> {
+    pub async fn load_regions(self) -> AppResult<i64> {
         let rows = parse_divisions(JINING_DIVISIONS_CSV)?;
-        let mut tx = self.store().begin().await?;
+        let mut tx = self.app.store().begin().await?;
         store_regions::insert_many(&mut tx.exec(), &rows).await?;
         tx.commit().await?;
-        Ok(store_regions::count(&mut self.store().read()).await?)
+        Ok(store_regions::count(&mut self.app.store().read()).await?)
     }
 }
 

@@ -1,0 +1,41 @@
+//! The organisation tree: browsing, creating units and grids, moving subtrees.
+
+use serde::{Deserialize, Serialize};
+use yinling_domain::{
+    org::{OrgKind, OrgPath},
+    region::RegionCode,
+    role::Permission,
+};
+use yinling_store::{
+    audit as store_audit,
+    ids::{self, Seq},
+    org::{self as store_org, ChildRow, NewOrgUnit, OrgUnitRow, OrgUnitUpdate, UnitFilter},
+    people as store_people,
+};
+
+use crate::{App, AppError, AppResult, Caller, Page, PageRequest, audit::Event, text::TextKind};
+
+mod input;
+mod places;
+mod regions;
+mod units;
+mod view;
+
+pub use input::*;
+pub use places::*;
+pub use regions::*;
+pub use units::*;
+pub use view::*;
+
+/// The organisation tree and its places (组织, 网格, 楼栋, 户), reached as [`App::org`].
+#[derive(Clone, Copy)]
+pub struct Org<'a> {
+    app: &'a App,
+}
+
+impl App {
+    /// The organisation tree, its places and the statistical divisions it rests on.
+    pub fn org(&self) -> Org<'_> {
+        Org { app: self }
+    }
+}
