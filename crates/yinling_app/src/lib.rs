@@ -12,6 +12,7 @@ pub mod dispatch;
 pub mod error;
 pub mod export;
 pub mod files;
+pub mod jobs;
 pub mod ledger;
 pub mod mediation;
 pub mod needs;
