@@ -329,9 +329,9 @@ fn error_text(job: JobDef, e: &AppError) -> String {
 fn record_metrics(job: &'static str, outcome: JobOutcome, report: &Report, elapsed: Duration) {
     metrics::counter!("yinling_job_runs_total", "job" => job, "outcome" => outcome.as_str())
         .increment(1);
-    if outcome == JobOutcome::Failed {
-        metrics::counter!("yinling_job_failures_total", "job" => job).increment(1);
-    }
+    // Counted even when zero, so the series exists before the first failure.
+    metrics::counter!("yinling_job_failures_total", "job" => job)
+        .increment(u64::from(outcome == JobOutcome::Failed));
     metrics::counter!("yinling_job_items_total", "job" => job, "result" => "done")
         .increment(report.done);
     metrics::counter!("yinling_job_items_total", "job" => job, "result" => "set_aside")
