@@ -84,6 +84,24 @@ pub async fn register(
     Ok(())
 }
 
+/// Whether any of `names` is due and unleased: a read, so an idle runner's poll writes
+/// nothing.
+pub async fn any_due(exec: &mut Exec<'_>, names: &[&str], now: Micros) -> Result<bool> {
+    let pg = exec.is_postgres();
+    let known = in_list(pg, "name", "$2", "TEXT");
+    let due: Option<String> = exec
+        .scalar_optional(q!(
+            format!("SELECT name FROM jobs WHERE {known} AND {FREE} LIMIT 1"),
+            now,
+            text_list(pg, names)
+        ))
+        .await?;
+    Ok(due.is_some())
+}
+
+/// Due at `$1` and not held by a live lease.
+const FREE: &str = "due_at <= $1 AND (lease_until IS NULL OR lease_until <= $1)";
+
 /// Leases the first due, unleased job among `names` to `owner` until `lease_until`; `None`
 /// when none is due. A pending 立即运行 request is taken by this run.
 pub async fn claim(
@@ -98,14 +116,13 @@ pub async fn claim(
     // never meets a locked row).
     let lock = if pg { " FOR UPDATE SKIP LOCKED" } else { "" };
     let known = in_list(pg, "name", "$4", "TEXT");
-    let free = "due_at <= $1 AND (lease_until IS NULL OR lease_until <= $1)";
     exec.fetch_optional(q!(
         format!(
             "UPDATE jobs SET lease_owner = $2, lease_until = $3, run_seq = run_seq + 1,
                     last_started_at = $1, requested_at = NULL, requested_by = NULL
-              WHERE name = (SELECT name FROM jobs WHERE {known} AND {free}
+              WHERE name = (SELECT name FROM jobs WHERE {known} AND {FREE}
                              ORDER BY due_at, name LIMIT 1{lock})
-                AND {free}
+                AND {FREE}
           RETURNING name, run_seq, attempts, due_at"
         ),
         now,

@@ -184,6 +184,9 @@ impl Runner {
         self.register().await?;
         let names: Vec<&str> = self.jobs.iter().map(|j| j.name).collect();
         let mut ran = Vec::new();
+        if !store_jobs::any_due(&mut self.app.store().read(), &names, self.app.now()).await? {
+            return Ok(ran);
+        }
         for _ in 0..self.jobs.len() {
             let now = self.app.now();
             let claim = store_jobs::claim(
@@ -261,7 +264,7 @@ impl Runner {
                 "job finished after its lease passed and another runner took it; not recorded"
             );
         }
-        record_metrics(job.name, outcome, &report, elapsed);
+        record_metrics(job.name, outcome, &report, elapsed, attempts);
         match &error {
             Some(e) => tracing::warn!(job = job.name, attempts, error = %e, "job failed"),
             None if report.done > 0 || !report.set_aside.is_empty() => tracing::info!(
@@ -326,7 +329,13 @@ fn error_text(job: JobDef, e: &AppError) -> String {
     format!("{e}（{}）", e.code())
 }
 
-fn record_metrics(job: &'static str, outcome: JobOutcome, report: &Report, elapsed: Duration) {
+fn record_metrics(
+    job: &'static str,
+    outcome: JobOutcome,
+    report: &Report,
+    elapsed: Duration,
+    attempts: i64,
+) {
     metrics::counter!("yinling_job_runs_total", "job" => job, "outcome" => outcome.as_str())
         .increment(1);
     // Counted even when zero, so the series exists before the first failure.
@@ -337,6 +346,8 @@ fn record_metrics(job: &'static str, outcome: JobOutcome, report: &Report, elaps
     metrics::counter!("yinling_job_items_total", "job" => job, "result" => "set_aside")
         .increment(u64::try_from(report.set_aside.len()).unwrap_or(u64::MAX));
     metrics::gauge!("yinling_job_last_duration_seconds", "job" => job).set(elapsed.as_secs_f64());
+    metrics::gauge!("yinling_job_failures_in_a_row", "job" => job)
+        .set(f64::from(i32::try_from(attempts).unwrap_or(i32::MAX)));
 }
 
 // ---- the administrators' page ----

@@ -2571,6 +2571,7 @@ mod jobs_page {
             "yinling_job_items_total{job=\"escalate_orders\",result=\"done\"}",
             "yinling_job_items_total{job=\"expire_points\",result=\"set_aside\"}",
             "yinling_job_last_duration_seconds{job=\"sweep_sessions\"}",
+            "yinling_job_failures_in_a_row{job=\"purge_photos\"} 0",
         ] {
             assert!(text.contains(line), "{line}: {text}");
         }
