@@ -201,7 +201,7 @@ impl Runner {
             let Some(job) = self.jobs.iter().find(|j| j.name == claim.name).copied() else {
                 break;
             };
-            ran.push(self.run_claimed(job, &claim).await?);
+            ran.push(self.run_claimed(job, &claim, now).await?);
         }
         Ok(ran)
     }
@@ -219,8 +219,7 @@ impl Runner {
         }
     }
 
-    async fn run_claimed(&self, job: JobDef, claim: &Claim) -> AppResult<Ran> {
-        let started_at = self.app.now();
+    async fn run_claimed(&self, job: JobDef, claim: &Claim, started_at: Micros) -> AppResult<Ran> {
         let clock = Instant::now();
         let result = self.run_holding_lease(job, claim).await;
         let elapsed = clock.elapsed();
@@ -238,7 +237,10 @@ impl Runner {
             let attempts = claim.attempts + 1;
             (attempts, finished_at + retry_after(attempts, job.interval))
         } else {
-            (0, (started_at + job.interval).max(finished_at))
+            (
+                0,
+                next_after_success(claim.due_at, started_at, job.interval),
+            )
         };
         let kept = &report.set_aside[..report.set_aside.len().min(SET_ASIDE_KEPT)];
         let set_aside_json = serde_json::to_string(kept).unwrap_or_else(|_| "[]".to_owned());
@@ -316,6 +318,18 @@ impl Runner {
                 }
             }
         }
+    }
+}
+
+/// One interval after the time the run was due, so the cadence does not drift by the poll
+/// and the run's own time; if that has passed already (the job was late: no runner, a long
+/// run), one interval after the run started, so a late job catches up once, not in a burst.
+fn next_after_success(due_at: Micros, started_at: Micros, interval: Micros) -> Micros {
+    let next = due_at + interval;
+    if next > started_at {
+        next
+    } else {
+        started_at + interval
     }
 }
 
@@ -507,5 +521,19 @@ fn view(def: JobDef, row: Option<&JobRow>, now: Micros) -> JobView {
             .and_then(|r| r.last_duration_us)
             .map_or(0.0, |us| us as f64 / 1000.0),
         requested_by: r.and_then(|r| r.requested_by.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::next_after_success;
+
+    #[test]
+    fn the_next_run_keeps_the_cadence_and_a_late_job_catches_up_once() {
+        // Run 0.7 s after it was due: next one interval after the due time, not the start.
+        assert_eq!(next_after_success(1_000, 1_700, 10_000), 11_000);
+        // A run that starts more than an interval late: one interval after it started.
+        assert_eq!(next_after_success(1_000, 50_000, 10_000), 60_000);
+        assert_eq!(next_after_success(1_000, 11_000, 10_000), 21_000);
     }
 }
