@@ -471,3 +471,60 @@ async fn the_moved_loops_escalate_orders_and_sweep_sessions() {
     );
     assert_eq!(done(&ran, "escalate_orders"), Some(1));
 }
+
+static LONG_STARTED: tokio::sync::Notify = tokio::sync::Notify::const_new();
+static LONG_RELEASE: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
+/// Runs until the test releases it.
+const LONG: JobDef = JobDef {
+    name: "test_long",
+    label: "长任务",
+    summary: "测试用",
+    interval: MINUTE,
+    run: long_run,
+};
+
+fn long_run(_app: &App) -> JobFuture<'_> {
+    Box::pin(async {
+        LONG_STARTED.notify_one();
+        LONG_RELEASE.notified().await;
+        Ok(Report::done(1))
+    })
+}
+
+/// A job that runs longer than its lease keeps it: the runner renews the lease while the job
+/// runs, so another runner does not take it over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_run_renews_its_lease() {
+    let city = TestCity::new().await;
+    let runner = Runner::with_jobs(city.app.clone(), vec![LONG]).with_lease(SECOND);
+    let running = tokio::spawn(async move { runner.run_due().await });
+    LONG_STARTED.notified().await;
+    let r = row(&city, "test_long").await;
+    let claimed_at = r.last_started_at.unwrap();
+    assert_eq!(r.lease_until, Some(claimed_at + SECOND));
+    // Ten seconds on by the application's clock the first lease has long passed; the
+    // runner's renewal (every third of the lease) moves it on from the new now.
+    city.clock.advance(10 * SECOND);
+    let waiting = std::time::Instant::now();
+    loop {
+        let until = row(&city, "test_long").await.lease_until.unwrap();
+        if until > city.app.now() {
+            assert_eq!(until, city.app.now() + SECOND);
+            break;
+        }
+        assert!(
+            waiting.elapsed() < std::time::Duration::from_secs(10),
+            "the lease was not renewed"
+        );
+        tokio::task::yield_now().await;
+    }
+    let other = Runner::with_jobs(second_app(&city).await, vec![LONG]);
+    assert!(other.run_due().await.unwrap().is_empty());
+    LONG_RELEASE.notify_one();
+    let ran = running.await.unwrap().unwrap();
+    assert_eq!(names(&ran), ["test_long"]);
+    assert_eq!(ran[0].outcome, JobOutcome::Ok);
+    let r = row(&city, "test_long").await;
+    assert_eq!((r.run_seq, r.lease_owner), (1, None));
+}
