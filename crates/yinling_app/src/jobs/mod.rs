@@ -224,14 +224,23 @@ impl Runner {
         let result = self.run_holding_lease(job, claim).await;
         let elapsed = clock.elapsed();
         let finished_at = self.app.now();
+        if let Err(e) = &result {
+            // Logged once, here, with an internal fault's detail (the page shows its code).
+            let detail = match e {
+                AppError::Internal(detail) => detail.clone(),
+                other => other.to_string(),
+            };
+            tracing::warn!(
+                job = job.name,
+                attempts = claim.attempts + 1,
+                error = %detail,
+                "job failed"
+            );
+        }
         let (outcome, report, error) = match result {
             Ok(r) if r.set_aside.is_empty() => (JobOutcome::Ok, r, None),
             Ok(r) => (JobOutcome::Partial, r, None),
-            Err(e) => (
-                JobOutcome::Failed,
-                Report::default(),
-                Some(error_text(job, &e)),
-            ),
+            Err(e) => (JobOutcome::Failed, Report::default(), Some(error_text(&e))),
         };
         let (attempts, next_due) = if error.is_some() {
             let attempts = claim.attempts + 1;
@@ -267,16 +276,14 @@ impl Runner {
             );
         }
         record_metrics(job.name, outcome, &report, elapsed, attempts);
-        match &error {
-            Some(e) => tracing::warn!(job = job.name, attempts, error = %e, "job failed"),
-            None if report.done > 0 || !report.set_aside.is_empty() => tracing::info!(
+        if error.is_none() && (report.done > 0 || !report.set_aside.is_empty()) {
+            tracing::info!(
                 job = job.name,
                 done = report.done,
                 set_aside = report.set_aside.len(),
                 ms = elapsed.as_secs_f64() * 1000.0,
                 "job ran"
-            ),
-            None => {}
+            );
         }
         Ok(Ran {
             name: job.name,
@@ -335,9 +342,8 @@ fn next_after_success(due_at: Micros, started_at: Micros, interval: Micros) -> M
 
 /// The error as the page shows it: the message and its code; an internal fault's detail
 /// goes to the log only.
-fn error_text(job: JobDef, e: &AppError) -> String {
-    if let AppError::Internal(detail) = e {
-        tracing::error!(job = job.name, %detail, "job failed with an internal error");
+fn error_text(e: &AppError) -> String {
+    if let AppError::Internal(_) = e {
         return "系统内部错误（详见服务器日志）".to_owned();
     }
     format!("{e}（{}）", e.code())
