@@ -415,12 +415,14 @@ pub struct JobsOverview {
     pub runs: Vec<RunView>,
 }
 
-/// The jobs use cases (`app.jobs()`).
+/// The jobs page's use cases, reached as [`App::jobs`].
+#[derive(Clone, Copy)]
 pub struct Jobs<'a> {
     app: &'a App,
 }
 
 impl App {
+    /// The jobs runner's page: the jobs, their runs and failures, 立即运行.
     pub fn jobs(&self) -> Jobs<'_> {
         Jobs { app: self }
     }
@@ -436,7 +438,7 @@ fn refused() -> AppError {
 }
 
 impl Jobs<'_> {
-    pub async fn overview(&self, caller: &Caller) -> AppResult<JobsOverview> {
+    pub async fn overview(self, caller: &Caller) -> AppResult<JobsOverview> {
         if !may_manage_jobs(caller) {
             return Err(refused());
         }
@@ -466,7 +468,7 @@ impl Jobs<'_> {
     }
 
     /// 立即运行: makes the job due now (a runner takes it within a second or so); audited.
-    pub async fn run_now(&self, caller: &Caller, name: &str) -> AppResult<()> {
+    pub async fn run_now(self, caller: &Caller, name: &str) -> AppResult<()> {
         if !may_manage_jobs(caller) {
             return Err(refused());
         }

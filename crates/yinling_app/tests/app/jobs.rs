@@ -407,7 +407,12 @@ async fn the_award_job_sets_a_bad_item_aside_and_pays_the_rest() {
     assert_eq!(ran[0].set_aside[0].key, format!("奖励 {c}/{id}"));
     assert!(ran[0].set_aside[0].reason.contains("not_found"), "{ran:?}");
     let li = city.people_a[1];
-    let bal = city.app.balances(&city.system, li.0, li.1).await.unwrap();
+    let bal = city
+        .app
+        .ledger()
+        .balances(&city.system, li.0, li.1)
+        .await
+        .unwrap();
     assert_eq!((bal.points, bal.minutes), (10, 60));
 
     let admin = city.caller("cityadmin").await;
@@ -424,7 +429,12 @@ async fn the_award_job_sets_a_bad_item_aside_and_pays_the_rest() {
     city.clock.advance(10 * SECOND);
     let ran = runner.run_due().await.unwrap();
     assert_eq!((ran[0].outcome, ran[0].done), (JobOutcome::Ok, 0));
-    let bal = city.app.balances(&city.system, li.0, li.1).await.unwrap();
+    let bal = city
+        .app
+        .ledger()
+        .balances(&city.system, li.0, li.1)
+        .await
+        .unwrap();
     assert_eq!((bal.points, bal.minutes), (10, 60));
 }
 
