@@ -374,9 +374,11 @@ async fn serve(app: App, config: &Config, listen: &str, demo: bool) -> anyhow::R
         .with_context(|| format!("无法监听 {addr}"))?;
     tracing::info!(%addr, database = app.store().backend().name(), "serving");
     println!("银龄已启动 / Yinling is running: http://{addr}/");
-    let sweeper = tokio::spawn(sweep_sessions(app.clone()));
-    let escalator = tokio::spawn(escalate_orders(app.clone()));
-    let ledger_jobs = tokio::spawn(ledger_jobs(app.clone()));
+    // Periodic work (escalation, awards, expiry, clean-up): see yinling_app::jobs. Safe to
+    // run in every server process: each run is claimed through the database.
+    let jobs = tokio::spawn(
+        yinling_app::jobs::Runner::new(app.clone()).run_forever(Duration::from_secs(1)),
+    );
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
@@ -384,9 +386,7 @@ async fn serve(app: App, config: &Config, listen: &str, demo: bool) -> anyhow::R
     .with_graceful_shutdown(shutdown_signal())
     .await
     .context("server error")?;
-    sweeper.abort();
-    escalator.abort();
-    ledger_jobs.abort();
+    jobs.abort();
     app.store().close().await;
     Ok(())
 }
@@ -507,82 +507,6 @@ fn finding_text(f: &yinling_store::ledger::Finding) -> String {
             county_code,
             transfer,
         } => format!("{county_code} 转账 {transfer}：没有对应的审计记录"),
-    }
-}
-
-/// Removes idle sessions and spent attempt counts every ten minutes.
-async fn sweep_sessions(app: App) {
-    let mut tick = tokio::time::interval(Duration::from_secs(600));
-    loop {
-        tick.tick().await;
-        if let Err(e) = app.purge_idle_sessions().await {
-            tracing::warn!(error = %e, "session sweep failed");
-        }
-        if let Err(e) = app.purge_throttles().await {
-            tracing::warn!(error = %e, "throttle sweep failed");
-        }
-    }
-}
-
-/// Every minute, sends orders nobody accepted within their item's time limit one level up
-/// the organisation tree; every ten minutes, removes completion photos uploaded more than a
-/// day ago and never used. Safe to run on several servers at once: each escalation is a
-/// conditional update, so an order moves up once per time limit whoever runs it, and a
-/// photo's row is deleted only while still unattached.
-async fn escalate_orders(app: App) {
-    let system = Caller::system("sla");
-    let mut tick = tokio::time::interval(Duration::from_secs(60));
-    let mut n: u64 = 0;
-    loop {
-        tick.tick().await;
-        match app.orders().escalate_overdue(&system).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(escalated = n, "orders escalated past their time limit"),
-            Err(e) => tracing::warn!(error = %e, "order escalation failed"),
-        }
-        if n.is_multiple_of(10) {
-            match app.orders().purge_unused_photos(app.now()).await {
-                Ok(0) => {}
-                Ok(k) => tracing::info!(removed = k, "unused completion photos removed"),
-                Err(e) => tracing::warn!(error = %e, "removing unused photos failed"),
-            }
-        }
-        n += 1;
-    }
-}
-
-/// Every ten seconds, takes pending awards (completed orders, concluded mediation) into the
-/// ledger; every hour, expires points past their county's age. Both are safe to run on
-/// several servers at once: each award and each expiry is keyed, so it moves once.
-async fn ledger_jobs(app: App) {
-    let mut tick = tokio::time::interval(Duration::from_secs(10));
-    let mut n: u64 = 0;
-    loop {
-        tick.tick().await;
-        match app.ledger().claim_entitlements(500).await {
-            Ok(r) if r.entitlements > 0 => tracing::info!(
-                entitlements = r.entitlements,
-                transfers = r.transfers,
-                capped = r.capped,
-                set_aside = r.set_aside.len(),
-                "awards taken into the ledger"
-            ),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "taking awards into the ledger failed"),
-        }
-        if n.is_multiple_of(360) {
-            match app.ledger().expire_points().await {
-                Ok(r) if r.accounts > 0 || !r.set_aside.is_empty() => tracing::info!(
-                    accounts = r.accounts,
-                    points = r.points,
-                    set_aside = r.set_aside.len(),
-                    "points expired"
-                ),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "point expiry failed"),
-            }
-        }
-        n += 1;
     }
 }
 

@@ -130,6 +130,7 @@ pub fn action_label(action: &str) -> &'static str {
         "ledger.self_benefit_refused" => "拒绝为本人或同户家人发放积分",
         "demo.load" => "生成演示数据",
         "regions.import" => "导入行政区划",
+        "job.run_now" => "立即运行后台任务",
         _ => "其他操作",
     }
 }

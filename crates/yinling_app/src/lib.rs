@@ -9,6 +9,7 @@ pub mod demo;
 pub mod error;
 pub mod export;
 pub mod files;
+pub mod jobs;
 pub mod ledger;
 pub mod mediation;
 pub mod needs;

@@ -5,6 +5,7 @@ mod vocabulary;
 
 pub mod audit;
 pub mod id_number;
+pub mod job;
 pub mod ledger;
 pub mod mask;
 pub mod matching;

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod db;
 mod error;
 pub mod ids;
+pub mod jobs;
 pub mod ledger;
 pub mod mediation;
 pub mod needs;

@@ -4,6 +4,7 @@
 //! `yinling_app::testing::TestCity`.
 
 mod app;
+mod jobs;
 mod ledger;
 mod mediation;
 mod needs;

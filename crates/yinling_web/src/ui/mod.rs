@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod extract;
 mod home;
+mod jobs;
 mod ledger;
 mod mediation;
 mod needs;
@@ -46,6 +47,7 @@ pub fn router() -> Router<AppState> {
         .merge(points::router())
         .merge(shop::router())
         .merge(ledger::router())
+        .merge(jobs::router())
 }
 
 /// What the base layout needs on every page.
@@ -145,6 +147,13 @@ fn nav_for(caller: &Caller) -> Vec<NavItem> {
             key: "audit",
         });
     }
+    if yinling_app::jobs::may_manage_jobs(caller) {
+        nav.push(NavItem {
+            href: "/jobs",
+            label: "后台任务",
+            key: "jobs",
+        });
+    }
     nav.push(NavItem {
         href: "/account",
         label: "我的账号",
@@ -164,6 +173,7 @@ fn notice_for(query: Option<&str>) -> Option<String> {
         "moved" => "已调整隶属关系。",
         "granted" => "已授予角色。",
         "reset" => "密码已重置，请把新的初始密码当面告知本人。",
+        "queued" => "已安排立即运行，稍后刷新本页查看结果。",
         _ => return None,
     };
     Some(text.to_owned())

@@ -1707,6 +1707,14 @@ fn list_cases() -> Vec<Case> {
         get("/ledger/redeem-locks", C::List(P::Oversee)),
         get("/ledger/redeem-reports", C::List(P::Oversee)),
         get("/people/duplicates", C::List(P::ReviewDuplicates)),
+        get("/jobs", C::CityWide),
+        case(
+            M::POST,
+            "/jobs/{name}/run",
+            C::CityWide,
+            |_| vec!["sweep_sessions".into()],
+            |_| form(&[]),
+        ),
         case(
             M::GET,
             "/points/redeem/{code}",
