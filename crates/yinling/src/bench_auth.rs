@@ -39,7 +39,9 @@ pub async fn auth(opts: Options) -> anyhow::Result<()> {
 
 async fn run(opts: &Options, url: &str) -> anyhow::Result<()> {
     let backend = yinling_store::Backend::from_url(url).name();
-    println!("登录开销基准 / authentication benchmark on {backend}: building a demo city (2,000 people) …");
+    println!(
+        "登录开销基准 / authentication benchmark on {backend}: building a demo city (2,000 people) …"
+    );
     let mut store_opts = StoreOptions::new(url);
     store_opts.max_connections = 16;
     let app = crate::bench::demo_app(&store_opts, 2_000, PASSWORD).await?;
@@ -67,7 +69,14 @@ async fn run(opts: &Options, url: &str) -> anyhow::Result<()> {
     );
     // Warm both paths (connections, prepared statements, page cache).
     drive(addr, "/healthz", None, clients, Duration::from_millis(300)).await?;
-    drive(addr, "/api/v1/me", Some(&token), clients, Duration::from_millis(300)).await?;
+    drive(
+        addr,
+        "/api/v1/me",
+        Some(&token),
+        clients,
+        Duration::from_millis(300),
+    )
+    .await?;
     let mut bare = Vec::new();
     let mut authed = Vec::new();
     for round in 0..opts.rounds.max(1) {

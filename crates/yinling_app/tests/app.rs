@@ -4665,7 +4665,10 @@ mod one_read {
 
         // Without any grant the account still signs in, and may do nothing.
         let first = caller.grants[0].id;
-        city.app.remove_grant(&city.system, id, first).await.unwrap();
+        city.app
+            .remove_grant(&city.system, id, first)
+            .await
+            .unwrap();
         let (r, sql) = statements_of(city.app.authenticate(&token, None)).await;
         let caller = r.unwrap().caller;
         assert!(caller.grants.is_empty(), "{:?}", caller.grants);
@@ -4684,7 +4687,12 @@ mod one_read {
             city.app.session_csrf(&token).await.unwrap(),
             Some(session.csrf_token.clone())
         );
-        let other_csrf = city.app.authenticate(&other, None).await.unwrap().csrf_token;
+        let other_csrf = city
+            .app
+            .authenticate(&other, None)
+            .await
+            .unwrap()
+            .csrf_token;
         assert_ne!(other_csrf, session.csrf_token, "each session its own token");
 
         city.app
