@@ -2,6 +2,7 @@
 //! manages accounts, backs up, verifies the audit log and measures itself (`bench`).
 
 mod bench;
+mod bench_auth;
 mod bench_dispatch;
 mod bench_ledger;
 mod config;
@@ -121,6 +122,22 @@ enum BenchCommand {
         /// HTTP 兑换次数 / Redemptions over HTTP
         #[arg(long, default_value_t = 500)]
         redemptions: usize,
+    },
+    /// 登录开销：同一服务上，已登录的 GET /api/v1/me 与不登录的 GET /healthz 每秒请求数对比。
+    /// 默认在临时 SQLite 演示城市上测量；给出 --database-url postgres://… 时在该（空的）库中测量 /
+    /// Authentication overhead: requests per second of an authenticated GET /api/v1/me beside
+    /// the bare GET /healthz on the same server, on a throwaway SQLite demo city or the given
+    /// empty PostgreSQL database
+    Auth {
+        /// 并发客户端数 / Concurrent HTTP clients
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        /// 每轮每条路由的测量秒数 / Seconds per route per round
+        #[arg(long, default_value_t = 3.0)]
+        seconds: f64,
+        /// 轮数（取中位数）/ Rounds (medians are reported)
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
     },
 }
 
@@ -346,6 +363,23 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 plain,
                 clients,
                 redemptions,
+                postgres,
+            })
+            .await
+        }
+        Command::Bench(BenchCommand::Auth {
+            clients,
+            seconds,
+            rounds,
+        }) => {
+            let postgres = config
+                .database_url
+                .starts_with("postgres")
+                .then(|| config.database_url.clone());
+            bench_auth::auth(bench_auth::Options {
+                clients,
+                seconds,
+                rounds,
                 postgres,
             })
             .await

@@ -12,7 +12,7 @@ use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use yinling_domain::{org::OrgPath, role::Role};
-use yinling_store::{accounts, audit as store_audit, sessions};
+use yinling_store::{accounts, audit as store_audit, caller as store_caller, sessions};
 
 use crate::{App, AppError, AppResult, Caller, Grant, audit::Event, clock::MINUTE};
 
@@ -208,43 +208,48 @@ impl App {
         })
     }
 
-    /// Resolves a session token into a caller. Ends the session if it has been idle too long;
-    /// otherwise records the activity (at most once a minute, to spare the writer).
+    /// Resolves a session token into a caller. The session, its account and the account's
+    /// grants come from one statement ([`store_caller::by_token`]), read fresh on every
+    /// request: a logout, a disabled account or a revoked grant counts from the next request,
+    /// in every server process, with no cache to invalidate.
+    ///
+    /// Ends the session if it has been idle too long. Otherwise records the activity, but
+    /// only when the stored activity is over a minute old (decided from the same read), so a
+    /// session in use costs one write a minute rather than one a request. The idle timeout
+    /// counts from the stored activity, as it always has: it may end a session up to a
+    /// minute early, never late.
     pub async fn authenticate(&self, token: &str, ip: Option<String>) -> AppResult<Session> {
         let now = self.now();
         let hash = token_hash(token);
-        let session = sessions::get(&mut self.store().read(), &hash)
+        let found = store_caller::by_token(&mut self.store().read(), &hash)
             .await?
             .ok_or(AppError::Unauthenticated)?;
         let idle = self.settings().security.idle_timeout_minutes * MINUTE;
-        if now - session.last_seen_at > idle {
+        if now - found.last_seen_at > idle {
             sessions::delete(&mut self.store().write(), &hash).await?;
             return Err(AppError::SessionExpired);
         }
-        let account = accounts::get(&mut self.store().read(), session.account_id)
-            .await?
-            .ok_or(AppError::Unauthenticated)?;
-        if account.disabled {
+        if found.disabled {
             return Err(AppError::Unauthenticated);
         }
-        if now - session.last_seen_at > MINUTE {
+        if now - found.last_seen_at > MINUTE {
             sessions::touch(&mut self.store().write(), &hash, now).await?;
         }
-        let grants = self.load_grants(account.id).await?;
-        let person = account.person_county_code.zip(account.person_id);
+        let grants = found.grants.into_iter().filter_map(grant_of_row).collect();
+        let person = found.person_county_code.zip(found.person_id);
         let caller = Caller::new(
-            account.id,
-            account.username,
-            account.display_name,
+            found.account_id,
+            found.username,
+            found.display_name,
             grants,
             person,
-            account.elder_mode,
+            found.elder_mode,
         )
         .with_ip(ip);
         Ok(Session {
             caller,
-            csrf_token: session.csrf_token,
-            must_change_password: account.must_change_password,
+            csrf_token: found.csrf_token,
+            must_change_password: found.must_change_password,
         })
     }
 
@@ -253,11 +258,6 @@ impl App {
         Ok(sessions::get(&mut self.store().read(), &token_hash(token))
             .await?
             .map(|s| s.csrf_token))
-    }
-
-    pub(crate) async fn load_grants(&self, account_id: i64) -> AppResult<Vec<Grant>> {
-        let rows = accounts::grants_of(&mut self.store().read(), account_id).await?;
-        Ok(rows.into_iter().filter_map(grant_of_row).collect())
     }
 
     pub async fn logout(&self, caller: &Caller, token: &str) -> AppResult<()> {

@@ -239,6 +239,23 @@ impl<T> DbScalar for T where
 {
 }
 
+#[cfg(feature = "test-support")]
+tokio::task_local! {
+    /// The statements the current task has run, while a log is open
+    /// ([`crate::testing::statements_of`]). Only with the `test-support` feature: a test can
+    /// then count what a use case or a whole request asks of the database.
+    pub(crate) static STATEMENT_LOG: std::cell::RefCell<Vec<String>>;
+}
+
+/// Notes a statement in the current task's log, if one is open.
+#[inline]
+pub(crate) fn log_statement(sql: &str) {
+    #[cfg(feature = "test-support")]
+    let _ = STATEMENT_LOG.try_with(|log| log.borrow_mut().push(sql.to_owned()));
+    #[cfg(not(feature = "test-support"))]
+    let _ = sql;
+}
+
 /// Where a query runs: a pool (autocommit) or the connection of an open transaction.
 pub enum Exec<'a> {
     SqlitePool(&'a SqlitePool),
@@ -283,6 +300,7 @@ impl Exec<'_> {
     /// Runs a statement; returns the number of rows it changed.
     pub async fn execute(&mut self, query: Query) -> Result<u64, StoreError> {
         let sql = query.sql.clone();
+        log_statement(&sql);
         let n = match self {
             Exec::SqlitePool(p) => sqlx::query_with(&query.sql, sqlite_args(query.args)?)
                 .execute(*p)
@@ -306,6 +324,7 @@ impl Exec<'_> {
 
     pub async fn fetch_all<T: DbRow>(&mut self, query: Query) -> Result<Vec<T>, StoreError> {
         let sql = query.sql.clone();
+        log_statement(&sql);
         let r: Result<Vec<T>, sqlx::Error> =
             dispatch!(self, query, query_as_with, |q, e| q.fetch_all(e).await);
         r.map_err(|e| StoreError::from_sqlx(e, &sql))
@@ -316,6 +335,7 @@ impl Exec<'_> {
         query: Query,
     ) -> Result<Option<T>, StoreError> {
         let sql = query.sql.clone();
+        log_statement(&sql);
         let r: Result<Option<T>, sqlx::Error> =
             dispatch!(self, query, query_as_with, |q, e| q.fetch_optional(e).await);
         r.map_err(|e| StoreError::from_sqlx(e, &sql))
@@ -339,6 +359,7 @@ impl Exec<'_> {
         query: Query,
     ) -> Result<Option<T>, StoreError> {
         let sql = query.sql.clone();
+        log_statement(&sql);
         let r: Result<Option<T>, sqlx::Error> =
             dispatch!(self, query, query_scalar_with, |q, e| q
                 .fetch_optional(e)
@@ -348,6 +369,7 @@ impl Exec<'_> {
 
     pub async fn scalars<T: DbScalar>(&mut self, query: Query) -> Result<Vec<T>, StoreError> {
         let sql = query.sql.clone();
+        log_statement(&sql);
         let r: Result<Vec<T>, sqlx::Error> =
             dispatch!(self, query, query_scalar_with, |q, e| q.fetch_all(e).await);
         r.map_err(|e| StoreError::from_sqlx(e, &sql))

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod caller;
 pub mod db;
 mod error;
 pub mod ids;
@@ -279,6 +280,7 @@ impl Store {
     /// Starts a write transaction. On SQLite it takes the write lock at once
     /// (`BEGIN IMMEDIATE`), so a read-then-write never fails halfway with SQLITE_BUSY.
     pub async fn begin(&self) -> Result<Tx> {
+        db::log_statement("BEGIN");
         let inner = match &*self.pools {
             Pools::Sqlite { write, .. } => {
                 TxInner::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?)
@@ -362,6 +364,7 @@ impl Tx {
     }
 
     pub async fn commit(self) -> Result<()> {
+        db::log_statement("COMMIT");
         match self.inner {
             TxInner::Sqlite(tx) => tx.commit().await?,
             TxInner::Postgres(tx) => tx.commit().await?,
@@ -370,6 +373,7 @@ impl Tx {
     }
 
     pub async fn rollback(self) -> Result<()> {
+        db::log_statement("ROLLBACK");
         match self.inner {
             TxInner::Sqlite(tx) => tx.rollback().await?,
             TxInner::Postgres(tx) => tx.rollback().await?,

@@ -5,7 +5,7 @@
 //! migrated template, which is built once per schema version and shared by all test
 //! processes (guarded by an advisory lock).
 
-use std::str::FromStr;
+use std::{cell::RefCell, future::Future, str::FromStr};
 
 use sha2::{Digest, Sha256};
 use sqlx::{Connection, PgConnection, postgres::PgConnectOptions};
@@ -206,4 +206,17 @@ async fn ensure_template(admin_url: &str) -> String {
         .expect("unlock");
     admin.close().await.ok();
     template
+}
+
+/// Runs `fut` and returns its output with the SQL of every statement it ran, in order
+/// (transaction begin, commit and rollback included). Only statements run in this task are
+/// seen: work `fut` spawns onto other tasks is not.
+pub async fn statements_of<F: Future>(fut: F) -> (F::Output, Vec<String>) {
+    crate::db::STATEMENT_LOG
+        .scope(RefCell::new(Vec::new()), async {
+            let out = fut.await;
+            let log = crate::db::STATEMENT_LOG.with(RefCell::take);
+            (out, log)
+        })
+        .await
 }

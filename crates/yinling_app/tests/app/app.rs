@@ -4743,3 +4743,189 @@ mod masked_numbers {
         );
     }
 }
+
+/// Issue 10, item 8: an authenticated request reads its session, account and grants in one
+/// statement, fresh every time, so a logout, a disabled account or a revoked grant takes
+/// effect at the very next request.
+mod one_read {
+    use yinling_app::{AppError, clock::MINUTE, testing::TestCity};
+    use yinling_domain::role::Role;
+    use yinling_store::testing::statements_of;
+
+    async fn session_of(city: &TestCity, user: &str) -> String {
+        city.app
+            .login(user, yinling_app::testing::PASSWORD, None, None)
+            .await
+            .unwrap()
+            .token
+    }
+
+    #[tokio::test]
+    async fn authenticating_is_one_statement_and_touches_at_most_once_a_minute() {
+        let city = TestCity::new().await;
+        let token = session_of(&city, "workera").await;
+        let (session, sql) = statements_of(city.app.authenticate(&token, None)).await;
+        let session = session.unwrap();
+        assert_eq!(session.caller.username, "workera");
+        assert!(!session.caller.grants.is_empty());
+        assert_eq!(sql.len(), 1, "{sql:#?}");
+        assert!(sql[0].trim_start().starts_with("SELECT"), "{sql:#?}");
+
+        // Over a minute since the stored activity: the read decides, and one write records it.
+        city.clock.advance(2 * MINUTE);
+        let (r, sql) = statements_of(city.app.authenticate(&token, None)).await;
+        r.unwrap();
+        assert_eq!(sql.len(), 2, "{sql:#?}");
+        assert!(sql[1].contains("UPDATE sessions"), "{sql:#?}");
+        // Just recorded: reads only again.
+        city.clock.advance(MINUTE / 2);
+        let (r, sql) = statements_of(city.app.authenticate(&token, None)).await;
+        r.unwrap();
+        assert_eq!(sql.len(), 1, "{sql:#?}");
+
+        // The idle timeout counts from the recorded activity, as before: 29 idle minutes
+        // after it the session lives, 31 after it the session ends and is deleted.
+        city.clock.advance(29 * MINUTE - MINUTE / 2);
+        city.app.authenticate(&token, None).await.unwrap();
+        city.clock.advance(31 * MINUTE);
+        let (r, sql) = statements_of(city.app.authenticate(&token, None)).await;
+        assert!(matches!(r, Err(AppError::SessionExpired)), "{r:?}");
+        assert_eq!(sql.len(), 2, "{sql:#?}");
+        assert!(sql[1].contains("DELETE FROM sessions"), "{sql:#?}");
+        let (r, sql) = statements_of(city.app.authenticate(&token, None)).await;
+        assert!(matches!(r, Err(AppError::Unauthenticated)), "{r:?}");
+        assert_eq!(sql.len(), 1, "{sql:#?}");
+    }
+
+    #[tokio::test]
+    async fn a_disabled_account_is_refused_at_the_next_request() {
+        let city = TestCity::new().await;
+        let token = session_of(&city, "workera").await;
+        let caller = city.app.authenticate(&token, None).await.unwrap().caller;
+        let id = caller.account_id.unwrap();
+        // Even with its sessions left in place (as another process might still see them),
+        // the flag on the account alone refuses the next request.
+        yinling_store::accounts::set_disabled(&mut city.app.store().write(), id, true, 0)
+            .await
+            .unwrap();
+        let (r, sql) = statements_of(city.app.authenticate(&token, None)).await;
+        assert!(matches!(r, Err(AppError::Unauthenticated)), "{r:?}");
+        assert_eq!(sql.len(), 1, "{sql:#?}");
+        yinling_store::accounts::set_disabled(&mut city.app.store().write(), id, false, 0)
+            .await
+            .unwrap();
+        city.app.authenticate(&token, None).await.unwrap();
+        // Through the use case the sessions end too.
+        city.app
+            .set_account_disabled(&city.system, id, true)
+            .await
+            .unwrap();
+        assert!(matches!(
+            city.app.authenticate(&token, None).await,
+            Err(AppError::Unauthenticated)
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_granted_or_revoked_role_counts_from_the_next_request() {
+        let city = TestCity::new().await;
+        let id = city
+            .add_account("twogrids", Role::GridWorker, &city.grid_a, None)
+            .await;
+        let token = session_of(&city, "twogrids").await;
+        let second = city
+            .app
+            .add_grant(
+                &city.system,
+                id,
+                Role::GridWorker,
+                city.grid_b.county_code,
+                city.grid_b.id,
+            )
+            .await
+            .unwrap();
+        let caller = city.app.authenticate(&token, None).await.unwrap().caller;
+        let units: Vec<i64> = caller.grants.iter().map(|g| g.unit_id).collect();
+        assert_eq!(units, [city.grid_a.id, city.grid_b.id], "in grant order");
+        assert_eq!(caller.grants[1].unit_name, city.grid_b.name);
+        assert_eq!(caller.grants[1].path.as_str(), city.grid_b.path);
+
+        city.app
+            .remove_grant(&city.system, id, second)
+            .await
+            .unwrap();
+        let caller = city.app.authenticate(&token, None).await.unwrap().caller;
+        let units: Vec<i64> = caller.grants.iter().map(|g| g.unit_id).collect();
+        assert_eq!(units, [city.grid_a.id]);
+
+        // Without any grant the account still signs in, and may do nothing.
+        let first = caller.grants[0].id;
+        city.app
+            .remove_grant(&city.system, id, first)
+            .await
+            .unwrap();
+        let (r, sql) = statements_of(city.app.authenticate(&token, None)).await;
+        let caller = r.unwrap().caller;
+        assert!(caller.grants.is_empty(), "{:?}", caller.grants);
+        assert_eq!(caller.username, "twogrids");
+        assert_eq!(sql.len(), 1, "{sql:#?}");
+    }
+
+    #[tokio::test]
+    async fn logout_elder_mode_and_the_password_flag_read_fresh() {
+        let city = TestCity::new().await;
+        let token = session_of(&city, "workera").await;
+        let other = session_of(&city, "workera").await;
+        let session = city.app.authenticate(&token, None).await.unwrap();
+        assert!(!session.caller.elder_mode && !session.must_change_password);
+        assert_eq!(
+            city.app.session_csrf(&token).await.unwrap(),
+            Some(session.csrf_token.clone())
+        );
+        let other_csrf = city
+            .app
+            .authenticate(&other, None)
+            .await
+            .unwrap()
+            .csrf_token;
+        assert_ne!(other_csrf, session.csrf_token, "each session its own token");
+
+        city.app
+            .set_elder_mode(&session.caller, true)
+            .await
+            .unwrap();
+        assert!(
+            city.app
+                .authenticate(&token, None)
+                .await
+                .unwrap()
+                .caller
+                .elder_mode
+        );
+        let id = session.caller.account_id.unwrap();
+        let worker = city.caller("countyadmin").await;
+        city.app
+            .reset_password(&worker, id, "Fresh-Initial-9x", true)
+            .await
+            .unwrap();
+        // A reset ends every session; the new one must change its password.
+        assert!(matches!(
+            city.app.authenticate(&token, None).await,
+            Err(AppError::Unauthenticated)
+        ));
+        let fresh = city
+            .app
+            .login("workera", "Fresh-Initial-9x", None, None)
+            .await
+            .unwrap()
+            .token;
+        let s = city.app.authenticate(&fresh, None).await.unwrap();
+        assert!(s.must_change_password && s.caller.elder_mode);
+
+        city.app.logout(&s.caller, &fresh).await.unwrap();
+        assert!(matches!(
+            city.app.authenticate(&fresh, None).await,
+            Err(AppError::Unauthenticated)
+        ));
+    }
+}

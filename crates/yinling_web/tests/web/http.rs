@@ -2594,3 +2594,77 @@ mod jobs_page {
         }
     }
 }
+
+/// Issue 10, item 8: an authenticated read costs the database what the bare health check
+/// does, one statement, and what changes an account counts from the next request.
+mod one_read {
+    use axum::http::{Method, StatusCode};
+    use yinling_store::testing::statements_of;
+
+    use super::{Client, setup};
+
+    #[tokio::test]
+    async fn an_authenticated_read_is_one_statement_like_the_health_check() {
+        let (city, app) = setup().await;
+        let mut c = Client::new(app.clone());
+        c.login_api("workera").await;
+        let (me, sql) = statements_of(c.json(Method::GET, "/api/v1/me", None)).await;
+        assert_eq!(me.status, StatusCode::OK, "{}", me.text());
+        assert_eq!(me.json()["username"], "workera");
+        assert_eq!(sql.len(), 1, "{sql:#?}");
+        let mut anonymous = Client::new(app);
+        let (health, bare) = statements_of(anonymous.get("/healthz")).await;
+        assert_eq!(health.status, StatusCode::OK);
+        assert_eq!(bare.len(), 1, "{bare:#?}");
+
+        // Disabled: the very next request is refused, and still with one read.
+        let id = city.caller("workera").await.account_id.unwrap();
+        yinling_store::accounts::set_disabled(&mut city.app.store().write(), id, true, 0)
+            .await
+            .unwrap();
+        let (me, sql) = statements_of(c.json(Method::GET, "/api/v1/me", None)).await;
+        assert_eq!(me.status, StatusCode::UNAUTHORIZED, "{}", me.text());
+        assert_eq!(sql.len(), 1, "{sql:#?}");
+    }
+
+    #[tokio::test]
+    async fn logout_and_a_revoked_grant_count_from_the_next_request() {
+        let (city, app) = setup().await;
+        let id = city
+            .add_account(
+                "twogrids",
+                yinling_domain::role::Role::GridWorker,
+                &city.grid_a,
+                None,
+            )
+            .await;
+        let second = city
+            .app
+            .add_grant(
+                &city.system,
+                id,
+                yinling_domain::role::Role::GridWorker,
+                city.grid_b.county_code,
+                city.grid_b.id,
+            )
+            .await
+            .unwrap();
+        let mut c = Client::new(app);
+        c.login_api("twogrids").await;
+        let me = c.json(Method::GET, "/api/v1/me", None).await.json();
+        assert_eq!(me["grants"].as_array().unwrap().len(), 2, "{me}");
+        city.app
+            .remove_grant(&city.system, id, second)
+            .await
+            .unwrap();
+        let me = c.json(Method::GET, "/api/v1/me", None).await.json();
+        let grants = me["grants"].as_array().unwrap();
+        assert_eq!(grants.len(), 1, "{me}");
+        assert_eq!(grants[0]["unit_id"], city.grid_a.id, "{me}");
+
+        let out = c.json(Method::DELETE, "/api/v1/session", None).await;
+        assert!(out.status.is_success(), "{}", out.text());
+        let me = c.json(Method::GET, "/api/v1/me", None).await;
+        assert_eq!(me.status, StatusCode::UNAUTHORIZED, "{}", me.text());
+    }
+}
