@@ -383,6 +383,7 @@ async fn http_placement(app: &App, opts: &Options) -> anyhow::Result<()> {
     let mut conn = Conn::open(addr).await?;
     let token = conn.login("wangge", PASSWORD).await?;
     let me = app
+        .accounts()
         .authenticate(&token, None)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?

@@ -8,9 +8,9 @@ use anyhow::Context;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use yinling_app::{
     App, Caller, Key,
+    accounts::NewAccountInput,
     ledger::{Actor, Holder, Posting, Rules},
     redeem::GoodsInput,
-    users::NewAccountInput,
 };
 use yinling_domain::{
     ledger::{Reason, SourceKind, Unit},
@@ -261,22 +261,23 @@ async fn redemptions(app: &App, people: &[(i64, i64)], n: usize) -> anyhow::Resu
         )
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    app.create_account(
-        &system,
-        NewAccountInput {
-            username: "benchtill".into(),
-            display_name: "收银台".into(),
-            password: PASSWORD.into(),
-            role: Role::Merchant,
-            unit_county_code: shop.county_code,
-            unit_id: shop.id,
-            must_change_password: false,
-            person_county_code: None,
-            person_id: None,
-        },
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    app.accounts()
+        .create(
+            &system,
+            NewAccountInput {
+                username: "benchtill".into(),
+                display_name: "收银台".into(),
+                password: PASSWORD.into(),
+                role: Role::Merchant,
+                unit_county_code: shop.county_code,
+                unit_id: shop.id,
+                must_change_password: false,
+                person_county_code: None,
+                person_id: None,
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let shop_key = Key::from((shop.county_code, shop.id));
     let goods = app
         .redeem()

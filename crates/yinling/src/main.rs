@@ -14,8 +14,8 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use yinling_app::{
     App, Caller, Clock,
+    accounts::NewAccountInput,
     demo::{DemoOptions, DemoSummary},
-    users::NewAccountInput,
 };
 use yinling_domain::role::Role;
 use yinling_store::{Backend, Store, StoreOptions};
@@ -698,22 +698,23 @@ async fn user(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
             };
             let generated = password.is_none();
             let password = password.unwrap_or_else(yinling_app::demo::random_password);
-            app.create_account(
-                &caller,
-                NewAccountInput {
-                    username: username.clone(),
-                    display_name: name,
-                    password: password.clone(),
-                    role,
-                    unit_county_code: county,
-                    unit_id,
-                    must_change_password: !no_must_change,
-                    person_county_code: None,
-                    person_id: None,
-                },
-            )
-            .await
-            .map_err(app_err)?;
+            app.accounts()
+                .create(
+                    &caller,
+                    NewAccountInput {
+                        username: username.clone(),
+                        display_name: name,
+                        password: password.clone(),
+                        role,
+                        unit_county_code: county,
+                        unit_id,
+                        must_change_password: !no_must_change,
+                        person_county_code: None,
+                        person_id: None,
+                    },
+                )
+                .await
+                .map_err(app_err)?;
             println!("已创建账号 / created: {username}");
             if generated {
                 println!("初始密码 / initial password: {password}");
@@ -725,13 +726,15 @@ async fn user(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
             no_must_change,
         } => {
             let account = app
-                .account_by_username(&username)
+                .accounts()
+                .by_username(&username)
                 .await
                 .map_err(app_err)?
                 .with_context(|| format!("没有这个账号：{username}"))?;
             let generated = password.is_none();
             let password = password.unwrap_or_else(yinling_app::demo::random_password);
-            app.reset_password(&caller, account.id, &password, !no_must_change)
+            app.accounts()
+                .reset_password(&caller, account.id, &password, !no_must_change)
                 .await
                 .map_err(app_err)?;
             println!("已重置并解锁 / reset and unlocked: {username}");
@@ -741,7 +744,8 @@ async fn user(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
         }
         UserCommand::List => {
             let page = app
-                .list_accounts(&caller, yinling_app::PageRequest::new(Some(1), Some(200)))
+                .accounts()
+                .list(&caller, yinling_app::PageRequest::new(Some(1), Some(200)))
                 .await
                 .map_err(app_err)?;
             println!("{:<6} {:<20} {:<12} 状态", "编号", "用户名", "姓名");

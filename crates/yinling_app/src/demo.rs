@@ -33,8 +33,8 @@ use yinling_store::{
 };
 
 use crate::{
-    App, AppError, AppResult, CITY_CODE, CITY_COUNTY_CODE, Caller, audit::Event,
-    org::parse_divisions, users::NewAccountInput, vault::Field,
+    App, AppError, AppResult, CITY_CODE, CITY_COUNTY_CODE, Caller, accounts::NewAccountInput,
+    audit::Event, org::parse_divisions, vault::Field,
 };
 
 #[derive(Debug, Clone)]
@@ -1767,21 +1767,22 @@ impl App {
             Some(p) => (p.clone(), false),
             None => (random_password(), true),
         };
-        self.create_account(
-            system,
-            NewAccountInput {
-                username: username.to_owned(),
-                display_name: display.to_owned(),
-                password: password.clone(),
-                role,
-                unit_county_code: uc,
-                unit_id: uid,
-                must_change_password: must_change,
-                person_county_code: person.map(|p| p.0),
-                person_id: person.map(|p| p.1),
-            },
-        )
-        .await?;
+        self.accounts()
+            .create(
+                system,
+                NewAccountInput {
+                    username: username.to_owned(),
+                    display_name: display.to_owned(),
+                    password: password.clone(),
+                    role,
+                    unit_county_code: uc,
+                    unit_id: uid,
+                    must_change_password: must_change,
+                    person_county_code: person.map(|p| p.0),
+                    person_id: person.map(|p| p.1),
+                },
+            )
+            .await?;
         let unit_name = store_org::get(&mut self.store().read(), uc, uid)
             .await?
             .map_or_else(|| display.to_owned(), |u| u.name);

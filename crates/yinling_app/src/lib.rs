@@ -1,7 +1,7 @@
 #![doc = include_str!("../README.md")]
 
+pub mod accounts;
 pub mod audit;
-pub mod auth;
 pub mod bootstrap;
 pub mod caller;
 pub mod clock;
@@ -19,13 +19,11 @@ pub mod people;
 pub mod redeem;
 pub mod services;
 pub mod settings;
-pub mod tags;
 #[cfg(feature = "test-support")]
 pub mod testing;
 pub mod text;
 pub mod throttle;
 pub mod time_bank;
-pub mod users;
 pub mod vault;
 
 use std::sync::Arc;

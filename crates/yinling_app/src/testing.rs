@@ -6,8 +6,8 @@ use yinling_domain::{org::OrgKind, role::Role};
 use yinling_store::{org::OrgUnitRow, testing::TestDb};
 
 use crate::{
-    App, Caller, Clock, Settings, Vault, org::NewUnitInput, people::PersonInput,
-    users::NewAccountInput,
+    App, Caller, Clock, Settings, Vault, accounts::NewAccountInput, org::NewUnitInput,
+    people::PersonInput,
 };
 
 /// The password every fixture account starts with (no forced change).
@@ -216,7 +216,8 @@ impl TestCity {
         for (username, role, c, u) in accounts {
             let person = (username == "resident").then(|| city.people_a[0]);
             city.app
-                .create_account(
+                .accounts()
+                .create(
                     &city.system,
                     NewAccountInput {
                         username: username.to_owned(),
@@ -280,10 +281,12 @@ impl TestCity {
     pub async fn caller(&self, username: &str) -> Caller {
         let s = self
             .app
+            .accounts()
             .login(username, PASSWORD, Some("127.0.0.1".into()), None)
             .await
             .expect("login");
         self.app
+            .accounts()
             .authenticate(&s.token, Some("127.0.0.1".into()))
             .await
             .expect("authenticate")
@@ -530,7 +533,8 @@ impl TestCity {
         person: Option<(i64, i64)>,
     ) -> i64 {
         self.app
-            .create_account(
+            .accounts()
+            .create(
                 &self.system,
                 NewAccountInput {
                     username: username.to_owned(),
@@ -770,7 +774,8 @@ impl TestCity {
         };
         let proposer = match self
             .app
-            .account_by_username(proposer)
+            .accounts()
+            .by_username(proposer)
             .await
             .expect("lookup")
         {
@@ -904,7 +909,8 @@ impl TestCity {
             ("volb", self.people_b[0], &self.grid_b),
         ] {
             self.app
-                .create_account(
+                .accounts()
+                .create(
                     &self.system,
                     NewAccountInput {
                         username: username.to_owned(),
@@ -1001,7 +1007,8 @@ impl TestCity {
             .await
             .expect("shop");
         self.app
-            .create_account(
+            .accounts()
+            .create(
                 &self.system,
                 NewAccountInput {
                     username: "shopkeeper".to_owned(),

@@ -56,7 +56,11 @@ impl FromRequestParts<AppState> for ApiCaller {
     ) -> Result<Self, Self::Rejection> {
         let (token, _) =
             token_of(&parts.headers).ok_or(ApiError::from(AppError::Unauthenticated))?;
-        let session = state.app.authenticate(&token, client_ip(parts)).await?;
+        let session = state
+            .app
+            .accounts()
+            .authenticate(&token, client_ip(parts))
+            .await?;
         if session.must_change_password && parts.uri.path() != "/api/v1/me/password" {
             return Err(ApiError::from(AppError::PasswordChangeRequired));
         }
@@ -93,7 +97,7 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
     // Signed in: the token must be the one stored with the session (a planted cookie does
     // not help). Before login (the login form itself): the double-submit cookie.
     let expected = match cookies::get(headers, cookies::SESSION) {
-        Some(token) => match state.app.session_csrf(&token).await {
+        Some(token) => match state.app.accounts().session_csrf(&token).await {
             Ok(Some(csrf)) => Some(csrf),
             Ok(None) => cookies::get(headers, cookies::CSRF),
             Err(e) => {

@@ -14,7 +14,7 @@ pub const JOB: JobDef = JobDef {
 
 fn run(app: &App) -> JobFuture<'_> {
     Box::pin(async move {
-        let sessions = app.purge_idle_sessions().await;
+        let sessions = app.accounts().purge_idle_sessions().await;
         let throttles = app.purge_throttles().await;
         Ok(Report::done(sessions? + throttles?))
     })

@@ -33,11 +33,13 @@ mod input;
 mod records;
 mod roster;
 mod search;
+mod tags;
 mod view;
 
 pub use duplicates::*;
 pub use input::*;
 use records::*;
+pub use tags::*;
 pub use view::*;
 
 /// People (一人一档), reached as [`App::people`].

@@ -4,8 +4,8 @@
 use yinling_app::{
     AppError, PageRequest,
     clock::MINUTE,
+    people::TagDefInput,
     people::{PeopleQuery, RoleInput, SensitiveField, TagInput},
-    tags::TagDefInput,
     testing::{PASSWORD, PEOPLE_A, PEOPLE_B, TestCity, valid_id},
 };
 use yinling_domain::person::{PersonRoleKind, RetireKind, RoleDetails};
@@ -511,7 +511,8 @@ async fn roles_skills_and_tags_with_provenance() {
     let city_admin = city.caller("cityadmin").await;
     let tag = city
         .app
-        .create_tag(
+        .people()
+        .define_tag(
             &city_admin,
             TagDefInput {
                 code: "dujiu".into(),
@@ -526,7 +527,8 @@ async fn roles_skills_and_tags_with_provenance() {
     // Grid workers may not define tags, but may apply them.
     assert!(matches!(
         city.app
-            .create_tag(
+            .people()
+            .define_tag(
                 &worker,
                 TagDefInput {
                     code: "x".into(),
@@ -652,6 +654,7 @@ async fn lockout_after_five_failures_for_fifteen_minutes() {
     let city = TestCity::new().await;
     let unknown = city
         .app
+        .accounts()
         .login("nobody", "x", None, None)
         .await
         .unwrap_err()
@@ -659,6 +662,7 @@ async fn lockout_after_five_failures_for_fifteen_minutes() {
     for _ in 1..=4 {
         let err = city
             .app
+            .accounts()
             .login("workera", "wrong-password", None, None)
             .await
             .unwrap_err();
@@ -671,6 +675,7 @@ async fn lockout_after_five_failures_for_fifteen_minutes() {
     }
     let err = city
         .app
+        .accounts()
         .login("workera", "wrong-password", None, None)
         .await
         .unwrap_err();
@@ -681,6 +686,7 @@ async fn lockout_after_five_failures_for_fifteen_minutes() {
     // Even the right password is refused while locked, with the locked message.
     let err = city
         .app
+        .accounts()
         .login("workera", PASSWORD, None, None)
         .await
         .unwrap_err();
@@ -693,6 +699,7 @@ async fn lockout_after_five_failures_for_fifteen_minutes() {
     city.clock.advance(14 * MINUTE);
     let err = city
         .app
+        .accounts()
         .login("workera", PASSWORD, None, None)
         .await
         .unwrap_err();
@@ -701,11 +708,13 @@ async fn lockout_after_five_failures_for_fifteen_minutes() {
     // After the lock runs out, one more mistake does not lock again at once.
     let err = city
         .app
+        .accounts()
         .login("workera", "wrong-password", None, None)
         .await
         .unwrap_err();
     assert_eq!(err.to_string(), unknown);
     city.app
+        .accounts()
         .login("workera", PASSWORD, None, None)
         .await
         .expect("unlocked after 15 minutes");
@@ -716,21 +725,32 @@ async fn sessions_end_after_thirty_idle_minutes_but_not_while_used() {
     let city = TestCity::new().await;
     let s = city
         .app
+        .accounts()
         .login("workera", PASSWORD, None, None)
         .await
         .unwrap();
     for _ in 0..4 {
         city.clock.advance(20 * MINUTE);
         city.app
+            .accounts()
             .authenticate(&s.token, None)
             .await
             .expect("still active");
     }
     city.clock.advance(31 * MINUTE);
-    let err = city.app.authenticate(&s.token, None).await.unwrap_err();
+    let err = city
+        .app
+        .accounts()
+        .authenticate(&s.token, None)
+        .await
+        .unwrap_err();
     assert!(matches!(err, AppError::SessionExpired));
     assert!(matches!(
-        city.app.authenticate(&s.token, None).await.unwrap_err(),
+        city.app
+            .accounts()
+            .authenticate(&s.token, None)
+            .await
+            .unwrap_err(),
         AppError::Unauthenticated
     ));
 }
@@ -740,9 +760,10 @@ async fn initial_passwords_must_be_changed_and_follow_the_policy() {
     let city = TestCity::new().await;
     let admin = city.caller("countyadmin").await;
     city.app
-        .create_account(
+        .accounts()
+        .create(
             &admin,
-            yinling_app::users::NewAccountInput {
+            yinling_app::accounts::NewAccountInput {
                 username: "NewWorker".into(),
                 display_name: "新网格员".into(),
                 password: "Initial-Pass-1".into(),
@@ -758,15 +779,22 @@ async fn initial_passwords_must_be_changed_and_follow_the_policy() {
         .unwrap();
     let s = city
         .app
+        .accounts()
         .login("newworker", "Initial-Pass-1", None, None)
         .await
         .unwrap();
     assert!(s.must_change_password);
-    let session = city.app.authenticate(&s.token, None).await.unwrap();
+    let session = city
+        .app
+        .accounts()
+        .authenticate(&s.token, None)
+        .await
+        .unwrap();
     assert!(session.must_change_password);
     // Eight characters of all four classes: it breaks the length rule and nothing else.
     let weak = city
         .app
+        .accounts()
         .change_password(&session.caller, &s.token, "Initial-Pass-1", "Sh0rt!pw")
         .await
         .unwrap_err();
@@ -783,11 +811,13 @@ async fn initial_passwords_must_be_changed_and_follow_the_policy() {
     assert!(weak.to_string().contains("至少需要10位"), "{weak}");
     let wrong = city
         .app
+        .accounts()
         .change_password(&session.caller, &s.token, "nope", "Another-Pass-22")
         .await
         .unwrap_err();
     assert!(wrong.to_string().contains("当前密码不正确"));
     city.app
+        .accounts()
         .change_password(
             &session.caller,
             &s.token,
@@ -799,6 +829,7 @@ async fn initial_passwords_must_be_changed_and_follow_the_policy() {
     assert!(
         !city
             .app
+            .accounts()
             .authenticate(&s.token, None)
             .await
             .unwrap()
@@ -808,9 +839,10 @@ async fn initial_passwords_must_be_changed_and_follow_the_policy() {
     let worker = city.caller("workera").await;
     let err = city
         .app
-        .create_account(
+        .accounts()
+        .create(
             &worker,
-            yinling_app::users::NewAccountInput {
+            yinling_app::accounts::NewAccountInput {
                 username: "sneaky".into(),
                 display_name: "某".into(),
                 password: "Initial-Pass-1".into(),
@@ -829,6 +861,7 @@ async fn initial_passwords_must_be_changed_and_follow_the_policy() {
     let secretary = city.caller("secretary").await;
     let err = city
         .app
+        .accounts()
         .add_grant(
             &secretary,
             session.caller.account_id.unwrap(),
@@ -1194,10 +1227,15 @@ async fn the_demo_city_reproduces_the_source_figures() {
     );
     let admin = {
         let s = app
+            .accounts()
             .login("admin", "Demo-Pass-2026", None, None)
             .await
             .unwrap();
-        app.authenticate(&s.token, None).await.unwrap().caller
+        app.accounts()
+            .authenticate(&s.token, None)
+            .await
+            .unwrap()
+            .caller
     };
     let found = app
         .people()
@@ -1227,10 +1265,15 @@ async fn the_demo_city_reproduces_the_source_figures() {
     // The grid worker of his grid sees him; the one next door does not.
     let worker = {
         let s = app
+            .accounts()
             .login("wangge", "Demo-Pass-2026", None, None)
             .await
             .unwrap();
-        app.authenticate(&s.token, None).await.unwrap().caller
+        app.accounts()
+            .authenticate(&s.token, None)
+            .await
+            .unwrap()
+            .caller
     };
     assert!(
         app.people()
@@ -1240,10 +1283,15 @@ async fn the_demo_city_reproduces_the_source_figures() {
     );
     let other = {
         let s = app
+            .accounts()
             .login("wangge2", "Demo-Pass-2026", None, None)
             .await
             .unwrap();
-        app.authenticate(&s.token, None).await.unwrap().caller
+        app.accounts()
+            .authenticate(&s.token, None)
+            .await
+            .unwrap()
+            .caller
     };
     assert!(matches!(
         app.people().file(&other, zhang.county_code, zhang.id).await,
@@ -1276,10 +1324,15 @@ async fn the_demo_city_reproduces_the_source_figures() {
     );
     let till = {
         let s = app
+            .accounts()
             .login("chaoshi", "Demo-Pass-2026", None, None)
             .await
             .unwrap();
-        app.authenticate(&s.token, None).await.unwrap().caller
+        app.accounts()
+            .authenticate(&s.token, None)
+            .await
+            .unwrap()
+            .caller
     };
     let shops = app.redeem().my_shops(&till).await.unwrap();
     assert_eq!(shops.len(), 1);
@@ -1299,10 +1352,15 @@ async fn the_demo_city_reproduces_the_source_figures() {
     assert!(zhang_points >= 60, "张德顺 has {zhang_points}");
     let li = {
         let s = app
+            .accounts()
             .login("lilaoshi", "Demo-Pass-2026", None, None)
             .await
             .unwrap();
-        app.authenticate(&s.token, None).await.unwrap().caller
+        app.accounts()
+            .authenticate(&s.token, None)
+            .await
+            .unwrap()
+            .caller
     };
     let (lc, lid) = li.person.expect("李秀兰's file");
     let lines = app
@@ -1802,24 +1860,33 @@ mod moving {
         unit: (i64, i64),
         password: &str,
     ) -> Caller {
-        app.create_account(
-            system,
-            yinling_app::users::NewAccountInput {
-                username: username.to_owned(),
-                display_name: username.to_owned(),
-                password: password.to_owned(),
-                role: yinling_domain::role::Role::StreetSecretary,
-                unit_county_code: unit.0,
-                unit_id: unit.1,
-                must_change_password: false,
-                person_county_code: None,
-                person_id: None,
-            },
-        )
-        .await
-        .unwrap();
-        let s = app.login(username, password, None, None).await.unwrap();
-        app.authenticate(&s.token, None).await.unwrap().caller
+        app.accounts()
+            .create(
+                system,
+                yinling_app::accounts::NewAccountInput {
+                    username: username.to_owned(),
+                    display_name: username.to_owned(),
+                    password: password.to_owned(),
+                    role: yinling_domain::role::Role::StreetSecretary,
+                    unit_county_code: unit.0,
+                    unit_id: unit.1,
+                    must_change_password: false,
+                    person_county_code: None,
+                    person_id: None,
+                },
+            )
+            .await
+            .unwrap();
+        let s = app
+            .accounts()
+            .login(username, password, None, None)
+            .await
+            .unwrap();
+        app.accounts()
+            .authenticate(&s.token, None)
+            .await
+            .unwrap()
+            .caller
     }
 
     pub fn is_not_found<T: std::fmt::Debug>(r: Result<T, AppError>) -> bool {
@@ -1833,8 +1900,8 @@ mod moving {
             mediation::{CaseInput, MediatorRef, PartyInput},
             needs::NeedInput,
             orders::OrderInput,
+            people::TagDefInput,
             people::{RoleInput, TagInput},
-            tags::TagDefInput,
         };
         use yinling_domain::{
             mediation::{DisputeCategory, MediatorKind, PartySide},
@@ -1913,7 +1980,8 @@ mod moving {
             .unwrap();
         let tag = city
             .app
-            .create_tag(
+            .people()
+            .define_tag(
                 &system,
                 TagDefInput {
                     code: "gaoling".into(),
@@ -2474,19 +2542,31 @@ async fn only_the_city_defines_the_city_wide_vocabularies() {
     // county shares is not theirs to create or rename.
     let err = city
         .app
-        .create_tag(&county_admin, def("独居"))
+        .people()
+        .define_tag(&county_admin, def("独居"))
         .await
         .unwrap_err();
     assert!(matches!(err, AppError::Forbidden { .. }), "{err:?}");
     assert_eq!(city.count("tag_defs").await, 0);
-    let tag = city.app.create_tag(&city_admin, def("独居")).await.unwrap();
+    let tag = city
+        .app
+        .people()
+        .define_tag(&city_admin, def("独居"))
+        .await
+        .unwrap();
     let err = city
         .app
-        .update_tag(&county_admin, tag, def("独居老人（汶上）"))
+        .people()
+        .update_tag_definition(&county_admin, tag, def("独居老人（汶上）"))
         .await
         .unwrap_err();
     assert!(matches!(err, AppError::Forbidden { .. }), "{err:?}");
-    let tags = city.app.list_tags(&county_admin, true).await.unwrap();
+    let tags = city
+        .app
+        .people()
+        .tag_definitions(&county_admin, true)
+        .await
+        .unwrap();
     assert_eq!(
         tags[0].def.name, "独居",
         "unchanged for all eleven counties"
@@ -2509,7 +2589,8 @@ async fn only_the_city_defines_the_city_wide_vocabularies() {
         .await
         .unwrap();
     city.app
-        .update_tag(&city_admin, tag, def("独居老人"))
+        .people()
+        .update_tag_definition(&city_admin, tag, def("独居老人"))
         .await
         .unwrap();
 
@@ -2807,7 +2888,8 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
     .await;
     let tag = c
         .app
-        .create_tag(
+        .people()
+        .define_tag(
             system,
             TagDefInput {
                 code: "dujiu".into(),
@@ -3012,11 +3094,11 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
 async fn names_titles_and_labels_refuse_invisible_characters_but_keep_their_numbers() {
     use text_fields::*;
     use yinling_app::{
+        accounts::NewAccountInput,
         org::{PlaceInput, PlaceKind},
         redeem::GoodsInput,
         services::CategoryInput,
         services::ServiceItemInput,
-        users::NewAccountInput,
     };
     use yinling_domain::{org::OrgKind, role::Role};
     let city = TestCity::new().await;
@@ -3085,7 +3167,7 @@ async fn names_titles_and_labels_refuse_invisible_characters_but_keep_their_numb
             description: String::new(),
             archived: false,
         };
-        async move { c.app.create_tag(city_admin, input).await }
+        async move { c.app.people().define_tag(city_admin, input).await }
     })
     .await;
     check_field(c, "类别名称", &bidi, "理发2", |t| async move {
@@ -3156,7 +3238,7 @@ async fn names_titles_and_labels_refuse_invisible_characters_but_keep_their_numb
             person_county_code: None,
             person_id: None,
         };
-        async move { c.app.create_account(system, input).await }
+        async move { c.app.accounts().create(system, input).await }
     })
     .await;
     let (pc, pid) = city.people_a[1];
@@ -3221,8 +3303,16 @@ async fn the_demo_city_keeps_its_scope_invariants_after_a_move() {
     let login = |username: &'static str| {
         let app = app.clone();
         async move {
-            let s = app.login(username, password, None, None).await.unwrap();
-            app.authenticate(&s.token, None).await.unwrap().caller
+            let s = app
+                .accounts()
+                .login(username, password, None, None)
+                .await
+                .unwrap();
+            app.accounts()
+                .authenticate(&s.token, None)
+                .await
+                .unwrap()
+                .caller
         }
     };
     let admin = login("admin").await;
@@ -3339,7 +3429,7 @@ async fn the_demo_city_keeps_its_scope_invariants_after_a_move() {
 
 mod account_rank {
     use super::*;
-    use yinling_app::{Caller, org::NewUnitInput, users::NewAccountInput};
+    use yinling_app::{Caller, accounts::NewAccountInput, org::NewUnitInput};
     use yinling_domain::{org::OrgKind, role::Role};
     use yinling_store::org::OrgUnitRow;
 
@@ -3461,7 +3551,8 @@ mod account_rank {
         let (first, rest) = grants.split_first().expect("at least one grant");
         let id = city
             .app
-            .create_account(
+            .accounts()
+            .create(
                 &city.system,
                 NewAccountInput {
                     username: username.into(),
@@ -3479,6 +3570,7 @@ mod account_rank {
             .unwrap();
         for (role, u) in rest {
             city.app
+                .accounts()
                 .add_grant(&city.system, id, *role, u.county_code, u.id)
                 .await
                 .unwrap();
@@ -3572,8 +3664,9 @@ mod account_rank {
         }
         // The role-less account: its only grant revoked.
         let id = targets.last().unwrap().1;
-        let view = city.app.get_account(&city.system, id).await.unwrap();
+        let view = city.app.accounts().get(&city.system, id).await.unwrap();
         city.app
+            .accounts()
             .remove_grant(&city.system, id, view.grants[0].id)
             .await
             .unwrap();
@@ -3621,7 +3714,8 @@ mod account_rank {
     async fn listed(city: &TestCity, caller: &Caller) -> Vec<String> {
         let page = city
             .app
-            .list_accounts(caller, PageRequest::new(Some(1), Some(200)))
+            .accounts()
+            .list(caller, PageRequest::new(Some(1), Some(200)))
             .await
             .unwrap();
         assert_eq!(page.total, page.items.len() as i64);
@@ -3636,7 +3730,8 @@ mod account_rank {
             let caller = city.caller(manager).await;
             let not_found = city
                 .app
-                .get_account(&caller, missing)
+                .accounts()
+                .get(&caller, missing)
                 .await
                 .unwrap_err()
                 .to_string();
@@ -3646,7 +3741,7 @@ mod account_rank {
                 let may = may[col];
                 let ctx = format!("{manager} → {username} ({what})");
                 // View and list.
-                let view = city.app.get_account(&caller, id).await;
+                let view = city.app.accounts().get(&caller, id).await;
                 assert_eq!(view.is_ok(), may, "view: {ctx}");
                 if let Err(e) = &view {
                     assert_eq!(e.to_string(), not_found, "like a missing account: {ctx}");
@@ -3655,13 +3750,14 @@ mod account_rank {
 
                 // Reset the password, which also unlocks.
                 let until = lock(&city, id).await;
-                let before = city.app.account_by_id(id).await.unwrap().unwrap();
+                let before = city.app.accounts().by_id(id).await.unwrap().unwrap();
                 let refused = refusals(&city).await;
                 let r = city
                     .app
+                    .accounts()
                     .reset_password(&caller, id, NEW_PASSWORD, false)
                     .await;
-                let after = city.app.account_by_id(id).await.unwrap().unwrap();
+                let after = city.app.accounts().by_id(id).await.unwrap().unwrap();
                 if may {
                     r.unwrap_or_else(|e| panic!("reset: {ctx}: {e}"));
                     assert_ne!(after.password_hash, before.password_hash, "{ctx}");
@@ -3677,33 +3773,61 @@ mod account_rank {
 
                 // Disable and enable.
                 let refused = refusals(&city).await;
-                let r = city.app.set_account_disabled(&caller, id, true).await;
-                let disabled = city.app.account_by_id(id).await.unwrap().unwrap().disabled;
+                let r = city.app.accounts().set_disabled(&caller, id, true).await;
+                let disabled = city
+                    .app
+                    .accounts()
+                    .by_id(id)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .disabled;
                 if may {
                     r.unwrap_or_else(|e| panic!("disable: {ctx}: {e}"));
                     assert!(disabled, "{ctx}");
                     city.app
-                        .set_account_disabled(&caller, id, false)
+                        .accounts()
+                        .set_disabled(&caller, id, false)
                         .await
                         .unwrap_or_else(|e| panic!("enable: {ctx}: {e}"));
-                    assert!(!city.app.account_by_id(id).await.unwrap().unwrap().disabled);
+                    assert!(
+                        !city
+                            .app
+                            .accounts()
+                            .by_id(id)
+                            .await
+                            .unwrap()
+                            .unwrap()
+                            .disabled
+                    );
                     assert_eq!(refusals(&city).await, refused, "{ctx}");
                 } else {
                     assert_eq!(r.unwrap_err().to_string(), not_found, "disable: {ctx}");
                     assert!(!disabled, "{ctx}");
                     city.app
-                        .set_account_disabled(&city.system, id, true)
+                        .accounts()
+                        .set_disabled(&city.system, id, true)
                         .await
                         .unwrap();
                     let e = city
                         .app
-                        .set_account_disabled(&caller, id, false)
+                        .accounts()
+                        .set_disabled(&caller, id, false)
                         .await
                         .unwrap_err();
                     assert_eq!(e.to_string(), not_found, "enable: {ctx}");
-                    assert!(city.app.account_by_id(id).await.unwrap().unwrap().disabled);
+                    assert!(
+                        city.app
+                            .accounts()
+                            .by_id(id)
+                            .await
+                            .unwrap()
+                            .unwrap()
+                            .disabled
+                    );
                     city.app
-                        .set_account_disabled(&city.system, id, false)
+                        .accounts()
+                        .set_disabled(&city.system, id, false)
                         .await
                         .unwrap();
                     assert_eq!(refusals(&city).await, refused + 2, "audited: {ctx}");
@@ -3716,12 +3840,14 @@ mod account_rank {
                 let (gc, gu) = (city.grid_a.county_code, city.grid_a.id);
                 let r = city
                     .app
+                    .accounts()
                     .add_grant(&caller, id, Role::Volunteer, gc, gu)
                     .await;
                 if may {
                     let grant = r.unwrap_or_else(|e| panic!("grant: {ctx}: {e}"));
                     assert_eq!(grant_count(&city, id).await, grants + 1, "{ctx}");
                     city.app
+                        .accounts()
                         .remove_grant(&caller, id, grant)
                         .await
                         .unwrap_or_else(|e| panic!("revoke: {ctx}: {e}"));
@@ -3732,7 +3858,8 @@ mod account_rank {
                     assert_eq!(grant_count(&city, id).await, grants, "{ctx}");
                     let existing = city
                         .app
-                        .get_account(&city.system, id)
+                        .accounts()
+                        .get(&city.system, id)
                         .await
                         .unwrap()
                         .grants
@@ -3740,6 +3867,7 @@ mod account_rank {
                         .map_or(missing, |g| g.id);
                     let e = city
                         .app
+                        .accounts()
                         .remove_grant(&caller, id, existing)
                         .await
                         .unwrap_err();
@@ -3760,7 +3888,7 @@ mod account_rank {
                 .await
                 .unwrap();
             for (id, username) in &all {
-                let viewable = city.app.get_account(&caller, *id).await.is_ok();
+                let viewable = city.app.accounts().get(&caller, *id).await.is_ok();
                 assert_eq!(
                     list.contains(username),
                     viewable,
@@ -3771,7 +3899,8 @@ mod account_rank {
             for page in 1.. {
                 let p = city
                     .app
-                    .list_accounts(&caller, PageRequest::new(Some(page), Some(3)))
+                    .accounts()
+                    .list(&caller, PageRequest::new(Some(page), Some(3)))
                     .await
                     .unwrap();
                 assert_eq!(p.total, list.len() as i64, "{manager}");
@@ -3785,6 +3914,7 @@ mod account_rank {
         // The command line administers everyone, the role-less account included.
         let (_, nogrant) = targets.last().unwrap();
         city.app
+            .accounts()
             .reset_password(&city.system, *nogrant, NEW_PASSWORD, false)
             .await
             .unwrap();
@@ -3800,31 +3930,38 @@ mod account_rank {
         for manager in ["countyadmin", "streetsec", "secretary"] {
             let caller = city.caller(manager).await;
             let me = caller.account_id.unwrap();
-            let e = city.app.get_account(&caller, me).await.unwrap_err();
+            let e = city.app.accounts().get(&caller, me).await.unwrap_err();
             assert!(matches!(e, AppError::NotFound { .. }), "{manager}: {e:?}");
         }
         let admin = city.caller("cityadmin").await;
         let me = admin.account_id.unwrap();
-        city.app.get_account(&admin, me).await.unwrap();
-        let before = city.app.account_by_id(me).await.unwrap().unwrap();
+        city.app.accounts().get(&admin, me).await.unwrap();
+        let before = city.app.accounts().by_id(me).await.unwrap().unwrap();
         let refused = refusals(&city).await;
         let e = city
             .app
+            .accounts()
             .reset_password(&admin, me, NEW_PASSWORD, false)
             .await
             .unwrap_err();
         assert!(e.to_string().contains("我的账号"), "{e}");
         let e = city
             .app
-            .set_account_disabled(&admin, me, true)
+            .accounts()
+            .set_disabled(&admin, me, true)
             .await
             .unwrap_err();
         assert!(matches!(e, AppError::Forbidden { .. }), "{e:?}");
-        let only = city.app.get_account(&admin, me).await.unwrap().grants[0].id;
-        let e = city.app.remove_grant(&admin, me, only).await.unwrap_err();
+        let only = city.app.accounts().get(&admin, me).await.unwrap().grants[0].id;
+        let e = city
+            .app
+            .accounts()
+            .remove_grant(&admin, me, only)
+            .await
+            .unwrap_err();
         assert!(matches!(e, AppError::Forbidden { .. }), "{e:?}");
         assert_eq!(refusals(&city).await, refused + 3);
-        let after = city.app.account_by_id(me).await.unwrap().unwrap();
+        let after = city.app.accounts().by_id(me).await.unwrap().unwrap();
         assert_eq!(after.password_hash, before.password_hash);
         assert!(!after.disabled);
         assert_eq!(grant_count(&city, me).await, 1);
@@ -3837,6 +3974,7 @@ mod account_rank {
         let (c, u) = (city.community.county_code, city.community.id);
         let e = city
             .app
+            .accounts()
             .add_grant(&secretary, vol, Role::CommunitySecretary, c, u)
             .await
             .unwrap_err();
@@ -3844,6 +3982,7 @@ mod account_rank {
         let (c, u) = (city.street.county_code, city.street.id);
         let e = city
             .app
+            .accounts()
             .add_grant(&secretary, vol, Role::Volunteer, c, u)
             .await
             .unwrap_err();
@@ -3886,7 +4025,7 @@ async fn create_account_and_reset_password_refuse_a_password_breaking_one_rule_o
     let admin = city.caller("countyadmin").await;
     // Eight characters of all four classes: too short, and nothing else wrong with it.
     let short = "Sh0rt!pw";
-    let input = |username: &str, password: &str| yinling_app::users::NewAccountInput {
+    let input = |username: &str, password: &str| yinling_app::accounts::NewAccountInput {
         username: username.into(),
         display_name: "新网格员".into(),
         password: password.into(),
@@ -3906,7 +4045,8 @@ async fn create_account_and_reset_password_refuse_a_password_breaking_one_rule_o
     ] {
         let e = city
             .app
-            .create_account(&admin, input(username, password))
+            .accounts()
+            .create(&admin, input(username, password))
             .await
             .unwrap_err();
         assert!(
@@ -3922,7 +4062,8 @@ async fn create_account_and_reset_password_refuse_a_password_breaking_one_rule_o
         assert!(e.to_string().contains(message), "{e}");
         assert!(
             city.app
-                .account_by_username(username)
+                .accounts()
+                .by_username(username)
                 .await
                 .unwrap()
                 .is_none()
@@ -3933,7 +4074,8 @@ async fn create_account_and_reset_password_refuse_a_password_breaking_one_rule_o
 
     let worker = city
         .app
-        .account_by_username("workera")
+        .accounts()
+        .by_username("workera")
         .await
         .unwrap()
         .unwrap();
@@ -3941,6 +4083,7 @@ async fn create_account_and_reset_password_refuse_a_password_breaking_one_rule_o
     {
         let e = city
             .app
+            .accounts()
             .reset_password(&admin, worker.id, password, true)
             .await
             .unwrap_err();
@@ -3956,10 +4099,11 @@ async fn create_account_and_reset_password_refuse_a_password_breaking_one_rule_o
         );
         assert!(e.to_string().contains(message), "{e}");
     }
-    let after = city.app.account_by_id(worker.id).await.unwrap().unwrap();
+    let after = city.app.accounts().by_id(worker.id).await.unwrap().unwrap();
     assert_eq!(after.password_hash, worker.password_hash);
     assert!(!after.must_change_password);
     city.app
+        .accounts()
         .login("workera", PASSWORD, None, None)
         .await
         .expect("the old password still logs in");
@@ -3973,11 +4117,11 @@ async fn create_account_and_reset_password_refuse_a_password_breaking_one_rule_o
 mod masked_numbers {
     use yinling_app::{
         AppError, PageRequest, Settings,
+        accounts::NewAccountInput,
         audit::AuditQuery,
         org::NewUnitInput,
         people::{DuplicateDecision, PeopleQuery, ResolveDuplicateInput, RoleInput},
         testing::{PASSWORD, PEOPLE_A, PEOPLE_B, TestCity, valid_id},
-        users::NewAccountInput,
     };
     use yinling_domain::{
         org::OrgKind,
@@ -4038,7 +4182,8 @@ mod masked_numbers {
 
     async fn account(city: &TestCity, username: &str, role: Role, unit: &OrgUnitRow) {
         city.app
-            .create_account(
+            .accounts()
+            .create(
                 &city.system,
                 NewAccountInput {
                     username: username.into(),
@@ -4754,6 +4899,7 @@ mod one_read {
 
     async fn session_of(city: &TestCity, user: &str) -> String {
         city.app
+            .accounts()
             .login(user, yinling_app::testing::PASSWORD, None, None)
             .await
             .unwrap()
@@ -4764,7 +4910,7 @@ mod one_read {
     async fn authenticating_is_one_statement_and_touches_at_most_once_a_minute() {
         let city = TestCity::new().await;
         let token = session_of(&city, "workera").await;
-        let (session, sql) = statements_of(city.app.authenticate(&token, None)).await;
+        let (session, sql) = statements_of(city.app.accounts().authenticate(&token, None)).await;
         let session = session.unwrap();
         assert_eq!(session.caller.username, "workera");
         assert!(!session.caller.grants.is_empty());
@@ -4773,26 +4919,30 @@ mod one_read {
 
         // Over a minute since the stored activity: the read decides, and one write records it.
         city.clock.advance(2 * MINUTE);
-        let (r, sql) = statements_of(city.app.authenticate(&token, None)).await;
+        let (r, sql) = statements_of(city.app.accounts().authenticate(&token, None)).await;
         r.unwrap();
         assert_eq!(sql.len(), 2, "{sql:#?}");
         assert!(sql[1].contains("UPDATE sessions"), "{sql:#?}");
         // Just recorded: reads only again.
         city.clock.advance(MINUTE / 2);
-        let (r, sql) = statements_of(city.app.authenticate(&token, None)).await;
+        let (r, sql) = statements_of(city.app.accounts().authenticate(&token, None)).await;
         r.unwrap();
         assert_eq!(sql.len(), 1, "{sql:#?}");
 
         // The idle timeout counts from the recorded activity, as before: 29 idle minutes
         // after it the session lives, 31 after it the session ends and is deleted.
         city.clock.advance(29 * MINUTE - MINUTE / 2);
-        city.app.authenticate(&token, None).await.unwrap();
+        city.app
+            .accounts()
+            .authenticate(&token, None)
+            .await
+            .unwrap();
         city.clock.advance(31 * MINUTE);
-        let (r, sql) = statements_of(city.app.authenticate(&token, None)).await;
+        let (r, sql) = statements_of(city.app.accounts().authenticate(&token, None)).await;
         assert!(matches!(r, Err(AppError::SessionExpired)), "{r:?}");
         assert_eq!(sql.len(), 2, "{sql:#?}");
         assert!(sql[1].contains("DELETE FROM sessions"), "{sql:#?}");
-        let (r, sql) = statements_of(city.app.authenticate(&token, None)).await;
+        let (r, sql) = statements_of(city.app.accounts().authenticate(&token, None)).await;
         assert!(matches!(r, Err(AppError::Unauthenticated)), "{r:?}");
         assert_eq!(sql.len(), 1, "{sql:#?}");
     }
@@ -4801,27 +4951,38 @@ mod one_read {
     async fn a_disabled_account_is_refused_at_the_next_request() {
         let city = TestCity::new().await;
         let token = session_of(&city, "workera").await;
-        let caller = city.app.authenticate(&token, None).await.unwrap().caller;
+        let caller = city
+            .app
+            .accounts()
+            .authenticate(&token, None)
+            .await
+            .unwrap()
+            .caller;
         let id = caller.account_id.unwrap();
         // Even with its sessions left in place (as another process might still see them),
         // the flag on the account alone refuses the next request.
         yinling_store::accounts::set_disabled(&mut city.app.store().write(), id, true, 0)
             .await
             .unwrap();
-        let (r, sql) = statements_of(city.app.authenticate(&token, None)).await;
+        let (r, sql) = statements_of(city.app.accounts().authenticate(&token, None)).await;
         assert!(matches!(r, Err(AppError::Unauthenticated)), "{r:?}");
         assert_eq!(sql.len(), 1, "{sql:#?}");
         yinling_store::accounts::set_disabled(&mut city.app.store().write(), id, false, 0)
             .await
             .unwrap();
-        city.app.authenticate(&token, None).await.unwrap();
+        city.app
+            .accounts()
+            .authenticate(&token, None)
+            .await
+            .unwrap();
         // Through the use case the sessions end too.
         city.app
-            .set_account_disabled(&city.system, id, true)
+            .accounts()
+            .set_disabled(&city.system, id, true)
             .await
             .unwrap();
         assert!(matches!(
-            city.app.authenticate(&token, None).await,
+            city.app.accounts().authenticate(&token, None).await,
             Err(AppError::Unauthenticated)
         ));
     }
@@ -4835,6 +4996,7 @@ mod one_read {
         let token = session_of(&city, "twogrids").await;
         let second = city
             .app
+            .accounts()
             .add_grant(
                 &city.system,
                 id,
@@ -4844,27 +5006,41 @@ mod one_read {
             )
             .await
             .unwrap();
-        let caller = city.app.authenticate(&token, None).await.unwrap().caller;
+        let caller = city
+            .app
+            .accounts()
+            .authenticate(&token, None)
+            .await
+            .unwrap()
+            .caller;
         let units: Vec<i64> = caller.grants.iter().map(|g| g.unit_id).collect();
         assert_eq!(units, [city.grid_a.id, city.grid_b.id], "in grant order");
         assert_eq!(caller.grants[1].unit_name, city.grid_b.name);
         assert_eq!(caller.grants[1].path.as_str(), city.grid_b.path);
 
         city.app
+            .accounts()
             .remove_grant(&city.system, id, second)
             .await
             .unwrap();
-        let caller = city.app.authenticate(&token, None).await.unwrap().caller;
+        let caller = city
+            .app
+            .accounts()
+            .authenticate(&token, None)
+            .await
+            .unwrap()
+            .caller;
         let units: Vec<i64> = caller.grants.iter().map(|g| g.unit_id).collect();
         assert_eq!(units, [city.grid_a.id]);
 
         // Without any grant the account still signs in, and may do nothing.
         let first = caller.grants[0].id;
         city.app
+            .accounts()
             .remove_grant(&city.system, id, first)
             .await
             .unwrap();
-        let (r, sql) = statements_of(city.app.authenticate(&token, None)).await;
+        let (r, sql) = statements_of(city.app.accounts().authenticate(&token, None)).await;
         let caller = r.unwrap().caller;
         assert!(caller.grants.is_empty(), "{:?}", caller.grants);
         assert_eq!(caller.username, "twogrids");
@@ -4876,14 +5052,20 @@ mod one_read {
         let city = TestCity::new().await;
         let token = session_of(&city, "workera").await;
         let other = session_of(&city, "workera").await;
-        let session = city.app.authenticate(&token, None).await.unwrap();
+        let session = city
+            .app
+            .accounts()
+            .authenticate(&token, None)
+            .await
+            .unwrap();
         assert!(!session.caller.elder_mode && !session.must_change_password);
         assert_eq!(
-            city.app.session_csrf(&token).await.unwrap(),
+            city.app.accounts().session_csrf(&token).await.unwrap(),
             Some(session.csrf_token.clone())
         );
         let other_csrf = city
             .app
+            .accounts()
             .authenticate(&other, None)
             .await
             .unwrap()
@@ -4891,11 +5073,13 @@ mod one_read {
         assert_ne!(other_csrf, session.csrf_token, "each session its own token");
 
         city.app
+            .accounts()
             .set_elder_mode(&session.caller, true)
             .await
             .unwrap();
         assert!(
             city.app
+                .accounts()
                 .authenticate(&token, None)
                 .await
                 .unwrap()
@@ -4905,26 +5089,33 @@ mod one_read {
         let id = session.caller.account_id.unwrap();
         let worker = city.caller("countyadmin").await;
         city.app
+            .accounts()
             .reset_password(&worker, id, "Fresh-Initial-9x", true)
             .await
             .unwrap();
         // A reset ends every session; the new one must change its password.
         assert!(matches!(
-            city.app.authenticate(&token, None).await,
+            city.app.accounts().authenticate(&token, None).await,
             Err(AppError::Unauthenticated)
         ));
         let fresh = city
             .app
+            .accounts()
             .login("workera", "Fresh-Initial-9x", None, None)
             .await
             .unwrap()
             .token;
-        let s = city.app.authenticate(&fresh, None).await.unwrap();
+        let s = city
+            .app
+            .accounts()
+            .authenticate(&fresh, None)
+            .await
+            .unwrap();
         assert!(s.must_change_password && s.caller.elder_mode);
 
-        city.app.logout(&s.caller, &fresh).await.unwrap();
+        city.app.accounts().logout(&s.caller, &fresh).await.unwrap();
         assert!(matches!(
-            city.app.authenticate(&fresh, None).await,
+            city.app.accounts().authenticate(&fresh, None).await,
             Err(AppError::Unauthenticated)
         ));
     }

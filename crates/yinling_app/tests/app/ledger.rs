@@ -1135,7 +1135,7 @@ async fn concurrent_family_gifts_keep_the_limit_and_the_balances() {
 // =====================================================================================
 mod trust {
     use super::*;
-    use yinling_app::{ledger::SetAside, time_bank::GiftInput, users::NewAccountInput};
+    use yinling_app::{accounts::NewAccountInput, ledger::SetAside, time_bank::GiftInput};
     use yinling_domain::role::Role;
     use yinling_store::{
         ids::{self, Seq},
@@ -1156,7 +1156,8 @@ mod trust {
         person: (i64, i64),
     ) -> Caller {
         city.app
-            .create_account(
+            .accounts()
+            .create(
                 &city.system,
                 NewAccountInput {
                     username: username.into(),
@@ -2576,7 +2577,7 @@ mod redemption_guard {
 
     #[tokio::test]
     async fn the_county_dismisses_a_report_and_nobody_decides_one_about_their_household() {
-        use yinling_app::users::NewAccountInput;
+        use yinling_app::accounts::NewAccountInput;
         use yinling_domain::role::Role;
         let city = TestCity::new().await;
         let (_till, _rice, _id, report) = reported(&city).await;
@@ -2586,7 +2587,8 @@ mod redemption_guard {
             ("countyli", city.people_a[1]),
         ] {
             city.app
-                .create_account(
+                .accounts()
+                .create(
                     &city.system,
                     NewAccountInput {
                         username: username.into(),

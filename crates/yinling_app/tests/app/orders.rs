@@ -331,9 +331,10 @@ async fn two_volunteers_accepting_at_once_exactly_one_wins() {
         .await
         .unwrap();
     city.app
-        .create_account(
+        .accounts()
+        .create(
             &city.system,
-            yinling_app::users::NewAccountInput {
+            yinling_app::accounts::NewAccountInput {
                 username: "volc".into(),
                 display_name: "volc".into(),
                 password: yinling_app::testing::PASSWORD.into(),
@@ -1003,9 +1004,10 @@ async fn account(
     person: (i64, i64),
 ) -> yinling_app::Caller {
     city.app
-        .create_account(
+        .accounts()
+        .create(
             &city.system,
-            yinling_app::users::NewAccountInput {
+            yinling_app::accounts::NewAccountInput {
                 username: username.into(),
                 display_name: username.into(),
                 password: yinling_app::testing::PASSWORD.into(),

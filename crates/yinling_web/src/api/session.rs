@@ -59,6 +59,7 @@ async fn login(
         .map(str::to_owned);
     let s = state
         .app
+        .accounts()
         .login(&req.username, &req.password, client_ip(&parts), ua)
         .await?;
     let secure = state.config.secure_cookies;
@@ -83,7 +84,7 @@ async fn login(
 #[utoipa::path(delete, path = "/api/v1/session", tag = "账号",
     responses((status = 204, description = "已退出"), (status = 401, body = ErrorBody)))]
 async fn logout(State(state): State<AppState>, c: ApiCaller) -> Result<StatusCode, ApiError> {
-    state.app.logout(&c.caller, &c.token).await?;
+    state.app.accounts().logout(&c.caller, &c.token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -130,6 +131,7 @@ async fn change_password(
 ) -> Result<StatusCode, ApiError> {
     state
         .app
+        .accounts()
         .change_password(&c.caller, &c.token, &req.old_password, &req.new_password)
         .await?;
     Ok(StatusCode::NO_CONTENT)

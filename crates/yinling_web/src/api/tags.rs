@@ -4,7 +4,7 @@ use axum::{extract::State, http::StatusCode};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
-use yinling_app::tags::{TagDefInput, TagUsage};
+use yinling_app::people::{TagDefInput, TagUsage};
 
 use super::{ApiJson, ApiPath, ApiQuery, Created};
 use crate::{
@@ -37,7 +37,8 @@ async fn list_tags(
     Ok(axum::Json(
         state
             .app
-            .list_tags(&c.caller, q.archived.unwrap_or(false))
+            .people()
+            .tag_definitions(&c.caller, q.archived.unwrap_or(false))
             .await?,
     ))
 }
@@ -50,7 +51,7 @@ async fn create_tag(
     c: ApiCaller,
     ApiJson(input): ApiJson<TagDefInput>,
 ) -> Result<(StatusCode, axum::Json<Created>), ApiError> {
-    let id = state.app.create_tag(&c.caller, input).await?;
+    let id = state.app.people().define_tag(&c.caller, input).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(Created {
@@ -69,6 +70,10 @@ async fn update_tag(
     ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<TagDefInput>,
 ) -> Result<StatusCode, ApiError> {
-    state.app.update_tag(&c.caller, id, input).await?;
+    state
+        .app
+        .people()
+        .update_tag_definition(&c.caller, id, input)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

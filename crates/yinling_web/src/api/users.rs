@@ -6,7 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use yinling_app::{
     Page, PageRequest,
-    users::{AccountView, NewAccountInput},
+    accounts::{AccountView, NewAccountInput},
 };
 use yinling_domain::role::Role;
 use yinling_store::accounts::AccountListRow;
@@ -44,7 +44,8 @@ async fn list_users(
     Ok(axum::Json(
         state
             .app
-            .list_accounts(&c.caller, PageRequest::new(q.page, q.per_page))
+            .accounts()
+            .list(&c.caller, PageRequest::new(q.page, q.per_page))
             .await?,
     ))
 }
@@ -58,7 +59,7 @@ async fn create_user(
     c: ApiCaller,
     ApiJson(input): ApiJson<NewAccountInput>,
 ) -> Result<(StatusCode, axum::Json<Created>), ApiError> {
-    let id = state.app.create_account(&c.caller, input).await?;
+    let id = state.app.accounts().create(&c.caller, input).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(Created {
@@ -76,7 +77,7 @@ async fn find_user(
     c: ApiCaller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<axum::Json<AccountView>, ApiError> {
-    Ok(axum::Json(state.app.get_account(&c.caller, id).await?))
+    Ok(axum::Json(state.app.accounts().get(&c.caller, id).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -97,6 +98,7 @@ async fn add_grant(
 ) -> Result<(StatusCode, axum::Json<Created>), ApiError> {
     let grant = state
         .app
+        .accounts()
         .add_grant(&c.caller, id, req.role, req.unit_county_code, req.unit_id)
         .await?;
     Ok((
@@ -117,6 +119,10 @@ async fn remove_grant(
     c: ApiCaller,
     ApiPath((id, grant)): ApiPath<(i64, i64)>,
 ) -> Result<StatusCode, ApiError> {
-    state.app.remove_grant(&c.caller, id, grant).await?;
+    state
+        .app
+        .accounts()
+        .remove_grant(&c.caller, id, grant)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -94,7 +94,7 @@ async fn login_page(
     let (csrf, set_cookie) = match cookies::get(&headers, cookies::CSRF) {
         Some(c) => (c, None),
         None => {
-            let c = yinling_app::auth::new_token();
+            let c = yinling_app::accounts::new_token();
             let set = cookies::set(cookies::CSRF, &c, state.config.secure_cookies, None);
             (c, Some(set))
         }
@@ -135,6 +135,7 @@ async fn login(
         .map(str::to_owned);
     match state
         .app
+        .accounts()
         .login(&form.username, &form.password, ip, ua)
         .await
     {
@@ -184,7 +185,7 @@ async fn login(
 }
 
 async fn logout(State(state): State<AppState>, ctx: PageCtx) -> Response {
-    if let Err(e) = state.app.logout(&ctx.caller, &ctx.token).await {
+    if let Err(e) = state.app.accounts().logout(&ctx.caller, &ctx.token).await {
         tracing::warn!(error = %e, "logout failed");
     }
     let mut resp = see_other("/login");
@@ -234,7 +235,8 @@ async fn must_change(state: &AppState, ctx: &PageCtx) -> bool {
     match ctx.caller.account_id {
         Some(id) => state
             .app
-            .account_by_id(id)
+            .accounts()
+            .by_id(id)
             .await
             .ok()
             .flatten()
@@ -264,6 +266,7 @@ async fn change_password(
     } else {
         state
             .app
+            .accounts()
             .change_password(
                 &ctx.caller,
                 &ctx.token,
@@ -304,8 +307,8 @@ async fn elder_mode(
 ) -> Response {
     let on = form.on == "1";
     if let Some((token, _)) = session::token_of(&headers)
-        && let Ok(s) = state.app.authenticate(&token, None).await
-        && let Err(e) = state.app.set_elder_mode(&s.caller, on).await
+        && let Ok(s) = state.app.accounts().authenticate(&token, None).await
+        && let Err(e) = state.app.accounts().set_elder_mode(&s.caller, on).await
     {
         tracing::warn!(error = %e, "could not save elder mode");
     }

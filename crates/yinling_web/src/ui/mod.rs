@@ -203,6 +203,7 @@ impl FromRequestParts<AppState> for PageCtx {
         };
         let session = match state
             .app
+            .accounts()
             .authenticate(&token, session::client_ip(parts))
             .await
         {

@@ -157,7 +157,8 @@ async fn list(
 ) -> PageResult {
     let tag_defs: Vec<TagDefRow> = state
         .app
-        .list_tags(&ctx.caller, false)
+        .people()
+        .tag_definitions(&ctx.caller, false)
         .await?
         .into_iter()
         .map(|t| t.def)
@@ -299,7 +300,8 @@ async fn person_page(
     let tags = if p.can_edit {
         state
             .app
-            .list_tags(&ctx.caller, false)
+            .people()
+            .tag_definitions(&ctx.caller, false)
             .await?
             .into_iter()
             .map(|t| t.def)

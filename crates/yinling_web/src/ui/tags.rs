@@ -9,7 +9,7 @@ use axum::{
 use serde::Deserialize;
 use yinling_app::{
     AppError,
-    tags::{TAG_CATEGORIES, TagDefInput, TagUsage},
+    people::{TAG_CATEGORIES, TagDefInput, TagUsage},
 };
 
 use super::extract::{Form, Path};
@@ -33,8 +33,12 @@ struct TagsPage {
 }
 
 async fn page(state: &AppState, ctx: PageCtx, error: Option<FormError>) -> PageResult {
-    let can_manage = yinling_app::tags::may_define_tags(&ctx.caller);
-    let tags = state.app.list_tags(&ctx.caller, can_manage).await?;
+    let can_manage = yinling_app::people::may_define_tags(&ctx.caller);
+    let tags = state
+        .app
+        .people()
+        .tag_definitions(&ctx.caller, can_manage)
+        .await?;
     let failed = error.as_ref().map(|e| e.status);
     let mut resp = render(&TagsPage {
         l: ctx.layout("标签", "tags"),
@@ -87,7 +91,8 @@ async fn done(state: &AppState, ctx: PageCtx, result: Result<(), AppError>) -> P
 async fn create(State(state): State<AppState>, ctx: PageCtx, Form(f): Form<TagForm>) -> PageResult {
     let result = state
         .app
-        .create_tag(&ctx.caller, f.input())
+        .people()
+        .define_tag(&ctx.caller, f.input())
         .await
         .map(|_| ());
     done(&state, ctx, result).await
@@ -99,6 +104,10 @@ async fn update(
     Path(id): Path<i64>,
     Form(f): Form<TagForm>,
 ) -> PageResult {
-    let result = state.app.update_tag(&ctx.caller, id, f.input()).await;
+    let result = state
+        .app
+        .people()
+        .update_tag_definition(&ctx.caller, id, f.input())
+        .await;
     done(&state, ctx, result).await
 }

@@ -9,7 +9,7 @@ use axum::{
 use serde::Deserialize;
 use yinling_app::{
     AppError, Page, PageRequest,
-    users::{AccountView, NewAccountInput},
+    accounts::{AccountView, NewAccountInput},
 };
 use yinling_domain::role::Role;
 use yinling_store::accounts::AccountListRow;
@@ -58,7 +58,8 @@ async fn list(
 ) -> PageResult {
     let result = state
         .app
-        .list_accounts(&ctx.caller, PageRequest::new(q.page, Some(50)))
+        .accounts()
+        .list(&ctx.caller, PageRequest::new(q.page, Some(50)))
         .await?;
     Ok(render(&UsersPage {
         l: ctx.layout("账号", "users"),
@@ -131,7 +132,8 @@ async fn create(
         };
         state
             .app
-            .create_account(
+            .accounts()
+            .create(
                 &ctx.caller,
                 NewAccountInput {
                     username: f.username.clone(),
@@ -185,7 +187,7 @@ async fn user_page(
     id: i64,
     error: Option<FormError>,
 ) -> PageResult {
-    let v = state.app.get_account(&ctx.caller, id).await?;
+    let v = state.app.accounts().get(&ctx.caller, id).await?;
     let failed = error.as_ref().map(|e| e.status);
     let mut resp = render(&UserPage {
         l: ctx.layout(v.account.display_name.clone(), "users"),
@@ -237,6 +239,7 @@ async fn add_grant(
         let (uc, uid) = key(&f.unit, "unit")?;
         state
             .app
+            .accounts()
             .add_grant(&ctx.caller, id, role(&f.role)?, uc, uid)
             .await
             .map(|_| ())
@@ -250,7 +253,11 @@ async fn remove_grant(
     ctx: PageCtx,
     Path((id, grant)): Path<(i64, i64)>,
 ) -> PageResult {
-    let result = state.app.remove_grant(&ctx.caller, id, grant).await;
+    let result = state
+        .app
+        .accounts()
+        .remove_grant(&ctx.caller, id, grant)
+        .await;
     after(&state, ctx, id, "removed", result).await
 }
 
@@ -267,6 +274,7 @@ async fn reset_password(
 ) -> PageResult {
     let result = state
         .app
+        .accounts()
         .reset_password(&ctx.caller, id, &f.password, true)
         .await;
     after(&state, ctx, id, "reset", result).await
@@ -285,7 +293,8 @@ async fn set_disabled(
 ) -> PageResult {
     let result = state
         .app
-        .set_account_disabled(&ctx.caller, id, f.disabled == "1")
+        .accounts()
+        .set_disabled(&ctx.caller, id, f.disabled == "1")
         .await;
     after(&state, ctx, id, "saved", result).await
 }

@@ -1610,11 +1610,13 @@ async fn a_community_secretary_cannot_take_over_a_county_administrator_who_volun
     // The 汶上 county administrator also volunteers in the secretary's community.
     let target = city
         .app
-        .account_by_username("countyadmin")
+        .accounts()
+        .by_username("countyadmin")
         .await
         .unwrap()
         .unwrap();
     city.app
+        .accounts()
         .add_grant(
             &city.system,
             target.id,
@@ -1678,16 +1680,18 @@ async fn a_community_secretary_cannot_take_over_a_county_administrator_who_volun
         r.text()
     );
     // Nothing changed: the administrator's password, grants and state are as they were.
-    let after = city.app.account_by_id(target.id).await.unwrap().unwrap();
+    let after = city.app.accounts().by_id(target.id).await.unwrap().unwrap();
     assert_eq!(after.password_hash, target.password_hash);
     assert!(!after.disabled);
     assert!(
         city.app
+            .accounts()
             .login("countyadmin", "Taken-Over-2026", None, None)
             .await
             .is_err()
     );
     city.app
+        .accounts()
         .login("countyadmin", PASSWORD, None, None)
         .await
         .expect("the administrator's own password still works");
@@ -2640,6 +2644,7 @@ mod one_read {
             .await;
         let second = city
             .app
+            .accounts()
             .add_grant(
                 &city.system,
                 id,
@@ -2654,6 +2659,7 @@ mod one_read {
         let me = c.json(Method::GET, "/api/v1/me", None).await.json();
         assert_eq!(me["grants"].as_array().unwrap().len(), 2, "{me}");
         city.app
+            .accounts()
             .remove_grant(&city.system, id, second)
             .await
             .unwrap();

@@ -1915,6 +1915,7 @@ impl Run {
                 let id = self
                     .city
                     .app
+                    .accounts()
                     .add_grant(
                         sys,
                         a.account,
@@ -2286,7 +2287,7 @@ async fn every_role_reaches_its_own_subtree_and_nothing_else_through_every_route
             json!({"code": code, "name": format!("标签{code}"), "category": "其他"}),
         )
         .unwrap();
-        tags.push(city.app.create_tag(&admin, input).await.unwrap());
+        tags.push(city.app.people().define_tag(&admin, input).await.unwrap());
     }
     let extras = extras(&city).await;
     let mut run = Run {

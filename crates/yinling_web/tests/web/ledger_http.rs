@@ -301,7 +301,7 @@ async fn sixty_four_clients_over_http_leave_every_invariant_exact() {
 #[tokio::test]
 async fn a_grid_worker_awarding_himself_over_the_api_is_refused_and_audited() {
     use axum::http::{Method, StatusCode};
-    use yinling_app::users::NewAccountInput;
+    use yinling_app::accounts::NewAccountInput;
     use yinling_domain::role::Role;
 
     let city = TestCity::new().await;
@@ -324,7 +324,8 @@ async fn a_grid_worker_awarding_himself_over_the_api_is_refused_and_audited() {
         .unwrap();
     let account = city
         .app
-        .create_account(
+        .accounts()
+        .create(
             &city.system,
             NewAccountInput {
                 username: "selfworker".into(),

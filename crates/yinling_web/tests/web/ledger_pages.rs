@@ -820,7 +820,7 @@ async fn a_completed_service_is_paid_with_hours_once() {
 /// himself and offers only 驳回; approving it anyway is refused and moves nothing.
 #[tokio::test]
 async fn the_approver_sees_who_proposed_for_whom_and_cannot_approve_a_self_award() {
-    use yinling_app::users::NewAccountInput;
+    use yinling_app::accounts::NewAccountInput;
     use yinling_domain::role::Role;
     use yinling_store::ids::{self, Seq};
 
@@ -829,7 +829,8 @@ async fn the_approver_sees_who_proposed_for_whom_and_cannot_approve_a_self_award
     let li = city.people_a[1];
     let account = city
         .app
-        .create_account(
+        .accounts()
+        .create(
             &city.system,
             NewAccountInput {
                 username: "selfworker".into(),

@@ -14,7 +14,8 @@ use sha2::{Digest, Sha256};
 use yinling_domain::{org::OrgPath, role::Role};
 use yinling_store::{accounts, audit as store_audit, caller as store_caller, sessions};
 
-use crate::{App, AppError, AppResult, Caller, Grant, audit::Event, clock::MINUTE};
+use super::Accounts;
+use crate::{AppError, AppResult, Caller, Grant, audit::Event, clock::MINUTE};
 
 /// A session just created by a login.
 #[derive(Debug, Clone)]
@@ -98,7 +99,7 @@ pub(crate) fn grant_of_row(g: accounts::GrantRow) -> Option<Grant> {
     })
 }
 
-impl App {
+impl Accounts<'_> {
     /// Checks a username and password and opens a session.
     pub async fn login(
         &self,
@@ -107,10 +108,10 @@ impl App {
         ip: Option<String>,
         user_agent: Option<String>,
     ) -> AppResult<NewSession> {
-        let now = self.now();
-        let sec = &self.settings().security;
+        let now = self.app.now();
+        let sec = &self.app.settings().security;
         let username = username.trim().to_lowercase();
-        let account = accounts::by_username(&mut self.store().read(), &username).await?;
+        let account = accounts::by_username(&mut self.app.store().read(), &username).await?;
         let Some(account) = account else {
             // Spend the same time as a real check so timing does not reveal which names exist.
             let _ = verify_password(dummy_hash(), password);
@@ -135,7 +136,7 @@ impl App {
             });
         }
         if !verify_password(&account.password_hash, password) {
-            let mut tx = self.store().begin().await?;
+            let mut tx = self.app.store().begin().await?;
             let lock_until = now + sec.lockout_minutes * MINUTE;
             let failures = accounts::record_failure(
                 &mut tx.exec(),
@@ -145,7 +146,7 @@ impl App {
                 now,
             )
             .await?;
-            let event = self.audit_event(
+            let event = self.app.audit_event(
                 &actor,
                 Event {
                     county_code: 0,
@@ -172,7 +173,7 @@ impl App {
         }
         let token = new_token();
         let csrf_token = new_token();
-        let mut tx = self.store().begin().await?;
+        let mut tx = self.app.store().begin().await?;
         accounts::record_success(&mut tx.exec(), account.id, now).await?;
         sessions::insert(
             &mut tx.exec(),
@@ -186,7 +187,7 @@ impl App {
         .await?;
         let mut actor = actor;
         actor.account_id = Some(account.id);
-        let event = self.audit_event(
+        let event = self.app.audit_event(
             &actor,
             Event {
                 county_code: 0,
@@ -218,22 +219,22 @@ impl App {
     /// session in use costs one write a minute rather than one a request. The idle timeout
     /// counts from the stored activity, as it always has: it may end a session up to a
     /// minute early, never late.
-    pub async fn authenticate(&self, token: &str, ip: Option<String>) -> AppResult<Session> {
-        let now = self.now();
+    pub async fn authenticate(self, token: &str, ip: Option<String>) -> AppResult<Session> {
+        let now = self.app.now();
         let hash = token_hash(token);
-        let found = store_caller::by_token(&mut self.store().read(), &hash)
+        let found = store_caller::by_token(&mut self.app.store().read(), &hash)
             .await?
             .ok_or(AppError::Unauthenticated)?;
-        let idle = self.settings().security.idle_timeout_minutes * MINUTE;
+        let idle = self.app.settings().security.idle_timeout_minutes * MINUTE;
         if now - found.last_seen_at > idle {
-            sessions::delete(&mut self.store().write(), &hash).await?;
+            sessions::delete(&mut self.app.store().write(), &hash).await?;
             return Err(AppError::SessionExpired);
         }
         if found.disabled {
             return Err(AppError::Unauthenticated);
         }
         if now - found.last_seen_at > MINUTE {
-            sessions::touch(&mut self.store().write(), &hash, now).await?;
+            sessions::touch(&mut self.app.store().write(), &hash, now).await?;
         }
         let grants = found.grants.into_iter().filter_map(grant_of_row).collect();
         let person = found.person_county_code.zip(found.person_id);
@@ -254,16 +255,18 @@ impl App {
     }
 
     /// The CSRF token bound to a session, if the session exists.
-    pub async fn session_csrf(&self, token: &str) -> AppResult<Option<String>> {
-        Ok(sessions::get(&mut self.store().read(), &token_hash(token))
-            .await?
-            .map(|s| s.csrf_token))
+    pub async fn session_csrf(self, token: &str) -> AppResult<Option<String>> {
+        Ok(
+            sessions::get(&mut self.app.store().read(), &token_hash(token))
+                .await?
+                .map(|s| s.csrf_token),
+        )
     }
 
-    pub async fn logout(&self, caller: &Caller, token: &str) -> AppResult<()> {
-        let mut tx = self.store().begin().await?;
+    pub async fn logout(self, caller: &Caller, token: &str) -> AppResult<()> {
+        let mut tx = self.app.store().begin().await?;
         sessions::delete(&mut tx.exec(), &token_hash(token)).await?;
-        let event = self.audit_event(
+        let event = self.app.audit_event(
             caller,
             Event {
                 county_code: 0,
@@ -289,7 +292,7 @@ impl App {
         new: &str,
     ) -> AppResult<()> {
         let account_id = caller.account_id.ok_or(AppError::Unauthenticated)?;
-        let account = accounts::get(&mut self.store().read(), account_id)
+        let account = accounts::get(&mut self.app.store().read(), account_id)
             .await?
             .ok_or(AppError::Unauthenticated)?;
         if !verify_password(&account.password_hash, old) {
@@ -306,17 +309,18 @@ impl App {
                 "新密码不能与当前密码相同",
             ));
         }
-        self.settings()
+        self.app
+            .settings()
             .security
             .password_policy()
             .check(new, &account.username)
             .map_err(|e| AppError::invalid("weak_password", "new_password", e.to_string()))?;
         let hash = hash_password(new)?;
-        let now = self.now();
-        let mut tx = self.store().begin().await?;
+        let now = self.app.now();
+        let mut tx = self.app.store().begin().await?;
         accounts::set_password(&mut tx.exec(), account_id, &hash, false, now).await?;
         sessions::delete_others(&mut tx.exec(), account_id, &token_hash(current_token)).await?;
-        let event = self.audit_event(
+        let event = self.app.audit_event(
             caller,
             Event {
                 county_code: 0,
@@ -334,15 +338,15 @@ impl App {
     }
 
     /// Deletes sessions idle for longer than the timeout.
-    pub async fn purge_idle_sessions(&self) -> AppResult<u64> {
-        let cutoff = self.now() - self.settings().security.idle_timeout_minutes * MINUTE;
-        Ok(sessions::purge_idle(&mut self.store().write(), cutoff).await?)
+    pub async fn purge_idle_sessions(self) -> AppResult<u64> {
+        let cutoff = self.app.now() - self.app.settings().security.idle_timeout_minutes * MINUTE;
+        Ok(sessions::purge_idle(&mut self.app.store().write(), cutoff).await?)
     }
 
     /// Remembers the caller's 长辈模式 choice for their next visit.
-    pub async fn set_elder_mode(&self, caller: &Caller, on: bool) -> AppResult<()> {
+    pub async fn set_elder_mode(self, caller: &Caller, on: bool) -> AppResult<()> {
         if let Some(id) = caller.account_id {
-            accounts::set_elder_mode(&mut self.store().write(), id, on).await?;
+            accounts::set_elder_mode(&mut self.app.store().write(), id, on).await?;
         }
         Ok(())
     }

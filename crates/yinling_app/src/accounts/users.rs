@@ -23,10 +23,11 @@ use yinling_store::{
     org as store_org, sessions,
 };
 
+use super::Accounts;
 use crate::{
-    App, AppError, AppResult, Caller, Grant, Page, PageRequest,
+    AppError, AppResult, Caller, Grant, Page, PageRequest,
+    accounts::{grant_of_row, hash_password, normalise_username},
     audit::Event,
-    auth::{grant_of_row, hash_password, normalise_username},
 };
 
 /// Whether `caller` administers an account holding `grants` (the rule in the module
@@ -105,7 +106,7 @@ pub struct AccountView {
     pub grants: Vec<Grant>,
 }
 
-impl App {
+impl Accounts<'_> {
     /// Checks that `caller` may grant `role` on unit (county, id); returns the unit's path.
     async fn check_grantable(
         &self,
@@ -114,7 +115,7 @@ impl App {
         county: i64,
         unit_id: i64,
     ) -> AppResult<OrgPath> {
-        let unit = store_org::get(&mut self.store().read(), county, unit_id)
+        let unit = store_org::get(&mut self.app.store().read(), county, unit_id)
             .await?
             .ok_or(AppError::NotFound { what: "组织" })?;
         let path = OrgPath::parse(&unit.path).map_err(|e| AppError::Internal(e.to_string()))?;
@@ -140,7 +141,7 @@ impl App {
         Ok(path)
     }
 
-    pub async fn create_account(&self, caller: &Caller, input: NewAccountInput) -> AppResult<i64> {
+    pub async fn create(self, caller: &Caller, input: NewAccountInput) -> AppResult<i64> {
         if !caller.may(Permission::ManageUsers) {
             return Err(AppError::forbidden("您无权管理账号"));
         }
@@ -159,7 +160,8 @@ impl App {
             "display_name",
             "姓名",
         )?;
-        self.settings()
+        self.app
+            .settings()
             .security
             .password_policy()
             .check(&input.password, &username)
@@ -170,7 +172,8 @@ impl App {
         let person = match (input.person_county_code, input.person_id) {
             (Some(c), Some(p)) => {
                 // Linking a person file needs the person in scope.
-                self.people()
+                self.app
+                    .people()
                     .in_scope(caller, Permission::ViewPeople, c, p)
                     .await?;
                 Some((c, p))
@@ -178,8 +181,8 @@ impl App {
             _ => None,
         };
         let hash = hash_password(&input.password)?;
-        let now = self.now();
-        let mut tx = self.store().begin().await?;
+        let now = self.app.now();
+        let mut tx = self.app.store().begin().await?;
         if accounts::by_username(&mut tx.exec(), &username)
             .await?
             .is_some()
@@ -222,7 +225,7 @@ impl App {
         .await?;
         let after = serde_json::json!({"username": username, "display_name": display_name,
             "role": input.role.as_str(), "unit": path.as_str()});
-        let event = self.audit_event(
+        let event = self.app.audit_event(
             caller,
             Event {
                 county_code: input.unit_county_code,
@@ -241,15 +244,15 @@ impl App {
 
     /// Loads an account the caller administers (every grant of it within reach; see the
     /// module documentation). Missing and out-of-reach accounts answer alike.
-    pub async fn get_account(&self, caller: &Caller, id: i64) -> AppResult<AccountView> {
+    pub async fn get(self, caller: &Caller, id: i64) -> AppResult<AccountView> {
         let not_found = || AppError::NotFound { what: "账号" };
         if !caller.may(Permission::ManageUsers) {
             return Err(not_found());
         }
-        let account = accounts::get(&mut self.store().read(), id)
+        let account = accounts::get(&mut self.app.store().read(), id)
             .await?
             .ok_or_else(not_found)?;
-        let rows = accounts::grants_of(&mut self.store().read(), id).await?;
+        let rows = accounts::grants_of(&mut self.app.store().read(), id).await?;
         let stored = rows.len();
         let grants: Vec<Grant> = rows.into_iter().filter_map(grant_of_row).collect();
         if !administers(caller, &grants, grants.len() == stored) {
@@ -258,7 +261,7 @@ impl App {
         Ok(AccountView { account, grants })
     }
 
-    pub async fn list_accounts(
+    pub async fn list(
         &self,
         caller: &Caller,
         page: PageRequest,
@@ -267,7 +270,7 @@ impl App {
             return Err(AppError::forbidden("您无权管理账号"));
         }
         let (items, total) = accounts::list(
-            &mut self.store().read(),
+            &mut self.app.store().read(),
             &reach(caller),
             caller.is_city_admin(),
             page.per_page,
@@ -300,7 +303,7 @@ impl App {
             Err(AppError::Forbidden { .. }) => "forbidden",
             _ => return result,
         };
-        let event = self.audit_event(
+        let event = self.app.audit_event(
             caller,
             Event {
                 county_code: 0,
@@ -312,7 +315,7 @@ impl App {
                 detail: Some(format!("{action}: {outcome}")),
             },
         );
-        let mut tx = self.store().begin().await?;
+        let mut tx = self.app.store().begin().await?;
         store_audit::append(&mut tx.exec(), &[event]).await?;
         tx.commit().await?;
         result
@@ -342,7 +345,7 @@ impl App {
         county: i64,
         unit_id: i64,
     ) -> AppResult<i64> {
-        let view = self.get_account(caller, account_id).await?;
+        let view = self.get(caller, account_id).await?;
         let path = self.check_grantable(caller, role, county, unit_id).await?;
         if view
             .grants
@@ -355,8 +358,8 @@ impl App {
                 "该账号已有此角色",
             ));
         }
-        let now = self.now();
-        let mut tx = self.store().begin().await?;
+        let now = self.app.now();
+        let mut tx = self.app.store().begin().await?;
         let grant_id = ids::next(&mut tx.exec(), Seq::Grants).await?;
         accounts::insert_grant(
             &mut tx.exec(),
@@ -372,7 +375,7 @@ impl App {
             },
         )
         .await?;
-        let event = self.audit_event(
+        let event = self.app.audit_event(
             caller,
             Event {
                 county_code: county,
@@ -409,7 +412,7 @@ impl App {
         account_id: i64,
         grant_id: i64,
     ) -> AppResult<()> {
-        let view = self.get_account(caller, account_id).await?;
+        let view = self.get(caller, account_id).await?;
         let grant = view
             .grants
             .iter()
@@ -423,9 +426,9 @@ impl App {
         if caller.account_id == Some(account_id) && view.grants.len() == 1 {
             return Err(AppError::forbidden("不能撤销自己唯一的角色"));
         }
-        let mut tx = self.store().begin().await?;
+        let mut tx = self.app.store().begin().await?;
         accounts::delete_grant(&mut tx.exec(), account_id, grant_id).await?;
-        let event = self.audit_event(
+        let event = self.app.audit_event(
             caller,
             Event {
                 county_code: grant.unit_county_code,
@@ -466,22 +469,30 @@ impl App {
         new_initial: &str,
         must_change: bool,
     ) -> AppResult<()> {
-        let view = self.get_account(caller, account_id).await?;
+        let view = self.get(caller, account_id).await?;
         if caller.account_id == Some(account_id) {
             return Err(AppError::forbidden(
                 "不能在这里重置自己的密码，请到“我的账号”中修改密码",
             ));
         }
-        self.settings()
+        self.app
+            .settings()
             .security
             .password_policy()
             .check(new_initial, &view.account.username)
             .map_err(|e| AppError::invalid("weak_password", "password", e.to_string()))?;
         let hash = hash_password(new_initial)?;
-        let mut tx = self.store().begin().await?;
-        accounts::set_password(&mut tx.exec(), account_id, &hash, must_change, self.now()).await?;
+        let mut tx = self.app.store().begin().await?;
+        accounts::set_password(
+            &mut tx.exec(),
+            account_id,
+            &hash,
+            must_change,
+            self.app.now(),
+        )
+        .await?;
         sessions::delete_for_account(&mut tx.exec(), account_id).await?;
-        let event = self.audit_event(
+        let event = self.app.audit_event(
             caller,
             Event {
                 county_code: 0,
@@ -498,36 +509,36 @@ impl App {
         Ok(())
     }
 
-    pub async fn set_account_disabled(
+    pub async fn set_disabled(
         &self,
         caller: &Caller,
         account_id: i64,
         disabled: bool,
     ) -> AppResult<()> {
         let result = self
-            .set_account_disabled_checked(caller, account_id, disabled)
+            .set_disabled_checked(caller, account_id, disabled)
             .await;
         let action = if disabled { "disable" } else { "enable" };
         self.refusal_audited(caller, account_id, action, result)
             .await
     }
 
-    async fn set_account_disabled_checked(
+    async fn set_disabled_checked(
         &self,
         caller: &Caller,
         account_id: i64,
         disabled: bool,
     ) -> AppResult<()> {
-        self.get_account(caller, account_id).await?;
+        self.get(caller, account_id).await?;
         if caller.account_id == Some(account_id) {
             return Err(AppError::forbidden("不能停用自己的账号"));
         }
-        let mut tx = self.store().begin().await?;
-        accounts::set_disabled(&mut tx.exec(), account_id, disabled, self.now()).await?;
+        let mut tx = self.app.store().begin().await?;
+        accounts::set_disabled(&mut tx.exec(), account_id, disabled, self.app.now()).await?;
         if disabled {
             sessions::delete_for_account(&mut tx.exec(), account_id).await?;
         }
-        let event = self.audit_event(
+        let event = self.app.audit_event(
             caller,
             Event {
                 county_code: 0,
@@ -548,15 +559,16 @@ impl App {
         Ok(())
     }
 
-    pub async fn account_by_id(&self, id: i64) -> AppResult<Option<AccountRow>> {
-        Ok(accounts::get(&mut self.store().read(), id).await?)
+    pub async fn by_id(self, id: i64) -> AppResult<Option<AccountRow>> {
+        Ok(accounts::get(&mut self.app.store().read(), id).await?)
     }
 
     /// Looks an account up by username for the command line.
-    pub async fn account_by_username(&self, username: &str) -> AppResult<Option<AccountRow>> {
-        Ok(
-            accounts::by_username(&mut self.store().read(), &username.trim().to_lowercase())
-                .await?,
+    pub async fn by_username(self, username: &str) -> AppResult<Option<AccountRow>> {
+        Ok(accounts::by_username(
+            &mut self.app.store().read(),
+            &username.trim().to_lowercase(),
         )
+        .await?)
     }
 }

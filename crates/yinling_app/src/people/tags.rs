@@ -9,7 +9,8 @@ use yinling_store::{
     tags::{self as store_tags, TagDefRow},
 };
 
-use crate::{App, AppError, AppResult, Caller, audit::Event, text::TextKind};
+use super::People;
+use crate::{AppError, AppResult, Caller, audit::Event, text::TextKind};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -102,8 +103,8 @@ pub fn may_define_tags(caller: &Caller) -> bool {
         .covers(&OrgPath::root(crate::CITY_CODE))
 }
 
-impl App {
-    pub async fn list_tags(
+impl People<'_> {
+    pub async fn tag_definitions(
         &self,
         caller: &Caller,
         include_archived: bool,
@@ -111,7 +112,7 @@ impl App {
         if !caller.may(Permission::ViewPeople) {
             return Err(AppError::forbidden("您无权查看标签"));
         }
-        let mut exec = self.store().read();
+        let mut exec = self.app.store().read();
         let defs = store_tags::defs(&mut exec, include_archived).await?;
         let usage = store_tags::usage(&mut exec, &caller.scope(Permission::ViewPeople)).await?;
         Ok(defs
@@ -126,15 +127,15 @@ impl App {
             .collect())
     }
 
-    pub async fn create_tag(&self, caller: &Caller, input: TagDefInput) -> AppResult<i64> {
+    pub async fn define_tag(self, caller: &Caller, input: TagDefInput) -> AppResult<i64> {
         if !may_define_tags(caller) {
             return Err(AppError::forbidden(
                 "标签全市通用，只有市级管理员可以定义标签",
             ));
         }
         let input = validate(&input)?;
-        let now = self.now();
-        let mut tx = self.store().begin().await?;
+        let now = self.app.now();
+        let mut tx = self.app.store().begin().await?;
         if store_tags::def_by_code(&mut tx.exec(), &input.code)
             .await?
             .is_some()
@@ -166,7 +167,7 @@ impl App {
                 }
             })?;
         let after = serde_json::to_value(&def).unwrap_or_default();
-        let event = self.audit_event(
+        let event = self.app.audit_event(
             caller,
             Event {
                 county_code: 0,
@@ -184,13 +185,18 @@ impl App {
     }
 
     /// Renames, recategorises or archives a tag (the code never changes: rules refer to it).
-    pub async fn update_tag(&self, caller: &Caller, id: i64, input: TagDefInput) -> AppResult<()> {
+    pub async fn update_tag_definition(
+        self,
+        caller: &Caller,
+        id: i64,
+        input: TagDefInput,
+    ) -> AppResult<()> {
         if !may_define_tags(caller) {
             return Err(AppError::forbidden(
                 "标签全市通用，只有市级管理员可以修改标签",
             ));
         }
-        let mut tx = self.store().begin().await?;
+        let mut tx = self.app.store().begin().await?;
         let current = store_tags::def(&mut tx.exec(), id)
             .await?
             .ok_or(AppError::NotFound { what: "标签" })?;
@@ -203,7 +209,7 @@ impl App {
             category: input.category,
             description: input.description,
             archived: input.archived,
-            updated_at: self.now(),
+            updated_at: self.app.now(),
             ..current.clone()
         };
         store_tags::update_def(&mut tx.exec(), &updated)
@@ -217,7 +223,7 @@ impl App {
             })?;
         let before = serde_json::to_value(&current).unwrap_or_default();
         let after = serde_json::to_value(&updated).unwrap_or_default();
-        let event = self.audit_event(
+        let event = self.app.audit_event(
             caller,
             Event {
                 county_code: 0,
