@@ -35,6 +35,7 @@ use crate::{
 };
 
 use super::*;
+use crate::demo::DemoCity;
 
 /// 鱼台县, whose "信用+积分" runs in 50余家 shops.
 pub(super) const YUTAI: i64 = 370827;
@@ -105,17 +106,6 @@ pub(super) const STORY_ORDERS: &[(&str, i64, i64)] = &[
     ("四点半课堂", 15, 90),
 ];
 
-/// Who the story needs.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct DemoLedgerStory {
-    /// 张德顺, the resident.
-    pub zhang: Option<(i64, i64)>,
-    /// 李秀兰, the volunteer.
-    pub li: Option<(i64, i64)>,
-    /// Their community, where the story shop opens.
-    pub community: Option<(i64, i64)>,
-}
-
 #[derive(Debug, Clone, Default)]
 pub struct DemoLedgerSummary {
     pub shops: usize,
@@ -150,15 +140,10 @@ pub(super) fn place_name(unit: &str) -> String {
 }
 
 impl Ledger<'_> {
-    /// Seeds the ledger side of the demo (see the module). `people` is the size of the demo
-    /// city: the award history covers about one in twenty of them (at most 2,500).
-    pub async fn seed_demo(
-        self,
-        counties: &[(i64, i64, String)],
-        story: DemoLedgerStory,
-        people: usize,
-        seed: u64,
-    ) -> AppResult<DemoLedgerSummary> {
+    /// Seeds the ledger side of the demo (see the module). The award history covers about one
+    /// in twenty of the city's people (at most 2,500).
+    pub async fn seed_demo(self, city: &DemoCity) -> AppResult<DemoLedgerSummary> {
+        let (counties, story, people, seed) = (&city.counties, city.story, city.people, city.seed);
         let mut rng = StdRng::seed_from_u64(seed ^ 0x1ed9e7);
         let mut summary = DemoLedgerSummary::default();
         let now = self.app.now();

@@ -1,6 +1,7 @@
 //! The demo's mediation cases, reproducing the source page's figures.
 
 use super::*;
+use crate::demo::DemoCity;
 
 /// One county's demo figures, from the source page.
 pub(super) struct DemoPlan {
@@ -113,7 +114,8 @@ impl Mediation<'_> {
     /// database are skipped; a database that already holds mediation cases is left alone.
     /// Deterministic for a given `seed`. Parties are synthetic names (王某某), never linked to
     /// person files.
-    pub async fn seed_demo(self, seed: u64) -> AppResult<DemoMediationSummary> {
+    pub async fn seed_demo(self, city: &DemoCity) -> AppResult<DemoMediationSummary> {
+        let seed = city.seed;
         let mut summary = DemoMediationSummary::default();
         let mut rng = StdRng::seed_from_u64(seed ^ 0x3ed1);
         let today = self.app.clock().today();

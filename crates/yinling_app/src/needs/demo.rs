@@ -1,13 +1,19 @@
 //! The demo's synthetic door-knock needs.
 
 use super::*;
+use crate::demo::DemoCity;
 
 impl Needs<'_> {
+    /// The demo's needs: about 200 in each of 汶上 and 鱼台, the counties the source names.
+    pub async fn seed_demo(self, city: &DemoCity) -> AppResult<usize> {
+        self.seed_counties(&[370830, 370827], 200, city.seed).await
+    }
+
     /// Creates about `per_county` synthetic door-knock needs (marked synthetic) in each of
     /// `counties` (the demo uses 汶上 370830 and 鱼台 370827), for residents who live in a
     /// household, some already followed up, resolved or closed. Deterministic for a seed.
     /// Returns how many needs were created. Counties without synthetic residents are skipped.
-    pub async fn seed_demo(
+    pub async fn seed_counties(
         self,
         counties: &[i64],
         per_county: usize,

@@ -15,7 +15,7 @@ use yinling_store::{
     services::{self as store_services, ItemFields, ProviderFields},
 };
 
-use crate::{AppResult, Caller, orders::OrderInput};
+use crate::{AppResult, Caller, demo::DemoCity, orders::OrderInput};
 
 use super::*;
 
@@ -59,6 +59,9 @@ pub(super) const ITEMS: &[ItemPlan] = &[
     ("environment", "楼道清理", &[], 60, 10, 60, 1440),
 ];
 
+/// How many open orders the demo leaves in 汶上 for dispatch.
+const DEMO_OPEN_ORDERS: usize = 60;
+
 /// Totals of what was made.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct DemoServicesSummary {
@@ -75,14 +78,13 @@ pub(super) fn ancestor(path: &str, n: usize) -> String {
 impl Services<'_> {
     /// Builds the service list and resource list of every county, and `orders` open orders
     /// in 汶上. `story_volunteer` (李秀兰) serves her whole community at any time.
-    pub async fn seed_demo(
-        self,
-        counties: &[(i64, i64, String)],
-        story_volunteer: Option<(i64, i64)>,
-        story_people: &[(i64, i64)],
-        orders: usize,
-        seed: u64,
-    ) -> AppResult<DemoServicesSummary> {
+    pub async fn seed_demo(self, city: &DemoCity) -> AppResult<DemoServicesSummary> {
+        let (counties, seed, orders) = (&city.counties, city.seed, DEMO_OPEN_ORDERS);
+        let story_volunteer = city.story.li;
+        let story_people: Vec<(i64, i64)> = [city.story.zhang, city.story.li]
+            .into_iter()
+            .flatten()
+            .collect();
         let mut rng = StdRng::seed_from_u64(seed ^ 0x5e7c);
         let mut summary = DemoServicesSummary::default();
         let now = self.app.now();

@@ -1,6 +1,9 @@
 //! Use-case tests on the backend the run selected (SQLite by default; PostgreSQL when
 //! YINLING_TEST_DATABASE_URL is set). Each test builds its own small city.
 
+use yinling_app::testing::{
+    assert_conflict, assert_forbidden, assert_invalid, assert_not_found, assert_too_many,
+};
 use yinling_app::{
     AppError, PageRequest,
     clock::MINUTE,
@@ -87,10 +90,7 @@ async fn search_by_name_initials_pinyin_and_id_digits() {
         .search(&caller, &q("123456"), PageRequest::default())
         .await
         .unwrap_err();
-    assert!(
-        matches!(err, AppError::Invalid { field: Some(ref f), .. } if f == "q"),
-        "{err:?}"
-    );
+    assert_invalid(&err, "q");
 }
 
 #[tokio::test]
@@ -182,7 +182,7 @@ async fn grid_worker_sees_only_their_grid() {
         )
         .await
         .unwrap_err();
-    assert!(matches!(err, AppError::NotFound { .. }), "{err:?}");
+    assert_not_found(&err);
     // Exports contain only the caller's grid.
     let bytes = city
         .app
@@ -297,7 +297,7 @@ async fn numbers_are_masked_everywhere_and_reveals_are_audited() {
         .reveal(&city_admin, c, id, SensitiveField::IdNumber)
         .await
         .unwrap_err();
-    assert!(matches!(err, AppError::Forbidden { .. }));
+    assert_forbidden(&err);
     // The ciphertext in the database does not contain the number.
     let raw: Vec<u8> = city
         .app
@@ -414,10 +414,7 @@ async fn concurrent_edits_are_detected_not_lost() {
         .update(&worker, c, id, second)
         .await
         .unwrap_err();
-    assert!(
-        matches!(err, AppError::Conflict { code: "stale", .. }),
-        "{err:?}"
-    );
+    assert_conflict(&err, "stale");
     let after = city.app.people().file(&worker, c, id).await.unwrap();
     assert_eq!(after.note.as_deref(), Some("第一次修改"));
     // Masked values sent back unchanged kept the stored numbers.
@@ -525,7 +522,7 @@ async fn roles_skills_and_tags_with_provenance() {
         .await
         .unwrap();
     // Grid workers may not define tags, but may apply them.
-    assert!(matches!(
+    assert_forbidden(
         city.app
             .people()
             .define_tag(
@@ -535,12 +532,11 @@ async fn roles_skills_and_tags_with_provenance() {
                     name: "某".into(),
                     category: "其他".into(),
                     description: String::new(),
-                    archived: false
-                }
+                    archived: false,
+                },
             )
             .await,
-        Err(AppError::Forbidden { .. })
-    ));
+    );
     let row = city
         .app
         .people()
@@ -856,7 +852,7 @@ async fn initial_passwords_must_be_changed_and_follow_the_policy() {
         )
         .await
         .unwrap_err();
-    assert!(matches!(err, AppError::Forbidden { .. }), "{err:?}");
+    assert_forbidden(&err);
     // Nor can a community secretary grant a role above their own.
     let secretary = city.caller("secretary").await;
     let err = city
@@ -1293,10 +1289,7 @@ async fn the_demo_city_reproduces_the_source_figures() {
             .unwrap()
             .caller
     };
-    assert!(matches!(
-        app.people().file(&other, zhang.county_code, zhang.id).await,
-        Err(AppError::NotFound { .. })
-    ));
+    assert_not_found(app.people().file(&other, zhang.county_code, zhang.id).await);
     // Points: 鱼台's 50+ partner shops with goods, a till near the story people, a history
     // that balances, 张德顺 with points to redeem and 李秀兰 with points from her services.
     assert!(
@@ -1576,7 +1569,7 @@ async fn a_throttle_counts_in_its_window_refuses_beyond_the_limit_and_starts_afr
     }
     city.app.throttle_check(&limit, "acct:7").await.unwrap_err();
     let err = city.app.throttle(&limit, "acct:7").await.unwrap_err();
-    assert!(matches!(err, AppError::TooMany { .. }), "{err:?}");
+    assert_too_many(&err);
     assert_eq!(err.code(), "too_many_attempts");
     assert!(err.to_string().contains("尝试次数过多"), "{err}");
     assert!(
@@ -2546,7 +2539,7 @@ async fn only_the_city_defines_the_city_wide_vocabularies() {
         .define_tag(&county_admin, def("独居"))
         .await
         .unwrap_err();
-    assert!(matches!(err, AppError::Forbidden { .. }), "{err:?}");
+    assert_forbidden(&err);
     assert_eq!(city.count("tag_defs").await, 0);
     let tag = city
         .app
@@ -2560,7 +2553,7 @@ async fn only_the_city_defines_the_city_wide_vocabularies() {
         .update_tag_definition(&county_admin, tag, def("独居老人（汶上）"))
         .await
         .unwrap_err();
-    assert!(matches!(err, AppError::Forbidden { .. }), "{err:?}");
+    assert_forbidden(&err);
     let tags = city
         .app
         .people()
@@ -2607,7 +2600,7 @@ async fn only_the_city_defines_the_city_wide_vocabularies() {
         .add_category(&county_admin, cat("haircut", "理发", None))
         .await
         .unwrap_err();
-    assert!(matches!(err, AppError::Forbidden { .. }), "{err:?}");
+    assert_forbidden(&err);
     city.app
         .services()
         .add_category(&county_admin, cat("haircut", "理发", Some(c)))
@@ -3951,7 +3944,7 @@ mod account_rank {
             .set_disabled(&admin, me, true)
             .await
             .unwrap_err();
-        assert!(matches!(e, AppError::Forbidden { .. }), "{e:?}");
+        assert_forbidden(&e);
         let only = city.app.accounts().get(&admin, me).await.unwrap().grants[0].id;
         let e = city
             .app
@@ -3959,7 +3952,7 @@ mod account_rank {
             .remove_grant(&admin, me, only)
             .await
             .unwrap_err();
-        assert!(matches!(e, AppError::Forbidden { .. }), "{e:?}");
+        assert_forbidden(&e);
         assert_eq!(refusals(&city).await, refused + 3);
         let after = city.app.accounts().by_id(me).await.unwrap().unwrap();
         assert_eq!(after.password_hash, before.password_hash);
@@ -3978,7 +3971,7 @@ mod account_rank {
             .add_grant(&secretary, vol, Role::CommunitySecretary, c, u)
             .await
             .unwrap_err();
-        assert!(matches!(e, AppError::Forbidden { .. }), "{e:?}");
+        assert_forbidden(&e);
         let (c, u) = (city.street.county_code, city.street.id);
         let e = city
             .app
@@ -3986,7 +3979,7 @@ mod account_rank {
             .add_grant(&secretary, vol, Role::Volunteer, c, u)
             .await
             .unwrap_err();
-        assert!(matches!(e, AppError::NotFound { .. }), "{e:?}");
+        assert_not_found(&e);
         assert_eq!(grant_count(&city, vol).await, 1);
         assert_eq!(refusals(&city).await, refused + 2);
 
@@ -4115,6 +4108,7 @@ async fn create_account_and_reset_password_refuse_a_password_breaking_one_rule_o
 // and limited; a registration does not tell whether a number exists elsewhere.
 
 mod masked_numbers {
+    use yinling_app::testing::{assert_forbidden, assert_not_found, assert_too_many};
     use yinling_app::{
         AppError, PageRequest, Settings,
         accounts::NewAccountInput,
@@ -4356,7 +4350,7 @@ mod masked_numbers {
                     .export_people_xlsx(&caller, &q(number))
                     .await
                     .unwrap_err();
-                assert!(matches!(err, AppError::Forbidden { .. }), "{err:?}");
+                assert_forbidden(&err);
             }
         }
         // The last four still work, with the masked number.
@@ -4470,7 +4464,7 @@ mod masked_numbers {
             .search(&worker, &q(PEOPLE_A[2].1), PageRequest::default())
             .await
             .unwrap_err();
-        assert!(matches!(err, AppError::TooMany { .. }), "{err:?}");
+        assert_too_many(&err);
         assert_eq!(err.code(), "too_many_attempts");
         let refused = audit_details(&city, "person.exact_search_refused").await;
         assert_eq!(refused.len(), 1);
@@ -4485,7 +4479,7 @@ mod masked_numbers {
             )
             .await
             .unwrap_err();
-        assert!(matches!(err, AppError::TooMany { .. }), "{err:?}");
+        assert_too_many(&err);
         assert_eq!(city.count("people").await, people);
         // Names and last four are not limited for someone who may reveal what they find.
         for _ in 0..40 {
@@ -4530,7 +4524,7 @@ mod masked_numbers {
             .search(&admin, &q("1238"), PageRequest::default())
             .await
             .unwrap_err();
-        assert!(matches!(err, AppError::TooMany { .. }), "{err:?}");
+        assert_too_many(&err);
         // Names stay free; a grid worker searching their own grid is not limited.
         city.app
             .people()
@@ -4629,7 +4623,7 @@ mod masked_numbers {
             .duplicates(&worker, None, PageRequest::default())
             .await
             .unwrap_err();
-        assert!(matches!(err, AppError::Forbidden { .. }));
+        assert_forbidden(&err);
         assert_eq!(city.app.people().open_duplicates(&worker).await.unwrap(), 0);
         assert!(
             audit_details(&city, "person.duplicate_routed")
@@ -4832,14 +4826,14 @@ mod masked_numbers {
             .resolve_duplicate(&colleague, case.county_code, case.id, merge.clone())
             .await
             .unwrap_err();
-        assert!(matches!(err, AppError::Forbidden { .. }), "{err:?}");
+        assert_forbidden(&err);
         let err = city
             .app
             .people()
             .resolve_duplicate(&registrar, case.county_code, case.id, merge.clone())
             .await
             .unwrap_err();
-        assert!(matches!(err, AppError::Forbidden { .. }), "{err:?}");
+        assert_forbidden(&err);
         // 汶上's administrator does not see 曲阜's registrations at all.
         let wenshang = city.caller("countyadmin").await;
         assert_eq!(
@@ -4852,7 +4846,7 @@ mod masked_numbers {
             .resolve_duplicate(&wenshang, case.county_code, case.id, merge.clone())
             .await
             .unwrap_err();
-        assert!(matches!(err, AppError::NotFound { .. }), "{err:?}");
+        assert_not_found(&err);
         // The city sees both files and merges.
         let admin = city.caller("cityadmin").await;
         let cases = city

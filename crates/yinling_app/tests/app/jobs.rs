@@ -5,6 +5,7 @@
 //! work. Time moves only with the test clock; nothing sleeps.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
+use yinling_app::testing::{assert_forbidden, assert_not_found};
 
 use yinling_app::{
     App, AppError, Settings, Vault,
@@ -265,11 +266,11 @@ async fn run_now_makes_a_job_due_and_only_a_city_administrator_may() {
             .run_now(&caller, "sweep_sessions")
             .await
             .unwrap_err();
-        assert!(matches!(e, AppError::Forbidden { .. }), "{who}: {e:?}");
+        assert_forbidden(&e);
         assert!(city.app.jobs().overview(&caller).await.is_err(), "{who}");
     }
     let e = city.app.jobs().run_now(&admin, "no_such_job").await;
-    assert!(matches!(e, Err(AppError::NotFound { .. })), "{e:?}");
+    assert_not_found(&e);
     assert!(runner.run_due().await.unwrap().is_empty());
 
     city.app

@@ -1,6 +1,7 @@
 //! The points and time-bank ledger through the application layer, on whichever backend the
 //! test database is (SQLite by default, PostgreSQL with YINLING_TEST_DATABASE_URL).
 
+use yinling_app::testing::{assert_forbidden, assert_not_found, assert_too_many};
 use yinling_app::{
     AppError, Caller, Key,
     ledger::{Actor, AdjustmentInput, EarnInput, EarningRuleInput, Holder, Posting},
@@ -202,7 +203,7 @@ async fn an_award_moves_once_however_often_it_is_retried() {
         .earn(&worker, earn_input(city.people_b[0], "award-0002"))
         .await
         .unwrap_err();
-    assert!(matches!(e, AppError::NotFound { .. }), "{e:?}");
+    assert_not_found(&e);
     let mut unknown = earn_input(li, "award-0003");
     unknown.activity = "dancing".into();
     let e = city.app.ledger().earn(&worker, unknown).await.unwrap_err();
@@ -443,7 +444,7 @@ async fn a_manual_adjustment_needs_a_second_person() {
         .decide_adjustment(&worker, adj.county_code, adj.id, true)
         .await
         .unwrap_err();
-    assert!(matches!(e, AppError::Forbidden { .. }), "{e:?}");
+    assert_forbidden(&e);
     let pending = city
         .app
         .ledger()
@@ -1191,7 +1192,7 @@ mod trust {
     /// Asserts `e` is the refusal to pay oneself, that it left exactly one more refusal in
     /// the audit log than `before`, and that no transfer or adjustment was written.
     async fn assert_refused(city: &TestCity, e: AppError, words: &str, before: (i64, i64, i64)) {
-        assert!(matches!(e, AppError::Forbidden { .. }), "{e:?}");
+        assert_forbidden(&e);
         assert!(e.to_string().contains(words), "{e}");
         assert_eq!(
             (
@@ -2008,7 +2009,7 @@ mod redemption_guard {
             )
             .await
             .unwrap_err();
-        assert!(matches!(e, AppError::TooMany { .. }), "{e:?}");
+        assert_too_many(&e);
         assert!(e.to_string().contains("本收银账号已暂停兑换"), "{e}");
         // Now even the right code is refused, and nothing moves.
         let e = city
@@ -2167,14 +2168,14 @@ mod redemption_guard {
         let worker = city.caller("workera").await;
         for who in [&worker, &till.keeper] {
             let e = city.app.redeem().locks(who).await.unwrap_err();
-            assert!(matches!(e, AppError::Forbidden { .. }), "{e:?}");
+            assert_forbidden(&e);
             let e = city
                 .app
                 .redeem()
                 .lift_lock(who, lock.lock.county_code, lock.lock.id)
                 .await
                 .unwrap_err();
-            assert!(matches!(e, AppError::NotFound { .. }), "{e:?}");
+            assert_not_found(&e);
         }
         let e = city
             .app
@@ -2427,7 +2428,7 @@ mod redemption_guard {
             .report(&li, r.redemption.county_code, r.redemption.id)
             .await
             .unwrap_err();
-        assert!(matches!(e, AppError::NotFound { .. }), "{e:?}");
+        assert_not_found(&e);
 
         let report = city
             .app
@@ -2459,7 +2460,7 @@ mod redemption_guard {
             .unwrap_err();
         assert_eq!(e.code(), "code_invalid");
         let e = city.app.redeem().code(&till.resident).await.unwrap_err();
-        assert!(matches!(e, AppError::Forbidden { .. }), "{e:?}");
+        assert_forbidden(&e);
         assert!(e.to_string().contains("县里核实之前暂停"), "{e}");
         assert!(city.app.redeem().is_paused(&till.resident).await.unwrap());
         let mine = city
@@ -2499,7 +2500,7 @@ mod redemption_guard {
             )
             .await
             .unwrap_err();
-        assert!(matches!(e, AppError::NotFound { .. }), "{e:?}");
+        assert_not_found(&e);
 
         // A decision needs a reason; then fraud reverses the redemption.
         let e = city

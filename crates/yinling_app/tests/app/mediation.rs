@@ -3,6 +3,7 @@
 //! changing nothing, and success rates computed exactly at the period's boundaries.
 
 use chrono::NaiveDate;
+use yinling_app::testing::{assert_conflict, assert_forbidden, assert_invalid, assert_not_found};
 use yinling_app::{
     AppError, Caller, PageRequest,
     mediation::{
@@ -308,7 +309,7 @@ async fn a_case_runs_from_intake_to_follow_up_with_an_audit_event_per_write() {
         )
         .await
         .unwrap_err();
-    assert!(matches!(err, AppError::Invalid { field: Some(ref f), .. } if f == "holds"));
+    assert_invalid(&err, "holds");
     city.app
         .mediation()
         .follow_up(
@@ -493,7 +494,7 @@ async fn grid_b_staff_cannot_read_list_or_change_grid_a_cases() {
         )
         .await
         .unwrap_err();
-    assert!(matches!(err, AppError::NotFound { .. }), "{err:?}");
+    assert_not_found(&err);
     // A person without the retired-cadre role is no mediator.
     let err = city
         .app
@@ -556,13 +557,12 @@ async fn grid_b_staff_cannot_read_list_or_change_grid_a_cases() {
     let sec = city.caller("secretary").await;
     assert!(city.app.mediation().case(&sec, key.0, key.1).await.is_ok());
     let res = city.caller("resident").await;
-    assert!(matches!(
+    assert_forbidden(
         city.app
             .mediation()
             .list(&res, &CaseQuery::default(), PageRequest::default())
             .await,
-        Err(AppError::Forbidden { .. })
-    ));
+    );
     assert!(city.app.mediation().case(&res, key.0, key.1).await.is_err());
 }
 
@@ -593,10 +593,7 @@ async fn refused_transitions_and_bad_input_change_nothing() {
     let mut i = input(&city.grid_a, None);
     i.summary = "王某某电话13812345678，与邻居争吵".into();
     let err = city.app.mediation().create(&a, i).await.unwrap_err();
-    assert!(
-        matches!(err, AppError::Invalid { code: "personal_number_in_text", field: Some(ref f), .. } if f == "summary"),
-        "{err:?}"
-    );
+    assert_eq!(assert_invalid(&err, "summary"), "personal_number_in_text");
     assert!(err.to_string().contains("不能填写电话号码或身份证号码"));
     let err = city
         .app
@@ -604,7 +601,7 @@ async fn refused_transitions_and_bad_input_change_nothing() {
         .create(&a, input(&city.grid_a, Some("2026-07-02")))
         .await
         .unwrap_err();
-    assert!(matches!(err, AppError::Invalid { field: Some(ref f), .. } if f == "intake_on"));
+    assert_invalid(&err, "intake_on");
     let mut i = input(&city.grid_a, None);
     i.parties.clear();
     assert!(matches!(
@@ -651,16 +648,7 @@ async fn refused_transitions_and_bad_input_change_nothing() {
         )
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            AppError::Conflict {
-                code: "no_mediators",
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_conflict(&err, "no_mediators");
     let err = city
         .app
         .mediation()
@@ -678,13 +666,7 @@ async fn refused_transitions_and_bad_input_change_nothing() {
         )
         .await
         .unwrap_err();
-    assert!(matches!(
-        err,
-        AppError::Conflict {
-            code: "not_mediated_yet",
-            ..
-        }
-    ));
+    assert_conflict(&err, "not_mediated_yet");
     let err = city
         .app
         .mediation()
@@ -701,13 +683,7 @@ async fn refused_transitions_and_bad_input_change_nothing() {
         )
         .await
         .unwrap_err();
-    assert!(matches!(
-        err,
-        AppError::Conflict {
-            code: "not_concluded",
-            ..
-        }
-    ));
+    assert_conflict(&err, "not_concluded");
     // 移交 needs where to.
     let err = city
         .app
@@ -726,7 +702,7 @@ async fn refused_transitions_and_bad_input_change_nothing() {
         )
         .await
         .unwrap_err();
-    assert!(matches!(err, AppError::Invalid { field: Some(ref f), .. } if f == "referred_to"));
+    assert_invalid(&err, "referred_to");
     // A stale version is refused.
     let err = city
         .app
@@ -742,10 +718,7 @@ async fn refused_transitions_and_bad_input_change_nothing() {
         )
         .await
         .unwrap_err();
-    assert!(
-        matches!(err, AppError::Conflict { code: "stale", .. }),
-        "{err:?}"
-    );
+    assert_conflict(&err, "stale");
     assert_eq!(counts().await, before);
     assert_eq!(version(&city, key).await, v0);
 
@@ -826,13 +799,7 @@ async fn refused_transitions_and_bad_input_change_nothing() {
         )
         .await
         .unwrap_err();
-    assert!(matches!(
-        err,
-        AppError::Conflict {
-            code: "mediator_assigned",
-            ..
-        }
-    ));
+    assert_conflict(&err, "mediator_assigned");
     assert_eq!(counts().await, before);
 
     // Conclude by referral straight from intake-with-mediators, then the case is closed.
@@ -870,16 +837,7 @@ async fn refused_transitions_and_bad_input_change_nothing() {
         )
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            AppError::Conflict {
-                code: "case_closed",
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_conflict(&err, "case_closed");
     assert_eq!(err.to_string(), "该案件已办结，不能再记录调解过程");
     let err = city
         .app
@@ -895,13 +853,7 @@ async fn refused_transitions_and_bad_input_change_nothing() {
         )
         .await
         .unwrap_err();
-    assert!(matches!(
-        err,
-        AppError::Conflict {
-            code: "case_closed",
-            ..
-        }
-    ));
+    assert_conflict(&err, "case_closed");
     let err = city
         .app
         .mediation()
@@ -919,13 +871,7 @@ async fn refused_transitions_and_bad_input_change_nothing() {
         )
         .await
         .unwrap_err();
-    assert!(matches!(
-        err,
-        AppError::Conflict {
-            code: "case_closed",
-            ..
-        }
-    ));
+    assert_conflict(&err, "case_closed");
     // A follow-up may not predate the conclusion.
     let err = city
         .app
@@ -1227,7 +1173,15 @@ async fn the_demo_seed_reproduces_the_source_figures_once() {
     )
     .await;
 
-    let summary = city.app.mediation().seed_demo(7).await.unwrap();
+    let summary = city
+        .app
+        .mediation()
+        .seed_demo(&yinling_app::demo::DemoCity {
+            seed: 7,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert!(!summary.already_seeded);
     assert_eq!(summary.cases, 48, "46 concluded and 2 open in 曲阜 only");
     assert_eq!(summary.units_created, 1, "the studio did not exist yet");
@@ -1251,7 +1205,15 @@ async fn the_demo_seed_reproduces_the_source_figures_once() {
     let c = stats.total.counts;
     assert!(c.is_consistent());
 
-    let again = city.app.mediation().seed_demo(7).await.unwrap();
+    let again = city
+        .app
+        .mediation()
+        .seed_demo(&yinling_app::demo::DemoCity {
+            seed: 7,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert!(again.already_seeded);
     assert_eq!(again.cases, 0);
     assert_eq!(city.count("mediation_cases").await, 48);

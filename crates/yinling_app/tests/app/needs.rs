@@ -3,6 +3,7 @@
 //! and the all-or-nothing import.
 
 use rust_xlsxwriter::Workbook;
+use yinling_app::testing::{assert_forbidden, assert_not_found};
 use yinling_app::{
     AppError, Caller, PageRequest,
     needs::{FollowUpInput, NeedInput, NeedQuery},
@@ -112,7 +113,7 @@ async fn a_grid_worker_sees_and_changes_only_their_grids_needs() {
         .detail(&a, need_b.0, need_b.1)
         .await
         .unwrap_err();
-    assert!(matches!(e, AppError::NotFound { .. }), "{e:?}");
+    assert_not_found(&e);
     let followups = city.count("need_followups").await;
     let e = city
         .app
@@ -125,7 +126,7 @@ async fn a_grid_worker_sees_and_changes_only_their_grids_needs() {
         )
         .await
         .unwrap_err();
-    assert!(matches!(e, AppError::NotFound { .. }), "{e:?}");
+    assert_not_found(&e);
     assert_eq!(city.count("need_followups").await, followups);
     let needs = city.count("needs").await;
     let e = city
@@ -134,7 +135,7 @@ async fn a_grid_worker_sees_and_changes_only_their_grids_needs() {
         .record(&a, input(city.people_b[1], "meals", "越界登记"))
         .await
         .unwrap_err();
-    assert!(matches!(e, AppError::NotFound { .. }), "{e:?}");
+    assert_not_found(&e);
     assert_eq!(city.count("needs").await, needs);
     let other_grid = NeedQuery {
         unit: Some(format!("{}/{}", city.grid_b.county_code, city.grid_b.id)),
@@ -183,14 +184,14 @@ async fn residents_cannot_record_and_a_branch_secretary_may_read_but_not_follow_
         .record(&resident, input(city.people_a[0], "meals", "我要助餐"))
         .await
         .unwrap_err();
-    assert!(matches!(e, AppError::Forbidden { .. }), "{e:?}");
+    assert_forbidden(&e);
     let e = city
         .app
         .needs()
         .list(&resident, &NeedQuery::default(), PageRequest::default())
         .await
         .unwrap_err();
-    assert!(matches!(e, AppError::Forbidden { .. }), "{e:?}");
+    assert_forbidden(&e);
 
     let a = city.caller("workera").await;
     let need = record(&city, &a, city.people_a[1], "policy").await;
@@ -209,7 +210,7 @@ async fn residents_cannot_record_and_a_branch_secretary_may_read_but_not_follow_
         .follow_up(&branch, need.0, need.1, follow("看过了", None))
         .await
         .unwrap_err();
-    assert!(matches!(e, AppError::Forbidden { .. }), "{e:?}");
+    assert_forbidden(&e);
 }
 
 #[tokio::test]
@@ -243,7 +244,7 @@ async fn bad_input_is_refused_with_the_field_and_changes_nothing() {
     for (i, field) in cases {
         let e = city.app.needs().record(&a, i).await.unwrap_err();
         if field.is_empty() {
-            assert!(matches!(e, AppError::NotFound { .. }), "{e:?}");
+            assert_not_found(&e);
         } else {
             assert!(matches!(e, AppError::Invalid { .. }), "{e:?}");
             assert_eq!(e.field(), Some(field), "{e:?}");
@@ -700,7 +701,7 @@ async fn a_household_need_and_the_demo_seeding() {
         )
         .await
         .unwrap_err();
-    assert!(matches!(e, AppError::NotFound { .. }), "{e:?}");
+    assert_not_found(&e);
 
     // Demo seeding picks synthetic residents who live in a household.
     city.app
@@ -716,7 +717,7 @@ async fn a_household_need_and_the_demo_seeding() {
     let n = city
         .app
         .needs()
-        .seed_demo(&[county, 370827], 4, 7)
+        .seed_counties(&[county, 370827], 4, 7)
         .await
         .unwrap();
     assert_eq!(n, 4, "five residents, four asked for; 鱼台 has none here");

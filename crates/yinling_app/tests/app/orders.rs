@@ -1,6 +1,7 @@
 //! Service orders end to end through the application layer, on whichever backend the test
 //! database is (SQLite by default, PostgreSQL with YINLING_TEST_DATABASE_URL).
 
+use yinling_app::testing::{assert_conflict, assert_forbidden, assert_not_found};
 use yinling_app::{
     AppError, PageRequest,
     orders::DispatchInput,
@@ -249,14 +250,14 @@ async fn illegal_steps_are_refused_and_change_nothing() {
         .step(&resident, county, id, OrderAction::Accept, step())
         .await
         .unwrap_err();
-    assert!(matches!(e, AppError::Forbidden { .. }), "{e:?}");
+    assert_forbidden(&e);
     let e = city
         .app
         .orders()
         .step(&volb, county, id, OrderAction::Accept, step())
         .await
         .unwrap_err();
-    assert!(matches!(e, AppError::NotFound { .. }), "{e:?}");
+    assert_not_found(&e);
     city.app
         .orders()
         .step(&vola, county, id, OrderAction::Accept, step())
@@ -306,7 +307,7 @@ async fn illegal_steps_are_refused_and_change_nothing() {
         .place(&resident, order_for(9999, None))
         .await
         .unwrap_err();
-    assert!(matches!(e, AppError::NotFound { .. }));
+    assert_not_found(&e);
     assert_eq!(city.count("orders").await, 1);
 }
 
@@ -466,16 +467,7 @@ async fn declines_escalation_and_batch_dispatch() {
         .dispatch(&worker, county, id, DispatchInput::default())
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            e,
-            AppError::Conflict {
-                code: "no_candidate",
-                ..
-            }
-        ),
-        "{e:?}"
-    );
+    assert_conflict(&e, "no_candidate");
 
     // Nobody accepts within the hour: escalated to the compound branch above the grid, once.
     city.clock.advance(61 * MINUTE);
@@ -562,14 +554,14 @@ async fn declines_escalation_and_batch_dispatch() {
         .dispatch(&workerb, county, id, DispatchInput::default())
         .await
         .unwrap_err();
-    assert!(matches!(e, AppError::NotFound { .. }), "{e:?}");
+    assert_not_found(&e);
     let e = city
         .app
         .orders()
         .batch_dispatch(&workerb, city.community.county_code, city.community.id)
         .await
         .unwrap_err();
-    assert!(matches!(e, AppError::NotFound { .. }), "{e:?}");
+    assert_not_found(&e);
     let list = city
         .app
         .orders()
@@ -619,16 +611,7 @@ async fn cancelling_and_resource_list_rules() {
         .create_provider(&city.system, dup.clone())
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            e,
-            AppError::Conflict {
-                code: "provider_exists",
-                ..
-            }
-        ),
-        "{e:?}"
-    );
+    assert_conflict(&e, "provider_exists");
     let mut bad = dup.clone();
     bad.person = Some(city.people_a[0].into());
     bad.capacity = 0;
@@ -730,7 +713,7 @@ async fn completion_photos_are_stored_only_for_whoever_may_complete_the_order() 
         .upload_photo(&volb, county, id, png.clone())
         .await
         .unwrap_err();
-    assert!(matches!(e, AppError::NotFound { .. }), "{e:?}");
+    assert_not_found(&e);
     let e = city
         .app
         .orders()
@@ -916,13 +899,12 @@ async fn the_resource_list_form_offers_units_and_areas_in_scope() {
         listing(&worker, city.people_a[0]).await.unwrap(),
         PersonListing::NotManaged
     );
-    assert!(matches!(
+    assert_forbidden(
         city.app
             .services()
             .provider_to_edit(&worker, city.county.county_code, s.vol_a)
             .await,
-        Err(AppError::Forbidden { .. })
-    ));
+    );
     assert!(
         city.app
             .services()
@@ -1175,7 +1157,7 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
             )
             .await
             .unwrap_err();
-        assert!(matches!(e, AppError::Forbidden { .. }), "{e:?}");
+        assert_forbidden(&e);
     }
     let detail = city.app.orders().detail(&vola, county, own).await.unwrap();
     assert!(!detail.actions.contains(&"accept"), "{:?}", detail.actions);
@@ -1316,7 +1298,7 @@ async fn an_order_names_only_a_need_of_its_own_resident() {
         .place(&worker, with_need(Some(city.people_a[0]), zhao_need))
         .await
         .unwrap_err();
-    assert!(matches!(e, AppError::NotFound { .. }), "{e:?}");
+    assert_not_found(&e);
     let ok = city
         .app
         .orders()
@@ -1340,7 +1322,7 @@ async fn an_order_names_only_a_need_of_its_own_resident() {
         )
         .await
         .unwrap_err();
-    assert!(matches!(e, AppError::NotFound { .. }), "{e:?}");
+    assert_not_found(&e);
 }
 
 #[tokio::test]
@@ -1449,10 +1431,7 @@ async fn a_completion_names_only_an_unused_photo_of_its_own_order_and_unused_one
     );
     assert_eq!(files_under(dir.path()), 2);
     assert_eq!(city.count("order_photos").await, 2);
-    assert!(matches!(
-        city.app.files().get(&spare).await,
-        Err(AppError::NotFound { .. })
-    ));
+    assert_not_found(city.app.files().get(&spare).await);
     for key in [key1, key2] {
         assert_eq!(city.app.files().get(&key).await.unwrap().0, png);
     }
