@@ -219,6 +219,7 @@ impl Accounts<'_> {
     /// session in use costs one write a minute rather than one a request. The idle timeout
     /// counts from the stored activity, as it always has: it may end a session up to a
     /// minute early, never late.
+    #[tracing::instrument(name = "accounts.authenticate", skip_all, err(level = "debug"))]
     pub async fn authenticate(self, token: &str, ip: Option<String>) -> AppResult<Session> {
         let now = self.app.now();
         let hash = token_hash(token);
@@ -255,6 +256,7 @@ impl Accounts<'_> {
     }
 
     /// The CSRF token bound to a session, if the session exists.
+    #[tracing::instrument(name = "accounts.session_csrf", skip_all, err(level = "debug"))]
     pub async fn session_csrf(self, token: &str) -> AppResult<Option<String>> {
         Ok(
             sessions::get(&mut self.app.store().read(), &token_hash(token))
@@ -263,6 +265,7 @@ impl Accounts<'_> {
         )
     }
 
+    #[tracing::instrument(name = "accounts.logout", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn logout(self, caller: &Caller, token: &str) -> AppResult<()> {
         let mut tx = self.app.store().begin().await?;
         sessions::delete(&mut tx.exec(), &token_hash(token)).await?;
@@ -338,12 +341,14 @@ impl Accounts<'_> {
     }
 
     /// Deletes sessions idle for longer than the timeout.
+    #[tracing::instrument(name = "accounts.purge_idle_sessions", skip_all, err(level = "debug"))]
     pub async fn purge_idle_sessions(self) -> AppResult<u64> {
         let cutoff = self.app.now() - self.app.settings().security.idle_timeout_minutes * MINUTE;
         Ok(sessions::purge_idle(&mut self.app.store().write(), cutoff).await?)
     }
 
     /// Remembers the caller's 长辈模式 choice for their next visit.
+    #[tracing::instrument(name = "accounts.set_elder_mode", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn set_elder_mode(self, caller: &Caller, on: bool) -> AppResult<()> {
         if let Some(id) = caller.account_id {
             accounts::set_elder_mode(&mut self.app.store().write(), id, on).await?;

@@ -141,6 +141,7 @@ impl Accounts<'_> {
         Ok(path)
     }
 
+    #[tracing::instrument(name = "accounts.create", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn create(self, caller: &Caller, input: NewAccountInput) -> AppResult<i64> {
         if !caller.may(Permission::ManageUsers) {
             return Err(AppError::forbidden("您无权管理账号"));
@@ -244,6 +245,7 @@ impl Accounts<'_> {
 
     /// Loads an account the caller administers (every grant of it within reach; see the
     /// module documentation). Missing and out-of-reach accounts answer alike.
+    #[tracing::instrument(name = "accounts.get", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, id = id))]
     pub async fn get(self, caller: &Caller, id: i64) -> AppResult<AccountView> {
         let not_found = || AppError::NotFound { what: "账号" };
         if !caller.may(Permission::ManageUsers) {
@@ -559,11 +561,13 @@ impl Accounts<'_> {
         Ok(())
     }
 
+    #[tracing::instrument(name = "accounts.by_id", skip_all, err(level = "debug"), fields(id = id))]
     pub async fn by_id(self, id: i64) -> AppResult<Option<AccountRow>> {
         Ok(accounts::get(&mut self.app.store().read(), id).await?)
     }
 
     /// Looks an account up by username for the command line.
+    #[tracing::instrument(name = "accounts.by_username", skip_all, err(level = "debug"))]
     pub async fn by_username(self, username: &str) -> AppResult<Option<AccountRow>> {
         Ok(accounts::by_username(
             &mut self.app.store().read(),

@@ -19,6 +19,7 @@ pub struct AdjustmentInput {
 pub use store_ledger::AdjustmentRow as Adjustment;
 
 impl Ledger<'_> {
+    #[tracing::instrument(name = "ledger.propose_adjustment", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn propose_adjustment(
         self,
         caller: &Caller,
@@ -108,6 +109,7 @@ impl Ledger<'_> {
     }
 
     /// Adjustments waiting in the caller's scope.
+    #[tracing::instrument(name = "ledger.pending_adjustments", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn pending_adjustments(self, caller: &Caller) -> AppResult<Vec<Adjustment>> {
         let rows = store_ledger::adjustments(
             &mut self.app.store().read(),
@@ -122,6 +124,7 @@ impl Ledger<'_> {
     /// person than the proposer, hold the approval permission over the person, and be
     /// neither the person nor of their household; an adjustment for the proposer's own
     /// file or household (proposed before that was refused) may only be rejected.
+    #[tracing::instrument(name = "ledger.decide_adjustment", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
     pub async fn decide_adjustment(
         self,
         caller: &Caller,
@@ -255,6 +258,7 @@ impl Ledger<'_> {
     /// Reverses a transfer (冲正): the same amount back the other way, at most once. Not
     /// when it would pay the caller's own file or household. The reversal is audited by
     /// [`apply`] like every transfer (`ledger.reverse`, naming the transfer it reverses).
+    #[tracing::instrument(name = "ledger.reverse_transfer", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, transfer_id = transfer_id))]
     pub async fn reverse_transfer(
         self,
         caller: &Caller,

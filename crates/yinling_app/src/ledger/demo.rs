@@ -142,6 +142,7 @@ pub(super) fn place_name(unit: &str) -> String {
 impl Ledger<'_> {
     /// Seeds the ledger side of the demo (see the module). The award history covers about one
     /// in twenty of the city's people (at most 2,500).
+    #[tracing::instrument(name = "ledger.seed_demo", skip_all, err(level = "debug"))]
     pub async fn seed_demo(self, city: &DemoCity) -> AppResult<DemoLedgerSummary> {
         let (counties, story, people, seed) = (&city.counties, city.story, city.people, city.seed);
         let mut rng = StdRng::seed_from_u64(seed ^ 0x1ed9e7);

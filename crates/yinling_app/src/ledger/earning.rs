@@ -28,6 +28,7 @@ pub struct Award {
 
 impl Ledger<'_> {
     /// Awards a person for an activity by the county's earning rule, within the daily caps.
+    #[tracing::instrument(name = "ledger.earn", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn earn(self, caller: &Caller, input: EarnInput) -> AppResult<Award> {
         let Key {
             county_code: county,
@@ -131,6 +132,7 @@ impl Ledger<'_> {
     /// Takes pending awards (from completed orders, concluded mediation) into the ledger,
     /// each exactly once: the entitlement is marked taken in the same transaction as its
     /// transfers, whose keys are derived from the entitlement id.
+    #[tracing::instrument(name = "ledger.claim_entitlements", skip_all, err(level = "debug"))]
     pub async fn claim_entitlements(self, limit: i64) -> AppResult<ClaimReport> {
         let now = self.app.now();
         let mut report = ClaimReport::default();

@@ -18,6 +18,7 @@ impl Ledger<'_> {
     /// Expires points older than each county's `expiry_months`, first in first out. Safe to
     /// run twice or at once from two processes: what is due is computed under the accounts'
     /// locks, and the key names the account and the cutoff day.
+    #[tracing::instrument(name = "ledger.expire_points", skip_all, err(level = "debug"))]
     pub async fn expire_points(self) -> AppResult<ExpiryReport> {
         let now = self.app.now();
         let mut report = ExpiryReport::default();
@@ -99,6 +100,7 @@ impl Ledger<'_> {
     }
 
     /// Recomputes every balance and the global invariants.
+    #[tracing::instrument(name = "ledger.verify", skip_all, err(level = "debug"))]
     pub async fn verify(
         self,
     ) -> AppResult<(Vec<store_ledger::Finding>, store_ledger::VerifyCounts)> {

@@ -54,6 +54,12 @@ impl Benefit {
 impl Ledger<'_> {
     /// How person `(county, id)` stands to the person file `of` (a caller's linked file):
     /// the same file, the same household, or neither (also when there is no linked file).
+    #[tracing::instrument(
+        name = "ledger.kin_of",
+        skip_all,
+        err(level = "debug"),
+        fields(county = county, id = id)
+    )]
     pub async fn kin_of(
         self,
         of: Option<(i64, i64)>,

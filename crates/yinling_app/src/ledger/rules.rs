@@ -80,6 +80,7 @@ pub struct EarningRuleInput {
 }
 
 impl Ledger<'_> {
+    #[tracing::instrument(name = "ledger.rules", skip_all, err(level = "debug"), fields(county = county))]
     pub async fn rules(self, county: i64) -> AppResult<Rules> {
         Ok(store_ledger::rules(&mut self.app.store().read(), county)
             .await?
@@ -97,6 +98,7 @@ impl Ledger<'_> {
         }
     }
 
+    #[tracing::instrument(name = "ledger.set_rules", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn set_rules(self, caller: &Caller, r: Rules) -> AppResult<Rules> {
         self.may_manage_county(caller, r.county_code)?;
         for (v, field, what) in [
@@ -182,10 +184,17 @@ impl Ledger<'_> {
         self.rules(r.county_code).await
     }
 
+    #[tracing::instrument(
+        name = "ledger.earning_rules",
+        skip_all,
+        err(level = "debug"),
+        fields(county = county)
+    )]
     pub async fn earning_rules(self, county: i64) -> AppResult<Vec<EarningRuleRow>> {
         Ok(store_ledger::earning_rules(&mut self.app.store().read(), county).await?)
     }
 
+    #[tracing::instrument(name = "ledger.put_earning_rule", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn put_earning_rule(
         self,
         caller: &Caller,

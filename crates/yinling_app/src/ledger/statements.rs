@@ -78,6 +78,7 @@ impl<'a> Ledger<'a> {
         Ok((person.name, person.path))
     }
 
+    #[tracing::instrument(name = "ledger.balances", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
     pub async fn balances(self, caller: &Caller, county: i64, id: i64) -> AppResult<Balances> {
         let (name, _) = self.person(caller, county, id).await?;
         let mut exec = self.app.store().read();
@@ -102,6 +103,7 @@ impl<'a> Ledger<'a> {
     }
 
     /// A person's statement for one unit, newest first.
+    #[tracing::instrument(name = "ledger.statement", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, holder = ?holder))]
     pub async fn statement(
         self,
         caller: &Caller,
@@ -149,6 +151,7 @@ impl<'a> Ledger<'a> {
     }
 
     /// The people of the caller's scope by points or time-bank balance, largest first.
+    #[tracing::instrument(name = "ledger.accounts", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn accounts(
         self,
         caller: &Caller,

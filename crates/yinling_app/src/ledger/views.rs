@@ -58,6 +58,7 @@ pub struct AdjustmentView {
 impl Ledger<'_> {
     /// The other members of the caller's own household (no one when the caller has no
     /// person file or no household).
+    #[tracing::instrument(name = "ledger.my_household", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn my_household(self, caller: &Caller) -> AppResult<Vec<FamilyMember>> {
         let Some((county, id)) = caller.person else {
             return Ok(Vec::new());
@@ -84,6 +85,7 @@ impl Ledger<'_> {
     }
 
     /// The time-bank payment for an order the caller has been shown, if it was paid.
+    #[tracing::instrument(name = "ledger.hours_payment", skip_all, err(level = "debug"))]
     pub async fn hours_payment(self, order: &OrderRow) -> AppResult<Option<TransferRow>> {
         let key = format!("withdraw:{}:{}", order.county_code, order.id);
         Ok(store_ledger::transfers_by_keys(
@@ -98,6 +100,7 @@ impl Ledger<'_> {
 
     /// Adjustments waiting in the caller's scope, oldest first, with names and what the
     /// caller may do with each.
+    #[tracing::instrument(name = "ledger.adjustments_waiting", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn adjustments_waiting(self, caller: &Caller) -> AppResult<Vec<AdjustmentView>> {
         let rows = self.pending_adjustments(caller).await?;
         let approve = caller.scope(Permission::ApproveAdjustments);
@@ -155,6 +158,7 @@ impl Ledger<'_> {
     }
 
     /// The counties whose ledger rules the caller may change, as (code, name).
+    #[tracing::instrument(name = "ledger.counties", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn counties(self, caller: &Caller) -> AppResult<Vec<(i64, String)>> {
         let scope = caller.scope(Permission::ManageLedger);
         Ok(store_org::of_kinds(

@@ -70,6 +70,7 @@ pub(super) async fn run_writer(
 
 impl Ledger<'_> {
     /// Queues a posting for the writer and waits until it is committed (or refused).
+    #[tracing::instrument(name = "ledger.post", skip_all, err(level = "debug"))]
     pub async fn post(self, posting: Posting) -> AppResult<Receipt> {
         posting.check()?;
         let (reply, answer) = oneshot::channel();
@@ -84,6 +85,7 @@ impl Ledger<'_> {
     }
 
     /// Applies postings in one transaction of the caller's own (no queue): for jobs.
+    #[tracing::instrument(name = "ledger.post_now", skip_all, err(level = "debug"))]
     pub async fn post_now(self, postings: &[Posting]) -> AppResult<Vec<AppResult<Receipt>>> {
         apply_alone(
             self.app.store(),

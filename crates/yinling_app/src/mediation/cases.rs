@@ -148,6 +148,7 @@ impl Mediation<'_> {
     }
 
     /// The case list: filters inside the caller's scope, newest intake first.
+    #[tracing::instrument(name = "mediation.list", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn list(
         self,
         caller: &Caller,
@@ -269,6 +270,7 @@ impl Mediation<'_> {
     }
 
     /// A case with its parties, mediators, sessions and follow-ups.
+    #[tracing::instrument(name = "mediation.case", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
     pub async fn case(self, caller: &Caller, county: i64, id: i64) -> AppResult<CaseView> {
         let case = self
             .case_for(caller, Permission::ViewServices, county, id)
@@ -331,6 +333,7 @@ impl Mediation<'_> {
     }
 
     /// Units where the caller may take in a case (community and below), for the form.
+    #[tracing::instrument(name = "mediation.units", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn units(self, caller: &Caller) -> AppResult<Vec<PickItem>> {
         let scope = caller.scope(Permission::Mediate);
         if scope.is_empty() {
@@ -352,6 +355,7 @@ impl Mediation<'_> {
 
     /// Who may be assigned to a case: the case county's studios and teams, and the retired
     /// cadres living in the caller's scope.
+    #[tracing::instrument(name = "mediation.mediator_choices", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
     pub async fn mediator_choices(
         self,
         caller: &Caller,
@@ -483,6 +487,7 @@ impl Mediation<'_> {
     }
 
     /// Takes in a case (受理). Returns (county, id).
+    #[tracing::instrument(name = "mediation.create", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn create(self, caller: &Caller, input: CaseInput) -> AppResult<(i64, i64)> {
         if !caller.may(Permission::Mediate) {
             return Err(AppError::forbidden("您无权受理矛盾纠纷"));
@@ -660,6 +665,7 @@ impl Mediation<'_> {
     }
 
     /// Assigns mediators to an open case.
+    #[tracing::instrument(name = "mediation.assign", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
     pub async fn assign(
         self,
         caller: &Caller,
@@ -707,6 +713,7 @@ impl Mediation<'_> {
     }
 
     /// Records a mediation session (调解过程). Refused on a concluded case.
+    #[tracing::instrument(name = "mediation.record_session", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
     pub async fn record_session(
         self,
         caller: &Caller,
@@ -800,6 +807,7 @@ impl Mediation<'_> {
     }
 
     /// Records how mediation ended.
+    #[tracing::instrument(name = "mediation.conclude", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
     pub async fn conclude(
         self,
         caller: &Caller,
@@ -935,6 +943,7 @@ impl Mediation<'_> {
     }
 
     /// Records a follow-up visit (回访) to a concluded case.
+    #[tracing::instrument(name = "mediation.follow_up", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
     pub async fn follow_up(
         self,
         caller: &Caller,

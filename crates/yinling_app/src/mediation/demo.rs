@@ -114,6 +114,7 @@ impl Mediation<'_> {
     /// database are skipped; a database that already holds mediation cases is left alone.
     /// Deterministic for a given `seed`. Parties are synthetic names (王某某), never linked to
     /// person files.
+    #[tracing::instrument(name = "mediation.seed_demo", skip_all, err(level = "debug"))]
     pub async fn seed_demo(self, city: &DemoCity) -> AppResult<DemoMediationSummary> {
         let seed = city.seed;
         let mut summary = DemoMediationSummary::default();

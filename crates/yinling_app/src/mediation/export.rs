@@ -5,6 +5,7 @@ use super::*;
 impl Mediation<'_> {
     /// The figures and the ledger of cases concluded in the period, as an .xlsx workbook.
     /// The export is audited.
+    #[tracing::instrument(name = "mediation.export_xlsx", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn export_xlsx(self, caller: &Caller, q: &StatsQuery) -> AppResult<Vec<u8>> {
         if !caller.may(Permission::Export) {
             return Err(AppError::forbidden("您无权导出台账"));

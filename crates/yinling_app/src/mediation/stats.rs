@@ -14,6 +14,7 @@ impl Mediation<'_> {
 
     /// Success rates over a period: the subtree's total, each child unit, each studio, team
     /// and cadre. Every figure is one grouped query inside the caller's scope.
+    #[tracing::instrument(name = "mediation.stats", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn stats(self, caller: &Caller, q: &StatsQuery) -> AppResult<MediationStats> {
         let period = self.stats_period(q)?;
         let (scope, unit) = self

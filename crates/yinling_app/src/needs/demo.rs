@@ -5,6 +5,7 @@ use crate::demo::DemoCity;
 
 impl Needs<'_> {
     /// The demo's needs: about 200 in each of 汶上 and 鱼台, the counties the source names.
+    #[tracing::instrument(name = "needs.seed_demo", skip_all, err(level = "debug"))]
     pub async fn seed_demo(self, city: &DemoCity) -> AppResult<usize> {
         self.seed_counties(&[370830, 370827], 200, city.seed).await
     }
@@ -13,6 +14,7 @@ impl Needs<'_> {
     /// `counties` (the demo uses 汶上 370830 and 鱼台 370827), for residents who live in a
     /// household, some already followed up, resolved or closed. Deterministic for a seed.
     /// Returns how many needs were created. Counties without synthetic residents are skipped.
+    #[tracing::instrument(name = "needs.seed_counties", skip_all, err(level = "debug"))]
     pub async fn seed_counties(
         self,
         counties: &[i64],

@@ -4,6 +4,7 @@ use super::*;
 
 impl Needs<'_> {
     /// The ledger as an .xlsx workbook: ID numbers and phones masked; the export is audited.
+    #[tracing::instrument(name = "needs.export_xlsx", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn export_xlsx(self, caller: &Caller, q: &NeedQuery) -> AppResult<Vec<u8>> {
         if !caller.may(Permission::Export) || !caller.may(Permission::ViewServices) {
             return Err(AppError::forbidden("您无权导出需求台账"));

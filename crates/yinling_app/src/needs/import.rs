@@ -38,6 +38,7 @@ pub const IMPORT_COLUMNS: [&str; 5] = ["身份证号码", "类别", "需求内�
 
 impl Needs<'_> {
     /// An empty ledger to fill in and import, with one example row and the allowed values.
+    #[tracing::instrument(name = "needs.import_template", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn import_template(self, caller: &Caller) -> AppResult<Vec<u8>> {
         if !caller.may(Permission::Dispatch) {
             return Err(AppError::forbidden("您无权导入需求"));
@@ -120,6 +121,7 @@ impl Needs<'_> {
     /// Imports needs from an .xlsx ledger: every row is checked first; if any row has a
     /// problem nothing is imported and the report lists each problem with its row and
     /// column, so the corrected file can be uploaded again without creating duplicates.
+    #[tracing::instrument(name = "needs.import_xlsx", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn import_xlsx(self, caller: &Caller, bytes: &[u8]) -> AppResult<NeedImportReport> {
         if !caller.may(Permission::Dispatch) {
             return Err(AppError::forbidden("您无权导入需求"));

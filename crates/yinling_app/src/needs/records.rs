@@ -182,6 +182,7 @@ impl Needs<'_> {
     }
 
     /// The ledger: needs in the caller's scope matching the filters, newest first.
+    #[tracing::instrument(name = "needs.list", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn list(
         self,
         caller: &Caller,
@@ -218,6 +219,7 @@ impl Needs<'_> {
     }
 
     /// How many needs in the caller's scope stand at each status.
+    #[tracing::instrument(name = "needs.status_counts", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn status_counts(self, caller: &Caller) -> AppResult<Vec<(NeedStatus, i64)>> {
         let counts = store_needs::count_by_status(
             &mut self.app.store().read(),
@@ -259,6 +261,7 @@ impl Needs<'_> {
     }
 
     /// One need with its follow-ups.
+    #[tracing::instrument(name = "needs.detail", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
     pub async fn detail(self, caller: &Caller, county: i64, id: i64) -> AppResult<NeedView> {
         let row = self.in_scope(caller, county, id).await?;
         let can_follow_up = caller
@@ -293,6 +296,7 @@ impl Needs<'_> {
     }
 
     /// Records a need for a person or household in the caller's scope.
+    #[tracing::instrument(name = "needs.record", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn record(self, caller: &Caller, input: NeedInput) -> AppResult<(i64, i64)> {
         if !caller.may(Permission::Dispatch) {
             return Err(AppError::forbidden("您无权登记需求"));
@@ -434,6 +438,7 @@ impl Needs<'_> {
     }
 
     /// Records a follow-up on a need, changing its status if asked and allowed.
+    #[tracing::instrument(name = "needs.follow_up", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
     pub async fn follow_up(
         self,
         caller: &Caller,

@@ -111,6 +111,12 @@ pub(super) const FAIRNESS_WINDOW: i64 = 30 * 24 * 3_600_000_000;
 impl Orders<'_> {
     /// The matching pool of a county, brought up to date with the resource list's change
     /// log and loaded with every provider's current load. Held locked while in use.
+    #[tracing::instrument(
+        name = "orders.matching_pool",
+        skip_all,
+        err(level = "debug"),
+        fields(county = county)
+    )]
     pub async fn matching_pool(self, county: i64) -> AppResult<OwnedMutexGuard<CachedPool>> {
         let slot = self.app.pools().slot(county);
         let mut cached = slot.lock_owned().await;
@@ -178,6 +184,7 @@ impl Orders<'_> {
     }
 
     /// The best candidates for an order, with the reasons for each score.
+    #[tracing::instrument(name = "orders.candidates", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
     pub async fn candidates(
         self,
         caller: &Caller,
@@ -221,6 +228,7 @@ impl Orders<'_> {
     /// to the order (the resident, their household, whoever placed it, or their team), and
     /// never beyond a provider's capacity: the load is counted under the provider's lock
     /// inside the dispatching transaction, so simultaneous dispatches cannot overfill anyone.
+    #[tracing::instrument(name = "orders.dispatch", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
     pub async fn dispatch(
         self,
         caller: &Caller,
@@ -413,6 +421,7 @@ impl Orders<'_> {
     /// Dispatches every order awaiting dispatch under a unit, most urgent and oldest first,
     /// each to its best candidate, never beyond anyone's capacity. One transaction per
     /// county; orders that changed meanwhile are skipped.
+    #[tracing::instrument(name = "orders.batch_dispatch", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, unit_id = unit_id))]
     pub async fn batch_dispatch(
         self,
         caller: &Caller,
@@ -563,6 +572,7 @@ impl Orders<'_> {
     /// Escalates every open order whose SLA has passed without anyone accepting it: one
     /// level up the organisation tree (grid → community → street → county), with a new SLA
     /// period. Safe to run twice: an escalated order is not due again until then.
+    #[tracing::instrument(name = "orders.escalate_overdue", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn escalate_overdue(self, caller: &Caller) -> AppResult<usize> {
         let now = self.app.now();
         let due = store_orders::overdue(&mut self.app.store().read(), now, 1000).await?;

@@ -32,6 +32,7 @@ impl Standing {
 impl Orders<'_> {
     /// Places an order (点单): by the resident for themself, or by staff for a resident in
     /// their scope (代点单).
+    #[tracing::instrument(name = "orders.place", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn place(self, caller: &Caller, input: OrderInput) -> AppResult<OrderView> {
         let (county, person_id, proxy) =
             match (input.person.map(|k| (k.county_code, k.id)), caller.person) {
@@ -274,6 +275,7 @@ impl Orders<'_> {
             }))
     }
 
+    #[tracing::instrument(name = "orders.detail", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
     pub async fn detail(self, caller: &Caller, county: i64, id: i64) -> AppResult<OrderDetail> {
         let order = self.row(county, id).await?;
         let standing = self.standing(caller, &order).await?;
@@ -359,6 +361,7 @@ impl Orders<'_> {
     }
 
     /// Orders in the caller's scope, most urgent and oldest first.
+    #[tracing::instrument(name = "orders.list", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn list(
         self,
         caller: &Caller,
@@ -384,6 +387,7 @@ impl Orders<'_> {
     }
 
     /// The caller's own orders as a resident, newest first.
+    #[tracing::instrument(name = "orders.mine", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn mine(self, caller: &Caller) -> AppResult<Vec<OrderView>> {
         let Some((c, pid)) = caller.person else {
             return Ok(Vec::new());
@@ -393,6 +397,7 @@ impl Orders<'_> {
     }
 
     /// Orders offered to or held by the caller's providers (the volunteer's list).
+    #[tracing::instrument(name = "orders.provider_orders", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn provider_orders(
         self,
         caller: &Caller,
@@ -417,6 +422,7 @@ impl Orders<'_> {
     }
 
     /// One step in an order's life by the caller. Refused steps change nothing.
+    #[tracing::instrument(name = "orders.step", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
     pub async fn step(
         self,
         caller: &Caller,
@@ -685,6 +691,7 @@ impl Orders<'_> {
     }
 
     /// Awards owed for an order (for the order page and the points ledger).
+    #[tracing::instrument(name = "orders.entitlements", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
     pub async fn entitlements(
         self,
         caller: &Caller,

@@ -22,6 +22,7 @@ impl Orders<'_> {
     /// and it is in service — and returns its key (under `orders/{county}/{id}/`) for the
     /// `complete` step. Refused, with nothing stored, otherwise; the photo is checked by
     /// its content and size (see [`crate::files::photo_key`]).
+    #[tracing::instrument(name = "orders.upload_photo", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
     pub async fn upload_photo(
         self,
         caller: &Caller,
@@ -88,6 +89,7 @@ impl Orders<'_> {
     /// Removes a photo the caller uploaded for an order and did not use (the 完成服务 page
     /// stores the photo and completes in one request; when the step is then refused it
     /// keeps nothing). A photo already used, or someone else's, is left alone.
+    #[tracing::instrument(name = "orders.discard_photo", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
     pub async fn discard_photo(
         self,
         caller: &Caller,
@@ -113,6 +115,7 @@ impl Orders<'_> {
     /// never attached to a completion: the row (only while still unattached, so a
     /// completion attaching it at the same moment keeps it) and then the file. Run
     /// periodically by `yinling serve`; a second run finds nothing. Returns how many went.
+    #[tracing::instrument(name = "orders.purge_unused_photos", skip_all, err(level = "debug"))]
     pub async fn purge_unused_photos(self, now: i64) -> AppResult<usize> {
         let due = store_orders::unattached_photos_before(
             &mut self.app.store().read(),

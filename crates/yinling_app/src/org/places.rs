@@ -124,6 +124,7 @@ impl Org<'_> {
     }
 
     /// Places directly under a unit (`parent` None) or under a place of that unit.
+    #[tracing::instrument(name = "org.places", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, unit_id = unit_id))]
     pub async fn places(
         self,
         caller: &Caller,
@@ -162,6 +163,7 @@ impl Org<'_> {
         Ok(out)
     }
 
+    #[tracing::instrument(name = "org.create_place", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, unit_id = unit_id))]
     pub async fn create_place(
         self,
         caller: &Caller,

@@ -66,6 +66,7 @@ pub fn parse_divisions(csv: &str) -> AppResult<Vec<RegionRow>> {
 
 impl Org<'_> {
     /// Loads the bundled divisions (idempotent). Returns how many the table then holds.
+    #[tracing::instrument(name = "org.load_regions", skip_all, err(level = "debug"))]
     pub async fn load_regions(self) -> AppResult<i64> {
         let rows = parse_divisions(JINING_DIVISIONS_CSV)?;
         let mut tx = self.app.store().begin().await?;

@@ -122,6 +122,7 @@ pub fn validate_geojson(text: &str) -> AppResult<String> {
 }
 
 impl Org<'_> {
+    #[tracing::instrument(name = "org.overview", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn overview(self, caller: &Caller) -> AppResult<Overview> {
         let scope = caller.scope(Permission::ViewPeople);
         let roots = self.roots(caller).await?;
@@ -155,6 +156,7 @@ impl Org<'_> {
     }
 
     /// The units the caller's grants sit on: where browsing starts.
+    #[tracing::instrument(name = "org.roots", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn roots(self, caller: &Caller) -> AppResult<Vec<OrgUnitRow>> {
         let scope = caller.scope(Permission::ViewPeople);
         let paths: Vec<(i64, String)> = scope
@@ -166,6 +168,7 @@ impl Org<'_> {
     }
 
     /// A unit the caller may see, or NotFound.
+    #[tracing::instrument(name = "org.find_unit", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
     pub async fn find_unit(self, caller: &Caller, county: i64, id: i64) -> AppResult<OrgUnitRow> {
         let unit = store_org::get(&mut self.app.store().read(), county, id)
             .await?
@@ -179,6 +182,7 @@ impl Org<'_> {
         Ok(unit)
     }
 
+    #[tracing::instrument(name = "org.unit_view", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
     pub async fn unit_view(self, caller: &Caller, county: i64, id: i64) -> AppResult<UnitView> {
         let unit = self.find_unit(caller, county, id).await?;
         let path = unit_path(&unit)?;
@@ -230,6 +234,7 @@ impl Org<'_> {
         })
     }
 
+    #[tracing::instrument(name = "org.units", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn units(
         self,
         caller: &Caller,
@@ -270,6 +275,7 @@ impl Org<'_> {
 
     /// Creates a unit under `parent`. A unit standing for a division takes the division's
     /// code as its path segment; a county-level unit becomes its own tenant.
+    #[tracing::instrument(name = "org.create_unit", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, parent_county = parent_county, parent_id = parent_id))]
     pub async fn create_unit(
         self,
         caller: &Caller,
@@ -406,6 +412,7 @@ impl Org<'_> {
         Ok(row)
     }
 
+    #[tracing::instrument(name = "org.update_unit", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
     pub async fn update_unit(
         self,
         caller: &Caller,
@@ -451,6 +458,7 @@ impl Org<'_> {
         Ok(())
     }
 
+    #[tracing::instrument(name = "org.set_grid_boundary", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
     pub async fn set_grid_boundary(
         self,
         caller: &Caller,
@@ -496,6 +504,7 @@ impl Org<'_> {
     /// mediation cases and mediators, ledger accounts and adjustments — is rewritten in one
     /// transaction (`yinling_store::org::move_subtree`), and the moved providers are logged
     /// for the matching pools. Returns how many units moved.
+    #[tracing::instrument(name = "org.move_unit", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id, new_parent_county = new_parent_county, new_parent_id = new_parent_id))]
     pub async fn move_unit(
         self,
         caller: &Caller,

@@ -172,6 +172,7 @@ impl People<'_> {
 
     /// The county's review queue: registrations made in the caller's review scope whose ID
     /// number another file already held, open cases first. Nobody reviews their own.
+    #[tracing::instrument(name = "people.duplicates", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn duplicates(
         self,
         caller: &Caller,
@@ -213,6 +214,7 @@ impl People<'_> {
     }
 
     /// How many cases wait for the caller (0 for those who may not review).
+    #[tracing::instrument(name = "people.open_duplicates", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn open_duplicates(self, caller: &Caller) -> AppResult<i64> {
         if !caller.may(Permission::ReviewDuplicates) {
             return Ok(0);
@@ -230,6 +232,7 @@ impl People<'_> {
     /// file becomes 登记作废). Either way the new file gives up the number, and is closed to
     /// edits. Merging needs the existing file in the reviewer's people scope, so nobody
     /// declares two people one without seeing both.
+    #[tracing::instrument(name = "people.resolve_duplicate", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
     pub async fn resolve_duplicate(
         self,
         caller: &Caller,

@@ -198,6 +198,7 @@ impl People<'_> {
         Ok(path)
     }
 
+    #[tracing::instrument(name = "people.create", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn create(self, caller: &Caller, input: PersonInput) -> AppResult<(i64, i64)> {
         if !caller.may(Permission::EditPeople) {
             return Err(AppError::forbidden("您无权登记人员"));
@@ -366,6 +367,7 @@ impl People<'_> {
         })
     }
 
+    #[tracing::instrument(name = "people.update", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
     pub async fn update(
         self,
         caller: &Caller,
@@ -535,6 +537,7 @@ impl People<'_> {
         Ok(())
     }
 
+    #[tracing::instrument(name = "people.add_role", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
     pub async fn add_role(
         self,
         caller: &Caller,
@@ -636,6 +639,7 @@ impl People<'_> {
         Ok(role_id)
     }
 
+    #[tracing::instrument(name = "people.remove_role", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id, role_id = role_id))]
     pub async fn remove_role(
         self,
         caller: &Caller,
@@ -666,6 +670,7 @@ impl People<'_> {
         Ok(())
     }
 
+    #[tracing::instrument(name = "people.set_skills", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
     pub async fn set_skills(
         self,
         caller: &Caller,
@@ -720,6 +725,7 @@ impl People<'_> {
         Ok(())
     }
 
+    #[tracing::instrument(name = "people.tag", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
     pub async fn tag(
         self,
         caller: &Caller,
@@ -789,6 +795,7 @@ impl People<'_> {
         Ok(tag_row)
     }
 
+    #[tracing::instrument(name = "people.untag", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id, tag_row_id = tag_row_id))]
     pub async fn untag(
         self,
         caller: &Caller,

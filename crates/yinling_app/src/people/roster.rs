@@ -4,6 +4,7 @@ use super::*;
 
 impl People<'_> {
     /// Households under a unit, for the person form's picker.
+    #[tracing::instrument(name = "people.households_under", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, unit_id = unit_id))]
     pub async fn households_under(
         self,
         caller: &Caller,
@@ -17,6 +18,7 @@ impl People<'_> {
     }
 
     /// The people holding roles in the units of a subtree (a branch's members).
+    #[tracing::instrument(name = "people.roster", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, unit_id = unit_id))]
     pub async fn roster(
         self,
         caller: &Caller,

@@ -335,6 +335,7 @@ impl People<'_> {
     }
 
     /// The people list: search and filters inside the caller's scope, masked.
+    #[tracing::instrument(name = "people.search", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn search(
         self,
         caller: &Caller,
@@ -378,6 +379,7 @@ impl People<'_> {
     }
 
     /// A person's whole file, masked.
+    #[tracing::instrument(name = "people.file", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
     pub async fn file(self, caller: &Caller, county: i64, id: i64) -> AppResult<PersonFile> {
         let p = self
             .in_scope(caller, Permission::ViewPeople, county, id)
@@ -455,6 +457,7 @@ impl People<'_> {
 
     /// Shows one sensitive field in full to a caller whose role may see it, and records that
     /// they did, with when and from where, before returning it.
+    #[tracing::instrument(name = "people.reveal", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
     pub async fn reveal(
         self,
         caller: &Caller,

@@ -127,6 +127,7 @@ impl People<'_> {
             .collect())
     }
 
+    #[tracing::instrument(name = "people.define_tag", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn define_tag(self, caller: &Caller, input: TagDefInput) -> AppResult<i64> {
         if !may_define_tags(caller) {
             return Err(AppError::forbidden(
@@ -185,6 +186,7 @@ impl People<'_> {
     }
 
     /// Renames, recategorises or archives a tag (the code never changes: rules refer to it).
+    #[tracing::instrument(name = "people.update_tag_definition", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, id = id))]
     pub async fn update_tag_definition(
         self,
         caller: &Caller,

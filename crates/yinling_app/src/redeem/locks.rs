@@ -304,6 +304,7 @@ impl Redeem<'_> {
 
     /// Locks at shops in the caller's scope, newest first: which till or address, where,
     /// when, how many wrong codes, and whether it still holds.
+    #[tracing::instrument(name = "redeem.locks", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn locks(self, caller: &Caller) -> AppResult<Vec<LockView>> {
         Self::may_oversee(caller)?;
         let rows = store_shops::locks_in_scope(
@@ -334,6 +335,7 @@ impl Redeem<'_> {
 
     /// Lifts a lock before it runs out (a county administrator who has checked the till),
     /// audited. The till's count starts afresh.
+    #[tracing::instrument(name = "redeem.lift_lock", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
     pub async fn lift_lock(self, caller: &Caller, county: i64, id: i64) -> AppResult<LockView> {
         let lock = store_shops::lock(&mut self.app.store().read(), county, id)
             .await?

@@ -64,6 +64,7 @@ impl Redeem<'_> {
     /// 不是我本人兑换: the elder reports one of their redemptions. Their live codes are void
     /// at once and no new code is made until the county has looked at it; the report joins
     /// the county's list. Reporting the same redemption again answers the first report.
+    #[tracing::instrument(name = "redeem.report", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
     pub async fn report(self, caller: &Caller, county: i64, id: i64) -> AppResult<ReportRow> {
         let (my_county, person) = caller
             .person
@@ -137,6 +138,7 @@ impl Redeem<'_> {
     }
 
     /// Whether the caller's codes are paused by a report the county has not looked at.
+    #[tracing::instrument(name = "redeem.is_paused", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn is_paused(self, caller: &Caller) -> AppResult<bool> {
         let Some((county, person)) = caller.person else {
             return Ok(false);
@@ -145,6 +147,7 @@ impl Redeem<'_> {
     }
 
     /// Reports about shops in the caller's scope, open ones first.
+    #[tracing::instrument(name = "redeem.reports", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn reports(self, caller: &Caller) -> AppResult<Vec<ReportView>> {
         Self::may_oversee(caller)?;
         let rows = store_shops::reports_in_scope(
@@ -211,6 +214,7 @@ impl Redeem<'_> {
     /// reversal (the points go back to the elder; the goods are gone), `Dismiss` closes it.
     /// Either way the elder may show codes again. Nobody decides a report about themselves
     /// or their household.
+    #[tracing::instrument(name = "redeem.resolve_report", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
     pub async fn resolve_report(
         self,
         caller: &Caller,

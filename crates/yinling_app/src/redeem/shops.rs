@@ -170,6 +170,7 @@ impl Redeem<'_> {
     }
 
     /// The shops the caller works for.
+    #[tracing::instrument(name = "redeem.my_shops", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn my_shops(self, caller: &Caller) -> AppResult<Vec<OrgUnitRow>> {
         let mut out = Vec::new();
         for g in caller
@@ -187,6 +188,7 @@ impl Redeem<'_> {
         Ok(out)
     }
 
+    #[tracing::instrument(name = "redeem.goods", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, shop = ?shop))]
     pub async fn goods(self, caller: &Caller, shop: Key) -> AppResult<Vec<GoodsRow>> {
         self.shop_for(caller, shop).await?;
         Ok(
@@ -222,6 +224,7 @@ impl Redeem<'_> {
         Ok(name.to_owned())
     }
 
+    #[tracing::instrument(name = "redeem.add_goods", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, shop = ?shop))]
     pub async fn add_goods(
         self,
         caller: &Caller,
@@ -251,6 +254,7 @@ impl Redeem<'_> {
         Ok(row)
     }
 
+    #[tracing::instrument(name = "redeem.update_goods", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
     pub async fn update_goods(
         self,
         caller: &Caller,
@@ -319,6 +323,7 @@ impl Redeem<'_> {
 
     /// A fresh code for the caller's own points, valid for five minutes and one redemption,
     /// good for at most the county's cap per code.
+    #[tracing::instrument(name = "redeem.code", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn code(self, caller: &Caller) -> AppResult<RedeemCode> {
         self.code_limited(caller, None).await
     }
@@ -326,6 +331,7 @@ impl Redeem<'_> {
     /// A fresh code good for at most `max_points` (at most the county's cap; none: the cap).
     /// No code is made while the caller has reported a redemption the county has not looked
     /// at yet: whoever used their code may still hold their phone or account.
+    #[tracing::instrument(name = "redeem.code_limited", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn code_limited(
         self,
         caller: &Caller,
@@ -388,6 +394,7 @@ impl Redeem<'_> {
     }
 
     /// The redemption made with the caller's codes since `since` (the elder's receipt).
+    #[tracing::instrument(name = "redeem.my_last_redemption", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn my_last_redemption(
         self,
         caller: &Caller,
@@ -453,6 +460,7 @@ impl Redeem<'_> {
     /// together or not at all. Wrong codes are counted per till account and per client
     /// address; past the limit both are locked (see [`App::redeem_locks`]), and a code never
     /// spends more than its limit.
+    #[tracing::instrument(name = "redeem.at_till", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, shop = ?shop))]
     pub async fn at_till(
         self,
         caller: &Caller,
@@ -585,6 +593,7 @@ impl Redeem<'_> {
     }
 
     /// A shop's redemptions in a calendar month (Shanghai time), for settlement.
+    #[tracing::instrument(name = "redeem.settlement", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, shop = ?shop))]
     pub async fn settlement(
         self,
         caller: &Caller,
@@ -641,6 +650,7 @@ impl Redeem<'_> {
     }
 
     /// The month's settlement as an Excel workbook (names masked).
+    #[tracing::instrument(name = "redeem.settlement_xlsx", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, shop = ?shop))]
     pub async fn settlement_xlsx(
         self,
         caller: &Caller,

@@ -52,6 +52,7 @@ pub struct MyRedemption {
 
 impl Redeem<'_> {
     /// A code shown to the caller, if it is the caller's: live, used, or expired.
+    #[tracing::instrument(name = "redeem.my_code", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn my_code(self, caller: &Caller, code: &str) -> AppResult<Option<ShownCode>> {
         let Some((county, person)) = caller.person else {
             return Ok(None);
@@ -89,6 +90,7 @@ impl Redeem<'_> {
     }
 
     /// A partner shop the caller works for (merchant staff on it, or county staff).
+    #[tracing::instrument(name = "redeem.shop", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, shop = ?shop))]
     pub async fn shop(self, caller: &Caller, shop: Key) -> AppResult<OrgUnitRow> {
         let unit = store_org::get(&mut self.app.store().read(), shop.county_code, shop.id)
             .await?
@@ -105,6 +107,7 @@ impl Redeem<'_> {
     /// The receipt of the redemption a shop's till made with idempotency key `key`, as the
     /// shop sees it: the elder's name masked, no balance and no person id. The key is the
     /// caller's own: another till account's key finds nothing.
+    #[tracing::instrument(name = "redeem.shop_receipt", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, shop = ?shop))]
     pub async fn shop_receipt(
         self,
         caller: &Caller,
@@ -126,6 +129,7 @@ impl Redeem<'_> {
     }
 
     /// The caller's own latest redemptions (at most 20), newest first, with any report.
+    #[tracing::instrument(name = "redeem.my_redemptions", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn my_redemptions(self, caller: &Caller) -> AppResult<Vec<MyRedemption>> {
         let Some((county, person)) = caller.person else {
             return Ok(Vec::new());

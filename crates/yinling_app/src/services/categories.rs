@@ -36,6 +36,12 @@ pub struct CategoryInput {
 
 impl Services<'_> {
     /// The categories in use in a county: built-in, city-wide, then the county's own.
+    #[tracing::instrument(
+        name = "services.categories",
+        skip_all,
+        err(level = "debug"),
+        fields(county = county)
+    )]
     pub async fn categories(self, county: i64) -> AppResult<Vec<Category>> {
         let mut out: Vec<Category> = BUILTIN_CATEGORIES
             .iter()
@@ -57,6 +63,12 @@ impl Services<'_> {
     }
 
     /// The category with this code in a county, or a clear error naming the field.
+    #[tracing::instrument(
+        name = "services.category",
+        skip_all,
+        err(level = "debug"),
+        fields(county = county)
+    )]
     pub async fn category(self, county: i64, code: &str, field: &str) -> AppResult<Category> {
         self.categories(county)
             .await?
@@ -66,6 +78,7 @@ impl Services<'_> {
     }
 
     /// Adds a category for a county (county administrators) or the city (city administrators).
+    #[tracing::instrument(name = "services.add_category", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn add_category(self, caller: &Caller, input: CategoryInput) -> AppResult<Category> {
         let code = input.code.trim().to_lowercase();
         if !valid_category_code(&code) {

@@ -78,6 +78,7 @@ pub(super) fn ancestor(path: &str, n: usize) -> String {
 impl Services<'_> {
     /// Builds the service list and resource list of every county, and `orders` open orders
     /// in 汶上. `story_volunteer` (李秀兰) serves her whole community at any time.
+    #[tracing::instrument(name = "services.seed_demo", skip_all, err(level = "debug"))]
     pub async fn seed_demo(self, city: &DemoCity) -> AppResult<DemoServicesSummary> {
         let (counties, seed, orders) = (&city.counties, city.seed, DEMO_OPEN_ORDERS);
         let story_volunteer = city.story.li;

@@ -73,6 +73,7 @@ impl Services<'_> {
     }
 
     /// Service items defined anywhere in the caller's scope.
+    #[tracing::instrument(name = "services.items", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn items(self, caller: &Caller) -> AppResult<Vec<ServiceItem>> {
         let scope = caller.scope(Permission::ViewServices);
         let rows = store_services::items_in_scope(&mut self.app.store().read(), &scope).await?;
@@ -89,6 +90,12 @@ impl Services<'_> {
     }
 
     /// The items a resident living at `path` can order.
+    #[tracing::instrument(
+        name = "services.items_offered_at",
+        skip_all,
+        err(level = "debug"),
+        fields(county = county)
+    )]
     pub async fn items_offered_at(self, county: i64, path: &str) -> AppResult<Vec<ServiceItem>> {
         let rows = store_services::items_for_path(&mut self.app.store().read(), county, path, true)
             .await?;
@@ -176,6 +183,7 @@ impl Services<'_> {
     }
 
     /// Adds an item offered under a unit (a county's items serve the whole county).
+    #[tracing::instrument(name = "services.create_item", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, unit_id = unit_id))]
     pub async fn create_item(
         self,
         caller: &Caller,
@@ -199,6 +207,7 @@ impl Services<'_> {
         Ok(self.item_view(self.item_row(county, id).await?, &labels))
     }
 
+    #[tracing::instrument(name = "services.update_item", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
     pub async fn update_item(
         self,
         caller: &Caller,

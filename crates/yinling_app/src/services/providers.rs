@@ -306,6 +306,7 @@ impl Services<'_> {
         Ok((unit, path))
     }
 
+    #[tracing::instrument(name = "services.providers", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn providers(
         self,
         caller: &Caller,
@@ -332,6 +333,7 @@ impl Services<'_> {
         })
     }
 
+    #[tracing::instrument(name = "services.provider", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
     pub async fn provider(self, caller: &Caller, county: i64, id: i64) -> AppResult<Provider> {
         let row = store_services::provider(&mut self.app.store().read(), county, id)
             .await?
@@ -345,6 +347,7 @@ impl Services<'_> {
 
     /// A provider to change, for the edit form: `Forbidden` when the caller can see it but
     /// may not manage it.
+    #[tracing::instrument(name = "services.provider_to_edit", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
     pub async fn provider_to_edit(
         self,
         caller: &Caller,
@@ -360,6 +363,7 @@ impl Services<'_> {
 
     /// Whether a person is on the resource list, and whether the caller may add or change
     /// them there (for the links on the person's file).
+    #[tracing::instrument(name = "services.person_listing", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, person_id = person_id))]
     pub async fn person_listing(
         self,
         caller: &Caller,
@@ -386,6 +390,7 @@ impl Services<'_> {
 
     /// Teams, studios and partners in the caller's ManageServices scope that are not on the
     /// resource list yet, in tree order (at most 500).
+    #[tracing::instrument(name = "services.provider_unit_choices", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn provider_unit_choices(self, caller: &Caller) -> AppResult<Vec<ProviderUnit>> {
         let scope = caller.scope(Permission::ManageServices);
         let mut exec = self.app.store().read();
@@ -420,6 +425,7 @@ impl Services<'_> {
     /// villages, compounds, grids and central households in their ManageServices scope, in
     /// tree order. Past [`AREA_CHOICES_MAX`] only streets, townships, communities and
     /// villages, so the list stays usable; `current`'s areas are always among them.
+    #[tracing::instrument(name = "services.area_choices", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn area_choices(
         self,
         caller: &Caller,
@@ -660,6 +666,7 @@ impl Services<'_> {
         ))
     }
 
+    #[tracing::instrument(name = "services.create_provider", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn create_provider(
         self,
         caller: &Caller,
@@ -699,6 +706,7 @@ impl Services<'_> {
         Ok(Provider::from_row(row))
     }
 
+    #[tracing::instrument(name = "services.update_provider", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
     pub async fn update_provider(
         self,
         caller: &Caller,
@@ -773,6 +781,7 @@ impl Services<'_> {
 
     /// The providers the caller acts for: their own volunteer record, and the teams,
     /// studios or partners they hold a role on.
+    #[tracing::instrument(name = "services.my_providers", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn my_providers(self, caller: &Caller) -> AppResult<Vec<ProviderRow>> {
         let mut exec = self.app.store().read();
         let mut out = Vec::new();

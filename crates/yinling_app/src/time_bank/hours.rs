@@ -6,6 +6,7 @@ impl TimeBank<'_> {
     /// Gives the caller's own hours to a member of their household, within the county's
     /// yearly limit. The limit is checked under a per-person lock, so two gifts at once
     /// cannot both slip under it.
+    #[tracing::instrument(name = "time_bank.gift", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn gift(self, caller: &Caller, input: GiftInput) -> AppResult<Receipt> {
         let (county, giver) = caller
             .person
@@ -122,6 +123,7 @@ impl TimeBank<'_> {
     /// dispute of it. Minutes charged are those the provider recorded, capped by the
     /// service item's duration. For the resident who received the service, or staff with
     /// Dispatch over the order's path who record it for them.
+    #[tracing::instrument(name = "time_bank.charge", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
     pub async fn charge(self, caller: &Caller, county: i64, id: i64) -> AppResult<HoursCharge> {
         let order = self
             .app
@@ -196,6 +198,7 @@ impl TimeBank<'_> {
     /// sending it back (`confirmed_minutes`); if it differs nothing moves and the caller is
     /// asked to look again. At most once per order (the order is the idempotency key: paying
     /// again returns the first receipt).
+    #[tracing::instrument(name = "time_bank.withdraw", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
     pub async fn withdraw(
         self,
         caller: &Caller,
@@ -247,6 +250,7 @@ impl TimeBank<'_> {
     /// Disputes the time-bank charge for an order (有异议): the resident who paid, or staff
     /// with Dispatch over the order who record it for them. Once per order; recorded and
     /// audited, then decided by other staff ([`App::decide_hours_dispute`]).
+    #[tracing::instrument(name = "time_bank.raise_dispute", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
     pub async fn raise_dispute(
         self,
         caller: &Caller,
@@ -299,6 +303,7 @@ impl TimeBank<'_> {
 
     /// Disputes of time-bank charges over orders where the caller has Dispatch or
     /// ApproveAdjustments, oldest first; only open ones if `open_only`.
+    #[tracing::instrument(name = "time_bank.disputes", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn disputes(
         self,
         caller: &Caller,
@@ -328,6 +333,7 @@ impl TimeBank<'_> {
 
     /// The dispute of an order's time-bank charge, for staff who may see it (`None` when
     /// there is none or the caller has neither Dispatch nor ApproveAdjustments there).
+    #[tracing::instrument(name = "time_bank.dispute", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
     pub async fn dispute(
         self,
         caller: &Caller,
@@ -379,6 +385,7 @@ impl TimeBank<'_> {
     /// stands. Staff with Dispatch or ApproveAdjustments over the order's path, not the one
     /// who raised it nor the resident or their household. Decision, reversal and audit
     /// commit together.
+    #[tracing::instrument(name = "time_bank.decide_dispute", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
     pub async fn decide_dispute(
         self,
         caller: &Caller,

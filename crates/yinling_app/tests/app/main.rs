@@ -9,3 +9,4 @@ mod ledger;
 mod mediation;
 mod needs;
 mod orders;
+mod tracing_spans;
