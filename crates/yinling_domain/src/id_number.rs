@@ -10,8 +10,8 @@
 
 use std::fmt;
 
-use chrono::{Datelike, NaiveDate, Utc};
-use serde::{Deserialize, Deserializer, Serialize, de};
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::mask::MaskPolicy;
@@ -30,7 +30,7 @@ const CITY_LEVEL_ISSUERS: [&str; 5] = ["441900", "442000", "460300", "460400", "
 /// The check character for the first 17 digits of a number.
 ///
 /// Meaningful only for 17 ASCII digits; any other character counts as 0 and characters past
-/// the 17th are ignored, so the function never fails. Parse with [`IdNumber::parse`] to
+/// the 17th are ignored, so the function never fails. Parse with [`IdNumber::parse_at`] to
 /// validate.
 pub fn check_char(first17: &str) -> char {
     let sum: u32 = first17
@@ -146,13 +146,6 @@ pub struct IdNumber {
     birth: NaiveDate,
 }
 
-/// Today in Asia/Shanghai, the only calendar the registry uses.
-fn today_shanghai() -> NaiveDate {
-    Utc::now()
-        .with_timezone(&crate::time::shanghai())
-        .date_naive()
-}
-
 /// Maps full-width digits and `X` (typed with a Chinese IME in full-width mode) and
 /// lowercase `x` to their ASCII form; leaves anything else alone.
 fn normalise_char(c: char) -> char {
@@ -164,13 +157,8 @@ fn normalise_char(c: char) -> char {
 }
 
 impl IdNumber {
-    /// Parses against today's date in Shanghai (a birth date may not be in the future).
-    /// Rules and tests that need a fixed day use [`IdNumber::parse_at`].
-    pub fn parse(s: &str) -> Result<IdNumber, IdNumberError> {
-        IdNumber::parse_at(s, today_shanghai())
-    }
-
-    /// Parses with `today` as the latest acceptable birth date.
+    /// Parses with `today` (the caller's clock: the domain reads none) as the latest
+    /// acceptable birth date.
     pub fn parse_at(s: &str, today: NaiveDate) -> Result<IdNumber, IdNumberError> {
         let s = s.trim();
         if s.is_empty() {
@@ -308,14 +296,6 @@ impl fmt::Debug for IdNumber {
             "IdNumber({})",
             self.masked(&MaskPolicy::ID_NUMBER_DEFAULT)
         )
-    }
-}
-
-impl<'de> Deserialize<'de> for IdNumber {
-    /// From a string, validated against today's date in Shanghai.
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(deserializer)?;
-        IdNumber::parse(&s).map_err(de::Error::custom)
     }
 }
 
@@ -498,14 +478,6 @@ mod tests {
     }
 
     #[test]
-    fn deserialises_from_string() {
-        let id: IdNumber = serde_json::from_str("\"11010519491231002x\"").unwrap();
-        assert_eq!(id.as_str(), "11010519491231002X");
-        let err = serde_json::from_str::<IdNumber>("\"110105\"").unwrap_err();
-        assert!(err.to_string().contains("应为18位"));
-    }
-
-    #[test]
     fn ages() {
         assert_eq!(age_on(d(1950, 7, 1), d(2026, 6, 30)), 75);
         assert_eq!(age_on(d(1950, 7, 1), d(2026, 7, 1)), 76);
@@ -533,7 +505,7 @@ mod tests {
     #[test]
     fn parse_uses_a_real_today() {
         // Anyone born in 1950 is in the past whatever the clock says.
-        assert!(IdNumber::parse(&valid("37083019500101123")).is_ok());
+        assert!(IdNumber::parse_at(&valid("37083019500101123"), today()).is_ok());
     }
 
     #[test]
