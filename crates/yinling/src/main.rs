@@ -307,7 +307,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Backup { dest } => backup(&config, &dest).await,
         Command::Audit(AuditCommand::Verify) => {
             let app = open_app(&config).await?;
-            let (reports, problems) = app.verify_audit().await.map_err(app_err)?;
+            let (reports, problems) = app.audit().verify().await.map_err(app_err)?;
             for r in &reports {
                 println!(
                     "链 {:>6}: {} 条记录，链头 #{} {}",

@@ -38,9 +38,23 @@ impl App {
         }
     }
 
+    /// The audit log: reading and verifying it.
+    pub fn audit(&self) -> Audit<'_> {
+        Audit { app: self }
+    }
+}
+
+/// The audit log, reached as [`App::audit`].
+#[derive(Clone, Copy)]
+pub struct Audit<'a> {
+    app: &'a App,
+}
+
+impl Audit<'_> {
     /// Audit events in the caller's counties, newest first.
-    pub async fn list_audit(
-        &self,
+    #[tracing::instrument(name = "audit.list", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
+    pub async fn list(
+        self,
         caller: &Caller,
         filter: AuditQuery,
         page: crate::PageRequest,
@@ -67,12 +81,18 @@ impl App {
             entity_key: filter.entity_key.filter(|s| !s.is_empty()),
             actor_id: filter.actor_id,
         };
-        Ok(store_audit::list(&mut self.store().read(), &f, page.per_page, page.offset()).await?)
+        Ok(store_audit::list(
+            &mut self.app.store().read(),
+            &f,
+            page.per_page,
+            page.offset(),
+        )
+        .await?)
     }
 
     /// Recomputes every hash chain (used by `yinling audit verify`).
-    pub async fn verify_audit(&self) -> AppResult<(Vec<ChainReport>, Vec<ChainProblem>)> {
-        Ok(store_audit::verify(&mut self.store().read()).await?)
+    pub async fn verify(self) -> AppResult<(Vec<ChainReport>, Vec<ChainProblem>)> {
+        Ok(store_audit::verify(&mut self.app.store().read()).await?)
     }
 }
 

@@ -7,7 +7,6 @@ pub mod caller;
 pub mod clock;
 pub mod demo;
 pub mod error;
-pub mod export;
 pub mod files;
 pub mod jobs;
 pub mod ledger;

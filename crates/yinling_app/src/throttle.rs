@@ -31,12 +31,25 @@ pub struct Counted {
     pub left: i64,
 }
 
+/// Attempt limits, reached as [`App::throttle`].
+#[derive(Clone, Copy)]
+pub struct Throttle<'a> {
+    app: &'a App,
+}
+
 impl App {
+    /// Limits on repeated attempts, counted in the database so every process shares them.
+    pub fn throttle(&self) -> Throttle<'_> {
+        Throttle { app: self }
+    }
+}
+
+impl Throttle<'_> {
     /// Counts one attempt by `subject` and refuses it when it goes over the limit. The count
     /// is committed before the attempt itself runs, so an attempt that then fails still counts.
-    pub async fn throttle(&self, limit: &Limit, subject: &str) -> AppResult<Counted> {
-        let now = self.now();
-        let mut tx = self.store().begin().await?;
+    pub async fn hit(self, limit: &Limit, subject: &str) -> AppResult<Counted> {
+        let now = self.app.now();
+        let mut tx = self.app.store().begin().await?;
         let h =
             store_throttle::hit(&mut tx.exec(), limit.bucket, subject, now, limit.window()).await?;
         tx.commit().await?;
@@ -50,11 +63,11 @@ impl App {
     }
 
     /// Refuses when `subject` has already used up the limit, without counting anything (for
-    /// limits that count failures only: check first, count with [`App::throttle`] on failure).
-    pub async fn throttle_check(&self, limit: &Limit, subject: &str) -> AppResult<()> {
-        let now = self.now();
+    /// limits that count failures only: check first, count with [`Throttle::hit`] on failure).
+    pub async fn check(self, limit: &Limit, subject: &str) -> AppResult<()> {
+        let now = self.app.now();
         match store_throttle::peek(
-            &mut self.store().read(),
+            &mut self.app.store().read(),
             limit.bucket,
             subject,
             now,
@@ -68,10 +81,10 @@ impl App {
     }
 
     /// Whether `subject` is over the limit now (for showing a lock, not for deciding).
-    pub async fn throttled_until(&self, limit: &Limit, subject: &str) -> AppResult<Option<i64>> {
-        let now = self.now();
+    pub async fn until(self, limit: &Limit, subject: &str) -> AppResult<Option<i64>> {
+        let now = self.app.now();
         Ok(store_throttle::peek(
-            &mut self.store().read(),
+            &mut self.app.store().read(),
             limit.bucket,
             subject,
             now,
@@ -84,9 +97,9 @@ impl App {
 
     /// Deletes counts whose window began more than a day ago (every limit is shorter); run
     /// by `yinling serve` with its other periodic work.
-    pub async fn purge_throttles(&self) -> AppResult<u64> {
-        let mut tx = self.store().begin().await?;
-        let n = store_throttle::purge(&mut tx.exec(), self.now() - 24 * 60 * MINUTE).await?;
+    pub async fn purge(self) -> AppResult<u64> {
+        let mut tx = self.app.store().begin().await?;
+        let n = store_throttle::purge(&mut tx.exec(), self.app.now() - 24 * 60 * MINUTE).await?;
         tx.commit().await?;
         Ok(n)
     }

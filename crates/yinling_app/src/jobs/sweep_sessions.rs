@@ -15,7 +15,7 @@ pub const JOB: JobDef = JobDef {
 fn run(app: &App) -> JobFuture<'_> {
     Box::pin(async move {
         let sessions = app.accounts().purge_idle_sessions().await;
-        let throttles = app.purge_throttles().await;
+        let throttles = app.throttle().purge().await;
         Ok(Report::done(sessions? + throttles?))
     })
 }

@@ -19,7 +19,7 @@ impl Mediation<'_> {
         if scope.ranges().iter().any(|r| !export_scope.covers(&r.path)) {
             return Err(AppError::forbidden("您无权导出该范围的台账"));
         }
-        let limit = crate::export::MAX_EXPORT_ROWS;
+        let limit = crate::people::MAX_EXPORT_ROWS;
         let cases = store::concluded_cases(
             &mut self.app.store().read(),
             &scope,

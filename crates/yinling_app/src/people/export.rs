@@ -5,15 +5,18 @@ use rust_xlsxwriter::{Format, FormatAlign, Workbook};
 use yinling_domain::role::Permission;
 use yinling_store::audit as store_audit;
 
-use crate::{App, AppError, AppResult, Caller, audit::Event, people::PeopleQuery};
+use super::{People, PeopleQuery};
+use crate::{AppError, AppResult, Caller, audit::Event};
 
 /// More rows than this are refused: narrow the filter instead.
 pub const MAX_EXPORT_ROWS: i64 = 100_000;
 
-impl App {
+impl People<'_> {
     /// The people list as an .xlsx workbook.
-    pub async fn export_people_xlsx(&self, caller: &Caller, q: &PeopleQuery) -> AppResult<Vec<u8>> {
+    #[tracing::instrument(name = "people.export_xlsx", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
+    pub async fn export_xlsx(self, caller: &Caller, q: &PeopleQuery) -> AppResult<Vec<u8>> {
         let rows = self
+            .app
             .people()
             .for_export(caller, q, MAX_EXPORT_ROWS + 1)
             .await?;
@@ -43,7 +46,7 @@ impl App {
                 format!(
                     "导出人：{}　导出时间：{}　共{}人　身份证号码、手机号码已按规定脱敏",
                     caller.display_name,
-                    yinling_domain::time::format_minutes(self.now()),
+                    yinling_domain::time::format_minutes(self.app.now()),
                     rows.len()
                 ),
             )
@@ -106,8 +109,8 @@ impl App {
             .first()
             .and_then(|r| r.single_county())
             .unwrap_or(0);
-        let mut tx = self.store().begin().await?;
-        let event = self.audit_event(
+        let mut tx = self.app.store().begin().await?;
+        let event = self.app.audit_event(
             caller,
             Event {
                 county_code: county,

@@ -29,6 +29,7 @@ use crate::{
 };
 
 mod duplicates;
+mod export;
 mod input;
 mod records;
 mod roster;
@@ -37,6 +38,7 @@ mod tags;
 mod view;
 
 pub use duplicates::*;
+pub use export::MAX_EXPORT_ROWS;
 pub use input::*;
 use records::*;
 pub use tags::*;

@@ -206,7 +206,8 @@ impl People<'_> {
             && let Some(account) = caller.account_id
         {
             self.app
-                .throttle(
+                .throttle()
+                .hit(
                     &self.app.settings().privacy.last4_search_limit(),
                     &format!("account:{account}"),
                 )
@@ -220,7 +221,8 @@ impl People<'_> {
     pub(super) async fn count_exact_lookup(self, caller: &Caller) -> AppResult<()> {
         if let Some(account) = caller.account_id {
             self.app
-                .throttle(
+                .throttle()
+                .hit(
                     &self.app.settings().privacy.exact_search_limit(),
                     &format!("account:{account}"),
                 )

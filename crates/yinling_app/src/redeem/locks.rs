@@ -119,7 +119,7 @@ impl Redeem<'_> {
     /// and counts the refusal on the lock's record.
     pub(super) async fn refuse_locked_till(self, caller: &Caller, county: i64) -> AppResult<()> {
         for (kind, limit, subject) in self.wrong_code_subjects(caller) {
-            match self.app.throttle_check(&limit, &subject).await {
+            match self.app.throttle().check(&limit, &subject).await {
                 Ok(()) => {}
                 Err(AppError::TooMany { until, .. }) => {
                     let mut tx = self.app.store().begin().await?;
@@ -146,13 +146,14 @@ impl Redeem<'_> {
         let mut locked: Option<(LockKind, i64)> = None;
         let mut left = i64::MAX;
         for (kind, limit, subject) in self.wrong_code_subjects(caller) {
-            match self.app.throttle(&limit, &subject).await {
+            match self.app.throttle().hit(&limit, &subject).await {
                 Ok(counted) => {
                     left = left.min(counted.left);
                     if counted.left == 0 {
                         let until = self
                             .app
-                            .throttled_until(&limit, &subject)
+                            .throttle()
+                            .until(&limit, &subject)
                             .await?
                             .unwrap_or_else(|| self.app.now() + limit.window_minutes * MINUTE);
                         self.record_lock(caller, shop, path, kind, &limit, &subject, until)

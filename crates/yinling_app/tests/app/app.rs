@@ -186,7 +186,8 @@ async fn grid_worker_sees_only_their_grid() {
     // Exports contain only the caller's grid.
     let bytes = city
         .app
-        .export_people_xlsx(&b, &PeopleQuery::default())
+        .people()
+        .export_xlsx(&b, &PeopleQuery::default())
         .await
         .unwrap();
     let text = xlsx_text(&bytes);
@@ -237,7 +238,8 @@ async fn numbers_are_masked_everywhere_and_reveals_are_audited() {
     let xlsx = xlsx_text(
         &city
             .app
-            .export_people_xlsx(&worker, &PeopleQuery::default())
+            .people()
+            .export_xlsx(&worker, &PeopleQuery::default())
             .await
             .unwrap(),
     );
@@ -262,7 +264,8 @@ async fn numbers_are_masked_everywhere_and_reveals_are_audited() {
     let admin = city.caller("countyadmin").await;
     let log = city
         .app
-        .list_audit(
+        .audit()
+        .list(
             &admin,
             yinling_app::audit::AuditQuery {
                 action: Some("person.reveal".into()),
@@ -946,7 +949,7 @@ async fn moving_a_subtree_moves_its_people_and_scope_follows() {
 #[tokio::test]
 async fn the_audit_chain_detects_changed_and_removed_rows() {
     let city = TestCity::new().await;
-    let (reports, problems) = city.app.verify_audit().await.unwrap();
+    let (reports, problems) = city.app.audit().verify().await.unwrap();
     assert!(problems.is_empty(), "{problems:?}");
     let total: i64 = reports.iter().map(|r| r.events).sum();
     assert_eq!(total, city.count("audit_events").await);
@@ -985,7 +988,7 @@ async fn the_audit_chain_detects_changed_and_removed_rows() {
         .execute(yinling_store::q!("UPDATE audit_events SET actor_name = 'someone else' WHERE county_code = $1 AND seq = 2", chain))
         .await
         .unwrap();
-    let (_, problems) = city.app.verify_audit().await.unwrap();
+    let (_, problems) = city.app.audit().verify().await.unwrap();
     assert!(
         problems
             .iter()
@@ -1012,7 +1015,7 @@ async fn the_audit_chain_detects_changed_and_removed_rows() {
         ))
         .await
         .unwrap();
-    let (_, problems) = city.app.verify_audit().await.unwrap();
+    let (_, problems) = city.app.audit().verify().await.unwrap();
     assert!(
         problems
             .iter()
@@ -1044,7 +1047,7 @@ async fn disable_audit_guard(city: &TestCity) {
 
 /// The problems `audit verify` reports on one chain.
 async fn chain_problems(city: &TestCity, chain: i64) -> Vec<yinling_store::audit::ChainProblem> {
-    let (_, problems) = city.app.verify_audit().await.unwrap();
+    let (_, problems) = city.app.audit().verify().await.unwrap();
     problems
         .into_iter()
         .filter(|p| p.county_code == chain)
@@ -1377,7 +1380,7 @@ async fn the_demo_city_reproduces_the_source_figures() {
     // Running it again changes nothing.
     let again = app.load_demo(&opts, &|_, _, _| {}).await.unwrap();
     assert!(again.already_loaded);
-    let (_, problems) = app.verify_audit().await.unwrap();
+    let (_, problems) = app.audit().verify().await.unwrap();
     assert!(problems.is_empty());
 }
 
@@ -1564,21 +1567,31 @@ async fn a_throttle_counts_in_its_window_refuses_beyond_the_limit_and_starts_afr
         window_minutes: 10,
     };
     for n in 1..=3 {
-        let c = city.app.throttle(&limit, "acct:7").await.expect("within");
+        let c = city
+            .app
+            .throttle()
+            .hit(&limit, "acct:7")
+            .await
+            .expect("within");
         assert_eq!((c.hits, c.left), (n, 3 - n));
     }
-    city.app.throttle_check(&limit, "acct:7").await.unwrap_err();
-    let err = city.app.throttle(&limit, "acct:7").await.unwrap_err();
+    city.app
+        .throttle()
+        .check(&limit, "acct:7")
+        .await
+        .unwrap_err();
+    let err = city.app.throttle().hit(&limit, "acct:7").await.unwrap_err();
     assert_too_many(&err);
     assert_eq!(err.code(), "too_many_attempts");
     assert!(err.to_string().contains("尝试次数过多"), "{err}");
     assert!(
-        city.app.throttled_until(&limit, "acct:7").await.unwrap()
+        city.app.throttle().until(&limit, "acct:7").await.unwrap()
             == Some(yinling_app::testing::START + 10 * MINUTE)
     );
     // Another subject, and the same subject in another bucket, count apart.
     city.app
-        .throttle(&limit, "acct:8")
+        .throttle()
+        .hit(&limit, "acct:8")
         .await
         .expect("other subject");
     let other = Limit {
@@ -1586,26 +1599,33 @@ async fn a_throttle_counts_in_its_window_refuses_beyond_the_limit_and_starts_afr
         ..limit
     };
     city.app
-        .throttle(&other, "acct:7")
+        .throttle()
+        .hit(&other, "acct:7")
         .await
         .expect("other bucket");
     // A new window starts once the old one has run out.
     city.clock.advance(10 * MINUTE);
     city.app
-        .throttle_check(&limit, "acct:7")
+        .throttle()
+        .check(&limit, "acct:7")
         .await
         .expect("lifted");
     let c = city
         .app
-        .throttle(&limit, "acct:7")
+        .throttle()
+        .hit(&limit, "acct:7")
         .await
         .expect("new window");
     assert_eq!(c.hits, 1);
     // Clearing forgets the count.
     for _ in 0..3 {
-        city.app.throttle(&limit, "acct:7").await.ok();
+        city.app.throttle().hit(&limit, "acct:7").await.ok();
     }
-    city.app.throttle_check(&limit, "acct:7").await.unwrap_err();
+    city.app
+        .throttle()
+        .check(&limit, "acct:7")
+        .await
+        .unwrap_err();
     // (as lifting a redemption lock does, inside its own transaction)
     let mut tx = city.app.store().begin().await.unwrap();
     yinling_store::throttle::clear(&mut tx.exec(), limit.bucket, "acct:7")
@@ -1613,12 +1633,13 @@ async fn a_throttle_counts_in_its_window_refuses_beyond_the_limit_and_starts_afr
         .unwrap();
     tx.commit().await.unwrap();
     city.app
-        .throttle_check(&limit, "acct:7")
+        .throttle()
+        .check(&limit, "acct:7")
         .await
         .expect("cleared");
     // Old windows are purged after a day.
     city.clock.advance(24 * 60 * MINUTE + MINUTE);
-    assert_eq!(city.app.purge_throttles().await.unwrap(), 2);
+    assert_eq!(city.app.throttle().purge().await.unwrap(), 2);
     assert_eq!(city.count("throttles").await, 0);
 }
 
@@ -1636,7 +1657,7 @@ async fn simultaneous_hits_are_all_counted() {
             let app = city.app.clone();
             tokio::spawn(async move {
                 for _ in 0..5 {
-                    app.throttle(&limit, "ip:10.0.0.1").await.unwrap();
+                    app.throttle().hit(&limit, "ip:10.0.0.1").await.unwrap();
                 }
             })
         })
@@ -1644,7 +1665,12 @@ async fn simultaneous_hits_are_all_counted() {
     for t in tasks {
         t.await.unwrap();
     }
-    let c = city.app.throttle(&limit, "ip:10.0.0.1").await.unwrap();
+    let c = city
+        .app
+        .throttle()
+        .hit(&limit, "ip:10.0.0.1")
+        .await
+        .unwrap();
     assert_eq!(c.hits, 81);
 }
 
@@ -2340,7 +2366,7 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
         names(&city, "workera", PeopleQuery::default()).await,
         ["张三丰", "李四", "王五"]
     );
-    let (_, problems) = city.app.verify_audit().await.unwrap();
+    let (_, problems) = city.app.audit().verify().await.unwrap();
     assert!(problems.is_empty(), "{problems:?}");
 }
 
@@ -3410,7 +3436,7 @@ async fn the_demo_city_keeps_its_scope_invariants_after_a_move() {
         found.items.iter().any(|p| p.age == 82),
         "张德顺 is still seen"
     );
-    let (_, problems) = app.verify_audit().await.unwrap();
+    let (_, problems) = app.audit().verify().await.unwrap();
     assert!(problems.is_empty(), "{problems:?}");
 }
 
@@ -3986,7 +4012,8 @@ mod account_rank {
         // The record names who tried what on whom.
         let rows = city
             .app
-            .list_audit(
+            .audit()
+            .list(
                 &admin,
                 yinling_app::audit::AuditQuery {
                     action: Some("account.refused".into()),
@@ -4131,7 +4158,8 @@ mod masked_numbers {
     async fn audit_details(city: &TestCity, action: &str) -> Vec<String> {
         let admin = city.caller("cityadmin").await;
         city.app
-            .list_audit(
+            .audit()
+            .list(
                 &admin,
                 AuditQuery {
                     action: Some(action.into()),
@@ -4277,7 +4305,8 @@ mod masked_numbers {
         let xlsx = xlsx_text(
             &city
                 .app
-                .export_people_xlsx(&admin, &PeopleQuery::default())
+                .people()
+                .export_xlsx(&admin, &PeopleQuery::default())
                 .await
                 .unwrap(),
         );
@@ -4322,7 +4351,8 @@ mod masked_numbers {
         let xlsx = xlsx_text(
             &city
                 .app
-                .export_people_xlsx(&worker, &PeopleQuery::default())
+                .people()
+                .export_xlsx(&worker, &PeopleQuery::default())
                 .await
                 .unwrap(),
         );
@@ -4347,7 +4377,8 @@ mod masked_numbers {
                 );
                 let err = city
                     .app
-                    .export_people_xlsx(&caller, &q(number))
+                    .people()
+                    .export_xlsx(&caller, &q(number))
                     .await
                     .unwrap_err();
                 assert_forbidden(&err);

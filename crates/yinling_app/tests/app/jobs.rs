@@ -295,7 +295,8 @@ async fn run_now_makes_a_job_due_and_only_a_city_administrator_may() {
     assert!(runner.run_due().await.unwrap().is_empty());
     let audit = city
         .app
-        .list_audit(
+        .audit()
+        .list(
             &admin,
             yinling_app::audit::AuditQuery {
                 action: Some("job.run_now".into()),

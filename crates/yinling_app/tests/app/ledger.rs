@@ -1672,7 +1672,7 @@ mod trust {
                 "adjust", "earn", "expire", "family", "redeem", "reverse", "withdraw"
             ]
         );
-        let (_, problems) = city.app.verify_audit().await.unwrap();
+        let (_, problems) = city.app.audit().verify().await.unwrap();
         assert!(problems.is_empty(), "{problems:?}");
         assert_ledger_sound(&city).await;
     }

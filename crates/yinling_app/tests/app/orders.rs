@@ -1216,7 +1216,7 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
     }
     // Every refusal is in the audit chain: dispatch ×3, accept ×2, complete ×2.
     assert_eq!(audited(&city, "order.refused").await - refused_before, 7);
-    let (_, problems) = city.app.verify_audit().await.unwrap();
+    let (_, problems) = city.app.audit().verify().await.unwrap();
     assert!(problems.is_empty(), "{problems:?}");
 }
 

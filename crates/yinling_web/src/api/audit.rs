@@ -48,7 +48,8 @@ async fn list_audit(
     Ok(axum::Json(
         state
             .app
-            .list_audit(&c.caller, q, PageRequest::new(p.page, p.per_page))
+            .audit()
+            .list(&c.caller, q, PageRequest::new(p.page, p.per_page))
             .await?,
     ))
 }

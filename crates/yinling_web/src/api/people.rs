@@ -95,7 +95,7 @@ async fn export_people(
     c: ApiCaller,
     ApiQuery(q): ApiQuery<PeopleQuery>,
 ) -> Result<Response, ApiError> {
-    let bytes = state.app.export_people_xlsx(&c.caller, &q).await?;
+    let bytes = state.app.people().export_xlsx(&c.caller, &q).await?;
     Ok((
         [
             (

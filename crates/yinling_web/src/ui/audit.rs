@@ -39,7 +39,8 @@ async fn list(
     let page = PageRequest::new(p.page, Some(50));
     let rows = state
         .app
-        .list_audit(
+        .audit()
+        .list(
             &ctx.caller,
             AuditQuery {
                 action: opt(&p.action),

@@ -247,7 +247,7 @@ async fn export(
     Query(q): Query<ListQuery>,
 ) -> PageResult {
     let pq = q.people_query()?;
-    let bytes = state.app.export_people_xlsx(&ctx.caller, &pq).await?;
+    let bytes = state.app.people().export_xlsx(&ctx.caller, &pq).await?;
     let name = format!(
         "人员台账-{}.xlsx",
         yinling_domain::time::local_date(state.app.now())
