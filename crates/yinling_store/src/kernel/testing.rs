@@ -153,7 +153,7 @@ async fn without_sessions(
 }
 
 async fn ensure_template(admin_url: &str) -> String {
-    let checksum = super::POSTGRES_MIGRATIONS
+    let checksum = super::store::POSTGRES_MIGRATIONS
         .iter()
         .fold(Sha256::new(), |mut h, m| {
             h.update(&m.checksum);

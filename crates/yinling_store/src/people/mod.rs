@@ -1,5 +1,7 @@
 //! People (one person, one file), their roles, specialties and household.
 
+pub mod tags;
+
 use serde::Serialize;
 use yinling_domain::scope::Scope;
 
