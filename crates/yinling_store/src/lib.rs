@@ -17,7 +17,7 @@ pub mod kernel;
 
 pub use kernel::{
     Result, StoreError,
-    db::{Arg, Exec, Query},
+    db::Exec,
     store::{Backend, Micros, Store, StoreOptions, Tx, lock_key, meta_get, meta_init, sqlite_path},
 };
 
@@ -26,7 +26,15 @@ pub use kernel::{
 pub use accounts::{caller, sessions, throttle};
 #[cfg(feature = "test-support")]
 pub use kernel::testing;
-pub use kernel::{audit, db, ids, scope};
+pub use kernel::{audit, ids, scope};
+
 pub use org::{places, regions};
 pub use people::tags;
 pub use redeem::shops;
+
+// The raw query builder: crate-private, public only with the feature `test-support`, the
+// tests' escape to read and break the database directly (kernel/db.rs says more).
+#[cfg(feature = "test-support")]
+pub use kernel::db::{self, Arg, Query};
+#[cfg(not(feature = "test-support"))]
+pub(crate) use kernel::db::{self, Query, q};

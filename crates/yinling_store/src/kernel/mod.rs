@@ -2,7 +2,12 @@
 //! scope predicate and the audit chain.
 
 pub mod audit;
+/// Crate-private: the raw query builder and executor. Public only with the feature
+/// `test-support`, as the tests' escape (see the module's documentation).
+#[cfg(feature = "test-support")]
 pub mod db;
+#[cfg(not(feature = "test-support"))]
+pub(crate) mod db;
 mod error;
 pub mod ids;
 pub mod scope;

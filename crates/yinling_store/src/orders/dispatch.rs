@@ -209,3 +209,33 @@ pub async fn dispatch_awaiting(
     }
     Ok(moved)
 }
+
+/// How many of a county's orders are in `state`.
+pub async fn count_in_state(
+    exec: &mut Exec<'_>,
+    county_code: i64,
+    state: OrderState,
+) -> Result<i64> {
+    exec.scalar(q!(
+        "SELECT COUNT(*) FROM orders WHERE county_code = $1 AND state = $2",
+        county_code,
+        state.as_str()
+    ))
+    .await
+}
+
+/// How many of a county's providers hold more open offers than their capacity (none should:
+/// `yinling bench dispatch` checks it after a batch).
+pub async fn providers_over_capacity(exec: &mut Exec<'_>, county_code: i64) -> Result<i64> {
+    exec.scalar(q!(
+        format!(
+            "SELECT COUNT(*) FROM (SELECT f.provider_id, COUNT(*) AS n, MAX(p.capacity) AS cap
+               FROM order_offers f
+               JOIN providers p ON p.county_code = f.county_code AND p.id = f.provider_id
+              WHERE f.county_code = $1 AND f.{LOAD_OFFERS} GROUP BY f.provider_id) x
+             WHERE n > cap"
+        ),
+        county_code
+    ))
+    .await
+}

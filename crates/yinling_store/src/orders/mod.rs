@@ -22,6 +22,6 @@ pub use photos::*;
 pub use rows::*;
 
 use serde::Serialize;
-use yinling_domain::scope::Scope;
+use yinling_domain::{scope::Scope, service::OrderState};
 
 use crate::{Exec, Micros, Query, Result, db, q, scope, services::prefixed};

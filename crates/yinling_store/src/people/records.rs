@@ -180,6 +180,22 @@ pub async fn count_in_scope(exec: &mut Exec<'_>, scope: &Scope) -> Result<i64> {
     exec.scalar(q).await
 }
 
+/// How many people the database holds, in every county (benchmarks size their samples by it).
+pub async fn count_all(exec: &mut Exec<'_>) -> Result<i64> {
+    exec.scalar(q!("SELECT COUNT(*) FROM people")).await
+}
+
+/// Up to `limit` people spread over the whole table: those whose id is a multiple of
+/// `step` (the search benchmark draws its terms from them).
+pub async fn sample_every(exec: &mut Exec<'_>, step: i64, limit: i64) -> Result<Vec<PersonRow>> {
+    exec.fetch_all(q!(
+        format!("SELECT {COLUMNS} FROM people p WHERE p.id % $2 = 0 LIMIT $1"),
+        limit,
+        step.max(1)
+    ))
+    .await
+}
+
 /// Up to `limit` people under a path, in id order (for generating demo activity).
 pub async fn sample_keys(
     exec: &mut Exec<'_>,

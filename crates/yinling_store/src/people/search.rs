@@ -121,3 +121,24 @@ pub async fn export_rows(
         .await
         .map(|(rows, _)| rows)
 }
+
+/// Ids of up to `limit` people in `scope` whose name contains `text`, in list order: a
+/// substring match that no index serves. It is what [`search`] replaces; `yinling bench
+/// search` measures it beside [`search`] as the plain alternative.
+pub async fn ids_with_name_containing(
+    exec: &mut Exec<'_>,
+    scope: &Scope,
+    text: &str,
+    limit: i64,
+) -> Result<Vec<i64>> {
+    let mut query = Query::new("", Vec::new());
+    let pred = scope::predicate(&mut query, scope, "p");
+    let pattern = query.push_arg(format!("%{text}%"));
+    let limit = query.push_arg(limit);
+    query.sql = format!(
+        "SELECT p.id FROM people p WHERE {pred} AND p.name LIKE {pattern} \
+         ORDER BY p.county_code, p.path, p.name_pinyin, p.id LIMIT {limit}"
+    )
+    .into();
+    exec.scalars(query).await
+}
