@@ -183,26 +183,32 @@ pub async fn lock_loads(
 }
 
 /// Moves the orders still awaiting dispatch among `ids` to dispatched, returning those
-/// moved (batch dispatch: orders that changed meanwhile are skipped).
+/// moved (batch dispatch: orders that changed meanwhile are skipped). Both states come from
+/// the domain's state machine: batch dispatch is staff's `dispatch` of a submitted order.
 pub async fn dispatch_awaiting(
     exec: &mut Exec<'_>,
     county_code: i64,
     ids: &[i64],
     now: Micros,
 ) -> Result<Vec<i64>> {
+    let from = OrderState::Submitted;
+    let to = service::transition(from, OrderAction::Dispatch, OrderActor::Staff)
+        .map_err(|e| StoreError::Internal(format!("batch dispatch: {e}")))?;
     let pg = exec.is_postgres();
     let mut moved = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(10_000) {
         moved.extend(
             exec.scalars::<i64>(q!(
                 format!(
-                    "UPDATE orders SET state = 'dispatched', updated_at = $3, version = version + 1
-                      WHERE county_code = $1 AND state = 'submitted' AND {} RETURNING id",
+                    "UPDATE orders SET state = $4, updated_at = $3, version = version + 1
+                      WHERE county_code = $1 AND state = $5 AND {} RETURNING id",
                     db::in_list(pg, "id", "$2", "BIGINT")
                 ),
                 county_code,
                 db::id_list(pg, chunk),
-                now
+                now,
+                to.as_str(),
+                from.as_str()
             ))
             .await?,
         );

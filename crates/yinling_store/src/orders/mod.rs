@@ -22,6 +22,9 @@ pub use photos::*;
 pub use rows::*;
 
 use serde::Serialize;
-use yinling_domain::{scope::Scope, service::OrderState};
+use yinling_domain::{
+    scope::Scope,
+    service::{self, OrderAction, OrderActor, OrderState},
+};
 
-use crate::{Exec, Micros, Query, Result, db, q, scope, services::prefixed};
+use crate::{Exec, Micros, Query, Result, StoreError, db, q, scope, services::prefixed};
