@@ -169,6 +169,36 @@ pub fn text_list(postgres: bool, items: &[&str]) -> String {
     }
 }
 
+/// The row lock a `SELECT` takes until its transaction ends: the one place Yinling writes
+/// `FOR UPDATE`.
+///
+/// On PostgreSQL, [`Lock::Update`] waits for rows another transaction holds and then holds
+/// them (a read that a later write in the same transaction depends on stays true), and
+/// [`Lock::SkipLocked`] passes over them (claimers running at once each take different
+/// rows, or none). SQLite has no row locks and needs none: every write transaction begins
+/// `BEGIN IMMEDIATE` on the one writer connection, so it holds the whole database from its
+/// first read to its commit; no other writer can change a row between its read and its
+/// write, and there is never a row held by someone else to wait for or skip. There the
+/// clause is empty, and a statement run only to take locks need not run at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lock {
+    /// `FOR UPDATE`.
+    Update,
+    /// `FOR UPDATE SKIP LOCKED`.
+    SkipLocked,
+}
+
+impl Lock {
+    /// The clause to end a `SELECT` with, leading space included; empty on SQLite.
+    pub(crate) fn clause(self, postgres: bool) -> &'static str {
+        match (postgres, self) {
+            (false, _) => "",
+            (true, Lock::Update) => " FOR UPDATE",
+            (true, Lock::SkipLocked) => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+}
+
 /// A comma-separated column list with each column qualified by a table alias:
 /// `qualified("id, name", "a")` is `a.id, a.name`.
 pub fn qualified(columns: &str, alias: &str) -> String {

@@ -138,7 +138,7 @@ pub async fn lock_accounts(
 }
 
 pub(super) fn lock_sql(pg: bool) -> String {
-    let lock = if pg { " FOR UPDATE" } else { "" };
+    let lock = db::Lock::Update.clause(pg);
     format!(
         "SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE county_code = $1 AND {} \
          ORDER BY id{lock}",

@@ -153,10 +153,11 @@ pub async fn lock_loads(
         return Ok(Vec::new());
     }
     let pg = exec.is_postgres();
-    if pg {
+    let lock = db::Lock::Update.clause(pg);
+    if !lock.is_empty() {
         exec.scalars::<i64>(q!(
             format!(
-                "SELECT id FROM providers WHERE county_code = $1 AND {} ORDER BY id FOR UPDATE",
+                "SELECT id FROM providers WHERE county_code = $1 AND {} ORDER BY id{lock}",
                 db::in_list(pg, "id", "$2", "BIGINT")
             ),
             county_code,

@@ -44,11 +44,7 @@ pub async fn entitlements_of_source(
 /// Pending awards, oldest first, across counties. On PostgreSQL rows another claimer holds
 /// are skipped rather than waited for.
 pub async fn pending_entitlements(exec: &mut Exec<'_>, limit: i64) -> Result<Vec<EntitlementRow>> {
-    let lock = if exec.is_postgres() {
-        " FOR UPDATE SKIP LOCKED"
-    } else {
-        ""
-    };
+    let lock = db::Lock::SkipLocked.clause(exec.is_postgres());
     exec.fetch_all(q!(
         format!(
             "SELECT county_code, id, source_kind, source_id, person_id, points, hours_minutes, status, created_at

@@ -32,9 +32,10 @@ pub async fn photo(exec: &mut Exec<'_>, county_code: i64, key: &str) -> Result<O
 /// `BEGIN IMMEDIATE` already serialises writers), so a count read after it stays true until
 /// the write that depends on it commits.
 pub async fn lock_order(exec: &mut Exec<'_>, county_code: i64, id: i64) -> Result<()> {
-    if exec.is_postgres() {
+    let lock = db::Lock::Update.clause(exec.is_postgres());
+    if !lock.is_empty() {
         exec.scalars::<i64>(q!(
-            "SELECT id FROM orders WHERE county_code = $1 AND id = $2 FOR UPDATE",
+            format!("SELECT id FROM orders WHERE county_code = $1 AND id = $2{lock}"),
             county_code,
             id
         ))
