@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use yinling_app::{App, Caller, Grant, PageRequest, people::PeopleQuery};
 use yinling_domain::{org::OrgPath, role::Role, scope::Scope};
-use yinling_store::{Query, people::PersonRow, q};
+use yinling_store::people::{self as store_people, PersonRow};
 
 /// Latency summary of one series.
 pub struct Series {
@@ -60,24 +60,10 @@ struct Terms {
 }
 
 async fn sample_terms(app: &App, n: usize) -> anyhow::Result<Terms> {
-    let total: i64 = app
-        .store()
-        .read()
-        .scalar(q!("SELECT COUNT(*) FROM people"))
-        .await?;
+    let total = store_people::count_all(&mut app.store().read()).await?;
     let step = (total / n.max(1) as i64).max(1);
-    let rows: Vec<PersonRow> = app
-        .store()
-        .read()
-        .fetch_all(q!(
-            "SELECT p.county_code, p.id, p.path, p.home_unit_id, p.household_id, p.name, p.name_initials,
-                    p.name_pinyin, p.gender, p.birth_date, p.id_enc, p.phone_enc, p.ethnicity, p.education,
-                    p.address, p.status, p.note, p.synthetic, p.created_at, p.updated_at, p.version
-               FROM people p WHERE p.id % $2 = 0 LIMIT $1",
-            n as i64,
-            step
-        ))
-        .await?;
+    let rows: Vec<PersonRow> =
+        store_people::sample_every(&mut app.store().read(), step, n as i64).await?;
     let mut t = Terms {
         names: Vec::new(),
         initials: Vec::new(),
@@ -99,22 +85,15 @@ async fn sample_terms(app: &App, n: usize) -> anyhow::Result<Terms> {
 /// The plain alternative: a substring match, which no index serves, with the same scope
 /// predicate and page size.
 async fn plain_search(app: &App, scope: &Scope, name: &str) -> anyhow::Result<usize> {
-    let mut query = Query::new("", Vec::new());
-    let pred = yinling_store::scope::predicate(&mut query, scope, "p");
-    let pattern = query.push_arg(format!("%{name}%"));
-    query.sql = format!(
-        "SELECT p.id FROM people p WHERE {pred} AND p.name LIKE {pattern} ORDER BY p.county_code, p.path, p.name_pinyin, p.id LIMIT 20"
+    Ok(
+        store_people::ids_with_name_containing(&mut app.store().read(), scope, name, 20)
+            .await?
+            .len(),
     )
-    .into();
-    Ok(app.store().read().scalars::<i64>(query).await?.len())
 }
 
 pub async fn search(app: &App, rounds: usize) -> anyhow::Result<()> {
-    let people: i64 = app
-        .store()
-        .read()
-        .scalar(q!("SELECT COUNT(*) FROM people"))
-        .await?;
+    let people = store_people::count_all(&mut app.store().read()).await?;
     if people == 0 {
         anyhow::bail!(
             "数据库中没有人员，先生成演示城市：yinling demo --people 1000000 --no-serve，再用 --database-url 指向它 / no people: build the demo first"

@@ -12,14 +12,13 @@ use yinling_domain::{
     org::OrgPath,
     person::COMMON_SKILLS,
     scope::Scope,
-    service::{ProviderKind, WeeklyWindow},
+    service::{OrderState, ProviderKind, WeeklyWindow},
 };
 use yinling_store::{
     StoreOptions,
     ids::{self, Seq},
     orders::{self as store_orders, NewOrder},
     org::{self as store_org, UnitFilter},
-    q,
     services::{self as store_services, ProviderFields},
 };
 
@@ -158,13 +157,7 @@ async fn run(opts: &Options, dir: &std::path::Path) -> anyhow::Result<()> {
         batch.len(),
         t.elapsed().as_secs_f64()
     );
-    let open: i64 = app
-        .store()
-        .read()
-        .scalar(q!(
-            "SELECT COUNT(*) FROM orders WHERE county_code = $1 AND state = 'submitted'",
-            COUNTY
-        ))
+    let open = store_orders::count_in_state(&mut app.store().read(), COUNTY, OrderState::Submitted)
         .await?;
     // Plain alternative: assign by scoring every provider for each order (a sample).
     {
@@ -210,16 +203,7 @@ async fn run(opts: &Options, dir: &std::path::Path) -> anyhow::Result<()> {
         report.dispatched,
         report.unmatched
     );
-    let over: i64 = app
-        .store()
-        .read()
-        .scalar(q!(
-            "SELECT COUNT(*) FROM (SELECT f.provider_id, COUNT(*) AS n, MAX(p.capacity) AS cap
-               FROM order_offers f JOIN providers p ON p.county_code = f.county_code AND p.id = f.provider_id
-              WHERE f.county_code = $1 AND f.status = 'open' GROUP BY f.provider_id) x WHERE n > cap",
-            COUNTY
-        ))
-        .await?;
+    let over = store_orders::providers_over_capacity(&mut app.store().read(), COUNTY).await?;
     println!("  providers above capacity after the batch: {over}");
 
     http_placement(&app, opts).await

@@ -295,10 +295,7 @@ impl TestCity {
 
     /// Counts rows of a table (to prove a rejected write changed nothing).
     pub async fn count(&self, table: &str) -> i64 {
-        self.app
-            .store()
-            .read()
-            .scalar::<i64>(yinling_store::q!(format!("SELECT COUNT(*) FROM {table}")))
+        yinling_store::testing::count_rows(&mut self.app.store().read(), table)
             .await
             .expect("count")
     }
@@ -1052,17 +1049,14 @@ impl TestCity {
             parent = Some(place.id);
         }
         for who in [self.people_a[0], self.people_a[1]] {
-            self.app
-                .store()
-                .write()
-                .execute(yinling_store::q!(
-                    "UPDATE people SET household_id = $3 WHERE county_code = $1 AND id = $2",
-                    who.0,
-                    who.1,
-                    parent
-                ))
-                .await
-                .expect("household");
+            yinling_store::testing::set_household(
+                &mut self.app.store().write(),
+                who.0,
+                who.1,
+                parent,
+            )
+            .await
+            .expect("household");
         }
         shop
     }

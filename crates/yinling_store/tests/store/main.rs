@@ -2,4 +2,5 @@
 //! and on PostgreSQL when YINLING_TEST_DATABASE_URL is set.
 
 mod ledger_chains;
+mod migrations;
 mod story;

@@ -53,3 +53,5 @@ impl From<sqlx::Error> for StoreError {
         StoreError::from_sqlx(err, "")
     }
 }
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

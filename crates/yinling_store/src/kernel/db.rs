@@ -5,6 +5,14 @@
 //! and its arguments as [`Arg`] values; [`Exec`] runs it on whichever backend the store was
 //! opened on. Rows decode through `sqlx::FromRow`, whose derive is generic over the backend,
 //! so one row struct serves both.
+//!
+//! The door is locked: [`Query`], [`Arg`], the `q!` macro and [`Exec`]'s raw methods
+//! (`execute`, `fetch_*`, `scalar*`) are private to this crate, so every statement Yinling
+//! runs is a named function of a capability here. Only the feature `test-support`, which
+//! dev-dependencies and the app's `test-support` feature turn on, opens it (`pub`): tests
+//! read and break the database directly to prove what a use case wrote or refuses. A build
+//! without tests (`cargo build -p yinling`, `cargo check -p yinling_app --lib`) has no such
+//! door.
 
 use std::borrow::Cow;
 
@@ -161,6 +169,36 @@ pub fn text_list(postgres: bool, items: &[&str]) -> String {
     }
 }
 
+/// The row lock a `SELECT` takes until its transaction ends: the one place Yinling writes
+/// `FOR UPDATE`.
+///
+/// On PostgreSQL, [`Lock::Update`] waits for rows another transaction holds and then holds
+/// them (a read that a later write in the same transaction depends on stays true), and
+/// [`Lock::SkipLocked`] passes over them (claimers running at once each take different
+/// rows, or none). SQLite has no row locks and needs none: every write transaction begins
+/// `BEGIN IMMEDIATE` on the one writer connection, so it holds the whole database from its
+/// first read to its commit; no other writer can change a row between its read and its
+/// write, and there is never a row held by someone else to wait for or skip. There the
+/// clause is empty, and a statement run only to take locks need not run at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lock {
+    /// `FOR UPDATE`.
+    Update,
+    /// `FOR UPDATE SKIP LOCKED`.
+    SkipLocked,
+}
+
+impl Lock {
+    /// The clause to end a `SELECT` with, leading space included; empty on SQLite.
+    pub(crate) fn clause(self, postgres: bool) -> &'static str {
+        match (postgres, self) {
+            (false, _) => "",
+            (true, Lock::Update) => " FOR UPDATE",
+            (true, Lock::SkipLocked) => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+}
+
 /// A comma-separated column list with each column qualified by a table alias:
 /// `qualified("id, name", "a")` is `a.id, a.name`.
 pub fn qualified(columns: &str, alias: &str) -> String {
@@ -171,11 +209,27 @@ pub fn qualified(columns: &str, alias: &str) -> String {
         .join(", ")
 }
 
-/// Builds a [`Query`]: `q!("SELECT .. WHERE id = $1", id)`.
-#[macro_export]
+/// Builds a [`Query`]: `q!("SELECT .. WHERE id = $1", id)`. Crate-private; exported as
+/// `yinling_store::q!` with the feature `test-support` only.
+#[cfg_attr(feature = "test-support", macro_export)]
 macro_rules! q {
     ($sql:expr $(, $arg:expr)* $(,)?) => {
         $crate::db::Query::new($sql, vec![$($crate::db::Arg::from($arg)),*])
+    };
+}
+#[cfg(not(feature = "test-support"))]
+pub(crate) use q;
+
+/// Declares a raw method of [`Exec`] `pub` with the feature `test-support` (the tests'
+/// escape) and `pub(crate)` otherwise.
+macro_rules! raw {
+    ($(#[$meta:meta])* async fn $($rest:tt)*) => {
+        #[cfg(feature = "test-support")]
+        $(#[$meta])*
+        pub async fn $($rest)*
+        #[cfg(not(feature = "test-support"))]
+        $(#[$meta])*
+        pub(crate) async fn $($rest)*
     };
 }
 
@@ -297,82 +351,96 @@ impl Exec<'_> {
         matches!(self, Exec::PgPool(_) | Exec::PgConn(_))
     }
 
-    /// Runs a statement; returns the number of rows it changed.
-    pub async fn execute(&mut self, query: Query) -> Result<u64, StoreError> {
-        let sql = query.sql.clone();
-        log_statement(&sql);
-        let n = match self {
-            Exec::SqlitePool(p) => sqlx::query_with(&query.sql, sqlite_args(query.args)?)
-                .execute(*p)
-                .await
-                .map(|r| r.rows_affected()),
-            Exec::SqliteConn(c) => sqlx::query_with(&query.sql, sqlite_args(query.args)?)
-                .execute(&mut **c)
-                .await
-                .map(|r| r.rows_affected()),
-            Exec::PgPool(p) => sqlx::query_with(&query.sql, pg_args(query.args)?)
-                .execute(*p)
-                .await
-                .map(|r| r.rows_affected()),
-            Exec::PgConn(c) => sqlx::query_with(&query.sql, pg_args(query.args)?)
-                .execute(&mut **c)
-                .await
-                .map(|r| r.rows_affected()),
-        };
-        n.map_err(|e| StoreError::from_sqlx(e, &sql))
+    raw! {
+        /// Runs a statement; returns the number of rows it changed.
+        async fn execute(&mut self, query: Query) -> Result<u64, StoreError> {
+            let sql = query.sql.clone();
+            log_statement(&sql);
+            let n = match self {
+                Exec::SqlitePool(p) => sqlx::query_with(&query.sql, sqlite_args(query.args)?)
+                    .execute(*p)
+                    .await
+                    .map(|r| r.rows_affected()),
+                Exec::SqliteConn(c) => sqlx::query_with(&query.sql, sqlite_args(query.args)?)
+                    .execute(&mut **c)
+                    .await
+                    .map(|r| r.rows_affected()),
+                Exec::PgPool(p) => sqlx::query_with(&query.sql, pg_args(query.args)?)
+                    .execute(*p)
+                    .await
+                    .map(|r| r.rows_affected()),
+                Exec::PgConn(c) => sqlx::query_with(&query.sql, pg_args(query.args)?)
+                    .execute(&mut **c)
+                    .await
+                    .map(|r| r.rows_affected()),
+            };
+            n.map_err(|e| StoreError::from_sqlx(e, &sql))
+        }
     }
 
-    pub async fn fetch_all<T: DbRow>(&mut self, query: Query) -> Result<Vec<T>, StoreError> {
-        let sql = query.sql.clone();
-        log_statement(&sql);
-        let r: Result<Vec<T>, sqlx::Error> =
-            dispatch!(self, query, query_as_with, |q, e| q.fetch_all(e).await);
-        r.map_err(|e| StoreError::from_sqlx(e, &sql))
+    raw! {
+        async fn fetch_all<T: DbRow>(&mut self, query: Query) -> Result<Vec<T>, StoreError> {
+            let sql = query.sql.clone();
+            log_statement(&sql);
+            let r: Result<Vec<T>, sqlx::Error> =
+                dispatch!(self, query, query_as_with, |q, e| q.fetch_all(e).await);
+            r.map_err(|e| StoreError::from_sqlx(e, &sql))
+        }
     }
 
-    pub async fn fetch_optional<T: DbRow>(
-        &mut self,
-        query: Query,
-    ) -> Result<Option<T>, StoreError> {
-        let sql = query.sql.clone();
-        log_statement(&sql);
-        let r: Result<Option<T>, sqlx::Error> =
-            dispatch!(self, query, query_as_with, |q, e| q.fetch_optional(e).await);
-        r.map_err(|e| StoreError::from_sqlx(e, &sql))
+    raw! {
+        async fn fetch_optional<T: DbRow>(
+            &mut self,
+            query: Query,
+        ) -> Result<Option<T>, StoreError> {
+            let sql = query.sql.clone();
+            log_statement(&sql);
+            let r: Result<Option<T>, sqlx::Error> =
+                dispatch!(self, query, query_as_with, |q, e| q.fetch_optional(e).await);
+            r.map_err(|e| StoreError::from_sqlx(e, &sql))
+        }
     }
 
-    /// Exactly one row, or [`StoreError::NotFound`].
-    pub async fn fetch_one<T: DbRow>(&mut self, query: Query) -> Result<T, StoreError> {
-        self.fetch_optional(query)
-            .await?
-            .ok_or(StoreError::NotFound)
+    raw! {
+        /// Exactly one row, or [`StoreError::NotFound`].
+        async fn fetch_one<T: DbRow>(&mut self, query: Query) -> Result<T, StoreError> {
+            self.fetch_optional(query)
+                .await?
+                .ok_or(StoreError::NotFound)
+        }
     }
 
-    pub async fn scalar<T: DbScalar>(&mut self, query: Query) -> Result<T, StoreError> {
-        self.scalar_optional(query)
-            .await?
-            .ok_or(StoreError::NotFound)
+    raw! {
+        async fn scalar<T: DbScalar>(&mut self, query: Query) -> Result<T, StoreError> {
+            self.scalar_optional(query)
+                .await?
+                .ok_or(StoreError::NotFound)
+        }
     }
 
-    pub async fn scalar_optional<T: DbScalar>(
-        &mut self,
-        query: Query,
-    ) -> Result<Option<T>, StoreError> {
-        let sql = query.sql.clone();
-        log_statement(&sql);
-        let r: Result<Option<T>, sqlx::Error> =
-            dispatch!(self, query, query_scalar_with, |q, e| q
-                .fetch_optional(e)
-                .await);
-        r.map_err(|e| StoreError::from_sqlx(e, &sql))
+    raw! {
+        async fn scalar_optional<T: DbScalar>(
+            &mut self,
+            query: Query,
+        ) -> Result<Option<T>, StoreError> {
+            let sql = query.sql.clone();
+            log_statement(&sql);
+            let r: Result<Option<T>, sqlx::Error> =
+                dispatch!(self, query, query_scalar_with, |q, e| q
+                    .fetch_optional(e)
+                    .await);
+            r.map_err(|e| StoreError::from_sqlx(e, &sql))
+        }
     }
 
-    pub async fn scalars<T: DbScalar>(&mut self, query: Query) -> Result<Vec<T>, StoreError> {
-        let sql = query.sql.clone();
-        log_statement(&sql);
-        let r: Result<Vec<T>, sqlx::Error> =
-            dispatch!(self, query, query_scalar_with, |q, e| q.fetch_all(e).await);
-        r.map_err(|e| StoreError::from_sqlx(e, &sql))
+    raw! {
+        async fn scalars<T: DbScalar>(&mut self, query: Query) -> Result<Vec<T>, StoreError> {
+            let sql = query.sql.clone();
+            log_statement(&sql);
+            let r: Result<Vec<T>, sqlx::Error> =
+                dispatch!(self, query, query_scalar_with, |q, e| q.fetch_all(e).await);
+            r.map_err(|e| StoreError::from_sqlx(e, &sql))
+        }
     }
 }
 

@@ -1,5 +1,9 @@
 //! Accounts and the roles granted to them on organisation subtrees.
 
+pub mod caller;
+pub mod sessions;
+pub mod throttle;
+
 use serde::Serialize;
 use yinling_domain::scope::Scope;
 

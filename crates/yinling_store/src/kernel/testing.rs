@@ -10,7 +10,7 @@ use std::{cell::RefCell, future::Future, str::FromStr};
 use sha2::{Digest, Sha256};
 use sqlx::{Connection, PgConnection, postgres::PgConnectOptions};
 
-use crate::{Store, StoreOptions};
+use crate::{Exec, Result, Store, StoreOptions, q};
 
 /// A store for one test; its SQLite file lives as long as this value.
 pub struct TestDb {
@@ -153,7 +153,7 @@ async fn without_sessions(
 }
 
 async fn ensure_template(admin_url: &str) -> String {
-    let checksum = super::POSTGRES_MIGRATIONS
+    let checksum = super::store::POSTGRES_MIGRATIONS
         .iter()
         .fold(Sha256::new(), |mut h, m| {
             h.update(&m.checksum);
@@ -219,4 +219,29 @@ pub async fn statements_of<F: Future>(fut: F) -> (F::Output, Vec<String>) {
             (out, log)
         })
         .await
+}
+
+/// How many rows `table` holds (to prove a refused write changed nothing). `table` is
+/// written into the statement: pass a name, never input.
+pub async fn count_rows(exec: &mut Exec<'_>, table: &str) -> Result<i64> {
+    exec.scalar(q!(format!("SELECT COUNT(*) FROM {table}")))
+        .await
+}
+
+/// Sets a person's household directly, without the version check or audit a use case
+/// gives it: a fixture for tests that need people sharing a home.
+pub async fn set_household(
+    exec: &mut Exec<'_>,
+    county_code: i64,
+    person_id: i64,
+    household_id: Option<i64>,
+) -> Result<()> {
+    exec.execute(q!(
+        "UPDATE people SET household_id = $3 WHERE county_code = $1 AND id = $2",
+        county_code,
+        person_id,
+        household_id
+    ))
+    .await
+    .map(|_| ())
 }

@@ -10,7 +10,7 @@
 
 use crate::{
     Exec, Micros, Result,
-    db::{in_list, text_list},
+    db::{Lock, in_list, text_list},
     q,
 };
 
@@ -112,9 +112,8 @@ pub async fn claim(
     lease_until: Micros,
 ) -> Result<Option<Claim>> {
     let pg = exec.is_postgres();
-    // Another claimer's row is skipped, not waited for (PostgreSQL; SQLite's one writer
-    // never meets a locked row).
-    let lock = if pg { " FOR UPDATE SKIP LOCKED" } else { "" };
+    // Another claimer's row is skipped, not waited for.
+    let lock = Lock::SkipLocked.clause(pg);
     let known = in_list(pg, "name", "$4", "TEXT");
     exec.fetch_optional(q!(
         format!(

@@ -1,5 +1,8 @@
 //! Organisation units and grids.
 
+pub mod places;
+pub mod regions;
+
 use std::collections::BTreeMap;
 
 use serde::Serialize;

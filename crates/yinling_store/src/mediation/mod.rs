@@ -1,0 +1,17 @@
+//! Mediation cases (矛盾调解): cases, parties, mediators, sessions, follow-ups, and the
+//! success-rate figures, aggregated in SQL with `GROUP BY` inside the caller's scope.
+
+mod cases;
+mod picks;
+mod rows;
+mod stats;
+
+pub use cases::*;
+pub use picks::*;
+pub use rows::*;
+pub use stats::*;
+
+use serde::Serialize;
+use yinling_domain::{mediation::OutcomeCounts, scope::Scope};
+
+use crate::{Exec, Micros, Query, Result, StoreError, db, q, scope};

@@ -1,0 +1,210 @@
+//! The rows of cases, parties, mediators, sessions, follow-ups, counts and pick lists.
+
+use super::*;
+
+/// A case as stored, with the name of the unit where it arose.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CaseRow {
+    pub county_code: i64,
+    pub id: i64,
+    pub path: String,
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub place_id: Option<i64>,
+    pub place_label: Option<String>,
+    pub location: Option<String>,
+    pub category: String,
+    pub summary: String,
+    pub intake_on: String,
+    pub taken_by_name: String,
+    pub status: String,
+    pub outcome: Option<String>,
+    pub concluded_on: Option<String>,
+    pub outcome_note: Option<String>,
+    pub referred_to: Option<String>,
+    pub followed_up_on: Option<String>,
+    pub agreement_holds: Option<bool>,
+    pub synthetic: bool,
+    pub created_at: Micros,
+    pub updated_at: Micros,
+    pub version: i64,
+}
+
+pub(super) const CASE_SELECT: &str =
+    "SELECT c.county_code, c.id, c.path, c.unit_id, u.name AS unit_name, c.place_id,
+        pl.label AS place_label, c.location, c.category, c.summary, c.intake_on, c.taken_by_name,
+        c.status, c.outcome, c.concluded_on, c.outcome_note, c.referred_to, c.followed_up_on,
+        c.agreement_holds, c.synthetic, c.created_at, c.updated_at, c.version
+   FROM mediation_cases c
+   JOIN org_units u ON u.county_code = c.county_code AND u.id = c.unit_id
+   LEFT JOIN places pl ON pl.county_code = c.county_code AND pl.id = c.place_id";
+
+/// A case to insert; ids come from [`crate::ids`].
+#[derive(Debug, Clone)]
+pub struct NewCase {
+    pub county_code: i64,
+    pub id: i64,
+    pub path: String,
+    pub unit_id: i64,
+    pub place_id: Option<i64>,
+    pub location: Option<String>,
+    pub category: String,
+    pub summary: String,
+    pub intake_on: String,
+    pub taken_by: Option<i64>,
+    pub taken_by_name: String,
+    pub status: String,
+    pub outcome: Option<String>,
+    pub concluded_on: Option<String>,
+    pub outcome_note: Option<String>,
+    pub referred_to: Option<String>,
+    pub followed_up_on: Option<String>,
+    pub agreement_holds: Option<bool>,
+    pub synthetic: bool,
+    pub now: Micros,
+}
+
+/// Filters for the case list; all optional, combined with AND.
+#[derive(Debug, Clone, Default)]
+pub struct CaseFilter {
+    pub status: Option<String>,
+    pub category: Option<String>,
+    pub outcome: Option<String>,
+    /// Intake dates, both ends included.
+    pub intake_from: Option<String>,
+    pub intake_to: Option<String>,
+    /// Only cases a studio or team (org unit id) or cadre (person id) mediates.
+    pub mediator: Option<(String, i64)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PartyRow {
+    pub seq: i64,
+    pub side: String,
+    pub name: String,
+    pub person_id: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewParty {
+    pub county_code: i64,
+    pub case_id: i64,
+    pub seq: i64,
+    pub side: String,
+    pub name: String,
+    pub person_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MediatorRow {
+    pub kind: String,
+    pub mediator_id: i64,
+    pub name: String,
+    pub assigned_at: Micros,
+    pub assigned_by_name: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewMediator {
+    pub county_code: i64,
+    pub case_id: i64,
+    pub kind: String,
+    pub mediator_id: i64,
+    pub mediator_path: String,
+    pub name: String,
+    pub assigned_by_name: String,
+    pub now: Micros,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionRow {
+    pub id: i64,
+    pub held_on: String,
+    /// JSON array of `{"kind","id","name"}`: the assigned mediators who were there.
+    pub present: String,
+    pub note: String,
+    pub recorded_at: Micros,
+    pub recorded_by_name: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub county_code: i64,
+    pub id: i64,
+    pub case_id: i64,
+    pub held_on: String,
+    pub present: String,
+    pub note: String,
+    pub recorded_by_name: String,
+    pub now: Micros,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FollowupRow {
+    pub id: i64,
+    pub visited_on: String,
+    /// Whether the agreement holds; None when there was no agreement to keep.
+    pub holds: Option<bool>,
+    pub note: String,
+    pub recorded_at: Micros,
+    pub recorded_by_name: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewFollowup {
+    pub county_code: i64,
+    pub id: i64,
+    pub case_id: i64,
+    pub visited_on: String,
+    pub holds: Option<bool>,
+    pub note: String,
+    pub recorded_by_name: String,
+    pub now: Micros,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct CountsRow {
+    concluded: i64,
+    success: i64,
+    partial: i64,
+    failed: i64,
+    referred: i64,
+}
+
+impl From<CountsRow> for OutcomeCounts {
+    fn from(r: CountsRow) -> Self {
+        OutcomeCounts {
+            concluded: r.concluded,
+            success: r.success,
+            partial: r.partial,
+            failed: r.failed,
+            referred: r.referred,
+        }
+    }
+}
+
+/// A mediator's figures over a period.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MediatorCounts {
+    pub county_code: i64,
+    pub kind: String,
+    pub mediator_id: i64,
+    pub name: String,
+    pub counts: OutcomeCounts,
+}
+
+/// A unit or person that can be picked (as mediator, or as where a case arose).
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PickRow {
+    pub county_code: i64,
+    pub id: i64,
+    pub kind: String,
+    pub name: String,
+    pub path: String,
+}

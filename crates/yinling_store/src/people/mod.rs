@@ -1,0 +1,20 @@
+//! People (one person, one file), their roles, specialties and household.
+
+pub mod tags;
+
+mod duplicates;
+mod records;
+mod roles;
+mod rows;
+mod search;
+
+pub use duplicates::*;
+pub use records::*;
+pub use roles::*;
+pub use rows::*;
+pub use search::*;
+
+use serde::Serialize;
+use yinling_domain::scope::Scope;
+
+use crate::{Exec, Micros, Query, Result, StoreError, db, q, scope};

@@ -1,0 +1,3 @@
+//! Partner shops' goods, redeem codes and redemptions: where ledger points are spent.
+
+pub mod shops;
