@@ -2,7 +2,7 @@
 //! 长辈模式 (or a grid worker for them), sees their orders and rates the service; a
 //! volunteer's offered orders with 接单 / 拒单 / 到达签到 / 完成服务; the staff order list
 //! with batch dispatch, an order with its history and the ranked candidates; the service
-//! list. The resource list is in [`super::providers`].
+//! list. The resource list is in [`crate::ui::services`].
 
 use askama::Template;
 use axum::{
@@ -15,7 +15,7 @@ use axum::{
 };
 use serde::Deserialize;
 use yinling_app::{
-    App, AppError, Caller, Page, PageRequest,
+    AppError, Caller, Page, PageRequest,
     orders::{BatchReport, DispatchInput},
     orders::{OrderDetail, OrderInput, OrderStep, OrderView},
     people::parse_key,
@@ -29,12 +29,12 @@ use yinling_domain::{
 };
 use yinling_store::orders::{OrderFilter, OrderRow};
 
-use super::extract::{Form, Path, Query};
-use super::{
-    Choice, FormError, Layout, NavItem, PageCtx, PageResult, choices, filters, opt, render,
-    see_other, with_status,
-};
 use crate::AppState;
+use crate::ui::kernel::extract::{Form, Path, Query};
+use crate::ui::kernel::{
+    Choice, FormError, Layout, PageCtx, PageResult, choices, filters, opt, render, see_other,
+    with_status,
+};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -66,44 +66,6 @@ pub fn router() -> Router<AppState> {
         .route("/orders/{county}/{id}/photo", get(order_photo))
         .route("/service-items", get(list_service_items))
         .route("/service-items/new", get(new_item).post(create_item))
-}
-
-/// The menu items for service orders, inserted before 我的账号.
-pub async fn extend_nav(app: &App, caller: &Caller, nav: &mut Vec<NavItem>) {
-    let mut items = Vec::new();
-    if caller.may(Permission::ViewServices) {
-        items.push(NavItem {
-            href: "/orders",
-            label: "服务订单",
-            key: "orders",
-        });
-    }
-    if caller.person.is_some() && !caller.may(Permission::ViewServices) {
-        items.push(NavItem {
-            href: "/orders/new",
-            label: "我要点单",
-            key: "order-new",
-        });
-        items.push(NavItem {
-            href: "/orders/mine",
-            label: "我的订单",
-            key: "orders-mine",
-        });
-    }
-    match app.services().my_providers(caller).await {
-        Ok(p) if !p.is_empty() => items.push(NavItem {
-            href: "/orders/offered",
-            label: "我的接单",
-            key: "orders-offered",
-        }),
-        Ok(_) => {}
-        Err(e) => tracing::warn!(error = %e, "providers of caller"),
-    }
-    let at = nav
-        .iter()
-        .position(|n| n.key == "account")
-        .unwrap_or(nav.len());
-    nav.splice(at..at, items);
 }
 
 /// Notices after a step (`?done=accept`), in words.
@@ -288,7 +250,7 @@ async fn order_form(
     let who = match subject(state, &ctx, &f.person).await {
         Ok(s) => s,
         Err(e @ AppError::Invalid { .. }) => {
-            return Ok(super::message_page(
+            return Ok(crate::ui::kernel::message_page(
                 StatusCode::OK,
                 "代点单",
                 &e.to_string(),

@@ -12,9 +12,9 @@ use yinling_app::{
     tags::{TAG_CATEGORIES, TagDefInput, TagUsage},
 };
 
-use super::extract::{Form, Path};
-use super::{FormError, Layout, PageCtx, PageResult, opt, render, see_other};
 use crate::AppState;
+use crate::ui::kernel::extract::{Form, Path};
+use crate::ui::kernel::{FormError, Layout, PageCtx, PageResult, opt, render, see_other};
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -6,8 +6,8 @@ use yinling_app::{Caller, people::PersonFile};
 use yinling_domain::role::Permission;
 use yinling_store::org::OrgUnitRow;
 
-use super::{Layout, PageCtx, PageResult, render};
 use crate::AppState;
+use crate::ui::kernel::{Layout, PageCtx, PageResult, render};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/", get(home))

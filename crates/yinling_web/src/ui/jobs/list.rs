@@ -10,9 +10,9 @@ use axum::{
 use yinling_app::jobs::{JobView, RunView, SetAside};
 use yinling_domain::{job::JobOutcome, time::format_minutes};
 
-use super::extract::Path;
-use super::{Layout, PageCtx, PageResult, render, see_other};
 use crate::AppState;
+use crate::ui::kernel::extract::Path;
+use crate::ui::kernel::{Layout, PageCtx, PageResult, render, see_other};
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -11,8 +11,8 @@ use axum::{
 use serde::Deserialize;
 use yinling_app::AppError;
 
-use super::extract::{Form, Query};
-use super::{FormError, Layout, PageCtx, anonymous_layout, render, see_other};
+use crate::ui::kernel::extract::{Form, Query};
+use crate::ui::kernel::{FormError, Layout, PageCtx, anonymous_layout, render, see_other};
 use crate::{AppState, cookies, session};
 
 pub fn router() -> Router<AppState> {
@@ -285,7 +285,7 @@ async fn change_password(
                 *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
                 resp
             }
-            None => super::error_page(&e),
+            None => crate::ui::kernel::error_page(&e),
         },
     }
 }

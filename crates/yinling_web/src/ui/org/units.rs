@@ -17,9 +17,11 @@ use yinling_app::{
 use yinling_domain::{org::OrgKind, person::PersonRoleKind};
 use yinling_store::org::OrgUnitRow;
 
-use super::extract::{Form, Path, Query};
-use super::{Choice, FormError, Layout, PageCtx, PageResult, choices, opt, render, see_other};
 use crate::AppState;
+use crate::ui::kernel::extract::{Form, Path, Query};
+use crate::ui::kernel::{
+    Choice, FormError, Layout, PageCtx, PageResult, choices, opt, render, see_other,
+};
 
 pub fn router() -> Router<AppState> {
     Router::new()

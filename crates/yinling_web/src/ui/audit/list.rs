@@ -6,9 +6,9 @@ use serde::Deserialize;
 use yinling_app::{PageRequest, audit::AuditQuery};
 use yinling_store::audit::AuditRow;
 
-use super::extract::Query;
-use super::{Layout, PageCtx, PageResult, filters, opt, render};
 use crate::AppState;
+use crate::ui::kernel::extract::Query;
+use crate::ui::kernel::{Layout, PageCtx, PageResult, filters, opt, render};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/audit", get(list))

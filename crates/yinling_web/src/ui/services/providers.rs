@@ -12,11 +12,11 @@ use yinling_app::{
 };
 use yinling_domain::{role::Permission, service::ProviderKind};
 
-use super::extract::{Form, Path, Query};
-use super::{
+use crate::AppState;
+use crate::ui::kernel::extract::{Form, Path, Query};
+use crate::ui::kernel::{
     Choice, FormError, Layout, PageCtx, PageResult, choices, opt, render, see_other, with_status,
 };
-use crate::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()

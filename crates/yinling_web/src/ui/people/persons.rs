@@ -21,12 +21,12 @@ use yinling_app::{
 use yinling_domain::person::{PersonRoleKind, PersonStatus, RetireKind, RoleDetails};
 use yinling_store::tags::TagDefRow;
 
-use super::extract::{Form, Path, Query};
-use super::{
+use crate::AppState;
+use crate::ui::kernel::extract::{Form, Path, Query};
+use crate::ui::kernel::{
     Choice, FormError, Layout, PageCtx, PageResult, choices, filters, opt, render, see_other,
     with_status,
 };
-use crate::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -26,11 +26,11 @@ use yinling_domain::{
     role::Permission,
 };
 
-use super::extract::{Form, Path, Query};
-use super::{
+use crate::AppState;
+use crate::ui::kernel::extract::{Form, Path, Query};
+use crate::ui::kernel::{
     Choice, FormError, Layout, PageCtx, PageResult, choices, filters, opt, render, see_other,
 };
-use crate::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -26,9 +26,11 @@ use yinling_app::{
 use yinling_domain::time::local_date;
 use yinling_store::{org::OrgUnitRow, shops::GoodsRow};
 
-use super::extract::{Form, Path, Query};
-use super::{FormError, Layout, PageCtx, PageResult, filters, opt, render, see_other, with_status};
 use crate::AppState;
+use crate::ui::kernel::extract::{Form, Path, Query};
+use crate::ui::kernel::{
+    FormError, Layout, PageCtx, PageResult, filters, opt, render, see_other, with_status,
+};
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -2,7 +2,7 @@
 //! balances, a redemption code shown as large digits and a QR code (扫码或报码), the receipt
 //! once the shop has redeemed it, each redemption with its one-tap 不是我本人兑换 (confirmed
 //! on the same screen, no pop-up), the statements, and giving hours to a household member.
-//! The shop's side is in [`super::shop`], the staff's in [`super::ledger`].
+//! The shop's side is in [`crate::ui::redeem`], the staff's in [`super::manage`].
 
 use askama::Template;
 use axum::{
@@ -19,11 +19,13 @@ use yinling_app::{
     redeem::{MyRedemption, ShownCode, fresh_key},
     time_bank::GiftInput,
 };
-use yinling_domain::{ledger::Unit, role::Role};
+use yinling_domain::ledger::Unit;
 
-use super::extract::{Form, Path, Query};
-use super::{FormError, Layout, NavItem, PageCtx, PageResult, opt, render, see_other, with_status};
 use crate::AppState;
+use crate::ui::kernel::extract::{Form, Path, Query};
+use crate::ui::kernel::{
+    FormError, Layout, PageCtx, PageResult, opt, render, see_other, with_status,
+};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -38,39 +40,6 @@ pub fn router() -> Router<AppState> {
         .route("/points/statement", get(statement))
         .route("/points/gift", get(gift_form).post(give_hours))
         .route("/points/gift/confirm", get(gift_confirm))
-}
-
-/// The menu items for points, inserted before 我的账号: 我的积分 for anyone with a person
-/// file, 积分兑换 for shop staff, 积分管理 for staff who award points.
-pub fn extend_nav(caller: &Caller, nav: &mut Vec<NavItem>) {
-    use yinling_domain::role::Permission;
-    let mut items = Vec::new();
-    if caller.person.is_some() {
-        items.push(NavItem {
-            href: "/points",
-            label: "我的积分",
-            key: "points",
-        });
-    }
-    if caller.grants.iter().any(|g| g.role == Role::Merchant) {
-        items.push(NavItem {
-            href: "/shop",
-            label: "积分兑换",
-            key: "shop",
-        });
-    }
-    if caller.may(Permission::AwardPoints) || caller.may(Permission::ManageLedger) {
-        items.push(NavItem {
-            href: "/ledger/adjustments",
-            label: "积分管理",
-            key: "ledger",
-        });
-    }
-    let at = nav
-        .iter()
-        .position(|n| n.key == "account")
-        .unwrap_or(nav.len());
-    nav.splice(at..at, items);
 }
 
 /// The caller's own person file, or a plain explanation.
