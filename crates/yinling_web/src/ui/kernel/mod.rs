@@ -278,6 +278,12 @@ pub mod filters {
     }
 }
 
+/// The step just done, after a redirect (`?done=accept`), for a notice in words.
+#[derive(Debug, serde::Deserialize, Default)]
+pub struct DoneQuery {
+    pub done: Option<String>,
+}
+
 /// A form field's error, to show beside it.
 #[derive(Debug, Clone, Default)]
 pub struct FormError {
