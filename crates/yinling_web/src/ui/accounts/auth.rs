@@ -29,7 +29,7 @@ pub fn router() -> Router<AppState> {
 }
 
 #[derive(Template)]
-#[template(path = "login.html")]
+#[template(path = "accounts/login.html")]
 struct LoginPage {
     l: Layout,
     next: String,
@@ -200,7 +200,7 @@ async fn logout(State(state): State<AppState>, ctx: PageCtx) -> Response {
 }
 
 #[derive(Template)]
-#[template(path = "account.html")]
+#[template(path = "accounts/account.html")]
 struct AccountPage {
     l: Layout,
     caller: yinling_app::Caller,
@@ -214,7 +214,7 @@ async fn account_page(ctx: PageCtx) -> Response {
 }
 
 #[derive(Template)]
-#[template(path = "password.html")]
+#[template(path = "accounts/password.html")]
 struct PasswordPage {
     l: Layout,
     forced: bool,

@@ -39,7 +39,7 @@ fn role_choices(current: &str) -> Vec<Choice> {
 }
 
 #[derive(Template)]
-#[template(path = "users.html")]
+#[template(path = "accounts/users.html")]
 struct UsersPage {
     l: Layout,
     result: Page<AccountListRow>,
@@ -78,7 +78,7 @@ struct NewUserForm {
 }
 
 #[derive(Template)]
-#[template(path = "user_new.html")]
+#[template(path = "accounts/user_new.html")]
 struct NewUserPage {
     l: Layout,
     f: NewUserForm,
@@ -169,7 +169,7 @@ async fn create(
 }
 
 #[derive(Template)]
-#[template(path = "user.html")]
+#[template(path = "accounts/user.html")]
 struct UserPage {
     l: Layout,
     v: AccountView,

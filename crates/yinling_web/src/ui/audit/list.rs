@@ -15,7 +15,7 @@ pub fn router() -> Router<AppState> {
 }
 
 #[derive(Template)]
-#[template(path = "audit.html")]
+#[template(path = "audit/list.html")]
 struct AuditPage {
     l: Layout,
     rows: Vec<(AuditRow, &'static str)>,

@@ -14,7 +14,7 @@ pub fn router() -> Router<AppState> {
 }
 
 #[derive(Template)]
-#[template(path = "home.html")]
+#[template(path = "home/overview.html")]
 struct HomePage {
     l: Layout,
     caller: Caller,

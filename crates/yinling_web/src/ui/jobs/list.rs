@@ -47,7 +47,7 @@ struct RunLine {
 }
 
 #[derive(Template)]
-#[template(path = "jobs_list.html")]
+#[template(path = "jobs/list.html")]
 struct JobsPage {
     l: Layout,
     jobs: Vec<JobLine>,

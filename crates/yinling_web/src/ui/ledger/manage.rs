@@ -51,7 +51,7 @@ struct DoneQuery {
 }
 
 #[derive(Template)]
-#[template(path = "ledger_adjustments.html")]
+#[template(path = "ledger/adjustments.html")]
 struct AdjustmentsPage {
     l: Layout,
     items: Vec<AdjustmentView>,
@@ -182,7 +182,7 @@ impl ProposeForm {
 }
 
 #[derive(Template)]
-#[template(path = "ledger_adjust_form.html")]
+#[template(path = "ledger/adjust_form.html")]
 struct ProposePage {
     l: Layout,
     f: ProposeForm,
@@ -404,7 +404,7 @@ struct EarningLine {
 }
 
 #[derive(Template)]
-#[template(path = "ledger_rules.html")]
+#[template(path = "ledger/rules.html")]
 struct RulesPage {
     l: Layout,
     county: i64,

@@ -87,7 +87,7 @@ struct DoneQuery {
 }
 
 #[derive(Template)]
-#[template(path = "points_home.html")]
+#[template(path = "ledger/points_home.html")]
 struct HomePage {
     l: Layout,
     b: Balances,
@@ -163,7 +163,7 @@ async fn report_redemption(
 // ---- 出示兑换码 ----
 
 #[derive(Template)]
-#[template(path = "points_redeem.html")]
+#[template(path = "ledger/points_redeem.html")]
 struct RedeemStartPage {
     l: Layout,
     points: i64,
@@ -235,7 +235,7 @@ async fn new_code(
 }
 
 #[derive(Template)]
-#[template(path = "points_code.html")]
+#[template(path = "ledger/points_code.html")]
 struct CodePage {
     l: Layout,
     shown: ShownCode,
@@ -273,7 +273,7 @@ struct ReceiptQuery {
 }
 
 #[derive(Template)]
-#[template(path = "points_receipt.html")]
+#[template(path = "ledger/points_receipt.html")]
 struct ReceiptPage {
     l: Layout,
     receipt: Option<RedemptionReceipt>,
@@ -316,7 +316,7 @@ struct StatementQuery {
 }
 
 #[derive(Template)]
-#[template(path = "points_statement.html")]
+#[template(path = "ledger/points_statement.html")]
 struct StatementPage {
     l: Layout,
     minutes: bool,
@@ -408,7 +408,7 @@ impl GiftForm {
 }
 
 #[derive(Template)]
-#[template(path = "points_gift.html")]
+#[template(path = "ledger/points_gift.html")]
 struct GiftPage {
     l: Layout,
     f: GiftForm,
@@ -487,7 +487,7 @@ async fn gift_form(
 }
 
 #[derive(Template)]
-#[template(path = "points_gift_confirm.html")]
+#[template(path = "ledger/points_gift_confirm.html")]
 struct GiftConfirmPage {
     l: Layout,
     f: GiftForm,

@@ -178,7 +178,7 @@ impl ListQuery {
 }
 
 #[derive(Template)]
-#[template(path = "mediation_list.html")]
+#[template(path = "mediation/list.html")]
 struct ListPage {
     l: Layout,
     q: CaseQuery,
@@ -234,7 +234,7 @@ async fn list(
 // Intake
 
 #[derive(Template)]
-#[template(path = "mediation_form.html")]
+#[template(path = "mediation/form.html")]
 struct FormPage {
     l: Layout,
     units: Vec<Choice>,
@@ -404,7 +404,7 @@ async fn create(
 // A case
 
 #[derive(Template)]
-#[template(path = "mediation_case.html")]
+#[template(path = "mediation/case.html")]
 struct CasePage {
     l: Layout,
     v: CaseView,
@@ -685,7 +685,7 @@ struct Preset {
 }
 
 #[derive(Template)]
-#[template(path = "mediation_stats.html")]
+#[template(path = "mediation/stats.html")]
 struct StatsPage {
     l: Layout,
     s: Option<MediationStats>,

@@ -164,7 +164,7 @@ impl ListQuery {
 }
 
 #[derive(Template)]
-#[template(path = "needs_list.html")]
+#[template(path = "needs/list.html")]
 struct ListPage {
     l: Layout,
     unit: String,
@@ -329,7 +329,7 @@ impl NeedForm {
 }
 
 #[derive(Template)]
-#[template(path = "needs_form.html")]
+#[template(path = "needs/form.html")]
 struct FormPage {
     l: Layout,
     f: NeedForm,
@@ -487,7 +487,7 @@ async fn create(
 // ---- one need ----
 
 #[derive(Template)]
-#[template(path = "needs_detail.html")]
+#[template(path = "needs/detail.html")]
 struct DetailPage {
     l: Layout,
     v: NeedView,
@@ -588,7 +588,7 @@ async fn follow_up(
 // ---- import ----
 
 #[derive(Template)]
-#[template(path = "needs_import.html")]
+#[template(path = "needs/import.html")]
 struct ImportPage {
     l: Layout,
     report: Option<NeedImportReport>,

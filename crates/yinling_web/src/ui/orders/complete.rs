@@ -33,7 +33,7 @@ pub(super) fn router() -> Router<AppState> {
 // ---- 完成服务 ----
 
 #[derive(Template)]
-#[template(path = "orders_complete.html")]
+#[template(path = "orders/complete.html")]
 struct CompletePage {
     l: Layout,
     v: OrderView,

@@ -112,7 +112,7 @@ pub(super) async fn hours_pay(
 }
 
 #[derive(Template)]
-#[template(path = "orders_pay_hours.html")]
+#[template(path = "orders/pay_hours.html")]
 struct PayHoursPage {
     l: Layout,
     c: HoursCharge,
@@ -287,7 +287,7 @@ async fn decide_dispute(
 }
 
 #[derive(Template)]
-#[template(path = "orders_disputes.html")]
+#[template(path = "orders/disputes.html")]
 struct DisputesPage {
     l: Layout,
     disputes: Vec<HoursDisputeView>,

@@ -62,7 +62,7 @@ struct BatchUnit {
 }
 
 #[derive(Template)]
-#[template(path = "orders_list.html")]
+#[template(path = "orders/list.html")]
 struct ListPage {
     l: Layout,
     states: Vec<Choice>,

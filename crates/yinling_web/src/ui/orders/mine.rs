@@ -19,7 +19,7 @@ pub(super) fn router() -> Router<AppState> {
 // ---- 我的订单 / 我的接单 ----
 
 #[derive(Template)]
-#[template(path = "orders_mine.html")]
+#[template(path = "orders/mine.html")]
 struct MinePage {
     l: Layout,
     orders: Vec<OrderView>,
@@ -49,7 +49,7 @@ impl OfferedCard {
 }
 
 #[derive(Template)]
-#[template(path = "orders_offered.html")]
+#[template(path = "orders/offered.html")]
 struct OfferedPage {
     l: Layout,
     cards: Vec<OfferedCard>,

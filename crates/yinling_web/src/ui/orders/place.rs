@@ -127,7 +127,7 @@ fn time_choices(now: i64) -> (Vec<(String, String)>, String) {
 }
 
 #[derive(Template)]
-#[template(path = "orders_new.html")]
+#[template(path = "orders/new.html")]
 struct NewOrderPage {
     l: Layout,
     f: PlaceForm,
@@ -274,7 +274,7 @@ async fn place_order(
 }
 
 #[derive(Template)]
-#[template(path = "orders_placed.html")]
+#[template(path = "orders/placed.html")]
 struct PlacedPage {
     l: Layout,
     v: OrderView,

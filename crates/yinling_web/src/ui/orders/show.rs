@@ -56,7 +56,7 @@ struct CandidateLine {
 }
 
 #[derive(Template)]
-#[template(path = "orders_detail.html")]
+#[template(path = "orders/detail.html")]
 struct DetailPage {
     l: Layout,
     /// The order row (a copy of `d.view.order`, shorter in the template).

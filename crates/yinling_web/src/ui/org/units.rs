@@ -36,7 +36,7 @@ pub fn router() -> Router<AppState> {
 }
 
 #[derive(Template)]
-#[template(path = "org_roots.html")]
+#[template(path = "org/roots.html")]
 struct RootsPage {
     l: Layout,
     roots: Vec<OrgUnitRow>,
@@ -54,7 +54,7 @@ async fn roots(State(state): State<AppState>, ctx: PageCtx) -> PageResult {
 }
 
 #[derive(Template)]
-#[template(path = "org_unit.html")]
+#[template(path = "org/unit.html")]
 struct UnitPage {
     l: Layout,
     v: UnitView,
@@ -264,7 +264,7 @@ async fn boundary(
 }
 
 #[derive(Template)]
-#[template(path = "org_members.html")]
+#[template(path = "org/members.html")]
 struct MembersPage {
     l: Layout,
     unit: OrgUnitRow,
@@ -315,7 +315,7 @@ async fn members(
 }
 
 #[derive(Template)]
-#[template(path = "org_places.html")]
+#[template(path = "org/places.html")]
 struct PlacesPage {
     l: Layout,
     unit: OrgUnitRow,

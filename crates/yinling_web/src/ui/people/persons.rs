@@ -106,7 +106,7 @@ impl ListQuery {
 }
 
 #[derive(Template)]
-#[template(path = "people_list.html")]
+#[template(path = "people/list.html")]
 struct ListPage {
     l: Layout,
     q: String,
@@ -271,7 +271,7 @@ async fn export(
 }
 
 #[derive(Template)]
-#[template(path = "person.html")]
+#[template(path = "people/person.html")]
 struct PersonPage {
     l: Layout,
     p: PersonFile,
@@ -618,7 +618,7 @@ impl PersonForm {
 }
 
 #[derive(Template)]
-#[template(path = "person_form.html")]
+#[template(path = "people/person_form.html")]
 struct PersonFormPage {
     l: Layout,
     editing: Option<(i64, i64)>,
@@ -799,7 +799,7 @@ async fn update(
 // ---- duplicate registrations: the county's review queue ----
 
 #[derive(Template)]
-#[template(path = "people_duplicates.html")]
+#[template(path = "people/duplicates.html")]
 struct DuplicatesPage {
     l: Layout,
     result: Page<DuplicateCase>,

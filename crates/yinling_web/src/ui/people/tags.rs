@@ -23,7 +23,7 @@ pub fn router() -> Router<AppState> {
 }
 
 #[derive(Template)]
-#[template(path = "tags.html")]
+#[template(path = "people/tags.html")]
 struct TagsPage {
     l: Layout,
     tags: Vec<TagUsage>,

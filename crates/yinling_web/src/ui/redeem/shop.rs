@@ -58,7 +58,7 @@ fn shop_href(shop: &OrgUnitRow) -> String {
 // ---- choosing a shop ----
 
 #[derive(Template)]
-#[template(path = "shop_list.html")]
+#[template(path = "redeem/shops.html")]
 struct ListPage {
     l: Layout,
     shops: Vec<(String, String)>,
@@ -89,7 +89,7 @@ struct RedeemForm {
 }
 
 #[derive(Template)]
-#[template(path = "shop_till.html")]
+#[template(path = "redeem/till.html")]
 struct TillPage {
     l: Layout,
     shop: OrgUnitRow,
@@ -210,7 +210,7 @@ struct ReceiptQuery {
 }
 
 #[derive(Template)]
-#[template(path = "shop_receipt.html")]
+#[template(path = "redeem/receipt.html")]
 struct ReceiptPage {
     l: Layout,
     shop_href: String,
@@ -300,7 +300,7 @@ impl GoodsLine {
 }
 
 #[derive(Template)]
-#[template(path = "shop_goods.html")]
+#[template(path = "redeem/goods.html")]
 struct GoodsPage {
     l: Layout,
     shop: OrgUnitRow,
@@ -447,7 +447,7 @@ struct MonthQuery {
 }
 
 #[derive(Template)]
-#[template(path = "shop_settlement.html")]
+#[template(path = "redeem/settlement.html")]
 struct SettlementPage {
     l: Layout,
     shop_href: String,
@@ -518,7 +518,7 @@ struct DoneQuery {
 }
 
 #[derive(Template)]
-#[template(path = "redeem_locks.html")]
+#[template(path = "redeem/locks.html")]
 struct LocksPage {
     l: Layout,
     locks: Vec<LockView>,
@@ -569,7 +569,7 @@ struct ResolveForm {
 }
 
 #[derive(Template)]
-#[template(path = "redeem_reports.html")]
+#[template(path = "redeem/reports.html")]
 struct ReportsPage {
     l: Layout,
     reports: Vec<ReportView>,

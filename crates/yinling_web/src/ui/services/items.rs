@@ -25,7 +25,7 @@ pub fn router() -> Router<AppState> {
 }
 
 #[derive(Template)]
-#[template(path = "service_items_list.html")]
+#[template(path = "services/items_list.html")]
 struct ItemsPage {
     l: Layout,
     items: Vec<ServiceItem>,
@@ -104,7 +104,7 @@ impl ItemForm {
 }
 
 #[derive(Template)]
-#[template(path = "service_items_form.html")]
+#[template(path = "services/items_form.html")]
 struct ItemFormPage {
     l: Layout,
     f: ItemForm,

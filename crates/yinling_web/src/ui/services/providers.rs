@@ -40,7 +40,7 @@ struct ProvidersQuery {
 }
 
 #[derive(Template)]
-#[template(path = "providers_list.html")]
+#[template(path = "services/providers_list.html")]
 struct ProvidersPage {
     l: Layout,
     kinds: Vec<Choice>,
@@ -291,7 +291,7 @@ fn unit_groups(units: &[ProviderUnit], chosen: &str) -> Vec<UnitGroup> {
 }
 
 #[derive(Template)]
-#[template(path = "providers_form.html")]
+#[template(path = "services/providers_form.html")]
 struct ProviderFormPage {
     l: Layout,
     f: ProviderForm,
