@@ -189,6 +189,8 @@ struct MessagePage<'a> {
     l: Layout,
     heading: &'a str,
     body: &'a str,
+    /// 请求编号, for the helpdesk.
+    request_id: Option<String>,
 }
 
 /// A plain page with one message and a way back, for errors outside a session.
@@ -205,9 +207,14 @@ pub fn message_page(status: StatusCode, heading: &str, body: &str) -> Response {
         here: "/".into(),
         notice: None,
     };
-    let html = MessagePage { l, heading, body }
-        .render()
-        .unwrap_or_else(|_| body.to_owned());
+    let html = MessagePage {
+        l,
+        heading,
+        body,
+        request_id: crate::request_id::current(),
+    }
+    .render()
+    .unwrap_or_else(|_| body.to_owned());
     (status, Html(html)).into_response()
 }
 
