@@ -2,7 +2,8 @@
 //! ([`NavItem`]), the signed-in [`PageCtx`] extractor, rendering, error and message pages,
 //! redirects, form errors and `<select>` choices, the template filters, and
 //! [`extract`] (`Form`, `Path`, `Query` whose rejections are Chinese error pages).
-//! A capability's own pages live in `ui/<capability>/`; this folder knows none of them.
+//! A capability's own pages live in `ui/<capability>/`; the kernel reaches them only through
+//! the menu list in `ui/mod.rs` (`nav`) and the redirect rule `accounts::auth::local_path`.
 
 pub mod extract;
 
