@@ -10,7 +10,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use yinling_app::AppError;
 
-/// The API's error body: `{"error": {"code", "message", "field"}}`.
+/// The API's error body: `{"error": {"code", "message", "field", "request_id"}}`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
     pub error: ErrorDetail,
@@ -25,6 +25,9 @@ pub struct ErrorDetail {
     /// The input field concerned, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// The request's id (also in the `x-request-id` header), to quote to the helpdesk.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 pub fn status_of(e: &AppError) -> StatusCode {
@@ -123,6 +126,7 @@ impl IntoResponse for ApiError {
                 code: self.error.code().to_owned(),
                 message: self.error.to_string(),
                 field: self.error.field().map(str::to_owned),
+                request_id: crate::request_id::current(),
             },
         };
         (self.status, Json(body)).into_response()

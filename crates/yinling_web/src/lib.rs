@@ -6,6 +6,7 @@ pub mod error;
 mod metrics_layer;
 mod multipart;
 mod qr;
+pub mod request_id;
 pub mod session;
 mod static_files;
 pub mod ui;
@@ -71,6 +72,9 @@ fn metrics_handle() -> PrometheusHandle {
 /// Every response that does not set its own `Cache-Control` gets `no-store`: pages, API
 /// answers, exports and error pages carry personal data, and a shared computer or a proxy
 /// must not keep them. Only the static assets, which set their own, stay cacheable.
+///
+/// Every request gets an id ([`request_id`]), returned in `x-request-id`, carried by every
+/// log line of the request and shown on error pages and in API error bodies.
 pub fn router(state: AppState) -> Router {
     let (api_router, _) = api::router().split_for_parts();
     Router::new()
@@ -104,6 +108,9 @@ pub fn router(state: AppState) -> Router {
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'"),
         ))
+        // Outermost, so every response, error pages and refusals included, carries the id
+        // and every log line of the request is inside its span.
+        .layer(middleware::from_fn(request_id::assign))
         .with_state(state)
 }
 

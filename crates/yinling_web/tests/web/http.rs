@@ -597,9 +597,7 @@ async fn every_api_route_of_the_router_is_documented() {
     let mut annotated = Vec::new();
     let mut files = vec![src.join("lib.rs")];
     for dir in [src.join("api"), src.join("ui")] {
-        for f in std::fs::read_dir(dir).unwrap() {
-            files.push(f.unwrap().path());
-        }
+        files.extend(crate::support::rust_files(&dir));
     }
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap();

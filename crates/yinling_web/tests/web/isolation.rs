@@ -1804,9 +1804,7 @@ fn shape(template: &str) -> String {
 fn page_routes() -> BTreeSet<(String, String)> {
     let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = vec![src.join("lib.rs"), src.join("static_files.rs")];
-    for f in std::fs::read_dir(src.join("ui")).unwrap() {
-        files.push(f.unwrap().path());
-    }
+    files.extend(crate::support::rust_files(&src.join("ui")));
     let mut out = BTreeSet::new();
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap();

@@ -8,3 +8,5 @@ mod http;
 mod isolation;
 mod ledger_http;
 mod ledger_pages;
+mod menu;
+mod request_id;

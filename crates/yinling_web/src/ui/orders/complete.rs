@@ -1,0 +1,171 @@
+//! 完成服务: the volunteer completes an order, with a photo.
+
+use askama::Template;
+use axum::{
+    Router,
+    body::Bytes,
+    extract::{DefaultBodyLimit, State, rejection::BytesRejection},
+    http::{HeaderMap, header},
+    response::IntoResponse,
+    routing::get,
+};
+use yinling_app::{
+    AppError,
+    orders::{OrderStep, OrderView},
+};
+use yinling_domain::service::OrderAction;
+
+use crate::AppState;
+use crate::ui::kernel::extract::Path;
+use crate::ui::kernel::{FormError, Layout, PageCtx, PageResult, render, see_other, with_status};
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/orders/{county}/{id}/complete",
+            get(complete_form)
+                .post(complete_order)
+                .layer(DefaultBodyLimit::max(crate::multipart::MAX_UPLOAD_BODY)),
+        )
+        .route("/orders/{county}/{id}/photo", get(order_photo))
+}
+
+// ---- 完成服务 ----
+
+#[derive(Template)]
+#[template(path = "orders/complete.html")]
+struct CompletePage {
+    l: Layout,
+    v: OrderView,
+    note: String,
+    error: Option<FormError>,
+}
+
+async fn complete_page(
+    state: &AppState,
+    ctx: PageCtx,
+    (county, id): (i64, i64),
+    note: String,
+    error: Option<FormError>,
+) -> PageResult {
+    let failed = error.as_ref().map(|e| e.status);
+    let d = state.app.orders().detail(&ctx.caller, county, id).await?;
+    if !d.actions.contains(&"complete") && error.is_none() {
+        return Ok(see_other(&format!("/orders/{county}/{id}")));
+    }
+    let resp = render(&CompletePage {
+        l: ctx.layout("完成服务", "orders-offered"),
+        v: d.view,
+        note,
+        error,
+    });
+    Ok(with_status(resp, failed))
+}
+
+async fn complete_form(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(key): Path<(i64, i64)>,
+) -> PageResult {
+    complete_page(&state, ctx, key, String::new(), None).await
+}
+
+async fn complete_order(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((county, id)): Path<(i64, i64)>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> PageResult {
+    let mut note = String::new();
+    let result = async {
+        let body = body.map_err(|_| crate::multipart::photo_too_large())?;
+        let boundary = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(crate::multipart::boundary)
+            .ok_or_else(|| {
+                AppError::invalid("invalid_form", "note", "表单内容不完整，请重新提交")
+            })?;
+        let parts = crate::multipart::parse(&body, &boundary);
+        note = parts
+            .iter()
+            .find(|p| p.name == "note")
+            .map(|p| String::from_utf8_lossy(p.data).into_owned())
+            .unwrap_or_default();
+        let photo = parts
+            .iter()
+            .find(|p| p.name == "photo" && !p.data.is_empty())
+            .map(|p| p.data.to_vec());
+        // Stored only if the caller may complete the order now.
+        let photo_key = match photo {
+            Some(bytes) => Some(
+                state
+                    .app
+                    .orders()
+                    .upload_photo(&ctx.caller, county, id, bytes)
+                    .await?,
+            ),
+            None => None,
+        };
+        let done = state
+            .app
+            .orders()
+            .step(
+                &ctx.caller,
+                county,
+                id,
+                OrderAction::Complete,
+                OrderStep {
+                    provider_id: None,
+                    note: Some(note.clone()),
+                    stars: None,
+                    photo_key: photo_key.clone(),
+                },
+            )
+            .await;
+        // Refused after all (a note too long, someone moved first): keep no unused photo.
+        if done.is_err()
+            && let Some(key) = &photo_key
+            && let Err(e) = state
+                .app
+                .orders()
+                .discard_photo(&ctx.caller, county, id, key)
+                .await
+        {
+            tracing::warn!(error = %e, "photo of a refused completion left stored");
+        }
+        done
+    }
+    .await;
+    match result {
+        Ok(_) => Ok(see_other("/orders/offered?done=complete")),
+        Err(e) => match FormError::from_app(&e) {
+            Some(fe) => complete_page(&state, ctx, (county, id), note, Some(fe)).await,
+            None => Err(e.into()),
+        },
+    }
+}
+
+/// The completion photo, only to callers who can see the order.
+async fn order_photo(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((county, id)): Path<(i64, i64)>,
+) -> PageResult {
+    let d = state.app.orders().detail(&ctx.caller, county, id).await?;
+    let key = d
+        .view
+        .order
+        .photo_key
+        .ok_or(AppError::NotFound { what: "照片" })?;
+    let (bytes, content_type) = state.app.files().get(&key).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "private, no-store"),
+        ],
+        bytes,
+    )
+        .into_response())
+}
