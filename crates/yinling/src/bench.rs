@@ -74,7 +74,7 @@ async fn sample_terms(app: &App, n: usize) -> anyhow::Result<Terms> {
         t.initials.push(r.name_initials.clone());
         if let Ok(id) = app
             .vault()
-            .open(yinling_app::vault::Field::IdNumber, &r.id_enc)
+            .open(yinling_app::kernel::vault::Field::IdNumber, &r.id_enc)
         {
             t.last4.push(id[14..].to_owned());
         }

@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use serde::Deserialize;
 use yinling_app::{
     Settings, Vault,
-    settings::{PrivacySettings, SecuritySettings},
+    kernel::settings::{PrivacySettings, SecuritySettings},
 };
 use yinling_store::Backend;
 use zeroize::Zeroizing;

@@ -278,7 +278,9 @@ async fn open_app(config: &Config) -> anyhow::Result<App> {
         tracing::info!(applied, "applied migrations");
     }
     let app = App::new(store, vault, config.settings(), Clock::System);
-    app.set_files(yinling_app::files::FileStore::local(&config.files_dir()).map_err(app_err)?);
+    app.set_files(
+        yinling_app::kernel::files::FileStore::local(&config.files_dir()).map_err(app_err)?,
+    );
     app.bootstrap().await.map_err(app_err)?;
     Ok(app)
 }

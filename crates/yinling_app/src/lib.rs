@@ -1,14 +1,9 @@
 #![doc = include_str!("../README.md")]
 
 pub mod accounts;
-pub mod audit;
-pub mod bootstrap;
-pub mod caller;
-pub mod clock;
 pub mod demo;
-pub mod error;
-pub mod files;
 pub mod jobs;
+pub mod kernel;
 pub mod ledger;
 pub mod mediation;
 pub mod needs;
@@ -17,21 +12,21 @@ pub mod org;
 pub mod people;
 pub mod redeem;
 pub mod services;
-pub mod settings;
 #[cfg(feature = "test-support")]
 pub mod testing;
-pub mod text;
-pub mod throttle;
 pub mod time_bank;
-pub mod vault;
 
 use std::sync::Arc;
 
-pub use caller::{Caller, Grant};
-pub use clock::Clock;
-pub use error::{AppError, AppResult};
-pub use settings::Settings;
-pub use vault::Vault;
+pub use kernel::{
+    caller::{Caller, Grant},
+    clock::Clock,
+    error::{AppError, AppResult},
+    key::Key,
+    paging::{Page, PageRequest},
+    settings::Settings,
+    vault::Vault,
+};
 use yinling_store::Store;
 
 /// The city this deployment serves (济宁市). Paths start with it.
@@ -50,7 +45,7 @@ struct AppInner {
     settings: Settings,
     clock: Clock,
     pools: orders::PoolCache,
-    files: std::sync::RwLock<files::FileStore>,
+    files: std::sync::RwLock<kernel::files::FileStore>,
     ledger: ledger::LedgerWriter,
 }
 
@@ -63,7 +58,7 @@ impl App {
                 settings,
                 clock,
                 pools: orders::PoolCache::default(),
-                files: std::sync::RwLock::new(files::FileStore::default()),
+                files: std::sync::RwLock::new(kernel::files::FileStore::default()),
                 ledger: ledger::LedgerWriter::default(),
             }),
         }
@@ -86,7 +81,7 @@ impl App {
     }
 
     /// Where photos and attachments are kept (in memory until [`App::set_files`]).
-    pub fn files(&self) -> files::FileStore {
+    pub fn files(&self) -> kernel::files::FileStore {
         self.inner
             .files
             .read()
@@ -95,7 +90,7 @@ impl App {
     }
 
     /// Chooses where photos and attachments are kept (at startup).
-    pub fn set_files(&self, store: files::FileStore) {
+    pub fn set_files(&self, store: kernel::files::FileStore) {
         *self.inner.files.write().unwrap_or_else(|e| e.into_inner()) = store;
     }
 
@@ -112,65 +107,4 @@ impl App {
 /// `370800/<county>/`: a county's subtree.
 pub fn county_path(county: i64) -> yinling_domain::org::OrgPath {
     yinling_domain::org::OrgPath::root(CITY_CODE).child(&county.to_string())
-}
-
-/// A reference to a tenant-owned record (a person, a unit): its county and id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize, serde::Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Key {
-    pub county_code: i64,
-    pub id: i64,
-}
-
-impl From<(i64, i64)> for Key {
-    fn from((county_code, id): (i64, i64)) -> Key {
-        Key { county_code, id }
-    }
-}
-
-/// A page request: 1-based page number and page size, clamped to sane bounds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
-pub struct PageRequest {
-    pub page: i64,
-    pub per_page: i64,
-}
-
-impl Default for PageRequest {
-    fn default() -> Self {
-        PageRequest {
-            page: 1,
-            per_page: 20,
-        }
-    }
-}
-
-impl PageRequest {
-    pub fn new(page: Option<i64>, per_page: Option<i64>) -> PageRequest {
-        PageRequest {
-            page: page.unwrap_or(1).max(1),
-            per_page: per_page.unwrap_or(20).clamp(1, 200),
-        }
-    }
-
-    pub fn offset(&self) -> i64 {
-        (self.page - 1).saturating_mul(self.per_page)
-    }
-}
-
-/// One page of results and how many there are in all (capped for very large sets).
-#[derive(Debug, Clone, serde::Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub total: i64,
-    /// True when `total` stopped counting at the cap ("10000+").
-    pub total_is_lower_bound: bool,
-    pub page: i64,
-    pub per_page: i64,
-}
-
-impl<T> Page<T> {
-    pub fn pages(&self) -> i64 {
-        ((self.total + self.per_page - 1) / self.per_page).max(1)
-    }
 }

@@ -15,7 +15,7 @@ use yinling_domain::{org::OrgPath, role::Role};
 use yinling_store::{accounts, audit as store_audit, caller as store_caller, sessions};
 
 use super::Accounts;
-use crate::{AppError, AppResult, Caller, Grant, audit::Event, clock::MINUTE};
+use crate::{AppError, AppResult, Caller, Grant, kernel::audit::Event, kernel::clock::MINUTE};
 
 /// A session just created by a login.
 #[derive(Debug, Clone)]
@@ -80,7 +80,7 @@ pub fn normalise_username(raw: &str) -> AppResult<String> {
     Ok(u)
 }
 
-fn login_failed_message(sec: &crate::settings::SecuritySettings) -> String {
+fn login_failed_message(sec: &crate::kernel::settings::SecuritySettings) -> String {
     format!(
         "用户名或密码不正确。连续输错{}次，账号将锁定{}分钟",
         sec.max_failed_logins, sec.lockout_minutes

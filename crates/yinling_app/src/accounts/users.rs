@@ -27,7 +27,7 @@ use super::Accounts;
 use crate::{
     AppError, AppResult, Caller, Grant, Page, PageRequest,
     accounts::{grant_of_row, hash_password, normalise_username},
-    audit::Event,
+    kernel::audit::Event,
 };
 
 /// Whether `caller` administers an account holding `grants` (the rule in the module
@@ -155,9 +155,9 @@ impl Accounts<'_> {
                 "姓名不能为空，且不超过30个字",
             ));
         }
-        crate::text::check(
+        crate::kernel::text::check(
             &display_name,
-            crate::text::TextKind::Label,
+            crate::kernel::text::TextKind::Label,
             "display_name",
             "姓名",
         )?;

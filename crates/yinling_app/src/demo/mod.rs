@@ -41,7 +41,7 @@ use yinling_store::{
 
 use crate::{
     App, AppError, AppResult, CITY_CODE, CITY_COUNTY_CODE, Caller, accounts::NewAccountInput,
-    audit::Event, org::parse_divisions, vault::Field,
+    kernel::audit::Event, kernel::vault::Field, org::parse_divisions,
 };
 
 #[derive(Debug, Clone)]

@@ -4,7 +4,7 @@
 //! failed with the reason) and the rest go on.
 
 use super::{JobDef, JobFuture, Report, SetAside};
-use crate::{App, clock::SECOND};
+use crate::{App, kernel::clock::SECOND};
 
 pub const JOB: JobDef = JobDef {
     name: "claim_awards",

@@ -3,7 +3,7 @@
 //! moves up once per time limit whoever runs it.
 
 use super::{JobDef, JobFuture, Report};
-use crate::{App, Caller, clock::SECOND};
+use crate::{App, Caller, kernel::clock::SECOND};
 
 pub const JOB: JobDef = JobDef {
     name: "escalate_orders",

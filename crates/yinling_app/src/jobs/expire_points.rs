@@ -3,7 +3,7 @@
 //! the ledger refuses is set aside (tried again next run) while the others expire.
 
 use super::{JobDef, JobFuture, Report, SetAside};
-use crate::{App, clock::MINUTE};
+use crate::{App, kernel::clock::MINUTE};
 
 pub const JOB: JobDef = JobDef {
     name: "expire_points",

@@ -37,8 +37,8 @@ use yinling_store::{
 
 use crate::{
     App, AppError, AppResult, Caller,
-    audit::Event,
-    clock::{MINUTE, SECOND},
+    kernel::audit::Event,
+    kernel::clock::{MINUTE, SECOND},
 };
 
 /// What a job's run function returns.

@@ -3,7 +3,7 @@
 //! unattached, so a completion attaching it at the same moment keeps it.
 
 use super::{JobDef, JobFuture, Report};
-use crate::{App, clock::MINUTE};
+use crate::{App, kernel::clock::MINUTE};
 
 pub const JOB: JobDef = JobDef {
     name: "purge_photos",

@@ -2,7 +2,7 @@
 //! whose window is over. Each part runs even when the other fails.
 
 use super::{JobDef, JobFuture, Report};
-use crate::{App, clock::MINUTE};
+use crate::{App, kernel::clock::MINUTE};
 
 pub const JOB: JobDef = JobDef {
     name: "sweep_sessions",

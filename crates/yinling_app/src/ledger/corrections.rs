@@ -56,7 +56,12 @@ impl Ledger<'_> {
                 "请写明调整原因（4至200字）",
             ));
         }
-        crate::text::check(memo, crate::text::TextKind::Lines, "memo", "调整原因")?;
+        crate::kernel::text::check(
+            memo,
+            crate::kernel::text::TextKind::Lines,
+            "memo",
+            "调整原因",
+        )?;
         let now = self.app.now();
         let mut tx = self.app.store().begin().await?;
         let adj_id = ids::next(&mut tx.exec(), Seq::LedgerAdjustments).await?;
@@ -319,7 +324,12 @@ impl Ledger<'_> {
                 "请写明冲正原因（至少4字）",
             ));
         }
-        crate::text::check(memo, crate::text::TextKind::Lines, "memo", "冲正原因")?;
+        crate::kernel::text::check(
+            memo,
+            crate::kernel::text::TextKind::Lines,
+            "memo",
+            "冲正原因",
+        )?;
         let posting = Posting {
             unit: Unit::parse(&t.unit).unwrap_or(Unit::Points),
             debit: holder_of(credit)?,

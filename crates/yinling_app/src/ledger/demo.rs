@@ -30,7 +30,7 @@ use yinling_store::{
 
 use crate::{
     AppError, AppResult, Caller,
-    audit::Event,
+    kernel::audit::Event,
     ledger::{Actor, Holder, Posting, apply, retrying},
 };
 

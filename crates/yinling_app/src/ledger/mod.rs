@@ -42,7 +42,9 @@ use yinling_store::{
     orders as store_orders, org as store_org, people as store_people,
 };
 
-use crate::{App, AppError, AppResult, Caller, Clock, Key, Page, PageRequest, audit::Event};
+use crate::{
+    App, AppError, AppResult, Caller, Clock, Key, Page, PageRequest, kernel::audit::Event,
+};
 
 mod corrections;
 mod demo;

@@ -166,14 +166,14 @@ impl Posting {
         }
         // Every posting, typed or made by a job: no invisible characters in what a
         // statement shows (typed memos are also checked for numbers where they enter).
-        crate::text::check(
+        crate::kernel::text::check(
             &self.source_ref,
-            crate::text::TextKind::Label,
+            crate::kernel::text::TextKind::Label,
             "source_ref",
             "来源编号",
         )?;
         if let Some(c) =
-            yinling_domain::text::invisible_char(&self.memo, crate::text::TextKind::Lines)
+            yinling_domain::text::invisible_char(&self.memo, crate::kernel::text::TextKind::Lines)
         {
             let e = yinling_domain::text::TextError::Invisible(c);
             return Err(AppError::invalid(e.code(), "memo", format!("备注中{e}")));

@@ -241,7 +241,7 @@ impl Ledger<'_> {
                 "名称须为1至30字",
             ));
         }
-        crate::text::check(label, crate::text::TextKind::Label, "label", "名称")?;
+        crate::kernel::text::check(label, crate::kernel::text::TextKind::Label, "label", "名称")?;
         for (v, field) in [(input.points, "points"), (input.minutes, "minutes")] {
             if !(0..=10_000).contains(&v) {
                 return Err(AppError::invalid(

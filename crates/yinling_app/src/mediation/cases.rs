@@ -50,7 +50,7 @@ pub(super) fn text(
             format!("{what}最多{max}个字"),
         ));
     }
-    crate::text::check(&t, kind, field, what)?;
+    crate::kernel::text::check(&t, kind, field, what)?;
     Ok(t)
 }
 

@@ -1,6 +1,7 @@
 //! The figures and the ledger of concluded cases as an audited .xlsx workbook.
 
 use super::*;
+use crate::kernel::xlsx::{MAX_EXPORT_ROWS, check_rows, header_format, title_format};
 
 impl Mediation<'_> {
     /// The figures and the ledger of cases concluded in the period, as an .xlsx workbook.
@@ -19,22 +20,15 @@ impl Mediation<'_> {
         if scope.ranges().iter().any(|r| !export_scope.covers(&r.path)) {
             return Err(AppError::forbidden("您无权导出该范围的台账"));
         }
-        let limit = crate::people::MAX_EXPORT_ROWS;
         let cases = store::concluded_cases(
             &mut self.app.store().read(),
             &scope,
             &stats.from.to_string(),
             &stats.to.to_string(),
-            limit + 1,
+            MAX_EXPORT_ROWS + 1,
         )
         .await?;
-        if cases.len() as i64 > limit {
-            return Err(AppError::invalid(
-                "export_too_large",
-                "from",
-                format!("导出结果超过{limit}条，请缩短统计期间后再导出"),
-            ));
-        }
+        check_rows(cases.len(), "from", "请缩短统计期间后再导出")?;
         let keys: Vec<(i64, i64)> = cases.iter().map(|c| (c.county_code, c.id)).collect();
         let names = store::mediator_names(&mut self.app.store().read(), &keys).await?;
         let bytes = workbook(caller, self.app.now(), &stats, &cases, &names)
@@ -77,11 +71,8 @@ pub(super) fn workbook(
     names: &[(i64, i64, String)],
 ) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     let mut wb = Workbook::new();
-    let title = Format::new().set_bold().set_font_size(14);
-    let head = Format::new()
-        .set_bold()
-        .set_align(FormatAlign::Center)
-        .set_background_color("#DDEBF7");
+    let title = title_format();
+    let head = header_format();
     let wrap = Format::new().set_text_wrap();
     let sheet = wb.add_worksheet();
     sheet.set_name("调解成功率")?;

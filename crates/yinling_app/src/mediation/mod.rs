@@ -12,7 +12,7 @@
 
 use chrono::NaiveDate;
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::SliceRandom};
-use rust_xlsxwriter::{Format, FormatAlign, Workbook};
+use rust_xlsxwriter::{Format, Workbook};
 use serde::{Deserialize, Serialize};
 use yinling_domain::{
     mediation::{
@@ -35,8 +35,8 @@ use yinling_store::{
 };
 
 use crate::{
-    App, AppError, AppResult, Caller, Page, PageRequest, audit::Event, people::parse_key,
-    text::TextKind,
+    App, AppError, AppResult, Caller, Page, PageRequest, kernel::audit::Event,
+    kernel::text::TextKind, people::parse_key,
 };
 
 mod cases;

@@ -1,6 +1,7 @@
 //! The ledger as a masked, audited .xlsx workbook.
 
 use super::*;
+use crate::kernel::xlsx::{MAX_EXPORT_ROWS, check_rows, header_format, title_format, xerr};
 
 impl Needs<'_> {
     /// The ledger as an .xlsx workbook: ID numbers and phones masked; the export is audited.
@@ -20,21 +21,12 @@ impl Needs<'_> {
             MAX_EXPORT_ROWS + 1,
         )
         .await?;
-        if rows.len() as i64 > MAX_EXPORT_ROWS {
-            return Err(AppError::invalid(
-                "export_too_large",
-                "unit",
-                format!("导出结果超过{MAX_EXPORT_ROWS}条，请缩小范围后再导出"),
-            ));
-        }
+        check_rows(rows.len(), "unit", "请缩小范围后再导出")?;
         let mut wb = Workbook::new();
         let sheet = wb.add_worksheet();
         sheet.set_name("需求台账").map_err(xerr)?;
-        let title = Format::new().set_bold().set_font_size(14);
-        let head = Format::new()
-            .set_bold()
-            .set_align(FormatAlign::Center)
-            .set_background_color("#DDEBF7");
+        let title = title_format();
+        let head = header_format();
         let wrap = Format::new().set_text_wrap();
         sheet
             .write_string_with_format(0, 0, "需求台账", &title)

@@ -1,6 +1,7 @@
 //! The import template and the all-or-nothing import with its report of every bad cell.
 
 use super::*;
+use crate::kernel::xlsx::xerr;
 
 /// One problem in an uploaded ledger.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

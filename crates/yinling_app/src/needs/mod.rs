@@ -25,8 +25,8 @@ use yinling_store::{
 };
 
 use crate::{
-    App, AppError, AppResult, CITY_COUNTY_CODE, Caller, Page, PageRequest, audit::Event,
-    people::parse_key, services::Category, vault::Field,
+    App, AppError, AppResult, CITY_COUNTY_CODE, Caller, Page, PageRequest, kernel::audit::Event,
+    kernel::vault::Field, people::parse_key, services::Category,
 };
 
 /// Uploads larger than this are refused before they are opened.
@@ -35,8 +35,6 @@ pub const MAX_IMPORT_BYTES: usize = 5 * 1024 * 1024;
 pub const MAX_IMPORT_ROWS: usize = 5_000;
 /// Problems listed in one report; the count says how many there were in all.
 pub const MAX_REPORTED_PROBLEMS: usize = 1_000;
-/// More rows than this are refused by the export: narrow the filter instead.
-pub const MAX_EXPORT_ROWS: i64 = 100_000;
 
 mod demo;
 mod export;

@@ -10,10 +10,6 @@ pub(super) fn path_of(s: &str) -> AppResult<OrgPath> {
     OrgPath::parse(s).map_err(|e| AppError::Internal(e.to_string()))
 }
 
-pub(super) fn xerr(e: rust_xlsxwriter::XlsxError) -> AppError {
-    AppError::Internal(format!("xlsx: {e}"))
-}
-
 /// The same calendar day `n` years earlier (29 February falls back to the 28th).
 pub(super) fn years_before(today: NaiveDate, n: u32) -> NaiveDate {
     use chrono::Datelike;

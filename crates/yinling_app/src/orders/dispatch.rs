@@ -18,7 +18,7 @@ use yinling_store::{
     services::{self as store_services, ProviderRow},
 };
 
-use crate::{AppError, AppResult, Caller, audit::Event, orders::clean_text};
+use crate::{AppError, AppResult, Caller, kernel::audit::Event, orders::clean_text};
 
 use super::*;
 

@@ -811,7 +811,7 @@ pub(crate) fn clean_text(
     field: &str,
     what: &str,
 ) -> AppResult<Option<String>> {
-    clean_free_text(text, crate::text::TextKind::Lines, max, field, what)
+    clean_free_text(text, crate::kernel::text::TextKind::Lines, max, field, what)
 }
 
 /// [`clean_text`] for one line (an address).
@@ -821,12 +821,12 @@ pub(crate) fn clean_line(
     field: &str,
     what: &str,
 ) -> AppResult<Option<String>> {
-    clean_free_text(text, crate::text::TextKind::Line, max, field, what)
+    clean_free_text(text, crate::kernel::text::TextKind::Line, max, field, what)
 }
 
 pub(super) fn clean_free_text(
     text: Option<&str>,
-    kind: crate::text::TextKind,
+    kind: crate::kernel::text::TextKind,
     max: usize,
     field: &str,
     what: &str,
@@ -841,7 +841,7 @@ pub(super) fn clean_free_text(
             format!("{what}最多{max}个字"),
         ));
     }
-    crate::text::check(t, kind, field, what)?;
+    crate::kernel::text::check(t, kind, field, what)?;
     Ok(Some(t.to_owned()))
 }
 

@@ -24,8 +24,8 @@ use yinling_store::{
 };
 
 use crate::{
-    App, AppError, AppResult, Caller, Key, Page, PageRequest, audit::Event, clock::MINUTE,
-    services::parse_path,
+    App, AppError, AppResult, Caller, Key, Page, PageRequest, kernel::audit::Event,
+    kernel::clock::MINUTE, services::parse_path,
 };
 
 mod dispatch;

@@ -21,7 +21,7 @@ impl Orders<'_> {
     /// Stores a completion photo for an order the caller may complete now — they serve it
     /// and it is in service — and returns its key (under `orders/{county}/{id}/`) for the
     /// `complete` step. Refused, with nothing stored, otherwise; the photo is checked by
-    /// its content and size (see [`crate::files::photo_key`]).
+    /// its content and size (see [`crate::kernel::files::photo_key`]).
     #[tracing::instrument(name = "orders.upload_photo", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
     pub async fn upload_photo(
         self,
@@ -46,7 +46,7 @@ impl Orders<'_> {
         {
             return Err(AppError::forbidden("这张订单由其他服务者负责"));
         }
-        let key = crate::files::photo_key(&format!("orders/{county}/{id}"), &bytes)?;
+        let key = crate::kernel::files::photo_key(&format!("orders/{county}/{id}"), &bytes)?;
         // Bounded: a provider cannot fill the disk with photos nobody will use. Counted and
         // recorded under the order's lock, so simultaneous uploads cannot pass the bound.
         // The row first: a file is never stored without a row that the purge job finds.

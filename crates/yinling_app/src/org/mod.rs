@@ -13,7 +13,10 @@ use yinling_store::{
     people as store_people,
 };
 
-use crate::{App, AppError, AppResult, Caller, Page, PageRequest, audit::Event, text::TextKind};
+use crate::{
+    App, AppError, AppResult, Caller, Page, PageRequest, kernel::audit::Event,
+    kernel::text::TextKind,
+};
 
 mod input;
 mod places;

@@ -12,7 +12,7 @@ use yinling_store::{
     places::{self as store_places, NewPlace, PlaceRow},
 };
 
-use crate::{AppError, AppResult, Caller, audit::Event, text::TextKind};
+use crate::{AppError, AppResult, Caller, kernel::audit::Event, kernel::text::TextKind};
 
 use super::*;
 
@@ -182,7 +182,7 @@ impl Org<'_> {
                 "名称不能为空，且不超过40个字",
             ));
         }
-        crate::text::check(&label, TextKind::Label, "label", "名称")?;
+        crate::kernel::text::check(&label, TextKind::Label, "label", "名称")?;
         let address = input
             .address
             .as_deref()
@@ -192,7 +192,7 @@ impl Org<'_> {
         if address.as_ref().is_some_and(|a| a.chars().count() > 100) {
             return Err(AppError::invalid("too_long", "address", "地址最多100个字"));
         }
-        crate::text::check_opt(address.as_deref(), TextKind::Line, "address", "地址")?;
+        crate::kernel::text::check_opt(address.as_deref(), TextKind::Line, "address", "地址")?;
         match (input.lat, input.lng) {
             (None, None) => {}
             (Some(la), Some(ln))

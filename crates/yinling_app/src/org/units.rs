@@ -16,7 +16,7 @@ pub(super) fn validate_name(name: &str) -> AppResult<String> {
             "名称不能为空，且不超过50个字",
         ));
     }
-    crate::text::check(name, TextKind::Label, "name", "名称")?;
+    crate::kernel::text::check(name, TextKind::Label, "name", "名称")?;
     Ok(name.to_owned())
 }
 
@@ -29,7 +29,7 @@ pub(super) fn clean_address(address: Option<String>) -> AppResult<Option<String>
         if a.chars().count() > 100 {
             return Err(AppError::invalid("too_long", "address", "地址最多100个字"));
         }
-        crate::text::check(a, TextKind::Line, "address", "地址")?;
+        crate::kernel::text::check(a, TextKind::Line, "address", "地址")?;
     }
     Ok(address)
 }
@@ -117,7 +117,7 @@ pub fn validate_geojson(text: &str) -> AppResult<String> {
         }
     }
     let text = geometry.to_string();
-    crate::text::check(&text, TextKind::Label, "geojson", "网格范围")?;
+    crate::kernel::text::check(&text, TextKind::Label, "geojson", "网格范围")?;
     Ok(text)
 }
 

@@ -1,15 +1,14 @@
 //! Excel exports of ledgers (台账). Personal numbers are masked by the same policy as on
 //! screen; every export is recorded in the audit log with what and how many.
 
-use rust_xlsxwriter::{Format, FormatAlign, Workbook};
+use rust_xlsxwriter::Workbook;
 use yinling_domain::role::Permission;
 use yinling_store::audit as store_audit;
 
-use super::{People, PeopleQuery};
-use crate::{AppError, AppResult, Caller, audit::Event};
+use crate::kernel::xlsx::{MAX_EXPORT_ROWS, check_rows, header_format, title_format, xerr};
 
-/// More rows than this are refused: narrow the filter instead.
-pub const MAX_EXPORT_ROWS: i64 = 100_000;
+use super::{People, PeopleQuery};
+use crate::{AppResult, Caller, kernel::audit::Event};
 
 impl People<'_> {
     /// The people list as an .xlsx workbook.
@@ -20,22 +19,12 @@ impl People<'_> {
             .people()
             .for_export(caller, q, MAX_EXPORT_ROWS + 1)
             .await?;
-        if rows.len() as i64 > MAX_EXPORT_ROWS {
-            return Err(AppError::invalid(
-                "export_too_large",
-                "q",
-                format!("导出结果超过{MAX_EXPORT_ROWS}条，请缩小范围后再导出"),
-            ));
-        }
+        check_rows(rows.len(), "q", "请缩小范围后再导出")?;
         let mut wb = Workbook::new();
         let sheet = wb.add_worksheet();
-        let xerr = |e: rust_xlsxwriter::XlsxError| AppError::Internal(format!("xlsx: {e}"));
         sheet.set_name("人员台账").map_err(xerr)?;
-        let title = Format::new().set_bold().set_font_size(14);
-        let head = Format::new()
-            .set_bold()
-            .set_align(FormatAlign::Center)
-            .set_background_color("#DDEBF7");
+        let title = title_format();
+        let head = header_format();
         sheet
             .write_string_with_format(0, 0, "人员台账", &title)
             .map_err(xerr)?;

@@ -25,7 +25,8 @@ use yinling_store::{
 };
 
 use crate::{
-    App, AppError, AppResult, Caller, Page, PageRequest, audit::Event, text::TextKind, vault::Field,
+    App, AppError, AppResult, Caller, Page, PageRequest, kernel::audit::Event,
+    kernel::text::TextKind, kernel::vault::Field,
 };
 
 mod duplicates;
@@ -38,7 +39,6 @@ mod tags;
 mod view;
 
 pub use duplicates::*;
-pub use export::MAX_EXPORT_ROWS;
 pub use input::*;
 use records::*;
 pub use tags::*;

@@ -31,7 +31,7 @@ pub(super) fn clean(
             format!("内容过长：最多{max}个字"),
         )),
         Some(s) => {
-            crate::text::check(&s, kind, field, what)?;
+            crate::kernel::text::check(&s, kind, field, what)?;
             Ok(Some(s))
         }
         None => Ok(None),
@@ -96,7 +96,7 @@ pub(super) fn years_before(today: NaiveDate, n: u32) -> NaiveDate {
 
 impl People<'_> {
     pub(super) fn seal(self, input: &PersonInput) -> AppResult<Sealed> {
-        crate::text::check(&input.name, TextKind::Label, "name", "姓名")?;
+        crate::kernel::text::check(&input.name, TextKind::Label, "name", "姓名")?;
         let name = PersonName::parse(&input.name)
             .map_err(|e| AppError::invalid("invalid_name", "name", e.to_string()))?;
         let id_number = IdNumber::parse_at(&input.id_number, self.app.clock().today())
@@ -693,7 +693,7 @@ impl People<'_> {
                     format!("特长“{s}”过长：每项最多20个字"),
                 ));
             }
-            crate::text::check(s, TextKind::Label, "skills", "特长")?;
+            crate::kernel::text::check(s, TextKind::Label, "skills", "特长")?;
             if !clean_skills.iter().any(|c| c == s) {
                 clean_skills.push(s.to_owned());
             }

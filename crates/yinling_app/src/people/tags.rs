@@ -10,7 +10,7 @@ use yinling_store::{
 };
 
 use super::People;
-use crate::{AppError, AppResult, Caller, audit::Event, text::TextKind};
+use crate::{AppError, AppResult, Caller, kernel::audit::Event, kernel::text::TextKind};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -66,7 +66,7 @@ fn validate(input: &TagDefInput) -> AppResult<TagDefInput> {
             "标签名称不能为空，且不超过20个字",
         ));
     }
-    crate::text::check(&name, TextKind::Label, "name", "标签名称")?;
+    crate::kernel::text::check(&name, TextKind::Label, "name", "标签名称")?;
     let category = input.category.trim().to_owned();
     if !TAG_CATEGORIES.contains(&category.as_str()) {
         return Err(AppError::invalid(
@@ -83,7 +83,7 @@ fn validate(input: &TagDefInput) -> AppResult<TagDefInput> {
             "说明最多200个字",
         ));
     }
-    crate::text::check(&description, TextKind::Lines, "description", "说明")?;
+    crate::kernel::text::check(&description, TextKind::Lines, "description", "说明")?;
     Ok(TagDefInput {
         code,
         name,

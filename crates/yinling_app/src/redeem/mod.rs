@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use chrono::{Datelike, NaiveDate};
-use rust_xlsxwriter::{Format, FormatAlign, Workbook};
+use rust_xlsxwriter::Workbook;
 use serde::{Deserialize, Serialize};
 use yinling_domain::{
     ledger::{self, Reason, SourceKind, Unit},
@@ -27,10 +27,10 @@ use yinling_store::{
 
 use crate::{
     App, AppError, AppResult, Caller, Key,
-    audit::Event,
-    clock::MINUTE,
+    kernel::audit::Event,
+    kernel::clock::MINUTE,
+    kernel::throttle::Limit,
     ledger::{Actor, Benefit, Holder, Posting, apply_one, client_key, retrying},
-    throttle::Limit,
 };
 
 mod locks;

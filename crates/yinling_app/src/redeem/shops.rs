@@ -2,6 +2,7 @@
 //! monthly settlement.
 
 use super::*;
+use crate::kernel::xlsx::{header_format, title_format};
 
 /// How long a code may be used after it is shown.
 pub const CODE_TTL_MICROS: i64 = 5 * 60 * 1_000_000;
@@ -206,7 +207,12 @@ impl Redeem<'_> {
                 "商品名称须为1至30字",
             ));
         }
-        crate::text::check(name, crate::text::TextKind::Label, "name", "商品名称")?;
+        crate::kernel::text::check(
+            name,
+            crate::kernel::text::TextKind::Label,
+            "name",
+            "商品名称",
+        )?;
         if !(1..=100_000).contains(&input.price_points) {
             return Err(AppError::invalid(
                 "invalid_goods",
@@ -673,11 +679,8 @@ pub(super) fn settlement_workbook(
     now: i64,
 ) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     let mut wb = Workbook::new();
-    let title = Format::new().set_bold().set_font_size(14);
-    let head = Format::new()
-        .set_bold()
-        .set_align(FormatAlign::Center)
-        .set_background_color("#DDEBF7");
+    let title = title_format();
+    let head = header_format();
     let sheet = wb.add_worksheet();
     sheet.set_name("结算单")?;
     sheet.write_string_with_format(

@@ -9,7 +9,7 @@ use yinling_domain::{
 };
 use yinling_store::{audit as store_audit, services as store_services};
 
-use crate::{AppError, AppResult, CITY_COUNTY_CODE, Caller, audit::Event};
+use crate::{AppError, AppResult, CITY_COUNTY_CODE, Caller, kernel::audit::Event};
 
 use super::*;
 
@@ -96,7 +96,12 @@ impl Services<'_> {
                 "类别名称不能为空，且不超过12个字",
             ));
         }
-        crate::text::check(&label, crate::text::TextKind::Label, "label", "类别名称")?;
+        crate::kernel::text::check(
+            &label,
+            crate::kernel::text::TextKind::Label,
+            "label",
+            "类别名称",
+        )?;
         let county = input.county_code.unwrap_or(CITY_COUNTY_CODE);
         let allowed = if county == CITY_COUNTY_CODE {
             caller.is_city_admin()

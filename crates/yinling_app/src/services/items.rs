@@ -140,9 +140,9 @@ impl Services<'_> {
                 "说明最多300个字",
             ));
         }
-        crate::text::check_opt(
+        crate::kernel::text::check_opt(
             description.as_deref(),
-            crate::text::TextKind::Lines,
+            crate::kernel::text::TextKind::Lines,
             "description",
             "说明",
         )?;

@@ -14,7 +14,7 @@ use yinling_store::{
     services::{self as store_services, ItemFields, ProviderFields, ProviderRow, ServiceItemRow},
 };
 
-use crate::{App, AppError, AppResult, Caller, Key, Page, PageRequest, audit::Event};
+use crate::{App, AppError, AppResult, Caller, Key, Page, PageRequest, kernel::audit::Event};
 
 mod categories;
 mod demo;

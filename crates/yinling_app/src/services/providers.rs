@@ -239,7 +239,12 @@ pub(super) fn clean_skills(skills: &[String]) -> AppResult<Vec<String>> {
                 format!("技能名称最多12个字：{s}"),
             ));
         }
-        crate::text::check(s, crate::text::TextKind::Label, "skills", "技能名称")?;
+        crate::kernel::text::check(
+            s,
+            crate::kernel::text::TextKind::Label,
+            "skills",
+            "技能名称",
+        )?;
         if !out.iter().any(|x| x == s) {
             out.push(s.to_owned());
         }
@@ -263,7 +268,7 @@ pub(super) fn check_name(name: &str, max: usize) -> AppResult<String> {
             format!("名称不能为空，且不超过{max}个字"),
         ));
     }
-    crate::text::check(name, crate::text::TextKind::Label, "name", "名称")?;
+    crate::kernel::text::check(name, crate::kernel::text::TextKind::Label, "name", "名称")?;
     Ok(name.to_owned())
 }
 

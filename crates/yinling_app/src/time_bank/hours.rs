@@ -34,7 +34,7 @@ impl TimeBank<'_> {
             ));
         }
         let memo = input.memo.as_deref().map(str::trim).unwrap_or_default();
-        crate::text::check(memo, crate::text::TextKind::Lines, "memo", "附言")?;
+        crate::kernel::text::check(memo, crate::kernel::text::TextKind::Lines, "memo", "附言")?;
         let posting = Posting {
             unit: Unit::Minutes,
             debit: Holder::Person {

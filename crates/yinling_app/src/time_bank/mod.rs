@@ -22,7 +22,7 @@ use yinling_store::{
 
 use crate::{
     App, AppError, AppResult, Caller, Key,
-    audit::Event,
+    kernel::audit::Event,
     ledger::{Actor, Holder, Posting, Receipt, amount_text, apply_one, client_key, retrying},
     orders::clean_text,
 };

@@ -6,7 +6,7 @@ use yinling_app::testing::{
 };
 use yinling_app::{
     AppError, PageRequest,
-    clock::MINUTE,
+    kernel::clock::MINUTE,
     people::TagDefInput,
     people::{PeopleQuery, RoleInput, SensitiveField, TagInput},
     testing::{PASSWORD, PEOPLE_A, PEOPLE_B, TestCity, valid_id},
@@ -267,7 +267,7 @@ async fn numbers_are_masked_everywhere_and_reveals_are_audited() {
         .audit()
         .list(
             &admin,
-            yinling_app::audit::AuditQuery {
+            yinling_app::kernel::audit::AuditQuery {
                 action: Some("person.reveal".into()),
                 ..Default::default()
             },
@@ -1559,7 +1559,7 @@ async fn a_demo_password_the_policy_refuses_writes_nothing() {
 
 #[tokio::test]
 async fn a_throttle_counts_in_its_window_refuses_beyond_the_limit_and_starts_afresh() {
-    use yinling_app::throttle::Limit;
+    use yinling_app::kernel::throttle::Limit;
     let city = TestCity::new().await;
     let limit = Limit {
         bucket: "test_bucket",
@@ -1645,7 +1645,7 @@ async fn a_throttle_counts_in_its_window_refuses_beyond_the_limit_and_starts_afr
 
 #[tokio::test]
 async fn simultaneous_hits_are_all_counted() {
-    use yinling_app::throttle::Limit;
+    use yinling_app::kernel::throttle::Limit;
     let city = TestCity::new().await;
     let limit = Limit {
         bucket: "race",
@@ -1959,7 +1959,7 @@ mod moving {
             .order
             .id;
         for _ in 0..3 {
-            city.clock.advance(61 * yinling_app::clock::MINUTE);
+            city.clock.advance(61 * yinling_app::kernel::clock::MINUTE);
             assert!(city.app.orders().escalate_overdue(&system).await.unwrap() >= 1);
         }
         // A need, a party-member role on the branch, a tag, places and a shop.
@@ -4015,7 +4015,7 @@ mod account_rank {
             .audit()
             .list(
                 &admin,
-                yinling_app::audit::AuditQuery {
+                yinling_app::kernel::audit::AuditQuery {
                     action: Some("account.refused".into()),
                     entity_key: Some(vol.to_string()),
                     ..Default::default()
@@ -4139,7 +4139,7 @@ mod masked_numbers {
     use yinling_app::{
         AppError, PageRequest, Settings,
         accounts::NewAccountInput,
-        audit::AuditQuery,
+        kernel::audit::AuditQuery,
         org::NewUnitInput,
         people::{DuplicateDecision, PeopleQuery, ResolveDuplicateInput, RoleInput},
         testing::{PASSWORD, PEOPLE_A, PEOPLE_B, TestCity, valid_id},
@@ -4527,7 +4527,7 @@ mod masked_numbers {
             .search(&secretary, &q(PEOPLE_A[2].1), PageRequest::default())
             .await
             .unwrap();
-        city.clock.advance(60 * yinling_app::clock::MINUTE);
+        city.clock.advance(60 * yinling_app::kernel::clock::MINUTE);
         city.app
             .people()
             .search(&worker, &q(PEOPLE_A[2].1), PageRequest::default())
@@ -4918,7 +4918,7 @@ mod masked_numbers {
 /// statement, fresh every time, so a logout, a disabled account or a revoked grant takes
 /// effect at the very next request.
 mod one_read {
-    use yinling_app::{AppError, clock::MINUTE, testing::TestCity};
+    use yinling_app::{AppError, kernel::clock::MINUTE, testing::TestCity};
     use yinling_domain::role::Role;
     use yinling_store::testing::statements_of;
 

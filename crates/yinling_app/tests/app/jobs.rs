@@ -9,8 +9,8 @@ use yinling_app::testing::{assert_forbidden, assert_not_found};
 
 use yinling_app::{
     App, AppError, Settings, Vault,
-    clock::{MINUTE, SECOND},
     jobs::{JobDef, JobFuture, Ran, Report, Runner, registry},
+    kernel::clock::{MINUTE, SECOND},
     testing::TestCity,
 };
 use yinling_domain::job::JobOutcome;
@@ -298,7 +298,7 @@ async fn run_now_makes_a_job_due_and_only_a_city_administrator_may() {
         .audit()
         .list(
             &admin,
-            yinling_app::audit::AuditQuery {
+            yinling_app::kernel::audit::AuditQuery {
                 action: Some("job.run_now".into()),
                 ..Default::default()
             },

@@ -1922,10 +1922,10 @@ mod redemption_guard {
     use super::*;
     use yinling_app::{
         Settings,
-        clock::MINUTE,
+        kernel::clock::MINUTE,
+        kernel::settings::SecuritySettings,
         ledger::Rules,
         redeem::{ReportDecision, ResolveInput},
-        settings::SecuritySettings,
     };
 
     /// Limits small enough to reach in a test: `till` wrong codes per till account,

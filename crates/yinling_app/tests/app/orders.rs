@@ -672,7 +672,7 @@ async fn completion_photos_are_stored_only_for_whoever_may_complete_the_order() 
     let city = TestCity::new().await;
     let dir = tempfile::tempdir().unwrap();
     city.app
-        .set_files(yinling_app::files::FileStore::local(dir.path()).unwrap());
+        .set_files(yinling_app::kernel::files::FileStore::local(dir.path()).unwrap());
     let s = city.add_services().await;
     let resident = city.caller("resident").await;
     let vola = city.caller("vola").await;
@@ -1330,7 +1330,7 @@ async fn a_completion_names_only_an_unused_photo_of_its_own_order_and_unused_one
     let city = TestCity::new().await;
     let dir = tempfile::tempdir().unwrap();
     city.app
-        .set_files(yinling_app::files::FileStore::local(dir.path()).unwrap());
+        .set_files(yinling_app::kernel::files::FileStore::local(dir.path()).unwrap());
     let s = city.add_services().await;
     let resident = city.caller("resident").await;
     let vola = city.caller("vola").await;
@@ -1846,7 +1846,7 @@ async fn simultaneous_uploads_keep_at_most_five_unused_photos() {
     let city = TestCity::new().await;
     let dir = tempfile::tempdir().unwrap();
     city.app
-        .set_files(yinling_app::files::FileStore::local(dir.path()).unwrap());
+        .set_files(yinling_app::kernel::files::FileStore::local(dir.path()).unwrap());
     let s = city.add_services().await;
     let resident = city.caller("resident").await;
     let vola = city.caller("vola").await;

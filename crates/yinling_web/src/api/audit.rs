@@ -4,7 +4,7 @@ use axum::extract::State;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
-use yinling_app::{PageRequest, audit::AuditQuery};
+use yinling_app::{PageRequest, kernel::audit::AuditQuery};
 use yinling_store::audit::AuditRow;
 
 use super::ApiQuery;

@@ -733,7 +733,7 @@ async fn an_idle_session_sends_the_user_back_to_login_with_an_explanation() {
     let mut c = Client::new(app);
     c.login_page("workera").await;
     assert_eq!(c.get("/people").await.status, StatusCode::OK);
-    city.clock.advance(31 * yinling_app::clock::MINUTE);
+    city.clock.advance(31 * yinling_app::kernel::clock::MINUTE);
     let r = c.get("/people?q=zsf").await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let to = r.headers[header::LOCATION].to_str().unwrap();
@@ -1173,7 +1173,7 @@ async fn a_completion_photo_is_uploaded_over_the_api_and_named_by_the_complete_s
     let (city, app) = setup().await;
     let dir = tempfile::tempdir().unwrap();
     city.app
-        .set_files(yinling_app::files::FileStore::local(dir.path()).unwrap());
+        .set_files(yinling_app::kernel::files::FileStore::local(dir.path()).unwrap());
     let s = city.add_services().await;
     let resident = city.caller("resident").await;
     let vola = city.caller("vola").await;
@@ -1247,7 +1247,7 @@ async fn a_completion_photo_is_uploaded_over_the_api_and_named_by_the_complete_s
     assert_eq!(r.json()["error"]["code"], "unsupported_file");
     check(&r);
     let mut big = vec![0xFF, 0xD8, 0xFF];
-    big.resize(yinling_app::files::MAX_PHOTO_BYTES + 100 * 1024, 0);
+    big.resize(yinling_app::kernel::files::MAX_PHOTO_BYTES + 100 * 1024, 0);
     let r = vol.send(post(big)).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     assert_eq!(r.json()["error"]["code"], "file_too_large");

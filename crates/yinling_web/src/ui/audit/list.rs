@@ -3,7 +3,7 @@
 use askama::Template;
 use axum::{Router, extract::State, routing::get};
 use serde::Deserialize;
-use yinling_app::{PageRequest, audit::AuditQuery};
+use yinling_app::{PageRequest, kernel::audit::AuditQuery};
 use yinling_store::audit::AuditRow;
 
 use crate::AppState;
@@ -56,7 +56,7 @@ async fn list(
         rows: rows
             .into_iter()
             .map(|r| {
-                let label = yinling_app::audit::action_label(&r.action);
+                let label = yinling_app::kernel::audit::action_label(&r.action);
                 (r, label)
             })
             .collect(),

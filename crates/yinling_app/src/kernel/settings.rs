@@ -89,8 +89,8 @@ impl Default for PrivacySettings {
 
 impl PrivacySettings {
     /// The limit on exact-number lookups (searches and registrations), per account.
-    pub fn exact_search_limit(&self) -> crate::throttle::Limit {
-        crate::throttle::Limit {
+    pub fn exact_search_limit(&self) -> crate::kernel::throttle::Limit {
+        crate::kernel::throttle::Limit {
             bucket: "exact_search",
             max: self.exact_searches_per_hour,
             window_minutes: 60,
@@ -98,8 +98,8 @@ impl PrivacySettings {
     }
 
     /// The limit on last-four searches beyond the caller's reveal scope, per account.
-    pub fn last4_search_limit(&self) -> crate::throttle::Limit {
-        crate::throttle::Limit {
+    pub fn last4_search_limit(&self) -> crate::kernel::throttle::Limit {
+        crate::kernel::throttle::Limit {
             bucket: "last4_search",
             max: self.last4_searches_per_hour,
             window_minutes: 60,

@@ -5,7 +5,7 @@
 
 use yinling_store::throttle as store_throttle;
 
-use crate::{App, AppError, AppResult, clock::MINUTE};
+use crate::{App, AppError, AppResult, kernel::clock::MINUTE};
 
 /// At most `max` hits per subject in a window of `window_minutes`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
