@@ -3,10 +3,16 @@
 //! YINLING_TEST_DATABASE_URL is set). Each test builds its own small city with
 //! `yinling_app::testing::TestCity`.
 
-mod app;
+mod accounts;
+mod audit;
+mod demo;
 mod jobs;
+mod kernel;
 mod ledger;
 mod mediation;
 mod needs;
 mod orders;
+mod org;
+mod people;
+mod support;
 mod tracing_spans;
