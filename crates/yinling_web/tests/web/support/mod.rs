@@ -14,6 +14,9 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 use yinling_app::testing::PASSWORD;
 
+mod fixtures;
+pub use fixtures::*;
+
 pub struct Resp {
     pub status: StatusCode,
     pub headers: axum::http::HeaderMap,
