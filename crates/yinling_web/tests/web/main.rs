@@ -8,3 +8,4 @@ mod http;
 mod isolation;
 mod ledger_http;
 mod ledger_pages;
+mod openapi_snapshot;
