@@ -596,9 +596,16 @@ async fn every_api_route_of_the_router_is_documented() {
     let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut annotated = Vec::new();
     let mut files = vec![src.join("lib.rs")];
-    for dir in [src.join("api"), src.join("ui")] {
+    // The API and the pages keep a folder per capability: walk them to the bottom.
+    let mut dirs = vec![src.join("api"), src.join("ui")];
+    while let Some(dir) = dirs.pop() {
         for f in std::fs::read_dir(dir).unwrap() {
-            files.push(f.unwrap().path());
+            let path = f.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
         }
     }
     for file in files {

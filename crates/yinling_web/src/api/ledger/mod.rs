@@ -29,7 +29,7 @@ use yinling_store::{
     shops::{GoodsRow, ReportRow},
 };
 
-use super::{ApiJson, ApiPath, ApiQuery};
+use crate::api::kernel::{ApiJson, ApiPath, ApiQuery};
 use crate::{
     AppState,
     error::{ApiError, ErrorBody},

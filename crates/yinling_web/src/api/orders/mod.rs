@@ -20,7 +20,7 @@ use yinling_app::{
 use yinling_domain::service::{OrderAction, OrderState, ProviderKind};
 use yinling_store::orders::{EntitlementRow, HoursDisputeRow, OrderFilter};
 
-use super::{ApiJson, ApiPath, ApiQuery};
+use crate::api::kernel::{ApiJson, ApiPath, ApiQuery};
 use crate::{
     AppState,
     error::{ApiError, ErrorBody},

@@ -1,4 +1,6 @@
-//! People files over the API.
+//! People files over the API; the tag vocabulary in `tags.rs`.
+
+mod tags;
 
 use axum::{
     extract::State,
@@ -16,7 +18,7 @@ use yinling_app::{
     },
 };
 
-use super::{ApiJson, ApiPath, ApiQuery, Created};
+use crate::api::kernel::{ApiJson, ApiPath, ApiQuery, Created, Paging};
 use crate::{
     AppState,
     error::{ApiError, ErrorBody},
@@ -36,15 +38,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(remove_tag))
         .routes(routes!(list_duplicates))
         .routes(routes!(decide_duplicate))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct Paging {
-    /// Page number, from 1.
-    pub page: Option<i64>,
-    /// Rows per page (1–200, default 20).
-    pub per_page: Option<i64>,
+        .merge(tags::router())
 }
 
 /// Search and list people in the caller's scope (sensitive numbers masked).

@@ -6,7 +6,7 @@ use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use yinling_app::tags::{TagDefInput, TagUsage};
 
-use super::{ApiJson, ApiPath, ApiQuery, Created};
+use crate::api::kernel::{ApiJson, ApiPath, ApiQuery, Created};
 use crate::{
     AppState,
     error::{ApiError, ErrorBody},

@@ -7,7 +7,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use yinling_app::{PageRequest, audit::AuditQuery};
 use yinling_store::audit::AuditRow;
 
-use super::ApiQuery;
+use crate::api::kernel::ApiQuery;
 use crate::{
     AppState,
     error::{ApiError, ErrorBody},

@@ -16,7 +16,7 @@ use yinling_store::{
     places::PlaceRow,
 };
 
-use super::{ApiJson, ApiPath, ApiQuery};
+use crate::api::kernel::{ApiJson, ApiPath, ApiQuery};
 use crate::{
     AppState,
     error::{ApiError, ErrorBody},

@@ -11,7 +11,7 @@ use yinling_app::{
 use yinling_domain::role::Role;
 use yinling_store::accounts::AccountListRow;
 
-use super::{ApiJson, ApiPath, ApiQuery, Created};
+use crate::api::kernel::{ApiJson, ApiPath, ApiQuery, Created};
 use crate::{
     AppState,
     error::{ApiError, ErrorBody},

@@ -17,7 +17,7 @@ use yinling_app::{
     },
 };
 
-use super::{ApiJson, ApiPath, ApiQuery, Created, people::Paging};
+use crate::api::kernel::{ApiJson, ApiPath, ApiQuery, Created, Paging};
 use crate::{
     AppState,
     error::{ApiError, ErrorBody},

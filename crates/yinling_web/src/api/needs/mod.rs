@@ -12,7 +12,7 @@ use yinling_app::{
     needs::{FollowUpInput, NeedImportReport, NeedInput, NeedItem, NeedQuery, NeedView},
 };
 
-use super::{ApiJson, ApiPath, ApiQuery, Created, people::Paging};
+use crate::api::kernel::{ApiJson, ApiPath, ApiQuery, Created, Paging};
 use crate::{
     AppState,
     error::{ApiError, ErrorBody},

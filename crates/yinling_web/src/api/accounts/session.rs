@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use yinling_app::Grant;
 
-use super::ApiJson;
+use crate::api::kernel::ApiJson;
 use crate::{
     AppState, cookies,
     error::{ApiError, ErrorBody},
