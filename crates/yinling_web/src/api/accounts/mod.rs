@@ -1,7 +1,8 @@
 //! Accounts over the API: logging in and the caller's own account (`session.rs`), account
-//! administration (`users.rs`).
+//! administration (`users.rs`); their bodies in `types.rs`.
 
 mod session;
+mod types;
 mod users;
 
 use utoipa_axum::router::OpenApiRouter;

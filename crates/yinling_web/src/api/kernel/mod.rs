@@ -8,6 +8,7 @@ pub(super) mod openapi;
 
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use yinling_app::Page;
 
 pub use extract::{ApiJson, ApiPath, ApiQuery};
 
@@ -25,4 +26,20 @@ pub struct Paging {
     pub page: Option<i64>,
     /// Rows per page (1–200, default 20).
     pub per_page: Option<i64>,
+}
+
+/// A time on the wire: microseconds since the Unix epoch (published as the schema `i64`).
+pub type Micros = i64;
+
+/// A page of the app's items as a page of wire items. The envelope itself is the app's
+/// `Page<T>` (items, total, total_is_lower_bound, page, per_page): it carries no storage
+/// field, so the API serves it as it is, over its own item types.
+pub fn page_of<A, B: From<A>>(p: Page<A>) -> Page<B> {
+    Page {
+        items: p.items.into_iter().map(Into::into).collect(),
+        total: p.total,
+        total_is_lower_bound: p.total_is_lower_bound,
+        page: p.page,
+        per_page: p.per_page,
+    }
 }

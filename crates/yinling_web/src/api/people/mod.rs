@@ -1,6 +1,7 @@
-//! People files over the API; the tag vocabulary in `tags.rs`.
+//! People files over the API; the tag vocabulary in `tags.rs`; their bodies in `types.rs`.
 
 mod tags;
+mod types;
 
 use axum::{
     extract::State,
