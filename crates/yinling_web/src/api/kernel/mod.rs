@@ -43,3 +43,8 @@ pub fn page_of<A, B: From<A>>(p: Page<A>) -> Page<B> {
         per_page: p.per_page,
     }
 }
+
+/// A list of the app's items as a list of wire items.
+pub fn list_of<A, B: From<A>>(v: Vec<A>) -> Vec<B> {
+    v.into_iter().map(Into::into).collect()
+}
