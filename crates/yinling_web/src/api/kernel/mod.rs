@@ -8,7 +8,7 @@ pub(super) mod openapi;
 
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use yinling_app::Page;
+use yinling_app::{Key, Page};
 
 pub use extract::{ApiJson, ApiPath, ApiQuery};
 
@@ -47,4 +47,30 @@ pub fn page_of<A, B: From<A>>(p: Page<A>) -> Page<B> {
 /// A list of the app's items as a list of wire items.
 pub fn list_of<A, B: From<A>>(v: Vec<A>) -> Vec<B> {
     v.into_iter().map(Into::into).collect()
+}
+
+/// A reference to a tenant-owned record (a person, a unit): its county and id.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[schema(as = Key)]
+pub struct KeyBody {
+    pub county_code: i64,
+    pub id: i64,
+}
+
+impl From<Key> for KeyBody {
+    fn from(v: Key) -> Self {
+        KeyBody {
+            county_code: v.county_code,
+            id: v.id,
+        }
+    }
+}
+
+impl From<KeyBody> for Key {
+    fn from(v: KeyBody) -> Self {
+        Key {
+            county_code: v.county_code,
+            id: v.id,
+        }
+    }
 }
