@@ -2,7 +2,7 @@
 //! (providers), the service list (items), orders and their steps, ranking and dispatch; their
 //! bodies in `types.rs`.
 
-mod types;
+pub(super) mod types;
 
 use axum::{
     body::Bytes,

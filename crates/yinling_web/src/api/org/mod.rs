@@ -1,6 +1,6 @@
 //! Organisation units over the API; their bodies in `types.rs`.
 
-mod types;
+pub(super) mod types;
 
 use axum::{extract::State, http::StatusCode};
 use serde::Deserialize;
