@@ -17,8 +17,8 @@ use yinling_domain::ledger::Unit;
 
 use self::types::{
     AdjustmentResponse, AwardResponse, BalancesResponse, EarnRequest, EarningRuleResponse,
-    GiftRequest, GoodsResponse, LockResponse, MyRedemptionResponse, NewAdjustment, NewEarningRule,
-    NewGoods, PayHoursRequest, ReceiptResponse, RedeemCodeResponse, RedeemRequest,
+    GiftRequest, GoodsResponse, GoodsUpdate, LockResponse, MyRedemptionResponse, NewAdjustment,
+    NewEarningRule, NewGoods, PayHoursRequest, ReceiptResponse, RedeemCodeResponse, RedeemRequest,
     RedemptionReceiptResponse, ReportResponse, ReportRowResponse, ResolveRequest, ReverseRequest,
     RulesBody, SettlementResponse, ShopReceiptResponse, StatementLineResponse,
 };
@@ -488,13 +488,13 @@ async fn add_goods(
 
 /// Change goods (name, price, stock, on offer); `version` as read.
 #[utoipa::path(put, path = "/api/v1/goods/{county}/{id}", tag = "积分兑换",
-    params(("county" = i64, Path), ("id" = i64, Path)), request_body = NewGoods,
+    params(("county" = i64, Path), ("id" = i64, Path)), request_body = GoodsUpdate,
     responses((status = 200, body = GoodsResponse), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update_goods(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
-    ApiJson(input): ApiJson<NewGoods>,
+    ApiJson(input): ApiJson<GoodsUpdate>,
 ) -> Result<axum::Json<GoodsResponse>, ApiError> {
     Ok(axum::Json(
         state

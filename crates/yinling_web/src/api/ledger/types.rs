@@ -872,3 +872,6 @@ impl From<ResolveRequest> for ResolveInput {
         }
     }
 }
+
+/// A changed new goods: the same body as a new one, with the `version` read.
+pub type GoodsUpdate = NewGoods;

@@ -21,7 +21,7 @@ use self::types::{
     DisputeDecisionRequest, EntitlementResponse, HoursChargeResponse, HoursDisputeResponse,
     HoursDisputeRowResponse, NewCategory, NewDispute, NewOrder, NewProvider, NewServiceItem,
     OrderDetailResponse, OrderResponse, OrderStepRequest, PhotoKey, ProviderResponse,
-    ServiceItemResponse,
+    ProviderUpdate, ServiceItemResponse, ServiceItemUpdate,
 };
 use crate::api::kernel::{ApiJson, ApiPath, ApiQuery, list_of, page_of};
 use crate::{
@@ -178,13 +178,13 @@ async fn find_provider(
 
 /// Change a provider's skills, areas, windows, capacity or status (`version` required).
 #[utoipa::path(put, path = "/api/v1/providers/{county}/{id}", tag = "三张清单",
-    params(("county" = i64, Path), ("id" = i64, Path)), request_body = NewProvider,
+    params(("county" = i64, Path), ("id" = i64, Path)), request_body = ProviderUpdate,
     responses((status = 200, body = ProviderResponse), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn update_provider(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
-    ApiJson(input): ApiJson<NewProvider>,
+    ApiJson(input): ApiJson<ProviderUpdate>,
 ) -> Result<axum::Json<ProviderResponse>, ApiError> {
     Ok(axum::Json(
         state
@@ -233,13 +233,13 @@ async fn create_item(
 
 /// Change a service item (`version` required).
 #[utoipa::path(put, path = "/api/v1/service-items/{county}/{id}", tag = "三张清单",
-    params(("county" = i64, Path), ("id" = i64, Path)), request_body = NewServiceItem,
+    params(("county" = i64, Path), ("id" = i64, Path)), request_body = ServiceItemUpdate,
     responses((status = 200, body = ServiceItemResponse), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn update_item(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
-    ApiJson(input): ApiJson<NewServiceItem>,
+    ApiJson(input): ApiJson<ServiceItemUpdate>,
 ) -> Result<axum::Json<ServiceItemResponse>, ApiError> {
     Ok(axum::Json(
         state

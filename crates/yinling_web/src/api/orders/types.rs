@@ -816,3 +816,9 @@ impl From<NewServiceItem> for ServiceItemInput {
         }
     }
 }
+
+/// A changed new provider: the same body as a new one, with the `version` read.
+pub type ProviderUpdate = NewProvider;
+
+/// A changed new service item: the same body as a new one, with the `version` read.
+pub type ServiceItemUpdate = NewServiceItem;
