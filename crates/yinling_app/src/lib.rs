@@ -119,7 +119,6 @@ pub fn county_path(county: i64) -> yinling_domain::org::OrgPath {
 
 /// A reference to a tenant-owned record (a person, a unit): its county and id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize, serde::Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Key {
     pub county_code: i64,
     pub id: i64,

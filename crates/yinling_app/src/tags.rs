@@ -12,7 +12,6 @@ use yinling_store::{
 use crate::{App, AppError, AppResult, Caller, audit::Event, text::TextKind};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TagDefInput {
     pub code: String,
     pub name: String,
@@ -25,7 +24,6 @@ pub struct TagDefInput {
 
 /// A tag with how many people in the caller's scope carry it.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TagUsage {
     #[serde(flatten)]
     pub def: TagDefRow,

@@ -19,7 +19,6 @@ use yinling_domain::scope::Scope;
 use crate::{Exec, Micros, Query, Result, StoreError, db, q, scope};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccountRow {
     pub county_code: i64,
     pub id: i64,
@@ -42,7 +41,6 @@ const ACCOUNT_COLUMNS: &str = "county_code, id, unit, kind, owner_id, path, bala
      may_go_negative, created_at, last_transfer, last_at, entries";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TransferRow {
     pub county_code: i64,
     pub id: i64,
@@ -553,7 +551,6 @@ pub async fn counties(exec: &mut Exec<'_>) -> Result<Vec<i64>> {
 // ---- rules ----
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RulesRow {
     pub county_code: i64,
     pub daily_points_cap: Option<i64>,
@@ -617,7 +614,6 @@ pub async fn save_rules(exec: &mut Exec<'_>, r: &RulesRow, version: i64) -> Resu
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EarningRuleRow {
     pub county_code: i64,
     pub source_kind: String,
@@ -907,7 +903,6 @@ pub struct VerifyCounts {
 // ---- adjustments ----
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AdjustmentRow {
     pub county_code: i64,
     pub id: i64,

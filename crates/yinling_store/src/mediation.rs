@@ -8,7 +8,6 @@ use crate::{Exec, Micros, Query, Result, StoreError, db, q, scope};
 
 /// A case as stored, with the name of the unit where it arose.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CaseRow {
     pub county_code: i64,
     pub id: i64,
@@ -250,7 +249,6 @@ pub async fn set_followed_up(
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PartyRow {
     pub seq: i64,
     pub side: String,
@@ -306,7 +304,6 @@ pub async fn parties(exec: &mut Exec<'_>, county_code: i64, case_id: i64) -> Res
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MediatorRow {
     pub kind: String,
     pub mediator_id: i64,
@@ -372,7 +369,6 @@ pub async fn mediators(
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionRow {
     pub id: i64,
     pub held_on: String,
@@ -440,7 +436,6 @@ pub async fn sessions(
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FollowupRow {
     pub id: i64,
     pub visited_on: String,
@@ -781,7 +776,6 @@ pub async fn mediator_names(
 
 /// A unit or person that can be picked (as mediator, or as where a case arose).
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PickRow {
     pub county_code: i64,
     pub id: i64,

@@ -11,7 +11,6 @@ use yinling_domain::scope::Scope;
 use crate::{Exec, Micros, Query, Result, db, q, scope, services::prefixed};
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderRow {
     pub county_code: i64,
     pub id: i64,
@@ -219,7 +218,6 @@ pub async fn transition(
 
 /// One recorded transition.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderEventRow {
     pub seq: i64,
     pub at: Micros,
@@ -390,7 +388,6 @@ pub async fn close_offers(
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OfferRow {
     pub provider_id: i64,
     pub status: String,
@@ -636,7 +633,6 @@ pub async fn provider_loads(
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EntitlementRow {
     pub county_code: i64,
     pub id: i64,
@@ -1032,7 +1028,6 @@ pub async fn delete_unattached_photo(
 
 /// A resident's objection to the time-bank charge for an order (有异议).
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HoursDisputeRow {
     pub county_code: i64,
     pub order_id: i64,

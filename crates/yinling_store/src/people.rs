@@ -528,7 +528,6 @@ pub async fn delete_role(
 
 /// A unit's roster: people holding a role in units of `scope`, with the role.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RosterRow {
     pub county_code: i64,
     pub person_id: i64,

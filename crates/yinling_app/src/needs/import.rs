@@ -4,7 +4,6 @@ use super::*;
 
 /// One problem in an uploaded ledger.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImportProblem {
     /// The row number as Excel shows it.
     pub row: u32,
@@ -15,7 +14,6 @@ pub struct ImportProblem {
 
 /// What an import did. Nothing is imported unless every row is valid.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NeedImportReport {
     /// Data rows read (blank rows skipped).
     pub rows: usize,
