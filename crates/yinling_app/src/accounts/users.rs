@@ -75,7 +75,6 @@ fn reach(caller: &Caller) -> Vec<Reach> {
 
 /// What a new account needs.
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewAccountInput {
     pub username: String,
     pub display_name: String,
@@ -100,7 +99,6 @@ fn yes() -> bool {
 
 /// An account as shown to administrators.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccountView {
     pub account: AccountRow,
     pub grants: Vec<Grant>,

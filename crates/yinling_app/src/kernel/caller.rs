@@ -9,14 +9,12 @@ use yinling_domain::{
 
 /// One role on one subtree.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Grant {
     pub id: i64,
     pub role: Role,
     pub unit_county_code: i64,
     pub unit_id: i64,
     pub unit_name: String,
-    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub path: OrgPath,
 }
 

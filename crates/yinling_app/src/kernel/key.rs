@@ -2,7 +2,6 @@
 
 /// A reference to a tenant-owned record (a person, a unit): its county and id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize, serde::Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Key {
     pub county_code: i64,
     pub id: i64,

@@ -6,7 +6,6 @@ use super::*;
 
 /// A manual adjustment proposed by one person and approved by another (四眼原则).
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AdjustmentInput {
     pub person: Key,
     pub unit: Unit,

@@ -6,7 +6,6 @@ use super::*;
 
 /// An award for taking part in an activity, valued by the county's earning rule.
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EarnInput {
     pub person: Key,
     /// The activity type of an earning rule.
@@ -20,7 +19,6 @@ pub struct EarnInput {
 
 /// The points and minutes an award moved (either may be absent when the rule awards none).
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Award {
     pub points: Option<Receipt>,
     pub minutes: Option<Receipt>,

@@ -5,7 +5,6 @@ use super::*;
 
 /// Whose account: a person's, a shop's, or a county's pool or expiry account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Holder {
     Person { county_code: i64, id: i64 },
@@ -184,7 +183,6 @@ impl Posting {
 
 /// What a transfer did; a retry gets the same receipt with `replayed` set.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Receipt {
     pub transfer: TransferRow,
     /// True when this answers a retry of a transfer made before.

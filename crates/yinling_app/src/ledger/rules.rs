@@ -6,7 +6,6 @@ use super::*;
 
 /// A county's ledger rules, with the defaults where it has set none.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Rules {
     pub county_code: i64,
     /// Most points one person may earn in a day; none: no cap.
@@ -67,7 +66,6 @@ impl Rules {
 
 /// An earning rule: what an activity type or a mediation outcome is worth.
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EarningRuleInput {
     pub county_code: i64,
     /// `activity` or `mediation`.

@@ -6,7 +6,6 @@ use super::*;
 
 /// A person's points and time-bank balances.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Balances {
     pub county_code: i64,
     pub person_id: i64,
@@ -19,7 +18,6 @@ pub struct Balances {
 
 /// One line of a statement, as the holder reads it.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatementLine {
     pub transfer_id: i64,
     pub at: i64,

@@ -30,7 +30,6 @@ pub struct CaseQuery {
 /// A party to a dispute. With `person_id` (a person file of the case's county the caller
 /// may see) the name is taken from the file.
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PartyInput {
     pub side: PartySide,
     #[serde(default)]
@@ -41,7 +40,6 @@ pub struct PartyInput {
 
 /// A mediator to assign: a retired cadre's person id, or a studio's or team's unit id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MediatorRef {
     pub kind: MediatorKind,
     pub id: i64,
@@ -49,7 +47,6 @@ pub struct MediatorRef {
 
 /// Taking in a case (受理).
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CaseInput {
     /// The community, village, compound or grid where the dispute arose.
     pub unit_county_code: i64,
@@ -76,7 +73,6 @@ pub struct CaseInput {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AssignInput {
     /// The case version read.
     pub version: i64,
@@ -84,7 +80,6 @@ pub struct AssignInput {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionInput {
     pub version: i64,
     pub held_on: NaiveDate,
@@ -94,7 +89,6 @@ pub struct SessionInput {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OutcomeInput {
     pub version: i64,
     pub outcome: Outcome,
@@ -107,7 +101,6 @@ pub struct OutcomeInput {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FollowUpInput {
     pub version: i64,
     pub visited_on: NaiveDate,

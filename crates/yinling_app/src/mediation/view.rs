@@ -5,7 +5,6 @@ use super::*;
 
 /// A row of the case list.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CaseListItem {
     pub county_code: i64,
     pub id: i64,
@@ -24,7 +23,6 @@ pub struct CaseListItem {
 }
 
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PartyView {
     pub seq: i64,
     pub side: String,
@@ -35,7 +33,6 @@ pub struct PartyView {
 }
 
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MediatorView {
     pub kind: String,
     pub kind_label: &'static str,
@@ -47,7 +44,6 @@ pub struct MediatorView {
 
 /// Someone present at a session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PresentMediator {
     pub kind: MediatorKind,
     pub id: i64,
@@ -55,7 +51,6 @@ pub struct PresentMediator {
 }
 
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionView {
     pub id: i64,
     pub held_on: String,
@@ -67,7 +62,6 @@ pub struct SessionView {
 
 /// What the caller may do next on a case (the state machine applied to its status).
 #[derive(Debug, Clone, Copy, Default, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AllowedActions {
     pub assign: bool,
     pub session: bool,
@@ -79,7 +73,6 @@ pub struct AllowedActions {
 
 /// A case with everything recorded on it.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CaseView {
     #[serde(flatten)]
     pub case: CaseRow,
@@ -95,7 +88,6 @@ pub struct CaseView {
 
 /// A success rate with the counts it comes from.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Rate {
     #[serde(flatten)]
     pub counts: OutcomeCounts,
@@ -120,7 +112,6 @@ impl From<OutcomeCounts> for Rate {
 
 /// One line of a breakdown: a subtree, a studio, a team or a cadre.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RateLine {
     pub county_code: i64,
     pub id: i64,
@@ -132,7 +123,6 @@ pub struct RateLine {
 }
 
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatsUnit {
     pub county_code: i64,
     pub id: i64,
@@ -141,7 +131,6 @@ pub struct StatsUnit {
 
 /// Success rates of a subtree over a period.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MediationStats {
     pub from: NaiveDate,
     pub to: NaiveDate,
@@ -165,7 +154,6 @@ pub const RATE_DEFINITION: &str = "调解成功率 = 统计期间内办结且结
 
 /// A choice for the mediator picker or the intake form's unit picker.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PickItem {
     pub county_code: i64,
     pub id: i64,
@@ -176,7 +164,6 @@ pub struct PickItem {
 
 /// Who may be assigned to a case.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MediatorChoices {
     pub studios: Vec<PickItem>,
     pub teams: Vec<PickItem>,

@@ -5,7 +5,6 @@ use crate::kernel::xlsx::xerr;
 
 /// One problem in an uploaded ledger.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImportProblem {
     /// The row number as Excel shows it.
     pub row: u32,
@@ -16,7 +15,6 @@ pub struct ImportProblem {
 
 /// What an import did. Nothing is imported unless every row is valid.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NeedImportReport {
     /// Data rows read (blank rows skipped).
     pub rows: usize,

@@ -31,7 +31,6 @@ pub struct NeedQuery {
 /// What recording a need takes. Give a person, a household, or both; the unit defaults to
 /// the person's home unit (or the household's).
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NeedInput {
     pub county_code: i64,
     #[serde(default)]
@@ -60,7 +59,6 @@ pub(super) fn default_source() -> NeedSource {
 
 /// A follow-up: what was done, and optionally the new status.
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FollowUpInput {
     pub note: String,
     /// The new status; omitted keeps the current one.

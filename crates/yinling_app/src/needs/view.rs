@@ -4,7 +4,6 @@ use super::*;
 
 /// A need as listed and shown.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NeedItem {
     pub county_code: i64,
     pub id: i64,
@@ -36,7 +35,6 @@ pub struct NeedItem {
 
 /// A follow-up as shown.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FollowUpView {
     #[serde(flatten)]
     pub row: FollowupRow,
@@ -47,7 +45,6 @@ pub struct FollowUpView {
 
 /// One need with its follow-ups and what the caller may do next.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NeedView {
     pub need: NeedItem,
     pub followups: Vec<FollowUpView>,

@@ -24,7 +24,6 @@ use super::*;
 
 /// A ranked candidate with the provider's name and kind.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Candidate {
     pub name: String,
     pub kind_label: &'static str,
@@ -33,7 +32,6 @@ pub struct Candidate {
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DispatchInput {
     /// The provider to offer it to; omitted: the best-ranked (一键派单).
     #[serde(default)]
@@ -44,7 +42,6 @@ pub struct DispatchInput {
 
 /// What a batch dispatch did.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BatchReport {
     /// Open orders considered.
     pub considered: usize,

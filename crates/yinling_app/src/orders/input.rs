@@ -3,7 +3,6 @@
 use super::*;
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderInput {
     /// The service item (county, id).
     pub item_id: i64,
@@ -29,7 +28,6 @@ pub struct OrderInput {
 
 /// A step in an order's life, as sent by a form or the API.
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderStep {
     /// Which provider the caller acts as, when they act for more than one (a volunteer who
     /// also leads a team).

@@ -4,7 +4,6 @@ use super::*;
 
 /// An order as callers see it: the row plus names and labels.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderView {
     #[serde(flatten)]
     pub order: OrderRow,
@@ -19,7 +18,6 @@ pub struct OrderView {
 }
 
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderDetail {
     #[serde(flatten)]
     pub view: OrderView,

@@ -4,7 +4,6 @@ use super::*;
 
 /// What a new unit needs.
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewUnitInput {
     pub kind: OrgKind,
     pub name: String,
@@ -22,7 +21,6 @@ pub struct NewUnitInput {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UnitUpdateInput {
     pub name: String,
     #[serde(default)]

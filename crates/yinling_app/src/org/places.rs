@@ -73,7 +73,6 @@ impl PlaceKind {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlaceInput {
     pub kind: PlaceKind,
     /// The containing place, if any (a building for an entrance, an entrance for a household).
@@ -91,7 +90,6 @@ pub struct PlaceInput {
 
 /// A place with who lives there (households only).
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlaceView {
     #[serde(flatten)]
     pub place: PlaceRow,

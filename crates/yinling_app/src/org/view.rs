@@ -4,7 +4,6 @@ use super::*;
 
 /// A unit with its place in the tree, for the tree browser.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UnitView {
     pub unit: OrgUnitRow,
     pub kind_label: &'static str,
@@ -22,7 +21,6 @@ pub struct UnitView {
 }
 
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Crumb {
     pub county_code: i64,
     pub id: i64,
@@ -31,7 +29,6 @@ pub struct Crumb {
 }
 
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChildView {
     #[serde(flatten)]
     pub row: ChildRow,

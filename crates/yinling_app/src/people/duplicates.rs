@@ -6,7 +6,6 @@ use super::*;
 
 /// One side of a duplicate case as the reviewer may see it.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DuplicateFile {
     pub county_code: i64,
     pub id: i64,
@@ -27,7 +26,6 @@ pub struct DuplicateFile {
 
 /// A registration whose ID number another file already held, routed to the county.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DuplicateCase {
     pub county_code: i64,
     pub id: i64,
@@ -58,7 +56,6 @@ pub enum DuplicateDecision {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ResolveDuplicateInput {
     pub decision: DuplicateDecision,
     #[serde(default)]

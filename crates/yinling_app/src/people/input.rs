@@ -27,7 +27,6 @@ pub struct PeopleQuery {
 
 /// What creating or changing a person takes. Gender and birth date come from the ID number.
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PersonInput {
     pub name: String,
     pub id_number: String,
@@ -55,7 +54,6 @@ pub struct PersonInput {
 
 /// A role to add to a person.
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RoleInput {
     pub kind: PersonRoleKind,
     #[serde(default)]
@@ -69,7 +67,6 @@ pub struct RoleInput {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TagInput {
     pub tag_id: i64,
     #[serde(default)]

@@ -13,7 +13,6 @@ use super::People;
 use crate::{AppError, AppResult, Caller, kernel::audit::Event, kernel::text::TextKind};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TagDefInput {
     pub code: String,
     pub name: String,
@@ -26,7 +25,6 @@ pub struct TagDefInput {
 
 /// A tag with how many people in the caller's scope carry it.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TagUsage {
     #[serde(flatten)]
     pub def: TagDefRow,

@@ -4,7 +4,6 @@ use super::*;
 
 /// A row of the people list as shown: sensitive fields masked.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PersonListItem {
     pub county_code: i64,
     pub id: i64,
@@ -28,7 +27,6 @@ pub struct PersonListItem {
 
 /// A person's whole file as the caller may see it.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PersonFile {
     pub county_code: i64,
     pub id: i64,
@@ -64,7 +62,6 @@ pub struct PersonFile {
 }
 
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UnitRef {
     pub county_code: i64,
     pub id: i64,
@@ -73,7 +70,6 @@ pub struct UnitRef {
 }
 
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HouseholdRef {
     pub id: i64,
     pub label: String,
@@ -83,14 +79,12 @@ pub struct HouseholdRef {
 }
 
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HouseholdMember {
     pub id: i64,
     pub name: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RoleView {
     pub id: i64,
     pub kind: String,
@@ -106,7 +100,6 @@ pub struct RoleView {
 
 /// A member of a unit's roster as the caller may see them.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RosterItem {
     pub county_code: i64,
     pub person_id: i64,

@@ -67,7 +67,6 @@ pub(super) const ADDRESS_BUCKET: &str = "redeem_wrong_code_ip";
 
 /// A lock as the county's list shows it.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LockView {
     pub lock: LockRow,
     pub shop_name: String,

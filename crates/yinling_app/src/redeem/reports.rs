@@ -23,7 +23,6 @@ pub enum ReportDecision {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ResolveInput {
     pub decision: ReportDecision,
     /// What was found (4 to 150 characters).
@@ -42,7 +41,6 @@ pub fn report_state_label(state: &str) -> &'static str {
 
 /// A report in the county's list.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReportView {
     pub report: ReportRow,
     pub state_label: &'static str,

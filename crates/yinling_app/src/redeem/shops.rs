@@ -8,7 +8,6 @@ use crate::kernel::xlsx::{header_format, title_format};
 pub const CODE_TTL_MICROS: i64 = 5 * 60 * 1_000_000;
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GoodsInput {
     pub name: String,
     pub price_points: i64,
@@ -26,7 +25,6 @@ pub(super) fn yes() -> bool {
 
 /// A code to show at the till.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RedeemCode {
     pub county_code: i64,
     pub code: String,
@@ -40,7 +38,6 @@ pub struct RedeemCode {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RedeemInput {
     /// The six digits the elder shows or reads out.
     pub code: String,
@@ -57,7 +54,6 @@ pub(super) fn one() -> i64 {
 
 /// What the elder sees after a redemption: their own receipt, with what is left.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RedemptionReceipt {
     pub redemption: RedemptionRow,
     pub shop_name: String,
@@ -71,7 +67,6 @@ pub struct RedemptionReceipt {
 
 /// A redemption as the shop sees it: no person id, no balance.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ShopRedemption {
     pub county_code: i64,
     pub id: i64,
@@ -106,7 +101,6 @@ impl From<RedemptionRow> for ShopRedemption {
 /// The shop's receipt: what was taken, for how many points, and the elder's name masked
 /// (张*丰) — never the elder's balance or person id.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ShopReceipt {
     pub redemption: ShopRedemption,
     pub shop_name: String,
@@ -118,7 +112,6 @@ pub struct ShopReceipt {
 
 /// One shop's month.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Settlement {
     pub county_code: i64,
     pub shop_id: i64,
@@ -131,7 +124,6 @@ pub struct Settlement {
 }
 
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SettlementLine {
     pub id: i64,
     pub at_text: String,

@@ -34,7 +34,6 @@ pub struct ShownCode {
 /// One of the caller's own redemptions, for 我的积分: where, what, how many points, when,
 /// and whether it was reported as not theirs (不是我本人兑换).
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MyRedemption {
     pub county_code: i64,
     pub id: i64,

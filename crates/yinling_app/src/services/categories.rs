@@ -14,7 +14,6 @@ use crate::{AppError, AppResult, CITY_COUNTY_CODE, Caller, kernel::audit::Event}
 use super::*;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Category {
     pub code: String,
     pub label: String,
@@ -23,7 +22,6 @@ pub struct Category {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CategoryInput {
     /// Lower-case letters, digits and `_`, starting with a letter: `haircut`.
     pub code: String,

@@ -5,7 +5,6 @@ use super::*;
 
 /// A service item, with its skills unpacked.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ServiceItem {
     pub county_code: i64,
     pub id: i64,
@@ -27,7 +26,6 @@ pub struct ServiceItem {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ServiceItemInput {
     pub category: String,
     pub name: String,

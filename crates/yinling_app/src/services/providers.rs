@@ -5,7 +5,6 @@ use super::*;
 
 /// A provider on the resource list, with its JSON columns unpacked.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Provider {
     pub county_code: i64,
     pub id: i64,
@@ -71,7 +70,6 @@ impl Provider {
 /// A new or changed provider. A volunteer is a person file; a team, studio or partner is
 /// an organisation unit.
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProviderInput {
     pub kind: ProviderKind,
     /// The volunteer's person file (kind `volunteer`).

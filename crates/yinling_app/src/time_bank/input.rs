@@ -4,7 +4,6 @@ use super::*;
 
 /// Hours given to a family member.
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GiftInput {
     /// The household member receiving them.
     pub to: Key,
@@ -16,14 +15,12 @@ pub struct GiftInput {
 
 /// Confirms a time-bank payment: the minutes the confirmation step showed.
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PayHoursInput {
     pub minutes: i64,
 }
 
 /// A dispute of a time-bank charge (有异议).
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DisputeInput {
     /// What is wrong, e.g. 服务时长不对 (2–200 characters).
     pub reason: String,
@@ -31,7 +28,6 @@ pub struct DisputeInput {
 
 /// A staff decision on a dispute.
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DisputeDecision {
     /// True: the dispute stands and the charge is reversed; false: the charge stands.
     pub uphold: bool,

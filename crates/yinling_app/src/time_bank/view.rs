@@ -4,7 +4,6 @@ use super::*;
 
 /// A time-bank payment for an order: what it takes (shown before it is taken), or took.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HoursCharge {
     pub county_code: i64,
     pub order_id: i64,
@@ -31,7 +30,6 @@ pub struct HoursCharge {
 
 /// A dispute as staff see it.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HoursDisputeView {
     #[serde(flatten)]
     pub dispute: HoursDisputeRow,

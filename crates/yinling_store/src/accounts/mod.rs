@@ -10,7 +10,6 @@ use yinling_domain::scope::Scope;
 use crate::{Exec, Micros, Query, Result, StoreError, q, scope};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccountRow {
     pub id: i64,
     pub username: String,
@@ -235,7 +234,6 @@ pub async fn delete_grant(exec: &mut Exec<'_>, account_id: i64, grant_id: i64) -
 
 /// An account row for lists, with its roles summarised.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccountListRow {
     pub id: i64,
     pub username: String,

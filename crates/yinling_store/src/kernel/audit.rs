@@ -24,7 +24,6 @@ pub struct NewAuditEvent {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditRow {
     pub county_code: i64,
     pub seq: i64,

@@ -3,7 +3,6 @@
 use super::*;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccountRow {
     pub county_code: i64,
     pub id: i64,
@@ -26,7 +25,6 @@ pub(super) const ACCOUNT_COLUMNS: &str = "county_code, id, unit, kind, owner_id,
      may_go_negative, created_at, last_transfer, last_at, entries";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TransferRow {
     pub county_code: i64,
     pub id: i64,
@@ -82,7 +80,6 @@ pub struct AccountUpdate {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RulesRow {
     pub county_code: i64,
     pub daily_points_cap: Option<i64>,
@@ -97,7 +94,6 @@ pub struct RulesRow {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EarningRuleRow {
     pub county_code: i64,
     pub source_kind: String,
@@ -160,7 +156,6 @@ pub struct VerifyCounts {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AdjustmentRow {
     pub county_code: i64,
     pub id: i64,

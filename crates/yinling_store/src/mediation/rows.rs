@@ -4,7 +4,6 @@ use super::*;
 
 /// A case as stored, with the name of the unit where it arose.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CaseRow {
     pub county_code: i64,
     pub id: i64,
@@ -79,7 +78,6 @@ pub struct CaseFilter {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PartyRow {
     pub seq: i64,
     pub side: String,
@@ -98,7 +96,6 @@ pub struct NewParty {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MediatorRow {
     pub kind: String,
     pub mediator_id: i64,
@@ -120,7 +117,6 @@ pub struct NewMediator {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionRow {
     pub id: i64,
     pub held_on: String,
@@ -144,7 +140,6 @@ pub struct NewSession {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FollowupRow {
     pub id: i64,
     pub visited_on: String,
@@ -200,7 +195,6 @@ pub struct MediatorCounts {
 
 /// A unit or person that can be picked (as mediator, or as where a case arose).
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PickRow {
     pub county_code: i64,
     pub id: i64,

@@ -225,7 +225,6 @@ pub async fn count_by_status(exec: &mut Exec<'_>, scope: &Scope) -> Result<Vec<(
 
 /// One follow-up on a need.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FollowupRow {
     pub seq: i64,
     pub at: Micros,

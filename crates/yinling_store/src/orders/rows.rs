@@ -3,7 +3,6 @@
 use super::*;
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderRow {
     pub county_code: i64,
     pub id: i64,
@@ -96,7 +95,6 @@ pub struct Expect<'a> {
 
 /// One recorded transition.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderEventRow {
     pub seq: i64,
     pub at: Micros,
@@ -124,7 +122,6 @@ pub struct NewOrderEvent {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OfferRow {
     pub provider_id: i64,
     pub status: String,
@@ -141,7 +138,6 @@ pub struct OrderFilter {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EntitlementRow {
     pub county_code: i64,
     pub id: i64,
@@ -180,7 +176,6 @@ pub(super) const PHOTO_COLUMNS: &str =
 
 /// A resident's objection to the time-bank charge for an order (有异议).
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HoursDisputeRow {
     pub county_code: i64,
     pub order_id: i64,

@@ -11,7 +11,6 @@ use yinling_domain::scope::Scope;
 use crate::{Exec, Micros, Query, Result, StoreError, db, q, scope};
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrgUnitRow {
     pub county_code: i64,
     pub id: i64,
@@ -154,7 +153,6 @@ pub async fn by_paths(exec: &mut Exec<'_>, paths: &[(i64, String)]) -> Result<Ve
 
 /// A unit's children with how many units and people each subtree holds, for the tree browser.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChildRow {
     pub county_code: i64,
     pub id: i64,

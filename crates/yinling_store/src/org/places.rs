@@ -6,7 +6,6 @@ use yinling_domain::scope::Scope;
 use crate::{Exec, Micros, Query, Result, db, q, scope};
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlaceRow {
     pub county_code: i64,
     pub id: i64,

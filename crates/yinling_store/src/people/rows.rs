@@ -156,7 +156,6 @@ pub struct NewRole {
 
 /// A unit's roster: people holding a role in units of `scope`, with the role.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RosterRow {
     pub county_code: i64,
     pub person_id: i64,

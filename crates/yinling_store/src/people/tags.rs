@@ -5,7 +5,6 @@ use serde::Serialize;
 use crate::{Exec, Micros, Query, Result, StoreError, db, q};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TagDefRow {
     pub id: i64,
     pub code: String,
@@ -82,7 +81,6 @@ pub async fn def_by_code(exec: &mut Exec<'_>, code: &str) -> Result<Option<TagDe
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PersonTagRow {
     pub county_code: i64,
     pub id: i64,

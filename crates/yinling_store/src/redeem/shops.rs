@@ -8,7 +8,6 @@ use yinling_domain::scope::Scope;
 use crate::{Exec, Micros, Query, Result, db, q, scope};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GoodsRow {
     pub county_code: i64,
     pub id: i64,
@@ -194,7 +193,6 @@ pub async fn use_code(
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RedemptionRow {
     pub county_code: i64,
     pub id: i64,
@@ -328,7 +326,6 @@ pub async fn redemptions_of_person(
 
 /// A till account or client address locked after too many wrong codes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LockRow {
     pub county_code: i64,
     pub id: i64,
@@ -449,7 +446,6 @@ pub async fn lift_lock(
 
 /// An elder's report that a redemption with their code was not theirs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReportRow {
     pub county_code: i64,
     pub id: i64,

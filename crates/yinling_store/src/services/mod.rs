@@ -7,7 +7,6 @@ use crate::{Exec, Micros, Query, Result, StoreError, db, q, scope};
 
 /// A category added by an administrator (the built-in ones live in the domain).
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CategoryRow {
     pub county_code: i64,
     pub code: String,
@@ -48,7 +47,6 @@ pub async fn insert_category(
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProviderRow {
     pub county_code: i64,
     pub id: i64,
@@ -364,7 +362,6 @@ pub async fn add_rating(exec: &mut Exec<'_>, county_code: i64, id: i64, stars: i
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ServiceItemRow {
     pub county_code: i64,
     pub id: i64,

@@ -13,6 +13,7 @@ mod ledger_pages;
 mod mediation;
 mod menu;
 mod needs;
+mod openapi_snapshot;
 mod orders;
 mod people;
 mod request_id;

@@ -1,26 +1,29 @@
 //! The three lists and service orders over the API: categories, the resource list
-//! (providers), the service list (items), orders and their steps, ranking and dispatch.
+//! (providers), the service list (items), orders and their steps, ranking and dispatch; their
+//! bodies in `types.rs`.
+
+pub(super) mod types;
 
 use axum::{
     body::Bytes,
     extract::{DefaultBodyLimit, State, rejection::BytesRejection},
     http::StatusCode,
 };
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
-use yinling_app::{
-    Page, PageRequest,
-    orders::{BatchReport, Candidate, DispatchInput},
-    orders::{OrderDetail, OrderInput, OrderStep, OrderView},
-    services::{Category, CategoryInput},
-    services::{Provider, ProviderInput, ServiceItem, ServiceItemInput},
-    time_bank::{DisputeDecision, DisputeInput, HoursCharge, HoursDisputeView},
-};
+use yinling_app::{Page, PageRequest};
 use yinling_domain::service::{OrderAction, OrderState, ProviderKind};
-use yinling_store::orders::{EntitlementRow, HoursDisputeRow, OrderFilter};
+use yinling_store::orders::OrderFilter;
 
-use super::{ApiJson, ApiPath, ApiQuery};
+use self::types::{
+    BatchReportResponse, CandidateResponse, CategoryResponse, DispatchRequest,
+    DisputeDecisionRequest, EntitlementResponse, HoursChargeResponse, HoursDisputeResponse,
+    HoursDisputeRowResponse, NewCategory, NewDispute, NewOrder, NewProvider, NewServiceItem,
+    OrderDetailResponse, OrderResponse, OrderStepRequest, PhotoKey, ProviderResponse,
+    ProviderUpdate, ServiceItemResponse, ServiceItemUpdate,
+};
+use crate::api::kernel::{ApiJson, ApiPath, ApiQuery, list_of, page_of};
 use crate::{
     AppState,
     error::{ApiError, ErrorBody},
@@ -64,30 +67,39 @@ pub struct CategoriesQuery {
 
 /// Need and service categories in use in a county: built-in, city-wide and the county's own.
 #[utoipa::path(get, path = "/api/v1/service-categories", tag = "三张清单", params(CategoriesQuery),
-    responses((status = 200, body = Vec<Category>), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = Vec<CategoryResponse>), (status = 401, body = ErrorBody)))]
 async fn list_categories(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiQuery(q): ApiQuery<CategoriesQuery>,
-) -> Result<axum::Json<Vec<Category>>, ApiError> {
+) -> Result<axum::Json<Vec<CategoryResponse>>, ApiError> {
     let county = q
         .county
         .or_else(|| c.caller.grants.first().map(|g| g.unit_county_code))
         .unwrap_or(yinling_app::CITY_COUNTY_CODE);
-    Ok(axum::Json(state.app.services().categories(county).await?))
+    Ok(axum::Json(
+        state.app.services().categories(county).await.map(list_of)?,
+    ))
 }
 
 /// Add a category for a county (county administrators) or the whole city (city administrators).
-#[utoipa::path(post, path = "/api/v1/service-categories", tag = "三张清单", request_body = CategoryInput,
-    responses((status = 201, body = Category), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/service-categories", tag = "三张清单", request_body = NewCategory,
+    responses((status = 201, body = CategoryResponse), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn add_category(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiJson(input): ApiJson<CategoryInput>,
-) -> Result<(StatusCode, axum::Json<Category>), ApiError> {
+    ApiJson(input): ApiJson<NewCategory>,
+) -> Result<(StatusCode, axum::Json<CategoryResponse>), ApiError> {
     Ok((
         StatusCode::CREATED,
-        axum::Json(state.app.services().add_category(&c.caller, input).await?),
+        axum::Json(
+            state
+                .app
+                .services()
+                .add_category(&c.caller, input.into())
+                .await
+                .map(Into::into)?,
+        ),
     ))
 }
 
@@ -103,12 +115,12 @@ pub struct ProvidersQuery {
 
 /// The resource list (资源清单) in the caller's scope.
 #[utoipa::path(get, path = "/api/v1/providers", tag = "三张清单", params(ProvidersQuery),
-    responses((status = 200, body = Page<Provider>), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = Page<ProviderResponse>), (status = 401, body = ErrorBody)))]
 async fn list_providers(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiQuery(q): ApiQuery<ProvidersQuery>,
-) -> Result<axum::Json<Page<Provider>>, ApiError> {
+) -> Result<axum::Json<Page<ProviderResponse>>, ApiError> {
     Ok(axum::Json(
         state
             .app
@@ -119,26 +131,28 @@ async fn list_providers(
                 q.skill.as_deref(),
                 PageRequest::new(q.page, q.per_page),
             )
-            .await?,
+            .await
+            .map(page_of)?,
     ))
 }
 
 /// Put a volunteer, team, studio or partner on the resource list.
-#[utoipa::path(post, path = "/api/v1/providers", tag = "三张清单", request_body = ProviderInput,
-    responses((status = 201, body = Provider), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/providers", tag = "三张清单", request_body = NewProvider,
+    responses((status = 201, body = ProviderResponse), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn create_provider(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiJson(input): ApiJson<ProviderInput>,
-) -> Result<(StatusCode, axum::Json<Provider>), ApiError> {
+    ApiJson(input): ApiJson<NewProvider>,
+) -> Result<(StatusCode, axum::Json<ProviderResponse>), ApiError> {
     Ok((
         StatusCode::CREATED,
         axum::Json(
             state
                 .app
                 .services()
-                .create_provider(&c.caller, input)
-                .await?,
+                .create_provider(&c.caller, input.into())
+                .await
+                .map(Into::into)?,
         ),
     ))
 }
@@ -146,84 +160,94 @@ async fn create_provider(
 /// One provider.
 #[utoipa::path(get, path = "/api/v1/providers/{county}/{id}", tag = "三张清单",
     params(("county" = i64, Path), ("id" = i64, Path)),
-    responses((status = 200, body = Provider), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ProviderResponse), (status = 404, body = ErrorBody)))]
 async fn find_provider(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
-) -> Result<axum::Json<Provider>, ApiError> {
+) -> Result<axum::Json<ProviderResponse>, ApiError> {
     Ok(axum::Json(
-        state.app.services().provider(&c.caller, county, id).await?,
+        state
+            .app
+            .services()
+            .provider(&c.caller, county, id)
+            .await
+            .map(Into::into)?,
     ))
 }
 
 /// Change a provider's skills, areas, windows, capacity or status (`version` required).
 #[utoipa::path(put, path = "/api/v1/providers/{county}/{id}", tag = "三张清单",
-    params(("county" = i64, Path), ("id" = i64, Path)), request_body = ProviderInput,
-    responses((status = 200, body = Provider), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    params(("county" = i64, Path), ("id" = i64, Path)), request_body = ProviderUpdate,
+    responses((status = 200, body = ProviderResponse), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn update_provider(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
-    ApiJson(input): ApiJson<ProviderInput>,
-) -> Result<axum::Json<Provider>, ApiError> {
+    ApiJson(input): ApiJson<ProviderUpdate>,
+) -> Result<axum::Json<ProviderResponse>, ApiError> {
     Ok(axum::Json(
         state
             .app
             .services()
-            .update_provider(&c.caller, county, id, input)
-            .await?,
+            .update_provider(&c.caller, county, id, input.into())
+            .await
+            .map(Into::into)?,
     ))
 }
 
 /// The service list (服务清单) defined in the caller's scope.
 #[utoipa::path(get, path = "/api/v1/service-items", tag = "三张清单",
-    responses((status = 200, body = Vec<ServiceItem>), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = Vec<ServiceItemResponse>), (status = 401, body = ErrorBody)))]
 async fn list_items(
     State(state): State<AppState>,
     c: ApiCaller,
-) -> Result<axum::Json<Vec<ServiceItem>>, ApiError> {
-    Ok(axum::Json(state.app.services().items(&c.caller).await?))
+) -> Result<axum::Json<Vec<ServiceItemResponse>>, ApiError> {
+    Ok(axum::Json(
+        state.app.services().items(&c.caller).await.map(list_of)?,
+    ))
 }
 
 /// Offer a service item under a unit (everyone living below it can order it).
 #[utoipa::path(post, path = "/api/v1/org/units/{county}/{id}/service-items", tag = "三张清单",
-    params(("county" = i64, Path), ("id" = i64, Path)), request_body = ServiceItemInput,
-    responses((status = 201, body = ServiceItem), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    params(("county" = i64, Path), ("id" = i64, Path)), request_body = NewServiceItem,
+    responses((status = 201, body = ServiceItemResponse), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn create_item(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
-    ApiJson(input): ApiJson<ServiceItemInput>,
-) -> Result<(StatusCode, axum::Json<ServiceItem>), ApiError> {
+    ApiJson(input): ApiJson<NewServiceItem>,
+) -> Result<(StatusCode, axum::Json<ServiceItemResponse>), ApiError> {
     Ok((
         StatusCode::CREATED,
         axum::Json(
             state
                 .app
                 .services()
-                .create_item(&c.caller, county, id, input)
-                .await?,
+                .create_item(&c.caller, county, id, input.into())
+                .await
+                .map(Into::into)?,
         ),
     ))
 }
 
 /// Change a service item (`version` required).
 #[utoipa::path(put, path = "/api/v1/service-items/{county}/{id}", tag = "三张清单",
-    params(("county" = i64, Path), ("id" = i64, Path)), request_body = ServiceItemInput,
-    responses((status = 200, body = ServiceItem), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    params(("county" = i64, Path), ("id" = i64, Path)), request_body = ServiceItemUpdate,
+    responses((status = 200, body = ServiceItemResponse), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn update_item(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
-    ApiJson(input): ApiJson<ServiceItemInput>,
-) -> Result<axum::Json<ServiceItem>, ApiError> {
+    ApiJson(input): ApiJson<ServiceItemUpdate>,
+) -> Result<axum::Json<ServiceItemResponse>, ApiError> {
     Ok(axum::Json(
         state
             .app
             .services()
-            .update_item(&c.caller, county, id, input)
-            .await?,
+            .update_item(&c.caller, county, id, input.into())
+            .await
+            .map(Into::into)?,
     ))
 }
 
@@ -256,82 +280,102 @@ impl OrdersQuery {
 
 /// Orders in the caller's scope, most urgent and oldest first.
 #[utoipa::path(get, path = "/api/v1/orders", tag = "点单接单", params(OrdersQuery),
-    responses((status = 200, body = Page<OrderView>), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = Page<OrderResponse>), (status = 401, body = ErrorBody)))]
 async fn list_orders(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiQuery(q): ApiQuery<OrdersQuery>,
-) -> Result<axum::Json<Page<OrderView>>, ApiError> {
+) -> Result<axum::Json<Page<OrderResponse>>, ApiError> {
     Ok(axum::Json(
         state
             .app
             .orders()
             .list(&c.caller, q.filter(), PageRequest::new(q.page, q.per_page))
-            .await?,
+            .await
+            .map(page_of)?,
     ))
 }
 
 /// Place an order (点单) for oneself, or as staff for a resident in scope (代点单).
-#[utoipa::path(post, path = "/api/v1/orders", tag = "点单接单", request_body = OrderInput,
-    responses((status = 201, body = OrderView), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/orders", tag = "点单接单", request_body = NewOrder,
+    responses((status = 201, body = OrderResponse), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn place_order(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiJson(input): ApiJson<OrderInput>,
-) -> Result<(StatusCode, axum::Json<OrderView>), ApiError> {
+    ApiJson(input): ApiJson<NewOrder>,
+) -> Result<(StatusCode, axum::Json<OrderResponse>), ApiError> {
     Ok((
         StatusCode::CREATED,
-        axum::Json(state.app.orders().place(&c.caller, input).await?),
+        axum::Json(
+            state
+                .app
+                .orders()
+                .place(&c.caller, input.into())
+                .await
+                .map(Into::into)?,
+        ),
     ))
 }
 
 /// The caller's own orders as a resident, newest first.
 #[utoipa::path(get, path = "/api/v1/orders/mine", tag = "点单接单",
-    responses((status = 200, body = Vec<OrderView>), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = Vec<OrderResponse>), (status = 401, body = ErrorBody)))]
 async fn my_orders(
     State(state): State<AppState>,
     c: ApiCaller,
-) -> Result<axum::Json<Vec<OrderView>>, ApiError> {
-    Ok(axum::Json(state.app.orders().mine(&c.caller).await?))
+) -> Result<axum::Json<Vec<OrderResponse>>, ApiError> {
+    Ok(axum::Json(
+        state.app.orders().mine(&c.caller).await.map(list_of)?,
+    ))
 }
 
 /// Orders offered to or held by the caller as a provider (接单).
 #[utoipa::path(get, path = "/api/v1/orders/offered", tag = "点单接单",
-    responses((status = 200, body = Vec<OrderView>), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = Vec<OrderResponse>), (status = 401, body = ErrorBody)))]
 async fn offered_orders(
     State(state): State<AppState>,
     c: ApiCaller,
-) -> Result<axum::Json<Vec<OrderView>>, ApiError> {
+) -> Result<axum::Json<Vec<OrderResponse>>, ApiError> {
     Ok(axum::Json(
-        state.app.orders().provider_orders(&c.caller, true).await?,
+        state
+            .app
+            .orders()
+            .provider_orders(&c.caller, true)
+            .await
+            .map(list_of)?,
     ))
 }
 
 /// One order with its history and what the caller may do next.
 #[utoipa::path(get, path = "/api/v1/orders/{county}/{id}", tag = "点单接单",
     params(("county" = i64, Path), ("id" = i64, Path)),
-    responses((status = 200, body = OrderDetail), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = OrderDetailResponse), (status = 404, body = ErrorBody)))]
 async fn find_order(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
-) -> Result<axum::Json<OrderDetail>, ApiError> {
+) -> Result<axum::Json<OrderDetailResponse>, ApiError> {
     Ok(axum::Json(
-        state.app.orders().detail(&c.caller, county, id).await?,
+        state
+            .app
+            .orders()
+            .detail(&c.caller, county, id)
+            .await
+            .map(Into::into)?,
     ))
 }
 
 /// A step in the order's life: `accept`, `decline`, `check_in`, `complete`, `rate`,
 /// `cancel` or `close`. Illegal steps answer 409 and change nothing.
 #[utoipa::path(post, path = "/api/v1/orders/{county}/{id}/steps/{action}", tag = "点单接单",
-    params(("county" = i64, Path), ("id" = i64, Path), ("action" = OrderAction, Path)), request_body = OrderStep,
-    responses((status = 200, body = OrderView), (status = 409, description = "状态不允许或已被他人接单", body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    params(("county" = i64, Path), ("id" = i64, Path), ("action" = OrderAction, Path)), request_body = OrderStepRequest,
+    responses((status = 200, body = OrderResponse), (status = 409, description = "状态不允许或已被他人接单", body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn order_step(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id, action)): ApiPath<(i64, i64, String)>,
-    ApiJson(step): ApiJson<OrderStep>,
-) -> Result<axum::Json<OrderView>, ApiError> {
+    ApiJson(step): ApiJson<OrderStepRequest>,
+) -> Result<axum::Json<OrderResponse>, ApiError> {
     let action = OrderAction::parse(&action).ok_or_else(|| {
         yinling_app::AppError::invalid("unknown_action", "action", "不认识的操作")
     })?;
@@ -339,15 +383,10 @@ async fn order_step(
         state
             .app
             .orders()
-            .step(&c.caller, county, id, action, step)
-            .await?,
+            .step(&c.caller, county, id, action, step.into())
+            .await
+            .map(Into::into)?,
     ))
-}
-
-/// A stored photo, to send as the `complete` step's `photo_key`.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PhotoKey {
-    pub key: String,
 }
 
 /// Upload a completion photo, the image itself as the request body (JPG, PNG or WebP,
@@ -387,74 +426,78 @@ pub struct CandidatesQuery {
 /// Providers ranked for an order, with the reasons for each score.
 #[utoipa::path(get, path = "/api/v1/orders/{county}/{id}/candidates", tag = "点单接单",
     params(("county" = i64, Path), ("id" = i64, Path), CandidatesQuery),
-    responses((status = 200, body = Vec<Candidate>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Vec<CandidateResponse>), (status = 404, body = ErrorBody)))]
 async fn candidates(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
     ApiQuery(q): ApiQuery<CandidatesQuery>,
-) -> Result<axum::Json<Vec<Candidate>>, ApiError> {
+) -> Result<axum::Json<Vec<CandidateResponse>>, ApiError> {
     Ok(axum::Json(
         state
             .app
             .orders()
             .candidates(&c.caller, county, id, q.k.unwrap_or(10))
-            .await?,
+            .await
+            .map(list_of)?,
     ))
 }
 
 /// Dispatch (or reassign) an order to a provider; without one, to the best-ranked (一键派单).
 #[utoipa::path(post, path = "/api/v1/orders/{county}/{id}/dispatch", tag = "点单接单",
-    params(("county" = i64, Path), ("id" = i64, Path)), request_body = DispatchInput,
-    responses((status = 200, body = OrderView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    params(("county" = i64, Path), ("id" = i64, Path)), request_body = DispatchRequest,
+    responses((status = 200, body = OrderResponse), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn dispatch(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
-    ApiJson(input): ApiJson<DispatchInput>,
-) -> Result<axum::Json<OrderView>, ApiError> {
+    ApiJson(input): ApiJson<DispatchRequest>,
+) -> Result<axum::Json<OrderResponse>, ApiError> {
     Ok(axum::Json(
         state
             .app
             .orders()
-            .dispatch(&c.caller, county, id, input)
-            .await?,
+            .dispatch(&c.caller, county, id, input.into())
+            .await
+            .map(Into::into)?,
     ))
 }
 
 /// Awards owed for an order's service, waiting for the points ledger.
 #[utoipa::path(get, path = "/api/v1/orders/{county}/{id}/entitlements", tag = "点单接单",
     params(("county" = i64, Path), ("id" = i64, Path)),
-    responses((status = 200, body = Vec<EntitlementRow>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Vec<EntitlementResponse>), (status = 404, body = ErrorBody)))]
 async fn entitlements(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
-) -> Result<axum::Json<Vec<EntitlementRow>>, ApiError> {
+) -> Result<axum::Json<Vec<EntitlementResponse>>, ApiError> {
     Ok(axum::Json(
         state
             .app
             .orders()
             .entitlements(&c.caller, county, id)
-            .await?,
+            .await
+            .map(list_of)?,
     ))
 }
 
 /// Dispatch every order awaiting dispatch under a unit, within everyone's capacity.
 #[utoipa::path(post, path = "/api/v1/org/units/{county}/{id}/dispatch-all", tag = "点单接单",
     params(("county" = i64, Path), ("id" = i64, Path)),
-    responses((status = 200, body = BatchReport), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = BatchReportResponse), (status = 404, body = ErrorBody)))]
 async fn batch_dispatch(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
-) -> Result<axum::Json<BatchReport>, ApiError> {
+) -> Result<axum::Json<BatchReportResponse>, ApiError> {
     Ok(axum::Json(
         state
             .app
             .orders()
             .batch_dispatch(&c.caller, county, id)
-            .await?,
+            .await
+            .map(Into::into)?,
     ))
 }
 
@@ -463,36 +506,42 @@ async fn batch_dispatch(
 /// the confirmation step before `pay-with-hours`.
 #[utoipa::path(get, path = "/api/v1/orders/{county}/{id}/hours-charge", tag = "积分与时间银行",
     params(("county" = i64, Path), ("id" = i64, Path)),
-    responses((status = 200, body = HoursCharge), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = HoursChargeResponse), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn hours_charge(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
-) -> Result<axum::Json<HoursCharge>, ApiError> {
+) -> Result<axum::Json<HoursChargeResponse>, ApiError> {
     Ok(axum::Json(
-        state.app.time_bank().charge(&c.caller, county, id).await?,
+        state
+            .app
+            .time_bank()
+            .charge(&c.caller, county, id)
+            .await
+            .map(Into::into)?,
     ))
 }
 
 /// Dispute the time-bank payment for an order (有异议): the resident who paid, or staff for
 /// them. Once per order; other staff decide it.
 #[utoipa::path(post, path = "/api/v1/orders/{county}/{id}/hours-dispute", tag = "积分与时间银行",
-    params(("county" = i64, Path), ("id" = i64, Path)), request_body = DisputeInput,
-    responses((status = 201, body = HoursDisputeRow), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    params(("county" = i64, Path), ("id" = i64, Path)), request_body = NewDispute,
+    responses((status = 201, body = HoursDisputeRowResponse), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn dispute_hours(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
-    ApiJson(input): ApiJson<DisputeInput>,
-) -> Result<(StatusCode, axum::Json<HoursDisputeRow>), ApiError> {
+    ApiJson(input): ApiJson<NewDispute>,
+) -> Result<(StatusCode, axum::Json<HoursDisputeRowResponse>), ApiError> {
     Ok((
         StatusCode::CREATED,
         axum::Json(
             state
                 .app
                 .time_bank()
-                .raise_dispute(&c.caller, county, id, input)
-                .await?,
+                .raise_dispute(&c.caller, county, id, input.into())
+                .await
+                .map(Into::into)?,
         ),
     ))
 }
@@ -501,20 +550,21 @@ async fn dispute_hours(
 /// Staff with Dispatch or ApproveAdjustments over the order, never the one who raised it
 /// nor the resident or their household.
 #[utoipa::path(post, path = "/api/v1/orders/{county}/{id}/hours-dispute/decision", tag = "积分与时间银行",
-    params(("county" = i64, Path), ("id" = i64, Path)), request_body = DisputeDecision,
-    responses((status = 200, body = HoursDisputeRow), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    params(("county" = i64, Path), ("id" = i64, Path)), request_body = DisputeDecisionRequest,
+    responses((status = 200, body = HoursDisputeRowResponse), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn decide_dispute(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
-    ApiJson(input): ApiJson<DisputeDecision>,
-) -> Result<axum::Json<HoursDisputeRow>, ApiError> {
+    ApiJson(input): ApiJson<DisputeDecisionRequest>,
+) -> Result<axum::Json<HoursDisputeRowResponse>, ApiError> {
     Ok(axum::Json(
         state
             .app
             .time_bank()
-            .decide_dispute(&c.caller, county, id, input)
-            .await?,
+            .decide_dispute(&c.caller, county, id, input.into())
+            .await
+            .map(Into::into)?,
     ))
 }
 
@@ -528,17 +578,18 @@ pub struct DisputesQuery {
 /// Disputes of time-bank payments over orders where the caller has Dispatch or
 /// ApproveAdjustments, oldest first.
 #[utoipa::path(get, path = "/api/v1/hours-disputes", tag = "积分与时间银行", params(DisputesQuery),
-    responses((status = 200, body = Vec<HoursDisputeView>), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = Vec<HoursDisputeResponse>), (status = 401, body = ErrorBody)))]
 async fn list_disputes(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiQuery(q): ApiQuery<DisputesQuery>,
-) -> Result<axum::Json<Vec<HoursDisputeView>>, ApiError> {
+) -> Result<axum::Json<Vec<HoursDisputeResponse>>, ApiError> {
     Ok(axum::Json(
         state
             .app
             .time_bank()
             .disputes(&c.caller, !q.all.unwrap_or(false))
-            .await?,
+            .await
+            .map(list_of)?,
     ))
 }

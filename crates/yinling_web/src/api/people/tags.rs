@@ -4,9 +4,9 @@ use axum::{extract::State, http::StatusCode};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
-use yinling_app::people::{TagDefInput, TagUsage};
 
-use super::{ApiJson, ApiPath, ApiQuery, Created};
+use super::types::{NewTag, TagUpdate, TagUsageResponse};
+use crate::api::kernel::{ApiJson, ApiPath, ApiQuery, Created};
 use crate::{
     AppState,
     error::{ApiError, ErrorBody},
@@ -28,30 +28,37 @@ pub struct TagsQuery {
 
 /// Tags, with how many people in the caller's scope carry each.
 #[utoipa::path(get, path = "/api/v1/tags", tag = "标签", params(TagsQuery),
-    responses((status = 200, body = Vec<TagUsage>), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Vec<TagUsageResponse>), (status = 403, body = ErrorBody)))]
 async fn list_tags(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiQuery(q): ApiQuery<TagsQuery>,
-) -> Result<axum::Json<Vec<TagUsage>>, ApiError> {
+) -> Result<axum::Json<Vec<TagUsageResponse>>, ApiError> {
     Ok(axum::Json(
         state
             .app
             .people()
             .tag_definitions(&c.caller, q.archived.unwrap_or(false))
-            .await?,
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
     ))
 }
 
 /// Define a tag (city and county administrators).
-#[utoipa::path(post, path = "/api/v1/tags", tag = "标签", request_body = TagDefInput,
+#[utoipa::path(post, path = "/api/v1/tags", tag = "标签", request_body = NewTag,
     responses((status = 201, body = Created), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn create_tag(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiJson(input): ApiJson<TagDefInput>,
+    ApiJson(input): ApiJson<NewTag>,
 ) -> Result<(StatusCode, axum::Json<Created>), ApiError> {
-    let id = state.app.people().define_tag(&c.caller, input).await?;
+    let id = state
+        .app
+        .people()
+        .define_tag(&c.caller, input.into())
+        .await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(Created {
@@ -62,18 +69,18 @@ async fn create_tag(
 }
 
 /// Rename, recategorise or archive a tag (its code never changes).
-#[utoipa::path(put, path = "/api/v1/tags/{id}", tag = "标签", params(("id" = i64, Path)), request_body = TagDefInput,
+#[utoipa::path(put, path = "/api/v1/tags/{id}", tag = "标签", params(("id" = i64, Path)), request_body = TagUpdate,
     responses((status = 204, description = "已保存"), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update_tag(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath(id): ApiPath<i64>,
-    ApiJson(input): ApiJson<TagDefInput>,
+    ApiJson(input): ApiJson<TagUpdate>,
 ) -> Result<StatusCode, ApiError> {
     state
         .app
         .people()
-        .update_tag_definition(&c.caller, id, input)
+        .update_tag_definition(&c.caller, id, input.into())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,5 +1,8 @@
 //! Points, the time bank and redemption over the API. Every movement carries an
 //! idempotency key (or is keyed by its source), so a client may retry any request safely.
+//! The bodies are in `types.rs`.
+
+mod types;
 
 use axum::{
     extract::State,
@@ -7,29 +10,22 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
-use yinling_app::{
-    Key, Page, PageRequest,
-    ledger::{
-        Adjustment, AdjustmentInput, Award, Balances, EarnInput, EarningRuleInput, Receipt, Rules,
-        StatementLine,
-    },
-    redeem::MyRedemption,
-    redeem::{
-        GoodsInput, LockView, RedeemCode, RedeemInput, RedemptionReceipt, ReportView, ResolveInput,
-        Settlement, ShopReceipt,
-    },
-    time_bank::{GiftInput, PayHoursInput},
-};
+use yinling_app::{Key, Page, PageRequest};
 use yinling_domain::ledger::Unit;
-use yinling_store::{
-    ledger::EarningRuleRow,
-    org::OrgUnitRow,
-    shops::{GoodsRow, ReportRow},
-};
 
-use super::{ApiJson, ApiPath, ApiQuery};
+use self::types::{
+    AdjustmentResponse, AwardResponse, BalancesResponse, EarnRequest, EarningRuleResponse,
+    GiftRequest, GoodsResponse, GoodsUpdate, LockResponse, MyRedemptionResponse, NewAdjustment,
+    NewEarningRule, NewGoods, PayHoursRequest, ReceiptResponse, RedeemCodeResponse, RedeemRequest,
+    RedemptionReceiptResponse, ReportResponse, ReportRowResponse, ResolveRequest, ReverseRequest,
+    RulesBody, SettlementResponse, ShopReceiptResponse, StatementLineResponse,
+};
+use crate::api::{
+    kernel::{ApiJson, ApiPath, ApiQuery, list_of, page_of},
+    org::types::OrgUnitResponse,
+};
 use crate::{
     AppState,
     error::{ApiError, ErrorBody},
@@ -67,31 +63,41 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// The caller's own points and time-bank balance.
 #[utoipa::path(get, path = "/api/v1/ledger/me", tag = "积分与时间银行",
-    responses((status = 200, body = Balances), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = BalancesResponse), (status = 403, body = ErrorBody)))]
 async fn my_balances(
     State(state): State<AppState>,
     c: ApiCaller,
-) -> Result<axum::Json<Balances>, ApiError> {
+) -> Result<axum::Json<BalancesResponse>, ApiError> {
     let (county, id) = c
         .caller
         .person
         .ok_or_else(|| yinling_app::AppError::forbidden("您的账号没有关联本人档案"))?;
     Ok(axum::Json(
-        state.app.ledger().balances(&c.caller, county, id).await?,
+        state
+            .app
+            .ledger()
+            .balances(&c.caller, county, id)
+            .await
+            .map(Into::into)?,
     ))
 }
 
 /// A person's balances (themselves, or staff over them).
 #[utoipa::path(get, path = "/api/v1/ledger/people/{county}/{id}", tag = "积分与时间银行",
     params(("county" = i64, Path), ("id" = i64, Path)),
-    responses((status = 200, body = Balances), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = BalancesResponse), (status = 404, body = ErrorBody)))]
 async fn balances(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
-) -> Result<axum::Json<Balances>, ApiError> {
+) -> Result<axum::Json<BalancesResponse>, ApiError> {
     Ok(axum::Json(
-        state.app.ledger().balances(&c.caller, county, id).await?,
+        state
+            .app
+            .ledger()
+            .balances(&c.caller, county, id)
+            .await
+            .map(Into::into)?,
     ))
 }
 
@@ -107,13 +113,13 @@ pub struct StatementQuery {
 /// A person's statement, newest first, with the balance after each line.
 #[utoipa::path(get, path = "/api/v1/ledger/people/{county}/{id}/statement", tag = "积分与时间银行",
     params(("county" = i64, Path), ("id" = i64, Path), StatementQuery),
-    responses((status = 200, body = Page<StatementLine>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Page<StatementLineResponse>), (status = 404, body = ErrorBody)))]
 async fn statement(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
     ApiQuery(q): ApiQuery<StatementQuery>,
-) -> Result<axum::Json<Page<StatementLine>>, ApiError> {
+) -> Result<axum::Json<Page<StatementLineResponse>>, ApiError> {
     Ok(axum::Json(
         state
             .app
@@ -124,7 +130,8 @@ async fn statement(
                 q.unit.unwrap_or(Unit::Points),
                 PageRequest::new(q.page, q.per_page),
             )
-            .await?,
+            .await
+            .map(page_of)?,
     ))
 }
 
@@ -132,40 +139,54 @@ async fn statement(
 /// with the same idempotency key by the same caller returns the first award and moves
 /// nothing; the key is the caller's own (another caller's same key is another request).
 /// Nobody awards their own person file or a member of its household (403, audited).
-#[utoipa::path(post, path = "/api/v1/ledger/earn", tag = "积分与时间银行", request_body = EarnInput,
-    responses((status = 200, body = Award), (status = 403, description = "不能给自己或同户家人发放积分", body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "已达每日上限，或幂等键用于其他内容", body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/ledger/earn", tag = "积分与时间银行", request_body = EarnRequest,
+    responses((status = 200, body = AwardResponse), (status = 403, description = "不能给自己或同户家人发放积分", body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "已达每日上限，或幂等键用于其他内容", body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn earn(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiJson(input): ApiJson<EarnInput>,
-) -> Result<axum::Json<Award>, ApiError> {
-    Ok(axum::Json(state.app.ledger().earn(&c.caller, input).await?))
+    ApiJson(input): ApiJson<EarnRequest>,
+) -> Result<axum::Json<AwardResponse>, ApiError> {
+    Ok(axum::Json(
+        state
+            .app
+            .ledger()
+            .earn(&c.caller, input.into())
+            .await
+            .map(Into::into)?,
+    ))
 }
 
 /// A county's ledger rules (daily caps, expiry, family transfers).
 #[utoipa::path(get, path = "/api/v1/ledger/rules/{county}", tag = "积分与时间银行",
-    params(("county" = i64, Path)), responses((status = 200, body = Rules)))]
+    params(("county" = i64, Path)), responses((status = 200, body = RulesBody)))]
 async fn get_rules(
     State(state): State<AppState>,
     _c: ApiCaller,
     ApiPath(county): ApiPath<i64>,
-) -> Result<axum::Json<Rules>, ApiError> {
-    Ok(axum::Json(state.app.ledger().rules(county).await?))
+) -> Result<axum::Json<RulesBody>, ApiError> {
+    Ok(axum::Json(
+        state.app.ledger().rules(county).await.map(Into::into)?,
+    ))
 }
 
 /// Change a county's ledger rules (county administrators); `version` as read.
 #[utoipa::path(put, path = "/api/v1/ledger/rules/{county}", tag = "积分与时间银行",
-    params(("county" = i64, Path)), request_body = Rules,
-    responses((status = 200, body = Rules), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    params(("county" = i64, Path)), request_body = RulesBody,
+    responses((status = 200, body = RulesBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn set_rules(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath(county): ApiPath<i64>,
-    ApiJson(mut rules): ApiJson<Rules>,
-) -> Result<axum::Json<Rules>, ApiError> {
+    ApiJson(mut rules): ApiJson<RulesBody>,
+) -> Result<axum::Json<RulesBody>, ApiError> {
     rules.county_code = county;
     Ok(axum::Json(
-        state.app.ledger().set_rules(&c.caller, rules).await?,
+        state
+            .app
+            .ledger()
+            .set_rules(&c.caller, rules.into())
+            .await
+            .map(Into::into)?,
     ))
 }
 
@@ -178,67 +199,81 @@ pub struct CountyQuery {
 
 /// What activity types and mediation outcomes are worth in a county.
 #[utoipa::path(get, path = "/api/v1/ledger/earning-rules", tag = "积分与时间银行",
-    params(CountyQuery), responses((status = 200, body = Vec<EarningRuleRow>)))]
+    params(CountyQuery), responses((status = 200, body = Vec<EarningRuleResponse>)))]
 async fn list_earning_rules(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiQuery(q): ApiQuery<CountyQuery>,
-) -> Result<axum::Json<Vec<EarningRuleRow>>, ApiError> {
+) -> Result<axum::Json<Vec<EarningRuleResponse>>, ApiError> {
     let county = q
         .county
         .or_else(|| c.caller.grants.first().map(|g| g.unit_county_code))
         .unwrap_or(yinling_app::CITY_COUNTY_CODE);
-    Ok(axum::Json(state.app.ledger().earning_rules(county).await?))
-}
-
-/// Set what an activity type or mediation outcome is worth (county administrators).
-#[utoipa::path(put, path = "/api/v1/ledger/earning-rules", tag = "积分与时间银行",
-    request_body = EarningRuleInput,
-    responses((status = 200, body = EarningRuleRow), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn put_earning_rule(
-    State(state): State<AppState>,
-    c: ApiCaller,
-    ApiJson(input): ApiJson<EarningRuleInput>,
-) -> Result<axum::Json<EarningRuleRow>, ApiError> {
     Ok(axum::Json(
         state
             .app
             .ledger()
-            .put_earning_rule(&c.caller, input)
-            .await?,
+            .earning_rules(county)
+            .await
+            .map(list_of)?,
+    ))
+}
+
+/// Set what an activity type or mediation outcome is worth (county administrators).
+#[utoipa::path(put, path = "/api/v1/ledger/earning-rules", tag = "积分与时间银行",
+    request_body = NewEarningRule,
+    responses((status = 200, body = EarningRuleResponse), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn put_earning_rule(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    ApiJson(input): ApiJson<NewEarningRule>,
+) -> Result<axum::Json<EarningRuleResponse>, ApiError> {
+    Ok(axum::Json(
+        state
+            .app
+            .ledger()
+            .put_earning_rule(&c.caller, input.into())
+            .await
+            .map(Into::into)?,
     ))
 }
 
 /// Manual adjustments waiting for a second person's approval, in the caller's scope.
 #[utoipa::path(get, path = "/api/v1/ledger/adjustments", tag = "积分与时间银行",
-    responses((status = 200, body = Vec<Adjustment>)))]
+    responses((status = 200, body = Vec<AdjustmentResponse>)))]
 async fn pending_adjustments(
     State(state): State<AppState>,
     c: ApiCaller,
-) -> Result<axum::Json<Vec<Adjustment>>, ApiError> {
+) -> Result<axum::Json<Vec<AdjustmentResponse>>, ApiError> {
     Ok(axum::Json(
-        state.app.ledger().pending_adjustments(&c.caller).await?,
+        state
+            .app
+            .ledger()
+            .pending_adjustments(&c.caller)
+            .await
+            .map(list_of)?,
     ))
 }
 
 /// Propose a manual adjustment; it moves nothing until another person approves it. Not for
 /// one's own person file or household (403, audited).
 #[utoipa::path(post, path = "/api/v1/ledger/adjustments", tag = "积分与时间银行",
-    request_body = AdjustmentInput,
-    responses((status = 201, body = Adjustment), (status = 403, description = "不能为自己或同户家人提出积分调整", body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    request_body = NewAdjustment,
+    responses((status = 201, body = AdjustmentResponse), (status = 403, description = "不能为自己或同户家人提出积分调整", body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn propose_adjustment(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiJson(input): ApiJson<AdjustmentInput>,
-) -> Result<(StatusCode, axum::Json<Adjustment>), ApiError> {
+    ApiJson(input): ApiJson<NewAdjustment>,
+) -> Result<(StatusCode, axum::Json<AdjustmentResponse>), ApiError> {
     Ok((
         StatusCode::CREATED,
         axum::Json(
             state
                 .app
                 .ledger()
-                .propose_adjustment(&c.caller, input)
-                .await?,
+                .propose_adjustment(&c.caller, input.into())
+                .await
+                .map(Into::into)?,
         ),
     ))
 }
@@ -248,12 +283,12 @@ async fn propose_adjustment(
 /// be rejected (403, audited).
 #[utoipa::path(post, path = "/api/v1/ledger/adjustments/{county}/{id}/{decision}", tag = "积分与时间银行",
     params(("county" = i64, Path), ("id" = i64, Path), ("decision" = String, Path, description = "approve 或 reject")),
-    responses((status = 200, body = Adjustment), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = AdjustmentResponse), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn decide_adjustment(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id, decision)): ApiPath<(i64, i64, String)>,
-) -> Result<axum::Json<Adjustment>, ApiError> {
+) -> Result<axum::Json<AdjustmentResponse>, ApiError> {
     let approve = match decision.as_str() {
         "approve" => true,
         "reject" => false,
@@ -271,46 +306,47 @@ async fn decide_adjustment(
             .app
             .ledger()
             .decide_adjustment(&c.caller, county, id, approve)
-            .await?,
+            .await
+            .map(Into::into)?,
     ))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct ReverseInput {
-    /// Why (at least 4 characters).
-    pub memo: String,
 }
 
 /// Reverse a transfer (冲正): the same amount back, at most once; asking again returns the
 /// first reversal. Not when it would pay the caller's own file or household (403, audited).
 #[utoipa::path(post, path = "/api/v1/ledger/transfers/{county}/{id}/reverse", tag = "积分与时间银行",
-    params(("county" = i64, Path), ("id" = i64, Path)), request_body = ReverseInput,
-    responses((status = 200, body = Receipt), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    params(("county" = i64, Path), ("id" = i64, Path)), request_body = ReverseRequest,
+    responses((status = 200, body = ReceiptResponse), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn reverse(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
-    ApiJson(input): ApiJson<ReverseInput>,
-) -> Result<axum::Json<Receipt>, ApiError> {
+    ApiJson(input): ApiJson<ReverseRequest>,
+) -> Result<axum::Json<ReceiptResponse>, ApiError> {
     Ok(axum::Json(
         state
             .app
             .ledger()
             .reverse_transfer(&c.caller, county, id, &input.memo)
-            .await?,
+            .await
+            .map(Into::into)?,
     ))
 }
 
 /// Give some of one's own time-bank hours to a household member (if the county allows it).
-#[utoipa::path(post, path = "/api/v1/timebank/gifts", tag = "积分与时间银行", request_body = GiftInput,
-    responses((status = 200, body = Receipt), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/timebank/gifts", tag = "积分与时间银行", request_body = GiftRequest,
+    responses((status = 200, body = ReceiptResponse), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn gift(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiJson(input): ApiJson<GiftInput>,
-) -> Result<axum::Json<Receipt>, ApiError> {
+    ApiJson(input): ApiJson<GiftRequest>,
+) -> Result<axum::Json<ReceiptResponse>, ApiError> {
     Ok(axum::Json(
-        state.app.time_bank().gift(&c.caller, input).await?,
+        state
+            .app
+            .time_bank()
+            .gift(&c.caller, input.into())
+            .await
+            .map(Into::into)?,
     ))
 }
 
@@ -318,20 +354,21 @@ async fn gift(
 /// the `minutes` that `GET …/hours-charge` showed (at most the service item's duration); if
 /// they differ, 409 and nothing moves.
 #[utoipa::path(post, path = "/api/v1/orders/{county}/{id}/pay-with-hours", tag = "积分与时间银行",
-    params(("county" = i64, Path), ("id" = i64, Path)), request_body = PayHoursInput,
-    responses((status = 200, body = Receipt), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    params(("county" = i64, Path), ("id" = i64, Path)), request_body = PayHoursRequest,
+    responses((status = 200, body = ReceiptResponse), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn pay_with_hours(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
-    ApiJson(input): ApiJson<PayHoursInput>,
-) -> Result<axum::Json<Receipt>, ApiError> {
+    ApiJson(input): ApiJson<PayHoursRequest>,
+) -> Result<axum::Json<ReceiptResponse>, ApiError> {
     Ok(axum::Json(
         state
             .app
             .time_bank()
             .withdraw(&c.caller, county, id, input.minutes)
-            .await?,
+            .await
+            .map(Into::into)?,
     ))
 }
 
@@ -346,12 +383,12 @@ pub struct CodeQuery {
 /// at most `max_points`. Refused (403) while the caller has reported a redemption the county
 /// has not looked at yet.
 #[utoipa::path(post, path = "/api/v1/redeem/codes", tag = "积分兑换", params(CodeQuery),
-    responses((status = 201, body = RedeemCode), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = RedeemCodeResponse), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn new_code(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiQuery(q): ApiQuery<CodeQuery>,
-) -> Result<(StatusCode, axum::Json<RedeemCode>), ApiError> {
+) -> Result<(StatusCode, axum::Json<RedeemCodeResponse>), ApiError> {
     Ok((
         StatusCode::CREATED,
         axum::Json(
@@ -359,7 +396,8 @@ async fn new_code(
                 .app
                 .redeem()
                 .code_limited(&c.caller, q.max_points)
-                .await?,
+                .await
+                .map(Into::into)?,
         ),
     ))
 }
@@ -374,12 +412,12 @@ pub struct SinceQuery {
 
 /// The caller's latest redemption since a moment (the elder's receipt after showing a code).
 #[utoipa::path(get, path = "/api/v1/redeem/receipt", tag = "积分兑换", params(SinceQuery),
-    responses((status = 200, body = Option<RedemptionReceipt>)))]
+    responses((status = 200, body = Option<RedemptionReceiptResponse>)))]
 async fn my_receipt(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiQuery(q): ApiQuery<SinceQuery>,
-) -> Result<axum::Json<Option<RedemptionReceipt>>, ApiError> {
+) -> Result<axum::Json<Option<RedemptionReceiptResponse>>, ApiError> {
     Ok(axum::Json(
         state
             .app
@@ -389,76 +427,82 @@ async fn my_receipt(
                 q.since
                     .unwrap_or_else(|| state.app.now() - yinling_app::redeem::CODE_TTL_MICROS),
             )
-            .await?,
+            .await?
+            .map(Into::into),
     ))
 }
 
 /// The partner shops the caller works for.
 #[utoipa::path(get, path = "/api/v1/shops/mine", tag = "积分兑换",
-    responses((status = 200, body = Vec<OrgUnitRow>)))]
+    responses((status = 200, body = Vec<OrgUnitResponse>)))]
 async fn my_shops(
     State(state): State<AppState>,
     c: ApiCaller,
-) -> Result<axum::Json<Vec<OrgUnitRow>>, ApiError> {
-    Ok(axum::Json(state.app.redeem().my_shops(&c.caller).await?))
+) -> Result<axum::Json<Vec<OrgUnitResponse>>, ApiError> {
+    Ok(axum::Json(
+        state.app.redeem().my_shops(&c.caller).await.map(list_of)?,
+    ))
 }
 
 /// A shop's goods.
 #[utoipa::path(get, path = "/api/v1/shops/{county}/{id}/goods", tag = "积分兑换",
     params(("county" = i64, Path), ("id" = i64, Path)),
-    responses((status = 200, body = Vec<GoodsRow>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Vec<GoodsResponse>), (status = 404, body = ErrorBody)))]
 async fn list_goods(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
-) -> Result<axum::Json<Vec<GoodsRow>>, ApiError> {
+) -> Result<axum::Json<Vec<GoodsResponse>>, ApiError> {
     Ok(axum::Json(
         state
             .app
             .redeem()
             .goods(&c.caller, Key::from((county, id)))
-            .await?,
+            .await
+            .map(list_of)?,
     ))
 }
 
 /// Put goods on a shop's shelf.
 #[utoipa::path(post, path = "/api/v1/shops/{county}/{id}/goods", tag = "积分兑换",
-    params(("county" = i64, Path), ("id" = i64, Path)), request_body = GoodsInput,
-    responses((status = 201, body = GoodsRow), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    params(("county" = i64, Path), ("id" = i64, Path)), request_body = NewGoods,
+    responses((status = 201, body = GoodsResponse), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn add_goods(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
-    ApiJson(input): ApiJson<GoodsInput>,
-) -> Result<(StatusCode, axum::Json<GoodsRow>), ApiError> {
+    ApiJson(input): ApiJson<NewGoods>,
+) -> Result<(StatusCode, axum::Json<GoodsResponse>), ApiError> {
     Ok((
         StatusCode::CREATED,
         axum::Json(
             state
                 .app
                 .redeem()
-                .add_goods(&c.caller, Key::from((county, id)), input)
-                .await?,
+                .add_goods(&c.caller, Key::from((county, id)), input.into())
+                .await
+                .map(Into::into)?,
         ),
     ))
 }
 
 /// Change goods (name, price, stock, on offer); `version` as read.
 #[utoipa::path(put, path = "/api/v1/goods/{county}/{id}", tag = "积分兑换",
-    params(("county" = i64, Path), ("id" = i64, Path)), request_body = GoodsInput,
-    responses((status = 200, body = GoodsRow), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    params(("county" = i64, Path), ("id" = i64, Path)), request_body = GoodsUpdate,
+    responses((status = 200, body = GoodsResponse), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update_goods(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
-    ApiJson(input): ApiJson<GoodsInput>,
-) -> Result<axum::Json<GoodsRow>, ApiError> {
+    ApiJson(input): ApiJson<GoodsUpdate>,
+) -> Result<axum::Json<GoodsResponse>, ApiError> {
     Ok(axum::Json(
         state
             .app
             .redeem()
-            .update_goods(&c.caller, county, id, input)
-            .await?,
+            .update_goods(&c.caller, county, id, input.into())
+            .await
+            .map(Into::into)?,
     ))
 }
 
@@ -468,27 +512,27 @@ async fn update_goods(
 /// Wrong codes are limited per till account and per client address; past the limit every
 /// code is refused (429) until the lock runs out or the county lifts it.
 #[utoipa::path(post, path = "/api/v1/shops/{county}/{id}/redemptions", tag = "积分兑换",
-    params(("county" = i64, Path), ("id" = i64, Path)), request_body = RedeemInput,
-    responses((status = 201, body = ShopReceipt), (status = 200, description = "重试：返回第一次的回执", body = ShopReceipt),
+    params(("county" = i64, Path), ("id" = i64, Path)), request_body = RedeemRequest,
+    responses((status = 201, body = ShopReceiptResponse), (status = 200, description = "重试：返回第一次的回执", body = ShopReceiptResponse),
         (status = 409, description = "兑换码无效、超出兑换码额度、库存不足、积分不足", body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
         (status = 429, description = "兑换码输错次数过多，收银账号或网络地址已暂停兑换", body = ErrorBody)))]
 async fn redeem(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
-    ApiJson(input): ApiJson<RedeemInput>,
-) -> Result<(StatusCode, axum::Json<ShopReceipt>), ApiError> {
+    ApiJson(input): ApiJson<RedeemRequest>,
+) -> Result<(StatusCode, axum::Json<ShopReceiptResponse>), ApiError> {
     let r = state
         .app
         .redeem()
-        .at_till(&c.caller, Key::from((county, id)), input)
+        .at_till(&c.caller, Key::from((county, id)), input.into())
         .await?;
     let status = if r.replayed {
         StatusCode::OK
     } else {
         StatusCode::CREATED
     };
-    Ok((status, axum::Json(r)))
+    Ok((status, axum::Json(r.into())))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -511,19 +555,20 @@ impl MonthQuery {
 /// A shop's redemptions in a month, for settlement.
 #[utoipa::path(get, path = "/api/v1/shops/{county}/{id}/settlement", tag = "积分兑换",
     params(("county" = i64, Path), ("id" = i64, Path), MonthQuery),
-    responses((status = 200, body = Settlement), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = SettlementResponse), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn settlement(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
     ApiQuery(q): ApiQuery<MonthQuery>,
-) -> Result<axum::Json<Settlement>, ApiError> {
+) -> Result<axum::Json<SettlementResponse>, ApiError> {
     Ok(axum::Json(
         state
             .app
             .redeem()
             .settlement(&c.caller, Key::from((county, id)), &q.month(&state))
-            .await?,
+            .await
+            .map(Into::into)?,
     ))
 }
 
@@ -565,13 +610,18 @@ async fn settlement_xlsx(
 /// The caller's own latest redemptions (shop, goods, points, time), each with its report
 /// if the caller said it was not theirs.
 #[utoipa::path(get, path = "/api/v1/redeem/mine", tag = "积分兑换",
-    responses((status = 200, body = Vec<MyRedemption>)))]
+    responses((status = 200, body = Vec<MyRedemptionResponse>)))]
 async fn my_redemptions(
     State(state): State<AppState>,
     c: ApiCaller,
-) -> Result<axum::Json<Vec<MyRedemption>>, ApiError> {
+) -> Result<axum::Json<Vec<MyRedemptionResponse>>, ApiError> {
     Ok(axum::Json(
-        state.app.redeem().my_redemptions(&c.caller).await?,
+        state
+            .app
+            .redeem()
+            .my_redemptions(&c.caller)
+            .await
+            .map(list_of)?,
     ))
 }
 
@@ -580,70 +630,85 @@ async fn my_redemptions(
 /// again answers the first report.
 #[utoipa::path(post, path = "/api/v1/redeem/redemptions/{county}/{id}/report", tag = "积分兑换",
     params(("county" = i64, Path), ("id" = i64, Path)),
-    responses((status = 200, body = ReportRow), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ReportRowResponse), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn report_redemption(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
-) -> Result<axum::Json<ReportRow>, ApiError> {
+) -> Result<axum::Json<ReportRowResponse>, ApiError> {
     Ok(axum::Json(
-        state.app.redeem().report(&c.caller, county, id).await?,
+        state
+            .app
+            .redeem()
+            .report(&c.caller, county, id)
+            .await
+            .map(Into::into)?,
     ))
 }
 
 /// Tills and addresses locked after too many wrong codes at shops in the caller's scope
 /// (county administrators), newest first.
 #[utoipa::path(get, path = "/api/v1/redeem/locks", tag = "积分兑换",
-    responses((status = 200, body = Vec<LockView>), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Vec<LockResponse>), (status = 403, body = ErrorBody)))]
 async fn list_locks(
     State(state): State<AppState>,
     c: ApiCaller,
-) -> Result<axum::Json<Vec<LockView>>, ApiError> {
-    Ok(axum::Json(state.app.redeem().locks(&c.caller).await?))
+) -> Result<axum::Json<Vec<LockResponse>>, ApiError> {
+    Ok(axum::Json(
+        state.app.redeem().locks(&c.caller).await.map(list_of)?,
+    ))
 }
 
 /// Lift a lock before it runs out (audited); the till's count starts afresh.
 #[utoipa::path(post, path = "/api/v1/redeem/locks/{county}/{id}/lift", tag = "积分兑换",
     params(("county" = i64, Path), ("id" = i64, Path)),
-    responses((status = 200, body = LockView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = LockResponse), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn lift_lock(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
-) -> Result<axum::Json<LockView>, ApiError> {
+) -> Result<axum::Json<LockResponse>, ApiError> {
     Ok(axum::Json(
-        state.app.redeem().lift_lock(&c.caller, county, id).await?,
+        state
+            .app
+            .redeem()
+            .lift_lock(&c.caller, county, id)
+            .await
+            .map(Into::into)?,
     ))
 }
 
 /// Elders' reports of redemptions that were not theirs, at shops in the caller's scope
 /// (county administrators); open ones first.
 #[utoipa::path(get, path = "/api/v1/redeem/reports", tag = "积分兑换",
-    responses((status = 200, body = Vec<ReportView>), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Vec<ReportResponse>), (status = 403, body = ErrorBody)))]
 async fn list_reports(
     State(state): State<AppState>,
     c: ApiCaller,
-) -> Result<axum::Json<Vec<ReportView>>, ApiError> {
-    Ok(axum::Json(state.app.redeem().reports(&c.caller).await?))
+) -> Result<axum::Json<Vec<ReportResponse>>, ApiError> {
+    Ok(axum::Json(
+        state.app.redeem().reports(&c.caller).await.map(list_of)?,
+    ))
 }
 
 /// Decide a report: `fraud` reverses the redemption (the points go back to the elder),
 /// `dismiss` closes it; either way the elder may show codes again. Not for a report about
 /// oneself or one's household.
 #[utoipa::path(post, path = "/api/v1/redeem/reports/{county}/{id}/resolve", tag = "积分兑换",
-    params(("county" = i64, Path), ("id" = i64, Path)), request_body = ResolveInput,
-    responses((status = 200, body = ReportView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    params(("county" = i64, Path), ("id" = i64, Path)), request_body = ResolveRequest,
+    responses((status = 200, body = ReportResponse), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn resolve_report(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
-    ApiJson(input): ApiJson<ResolveInput>,
-) -> Result<axum::Json<ReportView>, ApiError> {
+    ApiJson(input): ApiJson<ResolveRequest>,
+) -> Result<axum::Json<ReportResponse>, ApiError> {
     Ok(axum::Json(
         state
             .app
             .redeem()
-            .resolve_report(&c.caller, county, id, input)
-            .await?,
+            .resolve_report(&c.caller, county, id, input.into())
+            .await
+            .map(Into::into)?,
     ))
 }

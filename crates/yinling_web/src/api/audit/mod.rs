@@ -1,13 +1,15 @@
-//! The audit log over the API.
+//! The audit log over the API; its bodies in `types.rs`.
+
+mod types;
 
 use axum::extract::State;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use yinling_app::{PageRequest, kernel::audit::AuditQuery};
-use yinling_store::audit::AuditRow;
 
-use super::ApiQuery;
+use self::types::AuditEventResponse;
+use crate::api::kernel::ApiQuery;
 use crate::{
     AppState,
     error::{ApiError, ErrorBody},
@@ -33,12 +35,12 @@ pub struct AuditParams {
 
 /// Audit events in the caller's counties, newest first (administrators).
 #[utoipa::path(get, path = "/api/v1/audit", tag = "审计", params(AuditParams),
-    responses((status = 200, body = Vec<AuditRow>), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Vec<AuditEventResponse>), (status = 403, body = ErrorBody)))]
 async fn list_audit(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiQuery(p): ApiQuery<AuditParams>,
-) -> Result<axum::Json<Vec<AuditRow>>, ApiError> {
+) -> Result<axum::Json<Vec<AuditEventResponse>>, ApiError> {
     let q = AuditQuery {
         action: p.action,
         entity: p.entity,
@@ -50,6 +52,9 @@ async fn list_audit(
             .app
             .audit()
             .list(&c.caller, q, PageRequest::new(p.page, p.per_page))
-            .await?,
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
     ))
 }

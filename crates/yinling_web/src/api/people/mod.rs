@@ -1,22 +1,24 @@
-//! People files over the API.
+//! People files over the API; the tag vocabulary in `tags.rs`; their bodies in `types.rs`.
+
+mod tags;
+pub(super) mod types;
 
 use axum::{
     extract::State,
     http::{StatusCode, header},
     response::{IntoResponse, Response},
 };
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
-use yinling_app::{
-    Page, PageRequest,
-    people::{
-        DuplicateCase, PeopleQuery, PersonFile, PersonInput, PersonListItem, ResolveDuplicateInput,
-        RoleInput, SensitiveField, TagInput,
-    },
-};
+use yinling_app::{Page, PageRequest, people::PeopleQuery};
 
-use super::{ApiJson, ApiPath, ApiQuery, Created};
+use self::types::{
+    DuplicateCaseResponse, DuplicateDecisionRequest, NewPerson, NewPersonTag, NewRole,
+    PersonListItemResponse, PersonResponse, PersonUpdate, RevealRequest, RevealResponse,
+    SkillsRequest,
+};
+use crate::api::kernel::{ApiJson, ApiPath, ApiQuery, Created, Paging, page_of};
 use crate::{
     AppState,
     error::{ApiError, ErrorBody},
@@ -36,20 +38,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(remove_tag))
         .routes(routes!(list_duplicates))
         .routes(routes!(decide_duplicate))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct Paging {
-    /// Page number, from 1.
-    pub page: Option<i64>,
-    /// Rows per page (1–200, default 20).
-    pub per_page: Option<i64>,
+        .merge(tags::router())
 }
 
 /// Search and list people in the caller's scope (sensitive numbers masked).
 #[utoipa::path(get, path = "/api/v1/people", tag = "人员", params(PeopleQuery, Paging),
-    responses((status = 200, body = Page<PersonListItem>), (status = 422, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 200, body = Page<PersonListItemResponse>), (status = 422, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, description = "按完整身份证号或手机号查找须有查看完整号码的权限", body = ErrorBody),
         (status = 429, description = "按完整号码或身份证后4位查找次数过多，稍后再试", body = ErrorBody)))]
 async fn list_people(
@@ -57,26 +51,27 @@ async fn list_people(
     c: ApiCaller,
     ApiQuery(q): ApiQuery<PeopleQuery>,
     ApiQuery(p): ApiQuery<Paging>,
-) -> Result<axum::Json<Page<PersonListItem>>, ApiError> {
+) -> Result<axum::Json<Page<PersonListItemResponse>>, ApiError> {
     Ok(axum::Json(
         state
             .app
             .people()
             .search(&c.caller, &q, PageRequest::new(p.page, p.per_page))
-            .await?,
+            .await
+            .map(page_of)?,
     ))
 }
 
 /// Register a person. Gender and birth date are taken from the ID number.
-#[utoipa::path(post, path = "/api/v1/people", tag = "人员", request_body = PersonInput,
+#[utoipa::path(post, path = "/api/v1/people", tag = "人员", request_body = NewPerson,
     responses((status = 201, body = Created), (status = 409, description = "身份证号码已在您可查看完整号码的范围内登记", body = ErrorBody), (status = 422, body = ErrorBody),
         (status = 429, description = "带完整身份证号码的登记与查找次数过多，稍后再试", body = ErrorBody)))]
 async fn create_person(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiJson(input): ApiJson<PersonInput>,
+    ApiJson(input): ApiJson<NewPerson>,
 ) -> Result<(StatusCode, axum::Json<Created>), ApiError> {
-    let (county, id) = state.app.people().create(&c.caller, input).await?;
+    let (county, id) = state.app.people().create(&c.caller, input.into()).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(Created {
@@ -115,46 +110,34 @@ async fn export_people(
 /// A person's file (sensitive numbers masked).
 #[utoipa::path(get, path = "/api/v1/people/{county}/{id}", tag = "人员",
     params(("county" = i64, Path), ("id" = i64, Path)),
-    responses((status = 200, body = PersonFile), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = PersonResponse), (status = 404, body = ErrorBody)))]
 async fn find_person(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
-) -> Result<axum::Json<PersonFile>, ApiError> {
+) -> Result<axum::Json<PersonResponse>, ApiError> {
     Ok(axum::Json(
-        state.app.people().file(&c.caller, county, id).await?,
+        state.app.people().file(&c.caller, county, id).await?.into(),
     ))
 }
 
 /// Change a person's file. `version` must be the one read; a masked ID number or phone
 /// sent back unchanged keeps the stored value.
 #[utoipa::path(put, path = "/api/v1/people/{county}/{id}", tag = "人员",
-    params(("county" = i64, Path), ("id" = i64, Path)), request_body = PersonInput,
+    params(("county" = i64, Path), ("id" = i64, Path)), request_body = PersonUpdate,
     responses((status = 204, description = "已保存"), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn update_person(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
-    ApiJson(input): ApiJson<PersonInput>,
+    ApiJson(input): ApiJson<PersonUpdate>,
 ) -> Result<StatusCode, ApiError> {
     state
         .app
         .people()
-        .update(&c.caller, county, id, input)
+        .update(&c.caller, county, id, input.into())
         .await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct RevealRequest {
-    pub field: SensitiveField,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RevealResponse {
-    pub field: SensitiveField,
-    /// The full value; null when the person has none (no phone).
-    pub value: Option<String>,
 }
 
 /// Show one sensitive field in full. Only roles the privacy policy allows; every call is
@@ -181,18 +164,18 @@ async fn reveal(
 
 /// Add a role (party member, retired cadre, volunteer...).
 #[utoipa::path(post, path = "/api/v1/people/{county}/{id}/roles", tag = "人员",
-    params(("county" = i64, Path), ("id" = i64, Path)), request_body = RoleInput,
+    params(("county" = i64, Path), ("id" = i64, Path)), request_body = NewRole,
     responses((status = 201, body = Created), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn add_role(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
-    ApiJson(input): ApiJson<RoleInput>,
+    ApiJson(input): ApiJson<NewRole>,
 ) -> Result<(StatusCode, axum::Json<Created>), ApiError> {
     let role = state
         .app
         .people()
-        .add_role(&c.caller, county, id, input)
+        .add_role(&c.caller, county, id, input.into())
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -220,11 +203,6 @@ async fn remove_role(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct SkillsRequest {
-    pub skills: Vec<String>,
-}
-
 /// Replace a person's specialties.
 #[utoipa::path(put, path = "/api/v1/people/{county}/{id}/skills", tag = "人员",
     params(("county" = i64, Path), ("id" = i64, Path)), request_body = SkillsRequest,
@@ -245,15 +223,19 @@ async fn set_skills(
 
 /// Tag a person (provenance: this caller, by hand).
 #[utoipa::path(post, path = "/api/v1/people/{county}/{id}/tags", tag = "人员",
-    params(("county" = i64, Path), ("id" = i64, Path)), request_body = TagInput,
+    params(("county" = i64, Path), ("id" = i64, Path)), request_body = NewPersonTag,
     responses((status = 201, body = Created), (status = 409, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn add_tag(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
-    ApiJson(input): ApiJson<TagInput>,
+    ApiJson(input): ApiJson<NewPersonTag>,
 ) -> Result<(StatusCode, axum::Json<Created>), ApiError> {
-    let row = state.app.people().tag(&c.caller, county, id, input).await?;
+    let row = state
+        .app
+        .people()
+        .tag(&c.caller, county, id, input.into())
+        .await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(Created {
@@ -288,13 +270,13 @@ pub struct DuplicatesQuery {
 /// outside their people scope is named by its key only; numbers are masked, birth dates
 /// reduced to the year. Nobody sees the cases they registered themselves.
 #[utoipa::path(get, path = "/api/v1/people/duplicates", tag = "人员", params(DuplicatesQuery, Paging),
-    responses((status = 200, body = Page<DuplicateCase>), (status = 403, description = "无权复核重复登记", body = ErrorBody)))]
+    responses((status = 200, body = Page<DuplicateCaseResponse>), (status = 403, description = "无权复核重复登记", body = ErrorBody)))]
 async fn list_duplicates(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiQuery(q): ApiQuery<DuplicatesQuery>,
     ApiQuery(p): ApiQuery<Paging>,
-) -> Result<axum::Json<Page<DuplicateCase>>, ApiError> {
+) -> Result<axum::Json<Page<DuplicateCaseResponse>>, ApiError> {
     Ok(axum::Json(
         state
             .app
@@ -304,7 +286,8 @@ async fn list_duplicates(
                 q.status.as_deref(),
                 PageRequest::new(p.page, p.per_page),
             )
-            .await?,
+            .await
+            .map(page_of)?,
     ))
 }
 
@@ -312,7 +295,7 @@ async fn list_duplicates(
 /// needs the existing file in the caller's people scope) or `reject` (the new file becomes
 /// 登记作废). `version` is the case's version as read. Audited.
 #[utoipa::path(post, path = "/api/v1/people/duplicates/{county}/{id}/decision", tag = "人员",
-    params(("county" = i64, Path), ("id" = i64, Path)), request_body = ResolveDuplicateInput,
+    params(("county" = i64, Path), ("id" = i64, Path)), request_body = DuplicateDecisionRequest,
     responses((status = 204, description = "已处理"),
         (status = 403, description = "无权复核、复核自己登记的档案，或已有档案不在您的辖区内而选择了并档", body = ErrorBody),
         (status = 404, body = ErrorBody),
@@ -322,12 +305,12 @@ async fn decide_duplicate(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
-    ApiJson(input): ApiJson<ResolveDuplicateInput>,
+    ApiJson(input): ApiJson<DuplicateDecisionRequest>,
 ) -> Result<StatusCode, ApiError> {
     state
         .app
         .people()
-        .resolve_duplicate(&c.caller, county, id, input)
+        .resolve_duplicate(&c.caller, county, id, input.into())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -2,16 +2,12 @@
 
 use axum::{extract::State, http::StatusCode};
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
-use yinling_app::{
-    Page, PageRequest,
-    accounts::{AccountView, NewAccountInput},
-};
-use yinling_domain::role::Role;
-use yinling_store::accounts::AccountListRow;
+use yinling_app::{Page, PageRequest};
 
-use super::{ApiJson, ApiPath, ApiQuery, Created};
+use super::types::{AccountListItemResponse, AccountViewResponse, GrantRequest, NewAccount};
+use crate::api::kernel::{ApiJson, ApiPath, ApiQuery, Created, page_of};
 use crate::{
     AppState,
     error::{ApiError, ErrorBody},
@@ -35,31 +31,32 @@ pub struct UsersQuery {
 
 /// Accounts the caller administers.
 #[utoipa::path(get, path = "/api/v1/users", tag = "账号", params(UsersQuery),
-    responses((status = 200, body = Page<AccountListRow>), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Page<AccountListItemResponse>), (status = 403, body = ErrorBody)))]
 async fn list_users(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiQuery(q): ApiQuery<UsersQuery>,
-) -> Result<axum::Json<Page<AccountListRow>>, ApiError> {
+) -> Result<axum::Json<Page<AccountListItemResponse>>, ApiError> {
     Ok(axum::Json(
         state
             .app
             .accounts()
             .list(&c.caller, PageRequest::new(q.page, q.per_page))
-            .await?,
+            .await
+            .map(page_of)?,
     ))
 }
 
 /// Create an account with one role on one unit. The initial password must be changed at
 /// first login.
-#[utoipa::path(post, path = "/api/v1/users", tag = "账号", request_body = NewAccountInput,
+#[utoipa::path(post, path = "/api/v1/users", tag = "账号", request_body = NewAccount,
     responses((status = 201, body = Created), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn create_user(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiJson(input): ApiJson<NewAccountInput>,
+    ApiJson(input): ApiJson<NewAccount>,
 ) -> Result<(StatusCode, axum::Json<Created>), ApiError> {
-    let id = state.app.accounts().create(&c.caller, input).await?;
+    let id = state.app.accounts().create(&c.caller, input.into()).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(Created {
@@ -71,20 +68,15 @@ async fn create_user(
 
 /// An account and its roles.
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "账号", params(("id" = i64, Path)),
-    responses((status = 200, body = AccountView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = AccountViewResponse), (status = 404, body = ErrorBody)))]
 async fn find_user(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath(id): ApiPath<i64>,
-) -> Result<axum::Json<AccountView>, ApiError> {
-    Ok(axum::Json(state.app.accounts().get(&c.caller, id).await?))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct GrantRequest {
-    pub role: Role,
-    pub unit_county_code: i64,
-    pub unit_id: i64,
+) -> Result<axum::Json<AccountViewResponse>, ApiError> {
+    Ok(axum::Json(
+        state.app.accounts().get(&c.caller, id).await?.into(),
+    ))
 }
 
 /// Grant a role on a unit (never above the caller's own).

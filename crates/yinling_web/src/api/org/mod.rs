@@ -1,22 +1,20 @@
-//! Organisation units over the API.
+//! Organisation units over the API; their bodies in `types.rs`.
+
+pub(super) mod types;
 
 use axum::{extract::State, http::StatusCode};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
-use yinling_app::org::{PlaceInput, PlaceView};
-use yinling_app::{
-    Page, PageRequest,
-    org::{NewUnitInput, UnitUpdateInput, UnitView},
-    people::RosterItem,
-};
+use yinling_app::{Page, PageRequest};
 use yinling_domain::person::PersonRoleKind;
-use yinling_store::{
-    org::{OrgUnitRow, UnitFilter},
-    places::PlaceRow,
-};
+use yinling_store::org::UnitFilter;
 
-use super::{ApiJson, ApiPath, ApiQuery};
+use self::types::{
+    BoundaryRequest, MoveRequest, MoveResponse, NewPlace, NewUnit, OrgUnitResponse, PlaceResponse,
+    PlaceViewResponse, RosterItemResponse, UnitResponse, UnitUpdate,
+};
+use crate::api::kernel::{ApiJson, ApiPath, ApiQuery, list_of, page_of};
 use crate::{
     AppState,
     error::{ApiError, ErrorBody},
@@ -47,12 +45,12 @@ pub struct ListUnitsQuery {
 
 /// Units in the caller's scope.
 #[utoipa::path(get, path = "/api/v1/org/units", tag = "组织", params(ListUnitsQuery),
-    responses((status = 200, body = Page<OrgUnitRow>), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = Page<OrgUnitResponse>), (status = 401, body = ErrorBody)))]
 async fn list_units(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiQuery(q): ApiQuery<ListUnitsQuery>,
-) -> Result<axum::Json<Page<OrgUnitRow>>, ApiError> {
+) -> Result<axum::Json<Page<OrgUnitResponse>>, ApiError> {
     let filter = UnitFilter {
         kind: q.kind.filter(|k| !k.is_empty()),
         name_contains: q.q.filter(|k| !k.is_empty()),
@@ -62,72 +60,66 @@ async fn list_units(
             .app
             .org()
             .units(&c.caller, filter, PageRequest::new(q.page, q.per_page))
-            .await?,
+            .await
+            .map(page_of)?,
     ))
 }
 
 /// A unit with its ancestors, children and head count.
 #[utoipa::path(get, path = "/api/v1/org/units/{county}/{id}", tag = "组织",
     params(("county" = i64, Path, description = "县级区划代码"), ("id" = i64, Path)),
-    responses((status = 200, body = UnitView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = UnitResponse), (status = 404, body = ErrorBody)))]
 async fn find_unit(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
-) -> Result<axum::Json<UnitView>, ApiError> {
+) -> Result<axum::Json<UnitResponse>, ApiError> {
     Ok(axum::Json(
-        state.app.org().unit_view(&c.caller, county, id).await?,
+        state
+            .app
+            .org()
+            .unit_view(&c.caller, county, id)
+            .await?
+            .into(),
     ))
 }
 
 /// Create a unit under this one.
 #[utoipa::path(post, path = "/api/v1/org/units/{county}/{id}/children", tag = "组织",
     params(("county" = i64, Path), ("id" = i64, Path)),
-    request_body = NewUnitInput,
-    responses((status = 201, body = OrgUnitRow), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    request_body = NewUnit,
+    responses((status = 201, body = OrgUnitResponse), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn create_unit(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
-    ApiJson(input): ApiJson<NewUnitInput>,
-) -> Result<(StatusCode, axum::Json<OrgUnitRow>), ApiError> {
+    ApiJson(input): ApiJson<NewUnit>,
+) -> Result<(StatusCode, axum::Json<OrgUnitResponse>), ApiError> {
     let unit = state
         .app
         .org()
-        .create_unit(&c.caller, county, id, input)
+        .create_unit(&c.caller, county, id, input.into())
         .await?;
-    Ok((StatusCode::CREATED, axum::Json(unit)))
+    Ok((StatusCode::CREATED, axum::Json(unit.into())))
 }
 
 /// Rename a unit or change its address (`version` must match).
 #[utoipa::path(patch, path = "/api/v1/org/units/{county}/{id}", tag = "组织",
     params(("county" = i64, Path), ("id" = i64, Path)),
-    request_body = UnitUpdateInput,
+    request_body = UnitUpdate,
     responses((status = 204, description = "已保存"), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update_unit(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
-    ApiJson(input): ApiJson<UnitUpdateInput>,
+    ApiJson(input): ApiJson<UnitUpdate>,
 ) -> Result<StatusCode, ApiError> {
     state
         .app
         .org()
-        .update_unit(&c.caller, county, id, input)
+        .update_unit(&c.caller, county, id, input.into())
         .await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct MoveRequest {
-    pub parent_county_code: i64,
-    pub parent_id: i64,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MoveResponse {
-    /// Units moved (the unit and everything under it).
-    pub moved: u64,
 }
 
 /// Move a unit and its whole subtree under another parent in the same county.
@@ -161,13 +153,13 @@ pub struct MembersQuery {
 /// People holding a role in this unit or below (a branch's members), wherever they live.
 #[utoipa::path(get, path = "/api/v1/org/units/{county}/{id}/members", tag = "组织",
     params(("county" = i64, Path), ("id" = i64, Path), MembersQuery),
-    responses((status = 200, body = Page<RosterItem>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Page<RosterItemResponse>), (status = 404, body = ErrorBody)))]
 async fn unit_members(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
     ApiQuery(q): ApiQuery<MembersQuery>,
-) -> Result<axum::Json<Page<RosterItem>>, ApiError> {
+) -> Result<axum::Json<Page<RosterItemResponse>>, ApiError> {
     Ok(axum::Json(
         state
             .app
@@ -179,14 +171,9 @@ async fn unit_members(
                 q.kind,
                 PageRequest::new(q.page, q.per_page),
             )
-            .await?,
+            .await
+            .map(page_of)?,
     ))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct BoundaryRequest {
-    /// GeoJSON Polygon or MultiPolygon; null clears it.
-    pub geojson: Option<String>,
 }
 
 /// Set or clear a grid's boundary.
@@ -219,37 +206,38 @@ pub struct PlacesQuery {
 /// Buildings, entrances, households and addresses of an area, with who lives in each household.
 #[utoipa::path(get, path = "/api/v1/org/units/{county}/{id}/places", tag = "组织",
     params(("county" = i64, Path), ("id" = i64, Path), PlacesQuery),
-    responses((status = 200, body = Vec<PlaceView>), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Vec<PlaceViewResponse>), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn list_places(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
     ApiQuery(q): ApiQuery<PlacesQuery>,
-) -> Result<axum::Json<Vec<PlaceView>>, ApiError> {
+) -> Result<axum::Json<Vec<PlaceViewResponse>>, ApiError> {
     Ok(axum::Json(
         state
             .app
             .org()
             .places(&c.caller, county, id, q.parent)
-            .await?,
+            .await
+            .map(list_of)?,
     ))
 }
 
 /// Register a building, an entrance, a household or an address in an area.
 #[utoipa::path(post, path = "/api/v1/org/units/{county}/{id}/places", tag = "组织",
     params(("county" = i64, Path), ("id" = i64, Path)),
-    request_body = PlaceInput,
-    responses((status = 201, body = PlaceRow), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    request_body = NewPlace,
+    responses((status = 201, body = PlaceResponse), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_place(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
-    ApiJson(input): ApiJson<PlaceInput>,
-) -> Result<(StatusCode, axum::Json<PlaceRow>), ApiError> {
+    ApiJson(input): ApiJson<NewPlace>,
+) -> Result<(StatusCode, axum::Json<PlaceResponse>), ApiError> {
     let place = state
         .app
         .org()
-        .create_place(&c.caller, county, id, input)
+        .create_place(&c.caller, county, id, input.into())
         .await?;
-    Ok((StatusCode::CREATED, axum::Json(place)))
+    Ok((StatusCode::CREATED, axum::Json(place.into())))
 }

@@ -5,12 +5,10 @@ use axum::{
     http::{StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
 };
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
-use yinling_app::Grant;
 
-use super::ApiJson;
+use super::types::{LoginRequest, MeResponse, PasswordRequest, SessionResponse};
+use crate::api::kernel::ApiJson;
 use crate::{
     AppState, cookies,
     error::{ApiError, ErrorBody},
@@ -22,21 +20,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(login, logout))
         .routes(routes!(me))
         .routes(routes!(change_password))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct LoginRequest {
-    pub username: String,
-    pub password: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SessionResponse {
-    /// The session token: send it as `Authorization: Bearer <token>`.
-    pub token: String,
-    /// For cookie-authenticated writes: send it as `X-CSRF-Token`.
-    pub csrf_token: String,
-    pub must_change_password: bool,
 }
 
 /// Log in. Five wrong passwords in a row lock the account for 15 minutes.
@@ -88,17 +71,6 @@ async fn logout(State(state): State<AppState>, c: ApiCaller) -> Result<StatusCod
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MeResponse {
-    pub account_id: Option<i64>,
-    pub username: String,
-    pub display_name: String,
-    pub grants: Vec<Grant>,
-    pub elder_mode: bool,
-    /// The caller's own person file, "county/id".
-    pub person: Option<String>,
-}
-
 /// Who am I: the account and the roles it holds.
 #[utoipa::path(get, path = "/api/v1/me", tag = "账号",
     responses((status = 200, body = MeResponse), (status = 401, body = ErrorBody)))]
@@ -108,16 +80,10 @@ async fn me(c: ApiCaller) -> axum::Json<MeResponse> {
         account_id: caller.account_id,
         username: caller.username,
         display_name: caller.display_name,
-        grants: caller.grants,
+        grants: caller.grants.into_iter().map(Into::into).collect(),
         elder_mode: caller.elder_mode,
         person: caller.person.map(|(c, id)| format!("{c}/{id}")),
     })
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct PasswordRequest {
-    pub old_password: String,
-    pub new_password: String,
 }
 
 /// Change my password (required after the first login).

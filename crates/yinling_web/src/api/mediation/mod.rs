@@ -1,23 +1,26 @@
 //! Mediation cases (矛盾调解) over the API: intake, mediators, sessions, outcome, follow-up,
-//! and success rates per studio, team and subtree for a period (also as Excel).
+//! and success rates per studio, team and subtree for a period (also as Excel); their
+//! bodies in `types.rs`.
+
+mod types;
 
 use axum::{
     extract::State,
     http::{StatusCode, header},
     response::{IntoResponse, Response},
 };
-use serde::Serialize;
-use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use yinling_app::{
     Page, PageRequest,
-    mediation::{
-        AssignInput, CaseInput, CaseListItem, CaseQuery, CaseView, FollowUpInput, MediationStats,
-        MediatorChoices, OutcomeInput, SessionInput, StatsQuery,
-    },
+    mediation::{CaseQuery, StatsQuery},
 };
 
-use super::{ApiJson, ApiPath, ApiQuery, Created, people::Paging};
+use self::types::{
+    AssignRequest, CaseListItemResponse, CaseResponse, MediationStatsResponse,
+    MediatorChoicesResponse, NewCase, NewCaseFollowUp, NewSession, OutcomeRequest,
+    RecordedResponse,
+};
+use crate::api::kernel::{ApiJson, ApiPath, ApiQuery, Created, Paging, page_of};
 use crate::{
     AppState,
     error::{ApiError, ErrorBody},
@@ -39,33 +42,38 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Mediation cases in the caller's scope, newest intake first.
 #[utoipa::path(get, path = "/api/v1/mediation/cases", tag = "矛盾调解", params(CaseQuery, Paging),
-    responses((status = 200, body = Page<CaseListItem>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Page<CaseListItemResponse>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn list_cases(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiQuery(q): ApiQuery<CaseQuery>,
     ApiQuery(p): ApiQuery<Paging>,
-) -> Result<axum::Json<Page<CaseListItem>>, ApiError> {
+) -> Result<axum::Json<Page<CaseListItemResponse>>, ApiError> {
     Ok(axum::Json(
         state
             .app
             .mediation()
             .list(&c.caller, &q, PageRequest::new(p.page, p.per_page))
-            .await?,
+            .await
+            .map(page_of)?,
     ))
 }
 
 /// Take in a case (受理) at the community, village, compound or grid where it arose.
 /// Parties are names, optionally linked to a person file; free text must not hold phone or
 /// ID numbers.
-#[utoipa::path(post, path = "/api/v1/mediation/cases", tag = "矛盾调解", request_body = CaseInput,
+#[utoipa::path(post, path = "/api/v1/mediation/cases", tag = "矛盾调解", request_body = NewCase,
     responses((status = 201, body = Created), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_case(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiJson(input): ApiJson<CaseInput>,
+    ApiJson(input): ApiJson<NewCase>,
 ) -> Result<(StatusCode, axum::Json<Created>), ApiError> {
-    let (county, id) = state.app.mediation().create(&c.caller, input).await?;
+    let (county, id) = state
+        .app
+        .mediation()
+        .create(&c.caller, input.into())
+        .await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(Created {
@@ -79,14 +87,19 @@ async fn create_case(
 /// caller may do next.
 #[utoipa::path(get, path = "/api/v1/mediation/cases/{county}/{id}", tag = "矛盾调解",
     params(("county" = i64, Path), ("id" = i64, Path)),
-    responses((status = 200, body = CaseView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = CaseResponse), (status = 404, body = ErrorBody)))]
 async fn find_case(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
-) -> Result<axum::Json<CaseView>, ApiError> {
+) -> Result<axum::Json<CaseResponse>, ApiError> {
     Ok(axum::Json(
-        state.app.mediation().case(&c.caller, county, id).await?,
+        state
+            .app
+            .mediation()
+            .case(&c.caller, county, id)
+            .await?
+            .into(),
     ))
 }
 
@@ -94,58 +107,54 @@ async fn find_case(
 /// retired cadres living in the caller's scope.
 #[utoipa::path(get, path = "/api/v1/mediation/cases/{county}/{id}/mediator-choices", tag = "矛盾调解",
     params(("county" = i64, Path), ("id" = i64, Path)),
-    responses((status = 200, body = MediatorChoices), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = MediatorChoicesResponse), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn mediator_choices(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
-) -> Result<axum::Json<MediatorChoices>, ApiError> {
+) -> Result<axum::Json<MediatorChoicesResponse>, ApiError> {
     Ok(axum::Json(
         state
             .app
             .mediation()
             .mediator_choices(&c.caller, county, id)
-            .await?,
+            .await?
+            .into(),
     ))
 }
 
 /// Assign mediators (retired cadres, studios, teams) to an open case.
 #[utoipa::path(post, path = "/api/v1/mediation/cases/{county}/{id}/mediators", tag = "矛盾调解",
-    params(("county" = i64, Path), ("id" = i64, Path)), request_body = AssignInput,
+    params(("county" = i64, Path), ("id" = i64, Path)), request_body = AssignRequest,
     responses((status = 204, description = "已指派"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn assign_mediators(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
-    ApiJson(input): ApiJson<AssignInput>,
+    ApiJson(input): ApiJson<AssignRequest>,
 ) -> Result<StatusCode, ApiError> {
     state
         .app
         .mediation()
-        .assign(&c.caller, county, id, input)
+        .assign(&c.caller, county, id, input.into())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RecordedResponse {
-    pub id: i64,
-}
-
 /// Record a mediation session. A concluded case refuses it (409 `case_closed`).
 #[utoipa::path(post, path = "/api/v1/mediation/cases/{county}/{id}/sessions", tag = "矛盾调解",
-    params(("county" = i64, Path), ("id" = i64, Path)), request_body = SessionInput,
+    params(("county" = i64, Path), ("id" = i64, Path)), request_body = NewSession,
     responses((status = 201, body = RecordedResponse), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn record_session(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
-    ApiJson(input): ApiJson<SessionInput>,
+    ApiJson(input): ApiJson<NewSession>,
 ) -> Result<(StatusCode, axum::Json<RecordedResponse>), ApiError> {
     let sid = state
         .app
         .mediation()
-        .record_session(&c.caller, county, id, input)
+        .record_session(&c.caller, county, id, input.into())
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -155,36 +164,36 @@ async fn record_session(
 
 /// Record the outcome: success, partial, failed, or referred (with where to).
 #[utoipa::path(post, path = "/api/v1/mediation/cases/{county}/{id}/outcome", tag = "矛盾调解",
-    params(("county" = i64, Path), ("id" = i64, Path)), request_body = OutcomeInput,
+    params(("county" = i64, Path), ("id" = i64, Path)), request_body = OutcomeRequest,
     responses((status = 204, description = "已办结"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn conclude_case(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
-    ApiJson(input): ApiJson<OutcomeInput>,
+    ApiJson(input): ApiJson<OutcomeRequest>,
 ) -> Result<StatusCode, ApiError> {
     state
         .app
         .mediation()
-        .conclude(&c.caller, county, id, input)
+        .conclude(&c.caller, county, id, input.into())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Record a follow-up visit to a concluded case: does the agreement hold?
 #[utoipa::path(post, path = "/api/v1/mediation/cases/{county}/{id}/follow-ups", tag = "矛盾调解",
-    params(("county" = i64, Path), ("id" = i64, Path)), request_body = FollowUpInput,
+    params(("county" = i64, Path), ("id" = i64, Path)), request_body = NewCaseFollowUp,
     responses((status = 201, body = RecordedResponse), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn follow_up_case(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
-    ApiJson(input): ApiJson<FollowUpInput>,
+    ApiJson(input): ApiJson<NewCaseFollowUp>,
 ) -> Result<(StatusCode, axum::Json<RecordedResponse>), ApiError> {
     let fid = state
         .app
         .mediation()
-        .follow_up(&c.caller, county, id, input)
+        .follow_up(&c.caller, county, id, input.into())
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -196,14 +205,14 @@ async fn follow_up_case(
 /// caller's area): success ÷ concluded, with counts, in total, per child unit, per studio,
 /// per team and per retired cadre.
 #[utoipa::path(get, path = "/api/v1/mediation/stats", tag = "矛盾调解", params(StatsQuery),
-    responses((status = 200, body = MediationStats), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = MediationStatsResponse), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn stats(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiQuery(q): ApiQuery<StatsQuery>,
-) -> Result<axum::Json<MediationStats>, ApiError> {
+) -> Result<axum::Json<MediationStatsResponse>, ApiError> {
     Ok(axum::Json(
-        state.app.mediation().stats(&c.caller, &q).await?,
+        state.app.mediation().stats(&c.caller, &q).await?.into(),
     ))
 }
 

@@ -1,4 +1,6 @@
-//! The needs ledger (需求台账) over the API.
+//! The needs ledger (需求台账) over the API; its bodies in `types.rs`.
+
+mod types;
 
 use axum::{
     body::Bytes,
@@ -7,12 +9,12 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
-use yinling_app::{
-    AppError, Page, PageRequest,
-    needs::{FollowUpInput, NeedImportReport, NeedInput, NeedItem, NeedQuery, NeedView},
-};
+use yinling_app::{AppError, Page, PageRequest, needs::NeedQuery};
 
-use super::{ApiJson, ApiPath, ApiQuery, Created, people::Paging};
+use self::types::{
+    ImportRefused, NeedImportReportResponse, NeedItemResponse, NeedResponse, NewFollowUp, NewNeed,
+};
+use crate::api::kernel::{ApiJson, ApiPath, ApiQuery, Created, Paging, page_of};
 use crate::{
     AppState,
     error::{ApiError, ErrorBody},
@@ -37,31 +39,32 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// List needs in the caller's scope, newest first.
 #[utoipa::path(get, path = "/api/v1/needs", tag = "需求台账", params(NeedQuery, Paging),
-    responses((status = 200, body = Page<NeedItem>), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = Page<NeedItemResponse>), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody)))]
 async fn list_needs(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiQuery(q): ApiQuery<NeedQuery>,
     ApiQuery(p): ApiQuery<Paging>,
-) -> Result<axum::Json<Page<NeedItem>>, ApiError> {
+) -> Result<axum::Json<Page<NeedItemResponse>>, ApiError> {
     Ok(axum::Json(
         state
             .app
             .needs()
             .list(&c.caller, &q, PageRequest::new(p.page, p.per_page))
-            .await?,
+            .await
+            .map(page_of)?,
     ))
 }
 
 /// Record a need heard from a person or household (敲门问需 and the like).
-#[utoipa::path(post, path = "/api/v1/needs", tag = "需求台账", request_body = NeedInput,
+#[utoipa::path(post, path = "/api/v1/needs", tag = "需求台账", request_body = NewNeed,
     responses((status = 201, body = Created), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn record_need(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiJson(input): ApiJson<NeedInput>,
+    ApiJson(input): ApiJson<NewNeed>,
 ) -> Result<(StatusCode, axum::Json<Created>), ApiError> {
-    let (county, id) = state.app.needs().record(&c.caller, input).await?;
+    let (county, id) = state.app.needs().record(&c.caller, input.into()).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(Created {
@@ -108,16 +111,6 @@ async fn import_template(
     Ok(xlsx_response(bytes, "needs-template.xlsx"))
 }
 
-/// What a refused import answers: the report of every problem by row and column, or the
-/// error envelope when the file itself cannot be read (empty, not a workbook, no header).
-#[derive(utoipa::ToSchema)]
-#[serde(untagged)]
-#[allow(dead_code)] // documents the two shapes only
-enum ImportRefused {
-    Report(NeedImportReport),
-    Error(ErrorBody),
-}
-
 /// Import needs from an .xlsx file sent as the request body (at most 5 MB and 5,000 rows).
 /// All or nothing: if any row has a problem, nothing is imported and the report lists
 /// every problem by row and column (422); correct the file and send it again.
@@ -125,7 +118,7 @@ enum ImportRefused {
     request_body(description = "Excel 文件本身", content(
         (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         (Vec<u8> = "application/octet-stream"))),
-    responses((status = 200, description = "全部导入", body = NeedImportReport),
+    responses((status = 200, description = "全部导入", body = NeedImportReportResponse),
         (status = 422, description = "未导入：报告逐行列出问题；文件本身无法读取时为 ErrorBody", body = ImportRefused),
         (status = 413, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn import_needs(
@@ -147,38 +140,43 @@ async fn import_needs(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    Ok((status, axum::Json(report)).into_response())
+    Ok((status, axum::Json(NeedImportReportResponse::from(report))).into_response())
 }
 
 /// One need with its follow-ups.
 #[utoipa::path(get, path = "/api/v1/needs/{county}/{id}", tag = "需求台账",
     params(("county" = i64, Path), ("id" = i64, Path)),
-    responses((status = 200, body = NeedView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = NeedResponse), (status = 404, body = ErrorBody)))]
 async fn find_need(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
-) -> Result<axum::Json<NeedView>, ApiError> {
+) -> Result<axum::Json<NeedResponse>, ApiError> {
     Ok(axum::Json(
-        state.app.needs().detail(&c.caller, county, id).await?,
+        state
+            .app
+            .needs()
+            .detail(&c.caller, county, id)
+            .await?
+            .into(),
     ))
 }
 
 /// Record a follow-up, optionally changing the status (待跟进 → 跟进中 → 已解决 → 已关闭;
 /// 已解决 may be reopened; 已关闭 is final). Refused changes change nothing.
 #[utoipa::path(post, path = "/api/v1/needs/{county}/{id}/followups", tag = "需求台账",
-    params(("county" = i64, Path), ("id" = i64, Path)), request_body = FollowUpInput,
+    params(("county" = i64, Path), ("id" = i64, Path)), request_body = NewFollowUp,
     responses((status = 204, description = "已记录"), (status = 422, body = ErrorBody), (status = 409, body = ErrorBody), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn follow_up_need(
     State(state): State<AppState>,
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
-    ApiJson(input): ApiJson<FollowUpInput>,
+    ApiJson(input): ApiJson<NewFollowUp>,
 ) -> Result<StatusCode, ApiError> {
     state
         .app
         .needs()
-        .follow_up(&c.caller, county, id, input)
+        .follow_up(&c.caller, county, id, input.into())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
