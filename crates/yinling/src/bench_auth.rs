@@ -11,7 +11,7 @@ use std::{
 };
 
 use yinling_store::StoreOptions;
-use yinling_web::wire::Conn;
+use yinling_web::kernel::wire::Conn;
 
 const PASSWORD: &str = "Bench-Pass-2026!";
 

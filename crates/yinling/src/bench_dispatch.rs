@@ -22,7 +22,7 @@ use yinling_store::{
     services::{self as store_services, ProviderFields},
 };
 
-use yinling_web::wire::Conn;
+use yinling_web::kernel::wire::Conn;
 
 use crate::bench::Series;
 

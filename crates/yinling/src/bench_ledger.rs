@@ -18,7 +18,7 @@ use yinling_domain::{
     role::Role,
 };
 use yinling_store::StoreOptions;
-use yinling_web::wire::Conn;
+use yinling_web::kernel::wire::Conn;
 
 use crate::bench::Series;
 

@@ -1,16 +1,8 @@
 #![doc = include_str!("../README.md")]
 
 pub mod api;
-mod cookies;
-pub mod error;
-mod metrics_layer;
-mod multipart;
-mod qr;
-pub mod request_id;
-pub mod session;
-mod static_files;
+pub mod kernel;
 pub mod ui;
-pub mod wire;
 
 use std::sync::{Arc, OnceLock};
 
@@ -25,6 +17,8 @@ use axum::{
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tower_http::set_header::SetResponseHeaderLayer;
 use yinling_app::App;
+
+use kernel::{metrics_layer, request_id, session, static_files};
 
 /// Web settings, from the binary's configuration.
 #[derive(Debug, Clone, Default)]

@@ -16,7 +16,7 @@ use std::{
 
 use serde_json::{Value, json};
 use yinling_store::testing::TestDb;
-use yinling_web::wire::Conn;
+use yinling_web::kernel::wire::Conn;
 
 const KEY: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00112233445566778899aabbccddeeff0";
 const PASSWORD: &str = "Kill-Test-2026!";

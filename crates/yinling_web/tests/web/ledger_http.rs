@@ -14,7 +14,7 @@ use yinling_app::{
     testing::{PASSWORD, TestCity},
 };
 use yinling_domain::ledger::SourceKind;
-use yinling_web::{AppState, WebConfig, router, wire::Conn};
+use yinling_web::{AppState, WebConfig, kernel::wire::Conn, router};
 
 use crate::support;
 

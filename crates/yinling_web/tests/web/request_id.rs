@@ -8,7 +8,7 @@ use axum::{
     http::{HeaderValue, Request, StatusCode},
 };
 use yinling_app::testing::TestCity;
-use yinling_web::{AppState, WebConfig, request_id, router};
+use yinling_web::{AppState, WebConfig, kernel::request_id, router};
 
 use crate::support::{Client, Resp};
 

@@ -10,9 +10,10 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::types::{LoginRequest, MeResponse, PasswordRequest, SessionResponse};
 use crate::api::kernel::ApiJson;
 use crate::{
-    AppState, cookies,
-    error::{ApiError, ErrorBody},
-    session::{ApiCaller, client_ip},
+    AppState,
+    kernel::cookies,
+    kernel::error::{ApiError, ErrorBody},
+    kernel::session::{ApiCaller, client_ip},
 };
 
 pub fn router() -> OpenApiRouter<AppState> {

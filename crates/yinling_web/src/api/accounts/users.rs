@@ -10,8 +10,8 @@ use super::types::{AccountListItemResponse, AccountViewResponse, GrantRequest, N
 use crate::api::kernel::{ApiJson, ApiPath, ApiQuery, Created, page_of};
 use crate::{
     AppState,
-    error::{ApiError, ErrorBody},
-    session::ApiCaller,
+    kernel::error::{ApiError, ErrorBody},
+    kernel::session::ApiCaller,
 };
 
 pub fn router() -> OpenApiRouter<AppState> {

@@ -12,8 +12,8 @@ use self::types::AuditEventResponse;
 use crate::api::kernel::ApiQuery;
 use crate::{
     AppState,
-    error::{ApiError, ErrorBody},
-    session::ApiCaller,
+    kernel::error::{ApiError, ErrorBody},
+    kernel::session::ApiCaller,
 };
 
 pub fn router() -> OpenApiRouter<AppState> {

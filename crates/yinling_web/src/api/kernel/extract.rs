@@ -2,7 +2,7 @@
 
 use axum::extract::{FromRequest, FromRequestParts};
 
-use crate::error::ApiError;
+use crate::kernel::error::ApiError;
 
 #[derive(FromRequest)]
 #[from_request(via(axum::Json), rejection(ApiError))]

@@ -1,7 +1,7 @@
 //! What every capability of the API shares: the extractors whose rejections are JSON errors,
 //! the small envelope bodies (`Created`, `Paging`), and the OpenAPI document's frame. The
 //! paged list envelope is the app's `Page<T>` over a wire item type; the error envelope is
-//! `crate::error::ErrorBody`.
+//! `crate::kernel::error::ErrorBody`.
 
 mod extract;
 pub(super) mod openapi;

@@ -15,7 +15,7 @@ use yinling_domain::{
 };
 
 use super::Created;
-use crate::error::ErrorBody;
+use crate::kernel::error::ErrorBody;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -43,7 +43,7 @@ impl Modify for SecurityAddon {
         components.add_security_scheme(
             "cookie",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
-                crate::cookies::SESSION,
+                crate::kernel::cookies::SESSION,
                 "登录后的会话Cookie；此时写操作须带 X-CSRF-Token 请求头",
             ))),
         );

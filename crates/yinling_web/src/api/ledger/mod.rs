@@ -28,8 +28,8 @@ use crate::api::{
 };
 use crate::{
     AppState,
-    error::{ApiError, ErrorBody},
-    session::ApiCaller,
+    kernel::error::{ApiError, ErrorBody},
+    kernel::session::ApiCaller,
 };
 
 pub fn router() -> OpenApiRouter<AppState> {

@@ -17,8 +17,8 @@ use self::types::{
 use crate::api::kernel::{ApiJson, ApiPath, ApiQuery, Created, Paging, page_of};
 use crate::{
     AppState,
-    error::{ApiError, ErrorBody},
-    session::ApiCaller,
+    kernel::error::{ApiError, ErrorBody},
+    kernel::session::ApiCaller,
 };
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -33,7 +33,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(import_needs))
-                .layer(DefaultBodyLimit::max(crate::multipart::MAX_UPLOAD_BODY)),
+                .layer(DefaultBodyLimit::max(
+                    crate::kernel::multipart::MAX_UPLOAD_BODY,
+                )),
         )
 }
 

@@ -13,7 +13,7 @@ use yinling_domain::{
 };
 use yinling_store::needs::FollowupRow;
 
-use crate::{api::kernel::Micros, error::ErrorBody};
+use crate::{api::kernel::Micros, kernel::error::ErrorBody};
 
 fn default_urgency() -> Urgency {
     Urgency::Normal

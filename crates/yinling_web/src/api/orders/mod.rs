@@ -26,8 +26,8 @@ use self::types::{
 use crate::api::kernel::{ApiJson, ApiPath, ApiQuery, list_of, page_of};
 use crate::{
     AppState,
-    error::{ApiError, ErrorBody},
-    session::ApiCaller,
+    kernel::error::{ApiError, ErrorBody},
+    kernel::session::ApiCaller,
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -54,7 +54,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(upload_photo))
-                .layer(DefaultBodyLimit::max(crate::multipart::MAX_UPLOAD_BODY)),
+                .layer(DefaultBodyLimit::max(
+                    crate::kernel::multipart::MAX_UPLOAD_BODY,
+                )),
         )
 }
 
@@ -407,7 +409,7 @@ async fn upload_photo(
     ApiPath((county, id)): ApiPath<(i64, i64)>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, axum::Json<PhotoKey>), ApiError> {
-    let body = body.map_err(|_| crate::multipart::photo_too_large())?;
+    let body = body.map_err(|_| crate::kernel::multipart::photo_too_large())?;
     let key = state
         .app
         .orders()

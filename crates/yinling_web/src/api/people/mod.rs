@@ -21,8 +21,8 @@ use self::types::{
 use crate::api::kernel::{ApiJson, ApiPath, ApiQuery, Created, Paging, page_of};
 use crate::{
     AppState,
-    error::{ApiError, ErrorBody},
-    session::ApiCaller,
+    kernel::error::{ApiError, ErrorBody},
+    kernel::session::ApiCaller,
 };
 
 pub fn router() -> OpenApiRouter<AppState> {

@@ -9,8 +9,8 @@ use super::types::{NewTag, TagUpdate, TagUsageResponse};
 use crate::api::kernel::{ApiJson, ApiPath, ApiQuery, Created};
 use crate::{
     AppState,
-    error::{ApiError, ErrorBody},
-    session::ApiCaller,
+    kernel::error::{ApiError, ErrorBody},
+    kernel::session::ApiCaller,
 };
 
 pub fn router() -> OpenApiRouter<AppState> {

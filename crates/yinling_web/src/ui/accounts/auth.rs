@@ -13,7 +13,10 @@ use yinling_app::AppError;
 
 use crate::ui::kernel::extract::{Form, Query};
 use crate::ui::kernel::{FormError, Layout, PageCtx, anonymous_layout, render, see_other};
-use crate::{AppState, cookies, session};
+use crate::{
+    AppState,
+    kernel::{cookies, session},
+};
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -15,7 +15,10 @@ use axum::{
 };
 use yinling_app::{AppError, Caller};
 
-use crate::{AppState, cookies, error::status_of, session};
+use crate::{
+    AppState,
+    kernel::{cookies, error::status_of, session},
+};
 
 /// What the base layout needs on every page.
 #[derive(Debug, Clone)]
@@ -213,7 +216,7 @@ pub fn message_page(status: StatusCode, heading: &str, body: &str) -> Response {
         l,
         heading,
         body,
-        request_id: crate::request_id::current(),
+        request_id: crate::kernel::request_id::current(),
     }
     .render()
     .unwrap_or_else(|_| body.to_owned());
@@ -310,7 +313,7 @@ impl FormError {
                 Some(FormError {
                     field: e.field().map(str::to_owned),
                     message: e.to_string(),
-                    status: crate::error::status_of(e),
+                    status: crate::kernel::error::status_of(e),
                 })
             }
             _ => None,

@@ -258,7 +258,7 @@ async fn show_code(
         .ok_or(AppError::NotFound { what: "兑换码" })?;
     let digits = &shown.code.code;
     let spaced = format!("{} {}", &digits[..3], &digits[3..]);
-    let qr = crate::qr::svg(digits, &format!("兑换码 {spaced} 的二维码"));
+    let qr = crate::kernel::qr::svg(digits, &format!("兑换码 {spaced} 的二维码"));
     Ok(render(&CodePage {
         l: ctx.layout("出示兑换码", "points"),
         shown,

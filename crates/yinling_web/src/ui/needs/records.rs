@@ -38,7 +38,9 @@ pub fn router() -> Router<AppState> {
             "/needs/import",
             get(import_page)
                 .post(import_upload)
-                .layer(DefaultBodyLimit::max(crate::multipart::MAX_UPLOAD_BODY)),
+                .layer(DefaultBodyLimit::max(
+                    crate::kernel::multipart::MAX_UPLOAD_BODY,
+                )),
         )
         .route("/needs/new", get(new_form).post(create))
         .route("/needs/{county}/{id}", get(show))
@@ -636,9 +638,9 @@ async fn import_upload(
             let boundary = headers
                 .get(header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
-                .and_then(crate::multipart::boundary);
+                .and_then(crate::kernel::multipart::boundary);
             let file = boundary.as_deref().and_then(|b| {
-                crate::multipart::parse(&body, b)
+                crate::kernel::multipart::parse(&body, b)
                     .into_iter()
                     .find(|p| p.name == "file")
                     .map(|p| (p.filename, p.data.to_vec()))

@@ -25,7 +25,9 @@ pub(super) fn router() -> Router<AppState> {
             "/orders/{county}/{id}/complete",
             get(complete_form)
                 .post(complete_order)
-                .layer(DefaultBodyLimit::max(crate::multipart::MAX_UPLOAD_BODY)),
+                .layer(DefaultBodyLimit::max(
+                    crate::kernel::multipart::MAX_UPLOAD_BODY,
+                )),
         )
         .route("/orders/{county}/{id}/photo", get(order_photo))
 }
@@ -79,15 +81,15 @@ async fn complete_order(
 ) -> PageResult {
     let mut note = String::new();
     let result = async {
-        let body = body.map_err(|_| crate::multipart::photo_too_large())?;
+        let body = body.map_err(|_| crate::kernel::multipart::photo_too_large())?;
         let boundary = headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .and_then(crate::multipart::boundary)
+            .and_then(crate::kernel::multipart::boundary)
             .ok_or_else(|| {
                 AppError::invalid("invalid_form", "note", "表单内容不完整，请重新提交")
             })?;
-        let parts = crate::multipart::parse(&body, &boundary);
+        let parts = crate::kernel::multipart::parse(&body, &boundary);
         note = parts
             .iter()
             .find(|p| p.name == "note")

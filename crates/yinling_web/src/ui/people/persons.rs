@@ -223,7 +223,7 @@ async fn list(
 /// 422 for a malformed query, 403 for an exact number without the reveal right, 429 when the
 /// caller's searches by number are used up for the hour.
 fn search_refusal(e: &AppError) -> Option<FormError> {
-    let status = crate::error::status_of(e);
+    let status = crate::kernel::error::status_of(e);
     match e {
         AppError::TooMany { message, .. } => Some(FormError {
             field: Some("q".into()),
@@ -727,7 +727,7 @@ async fn create(
 /// own area); a number held anywhere else is no refusal at all (the app registers it and
 /// routes it to the county), so nothing here can tell whether a number exists elsewhere.
 fn person_form_refusal(e: &AppError) -> Option<FormError> {
-    let status = crate::error::status_of(e);
+    let status = crate::kernel::error::status_of(e);
     match e {
         AppError::Conflict { .. } if e.code() == "duplicate_id_number" => Some(FormError {
             field: Some("id_number".into()),

@@ -126,7 +126,7 @@ impl IntoResponse for ApiError {
                 code: self.error.code().to_owned(),
                 message: self.error.to_string(),
                 field: self.error.field().map(str::to_owned),
-                request_id: crate::request_id::current(),
+                request_id: crate::kernel::request_id::current(),
             },
         };
         (self.status, Json(body)).into_response()

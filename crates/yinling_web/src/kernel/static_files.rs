@@ -4,9 +4,9 @@ use axum::{Router, http::header, response::IntoResponse, routing::get};
 
 use crate::AppState;
 
-const CSS: &str = include_str!("../static/yinling.css");
-const JS: &str = include_str!("../static/yinling.js");
-const ICON: &str = include_str!("../static/favicon.svg");
+const CSS: &str = include_str!("../../static/yinling.css");
+const JS: &str = include_str!("../../static/yinling.js");
+const ICON: &str = include_str!("../../static/favicon.svg");
 
 pub fn router() -> Router<AppState> {
     Router::new()

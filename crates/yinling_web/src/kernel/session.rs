@@ -19,7 +19,7 @@ use axum::{
 };
 use yinling_app::{AppError, Caller};
 
-use crate::{AppState, cookies, error::ApiError};
+use crate::{AppState, kernel::cookies, kernel::error::ApiError};
 
 /// The session token a request carries, from the Bearer header or the cookie.
 pub fn token_of(headers: &HeaderMap) -> Option<(String, bool)> {
@@ -124,13 +124,13 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
     let multipart = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .and_then(crate::multipart::boundary);
+        .and_then(crate::kernel::multipart::boundary);
     if !is_form && multipart.is_none() {
         return csrf_failure(api);
     }
     let (parts, body) = req.into_parts();
     let limit = if multipart.is_some() {
-        crate::multipart::MAX_UPLOAD_BODY
+        crate::kernel::multipart::MAX_UPLOAD_BODY
     } else {
         2 * 1024 * 1024
     };
@@ -145,7 +145,7 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
         return csrf_failure(api);
     };
     let sent = match &multipart {
-        Some(b) => crate::multipart::parse(&bytes, b)
+        Some(b) => crate::kernel::multipart::parse(&bytes, b)
             .into_iter()
             .find(|p| p.name == "csrf_token")
             .map(|p| String::from_utf8_lossy(p.data).into_owned()),
