@@ -16,7 +16,7 @@ use yinling_domain::{
 };
 use yinling_store::{
     StoreOptions,
-    ids::{self, Seq},
+    kernel::ids::{self, Seq},
     orders::{self as store_orders, NewOrder},
     org::{self as store_org, UnitFilter},
     services::{self as store_services, ProviderFields},

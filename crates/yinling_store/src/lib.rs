@@ -21,16 +21,9 @@ pub use kernel::{
     store::{Backend, Micros, Store, StoreOptions, Tx, lock_key, meta_get, meta_init, sqlite_path},
 };
 
-// The paths other crates imported before the capability folders, kept so the move renamed
-// nothing they use (see README.md, "Paths").
-pub use accounts::{caller, sessions, throttle};
+// Per-test databases (feature `test-support`), at the top for the tests of every crate.
 #[cfg(feature = "test-support")]
 pub use kernel::testing;
-pub use kernel::{audit, ids, scope};
-
-pub use org::{places, regions};
-pub use people::tags;
-pub use redeem::shops;
 
 // The raw query builder: crate-private, public only with the feature `test-support`, the
 // tests' escape to read and break the database directly (kernel/db.rs says more).

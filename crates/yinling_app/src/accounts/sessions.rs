@@ -12,7 +12,9 @@ use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use yinling_domain::{org::OrgPath, role::Role};
-use yinling_store::{accounts, audit as store_audit, caller as store_caller, sessions};
+use yinling_store::{
+    accounts, accounts::caller as store_caller, accounts::sessions, kernel::audit as store_audit,
+};
 
 use super::Accounts;
 use crate::{AppError, AppResult, Caller, Grant, kernel::audit::Event, kernel::clock::MINUTE};

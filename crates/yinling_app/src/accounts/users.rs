@@ -17,10 +17,11 @@ use yinling_domain::{
     role::{Permission, Role},
 };
 use yinling_store::{
+    accounts::sessions,
     accounts::{self, AccountListRow, AccountRow, NewAccount, NewGrant, Reach},
-    audit as store_audit,
-    ids::{self, Seq},
-    org as store_org, sessions,
+    kernel::audit as store_audit,
+    kernel::ids::{self, Seq},
+    org as store_org,
 };
 
 use super::Accounts;

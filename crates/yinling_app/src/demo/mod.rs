@@ -30,13 +30,14 @@ use yinling_domain::{
     synthetic::SyntheticPeople,
 };
 use yinling_store::{
-    Tx, audit as store_audit,
-    ids::{self, Seq},
+    Tx,
+    kernel::audit as store_audit,
+    kernel::ids::{self, Seq},
+    org::places::{self as store_places, NewPlace},
+    org::regions::{self as store_regions, RegionRow},
     org::{self as store_org, NewOrgUnit},
+    people::tags::{self as store_tags, NewPersonTag, TagDefRow},
     people::{self as store_people, NewPerson, NewRole},
-    places::{self as store_places, NewPlace},
-    regions::{self as store_regions, RegionRow},
-    tags::{self as store_tags, NewPersonTag, TagDefRow},
 };
 
 use crate::{

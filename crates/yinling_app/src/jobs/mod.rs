@@ -31,8 +31,9 @@ use std::{
 use serde::Serialize;
 use yinling_domain::job::{JobOutcome, retry_after};
 use yinling_store::{
-    Micros, audit as store_audit,
+    Micros,
     jobs::{self as store_jobs, Claim, Finish, JobRow},
+    kernel::audit as store_audit,
 };
 
 use crate::{

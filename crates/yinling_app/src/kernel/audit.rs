@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 use yinling_domain::role::Permission;
-use yinling_store::audit::{
+use yinling_store::kernel::audit::{
     self as store_audit, AuditFilter, AuditRow, ChainProblem, ChainReport, NewAuditEvent,
 };
 

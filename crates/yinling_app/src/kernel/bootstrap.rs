@@ -3,7 +3,7 @@
 
 use yinling_domain::org::{OrgKind, OrgPath};
 use yinling_store::{
-    ids::{self, Seq},
+    kernel::ids::{self, Seq},
     meta_init,
     org::{self as store_org, NewOrgUnit, OrgUnitRow},
 };

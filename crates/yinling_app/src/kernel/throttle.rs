@@ -1,9 +1,9 @@
 //! Limits on attempts that could be repeated to guess or mine something: exact searches by a
 //! full ID number or phone, wrong redemption codes. Counts live in the database
-//! (`yinling_store::throttle`), so every server process of a deployment shares them, and each
+//! (`yinling_store::accounts::throttle`), so every server process of a deployment shares them, and each
 //! hit is committed on its own: a refused attempt still counts.
 
-use yinling_store::throttle as store_throttle;
+use yinling_store::accounts::throttle as store_throttle;
 
 use crate::{App, AppError, AppResult, kernel::clock::MINUTE};
 

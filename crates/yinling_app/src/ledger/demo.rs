@@ -20,12 +20,12 @@ use yinling_domain::{
     time::{local_date, shanghai},
 };
 use yinling_store::{
-    audit as store_audit,
-    ids::{self, Seq},
+    kernel::audit as store_audit,
+    kernel::ids::{self, Seq},
     ledger::{self as store_ledger, EarningRuleRow, RulesRow},
     org::{self as store_org, NewOrgUnit, OrgUnitRow},
     people as store_people,
-    shops::{self as store_shops, GoodsRow, RedemptionRow},
+    redeem::shops::{self as store_shops, GoodsRow, RedemptionRow},
 };
 
 use crate::{

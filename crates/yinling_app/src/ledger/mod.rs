@@ -33,8 +33,8 @@ use yinling_domain::{
 };
 use yinling_store::{
     Store, Tx, accounts as store_accounts,
-    audit::{self as store_audit, NewAuditEvent},
-    ids::{self, Seq},
+    kernel::audit::{self as store_audit, NewAuditEvent},
+    kernel::ids::{self, Seq},
     ledger::{
         self as store_ledger, AccountKey, AccountRow, AccountUpdate, EarningRuleRow, RulesRow,
         Side, TransferRow,

@@ -13,8 +13,9 @@ use yinling_store::{
     accounts as store_accounts,
     ledger::{self as store_ledger, TransferRow},
     orders::OrderRow,
+    org::places as store_places,
     org::{self as store_org},
-    people as store_people, places as store_places,
+    people as store_people,
 };
 
 use crate::{

@@ -918,9 +918,9 @@ impl Mediation<'_> {
             if m.kind != "person" {
                 continue;
             }
-            let eid = yinling_store::ids::next(
+            let eid = yinling_store::kernel::ids::next(
                 &mut tx.exec(),
-                yinling_store::ids::Seq::AwardEntitlements,
+                yinling_store::kernel::ids::Seq::AwardEntitlements,
             )
             .await?;
             yinling_store::orders::insert_entitlement(

@@ -24,14 +24,15 @@ use yinling_domain::{
     scope::Scope,
 };
 use yinling_store::{
-    audit as store_audit,
-    ids::{self, Seq},
+    kernel::audit as store_audit,
+    kernel::ids::{self, Seq},
     mediation::{
         self as store, CaseFilter, CaseRow, FollowupRow, MediatorRow, NewCase, NewFollowup,
         NewMediator, NewParty, NewSession, PickRow,
     },
+    org::places as store_places,
     org::{self as store_org, NewOrgUnit, OrgUnitRow},
-    people as store_people, places as store_places,
+    people as store_people,
 };
 
 use crate::{

@@ -18,10 +18,12 @@ use yinling_domain::{
     service::Urgency,
 };
 use yinling_store::{
-    audit as store_audit,
-    ids::{self, Seq},
+    kernel::audit as store_audit,
+    kernel::ids::{self, Seq},
     needs::{self as store_needs, FollowupRow, NeedFilter, NeedRow, NewFollowup, NewNeed},
-    org as store_org, people as store_people, places as store_places,
+    org as store_org,
+    org::places as store_places,
+    people as store_people,
 };
 
 use crate::{

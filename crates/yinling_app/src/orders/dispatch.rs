@@ -13,7 +13,7 @@ use yinling_domain::{
     service::{OrderAction, OrderActor, OrderState, ProviderKind, WeeklyWindow, transition},
 };
 use yinling_store::{
-    audit as store_audit,
+    kernel::audit as store_audit,
     orders::{self as store_orders, Change, Expect, NewOrderEvent, OrderRow},
     services::{self as store_services, ProviderRow},
 };

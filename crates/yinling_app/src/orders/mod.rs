@@ -12,8 +12,9 @@ use yinling_domain::{
     time::format_minutes,
 };
 use yinling_store::{
-    Tx, audit as store_audit,
-    ids::{self, Seq},
+    Tx,
+    kernel::audit as store_audit,
+    kernel::ids::{self, Seq},
     needs as store_needs,
     orders::{
         self as store_orders, Change, EntitlementRow, Expect, NewOrder, NewOrderEvent, OfferRow,

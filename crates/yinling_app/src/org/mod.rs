@@ -7,8 +7,8 @@ use yinling_domain::{
     role::Permission,
 };
 use yinling_store::{
-    audit as store_audit,
-    ids::{self, Seq},
+    kernel::audit as store_audit,
+    kernel::ids::{self, Seq},
     org::{self as store_org, ChildRow, NewOrgUnit, OrgUnitRow, OrgUnitUpdate, UnitFilter},
     people as store_people,
 };

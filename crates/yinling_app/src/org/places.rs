@@ -7,9 +7,9 @@ use yinling_domain::{
     role::Permission,
 };
 use yinling_store::{
-    audit as store_audit,
-    ids::{self, Seq},
-    places::{self as store_places, NewPlace, PlaceRow},
+    kernel::audit as store_audit,
+    kernel::ids::{self, Seq},
+    org::places::{self as store_places, NewPlace, PlaceRow},
 };
 
 use crate::{AppError, AppResult, Caller, kernel::audit::Event, kernel::text::TextKind};

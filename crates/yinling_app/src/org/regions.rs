@@ -1,7 +1,7 @@
 //! Loading the administrative divisions: the real Jining statistical codes shipped with
 //! Yinling, plus the functional zones the source names, under codes of Yinling's own.
 
-use yinling_store::regions::{self as store_regions, RegionRow};
+use yinling_store::org::regions::{self as store_regions, RegionRow};
 
 use crate::{AppError, AppResult};
 

@@ -3,7 +3,7 @@
 
 use rust_xlsxwriter::Workbook;
 use yinling_domain::role::Permission;
-use yinling_store::audit as store_audit;
+use yinling_store::kernel::audit as store_audit;
 
 use crate::kernel::xlsx::{MAX_EXPORT_ROWS, check_rows, header_format, title_format, xerr};
 

@@ -13,15 +13,15 @@ use yinling_domain::{
     scope::Scope,
 };
 use yinling_store::{
-    audit as store_audit,
-    ids::{self, Seq},
+    kernel::audit as store_audit,
+    kernel::ids::{self, Seq},
     org as store_org,
+    org::places as store_places,
+    people::tags::{self as store_tags, NewPersonTag, PersonTagRow},
     people::{
         self as store_people, NewPerson, NewRole, PersonFilter, PersonListRow, PersonRow,
         PersonUpdate, RoleRow, SearchTerm,
     },
-    places as store_places,
-    tags::{self as store_tags, NewPersonTag, PersonTagRow},
 };
 
 use crate::{

@@ -10,7 +10,7 @@ impl People<'_> {
         caller: &Caller,
         county: i64,
         unit_id: i64,
-    ) -> AppResult<Vec<yinling_store::places::PlaceRow>> {
+    ) -> AppResult<Vec<yinling_store::org::places::PlaceRow>> {
         let unit = self.app.org().find_unit(caller, county, unit_id).await?;
         let path = OrgPath::parse(&unit.path).map_err(|e| AppError::Internal(e.to_string()))?;
         let scope = caller.scope(Permission::ViewPeople).narrow_to(&path);

@@ -4,9 +4,9 @@
 use serde::{Deserialize, Serialize};
 use yinling_domain::{org::OrgPath, role::Permission};
 use yinling_store::{
-    audit as store_audit,
-    ids::{self, Seq},
-    tags::{self as store_tags, TagDefRow},
+    kernel::audit as store_audit,
+    kernel::ids::{self, Seq},
+    people::tags::{self as store_tags, TagDefRow},
 };
 
 use super::People;

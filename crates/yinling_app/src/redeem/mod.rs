@@ -16,13 +16,13 @@ use yinling_domain::{
     time::{format_minutes, shanghai},
 };
 use yinling_store::{
-    audit as store_audit,
-    ids::{self, Seq},
+    accounts::throttle as store_throttle,
+    kernel::audit as store_audit,
+    kernel::ids::{self, Seq},
     ledger as store_ledger,
     org::{self as store_org, OrgUnitRow},
     people as store_people,
-    shops::{self as store_shops, GoodsRow, LockRow, RedemptionRow, ReportRow},
-    throttle as store_throttle,
+    redeem::shops::{self as store_shops, GoodsRow, LockRow, RedemptionRow, ReportRow},
 };
 
 use crate::{

@@ -10,7 +10,7 @@ use yinling_domain::{
 };
 use yinling_store::{
     org::{self as store_org, OrgUnitRow},
-    shops::{self as store_shops},
+    redeem::shops::{self as store_shops},
 };
 
 use crate::{

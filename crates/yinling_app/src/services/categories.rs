@@ -7,7 +7,7 @@ use yinling_domain::{
     role::Permission,
     service::{BUILTIN_CATEGORIES, valid_category_code},
 };
-use yinling_store::{audit as store_audit, services as store_services};
+use yinling_store::{kernel::audit as store_audit, services as store_services};
 
 use crate::{AppError, AppResult, CITY_COUNTY_CODE, Caller, kernel::audit::Event};
 

@@ -10,7 +10,7 @@ use yinling_domain::{
     service::{ProviderKind, WeeklyWindow},
 };
 use yinling_store::{
-    ids::{self, Seq},
+    kernel::ids::{self, Seq},
     org::{self as store_org, UnitFilter},
     services::{self as store_services, ItemFields, ProviderFields},
 };

@@ -8,8 +8,8 @@ use yinling_domain::{
     service::{ProviderKind, WeeklyWindow},
 };
 use yinling_store::{
-    audit as store_audit,
-    ids::{self, Seq},
+    kernel::audit as store_audit,
+    kernel::ids::{self, Seq},
     org as store_org, people as store_people,
     services::{self as store_services, ItemFields, ProviderFields, ProviderRow, ServiceItemRow},
 };

@@ -13,7 +13,7 @@ use yinling_domain::{
     time::{local_date, shanghai},
 };
 use yinling_store::{
-    audit as store_audit,
+    kernel::audit as store_audit,
     ledger::{self as store_ledger, TransferRow},
     lock_key,
     orders::{self as store_orders, HoursDisputeRow, OrderRow},

@@ -102,7 +102,10 @@ async fn disable_audit_guard(city: &TestCity) {
 }
 
 /// The problems `audit verify` reports on one chain.
-async fn chain_problems(city: &TestCity, chain: i64) -> Vec<yinling_store::audit::ChainProblem> {
+async fn chain_problems(
+    city: &TestCity,
+    chain: i64,
+) -> Vec<yinling_store::kernel::audit::ChainProblem> {
     let (_, problems) = city.app.audit().verify().await.unwrap();
     problems
         .into_iter()
@@ -112,7 +115,7 @@ async fn chain_problems(city: &TestCity, chain: i64) -> Vec<yinling_store::audit
 
 #[tokio::test]
 async fn the_audit_chain_detects_a_broken_link_a_truncated_tail_and_an_altered_head() {
-    use yinling_store::audit::AuditRow;
+    use yinling_store::kernel::audit::AuditRow;
     const COLUMNS: &str = "county_code, seq, at, actor_id, actor_name, ip, action, entity, \
         entity_key, before_digest, after_digest, detail, prev_hash, hash";
 

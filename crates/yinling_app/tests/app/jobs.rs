@@ -16,8 +16,8 @@ use yinling_app::{
 use yinling_domain::job::JobOutcome;
 use yinling_store::{
     Store, StoreOptions,
-    ids::{self, Seq},
     jobs::{self as store_jobs, Finish},
+    kernel::ids::{self, Seq},
     orders::EntitlementRow,
 };
 

@@ -84,7 +84,7 @@ async fn a_throttle_counts_in_its_window_refuses_beyond_the_limit_and_starts_afr
         .unwrap_err();
     // (as lifting a redemption lock does, inside its own transaction)
     let mut tx = city.app.store().begin().await.unwrap();
-    yinling_store::throttle::clear(&mut tx.exec(), limit.bucket, "acct:7")
+    yinling_store::accounts::throttle::clear(&mut tx.exec(), limit.bucket, "acct:7")
         .await
         .unwrap();
     tx.commit().await.unwrap();

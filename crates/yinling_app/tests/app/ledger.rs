@@ -9,7 +9,7 @@ use yinling_app::{
     testing::TestCity,
 };
 use yinling_domain::ledger::{Reason, SourceKind, Unit};
-use yinling_store::shops::GoodsRow;
+use yinling_store::redeem::shops::GoodsRow;
 
 const DAY: i64 = 86_400_000_000;
 
@@ -1139,7 +1139,7 @@ mod trust {
     use yinling_app::{accounts::NewAccountInput, ledger::SetAside, time_bank::GiftInput};
     use yinling_domain::role::Role;
     use yinling_store::{
-        ids::{self, Seq},
+        kernel::ids::{self, Seq},
         ledger::AdjustmentRow,
         orders::EntitlementRow,
         org::OrgUnitRow,
@@ -2357,7 +2357,9 @@ mod redemption_guard {
     }
 
     /// 张三丰 redeems rice; he says it was not him.
-    async fn reported(city: &TestCity) -> (Till, GoodsRow, i64, yinling_store::shops::ReportRow) {
+    async fn reported(
+        city: &TestCity,
+    ) -> (Till, GoodsRow, i64, yinling_store::redeem::shops::ReportRow) {
         let till = Till::open(city).await;
         seed(city, city.people_a[0], 200, "report-seed").await;
         let rice = till.goods(city, "大米10斤", 60, 20).await;

@@ -917,9 +917,13 @@ async fn the_resource_list_form_offers_units_and_areas_in_scope() {
     // ones a provider already serves.
     let county = city.county.county_code;
     let mut tx = city.app.store().begin().await.unwrap();
-    let ids = yinling_store::ids::allocate(&mut tx.exec(), yinling_store::ids::Seq::OrgUnits, 200)
-        .await
-        .unwrap();
+    let ids = yinling_store::kernel::ids::allocate(
+        &mut tx.exec(),
+        yinling_store::kernel::ids::Seq::OrgUnits,
+        200,
+    )
+    .await
+    .unwrap();
     let households: Vec<yinling_store::org::NewOrgUnit> = ids
         .iter()
         .map(|id| yinling_store::org::NewOrgUnit {

@@ -7,7 +7,7 @@ pub mod throttle;
 use serde::Serialize;
 use yinling_domain::scope::Scope;
 
-use crate::{Exec, Micros, Query, Result, StoreError, q, scope};
+use crate::{Exec, Micros, Query, Result, StoreError, kernel::scope, q};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct AccountRow {

@@ -26,8 +26,12 @@ pub async fn open_accounts(
             .filter(|&i| !found.iter().any(|r| same(r, &keys[i].0)))
             .collect();
         if !missing.is_empty() {
-            let ids =
-                crate::ids::allocate(exec, crate::ids::Seq::LedgerAccounts, missing.len()).await?;
+            let ids = crate::kernel::ids::allocate(
+                exec,
+                crate::kernel::ids::Seq::LedgerAccounts,
+                missing.len(),
+            )
+            .await?;
             let mut q = Query::new("", Vec::new());
             let t = q.push_arg(now);
             let values: Vec<String> = missing

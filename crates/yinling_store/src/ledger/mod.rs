@@ -30,4 +30,4 @@ pub use verify::*;
 use serde::Serialize;
 use yinling_domain::scope::Scope;
 
-use crate::{Exec, Micros, Query, Result, StoreError, db, q, scope};
+use crate::{Exec, Micros, Query, Result, StoreError, db, kernel::scope, q};

@@ -14,4 +14,4 @@ pub use stats::*;
 use serde::Serialize;
 use yinling_domain::{mediation::OutcomeCounts, scope::Scope};
 
-use crate::{Exec, Micros, Query, Result, StoreError, db, q, scope};
+use crate::{Exec, Micros, Query, Result, StoreError, db, kernel::scope, q};

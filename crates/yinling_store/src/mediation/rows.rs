@@ -39,7 +39,7 @@ pub(super) const CASE_SELECT: &str =
    JOIN org_units u ON u.county_code = c.county_code AND u.id = c.unit_id
    LEFT JOIN places pl ON pl.county_code = c.county_code AND pl.id = c.place_id";
 
-/// A case to insert; ids come from [`crate::ids`].
+/// A case to insert; ids come from [`crate::kernel::ids`].
 #[derive(Debug, Clone)]
 pub struct NewCase {
     pub county_code: i64,

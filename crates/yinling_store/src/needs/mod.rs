@@ -4,7 +4,7 @@
 use serde::Serialize;
 use yinling_domain::scope::Scope;
 
-use crate::{Exec, Micros, Query, Result, StoreError, db, q, scope};
+use crate::{Exec, Micros, Query, Result, StoreError, db, kernel::scope, q};
 
 /// A need with the names a list or page shows beside it.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]

@@ -27,4 +27,4 @@ use yinling_domain::{
     service::{self, OrderAction, OrderActor, OrderState},
 };
 
-use crate::{Exec, Micros, Query, Result, StoreError, db, q, scope, services::prefixed};
+use crate::{Exec, Micros, Query, Result, StoreError, db, kernel::scope, q, services::prefixed};

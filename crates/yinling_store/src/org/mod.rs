@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use yinling_domain::scope::Scope;
 
-use crate::{Exec, Micros, Query, Result, StoreError, db, q, scope};
+use crate::{Exec, Micros, Query, Result, StoreError, db, kernel::scope, q};
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct OrgUnitRow {
@@ -34,7 +34,7 @@ pub struct OrgUnitRow {
 const COLUMNS: &str = "county_code, id, parent_county_code, parent_id, kind, name, code, path, depth, \
      region_code, address, lat, lng, synthetic, created_at, updated_at, version";
 
-/// A unit to insert; the id is allocated by the caller (see [`crate::ids`]).
+/// A unit to insert; the id is allocated by the caller (see [`crate::kernel::ids`]).
 #[derive(Debug, Clone)]
 pub struct NewOrgUnit {
     pub county_code: i64,

@@ -3,7 +3,7 @@
 use serde::Serialize;
 use yinling_domain::scope::Scope;
 
-use crate::{Exec, Micros, Query, Result, db, q, scope};
+use crate::{Exec, Micros, Query, Result, db, kernel::scope, q};
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct PlaceRow {

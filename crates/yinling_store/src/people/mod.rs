@@ -17,4 +17,4 @@ pub use search::*;
 use serde::Serialize;
 use yinling_domain::scope::Scope;
 
-use crate::{Exec, Micros, Query, Result, StoreError, db, q, scope};
+use crate::{Exec, Micros, Query, Result, StoreError, db, kernel::scope, q};

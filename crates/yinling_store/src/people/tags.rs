@@ -225,7 +225,7 @@ pub async fn usage(
         n: i64,
     }
     let mut q = Query::new("", Vec::new());
-    let wh = crate::scope::predicate(&mut q, scope, "t");
+    let wh = crate::kernel::scope::predicate(&mut q, scope, "t");
     q.sql = format!(
         "SELECT t.tag_id, COUNT(*) AS n FROM person_tags t WHERE {wh} AND t.revoked_at IS NULL GROUP BY t.tag_id"
     )

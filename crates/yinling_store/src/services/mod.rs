@@ -3,7 +3,7 @@
 use serde::Serialize;
 use yinling_domain::scope::Scope;
 
-use crate::{Exec, Micros, Query, Result, StoreError, db, q, scope};
+use crate::{Exec, Micros, Query, Result, StoreError, db, kernel::scope, q};
 
 /// A category added by an administrator (the built-in ones live in the domain).
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]

@@ -5,8 +5,8 @@
 use yinling_domain::{org::OrgPath, scope::Scope};
 use yinling_store::{
     StoreError,
-    audit::{self, NewAuditEvent},
-    ids::{self, Seq},
+    kernel::audit::{self, NewAuditEvent},
+    kernel::ids::{self, Seq},
     org::{self, NewOrgUnit, OrgUnitUpdate},
     q,
     testing::TestDb,

@@ -2182,8 +2182,8 @@ async fn extras(city: &TestCity) -> Vec<Extra> {
             .id;
         let lock = {
             use yinling_store::{
-                ids::{self, Seq},
-                shops::{LockRow, insert_lock},
+                kernel::ids::{self, Seq},
+                redeem::shops::{LockRow, insert_lock},
             };
             let mut tx = city.app.store().begin().await.unwrap();
             let id = ids::next(&mut tx.exec(), Seq::RedeemLocks).await.unwrap();
@@ -2216,7 +2216,7 @@ async fn extras(city: &TestCity) -> Vec<Extra> {
         };
         let duplicate = {
             use yinling_store::{
-                ids::{self, Seq},
+                kernel::ids::{self, Seq},
                 people::{NewDuplicate, insert_duplicate},
                 q,
             };

@@ -822,7 +822,7 @@ async fn a_completed_service_is_paid_with_hours_once() {
 async fn the_approver_sees_who_proposed_for_whom_and_cannot_approve_a_self_award() {
     use yinling_app::accounts::NewAccountInput;
     use yinling_domain::role::Role;
-    use yinling_store::ids::{self, Seq};
+    use yinling_store::kernel::ids::{self, Seq};
 
     let (city, app) = setup().await;
     let c = city.county.county_code;

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use yinling_store::audit::AuditRow;
+use yinling_store::kernel::audit::AuditRow;
 
 use crate::api::kernel::Micros;
 

@@ -19,7 +19,7 @@ use yinling_app::{
 use yinling_domain::ledger::{Reason, SourceKind, Unit};
 use yinling_store::{
     ledger::{AdjustmentRow, EarningRuleRow},
-    shops::{GoodsRow, LockRow, RedemptionRow, ReportRow},
+    redeem::shops::{GoodsRow, LockRow, RedemptionRow, ReportRow},
 };
 
 use crate::api::{

@@ -12,8 +12,8 @@ use yinling_app::{
 };
 use yinling_domain::org::OrgKind;
 use yinling_store::{
+    org::places::PlaceRow,
     org::{ChildRow, OrgUnitRow},
-    places::PlaceRow,
 };
 
 use crate::api::{kernel::Micros, people::types::HouseholdMemberResponse};

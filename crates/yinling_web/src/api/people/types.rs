@@ -13,7 +13,7 @@ use yinling_app::{
     people::{TagDefInput, TagUsage},
 };
 use yinling_domain::person::{PersonRoleKind, PersonStatus, RoleDetails};
-use yinling_store::tags::{PersonTagRow, TagDefRow};
+use yinling_store::people::tags::{PersonTagRow, TagDefRow};
 
 use crate::api::kernel::Micros;
 

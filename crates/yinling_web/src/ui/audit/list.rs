@@ -4,7 +4,7 @@ use askama::Template;
 use axum::{Router, extract::State, routing::get};
 use serde::Deserialize;
 use yinling_app::{PageRequest, kernel::audit::AuditQuery};
-use yinling_store::audit::AuditRow;
+use yinling_store::kernel::audit::AuditRow;
 
 use crate::AppState;
 use crate::ui::kernel::extract::Query;

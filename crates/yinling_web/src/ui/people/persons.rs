@@ -19,7 +19,7 @@ use yinling_app::{
     services::PersonListing,
 };
 use yinling_domain::person::{PersonRoleKind, PersonStatus, RetireKind, RoleDetails};
-use yinling_store::tags::TagDefRow;
+use yinling_store::people::tags::TagDefRow;
 
 use crate::AppState;
 use crate::ui::kernel::extract::{Form, Path, Query};

@@ -24,7 +24,7 @@ use yinling_app::{
     },
 };
 use yinling_domain::time::local_date;
-use yinling_store::{org::OrgUnitRow, shops::GoodsRow};
+use yinling_store::{org::OrgUnitRow, redeem::shops::GoodsRow};
 
 use crate::AppState;
 use crate::ui::kernel::extract::{Form, Path, Query};
