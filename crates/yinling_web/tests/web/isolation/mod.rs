@@ -4,6 +4,10 @@
 //! compared with one table, [`expected`]. A refusal is 403 or 404 (the product answers an
 //! object outside the caller's subtree exactly like a missing one); every answer is also
 //! searched for the names of the areas the caller may not reach.
+//!
+//! This module is the framework (who asks, the expectation table, the runner); the cases
+//! live in one file per capability (`people.rs`, `orders.rs`, …), and [`api_cases`],
+//! [`page_cases`] and [`list_cases`] list them one line per capability.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -452,1326 +456,145 @@ fn new_id(e: &Env<'_>) -> String {
 /// nothing changes for the cases after.
 const STALE: i64 = 999;
 
+/// The body of a service item's update: a stale version, so nothing changes.
+fn item_body(_: &Env<'_>) -> Payload {
+    json(
+        json!({"category": "meals", "name": "送餐", "duration_minutes": 30, "points": 1,
+        "hours_minutes": 30, "sla_minutes": 60, "version": STALE}),
+    )
+}
+/// `{unit}` in a page's query: the area's grid.
+fn unit_q(e: &Env<'_>) -> Vec<String> {
+    vec![key(e.a.grid.county_code, e.a.grid.id)]
+}
+/// `{person}` in a page's query: the area's person.
+fn person_q(e: &Env<'_>) -> Vec<String> {
+    vec![key(e.a.person.0, e.a.person.1)]
+}
+/// A list read without an area.
+fn get(t: &'static str, class: Class) -> Case {
+    case(Method::GET, t, class, no_args, none)
+}
+
+// The cases, one file per capability. The lists below run in this order, and the order
+// is the one the cases always had: a case may change what a later one finds, so a
+// capability whose cases fall in two places has two entries.
+mod accounts;
+mod audit;
+mod jobs;
+mod ledger;
+mod mediation;
+mod needs;
+mod orders;
+mod org;
+mod people;
+mod redeem;
+mod services;
+mod time_bank;
+
 /// Every API operation on an area's objects.
 fn api_cases() -> Vec<Case> {
-    use Class as C;
-    use Method as M;
-    let item_body = |_: &Env<'_>| {
-        json(
-            json!({"category": "meals", "name": "送餐", "duration_minutes": 30, "points": 1,
-            "hours_minutes": 30, "sla_minutes": 60, "version": STALE}),
-        )
-    };
-    vec![
-        // people
-        case(
-            M::GET,
-            "/api/v1/people/{county}/{id}",
-            C::ViewPerson,
-            person,
-            none,
-        ),
-        case(
-            M::PUT,
-            "/api/v1/people/{county}/{id}",
-            C::EditPeople,
-            person,
-            |e| {
-                json(json!({"name": e.a.names[0], "id_number": new_id(e),
-                "home_unit_county_code": e.a.grid.county_code, "home_unit_id": e.a.grid.id,
-                "version": STALE}))
-            },
-        ),
-        case(
-            M::POST,
-            "/api/v1/people/{county}/{id}/reveal",
-            C::Reveal,
-            person,
-            |_| json(json!({"field": "id_number"})),
-        ),
-        case(
-            M::POST,
-            "/api/v1/people/{county}/{id}/roles",
-            C::EditPeople,
-            person,
-            |_| json(json!({"kind": "volunteer"})),
-        ),
-        case(
-            M::DELETE,
-            "/api/v1/people/{county}/{id}/roles/{role_id}",
-            C::EditPeople,
-            |e| [person(e), vec![e.fresh.to_string()]].concat(),
-            none,
-        )
-        .fresh(Fresh::Role),
-        case(
-            M::PUT,
-            "/api/v1/people/{county}/{id}/skills",
-            C::EditPeople,
-            person,
-            |_| json(json!({"skills": ["理发"]})),
-        ),
-        case(
-            M::POST,
-            "/api/v1/people/{county}/{id}/tags",
-            C::EditPeople,
-            person,
-            |e| json(json!({"tag_id": e.tag})),
-        ),
-        case(
-            M::DELETE,
-            "/api/v1/people/{county}/{id}/tags/{tag_row_id}",
-            C::EditPeople,
-            |e| [person(e), vec![e.fresh.to_string()]].concat(),
-            none,
-        )
-        .fresh(Fresh::Tag),
-        case(M::POST, "/api/v1/people", C::EditPeople, no_args, |e| {
-            json(json!({"name": "某某", "id_number": new_id(e),
-                "home_unit_county_code": e.a.grid.county_code, "home_unit_id": e.a.grid.id}))
-        }),
-        // org
-        case(
-            M::GET,
-            "/api/v1/org/units/{county}/{id}",
-            C::ViewOrg,
-            grid,
-            none,
-        ),
-        case(
-            M::PATCH,
-            "/api/v1/org/units/{county}/{id}",
-            C::ManageOrg,
-            household,
-            |_| json(json!({"name": "改名", "version": STALE})),
-        ),
-        case(
-            M::POST,
-            "/api/v1/org/units/{county}/{id}/children",
-            C::ManageOrg,
-            grid,
-            |_| json(json!({"kind": "central_household", "name": "某党员中心户"})),
-        ),
-        case(
-            M::POST,
-            "/api/v1/org/units/{county}/{id}/move",
-            C::ManageOrg,
-            household,
-            |e| json(json!({"parent_county_code": e.a.grid.county_code, "parent_id": e.a.grid.id})),
-        ),
-        case(
-            M::GET,
-            "/api/v1/org/units/{county}/{id}/members",
-            C::ViewPeople,
-            grid,
-            none,
-        ),
-        case(
-            M::PUT,
-            "/api/v1/org/units/{county}/{id}/boundary",
-            C::ManageOrg,
-            grid,
-            |_| json(json!({"geojson": null})),
-        ),
-        case(
-            M::GET,
-            "/api/v1/org/units/{county}/{id}/places",
-            C::ViewPeople,
-            grid,
-            none,
-        ),
-        case(
-            M::POST,
-            "/api/v1/org/units/{county}/{id}/places",
-            C::EditPeople,
-            grid,
-            |_| json(json!({"kind": "building", "label": "9号楼"})),
-        ),
-        case(
-            M::POST,
-            "/api/v1/org/units/{county}/{id}/service-items",
-            C::ManageServices,
-            grid,
-            item_body,
-        ),
-        case(
-            M::POST,
-            "/api/v1/org/units/{county}/{id}/dispatch-all",
-            C::Dispatch,
-            grid,
-            none,
-        ),
-        // users
-        case(M::POST, "/api/v1/users", C::ManageUsers, no_args, |e| {
-            json(
-                json!({"username": format!("made{}", e.n), "display_name": "某",
-                "password": "Aa-123456789xyz", "role": "volunteer",
-                "unit_county_code": e.a.grid.county_code, "unit_id": e.a.grid.id}),
-            )
-        }),
-        case(M::GET, "/api/v1/users/{id}", C::ManageUsers, account, none),
-        case(
-            M::POST,
-            "/api/v1/users/{id}/grants",
-            C::ManageUsers,
-            account,
-            |e| {
-                json(
-                    json!({"role": "volunteer", "unit_county_code": e.a.grid.county_code,
-                "unit_id": e.a.grid.id}),
-                )
-            },
-        ),
-        case(
-            M::DELETE,
-            "/api/v1/users/{id}/grants/{grant_id}",
-            C::ManageUsers,
-            |e| vec![e.a.account.to_string(), e.fresh.to_string()],
-            none,
-        )
-        .fresh(Fresh::Grant),
-        // needs
-        case(
-            M::GET,
-            "/api/v1/needs/{county}/{id}",
-            C::ViewServices,
-            |e| in_county(e, e.a.need),
-            none,
-        ),
-        case(
-            M::POST,
-            "/api/v1/needs/{county}/{id}/followups",
-            C::Dispatch,
-            |e| in_county(e, e.a.need),
-            |_| json(json!({"note": "看过了", "status": "following"})),
-        ),
-        case(M::POST, "/api/v1/needs", C::Dispatch, no_args, |e| {
-            json(
-                json!({"county_code": e.a.person.0, "person_id": e.a.person.1,
-                "category": "meals", "description": "登记的需求"}),
-            )
-        }),
-        // mediation
-        case(
-            M::GET,
-            "/api/v1/mediation/cases/{county}/{id}",
-            C::ViewServices,
-            |e| in_county(e, e.a.case),
-            none,
-        ),
-        case(
-            M::GET,
-            "/api/v1/mediation/cases/{county}/{id}/mediator-choices",
-            C::Mediate,
-            |e| in_county(e, e.a.case),
-            none,
-        ),
-        case(
-            M::POST,
-            "/api/v1/mediation/cases/{county}/{id}/mediators",
-            C::Mediate,
-            |e| in_county(e, e.a.case),
-            |e| {
-                json(
-                    json!({"version": STALE, "mediators": [{"kind": "person", "id": e.a.volunteer.1}]}),
-                )
-            },
-        ),
-        case(
-            M::POST,
-            "/api/v1/mediation/cases/{county}/{id}/sessions",
-            C::Mediate,
-            |e| in_county(e, e.a.case),
-            |_| {
-                json(
-                    json!({"version": STALE, "held_on": "2026-07-01", "present": [], "note": "记录"}),
-                )
-            },
-        ),
-        case(
-            M::POST,
-            "/api/v1/mediation/cases/{county}/{id}/outcome",
-            C::Mediate,
-            |e| in_county(e, e.a.case),
-            |_| {
-                json(
-                    json!({"version": STALE, "outcome": "referred", "concluded_on": "2026-07-01",
-                "referred_to": "司法所"}),
-                )
-            },
-        ),
-        case(
-            M::POST,
-            "/api/v1/mediation/cases/{county}/{id}/follow-ups",
-            C::Mediate,
-            |e| in_county(e, e.a.case),
-            |_| json(json!({"version": STALE, "visited_on": "2026-07-01", "note": "回访"})),
-        ),
-        case(
-            M::POST,
-            "/api/v1/mediation/cases",
-            C::Mediate,
-            no_args,
-            |e| {
-                json(
-                    json!({"unit_county_code": e.a.grid.county_code, "unit_id": e.a.grid.id,
-                "category": "neighbour", "summary": "受理的纠纷",
-                "parties": [{"side": "applicant", "name": "某某"}]}),
-                )
-            },
-        ),
-        // providers and service items
-        case(
-            M::GET,
-            "/api/v1/providers/{county}/{id}",
-            C::ViewServices,
-            |e| in_county(e, e.a.provider),
-            none,
-        ),
-        case(
-            M::PUT,
-            "/api/v1/providers/{county}/{id}",
-            C::ManageServices,
-            |e| in_county(e, e.a.provider),
-            |e| {
-                json(
-                    json!({"kind": "volunteer", "person": {"county_code": e.a.volunteer.0,
-                "id": e.a.volunteer.1}, "skills": ["做饭"], "capacity": 2, "version": STALE}),
-                )
-            },
-        ),
-        case(
-            M::POST,
-            "/api/v1/providers",
-            C::ManageServices,
-            no_args,
-            |e| {
-                json(
-                    json!({"kind": "volunteer", "person": {"county_code": e.a.person.0,
-                "id": e.a.person.1}, "skills": ["做饭"], "capacity": 2}),
-                )
-            },
-        ),
-        case(
-            M::PUT,
-            "/api/v1/service-items/{county}/{id}",
-            C::ManageServices,
-            |e| in_county(e, e.a.item),
-            item_body,
-        ),
-        case(
-            M::POST,
-            "/api/v1/service-categories",
-            C::CountyServices,
-            no_args,
-            |e| {
-                json(
-                    json!({"code": format!("cat{}", e.n), "label": format!("类别{}", e.n),
-                "county_code": e.a.grid.county_code}),
-                )
-            },
-        ),
-        // orders
-        case(
-            M::POST,
-            "/api/v1/orders",
-            C::OrderForVolunteer,
-            no_args,
-            |e| {
-                json(
-                    json!({"item_id": e.a.item, "person": {"county_code": e.a.volunteer.0,
-                "id": e.a.volunteer.1}}),
-                )
-            },
-        ),
-        case(
-            M::GET,
-            "/api/v1/orders/{county}/{id}",
-            C::ViewOrder,
-            order,
-            none,
-        ),
-        case(
-            M::GET,
-            "/api/v1/orders/{county}/{id}/candidates",
-            C::Dispatch,
-            order,
-            none,
-        ),
-        case(
-            M::GET,
-            "/api/v1/orders/{county}/{id}/entitlements",
-            C::ViewOrder,
-            order,
-            none,
-        ),
-        case(
-            M::POST,
-            "/api/v1/orders/{county}/{id}/dispatch",
-            C::Dispatch,
-            order,
-            |e| json(json!({"provider_id": e.a.provider})),
-        ),
-        case(
-            M::POST,
-            "/api/v1/orders/{county}/{id}/photos",
-            C::VolunteersOrder,
-            done,
-            none,
-        ),
-        case(
-            M::GET,
-            "/api/v1/orders/{county}/{id}/hours-charge",
-            C::PayHours,
-            done,
-            none,
-        ),
-        case(
-            M::POST,
-            "/api/v1/orders/{county}/{id}/pay-with-hours",
-            C::PayHours,
-            done,
-            |_| json(json!({"minutes": 1})),
-        ),
-        case(
-            M::POST,
-            "/api/v1/orders/{county}/{id}/hours-dispute",
-            C::PayHours,
-            done,
-            |_| json(json!({"reason": "服务时长不对"})),
-        ),
-        case(
-            M::POST,
-            "/api/v1/orders/{county}/{id}/hours-dispute/decision",
-            C::Dispatch,
-            done,
-            |_| json(json!({"uphold": true})),
-        ),
-        // ledger
-        case(
-            M::GET,
-            "/api/v1/ledger/people/{county}/{id}",
-            C::ViewLedger,
-            person,
-            none,
-        ),
-        case(
-            M::GET,
-            "/api/v1/ledger/people/{county}/{id}/statement",
-            C::ViewLedger,
-            person,
-            none,
-        ),
-        case(
-            M::POST,
-            "/api/v1/ledger/earn",
-            C::AwardPoints,
-            no_args,
-            |e| {
-                json(
-                    json!({"person": {"county_code": e.a.person.0, "id": e.a.person.1},
-                "activity": "theme_day", "source_ref": format!("a/{}", e.n),
-                "idempotency_key": format!("iso-earn-{}", e.n)}),
-                )
-            },
-        ),
-        case(
-            M::POST,
-            "/api/v1/ledger/adjustments",
-            C::AwardPoints,
-            no_args,
-            |e| {
-                json(
-                    json!({"person": {"county_code": e.a.person.0, "id": e.a.person.1},
-                "unit": "points", "amount": 1, "memo": "补记活动积分"}),
-                )
-            },
-        ),
-        case(
-            M::GET,
-            "/api/v1/ledger/rules/{county}",
-            C::PublicRules,
-            county,
-            none,
-        ),
-        case(
-            M::PUT,
-            "/api/v1/ledger/rules/{county}",
-            C::CountyLedger,
-            county,
-            |e| {
-                json(
-                    json!({"county_code": e.a.grid.county_code, "daily_points_cap": null,
-                "daily_minutes_cap": null, "expiry_months": null, "family_transfer": false,
-                "family_max_minutes_year": 0, "version": STALE}),
-                )
-            },
-        ),
-        case(
-            M::PUT,
-            "/api/v1/ledger/earning-rules",
-            C::CountyLedger,
-            no_args,
-            |e| {
-                json(
-                    json!({"county_code": e.a.grid.county_code, "source_kind": "activity",
-                "code": "theme_day", "label": "主题党日", "points": 5, "minutes": 0}),
-                )
-            },
-        ),
-        // shops
-        case(
-            M::GET,
-            "/api/v1/shops/{county}/{id}/goods",
-            C::Shop,
-            shop,
-            none,
-        ),
-        case(
-            M::POST,
-            "/api/v1/shops/{county}/{id}/goods",
-            C::Shop,
-            shop,
-            |e| json(json!({"name": format!("大米{}", e.n), "price_points": 5, "stock": 9})),
-        ),
-        case(
-            M::PUT,
-            "/api/v1/goods/{county}/{id}",
-            C::Shop,
-            |e| in_county(e, e.a.goods),
-            |_| json(json!({"name": "挂面", "price_points": 5, "stock": 9, "version": STALE})),
-        ),
-        case(
-            M::POST,
-            "/api/v1/shops/{county}/{id}/redemptions",
-            C::Shop,
-            shop,
-            |e| {
-                json(json!({"code": e.code, "goods_id": e.a.goods,
-                "idempotency_key": format!("iso-till-{}", e.n)}))
-            },
-        )
-        .fresh(Fresh::Code),
-        case(
-            M::GET,
-            "/api/v1/shops/{county}/{id}/settlement",
-            C::Shop,
-            shop,
-            none,
-        )
-        .query("?month=2026-07"),
-        case(
-            M::GET,
-            "/api/v1/shops/{county}/{id}/settlement.xlsx",
-            C::Shop,
-            shop,
-            none,
-        )
-        .query("?month=2026-07"),
-        case(
-            M::POST,
-            "/api/v1/redeem/redemptions/{county}/{id}/report",
-            C::VolunteersRedemption,
-            |e| in_county(e, e.x.redemption),
-            none,
-        ),
-        case(
-            M::POST,
-            "/api/v1/redeem/locks/{county}/{id}/lift",
-            C::Oversee,
-            |e| in_county(e, e.x.lock),
-            none,
-        ),
-        case(
-            M::POST,
-            "/api/v1/redeem/reports/{county}/{id}/resolve",
-            C::Oversee,
-            |e| in_county(e, e.x.report),
-            |_| json(json!({"decision": "dismiss", "note": "核实无误，是本人兑换"})),
-        ),
-        // A stale version: a reviewer passes the scope check and meets 409, nothing closes.
-        case(
-            M::POST,
-            "/api/v1/people/duplicates/{county}/{id}/decision",
-            C::ReviewDuplicates,
-            |e| in_county(e, e.x.duplicate),
-            |_| json(json!({"decision": "reject", "version": 0})),
-        ),
-        // last: these end the area's adjustment, transfer and order
-        case(
-            M::POST,
-            "/api/v1/ledger/adjustments/{county}/{id}/{decision}",
-            C::Approve,
-            |e| [in_county(e, e.a.adjustment), vec!["approve".into()]].concat(),
-            none,
-        ),
-        case(
-            M::POST,
-            "/api/v1/ledger/transfers/{county}/{id}/reverse",
-            C::Reverse,
-            |e| in_county(e, e.a.transfer),
-            |_| json(json!({"memo": "冲正一笔"})),
-        ),
-        case(
-            M::POST,
-            "/api/v1/orders/{county}/{id}/steps/{action}",
-            C::CancelOrder,
-            |e| [order(e), vec!["cancel".into()]].concat(),
-            |_| json(json!({})),
-        ),
+    [
+        people::api(),
+        org::api(),
+        accounts::api(),
+        needs::api(),
+        mediation::api(),
+        services::api(),
+        orders::api(),
+        ledger::api(),
+        redeem::api(),
+        // Last, after every capability's cases: the duplicate decision meets a stale
+        // version and closes nothing; then these end the area's adjustment, transfer and
+        // order, which the cases above still act on.
+        people::api_stale(),
+        ledger::api_last(),
+        orders::api_last(),
     ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// Every page route on an area's objects: the pages, then the forms they post.
 fn page_cases() -> Vec<Case> {
-    use Class as C;
-    use Method as M;
-    let unit_q = |e: &Env<'_>| vec![key(e.a.grid.county_code, e.a.grid.id)];
-    let person_q = |e: &Env<'_>| vec![key(e.a.person.0, e.a.person.1)];
-    vec![
-        case(M::GET, "/people/{county}/{id}", C::ViewPerson, person, none),
-        case(
-            M::GET,
-            "/people/{county}/{id}/edit",
-            C::EditPeople,
-            person,
-            none,
-        ),
-        case(
-            M::GET,
-            "/people/new?unit={unit}",
-            C::ViewPeople,
-            unit_q,
-            none,
-        ),
-        case(M::GET, "/org/{county}/{id}", C::ViewOrg, grid, none),
-        case(
-            M::GET,
-            "/org/{county}/{id}/members",
-            C::ViewPeople,
-            grid,
-            none,
-        ),
-        case(
-            M::GET,
-            "/org/{county}/{id}/places",
-            C::ViewPeople,
-            grid,
-            none,
-        ),
-        case(
-            M::GET,
-            "/providers/new?person={person}",
-            C::ManageServices,
-            person_q,
-            none,
-        ),
-        case(
-            M::GET,
-            "/providers/{county}/{id}/edit",
-            C::ManageServices,
-            |e| in_county(e, e.a.provider),
-            none,
-        ),
-        case(
-            M::GET,
-            "/mediation/{county}/{id}",
-            C::ViewServices,
-            |e| in_county(e, e.a.case),
-            none,
-        ),
-        case(
-            M::GET,
-            "/needs/{county}/{id}",
-            C::ViewServices,
-            |e| in_county(e, e.a.need),
-            none,
-        ),
-        case(M::GET, "/needs/new?unit={unit}", C::Dispatch, unit_q, none),
-        case(
-            M::GET,
-            "/needs/new?person={person}",
-            C::Dispatch,
-            person_q,
-            none,
-        ),
-        case(
-            M::GET,
-            "/orders/new?person={person}",
-            C::OrderForResident,
-            person_q,
-            none,
-        ),
-        case(
-            M::GET,
-            "/orders/{county}/{id}",
-            C::ViewOrderPage,
-            order,
-            none,
-        ),
-        case(
-            M::GET,
-            "/orders/{county}/{id}/placed",
-            C::ViewOrderPage,
-            order,
-            none,
-        ),
-        case(
-            M::GET,
-            "/orders/{county}/{id}/complete",
-            C::ViewOrderPage,
-            order,
-            none,
-        ),
-        case(
-            M::GET,
-            "/orders/{county}/{id}/photo",
-            C::ViewOrder,
-            done,
-            none,
-        ),
-        case(
-            M::GET,
-            "/orders/{county}/{id}/pay-hours",
-            C::PayHours,
-            done,
-            none,
-        ),
-        case(M::GET, "/shop/{county}/{id}", C::Shop, shop, none),
-        case(
-            M::GET,
-            "/shop/{county}/{id}/receipt?key={key}",
-            C::Till,
-            |e| [shop(e), vec![format!("iso-seed-{}", e.a.grid.id)]].concat(),
-            none,
-        ),
-        case(M::GET, "/shop/{county}/{id}/goods", C::Shop, shop, none),
-        case(
-            M::GET,
-            "/shop/{county}/{id}/settlement",
-            C::Shop,
-            shop,
-            none,
-        ),
-        case(
-            M::GET,
-            "/shop/{county}/{id}/settlement.xlsx",
-            C::Shop,
-            shop,
-            none,
-        ),
-        case(M::GET, "/users/{id}", C::ManageUsers, account, none),
-        // forms
-        case(
-            M::POST,
-            "/people/{county}/{id}/edit",
-            C::EditPeople,
-            person,
-            |e| {
-                form(&[
-                    ("name", e.a.names[0].clone()),
-                    ("id_number", new_id(e)),
-                    ("unit", key(e.a.grid.county_code, e.a.grid.id)),
-                    ("version", STALE.to_string()),
-                ])
-            },
-        ),
-        case(
-            M::POST,
-            "/people/{county}/{id}/reveal",
-            C::Reveal,
-            person,
-            |_| form(&[("field", "phone".into())]),
-        ),
-        case(
-            M::POST,
-            "/people/{county}/{id}/roles",
-            C::EditPeople,
-            person,
-            |_| form(&[("kind", "volunteer".into())]),
-        ),
-        case(
-            M::POST,
-            "/people/{county}/{id}/roles/{role}/remove",
-            C::EditPeople,
-            |e| [person(e), vec![e.fresh.to_string()]].concat(),
-            |_| form(&[]),
-        )
-        .fresh(Fresh::Role),
-        case(
-            M::POST,
-            "/people/{county}/{id}/skills",
-            C::EditPeople,
-            person,
-            |_| form(&[("skills", "理发".into())]),
-        ),
-        case(
-            M::POST,
-            "/people/{county}/{id}/tags",
-            C::EditPeople,
-            person,
-            |e| form(&[("tag_id", e.tag.to_string())]),
-        ),
-        case(
-            M::POST,
-            "/people/{county}/{id}/tags/{tag}/remove",
-            C::EditPeople,
-            |e| [person(e), vec![e.fresh.to_string()]].concat(),
-            |_| form(&[]),
-        )
-        .fresh(Fresh::Tag),
-        case(M::POST, "/people/new", C::EditPeople, no_args, |e| {
-            form(&[
-                ("name", "某某".into()),
-                ("id_number", new_id(e)),
-                ("unit", key(e.a.grid.county_code, e.a.grid.id)),
-            ])
-        }),
-        case(
-            M::POST,
-            "/org/{county}/{id}/children",
-            C::ManageOrg,
-            grid,
-            |_| {
-                form(&[
-                    ("kind", "central_household".into()),
-                    ("name", "某党员中心户".into()),
-                ])
-            },
-        ),
-        case(
-            M::POST,
-            "/org/{county}/{id}/edit",
-            C::ManageOrg,
-            household,
-            |_| form(&[("name", "改名".into()), ("version", STALE.to_string())]),
-        ),
-        case(
-            M::POST,
-            "/org/{county}/{id}/move",
-            C::ManageOrg,
-            household,
-            |e| form(&[("parent", key(e.a.grid.county_code, e.a.grid.id))]),
-        ),
-        case(
-            M::POST,
-            "/org/{county}/{id}/boundary",
-            C::ManageOrg,
-            grid,
-            |_| form(&[("geojson", String::new())]),
-        ),
-        case(
-            M::POST,
-            "/org/{county}/{id}/places",
-            C::EditPeople,
-            grid,
-            |_| form(&[("kind", "building".into()), ("label", "9号楼".into())]),
-        ),
-        case(M::POST, "/providers/new", C::ManageServices, no_args, |e| {
-            form(&[
-                ("person", key(e.a.person.0, e.a.person.1)),
-                ("kind", "volunteer".into()),
-                ("capacity", "2".into()),
-                ("areas", key(e.a.grid.county_code, e.a.grid.id)),
-            ])
-        }),
-        case(
-            M::POST,
-            "/providers/{county}/{id}/edit",
-            C::ManageServices,
-            |e| in_county(e, e.a.provider),
-            |e| {
-                form(&[
-                    ("version", STALE.to_string()),
-                    ("capacity", "9".into()),
-                    ("areas", key(e.a.grid.county_code, e.a.grid.id)),
-                ])
-            },
-        ),
-        case(
-            M::POST,
-            "/service-items/new",
-            C::ManageServices,
-            no_args,
-            |e| {
-                form(&[
-                    ("unit", key(e.a.grid.county_code, e.a.grid.id)),
-                    ("category", "meals".into()),
-                    ("name", format!("送餐{}", e.n)),
-                    ("skills", "做饭".into()),
-                    ("duration_minutes", "30".into()),
-                    ("points", "1".into()),
-                    ("hours_minutes", "30".into()),
-                    ("sla_minutes", "60".into()),
-                ])
-            },
-        ),
-        case(M::POST, "/mediation/new", C::Mediate, no_args, |e| {
-            form(&[
-                ("unit", key(e.a.grid.county_code, e.a.grid.id)),
-                ("category", "neighbour".into()),
-                ("summary", "受理的纠纷".into()),
-                ("party_side", "applicant".into()),
-                ("party_name", "某某".into()),
-            ])
-        }),
-        case(
-            M::POST,
-            "/mediation/{county}/{id}/mediators",
-            C::Mediate,
-            |e| in_county(e, e.a.case),
-            |e| {
-                form(&[
-                    ("version", STALE.to_string()),
-                    ("mediator", format!("person/{}", e.a.volunteer.1)),
-                ])
-            },
-        ),
-        case(
-            M::POST,
-            "/mediation/{county}/{id}/sessions",
-            C::Mediate,
-            |e| in_county(e, e.a.case),
-            |_| {
-                form(&[
-                    ("version", STALE.to_string()),
-                    ("held_on", "2026-07-01".into()),
-                    ("note", "记录".into()),
-                ])
-            },
-        ),
-        case(
-            M::POST,
-            "/mediation/{county}/{id}/outcome",
-            C::Mediate,
-            |e| in_county(e, e.a.case),
-            |_| {
-                form(&[
-                    ("version", STALE.to_string()),
-                    ("outcome", "referred".into()),
-                    ("concluded_on", "2026-07-01".into()),
-                    ("referred_to", "司法所".into()),
-                ])
-            },
-        ),
-        case(
-            M::POST,
-            "/mediation/{county}/{id}/follow-ups",
-            C::Mediate,
-            |e| in_county(e, e.a.case),
-            |_| {
-                form(&[
-                    ("version", STALE.to_string()),
-                    ("visited_on", "2026-07-01".into()),
-                    ("note", "回访".into()),
-                ])
-            },
-        ),
-        case(M::POST, "/needs/new", C::Dispatch, no_args, |e| {
-            form(&[
-                ("person", key(e.a.person.0, e.a.person.1)),
-                ("category", "meals".into()),
-                ("description", "登记的需求".into()),
-            ])
-        }),
-        case(
-            M::POST,
-            "/needs/{county}/{id}/followups",
-            C::Dispatch,
-            |e| in_county(e, e.a.need),
-            |_| form(&[("note", "看过了".into()), ("status", "following".into())]),
-        ),
-        case(M::POST, "/orders/new", C::OrderForVolunteer, no_args, |e| {
-            form(&[
-                ("person", key(e.a.volunteer.0, e.a.volunteer.1)),
-                ("item", e.a.item.to_string()),
-            ])
-        }),
-        case(M::POST, "/orders/batch", C::Dispatch, no_args, |e| {
-            form(&[("unit", key(e.a.grid.county_code, e.a.grid.id))])
-        }),
-        case(
-            M::POST,
-            "/orders/{county}/{id}/dispatch",
-            C::Dispatch,
-            order,
-            |e| form(&[("provider_id", e.a.provider.to_string())]),
-        ),
-        case(
-            M::POST,
-            "/orders/{county}/{id}/complete",
-            C::ViewOrderPage,
-            order,
-            |_| form(&[("note", "完成".into())]),
-        ),
-        case(
-            M::POST,
-            "/orders/{county}/{id}/pay-hours",
-            C::PayHours,
-            done,
-            |_| form(&[("minutes", "1".into())]),
-        ),
-        case(
-            M::POST,
-            "/orders/{county}/{id}/hours-dispute",
-            C::PayHours,
-            done,
-            |_| form(&[("reason", "服务时长不对".into())]),
-        ),
-        case(
-            M::POST,
-            "/orders/{county}/{id}/hours-dispute/decision",
-            C::Dispatch,
-            done,
-            |_| form(&[("decision", "uphold".into())]),
-        ),
-        case(M::POST, "/shop/{county}/{id}/redeem", C::Shop, shop, |e| {
-            form(&[
-                ("code", e.code.clone()),
-                ("goods_id", e.a.goods.to_string()),
-                ("idempotency_key", format!("iso-page-till-{}", e.n)),
-            ])
-        })
-        .fresh(Fresh::Code),
-        case(M::POST, "/shop/{county}/{id}/goods", C::Shop, shop, |e| {
-            form(&[
-                ("name", format!("面粉{}", e.n)),
-                ("price_points", "5".into()),
-                ("stock", "9".into()),
-            ])
-        }),
-        case(
-            M::POST,
-            "/shop/{county}/{id}/goods/{goods}",
-            C::Shop,
-            |e| [shop(e), vec![e.a.goods.to_string()]].concat(),
-            |_| {
-                form(&[
-                    ("name", "挂面".into()),
-                    ("price_points", "5".into()),
-                    ("stock", "9".into()),
-                    ("version", STALE.to_string()),
-                ])
-            },
-        ),
-        case(M::POST, "/users/new", C::ManageUsers, no_args, |e| {
-            form(&[
-                ("username", format!("pagemade{}", e.n)),
-                ("display_name", "某".into()),
-                ("password", "Aa-123456789xyz".into()),
-                ("role", "volunteer".into()),
-                ("unit", key(e.a.grid.county_code, e.a.grid.id)),
-            ])
-        }),
-        case(
-            M::POST,
-            "/users/{id}/grants",
-            C::ManageUsers,
-            account,
-            |e| {
-                form(&[
-                    ("role", "volunteer".into()),
-                    ("unit", key(e.a.grid.county_code, e.a.grid.id)),
-                ])
-            },
-        ),
-        case(
-            M::POST,
-            "/users/{id}/grants/{grant}/remove",
-            C::ManageUsers,
-            |e| vec![e.a.account.to_string(), e.fresh.to_string()],
-            |_| form(&[]),
-        )
-        .fresh(Fresh::Grant),
-        case(
-            M::POST,
-            "/users/{id}/password",
-            C::ManageUsers,
-            account,
-            |_| form(&[("password", "Bb-987654321xyz".into())]),
-        ),
-        case(
-            M::POST,
-            "/users/{id}/disabled",
-            C::ManageUsers,
-            account,
-            |_| form(&[("disabled", "0".into())]),
-        ),
-        case(
-            M::POST,
-            "/ledger/adjustments/new",
-            C::AwardPoints,
-            no_args,
-            |e| {
-                form(&[
-                    ("person", key(e.a.person.0, e.a.person.1)),
-                    ("unit", "points".into()),
-                    ("direction", "add".into()),
-                    ("amount", "1".into()),
-                    ("memo", "补记活动积分".into()),
-                ])
-            },
-        ),
-        case(M::POST, "/ledger/rules", C::CountyLedger, no_args, |e| {
-            form(&[
-                ("county", e.a.grid.county_code.to_string()),
-                ("version", STALE.to_string()),
-            ])
-        }),
-        case(
-            M::POST,
-            "/ledger/rules/earning",
-            C::CountyLedger,
-            no_args,
-            |e| {
-                form(&[
-                    ("county", e.a.grid.county_code.to_string()),
-                    ("source_kind", "activity".into()),
-                    ("code", "theme_day".into()),
-                    ("label", "主题党日".into()),
-                    ("points", "5".into()),
-                    ("minutes", "0".into()),
-                ])
-            },
-        ),
-        case(
-            M::POST,
-            "/points/redemptions/{county}/{id}/report",
-            C::VolunteersRedemption,
-            |e| in_county(e, e.x.redemption),
-            |_| form(&[]),
-        ),
-        case(
-            M::POST,
-            "/ledger/redeem-locks/{county}/{id}/lift",
-            C::Oversee,
-            |e| in_county(e, e.x.lock),
-            |_| form(&[]),
-        ),
-        case(
-            M::POST,
-            "/ledger/redeem-reports/{county}/{id}/resolve",
-            C::Oversee,
-            |e| in_county(e, e.x.report),
-            |_| {
-                form(&[
-                    ("decision", "dismiss".into()),
-                    ("note", "核实无误，是本人兑换".into()),
-                ])
-            },
-        ),
-        // A stale version: a reviewer passes the scope check and meets 409, nothing closes.
-        case(
-            M::POST,
-            "/people/duplicates/{county}/{id}",
-            C::ReviewDuplicates,
-            |e| in_county(e, e.x.duplicate),
-            |_| form(&[("decision", "reject".into()), ("version", "0".into())]),
-        ),
-        case(
-            M::POST,
-            "/ledger/adjustments/{county}/{id}/decide",
-            C::Approve,
-            |e| in_county(e, e.a.adjustment),
-            |_| form(&[("decision", "approve".into())]),
-        ),
-        case(
-            M::POST,
-            "/orders/{county}/{id}/step",
-            C::CancelOrder,
-            order,
-            |_| form(&[("action", "cancel".into())]),
-        ),
+    [
+        // The pages: reads.
+        people::pages(),
+        org::pages(),
+        services::pages(),
+        mediation::pages(),
+        needs::pages(),
+        orders::pages(),
+        redeem::pages(),
+        accounts::pages(),
+        // The forms, in the order they always ran (redemption oversight after the ledger's).
+        people::forms(),
+        org::forms(),
+        services::forms(),
+        mediation::forms(),
+        needs::forms(),
+        orders::forms(),
+        redeem::forms(),
+        accounts::forms(),
+        ledger::forms(),
+        redeem::oversight_forms(),
+        // Last, as for the API: a stale duplicate decision, then the forms that end the
+        // area's adjustment and order, which the forms above still act on.
+        people::forms_stale(),
+        ledger::forms_last(),
+        orders::forms_last(),
     ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// Routes without an area: lists (searched for other areas' names), city-wide vocabulary
 /// and the caller's own things.
 fn list_cases() -> Vec<Case> {
-    use Class as C;
-    use Method as M;
-    use Perm as P;
-    let get = |t: &'static str, class| case(M::GET, t, class, no_args, none);
-    vec![
-        // API lists
-        get("/api/v1/people", C::List(P::ViewPeople)),
-        get("/api/v1/people/export", C::List(P::ViewPeople)),
-        get("/api/v1/org/units", C::List(P::ViewPeople)),
-        get("/api/v1/tags", C::Staff),
-        get("/api/v1/orders", C::List(P::ViewServices)),
-        get("/api/v1/orders/mine", C::Personal),
-        get("/api/v1/orders/offered", C::Personal),
-        get("/api/v1/hours-disputes", C::List(P::Dispatch)),
-        get("/api/v1/providers", C::List(P::ViewServices)),
-        get("/api/v1/service-items", C::Anyone),
-        get("/api/v1/service-categories", C::Anyone),
-        get("/api/v1/needs", C::List(P::ViewServices)),
-        get("/api/v1/needs/export", C::List(P::ViewServices)),
-        get("/api/v1/needs/import-template", C::List(P::Dispatch)),
-        get("/api/v1/mediation/cases", C::List(P::ViewServices)),
-        get("/api/v1/mediation/stats", C::List(P::ViewServices)),
-        get("/api/v1/mediation/stats/export", C::List(P::ViewServices)),
-        get("/api/v1/users", C::List(P::ManageUsers)),
-        get("/api/v1/audit", C::List(P::Audit)),
-        get("/api/v1/ledger/me", C::Personal),
-        get("/api/v1/ledger/earning-rules", C::Anyone),
-        get("/api/v1/ledger/adjustments", C::List(P::AwardPoints)),
-        get("/api/v1/redeem/locks", C::List(P::Oversee)),
-        get("/api/v1/redeem/reports", C::List(P::Oversee)),
-        get("/api/v1/people/duplicates", C::List(P::ReviewDuplicates)),
-        get("/api/v1/redeem/mine", C::Personal),
-        get("/api/v1/redeem/receipt", C::Personal),
-        get("/api/v1/shops/mine", C::Merchants),
-        get("/api/v1/me", C::Anyone),
-        case(M::POST, "/api/v1/tags", C::CityWide, no_args, |e| {
-            json(
-                json!({"code": format!("t{}", e.n), "name": format!("标签{}", e.n), "category": "其他"}),
-            )
-        }),
-        case(
-            M::PUT,
-            "/api/v1/tags/{id}",
-            C::CityWide,
-            |e| vec![e.tag.to_string()],
-            |_| json(json!({"code": "iso_a", "name": "独居", "category": "其他"})),
-        ),
-        case(
-            M::POST,
-            "/api/v1/needs/import",
-            C::List(P::Dispatch),
-            no_args,
-            |_| Payload::None,
-        ),
-        case(
-            M::POST,
-            "/api/v1/redeem/codes",
-            C::ResidentOnly,
-            no_args,
-            none,
-        ),
-        case(
-            M::POST,
-            "/api/v1/timebank/gifts",
-            C::Personal,
-            no_args,
-            |e| {
-                json(
-                    json!({"to": {"county_code": e.a.volunteer.0, "id": e.a.volunteer.1},
-                "minutes": 1, "idempotency_key": format!("iso-gift-{}", e.n)}),
-                )
-            },
-        ),
-        case(M::POST, "/api/v1/me/password", C::Anyone, no_args, |_| {
-            json(json!({"current": "wrong-password", "new": "Cc-123456789xyz"}))
-        }),
-        // pages
-        get("/", C::Anyone),
-        get("/account", C::Anyone),
-        get("/account/password", C::Anyone),
-        get("/people", C::List(P::ViewPeople)),
-        get("/people/export.xlsx", C::List(P::ViewPeople)),
-        get("/people/new", C::List(P::Dispatch)),
-        get("/org", C::List(P::ViewPeople)),
-        get("/tags", C::Staff),
-        get("/users", C::List(P::ManageUsers)),
-        get("/users/new", C::List(P::ManageUsers)),
-        get("/audit", C::List(P::Audit)),
-        get("/needs", C::List(P::ViewServices)),
-        get("/needs/export.xlsx", C::List(P::ViewServices)),
-        get("/needs/template.xlsx", C::List(P::Dispatch)),
-        get("/needs/import", C::List(P::Dispatch)),
-        get("/needs/new", C::List(P::Dispatch)),
-        get("/mediation", C::List(P::ViewServices)),
-        get("/mediation/new", C::List(P::Mediate)),
-        get("/mediation/stats", C::List(P::ViewServices)),
-        get("/mediation/stats.xlsx", C::List(P::ViewServices)),
-        get("/providers", C::List(P::ViewServices)),
-        get("/providers/new", C::List(P::ManageServices)),
-        get("/service-items", C::Staff),
-        get("/service-items/new", C::List(P::ManageServices)),
-        get("/orders", C::List(P::ViewServices)),
-        get("/orders/new", C::Anyone),
-        get("/orders/mine", C::Personal),
-        get("/orders/offered", C::Personal),
-        get("/orders/disputes", C::List(P::Dispatch)),
-        get("/points", C::Personal),
-        get("/points/redeem", C::Personal),
-        get("/points/receipt", C::Personal),
-        get("/points/statement", C::Personal),
-        get("/points/gift", C::Personal),
-        get("/points/gift/confirm", C::Personal),
-        get("/shop", C::Merchants),
-        get("/ledger/adjustments", C::List(P::AwardPoints)),
-        get("/ledger/adjustments/new", C::List(P::AwardPoints)),
-        get("/ledger/rules", C::List(P::ManageLedger)),
-        get("/ledger/redeem-locks", C::List(P::Oversee)),
-        get("/ledger/redeem-reports", C::List(P::Oversee)),
-        get("/people/duplicates", C::List(P::ReviewDuplicates)),
-        get("/jobs", C::CityWide),
-        case(
-            M::POST,
-            "/jobs/{name}/run",
-            C::CityWide,
-            |_| vec!["sweep_sessions".into()],
-            |_| form(&[]),
-        ),
-        case(
-            M::GET,
-            "/points/redeem/{code}",
-            C::ResidentOnly,
-            |e| vec![e.code.clone()],
-            none,
-        )
-        .fresh(Fresh::Code),
-        case(M::POST, "/points/redeem", C::ResidentOnly, no_args, |_| {
-            form(&[])
-        }),
-        case(M::POST, "/points/gift", C::Personal, no_args, |e| {
-            form(&[
-                ("to", key(e.a.volunteer.0, e.a.volunteer.1)),
-                ("minutes", "1".into()),
-                ("idempotency_key", format!("iso-page-gift-{}", e.n)),
-            ])
-        }),
-        case(M::POST, "/tags", C::CityWide, no_args, |e| {
-            form(&[
-                ("code", format!("p{}", e.n)),
-                ("name", format!("页面标签{}", e.n)),
-                ("category", "其他".into()),
-            ])
-        }),
-        case(
-            M::POST,
-            "/tags/{id}",
-            C::CityWide,
-            |e| vec![e.tag.to_string()],
-            |_| {
-                form(&[
-                    ("code", "iso_a".into()),
-                    ("name", "独居".into()),
-                    ("category", "其他".into()),
-                ])
-            },
-        ),
-        case(
-            M::POST,
-            "/needs/import",
-            C::List(P::Dispatch),
-            no_args,
-            |_| form(&[]),
-        ),
-        case(M::POST, "/account/password", C::Anyone, no_args, |_| {
-            form(&[
-                ("current", "wrong-password".into()),
-                ("new", "Cc-123456789xyz".into()),
-                ("confirm", "Cc-123456789xyz".into()),
-            ])
-        }),
-        case(M::POST, "/elder-mode", C::Anyone, no_args, |_| {
-            form(&[("on", "0".into()), ("next", "/".into())])
-        }),
-        case(M::POST, "/session/ping", C::Anyone, no_args, |_| form(&[])),
+    [
+        // API lists: reads, so their order among themselves does not matter.
+        people::lists(),
+        org::lists(),
+        accounts::lists(),
+        needs::lists(),
+        mediation::lists(),
+        services::lists(),
+        orders::lists(),
+        ledger::lists(),
+        redeem::lists(),
+        audit::lists(),
+        // API writes, in the order they always ran.
+        people::list_posts(),
+        needs::list_posts(),
+        redeem::list_posts(),
+        time_bank::list_posts(),
+        accounts::list_posts(),
+        // Pages: reads, after the API writes as always.
+        people::list_pages(),
+        org::list_pages(),
+        accounts::list_pages(),
+        needs::list_pages(),
+        mediation::list_pages(),
+        services::list_pages(),
+        orders::list_pages(),
+        ledger::list_pages(),
+        time_bank::list_pages(),
+        redeem::list_pages(),
+        audit::list_pages(),
+        jobs::list_pages(),
+        // Forms, in the order they always ran.
+        jobs::list_forms(),
+        redeem::list_forms(),
+        time_bank::list_forms(),
+        people::list_forms(),
+        needs::list_forms(),
+        accounts::list_forms(),
     ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// Routes that hold no scoped data (signing in and out, health, metrics, static files, the
