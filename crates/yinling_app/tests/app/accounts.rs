@@ -123,15 +123,14 @@ async fn initial_passwords_must_be_changed_and_follow_the_policy() {
         .create(
             &admin,
             yinling_app::accounts::NewAccountInput {
-                username: "NewWorker".into(),
                 display_name: "新网格员".into(),
                 password: "Initial-Pass-1".into(),
-                role: yinling_domain::role::Role::GridWorker,
-                unit_county_code: city.grid_a.county_code,
-                unit_id: city.grid_a.id,
                 must_change_password: true,
-                person_county_code: None,
-                person_id: None,
+                ..yinling_app::testing::account(
+                    "NewWorker",
+                    yinling_domain::role::Role::GridWorker,
+                    (city.grid_a.county_code, city.grid_a.id),
+                )
             },
         )
         .await
@@ -202,15 +201,14 @@ async fn initial_passwords_must_be_changed_and_follow_the_policy() {
         .create(
             &worker,
             yinling_app::accounts::NewAccountInput {
-                username: "sneaky".into(),
                 display_name: "某".into(),
                 password: "Initial-Pass-1".into(),
-                role: yinling_domain::role::Role::CountyAdmin,
-                unit_county_code: city.county.county_code,
-                unit_id: city.county.id,
                 must_change_password: true,
-                person_county_code: None,
-                person_id: None,
+                ..yinling_app::testing::account(
+                    "sneaky",
+                    yinling_domain::role::Role::CountyAdmin,
+                    (city.county.county_code, city.county.id),
+                )
             },
         )
         .await
@@ -244,7 +242,7 @@ async fn initial_passwords_must_be_changed_and_follow_the_policy() {
 
 mod account_rank {
     use super::*;
-    use yinling_app::{Caller, accounts::NewAccountInput, org::NewUnitInput};
+    use yinling_app::{Caller, org::NewUnitInput};
     use yinling_domain::{org::OrgKind, role::Role};
     use yinling_store::org::OrgUnitRow;
 
@@ -348,13 +346,8 @@ mod account_rank {
                 parent.county_code,
                 parent.id,
                 NewUnitInput {
-                    kind,
-                    name: name.into(),
                     region_code: region.map(str::to_owned),
-                    address: None,
-                    lat: None,
-                    lng: None,
-                    geojson: None,
+                    ..yinling_app::testing::unit(kind, name)
                 },
             )
             .await
@@ -369,17 +362,7 @@ mod account_rank {
             .accounts()
             .create(
                 &city.system,
-                NewAccountInput {
-                    username: username.into(),
-                    display_name: username.into(),
-                    password: PASSWORD.into(),
-                    role: first.0,
-                    unit_county_code: first.1.county_code,
-                    unit_id: first.1.id,
-                    must_change_password: false,
-                    person_county_code: None,
-                    person_id: None,
-                },
+                yinling_app::testing::account(username, first.0, (first.1.county_code, first.1.id)),
             )
             .await
             .unwrap();
@@ -842,15 +825,14 @@ async fn create_account_and_reset_password_refuse_a_password_breaking_one_rule_o
     // Eight characters of all four classes: too short, and nothing else wrong with it.
     let short = "Sh0rt!pw";
     let input = |username: &str, password: &str| yinling_app::accounts::NewAccountInput {
-        username: username.into(),
         display_name: "新网格员".into(),
         password: password.into(),
-        role: yinling_domain::role::Role::GridWorker,
-        unit_county_code: city.grid_a.county_code,
-        unit_id: city.grid_a.id,
         must_change_password: true,
-        person_county_code: None,
-        person_id: None,
+        ..yinling_app::testing::account(
+            username,
+            yinling_domain::role::Role::GridWorker,
+            (city.grid_a.county_code, city.grid_a.id),
+        )
     };
     let accounts = city.count("accounts").await;
     let grants = city.count("grants").await;

@@ -447,13 +447,11 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
                     county,
                     c.branch.id,
                     yinling_app::org::NewUnitInput {
-                        kind: OrgKind::GridPartyGroup,
-                        name: "阳光小区第3网格党小组".into(),
-                        region_code: None,
                         address: Some(t),
-                        lat: None,
-                        lng: None,
-                        geojson: None,
+                        ..yinling_app::testing::unit(
+                            OrgKind::GridPartyGroup,
+                            "阳光小区第3网格党小组",
+                        )
                     },
                 )
                 .await
@@ -613,15 +611,7 @@ async fn names_titles_and_labels_refuse_invisible_characters_but_keep_their_numb
                     system,
                     county,
                     c.branch.id,
-                    yinling_app::org::NewUnitInput {
-                        kind: OrgKind::GridPartyGroup,
-                        name: t,
-                        region_code: None,
-                        address: None,
-                        lat: None,
-                        lng: None,
-                        geojson: None,
-                    },
+                    yinling_app::testing::unit(OrgKind::GridPartyGroup, t),
                 )
                 .await
         },
@@ -717,15 +707,13 @@ async fn names_titles_and_labels_refuse_invisible_characters_but_keep_their_numb
     check_field(c, "账号姓名", &bidi, "网格员2号", |t| {
         u += 1;
         let input = NewAccountInput {
-            username: format!("worker{u}x"),
             display_name: t,
             password: yinling_app::testing::PASSWORD.to_owned(),
-            role: Role::GridWorker,
-            unit_county_code: county,
-            unit_id: c.grid_a.id,
-            must_change_password: false,
-            person_county_code: None,
-            person_id: None,
+            ..yinling_app::testing::account(
+                format!("worker{u}x"),
+                Role::GridWorker,
+                (county, c.grid_a.id),
+            )
         };
         async move { c.app.accounts().create(system, input).await }
     })

@@ -1161,15 +1161,10 @@ mod trust {
             .create(
                 &city.system,
                 NewAccountInput {
-                    username: username.into(),
-                    display_name: username.into(),
                     password: yinling_app::testing::PASSWORD.into(),
-                    role,
-                    unit_county_code: unit.county_code,
-                    unit_id: unit.id,
-                    must_change_password: false,
                     person_county_code: Some(person.0),
                     person_id: Some(person.1),
+                    ..yinling_app::testing::account(username, role, (unit.county_code, unit.id))
                 },
             )
             .await
@@ -2594,15 +2589,14 @@ mod redemption_guard {
                 .create(
                     &city.system,
                     NewAccountInput {
-                        username: username.into(),
-                        display_name: username.into(),
                         password: yinling_app::testing::PASSWORD.into(),
-                        role: Role::CountyAdmin,
-                        unit_county_code: city.county.county_code,
-                        unit_id: city.county.id,
-                        must_change_password: false,
                         person_county_code: Some(who.0),
                         person_id: Some(who.1),
+                        ..yinling_app::testing::account(
+                            username,
+                            Role::CountyAdmin,
+                            (city.county.county_code, city.county.id),
+                        )
                     },
                 )
                 .await

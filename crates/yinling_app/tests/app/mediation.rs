@@ -42,15 +42,7 @@ async fn unit(city: &TestCity, parent: &OrgUnitRow, kind: OrgKind, name: &str) -
             &city.system,
             parent.county_code,
             parent.id,
-            NewUnitInput {
-                kind,
-                name: name.to_owned(),
-                region_code: None,
-                address: None,
-                lat: None,
-                lng: None,
-                geojson: None,
-            },
+            yinling_app::testing::unit(kind, name),
         )
         .await
         .expect("unit")
@@ -1137,13 +1129,8 @@ async fn the_demo_seed_reproduces_the_source_figures_once() {
                     parent.county_code,
                     parent.id,
                     NewUnitInput {
-                        kind,
-                        name: name.into(),
                         region_code: Some(region.into()),
-                        address: None,
-                        lat: None,
-                        lng: None,
-                        geojson: None,
+                        ..yinling_app::testing::unit(kind, name)
                     },
                 )
                 .await

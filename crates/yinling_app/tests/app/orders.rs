@@ -336,15 +336,14 @@ async fn two_volunteers_accepting_at_once_exactly_one_wins() {
         .create(
             &city.system,
             yinling_app::accounts::NewAccountInput {
-                username: "volc".into(),
-                display_name: "volc".into(),
                 password: yinling_app::testing::PASSWORD.into(),
-                role: yinling_domain::role::Role::Volunteer,
-                unit_county_code: city.grid_a.county_code,
-                unit_id: city.grid_a.id,
-                must_change_password: false,
                 person_county_code: Some(city.people_a[2].0),
                 person_id: Some(city.people_a[2].1),
+                ..yinling_app::testing::account(
+                    "volc",
+                    yinling_domain::role::Role::Volunteer,
+                    (city.grid_a.county_code, city.grid_a.id),
+                )
             },
         )
         .await
@@ -765,15 +764,7 @@ async fn new_unit(
             &city.system,
             parent.county_code,
             parent.id,
-            yinling_app::org::NewUnitInput {
-                kind,
-                name: name.to_owned(),
-                region_code: None,
-                address: None,
-                lat: None,
-                lng: None,
-                geojson: None,
-            },
+            yinling_app::testing::unit(kind, name),
         )
         .await
         .unwrap()
@@ -994,15 +985,10 @@ async fn account(
         .create(
             &city.system,
             yinling_app::accounts::NewAccountInput {
-                username: username.into(),
-                display_name: username.into(),
                 password: yinling_app::testing::PASSWORD.into(),
-                role,
-                unit_county_code: unit.county_code,
-                unit_id: unit.id,
-                must_change_password: false,
                 person_county_code: Some(person.0),
                 person_id: Some(person.1),
+                ..yinling_app::testing::account(username, role, (unit.county_code, unit.id))
             },
         )
         .await

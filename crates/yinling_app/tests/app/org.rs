@@ -25,13 +25,11 @@ async fn moving_a_subtree_moves_its_people_and_scope_follows() {
             city.street.county_code,
             city.street.id,
             yinling_app::org::NewUnitInput {
-                kind: yinling_domain::org::OrgKind::CommunityCommittee,
-                name: "北门社区党委".into(),
                 region_code: Some("370830002003".into()),
-                address: None,
-                lat: None,
-                lng: None,
-                geojson: None,
+                ..yinling_app::testing::unit(
+                    yinling_domain::org::OrgKind::CommunityCommittee,
+                    "北门社区党委",
+                )
             },
         )
         .await
@@ -398,15 +396,12 @@ mod moving {
             .create(
                 system,
                 yinling_app::accounts::NewAccountInput {
-                    username: username.to_owned(),
-                    display_name: username.to_owned(),
                     password: password.to_owned(),
-                    role: yinling_domain::role::Role::StreetSecretary,
-                    unit_county_code: unit.0,
-                    unit_id: unit.1,
-                    must_change_password: false,
-                    person_county_code: None,
-                    person_id: None,
+                    ..yinling_app::testing::account(
+                        username,
+                        yinling_domain::role::Role::StreetSecretary,
+                        (unit.0, unit.1),
+                    )
                 },
             )
             .await
@@ -726,13 +721,8 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
             county,
             city.county.id,
             NewUnitInput {
-                kind: OrgKind::StreetCommittee,
-                name: "中都街道党工委".into(),
                 region_code: Some("370830001".into()),
-                address: None,
-                lat: None,
-                lng: None,
-                geojson: None,
+                ..yinling_app::testing::unit(OrgKind::StreetCommittee, "中都街道党工委")
             },
         )
         .await
@@ -905,13 +895,8 @@ async fn new_unit(
             parent.county_code,
             parent.id,
             yinling_app::org::NewUnitInput {
-                kind,
-                name: name.to_owned(),
                 region_code: region.map(str::to_owned),
-                address: None,
-                lat: None,
-                lng: None,
-                geojson: None,
+                ..yinling_app::testing::unit(kind, name)
             },
         )
         .await

@@ -662,11 +662,10 @@ mod masked_numbers {
     use yinling_app::testing::{assert_forbidden, assert_not_found, assert_too_many};
     use yinling_app::{
         AppError, PageRequest, Settings,
-        accounts::NewAccountInput,
         kernel::audit::AuditQuery,
         org::NewUnitInput,
         people::{DuplicateDecision, PeopleQuery, ResolveDuplicateInput, RoleInput},
-        testing::{PASSWORD, PEOPLE_A, PEOPLE_B, TestCity, valid_id},
+        testing::{PEOPLE_A, PEOPLE_B, TestCity, valid_id},
     };
     use yinling_domain::{
         org::OrgKind,
@@ -713,13 +712,8 @@ mod masked_numbers {
                 parent.county_code,
                 parent.id,
                 NewUnitInput {
-                    kind,
-                    name: name.into(),
                     region_code: region.map(str::to_owned),
-                    address: None,
-                    lat: None,
-                    lng: None,
-                    geojson: None,
+                    ..yinling_app::testing::unit(kind, name)
                 },
             )
             .await
@@ -731,17 +725,7 @@ mod masked_numbers {
             .accounts()
             .create(
                 &city.system,
-                NewAccountInput {
-                    username: username.into(),
-                    display_name: username.into(),
-                    password: PASSWORD.into(),
-                    role,
-                    unit_county_code: unit.county_code,
-                    unit_id: unit.id,
-                    must_change_password: false,
-                    person_county_code: None,
-                    person_id: None,
-                },
+                yinling_app::testing::account(username, role, (unit.county_code, unit.id)),
             )
             .await
             .expect("account");

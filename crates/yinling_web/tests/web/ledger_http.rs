@@ -328,15 +328,14 @@ async fn a_grid_worker_awarding_himself_over_the_api_is_refused_and_audited() {
         .create(
             &city.system,
             NewAccountInput {
-                username: "selfworker".into(),
                 display_name: "网格员李四".into(),
-                password: PASSWORD.into(),
-                role: Role::GridWorker,
-                unit_county_code: city.grid_a.county_code,
-                unit_id: city.grid_a.id,
-                must_change_password: false,
                 person_county_code: Some(li.0),
                 person_id: Some(li.1),
+                ..yinling_app::testing::account(
+                    "selfworker",
+                    Role::GridWorker,
+                    (city.grid_a.county_code, city.grid_a.id),
+                )
             },
         )
         .await

@@ -833,15 +833,15 @@ async fn the_approver_sees_who_proposed_for_whom_and_cannot_approve_a_self_award
         .create(
             &city.system,
             NewAccountInput {
-                username: "selfworker".into(),
                 display_name: "网格员李四".into(),
                 password: yinling_app::testing::PASSWORD.into(),
-                role: Role::GridWorker,
-                unit_county_code: city.grid_a.county_code,
-                unit_id: city.grid_a.id,
-                must_change_password: false,
                 person_county_code: Some(li.0),
                 person_id: Some(li.1),
+                ..yinling_app::testing::account(
+                    "selfworker",
+                    Role::GridWorker,
+                    (city.grid_a.county_code, city.grid_a.id),
+                )
             },
         )
         .await

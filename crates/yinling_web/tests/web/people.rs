@@ -38,13 +38,8 @@ mod masked_numbers_web {
                 parent.county_code,
                 parent.id,
                 NewUnitInput {
-                    kind,
-                    name: name.into(),
                     region_code: region.map(str::to_owned),
-                    address: None,
-                    lat: None,
-                    lng: None,
-                    geojson: None,
+                    ..yinling_app::testing::unit(kind, name)
                 },
             )
             .await

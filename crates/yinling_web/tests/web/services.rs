@@ -58,15 +58,10 @@ async fn a_secretary_lists_a_team_and_a_volunteer_and_edits_them_through_the_pag
             &city.system,
             city.community.county_code,
             city.community.id,
-            yinling_app::org::NewUnitInput {
-                kind: yinling_domain::org::OrgKind::VolunteerTeam,
-                name: "东门社区志愿服务队".into(),
-                region_code: None,
-                address: None,
-                lat: None,
-                lng: None,
-                geojson: None,
-            },
+            yinling_app::testing::unit(
+                yinling_domain::org::OrgKind::VolunteerTeam,
+                "东门社区志愿服务队",
+            ),
         )
         .await
         .unwrap();
@@ -167,15 +162,10 @@ async fn a_secretary_lists_a_team_and_a_volunteer_and_edits_them_through_the_pag
             &city.system,
             city.street.county_code,
             city.street.id,
-            yinling_app::org::NewUnitInput {
-                kind: yinling_domain::org::OrgKind::CommunityCommittee,
-                name: "西门社区党委".into(),
-                region_code: None,
-                address: None,
-                lat: None,
-                lng: None,
-                geojson: None,
-            },
+            yinling_app::testing::unit(
+                yinling_domain::org::OrgKind::CommunityCommittee,
+                "西门社区党委",
+            ),
         )
         .await
         .unwrap();
@@ -186,15 +176,10 @@ async fn a_secretary_lists_a_team_and_a_volunteer_and_edits_them_through_the_pag
             &city.system,
             west.county_code,
             west.id,
-            yinling_app::org::NewUnitInput {
-                kind: yinling_domain::org::OrgKind::VolunteerTeam,
-                name: "西门社区志愿服务队".into(),
-                region_code: None,
-                address: None,
-                lat: None,
-                lng: None,
-                geojson: None,
-            },
+            yinling_app::testing::unit(
+                yinling_domain::org::OrgKind::VolunteerTeam,
+                "西门社区志愿服务队",
+            ),
         )
         .await
         .unwrap();

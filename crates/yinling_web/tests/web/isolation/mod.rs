@@ -626,7 +626,10 @@ fn shape(template: &str) -> String {
 /// The page routes of the router, read from its source: (method, path shape).
 fn page_routes() -> BTreeSet<(String, String)> {
     let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = vec![src.join("lib.rs"), src.join("static_files.rs")];
+    let mut files = vec![
+        src.join("lib.rs"),
+        src.join("kernel").join("static_files.rs"),
+    ];
     files.extend(crate::support::rust_files(&src.join("ui")));
     let mut out = BTreeSet::new();
     for file in files {
