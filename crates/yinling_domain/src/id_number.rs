@@ -11,7 +11,6 @@
 use std::fmt;
 
 use chrono::{Datelike, NaiveDate};
-use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::mask::MaskPolicy;
@@ -60,36 +59,11 @@ pub fn is_valid_issuer(region6: &str) -> bool {
         && (&b[4..6] != b"00" || CITY_LEVEL_ISSUERS.contains(&region6))
 }
 
-/// Sex as recorded in the ID number (the 17th digit).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Gender {
-    Male,
-    Female,
-}
-
-impl Gender {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Gender::Male => "male",
-            Gender::Female => "female",
-        }
-    }
-
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            Gender::Male => "男",
-            Gender::Female => "女",
-        }
-    }
-
-    /// Reads `male`/`female` (API, database) or `男`/`女` (Excel ledgers).
-    pub fn parse(s: &str) -> Option<Gender> {
-        match s.trim() {
-            "male" | "男" => Some(Gender::Male),
-            "female" | "女" => Some(Gender::Female),
-            _ => None,
-        }
+vocabulary! {
+    /// Sex as recorded in the ID number (the 17th digit).
+    Gender {
+        Male = "male", "男";
+        Female = "female", "女";
     }
 }
 
@@ -497,9 +471,9 @@ mod tests {
             serde_json::from_str::<Gender>("\"female\"").unwrap(),
             Gender::Female
         );
-        assert_eq!(Gender::parse("女"), Some(Gender::Female));
-        assert_eq!(Gender::parse("male"), Some(Gender::Male));
-        assert_eq!(Gender::parse("M"), None);
+        assert_eq!(Gender::parse_any("女"), Some(Gender::Female));
+        assert_eq!(Gender::parse_any("male"), Some(Gender::Male));
+        assert_eq!(Gender::parse_any("M"), None);
     }
 
     #[test]

@@ -46,7 +46,7 @@ mod tests {
     #[test]
     fn outcomes_round_trip() {
         for o in JobOutcome::ALL {
-            assert_eq!(JobOutcome::parse(o.as_str()), Some(*o));
+            assert_eq!(JobOutcome::parse(o.as_str()), Some(o));
         }
     }
 }

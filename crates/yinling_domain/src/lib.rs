@@ -5,6 +5,7 @@ mod vocabulary;
 
 pub mod audit;
 pub mod id_number;
+pub mod ids;
 pub mod job;
 pub mod ledger;
 pub mod mask;

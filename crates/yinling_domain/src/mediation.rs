@@ -12,234 +12,76 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-/// What a dispute is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum DisputeCategory {
-    Neighbour,
-    Family,
-    Property,
-    Marriage,
-    Land,
-    Other,
-}
-
-impl DisputeCategory {
-    pub const ALL: [DisputeCategory; 6] = [
-        DisputeCategory::Neighbour,
-        DisputeCategory::Family,
-        DisputeCategory::Property,
-        DisputeCategory::Marriage,
-        DisputeCategory::Land,
-        DisputeCategory::Other,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DisputeCategory::Neighbour => "neighbour",
-            DisputeCategory::Family => "family",
-            DisputeCategory::Property => "property",
-            DisputeCategory::Marriage => "marriage",
-            DisputeCategory::Land => "land",
-            DisputeCategory::Other => "other",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<DisputeCategory> {
-        DisputeCategory::ALL
-            .into_iter()
-            .find(|c| c.as_str() == s || c.label_zh() == s)
-    }
-
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            DisputeCategory::Neighbour => "邻里纠纷",
-            DisputeCategory::Family => "家庭纠纷",
-            DisputeCategory::Property => "物业纠纷",
-            DisputeCategory::Marriage => "婚恋纠纷",
-            DisputeCategory::Land => "土地纠纷",
-            DisputeCategory::Other => "其他",
-        }
+vocabulary! {
+    /// What a dispute is about.
+    DisputeCategory {
+        Neighbour = "neighbour", "邻里纠纷";
+        Family = "family", "家庭纠纷";
+        Property = "property", "物业纠纷";
+        Marriage = "marriage", "婚恋纠纷";
+        Land = "land", "土地纠纷";
+        Other = "other", "其他";
     }
 }
 
-/// Which side of the dispute a party is on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum PartySide {
-    /// 申请方: who asked for mediation.
-    Applicant,
-    /// 被申请方.
-    Respondent,
-    /// 其他当事人.
-    Other,
-}
-
-impl PartySide {
-    pub const ALL: [PartySide; 3] = [
-        PartySide::Applicant,
-        PartySide::Respondent,
-        PartySide::Other,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PartySide::Applicant => "applicant",
-            PartySide::Respondent => "respondent",
-            PartySide::Other => "other",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<PartySide> {
-        PartySide::ALL.into_iter().find(|p| p.as_str() == s)
-    }
-
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            PartySide::Applicant => "申请方",
-            PartySide::Respondent => "被申请方",
-            PartySide::Other => "其他当事人",
-        }
+vocabulary! {
+    /// Which side of the dispute a party is on.
+    PartySide {
+        /// 申请方: who asked for mediation.
+        Applicant = "applicant", "申请方";
+        /// 被申请方.
+        Respondent = "respondent", "被申请方";
+        /// 其他当事人.
+        Other = "other", "其他当事人";
     }
 }
 
-/// Who mediates: a retired cadre (a person file with the retired_cadre role), a cadre
-/// studio or a volunteer team (org units).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum MediatorKind {
-    Person,
-    Studio,
-    Team,
-}
-
-impl MediatorKind {
-    pub const ALL: [MediatorKind; 3] = [
-        MediatorKind::Person,
-        MediatorKind::Studio,
-        MediatorKind::Team,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MediatorKind::Person => "person",
-            MediatorKind::Studio => "studio",
-            MediatorKind::Team => "team",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<MediatorKind> {
-        MediatorKind::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            MediatorKind::Person => "离退休干部",
-            MediatorKind::Studio => "老干部工作室",
-            MediatorKind::Team => "志愿服务队",
-        }
+vocabulary! {
+    /// Who mediates: a retired cadre (a person file with the retired_cadre role), a cadre
+    /// studio or a volunteer team (org units).
+    MediatorKind {
+        Person = "person", "离退休干部";
+        Studio = "studio", "老干部工作室";
+        Team = "team", "志愿服务队";
     }
 }
 
-/// How mediation ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// 调解成功: the parties reached an agreement on everything.
-    Success,
-    /// 部分达成: agreement on part of the dispute.
-    Partial,
-    /// 调解不成.
-    Failed,
-    /// 移交: handed to another body (司法所, 人民法院, 派出所 …); where to is recorded.
-    Referred,
+vocabulary! {
+    /// How mediation ended.
+    Outcome {
+        /// 调解成功: the parties reached an agreement on everything.
+        Success = "success", "调解成功";
+        /// 部分达成: agreement on part of the dispute.
+        Partial = "partial", "部分达成";
+        /// 调解不成.
+        Failed = "failed", "调解不成";
+        /// 移交: handed to another body (司法所, 人民法院, 派出所 …); where to is recorded.
+        Referred = "referred", "移交";
+    }
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 4] = [
-        Outcome::Success,
-        Outcome::Partial,
-        Outcome::Failed,
-        Outcome::Referred,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Success => "success",
-            Outcome::Partial => "partial",
-            Outcome::Failed => "failed",
-            Outcome::Referred => "referred",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Outcome> {
-        Outcome::ALL.into_iter().find(|o| o.as_str() == s)
-    }
-
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            Outcome::Success => "调解成功",
-            Outcome::Partial => "部分达成",
-            Outcome::Failed => "调解不成",
-            Outcome::Referred => "移交",
-        }
-    }
-
     /// Whether there is an agreement whose keeping a follow-up visit can check.
     pub fn has_agreement(self) -> bool {
         matches!(self, Outcome::Success | Outcome::Partial)
     }
 }
 
-/// Where a case stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum CaseStatus {
-    /// 已受理: taken in, no session yet.
-    Intake,
-    /// 调解中: at least one session held.
-    Mediating,
-    /// 已办结: an outcome is recorded.
-    Concluded,
-    /// 已回访: visited after conclusion (further visits may follow).
-    FollowedUp,
+vocabulary! {
+    /// Where a case stands.
+    CaseStatus {
+        /// 已受理: taken in, no session yet.
+        Intake = "intake", "已受理";
+        /// 调解中: at least one session held.
+        Mediating = "mediating", "调解中";
+        /// 已办结: an outcome is recorded.
+        Concluded = "concluded", "已办结";
+        /// 已回访: visited after conclusion (further visits may follow).
+        FollowedUp = "followed_up", "已回访";
+    }
 }
 
 impl CaseStatus {
-    pub const ALL: [CaseStatus; 4] = [
-        CaseStatus::Intake,
-        CaseStatus::Mediating,
-        CaseStatus::Concluded,
-        CaseStatus::FollowedUp,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CaseStatus::Intake => "intake",
-            CaseStatus::Mediating => "mediating",
-            CaseStatus::Concluded => "concluded",
-            CaseStatus::FollowedUp => "followed_up",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<CaseStatus> {
-        CaseStatus::ALL.into_iter().find(|c| c.as_str() == s)
-    }
-
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            CaseStatus::Intake => "已受理",
-            CaseStatus::Mediating => "调解中",
-            CaseStatus::Concluded => "已办结",
-            CaseStatus::FollowedUp => "已回访",
-        }
-    }
-
     /// Concluded cases take no more mediators or sessions.
     pub fn is_closed(self) -> bool {
         matches!(self, CaseStatus::Concluded | CaseStatus::FollowedUp)
@@ -423,7 +265,7 @@ mod tests {
     fn vocabularies_round_trip_with_chinese_labels() {
         for c in DisputeCategory::ALL {
             assert_eq!(DisputeCategory::parse(c.as_str()), Some(c));
-            assert_eq!(DisputeCategory::parse(c.label_zh()), Some(c));
+            assert_eq!(DisputeCategory::parse_any(c.label_zh()), Some(c));
         }
         for s in CaseStatus::ALL {
             assert_eq!(CaseStatus::parse(s.as_str()), Some(s));
@@ -439,7 +281,7 @@ mod tests {
         }
         assert_eq!(DisputeCategory::Neighbour.label_zh(), "邻里纠纷");
         assert_eq!(Outcome::Referred.label_zh(), "移交");
-        assert_eq!(DisputeCategory::parse("斗殴"), None);
+        assert_eq!(DisputeCategory::parse_any("斗殴"), None);
     }
 
     #[test]

@@ -150,13 +150,13 @@ mod tests {
     #[test]
     fn vocabularies_round_trip_and_read_labels() {
         for s in NeedSource::ALL {
-            assert_eq!(NeedSource::parse(s.as_str()), Some(*s));
-            assert_eq!(NeedSource::parse_any(s.label_zh()), Some(*s));
+            assert_eq!(NeedSource::parse(s.as_str()), Some(s));
+            assert_eq!(NeedSource::parse_any(s.label_zh()), Some(s));
         }
         for s in NeedStatus::ALL {
             assert_eq!(
                 NeedStatus::parse_any(&format!(" {} ", s.label_zh())),
-                Some(*s)
+                Some(s)
             );
         }
         assert_eq!(
@@ -179,8 +179,8 @@ mod tests {
         assert!(!S::Following.can_change_to(S::Open), "never back to open");
         assert!(!S::Resolved.can_change_to(S::Open));
         for to in S::ALL {
-            assert!(!S::Closed.can_change_to(*to), "closed is final");
-            assert!(!to.can_change_to(*to), "no change is no transition");
+            assert!(!S::Closed.can_change_to(to), "closed is final");
+            assert!(!to.can_change_to(to), "no change is no transition");
         }
     }
 

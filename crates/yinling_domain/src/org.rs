@@ -2,109 +2,34 @@
 
 use serde::{Deserialize, Serialize};
 
-/// What kind of unit a node of the organisation tree is. The party-building five levels of
-/// 汶上 (街道党工委 → 社区党委 → 小区党支部 → 网格党小组 → 党员中心户) plus the retired-cadre,
-/// service and partner units the other programmes hang off the same tree.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum OrgKind {
-    City,
-    County,
-    VeteranBureau,
-    Department,
-    StreetCommittee,
-    TownshipCommittee,
-    CommunityCommittee,
-    VillageCommittee,
-    CompoundBranch,
-    GridPartyGroup,
-    CentralHousehold,
-    RetiredBranch,
-    CadreStudio,
-    VolunteerTeam,
-    Station,
-    DeliberationSpot,
-    PartnerOrg,
-    Merchant,
-    Other,
+vocabulary! {
+    /// What kind of unit a node of the organisation tree is. The party-building five levels of
+    /// 汶上 (街道党工委 → 社区党委 → 小区党支部 → 网格党小组 → 党员中心户) plus the retired-cadre,
+    /// service and partner units the other programmes hang off the same tree.
+    OrgKind {
+        City = "city", "市委组织部";
+        County = "county", "县（市、区）委组织部";
+        VeteranBureau = "veteran_bureau", "老干部局";
+        Department = "department", "职能部门";
+        StreetCommittee = "street_committee", "街道党工委";
+        TownshipCommittee = "township_committee", "乡镇党委";
+        CommunityCommittee = "community_committee", "社区党委";
+        VillageCommittee = "village_committee", "村党组织";
+        CompoundBranch = "compound_branch", "小区党支部";
+        GridPartyGroup = "grid_party_group", "网格党小组";
+        CentralHousehold = "central_household", "党员中心户";
+        RetiredBranch = "retired_branch", "离退休干部党支部";
+        CadreStudio = "cadre_studio", "老干部工作室";
+        VolunteerTeam = "volunteer_team", "志愿服务队";
+        Station = "station", "驿站";
+        DeliberationSpot = "deliberation_spot", "议事点";
+        PartnerOrg = "partner_org", "共建单位";
+        Merchant = "merchant", "合作商户";
+        Other = "other", "其他";
+    }
 }
 
 impl OrgKind {
-    pub const ALL: [OrgKind; 19] = [
-        OrgKind::City,
-        OrgKind::County,
-        OrgKind::VeteranBureau,
-        OrgKind::Department,
-        OrgKind::StreetCommittee,
-        OrgKind::TownshipCommittee,
-        OrgKind::CommunityCommittee,
-        OrgKind::VillageCommittee,
-        OrgKind::CompoundBranch,
-        OrgKind::GridPartyGroup,
-        OrgKind::CentralHousehold,
-        OrgKind::RetiredBranch,
-        OrgKind::CadreStudio,
-        OrgKind::VolunteerTeam,
-        OrgKind::Station,
-        OrgKind::DeliberationSpot,
-        OrgKind::PartnerOrg,
-        OrgKind::Merchant,
-        OrgKind::Other,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrgKind::City => "city",
-            OrgKind::County => "county",
-            OrgKind::VeteranBureau => "veteran_bureau",
-            OrgKind::Department => "department",
-            OrgKind::StreetCommittee => "street_committee",
-            OrgKind::TownshipCommittee => "township_committee",
-            OrgKind::CommunityCommittee => "community_committee",
-            OrgKind::VillageCommittee => "village_committee",
-            OrgKind::CompoundBranch => "compound_branch",
-            OrgKind::GridPartyGroup => "grid_party_group",
-            OrgKind::CentralHousehold => "central_household",
-            OrgKind::RetiredBranch => "retired_branch",
-            OrgKind::CadreStudio => "cadre_studio",
-            OrgKind::VolunteerTeam => "volunteer_team",
-            OrgKind::Station => "station",
-            OrgKind::DeliberationSpot => "deliberation_spot",
-            OrgKind::PartnerOrg => "partner_org",
-            OrgKind::Merchant => "merchant",
-            OrgKind::Other => "other",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<OrgKind> {
-        OrgKind::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            OrgKind::City => "市委组织部",
-            OrgKind::County => "县（市、区）委组织部",
-            OrgKind::VeteranBureau => "老干部局",
-            OrgKind::Department => "职能部门",
-            OrgKind::StreetCommittee => "街道党工委",
-            OrgKind::TownshipCommittee => "乡镇党委",
-            OrgKind::CommunityCommittee => "社区党委",
-            OrgKind::VillageCommittee => "村党组织",
-            OrgKind::CompoundBranch => "小区党支部",
-            OrgKind::GridPartyGroup => "网格党小组",
-            OrgKind::CentralHousehold => "党员中心户",
-            OrgKind::RetiredBranch => "离退休干部党支部",
-            OrgKind::CadreStudio => "老干部工作室",
-            OrgKind::VolunteerTeam => "志愿服务队",
-            OrgKind::Station => "驿站",
-            OrgKind::DeliberationSpot => "议事点",
-            OrgKind::PartnerOrg => "共建单位",
-            OrgKind::Merchant => "合作商户",
-            OrgKind::Other => "其他",
-        }
-    }
-
     /// Units whose subtree covers where people live (the city down to a central household).
     pub fn is_area(self) -> bool {
         matches!(

@@ -3,80 +3,24 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-/// A role a person holds in the community (not an account role: a resident may have no
-/// account at all).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum PersonRoleKind {
-    PartyMember,
-    RetiredCadre,
-    Volunteer,
-    Resident,
-    GridWorker,
-    MerchantStaff,
-}
-
-impl PersonRoleKind {
-    pub const ALL: [PersonRoleKind; 6] = [
-        PersonRoleKind::PartyMember,
-        PersonRoleKind::RetiredCadre,
-        PersonRoleKind::Volunteer,
-        PersonRoleKind::Resident,
-        PersonRoleKind::GridWorker,
-        PersonRoleKind::MerchantStaff,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PersonRoleKind::PartyMember => "party_member",
-            PersonRoleKind::RetiredCadre => "retired_cadre",
-            PersonRoleKind::Volunteer => "volunteer",
-            PersonRoleKind::Resident => "resident",
-            PersonRoleKind::GridWorker => "grid_worker",
-            PersonRoleKind::MerchantStaff => "merchant_staff",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<PersonRoleKind> {
-        PersonRoleKind::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            PersonRoleKind::PartyMember => "党员",
-            PersonRoleKind::RetiredCadre => "离退休干部",
-            PersonRoleKind::Volunteer => "志愿者",
-            PersonRoleKind::Resident => "居民",
-            PersonRoleKind::GridWorker => "网格员",
-            PersonRoleKind::MerchantStaff => "商户店员",
-        }
+vocabulary! {
+    /// A role a person holds in the community (not an account role: a resident may have no
+    /// account at all).
+    PersonRoleKind {
+        PartyMember = "party_member", "党员";
+        RetiredCadre = "retired_cadre", "离退休干部";
+        Volunteer = "volunteer", "志愿者";
+        Resident = "resident", "居民";
+        GridWorker = "grid_worker", "网格员";
+        MerchantStaff = "merchant_staff", "商户店员";
     }
 }
 
-/// 离休 (retired before 1949-10-01 service cut-off, with special treatment) or 退休.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum RetireKind {
-    Lixiu,
-    Tuixiu,
-}
-
-impl RetireKind {
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            RetireKind::Lixiu => "离休",
-            RetireKind::Tuixiu => "退休",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<RetireKind> {
-        match s {
-            "lixiu" | "离休" => Some(RetireKind::Lixiu),
-            "tuixiu" | "退休" => Some(RetireKind::Tuixiu),
-            _ => None,
-        }
+vocabulary! {
+    /// 离休 (retired before 1949-10-01 service cut-off, with special treatment) or 退休.
+    RetireKind {
+        Lixiu = "lixiu", "离休";
+        Tuixiu = "tuixiu", "退休";
     }
 }
 
@@ -169,53 +113,21 @@ impl RoleDetails {
     }
 }
 
-/// A person's record status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum PersonStatus {
-    Active,
-    MovedOut,
-    Deceased,
-    /// A registration the county found to be a second file of someone already registered:
-    /// closed, the existing file stands.
-    Merged,
-    /// A registration the county rejected (a wrong or misused number): closed.
-    Voided,
+vocabulary! {
+    /// A person's record status.
+    PersonStatus {
+        Active = "active", "在册";
+        MovedOut = "moved_out", "已迁出";
+        Deceased = "deceased", "已故";
+        /// A registration the county found to be a second file of someone already registered:
+        /// closed, the existing file stands.
+        Merged = "merged", "已并档";
+        /// A registration the county rejected (a wrong or misused number): closed.
+        Voided = "voided", "登记作废";
+    }
 }
 
 impl PersonStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PersonStatus::Active => "active",
-            PersonStatus::MovedOut => "moved_out",
-            PersonStatus::Deceased => "deceased",
-            PersonStatus::Merged => "merged",
-            PersonStatus::Voided => "voided",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<PersonStatus> {
-        match s {
-            "active" => Some(PersonStatus::Active),
-            "moved_out" => Some(PersonStatus::MovedOut),
-            "deceased" => Some(PersonStatus::Deceased),
-            "merged" => Some(PersonStatus::Merged),
-            "voided" => Some(PersonStatus::Voided),
-            _ => None,
-        }
-    }
-
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            PersonStatus::Active => "在册",
-            PersonStatus::MovedOut => "已迁出",
-            PersonStatus::Deceased => "已故",
-            PersonStatus::Merged => "已并档",
-            PersonStatus::Voided => "登记作废",
-        }
-    }
-
     /// Set only by the county's review of a duplicate registration, never on a form; a file
     /// in such a state is closed to edits.
     pub fn is_closed_by_review(self) -> bool {
@@ -223,47 +135,17 @@ impl PersonStatus {
     }
 }
 
-/// Who or what put a tag on a person.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TagSource {
-    /// A staff member, by hand.
-    Manual,
-    /// An eligibility or data rule.
-    Rule,
-    /// An import batch from a source system.
-    Import,
-    /// Yinling itself (e.g. the demo generator).
-    System,
-}
-
-impl TagSource {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TagSource::Manual => "manual",
-            TagSource::Rule => "rule",
-            TagSource::Import => "import",
-            TagSource::System => "system",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<TagSource> {
-        match s {
-            "manual" => Some(TagSource::Manual),
-            "rule" => Some(TagSource::Rule),
-            "import" => Some(TagSource::Import),
-            "system" => Some(TagSource::System),
-            _ => None,
-        }
-    }
-
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            TagSource::Manual => "人工标注",
-            TagSource::Rule => "规则生成",
-            TagSource::Import => "数据导入",
-            TagSource::System => "系统生成",
-        }
+vocabulary! {
+    /// Who or what put a tag on a person.
+    TagSource {
+        /// A staff member, by hand.
+        Manual = "manual", "人工标注";
+        /// An eligibility or data rule.
+        Rule = "rule", "规则生成";
+        /// An import batch from a source system.
+        Import = "import", "数据导入";
+        /// Yinling itself (e.g. the demo generator).
+        System = "system", "系统生成";
     }
 }
 

@@ -60,48 +60,15 @@ impl RegionCodeError {
     }
 }
 
-/// The level of a division. Ordered from the top: `Province < City < ... < Village`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RegionLevel {
-    Province,
-    City,
-    County,
-    Township,
-    Village,
-}
-
-impl RegionLevel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RegionLevel::Province => "province",
-            RegionLevel::City => "city",
-            RegionLevel::County => "county",
-            RegionLevel::Township => "township",
-            RegionLevel::Village => "village",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<RegionLevel> {
-        [
-            RegionLevel::Province,
-            RegionLevel::City,
-            RegionLevel::County,
-            RegionLevel::Township,
-            RegionLevel::Village,
-        ]
-        .into_iter()
-        .find(|l| l.as_str() == s)
-    }
-
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            RegionLevel::Province => "省级",
-            RegionLevel::City => "市级",
-            RegionLevel::County => "县区级",
-            RegionLevel::Township => "乡镇街道",
-            RegionLevel::Village => "村居社区",
-        }
+vocabulary! {
+    /// The level of a division. Ordered from the top: `Province < City < ... < Village`.
+    #[derive(PartialOrd, Ord)]
+    RegionLevel {
+        Province = "province", "省级";
+        City = "city", "市级";
+        County = "county", "县区级";
+        Township = "township", "乡镇街道";
+        Village = "village", "村居社区";
     }
 }
 

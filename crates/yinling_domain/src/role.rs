@@ -1,23 +1,21 @@
 //! Account roles and what they may do. A role is always granted on a subtree of the
 //! organisation tree; what it may do applies only inside that subtree (see [`crate::scope`]).
 
-use serde::{Deserialize, Serialize};
-
 use crate::org::OrgKind;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    CityAdmin,
-    CountyAdmin,
-    StreetSecretary,
-    CommunitySecretary,
-    GridWorker,
-    BranchSecretary,
-    Volunteer,
-    Resident,
-    Merchant,
+vocabulary! {
+    #[derive(PartialOrd, Ord)]
+    Role {
+        CityAdmin = "city_admin", "市级管理员";
+        CountyAdmin = "county_admin", "县级管理员";
+        StreetSecretary = "street_secretary", "街道（乡镇）书记";
+        CommunitySecretary = "community_secretary", "社区（村）书记";
+        GridWorker = "grid_worker", "网格员";
+        BranchSecretary = "branch_secretary", "支部书记";
+        Volunteer = "volunteer", "志愿者";
+        Resident = "resident", "居民";
+        Merchant = "merchant", "合作商户";
+    }
 }
 
 /// Something a caller may be allowed to do inside their scope.
@@ -61,50 +59,6 @@ pub enum Permission {
 }
 
 impl Role {
-    pub const ALL: [Role; 9] = [
-        Role::CityAdmin,
-        Role::CountyAdmin,
-        Role::StreetSecretary,
-        Role::CommunitySecretary,
-        Role::GridWorker,
-        Role::BranchSecretary,
-        Role::Volunteer,
-        Role::Resident,
-        Role::Merchant,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::CityAdmin => "city_admin",
-            Role::CountyAdmin => "county_admin",
-            Role::StreetSecretary => "street_secretary",
-            Role::CommunitySecretary => "community_secretary",
-            Role::GridWorker => "grid_worker",
-            Role::BranchSecretary => "branch_secretary",
-            Role::Volunteer => "volunteer",
-            Role::Resident => "resident",
-            Role::Merchant => "merchant",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s)
-    }
-
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            Role::CityAdmin => "市级管理员",
-            Role::CountyAdmin => "县级管理员",
-            Role::StreetSecretary => "街道（乡镇）书记",
-            Role::CommunitySecretary => "社区（村）书记",
-            Role::GridWorker => "网格员",
-            Role::BranchSecretary => "支部书记",
-            Role::Volunteer => "志愿者",
-            Role::Resident => "居民",
-            Role::Merchant => "合作商户",
-        }
-    }
-
     /// Higher ranks may grant lower ones; nobody grants a role above their own.
     pub fn rank(self) -> u8 {
         match self {

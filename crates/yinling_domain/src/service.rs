@@ -359,7 +359,7 @@ mod tests {
         for s in [S::Closed, S::Cancelled] {
             for a in OrderAction::ALL {
                 for w in [W::Resident, W::Provider, W::Staff, W::System] {
-                    assert!(transition(s, *a, w).is_err(), "{s:?} {a:?} {w:?}");
+                    assert!(transition(s, a, w).is_err(), "{s:?} {a:?} {w:?}");
                 }
             }
         }
@@ -379,10 +379,10 @@ mod tests {
     #[test]
     fn vocabularies_round_trip() {
         for s in OrderState::ALL {
-            assert_eq!(OrderState::parse(s.as_str()), Some(*s));
+            assert_eq!(OrderState::parse(s.as_str()), Some(s));
         }
         for a in OrderAction::ALL {
-            assert_eq!(OrderAction::parse(a.as_str()), Some(*a));
+            assert_eq!(OrderAction::parse(a.as_str()), Some(a));
         }
         assert_eq!(Urgency::parse("urgent"), Some(Urgency::Urgent));
         assert!(valid_category_code("elder_care"));

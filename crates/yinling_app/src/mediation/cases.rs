@@ -178,7 +178,7 @@ impl Mediation<'_> {
         let category = nonempty(&q.category);
         let category = match category {
             Some(c) => Some(
-                DisputeCategory::parse(&c)
+                DisputeCategory::parse_any(&c)
                     .ok_or_else(|| {
                         AppError::invalid("invalid_category", "category", "请选择有效的纠纷类别")
                     })?

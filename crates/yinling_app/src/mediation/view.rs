@@ -182,7 +182,7 @@ pub struct DemoMediationSummary {
 }
 
 pub(super) fn category_label(s: &str) -> &'static str {
-    DisputeCategory::parse(s).map_or("其他", DisputeCategory::label_zh)
+    DisputeCategory::parse_any(s).map_or("其他", DisputeCategory::label_zh)
 }
 
 pub(super) fn status_label(s: &str) -> &'static str {

@@ -23,6 +23,14 @@ use sqlx::{
     sqlite::{SqliteArguments, SqliteRow},
 };
 
+use yinling_domain::{
+    ids::{
+        AccountId, AdjustmentId, CaseId, GoodsId, LedgerAccountId, NeedId, OrderId, PersonId,
+        PersonRoleId, PlaceId, ProviderId, RedemptionId, ServiceItemId, TagId, TransferId, UnitId,
+    },
+    region::CountyCode,
+};
+
 use crate::StoreError;
 
 /// One bound value. The variant fixes the SQL type even when the value is NULL, which
@@ -47,6 +55,16 @@ macro_rules! arg_from {
     )*};
 }
 arg_from!(I64: i64 => |v| v, i32 => i64::from, u32 => i64::from, &i64 => |v: &i64| *v);
+// County codes and typed ids bind as the integers their columns hold.
+arg_from!(I64:
+    CountyCode => CountyCode::as_i64,
+    UnitId => i64::from, PlaceId => i64::from, PersonId => i64::from,
+    PersonRoleId => i64::from, TagId => i64::from, AccountId => i64::from,
+    ProviderId => i64::from, ServiceItemId => i64::from, OrderId => i64::from,
+    NeedId => i64::from, CaseId => i64::from, LedgerAccountId => i64::from,
+    TransferId => i64::from, AdjustmentId => i64::from, GoodsId => i64::from,
+    RedemptionId => i64::from,
+);
 arg_from!(F64: f64 => |v| v);
 arg_from!(Text: String => |v| v, &str => str::to_owned, &String => |v: &String| v.clone());
 arg_from!(Bytes: Vec<u8> => |v| v, &[u8] => <[u8]>::to_vec, &Vec<u8> => |v: &Vec<u8>| v.clone());

@@ -329,7 +329,7 @@ async fn new_form(
 fn case_input(d: &Draft) -> Result<CaseInput, AppError> {
     let (c, u) = parse_key(&d.get("unit"))
         .ok_or_else(|| AppError::invalid("invalid_unit", "unit", "请选择纠纷发生地所在的组织"))?;
-    let category = DisputeCategory::parse(&d.get("category"))
+    let category = DisputeCategory::parse_any(&d.get("category"))
         .ok_or_else(|| AppError::invalid("invalid_category", "category", "请选择纠纷类别"))?;
     let mut parties = Vec::new();
     for i in 1..=3 {

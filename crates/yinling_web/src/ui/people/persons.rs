@@ -450,7 +450,7 @@ fn role_input(f: &RoleForm) -> Result<RoleInput, AppError> {
         None => None,
     };
     let retire_kind = match opt(&f.retire_kind) {
-        Some(r) => Some(RetireKind::parse(&r).ok_or_else(|| {
+        Some(r) => Some(RetireKind::parse_any(&r).ok_or_else(|| {
             AppError::invalid("invalid_retire_kind", "retire_kind", "请选择离休或退休")
         })?),
         None => None,
