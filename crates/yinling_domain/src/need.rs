@@ -3,10 +3,7 @@
 //! and followed up until resolved or closed. The vocabulary, the allowed status changes and
 //! the checks on what is typed in live here, free of storage and HTTP.
 
-use crate::{
-    service::Urgency,
-    text::{self, TextError, TextKind},
-};
+use crate::text::Lines;
 
 vocabulary! {
     /// How the need was heard.
@@ -56,32 +53,15 @@ impl NeedStatus {
     }
 }
 
-/// The parsed form of urgency as typed in a spreadsheet (code or label).
-pub fn parse_urgency_any(s: &str) -> Option<Urgency> {
-    let s = s.trim();
-    Urgency::parse(s).or_else(|| Urgency::ALL.iter().copied().find(|u| u.label_zh() == s))
-}
-
-/// Limits on what is typed in.
+/// What a need says (需求内容): required, several lines, at most 500 characters.
+pub type Description = Lines<DESCRIPTION_MAX>;
 pub const DESCRIPTION_MAX: usize = 500;
-pub const NOTE_MAX: usize = 500;
+/// What a follow-up did (跟进情况): every follow-up says it.
+pub type FollowUpNote = Lines<500>;
 
-/// Why a need or a follow-up is refused. The message is shown as is.
+/// Why a follow-up's status change is refused. The message is shown as is.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NeedError {
-    #[error("请填写需求内容")]
-    DescriptionEmpty,
-    #[error("需求内容最多{DESCRIPTION_MAX}个字")]
-    DescriptionTooLong,
-    /// Invisible characters, or a phone or ID number (the one text checker).
-    #[error("需求内容中{0}")]
-    DescriptionText(TextError),
-    #[error("请填写跟进情况")]
-    NoteEmpty,
-    #[error("跟进情况最多{NOTE_MAX}个字")]
-    NoteTooLong,
-    #[error("跟进情况中{0}")]
-    NoteText(TextError),
     #[error("需求{}，不能改为{}", .from.label_zh(), .to.label_zh())]
     StatusChange { from: NeedStatus, to: NeedStatus },
 }
@@ -90,41 +70,9 @@ impl NeedError {
     /// A stable machine code.
     pub fn code(&self) -> &'static str {
         match self {
-            NeedError::DescriptionEmpty => "description_required",
-            NeedError::DescriptionTooLong => "description_too_long",
-            NeedError::NoteEmpty => "note_required",
-            NeedError::NoteTooLong => "note_too_long",
-            NeedError::DescriptionText(e) | NeedError::NoteText(e) => e.code(),
             NeedError::StatusChange { .. } => "illegal_status_change",
         }
     }
-}
-
-/// Trims a description and checks its length (counted in characters, not bytes) and its
-/// text (no invisible characters, no phone or ID numbers).
-pub fn clean_description(s: &str) -> Result<String, NeedError> {
-    let s = s.trim();
-    if s.is_empty() {
-        return Err(NeedError::DescriptionEmpty);
-    }
-    if s.chars().count() > DESCRIPTION_MAX {
-        return Err(NeedError::DescriptionTooLong);
-    }
-    text::check(s, TextKind::Lines).map_err(NeedError::DescriptionText)?;
-    Ok(s.to_owned())
-}
-
-/// Trims a follow-up note and checks its length. Every follow-up says what was done.
-pub fn clean_note(s: &str) -> Result<String, NeedError> {
-    let s = s.trim();
-    if s.is_empty() {
-        return Err(NeedError::NoteEmpty);
-    }
-    if s.chars().count() > NOTE_MAX {
-        return Err(NeedError::NoteTooLong);
-    }
-    text::check(s, TextKind::Lines).map_err(NeedError::NoteText)?;
-    Ok(s.to_owned())
 }
 
 /// The status after a follow-up: unchanged when `to` is none or the same, otherwise `to`
@@ -145,6 +93,7 @@ pub fn follow_up(from: NeedStatus, to: Option<NeedStatus>) -> Result<NeedStatus,
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::service::Urgency;
     use NeedStatus as S;
 
     #[test]
@@ -164,9 +113,9 @@ mod tests {
             Some(NeedSource::DoorKnock)
         );
         assert_eq!(NeedSource::parse_any("电话"), None);
-        assert_eq!(parse_urgency_any("紧急"), Some(Urgency::Urgent));
-        assert_eq!(parse_urgency_any("normal"), Some(Urgency::Normal));
-        assert_eq!(parse_urgency_any("很急"), None);
+        assert_eq!(Urgency::parse_any("紧急"), Some(Urgency::Urgent));
+        assert_eq!(Urgency::parse_any("normal"), Some(Urgency::Normal));
+        assert_eq!(Urgency::parse_any("很急"), None);
     }
 
     #[test]
@@ -198,18 +147,18 @@ mod tests {
 
     #[test]
     fn descriptions_and_notes_are_trimmed_and_bounded() {
-        assert_eq!(clean_description("  需要助餐  "), Ok("需要助餐".into()));
-        assert_eq!(clean_description("   "), Err(NeedError::DescriptionEmpty));
+        use crate::text::BoundedError;
         assert_eq!(
-            clean_description(&"字".repeat(500)).map(|s| s.len()),
-            Ok(1500)
+            Description::parse("  需要助餐  ").unwrap().as_str(),
+            "需要助餐"
         );
+        assert_eq!(Description::parse("   "), Err(BoundedError::Empty));
+        assert!(Description::parse(&"字".repeat(500)).is_ok());
         assert_eq!(
-            clean_description(&"字".repeat(501)),
-            Err(NeedError::DescriptionTooLong)
+            Description::parse(&"字".repeat(501)),
+            Err(BoundedError::TooLong { max: 500 })
         );
-        assert_eq!(clean_note(""), Err(NeedError::NoteEmpty));
-        assert_eq!(clean_note(&"x".repeat(501)), Err(NeedError::NoteTooLong));
-        assert_eq!(clean_note("已电话联系"), Ok("已电话联系".into()));
+        assert_eq!(FollowUpNote::parse(""), Err(BoundedError::Empty));
+        assert!(FollowUpNote::parse("已电话联系").is_ok());
     }
 }

@@ -49,6 +49,9 @@ pub struct RoleDetails {
     pub position: Option<String>,
 }
 
+/// A text detail of a role (原工作单位, 原职务, 岗位): may be empty, at most 60 characters.
+type Detail = crate::text::Bounded<crate::text::LabelKind, 0, 60>;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RoleError {
     #[error("离退休干部须注明离休或退休")]
@@ -57,13 +60,12 @@ pub enum RoleError {
     JoinDateInFuture,
     #[error("{kind}须指定所属组织")]
     UnitRequired { kind: &'static str },
-    #[error("{field}中{error}")]
+    /// A text detail that does not fit (too long, invisible characters).
+    #[error("{}", .error.message(.field))]
     Text {
         field: &'static str,
-        error: crate::text::TextError,
+        error: crate::text::BoundedError,
     },
-    #[error("内容过长：{field}最多{max}个字")]
-    TooLong { field: &'static str, max: usize },
 }
 
 impl RoleDetails {
@@ -96,12 +98,8 @@ impl RoleDetails {
             ("原职务", &self.former_rank),
             ("岗位", &self.position),
         ] {
-            if value.as_ref().is_some_and(|v| v.chars().count() > 60) {
-                return Err(RoleError::TooLong { field, max: 60 });
-            }
             if let Some(v) = value {
-                crate::text::check(v, crate::text::TextKind::Label)
-                    .map_err(|error| RoleError::Text { field, error })?;
+                Detail::parse(v).map_err(|error| RoleError::Text { field, error })?;
             }
         }
         Ok(())

@@ -161,6 +161,148 @@ pub fn contains_personal_number(text: &str) -> bool {
     false
 }
 
+/// Which [`TextKind`] a [`Bounded`] text is, as a type.
+pub trait Kind {
+    const KIND: TextKind;
+}
+
+/// A name, title or label ([`TextKind::Label`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LabelKind {}
+/// Free text on one line ([`TextKind::Line`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LineKind {}
+/// Free text over several lines ([`TextKind::Lines`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LinesKind {}
+
+impl Kind for LabelKind {
+    const KIND: TextKind = TextKind::Label;
+}
+impl Kind for LineKind {
+    const KIND: TextKind = TextKind::Line;
+}
+impl Kind for LinesKind {
+    const KIND: TextKind = TextKind::Lines;
+}
+
+/// Text a person typed, checked once where it enters: trimmed, `MIN..=MAX` characters
+/// (not bytes: 张三 is two), and through [`check`] for its kind. Holding one is proof of all
+/// three, so nothing downstream counts characters again.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Bounded<K, const MIN: usize, const MAX: usize>(String, std::marker::PhantomData<K>);
+
+/// A required name or label of at most `MAX` characters.
+pub type Label<const MAX: usize> = Bounded<LabelKind, 1, MAX>;
+/// A required line of free text of at most `MAX` characters.
+pub type Line<const MAX: usize> = Bounded<LineKind, 1, MAX>;
+/// A required text of several lines of at most `MAX` characters.
+pub type Lines<const MAX: usize> = Bounded<LinesKind, 1, MAX>;
+
+/// Why a typed text does not fit its field. The message completes a sentence that starts
+/// with the field's name, as [`BoundedError::message`] writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BoundedError {
+    Empty,
+    /// Fewer than the field's minimum (more than one character): the message gives the range.
+    TooShort {
+        min: usize,
+        max: usize,
+    },
+    TooLong {
+        max: usize,
+    },
+    Text(TextError),
+}
+
+impl BoundedError {
+    /// A stable machine code.
+    pub fn code(self) -> &'static str {
+        match self {
+            BoundedError::Empty => "required",
+            BoundedError::TooShort { .. } => "too_short",
+            BoundedError::TooLong { .. } => "too_long",
+            BoundedError::Text(e) => e.code(),
+        }
+    }
+
+    /// The message for a field named `what` (名称, 备注…).
+    pub fn message(self, what: &str) -> String {
+        match self {
+            BoundedError::Empty => format!("请填写{what}"),
+            BoundedError::TooShort { min, max } => format!("请写明{what}（{min}至{max}字）"),
+            BoundedError::TooLong { max } => format!("{what}最多{max}个字"),
+            BoundedError::Text(e) => format!("{what}中{e}"),
+        }
+    }
+}
+
+impl<K: Kind, const MIN: usize, const MAX: usize> Bounded<K, MIN, MAX> {
+    pub fn parse(s: &str) -> Result<Self, BoundedError> {
+        let t = s.trim();
+        let n = t.chars().count();
+        if n < MIN {
+            return Err(if MIN == 1 {
+                BoundedError::Empty
+            } else {
+                BoundedError::TooShort { min: MIN, max: MAX }
+            });
+        }
+        if n > MAX {
+            return Err(BoundedError::TooLong { max: MAX });
+        }
+        check(t, K::KIND).map_err(BoundedError::Text)?;
+        Ok(Bounded(t.to_owned(), std::marker::PhantomData))
+    }
+
+    /// An optional field: nothing, or only spaces, is `None`; anything else must fit.
+    pub fn parse_opt(s: Option<&str>) -> Result<Option<Self>, BoundedError> {
+        match s.map(str::trim).filter(|t| !t.is_empty()) {
+            None => Ok(None),
+            Some(t) => Self::parse(t).map(Some),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl<K, const MIN: usize, const MAX: usize> std::ops::Deref for Bounded<K, MIN, MAX> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<K, const MIN: usize, const MAX: usize> From<Bounded<K, MIN, MAX>> for String {
+    fn from(b: Bounded<K, MIN, MAX>) -> String {
+        b.0
+    }
+}
+
+impl<K, const MIN: usize, const MAX: usize> fmt::Display for Bounded<K, MIN, MAX> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<K, const MIN: usize, const MAX: usize> fmt::Debug for Bounded<K, MIN, MAX> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl<K, const MIN: usize, const MAX: usize> serde::Serialize for Bounded<K, MIN, MAX> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,5 +385,40 @@ mod tests {
         assert!(m.contains("U+202E") && m.contains("控制字符"), "{m}");
         assert!(TextError::PersonalNumber.to_string().contains("电话号码"));
         assert_eq!(TextError::Invisible('\u{0}').code(), "invisible_character");
+    }
+
+    #[test]
+    fn bounded_text_counts_characters_trims_and_checks_its_kind() {
+        type Name = Label<4>;
+        assert_eq!(Name::parse("  张三丰 ").unwrap().as_str(), "张三丰");
+        assert_eq!(Name::parse("   "), Err(BoundedError::Empty));
+        assert_eq!(
+            Name::parse("欧阳娜娜娜"),
+            Err(BoundedError::TooLong { max: 4 })
+        );
+        assert!(matches!(
+            Name::parse("张\u{202E}三"),
+            Err(BoundedError::Text(TextError::Invisible(_)))
+        ));
+        type Memo = Bounded<LinesKind, 4, 200>;
+        assert_eq!(
+            Memo::parse("补发"),
+            Err(BoundedError::TooShort { min: 4, max: 200 })
+        );
+        assert_eq!(
+            Memo::parse(" ").unwrap_err().message("调整原因"),
+            "请写明调整原因（4至200字）"
+        );
+        assert!(Memo::parse("补发上月\n活动积分").is_ok());
+        assert!(matches!(
+            Line::<100>::parse("请打13812345678"),
+            Err(BoundedError::Text(TextError::PersonalNumber))
+        ));
+        assert_eq!(Line::<100>::parse_opt(Some("  ")), Ok(None));
+        assert_eq!(Line::<100>::parse_opt(None), Ok(None));
+        assert_eq!(
+            BoundedError::TooLong { max: 30 }.message("名称"),
+            "名称最多30个字"
+        );
     }
 }

@@ -25,6 +25,7 @@ use yinling_store::{
 };
 
 use super::Accounts;
+use crate::kernel::text::{Label, ReadField};
 use crate::{
     AppError, AppResult, Caller, Grant, Page, PageRequest,
     accounts::{grant_of_row, hash_password, normalise_username},
@@ -146,20 +147,11 @@ impl Accounts<'_> {
             return Err(AppError::forbidden("您无权管理账号"));
         }
         let username = normalise_username(&input.username)?;
-        let display_name = input.display_name.trim().to_owned();
-        if display_name.is_empty() || display_name.chars().count() > 30 {
-            return Err(AppError::invalid(
-                "invalid_display_name",
-                "display_name",
-                "姓名不能为空，且不超过30个字",
-            ));
-        }
-        crate::kernel::text::check(
-            &display_name,
-            crate::kernel::text::TextKind::Label,
+        let display_name = String::from(Label::<30>::read(
+            &input.display_name,
             "display_name",
             "姓名",
-        )?;
+        )?);
         self.app
             .settings()
             .security

@@ -17,3 +17,25 @@ pub fn check(text: &str, kind: TextKind, field: &str, what: &str) -> AppResult<(
 pub fn check_opt(text: Option<&str>, kind: TextKind, field: &str, what: &str) -> AppResult<()> {
     text.map_or(Ok(()), |t| check(t, kind, field, what))
 }
+
+pub use yinling_domain::text::{Bounded, Label, LabelKind, Line, LineKind, Lines, LinesKind};
+
+/// Reads a form or JSON field into a [`Bounded`] text, refusing it with the field's name:
+/// `Label::<30>::read(&input.name, "name", "名称")?`.
+pub trait ReadField: Sized {
+    fn read(text: &str, field: &str, what: &str) -> AppResult<Self>;
+    /// An optional field: empty is `None`.
+    fn read_opt(text: Option<&str>, field: &str, what: &str) -> AppResult<Option<Self>>;
+}
+
+impl<K: yinling_domain::text::Kind, const MIN: usize, const MAX: usize> ReadField
+    for Bounded<K, MIN, MAX>
+{
+    fn read(text: &str, field: &str, what: &str) -> AppResult<Self> {
+        Bounded::parse(text).map_err(|e| AppError::invalid(e.code(), field, e.message(what)))
+    }
+
+    fn read_opt(text: Option<&str>, field: &str, what: &str) -> AppResult<Option<Self>> {
+        Bounded::parse_opt(text).map_err(|e| AppError::invalid(e.code(), field, e.message(what)))
+    }
+}

@@ -1,6 +1,7 @@
 //! Corrections: proposed, decided by a second person, and reversals.
 
 use super::*;
+use crate::kernel::text::{Bounded, LinesKind, ReadField};
 
 // ---- corrections ----
 
@@ -16,6 +17,9 @@ pub struct AdjustmentInput {
 }
 
 pub use store_ledger::AdjustmentRow as Adjustment;
+
+/// Why an adjustment or a reversal was made: written in the other person's statement.
+type Memo = Bounded<LinesKind, 4, 200>;
 
 impl Ledger<'_> {
     #[tracing::instrument(name = "ledger.propose_adjustment", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
@@ -47,20 +51,8 @@ impl Ledger<'_> {
                 "调整数量须为非零整数",
             ));
         }
-        let memo = input.memo.trim();
-        if memo.chars().count() < 4 || memo.chars().count() > 200 {
-            return Err(AppError::invalid(
-                "memo_required",
-                "memo",
-                "请写明调整原因（4至200字）",
-            ));
-        }
-        crate::kernel::text::check(
-            memo,
-            crate::kernel::text::TextKind::Lines,
-            "memo",
-            "调整原因",
-        )?;
+        let memo = Memo::read(&input.memo, "memo", "调整原因")?;
+        let memo = memo.as_str();
         let now = self.app.now();
         let mut tx = self.app.store().begin().await?;
         let adj_id = ids::next(&mut tx.exec(), Seq::LedgerAdjustments).await?;
@@ -315,20 +307,8 @@ impl Ledger<'_> {
         let credit = store_ledger::account(&mut exec, county, t.credit_id)
             .await?
             .ok_or_else(|| AppError::Internal("account missing".into()))?;
-        let memo = memo.trim();
-        if memo.chars().count() < 4 {
-            return Err(AppError::invalid(
-                "memo_required",
-                "memo",
-                "请写明冲正原因（至少4字）",
-            ));
-        }
-        crate::kernel::text::check(
-            memo,
-            crate::kernel::text::TextKind::Lines,
-            "memo",
-            "冲正原因",
-        )?;
+        let memo = Memo::read(memo, "memo", "冲正原因")?;
+        let memo = memo.as_str();
         let posting = Posting {
             unit: Unit::parse(&t.unit).unwrap_or(Unit::Points),
             debit: holder_of(credit)?,

@@ -1,6 +1,7 @@
 //! A county's ledger rules and its earning rules.
 
 use super::*;
+use crate::kernel::text::{Label, ReadField};
 
 // ---- rules ----
 
@@ -231,15 +232,7 @@ impl Ledger<'_> {
                 "调解结果只能是 success、partial、failed 或 referred",
             ));
         }
-        let label = input.label.trim();
-        if label.is_empty() || label.chars().count() > 30 {
-            return Err(AppError::invalid(
-                "invalid_rule",
-                "label",
-                "名称须为1至30字",
-            ));
-        }
-        crate::kernel::text::check(label, crate::kernel::text::TextKind::Label, "label", "名称")?;
+        let label = Label::<30>::read(&input.label, "label", "名称")?;
         for (v, field) in [(input.points, "points"), (input.minutes, "minutes")] {
             if !(0..=10_000).contains(&v) {
                 return Err(AppError::invalid(
@@ -253,7 +246,7 @@ impl Ledger<'_> {
             county_code: input.county_code,
             source_kind: input.source_kind.as_str().to_owned(),
             code: code.to_owned(),
-            label: label.to_owned(),
+            label: label.into_string(),
             points: input.points,
             minutes: input.minutes,
             updated_at: self.app.now(),

@@ -2,6 +2,7 @@
 //! outcome (with the mediators' points entitlements) and follow-up visits.
 
 use super::*;
+use crate::kernel::text::{Bounded, LineKind, LinesKind, ReadField};
 
 pub(super) fn parse_day(s: &str, field: &'static str) -> AppResult<NaiveDate> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
@@ -16,53 +17,6 @@ pub(super) fn parse_day(s: &str, field: &'static str) -> AppResult<NaiveDate> {
 pub(super) fn opt_day(s: &Option<String>, field: &'static str) -> AppResult<Option<NaiveDate>> {
     match s.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(v) => parse_day(v, field).map(Some),
-        None => Ok(None),
-    }
-}
-
-/// Free text: trimmed, within `min..=max` characters, through the one text checker (no
-/// invisible characters; no phone or ID numbers; newlines only where `kind` allows them).
-pub(super) fn text(
-    s: &str,
-    kind: TextKind,
-    field: &'static str,
-    what: &str,
-    min: usize,
-    max: usize,
-) -> AppResult<String> {
-    let t = s.trim().to_owned();
-    let n = t.chars().count();
-    if n < min {
-        return Err(AppError::invalid(
-            "required",
-            field,
-            if min <= 1 {
-                format!("请填写{what}")
-            } else {
-                format!("请填写{what}，至少{min}个字")
-            },
-        ));
-    }
-    if n > max {
-        return Err(AppError::invalid(
-            "too_long",
-            field,
-            format!("{what}最多{max}个字"),
-        ));
-    }
-    crate::kernel::text::check(&t, kind, field, what)?;
-    Ok(t)
-}
-
-pub(super) fn opt_text(
-    s: Option<&str>,
-    kind: TextKind,
-    field: &'static str,
-    what: &str,
-    max: usize,
-) -> AppResult<Option<String>> {
-    match s.map(str::trim).filter(|s| !s.is_empty()) {
-        Some(v) => text(v, kind, field, what, 1, max).map(Some),
         None => Ok(None),
     }
 }
@@ -516,21 +470,15 @@ impl Mediation<'_> {
                 .filter(|pl| OrgPath::parse(&pl.path).is_ok_and(|pp| pp.is_within(&path)))
                 .ok_or(AppError::NotFound { what: "住所" })?;
         }
-        let summary = text(
-            &input.summary,
-            TextKind::Lines,
-            "summary",
-            "纠纷简要情况",
-            5,
-            500,
-        )?;
-        let location = opt_text(
+        let summary =
+            Bounded::<LinesKind, 5, 500>::read(&input.summary, "summary", "纠纷简要情况")?
+                .into_string();
+        let location = Bounded::<LineKind, 1, 60>::read_opt(
             input.location.as_deref(),
-            TextKind::Line,
             "location",
             "发生地点",
-            60,
-        )?;
+        )?
+        .map(String::from);
         let today = self.app.clock().today();
         let intake_on = input.intake_on.unwrap_or(today);
         if intake_on > today {
@@ -548,7 +496,9 @@ impl Mediation<'_> {
             ));
         }
         let taken_by_name = match input.taken_by_name.as_deref().map(str::trim) {
-            Some(n) if !n.is_empty() => text(n, TextKind::Line, "taken_by_name", "受理人", 1, 20)?,
+            Some(n) if !n.is_empty() => {
+                Bounded::<LineKind, 1, 20>::read(n, "taken_by_name", "受理人")?.into_string()
+            }
             _ => caller.display_name.clone(),
         };
         if input.parties.is_empty() {
@@ -583,7 +533,8 @@ impl Mediation<'_> {
                         .name
                 }
                 None => {
-                    let n = text(&p.name, TextKind::Line, "parties", "当事人姓名", 1, 20)?;
+                    let n = Bounded::<LineKind, 1, 20>::read(&p.name, "parties", "当事人姓名")?
+                        .into_string();
                     if n.chars().any(|c| c.is_ascii_digit()) {
                         return Err(AppError::invalid(
                             "invalid_party_name",
@@ -770,7 +721,8 @@ impl Mediation<'_> {
                 });
             }
         }
-        let note = text(&input.note, TextKind::Lines, "note", "调解情况", 2, 1000)?;
+        let note =
+            Bounded::<LinesKind, 2, 1000>::read(&input.note, "note", "调解情况")?.into_string();
         let present_json =
             serde_json::to_string(&present).map_err(|e| AppError::Internal(e.to_string()))?;
         let now = self.app.now();
@@ -837,22 +789,17 @@ impl Mediation<'_> {
                 "最后一次调解的日期",
             )?;
         }
-        let note = opt_text(
-            input.note.as_deref(),
-            TextKind::Lines,
-            "note",
-            "结果说明",
-            500,
-        )?;
+        let note =
+            Bounded::<LinesKind, 1, 500>::read_opt(input.note.as_deref(), "note", "结果说明")?
+                .map(String::from);
         let referred_to = if input.outcome == Outcome::Referred {
             Some(
-                opt_text(
+                Bounded::<LineKind, 1, 40>::read_opt(
                     input.referred_to.as_deref(),
-                    TextKind::Line,
                     "referred_to",
                     "移交单位",
-                    40,
                 )?
+                .map(String::from)
                 .ok_or_else(|| {
                     AppError::invalid(
                         "referred_to_required",
@@ -980,7 +927,8 @@ impl Mediation<'_> {
             (true, h) => h,
             (false, _) => None,
         };
-        let note = text(&input.note, TextKind::Lines, "note", "回访情况", 2, 500)?;
+        let note =
+            Bounded::<LinesKind, 2, 500>::read(&input.note, "note", "回访情况")?.into_string();
         let now = self.app.now();
         let mut tx = self.app.store().begin().await?;
         store::bump(

@@ -36,8 +36,7 @@ use yinling_store::{
 };
 
 use crate::{
-    App, AppError, AppResult, Caller, Page, PageRequest, kernel::audit::Event,
-    kernel::text::TextKind, people::parse_key,
+    App, AppError, AppResult, Caller, Page, PageRequest, kernel::audit::Event, people::parse_key,
 };
 
 mod cases;

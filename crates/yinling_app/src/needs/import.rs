@@ -263,10 +263,10 @@ impl Needs<'_> {
                 }
                 found
             };
-            let description = match rules::clean_description(&cell(2)) {
-                Ok(d) => Some(d),
+            let description = match rules::Description::parse(&cell(2)) {
+                Ok(d) => Some(d.into_string()),
                 Err(e) => {
-                    problem(2, e.to_string());
+                    problem(2, e.message("需求内容"));
                     None
                 }
             };
@@ -274,7 +274,7 @@ impl Needs<'_> {
             let urgency = if urgency_text.is_empty() {
                 Some(Urgency::Normal)
             } else {
-                let u = parse_urgency_any(&urgency_text);
+                let u = Urgency::parse_any(&urgency_text);
                 if u.is_none() {
                     problem(3, "紧急程度须填：不急、一般、较急或紧急".into());
                 }

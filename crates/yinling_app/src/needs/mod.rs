@@ -11,7 +11,7 @@ use rust_xlsxwriter::{Format, FormatAlign, Workbook};
 use serde::{Deserialize, Serialize};
 use yinling_domain::{
     id_number::{IdNumber, age_on},
-    need::{self as rules, NeedSource, NeedStatus, parse_urgency_any},
+    need::{self as rules, NeedSource, NeedStatus},
     org::{OrgKind, OrgPath},
     role::Permission,
     scope::Scope,

@@ -1,6 +1,7 @@
 //! The ledger itself: reading within scope, recording a need, following it up.
 
 use super::*;
+use crate::kernel::text::ReadField;
 
 pub(super) fn parse_date(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
@@ -305,8 +306,8 @@ impl Needs<'_> {
                 "请选择提出需求的人员或住户",
             ));
         }
-        let description = rules::clean_description(&input.description)
-            .map_err(|e| AppError::invalid(e.code(), "description", e.to_string()))?;
+        let description =
+            rules::Description::read(&input.description, "description", "需求内容")?.into_string();
         let category = self
             .app
             .services()
@@ -449,8 +450,7 @@ impl Needs<'_> {
         {
             return Err(AppError::forbidden("您无权跟进该需求"));
         }
-        let note = rules::clean_note(&input.note)
-            .map_err(|e| AppError::invalid(e.code(), "note", e.to_string()))?;
+        let note = rules::FollowUpNote::read(&input.note, "note", "跟进情况")?.into_string();
         let from = NeedStatus::parse(&row.status)
             .ok_or_else(|| AppError::Internal(format!("need status {}", row.status)))?;
         let to = rules::follow_up(from, input.status)

@@ -18,9 +18,10 @@ use yinling_store::{
     services::{self as store_services, ProviderRow},
 };
 
-use crate::{AppError, AppResult, Caller, kernel::audit::Event, orders::clean_text};
+use crate::{AppError, AppResult, Caller, kernel::audit::Event};
 
 use super::*;
+use crate::kernel::text::{Bounded, LinesKind, ReadField};
 
 /// A ranked candidate with the provider's name and kind.
 #[derive(Debug, Clone, Serialize)]
@@ -233,7 +234,8 @@ impl Orders<'_> {
         id: i64,
         input: DispatchInput,
     ) -> AppResult<crate::orders::OrderView> {
-        let note = clean_text(input.note.as_deref(), 200, "note", "备注")?;
+        let note = Bounded::<LinesKind, 1, 200>::read_opt(input.note.as_deref(), "note", "备注")?
+            .map(String::from);
         // One click: the best-ranked; if a simultaneous dispatch filled them first, the next
         // best (the ranking reads loads afresh).
         for _ in 0..3 {

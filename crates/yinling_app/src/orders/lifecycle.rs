@@ -3,6 +3,7 @@
 //! order earns.
 
 use super::*;
+use crate::kernel::text::{Bounded, LineKind, LinesKind, ReadField};
 
 /// How the caller stands to an order.
 pub(super) struct Standing {
@@ -83,9 +84,16 @@ impl Orders<'_> {
                 "服务时间须在现在到60天以内",
             ));
         }
-        let description = clean_text(input.description.as_deref(), 200, "description", "需求说明")?;
-        let address = clean_line(input.address.as_deref(), 100, "address", "服务地址")?
-            .or_else(|| person.address.clone());
+        let description = Bounded::<LinesKind, 1, 200>::read_opt(
+            input.description.as_deref(),
+            "description",
+            "需求说明",
+        )?
+        .map(String::from);
+        let address =
+            Bounded::<LineKind, 1, 100>::read_opt(input.address.as_deref(), "address", "服务地址")?
+                .map(String::from)
+                .or_else(|| person.address.clone());
         let urgency = input.urgency.unwrap_or(Urgency::Normal);
         if let Some(need_id) = input.need_id {
             self.check_need(caller, &person, proxy, need_id).await?;
@@ -469,7 +477,8 @@ impl Orders<'_> {
         })?;
         let mut to = transition(from, action, actor)
             .map_err(|e| AppError::conflict("illegal_transition", None, e.to_string()))?;
-        let note = clean_text(step.note.as_deref(), 500, "note", "备注")?;
+        let note = Bounded::<LinesKind, 1, 500>::read_opt(step.note.as_deref(), "note", "备注")?
+            .map(String::from);
         let now = self.app.now();
         let provider = match actor {
             OrderActor::Provider => Some(pick_provider(&standing.providers, step.provider_id)?),
@@ -801,48 +810,6 @@ pub(super) fn pick_provider(mine: &[ProviderRow], wanted: Option<i64>) -> AppRes
             .cloned()
             .ok_or_else(|| AppError::forbidden("只有接到这张订单的服务者可以这样做")),
     }
-}
-
-/// Trims optional free text (several lines allowed), refusing more than `max` characters
-/// and what the text checker refuses (invisible characters, phone and ID numbers).
-pub(crate) fn clean_text(
-    text: Option<&str>,
-    max: usize,
-    field: &str,
-    what: &str,
-) -> AppResult<Option<String>> {
-    clean_free_text(text, crate::kernel::text::TextKind::Lines, max, field, what)
-}
-
-/// [`clean_text`] for one line (an address).
-pub(crate) fn clean_line(
-    text: Option<&str>,
-    max: usize,
-    field: &str,
-    what: &str,
-) -> AppResult<Option<String>> {
-    clean_free_text(text, crate::kernel::text::TextKind::Line, max, field, what)
-}
-
-pub(super) fn clean_free_text(
-    text: Option<&str>,
-    kind: crate::kernel::text::TextKind,
-    max: usize,
-    field: &str,
-    what: &str,
-) -> AppResult<Option<String>> {
-    let Some(t) = text.map(str::trim).filter(|t| !t.is_empty()) else {
-        return Ok(None);
-    };
-    if t.chars().count() > max {
-        return Err(AppError::invalid(
-            "too_long",
-            field,
-            format!("{what}最多{max}个字"),
-        ));
-    }
-    crate::kernel::text::check(t, kind, field, what)?;
-    Ok(Some(t.to_owned()))
 }
 
 /// Whether a provider's service area takes in an order's place.

@@ -37,7 +37,6 @@ mod view;
 
 pub use dispatch::*;
 pub use input::*;
-pub(crate) use lifecycle::*;
 pub use photos::*;
 pub use view::*;
 

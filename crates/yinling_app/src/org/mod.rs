@@ -14,8 +14,9 @@ use yinling_store::{
 };
 
 use crate::{
-    App, AppError, AppResult, Caller, Page, PageRequest, kernel::audit::Event,
-    kernel::text::TextKind,
+    App, AppError, AppResult, Caller, Page, PageRequest,
+    kernel::audit::Event,
+    kernel::text::{Label, Line, ReadField, TextKind},
 };
 
 mod input;

@@ -12,7 +12,11 @@ use yinling_store::{
     org::places::{self as store_places, NewPlace, PlaceRow},
 };
 
-use crate::{AppError, AppResult, Caller, kernel::audit::Event, kernel::text::TextKind};
+use crate::{
+    AppError, AppResult, Caller,
+    kernel::audit::Event,
+    kernel::text::{Label, Line, ReadField},
+};
 
 use super::*;
 
@@ -172,25 +176,9 @@ impl Org<'_> {
         let (unit, path) = self
             .area_unit(caller, Permission::EditPeople, county, unit_id)
             .await?;
-        let label = input.label.trim().to_owned();
-        if label.is_empty() || label.chars().count() > 40 {
-            return Err(AppError::invalid(
-                "invalid_label",
-                "label",
-                "名称不能为空，且不超过40个字",
-            ));
-        }
-        crate::kernel::text::check(&label, TextKind::Label, "label", "名称")?;
-        let address = input
-            .address
-            .as_deref()
-            .map(str::trim)
-            .filter(|a| !a.is_empty())
-            .map(str::to_owned);
-        if address.as_ref().is_some_and(|a| a.chars().count() > 100) {
-            return Err(AppError::invalid("too_long", "address", "地址最多100个字"));
-        }
-        crate::kernel::text::check_opt(address.as_deref(), TextKind::Line, "address", "地址")?;
+        let label = String::from(Label::<40>::read(&input.label, "label", "名称")?);
+        let address =
+            Line::<100>::read_opt(input.address.as_deref(), "address", "地址")?.map(String::from);
         match (input.lat, input.lng) {
             (None, None) => {}
             (Some(la), Some(ln))

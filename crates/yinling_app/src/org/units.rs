@@ -7,33 +7,6 @@ pub(super) fn unit_path(u: &OrgUnitRow) -> AppResult<OrgPath> {
     OrgPath::parse(&u.path).map_err(|e| AppError::Internal(e.to_string()))
 }
 
-pub(super) fn validate_name(name: &str) -> AppResult<String> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 50 {
-        return Err(AppError::invalid(
-            "invalid_name",
-            "name",
-            "名称不能为空，且不超过50个字",
-        ));
-    }
-    crate::kernel::text::check(name, TextKind::Label, "name", "名称")?;
-    Ok(name.to_owned())
-}
-
-/// An optional address: trimmed, one line, no invisible characters, phones or ID numbers.
-pub(super) fn clean_address(address: Option<String>) -> AppResult<Option<String>> {
-    let address = address
-        .map(|a| a.trim().to_owned())
-        .filter(|a| !a.is_empty());
-    if let Some(a) = &address {
-        if a.chars().count() > 100 {
-            return Err(AppError::invalid("too_long", "address", "地址最多100个字"));
-        }
-        crate::kernel::text::check(a, TextKind::Line, "address", "地址")?;
-    }
-    Ok(address)
-}
-
 pub(super) fn validate_coords(lat: Option<f64>, lng: Option<f64>) -> AppResult<()> {
     match (lat, lng) {
         (None, None) => Ok(()),
@@ -296,7 +269,7 @@ impl Org<'_> {
                 ),
             ));
         }
-        let name = validate_name(&input.name)?;
+        let name = String::from(Label::<50>::read(&input.name, "name", "名称")?);
         validate_coords(input.lat, input.lng)?;
         let geojson = input
             .geojson
@@ -381,7 +354,8 @@ impl Org<'_> {
             path: path.to_string(),
             depth: path.depth() as i64,
             region_code: region.map(|r| r.as_str().to_owned()),
-            address: clean_address(input.address)?,
+            address: Line::<100>::read_opt(input.address.as_deref(), "address", "地址")?
+                .map(String::from),
             lat: input.lat,
             lng: input.lng,
             synthetic: false,
@@ -421,12 +395,13 @@ impl Org<'_> {
         input: UnitUpdateInput,
     ) -> AppResult<()> {
         let (unit, _) = self.managed_unit(caller, county, id).await?;
-        let name = validate_name(&input.name)?;
+        let name = String::from(Label::<50>::read(&input.name, "name", "名称")?);
         validate_coords(input.lat, input.lng)?;
         let before = serde_json::json!({"name": unit.name, "address": unit.address, "lat": unit.lat, "lng": unit.lng});
         let update = OrgUnitUpdate {
             name,
-            address: clean_address(input.address)?,
+            address: Line::<100>::read_opt(input.address.as_deref(), "address", "地址")?
+                .map(String::from),
             lat: input.lat,
             lng: input.lng,
         };

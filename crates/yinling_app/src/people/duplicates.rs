@@ -1,6 +1,7 @@
 //! Duplicate registrations: the county's review queue.
 
 use super::*;
+use crate::kernel::text::{Bounded, LinesKind, ReadField};
 
 // ---- duplicate registrations: the county's review queue ----
 
@@ -268,7 +269,9 @@ impl People<'_> {
                 "该记录已被他人修改，请刷新后重新填写",
             ));
         }
-        let note = clean(input.note, TextKind::Lines, "note", "处理说明", 200)?;
+        let note =
+            Bounded::<LinesKind, 1, 200>::read_opt(input.note.as_deref(), "note", "处理说明")?
+                .map(String::from);
         if input.decision == DuplicateDecision::Merge
             && !OrgPath::parse(&d.existing_path)
                 .is_ok_and(|p| caller.scope(Permission::ViewPeople).covers(&p))

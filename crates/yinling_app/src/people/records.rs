@@ -2,6 +2,7 @@
 //! queue), changing it, roles, skills and tags.
 
 use super::*;
+use crate::kernel::text::{Bounded, Label, LabelKind, LineKind, LinesKind, ReadField};
 
 /// What the city-wide lookup of an ID number being registered found.
 pub(super) enum IdNumberCheck {
@@ -13,29 +14,6 @@ pub(super) enum IdNumberCheck {
 
 pub(super) fn parse_date(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
-}
-
-/// Trims an optional text, refusing more than `max` characters and what the text checker
-/// refuses for its kind (invisible characters; phone and ID numbers in free text).
-pub(super) fn clean(
-    o: Option<String>,
-    kind: TextKind,
-    field: &'static str,
-    what: &str,
-    max: usize,
-) -> AppResult<Option<String>> {
-    match o.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()) {
-        Some(s) if s.chars().count() > max => Err(AppError::invalid(
-            "too_long",
-            field,
-            format!("内容过长：最多{max}个字"),
-        )),
-        Some(s) => {
-            crate::kernel::text::check(&s, kind, field, what)?;
-            Ok(Some(s))
-        }
-        None => Ok(None),
-    }
 }
 
 /// The validated, sealed form of a [`PersonInput`].
@@ -121,28 +99,30 @@ impl People<'_> {
             phone_bidx: phone
                 .as_ref()
                 .map(|p| v.blind_index(Field::Phone, p.as_str())),
-            ethnicity: clean(
-                input.ethnicity.clone(),
-                TextKind::Label,
+            ethnicity: Bounded::<LabelKind, 1, 20>::read_opt(
+                input.ethnicity.clone().as_deref(),
                 "ethnicity",
                 "民族",
-                20,
-            )?,
-            education: clean(
-                input.education.clone(),
-                TextKind::Label,
+            )?
+            .map(String::from),
+            education: Bounded::<LabelKind, 1, 20>::read_opt(
+                input.education.clone().as_deref(),
                 "education",
                 "文化程度",
-                20,
-            )?,
-            address: clean(
-                input.address.clone(),
-                TextKind::Line,
+            )?
+            .map(String::from),
+            address: Bounded::<LineKind, 1, 100>::read_opt(
+                input.address.clone().as_deref(),
                 "address",
                 "住址",
-                100,
-            )?,
-            note: clean(input.note.clone(), TextKind::Lines, "note", "备注", 500)?,
+            )?
+            .map(String::from),
+            note: Bounded::<LinesKind, 1, 500>::read_opt(
+                input.note.clone().as_deref(),
+                "note",
+                "备注",
+            )?
+            .map(String::from),
             name,
             id_number,
         })
@@ -686,16 +666,9 @@ impl People<'_> {
             if s.is_empty() {
                 continue;
             }
-            if s.chars().count() > 20 {
-                return Err(AppError::invalid(
-                    "skill_too_long",
-                    "skills",
-                    format!("特长“{s}”过长：每项最多20个字"),
-                ));
-            }
-            crate::kernel::text::check(s, TextKind::Label, "skills", "特长")?;
-            if !clean_skills.iter().any(|c| c == s) {
-                clean_skills.push(s.to_owned());
+            let s = Label::<20>::read(s, "skills", "特长")?.into_string();
+            if !clean_skills.contains(&s) {
+                clean_skills.push(s);
             }
         }
         if clean_skills.len() > 20 {
@@ -749,7 +722,9 @@ impl People<'_> {
                 "有效期结束日期不能早于开始日期",
             ));
         }
-        let note = clean(input.note, TextKind::Lines, "note", "标签备注", 200)?;
+        let note =
+            Bounded::<LinesKind, 1, 200>::read_opt(input.note.as_deref(), "note", "标签备注")?
+                .map(String::from);
         let now = self.app.now();
         let mut tx = self.app.store().begin().await?;
         if store_tags::has_active(&mut tx.exec(), county, id, def.id).await? {

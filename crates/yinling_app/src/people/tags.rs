@@ -10,7 +10,11 @@ use yinling_store::{
 };
 
 use super::People;
-use crate::{AppError, AppResult, Caller, kernel::audit::Event, kernel::text::TextKind};
+use crate::{
+    AppError, AppResult, Caller,
+    kernel::audit::Event,
+    kernel::text::{Bounded, Label, LinesKind, ReadField},
+};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct TagDefInput {
@@ -56,15 +60,7 @@ fn validate(input: &TagDefInput) -> AppResult<TagDefInput> {
             "标签代码须为1至32位小写英文字母、数字或下划线",
         ));
     }
-    let name = input.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 20 {
-        return Err(AppError::invalid(
-            "invalid_tag_name",
-            "name",
-            "标签名称不能为空，且不超过20个字",
-        ));
-    }
-    crate::kernel::text::check(&name, TextKind::Label, "name", "标签名称")?;
+    let name = String::from(Label::<20>::read(&input.name, "name", "标签名称")?);
     let category = input.category.trim().to_owned();
     if !TAG_CATEGORIES.contains(&category.as_str()) {
         return Err(AppError::invalid(
@@ -73,15 +69,9 @@ fn validate(input: &TagDefInput) -> AppResult<TagDefInput> {
             "请选择标签类别",
         ));
     }
-    let description = input.description.trim().to_owned();
-    if description.chars().count() > 200 {
-        return Err(AppError::invalid(
-            "too_long",
-            "description",
-            "说明最多200个字",
-        ));
-    }
-    crate::kernel::text::check(&description, TextKind::Lines, "description", "说明")?;
+    let description =
+        Bounded::<LinesKind, 0, 200>::read(&input.description, "description", "说明")?
+            .into_string();
     Ok(TagDefInput {
         code,
         name,

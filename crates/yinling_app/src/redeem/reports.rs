@@ -1,6 +1,7 @@
 //! 不是我本人兑换: the elder's report and the county's decision.
 
 use super::*;
+use crate::kernel::text::{Bounded, LinesKind, ReadField};
 
 // ---- 不是我本人兑换: the elder's report and the county's decision ----
 
@@ -236,15 +237,8 @@ impl Redeem<'_> {
                 None,
             )
             .await?;
-        let note = input.note.trim();
-        let n = note.chars().count();
-        if !(4..=150).contains(&n) {
-            return Err(AppError::invalid(
-                "note_required",
-                "note",
-                "请写明核实情况（4至150字）",
-            ));
-        }
+        let note = Bounded::<LinesKind, 4, 150>::read(&input.note, "note", "核实情况")?;
+        let note = note.as_str();
         if report.state != "open" {
             return Err(AppError::conflict(
                 "already_resolved",

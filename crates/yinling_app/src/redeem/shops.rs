@@ -2,6 +2,7 @@
 //! monthly settlement.
 
 use super::*;
+use crate::kernel::text::{Label, ReadField};
 use crate::kernel::xlsx::{header_format, title_format};
 
 /// How long a code may be used after it is shown.
@@ -191,20 +192,7 @@ impl Redeem<'_> {
     }
 
     pub(super) fn check_goods(input: &GoodsInput) -> AppResult<String> {
-        let name = input.name.trim();
-        if name.is_empty() || name.chars().count() > 30 {
-            return Err(AppError::invalid(
-                "invalid_goods",
-                "name",
-                "商品名称须为1至30字",
-            ));
-        }
-        crate::kernel::text::check(
-            name,
-            crate::kernel::text::TextKind::Label,
-            "name",
-            "商品名称",
-        )?;
+        let name = Label::<30>::read(&input.name, "name", "商品名称")?;
         if !(1..=100_000).contains(&input.price_points) {
             return Err(AppError::invalid(
                 "invalid_goods",
@@ -219,7 +207,7 @@ impl Redeem<'_> {
                 "库存须为0至1000000之间的整数",
             ));
         }
-        Ok(name.to_owned())
+        Ok(name.into_string())
     }
 
     #[tracing::instrument(name = "redeem.add_goods", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, shop = ?shop))]

@@ -12,6 +12,7 @@ use yinling_store::{kernel::audit as store_audit, services as store_services};
 use crate::{AppError, AppResult, CITY_COUNTY_CODE, Caller, kernel::audit::Event};
 
 use super::*;
+use crate::kernel::text::{Label, ReadField};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Category {
@@ -86,20 +87,7 @@ impl Services<'_> {
                 "类别代码须为2至32位小写英文字母、数字或下划线，并以字母开头",
             ));
         }
-        let label = input.label.trim().to_owned();
-        if label.is_empty() || label.chars().count() > 12 {
-            return Err(AppError::invalid(
-                "invalid_category_label",
-                "label",
-                "类别名称不能为空，且不超过12个字",
-            ));
-        }
-        crate::kernel::text::check(
-            &label,
-            crate::kernel::text::TextKind::Label,
-            "label",
-            "类别名称",
-        )?;
+        let label = String::from(Label::<12>::read(&input.label, "label", "类别名称")?);
         let county = input.county_code.unwrap_or(CITY_COUNTY_CODE);
         let allowed = if county == CITY_COUNTY_CODE {
             caller.is_city_admin()

@@ -2,6 +2,7 @@
 //! time-bank price.
 
 use super::*;
+use crate::kernel::text::{Label, Lines, ReadField};
 
 /// A service item, with its skills unpacked.
 #[derive(Debug, Clone, Serialize)]
@@ -121,29 +122,10 @@ impl Services<'_> {
         let category = self
             .category(county, input.category.trim(), "category")
             .await?;
-        let name = check_name(&input.name, 30)?;
-        let description = input
-            .description
-            .as_deref()
-            .map(str::trim)
-            .filter(|d| !d.is_empty())
-            .map(str::to_owned);
-        if description
-            .as_ref()
-            .is_some_and(|d| d.chars().count() > 300)
-        {
-            return Err(AppError::invalid(
-                "too_long",
-                "description",
-                "说明最多300个字",
-            ));
-        }
-        crate::kernel::text::check_opt(
-            description.as_deref(),
-            crate::kernel::text::TextKind::Lines,
-            "description",
-            "说明",
-        )?;
+        let name = Label::<30>::read(&input.name, "name", "名称")?.into_string();
+        let description =
+            Lines::<300>::read_opt(input.description.as_deref(), "description", "说明")?
+                .map(String::from);
         check_range(
             input.duration_minutes,
             5,

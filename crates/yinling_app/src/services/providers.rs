@@ -2,6 +2,7 @@
 //! their skills, areas, hours and capacity; who manages them; the choices the forms offer.
 
 use super::*;
+use crate::kernel::text::{Label, ReadField};
 
 /// A provider on the resource list, with its JSON columns unpacked.
 #[derive(Debug, Clone, Serialize)]
@@ -230,21 +231,9 @@ pub(super) fn clean_skills(skills: &[String]) -> AppResult<Vec<String>> {
         if s.is_empty() {
             continue;
         }
-        if s.chars().count() > 12 {
-            return Err(AppError::invalid(
-                "invalid_skill",
-                "skills",
-                format!("技能名称最多12个字：{s}"),
-            ));
-        }
-        crate::kernel::text::check(
-            s,
-            crate::kernel::text::TextKind::Label,
-            "skills",
-            "技能名称",
-        )?;
-        if !out.iter().any(|x| x == s) {
-            out.push(s.to_owned());
+        let s = Label::<12>::read(s, "skills", "技能名称")?.into_string();
+        if !out.contains(&s) {
+            out.push(s);
         }
     }
     if out.len() > 20 {
@@ -255,19 +244,6 @@ pub(super) fn clean_skills(skills: &[String]) -> AppResult<Vec<String>> {
         ));
     }
     Ok(out)
-}
-
-pub(super) fn check_name(name: &str, max: usize) -> AppResult<String> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > max {
-        return Err(AppError::invalid(
-            "invalid_name",
-            "name",
-            format!("名称不能为空，且不超过{max}个字"),
-        ));
-    }
-    crate::kernel::text::check(name, crate::kernel::text::TextKind::Label, "name", "名称")?;
-    Ok(name.to_owned())
 }
 
 pub(super) fn check_range(value: i64, lo: i64, hi: i64, field: &str, what: &str) -> AppResult<()> {
@@ -576,7 +552,7 @@ impl Services<'_> {
             .map(str::trim)
             .filter(|n| !n.is_empty())
         {
-            Some(n) => check_name(n, 30)?,
+            Some(n) => Label::<30>::read(n, "name", "名称")?.into_string(),
             None => name,
         };
         let skills = clean_skills(&input.skills)?;

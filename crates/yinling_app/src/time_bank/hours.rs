@@ -1,6 +1,7 @@
 //! Gifts within the household, paying an order with hours, and disputes over a payment.
 
 use super::*;
+use crate::kernel::text::{Bounded, LinesKind, ReadField};
 
 impl TimeBank<'_> {
     /// Gives the caller's own hours to a member of their household, within the county's
@@ -33,8 +34,12 @@ impl TimeBank<'_> {
                 "时长只能转赠给同一户的家庭成员",
             ));
         }
-        let memo = input.memo.as_deref().map(str::trim).unwrap_or_default();
-        crate::kernel::text::check(memo, crate::kernel::text::TextKind::Lines, "memo", "附言")?;
+        let memo = Bounded::<LinesKind, 0, 200>::read(
+            input.memo.as_deref().unwrap_or_default(),
+            "memo",
+            "附言",
+        )?;
+        let memo = memo.as_str();
         let posting = Posting {
             unit: Unit::Minutes,
             debit: Holder::Person {
@@ -266,9 +271,8 @@ impl TimeBank<'_> {
                 "这次服务还没有用时间银行支付，不需要提出异议",
             ));
         };
-        let reason = clean_text(Some(&input.reason), 200, "reason", "异议原因")?
-            .filter(|r| r.chars().count() >= 2)
-            .ok_or_else(|| AppError::invalid("reason_required", "reason", "请说明有什么异议"))?;
+        let reason =
+            Bounded::<LinesKind, 2, 200>::read(&input.reason, "reason", "异议原因")?.into_string();
         let now = self.app.now();
         let row = HoursDisputeRow {
             county_code: county,
@@ -414,7 +418,9 @@ impl TimeBank<'_> {
         if d.status != "open" {
             return Err(already_decided());
         }
-        let note = clean_text(input.note.as_deref(), 200, "note", "处理意见")?;
+        let note =
+            Bounded::<LinesKind, 1, 200>::read_opt(input.note.as_deref(), "note", "处理意见")?
+                .map(String::from);
         let now = self.app.now();
         let transfer = store_ledger::transfer(&mut self.app.store().read(), county, d.transfer_id)
             .await?

@@ -24,7 +24,6 @@ use crate::{
     App, AppError, AppResult, Caller, Key,
     kernel::audit::Event,
     ledger::{Actor, Holder, Posting, Receipt, amount_text, apply_one, client_key, retrying},
-    orders::clean_text,
 };
 
 mod hours;
