@@ -81,9 +81,23 @@ pub(super) fn org_path(s: &str) -> AppResult<OrgPath> {
     OrgPath::parse(s).map_err(|e| AppError::Internal(e.to_string()))
 }
 
+/// A case's key from the two numbers of a path; numbers that cannot be one answer as a
+/// case that is not there.
+pub fn case_key(county: i64, id: i64) -> AppResult<Key<CaseId>> {
+    Key::from_parts(county, id).map_err(|_| AppError::NotFound {
+        what: "调解案件"
+    })
+}
+
+/// The county code of a row read back from another capability's table.
+pub(super) fn county_of(county: i64) -> AppResult<CountyCode> {
+    CountyCode::from_i64(county).map_err(|e| AppError::Internal(e.to_string()))
+}
+
 /// A mediator resolved and checked, ready to insert.
 pub(super) struct Resolved {
     kind: MediatorKind,
+    /// A person's id for a cadre, an org unit's for a studio or team.
     id: i64,
     path: String,
     name: String,
@@ -96,13 +110,12 @@ impl Mediation<'_> {
         self,
         caller: &Caller,
         p: Permission,
-        county: i64,
-        id: i64,
+        key: Key<CaseId>,
     ) -> AppResult<CaseRow> {
         let not_found = AppError::NotFound {
             what: "调解案件"
         };
-        let case = store::get_case(&mut self.app.store().read(), county, id)
+        let case = store::get_case(&mut self.app.store().read(), key)
             .await?
             .ok_or(not_found)?;
         let path = org_path(&case.path)?;
@@ -164,40 +177,24 @@ impl Mediation<'_> {
                 .filter(|s| !s.is_empty())
                 .map(str::to_owned)
         };
-        let status = nonempty(&q.status);
-        if status
-            .as_deref()
-            .is_some_and(|s| CaseStatus::parse(s).is_none())
-        {
-            return Err(AppError::invalid(
-                "invalid_status",
-                "status",
-                "请选择有效的办理状态",
-            ));
-        }
-        let category = nonempty(&q.category);
-        let category = match category {
-            Some(c) => Some(
-                DisputeCategory::parse_any(&c)
-                    .ok_or_else(|| {
-                        AppError::invalid("invalid_category", "category", "请选择有效的纠纷类别")
-                    })?
-                    .as_str()
-                    .to_owned(),
-            ),
+        let status = match nonempty(&q.status) {
+            Some(s) => Some(CaseStatus::parse(&s).ok_or_else(|| {
+                AppError::invalid("invalid_status", "status", "请选择有效的办理状态")
+            })?),
             None => None,
         };
-        let outcome = nonempty(&q.outcome);
-        if outcome
-            .as_deref()
-            .is_some_and(|s| Outcome::parse(s).is_none())
-        {
-            return Err(AppError::invalid(
-                "invalid_outcome",
-                "outcome",
-                "请选择有效的调解结果",
-            ));
-        }
+        let category = match nonempty(&q.category) {
+            Some(c) => Some(DisputeCategory::parse_any(&c).ok_or_else(|| {
+                AppError::invalid("invalid_category", "category", "请选择有效的纠纷类别")
+            })?),
+            None => None,
+        };
+        let outcome = match nonempty(&q.outcome) {
+            Some(s) => Some(Outcome::parse(&s).ok_or_else(|| {
+                AppError::invalid("invalid_outcome", "outcome", "请选择有效的调解结果")
+            })?),
+            None => None,
+        };
         let from = opt_day(&q.from, "from")?;
         let to = opt_day(&q.to, "to")?;
         if let (Some(f), Some(t)) = (from, to)
@@ -210,15 +207,13 @@ impl Mediation<'_> {
             ));
         }
         let mediator = match nonempty(&q.mediator) {
-            Some(m) => {
-                let (k, id) = m
-                    .split_once('/')
+            Some(m) => Some(
+                m.split_once('/')
                     .and_then(|(k, id)| Some((MediatorKind::parse(k)?, id.parse::<i64>().ok()?)))
                     .ok_or_else(|| {
                         AppError::invalid("invalid_mediator", "mediator", "调解员参数格式不正确")
-                    })?;
-                Some((k.as_str().to_owned(), id))
-            }
+                    })?,
+            ),
             None => None,
         };
         let filter = CaseFilter {
@@ -232,21 +227,22 @@ impl Mediation<'_> {
         let mut exec = self.app.store().read();
         let (rows, total) =
             store::list_cases(&mut exec, &scope, &filter, page.per_page, page.offset()).await?;
-        let keys: Vec<(i64, i64)> = rows.iter().map(|r| (r.county_code, r.id)).collect();
+        let keys: Vec<Key<CaseId>> = rows.iter().map(|r| Key::new(r.county_code, r.id)).collect();
         let names = store::mediator_names(&mut exec, &keys).await?;
         let items = rows
             .into_iter()
             .map(|r| {
+                let key = Key::new(r.county_code, r.id);
                 let mediators = names
                     .iter()
-                    .filter(|(c, id, _)| *c == r.county_code && *id == r.id)
-                    .map(|(_, _, n)| n.as_str())
+                    .filter(|(k, _)| *k == key)
+                    .map(|(_, n)| n.as_str())
                     .collect::<Vec<_>>()
                     .join("、");
                 CaseListItem {
-                    category_label: category_label(&r.category),
-                    status_label: status_label(&r.status),
-                    outcome_label: outcome_label(r.outcome.as_deref()),
+                    category_label: r.category.label_zh(),
+                    status_label: r.status.label_zh(),
+                    outcome_label: r.outcome.map(Outcome::label_zh),
                     county_code: r.county_code,
                     id: r.id,
                     unit_name: r.unit_name,
@@ -270,29 +266,27 @@ impl Mediation<'_> {
     }
 
     /// A case with its parties, mediators, sessions and follow-ups.
-    #[tracing::instrument(name = "mediation.case", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
-    pub async fn case(self, caller: &Caller, county: i64, id: i64) -> AppResult<CaseView> {
-        let case = self
-            .case_for(caller, Permission::ViewServices, county, id)
-            .await?;
+    #[tracing::instrument(name = "mediation.case", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = key.county(), id = key.id()))]
+    pub async fn case(self, caller: &Caller, key: Key<CaseId>) -> AppResult<CaseView> {
+        let case = self.case_for(caller, Permission::ViewServices, key).await?;
         let mut exec = self.app.store().read();
-        let parties = store::parties(&mut exec, county, id)
+        let parties = store::parties(&mut exec, key)
             .await?
             .into_iter()
             .map(|p| PartyView {
-                side_label: PartySide::parse(&p.side).map_or("当事人", PartySide::label_zh),
+                side_label: p.side.label_zh(),
                 seq: p.seq,
                 side: p.side,
                 name: p.name,
                 person_id: p.person_id,
             })
             .collect();
-        let mediators: Vec<MediatorView> = store::mediators(&mut exec, county, id)
+        let mediators: Vec<MediatorView> = store::mediators(&mut exec, key)
             .await?
             .into_iter()
             .map(mediator_view)
             .collect();
-        let sessions = store::sessions(&mut exec, county, id)
+        let sessions = store::sessions(&mut exec, key)
             .await?
             .into_iter()
             .map(|s| SessionView {
@@ -304,11 +298,11 @@ impl Mediation<'_> {
                 recorded_by_name: s.recorded_by_name,
             })
             .collect();
-        let followups = store::followups(&mut exec, county, id).await?;
+        let followups = store::followups(&mut exec, key).await?;
         let may = caller
             .scope(Permission::Mediate)
             .covers(&org_path(&case.path)?);
-        let status = CaseStatus::parse(&case.status).unwrap_or(CaseStatus::Intake);
+        let status = case.status;
         let ok = |a| may && transition(status, a).is_ok();
         let allowed = AllowedActions {
             assign: ok(CaseAction::AssignMediators),
@@ -320,9 +314,9 @@ impl Mediation<'_> {
             follow_up: ok(CaseAction::FollowUp),
         };
         Ok(CaseView {
-            category_label: category_label(&case.category),
-            status_label: status_label(&case.status),
-            outcome_label: outcome_label(case.outcome.as_deref()),
+            category_label: case.category.label_zh(),
+            status_label: case.status.label_zh(),
+            outcome_label: case.outcome.map(Outcome::label_zh),
             case,
             parties,
             mediators,
@@ -355,18 +349,15 @@ impl Mediation<'_> {
 
     /// Who may be assigned to a case: the case county's studios and teams, and the retired
     /// cadres living in the caller's scope.
-    #[tracing::instrument(name = "mediation.mediator_choices", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
+    #[tracing::instrument(name = "mediation.mediator_choices", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = key.county(), id = key.id()))]
     pub async fn mediator_choices(
         self,
         caller: &Caller,
-        county: i64,
-        id: i64,
+        key: Key<CaseId>,
     ) -> AppResult<MediatorChoices> {
-        let case = self
-            .case_for(caller, Permission::Mediate, county, id)
-            .await?;
+        let case = self.case_for(caller, Permission::Mediate, key).await?;
         let mut exec = self.app.store().read();
-        let county_scope = Scope::from_paths([crate::county_path(case.county_code)]);
+        let county_scope = Scope::from_paths([crate::county_path(case.county_code.as_i64())]);
         let units = store::units_of_kinds(
             &mut exec,
             &county_scope,
@@ -384,7 +375,7 @@ impl Mediation<'_> {
             &mut exec,
             &caller
                 .scope(Permission::Mediate)
-                .narrow_to(&crate::county_path(case.county_code)),
+                .narrow_to(&crate::county_path(case.county_code.as_i64())),
             300,
         )
         .await?;
@@ -400,7 +391,7 @@ impl Mediation<'_> {
     pub(super) async fn resolve_mediators(
         self,
         caller: &Caller,
-        county: i64,
+        county: CountyCode,
         refs: &[MediatorRef],
         already: &[MediatorRow],
     ) -> AppResult<Vec<Resolved>> {
@@ -418,7 +409,7 @@ impl Mediation<'_> {
             if out.iter().any(|m| m.kind == r.kind && m.id == r.id)
                 || already
                     .iter()
-                    .any(|m| m.kind == r.kind.as_str() && m.mediator_id == r.id)
+                    .any(|m| m.kind == r.kind && m.mediator_id == r.id)
             {
                 return Err(AppError::conflict(
                     "mediator_assigned",
@@ -428,11 +419,12 @@ impl Mediation<'_> {
             }
             let resolved = match r.kind {
                 MediatorKind::Person => {
-                    let p = store_people::get(&mut exec, county, r.id)
+                    let p = store_people::get(&mut exec, county.as_i64(), r.id)
                         .await?
                         .filter(|p| OrgPath::parse(&p.path).is_ok_and(|pp| scope.covers(&pp)))
                         .ok_or(AppError::NotFound { what: "调解员" })?;
-                    if !store::is_retired_cadre(&mut exec, county, r.id).await? {
+                    if !store::is_retired_cadre(&mut exec, Key::new(county, PersonId(r.id))).await?
+                    {
                         return Err(AppError::invalid(
                             "not_a_retired_cadre",
                             "mediators",
@@ -461,11 +453,11 @@ impl Mediation<'_> {
                     };
                     // Any studio or team of the case's county: the county's bureau keeps
                     // them, not the community where the dispute arose.
-                    let u = store_org::get(&mut exec, county, r.id).await?.ok_or(
-                        AppError::NotFound {
+                    let u = store_org::get(&mut exec, county.as_i64(), r.id)
+                        .await?
+                        .ok_or(AppError::NotFound {
                             what: "调解组织"
-                        },
-                    )?;
+                        })?;
                     if u.kind != want.as_str() {
                         return Err(AppError::invalid(
                             "wrong_mediator_kind",
@@ -486,14 +478,16 @@ impl Mediation<'_> {
         Ok(out)
     }
 
-    /// Takes in a case (受理). Returns (county, id).
+    /// Takes in a case (受理). Returns its key.
     #[tracing::instrument(name = "mediation.create", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
-    pub async fn create(self, caller: &Caller, input: CaseInput) -> AppResult<(i64, i64)> {
+    pub async fn create(self, caller: &Caller, input: CaseInput) -> AppResult<Key<CaseId>> {
         if !caller.may(Permission::Mediate) {
             return Err(AppError::forbidden("您无权受理矛盾纠纷"));
         }
-        let county = input.unit_county_code;
-        let unit = store_org::get(&mut self.app.store().read(), county, input.unit_id)
+        // A number that is no county code names no unit.
+        let county = CountyCode::from_i64(input.unit_county_code)
+            .map_err(|_| AppError::NotFound { what: "组织" })?;
+        let unit = store_org::get(&mut self.app.store().read(), county.as_i64(), input.unit_id)
             .await?
             .ok_or(AppError::NotFound { what: "组织" })?;
         let path = org_path(&unit.path)?;
@@ -511,7 +505,7 @@ impl Mediation<'_> {
             ));
         }
         if let Some(pid) = input.place_id {
-            store_places::get(&mut self.app.store().read(), county, pid)
+            store_places::get(&mut self.app.store().read(), county.as_i64(), pid)
                 .await?
                 .filter(|pl| OrgPath::parse(&pl.path).is_ok_and(|pp| pp.is_within(&path)))
                 .ok_or(AppError::NotFound { what: "住所" })?;
@@ -571,7 +565,7 @@ impl Mediation<'_> {
         for (i, p) in input.parties.iter().enumerate() {
             let name = match p.person_id {
                 Some(pid) => {
-                    store_people::get(&mut self.app.store().read(), county, pid)
+                    store_people::get(&mut self.app.store().read(), county.as_i64(), pid)
                         .await?
                         .filter(|person| {
                             OrgPath::parse(&person.path)
@@ -594,27 +588,28 @@ impl Mediation<'_> {
                     n
                 }
             };
-            parties.push((i as i64 + 1, p.side, name, p.person_id));
+            parties.push((i as i64 + 1, p.side, name, p.person_id.map(PersonId)));
         }
         let mediators = self
             .resolve_mediators(caller, county, &input.mediators, &[])
             .await?;
         let now = self.app.now();
         let mut tx = self.app.store().begin().await?;
-        let id = ids::next(&mut tx.exec(), Seq::MediationCases).await?;
+        let id = CaseId(ids::next(&mut tx.exec(), Seq::MediationCases).await?);
+        let key = Key::new(county, id);
         let new = NewCase {
             county_code: county,
             id,
             path: unit.path.clone(),
-            unit_id: unit.id,
-            place_id: input.place_id,
+            unit_id: UnitId(unit.id),
+            place_id: input.place_id.map(PlaceId),
             location,
-            category: input.category.as_str().to_owned(),
+            category: input.category,
             summary,
             intake_on: intake_on.to_string(),
-            taken_by: caller.account_id,
+            taken_by: caller.account_id.map(AccountId),
             taken_by_name,
-            status: CaseStatus::Intake.as_str().to_owned(),
+            status: CaseStatus::Intake,
             outcome: None,
             concluded_on: None,
             outcome_note: None,
@@ -631,7 +626,7 @@ impl Mediation<'_> {
                 county_code: county,
                 case_id: id,
                 seq: *seq,
-                side: side.as_str().to_owned(),
+                side: *side,
                 name: name.clone(),
                 person_id: *person,
             })
@@ -639,7 +634,7 @@ impl Mediation<'_> {
         store::insert_parties(&mut tx.exec(), &party_rows).await?;
         store::insert_mediators(
             &mut tx.exec(),
-            &new_mediators(county, id, &mediators, &caller.display_name, now),
+            &new_mediators(key, &mediators, &caller.display_name, now),
         )
         .await?;
         let after = serde_json::json!({
@@ -650,10 +645,10 @@ impl Mediation<'_> {
         let event = self.app.audit_event(
             caller,
             Event {
-                county_code: county,
+                county_code: county.as_i64(),
                 action: "mediation.create",
                 entity: "mediation_case",
-                entity_key: format!("{county}/{id}"),
+                entity_key: key.to_string(),
                 before: None,
                 after: Some(&after),
                 detail: Some(format!("category={}", new.category)),
@@ -661,23 +656,19 @@ impl Mediation<'_> {
         );
         store_audit::append(&mut tx.exec(), &[event]).await?;
         tx.commit().await?;
-        Ok((county, id))
+        Ok(key)
     }
 
     /// Assigns mediators to an open case.
-    #[tracing::instrument(name = "mediation.assign", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
+    #[tracing::instrument(name = "mediation.assign", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = key.county(), id = key.id()))]
     pub async fn assign(
         self,
         caller: &Caller,
-        county: i64,
-        id: i64,
+        key: Key<CaseId>,
         input: AssignInput,
     ) -> AppResult<()> {
-        let case = self
-            .case_for(caller, Permission::Mediate, county, id)
-            .await?;
-        let status = CaseStatus::parse(&case.status).unwrap_or(CaseStatus::Intake);
-        let next = transition(status, CaseAction::AssignMediators).map_err(refused)?;
+        let case = self.case_for(caller, Permission::Mediate, key).await?;
+        let next = transition(case.status, CaseAction::AssignMediators).map_err(refused)?;
         if input.mediators.is_empty() {
             return Err(AppError::invalid(
                 "no_mediators",
@@ -685,49 +676,37 @@ impl Mediation<'_> {
                 "请选择要指派的调解员或调解组织",
             ));
         }
-        let already = store::mediators(&mut self.app.store().read(), county, id).await?;
+        let already = store::mediators(&mut self.app.store().read(), key).await?;
         let resolved = self
-            .resolve_mediators(caller, county, &input.mediators, &already)
+            .resolve_mediators(caller, key.county_code, &input.mediators, &already)
             .await?;
         let now = self.app.now();
         let mut tx = self.app.store().begin().await?;
-        store::bump(
-            &mut tx.exec(),
-            county,
-            id,
-            input.version,
-            next.as_str(),
-            now,
-        )
-        .await?;
+        store::bump(&mut tx.exec(), key, input.version, next, now).await?;
         store::insert_mediators(
             &mut tx.exec(),
-            &new_mediators(county, id, &resolved, &caller.display_name, now),
+            &new_mediators(key, &resolved, &caller.display_name, now),
         )
         .await?;
         let after = serde_json::json!({"mediators": resolved.iter().map(|m| format!("{}/{}", m.kind.as_str(), m.id)).collect::<Vec<_>>()});
-        self.case_event(&mut tx, caller, county, id, "mediation.assign", &after)
+        self.case_event(&mut tx, caller, key, "mediation.assign", &after)
             .await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// Records a mediation session (调解过程). Refused on a concluded case.
-    #[tracing::instrument(name = "mediation.record_session", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
+    #[tracing::instrument(name = "mediation.record_session", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = key.county(), id = key.id()))]
     pub async fn record_session(
         self,
         caller: &Caller,
-        county: i64,
-        id: i64,
+        key: Key<CaseId>,
         input: SessionInput,
     ) -> AppResult<i64> {
-        let case = self
-            .case_for(caller, Permission::Mediate, county, id)
-            .await?;
-        let assigned = store::mediators(&mut self.app.store().read(), county, id).await?;
-        let status = CaseStatus::parse(&case.status).unwrap_or(CaseStatus::Intake);
+        let case = self.case_for(caller, Permission::Mediate, key).await?;
+        let assigned = store::mediators(&mut self.app.store().read(), key).await?;
         let next = transition(
-            status,
+            case.status,
             CaseAction::RecordSession {
                 has_mediators: !assigned.is_empty(),
             },
@@ -751,7 +730,7 @@ impl Mediation<'_> {
         for r in &input.present {
             let m = assigned
                 .iter()
-                .find(|m| m.kind == r.kind.as_str() && m.mediator_id == r.id)
+                .find(|m| m.kind == r.kind && m.mediator_id == r.id)
                 .ok_or_else(|| {
                     AppError::invalid(
                         "not_assigned",
@@ -775,22 +754,14 @@ impl Mediation<'_> {
             serde_json::to_string(&present).map_err(|e| AppError::Internal(e.to_string()))?;
         let now = self.app.now();
         let mut tx = self.app.store().begin().await?;
-        store::bump(
-            &mut tx.exec(),
-            county,
-            id,
-            input.version,
-            next.as_str(),
-            now,
-        )
-        .await?;
+        store::bump(&mut tx.exec(), key, input.version, next, now).await?;
         let sid = ids::next(&mut tx.exec(), Seq::MediationSessions).await?;
         store::insert_sessions(
             &mut tx.exec(),
             &[NewSession {
-                county_code: county,
+                county_code: key.county_code,
                 id: sid,
-                case_id: id,
+                case_id: key.id,
                 held_on: input.held_on.to_string(),
                 present: present_json.clone(),
                 note: note.clone(),
@@ -800,26 +771,22 @@ impl Mediation<'_> {
         )
         .await?;
         let after = serde_json::json!({"session": sid, "held_on": input.held_on, "present": present_json, "note": note});
-        self.case_event(&mut tx, caller, county, id, "mediation.session", &after)
+        self.case_event(&mut tx, caller, key, "mediation.session", &after)
             .await?;
         tx.commit().await?;
         Ok(sid)
     }
 
     /// Records how mediation ended.
-    #[tracing::instrument(name = "mediation.conclude", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
+    #[tracing::instrument(name = "mediation.conclude", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = key.county(), id = key.id()))]
     pub async fn conclude(
         self,
         caller: &Caller,
-        county: i64,
-        id: i64,
+        key: Key<CaseId>,
         input: OutcomeInput,
     ) -> AppResult<()> {
-        let case = self
-            .case_for(caller, Permission::Mediate, county, id)
-            .await?;
-        let status = CaseStatus::parse(&case.status).unwrap_or(CaseStatus::Intake);
-        let next = transition(status, CaseAction::Conclude(input.outcome)).map_err(refused)?;
+        let case = self.case_for(caller, Permission::Mediate, key).await?;
+        let next = transition(case.status, CaseAction::Conclude(input.outcome)).map_err(refused)?;
         self.check_day(
             input.concluded_on,
             &case.intake_on,
@@ -827,7 +794,7 @@ impl Mediation<'_> {
             "办结日期",
             "受理日期",
         )?;
-        let sessions = store::sessions(&mut self.app.store().read(), county, id).await?;
+        let sessions = store::sessions(&mut self.app.store().read(), key).await?;
         if let Some(last) = sessions.iter().map(|s| s.held_on.as_str()).max() {
             self.check_day(
                 input.concluded_on,
@@ -866,29 +833,20 @@ impl Mediation<'_> {
         };
         let now = self.app.now();
         let mut tx = self.app.store().begin().await?;
-        store::bump(
-            &mut tx.exec(),
-            county,
-            id,
-            input.version,
-            next.as_str(),
-            now,
-        )
-        .await?;
+        store::bump(&mut tx.exec(), key, input.version, next, now).await?;
         store::set_outcome(
             &mut tx.exec(),
-            county,
-            id,
-            input.outcome.as_str(),
+            key,
+            input.outcome,
             &input.concluded_on.to_string(),
             note.as_deref(),
             referred_to.as_deref(),
         )
         .await?;
         let after = serde_json::json!({"outcome": input.outcome.as_str(), "concluded_on": input.concluded_on, "note": note, "referred_to": referred_to});
-        self.case_event(&mut tx, caller, county, id, "mediation.conclude", &after)
+        self.case_event(&mut tx, caller, key, "mediation.conclude", &after)
             .await?;
-        self.entitle_mediators(&mut tx, county, id, input.outcome, now)
+        self.entitle_mediators(&mut tx, key, input.outcome, now)
             .await?;
         tx.commit().await?;
         Ok(())
@@ -899,14 +857,13 @@ impl Mediation<'_> {
     pub(super) async fn entitle_mediators(
         self,
         tx: &mut yinling_store::Tx,
-        county: i64,
-        id: i64,
+        key: Key<CaseId>,
         outcome: Outcome,
         now: i64,
     ) -> AppResult<()> {
         let Some(rule) = yinling_store::ledger::earning_rule(
             &mut tx.exec(),
-            county,
+            key.county(),
             "mediation",
             outcome.as_str(),
         )
@@ -914,8 +871,8 @@ impl Mediation<'_> {
         .filter(|r| r.points > 0 || r.minutes > 0) else {
             return Ok(());
         };
-        for m in store::mediators(&mut tx.exec(), county, id).await? {
-            if m.kind != "person" {
+        for m in store::mediators(&mut tx.exec(), key).await? {
+            if m.kind != MediatorKind::Person {
                 continue;
             }
             let eid = yinling_store::kernel::ids::next(
@@ -926,10 +883,10 @@ impl Mediation<'_> {
             yinling_store::orders::insert_entitlement(
                 &mut tx.exec(),
                 &yinling_store::orders::EntitlementRow {
-                    county_code: county,
+                    county_code: key.county(),
                     id: eid,
                     source_kind: "mediation".to_owned(),
-                    source_id: id,
+                    source_id: key.id(),
                     person_id: m.mediator_id,
                     points: rule.points,
                     hours_minutes: rule.minutes,
@@ -943,19 +900,15 @@ impl Mediation<'_> {
     }
 
     /// Records a follow-up visit (回访) to a concluded case.
-    #[tracing::instrument(name = "mediation.follow_up", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
+    #[tracing::instrument(name = "mediation.follow_up", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = key.county(), id = key.id()))]
     pub async fn follow_up(
         self,
         caller: &Caller,
-        county: i64,
-        id: i64,
+        key: Key<CaseId>,
         input: FollowUpInput,
     ) -> AppResult<i64> {
-        let case = self
-            .case_for(caller, Permission::Mediate, county, id)
-            .await?;
-        let status = CaseStatus::parse(&case.status).unwrap_or(CaseStatus::Intake);
-        let next = transition(status, CaseAction::FollowUp).map_err(refused)?;
+        let case = self.case_for(caller, Permission::Mediate, key).await?;
+        let next = transition(case.status, CaseAction::FollowUp).map_err(refused)?;
         let concluded_on = case.concluded_on.clone().unwrap_or(case.intake_on.clone());
         self.check_day(
             input.visited_on,
@@ -964,11 +917,7 @@ impl Mediation<'_> {
             "回访日期",
             "办结日期",
         )?;
-        let has_agreement = case
-            .outcome
-            .as_deref()
-            .and_then(Outcome::parse)
-            .is_some_and(Outcome::has_agreement);
+        let has_agreement = case.outcome.is_some_and(Outcome::has_agreement);
         let holds = match (has_agreement, input.holds) {
             (true, None) => {
                 return Err(AppError::invalid(
@@ -983,22 +932,14 @@ impl Mediation<'_> {
         let note = text(&input.note, TextKind::Lines, "note", "回访情况", 2, 500)?;
         let now = self.app.now();
         let mut tx = self.app.store().begin().await?;
-        store::bump(
-            &mut tx.exec(),
-            county,
-            id,
-            input.version,
-            next.as_str(),
-            now,
-        )
-        .await?;
+        store::bump(&mut tx.exec(), key, input.version, next, now).await?;
         let fid = ids::next(&mut tx.exec(), Seq::MediationFollowups).await?;
         store::insert_followups(
             &mut tx.exec(),
             &[NewFollowup {
-                county_code: county,
+                county_code: key.county_code,
                 id: fid,
-                case_id: id,
+                case_id: key.id,
                 visited_on: input.visited_on.to_string(),
                 holds,
                 note: note.clone(),
@@ -1007,16 +948,9 @@ impl Mediation<'_> {
             }],
         )
         .await?;
-        store::set_followed_up(
-            &mut tx.exec(),
-            county,
-            id,
-            &input.visited_on.to_string(),
-            holds,
-        )
-        .await?;
+        store::set_followed_up(&mut tx.exec(), key, &input.visited_on.to_string(), holds).await?;
         let after = serde_json::json!({"follow_up": fid, "visited_on": input.visited_on, "holds": holds, "note": note});
-        self.case_event(&mut tx, caller, county, id, "mediation.follow_up", &after)
+        self.case_event(&mut tx, caller, key, "mediation.follow_up", &after)
             .await?;
         tx.commit().await?;
         Ok(fid)
@@ -1052,18 +986,17 @@ impl Mediation<'_> {
         self,
         tx: &mut yinling_store::Tx,
         caller: &Caller,
-        county: i64,
-        id: i64,
+        key: Key<CaseId>,
         action: &'static str,
         after: &serde_json::Value,
     ) -> AppResult<()> {
         let event = self.app.audit_event(
             caller,
             Event {
-                county_code: county,
+                county_code: key.county(),
                 action,
                 entity: "mediation_case",
-                entity_key: format!("{county}/{id}"),
+                entity_key: key.to_string(),
                 before: None,
                 after: Some(after),
                 detail: None,
@@ -1075,8 +1008,7 @@ impl Mediation<'_> {
 }
 
 pub(super) fn new_mediators(
-    county: i64,
-    case_id: i64,
+    case: Key<CaseId>,
     resolved: &[Resolved],
     by: &str,
     now: i64,
@@ -1084,9 +1016,9 @@ pub(super) fn new_mediators(
     resolved
         .iter()
         .map(|m| NewMediator {
-            county_code: county,
-            case_id,
-            kind: m.kind.as_str().to_owned(),
+            county_code: case.county_code,
+            case_id: case.id,
+            kind: m.kind,
             mediator_id: m.id,
             mediator_path: m.path.clone(),
             name: m.name.clone(),

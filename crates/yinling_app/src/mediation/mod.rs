@@ -15,11 +15,13 @@ use rand::{Rng, SeedableRng, rngs::StdRng, seq::SliceRandom};
 use rust_xlsxwriter::{Format, Workbook};
 use serde::{Deserialize, Serialize};
 use yinling_domain::{
+    ids::{AccountId, CaseId, Key, PersonId, PlaceId, UnitId},
     mediation::{
         CaseAction, CaseStatus, DisputeCategory, MediatorKind, Outcome, OutcomeCounts, PartySide,
         Period, TransitionError, transition,
     },
     org::{OrgKind, OrgPath},
+    region::CountyCode,
     role::Permission,
     scope::Scope,
 };
@@ -47,6 +49,7 @@ mod input;
 mod stats;
 mod view;
 
+pub use cases::case_key;
 use cases::*;
 pub use input::*;
 pub use view::*;

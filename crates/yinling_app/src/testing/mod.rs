@@ -340,7 +340,7 @@ pub struct Area {
     /// An order for `person`, dispatched to `provider` (waiting for the volunteer to accept).
     pub order: i64,
     pub need: i64,
-    pub case: i64,
+    pub case: yinling_domain::ids::CaseId,
     /// A household place.
     pub place: i64,
     /// A party-member central household (党员中心户) under the grid: a unit to rename and move.
@@ -665,7 +665,7 @@ impl TestCity {
             )
             .await
             .expect("need");
-        let (_, case) = app
+        let case = app
             .mediation()
             .create(
                 sys,
@@ -687,7 +687,8 @@ impl TestCity {
                 },
             )
             .await
-            .expect("mediation case");
+            .expect("mediation case")
+            .id;
         let place = app
             .org()
             .create_place(

@@ -33,7 +33,7 @@ async fn mediation_case_in_grid_b(city: &TestCity) {
         )
         .await
         .unwrap();
-    assert_eq!(key, (city.grid_b.county_code, 1));
+    assert_eq!((key.county(), key.id()), (city.grid_b.county_code, 1));
 }
 
 #[tokio::test]
