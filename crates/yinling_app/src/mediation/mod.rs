@@ -43,15 +43,20 @@ use crate::{
 };
 
 mod cases;
+mod checks;
 mod demo;
 mod export;
 mod input;
+mod intake;
+mod mediators;
 mod stats;
+mod steps;
 mod view;
 
-pub use cases::case_key;
-use cases::*;
+pub use checks::case_key;
+use checks::*;
 pub use input::*;
+use mediators::*;
 pub use view::*;
 
 /// Mediation cases (矛盾调解), reached as [`App::mediation`].
