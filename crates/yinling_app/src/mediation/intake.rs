@@ -13,9 +13,13 @@ impl Mediation<'_> {
         // A number that is no county code names no unit.
         let county = CountyCode::from_i64(input.unit_county_code)
             .map_err(|_| AppError::NotFound { what: "组织" })?;
-        let unit = store_org::get(&mut self.app.store().read(), county.as_i64(), input.unit_id)
-            .await?
-            .ok_or(AppError::NotFound { what: "组织" })?;
+        let unit = store_org::get(
+            &mut self.app.store().read(),
+            county.as_i64(),
+            input.unit_id.get(),
+        )
+        .await?
+        .ok_or(AppError::NotFound { what: "组织" })?;
         let path = org_path(&unit.path)?;
         if !caller.scope(Permission::Mediate).covers(&path) {
             if caller.scope(Permission::ViewServices).covers(&path) {
@@ -31,7 +35,7 @@ impl Mediation<'_> {
             ));
         }
         if let Some(pid) = input.place_id {
-            store_places::get(&mut self.app.store().read(), county.as_i64(), pid)
+            store_places::get(&mut self.app.store().read(), county.as_i64(), pid.get())
                 .await?
                 .filter(|pl| OrgPath::parse(&pl.path).is_ok_and(|pp| pp.is_within(&path)))
                 .ok_or(AppError::NotFound { what: "住所" })?;
@@ -91,7 +95,7 @@ impl Mediation<'_> {
         for (i, p) in input.parties.iter().enumerate() {
             let name = match p.person_id {
                 Some(pid) => {
-                    store_people::get(&mut self.app.store().read(), county.as_i64(), pid)
+                    store_people::get(&mut self.app.store().read(), county.as_i64(), pid.get())
                         .await?
                         .filter(|person| {
                             OrgPath::parse(&person.path)
@@ -114,7 +118,7 @@ impl Mediation<'_> {
                     n
                 }
             };
-            parties.push((i as i64 + 1, p.side, name, p.person_id.map(PersonId)));
+            parties.push((i as i64 + 1, p.side, name, p.person_id));
         }
         let mediators = self
             .resolve_mediators(caller, county, &input.mediators, &[])
@@ -128,7 +132,7 @@ impl Mediation<'_> {
             id,
             path: unit.path.clone(),
             unit_id: UnitId(unit.id),
-            place_id: input.place_id.map(PlaceId),
+            place_id: input.place_id,
             location,
             category: input.category,
             summary,

@@ -671,7 +671,7 @@ impl TestCity {
                 sys,
                 CaseInput {
                     unit_county_code: c,
-                    unit_id: g,
+                    unit_id: yinling_domain::ids::UnitId(g),
                     place_id: None,
                     location: None,
                     category: DisputeCategory::Neighbour,
@@ -681,7 +681,7 @@ impl TestCity {
                     parties: vec![PartyInput {
                         side: PartySide::Applicant,
                         name: String::new(),
-                        person_id: Some(person.1),
+                        person_id: Some(yinling_domain::ids::PersonId(person.1)),
                     }],
                     mediators: Vec::new(),
                 },

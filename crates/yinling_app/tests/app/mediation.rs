@@ -15,7 +15,7 @@ use yinling_app::{
     testing::TestCity,
 };
 use yinling_domain::{
-    ids::{CaseId, Key},
+    ids::{CaseId, Key, PersonId, UnitId},
     mediation::{CaseStatus, DisputeCategory, MediatorKind, Outcome, PartySide},
     org::OrgKind,
     person::{PersonRoleKind, RetireKind, RoleDetails},
@@ -112,7 +112,7 @@ fn team(f: &Fixture) -> MediatorRef {
 fn input(unit: &OrgUnitRow, intake_on: Option<&str>) -> CaseInput {
     CaseInput {
         unit_county_code: unit.county_code,
-        unit_id: unit.id,
+        unit_id: UnitId(unit.id),
         place_id: None,
         location: Some("3号楼楼道".into()),
         category: DisputeCategory::Neighbour,
@@ -206,7 +206,7 @@ async fn a_case_runs_from_intake_to_follow_up_with_an_audit_event_per_write() {
     i.parties[0] = PartyInput {
         side: PartySide::Applicant,
         name: String::new(),
-        person_id: Some(city.people_a[0].1),
+        person_id: Some(PersonId(city.people_a[0].1)),
     };
     let key = city.app.mediation().create(&a, i).await.unwrap();
     let v = city.app.mediation().case(&a, key).await.unwrap();

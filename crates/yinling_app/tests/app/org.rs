@@ -565,7 +565,7 @@ mod moving {
                 &system,
                 CaseInput {
                     unit_county_code: county,
-                    unit_id: city.grid_a.id,
+                    unit_id: yinling_domain::ids::UnitId(city.grid_a.id),
                     place_id: None,
                     location: Some("3号楼楼道".into()),
                     category: DisputeCategory::Neighbour,

@@ -12,7 +12,10 @@ use yinling_app::mediation::{
     MediatorChoices, MediatorRef, MediatorView, OutcomeInput, PartyInput, PartyView, PickItem,
     PresentMediator, Rate, RateLine, SessionInput, SessionView, StatsUnit,
 };
-use yinling_domain::mediation::{DisputeCategory, MediatorKind, Outcome, OutcomeCounts, PartySide};
+use yinling_domain::{
+    ids::{PersonId, PlaceId, UnitId},
+    mediation::{DisputeCategory, MediatorKind, Outcome, OutcomeCounts, PartySide},
+};
 use yinling_store::mediation::{CaseRow, FollowupRow};
 
 use crate::api::kernel::Micros;
@@ -492,8 +495,8 @@ impl From<NewCase> for CaseInput {
     fn from(v: NewCase) -> Self {
         CaseInput {
             unit_county_code: v.unit_county_code,
-            unit_id: v.unit_id,
-            place_id: v.place_id,
+            unit_id: UnitId(v.unit_id),
+            place_id: v.place_id.map(PlaceId),
             location: v.location,
             category: v.category,
             summary: v.summary,
@@ -568,7 +571,7 @@ impl From<NewParty> for PartyInput {
         PartyInput {
             side: v.side,
             name: v.name,
-            person_id: v.person_id,
+            person_id: v.person_id.map(PersonId),
         }
     }
 }

@@ -23,7 +23,7 @@ use yinling_app::{
     people::parse_key,
 };
 use yinling_domain::{
-    ids::{CaseId, Key},
+    ids::{CaseId, Key, PersonId, UnitId},
     mediation::{CaseStatus, DisputeCategory, MediatorKind, Outcome, PartySide},
     role::Permission,
 };
@@ -347,6 +347,7 @@ fn case_input(d: &Draft) -> Result<CaseInput, AppError> {
                 p.rsplit('/')
                     .next()
                     .and_then(|id| id.trim().parse::<i64>().ok())
+                    .map(PersonId)
                     .ok_or_else(|| {
                         AppError::invalid(
                             "invalid_person",
@@ -365,7 +366,7 @@ fn case_input(d: &Draft) -> Result<CaseInput, AppError> {
     let intake = d.get("intake_on");
     Ok(CaseInput {
         unit_county_code: c,
-        unit_id: u,
+        unit_id: UnitId(u),
         place_id: None,
         location: Some(d.get("location")),
         category,
