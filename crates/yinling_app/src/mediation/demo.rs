@@ -123,8 +123,9 @@ impl Mediation<'_> {
         let now = self.app.now();
         let system = Caller::system("demo");
         for plan in DEMO_PLANS {
+            let county = county_of(plan.county)?;
             let mut exec = self.app.store().read();
-            if store::count_in_county(&mut exec, plan.county).await? > 0 {
+            if store::count_in_county(&mut exec, county).await? > 0 {
                 summary.already_seeded = true;
                 continue;
             }
@@ -217,7 +218,7 @@ impl Mediation<'_> {
             let (mut cases, mut parties, mut mediators, mut sessions, mut followups) =
                 (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
             let mut sid = session_ids.into_iter();
-            for (i, case_id) in case_ids.iter().copied().enumerate() {
+            for (i, case_id) in case_ids.iter().copied().map(CaseId).enumerate() {
                 let home = &homes[rng.gen_range(0..homes.len())];
                 let (category, summary_text) =
                     plan.summaries[rng.gen_range(0..plan.summaries.len())];
@@ -243,19 +244,19 @@ impl Mediation<'_> {
                     (None, _, false) => CaseStatus::Intake,
                 };
                 cases.push(NewCase {
-                    county_code: plan.county,
+                    county_code: county,
                     id: case_id,
                     path: home.path.clone(),
-                    unit_id: home.id,
+                    unit_id: UnitId(home.id),
                     place_id: None,
                     location: None,
-                    category: category.as_str().to_owned(),
+                    category,
                     summary: summary_text.to_owned(),
                     intake_on: intake.to_string(),
                     taken_by: None,
                     taken_by_name: "网格员".to_owned(),
-                    status: status.as_str().to_owned(),
-                    outcome: outcome.map(|o| o.as_str().to_owned()),
+                    status,
+                    outcome,
                     concluded_on: concluded.map(|d| d.to_string()),
                     outcome_note: outcome.map(|o| {
                         match o {
@@ -281,18 +282,18 @@ impl Mediation<'_> {
                         PARTY_GIVEN[rng.gen_range(0..PARTY_GIVEN.len())]
                     );
                     parties.push(NewParty {
-                        county_code: plan.county,
+                        county_code: county,
                         case_id,
                         seq,
-                        side: side.as_str().to_owned(),
+                        side,
                         name,
                         person_id: None,
                     });
                 }
                 mediators.push(NewMediator {
-                    county_code: plan.county,
+                    county_code: county,
                     case_id,
-                    kind: mediator_kind.as_str().to_owned(),
+                    kind: mediator_kind,
                     mediator_id,
                     mediator_path: mediator_path.clone(),
                     name: plan.mediator_name.to_owned(),
@@ -307,9 +308,9 @@ impl Mediation<'_> {
                 if !cadres.is_empty() && i % 3 == 0 {
                     let c = &cadres[rng.gen_range(0..cadres.len())];
                     mediators.push(NewMediator {
-                        county_code: plan.county,
+                        county_code: county,
                         case_id,
-                        kind: MediatorKind::Person.as_str().to_owned(),
+                        kind: MediatorKind::Person,
                         mediator_id: c.id,
                         mediator_path: c.path.clone(),
                         name: c.name.clone(),
@@ -332,7 +333,7 @@ impl Mediation<'_> {
                 };
                 for (k, day) in held.iter().enumerate() {
                     sessions.push(NewSession {
-                        county_code: plan.county,
+                        county_code: county,
                         id: sid.next().unwrap_or_default(),
                         case_id,
                         held_on: day.to_string(),
@@ -348,7 +349,7 @@ impl Mediation<'_> {
                 }
                 if followed && let Some(day) = followed_on {
                     followups.push(NewFollowup {
-                        county_code: plan.county,
+                        county_code: county,
                         id: followup_ids[i],
                         case_id,
                         visited_on: day.to_string(),

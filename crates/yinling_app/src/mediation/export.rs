@@ -29,7 +29,10 @@ impl Mediation<'_> {
         )
         .await?;
         check_rows(cases.len(), "from", "请缩短统计期间后再导出")?;
-        let keys: Vec<(i64, i64)> = cases.iter().map(|c| (c.county_code, c.id)).collect();
+        let keys: Vec<Key<CaseId>> = cases
+            .iter()
+            .map(|c| Key::new(c.county_code, c.id))
+            .collect();
         let names = store::mediator_names(&mut self.app.store().read(), &keys).await?;
         let bytes = workbook(caller, self.app.now(), &stats, &cases, &names)
             .map_err(|e| AppError::Internal(format!("xlsx: {e}")))?;
@@ -68,7 +71,7 @@ pub(super) fn workbook(
     now: i64,
     stats: &MediationStats,
     cases: &[CaseRow],
-    names: &[(i64, i64, String)],
+    names: &[(Key<CaseId>, String)],
 ) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     let mut wb = Workbook::new();
     let title = title_format();
@@ -177,19 +180,19 @@ pub(super) fn workbook(
         let r = 4 + i as u32;
         let mediators = names
             .iter()
-            .filter(|(cc, id, _)| *cc == c.county_code && *id == c.id)
-            .map(|(_, _, n)| n.as_str())
+            .filter(|(k, _)| *k == Key::new(c.county_code, c.id))
+            .map(|(_, n)| n.as_str())
             .collect::<Vec<_>>()
             .join("、");
         ledger.write_number(r, 0, (i + 1) as f64)?;
         ledger.write_string(r, 1, format!("{}/{}", c.county_code, c.id))?;
         ledger.write_string(r, 2, &c.intake_on)?;
         ledger.write_string(r, 3, &c.unit_name)?;
-        ledger.write_string(r, 4, category_label(&c.category))?;
+        ledger.write_string(r, 4, c.category.label_zh())?;
         ledger.write_string(r, 5, &c.summary)?;
         ledger.write_string(r, 6, &mediators)?;
         ledger.write_string(r, 7, c.concluded_on.as_deref().unwrap_or(""))?;
-        ledger.write_string(r, 8, outcome_label(c.outcome.as_deref()).unwrap_or(""))?;
+        ledger.write_string(r, 8, c.outcome.map_or("", Outcome::label_zh))?;
         ledger.write_string(r, 9, c.referred_to.as_deref().unwrap_or(""))?;
         ledger.write_string(r, 10, c.followed_up_on.as_deref().unwrap_or(""))?;
         ledger.write_string(

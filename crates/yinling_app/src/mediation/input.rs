@@ -35,7 +35,7 @@ pub struct PartyInput {
     #[serde(default)]
     pub name: String,
     #[serde(default)]
-    pub person_id: Option<i64>,
+    pub person_id: Option<PersonId>,
 }
 
 /// A mediator to assign: a retired cadre's person id, or a studio's or team's unit id.
@@ -50,10 +50,10 @@ pub struct MediatorRef {
 pub struct CaseInput {
     /// The community, village, compound or grid where the dispute arose.
     pub unit_county_code: i64,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     /// A building or household of that unit, when it arose at one.
     #[serde(default)]
-    pub place_id: Option<i64>,
+    pub place_id: Option<PlaceId>,
     /// Where exactly, in words ("3号楼楼道"); no phone or ID numbers.
     #[serde(default)]
     pub location: Option<String>,

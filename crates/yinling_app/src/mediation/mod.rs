@@ -15,11 +15,13 @@ use rand::{Rng, SeedableRng, rngs::StdRng, seq::SliceRandom};
 use rust_xlsxwriter::{Format, Workbook};
 use serde::{Deserialize, Serialize};
 use yinling_domain::{
+    ids::{AccountId, CaseId, Key, PersonId, PlaceId, UnitId},
     mediation::{
         CaseAction, CaseStatus, DisputeCategory, MediatorKind, Outcome, OutcomeCounts, PartySide,
         Period, TransitionError, transition,
     },
     org::{OrgKind, OrgPath},
+    region::CountyCode,
     role::Permission,
     scope::Scope,
 };
@@ -40,14 +42,20 @@ use crate::{
 };
 
 mod cases;
+mod checks;
 mod demo;
 mod export;
 mod input;
+mod intake;
+mod mediators;
 mod stats;
+mod steps;
 mod view;
 
-use cases::*;
+pub use checks::case_key;
+use checks::*;
 pub use input::*;
+use mediators::*;
 pub use view::*;
 
 /// Mediation cases (矛盾调解), reached as [`App::mediation`].

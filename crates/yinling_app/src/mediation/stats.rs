@@ -43,16 +43,17 @@ impl Mediation<'_> {
                 .collect(),
             None => Vec::new(),
         };
-        let buckets: Vec<(i64, String)> = children
+        let buckets: Vec<(CountyCode, String)> = children
             .iter()
-            .map(|c| (c.county_code, c.path.clone()))
-            .collect();
+            .map(|c| Ok((county_of(c.county_code)?, c.path.clone())))
+            .collect::<AppResult<_>>()?;
         let by_bucket =
             store::outcome_counts_by_subtree(&mut exec, &scope, &buckets, &from, &to).await?;
         let subtrees = children
             .into_iter()
+            .zip(&buckets)
             .enumerate()
-            .map(|(i, c)| RateLine {
+            .map(|(i, (c, (county_code, _)))| RateLine {
                 kind_label: OrgKind::parse(&c.kind).map_or("其他", OrgKind::label_zh),
                 rate: by_bucket
                     .iter()
@@ -60,7 +61,7 @@ impl Mediation<'_> {
                     .map(|(_, n)| *n)
                     .unwrap_or_default()
                     .into(),
-                county_code: c.county_code,
+                county_code: *county_code,
                 id: c.id,
                 name: c.name,
                 kind: c.kind,
@@ -70,16 +71,15 @@ impl Mediation<'_> {
         let mut teams = Vec::new();
         let mut cadres = Vec::new();
         for m in store::outcome_counts_by_mediator(&mut exec, &scope, &from, &to).await? {
-            let kind = MediatorKind::parse(&m.kind).unwrap_or(MediatorKind::Person);
             let line = RateLine {
                 county_code: m.county_code,
                 id: m.mediator_id,
                 name: m.name,
-                kind: m.kind,
-                kind_label: kind.label_zh(),
+                kind: m.kind.as_str().to_owned(),
+                kind_label: m.kind.label_zh(),
                 rate: m.counts.into(),
             };
-            match kind {
+            match m.kind {
                 MediatorKind::Studio => studios.push(line),
                 MediatorKind::Team => teams.push(line),
                 MediatorKind::Person => cadres.push(line),
@@ -88,11 +88,14 @@ impl Mediation<'_> {
         Ok(MediationStats {
             from: period.from,
             to: period.to,
-            unit: unit.map(|u| StatsUnit {
-                county_code: u.county_code,
-                id: u.id,
-                name: u.name,
-            }),
+            unit: match unit {
+                Some(u) => Some(StatsUnit {
+                    county_code: county_of(u.county_code)?,
+                    id: UnitId(u.id),
+                    name: u.name,
+                }),
+                None => None,
+            },
             definition: RATE_DEFINITION,
             total: total.into(),
             taken_in,

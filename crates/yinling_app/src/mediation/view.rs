@@ -6,16 +6,16 @@ use super::*;
 /// A row of the case list.
 #[derive(Debug, Clone, Serialize)]
 pub struct CaseListItem {
-    pub county_code: i64,
-    pub id: i64,
+    pub county_code: CountyCode,
+    pub id: CaseId,
     pub unit_name: String,
-    pub category: String,
+    pub category: DisputeCategory,
     pub category_label: &'static str,
     pub summary: String,
     pub intake_on: String,
-    pub status: String,
+    pub status: CaseStatus,
     pub status_label: &'static str,
-    pub outcome: Option<String>,
+    pub outcome: Option<Outcome>,
     pub outcome_label: Option<&'static str>,
     pub concluded_on: Option<String>,
     /// Mediators' names, joined with "、".
@@ -25,16 +25,16 @@ pub struct CaseListItem {
 #[derive(Debug, Clone, Serialize)]
 pub struct PartyView {
     pub seq: i64,
-    pub side: String,
+    pub side: PartySide,
     pub side_label: &'static str,
     pub name: String,
     /// The linked person file, when there is one (same county as the case).
-    pub person_id: Option<i64>,
+    pub person_id: Option<PersonId>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct MediatorView {
-    pub kind: String,
+    pub kind: MediatorKind,
     pub kind_label: &'static str,
     pub mediator_id: i64,
     pub name: String,
@@ -113,7 +113,8 @@ impl From<OutcomeCounts> for Rate {
 /// One line of a breakdown: a subtree, a studio, a team or a cadre.
 #[derive(Debug, Clone, Serialize)]
 pub struct RateLine {
-    pub county_code: i64,
+    pub county_code: CountyCode,
+    /// A unit's id, or a person's for a cadre.
     pub id: i64,
     pub name: String,
     /// For subtrees the unit kind; for mediators person, studio or team.
@@ -124,8 +125,8 @@ pub struct RateLine {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct StatsUnit {
-    pub county_code: i64,
-    pub id: i64,
+    pub county_code: CountyCode,
+    pub id: UnitId,
     pub name: String,
 }
 
@@ -155,7 +156,8 @@ pub const RATE_DEFINITION: &str = "调解成功率 = 统计期间内办结且结
 /// A choice for the mediator picker or the intake form's unit picker.
 #[derive(Debug, Clone, Serialize)]
 pub struct PickItem {
-    pub county_code: i64,
+    pub county_code: CountyCode,
+    /// A unit's id, or a person's for a cadre (`kind` "person").
     pub id: i64,
     pub kind: String,
     pub kind_label: &'static str,
@@ -181,18 +183,6 @@ pub struct DemoMediationSummary {
     pub units_created: usize,
 }
 
-pub(super) fn category_label(s: &str) -> &'static str {
-    DisputeCategory::parse_any(s).map_or("其他", DisputeCategory::label_zh)
-}
-
-pub(super) fn status_label(s: &str) -> &'static str {
-    CaseStatus::parse(s).map_or("未知", CaseStatus::label_zh)
-}
-
-pub(super) fn outcome_label(s: Option<&str>) -> Option<&'static str> {
-    s.and_then(Outcome::parse).map(Outcome::label_zh)
-}
-
 pub(super) fn pick(r: PickRow) -> PickItem {
     PickItem {
         kind_label: match r.kind.as_str() {
@@ -208,7 +198,7 @@ pub(super) fn pick(r: PickRow) -> PickItem {
 
 pub(super) fn mediator_view(m: MediatorRow) -> MediatorView {
     MediatorView {
-        kind_label: MediatorKind::parse(&m.kind).map_or("调解员", MediatorKind::label_zh),
+        kind_label: m.kind.label_zh(),
         kind: m.kind,
         mediator_id: m.mediator_id,
         name: m.name,

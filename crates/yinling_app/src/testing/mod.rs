@@ -340,7 +340,7 @@ pub struct Area {
     /// An order for `person`, dispatched to `provider` (waiting for the volunteer to accept).
     pub order: i64,
     pub need: i64,
-    pub case: i64,
+    pub case: yinling_domain::ids::CaseId,
     /// A household place.
     pub place: i64,
     /// A party-member central household (党员中心户) under the grid: a unit to rename and move.
@@ -665,13 +665,13 @@ impl TestCity {
             )
             .await
             .expect("need");
-        let (_, case) = app
+        let case = app
             .mediation()
             .create(
                 sys,
                 CaseInput {
                     unit_county_code: c,
-                    unit_id: g,
+                    unit_id: yinling_domain::ids::UnitId(g),
                     place_id: None,
                     location: None,
                     category: DisputeCategory::Neighbour,
@@ -681,13 +681,14 @@ impl TestCity {
                     parties: vec![PartyInput {
                         side: PartySide::Applicant,
                         name: String::new(),
-                        person_id: Some(person.1),
+                        person_id: Some(yinling_domain::ids::PersonId(person.1)),
                     }],
                     mediators: Vec::new(),
                 },
             )
             .await
-            .expect("mediation case");
+            .expect("mediation case")
+            .id;
         let place = app
             .org()
             .create_place(

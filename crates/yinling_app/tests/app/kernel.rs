@@ -550,7 +550,7 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
     // Mediation (which had the rule first): summary and location.
     let case = |summary: String, location: Option<String>| CaseInput {
         unit_county_code: county,
-        unit_id: c.grid_a.id,
+        unit_id: yinling_domain::ids::UnitId(c.grid_a.id),
         place_id: None,
         location,
         category: DisputeCategory::Neighbour,

@@ -15,7 +15,8 @@ use yinling_app::{
     testing::TestCity,
 };
 use yinling_domain::{
-    mediation::{DisputeCategory, MediatorKind, Outcome, PartySide},
+    ids::{CaseId, Key, PersonId, UnitId},
+    mediation::{CaseStatus, DisputeCategory, MediatorKind, Outcome, PartySide},
     org::OrgKind,
     person::{PersonRoleKind, RetireKind, RoleDetails},
 };
@@ -111,7 +112,7 @@ fn team(f: &Fixture) -> MediatorRef {
 fn input(unit: &OrgUnitRow, intake_on: Option<&str>) -> CaseInput {
     CaseInput {
         unit_county_code: unit.county_code,
-        unit_id: unit.id,
+        unit_id: UnitId(unit.id),
         place_id: None,
         location: Some("3号楼楼道".into()),
         category: DisputeCategory::Neighbour,
@@ -134,10 +135,10 @@ fn input(unit: &OrgUnitRow, intake_on: Option<&str>) -> CaseInput {
     }
 }
 
-async fn version(city: &TestCity, key: (i64, i64)) -> i64 {
+async fn version(city: &TestCity, key: Key<CaseId>) -> i64 {
     city.app
         .mediation()
-        .case(&city.system, key.0, key.1)
+        .case(&city.system, key)
         .await
         .expect("case")
         .case
@@ -153,7 +154,7 @@ async fn concluded(
     outcome: Outcome,
     intake: &str,
     on: &str,
-) -> (i64, i64) {
+) -> Key<CaseId> {
     let mut i = input(unit, Some(intake));
     i.mediators = mediators.clone();
     let key = city
@@ -166,8 +167,7 @@ async fn concluded(
         .mediation()
         .record_session(
             caller,
-            key.0,
-            key.1,
+            key,
             SessionInput {
                 version: version(city, key).await,
                 held_on: d(intake).succ_opt().unwrap(),
@@ -181,8 +181,7 @@ async fn concluded(
         .mediation()
         .conclude(
             caller,
-            key.0,
-            key.1,
+            key,
             OutcomeInput {
                 version: version(city, key).await,
                 outcome,
@@ -207,11 +206,11 @@ async fn a_case_runs_from_intake_to_follow_up_with_an_audit_event_per_write() {
     i.parties[0] = PartyInput {
         side: PartySide::Applicant,
         name: String::new(),
-        person_id: Some(city.people_a[0].1),
+        person_id: Some(PersonId(city.people_a[0].1)),
     };
     let key = city.app.mediation().create(&a, i).await.unwrap();
-    let v = city.app.mediation().case(&a, key.0, key.1).await.unwrap();
-    assert_eq!(v.case.status, "intake");
+    let v = city.app.mediation().case(&a, key).await.unwrap();
+    assert_eq!(v.case.status, CaseStatus::Intake);
     assert_eq!(v.status_label, "已受理");
     assert_eq!(v.case.intake_on, "2026-07-01");
     assert_eq!(v.case.taken_by_name, "workera");
@@ -222,7 +221,7 @@ async fn a_case_runs_from_intake_to_follow_up_with_an_audit_event_per_write() {
     let choices = city
         .app
         .mediation()
-        .mediator_choices(&a, key.0, key.1)
+        .mediator_choices(&a, key)
         .await
         .unwrap();
     assert_eq!(choices.studios.len(), 1);
@@ -238,8 +237,7 @@ async fn a_case_runs_from_intake_to_follow_up_with_an_audit_event_per_write() {
         .mediation()
         .assign(
             &a,
-            key.0,
-            key.1,
+            key,
             AssignInput {
                 version: v.case.version,
                 mediators: vec![studio(&f), cadre],
@@ -251,8 +249,7 @@ async fn a_case_runs_from_intake_to_follow_up_with_an_audit_event_per_write() {
         .mediation()
         .record_session(
             &a,
-            key.0,
-            key.1,
+            key,
             SessionInput {
                 version: version(&city, key).await,
                 held_on: d("2026-07-01"),
@@ -262,8 +259,8 @@ async fn a_case_runs_from_intake_to_follow_up_with_an_audit_event_per_write() {
         )
         .await
         .unwrap();
-    let v = city.app.mediation().case(&a, key.0, key.1).await.unwrap();
-    assert_eq!(v.case.status, "mediating");
+    let v = city.app.mediation().case(&a, key).await.unwrap();
+    assert_eq!(v.case.status, CaseStatus::Mediating);
     assert_eq!(v.sessions.len(), 1);
     assert_eq!(v.sessions[0].present.len(), 2);
     assert_eq!(v.sessions[0].present[1].name, "李四");
@@ -271,8 +268,7 @@ async fn a_case_runs_from_intake_to_follow_up_with_an_audit_event_per_write() {
         .mediation()
         .conclude(
             &a,
-            key.0,
-            key.1,
+            key,
             OutcomeInput {
                 version: v.case.version,
                 outcome: Outcome::Success,
@@ -290,8 +286,7 @@ async fn a_case_runs_from_intake_to_follow_up_with_an_audit_event_per_write() {
         .mediation()
         .follow_up(
             &a,
-            key.0,
-            key.1,
+            key,
             FollowUpInput {
                 version: version(&city, key).await,
                 visited_on: d("2026-07-31"),
@@ -306,8 +301,7 @@ async fn a_case_runs_from_intake_to_follow_up_with_an_audit_event_per_write() {
         .mediation()
         .follow_up(
             &a,
-            key.0,
-            key.1,
+            key,
             FollowUpInput {
                 version: version(&city, key).await,
                 visited_on: d("2026-07-31"),
@@ -317,8 +311,8 @@ async fn a_case_runs_from_intake_to_follow_up_with_an_audit_event_per_write() {
         )
         .await
         .unwrap();
-    let v = city.app.mediation().case(&a, key.0, key.1).await.unwrap();
-    assert_eq!(v.case.status, "followed_up");
+    let v = city.app.mediation().case(&a, key).await.unwrap();
+    assert_eq!(v.case.status, CaseStatus::FollowedUp);
     assert_eq!(v.outcome_label, Some("调解成功"));
     assert_eq!(v.case.referred_to, None);
     assert_eq!(v.case.agreement_holds, Some(true));
@@ -358,16 +352,11 @@ async fn grid_b_staff_cannot_read_list_or_change_grid_a_cases() {
     let key = city.app.mediation().create(&a, i).await.unwrap();
     let v = version(&city, key).await;
     let nf = |r: Result<(), AppError>| matches!(r, Err(AppError::NotFound { .. }));
+    assert!(nf(city.app.mediation().case(&b, key).await.map(|_| ())));
     assert!(nf(city
         .app
         .mediation()
-        .case(&b, key.0, key.1)
-        .await
-        .map(|_| ())));
-    assert!(nf(city
-        .app
-        .mediation()
-        .mediator_choices(&b, key.0, key.1)
+        .mediator_choices(&b, key)
         .await
         .map(|_| ())));
     assert!(nf(city
@@ -375,8 +364,7 @@ async fn grid_b_staff_cannot_read_list_or_change_grid_a_cases() {
         .mediation()
         .assign(
             &b,
-            key.0,
-            key.1,
+            key,
             AssignInput {
                 version: v,
                 mediators: vec![team(&f)]
@@ -388,8 +376,7 @@ async fn grid_b_staff_cannot_read_list_or_change_grid_a_cases() {
         .mediation()
         .record_session(
             &b,
-            key.0,
-            key.1,
+            key,
             SessionInput {
                 version: v,
                 held_on: d("2026-07-01"),
@@ -404,8 +391,7 @@ async fn grid_b_staff_cannot_read_list_or_change_grid_a_cases() {
         .mediation()
         .conclude(
             &b,
-            key.0,
-            key.1,
+            key,
             OutcomeInput {
                 version: v,
                 outcome: Outcome::Referred,
@@ -420,8 +406,7 @@ async fn grid_b_staff_cannot_read_list_or_change_grid_a_cases() {
         .mediation()
         .follow_up(
             &b,
-            key.0,
-            key.1,
+            key,
             FollowUpInput {
                 version: v,
                 visited_on: d("2026-07-01"),
@@ -474,8 +459,7 @@ async fn grid_b_staff_cannot_read_list_or_change_grid_a_cases() {
         .mediation()
         .assign(
             &a,
-            key.0,
-            key.1,
+            key,
             AssignInput {
                 version: v,
                 mediators: vec![MediatorRef {
@@ -493,8 +477,7 @@ async fn grid_b_staff_cannot_read_list_or_change_grid_a_cases() {
         .mediation()
         .assign(
             &a,
-            key.0,
-            key.1,
+            key,
             AssignInput {
                 version: v,
                 mediators: vec![MediatorRef {
@@ -521,8 +504,7 @@ async fn grid_b_staff_cannot_read_list_or_change_grid_a_cases() {
         .mediation()
         .assign(
             &a,
-            key.0,
-            key.1,
+            key,
             AssignInput {
                 version: v,
                 mediators: vec![MediatorRef {
@@ -547,7 +529,7 @@ async fn grid_b_staff_cannot_read_list_or_change_grid_a_cases() {
     assert_eq!(version(&city, key).await, v);
     // The community secretary sees it; a resident does not.
     let sec = city.caller("secretary").await;
-    assert!(city.app.mediation().case(&sec, key.0, key.1).await.is_ok());
+    assert!(city.app.mediation().case(&sec, key).await.is_ok());
     let res = city.caller("resident").await;
     assert_forbidden(
         city.app
@@ -555,7 +537,7 @@ async fn grid_b_staff_cannot_read_list_or_change_grid_a_cases() {
             .list(&res, &CaseQuery::default(), PageRequest::default())
             .await,
     );
-    assert!(city.app.mediation().case(&res, key.0, key.1).await.is_err());
+    assert!(city.app.mediation().case(&res, key).await.is_err());
 }
 
 #[tokio::test]
@@ -629,8 +611,7 @@ async fn refused_transitions_and_bad_input_change_nothing() {
         .mediation()
         .record_session(
             &a,
-            key.0,
-            key.1,
+            key,
             SessionInput {
                 version: v0,
                 held_on: d("2026-06-21"),
@@ -646,8 +627,7 @@ async fn refused_transitions_and_bad_input_change_nothing() {
         .mediation()
         .conclude(
             &a,
-            key.0,
-            key.1,
+            key,
             OutcomeInput {
                 version: v0,
                 outcome: Outcome::Success,
@@ -664,8 +644,7 @@ async fn refused_transitions_and_bad_input_change_nothing() {
         .mediation()
         .follow_up(
             &a,
-            key.0,
-            key.1,
+            key,
             FollowUpInput {
                 version: v0,
                 visited_on: d("2026-06-21"),
@@ -682,8 +661,7 @@ async fn refused_transitions_and_bad_input_change_nothing() {
         .mediation()
         .conclude(
             &a,
-            key.0,
-            key.1,
+            key,
             OutcomeInput {
                 version: v0,
                 outcome: Outcome::Referred,
@@ -701,8 +679,7 @@ async fn refused_transitions_and_bad_input_change_nothing() {
         .mediation()
         .assign(
             &a,
-            key.0,
-            key.1,
+            key,
             AssignInput {
                 version: v0 + 7,
                 mediators: vec![studio(&f)],
@@ -719,8 +696,7 @@ async fn refused_transitions_and_bad_input_change_nothing() {
         .mediation()
         .assign(
             &a,
-            key.0,
-            key.1,
+            key,
             AssignInput {
                 version: v0,
                 mediators: vec![studio(&f)],
@@ -736,8 +712,7 @@ async fn refused_transitions_and_bad_input_change_nothing() {
         .mediation()
         .record_session(
             &a,
-            key.0,
-            key.1,
+            key,
             SessionInput {
                 version: v1,
                 held_on: d("2026-06-19"),
@@ -759,8 +734,7 @@ async fn refused_transitions_and_bad_input_change_nothing() {
         .mediation()
         .record_session(
             &a,
-            key.0,
-            key.1,
+            key,
             SessionInput {
                 version: v1,
                 held_on: d("2026-06-21"),
@@ -782,8 +756,7 @@ async fn refused_transitions_and_bad_input_change_nothing() {
         .mediation()
         .assign(
             &a,
-            key.0,
-            key.1,
+            key,
             AssignInput {
                 version: v1,
                 mediators: vec![studio(&f)],
@@ -799,8 +772,7 @@ async fn refused_transitions_and_bad_input_change_nothing() {
         .mediation()
         .conclude(
             &a,
-            key.0,
-            key.1,
+            key,
             OutcomeInput {
                 version: v1,
                 outcome: Outcome::Referred,
@@ -818,8 +790,7 @@ async fn refused_transitions_and_bad_input_change_nothing() {
         .mediation()
         .record_session(
             &a,
-            key.0,
-            key.1,
+            key,
             SessionInput {
                 version: v2,
                 held_on: d("2026-06-26"),
@@ -836,8 +807,7 @@ async fn refused_transitions_and_bad_input_change_nothing() {
         .mediation()
         .assign(
             &a,
-            key.0,
-            key.1,
+            key,
             AssignInput {
                 version: v2,
                 mediators: vec![team(&f)],
@@ -851,8 +821,7 @@ async fn refused_transitions_and_bad_input_change_nothing() {
         .mediation()
         .conclude(
             &a,
-            key.0,
-            key.1,
+            key,
             OutcomeInput {
                 version: v2,
                 outcome: Outcome::Success,
@@ -870,8 +839,7 @@ async fn refused_transitions_and_bad_input_change_nothing() {
         .mediation()
         .follow_up(
             &a,
-            key.0,
-            key.1,
+            key,
             FollowUpInput {
                 version: v2,
                 visited_on: d("2026-06-24"),
@@ -890,8 +858,8 @@ async fn refused_transitions_and_bad_input_change_nothing() {
     ));
     assert_eq!(counts().await, before);
     assert_eq!(version(&city, key).await, v2);
-    let v = city.app.mediation().case(&a, key.0, key.1).await.unwrap();
-    assert_eq!(v.case.status, "concluded");
+    let v = city.app.mediation().case(&a, key).await.unwrap();
+    assert_eq!(v.case.status, CaseStatus::Concluded);
     assert_eq!(v.case.referred_to.as_deref(), Some("汶上街道司法所"));
 }
 
@@ -964,7 +932,7 @@ async fn success_rates_per_studio_team_and_subtree_are_exact_at_the_period_bound
     assert_eq!(line(&stats.studios, f.studio.id), (4, 3, "75.0%".into()));
     assert_eq!(line(&stats.teams, f.team.id), (4, 2, "50.0%".into()));
     assert!(stats.cadres.is_empty());
-    assert_eq!(stats.unit.as_ref().unwrap().id, city.branch.id);
+    assert_eq!(stats.unit.as_ref().unwrap().id.get(), city.branch.id);
 
     // A one-day period on each boundary.
     let day = |s: &str| StatsQuery {
@@ -1003,7 +971,7 @@ async fn success_rates_per_studio_team_and_subtree_are_exact_at_the_period_bound
     // The county as a whole, with the street as its only area child.
     let county = city.app.mediation().stats(&admin, &q(None)).await.unwrap();
     assert_eq!(county.total.counts.concluded, 7);
-    assert_eq!(county.unit.as_ref().unwrap().id, city.county.id);
+    assert_eq!(county.unit.as_ref().unwrap().id.get(), city.county.id);
     assert_eq!(
         line(&county.subtrees, city.street.id),
         (7, 4, "57.1%".into())
@@ -1014,7 +982,7 @@ async fn success_rates_per_studio_team_and_subtree_are_exact_at_the_period_bound
     let mine = city.app.mediation().stats(&a, &q(None)).await.unwrap();
     assert_eq!(mine.total.summary, "4起，成功3起，75.0%");
     assert_eq!(line(&mine.teams, f.team.id), (1, 1, "100.0%".into()));
-    assert_eq!(mine.unit.as_ref().unwrap().id, ga.id);
+    assert_eq!(mine.unit.as_ref().unwrap().id.get(), ga.id);
 
     // An empty period is "no rate", not 0%; a reversed one is refused.
     let empty = city

@@ -565,7 +565,7 @@ mod moving {
                 &system,
                 CaseInput {
                     unit_county_code: county,
-                    unit_id: city.grid_a.id,
+                    unit_id: yinling_domain::ids::UnitId(city.grid_a.id),
                     place_id: None,
                     location: Some("3号楼楼道".into()),
                     category: DisputeCategory::Neighbour,
@@ -690,7 +690,7 @@ mod moving {
     pub struct Busy {
         pub open_order: i64,
         pub need: (i64, i64),
-        pub case: (i64, i64),
+        pub case: yinling_domain::ids::Key<yinling_domain::ids::CaseId>,
         pub vol_a: i64,
     }
 }
@@ -823,10 +823,7 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
             .await
     ));
     assert!(is_not_found(
-        city.app
-            .mediation()
-            .case(&old_sec, busy.case.0, busy.case.1)
-            .await
+        city.app.mediation().case(&old_sec, busy.case).await
     ));
     assert!(is_not_found(
         city.app

@@ -14,13 +14,13 @@ pub async fn insert_cases(exec: &mut Exec<'_>, rows: &[NewCase]) -> Result<()> {
                 q.push_arg(c.unit_id),
                 q.push_arg(c.place_id),
                 q.push_arg(c.location.as_deref()),
-                q.push_arg(&c.category),
+                q.push_arg(c.category.as_str()),
                 q.push_arg(&c.summary),
                 q.push_arg(&c.intake_on),
                 q.push_arg(c.taken_by),
                 q.push_arg(&c.taken_by_name),
-                q.push_arg(&c.status),
-                q.push_arg(c.outcome.as_deref()),
+                q.push_arg(c.status.as_str()),
+                q.push_arg(c.outcome.map(Outcome::as_str)),
                 q.push_arg(c.concluded_on.as_deref()),
                 q.push_arg(c.outcome_note.as_deref()),
                 q.push_arg(c.referred_to.as_deref()),
@@ -44,11 +44,11 @@ pub async fn insert_cases(exec: &mut Exec<'_>, rows: &[NewCase]) -> Result<()> {
     Ok(())
 }
 
-pub async fn get_case(exec: &mut Exec<'_>, county_code: i64, id: i64) -> Result<Option<CaseRow>> {
+pub async fn get_case(exec: &mut Exec<'_>, key: Key<CaseId>) -> Result<Option<CaseRow>> {
     exec.fetch_optional(q!(
         format!("{CASE_SELECT} WHERE c.county_code = $1 AND c.id = $2"),
-        county_code,
-        id
+        key.county_code,
+        key.id
     ))
     .await
 }
@@ -63,14 +63,14 @@ pub async fn list_cases(
 ) -> Result<(Vec<CaseRow>, i64)> {
     let mut q = Query::new("", Vec::new());
     let mut wh = vec![scope::predicate(&mut q, scope, "c")];
-    if let Some(s) = &f.status {
-        wh.push(format!("c.status = {}", q.push_arg(s)));
+    if let Some(s) = f.status {
+        wh.push(format!("c.status = {}", q.push_arg(s.as_str())));
     }
-    if let Some(s) = &f.category {
-        wh.push(format!("c.category = {}", q.push_arg(s)));
+    if let Some(s) = f.category {
+        wh.push(format!("c.category = {}", q.push_arg(s.as_str())));
     }
-    if let Some(s) = &f.outcome {
-        wh.push(format!("c.outcome = {}", q.push_arg(s)));
+    if let Some(s) = f.outcome {
+        wh.push(format!("c.outcome = {}", q.push_arg(s.as_str())));
     }
     if let Some(s) = &f.intake_from {
         wh.push(format!("c.intake_on >= {}", q.push_arg(s)));
@@ -78,12 +78,12 @@ pub async fn list_cases(
     if let Some(s) = &f.intake_to {
         wh.push(format!("c.intake_on <= {}", q.push_arg(s)));
     }
-    if let Some((kind, id)) = &f.mediator {
+    if let Some((kind, id)) = f.mediator {
         wh.push(format!(
             "EXISTS (SELECT 1 FROM mediation_mediators m WHERE m.county_code = c.county_code
                  AND m.case_id = c.id AND m.kind = {} AND m.mediator_id = {})",
-            q.push_arg(kind),
-            q.push_arg(*id)
+            q.push_arg(kind.as_str()),
+            q.push_arg(id)
         ));
     }
     let wh = wh.join(" AND ");
@@ -102,20 +102,19 @@ pub async fn list_cases(
 /// on a case starts with; on PostgreSQL it also locks the row until commit).
 pub async fn bump(
     exec: &mut Exec<'_>,
-    county_code: i64,
-    id: i64,
+    key: Key<CaseId>,
     version: i64,
-    status: &str,
+    status: CaseStatus,
     now: Micros,
 ) -> Result<()> {
     let n = exec
         .execute(q!(
             "UPDATE mediation_cases SET status = $4, updated_at = $5, version = version + 1
               WHERE county_code = $1 AND id = $2 AND version = $3",
-            county_code,
-            id,
+            key.county_code,
+            key.id,
             version,
-            status,
+            status.as_str(),
             now
         ))
         .await?;
@@ -128,9 +127,8 @@ pub async fn bump(
 /// Records the outcome of a case (after [`bump`] in the same transaction).
 pub async fn set_outcome(
     exec: &mut Exec<'_>,
-    county_code: i64,
-    id: i64,
-    outcome: &str,
+    key: Key<CaseId>,
+    outcome: Outcome,
     concluded_on: &str,
     note: Option<&str>,
     referred_to: Option<&str>,
@@ -138,9 +136,9 @@ pub async fn set_outcome(
     exec.execute(q!(
         "UPDATE mediation_cases SET outcome = $3, concluded_on = $4, outcome_note = $5, referred_to = $6
           WHERE county_code = $1 AND id = $2",
-        county_code,
-        id,
-        outcome,
+        key.county_code,
+        key.id,
+        outcome.as_str(),
         concluded_on,
         note,
         referred_to
@@ -152,16 +150,15 @@ pub async fn set_outcome(
 /// Records the latest follow-up on the case row (after [`bump`]).
 pub async fn set_followed_up(
     exec: &mut Exec<'_>,
-    county_code: i64,
-    id: i64,
+    key: Key<CaseId>,
     visited_on: &str,
     holds: Option<bool>,
 ) -> Result<()> {
     exec.execute(q!(
         "UPDATE mediation_cases SET followed_up_on = $3, agreement_holds = $4
           WHERE county_code = $1 AND id = $2",
-        county_code,
-        id,
+        key.county_code,
+        key.id,
         visited_on,
         holds
     ))
@@ -179,7 +176,7 @@ pub async fn insert_parties(exec: &mut Exec<'_>, rows: &[NewParty]) -> Result<()
                     q.push_arg(p.county_code),
                     q.push_arg(p.case_id),
                     q.push_arg(p.seq),
-                    q.push_arg(&p.side),
+                    q.push_arg(p.side.as_str()),
                     q.push_arg(&p.name),
                     q.push_arg(p.person_id),
                 ];
@@ -196,12 +193,12 @@ pub async fn insert_parties(exec: &mut Exec<'_>, rows: &[NewParty]) -> Result<()
     Ok(())
 }
 
-pub async fn parties(exec: &mut Exec<'_>, county_code: i64, case_id: i64) -> Result<Vec<PartyRow>> {
+pub async fn parties(exec: &mut Exec<'_>, case: Key<CaseId>) -> Result<Vec<PartyRow>> {
     exec.fetch_all(q!(
         "SELECT seq, side, name, person_id FROM mediation_parties
           WHERE county_code = $1 AND case_id = $2 ORDER BY seq",
-        county_code,
-        case_id
+        case.county_code,
+        case.id
     ))
     .await
 }
@@ -215,7 +212,7 @@ pub async fn insert_mediators(exec: &mut Exec<'_>, rows: &[NewMediator]) -> Resu
                 let v = [
                     q.push_arg(m.county_code),
                     q.push_arg(m.case_id),
-                    q.push_arg(&m.kind),
+                    q.push_arg(m.kind.as_str()),
                     q.push_arg(m.mediator_id),
                     q.push_arg(&m.mediator_path),
                     q.push_arg(&m.name),
@@ -236,16 +233,12 @@ pub async fn insert_mediators(exec: &mut Exec<'_>, rows: &[NewMediator]) -> Resu
     Ok(())
 }
 
-pub async fn mediators(
-    exec: &mut Exec<'_>,
-    county_code: i64,
-    case_id: i64,
-) -> Result<Vec<MediatorRow>> {
+pub async fn mediators(exec: &mut Exec<'_>, case: Key<CaseId>) -> Result<Vec<MediatorRow>> {
     exec.fetch_all(q!(
         "SELECT kind, mediator_id, name, assigned_at, assigned_by_name FROM mediation_mediators
           WHERE county_code = $1 AND case_id = $2 ORDER BY assigned_at, kind, mediator_id",
-        county_code,
-        case_id
+        case.county_code,
+        case.id
     ))
     .await
 }
@@ -280,16 +273,12 @@ pub async fn insert_sessions(exec: &mut Exec<'_>, rows: &[NewSession]) -> Result
     Ok(())
 }
 
-pub async fn sessions(
-    exec: &mut Exec<'_>,
-    county_code: i64,
-    case_id: i64,
-) -> Result<Vec<SessionRow>> {
+pub async fn sessions(exec: &mut Exec<'_>, case: Key<CaseId>) -> Result<Vec<SessionRow>> {
     exec.fetch_all(q!(
         "SELECT id, held_on, present, note, recorded_at, recorded_by_name FROM mediation_sessions
           WHERE county_code = $1 AND case_id = $2 ORDER BY held_on, id",
-        county_code,
-        case_id
+        case.county_code,
+        case.id
     ))
     .await
 }
@@ -324,16 +313,12 @@ pub async fn insert_followups(exec: &mut Exec<'_>, rows: &[NewFollowup]) -> Resu
     Ok(())
 }
 
-pub async fn followups(
-    exec: &mut Exec<'_>,
-    county_code: i64,
-    case_id: i64,
-) -> Result<Vec<FollowupRow>> {
+pub async fn followups(exec: &mut Exec<'_>, case: Key<CaseId>) -> Result<Vec<FollowupRow>> {
     exec.fetch_all(q!(
         "SELECT id, visited_on, holds, note, recorded_at, recorded_by_name FROM mediation_followups
           WHERE county_code = $1 AND case_id = $2 ORDER BY visited_on, id",
-        county_code,
-        case_id
+        case.county_code,
+        case.id
     ))
     .await
 }

@@ -12,6 +12,11 @@ pub use rows::*;
 pub use stats::*;
 
 use serde::Serialize;
-use yinling_domain::{mediation::OutcomeCounts, scope::Scope};
+use yinling_domain::{
+    ids::{AccountId, CaseId, Key, PersonId, PlaceId, UnitId},
+    mediation::{CaseStatus, DisputeCategory, MediatorKind, Outcome, OutcomeCounts, PartySide},
+    region::CountyCode,
+    scope::Scope,
+};
 
 use crate::{Exec, Micros, Query, Result, StoreError, db, kernel::scope, q};

@@ -43,23 +43,19 @@ pub async fn retired_cadres(
 }
 
 /// Whether a person holds the retired-cadre role.
-pub async fn is_retired_cadre(
-    exec: &mut Exec<'_>,
-    county_code: i64,
-    person_id: i64,
-) -> Result<bool> {
+pub async fn is_retired_cadre(exec: &mut Exec<'_>, person: Key<PersonId>) -> Result<bool> {
     let n: i64 = exec
         .scalar(q!(
             "SELECT COUNT(*) FROM person_roles WHERE county_code = $1 AND person_id = $2 AND kind = 'retired_cadre'",
-            county_code,
-            person_id
+            person.county_code,
+            person.id
         ))
         .await?;
     Ok(n > 0)
 }
 
 /// How many cases a county holds (the demo seeds a county only once).
-pub async fn count_in_county(exec: &mut Exec<'_>, county_code: i64) -> Result<i64> {
+pub async fn count_in_county(exec: &mut Exec<'_>, county_code: CountyCode) -> Result<i64> {
     exec.scalar(q!(
         "SELECT COUNT(*) FROM mediation_cases WHERE county_code = $1",
         county_code

@@ -5,20 +5,20 @@ use super::*;
 /// A case as stored, with the name of the unit where it arose.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct CaseRow {
-    pub county_code: i64,
-    pub id: i64,
+    pub county_code: CountyCode,
+    pub id: CaseId,
     pub path: String,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub unit_name: String,
-    pub place_id: Option<i64>,
+    pub place_id: Option<PlaceId>,
     pub place_label: Option<String>,
     pub location: Option<String>,
-    pub category: String,
+    pub category: DisputeCategory,
     pub summary: String,
     pub intake_on: String,
     pub taken_by_name: String,
-    pub status: String,
-    pub outcome: Option<String>,
+    pub status: CaseStatus,
+    pub outcome: Option<Outcome>,
     pub concluded_on: Option<String>,
     pub outcome_note: Option<String>,
     pub referred_to: Option<String>,
@@ -42,19 +42,19 @@ pub(super) const CASE_SELECT: &str =
 /// A case to insert; ids come from [`crate::kernel::ids`].
 #[derive(Debug, Clone)]
 pub struct NewCase {
-    pub county_code: i64,
-    pub id: i64,
+    pub county_code: CountyCode,
+    pub id: CaseId,
     pub path: String,
-    pub unit_id: i64,
-    pub place_id: Option<i64>,
+    pub unit_id: UnitId,
+    pub place_id: Option<PlaceId>,
     pub location: Option<String>,
-    pub category: String,
+    pub category: DisputeCategory,
     pub summary: String,
     pub intake_on: String,
-    pub taken_by: Option<i64>,
+    pub taken_by: Option<AccountId>,
     pub taken_by_name: String,
-    pub status: String,
-    pub outcome: Option<String>,
+    pub status: CaseStatus,
+    pub outcome: Option<Outcome>,
     pub concluded_on: Option<String>,
     pub outcome_note: Option<String>,
     pub referred_to: Option<String>,
@@ -67,37 +67,38 @@ pub struct NewCase {
 /// Filters for the case list; all optional, combined with AND.
 #[derive(Debug, Clone, Default)]
 pub struct CaseFilter {
-    pub status: Option<String>,
-    pub category: Option<String>,
-    pub outcome: Option<String>,
+    pub status: Option<CaseStatus>,
+    pub category: Option<DisputeCategory>,
+    pub outcome: Option<Outcome>,
     /// Intake dates, both ends included.
     pub intake_from: Option<String>,
     pub intake_to: Option<String>,
     /// Only cases a studio or team (org unit id) or cadre (person id) mediates.
-    pub mediator: Option<(String, i64)>,
+    pub mediator: Option<(MediatorKind, i64)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct PartyRow {
     pub seq: i64,
-    pub side: String,
+    pub side: PartySide,
     pub name: String,
-    pub person_id: Option<i64>,
+    pub person_id: Option<PersonId>,
 }
 
 #[derive(Debug, Clone)]
 pub struct NewParty {
-    pub county_code: i64,
-    pub case_id: i64,
+    pub county_code: CountyCode,
+    pub case_id: CaseId,
     pub seq: i64,
-    pub side: String,
+    pub side: PartySide,
     pub name: String,
-    pub person_id: Option<i64>,
+    pub person_id: Option<PersonId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct MediatorRow {
-    pub kind: String,
+    pub kind: MediatorKind,
+    /// A person's id for a cadre, an org unit's for a studio or team.
     pub mediator_id: i64,
     pub name: String,
     pub assigned_at: Micros,
@@ -106,9 +107,9 @@ pub struct MediatorRow {
 
 #[derive(Debug, Clone)]
 pub struct NewMediator {
-    pub county_code: i64,
-    pub case_id: i64,
-    pub kind: String,
+    pub county_code: CountyCode,
+    pub case_id: CaseId,
+    pub kind: MediatorKind,
     pub mediator_id: i64,
     pub mediator_path: String,
     pub name: String,
@@ -129,9 +130,9 @@ pub struct SessionRow {
 
 #[derive(Debug, Clone)]
 pub struct NewSession {
-    pub county_code: i64,
+    pub county_code: CountyCode,
     pub id: i64,
-    pub case_id: i64,
+    pub case_id: CaseId,
     pub held_on: String,
     pub present: String,
     pub note: String,
@@ -152,9 +153,9 @@ pub struct FollowupRow {
 
 #[derive(Debug, Clone)]
 pub struct NewFollowup {
-    pub county_code: i64,
+    pub county_code: CountyCode,
     pub id: i64,
-    pub case_id: i64,
+    pub case_id: CaseId,
     pub visited_on: String,
     pub holds: Option<bool>,
     pub note: String,
@@ -186,8 +187,8 @@ impl From<CountsRow> for OutcomeCounts {
 /// A mediator's figures over a period.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MediatorCounts {
-    pub county_code: i64,
-    pub kind: String,
+    pub county_code: CountyCode,
+    pub kind: MediatorKind,
     pub mediator_id: i64,
     pub name: String,
     pub counts: OutcomeCounts,
@@ -196,8 +197,10 @@ pub struct MediatorCounts {
 /// A unit or person that can be picked (as mediator, or as where a case arose).
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct PickRow {
-    pub county_code: i64,
+    pub county_code: CountyCode,
+    /// A unit's id, or a person's for a cadre (`kind` "person").
     pub id: i64,
+    /// The org kind's code, or "person".
     pub kind: String,
     pub name: String,
     pub path: String,

@@ -64,7 +64,7 @@ pub async fn intake_and_open(
 pub async fn outcome_counts_by_subtree(
     exec: &mut Exec<'_>,
     scope: &Scope,
-    buckets: &[(i64, String)],
+    buckets: &[(CountyCode, String)],
     from: &str,
     to: &str,
 ) -> Result<Vec<(usize, OutcomeCounts)>> {
@@ -139,8 +139,8 @@ pub async fn outcome_counts_by_mediator(
 ) -> Result<Vec<MediatorCounts>> {
     #[derive(sqlx::FromRow)]
     struct Row {
-        county_code: i64,
-        kind: String,
+        county_code: CountyCode,
+        kind: MediatorKind,
         mediator_id: i64,
         name: String,
         concluded: i64,
@@ -203,12 +203,12 @@ pub async fn concluded_cases(
 /// Mediators' names per case, for a list of cases ("和为贵调解工作室、王老师").
 pub async fn mediator_names(
     exec: &mut Exec<'_>,
-    cases: &[(i64, i64)],
-) -> Result<Vec<(i64, i64, String)>> {
+    cases: &[Key<CaseId>],
+) -> Result<Vec<(Key<CaseId>, String)>> {
     #[derive(sqlx::FromRow)]
     struct Row {
-        county_code: i64,
-        case_id: i64,
+        county_code: CountyCode,
+        case_id: CaseId,
         name: String,
     }
     if cases.is_empty() {
@@ -219,11 +219,11 @@ pub async fn mediator_names(
         let mut q = Query::new("", Vec::new());
         let conds: Vec<String> = chunk
             .iter()
-            .map(|(c, id)| {
+            .map(|k| {
                 format!(
                     "(county_code = {} AND case_id = {})",
-                    q.push_arg(*c),
-                    q.push_arg(*id)
+                    q.push_arg(k.county_code),
+                    q.push_arg(k.id)
                 )
             })
             .collect();
@@ -237,7 +237,7 @@ pub async fn mediator_names(
             exec.fetch_all::<Row>(q)
                 .await?
                 .into_iter()
-                .map(|r| (r.county_code, r.case_id, r.name)),
+                .map(|r| (Key::new(r.county_code, r.case_id), r.name)),
         );
     }
     Ok(out)

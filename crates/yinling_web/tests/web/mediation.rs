@@ -16,7 +16,7 @@ async fn mediation_case_in_grid_b(city: &TestCity) {
             &city.system,
             CaseInput {
                 unit_county_code: city.grid_b.county_code,
-                unit_id: city.grid_b.id,
+                unit_id: yinling_domain::ids::UnitId(city.grid_b.id),
                 place_id: None,
                 location: None,
                 category: DisputeCategory::Neighbour,
@@ -26,14 +26,14 @@ async fn mediation_case_in_grid_b(city: &TestCity) {
                 parties: vec![PartyInput {
                     side: PartySide::Applicant,
                     name: String::new(),
-                    person_id: Some(city.people_b[0].1),
+                    person_id: Some(yinling_domain::ids::PersonId(city.people_b[0].1)),
                 }],
                 mediators: Vec::new(),
             },
         )
         .await
         .unwrap();
-    assert_eq!(key, (city.grid_b.county_code, 1));
+    assert_eq!((key.county(), key.id()), (city.grid_b.county_code, 1));
 }
 
 #[tokio::test]

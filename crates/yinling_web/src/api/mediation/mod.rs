@@ -12,7 +12,7 @@ use axum::{
 use utoipa_axum::{router::OpenApiRouter, routes};
 use yinling_app::{
     Page, PageRequest,
-    mediation::{CaseQuery, StatsQuery},
+    mediation::{CaseQuery, StatsQuery, case_key},
 };
 
 use self::types::{
@@ -69,7 +69,7 @@ async fn create_case(
     c: ApiCaller,
     ApiJson(input): ApiJson<NewCase>,
 ) -> Result<(StatusCode, axum::Json<Created>), ApiError> {
-    let (county, id) = state
+    let key = state
         .app
         .mediation()
         .create(&c.caller, input.into())
@@ -77,8 +77,8 @@ async fn create_case(
     Ok((
         StatusCode::CREATED,
         axum::Json(Created {
-            county_code: Some(county),
-            id,
+            county_code: Some(key.county()),
+            id: key.id(),
         }),
     ))
 }
@@ -93,13 +93,9 @@ async fn find_case(
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
 ) -> Result<axum::Json<CaseResponse>, ApiError> {
+    let key = case_key(county, id)?;
     Ok(axum::Json(
-        state
-            .app
-            .mediation()
-            .case(&c.caller, county, id)
-            .await?
-            .into(),
+        state.app.mediation().case(&c.caller, key).await?.into(),
     ))
 }
 
@@ -113,11 +109,12 @@ async fn mediator_choices(
     c: ApiCaller,
     ApiPath((county, id)): ApiPath<(i64, i64)>,
 ) -> Result<axum::Json<MediatorChoicesResponse>, ApiError> {
+    let key = case_key(county, id)?;
     Ok(axum::Json(
         state
             .app
             .mediation()
-            .mediator_choices(&c.caller, county, id)
+            .mediator_choices(&c.caller, key)
             .await?
             .into(),
     ))
@@ -133,10 +130,11 @@ async fn assign_mediators(
     ApiPath((county, id)): ApiPath<(i64, i64)>,
     ApiJson(input): ApiJson<AssignRequest>,
 ) -> Result<StatusCode, ApiError> {
+    let key = case_key(county, id)?;
     state
         .app
         .mediation()
-        .assign(&c.caller, county, id, input.into())
+        .assign(&c.caller, key, input.into())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -151,10 +149,11 @@ async fn record_session(
     ApiPath((county, id)): ApiPath<(i64, i64)>,
     ApiJson(input): ApiJson<NewSession>,
 ) -> Result<(StatusCode, axum::Json<RecordedResponse>), ApiError> {
+    let key = case_key(county, id)?;
     let sid = state
         .app
         .mediation()
-        .record_session(&c.caller, county, id, input.into())
+        .record_session(&c.caller, key, input.into())
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -172,10 +171,11 @@ async fn conclude_case(
     ApiPath((county, id)): ApiPath<(i64, i64)>,
     ApiJson(input): ApiJson<OutcomeRequest>,
 ) -> Result<StatusCode, ApiError> {
+    let key = case_key(county, id)?;
     state
         .app
         .mediation()
-        .conclude(&c.caller, county, id, input.into())
+        .conclude(&c.caller, key, input.into())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -190,10 +190,11 @@ async fn follow_up_case(
     ApiPath((county, id)): ApiPath<(i64, i64)>,
     ApiJson(input): ApiJson<NewCaseFollowUp>,
 ) -> Result<(StatusCode, axum::Json<RecordedResponse>), ApiError> {
+    let key = case_key(county, id)?;
     let fid = state
         .app
         .mediation()
-        .follow_up(&c.caller, county, id, input.into())
+        .follow_up(&c.caller, key, input.into())
         .await?;
     Ok((
         StatusCode::CREATED,

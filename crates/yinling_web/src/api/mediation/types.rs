@@ -12,7 +12,10 @@ use yinling_app::mediation::{
     MediatorChoices, MediatorRef, MediatorView, OutcomeInput, PartyInput, PartyView, PickItem,
     PresentMediator, Rate, RateLine, SessionInput, SessionView, StatsUnit,
 };
-use yinling_domain::mediation::{DisputeCategory, MediatorKind, Outcome, OutcomeCounts, PartySide};
+use yinling_domain::{
+    ids::{PersonId, PlaceId, UnitId},
+    mediation::{DisputeCategory, MediatorKind, Outcome, OutcomeCounts, PartySide},
+};
 use yinling_store::mediation::{CaseRow, FollowupRow};
 
 use crate::api::kernel::Micros;
@@ -86,20 +89,20 @@ pub struct CaseRowResponse {
 impl From<CaseRow> for CaseRowResponse {
     fn from(v: CaseRow) -> Self {
         CaseRowResponse {
-            county_code: v.county_code,
-            id: v.id,
+            county_code: v.county_code.as_i64(),
+            id: v.id.get(),
             path: v.path,
-            unit_id: v.unit_id,
+            unit_id: v.unit_id.get(),
             unit_name: v.unit_name,
-            place_id: v.place_id,
+            place_id: v.place_id.map(i64::from),
             place_label: v.place_label,
             location: v.location,
-            category: v.category,
+            category: v.category.as_str().to_owned(),
             summary: v.summary,
             intake_on: v.intake_on,
             taken_by_name: v.taken_by_name,
-            status: v.status,
-            outcome: v.outcome,
+            status: v.status.as_str().to_owned(),
+            outcome: v.outcome.map(|o| o.as_str().to_owned()),
             concluded_on: v.concluded_on,
             outcome_note: v.outcome_note,
             referred_to: v.referred_to,
@@ -136,16 +139,16 @@ pub struct CaseListItemResponse {
 impl From<CaseListItem> for CaseListItemResponse {
     fn from(v: CaseListItem) -> Self {
         CaseListItemResponse {
-            county_code: v.county_code,
-            id: v.id,
+            county_code: v.county_code.as_i64(),
+            id: v.id.get(),
             unit_name: v.unit_name,
-            category: v.category,
+            category: v.category.as_str().to_owned(),
             category_label: v.category_label,
             summary: v.summary,
             intake_on: v.intake_on,
-            status: v.status,
+            status: v.status.as_str().to_owned(),
             status_label: v.status_label,
-            outcome: v.outcome,
+            outcome: v.outcome.map(|o| o.as_str().to_owned()),
             outcome_label: v.outcome_label,
             concluded_on: v.concluded_on,
             mediators: v.mediators,
@@ -251,7 +254,7 @@ pub struct MediatorResponse {
 impl From<MediatorView> for MediatorResponse {
     fn from(v: MediatorView) -> Self {
         MediatorResponse {
-            kind: v.kind,
+            kind: v.kind.as_str().to_owned(),
             kind_label: v.kind_label,
             mediator_id: v.mediator_id,
             name: v.name,
@@ -276,10 +279,10 @@ impl From<PartyView> for PartyResponse {
     fn from(v: PartyView) -> Self {
         PartyResponse {
             seq: v.seq,
-            side: v.side,
+            side: v.side.as_str().to_owned(),
             side_label: v.side_label,
             name: v.name,
-            person_id: v.person_id,
+            person_id: v.person_id.map(i64::from),
         }
     }
 }
@@ -298,7 +301,7 @@ pub struct PickItemResponse {
 impl From<PickItem> for PickItemResponse {
     fn from(v: PickItem) -> Self {
         PickItemResponse {
-            county_code: v.county_code,
+            county_code: v.county_code.as_i64(),
             id: v.id,
             kind: v.kind,
             kind_label: v.kind_label,
@@ -361,8 +364,8 @@ pub struct StatsUnitResponse {
 impl From<StatsUnit> for StatsUnitResponse {
     fn from(v: StatsUnit) -> Self {
         StatsUnitResponse {
-            county_code: v.county_code,
-            id: v.id,
+            county_code: v.county_code.as_i64(),
+            id: v.id.get(),
             name: v.name,
         }
     }
@@ -433,7 +436,7 @@ pub struct RateLineResponse {
 impl From<RateLine> for RateLineResponse {
     fn from(v: RateLine) -> Self {
         RateLineResponse {
-            county_code: v.county_code,
+            county_code: v.county_code.as_i64(),
             id: v.id,
             name: v.name,
             kind: v.kind,
@@ -492,8 +495,8 @@ impl From<NewCase> for CaseInput {
     fn from(v: NewCase) -> Self {
         CaseInput {
             unit_county_code: v.unit_county_code,
-            unit_id: v.unit_id,
-            place_id: v.place_id,
+            unit_id: UnitId(v.unit_id),
+            place_id: v.place_id.map(PlaceId),
             location: v.location,
             category: v.category,
             summary: v.summary,
@@ -568,7 +571,7 @@ impl From<NewParty> for PartyInput {
         PartyInput {
             side: v.side,
             name: v.name,
-            person_id: v.person_id,
+            person_id: v.person_id.map(PersonId),
         }
     }
 }

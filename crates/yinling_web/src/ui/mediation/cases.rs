@@ -18,10 +18,12 @@ use yinling_app::{
     mediation::{
         AssignInput, CaseInput, CaseListItem, CaseQuery, CaseView, FollowUpInput, MediationStats,
         MediatorChoices, MediatorRef, OutcomeInput, PartyInput, PickItem, SessionInput, StatsQuery,
+        case_key,
     },
     people::parse_key,
 };
 use yinling_domain::{
+    ids::{CaseId, Key, PersonId, UnitId},
     mediation::{CaseStatus, DisputeCategory, MediatorKind, Outcome, PartySide},
     role::Permission,
 };
@@ -345,6 +347,7 @@ fn case_input(d: &Draft) -> Result<CaseInput, AppError> {
                 p.rsplit('/')
                     .next()
                     .and_then(|id| id.trim().parse::<i64>().ok())
+                    .map(PersonId)
                     .ok_or_else(|| {
                         AppError::invalid(
                             "invalid_person",
@@ -363,7 +366,7 @@ fn case_input(d: &Draft) -> Result<CaseInput, AppError> {
     let intake = d.get("intake_on");
     Ok(CaseInput {
         unit_county_code: c,
-        unit_id: u,
+        unit_id: UnitId(u),
         place_id: None,
         location: Some(d.get("location")),
         category,
@@ -390,7 +393,7 @@ async fn create(
         Err(e) => Err(e),
     };
     match result {
-        Ok((c, id)) => Ok(see_other(&format!("/mediation/{c}/{id}?ok=created"))),
+        Ok(key) => Ok(see_other(&format!("/mediation/{key}?ok=created"))),
         Err(e) => match FormError::from_app(&e) {
             Some(fe) if !matches!(e, AppError::Forbidden { .. }) => {
                 form_page(&state, ctx, draft, Some(fe)).await
@@ -441,31 +444,25 @@ impl CasePage {
     }
 
     fn has_agreement(&self) -> bool {
-        self.v
-            .case
-            .outcome
-            .as_deref()
-            .and_then(Outcome::parse)
-            .is_some_and(Outcome::has_agreement)
+        self.v.case.outcome.is_some_and(Outcome::has_agreement)
     }
 }
 
 async fn case_page(
     state: &AppState,
     ctx: PageCtx,
-    county: i64,
-    id: i64,
+    key: Key<CaseId>,
     failed: &'static str,
     draft: Draft,
     error: Option<FormError>,
 ) -> PageResult {
-    let v = state.app.mediation().case(&ctx.caller, county, id).await?;
+    let v = state.app.mediation().case(&ctx.caller, key).await?;
     let choices = if v.allowed.assign {
         Some(
             state
                 .app
                 .mediation()
-                .mediator_choices(&ctx.caller, county, id)
+                .mediator_choices(&ctx.caller, key)
                 .await?,
         )
     } else {
@@ -497,24 +494,24 @@ async fn show(
     ctx: PageCtx,
     Path((county, id)): Path<(i64, i64)>,
 ) -> PageResult {
-    case_page(&state, ctx, county, id, "", Draft::default(), None).await
+    let key = case_key(county, id)?;
+    case_page(&state, ctx, key, "", Draft::default(), None).await
 }
 
 /// Back to the case after a form, or the case with the error beside the form.
 async fn after(
     state: &AppState,
     ctx: PageCtx,
-    county: i64,
-    id: i64,
+    key: Key<CaseId>,
     form: &'static str,
     draft: Draft,
     result: Result<(), AppError>,
 ) -> PageResult {
     match result {
-        Ok(()) => Ok(see_other(&format!("/mediation/{county}/{id}?ok=saved"))),
+        Ok(()) => Ok(see_other(&format!("/mediation/{key}?ok=saved"))),
         Err(e) => match FormError::from_app(&e) {
             Some(fe) if !matches!(e, AppError::Forbidden { .. }) => {
-                let mut resp = case_page(state, ctx, county, id, form, draft, Some(fe)).await?;
+                let mut resp = case_page(state, ctx, key, form, draft, Some(fe)).await?;
                 if matches!(e, AppError::Conflict { .. }) {
                     *resp.status_mut() = StatusCode::CONFLICT;
                 }
@@ -531,6 +528,7 @@ async fn assign(
     Path((county, id)): Path<(i64, i64)>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
+    let key = case_key(county, id)?;
     let d = Draft(pairs);
     let input = (|| -> Result<AssignInput, AppError> {
         let mediators = d
@@ -544,16 +542,10 @@ async fn assign(
         })
     })();
     let result = match input {
-        Ok(i) => {
-            state
-                .app
-                .mediation()
-                .assign(&ctx.caller, county, id, i)
-                .await
-        }
+        Ok(i) => state.app.mediation().assign(&ctx.caller, key, i).await,
         Err(e) => Err(e),
     };
-    after(&state, ctx, county, id, "assign", d, result).await
+    after(&state, ctx, key, "assign", d, result).await
 }
 
 async fn session(
@@ -562,6 +554,7 @@ async fn session(
     Path((county, id)): Path<(i64, i64)>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
+    let key = case_key(county, id)?;
     let d = Draft(pairs);
     let input = (|| -> Result<SessionInput, AppError> {
         Ok(SessionInput {
@@ -579,12 +572,12 @@ async fn session(
         Ok(i) => state
             .app
             .mediation()
-            .record_session(&ctx.caller, county, id, i)
+            .record_session(&ctx.caller, key, i)
             .await
             .map(|_| ()),
         Err(e) => Err(e),
     };
-    after(&state, ctx, county, id, "session", d, result).await
+    after(&state, ctx, key, "session", d, result).await
 }
 
 async fn conclude(
@@ -593,6 +586,7 @@ async fn conclude(
     Path((county, id)): Path<(i64, i64)>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
+    let key = case_key(county, id)?;
     let d = Draft(pairs);
     let input = (|| -> Result<OutcomeInput, AppError> {
         Ok(OutcomeInput {
@@ -605,16 +599,10 @@ async fn conclude(
         })
     })();
     let result = match input {
-        Ok(i) => {
-            state
-                .app
-                .mediation()
-                .conclude(&ctx.caller, county, id, i)
-                .await
-        }
+        Ok(i) => state.app.mediation().conclude(&ctx.caller, key, i).await,
         Err(e) => Err(e),
     };
-    after(&state, ctx, county, id, "outcome", d, result).await
+    after(&state, ctx, key, "outcome", d, result).await
 }
 
 async fn follow_up(
@@ -623,6 +611,7 @@ async fn follow_up(
     Path((county, id)): Path<(i64, i64)>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
+    let key = case_key(county, id)?;
     let d = Draft(pairs);
     let input = (|| -> Result<FollowUpInput, AppError> {
         Ok(FollowUpInput {
@@ -640,12 +629,12 @@ async fn follow_up(
         Ok(i) => state
             .app
             .mediation()
-            .follow_up(&ctx.caller, county, id, i)
+            .follow_up(&ctx.caller, key, i)
             .await
             .map(|_| ()),
         Err(e) => Err(e),
     };
-    after(&state, ctx, county, id, "follow_up", d, result).await
+    after(&state, ctx, key, "follow_up", d, result).await
 }
 
 // ---------------------------------------------------------------------------------------

@@ -11,21 +11,21 @@ pub(super) fn api() -> Vec<Case> {
             M::GET,
             "/api/v1/mediation/cases/{county}/{id}",
             C::ViewServices,
-            |e| in_county(e, e.a.case),
+            |e| in_county(e, e.a.case.get()),
             none,
         ),
         case(
             M::GET,
             "/api/v1/mediation/cases/{county}/{id}/mediator-choices",
             C::Mediate,
-            |e| in_county(e, e.a.case),
+            |e| in_county(e, e.a.case.get()),
             none,
         ),
         case(
             M::POST,
             "/api/v1/mediation/cases/{county}/{id}/mediators",
             C::Mediate,
-            |e| in_county(e, e.a.case),
+            |e| in_county(e, e.a.case.get()),
             |e| {
                 json(
                     json!({"version": STALE, "mediators": [{"kind": "person", "id": e.a.volunteer.1}]}),
@@ -36,7 +36,7 @@ pub(super) fn api() -> Vec<Case> {
             M::POST,
             "/api/v1/mediation/cases/{county}/{id}/sessions",
             C::Mediate,
-            |e| in_county(e, e.a.case),
+            |e| in_county(e, e.a.case.get()),
             |_| {
                 json(
                     json!({"version": STALE, "held_on": "2026-07-01", "present": [], "note": "记录"}),
@@ -47,7 +47,7 @@ pub(super) fn api() -> Vec<Case> {
             M::POST,
             "/api/v1/mediation/cases/{county}/{id}/outcome",
             C::Mediate,
-            |e| in_county(e, e.a.case),
+            |e| in_county(e, e.a.case.get()),
             |_| {
                 json(
                     json!({"version": STALE, "outcome": "referred", "concluded_on": "2026-07-01",
@@ -59,7 +59,7 @@ pub(super) fn api() -> Vec<Case> {
             M::POST,
             "/api/v1/mediation/cases/{county}/{id}/follow-ups",
             C::Mediate,
-            |e| in_county(e, e.a.case),
+            |e| in_county(e, e.a.case.get()),
             |_| json(json!({"version": STALE, "visited_on": "2026-07-01", "note": "回访"})),
         ),
         case(
@@ -86,7 +86,7 @@ pub(super) fn pages() -> Vec<Case> {
         M::GET,
         "/mediation/{county}/{id}",
         C::ViewServices,
-        |e| in_county(e, e.a.case),
+        |e| in_county(e, e.a.case.get()),
         none,
     )]
 }
@@ -109,7 +109,7 @@ pub(super) fn forms() -> Vec<Case> {
             M::POST,
             "/mediation/{county}/{id}/mediators",
             C::Mediate,
-            |e| in_county(e, e.a.case),
+            |e| in_county(e, e.a.case.get()),
             |e| {
                 form(&[
                     ("version", STALE.to_string()),
@@ -121,7 +121,7 @@ pub(super) fn forms() -> Vec<Case> {
             M::POST,
             "/mediation/{county}/{id}/sessions",
             C::Mediate,
-            |e| in_county(e, e.a.case),
+            |e| in_county(e, e.a.case.get()),
             |_| {
                 form(&[
                     ("version", STALE.to_string()),
@@ -134,7 +134,7 @@ pub(super) fn forms() -> Vec<Case> {
             M::POST,
             "/mediation/{county}/{id}/outcome",
             C::Mediate,
-            |e| in_county(e, e.a.case),
+            |e| in_county(e, e.a.case.get()),
             |_| {
                 form(&[
                     ("version", STALE.to_string()),
@@ -148,7 +148,7 @@ pub(super) fn forms() -> Vec<Case> {
             M::POST,
             "/mediation/{county}/{id}/follow-ups",
             C::Mediate,
-            |e| in_county(e, e.a.case),
+            |e| in_county(e, e.a.case.get()),
             |_| {
                 form(&[
                     ("version", STALE.to_string()),
