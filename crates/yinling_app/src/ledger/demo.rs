@@ -148,10 +148,19 @@ impl Ledger<'_> {
         let mut rng = StdRng::seed_from_u64(seed ^ 0x1ed9e7);
         let mut summary = DemoLedgerSummary::default();
         let now = self.app.now();
+        // The city's counties as codes (the city builder hands them over as numbers).
+        let mut code_of: HashMap<i64, CountyCode> = HashMap::new();
+        for (county, _, _) in counties {
+            let code =
+                CountyCode::from_i64(*county).map_err(|e| AppError::Internal(e.to_string()))?;
+            code_of.insert(*county, code);
+        }
+        let code_of = &code_of;
 
         // 1. Rules.
         let mut tx = self.app.store().begin().await?;
         for (county, _, _) in counties {
+            let county = &code_of[county];
             let r = self.rules(*county).await?;
             store_ledger::save_rules(
                 &mut tx.exec(),
@@ -179,7 +188,7 @@ impl Ledger<'_> {
                     &mut tx.exec(),
                     &EarningRuleRow {
                         county_code: *county,
-                        source_kind: kind.as_str().to_owned(),
+                        source_kind: *kind,
                         code: (*code).to_owned(),
                         label: (*label).to_owned(),
                         points: *points,
@@ -373,11 +382,11 @@ impl Ledger<'_> {
                      amount: i64| Posting {
             unit,
             debit: Holder::Pool {
-                county_code: county,
+                county_code: code_of[&county],
             },
             credit: Holder::Person {
-                county_code: county,
-                id: person,
+                county_code: code_of[&county],
+                id: PersonId(person),
             },
             amount,
             reason: Reason::Earn,
@@ -494,7 +503,7 @@ impl Ledger<'_> {
                 if p.unit == Unit::Points
                     && let Holder::Person { county_code, id } = p.credit
                 {
-                    *balance.entry((county_code, id)).or_default() += p.amount;
+                    *balance.entry((county_code.as_i64(), id.get())).or_default() += p.amount;
                 }
             }
             // Redemptions this week: people with points at a shop of their county.
@@ -532,12 +541,12 @@ impl Ledger<'_> {
                         Posting {
                             unit: Unit::Points,
                             debit: Holder::Person {
-                                county_code: county,
-                                id: person,
+                                county_code: code_of[&county],
+                                id: PersonId(person),
                             },
                             credit: Holder::Shop {
-                                county_code: county,
-                                id: shops[s].id,
+                                county_code: code_of[&county],
+                                id: UnitId(shops[s].id),
                             },
                             amount: price,
                             reason: Reason::Redeem,
@@ -593,7 +602,7 @@ impl Ledger<'_> {
                             goods_name: goods.name.clone(),
                             quantity: 1,
                             points: price,
-                            transfer_id: receipt.transfer.id,
+                            transfer_id: receipt.transfer.id.get(),
                             idem_key: idem.clone(),
                             created_by: None,
                             created_at: at + 6 * HOUR,

@@ -906,8 +906,8 @@ impl Mediation<'_> {
     ) -> AppResult<()> {
         let Some(rule) = yinling_store::ledger::earning_rule(
             &mut tx.exec(),
-            county,
-            "mediation",
+            crate::ledger::county_code(county)?,
+            yinling_domain::ledger::SourceKind::Mediation,
             outcome.as_str(),
         )
         .await?

@@ -231,8 +231,8 @@ impl Redeem<'_> {
             .not_for_self(
                 caller,
                 Benefit::ResolveReport,
-                county,
-                report.person_id,
+                yinling_domain::ids::Key::from_parts(county, report.person_id)
+                    .map_err(|e| AppError::Internal(e.to_string()))?,
                 None,
             )
             .await?;
@@ -332,24 +332,24 @@ impl Redeem<'_> {
             .ledger()
             .reverse_transfer(
                 caller,
-                county,
-                transfer_id,
+                yinling_domain::ids::Key::from_parts(county, transfer_id)
+                    .map_err(|e| AppError::Internal(e.to_string()))?,
                 &format!("不是本人兑换，核实冲正：{note}"),
             )
             .await
         {
-            Ok(receipt) => Ok(receipt.transfer.id),
+            Ok(receipt) => Ok(receipt.transfer.id.get()),
             Err(e) if e.code() == "already_reversed" => {
                 let key = format!("reverse:{county}:{transfer_id}");
                 store_ledger::transfers_by_keys(
                     &mut self.app.store().read(),
-                    county,
+                    crate::ledger::county_code(county)?,
                     &[key.as_str()],
                 )
                 .await?
                 .into_iter()
                 .next()
-                .map(|t| t.id)
+                .map(|t| t.id.get())
                 .ok_or(e)
             }
             Err(e) => Err(e),

@@ -341,10 +341,19 @@ impl Redeem<'_> {
         let points = self
             .app
             .ledger()
-            .balances(caller, county, person)
+            .balances(
+                caller,
+                yinling_domain::ids::Key::from_parts(county, person)
+                    .map_err(|e| AppError::Internal(e.to_string()))?,
+            )
             .await?
             .points;
-        let cap = self.app.ledger().rules(county).await?.max_points_per_code;
+        let cap = self
+            .app
+            .ledger()
+            .rules(crate::ledger::county_code(county)?)
+            .await?
+            .max_points_per_code;
         let max_points = match max_points {
             None => cap,
             Some(m) if (1..=cap).contains(&m) => m,
@@ -421,7 +430,9 @@ impl Redeem<'_> {
             .await?
             .map(|p| p.name)
             .unwrap_or_default();
-        let balance_after = store_ledger::transfer(&mut exec, r.county_code, r.transfer_id)
+        let transfer = yinling_domain::ids::Key::from_parts(r.county_code, r.transfer_id)
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let balance_after = store_ledger::transfer(&mut exec, transfer)
             .await?
             .map_or(0, |t| t.debit_after);
         Ok(RedemptionReceipt {
@@ -497,7 +508,12 @@ impl Redeem<'_> {
             .filter(|g| g.shop_id == shop.id)
             .ok_or(AppError::NotFound { what: "商品" })?;
         let points = goods.price_points * input.quantity;
-        let county_cap = self.app.ledger().rules(county).await?.max_points_per_code;
+        let county_cap = self
+            .app
+            .ledger()
+            .rules(crate::ledger::county_code(county)?)
+            .await?
+            .max_points_per_code;
         let now = self.app.now();
         let (code, goods, input, unit_ref, key) = (&code, &goods, &input, &unit, &key);
         let attempt = retrying(|| async move {
@@ -529,13 +545,10 @@ impl Redeem<'_> {
             }
             let posting = Posting {
                 unit: Unit::Points,
-                debit: Holder::Person {
-                    county_code: county,
-                    id: code_row.person_id,
-                },
+                debit: crate::ledger::person_holder(county, code_row.person_id)?,
                 credit: Holder::Shop {
-                    county_code: county,
-                    id: shop.id,
+                    county_code: crate::ledger::county_code(county)?,
+                    id: yinling_domain::ids::UnitId(shop.id),
                 },
                 amount: points,
                 reason: Reason::Redeem,
@@ -565,7 +578,7 @@ impl Redeem<'_> {
                 goods_name: goods.name.clone(),
                 quantity: input.quantity,
                 points,
-                transfer_id: receipt.transfer.id,
+                transfer_id: receipt.transfer.id.get(),
                 idem_key: key.clone(),
                 created_by: caller.account_id,
                 created_at: now,

@@ -68,10 +68,19 @@ impl Redeem<'_> {
         let points = self
             .app
             .ledger()
-            .balances(caller, county, person)
+            .balances(
+                caller,
+                yinling_domain::ids::Key::from_parts(county, person)
+                    .map_err(|e| AppError::Internal(e.to_string()))?,
+            )
             .await?
             .points;
-        let cap = self.app.ledger().rules(county).await?.max_points_per_code;
+        let cap = self
+            .app
+            .ledger()
+            .rules(crate::ledger::county_code(county)?)
+            .await?
+            .max_points_per_code;
         let now = self.app.now();
         Ok(Some(ShownCode {
             shown_at: row.expires_at - CODE_TTL_MICROS,

@@ -751,11 +751,10 @@ impl TestCity {
             .ledger()
             .post(Posting {
                 unit: Unit::Points,
-                debit: Holder::Pool { county_code: c },
-                credit: Holder::Person {
-                    county_code: c,
-                    id: person.1,
+                debit: Holder::Pool {
+                    county_code: county_code(c),
                 },
+                credit: Holder::person(person_key(person)),
                 amount: 20,
                 reason: Reason::Earn,
                 source_kind: SourceKind::Activity,
@@ -794,7 +793,7 @@ impl TestCity {
             .propose_adjustment(
                 &proposer,
                 AdjustmentInput {
-                    person: person.into(),
+                    person: person_key(person),
                     unit: Unit::Points,
                     amount: 5,
                     memo: "补记活动积分".into(),
@@ -819,8 +818,8 @@ impl TestCity {
             shop,
             goods,
             account,
-            transfer,
-            adjustment,
+            transfer: transfer.get(),
+            adjustment: adjustment.get(),
             names,
         }
     }
@@ -1066,4 +1065,16 @@ impl TestCity {
         }
         shop
     }
+}
+
+/// A county of the test city as a code.
+pub fn county_code(county: i64) -> yinling_domain::region::CountyCode {
+    yinling_domain::region::CountyCode::from_i64(county).expect("a county of the test city")
+}
+
+/// A person of the test city, as the pair the builders hand out, as a key.
+pub fn person_key(
+    (county, id): (i64, i64),
+) -> yinling_domain::ids::Key<yinling_domain::ids::PersonId> {
+    yinling_domain::ids::Key::from_parts(county, id).expect("a person of the test city")
 }

@@ -182,7 +182,10 @@ async fn the_demo_city_reproduces_the_source_figures() {
     assert!(goods.iter().any(|g| g.name.contains("大米")), "{goods:?}");
     let zhang_points = app
         .ledger()
-        .balances(&admin, zhang.county_code, zhang.id)
+        .balances(
+            &admin,
+            yinling_app::testing::person_key((zhang.county_code, zhang.id)),
+        )
         .await
         .unwrap()
         .points;
@@ -204,17 +207,16 @@ async fn the_demo_city_reproduces_the_source_figures() {
         .ledger()
         .statement(
             &li,
-            (lc, lid).into(),
+            yinling_app::testing::person_key((lc, lid)),
             yinling_domain::ledger::Unit::Points,
             PageRequest::default(),
         )
         .await
         .unwrap();
     assert!(
-        lines
-            .items
-            .iter()
-            .any(|l| l.source_kind == "order" && l.memo == "助老送餐"),
+        lines.items.iter().any(
+            |l| l.source_kind == yinling_domain::ledger::SourceKind::Order && l.memo == "助老送餐"
+        ),
         "{:?}",
         lines.items
     );

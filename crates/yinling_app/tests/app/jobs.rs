@@ -5,6 +5,7 @@
 //! work. Time moves only with the test clock; nothing sleeps.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
+use yinling_app::testing::person_key;
 use yinling_app::testing::{assert_forbidden, assert_not_found};
 
 use yinling_app::{
@@ -412,7 +413,7 @@ async fn the_award_job_sets_a_bad_item_aside_and_pays_the_rest() {
     let bal = city
         .app
         .ledger()
-        .balances(&city.system, li.0, li.1)
+        .balances(&city.system, person_key(li))
         .await
         .unwrap();
     assert_eq!((bal.points, bal.minutes), (10, 60));
@@ -434,7 +435,7 @@ async fn the_award_job_sets_a_bad_item_aside_and_pays_the_rest() {
     let bal = city
         .app
         .ledger()
-        .balances(&city.system, li.0, li.1)
+        .balances(&city.system, person_key(li))
         .await
         .unwrap();
     assert_eq!((bal.points, bal.minutes), (10, 60));

@@ -598,7 +598,7 @@ mod moving {
             .propose_adjustment(
                 &admin,
                 AdjustmentInput {
-                    person: city.people_a[2].into(),
+                    person: yinling_app::testing::person_key(city.people_a[2]),
                     unit: yinling_domain::ledger::Unit::Points,
                     amount: 5,
                     memo: "补记入户走访积分".into(),
@@ -616,12 +616,11 @@ mod moving {
             .post_now(&[yinling_app::ledger::Posting {
                 unit: yinling_domain::ledger::Unit::Points,
                 debit: yinling_app::ledger::Holder::Pool {
-                    county_code: county,
+                    county_code: yinling_app::testing::county_code(county),
                 },
-                credit: yinling_app::ledger::Holder::Person {
-                    county_code: zhang.0,
-                    id: zhang.1,
-                },
+                credit: yinling_app::ledger::Holder::person(yinling_app::testing::person_key(
+                    zhang,
+                )),
                 amount: 100,
                 reason: yinling_domain::ledger::Reason::Earn,
                 source_kind: yinling_domain::ledger::SourceKind::Activity,

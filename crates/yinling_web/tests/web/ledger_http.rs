@@ -5,6 +5,7 @@
 //! YINLING_TEST_DATABASE_URL).
 
 use std::collections::{HashMap, HashSet};
+use yinling_app::testing::{county_code, person_key};
 
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde_json::{Value, json};
@@ -42,7 +43,7 @@ async fn sixty_four_clients_over_http_leave_every_invariant_exact() {
     city.add_services().await; // accounts `vola` (李四) and `volb`
     let c = city.county.county_code;
     let admin = city.caller("countyadmin").await;
-    let rules = city.app.ledger().rules(c).await.unwrap();
+    let rules = city.app.ledger().rules(county_code(c)).await.unwrap();
     city.app
         .ledger()
         .set_rules(
@@ -61,7 +62,7 @@ async fn sixty_four_clients_over_http_leave_every_invariant_exact() {
         .put_earning_rule(
             &admin,
             EarningRuleInput {
-                county_code: c,
+                county_code: county_code(c),
                 source_kind: SourceKind::Activity,
                 code: "theme_day".into(),
                 label: "主题党日".into(),
@@ -312,7 +313,7 @@ async fn a_grid_worker_awarding_himself_over_the_api_is_refused_and_audited() {
         .put_earning_rule(
             &city.caller("countyadmin").await,
             EarningRuleInput {
-                county_code: c,
+                county_code: county_code(c),
                 source_kind: SourceKind::Activity,
                 code: "theme_day".into(),
                 label: "主题党日".into(),
@@ -367,7 +368,7 @@ async fn a_grid_worker_awarding_himself_over_the_api_is_refused_and_audited() {
     let balances = city
         .app
         .ledger()
-        .balances(&city.system, li.0, li.1)
+        .balances(&city.system, person_key(li))
         .await
         .unwrap();
     assert_eq!(balances.points, 0);
@@ -452,12 +453,9 @@ async fn three_hundred_wrong_codes_at_one_till_lock_it_after_five() {
         .post_now(&[yinling_app::ledger::Posting {
             unit: yinling_domain::ledger::Unit::Points,
             debit: yinling_app::ledger::Holder::Pool {
-                county_code: zhang.0,
+                county_code: county_code(zhang.0),
             },
-            credit: yinling_app::ledger::Holder::Person {
-                county_code: zhang.0,
-                id: zhang.1,
-            },
+            credit: yinling_app::ledger::Holder::person(person_key((zhang.0, zhang.1))),
             amount: 100,
             reason: yinling_domain::ledger::Reason::Earn,
             source_kind: SourceKind::Activity,

@@ -10,6 +10,7 @@
 //! [`page_cases`] and [`list_cases`] list them one line per capability.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use yinling_app::testing::{county_code, person_key};
 
 use axum::{
     Router,
@@ -931,11 +932,10 @@ async fn extras(city: &TestCity) -> Vec<Extra> {
                 .ledger()
                 .post(Posting {
                     unit,
-                    debit: Holder::Pool { county_code: c },
-                    credit: Holder::Person {
-                        county_code: c,
-                        id: who.1,
+                    debit: Holder::Pool {
+                        county_code: county_code(c),
                     },
+                    credit: Holder::person(person_key((c, who.1))),
                     amount,
                     reason: Reason::Earn,
                     source_kind: SourceKind::Activity,
