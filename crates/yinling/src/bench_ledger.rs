@@ -7,13 +7,13 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use yinling_app::{
-    App, Caller, Key,
+    App, Caller,
     accounts::NewAccountInput,
     ledger::{Actor, Holder, Posting, Rules},
     redeem::GoodsInput,
 };
 use yinling_domain::{
-    ids::{Key as IdKey, PersonId},
+    ids::{Key, PersonId},
     ledger::{Reason, SourceKind, Unit},
     org::OrgKind,
     region::CountyCode,
@@ -82,9 +82,9 @@ async fn run(opts: &Options, url: &str) -> anyhow::Result<()> {
         2_000,
     )
     .await?;
-    let people: Vec<IdKey<PersonId>> = people
+    let people: Vec<Key<PersonId>> = people
         .into_iter()
-        .map(|(c, id)| IdKey::from_parts(c, id))
+        .map(|(c, id)| Key::from_parts(c, id))
         .collect::<Result<_, _>>()?;
     anyhow::ensure!(people.len() >= 100, "too few people in 汶上");
     println!("  {} people with accounts in 汶上", people.len());
@@ -160,7 +160,7 @@ fn earn(to: Holder, amount: i64, key: String) -> Posting {
 /// second and each caller's latency.
 async fn transfers(
     app: &App,
-    people: &[IdKey<PersonId>],
+    people: &[Key<PersonId>],
     total: usize,
     clients: usize,
     group: bool,
@@ -218,7 +218,7 @@ async fn transfers(
 
 /// A shop with a till account; elders with points show codes; the till redeems them over
 /// HTTP, one at a time and then from eight tills at once.
-async fn redemptions(app: &App, people: &[IdKey<PersonId>], n: usize) -> anyhow::Result<()> {
+async fn redemptions(app: &App, people: &[Key<PersonId>], n: usize) -> anyhow::Result<()> {
     let system = Caller::system("bench");
     let county = yinling_store::org::get_by_path(
         &mut app.store().read(),
@@ -262,7 +262,7 @@ async fn redemptions(app: &App, people: &[IdKey<PersonId>], n: usize) -> anyhow:
         )
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let shop_key = Key::from((shop.county_code, shop.id));
+    let shop_key: Key<yinling_domain::ids::UnitId> = Key::from_parts(shop.county_code, shop.id)?;
     let goods = app
         .redeem()
         .add_goods(

@@ -36,6 +36,7 @@ use crate::{
 
 use super::*;
 use crate::demo::DemoCity;
+use yinling_domain::ids::{GoodsId, RedemptionId};
 
 /// 鱼台县, whose "信用+积分" runs in 50余家 shops.
 pub(super) const YUTAI: i64 = 370827;
@@ -308,9 +309,13 @@ impl Ledger<'_> {
         for (shop, shelf) in shops.iter_mut().zip(shelves) {
             for (name, price, stock) in shelf {
                 let g = GoodsRow {
-                    county_code: shop.county,
-                    id: goods_ids.next().unwrap_or_default(),
-                    shop_id: shop.id,
+                    county_code: code_of[&shop.county],
+                    id: GoodsId(
+                        goods_ids
+                            .next()
+                            .ok_or_else(|| AppError::Internal("too few goods ids".into()))?,
+                    ),
+                    shop_id: UnitId(shop.id),
                     name: name.to_owned(),
                     price_points: price,
                     stock,
@@ -583,8 +588,14 @@ impl Ledger<'_> {
                 {
                     let receipt = r?;
                     let goods = &shops[s].goods[g];
-                    if !store_shops::take_stock(&mut tx.exec(), county, goods.id, 1, at + 6 * HOUR)
-                        .await?
+                    if !store_shops::take_stock(
+                        &mut tx.exec(),
+                        county,
+                        goods.id.get(),
+                        1,
+                        at + 6 * HOUR,
+                    )
+                    .await?
                     {
                         return Err(AppError::Internal(format!(
                             "demo goods {} ran out of stock",
@@ -594,15 +605,15 @@ impl Ledger<'_> {
                     store_shops::insert_redemption(
                         &mut tx.exec(),
                         &RedemptionRow {
-                            county_code: county,
-                            id,
-                            shop_id: shops[s].id,
-                            person_id: person,
+                            county_code: code_of[&county],
+                            id: RedemptionId(id),
+                            shop_id: UnitId(shops[s].id),
+                            person_id: PersonId(person),
                             goods_id: goods.id,
                             goods_name: goods.name.clone(),
                             quantity: 1,
                             points: price,
-                            transfer_id: receipt.transfer.id.get(),
+                            transfer_id: receipt.transfer.id,
                             idem_key: idem.clone(),
                             created_by: None,
                             created_at: at + 6 * HOUR,

@@ -50,7 +50,7 @@ pub struct ReportView {
     pub goods_name: String,
     pub quantity: i64,
     pub points: i64,
-    pub transfer_id: i64,
+    pub transfer_id: TransferId,
     /// When the redemption was made, and when it was reported.
     pub redeemed_text: String,
     pub reported_text: String,
@@ -70,7 +70,7 @@ impl Redeem<'_> {
         let mut exec = self.app.store().read();
         let r = store_shops::redemption(&mut exec, county, id)
             .await?
-            .filter(|r| my_county == county && r.person_id == person)
+            .filter(|r| my_county == county && r.person_id.get() == person)
             .ok_or(AppError::NotFound {
                 what: "兑换记录"
             })?;
@@ -81,20 +81,20 @@ impl Redeem<'_> {
         {
             return Ok(existing);
         }
-        let shop = store_org::get(&mut exec, county, r.shop_id)
+        let shop = store_org::get(&mut exec, county, r.shop_id.get())
             .await?
             .ok_or_else(|| AppError::Internal("shop of a redemption missing".into()))?;
         let now = self.app.now();
         let mut tx = self.app.store().begin().await?;
         let frozen = store_shops::void_live_codes(&mut tx.exec(), county, person, now).await?;
         let row = ReportRow {
-            county_code: county,
+            county_code: r.county_code,
             id: ids::next(&mut tx.exec(), Seq::RedemptionReports).await?,
             path: shop.path.clone(),
             redemption_id: r.id,
             shop_id: r.shop_id,
-            person_id: person,
-            reported_by: caller.account_id,
+            person_id: r.person_id,
+            reported_by: caller.account_id.map(AccountId),
             reported_at: now,
             frozen_codes: frozen as i64,
             state: "open".to_owned(),
@@ -158,14 +158,14 @@ impl Redeem<'_> {
             .shop_names(
                 &rows
                     .iter()
-                    .map(|r| (r.county_code, r.shop_id))
+                    .map(|r| Key::new(r.county_code, r.shop_id))
                     .collect::<Vec<_>>(),
             )
             .await?;
         let mut out = Vec::with_capacity(rows.len());
         for report in rows {
             let shop_name = names
-                .get(&(report.county_code, report.shop_id))
+                .get(&Key::new(report.county_code, report.shop_id))
                 .cloned()
                 .unwrap_or_default();
             out.push(self.report_view(report, shop_name).await?);
@@ -179,15 +179,23 @@ impl Redeem<'_> {
         shop_name: String,
     ) -> AppResult<ReportView> {
         let mut exec = self.app.store().read();
-        let r = store_shops::redemption(&mut exec, report.county_code, report.redemption_id)
-            .await?
-            .ok_or_else(|| AppError::Internal("reported redemption missing".into()))?;
-        let person_name = store_people::get(&mut exec, report.county_code, report.person_id)
-            .await?
-            .map(|p| p.name)
-            .unwrap_or_default();
+        let r = store_shops::redemption(
+            &mut exec,
+            report.county_code.as_i64(),
+            report.redemption_id.get(),
+        )
+        .await?
+        .ok_or_else(|| AppError::Internal("reported redemption missing".into()))?;
+        let person_name = store_people::get(
+            &mut exec,
+            report.county_code.as_i64(),
+            report.person_id.get(),
+        )
+        .await?
+        .map(|p| p.name)
+        .unwrap_or_default();
         let till_name = match r.created_by {
-            Some(a) => yinling_store::accounts::get(&mut exec, a)
+            Some(a) => yinling_store::accounts::get(&mut exec, a.get())
                 .await?
                 .map(|a| a.display_name)
                 .unwrap_or_default(),
@@ -231,8 +239,7 @@ impl Redeem<'_> {
             .not_for_self(
                 caller,
                 Benefit::ResolveReport,
-                yinling_domain::ids::Key::from_parts(county, report.person_id)
-                    .map_err(|e| AppError::Internal(e.to_string()))?,
+                Key::new(report.county_code, report.person_id),
                 None,
             )
             .await?;
@@ -252,13 +259,17 @@ impl Redeem<'_> {
                 format!("这份报告已处理：{}", report_state_label(&report.state)),
             ));
         }
-        let r = store_shops::redemption(&mut self.app.store().read(), county, report.redemption_id)
-            .await?
-            .ok_or_else(|| AppError::Internal("reported redemption missing".into()))?;
+        let r = store_shops::redemption(
+            &mut self.app.store().read(),
+            county,
+            report.redemption_id.get(),
+        )
+        .await?
+        .ok_or_else(|| AppError::Internal("reported redemption missing".into()))?;
         let reversal_id = match input.decision {
             ReportDecision::Dismiss => None,
             ReportDecision::Fraud => Some(
-                self.reverse_reported(caller, county, r.transfer_id, note)
+                self.reverse_reported(caller, Key::new(r.county_code, r.transfer_id), note)
                     .await?,
             ),
         };
@@ -277,7 +288,7 @@ impl Redeem<'_> {
             &caller.display_name,
             now,
             note,
-            reversal_id,
+            reversal_id.map(TransferId::get),
         )
         .await?
         {
@@ -310,7 +321,7 @@ impl Redeem<'_> {
             .await?
             .ok_or_else(|| AppError::Internal("report vanished".into()))?;
         let shop_name = self
-            .shop_names(&[(county, report.shop_id)])
+            .shop_names(&[Key::new(report.county_code, report.shop_id)])
             .await?
             .into_values()
             .next()
@@ -323,33 +334,27 @@ impl Redeem<'_> {
     pub(super) async fn reverse_reported(
         self,
         caller: &Caller,
-        county: i64,
-        transfer_id: i64,
+        transfer: Key<TransferId>,
         note: &str,
-    ) -> AppResult<i64> {
+    ) -> AppResult<TransferId> {
         match self
             .app
             .ledger()
-            .reverse_transfer(
-                caller,
-                yinling_domain::ids::Key::from_parts(county, transfer_id)
-                    .map_err(|e| AppError::Internal(e.to_string()))?,
-                &format!("不是本人兑换，核实冲正：{note}"),
-            )
+            .reverse_transfer(caller, transfer, &format!("不是本人兑换，核实冲正：{note}"))
             .await
         {
-            Ok(receipt) => Ok(receipt.transfer.id.get()),
+            Ok(receipt) => Ok(receipt.transfer.id),
             Err(e) if e.code() == "already_reversed" => {
-                let key = format!("reverse:{county}:{transfer_id}");
+                let key = format!("reverse:{}:{}", transfer.county_code, transfer.id);
                 store_ledger::transfers_by_keys(
                     &mut self.app.store().read(),
-                    crate::ledger::county_code(county)?,
+                    transfer.county_code,
                     &[key.as_str()],
                 )
                 .await?
                 .into_iter()
                 .next()
-                .map(|t| t.id.get())
+                .map(|t| t.id)
                 .ok_or(e)
             }
             Err(e) => Err(e),

@@ -68,14 +68,14 @@ pub struct RedemptionReceipt {
 /// A redemption as the shop sees it: no person id, no balance.
 #[derive(Debug, Clone, Serialize)]
 pub struct ShopRedemption {
-    pub county_code: i64,
-    pub id: i64,
-    pub shop_id: i64,
-    pub goods_id: i64,
+    pub county_code: CountyCode,
+    pub id: RedemptionId,
+    pub shop_id: UnitId,
+    pub goods_id: GoodsId,
     pub goods_name: String,
     pub quantity: i64,
     pub points: i64,
-    pub transfer_id: i64,
+    pub transfer_id: TransferId,
     /// The till's idempotency key.
     pub idem_key: String,
     pub created_at: i64,
@@ -113,8 +113,8 @@ pub struct ShopReceipt {
 /// One shop's month.
 #[derive(Debug, Clone, Serialize)]
 pub struct Settlement {
-    pub county_code: i64,
-    pub shop_id: i64,
+    pub county_code: CountyCode,
+    pub shop_id: UnitId,
     pub shop_name: String,
     /// 2026-11
     pub month: String,
@@ -125,13 +125,13 @@ pub struct Settlement {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SettlementLine {
-    pub id: i64,
+    pub id: RedemptionId,
     pub at_text: String,
     pub person_name: String,
     pub goods_name: String,
     pub quantity: i64,
     pub points: i64,
-    pub transfer_id: i64,
+    pub transfer_id: TransferId,
 }
 
 /// 张三丰 → 张*丰, 李四 → 李*.
@@ -145,9 +145,9 @@ impl Redeem<'_> {
     pub(super) async fn shop_for(
         self,
         caller: &Caller,
-        shop: Key,
+        shop: Key<UnitId>,
     ) -> AppResult<(OrgUnitRow, OrgPath)> {
-        let unit = store_org::get(&mut self.app.store().read(), shop.county_code, shop.id)
+        let unit = store_org::get(&mut self.app.store().read(), shop.county(), shop.id())
             .await?
             .filter(|u| OrgKind::parse(&u.kind) == Some(OrgKind::Merchant))
             .ok_or(AppError::NotFound {
@@ -182,10 +182,10 @@ impl Redeem<'_> {
     }
 
     #[tracing::instrument(name = "redeem.goods", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, shop = ?shop))]
-    pub async fn goods(self, caller: &Caller, shop: Key) -> AppResult<Vec<GoodsRow>> {
+    pub async fn goods(self, caller: &Caller, shop: Key<UnitId>) -> AppResult<Vec<GoodsRow>> {
         self.shop_for(caller, shop).await?;
         Ok(
-            store_shops::goods_of_shop(&mut self.app.store().read(), shop.county_code, shop.id)
+            store_shops::goods_of_shop(&mut self.app.store().read(), shop.county(), shop.id())
                 .await?,
         )
     }
@@ -226,7 +226,7 @@ impl Redeem<'_> {
     pub async fn add_goods(
         self,
         caller: &Caller,
-        shop: Key,
+        shop: Key<UnitId>,
         input: GoodsInput,
     ) -> AppResult<GoodsRow> {
         self.shop_for(caller, shop).await?;
@@ -235,7 +235,7 @@ impl Redeem<'_> {
         let mut tx = self.app.store().begin().await?;
         let row = GoodsRow {
             county_code: shop.county_code,
-            id: ids::next(&mut tx.exec(), Seq::ShopGoods).await?,
+            id: GoodsId(ids::next(&mut tx.exec(), Seq::ShopGoods).await?),
             shop_id: shop.id,
             name,
             price_points: input.price_points,
@@ -263,15 +263,9 @@ impl Redeem<'_> {
         let existing = store_shops::goods(&mut self.app.store().read(), county, id)
             .await?
             .ok_or(AppError::NotFound { what: "商品" })?;
-        self.shop_for(
-            caller,
-            Key {
-                county_code: county,
-                id: existing.shop_id,
-            },
-        )
-        .await
-        .map_err(|_| AppError::NotFound { what: "商品" })?;
+        self.shop_for(caller, Key::new(existing.county_code, existing.shop_id))
+            .await
+            .map_err(|_| AppError::NotFound { what: "商品" })?;
         let version = input.version.ok_or_else(|| {
             AppError::invalid("version_required", "version", "缺少版本号，请刷新后重试")
         })?;
@@ -306,7 +300,7 @@ impl Redeem<'_> {
         let event = self.app.audit_event(
             caller,
             Event {
-                county_code: g.county_code,
+                county_code: g.county_code.as_i64(),
                 action,
                 entity: "shop_goods",
                 entity_key: format!("{}/{}", g.county_code, g.id),
@@ -422,19 +416,18 @@ impl Redeem<'_> {
     /// The elder's own receipt: their name and what they have left.
     pub(super) async fn elder_receipt(self, r: RedemptionRow) -> AppResult<RedemptionReceipt> {
         let mut exec = self.app.store().read();
-        let shop_name = store_org::get(&mut exec, r.county_code, r.shop_id)
+        let shop_name = store_org::get(&mut exec, r.county_code.as_i64(), r.shop_id.get())
             .await?
             .map(|u| u.name)
             .unwrap_or_default();
-        let person_name = store_people::get(&mut exec, r.county_code, r.person_id)
+        let person_name = store_people::get(&mut exec, r.county_code.as_i64(), r.person_id.get())
             .await?
             .map(|p| p.name)
             .unwrap_or_default();
-        let transfer = yinling_domain::ids::Key::from_parts(r.county_code, r.transfer_id)
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-        let balance_after = store_ledger::transfer(&mut exec, transfer)
-            .await?
-            .map_or(0, |t| t.debit_after);
+        let balance_after =
+            store_ledger::transfer(&mut exec, Key::new(r.county_code, r.transfer_id))
+                .await?
+                .map_or(0, |t| t.debit_after);
         Ok(RedemptionReceipt {
             shop_name,
             person_name,
@@ -452,10 +445,14 @@ impl Redeem<'_> {
         shop_name: String,
         replayed: bool,
     ) -> AppResult<ShopReceipt> {
-        let name = store_people::get(&mut self.app.store().read(), r.county_code, r.person_id)
-            .await?
-            .map(|p| p.name)
-            .unwrap_or_default();
+        let name = store_people::get(
+            &mut self.app.store().read(),
+            r.county_code.as_i64(),
+            r.person_id.get(),
+        )
+        .await?
+        .map(|p| p.name)
+        .unwrap_or_default();
         Ok(ShopReceipt {
             shop_name,
             person_name: mask_name(&name),
@@ -473,16 +470,18 @@ impl Redeem<'_> {
     pub async fn at_till(
         self,
         caller: &Caller,
-        shop: Key,
+        shop: Key<UnitId>,
         input: RedeemInput,
     ) -> AppResult<ShopReceipt> {
         let (unit, path) = self.shop_for(caller, shop).await?;
-        let county = shop.county_code;
+        let county = shop.county();
         let key = client_key(caller, "redeem", &input.idempotency_key)?;
         if let Some(r) =
             store_shops::redemption_by_key(&mut self.app.store().read(), county, &key).await?
         {
-            if r.shop_id != shop.id || r.goods_id != input.goods_id || r.quantity != input.quantity
+            if r.shop_id != shop.id
+                || r.goods_id.get() != input.goods_id
+                || r.quantity != input.quantity
             {
                 return Err(AppError::conflict(
                     "idempotency_key_reused",
@@ -511,7 +510,7 @@ impl Redeem<'_> {
         let county_cap = self
             .app
             .ledger()
-            .rules(crate::ledger::county_code(county)?)
+            .rules(shop.county_code)
             .await?
             .max_points_per_code;
         let now = self.app.now();
@@ -534,7 +533,7 @@ impl Redeem<'_> {
                     ),
                 ));
             }
-            if !store_shops::take_stock(&mut tx.exec(), county, goods.id, input.quantity, now)
+            if !store_shops::take_stock(&mut tx.exec(), county, goods.id.get(), input.quantity, now)
                 .await?
             {
                 return Err(AppError::conflict(
@@ -545,11 +544,8 @@ impl Redeem<'_> {
             }
             let posting = Posting {
                 unit: Unit::Points,
-                debit: crate::ledger::person_holder(county, code_row.person_id)?,
-                credit: Holder::Shop {
-                    county_code: crate::ledger::county_code(county)?,
-                    id: yinling_domain::ids::UnitId(shop.id),
-                },
+                debit: Holder::person(Key::new(shop.county_code, code_row.person_id)),
+                credit: Holder::shop(shop),
                 amount: points,
                 reason: Reason::Redeem,
                 source_kind: SourceKind::Redemption,
@@ -561,7 +557,8 @@ impl Redeem<'_> {
                 daily_cap: None,
             };
             let receipt = apply_one(&mut tx, self.app.ledger().writer().ids(), &posting, now).await?;
-            if !store_shops::use_code(&mut tx.exec(), county, code, code_row.person_id, now).await?
+            if !store_shops::use_code(&mut tx.exec(), county, code, code_row.person_id.get(), now)
+                .await?
             {
                 return Err(AppError::conflict(
                     "code_invalid",
@@ -570,17 +567,17 @@ impl Redeem<'_> {
                 ));
             }
             let row = RedemptionRow {
-                county_code: county,
-                id: ids::next(&mut tx.exec(), Seq::Redemptions).await?,
+                county_code: shop.county_code,
+                id: RedemptionId(ids::next(&mut tx.exec(), Seq::Redemptions).await?),
                 shop_id: shop.id,
                 person_id: code_row.person_id,
                 goods_id: goods.id,
                 goods_name: goods.name.clone(),
                 quantity: input.quantity,
                 points,
-                transfer_id: receipt.transfer.id.get(),
+                transfer_id: receipt.transfer.id,
                 idem_key: key.clone(),
-                created_by: caller.account_id,
+                created_by: caller.account_id.map(AccountId),
                 created_at: now,
             };
             store_shops::insert_redemption(&mut tx.exec(), &row)
@@ -608,7 +605,7 @@ impl Redeem<'_> {
     pub async fn settlement(
         self,
         caller: &Caller,
-        shop: Key,
+        shop: Key<UnitId>,
         month: &str,
     ) -> AppResult<Settlement> {
         let (unit, _) = self.shop_for(caller, shop).await?;
@@ -627,15 +624,15 @@ impl Redeem<'_> {
         let mut exec = self.app.store().read();
         let rows = store_shops::redemptions_of_shop(
             &mut exec,
-            shop.county_code,
-            shop.id,
+            shop.county(),
+            shop.id(),
             micros(first),
             micros(next),
         )
         .await?;
         let mut lines = Vec::with_capacity(rows.len());
         for r in rows {
-            let name = store_people::get(&mut exec, r.county_code, r.person_id)
+            let name = store_people::get(&mut exec, r.county_code.as_i64(), r.person_id.get())
                 .await?
                 .map(|p| mask_name(&p.name))
                 .unwrap_or_default();
@@ -665,7 +662,7 @@ impl Redeem<'_> {
     pub async fn settlement_xlsx(
         self,
         caller: &Caller,
-        shop: Key,
+        shop: Key<UnitId>,
         month: &str,
     ) -> AppResult<(String, Vec<u8>)> {
         let s = self.settlement(caller, shop, month).await?;

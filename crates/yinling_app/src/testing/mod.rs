@@ -726,7 +726,7 @@ impl TestCity {
             .redeem()
             .add_goods(
                 sys,
-                (shop.county_code, shop.id).into(),
+                shop_key((shop.county_code, shop.id)),
                 GoodsInput {
                     name: "挂面".into(),
                     price_points: 5,
@@ -816,7 +816,7 @@ impl TestCity {
             place,
             household,
             shop,
-            goods,
+            goods: goods.get(),
             account,
             transfer: transfer.get(),
             adjustment: adjustment.get(),
@@ -1077,4 +1077,9 @@ pub fn person_key(
     (county, id): (i64, i64),
 ) -> yinling_domain::ids::Key<yinling_domain::ids::PersonId> {
     yinling_domain::ids::Key::from_parts(county, id).expect("a person of the test city")
+}
+
+/// A shop of the test city (an org unit), as the pair the builders hand out, as a key.
+pub fn shop_key((county, id): (i64, i64)) -> yinling_domain::ids::Key<yinling_domain::ids::UnitId> {
+    yinling_domain::ids::Key::from_parts(county, id).expect("a shop of the test city")
 }

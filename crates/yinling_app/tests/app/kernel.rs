@@ -687,7 +687,7 @@ async fn names_titles_and_labels_refuse_invisible_characters_but_keep_their_numb
             .redeem()
             .add_goods(
                 system,
-                (shop.county_code, shop.id).into(),
+                yinling_app::testing::shop_key((shop.county_code, shop.id)),
                 GoodsInput {
                     name: t,
                     price_points: 50,

@@ -80,7 +80,7 @@ fn earn_input(who: (i64, i64), key: &str) -> EarnInput {
 /// A partner shop in the test city: its key, the keeper at its till, and the resident (张大爷,
 /// `people_a[0]`) who shows codes there.
 struct Till {
-    shop: Key,
+    shop: yinling_domain::ids::Key<yinling_domain::ids::UnitId>,
     keeper: Caller,
     resident: Caller,
 }
@@ -89,7 +89,7 @@ impl Till {
     async fn open(city: &TestCity) -> Till {
         let shop = city.add_shop().await;
         Till {
-            shop: Key::from((shop.county_code, shop.id)),
+            shop: yinling_app::testing::shop_key((shop.county_code, shop.id)),
             keeper: city.caller("shopkeeper").await,
             resident: city.caller("resident").await,
         }
@@ -115,10 +115,10 @@ impl Till {
     }
 }
 
-fn redeem_input(code: &str, goods: i64, key: &str) -> RedeemInput {
+fn redeem_input(code: &str, goods: yinling_domain::ids::GoodsId, key: &str) -> RedeemInput {
     RedeemInput {
         code: code.into(),
-        goods_id: goods,
+        goods_id: goods.get(),
         quantity: 1,
         idempotency_key: key.into(),
     }
@@ -2251,7 +2251,7 @@ mod redemption_guard {
             let e = city
                 .app
                 .redeem()
-                .lift_lock(who, lock.lock.county_code, lock.lock.id)
+                .lift_lock(who, lock.lock.county_code.as_i64(), lock.lock.id)
                 .await
                 .unwrap_err();
             assert_not_found(&e);
@@ -2271,7 +2271,7 @@ mod redemption_guard {
         let lifted = city
             .app
             .redeem()
-            .lift_lock(&admin, lock.lock.county_code, lock.lock.id)
+            .lift_lock(&admin, lock.lock.county_code.as_i64(), lock.lock.id)
             .await
             .unwrap();
         assert!(
@@ -2282,7 +2282,7 @@ mod redemption_guard {
         let e = city
             .app
             .redeem()
-            .lift_lock(&admin, lock.lock.county_code, lock.lock.id)
+            .lift_lock(&admin, lock.lock.county_code.as_i64(), lock.lock.id)
             .await
             .unwrap_err();
         assert_eq!(e.code(), "already_lifted");
@@ -2472,10 +2472,14 @@ mod redemption_guard {
         let report = city
             .app
             .redeem()
-            .report(&till.resident, r.redemption.county_code, r.redemption.id)
+            .report(
+                &till.resident,
+                r.redemption.county_code.as_i64(),
+                r.redemption.id.get(),
+            )
             .await
             .unwrap();
-        (till, rice, r.redemption.id, report)
+        (till, rice, r.redemption.id.get(), report)
     }
 
     #[tokio::test]
@@ -2506,7 +2510,11 @@ mod redemption_guard {
         let e = city
             .app
             .redeem()
-            .report(&li, r.redemption.county_code, r.redemption.id)
+            .report(
+                &li,
+                r.redemption.county_code.as_i64(),
+                r.redemption.id.get(),
+            )
             .await
             .unwrap_err();
         assert_not_found(&e);
@@ -2514,7 +2522,11 @@ mod redemption_guard {
         let report = city
             .app
             .redeem()
-            .report(&till.resident, r.redemption.county_code, r.redemption.id)
+            .report(
+                &till.resident,
+                r.redemption.county_code.as_i64(),
+                r.redemption.id.get(),
+            )
             .await
             .unwrap();
         assert_eq!((report.state.as_str(), report.frozen_codes), ("open", 1));
@@ -2523,7 +2535,11 @@ mod redemption_guard {
         let again = city
             .app
             .redeem()
-            .report(&till.resident, r.redemption.county_code, r.redemption.id)
+            .report(
+                &till.resident,
+                r.redemption.county_code.as_i64(),
+                r.redemption.id.get(),
+            )
             .await
             .unwrap();
         assert_eq!(again.id, report.id);
@@ -2572,7 +2588,7 @@ mod redemption_guard {
             .redeem()
             .resolve_report(
                 &worker,
-                report.county_code,
+                report.county_code.as_i64(),
                 report.id,
                 ResolveInput {
                     decision: ReportDecision::Fraud,
@@ -2589,7 +2605,7 @@ mod redemption_guard {
             .redeem()
             .resolve_report(
                 &admin,
-                report.county_code,
+                report.county_code.as_i64(),
                 report.id,
                 ResolveInput {
                     decision: ReportDecision::Fraud,
@@ -2605,7 +2621,7 @@ mod redemption_guard {
             .redeem()
             .resolve_report(
                 &admin,
-                report.county_code,
+                report.county_code.as_i64(),
                 report.id,
                 ResolveInput {
                     decision: ReportDecision::Fraud,
@@ -2618,15 +2634,12 @@ mod redemption_guard {
         let reversal = done.report.reversal_id.unwrap();
         let t = yinling_store::ledger::transfer(
             &mut city.app.store().read(),
-            yinling_domain::ids::Key::from_parts(report.county_code, reversal).unwrap(),
+            yinling_domain::ids::Key::new(report.county_code, reversal),
         )
         .await
         .unwrap()
         .unwrap();
-        assert_eq!(
-            (t.reverses.map(|t| t.get()), t.amount),
-            (Some(r.redemption.transfer_id), 60)
-        );
+        assert_eq!((t.reverses, t.amount), (Some(r.redemption.transfer_id), 60));
         assert_eq!(points_of(&city, zhang).await, 200);
         assert_eq!(audited(&city, "redeem.report.fraud").await, 1);
         assert_eq!(audited(&city, "ledger.reverse").await, 1);
@@ -2635,7 +2648,7 @@ mod redemption_guard {
             .redeem()
             .resolve_report(
                 &admin,
-                report.county_code,
+                report.county_code.as_i64(),
                 report.id,
                 ResolveInput {
                     decision: ReportDecision::Dismiss,
@@ -2693,7 +2706,7 @@ mod redemption_guard {
                 .redeem()
                 .resolve_report(
                     &own,
-                    report.county_code,
+                    report.county_code.as_i64(),
                     report.id,
                     ResolveInput {
                         decision: ReportDecision::Fraud,
@@ -2711,7 +2724,7 @@ mod redemption_guard {
             .redeem()
             .resolve_report(
                 &admin,
-                report.county_code,
+                report.county_code.as_i64(),
                 report.id,
                 ResolveInput {
                     decision: ReportDecision::Dismiss,

@@ -608,7 +608,7 @@ mod moving {
             .unwrap();
         // At the shop under the community: a redemption its elder reports as not theirs
         // (不是我本人兑换) and a till locked by wrong codes.
-        let till = yinling_app::Key::from((shop.county_code, shop.id));
+        let till = yinling_app::testing::shop_key((shop.county_code, shop.id));
         let keeper = city.caller("shopkeeper").await;
         let zhang = city.people_a[0];
         city.app
@@ -654,7 +654,7 @@ mod moving {
         let code = city.app.redeem().code(&resident).await.unwrap();
         let redeem = |key: &str| yinling_app::redeem::RedeemInput {
             code: code.code.clone(),
-            goods_id: goods.id,
+            goods_id: goods.id.get(),
             quantity: 1,
             idempotency_key: key.into(),
         };
@@ -666,7 +666,7 @@ mod moving {
             .unwrap();
         city.app
             .redeem()
-            .report(&resident, county, receipt.redemption.id)
+            .report(&resident, county, receipt.redemption.id.get())
             .await
             .unwrap();
         // The used code is a wrong code now: five of them lock the till.

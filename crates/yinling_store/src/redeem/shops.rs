@@ -3,15 +3,19 @@
 //! codes, and elders' reports of redemptions that were not theirs (不是我本人兑换).
 
 use serde::Serialize;
-use yinling_domain::scope::Scope;
+use yinling_domain::{
+    ids::{AccountId, GoodsId, PersonId, RedemptionId, TransferId, UnitId},
+    region::CountyCode,
+    scope::Scope,
+};
 
 use crate::{Exec, Micros, Query, Result, db, kernel::scope, q};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct GoodsRow {
-    pub county_code: i64,
-    pub id: i64,
-    pub shop_id: i64,
+    pub county_code: CountyCode,
+    pub id: GoodsId,
+    pub shop_id: UnitId,
     pub name: String,
     pub price_points: i64,
     pub stock: i64,
@@ -135,9 +139,9 @@ pub async fn put_code(
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct CodeRow {
-    pub county_code: i64,
+    pub county_code: CountyCode,
     pub code: String,
-    pub person_id: i64,
+    pub person_id: PersonId,
     pub expires_at: Micros,
     pub used_at: Option<Micros>,
     /// The most one redemption with it may spend (none for codes made before the limit).
@@ -194,17 +198,17 @@ pub async fn use_code(
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct RedemptionRow {
-    pub county_code: i64,
-    pub id: i64,
-    pub shop_id: i64,
-    pub person_id: i64,
-    pub goods_id: i64,
+    pub county_code: CountyCode,
+    pub id: RedemptionId,
+    pub shop_id: UnitId,
+    pub person_id: PersonId,
+    pub goods_id: GoodsId,
     pub goods_name: String,
     pub quantity: i64,
     pub points: i64,
-    pub transfer_id: i64,
+    pub transfer_id: TransferId,
     pub idem_key: String,
-    pub created_by: Option<i64>,
+    pub created_by: Option<AccountId>,
     pub created_at: Micros,
 }
 
@@ -327,16 +331,16 @@ pub async fn redemptions_of_person(
 /// A till account or client address locked after too many wrong codes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct LockRow {
-    pub county_code: i64,
+    pub county_code: CountyCode,
     pub id: i64,
     /// The shop's path.
     pub path: String,
-    pub shop_id: i64,
+    pub shop_id: UnitId,
     /// `till` or `address`.
     pub kind: String,
     pub bucket: String,
     pub subject: String,
-    pub account_id: Option<i64>,
+    pub account_id: Option<AccountId>,
     pub account_name: String,
     pub ip: Option<String>,
     pub wrong_codes: i64,
@@ -344,7 +348,7 @@ pub struct LockRow {
     pub locked_at: Micros,
     pub until_at: Micros,
     pub lifted_at: Option<Micros>,
-    pub lifted_by: Option<i64>,
+    pub lifted_by: Option<AccountId>,
     pub lifted_by_name: Option<String>,
 }
 
@@ -447,25 +451,25 @@ pub async fn lift_lock(
 /// An elder's report that a redemption with their code was not theirs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct ReportRow {
-    pub county_code: i64,
+    pub county_code: CountyCode,
     pub id: i64,
     /// The shop's path.
     pub path: String,
-    pub redemption_id: i64,
-    pub shop_id: i64,
-    pub person_id: i64,
-    pub reported_by: Option<i64>,
+    pub redemption_id: RedemptionId,
+    pub shop_id: UnitId,
+    pub person_id: PersonId,
+    pub reported_by: Option<AccountId>,
     pub reported_at: Micros,
     /// Live codes the report voided.
     pub frozen_codes: i64,
     /// `open`, `fraud` (confirmed and reversed) or `dismissed`.
     pub state: String,
-    pub resolved_by: Option<i64>,
+    pub resolved_by: Option<AccountId>,
     pub resolved_by_name: Option<String>,
     pub resolved_at: Option<Micros>,
     pub note: Option<String>,
     /// The reversing transfer, when confirmed.
-    pub reversal_id: Option<i64>,
+    pub reversal_id: Option<TransferId>,
 }
 
 const REPORT_COLUMNS: &str = "county_code, id, path, redemption_id, shop_id, person_id, reported_by, \

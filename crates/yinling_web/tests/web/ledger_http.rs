@@ -80,7 +80,7 @@ async fn sixty_four_clients_over_http_leave_every_invariant_exact() {
                 .redeem()
                 .add_goods(
                     &city.system,
-                    (shop.county_code, shop.id).into(),
+                    yinling_app::testing::shop_key((shop.county_code, shop.id)),
                     GoodsInput {
                         name: name.into(),
                         price_points: price,
@@ -118,7 +118,7 @@ async fn sixty_four_clients_over_http_leave_every_invariant_exact() {
         .collect();
     let (zhang, li) = (city.people_a[0], city.people_a[1]);
     let shop_path = format!("/api/v1/shops/{}/{}/redemptions", shop.county_code, shop.id);
-    let goods_ids: Vec<i64> = goods.iter().map(|g| g.id).collect();
+    let goods_ids: Vec<i64> = goods.iter().map(|g| g.id.get()).collect();
 
     let mut tasks = Vec::new();
     for client in 0..CLIENTS {
@@ -277,7 +277,10 @@ async fn sixty_four_clients_over_http_leave_every_invariant_exact() {
     let stock_after: i64 = city
         .app
         .redeem()
-        .goods(&city.system, (shop.county_code, shop.id).into())
+        .goods(
+            &city.system,
+            yinling_app::testing::shop_key((shop.county_code, shop.id)),
+        )
         .await
         .unwrap()
         .iter()
@@ -436,7 +439,7 @@ async fn three_hundred_wrong_codes_at_one_till_lock_it_after_five() {
         .redeem()
         .add_goods(
             &city.system,
-            (shop.county_code, shop.id).into(),
+            yinling_app::testing::shop_key((shop.county_code, shop.id)),
             GoodsInput {
                 name: "挂面".into(),
                 price_points: 15,

@@ -101,7 +101,10 @@ async fn an_elder_shows_a_code_and_the_shop_redeems_it_through_the_pages() {
     let goods = city
         .app
         .redeem()
-        .goods(&city.system, (shop.county_code, shop.id).into())
+        .goods(
+            &city.system,
+            yinling_app::testing::shop_key((shop.county_code, shop.id)),
+        )
         .await
         .unwrap();
     let rice = goods.iter().find(|g| g.name == "大米10斤").unwrap().clone();
@@ -247,7 +250,10 @@ async fn an_elder_shows_a_code_and_the_shop_redeems_it_through_the_pages() {
     let current = city
         .app
         .redeem()
-        .goods(&city.system, (shop.county_code, shop.id).into())
+        .goods(
+            &city.system,
+            yinling_app::testing::shop_key((shop.county_code, shop.id)),
+        )
         .await
         .unwrap()
         .into_iter()
@@ -944,7 +950,7 @@ async fn one_redemption(city: &TestCity, app: &Router) -> (String, Client, Clien
         .redeem()
         .add_goods(
             &city.system,
-            (shop.county_code, shop.id).into(),
+            yinling_app::testing::shop_key((shop.county_code, shop.id)),
             yinling_app::redeem::GoodsInput {
                 name: "大米10斤".into(),
                 price_points: 40,
@@ -973,7 +979,7 @@ async fn one_redemption(city: &TestCity, app: &Router) -> (String, Client, Clien
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
-    (shop_path, elder, till, rice.id)
+    (shop_path, elder, till, rice.id.get())
 }
 
 #[tokio::test]

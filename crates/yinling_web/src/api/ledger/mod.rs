@@ -41,6 +41,14 @@ fn person_key(county: i64, id: i64) -> Result<Key<PersonId>, AppError> {
     Key::from_parts(county, id).map_err(|_| AppError::NotFound { what: "人员" })
 }
 
+/// A shop's key from a path (a shop is an org unit); two numbers that are no key name no
+/// shop.
+fn shop_key(county: i64, id: i64) -> Result<Key<yinling_domain::ids::UnitId>, AppError> {
+    Key::from_parts(county, id).map_err(|_| AppError::NotFound {
+        what: "合作商户"
+    })
+}
+
 /// A transfer's key from a path: a number that is no county is one the caller does not
 /// administer, an id that is no id names no transfer.
 fn transfer_key(county: i64, id: i64) -> Result<Key<yinling_domain::ids::TransferId>, AppError> {
@@ -492,7 +500,7 @@ async fn list_goods(
         state
             .app
             .redeem()
-            .goods(&c.caller, yinling_app::Key::from((county, id)))
+            .goods(&c.caller, shop_key(county, id)?)
             .await
             .map(list_of)?,
     ))
@@ -514,11 +522,7 @@ async fn add_goods(
             state
                 .app
                 .redeem()
-                .add_goods(
-                    &c.caller,
-                    yinling_app::Key::from((county, id)),
-                    input.into(),
-                )
+                .add_goods(&c.caller, shop_key(county, id)?, input.into())
                 .await
                 .map(Into::into)?,
         ),
@@ -564,11 +568,7 @@ async fn redeem(
     let r = state
         .app
         .redeem()
-        .at_till(
-            &c.caller,
-            yinling_app::Key::from((county, id)),
-            input.into(),
-        )
+        .at_till(&c.caller, shop_key(county, id)?, input.into())
         .await?;
     let status = if r.replayed {
         StatusCode::OK
@@ -609,11 +609,7 @@ async fn settlement(
         state
             .app
             .redeem()
-            .settlement(
-                &c.caller,
-                yinling_app::Key::from((county, id)),
-                &q.month(&state),
-            )
+            .settlement(&c.caller, shop_key(county, id)?, &q.month(&state))
             .await
             .map(Into::into)?,
     ))
@@ -633,7 +629,7 @@ async fn settlement_xlsx(
     let (name, bytes) = state
         .app
         .redeem()
-        .settlement_xlsx(&c.caller, yinling_app::Key::from((county, id)), &month)
+        .settlement_xlsx(&c.caller, shop_key(county, id)?, &month)
         .await?;
     Ok((
         [

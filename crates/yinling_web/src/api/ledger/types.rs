@@ -297,9 +297,9 @@ pub struct GoodsResponse {
 impl From<GoodsRow> for GoodsResponse {
     fn from(v: GoodsRow) -> Self {
         GoodsResponse {
-            county_code: v.county_code,
-            id: v.id,
-            shop_id: v.shop_id,
+            county_code: v.county_code.into(),
+            id: v.id.into(),
+            shop_id: v.shop_id.into(),
             name: v.name,
             price_points: v.price_points,
             stock: v.stock,
@@ -367,14 +367,14 @@ pub struct LockRowResponse {
 impl From<LockRow> for LockRowResponse {
     fn from(v: LockRow) -> Self {
         LockRowResponse {
-            county_code: v.county_code,
+            county_code: v.county_code.into(),
             id: v.id,
             path: v.path,
-            shop_id: v.shop_id,
+            shop_id: v.shop_id.into(),
             kind: v.kind,
             bucket: v.bucket,
             subject: v.subject,
-            account_id: v.account_id,
+            account_id: v.account_id.map(Into::into),
             account_name: v.account_name,
             ip: v.ip,
             wrong_codes: v.wrong_codes,
@@ -382,7 +382,7 @@ impl From<LockRow> for LockRowResponse {
             locked_at: v.locked_at,
             until_at: v.until_at,
             lifted_at: v.lifted_at,
-            lifted_by: v.lifted_by,
+            lifted_by: v.lifted_by.map(Into::into),
             lifted_by_name: v.lifted_by_name,
         }
     }
@@ -408,17 +408,17 @@ pub struct RedemptionResponse {
 impl From<RedemptionRow> for RedemptionResponse {
     fn from(v: RedemptionRow) -> Self {
         RedemptionResponse {
-            county_code: v.county_code,
-            id: v.id,
-            shop_id: v.shop_id,
-            person_id: v.person_id,
-            goods_id: v.goods_id,
+            county_code: v.county_code.into(),
+            id: v.id.into(),
+            shop_id: v.shop_id.into(),
+            person_id: v.person_id.into(),
+            goods_id: v.goods_id.into(),
             goods_name: v.goods_name,
             quantity: v.quantity,
             points: v.points,
-            transfer_id: v.transfer_id,
+            transfer_id: v.transfer_id.into(),
             idem_key: v.idem_key,
-            created_by: v.created_by,
+            created_by: v.created_by.map(Into::into),
             created_at: v.created_at,
         }
     }
@@ -509,7 +509,7 @@ impl From<ReportView> for ReportResponse {
             goods_name: v.goods_name,
             quantity: v.quantity,
             points: v.points,
-            transfer_id: v.transfer_id,
+            transfer_id: v.transfer_id.into(),
             redeemed_text: v.redeemed_text,
             reported_text: v.reported_text,
             till_name: v.till_name,
@@ -545,21 +545,21 @@ pub struct ReportRowResponse {
 impl From<ReportRow> for ReportRowResponse {
     fn from(v: ReportRow) -> Self {
         ReportRowResponse {
-            county_code: v.county_code,
+            county_code: v.county_code.into(),
             id: v.id,
             path: v.path,
-            redemption_id: v.redemption_id,
-            shop_id: v.shop_id,
-            person_id: v.person_id,
-            reported_by: v.reported_by,
+            redemption_id: v.redemption_id.into(),
+            shop_id: v.shop_id.into(),
+            person_id: v.person_id.into(),
+            reported_by: v.reported_by.map(Into::into),
             reported_at: v.reported_at,
             frozen_codes: v.frozen_codes,
             state: v.state,
-            resolved_by: v.resolved_by,
+            resolved_by: v.resolved_by.map(Into::into),
             resolved_by_name: v.resolved_by_name,
             resolved_at: v.resolved_at,
             note: v.note,
-            reversal_id: v.reversal_id,
+            reversal_id: v.reversal_id.map(Into::into),
         }
     }
 }
@@ -581,8 +581,8 @@ pub struct SettlementResponse {
 impl From<Settlement> for SettlementResponse {
     fn from(v: Settlement) -> Self {
         SettlementResponse {
-            county_code: v.county_code,
-            shop_id: v.shop_id,
+            county_code: v.county_code.into(),
+            shop_id: v.shop_id.into(),
             shop_name: v.shop_name,
             month: v.month,
             count: v.count,
@@ -607,13 +607,13 @@ pub struct SettlementLineResponse {
 impl From<SettlementLine> for SettlementLineResponse {
     fn from(v: SettlementLine) -> Self {
         SettlementLineResponse {
-            id: v.id,
+            id: v.id.into(),
             at_text: v.at_text,
             person_name: v.person_name,
             goods_name: v.goods_name,
             quantity: v.quantity,
             points: v.points,
-            transfer_id: v.transfer_id,
+            transfer_id: v.transfer_id.into(),
         }
     }
 }
@@ -663,14 +663,14 @@ pub struct ShopRedemptionResponse {
 impl From<ShopRedemption> for ShopRedemptionResponse {
     fn from(v: ShopRedemption) -> Self {
         ShopRedemptionResponse {
-            county_code: v.county_code,
-            id: v.id,
-            shop_id: v.shop_id,
-            goods_id: v.goods_id,
+            county_code: v.county_code.into(),
+            id: v.id.into(),
+            shop_id: v.shop_id.into(),
+            goods_id: v.goods_id.into(),
             goods_name: v.goods_name,
             quantity: v.quantity,
             points: v.points,
-            transfer_id: v.transfer_id,
+            transfer_id: v.transfer_id.into(),
             idem_key: v.idem_key,
             created_at: v.created_at,
         }
@@ -699,8 +699,8 @@ pub struct MyRedemptionResponse {
 impl From<MyRedemption> for MyRedemptionResponse {
     fn from(v: MyRedemption) -> Self {
         MyRedemptionResponse {
-            county_code: v.county_code,
-            id: v.id,
+            county_code: v.county_code.into(),
+            id: v.id.into(),
             shop_name: v.shop_name,
             goods_name: v.goods_name,
             quantity: v.quantity,

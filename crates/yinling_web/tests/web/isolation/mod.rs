@@ -977,7 +977,7 @@ async fn extras(city: &TestCity) -> Vec<Extra> {
             .redeem()
             .at_till(
                 &till,
-                (a.shop.county_code, a.shop.id).into(),
+                yinling_app::testing::shop_key((a.shop.county_code, a.shop.id)),
                 serde_json::from_value(json!({"code": code.code, "goods_id": a.goods,
                     "idempotency_key": format!("iso-seed-{g}")}))
                 .unwrap(),
@@ -992,7 +992,7 @@ async fn extras(city: &TestCity) -> Vec<Extra> {
             .redeem()
             .at_till(
                 &till,
-                (a.shop.county_code, a.shop.id).into(),
+                yinling_app::testing::shop_key((a.shop.county_code, a.shop.id)),
                 serde_json::from_value(json!({"code": code.code, "goods_id": a.goods,
                     "idempotency_key": format!("iso-seed2-{g}")}))
                 .unwrap(),
@@ -1002,7 +1002,7 @@ async fn extras(city: &TestCity) -> Vec<Extra> {
         let report = city
             .app
             .redeem()
-            .report(&volunteer, c, second.redemption.id)
+            .report(&volunteer, c, second.redemption.id.get())
             .await
             .unwrap()
             .id;
@@ -1016,10 +1016,10 @@ async fn extras(city: &TestCity) -> Vec<Extra> {
             insert_lock(
                 &mut tx.exec(),
                 &LockRow {
-                    county_code: a.shop.county_code,
+                    county_code: county_code(a.shop.county_code),
                     id,
                     path: a.shop.path.clone(),
-                    shop_id: a.shop.id,
+                    shop_id: yinling_domain::ids::UnitId(a.shop.id),
                     kind: "till".into(),
                     bucket: format!("till:{g}"),
                     subject: merchant.clone(),
@@ -1090,7 +1090,7 @@ async fn extras(city: &TestCity) -> Vec<Extra> {
         };
         out.push(Extra {
             done,
-            redemption,
+            redemption: redemption.get(),
             report,
             lock,
             duplicate,
