@@ -590,8 +590,7 @@ impl Ledger<'_> {
                     let goods = &shops[s].goods[g];
                     if !store_shops::take_stock(
                         &mut tx.exec(),
-                        county,
-                        goods.id.get(),
+                        Key::new(goods.county_code, goods.id),
                         1,
                         at + 6 * HOUR,
                     )

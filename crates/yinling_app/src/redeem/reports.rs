@@ -62,19 +62,23 @@ impl Redeem<'_> {
     /// 不是我本人兑换: the elder reports one of their redemptions. Their live codes are void
     /// at once and no new code is made until the county has looked at it; the report joins
     /// the county's list. Reporting the same redemption again answers the first report.
-    #[tracing::instrument(name = "redeem.report", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
-    pub async fn report(self, caller: &Caller, county: i64, id: i64) -> AppResult<ReportRow> {
-        let (my_county, person) = caller
-            .person
+    #[tracing::instrument(name = "redeem.report", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, redemption = %redemption))]
+    pub async fn report(
+        self,
+        caller: &Caller,
+        redemption: Key<RedemptionId>,
+    ) -> AppResult<ReportRow> {
+        let person = crate::ledger::caller_person(caller)
             .ok_or_else(|| AppError::forbidden("您的账号没有关联本人档案"))?;
+        let county = redemption.county();
         let mut exec = self.app.store().read();
-        let r = store_shops::redemption(&mut exec, county, id)
+        let r = store_shops::redemption(&mut exec, redemption)
             .await?
-            .filter(|r| my_county == county && r.person_id.get() == person)
+            .filter(|r| Key::new(r.county_code, r.person_id) == person)
             .ok_or(AppError::NotFound {
                 what: "兑换记录"
             })?;
-        if let Some(existing) = store_shops::reports_of_person(&mut exec, county, person)
+        if let Some(existing) = store_shops::reports_of_person(&mut exec, person)
             .await?
             .into_iter()
             .find(|x| x.redemption_id == r.id)
@@ -86,7 +90,7 @@ impl Redeem<'_> {
             .ok_or_else(|| AppError::Internal("shop of a redemption missing".into()))?;
         let now = self.app.now();
         let mut tx = self.app.store().begin().await?;
-        let frozen = store_shops::void_live_codes(&mut tx.exec(), county, person, now).await?;
+        let frozen = store_shops::void_live_codes(&mut tx.exec(), person, now).await?;
         let row = ReportRow {
             county_code: r.county_code,
             id: ids::next(&mut tx.exec(), Seq::RedemptionReports).await?,
@@ -107,7 +111,7 @@ impl Redeem<'_> {
         if !store_shops::insert_report(&mut tx.exec(), &row).await? {
             // Reported at the same moment from another tap: answer that report.
             drop(tx);
-            return store_shops::reports_of_person(&mut self.app.store().read(), county, person)
+            return store_shops::reports_of_person(&mut self.app.store().read(), person)
                 .await?
                 .into_iter()
                 .find(|x| x.redemption_id == r.id)
@@ -138,10 +142,10 @@ impl Redeem<'_> {
     /// Whether the caller's codes are paused by a report the county has not looked at.
     #[tracing::instrument(name = "redeem.is_paused", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn is_paused(self, caller: &Caller) -> AppResult<bool> {
-        let Some((county, person)) = caller.person else {
+        let Some(person) = crate::ledger::caller_person(caller) else {
             return Ok(false);
         };
-        Ok(store_shops::has_open_report(&mut self.app.store().read(), county, person).await?)
+        Ok(store_shops::has_open_report(&mut self.app.store().read(), person).await?)
     }
 
     /// Reports about shops in the caller's scope, open ones first.
@@ -181,8 +185,7 @@ impl Redeem<'_> {
         let mut exec = self.app.store().read();
         let r = store_shops::redemption(
             &mut exec,
-            report.county_code.as_i64(),
-            report.redemption_id.get(),
+            Key::new(report.county_code, report.redemption_id),
         )
         .await?
         .ok_or_else(|| AppError::Internal("reported redemption missing".into()))?;
@@ -261,8 +264,7 @@ impl Redeem<'_> {
         }
         let r = store_shops::redemption(
             &mut self.app.store().read(),
-            county,
-            report.redemption_id.get(),
+            Key::new(report.county_code, report.redemption_id),
         )
         .await?
         .ok_or_else(|| AppError::Internal("reported redemption missing".into()))?;

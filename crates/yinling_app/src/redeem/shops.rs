@@ -184,10 +184,7 @@ impl Redeem<'_> {
     #[tracing::instrument(name = "redeem.goods", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, shop = ?shop))]
     pub async fn goods(self, caller: &Caller, shop: Key<UnitId>) -> AppResult<Vec<GoodsRow>> {
         self.shop_for(caller, shop).await?;
-        Ok(
-            store_shops::goods_of_shop(&mut self.app.store().read(), shop.county(), shop.id())
-                .await?,
-        )
+        Ok(store_shops::goods_of_shop(&mut self.app.store().read(), shop).await?)
     }
 
     pub(super) fn check_goods(input: &GoodsInput) -> AppResult<String> {
@@ -252,15 +249,14 @@ impl Redeem<'_> {
         Ok(row)
     }
 
-    #[tracing::instrument(name = "redeem.update_goods", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
+    #[tracing::instrument(name = "redeem.update_goods", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, goods = %goods))]
     pub async fn update_goods(
         self,
         caller: &Caller,
-        county: i64,
-        id: i64,
+        goods: Key<GoodsId>,
         input: GoodsInput,
     ) -> AppResult<GoodsRow> {
-        let existing = store_shops::goods(&mut self.app.store().read(), county, id)
+        let existing = store_shops::goods(&mut self.app.store().read(), goods)
             .await?
             .ok_or(AppError::NotFound { what: "商品" })?;
         self.shop_for(caller, Key::new(existing.county_code, existing.shop_id))
@@ -337,8 +333,7 @@ impl Redeem<'_> {
             .ledger()
             .balances(
                 caller,
-                yinling_domain::ids::Key::from_parts(county, person)
-                    .map_err(|e| AppError::Internal(e.to_string()))?,
+                Key::from_parts(county, person).map_err(|e| AppError::Internal(e.to_string()))?,
             )
             .await?
             .points;
@@ -359,7 +354,8 @@ impl Redeem<'_> {
                 ));
             }
         };
-        if store_shops::has_open_report(&mut self.app.store().read(), county, person).await? {
+        let me = Key::from_parts(county, person).map_err(|e| AppError::Internal(e.to_string()))?;
+        if store_shops::has_open_report(&mut self.app.store().read(), me).await? {
             return Err(paused());
         }
         let now = self.app.now();
@@ -401,12 +397,11 @@ impl Redeem<'_> {
         caller: &Caller,
         since: i64,
     ) -> AppResult<Option<RedemptionReceipt>> {
-        let Some((county, person)) = caller.person else {
+        let Some(person) = crate::ledger::caller_person(caller) else {
             return Ok(None);
         };
         let Some(r) =
-            store_shops::latest_redemption_of(&mut self.app.store().read(), county, person, since)
-                .await?
+            store_shops::latest_redemption_of(&mut self.app.store().read(), person, since).await?
         else {
             return Ok(None);
         };
@@ -502,10 +497,12 @@ impl Redeem<'_> {
                 "数量须为1至99",
             ));
         }
-        let goods = store_shops::goods(&mut self.app.store().read(), county, input.goods_id)
-            .await?
-            .filter(|g| g.shop_id == shop.id)
-            .ok_or(AppError::NotFound { what: "商品" })?;
+        let goods = match Key::from_parts(county, input.goods_id) {
+            Ok(key) => store_shops::goods(&mut self.app.store().read(), key).await?,
+            Err(_) => None,
+        }
+        .filter(|g| g.shop_id == shop.id)
+        .ok_or(AppError::NotFound { what: "商品" })?;
         let points = goods.price_points * input.quantity;
         let county_cap = self
             .app
@@ -533,7 +530,12 @@ impl Redeem<'_> {
                     ),
                 ));
             }
-            if !store_shops::take_stock(&mut tx.exec(), county, goods.id.get(), input.quantity, now)
+            if !store_shops::take_stock(
+                &mut tx.exec(),
+                Key::new(goods.county_code, goods.id),
+                input.quantity,
+                now,
+            )
                 .await?
             {
                 return Err(AppError::conflict(
@@ -622,14 +624,8 @@ impl Redeem<'_> {
                 .map_or(0, |t| t.timestamp_micros())
         };
         let mut exec = self.app.store().read();
-        let rows = store_shops::redemptions_of_shop(
-            &mut exec,
-            shop.county(),
-            shop.id(),
-            micros(first),
-            micros(next),
-        )
-        .await?;
+        let rows =
+            store_shops::redemptions_of_shop(&mut exec, shop, micros(first), micros(next)).await?;
         let mut lines = Vec::with_capacity(rows.len());
         for r in rows {
             let name = store_people::get(&mut exec, r.county_code.as_i64(), r.person_id.get())

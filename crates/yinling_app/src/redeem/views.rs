@@ -139,12 +139,12 @@ impl Redeem<'_> {
     /// The caller's own latest redemptions (at most 20), newest first, with any report.
     #[tracing::instrument(name = "redeem.my_redemptions", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn my_redemptions(self, caller: &Caller) -> AppResult<Vec<MyRedemption>> {
-        let Some((county, person)) = caller.person else {
+        let Some(person) = crate::ledger::caller_person(caller) else {
             return Ok(Vec::new());
         };
         let mut exec = self.app.store().read();
-        let rows = store_shops::redemptions_of_person(&mut exec, county, person, 20).await?;
-        let reports = store_shops::reports_of_person(&mut exec, county, person).await?;
+        let rows = store_shops::redemptions_of_person(&mut exec, person, 20).await?;
+        let reports = store_shops::reports_of_person(&mut exec, person).await?;
         let shops = self
             .shop_names(
                 &rows

@@ -2474,8 +2474,7 @@ mod redemption_guard {
             .redeem()
             .report(
                 &till.resident,
-                r.redemption.county_code.as_i64(),
-                r.redemption.id.get(),
+                yinling_domain::ids::Key::new(r.redemption.county_code, r.redemption.id),
             )
             .await
             .unwrap();
@@ -2512,8 +2511,7 @@ mod redemption_guard {
             .redeem()
             .report(
                 &li,
-                r.redemption.county_code.as_i64(),
-                r.redemption.id.get(),
+                yinling_domain::ids::Key::new(r.redemption.county_code, r.redemption.id),
             )
             .await
             .unwrap_err();
@@ -2524,8 +2522,7 @@ mod redemption_guard {
             .redeem()
             .report(
                 &till.resident,
-                r.redemption.county_code.as_i64(),
-                r.redemption.id.get(),
+                yinling_domain::ids::Key::new(r.redemption.county_code, r.redemption.id),
             )
             .await
             .unwrap();
@@ -2537,8 +2534,7 @@ mod redemption_guard {
             .redeem()
             .report(
                 &till.resident,
-                r.redemption.county_code.as_i64(),
-                r.redemption.id.get(),
+                yinling_domain::ids::Key::new(r.redemption.county_code, r.redemption.id),
             )
             .await
             .unwrap();

@@ -666,7 +666,13 @@ mod moving {
             .unwrap();
         city.app
             .redeem()
-            .report(&resident, county, receipt.redemption.id.get())
+            .report(
+                &resident,
+                yinling_domain::ids::Key::new(
+                    receipt.redemption.county_code,
+                    receipt.redemption.id,
+                ),
+            )
             .await
             .unwrap();
         // The used code is a wrong code now: five of them lock the till.

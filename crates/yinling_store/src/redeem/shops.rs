@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 use yinling_domain::{
-    ids::{AccountId, GoodsId, PersonId, RedemptionId, TransferId, UnitId},
+    ids::{AccountId, GoodsId, Key, PersonId, RedemptionId, TransferId, UnitId},
     region::CountyCode,
     scope::Scope,
 };
@@ -64,23 +64,23 @@ pub async fn update_goods(exec: &mut Exec<'_>, g: &GoodsRow, version: i64) -> Re
     Ok(n == 1)
 }
 
-pub async fn goods(exec: &mut Exec<'_>, county: i64, id: i64) -> Result<Option<GoodsRow>> {
+pub async fn goods(exec: &mut Exec<'_>, key: Key<GoodsId>) -> Result<Option<GoodsRow>> {
     exec.fetch_optional(q!(
         format!("SELECT {GOODS_COLUMNS} FROM shop_goods WHERE county_code = $1 AND id = $2"),
-        county,
-        id
+        key.county_code,
+        key.id
     ))
     .await
 }
 
-pub async fn goods_of_shop(exec: &mut Exec<'_>, county: i64, shop: i64) -> Result<Vec<GoodsRow>> {
+pub async fn goods_of_shop(exec: &mut Exec<'_>, shop: Key<UnitId>) -> Result<Vec<GoodsRow>> {
     exec.fetch_all(q!(
         format!(
             "SELECT {GOODS_COLUMNS} FROM shop_goods WHERE county_code = $1 AND shop_id = $2
               ORDER BY active DESC, price_points, id"
         ),
-        county,
-        shop
+        shop.county_code,
+        shop.id
     ))
     .await
 }
@@ -88,8 +88,7 @@ pub async fn goods_of_shop(exec: &mut Exec<'_>, county: i64, shop: i64) -> Resul
 /// Takes `quantity` from stock if the goods are on offer and enough are left.
 pub async fn take_stock(
     exec: &mut Exec<'_>,
-    county: i64,
-    id: i64,
+    goods: Key<GoodsId>,
     quantity: i64,
     now: Micros,
 ) -> Result<bool> {
@@ -97,8 +96,8 @@ pub async fn take_stock(
         .execute(q!(
             "UPDATE shop_goods SET stock = stock - $3, updated_at = $4, version = version + 1
              WHERE county_code = $1 AND id = $2 AND active AND stock >= $3",
-            county,
-            id,
+            goods.county_code,
+            goods.id,
             quantity,
             now
         ))
@@ -161,15 +160,14 @@ pub async fn code(exec: &mut Exec<'_>, county: i64, code: &str) -> Result<Option
 /// Ends every live code of a person now (a reported redemption); returns how many.
 pub async fn void_live_codes(
     exec: &mut Exec<'_>,
-    county: i64,
-    person: i64,
+    person: Key<PersonId>,
     now: Micros,
 ) -> Result<u64> {
     exec.execute(q!(
         "UPDATE redeem_codes SET expires_at = $3
           WHERE county_code = $1 AND person_id = $2 AND used_at IS NULL AND expires_at > $3",
-        county,
-        person,
+        person.county_code,
+        person.id,
         now
     ))
     .await
@@ -256,8 +254,7 @@ pub async fn redemption_by_key(
 /// The redemption made with a person's code after `since`, newest first.
 pub async fn latest_redemption_of(
     exec: &mut Exec<'_>,
-    county: i64,
-    person: i64,
+    person: Key<PersonId>,
     since: Micros,
 ) -> Result<Option<RedemptionRow>> {
     exec.fetch_optional(q!(
@@ -265,8 +262,8 @@ pub async fn latest_redemption_of(
             "SELECT {REDEMPTION_COLUMNS} FROM redemptions
               WHERE county_code = $1 AND person_id = $2 AND created_at >= $3 ORDER BY id DESC LIMIT 1"
         ),
-        county,
-        person,
+        person.county_code,
+        person.id,
         since
     ))
     .await
@@ -275,8 +272,7 @@ pub async fn latest_redemption_of(
 /// A shop's redemptions in `[from, to)`, oldest first.
 pub async fn redemptions_of_shop(
     exec: &mut Exec<'_>,
-    county: i64,
-    shop: i64,
+    shop: Key<UnitId>,
     from: Micros,
     to: Micros,
 ) -> Result<Vec<RedemptionRow>> {
@@ -286,8 +282,8 @@ pub async fn redemptions_of_shop(
               WHERE county_code = $1 AND shop_id = $2 AND created_at >= $3 AND created_at < $4
               ORDER BY created_at, id"
         ),
-        county,
-        shop,
+        shop.county_code,
+        shop.id,
         from,
         to
     ))
@@ -296,13 +292,12 @@ pub async fn redemptions_of_shop(
 
 pub async fn redemption(
     exec: &mut Exec<'_>,
-    county: i64,
-    id: i64,
+    key: Key<RedemptionId>,
 ) -> Result<Option<RedemptionRow>> {
     exec.fetch_optional(q!(
         format!("SELECT {REDEMPTION_COLUMNS} FROM redemptions WHERE county_code = $1 AND id = $2"),
-        county,
-        id
+        key.county_code,
+        key.id
     ))
     .await
 }
@@ -310,8 +305,7 @@ pub async fn redemption(
 /// A person's latest redemptions, newest first.
 pub async fn redemptions_of_person(
     exec: &mut Exec<'_>,
-    county: i64,
-    person: i64,
+    person: Key<PersonId>,
     limit: i64,
 ) -> Result<Vec<RedemptionRow>> {
     exec.fetch_all(q!(
@@ -319,8 +313,8 @@ pub async fn redemptions_of_person(
             "SELECT {REDEMPTION_COLUMNS} FROM redemptions
               WHERE county_code = $1 AND person_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3"
         ),
-        county,
-        person,
+        person.county_code,
+        person.id,
         limit
     ))
     .await
@@ -512,28 +506,27 @@ pub async fn report(exec: &mut Exec<'_>, county: i64, id: i64) -> Result<Option<
 /// A person's reports (few: one per redemption reported), newest first.
 pub async fn reports_of_person(
     exec: &mut Exec<'_>,
-    county: i64,
-    person: i64,
+    person: Key<PersonId>,
 ) -> Result<Vec<ReportRow>> {
     exec.fetch_all(q!(
         format!(
             "SELECT {REPORT_COLUMNS} FROM redemption_reports
               WHERE county_code = $1 AND person_id = $2 ORDER BY reported_at DESC, id DESC LIMIT 200"
         ),
-        county,
-        person
+        person.county_code,
+        person.id
     ))
     .await
 }
 
 /// Whether a person has a report the county has not looked at yet.
-pub async fn has_open_report(exec: &mut Exec<'_>, county: i64, person: i64) -> Result<bool> {
+pub async fn has_open_report(exec: &mut Exec<'_>, person: Key<PersonId>) -> Result<bool> {
     let n: i64 = exec
         .scalar(q!(
             "SELECT COUNT(*) FROM redemption_reports
               WHERE county_code = $1 AND person_id = $2 AND state = 'open'",
-            county,
-            person
+            person.county_code,
+            person.id
         ))
         .await?;
     Ok(n > 0)

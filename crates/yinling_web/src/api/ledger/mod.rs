@@ -543,7 +543,11 @@ async fn update_goods(
         state
             .app
             .redeem()
-            .update_goods(&c.caller, county, id, input.into())
+            .update_goods(
+                &c.caller,
+                Key::from_parts(county, id).map_err(|_| AppError::NotFound { what: "商品" })?,
+                input.into(),
+            )
             .await
             .map(Into::into)?,
     ))
@@ -683,7 +687,12 @@ async fn report_redemption(
         state
             .app
             .redeem()
-            .report(&c.caller, county, id)
+            .report(
+                &c.caller,
+                Key::from_parts(county, id).map_err(|_| AppError::NotFound {
+                    what: "兑换记录"
+                })?,
+            )
             .await
             .map(Into::into)?,
     ))

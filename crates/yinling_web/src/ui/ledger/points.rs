@@ -166,7 +166,10 @@ async fn report_redemption(
     ctx: PageCtx,
     Path((county, id)): Path<(i64, i64)>,
 ) -> PageResult {
-    state.app.redeem().report(&ctx.caller, county, id).await?;
+    let redemption = Key::from_parts(county, id).map_err(|_| AppError::NotFound {
+        what: "兑换记录",
+    })?;
+    state.app.redeem().report(&ctx.caller, redemption).await?;
     Ok(see_other(&format!(
         "/points?done=reported#redemption-{county}-{id}"
     )))

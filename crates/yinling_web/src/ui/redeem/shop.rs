@@ -431,12 +431,14 @@ async fn update_goods(
     if !owned {
         return Err(AppError::NotFound { what: "商品" }.into());
     }
+    let goods_key =
+        Key::from_parts(county, goods).map_err(|_| AppError::NotFound { what: "商品" })?;
     let result = match f.input(true) {
         Ok(input) => {
             state
                 .app
                 .redeem()
-                .update_goods(&ctx.caller, county, goods, input)
+                .update_goods(&ctx.caller, goods_key, input)
                 .await
         }
         Err(e) => Err(e),

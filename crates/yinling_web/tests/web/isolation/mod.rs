@@ -1002,7 +1002,10 @@ async fn extras(city: &TestCity) -> Vec<Extra> {
         let report = city
             .app
             .redeem()
-            .report(&volunteer, c, second.redemption.id.get())
+            .report(
+                &volunteer,
+                yinling_domain::ids::Key::new(second.redemption.county_code, second.redemption.id),
+            )
             .await
             .unwrap()
             .id;
