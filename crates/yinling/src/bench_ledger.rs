@@ -7,14 +7,16 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use yinling_app::{
-    App, Caller, Key,
+    App, Caller,
     accounts::NewAccountInput,
     ledger::{Actor, Holder, Posting, Rules},
     redeem::GoodsInput,
 };
 use yinling_domain::{
+    ids::{Key, PersonId},
     ledger::{Reason, SourceKind, Unit},
     org::OrgKind,
+    region::CountyCode,
     role::Role,
 };
 use yinling_store::StoreOptions;
@@ -55,9 +57,10 @@ async fn run(opts: &Options, url: &str) -> anyhow::Result<()> {
     let app = crate::bench::demo_app(&store_opts, 5_000, PASSWORD).await?;
     let system = Caller::system("bench");
     // No daily cap: the benchmark earns far more than a day's worth.
+    let county = CountyCode::from_i64(COUNTY)?;
     let rules = app
         .ledger()
-        .rules(COUNTY)
+        .rules(county)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     app.ledger()
@@ -79,19 +82,17 @@ async fn run(opts: &Options, url: &str) -> anyhow::Result<()> {
         2_000,
     )
     .await?;
+    let people: Vec<Key<PersonId>> = people
+        .into_iter()
+        .map(|(c, id)| Key::from_parts(c, id))
+        .collect::<Result<_, _>>()?;
     anyhow::ensure!(people.len() >= 100, "too few people in 汶上");
     println!("  {} people with accounts in 汶上", people.len());
 
     // Open every account once, so both series measure transfers rather than first use.
     let seed: Vec<Posting> = people
         .iter()
-        .map(|&(c, id)| {
-            earn(
-                Holder::Person { county_code: c, id },
-                1_000,
-                format!("seed-{id}"),
-            )
-        })
+        .map(|&p| earn(Holder::person(p), 1_000, format!("seed-{}", p.id)))
         .collect();
     for r in app
         .ledger()
@@ -140,7 +141,7 @@ fn earn(to: Holder, amount: i64, key: String) -> Posting {
     Posting {
         unit: Unit::Points,
         debit: Holder::Pool {
-            county_code: COUNTY,
+            county_code: to.county_code(),
         },
         credit: to,
         amount,
@@ -159,7 +160,7 @@ fn earn(to: Holder, amount: i64, key: String) -> Posting {
 /// second and each caller's latency.
 async fn transfers(
     app: &App,
-    people: &[(i64, i64)],
+    people: &[Key<PersonId>],
     total: usize,
     clients: usize,
     group: bool,
@@ -176,34 +177,17 @@ async fn transfers(
             let mut rng = StdRng::seed_from_u64(client as u64);
             let mut lat = Vec::with_capacity(per);
             for n in 0..per {
-                let (c, a) = people[rng.gen_range(0..people.len())];
-                let (_, b) = people[rng.gen_range(0..people.len())];
+                let a = people[rng.gen_range(0..people.len())];
+                let b = people[rng.gen_range(0..people.len())];
                 let key = format!("bench-{tag}-{client}-{n}");
                 let p = if n % 2 == 0 || a == b {
-                    earn(
-                        Holder::Person {
-                            county_code: c,
-                            id: a,
-                        },
-                        5,
-                        key,
-                    )
+                    earn(Holder::person(a), 5, key)
                 } else {
                     Posting {
-                        debit: Holder::Person {
-                            county_code: c,
-                            id: a,
-                        },
+                        debit: Holder::person(a),
                         reason: Reason::Family,
                         source_kind: SourceKind::Transfer,
-                        ..earn(
-                            Holder::Person {
-                                county_code: c,
-                                id: b,
-                            },
-                            1,
-                            key,
-                        )
+                        ..earn(Holder::person(b), 1, key)
                     }
                 };
                 let t = Instant::now();
@@ -234,7 +218,7 @@ async fn transfers(
 
 /// A shop with a till account; elders with points show codes; the till redeems them over
 /// HTTP, one at a time and then from eight tills at once.
-async fn redemptions(app: &App, people: &[(i64, i64)], n: usize) -> anyhow::Result<()> {
+async fn redemptions(app: &App, people: &[Key<PersonId>], n: usize) -> anyhow::Result<()> {
     let system = Caller::system("bench");
     let county = yinling_store::org::get_by_path(
         &mut app.store().read(),
@@ -278,7 +262,7 @@ async fn redemptions(app: &App, people: &[(i64, i64)], n: usize) -> anyhow::Resu
         )
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let shop_key = Key::from((shop.county_code, shop.id));
+    let shop_key: Key<yinling_domain::ids::UnitId> = Key::from_parts(shop.county_code, shop.id)?;
     let goods = app
         .redeem()
         .add_goods(
@@ -298,7 +282,10 @@ async fn redemptions(app: &App, people: &[(i64, i64)], n: usize) -> anyhow::Resu
     // Codes shown by elders (made directly: the till's side is what is measured).
     let mut codes = Vec::with_capacity(n * 2);
     for i in 0..n * 2 {
-        let (c, id) = people[i % people.len()];
+        let (c, id) = (
+            people[i % people.len()].county(),
+            people[i % people.len()].id(),
+        );
         let mut elder = Caller::system("elder");
         elder.person = Some((c, id));
         codes.push(

@@ -260,7 +260,7 @@ impl Runner {
             duration_us: i64::try_from(elapsed.as_micros()).unwrap_or(i64::MAX),
             next_due,
             attempts,
-            outcome: outcome.as_str(),
+            outcome,
             done: i64::try_from(report.done).unwrap_or(i64::MAX),
             set_aside: i64::try_from(report.set_aside.len()).unwrap_or(i64::MAX),
             set_aside_json: &set_aside_json,
@@ -403,7 +403,7 @@ pub struct RunView {
     pub label: &'static str,
     pub started_at: Micros,
     pub finished_at: Micros,
-    pub outcome: Option<JobOutcome>,
+    pub outcome: JobOutcome,
     pub done: i64,
     pub set_aside: Vec<SetAside>,
     pub error: Option<String>,
@@ -458,7 +458,7 @@ impl Jobs<'_> {
                     label: def.label,
                     started_at: r.started_at,
                     finished_at: r.finished_at,
-                    outcome: JobOutcome::parse(&r.outcome),
+                    outcome: r.outcome,
                     done: r.done,
                     set_aside: serde_json::from_str(&r.set_aside).unwrap_or_default(),
                     error: r.error,
@@ -521,9 +521,7 @@ fn view(def: JobDef, row: Option<&JobRow>, now: Micros) -> JobView {
         last_failed_at: r.and_then(|r| r.last_failed_at),
         last_started_at: r.and_then(|r| r.last_started_at),
         last_finished_at: r.and_then(|r| r.last_finished_at),
-        last_outcome: r
-            .and_then(|r| r.last_outcome.as_deref())
-            .and_then(JobOutcome::parse),
+        last_outcome: r.and_then(|r| r.last_outcome),
         last_done: r.and_then(|r| r.last_done).unwrap_or(0),
         last_set_aside: r.and_then(|r| r.last_set_aside).unwrap_or(0),
         last_duration_ms: r

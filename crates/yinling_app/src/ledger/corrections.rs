@@ -8,7 +8,7 @@ use crate::kernel::text::{Bounded, LinesKind, ReadField};
 /// A manual adjustment proposed by one person and approved by another (四眼原则).
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct AdjustmentInput {
-    pub person: Key,
+    pub person: Key<PersonId>,
     pub unit: Unit,
     /// Positive: add to the person; negative: take from them.
     pub amount: i64,
@@ -28,21 +28,17 @@ impl Ledger<'_> {
         caller: &Caller,
         input: AdjustmentInput,
     ) -> AppResult<Adjustment> {
-        let Key {
-            county_code: county,
-            id,
-        } = input.person;
-        let account_id = caller
-            .account_id
-            .ok_or_else(|| AppError::forbidden("须登录后操作"))?;
-        let person = store_people::get(&mut self.app.store().read(), county, id)
+        let key = input.person;
+        let account_id =
+            caller_account(caller).ok_or_else(|| AppError::forbidden("须登录后操作"))?;
+        let person = store_people::get(&mut self.app.store().read(), key.county(), key.id())
             .await?
             .filter(|p| {
                 OrgPath::parse(&p.path)
                     .is_ok_and(|path| caller.scope(Permission::AwardPoints).covers(&path))
             })
             .ok_or(AppError::NotFound { what: "人员" })?;
-        self.not_for_self(caller, Benefit::Propose, county, id, None)
+        self.not_for_self(caller, Benefit::Propose, key, None)
             .await?;
         if input.amount == 0 || input.amount.abs() > ledger::MAX_AMOUNT {
             return Err(AppError::invalid(
@@ -57,10 +53,10 @@ impl Ledger<'_> {
         let mut tx = self.app.store().begin().await?;
         let adj_id = ids::next(&mut tx.exec(), Seq::LedgerAdjustments).await?;
         let row = Adjustment {
-            county_code: county,
-            id: adj_id,
-            unit: input.unit.as_str().to_owned(),
-            person_id: id,
+            county_code: key.county_code,
+            id: AdjustmentId(adj_id),
+            unit: input.unit,
+            person_id: key.id,
             path: person.path,
             amount: input.amount,
             memo: memo.to_owned(),
@@ -91,7 +87,7 @@ impl Ledger<'_> {
         let event = self.app.audit_event(
             caller,
             Event {
-                county_code: row.county_code,
+                county_code: row.county_code.as_i64(),
                 action,
                 entity: "ledger_adjustment",
                 entity_key: format!("{}/{}", row.county_code, row.id),
@@ -120,15 +116,15 @@ impl Ledger<'_> {
     /// person than the proposer, hold the approval permission over the person, and be
     /// neither the person nor of their household; an adjustment for the proposer's own
     /// file or household (proposed before that was refused) may only be rejected.
-    #[tracing::instrument(name = "ledger.decide_adjustment", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
+    #[tracing::instrument(name = "ledger.decide_adjustment", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, adjustment = %key))]
     pub async fn decide_adjustment(
         self,
         caller: &Caller,
-        county: i64,
-        id: i64,
+        key: Key<AdjustmentId>,
         approve: bool,
     ) -> AppResult<Adjustment> {
-        let row = store_ledger::adjustment(&mut self.app.store().read(), county, id)
+        let (county, id) = (key.county_code, key.id);
+        let row = store_ledger::adjustment(&mut self.app.store().read(), key)
             .await?
             .filter(|r| {
                 OrgPath::parse(&r.path)
@@ -141,7 +137,7 @@ impl Ledger<'_> {
         if !caller.scope(Permission::ApproveAdjustments).covers(&path) {
             return Err(AppError::forbidden("您无权审批积分调整"));
         }
-        if caller.account_id == Some(row.proposed_by) {
+        if caller_account(caller) == Some(row.proposed_by) {
             return Err(AppError::forbidden(
                 "积分调整须由另一人审批，不能审批自己提出的调整",
             ));
@@ -153,29 +149,20 @@ impl Ledger<'_> {
                 "这条调整已经审批过了",
             ));
         }
-        self.not_for_self(caller, Benefit::Decide, county, row.person_id, Some(id))
+        let person = Key::new(county, row.person_id);
+        self.not_for_self(caller, Benefit::Decide, person, Some(id))
             .await?;
         if approve {
             let proposer = self.person_of_account(row.proposed_by).await?;
-            if let Some(kin) = self.kin_of(proposer, county, row.person_id).await? {
+            if let Some(kin) = self.kin_of(proposer, person).await? {
                 return Err(self
-                    .refuse_benefit(
-                        caller,
-                        Benefit::ProposerKin,
-                        county,
-                        row.person_id,
-                        kin,
-                        Some(id),
-                    )
+                    .refuse_benefit(caller, Benefit::ProposerKin, person, kin, Some(id))
                     .await);
             }
         }
         let now = self.app.now();
-        let unit = Unit::parse(&row.unit).unwrap_or(Unit::Points);
-        let person = Holder::Person {
-            county_code: county,
-            id: row.person_id,
-        };
+        let unit = row.unit;
+        let person = Holder::person(person);
         let pool = Holder::Pool {
             county_code: county,
         };
@@ -210,10 +197,9 @@ impl Ledger<'_> {
             let status = if approve { "approved" } else { "rejected" };
             if !store_ledger::decide_adjustment(
                 &mut tx.exec(),
-                county,
-                id,
+                key,
                 status,
-                caller.account_id.unwrap_or_default(),
+                caller_account(caller).unwrap_or(AccountId(0)),
                 &caller.display_name,
                 now,
                 transfer_id,
@@ -228,7 +214,7 @@ impl Ledger<'_> {
             }
             let decided = Adjustment {
                 status: status.to_owned(),
-                decided_by: caller.account_id,
+                decided_by: caller_account(caller),
                 decided_by_name: Some(caller.display_name.clone()),
                 decided_at: Some(now),
                 transfer_id,
@@ -254,23 +240,23 @@ impl Ledger<'_> {
     /// Reverses a transfer (冲正): the same amount back the other way, at most once. Not
     /// when it would pay the caller's own file or household. The reversal is audited by
     /// [`apply`] like every transfer (`ledger.reverse`, naming the transfer it reverses).
-    #[tracing::instrument(name = "ledger.reverse_transfer", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, transfer_id = transfer_id))]
+    #[tracing::instrument(name = "ledger.reverse_transfer", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, transfer = %key))]
     pub async fn reverse_transfer(
         self,
         caller: &Caller,
-        county: i64,
-        transfer_id: i64,
+        key: Key<TransferId>,
         memo: &str,
     ) -> AppResult<Receipt> {
+        let (county, transfer_id) = (key.county_code, key.id);
         if !caller
             .scope(Permission::ApproveAdjustments)
-            .covers(&crate::county_path(county))
+            .covers(&crate::county_path(county.as_i64()))
             && !caller.is_system()
         {
             return Err(AppError::forbidden("只有县级管理员可以冲正"));
         }
         let mut exec = self.app.store().read();
-        let t = store_ledger::transfer(&mut exec, county, transfer_id)
+        let t = store_ledger::transfer(&mut exec, key)
             .await?
             .ok_or(AppError::NotFound {
                 what: "转账记录"
@@ -283,39 +269,39 @@ impl Ledger<'_> {
             ));
         }
         let holder_of = |row: AccountRow| -> AppResult<Holder> {
-            Ok(match AccountKind::parse(&row.kind) {
-                Some(AccountKind::Person) => Holder::Person {
+            let owner = |e: yinling_domain::ids::IdError| AppError::Internal(e.to_string());
+            Ok(match row.kind {
+                AccountKind::Person => Holder::Person {
                     county_code: county,
-                    id: row.owner_id,
+                    id: PersonId::try_from(row.owner_id).map_err(owner)?,
                 },
-                Some(AccountKind::Shop) => Holder::Shop {
+                AccountKind::Shop => Holder::Shop {
                     county_code: county,
-                    id: row.owner_id,
+                    id: UnitId::try_from(row.owner_id).map_err(owner)?,
                 },
-                Some(AccountKind::Pool) => Holder::Pool {
-                    county_code: county,
-                },
-                Some(AccountKind::Expiry) => Holder::Expiry {
+                AccountKind::Pool => Holder::Pool {
                     county_code: county,
                 },
-                None => return Err(AppError::Internal("unknown account kind".into())),
+                AccountKind::Expiry => Holder::Expiry {
+                    county_code: county,
+                },
             })
         };
-        let debit = store_ledger::account(&mut exec, county, t.debit_id)
+        let debit = store_ledger::account(&mut exec, Key::new(county, t.debit_id))
             .await?
             .ok_or_else(|| AppError::Internal("account missing".into()))?;
-        let credit = store_ledger::account(&mut exec, county, t.credit_id)
+        let credit = store_ledger::account(&mut exec, Key::new(county, t.credit_id))
             .await?
             .ok_or_else(|| AppError::Internal("account missing".into()))?;
         let memo = Memo::read(memo, "memo", "冲正原因")?;
         let memo = memo.as_str();
         let posting = Posting {
-            unit: Unit::parse(&t.unit).unwrap_or(Unit::Points),
+            unit: t.unit,
             debit: holder_of(credit)?,
             credit: holder_of(debit)?,
             amount: t.amount,
             reason: Reason::Reverse,
-            source_kind: SourceKind::parse(&t.source_kind).unwrap_or(SourceKind::Transfer),
+            source_kind: t.source_kind,
             source_ref: t.source_ref.clone(),
             memo: memo.to_owned(),
             key: format!("reverse:{county}:{transfer_id}"),
@@ -324,7 +310,7 @@ impl Ledger<'_> {
             daily_cap: None,
         };
         if let Holder::Person { county_code, id } = posting.credit {
-            self.not_for_self(caller, Benefit::Reverse, county_code, id, None)
+            self.not_for_self(caller, Benefit::Reverse, Key::new(county_code, id), None)
                 .await?;
         }
         self.post(posting).await.map_err(|e| {

@@ -36,6 +36,7 @@ use crate::{
 
 use super::*;
 use crate::demo::DemoCity;
+use yinling_domain::ids::{GoodsId, RedemptionId};
 
 /// 鱼台县, whose "信用+积分" runs in 50余家 shops.
 pub(super) const YUTAI: i64 = 370827;
@@ -148,10 +149,19 @@ impl Ledger<'_> {
         let mut rng = StdRng::seed_from_u64(seed ^ 0x1ed9e7);
         let mut summary = DemoLedgerSummary::default();
         let now = self.app.now();
+        // The city's counties as codes (the city builder hands them over as numbers).
+        let mut code_of: HashMap<i64, CountyCode> = HashMap::new();
+        for (county, _, _) in counties {
+            let code =
+                CountyCode::from_i64(*county).map_err(|e| AppError::Internal(e.to_string()))?;
+            code_of.insert(*county, code);
+        }
+        let code_of = &code_of;
 
         // 1. Rules.
         let mut tx = self.app.store().begin().await?;
         for (county, _, _) in counties {
+            let county = &code_of[county];
             let r = self.rules(*county).await?;
             store_ledger::save_rules(
                 &mut tx.exec(),
@@ -179,7 +189,7 @@ impl Ledger<'_> {
                     &mut tx.exec(),
                     &EarningRuleRow {
                         county_code: *county,
-                        source_kind: kind.as_str().to_owned(),
+                        source_kind: *kind,
                         code: (*code).to_owned(),
                         label: (*label).to_owned(),
                         points: *points,
@@ -299,9 +309,13 @@ impl Ledger<'_> {
         for (shop, shelf) in shops.iter_mut().zip(shelves) {
             for (name, price, stock) in shelf {
                 let g = GoodsRow {
-                    county_code: shop.county,
-                    id: goods_ids.next().unwrap_or_default(),
-                    shop_id: shop.id,
+                    county_code: code_of[&shop.county],
+                    id: GoodsId(
+                        goods_ids
+                            .next()
+                            .ok_or_else(|| AppError::Internal("too few goods ids".into()))?,
+                    ),
+                    shop_id: UnitId(shop.id),
                     name: name.to_owned(),
                     price_points: price,
                     stock,
@@ -373,11 +387,11 @@ impl Ledger<'_> {
                      amount: i64| Posting {
             unit,
             debit: Holder::Pool {
-                county_code: county,
+                county_code: code_of[&county],
             },
             credit: Holder::Person {
-                county_code: county,
-                id: person,
+                county_code: code_of[&county],
+                id: PersonId(person),
             },
             amount,
             reason: Reason::Earn,
@@ -494,7 +508,7 @@ impl Ledger<'_> {
                 if p.unit == Unit::Points
                     && let Holder::Person { county_code, id } = p.credit
                 {
-                    *balance.entry((county_code, id)).or_default() += p.amount;
+                    *balance.entry((county_code.as_i64(), id.get())).or_default() += p.amount;
                 }
             }
             // Redemptions this week: people with points at a shop of their county.
@@ -532,12 +546,12 @@ impl Ledger<'_> {
                         Posting {
                             unit: Unit::Points,
                             debit: Holder::Person {
-                                county_code: county,
-                                id: person,
+                                county_code: code_of[&county],
+                                id: PersonId(person),
                             },
                             credit: Holder::Shop {
-                                county_code: county,
-                                id: shops[s].id,
+                                county_code: code_of[&county],
+                                id: UnitId(shops[s].id),
                             },
                             amount: price,
                             reason: Reason::Redeem,
@@ -574,8 +588,13 @@ impl Ledger<'_> {
                 {
                     let receipt = r?;
                     let goods = &shops[s].goods[g];
-                    if !store_shops::take_stock(&mut tx.exec(), county, goods.id, 1, at + 6 * HOUR)
-                        .await?
+                    if !store_shops::take_stock(
+                        &mut tx.exec(),
+                        Key::new(goods.county_code, goods.id),
+                        1,
+                        at + 6 * HOUR,
+                    )
+                    .await?
                     {
                         return Err(AppError::Internal(format!(
                             "demo goods {} ran out of stock",
@@ -585,10 +604,10 @@ impl Ledger<'_> {
                     store_shops::insert_redemption(
                         &mut tx.exec(),
                         &RedemptionRow {
-                            county_code: county,
-                            id,
-                            shop_id: shops[s].id,
-                            person_id: person,
+                            county_code: code_of[&county],
+                            id: RedemptionId(id),
+                            shop_id: UnitId(shops[s].id),
+                            person_id: PersonId(person),
                             goods_id: goods.id,
                             goods_name: goods.name.clone(),
                             quantity: 1,

@@ -7,7 +7,7 @@ use super::*;
 /// An award for taking part in an activity, valued by the county's earning rule.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct EarnInput {
-    pub person: Key,
+    pub person: Key<PersonId>,
     /// The activity type of an earning rule.
     pub activity: String,
     /// What was attended (e.g. `activity/2026-11-theme-day`): shown on the statement.
@@ -28,11 +28,9 @@ impl Ledger<'_> {
     /// Awards a person for an activity by the county's earning rule, within the daily caps.
     #[tracing::instrument(name = "ledger.earn", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn earn(self, caller: &Caller, input: EarnInput) -> AppResult<Award> {
-        let Key {
-            county_code: county,
-            id,
-        } = input.person;
-        store_people::get(&mut self.app.store().read(), county, id)
+        let person = input.person;
+        let county = person.county_code;
+        store_people::get(&mut self.app.store().read(), person.county(), person.id())
             .await?
             .filter(|p| {
                 OrgPath::parse(&p.path)
@@ -40,12 +38,12 @@ impl Ledger<'_> {
             })
             .ok_or(AppError::NotFound { what: "人员" })?;
         let key = client_key(caller, "earn", &input.idempotency_key)?;
-        self.not_for_self(caller, Benefit::Earn, county, id, None)
+        self.not_for_self(caller, Benefit::Earn, person, None)
             .await?;
         let rule = store_ledger::earning_rule(
             &mut self.app.store().read(),
             county,
-            SourceKind::Activity.as_str(),
+            SourceKind::Activity,
             input.activity.trim(),
         )
         .await?
@@ -57,10 +55,7 @@ impl Ledger<'_> {
             )
         })?;
         let rules = self.rules(county).await?;
-        let holder = Holder::Person {
-            county_code: county,
-            id,
-        };
+        let holder = Holder::person(person);
         let base = |unit: Unit, amount: i64| Posting {
             unit,
             debit: Holder::Pool {
@@ -154,7 +149,11 @@ impl Ledger<'_> {
         let mut postings = Vec::new();
         let mut owner = Vec::new();
         for e in &pending {
-            let rules = self.rules(e.county_code).await?;
+            let county = CountyCode::from_i64(e.county_code)
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            let person =
+                PersonId::try_from(e.person_id).map_err(|e| AppError::Internal(e.to_string()))?;
+            let rules = self.rules(county).await?;
             for (unit, amount) in [(Unit::Points, e.points), (Unit::Minutes, e.hours_minutes)] {
                 if amount <= 0 {
                     continue;
@@ -163,11 +162,11 @@ impl Ledger<'_> {
                 postings.push(Posting {
                     unit,
                     debit: Holder::Pool {
-                        county_code: e.county_code,
+                        county_code: county,
                     },
                     credit: Holder::Person {
-                        county_code: e.county_code,
-                        id: e.person_id,
+                        county_code: county,
+                        id: person,
                     },
                     amount,
                     reason: Reason::Earn,
@@ -190,7 +189,7 @@ impl Ledger<'_> {
             .map(|e| ((e.county_code, e.id), Ok("capped")))
             .collect();
         for (r, (p, id)) in results.iter().zip(postings.iter().zip(&owner)) {
-            let county = p.debit.county_code();
+            let county = p.debit.county_code().as_i64();
             let entry = status.entry((county, *id)).or_insert(Ok("capped"));
             match r {
                 Ok(_) => {

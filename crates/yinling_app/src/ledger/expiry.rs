@@ -42,7 +42,7 @@ impl Ledger<'_> {
             let (accounts, points, aside) = retrying(|| async move {
                 let mut tx = self.app.store().begin().await?;
                 let due = store_ledger::expiry_candidates(&mut tx.exec(), county, cutoff).await?;
-                let postings: Vec<(i64, Posting)> = due
+                let postings: Vec<(LedgerAccountId, Posting)> = due
                     .iter()
                     .filter_map(|&(account, owner, balance, credited_later)| {
                         let amount = ledger::fifo_expiring(balance, credited_later);
@@ -51,7 +51,7 @@ impl Ledger<'_> {
                                 unit: Unit::Points,
                                 debit: Holder::Person {
                                     county_code: county,
-                                    id: owner,
+                                    id: PersonId(owner),
                                 },
                                 credit: Holder::Expiry {
                                     county_code: county,
@@ -72,7 +72,8 @@ impl Ledger<'_> {
                 if postings.is_empty() {
                     return Ok((0, 0, Vec::new()));
                 }
-                let (accounts, postings): (Vec<i64>, Vec<Posting>) = postings.into_iter().unzip();
+                let (accounts, postings): (Vec<LedgerAccountId>, Vec<Posting>) =
+                    postings.into_iter().unzip();
                 let (mut expired, mut points, mut aside) = (0, 0, Vec::new());
                 let results = apply(&mut tx, self.writer().ids(), &postings, now).await?;
                 for (r, account) in results.into_iter().zip(accounts) {
@@ -83,8 +84,13 @@ impl Ledger<'_> {
                         }
                         Ok(_) => {}
                         Err(e) => {
-                            tracing::warn!(county, account, error = %e, "expiry set aside");
-                            aside.push(SetAside::new(county, account, Unit::Points, &e));
+                            tracing::warn!(%county, %account, error = %e, "expiry set aside");
+                            aside.push(SetAside::new(
+                                county.as_i64(),
+                                account.get(),
+                                Unit::Points,
+                                &e,
+                            ));
                         }
                     }
                 }

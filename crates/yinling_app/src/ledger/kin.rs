@@ -52,45 +52,50 @@ impl Benefit {
 }
 
 impl Ledger<'_> {
-    /// How person `(county, id)` stands to the person file `of` (a caller's linked file):
+    /// How `person` stands to the person file `of` (a caller's linked file):
     /// the same file, the same household, or neither (also when there is no linked file).
     #[tracing::instrument(
         name = "ledger.kin_of",
         skip_all,
         err(level = "debug"),
-        fields(county = county, id = id)
+        fields(person = %person)
     )]
     pub async fn kin_of(
         self,
-        of: Option<(i64, i64)>,
-        county: i64,
-        id: i64,
+        of: Option<Key<PersonId>>,
+        person: Key<PersonId>,
     ) -> AppResult<Option<Kin>> {
         let Some(of) = of else { return Ok(None) };
-        if of == (county, id) {
+        if of == person {
             return Ok(Some(Kin::Own));
         }
-        if of.0 != county {
+        if of.county_code != person.county_code {
             return Ok(None);
         }
         let mut exec = self.app.store().read();
-        let Some(own) = store_people::get(&mut exec, of.0, of.1).await? else {
+        let Some(own) = store_people::get(&mut exec, of.county(), of.id()).await? else {
             return Ok(None);
         };
         let Some(household) = own.household_id else {
             return Ok(None);
         };
-        let other = store_people::get(&mut exec, county, id).await?;
+        let other = store_people::get(&mut exec, person.county(), person.id()).await?;
         Ok(other
             .is_some_and(|p| p.household_id == Some(household))
             .then_some(Kin::Household))
     }
 
     /// The person file linked to an account, if any.
-    pub(super) async fn person_of_account(self, account: i64) -> AppResult<Option<(i64, i64)>> {
-        Ok(store_accounts::get(&mut self.app.store().read(), account)
-            .await?
-            .and_then(|a| a.person_county_code.zip(a.person_id)))
+    pub(super) async fn person_of_account(
+        self,
+        account: AccountId,
+    ) -> AppResult<Option<Key<PersonId>>> {
+        Ok(
+            store_accounts::get(&mut self.app.store().read(), account.get())
+                .await?
+                .and_then(|a| a.person_county_code.zip(a.person_id))
+                .and_then(|(c, i)| Key::from_parts(c, i).ok()),
+        )
     }
 
     /// Refuses an action that would benefit the caller's own file or household: records
@@ -100,10 +105,9 @@ impl Ledger<'_> {
         self,
         caller: &Caller,
         what: Benefit,
-        county: i64,
-        person: i64,
+        person: Key<PersonId>,
         kin: Kin,
-        adjustment: Option<i64>,
+        adjustment: Option<AdjustmentId>,
     ) -> AppError {
         let detail = serde_json::json!({
             "op": what.as_str(),
@@ -113,10 +117,10 @@ impl Ledger<'_> {
         let event = self.app.audit_event(
             caller,
             Event {
-                county_code: county,
+                county_code: person.county(),
                 action: "ledger.self_benefit_refused",
                 entity: "person",
-                entity_key: format!("{county}/{person}"),
+                entity_key: person.to_string(),
                 before: None,
                 after: None,
                 detail: Some(detail.to_string()),
@@ -135,19 +139,18 @@ impl Ledger<'_> {
         }
     }
 
-    /// Refuses (and audits) `what` when person `(county, id)` is the caller's own file or
+    /// Refuses (and audits) `what` when `person` is the caller's own file or
     /// in its household.
     pub(crate) async fn not_for_self(
         self,
         caller: &Caller,
         what: Benefit,
-        county: i64,
-        id: i64,
-        adjustment: Option<i64>,
+        person: Key<PersonId>,
+        adjustment: Option<AdjustmentId>,
     ) -> AppResult<()> {
-        match self.kin_of(caller.person, county, id).await? {
+        match self.kin_of(caller_person(caller), person).await? {
             Some(kin) => Err(self
-                .refuse_benefit(caller, what, county, id, kin, adjustment)
+                .refuse_benefit(caller, what, person, kin, adjustment)
                 .await),
             None => Ok(()),
         }

@@ -24,10 +24,12 @@ use std::sync::{Arc, Mutex, OnceLock};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
 use yinling_domain::{
+    ids::{AccountId, AdjustmentId, Key, LedgerAccountId, PersonId, TransferId, UnitId},
     ledger::{
         self, AccountKind, AccountState, Content, Decision, Reason, Refusal, SourceKind, Unit,
     },
     org::OrgPath,
+    region::CountyCode,
     role::Permission,
     time::local_date,
 };
@@ -42,9 +44,7 @@ use yinling_store::{
     orders as store_orders, org as store_org, people as store_people,
 };
 
-use crate::{
-    App, AppError, AppResult, Caller, Clock, Key, Page, PageRequest, kernel::audit::Event,
-};
+use crate::{App, AppError, AppResult, Caller, Clock, Page, PageRequest, kernel::audit::Event};
 
 mod corrections;
 mod demo;
@@ -72,6 +72,35 @@ pub use writer::*;
 #[derive(Clone, Copy)]
 pub struct Ledger<'a> {
     app: &'a App,
+}
+
+/// The caller's own person file as a key (the caller still carries it as a pair).
+pub(crate) fn caller_person(caller: &Caller) -> Option<Key<PersonId>> {
+    caller.person.and_then(|(c, i)| Key::from_parts(c, i).ok())
+}
+
+/// The caller's login account.
+pub(crate) fn caller_account(caller: &Caller) -> Option<AccountId> {
+    caller.account_id.map(AccountId)
+}
+
+/// A county number of another capability's row or argument (still a bare number) as a
+/// code; it has been found in the database, so it is valid.
+pub(crate) fn county_code(county: i64) -> AppResult<CountyCode> {
+    CountyCode::from_i64(county).map_err(|e| AppError::Internal(e.to_string()))
+}
+
+/// A person's accounts from another capability's pair of numbers.
+pub(crate) fn person_holder(county: i64, id: i64) -> AppResult<Holder> {
+    Ok(Holder::Person {
+        county_code: county_code(county)?,
+        id: PersonId::try_from(id).map_err(|e| AppError::Internal(e.to_string()))?,
+    })
+}
+
+/// A county code as the number the audit records hold (a `CountyCode` serialises as text).
+pub(crate) fn county_number<S: serde::Serializer>(c: &CountyCode, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_i64(c.as_i64())
 }
 
 impl App {

@@ -7,14 +7,40 @@ use super::*;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Holder {
-    Person { county_code: i64, id: i64 },
-    Shop { county_code: i64, id: i64 },
-    Pool { county_code: i64 },
-    Expiry { county_code: i64 },
+    Person {
+        county_code: CountyCode,
+        id: PersonId,
+    },
+    Shop {
+        county_code: CountyCode,
+        id: UnitId,
+    },
+    Pool {
+        county_code: CountyCode,
+    },
+    Expiry {
+        county_code: CountyCode,
+    },
 }
 
 impl Holder {
-    pub fn county_code(self) -> i64 {
+    /// A person's accounts.
+    pub fn person(key: Key<PersonId>) -> Holder {
+        Holder::Person {
+            county_code: key.county_code,
+            id: key.id,
+        }
+    }
+
+    /// A partner shop's accounts (a shop is an org unit).
+    pub fn shop(key: Key<UnitId>) -> Holder {
+        Holder::Shop {
+            county_code: key.county_code,
+            id: key.id,
+        }
+    }
+
+    pub fn county_code(self) -> CountyCode {
         match self {
             Holder::Person { county_code, .. }
             | Holder::Shop { county_code, .. }
@@ -34,7 +60,8 @@ impl Holder {
 
     pub(super) fn owner_id(self) -> i64 {
         match self {
-            Holder::Person { id, .. } | Holder::Shop { id, .. } => id,
+            Holder::Person { id, .. } => id.get(),
+            Holder::Shop { id, .. } => id.get(),
             Holder::Pool { .. } | Holder::Expiry { .. } => 0,
         }
     }
@@ -42,8 +69,8 @@ impl Holder {
     pub(crate) fn key(self, unit: Unit) -> AccountKey {
         AccountKey {
             county_code: self.county_code(),
-            unit: unit.as_str(),
-            kind: self.kind().as_str(),
+            unit,
+            kind: self.kind(),
             owner_id: self.owner_id(),
         }
     }
@@ -63,7 +90,7 @@ impl Holder {
 /// Recorded on the transfer (`actor_id`) and in its audit event.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Actor {
-    pub id: Option<i64>,
+    pub id: Option<AccountId>,
     pub name: String,
     pub ip: Option<String>,
 }
@@ -71,7 +98,7 @@ pub struct Actor {
 impl Actor {
     pub fn of(caller: &Caller) -> Actor {
         Actor {
-            id: caller.account_id,
+            id: caller.account_id.map(AccountId),
             name: caller.username.clone(),
             ip: caller.ip.clone(),
         }
@@ -110,7 +137,7 @@ pub struct Posting {
     /// The idempotency key: a retry with the same key and content returns the first
     /// receipt and moves nothing again. A client's key goes through [`client_key`].
     pub key: String,
-    pub reverses: Option<i64>,
+    pub reverses: Option<TransferId>,
     /// Who asked, for the transfer and its audit event.
     pub actor: Actor,
     /// For awards: the most the credited person may earn today.
@@ -201,10 +228,10 @@ pub(super) fn is_retry(e: &AppError) -> bool {
 /// Account ids never change once opened, so each process remembers them. A remembered id
 /// is checked against the row it names whenever it is used (see `apply_county`).
 #[derive(Debug, Default)]
-pub struct AccountIds(Mutex<HashMap<AccountKey, i64>>);
+pub struct AccountIds(Mutex<HashMap<AccountKey, LedgerAccountId>>);
 
 impl AccountIds {
-    pub(super) fn get(&self, k: &AccountKey) -> Option<i64> {
+    pub(super) fn get(&self, k: &AccountKey) -> Option<LedgerAccountId> {
         self.0
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -212,7 +239,7 @@ impl AccountIds {
             .copied()
     }
 
-    pub(super) fn put(&self, k: AccountKey, id: i64) {
+    pub(super) fn put(&self, k: AccountKey, id: LedgerAccountId) {
         self.0
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -244,7 +271,7 @@ pub async fn apply(
 ) -> AppResult<Vec<AppResult<Receipt>>> {
     let mut out: Vec<Option<AppResult<Receipt>>> =
         postings.iter().map(|p| p.check().err().map(Err)).collect();
-    let mut by_county: std::collections::BTreeMap<i64, Vec<usize>> = Default::default();
+    let mut by_county: std::collections::BTreeMap<CountyCode, Vec<usize>> = Default::default();
     for (i, p) in postings.iter().enumerate() {
         if out[i].is_none() {
             by_county.entry(p.debit.county_code()).or_default().push(i);
@@ -265,13 +292,13 @@ pub(super) async fn apply_county(
     ids_cache: &AccountIds,
     postings: &[Posting],
     idx: &[usize],
-    county: i64,
+    county: CountyCode,
     now: i64,
     out: &mut [Option<AppResult<Receipt>>],
 ) -> AppResult<()> {
     // 1. Account ids (opening accounts on first use). A posting whose person or shop does
     //    not exist is refused alone.
-    let mut id_of: HashMap<(Holder, Unit), i64> = HashMap::new();
+    let mut id_of: HashMap<(Holder, Unit), LedgerAccountId> = HashMap::new();
     let mut to_open = Vec::new();
     for &i in idx {
         let p = &postings[i];
@@ -332,12 +359,12 @@ pub(super) async fn apply_county(
 
     // 2. Lock the accounts, then look for keys already used (after the lock, so a writer
     //    that held these accounts has committed and its keys are visible).
-    let account_ids: Vec<i64> = id_of.values().copied().collect();
+    let account_ids: Vec<LedgerAccountId> = id_of.values().copied().collect();
     let rows = store_ledger::lock_accounts(&mut tx.exec(), county, &account_ids).await?;
     // A remembered id may be stale: its account was opened in a transaction that then
     // rolled back (and on SQLite the id may since belong to another account). Forget it
     // and start over.
-    let by_id: HashMap<i64, &AccountRow> = rows.iter().map(|r| (r.id, r)).collect();
+    let by_id: HashMap<LedgerAccountId, &AccountRow> = rows.iter().map(|r| (r.id, r)).collect();
     let stale: Vec<AccountKey> = id_of
         .iter()
         .map(|((h, u), id)| (h.key(*u), *id))
@@ -365,13 +392,13 @@ pub(super) async fn apply_county(
             .collect();
 
     // 3. Today's earnings for capped awards.
-    let capped: Vec<i64> = idx
+    let capped: Vec<LedgerAccountId> = idx
         .iter()
         .filter(|&&i| postings[i].daily_cap.is_some())
         .map(|&i| acct(&postings[i], postings[i].credit))
         .collect();
     let day_start = day_start(now);
-    let earned: HashMap<i64, i64> = if capped.is_empty() {
+    let earned: HashMap<LedgerAccountId, i64> = if capped.is_empty() {
         HashMap::new()
     } else {
         store_ledger::recent_sums(
@@ -379,18 +406,19 @@ pub(super) async fn apply_county(
             county,
             &capped,
             Side::Credit,
-            Reason::Earn.as_str(),
+            Reason::Earn,
             day_start,
         )
         .await?
         .into_iter()
         .collect()
     };
+    // The domain's rule counts by bare account numbers.
     let mut states: HashMap<i64, AccountState> = rows
         .iter()
         .map(|r| {
             (
-                r.id,
+                r.id.get(),
                 AccountState {
                     balance: r.balance,
                     may_go_negative: r.may_go_negative,
@@ -421,8 +449,8 @@ pub(super) async fn apply_county(
         items.push(ledger::Item {
             key: p.key.clone(),
             fingerprint: fp,
-            debit: acct(p, p.debit),
-            credit: acct(p, p.credit),
+            debit: acct(p, p.debit).get(),
+            credit: acct(p, p.credit).get(),
             amount: p.amount,
             daily_cap: p.daily_cap,
         });
@@ -435,16 +463,17 @@ pub(super) async fn apply_county(
         .filter(|d| matches!(d, Decision::Apply { .. }))
         .count();
     let new_ids = ids::allocate(&mut tx.exec(), Seq::LedgerTransfers, applied).await?;
-    let mut new_ids = new_ids.into_iter();
+    let mut new_ids = new_ids.into_iter().map(TransferId);
     let mut rows_out: Vec<TransferRow> = Vec::with_capacity(applied);
     let mut events: Vec<NewAuditEvent> = Vec::with_capacity(applied);
     let mut row_of: Vec<Option<usize>> = vec![None; items.len()];
     // Each account's chain head and count as the batch extends it.
-    let mut heads: HashMap<i64, (Option<i64>, i64)> = rows
+    let mut heads: HashMap<LedgerAccountId, (Option<TransferId>, i64)> = rows
         .iter()
         .map(|r| (r.id, (r.last_transfer, r.entries)))
         .collect();
-    let mut link = |account: i64, id: i64| {
+    let mut link = |account: i64, id: TransferId| {
+        let account = LedgerAccountId(account);
         let head = heads.entry(account).or_insert((None, 0));
         let prev = head.0.replace(id);
         head.1 += 1;
@@ -468,14 +497,14 @@ pub(super) async fn apply_county(
                 id,
                 idem_key: p.key.clone(),
                 fingerprint: items[n].fingerprint.clone(),
-                unit: p.unit.as_str().to_owned(),
-                debit_id: items[n].debit,
-                credit_id: items[n].credit,
+                unit: p.unit,
+                debit_id: LedgerAccountId(items[n].debit),
+                credit_id: LedgerAccountId(items[n].credit),
                 amount,
                 debit_after,
                 credit_after,
-                reason: p.reason.as_str().to_owned(),
-                source_kind: p.source_kind.as_str().to_owned(),
+                reason: p.reason,
+                source_kind: p.source_kind,
                 source_ref: p.source_ref.clone(),
                 memo: p.memo.clone(),
                 reverses: p.reverses,
@@ -509,15 +538,19 @@ pub(super) async fn apply_county(
             .iter()
             .filter_map(|r| {
                 let (last, entries) = heads[&r.id];
-                (entries != r.entries).then(|| AccountUpdate {
-                    id: r.id,
-                    balance: states[&r.id].balance,
-                    last_transfer: last.unwrap_or_default(),
-                    last_at: now,
-                    entries,
+                (entries != r.entries).then(|| -> AppResult<AccountUpdate> {
+                    Ok(AccountUpdate {
+                        id: r.id,
+                        balance: states[&r.id.get()].balance,
+                        last_transfer: last.ok_or_else(|| {
+                            AppError::Internal("changed account has no head".into())
+                        })?,
+                        last_at: now,
+                        entries,
+                    })
                 })
             })
-            .collect();
+            .collect::<AppResult<_>>()?;
         store_ledger::set_balances(&mut tx.exec(), county, &changed).await?;
         store_audit::append(&mut tx.exec(), &events).await?;
     }
@@ -544,8 +577,8 @@ pub(super) async fn apply_county(
 pub(super) fn transfer_event(
     p: &Posting,
     fingerprint: &str,
-    county: i64,
-    id: i64,
+    county: CountyCode,
+    id: TransferId,
     amount: i64,
     at: i64,
 ) -> NewAuditEvent {
@@ -557,12 +590,12 @@ pub(super) fn transfer_event(
         "credit": p.credit.code(),
     });
     if let Some(r) = p.reverses {
-        detail["reverses"] = r.into();
+        detail["reverses"] = r.get().into();
     }
     NewAuditEvent {
-        county_code: county,
+        county_code: county.as_i64(),
         at,
-        actor_id: p.actor.id,
+        actor_id: p.actor.id.map(AccountId::get),
         actor_name: p.actor.name.clone(),
         ip: p.actor.ip.clone(),
         action: format!("ledger.{}", p.reason.as_str()),
@@ -587,18 +620,22 @@ pub(super) fn holder_missing(h: Holder) -> AppError {
 /// Where an account's owner is in the tree, for scope.
 pub(super) async fn holder_path(tx: &mut Tx, h: Holder) -> AppResult<String> {
     match h {
-        Holder::Person { county_code, id } => store_people::get(&mut tx.exec(), county_code, id)
-            .await?
-            .map(|p| p.path)
-            .ok_or(AppError::NotFound { what: "人员" }),
-        Holder::Shop { county_code, id } => store_org::get(&mut tx.exec(), county_code, id)
-            .await?
-            .map(|u| u.path)
-            .ok_or(AppError::NotFound {
-                what: "合作商户"
-            }),
+        Holder::Person { county_code, id } => {
+            store_people::get(&mut tx.exec(), county_code.as_i64(), id.get())
+                .await?
+                .map(|p| p.path)
+                .ok_or(AppError::NotFound { what: "人员" })
+        }
+        Holder::Shop { county_code, id } => {
+            store_org::get(&mut tx.exec(), county_code.as_i64(), id.get())
+                .await?
+                .map(|u| u.path)
+                .ok_or(AppError::NotFound {
+                    what: "合作商户"
+                })
+        }
         Holder::Pool { county_code } | Holder::Expiry { county_code } => {
-            Ok(crate::county_path(county_code).as_str().to_owned())
+            Ok(crate::county_path(county_code.as_i64()).as_str().to_owned())
         }
     }
 }

@@ -8,7 +8,8 @@ use crate::kernel::text::{Label, ReadField};
 /// A county's ledger rules, with the defaults where it has set none.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rules {
-    pub county_code: i64,
+    #[serde(serialize_with = "county_number")]
+    pub county_code: CountyCode,
     /// Most points one person may earn in a day; none: no cap.
     pub daily_points_cap: Option<i64>,
     /// Most time-bank minutes one person may earn in a day.
@@ -27,7 +28,7 @@ pub struct Rules {
 }
 
 impl Rules {
-    pub(super) fn defaults(county_code: i64) -> Rules {
+    pub(super) fn defaults(county_code: CountyCode) -> Rules {
         Rules {
             county_code,
             daily_points_cap: Some(100),
@@ -68,7 +69,7 @@ impl Rules {
 /// An earning rule: what an activity type or a mediation outcome is worth.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct EarningRuleInput {
-    pub county_code: i64,
+    pub county_code: CountyCode,
     /// `activity` or `mediation`.
     pub source_kind: SourceKind,
     /// The activity type (e.g. `theme_day`) or mediation outcome (`success`, `partial`, …).
@@ -79,17 +80,17 @@ pub struct EarningRuleInput {
 }
 
 impl Ledger<'_> {
-    #[tracing::instrument(name = "ledger.rules", skip_all, err(level = "debug"), fields(county = county))]
-    pub async fn rules(self, county: i64) -> AppResult<Rules> {
+    #[tracing::instrument(name = "ledger.rules", skip_all, err(level = "debug"), fields(county = %county))]
+    pub async fn rules(self, county: CountyCode) -> AppResult<Rules> {
         Ok(store_ledger::rules(&mut self.app.store().read(), county)
             .await?
             .map_or_else(|| Rules::defaults(county), Rules::from_row))
     }
 
-    pub(super) fn may_manage_county(self, caller: &Caller, county: i64) -> AppResult<()> {
+    pub(super) fn may_manage_county(self, caller: &Caller, county: CountyCode) -> AppResult<()> {
         if caller
             .scope(Permission::ManageLedger)
-            .covers(&crate::county_path(county))
+            .covers(&crate::county_path(county.as_i64()))
         {
             Ok(())
         } else {
@@ -169,7 +170,7 @@ impl Ledger<'_> {
         let event = self.app.audit_event(
             caller,
             Event {
-                county_code: r.county_code,
+                county_code: r.county_code.as_i64(),
                 action: "ledger.rules",
                 entity: "ledger_rules",
                 entity_key: r.county_code.to_string(),
@@ -187,9 +188,9 @@ impl Ledger<'_> {
         name = "ledger.earning_rules",
         skip_all,
         err(level = "debug"),
-        fields(county = county)
+        fields(county = %county)
     )]
-    pub async fn earning_rules(self, county: i64) -> AppResult<Vec<EarningRuleRow>> {
+    pub async fn earning_rules(self, county: CountyCode) -> AppResult<Vec<EarningRuleRow>> {
         Ok(store_ledger::earning_rules(&mut self.app.store().read(), county).await?)
     }
 
@@ -244,7 +245,7 @@ impl Ledger<'_> {
         }
         let row = EarningRuleRow {
             county_code: input.county_code,
-            source_kind: input.source_kind.as_str().to_owned(),
+            source_kind: input.source_kind,
             code: code.to_owned(),
             label: label.into_string(),
             points: input.points,
@@ -257,7 +258,7 @@ impl Ledger<'_> {
         let event = self.app.audit_event(
             caller,
             Event {
-                county_code: row.county_code,
+                county_code: row.county_code.as_i64(),
                 action: "ledger.earning_rule",
                 entity: "earning_rule",
                 entity_key: format!("{}/{}", row.source_kind, row.code),

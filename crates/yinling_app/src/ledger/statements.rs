@@ -7,8 +7,8 @@ use super::*;
 /// A person's points and time-bank balances.
 #[derive(Debug, Clone, Serialize)]
 pub struct Balances {
-    pub county_code: i64,
-    pub person_id: i64,
+    pub county_code: CountyCode,
+    pub person_id: PersonId,
     pub name: String,
     pub points: i64,
     pub minutes: i64,
@@ -19,14 +19,14 @@ pub struct Balances {
 /// One line of a statement, as the holder reads it.
 #[derive(Debug, Clone, Serialize)]
 pub struct StatementLine {
-    pub transfer_id: i64,
+    pub transfer_id: TransferId,
     pub at: i64,
     /// 2026-11-29 08:05
     pub at_text: String,
     pub reason: Reason,
     pub reason_label: &'static str,
     pub memo: String,
-    pub source_kind: String,
+    pub source_kind: SourceKind,
     pub source_ref: String,
     /// Positive in, negative out.
     pub change: i64,
@@ -34,9 +34,9 @@ pub struct StatementLine {
 }
 
 impl StatementLine {
-    pub(super) fn of(account: i64, t: TransferRow) -> StatementLine {
+    pub(super) fn of(account: LedgerAccountId, t: TransferRow) -> StatementLine {
         let out = t.debit_id == account;
-        let reason = Reason::parse(&t.reason).unwrap_or(Reason::Adjust);
+        let reason = t.reason;
         StatementLine {
             transfer_id: t.id,
             at: t.created_at,
@@ -61,13 +61,12 @@ impl<'a> Ledger<'a> {
     pub(super) async fn person(
         self,
         caller: &Caller,
-        county: i64,
-        id: i64,
+        key: Key<PersonId>,
     ) -> AppResult<(String, String)> {
-        let person = store_people::get(&mut self.app.store().read(), county, id)
+        let person = store_people::get(&mut self.app.store().read(), key.county(), key.id())
             .await?
             .ok_or(AppError::NotFound { what: "人员" })?;
-        let own = caller.person == Some((county, id));
+        let own = caller_person(caller) == Some(key);
         let staff = OrgPath::parse(&person.path)
             .is_ok_and(|p| caller.scope(Permission::ViewPeople).covers(&p));
         if !own && !staff {
@@ -76,14 +75,11 @@ impl<'a> Ledger<'a> {
         Ok((person.name, person.path))
     }
 
-    #[tracing::instrument(name = "ledger.balances", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
-    pub async fn balances(self, caller: &Caller, county: i64, id: i64) -> AppResult<Balances> {
-        let (name, _) = self.person(caller, county, id).await?;
+    #[tracing::instrument(name = "ledger.balances", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, person = %key))]
+    pub async fn balances(self, caller: &Caller, key: Key<PersonId>) -> AppResult<Balances> {
+        let (name, _) = self.person(caller, key).await?;
         let mut exec = self.app.store().read();
-        let holder = Holder::Person {
-            county_code: county,
-            id,
-        };
+        let holder = Holder::person(key);
         let points = store_ledger::account_of(&mut exec, &holder.key(Unit::Points))
             .await?
             .map_or(0, |a| a.balance);
@@ -91,8 +87,8 @@ impl<'a> Ledger<'a> {
             .await?
             .map_or(0, |a| a.balance);
         Ok(Balances {
-            county_code: county,
-            person_id: id,
+            county_code: key.county_code,
+            person_id: key.id,
             name,
             points,
             minutes,
@@ -105,16 +101,12 @@ impl<'a> Ledger<'a> {
     pub async fn statement(
         self,
         caller: &Caller,
-        holder: Key,
+        holder: Key<PersonId>,
         unit: Unit,
         page: PageRequest,
     ) -> AppResult<Page<StatementLine>> {
-        self.person(caller, holder.county_code, holder.id).await?;
-        let key = Holder::Person {
-            county_code: holder.county_code,
-            id: holder.id,
-        }
-        .key(unit);
+        self.person(caller, holder).await?;
+        let key = Holder::person(holder).key(unit);
         self.account_statement(&key, page).await
     }
 
@@ -159,8 +151,8 @@ impl<'a> Ledger<'a> {
         let (items, total) = store_ledger::accounts_in_scope(
             &mut self.app.store().read(),
             &caller.scope(Permission::ViewPeople),
-            unit.as_str(),
-            AccountKind::Person.as_str(),
+            unit,
+            AccountKind::Person,
             page.per_page,
             page.offset(),
         )

@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 use yinling_domain::{
-    ledger::Unit,
+    ids::{Key, PersonId},
     org::{OrgKind, OrgPath},
     role::Permission,
 };
@@ -19,7 +19,7 @@ use yinling_store::{
 };
 
 use crate::{
-    AppResult, Caller, Key,
+    AppResult, Caller,
     ledger::{Adjustment, Kin, amount_text},
 };
 
@@ -28,7 +28,7 @@ use super::*;
 /// A member of the caller's household, who may receive the caller's hours.
 #[derive(Debug, Clone, Serialize)]
 pub struct FamilyMember {
-    pub key: Key,
+    pub key: Key<PersonId>,
     pub name: String,
 }
 
@@ -61,9 +61,10 @@ impl Ledger<'_> {
     /// person file or no household).
     #[tracing::instrument(name = "ledger.my_household", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn my_household(self, caller: &Caller) -> AppResult<Vec<FamilyMember>> {
-        let Some((county, id)) = caller.person else {
+        let Some(me_key) = caller_person(caller) else {
             return Ok(Vec::new());
         };
+        let (county, id) = (me_key.county(), me_key.id());
         let mut exec = self.app.store().read();
         let Some(me) = store_people::get(&mut exec, county, id).await? else {
             return Ok(Vec::new());
@@ -76,10 +77,7 @@ impl Ledger<'_> {
             .into_iter()
             .filter(|(pid, _)| *pid != id)
             .map(|(pid, name)| FamilyMember {
-                key: Key {
-                    county_code: county,
-                    id: pid,
-                },
+                key: Key::new(me_key.county_code, PersonId(pid)),
                 name,
             })
             .collect())
@@ -89,14 +87,15 @@ impl Ledger<'_> {
     #[tracing::instrument(name = "ledger.hours_payment", skip_all, err(level = "debug"))]
     pub async fn hours_payment(self, order: &OrderRow) -> AppResult<Option<TransferRow>> {
         let key = format!("withdraw:{}:{}", order.county_code, order.id);
-        Ok(store_ledger::transfers_by_keys(
-            &mut self.app.store().read(),
-            order.county_code,
-            &[key.as_str()],
+        let Ok(county) = CountyCode::from_i64(order.county_code) else {
+            return Ok(None);
+        };
+        Ok(
+            store_ledger::transfers_by_keys(&mut self.app.store().read(), county, &[key.as_str()])
+                .await?
+                .into_iter()
+                .next(),
         )
-        .await?
-        .into_iter()
-        .next())
     }
 
     /// Adjustments waiting in the caller's scope, oldest first, with names and what the
@@ -108,21 +107,19 @@ impl Ledger<'_> {
         let mut exec = self.app.store().read();
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
-            let person_name = store_people::get(&mut exec, row.county_code, row.person_id)
+            let person = Key::new(row.county_code, row.person_id);
+            let person_name = store_people::get(&mut exec, person.county(), person.id())
                 .await?
                 .map(|p| p.name)
                 .unwrap_or_default();
-            let unit = Unit::parse(&row.unit).unwrap_or(Unit::Points);
-            let own = caller.account_id == Some(row.proposed_by);
-            let proposer = store_accounts::get(&mut exec, row.proposed_by)
+            let unit = row.unit;
+            let own = caller_account(caller) == Some(row.proposed_by);
+            let proposer = store_accounts::get(&mut exec, row.proposed_by.get())
                 .await?
-                .and_then(|a| a.person_county_code.zip(a.person_id));
-            let proposer_kin = self
-                .kin_of(proposer, row.county_code, row.person_id)
-                .await?;
-            let caller_kin = self
-                .kin_of(caller.person, row.county_code, row.person_id)
-                .await?;
+                .and_then(|a| a.person_county_code.zip(a.person_id))
+                .and_then(|(c, i)| Key::from_parts(c, i).ok());
+            let proposer_kin = self.kin_of(proposer, person).await?;
+            let caller_kin = self.kin_of(caller_person(caller), person).await?;
             let warning = match (caller_kin, proposer_kin) {
                 (Some(Kin::Own), _) => Some("这是为您本人提出的调整，须由其他人审批"),
                 (Some(Kin::Household), _) => Some("这是为您的同户家人提出的调整，须由其他人审批"),

@@ -169,8 +169,8 @@ impl Mediation<'_> {
     ) -> AppResult<()> {
         let Some(rule) = yinling_store::ledger::earning_rule(
             &mut tx.exec(),
-            key.county(),
-            "mediation",
+            key.county_code,
+            yinling_domain::ledger::SourceKind::Mediation,
             outcome.as_str(),
         )
         .await?

@@ -193,14 +193,14 @@ impl Redeem<'_> {
         let now = self.app.now();
         let mut tx = self.app.store().begin().await?;
         let row = LockRow {
-            county_code: shop.county_code,
+            county_code: crate::ledger::county_code(shop.county_code)?,
             id: ids::next(&mut tx.exec(), Seq::RedeemLocks).await?,
             path: path.as_str().to_owned(),
-            shop_id: shop.id,
+            shop_id: UnitId(shop.id),
             kind: kind.as_str().to_owned(),
             bucket: limit.bucket.to_owned(),
             subject: subject.to_owned(),
-            account_id: caller.account_id,
+            account_id: caller.account_id.map(AccountId),
             account_name: caller.username.clone(),
             ip: caller.ip.clone(),
             wrong_codes: limit.max,
@@ -217,7 +217,7 @@ impl Redeem<'_> {
         let event = self.app.audit_event(
             caller,
             Event {
-                county_code: row.county_code,
+                county_code: row.county_code.as_i64(),
                 action: "redeem.lock",
                 entity: "redeem_lock",
                 entity_key: format!("{}/{}", row.county_code, row.id),
@@ -260,13 +260,13 @@ impl Redeem<'_> {
     /// The names of these shops, each read once.
     pub(crate) async fn shop_names(
         self,
-        shops: &[(i64, i64)],
-    ) -> AppResult<HashMap<(i64, i64), String>> {
+        shops: &[Key<UnitId>],
+    ) -> AppResult<HashMap<Key<UnitId>, String>> {
         let mut exec = self.app.store().read();
         let mut out = HashMap::new();
-        for &(county, id) in shops {
-            if let std::collections::hash_map::Entry::Vacant(e) = out.entry((county, id)) {
-                let name = store_org::get(&mut exec, county, id)
+        for &shop in shops {
+            if let std::collections::hash_map::Entry::Vacant(e) = out.entry(shop) {
+                let name = store_org::get(&mut exec, shop.county(), shop.id())
                     .await?
                     .map(|u| u.name)
                     .unwrap_or_default();
@@ -317,7 +317,7 @@ impl Redeem<'_> {
             .shop_names(
                 &rows
                     .iter()
-                    .map(|l| (l.county_code, l.shop_id))
+                    .map(|l| Key::new(l.county_code, l.shop_id))
                     .collect::<Vec<_>>(),
             )
             .await?;
@@ -325,7 +325,7 @@ impl Redeem<'_> {
             .into_iter()
             .map(|l| {
                 let name = names
-                    .get(&(l.county_code, l.shop_id))
+                    .get(&Key::new(l.county_code, l.shop_id))
                     .cloned()
                     .unwrap_or_default();
                 self.lock_view(l, name)
@@ -403,7 +403,7 @@ impl Redeem<'_> {
             .await?
             .ok_or_else(|| AppError::Internal("lock vanished".into()))?;
         let name = self
-            .shop_names(&[(lock.county_code, lock.shop_id)])
+            .shop_names(&[Key::new(lock.county_code, lock.shop_id)])
             .await?
             .into_values()
             .next()

@@ -9,9 +9,11 @@ use chrono::{Datelike, NaiveDate};
 use rust_xlsxwriter::Workbook;
 use serde::{Deserialize, Serialize};
 use yinling_domain::{
+    ids::{AccountId, GoodsId, Key, RedemptionId, TransferId, UnitId},
     ledger::{self, Reason, SourceKind, Unit},
     mask::MaskPolicy,
     org::{OrgKind, OrgPath},
+    region::CountyCode,
     role::Permission,
     time::{format_minutes, shanghai},
 };
@@ -26,7 +28,7 @@ use yinling_store::{
 };
 
 use crate::{
-    App, AppError, AppResult, Caller, Key,
+    App, AppError, AppResult, Caller,
     kernel::audit::Event,
     kernel::clock::MINUTE,
     kernel::throttle::Limit,

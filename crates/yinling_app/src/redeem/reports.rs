@@ -51,7 +51,7 @@ pub struct ReportView {
     pub goods_name: String,
     pub quantity: i64,
     pub points: i64,
-    pub transfer_id: i64,
+    pub transfer_id: TransferId,
     /// When the redemption was made, and when it was reported.
     pub redeemed_text: String,
     pub reported_text: String,
@@ -63,39 +63,43 @@ impl Redeem<'_> {
     /// 不是我本人兑换: the elder reports one of their redemptions. Their live codes are void
     /// at once and no new code is made until the county has looked at it; the report joins
     /// the county's list. Reporting the same redemption again answers the first report.
-    #[tracing::instrument(name = "redeem.report", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
-    pub async fn report(self, caller: &Caller, county: i64, id: i64) -> AppResult<ReportRow> {
-        let (my_county, person) = caller
-            .person
+    #[tracing::instrument(name = "redeem.report", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, redemption = %redemption))]
+    pub async fn report(
+        self,
+        caller: &Caller,
+        redemption: Key<RedemptionId>,
+    ) -> AppResult<ReportRow> {
+        let person = crate::ledger::caller_person(caller)
             .ok_or_else(|| AppError::forbidden("您的账号没有关联本人档案"))?;
+        let county = redemption.county();
         let mut exec = self.app.store().read();
-        let r = store_shops::redemption(&mut exec, county, id)
+        let r = store_shops::redemption(&mut exec, redemption)
             .await?
-            .filter(|r| my_county == county && r.person_id == person)
+            .filter(|r| Key::new(r.county_code, r.person_id) == person)
             .ok_or(AppError::NotFound {
                 what: "兑换记录"
             })?;
-        if let Some(existing) = store_shops::reports_of_person(&mut exec, county, person)
+        if let Some(existing) = store_shops::reports_of_person(&mut exec, person)
             .await?
             .into_iter()
             .find(|x| x.redemption_id == r.id)
         {
             return Ok(existing);
         }
-        let shop = store_org::get(&mut exec, county, r.shop_id)
+        let shop = store_org::get(&mut exec, county, r.shop_id.get())
             .await?
             .ok_or_else(|| AppError::Internal("shop of a redemption missing".into()))?;
         let now = self.app.now();
         let mut tx = self.app.store().begin().await?;
-        let frozen = store_shops::void_live_codes(&mut tx.exec(), county, person, now).await?;
+        let frozen = store_shops::void_live_codes(&mut tx.exec(), person, now).await?;
         let row = ReportRow {
-            county_code: county,
+            county_code: r.county_code,
             id: ids::next(&mut tx.exec(), Seq::RedemptionReports).await?,
             path: shop.path.clone(),
             redemption_id: r.id,
             shop_id: r.shop_id,
-            person_id: person,
-            reported_by: caller.account_id,
+            person_id: r.person_id,
+            reported_by: caller.account_id.map(AccountId),
             reported_at: now,
             frozen_codes: frozen as i64,
             state: "open".to_owned(),
@@ -108,7 +112,7 @@ impl Redeem<'_> {
         if !store_shops::insert_report(&mut tx.exec(), &row).await? {
             // Reported at the same moment from another tap: answer that report.
             drop(tx);
-            return store_shops::reports_of_person(&mut self.app.store().read(), county, person)
+            return store_shops::reports_of_person(&mut self.app.store().read(), person)
                 .await?
                 .into_iter()
                 .find(|x| x.redemption_id == r.id)
@@ -139,10 +143,10 @@ impl Redeem<'_> {
     /// Whether the caller's codes are paused by a report the county has not looked at.
     #[tracing::instrument(name = "redeem.is_paused", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn is_paused(self, caller: &Caller) -> AppResult<bool> {
-        let Some((county, person)) = caller.person else {
+        let Some(person) = crate::ledger::caller_person(caller) else {
             return Ok(false);
         };
-        Ok(store_shops::has_open_report(&mut self.app.store().read(), county, person).await?)
+        Ok(store_shops::has_open_report(&mut self.app.store().read(), person).await?)
     }
 
     /// Reports about shops in the caller's scope, open ones first.
@@ -159,14 +163,14 @@ impl Redeem<'_> {
             .shop_names(
                 &rows
                     .iter()
-                    .map(|r| (r.county_code, r.shop_id))
+                    .map(|r| Key::new(r.county_code, r.shop_id))
                     .collect::<Vec<_>>(),
             )
             .await?;
         let mut out = Vec::with_capacity(rows.len());
         for report in rows {
             let shop_name = names
-                .get(&(report.county_code, report.shop_id))
+                .get(&Key::new(report.county_code, report.shop_id))
                 .cloned()
                 .unwrap_or_default();
             out.push(self.report_view(report, shop_name).await?);
@@ -180,15 +184,22 @@ impl Redeem<'_> {
         shop_name: String,
     ) -> AppResult<ReportView> {
         let mut exec = self.app.store().read();
-        let r = store_shops::redemption(&mut exec, report.county_code, report.redemption_id)
-            .await?
-            .ok_or_else(|| AppError::Internal("reported redemption missing".into()))?;
-        let person_name = store_people::get(&mut exec, report.county_code, report.person_id)
-            .await?
-            .map(|p| p.name)
-            .unwrap_or_default();
+        let r = store_shops::redemption(
+            &mut exec,
+            Key::new(report.county_code, report.redemption_id),
+        )
+        .await?
+        .ok_or_else(|| AppError::Internal("reported redemption missing".into()))?;
+        let person_name = store_people::get(
+            &mut exec,
+            report.county_code.as_i64(),
+            report.person_id.get(),
+        )
+        .await?
+        .map(|p| p.name)
+        .unwrap_or_default();
         let till_name = match r.created_by {
-            Some(a) => yinling_store::accounts::get(&mut exec, a)
+            Some(a) => yinling_store::accounts::get(&mut exec, a.get())
                 .await?
                 .map(|a| a.display_name)
                 .unwrap_or_default(),
@@ -232,8 +243,7 @@ impl Redeem<'_> {
             .not_for_self(
                 caller,
                 Benefit::ResolveReport,
-                county,
-                report.person_id,
+                Key::new(report.county_code, report.person_id),
                 None,
             )
             .await?;
@@ -246,13 +256,16 @@ impl Redeem<'_> {
                 format!("这份报告已处理：{}", report_state_label(&report.state)),
             ));
         }
-        let r = store_shops::redemption(&mut self.app.store().read(), county, report.redemption_id)
-            .await?
-            .ok_or_else(|| AppError::Internal("reported redemption missing".into()))?;
+        let r = store_shops::redemption(
+            &mut self.app.store().read(),
+            Key::new(report.county_code, report.redemption_id),
+        )
+        .await?
+        .ok_or_else(|| AppError::Internal("reported redemption missing".into()))?;
         let reversal_id = match input.decision {
             ReportDecision::Dismiss => None,
             ReportDecision::Fraud => Some(
-                self.reverse_reported(caller, county, r.transfer_id, note)
+                self.reverse_reported(caller, Key::new(r.county_code, r.transfer_id), note)
                     .await?,
             ),
         };
@@ -271,7 +284,7 @@ impl Redeem<'_> {
             &caller.display_name,
             now,
             note,
-            reversal_id,
+            reversal_id.map(TransferId::get),
         )
         .await?
         {
@@ -304,7 +317,7 @@ impl Redeem<'_> {
             .await?
             .ok_or_else(|| AppError::Internal("report vanished".into()))?;
         let shop_name = self
-            .shop_names(&[(county, report.shop_id)])
+            .shop_names(&[Key::new(report.county_code, report.shop_id)])
             .await?
             .into_values()
             .next()
@@ -317,27 +330,21 @@ impl Redeem<'_> {
     pub(super) async fn reverse_reported(
         self,
         caller: &Caller,
-        county: i64,
-        transfer_id: i64,
+        transfer: Key<TransferId>,
         note: &str,
-    ) -> AppResult<i64> {
+    ) -> AppResult<TransferId> {
         match self
             .app
             .ledger()
-            .reverse_transfer(
-                caller,
-                county,
-                transfer_id,
-                &format!("不是本人兑换，核实冲正：{note}"),
-            )
+            .reverse_transfer(caller, transfer, &format!("不是本人兑换，核实冲正：{note}"))
             .await
         {
             Ok(receipt) => Ok(receipt.transfer.id),
             Err(e) if e.code() == "already_reversed" => {
-                let key = format!("reverse:{county}:{transfer_id}");
+                let key = format!("reverse:{}:{}", transfer.county_code, transfer.id);
                 store_ledger::transfers_by_keys(
                     &mut self.app.store().read(),
-                    county,
+                    transfer.county_code,
                     &[key.as_str()],
                 )
                 .await?

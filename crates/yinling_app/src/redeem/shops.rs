@@ -69,14 +69,14 @@ pub struct RedemptionReceipt {
 /// A redemption as the shop sees it: no person id, no balance.
 #[derive(Debug, Clone, Serialize)]
 pub struct ShopRedemption {
-    pub county_code: i64,
-    pub id: i64,
-    pub shop_id: i64,
-    pub goods_id: i64,
+    pub county_code: CountyCode,
+    pub id: RedemptionId,
+    pub shop_id: UnitId,
+    pub goods_id: GoodsId,
     pub goods_name: String,
     pub quantity: i64,
     pub points: i64,
-    pub transfer_id: i64,
+    pub transfer_id: TransferId,
     /// The till's idempotency key.
     pub idem_key: String,
     pub created_at: i64,
@@ -114,8 +114,8 @@ pub struct ShopReceipt {
 /// One shop's month.
 #[derive(Debug, Clone, Serialize)]
 pub struct Settlement {
-    pub county_code: i64,
-    pub shop_id: i64,
+    pub county_code: CountyCode,
+    pub shop_id: UnitId,
     pub shop_name: String,
     /// 2026-11
     pub month: String,
@@ -126,13 +126,13 @@ pub struct Settlement {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SettlementLine {
-    pub id: i64,
+    pub id: RedemptionId,
     pub at_text: String,
     pub person_name: String,
     pub goods_name: String,
     pub quantity: i64,
     pub points: i64,
-    pub transfer_id: i64,
+    pub transfer_id: TransferId,
 }
 
 /// 张三丰 → 张*丰, 李四 → 李*.
@@ -146,9 +146,9 @@ impl Redeem<'_> {
     pub(super) async fn shop_for(
         self,
         caller: &Caller,
-        shop: Key,
+        shop: Key<UnitId>,
     ) -> AppResult<(OrgUnitRow, OrgPath)> {
-        let unit = store_org::get(&mut self.app.store().read(), shop.county_code, shop.id)
+        let unit = store_org::get(&mut self.app.store().read(), shop.county(), shop.id())
             .await?
             .filter(|u| OrgKind::parse(&u.kind) == Some(OrgKind::Merchant))
             .ok_or(AppError::NotFound {
@@ -183,12 +183,9 @@ impl Redeem<'_> {
     }
 
     #[tracing::instrument(name = "redeem.goods", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, shop = ?shop))]
-    pub async fn goods(self, caller: &Caller, shop: Key) -> AppResult<Vec<GoodsRow>> {
+    pub async fn goods(self, caller: &Caller, shop: Key<UnitId>) -> AppResult<Vec<GoodsRow>> {
         self.shop_for(caller, shop).await?;
-        Ok(
-            store_shops::goods_of_shop(&mut self.app.store().read(), shop.county_code, shop.id)
-                .await?,
-        )
+        Ok(store_shops::goods_of_shop(&mut self.app.store().read(), shop).await?)
     }
 
     pub(super) fn check_goods(input: &GoodsInput) -> AppResult<String> {
@@ -214,7 +211,7 @@ impl Redeem<'_> {
     pub async fn add_goods(
         self,
         caller: &Caller,
-        shop: Key,
+        shop: Key<UnitId>,
         input: GoodsInput,
     ) -> AppResult<GoodsRow> {
         self.shop_for(caller, shop).await?;
@@ -223,7 +220,7 @@ impl Redeem<'_> {
         let mut tx = self.app.store().begin().await?;
         let row = GoodsRow {
             county_code: shop.county_code,
-            id: ids::next(&mut tx.exec(), Seq::ShopGoods).await?,
+            id: GoodsId(ids::next(&mut tx.exec(), Seq::ShopGoods).await?),
             shop_id: shop.id,
             name,
             price_points: input.price_points,
@@ -240,26 +237,19 @@ impl Redeem<'_> {
         Ok(row)
     }
 
-    #[tracing::instrument(name = "redeem.update_goods", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
+    #[tracing::instrument(name = "redeem.update_goods", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, goods = %goods))]
     pub async fn update_goods(
         self,
         caller: &Caller,
-        county: i64,
-        id: i64,
+        goods: Key<GoodsId>,
         input: GoodsInput,
     ) -> AppResult<GoodsRow> {
-        let existing = store_shops::goods(&mut self.app.store().read(), county, id)
+        let existing = store_shops::goods(&mut self.app.store().read(), goods)
             .await?
             .ok_or(AppError::NotFound { what: "商品" })?;
-        self.shop_for(
-            caller,
-            Key {
-                county_code: county,
-                id: existing.shop_id,
-            },
-        )
-        .await
-        .map_err(|_| AppError::NotFound { what: "商品" })?;
+        self.shop_for(caller, Key::new(existing.county_code, existing.shop_id))
+            .await
+            .map_err(|_| AppError::NotFound { what: "商品" })?;
         let version = input.version.ok_or_else(|| {
             AppError::invalid("version_required", "version", "缺少版本号，请刷新后重试")
         })?;
@@ -294,7 +284,7 @@ impl Redeem<'_> {
         let event = self.app.audit_event(
             caller,
             Event {
-                county_code: g.county_code,
+                county_code: g.county_code.as_i64(),
                 action,
                 entity: "shop_goods",
                 entity_key: format!("{}/{}", g.county_code, g.id),
@@ -329,10 +319,18 @@ impl Redeem<'_> {
         let points = self
             .app
             .ledger()
-            .balances(caller, county, person)
+            .balances(
+                caller,
+                Key::from_parts(county, person).map_err(|e| AppError::Internal(e.to_string()))?,
+            )
             .await?
             .points;
-        let cap = self.app.ledger().rules(county).await?.max_points_per_code;
+        let cap = self
+            .app
+            .ledger()
+            .rules(crate::ledger::county_code(county)?)
+            .await?
+            .max_points_per_code;
         let max_points = match max_points {
             None => cap,
             Some(m) if (1..=cap).contains(&m) => m,
@@ -344,7 +342,8 @@ impl Redeem<'_> {
                 ));
             }
         };
-        if store_shops::has_open_report(&mut self.app.store().read(), county, person).await? {
+        let me = Key::from_parts(county, person).map_err(|e| AppError::Internal(e.to_string()))?;
+        if store_shops::has_open_report(&mut self.app.store().read(), me).await? {
             return Err(paused());
         }
         let now = self.app.now();
@@ -386,12 +385,11 @@ impl Redeem<'_> {
         caller: &Caller,
         since: i64,
     ) -> AppResult<Option<RedemptionReceipt>> {
-        let Some((county, person)) = caller.person else {
+        let Some(person) = crate::ledger::caller_person(caller) else {
             return Ok(None);
         };
         let Some(r) =
-            store_shops::latest_redemption_of(&mut self.app.store().read(), county, person, since)
-                .await?
+            store_shops::latest_redemption_of(&mut self.app.store().read(), person, since).await?
         else {
             return Ok(None);
         };
@@ -401,17 +399,18 @@ impl Redeem<'_> {
     /// The elder's own receipt: their name and what they have left.
     pub(super) async fn elder_receipt(self, r: RedemptionRow) -> AppResult<RedemptionReceipt> {
         let mut exec = self.app.store().read();
-        let shop_name = store_org::get(&mut exec, r.county_code, r.shop_id)
+        let shop_name = store_org::get(&mut exec, r.county_code.as_i64(), r.shop_id.get())
             .await?
             .map(|u| u.name)
             .unwrap_or_default();
-        let person_name = store_people::get(&mut exec, r.county_code, r.person_id)
+        let person_name = store_people::get(&mut exec, r.county_code.as_i64(), r.person_id.get())
             .await?
             .map(|p| p.name)
             .unwrap_or_default();
-        let balance_after = store_ledger::transfer(&mut exec, r.county_code, r.transfer_id)
-            .await?
-            .map_or(0, |t| t.debit_after);
+        let balance_after =
+            store_ledger::transfer(&mut exec, Key::new(r.county_code, r.transfer_id))
+                .await?
+                .map_or(0, |t| t.debit_after);
         Ok(RedemptionReceipt {
             shop_name,
             person_name,
@@ -429,10 +428,14 @@ impl Redeem<'_> {
         shop_name: String,
         replayed: bool,
     ) -> AppResult<ShopReceipt> {
-        let name = store_people::get(&mut self.app.store().read(), r.county_code, r.person_id)
-            .await?
-            .map(|p| p.name)
-            .unwrap_or_default();
+        let name = store_people::get(
+            &mut self.app.store().read(),
+            r.county_code.as_i64(),
+            r.person_id.get(),
+        )
+        .await?
+        .map(|p| p.name)
+        .unwrap_or_default();
         Ok(ShopReceipt {
             shop_name,
             person_name: mask_name(&name),
@@ -450,16 +453,18 @@ impl Redeem<'_> {
     pub async fn at_till(
         self,
         caller: &Caller,
-        shop: Key,
+        shop: Key<UnitId>,
         input: RedeemInput,
     ) -> AppResult<ShopReceipt> {
         let (unit, path) = self.shop_for(caller, shop).await?;
-        let county = shop.county_code;
+        let county = shop.county();
         let key = client_key(caller, "redeem", &input.idempotency_key)?;
         if let Some(r) =
             store_shops::redemption_by_key(&mut self.app.store().read(), county, &key).await?
         {
-            if r.shop_id != shop.id || r.goods_id != input.goods_id || r.quantity != input.quantity
+            if r.shop_id != shop.id
+                || r.goods_id.get() != input.goods_id
+                || r.quantity != input.quantity
             {
                 return Err(AppError::conflict(
                     "idempotency_key_reused",
@@ -480,12 +485,19 @@ impl Redeem<'_> {
                 "数量须为1至99",
             ));
         }
-        let goods = store_shops::goods(&mut self.app.store().read(), county, input.goods_id)
-            .await?
-            .filter(|g| g.shop_id == shop.id)
-            .ok_or(AppError::NotFound { what: "商品" })?;
+        let goods = match Key::from_parts(county, input.goods_id) {
+            Ok(key) => store_shops::goods(&mut self.app.store().read(), key).await?,
+            Err(_) => None,
+        }
+        .filter(|g| g.shop_id == shop.id)
+        .ok_or(AppError::NotFound { what: "商品" })?;
         let points = goods.price_points * input.quantity;
-        let county_cap = self.app.ledger().rules(county).await?.max_points_per_code;
+        let county_cap = self
+            .app
+            .ledger()
+            .rules(shop.county_code)
+            .await?
+            .max_points_per_code;
         let now = self.app.now();
         let (code, goods, input, unit_ref, key) = (&code, &goods, &input, &unit, &key);
         let attempt = retrying(|| async move {
@@ -506,7 +518,12 @@ impl Redeem<'_> {
                     ),
                 ));
             }
-            if !store_shops::take_stock(&mut tx.exec(), county, goods.id, input.quantity, now)
+            if !store_shops::take_stock(
+                &mut tx.exec(),
+                Key::new(goods.county_code, goods.id),
+                input.quantity,
+                now,
+            )
                 .await?
             {
                 return Err(AppError::conflict(
@@ -517,14 +534,8 @@ impl Redeem<'_> {
             }
             let posting = Posting {
                 unit: Unit::Points,
-                debit: Holder::Person {
-                    county_code: county,
-                    id: code_row.person_id,
-                },
-                credit: Holder::Shop {
-                    county_code: county,
-                    id: shop.id,
-                },
+                debit: Holder::person(Key::new(shop.county_code, code_row.person_id)),
+                credit: Holder::shop(shop),
                 amount: points,
                 reason: Reason::Redeem,
                 source_kind: SourceKind::Redemption,
@@ -536,7 +547,8 @@ impl Redeem<'_> {
                 daily_cap: None,
             };
             let receipt = apply_one(&mut tx, self.app.ledger().writer().ids(), &posting, now).await?;
-            if !store_shops::use_code(&mut tx.exec(), county, code, code_row.person_id, now).await?
+            if !store_shops::use_code(&mut tx.exec(), county, code, code_row.person_id.get(), now)
+                .await?
             {
                 return Err(AppError::conflict(
                     "code_invalid",
@@ -545,8 +557,8 @@ impl Redeem<'_> {
                 ));
             }
             let row = RedemptionRow {
-                county_code: county,
-                id: ids::next(&mut tx.exec(), Seq::Redemptions).await?,
+                county_code: shop.county_code,
+                id: RedemptionId(ids::next(&mut tx.exec(), Seq::Redemptions).await?),
                 shop_id: shop.id,
                 person_id: code_row.person_id,
                 goods_id: goods.id,
@@ -555,7 +567,7 @@ impl Redeem<'_> {
                 points,
                 transfer_id: receipt.transfer.id,
                 idem_key: key.clone(),
-                created_by: caller.account_id,
+                created_by: caller.account_id.map(AccountId),
                 created_at: now,
             };
             store_shops::insert_redemption(&mut tx.exec(), &row)
@@ -583,7 +595,7 @@ impl Redeem<'_> {
     pub async fn settlement(
         self,
         caller: &Caller,
-        shop: Key,
+        shop: Key<UnitId>,
         month: &str,
     ) -> AppResult<Settlement> {
         let (unit, _) = self.shop_for(caller, shop).await?;
@@ -600,17 +612,11 @@ impl Redeem<'_> {
                 .map_or(0, |t| t.timestamp_micros())
         };
         let mut exec = self.app.store().read();
-        let rows = store_shops::redemptions_of_shop(
-            &mut exec,
-            shop.county_code,
-            shop.id,
-            micros(first),
-            micros(next),
-        )
-        .await?;
+        let rows =
+            store_shops::redemptions_of_shop(&mut exec, shop, micros(first), micros(next)).await?;
         let mut lines = Vec::with_capacity(rows.len());
         for r in rows {
-            let name = store_people::get(&mut exec, r.county_code, r.person_id)
+            let name = store_people::get(&mut exec, r.county_code.as_i64(), r.person_id.get())
                 .await?
                 .map(|p| mask_name(&p.name))
                 .unwrap_or_default();
@@ -640,7 +646,7 @@ impl Redeem<'_> {
     pub async fn settlement_xlsx(
         self,
         caller: &Caller,
-        shop: Key,
+        shop: Key<UnitId>,
         month: &str,
     ) -> AppResult<(String, Vec<u8>)> {
         let s = self.settlement(caller, shop, month).await?;

@@ -14,7 +14,7 @@ use yinling_store::{
 };
 
 use crate::{
-    AppError, AppResult, Caller, Key,
+    AppError, AppResult, Caller,
     ledger::client_key,
     redeem::{CODE_TTL_MICROS, RedeemCode, ShopReceipt, report_state_label},
 };
@@ -35,8 +35,8 @@ pub struct ShownCode {
 /// and whether it was reported as not theirs (不是我本人兑换).
 #[derive(Debug, Clone, Serialize)]
 pub struct MyRedemption {
-    pub county_code: i64,
-    pub id: i64,
+    pub county_code: CountyCode,
+    pub id: RedemptionId,
     pub shop_name: String,
     pub goods_name: String,
     pub quantity: i64,
@@ -61,17 +61,26 @@ impl Redeem<'_> {
         };
         let Some(row) = store_shops::code(&mut self.app.store().read(), county, &code)
             .await?
-            .filter(|c| c.person_id == person)
+            .filter(|c| c.person_id.get() == person)
         else {
             return Ok(None);
         };
         let points = self
             .app
             .ledger()
-            .balances(caller, county, person)
+            .balances(
+                caller,
+                yinling_domain::ids::Key::from_parts(county, person)
+                    .map_err(|e| AppError::Internal(e.to_string()))?,
+            )
             .await?
             .points;
-        let cap = self.app.ledger().rules(county).await?.max_points_per_code;
+        let cap = self
+            .app
+            .ledger()
+            .rules(crate::ledger::county_code(county)?)
+            .await?
+            .max_points_per_code;
         let now = self.app.now();
         Ok(Some(ShownCode {
             shown_at: row.expires_at - CODE_TTL_MICROS,
@@ -90,8 +99,8 @@ impl Redeem<'_> {
 
     /// A partner shop the caller works for (merchant staff on it, or county staff).
     #[tracing::instrument(name = "redeem.shop", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, shop = ?shop))]
-    pub async fn shop(self, caller: &Caller, shop: Key) -> AppResult<OrgUnitRow> {
-        let unit = store_org::get(&mut self.app.store().read(), shop.county_code, shop.id)
+    pub async fn shop(self, caller: &Caller, shop: Key<UnitId>) -> AppResult<OrgUnitRow> {
+        let unit = store_org::get(&mut self.app.store().read(), shop.county(), shop.id())
             .await?
             .filter(|u| OrgKind::parse(&u.kind) == Some(OrgKind::Merchant))
             .filter(|u| {
@@ -110,7 +119,7 @@ impl Redeem<'_> {
     pub async fn shop_receipt(
         self,
         caller: &Caller,
-        shop: Key,
+        shop: Key<UnitId>,
         key: &str,
     ) -> AppResult<ShopReceipt> {
         let unit = self.shop(caller, shop).await?;
@@ -118,7 +127,7 @@ impl Redeem<'_> {
             what: "兑换记录",
         })?;
         let mut exec = self.app.store().read();
-        let r = store_shops::redemption_by_key(&mut exec, shop.county_code, &key)
+        let r = store_shops::redemption_by_key(&mut exec, shop.county(), &key)
             .await?
             .filter(|r| r.shop_id == shop.id)
             .ok_or(AppError::NotFound {
@@ -130,14 +139,19 @@ impl Redeem<'_> {
     /// The caller's own latest redemptions (at most 20), newest first, with any report.
     #[tracing::instrument(name = "redeem.my_redemptions", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn my_redemptions(self, caller: &Caller) -> AppResult<Vec<MyRedemption>> {
-        let Some((county, person)) = caller.person else {
+        let Some(person) = crate::ledger::caller_person(caller) else {
             return Ok(Vec::new());
         };
         let mut exec = self.app.store().read();
-        let rows = store_shops::redemptions_of_person(&mut exec, county, person, 20).await?;
-        let reports = store_shops::reports_of_person(&mut exec, county, person).await?;
+        let rows = store_shops::redemptions_of_person(&mut exec, person, 20).await?;
+        let reports = store_shops::reports_of_person(&mut exec, person).await?;
         let shops = self
-            .shop_names(&rows.iter().map(|r| (county, r.shop_id)).collect::<Vec<_>>())
+            .shop_names(
+                &rows
+                    .iter()
+                    .map(|r| Key::new(r.county_code, r.shop_id))
+                    .collect::<Vec<_>>(),
+            )
             .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
@@ -148,7 +162,10 @@ impl Redeem<'_> {
             out.push(MyRedemption {
                 county_code: r.county_code,
                 id: r.id,
-                shop_name: shops.get(&(county, r.shop_id)).cloned().unwrap_or_default(),
+                shop_name: shops
+                    .get(&Key::new(r.county_code, r.shop_id))
+                    .cloned()
+                    .unwrap_or_default(),
                 goods_name: r.goods_name,
                 quantity: r.quantity,
                 points: r.points,

@@ -727,7 +727,7 @@ impl TestCity {
             .redeem()
             .add_goods(
                 sys,
-                (shop.county_code, shop.id).into(),
+                shop_key((shop.county_code, shop.id)),
                 GoodsInput {
                     name: "挂面".into(),
                     price_points: 5,
@@ -752,11 +752,10 @@ impl TestCity {
             .ledger()
             .post(Posting {
                 unit: Unit::Points,
-                debit: Holder::Pool { county_code: c },
-                credit: Holder::Person {
-                    county_code: c,
-                    id: person.1,
+                debit: Holder::Pool {
+                    county_code: county_code(c),
                 },
+                credit: Holder::person(person_key(person)),
                 amount: 20,
                 reason: Reason::Earn,
                 source_kind: SourceKind::Activity,
@@ -795,7 +794,7 @@ impl TestCity {
             .propose_adjustment(
                 &proposer,
                 AdjustmentInput {
-                    person: person.into(),
+                    person: person_key(person),
                     unit: Unit::Points,
                     amount: 5,
                     memo: "补记活动积分".into(),
@@ -818,10 +817,10 @@ impl TestCity {
             place,
             household,
             shop,
-            goods,
+            goods: goods.get(),
             account,
-            transfer,
-            adjustment,
+            transfer: transfer.get(),
+            adjustment: adjustment.get(),
             names,
         }
     }
@@ -1067,4 +1066,21 @@ impl TestCity {
         }
         shop
     }
+}
+
+/// A county of the test city as a code.
+pub fn county_code(county: i64) -> yinling_domain::region::CountyCode {
+    yinling_domain::region::CountyCode::from_i64(county).expect("a county of the test city")
+}
+
+/// A person of the test city, as the pair the builders hand out, as a key.
+pub fn person_key(
+    (county, id): (i64, i64),
+) -> yinling_domain::ids::Key<yinling_domain::ids::PersonId> {
+    yinling_domain::ids::Key::from_parts(county, id).expect("a person of the test city")
+}
+
+/// A shop of the test city (an org unit), as the pair the builders hand out, as a key.
+pub fn shop_key((county, id): (i64, i64)) -> yinling_domain::ids::Key<yinling_domain::ids::UnitId> {
+    yinling_domain::ids::Key::from_parts(county, id).expect("a shop of the test city")
 }

@@ -12,7 +12,11 @@ impl TimeBank<'_> {
         let (county, giver) = caller
             .person
             .ok_or_else(|| AppError::forbidden("您的账号没有关联本人档案，无法转赠时长"))?;
-        let rules = self.app.ledger().rules(county).await?;
+        let rules = self
+            .app
+            .ledger()
+            .rules(crate::ledger::county_code(county)?)
+            .await?;
         if !rules.family_transfer {
             return Err(AppError::forbidden("本县（市、区）未开放时间银行亲属转赠"));
         }
@@ -42,14 +46,8 @@ impl TimeBank<'_> {
         let memo = memo.as_str();
         let posting = Posting {
             unit: Unit::Minutes,
-            debit: Holder::Person {
-                county_code: county,
-                id: giver,
-            },
-            credit: Holder::Person {
-                county_code: county,
-                id: to.id,
-            },
+            debit: crate::ledger::person_holder(county, giver)?,
+            credit: crate::ledger::person_holder(county, to.id)?,
             amount: input.minutes,
             reason: Reason::Family,
             source_kind: SourceKind::Family,
@@ -103,20 +101,16 @@ impl TimeBank<'_> {
         since: i64,
     ) -> AppResult<i64> {
         use yinling_store::ledger as store_ledger;
-        let key = Holder::Person {
-            county_code: county,
-            id: person,
-        }
-        .key(Unit::Minutes);
+        let key = crate::ledger::person_holder(county, person)?.key(Unit::Minutes);
         let Some(account) = store_ledger::account_of(&mut tx.exec(), &key).await? else {
             return Ok(0);
         };
         let sums = store_ledger::recent_sums(
             &mut tx.exec(),
-            county,
+            account.county_code,
             &[account.id],
             store_ledger::Side::Debit,
-            Reason::Family.as_str(),
+            Reason::Family,
             since,
         )
         .await?;
@@ -171,11 +165,7 @@ impl TimeBank<'_> {
         let minutes = recorded.min(cap);
         let balance = store_ledger::account_of(
             &mut exec,
-            &Holder::Person {
-                county_code: county,
-                id: order.person_id,
-            }
-            .key(Unit::Minutes),
+            &crate::ledger::person_holder(county, order.person_id)?.key(Unit::Minutes),
         )
         .await?
         .map_or(0, |a| a.balance);
@@ -232,12 +222,9 @@ impl TimeBank<'_> {
             .ledger()
             .post(Posting {
                 unit: Unit::Minutes,
-                debit: Holder::Person {
-                    county_code: county,
-                    id: charge.person_id,
-                },
+                debit: crate::ledger::person_holder(county, charge.person_id)?,
                 credit: Holder::Pool {
-                    county_code: county,
+                    county_code: crate::ledger::county_code(county)?,
                 },
                 amount: charge.minutes,
                 reason: Reason::Withdraw,
@@ -277,7 +264,7 @@ impl TimeBank<'_> {
         let row = HoursDisputeRow {
             county_code: county,
             order_id: id,
-            transfer_id: paid.id,
+            transfer_id: paid.id.get(),
             person_id: charge.person_id,
             minutes: paid.amount,
             reason,
@@ -379,7 +366,11 @@ impl TimeBank<'_> {
         Ok(self
             .app
             .ledger()
-            .kin_of(caller.person, order.county_code, order.person_id)
+            .kin_of(
+                crate::ledger::caller_person(caller),
+                yinling_domain::ids::Key::from_parts(order.county_code, order.person_id)
+                    .map_err(|e| AppError::Internal(e.to_string()))?,
+            )
             .await?
             .is_some())
     }
@@ -422,9 +413,13 @@ impl TimeBank<'_> {
             Bounded::<LinesKind, 1, 200>::read_opt(input.note.as_deref(), "note", "处理意见")?
                 .map(String::from);
         let now = self.app.now();
-        let transfer = store_ledger::transfer(&mut self.app.store().read(), county, d.transfer_id)
-            .await?
-            .ok_or_else(|| AppError::Internal("disputed transfer missing".into()))?;
+        let transfer = store_ledger::transfer(
+            &mut self.app.store().read(),
+            yinling_domain::ids::Key::from_parts(county, d.transfer_id)
+                .map_err(|e| AppError::Internal(e.to_string()))?,
+        )
+        .await?
+        .ok_or_else(|| AppError::Internal("disputed transfer missing".into()))?;
         let (d, note, transfer) = (&d, &note, &transfer);
         retrying(|| async move {
             let mut tx = self.app.store().begin().await?;
@@ -436,12 +431,9 @@ impl TimeBank<'_> {
                 let posting = Posting {
                     unit: Unit::Minutes,
                     debit: Holder::Pool {
-                        county_code: county,
+                        county_code: transfer.county_code,
                     },
-                    credit: Holder::Person {
-                        county_code: county,
-                        id: d.person_id,
-                    },
+                    credit: crate::ledger::person_holder(county, d.person_id)?,
                     amount: transfer.amount,
                     reason: Reason::Reverse,
                     source_kind: SourceKind::Order,
@@ -465,7 +457,7 @@ impl TimeBank<'_> {
                             e
                         }
                     })?;
-                Some(receipt.transfer.id)
+                Some(receipt.transfer.id.get())
             } else {
                 None
             };

@@ -176,13 +176,19 @@ async fn the_demo_city_reproduces_the_source_figures() {
     assert!(shops[0].name.starts_with("东门社区"), "{}", shops[0].name);
     let goods = app
         .redeem()
-        .goods(&till, (shops[0].county_code, shops[0].id).into())
+        .goods(
+            &till,
+            yinling_app::testing::shop_key((shops[0].county_code, shops[0].id)),
+        )
         .await
         .unwrap();
     assert!(goods.iter().any(|g| g.name.contains("大米")), "{goods:?}");
     let zhang_points = app
         .ledger()
-        .balances(&admin, zhang.county_code, zhang.id)
+        .balances(
+            &admin,
+            yinling_app::testing::person_key((zhang.county_code, zhang.id)),
+        )
         .await
         .unwrap()
         .points;
@@ -204,17 +210,16 @@ async fn the_demo_city_reproduces_the_source_figures() {
         .ledger()
         .statement(
             &li,
-            (lc, lid).into(),
+            yinling_app::testing::person_key((lc, lid)),
             yinling_domain::ledger::Unit::Points,
             PageRequest::default(),
         )
         .await
         .unwrap();
     assert!(
-        lines
-            .items
-            .iter()
-            .any(|l| l.source_kind == "order" && l.memo == "助老送餐"),
+        lines.items.iter().any(
+            |l| l.source_kind == yinling_domain::ledger::SourceKind::Order && l.memo == "助老送餐"
+        ),
         "{:?}",
         lines.items
     );

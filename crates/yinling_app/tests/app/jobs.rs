@@ -5,6 +5,7 @@
 //! work. Time moves only with the test clock; nothing sleeps.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
+use yinling_app::testing::person_key;
 use yinling_app::testing::{assert_forbidden, assert_not_found};
 
 use yinling_app::{
@@ -169,7 +170,7 @@ async fn a_dead_runners_job_is_taken_again_when_its_lease_passes() {
             duration_us: 1,
             next_due: now + 1,
             attempts: 0,
-            outcome: "ok",
+            outcome: JobOutcome::Ok,
             done: 9,
             set_aside: 0,
             set_aside_json: "[]",
@@ -222,7 +223,7 @@ async fn a_failing_job_backs_off_and_recovers() {
         assert_eq!(ran[0].next_due, at + wait * SECOND);
         let r = row(&city, "test_flaky").await;
         assert_eq!((r.attempts, r.due_at), (attempt, at + wait * SECOND));
-        assert_eq!(r.last_outcome.as_deref(), Some("failed"));
+        assert_eq!(r.last_outcome, Some(JobOutcome::Failed));
         // Not a moment before the back-off has passed.
         city.clock.advance(wait * SECOND - 1);
         assert!(
@@ -348,7 +349,7 @@ async fn run_now_makes_a_job_due_and_only_a_city_administrator_may() {
         duration_us: 1,
         next_due: now + 10 * MINUTE,
         attempts: 0,
-        outcome: "ok",
+        outcome: JobOutcome::Ok,
         done: 0,
         set_aside: 0,
         set_aside_json: "[]",
@@ -412,7 +413,7 @@ async fn the_award_job_sets_a_bad_item_aside_and_pays_the_rest() {
     let bal = city
         .app
         .ledger()
-        .balances(&city.system, li.0, li.1)
+        .balances(&city.system, person_key(li))
         .await
         .unwrap();
     assert_eq!((bal.points, bal.minutes), (10, 60));
@@ -434,7 +435,7 @@ async fn the_award_job_sets_a_bad_item_aside_and_pays_the_rest() {
     let bal = city
         .app
         .ledger()
-        .balances(&city.system, li.0, li.1)
+        .balances(&city.system, person_key(li))
         .await
         .unwrap();
     assert_eq!((bal.points, bal.minutes), (10, 60));

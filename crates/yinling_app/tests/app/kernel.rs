@@ -498,7 +498,7 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
                 .propose_adjustment(
                     admin,
                     AdjustmentInput {
-                        person: c.people_a[2].into(),
+                        person: yinling_app::testing::person_key(c.people_a[2]),
                         unit: Unit::Points,
                         amount: 5,
                         memo: t,
@@ -521,17 +521,13 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
         ))
         .await
         .unwrap();
+    let transfer = yinling_domain::ids::Key::from_parts(county, transfer).unwrap();
     check_field(
         c,
         "冲正原因",
         &BAD_FREE,
         "重复发放，予以冲正",
-        |t| async move {
-            c.app
-                .ledger()
-                .reverse_transfer(admin, county, transfer, &t)
-                .await
-        },
+        |t| async move { c.app.ledger().reverse_transfer(admin, transfer, &t).await },
     )
     .await;
     let mut k = 0;
@@ -691,7 +687,7 @@ async fn names_titles_and_labels_refuse_invisible_characters_but_keep_their_numb
             .redeem()
             .add_goods(
                 system,
-                (shop.county_code, shop.id).into(),
+                yinling_app::testing::shop_key((shop.county_code, shop.id)),
                 GoodsInput {
                     name: t,
                     price_points: 50,

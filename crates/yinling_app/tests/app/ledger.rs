@@ -2,6 +2,7 @@
 //! test database is (SQLite by default, PostgreSQL with YINLING_TEST_DATABASE_URL).
 
 use yinling_app::testing::{assert_forbidden, assert_not_found, assert_too_many};
+use yinling_app::testing::{county_code, person_key};
 use yinling_app::{
     AppError, Caller, Key,
     ledger::{Actor, AdjustmentInput, EarnInput, EarningRuleInput, Holder, Posting},
@@ -14,10 +15,7 @@ use yinling_store::redeem::shops::GoodsRow;
 const DAY: i64 = 86_400_000_000;
 
 fn person(k: (i64, i64)) -> Holder {
-    Holder::Person {
-        county_code: k.0,
-        id: k.1,
-    }
+    Holder::person(person_key((k.0, k.1)))
 }
 
 fn posting(unit: Unit, debit: Holder, credit: Holder, amount: i64, key: &str) -> Posting {
@@ -46,7 +44,7 @@ async fn assert_ledger_sound(city: &TestCity) {
 async fn points_of(city: &TestCity, who: (i64, i64)) -> i64 {
     city.app
         .ledger()
-        .balances(&city.system, who.0, who.1)
+        .balances(&city.system, person_key(who))
         .await
         .unwrap()
         .points
@@ -58,7 +56,7 @@ async fn theme_day_rule(city: &TestCity, points: i64, minutes: i64) {
         .put_earning_rule(
             &city.caller("countyadmin").await,
             EarningRuleInput {
-                county_code: city.county.county_code,
+                county_code: county_code(city.county.county_code),
                 source_kind: SourceKind::Activity,
                 code: "theme_day".into(),
                 label: "主题党日".into(),
@@ -72,7 +70,7 @@ async fn theme_day_rule(city: &TestCity, points: i64, minutes: i64) {
 
 fn earn_input(who: (i64, i64), key: &str) -> EarnInput {
     EarnInput {
-        person: Key::from(who),
+        person: person_key(who),
         activity: "theme_day".into(),
         source_ref: "activity/2026-07".into(),
         idempotency_key: key.into(),
@@ -82,7 +80,7 @@ fn earn_input(who: (i64, i64), key: &str) -> EarnInput {
 /// A partner shop in the test city: its key, the keeper at its till, and the resident (张大爷,
 /// `people_a[0]`) who shows codes there.
 struct Till {
-    shop: Key,
+    shop: yinling_domain::ids::Key<yinling_domain::ids::UnitId>,
     keeper: Caller,
     resident: Caller,
 }
@@ -91,7 +89,7 @@ impl Till {
     async fn open(city: &TestCity) -> Till {
         let shop = city.add_shop().await;
         Till {
-            shop: Key::from((shop.county_code, shop.id)),
+            shop: yinling_app::testing::shop_key((shop.county_code, shop.id)),
             keeper: city.caller("shopkeeper").await,
             resident: city.caller("resident").await,
         }
@@ -117,10 +115,10 @@ impl Till {
     }
 }
 
-fn redeem_input(code: &str, goods: i64, key: &str) -> RedeemInput {
+fn redeem_input(code: &str, goods: yinling_domain::ids::GoodsId, key: &str) -> RedeemInput {
     RedeemInput {
         code: code.into(),
-        goods_id: goods,
+        goods_id: goods.get(),
         quantity: 1,
         idempotency_key: key.into(),
     }
@@ -160,7 +158,7 @@ async fn an_award_moves_once_however_often_it_is_retried() {
     let bal = city
         .app
         .ledger()
-        .balances(&worker, li.0, li.1)
+        .balances(&worker, person_key(li))
         .await
         .unwrap();
     assert_eq!((bal.points, bal.minutes), (20, 90));
@@ -253,7 +251,9 @@ async fn nobody_spends_more_than_they_hold_and_a_refusal_changes_nothing() {
     let city = TestCity::new().await;
     let c = city.county.county_code;
     let (zhang, li) = (person(city.people_a[0]), person(city.people_a[1]));
-    let pool = Holder::Pool { county_code: c };
+    let pool = Holder::Pool {
+        county_code: county_code(c),
+    };
     city.app
         .ledger()
         .post(posting(Unit::Minutes, pool, zhang, 60, "seed-hours-1"))
@@ -307,7 +307,9 @@ async fn transfers_are_append_only_and_verify_finds_a_tampered_balance() {
         .ledger()
         .post(posting(
             Unit::Points,
-            Holder::Pool { county_code: c },
+            Holder::Pool {
+                county_code: county_code(c),
+            },
             zhang,
             30,
             "append-only-1",
@@ -387,7 +389,7 @@ async fn a_completed_order_pays_its_server_exactly_once() {
     let bal = city
         .app
         .ledger()
-        .balances(&city.system, li.0, li.1)
+        .balances(&city.system, person_key(li))
         .await
         .unwrap();
     assert_eq!((bal.points, bal.minutes), (10, 60));
@@ -404,7 +406,7 @@ async fn a_completed_order_pays_its_server_exactly_once() {
         .ledger()
         .statement(
             &city.system,
-            Key::from(li),
+            person_key(li),
             Unit::Points,
             Default::default(),
         )
@@ -428,7 +430,7 @@ async fn a_manual_adjustment_needs_a_second_person() {
         .propose_adjustment(
             &worker,
             AdjustmentInput {
-                person: Key::from(wang),
+                person: person_key(wang),
                 unit: Unit::Points,
                 amount: 15,
                 memo: "补记十月敬老活动积分".into(),
@@ -441,7 +443,11 @@ async fn a_manual_adjustment_needs_a_second_person() {
     let e = city
         .app
         .ledger()
-        .decide_adjustment(&worker, adj.county_code, adj.id, true)
+        .decide_adjustment(
+            &worker,
+            yinling_domain::ids::Key::new(adj.county_code, adj.id),
+            true,
+        )
         .await
         .unwrap_err();
     assert_forbidden(&e);
@@ -455,7 +461,11 @@ async fn a_manual_adjustment_needs_a_second_person() {
     let done = city
         .app
         .ledger()
-        .decide_adjustment(&secretary, adj.county_code, adj.id, true)
+        .decide_adjustment(
+            &secretary,
+            yinling_domain::ids::Key::new(adj.county_code, adj.id),
+            true,
+        )
         .await
         .unwrap();
     assert_eq!(done.status, "approved");
@@ -463,7 +473,11 @@ async fn a_manual_adjustment_needs_a_second_person() {
     let e = city
         .app
         .ledger()
-        .decide_adjustment(&secretary, adj.county_code, adj.id, true)
+        .decide_adjustment(
+            &secretary,
+            yinling_domain::ids::Key::new(adj.county_code, adj.id),
+            true,
+        )
         .await
         .unwrap_err();
     assert_eq!(e.code(), "already_decided");
@@ -477,7 +491,11 @@ async fn a_manual_adjustment_needs_a_second_person() {
     let r = city
         .app
         .ledger()
-        .reverse_transfer(&admin, adj.county_code, t, "重复补记，冲正")
+        .reverse_transfer(
+            &admin,
+            yinling_domain::ids::Key::new(adj.county_code, t),
+            "重复补记，冲正",
+        )
         .await
         .unwrap();
     assert_eq!(r.transfer.reverses, Some(t));
@@ -485,7 +503,11 @@ async fn a_manual_adjustment_needs_a_second_person() {
     let again = city
         .app
         .ledger()
-        .reverse_transfer(&admin, adj.county_code, t, "重复补记，冲正")
+        .reverse_transfer(
+            &admin,
+            yinling_domain::ids::Key::new(adj.county_code, t),
+            "重复补记，冲正",
+        )
         .await
         .unwrap();
     assert!(again.replayed);
@@ -501,7 +523,9 @@ async fn a_posting_is_never_dated_before_its_accounts_latest_transfer() {
     let city = TestCity::new().await;
     let c = city.county.county_code;
     let zhang = person(city.people_a[0]);
-    let pool = Holder::Pool { county_code: c };
+    let pool = Holder::Pool {
+        county_code: county_code(c),
+    };
     let first = city
         .app
         .ledger()
@@ -531,7 +555,7 @@ async fn a_posting_is_never_dated_before_its_accounts_latest_transfer() {
         .ledger()
         .statement(
             &city.system,
-            Key::from(city.people_a[0]),
+            person_key(city.people_a[0]),
             Unit::Points,
             yinling_app::PageRequest::default(),
         )
@@ -550,7 +574,9 @@ async fn old_points_expire_first_in_first_out_and_a_second_run_expires_nothing()
     let city = TestCity::new().await;
     let c = city.county.county_code;
     let zhang = person(city.people_a[0]);
-    let pool = Holder::Pool { county_code: c };
+    let pool = Holder::Pool {
+        county_code: county_code(c),
+    };
     city.app
         .ledger()
         .post(posting(Unit::Points, pool, zhang, 100, "old-points-1"))
@@ -569,8 +595,8 @@ async fn old_points_expire_first_in_first_out_and_a_second_run_expires_nothing()
             Unit::Points,
             zhang,
             Holder::Shop {
-                county_code: c,
-                id: city.community.id,
+                county_code: county_code(c),
+                id: yinling_domain::ids::UnitId(city.community.id),
             },
             60,
             "spend-points-1",
@@ -608,10 +634,12 @@ async fn concurrent_postings_keep_every_invariant() {
         .chain(&city.people_b)
         .map(|&k| person(k))
         .collect();
-    let pool = Holder::Pool { county_code: c };
+    let pool = Holder::Pool {
+        county_code: county_code(c),
+    };
     let shop = Holder::Shop {
-        county_code: c,
-        id: city.community.id,
+        county_code: county_code(c),
+        id: yinling_domain::ids::UnitId(city.community.id),
     };
     let mut tasks = Vec::new();
     for client in 0..32u64 {
@@ -677,7 +705,9 @@ mod redemption {
             .ledger()
             .post(posting(
                 Unit::Points,
-                Holder::Pool { county_code: c },
+                Holder::Pool {
+                    county_code: county_code(c),
+                },
                 person(city.people_a[0]),
                 50,
                 "seed-points-zhang",
@@ -878,7 +908,9 @@ mod redemption {
             .ledger()
             .post(posting(
                 Unit::Points,
-                Holder::Pool { county_code: c },
+                Holder::Pool {
+                    county_code: county_code(c),
+                },
                 person(city.people_a[0]),
                 100,
                 "seed-points-race",
@@ -931,7 +963,7 @@ async fn accounts_opened_by_a_rolled_back_redemption_are_opened_again() {
         .post(posting(
             Unit::Points,
             Holder::Pool {
-                county_code: city.county.county_code,
+                county_code: county_code(city.county.county_code),
             },
             person(city.people_a[0]),
             20,
@@ -972,7 +1004,9 @@ mod time_bank {
             .ledger()
             .post(posting(
                 Unit::Minutes,
-                Holder::Pool { county_code: c },
+                Holder::Pool {
+                    county_code: county_code(c),
+                },
                 person(zhang),
                 600,
                 "seed-hours-zhang",
@@ -980,7 +1014,7 @@ mod time_bank {
             .await
             .unwrap();
         let admin = city.caller("countyadmin").await;
-        let mut rules: Rules = city.app.ledger().rules(c).await.unwrap();
+        let mut rules: Rules = city.app.ledger().rules(county_code(c)).await.unwrap();
         rules.family_max_minutes_year = 120;
         city.app.ledger().set_rules(&admin, rules).await.unwrap();
 
@@ -1021,7 +1055,7 @@ mod time_bank {
         let bal = city
             .app
             .ledger()
-            .balances(&resident, zhang.0, zhang.1)
+            .balances(&resident, person_key(zhang))
             .await
             .unwrap();
         assert_eq!(bal.minutes, 480);
@@ -1050,7 +1084,7 @@ mod time_bank {
         let bal = city
             .app
             .ledger()
-            .balances(&resident, zhang.0, zhang.1)
+            .balances(&resident, person_key(zhang))
             .await
             .unwrap();
         assert_eq!(bal.minutes, 480 - paid.transfer.amount);
@@ -1059,7 +1093,7 @@ mod time_bank {
             .ledger()
             .statement(
                 &resident,
-                Key::from(zhang),
+                person_key(zhang),
                 Unit::Minutes,
                 Default::default(),
             )
@@ -1087,7 +1121,9 @@ async fn concurrent_family_gifts_keep_the_limit_and_the_balances() {
             .ledger()
             .post(posting(
                 Unit::Minutes,
-                Holder::Pool { county_code: c },
+                Holder::Pool {
+                    county_code: county_code(c),
+                },
                 person(who),
                 100,
                 key,
@@ -1209,7 +1245,7 @@ mod trust {
 
     fn adjustment(who: (i64, i64), amount: i64) -> AdjustmentInput {
         AdjustmentInput {
-            person: Key::from(who),
+            person: person_key(who),
             unit: Unit::Points,
             amount,
             memo: "补记十月敬老活动积分".into(),
@@ -1335,7 +1371,11 @@ mod trust {
             let e = city
                 .app
                 .ledger()
-                .decide_adjustment(&kin_secretary, c, for_li.id, approve)
+                .decide_adjustment(
+                    &kin_secretary,
+                    yinling_domain::ids::Key::new(county_code(c), for_li.id),
+                    approve,
+                )
                 .await
                 .unwrap_err();
             assert_refused(&city, e, "不能审批自己或同户家人的积分调整", before).await;
@@ -1352,7 +1392,11 @@ mod trust {
         // Another secretary approves it.
         city.app
             .ledger()
-            .decide_adjustment(&secretary, c, for_li.id, true)
+            .decide_adjustment(
+                &secretary,
+                yinling_domain::ids::Key::new(county_code(c), for_li.id),
+                true,
+            )
             .await
             .unwrap();
         assert_eq!(points_of(&city, li).await, 30);
@@ -1369,17 +1413,19 @@ mod trust {
                 .unwrap()
                 .path;
             let row = AdjustmentRow {
-                county_code: c,
-                id: ids::next(&mut city.app.store().write(), Seq::LedgerAdjustments)
-                    .await
-                    .unwrap(),
-                unit: "points".into(),
-                person_id: who.1,
+                county_code: county_code(c),
+                id: yinling_domain::ids::AdjustmentId(
+                    ids::next(&mut city.app.store().write(), Seq::LedgerAdjustments)
+                        .await
+                        .unwrap(),
+                ),
+                unit: Unit::Points,
+                person_id: person_key(who).id,
                 path,
                 amount: 5_000,
                 memo: "补记历年服务积分".into(),
                 status: "pending".into(),
-                proposed_by: selfworker.account_id.unwrap(),
+                proposed_by: yinling_domain::ids::AccountId(selfworker.account_id.unwrap()),
                 proposed_by_name: "selfworker".into(),
                 proposed_at: city.app.now(),
                 decided_by: None,
@@ -1410,7 +1456,11 @@ mod trust {
             let e = city
                 .app
                 .ledger()
-                .decide_adjustment(&secretary, c, row.id, true)
+                .decide_adjustment(
+                    &secretary,
+                    yinling_domain::ids::Key::new(county_code(c), row.id),
+                    true,
+                )
                 .await
                 .unwrap_err();
             assert_refused(&city, e, "只能驳回", before).await;
@@ -1421,7 +1471,11 @@ mod trust {
             let done = city
                 .app
                 .ledger()
-                .decide_adjustment(&secretary, c, row.id, false)
+                .decide_adjustment(
+                    &secretary,
+                    yinling_domain::ids::Key::new(county_code(c), row.id),
+                    false,
+                )
                 .await
                 .unwrap();
             assert_eq!(done.status, "rejected");
@@ -1435,7 +1489,11 @@ mod trust {
             .unwrap();
         city.app
             .ledger()
-            .decide_adjustment(&kin_secretary, c, for_wang.id, true)
+            .decide_adjustment(
+                &kin_secretary,
+                yinling_domain::ids::Key::new(county_code(c), for_wang.id),
+                true,
+            )
             .await
             .unwrap();
         assert_eq!(points_of(&city, wang).await, 12);
@@ -1457,7 +1515,9 @@ mod trust {
             .ledger()
             .post(posting(
                 Unit::Points,
-                Holder::Pool { county_code: c },
+                Holder::Pool {
+                    county_code: county_code(c),
+                },
                 person(wang),
                 40,
                 "seed-wang-40",
@@ -1471,8 +1531,8 @@ mod trust {
                 Unit::Points,
                 person(wang),
                 Holder::Shop {
-                    county_code: c,
-                    id: shop.id,
+                    county_code: county_code(c),
+                    id: yinling_domain::ids::UnitId(shop.id),
                 },
                 25,
                 "wang-spends-25",
@@ -1483,14 +1543,22 @@ mod trust {
         let e = city
             .app
             .ledger()
-            .reverse_transfer(&self_admin, c, spent.transfer.id, "误操作，退回积分")
+            .reverse_transfer(
+                &self_admin,
+                yinling_domain::ids::Key::new(county_code(c), spent.transfer.id),
+                "误操作，退回积分",
+            )
             .await
             .unwrap_err();
         assert_refused(&city, e, "冲正会转给您本人或同户家人", before).await;
         assert_eq!(points_of(&city, wang).await, 15);
         city.app
             .ledger()
-            .reverse_transfer(&admin, c, spent.transfer.id, "误操作，退回积分")
+            .reverse_transfer(
+                &admin,
+                yinling_domain::ids::Key::new(county_code(c), spent.transfer.id),
+                "误操作，退回积分",
+            )
             .await
             .unwrap();
         assert_eq!(points_of(&city, wang).await, 40);
@@ -1524,7 +1592,9 @@ mod trust {
             .ledger()
             .post(posting(
                 Unit::Minutes,
-                Holder::Pool { county_code: c },
+                Holder::Pool {
+                    county_code: county_code(c),
+                },
                 person(zhang),
                 600,
                 "seed-hours-zhang",
@@ -1583,12 +1653,20 @@ mod trust {
         let adj = city
             .app
             .ledger()
-            .decide_adjustment(&secretary, c, adj.id, true)
+            .decide_adjustment(
+                &secretary,
+                yinling_domain::ids::Key::new(county_code(c), adj.id),
+                true,
+            )
             .await
             .unwrap();
         city.app
             .ledger()
-            .reverse_transfer(&admin, c, adj.transfer_id.unwrap(), "重复补记，冲正")
+            .reverse_transfer(
+                &admin,
+                yinling_domain::ids::Key::new(county_code(c), adj.transfer_id.unwrap()),
+                "重复补记，冲正",
+            )
             .await
             .unwrap();
         // A refusal moves nothing and records no movement.
@@ -1710,7 +1788,7 @@ mod trust {
         let bal = city
             .app
             .ledger()
-            .balances(&city.system, li.0, li.1)
+            .balances(&city.system, person_key(li))
             .await
             .unwrap();
         assert_eq!((bal.points, bal.minutes), (10, 60));
@@ -1764,7 +1842,9 @@ mod trust {
             .ledger()
             .post(posting(
                 Unit::Points,
-                Holder::Pool { county_code: c },
+                Holder::Pool {
+                    county_code: county_code(c),
+                },
                 person(qian),
                 1,
                 &format!("entitlement:{c}:{}:points", ent_ids[1]),
@@ -1865,7 +1945,9 @@ mod trust {
                 .ledger()
                 .post(posting(
                     Unit::Minutes,
-                    Holder::Pool { county_code: c },
+                    Holder::Pool {
+                        county_code: county_code(c),
+                    },
                     person(who),
                     100,
                     key,
@@ -1901,7 +1983,7 @@ mod trust {
             let bal = city
                 .app
                 .ledger()
-                .balances(&city.system, who.0, who.1)
+                .balances(&city.system, person_key(who))
                 .await
                 .unwrap();
             assert_eq!(bal.minutes, 100);
@@ -1942,7 +2024,9 @@ mod redemption_guard {
             .ledger()
             .post(posting(
                 Unit::Points,
-                Holder::Pool { county_code: who.0 },
+                Holder::Pool {
+                    county_code: county_code(who.0),
+                },
                 person(who),
                 amount,
                 key,
@@ -2167,7 +2251,7 @@ mod redemption_guard {
             let e = city
                 .app
                 .redeem()
-                .lift_lock(who, lock.lock.county_code, lock.lock.id)
+                .lift_lock(who, lock.lock.county_code.as_i64(), lock.lock.id)
                 .await
                 .unwrap_err();
             assert_not_found(&e);
@@ -2187,7 +2271,7 @@ mod redemption_guard {
         let lifted = city
             .app
             .redeem()
-            .lift_lock(&admin, lock.lock.county_code, lock.lock.id)
+            .lift_lock(&admin, lock.lock.county_code.as_i64(), lock.lock.id)
             .await
             .unwrap();
         assert!(
@@ -2198,7 +2282,7 @@ mod redemption_guard {
         let e = city
             .app
             .redeem()
-            .lift_lock(&admin, lock.lock.county_code, lock.lock.id)
+            .lift_lock(&admin, lock.lock.county_code.as_i64(), lock.lock.id)
             .await
             .unwrap_err();
         assert_eq!(e.code(), "already_lifted");
@@ -2294,7 +2378,7 @@ mod redemption_guard {
         assert_eq!(e.code(), "over_code_limit");
         let admin = city.caller("countyadmin").await;
         let c = city.county.county_code;
-        let rules = city.app.ledger().rules(c).await.unwrap();
+        let rules = city.app.ledger().rules(county_code(c)).await.unwrap();
         let e = city
             .app
             .ledger()
@@ -2388,10 +2472,13 @@ mod redemption_guard {
         let report = city
             .app
             .redeem()
-            .report(&till.resident, r.redemption.county_code, r.redemption.id)
+            .report(
+                &till.resident,
+                yinling_domain::ids::Key::new(r.redemption.county_code, r.redemption.id),
+            )
             .await
             .unwrap();
-        (till, rice, r.redemption.id, report)
+        (till, rice, r.redemption.id.get(), report)
     }
 
     #[tokio::test]
@@ -2422,7 +2509,10 @@ mod redemption_guard {
         let e = city
             .app
             .redeem()
-            .report(&li, r.redemption.county_code, r.redemption.id)
+            .report(
+                &li,
+                yinling_domain::ids::Key::new(r.redemption.county_code, r.redemption.id),
+            )
             .await
             .unwrap_err();
         assert_not_found(&e);
@@ -2430,7 +2520,10 @@ mod redemption_guard {
         let report = city
             .app
             .redeem()
-            .report(&till.resident, r.redemption.county_code, r.redemption.id)
+            .report(
+                &till.resident,
+                yinling_domain::ids::Key::new(r.redemption.county_code, r.redemption.id),
+            )
             .await
             .unwrap();
         assert_eq!((report.state.as_str(), report.frozen_codes), ("open", 1));
@@ -2439,7 +2532,10 @@ mod redemption_guard {
         let again = city
             .app
             .redeem()
-            .report(&till.resident, r.redemption.county_code, r.redemption.id)
+            .report(
+                &till.resident,
+                yinling_domain::ids::Key::new(r.redemption.county_code, r.redemption.id),
+            )
             .await
             .unwrap();
         assert_eq!(again.id, report.id);
@@ -2488,7 +2584,7 @@ mod redemption_guard {
             .redeem()
             .resolve_report(
                 &worker,
-                report.county_code,
+                report.county_code.as_i64(),
                 report.id,
                 ResolveInput {
                     decision: ReportDecision::Fraud,
@@ -2505,7 +2601,7 @@ mod redemption_guard {
             .redeem()
             .resolve_report(
                 &admin,
-                report.county_code,
+                report.county_code.as_i64(),
                 report.id,
                 ResolveInput {
                     decision: ReportDecision::Fraud,
@@ -2521,7 +2617,7 @@ mod redemption_guard {
             .redeem()
             .resolve_report(
                 &admin,
-                report.county_code,
+                report.county_code.as_i64(),
                 report.id,
                 ResolveInput {
                     decision: ReportDecision::Fraud,
@@ -2534,8 +2630,7 @@ mod redemption_guard {
         let reversal = done.report.reversal_id.unwrap();
         let t = yinling_store::ledger::transfer(
             &mut city.app.store().read(),
-            report.county_code,
-            reversal,
+            yinling_domain::ids::Key::new(report.county_code, reversal),
         )
         .await
         .unwrap()
@@ -2549,7 +2644,7 @@ mod redemption_guard {
             .redeem()
             .resolve_report(
                 &admin,
-                report.county_code,
+                report.county_code.as_i64(),
                 report.id,
                 ResolveInput {
                     decision: ReportDecision::Dismiss,
@@ -2607,7 +2702,7 @@ mod redemption_guard {
                 .redeem()
                 .resolve_report(
                     &own,
-                    report.county_code,
+                    report.county_code.as_i64(),
                     report.id,
                     ResolveInput {
                         decision: ReportDecision::Fraud,
@@ -2625,7 +2720,7 @@ mod redemption_guard {
             .redeem()
             .resolve_report(
                 &admin,
-                report.county_code,
+                report.county_code.as_i64(),
                 report.id,
                 ResolveInput {
                     decision: ReportDecision::Dismiss,

@@ -3,6 +3,7 @@
 //! changing nothing, and success rates computed exactly at the period's boundaries.
 
 use chrono::NaiveDate;
+use yinling_app::testing::person_key;
 use yinling_app::testing::{assert_conflict, assert_forbidden, assert_invalid, assert_not_found};
 use yinling_app::{
     AppError, Caller, PageRequest,
@@ -1189,7 +1190,7 @@ async fn a_concluded_case_awards_its_person_mediators_by_the_county_rule() {
             .put_earning_rule(
                 &admin,
                 EarningRuleInput {
-                    county_code: city.county.county_code,
+                    county_code: yinling_app::testing::county_code(city.county.county_code),
                     source_kind: SourceKind::Mediation,
                     code: outcome.into(),
                     label: "参与调解".into(),
@@ -1226,7 +1227,7 @@ async fn a_concluded_case_awards_its_person_mediators_by_the_county_rule() {
     let bal = city
         .app
         .ledger()
-        .balances(&city.system, f.cadre_a.0, f.cadre_a.1)
+        .balances(&city.system, person_key(f.cadre_a))
         .await
         .unwrap();
     assert_eq!((bal.points, bal.minutes), (45, 120));

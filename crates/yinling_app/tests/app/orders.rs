@@ -2,6 +2,7 @@
 //! database is (SQLite by default, PostgreSQL with YINLING_TEST_DATABASE_URL).
 
 use yinling_app::testing::{assert_conflict, assert_forbidden, assert_not_found};
+use yinling_app::testing::{county_code, person_key};
 use yinling_app::{
     AppError, PageRequest,
     orders::DispatchInput,
@@ -1469,12 +1470,9 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
         .post(Posting {
             unit: Unit::Minutes,
             debit: Holder::Pool {
-                county_code: county,
+                county_code: county_code(county),
             },
-            credit: Holder::Person {
-                county_code: zhang.0,
-                id: zhang.1,
-            },
+            credit: Holder::person(person_key((zhang.0, zhang.1))),
             amount: 600,
             reason: Reason::Earn,
             source_kind: SourceKind::Activity,
@@ -1491,7 +1489,7 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
         let app = city.app.clone();
         async move {
             app.ledger()
-                .balances(&yinling_app::Caller::system("t"), zhang.0, zhang.1)
+                .balances(&yinling_app::Caller::system("t"), person_key(zhang))
                 .await
                 .unwrap()
                 .minutes
@@ -1608,8 +1606,7 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
     assert_eq!(minutes(&city).await, 600);
     let reversal = yinling_store::ledger::transfer(
         &mut city.app.store().read(),
-        county,
-        decided.reversal_id.unwrap(),
+        yinling_domain::ids::Key::from_parts(county, decided.reversal_id.unwrap()).unwrap(),
     )
     .await
     .unwrap()
@@ -1627,8 +1624,7 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
         .ledger()
         .reverse_transfer(
             &city.caller("countyadmin").await,
-            county,
-            paid.transfer.id,
+            yinling_domain::ids::Key::new(county_code(county), paid.transfer.id),
             "再冲正一次",
         )
         .await

@@ -598,7 +598,7 @@ mod moving {
             .propose_adjustment(
                 &admin,
                 AdjustmentInput {
-                    person: city.people_a[2].into(),
+                    person: yinling_app::testing::person_key(city.people_a[2]),
                     unit: yinling_domain::ledger::Unit::Points,
                     amount: 5,
                     memo: "补记入户走访积分".into(),
@@ -608,7 +608,7 @@ mod moving {
             .unwrap();
         // At the shop under the community: a redemption its elder reports as not theirs
         // (不是我本人兑换) and a till locked by wrong codes.
-        let till = yinling_app::Key::from((shop.county_code, shop.id));
+        let till = yinling_app::testing::shop_key((shop.county_code, shop.id));
         let keeper = city.caller("shopkeeper").await;
         let zhang = city.people_a[0];
         city.app
@@ -616,12 +616,11 @@ mod moving {
             .post_now(&[yinling_app::ledger::Posting {
                 unit: yinling_domain::ledger::Unit::Points,
                 debit: yinling_app::ledger::Holder::Pool {
-                    county_code: county,
+                    county_code: yinling_app::testing::county_code(county),
                 },
-                credit: yinling_app::ledger::Holder::Person {
-                    county_code: zhang.0,
-                    id: zhang.1,
-                },
+                credit: yinling_app::ledger::Holder::person(yinling_app::testing::person_key(
+                    zhang,
+                )),
                 amount: 100,
                 reason: yinling_domain::ledger::Reason::Earn,
                 source_kind: yinling_domain::ledger::SourceKind::Activity,
@@ -655,7 +654,7 @@ mod moving {
         let code = city.app.redeem().code(&resident).await.unwrap();
         let redeem = |key: &str| yinling_app::redeem::RedeemInput {
             code: code.code.clone(),
-            goods_id: goods.id,
+            goods_id: goods.id.get(),
             quantity: 1,
             idempotency_key: key.into(),
         };
@@ -667,7 +666,13 @@ mod moving {
             .unwrap();
         city.app
             .redeem()
-            .report(&resident, county, receipt.redemption.id)
+            .report(
+                &resident,
+                yinling_domain::ids::Key::new(
+                    receipt.redemption.county_code,
+                    receipt.redemption.id,
+                ),
+            )
             .await
             .unwrap();
         // The used code is a wrong code now: five of them lock the till.

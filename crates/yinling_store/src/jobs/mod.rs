@@ -8,6 +8,8 @@
 //! `UPDATE` itself. `due_at` is left as it is while the job runs: if the process dies, the
 //! job is still due and another runner takes it once the lease has passed.
 
+use yinling_domain::job::JobOutcome;
+
 use crate::{
     Exec, Micros, Result,
     db::{Lock, in_list, text_list},
@@ -28,7 +30,7 @@ pub struct JobRow {
     pub lease_until: Option<Micros>,
     pub last_started_at: Option<Micros>,
     pub last_finished_at: Option<Micros>,
-    pub last_outcome: Option<String>,
+    pub last_outcome: Option<JobOutcome>,
     pub last_done: Option<i64>,
     pub last_set_aside: Option<i64>,
     pub last_duration_us: Option<Micros>,
@@ -58,7 +60,7 @@ pub struct JobRunRow {
     pub runner: String,
     pub started_at: Micros,
     pub finished_at: Micros,
-    pub outcome: String,
+    pub outcome: JobOutcome,
     pub done: i64,
     /// JSON array of `{"key": .., "reason": ..}`.
     pub set_aside: String,
@@ -163,7 +165,7 @@ pub struct Finish<'a> {
     pub next_due: Micros,
     /// Failures in a row, this run included (0 after a success).
     pub attempts: i64,
-    pub outcome: &'a str,
+    pub outcome: JobOutcome,
     pub done: i64,
     pub set_aside: i64,
     /// JSON array of the items set aside.
@@ -197,7 +199,7 @@ pub async fn finish(
             f.next_due,
             f.attempts,
             f.finished_at,
-            f.outcome,
+            f.outcome.as_str(),
             f.done,
             f.set_aside,
             f.duration_us,
@@ -219,7 +221,7 @@ pub async fn finish(
         owner,
         f.started_at,
         f.finished_at,
-        f.outcome,
+        f.outcome.as_str(),
         f.done,
         f.set_aside_json,
         f.error

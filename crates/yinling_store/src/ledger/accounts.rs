@@ -9,7 +9,7 @@ pub async fn open_accounts(
     exec: &mut Exec<'_>,
     keys: &[(AccountKey, String, bool)],
     now: Micros,
-) -> Result<Vec<(i64, bool)>> {
+) -> Result<Vec<(LedgerAccountId, bool)>> {
     // Opened in one order, whatever order the caller names them in: two transactions
     // opening the same two accounts insert them in the same order, so on PostgreSQL the
     // second waits on the first's unique-index entry instead of each waiting on the other's
@@ -17,7 +17,7 @@ pub async fn open_accounts(
     let mut order: Vec<usize> = (0..keys.len()).collect();
     order.sort_by(|&a, &b| sort_key(&keys[a].0).cmp(&sort_key(&keys[b].0)));
     order.dedup_by(|a, b| keys[*a].0 == keys[*b].0);
-    let mut out = vec![(0i64, false); keys.len()];
+    let mut out: Vec<Option<(LedgerAccountId, bool)>> = vec![None; keys.len()];
     for chunk in order.chunks(db::rows_per_statement(4)) {
         let found = find_accounts(exec, chunk.iter().map(|&i| &keys[i].0)).await?;
         let missing: Vec<usize> = chunk
@@ -43,8 +43,8 @@ pub async fn open_accounts(
                         "({}, {}, {}, {}, {}, {}, 0, {}, {t}, NULL, 0, 0)",
                         q.push_arg(k.county_code),
                         q.push_arg(*id),
-                        q.push_arg(k.unit),
-                        q.push_arg(k.kind),
+                        q.push_arg(k.unit.as_str()),
+                        q.push_arg(k.kind.as_str()),
                         q.push_arg(k.owner_id),
                         q.push_arg(path.as_str()),
                         q.push_arg(*neg)
@@ -70,22 +70,24 @@ pub async fn open_accounts(
                 .find(|r| same(r, &keys[i].0))
                 .map(|r| r.id)
                 .ok_or_else(|| StoreError::Internal("opened ledger account missing".into()))?;
-            out[i] = (id, !missing.contains(&i));
+            out[i] = Some((id, !missing.contains(&i)));
         }
     }
     // A key named twice gets the answer of its first naming.
     for i in 0..keys.len() {
-        if out[i].0 == 0
+        if out[i].is_none()
             && let Some(j) = (0..i).find(|&j| keys[j].0 == keys[i].0)
         {
             out[i] = out[j];
         }
     }
-    Ok(out)
+    out.into_iter()
+        .map(|o| o.ok_or_else(|| StoreError::Internal("ledger account not opened".into())))
+        .collect()
 }
 
-pub(super) fn sort_key(k: &AccountKey) -> (i64, &'static str, &'static str, i64) {
-    (k.county_code, k.unit, k.kind, k.owner_id)
+pub(super) fn sort_key(k: &AccountKey) -> (CountyCode, &'static str, &'static str, i64) {
+    (k.county_code, k.unit.as_str(), k.kind.as_str(), k.owner_id)
 }
 
 pub(super) fn same(r: &AccountRow, k: &AccountKey) -> bool {
@@ -101,10 +103,11 @@ pub(super) async fn find_accounts<'k>(
 ) -> Result<Vec<AccountRow>> {
     // One probe of the unique index per (county, unit, kind): `owner_id IN (…)`. (A row-value
     // `IN (VALUES …)` would scan the whole table on SQLite.)
-    let mut groups: std::collections::BTreeMap<(i64, &str, &str), Vec<i64>> = Default::default();
+    let mut groups: std::collections::BTreeMap<(CountyCode, &str, &str), Vec<i64>> =
+        Default::default();
     for k in keys {
         groups
-            .entry((k.county_code, k.unit, k.kind))
+            .entry((k.county_code, k.unit.as_str(), k.kind.as_str()))
             .or_default()
             .push(k.owner_id);
     }
@@ -130,10 +133,10 @@ pub(super) async fn find_accounts<'k>(
 /// ends, taken in id order.
 pub async fn lock_accounts(
     exec: &mut Exec<'_>,
-    county: i64,
-    ids: &[i64],
+    county: CountyCode,
+    ids: &[LedgerAccountId],
 ) -> Result<Vec<AccountRow>> {
-    let mut sorted = ids.to_vec();
+    let mut sorted: Vec<i64> = ids.iter().map(|id| id.get()).collect();
     sorted.sort_unstable();
     sorted.dedup();
     let pg = exec.is_postgres();
@@ -155,11 +158,11 @@ pub(super) fn json_batch<T: serde::Serialize>(rows: impl Iterator<Item = T>) -> 
     serde_json::to_string(&rows.collect::<Vec<T>>()).unwrap_or_default()
 }
 
-pub async fn account(exec: &mut Exec<'_>, county: i64, id: i64) -> Result<Option<AccountRow>> {
+pub async fn account(exec: &mut Exec<'_>, key: Key<LedgerAccountId>) -> Result<Option<AccountRow>> {
     exec.fetch_optional(q!(
         format!("SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE county_code = $1 AND id = $2"),
-        county,
-        id
+        key.county_code,
+        key.id
     ))
     .await
 }
@@ -171,7 +174,7 @@ pub async fn account_of(exec: &mut Exec<'_>, key: &AccountKey) -> Result<Option<
 /// Sets the cached balances and chain heads of locked accounts.
 pub async fn set_balances(
     exec: &mut Exec<'_>,
-    county: i64,
+    county: CountyCode,
     updates: &[AccountUpdate],
 ) -> Result<()> {
     if updates.is_empty() {
@@ -182,15 +185,15 @@ pub async fn set_balances(
         balances_sql(pg),
         county,
         json_batch(updates.iter().map(|u| [
-            u.id,
+            u.id.get(),
             u.balance,
-            u.last_transfer,
+            u.last_transfer.get(),
             u.last_at,
             u.entries
         ]))
     );
     if pg {
-        let ids: Vec<i64> = updates.iter().map(|u| u.id).collect();
+        let ids: Vec<i64> = updates.iter().map(|u| u.id.get()).collect();
         q.push_arg(db::id_list(true, &ids));
     }
     let n = exec.execute(q).await?;
@@ -230,8 +233,8 @@ pub(super) fn balances_sql(pg: bool) -> String {
 pub async fn accounts_in_scope(
     exec: &mut Exec<'_>,
     scope: &Scope,
-    unit: &str,
-    kind: &str,
+    unit: Unit,
+    kind: AccountKind,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<AccountRow>, i64)> {
@@ -239,8 +242,8 @@ pub async fn accounts_in_scope(
     let wh = format!(
         "{} AND a.unit = {} AND a.kind = {}",
         scope::predicate(&mut q, scope, "a"),
-        q.push_arg(unit),
-        q.push_arg(kind)
+        q.push_arg(unit.as_str()),
+        q.push_arg(kind.as_str())
     );
     let mut count = q.clone();
     count.sql = format!("SELECT COUNT(*) FROM ledger_accounts a WHERE {wh}").into();
@@ -261,9 +264,9 @@ pub async fn accounts_in_scope(
 /// cutoff.
 pub async fn expiry_candidates(
     exec: &mut Exec<'_>,
-    county: i64,
+    county: CountyCode,
     cutoff: Micros,
-) -> Result<Vec<(i64, i64, i64, i64)>> {
+) -> Result<Vec<(LedgerAccountId, i64, i64, i64)>> {
     let credit = "CASE WHEN t.credit_id = c.account THEN t.amount ELSE 0 END";
     let sql = format!(
         "WITH RECURSIVE chain (account, owner, balance, id, later) AS (
@@ -284,7 +287,7 @@ pub async fn expiry_candidates(
 }
 
 /// Counties with any ledger account.
-pub async fn counties(exec: &mut Exec<'_>) -> Result<Vec<i64>> {
+pub async fn counties(exec: &mut Exec<'_>) -> Result<Vec<CountyCode>> {
     exec.scalars(q!(
         "SELECT DISTINCT county_code FROM ledger_accounts ORDER BY county_code"
     ))

@@ -1,5 +1,7 @@
 //! Adjustments awaiting approval.
 
+use yinling_domain::ids::AccountId;
+
 use super::*;
 
 pub async fn insert_adjustment(exec: &mut Exec<'_>, r: &AdjustmentRow) -> Result<()> {
@@ -10,7 +12,7 @@ pub async fn insert_adjustment(exec: &mut Exec<'_>, r: &AdjustmentRow) -> Result
         ),
         r.county_code,
         r.id,
-        &r.unit,
+        r.unit.as_str(),
         r.person_id,
         &r.path,
         r.amount,
@@ -26,15 +28,14 @@ pub async fn insert_adjustment(exec: &mut Exec<'_>, r: &AdjustmentRow) -> Result
 
 pub async fn adjustment(
     exec: &mut Exec<'_>,
-    county: i64,
-    id: i64,
+    key: Key<AdjustmentId>,
 ) -> Result<Option<AdjustmentRow>> {
     exec.fetch_optional(q!(
         format!(
             "SELECT {ADJUSTMENT_COLUMNS} FROM ledger_adjustments WHERE county_code = $1 AND id = $2"
         ),
-        county,
-        id
+        key.county_code,
+        key.id
     ))
     .await
 }
@@ -62,21 +63,20 @@ pub async fn adjustments(
 #[allow(clippy::too_many_arguments)]
 pub async fn decide_adjustment(
     exec: &mut Exec<'_>,
-    county: i64,
-    id: i64,
+    key: Key<AdjustmentId>,
     status: &str,
-    by: i64,
+    by: AccountId,
     by_name: &str,
     now: Micros,
-    transfer_id: Option<i64>,
+    transfer_id: Option<TransferId>,
 ) -> Result<bool> {
     let n = exec
         .execute(q!(
             "UPDATE ledger_adjustments SET status = $3, decided_by = $4, decided_by_name = $5,
                  decided_at = $6, transfer_id = $7
              WHERE county_code = $1 AND id = $2 AND status = 'pending'",
-            county,
-            id,
+            key.county_code,
+            key.id,
             status,
             by,
             by_name,

@@ -28,6 +28,11 @@ pub use transfers::*;
 pub use verify::*;
 
 use serde::Serialize;
-use yinling_domain::scope::Scope;
+use yinling_domain::{
+    ids::{AdjustmentId, Key, LedgerAccountId, TransferId},
+    ledger::{AccountKind, SourceKind, Unit},
+    region::CountyCode,
+    scope::Scope,
+};
 
 use crate::{Exec, Micros, Query, Result, StoreError, db, kernel::scope, q};

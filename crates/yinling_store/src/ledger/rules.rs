@@ -2,7 +2,7 @@
 
 use super::*;
 
-pub async fn rules(exec: &mut Exec<'_>, county: i64) -> Result<Option<RulesRow>> {
+pub async fn rules(exec: &mut Exec<'_>, county: CountyCode) -> Result<Option<RulesRow>> {
     exec.fetch_optional(q!(
         "SELECT county_code, daily_points_cap, daily_minutes_cap, expiry_months, family_transfer,
                 family_max_minutes_year, max_points_per_code, updated_at, version
@@ -51,7 +51,7 @@ pub async fn save_rules(exec: &mut Exec<'_>, r: &RulesRow, version: i64) -> Resu
     Ok(n == 1)
 }
 
-pub async fn earning_rules(exec: &mut Exec<'_>, county: i64) -> Result<Vec<EarningRuleRow>> {
+pub async fn earning_rules(exec: &mut Exec<'_>, county: CountyCode) -> Result<Vec<EarningRuleRow>> {
     exec.fetch_all(q!(
         "SELECT county_code, source_kind, code, label, points, minutes, updated_at
            FROM earning_rules WHERE county_code = $1 ORDER BY source_kind, code",
@@ -62,15 +62,15 @@ pub async fn earning_rules(exec: &mut Exec<'_>, county: i64) -> Result<Vec<Earni
 
 pub async fn earning_rule(
     exec: &mut Exec<'_>,
-    county: i64,
-    source_kind: &str,
+    county: CountyCode,
+    source_kind: SourceKind,
     code: &str,
 ) -> Result<Option<EarningRuleRow>> {
     exec.fetch_optional(q!(
         "SELECT county_code, source_kind, code, label, points, minutes, updated_at
            FROM earning_rules WHERE county_code = $1 AND source_kind = $2 AND code = $3",
         county,
-        source_kind,
+        source_kind.as_str(),
         code
     ))
     .await
@@ -83,7 +83,7 @@ pub async fn put_earning_rule(exec: &mut Exec<'_>, r: &EarningRuleRow) -> Result
          ON CONFLICT (county_code, source_kind, code) DO UPDATE SET label = excluded.label,
              points = excluded.points, minutes = excluded.minutes, updated_at = excluded.updated_at",
         r.county_code,
-        &r.source_kind,
+        r.source_kind.as_str(),
         &r.code,
         &r.label,
         r.points,

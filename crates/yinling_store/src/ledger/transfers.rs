@@ -1,5 +1,7 @@
 //! Transfers: one insert per batch, linked into each account's chain; reads walk a chain back.
 
+use yinling_domain::ledger::Reason;
+
 use super::*;
 
 /// The chain step from transfer `t` back to the previous transfer of account `{account}`.
@@ -13,12 +15,12 @@ pub(super) fn prev_of(account: &str) -> String {
 /// family (debits, `family`).
 pub async fn recent_sums(
     exec: &mut Exec<'_>,
-    county: i64,
-    ids: &[i64],
+    county: CountyCode,
+    ids: &[LedgerAccountId],
     side: Side,
-    reason: &str,
+    reason: Reason,
     since: Micros,
-) -> Result<Vec<(i64, i64)>> {
+) -> Result<Vec<(LedgerAccountId, i64)>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -42,14 +44,21 @@ pub async fn recent_sums(
         db::in_list(pg, "a.id", "$2", "BIGINT"),
         prev_of("c.account"),
     );
-    exec.fetch_all(q!(sql, county, db::id_list(pg, ids), since, reason))
-        .await
+    let ids: Vec<i64> = ids.iter().map(|id| id.get()).collect();
+    exec.fetch_all(q!(
+        sql,
+        county,
+        db::id_list(pg, &ids),
+        since,
+        reason.as_str()
+    ))
+    .await
 }
 
 /// The transfers already made under any of `keys`.
 pub async fn transfers_by_keys(
     exec: &mut Exec<'_>,
-    county: i64,
+    county: CountyCode,
     keys: &[&str],
 ) -> Result<Vec<TransferRow>> {
     let pg = exec.is_postgres();
@@ -70,7 +79,7 @@ pub async fn insert_transfers(exec: &mut Exec<'_>, rows: &[TransferRow]) -> Resu
     use serde_json::json;
     let batch = json_batch(rows.iter().map(|r| {
         json!([
-            r.county_code,
+            r.county_code.as_i64(),
             r.id,
             r.idem_key,
             r.fingerprint,
@@ -116,25 +125,25 @@ pub(super) fn insert_sql(pg: bool) -> String {
     )
 }
 
-pub async fn transfer(exec: &mut Exec<'_>, county: i64, id: i64) -> Result<Option<TransferRow>> {
+pub async fn transfer(exec: &mut Exec<'_>, key: Key<TransferId>) -> Result<Option<TransferRow>> {
     exec.fetch_optional(q!(
         format!(
             "SELECT {TRANSFER_COLUMNS} FROM ledger_transfers WHERE county_code = $1 AND id = $2"
         ),
-        county,
-        id
+        key.county_code,
+        key.id
     ))
     .await
 }
 
 /// The transfer reversing `id`, if one was made.
-pub async fn reversal_of(exec: &mut Exec<'_>, county: i64, id: i64) -> Result<Option<TransferRow>> {
+pub async fn reversal_of(exec: &mut Exec<'_>, key: Key<TransferId>) -> Result<Option<TransferRow>> {
     exec.fetch_optional(q!(
         format!(
             "SELECT {TRANSFER_COLUMNS} FROM ledger_transfers WHERE county_code = $1 AND reverses = $2"
         ),
-        county,
-        id
+        key.county_code,
+        key.id
     ))
     .await
 }

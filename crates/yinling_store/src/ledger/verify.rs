@@ -5,7 +5,7 @@ use super::*;
 /// Everything that disagrees. Reads the whole ledger: a tool for operators, not a request.
 pub async fn verify(exec: &mut Exec<'_>) -> Result<(Vec<Finding>, VerifyCounts)> {
     let mut out = Vec::new();
-    let rows: Vec<(i64, i64, i64, i64, bool)> = exec
+    let rows: Vec<(CountyCode, LedgerAccountId, i64, i64, bool)> = exec
         .fetch_all(q!(
             "SELECT a.county_code, a.id, a.balance,
                     CAST(COALESCE(c.s, 0) - COALESCE(d.s, 0) AS BIGINT), a.may_go_negative
@@ -37,7 +37,7 @@ pub async fn verify(exec: &mut Exec<'_>) -> Result<(Vec<Finding>, VerifyCounts)>
             });
         }
     }
-    let sums: Vec<(i64, String, i64)> = exec
+    let sums: Vec<(CountyCode, Unit, i64)> = exec
         .fetch_all(q!(
             "SELECT county_code, unit, CAST(SUM(balance) AS BIGINT) FROM ledger_accounts
               GROUP BY county_code, unit HAVING SUM(balance) <> 0"
@@ -51,7 +51,7 @@ pub async fn verify(exec: &mut Exec<'_>) -> Result<(Vec<Finding>, VerifyCounts)>
                 sum,
             }),
     );
-    let mismatched: Vec<(i64, i64)> = exec
+    let mismatched: Vec<(CountyCode, TransferId)> = exec
         .fetch_all(q!("SELECT t.county_code, t.id FROM ledger_transfers t
                JOIN ledger_accounts d ON d.county_code = t.county_code AND d.id = t.debit_id
                JOIN ledger_accounts c ON c.county_code = t.county_code AND c.id = t.credit_id
@@ -65,7 +65,7 @@ pub async fn verify(exec: &mut Exec<'_>) -> Result<(Vec<Finding>, VerifyCounts)>
                 transfer,
             }),
     );
-    let running: Vec<(i64, i64, i64, i64)> = exec
+    let running: Vec<(CountyCode, LedgerAccountId, i64, i64)> = exec
         .fetch_all(q!(
             "SELECT a.county_code, a.id, a.balance,
                     CASE WHEN t.debit_id = a.id THEN t.debit_after ELSE t.credit_after END
@@ -94,7 +94,7 @@ pub async fn verify(exec: &mut Exec<'_>) -> Result<(Vec<Finding>, VerifyCounts)>
                    FROM ledger_transfers
                  UNION ALL
                  SELECT county_code, credit_id, id, created_at, credit_prev FROM ledger_transfers";
-    let heads: Vec<(i64, i64)> = exec
+    let heads: Vec<(CountyCode, LedgerAccountId)> = exec
         .fetch_all(q!(format!(
             "SELECT a.county_code, a.id FROM ledger_accounts a
                LEFT JOIN (SELECT county_code, account, MAX(id) AS head, COUNT(*) AS n,
@@ -113,13 +113,13 @@ pub async fn verify(exec: &mut Exec<'_>) -> Result<(Vec<Finding>, VerifyCounts)>
                 account,
             }),
     );
-    let mut links: Vec<(i64, i64, i64)> = Vec::new();
+    let mut links: Vec<(CountyCode, LedgerAccountId, TransferId)> = Vec::new();
     for (account, after, prev, step) in [
         ("debit_id", "debit_after", "debit_prev", "-"),
         ("credit_id", "credit_after", "credit_prev", "+"),
     ] {
         links.extend(
-            exec.fetch_all::<(i64, i64, i64)>(q!(format!(
+            exec.fetch_all::<(CountyCode, LedgerAccountId, TransferId)>(q!(format!(
                 "SELECT t.county_code, t.{account}, t.id FROM ledger_transfers t
                    LEFT JOIN ledger_transfers p ON p.county_code = t.county_code AND p.id = t.{prev}
                   WHERE NOT COALESCE(
@@ -133,7 +133,7 @@ pub async fn verify(exec: &mut Exec<'_>) -> Result<(Vec<Finding>, VerifyCounts)>
         );
     }
     links.extend(
-        exec.fetch_all::<(i64, i64, i64)>(q!(format!(
+        exec.fetch_all::<(CountyCode, LedgerAccountId, TransferId)>(q!(format!(
             "SELECT county_code, account, CAST(MAX(id) AS BIGINT) FROM ({sides}) s
               GROUP BY county_code, account, COALESCE(prev, 0) HAVING COUNT(*) > 1"
         )))
@@ -152,7 +152,7 @@ pub async fn verify(exec: &mut Exec<'_>) -> Result<(Vec<Finding>, VerifyCounts)>
     // on entity `ledger_transfer`, key `county/id`), in the same transaction. Transfers up to
     // the id that migration recorded were made before and are not checked (nor is anything
     // on a database without the record).
-    let unaudited: Vec<(i64, i64)> = exec
+    let unaudited: Vec<(CountyCode, TransferId)> = exec
         .fetch_all(q!(
             "SELECT t.county_code, t.id FROM ledger_transfers t
               WHERE t.id > CAST((SELECT value FROM meta WHERE name = 'ledger_audited_after') AS BIGINT)

@@ -3,15 +3,19 @@
 //! codes, and elders' reports of redemptions that were not theirs (不是我本人兑换).
 
 use serde::Serialize;
-use yinling_domain::scope::Scope;
+use yinling_domain::{
+    ids::{AccountId, GoodsId, Key, PersonId, RedemptionId, TransferId, UnitId},
+    region::CountyCode,
+    scope::Scope,
+};
 
 use crate::{Exec, Micros, Query, Result, db, kernel::scope, q};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct GoodsRow {
-    pub county_code: i64,
-    pub id: i64,
-    pub shop_id: i64,
+    pub county_code: CountyCode,
+    pub id: GoodsId,
+    pub shop_id: UnitId,
     pub name: String,
     pub price_points: i64,
     pub stock: i64,
@@ -60,23 +64,23 @@ pub async fn update_goods(exec: &mut Exec<'_>, g: &GoodsRow, version: i64) -> Re
     Ok(n == 1)
 }
 
-pub async fn goods(exec: &mut Exec<'_>, county: i64, id: i64) -> Result<Option<GoodsRow>> {
+pub async fn goods(exec: &mut Exec<'_>, key: Key<GoodsId>) -> Result<Option<GoodsRow>> {
     exec.fetch_optional(q!(
         format!("SELECT {GOODS_COLUMNS} FROM shop_goods WHERE county_code = $1 AND id = $2"),
-        county,
-        id
+        key.county_code,
+        key.id
     ))
     .await
 }
 
-pub async fn goods_of_shop(exec: &mut Exec<'_>, county: i64, shop: i64) -> Result<Vec<GoodsRow>> {
+pub async fn goods_of_shop(exec: &mut Exec<'_>, shop: Key<UnitId>) -> Result<Vec<GoodsRow>> {
     exec.fetch_all(q!(
         format!(
             "SELECT {GOODS_COLUMNS} FROM shop_goods WHERE county_code = $1 AND shop_id = $2
               ORDER BY active DESC, price_points, id"
         ),
-        county,
-        shop
+        shop.county_code,
+        shop.id
     ))
     .await
 }
@@ -84,8 +88,7 @@ pub async fn goods_of_shop(exec: &mut Exec<'_>, county: i64, shop: i64) -> Resul
 /// Takes `quantity` from stock if the goods are on offer and enough are left.
 pub async fn take_stock(
     exec: &mut Exec<'_>,
-    county: i64,
-    id: i64,
+    goods: Key<GoodsId>,
     quantity: i64,
     now: Micros,
 ) -> Result<bool> {
@@ -93,8 +96,8 @@ pub async fn take_stock(
         .execute(q!(
             "UPDATE shop_goods SET stock = stock - $3, updated_at = $4, version = version + 1
              WHERE county_code = $1 AND id = $2 AND active AND stock >= $3",
-            county,
-            id,
+            goods.county_code,
+            goods.id,
             quantity,
             now
         ))
@@ -135,9 +138,9 @@ pub async fn put_code(
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct CodeRow {
-    pub county_code: i64,
+    pub county_code: CountyCode,
     pub code: String,
-    pub person_id: i64,
+    pub person_id: PersonId,
     pub expires_at: Micros,
     pub used_at: Option<Micros>,
     /// The most one redemption with it may spend (none for codes made before the limit).
@@ -157,15 +160,14 @@ pub async fn code(exec: &mut Exec<'_>, county: i64, code: &str) -> Result<Option
 /// Ends every live code of a person now (a reported redemption); returns how many.
 pub async fn void_live_codes(
     exec: &mut Exec<'_>,
-    county: i64,
-    person: i64,
+    person: Key<PersonId>,
     now: Micros,
 ) -> Result<u64> {
     exec.execute(q!(
         "UPDATE redeem_codes SET expires_at = $3
           WHERE county_code = $1 AND person_id = $2 AND used_at IS NULL AND expires_at > $3",
-        county,
-        person,
+        person.county_code,
+        person.id,
         now
     ))
     .await
@@ -194,17 +196,17 @@ pub async fn use_code(
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct RedemptionRow {
-    pub county_code: i64,
-    pub id: i64,
-    pub shop_id: i64,
-    pub person_id: i64,
-    pub goods_id: i64,
+    pub county_code: CountyCode,
+    pub id: RedemptionId,
+    pub shop_id: UnitId,
+    pub person_id: PersonId,
+    pub goods_id: GoodsId,
     pub goods_name: String,
     pub quantity: i64,
     pub points: i64,
-    pub transfer_id: i64,
+    pub transfer_id: TransferId,
     pub idem_key: String,
-    pub created_by: Option<i64>,
+    pub created_by: Option<AccountId>,
     pub created_at: Micros,
 }
 
@@ -252,8 +254,7 @@ pub async fn redemption_by_key(
 /// The redemption made with a person's code after `since`, newest first.
 pub async fn latest_redemption_of(
     exec: &mut Exec<'_>,
-    county: i64,
-    person: i64,
+    person: Key<PersonId>,
     since: Micros,
 ) -> Result<Option<RedemptionRow>> {
     exec.fetch_optional(q!(
@@ -261,8 +262,8 @@ pub async fn latest_redemption_of(
             "SELECT {REDEMPTION_COLUMNS} FROM redemptions
               WHERE county_code = $1 AND person_id = $2 AND created_at >= $3 ORDER BY id DESC LIMIT 1"
         ),
-        county,
-        person,
+        person.county_code,
+        person.id,
         since
     ))
     .await
@@ -271,8 +272,7 @@ pub async fn latest_redemption_of(
 /// A shop's redemptions in `[from, to)`, oldest first.
 pub async fn redemptions_of_shop(
     exec: &mut Exec<'_>,
-    county: i64,
-    shop: i64,
+    shop: Key<UnitId>,
     from: Micros,
     to: Micros,
 ) -> Result<Vec<RedemptionRow>> {
@@ -282,8 +282,8 @@ pub async fn redemptions_of_shop(
               WHERE county_code = $1 AND shop_id = $2 AND created_at >= $3 AND created_at < $4
               ORDER BY created_at, id"
         ),
-        county,
-        shop,
+        shop.county_code,
+        shop.id,
         from,
         to
     ))
@@ -292,13 +292,12 @@ pub async fn redemptions_of_shop(
 
 pub async fn redemption(
     exec: &mut Exec<'_>,
-    county: i64,
-    id: i64,
+    key: Key<RedemptionId>,
 ) -> Result<Option<RedemptionRow>> {
     exec.fetch_optional(q!(
         format!("SELECT {REDEMPTION_COLUMNS} FROM redemptions WHERE county_code = $1 AND id = $2"),
-        county,
-        id
+        key.county_code,
+        key.id
     ))
     .await
 }
@@ -306,8 +305,7 @@ pub async fn redemption(
 /// A person's latest redemptions, newest first.
 pub async fn redemptions_of_person(
     exec: &mut Exec<'_>,
-    county: i64,
-    person: i64,
+    person: Key<PersonId>,
     limit: i64,
 ) -> Result<Vec<RedemptionRow>> {
     exec.fetch_all(q!(
@@ -315,8 +313,8 @@ pub async fn redemptions_of_person(
             "SELECT {REDEMPTION_COLUMNS} FROM redemptions
               WHERE county_code = $1 AND person_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3"
         ),
-        county,
-        person,
+        person.county_code,
+        person.id,
         limit
     ))
     .await
@@ -327,16 +325,16 @@ pub async fn redemptions_of_person(
 /// A till account or client address locked after too many wrong codes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct LockRow {
-    pub county_code: i64,
+    pub county_code: CountyCode,
     pub id: i64,
     /// The shop's path.
     pub path: String,
-    pub shop_id: i64,
+    pub shop_id: UnitId,
     /// `till` or `address`.
     pub kind: String,
     pub bucket: String,
     pub subject: String,
-    pub account_id: Option<i64>,
+    pub account_id: Option<AccountId>,
     pub account_name: String,
     pub ip: Option<String>,
     pub wrong_codes: i64,
@@ -344,7 +342,7 @@ pub struct LockRow {
     pub locked_at: Micros,
     pub until_at: Micros,
     pub lifted_at: Option<Micros>,
-    pub lifted_by: Option<i64>,
+    pub lifted_by: Option<AccountId>,
     pub lifted_by_name: Option<String>,
 }
 
@@ -447,25 +445,25 @@ pub async fn lift_lock(
 /// An elder's report that a redemption with their code was not theirs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct ReportRow {
-    pub county_code: i64,
+    pub county_code: CountyCode,
     pub id: i64,
     /// The shop's path.
     pub path: String,
-    pub redemption_id: i64,
-    pub shop_id: i64,
-    pub person_id: i64,
-    pub reported_by: Option<i64>,
+    pub redemption_id: RedemptionId,
+    pub shop_id: UnitId,
+    pub person_id: PersonId,
+    pub reported_by: Option<AccountId>,
     pub reported_at: Micros,
     /// Live codes the report voided.
     pub frozen_codes: i64,
     /// `open`, `fraud` (confirmed and reversed) or `dismissed`.
     pub state: String,
-    pub resolved_by: Option<i64>,
+    pub resolved_by: Option<AccountId>,
     pub resolved_by_name: Option<String>,
     pub resolved_at: Option<Micros>,
     pub note: Option<String>,
     /// The reversing transfer, when confirmed.
-    pub reversal_id: Option<i64>,
+    pub reversal_id: Option<TransferId>,
 }
 
 const REPORT_COLUMNS: &str = "county_code, id, path, redemption_id, shop_id, person_id, reported_by, \
@@ -508,28 +506,27 @@ pub async fn report(exec: &mut Exec<'_>, county: i64, id: i64) -> Result<Option<
 /// A person's reports (few: one per redemption reported), newest first.
 pub async fn reports_of_person(
     exec: &mut Exec<'_>,
-    county: i64,
-    person: i64,
+    person: Key<PersonId>,
 ) -> Result<Vec<ReportRow>> {
     exec.fetch_all(q!(
         format!(
             "SELECT {REPORT_COLUMNS} FROM redemption_reports
               WHERE county_code = $1 AND person_id = $2 ORDER BY reported_at DESC, id DESC LIMIT 200"
         ),
-        county,
-        person
+        person.county_code,
+        person.id
     ))
     .await
 }
 
 /// Whether a person has a report the county has not looked at yet.
-pub async fn has_open_report(exec: &mut Exec<'_>, county: i64, person: i64) -> Result<bool> {
+pub async fn has_open_report(exec: &mut Exec<'_>, person: Key<PersonId>) -> Result<bool> {
     let n: i64 = exec
         .scalar(q!(
             "SELECT COUNT(*) FROM redemption_reports
               WHERE county_code = $1 AND person_id = $2 AND state = 'open'",
-            county,
-            person
+            person.county_code,
+            person.id
         ))
         .await?;
     Ok(n > 0)

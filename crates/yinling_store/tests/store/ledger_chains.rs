@@ -2,6 +2,11 @@
 //! `verify` finds a chain that does not hold together. On SQLite by default; on PostgreSQL
 //! when YINLING_TEST_DATABASE_URL is set.
 
+use yinling_domain::{
+    ids::{Key, LedgerAccountId, TransferId},
+    ledger::{AccountKind, Reason, Unit},
+    region::CountyCode,
+};
 use yinling_store::{
     Query,
     ledger::{self, Finding},
@@ -9,6 +14,14 @@ use yinling_store::{
 };
 
 const COUNTY: i64 = 370830;
+
+fn county() -> CountyCode {
+    CountyCode::from_i64(COUNTY).expect("county")
+}
+
+fn accounts(ids: &[i64]) -> Vec<LedgerAccountId> {
+    ids.iter().copied().map(LedgerAccountId).collect()
+}
 
 async fn run(store: &yinling_store::Store, sql: &str) {
     store
@@ -84,13 +97,13 @@ async fn migration_links_existing_transfers_into_chains() {
             (4, Some(2), Some(3)),
         ]
     );
-    let person = ledger::account(&mut exec, COUNTY, 2)
+    let person = ledger::account(&mut exec, Key::new(county(), LedgerAccountId(2)))
         .await
         .expect("read")
         .expect("account 2");
     assert_eq!(
         (person.last_transfer, person.entries, person.last_at),
-        (Some(4), 3, 4_000)
+        (Some(TransferId(4)), 3, 4_000)
     );
     let (findings, counts) = ledger::verify(&mut exec).await.expect("verify");
     assert!(findings.is_empty(), "{findings:?}");
@@ -103,7 +116,7 @@ async fn migration_links_existing_transfers_into_chains() {
             let rows = ledger::statement(&mut store.read(), &person, limit, offset)
                 .await
                 .expect("statement");
-            rows.iter().map(|t| t.id).collect::<Vec<_>>()
+            rows.iter().map(|t| t.id.get()).collect::<Vec<_>>()
         }
     };
     assert_eq!(page(2, 0).await, [4, 3]);
@@ -113,21 +126,21 @@ async fn migration_links_existing_transfers_into_chains() {
     // What the daily cap and the family limit count: credits (debits) since a moment.
     let since = ledger::recent_sums(
         &mut store.read(),
-        COUNTY,
-        &[2, 3],
+        county(),
+        &accounts(&[2, 3]),
         ledger::Side::Credit,
-        "earn",
+        Reason::Earn,
         2_000,
     )
     .await
     .expect("recent sums");
-    assert_eq!(since, [(2, 5), (3, 80)]);
+    assert_eq!(since, [(LedgerAccountId(2), 5), (LedgerAccountId(3), 80)]);
     let given = ledger::recent_sums(
         &mut store.read(),
-        COUNTY,
-        &[2],
+        county(),
+        &accounts(&[2]),
         ledger::Side::Debit,
-        "earn",
+        Reason::Earn,
         3_001,
     )
     .await
@@ -135,10 +148,16 @@ async fn migration_links_existing_transfers_into_chains() {
     assert!(given.is_empty(), "{given:?}");
 
     // FIFO expiry: the credits after the cutoff are what stays.
-    let due = ledger::expiry_candidates(&mut store.read(), COUNTY, 3_500)
+    let due = ledger::expiry_candidates(&mut store.read(), county(), 3_500)
         .await
         .expect("expiry");
-    assert_eq!(due, [(2, 7, 75, 5), (3, 8, 80, 0)]);
+    assert_eq!(
+        due,
+        [
+            (LedgerAccountId(2), 7, 75, 5),
+            (LedgerAccountId(3), 8, 80, 0)
+        ]
+    );
 }
 
 #[tokio::test]
@@ -164,9 +183,9 @@ async fn verify_finds_a_broken_chain() {
     let link = |account, transfer| {
         findings.iter().any(|f| {
             *f == Finding::Link {
-                county_code: COUNTY,
-                account,
-                transfer,
+                county_code: county(),
+                account: LedgerAccountId(account),
+                transfer: TransferId(transfer),
             }
         })
     };
@@ -177,16 +196,20 @@ async fn verify_finds_a_broken_chain() {
     for account in [1, 3] {
         assert!(
             findings.contains(&Finding::Head {
-                county_code: COUNTY,
-                account
+                county_code: county(),
+                account: LedgerAccountId(account)
             }),
             "{findings:?}"
         );
     }
     assert!(
-        findings
-            .iter()
-            .any(|f| matches!(f, Finding::Balance { account: 3, .. })),
+        findings.iter().any(|f| matches!(
+            f,
+            Finding::Balance {
+                account: LedgerAccountId(3),
+                ..
+            }
+        )),
         "{findings:?}"
     );
     // It has no audit event either (migration 0008: every transfer after the ones already
@@ -198,8 +221,8 @@ async fn verify_finds_a_broken_chain() {
     assert_eq!(
         unaudited,
         [&Finding::Unaudited {
-            county_code: COUNTY,
-            transfer: 5
+            county_code: county(),
+            transfer: TransferId(5)
         }]
     );
 }
@@ -211,9 +234,9 @@ async fn verify_finds_a_broken_chain() {
 async fn accounts_are_opened_in_key_order_and_answered_in_the_callers() {
     let db = TestDb::new().await;
     let key = |owner: i64| ledger::AccountKey {
-        county_code: COUNTY,
-        unit: "points",
-        kind: "person",
+        county_code: county(),
+        unit: Unit::Points,
+        kind: AccountKind::Person,
         owner_id: owner,
     };
     let spec = |owner: i64| (key(owner), "370800/370830/".to_owned(), false);
@@ -225,7 +248,7 @@ async fn accounts_are_opened_in_key_order_and_answered_in_the_callers() {
     assert_eq!(first[0], first[2], "one account for a key named twice");
     assert_ne!(first[0].0, first[1].0);
     assert!(
-        first.iter().all(|&(id, existed)| id > 0 && !existed),
+        first.iter().all(|&(id, existed)| id.get() > 0 && !existed),
         "{first:?}"
     );
     // Key order: owner 4 was inserted first, so it got the smaller id.

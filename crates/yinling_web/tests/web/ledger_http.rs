@@ -5,6 +5,7 @@
 //! YINLING_TEST_DATABASE_URL).
 
 use std::collections::{HashMap, HashSet};
+use yinling_app::testing::{county_code, person_key};
 
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde_json::{Value, json};
@@ -42,7 +43,7 @@ async fn sixty_four_clients_over_http_leave_every_invariant_exact() {
     city.add_services().await; // accounts `vola` (李四) and `volb`
     let c = city.county.county_code;
     let admin = city.caller("countyadmin").await;
-    let rules = city.app.ledger().rules(c).await.unwrap();
+    let rules = city.app.ledger().rules(county_code(c)).await.unwrap();
     city.app
         .ledger()
         .set_rules(
@@ -61,7 +62,7 @@ async fn sixty_four_clients_over_http_leave_every_invariant_exact() {
         .put_earning_rule(
             &admin,
             EarningRuleInput {
-                county_code: c,
+                county_code: county_code(c),
                 source_kind: SourceKind::Activity,
                 code: "theme_day".into(),
                 label: "主题党日".into(),
@@ -79,7 +80,7 @@ async fn sixty_four_clients_over_http_leave_every_invariant_exact() {
                 .redeem()
                 .add_goods(
                     &city.system,
-                    (shop.county_code, shop.id).into(),
+                    yinling_app::testing::shop_key((shop.county_code, shop.id)),
                     GoodsInput {
                         name: name.into(),
                         price_points: price,
@@ -117,7 +118,7 @@ async fn sixty_four_clients_over_http_leave_every_invariant_exact() {
         .collect();
     let (zhang, li) = (city.people_a[0], city.people_a[1]);
     let shop_path = format!("/api/v1/shops/{}/{}/redemptions", shop.county_code, shop.id);
-    let goods_ids: Vec<i64> = goods.iter().map(|g| g.id).collect();
+    let goods_ids: Vec<i64> = goods.iter().map(|g| g.id.get()).collect();
 
     let mut tasks = Vec::new();
     for client in 0..CLIENTS {
@@ -276,7 +277,10 @@ async fn sixty_four_clients_over_http_leave_every_invariant_exact() {
     let stock_after: i64 = city
         .app
         .redeem()
-        .goods(&city.system, (shop.county_code, shop.id).into())
+        .goods(
+            &city.system,
+            yinling_app::testing::shop_key((shop.county_code, shop.id)),
+        )
         .await
         .unwrap()
         .iter()
@@ -312,7 +316,7 @@ async fn a_grid_worker_awarding_himself_over_the_api_is_refused_and_audited() {
         .put_earning_rule(
             &city.caller("countyadmin").await,
             EarningRuleInput {
-                county_code: c,
+                county_code: county_code(c),
                 source_kind: SourceKind::Activity,
                 code: "theme_day".into(),
                 label: "主题党日".into(),
@@ -367,7 +371,7 @@ async fn a_grid_worker_awarding_himself_over_the_api_is_refused_and_audited() {
     let balances = city
         .app
         .ledger()
-        .balances(&city.system, li.0, li.1)
+        .balances(&city.system, person_key(li))
         .await
         .unwrap();
     assert_eq!(balances.points, 0);
@@ -435,7 +439,7 @@ async fn three_hundred_wrong_codes_at_one_till_lock_it_after_five() {
         .redeem()
         .add_goods(
             &city.system,
-            (shop.county_code, shop.id).into(),
+            yinling_app::testing::shop_key((shop.county_code, shop.id)),
             GoodsInput {
                 name: "挂面".into(),
                 price_points: 15,
@@ -452,12 +456,9 @@ async fn three_hundred_wrong_codes_at_one_till_lock_it_after_five() {
         .post_now(&[yinling_app::ledger::Posting {
             unit: yinling_domain::ledger::Unit::Points,
             debit: yinling_app::ledger::Holder::Pool {
-                county_code: zhang.0,
+                county_code: county_code(zhang.0),
             },
-            credit: yinling_app::ledger::Holder::Person {
-                county_code: zhang.0,
-                id: zhang.1,
-            },
+            credit: yinling_app::ledger::Holder::person(person_key((zhang.0, zhang.1))),
             amount: 100,
             reason: yinling_domain::ledger::Reason::Earn,
             source_kind: SourceKind::Activity,

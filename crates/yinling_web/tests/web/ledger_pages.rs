@@ -2,6 +2,7 @@
 //! each form's happy path, and a refusal that shows a Chinese message and changes nothing.
 
 use axum::{Router, http::StatusCode};
+use yinling_app::testing::{county_code, person_key};
 use yinling_app::{
     ledger::{Holder, Posting},
     testing::TestCity,
@@ -24,11 +25,10 @@ async fn grant(city: &TestCity, who: (i64, i64), unit: Unit, amount: i64, key: &
         .ledger()
         .post_now(&[Posting {
             unit,
-            debit: Holder::Pool { county_code: who.0 },
-            credit: Holder::Person {
-                county_code: who.0,
-                id: who.1,
+            debit: Holder::Pool {
+                county_code: county_code(who.0),
             },
+            credit: Holder::person(person_key((who.0, who.1))),
             amount,
             reason: Reason::Earn,
             source_kind: SourceKind::Activity,
@@ -48,7 +48,7 @@ async fn points_of(city: &TestCity, who: (i64, i64)) -> (i64, i64) {
     let b = city
         .app
         .ledger()
-        .balances(&city.system, who.0, who.1)
+        .balances(&city.system, person_key(who))
         .await
         .unwrap();
     (b.points, b.minutes)
@@ -101,7 +101,10 @@ async fn an_elder_shows_a_code_and_the_shop_redeems_it_through_the_pages() {
     let goods = city
         .app
         .redeem()
-        .goods(&city.system, (shop.county_code, shop.id).into())
+        .goods(
+            &city.system,
+            yinling_app::testing::shop_key((shop.county_code, shop.id)),
+        )
         .await
         .unwrap();
     let rice = goods.iter().find(|g| g.name == "大米10斤").unwrap().clone();
@@ -247,7 +250,10 @@ async fn an_elder_shows_a_code_and_the_shop_redeems_it_through_the_pages() {
     let current = city
         .app
         .redeem()
-        .goods(&city.system, (shop.county_code, shop.id).into())
+        .goods(
+            &city.system,
+            yinling_app::testing::shop_key((shop.county_code, shop.id)),
+        )
         .await
         .unwrap()
         .into_iter()
@@ -404,7 +410,7 @@ async fn hours_are_given_to_a_household_member_through_the_pages() {
 
     // Over the county's yearly limit: the app's message.
     let admin = city.caller("countyadmin").await;
-    let mut rules = city.app.ledger().rules(zhang.0).await.unwrap();
+    let mut rules = city.app.ledger().rules(county_code(zhang.0)).await.unwrap();
     rules.family_max_minutes_year = 90;
     city.app.ledger().set_rules(&admin, rules).await.unwrap();
     let r = elder
@@ -426,7 +432,7 @@ async fn hours_are_given_to_a_household_member_through_the_pages() {
     assert_eq!(points_of(&city, zhang).await.1, 60);
 
     // A county that allows no gifts offers none.
-    let mut rules = city.app.ledger().rules(zhang.0).await.unwrap();
+    let mut rules = city.app.ledger().rules(county_code(zhang.0)).await.unwrap();
     rules.family_transfer = false;
     city.app.ledger().set_rules(&admin, rules).await.unwrap();
     assert!(!elder.get("/points").await.text().contains("转赠时长"));
@@ -593,7 +599,15 @@ async fn a_county_admin_sets_the_rules_and_earning_rules() {
     let r = admin.post_form("/ledger/rules", &bad).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     assert!(r.text().contains("积分有效期须为1至120个月") && r.text().contains("aria-invalid"));
-    assert_eq!(city.app.ledger().rules(county).await.unwrap().version, 0);
+    assert_eq!(
+        city.app
+            .ledger()
+            .rules(county_code(county))
+            .await
+            .unwrap()
+            .version,
+        0
+    );
     // The cap per redemption code is on the form and may not be left empty.
     assert!(
         page.text().contains("每个兑换码最多可兑换积分") && page.text().contains("value=\"300\"")
@@ -613,12 +627,20 @@ async fn a_county_admin_sets_the_rules_and_earning_rules() {
         "{}",
         r.text()
     );
-    assert_eq!(city.app.ledger().rules(county).await.unwrap().version, 0);
+    assert_eq!(
+        city.app
+            .ledger()
+            .rules(county_code(county))
+            .await
+            .unwrap()
+            .version,
+        0
+    );
     let good = pairs(&[("expiry_months", "12")]);
     let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let r = admin.post_form("/ledger/rules", &good).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
-    let rules = city.app.ledger().rules(county).await.unwrap();
+    let rules = city.app.ledger().rules(county_code(county)).await.unwrap();
     assert_eq!(
         (
             rules.daily_points_cap,
@@ -650,7 +672,7 @@ async fn a_county_admin_sets_the_rules_and_earning_rules() {
     assert!(
         city.app
             .ledger()
-            .earning_rules(county)
+            .earning_rules(county_code(county))
             .await
             .unwrap()
             .is_empty()
@@ -695,7 +717,12 @@ async fn a_county_admin_sets_the_rules_and_earning_rules() {
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    let rows = city.app.ledger().earning_rules(county).await.unwrap();
+    let rows = city
+        .app
+        .ledger()
+        .earning_rules(county_code(county))
+        .await
+        .unwrap();
     assert_eq!((rows.len(), rows[0].points, rows[0].minutes), (1, 12, 30));
 
     // A grid worker may not.
@@ -706,7 +733,15 @@ async fn a_county_admin_sets_the_rules_and_earning_rules() {
     );
     let r = worker.post_form("/ledger/rules", &good).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    assert_eq!(city.app.ledger().rules(county).await.unwrap().version, 1);
+    assert_eq!(
+        city.app
+            .ledger()
+            .rules(county_code(county))
+            .await
+            .unwrap()
+            .version,
+        1
+    );
 }
 
 #[tokio::test]
@@ -857,15 +892,15 @@ async fn the_approver_sees_who_proposed_for_whom_and_cannot_approve_a_self_award
     yinling_store::ledger::insert_adjustment(
         &mut city.app.store().write(),
         &yinling_store::ledger::AdjustmentRow {
-            county_code: c,
-            id,
-            unit: "points".into(),
-            person_id: li.1,
+            county_code: county_code(c),
+            id: yinling_domain::ids::AdjustmentId(id),
+            unit: yinling_domain::ledger::Unit::Points,
+            person_id: person_key(li).id,
             path,
             amount: 5_000,
             memo: "补记历年服务积分".into(),
             status: "pending".into(),
-            proposed_by: account,
+            proposed_by: yinling_domain::ids::AccountId(account),
             proposed_by_name: "网格员李四".into(),
             proposed_at: city.app.now(),
             decided_by: None,
@@ -915,7 +950,7 @@ async fn one_redemption(city: &TestCity, app: &Router) -> (String, Client, Clien
         .redeem()
         .add_goods(
             &city.system,
-            (shop.county_code, shop.id).into(),
+            yinling_app::testing::shop_key((shop.county_code, shop.id)),
             yinling_app::redeem::GoodsInput {
                 name: "大米10斤".into(),
                 price_points: 40,
@@ -944,7 +979,7 @@ async fn one_redemption(city: &TestCity, app: &Router) -> (String, Client, Clien
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
-    (shop_path, elder, till, rice.id)
+    (shop_path, elder, till, rice.id.get())
 }
 
 #[tokio::test]

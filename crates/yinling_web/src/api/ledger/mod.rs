@@ -12,8 +12,12 @@ use axum::{
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
-use yinling_app::{Key, Page, PageRequest};
-use yinling_domain::ledger::Unit;
+use yinling_app::{AppError, Page, PageRequest};
+use yinling_domain::{
+    ids::{Key, PersonId},
+    ledger::Unit,
+    region::CountyCode,
+};
 
 use self::types::{
     AdjustmentResponse, AwardResponse, BalancesResponse, EarnRequest, EarningRuleResponse,
@@ -31,6 +35,30 @@ use crate::{
     kernel::error::{ApiError, ErrorBody},
     kernel::session::ApiCaller,
 };
+
+/// A person's key from a path or the caller; two numbers that are no key name nobody.
+fn person_key(county: i64, id: i64) -> Result<Key<PersonId>, AppError> {
+    Key::from_parts(county, id).map_err(|_| AppError::NotFound { what: "人员" })
+}
+
+/// A shop's key from a path (a shop is an org unit); two numbers that are no key name no
+/// shop.
+fn shop_key(county: i64, id: i64) -> Result<Key<yinling_domain::ids::UnitId>, AppError> {
+    Key::from_parts(county, id).map_err(|_| AppError::NotFound {
+        what: "合作商户"
+    })
+}
+
+/// A transfer's key from a path: a number that is no county is one the caller does not
+/// administer, an id that is no id names no transfer.
+fn transfer_key(county: i64, id: i64) -> Result<Key<yinling_domain::ids::TransferId>, AppError> {
+    Key::from_parts(county, id).map_err(|e| match e {
+        yinling_domain::ids::KeyError::County(_) => AppError::forbidden("只有县级管理员可以冲正"),
+        yinling_domain::ids::KeyError::Id(_) => AppError::NotFound {
+            what: "转账记录"
+        },
+    })
+}
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -76,7 +104,7 @@ async fn my_balances(
         state
             .app
             .ledger()
-            .balances(&c.caller, county, id)
+            .balances(&c.caller, person_key(county, id)?)
             .await
             .map(Into::into)?,
     ))
@@ -95,7 +123,7 @@ async fn balances(
         state
             .app
             .ledger()
-            .balances(&c.caller, county, id)
+            .balances(&c.caller, person_key(county, id)?)
             .await
             .map(Into::into)?,
     ))
@@ -126,7 +154,7 @@ async fn statement(
             .ledger()
             .statement(
                 &c.caller,
-                Key::from((county, id)),
+                person_key(county, id)?,
                 q.unit.unwrap_or(Unit::Points),
                 PageRequest::new(q.page, q.per_page),
             )
@@ -150,7 +178,7 @@ async fn earn(
         state
             .app
             .ledger()
-            .earn(&c.caller, input.into())
+            .earn(&c.caller, input.try_into()?)
             .await
             .map(Into::into)?,
     ))
@@ -164,6 +192,11 @@ async fn get_rules(
     _c: ApiCaller,
     ApiPath(county): ApiPath<i64>,
 ) -> Result<axum::Json<RulesBody>, ApiError> {
+    // Forced by the type: a number that is no county has no rules (it answered the
+    // defaults before).
+    let county = CountyCode::from_i64(county).map_err(|_| AppError::NotFound {
+        what: "县（市、区）",
+    })?;
     Ok(axum::Json(
         state.app.ledger().rules(county).await.map(Into::into)?,
     ))
@@ -184,7 +217,7 @@ async fn set_rules(
         state
             .app
             .ledger()
-            .set_rules(&c.caller, rules.into())
+            .set_rules(&c.caller, rules.try_into()?)
             .await
             .map(Into::into)?,
     ))
@@ -209,6 +242,10 @@ async fn list_earning_rules(
         .county
         .or_else(|| c.caller.grants.first().map(|g| g.unit_county_code))
         .unwrap_or(yinling_app::CITY_COUNTY_CODE);
+    // A number that is no county has no earning rules.
+    let Ok(county) = CountyCode::from_i64(county) else {
+        return Ok(axum::Json(Vec::new()));
+    };
     Ok(axum::Json(
         state
             .app
@@ -232,7 +269,7 @@ async fn put_earning_rule(
         state
             .app
             .ledger()
-            .put_earning_rule(&c.caller, input.into())
+            .put_earning_rule(&c.caller, input.try_into()?)
             .await
             .map(Into::into)?,
     ))
@@ -271,7 +308,7 @@ async fn propose_adjustment(
             state
                 .app
                 .ledger()
-                .propose_adjustment(&c.caller, input.into())
+                .propose_adjustment(&c.caller, input.try_into()?)
                 .await
                 .map(Into::into)?,
         ),
@@ -305,7 +342,13 @@ async fn decide_adjustment(
         state
             .app
             .ledger()
-            .decide_adjustment(&c.caller, county, id, approve)
+            .decide_adjustment(
+                &c.caller,
+                Key::from_parts(county, id).map_err(|_| AppError::NotFound {
+                    what: "调整申请"
+                })?,
+                approve,
+            )
             .await
             .map(Into::into)?,
     ))
@@ -326,7 +369,7 @@ async fn reverse(
         state
             .app
             .ledger()
-            .reverse_transfer(&c.caller, county, id, &input.memo)
+            .reverse_transfer(&c.caller, transfer_key(county, id)?, &input.memo)
             .await
             .map(Into::into)?,
     ))
@@ -457,7 +500,7 @@ async fn list_goods(
         state
             .app
             .redeem()
-            .goods(&c.caller, Key::from((county, id)))
+            .goods(&c.caller, shop_key(county, id)?)
             .await
             .map(list_of)?,
     ))
@@ -479,7 +522,7 @@ async fn add_goods(
             state
                 .app
                 .redeem()
-                .add_goods(&c.caller, Key::from((county, id)), input.into())
+                .add_goods(&c.caller, shop_key(county, id)?, input.into())
                 .await
                 .map(Into::into)?,
         ),
@@ -500,7 +543,11 @@ async fn update_goods(
         state
             .app
             .redeem()
-            .update_goods(&c.caller, county, id, input.into())
+            .update_goods(
+                &c.caller,
+                Key::from_parts(county, id).map_err(|_| AppError::NotFound { what: "商品" })?,
+                input.into(),
+            )
             .await
             .map(Into::into)?,
     ))
@@ -525,7 +572,7 @@ async fn redeem(
     let r = state
         .app
         .redeem()
-        .at_till(&c.caller, Key::from((county, id)), input.into())
+        .at_till(&c.caller, shop_key(county, id)?, input.into())
         .await?;
     let status = if r.replayed {
         StatusCode::OK
@@ -566,7 +613,7 @@ async fn settlement(
         state
             .app
             .redeem()
-            .settlement(&c.caller, Key::from((county, id)), &q.month(&state))
+            .settlement(&c.caller, shop_key(county, id)?, &q.month(&state))
             .await
             .map(Into::into)?,
     ))
@@ -586,7 +633,7 @@ async fn settlement_xlsx(
     let (name, bytes) = state
         .app
         .redeem()
-        .settlement_xlsx(&c.caller, Key::from((county, id)), &month)
+        .settlement_xlsx(&c.caller, shop_key(county, id)?, &month)
         .await?;
     Ok((
         [
@@ -640,7 +687,12 @@ async fn report_redemption(
         state
             .app
             .redeem()
-            .report(&c.caller, county, id)
+            .report(
+                &c.caller,
+                Key::from_parts(county, id).map_err(|_| AppError::NotFound {
+                    what: "兑换记录"
+                })?,
+            )
             .await
             .map(Into::into)?,
     ))

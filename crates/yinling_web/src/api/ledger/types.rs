@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use yinling_app::AppError;
 use yinling_app::{
     ledger::{
         AdjustmentInput, Award, Balances, EarnInput, EarningRuleInput, Receipt, Rules,
@@ -16,7 +17,11 @@ use yinling_app::{
     },
     time_bank::{GiftInput, PayHoursInput},
 };
-use yinling_domain::ledger::{Reason, SourceKind, Unit};
+use yinling_domain::{
+    ids::{Key, PersonId},
+    ledger::{Reason, SourceKind, Unit},
+    region::CountyCode,
+};
 use yinling_store::{
     ledger::{AdjustmentRow, EarningRuleRow},
     redeem::shops::{GoodsRow, LockRow, RedemptionRow, ReportRow},
@@ -70,21 +75,21 @@ pub struct AdjustmentResponse {
 impl From<AdjustmentRow> for AdjustmentResponse {
     fn from(v: AdjustmentRow) -> Self {
         AdjustmentResponse {
-            county_code: v.county_code,
-            id: v.id,
-            unit: v.unit,
-            person_id: v.person_id,
+            county_code: v.county_code.as_i64(),
+            id: v.id.get(),
+            unit: v.unit.as_str().to_owned(),
+            person_id: v.person_id.get(),
             path: v.path,
             amount: v.amount,
             memo: v.memo,
             status: v.status,
-            proposed_by: v.proposed_by,
+            proposed_by: v.proposed_by.get(),
             proposed_by_name: v.proposed_by_name,
             proposed_at: v.proposed_at,
-            decided_by: v.decided_by,
+            decided_by: v.decided_by.map(|a| a.get()),
             decided_by_name: v.decided_by_name,
             decided_at: v.decided_at,
-            transfer_id: v.transfer_id,
+            transfer_id: v.transfer_id.map(|t| t.get()),
         }
     }
 }
@@ -122,8 +127,8 @@ pub struct BalancesResponse {
 impl From<Balances> for BalancesResponse {
     fn from(v: Balances) -> Self {
         BalancesResponse {
-            county_code: v.county_code,
-            person_id: v.person_id,
+            county_code: v.county_code.as_i64(),
+            person_id: v.person_id.get(),
             name: v.name,
             points: v.points,
             minutes: v.minutes,
@@ -175,7 +180,7 @@ pub struct RulesBody {
 impl From<Rules> for RulesBody {
     fn from(v: Rules) -> Self {
         RulesBody {
-            county_code: v.county_code,
+            county_code: v.county_code.as_i64(),
             daily_points_cap: v.daily_points_cap,
             daily_minutes_cap: v.daily_minutes_cap,
             expiry_months: v.expiry_months,
@@ -187,10 +192,12 @@ impl From<Rules> for RulesBody {
     }
 }
 
-impl From<RulesBody> for Rules {
-    fn from(v: RulesBody) -> Self {
-        Rules {
-            county_code: v.county_code,
+impl TryFrom<RulesBody> for Rules {
+    type Error = AppError;
+    /// A county that is no county: refused as every county the caller does not manage is.
+    fn try_from(v: RulesBody) -> Result<Self, AppError> {
+        Ok(Rules {
+            county_code: CountyCode::from_i64(v.county_code).map_err(|_| rules_refused())?,
             daily_points_cap: v.daily_points_cap,
             daily_minutes_cap: v.daily_minutes_cap,
             expiry_months: v.expiry_months,
@@ -198,8 +205,17 @@ impl From<RulesBody> for Rules {
             family_max_minutes_year: v.family_max_minutes_year,
             max_points_per_code: v.max_points_per_code,
             version: v.version,
-        }
+        })
     }
+}
+
+fn rules_refused() -> AppError {
+    AppError::forbidden("只有县级管理员可以修改积分规则")
+}
+
+/// A person's key from the body; a pair of numbers that is no key names nobody.
+fn person_key(k: KeyBody) -> Result<Key<PersonId>, AppError> {
+    Key::from_parts(k.county_code, k.id).map_err(|_| AppError::NotFound { what: "人员" })
 }
 
 /// One line of a statement, as the holder reads it.
@@ -223,13 +239,13 @@ pub struct StatementLineResponse {
 impl From<StatementLine> for StatementLineResponse {
     fn from(v: StatementLine) -> Self {
         StatementLineResponse {
-            transfer_id: v.transfer_id,
+            transfer_id: v.transfer_id.get(),
             at: v.at,
             at_text: v.at_text,
             reason: v.reason,
             reason_label: v.reason_label,
             memo: v.memo,
-            source_kind: v.source_kind,
+            source_kind: v.source_kind.as_str().to_owned(),
             source_ref: v.source_ref,
             change: v.change,
             balance_after: v.balance_after,
@@ -252,8 +268,8 @@ pub struct EarningRuleResponse {
 impl From<EarningRuleRow> for EarningRuleResponse {
     fn from(v: EarningRuleRow) -> Self {
         EarningRuleResponse {
-            county_code: v.county_code,
-            source_kind: v.source_kind,
+            county_code: v.county_code.as_i64(),
+            source_kind: v.source_kind.as_str().to_owned(),
             code: v.code,
             label: v.label,
             points: v.points,
@@ -281,9 +297,9 @@ pub struct GoodsResponse {
 impl From<GoodsRow> for GoodsResponse {
     fn from(v: GoodsRow) -> Self {
         GoodsResponse {
-            county_code: v.county_code,
-            id: v.id,
-            shop_id: v.shop_id,
+            county_code: v.county_code.into(),
+            id: v.id.into(),
+            shop_id: v.shop_id.into(),
             name: v.name,
             price_points: v.price_points,
             stock: v.stock,
@@ -351,14 +367,14 @@ pub struct LockRowResponse {
 impl From<LockRow> for LockRowResponse {
     fn from(v: LockRow) -> Self {
         LockRowResponse {
-            county_code: v.county_code,
+            county_code: v.county_code.into(),
             id: v.id,
             path: v.path,
-            shop_id: v.shop_id,
+            shop_id: v.shop_id.into(),
             kind: v.kind,
             bucket: v.bucket,
             subject: v.subject,
-            account_id: v.account_id,
+            account_id: v.account_id.map(Into::into),
             account_name: v.account_name,
             ip: v.ip,
             wrong_codes: v.wrong_codes,
@@ -366,7 +382,7 @@ impl From<LockRow> for LockRowResponse {
             locked_at: v.locked_at,
             until_at: v.until_at,
             lifted_at: v.lifted_at,
-            lifted_by: v.lifted_by,
+            lifted_by: v.lifted_by.map(Into::into),
             lifted_by_name: v.lifted_by_name,
         }
     }
@@ -392,17 +408,17 @@ pub struct RedemptionResponse {
 impl From<RedemptionRow> for RedemptionResponse {
     fn from(v: RedemptionRow) -> Self {
         RedemptionResponse {
-            county_code: v.county_code,
-            id: v.id,
-            shop_id: v.shop_id,
-            person_id: v.person_id,
-            goods_id: v.goods_id,
+            county_code: v.county_code.into(),
+            id: v.id.into(),
+            shop_id: v.shop_id.into(),
+            person_id: v.person_id.into(),
+            goods_id: v.goods_id.into(),
             goods_name: v.goods_name,
             quantity: v.quantity,
             points: v.points,
-            transfer_id: v.transfer_id,
+            transfer_id: v.transfer_id.into(),
             idem_key: v.idem_key,
-            created_by: v.created_by,
+            created_by: v.created_by.map(Into::into),
             created_at: v.created_at,
         }
     }
@@ -493,7 +509,7 @@ impl From<ReportView> for ReportResponse {
             goods_name: v.goods_name,
             quantity: v.quantity,
             points: v.points,
-            transfer_id: v.transfer_id,
+            transfer_id: v.transfer_id.into(),
             redeemed_text: v.redeemed_text,
             reported_text: v.reported_text,
             till_name: v.till_name,
@@ -529,21 +545,21 @@ pub struct ReportRowResponse {
 impl From<ReportRow> for ReportRowResponse {
     fn from(v: ReportRow) -> Self {
         ReportRowResponse {
-            county_code: v.county_code,
+            county_code: v.county_code.into(),
             id: v.id,
             path: v.path,
-            redemption_id: v.redemption_id,
-            shop_id: v.shop_id,
-            person_id: v.person_id,
-            reported_by: v.reported_by,
+            redemption_id: v.redemption_id.into(),
+            shop_id: v.shop_id.into(),
+            person_id: v.person_id.into(),
+            reported_by: v.reported_by.map(Into::into),
             reported_at: v.reported_at,
             frozen_codes: v.frozen_codes,
             state: v.state,
-            resolved_by: v.resolved_by,
+            resolved_by: v.resolved_by.map(Into::into),
             resolved_by_name: v.resolved_by_name,
             resolved_at: v.resolved_at,
             note: v.note,
-            reversal_id: v.reversal_id,
+            reversal_id: v.reversal_id.map(Into::into),
         }
     }
 }
@@ -565,8 +581,8 @@ pub struct SettlementResponse {
 impl From<Settlement> for SettlementResponse {
     fn from(v: Settlement) -> Self {
         SettlementResponse {
-            county_code: v.county_code,
-            shop_id: v.shop_id,
+            county_code: v.county_code.into(),
+            shop_id: v.shop_id.into(),
             shop_name: v.shop_name,
             month: v.month,
             count: v.count,
@@ -591,13 +607,13 @@ pub struct SettlementLineResponse {
 impl From<SettlementLine> for SettlementLineResponse {
     fn from(v: SettlementLine) -> Self {
         SettlementLineResponse {
-            id: v.id,
+            id: v.id.into(),
             at_text: v.at_text,
             person_name: v.person_name,
             goods_name: v.goods_name,
             quantity: v.quantity,
             points: v.points,
-            transfer_id: v.transfer_id,
+            transfer_id: v.transfer_id.into(),
         }
     }
 }
@@ -647,14 +663,14 @@ pub struct ShopRedemptionResponse {
 impl From<ShopRedemption> for ShopRedemptionResponse {
     fn from(v: ShopRedemption) -> Self {
         ShopRedemptionResponse {
-            county_code: v.county_code,
-            id: v.id,
-            shop_id: v.shop_id,
-            goods_id: v.goods_id,
+            county_code: v.county_code.into(),
+            id: v.id.into(),
+            shop_id: v.shop_id.into(),
+            goods_id: v.goods_id.into(),
             goods_name: v.goods_name,
             quantity: v.quantity,
             points: v.points,
-            transfer_id: v.transfer_id,
+            transfer_id: v.transfer_id.into(),
             idem_key: v.idem_key,
             created_at: v.created_at,
         }
@@ -683,8 +699,8 @@ pub struct MyRedemptionResponse {
 impl From<MyRedemption> for MyRedemptionResponse {
     fn from(v: MyRedemption) -> Self {
         MyRedemptionResponse {
-            county_code: v.county_code,
-            id: v.id,
+            county_code: v.county_code.into(),
+            id: v.id.into(),
             shop_name: v.shop_name,
             goods_name: v.goods_name,
             quantity: v.quantity,
@@ -709,14 +725,15 @@ pub struct NewAdjustment {
     pub memo: String,
 }
 
-impl From<NewAdjustment> for AdjustmentInput {
-    fn from(v: NewAdjustment) -> Self {
-        AdjustmentInput {
-            person: v.person.into(),
+impl TryFrom<NewAdjustment> for AdjustmentInput {
+    type Error = AppError;
+    fn try_from(v: NewAdjustment) -> Result<Self, AppError> {
+        Ok(AdjustmentInput {
+            person: person_key(v.person)?,
             unit: v.unit,
             amount: v.amount,
             memo: v.memo,
-        }
+        })
     }
 }
 
@@ -734,14 +751,15 @@ pub struct EarnRequest {
     pub idempotency_key: String,
 }
 
-impl From<EarnRequest> for EarnInput {
-    fn from(v: EarnRequest) -> Self {
-        EarnInput {
-            person: v.person.into(),
+impl TryFrom<EarnRequest> for EarnInput {
+    type Error = AppError;
+    fn try_from(v: EarnRequest) -> Result<Self, AppError> {
+        Ok(EarnInput {
+            person: person_key(v.person)?,
             activity: v.activity,
             source_ref: v.source_ref,
             idempotency_key: v.idempotency_key,
-        }
+        })
     }
 }
 
@@ -759,16 +777,17 @@ pub struct NewEarningRule {
     pub minutes: i64,
 }
 
-impl From<NewEarningRule> for EarningRuleInput {
-    fn from(v: NewEarningRule) -> Self {
-        EarningRuleInput {
-            county_code: v.county_code,
+impl TryFrom<NewEarningRule> for EarningRuleInput {
+    type Error = AppError;
+    fn try_from(v: NewEarningRule) -> Result<Self, AppError> {
+        Ok(EarningRuleInput {
+            county_code: CountyCode::from_i64(v.county_code).map_err(|_| rules_refused())?,
             source_kind: v.source_kind,
             code: v.code,
             label: v.label,
             points: v.points,
             minutes: v.minutes,
-        }
+        })
     }
 }
 

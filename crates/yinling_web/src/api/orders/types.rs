@@ -246,25 +246,25 @@ pub struct TransferResponse {
 impl From<TransferRow> for TransferResponse {
     fn from(v: TransferRow) -> Self {
         TransferResponse {
-            county_code: v.county_code,
-            id: v.id,
+            county_code: v.county_code.as_i64(),
+            id: v.id.get(),
             idem_key: v.idem_key,
             fingerprint: v.fingerprint,
-            unit: v.unit,
-            debit_id: v.debit_id,
-            credit_id: v.credit_id,
+            unit: v.unit.as_str().to_owned(),
+            debit_id: v.debit_id.get(),
+            credit_id: v.credit_id.get(),
             amount: v.amount,
             debit_after: v.debit_after,
             credit_after: v.credit_after,
-            reason: v.reason,
-            source_kind: v.source_kind,
+            reason: v.reason.as_str().to_owned(),
+            source_kind: v.source_kind.as_str().to_owned(),
             source_ref: v.source_ref,
             memo: v.memo,
-            reverses: v.reverses,
-            actor_id: v.actor_id,
+            reverses: v.reverses.map(|t| t.get()),
+            actor_id: v.actor_id.map(|a| a.get()),
             created_at: v.created_at,
-            debit_prev: v.debit_prev,
-            credit_prev: v.credit_prev,
+            debit_prev: v.debit_prev.map(|t| t.get()),
+            credit_prev: v.credit_prev.map(|t| t.get()),
         }
     }
 }

@@ -136,8 +136,8 @@ fn run_line(r: RunView) -> RunLine {
     RunLine {
         label: r.label,
         finished: format_minutes(r.finished_at),
-        outcome: outcome_label(r.outcome),
-        failed: r.outcome == Some(JobOutcome::Failed),
+        outcome: r.outcome.label_zh(),
+        failed: r.outcome == JobOutcome::Failed,
         done: r.done,
         set_aside: r.set_aside,
         error: r.error,

@@ -10,13 +10,15 @@ use axum::{
 };
 use serde::Deserialize;
 use yinling_app::{
-    AppError, Key,
+    AppError,
     ledger::AdjustmentView,
     ledger::{AdjustmentInput, Balances, EarningRuleInput, Rules, amount_text},
     people::parse_key,
 };
 use yinling_domain::{
+    ids::{AdjustmentId, Key, PersonId},
     ledger::{SourceKind, Unit},
+    region::CountyCode,
     role::Permission,
 };
 use yinling_store::ledger::EarningRuleRow;
@@ -105,6 +107,13 @@ struct DecideForm {
     decision: Option<String>,
 }
 
+/// An adjustment's key from its page's path; two numbers that are no key name none.
+fn adjustment_key(county: i64, id: i64) -> Result<Key<AdjustmentId>, AppError> {
+    Key::from_parts(county, id).map_err(|_| AppError::NotFound {
+        what: "调整申请"
+    })
+}
+
 async fn decide_adjustment(
     State(state): State<AppState>,
     ctx: PageCtx,
@@ -124,7 +133,7 @@ async fn decide_adjustment(
         Ok(a) => state
             .app
             .ledger()
-            .decide_adjustment(&ctx.caller, county, id, a)
+            .decide_adjustment(&ctx.caller, adjustment_key(county, id)?, a)
             .await
             .map(|_| a),
         Err(e) => Err(e),
@@ -152,7 +161,7 @@ struct ProposeForm {
 }
 
 impl ProposeForm {
-    fn input(&self, person: Key) -> Result<AdjustmentInput, AppError> {
+    fn input(&self, person: Key<PersonId>) -> Result<AdjustmentInput, AppError> {
         let unit = match opt(&self.unit).as_deref() {
             Some("minutes") => Unit::Minutes,
             _ => Unit::Points,
@@ -199,17 +208,16 @@ impl ProposePage {
     }
 }
 
-fn person_of(f: &ProposeForm) -> Result<Key, AppError> {
-    opt(&f.person)
-        .and_then(|p| parse_key(&p))
-        .map(Key::from)
-        .ok_or_else(|| {
-            AppError::invalid(
-                "person_required",
-                "person",
-                "请先打开人员档案，再点“积分调整”",
-            )
-        })
+fn person_of(f: &ProposeForm) -> Result<Key<PersonId>, AppError> {
+    let key = opt(&f.person).and_then(|p| parse_key(&p)).ok_or_else(|| {
+        AppError::invalid(
+            "person_required",
+            "person",
+            "请先打开人员档案，再点“积分调整”",
+        )
+    })?;
+    // Two numbers that are no person's key name nobody.
+    Key::from_parts(key.0, key.1).map_err(|_| AppError::NotFound { what: "人员" })
 }
 
 async fn propose_page(
@@ -223,11 +231,7 @@ async fn propose_page(
         return Err(AppError::forbidden("您无权调整积分").into());
     }
     let person = person_of(&f)?;
-    let b = state
-        .app
-        .ledger()
-        .balances(&ctx.caller, person.county_code, person.id)
-        .await?;
+    let b = state.app.ledger().balances(&ctx.caller, person).await?;
     let unit = opt(&f.unit).unwrap_or_else(|| "points".to_owned());
     let direction = opt(&f.direction).unwrap_or_default();
     let resp = render(&ProposePage {
@@ -311,7 +315,7 @@ impl RulesForm {
         }
     }
 
-    fn rules(&self, county: i64) -> Result<Rules, AppError> {
+    fn rules(&self, county: CountyCode) -> Result<Rules, AppError> {
         let optional = |v: &Option<String>, field: &'static str, what: &str| match opt(v) {
             None => Ok(None),
             Some(t) => t.parse::<i64>().map(Some).map_err(|_| {
@@ -365,7 +369,7 @@ impl EarningForm {
     fn of(r: &EarningRuleRow) -> EarningForm {
         EarningForm {
             county: Some(r.county_code.to_string()),
-            source_kind: Some(r.source_kind.clone()),
+            source_kind: Some(r.source_kind.as_str().to_owned()),
             code: Some(r.code.clone()),
             label: Some(r.label.clone()),
             points: Some(r.points.to_string()),
@@ -373,7 +377,7 @@ impl EarningForm {
         }
     }
 
-    fn input(&self, county: i64) -> Result<EarningRuleInput, AppError> {
+    fn input(&self, county: CountyCode) -> Result<EarningRuleInput, AppError> {
         let num = |v: &Option<String>, field: &'static str, what: &str| match opt(v) {
             None => Ok(0),
             Some(t) => t
@@ -466,8 +470,11 @@ async fn rules_page(
             .map(|c| c.0)
             .ok_or_else(|| AppError::forbidden("只有县级管理员可以修改积分规则"))?,
     };
-    let rules = state.app.ledger().rules(county).await?;
-    let earning_rows = state.app.ledger().earning_rules(county).await?;
+    let code = CountyCode::from_i64(county).map_err(|_| AppError::NotFound {
+        what: "县（市、区）",
+    })?;
+    let rules = state.app.ledger().rules(code).await?;
+    let earning_rows = state.app.ledger().earning_rules(code).await?;
     let (mut f, mut error, mut earning_error) = (RulesForm::of(&rules), None, None);
     let mut e = EarningForm {
         county: Some(county.to_string()),
@@ -492,7 +499,7 @@ async fn rules_page(
         }
         Some(RulesRefused::Earning(typed, fe)) => {
             editing = earning_rows.iter().any(|r| {
-                Some(&r.source_kind) == typed.source_kind.as_ref()
+                typed.source_kind.as_deref() == Some(r.source_kind.as_str())
                     && Some(&r.code) == typed.code.as_ref()
             });
             e = typed;
@@ -503,7 +510,7 @@ async fn rules_page(
     let earning = earning_rows
         .into_iter()
         .map(|r| EarningLine {
-            kind_label: SourceKind::parse(&r.source_kind).map_or("", SourceKind::label_zh),
+            kind_label: r.source_kind.label_zh(),
             edit: format!(
                 "/ledger/rules?county={county}&edit={}",
                 urlencoding::encode(&format!("{}/{}", r.source_kind, r.code))
@@ -545,12 +552,15 @@ async fn rules(
     rules_page(&state, ctx, q.county, q.edit, None).await
 }
 
-fn county_of(v: &Option<String>) -> Result<i64, AppError> {
-    opt(v)
+/// The county a rules form is for: not a number, not found; a number that is no county,
+/// one the caller does not administer.
+fn county_of(v: &Option<String>) -> Result<CountyCode, AppError> {
+    let n = opt(v)
         .and_then(|c| c.parse::<i64>().ok())
         .ok_or(AppError::NotFound {
             what: "县（市、区）",
-        })
+        })?;
+    CountyCode::from_i64(n).map_err(|_| AppError::forbidden("只有县级管理员可以修改积分规则"))
 }
 
 async fn save_rules(
@@ -571,7 +581,7 @@ async fn save_rules(
         Err(e) => match FormError::from_app(&e) {
             Some(fe) => {
                 let refused = RulesRefused::Rules(f, fe);
-                rules_page(&state, ctx, Some(county), None, Some(refused)).await
+                rules_page(&state, ctx, Some(county.as_i64()), None, Some(refused)).await
             }
             None => Err(e.into()),
         },
@@ -602,7 +612,7 @@ async fn save_earning_rule(
         Err(e) => match FormError::from_app(&e) {
             Some(fe) => {
                 let refused = RulesRefused::Earning(f, fe);
-                rules_page(&state, ctx, Some(county), None, Some(refused)).await
+                rules_page(&state, ctx, Some(county.as_i64()), None, Some(refused)).await
             }
             None => Err(e.into()),
         },

@@ -12,14 +12,18 @@ use axum::{
 };
 use serde::Deserialize;
 use yinling_app::{
-    AppError, Caller, Key, PageRequest,
+    AppError, Caller, PageRequest,
     ledger::FamilyMember,
     ledger::{Balances, amount_text},
     redeem::RedemptionReceipt,
     redeem::{MyRedemption, ShownCode, fresh_key},
     time_bank::GiftInput,
 };
-use yinling_domain::ledger::Unit;
+use yinling_domain::{
+    ids::{Key, PersonId},
+    ledger::Unit,
+    region::CountyCode,
+};
 
 use crate::AppState;
 use crate::ui::kernel::extract::{Form, Path, Query};
@@ -47,6 +51,14 @@ fn me(caller: &Caller) -> Result<(i64, i64), AppError> {
     caller.person.ok_or_else(|| {
         AppError::forbidden("您的账号没有关联本人档案，没有积分。如有疑问请联系网格员。")
     })
+}
+
+/// The caller's own person file as a key, and its county.
+fn my_key(caller: &Caller) -> Result<(Key<PersonId>, CountyCode), AppError> {
+    let (county, id) = me(caller)?;
+    let key: Key<PersonId> =
+        Key::from_parts(county, id).map_err(|_| AppError::NotFound { what: "人员" })?;
+    Ok((key, key.county_code))
 }
 
 /// One statement line as people read it.
@@ -103,14 +115,14 @@ async fn my_points(
     ctx: PageCtx,
     Query(q): Query<DoneQuery>,
 ) -> PageResult {
-    let (county, id) = me(&ctx.caller)?;
-    let b = state.app.ledger().balances(&ctx.caller, county, id).await?;
+    let (person, county) = my_key(&ctx.caller)?;
+    let b = state.app.ledger().balances(&ctx.caller, person).await?;
     let lines = state
         .app
         .ledger()
         .statement(
             &ctx.caller,
-            Key::from((county, id)),
+            person,
             Unit::Points,
             PageRequest::new(Some(1), Some(5)),
         )
@@ -154,7 +166,10 @@ async fn report_redemption(
     ctx: PageCtx,
     Path((county, id)): Path<(i64, i64)>,
 ) -> PageResult {
-    state.app.redeem().report(&ctx.caller, county, id).await?;
+    let redemption = Key::from_parts(county, id).map_err(|_| AppError::NotFound {
+        what: "兑换记录",
+    })?;
+    state.app.redeem().report(&ctx.caller, redemption).await?;
     Ok(see_other(&format!(
         "/points?done=reported#redemption-{county}-{id}"
     )))
@@ -177,11 +192,11 @@ struct RedeemStartPage {
 
 async fn redeem_page(state: &AppState, ctx: PageCtx, error: Option<FormError>) -> PageResult {
     let failed = error.as_ref().map(|e| e.status);
-    let (county, id) = me(&ctx.caller)?;
+    let (person, county) = my_key(&ctx.caller)?;
     let points = state
         .app
         .ledger()
-        .balances(&ctx.caller, county, id)
+        .balances(&ctx.caller, person)
         .await?
         .points;
     let cap = state.app.ledger().rules(county).await?.max_points_per_code;
@@ -331,7 +346,7 @@ async fn statement(
     ctx: PageCtx,
     Query(q): Query<StatementQuery>,
 ) -> PageResult {
-    let (county, id) = me(&ctx.caller)?;
+    let (person, _) = my_key(&ctx.caller)?;
     let unit = match q.unit.as_deref() {
         Some("minutes") => Unit::Minutes,
         _ => Unit::Points,
@@ -341,7 +356,7 @@ async fn statement(
         .ledger()
         .statement(
             &ctx.caller,
-            Key::from((county, id)),
+            person,
             unit,
             PageRequest::new(q.page, Some(20)),
         )
@@ -387,7 +402,12 @@ impl GiftForm {
     fn parsed(&self, family: &[FamilyMember]) -> Result<(FamilyMember, i64), AppError> {
         let member = opt(&self.to)
             .and_then(|t| yinling_app::people::parse_key(&t))
-            .and_then(|(c, i)| family.iter().find(|m| m.key == Key::from((c, i))).cloned())
+            .and_then(|(c, i)| {
+                family
+                    .iter()
+                    .find(|m| (m.key.county(), m.key.id()) == (c, i))
+                    .cloned()
+            })
             .ok_or_else(|| AppError::invalid("not_family", "to", "请选择要转给哪位家人"))?;
         let text = match opt(&self.minutes).as_deref() {
             Some("other") | None => opt(&self.other_minutes),
@@ -438,7 +458,7 @@ async fn gift_page(
     error: Option<FormError>,
 ) -> PageResult {
     let failed = error.as_ref().map(|e| e.status);
-    let (county, id) = me(&ctx.caller)?;
+    let (person, county) = my_key(&ctx.caller)?;
     let mut f = f;
     // A length typed before (or sent back from the confirmation) that is no quick choice.
     if let Some(v) = opt(&f.minutes)
@@ -453,7 +473,7 @@ async fn gift_page(
         return Err(AppError::forbidden("本县（市、区）未开放时间银行亲属转赠").into());
     }
     let family = state.app.ledger().my_household(&ctx.caller).await?;
-    let b = state.app.ledger().balances(&ctx.caller, county, id).await?;
+    let b = state.app.ledger().balances(&ctx.caller, person).await?;
     let chosen = opt(&f.minutes);
     let other_checked = chosen.as_deref() == Some("other");
     let choices = QUICK_MINUTES
@@ -533,7 +553,10 @@ async fn give_hours(
             .gift(
                 &ctx.caller,
                 GiftInput {
-                    to: member.key,
+                    to: yinling_app::Key {
+                        county_code: member.key.county(),
+                        id: member.key.id(),
+                    },
                     minutes,
                     memo: opt(&f.memo),
                     idempotency_key: opt(&f.idempotency_key).unwrap_or_else(|| fresh_key("gift")),

@@ -16,14 +16,17 @@ use axum::{
 };
 use serde::Deserialize;
 use yinling_app::{
-    AppError, Key,
+    AppError,
     redeem::fresh_key,
     redeem::{
         GoodsInput, LockView, RedeemInput, ReportDecision, ReportView, ResolveInput, Settlement,
         ShopReceipt,
     },
 };
-use yinling_domain::time::local_date;
+use yinling_domain::{
+    ids::{Key, UnitId},
+    time::local_date,
+};
 use yinling_store::{org::OrgUnitRow, redeem::shops::GoodsRow};
 
 use crate::AppState;
@@ -49,6 +52,14 @@ pub fn router() -> Router<AppState> {
             "/ledger/redeem-reports/{county}/{id}/resolve",
             post(resolve_report),
         )
+}
+
+/// A shop's key from a page's path (a shop is an org unit); two numbers that are no key
+/// name no shop.
+fn shop_key((county, id): (i64, i64)) -> Result<Key<UnitId>, AppError> {
+    Key::from_parts(county, id).map_err(|_| AppError::NotFound {
+        what: "合作商户"
+    })
 }
 
 fn shop_href(shop: &OrgUnitRow) -> String {
@@ -112,7 +123,7 @@ impl TillPage {
 async fn till_page(
     state: &AppState,
     ctx: PageCtx,
-    shop: Key,
+    shop: Key<UnitId>,
     f: RedeemForm,
     error: Option<FormError>,
 ) -> PageResult {
@@ -142,7 +153,7 @@ async fn till(
     ctx: PageCtx,
     Path(shop): Path<(i64, i64)>,
 ) -> PageResult {
-    till_page(&state, ctx, shop.into(), RedeemForm::default(), None).await
+    till_page(&state, ctx, shop_key(shop)?, RedeemForm::default(), None).await
 }
 
 async fn redeem(
@@ -151,7 +162,7 @@ async fn redeem(
     Path(shop): Path<(i64, i64)>,
     Form(f): Form<RedeemForm>,
 ) -> PageResult {
-    let shop = Key::from(shop);
+    let shop = shop_key(shop)?;
     let key = opt(&f.idempotency_key).unwrap_or_else(|| fresh_key("till"));
     let result = async {
         let goods_id = opt(&f.goods_id)
@@ -229,7 +240,7 @@ async fn receipt(
     let r = state
         .app
         .redeem()
-        .shop_receipt(&ctx.caller, shop.into(), &key)
+        .shop_receipt(&ctx.caller, shop_key(shop)?, &key)
         .await?;
     Ok(render(&ReceiptPage {
         l: ctx.layout("兑换成功", "shop"),
@@ -324,7 +335,7 @@ enum Refused {
 async fn goods_page(
     state: &AppState,
     ctx: PageCtx,
-    shop: Key,
+    shop: Key<UnitId>,
     refused: Option<Refused>,
 ) -> PageResult {
     let failed = refused.as_ref().map(|r| match r {
@@ -345,8 +356,8 @@ async fn goods_page(
     let lines = rows
         .iter()
         .map(|g| match &row_refused {
-            Some((id, f, e)) if *id == g.id => GoodsLine {
-                id: g.id,
+            Some((id, f, e)) if *id == g.id.get() => GoodsLine {
+                id: g.id.get(),
                 f: GoodsForm {
                     version: Some(g.version.to_string()),
                     ..f.clone()
@@ -354,7 +365,7 @@ async fn goods_page(
                 error: Some(e.clone()),
             },
             _ => GoodsLine {
-                id: g.id,
+                id: g.id.get(),
                 f: GoodsForm::of(g),
                 error: None,
             },
@@ -375,7 +386,7 @@ async fn goods(
     ctx: PageCtx,
     Path(shop): Path<(i64, i64)>,
 ) -> PageResult {
-    goods_page(&state, ctx, shop.into(), None).await
+    goods_page(&state, ctx, shop_key(shop)?, None).await
 }
 
 async fn add_goods(
@@ -384,7 +395,7 @@ async fn add_goods(
     Path(shop): Path<(i64, i64)>,
     Form(f): Form<GoodsForm>,
 ) -> PageResult {
-    let shop = Key::from(shop);
+    let shop = shop_key(shop)?;
     let result = match f.input(false) {
         Ok(input) => state.app.redeem().add_goods(&ctx.caller, shop, input).await,
         Err(e) => Err(e),
@@ -407,7 +418,7 @@ async fn update_goods(
     Path((county, id, goods)): Path<(i64, i64, i64)>,
     Form(f): Form<GoodsForm>,
 ) -> PageResult {
-    let shop = Key::from((county, id));
+    let shop = shop_key((county, id))?;
     // The goods must be this shop's: the page lists only its own.
     state.app.redeem().shop(&ctx.caller, shop).await?;
     let owned = state
@@ -416,16 +427,18 @@ async fn update_goods(
         .goods(&ctx.caller, shop)
         .await?
         .iter()
-        .any(|g| g.id == goods);
+        .any(|g| g.id.get() == goods);
     if !owned {
         return Err(AppError::NotFound { what: "商品" }.into());
     }
+    let goods_key =
+        Key::from_parts(county, goods).map_err(|_| AppError::NotFound { what: "商品" })?;
     let result = match f.input(true) {
         Ok(input) => {
             state
                 .app
                 .redeem()
-                .update_goods(&ctx.caller, county, goods, input)
+                .update_goods(&ctx.caller, goods_key, input)
                 .await
         }
         Err(e) => Err(e),
@@ -469,7 +482,7 @@ async fn settlement(
     let s = state
         .app
         .redeem()
-        .settlement(&ctx.caller, shop.into(), &month)
+        .settlement(&ctx.caller, shop_key(shop)?, &month)
         .await?;
     Ok(render(&SettlementPage {
         l: ctx.layout(format!("结算单 · {} · {}", s.shop_name, s.month), "shop"),
@@ -489,7 +502,7 @@ async fn settlement_xlsx(
     let (name, bytes) = state
         .app
         .redeem()
-        .settlement_xlsx(&ctx.caller, shop.into(), &month)
+        .settlement_xlsx(&ctx.caller, shop_key(shop)?, &month)
         .await?;
     Ok((
         [
@@ -581,14 +594,14 @@ impl ReportsPage {
     fn error_for(&self, r: &ReportView) -> Option<&FormError> {
         self.refused
             .as_ref()
-            .filter(|(c, i, _, _)| *c == r.report.county_code && *i == r.report.id)
+            .filter(|(c, i, _, _)| *c == r.report.county_code.as_i64() && *i == r.report.id)
             .map(|x| &x.3)
     }
 
     fn note_for(&self, r: &ReportView) -> String {
         self.refused
             .as_ref()
-            .filter(|(c, i, _, _)| *c == r.report.county_code && *i == r.report.id)
+            .filter(|(c, i, _, _)| *c == r.report.county_code.as_i64() && *i == r.report.id)
             .and_then(|x| x.2.note.clone())
             .unwrap_or_default()
     }

@@ -10,6 +10,7 @@
 //! [`page_cases`] and [`list_cases`] list them one line per capability.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use yinling_app::testing::{county_code, person_key};
 
 use axum::{
     Router,
@@ -931,11 +932,10 @@ async fn extras(city: &TestCity) -> Vec<Extra> {
                 .ledger()
                 .post(Posting {
                     unit,
-                    debit: Holder::Pool { county_code: c },
-                    credit: Holder::Person {
-                        county_code: c,
-                        id: who.1,
+                    debit: Holder::Pool {
+                        county_code: county_code(c),
                     },
+                    credit: Holder::person(person_key((c, who.1))),
                     amount,
                     reason: Reason::Earn,
                     source_kind: SourceKind::Activity,
@@ -977,7 +977,7 @@ async fn extras(city: &TestCity) -> Vec<Extra> {
             .redeem()
             .at_till(
                 &till,
-                (a.shop.county_code, a.shop.id).into(),
+                yinling_app::testing::shop_key((a.shop.county_code, a.shop.id)),
                 serde_json::from_value(json!({"code": code.code, "goods_id": a.goods,
                     "idempotency_key": format!("iso-seed-{g}")}))
                 .unwrap(),
@@ -992,7 +992,7 @@ async fn extras(city: &TestCity) -> Vec<Extra> {
             .redeem()
             .at_till(
                 &till,
-                (a.shop.county_code, a.shop.id).into(),
+                yinling_app::testing::shop_key((a.shop.county_code, a.shop.id)),
                 serde_json::from_value(json!({"code": code.code, "goods_id": a.goods,
                     "idempotency_key": format!("iso-seed2-{g}")}))
                 .unwrap(),
@@ -1002,7 +1002,10 @@ async fn extras(city: &TestCity) -> Vec<Extra> {
         let report = city
             .app
             .redeem()
-            .report(&volunteer, c, second.redemption.id)
+            .report(
+                &volunteer,
+                yinling_domain::ids::Key::new(second.redemption.county_code, second.redemption.id),
+            )
             .await
             .unwrap()
             .id;
@@ -1016,10 +1019,10 @@ async fn extras(city: &TestCity) -> Vec<Extra> {
             insert_lock(
                 &mut tx.exec(),
                 &LockRow {
-                    county_code: a.shop.county_code,
+                    county_code: county_code(a.shop.county_code),
                     id,
                     path: a.shop.path.clone(),
-                    shop_id: a.shop.id,
+                    shop_id: yinling_domain::ids::UnitId(a.shop.id),
                     kind: "till".into(),
                     bucket: format!("till:{g}"),
                     subject: merchant.clone(),
@@ -1090,7 +1093,7 @@ async fn extras(city: &TestCity) -> Vec<Extra> {
         };
         out.push(Extra {
             done,
-            redemption,
+            redemption: redemption.get(),
             report,
             lock,
             duplicate,
