@@ -91,7 +91,7 @@ impl Ledger<'_> {
         let key = format!("withdraw:{}:{}", order.county_code, order.id);
         Ok(store_ledger::transfers_by_keys(
             &mut self.app.store().read(),
-            order.county_code,
+            order.county_code.as_i64(),
             &[key.as_str()],
         )
         .await?

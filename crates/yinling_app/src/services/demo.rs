@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::SliceRandom};
 use yinling_domain::{
+    ids::ServiceItemId,
     org::{OrgKind, OrgPath},
     scope::Scope,
     service::{ProviderKind, WeeklyWindow},
@@ -253,8 +254,8 @@ impl Services<'_> {
                 .place(
                     &system,
                     OrderInput {
-                        item_id: item.id,
-                        person: Some(key.into()),
+                        item_id: ServiceItemId(item.id),
+                        person: Some(crate::orders::stored_key(key.0, key.1)?),
                         wanted_at: None,
                         wanted_at_text: Some(format!("{tomorrow} {hour:02}:00")),
                         description: None,

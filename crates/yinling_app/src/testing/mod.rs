@@ -3,12 +3,19 @@
 //! can prove what each caller may and may not reach.
 
 mod builders;
+mod keys;
 mod refusal;
 
 pub use builders::*;
+pub use keys::*;
 pub use refusal::*;
 
-use yinling_domain::{org::OrgKind, role::Role};
+use yinling_domain::{
+    ids::{Key, ProviderId, ServiceItemId},
+    org::OrgKind,
+    region::CountyCode,
+    role::Role,
+};
 use yinling_store::{org::OrgUnitRow, testing::TestDb};
 
 use crate::{
@@ -578,6 +585,7 @@ impl TestCity {
             mediation::{DisputeCategory, PartySide},
         };
         let (c, g) = (grid.county_code, grid.id);
+        let grid_county = CountyCode::from_i64(c).expect("county code");
         let sys = &self.system;
         let app = &self.app;
         let names = [self.name_of(person).await, self.name_of(volunteer).await];
@@ -622,8 +630,8 @@ impl TestCity {
             .place(
                 sys,
                 OrderInput {
-                    item_id: item,
-                    person: Some(person.into()),
+                    item_id: ServiceItemId(item),
+                    person: Some(Key::from_parts(person.0, person.1).expect("person key")),
                     wanted_at: None,
                     wanted_at_text: Some("2026-07-02 12:00".into()),
                     description: None,
@@ -639,10 +647,9 @@ impl TestCity {
         app.orders()
             .dispatch(
                 sys,
-                c,
-                order,
+                Key::new(grid_county, order),
                 DispatchInput {
-                    provider_id: Some(provider),
+                    provider_id: Some(ProviderId(provider)),
                     note: None,
                 },
             )
@@ -811,7 +818,7 @@ impl TestCity {
             volunteer,
             provider,
             item,
-            order,
+            order: order.get(),
             need,
             case,
             place,
@@ -938,7 +945,6 @@ impl TestCity {
     pub async fn complete_an_order(&self, services: &Services) -> i64 {
         use crate::orders::{OrderInput, OrderStep};
         use yinling_domain::service::OrderAction;
-        let county = self.county.county_code;
         let resident = self.caller("resident").await;
         let worker = self.caller("workera").await;
         let vola = self.caller("vola").await;
@@ -948,7 +954,7 @@ impl TestCity {
             .place(
                 &resident,
                 OrderInput {
-                    item_id: services.item.id,
+                    item_id: ServiceItemId(services.item.id),
                     person: None,
                     wanted_at: None,
                     wanted_at_text: Some("2026-07-01 12:00".into()),
@@ -960,10 +966,10 @@ impl TestCity {
             )
             .await
             .expect("place order");
-        let id = placed.order.id;
+        let id = Key::new(placed.order.county_code, placed.order.id);
         self.app
             .orders()
-            .dispatch(&worker, county, id, crate::orders::DispatchInput::default())
+            .dispatch(&worker, id, crate::orders::DispatchInput::default())
             .await
             .expect("dispatch");
         let step = || OrderStep {
@@ -979,11 +985,11 @@ impl TestCity {
         ] {
             self.app
                 .orders()
-                .step(&vola, county, id, action, step())
+                .step(&vola, id, action, step())
                 .await
                 .expect("order step");
         }
-        id
+        id.id()
     }
 
     /// A partner shop (合作商户) in the community with a merchant account `shopkeeper`, and

@@ -2,6 +2,7 @@
 //! through one checker.
 
 use yinling_app::testing::assert_too_many;
+use yinling_app::testing::key;
 use yinling_app::{
     kernel::clock::MINUTE,
     people::TagDefInput,
@@ -214,7 +215,7 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
     let vola = &city.caller("vola").await;
     let good = "3号楼2单元501室，午饭少盐，2026-07-01送到";
     let order = |description: Option<String>, address: Option<String>| OrderInput {
-        item_id: s.item.id,
+        item_id: yinling_domain::ids::ServiceItemId(s.item.id),
         person: None,
         wanted_at: None,
         wanted_at_text: Some("2026-07-01 12:00".into()),
@@ -254,8 +255,7 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
             .orders()
             .dispatch(
                 worker,
-                county,
-                to_dispatch,
+                key(county, to_dispatch),
                 DispatchInput {
                     provider_id: None,
                     note: Some(t),
@@ -270,8 +270,7 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
             .orders()
             .step(
                 resident,
-                county,
-                to_cancel,
+                key(county, to_cancel),
                 OrderAction::Cancel,
                 step(t, None),
             )
@@ -281,7 +280,12 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
     for action in [OrderAction::Accept, OrderAction::CheckIn] {
         c.app
             .orders()
-            .step(vola, county, to_dispatch, action, step(String::new(), None))
+            .step(
+                vola,
+                key(county, to_dispatch),
+                action,
+                step(String::new(), None),
+            )
             .await
             .unwrap();
     }
@@ -290,8 +294,7 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
             .orders()
             .step(
                 vola,
-                county,
-                to_dispatch,
+                key(county, to_dispatch),
                 OrderAction::Complete,
                 step(t, None),
             )
@@ -303,8 +306,7 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
             .orders()
             .step(
                 resident,
-                county,
-                to_dispatch,
+                key(county, to_dispatch),
                 OrderAction::Rate,
                 step(t, Some(5)),
             )
@@ -538,7 +540,7 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
     check_field(c, "转赠附言", &BAD_FREE, "给老伴的", |t| {
         k += 1;
         let input = GiftInput {
-            to: c.people_a[0].into(),
+            to: key(c.people_a[0].0, c.people_a[0].1),
             minutes: 10,
             memo: Some(t),
             idempotency_key: format!("gift-test-{k:04}"),

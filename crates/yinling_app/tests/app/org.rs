@@ -2,6 +2,7 @@
 //! references checked against the caller's scope, city-wide vocabularies.
 
 use yinling_app::testing::assert_forbidden;
+use yinling_app::testing::key;
 use yinling_app::{
     AppError, PageRequest,
     people::TagDefInput,
@@ -454,8 +455,11 @@ mod moving {
             .place(
                 &city.caller("workera").await,
                 OrderInput {
-                    item_id: s.item.id,
-                    person: Some(city.people_a[2].into()),
+                    item_id: yinling_domain::ids::ServiceItemId(s.item.id),
+                    person: Some(yinling_app::testing::key(
+                        city.people_a[2].0,
+                        city.people_a[2].1,
+                    )),
                     wanted_at: None,
                     wanted_at_text: Some("2026-07-01 18:00".into()),
                     description: None,
@@ -679,7 +683,7 @@ mod moving {
                 .await;
         }
         let busy = Busy {
-            open_order: open,
+            open_order: open.get(),
             need: (nc, nid),
             case,
             vol_a: s.vol_a,
@@ -750,7 +754,7 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
     let ranked = city
         .app
         .orders()
-        .candidates(&old_sec, county, busy.open_order, 5)
+        .candidates(&old_sec, key(county, busy.open_order), 5)
         .await
         .unwrap();
     assert!(
@@ -781,7 +785,7 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
     let o = city
         .app
         .orders()
-        .detail(&new_sec, county, busy.open_order)
+        .detail(&new_sec, key(county, busy.open_order))
         .await
         .unwrap()
         .view
@@ -798,13 +802,17 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
     assert!(is_not_found(
         city.app
             .orders()
-            .detail(&old_sec, county, busy.open_order)
+            .detail(&old_sec, key(county, busy.open_order))
             .await
     ));
     assert!(is_not_found(
         city.app
             .orders()
-            .dispatch(&old_sec, county, busy.open_order, DispatchInput::default())
+            .dispatch(
+                &old_sec,
+                key(county, busy.open_order),
+                DispatchInput::default()
+            )
             .await
     ));
     assert!(is_not_found(
@@ -838,7 +846,7 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
     let ranked = city
         .app
         .orders()
-        .candidates(&new_sec, county, busy.open_order, 5)
+        .candidates(&new_sec, key(county, busy.open_order), 5)
         .await
         .unwrap();
     assert!(
@@ -847,7 +855,11 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
     );
     city.app
         .orders()
-        .dispatch(&new_sec, county, busy.open_order, DispatchInput::default())
+        .dispatch(
+            &new_sec,
+            key(county, busy.open_order),
+            DispatchInput::default(),
+        )
         .await
         .unwrap();
     city.app
@@ -1238,7 +1250,7 @@ async fn the_demo_city_keeps_its_scope_invariants_after_a_move() {
         .place(
             &zhang,
             yinling_app::orders::OrderInput {
-                item_id: item,
+                item_id: yinling_domain::ids::ServiceItemId(item),
                 person: None,
                 wanted_at: None,
                 wanted_at_text: Some("2026-07-02 12:00".into()),

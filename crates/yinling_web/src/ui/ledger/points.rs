@@ -533,7 +533,8 @@ async fn give_hours(
             .gift(
                 &ctx.caller,
                 GiftInput {
-                    to: member.key,
+                    to: yinling_domain::ids::Key::from_parts(member.key.county_code, member.key.id)
+                        .map_err(|_| AppError::NotFound { what: "人员" })?,
                     minutes,
                     memo: opt(&f.memo),
                     idempotency_key: opt(&f.idempotency_key).unwrap_or_else(|| fresh_key("gift")),
