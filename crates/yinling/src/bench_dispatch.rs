@@ -8,7 +8,7 @@ use anyhow::Context;
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::SliceRandom};
 use yinling_app::{App, Caller};
 use yinling_domain::{
-    ids::{Key, OrderId, PersonId, ServiceItemId, UnitId},
+    ids::{Key, OrderId, PersonId, ProviderId, UnitId},
     matching::Need,
     org::OrgPath,
     person::COMMON_SKILLS,
@@ -62,7 +62,7 @@ async fn run(opts: &Options, dir: &std::path::Path) -> anyhow::Result<()> {
     let communities = areas(&app, &county_path).await?;
 
     // Top the resource list up to the target size, spread over the county's communities.
-    let existing = store_services::active_providers(&mut app.store().read(), COUNTY)
+    let existing = store_services::active_providers(&mut app.store().read(), county_code())
         .await?
         .len();
     let extra = opts.providers.saturating_sub(existing);
@@ -85,7 +85,7 @@ async fn run(opts: &Options, dir: &std::path::Path) -> anyhow::Result<()> {
     .await?;
     let items = app
         .services()
-        .items_offered_at(COUNTY, &county_path)
+        .items_offered_at(county_code(), &county_path)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let ranked_orders = insert_orders(
@@ -258,7 +258,8 @@ async fn add_providers(
     let now = app.now();
     let mut tx = app.store().begin().await?;
     let ids = ids::allocate(&mut tx.exec(), Seq::Providers, n).await?;
-    let rows: Vec<(i64, i64, ProviderFields)> = ids
+    let ids: Vec<ProviderId> = ids.into_iter().map(ProviderId).collect();
+    let rows: Vec<(Key<ProviderId>, ProviderFields)> = ids
         .iter()
         .map(|id| {
             let area = areas.choose(rng).cloned().unwrap_or_default();
@@ -266,10 +267,9 @@ async fn add_providers(
             let day = rng.gen_range(1..=7);
             let windows = [WeeklyWindow::new(day, 8 * 60, 17 * 60).ok()];
             (
-                COUNTY,
-                *id,
+                Key::new(county_code(), *id),
                 ProviderFields {
-                    kind: ProviderKind::Volunteer.as_str().into(),
+                    kind: ProviderKind::Volunteer,
                     name: format!("基准服务者{id}"),
                     person_id: None,
                     unit_id: None,
@@ -289,7 +289,7 @@ async fn add_providers(
         })
         .collect();
     store_services::insert_providers(&mut tx.exec(), &rows, true, now).await?;
-    store_services::bump_providers(&mut tx.exec(), COUNTY, &ids).await?;
+    store_services::bump_providers(&mut tx.exec(), county_code(), &ids).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -315,7 +315,7 @@ async fn insert_orders(
             path: person.path,
             unit_id: UnitId(person.home_unit_id),
             person_id: PersonId(*pid),
-            item_id: ServiceItemId(item.id),
+            item_id: item.id,
             category: item.category.clone(),
             description: None,
             urgency: Urgency::Normal,
@@ -354,7 +354,7 @@ fn need(
 ) -> Need {
     let skills = items
         .iter()
-        .find(|i| i.id == o.item_id.get())
+        .find(|i| i.id == o.item_id)
         .map(|i| i.skills.clone())
         .unwrap_or_default();
     pool.need(
@@ -401,7 +401,7 @@ async fn http_placement(app: &App, opts: &Options) -> anyhow::Result<()> {
             .await?;
     let items = app
         .services()
-        .items_offered_at(COUNTY, grid.as_str())
+        .items_offered_at(county_code(), grid.as_str())
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     anyhow::ensure!(
@@ -414,7 +414,7 @@ async fn http_placement(app: &App, opts: &Options) -> anyhow::Result<()> {
     for k in 0..opts.http_clients.max(1) {
         let token = token.clone();
         let residents = residents.clone();
-        let item_ids: Vec<i64> = items.iter().map(|i| i.id).collect();
+        let item_ids: Vec<i64> = items.iter().map(|i| i.id.get()).collect();
         tasks.push(tokio::spawn(async move {
             let mut conn = Conn::open(addr).await?;
             let mut lat = Vec::with_capacity(per_client);

@@ -12,7 +12,7 @@ use yinling_domain::{
     org::OrgPath,
     region::CountyCode,
     role::Permission,
-    service::{OrderAction, OrderActor, OrderState, ProviderKind, WeeklyWindow, transition},
+    service::{OrderAction, OrderActor, OrderState, WeeklyWindow, transition},
 };
 use yinling_store::{
     kernel::audit as store_audit,
@@ -79,16 +79,12 @@ pub struct CachedPool {
 /// More changes than this since the pool was built: read the county whole again.
 pub(super) const FULL_RELOAD_AFTER: i64 = 5_000;
 
-pub(super) fn kind_label(kind: &str) -> &'static str {
-    ProviderKind::parse(kind).map_or("", ProviderKind::label_zh)
-}
-
 /// A stored provider as matching sees it; skills are interned into `vocab`.
 pub(super) fn to_matching(r: &ProviderRow, vocab: &mut SkillVocab) -> matching::Provider {
     let skills: Vec<String> = serde_json::from_str(&r.skills).unwrap_or_default();
     matching::Provider {
-        county_code: r.county_code,
-        id: r.id,
+        county_code: r.county_code.as_i64(),
+        id: r.id.get(),
         skills: vocab.set(skills.iter().map(String::as_str)),
         areas: serde_json::from_str(&r.areas).unwrap_or_default(),
         home_path: r.home_path.clone(),
@@ -123,7 +119,7 @@ impl Orders<'_> {
         let slot = self.app.pools().slot(county_code);
         let mut cached = slot.lock_owned().await;
         let mut exec = self.app.store().read();
-        let county = county_code.as_i64();
+        let county = county_code;
         let rev = store_services::providers_rev(&mut exec, county).await?;
         if !cached.built || rev - cached.rev > FULL_RELOAD_AFTER {
             let rows = store_services::active_providers(&mut exec, county).await?;
@@ -131,7 +127,7 @@ impl Orders<'_> {
             let providers = rows.iter().map(|r| to_matching(r, &mut vocab)).collect();
             cached.names = rows
                 .iter()
-                .map(|r| (r.id, (r.name.clone(), kind_label(&r.kind))))
+                .map(|r| (r.id.get(), (r.name.clone(), r.kind.label_zh())))
                 .collect();
             cached.pool = Pool::new(providers, vocab);
             cached.built = true;
@@ -142,9 +138,9 @@ impl Orders<'_> {
             let changes = rows
                 .iter()
                 .map(|r| {
-                    names.insert(r.id, (r.name.clone(), kind_label(&r.kind)));
+                    names.insert(r.id.get(), (r.name.clone(), r.kind.label_zh()));
                     let p = r.active.then(|| to_matching(r, &mut pool.vocab));
-                    ((r.county_code, r.id), p)
+                    ((r.county_code.as_i64(), r.id.get()), p)
                 })
                 .collect();
             pool.apply_changes(changes);
@@ -174,7 +170,7 @@ impl Orders<'_> {
         let item = self
             .app
             .services()
-            .item_row(order.county_code.as_i64(), order.item_id.get())
+            .item_row(Key::new(order.county_code, order.item_id))
             .await?;
         let skills: Vec<String> = serde_json::from_str(&item.skills).unwrap_or_default();
         Ok(pool.need(
@@ -260,14 +256,13 @@ impl Orders<'_> {
                     };
                     store_services::provider(
                         &mut self.app.store().read(),
-                        key.county(),
-                        best.ranked.id,
+                        Key::new(key.county_code, ProviderId(best.ranked.id)),
                     )
                     .await?
                     .ok_or(AppError::NotFound { what: "服务者" })?
                 }
             };
-            if order.provider_id == Some(ProviderId(provider.id)) {
+            if order.provider_id == Some(provider.id) {
                 return Err(AppError::conflict(
                     "same_provider",
                     Some("provider_id"),
@@ -304,7 +299,7 @@ impl Orders<'_> {
         pid: ProviderId,
     ) -> AppResult<ProviderRow> {
         let county = order.county_code;
-        let p = store_services::provider(&mut self.app.store().read(), county.as_i64(), pid.get())
+        let p = store_services::provider(&mut self.app.store().read(), Key::new(county, pid))
             .await?
             .filter(|p| p.active)
             .ok_or(AppError::NotFound { what: "服务者" })?;
@@ -355,7 +350,7 @@ impl Orders<'_> {
         note: Option<String>,
     ) -> AppResult<Option<crate::orders::OrderView>> {
         let key = order_key(order);
-        let provider_id = ProviderId(provider.id);
+        let provider_id = provider.id;
         let now = self.app.now();
         let mut tx = self.app.store().begin().await?;
         let free = store_orders::lock_loads(&mut tx.exec(), key.county_code, &[provider_id])
@@ -434,7 +429,7 @@ impl Orders<'_> {
         let (_, path) = self
             .app
             .services()
-            .unit_for(caller, Permission::Dispatch, unit.county(), unit.id())
+            .unit_for(caller, Permission::Dispatch, unit)
             .await?;
         let scope = yinling_domain::scope::Scope::from_paths([path.clone()]);
         let orders =
@@ -472,7 +467,7 @@ impl Orders<'_> {
                     let item = self
                         .app
                         .services()
-                        .item_row(o.county_code.as_i64(), o.item_id.get())
+                        .item_row(Key::new(o.county_code, o.item_id))
                         .await?;
                     e.insert(serde_json::from_str(&item.skills).unwrap_or_default())
                 }
@@ -604,7 +599,7 @@ impl Orders<'_> {
             let item = self
                 .app
                 .services()
-                .item_row(order.county_code.as_i64(), order.item_id.get())
+                .item_row(Key::new(order.county_code, order.item_id))
                 .await?;
             let change = Change {
                 escalation: Some((level, Some(target.clone()), now + item.sla_minutes * MINUTE)),

@@ -64,7 +64,7 @@ impl Orders<'_> {
         let item = self
             .app
             .services()
-            .item_row(county.as_i64(), input.item_id.get())
+            .item_row(Key::new(county, input.item_id))
             .await?;
         if !item.active || !path.as_str().starts_with(&item.path) {
             return Err(AppError::invalid(
@@ -110,7 +110,7 @@ impl Orders<'_> {
             path: person.path.clone(),
             unit_id: UnitId(person.home_unit_id),
             person_id: resident.id,
-            item_id: ServiceItemId(item.id),
+            item_id: item.id,
             category: item.category.clone(),
             description,
             urgency,
@@ -251,12 +251,11 @@ impl Orders<'_> {
         let mut providers = Vec::new();
         let mut exec = self.app.store().read();
         for p in self.app.services().my_providers(caller).await? {
-            if p.county_code != order.county_code.as_i64() {
+            if p.county_code != order.county_code {
                 continue;
             }
-            let assigned = order.provider_id == Some(ProviderId(p.id));
-            let offered =
-                store_orders::has_open_offer(&mut exec, order_key(order), ProviderId(p.id)).await?;
+            let assigned = order.provider_id == Some(p.id);
+            let offered = store_orders::has_open_offer(&mut exec, order_key(order), p.id).await?;
             let open_to_all = order.state == OrderState::Submitted && serves_path(&p, &order.path);
             if assigned || offered || open_to_all {
                 providers.push(p);
@@ -283,9 +282,8 @@ impl Orders<'_> {
             .await?
             .iter()
             .any(|p| {
-                p.county_code == order.county_code.as_i64()
-                    && (offers.iter().any(|o| o.provider_id.get() == p.id)
-                        || serves_path(p, &order.path))
+                p.county_code == order.county_code
+                    && (offers.iter().any(|o| o.provider_id == p.id) || serves_path(p, &order.path))
             }))
     }
 
@@ -308,7 +306,7 @@ impl Orders<'_> {
                     || standing
                         .providers
                         .iter()
-                        .any(|p| Some(ProviderId(p.id)) == order.provider_id)
+                        .any(|p| Some(p.id) == order.provider_id)
                     || state == OrderState::Dispatched
             })
             .map(|a| a.as_str())
@@ -340,17 +338,17 @@ impl Orders<'_> {
 
     pub(crate) async fn view_of(self, order: OrderRow) -> AppResult<OrderView> {
         let mut exec = self.app.store().read();
-        let county = order.county_code.as_i64();
-        let item_name = store_services::item(&mut exec, county, order.item_id.get())
+        let county = order.county_code;
+        let item_name = store_services::item(&mut exec, Key::new(county, order.item_id))
             .await?
             .map(|i| i.name)
             .unwrap_or_default();
-        let resident_name = store_people::get(&mut exec, county, order.person_id.get())
+        let resident_name = store_people::get(&mut exec, county.as_i64(), order.person_id.get())
             .await?
             .map(|p| p.name)
             .unwrap_or_default();
         let provider_name = match order.provider_id {
-            Some(pid) => store_services::provider(&mut exec, county, pid.get())
+            Some(pid) => store_services::provider(&mut exec, Key::new(county, pid))
                 .await?
                 .map(|p| p.name),
             None => None,
@@ -426,7 +424,7 @@ impl Orders<'_> {
             rows.extend(
                 store_orders::for_provider(
                     &mut self.app.store().read(),
-                    stored_key(p.county_code, p.id)?,
+                    Key::new(p.county_code, p.id),
                     open_only,
                     100,
                 )
@@ -514,8 +512,8 @@ impl Orders<'_> {
                 let p = provider
                     .as_ref()
                     .ok_or_else(|| AppError::Internal("no provider".into()))?;
-                change.provider_id = Some(Some(ProviderId(p.id)));
-                change.served_by = Some(p.person_id.or(caller.person.map(|x| x.1)).map(PersonId));
+                change.provider_id = Some(Some(p.id));
+                change.served_by = Some(p.person_id.or(caller.person.map(|x| PersonId(x.1))));
                 change.accepted_at = Some(now);
                 from_states = vec![OrderState::Submitted, OrderState::Dispatched];
             }
@@ -523,13 +521,10 @@ impl Orders<'_> {
                 let p = provider
                     .as_ref()
                     .ok_or_else(|| AppError::Internal("no provider".into()))?;
-                let holds = order.provider_id == Some(ProviderId(p.id));
+                let holds = order.provider_id == Some(p.id);
                 let offers = store_orders::offers(&mut self.app.store().read(), key).await?;
                 let open = |o: &&OfferRow| o.status == "open";
-                let offered = offers
-                    .iter()
-                    .filter(open)
-                    .any(|o| o.provider_id.get() == p.id);
+                let offered = offers.iter().filter(open).any(|o| o.provider_id == p.id);
                 if !holds && !offered {
                     return Err(AppError::conflict(
                         "not_offered",
@@ -540,7 +535,7 @@ impl Orders<'_> {
                 let others = offers
                     .iter()
                     .filter(open)
-                    .filter(|o| o.provider_id.get() != p.id)
+                    .filter(|o| o.provider_id != p.id)
                     .count();
                 to = after_decline(others);
                 if holds {
@@ -552,7 +547,7 @@ impl Orders<'_> {
                 let p = provider
                     .as_ref()
                     .ok_or_else(|| AppError::Internal("no provider".into()))?;
-                if order.provider_id != Some(ProviderId(p.id)) {
+                if order.provider_id != Some(p.id) {
                     return Err(AppError::forbidden("这张订单由其他服务者负责"));
                 }
                 if action == OrderAction::CheckIn {
@@ -614,7 +609,7 @@ impl Orders<'_> {
             drop(tx);
             return Err(self.lost_race(key, action).await);
         }
-        let provider_id = provider.as_ref().map(|p| ProviderId(p.id));
+        let provider_id = provider.as_ref().map(|p| p.id);
         match action {
             OrderAction::Accept => {
                 store_orders::close_offers(&mut tx.exec(), key, provider_id, "taken", now).await?;
@@ -638,9 +633,13 @@ impl Orders<'_> {
             }
             OrderAction::Rate => {
                 if let (Some(pid), Some((stars, _))) = (order.provider_id, &change.rating) {
-                    let county = key.county();
-                    store_services::add_rating(&mut tx.exec(), county, pid.get(), *stars).await?;
-                    store_services::bump_providers(&mut tx.exec(), county, &[pid.get()]).await?;
+                    store_services::add_rating(
+                        &mut tx.exec(),
+                        Key::new(key.county_code, pid),
+                        *stars,
+                    )
+                    .await?;
+                    store_services::bump_providers(&mut tx.exec(), key.county_code, &[pid]).await?;
                 }
             }
             _ => {}
@@ -673,15 +672,11 @@ impl Orders<'_> {
         let Some(person_id) = order.served_by else {
             return Ok(());
         };
-        let item = store_services::item(
-            &mut tx.exec(),
-            order.county_code.as_i64(),
-            order.item_id.get(),
-        )
-        .await?
-        .ok_or(AppError::NotFound {
-            what: "服务项目"
-        })?;
+        let item = store_services::item(&mut tx.exec(), Key::new(order.county_code, order.item_id))
+            .await?
+            .ok_or(AppError::NotFound {
+                what: "服务项目"
+            })?;
         if item.points == 0 && item.hours_minutes == 0 {
             return Ok(());
         }
@@ -810,7 +805,7 @@ pub(super) fn pick_provider(
     match wanted {
         Some(id) => mine
             .iter()
-            .find(|p| p.id == id.get())
+            .find(|p| p.id == id)
             .cloned()
             .ok_or_else(|| AppError::forbidden("您不能以该服务者的身份处理这张订单")),
         None => mine
@@ -880,7 +875,7 @@ impl Parties {
     /// Whether acting as `provider` the caller would serve their own or their household's
     /// order.
     pub(crate) fn include(&self, provider: &ProviderRow) -> bool {
-        self.placed_by_caller || self.providers.contains(&ProviderId(provider.id))
+        self.placed_by_caller || self.providers.contains(&provider.id)
     }
 }
 

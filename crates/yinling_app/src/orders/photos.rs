@@ -40,7 +40,7 @@ impl Orders<'_> {
         if !standing
             .providers
             .iter()
-            .any(|p| order.provider_id == Some(ProviderId(p.id)))
+            .any(|p| order.provider_id == Some(p.id))
         {
             return Err(AppError::forbidden("这张订单由其他服务者负责"));
         }

@@ -10,12 +10,7 @@ pub use builders::*;
 pub use keys::*;
 pub use refusal::*;
 
-use yinling_domain::{
-    ids::{Key, ProviderId, ServiceItemId},
-    org::OrgKind,
-    region::CountyCode,
-    role::Role,
-};
+use yinling_domain::{ids::Key, org::OrgKind, region::CountyCode, role::Role};
 use yinling_store::{org::OrgUnitRow, testing::TestDb};
 
 use crate::{
@@ -593,8 +588,7 @@ impl TestCity {
             .services()
             .create_item(
                 sys,
-                c,
-                g,
+                key(c, g),
                 ServiceItemInput {
                     category: "meals".into(),
                     name: format!("{}助餐", grid.name),
@@ -616,9 +610,9 @@ impl TestCity {
             .create_provider(
                 sys,
                 ProviderInput::volunteer(
-                    Some(volunteer.into()),
+                    Some(key(volunteer.0, volunteer.1)),
                     &["做饭"],
-                    vec![(c, g).into()],
+                    vec![key(c, g)],
                     50,
                 ),
             )
@@ -630,7 +624,7 @@ impl TestCity {
             .place(
                 sys,
                 OrderInput {
-                    item_id: ServiceItemId(item),
+                    item_id: item,
                     person: Some(Key::from_parts(person.0, person.1).expect("person key")),
                     wanted_at: None,
                     wanted_at_text: Some("2026-07-02 12:00".into()),
@@ -649,7 +643,7 @@ impl TestCity {
                 sys,
                 Key::new(grid_county, order),
                 DispatchInput {
-                    provider_id: Some(ProviderId(provider)),
+                    provider_id: Some(provider),
                     note: None,
                 },
             )
@@ -816,8 +810,8 @@ impl TestCity {
             county,
             person,
             volunteer,
-            provider,
-            item,
+            provider: provider.get(),
+            item: item.get(),
             order: order.get(),
             need,
             case,
@@ -873,8 +867,7 @@ impl TestCity {
             .services()
             .create_item(
                 &self.system,
-                self.community.county_code,
-                self.community.id,
+                key(self.community.county_code, self.community.id),
                 ServiceItemInput {
                     category: "meals".into(),
                     name: "助老送餐".into(),
@@ -892,9 +885,9 @@ impl TestCity {
             .expect("service item");
         let volunteer = |person: (i64, i64), areas: Vec<(i64, i64)>| {
             ProviderInput::volunteer(
-                Some(person.into()),
+                Some(key(person.0, person.1)),
                 &["做饭", "陪诊"],
-                areas.into_iter().map(Into::into).collect(),
+                areas.into_iter().map(|(c, u)| key(c, u)).collect(),
                 3,
             )
         };
@@ -906,14 +899,16 @@ impl TestCity {
             .create_provider(&self.system, volunteer(self.people_a[1], vec![community]))
             .await
             .expect("volunteer a")
-            .id;
+            .id
+            .get();
         let vol_b = self
             .app
             .services()
             .create_provider(&self.system, volunteer(self.people_b[0], vec![grid_b]))
             .await
             .expect("volunteer b")
-            .id;
+            .id
+            .get();
         for (username, person, unit) in [
             ("vola", self.people_a[1], &self.grid_a),
             ("volb", self.people_b[0], &self.grid_b),
@@ -954,7 +949,7 @@ impl TestCity {
             .place(
                 &resident,
                 OrderInput {
-                    item_id: ServiceItemId(services.item.id),
+                    item_id: services.item.id,
                     person: None,
                     wanted_at: None,
                     wanted_at_text: Some("2026-07-01 12:00".into()),

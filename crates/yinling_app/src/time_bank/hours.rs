@@ -151,7 +151,7 @@ impl TimeBank<'_> {
             AppError::conflict("no_service_minutes", None, "这次服务没有记录服务时长")
         })?;
         let mut exec = self.app.store().read();
-        let item = store_services::item(&mut exec, county, order.item_id.get())
+        let item = store_services::item(&mut exec, Key::new(key.county_code, order.item_id))
             .await?
             .ok_or(AppError::NotFound {
                 what: "服务项目"

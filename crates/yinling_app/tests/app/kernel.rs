@@ -215,7 +215,7 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
     let vola = &city.caller("vola").await;
     let good = "3号楼2单元501室，午饭少盐，2026-07-01送到";
     let order = |description: Option<String>, address: Option<String>| OrderInput {
-        item_id: yinling_domain::ids::ServiceItemId(s.item.id),
+        item_id: yinling_domain::ids::ServiceItemId(s.item.id.get()),
         person: None,
         wanted_at: None,
         wanted_at_text: Some("2026-07-01 12:00".into()),
@@ -467,8 +467,7 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
             .services()
             .create_item(
                 system,
-                county,
-                c.community.id,
+                key(county, c.community.id),
                 ServiceItemInput {
                     category: "meals".into(),
                     name: "午餐配送".into(),
@@ -670,8 +669,7 @@ async fn names_titles_and_labels_refuse_invisible_characters_but_keep_their_numb
             .services()
             .create_item(
                 system,
-                county,
-                c.community.id,
+                key(county, c.community.id),
                 ServiceItemInput {
                     category: "meals".into(),
                     name: t,

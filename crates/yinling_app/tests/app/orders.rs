@@ -73,7 +73,7 @@ async fn an_order_from_placing_to_closing() {
     let placed = city
         .app
         .orders()
-        .place(&resident, order_for(s.item.id, None))
+        .place(&resident, order_for(s.item.id.get(), None))
         .await
         .unwrap();
     assert_eq!(placed.order.state, OrderState::Submitted);
@@ -112,21 +112,20 @@ async fn an_order_from_placing_to_closing() {
     let b = city
         .app
         .services()
-        .provider(&secretary, county, s.vol_b)
+        .provider(&secretary, key(county, s.vol_b))
         .await
         .unwrap();
     city.app
         .services()
         .update_provider(
             &secretary,
-            county,
-            s.vol_b,
+            key(county, s.vol_b),
             ProviderInput {
                 version: Some(b.version),
                 ..ProviderInput::volunteer(
                     None,
                     &b.skills.iter().map(String::as_str).collect::<Vec<_>>(),
-                    vec![(city.community.county_code, city.community.id).into()],
+                    vec![key(city.community.county_code, city.community.id)],
                     b.capacity,
                 )
             },
@@ -221,7 +220,7 @@ async fn an_order_from_placing_to_closing() {
     let p = city
         .app
         .services()
-        .provider(&worker, county, s.vol_a)
+        .provider(&worker, key(county, s.vol_a))
         .await
         .unwrap();
     assert_eq!((p.rating_count, p.rating), (1, Some(5.0)));
@@ -242,7 +241,7 @@ async fn illegal_steps_are_refused_and_change_nothing() {
     let vola = city.caller("vola").await;
     let volb = city.caller("volb").await;
     let county = city.county.county_code;
-    let id = placed(&city, &resident, s.item.id).await;
+    let id = placed(&city, &resident, s.item.id.get()).await;
     let before = city
         .app
         .orders()
@@ -301,11 +300,11 @@ async fn illegal_steps_are_refused_and_change_nothing() {
     assert_eq!(city.count("award_entitlements").await, 0);
 
     // Bad input on placing: a time in the past, text too long, an item not offered here.
-    let mut bad = order_for(s.item.id, None);
+    let mut bad = order_for(s.item.id.get(), None);
     bad.wanted_at_text = Some("2020-01-01 12:00".into());
     let e = city.app.orders().place(&resident, bad).await.unwrap_err();
     assert_eq!(e.field(), Some("wanted_at"));
-    let mut bad = order_for(s.item.id, None);
+    let mut bad = order_for(s.item.id.get(), None);
     bad.description = Some("很".repeat(201));
     let e = city.app.orders().place(&resident, bad).await.unwrap_err();
     assert_eq!(e.field(), Some("description"));
@@ -331,9 +330,9 @@ async fn two_volunteers_accepting_at_once_exactly_one_wins() {
         .create_provider(
             &city.system,
             ProviderInput::volunteer(
-                Some(city.people_a[2].into()),
+                Some(key(city.people_a[2].0, city.people_a[2].1)),
                 &["做饭"],
-                vec![(city.community.county_code, city.community.id).into()],
+                vec![key(city.community.county_code, city.community.id)],
                 50,
             ),
         )
@@ -360,7 +359,7 @@ async fn two_volunteers_accepting_at_once_exactly_one_wins() {
     let vola = city.caller("vola").await;
     let volc = city.caller("volc").await;
     for round in 0..8 {
-        let id = placed(&city, &resident, s.item.id).await;
+        let id = placed(&city, &resident, s.item.id.get()).await;
         let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(2));
         let mut tasks = Vec::new();
         for who in [vola.clone(), volc.clone()] {
@@ -402,7 +401,7 @@ async fn two_volunteers_accepting_at_once_exactly_one_wins() {
             1
         );
         let holder = detail.view.order.provider_id.unwrap();
-        assert!(holder == ProviderId(s.vol_a) || holder == ProviderId(p2.id));
+        assert!(holder == ProviderId(s.vol_a) || holder == ProviderId(p2.id.get()));
         // Free the volunteers' capacity for the next round.
         let who = if holder == ProviderId(s.vol_a) {
             &vola
@@ -417,7 +416,7 @@ async fn two_volunteers_accepting_at_once_exactly_one_wins() {
     }
     // The one who comes second, after the first has committed, is told it was taken:
     // the order was open to them, so "not found" would be wrong.
-    let id = placed(&city, &resident, s.item.id).await;
+    let id = placed(&city, &resident, s.item.id.get()).await;
     city.app
         .orders()
         .step(&vola, key(county, id), OrderAction::Accept, step())
@@ -447,7 +446,7 @@ async fn declines_escalation_and_batch_dispatch() {
     let placed = city
         .app
         .orders()
-        .place(&worker, order_for(s.item.id, Some(city.people_a[2])))
+        .place(&worker, order_for(s.item.id.get(), Some(city.people_a[2])))
         .await
         .unwrap();
     assert!(placed.order.proxy);
@@ -525,7 +524,7 @@ async fn declines_escalation_and_batch_dispatch() {
     for _ in 0..5 {
         city.app
             .orders()
-            .place(&worker, order_for(s.item.id, Some(city.people_a[0])))
+            .place(&worker, order_for(s.item.id.get(), Some(city.people_a[0])))
             .await
             .unwrap();
     }
@@ -595,7 +594,7 @@ async fn cancelling_and_resource_list_rules() {
     let resident = city.caller("resident").await;
     let vola = city.caller("vola").await;
     let county = city.county.county_code;
-    let id = placed(&city, &resident, s.item.id).await;
+    let id = placed(&city, &resident, s.item.id.get()).await;
     let mut why = step();
     why.note = Some("孩子回来了，不用送了".into());
     let c = city
@@ -621,7 +620,12 @@ async fn cancelling_and_resource_list_rules() {
     );
 
     // Resource list: the same person twice is refused; capacity and windows are checked.
-    let dup = ProviderInput::volunteer(Some(city.people_a[1].into()), &[], vec![], 2);
+    let dup = ProviderInput::volunteer(
+        Some(key(city.people_a[1].0, city.people_a[1].1)),
+        &[],
+        vec![],
+        2,
+    );
     let e = city
         .app
         .services()
@@ -630,7 +634,7 @@ async fn cancelling_and_resource_list_rules() {
         .unwrap_err();
     assert_conflict(&e, "provider_exists");
     let mut bad = dup.clone();
-    bad.person = Some(city.people_a[0].into());
+    bad.person = Some(key(city.people_a[0].0, city.people_a[0].1));
     bad.capacity = 0;
     assert_eq!(
         city.app
@@ -642,7 +646,7 @@ async fn cancelling_and_resource_list_rules() {
         Some("capacity")
     );
     let mut bad = dup.clone();
-    bad.person = Some(city.people_a[0].into());
+    bad.person = Some(key(city.people_a[0].0, city.people_a[0].1));
     bad.windows = vec!["周八 9:00-10:00".into()];
     assert_eq!(
         city.app
@@ -697,7 +701,7 @@ async fn completion_photos_are_stored_only_for_whoever_may_complete_the_order() 
     let worker = city.caller("workera").await;
     let county = city.county.county_code;
     let png = b"\x89PNG\r\n\x1a\n0000".to_vec();
-    let id = placed(&city, &resident, s.item.id).await;
+    let id = placed(&city, &resident, s.item.id.get()).await;
 
     // Open, not yet accepted: nobody may complete it.
     let e = city
@@ -878,7 +882,7 @@ async fn the_resource_list_form_offers_units_and_areas_in_scope() {
     // A team naming no area serves the community it belongs to, and is offered no more.
     let mut input = ProviderInput::volunteer(None, &["助餐送餐"], vec![], 5);
     input.kind = ProviderKind::Team;
-    input.unit = Some((team.county_code, team.id).into());
+    input.unit = Some(key(team.county_code, team.id));
     let listed = city
         .app
         .services()
@@ -903,7 +907,7 @@ async fn the_resource_list_form_offers_units_and_areas_in_scope() {
     };
     assert_eq!(
         listing(&secretary, city.people_a[1]).await.unwrap(),
-        PersonListing::Listed((city.county.county_code, s.vol_a).into())
+        PersonListing::Listed(key(city.county.county_code, s.vol_a))
     );
     assert_eq!(
         listing(&secretary, city.people_a[0]).await.unwrap(),
@@ -916,13 +920,13 @@ async fn the_resource_list_form_offers_units_and_areas_in_scope() {
     assert_forbidden(
         city.app
             .services()
-            .provider_to_edit(&worker, city.county.county_code, s.vol_a)
+            .provider_to_edit(&worker, key(city.county.county_code, s.vol_a))
             .await,
     );
     assert!(
         city.app
             .services()
-            .provider_to_edit(&secretary, city.county.county_code, s.vol_a)
+            .provider_to_edit(&secretary, key(city.county.county_code, s.vol_a))
             .await
             .is_ok()
     );
@@ -965,7 +969,7 @@ async fn the_resource_list_form_offers_units_and_areas_in_scope() {
     let vol_b = city
         .app
         .services()
-        .provider(&secretary, county, s.vol_b)
+        .provider(&secretary, key(county, s.vol_b))
         .await
         .unwrap();
     let areas = city
@@ -1040,7 +1044,12 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
         .services()
         .create_provider(
             &city.system,
-            ProviderInput::volunteer(Some(wang.into()), &["做饭"], vec![community.into()], 5),
+            ProviderInput::volunteer(
+                Some(key(wang.0, wang.1)),
+                &["做饭"],
+                vec![key(community.0, community.1)],
+                5,
+            ),
         )
         .await
         .unwrap()
@@ -1048,9 +1057,10 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
     let wang_gw = account(&city, "wanggw", Role::GridWorker, &city.grid_a, wang).await;
     // A team whose member is 李四 (an account holding a role on the team's unit).
     let team_unit = new_unit(&city, &city.community, OrgKind::VolunteerTeam, "东门助餐队").await;
-    let mut team = ProviderInput::volunteer(None, &["做饭"], vec![community.into()], 5);
+    let mut team =
+        ProviderInput::volunteer(None, &["做饭"], vec![key(community.0, community.1)], 5);
     team.kind = ProviderKind::Team;
-    team.unit = Some((team_unit.county_code, team_unit.id).into());
+    team.unit = Some(key(team_unit.county_code, team_unit.id));
     let team_p = city
         .app
         .services()
@@ -1066,7 +1076,7 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
     let by_wang = city
         .app
         .orders()
-        .place(&wang_gw, order_for(s.item.id, Some(zhang)))
+        .place(&wang_gw, order_for(s.item.id.get(), Some(zhang)))
         .await
         .unwrap()
         .order
@@ -1080,10 +1090,13 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
         .iter()
         .map(|c| c.ranked.id)
         .collect();
-    assert!(ids.contains(&s.vol_a) && ids.contains(&team_p), "{ids:?}");
-    assert!(!ids.contains(&wang_p), "{ids:?}");
+    assert!(
+        ids.contains(&s.vol_a) && ids.contains(&team_p.get()),
+        "{ids:?}"
+    );
+    assert!(!ids.contains(&wang_p.get()), "{ids:?}");
     let named = DispatchInput {
-        provider_id: Some(ProviderId(wang_p)),
+        provider_id: Some(ProviderId(wang_p.get())),
         note: None,
     };
     let e = city
@@ -1108,7 +1121,7 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
             .await
             .unwrap();
     }
-    let started = placed(&city, &resident, s.item.id).await;
+    let started = placed(&city, &resident, s.item.id.get()).await;
     for action in [OrderAction::Accept, OrderAction::CheckIn] {
         city.app
             .orders()
@@ -1144,7 +1157,7 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
 
     // Placed FOR 张三丰 by himself: neither 李四 nor the team he belongs to is a candidate;
     // one click goes to 王五; 李四 cannot be sent it nor accept it, and is not offered 接单.
-    let own = placed(&city, &resident, s.item.id).await;
+    let own = placed(&city, &resident, s.item.id.get()).await;
     let ids: Vec<i64> = city
         .app
         .orders()
@@ -1154,8 +1167,8 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
         .iter()
         .map(|c| c.ranked.id)
         .collect();
-    assert_eq!(ids, vec![wang_p]);
-    for pid in [s.vol_a, team_p] {
+    assert_eq!(ids, vec![wang_p.get()]);
+    for pid in [s.vol_a, team_p.get()] {
         let e = city
             .app
             .orders()
@@ -1200,13 +1213,13 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
         .unwrap()
         .offers;
     assert_eq!(offers.len(), 1);
-    assert_eq!(offers[0].provider_id, ProviderId(wang_p));
+    assert_eq!(offers[0].provider_id, ProviderId(wang_p.get()));
 
     // Batch dispatch leaves 李四 and his team out of his household's orders.
     let more: Vec<i64> = {
         let mut v = Vec::new();
         for _ in 0..3 {
-            v.push(placed(&city, &resident, s.item.id).await);
+            v.push(placed(&city, &resident, s.item.id.get()).await);
         }
         v
     };
@@ -1225,9 +1238,8 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
             .unwrap()
             .offers;
         assert!(
-            offers.iter().all(
-                |o| o.provider_id != ProviderId(s.vol_a) && o.provider_id != ProviderId(team_p)
-            ),
+            offers.iter().all(|o| o.provider_id != ProviderId(s.vol_a)
+                && o.provider_id != ProviderId(team_p.get())),
             "{offers:?}"
         );
     }
@@ -1277,7 +1289,7 @@ async fn an_order_names_only_a_need_of_its_own_resident() {
         .unwrap()
         .1;
     let with_need = |person, need_id| {
-        let mut o = order_for(s.item.id, person);
+        let mut o = order_for(s.item.id.get(), person);
         o.need_id = Some(need_id);
         o
     };
@@ -1362,8 +1374,8 @@ async fn a_completion_names_only_an_unused_photo_of_its_own_order_and_unused_one
     let county = city.county.county_code;
     let png = b"\x89PNG\r\n\x1a\n0000".to_vec();
     let (one, two) = (
-        placed(&city, &resident, s.item.id).await,
-        placed(&city, &resident, s.item.id).await,
+        placed(&city, &resident, s.item.id.get()).await,
+        placed(&city, &resident, s.item.id.get()).await,
     );
     for id in [one, two] {
         for action in [OrderAction::Accept, OrderAction::CheckIn] {
@@ -1539,7 +1551,7 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
     };
 
     // 42 minutes recorded, the item lasts 30: 30 are charged, shown in words first.
-    let id = served_for(&city, s.item.id, 42).await;
+    let id = served_for(&city, s.item.id.get(), 42).await;
     let charge = city
         .app
         .time_bank()
@@ -1680,7 +1692,7 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
 
     // Nobody decides their own dispute: raised by the grid worker for 张三丰, the grid
     // worker may not decide it (refused and audited); the secretary rejects it.
-    let id2 = served_for(&city, s.item.id, 10).await;
+    let id2 = served_for(&city, s.item.id.get(), 10).await;
     let c2 = city
         .app
         .time_bank()
@@ -1768,7 +1780,7 @@ async fn simultaneous_dispatches_never_push_a_provider_over_capacity() {
     for named in [false, true] {
         let mut ids = Vec::new();
         for _ in 0..N {
-            ids.push(placed(&city, &resident, s.item.id).await);
+            ids.push(placed(&city, &resident, s.item.id.get()).await);
         }
         let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(N));
         let mut tasks = Vec::new();
@@ -1816,7 +1828,7 @@ async fn simultaneous_dispatches_never_push_a_provider_over_capacity() {
     }
     // One-click dispatches racing a batch dispatch of the same community.
     for _ in 0..N {
-        placed(&city, &resident, s.item.id).await;
+        placed(&city, &resident, s.item.id.get()).await;
     }
     let awaiting = city
         .app
@@ -1881,7 +1893,7 @@ async fn simultaneous_uploads_keep_at_most_five_unused_photos() {
     let resident = city.caller("resident").await;
     let vola = city.caller("vola").await;
     let county = city.county.county_code;
-    let id = placed(&city, &resident, s.item.id).await;
+    let id = placed(&city, &resident, s.item.id.get()).await;
     for action in [OrderAction::Accept, OrderAction::CheckIn] {
         city.app
             .orders()

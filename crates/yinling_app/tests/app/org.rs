@@ -455,7 +455,7 @@ mod moving {
             .place(
                 &city.caller("workera").await,
                 OrderInput {
-                    item_id: yinling_domain::ids::ServiceItemId(s.item.id),
+                    item_id: yinling_domain::ids::ServiceItemId(s.item.id.get()),
                     person: Some(yinling_app::testing::key(
                         city.people_a[2].0,
                         city.people_a[2].1,
@@ -839,7 +839,7 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
     assert!(is_not_found(
         city.app
             .services()
-            .provider(&old_sec, county, busy.vol_a)
+            .provider(&old_sec, key(county, busy.vol_a))
             .await
     ));
     // The pool followed the move: 李四 still reaches the order, and one click dispatches it.
@@ -1242,7 +1242,10 @@ async fn the_demo_city_keeps_its_scope_invariants_after_a_move() {
         .path;
     let item = app
         .services()
-        .items_offered_at(county, &home)
+        .items_offered_at(
+            yinling_domain::region::CountyCode::from_i64(county).unwrap(),
+            &home,
+        )
         .await
         .unwrap()[0]
         .id;
@@ -1250,7 +1253,7 @@ async fn the_demo_city_keeps_its_scope_invariants_after_a_move() {
         .place(
             &zhang,
             yinling_app::orders::OrderInput {
-                item_id: yinling_domain::ids::ServiceItemId(item),
+                item_id: yinling_domain::ids::ServiceItemId(item.get()),
                 person: None,
                 wanted_at: None,
                 wanted_at_text: Some("2026-07-02 12:00".into()),

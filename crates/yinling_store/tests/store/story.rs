@@ -629,8 +629,7 @@ async fn an_order_transition_with_a_stale_version_changes_nothing() {
     services::insert_items(
         &mut tx.exec(),
         &[(
-            c,
-            1,
+            Key::new(key.county_code, ServiceItemId(1)),
             services::ItemFields {
                 path: "370800/370830/".into(),
                 category: "meals".into(),

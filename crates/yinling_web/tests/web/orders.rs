@@ -220,7 +220,7 @@ async fn a_completion_photo_is_uploaded_over_the_api_and_named_by_the_complete_s
         .place(
             &resident,
             yinling_app::orders::OrderInput {
-                item_id: yinling_domain::ids::ServiceItemId(s.item.id),
+                item_id: yinling_domain::ids::ServiceItemId(s.item.id.get()),
                 person: None,
                 wanted_at: None,
                 wanted_at_text: None,

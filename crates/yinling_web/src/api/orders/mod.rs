@@ -14,7 +14,7 @@ use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use yinling_app::{Page, PageRequest};
 use yinling_domain::{
-    ids::{Key, OrderId, UnitId},
+    ids::{Key, OrderId, ProviderId, ServiceItemId, UnitId},
     service::{OrderAction, OrderState, ProviderKind},
 };
 use yinling_store::orders::OrderFilter;
@@ -155,7 +155,7 @@ async fn create_provider(
             state
                 .app
                 .services()
-                .create_provider(&c.caller, input.into())
+                .create_provider(&c.caller, input.try_into()?)
                 .await
                 .map(Into::into)?,
         ),
@@ -169,13 +169,13 @@ async fn create_provider(
 async fn find_provider(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiPath(key): ApiPath<Key<ProviderId>>,
 ) -> Result<axum::Json<ProviderResponse>, ApiError> {
     Ok(axum::Json(
         state
             .app
             .services()
-            .provider(&c.caller, county, id)
+            .provider(&c.caller, key)
             .await
             .map(Into::into)?,
     ))
@@ -188,14 +188,14 @@ async fn find_provider(
 async fn update_provider(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiPath(key): ApiPath<Key<ProviderId>>,
     ApiJson(input): ApiJson<ProviderUpdate>,
 ) -> Result<axum::Json<ProviderResponse>, ApiError> {
     Ok(axum::Json(
         state
             .app
             .services()
-            .update_provider(&c.caller, county, id, input.into())
+            .update_provider(&c.caller, key, input.try_into()?)
             .await
             .map(Into::into)?,
     ))
@@ -220,7 +220,7 @@ async fn list_items(
 async fn create_item(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiPath(key): ApiPath<Key<UnitId>>,
     ApiJson(input): ApiJson<NewServiceItem>,
 ) -> Result<(StatusCode, axum::Json<ServiceItemResponse>), ApiError> {
     Ok((
@@ -229,7 +229,7 @@ async fn create_item(
             state
                 .app
                 .services()
-                .create_item(&c.caller, county, id, input.into())
+                .create_item(&c.caller, key, input.into())
                 .await
                 .map(Into::into)?,
         ),
@@ -243,14 +243,14 @@ async fn create_item(
 async fn update_item(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiPath(key): ApiPath<Key<ServiceItemId>>,
     ApiJson(input): ApiJson<ServiceItemUpdate>,
 ) -> Result<axum::Json<ServiceItemResponse>, ApiError> {
     Ok(axum::Json(
         state
             .app
             .services()
-            .update_item(&c.caller, county, id, input.into())
+            .update_item(&c.caller, key, input.into())
             .await
             .map(Into::into)?,
     ))

@@ -17,7 +17,7 @@ use yinling_store::{
 };
 
 use yinling_domain::{
-    ids::{Key, NeedId, PersonId, ProviderId, ServiceItemId},
+    ids::{Key, NeedId, PersonId, ProviderId, ServiceItemId, UnitId},
     matching::Ranked,
     service::{ProviderKind, Urgency, WeeklyWindow},
 };
@@ -512,13 +512,13 @@ pub struct ProviderResponse {
 impl From<Provider> for ProviderResponse {
     fn from(v: Provider) -> Self {
         ProviderResponse {
-            county_code: v.county_code,
-            id: v.id,
+            county_code: v.county_code.as_i64(),
+            id: v.id.get(),
             kind: v.kind,
             kind_label: v.kind_label,
             name: v.name,
-            person_id: v.person_id,
-            unit_id: v.unit_id,
+            person_id: v.person_id.map(i64::from),
+            unit_id: v.unit_id.map(i64::from),
             path: v.path,
             skills: v.skills,
             areas: v.areas,
@@ -562,8 +562,8 @@ pub struct ServiceItemResponse {
 impl From<ServiceItem> for ServiceItemResponse {
     fn from(v: ServiceItem) -> Self {
         ServiceItemResponse {
-            county_code: v.county_code,
-            id: v.id,
+            county_code: v.county_code.as_i64(),
+            id: v.id.get(),
             path: v.path,
             category: v.category,
             category_label: v.category_label,
@@ -770,15 +770,26 @@ pub struct NewProvider {
     pub version: Option<i64>,
 }
 
-impl From<NewProvider> for ProviderInput {
-    fn from(v: NewProvider) -> Self {
-        ProviderInput {
+/// The unit a key on the wire names: numbers that cannot be a key name no unit.
+pub(crate) fn unit_key(k: KeyBody) -> Result<Key<UnitId>, yinling_app::AppError> {
+    Key::from_parts(k.county_code, k.id)
+        .map_err(|_| yinling_app::AppError::NotFound { what: "组织" })
+}
+
+impl TryFrom<NewProvider> for ProviderInput {
+    type Error = yinling_app::AppError;
+    fn try_from(v: NewProvider) -> Result<Self, Self::Error> {
+        Ok(ProviderInput {
             kind: v.kind,
-            person: v.person.map(Into::into),
-            unit: v.unit.map(Into::into),
+            person: v.person.map(person_key).transpose()?,
+            unit: v.unit.map(unit_key).transpose()?,
             name: v.name,
             skills: v.skills,
-            areas: v.areas.into_iter().map(Into::into).collect(),
+            areas: v
+                .areas
+                .into_iter()
+                .map(unit_key)
+                .collect::<Result<_, _>>()?,
             windows: v.windows,
             capacity: v.capacity,
             lat: v.lat,
@@ -786,7 +797,7 @@ impl From<NewProvider> for ProviderInput {
             radius_m: v.radius_m,
             active: v.active,
             version: v.version,
-        }
+        })
     }
 }
 

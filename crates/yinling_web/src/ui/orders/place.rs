@@ -185,11 +185,15 @@ async fn order_form(
     let items = state
         .app
         .services()
-        .items_offered_at(who.county, &who.path)
+        .items_offered_at(
+            yinling_domain::region::CountyCode::from_i64(who.county)
+                .map_err(|_| AppError::NotFound { what: "人员" })?,
+            &who.path,
+        )
         .await?;
     let item = opt(&f.item)
         .and_then(|i| i.parse::<i64>().ok())
-        .and_then(|id| items.iter().find(|i| i.id == id).cloned());
+        .and_then(|id| items.iter().find(|i| i.id.get() == id).cloned());
     let (quick, next) = time_choices(state.app.now());
     let when = opt(&f.when);
     let other_checked = when.as_deref() == Some("other");
