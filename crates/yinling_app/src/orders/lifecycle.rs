@@ -154,16 +154,17 @@ impl Orders<'_> {
         proxy: bool,
         need_id: NeedId,
     ) -> AppResult<()> {
-        let need = store_needs::get(
-            &mut self.app.store().read(),
-            person.county_code,
-            need_id.get(),
-        )
-        .await?
-        .ok_or(AppError::NotFound { what: "需求" })?;
+        let need_key: Key<NeedId> = Key::from_parts(person.county_code, need_id.get())
+            .map_err(|_| AppError::NotFound { what: "需求" })?;
+        let need = store_needs::get(&mut self.app.store().read(), need_key)
+            .await?
+            .ok_or(AppError::NotFound { what: "需求" })?;
         let theirs = match need.person_id {
-            Some(p) => p == person.id,
-            None => need.household_id.is_some() && need.household_id == person.household_id,
+            Some(p) => p.get() == person.id,
+            None => {
+                need.household_id.is_some()
+                    && need.household_id.map(PlaceId::get) == person.household_id
+            }
         };
         let visible = if proxy {
             caller

@@ -649,7 +649,7 @@ impl TestCity {
             )
             .await
             .expect("dispatch");
-        let (_, need) = app
+        let need = app
             .needs()
             .record(
                 sys,
@@ -665,7 +665,8 @@ impl TestCity {
                 },
             )
             .await
-            .expect("need");
+            .expect("need")
+            .id();
         let (_, case) = app
             .mediation()
             .create(

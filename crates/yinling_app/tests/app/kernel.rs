@@ -329,19 +329,21 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
         c.app.needs().record(worker, need(t)).await
     })
     .await;
-    let (nc, nid) = c
-        .app
-        .needs()
-        .record(worker, need("需要助餐".into()))
-        .await
-        .unwrap();
+    let (nc, nid) = {
+        let k = c
+            .app
+            .needs()
+            .record(worker, need("需要助餐".into()))
+            .await
+            .unwrap();
+        (k.county(), k.id())
+    };
     check_field(c, "跟进情况", &BAD_FREE, good, |t| async move {
         c.app
             .needs()
             .follow_up(
                 worker,
-                nc,
-                nid,
+                key(nc, nid),
                 FollowUpInput {
                     note: t,
                     status: None,

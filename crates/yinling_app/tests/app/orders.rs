@@ -1273,21 +1273,21 @@ async fn an_order_names_only_a_need_of_its_own_resident() {
         .record(&city.system, need(city.people_a[0]))
         .await
         .unwrap()
-        .1;
+        .id();
     let wang_need = city
         .app
         .needs()
         .record(&city.system, need(city.people_a[2]))
         .await
         .unwrap()
-        .1;
+        .id();
     let zhao_need = city
         .app
         .needs()
         .record(&city.system, need(city.people_b[0]))
         .await
         .unwrap()
-        .1;
+        .id();
     let with_need = |person, need_id| {
         let mut o = order_for(s.item.id.get(), person);
         o.need_id = Some(need_id);

@@ -477,24 +477,27 @@ mod moving {
             assert!(city.app.orders().escalate_overdue(&system).await.unwrap() >= 1);
         }
         // A need, a party-member role on the branch, a tag, places and a shop.
-        let (nc, nid) = city
-            .app
-            .needs()
-            .record(
-                &system,
-                NeedInput {
-                    county_code: county,
-                    person_id: Some(city.people_a[2].1),
-                    household_id: None,
-                    unit_id: None,
-                    category: "meals".into(),
-                    description: "腿脚不便，需要助餐".into(),
-                    urgency: yinling_domain::service::Urgency::Normal,
-                    source: yinling_domain::need::NeedSource::DoorKnock,
-                },
-            )
-            .await
-            .unwrap();
+        let (nc, nid) = {
+            let k = city
+                .app
+                .needs()
+                .record(
+                    &system,
+                    NeedInput {
+                        county_code: county,
+                        person_id: Some(city.people_a[2].1),
+                        household_id: None,
+                        unit_id: None,
+                        category: "meals".into(),
+                        description: "腿脚不便，需要助餐".into(),
+                        urgency: yinling_domain::service::Urgency::Normal,
+                        source: yinling_domain::need::NeedSource::DoorKnock,
+                    },
+                )
+                .await
+                .unwrap();
+            (k.county(), k.id())
+        };
         city.app
             .people()
             .add_role(
@@ -820,13 +823,12 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
             .needs()
             .follow_up(
                 &old_sec,
-                busy.need.0,
-                busy.need.1,
+                key(busy.need.0, busy.need.1),
                 FollowUpInput {
                     note: "电话回访".into(),
                     status: None,
                     version: None,
-                },
+                }
             )
             .await
     ));
@@ -866,8 +868,7 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
         .needs()
         .follow_up(
             &new_sec,
-            busy.need.0,
-            busy.need.1,
+            key(busy.need.0, busy.need.1),
             FollowUpInput {
                 note: "已上门了解情况".into(),
                 status: None,
