@@ -8,11 +8,13 @@ use anyhow::Context;
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::SliceRandom};
 use yinling_app::{App, Caller};
 use yinling_domain::{
+    ids::{Key, OrderId, PersonId, ProviderId, UnitId},
     matching::Need,
     org::OrgPath,
     person::COMMON_SKILLS,
+    region::CountyCode,
     scope::Scope,
-    service::{OrderState, ProviderKind, WeeklyWindow},
+    service::{OrderState, ProviderKind, Urgency, WeeklyWindow},
 };
 use yinling_store::{
     StoreOptions,
@@ -27,6 +29,11 @@ use yinling_web::kernel::wire::Conn;
 use crate::bench::Series;
 
 const COUNTY: i64 = 370830;
+
+/// [`COUNTY`] as the tenant key.
+fn county_code() -> CountyCode {
+    CountyCode::from_i64(COUNTY).expect("the bench county is a county code")
+}
 const PASSWORD: &str = "Bench-Pass-2026!";
 
 pub struct Options {
@@ -55,7 +62,7 @@ async fn run(opts: &Options, dir: &std::path::Path) -> anyhow::Result<()> {
     let communities = areas(&app, &county_path).await?;
 
     // Top the resource list up to the target size, spread over the county's communities.
-    let existing = store_services::active_providers(&mut app.store().read(), COUNTY)
+    let existing = store_services::active_providers(&mut app.store().read(), county_code())
         .await?
         .len();
     let extra = opts.providers.saturating_sub(existing);
@@ -78,7 +85,7 @@ async fn run(opts: &Options, dir: &std::path::Path) -> anyhow::Result<()> {
     .await?;
     let items = app
         .services()
-        .items_offered_at(COUNTY, &county_path)
+        .items_offered_at(county_code(), &county_path)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let ranked_orders = insert_orders(
@@ -92,7 +99,7 @@ async fn run(opts: &Options, dir: &std::path::Path) -> anyhow::Result<()> {
     let t = Instant::now();
     drop(
         app.orders()
-            .matching_pool(COUNTY)
+            .matching_pool(county_code())
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?,
     );
@@ -106,7 +113,7 @@ async fn run(opts: &Options, dir: &std::path::Path) -> anyhow::Result<()> {
     {
         let cached = app
             .orders()
-            .matching_pool(COUNTY)
+            .matching_pool(county_code())
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         for o in &ranked_orders {
@@ -135,7 +142,7 @@ async fn run(opts: &Options, dir: &std::path::Path) -> anyhow::Result<()> {
         let t = Instant::now();
         let c = app
             .orders()
-            .candidates(&system, COUNTY, o.id, 10)
+            .candidates(&system, Key::new(county_code(), o.id), 10)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         e2e.samples.push(t.elapsed());
@@ -157,13 +164,17 @@ async fn run(opts: &Options, dir: &std::path::Path) -> anyhow::Result<()> {
         batch.len(),
         t.elapsed().as_secs_f64()
     );
-    let open = store_orders::count_in_state(&mut app.store().read(), COUNTY, OrderState::Submitted)
-        .await?;
+    let open = store_orders::count_in_state(
+        &mut app.store().read(),
+        county_code(),
+        OrderState::Submitted,
+    )
+    .await?;
     // Plain alternative: assign by scoring every provider for each order (a sample).
     {
         let mut cached = app
             .orders()
-            .matching_pool(COUNTY)
+            .matching_pool(county_code())
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let sample: Vec<Need> = batch
@@ -192,7 +203,7 @@ async fn run(opts: &Options, dir: &std::path::Path) -> anyhow::Result<()> {
     let t = Instant::now();
     let report = app
         .orders()
-        .batch_dispatch(&system, COUNTY, county_unit)
+        .batch_dispatch(&system, Key::new(county_code(), UnitId(county_unit)))
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let took = t.elapsed();
@@ -203,7 +214,8 @@ async fn run(opts: &Options, dir: &std::path::Path) -> anyhow::Result<()> {
         report.dispatched,
         report.unmatched
     );
-    let over = store_orders::providers_over_capacity(&mut app.store().read(), COUNTY).await?;
+    let over =
+        store_orders::providers_over_capacity(&mut app.store().read(), county_code()).await?;
     println!("  providers above capacity after the batch: {over}");
 
     http_placement(&app, opts).await
@@ -246,7 +258,8 @@ async fn add_providers(
     let now = app.now();
     let mut tx = app.store().begin().await?;
     let ids = ids::allocate(&mut tx.exec(), Seq::Providers, n).await?;
-    let rows: Vec<(i64, i64, ProviderFields)> = ids
+    let ids: Vec<ProviderId> = ids.into_iter().map(ProviderId).collect();
+    let rows: Vec<(Key<ProviderId>, ProviderFields)> = ids
         .iter()
         .map(|id| {
             let area = areas.choose(rng).cloned().unwrap_or_default();
@@ -254,10 +267,9 @@ async fn add_providers(
             let day = rng.gen_range(1..=7);
             let windows = [WeeklyWindow::new(day, 8 * 60, 17 * 60).ok()];
             (
-                COUNTY,
-                *id,
+                Key::new(county_code(), *id),
                 ProviderFields {
-                    kind: ProviderKind::Volunteer.as_str().into(),
+                    kind: ProviderKind::Volunteer,
                     name: format!("基准服务者{id}"),
                     person_id: None,
                     unit_id: None,
@@ -277,7 +289,7 @@ async fn add_providers(
         })
         .collect();
     store_services::insert_providers(&mut tx.exec(), &rows, true, now).await?;
-    store_services::bump_providers(&mut tx.exec(), COUNTY, &ids).await?;
+    store_services::bump_providers(&mut tx.exec(), county_code(), &ids).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -298,15 +310,15 @@ async fn insert_orders(
             .context("resident vanished")?;
         let item = items.choose(rng).context("no service items")?;
         rows.push(NewOrder {
-            county_code: *c,
-            id: *id,
+            county_code: CountyCode::from_i64(*c)?,
+            id: OrderId(*id),
             path: person.path,
-            unit_id: person.home_unit_id,
-            person_id: *pid,
+            unit_id: UnitId(person.home_unit_id),
+            person_id: PersonId(*pid),
             item_id: item.id,
             category: item.category.clone(),
             description: None,
-            urgency: "normal".into(),
+            urgency: Urgency::Normal,
             wanted_at: now + rng.gen_range(1..72) * 3_600_000_000,
             address: None,
             lat: None,
@@ -324,7 +336,13 @@ async fn insert_orders(
     tx.commit().await?;
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
-        out.extend(store_orders::get(&mut app.store().read(), COUNTY, id).await?);
+        out.extend(
+            store_orders::get(
+                &mut app.store().read(),
+                Key::new(county_code(), OrderId(id)),
+            )
+            .await?,
+        );
     }
     Ok(out)
 }
@@ -383,7 +401,7 @@ async fn http_placement(app: &App, opts: &Options) -> anyhow::Result<()> {
             .await?;
     let items = app
         .services()
-        .items_offered_at(COUNTY, grid.as_str())
+        .items_offered_at(county_code(), grid.as_str())
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     anyhow::ensure!(
@@ -396,7 +414,7 @@ async fn http_placement(app: &App, opts: &Options) -> anyhow::Result<()> {
     for k in 0..opts.http_clients.max(1) {
         let token = token.clone();
         let residents = residents.clone();
-        let item_ids: Vec<i64> = items.iter().map(|i| i.id).collect();
+        let item_ids: Vec<i64> = items.iter().map(|i| i.id.get()).collect();
         tasks.push(tokio::spawn(async move {
             let mut conn = Conn::open(addr).await?;
             let mut lat = Vec::with_capacity(per_client);

@@ -87,15 +87,14 @@ impl Ledger<'_> {
     #[tracing::instrument(name = "ledger.hours_payment", skip_all, err(level = "debug"))]
     pub async fn hours_payment(self, order: &OrderRow) -> AppResult<Option<TransferRow>> {
         let key = format!("withdraw:{}:{}", order.county_code, order.id);
-        let Ok(county) = CountyCode::from_i64(order.county_code) else {
-            return Ok(None);
-        };
-        Ok(
-            store_ledger::transfers_by_keys(&mut self.app.store().read(), county, &[key.as_str()])
-                .await?
-                .into_iter()
-                .next(),
+        Ok(store_ledger::transfers_by_keys(
+            &mut self.app.store().read(),
+            order.county_code,
+            &[key.as_str()],
         )
+        .await?
+        .into_iter()
+        .next())
     }
 
     /// Adjustments waiting in the caller's scope, oldest first, with names and what the

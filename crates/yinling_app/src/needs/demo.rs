@@ -25,6 +25,8 @@ impl Needs<'_> {
         let mut rng = StdRng::seed_from_u64(seed ^ 0x6e65_6564);
         let mut created = 0;
         for &county in counties {
+            let county = CountyCode::from_i64(county)
+                .map_err(|e| AppError::Internal(format!("county {county}: {e}")))?;
             let mut residents = store_needs::synthetic_residents(
                 &mut self.app.store().read(),
                 county,
@@ -58,18 +60,19 @@ impl Needs<'_> {
                 };
                 let days_ago = rng.gen_range(0..90_i64);
                 let at = now - days_ago * 86_400_000_000 - rng.gen_range(0..36_000_000_000_i64);
+                let id = NeedId(*id);
                 needs.push(NewNeed {
                     county_code: county,
-                    id: *id,
+                    id,
                     path: r.path.clone(),
                     unit_id: r.unit_id,
                     person_id: Some(r.person_id),
                     household_id: Some(r.household_id),
                     category: category.to_owned(),
                     description: description.to_owned(),
-                    urgency: urgency.as_str().to_owned(),
-                    source: source.as_str().to_owned(),
-                    status: NeedStatus::Open.as_str().to_owned(),
+                    urgency,
+                    source,
+                    status: NeedStatus::Open,
                     recorded_by: None,
                     recorded_by_name: "网格员（演示）".into(),
                     synthetic: true,
@@ -86,7 +89,7 @@ impl Needs<'_> {
                     (_, 8) => &[(NeedStatus::Closed, "经核实已由家属解决，本人同意关闭")],
                     _ => &[],
                 };
-                plans.push((*id, at, steps));
+                plans.push((id, at, steps));
             }
             store_needs::insert_many(&mut tx.exec(), &needs).await?;
             for (id, at, steps) in plans {
@@ -102,8 +105,8 @@ impl Needs<'_> {
                             actor_id: None,
                             actor_name: "网格员（演示）".into(),
                             note: (*note).to_owned(),
-                            from_status: from.as_str().to_owned(),
-                            to_status: to.as_str().to_owned(),
+                            from_status: from,
+                            to_status: *to,
                         },
                     )
                     .await?;
@@ -113,7 +116,7 @@ impl Needs<'_> {
             let event = self.app.audit_event(
                 &system,
                 Event {
-                    county_code: county,
+                    county_code: county.as_i64(),
                     action: "need.demo",
                     entity: "need",
                     entity_key: "demo".into(),

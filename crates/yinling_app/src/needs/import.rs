@@ -301,19 +301,21 @@ impl Needs<'_> {
                 continue;
             }
             seen.insert(key, row_no);
+            let person: Key<PersonId> = crate::orders::stored_key(p.county_code, p.id)?;
             valid.push(NewNeed {
-                county_code: p.county_code,
-                id: 0,
+                county_code: person.county_code,
+                // Allocated below, once every row is known to be good.
+                id: NeedId(0),
                 path: p.path.clone(),
-                unit_id: p.home_unit_id,
-                person_id: Some(p.id),
-                household_id: p.household_id,
+                unit_id: UnitId(p.home_unit_id),
+                person_id: Some(person.id),
+                household_id: p.household_id.map(PlaceId),
                 category,
                 description,
-                urgency: urgency.as_str().to_owned(),
-                source: source.as_str().to_owned(),
-                status: NeedStatus::Open.as_str().to_owned(),
-                recorded_by: caller.account_id,
+                urgency,
+                source,
+                status: NeedStatus::Open,
+                recorded_by: caller.account_id.map(AccountId),
                 recorded_by_name: caller.display_name.clone(),
                 synthetic: false,
                 now,
@@ -333,12 +335,15 @@ impl Needs<'_> {
         let mut tx = self.app.store().begin().await?;
         let new_ids = ids::allocate(&mut tx.exec(), Seq::Needs, valid.len()).await?;
         for (n, id) in valid.iter_mut().zip(&new_ids) {
-            n.id = *id;
+            n.id = NeedId(*id);
         }
         store_needs::insert_many(&mut tx.exec(), &valid).await?;
         let mut by_county: HashMap<i64, Vec<i64>> = HashMap::new();
         for n in &valid {
-            by_county.entry(n.county_code).or_default().push(n.id);
+            by_county
+                .entry(n.county_code.as_i64())
+                .or_default()
+                .push(n.id.get());
         }
         let mut events = Vec::new();
         let mut counties: Vec<_> = by_county.into_iter().collect();

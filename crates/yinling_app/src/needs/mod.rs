@@ -11,8 +11,10 @@ use rust_xlsxwriter::{Format, FormatAlign, Workbook};
 use serde::{Deserialize, Serialize};
 use yinling_domain::{
     id_number::{IdNumber, age_on},
+    ids::{AccountId, Key, NeedId, OrderId, PersonId, PlaceId, UnitId},
     need::{self as rules, NeedSource, NeedStatus},
     org::{OrgKind, OrgPath},
+    region::CountyCode,
     role::Permission,
     scope::Scope,
     service::Urgency,

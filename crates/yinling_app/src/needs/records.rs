@@ -25,12 +25,12 @@ impl Needs<'_> {
     /// The categories of each county seen, looked up once per county.
     pub(super) async fn category_labels(
         self,
-        cache: &mut HashMap<i64, Vec<Category>>,
-        county: i64,
+        cache: &mut HashMap<CountyCode, Vec<Category>>,
+        county: CountyCode,
         code: &str,
     ) -> AppResult<String> {
         if let std::collections::hash_map::Entry::Vacant(e) = cache.entry(county) {
-            e.insert(self.app.services().categories(county).await?);
+            e.insert(self.app.services().categories(county.as_i64()).await?);
         }
         Ok(cache
             .get(&county)
@@ -41,7 +41,7 @@ impl Needs<'_> {
     pub(super) async fn item(
         self,
         r: NeedRow,
-        cache: &mut HashMap<i64, Vec<Category>>,
+        cache: &mut HashMap<CountyCode, Vec<Category>>,
     ) -> AppResult<NeedItem> {
         let today = self.app.clock().today();
         Ok(NeedItem {
@@ -53,9 +53,9 @@ impl Needs<'_> {
                 .as_deref()
                 .and_then(parse_date)
                 .map(|b| age_on(b, today)),
-            urgency_label: Urgency::parse(&r.urgency).map_or("未知", Urgency::label_zh),
-            source_label: NeedSource::parse(&r.source).map_or("未知", NeedSource::label_zh),
-            status_label: status_label(&r.status),
+            urgency_label: r.urgency.label_zh(),
+            source_label: r.source.label_zh(),
+            status_label: r.status.label_zh(),
             county_code: r.county_code,
             id: r.id,
             unit_id: r.unit_id,
@@ -108,39 +108,25 @@ impl Needs<'_> {
                 .filter(|s| !s.is_empty())
                 .map(str::to_owned)
         };
-        let status = nonempty(&q.status);
-        if status
-            .as_deref()
-            .is_some_and(|s| NeedStatus::parse(s).is_none())
-        {
-            return Err(AppError::invalid(
-                "invalid_status",
-                "status",
-                "状态参数不正确",
-            ));
-        }
-        let urgency = nonempty(&q.urgency);
-        if urgency
-            .as_deref()
-            .is_some_and(|s| Urgency::parse(s).is_none())
-        {
-            return Err(AppError::invalid(
-                "invalid_urgency",
-                "urgency",
-                "紧急程度参数不正确",
-            ));
-        }
-        let source = nonempty(&q.source);
-        if source
-            .as_deref()
-            .is_some_and(|s| NeedSource::parse(s).is_none())
-        {
-            return Err(AppError::invalid(
-                "invalid_source",
-                "source",
-                "来源参数不正确",
-            ));
-        }
+        let status = nonempty(&q.status)
+            .map(|s| {
+                NeedStatus::parse(&s)
+                    .ok_or_else(|| AppError::invalid("invalid_status", "status", "状态参数不正确"))
+            })
+            .transpose()?;
+        let urgency = nonempty(&q.urgency)
+            .map(|s| {
+                Urgency::parse(&s).ok_or_else(|| {
+                    AppError::invalid("invalid_urgency", "urgency", "紧急程度参数不正确")
+                })
+            })
+            .transpose()?;
+        let source = nonempty(&q.source)
+            .map(|s| {
+                NeedSource::parse(&s)
+                    .ok_or_else(|| AppError::invalid("invalid_source", "source", "来源参数不正确"))
+            })
+            .transpose()?;
         if let (Some(a), Some(b)) = (q.age_min, q.age_max)
             && a > b
         {
@@ -158,9 +144,13 @@ impl Needs<'_> {
             ));
         }
         let person = match nonempty(&q.person) {
-            Some(p) => Some(parse_key(&p).ok_or_else(|| {
-                AppError::invalid("invalid_person", "person", "人员参数格式不正确")
-            })?),
+            Some(p) => Some(
+                parse_key(&p)
+                    .and_then(|(c, i)| Key::from_parts(c, i).ok())
+                    .ok_or_else(|| {
+                        AppError::invalid("invalid_person", "person", "人员参数格式不正确")
+                    })?,
+            ),
             None => None,
         };
         let today = self.app.clock().today();
@@ -228,10 +218,7 @@ impl Needs<'_> {
             .map(|s| {
                 (
                     *s,
-                    counts
-                        .iter()
-                        .find(|(c, _)| c == s.as_str())
-                        .map_or(0, |(_, n)| *n),
+                    counts.iter().find(|(c, _)| c == s).map_or(0, |(_, n)| *n),
                 )
             })
             .collect())
@@ -239,13 +226,8 @@ impl Needs<'_> {
 
     /// Loads a need visible to the caller; NotFound otherwise, so a need out of scope looks
     /// exactly like a missing one.
-    pub(super) async fn in_scope(
-        self,
-        caller: &Caller,
-        county: i64,
-        id: i64,
-    ) -> AppResult<NeedRow> {
-        let row = store_needs::get(&mut self.app.store().read(), county, id)
+    pub(super) async fn in_scope(self, caller: &Caller, key: Key<NeedId>) -> AppResult<NeedRow> {
+        let row = store_needs::get(&mut self.app.store().read(), key)
             .await?
             .ok_or(AppError::NotFound { what: "需求" })?;
         if !caller
@@ -258,27 +240,28 @@ impl Needs<'_> {
     }
 
     /// One need with its follow-ups.
-    #[tracing::instrument(name = "needs.detail", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
-    pub async fn detail(self, caller: &Caller, county: i64, id: i64) -> AppResult<NeedView> {
-        let row = self.in_scope(caller, county, id).await?;
+    #[tracing::instrument(name = "needs.detail", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, key = %key))]
+    pub async fn detail(self, caller: &Caller, key: Key<NeedId>) -> AppResult<NeedView> {
+        let row = self.in_scope(caller, key).await?;
         let can_follow_up = caller
             .scope(Permission::Dispatch)
             .covers(&path_of(&row.path)?);
-        let status = NeedStatus::parse(&row.status);
-        let next_statuses = match status {
-            Some(s) if can_follow_up => NeedStatus::ALL
+        let status = row.status;
+        let next_statuses = if can_follow_up {
+            NeedStatus::ALL
                 .iter()
                 .copied()
-                .filter(|t| s.can_change_to(*t))
-                .collect(),
-            _ => Vec::new(),
+                .filter(|t| status.can_change_to(*t))
+                .collect()
+        } else {
+            Vec::new()
         };
-        let followups = store_needs::followups_of(&mut self.app.store().read(), county, id)
+        let followups = store_needs::followups_of(&mut self.app.store().read(), key)
             .await?
             .into_iter()
             .map(|f| FollowUpView {
-                from_label: status_label(&f.from_status),
-                to_label: status_label(&f.to_status),
+                from_label: f.from_status.label_zh(),
+                to_label: f.to_status.label_zh(),
                 changed: f.from_status != f.to_status,
                 row: f,
             })
@@ -287,14 +270,14 @@ impl Needs<'_> {
         Ok(NeedView {
             need: self.item(row, &mut cache).await?,
             followups,
-            can_follow_up: can_follow_up && status != Some(NeedStatus::Closed),
+            can_follow_up: can_follow_up && status != NeedStatus::Closed,
             next_statuses,
         })
     }
 
     /// Records a need for a person or household in the caller's scope.
     #[tracing::instrument(name = "needs.record", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
-    pub async fn record(self, caller: &Caller, input: NeedInput) -> AppResult<(i64, i64)> {
+    pub async fn record(self, caller: &Caller, input: NeedInput) -> AppResult<Key<NeedId>> {
         if !caller.may(Permission::Dispatch) {
             return Err(AppError::forbidden("您无权登记需求"));
         }
@@ -390,23 +373,25 @@ impl Needs<'_> {
         }
         let now = self.app.now();
         let mut tx = self.app.store().begin().await?;
-        let id = ids::next(&mut tx.exec(), Seq::Needs).await?;
+        let key: Key<NeedId> =
+            crate::orders::stored_key(county, ids::next(&mut tx.exec(), Seq::Needs).await?)?;
         let new = NewNeed {
-            county_code: county,
-            id,
+            county_code: key.county_code,
+            id: key.id,
             path: unit_path.to_string(),
-            unit_id,
-            person_id: person.as_ref().map(|p| p.id),
+            unit_id: UnitId(unit_id),
+            person_id: person.as_ref().map(|p| PersonId(p.id)),
             household_id: household
                 .as_ref()
                 .map(|h| h.id)
-                .or_else(|| person.as_ref().and_then(|p| p.household_id)),
+                .or_else(|| person.as_ref().and_then(|p| p.household_id))
+                .map(PlaceId),
             category: category.code.clone(),
             description,
-            urgency: input.urgency.as_str().to_owned(),
-            source: input.source.as_str().to_owned(),
-            status: NeedStatus::Open.as_str().to_owned(),
-            recorded_by: caller.account_id,
+            urgency: input.urgency,
+            source: input.source,
+            status: NeedStatus::Open,
+            recorded_by: caller.account_id.map(AccountId),
             recorded_by_name: caller.display_name.clone(),
             synthetic: false,
             now,
@@ -423,7 +408,7 @@ impl Needs<'_> {
                 county_code: county,
                 action: "need.create",
                 entity: "need",
-                entity_key: format!("{county}/{id}"),
+                entity_key: key.to_string(),
                 before: None,
                 after: Some(&after),
                 detail: Some(new.category.clone()),
@@ -431,19 +416,18 @@ impl Needs<'_> {
         );
         store_audit::append(&mut tx.exec(), &[event]).await?;
         tx.commit().await?;
-        Ok((county, id))
+        Ok(key)
     }
 
     /// Records a follow-up on a need, changing its status if asked and allowed.
-    #[tracing::instrument(name = "needs.follow_up", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
+    #[tracing::instrument(name = "needs.follow_up", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, key = %key))]
     pub async fn follow_up(
         self,
         caller: &Caller,
-        county: i64,
-        id: i64,
+        key: Key<NeedId>,
         input: FollowUpInput,
     ) -> AppResult<NeedStatus> {
-        let row = self.in_scope(caller, county, id).await?;
+        let row = self.in_scope(caller, key).await?;
         if !caller
             .scope(Permission::Dispatch)
             .covers(&path_of(&row.path)?)
@@ -451,8 +435,7 @@ impl Needs<'_> {
             return Err(AppError::forbidden("您无权跟进该需求"));
         }
         let note = rules::FollowUpNote::read(&input.note, "note", "跟进情况")?.into_string();
-        let from = NeedStatus::parse(&row.status)
-            .ok_or_else(|| AppError::Internal(format!("need status {}", row.status)))?;
+        let from = row.status;
         let to = rules::follow_up(from, input.status)
             .map_err(|e| AppError::invalid(e.code(), "status", e.to_string()))?;
         let version = input.version.unwrap_or(row.version);
@@ -462,14 +445,14 @@ impl Needs<'_> {
             &mut tx.exec(),
             version,
             &NewFollowup {
-                county_code: county,
-                need_id: id,
+                county_code: key.county_code,
+                need_id: key.id,
                 at: now,
-                actor_id: caller.account_id,
+                actor_id: caller.account_id.map(AccountId),
                 actor_name: caller.display_name.clone(),
                 note: note.clone(),
-                from_status: from.as_str().to_owned(),
-                to_status: to.as_str().to_owned(),
+                from_status: from,
+                to_status: to,
             },
         )
         .await
@@ -486,10 +469,10 @@ impl Needs<'_> {
         let event = self.app.audit_event(
             caller,
             Event {
-                county_code: county,
+                county_code: key.county(),
                 action: "need.follow_up",
                 entity: "need",
-                entity_key: format!("{county}/{id}"),
+                entity_key: key.to_string(),
                 before: Some(&before),
                 after: Some(&after),
                 detail: Some(format!("{}->{}", from.as_str(), to.as_str())),

@@ -7,10 +7,12 @@ use std::{collections::HashMap, sync::Arc};
 use serde::{Deserialize, Serialize};
 use tokio::sync::OwnedMutexGuard;
 use yinling_domain::{
+    ids::{AccountId, Key, OrderId, ProviderId, UnitId},
     matching::{self, Need, Pool, Ranked, SkillVocab},
     org::OrgPath,
+    region::CountyCode,
     role::Permission,
-    service::{OrderAction, OrderActor, OrderState, ProviderKind, WeeklyWindow, transition},
+    service::{OrderAction, OrderActor, OrderState, WeeklyWindow, transition},
 };
 use yinling_store::{
     kernel::audit as store_audit,
@@ -36,7 +38,7 @@ pub struct Candidate {
 pub struct DispatchInput {
     /// The provider to offer it to; omitted: the best-ranked (一键派单).
     #[serde(default)]
-    pub provider_id: Option<i64>,
+    pub provider_id: Option<ProviderId>,
     #[serde(default)]
     pub note: Option<String>,
 }
@@ -55,11 +57,11 @@ pub struct BatchReport {
 /// database stays the truth), refreshed from its change log before each use.
 #[derive(Default)]
 pub struct PoolCache {
-    slots: std::sync::Mutex<HashMap<i64, Arc<tokio::sync::Mutex<CachedPool>>>>,
+    slots: std::sync::Mutex<HashMap<CountyCode, Arc<tokio::sync::Mutex<CachedPool>>>>,
 }
 
 impl PoolCache {
-    fn slot(&self, county: i64) -> Arc<tokio::sync::Mutex<CachedPool>> {
+    fn slot(&self, county: CountyCode) -> Arc<tokio::sync::Mutex<CachedPool>> {
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
         slots.entry(county).or_default().clone()
     }
@@ -78,16 +80,12 @@ pub struct CachedPool {
 /// More changes than this since the pool was built: read the county whole again.
 pub(super) const FULL_RELOAD_AFTER: i64 = 5_000;
 
-pub(super) fn kind_label(kind: &str) -> &'static str {
-    ProviderKind::parse(kind).map_or("", ProviderKind::label_zh)
-}
-
 /// A stored provider as matching sees it; skills are interned into `vocab`.
 pub(super) fn to_matching(r: &ProviderRow, vocab: &mut SkillVocab) -> matching::Provider {
     let skills: Vec<String> = serde_json::from_str(&r.skills).unwrap_or_default();
     matching::Provider {
-        county_code: r.county_code,
-        id: r.id,
+        county_code: r.county_code.as_i64(),
+        id: r.id.get(),
         skills: vocab.set(skills.iter().map(String::as_str)),
         areas: serde_json::from_str(&r.areas).unwrap_or_default(),
         home_path: r.home_path.clone(),
@@ -113,12 +111,16 @@ impl Orders<'_> {
         name = "orders.matching_pool",
         skip_all,
         err(level = "debug"),
-        fields(county = county)
+        fields(county = %county_code)
     )]
-    pub async fn matching_pool(self, county: i64) -> AppResult<OwnedMutexGuard<CachedPool>> {
-        let slot = self.app.pools().slot(county);
+    pub async fn matching_pool(
+        self,
+        county_code: CountyCode,
+    ) -> AppResult<OwnedMutexGuard<CachedPool>> {
+        let slot = self.app.pools().slot(county_code);
         let mut cached = slot.lock_owned().await;
         let mut exec = self.app.store().read();
+        let county = county_code;
         let rev = store_services::providers_rev(&mut exec, county).await?;
         if !cached.built || rev - cached.rev > FULL_RELOAD_AFTER {
             let rows = store_services::active_providers(&mut exec, county).await?;
@@ -126,7 +128,7 @@ impl Orders<'_> {
             let providers = rows.iter().map(|r| to_matching(r, &mut vocab)).collect();
             cached.names = rows
                 .iter()
-                .map(|r| (r.id, (r.name.clone(), kind_label(&r.kind))))
+                .map(|r| (r.id.get(), (r.name.clone(), r.kind.label_zh())))
                 .collect();
             cached.pool = Pool::new(providers, vocab);
             cached.built = true;
@@ -137,21 +139,21 @@ impl Orders<'_> {
             let changes = rows
                 .iter()
                 .map(|r| {
-                    names.insert(r.id, (r.name.clone(), kind_label(&r.kind)));
+                    names.insert(r.id.get(), (r.name.clone(), r.kind.label_zh()));
                     let p = r.active.then(|| to_matching(r, &mut pool.vocab));
-                    ((r.county_code, r.id), p)
+                    ((r.county_code.as_i64(), r.id.get()), p)
                 })
                 .collect();
             pool.apply_changes(changes);
         }
         cached.rev = rev;
         let loads: HashMap<i64, (u32, u32)> =
-            store_orders::provider_loads(&mut exec, county, self.app.now() - FAIRNESS_WINDOW)
+            store_orders::provider_loads(&mut exec, county_code, self.app.now() - FAIRNESS_WINDOW)
                 .await?
                 .into_iter()
                 .map(|(p, l, r)| {
                     (
-                        p,
+                        p.get(),
                         (
                             u32::try_from(l).unwrap_or(u32::MAX),
                             u32::try_from(r).unwrap_or(u32::MAX),
@@ -169,7 +171,7 @@ impl Orders<'_> {
         let item = self
             .app
             .services()
-            .item_row(order.county_code, order.item_id)
+            .item_row(Key::new(order.county_code, order.item_id))
             .await?;
         let skills: Vec<String> = serde_json::from_str(&item.skills).unwrap_or_default();
         Ok(pool.need(
@@ -182,30 +184,29 @@ impl Orders<'_> {
     }
 
     /// The best candidates for an order, with the reasons for each score.
-    #[tracing::instrument(name = "orders.candidates", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
+    #[tracing::instrument(name = "orders.candidates", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, key = %key))]
     pub async fn candidates(
         self,
         caller: &Caller,
-        county: i64,
-        id: i64,
+        key: Key<OrderId>,
         k: usize,
     ) -> AppResult<Vec<Candidate>> {
-        let order = self.for_dispatch(caller, county, id).await?;
+        let order = self.for_dispatch(caller, key).await?;
         let mut exec = self.app.store().read();
         // Not asked again: who declined or had it withdrawn; never asked: who is party to it
         // (the resident, their household, whoever placed it, or their team).
-        let exclude: Vec<(i64, i64)> = store_orders::excluded_providers(&mut exec, county, id)
+        let exclude: Vec<(i64, i64)> = store_orders::excluded_providers(&mut exec, key)
             .await?
             .into_iter()
             .chain(
-                store_orders::conflicted_providers(&mut exec, county, &[id])
+                store_orders::conflicted_providers(&mut exec, key.county_code, &[key.id])
                     .await?
                     .into_iter()
                     .map(|(_, p)| p),
             )
-            .map(|p| (county, p))
+            .map(|p| (key.county(), p.get()))
             .collect();
-        let cached = self.matching_pool(county).await?;
+        let cached = self.matching_pool(key.county_code).await?;
         let need = self.need_of(&cached.pool, &order).await?;
         let ranked = cached.pool.rank(&need, k.clamp(1, 50), &exclude);
         Ok(ranked
@@ -226,12 +227,11 @@ impl Orders<'_> {
     /// to the order (the resident, their household, whoever placed it, or their team), and
     /// never beyond a provider's capacity: the load is counted under the provider's lock
     /// inside the dispatching transaction, so simultaneous dispatches cannot overfill anyone.
-    #[tracing::instrument(name = "orders.dispatch", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
+    #[tracing::instrument(name = "orders.dispatch", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, key = %key))]
     pub async fn dispatch(
         self,
         caller: &Caller,
-        county: i64,
-        id: i64,
+        key: Key<OrderId>,
         input: DispatchInput,
     ) -> AppResult<crate::orders::OrderView> {
         let note = Bounded::<LinesKind, 1, 200>::read_opt(input.note.as_deref(), "note", "备注")?
@@ -239,9 +239,8 @@ impl Orders<'_> {
         // One click: the best-ranked; if a simultaneous dispatch filled them first, the next
         // best (the ranking reads loads afresh).
         for _ in 0..3 {
-            let order = self.for_dispatch(caller, county, id).await?;
-            let from = OrderState::parse(&order.state)
-                .ok_or_else(|| AppError::Internal(format!("order state {}", order.state)))?;
+            let order = self.for_dispatch(caller, key).await?;
+            let from = order.state;
             let action = match from {
                 OrderState::Submitted => OrderAction::Dispatch,
                 OrderState::Accepted => OrderAction::Reassign,
@@ -253,13 +252,16 @@ impl Orders<'_> {
             let provider = match input.provider_id {
                 Some(pid) => self.named_provider(caller, &order, pid).await?,
                 None => {
-                    let best = self.candidates(caller, county, id, 1).await?;
+                    let best = self.candidates(caller, key, 1).await?;
                     let Some(best) = best.first() else {
                         return Err(no_candidate());
                     };
-                    store_services::provider(&mut self.app.store().read(), county, best.ranked.id)
-                        .await?
-                        .ok_or(AppError::NotFound { what: "服务者" })?
+                    store_services::provider(
+                        &mut self.app.store().read(),
+                        Key::new(key.county_code, ProviderId(best.ranked.id)),
+                    )
+                    .await?
+                    .ok_or(AppError::NotFound { what: "服务者" })?
                 }
             };
             if order.provider_id == Some(provider.id) {
@@ -296,10 +298,10 @@ impl Orders<'_> {
         self,
         caller: &Caller,
         order: &OrderRow,
-        pid: i64,
+        pid: ProviderId,
     ) -> AppResult<ProviderRow> {
         let county = order.county_code;
-        let p = store_services::provider(&mut self.app.store().read(), county, pid)
+        let p = store_services::provider(&mut self.app.store().read(), Key::new(county, pid))
             .await?
             .filter(|p| p.active)
             .ok_or(AppError::NotFound { what: "服务者" })?;
@@ -313,7 +315,7 @@ impl Orders<'_> {
                 "{}是下单人、服务对象或其同户家人（或其成员是），不能派给他们",
                 p.name
             );
-            self.audit_refusal(caller, county, order.id, "dispatch", &why)
+            self.audit_refusal(caller, order_key(order), "dispatch", &why)
                 .await?;
             return Err(AppError::forbidden(why));
         }
@@ -323,7 +325,7 @@ impl Orders<'_> {
             .pool
             .providers
             .iter()
-            .find(|x| x.id == pid)
+            .find(|x| x.id == pid.get())
             .is_some_and(|x| matching::score(x, &need, false).is_some());
         if !reachable {
             return Err(AppError::invalid(
@@ -349,10 +351,11 @@ impl Orders<'_> {
         provider: &ProviderRow,
         note: Option<String>,
     ) -> AppResult<Option<crate::orders::OrderView>> {
-        let (county, id) = (order.county_code, order.id);
+        let key = order_key(order);
+        let provider_id = provider.id;
         let now = self.app.now();
         let mut tx = self.app.store().begin().await?;
-        let free = store_orders::lock_loads(&mut tx.exec(), county, &[provider.id])
+        let free = store_orders::lock_loads(&mut tx.exec(), key.county_code, &[provider_id])
             .await?
             .first()
             .is_some_and(|l| l.active && l.load < l.capacity);
@@ -367,12 +370,11 @@ impl Orders<'_> {
         let won = store_orders::transition(
             &mut tx.exec(),
             Expect {
-                county_code: county,
-                id,
+                key,
                 version: order.version,
-                states: &[from.as_str()],
+                states: &[from],
             },
-            to.as_str(),
+            to,
             &change,
             now,
         )
@@ -384,10 +386,10 @@ impl Orders<'_> {
                 "订单刚刚有了变化，请刷新后再派单",
             ));
         }
-        store_orders::close_offers(&mut tx.exec(), county, id, None, "withdrawn", now).await?;
+        store_orders::close_offers(&mut tx.exec(), key, None, "withdrawn", now).await?;
         // A provider asked before (and who declined) is not asked again.
-        let asked: Vec<i64> = store_orders::excluded_providers(&mut tx.exec(), county, id).await?;
-        if asked.contains(&provider.id) {
+        let asked: Vec<ProviderId> = store_orders::excluded_providers(&mut tx.exec(), key).await?;
+        if asked.contains(&provider_id) {
             return Err(AppError::conflict(
                 "already_asked",
                 Some("provider_id"),
@@ -397,21 +399,20 @@ impl Orders<'_> {
                 ),
             ));
         }
-        store_orders::offer(&mut tx.exec(), &[(county, id, provider.id)], now).await?;
+        store_orders::offer(&mut tx.exec(), &[(key, provider_id)], now).await?;
         self.record(
             &mut tx,
             caller,
-            county,
-            id,
+            key,
             action,
-            from.as_str(),
-            to.as_str(),
-            Some(provider.id),
+            from,
+            to,
+            Some(provider_id),
             note.or_else(|| Some(format!("派给{}", provider.name))),
         )
         .await?;
         tx.commit().await?;
-        let row = store_orders::get(&mut self.app.store().read(), county, id)
+        let row = store_orders::get(&mut self.app.store().read(), key)
             .await?
             .ok_or(AppError::NotFound { what: "订单" })?;
         Ok(Some(self.view_of(row).await?))
@@ -420,40 +421,47 @@ impl Orders<'_> {
     /// Dispatches every order awaiting dispatch under a unit, most urgent and oldest first,
     /// each to its best candidate, never beyond anyone's capacity. One transaction per
     /// county; orders that changed meanwhile are skipped.
-    #[tracing::instrument(name = "orders.batch_dispatch", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, unit_id = unit_id))]
+    #[tracing::instrument(name = "orders.batch_dispatch", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, unit = %unit))]
     pub async fn batch_dispatch(
         self,
         caller: &Caller,
-        county: i64,
-        unit_id: i64,
+        unit: Key<UnitId>,
     ) -> AppResult<BatchReport> {
+        let county = unit.county_code;
         let (_, path) = self
             .app
             .services()
-            .unit_for(caller, Permission::Dispatch, county, unit_id)
+            .unit_for(caller, Permission::Dispatch, unit)
             .await?;
         let scope = yinling_domain::scope::Scope::from_paths([path.clone()]);
         let orders =
             store_orders::awaiting_dispatch(&mut self.app.store().read(), &scope, 50_000).await?;
         let mut cached = self.matching_pool(county).await?;
         let pool = &mut cached.pool;
-        let mut asked: HashMap<i64, Vec<(i64, i64)>> = HashMap::new();
+        let mut asked: HashMap<OrderId, Vec<(i64, i64)>> = HashMap::new();
         for (order, provider) in
             store_orders::excluded_for_awaiting(&mut self.app.store().read(), county).await?
         {
-            asked.entry(order).or_default().push((county, provider));
+            asked
+                .entry(order)
+                .or_default()
+                .push((county.as_i64(), provider.get()));
         }
         // Nobody is given an order they are party to (their own, their household's, one
         // they placed, or their team's member's).
-        let ids: Vec<i64> = orders.iter().map(|o| o.id).collect();
+        let ids: Vec<OrderId> = orders.iter().map(|o| o.id).collect();
         for (order, provider) in
             store_orders::conflicted_providers(&mut self.app.store().read(), county, &ids).await?
         {
-            asked.entry(order).or_default().push((county, provider));
+            asked
+                .entry(order)
+                .or_default()
+                .push((county.as_i64(), provider.get()));
         }
         let mut needs = Vec::with_capacity(orders.len());
         let mut excludes = Vec::with_capacity(orders.len());
-        let mut item_skills: std::collections::HashMap<i64, Vec<String>> = Default::default();
+        let mut item_skills: std::collections::HashMap<ServiceItemId, Vec<String>> =
+            Default::default();
         for o in &orders {
             let skills = match item_skills.entry(o.item_id) {
                 std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
@@ -461,7 +469,7 @@ impl Orders<'_> {
                     let item = self
                         .app
                         .services()
-                        .item_row(o.county_code, o.item_id)
+                        .item_row(Key::new(o.county_code, o.item_id))
                         .await?;
                     e.insert(serde_json::from_str(&item.skills).unwrap_or_default())
                 }
@@ -477,10 +485,10 @@ impl Orders<'_> {
             excludes.push(excl);
         }
         let chosen = pool.assign(&needs, &excludes);
-        let pairs: Vec<(&OrderRow, i64)> = orders
+        let pairs: Vec<(&OrderRow, ProviderId)> = orders
             .iter()
             .zip(&chosen)
-            .filter_map(|(o, c)| c.map(|i| (o, pool.providers[i].id)))
+            .filter_map(|(o, c)| c.map(|i| (o, ProviderId(pool.providers[i].id))))
             .collect();
         let dispatched = self.write_batch(caller, county, &path, &pairs).await?;
         Ok(BatchReport {
@@ -493,9 +501,9 @@ impl Orders<'_> {
     pub(super) async fn write_batch(
         self,
         caller: &Caller,
-        county: i64,
+        county: CountyCode,
         path: &OrgPath,
-        pairs: &[(&OrderRow, i64)],
+        pairs: &[(&OrderRow, ProviderId)],
     ) -> AppResult<usize> {
         if pairs.is_empty() {
             return Ok(0);
@@ -504,14 +512,14 @@ impl Orders<'_> {
         let mut tx = self.app.store().begin().await?;
         // Capacity, under the chosen providers' locks: a dispatch committed since the
         // ranking read the loads counts now, and no one is given more than they have room for.
-        let providers: Vec<i64> = pairs.iter().map(|(_, p)| *p).collect();
-        let mut room: HashMap<i64, i64> =
+        let providers: Vec<ProviderId> = pairs.iter().map(|(_, p)| *p).collect();
+        let mut room: HashMap<ProviderId, i64> =
             store_orders::lock_loads(&mut tx.exec(), county, &providers)
                 .await?
                 .into_iter()
                 .map(|l| (l.id, if l.active { l.capacity - l.load } else { 0 }))
                 .collect();
-        let fits: Vec<&(&OrderRow, i64)> = pairs
+        let fits: Vec<&(&OrderRow, ProviderId)> = pairs
             .iter()
             .filter(|(_, p)| match room.get_mut(p) {
                 Some(r) if *r > 0 => {
@@ -522,17 +530,18 @@ impl Orders<'_> {
             })
             .collect();
         // Move every chosen order that is still awaiting dispatch, learning which moved.
-        let ids: Vec<i64> = fits.iter().map(|(o, _)| o.id).collect();
-        let moved: std::collections::HashSet<i64> =
+        let ids: Vec<OrderId> = fits.iter().map(|(o, _)| o.id).collect();
+        let moved: std::collections::HashSet<OrderId> =
             store_orders::dispatch_awaiting(&mut tx.exec(), county, &ids, now)
                 .await?
                 .into_iter()
                 .collect();
-        let done: Vec<&(&OrderRow, i64)> = fits
+        let done: Vec<&(&OrderRow, ProviderId)> = fits
             .into_iter()
             .filter(|(o, _)| moved.contains(&o.id))
             .collect();
-        let offers: Vec<(i64, i64, i64)> = done.iter().map(|(o, p)| (county, o.id, *p)).collect();
+        let offers: Vec<(Key<OrderId>, ProviderId)> =
+            done.iter().map(|(o, p)| (order_key(o), *p)).collect();
         store_orders::offer(&mut tx.exec(), &offers, now).await?;
         let events: Vec<NewOrderEvent> = done
             .iter()
@@ -540,11 +549,11 @@ impl Orders<'_> {
                 county_code: county,
                 order_id: o.id,
                 at: now,
-                actor_id: caller.account_id,
+                actor_id: caller.account_id.map(AccountId),
                 actor_name: caller.display_name.clone(),
-                action: OrderAction::Dispatch.as_str().to_owned(),
-                from_state: "submitted".to_owned(),
-                to_state: "dispatched".to_owned(),
+                action: OrderAction::Dispatch,
+                from_state: OrderState::Submitted,
+                to_state: OrderState::Dispatched,
                 provider_id: Some(*p),
                 note: Some("批量派单".to_owned()),
             })
@@ -554,7 +563,7 @@ impl Orders<'_> {
         let event = self.app.audit_event(
             caller,
             Event {
-                county_code: county,
+                county_code: county.as_i64(),
                 action: "order.batch_dispatch",
                 entity: "order",
                 entity_key: path.to_string(),
@@ -592,7 +601,7 @@ impl Orders<'_> {
             let item = self
                 .app
                 .services()
-                .item_row(order.county_code, order.item_id)
+                .item_row(Key::new(order.county_code, order.item_id))
                 .await?;
             let change = Change {
                 escalation: Some((level, Some(target.clone()), now + item.sla_minutes * MINUTE)),
@@ -602,12 +611,11 @@ impl Orders<'_> {
             let won = store_orders::transition(
                 &mut tx.exec(),
                 Expect {
-                    county_code: order.county_code,
-                    id: order.id,
+                    key: order_key(&order),
                     version: order.version,
-                    states: &[order.state.as_str()],
+                    states: &[order.state],
                 },
-                &order.state,
+                order.state,
                 &change,
                 now,
             )
@@ -615,19 +623,21 @@ impl Orders<'_> {
             if !won {
                 continue;
             }
-            let unit_name =
-                yinling_store::org::get_by_path(&mut tx.exec(), order.county_code, &target)
-                    .await?
-                    .map(|u| u.name)
-                    .unwrap_or_else(|| target.clone());
+            let unit_name = yinling_store::org::get_by_path(
+                &mut tx.exec(),
+                order.county_code.as_i64(),
+                &target,
+            )
+            .await?
+            .map(|u| u.name)
+            .unwrap_or_else(|| target.clone());
             self.record(
                 &mut tx,
                 caller,
-                order.county_code,
-                order.id,
+                order_key(&order),
                 OrderAction::Escalate,
-                &order.state,
-                &order.state,
+                order.state,
+                order.state,
                 None,
                 Some(format!(
                     "超过接单时限无人接单，上报至{unit_name}（第{level}级）"

@@ -5,10 +5,10 @@ use super::*;
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct OrderInput {
     /// The service item (county, id).
-    pub item_id: i64,
+    pub item_id: ServiceItemId,
     /// The resident the order is for. Omitted: the caller's own person file.
     #[serde(default)]
-    pub person: Option<Key>,
+    pub person: Option<Key<PersonId>>,
     /// When the service is wanted, microseconds since the epoch (or use `wanted_at_text`).
     #[serde(default)]
     pub wanted_at: Option<i64>,
@@ -23,7 +23,7 @@ pub struct OrderInput {
     pub address: Option<String>,
     /// The needs-ledger entry this order answers, if any.
     #[serde(default)]
-    pub need_id: Option<i64>,
+    pub need_id: Option<NeedId>,
 }
 
 /// A step in an order's life, as sent by a form or the API.
@@ -32,7 +32,7 @@ pub struct OrderStep {
     /// Which provider the caller acts as, when they act for more than one (a volunteer who
     /// also leads a team).
     #[serde(default)]
-    pub provider_id: Option<i64>,
+    pub provider_id: Option<ProviderId>,
     #[serde(default)]
     pub note: Option<String>,
     /// Stars, 1–5 (rating).

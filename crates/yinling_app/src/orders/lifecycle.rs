@@ -35,27 +35,38 @@ impl Orders<'_> {
     /// their scope (代点单).
     #[tracing::instrument(name = "orders.place", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn place(self, caller: &Caller, input: OrderInput) -> AppResult<OrderView> {
-        let (county, person_id, proxy) =
-            match (input.person.map(|k| (k.county_code, k.id)), caller.person) {
-                (Some(p), Some(me)) if p == me => (p.0, p.1, false),
-                (Some(p), _) => (p.0, p.1, true),
-                (None, Some(me)) => (me.0, me.1, false),
-                (None, None) => {
-                    return Err(AppError::invalid(
-                        "person_required",
-                        "person",
-                        "请选择为哪位居民下单",
-                    ));
-                }
-            };
-        let person = store_people::get(&mut self.app.store().read(), county, person_id)
-            .await?
-            .ok_or(AppError::NotFound { what: "人员" })?;
+        let me = caller
+            .person
+            .and_then(|(c, i)| Key::<PersonId>::from_parts(c, i).ok());
+        let (resident, proxy) = match (input.person, me) {
+            (Some(p), Some(me)) if p == me => (p, false),
+            (Some(p), _) => (p, true),
+            (None, Some(me)) => (me, false),
+            (None, None) => {
+                return Err(AppError::invalid(
+                    "person_required",
+                    "person",
+                    "请选择为哪位居民下单",
+                ));
+            }
+        };
+        let county = resident.county_code;
+        let person = store_people::get(
+            &mut self.app.store().read(),
+            resident.county(),
+            resident.id(),
+        )
+        .await?
+        .ok_or(AppError::NotFound { what: "人员" })?;
         let path = parse_path(&person.path)?;
         if proxy && !caller.scope(Permission::Dispatch).covers(&path) {
             return Err(AppError::NotFound { what: "人员" });
         }
-        let item = self.app.services().item_row(county, input.item_id).await?;
+        let item = self
+            .app
+            .services()
+            .item_row(Key::new(county, input.item_id))
+            .await?;
         if !item.active || !path.as_str().starts_with(&item.path) {
             return Err(AppError::invalid(
                 "item_not_offered",
@@ -99,22 +110,23 @@ impl Orders<'_> {
             self.check_need(caller, &person, proxy, need_id).await?;
         }
         let mut tx = self.app.store().begin().await?;
-        let id = ids::next(&mut tx.exec(), Seq::Orders).await?;
+        let id = OrderId(ids::next(&mut tx.exec(), Seq::Orders).await?);
+        let key = Key::new(county, id);
         let new = NewOrder {
             county_code: county,
             id,
             path: person.path.clone(),
-            unit_id: person.home_unit_id,
-            person_id,
+            unit_id: UnitId(person.home_unit_id),
+            person_id: resident.id,
             item_id: item.id,
             category: item.category.clone(),
             description,
-            urgency: urgency.as_str().to_owned(),
+            urgency,
             wanted_at,
             address,
             lat: None,
             lng: None,
-            placed_by: caller.account_id,
+            placed_by: caller.account_id.map(AccountId),
             placed_by_name: caller.display_name.clone(),
             proxy,
             sla_due_at: now + item.sla_minutes * MINUTE,
@@ -127,17 +139,16 @@ impl Orders<'_> {
         self.record(
             &mut tx,
             caller,
-            county,
-            id,
+            key,
             OrderAction::Submit,
-            "submitted",
-            "submitted",
+            OrderState::Submitted,
+            OrderState::Submitted,
             None,
             note,
         )
         .await?;
         tx.commit().await?;
-        self.view_of(self.row(county, id).await?).await
+        self.view_of(self.row(key).await?).await
     }
 
     /// The needs-ledger entry an order answers must exist in the resident's county, be
@@ -149,14 +160,19 @@ impl Orders<'_> {
         caller: &Caller,
         person: &store_people::PersonRow,
         proxy: bool,
-        need_id: i64,
+        need_id: NeedId,
     ) -> AppResult<()> {
-        let need = store_needs::get(&mut self.app.store().read(), person.county_code, need_id)
+        let need_key: Key<NeedId> = Key::from_parts(person.county_code, need_id.get())
+            .map_err(|_| AppError::NotFound { what: "需求" })?;
+        let need = store_needs::get(&mut self.app.store().read(), need_key)
             .await?
             .ok_or(AppError::NotFound { what: "需求" })?;
         let theirs = match need.person_id {
-            Some(p) => p == person.id,
-            None => need.household_id.is_some() && need.household_id == person.household_id,
+            Some(p) => p.get() == person.id,
+            None => {
+                need.household_id.is_some()
+                    && need.household_id.map(PlaceId::get) == person.household_id
+            }
         };
         let visible = if proxy {
             caller
@@ -186,7 +202,8 @@ impl Orders<'_> {
     /// volunteer record and teams through the caller's linked file and grants).
     pub(crate) async fn parties(self, caller: &Caller, order: &OrderRow) -> AppResult<Parties> {
         Ok(Parties {
-            placed_by_caller: caller.account_id.is_some() && caller.account_id == order.placed_by,
+            placed_by_caller: caller.account_id.is_some()
+                && caller.account_id == order.placed_by.map(AccountId::get),
             providers: store_orders::conflicted_providers(
                 &mut self.app.store().read(),
                 order.county_code,
@@ -205,8 +222,7 @@ impl Orders<'_> {
     pub(crate) async fn audit_refusal(
         self,
         caller: &Caller,
-        county: i64,
-        id: i64,
+        key: Key<OrderId>,
         action: &str,
         why: &str,
     ) -> AppResult<()> {
@@ -214,10 +230,10 @@ impl Orders<'_> {
         let event = self.app.audit_event(
             caller,
             Event {
-                county_code: county,
+                county_code: key.county(),
                 action: "order.refused",
                 entity: "order",
-                entity_key: format!("{county}/{id}"),
+                entity_key: key.to_string(),
                 before: None,
                 after: None,
                 detail: Some(format!("{action}: {why}")),
@@ -228,8 +244,8 @@ impl Orders<'_> {
         Ok(())
     }
 
-    pub(super) async fn row(self, county: i64, id: i64) -> AppResult<OrderRow> {
-        store_orders::get(&mut self.app.store().read(), county, id)
+    pub(super) async fn row(self, key: Key<OrderId>) -> AppResult<OrderRow> {
+        store_orders::get(&mut self.app.store().read(), key)
             .await?
             .ok_or(AppError::NotFound { what: "订单" })
     }
@@ -239,8 +255,8 @@ impl Orders<'_> {
         let path = parse_path(&order.path)?;
         let staff = caller.scope(Permission::Dispatch).covers(&path);
         let viewer = caller.scope(Permission::ViewServices).covers(&path);
-        let resident =
-            caller.person == Some((order.county_code, order.person_id)) || (staff && order.proxy);
+        let resident = caller.person == Some((order.county_code.as_i64(), order.person_id.get()))
+            || (staff && order.proxy);
         let mut providers = Vec::new();
         let mut exec = self.app.store().read();
         for p in self.app.services().my_providers(caller).await? {
@@ -248,10 +264,8 @@ impl Orders<'_> {
                 continue;
             }
             let assigned = order.provider_id == Some(p.id);
-            let offered =
-                store_orders::has_open_offer(&mut exec, order.county_code, order.id, p.id).await?;
-            let open_to_all =
-                order.state == OrderState::Submitted.as_str() && serves_path(&p, &order.path);
+            let offered = store_orders::has_open_offer(&mut exec, order_key(order), p.id).await?;
+            let open_to_all = order.state == OrderState::Submitted && serves_path(&p, &order.path);
             if assigned || offered || open_to_all {
                 providers.push(p);
             }
@@ -269,8 +283,7 @@ impl Orders<'_> {
     /// Whether one of the caller's providers was offered the order or serves its area:
     /// they could have accepted it before it was taken.
     pub(super) async fn was_open_to(self, caller: &Caller, order: &OrderRow) -> AppResult<bool> {
-        let offers =
-            store_orders::offers(&mut self.app.store().read(), order.county_code, order.id).await?;
+        let offers = store_orders::offers(&mut self.app.store().read(), order_key(order)).await?;
         Ok(self
             .app
             .services()
@@ -283,11 +296,11 @@ impl Orders<'_> {
             }))
     }
 
-    #[tracing::instrument(name = "orders.detail", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
-    pub async fn detail(self, caller: &Caller, county: i64, id: i64) -> AppResult<OrderDetail> {
-        let order = self.row(county, id).await?;
+    #[tracing::instrument(name = "orders.detail", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, key = %key))]
+    pub async fn detail(self, caller: &Caller, key: Key<OrderId>) -> AppResult<OrderDetail> {
+        let order = self.row(key).await?;
         let standing = self.standing(caller, &order).await?;
-        let state = OrderState::parse(&order.state).unwrap_or(OrderState::Closed);
+        let state = order.state;
         let actions = OrderAction::ALL
             .iter()
             .filter(|a| !matches!(a, OrderAction::Submit | OrderAction::Escalate))
@@ -318,9 +331,9 @@ impl Orders<'_> {
             }
         }
         let mut exec = self.app.store().read();
-        let events = store_orders::events(&mut exec, county, id).await?;
+        let events = store_orders::events(&mut exec, key).await?;
         let offers = if standing.staff {
-            store_orders::offers(&mut exec, county, id).await?
+            store_orders::offers(&mut exec, key).await?
         } else {
             Vec::new()
         };
@@ -334,23 +347,24 @@ impl Orders<'_> {
 
     pub(crate) async fn view_of(self, order: OrderRow) -> AppResult<OrderView> {
         let mut exec = self.app.store().read();
-        let item_name = store_services::item(&mut exec, order.county_code, order.item_id)
+        let county = order.county_code;
+        let item_name = store_services::item(&mut exec, Key::new(county, order.item_id))
             .await?
             .map(|i| i.name)
             .unwrap_or_default();
-        let resident_name = store_people::get(&mut exec, order.county_code, order.person_id)
+        let resident_name = store_people::get(&mut exec, county.as_i64(), order.person_id.get())
             .await?
             .map(|p| p.name)
             .unwrap_or_default();
         let provider_name = match order.provider_id {
-            Some(pid) => store_services::provider(&mut exec, order.county_code, pid)
+            Some(pid) => store_services::provider(&mut exec, Key::new(county, pid))
                 .await?
                 .map(|p| p.name),
             None => None,
         };
         Ok(OrderView {
-            state_label: OrderState::parse(&order.state).map_or("", OrderState::label_zh),
-            urgency_label: Urgency::parse(&order.urgency).map_or("", Urgency::label_zh),
+            state_label: order.state.label_zh(),
+            urgency_label: order.urgency.label_zh(),
             wanted_at_text: format_minutes(order.wanted_at),
             sla_due_text: format_minutes(order.sla_due_at),
             item_name,
@@ -397,10 +411,13 @@ impl Orders<'_> {
     /// The caller's own orders as a resident, newest first.
     #[tracing::instrument(name = "orders.mine", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn mine(self, caller: &Caller) -> AppResult<Vec<OrderView>> {
-        let Some((c, pid)) = caller.person else {
+        let Some(me) = caller
+            .person
+            .and_then(|(c, i)| Key::<PersonId>::from_parts(c, i).ok())
+        else {
             return Ok(Vec::new());
         };
-        let rows = store_orders::for_person(&mut self.app.store().read(), c, pid, 50).await?;
+        let rows = store_orders::for_person(&mut self.app.store().read(), me, 50).await?;
         self.views(rows).await
     }
 
@@ -416,8 +433,7 @@ impl Orders<'_> {
             rows.extend(
                 store_orders::for_provider(
                     &mut self.app.store().read(),
-                    p.county_code,
-                    p.id,
+                    Key::new(p.county_code, p.id),
                     open_only,
                     100,
                 )
@@ -430,28 +446,26 @@ impl Orders<'_> {
     }
 
     /// One step in an order's life by the caller. Refused steps change nothing.
-    #[tracing::instrument(name = "orders.step", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
+    #[tracing::instrument(name = "orders.step", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, key = %key))]
     pub async fn step(
         self,
         caller: &Caller,
-        county: i64,
-        id: i64,
+        key: Key<OrderId>,
         action: OrderAction,
         step: OrderStep,
     ) -> AppResult<OrderView> {
-        let order = self.row(county, id).await?;
+        let order = self.row(key).await?;
         let standing = match self.standing(caller, &order).await {
             // Someone else accepted between the caller seeing the order and pressing 接单:
             // say so, rather than "not found", to whoever it was open to.
             Err(AppError::NotFound { .. })
                 if action == OrderAction::Accept && self.was_open_to(caller, &order).await? =>
             {
-                return Err(self.lost_race(county, id, action).await);
+                return Err(self.lost_race(key, action).await);
             }
             standing => standing?,
         };
-        let from = OrderState::parse(&order.state)
-            .ok_or_else(|| AppError::Internal(format!("order state {}", order.state)))?;
+        let from = order.state;
         if matches!(
             action,
             OrderAction::Submit
@@ -493,7 +507,7 @@ impl Orders<'_> {
             } else {
                 "不能为自己或同户家人的订单完成服务、领取奖励"
             };
-            self.audit_refusal(caller, county, id, action.as_str(), why)
+            self.audit_refusal(caller, key, action.as_str(), why)
                 .await?;
             return Err(AppError::forbidden(if p.person_id.is_some() {
                 why.to_owned()
@@ -502,23 +516,23 @@ impl Orders<'_> {
             }));
         }
         let mut change = Change::default();
-        let mut from_states = vec![from.as_str()];
+        let mut from_states = vec![from];
         match action {
             OrderAction::Accept => {
                 let p = provider
                     .as_ref()
                     .ok_or_else(|| AppError::Internal("no provider".into()))?;
                 change.provider_id = Some(Some(p.id));
-                change.served_by = Some(p.person_id.or(caller.person.map(|x| x.1)));
+                change.served_by = Some(p.person_id.or(caller.person.map(|x| PersonId(x.1))));
                 change.accepted_at = Some(now);
-                from_states = vec!["submitted", "dispatched"];
+                from_states = vec![OrderState::Submitted, OrderState::Dispatched];
             }
             OrderAction::Decline => {
                 let p = provider
                     .as_ref()
                     .ok_or_else(|| AppError::Internal("no provider".into()))?;
                 let holds = order.provider_id == Some(p.id);
-                let offers = store_orders::offers(&mut self.app.store().read(), county, id).await?;
+                let offers = store_orders::offers(&mut self.app.store().read(), key).await?;
                 let open = |o: &&OfferRow| o.status == "open";
                 let offered = offers.iter().filter(open).any(|o| o.provider_id == p.id);
                 if !holds && !offered {
@@ -554,11 +568,16 @@ impl Orders<'_> {
                     let photo = step.photo_key.clone().filter(|k| !k.is_empty());
                     // Only a photo uploaded for this very order by `upload_order_photo` and
                     // not used before; attached in the completing transaction below.
-                    if let Some(key) = &photo {
-                        match store_orders::photo(&mut self.app.store().read(), county, key).await?
+                    if let Some(photo) = &photo {
+                        match store_orders::photo(
+                            &mut self.app.store().read(),
+                            key.county_code,
+                            photo,
+                        )
+                        .await?
                         {
-                            Some(row) if row.order_id == id && row.attached_at.is_none() => {}
-                            Some(row) if row.order_id == id => return Err(photo_used()),
+                            Some(row) if row.order_id == key.id && row.attached_at.is_none() => {}
+                            Some(row) if row.order_id == key.id => return Err(photo_used()),
                             _ => return Err(photo_unknown()),
                         }
                     }
@@ -587,39 +606,35 @@ impl Orders<'_> {
         let won = store_orders::transition(
             &mut tx.exec(),
             Expect {
-                county_code: county,
-                id,
+                key,
                 version: order.version,
                 states: &from_states,
             },
-            to.as_str(),
+            to,
             &change,
             now,
         )
         .await?;
         if !won {
             drop(tx);
-            return Err(self.lost_race(county, id, action).await);
+            return Err(self.lost_race(key, action).await);
         }
+        let provider_id = provider.as_ref().map(|p| p.id);
         match action {
             OrderAction::Accept => {
-                let p = provider.as_ref().map_or(0, |p| p.id);
-                store_orders::close_offers(&mut tx.exec(), county, id, Some(p), "taken", now)
-                    .await?;
-                store_orders::close_offers(&mut tx.exec(), county, id, None, "withdrawn", now)
-                    .await?;
+                store_orders::close_offers(&mut tx.exec(), key, provider_id, "taken", now).await?;
+                store_orders::close_offers(&mut tx.exec(), key, None, "withdrawn", now).await?;
             }
             OrderAction::Decline => {
-                let p = provider.as_ref().map_or(0, |p| p.id);
-                store_orders::mark_offer(&mut tx.exec(), county, id, p, "declined", now).await?;
+                let p = provider_id.ok_or_else(|| AppError::Internal("no provider".into()))?;
+                store_orders::mark_offer(&mut tx.exec(), key, p, "declined", now).await?;
             }
             OrderAction::Cancel => {
-                store_orders::close_offers(&mut tx.exec(), county, id, None, "withdrawn", now)
-                    .await?;
+                store_orders::close_offers(&mut tx.exec(), key, None, "withdrawn", now).await?;
             }
             OrderAction::Complete => {
-                if let Some((_, _, _, Some(key))) = &change.completed
-                    && !store_orders::attach_photo(&mut tx.exec(), county, id, key, now).await?
+                if let Some((_, _, _, Some(photo))) = &change.completed
+                    && !store_orders::attach_photo(&mut tx.exec(), key, photo, now).await?
                 {
                     // Used or removed since it was checked above.
                     return Err(photo_used());
@@ -628,38 +643,33 @@ impl Orders<'_> {
             }
             OrderAction::Rate => {
                 if let (Some(pid), Some((stars, _))) = (order.provider_id, &change.rating) {
-                    store_services::add_rating(&mut tx.exec(), county, pid, *stars).await?;
-                    store_services::bump_providers(&mut tx.exec(), county, &[pid]).await?;
+                    store_services::add_rating(
+                        &mut tx.exec(),
+                        Key::new(key.county_code, pid),
+                        *stars,
+                    )
+                    .await?;
+                    store_services::bump_providers(&mut tx.exec(), key.county_code, &[pid]).await?;
                 }
             }
             _ => {}
         }
-        self.record(
-            &mut tx,
-            caller,
-            county,
-            id,
-            action,
-            from.as_str(),
-            to.as_str(),
-            provider.as_ref().map(|p| p.id),
-            note,
-        )
-        .await?;
+        self.record(&mut tx, caller, key, action, from, to, provider_id, note)
+            .await?;
         tx.commit().await?;
-        self.view_of(self.row(county, id).await?).await
+        self.view_of(self.row(key).await?).await
     }
 
     /// The error for a conditional update that matched nothing: someone else moved first.
-    pub(super) async fn lost_race(self, county: i64, id: i64, action: OrderAction) -> AppError {
-        let now_state = match self.row(county, id).await {
+    pub(super) async fn lost_race(self, key: Key<OrderId>, action: OrderAction) -> AppError {
+        let now_state = match self.row(key).await {
             Ok(o) => o.state,
             Err(e) => return e,
         };
-        if action == OrderAction::Accept && now_state == "accepted" {
+        if action == OrderAction::Accept && now_state == OrderState::Accepted {
             return AppError::conflict("already_taken", None, "这张订单已被其他服务者接单");
         }
-        let label = OrderState::parse(&now_state).map_or("", OrderState::label_zh);
+        let label = now_state.label_zh();
         AppError::conflict(
             "order_changed",
             None,
@@ -672,7 +682,7 @@ impl Orders<'_> {
         let Some(person_id) = order.served_by else {
             return Ok(());
         };
-        let item = store_services::item(&mut tx.exec(), order.county_code, order.item_id)
+        let item = store_services::item(&mut tx.exec(), Key::new(order.county_code, order.item_id))
             .await?
             .ok_or(AppError::NotFound {
                 what: "服务项目"
@@ -684,11 +694,11 @@ impl Orders<'_> {
         store_orders::insert_entitlement(
             &mut tx.exec(),
             &EntitlementRow {
-                county_code: order.county_code,
+                county_code: order.county_code.as_i64(),
                 id,
                 source_kind: "order".to_owned(),
-                source_id: order.id,
-                person_id,
+                source_id: order.id.get(),
+                person_id: person_id.get(),
                 points: item.points,
                 hours_minutes: item.hours_minutes,
                 status: "pending".to_owned(),
@@ -700,19 +710,21 @@ impl Orders<'_> {
     }
 
     /// Awards owed for an order (for the order page and the points ledger).
-    #[tracing::instrument(name = "orders.entitlements", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
+    #[tracing::instrument(name = "orders.entitlements", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, key = %key))]
     pub async fn entitlements(
         self,
         caller: &Caller,
-        county: i64,
-        id: i64,
+        key: Key<OrderId>,
     ) -> AppResult<Vec<EntitlementRow>> {
-        let order = self.row(county, id).await?;
+        let order = self.row(key).await?;
         self.standing(caller, &order).await?;
-        Ok(
-            store_orders::entitlements_of_source(&mut self.app.store().read(), county, "order", id)
-                .await?,
+        Ok(store_orders::entitlements_of_source(
+            &mut self.app.store().read(),
+            key.county(),
+            "order",
+            key.id(),
         )
+        .await?)
     }
 
     /// Appends the order event and the audit event of a transition.
@@ -721,26 +733,25 @@ impl Orders<'_> {
         self,
         tx: &mut Tx,
         caller: &Caller,
-        county: i64,
-        id: i64,
+        key: Key<OrderId>,
         action: OrderAction,
-        from: &str,
-        to: &str,
-        provider_id: Option<i64>,
+        from: OrderState,
+        to: OrderState,
+        provider_id: Option<ProviderId>,
         note: Option<String>,
     ) -> AppResult<()> {
         let now = self.app.now();
         store_orders::append_events(
             &mut tx.exec(),
             &[NewOrderEvent {
-                county_code: county,
-                order_id: id,
+                county_code: key.county_code,
+                order_id: key.id,
                 at: now,
-                actor_id: caller.account_id,
+                actor_id: caller.account_id.map(AccountId),
                 actor_name: caller.display_name.clone(),
-                action: action.as_str().to_owned(),
-                from_state: from.to_owned(),
-                to_state: to.to_owned(),
+                action,
+                from_state: from,
+                to_state: to,
                 provider_id,
                 note,
             }],
@@ -750,10 +761,10 @@ impl Orders<'_> {
         let event = self.app.audit_event(
             caller,
             Event {
-                county_code: county,
+                county_code: key.county(),
                 action: order_audit_action(action),
                 entity: "order",
-                entity_key: format!("{county}/{id}"),
+                entity_key: key.to_string(),
                 before: None,
                 after: Some(&after),
                 detail: Some(format!("{from} -> {to}")),
@@ -767,10 +778,9 @@ impl Orders<'_> {
     pub(crate) async fn for_dispatch(
         self,
         caller: &Caller,
-        county: i64,
-        id: i64,
+        key: Key<OrderId>,
     ) -> AppResult<OrderRow> {
-        let order = self.row(county, id).await?;
+        let order = self.row(key).await?;
         let path = parse_path(&order.path)?;
         if !caller.scope(Permission::Dispatch).covers(&path) {
             if caller.scope(Permission::ViewServices).covers(&path) {
@@ -798,7 +808,10 @@ pub(super) fn order_audit_action(a: OrderAction) -> &'static str {
     }
 }
 
-pub(super) fn pick_provider(mine: &[ProviderRow], wanted: Option<i64>) -> AppResult<ProviderRow> {
+pub(super) fn pick_provider(
+    mine: &[ProviderRow],
+    wanted: Option<ProviderId>,
+) -> AppResult<ProviderRow> {
     match wanted {
         Some(id) => mine
             .iter()
@@ -823,7 +836,7 @@ pub(super) fn serves_path(p: &ProviderRow, path: &str) -> bool {
 /// The providers through which a caller is party to an order ([`App::parties`]).
 pub(crate) struct Parties {
     placed_by_caller: bool,
-    providers: Vec<i64>,
+    providers: Vec<ProviderId>,
 }
 
 impl Parties {
@@ -832,4 +845,9 @@ impl Parties {
     pub(crate) fn include(&self, provider: &ProviderRow) -> bool {
         self.placed_by_caller || self.providers.contains(&provider.id)
     }
+}
+
+/// The key of an order row.
+pub(crate) fn order_key(order: &OrderRow) -> Key<OrderId> {
+    Key::new(order.county_code, order.id)
 }

@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 use yinling_domain::{
+    ids::{AccountId, Key, NeedId, OrderId, PersonId, PlaceId, ProviderId, ServiceItemId, UnitId},
     role::Permission,
     service::{
         OrderAction, OrderActor, OrderState, Urgency, after_decline, transition, valid_rating,
@@ -25,7 +26,7 @@ use yinling_store::{
 };
 
 use crate::{
-    App, AppError, AppResult, Caller, Key, Page, PageRequest, kernel::audit::Event,
+    App, AppError, AppResult, Caller, Page, PageRequest, kernel::audit::Event,
     kernel::clock::MINUTE, services::parse_path,
 };
 
@@ -37,6 +38,7 @@ mod view;
 
 pub use dispatch::*;
 pub use input::*;
+pub(crate) use lifecycle::order_key;
 pub use photos::*;
 pub use view::*;
 
@@ -51,4 +53,13 @@ impl App {
     pub fn orders(&self) -> Orders<'_> {
         Orders { app: self }
     }
+}
+
+/// A key from two stored numbers (a row of a capability not yet typed): a bad one is a
+/// fault of the store, not of the caller.
+pub(crate) fn stored_key<T>(county: i64, id: i64) -> AppResult<Key<T>>
+where
+    T: yinling_domain::ids::Id + TryFrom<i64, Error = yinling_domain::ids::IdError>,
+{
+    Key::from_parts(county, id).map_err(|e| AppError::Internal(format!("key {county}/{id}: {e}")))
 }

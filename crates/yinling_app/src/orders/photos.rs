@@ -22,18 +22,16 @@ impl Orders<'_> {
     /// and it is in service — and returns its key (under `orders/{county}/{id}/`) for the
     /// `complete` step. Refused, with nothing stored, otherwise; the photo is checked by
     /// its content and size (see [`crate::kernel::files::photo_key`]).
-    #[tracing::instrument(name = "orders.upload_photo", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
+    #[tracing::instrument(name = "orders.upload_photo", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, order = %order_key))]
     pub async fn upload_photo(
         self,
         caller: &Caller,
-        county: i64,
-        id: i64,
+        order_key: Key<OrderId>,
         bytes: Vec<u8>,
     ) -> AppResult<String> {
-        let order = self.row(county, id).await?;
+        let order = self.row(order_key).await?;
         let standing = self.standing(caller, &order).await?;
-        let from = OrderState::parse(&order.state)
-            .ok_or_else(|| AppError::Internal(format!("order state {}", order.state)))?;
+        let from = order.state;
         let actor = standing
             .actor_for(OrderAction::Complete)
             .ok_or_else(|| AppError::forbidden("只有接到这张订单的服务者可以这样做"))?;
@@ -46,13 +44,13 @@ impl Orders<'_> {
         {
             return Err(AppError::forbidden("这张订单由其他服务者负责"));
         }
-        let key = crate::kernel::files::photo_key(&format!("orders/{county}/{id}"), &bytes)?;
+        let key = crate::kernel::files::photo_key(&format!("orders/{order_key}"), &bytes)?;
         // Bounded: a provider cannot fill the disk with photos nobody will use. Counted and
         // recorded under the order's lock, so simultaneous uploads cannot pass the bound.
         // The row first: a file is never stored without a row that the purge job finds.
         let mut tx = self.app.store().begin().await?;
-        store_orders::lock_order(&mut tx.exec(), county, id).await?;
-        if store_orders::unattached_photo_count(&mut tx.exec(), county, id).await?
+        store_orders::lock_order(&mut tx.exec(), order_key).await?;
+        if store_orders::unattached_photo_count(&mut tx.exec(), order_key).await?
             >= MAX_UNUSED_PHOTOS
         {
             return Err(AppError::conflict(
@@ -64,10 +62,10 @@ impl Orders<'_> {
         store_orders::insert_photo(
             &mut tx.exec(),
             &PhotoRow {
-                county_code: county,
+                county_code: order_key.county_code,
                 photo_key: key.clone(),
-                order_id: id,
-                uploaded_by: caller.account_id,
+                order_id: order_key.id,
+                uploaded_by: caller.account_id.map(AccountId),
                 uploaded_at: self.app.now(),
                 attached_at: None,
             },
@@ -75,9 +73,12 @@ impl Orders<'_> {
         .await?;
         tx.commit().await?;
         if let Err(e) = self.app.files().put(&key, bytes).await {
-            if let Err(e2) =
-                store_orders::delete_unattached_photo(&mut self.app.store().write(), county, &key)
-                    .await
+            if let Err(e2) = store_orders::delete_unattached_photo(
+                &mut self.app.store().write(),
+                order_key.county_code,
+                &key,
+            )
+            .await
             {
                 tracing::warn!(error = %e2, "row of an unstored photo left for the purge job");
             }
@@ -89,19 +90,22 @@ impl Orders<'_> {
     /// Removes a photo the caller uploaded for an order and did not use (the 完成服务 page
     /// stores the photo and completes in one request; when the step is then refused it
     /// keeps nothing). A photo already used, or someone else's, is left alone.
-    #[tracing::instrument(name = "orders.discard_photo", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
+    #[tracing::instrument(name = "orders.discard_photo", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, order = %order_key))]
     pub async fn discard_photo(
         self,
         caller: &Caller,
-        county: i64,
-        id: i64,
+        order_key: Key<OrderId>,
         key: &str,
     ) -> AppResult<()> {
+        let county = order_key.county_code;
         let Some(row) = store_orders::photo(&mut self.app.store().read(), county, key).await?
         else {
             return Ok(());
         };
-        if row.order_id != id || row.uploaded_by != caller.account_id || row.attached_at.is_some() {
+        if row.order_id != order_key.id
+            || row.uploaded_by != caller.account_id.map(AccountId)
+            || row.attached_at.is_some()
+        {
             return Ok(());
         }
         if store_orders::delete_unattached_photo(&mut self.app.store().write(), county, key).await?

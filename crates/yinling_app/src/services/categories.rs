@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use yinling_domain::{
     org::OrgPath,
+    region::CountyCode,
     role::Permission,
     service::{BUILTIN_CATEGORIES, valid_category_code},
 };
@@ -33,6 +34,14 @@ pub struct CategoryInput {
     pub county_code: Option<i64>,
 }
 
+/// The county codes among these numbers (a number that is no county names no categories).
+fn codes(numbers: impl IntoIterator<Item = i64>) -> Vec<CountyCode> {
+    numbers
+        .into_iter()
+        .filter_map(|n| CountyCode::from_i64(n).ok())
+        .collect()
+}
+
 impl Services<'_> {
     /// The categories in use in a county: built-in, city-wide, then the county's own.
     #[tracing::instrument(
@@ -50,9 +59,11 @@ impl Services<'_> {
                 builtin: true,
             })
             .collect();
-        let added =
-            store_services::categories(&mut self.app.store().read(), &[CITY_COUNTY_CODE, county])
-                .await?;
+        let added = store_services::categories(
+            &mut self.app.store().read(),
+            &codes([CITY_COUNTY_CODE, county]),
+        )
+        .await?;
         out.extend(added.into_iter().map(|r| Category {
             code: r.code,
             label: r.label,
@@ -105,7 +116,7 @@ impl Services<'_> {
         // category any county already added for itself.
         let mut existing = self.categories(county).await?;
         if county == CITY_COUNTY_CODE {
-            let counties: Vec<i64> = (CITY_COUNTY_CODE + 1..=CITY_COUNTY_CODE + 99).collect();
+            let counties = codes(CITY_COUNTY_CODE + 1..=CITY_COUNTY_CODE + 99);
             existing.extend(
                 store_services::categories(&mut self.app.store().read(), &counties)
                     .await?
@@ -126,7 +137,9 @@ impl Services<'_> {
         }
         let now = self.app.now();
         let mut tx = self.app.store().begin().await?;
-        store_services::insert_category(&mut tx.exec(), county, &code, &label, now)
+        let county_code = CountyCode::from_i64(county)
+            .map_err(|e| AppError::invalid("invalid_county", "county_code", e.to_string()))?;
+        store_services::insert_category(&mut tx.exec(), county_code, &code, &label, now)
             .await
             .map_err(|e| {
                 if matches!(e, yinling_store::StoreError::Conflict { .. }) {

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::SliceRandom};
 use yinling_domain::{
+    ids::ServiceItemId,
     org::{OrgKind, OrgPath},
     scope::Scope,
     service::{ProviderKind, WeeklyWindow},
@@ -90,16 +91,16 @@ impl Services<'_> {
         let mut summary = DemoServicesSummary::default();
         let now = self.app.now();
         for (county, _unit, county_path) in counties {
-            let county = *county;
+            let county = CountyCode::from_i64(*county)
+                .map_err(|e| crate::AppError::Internal(format!("county {county}: {e}")))?;
             let mut tx = self.app.store().begin().await?;
             let item_ids = ids::allocate(&mut tx.exec(), Seq::ServiceItems, ITEMS.len()).await?;
-            let items: Vec<(i64, i64, ItemFields)> = ITEMS
+            let items: Vec<(Key<ServiceItemId>, ItemFields)> = ITEMS
                 .iter()
                 .zip(&item_ids)
                 .map(|((cat, name, skills, minutes, points, hours, sla), id)| {
                     (
-                        county,
-                        *id,
+                        Key::new(county, ServiceItemId(*id)),
                         ItemFields {
                             path: county_path.clone(),
                             category: (*cat).to_owned(),
@@ -120,13 +121,13 @@ impl Services<'_> {
 
             // Volunteers: each serves their community, some hours a week.
             let (people, skills) = store_services::volunteers(&mut tx.exec(), county).await?;
-            let mut by_person: HashMap<i64, Vec<String>> = HashMap::new();
+            let mut by_person: HashMap<PersonId, Vec<String>> = HashMap::new();
             for (pid, s) in skills {
                 by_person.entry(pid).or_default().push(s);
             }
             let mut rows: Vec<ProviderFields> = Vec::with_capacity(people.len());
             for v in &people {
-                let story = story_volunteer == Some((v.county_code, v.id));
+                let story = story_volunteer == Some((v.county_code.as_i64(), v.id.get()));
                 let windows: Vec<WeeklyWindow> = if story {
                     Vec::new()
                 } else {
@@ -146,7 +147,7 @@ impl Services<'_> {
                         .collect()
                 };
                 rows.push(ProviderFields {
-                    kind: ProviderKind::Volunteer.as_str().to_owned(),
+                    kind: ProviderKind::Volunteer,
                     name: v.name.clone(),
                     person_id: Some(v.id),
                     unit_id: None,
@@ -191,10 +192,10 @@ impl Services<'_> {
                         .and_then(|p| p.parent())
                         .map_or_else(|| county_path.clone(), |p| p.to_string());
                     rows.push(ProviderFields {
-                        kind: pkind.as_str().to_owned(),
+                        kind: pkind,
                         name: u.name.clone(),
                         person_id: None,
-                        unit_id: Some(u.id),
+                        unit_id: Some(UnitId(u.id)),
                         path: u.path.clone(),
                         home_path: Some(u.path.clone()),
                         skills: serde_json::to_string(&chosen).unwrap_or_default(),
@@ -209,10 +210,11 @@ impl Services<'_> {
                 }
             }
             let ids = ids::allocate(&mut tx.exec(), Seq::Providers, rows.len()).await?;
-            let keyed: Vec<(i64, i64, ProviderFields)> = ids
+            let ids: Vec<ProviderId> = ids.into_iter().map(ProviderId).collect();
+            let keyed: Vec<(Key<ProviderId>, ProviderFields)> = ids
                 .iter()
                 .zip(rows)
-                .map(|(id, f)| (county, *id, f))
+                .map(|(id, f)| (Key::new(county, *id), f))
                 .collect();
             store_services::insert_providers(&mut tx.exec(), &keyed, true, now).await?;
             store_services::bump_providers(&mut tx.exec(), county, &ids).await?;
@@ -231,7 +233,13 @@ impl Services<'_> {
             orders.saturating_mul(3) as i64,
         )
         .await?;
-        let items = self.items_offered_at(*wenshang, wpath).await?;
+        let items = self
+            .items_offered_at(
+                CountyCode::from_i64(*wenshang)
+                    .map_err(|e| crate::AppError::Internal(e.to_string()))?,
+                wpath,
+            )
+            .await?;
         let system = Caller::system("demo");
         let tomorrow = self
             .app
@@ -254,7 +262,7 @@ impl Services<'_> {
                     &system,
                     OrderInput {
                         item_id: item.id,
-                        person: Some(key.into()),
+                        person: Some(crate::orders::stored_key(key.0, key.1)?),
                         wanted_at: None,
                         wanted_at_text: Some(format!("{tomorrow} {hour:02}:00")),
                         description: None,

@@ -7,8 +7,8 @@ use crate::kernel::text::{Label, Lines, ReadField};
 /// A service item, with its skills unpacked.
 #[derive(Debug, Clone, Serialize)]
 pub struct ServiceItem {
-    pub county_code: i64,
-    pub id: i64,
+    pub county_code: CountyCode,
+    pub id: ServiceItemId,
     pub path: String,
     pub category: String,
     pub category_label: String,
@@ -77,10 +77,13 @@ impl Services<'_> {
         let scope = caller.scope(Permission::ViewServices);
         let rows = store_services::items_in_scope(&mut self.app.store().read(), &scope).await?;
         let mut out = Vec::with_capacity(rows.len());
-        let mut labels: Option<(i64, Vec<crate::services::Category>)> = None;
+        let mut labels: Option<(CountyCode, Vec<crate::services::Category>)> = None;
         for r in rows {
             if labels.as_ref().is_none_or(|(c, _)| *c != r.county_code) {
-                labels = Some((r.county_code, self.categories(r.county_code).await?));
+                labels = Some((
+                    r.county_code,
+                    self.categories(r.county_code.as_i64()).await?,
+                ));
             }
             let l = labels.as_ref().map(|(_, l)| l.as_slice()).unwrap_or(&[]);
             out.push(self.item_view(r, l));
@@ -93,20 +96,24 @@ impl Services<'_> {
         name = "services.items_offered_at",
         skip_all,
         err(level = "debug"),
-        fields(county = county)
+        fields(county = %county)
     )]
-    pub async fn items_offered_at(self, county: i64, path: &str) -> AppResult<Vec<ServiceItem>> {
+    pub async fn items_offered_at(
+        self,
+        county: CountyCode,
+        path: &str,
+    ) -> AppResult<Vec<ServiceItem>> {
         let rows = store_services::items_for_path(&mut self.app.store().read(), county, path, true)
             .await?;
-        let labels = self.categories(county).await?;
+        let labels = self.categories(county.as_i64()).await?;
         Ok(rows
             .into_iter()
             .map(|r| self.item_view(r, &labels))
             .collect())
     }
 
-    pub(crate) async fn item_row(self, county: i64, id: i64) -> AppResult<ServiceItemRow> {
-        store_services::item(&mut self.app.store().read(), county, id)
+    pub(crate) async fn item_row(self, key: Key<ServiceItemId>) -> AppResult<ServiceItemRow> {
+        store_services::item(&mut self.app.store().read(), key)
             .await?
             .ok_or(AppError::NotFound {
                 what: "服务项目"
@@ -115,12 +122,12 @@ impl Services<'_> {
 
     pub(super) async fn item_fields(
         self,
-        county: i64,
+        county: CountyCode,
         path: String,
         input: &ServiceItemInput,
     ) -> AppResult<ItemFields> {
         let category = self
-            .category(county, input.category.trim(), "category")
+            .category(county.as_i64(), input.category.trim(), "category")
             .await?;
         let name = Label::<30>::read(&input.name, "name", "名称")?.into_string();
         let description =
@@ -163,39 +170,41 @@ impl Services<'_> {
     }
 
     /// Adds an item offered under a unit (a county's items serve the whole county).
-    #[tracing::instrument(name = "services.create_item", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, unit_id = unit_id))]
+    #[tracing::instrument(name = "services.create_item", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, unit = %unit))]
     pub async fn create_item(
         self,
         caller: &Caller,
-        county: i64,
-        unit_id: i64,
+        unit: Key<UnitId>,
         input: ServiceItemInput,
     ) -> AppResult<ServiceItem> {
+        let county = unit.county_code;
         let (_, path) = self
-            .unit_for(caller, Permission::ManageServices, county, unit_id)
+            .unit_for(caller, Permission::ManageServices, unit)
             .await?;
         let fields = self.item_fields(county, path.to_string(), &input).await?;
         let now = self.app.now();
         let mut tx = self.app.store().begin().await?;
-        let id = ids::next(&mut tx.exec(), Seq::ServiceItems).await?;
-        store_services::insert_items(&mut tx.exec(), &[(county, id, fields.clone())], false, now)
-            .await?;
-        self.audit_item(&mut tx, caller, county, id, "service_item.create", &fields)
+        let key = Key::new(
+            county,
+            ServiceItemId(ids::next(&mut tx.exec(), Seq::ServiceItems).await?),
+        );
+        store_services::insert_items(&mut tx.exec(), &[(key, fields.clone())], false, now).await?;
+        self.audit_item(&mut tx, caller, key, "service_item.create", &fields)
             .await?;
         tx.commit().await?;
-        let labels = self.categories(county).await?;
-        Ok(self.item_view(self.item_row(county, id).await?, &labels))
+        let labels = self.categories(county.as_i64()).await?;
+        Ok(self.item_view(self.item_row(key).await?, &labels))
     }
 
-    #[tracing::instrument(name = "services.update_item", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
+    #[tracing::instrument(name = "services.update_item", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, key = %key))]
     pub async fn update_item(
         self,
         caller: &Caller,
-        county: i64,
-        id: i64,
+        key: Key<ServiceItemId>,
         input: ServiceItemInput,
     ) -> AppResult<ServiceItem> {
-        let existing = self.item_row(county, id).await?;
+        let county = key.county_code;
+        let existing = self.item_row(key).await?;
         if !caller
             .scope(Permission::ManageServices)
             .covers(&parse_path(&existing.path)?)
@@ -210,20 +219,19 @@ impl Services<'_> {
         let fields = self.item_fields(county, existing.path, &input).await?;
         let now = self.app.now();
         let mut tx = self.app.store().begin().await?;
-        store_services::update_item(&mut tx.exec(), county, id, version, &fields, now).await?;
-        self.audit_item(&mut tx, caller, county, id, "service_item.update", &fields)
+        store_services::update_item(&mut tx.exec(), key, version, &fields, now).await?;
+        self.audit_item(&mut tx, caller, key, "service_item.update", &fields)
             .await?;
         tx.commit().await?;
-        let labels = self.categories(county).await?;
-        Ok(self.item_view(self.item_row(county, id).await?, &labels))
+        let labels = self.categories(county.as_i64()).await?;
+        Ok(self.item_view(self.item_row(key).await?, &labels))
     }
 
     pub(super) async fn audit_item(
         self,
         tx: &mut yinling_store::Tx,
         caller: &Caller,
-        county: i64,
-        id: i64,
+        key: Key<ServiceItemId>,
         action: &'static str,
         f: &ItemFields,
     ) -> AppResult<()> {
@@ -231,10 +239,10 @@ impl Services<'_> {
         let event = self.app.audit_event(
             caller,
             Event {
-                county_code: county,
+                county_code: key.county(),
                 action,
                 entity: "service_item",
-                entity_key: format!("{county}/{id}"),
+                entity_key: key.to_string(),
                 before: None,
                 after: Some(&after),
                 detail: None,

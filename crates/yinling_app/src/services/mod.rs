@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 use yinling_domain::{
+    ids::{Key, PersonId, ProviderId, ServiceItemId, UnitId},
     org::{OrgKind, OrgPath},
+    region::CountyCode,
     role::Permission,
     service::{ProviderKind, WeeklyWindow},
 };
@@ -14,7 +16,7 @@ use yinling_store::{
     services::{self as store_services, ItemFields, ProviderFields, ProviderRow, ServiceItemRow},
 };
 
-use crate::{App, AppError, AppResult, Caller, Key, Page, PageRequest, kernel::audit::Event};
+use crate::{App, AppError, AppResult, Caller, Page, PageRequest, kernel::audit::Event};
 
 mod categories;
 mod demo;

@@ -7,13 +7,13 @@ use crate::kernel::text::{Label, ReadField};
 /// A provider on the resource list, with its JSON columns unpacked.
 #[derive(Debug, Clone, Serialize)]
 pub struct Provider {
-    pub county_code: i64,
-    pub id: i64,
+    pub county_code: CountyCode,
+    pub id: ProviderId,
     pub kind: ProviderKind,
     pub kind_label: &'static str,
     pub name: String,
-    pub person_id: Option<i64>,
-    pub unit_id: Option<i64>,
+    pub person_id: Option<PersonId>,
+    pub unit_id: Option<UnitId>,
     pub path: String,
     pub skills: Vec<String>,
     /// Organisation paths served.
@@ -40,7 +40,7 @@ impl Provider {
     }
 
     pub fn from_row(r: ProviderRow) -> Provider {
-        let kind = ProviderKind::parse(&r.kind).unwrap_or(ProviderKind::Volunteer);
+        let kind = r.kind;
         let windows: Vec<WeeklyWindow> = serde_json::from_str(&r.windows).unwrap_or_default();
         Provider {
             county_code: r.county_code,
@@ -75,10 +75,10 @@ pub struct ProviderInput {
     pub kind: ProviderKind,
     /// The volunteer's person file (kind `volunteer`).
     #[serde(default)]
-    pub person: Option<Key>,
+    pub person: Option<Key<PersonId>>,
     /// The team's, studio's or partner's unit (other kinds).
     #[serde(default)]
-    pub unit: Option<Key>,
+    pub unit: Option<Key<UnitId>>,
     /// Defaults to the person's or unit's name.
     #[serde(default)]
     pub name: Option<String>,
@@ -86,7 +86,7 @@ pub struct ProviderInput {
     pub skills: Vec<String>,
     /// Units served (grids, communities): county and id. Empty: where the provider is.
     #[serde(default)]
-    pub areas: Vec<Key>,
+    pub areas: Vec<Key<UnitId>>,
     /// Weekly windows as text, "周三 08:00-11:30". Empty: any time.
     #[serde(default)]
     pub windows: Vec<String>,
@@ -113,7 +113,12 @@ pub(super) fn yes() -> bool {
 impl ProviderInput {
     /// A volunteer serving `areas` at any time of the week (the common case; set the other
     /// fields on the result for windows, a radius or a changed record's version).
-    pub fn volunteer(person: Option<Key>, skills: &[&str], areas: Vec<Key>, capacity: i64) -> Self {
+    pub fn volunteer(
+        person: Option<Key<PersonId>>,
+        skills: &[&str],
+        areas: Vec<Key<UnitId>>,
+        capacity: i64,
+    ) -> Self {
         ProviderInput {
             kind: ProviderKind::Volunteer,
             person,
@@ -220,7 +225,7 @@ pub enum PersonListing {
     /// Not on the list yet: the caller may add them as a volunteer.
     Unlisted,
     /// On the list as this provider (county, id).
-    Listed(Key),
+    Listed(Key<ProviderId>),
 }
 
 /// Skill names: trimmed, 1–12 characters, at most 20, no duplicates.
@@ -272,10 +277,9 @@ impl Services<'_> {
         self,
         caller: &Caller,
         p: Permission,
-        county: i64,
-        id: i64,
+        unit: Key<UnitId>,
     ) -> AppResult<(store_org::OrgUnitRow, OrgPath)> {
-        let unit = store_org::get(&mut self.app.store().read(), county, id)
+        let unit = store_org::get(&mut self.app.store().read(), unit.county(), unit.id())
             .await?
             .ok_or(AppError::NotFound { what: "组织" })?;
         let path = parse_path(&unit.path)?;
@@ -297,7 +301,7 @@ impl Services<'_> {
         let (rows, total) = store_services::list_providers(
             &mut self.app.store().read(),
             &scope,
-            kind.map(ProviderKind::as_str),
+            kind,
             skill.map(str::trim).filter(|s| !s.is_empty()),
             page.per_page,
             page.offset(),
@@ -312,9 +316,9 @@ impl Services<'_> {
         })
     }
 
-    #[tracing::instrument(name = "services.provider", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
-    pub async fn provider(self, caller: &Caller, county: i64, id: i64) -> AppResult<Provider> {
-        let row = store_services::provider(&mut self.app.store().read(), county, id)
+    #[tracing::instrument(name = "services.provider", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, key = %key))]
+    pub async fn provider(self, caller: &Caller, key: Key<ProviderId>) -> AppResult<Provider> {
+        let row = store_services::provider(&mut self.app.store().read(), key)
             .await?
             .filter(|r| {
                 OrgPath::parse(&r.path)
@@ -326,14 +330,13 @@ impl Services<'_> {
 
     /// A provider to change, for the edit form: `Forbidden` when the caller can see it but
     /// may not manage it.
-    #[tracing::instrument(name = "services.provider_to_edit", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
+    #[tracing::instrument(name = "services.provider_to_edit", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, key = %key))]
     pub async fn provider_to_edit(
         self,
         caller: &Caller,
-        county: i64,
-        id: i64,
+        key: Key<ProviderId>,
     ) -> AppResult<Provider> {
-        let p = self.provider(caller, county, id).await?;
+        let p = self.provider(caller, key).await?;
         if !p.managed_by(caller) {
             return Err(AppError::forbidden("您无权修改这个服务者的信息"));
         }
@@ -359,9 +362,10 @@ impl Services<'_> {
         {
             return Ok(PersonListing::NotManaged);
         }
+        let person: Key<PersonId> = crate::orders::stored_key(person.county_code, person.id)?;
         Ok(
-            match store_services::provider_of_person(&mut exec, county, person_id).await? {
-                Some(p) => PersonListing::Listed((p.county_code, p.id).into()),
+            match store_services::provider_of_person(&mut exec, person).await? {
+                Some(p) => PersonListing::Listed(Key::new(p.county_code, p.id)),
                 None => PersonListing::Unlisted,
             },
         )
@@ -380,14 +384,17 @@ impl Services<'_> {
             PROVIDER_UNIT_CHOICES_MAX,
         )
         .await?;
-        let keys: Vec<(i64, i64)> = units.iter().map(|u| (u.county_code, u.id)).collect();
+        let keys: Vec<Key<UnitId>> = units
+            .iter()
+            .filter_map(|u| Key::from_parts(u.county_code, u.id).ok())
+            .collect();
         let listed = store_services::providers_of_units(&mut exec, &keys).await?;
         Ok(units
             .into_iter()
             .filter(|u| {
-                !listed
-                    .iter()
-                    .any(|p| p.county_code == u.county_code && p.unit_id == Some(u.id))
+                !listed.iter().any(|p| {
+                    p.county_code.as_i64() == u.county_code && p.unit_id == Some(UnitId(u.id))
+                })
             })
             .filter_map(|u| {
                 Some(ProviderUnit {
@@ -432,9 +439,9 @@ impl Services<'_> {
                 .filter(|a| {
                     !units
                         .iter()
-                        .any(|u| u.county_code == p.county_code && u.path == **a)
+                        .any(|u| u.county_code == p.county_code.as_i64() && u.path == **a)
                 })
-                .map(|a| (p.county_code, a.clone()))
+                .map(|a| (p.county_code.as_i64(), a.clone()))
                 .collect();
             for u in store_org::by_paths(&mut exec, &missing).await? {
                 let in_scope = OrgPath::parse(&u.path).is_ok_and(|path| scope.covers(&path));
@@ -462,11 +469,11 @@ impl Services<'_> {
 
     /// The nearest area (community, street …) above a unit: where a team, studio or partner
     /// that names no service area serves. The unit's own path if none is found.
-    pub(super) async fn area_around(self, county: i64, path: &str) -> AppResult<String> {
+    pub(super) async fn area_around(self, county: CountyCode, path: &str) -> AppResult<String> {
         let mut above = Vec::new();
         let mut at = parse_path(path)?;
         while let Some(parent) = at.parent() {
-            above.push((county, parent.to_string()));
+            above.push((county.as_i64(), parent.to_string()));
             at = parent;
         }
         let units = store_org::by_paths(&mut self.app.store().read(), &above).await?;
@@ -484,7 +491,7 @@ impl Services<'_> {
         caller: &Caller,
         input: &ProviderInput,
         existing: Option<&ProviderRow>,
-    ) -> AppResult<(i64, ProviderFields)> {
+    ) -> AppResult<(CountyCode, ProviderFields)> {
         let scope = caller.scope(Permission::ManageServices);
         let mut exec = self.app.store().read();
         let (county, name, person_id, unit_id, path) = match existing {
@@ -496,19 +503,18 @@ impl Services<'_> {
                 r.path.clone(),
             ),
             None => match (input.kind, input.person, input.unit) {
-                (
-                    ProviderKind::Volunteer,
-                    Some(Key {
-                        county_code: c,
-                        id: pid,
-                    }),
-                    _,
-                ) => {
-                    let person = store_people::get(&mut exec, c, pid)
+                (ProviderKind::Volunteer, Some(person), _) => {
+                    let row = store_people::get(&mut exec, person.county(), person.id())
                         .await?
                         .filter(|p| OrgPath::parse(&p.path).is_ok_and(|path| scope.covers(&path)))
                         .ok_or(AppError::NotFound { what: "人员" })?;
-                    (c, person.name, Some(pid), None, person.path)
+                    (
+                        person.county_code,
+                        row.name,
+                        Some(person.id),
+                        None,
+                        row.path,
+                    )
                 }
                 (ProviderKind::Volunteer, None, _) => {
                     return Err(AppError::invalid(
@@ -517,16 +523,9 @@ impl Services<'_> {
                         "志愿者须选择本人的人员档案",
                     ));
                 }
-                (
-                    kind,
-                    _,
-                    Some(Key {
-                        county_code: c,
-                        id: uid,
-                    }),
-                ) => {
+                (kind, _, Some(key)) => {
                     let (unit, path) = self
-                        .unit_for(caller, Permission::ManageServices, c, uid)
+                        .unit_for(caller, Permission::ManageServices, key)
                         .await?;
                     if OrgKind::parse(&unit.kind).and_then(provider_kind_of) != Some(kind) {
                         return Err(AppError::invalid(
@@ -535,7 +534,13 @@ impl Services<'_> {
                             format!("“{}”不是{}", unit.name, kind.label_zh()),
                         ));
                     }
-                    (c, unit.name, None, Some(uid), path.to_string())
+                    (
+                        key.county_code,
+                        unit.name,
+                        None,
+                        Some(key.id),
+                        path.to_string(),
+                    )
                 }
                 (_, _, None) => {
                     return Err(AppError::invalid(
@@ -558,12 +563,8 @@ impl Services<'_> {
         let skills = clean_skills(&input.skills)?;
         check_range(input.capacity, 1, 50, "capacity", "同时可接单数")?;
         let mut areas = Vec::new();
-        for Key {
-            county_code: c,
-            id: uid,
-        } in &input.areas
-        {
-            if *c != county {
+        for area in &input.areas {
+            if area.county_code != county {
                 return Err(AppError::invalid(
                     "area_other_county",
                     "areas",
@@ -571,7 +572,7 @@ impl Services<'_> {
                 ));
             }
             let (unit, path) = self
-                .unit_for(caller, Permission::ManageServices, *c, *uid)
+                .unit_for(caller, Permission::ManageServices, *area)
                 .await?;
             if !OrgKind::parse(&unit.kind).is_some_and(OrgKind::is_area) {
                 return Err(AppError::invalid(
@@ -627,7 +628,7 @@ impl Services<'_> {
         Ok((
             county,
             ProviderFields {
-                kind: input.kind.as_str().to_owned(),
+                kind: input.kind,
                 name,
                 person_id,
                 unit_id,
@@ -654,46 +655,35 @@ impl Services<'_> {
         let (county, fields) = self.provider_fields(caller, &input, None).await?;
         let now = self.app.now();
         let mut tx = self.app.store().begin().await?;
-        let id = ids::next(&mut tx.exec(), Seq::Providers).await?;
-        store_services::insert_providers(
-            &mut tx.exec(),
-            &[(county, id, fields.clone())],
-            false,
-            now,
-        )
-        .await
-        .map_err(|e| match e {
-            yinling_store::StoreError::Conflict { .. } => {
-                AppError::conflict("provider_exists", None, "该人员或组织已在资源清单中")
-            }
-            other => other.into(),
-        })?;
-        self.audit_provider(
-            &mut tx,
-            caller,
+        let key = Key::new(
             county,
-            id,
-            "provider.create",
-            None,
-            &fields,
-        )
-        .await?;
-        let row = store_services::provider(&mut tx.exec(), county, id)
+            ProviderId(ids::next(&mut tx.exec(), Seq::Providers).await?),
+        );
+        store_services::insert_providers(&mut tx.exec(), &[(key, fields.clone())], false, now)
+            .await
+            .map_err(|e| match e {
+                yinling_store::StoreError::Conflict { .. } => {
+                    AppError::conflict("provider_exists", None, "该人员或组织已在资源清单中")
+                }
+                other => other.into(),
+            })?;
+        self.audit_provider(&mut tx, caller, key, "provider.create", None, &fields)
+            .await?;
+        let row = store_services::provider(&mut tx.exec(), key)
             .await?
             .ok_or_else(|| AppError::Internal("inserted provider missing".into()))?;
         tx.commit().await?;
         Ok(Provider::from_row(row))
     }
 
-    #[tracing::instrument(name = "services.update_provider", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
+    #[tracing::instrument(name = "services.update_provider", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, key = %key))]
     pub async fn update_provider(
         self,
         caller: &Caller,
-        county: i64,
-        id: i64,
+        key: Key<ProviderId>,
         input: ProviderInput,
     ) -> AppResult<Provider> {
-        let existing = store_services::provider(&mut self.app.store().read(), county, id)
+        let existing = store_services::provider(&mut self.app.store().read(), key)
             .await?
             .filter(|r| {
                 OrgPath::parse(&r.path)
@@ -708,19 +698,18 @@ impl Services<'_> {
             .await?;
         let now = self.app.now();
         let mut tx = self.app.store().begin().await?;
-        store_services::update_provider(&mut tx.exec(), county, id, version, &fields, now).await?;
+        store_services::update_provider(&mut tx.exec(), key, version, &fields, now).await?;
         let before = serde_json::json!({"skills": existing.skills, "areas": existing.areas, "capacity": existing.capacity});
         self.audit_provider(
             &mut tx,
             caller,
-            county,
-            id,
+            key,
             "provider.update",
             Some(&before),
             &fields,
         )
         .await?;
-        let row = store_services::provider(&mut tx.exec(), county, id)
+        let row = store_services::provider(&mut tx.exec(), key)
             .await?
             .ok_or_else(|| AppError::Internal("updated provider missing".into()))?;
         tx.commit().await?;
@@ -733,8 +722,7 @@ impl Services<'_> {
         self,
         tx: &mut yinling_store::Tx,
         caller: &Caller,
-        county: i64,
-        id: i64,
+        key: Key<ProviderId>,
         action: &'static str,
         before: Option<&serde_json::Value>,
         f: &ProviderFields,
@@ -743,10 +731,10 @@ impl Services<'_> {
         let event = self.app.audit_event(
             caller,
             Event {
-                county_code: county,
+                county_code: key.county(),
                 action,
                 entity: "provider",
-                entity_key: format!("{county}/{id}"),
+                entity_key: key.to_string(),
                 before,
                 after: Some(&after),
                 detail: None,
@@ -754,7 +742,7 @@ impl Services<'_> {
         );
         store_audit::append(&mut tx.exec(), &[event]).await?;
         // The matching caches re-read this provider.
-        store_services::bump_providers(&mut tx.exec(), county, &[id]).await?;
+        store_services::bump_providers(&mut tx.exec(), key.county_code, &[key.id]).await?;
         Ok(())
     }
 
@@ -764,15 +752,17 @@ impl Services<'_> {
     pub async fn my_providers(self, caller: &Caller) -> AppResult<Vec<ProviderRow>> {
         let mut exec = self.app.store().read();
         let mut out = Vec::new();
-        if let Some((c, pid)) = caller.person
-            && let Some(p) = store_services::provider_of_person(&mut exec, c, pid).await?
+        if let Some(person) = caller
+            .person
+            .and_then(|(c, pid)| Key::<PersonId>::from_parts(c, pid).ok())
+            && let Some(p) = store_services::provider_of_person(&mut exec, person).await?
         {
             out.push(p);
         }
-        let units: Vec<(i64, i64)> = caller
+        let units: Vec<Key<UnitId>> = caller
             .grants
             .iter()
-            .map(|g| (g.unit_county_code, g.unit_id))
+            .filter_map(|g| Key::from_parts(g.unit_county_code, g.unit_id).ok())
             .collect();
         for p in store_services::providers_of_units(&mut exec, &units).await? {
             if !out

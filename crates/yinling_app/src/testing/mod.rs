@@ -3,12 +3,14 @@
 //! can prove what each caller may and may not reach.
 
 mod builders;
+mod keys;
 mod refusal;
 
 pub use builders::*;
+pub use keys::*;
 pub use refusal::*;
 
-use yinling_domain::{org::OrgKind, role::Role};
+use yinling_domain::{ids::Key, org::OrgKind, region::CountyCode, role::Role};
 use yinling_store::{org::OrgUnitRow, testing::TestDb};
 
 use crate::{
@@ -578,6 +580,7 @@ impl TestCity {
             mediation::{DisputeCategory, PartySide},
         };
         let (c, g) = (grid.county_code, grid.id);
+        let grid_county = CountyCode::from_i64(c).expect("county code");
         let sys = &self.system;
         let app = &self.app;
         let names = [self.name_of(person).await, self.name_of(volunteer).await];
@@ -585,8 +588,7 @@ impl TestCity {
             .services()
             .create_item(
                 sys,
-                c,
-                g,
+                key(c, g),
                 ServiceItemInput {
                     category: "meals".into(),
                     name: format!("{}助餐", grid.name),
@@ -608,9 +610,9 @@ impl TestCity {
             .create_provider(
                 sys,
                 ProviderInput::volunteer(
-                    Some(volunteer.into()),
+                    Some(key(volunteer.0, volunteer.1)),
                     &["做饭"],
-                    vec![(c, g).into()],
+                    vec![key(c, g)],
                     50,
                 ),
             )
@@ -623,7 +625,7 @@ impl TestCity {
                 sys,
                 OrderInput {
                     item_id: item,
-                    person: Some(person.into()),
+                    person: Some(Key::from_parts(person.0, person.1).expect("person key")),
                     wanted_at: None,
                     wanted_at_text: Some("2026-07-02 12:00".into()),
                     description: None,
@@ -639,8 +641,7 @@ impl TestCity {
         app.orders()
             .dispatch(
                 sys,
-                c,
-                order,
+                Key::new(grid_county, order),
                 DispatchInput {
                     provider_id: Some(provider),
                     note: None,
@@ -648,7 +649,7 @@ impl TestCity {
             )
             .await
             .expect("dispatch");
-        let (_, need) = app
+        let need = app
             .needs()
             .record(
                 sys,
@@ -664,7 +665,8 @@ impl TestCity {
                 },
             )
             .await
-            .expect("need");
+            .expect("need")
+            .id();
         let case = app
             .mediation()
             .create(
@@ -809,9 +811,9 @@ impl TestCity {
             county,
             person,
             volunteer,
-            provider,
-            item,
-            order,
+            provider: provider.get(),
+            item: item.get(),
+            order: order.get(),
             need,
             case,
             place,
@@ -866,8 +868,7 @@ impl TestCity {
             .services()
             .create_item(
                 &self.system,
-                self.community.county_code,
-                self.community.id,
+                key(self.community.county_code, self.community.id),
                 ServiceItemInput {
                     category: "meals".into(),
                     name: "助老送餐".into(),
@@ -885,9 +886,9 @@ impl TestCity {
             .expect("service item");
         let volunteer = |person: (i64, i64), areas: Vec<(i64, i64)>| {
             ProviderInput::volunteer(
-                Some(person.into()),
+                Some(key(person.0, person.1)),
                 &["做饭", "陪诊"],
-                areas.into_iter().map(Into::into).collect(),
+                areas.into_iter().map(|(c, u)| key(c, u)).collect(),
                 3,
             )
         };
@@ -899,14 +900,16 @@ impl TestCity {
             .create_provider(&self.system, volunteer(self.people_a[1], vec![community]))
             .await
             .expect("volunteer a")
-            .id;
+            .id
+            .get();
         let vol_b = self
             .app
             .services()
             .create_provider(&self.system, volunteer(self.people_b[0], vec![grid_b]))
             .await
             .expect("volunteer b")
-            .id;
+            .id
+            .get();
         for (username, person, unit) in [
             ("vola", self.people_a[1], &self.grid_a),
             ("volb", self.people_b[0], &self.grid_b),
@@ -938,7 +941,6 @@ impl TestCity {
     pub async fn complete_an_order(&self, services: &Services) -> i64 {
         use crate::orders::{OrderInput, OrderStep};
         use yinling_domain::service::OrderAction;
-        let county = self.county.county_code;
         let resident = self.caller("resident").await;
         let worker = self.caller("workera").await;
         let vola = self.caller("vola").await;
@@ -960,10 +962,10 @@ impl TestCity {
             )
             .await
             .expect("place order");
-        let id = placed.order.id;
+        let id = Key::new(placed.order.county_code, placed.order.id);
         self.app
             .orders()
-            .dispatch(&worker, county, id, crate::orders::DispatchInput::default())
+            .dispatch(&worker, id, crate::orders::DispatchInput::default())
             .await
             .expect("dispatch");
         let step = || OrderStep {
@@ -979,11 +981,11 @@ impl TestCity {
         ] {
             self.app
                 .orders()
-                .step(&vola, county, id, action, step())
+                .step(&vola, id, action, step())
                 .await
                 .expect("order step");
         }
-        id
+        id.id()
     }
 
     /// A partner shop (合作商户) in the community with a merchant account `shopkeeper`, and

@@ -24,7 +24,7 @@ impl TimeBank<'_> {
         let from = store_people::get(&mut exec, county, giver)
             .await?
             .ok_or(AppError::NotFound { what: "人员" })?;
-        let to = store_people::get(&mut exec, input.to.county_code, input.to.id)
+        let to = store_people::get(&mut exec, input.to.county(), input.to.id())
             .await?
             .ok_or(AppError::NotFound { what: "人员" })?;
         if to.county_code != county
@@ -122,16 +122,11 @@ impl TimeBank<'_> {
     /// dispute of it. Minutes charged are those the provider recorded, capped by the
     /// service item's duration. For the resident who received the service, or staff with
     /// Dispatch over the order's path who record it for them.
-    #[tracing::instrument(name = "time_bank.charge", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
-    pub async fn charge(self, caller: &Caller, county: i64, id: i64) -> AppResult<HoursCharge> {
-        let order = self
-            .app
-            .orders()
-            .detail(caller, county, id)
-            .await?
-            .view
-            .order;
-        let own = caller.person == Some((county, order.person_id));
+    #[tracing::instrument(name = "time_bank.charge", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, key = %key))]
+    pub async fn charge(self, caller: &Caller, key: Key<OrderId>) -> AppResult<HoursCharge> {
+        let county = key.county();
+        let order = self.app.orders().detail(caller, key).await?.view.order;
+        let own = caller.person == Some((county, order.person_id.get()));
         if !own
             && !caller
                 .scope(Permission::Dispatch)
@@ -141,10 +136,9 @@ impl TimeBank<'_> {
                 "只有接受服务的本人或网格员可以用时间银行支付",
             ));
         }
-        let state = OrderState::parse(&order.state);
         if !matches!(
-            state,
-            Some(OrderState::Completed | OrderState::Rated | OrderState::Closed)
+            order.state,
+            OrderState::Completed | OrderState::Rated | OrderState::Closed
         ) {
             return Err(AppError::conflict(
                 "order_not_completed",
@@ -156,7 +150,7 @@ impl TimeBank<'_> {
             AppError::conflict("no_service_minutes", None, "这次服务没有记录服务时长")
         })?;
         let mut exec = self.app.store().read();
-        let item = store_services::item(&mut exec, county, order.item_id)
+        let item = store_services::item(&mut exec, Key::new(key.county_code, order.item_id))
             .await?
             .ok_or(AppError::NotFound {
                 what: "服务项目"
@@ -165,15 +159,19 @@ impl TimeBank<'_> {
         let minutes = recorded.min(cap);
         let balance = store_ledger::account_of(
             &mut exec,
-            &crate::ledger::person_holder(county, order.person_id)?.key(Unit::Minutes),
+            &Holder::Person {
+                county_code: key.county_code,
+                id: order.person_id,
+            }
+            .key(Unit::Minutes),
         )
         .await?
         .map_or(0, |a| a.balance);
         let paid = self.app.ledger().hours_payment(&order).await?;
-        let dispute = store_orders::dispute(&mut exec, county, id).await?;
+        let dispute = store_orders::dispute(&mut exec, key).await?;
         Ok(HoursCharge {
-            county_code: county,
-            order_id: id,
+            county_code: key.county_code,
+            order_id: key.id,
             person_id: order.person_id,
             item_name: item.name,
             recorded_minutes: recorded,
@@ -193,15 +191,15 @@ impl TimeBank<'_> {
     /// sending it back (`confirmed_minutes`); if it differs nothing moves and the caller is
     /// asked to look again. At most once per order (the order is the idempotency key: paying
     /// again returns the first receipt).
-    #[tracing::instrument(name = "time_bank.withdraw", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
+    #[tracing::instrument(name = "time_bank.withdraw", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, key = %key))]
     pub async fn withdraw(
         self,
         caller: &Caller,
-        county: i64,
-        id: i64,
+        key: Key<OrderId>,
         confirmed_minutes: i64,
     ) -> AppResult<Receipt> {
-        let charge = self.charge(caller, county, id).await?;
+        let charge = self.charge(caller, key).await?;
+        let (county, id) = (key.county(), key.id());
         if let Some(transfer) = charge.paid {
             return Ok(Receipt {
                 transfer,
@@ -222,7 +220,10 @@ impl TimeBank<'_> {
             .ledger()
             .post(Posting {
                 unit: Unit::Minutes,
-                debit: crate::ledger::person_holder(county, charge.person_id)?,
+                debit: Holder::Person {
+                    county_code: key.county_code,
+                    id: charge.person_id,
+                },
                 credit: Holder::Pool {
                     county_code: crate::ledger::county_code(county)?,
                 },
@@ -242,15 +243,14 @@ impl TimeBank<'_> {
     /// Disputes the time-bank charge for an order (有异议): the resident who paid, or staff
     /// with Dispatch over the order who record it for them. Once per order; recorded and
     /// audited, then decided by other staff ([`App::decide_hours_dispute`]).
-    #[tracing::instrument(name = "time_bank.raise_dispute", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
+    #[tracing::instrument(name = "time_bank.raise_dispute", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, key = %key))]
     pub async fn raise_dispute(
         self,
         caller: &Caller,
-        county: i64,
-        id: i64,
+        key: Key<OrderId>,
         input: DisputeInput,
     ) -> AppResult<HoursDisputeRow> {
-        let charge = self.charge(caller, county, id).await?;
+        let charge = self.charge(caller, key).await?;
         let Some(paid) = charge.paid else {
             return Err(AppError::conflict(
                 "not_paid",
@@ -262,14 +262,14 @@ impl TimeBank<'_> {
             Bounded::<LinesKind, 2, 200>::read(&input.reason, "reason", "异议原因")?.into_string();
         let now = self.app.now();
         let row = HoursDisputeRow {
-            county_code: county,
-            order_id: id,
-            transfer_id: paid.id.get(),
+            county_code: key.county_code,
+            order_id: key.id,
+            transfer_id: paid.id,
             person_id: charge.person_id,
             minutes: paid.amount,
             reason,
             status: "open".to_owned(),
-            raised_by: caller.account_id,
+            raised_by: caller.account_id.map(AccountId),
             raised_by_name: caller.display_name.clone(),
             raised_at: now,
             decided_by: None,
@@ -305,7 +305,8 @@ impl TimeBank<'_> {
             store_orders::disputes(&mut self.app.store().read(), &scope, open_only, 200).await?;
         let mut out = Vec::with_capacity(rows.len());
         for d in rows {
-            let order = store_orders::get(&mut self.app.store().read(), d.county_code, d.order_id)
+            let order_key = Key::new(d.county_code, d.order_id);
+            let order = store_orders::get(&mut self.app.store().read(), order_key)
                 .await?
                 .ok_or(AppError::NotFound { what: "订单" })?;
             let may_decide = d.status == "open" && !self.own_dispute(caller, &d, &order).await?;
@@ -324,17 +325,16 @@ impl TimeBank<'_> {
 
     /// The dispute of an order's time-bank charge, for staff who may see it (`None` when
     /// there is none or the caller has neither Dispatch nor ApproveAdjustments there).
-    #[tracing::instrument(name = "time_bank.dispute", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
+    #[tracing::instrument(name = "time_bank.dispute", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, key = %key))]
     pub async fn dispute(
         self,
         caller: &Caller,
-        county: i64,
-        id: i64,
+        key: Key<OrderId>,
     ) -> AppResult<Option<HoursDisputeView>> {
-        let Some(d) = store_orders::dispute(&mut self.app.store().read(), county, id).await? else {
+        let Some(d) = store_orders::dispute(&mut self.app.store().read(), key).await? else {
             return Ok(None);
         };
-        let order = store_orders::get(&mut self.app.store().read(), county, id)
+        let order = store_orders::get(&mut self.app.store().read(), key)
             .await?
             .ok_or(AppError::NotFound { what: "订单" })?;
         if !dispute_scope(caller).covers(&order_path(&order)?) {
@@ -360,7 +360,7 @@ impl TimeBank<'_> {
         d: &HoursDisputeRow,
         order: &OrderRow,
     ) -> AppResult<bool> {
-        if caller.account_id.is_some() && caller.account_id == d.raised_by {
+        if caller.account_id.is_some() && caller.account_id == d.raised_by.map(AccountId::get) {
             return Ok(true);
         }
         Ok(self
@@ -368,8 +368,7 @@ impl TimeBank<'_> {
             .ledger()
             .kin_of(
                 crate::ledger::caller_person(caller),
-                yinling_domain::ids::Key::from_parts(order.county_code, order.person_id)
-                    .map_err(|e| AppError::Internal(e.to_string()))?,
+                Key::new(order.county_code, order.person_id),
             )
             .await?
             .is_some())
@@ -380,19 +379,19 @@ impl TimeBank<'_> {
     /// stands. Staff with Dispatch or ApproveAdjustments over the order's path, not the one
     /// who raised it nor the resident or their household. Decision, reversal and audit
     /// commit together.
-    #[tracing::instrument(name = "time_bank.decide_dispute", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
+    #[tracing::instrument(name = "time_bank.decide_dispute", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, key = %key))]
     pub async fn decide_dispute(
         self,
         caller: &Caller,
-        county: i64,
-        id: i64,
+        key: Key<OrderId>,
         input: DisputeDecision,
     ) -> AppResult<HoursDisputeRow> {
+        let county = key.county();
         let mut exec = self.app.store().read();
-        let d = store_orders::dispute(&mut exec, county, id)
+        let d = store_orders::dispute(&mut exec, key)
             .await?
             .ok_or(AppError::NotFound { what: "异议" })?;
-        let order = store_orders::get(&mut exec, county, id)
+        let order = store_orders::get(&mut exec, key)
             .await?
             .ok_or(AppError::NotFound { what: "异议" })?;
         if !dispute_scope(caller).covers(&order_path(&order)?) {
@@ -402,7 +401,7 @@ impl TimeBank<'_> {
             let why = "不能处理自己提出的、或自己及同户家人的时间银行异议，请由其他工作人员核实";
             self.app
                 .orders()
-                .audit_refusal(caller, county, id, "hours_dispute.decide", why)
+                .audit_refusal(caller, key, "hours_dispute.decide", why)
                 .await?;
             return Err(AppError::forbidden(why));
         }
@@ -415,8 +414,7 @@ impl TimeBank<'_> {
         let now = self.app.now();
         let transfer = store_ledger::transfer(
             &mut self.app.store().read(),
-            yinling_domain::ids::Key::from_parts(county, d.transfer_id)
-                .map_err(|e| AppError::Internal(e.to_string()))?,
+            Key::new(key.county_code, d.transfer_id),
         )
         .await?
         .ok_or_else(|| AppError::Internal("disputed transfer missing".into()))?;
@@ -433,7 +431,10 @@ impl TimeBank<'_> {
                     debit: Holder::Pool {
                         county_code: transfer.county_code,
                     },
-                    credit: crate::ledger::person_holder(county, d.person_id)?,
+                    credit: Holder::Person {
+                        county_code: key.county_code,
+                        id: d.person_id,
+                    },
                     amount: transfer.amount,
                     reason: Reason::Reverse,
                     source_kind: SourceKind::Order,
@@ -457,17 +458,16 @@ impl TimeBank<'_> {
                             e
                         }
                     })?;
-                Some(receipt.transfer.id.get())
+                Some(receipt.transfer.id)
             } else {
                 None
             };
             let status = if input.uphold { "upheld" } else { "rejected" };
             if !store_orders::decide_dispute(
                 &mut tx.exec(),
-                county,
-                id,
+                key,
                 status,
-                caller.account_id,
+                caller.account_id.map(AccountId),
                 &caller.display_name,
                 note.as_deref(),
                 reversal_id,
@@ -479,7 +479,7 @@ impl TimeBank<'_> {
             }
             let decided = HoursDisputeRow {
                 status: status.to_owned(),
-                decided_by: caller.account_id,
+                decided_by: caller.account_id.map(AccountId),
                 decided_by_name: Some(caller.display_name.clone()),
                 decided_at: Some(now),
                 decision_note: note.clone(),
@@ -514,7 +514,7 @@ impl TimeBank<'_> {
         let event = self.app.audit_event(
             caller,
             Event {
-                county_code: d.county_code,
+                county_code: d.county_code.as_i64(),
                 action,
                 entity: "order",
                 entity_key: format!("{}/{}", d.county_code, d.order_id),

@@ -6,7 +6,7 @@ use super::*;
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct GiftInput {
     /// The household member receiving them.
-    pub to: Key,
+    pub to: Key<PersonId>,
     pub minutes: i64,
     #[serde(default)]
     pub memo: Option<String>,

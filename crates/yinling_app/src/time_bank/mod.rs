@@ -5,6 +5,7 @@
 use chrono::Datelike;
 use serde::{Deserialize, Serialize};
 use yinling_domain::{
+    ids::{AccountId, Key, OrderId, PersonId},
     ledger::{Reason, SourceKind, Unit},
     org::OrgPath,
     role::Permission,
@@ -21,7 +22,7 @@ use yinling_store::{
 };
 
 use crate::{
-    App, AppError, AppResult, Caller, Key,
+    App, AppError, AppResult, Caller,
     kernel::audit::Event,
     ledger::{Actor, Holder, Posting, Receipt, amount_text, apply_one, client_key, retrying},
 };

@@ -1,14 +1,16 @@
 //! What callers get back: a payment's charge and a dispute as staff see it.
 
+use yinling_domain::region::CountyCode;
+
 use super::*;
 
 /// A time-bank payment for an order: what it takes (shown before it is taken), or took.
 #[derive(Debug, Clone, Serialize)]
 pub struct HoursCharge {
-    pub county_code: i64,
-    pub order_id: i64,
+    pub county_code: CountyCode,
+    pub order_id: OrderId,
     /// Whose hours: the resident who received the service.
-    pub person_id: i64,
+    pub person_id: PersonId,
     pub item_name: String,
     /// Minutes the provider recorded between check-in and completion.
     pub recorded_minutes: i64,

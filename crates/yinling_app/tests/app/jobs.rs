@@ -454,7 +454,7 @@ async fn the_moved_loops_escalate_orders_and_sweep_sessions() {
         .place(
             &resident,
             OrderInput {
-                item_id: s.item.id,
+                item_id: yinling_domain::ids::ServiceItemId(s.item.id.get()),
                 person: None,
                 wanted_at: None,
                 wanted_at_text: Some("2026-07-01 12:00".into()),

@@ -2,6 +2,7 @@
 //! through one checker.
 
 use yinling_app::testing::assert_too_many;
+use yinling_app::testing::key;
 use yinling_app::{
     kernel::clock::MINUTE,
     people::TagDefInput,
@@ -214,7 +215,7 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
     let vola = &city.caller("vola").await;
     let good = "3号楼2单元501室，午饭少盐，2026-07-01送到";
     let order = |description: Option<String>, address: Option<String>| OrderInput {
-        item_id: s.item.id,
+        item_id: yinling_domain::ids::ServiceItemId(s.item.id.get()),
         person: None,
         wanted_at: None,
         wanted_at_text: Some("2026-07-01 12:00".into()),
@@ -254,8 +255,7 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
             .orders()
             .dispatch(
                 worker,
-                county,
-                to_dispatch,
+                key(county, to_dispatch),
                 DispatchInput {
                     provider_id: None,
                     note: Some(t),
@@ -270,8 +270,7 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
             .orders()
             .step(
                 resident,
-                county,
-                to_cancel,
+                key(county, to_cancel),
                 OrderAction::Cancel,
                 step(t, None),
             )
@@ -281,7 +280,12 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
     for action in [OrderAction::Accept, OrderAction::CheckIn] {
         c.app
             .orders()
-            .step(vola, county, to_dispatch, action, step(String::new(), None))
+            .step(
+                vola,
+                key(county, to_dispatch),
+                action,
+                step(String::new(), None),
+            )
             .await
             .unwrap();
     }
@@ -290,8 +294,7 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
             .orders()
             .step(
                 vola,
-                county,
-                to_dispatch,
+                key(county, to_dispatch),
                 OrderAction::Complete,
                 step(t, None),
             )
@@ -303,8 +306,7 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
             .orders()
             .step(
                 resident,
-                county,
-                to_dispatch,
+                key(county, to_dispatch),
                 OrderAction::Rate,
                 step(t, Some(5)),
             )
@@ -327,19 +329,21 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
         c.app.needs().record(worker, need(t)).await
     })
     .await;
-    let (nc, nid) = c
-        .app
-        .needs()
-        .record(worker, need("需要助餐".into()))
-        .await
-        .unwrap();
+    let (nc, nid) = {
+        let k = c
+            .app
+            .needs()
+            .record(worker, need("需要助餐".into()))
+            .await
+            .unwrap();
+        (k.county(), k.id())
+    };
     check_field(c, "跟进情况", &BAD_FREE, good, |t| async move {
         c.app
             .needs()
             .follow_up(
                 worker,
-                nc,
-                nid,
+                key(nc, nid),
                 FollowUpInput {
                     note: t,
                     status: None,
@@ -465,8 +469,7 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
             .services()
             .create_item(
                 system,
-                county,
-                c.community.id,
+                key(county, c.community.id),
                 ServiceItemInput {
                     category: "meals".into(),
                     name: "午餐配送".into(),
@@ -534,7 +537,7 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
     check_field(c, "转赠附言", &BAD_FREE, "给老伴的", |t| {
         k += 1;
         let input = GiftInput {
-            to: c.people_a[0].into(),
+            to: key(c.people_a[0].0, c.people_a[0].1),
             minutes: 10,
             memo: Some(t),
             idempotency_key: format!("gift-test-{k:04}"),
@@ -664,8 +667,7 @@ async fn names_titles_and_labels_refuse_invisible_characters_but_keep_their_numb
             .services()
             .create_item(
                 system,
-                county,
-                c.community.id,
+                key(county, c.community.id),
                 ServiceItemInput {
                     category: "meals".into(),
                     name: t,

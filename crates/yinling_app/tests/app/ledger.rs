@@ -1,10 +1,11 @@
 //! The points and time-bank ledger through the application layer, on whichever backend the
 //! test database is (SQLite by default, PostgreSQL with YINLING_TEST_DATABASE_URL).
 
+use yinling_app::testing::key;
 use yinling_app::testing::{assert_forbidden, assert_not_found, assert_too_many};
 use yinling_app::testing::{county_code, person_key};
 use yinling_app::{
-    AppError, Caller, Key,
+    AppError, Caller,
     ledger::{Actor, AdjustmentInput, EarnInput, EarningRuleInput, Holder, Posting},
     redeem::{GoodsInput, RedeemInput},
     testing::TestCity,
@@ -396,7 +397,7 @@ async fn a_completed_order_pays_its_server_exactly_once() {
     let ents = city
         .app
         .orders()
-        .entitlements(&city.system, county, order)
+        .entitlements(&city.system, key(county, order))
         .await
         .unwrap();
     assert_eq!(ents.len(), 1);
@@ -1019,7 +1020,7 @@ mod time_bank {
         city.app.ledger().set_rules(&admin, rules).await.unwrap();
 
         let gift = |to: (i64, i64), minutes, key: &str| GiftInput {
-            to: Key::from(to),
+            to: yinling_app::testing::key(to.0, to.1),
             minutes,
             memo: None,
             idempotency_key: key.into(),
@@ -1064,19 +1065,19 @@ mod time_bank {
         let charge = city
             .app
             .time_bank()
-            .charge(&resident, c, order)
+            .charge(&resident, key(c, order))
             .await
             .unwrap();
         let paid = city
             .app
             .time_bank()
-            .withdraw(&resident, c, order, charge.minutes)
+            .withdraw(&resident, key(c, order), charge.minutes)
             .await
             .unwrap();
         let again = city
             .app
             .time_bank()
-            .withdraw(&resident, c, order, charge.minutes)
+            .withdraw(&resident, key(c, order), charge.minutes)
             .await
             .unwrap();
         assert!(again.replayed);
@@ -1146,7 +1147,7 @@ async fn concurrent_family_gifts_keep_the_limit_and_the_balances() {
                 .gift(
                     &caller,
                     GiftInput {
-                        to: Key::from(to),
+                        to: key(to.0, to.1),
                         minutes: 15,
                         memo: None,
                         idempotency_key: format!("concurrent-gift-{n}"),
@@ -1609,12 +1610,12 @@ mod trust {
         let charge = city
             .app
             .time_bank()
-            .charge(&resident, c, order)
+            .charge(&resident, key(c, order))
             .await
             .unwrap();
         city.app
             .time_bank()
-            .withdraw(&resident, c, order, charge.minutes)
+            .withdraw(&resident, key(c, order), charge.minutes)
             .await
             .unwrap();
         // A family gift and a redemption (the shop puts 张三丰 and 李四 in one household).
@@ -1624,7 +1625,7 @@ mod trust {
             .gift(
                 &resident,
                 GiftInput {
-                    to: Key::from(li),
+                    to: key(li.0, li.1),
                     minutes: 15,
                     memo: Some("给李四的时长".into()),
                     idempotency_key: "audit-gift-0001".into(),
@@ -1763,7 +1764,7 @@ mod trust {
         let ents = city
             .app
             .orders()
-            .entitlements(&city.system, c, order)
+            .entitlements(&city.system, key(c, order))
             .await
             .unwrap();
         assert_eq!((ents.len(), ents[0].status.as_str()), (1, "pending"));
@@ -1795,7 +1796,7 @@ mod trust {
         let ents = city
             .app
             .orders()
-            .entitlements(&city.system, c, order)
+            .entitlements(&city.system, key(c, order))
             .await
             .unwrap();
         assert_eq!(ents[0].status, "taken");
@@ -1956,7 +1957,7 @@ mod trust {
                 .unwrap();
         }
         let gift = |to: (i64, i64)| GiftInput {
-            to: Key::from(to),
+            to: key(to.0, to.1),
             minutes: 10,
             memo: None,
             idempotency_key: "shared-gift-01".into(),

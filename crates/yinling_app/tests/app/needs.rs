@@ -3,6 +3,7 @@
 //! and the all-or-nothing import.
 
 use rust_xlsxwriter::Workbook;
+use yinling_app::testing::key;
 use yinling_app::testing::{assert_forbidden, assert_not_found};
 use yinling_app::{
     AppError, Caller, PageRequest,
@@ -10,7 +11,7 @@ use yinling_app::{
     org::{PlaceInput, PlaceKind},
     testing::{PEOPLE_A, PEOPLE_B, TestCity, valid_id},
 };
-use yinling_domain::{need::NeedSource, need::NeedStatus, service::Urgency};
+use yinling_domain::{ids::UnitId, need::NeedSource, need::NeedStatus, service::Urgency};
 
 fn input(person: (i64, i64), category: &str, text: &str) -> NeedInput {
     NeedInput {
@@ -30,6 +31,7 @@ async fn record(city: &TestCity, who: &Caller, person: (i64, i64), category: &st
         .needs()
         .record(who, input(person, category, "需要帮助"))
         .await
+        .map(|k| (k.county(), k.id()))
         .expect("record need")
 }
 
@@ -110,7 +112,7 @@ async fn a_grid_worker_sees_and_changes_only_their_grids_needs() {
     let e = city
         .app
         .needs()
-        .detail(&a, need_b.0, need_b.1)
+        .detail(&a, key(need_b.0, need_b.1))
         .await
         .unwrap_err();
     assert_not_found(&e);
@@ -120,8 +122,7 @@ async fn a_grid_worker_sees_and_changes_only_their_grids_needs() {
         .needs()
         .follow_up(
             &a,
-            need_b.0,
-            need_b.1,
+            key(need_b.0, need_b.1),
             follow("看过了", Some(NeedStatus::Closed)),
         )
         .await
@@ -166,12 +167,12 @@ async fn a_grid_worker_sees_and_changes_only_their_grids_needs() {
     let view = city
         .app
         .needs()
-        .detail(&a, need_a.0, need_a.1)
+        .detail(&a, key(need_a.0, need_a.1))
         .await
         .unwrap();
     assert!(view.can_follow_up);
     assert_eq!(view.need.category_label, "助餐");
-    assert_eq!(view.need.status, "open");
+    assert_eq!(view.need.status, NeedStatus::Open);
 }
 
 #[tokio::test]
@@ -199,7 +200,7 @@ async fn residents_cannot_record_and_a_branch_secretary_may_read_but_not_follow_
     let view = city
         .app
         .needs()
-        .detail(&branch, need.0, need.1)
+        .detail(&branch, key(need.0, need.1))
         .await
         .unwrap();
     assert!(!view.can_follow_up);
@@ -207,7 +208,7 @@ async fn residents_cannot_record_and_a_branch_secretary_may_read_but_not_follow_
     let e = city
         .app
         .needs()
-        .follow_up(&branch, need.0, need.1, follow("看过了", None))
+        .follow_up(&branch, key(need.0, need.1), follow("看过了", None))
         .await
         .unwrap_err();
     assert_forbidden(&e);
@@ -283,8 +284,7 @@ async fn needs_filter_by_category_status_age_and_subtree() {
         .needs()
         .follow_up(
             &a,
-            zhang.0,
-            zhang.1,
+            key(zhang.0, zhang.1),
             follow("已联系助餐点", Some(NeedStatus::Following)),
         )
         .await
@@ -376,7 +376,7 @@ async fn follow_ups_move_the_status_along_and_illegal_changes_are_refused() {
     let s = city
         .app
         .needs()
-        .follow_up(&a, c, id, follow("已电话联系", None))
+        .follow_up(&a, key(c, id), follow("已电话联系", None))
         .await
         .unwrap();
     assert_eq!(s, NeedStatus::Open, "a note alone keeps the status");
@@ -390,18 +390,18 @@ async fn follow_ups_move_the_status_along_and_illegal_changes_are_refused() {
         let s = city
             .app
             .needs()
-            .follow_up(&a, c, id, follow(note, Some(to)))
+            .follow_up(&a, key(c, id), follow(note, Some(to)))
             .await
             .unwrap();
         assert_eq!(s, to);
     }
     assert_eq!(city.count("audit_events").await, audit + 6);
-    let view = city.app.needs().detail(&a, c, id).await.unwrap();
-    assert_eq!(view.need.status, "closed");
+    let view = city.app.needs().detail(&a, key(c, id)).await.unwrap();
+    assert_eq!(view.need.status, NeedStatus::Closed);
     assert_eq!(view.need.followup_count, 6);
     assert_eq!(view.followups.len(), 6);
-    assert_eq!(view.followups[1].row.from_status, "open");
-    assert_eq!(view.followups[1].row.to_status, "following");
+    assert_eq!(view.followups[1].row.from_status, NeedStatus::Open);
+    assert_eq!(view.followups[1].row.to_status, NeedStatus::Following);
     assert_eq!(view.followups[1].row.actor_name, "workera");
     assert!(!view.can_follow_up && view.next_statuses.is_empty());
 
@@ -409,7 +409,11 @@ async fn follow_ups_move_the_status_along_and_illegal_changes_are_refused() {
     let e = city
         .app
         .needs()
-        .follow_up(&a, c, id, follow("又来了", Some(NeedStatus::Following)))
+        .follow_up(
+            &a,
+            key(c, id),
+            follow("又来了", Some(NeedStatus::Following)),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.code(), "illegal_status_change");
@@ -420,20 +424,24 @@ async fn follow_ups_move_the_status_along_and_illegal_changes_are_refused() {
     let (c2, id2) = record(&city, &a, city.people_a[1], "policy").await;
     city.app
         .needs()
-        .follow_up(&a, c2, id2, follow("已答复", Some(NeedStatus::Resolved)))
+        .follow_up(
+            &a,
+            key(c2, id2),
+            follow("已答复", Some(NeedStatus::Resolved)),
+        )
         .await
         .unwrap();
     let e = city
         .app
         .needs()
-        .follow_up(&a, c2, id2, follow("重新打开", Some(NeedStatus::Open)))
+        .follow_up(&a, key(c2, id2), follow("重新打开", Some(NeedStatus::Open)))
         .await
         .unwrap_err();
     assert_eq!(e.code(), "illegal_status_change");
     let e = city
         .app
         .needs()
-        .follow_up(&a, c2, id2, follow("  ", Some(NeedStatus::Closed)))
+        .follow_up(&a, key(c2, id2), follow("  ", Some(NeedStatus::Closed)))
         .await
         .unwrap_err();
     assert_eq!(e.field(), Some("note"));
@@ -443,8 +451,7 @@ async fn follow_ups_move_the_status_along_and_illegal_changes_are_refused() {
         .needs()
         .follow_up(
             &a,
-            c2,
-            id2,
+            key(c2, id2),
             FollowUpInput {
                 version: Some(1),
                 ..follow("关闭", Some(NeedStatus::Closed))
@@ -453,8 +460,8 @@ async fn follow_ups_move_the_status_along_and_illegal_changes_are_refused() {
         .await
         .unwrap_err();
     assert!(matches!(e, AppError::Conflict { .. }), "{e:?}");
-    let view = city.app.needs().detail(&a, c2, id2).await.unwrap();
-    assert_eq!(view.need.status, "resolved");
+    let view = city.app.needs().detail(&a, key(c2, id2)).await.unwrap();
+    assert_eq!(view.need.status, NeedStatus::Resolved);
     assert_eq!(view.followups.len(), 1);
 }
 
@@ -542,7 +549,7 @@ async fn an_import_creates_every_row_or_reports_every_problem_and_creates_none()
         (zhang.urgency.as_str(), zhang.source.as_str()),
         ("high", "door_knock")
     );
-    assert_eq!(zhang.unit_id, city.grid_a.id);
+    assert_eq!(zhang.unit_id, UnitId(city.grid_a.id));
     let wang = page
         .items
         .iter()
@@ -657,22 +664,25 @@ async fn a_household_need_and_the_demo_seeding() {
         .await
         .unwrap();
     // A household-only need, then the person in a household they do not live in.
-    let (c, id) = city
-        .app
-        .needs()
-        .record(
-            &a,
-            NeedInput {
-                person_id: None,
-                household_id: Some(house.id),
-                ..input(city.people_a[0], "environment", "楼道灯坏了")
-            },
-        )
-        .await
-        .unwrap();
-    let view = city.app.needs().detail(&a, c, id).await.unwrap();
+    let (c, id) = {
+        let k = city
+            .app
+            .needs()
+            .record(
+                &a,
+                NeedInput {
+                    person_id: None,
+                    household_id: Some(house.id),
+                    ..input(city.people_a[0], "environment", "楼道灯坏了")
+                },
+            )
+            .await
+            .unwrap();
+        (k.county(), k.id())
+    };
+    let view = city.app.needs().detail(&a, key(c, id)).await.unwrap();
     assert_eq!(view.need.household.as_deref(), Some("3号楼501室"));
-    assert_eq!(view.need.unit_id, city.grid_a.id);
+    assert_eq!(view.need.unit_id, UnitId(city.grid_a.id));
     assert_eq!(view.need.age, None);
     let e = city
         .app

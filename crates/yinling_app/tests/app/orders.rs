@@ -1,6 +1,7 @@
 //! Service orders end to end through the application layer, on whichever backend the test
 //! database is (SQLite by default, PostgreSQL with YINLING_TEST_DATABASE_URL).
 
+use yinling_app::testing::key;
 use yinling_app::testing::{assert_conflict, assert_forbidden, assert_not_found};
 use yinling_app::testing::{county_code, person_key};
 use yinling_app::{
@@ -10,7 +11,10 @@ use yinling_app::{
     services::ProviderInput,
     testing::TestCity,
 };
-use yinling_domain::service::OrderAction;
+use yinling_domain::{
+    ids::{NeedId, PersonId, ProviderId, ServiceItemId},
+    service::{OrderAction, OrderState},
+};
 use yinling_store::orders::OrderFilter;
 
 const MINUTE: i64 = 60_000_000;
@@ -24,12 +28,13 @@ async fn placed(city: &TestCity, resident: &yinling_app::Caller, item: i64) -> i
         .unwrap()
         .order
         .id
+        .get()
 }
 
 fn order_for(item: i64, person: Option<(i64, i64)>) -> OrderInput {
     OrderInput {
-        item_id: item,
-        person: person.map(Into::into),
+        item_id: ServiceItemId(item),
+        person: person.map(|(c, i)| key(c, i)),
         wanted_at: None,
         wanted_at_text: Some("2026-07-01 12:00".into()),
         description: Some("午饭送到家，少盐".into()),
@@ -48,12 +53,12 @@ fn step() -> OrderStep {
     }
 }
 
-async fn events(city: &TestCity, county: i64, id: i64) -> Vec<String> {
-    yinling_store::orders::events(&mut city.app.store().read(), county, id)
+async fn events(city: &TestCity, county: i64, id: i64) -> Vec<&'static str> {
+    yinling_store::orders::events(&mut city.app.store().read(), key(county, id))
         .await
         .unwrap()
         .into_iter()
-        .map(|e| e.action)
+        .map(|e| e.action.as_str())
         .collect()
 }
 
@@ -69,10 +74,10 @@ async fn an_order_from_placing_to_closing() {
     let placed = city
         .app
         .orders()
-        .place(&resident, order_for(s.item.id, None))
+        .place(&resident, order_for(s.item.id.get(), None))
         .await
         .unwrap();
-    assert_eq!(placed.order.state, "submitted");
+    assert_eq!(placed.order.state, OrderState::Submitted);
     assert_eq!(placed.resident_name, "张三丰");
     assert!(!placed.order.proxy);
     let id = placed.order.id;
@@ -88,7 +93,7 @@ async fn an_order_from_placing_to_closing() {
     let cands = city
         .app
         .orders()
-        .candidates(&worker, county, id, 5)
+        .candidates(&worker, key(county, id), 5)
         .await
         .unwrap();
     assert_eq!(cands.len(), 1, "赵六 serves grid B only: {cands:?}");
@@ -108,21 +113,20 @@ async fn an_order_from_placing_to_closing() {
     let b = city
         .app
         .services()
-        .provider(&secretary, county, s.vol_b)
+        .provider(&secretary, key(county, s.vol_b))
         .await
         .unwrap();
     city.app
         .services()
         .update_provider(
             &secretary,
-            county,
-            s.vol_b,
+            key(county, s.vol_b),
             ProviderInput {
                 version: Some(b.version),
                 ..ProviderInput::volunteer(
                     None,
                     &b.skills.iter().map(String::as_str).collect::<Vec<_>>(),
-                    vec![(city.community.county_code, city.community.id).into()],
+                    vec![key(city.community.county_code, city.community.id)],
                     b.capacity,
                 )
             },
@@ -132,7 +136,7 @@ async fn an_order_from_placing_to_closing() {
     let cands = city
         .app
         .orders()
-        .candidates(&worker, county, id, 5)
+        .candidates(&worker, key(county, id), 5)
         .await
         .unwrap();
     let ids: Vec<i64> = cands.iter().map(|c| c.ranked.id).collect();
@@ -142,10 +146,10 @@ async fn an_order_from_placing_to_closing() {
     let d = city
         .app
         .orders()
-        .dispatch(&worker, county, id, DispatchInput::default())
+        .dispatch(&worker, key(county, id), DispatchInput::default())
         .await
         .unwrap();
-    assert_eq!(d.order.state, "dispatched");
+    assert_eq!(d.order.state, OrderState::Dispatched);
     let offered = city
         .app
         .orders()
@@ -157,7 +161,7 @@ async fn an_order_from_placing_to_closing() {
     for action in [OrderAction::Accept, OrderAction::CheckIn] {
         city.app
             .orders()
-            .step(&vola, county, id, action, step())
+            .step(&vola, key(county, id), action, step())
             .await
             .unwrap();
     }
@@ -168,7 +172,7 @@ async fn an_order_from_placing_to_closing() {
     let e = city
         .app
         .orders()
-        .step(&vola, county, id, OrderAction::Complete, foreign)
+        .step(&vola, key(county, id), OrderAction::Complete, foreign)
         .await
         .unwrap_err();
     assert_eq!(e.field(), Some("photo_key"));
@@ -177,18 +181,21 @@ async fn an_order_from_placing_to_closing() {
     let completed = city
         .app
         .orders()
-        .step(&vola, county, id, OrderAction::Complete, done)
+        .step(&vola, key(county, id), OrderAction::Complete, done)
         .await
         .unwrap();
-    assert_eq!(completed.order.state, "completed");
+    assert_eq!(completed.order.state, OrderState::Completed);
     assert_eq!(completed.order.service_minutes, Some(42));
-    assert_eq!(completed.order.served_by, Some(city.people_a[1].1));
+    assert_eq!(
+        completed.order.served_by,
+        Some(PersonId(city.people_a[1].1))
+    );
 
     // The award is owed exactly once, to 李四, as the item says.
     let owed = city
         .app
         .orders()
-        .entitlements(&worker, county, id)
+        .entitlements(&worker, key(county, id))
         .await
         .unwrap();
     assert_eq!(owed.len(), 1);
@@ -200,26 +207,26 @@ async fn an_order_from_placing_to_closing() {
     rate.stars = Some(5);
     city.app
         .orders()
-        .step(&resident, county, id, OrderAction::Rate, rate)
+        .step(&resident, key(county, id), OrderAction::Rate, rate)
         .await
         .unwrap();
     let closed = city
         .app
         .orders()
-        .step(&worker, county, id, OrderAction::Close, step())
+        .step(&worker, key(county, id), OrderAction::Close, step())
         .await
         .unwrap();
-    assert_eq!(closed.order.state, "closed");
+    assert_eq!(closed.order.state, OrderState::Closed);
     assert_eq!(closed.order.rating, Some(5));
     let p = city
         .app
         .services()
-        .provider(&worker, county, s.vol_a)
+        .provider(&worker, key(county, s.vol_a))
         .await
         .unwrap();
     assert_eq!((p.rating_count, p.rating), (1, Some(5.0)));
     assert_eq!(
-        events(&city, county, id).await,
+        events(&city, county, id.get()).await,
         [
             "submit", "dispatch", "accept", "check_in", "complete", "rate", "close"
         ]
@@ -235,11 +242,11 @@ async fn illegal_steps_are_refused_and_change_nothing() {
     let vola = city.caller("vola").await;
     let volb = city.caller("volb").await;
     let county = city.county.county_code;
-    let id = placed(&city, &resident, s.item.id).await;
+    let id = placed(&city, &resident, s.item.id.get()).await;
     let before = city
         .app
         .orders()
-        .detail(&resident, county, id)
+        .detail(&resident, key(county, id))
         .await
         .unwrap();
 
@@ -248,26 +255,26 @@ async fn illegal_steps_are_refused_and_change_nothing() {
     let e = city
         .app
         .orders()
-        .step(&resident, county, id, OrderAction::Accept, step())
+        .step(&resident, key(county, id), OrderAction::Accept, step())
         .await
         .unwrap_err();
     assert_forbidden(&e);
     let e = city
         .app
         .orders()
-        .step(&volb, county, id, OrderAction::Accept, step())
+        .step(&volb, key(county, id), OrderAction::Accept, step())
         .await
         .unwrap_err();
     assert_not_found(&e);
     city.app
         .orders()
-        .step(&vola, county, id, OrderAction::Accept, step())
+        .step(&vola, key(county, id), OrderAction::Accept, step())
         .await
         .unwrap();
     let e = city
         .app
         .orders()
-        .step(&vola, county, id, OrderAction::Complete, step())
+        .step(&vola, key(county, id), OrderAction::Complete, step())
         .await
         .unwrap_err();
     assert!(
@@ -279,14 +286,14 @@ async fn illegal_steps_are_refused_and_change_nothing() {
     let e = city
         .app
         .orders()
-        .step(&resident, county, id, OrderAction::Rate, rate)
+        .step(&resident, key(county, id), OrderAction::Rate, rate)
         .await
         .unwrap_err();
     assert!(matches!(e, AppError::Conflict { .. }), "{e:?}");
     let after = city
         .app
         .orders()
-        .detail(&resident, county, id)
+        .detail(&resident, key(county, id))
         .await
         .unwrap();
     assert_eq!(after.view.order.version, before.view.order.version + 1);
@@ -294,11 +301,11 @@ async fn illegal_steps_are_refused_and_change_nothing() {
     assert_eq!(city.count("award_entitlements").await, 0);
 
     // Bad input on placing: a time in the past, text too long, an item not offered here.
-    let mut bad = order_for(s.item.id, None);
+    let mut bad = order_for(s.item.id.get(), None);
     bad.wanted_at_text = Some("2020-01-01 12:00".into());
     let e = city.app.orders().place(&resident, bad).await.unwrap_err();
     assert_eq!(e.field(), Some("wanted_at"));
-    let mut bad = order_for(s.item.id, None);
+    let mut bad = order_for(s.item.id.get(), None);
     bad.description = Some("很".repeat(201));
     let e = city.app.orders().place(&resident, bad).await.unwrap_err();
     assert_eq!(e.field(), Some("description"));
@@ -324,9 +331,9 @@ async fn two_volunteers_accepting_at_once_exactly_one_wins() {
         .create_provider(
             &city.system,
             ProviderInput::volunteer(
-                Some(city.people_a[2].into()),
+                Some(key(city.people_a[2].0, city.people_a[2].1)),
                 &["做饭"],
-                vec![(city.community.county_code, city.community.id).into()],
+                vec![key(city.community.county_code, city.community.id)],
                 50,
             ),
         )
@@ -353,7 +360,7 @@ async fn two_volunteers_accepting_at_once_exactly_one_wins() {
     let vola = city.caller("vola").await;
     let volc = city.caller("volc").await;
     for round in 0..8 {
-        let id = placed(&city, &resident, s.item.id).await;
+        let id = placed(&city, &resident, s.item.id.get()).await;
         let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(2));
         let mut tasks = Vec::new();
         for who in [vola.clone(), volc.clone()] {
@@ -362,7 +369,7 @@ async fn two_volunteers_accepting_at_once_exactly_one_wins() {
             tasks.push(tokio::spawn(async move {
                 barrier.wait().await;
                 app.orders()
-                    .step(&who, county, id, OrderAction::Accept, step())
+                    .step(&who, key(county, id), OrderAction::Accept, step())
                     .await
             }));
         }
@@ -371,7 +378,7 @@ async fn two_volunteers_accepting_at_once_exactly_one_wins() {
             match t.await.unwrap() {
                 Ok(v) => {
                     wins += 1;
-                    assert_eq!(v.order.state, "accepted");
+                    assert_eq!(v.order.state, OrderState::Accepted);
                 }
                 Err(AppError::Conflict { code, .. }) => {
                     assert!(code == "already_taken" || code == "order_changed", "{code}")
@@ -383,39 +390,43 @@ async fn two_volunteers_accepting_at_once_exactly_one_wins() {
         let detail = city
             .app
             .orders()
-            .detail(&resident, county, id)
+            .detail(&resident, key(county, id))
             .await
             .unwrap();
         assert_eq!(
             detail
                 .events
                 .iter()
-                .filter(|e| e.action == "accept")
+                .filter(|e| e.action == OrderAction::Accept)
                 .count(),
             1
         );
         let holder = detail.view.order.provider_id.unwrap();
-        assert!(holder == s.vol_a || holder == p2.id);
+        assert!(holder == ProviderId(s.vol_a) || holder == ProviderId(p2.id.get()));
         // Free the volunteers' capacity for the next round.
-        let who = if holder == s.vol_a { &vola } else { &volc };
+        let who = if holder == ProviderId(s.vol_a) {
+            &vola
+        } else {
+            &volc
+        };
         city.app
             .orders()
-            .step(who, county, id, OrderAction::Decline, step())
+            .step(who, key(county, id), OrderAction::Decline, step())
             .await
             .unwrap();
     }
     // The one who comes second, after the first has committed, is told it was taken:
     // the order was open to them, so "not found" would be wrong.
-    let id = placed(&city, &resident, s.item.id).await;
+    let id = placed(&city, &resident, s.item.id.get()).await;
     city.app
         .orders()
-        .step(&vola, county, id, OrderAction::Accept, step())
+        .step(&vola, key(county, id), OrderAction::Accept, step())
         .await
         .unwrap();
     match city
         .app
         .orders()
-        .step(&volc, county, id, OrderAction::Accept, step())
+        .step(&volc, key(county, id), OrderAction::Accept, step())
         .await
     {
         Err(AppError::Conflict { code, .. }) => assert_eq!(code, "already_taken"),
@@ -436,27 +447,27 @@ async fn declines_escalation_and_batch_dispatch() {
     let placed = city
         .app
         .orders()
-        .place(&worker, order_for(s.item.id, Some(city.people_a[2])))
+        .place(&worker, order_for(s.item.id.get(), Some(city.people_a[2])))
         .await
         .unwrap();
     assert!(placed.order.proxy);
     let id = placed.order.id;
     city.app
         .orders()
-        .dispatch(&worker, county, id, DispatchInput::default())
+        .dispatch(&worker, key(county, id), DispatchInput::default())
         .await
         .unwrap();
     let declined = city
         .app
         .orders()
-        .step(&vola, county, id, OrderAction::Decline, step())
+        .step(&vola, key(county, id), OrderAction::Decline, step())
         .await
         .unwrap();
-    assert_eq!(declined.order.state, "submitted");
+    assert_eq!(declined.order.state, OrderState::Submitted);
     assert!(
         city.app
             .orders()
-            .candidates(&worker, county, id, 5)
+            .candidates(&worker, key(county, id), 5)
             .await
             .unwrap()
             .is_empty()
@@ -464,7 +475,7 @@ async fn declines_escalation_and_batch_dispatch() {
     let e = city
         .app
         .orders()
-        .dispatch(&worker, county, id, DispatchInput::default())
+        .dispatch(&worker, key(county, id), DispatchInput::default())
         .await
         .unwrap_err();
     assert_conflict(&e, "no_candidate");
@@ -483,14 +494,14 @@ async fn declines_escalation_and_batch_dispatch() {
     let o = city
         .app
         .orders()
-        .detail(&worker, county, id)
+        .detail(&worker, key(county, id))
         .await
         .unwrap()
         .view
         .order;
     assert_eq!(o.escalation_level, 1);
     assert_eq!(o.escalated_to.as_deref(), Some(city.branch.path.as_str()));
-    assert_eq!(o.state, "submitted");
+    assert_eq!(o.state, OrderState::Submitted);
     city.clock.advance(61 * MINUTE);
     assert_eq!(
         city.app.orders().escalate_overdue(&system).await.unwrap(),
@@ -499,7 +510,7 @@ async fn declines_escalation_and_batch_dispatch() {
     let o = city
         .app
         .orders()
-        .detail(&worker, county, id)
+        .detail(&worker, key(county, id))
         .await
         .unwrap()
         .view
@@ -514,7 +525,7 @@ async fn declines_escalation_and_batch_dispatch() {
     for _ in 0..5 {
         city.app
             .orders()
-            .place(&worker, order_for(s.item.id, Some(city.people_a[0])))
+            .place(&worker, order_for(s.item.id.get(), Some(city.people_a[0])))
             .await
             .unwrap();
     }
@@ -522,7 +533,10 @@ async fn declines_escalation_and_batch_dispatch() {
     let report = city
         .app
         .orders()
-        .batch_dispatch(&secretary, city.community.county_code, city.community.id)
+        .batch_dispatch(
+            &secretary,
+            key(city.community.county_code, city.community.id),
+        )
         .await
         .unwrap();
     assert_eq!(report.considered, 6);
@@ -541,7 +555,10 @@ async fn declines_escalation_and_batch_dispatch() {
     let again = city
         .app
         .orders()
-        .batch_dispatch(&secretary, city.community.county_code, city.community.id)
+        .batch_dispatch(
+            &secretary,
+            key(city.community.county_code, city.community.id),
+        )
         .await
         .unwrap();
     assert_eq!(again.dispatched, 0);
@@ -551,14 +568,14 @@ async fn declines_escalation_and_batch_dispatch() {
     let e = city
         .app
         .orders()
-        .dispatch(&workerb, county, id, DispatchInput::default())
+        .dispatch(&workerb, key(county, id), DispatchInput::default())
         .await
         .unwrap_err();
     assert_not_found(&e);
     let e = city
         .app
         .orders()
-        .batch_dispatch(&workerb, city.community.county_code, city.community.id)
+        .batch_dispatch(&workerb, key(city.community.county_code, city.community.id))
         .await
         .unwrap_err();
     assert_not_found(&e);
@@ -578,16 +595,16 @@ async fn cancelling_and_resource_list_rules() {
     let resident = city.caller("resident").await;
     let vola = city.caller("vola").await;
     let county = city.county.county_code;
-    let id = placed(&city, &resident, s.item.id).await;
+    let id = placed(&city, &resident, s.item.id.get()).await;
     let mut why = step();
     why.note = Some("孩子回来了，不用送了".into());
     let c = city
         .app
         .orders()
-        .step(&resident, county, id, OrderAction::Cancel, why)
+        .step(&resident, key(county, id), OrderAction::Cancel, why)
         .await
         .unwrap();
-    assert_eq!(c.order.state, "cancelled");
+    assert_eq!(c.order.state, OrderState::Cancelled);
     assert_eq!(
         c.order.cancel_reason.as_deref(),
         Some("孩子回来了，不用送了")
@@ -595,7 +612,7 @@ async fn cancelling_and_resource_list_rules() {
     let e = city
         .app
         .orders()
-        .step(&vola, county, id, OrderAction::Accept, step())
+        .step(&vola, key(county, id), OrderAction::Accept, step())
         .await
         .unwrap_err();
     assert!(
@@ -604,7 +621,12 @@ async fn cancelling_and_resource_list_rules() {
     );
 
     // Resource list: the same person twice is refused; capacity and windows are checked.
-    let dup = ProviderInput::volunteer(Some(city.people_a[1].into()), &[], vec![], 2);
+    let dup = ProviderInput::volunteer(
+        Some(key(city.people_a[1].0, city.people_a[1].1)),
+        &[],
+        vec![],
+        2,
+    );
     let e = city
         .app
         .services()
@@ -613,7 +635,7 @@ async fn cancelling_and_resource_list_rules() {
         .unwrap_err();
     assert_conflict(&e, "provider_exists");
     let mut bad = dup.clone();
-    bad.person = Some(city.people_a[0].into());
+    bad.person = Some(key(city.people_a[0].0, city.people_a[0].1));
     bad.capacity = 0;
     assert_eq!(
         city.app
@@ -625,7 +647,7 @@ async fn cancelling_and_resource_list_rules() {
         Some("capacity")
     );
     let mut bad = dup.clone();
-    bad.person = Some(city.people_a[0].into());
+    bad.person = Some(key(city.people_a[0].0, city.people_a[0].1));
     bad.windows = vec!["周八 9:00-10:00".into()];
     assert_eq!(
         city.app
@@ -680,20 +702,20 @@ async fn completion_photos_are_stored_only_for_whoever_may_complete_the_order() 
     let worker = city.caller("workera").await;
     let county = city.county.county_code;
     let png = b"\x89PNG\r\n\x1a\n0000".to_vec();
-    let id = placed(&city, &resident, s.item.id).await;
+    let id = placed(&city, &resident, s.item.id.get()).await;
 
     // Open, not yet accepted: nobody may complete it.
     let e = city
         .app
         .orders()
-        .upload_photo(&vola, county, id, png.clone())
+        .upload_photo(&vola, key(county, id), png.clone())
         .await
         .unwrap_err();
     assert!(matches!(e, AppError::Conflict { .. }), "{e:?}");
     for action in [OrderAction::Accept, OrderAction::CheckIn] {
         city.app
             .orders()
-            .step(&vola, county, id, action, step())
+            .step(&vola, key(county, id), action, step())
             .await
             .unwrap();
     }
@@ -702,7 +724,7 @@ async fn completion_photos_are_stored_only_for_whoever_may_complete_the_order() 
         let e = city
             .app
             .orders()
-            .upload_photo(caller, county, id, png.clone())
+            .upload_photo(caller, key(county, id), png.clone())
             .await
             .unwrap_err();
         assert!(matches!(e, AppError::Forbidden { .. }), "{who}: {e:?}");
@@ -710,14 +732,14 @@ async fn completion_photos_are_stored_only_for_whoever_may_complete_the_order() 
     let e = city
         .app
         .orders()
-        .upload_photo(&volb, county, id, png.clone())
+        .upload_photo(&volb, key(county, id), png.clone())
         .await
         .unwrap_err();
     assert_not_found(&e);
     let e = city
         .app
         .orders()
-        .upload_photo(&vola, county, id, b"<html>".to_vec())
+        .upload_photo(&vola, key(county, id), b"<html>".to_vec())
         .await
         .unwrap_err();
     assert_eq!(e.code(), "unsupported_file");
@@ -727,7 +749,7 @@ async fn completion_photos_are_stored_only_for_whoever_may_complete_the_order() 
     let key = city
         .app
         .orders()
-        .upload_photo(&vola, county, id, png.clone())
+        .upload_photo(&vola, key(county, id), png.clone())
         .await
         .unwrap();
     assert!(key.starts_with(&format!("orders/{county}/{id}/")), "{key}");
@@ -737,7 +759,12 @@ async fn completion_photos_are_stored_only_for_whoever_may_complete_the_order() 
     let v = city
         .app
         .orders()
-        .step(&vola, county, id, OrderAction::Complete, done)
+        .step(
+            &vola,
+            yinling_app::testing::key(county, id),
+            OrderAction::Complete,
+            done,
+        )
         .await
         .unwrap();
     assert_eq!(v.order.photo_key.as_deref(), Some(key.as_str()));
@@ -746,7 +773,7 @@ async fn completion_photos_are_stored_only_for_whoever_may_complete_the_order() 
     let e = city
         .app
         .orders()
-        .upload_photo(&vola, county, id, png)
+        .upload_photo(&vola, yinling_app::testing::key(county, id), png)
         .await
         .unwrap_err();
     assert!(matches!(e, AppError::Conflict { .. }), "{e:?}");
@@ -856,7 +883,7 @@ async fn the_resource_list_form_offers_units_and_areas_in_scope() {
     // A team naming no area serves the community it belongs to, and is offered no more.
     let mut input = ProviderInput::volunteer(None, &["助餐送餐"], vec![], 5);
     input.kind = ProviderKind::Team;
-    input.unit = Some((team.county_code, team.id).into());
+    input.unit = Some(key(team.county_code, team.id));
     let listed = city
         .app
         .services()
@@ -881,7 +908,7 @@ async fn the_resource_list_form_offers_units_and_areas_in_scope() {
     };
     assert_eq!(
         listing(&secretary, city.people_a[1]).await.unwrap(),
-        PersonListing::Listed((city.county.county_code, s.vol_a).into())
+        PersonListing::Listed(key(city.county.county_code, s.vol_a))
     );
     assert_eq!(
         listing(&secretary, city.people_a[0]).await.unwrap(),
@@ -894,13 +921,13 @@ async fn the_resource_list_form_offers_units_and_areas_in_scope() {
     assert_forbidden(
         city.app
             .services()
-            .provider_to_edit(&worker, city.county.county_code, s.vol_a)
+            .provider_to_edit(&worker, key(city.county.county_code, s.vol_a))
             .await,
     );
     assert!(
         city.app
             .services()
-            .provider_to_edit(&secretary, city.county.county_code, s.vol_a)
+            .provider_to_edit(&secretary, key(city.county.county_code, s.vol_a))
             .await
             .is_ok()
     );
@@ -943,7 +970,7 @@ async fn the_resource_list_form_offers_units_and_areas_in_scope() {
     let vol_b = city
         .app
         .services()
-        .provider(&secretary, county, s.vol_b)
+        .provider(&secretary, key(county, s.vol_b))
         .await
         .unwrap();
     let areas = city
@@ -1018,7 +1045,12 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
         .services()
         .create_provider(
             &city.system,
-            ProviderInput::volunteer(Some(wang.into()), &["做饭"], vec![community.into()], 5),
+            ProviderInput::volunteer(
+                Some(key(wang.0, wang.1)),
+                &["做饭"],
+                vec![key(community.0, community.1)],
+                5,
+            ),
         )
         .await
         .unwrap()
@@ -1026,9 +1058,10 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
     let wang_gw = account(&city, "wanggw", Role::GridWorker, &city.grid_a, wang).await;
     // A team whose member is 李四 (an account holding a role on the team's unit).
     let team_unit = new_unit(&city, &city.community, OrgKind::VolunteerTeam, "东门助餐队").await;
-    let mut team = ProviderInput::volunteer(None, &["做饭"], vec![community.into()], 5);
+    let mut team =
+        ProviderInput::volunteer(None, &["做饭"], vec![key(community.0, community.1)], 5);
     team.kind = ProviderKind::Team;
-    team.unit = Some((team_unit.county_code, team_unit.id).into());
+    team.unit = Some(key(team_unit.county_code, team_unit.id));
     let team_p = city
         .app
         .services()
@@ -1044,7 +1077,7 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
     let by_wang = city
         .app
         .orders()
-        .place(&wang_gw, order_for(s.item.id, Some(zhang)))
+        .place(&wang_gw, order_for(s.item.id.get(), Some(zhang)))
         .await
         .unwrap()
         .order
@@ -1052,29 +1085,32 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
     let ids: Vec<i64> = city
         .app
         .orders()
-        .candidates(&worker, county, by_wang, 10)
+        .candidates(&worker, key(county, by_wang), 10)
         .await
         .unwrap()
         .iter()
         .map(|c| c.ranked.id)
         .collect();
-    assert!(ids.contains(&s.vol_a) && ids.contains(&team_p), "{ids:?}");
-    assert!(!ids.contains(&wang_p), "{ids:?}");
+    assert!(
+        ids.contains(&s.vol_a) && ids.contains(&team_p.get()),
+        "{ids:?}"
+    );
+    assert!(!ids.contains(&wang_p.get()), "{ids:?}");
     let named = DispatchInput {
-        provider_id: Some(wang_p),
+        provider_id: Some(ProviderId(wang_p.get())),
         note: None,
     };
     let e = city
         .app
         .orders()
-        .dispatch(&worker, county, by_wang, named)
+        .dispatch(&worker, key(county, by_wang), named)
         .await
         .unwrap_err();
     assert!(forbidden_with(&e, "同户家人"), "{e:?}");
     let e = city
         .app
         .orders()
-        .step(&wang_gw, county, by_wang, OrderAction::Accept, step())
+        .step(&wang_gw, key(county, by_wang), OrderAction::Accept, step())
         .await
         .unwrap_err();
     assert!(forbidden_with(&e, "不能接自己或同户家人的订单"), "{e:?}");
@@ -1082,15 +1118,15 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
     for action in [OrderAction::Accept, OrderAction::CheckIn] {
         city.app
             .orders()
-            .step(&vola, county, by_wang, action, step())
+            .step(&vola, key(county, by_wang), action, step())
             .await
             .unwrap();
     }
-    let started = placed(&city, &resident, s.item.id).await;
+    let started = placed(&city, &resident, s.item.id.get()).await;
     for action in [OrderAction::Accept, OrderAction::CheckIn] {
         city.app
             .orders()
-            .step(&vola, county, started, action, step())
+            .step(&vola, key(county, started), action, step())
             .await
             .unwrap();
     }
@@ -1098,11 +1134,11 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
     // Now 张三丰 and 李四 register as one household: 李四 may complete neither of the
     // orders for 张三丰 he had started, and no award is owed for them.
     city.add_shop().await;
-    for id in [started, by_wang] {
+    for id in [started, by_wang.get()] {
         let e = city
             .app
             .orders()
-            .step(&vola, county, id, OrderAction::Complete, step())
+            .step(&vola, key(county, id), OrderAction::Complete, step())
             .await
             .unwrap_err();
         assert!(forbidden_with(&e, "同户家人"), "{e:?}");
@@ -1111,38 +1147,37 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
     assert_eq!(
         city.app
             .orders()
-            .detail(&vola, county, started)
+            .detail(&vola, key(county, started))
             .await
             .unwrap()
             .view
             .order
             .state,
-        "in_service"
+        OrderState::InService
     );
 
     // Placed FOR 张三丰 by himself: neither 李四 nor the team he belongs to is a candidate;
     // one click goes to 王五; 李四 cannot be sent it nor accept it, and is not offered 接单.
-    let own = placed(&city, &resident, s.item.id).await;
+    let own = placed(&city, &resident, s.item.id.get()).await;
     let ids: Vec<i64> = city
         .app
         .orders()
-        .candidates(&worker, county, own, 10)
+        .candidates(&worker, key(county, own), 10)
         .await
         .unwrap()
         .iter()
         .map(|c| c.ranked.id)
         .collect();
-    assert_eq!(ids, vec![wang_p]);
-    for pid in [s.vol_a, team_p] {
+    assert_eq!(ids, vec![wang_p.get()]);
+    for pid in [s.vol_a, team_p.get()] {
         let e = city
             .app
             .orders()
             .dispatch(
                 &worker,
-                county,
-                own,
+                key(county, own),
                 DispatchInput {
-                    provider_id: Some(pid),
+                    provider_id: Some(ProviderId(pid)),
                     note: None,
                 },
             )
@@ -1150,58 +1185,62 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
             .unwrap_err();
         assert_forbidden(&e);
     }
-    let detail = city.app.orders().detail(&vola, county, own).await.unwrap();
+    let detail = city
+        .app
+        .orders()
+        .detail(&vola, key(county, own))
+        .await
+        .unwrap();
     assert!(!detail.actions.contains(&"accept"), "{:?}", detail.actions);
     let e = city
         .app
         .orders()
-        .step(&vola, county, own, OrderAction::Accept, step())
+        .step(&vola, key(county, own), OrderAction::Accept, step())
         .await
         .unwrap_err();
     assert!(forbidden_with(&e, "不能接自己或同户家人的订单"), "{e:?}");
     let d = city
         .app
         .orders()
-        .dispatch(&worker, county, own, DispatchInput::default())
+        .dispatch(&worker, key(county, own), DispatchInput::default())
         .await
         .unwrap();
     assert_eq!(d.order.provider_id, None);
     let offers = city
         .app
         .orders()
-        .detail(&worker, county, own)
+        .detail(&worker, key(county, own))
         .await
         .unwrap()
         .offers;
     assert_eq!(offers.len(), 1);
-    assert_eq!(offers[0].provider_id, wang_p);
+    assert_eq!(offers[0].provider_id, ProviderId(wang_p.get()));
 
     // Batch dispatch leaves 李四 and his team out of his household's orders.
     let more: Vec<i64> = {
         let mut v = Vec::new();
         for _ in 0..3 {
-            v.push(placed(&city, &resident, s.item.id).await);
+            v.push(placed(&city, &resident, s.item.id.get()).await);
         }
         v
     };
     let secretary = city.caller("secretary").await;
     city.app
         .orders()
-        .batch_dispatch(&secretary, community.0, community.1)
+        .batch_dispatch(&secretary, key(community.0, community.1))
         .await
         .unwrap();
     for id in more {
         let offers = city
             .app
             .orders()
-            .detail(&worker, county, id)
+            .detail(&worker, key(county, id))
             .await
             .unwrap()
             .offers;
         assert!(
-            offers
-                .iter()
-                .all(|o| o.provider_id != s.vol_a && o.provider_id != team_p),
+            offers.iter().all(|o| o.provider_id != ProviderId(s.vol_a)
+                && o.provider_id != ProviderId(team_p.get())),
             "{offers:?}"
         );
     }
@@ -1235,23 +1274,23 @@ async fn an_order_names_only_a_need_of_its_own_resident() {
         .record(&city.system, need(city.people_a[0]))
         .await
         .unwrap()
-        .1;
+        .id();
     let wang_need = city
         .app
         .needs()
         .record(&city.system, need(city.people_a[2]))
         .await
         .unwrap()
-        .1;
+        .id();
     let zhao_need = city
         .app
         .needs()
         .record(&city.system, need(city.people_b[0]))
         .await
         .unwrap()
-        .1;
+        .id();
     let with_need = |person, need_id| {
-        let mut o = order_for(s.item.id, person);
+        let mut o = order_for(s.item.id.get(), person);
         o.need_id = Some(need_id);
         o
     };
@@ -1259,16 +1298,16 @@ async fn an_order_names_only_a_need_of_its_own_resident() {
     let o = city
         .app
         .orders()
-        .place(&resident, with_need(None, zhang_need))
+        .place(&resident, with_need(None, NeedId(zhang_need)))
         .await
         .unwrap();
-    assert_eq!(o.order.need_id, Some(zhang_need));
+    assert_eq!(o.order.need_id, Some(NeedId(zhang_need)));
     // Someone else's need looks missing to the resident; a need that does not exist too.
     for n in [wang_need, zhao_need, 999_999] {
         let e = city
             .app
             .orders()
-            .place(&resident, with_need(None, n))
+            .place(&resident, with_need(None, NeedId(n)))
             .await
             .unwrap_err();
         assert!(matches!(e, AppError::NotFound { .. }), "{n}: {e:?}");
@@ -1278,7 +1317,10 @@ async fn an_order_names_only_a_need_of_its_own_resident() {
     let e = city
         .app
         .orders()
-        .place(&worker, with_need(Some(city.people_a[0]), wang_need))
+        .place(
+            &worker,
+            with_need(Some(city.people_a[0]), NeedId(wang_need)),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.code(), "need_other_person");
@@ -1286,17 +1328,23 @@ async fn an_order_names_only_a_need_of_its_own_resident() {
     let e = city
         .app
         .orders()
-        .place(&worker, with_need(Some(city.people_a[0]), zhao_need))
+        .place(
+            &worker,
+            with_need(Some(city.people_a[0]), NeedId(zhao_need)),
+        )
         .await
         .unwrap_err();
     assert_not_found(&e);
     let ok = city
         .app
         .orders()
-        .place(&worker, with_need(Some(city.people_a[2]), wang_need))
+        .place(
+            &worker,
+            with_need(Some(city.people_a[2]), NeedId(wang_need)),
+        )
         .await
         .unwrap();
-    assert_eq!(ok.order.need_id, Some(wang_need));
+    assert_eq!(ok.order.need_id, Some(NeedId(wang_need)));
     assert_eq!(city.count("orders").await, 2);
     // A provider that does not exist (or is in another county) is not dispatched to.
     let e = city
@@ -1304,10 +1352,9 @@ async fn an_order_names_only_a_need_of_its_own_resident() {
         .orders()
         .dispatch(
             &worker,
-            county,
-            ok.order.id,
+            key(county, ok.order.id),
             DispatchInput {
-                provider_id: Some(999_999),
+                provider_id: Some(ProviderId(999_999)),
                 note: None,
             },
         )
@@ -1328,14 +1375,14 @@ async fn a_completion_names_only_an_unused_photo_of_its_own_order_and_unused_one
     let county = city.county.county_code;
     let png = b"\x89PNG\r\n\x1a\n0000".to_vec();
     let (one, two) = (
-        placed(&city, &resident, s.item.id).await,
-        placed(&city, &resident, s.item.id).await,
+        placed(&city, &resident, s.item.id.get()).await,
+        placed(&city, &resident, s.item.id.get()).await,
     );
     for id in [one, two] {
         for action in [OrderAction::Accept, OrderAction::CheckIn] {
             city.app
                 .orders()
-                .step(&vola, county, id, action, step())
+                .step(&vola, key(county, id), action, step())
                 .await
                 .unwrap();
         }
@@ -1343,7 +1390,7 @@ async fn a_completion_names_only_an_unused_photo_of_its_own_order_and_unused_one
     let key1 = city
         .app
         .orders()
-        .upload_photo(&vola, county, one, png.clone())
+        .upload_photo(&vola, key(county, one), png.clone())
         .await
         .unwrap();
     let complete = |id, key: &str| {
@@ -1352,7 +1399,12 @@ async fn a_completion_names_only_an_unused_photo_of_its_own_order_and_unused_one
         let (app, vola) = (city.app.clone(), vola.clone());
         async move {
             app.orders()
-                .step(&vola, county, id, OrderAction::Complete, st)
+                .step(
+                    &vola,
+                    yinling_app::testing::key(county, id),
+                    OrderAction::Complete,
+                    st,
+                )
                 .await
         }
     };
@@ -1365,13 +1417,13 @@ async fn a_completion_names_only_an_unused_photo_of_its_own_order_and_unused_one
     assert_eq!(
         city.app
             .orders()
-            .detail(&vola, county, two)
+            .detail(&vola, key(county, two))
             .await
             .unwrap()
             .view
             .order
             .state,
-        "in_service"
+        OrderState::InService
     );
     complete(one, &key1).await.unwrap();
     // Used once: not again, not elsewhere.
@@ -1380,13 +1432,13 @@ async fn a_completion_names_only_an_unused_photo_of_its_own_order_and_unused_one
     let key2 = city
         .app
         .orders()
-        .upload_photo(&vola, county, two, png.clone())
+        .upload_photo(&vola, key(county, two), png.clone())
         .await
         .unwrap();
     let spare = city
         .app
         .orders()
-        .upload_photo(&vola, county, two, png.clone())
+        .upload_photo(&vola, key(county, two), png.clone())
         .await
         .unwrap();
     complete(two, &key2).await.unwrap();
@@ -1437,14 +1489,14 @@ async fn served_for(city: &TestCity, item: i64, minutes: i64) -> i64 {
     for action in [OrderAction::Accept, OrderAction::CheckIn] {
         city.app
             .orders()
-            .step(&vola, county, id, action, step())
+            .step(&vola, key(county, id), action, step())
             .await
             .unwrap();
     }
     city.clock.advance(minutes * MINUTE);
     city.app
         .orders()
-        .step(&vola, county, id, OrderAction::Complete, step())
+        .step(&vola, key(county, id), OrderAction::Complete, step())
         .await
         .unwrap();
     id
@@ -1497,11 +1549,11 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
     };
 
     // 42 minutes recorded, the item lasts 30: 30 are charged, shown in words first.
-    let id = served_for(&city, s.item.id, 42).await;
+    let id = served_for(&city, s.item.id.get(), 42).await;
     let charge = city
         .app
         .time_bank()
-        .charge(&resident, county, id)
+        .charge(&resident, key(county, id))
         .await
         .unwrap();
     assert_eq!(
@@ -1514,7 +1566,7 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
     let e = city
         .app
         .time_bank()
-        .withdraw(&resident, county, id, 42)
+        .withdraw(&resident, key(county, id), 42)
         .await
         .unwrap_err();
     assert_eq!(e.code(), "amount_not_confirmed");
@@ -1522,7 +1574,7 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
     let paid = city
         .app
         .time_bank()
-        .withdraw(&resident, county, id, 30)
+        .withdraw(&resident, key(county, id), 30)
         .await
         .unwrap();
     assert_eq!(paid.transfer.amount, 30);
@@ -1532,7 +1584,11 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
     let e = city
         .app
         .time_bank()
-        .raise_dispute(&resident, county, id, DisputeInput { reason: " ".into() })
+        .raise_dispute(
+            &resident,
+            key(county, id),
+            DisputeInput { reason: " ".into() },
+        )
         .await
         .unwrap_err();
     assert_eq!(e.field(), Some("reason"));
@@ -1541,8 +1597,7 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
         .time_bank()
         .raise_dispute(
             &resident,
-            county,
-            id,
+            key(county, id),
             DisputeInput {
                 reason: "服务时长不对".into(),
             },
@@ -1555,8 +1610,7 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
         .time_bank()
         .raise_dispute(
             &resident,
-            county,
-            id,
+            key(county, id),
             DisputeInput {
                 reason: "再提一次".into(),
             },
@@ -1590,7 +1644,7 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
         let e = city
             .app
             .time_bank()
-            .decide_dispute(caller, county, id, uphold())
+            .decide_dispute(caller, key(county, id), uphold())
             .await
             .unwrap_err();
         assert!(matches!(e, AppError::NotFound { .. }), "{who}: {e:?}");
@@ -1599,14 +1653,14 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
     let decided = city
         .app
         .time_bank()
-        .decide_dispute(&worker, county, id, uphold())
+        .decide_dispute(&worker, key(county, id), uphold())
         .await
         .unwrap();
     assert_eq!(decided.status, "upheld");
     assert_eq!(minutes(&city).await, 600);
     let reversal = yinling_store::ledger::transfer(
         &mut city.app.store().read(),
-        yinling_domain::ids::Key::from_parts(county, decided.reversal_id.unwrap()).unwrap(),
+        key(county, decided.reversal_id.unwrap().get()),
     )
     .await
     .unwrap()
@@ -1615,7 +1669,7 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
     let e = city
         .app
         .time_bank()
-        .decide_dispute(&secretary, county, id, uphold())
+        .decide_dispute(&secretary, key(county, id), uphold())
         .await
         .unwrap_err();
     assert_eq!(e.code(), "already_decided");
@@ -1634,25 +1688,24 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
 
     // Nobody decides their own dispute: raised by the grid worker for 张三丰, the grid
     // worker may not decide it (refused and audited); the secretary rejects it.
-    let id2 = served_for(&city, s.item.id, 10).await;
+    let id2 = served_for(&city, s.item.id.get(), 10).await;
     let c2 = city
         .app
         .time_bank()
-        .charge(&worker, county, id2)
+        .charge(&worker, key(county, id2))
         .await
         .unwrap();
     assert_eq!(c2.minutes, 10);
     city.app
         .time_bank()
-        .withdraw(&resident, county, id2, 10)
+        .withdraw(&resident, key(county, id2), 10)
         .await
         .unwrap();
     city.app
         .time_bank()
         .raise_dispute(
             &worker,
-            county,
-            id2,
+            key(county, id2),
             DisputeInput {
                 reason: "老人说没有接受这次服务".into(),
             },
@@ -1662,7 +1715,7 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
     let view = city
         .app
         .time_bank()
-        .dispute(&worker, county, id2)
+        .dispute(&worker, key(county, id2))
         .await
         .unwrap()
         .unwrap();
@@ -1670,7 +1723,7 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
     let e = city
         .app
         .time_bank()
-        .decide_dispute(&worker, county, id2, uphold())
+        .decide_dispute(&worker, key(county, id2), uphold())
         .await
         .unwrap_err();
     assert!(forbidden_with(&e, "不能处理自己提出的"), "{e:?}");
@@ -1680,8 +1733,7 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
         .time_bank()
         .decide_dispute(
             &secretary,
-            county,
-            id2,
+            key(county, id2),
             DisputeDecision {
                 uphold: false,
                 note: Some("服务记录完整".into()),
@@ -1724,19 +1776,19 @@ async fn simultaneous_dispatches_never_push_a_provider_over_capacity() {
     for named in [false, true] {
         let mut ids = Vec::new();
         for _ in 0..N {
-            ids.push(placed(&city, &resident, s.item.id).await);
+            ids.push(placed(&city, &resident, s.item.id.get()).await);
         }
         let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(N));
         let mut tasks = Vec::new();
         for id in ids {
             let (app, worker, barrier) = (city.app.clone(), worker.clone(), barrier.clone());
             let input = DispatchInput {
-                provider_id: named.then_some(s.vol_a),
+                provider_id: named.then_some(ProviderId(s.vol_a)),
                 note: None,
             };
             tasks.push(tokio::spawn(async move {
                 barrier.wait().await;
-                app.orders().dispatch(&worker, county, id, input).await
+                app.orders().dispatch(&worker, key(county, id), input).await
             }));
         }
         let mut won = 0;
@@ -1744,7 +1796,7 @@ async fn simultaneous_dispatches_never_push_a_provider_over_capacity() {
             match t.await.unwrap() {
                 Ok(v) => {
                     won += 1;
-                    assert_eq!(v.order.state, "dispatched");
+                    assert_eq!(v.order.state, OrderState::Dispatched);
                 }
                 Err(e) => assert!(
                     ["no_candidate", "provider_full", "provider_cannot_take"].contains(&e.code()),
@@ -1764,7 +1816,7 @@ async fn simultaneous_dispatches_never_push_a_provider_over_capacity() {
         {
             city.app
                 .orders()
-                .step(&vola, county, v.order.id, OrderAction::Decline, step())
+                .step(&vola, key(county, v.order.id), OrderAction::Decline, step())
                 .await
                 .unwrap();
         }
@@ -1772,7 +1824,7 @@ async fn simultaneous_dispatches_never_push_a_provider_over_capacity() {
     }
     // One-click dispatches racing a batch dispatch of the same community.
     for _ in 0..N {
-        placed(&city, &resident, s.item.id).await;
+        placed(&city, &resident, s.item.id.get()).await;
     }
     let awaiting = city
         .app
@@ -1780,7 +1832,7 @@ async fn simultaneous_dispatches_never_push_a_provider_over_capacity() {
         .list(
             &worker,
             OrderFilter {
-                states: vec!["submitted".into()],
+                states: vec![OrderState::Submitted],
                 ..OrderFilter::default()
             },
             PageRequest::new(None, Some(100)),
@@ -1794,7 +1846,7 @@ async fn simultaneous_dispatches_never_push_a_provider_over_capacity() {
     let batch = tokio::spawn(async move {
         b.wait().await;
         app.orders()
-            .batch_dispatch(&secretary, community.0, community.1)
+            .batch_dispatch(&secretary, key(community.0, community.1))
             .await
     });
     let mut tasks = Vec::new();
@@ -1808,7 +1860,7 @@ async fn simultaneous_dispatches_never_push_a_provider_over_capacity() {
         tasks.push(tokio::spawn(async move {
             barrier.wait().await;
             app.orders()
-                .dispatch(&worker, county, id, DispatchInput::default())
+                .dispatch(&worker, key(county, id), DispatchInput::default())
                 .await
         }));
     }
@@ -1837,11 +1889,11 @@ async fn simultaneous_uploads_keep_at_most_five_unused_photos() {
     let resident = city.caller("resident").await;
     let vola = city.caller("vola").await;
     let county = city.county.county_code;
-    let id = placed(&city, &resident, s.item.id).await;
+    let id = placed(&city, &resident, s.item.id.get()).await;
     for action in [OrderAction::Accept, OrderAction::CheckIn] {
         city.app
             .orders()
-            .step(&vola, county, id, action, step())
+            .step(&vola, key(county, id), action, step())
             .await
             .unwrap();
     }
@@ -1853,7 +1905,7 @@ async fn simultaneous_uploads_keep_at_most_five_unused_photos() {
             let mut png = b"\x89PNG\r\n\x1a\n0000".to_vec();
             png.push(n);
             barrier.wait().await;
-            app.orders().upload_photo(&vola, county, id, png).await
+            app.orders().upload_photo(&vola, key(county, id), png).await
         }));
     }
     let mut kept = 0;

@@ -2,6 +2,7 @@
 //! references checked against the caller's scope, city-wide vocabularies.
 
 use yinling_app::testing::assert_forbidden;
+use yinling_app::testing::key;
 use yinling_app::{
     AppError, PageRequest,
     people::TagDefInput,
@@ -454,8 +455,11 @@ mod moving {
             .place(
                 &city.caller("workera").await,
                 OrderInput {
-                    item_id: s.item.id,
-                    person: Some(city.people_a[2].into()),
+                    item_id: yinling_domain::ids::ServiceItemId(s.item.id.get()),
+                    person: Some(yinling_app::testing::key(
+                        city.people_a[2].0,
+                        city.people_a[2].1,
+                    )),
                     wanted_at: None,
                     wanted_at_text: Some("2026-07-01 18:00".into()),
                     description: None,
@@ -473,24 +477,27 @@ mod moving {
             assert!(city.app.orders().escalate_overdue(&system).await.unwrap() >= 1);
         }
         // A need, a party-member role on the branch, a tag, places and a shop.
-        let (nc, nid) = city
-            .app
-            .needs()
-            .record(
-                &system,
-                NeedInput {
-                    county_code: county,
-                    person_id: Some(city.people_a[2].1),
-                    household_id: None,
-                    unit_id: None,
-                    category: "meals".into(),
-                    description: "腿脚不便，需要助餐".into(),
-                    urgency: yinling_domain::service::Urgency::Normal,
-                    source: yinling_domain::need::NeedSource::DoorKnock,
-                },
-            )
-            .await
-            .unwrap();
+        let (nc, nid) = {
+            let k = city
+                .app
+                .needs()
+                .record(
+                    &system,
+                    NeedInput {
+                        county_code: county,
+                        person_id: Some(city.people_a[2].1),
+                        household_id: None,
+                        unit_id: None,
+                        category: "meals".into(),
+                        description: "腿脚不便，需要助餐".into(),
+                        urgency: yinling_domain::service::Urgency::Normal,
+                        source: yinling_domain::need::NeedSource::DoorKnock,
+                    },
+                )
+                .await
+                .unwrap();
+            (k.county(), k.id())
+        };
         city.app
             .people()
             .add_role(
@@ -684,7 +691,7 @@ mod moving {
                 .await;
         }
         let busy = Busy {
-            open_order: open,
+            open_order: open.get(),
             need: (nc, nid),
             case,
             vol_a: s.vol_a,
@@ -755,7 +762,7 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
     let ranked = city
         .app
         .orders()
-        .candidates(&old_sec, county, busy.open_order, 5)
+        .candidates(&old_sec, key(county, busy.open_order), 5)
         .await
         .unwrap();
     assert!(
@@ -786,7 +793,7 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
     let o = city
         .app
         .orders()
-        .detail(&new_sec, county, busy.open_order)
+        .detail(&new_sec, key(county, busy.open_order))
         .await
         .unwrap()
         .view
@@ -803,13 +810,17 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
     assert!(is_not_found(
         city.app
             .orders()
-            .detail(&old_sec, county, busy.open_order)
+            .detail(&old_sec, key(county, busy.open_order))
             .await
     ));
     assert!(is_not_found(
         city.app
             .orders()
-            .dispatch(&old_sec, county, busy.open_order, DispatchInput::default())
+            .dispatch(
+                &old_sec,
+                key(county, busy.open_order),
+                DispatchInput::default()
+            )
             .await
     ));
     assert!(is_not_found(
@@ -817,13 +828,12 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
             .needs()
             .follow_up(
                 &old_sec,
-                busy.need.0,
-                busy.need.1,
+                key(busy.need.0, busy.need.1),
                 FollowUpInput {
                     note: "电话回访".into(),
                     status: None,
                     version: None,
-                },
+                }
             )
             .await
     ));
@@ -833,14 +843,14 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
     assert!(is_not_found(
         city.app
             .services()
-            .provider(&old_sec, county, busy.vol_a)
+            .provider(&old_sec, key(county, busy.vol_a))
             .await
     ));
     // The pool followed the move: 李四 still reaches the order, and one click dispatches it.
     let ranked = city
         .app
         .orders()
-        .candidates(&new_sec, county, busy.open_order, 5)
+        .candidates(&new_sec, key(county, busy.open_order), 5)
         .await
         .unwrap();
     assert!(
@@ -849,15 +859,18 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
     );
     city.app
         .orders()
-        .dispatch(&new_sec, county, busy.open_order, DispatchInput::default())
+        .dispatch(
+            &new_sec,
+            key(county, busy.open_order),
+            DispatchInput::default(),
+        )
         .await
         .unwrap();
     city.app
         .needs()
         .follow_up(
             &new_sec,
-            busy.need.0,
-            busy.need.1,
+            key(busy.need.0, busy.need.1),
             FollowUpInput {
                 note: "已上门了解情况".into(),
                 status: None,
@@ -1232,7 +1245,10 @@ async fn the_demo_city_keeps_its_scope_invariants_after_a_move() {
         .path;
     let item = app
         .services()
-        .items_offered_at(county, &home)
+        .items_offered_at(
+            yinling_domain::region::CountyCode::from_i64(county).unwrap(),
+            &home,
+        )
         .await
         .unwrap()[0]
         .id;
@@ -1240,7 +1256,7 @@ async fn the_demo_city_keeps_its_scope_invariants_after_a_move() {
         .place(
             &zhang,
             yinling_app::orders::OrderInput {
-                item_id: item,
+                item_id: yinling_domain::ids::ServiceItemId(item.get()),
                 person: None,
                 wanted_at: None,
                 wanted_at_text: Some("2026-07-02 12:00".into()),

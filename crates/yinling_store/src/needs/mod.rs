@@ -2,29 +2,35 @@
 //! follow-ups. Scope applies inside every list query, before counting and paging.
 
 use serde::Serialize;
-use yinling_domain::scope::Scope;
+use yinling_domain::{
+    ids::{AccountId, Key, NeedId, OrderId, PersonId, PlaceId, UnitId},
+    need::{NeedSource, NeedStatus},
+    region::CountyCode,
+    scope::Scope,
+    service::Urgency,
+};
 
 use crate::{Exec, Micros, Query, Result, StoreError, db, kernel::scope, q};
 
 /// A need with the names a list or page shows beside it.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct NeedRow {
-    pub county_code: i64,
-    pub id: i64,
+    pub county_code: CountyCode,
+    pub id: NeedId,
     pub path: String,
-    pub unit_id: i64,
-    pub person_id: Option<i64>,
-    pub household_id: Option<i64>,
+    pub unit_id: UnitId,
+    pub person_id: Option<PersonId>,
+    pub household_id: Option<PlaceId>,
     pub category: String,
     pub description: String,
-    pub urgency: String,
-    pub source: String,
-    pub status: String,
-    pub recorded_by: Option<i64>,
+    pub urgency: Urgency,
+    pub source: NeedSource,
+    pub status: NeedStatus,
+    pub recorded_by: Option<AccountId>,
     pub recorded_by_name: String,
     pub followup_count: i64,
     pub last_followup_at: Option<Micros>,
-    pub order_id: Option<i64>,
+    pub order_id: Option<OrderId>,
     pub synthetic: bool,
     pub created_at: Micros,
     pub updated_at: Micros,
@@ -53,18 +59,18 @@ const SELECT: &str = "SELECT n.county_code, n.id, n.path, n.unit_id, n.person_id
 /// A need to insert.
 #[derive(Debug, Clone)]
 pub struct NewNeed {
-    pub county_code: i64,
-    pub id: i64,
+    pub county_code: CountyCode,
+    pub id: NeedId,
     pub path: String,
-    pub unit_id: i64,
-    pub person_id: Option<i64>,
-    pub household_id: Option<i64>,
+    pub unit_id: UnitId,
+    pub person_id: Option<PersonId>,
+    pub household_id: Option<PlaceId>,
     pub category: String,
     pub description: String,
-    pub urgency: String,
-    pub source: String,
-    pub status: String,
-    pub recorded_by: Option<i64>,
+    pub urgency: Urgency,
+    pub source: NeedSource,
+    pub status: NeedStatus,
+    pub recorded_by: Option<AccountId>,
     pub recorded_by_name: String,
     pub synthetic: bool,
     pub now: Micros,
@@ -84,9 +90,9 @@ pub async fn insert_many(exec: &mut Exec<'_>, needs: &[NewNeed]) -> Result<()> {
                 q.push_arg(n.household_id),
                 q.push_arg(&n.category),
                 q.push_arg(&n.description),
-                q.push_arg(&n.urgency),
-                q.push_arg(&n.source),
-                q.push_arg(&n.status),
+                q.push_arg(n.urgency.as_str()),
+                q.push_arg(n.source.as_str()),
+                q.push_arg(n.status.as_str()),
                 q.push_arg(n.recorded_by),
                 q.push_arg(&n.recorded_by_name),
                 q.push_arg(n.synthetic),
@@ -107,11 +113,11 @@ pub async fn insert_many(exec: &mut Exec<'_>, needs: &[NewNeed]) -> Result<()> {
     Ok(())
 }
 
-pub async fn get(exec: &mut Exec<'_>, county_code: i64, id: i64) -> Result<Option<NeedRow>> {
+pub async fn get(exec: &mut Exec<'_>, key: Key<NeedId>) -> Result<Option<NeedRow>> {
     exec.fetch_optional(q!(
         format!("{SELECT} WHERE n.county_code = $1 AND n.id = $2"),
-        county_code,
-        id
+        key.county_code,
+        key.id
     ))
     .await
 }
@@ -120,15 +126,15 @@ pub async fn get(exec: &mut Exec<'_>, county_code: i64, id: i64) -> Result<Optio
 #[derive(Debug, Clone, Default)]
 pub struct NeedFilter {
     pub category: Option<String>,
-    pub status: Option<String>,
-    pub urgency: Option<String>,
-    pub source: Option<String>,
+    pub status: Option<NeedStatus>,
+    pub urgency: Option<Urgency>,
+    pub source: Option<NeedSource>,
     /// The person was born on or before this date ("age at least").
     pub born_on_or_before: Option<String>,
     /// The person was born on or after this date ("age at most").
     pub born_on_or_after: Option<String>,
     /// Needs of one person.
-    pub person: Option<(i64, i64)>,
+    pub person: Option<Key<PersonId>>,
 }
 
 /// Counting stops here: beyond it a list says "10000+".
@@ -145,23 +151,23 @@ pub async fn list(
 ) -> Result<(Vec<NeedRow>, i64)> {
     let mut q = Query::new("", Vec::new());
     let mut wh = vec![scope::predicate(&mut q, scope, "n")];
-    if let Some(s) = &filter.status {
-        wh.push(format!("n.status = {}", q.push_arg(s)));
+    if let Some(s) = filter.status {
+        wh.push(format!("n.status = {}", q.push_arg(s.as_str())));
     }
     if let Some(c) = &filter.category {
         wh.push(format!("n.category = {}", q.push_arg(c)));
     }
-    if let Some(u) = &filter.urgency {
-        wh.push(format!("n.urgency = {}", q.push_arg(u)));
+    if let Some(u) = filter.urgency {
+        wh.push(format!("n.urgency = {}", q.push_arg(u.as_str())));
     }
-    if let Some(s) = &filter.source {
-        wh.push(format!("n.source = {}", q.push_arg(s)));
+    if let Some(s) = filter.source {
+        wh.push(format!("n.source = {}", q.push_arg(s.as_str())));
     }
-    if let Some((c, id)) = filter.person {
+    if let Some(p) = filter.person {
         wh.push(format!(
             "n.county_code = {} AND n.person_id = {}",
-            q.push_arg(c),
-            q.push_arg(id)
+            q.push_arg(p.county_code),
+            q.push_arg(p.id)
         ));
     }
     // Age is the person's: a need recorded for a household only has no age and drops out.
@@ -205,10 +211,10 @@ pub async fn export_rows(
 }
 
 /// Counts needs in scope by status (for the ledger's summary line).
-pub async fn count_by_status(exec: &mut Exec<'_>, scope: &Scope) -> Result<Vec<(String, i64)>> {
+pub async fn count_by_status(exec: &mut Exec<'_>, scope: &Scope) -> Result<Vec<(NeedStatus, i64)>> {
     #[derive(sqlx::FromRow)]
     struct Row {
-        status: String,
+        status: NeedStatus,
         n: i64,
     }
     let mut q = Query::new("", Vec::new());
@@ -228,23 +234,19 @@ pub async fn count_by_status(exec: &mut Exec<'_>, scope: &Scope) -> Result<Vec<(
 pub struct FollowupRow {
     pub seq: i64,
     pub at: Micros,
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<AccountId>,
     pub actor_name: String,
     pub note: String,
-    pub from_status: String,
-    pub to_status: String,
+    pub from_status: NeedStatus,
+    pub to_status: NeedStatus,
 }
 
-pub async fn followups_of(
-    exec: &mut Exec<'_>,
-    county_code: i64,
-    need_id: i64,
-) -> Result<Vec<FollowupRow>> {
+pub async fn followups_of(exec: &mut Exec<'_>, need: Key<NeedId>) -> Result<Vec<FollowupRow>> {
     exec.fetch_all(q!(
         "SELECT seq, at, actor_id, actor_name, note, from_status, to_status FROM need_followups
           WHERE county_code = $1 AND need_id = $2 ORDER BY seq",
-        county_code,
-        need_id
+        need.county_code,
+        need.id
     ))
     .await
 }
@@ -252,14 +254,14 @@ pub async fn followups_of(
 /// A follow-up to record.
 #[derive(Debug, Clone)]
 pub struct NewFollowup {
-    pub county_code: i64,
-    pub need_id: i64,
+    pub county_code: CountyCode,
+    pub need_id: NeedId,
     pub at: Micros,
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<AccountId>,
     pub actor_name: String,
     pub note: String,
-    pub from_status: String,
-    pub to_status: String,
+    pub from_status: NeedStatus,
+    pub to_status: NeedStatus,
 }
 
 /// Records a follow-up and moves the need to `to_status`, if the need is still at `version`
@@ -273,7 +275,7 @@ pub async fn follow_up(exec: &mut Exec<'_>, version: i64, f: &NewFollowup) -> Re
             f.county_code,
             f.need_id,
             version,
-            &f.to_status,
+            f.to_status.as_str(),
             f.at
         ))
         .await?;
@@ -291,8 +293,8 @@ pub async fn follow_up(exec: &mut Exec<'_>, version: i64, f: &NewFollowup) -> Re
         f.actor_id,
         &f.actor_name,
         &f.note,
-        &f.from_status,
-        &f.to_status
+        f.from_status.as_str(),
+        f.to_status.as_str()
     ))
     .await?;
     Ok(())
@@ -301,10 +303,10 @@ pub async fn follow_up(exec: &mut Exec<'_>, version: i64, f: &NewFollowup) -> Re
 /// A resident with a household, as the demo seeding picks them.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct Resident {
-    pub county_code: i64,
-    pub person_id: i64,
-    pub household_id: i64,
-    pub unit_id: i64,
+    pub county_code: CountyCode,
+    pub person_id: PersonId,
+    pub household_id: PlaceId,
+    pub unit_id: UnitId,
     pub path: String,
     pub birth_date: String,
 }
@@ -313,7 +315,7 @@ pub struct Resident {
 /// (door-knocking starts with the elderly).
 pub async fn synthetic_residents(
     exec: &mut Exec<'_>,
-    county_code: i64,
+    county_code: CountyCode,
     limit: i64,
 ) -> Result<Vec<Resident>> {
     exec.fetch_all(q!(

@@ -48,12 +48,12 @@ pub(super) const LOAD_ORDERS: &str = "state IN ('accepted', 'in_service')";
 /// many orders it took since `since`, for a county.
 pub async fn provider_loads(
     exec: &mut Exec<'_>,
-    county_code: i64,
+    county_code: CountyCode,
     since: Micros,
-) -> Result<Vec<(i64, i64, i64)>> {
+) -> Result<Vec<(ProviderId, i64, i64)>> {
     #[derive(sqlx::FromRow)]
     struct Row {
-        provider_id: i64,
+        provider_id: ProviderId,
         load: i64,
         recent: i64,
     }
@@ -87,13 +87,13 @@ pub async fn provider_loads(
 /// a person. Matching leaves them out and they may not accept, serve or be paid for it.
 pub async fn conflicted_providers(
     exec: &mut Exec<'_>,
-    county_code: i64,
-    order_ids: &[i64],
-) -> Result<Vec<(i64, i64)>> {
+    county_code: CountyCode,
+    order_ids: &[OrderId],
+) -> Result<Vec<(OrderId, ProviderId)>> {
     #[derive(sqlx::FromRow)]
     struct Row {
-        order_id: i64,
-        provider_id: i64,
+        order_id: OrderId,
+        provider_id: ProviderId,
     }
     let pg = exec.is_postgres();
     let mut out = Vec::new();
@@ -128,7 +128,7 @@ pub async fn conflicted_providers(
             ids = db::in_list(pg, "id", "$2", "BIGINT")
         );
         let rows: Vec<Row> = exec
-            .fetch_all(q!(sql, county_code, db::id_list(pg, chunk)))
+            .fetch_all(q!(sql, county_code, db::id_list(pg, &numbers(chunk))))
             .await?;
         out.extend(rows.into_iter().map(|r| (r.order_id, r.provider_id)));
     }
@@ -143,10 +143,10 @@ pub async fn conflicted_providers(
 /// dispatching transaction, not a read before it.
 pub async fn lock_loads(
     exec: &mut Exec<'_>,
-    county_code: i64,
-    provider_ids: &[i64],
+    county_code: CountyCode,
+    provider_ids: &[ProviderId],
 ) -> Result<Vec<ProviderLoad>> {
-    let mut ids = provider_ids.to_vec();
+    let mut ids = numbers(provider_ids);
     ids.sort_unstable();
     ids.dedup();
     if ids.is_empty() {
@@ -188,10 +188,10 @@ pub async fn lock_loads(
 /// the domain's state machine: batch dispatch is staff's `dispatch` of a submitted order.
 pub async fn dispatch_awaiting(
     exec: &mut Exec<'_>,
-    county_code: i64,
-    ids: &[i64],
+    county_code: CountyCode,
+    ids: &[OrderId],
     now: Micros,
-) -> Result<Vec<i64>> {
+) -> Result<Vec<OrderId>> {
     let from = OrderState::Submitted;
     let to = service::transition(from, OrderAction::Dispatch, OrderActor::Staff)
         .map_err(|e| StoreError::Internal(format!("batch dispatch: {e}")))?;
@@ -199,14 +199,14 @@ pub async fn dispatch_awaiting(
     let mut moved = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(10_000) {
         moved.extend(
-            exec.scalars::<i64>(q!(
+            exec.scalars::<OrderId>(q!(
                 format!(
                     "UPDATE orders SET state = $4, updated_at = $3, version = version + 1
                       WHERE county_code = $1 AND state = $5 AND {} RETURNING id",
                     db::in_list(pg, "id", "$2", "BIGINT")
                 ),
                 county_code,
-                db::id_list(pg, chunk),
+                db::id_list(pg, &numbers(chunk)),
                 now,
                 to.as_str(),
                 from.as_str()
@@ -220,7 +220,7 @@ pub async fn dispatch_awaiting(
 /// How many of a county's orders are in `state`.
 pub async fn count_in_state(
     exec: &mut Exec<'_>,
-    county_code: i64,
+    county_code: CountyCode,
     state: OrderState,
 ) -> Result<i64> {
     exec.scalar(q!(
@@ -233,7 +233,7 @@ pub async fn count_in_state(
 
 /// How many of a county's providers hold more open offers than their capacity (none should:
 /// `yinling bench dispatch` checks it after a batch).
-pub async fn providers_over_capacity(exec: &mut Exec<'_>, county_code: i64) -> Result<i64> {
+pub async fn providers_over_capacity(exec: &mut Exec<'_>, county_code: CountyCode) -> Result<i64> {
     exec.scalar(q!(
         format!(
             "SELECT COUNT(*) FROM (SELECT f.provider_id, COUNT(*) AS n, MAX(p.capacity) AS cap
@@ -245,4 +245,9 @@ pub async fn providers_over_capacity(exec: &mut Exec<'_>, county_code: i64) -> R
         county_code
     ))
     .await
+}
+
+/// The numbers of typed ids, for an id-list parameter.
+fn numbers<T: yinling_domain::ids::Id>(ids: &[T]) -> Vec<i64> {
+    ids.iter().map(|id| id.get()).collect()
 }

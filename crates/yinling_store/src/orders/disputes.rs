@@ -24,17 +24,13 @@ pub async fn insert_dispute(exec: &mut Exec<'_>, row: &HoursDisputeRow) -> Resul
         == 1)
 }
 
-pub async fn dispute(
-    exec: &mut Exec<'_>,
-    county_code: i64,
-    order_id: i64,
-) -> Result<Option<HoursDisputeRow>> {
+pub async fn dispute(exec: &mut Exec<'_>, order: Key<OrderId>) -> Result<Option<HoursDisputeRow>> {
     exec.fetch_optional(q!(
         format!(
             "SELECT {DISPUTE_COLUMNS} FROM hours_disputes WHERE county_code = $1 AND order_id = $2"
         ),
-        county_code,
-        order_id
+        order.county_code,
+        order.id
     ))
     .await
 }
@@ -68,13 +64,12 @@ pub async fn disputes(
 #[allow(clippy::too_many_arguments)]
 pub async fn decide_dispute(
     exec: &mut Exec<'_>,
-    county_code: i64,
-    order_id: i64,
+    order: Key<OrderId>,
     status: &str,
-    by: Option<i64>,
+    by: Option<AccountId>,
     by_name: &str,
     note: Option<&str>,
-    reversal_id: Option<i64>,
+    reversal_id: Option<TransferId>,
     now: Micros,
 ) -> Result<bool> {
     Ok(exec
@@ -82,8 +77,8 @@ pub async fn decide_dispute(
             "UPDATE hours_disputes SET status = $3, decided_by = $4, decided_by_name = $5,
                     decision_note = $6, reversal_id = $7, decided_at = $8
               WHERE county_code = $1 AND order_id = $2 AND status = 'open'",
-            county_code,
-            order_id,
+            order.county_code,
+            order.id,
             status,
             by,
             by_name,

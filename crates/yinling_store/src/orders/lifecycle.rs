@@ -16,7 +16,7 @@ pub async fn insert_many(exec: &mut Exec<'_>, orders: &[NewOrder]) -> Result<()>
                 q.push_arg(o.item_id),
                 q.push_arg(&o.category),
                 q.push_arg(o.description.as_deref()),
-                q.push_arg(&o.urgency),
+                q.push_arg(o.urgency.as_str()),
                 q.push_arg(o.wanted_at),
                 q.push_arg(o.address.as_deref()),
                 q.push_arg(o.lat),
@@ -43,11 +43,11 @@ pub async fn insert_many(exec: &mut Exec<'_>, orders: &[NewOrder]) -> Result<()>
     Ok(())
 }
 
-pub async fn get(exec: &mut Exec<'_>, county_code: i64, id: i64) -> Result<Option<OrderRow>> {
+pub async fn get(exec: &mut Exec<'_>, key: Key<OrderId>) -> Result<Option<OrderRow>> {
     exec.fetch_optional(q!(
         format!("SELECT {COLUMNS} FROM orders WHERE county_code = $1 AND id = $2"),
-        county_code,
-        id
+        key.county_code,
+        key.id
     ))
     .await
 }
@@ -57,19 +57,18 @@ pub async fn get(exec: &mut Exec<'_>, county_code: i64, id: i64) -> Result<Optio
 pub async fn transition(
     exec: &mut Exec<'_>,
     expect: Expect<'_>,
-    to: &str,
+    to: OrderState,
     change: &Change,
     now: Micros,
 ) -> Result<bool> {
     let Expect {
-        county_code,
-        id,
+        key,
         version,
         states: from,
     } = expect;
     let mut q = Query::new("", Vec::new());
     let mut sets = vec![
-        format!("state = {}", q.push_arg(to)),
+        format!("state = {}", q.push_arg(to.as_str())),
         format!("updated_at = {}", q.push_arg(now)),
         "version = version + 1".to_owned(),
     ];
@@ -106,8 +105,12 @@ pub async fn transition(
     if let Some(r) = &change.cancel_reason {
         sets.push(format!("cancel_reason = {}", q.push_arg(r)));
     }
-    let states: Vec<String> = from.iter().map(|s| q.push_arg(*s)).collect();
-    let (c, i, v) = (q.push_arg(county_code), q.push_arg(id), q.push_arg(version));
+    let states: Vec<String> = from.iter().map(|s| q.push_arg(s.as_str())).collect();
+    let (c, i, v) = (
+        q.push_arg(key.county_code),
+        q.push_arg(key.id),
+        q.push_arg(version),
+    );
     q.sql = format!(
         "UPDATE orders SET {} WHERE county_code = {c} AND id = {i} AND version = {v} AND state IN ({})",
         sets.join(", "),
@@ -140,9 +143,9 @@ pub async fn append_events(exec: &mut Exec<'_>, events: &[NewOrderEvent]) -> Res
                 q.push_arg(e.at),
                 q.push_arg(e.actor_id),
                 q.push_arg(&e.actor_name),
-                q.push_arg(&e.action),
-                q.push_arg(&e.from_state),
-                q.push_arg(&e.to_state),
+                q.push_arg(e.action.as_str()),
+                q.push_arg(e.from_state.as_str()),
+                q.push_arg(e.to_state.as_str()),
                 q.push_arg(e.provider_id),
                 q.push_arg(e.note.as_deref()),
             ];
@@ -159,16 +162,12 @@ pub async fn append_events(exec: &mut Exec<'_>, events: &[NewOrderEvent]) -> Res
     Ok(())
 }
 
-pub async fn events(
-    exec: &mut Exec<'_>,
-    county_code: i64,
-    order_id: i64,
-) -> Result<Vec<OrderEventRow>> {
+pub async fn events(exec: &mut Exec<'_>, order: Key<OrderId>) -> Result<Vec<OrderEventRow>> {
     exec.fetch_all(q!(
         "SELECT seq, at, actor_id, actor_name, action, from_state, to_state, provider_id, note
            FROM order_events WHERE county_code = $1 AND order_id = $2 ORDER BY seq",
-        county_code,
-        order_id
+        order.county_code,
+        order.id
     ))
     .await
 }
@@ -176,16 +175,15 @@ pub async fn events(
 /// A resident's own orders, newest first.
 pub async fn for_person(
     exec: &mut Exec<'_>,
-    county_code: i64,
-    person_id: i64,
+    person: Key<PersonId>,
     limit: i64,
 ) -> Result<Vec<OrderRow>> {
     exec.fetch_all(q!(
         format!(
             "SELECT {COLUMNS} FROM orders WHERE county_code = $1 AND person_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3"
         ),
-        county_code,
-        person_id,
+        person.county_code,
+        person.id,
         limit
     ))
     .await
@@ -201,7 +199,11 @@ pub async fn list(
     let mut q = Query::new("", Vec::new());
     let mut wh = vec![scope::predicate(&mut q, scope, "o")];
     if !filter.states.is_empty() {
-        let s: Vec<String> = filter.states.iter().map(|s| q.push_arg(s)).collect();
+        let s: Vec<String> = filter
+            .states
+            .iter()
+            .map(|s| q.push_arg(s.as_str()))
+            .collect();
         wh.push(format!("o.state IN ({})", s.join(", ")));
     }
     if let Some(c) = &filter.category {

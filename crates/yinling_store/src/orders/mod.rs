@@ -23,8 +23,12 @@ pub use rows::*;
 
 use serde::Serialize;
 use yinling_domain::{
+    ids::{
+        AccountId, Key, NeedId, OrderId, PersonId, ProviderId, ServiceItemId, TransferId, UnitId,
+    },
+    region::CountyCode,
     scope::Scope,
-    service::{self, OrderAction, OrderActor, OrderState},
+    service::{self, OrderAction, OrderActor, OrderState, Urgency},
 };
 
 use crate::{Exec, Micros, Query, Result, StoreError, db, kernel::scope, q, services::prefixed};

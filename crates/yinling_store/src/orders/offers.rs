@@ -4,17 +4,21 @@ use super::*;
 
 /// Offers an order to providers (re-opening an earlier declined offer is not done: a
 /// provider who declined is not asked again).
-pub async fn offer(exec: &mut Exec<'_>, rows: &[(i64, i64, i64)], now: Micros) -> Result<()> {
+pub async fn offer(
+    exec: &mut Exec<'_>,
+    rows: &[(Key<OrderId>, ProviderId)],
+    now: Micros,
+) -> Result<()> {
     for chunk in rows.chunks(db::rows_per_statement(3)) {
         let mut q = Query::new("", Vec::new());
         let t = q.push_arg(now);
         let values: Vec<String> = chunk
             .iter()
-            .map(|(c, o, p)| {
+            .map(|(o, p)| {
                 format!(
                     "({}, {}, {}, 'open', {t}, {t})",
-                    q.push_arg(*c),
-                    q.push_arg(*o),
+                    q.push_arg(o.county_code),
+                    q.push_arg(o.id),
                     q.push_arg(*p)
                 )
             })
@@ -33,9 +37,8 @@ pub async fn offer(exec: &mut Exec<'_>, rows: &[(i64, i64, i64)], now: Micros) -
 /// accepting turns the taken offer into a declined one).
 pub async fn mark_offer(
     exec: &mut Exec<'_>,
-    county_code: i64,
-    order_id: i64,
-    provider_id: i64,
+    order: Key<OrderId>,
+    provider_id: ProviderId,
     status: &str,
     now: Micros,
 ) -> Result<()> {
@@ -43,8 +46,8 @@ pub async fn mark_offer(
         "INSERT INTO order_offers (county_code, order_id, provider_id, status, offered_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $5)
          ON CONFLICT (county_code, order_id, provider_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",
-        county_code,
-        order_id,
+        order.county_code,
+        order.id,
         provider_id,
         status,
         now
@@ -56,9 +59,8 @@ pub async fn mark_offer(
 /// Sets the status of one provider's offer, or (provider `None`) of every open offer.
 pub async fn close_offers(
     exec: &mut Exec<'_>,
-    county_code: i64,
-    order_id: i64,
-    provider_id: Option<i64>,
+    order: Key<OrderId>,
+    provider_id: Option<ProviderId>,
     status: &str,
     now: Micros,
 ) -> Result<u64> {
@@ -67,8 +69,8 @@ pub async fn close_offers(
             exec.execute(q!(
                 "UPDATE order_offers SET status = $4, updated_at = $5
                   WHERE county_code = $1 AND order_id = $2 AND provider_id = $3 AND status = 'open'",
-                county_code,
-                order_id,
+                order.county_code,
+                order.id,
                 p,
                 status,
                 now
@@ -79,8 +81,8 @@ pub async fn close_offers(
             exec.execute(q!(
                 "UPDATE order_offers SET status = $3, updated_at = $4
                   WHERE county_code = $1 AND order_id = $2 AND status = 'open'",
-                county_code,
-                order_id,
+                order.county_code,
+                order.id,
                 status,
                 now
             ))
@@ -89,12 +91,12 @@ pub async fn close_offers(
     }
 }
 
-pub async fn offers(exec: &mut Exec<'_>, county_code: i64, order_id: i64) -> Result<Vec<OfferRow>> {
+pub async fn offers(exec: &mut Exec<'_>, order: Key<OrderId>) -> Result<Vec<OfferRow>> {
     exec.fetch_all(q!(
         "SELECT provider_id, status, offered_at FROM order_offers
           WHERE county_code = $1 AND order_id = $2 ORDER BY offered_at, provider_id",
-        county_code,
-        order_id
+        order.county_code,
+        order.id
     ))
     .await
 }
@@ -102,14 +104,13 @@ pub async fn offers(exec: &mut Exec<'_>, county_code: i64, order_id: i64) -> Res
 /// Providers who declined this order or had it taken away: not offered it again.
 pub async fn excluded_providers(
     exec: &mut Exec<'_>,
-    county_code: i64,
-    order_id: i64,
-) -> Result<Vec<i64>> {
+    order: Key<OrderId>,
+) -> Result<Vec<ProviderId>> {
     exec.scalars(q!(
         "SELECT provider_id FROM order_offers
           WHERE county_code = $1 AND order_id = $2 AND status IN ('declined', 'withdrawn', 'open')",
-        county_code,
-        order_id
+        order.county_code,
+        order.id
     ))
     .await
 }
@@ -118,12 +119,12 @@ pub async fn excluded_providers(
 /// batch dispatch excludes, in one query rather than one per order.
 pub async fn excluded_for_awaiting(
     exec: &mut Exec<'_>,
-    county_code: i64,
-) -> Result<Vec<(i64, i64)>> {
+    county_code: CountyCode,
+) -> Result<Vec<(OrderId, ProviderId)>> {
     #[derive(sqlx::FromRow)]
     struct Row {
-        order_id: i64,
-        provider_id: i64,
+        order_id: OrderId,
+        provider_id: ProviderId,
     }
     Ok(exec
         .fetch_all::<Row>(q!(
@@ -142,8 +143,7 @@ pub async fn excluded_for_awaiting(
 /// Orders offered to or held by a provider (the volunteer's "my orders" page).
 pub async fn for_provider(
     exec: &mut Exec<'_>,
-    county_code: i64,
-    provider_id: i64,
+    provider: Key<ProviderId>,
     open_only: bool,
     limit: i64,
 ) -> Result<Vec<OrderRow>> {
@@ -162,8 +162,8 @@ pub async fn for_provider(
               ORDER BY o.wanted_at, o.id LIMIT $3",
             cols = prefixed(COLUMNS, "o")
         ),
-        county_code,
-        provider_id,
+        provider.county_code,
+        provider.id,
         limit
     ))
     .await
@@ -172,15 +172,14 @@ pub async fn for_provider(
 /// Whether the provider holds an open offer for the order.
 pub async fn has_open_offer(
     exec: &mut Exec<'_>,
-    county_code: i64,
-    order_id: i64,
-    provider_id: i64,
+    order: Key<OrderId>,
+    provider_id: ProviderId,
 ) -> Result<bool> {
     Ok(exec
         .scalar_optional::<i64>(q!(
             "SELECT provider_id FROM order_offers WHERE county_code = $1 AND order_id = $2 AND provider_id = $3 AND status = 'open'",
-            county_code,
-            order_id,
+            order.county_code,
+            order.id,
             provider_id
         ))
         .await?

@@ -17,7 +17,11 @@ pub async fn insert_photo(exec: &mut Exec<'_>, row: &PhotoRow) -> Result<()> {
     .map(|_| ())
 }
 
-pub async fn photo(exec: &mut Exec<'_>, county_code: i64, key: &str) -> Result<Option<PhotoRow>> {
+pub async fn photo(
+    exec: &mut Exec<'_>,
+    county_code: CountyCode,
+    key: &str,
+) -> Result<Option<PhotoRow>> {
     exec.fetch_optional(q!(
         format!(
             "SELECT {PHOTO_COLUMNS} FROM order_photos WHERE county_code = $1 AND photo_key = $2"
@@ -31,13 +35,13 @@ pub async fn photo(exec: &mut Exec<'_>, county_code: i64, key: &str) -> Result<O
 /// Holds the order's row until the transaction ends (PostgreSQL `FOR UPDATE`; SQLite's
 /// `BEGIN IMMEDIATE` already serialises writers), so a count read after it stays true until
 /// the write that depends on it commits.
-pub async fn lock_order(exec: &mut Exec<'_>, county_code: i64, id: i64) -> Result<()> {
+pub async fn lock_order(exec: &mut Exec<'_>, order: Key<OrderId>) -> Result<()> {
     let lock = db::Lock::Update.clause(exec.is_postgres());
     if !lock.is_empty() {
         exec.scalars::<i64>(q!(
             format!("SELECT id FROM orders WHERE county_code = $1 AND id = $2{lock}"),
-            county_code,
-            id
+            order.county_code,
+            order.id
         ))
         .await?;
     }
@@ -45,16 +49,12 @@ pub async fn lock_order(exec: &mut Exec<'_>, county_code: i64, id: i64) -> Resul
 }
 
 /// Photos uploaded for an order and not attached to it (yet).
-pub async fn unattached_photo_count(
-    exec: &mut Exec<'_>,
-    county_code: i64,
-    order_id: i64,
-) -> Result<i64> {
+pub async fn unattached_photo_count(exec: &mut Exec<'_>, order: Key<OrderId>) -> Result<i64> {
     exec.scalar(q!(
         "SELECT COUNT(*) FROM order_photos
           WHERE county_code = $1 AND order_id = $2 AND attached_at IS NULL",
-        county_code,
-        order_id
+        order.county_code,
+        order.id
     ))
     .await
 }
@@ -63,8 +63,7 @@ pub async fn unattached_photo_count(
 /// order and not used before. False (nothing changed) otherwise.
 pub async fn attach_photo(
     exec: &mut Exec<'_>,
-    county_code: i64,
-    order_id: i64,
+    order: Key<OrderId>,
     key: &str,
     now: Micros,
 ) -> Result<bool> {
@@ -72,9 +71,9 @@ pub async fn attach_photo(
         .execute(q!(
             "UPDATE order_photos SET attached_at = $4
               WHERE county_code = $1 AND photo_key = $2 AND order_id = $3 AND attached_at IS NULL",
-            county_code,
+            order.county_code,
             key,
-            order_id,
+            order.id,
             now
         ))
         .await?
@@ -103,7 +102,7 @@ pub async fn unattached_photos_before(
 /// meanwhile, in which case its file must stay.
 pub async fn delete_unattached_photo(
     exec: &mut Exec<'_>,
-    county_code: i64,
+    county_code: CountyCode,
     key: &str,
 ) -> Result<bool> {
     Ok(exec

@@ -4,25 +4,25 @@ use super::*;
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct OrderRow {
-    pub county_code: i64,
-    pub id: i64,
+    pub county_code: CountyCode,
+    pub id: OrderId,
     pub path: String,
-    pub unit_id: i64,
-    pub person_id: i64,
-    pub item_id: i64,
+    pub unit_id: UnitId,
+    pub person_id: PersonId,
+    pub item_id: ServiceItemId,
     pub category: String,
     pub description: Option<String>,
-    pub urgency: String,
+    pub urgency: Urgency,
     pub wanted_at: Micros,
     pub address: Option<String>,
     pub lat: Option<f64>,
     pub lng: Option<f64>,
-    pub placed_by: Option<i64>,
+    pub placed_by: Option<AccountId>,
     pub placed_by_name: String,
     pub proxy: bool,
-    pub state: String,
-    pub provider_id: Option<i64>,
-    pub served_by: Option<i64>,
+    pub state: OrderState,
+    pub provider_id: Option<ProviderId>,
+    pub served_by: Option<PersonId>,
     pub escalation_level: i64,
     pub escalated_to: Option<String>,
     pub sla_due_at: Micros,
@@ -35,7 +35,7 @@ pub struct OrderRow {
     pub rating: Option<i64>,
     pub rating_comment: Option<String>,
     pub cancel_reason: Option<String>,
-    pub need_id: Option<i64>,
+    pub need_id: Option<NeedId>,
     pub created_at: Micros,
     pub updated_at: Micros,
     pub version: i64,
@@ -49,24 +49,24 @@ pub(super) const COLUMNS: &str = "county_code, id, path, unit_id, person_id, ite
 
 #[derive(Debug, Clone)]
 pub struct NewOrder {
-    pub county_code: i64,
-    pub id: i64,
+    pub county_code: CountyCode,
+    pub id: OrderId,
     pub path: String,
-    pub unit_id: i64,
-    pub person_id: i64,
-    pub item_id: i64,
+    pub unit_id: UnitId,
+    pub person_id: PersonId,
+    pub item_id: ServiceItemId,
     pub category: String,
     pub description: Option<String>,
-    pub urgency: String,
+    pub urgency: Urgency,
     pub wanted_at: Micros,
     pub address: Option<String>,
     pub lat: Option<f64>,
     pub lng: Option<f64>,
-    pub placed_by: Option<i64>,
+    pub placed_by: Option<AccountId>,
     pub placed_by_name: String,
     pub proxy: bool,
     pub sla_due_at: Micros,
-    pub need_id: Option<i64>,
+    pub need_id: Option<NeedId>,
     pub synthetic: bool,
     pub now: Micros,
 }
@@ -74,8 +74,8 @@ pub struct NewOrder {
 /// What a state change writes beside the state. `None` leaves a column as it is.
 #[derive(Debug, Clone, Default)]
 pub struct Change {
-    pub provider_id: Option<Option<i64>>,
-    pub served_by: Option<Option<i64>>,
+    pub provider_id: Option<Option<ProviderId>>,
+    pub served_by: Option<Option<PersonId>>,
     pub escalation: Option<(i64, Option<String>, Micros)>,
     pub accepted_at: Option<Micros>,
     pub checked_in_at: Option<Micros>,
@@ -87,10 +87,9 @@ pub struct Change {
 /// The order a transition expects to find: which one, at which version, in which states.
 #[derive(Debug, Clone, Copy)]
 pub struct Expect<'a> {
-    pub county_code: i64,
-    pub id: i64,
+    pub key: Key<OrderId>,
     pub version: i64,
-    pub states: &'a [&'a str],
+    pub states: &'a [OrderState],
 }
 
 /// One recorded transition.
@@ -98,32 +97,32 @@ pub struct Expect<'a> {
 pub struct OrderEventRow {
     pub seq: i64,
     pub at: Micros,
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<AccountId>,
     pub actor_name: String,
-    pub action: String,
-    pub from_state: String,
-    pub to_state: String,
-    pub provider_id: Option<i64>,
+    pub action: OrderAction,
+    pub from_state: OrderState,
+    pub to_state: OrderState,
+    pub provider_id: Option<ProviderId>,
     pub note: Option<String>,
 }
 
 #[derive(Debug, Clone)]
 pub struct NewOrderEvent {
-    pub county_code: i64,
-    pub order_id: i64,
+    pub county_code: CountyCode,
+    pub order_id: OrderId,
     pub at: Micros,
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<AccountId>,
     pub actor_name: String,
-    pub action: String,
-    pub from_state: String,
-    pub to_state: String,
-    pub provider_id: Option<i64>,
+    pub action: OrderAction,
+    pub from_state: OrderState,
+    pub to_state: OrderState,
+    pub provider_id: Option<ProviderId>,
     pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct OfferRow {
-    pub provider_id: i64,
+    pub provider_id: ProviderId,
     pub status: String,
     pub offered_at: Micros,
 }
@@ -131,7 +130,7 @@ pub struct OfferRow {
 /// Filters for the staff order list.
 #[derive(Debug, Clone, Default)]
 pub struct OrderFilter {
-    pub states: Vec<String>,
+    pub states: Vec<OrderState>,
     pub category: Option<String>,
     /// Only orders escalated to a unit in this subtree.
     pub escalated: bool,
@@ -154,7 +153,7 @@ pub struct EntitlementRow {
 /// read under the provider's row lock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
 pub struct ProviderLoad {
-    pub id: i64,
+    pub id: ProviderId,
     pub capacity: i64,
     pub active: bool,
     pub load: i64,
@@ -163,10 +162,10 @@ pub struct ProviderLoad {
 /// A completion photo as uploaded (see migration 0009).
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct PhotoRow {
-    pub county_code: i64,
+    pub county_code: CountyCode,
     pub photo_key: String,
-    pub order_id: i64,
-    pub uploaded_by: Option<i64>,
+    pub order_id: OrderId,
+    pub uploaded_by: Option<AccountId>,
     pub uploaded_at: Micros,
     pub attached_at: Option<Micros>,
 }
@@ -177,24 +176,24 @@ pub(super) const PHOTO_COLUMNS: &str =
 /// A resident's objection to the time-bank charge for an order (有异议).
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct HoursDisputeRow {
-    pub county_code: i64,
-    pub order_id: i64,
+    pub county_code: CountyCode,
+    pub order_id: OrderId,
     /// The charge disputed (a ledger transfer).
-    pub transfer_id: i64,
-    pub person_id: i64,
+    pub transfer_id: TransferId,
+    pub person_id: PersonId,
     pub minutes: i64,
     pub reason: String,
     /// `open`, `upheld` (the charge was reversed) or `rejected`.
     pub status: String,
-    pub raised_by: Option<i64>,
+    pub raised_by: Option<AccountId>,
     pub raised_by_name: String,
     pub raised_at: Micros,
-    pub decided_by: Option<i64>,
+    pub decided_by: Option<AccountId>,
     pub decided_by_name: Option<String>,
     pub decided_at: Option<Micros>,
     pub decision_note: Option<String>,
     /// The reversing transfer, when upheld.
-    pub reversal_id: Option<i64>,
+    pub reversal_id: Option<TransferId>,
 }
 
 pub(super) const DISPUTE_COLUMNS: &str = "county_code, order_id, transfer_id, person_id, minutes, reason, status, \

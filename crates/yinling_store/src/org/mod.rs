@@ -636,7 +636,14 @@ pub async fn move_subtree(
     }
 
     if !moved.providers.is_empty() {
-        crate::services::bump_providers(exec, county_code, &moved.providers).await?;
+        let county = yinling_domain::region::CountyCode::from_i64(county_code)
+            .map_err(|e| StoreError::Internal(format!("county code {county_code}: {e}")))?;
+        let ids: Vec<yinling_domain::ids::ProviderId> = moved
+            .providers
+            .iter()
+            .map(|&id| yinling_domain::ids::ProviderId(id))
+            .collect();
+        crate::services::bump_providers(exec, county, &ids).await?;
     }
     Ok(moved)
 }

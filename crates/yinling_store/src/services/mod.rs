@@ -1,20 +1,25 @@
 //! The resource and service lists (资源清单, 服务清单) and the category vocabulary.
 
 use serde::Serialize;
-use yinling_domain::scope::Scope;
+use yinling_domain::{
+    ids::{Key, PersonId, ProviderId, ServiceItemId, UnitId},
+    region::CountyCode,
+    scope::Scope,
+    service::ProviderKind,
+};
 
 use crate::{Exec, Micros, Query, Result, StoreError, db, kernel::scope, q};
 
 /// A category added by an administrator (the built-in ones live in the domain).
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct CategoryRow {
-    pub county_code: i64,
+    pub county_code: CountyCode,
     pub code: String,
     pub label: String,
 }
 
 /// Categories added for a county or for the whole city.
-pub async fn categories(exec: &mut Exec<'_>, counties: &[i64]) -> Result<Vec<CategoryRow>> {
+pub async fn categories(exec: &mut Exec<'_>, counties: &[CountyCode]) -> Result<Vec<CategoryRow>> {
     let mut q = Query::new("", Vec::new());
     let list: Vec<String> = counties.iter().map(|c| q.push_arg(*c)).collect();
     if list.is_empty() {
@@ -30,7 +35,7 @@ pub async fn categories(exec: &mut Exec<'_>, counties: &[i64]) -> Result<Vec<Cat
 
 pub async fn insert_category(
     exec: &mut Exec<'_>,
-    county_code: i64,
+    county_code: CountyCode,
     code: &str,
     label: &str,
     now: Micros,
@@ -48,12 +53,12 @@ pub async fn insert_category(
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct ProviderRow {
-    pub county_code: i64,
-    pub id: i64,
-    pub kind: String,
+    pub county_code: CountyCode,
+    pub id: ProviderId,
+    pub kind: ProviderKind,
     pub name: String,
-    pub person_id: Option<i64>,
-    pub unit_id: Option<i64>,
+    pub person_id: Option<PersonId>,
+    pub unit_id: Option<UnitId>,
     pub path: String,
     pub home_path: Option<String>,
     /// JSON array of skill names.
@@ -79,10 +84,10 @@ const PROVIDER_COLUMNS: &str = "county_code, id, kind, name, person_id, unit_id,
 /// The writable fields of a provider.
 #[derive(Debug, Clone)]
 pub struct ProviderFields {
-    pub kind: String,
+    pub kind: ProviderKind,
     pub name: String,
-    pub person_id: Option<i64>,
-    pub unit_id: Option<i64>,
+    pub person_id: Option<PersonId>,
+    pub unit_id: Option<UnitId>,
     pub path: String,
     pub home_path: Option<String>,
     pub skills: String,
@@ -97,7 +102,7 @@ pub struct ProviderFields {
 
 pub async fn insert_providers(
     exec: &mut Exec<'_>,
-    rows: &[(i64, i64, ProviderFields)],
+    rows: &[(Key<ProviderId>, ProviderFields)],
     synthetic: bool,
     now: Micros,
 ) -> Result<()> {
@@ -105,11 +110,11 @@ pub async fn insert_providers(
         let mut q = Query::new("", Vec::new());
         let mut values = Vec::with_capacity(chunk.len());
         let (s, t) = (q.push_arg(synthetic), q.push_arg(now));
-        for (county, id, f) in chunk {
+        for (key, f) in chunk {
             let v = [
-                q.push_arg(*county),
-                q.push_arg(*id),
-                q.push_arg(&f.kind),
+                q.push_arg(key.county_code),
+                q.push_arg(key.id),
+                q.push_arg(f.kind.as_str()),
                 q.push_arg(&f.name),
                 q.push_arg(f.person_id),
                 q.push_arg(f.unit_id),
@@ -139,8 +144,7 @@ pub async fn insert_providers(
 
 pub async fn update_provider(
     exec: &mut Exec<'_>,
-    county_code: i64,
-    id: i64,
+    key: Key<ProviderId>,
     version: i64,
     f: &ProviderFields,
     now: Micros,
@@ -151,8 +155,8 @@ pub async fn update_provider(
                     capacity = $9, lat = $10, lng = $11, radius_m = $12, active = $13,
                     updated_at = $14, version = version + 1
               WHERE county_code = $1 AND id = $2 AND version = $3",
-            county_code,
-            id,
+            key.county_code,
+            key.id,
             version,
             &f.name,
             f.home_path.as_deref(),
@@ -173,15 +177,11 @@ pub async fn update_provider(
     Ok(())
 }
 
-pub async fn provider(
-    exec: &mut Exec<'_>,
-    county_code: i64,
-    id: i64,
-) -> Result<Option<ProviderRow>> {
+pub async fn provider(exec: &mut Exec<'_>, key: Key<ProviderId>) -> Result<Option<ProviderRow>> {
     exec.fetch_optional(q!(
         format!("SELECT {PROVIDER_COLUMNS} FROM providers WHERE county_code = $1 AND id = $2"),
-        county_code,
-        id
+        key.county_code,
+        key.id
     ))
     .await
 }
@@ -189,15 +189,14 @@ pub async fn provider(
 /// The provider record of a volunteer's person file, if they have one.
 pub async fn provider_of_person(
     exec: &mut Exec<'_>,
-    county_code: i64,
-    person_id: i64,
+    person: Key<PersonId>,
 ) -> Result<Option<ProviderRow>> {
     exec.fetch_optional(q!(
         format!(
             "SELECT {PROVIDER_COLUMNS} FROM providers WHERE county_code = $1 AND person_id = $2"
         ),
-        county_code,
-        person_id
+        person.county_code,
+        person.id
     ))
     .await
 }
@@ -205,7 +204,7 @@ pub async fn provider_of_person(
 /// Providers based at one of these units (teams, studios a volunteer belongs to).
 pub async fn providers_of_units(
     exec: &mut Exec<'_>,
-    units: &[(i64, i64)],
+    units: &[Key<UnitId>],
 ) -> Result<Vec<ProviderRow>> {
     if units.is_empty() {
         return Ok(Vec::new());
@@ -213,11 +212,11 @@ pub async fn providers_of_units(
     let mut q = Query::new("", Vec::new());
     let parts: Vec<String> = units
         .iter()
-        .map(|(c, u)| {
+        .map(|u| {
             format!(
                 "(county_code = {} AND unit_id = {})",
-                q.push_arg(*c),
-                q.push_arg(*u)
+                q.push_arg(u.county_code),
+                q.push_arg(u.id)
             )
         })
         .collect();
@@ -230,7 +229,10 @@ pub async fn providers_of_units(
 }
 
 /// Every active provider of a county: the matching pool's source.
-pub async fn active_providers(exec: &mut Exec<'_>, county_code: i64) -> Result<Vec<ProviderRow>> {
+pub async fn active_providers(
+    exec: &mut Exec<'_>,
+    county_code: CountyCode,
+) -> Result<Vec<ProviderRow>> {
     exec.fetch_all(q!(
         format!(
             "SELECT {PROVIDER_COLUMNS} FROM providers WHERE county_code = $1 AND active ORDER BY id"
@@ -244,7 +246,7 @@ pub async fn active_providers(exec: &mut Exec<'_>, county_code: i64) -> Result<V
 pub async fn list_providers(
     exec: &mut Exec<'_>,
     scope: &Scope,
-    kind: Option<&str>,
+    kind: Option<ProviderKind>,
     skill: Option<&str>,
     limit: i64,
     offset: i64,
@@ -252,7 +254,7 @@ pub async fn list_providers(
     let mut q = Query::new("", Vec::new());
     let mut wh = vec![scope::predicate(&mut q, scope, "p")];
     if let Some(k) = kind {
-        wh.push(format!("p.kind = {}", q.push_arg(k)));
+        wh.push(format!("p.kind = {}", q.push_arg(k.as_str())));
     }
     if let Some(s) = skill {
         // Skills are a JSON array of strings: match the quoted name.
@@ -288,7 +290,11 @@ pub(crate) fn prefixed(columns: &str, alias: &str) -> String {
 
 /// Records that providers of a county changed, for the matching caches; returns the new
 /// revision. Call inside the transaction that changes them.
-pub async fn bump_providers(exec: &mut Exec<'_>, county_code: i64, ids: &[i64]) -> Result<i64> {
+pub async fn bump_providers(
+    exec: &mut Exec<'_>,
+    county_code: CountyCode,
+    ids: &[ProviderId],
+) -> Result<i64> {
     exec.execute(q!(
         "INSERT INTO provider_revs (county_code, rev) VALUES ($1, 0) ON CONFLICT (county_code) DO NOTHING",
         county_code
@@ -318,7 +324,7 @@ pub async fn bump_providers(exec: &mut Exec<'_>, county_code: i64, ids: &[i64]) 
 }
 
 /// The county's current resource-list revision (0 before any change).
-pub async fn providers_rev(exec: &mut Exec<'_>, county_code: i64) -> Result<i64> {
+pub async fn providers_rev(exec: &mut Exec<'_>, county_code: CountyCode) -> Result<i64> {
     Ok(exec
         .scalar_optional(q!(
             "SELECT rev FROM provider_revs WHERE county_code = $1",
@@ -331,7 +337,7 @@ pub async fn providers_rev(exec: &mut Exec<'_>, county_code: i64) -> Result<i64>
 /// Providers changed after revision `since` up to `until`, each once.
 pub async fn changed_providers(
     exec: &mut Exec<'_>,
-    county_code: i64,
+    county_code: CountyCode,
     since: i64,
     until: i64,
 ) -> Result<Vec<ProviderRow>> {
@@ -350,11 +356,11 @@ pub async fn changed_providers(
 }
 
 /// Adds a rating to a provider's running totals.
-pub async fn add_rating(exec: &mut Exec<'_>, county_code: i64, id: i64, stars: i64) -> Result<()> {
+pub async fn add_rating(exec: &mut Exec<'_>, key: Key<ProviderId>, stars: i64) -> Result<()> {
     exec.execute(q!(
         "UPDATE providers SET rating_sum = rating_sum + $3, rating_count = rating_count + 1 WHERE county_code = $1 AND id = $2",
-        county_code,
-        id,
+        key.county_code,
+        key.id,
         stars
     ))
     .await
@@ -363,8 +369,8 @@ pub async fn add_rating(exec: &mut Exec<'_>, county_code: i64, id: i64, stars: i
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct ServiceItemRow {
-    pub county_code: i64,
-    pub id: i64,
+    pub county_code: CountyCode,
+    pub id: ServiceItemId,
     pub path: String,
     pub category: String,
     pub name: String,
@@ -398,7 +404,7 @@ pub struct ItemFields {
 
 pub async fn insert_items(
     exec: &mut Exec<'_>,
-    rows: &[(i64, i64, ItemFields)],
+    rows: &[(Key<ServiceItemId>, ItemFields)],
     synthetic: bool,
     now: Micros,
 ) -> Result<()> {
@@ -406,10 +412,10 @@ pub async fn insert_items(
         let mut q = Query::new("", Vec::new());
         let (s, t) = (q.push_arg(synthetic), q.push_arg(now));
         let mut values = Vec::with_capacity(chunk.len());
-        for (county, id, f) in chunk {
+        for (key, f) in chunk {
             let v = [
-                q.push_arg(*county),
-                q.push_arg(*id),
+                q.push_arg(key.county_code),
+                q.push_arg(key.id),
                 q.push_arg(&f.path),
                 q.push_arg(&f.category),
                 q.push_arg(&f.name),
@@ -436,8 +442,7 @@ pub async fn insert_items(
 
 pub async fn update_item(
     exec: &mut Exec<'_>,
-    county_code: i64,
-    id: i64,
+    key: Key<ServiceItemId>,
     version: i64,
     f: &ItemFields,
     now: Micros,
@@ -448,8 +453,8 @@ pub async fn update_item(
                     duration_minutes = $8, points = $9, hours_minutes = $10, sla_minutes = $11,
                     active = $12, updated_at = $13, version = version + 1
               WHERE county_code = $1 AND id = $2 AND version = $3",
-            county_code,
-            id,
+            key.county_code,
+            key.id,
             version,
             &f.category,
             &f.name,
@@ -469,15 +474,11 @@ pub async fn update_item(
     Ok(())
 }
 
-pub async fn item(
-    exec: &mut Exec<'_>,
-    county_code: i64,
-    id: i64,
-) -> Result<Option<ServiceItemRow>> {
+pub async fn item(exec: &mut Exec<'_>, key: Key<ServiceItemId>) -> Result<Option<ServiceItemRow>> {
     exec.fetch_optional(q!(
         format!("SELECT {ITEM_COLUMNS} FROM service_items WHERE county_code = $1 AND id = $2"),
-        county_code,
-        id
+        key.county_code,
+        key.id
     ))
     .await
 }
@@ -485,7 +486,7 @@ pub async fn item(
 /// Items offered at a place: those defined on the place's path or any unit above it.
 pub async fn items_for_path(
     exec: &mut Exec<'_>,
-    county_code: i64,
+    county_code: CountyCode,
     path: &str,
     only_active: bool,
 ) -> Result<Vec<ServiceItemRow>> {
@@ -523,8 +524,8 @@ pub async fn items_in_scope(exec: &mut Exec<'_>, scope: &Scope) -> Result<Vec<Se
 /// A person with the volunteer role, with their skills: the resource list's raw material.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct VolunteerRow {
-    pub county_code: i64,
-    pub id: i64,
+    pub county_code: CountyCode,
+    pub id: PersonId,
     pub name: String,
     pub path: String,
 }
@@ -532,11 +533,11 @@ pub struct VolunteerRow {
 /// Volunteers of a county (by their person role) and each one's skills.
 pub async fn volunteers(
     exec: &mut Exec<'_>,
-    county_code: i64,
-) -> Result<(Vec<VolunteerRow>, Vec<(i64, String)>)> {
+    county_code: CountyCode,
+) -> Result<(Vec<VolunteerRow>, Vec<(PersonId, String)>)> {
     #[derive(sqlx::FromRow)]
     struct Skill {
-        person_id: i64,
+        person_id: PersonId,
         skill: String,
     }
     let people: Vec<VolunteerRow> = exec

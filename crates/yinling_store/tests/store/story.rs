@@ -2,7 +2,12 @@
 //! YINLING_TEST_DATABASE_URL is set): ids, subtree ranges, moves, conflicts, optimistic
 //! versions, and the audit chain under concurrent writers.
 
-use yinling_domain::{org::OrgPath, scope::Scope};
+use yinling_domain::{
+    ids::{Key, OrderId, PersonId, ProviderId, ServiceItemId, UnitId},
+    org::OrgPath,
+    scope::Scope,
+    service::{OrderState, Urgency},
+};
 use yinling_store::{
     StoreError,
     kernel::audit::{self, NewAuditEvent},
@@ -600,6 +605,7 @@ async fn an_order_transition_with_a_stale_version_changes_nothing() {
     use yinling_store::{orders, services};
     let db = TestDb::new().await;
     let c = 370830;
+    let key: Key<OrderId> = Key::from_parts(c, 1).unwrap();
     let mut tx = db.store.begin().await.unwrap();
     org::insert_many(
         &mut tx.exec(),
@@ -623,8 +629,7 @@ async fn an_order_transition_with_a_stale_version_changes_nothing() {
     services::insert_items(
         &mut tx.exec(),
         &[(
-            c,
-            1,
+            Key::new(key.county_code, ServiceItemId(1)),
             services::ItemFields {
                 path: "370800/370830/".into(),
                 category: "meals".into(),
@@ -646,15 +651,15 @@ async fn an_order_transition_with_a_stale_version_changes_nothing() {
     orders::insert_many(
         &mut tx.exec(),
         &[orders::NewOrder {
-            county_code: c,
-            id: 1,
+            county_code: key.county_code,
+            id: key.id,
             path: "370800/370830/".into(),
-            unit_id: 1,
-            person_id: 1,
-            item_id: 1,
+            unit_id: UnitId(1),
+            person_id: PersonId(1),
+            item_id: ServiceItemId(1),
             category: "meals".into(),
             description: None,
-            urgency: "normal".into(),
+            urgency: Urgency::Normal,
             wanted_at: 1,
             address: None,
             lat: None,
@@ -671,11 +676,11 @@ async fn an_order_transition_with_a_stale_version_changes_nothing() {
     .await
     .unwrap();
     tx.commit().await.unwrap();
-    let before = orders::get(&mut db.store.read(), c, 1)
+    let before = orders::get(&mut db.store.read(), key)
         .await
         .unwrap()
         .unwrap();
-    assert_eq!((before.state.as_str(), before.version), ("submitted", 1));
+    assert_eq!((before.state, before.version), (OrderState::Submitted, 1));
 
     // An escalation keeps the state and bumps the version.
     let escalate = orders::Change {
@@ -683,38 +688,43 @@ async fn an_order_transition_with_a_stale_version_changes_nothing() {
         ..Default::default()
     };
     let expect = |version| orders::Expect {
-        county_code: c,
-        id: 1,
+        key,
         version,
-        states: &["submitted"],
+        states: &[OrderState::Submitted],
     };
     let mut tx = db.store.begin().await.unwrap();
     assert!(
-        orders::transition(&mut tx.exec(), expect(1), "submitted", &escalate, 5)
-            .await
-            .unwrap()
+        orders::transition(
+            &mut tx.exec(),
+            expect(1),
+            OrderState::Submitted,
+            &escalate,
+            5
+        )
+        .await
+        .unwrap()
     );
     tx.commit().await.unwrap();
-    let moved = orders::get(&mut db.store.read(), c, 1)
+    let moved = orders::get(&mut db.store.read(), key)
         .await
         .unwrap()
         .unwrap();
-    assert_eq!((moved.state.as_str(), moved.version), ("submitted", 2));
+    assert_eq!((moved.state, moved.version), (OrderState::Submitted, 2));
 
     // A writer that read version 1: the state still matches, the version does not.
     let accept = orders::Change {
-        provider_id: Some(Some(7)),
+        provider_id: Some(Some(ProviderId(7))),
         accepted_at: Some(9),
         ..Default::default()
     };
     let mut tx = db.store.begin().await.unwrap();
-    let won = orders::transition(&mut tx.exec(), expect(1), "accepted", &accept, 9)
+    let won = orders::transition(&mut tx.exec(), expect(1), OrderState::Accepted, &accept, 9)
         .await
         .unwrap();
     tx.commit().await.unwrap();
     assert!(!won, "a stale version must not win");
     assert_eq!(
-        orders::get(&mut db.store.read(), c, 1)
+        orders::get(&mut db.store.read(), key)
             .await
             .unwrap()
             .unwrap(),

@@ -220,7 +220,7 @@ async fn a_completion_photo_is_uploaded_over_the_api_and_named_by_the_complete_s
         .place(
             &resident,
             yinling_app::orders::OrderInput {
-                item_id: s.item.id,
+                item_id: yinling_domain::ids::ServiceItemId(s.item.id.get()),
                 person: None,
                 wanted_at: None,
                 wanted_at_text: None,
@@ -265,8 +265,7 @@ async fn a_completion_photo_is_uploaded_over_the_api_and_named_by_the_complete_s
             .orders()
             .step(
                 &vola,
-                county,
-                id,
+                yinling_domain::ids::Key::new(county, id),
                 action,
                 yinling_app::orders::OrderStep {
                     provider_id: None,

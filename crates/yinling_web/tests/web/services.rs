@@ -143,7 +143,7 @@ async fn a_secretary_lists_a_team_and_a_volunteer_and_edits_them_through_the_pag
         .items;
     let p = listed
         .iter()
-        .find(|p| p.unit_id == Some(team.id))
+        .find(|p| p.unit_id == Some(yinling_domain::ids::UnitId(team.id)))
         .expect("the team is listed");
     assert_eq!(
         (p.kind_label, p.name.as_str(), p.capacity),
@@ -231,7 +231,10 @@ async fn a_secretary_lists_a_team_and_a_volunteer_and_edits_them_through_the_pag
     let after = city
         .app
         .services()
-        .provider(&city.system, county, p.id)
+        .provider(
+            &city.system,
+            yinling_domain::ids::Key::new(p.county_code, p.id),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -261,7 +264,10 @@ async fn a_secretary_lists_a_team_and_a_volunteer_and_edits_them_through_the_pag
     let now = city
         .app
         .services()
-        .provider(&city.system, county, p.id)
+        .provider(
+            &city.system,
+            yinling_domain::ids::Key::new(p.county_code, p.id),
+        )
         .await
         .unwrap();
     assert_eq!(

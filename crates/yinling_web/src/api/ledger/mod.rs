@@ -387,7 +387,7 @@ async fn gift(
         state
             .app
             .time_bank()
-            .gift(&c.caller, input.into())
+            .gift(&c.caller, input.try_into()?)
             .await
             .map(Into::into)?,
     ))
@@ -409,7 +409,12 @@ async fn pay_with_hours(
         state
             .app
             .time_bank()
-            .withdraw(&c.caller, county, id, input.minutes)
+            .withdraw(
+                &c.caller,
+                yinling_domain::ids::Key::from_parts(county, id)
+                    .map_err(|_| yinling_app::AppError::NotFound { what: "订单" })?,
+                input.minutes,
+            )
             .await
             .map(Into::into)?,
     ))

@@ -803,14 +803,15 @@ pub struct GiftRequest {
     pub idempotency_key: String,
 }
 
-impl From<GiftRequest> for GiftInput {
-    fn from(v: GiftRequest) -> Self {
-        GiftInput {
-            to: v.to.into(),
+impl TryFrom<GiftRequest> for GiftInput {
+    type Error = yinling_app::AppError;
+    fn try_from(v: GiftRequest) -> Result<Self, Self::Error> {
+        Ok(GiftInput {
+            to: crate::api::orders::types::person_key(v.to)?,
             minutes: v.minutes,
             memo: v.memo,
             idempotency_key: v.idempotency_key,
-        }
+        })
     }
 }
 

@@ -10,6 +10,7 @@ use axum::{
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
 use yinling_app::{AppError, Page, PageRequest, needs::NeedQuery};
+use yinling_domain::ids::{Key, NeedId};
 
 use self::types::{
     ImportRefused, NeedImportReportResponse, NeedItemResponse, NeedResponse, NewFollowUp, NewNeed,
@@ -66,12 +67,12 @@ async fn record_need(
     c: ApiCaller,
     ApiJson(input): ApiJson<NewNeed>,
 ) -> Result<(StatusCode, axum::Json<Created>), ApiError> {
-    let (county, id) = state.app.needs().record(&c.caller, input.into()).await?;
+    let key = state.app.needs().record(&c.caller, input.into()).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(Created {
-            county_code: Some(county),
-            id,
+            county_code: Some(key.county()),
+            id: key.id(),
         }),
     ))
 }
@@ -152,15 +153,10 @@ async fn import_needs(
 async fn find_need(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiPath(key): ApiPath<Key<NeedId>>,
 ) -> Result<axum::Json<NeedResponse>, ApiError> {
     Ok(axum::Json(
-        state
-            .app
-            .needs()
-            .detail(&c.caller, county, id)
-            .await?
-            .into(),
+        state.app.needs().detail(&c.caller, key).await?.into(),
     ))
 }
 
@@ -172,13 +168,13 @@ async fn find_need(
 async fn follow_up_need(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiPath(key): ApiPath<Key<NeedId>>,
     ApiJson(input): ApiJson<NewFollowUp>,
 ) -> Result<StatusCode, ApiError> {
     state
         .app
         .needs()
-        .follow_up(&c.caller, county, id, input.into())
+        .follow_up(&c.caller, key, input.into())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -13,7 +13,10 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use yinling_app::{Page, PageRequest};
-use yinling_domain::service::{OrderAction, OrderState, ProviderKind};
+use yinling_domain::{
+    ids::{Key, OrderId, ProviderId, ServiceItemId, UnitId},
+    service::{OrderAction, OrderState, ProviderKind},
+};
 use yinling_store::orders::OrderFilter;
 
 use self::types::{
@@ -152,7 +155,7 @@ async fn create_provider(
             state
                 .app
                 .services()
-                .create_provider(&c.caller, input.into())
+                .create_provider(&c.caller, input.try_into()?)
                 .await
                 .map(Into::into)?,
         ),
@@ -166,13 +169,13 @@ async fn create_provider(
 async fn find_provider(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiPath(key): ApiPath<Key<ProviderId>>,
 ) -> Result<axum::Json<ProviderResponse>, ApiError> {
     Ok(axum::Json(
         state
             .app
             .services()
-            .provider(&c.caller, county, id)
+            .provider(&c.caller, key)
             .await
             .map(Into::into)?,
     ))
@@ -185,14 +188,14 @@ async fn find_provider(
 async fn update_provider(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiPath(key): ApiPath<Key<ProviderId>>,
     ApiJson(input): ApiJson<ProviderUpdate>,
 ) -> Result<axum::Json<ProviderResponse>, ApiError> {
     Ok(axum::Json(
         state
             .app
             .services()
-            .update_provider(&c.caller, county, id, input.into())
+            .update_provider(&c.caller, key, input.try_into()?)
             .await
             .map(Into::into)?,
     ))
@@ -217,7 +220,7 @@ async fn list_items(
 async fn create_item(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiPath(key): ApiPath<Key<UnitId>>,
     ApiJson(input): ApiJson<NewServiceItem>,
 ) -> Result<(StatusCode, axum::Json<ServiceItemResponse>), ApiError> {
     Ok((
@@ -226,7 +229,7 @@ async fn create_item(
             state
                 .app
                 .services()
-                .create_item(&c.caller, county, id, input.into())
+                .create_item(&c.caller, key, input.into())
                 .await
                 .map(Into::into)?,
         ),
@@ -240,14 +243,14 @@ async fn create_item(
 async fn update_item(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiPath(key): ApiPath<Key<ServiceItemId>>,
     ApiJson(input): ApiJson<ServiceItemUpdate>,
 ) -> Result<axum::Json<ServiceItemResponse>, ApiError> {
     Ok(axum::Json(
         state
             .app
             .services()
-            .update_item(&c.caller, county, id, input.into())
+            .update_item(&c.caller, key, input.into())
             .await
             .map(Into::into)?,
     ))
@@ -269,11 +272,7 @@ pub struct OrdersQuery {
 impl OrdersQuery {
     pub fn filter(&self) -> OrderFilter {
         OrderFilter {
-            states: self
-                .state
-                .map(|s| s.as_str().to_owned())
-                .into_iter()
-                .collect(),
+            states: self.state.into_iter().collect(),
             category: self.category.clone().filter(|c| !c.is_empty()),
             escalated: self.escalated.unwrap_or(false),
         }
@@ -312,7 +311,7 @@ async fn place_order(
             state
                 .app
                 .orders()
-                .place(&c.caller, input.into())
+                .place(&c.caller, input.try_into()?)
                 .await
                 .map(Into::into)?,
         ),
@@ -355,13 +354,13 @@ async fn offered_orders(
 async fn find_order(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiPath(key): ApiPath<Key<OrderId>>,
 ) -> Result<axum::Json<OrderDetailResponse>, ApiError> {
     Ok(axum::Json(
         state
             .app
             .orders()
-            .detail(&c.caller, county, id)
+            .detail(&c.caller, key)
             .await
             .map(Into::into)?,
     ))
@@ -381,11 +380,13 @@ async fn order_step(
     let action = OrderAction::parse(&action).ok_or_else(|| {
         yinling_app::AppError::invalid("unknown_action", "action", "不认识的操作")
     })?;
+    let key = Key::<OrderId>::from_parts(county, id)
+        .map_err(|_| yinling_app::AppError::NotFound { what: "订单" })?;
     Ok(axum::Json(
         state
             .app
             .orders()
-            .step(&c.caller, county, id, action, step.into())
+            .step(&c.caller, key, action, step.into())
             .await
             .map(Into::into)?,
     ))
@@ -406,14 +407,14 @@ async fn order_step(
 async fn upload_photo(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiPath(key): ApiPath<Key<OrderId>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, axum::Json<PhotoKey>), ApiError> {
     let body = body.map_err(|_| crate::kernel::multipart::photo_too_large())?;
     let key = state
         .app
         .orders()
-        .upload_photo(&c.caller, county, id, body.to_vec())
+        .upload_photo(&c.caller, key, body.to_vec())
         .await?;
     Ok((StatusCode::CREATED, axum::Json(PhotoKey { key })))
 }
@@ -432,14 +433,14 @@ pub struct CandidatesQuery {
 async fn candidates(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiPath(key): ApiPath<Key<OrderId>>,
     ApiQuery(q): ApiQuery<CandidatesQuery>,
 ) -> Result<axum::Json<Vec<CandidateResponse>>, ApiError> {
     Ok(axum::Json(
         state
             .app
             .orders()
-            .candidates(&c.caller, county, id, q.k.unwrap_or(10))
+            .candidates(&c.caller, key, q.k.unwrap_or(10))
             .await
             .map(list_of)?,
     ))
@@ -452,14 +453,14 @@ async fn candidates(
 async fn dispatch(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiPath(key): ApiPath<Key<OrderId>>,
     ApiJson(input): ApiJson<DispatchRequest>,
 ) -> Result<axum::Json<OrderResponse>, ApiError> {
     Ok(axum::Json(
         state
             .app
             .orders()
-            .dispatch(&c.caller, county, id, input.into())
+            .dispatch(&c.caller, key, input.into())
             .await
             .map(Into::into)?,
     ))
@@ -472,13 +473,13 @@ async fn dispatch(
 async fn entitlements(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiPath(key): ApiPath<Key<OrderId>>,
 ) -> Result<axum::Json<Vec<EntitlementResponse>>, ApiError> {
     Ok(axum::Json(
         state
             .app
             .orders()
-            .entitlements(&c.caller, county, id)
+            .entitlements(&c.caller, key)
             .await
             .map(list_of)?,
     ))
@@ -491,13 +492,13 @@ async fn entitlements(
 async fn batch_dispatch(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiPath(unit): ApiPath<Key<UnitId>>,
 ) -> Result<axum::Json<BatchReportResponse>, ApiError> {
     Ok(axum::Json(
         state
             .app
             .orders()
-            .batch_dispatch(&c.caller, county, id)
+            .batch_dispatch(&c.caller, unit)
             .await
             .map(Into::into)?,
     ))
@@ -512,13 +513,13 @@ async fn batch_dispatch(
 async fn hours_charge(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiPath(key): ApiPath<Key<OrderId>>,
 ) -> Result<axum::Json<HoursChargeResponse>, ApiError> {
     Ok(axum::Json(
         state
             .app
             .time_bank()
-            .charge(&c.caller, county, id)
+            .charge(&c.caller, key)
             .await
             .map(Into::into)?,
     ))
@@ -532,7 +533,7 @@ async fn hours_charge(
 async fn dispute_hours(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiPath(key): ApiPath<Key<OrderId>>,
     ApiJson(input): ApiJson<NewDispute>,
 ) -> Result<(StatusCode, axum::Json<HoursDisputeRowResponse>), ApiError> {
     Ok((
@@ -541,7 +542,7 @@ async fn dispute_hours(
             state
                 .app
                 .time_bank()
-                .raise_dispute(&c.caller, county, id, input.into())
+                .raise_dispute(&c.caller, key, input.into())
                 .await
                 .map(Into::into)?,
         ),
@@ -557,14 +558,14 @@ async fn dispute_hours(
 async fn decide_dispute(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiPath(key): ApiPath<Key<OrderId>>,
     ApiJson(input): ApiJson<DisputeDecisionRequest>,
 ) -> Result<axum::Json<HoursDisputeRowResponse>, ApiError> {
     Ok(axum::Json(
         state
             .app
             .time_bank()
-            .decide_dispute(&c.caller, county, id, input.into())
+            .decide_dispute(&c.caller, key, input.into())
             .await
             .map(Into::into)?,
     ))

@@ -17,6 +17,7 @@ use yinling_store::{
 };
 
 use yinling_domain::{
+    ids::{Key, NeedId, PersonId, ProviderId, ServiceItemId, UnitId},
     matching::Ranked,
     service::{ProviderKind, Urgency, WeeklyWindow},
 };
@@ -107,25 +108,25 @@ pub struct OrderRowResponse {
 impl From<OrderRow> for OrderRowResponse {
     fn from(v: OrderRow) -> Self {
         OrderRowResponse {
-            county_code: v.county_code,
-            id: v.id,
+            county_code: v.county_code.as_i64(),
+            id: v.id.get(),
             path: v.path,
-            unit_id: v.unit_id,
-            person_id: v.person_id,
-            item_id: v.item_id,
+            unit_id: v.unit_id.get(),
+            person_id: v.person_id.get(),
+            item_id: v.item_id.get(),
             category: v.category,
             description: v.description,
-            urgency: v.urgency,
+            urgency: v.urgency.as_str().to_owned(),
             wanted_at: v.wanted_at,
             address: v.address,
             lat: v.lat,
             lng: v.lng,
-            placed_by: v.placed_by,
+            placed_by: v.placed_by.map(i64::from),
             placed_by_name: v.placed_by_name,
             proxy: v.proxy,
-            state: v.state,
-            provider_id: v.provider_id,
-            served_by: v.served_by,
+            state: v.state.as_str().to_owned(),
+            provider_id: v.provider_id.map(i64::from),
+            served_by: v.served_by.map(i64::from),
             escalation_level: v.escalation_level,
             escalated_to: v.escalated_to,
             sla_due_at: v.sla_due_at,
@@ -138,7 +139,7 @@ impl From<OrderRow> for OrderRowResponse {
             rating: v.rating,
             rating_comment: v.rating_comment,
             cancel_reason: v.cancel_reason,
-            need_id: v.need_id,
+            need_id: v.need_id.map(i64::from),
             created_at: v.created_at,
             updated_at: v.updated_at,
             version: v.version,
@@ -188,12 +189,12 @@ impl From<OrderEventRow> for OrderEventResponse {
         OrderEventResponse {
             seq: v.seq,
             at: v.at,
-            actor_id: v.actor_id,
+            actor_id: v.actor_id.map(i64::from),
             actor_name: v.actor_name,
-            action: v.action,
-            from_state: v.from_state,
-            to_state: v.to_state,
-            provider_id: v.provider_id,
+            action: v.action.as_str().to_owned(),
+            from_state: v.from_state.as_str().to_owned(),
+            to_state: v.to_state.as_str().to_owned(),
+            provider_id: v.provider_id.map(i64::from),
             note: v.note,
         }
     }
@@ -210,7 +211,7 @@ pub struct OfferResponse {
 impl From<OfferRow> for OfferResponse {
     fn from(v: OfferRow) -> Self {
         OfferResponse {
-            provider_id: v.provider_id,
+            provider_id: v.provider_id.get(),
             status: v.status,
             offered_at: v.offered_at,
         }
@@ -326,21 +327,21 @@ pub struct HoursDisputeRowResponse {
 impl From<HoursDisputeRow> for HoursDisputeRowResponse {
     fn from(v: HoursDisputeRow) -> Self {
         HoursDisputeRowResponse {
-            county_code: v.county_code,
-            order_id: v.order_id,
-            transfer_id: v.transfer_id,
-            person_id: v.person_id,
+            county_code: v.county_code.as_i64(),
+            order_id: v.order_id.get(),
+            transfer_id: v.transfer_id.get(),
+            person_id: v.person_id.get(),
             minutes: v.minutes,
             reason: v.reason,
             status: v.status,
-            raised_by: v.raised_by,
+            raised_by: v.raised_by.map(i64::from),
             raised_by_name: v.raised_by_name,
             raised_at: v.raised_at,
-            decided_by: v.decided_by,
+            decided_by: v.decided_by.map(i64::from),
             decided_by_name: v.decided_by_name,
             decided_at: v.decided_at,
             decision_note: v.decision_note,
-            reversal_id: v.reversal_id,
+            reversal_id: v.reversal_id.map(i64::from),
         }
     }
 }
@@ -402,9 +403,9 @@ pub struct HoursChargeResponse {
 impl From<HoursCharge> for HoursChargeResponse {
     fn from(v: HoursCharge) -> Self {
         HoursChargeResponse {
-            county_code: v.county_code,
-            order_id: v.order_id,
-            person_id: v.person_id,
+            county_code: v.county_code.as_i64(),
+            order_id: v.order_id.get(),
+            person_id: v.person_id.get(),
             item_name: v.item_name,
             recorded_minutes: v.recorded_minutes,
             cap_minutes: v.cap_minutes,
@@ -511,13 +512,13 @@ pub struct ProviderResponse {
 impl From<Provider> for ProviderResponse {
     fn from(v: Provider) -> Self {
         ProviderResponse {
-            county_code: v.county_code,
-            id: v.id,
+            county_code: v.county_code.as_i64(),
+            id: v.id.get(),
             kind: v.kind,
             kind_label: v.kind_label,
             name: v.name,
-            person_id: v.person_id,
-            unit_id: v.unit_id,
+            person_id: v.person_id.map(i64::from),
+            unit_id: v.unit_id.map(i64::from),
             path: v.path,
             skills: v.skills,
             areas: v.areas,
@@ -561,8 +562,8 @@ pub struct ServiceItemResponse {
 impl From<ServiceItem> for ServiceItemResponse {
     fn from(v: ServiceItem) -> Self {
         ServiceItemResponse {
-            county_code: v.county_code,
-            id: v.id,
+            county_code: v.county_code.as_i64(),
+            id: v.id.get(),
             path: v.path,
             category: v.category,
             category_label: v.category_label,
@@ -604,18 +605,26 @@ pub struct NewOrder {
     pub need_id: Option<i64>,
 }
 
-impl From<NewOrder> for OrderInput {
-    fn from(v: NewOrder) -> Self {
-        OrderInput {
-            item_id: v.item_id,
-            person: v.person.map(Into::into),
+/// The person a key on the wire names: numbers that cannot be a key name nobody, as before
+/// keys had types.
+pub(crate) fn person_key(k: KeyBody) -> Result<Key<PersonId>, yinling_app::AppError> {
+    Key::from_parts(k.county_code, k.id)
+        .map_err(|_| yinling_app::AppError::NotFound { what: "人员" })
+}
+
+impl TryFrom<NewOrder> for OrderInput {
+    type Error = yinling_app::AppError;
+    fn try_from(v: NewOrder) -> Result<Self, Self::Error> {
+        Ok(OrderInput {
+            item_id: ServiceItemId(v.item_id),
+            person: v.person.map(person_key).transpose()?,
             wanted_at: v.wanted_at,
             wanted_at_text: v.wanted_at_text,
             description: v.description,
             urgency: v.urgency,
             address: v.address,
-            need_id: v.need_id,
-        }
+            need_id: v.need_id.map(NeedId),
+        })
     }
 }
 
@@ -640,7 +649,7 @@ pub struct OrderStepRequest {
 impl From<OrderStepRequest> for OrderStep {
     fn from(v: OrderStepRequest) -> Self {
         OrderStep {
-            provider_id: v.provider_id,
+            provider_id: v.provider_id.map(ProviderId),
             note: v.note,
             stars: v.stars,
             photo_key: v.photo_key,
@@ -661,7 +670,7 @@ pub struct DispatchRequest {
 impl From<DispatchRequest> for DispatchInput {
     fn from(v: DispatchRequest) -> Self {
         DispatchInput {
-            provider_id: v.provider_id,
+            provider_id: v.provider_id.map(ProviderId),
             note: v.note,
         }
     }
@@ -761,15 +770,26 @@ pub struct NewProvider {
     pub version: Option<i64>,
 }
 
-impl From<NewProvider> for ProviderInput {
-    fn from(v: NewProvider) -> Self {
-        ProviderInput {
+/// The unit a key on the wire names: numbers that cannot be a key name no unit.
+pub(crate) fn unit_key(k: KeyBody) -> Result<Key<UnitId>, yinling_app::AppError> {
+    Key::from_parts(k.county_code, k.id)
+        .map_err(|_| yinling_app::AppError::NotFound { what: "组织" })
+}
+
+impl TryFrom<NewProvider> for ProviderInput {
+    type Error = yinling_app::AppError;
+    fn try_from(v: NewProvider) -> Result<Self, Self::Error> {
+        Ok(ProviderInput {
             kind: v.kind,
-            person: v.person.map(Into::into),
-            unit: v.unit.map(Into::into),
+            person: v.person.map(person_key).transpose()?,
+            unit: v.unit.map(unit_key).transpose()?,
             name: v.name,
             skills: v.skills,
-            areas: v.areas.into_iter().map(Into::into).collect(),
+            areas: v
+                .areas
+                .into_iter()
+                .map(unit_key)
+                .collect::<Result<_, _>>()?,
             windows: v.windows,
             capacity: v.capacity,
             lat: v.lat,
@@ -777,7 +797,7 @@ impl From<NewProvider> for ProviderInput {
             radius_m: v.radius_m,
             active: v.active,
             version: v.version,
-        }
+        })
     }
 }
 

@@ -553,10 +553,7 @@ async fn give_hours(
             .gift(
                 &ctx.caller,
                 GiftInput {
-                    to: yinling_app::Key {
-                        county_code: member.key.county(),
-                        id: member.key.id(),
-                    },
+                    to: member.key,
                     minutes,
                     memo: opt(&f.memo),
                     idempotency_key: opt(&f.idempotency_key).unwrap_or_else(|| fresh_key("gift")),

@@ -18,6 +18,7 @@ use yinling_app::{
     services::Category,
 };
 use yinling_domain::{
+    ids::{Key, NeedId},
     need::{NeedSource, NeedStatus},
     role::Permission,
     service::Urgency,
@@ -478,7 +479,7 @@ async fn create(
         Err(e) => Err(e),
     };
     match result {
-        Ok((c, id)) => Ok(see_other(&format!("/needs/{c}/{id}?ok=created"))),
+        Ok(key) => Ok(see_other(&format!("/needs/{key}?ok=created"))),
         Err(e) => match FormError::from_app(&e) {
             Some(fe) => form_page(&state, ctx, f, Some(fe)).await,
             None => Err(e.into()),
@@ -498,6 +499,12 @@ struct DetailPage {
     error: Option<FormError>,
 }
 
+/// The key of a need from the two numbers of its path; numbers that cannot be a key name
+/// no need, as before keys had types.
+fn need_key(county: i64, id: i64) -> Result<Key<NeedId>, AppError> {
+    Key::from_parts(county, id).map_err(|_| AppError::NotFound { what: "需求" })
+}
+
 async fn detail_page(
     state: &AppState,
     ctx: PageCtx,
@@ -506,7 +513,11 @@ async fn detail_page(
     note: String,
     error: Option<FormError>,
 ) -> PageResult {
-    let v = state.app.needs().detail(&ctx.caller, county, id).await?;
+    let v = state
+        .app
+        .needs()
+        .detail(&ctx.caller, need_key(county, id)?)
+        .await?;
     let next = choices(
         v.next_statuses.iter().map(|s| (s.as_str(), s.label_zh())),
         "",
@@ -566,7 +577,7 @@ async fn follow_up(
     match state
         .app
         .needs()
-        .follow_up(&ctx.caller, county, id, input)
+        .follow_up(&ctx.caller, need_key(county, id)?, input)
         .await
     {
         Ok(_) => Ok(see_other(&format!("/needs/{county}/{id}?ok=saved"))),

@@ -1,5 +1,6 @@
 //! 完成服务: the volunteer completes an order, with a photo.
 
+use super::order_key;
 use askama::Template;
 use axum::{
     Router,
@@ -51,7 +52,11 @@ async fn complete_page(
     error: Option<FormError>,
 ) -> PageResult {
     let failed = error.as_ref().map(|e| e.status);
-    let d = state.app.orders().detail(&ctx.caller, county, id).await?;
+    let d = state
+        .app
+        .orders()
+        .detail(&ctx.caller, order_key(county, id)?)
+        .await?;
     if !d.actions.contains(&"complete") && error.is_none() {
         return Ok(see_other(&format!("/orders/{county}/{id}")));
     }
@@ -105,7 +110,7 @@ async fn complete_order(
                 state
                     .app
                     .orders()
-                    .upload_photo(&ctx.caller, county, id, bytes)
+                    .upload_photo(&ctx.caller, order_key(county, id)?, bytes)
                     .await?,
             ),
             None => None,
@@ -115,8 +120,7 @@ async fn complete_order(
             .orders()
             .step(
                 &ctx.caller,
-                county,
-                id,
+                order_key(county, id)?,
                 OrderAction::Complete,
                 OrderStep {
                     provider_id: None,
@@ -132,7 +136,7 @@ async fn complete_order(
             && let Err(e) = state
                 .app
                 .orders()
-                .discard_photo(&ctx.caller, county, id, key)
+                .discard_photo(&ctx.caller, order_key(county, id)?, key)
                 .await
         {
             tracing::warn!(error = %e, "photo of a refused completion left stored");
@@ -155,7 +159,11 @@ async fn order_photo(
     ctx: PageCtx,
     Path((county, id)): Path<(i64, i64)>,
 ) -> PageResult {
-    let d = state.app.orders().detail(&ctx.caller, county, id).await?;
+    let d = state
+        .app
+        .orders()
+        .detail(&ctx.caller, order_key(county, id)?)
+        .await?;
     let key = d
         .view
         .order

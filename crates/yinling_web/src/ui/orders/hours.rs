@@ -1,5 +1,6 @@
 //! Paying for a completed service with time-bank hours, and the disputes of such payments.
 
+use super::order_key;
 use askama::Template;
 use axum::{
     Router,
@@ -11,7 +12,7 @@ use yinling_app::{
     AppError, Caller,
     time_bank::{DisputeDecision, DisputeInput, HoursCharge, HoursDisputeView},
 };
-use yinling_domain::{role::Permission, service::OrderState};
+use yinling_domain::{ids::Key, role::Permission, service::OrderState};
 use yinling_store::orders::OrderRow;
 
 use super::show::detail_page;
@@ -61,17 +62,17 @@ pub(super) async fn hours_pay(
     o: &OrderRow,
 ) -> Result<Option<HoursPay>, AppError> {
     let done = matches!(
-        OrderState::parse(&o.state),
-        Some(OrderState::Completed | OrderState::Rated | OrderState::Closed)
+        o.state,
+        OrderState::Completed | OrderState::Rated | OrderState::Closed
     );
     let minutes = o.service_minutes.unwrap_or(0);
-    if caller.person != Some((o.county_code, o.person_id)) || !done || minutes <= 0 {
+    if caller.person != Some((o.county_code.as_i64(), o.person_id.get())) || !done || minutes <= 0 {
         return Ok(None);
     }
     let charge = state
         .app
         .time_bank()
-        .charge(caller, o.county_code, o.id)
+        .charge(caller, Key::new(o.county_code, o.id))
         .await?;
     if let Some(t) = &charge.paid {
         let amount = minutes_text(t.amount);
@@ -148,7 +149,7 @@ async fn pay_page(
     let c = state
         .app
         .time_bank()
-        .charge(&ctx.caller, county, id)
+        .charge(&ctx.caller, order_key(county, id)?)
         .await?;
     if c.paid.is_some() {
         return Ok(see_other(&format!("/orders/{county}/{id}#hours-pay")));
@@ -187,7 +188,7 @@ async fn pay_with_hours(
     match state
         .app
         .time_bank()
-        .withdraw(&ctx.caller, county, id, minutes)
+        .withdraw(&ctx.caller, order_key(county, id)?, minutes)
         .await
     {
         Ok(_) => Ok(see_other(&format!("/orders/{county}/{id}?done=paid"))),
@@ -216,7 +217,7 @@ async fn dispute_hours(
     match state
         .app
         .time_bank()
-        .raise_dispute(&ctx.caller, county, id, input)
+        .raise_dispute(&ctx.caller, order_key(county, id)?, input)
         .await
     {
         Ok(_) => Ok(see_other(&format!(
@@ -259,8 +260,7 @@ async fn decide_dispute(
                 .time_bank()
                 .decide_dispute(
                     &ctx.caller,
-                    county,
-                    id,
+                    order_key(county, id)?,
                     DisputeDecision {
                         uphold: d == "uphold",
                         note: f.note.clone(),

@@ -10,7 +10,11 @@ use serde::Deserialize;
 use yinling_app::{
     AppError, Page, PageRequest, orders::BatchReport, orders::OrderView, people::parse_key,
 };
-use yinling_domain::{role::Permission, service::OrderState};
+use yinling_domain::{
+    ids::{Key, UnitId},
+    role::Permission,
+    service::OrderState,
+};
 use yinling_store::orders::OrderFilter;
 
 use super::state_choices;
@@ -88,7 +92,7 @@ async fn list_page(
     let s = |o: &Option<String>| o.clone().unwrap_or_default();
     let filter = OrderFilter {
         states: opt(&q.state)
-            .filter(|s| OrderState::parse(s).is_some())
+            .and_then(|s| OrderState::parse(&s))
             .into_iter()
             .collect(),
         category: opt(&q.category),
@@ -159,7 +163,10 @@ async fn batch_dispatch(
 ) -> PageResult {
     let unit = opt(&f.unit).and_then(|u| parse_key(&u));
     let result = match unit {
-        Some((c, u)) => state.app.orders().batch_dispatch(&ctx.caller, c, u).await,
+        Some((c, u)) => match Key::<UnitId>::from_parts(c, u) {
+            Ok(unit) => state.app.orders().batch_dispatch(&ctx.caller, unit).await,
+            Err(_) => Err(AppError::NotFound { what: "单位" }),
+        },
         None => Err(AppError::invalid(
             "unit_required",
             "unit",

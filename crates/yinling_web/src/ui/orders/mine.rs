@@ -3,7 +3,7 @@
 use askama::Template;
 use axum::{Router, extract::State, routing::get};
 use yinling_app::orders::OrderView;
-use yinling_domain::service::OrderState;
+use yinling_domain::ids::Key;
 
 use super::done_notice;
 use crate::AppState;
@@ -73,7 +73,7 @@ pub(super) async fn offered_page(
         let d = state
             .app
             .orders()
-            .detail(&ctx.caller, v.order.county_code, v.order.id)
+            .detail(&ctx.caller, Key::new(v.order.county_code, v.order.id))
             .await?;
         cards.push(OfferedCard {
             actions: d.actions,
@@ -81,7 +81,7 @@ pub(super) async fn offered_page(
         });
     }
     // Work still to do first, then what is finished.
-    cards.sort_by_key(|c| !OrderState::parse(&c.v.order.state).is_some_and(OrderState::is_open));
+    cards.sort_by_key(|c| !c.v.order.state.is_open());
     let mut l = ctx.layout("我的接单", "orders-offered");
     l.notice = l.notice.or_else(|| done_notice(done));
     Ok(with_status(

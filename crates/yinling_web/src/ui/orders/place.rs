@@ -1,5 +1,6 @@
 //! 点单: a resident (or a grid worker for them) orders a service, on a phone in 长辈模式.
 
+use super::order_key;
 use askama::Template;
 use axum::{Router, extract::State, http::StatusCode, routing::get};
 use serde::Deserialize;
@@ -9,7 +10,11 @@ use yinling_app::{
     people::parse_key,
     services::ServiceItem,
 };
-use yinling_domain::{role::Permission, time::local_date};
+use yinling_domain::{
+    ids::{Key, ServiceItemId},
+    role::Permission,
+    time::local_date,
+};
 
 use crate::AppState;
 use crate::ui::kernel::extract::{Form, Path, Query};
@@ -180,11 +185,15 @@ async fn order_form(
     let items = state
         .app
         .services()
-        .items_offered_at(who.county, &who.path)
+        .items_offered_at(
+            yinling_domain::region::CountyCode::from_i64(who.county)
+                .map_err(|_| AppError::NotFound { what: "人员" })?,
+            &who.path,
+        )
         .await?;
     let item = opt(&f.item)
         .and_then(|i| i.parse::<i64>().ok())
-        .and_then(|id| items.iter().find(|i| i.id == id).cloned());
+        .and_then(|id| items.iter().find(|i| i.id.get() == id).cloned());
     let (quick, next) = time_choices(state.app.now());
     let when = opt(&f.when);
     let other_checked = when.as_deref() == Some("other");
@@ -248,8 +257,11 @@ async fn place_order(
             .place(
                 &ctx.caller,
                 OrderInput {
-                    item_id,
-                    person: Some((who.county, who.id).into()),
+                    item_id: ServiceItemId(item_id),
+                    person: Some(
+                        Key::from_parts(who.county, who.id)
+                            .map_err(|_| AppError::NotFound { what: "人员" })?,
+                    ),
                     wanted_at: None,
                     wanted_at_text: Some(wanted),
                     description: f.description.clone(),
@@ -286,8 +298,16 @@ async fn placed(
     ctx: PageCtx,
     Path((county, id)): Path<(i64, i64)>,
 ) -> PageResult {
-    let d = state.app.orders().detail(&ctx.caller, county, id).await?;
-    let proxy = ctx.caller.person != Some((d.view.order.county_code, d.view.order.person_id));
+    let d = state
+        .app
+        .orders()
+        .detail(&ctx.caller, order_key(county, id)?)
+        .await?;
+    let proxy = ctx.caller.person
+        != Some((
+            d.view.order.county_code.as_i64(),
+            d.view.order.person_id.get(),
+        ));
     Ok(render(&PlacedPage {
         l: ctx.layout("点单成功", "order-new"),
         v: d.view,

@@ -1,6 +1,7 @@
 //! One order: its history, the ranked candidates, the steps (接单 / 拒单 / 到达签到 …),
 //! dispatch and rating.
 
+use super::order_key;
 use askama::Template;
 use axum::{
     Router,
@@ -14,10 +15,7 @@ use yinling_app::{
     orders::{OrderDetail, OrderStep},
     time_bank::HoursDisputeView,
 };
-use yinling_domain::{
-    role::Permission,
-    service::{OrderAction, OrderState},
-};
+use yinling_domain::{role::Permission, service::OrderAction};
 use yinling_store::orders::OrderRow;
 
 use super::done_notice;
@@ -132,15 +130,19 @@ pub(super) async fn detail_page(
     error: Option<FormError>,
 ) -> PageResult {
     let failed = error.as_ref().map(|e| e.status);
-    let d = state.app.orders().detail(&ctx.caller, county, id).await?;
+    let d = state
+        .app
+        .orders()
+        .detail(&ctx.caller, order_key(county, id)?)
+        .await?;
     let events = d
         .events
         .iter()
         .map(|e| EventLine {
             at: e.at,
             who: e.actor_name.clone(),
-            what: OrderAction::parse(&e.action).map_or("", OrderAction::label_zh),
-            to: OrderState::parse(&e.to_state).map_or("", OrderState::label_zh),
+            what: e.action.label_zh(),
+            to: e.to_state.label_zh(),
             note: e.note.clone(),
         })
         .collect();
@@ -152,7 +154,7 @@ pub(super) async fn detail_page(
         match state
             .app
             .orders()
-            .candidates(&ctx.caller, county, id, 10)
+            .candidates(&ctx.caller, order_key(county, id)?, 10)
             .await
         {
             Ok(list) => Some(
@@ -197,7 +199,7 @@ pub(super) async fn detail_page(
     let dispute = state
         .app
         .time_bank()
-        .dispute(&ctx.caller, county, id)
+        .dispute(&ctx.caller, order_key(county, id)?)
         .await?;
     let resp = render(&DetailPage {
         l,
@@ -275,8 +277,7 @@ async fn order_step(
                 .orders()
                 .step(
                     &ctx.caller,
-                    county,
-                    id,
+                    order_key(county, id)?,
                     a,
                     OrderStep {
                         provider_id: None,
@@ -328,7 +329,7 @@ async fn dispatch_order(
     match state
         .app
         .orders()
-        .dispatch(&ctx.caller, county, id, input)
+        .dispatch(&ctx.caller, order_key(county, id)?, input)
         .await
     {
         Ok(_) => Ok(see_other(&format!("/orders/{county}/{id}?done=dispatch"))),

@@ -174,13 +174,16 @@ async fn create_item(
     Form(f): Form<ItemForm>,
 ) -> PageResult {
     let result = match f.input() {
-        Ok(((c, u), input)) => {
-            state
-                .app
-                .services()
-                .create_item(&ctx.caller, c, u, input)
-                .await
-        }
+        Ok(((c, u), input)) => match yinling_domain::ids::Key::from_parts(c, u) {
+            Ok(unit) => {
+                state
+                    .app
+                    .services()
+                    .create_item(&ctx.caller, unit, input)
+                    .await
+            }
+            Err(_) => Err(AppError::NotFound { what: "组织" }),
+        },
         Err(e) => Err(e),
     };
     match result {

@@ -6,11 +6,15 @@ use askama::Template;
 use axum::{Router, extract::State, routing::get};
 use serde::Deserialize;
 use yinling_app::{
-    AppError, Caller, Key, Page, PageRequest,
+    AppError, Caller, Page, PageRequest,
     people::parse_key,
     services::{AreaChoice, AreaChoices, PersonListing, Provider, ProviderInput, ProviderUnit},
 };
-use yinling_domain::{role::Permission, service::ProviderKind};
+use yinling_domain::{
+    ids::{Key, PersonId, ProviderId, UnitId},
+    role::Permission,
+    service::ProviderKind,
+};
 
 use crate::AppState;
 use crate::ui::kernel::extract::{Form, Path, Query};
@@ -182,10 +186,15 @@ impl ProviderForm {
 
     /// What a new entry is: a volunteer (their person file) or a unit listed as a team,
     /// studio or partner.
-    fn subject(&self) -> Result<(ProviderKind, Option<Key>, Option<Key>), AppError> {
+    #[allow(clippy::type_complexity)]
+    fn subject(
+        &self,
+    ) -> Result<(ProviderKind, Option<Key<PersonId>>, Option<Key<UnitId>>), AppError> {
         if let Some(p) = &self.person {
-            let key = parse_key(p).ok_or(AppError::NotFound { what: "人员" })?;
-            return Ok((ProviderKind::Volunteer, Some(key.into()), None));
+            let key = parse_key(p)
+                .and_then(|(c, id)| Key::from_parts(c, id).ok())
+                .ok_or(AppError::NotFound { what: "人员" })?;
+            return Ok((ProviderKind::Volunteer, Some(key), None));
         }
         let chosen = self.unit.split_once('/').and_then(|(kind, key)| {
             Some((
@@ -200,7 +209,9 @@ impl ProviderForm {
                 "请选择要加入的服务队、工作室或共建单位",
             )
         })?;
-        Ok((kind, None, Some(key.into())))
+        let key =
+            Key::from_parts(key.0, key.1).map_err(|_| AppError::NotFound { what: "组织" })?;
+        Ok((kind, None, Some(key)))
     }
 
     fn input(&self, kind: ProviderKind) -> Result<ProviderInput, AppError> {
@@ -228,7 +239,9 @@ impl ProviderForm {
             let (c, id) = parse_key(a).ok_or_else(|| {
                 AppError::invalid("invalid_area", "areas", "服务范围选择有误，请重新勾选")
             })?;
-            areas.push((c, id).into());
+            areas.push(Key::from_parts(c, id).map_err(|_| {
+                AppError::invalid("invalid_area", "areas", "服务范围选择有误，请重新勾选")
+            })?);
         }
         Ok(ProviderInput {
             kind,
@@ -461,6 +474,12 @@ async fn create_provider(
     }
 }
 
+/// The key of a provider from the two numbers of its path; numbers that cannot be a key
+/// name no provider, as before keys had types.
+fn provider_key(county: i64, id: i64) -> Result<Key<ProviderId>, AppError> {
+    Key::from_parts(county, id).map_err(|_| AppError::NotFound { what: "服务者" })
+}
+
 async fn edit_provider(
     State(state): State<AppState>,
     ctx: PageCtx,
@@ -469,7 +488,7 @@ async fn edit_provider(
     let p = state
         .app
         .services()
-        .provider_to_edit(&ctx.caller, county, id)
+        .provider_to_edit(&ctx.caller, provider_key(county, id)?)
         .await?;
     let f = ProviderForm::of(&p);
     provider_form(&state, ctx, Some(p), f, None).await
@@ -484,7 +503,7 @@ async fn update_provider(
     let p = state
         .app
         .services()
-        .provider_to_edit(&ctx.caller, county, id)
+        .provider_to_edit(&ctx.caller, provider_key(county, id)?)
         .await?;
     let f = ProviderForm::sent(pairs);
     let result = async {
@@ -502,7 +521,7 @@ async fn update_provider(
         state
             .app
             .services()
-            .update_provider(&ctx.caller, county, id, input)
+            .update_provider(&ctx.caller, Key::new(p.county_code, p.id), input)
             .await
     }
     .await;

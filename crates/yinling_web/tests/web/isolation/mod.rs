@@ -844,7 +844,7 @@ async fn send(c: &mut Client, method: &Method, path: &str, payload: Payload) -> 
 /// An order of the area's resident, served by its volunteer (with a photo), paid with
 /// hours and disputed.
 async fn done_order(city: &TestCity, a: &Area, volunteer: &Caller, resident: &Caller) -> i64 {
-    use yinling_app::orders::OrderStep;
+    use yinling_app::{orders::OrderStep, testing::key};
     use yinling_domain::service::OrderAction;
     let c = a.grid.county_code;
     let placed = city
@@ -863,8 +863,7 @@ async fn done_order(city: &TestCity, a: &Area, volunteer: &Caller, resident: &Ca
         .orders()
         .dispatch(
             &city.system,
-            c,
-            id,
+            key(c, id),
             serde_json::from_value(json!({"provider_id": a.provider})).unwrap(),
         )
         .await
@@ -878,39 +877,48 @@ async fn done_order(city: &TestCity, a: &Area, volunteer: &Caller, resident: &Ca
     for action in [OrderAction::Accept, OrderAction::CheckIn] {
         city.app
             .orders()
-            .step(volunteer, c, id, action, step(None))
+            .step(volunteer, key(c, id), action, step(None))
             .await
             .unwrap();
     }
     let png = b"\x89PNG\r\n\x1a\n0000".to_vec();
-    let key = city
+    let photo = city
         .app
         .orders()
-        .upload_photo(volunteer, c, id, png)
+        .upload_photo(volunteer, key(c, id), png)
         .await
         .unwrap();
     city.app
         .orders()
-        .step(volunteer, c, id, OrderAction::Complete, step(Some(key)))
+        .step(
+            volunteer,
+            key(c, id),
+            OrderAction::Complete,
+            step(Some(photo)),
+        )
         .await
         .unwrap();
-    let charge = city.app.time_bank().charge(resident, c, id).await.unwrap();
+    let charge = city
+        .app
+        .time_bank()
+        .charge(resident, key(c, id))
+        .await
+        .unwrap();
     city.app
         .time_bank()
-        .withdraw(resident, c, id, charge.minutes)
+        .withdraw(resident, key(c, id), charge.minutes)
         .await
         .unwrap();
     city.app
         .time_bank()
         .raise_dispute(
             resident,
-            c,
-            id,
+            key(c, id),
             serde_json::from_value(json!({"reason": "服务时长不对"})).unwrap(),
         )
         .await
         .unwrap();
-    id
+    id.get()
 }
 
 /// Seeds what [`Extra`] holds for every area.
