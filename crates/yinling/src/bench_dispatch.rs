@@ -8,9 +8,11 @@ use anyhow::Context;
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::SliceRandom};
 use yinling_app::{App, Caller};
 use yinling_domain::{
+    ids::Key,
     matching::Need,
     org::OrgPath,
     person::COMMON_SKILLS,
+    region::CountyCode,
     scope::Scope,
     service::{OrderState, ProviderKind, WeeklyWindow},
 };
@@ -71,11 +73,14 @@ async fn run(opts: &Options, dir: &std::path::Path) -> anyhow::Result<()> {
     // Orders to rank: open orders for residents spread over the county.
     let residents = yinling_store::people::sample_keys(
         &mut app.store().read(),
-        COUNTY,
+        CountyCode::from_i64(COUNTY)?,
         &county_path,
         (opts.orders + opts.rounds) as i64,
     )
-    .await?;
+    .await?
+    .into_iter()
+    .map(|k| (k.county(), k.id()))
+    .collect::<Vec<_>>();
     let items = app
         .services()
         .items_offered_at(COUNTY, &county_path)
@@ -293,7 +298,7 @@ async fn insert_orders(
     let ids = ids::allocate(&mut tx.exec(), Seq::Orders, residents.len()).await?;
     let mut rows = Vec::with_capacity(residents.len());
     for ((c, pid), id) in residents.iter().zip(&ids) {
-        let person = yinling_store::people::get(&mut tx.exec(), *c, *pid)
+        let person = yinling_store::people::get(&mut tx.exec(), Key::from_parts(*c, *pid)?)
             .await?
             .context("resident vanished")?;
         let item = items.choose(rng).context("no service items")?;
@@ -301,7 +306,7 @@ async fn insert_orders(
             county_code: *c,
             id: *id,
             path: person.path,
-            unit_id: person.home_unit_id,
+            unit_id: person.home_unit_id.get(),
             person_id: *pid,
             item_id: item.id,
             category: item.category.clone(),
@@ -378,9 +383,16 @@ async fn http_placement(app: &App, opts: &Options) -> anyhow::Result<()> {
         .context("wangge has no grant")?
         .path
         .clone();
-    let residents =
-        yinling_store::people::sample_keys(&mut app.store().read(), COUNTY, grid.as_str(), 200)
-            .await?;
+    let residents: Vec<(i64, i64)> = yinling_store::people::sample_keys(
+        &mut app.store().read(),
+        CountyCode::from_i64(COUNTY)?,
+        grid.as_str(),
+        200,
+    )
+    .await?
+    .into_iter()
+    .map(|k| (k.county(), k.id()))
+    .collect();
     let items = app
         .services()
         .items_offered_at(COUNTY, grid.as_str())

@@ -74,11 +74,14 @@ async fn run(opts: &Options, url: &str) -> anyhow::Result<()> {
     let county_path = yinling_app::county_path(COUNTY);
     let people = yinling_store::people::sample_keys(
         &mut app.store().read(),
-        COUNTY,
+        yinling_domain::region::CountyCode::from_i64(COUNTY)?,
         county_path.as_str(),
         2_000,
     )
-    .await?;
+    .await?
+    .into_iter()
+    .map(|k| (k.county(), k.id()))
+    .collect::<Vec<_>>();
     anyhow::ensure!(people.len() >= 100, "too few people in 汶上");
     println!("  {} people with accounts in 汶上", people.len());
 

@@ -174,7 +174,11 @@ impl Accounts<'_> {
                 // Linking a person file needs the person in scope.
                 self.app
                     .people()
-                    .in_scope(caller, Permission::ViewPeople, c, p)
+                    .in_scope(
+                        caller,
+                        Permission::ViewPeople,
+                        crate::people::person_key(c, p)?,
+                    )
                     .await?;
                 Some((c, p))
             }

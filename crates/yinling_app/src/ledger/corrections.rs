@@ -31,13 +31,16 @@ impl Ledger<'_> {
         let account_id = caller
             .account_id
             .ok_or_else(|| AppError::forbidden("须登录后操作"))?;
-        let person = store_people::get(&mut self.app.store().read(), county, id)
-            .await?
-            .filter(|p| {
-                OrgPath::parse(&p.path)
-                    .is_ok_and(|path| caller.scope(Permission::AwardPoints).covers(&path))
-            })
-            .ok_or(AppError::NotFound { what: "人员" })?;
+        let person = store_people::get(
+            &mut self.app.store().read(),
+            crate::people::person_key(county, id)?,
+        )
+        .await?
+        .filter(|p| {
+            OrgPath::parse(&p.path)
+                .is_ok_and(|path| caller.scope(Permission::AwardPoints).covers(&path))
+        })
+        .ok_or(AppError::NotFound { what: "人员" })?;
         self.not_for_self(caller, Benefit::Propose, county, id, None)
             .await?;
         if input.amount == 0 || input.amount.abs() > ledger::MAX_AMOUNT {

@@ -339,13 +339,18 @@ impl Ledger<'_> {
             if quota == 0 {
                 continue;
             }
-            let mut keys = store_people::sample_keys(
+            let county_code = yinling_domain::region::CountyCode::from_i64(*county)
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            let mut keys: Vec<(i64, i64)> = store_people::sample_keys(
                 &mut self.app.store().read(),
-                *county,
+                county_code,
                 path,
                 (quota * 4) as i64,
             )
-            .await?;
+            .await?
+            .into_iter()
+            .map(|k| (k.county(), k.id()))
+            .collect();
             keys.retain(|k| !story_people.contains(k));
             keys.shuffle(&mut rng);
             // A small county (鱼台 is in a small demo) still has people who earn nothing.

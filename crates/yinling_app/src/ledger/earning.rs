@@ -32,13 +32,16 @@ impl Ledger<'_> {
             county_code: county,
             id,
         } = input.person;
-        store_people::get(&mut self.app.store().read(), county, id)
-            .await?
-            .filter(|p| {
-                OrgPath::parse(&p.path)
-                    .is_ok_and(|path| caller.scope(Permission::AwardPoints).covers(&path))
-            })
-            .ok_or(AppError::NotFound { what: "人员" })?;
+        store_people::get(
+            &mut self.app.store().read(),
+            crate::people::person_key(county, id)?,
+        )
+        .await?
+        .filter(|p| {
+            OrgPath::parse(&p.path)
+                .is_ok_and(|path| caller.scope(Permission::AwardPoints).covers(&path))
+        })
+        .ok_or(AppError::NotFound { what: "人员" })?;
         let key = client_key(caller, "earn", &input.idempotency_key)?;
         self.not_for_self(caller, Benefit::Earn, county, id, None)
             .await?;

@@ -74,13 +74,15 @@ impl Ledger<'_> {
             return Ok(None);
         }
         let mut exec = self.app.store().read();
-        let Some(own) = store_people::get(&mut exec, of.0, of.1).await? else {
+        let Some(own) =
+            store_people::get(&mut exec, crate::people::person_key(of.0, of.1)?).await?
+        else {
             return Ok(None);
         };
         let Some(household) = own.household_id else {
             return Ok(None);
         };
-        let other = store_people::get(&mut exec, county, id).await?;
+        let other = store_people::get(&mut exec, crate::people::person_key(county, id)?).await?;
         Ok(other
             .is_some_and(|p| p.household_id == Some(household))
             .then_some(Kin::Household))

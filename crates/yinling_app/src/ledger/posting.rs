@@ -587,10 +587,12 @@ pub(super) fn holder_missing(h: Holder) -> AppError {
 /// Where an account's owner is in the tree, for scope.
 pub(super) async fn holder_path(tx: &mut Tx, h: Holder) -> AppResult<String> {
     match h {
-        Holder::Person { county_code, id } => store_people::get(&mut tx.exec(), county_code, id)
-            .await?
-            .map(|p| p.path)
-            .ok_or(AppError::NotFound { what: "人员" }),
+        Holder::Person { county_code, id } => {
+            store_people::get(&mut tx.exec(), crate::people::person_key(county_code, id)?)
+                .await?
+                .map(|p| p.path)
+                .ok_or(AppError::NotFound { what: "人员" })
+        }
         Holder::Shop { county_code, id } => store_org::get(&mut tx.exec(), county_code, id)
             .await?
             .map(|u| u.path)

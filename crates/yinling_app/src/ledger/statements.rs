@@ -64,9 +64,12 @@ impl<'a> Ledger<'a> {
         county: i64,
         id: i64,
     ) -> AppResult<(String, String)> {
-        let person = store_people::get(&mut self.app.store().read(), county, id)
-            .await?
-            .ok_or(AppError::NotFound { what: "人员" })?;
+        let person = store_people::get(
+            &mut self.app.store().read(),
+            crate::people::person_key(county, id)?,
+        )
+        .await?
+        .ok_or(AppError::NotFound { what: "人员" })?;
         let own = caller.person == Some((county, id));
         let staff = OrgPath::parse(&person.path)
             .is_ok_and(|p| caller.scope(Permission::ViewPeople).covers(&p));

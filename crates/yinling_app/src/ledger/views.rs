@@ -65,13 +65,14 @@ impl Ledger<'_> {
             return Ok(Vec::new());
         };
         let mut exec = self.app.store().read();
-        let Some(me) = store_people::get(&mut exec, county, id).await? else {
+        let Some(me) = store_people::get(&mut exec, crate::people::person_key(county, id)?).await?
+        else {
             return Ok(Vec::new());
         };
         let Some(household) = me.household_id else {
             return Ok(Vec::new());
         };
-        Ok(store_places::residents(&mut exec, county, household)
+        Ok(store_places::residents(&mut exec, county, household.get())
             .await?
             .into_iter()
             .filter(|(pid, _)| *pid != id)
@@ -108,10 +109,13 @@ impl Ledger<'_> {
         let mut exec = self.app.store().read();
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
-            let person_name = store_people::get(&mut exec, row.county_code, row.person_id)
-                .await?
-                .map(|p| p.name)
-                .unwrap_or_default();
+            let person_name = store_people::get(
+                &mut exec,
+                crate::people::person_key(row.county_code, row.person_id)?,
+            )
+            .await?
+            .map(|p| p.name)
+            .unwrap_or_default();
             let unit = Unit::parse(&row.unit).unwrap_or(Unit::Points);
             let own = caller.account_id == Some(row.proposed_by);
             let proposer = store_accounts::get(&mut exec, row.proposed_by)

@@ -428,7 +428,7 @@ impl Mediation<'_> {
             }
             let resolved = match r.kind {
                 MediatorKind::Person => {
-                    let p = store_people::get(&mut exec, county, r.id)
+                    let p = store_people::get(&mut exec, crate::people::person_key(county, r.id)?)
                         .await?
                         .filter(|p| OrgPath::parse(&p.path).is_ok_and(|pp| scope.covers(&pp)))
                         .ok_or(AppError::NotFound { what: "调解员" })?;
@@ -439,7 +439,7 @@ impl Mediation<'_> {
                             format!("{}的档案中没有“离退休干部”身份，不能指派为调解员", p.name),
                         ));
                     }
-                    if p.status != "active" {
+                    if p.status != yinling_domain::person::PersonStatus::Active {
                         return Err(AppError::invalid(
                             "person_inactive",
                             "mediators",
@@ -571,16 +571,19 @@ impl Mediation<'_> {
         for (i, p) in input.parties.iter().enumerate() {
             let name = match p.person_id {
                 Some(pid) => {
-                    store_people::get(&mut self.app.store().read(), county, pid)
-                        .await?
-                        .filter(|person| {
-                            OrgPath::parse(&person.path)
-                                .is_ok_and(|pp| view_people.covers(&pp) || mediate.covers(&pp))
-                        })
-                        .ok_or(AppError::NotFound {
-                            what: "当事人档案"
-                        })?
-                        .name
+                    store_people::get(
+                        &mut self.app.store().read(),
+                        crate::people::person_key(county, pid)?,
+                    )
+                    .await?
+                    .filter(|person| {
+                        OrgPath::parse(&person.path)
+                            .is_ok_and(|pp| view_people.covers(&pp) || mediate.covers(&pp))
+                    })
+                    .ok_or(AppError::NotFound {
+                        what: "当事人档案"
+                    })?
+                    .name
                 }
                 None => {
                     let n = text(&p.name, TextKind::Line, "parties", "当事人姓名", 1, 20)?;

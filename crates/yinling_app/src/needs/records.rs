@@ -316,7 +316,7 @@ impl Needs<'_> {
         let mut exec = self.app.store().read();
         let person = match input.person_id {
             Some(pid) => {
-                let p = store_people::get(&mut exec, county, pid)
+                let p = store_people::get(&mut exec, crate::people::person_key(county, pid)?)
                     .await?
                     .filter(|p| path_of(&p.path).is_ok_and(|path| scope.covers(&path)))
                     .ok_or(AppError::NotFound { what: "人员" })?;
@@ -336,7 +336,7 @@ impl Needs<'_> {
             None => None,
         };
         if let (Some(p), Some(h)) = (&person, &household)
-            && p.household_id != Some(h.id)
+            && p.household_id.map(yinling_domain::ids::PlaceId::get) != Some(h.id)
         {
             return Err(AppError::invalid(
                 "person_not_in_household",
@@ -364,7 +364,7 @@ impl Needs<'_> {
                 (unit.id, path)
             }
             None => match (&person, &household) {
-                (Some(p), _) => (p.home_unit_id, path_of(&p.path)?),
+                (Some(p), _) => (p.home_unit_id.get(), path_of(&p.path)?),
                 (None, Some(h)) => (h.unit_id, path_of(&h.path)?),
                 (None, None) => unreachable!("checked above"),
             },
@@ -395,11 +395,12 @@ impl Needs<'_> {
             id,
             path: unit_path.to_string(),
             unit_id,
-            person_id: person.as_ref().map(|p| p.id),
-            household_id: household
-                .as_ref()
-                .map(|h| h.id)
-                .or_else(|| person.as_ref().and_then(|p| p.household_id)),
+            person_id: person.as_ref().map(|p| p.id.get()),
+            household_id: household.as_ref().map(|h| h.id).or_else(|| {
+                person
+                    .as_ref()
+                    .and_then(|p| p.household_id.map(yinling_domain::ids::PlaceId::get))
+            }),
             category: category.code.clone(),
             description,
             urgency: input.urgency.as_str().to_owned(),

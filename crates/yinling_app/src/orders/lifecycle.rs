@@ -47,9 +47,12 @@ impl Orders<'_> {
                     ));
                 }
             };
-        let person = store_people::get(&mut self.app.store().read(), county, person_id)
-            .await?
-            .ok_or(AppError::NotFound { what: "人员" })?;
+        let person = store_people::get(
+            &mut self.app.store().read(),
+            crate::people::person_key(county, person_id)?,
+        )
+        .await?
+        .ok_or(AppError::NotFound { what: "人员" })?;
         let path = parse_path(&person.path)?;
         if proxy && !caller.scope(Permission::Dispatch).covers(&path) {
             return Err(AppError::NotFound { what: "人员" });
@@ -96,7 +99,7 @@ impl Orders<'_> {
             county_code: county,
             id,
             path: person.path.clone(),
-            unit_id: person.home_unit_id,
+            unit_id: person.home_unit_id.get(),
             person_id,
             item_id: item.id,
             category: item.category.clone(),
@@ -143,12 +146,19 @@ impl Orders<'_> {
         proxy: bool,
         need_id: i64,
     ) -> AppResult<()> {
-        let need = store_needs::get(&mut self.app.store().read(), person.county_code, need_id)
-            .await?
-            .ok_or(AppError::NotFound { what: "需求" })?;
+        let need = store_needs::get(
+            &mut self.app.store().read(),
+            person.county_code.as_i64(),
+            need_id,
+        )
+        .await?
+        .ok_or(AppError::NotFound { what: "需求" })?;
         let theirs = match need.person_id {
-            Some(p) => p == person.id,
-            None => need.household_id.is_some() && need.household_id == person.household_id,
+            Some(p) => p == person.id.get(),
+            None => {
+                need.household_id.is_some()
+                    && need.household_id == person.household_id.map(|h| h.get())
+            }
         };
         let visible = if proxy {
             caller
@@ -330,10 +340,13 @@ impl Orders<'_> {
             .await?
             .map(|i| i.name)
             .unwrap_or_default();
-        let resident_name = store_people::get(&mut exec, order.county_code, order.person_id)
-            .await?
-            .map(|p| p.name)
-            .unwrap_or_default();
+        let resident_name = store_people::get(
+            &mut exec,
+            crate::people::person_key(order.county_code, order.person_id)?,
+        )
+        .await?
+        .map(|p| p.name)
+        .unwrap_or_default();
         let provider_name = match order.provider_id {
             Some(pid) => store_services::provider(&mut exec, order.county_code, pid)
                 .await?

@@ -42,3 +42,13 @@ impl App {
         Org { app: self }
     }
 }
+
+/// The key of a unit from the two numbers of a path or a form; numbers that cannot be a
+/// key find no unit.
+pub fn unit_key(
+    county_code: i64,
+    id: i64,
+) -> AppResult<yinling_domain::ids::Key<yinling_domain::ids::UnitId>> {
+    yinling_domain::ids::Key::from_parts(county_code, id)
+        .map_err(|_| AppError::NotFound { what: "组织" })
+}

@@ -147,7 +147,10 @@ impl Org<'_> {
                 store_places::residents(&mut exec, county, place.id)
                     .await?
                     .into_iter()
-                    .map(|(id, name)| crate::people::HouseholdMember { id, name })
+                    .map(|(id, name)| crate::people::HouseholdMember {
+                        id: yinling_domain::ids::PersonId(id),
+                        name,
+                    })
                     .collect()
             } else {
                 Vec::new()

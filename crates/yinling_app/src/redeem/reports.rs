@@ -182,10 +182,13 @@ impl Redeem<'_> {
         let r = store_shops::redemption(&mut exec, report.county_code, report.redemption_id)
             .await?
             .ok_or_else(|| AppError::Internal("reported redemption missing".into()))?;
-        let person_name = store_people::get(&mut exec, report.county_code, report.person_id)
-            .await?
-            .map(|p| p.name)
-            .unwrap_or_default();
+        let person_name = store_people::get(
+            &mut exec,
+            crate::people::person_key(report.county_code, report.person_id)?,
+        )
+        .await?
+        .map(|p| p.name)
+        .unwrap_or_default();
         let till_name = match r.created_by {
             Some(a) => yinling_store::accounts::get(&mut exec, a)
                 .await?

@@ -417,10 +417,13 @@ impl Redeem<'_> {
             .await?
             .map(|u| u.name)
             .unwrap_or_default();
-        let person_name = store_people::get(&mut exec, r.county_code, r.person_id)
-            .await?
-            .map(|p| p.name)
-            .unwrap_or_default();
+        let person_name = store_people::get(
+            &mut exec,
+            crate::people::person_key(r.county_code, r.person_id)?,
+        )
+        .await?
+        .map(|p| p.name)
+        .unwrap_or_default();
         let balance_after = store_ledger::transfer(&mut exec, r.county_code, r.transfer_id)
             .await?
             .map_or(0, |t| t.debit_after);
@@ -441,10 +444,13 @@ impl Redeem<'_> {
         shop_name: String,
         replayed: bool,
     ) -> AppResult<ShopReceipt> {
-        let name = store_people::get(&mut self.app.store().read(), r.county_code, r.person_id)
-            .await?
-            .map(|p| p.name)
-            .unwrap_or_default();
+        let name = store_people::get(
+            &mut self.app.store().read(),
+            crate::people::person_key(r.county_code, r.person_id)?,
+        )
+        .await?
+        .map(|p| p.name)
+        .unwrap_or_default();
         Ok(ShopReceipt {
             shop_name,
             person_name: mask_name(&name),
@@ -622,10 +628,13 @@ impl Redeem<'_> {
         .await?;
         let mut lines = Vec::with_capacity(rows.len());
         for r in rows {
-            let name = store_people::get(&mut exec, r.county_code, r.person_id)
-                .await?
-                .map(|p| mask_name(&p.name))
-                .unwrap_or_default();
+            let name = store_people::get(
+                &mut exec,
+                crate::people::person_key(r.county_code, r.person_id)?,
+            )
+            .await?
+            .map(|p| mask_name(&p.name))
+            .unwrap_or_default();
             lines.push(SettlementLine {
                 id: r.id,
                 at_text: format_minutes(r.created_at),

@@ -226,11 +226,15 @@ impl Services<'_> {
         };
         let residents: Vec<(i64, i64)> = yinling_store::people::sample_keys(
             &mut self.app.store().read(),
-            *wenshang,
+            yinling_domain::region::CountyCode::from_i64(*wenshang)
+                .map_err(|e| AppError::Internal(e.to_string()))?,
             wpath,
             orders.saturating_mul(3) as i64,
         )
-        .await?;
+        .await?
+        .into_iter()
+        .map(|k| (k.county(), k.id()))
+        .collect();
         let items = self.items_offered_at(*wenshang, wpath).await?;
         let system = Caller::system("demo");
         let tomorrow = self

@@ -374,7 +374,9 @@ impl Services<'_> {
         person_id: i64,
     ) -> AppResult<PersonListing> {
         let mut exec = self.app.store().read();
-        let Some(person) = store_people::get(&mut exec, county, person_id).await? else {
+        let Some(person) =
+            store_people::get(&mut exec, crate::people::person_key(county, person_id)?).await?
+        else {
             return Ok(PersonListing::NotManaged);
         };
         if !caller
@@ -528,7 +530,7 @@ impl Services<'_> {
                     }),
                     _,
                 ) => {
-                    let person = store_people::get(&mut exec, c, pid)
+                    let person = store_people::get(&mut exec, crate::people::person_key(c, pid)?)
                         .await?
                         .filter(|p| OrgPath::parse(&p.path).is_ok_and(|path| scope.covers(&path)))
                         .ok_or(AppError::NotFound { what: "人员" })?;

@@ -8,7 +8,11 @@ mod refusal;
 pub use builders::*;
 pub use refusal::*;
 
-use yinling_domain::{org::OrgKind, role::Role};
+use yinling_domain::{
+    ids::{Key, PersonId},
+    org::OrgKind,
+    role::Role,
+};
 use yinling_store::{org::OrgUnitRow, testing::TestDb};
 
 use crate::{
@@ -51,6 +55,11 @@ pub const PEOPLE_B: [(&str, &str, &str); 2] = [
     ("赵六", "37083019600202128X", "15012345678"),
     ("钱七", "370830197003031230", "18612345678"),
 ];
+
+/// The key of a fixture person held as (county, id), as the people use cases take it.
+pub fn person_key((county_code, id): (i64, i64)) -> Key<PersonId> {
+    Key::from_parts(county_code, id).expect("a fixture person's key")
+}
 
 /// An ID number with a valid check character for the first 17 digits.
 pub fn valid_id(first17: &str) -> String {
@@ -257,6 +266,7 @@ impl TestCity {
                 self.person_input(unit, name, id_number, phone),
             )
             .await
+            .map(|k| (k.county(), k.id()))
             .expect("create person")
     }
 
@@ -828,7 +838,7 @@ impl TestCity {
     async fn name_of(&self, person: (i64, i64)) -> String {
         self.app
             .people()
-            .file(&self.system, person.0, person.1)
+            .file(&self.system, person_key(person))
             .await
             .expect("person")
             .name

@@ -16,14 +16,17 @@ impl TimeBank<'_> {
             return Err(AppError::forbidden("本县（市、区）未开放时间银行亲属转赠"));
         }
         let mut exec = self.app.store().read();
-        let from = store_people::get(&mut exec, county, giver)
+        let from = store_people::get(&mut exec, crate::people::person_key(county, giver)?)
             .await?
             .ok_or(AppError::NotFound { what: "人员" })?;
-        let to = store_people::get(&mut exec, input.to.county_code, input.to.id)
-            .await?
-            .ok_or(AppError::NotFound { what: "人员" })?;
-        if to.county_code != county
-            || to.id == giver
+        let to = store_people::get(
+            &mut exec,
+            crate::people::person_key(input.to.county_code, input.to.id)?,
+        )
+        .await?
+        .ok_or(AppError::NotFound { what: "人员" })?;
+        if to.county_code.as_i64() != county
+            || to.id.get() == giver
             || from.household_id.is_none()
             || from.household_id != to.household_id
         {
@@ -43,7 +46,7 @@ impl TimeBank<'_> {
             },
             credit: Holder::Person {
                 county_code: county,
-                id: to.id,
+                id: to.id.get(),
             },
             amount: input.minutes,
             reason: Reason::Family,

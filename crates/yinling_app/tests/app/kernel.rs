@@ -2,6 +2,7 @@
 //! through one checker.
 
 use yinling_app::testing::assert_too_many;
+use yinling_app::testing::person_key;
 use yinling_app::{
     kernel::clock::MINUTE,
     people::TagDefInput,
@@ -395,8 +396,7 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
             .people()
             .tag(
                 worker,
-                c.people_a[2].0,
-                c.people_a[2].1,
+                person_key(c.people_a[2]),
                 TagInput {
                     tag_id: tag,
                     valid_from: None,
@@ -729,8 +729,7 @@ async fn names_titles_and_labels_refuse_invisible_characters_but_keep_their_numb
                 .people()
                 .add_role(
                     system,
-                    pc,
-                    pid,
+                    person_key((pc, pid)),
                     RoleInput {
                         kind: PersonRoleKind::RetiredCadre,
                         unit_county_code: None,
@@ -748,7 +747,10 @@ async fn names_titles_and_labels_refuse_invisible_characters_but_keep_their_numb
     )
     .await;
     check_field(c, "特长", &bidi, "理发", |t| async move {
-        c.app.people().set_skills(system, pc, pid, vec![t]).await
+        c.app
+            .people()
+            .set_skills(system, person_key((pc, pid)), vec![t])
+            .await
     })
     .await;
     let id = valid_id("37083019500101555");

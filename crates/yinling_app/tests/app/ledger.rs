@@ -1363,11 +1363,14 @@ mod trust {
             linked_staff(&city, "selfworker", Role::GridWorker, &city.grid_a, li).await;
         let mut old = Vec::new();
         for who in [li, zhang] {
-            let path = yinling_store::people::get(&mut city.app.store().read(), who.0, who.1)
-                .await
-                .unwrap()
-                .unwrap()
-                .path;
+            let path = yinling_store::people::get(
+                &mut city.app.store().read(),
+                yinling_app::testing::person_key(who),
+            )
+            .await
+            .unwrap()
+            .unwrap()
+            .path;
             let row = AdjustmentRow {
                 county_code: c,
                 id: ids::next(&mut city.app.store().write(), Seq::LedgerAdjustments)

@@ -3,6 +3,7 @@
 //! changing nothing, and success rates computed exactly at the period's boundaries.
 
 use chrono::NaiveDate;
+use yinling_app::testing::person_key;
 use yinling_app::testing::{assert_conflict, assert_forbidden, assert_invalid, assert_not_found};
 use yinling_app::{
     AppError, Caller, PageRequest,
@@ -69,8 +70,7 @@ async fn fixture(city: &TestCity) -> Fixture {
             .people()
             .add_role(
                 &city.system,
-                key.0,
-                key.1,
+                person_key(key),
                 RoleInput {
                     kind: PersonRoleKind::RetiredCadre,
                     unit_county_code: None,

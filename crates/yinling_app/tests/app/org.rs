@@ -2,6 +2,7 @@
 //! references checked against the caller's scope, city-wide vocabularies.
 
 use yinling_app::testing::assert_forbidden;
+use yinling_app::testing::person_key;
 use yinling_app::{
     AppError, PageRequest,
     people::TagDefInput,
@@ -144,7 +145,12 @@ async fn buildings_entrances_and_households_nest_sensibly() {
     assert!(matches!(err, AppError::Invalid { .. }));
     // Someone moves in.
     let (pc, pid) = city.people_a[2];
-    let file = city.app.people().file(&worker, pc, pid).await.unwrap();
+    let file = city
+        .app
+        .people()
+        .file(&worker, person_key((pc, pid)))
+        .await
+        .unwrap();
     let mut input = city.person_input(
         &city.grid_a,
         "王五",
@@ -155,7 +161,7 @@ async fn buildings_entrances_and_households_nest_sensibly() {
     input.version = Some(file.version);
     city.app
         .people()
-        .update(&worker, pc, pid, input)
+        .update(&worker, person_key((pc, pid)), input)
         .await
         .unwrap();
     let homes = city
@@ -173,7 +179,12 @@ async fn buildings_entrances_and_households_nest_sensibly() {
             .collect::<Vec<_>>(),
         ["王五"]
     );
-    let file = city.app.people().file(&worker, pc, pid).await.unwrap();
+    let file = city
+        .app
+        .people()
+        .file(&worker, person_key((pc, pid)))
+        .await
+        .unwrap();
     assert_eq!(file.household.unwrap().label, "3号楼2单元501室");
     // The worker next door can neither list nor add here.
     let b = city.caller("workerb").await;
@@ -196,6 +207,7 @@ async fn buildings_entrances_and_households_nest_sensibly() {
 mod moving {
     use std::collections::HashSet;
 
+    use yinling_app::testing::person_key;
     use yinling_app::{App, AppError, Caller, PageRequest, testing::TestCity};
     use yinling_store::{
         org::{self as store_org, PathShape},
@@ -495,8 +507,7 @@ mod moving {
             .people()
             .add_role(
                 &system,
-                city.people_a[0].0,
-                city.people_a[0].1,
+                person_key(city.people_a[0]),
                 RoleInput {
                     kind: PersonRoleKind::PartyMember,
                     unit_county_code: Some(city.branch.county_code),
@@ -526,8 +537,7 @@ mod moving {
             .people()
             .tag(
                 &system,
-                city.people_a[0].0,
-                city.people_a[0].1,
+                person_key(city.people_a[0]),
                 TagInput {
                     tag_id: tag,
                     valid_from: None,
@@ -543,8 +553,7 @@ mod moving {
             .people()
             .add_role(
                 &system,
-                city.people_a[1].0,
-                city.people_a[1].1,
+                person_key(city.people_a[1]),
                 RoleInput {
                     kind: PersonRoleKind::RetiredCadre,
                     unit_county_code: None,
@@ -950,7 +959,7 @@ async fn roles_and_households_attach_only_to_units_in_the_callers_scope() {
         let err = city
             .app
             .people()
-            .add_role(&worker, c, id, party(Some(unit)))
+            .add_role(&worker, person_key((c, id)), party(Some(unit)))
             .await
             .unwrap_err();
         assert!(
@@ -965,8 +974,7 @@ async fn roles_and_households_attach_only_to_units_in_the_callers_scope() {
         .people()
         .add_role(
             &worker,
-            c,
-            id,
+            person_key((c, id)),
             RoleInput {
                 unit_id: None,
                 ..party(Some(&city.grid_a))
@@ -980,15 +988,14 @@ async fn roles_and_households_attach_only_to_units_in_the_callers_scope() {
     // Inside the grid it works; the county administrator reaches the other street.
     city.app
         .people()
-        .add_role(&worker, c, id, party(Some(&city.grid_a)))
+        .add_role(&worker, person_key((c, id)), party(Some(&city.grid_a)))
         .await
         .unwrap();
     city.app
         .people()
         .add_role(
             &admin,
-            c,
-            id,
+            person_key((c, id)),
             RoleInput {
                 kind: PersonRoleKind::Volunteer,
                 ..party(Some(&branch2))
@@ -1096,8 +1103,7 @@ async fn only_the_city_defines_the_city_wide_vocabularies() {
         .people()
         .tag(
             &county_admin,
-            c,
-            id,
+            person_key((c, id)),
             TagInput {
                 tag_id: tag,
                 valid_from: None,
@@ -1223,7 +1229,7 @@ async fn the_demo_city_keeps_its_scope_invariants_after_a_move() {
     let zhang = login("zhangdaye").await;
     let home = app
         .people()
-        .file(&zhang, zhang.person.unwrap().0, zhang.person.unwrap().1)
+        .file(&zhang, person_key(zhang.person.unwrap()))
         .await
         .unwrap()
         .home_unit

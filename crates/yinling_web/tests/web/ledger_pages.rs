@@ -846,11 +846,14 @@ async fn the_approver_sees_who_proposed_for_whom_and_cannot_approve_a_self_award
         )
         .await
         .unwrap();
-    let path = yinling_store::people::get(&mut city.app.store().read(), li.0, li.1)
-        .await
-        .unwrap()
-        .unwrap()
-        .path;
+    let path = yinling_store::people::get(
+        &mut city.app.store().read(),
+        yinling_app::testing::person_key(li),
+    )
+    .await
+    .unwrap()
+    .unwrap()
+    .path;
     let id = ids::next(&mut city.app.store().write(), Seq::LedgerAdjustments)
         .await
         .unwrap();

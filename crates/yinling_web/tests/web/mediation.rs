@@ -2,6 +2,7 @@
 
 use axum::http::{StatusCode, header};
 use yinling_app::testing::TestCity;
+use yinling_app::testing::person_key;
 
 use crate::support::{Client, setup, xlsx_text};
 
@@ -45,8 +46,7 @@ async fn mediation_pages_run_a_case_in_elder_mode_and_refuse_the_other_grid() {
         .people()
         .add_role(
             &city.system,
-            lc,
-            lid,
+            person_key((lc, lid)),
             yinling_app::people::RoleInput {
                 kind: yinling_domain::person::PersonRoleKind::RetiredCadre,
                 unit_county_code: None,

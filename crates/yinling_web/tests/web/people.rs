@@ -7,6 +7,7 @@ use crate::support::{setup, xlsx_text};
 mod masked_numbers_web {
     use axum::http::{Method, StatusCode, header};
     use serde_json::json;
+    use yinling_app::testing::person_key;
     use yinling_app::{
         PageRequest, Settings,
         org::NewUnitInput,
@@ -303,8 +304,13 @@ mod masked_numbers_web {
             "{all}"
         );
         let reg = zsf["registration"]["id"].as_i64().unwrap();
-        let file = city.app.people().file(&worker, zc, reg).await.unwrap();
-        assert_eq!(file.status, "merged");
+        let file = city
+            .app
+            .people()
+            .file(&worker, person_key((zc, reg)))
+            .await
+            .unwrap();
+        assert_eq!(file.status.as_str(), "merged");
         // Deciding it again is refused beside the case, as a conflict.
         let r = county
             .post_form(&action, &[("decision", "reject"), ("version", &version)])
@@ -525,8 +531,7 @@ mod masked_numbers_web {
             .people()
             .add_role(
                 &city.system,
-                c,
-                id,
+                person_key((c, id)),
                 RoleInput {
                     kind: PersonRoleKind::Volunteer,
                     unit_county_code: Some(city.branch.county_code),

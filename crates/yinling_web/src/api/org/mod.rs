@@ -166,8 +166,7 @@ async fn unit_members(
             .people()
             .roster(
                 &c.caller,
-                county,
-                id,
+                yinling_app::org::unit_key(county, id)?,
                 q.kind,
                 PageRequest::new(q.page, q.per_page),
             )

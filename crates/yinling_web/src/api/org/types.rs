@@ -259,14 +259,14 @@ pub struct RosterItemResponse {
 impl From<RosterItem> for RosterItemResponse {
     fn from(v: RosterItem) -> Self {
         RosterItemResponse {
-            county_code: v.county_code,
-            person_id: v.person_id,
+            county_code: v.county_code.as_i64(),
+            person_id: v.person_id.get(),
             name: v.name,
-            gender: v.gender,
+            gender: v.gender.as_str().to_owned(),
             birth_date: v.birth_date,
             birth_year: v.birth_year,
             age: v.age,
-            kind: v.kind,
+            kind: v.kind.as_str().to_owned(),
             unit_name: v.unit_name,
             details: v.details,
         }

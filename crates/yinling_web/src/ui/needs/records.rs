@@ -357,7 +357,11 @@ async fn form_page(
     // Coming from a person's file: that person, in their home unit.
     let mut person_name = None;
     if let Some((c, id)) = opt(&f.person).and_then(|p| parse_key(&p)) {
-        let p = state.app.people().file(&ctx.caller, c, id).await?;
+        let p = state
+            .app
+            .people()
+            .file(&ctx.caller, yinling_app::people::person_key(c, id)?)
+            .await?;
         if opt(&f.unit).is_none() {
             f.unit = Some(format!("{}/{}", p.home_unit.county_code, p.home_unit.id));
         }
@@ -418,7 +422,7 @@ async fn form_page(
     let households = state
         .app
         .people()
-        .households_under(&ctx.caller, c, u)
+        .households_under(&ctx.caller, yinling_app::org::unit_key(c, u)?)
         .await?;
     let house_ids: Vec<String> = households.iter().map(|h| h.id.to_string()).collect();
     let households = choices(

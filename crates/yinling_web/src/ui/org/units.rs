@@ -294,8 +294,7 @@ async fn members(
         .people()
         .roster(
             &ctx.caller,
-            county,
-            id,
+            yinling_app::org::unit_key(county, id)?,
             kind,
             PageRequest::new(q.page, Some(50)),
         )

@@ -10,6 +10,7 @@
 //! [`page_cases`] and [`list_cases`] list them one line per capability.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use yinling_app::testing::person_key;
 
 use axum::{
     Router,
@@ -707,9 +708,10 @@ impl Run {
                     .city
                     .app
                     .people()
-                    .add_role(sys, a.person.0, a.person.1, input)
+                    .add_role(sys, person_key(a.person), input)
                     .await
-                    .unwrap();
+                    .unwrap()
+                    .get();
                 self.fresh.insert((f, i), id);
                 (id, String::new())
             }
@@ -724,7 +726,7 @@ impl Run {
                     .city
                     .app
                     .people()
-                    .tag(sys, a.person.0, a.person.1, input)
+                    .tag(sys, person_key(a.person), input)
                     .await
                     .unwrap();
                 self.fresh.insert((f, i), id);
@@ -1053,7 +1055,8 @@ async fn extras(city: &TestCity) -> Vec<Extra> {
                 "id_number": valid_id(&format!("37083019500202{:03}", g % 1000)),
                 "home_unit_county_code": c, "home_unit_id": g}))
             .unwrap();
-            let (pc, pid) = city.app.people().create(&city.system, input).await.unwrap();
+            let person = city.app.people().create(&city.system, input).await.unwrap();
+            let (pc, pid) = (person.county_code, person.id);
             let id_bidx: Vec<u8> = city
                 .app
                 .store()
@@ -1075,8 +1078,8 @@ async fn extras(city: &TestCity) -> Vec<Extra> {
                     county_code: pc,
                     id,
                     person_id: pid,
-                    existing_county_code: a.person.0,
-                    existing_id: a.person.1,
+                    existing_county_code: person_key(a.person).county_code,
+                    existing_id: person_key(a.person).id,
                     id_bidx,
                     registered_by: None,
                     registered_by_name: "网格员".into(),
@@ -1116,8 +1119,8 @@ async fn every_role_reaches_its_own_subtree_and_nothing_else_through_every_route
     let extras = extras(&city).await;
     let mut run = Run {
         city,
-        tag: tags[0],
-        tag_rows: tags[1],
+        tag: tags[0].get(),
+        tag_rows: tags[1].get(),
         extras,
         fresh: HashMap::new(),
         n: 0,
