@@ -10,7 +10,7 @@ use yinling_app::{App, Caller};
 use yinling_domain::{
     ids::Key,
     matching::Need,
-    org::OrgPath,
+    org::{OrgKind, OrgPath},
     person::COMMON_SKILLS,
     region::CountyCode,
     scope::Scope,
@@ -218,18 +218,18 @@ async fn county(app: &App) -> anyhow::Result<(i64, String)> {
     let unit = store_org::get_by_region(&mut app.store().read(), COUNTY, "370830")
         .await?
         .context("汶上县 missing from the demo")?;
-    Ok((unit.id, unit.path))
+    Ok((unit.id.get(), unit.path))
 }
 
 async fn areas(app: &App, county_path: &str) -> anyhow::Result<Vec<String>> {
     let scope = Scope::from_paths([OrgPath::parse(county_path)?]);
     let mut out = Vec::new();
-    for kind in ["community_committee", "village_committee"] {
+    for kind in [OrgKind::CommunityCommittee, OrgKind::VillageCommittee] {
         let (units, _) = store_org::list(
             &mut app.store().read(),
             &scope,
             &UnitFilter {
-                kind: Some(kind.into()),
+                kind: Some(kind),
                 name_contains: None,
             },
             100_000,

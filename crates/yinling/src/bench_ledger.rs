@@ -250,8 +250,7 @@ async fn redemptions(app: &App, people: &[(i64, i64)], n: usize) -> anyhow::Resu
         .org()
         .create_unit(
             &system,
-            county.county_code,
-            county.id,
+            yinling_domain::ids::Key::new(county.county_code, county.id),
             yinling_app::org::NewUnitInput {
                 kind: OrgKind::Merchant,
                 name: "基准测试超市".into(),
@@ -272,8 +271,8 @@ async fn redemptions(app: &App, people: &[(i64, i64)], n: usize) -> anyhow::Resu
                 display_name: "收银台".into(),
                 password: PASSWORD.into(),
                 role: Role::Merchant,
-                unit_county_code: shop.county_code,
-                unit_id: shop.id,
+                unit_county_code: shop.county_code.as_i64(),
+                unit_id: shop.id.get(),
                 must_change_password: false,
                 person_county_code: None,
                 person_id: None,
@@ -281,7 +280,7 @@ async fn redemptions(app: &App, people: &[(i64, i64)], n: usize) -> anyhow::Resu
         )
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let shop_key = Key::from((shop.county_code, shop.id));
+    let shop_key = Key::from((shop.county_code.as_i64(), shop.id.get()));
     let goods = app
         .redeem()
         .add_goods(

@@ -695,7 +695,7 @@ async fn user(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
                     .with_context(|| format!("组织编号格式应为 县代码/编号：{u}"))?,
                 None => {
                     let root = app.bootstrap().await.map_err(app_err)?;
-                    (root.county_code, root.id)
+                    (root.county_code.as_i64(), root.id.get())
                 }
             };
             let generated = password.is_none();

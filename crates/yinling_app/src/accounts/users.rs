@@ -114,9 +114,12 @@ impl Accounts<'_> {
         county: i64,
         unit_id: i64,
     ) -> AppResult<OrgPath> {
-        let unit = store_org::get(&mut self.app.store().read(), county, unit_id)
-            .await?
-            .ok_or(AppError::NotFound { what: "组织" })?;
+        let unit = store_org::get(
+            &mut self.app.store().read(),
+            crate::org::unit_key(county, unit_id)?,
+        )
+        .await?
+        .ok_or(AppError::NotFound { what: "组织" })?;
         let path = OrgPath::parse(&unit.path).map_err(|e| AppError::Internal(e.to_string()))?;
         // No managing role over the unit: it lies outside the caller's ManageUsers scope.
         let mine = caller
@@ -129,7 +132,7 @@ impl Accounts<'_> {
                 role.label_zh()
             )));
         }
-        let kind = OrgKind::parse(&unit.kind).unwrap_or(OrgKind::Other);
+        let kind = OrgKind::parse(unit.kind.as_str()).unwrap_or(OrgKind::Other);
         if !role.fits_unit(kind) {
             return Err(AppError::invalid(
                 "role_unit_mismatch",

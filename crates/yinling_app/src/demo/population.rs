@@ -445,10 +445,10 @@ impl Builder<'_> {
     pub(super) fn volunteer_teams(&self) -> HashMap<i64, Vec<(i64, String)>> {
         let mut m: HashMap<i64, Vec<(i64, String)>> = HashMap::new();
         for u in &self.units {
-            if u.kind == OrgKind::VolunteerTeam.as_str() {
-                m.entry(u.county_code)
+            if u.kind == OrgKind::VolunteerTeam {
+                m.entry(u.county_code.as_i64())
                     .or_default()
-                    .push((u.id, u.path.clone()));
+                    .push((u.id.get(), u.path.clone()));
             }
         }
         m
@@ -631,12 +631,13 @@ impl Builder<'_> {
         let mut places = Vec::new();
         let mut building_ids = HashMap::new();
         let mut unit_ids = HashMap::new();
-        let place = |id, kind: &str, parent, label: String| NewPlace {
-            county_code: slot.county,
-            id,
+        let place_county = crate::org::county_code(slot.county)?;
+        let place = |id, kind: &str, parent: Option<i64>, label: String| NewPlace {
+            county_code: place_county,
+            id: yinling_domain::ids::PlaceId(id),
             kind: kind.to_owned(),
-            parent_id: parent,
-            unit_id: slot.unit_id,
+            parent_id: parent.map(yinling_domain::ids::PlaceId),
+            unit_id: yinling_domain::ids::UnitId(slot.unit_id),
             path: slot.path.clone(),
             label,
             address: None,

@@ -199,10 +199,7 @@ impl Ledger<'_> {
             let all = store_org::of_kinds(
                 &mut self.app.store().read(),
                 &scope,
-                &[
-                    OrgKind::CommunityCommittee.as_str(),
-                    OrgKind::VillageCommittee.as_str(),
-                ],
+                &[OrgKind::CommunityCommittee, OrgKind::VillageCommittee],
                 5_000,
             )
             .await?;
@@ -210,7 +207,7 @@ impl Ledger<'_> {
                 // Communities first (the county town), then villages, spread over the list.
                 let (mut towns, villages): (Vec<_>, Vec<_>) = all
                     .into_iter()
-                    .partition(|u| u.kind == OrgKind::CommunityCommittee.as_str());
+                    .partition(|u| u.kind == OrgKind::CommunityCommittee);
                 towns.extend(villages);
                 let step = (towns.len() as f64 / YUTAI_SHOPS as f64).max(1.0);
                 homes = (0..YUTAI_SHOPS)
@@ -219,7 +216,9 @@ impl Ledger<'_> {
             }
         }
         let story_home = match story.community {
-            Some((c, id)) => store_org::get(&mut self.app.store().read(), c, id).await?,
+            Some((c, id)) => {
+                store_org::get(&mut self.app.store().read(), crate::org::unit_key(c, id)?).await?
+            }
             None => None,
         };
         let n_shops = homes.len() + usize::from(story_home.is_some());
@@ -247,10 +246,10 @@ impl Ledger<'_> {
                 .child(&code);
             units.push(NewOrgUnit {
                 county_code: home.county_code,
-                id,
+                id: yinling_domain::ids::UnitId(id),
                 parent_county_code: Some(home.county_code),
                 parent_id: Some(home.id),
-                kind: OrgKind::Merchant.as_str().to_owned(),
+                kind: OrgKind::Merchant,
                 name: name.clone(),
                 code,
                 path: path.to_string(),
@@ -263,7 +262,7 @@ impl Ledger<'_> {
                 now,
             });
             shops.push(DemoShop {
-                county: home.county_code,
+                county: home.county_code.as_i64(),
                 id,
                 name,
                 goods: Vec::new(),

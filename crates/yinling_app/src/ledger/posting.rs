@@ -593,12 +593,14 @@ pub(super) async fn holder_path(tx: &mut Tx, h: Holder) -> AppResult<String> {
                 .map(|p| p.path)
                 .ok_or(AppError::NotFound { what: "人员" })
         }
-        Holder::Shop { county_code, id } => store_org::get(&mut tx.exec(), county_code, id)
-            .await?
-            .map(|u| u.path)
-            .ok_or(AppError::NotFound {
-                what: "合作商户"
-            }),
+        Holder::Shop { county_code, id } => {
+            store_org::get(&mut tx.exec(), crate::org::unit_key(county_code, id)?)
+                .await?
+                .map(|u| u.path)
+                .ok_or(AppError::NotFound {
+                    what: "合作商户"
+                })
+        }
         Holder::Pool { county_code } | Holder::Expiry { county_code } => {
             Ok(crate::county_path(county_code).as_str().to_owned())
         }

@@ -72,18 +72,21 @@ impl Ledger<'_> {
         let Some(household) = me.household_id else {
             return Ok(Vec::new());
         };
-        Ok(store_places::residents(&mut exec, county, household.get())
-            .await?
-            .into_iter()
-            .filter(|(pid, _)| *pid != id)
-            .map(|(pid, name)| FamilyMember {
-                key: Key {
-                    county_code: county,
-                    id: pid,
-                },
-                name,
-            })
-            .collect())
+        Ok(store_places::residents(
+            &mut exec,
+            yinling_domain::ids::Key::new(me.county_code, household),
+        )
+        .await?
+        .into_iter()
+        .filter(|(pid, _)| *pid != yinling_domain::ids::PersonId(id))
+        .map(|(pid, name)| FamilyMember {
+            key: Key {
+                county_code: county,
+                id: pid.get(),
+            },
+            name,
+        })
+        .collect())
     }
 
     /// The time-bank payment for an order the caller has been shown, if it was paid.
@@ -169,7 +172,7 @@ impl Ledger<'_> {
         Ok(store_org::of_kinds(
             &mut self.app.store().read(),
             &scope,
-            &[OrgKind::County.as_str()],
+            &[OrgKind::County],
             100,
         )
         .await?
@@ -177,9 +180,9 @@ impl Ledger<'_> {
         .filter(|u| {
             caller
                 .scope(Permission::ManageLedger)
-                .covers(&crate::county_path(u.county_code))
+                .covers(&crate::county_path(u.county_code.as_i64()))
         })
-        .map(|u| (u.county_code, u.name))
+        .map(|u| (u.county_code.as_i64(), u.name))
         .collect())
     }
 }

@@ -134,9 +134,10 @@ impl Mediation<'_> {
                 let (c, i) = parse_key(key).ok_or_else(|| {
                     AppError::invalid("invalid_unit", "unit", "组织参数格式不正确")
                 })?;
-                let unit = store_org::get(&mut self.app.store().read(), c, i)
-                    .await?
-                    .ok_or(AppError::NotFound { what: "组织" })?;
+                let unit =
+                    store_org::get(&mut self.app.store().read(), crate::org::unit_key(c, i)?)
+                        .await?
+                        .ok_or(AppError::NotFound { what: "组织" })?;
                 let path = org_path(&unit.path)?;
                 let narrowed = scope.narrow_to(&path);
                 if narrowed.is_empty() {
@@ -461,12 +462,12 @@ impl Mediation<'_> {
                     };
                     // Any studio or team of the case's county: the county's bureau keeps
                     // them, not the community where the dispute arose.
-                    let u = store_org::get(&mut exec, county, r.id).await?.ok_or(
-                        AppError::NotFound {
+                    let u = store_org::get(&mut exec, crate::org::unit_key(county, r.id)?)
+                        .await?
+                        .ok_or(AppError::NotFound {
                             what: "调解组织"
-                        },
-                    )?;
-                    if u.kind != want.as_str() {
+                        })?;
+                    if u.kind != want {
                         return Err(AppError::invalid(
                             "wrong_mediator_kind",
                             "mediators",
@@ -493,9 +494,12 @@ impl Mediation<'_> {
             return Err(AppError::forbidden("您无权受理矛盾纠纷"));
         }
         let county = input.unit_county_code;
-        let unit = store_org::get(&mut self.app.store().read(), county, input.unit_id)
-            .await?
-            .ok_or(AppError::NotFound { what: "组织" })?;
+        let unit = store_org::get(
+            &mut self.app.store().read(),
+            crate::org::unit_key(county, input.unit_id)?,
+        )
+        .await?
+        .ok_or(AppError::NotFound { what: "组织" })?;
         let path = org_path(&unit.path)?;
         if !caller.scope(Permission::Mediate).covers(&path) {
             if caller.scope(Permission::ViewServices).covers(&path) {
@@ -503,7 +507,7 @@ impl Mediation<'_> {
             }
             return Err(AppError::NotFound { what: "组织" });
         }
-        if !OrgKind::parse(&unit.kind).is_some_and(OrgKind::is_home) {
+        if !OrgKind::parse(unit.kind.as_str()).is_some_and(OrgKind::is_home) {
             return Err(AppError::invalid(
                 "not_an_area",
                 "unit",
@@ -511,10 +515,14 @@ impl Mediation<'_> {
             ));
         }
         if let Some(pid) = input.place_id {
-            store_places::get(&mut self.app.store().read(), county, pid)
-                .await?
-                .filter(|pl| OrgPath::parse(&pl.path).is_ok_and(|pp| pp.is_within(&path)))
-                .ok_or(AppError::NotFound { what: "住所" })?;
+            store_places::get(
+                &mut self.app.store().read(),
+                yinling_domain::ids::Key::from_parts(county, pid)
+                    .map_err(|_| AppError::NotFound { what: "住所" })?,
+            )
+            .await?
+            .filter(|pl| OrgPath::parse(&pl.path).is_ok_and(|pp| pp.is_within(&path)))
+            .ok_or(AppError::NotFound { what: "住所" })?;
         }
         let summary = text(
             &input.summary,
@@ -609,7 +617,7 @@ impl Mediation<'_> {
             county_code: county,
             id,
             path: unit.path.clone(),
-            unit_id: unit.id,
+            unit_id: unit.id.get(),
             place_id: input.place_id,
             location,
             category: input.category.as_str().to_owned(),

@@ -39,13 +39,13 @@ impl Mediation<'_> {
             Some(u) => store_org::children(&mut exec, u)
                 .await?
                 .into_iter()
-                .filter(|c| OrgKind::parse(&c.kind).is_some_and(OrgKind::is_area))
+                .filter(|c| OrgKind::parse(c.kind.as_str()).is_some_and(OrgKind::is_area))
                 .collect(),
             None => Vec::new(),
         };
         let buckets: Vec<(i64, String)> = children
             .iter()
-            .map(|c| (c.county_code, c.path.clone()))
+            .map(|c| (c.county_code.as_i64(), c.path.clone()))
             .collect();
         let by_bucket =
             store::outcome_counts_by_subtree(&mut exec, &scope, &buckets, &from, &to).await?;
@@ -53,17 +53,17 @@ impl Mediation<'_> {
             .into_iter()
             .enumerate()
             .map(|(i, c)| RateLine {
-                kind_label: OrgKind::parse(&c.kind).map_or("其他", OrgKind::label_zh),
+                kind_label: OrgKind::parse(c.kind.as_str()).map_or("其他", OrgKind::label_zh),
                 rate: by_bucket
                     .iter()
                     .find(|(b, _)| *b == i)
                     .map(|(_, n)| *n)
                     .unwrap_or_default()
                     .into(),
-                county_code: c.county_code,
-                id: c.id,
+                county_code: c.county_code.as_i64(),
+                id: c.id.get(),
                 name: c.name,
-                kind: c.kind,
+                kind: c.kind.as_str().to_owned(),
             })
             .collect();
         let mut studios = Vec::new();
@@ -89,8 +89,8 @@ impl Mediation<'_> {
             from: period.from,
             to: period.to,
             unit: unit.map(|u| StatsUnit {
-                county_code: u.county_code,
-                id: u.id,
+                county_code: u.county_code.as_i64(),
+                id: u.id.get(),
                 name: u.name,
             }),
             definition: RATE_DEFINITION,

@@ -7,7 +7,7 @@ use yinling_domain::{
     id_number::{Gender, IdNumber, age_on},
     ids::{AccountId, Key, PersonId, PersonRoleId, PlaceId, TagId, UnitId},
     name::{PersonName, SearchKey, search_key},
-    org::{OrgKind, OrgPath},
+    org::OrgPath,
     person::{PersonRoleKind, PersonStatus, RoleDetails, TagSource},
     phone::Phone,
     region::CountyCode,

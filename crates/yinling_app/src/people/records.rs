@@ -154,22 +154,22 @@ impl People<'_> {
         caller: &Caller,
         input: &PersonInput,
     ) -> AppResult<OrgPath> {
-        let unit = store_org::get(
-            &mut self.app.store().read(),
-            input.home_unit_county_code,
-            input.home_unit_id,
-        )
-        .await?
-        .ok_or(AppError::NotFound {
-            what: "所属组织"
-        })?;
+        let home = Key::<UnitId>::from_parts(input.home_unit_county_code, input.home_unit_id)
+            .map_err(|_| AppError::NotFound {
+                what: "所属组织"
+            })?;
+        let unit = store_org::get(&mut self.app.store().read(), home)
+            .await?
+            .ok_or(AppError::NotFound {
+                what: "所属组织"
+            })?;
         let path = OrgPath::parse(&unit.path).map_err(|e| AppError::Internal(e.to_string()))?;
         if !caller.scope(Permission::EditPeople).covers(&path) {
             return Err(AppError::NotFound {
                 what: "所属组织"
             });
         }
-        if !OrgKind::parse(&unit.kind).is_some_and(OrgKind::is_home) {
+        if !unit.kind.is_home() {
             return Err(AppError::invalid(
                 "invalid_home_unit",
                 "home_unit",
@@ -177,9 +177,12 @@ impl People<'_> {
             ));
         }
         if let Some(h) = input.household_id {
-            let place = store_places::get(&mut self.app.store().read(), unit.county_code, h)
-                .await?
-                .filter(|pl| pl.kind == "household");
+            let place = store_places::get(
+                &mut self.app.store().read(),
+                Key::new(unit.county_code, PlaceId(h)),
+            )
+            .await?
+            .filter(|pl| pl.kind == "household");
             let edit_scope = caller.scope(Permission::EditPeople);
             match place {
                 Some(pl)
@@ -554,15 +557,21 @@ impl People<'_> {
         let edit_scope = caller.scope(Permission::EditPeople);
         let unit = match (input.unit_county_code, input.unit_id) {
             (Some(c), Some(u)) => Some(
-                store_org::get(&mut self.app.store().read(), c, u)
-                    .await?
-                    .filter(|unit| {
-                        unit.county_code == county || unit.county_code == crate::CITY_COUNTY_CODE
-                    })
-                    .filter(|unit| OrgPath::parse(&unit.path).is_ok_and(|p| edit_scope.covers(&p)))
-                    .ok_or(AppError::NotFound {
+                store_org::get(
+                    &mut self.app.store().read(),
+                    Key::from_parts(c, u).map_err(|_| AppError::NotFound {
                         what: "所属组织"
                     })?,
+                )
+                .await?
+                .filter(|unit| {
+                    unit.county_code == key.county_code
+                        || unit.county_code.as_i64() == crate::CITY_COUNTY_CODE
+                })
+                .filter(|unit| OrgPath::parse(&unit.path).is_ok_and(|p| edit_scope.covers(&p)))
+                .ok_or(AppError::NotFound {
+                    what: "所属组织"
+                })?,
             ),
             (None, None) => None,
             _ => {
@@ -592,7 +601,8 @@ impl People<'_> {
         }
         let existing = store_people::roles_of(&mut self.app.store().read(), key).await?;
         if existing.iter().any(|r| {
-            r.kind == input.kind && r.unit_id.map(UnitId::get) == unit.as_ref().map(|u| u.id)
+            r.kind == input.kind
+                && r.unit_id.map(UnitId::get) == unit.as_ref().map(|u| u.id).map(|i| i.get())
         }) {
             return Err(AppError::conflict(
                 "role_exists",
@@ -614,10 +624,10 @@ impl People<'_> {
                 kind: input.kind,
                 unit_county_code: unit
                     .as_ref()
-                    .map(|u| CountyCode::from_i64(u.county_code))
+                    .map(|u| CountyCode::from_i64(u.county_code.as_i64()))
                     .transpose()
                     .map_err(|e| AppError::Internal(e.to_string()))?,
-                unit_id: unit.as_ref().map(|u| UnitId(u.id)),
+                unit_id: unit.as_ref().map(|u| UnitId(u.id.get())),
                 path: unit.as_ref().map(|u| u.path.clone()),
                 since: input.since.map(|d| d.to_string()),
                 details: details.clone(),

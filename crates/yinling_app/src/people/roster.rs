@@ -13,7 +13,7 @@ impl People<'_> {
         let unit = self
             .app
             .org()
-            .find_unit(caller, unit.county(), unit.id())
+            .find_unit(caller, crate::org::unit_key(unit.county(), unit.id())?)
             .await?;
         let path = OrgPath::parse(&unit.path).map_err(|e| AppError::Internal(e.to_string()))?;
         let scope = caller.scope(Permission::ViewPeople).narrow_to(&path);
@@ -32,7 +32,7 @@ impl People<'_> {
         let unit = self
             .app
             .org()
-            .find_unit(caller, unit.county(), unit.id())
+            .find_unit(caller, crate::org::unit_key(unit.county(), unit.id())?)
             .await?;
         let path = OrgPath::parse(&unit.path).map_err(|e| AppError::Internal(e.to_string()))?;
         let scope = caller.scope(Permission::ViewPeople).narrow_to(&path);

@@ -69,9 +69,10 @@ impl People<'_> {
                 let (c, i) = parse_key(key).ok_or_else(|| {
                     AppError::invalid("invalid_unit", "unit", "组织参数格式不正确")
                 })?;
-                let unit = store_org::get(&mut self.app.store().read(), c, i)
-                    .await?
-                    .ok_or(AppError::NotFound { what: "组织" })?;
+                let unit =
+                    store_org::get(&mut self.app.store().read(), crate::org::unit_key(c, i)?)
+                        .await?
+                        .ok_or(AppError::NotFound { what: "组织" })?;
                 let path =
                     OrgPath::parse(&unit.path).map_err(|e| AppError::Internal(e.to_string()))?;
                 Ok(scope.narrow_to(&path))
@@ -380,21 +381,17 @@ impl People<'_> {
     pub async fn file(self, caller: &Caller, key: Key<PersonId>) -> AppResult<PersonFile> {
         let p = self.in_scope(caller, Permission::ViewPeople, key).await?;
         let mut exec = self.app.store().read();
-        let county = p.county_code.as_i64();
-        let unit = store_org::get(&mut exec, county, p.home_unit_id.get()).await?;
+        let unit = store_org::get(&mut exec, Key::new(p.county_code, p.home_unit_id)).await?;
         let household = match p.household_id {
-            Some(h) => match store_places::get(&mut exec, county, h.get()).await? {
+            Some(h) => match store_places::get(&mut exec, Key::new(p.county_code, h)).await? {
                 Some(place) => Some(HouseholdRef {
-                    members: store_places::residents(&mut exec, county, h.get())
+                    members: store_places::residents(&mut exec, Key::new(p.county_code, h))
                         .await?
                         .into_iter()
-                        .filter(|(pid, _)| *pid != p.id.get())
-                        .map(|(id, name)| HouseholdMember {
-                            id: PersonId(id),
-                            name,
-                        })
+                        .filter(|(pid, _)| *pid != p.id)
+                        .map(|(id, name)| HouseholdMember { id, name })
                         .collect(),
-                    id: PlaceId(place.id),
+                    id: PlaceId(place.id.get()),
                     label: place.label,
                     address: place.address,
                 }),

@@ -193,10 +193,10 @@ impl Redeem<'_> {
         let now = self.app.now();
         let mut tx = self.app.store().begin().await?;
         let row = LockRow {
-            county_code: shop.county_code,
+            county_code: shop.county_code.as_i64(),
             id: ids::next(&mut tx.exec(), Seq::RedeemLocks).await?,
             path: path.as_str().to_owned(),
-            shop_id: shop.id,
+            shop_id: shop.id.get(),
             kind: kind.as_str().to_owned(),
             bucket: limit.bucket.to_owned(),
             subject: subject.to_owned(),
@@ -266,7 +266,7 @@ impl Redeem<'_> {
         let mut out = HashMap::new();
         for &(county, id) in shops {
             if let std::collections::hash_map::Entry::Vacant(e) = out.entry((county, id)) {
-                let name = store_org::get(&mut exec, county, id)
+                let name = store_org::get(&mut exec, crate::org::unit_key(county, id)?)
                     .await?
                     .map(|u| u.name)
                     .unwrap_or_default();

@@ -81,7 +81,7 @@ impl Redeem<'_> {
         {
             return Ok(existing);
         }
-        let shop = store_org::get(&mut exec, county, r.shop_id)
+        let shop = store_org::get(&mut exec, crate::org::unit_key(county, r.shop_id)?)
             .await?
             .ok_or_else(|| AppError::Internal("shop of a redemption missing".into()))?;
         let now = self.app.now();

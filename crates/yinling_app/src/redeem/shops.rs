@@ -147,12 +147,15 @@ impl Redeem<'_> {
         caller: &Caller,
         shop: Key,
     ) -> AppResult<(OrgUnitRow, OrgPath)> {
-        let unit = store_org::get(&mut self.app.store().read(), shop.county_code, shop.id)
-            .await?
-            .filter(|u| OrgKind::parse(&u.kind) == Some(OrgKind::Merchant))
-            .ok_or(AppError::NotFound {
-                what: "合作商户"
-            })?;
+        let unit = store_org::get(
+            &mut self.app.store().read(),
+            crate::org::unit_key(shop.county_code, shop.id)?,
+        )
+        .await?
+        .filter(|u| OrgKind::parse(u.kind.as_str()) == Some(OrgKind::Merchant))
+        .ok_or(AppError::NotFound {
+            what: "合作商户"
+        })?;
         let path = OrgPath::parse(&unit.path).map_err(|e| AppError::Internal(e.to_string()))?;
         if !caller.scope(Permission::Redeem).covers(&path) {
             return Err(AppError::NotFound {
@@ -171,9 +174,12 @@ impl Redeem<'_> {
             .iter()
             .filter(|g| g.role.allows(Permission::Redeem))
         {
-            if let Some(u) =
-                store_org::get(&mut self.app.store().read(), g.unit_county_code, g.unit_id).await?
-                && OrgKind::parse(&u.kind) == Some(OrgKind::Merchant)
+            if let Some(u) = store_org::get(
+                &mut self.app.store().read(),
+                crate::org::unit_key(g.unit_county_code, g.unit_id)?,
+            )
+            .await?
+                && OrgKind::parse(u.kind.as_str()) == Some(OrgKind::Merchant)
             {
                 out.push(u);
             }
@@ -413,7 +419,7 @@ impl Redeem<'_> {
     /// The elder's own receipt: their name and what they have left.
     pub(super) async fn elder_receipt(self, r: RedemptionRow) -> AppResult<RedemptionReceipt> {
         let mut exec = self.app.store().read();
-        let shop_name = store_org::get(&mut exec, r.county_code, r.shop_id)
+        let shop_name = store_org::get(&mut exec, crate::org::unit_key(r.county_code, r.shop_id)?)
             .await?
             .map(|u| u.name)
             .unwrap_or_default();

@@ -91,15 +91,18 @@ impl Redeem<'_> {
     /// A partner shop the caller works for (merchant staff on it, or county staff).
     #[tracing::instrument(name = "redeem.shop", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, shop = ?shop))]
     pub async fn shop(self, caller: &Caller, shop: Key) -> AppResult<OrgUnitRow> {
-        let unit = store_org::get(&mut self.app.store().read(), shop.county_code, shop.id)
-            .await?
-            .filter(|u| OrgKind::parse(&u.kind) == Some(OrgKind::Merchant))
-            .filter(|u| {
-                OrgPath::parse(&u.path).is_ok_and(|p| caller.scope(Permission::Redeem).covers(&p))
-            })
-            .ok_or(AppError::NotFound {
-                what: "合作商户"
-            })?;
+        let unit = store_org::get(
+            &mut self.app.store().read(),
+            crate::org::unit_key(shop.county_code, shop.id)?,
+        )
+        .await?
+        .filter(|u| OrgKind::parse(u.kind.as_str()) == Some(OrgKind::Merchant))
+        .filter(|u| {
+            OrgPath::parse(&u.path).is_ok_and(|p| caller.scope(Permission::Redeem).covers(&p))
+        })
+        .ok_or(AppError::NotFound {
+            what: "合作商户"
+        })?;
         Ok(unit)
     }
 

@@ -179,7 +179,7 @@ impl Services<'_> {
                 ),
             ] {
                 let filter = UnitFilter {
-                    kind: Some(kind.as_str().to_owned()),
+                    kind: Some(kind),
                     name_contains: None,
                 };
                 let (units, _) =
@@ -194,7 +194,7 @@ impl Services<'_> {
                         kind: pkind.as_str().to_owned(),
                         name: u.name.clone(),
                         person_id: None,
-                        unit_id: Some(u.id),
+                        unit_id: Some(u.id.get()),
                         path: u.path.clone(),
                         home_path: Some(u.path.clone()),
                         skills: serde_json::to_string(&chosen).unwrap_or_default(),

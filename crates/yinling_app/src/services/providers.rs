@@ -177,10 +177,6 @@ pub const AREA_CHOICES_MAX: usize = 200;
 pub(super) const COARSE_AREA_CHOICES_MAX: i64 = 2000;
 pub(super) const PROVIDER_UNIT_CHOICES_MAX: i64 = 500;
 
-pub(super) fn kind_names(kinds: &[OrgKind]) -> Vec<&'static str> {
-    kinds.iter().map(|k| k.as_str()).collect()
-}
-
 /// A team, studio or partner unit not yet on the resource list, for the form that adds it.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProviderUnit {
@@ -299,9 +295,12 @@ impl Services<'_> {
         county: i64,
         id: i64,
     ) -> AppResult<(store_org::OrgUnitRow, OrgPath)> {
-        let unit = store_org::get(&mut self.app.store().read(), county, id)
-            .await?
-            .ok_or(AppError::NotFound { what: "组织" })?;
+        let unit = store_org::get(
+            &mut self.app.store().read(),
+            crate::org::unit_key(county, id)?,
+        )
+        .await?
+        .ok_or(AppError::NotFound { what: "组织" })?;
         let path = parse_path(&unit.path)?;
         if !caller.scope(p).covers(&path) {
             return Err(AppError::NotFound { what: "组织" });
@@ -402,24 +401,27 @@ impl Services<'_> {
         let units = store_org::of_kinds(
             &mut exec,
             &scope,
-            &kind_names(&PROVIDER_UNIT_KINDS),
+            &PROVIDER_UNIT_KINDS,
             PROVIDER_UNIT_CHOICES_MAX,
         )
         .await?;
-        let keys: Vec<(i64, i64)> = units.iter().map(|u| (u.county_code, u.id)).collect();
+        let keys: Vec<(i64, i64)> = units
+            .iter()
+            .map(|u| (u.county_code.as_i64(), u.id.get()))
+            .collect();
         let listed = store_services::providers_of_units(&mut exec, &keys).await?;
         Ok(units
             .into_iter()
             .filter(|u| {
-                !listed
-                    .iter()
-                    .any(|p| p.county_code == u.county_code && p.unit_id == Some(u.id))
+                !listed.iter().any(|p| {
+                    p.county_code == u.county_code.as_i64() && p.unit_id == Some(u.id.get())
+                })
             })
             .filter_map(|u| {
                 Some(ProviderUnit {
-                    kind: OrgKind::parse(&u.kind).and_then(provider_kind_of)?,
-                    county_code: u.county_code,
-                    id: u.id,
+                    kind: OrgKind::parse(u.kind.as_str()).and_then(provider_kind_of)?,
+                    county_code: u.county_code.as_i64(),
+                    id: u.id.get(),
                     name: u.name,
                 })
             })
@@ -439,14 +441,13 @@ impl Services<'_> {
         let scope = caller.scope(Permission::ManageServices);
         let mut exec = self.app.store().read();
         let max = AREA_CHOICES_MAX as i64;
-        let mut units =
-            store_org::of_kinds(&mut exec, &scope, &kind_names(&AREA_KINDS), max + 1).await?;
+        let mut units = store_org::of_kinds(&mut exec, &scope, &AREA_KINDS, max + 1).await?;
         let coarse = units.len() > AREA_CHOICES_MAX;
         if coarse {
             units = store_org::of_kinds(
                 &mut exec,
                 &scope,
-                &kind_names(&COARSE_AREA_KINDS),
+                &COARSE_AREA_KINDS,
                 COARSE_AREA_CHOICES_MAX,
             )
             .await?;
@@ -458,13 +459,15 @@ impl Services<'_> {
                 .filter(|a| {
                     !units
                         .iter()
-                        .any(|u| u.county_code == p.county_code && u.path == **a)
+                        .any(|u| u.county_code.as_i64() == p.county_code && u.path == **a)
                 })
                 .map(|a| (p.county_code, a.clone()))
                 .collect();
             for u in store_org::by_paths(&mut exec, &missing).await? {
                 let in_scope = OrgPath::parse(&u.path).is_ok_and(|path| scope.covers(&path));
-                if in_scope && OrgKind::parse(&u.kind).is_some_and(|k| AREA_KINDS.contains(&k)) {
+                if in_scope
+                    && OrgKind::parse(u.kind.as_str()).is_some_and(|k| AREA_KINDS.contains(&k))
+                {
                     units.push(u);
                 }
             }
@@ -475,8 +478,8 @@ impl Services<'_> {
             areas: units
                 .into_iter()
                 .map(|u| AreaChoice {
-                    county_code: u.county_code,
-                    id: u.id,
+                    county_code: u.county_code.as_i64(),
+                    id: u.id.get(),
                     level: u.depth - top,
                     name: u.name,
                     path: u.path,
@@ -499,7 +502,7 @@ impl Services<'_> {
         Ok(units
             .into_iter()
             .rev()
-            .find(|u| OrgKind::parse(&u.kind).is_some_and(OrgKind::is_area))
+            .find(|u| OrgKind::parse(u.kind.as_str()).is_some_and(OrgKind::is_area))
             .map_or_else(|| path.to_owned(), |u| u.path))
     }
 
@@ -554,7 +557,7 @@ impl Services<'_> {
                     let (unit, path) = self
                         .unit_for(caller, Permission::ManageServices, c, uid)
                         .await?;
-                    if OrgKind::parse(&unit.kind).and_then(provider_kind_of) != Some(kind) {
+                    if OrgKind::parse(unit.kind.as_str()).and_then(provider_kind_of) != Some(kind) {
                         return Err(AppError::invalid(
                             "unit_kind_mismatch",
                             "unit",
@@ -599,7 +602,7 @@ impl Services<'_> {
             let (unit, path) = self
                 .unit_for(caller, Permission::ManageServices, *c, *uid)
                 .await?;
-            if !OrgKind::parse(&unit.kind).is_some_and(OrgKind::is_area) {
+            if !OrgKind::parse(unit.kind.as_str()).is_some_and(OrgKind::is_area) {
                 return Err(AppError::invalid(
                     "area_not_area",
                     "areas",

@@ -98,8 +98,7 @@ impl TestCity {
             .org()
             .create_unit(
                 &system,
-                root.county_code,
-                root.id,
+                yinling_domain::ids::Key::new(root.county_code, root.id),
                 unit(OrgKind::County, "中共汶上县委组织部", Some("370830")),
             )
             .await
@@ -108,8 +107,7 @@ impl TestCity {
             .org()
             .create_unit(
                 &system,
-                county.county_code,
-                county.id,
+                yinling_domain::ids::Key::new(county.county_code, county.id),
                 unit(
                     OrgKind::StreetCommittee,
                     "汶上街道党工委",
@@ -122,8 +120,7 @@ impl TestCity {
             .org()
             .create_unit(
                 &system,
-                street.county_code,
-                street.id,
+                yinling_domain::ids::Key::new(street.county_code, street.id),
                 unit(
                     OrgKind::CommunityCommittee,
                     "东门社区党委",
@@ -136,8 +133,7 @@ impl TestCity {
             .org()
             .create_unit(
                 &system,
-                community.county_code,
-                community.id,
+                yinling_domain::ids::Key::new(community.county_code, community.id),
                 unit(OrgKind::CompoundBranch, "阳光小区党支部", None),
             )
             .await
@@ -146,8 +142,7 @@ impl TestCity {
             .org()
             .create_unit(
                 &system,
-                branch.county_code,
-                branch.id,
+                yinling_domain::ids::Key::new(branch.county_code, branch.id),
                 unit(OrgKind::GridPartyGroup, "阳光小区第1网格党小组", None),
             )
             .await
@@ -156,8 +151,7 @@ impl TestCity {
             .org()
             .create_unit(
                 &system,
-                branch.county_code,
-                branch.id,
+                yinling_domain::ids::Key::new(branch.county_code, branch.id),
                 unit(OrgKind::GridPartyGroup, "阳光小区第2网格党小组", None),
             )
             .await
@@ -239,8 +233,8 @@ impl TestCity {
                         display_name: username.to_owned(),
                         password: PASSWORD.to_owned(),
                         role,
-                        unit_county_code: c,
-                        unit_id: u,
+                        unit_county_code: c.as_i64(),
+                        unit_id: u.get(),
                         must_change_password: false,
                         person_county_code: person.map(|p| p.0),
                         person_id: person.map(|p| p.1),
@@ -281,8 +275,8 @@ impl TestCity {
             name: name.to_owned(),
             id_number: id_number.to_owned(),
             phone: phone.map(str::to_owned),
-            home_unit_county_code: unit.county_code,
-            home_unit_id: unit.id,
+            home_unit_county_code: unit.county_code.as_i64(),
+            home_unit_id: unit.id.get(),
             household_id: None,
             ethnicity: None,
             education: None,
@@ -504,10 +498,13 @@ impl TestCity {
     async fn parent_of(&self, unit: &OrgUnitRow) -> OrgUnitRow {
         let parent = unit.parent_id.expect("a parent");
         let county = unit.parent_county_code.expect("a parent");
-        yinling_store::org::get(&mut self.app.store().read(), county, parent)
-            .await
-            .expect("read unit")
-            .expect("parent unit")
+        yinling_store::org::get(
+            &mut self.app.store().read(),
+            yinling_domain::ids::Key::new(county, parent),
+        )
+        .await
+        .expect("read unit")
+        .expect("parent unit")
     }
 
     async fn unit(
@@ -521,8 +518,7 @@ impl TestCity {
             .org()
             .create_unit(
                 &self.system,
-                parent.county_code,
-                parent.id,
+                yinling_domain::ids::Key::new(parent.county_code, parent.id),
                 NewUnitInput {
                     kind,
                     name: name.to_owned(),
@@ -554,8 +550,8 @@ impl TestCity {
                     display_name: username.to_owned(),
                     password: PASSWORD.to_owned(),
                     role,
-                    unit_county_code: unit.county_code,
-                    unit_id: unit.id,
+                    unit_county_code: unit.county_code.as_i64(),
+                    unit_id: unit.id.get(),
                     must_change_password: false,
                     person_county_code: person.map(|p| p.0),
                     person_id: person.map(|p| p.1),
@@ -587,7 +583,7 @@ impl TestCity {
             ledger::{Reason, SourceKind, Unit},
             mediation::{DisputeCategory, PartySide},
         };
-        let (c, g) = (grid.county_code, grid.id);
+        let (c, g) = (grid.county_code.as_i64(), grid.id.get());
         let sys = &self.system;
         let app = &self.app;
         let names = [self.name_of(person).await, self.name_of(volunteer).await];
@@ -702,8 +698,7 @@ impl TestCity {
             .org()
             .create_place(
                 sys,
-                c,
-                g,
+                yinling_domain::ids::Key::from_parts(c, g).expect("a unit key"),
                 PlaceInput {
                     kind: PlaceKind::Household,
                     parent_id: None,
@@ -736,7 +731,7 @@ impl TestCity {
             .redeem()
             .add_goods(
                 sys,
-                (shop.county_code, shop.id).into(),
+                (shop.county_code.as_i64(), shop.id.get()).into(),
                 GoodsInput {
                     name: "挂面".into(),
                     price_points: 5,
@@ -824,7 +819,7 @@ impl TestCity {
             order,
             need,
             case,
-            place,
+            place: place.get(),
             household,
             shop,
             goods,
@@ -876,8 +871,8 @@ impl TestCity {
             .services()
             .create_item(
                 &self.system,
-                self.community.county_code,
-                self.community.id,
+                self.community.county_code.as_i64(),
+                self.community.id.get(),
                 ServiceItemInput {
                     category: "meals".into(),
                     name: "助老送餐".into(),
@@ -901,8 +896,8 @@ impl TestCity {
                 3,
             )
         };
-        let community = (self.community.county_code, self.community.id);
-        let grid_b = (self.grid_b.county_code, self.grid_b.id);
+        let community = (self.community.county_code.as_i64(), self.community.id.get());
+        let grid_b = (self.grid_b.county_code.as_i64(), self.grid_b.id.get());
         let vol_a = self
             .app
             .services()
@@ -930,8 +925,8 @@ impl TestCity {
                         display_name: username.to_owned(),
                         password: PASSWORD.to_owned(),
                         role: Role::Volunteer,
-                        unit_county_code: unit.county_code,
-                        unit_id: unit.id,
+                        unit_county_code: unit.county_code.as_i64(),
+                        unit_id: unit.id.get(),
                         must_change_password: false,
                         person_county_code: Some(person.0),
                         person_id: Some(person.1),
@@ -973,7 +968,12 @@ impl TestCity {
         let id = placed.order.id;
         self.app
             .orders()
-            .dispatch(&worker, county, id, crate::orders::DispatchInput::default())
+            .dispatch(
+                &worker,
+                county.as_i64(),
+                id,
+                crate::orders::DispatchInput::default(),
+            )
             .await
             .expect("dispatch");
         let step = || OrderStep {
@@ -989,7 +989,7 @@ impl TestCity {
         ] {
             self.app
                 .orders()
-                .step(&vola, county, id, action, step())
+                .step(&vola, county.as_i64(), id, action, step())
                 .await
                 .expect("order step");
         }
@@ -1005,8 +1005,7 @@ impl TestCity {
             .org()
             .create_unit(
                 &self.system,
-                self.community.county_code,
-                self.community.id,
+                yinling_domain::ids::Key::new(self.community.county_code, self.community.id),
                 crate::org::NewUnitInput {
                     kind: OrgKind::Merchant,
                     name: "惠民超市".into(),
@@ -1028,8 +1027,8 @@ impl TestCity {
                     display_name: "惠民超市收银".to_owned(),
                     password: PASSWORD.to_owned(),
                     role: Role::Merchant,
-                    unit_county_code: shop.county_code,
-                    unit_id: shop.id,
+                    unit_county_code: shop.county_code.as_i64(),
+                    unit_id: shop.id.get(),
                     must_change_password: false,
                     person_county_code: None,
                     person_id: None,
@@ -1037,7 +1036,7 @@ impl TestCity {
             )
             .await
             .expect("merchant account");
-        let (c, g) = (self.grid_a.county_code, self.grid_a.id);
+        let (c, g) = (self.grid_a.county_code.as_i64(), self.grid_a.id.get());
         let mut parent = None;
         for (kind, label) in [
             (PlaceKind::Building, "1号楼"),
@@ -1049,8 +1048,7 @@ impl TestCity {
                 .org()
                 .create_place(
                     &self.system,
-                    c,
-                    g,
+                    yinling_domain::ids::Key::from_parts(c, g).expect("a unit key"),
                     PlaceInput {
                         kind,
                         parent_id: parent,
@@ -1062,7 +1060,7 @@ impl TestCity {
                 )
                 .await
                 .expect("place");
-            parent = Some(place.id);
+            parent = Some(place.id.get());
         }
         for who in [self.people_a[0], self.people_a[1]] {
             yinling_store::testing::set_household(

@@ -181,7 +181,10 @@ async fn the_demo_city_reproduces_the_source_figures() {
     assert!(shops[0].name.starts_with("东门社区"), "{}", shops[0].name);
     let goods = app
         .redeem()
-        .goods(&till, (shops[0].county_code, shops[0].id).into())
+        .goods(
+            &till,
+            (shops[0].county_code.as_i64(), shops[0].id.get()).into(),
+        )
         .await
         .unwrap();
     assert!(goods.iter().any(|g| g.name.contains("大米")), "{goods:?}");

@@ -255,7 +255,7 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
             .orders()
             .dispatch(
                 worker,
-                county,
+                county.as_i64(),
                 to_dispatch,
                 DispatchInput {
                     provider_id: None,
@@ -271,7 +271,7 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
             .orders()
             .step(
                 resident,
-                county,
+                county.as_i64(),
                 to_cancel,
                 OrderAction::Cancel,
                 step(t, None),
@@ -282,7 +282,13 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
     for action in [OrderAction::Accept, OrderAction::CheckIn] {
         c.app
             .orders()
-            .step(vola, county, to_dispatch, action, step(String::new(), None))
+            .step(
+                vola,
+                county.as_i64(),
+                to_dispatch,
+                action,
+                step(String::new(), None),
+            )
             .await
             .unwrap();
     }
@@ -291,7 +297,7 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
             .orders()
             .step(
                 vola,
-                county,
+                county.as_i64(),
                 to_dispatch,
                 OrderAction::Complete,
                 step(t, None),
@@ -304,7 +310,7 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
             .orders()
             .step(
                 resident,
-                county,
+                county.as_i64(),
                 to_dispatch,
                 OrderAction::Rate,
                 step(t, Some(5)),
@@ -315,7 +321,7 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
 
     // Needs: description and follow-up.
     let need = |description: String| NeedInput {
-        county_code: county,
+        county_code: county.as_i64(),
         person_id: Some(city.people_a[2].1),
         household_id: None,
         unit_id: None,
@@ -419,8 +425,7 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
                 .org()
                 .create_place(
                     worker,
-                    county,
-                    c.grid_a.id,
+                    yinling_domain::ids::Key::new(county, c.grid_a.id),
                     PlaceInput {
                         kind: PlaceKind::Building,
                         parent_id: None,
@@ -444,8 +449,7 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
                 .org()
                 .create_unit(
                     system,
-                    county,
-                    c.branch.id,
+                    yinling_domain::ids::Key::new(county, c.branch.id),
                     yinling_app::org::NewUnitInput {
                         address: Some(t),
                         ..yinling_app::testing::unit(
@@ -465,8 +469,8 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
             .services()
             .create_item(
                 system,
-                county,
-                c.community.id,
+                county.as_i64(),
+                c.community.id.get(),
                 ServiceItemInput {
                     category: "meals".into(),
                     name: "午餐配送".into(),
@@ -529,7 +533,7 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
         |t| async move {
             c.app
                 .ledger()
-                .reverse_transfer(admin, county, transfer, &t)
+                .reverse_transfer(admin, county.as_i64(), transfer, &t)
                 .await
         },
     )
@@ -549,8 +553,8 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
 
     // Mediation (which had the rule first): summary and location.
     let case = |summary: String, location: Option<String>| CaseInput {
-        unit_county_code: county,
-        unit_id: c.grid_a.id,
+        unit_county_code: county.as_i64(),
+        unit_id: c.grid_a.id.get(),
         place_id: None,
         location,
         category: DisputeCategory::Neighbour,
@@ -609,8 +613,7 @@ async fn names_titles_and_labels_refuse_invisible_characters_but_keep_their_numb
                 .org()
                 .create_unit(
                     system,
-                    county,
-                    c.branch.id,
+                    yinling_domain::ids::Key::new(county, c.branch.id),
                     yinling_app::testing::unit(OrgKind::GridPartyGroup, t),
                 )
                 .await
@@ -622,8 +625,7 @@ async fn names_titles_and_labels_refuse_invisible_characters_but_keep_their_numb
             .org()
             .create_place(
                 system,
-                county,
-                c.grid_a.id,
+                yinling_domain::ids::Key::new(county, c.grid_a.id),
                 PlaceInput {
                     kind: PlaceKind::Building,
                     parent_id: None,
@@ -657,7 +659,7 @@ async fn names_titles_and_labels_refuse_invisible_characters_but_keep_their_numb
                 CategoryInput {
                     code: "haircut".into(),
                     label: t,
-                    county_code: Some(county),
+                    county_code: Some(county.as_i64()),
                 },
             )
             .await
@@ -668,8 +670,8 @@ async fn names_titles_and_labels_refuse_invisible_characters_but_keep_their_numb
             .services()
             .create_item(
                 system,
-                county,
-                c.community.id,
+                county.as_i64(),
+                c.community.id.get(),
                 ServiceItemInput {
                     category: "meals".into(),
                     name: t,
@@ -691,7 +693,7 @@ async fn names_titles_and_labels_refuse_invisible_characters_but_keep_their_numb
             .redeem()
             .add_goods(
                 system,
-                (shop.county_code, shop.id).into(),
+                (shop.county_code.as_i64(), shop.id.get()).into(),
                 GoodsInput {
                     name: t,
                     price_points: 50,
@@ -712,7 +714,7 @@ async fn names_titles_and_labels_refuse_invisible_characters_but_keep_their_numb
             ..yinling_app::testing::account(
                 format!("worker{u}x"),
                 Role::GridWorker,
-                (county, c.grid_a.id),
+                (county.as_i64(), c.grid_a.id.get()),
             )
         };
         async move { c.app.accounts().create(system, input).await }

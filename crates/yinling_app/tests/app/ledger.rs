@@ -58,7 +58,7 @@ async fn theme_day_rule(city: &TestCity, points: i64, minutes: i64) {
         .put_earning_rule(
             &city.caller("countyadmin").await,
             EarningRuleInput {
-                county_code: city.county.county_code,
+                county_code: city.county.county_code.as_i64(),
                 source_kind: SourceKind::Activity,
                 code: "theme_day".into(),
                 label: "主题党日".into(),
@@ -91,7 +91,7 @@ impl Till {
     async fn open(city: &TestCity) -> Till {
         let shop = city.add_shop().await;
         Till {
-            shop: Key::from((shop.county_code, shop.id)),
+            shop: Key::from((shop.county_code.as_i64(), shop.id.get())),
             keeper: city.caller("shopkeeper").await,
             resident: city.caller("resident").await,
         }
@@ -253,7 +253,9 @@ async fn nobody_spends_more_than_they_hold_and_a_refusal_changes_nothing() {
     let city = TestCity::new().await;
     let c = city.county.county_code;
     let (zhang, li) = (person(city.people_a[0]), person(city.people_a[1]));
-    let pool = Holder::Pool { county_code: c };
+    let pool = Holder::Pool {
+        county_code: c.as_i64(),
+    };
     city.app
         .ledger()
         .post(posting(Unit::Minutes, pool, zhang, 60, "seed-hours-1"))
@@ -307,7 +309,9 @@ async fn transfers_are_append_only_and_verify_finds_a_tampered_balance() {
         .ledger()
         .post(posting(
             Unit::Points,
-            Holder::Pool { county_code: c },
+            Holder::Pool {
+                county_code: c.as_i64(),
+            },
             zhang,
             30,
             "append-only-1",
@@ -394,7 +398,7 @@ async fn a_completed_order_pays_its_server_exactly_once() {
     let ents = city
         .app
         .orders()
-        .entitlements(&city.system, county, order)
+        .entitlements(&city.system, county.as_i64(), order)
         .await
         .unwrap();
     assert_eq!(ents.len(), 1);
@@ -501,7 +505,9 @@ async fn a_posting_is_never_dated_before_its_accounts_latest_transfer() {
     let city = TestCity::new().await;
     let c = city.county.county_code;
     let zhang = person(city.people_a[0]);
-    let pool = Holder::Pool { county_code: c };
+    let pool = Holder::Pool {
+        county_code: c.as_i64(),
+    };
     let first = city
         .app
         .ledger()
@@ -550,7 +556,9 @@ async fn old_points_expire_first_in_first_out_and_a_second_run_expires_nothing()
     let city = TestCity::new().await;
     let c = city.county.county_code;
     let zhang = person(city.people_a[0]);
-    let pool = Holder::Pool { county_code: c };
+    let pool = Holder::Pool {
+        county_code: c.as_i64(),
+    };
     city.app
         .ledger()
         .post(posting(Unit::Points, pool, zhang, 100, "old-points-1"))
@@ -569,8 +577,8 @@ async fn old_points_expire_first_in_first_out_and_a_second_run_expires_nothing()
             Unit::Points,
             zhang,
             Holder::Shop {
-                county_code: c,
-                id: city.community.id,
+                county_code: c.as_i64(),
+                id: city.community.id.get(),
             },
             60,
             "spend-points-1",
@@ -608,10 +616,12 @@ async fn concurrent_postings_keep_every_invariant() {
         .chain(&city.people_b)
         .map(|&k| person(k))
         .collect();
-    let pool = Holder::Pool { county_code: c };
+    let pool = Holder::Pool {
+        county_code: c.as_i64(),
+    };
     let shop = Holder::Shop {
-        county_code: c,
-        id: city.community.id,
+        county_code: c.as_i64(),
+        id: city.community.id.get(),
     };
     let mut tasks = Vec::new();
     for client in 0..32u64 {
@@ -677,7 +687,9 @@ mod redemption {
             .ledger()
             .post(posting(
                 Unit::Points,
-                Holder::Pool { county_code: c },
+                Holder::Pool {
+                    county_code: c.as_i64(),
+                },
                 person(city.people_a[0]),
                 50,
                 "seed-points-zhang",
@@ -878,7 +890,9 @@ mod redemption {
             .ledger()
             .post(posting(
                 Unit::Points,
-                Holder::Pool { county_code: c },
+                Holder::Pool {
+                    county_code: c.as_i64(),
+                },
                 person(city.people_a[0]),
                 100,
                 "seed-points-race",
@@ -931,7 +945,7 @@ async fn accounts_opened_by_a_rolled_back_redemption_are_opened_again() {
         .post(posting(
             Unit::Points,
             Holder::Pool {
-                county_code: city.county.county_code,
+                county_code: city.county.county_code.as_i64(),
             },
             person(city.people_a[0]),
             20,
@@ -972,7 +986,9 @@ mod time_bank {
             .ledger()
             .post(posting(
                 Unit::Minutes,
-                Holder::Pool { county_code: c },
+                Holder::Pool {
+                    county_code: c.as_i64(),
+                },
                 person(zhang),
                 600,
                 "seed-hours-zhang",
@@ -980,7 +996,7 @@ mod time_bank {
             .await
             .unwrap();
         let admin = city.caller("countyadmin").await;
-        let mut rules: Rules = city.app.ledger().rules(c).await.unwrap();
+        let mut rules: Rules = city.app.ledger().rules(c.as_i64()).await.unwrap();
         rules.family_max_minutes_year = 120;
         city.app.ledger().set_rules(&admin, rules).await.unwrap();
 
@@ -1030,19 +1046,19 @@ mod time_bank {
         let charge = city
             .app
             .time_bank()
-            .charge(&resident, c, order)
+            .charge(&resident, c.as_i64(), order)
             .await
             .unwrap();
         let paid = city
             .app
             .time_bank()
-            .withdraw(&resident, c, order, charge.minutes)
+            .withdraw(&resident, c.as_i64(), order, charge.minutes)
             .await
             .unwrap();
         let again = city
             .app
             .time_bank()
-            .withdraw(&resident, c, order, charge.minutes)
+            .withdraw(&resident, c.as_i64(), order, charge.minutes)
             .await
             .unwrap();
         assert!(again.replayed);
@@ -1087,7 +1103,9 @@ async fn concurrent_family_gifts_keep_the_limit_and_the_balances() {
             .ledger()
             .post(posting(
                 Unit::Minutes,
-                Holder::Pool { county_code: c },
+                Holder::Pool {
+                    county_code: c.as_i64(),
+                },
                 person(who),
                 100,
                 key,
@@ -1164,7 +1182,11 @@ mod trust {
                     password: yinling_app::testing::PASSWORD.into(),
                     person_county_code: Some(person.0),
                     person_id: Some(person.1),
-                    ..yinling_app::testing::account(username, role, (unit.county_code, unit.id))
+                    ..yinling_app::testing::account(
+                        username,
+                        role,
+                        (unit.county_code.as_i64(), unit.id.get()),
+                    )
                 },
             )
             .await
@@ -1335,7 +1357,7 @@ mod trust {
             let e = city
                 .app
                 .ledger()
-                .decide_adjustment(&kin_secretary, c, for_li.id, approve)
+                .decide_adjustment(&kin_secretary, c.as_i64(), for_li.id, approve)
                 .await
                 .unwrap_err();
             assert_refused(&city, e, "不能审批自己或同户家人的积分调整", before).await;
@@ -1352,7 +1374,7 @@ mod trust {
         // Another secretary approves it.
         city.app
             .ledger()
-            .decide_adjustment(&secretary, c, for_li.id, true)
+            .decide_adjustment(&secretary, c.as_i64(), for_li.id, true)
             .await
             .unwrap();
         assert_eq!(points_of(&city, li).await, 30);
@@ -1372,7 +1394,7 @@ mod trust {
             .unwrap()
             .path;
             let row = AdjustmentRow {
-                county_code: c,
+                county_code: c.as_i64(),
                 id: ids::next(&mut city.app.store().write(), Seq::LedgerAdjustments)
                     .await
                     .unwrap(),
@@ -1413,7 +1435,7 @@ mod trust {
             let e = city
                 .app
                 .ledger()
-                .decide_adjustment(&secretary, c, row.id, true)
+                .decide_adjustment(&secretary, c.as_i64(), row.id, true)
                 .await
                 .unwrap_err();
             assert_refused(&city, e, "只能驳回", before).await;
@@ -1424,7 +1446,7 @@ mod trust {
             let done = city
                 .app
                 .ledger()
-                .decide_adjustment(&secretary, c, row.id, false)
+                .decide_adjustment(&secretary, c.as_i64(), row.id, false)
                 .await
                 .unwrap();
             assert_eq!(done.status, "rejected");
@@ -1438,7 +1460,7 @@ mod trust {
             .unwrap();
         city.app
             .ledger()
-            .decide_adjustment(&kin_secretary, c, for_wang.id, true)
+            .decide_adjustment(&kin_secretary, c.as_i64(), for_wang.id, true)
             .await
             .unwrap();
         assert_eq!(points_of(&city, wang).await, 12);
@@ -1460,7 +1482,9 @@ mod trust {
             .ledger()
             .post(posting(
                 Unit::Points,
-                Holder::Pool { county_code: c },
+                Holder::Pool {
+                    county_code: c.as_i64(),
+                },
                 person(wang),
                 40,
                 "seed-wang-40",
@@ -1474,8 +1498,8 @@ mod trust {
                 Unit::Points,
                 person(wang),
                 Holder::Shop {
-                    county_code: c,
-                    id: shop.id,
+                    county_code: c.as_i64(),
+                    id: shop.id.get(),
                 },
                 25,
                 "wang-spends-25",
@@ -1486,14 +1510,19 @@ mod trust {
         let e = city
             .app
             .ledger()
-            .reverse_transfer(&self_admin, c, spent.transfer.id, "误操作，退回积分")
+            .reverse_transfer(
+                &self_admin,
+                c.as_i64(),
+                spent.transfer.id,
+                "误操作，退回积分",
+            )
             .await
             .unwrap_err();
         assert_refused(&city, e, "冲正会转给您本人或同户家人", before).await;
         assert_eq!(points_of(&city, wang).await, 15);
         city.app
             .ledger()
-            .reverse_transfer(&admin, c, spent.transfer.id, "误操作，退回积分")
+            .reverse_transfer(&admin, c.as_i64(), spent.transfer.id, "误操作，退回积分")
             .await
             .unwrap();
         assert_eq!(points_of(&city, wang).await, 40);
@@ -1527,7 +1556,9 @@ mod trust {
             .ledger()
             .post(posting(
                 Unit::Minutes,
-                Holder::Pool { county_code: c },
+                Holder::Pool {
+                    county_code: c.as_i64(),
+                },
                 person(zhang),
                 600,
                 "seed-hours-zhang",
@@ -1542,12 +1573,12 @@ mod trust {
         let charge = city
             .app
             .time_bank()
-            .charge(&resident, c, order)
+            .charge(&resident, c.as_i64(), order)
             .await
             .unwrap();
         city.app
             .time_bank()
-            .withdraw(&resident, c, order, charge.minutes)
+            .withdraw(&resident, c.as_i64(), order, charge.minutes)
             .await
             .unwrap();
         // A family gift and a redemption (the shop puts 张三丰 and 李四 in one household).
@@ -1586,12 +1617,17 @@ mod trust {
         let adj = city
             .app
             .ledger()
-            .decide_adjustment(&secretary, c, adj.id, true)
+            .decide_adjustment(&secretary, c.as_i64(), adj.id, true)
             .await
             .unwrap();
         city.app
             .ledger()
-            .reverse_transfer(&admin, c, adj.transfer_id.unwrap(), "重复补记，冲正")
+            .reverse_transfer(
+                &admin,
+                c.as_i64(),
+                adj.transfer_id.unwrap(),
+                "重复补记，冲正",
+            )
             .await
             .unwrap();
         // A refusal moves nothing and records no movement.
@@ -1688,7 +1724,7 @@ mod trust {
         let ents = city
             .app
             .orders()
-            .entitlements(&city.system, c, order)
+            .entitlements(&city.system, c.as_i64(), order)
             .await
             .unwrap();
         assert_eq!((ents.len(), ents[0].status.as_str()), (1, "pending"));
@@ -1720,7 +1756,7 @@ mod trust {
         let ents = city
             .app
             .orders()
-            .entitlements(&city.system, c, order)
+            .entitlements(&city.system, c.as_i64(), order)
             .await
             .unwrap();
         assert_eq!(ents[0].status, "taken");
@@ -1738,14 +1774,14 @@ mod trust {
             city.people_a[0],
             city.people_a[1],
             city.people_a[2],
-            (c, 987_654_321),
+            (c.as_i64(), 987_654_321),
         ];
         let ent_ids = ids::allocate(&mut city.app.store().write(), Seq::AwardEntitlements, 4)
             .await
             .unwrap();
         for (n, (&who, &id)) in people.iter().zip(&ent_ids).enumerate() {
             let row = EntitlementRow {
-                county_code: c,
+                county_code: c.as_i64(),
                 id,
                 source_kind: "order".into(),
                 source_id: 9_000 + n as i64,
@@ -1767,7 +1803,9 @@ mod trust {
             .ledger()
             .post(posting(
                 Unit::Points,
-                Holder::Pool { county_code: c },
+                Holder::Pool {
+                    county_code: c.as_i64(),
+                },
                 person(qian),
                 1,
                 &format!("entitlement:{c}:{}:points", ent_ids[1]),
@@ -1868,7 +1906,9 @@ mod trust {
                 .ledger()
                 .post(posting(
                     Unit::Minutes,
-                    Holder::Pool { county_code: c },
+                    Holder::Pool {
+                        county_code: c.as_i64(),
+                    },
                     person(who),
                     100,
                     key,
@@ -2297,7 +2337,7 @@ mod redemption_guard {
         assert_eq!(e.code(), "over_code_limit");
         let admin = city.caller("countyadmin").await;
         let c = city.county.county_code;
-        let rules = city.app.ledger().rules(c).await.unwrap();
+        let rules = city.app.ledger().rules(c.as_i64()).await.unwrap();
         let e = city
             .app
             .ledger()
@@ -2598,7 +2638,7 @@ mod redemption_guard {
                         ..yinling_app::testing::account(
                             username,
                             Role::CountyAdmin,
-                            (city.county.county_code, city.county.id),
+                            (city.county.county_code.as_i64(), city.county.id.get()),
                         )
                     },
                 )

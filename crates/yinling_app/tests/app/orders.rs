@@ -87,7 +87,7 @@ async fn an_order_from_placing_to_closing() {
     let cands = city
         .app
         .orders()
-        .candidates(&worker, county, id, 5)
+        .candidates(&worker, county.as_i64(), id, 5)
         .await
         .unwrap();
     assert_eq!(cands.len(), 1, "赵六 serves grid B only: {cands:?}");
@@ -107,21 +107,21 @@ async fn an_order_from_placing_to_closing() {
     let b = city
         .app
         .services()
-        .provider(&secretary, county, s.vol_b)
+        .provider(&secretary, county.as_i64(), s.vol_b)
         .await
         .unwrap();
     city.app
         .services()
         .update_provider(
             &secretary,
-            county,
+            county.as_i64(),
             s.vol_b,
             ProviderInput {
                 version: Some(b.version),
                 ..ProviderInput::volunteer(
                     None,
                     &b.skills.iter().map(String::as_str).collect::<Vec<_>>(),
-                    vec![(city.community.county_code, city.community.id).into()],
+                    vec![(city.community.county_code.as_i64(), city.community.id.get()).into()],
                     b.capacity,
                 )
             },
@@ -131,7 +131,7 @@ async fn an_order_from_placing_to_closing() {
     let cands = city
         .app
         .orders()
-        .candidates(&worker, county, id, 5)
+        .candidates(&worker, county.as_i64(), id, 5)
         .await
         .unwrap();
     let ids: Vec<i64> = cands.iter().map(|c| c.ranked.id).collect();
@@ -141,7 +141,7 @@ async fn an_order_from_placing_to_closing() {
     let d = city
         .app
         .orders()
-        .dispatch(&worker, county, id, DispatchInput::default())
+        .dispatch(&worker, county.as_i64(), id, DispatchInput::default())
         .await
         .unwrap();
     assert_eq!(d.order.state, "dispatched");
@@ -156,7 +156,7 @@ async fn an_order_from_placing_to_closing() {
     for action in [OrderAction::Accept, OrderAction::CheckIn] {
         city.app
             .orders()
-            .step(&vola, county, id, action, step())
+            .step(&vola, county.as_i64(), id, action, step())
             .await
             .unwrap();
     }
@@ -167,7 +167,7 @@ async fn an_order_from_placing_to_closing() {
     let e = city
         .app
         .orders()
-        .step(&vola, county, id, OrderAction::Complete, foreign)
+        .step(&vola, county.as_i64(), id, OrderAction::Complete, foreign)
         .await
         .unwrap_err();
     assert_eq!(e.field(), Some("photo_key"));
@@ -176,7 +176,7 @@ async fn an_order_from_placing_to_closing() {
     let completed = city
         .app
         .orders()
-        .step(&vola, county, id, OrderAction::Complete, done)
+        .step(&vola, county.as_i64(), id, OrderAction::Complete, done)
         .await
         .unwrap();
     assert_eq!(completed.order.state, "completed");
@@ -187,7 +187,7 @@ async fn an_order_from_placing_to_closing() {
     let owed = city
         .app
         .orders()
-        .entitlements(&worker, county, id)
+        .entitlements(&worker, county.as_i64(), id)
         .await
         .unwrap();
     assert_eq!(owed.len(), 1);
@@ -199,13 +199,13 @@ async fn an_order_from_placing_to_closing() {
     rate.stars = Some(5);
     city.app
         .orders()
-        .step(&resident, county, id, OrderAction::Rate, rate)
+        .step(&resident, county.as_i64(), id, OrderAction::Rate, rate)
         .await
         .unwrap();
     let closed = city
         .app
         .orders()
-        .step(&worker, county, id, OrderAction::Close, step())
+        .step(&worker, county.as_i64(), id, OrderAction::Close, step())
         .await
         .unwrap();
     assert_eq!(closed.order.state, "closed");
@@ -213,12 +213,12 @@ async fn an_order_from_placing_to_closing() {
     let p = city
         .app
         .services()
-        .provider(&worker, county, s.vol_a)
+        .provider(&worker, county.as_i64(), s.vol_a)
         .await
         .unwrap();
     assert_eq!((p.rating_count, p.rating), (1, Some(5.0)));
     assert_eq!(
-        events(&city, county, id).await,
+        events(&city, county.as_i64(), id).await,
         [
             "submit", "dispatch", "accept", "check_in", "complete", "rate", "close"
         ]
@@ -238,7 +238,7 @@ async fn illegal_steps_are_refused_and_change_nothing() {
     let before = city
         .app
         .orders()
-        .detail(&resident, county, id)
+        .detail(&resident, county.as_i64(), id)
         .await
         .unwrap();
 
@@ -247,26 +247,26 @@ async fn illegal_steps_are_refused_and_change_nothing() {
     let e = city
         .app
         .orders()
-        .step(&resident, county, id, OrderAction::Accept, step())
+        .step(&resident, county.as_i64(), id, OrderAction::Accept, step())
         .await
         .unwrap_err();
     assert_forbidden(&e);
     let e = city
         .app
         .orders()
-        .step(&volb, county, id, OrderAction::Accept, step())
+        .step(&volb, county.as_i64(), id, OrderAction::Accept, step())
         .await
         .unwrap_err();
     assert_not_found(&e);
     city.app
         .orders()
-        .step(&vola, county, id, OrderAction::Accept, step())
+        .step(&vola, county.as_i64(), id, OrderAction::Accept, step())
         .await
         .unwrap();
     let e = city
         .app
         .orders()
-        .step(&vola, county, id, OrderAction::Complete, step())
+        .step(&vola, county.as_i64(), id, OrderAction::Complete, step())
         .await
         .unwrap_err();
     assert!(
@@ -278,14 +278,14 @@ async fn illegal_steps_are_refused_and_change_nothing() {
     let e = city
         .app
         .orders()
-        .step(&resident, county, id, OrderAction::Rate, rate)
+        .step(&resident, county.as_i64(), id, OrderAction::Rate, rate)
         .await
         .unwrap_err();
     assert!(matches!(e, AppError::Conflict { .. }), "{e:?}");
     let after = city
         .app
         .orders()
-        .detail(&resident, county, id)
+        .detail(&resident, county.as_i64(), id)
         .await
         .unwrap();
     assert_eq!(after.view.order.version, before.view.order.version + 1);
@@ -325,7 +325,7 @@ async fn two_volunteers_accepting_at_once_exactly_one_wins() {
             ProviderInput::volunteer(
                 Some(city.people_a[2].into()),
                 &["做饭"],
-                vec![(city.community.county_code, city.community.id).into()],
+                vec![(city.community.county_code.as_i64(), city.community.id.get()).into()],
                 50,
             ),
         )
@@ -342,7 +342,7 @@ async fn two_volunteers_accepting_at_once_exactly_one_wins() {
                 ..yinling_app::testing::account(
                     "volc",
                     yinling_domain::role::Role::Volunteer,
-                    (city.grid_a.county_code, city.grid_a.id),
+                    (city.grid_a.county_code.as_i64(), city.grid_a.id.get()),
                 )
             },
         )
@@ -361,7 +361,7 @@ async fn two_volunteers_accepting_at_once_exactly_one_wins() {
             tasks.push(tokio::spawn(async move {
                 barrier.wait().await;
                 app.orders()
-                    .step(&who, county, id, OrderAction::Accept, step())
+                    .step(&who, county.as_i64(), id, OrderAction::Accept, step())
                     .await
             }));
         }
@@ -382,7 +382,7 @@ async fn two_volunteers_accepting_at_once_exactly_one_wins() {
         let detail = city
             .app
             .orders()
-            .detail(&resident, county, id)
+            .detail(&resident, county.as_i64(), id)
             .await
             .unwrap();
         assert_eq!(
@@ -399,7 +399,7 @@ async fn two_volunteers_accepting_at_once_exactly_one_wins() {
         let who = if holder == s.vol_a { &vola } else { &volc };
         city.app
             .orders()
-            .step(who, county, id, OrderAction::Decline, step())
+            .step(who, county.as_i64(), id, OrderAction::Decline, step())
             .await
             .unwrap();
     }
@@ -408,13 +408,13 @@ async fn two_volunteers_accepting_at_once_exactly_one_wins() {
     let id = placed(&city, &resident, s.item.id).await;
     city.app
         .orders()
-        .step(&vola, county, id, OrderAction::Accept, step())
+        .step(&vola, county.as_i64(), id, OrderAction::Accept, step())
         .await
         .unwrap();
     match city
         .app
         .orders()
-        .step(&volc, county, id, OrderAction::Accept, step())
+        .step(&volc, county.as_i64(), id, OrderAction::Accept, step())
         .await
     {
         Err(AppError::Conflict { code, .. }) => assert_eq!(code, "already_taken"),
@@ -442,20 +442,20 @@ async fn declines_escalation_and_batch_dispatch() {
     let id = placed.order.id;
     city.app
         .orders()
-        .dispatch(&worker, county, id, DispatchInput::default())
+        .dispatch(&worker, county.as_i64(), id, DispatchInput::default())
         .await
         .unwrap();
     let declined = city
         .app
         .orders()
-        .step(&vola, county, id, OrderAction::Decline, step())
+        .step(&vola, county.as_i64(), id, OrderAction::Decline, step())
         .await
         .unwrap();
     assert_eq!(declined.order.state, "submitted");
     assert!(
         city.app
             .orders()
-            .candidates(&worker, county, id, 5)
+            .candidates(&worker, county.as_i64(), id, 5)
             .await
             .unwrap()
             .is_empty()
@@ -463,7 +463,7 @@ async fn declines_escalation_and_batch_dispatch() {
     let e = city
         .app
         .orders()
-        .dispatch(&worker, county, id, DispatchInput::default())
+        .dispatch(&worker, county.as_i64(), id, DispatchInput::default())
         .await
         .unwrap_err();
     assert_conflict(&e, "no_candidate");
@@ -482,7 +482,7 @@ async fn declines_escalation_and_batch_dispatch() {
     let o = city
         .app
         .orders()
-        .detail(&worker, county, id)
+        .detail(&worker, county.as_i64(), id)
         .await
         .unwrap()
         .view
@@ -498,7 +498,7 @@ async fn declines_escalation_and_batch_dispatch() {
     let o = city
         .app
         .orders()
-        .detail(&worker, county, id)
+        .detail(&worker, county.as_i64(), id)
         .await
         .unwrap()
         .view
@@ -521,7 +521,11 @@ async fn declines_escalation_and_batch_dispatch() {
     let report = city
         .app
         .orders()
-        .batch_dispatch(&secretary, city.community.county_code, city.community.id)
+        .batch_dispatch(
+            &secretary,
+            city.community.county_code.as_i64(),
+            city.community.id.get(),
+        )
         .await
         .unwrap();
     assert_eq!(report.considered, 6);
@@ -540,7 +544,11 @@ async fn declines_escalation_and_batch_dispatch() {
     let again = city
         .app
         .orders()
-        .batch_dispatch(&secretary, city.community.county_code, city.community.id)
+        .batch_dispatch(
+            &secretary,
+            city.community.county_code.as_i64(),
+            city.community.id.get(),
+        )
         .await
         .unwrap();
     assert_eq!(again.dispatched, 0);
@@ -550,14 +558,18 @@ async fn declines_escalation_and_batch_dispatch() {
     let e = city
         .app
         .orders()
-        .dispatch(&workerb, county, id, DispatchInput::default())
+        .dispatch(&workerb, county.as_i64(), id, DispatchInput::default())
         .await
         .unwrap_err();
     assert_not_found(&e);
     let e = city
         .app
         .orders()
-        .batch_dispatch(&workerb, city.community.county_code, city.community.id)
+        .batch_dispatch(
+            &workerb,
+            city.community.county_code.as_i64(),
+            city.community.id.get(),
+        )
         .await
         .unwrap_err();
     assert_not_found(&e);
@@ -583,7 +595,7 @@ async fn cancelling_and_resource_list_rules() {
     let c = city
         .app
         .orders()
-        .step(&resident, county, id, OrderAction::Cancel, why)
+        .step(&resident, county.as_i64(), id, OrderAction::Cancel, why)
         .await
         .unwrap();
     assert_eq!(c.order.state, "cancelled");
@@ -594,7 +606,7 @@ async fn cancelling_and_resource_list_rules() {
     let e = city
         .app
         .orders()
-        .step(&vola, county, id, OrderAction::Accept, step())
+        .step(&vola, county.as_i64(), id, OrderAction::Accept, step())
         .await
         .unwrap_err();
     assert!(
@@ -685,14 +697,14 @@ async fn completion_photos_are_stored_only_for_whoever_may_complete_the_order() 
     let e = city
         .app
         .orders()
-        .upload_photo(&vola, county, id, png.clone())
+        .upload_photo(&vola, county.as_i64(), id, png.clone())
         .await
         .unwrap_err();
     assert!(matches!(e, AppError::Conflict { .. }), "{e:?}");
     for action in [OrderAction::Accept, OrderAction::CheckIn] {
         city.app
             .orders()
-            .step(&vola, county, id, action, step())
+            .step(&vola, county.as_i64(), id, action, step())
             .await
             .unwrap();
     }
@@ -701,7 +713,7 @@ async fn completion_photos_are_stored_only_for_whoever_may_complete_the_order() 
         let e = city
             .app
             .orders()
-            .upload_photo(caller, county, id, png.clone())
+            .upload_photo(caller, county.as_i64(), id, png.clone())
             .await
             .unwrap_err();
         assert!(matches!(e, AppError::Forbidden { .. }), "{who}: {e:?}");
@@ -709,14 +721,14 @@ async fn completion_photos_are_stored_only_for_whoever_may_complete_the_order() 
     let e = city
         .app
         .orders()
-        .upload_photo(&volb, county, id, png.clone())
+        .upload_photo(&volb, county.as_i64(), id, png.clone())
         .await
         .unwrap_err();
     assert_not_found(&e);
     let e = city
         .app
         .orders()
-        .upload_photo(&vola, county, id, b"<html>".to_vec())
+        .upload_photo(&vola, county.as_i64(), id, b"<html>".to_vec())
         .await
         .unwrap_err();
     assert_eq!(e.code(), "unsupported_file");
@@ -726,7 +738,7 @@ async fn completion_photos_are_stored_only_for_whoever_may_complete_the_order() 
     let key = city
         .app
         .orders()
-        .upload_photo(&vola, county, id, png.clone())
+        .upload_photo(&vola, county.as_i64(), id, png.clone())
         .await
         .unwrap();
     assert!(key.starts_with(&format!("orders/{county}/{id}/")), "{key}");
@@ -736,7 +748,7 @@ async fn completion_photos_are_stored_only_for_whoever_may_complete_the_order() 
     let v = city
         .app
         .orders()
-        .step(&vola, county, id, OrderAction::Complete, done)
+        .step(&vola, county.as_i64(), id, OrderAction::Complete, done)
         .await
         .unwrap();
     assert_eq!(v.order.photo_key.as_deref(), Some(key.as_str()));
@@ -745,7 +757,7 @@ async fn completion_photos_are_stored_only_for_whoever_may_complete_the_order() 
     let e = city
         .app
         .orders()
-        .upload_photo(&vola, county, id, png)
+        .upload_photo(&vola, county.as_i64(), id, png)
         .await
         .unwrap_err();
     assert!(matches!(e, AppError::Conflict { .. }), "{e:?}");
@@ -762,8 +774,7 @@ async fn new_unit(
         .org()
         .create_unit(
             &city.system,
-            parent.county_code,
-            parent.id,
+            yinling_domain::ids::Key::new(parent.county_code, parent.id),
             yinling_app::testing::unit(kind, name),
         )
         .await
@@ -855,7 +866,7 @@ async fn the_resource_list_form_offers_units_and_areas_in_scope() {
     // A team naming no area serves the community it belongs to, and is offered no more.
     let mut input = ProviderInput::volunteer(None, &["助餐送餐"], vec![], 5);
     input.kind = ProviderKind::Team;
-    input.unit = Some((team.county_code, team.id).into());
+    input.unit = Some((team.county_code.as_i64(), team.id.get()).into());
     let listed = city
         .app
         .services()
@@ -870,7 +881,7 @@ async fn the_resource_list_form_offers_units_and_areas_in_scope() {
         .provider_unit_choices(&secretary)
         .await
         .unwrap();
-    assert!(units.iter().all(|u| u.id != team.id), "{units:?}");
+    assert!(units.iter().all(|u| u.id != team.id.get()), "{units:?}");
 
     // Who may add or change a person on the list, for the links on their file.
     let listing = |caller, person: (i64, i64)| {
@@ -880,7 +891,7 @@ async fn the_resource_list_form_offers_units_and_areas_in_scope() {
     };
     assert_eq!(
         listing(&secretary, city.people_a[1]).await.unwrap(),
-        PersonListing::Listed((city.county.county_code, s.vol_a).into())
+        PersonListing::Listed((city.county.county_code.as_i64(), s.vol_a).into())
     );
     assert_eq!(
         listing(&secretary, city.people_a[0]).await.unwrap(),
@@ -893,13 +904,13 @@ async fn the_resource_list_form_offers_units_and_areas_in_scope() {
     assert_forbidden(
         city.app
             .services()
-            .provider_to_edit(&worker, city.county.county_code, s.vol_a)
+            .provider_to_edit(&worker, city.county.county_code.as_i64(), s.vol_a)
             .await,
     );
     assert!(
         city.app
             .services()
-            .provider_to_edit(&secretary, city.county.county_code, s.vol_a)
+            .provider_to_edit(&secretary, city.county.county_code.as_i64(), s.vol_a)
             .await
             .is_ok()
     );
@@ -919,10 +930,10 @@ async fn the_resource_list_form_offers_units_and_areas_in_scope() {
         .iter()
         .map(|id| yinling_store::org::NewOrgUnit {
             county_code: county,
-            id: *id,
+            id: yinling_domain::ids::UnitId(*id),
             parent_county_code: Some(county),
             parent_id: Some(city.grid_a.id),
-            kind: OrgKind::CentralHousehold.as_str().to_owned(),
+            kind: OrgKind::CentralHousehold,
             name: format!("党员中心户{id}"),
             code: format!("h{id}"),
             path: format!("{}h{id}/", city.grid_a.path),
@@ -942,7 +953,7 @@ async fn the_resource_list_form_offers_units_and_areas_in_scope() {
     let vol_b = city
         .app
         .services()
-        .provider(&secretary, county, s.vol_b)
+        .provider(&secretary, county.as_i64(), s.vol_b)
         .await
         .unwrap();
     let areas = city
@@ -988,7 +999,11 @@ async fn account(
                 password: yinling_app::testing::PASSWORD.into(),
                 person_county_code: Some(person.0),
                 person_id: Some(person.1),
-                ..yinling_app::testing::account(username, role, (unit.county_code, unit.id))
+                ..yinling_app::testing::account(
+                    username,
+                    role,
+                    (unit.county_code.as_i64(), unit.id.get()),
+                )
             },
         )
         .await
@@ -1006,7 +1021,7 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
     let city = TestCity::new().await;
     let s = city.add_services().await;
     let county = city.county.county_code;
-    let community = (city.community.county_code, city.community.id);
+    let community = (city.community.county_code.as_i64(), city.community.id.get());
     let (zhang, li, wang) = (city.people_a[0], city.people_a[1], city.people_a[2]);
     let resident = city.caller("resident").await;
     let worker = city.caller("workera").await;
@@ -1027,7 +1042,7 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
     let team_unit = new_unit(&city, &city.community, OrgKind::VolunteerTeam, "东门助餐队").await;
     let mut team = ProviderInput::volunteer(None, &["做饭"], vec![community.into()], 5);
     team.kind = ProviderKind::Team;
-    team.unit = Some((team_unit.county_code, team_unit.id).into());
+    team.unit = Some((team_unit.county_code.as_i64(), team_unit.id.get()).into());
     let team_p = city
         .app
         .services()
@@ -1051,7 +1066,7 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
     let ids: Vec<i64> = city
         .app
         .orders()
-        .candidates(&worker, county, by_wang, 10)
+        .candidates(&worker, county.as_i64(), by_wang, 10)
         .await
         .unwrap()
         .iter()
@@ -1066,14 +1081,20 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
     let e = city
         .app
         .orders()
-        .dispatch(&worker, county, by_wang, named)
+        .dispatch(&worker, county.as_i64(), by_wang, named)
         .await
         .unwrap_err();
     assert!(forbidden_with(&e, "同户家人"), "{e:?}");
     let e = city
         .app
         .orders()
-        .step(&wang_gw, county, by_wang, OrderAction::Accept, step())
+        .step(
+            &wang_gw,
+            county.as_i64(),
+            by_wang,
+            OrderAction::Accept,
+            step(),
+        )
         .await
         .unwrap_err();
     assert!(forbidden_with(&e, "不能接自己或同户家人的订单"), "{e:?}");
@@ -1081,7 +1102,7 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
     for action in [OrderAction::Accept, OrderAction::CheckIn] {
         city.app
             .orders()
-            .step(&vola, county, by_wang, action, step())
+            .step(&vola, county.as_i64(), by_wang, action, step())
             .await
             .unwrap();
     }
@@ -1089,7 +1110,7 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
     for action in [OrderAction::Accept, OrderAction::CheckIn] {
         city.app
             .orders()
-            .step(&vola, county, started, action, step())
+            .step(&vola, county.as_i64(), started, action, step())
             .await
             .unwrap();
     }
@@ -1101,7 +1122,7 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
         let e = city
             .app
             .orders()
-            .step(&vola, county, id, OrderAction::Complete, step())
+            .step(&vola, county.as_i64(), id, OrderAction::Complete, step())
             .await
             .unwrap_err();
         assert!(forbidden_with(&e, "同户家人"), "{e:?}");
@@ -1110,7 +1131,7 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
     assert_eq!(
         city.app
             .orders()
-            .detail(&vola, county, started)
+            .detail(&vola, county.as_i64(), started)
             .await
             .unwrap()
             .view
@@ -1125,7 +1146,7 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
     let ids: Vec<i64> = city
         .app
         .orders()
-        .candidates(&worker, county, own, 10)
+        .candidates(&worker, county.as_i64(), own, 10)
         .await
         .unwrap()
         .iter()
@@ -1138,7 +1159,7 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
             .orders()
             .dispatch(
                 &worker,
-                county,
+                county.as_i64(),
                 own,
                 DispatchInput {
                     provider_id: Some(pid),
@@ -1149,26 +1170,31 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
             .unwrap_err();
         assert_forbidden(&e);
     }
-    let detail = city.app.orders().detail(&vola, county, own).await.unwrap();
+    let detail = city
+        .app
+        .orders()
+        .detail(&vola, county.as_i64(), own)
+        .await
+        .unwrap();
     assert!(!detail.actions.contains(&"accept"), "{:?}", detail.actions);
     let e = city
         .app
         .orders()
-        .step(&vola, county, own, OrderAction::Accept, step())
+        .step(&vola, county.as_i64(), own, OrderAction::Accept, step())
         .await
         .unwrap_err();
     assert!(forbidden_with(&e, "不能接自己或同户家人的订单"), "{e:?}");
     let d = city
         .app
         .orders()
-        .dispatch(&worker, county, own, DispatchInput::default())
+        .dispatch(&worker, county.as_i64(), own, DispatchInput::default())
         .await
         .unwrap();
     assert_eq!(d.order.provider_id, None);
     let offers = city
         .app
         .orders()
-        .detail(&worker, county, own)
+        .detail(&worker, county.as_i64(), own)
         .await
         .unwrap()
         .offers;
@@ -1193,7 +1219,7 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
         let offers = city
             .app
             .orders()
-            .detail(&worker, county, id)
+            .detail(&worker, county.as_i64(), id)
             .await
             .unwrap()
             .offers;
@@ -1303,7 +1329,7 @@ async fn an_order_names_only_a_need_of_its_own_resident() {
         .orders()
         .dispatch(
             &worker,
-            county,
+            county.as_i64(),
             ok.order.id,
             DispatchInput {
                 provider_id: Some(999_999),
@@ -1334,7 +1360,7 @@ async fn a_completion_names_only_an_unused_photo_of_its_own_order_and_unused_one
         for action in [OrderAction::Accept, OrderAction::CheckIn] {
             city.app
                 .orders()
-                .step(&vola, county, id, action, step())
+                .step(&vola, county.as_i64(), id, action, step())
                 .await
                 .unwrap();
         }
@@ -1342,7 +1368,7 @@ async fn a_completion_names_only_an_unused_photo_of_its_own_order_and_unused_one
     let key1 = city
         .app
         .orders()
-        .upload_photo(&vola, county, one, png.clone())
+        .upload_photo(&vola, county.as_i64(), one, png.clone())
         .await
         .unwrap();
     let complete = |id, key: &str| {
@@ -1351,7 +1377,7 @@ async fn a_completion_names_only_an_unused_photo_of_its_own_order_and_unused_one
         let (app, vola) = (city.app.clone(), vola.clone());
         async move {
             app.orders()
-                .step(&vola, county, id, OrderAction::Complete, st)
+                .step(&vola, county.as_i64(), id, OrderAction::Complete, st)
                 .await
         }
     };
@@ -1364,7 +1390,7 @@ async fn a_completion_names_only_an_unused_photo_of_its_own_order_and_unused_one
     assert_eq!(
         city.app
             .orders()
-            .detail(&vola, county, two)
+            .detail(&vola, county.as_i64(), two)
             .await
             .unwrap()
             .view
@@ -1379,13 +1405,13 @@ async fn a_completion_names_only_an_unused_photo_of_its_own_order_and_unused_one
     let key2 = city
         .app
         .orders()
-        .upload_photo(&vola, county, two, png.clone())
+        .upload_photo(&vola, county.as_i64(), two, png.clone())
         .await
         .unwrap();
     let spare = city
         .app
         .orders()
-        .upload_photo(&vola, county, two, png.clone())
+        .upload_photo(&vola, county.as_i64(), two, png.clone())
         .await
         .unwrap();
     complete(two, &key2).await.unwrap();
@@ -1436,14 +1462,14 @@ async fn served_for(city: &TestCity, item: i64, minutes: i64) -> i64 {
     for action in [OrderAction::Accept, OrderAction::CheckIn] {
         city.app
             .orders()
-            .step(&vola, county, id, action, step())
+            .step(&vola, county.as_i64(), id, action, step())
             .await
             .unwrap();
     }
     city.clock.advance(minutes * MINUTE);
     city.app
         .orders()
-        .step(&vola, county, id, OrderAction::Complete, step())
+        .step(&vola, county.as_i64(), id, OrderAction::Complete, step())
         .await
         .unwrap();
     id
@@ -1469,7 +1495,7 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
         .post(Posting {
             unit: Unit::Minutes,
             debit: Holder::Pool {
-                county_code: county,
+                county_code: county.as_i64(),
             },
             credit: Holder::Person {
                 county_code: zhang.0,
@@ -1503,7 +1529,7 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
     let charge = city
         .app
         .time_bank()
-        .charge(&resident, county, id)
+        .charge(&resident, county.as_i64(), id)
         .await
         .unwrap();
     assert_eq!(
@@ -1516,7 +1542,7 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
     let e = city
         .app
         .time_bank()
-        .withdraw(&resident, county, id, 42)
+        .withdraw(&resident, county.as_i64(), id, 42)
         .await
         .unwrap_err();
     assert_eq!(e.code(), "amount_not_confirmed");
@@ -1524,7 +1550,7 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
     let paid = city
         .app
         .time_bank()
-        .withdraw(&resident, county, id, 30)
+        .withdraw(&resident, county.as_i64(), id, 30)
         .await
         .unwrap();
     assert_eq!(paid.transfer.amount, 30);
@@ -1534,7 +1560,12 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
     let e = city
         .app
         .time_bank()
-        .raise_dispute(&resident, county, id, DisputeInput { reason: " ".into() })
+        .raise_dispute(
+            &resident,
+            county.as_i64(),
+            id,
+            DisputeInput { reason: " ".into() },
+        )
         .await
         .unwrap_err();
     assert_eq!(e.field(), Some("reason"));
@@ -1543,7 +1574,7 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
         .time_bank()
         .raise_dispute(
             &resident,
-            county,
+            county.as_i64(),
             id,
             DisputeInput {
                 reason: "服务时长不对".into(),
@@ -1557,7 +1588,7 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
         .time_bank()
         .raise_dispute(
             &resident,
-            county,
+            county.as_i64(),
             id,
             DisputeInput {
                 reason: "再提一次".into(),
@@ -1592,7 +1623,7 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
         let e = city
             .app
             .time_bank()
-            .decide_dispute(caller, county, id, uphold())
+            .decide_dispute(caller, county.as_i64(), id, uphold())
             .await
             .unwrap_err();
         assert!(matches!(e, AppError::NotFound { .. }), "{who}: {e:?}");
@@ -1601,14 +1632,14 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
     let decided = city
         .app
         .time_bank()
-        .decide_dispute(&worker, county, id, uphold())
+        .decide_dispute(&worker, county.as_i64(), id, uphold())
         .await
         .unwrap();
     assert_eq!(decided.status, "upheld");
     assert_eq!(minutes(&city).await, 600);
     let reversal = yinling_store::ledger::transfer(
         &mut city.app.store().read(),
-        county,
+        county.as_i64(),
         decided.reversal_id.unwrap(),
     )
     .await
@@ -1618,7 +1649,7 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
     let e = city
         .app
         .time_bank()
-        .decide_dispute(&secretary, county, id, uphold())
+        .decide_dispute(&secretary, county.as_i64(), id, uphold())
         .await
         .unwrap_err();
     assert_eq!(e.code(), "already_decided");
@@ -1627,7 +1658,7 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
         .ledger()
         .reverse_transfer(
             &city.caller("countyadmin").await,
-            county,
+            county.as_i64(),
             paid.transfer.id,
             "再冲正一次",
         )
@@ -1642,20 +1673,20 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
     let c2 = city
         .app
         .time_bank()
-        .charge(&worker, county, id2)
+        .charge(&worker, county.as_i64(), id2)
         .await
         .unwrap();
     assert_eq!(c2.minutes, 10);
     city.app
         .time_bank()
-        .withdraw(&resident, county, id2, 10)
+        .withdraw(&resident, county.as_i64(), id2, 10)
         .await
         .unwrap();
     city.app
         .time_bank()
         .raise_dispute(
             &worker,
-            county,
+            county.as_i64(),
             id2,
             DisputeInput {
                 reason: "老人说没有接受这次服务".into(),
@@ -1666,7 +1697,7 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
     let view = city
         .app
         .time_bank()
-        .dispute(&worker, county, id2)
+        .dispute(&worker, county.as_i64(), id2)
         .await
         .unwrap()
         .unwrap();
@@ -1674,7 +1705,7 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
     let e = city
         .app
         .time_bank()
-        .decide_dispute(&worker, county, id2, uphold())
+        .decide_dispute(&worker, county.as_i64(), id2, uphold())
         .await
         .unwrap_err();
     assert!(forbidden_with(&e, "不能处理自己提出的"), "{e:?}");
@@ -1684,7 +1715,7 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
         .time_bank()
         .decide_dispute(
             &secretary,
-            county,
+            county.as_i64(),
             id2,
             DisputeDecision {
                 uphold: false,
@@ -1740,7 +1771,9 @@ async fn simultaneous_dispatches_never_push_a_provider_over_capacity() {
             };
             tasks.push(tokio::spawn(async move {
                 barrier.wait().await;
-                app.orders().dispatch(&worker, county, id, input).await
+                app.orders()
+                    .dispatch(&worker, county.as_i64(), id, input)
+                    .await
             }));
         }
         let mut won = 0;
@@ -1768,7 +1801,13 @@ async fn simultaneous_dispatches_never_push_a_provider_over_capacity() {
         {
             city.app
                 .orders()
-                .step(&vola, county, v.order.id, OrderAction::Decline, step())
+                .step(
+                    &vola,
+                    county.as_i64(),
+                    v.order.id,
+                    OrderAction::Decline,
+                    step(),
+                )
                 .await
                 .unwrap();
         }
@@ -1794,7 +1833,7 @@ async fn simultaneous_dispatches_never_push_a_provider_over_capacity() {
     let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(N + 1));
     let secretary = city.caller("secretary").await;
     let (app, b) = (city.app.clone(), barrier.clone());
-    let community = (city.community.county_code, city.community.id);
+    let community = (city.community.county_code.as_i64(), city.community.id.get());
     let batch = tokio::spawn(async move {
         b.wait().await;
         app.orders()
@@ -1812,7 +1851,7 @@ async fn simultaneous_dispatches_never_push_a_provider_over_capacity() {
         tasks.push(tokio::spawn(async move {
             barrier.wait().await;
             app.orders()
-                .dispatch(&worker, county, id, DispatchInput::default())
+                .dispatch(&worker, county.as_i64(), id, DispatchInput::default())
                 .await
         }));
     }
@@ -1845,7 +1884,7 @@ async fn simultaneous_uploads_keep_at_most_five_unused_photos() {
     for action in [OrderAction::Accept, OrderAction::CheckIn] {
         city.app
             .orders()
-            .step(&vola, county, id, action, step())
+            .step(&vola, county.as_i64(), id, action, step())
             .await
             .unwrap();
     }
@@ -1857,7 +1896,9 @@ async fn simultaneous_uploads_keep_at_most_five_unused_photos() {
             let mut png = b"\x89PNG\r\n\x1a\n0000".to_vec();
             png.push(n);
             barrier.wait().await;
-            app.orders().upload_photo(&vola, county, id, png).await
+            app.orders()
+                .upload_photo(&vola, county.as_i64(), id, png)
+                .await
         }));
     }
     let mut kept = 0;

@@ -23,8 +23,7 @@ async fn moving_a_subtree_moves_its_people_and_scope_follows() {
         .org()
         .create_unit(
             &admin,
-            city.street.county_code,
-            city.street.id,
+            yinling_domain::ids::Key::new(city.street.county_code, city.street.id),
             yinling_app::org::NewUnitInput {
                 region_code: Some("370830002003".into()),
                 ..yinling_app::testing::unit(
@@ -40,10 +39,8 @@ async fn moving_a_subtree_moves_its_people_and_scope_follows() {
         .org()
         .move_unit(
             &admin,
-            city.grid_b.county_code,
-            city.grid_b.id,
-            other.county_code,
-            other.id,
+            yinling_domain::ids::Key::new(city.grid_b.county_code, city.grid_b.id),
+            yinling_domain::ids::Key::new(other.county_code, other.id),
         )
         .await
         .unwrap();
@@ -51,7 +48,10 @@ async fn moving_a_subtree_moves_its_people_and_scope_follows() {
     let view = city
         .app
         .org()
-        .unit_view(&admin, other.county_code, other.id)
+        .unit_view(
+            &admin,
+            yinling_domain::ids::Key::new(other.county_code, other.id),
+        )
         .await
         .unwrap();
     assert_eq!(view.people_count, 2);
@@ -71,10 +71,8 @@ async fn moving_a_subtree_moves_its_people_and_scope_follows() {
         .org()
         .move_unit(
             &admin,
-            city.community.county_code,
-            city.community.id,
-            city.grid_a.county_code,
-            city.grid_a.id,
+            yinling_domain::ids::Key::new(city.community.county_code, city.community.id),
+            yinling_domain::ids::Key::new(city.grid_a.county_code, city.grid_a.id),
         )
         .await
         .unwrap_err();
@@ -98,7 +96,11 @@ async fn buildings_entrances_and_households_nest_sensibly() {
     let building = city
         .app
         .org()
-        .create_place(&worker, c, g, place(PlaceKind::Building, None, "3号楼"))
+        .create_place(
+            &worker,
+            yinling_domain::ids::Key::new(c, g),
+            place(PlaceKind::Building, None, "3号楼"),
+        )
         .await
         .unwrap();
     let entrance = city
@@ -106,9 +108,8 @@ async fn buildings_entrances_and_households_nest_sensibly() {
         .org()
         .create_place(
             &worker,
-            c,
-            g,
-            place(PlaceKind::Unit, Some(building.id), "2单元"),
+            yinling_domain::ids::Key::new(c, g),
+            place(PlaceKind::Unit, Some(building.id.get()), "2单元"),
         )
         .await
         .unwrap();
@@ -117,9 +118,12 @@ async fn buildings_entrances_and_households_nest_sensibly() {
         .org()
         .create_place(
             &worker,
-            c,
-            g,
-            place(PlaceKind::Household, Some(entrance.id), "3号楼2单元501室"),
+            yinling_domain::ids::Key::new(c, g),
+            place(
+                PlaceKind::Household,
+                Some(entrance.id.get()),
+                "3号楼2单元501室",
+            ),
         )
         .await
         .unwrap();
@@ -127,7 +131,11 @@ async fn buildings_entrances_and_households_nest_sensibly() {
     let err = city
         .app
         .org()
-        .create_place(&worker, c, g, place(PlaceKind::Unit, None, "孤单元"))
+        .create_place(
+            &worker,
+            yinling_domain::ids::Key::new(c, g),
+            place(PlaceKind::Unit, None, "孤单元"),
+        )
         .await
         .unwrap_err();
     assert!(err.to_string().contains("单元不能登记在组织下"), "{err}");
@@ -136,9 +144,8 @@ async fn buildings_entrances_and_households_nest_sensibly() {
         .org()
         .create_place(
             &worker,
-            c,
-            g,
-            place(PlaceKind::Building, Some(home.id), "楼中楼"),
+            yinling_domain::ids::Key::new(c, g),
+            place(PlaceKind::Building, Some(home.id.get()), "楼中楼"),
         )
         .await
         .unwrap_err();
@@ -157,7 +164,7 @@ async fn buildings_entrances_and_households_nest_sensibly() {
         &file.id_number_masked,
         file.phone_masked.as_deref(),
     );
-    input.household_id = Some(home.id);
+    input.household_id = Some(home.id.get());
     input.version = Some(file.version);
     city.app
         .people()
@@ -167,7 +174,11 @@ async fn buildings_entrances_and_households_nest_sensibly() {
     let homes = city
         .app
         .org()
-        .places(&worker, c, g, Some(entrance.id))
+        .places(
+            &worker,
+            yinling_domain::ids::Key::new(c, g),
+            Some(entrance.id),
+        )
         .await
         .unwrap();
     assert_eq!(homes.len(), 1);
@@ -188,11 +199,21 @@ async fn buildings_entrances_and_households_nest_sensibly() {
     assert_eq!(file.household.unwrap().label, "3号楼2单元501室");
     // The worker next door can neither list nor add here.
     let b = city.caller("workerb").await;
-    assert!(city.app.org().places(&b, c, g, None).await.is_err());
     assert!(
         city.app
             .org()
-            .create_place(&b, c, g, place(PlaceKind::Building, None, "5号楼"))
+            .places(&b, yinling_domain::ids::Key::new(c, g), None)
+            .await
+            .is_err()
+    );
+    assert!(
+        city.app
+            .org()
+            .create_place(
+                &b,
+                yinling_domain::ids::Key::new(c, g),
+                place(PlaceKind::Building, None, "5号楼")
+            )
             .await
             .is_err()
     );
@@ -491,7 +512,7 @@ mod moving {
             .record(
                 &system,
                 NeedInput {
-                    county_code: county,
+                    county_code: county.as_i64(),
                     person_id: Some(city.people_a[2].1),
                     household_id: None,
                     unit_id: None,
@@ -510,8 +531,8 @@ mod moving {
                 person_key(city.people_a[0]),
                 RoleInput {
                     kind: PersonRoleKind::PartyMember,
-                    unit_county_code: Some(city.branch.county_code),
-                    unit_id: Some(city.branch.id),
+                    unit_county_code: Some(city.branch.county_code.as_i64()),
+                    unit_id: Some(city.branch.id.get()),
                     since: None,
                     details: RoleDetails::default(),
                 },
@@ -573,8 +594,8 @@ mod moving {
             .create(
                 &system,
                 CaseInput {
-                    unit_county_code: county,
-                    unit_id: city.grid_a.id,
+                    unit_county_code: county.as_i64(),
+                    unit_id: city.grid_a.id.get(),
                     place_id: None,
                     location: Some("3号楼楼道".into()),
                     category: DisputeCategory::Neighbour,
@@ -617,7 +638,7 @@ mod moving {
             .unwrap();
         // At the shop under the community: a redemption its elder reports as not theirs
         // (不是我本人兑换) and a till locked by wrong codes.
-        let till = yinling_app::Key::from((shop.county_code, shop.id));
+        let till = yinling_app::Key::from((shop.county_code.as_i64(), shop.id.get()));
         let keeper = city.caller("shopkeeper").await;
         let zhang = city.people_a[0];
         city.app
@@ -625,7 +646,7 @@ mod moving {
             .post_now(&[yinling_app::ledger::Posting {
                 unit: yinling_domain::ledger::Unit::Points,
                 debit: yinling_app::ledger::Holder::Pool {
-                    county_code: county,
+                    county_code: county.as_i64(),
                 },
                 credit: yinling_app::ledger::Holder::Person {
                     county_code: zhang.0,
@@ -676,7 +697,7 @@ mod moving {
             .unwrap();
         city.app
             .redeem()
-            .report(&resident, county, receipt.redemption.id)
+            .report(&resident, county.as_i64(), receipt.redemption.id)
             .await
             .unwrap();
         // The used code is a wrong code now: five of them lock the till.
@@ -727,8 +748,7 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
         .org()
         .create_unit(
             &system,
-            county,
-            city.county.id,
+            yinling_domain::ids::Key::new(county, city.county.id),
             NewUnitInput {
                 region_code: Some("370830001".into()),
                 ..yinling_app::testing::unit(OrgKind::StreetCommittee, "中都街道党工委")
@@ -740,7 +760,7 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
         &city.app,
         &system,
         "streetold",
-        (county, city.street.id),
+        (county.as_i64(), city.street.id.get()),
         yinling_app::testing::PASSWORD,
     )
     .await;
@@ -748,7 +768,7 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
         &city.app,
         &system,
         "streetnew",
-        (county, street2.id),
+        (county.as_i64(), street2.id.get()),
         yinling_app::testing::PASSWORD,
     )
     .await;
@@ -759,7 +779,7 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
     let ranked = city
         .app
         .orders()
-        .candidates(&old_sec, county, busy.open_order, 5)
+        .candidates(&old_sec, county.as_i64(), busy.open_order, 5)
         .await
         .unwrap();
     assert!(
@@ -770,7 +790,11 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
     let moved = city
         .app
         .org()
-        .move_unit(&admin, county, city.community.id, county, street2.id)
+        .move_unit(
+            &admin,
+            yinling_domain::ids::Key::new(county, city.community.id),
+            yinling_domain::ids::Key::new(county, street2.id),
+        )
         .await
         .unwrap();
     assert!(moved >= 4, "community, branch, two grids, shop: {moved}");
@@ -790,7 +814,7 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
     let o = city
         .app
         .orders()
-        .detail(&new_sec, county, busy.open_order)
+        .detail(&new_sec, county.as_i64(), busy.open_order)
         .await
         .unwrap()
         .view
@@ -807,13 +831,18 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
     assert!(is_not_found(
         city.app
             .orders()
-            .detail(&old_sec, county, busy.open_order)
+            .detail(&old_sec, county.as_i64(), busy.open_order)
             .await
     ));
     assert!(is_not_found(
         city.app
             .orders()
-            .dispatch(&old_sec, county, busy.open_order, DispatchInput::default())
+            .dispatch(
+                &old_sec,
+                county.as_i64(),
+                busy.open_order,
+                DispatchInput::default()
+            )
             .await
     ));
     assert!(is_not_found(
@@ -840,14 +869,14 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
     assert!(is_not_found(
         city.app
             .services()
-            .provider(&old_sec, county, busy.vol_a)
+            .provider(&old_sec, county.as_i64(), busy.vol_a)
             .await
     ));
     // The pool followed the move: 李四 still reaches the order, and one click dispatches it.
     let ranked = city
         .app
         .orders()
-        .candidates(&new_sec, county, busy.open_order, 5)
+        .candidates(&new_sec, county.as_i64(), busy.open_order, 5)
         .await
         .unwrap();
     assert!(
@@ -856,7 +885,12 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
     );
     city.app
         .orders()
-        .dispatch(&new_sec, county, busy.open_order, DispatchInput::default())
+        .dispatch(
+            &new_sec,
+            county.as_i64(),
+            busy.open_order,
+            DispatchInput::default(),
+        )
         .await
         .unwrap();
     city.app
@@ -901,8 +935,7 @@ async fn new_unit(
         .org()
         .create_unit(
             &city.system,
-            parent.county_code,
-            parent.id,
+            yinling_domain::ids::Key::new(parent.county_code, parent.id),
             yinling_app::org::NewUnitInput {
                 region_code: region.map(str::to_owned),
                 ..yinling_app::testing::unit(kind, name)
@@ -946,8 +979,8 @@ async fn roles_and_households_attach_only_to_units_in_the_callers_scope() {
     let (c, id) = city.people_a[0];
     let party = |unit: Option<&yinling_store::org::OrgUnitRow>| RoleInput {
         kind: PersonRoleKind::PartyMember,
-        unit_county_code: unit.map(|u| u.county_code),
-        unit_id: unit.map(|u| u.id),
+        unit_county_code: unit.map(|u| u.county_code).map(|c| c.as_i64()),
+        unit_id: unit.map(|u| u.id).map(|i| i.get()),
         since: None,
         details: RoleDetails::default(),
     };
@@ -1012,8 +1045,7 @@ async fn roles_and_households_attach_only_to_units_in_the_callers_scope() {
         .org()
         .create_place(
             &city.system,
-            city.community.county_code,
-            city.community.id,
+            yinling_domain::ids::Key::new(city.community.county_code, city.community.id),
             PlaceInput {
                 kind: PlaceKind::Household,
                 parent_id: None,
@@ -1026,7 +1058,7 @@ async fn roles_and_households_attach_only_to_units_in_the_callers_scope() {
         .await
         .unwrap();
     let mut input = city.person_input(&city.grid_a, "孙八", &valid_id("37083019500505123"), None);
-    input.household_id = Some(house.id);
+    input.household_id = Some(house.id.get());
     let err = city
         .app
         .people()
@@ -1223,7 +1255,14 @@ async fn the_demo_city_keeps_its_scope_invariants_after_a_move() {
         ))
         .await
         .unwrap();
-    let old_sec = street_secretary(&app, &system, "streetold", (county, street.id), password).await;
+    let old_sec = street_secretary(
+        &app,
+        &system,
+        "streetold",
+        (county, street.id.get()),
+        password,
+    )
+    .await;
     let new_sec = street_secretary(&app, &system, "streetnew", (county, other_id), password).await;
     // 张德顺 orders 助餐 (so the community holds an open order too).
     let zhang = login("zhangdaye").await;
@@ -1264,7 +1303,11 @@ async fn the_demo_city_keeps_its_scope_invariants_after_a_move() {
     let (old_before, new_before) = (seen(&app, &old_sec).await, seen(&app, &new_sec).await);
 
     app.org()
-        .move_unit(&admin, county, community.unit_id, county, other_id)
+        .move_unit(
+            &admin,
+            yinling_domain::ids::Key::from_parts(county, community.unit_id).unwrap(),
+            yinling_domain::ids::Key::from_parts(county, other_id).unwrap(),
+        )
         .await
         .unwrap();
 
@@ -1287,7 +1330,10 @@ async fn the_demo_city_keeps_its_scope_invariants_after_a_move() {
     // The community keeps its place under the new street, and its grid worker their people.
     let moved = app
         .org()
-        .find_unit(&admin, county, community.unit_id)
+        .find_unit(
+            &admin,
+            yinling_domain::ids::Key::from_parts(county, community.unit_id).unwrap(),
+        )
         .await
         .unwrap();
     assert!(moved.path.starts_with(&other_path), "{}", moved.path);

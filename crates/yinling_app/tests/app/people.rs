@@ -162,7 +162,10 @@ async fn grid_worker_sees_only_their_grid() {
     assert!(not_found(
         city.app
             .org()
-            .unit_view(&b, city.grid_a.county_code, city.grid_a.id)
+            .unit_view(
+                &b,
+                yinling_domain::ids::Key::new(city.grid_a.county_code, city.grid_a.id)
+            )
             .await
             .map(|_| ())
     ));
@@ -461,8 +464,8 @@ async fn roles_skills_and_tags_with_provenance() {
             person_key((c, id)),
             RoleInput {
                 kind: PersonRoleKind::PartyMember,
-                unit_county_code: Some(city.branch.county_code),
-                unit_id: Some(city.branch.id),
+                unit_county_code: Some(city.branch.county_code.as_i64()),
+                unit_id: Some(city.branch.id.get()),
                 since: None,
                 details: RoleDetails {
                     join_date: chrono::NaiveDate::from_ymd_opt(1976, 7, 1),
@@ -754,8 +757,7 @@ mod masked_numbers {
             .org()
             .create_unit(
                 &city.system,
-                parent.county_code,
-                parent.id,
+                yinling_domain::ids::Key::new(parent.county_code, parent.id),
                 NewUnitInput {
                     region_code: region.map(str::to_owned),
                     ..yinling_app::testing::unit(kind, name)
@@ -770,7 +772,11 @@ mod masked_numbers {
             .accounts()
             .create(
                 &city.system,
-                yinling_app::testing::account(username, role, (unit.county_code, unit.id)),
+                yinling_app::testing::account(
+                    username,
+                    role,
+                    (unit.county_code.as_i64(), unit.id.get()),
+                ),
             )
             .await
             .expect("account");
@@ -817,8 +823,8 @@ mod masked_numbers {
                 person_key((c, id)),
                 RoleInput {
                     kind: PersonRoleKind::Volunteer,
-                    unit_county_code: Some(city.branch.county_code),
-                    unit_id: Some(city.branch.id),
+                    unit_county_code: Some(city.branch.county_code.as_i64()),
+                    unit_id: Some(city.branch.id.get()),
                     since: None,
                     details: RoleDetails::default(),
                 },
@@ -850,7 +856,7 @@ mod masked_numbers {
             .people()
             .roster(
                 &admin,
-                Key::from_parts(city.branch.county_code, city.branch.id).unwrap(),
+                Key::from_parts(city.branch.county_code.as_i64(), city.branch.id.get()).unwrap(),
                 None,
                 PageRequest::default(),
             )
@@ -1375,10 +1381,13 @@ mod masked_numbers {
             ))
             .await
             .unwrap();
-        let root = yinling_store::org::get(&mut city.app.store().read(), 370800, root)
-            .await
-            .unwrap()
-            .unwrap();
+        let root = yinling_store::org::get(
+            &mut city.app.store().read(),
+            yinling_domain::ids::Key::from_parts(370800, root).unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
         let qufu = unit(
             &city,
             &root,

@@ -42,7 +42,7 @@ async fn sixty_four_clients_over_http_leave_every_invariant_exact() {
     city.add_services().await; // accounts `vola` (李四) and `volb`
     let c = city.county.county_code;
     let admin = city.caller("countyadmin").await;
-    let rules = city.app.ledger().rules(c).await.unwrap();
+    let rules = city.app.ledger().rules(c.as_i64()).await.unwrap();
     city.app
         .ledger()
         .set_rules(
@@ -61,7 +61,7 @@ async fn sixty_four_clients_over_http_leave_every_invariant_exact() {
         .put_earning_rule(
             &admin,
             EarningRuleInput {
-                county_code: c,
+                county_code: c.as_i64(),
                 source_kind: SourceKind::Activity,
                 code: "theme_day".into(),
                 label: "主题党日".into(),
@@ -79,7 +79,7 @@ async fn sixty_four_clients_over_http_leave_every_invariant_exact() {
                 .redeem()
                 .add_goods(
                     &city.system,
-                    (shop.county_code, shop.id).into(),
+                    (shop.county_code.as_i64(), shop.id.get()).into(),
                     GoodsInput {
                         name: name.into(),
                         price_points: price,
@@ -276,7 +276,10 @@ async fn sixty_four_clients_over_http_leave_every_invariant_exact() {
     let stock_after: i64 = city
         .app
         .redeem()
-        .goods(&city.system, (shop.county_code, shop.id).into())
+        .goods(
+            &city.system,
+            (shop.county_code.as_i64(), shop.id.get()).into(),
+        )
         .await
         .unwrap()
         .iter()
@@ -312,7 +315,7 @@ async fn a_grid_worker_awarding_himself_over_the_api_is_refused_and_audited() {
         .put_earning_rule(
             &city.caller("countyadmin").await,
             EarningRuleInput {
-                county_code: c,
+                county_code: c.as_i64(),
                 source_kind: SourceKind::Activity,
                 code: "theme_day".into(),
                 label: "主题党日".into(),
@@ -334,7 +337,7 @@ async fn a_grid_worker_awarding_himself_over_the_api_is_refused_and_audited() {
                 ..yinling_app::testing::account(
                     "selfworker",
                     Role::GridWorker,
-                    (city.grid_a.county_code, city.grid_a.id),
+                    (city.grid_a.county_code.as_i64(), city.grid_a.id.get()),
                 )
             },
         )
@@ -435,7 +438,7 @@ async fn three_hundred_wrong_codes_at_one_till_lock_it_after_five() {
         .redeem()
         .add_goods(
             &city.system,
-            (shop.county_code, shop.id).into(),
+            (shop.county_code.as_i64(), shop.id.get()).into(),
             GoodsInput {
                 name: "挂面".into(),
                 price_points: 15,

@@ -101,7 +101,10 @@ async fn an_elder_shows_a_code_and_the_shop_redeems_it_through_the_pages() {
     let goods = city
         .app
         .redeem()
-        .goods(&city.system, (shop.county_code, shop.id).into())
+        .goods(
+            &city.system,
+            (shop.county_code.as_i64(), shop.id.get()).into(),
+        )
         .await
         .unwrap();
     let rice = goods.iter().find(|g| g.name == "大米10斤").unwrap().clone();
@@ -247,7 +250,10 @@ async fn an_elder_shows_a_code_and_the_shop_redeems_it_through_the_pages() {
     let current = city
         .app
         .redeem()
-        .goods(&city.system, (shop.county_code, shop.id).into())
+        .goods(
+            &city.system,
+            (shop.county_code.as_i64(), shop.id.get()).into(),
+        )
         .await
         .unwrap()
         .into_iter()
@@ -593,7 +599,15 @@ async fn a_county_admin_sets_the_rules_and_earning_rules() {
     let r = admin.post_form("/ledger/rules", &bad).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     assert!(r.text().contains("积分有效期须为1至120个月") && r.text().contains("aria-invalid"));
-    assert_eq!(city.app.ledger().rules(county).await.unwrap().version, 0);
+    assert_eq!(
+        city.app
+            .ledger()
+            .rules(county.as_i64())
+            .await
+            .unwrap()
+            .version,
+        0
+    );
     // The cap per redemption code is on the form and may not be left empty.
     assert!(
         page.text().contains("每个兑换码最多可兑换积分") && page.text().contains("value=\"300\"")
@@ -613,12 +627,20 @@ async fn a_county_admin_sets_the_rules_and_earning_rules() {
         "{}",
         r.text()
     );
-    assert_eq!(city.app.ledger().rules(county).await.unwrap().version, 0);
+    assert_eq!(
+        city.app
+            .ledger()
+            .rules(county.as_i64())
+            .await
+            .unwrap()
+            .version,
+        0
+    );
     let good = pairs(&[("expiry_months", "12")]);
     let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let r = admin.post_form("/ledger/rules", &good).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
-    let rules = city.app.ledger().rules(county).await.unwrap();
+    let rules = city.app.ledger().rules(county.as_i64()).await.unwrap();
     assert_eq!(
         (
             rules.daily_points_cap,
@@ -650,7 +672,7 @@ async fn a_county_admin_sets_the_rules_and_earning_rules() {
     assert!(
         city.app
             .ledger()
-            .earning_rules(county)
+            .earning_rules(county.as_i64())
             .await
             .unwrap()
             .is_empty()
@@ -695,7 +717,12 @@ async fn a_county_admin_sets_the_rules_and_earning_rules() {
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    let rows = city.app.ledger().earning_rules(county).await.unwrap();
+    let rows = city
+        .app
+        .ledger()
+        .earning_rules(county.as_i64())
+        .await
+        .unwrap();
     assert_eq!((rows.len(), rows[0].points, rows[0].minutes), (1, 12, 30));
 
     // A grid worker may not.
@@ -706,7 +733,15 @@ async fn a_county_admin_sets_the_rules_and_earning_rules() {
     );
     let r = worker.post_form("/ledger/rules", &good).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    assert_eq!(city.app.ledger().rules(county).await.unwrap().version, 1);
+    assert_eq!(
+        city.app
+            .ledger()
+            .rules(county.as_i64())
+            .await
+            .unwrap()
+            .version,
+        1
+    );
 }
 
 #[tokio::test]
@@ -840,7 +875,7 @@ async fn the_approver_sees_who_proposed_for_whom_and_cannot_approve_a_self_award
                 ..yinling_app::testing::account(
                     "selfworker",
                     Role::GridWorker,
-                    (city.grid_a.county_code, city.grid_a.id),
+                    (city.grid_a.county_code.as_i64(), city.grid_a.id.get()),
                 )
             },
         )
@@ -860,7 +895,7 @@ async fn the_approver_sees_who_proposed_for_whom_and_cannot_approve_a_self_award
     yinling_store::ledger::insert_adjustment(
         &mut city.app.store().write(),
         &yinling_store::ledger::AdjustmentRow {
-            county_code: c,
+            county_code: c.as_i64(),
             id,
             unit: "points".into(),
             person_id: li.1,
@@ -918,7 +953,7 @@ async fn one_redemption(city: &TestCity, app: &Router) -> (String, Client, Clien
         .redeem()
         .add_goods(
             &city.system,
-            (shop.county_code, shop.id).into(),
+            (shop.county_code.as_i64(), shop.id.get()).into(),
             yinling_app::redeem::GoodsInput {
                 name: "大米10斤".into(),
                 price_points: 40,

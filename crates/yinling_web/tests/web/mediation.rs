@@ -16,8 +16,8 @@ async fn mediation_case_in_grid_b(city: &TestCity) {
         .create(
             &city.system,
             CaseInput {
-                unit_county_code: city.grid_b.county_code,
-                unit_id: city.grid_b.id,
+                unit_county_code: city.grid_b.county_code.as_i64(),
+                unit_id: city.grid_b.id.get(),
                 place_id: None,
                 location: None,
                 category: DisputeCategory::Neighbour,
@@ -34,7 +34,7 @@ async fn mediation_case_in_grid_b(city: &TestCity) {
         )
         .await
         .unwrap();
-    assert_eq!(key, (city.grid_b.county_code, 1));
+    assert_eq!(key, (city.grid_b.county_code.as_i64(), 1));
 }
 
 #[tokio::test]

@@ -36,8 +36,7 @@ mod masked_numbers_web {
             .org()
             .create_unit(
                 &city.system,
-                parent.county_code,
-                parent.id,
+                yinling_domain::ids::Key::new(parent.county_code, parent.id),
                 NewUnitInput {
                     region_code: region.map(str::to_owned),
                     ..yinling_app::testing::unit(kind, name)
@@ -177,7 +176,7 @@ mod masked_numbers_web {
                 Method::POST,
                 "/api/v1/people",
                 Some(json!({"name": "赵六", "id_number": PEOPLE_B[0].1,
-                    "home_unit_county_code": grid_c.county_code, "home_unit_id": grid_c.id})),
+                    "home_unit_county_code": grid_c.county_code.as_i64(), "home_unit_id": grid_c.id})),
             )
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
@@ -364,10 +363,13 @@ mod masked_numbers_web {
             ))
             .await
             .unwrap();
-        let root = yinling_store::org::get(&mut city.app.store().read(), 370800, root)
-            .await
-            .unwrap()
-            .unwrap();
+        let root = yinling_store::org::get(
+            &mut city.app.store().read(),
+            yinling_domain::ids::Key::from_parts(370800, root).unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
         let qufu = unit(
             &city,
             &root,
@@ -534,8 +536,8 @@ mod masked_numbers_web {
                 person_key((c, id)),
                 RoleInput {
                     kind: PersonRoleKind::Volunteer,
-                    unit_county_code: Some(city.branch.county_code),
-                    unit_id: Some(city.branch.id),
+                    unit_county_code: Some(city.branch.county_code.as_i64()),
+                    unit_id: Some(city.branch.id.get()),
                     since: None,
                     details: RoleDetails::default(),
                 },

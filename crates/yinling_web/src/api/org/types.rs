@@ -61,11 +61,11 @@ pub struct OrgUnitResponse {
 impl From<OrgUnitRow> for OrgUnitResponse {
     fn from(v: OrgUnitRow) -> Self {
         OrgUnitResponse {
-            county_code: v.county_code,
-            id: v.id,
-            parent_county_code: v.parent_county_code,
-            parent_id: v.parent_id,
-            kind: v.kind,
+            county_code: v.county_code.as_i64(),
+            id: v.id.get(),
+            parent_county_code: v.parent_county_code.map(|c| c.as_i64()),
+            parent_id: v.parent_id.map(|i| i.get()),
+            kind: v.kind.as_str().to_owned(),
             name: v.name,
             code: v.code,
             path: v.path,
@@ -150,9 +150,9 @@ pub struct ChildUnitRowResponse {
 impl From<ChildRow> for ChildUnitRowResponse {
     fn from(v: ChildRow) -> Self {
         ChildUnitRowResponse {
-            county_code: v.county_code,
-            id: v.id,
-            kind: v.kind,
+            county_code: v.county_code.as_i64(),
+            id: v.id.get(),
+            kind: v.kind.as_str().to_owned(),
             name: v.name,
             path: v.path,
             region_code: v.region_code,
@@ -312,11 +312,11 @@ pub struct PlaceResponse {
 impl From<PlaceRow> for PlaceResponse {
     fn from(v: PlaceRow) -> Self {
         PlaceResponse {
-            county_code: v.county_code,
-            id: v.id,
+            county_code: v.county_code.as_i64(),
+            id: v.id.get(),
             kind: v.kind,
-            parent_id: v.parent_id,
-            unit_id: v.unit_id,
+            parent_id: v.parent_id.map(|i| i.get()),
+            unit_id: v.unit_id.get(),
             path: v.path,
             label: v.label,
             address: v.address,

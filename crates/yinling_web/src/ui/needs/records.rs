@@ -211,7 +211,7 @@ async fn list(
         Some((c, id)) => state
             .app
             .org()
-            .find_unit(&ctx.caller, c, id)
+            .find_unit(&ctx.caller, yinling_app::org::unit_key(c, id)?)
             .await
             .ok()
             .map(|u| u.name),
@@ -382,7 +382,11 @@ async fn form_page(
     let Some((c, u)) = opt(&f.unit).and_then(|u| parse_key(&u)) else {
         return Err(AppError::invalid("unit_required", "unit", "请先选择社区或网格").into());
     };
-    let unit = state.app.org().find_unit(&ctx.caller, c, u).await?;
+    let unit = state
+        .app
+        .org()
+        .find_unit(&ctx.caller, yinling_app::org::unit_key(c, u)?)
+        .await?;
     let people = if person_name.is_none() {
         let q = PeopleQuery {
             unit: Some(format!("{c}/{u}")),

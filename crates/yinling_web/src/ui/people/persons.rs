@@ -191,7 +191,7 @@ async fn list(
         Some((c, id)) => state
             .app
             .org()
-            .find_unit(&ctx.caller, c, id)
+            .find_unit(&ctx.caller, yinling_app::org::unit_key(c, id)?)
             .await
             .ok()
             .map(|u| u.name),
@@ -647,7 +647,11 @@ async fn form_page(
 ) -> PageResult {
     let (unit_name, households) = match yinling_app::people::parse_key(&f.unit) {
         Some((c, u)) => {
-            let unit = state.app.org().find_unit(&ctx.caller, c, u).await?;
+            let unit = state
+                .app
+                .org()
+                .find_unit(&ctx.caller, yinling_app::org::unit_key(c, u)?)
+                .await?;
             let unit_key = Key::from_parts(c, u).map_err(|e| AppError::Internal(e.to_string()))?;
             let households = state
                 .app

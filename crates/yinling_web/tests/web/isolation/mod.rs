@@ -300,7 +300,7 @@ fn expected_at(who: Who, class: Class, at: Position) -> bool {
 /// Where an area lies; the areas that only fill the tree lie like the nearest position.
 fn position_of(a: &Area) -> Position {
     a.position
-        .unwrap_or(if a.county.county_code == OTHER_COUNTY {
+        .unwrap_or(if a.county.county_code.as_i64() == OTHER_COUNTY {
             Position::OtherCounty
         } else {
             Position::OtherStreet
@@ -466,7 +466,7 @@ fn item_body(_: &Env<'_>) -> Payload {
 }
 /// `{unit}` in a page's query: the area's grid.
 fn unit_q(e: &Env<'_>) -> Vec<String> {
-    vec![key(e.a.grid.county_code, e.a.grid.id)]
+    vec![key(e.a.grid.county_code.as_i64(), e.a.grid.id.get())]
 }
 /// `{person}` in a page's query: the area's person.
 fn person_q(e: &Env<'_>) -> Vec<String> {
@@ -746,8 +746,8 @@ impl Run {
                         sys,
                         a.account,
                         Role::Volunteer,
-                        a.household.county_code,
-                        a.household.id,
+                        a.household.county_code.as_i64(),
+                        a.household.id.get(),
                     )
                     .await
                     .unwrap();
@@ -864,7 +864,7 @@ async fn done_order(city: &TestCity, a: &Area, volunteer: &Caller, resident: &Ca
         .orders()
         .dispatch(
             &city.system,
-            c,
+            c.as_i64(),
             id,
             serde_json::from_value(json!({"provider_id": a.provider})).unwrap(),
         )
@@ -879,7 +879,7 @@ async fn done_order(city: &TestCity, a: &Area, volunteer: &Caller, resident: &Ca
     for action in [OrderAction::Accept, OrderAction::CheckIn] {
         city.app
             .orders()
-            .step(volunteer, c, id, action, step(None))
+            .step(volunteer, c.as_i64(), id, action, step(None))
             .await
             .unwrap();
     }
@@ -887,25 +887,36 @@ async fn done_order(city: &TestCity, a: &Area, volunteer: &Caller, resident: &Ca
     let key = city
         .app
         .orders()
-        .upload_photo(volunteer, c, id, png)
+        .upload_photo(volunteer, c.as_i64(), id, png)
         .await
         .unwrap();
     city.app
         .orders()
-        .step(volunteer, c, id, OrderAction::Complete, step(Some(key)))
+        .step(
+            volunteer,
+            c.as_i64(),
+            id,
+            OrderAction::Complete,
+            step(Some(key)),
+        )
         .await
         .unwrap();
-    let charge = city.app.time_bank().charge(resident, c, id).await.unwrap();
+    let charge = city
+        .app
+        .time_bank()
+        .charge(resident, c.as_i64(), id)
+        .await
+        .unwrap();
     city.app
         .time_bank()
-        .withdraw(resident, c, id, charge.minutes)
+        .withdraw(resident, c.as_i64(), id, charge.minutes)
         .await
         .unwrap();
     city.app
         .time_bank()
         .raise_dispute(
             resident,
-            c,
+            c.as_i64(),
             id,
             serde_json::from_value(json!({"reason": "服务时长不对"})).unwrap(),
         )
@@ -921,7 +932,7 @@ async fn extras(city: &TestCity) -> Vec<Extra> {
     let mut out = Vec::new();
     for a in &city.areas {
         let home = a.position == Some(Position::Home);
-        let (c, g) = (a.grid.county_code, a.grid.id);
+        let (c, g) = (a.grid.county_code.as_i64(), a.grid.id.get());
         // Points for the volunteer, more for the resident whose codes the tills take, and
         // hours for the resident to pay for a service with.
         for (who, unit, amount) in [
@@ -979,7 +990,7 @@ async fn extras(city: &TestCity) -> Vec<Extra> {
             .redeem()
             .at_till(
                 &till,
-                (a.shop.county_code, a.shop.id).into(),
+                (a.shop.county_code.as_i64(), a.shop.id.get()).into(),
                 serde_json::from_value(json!({"code": code.code, "goods_id": a.goods,
                     "idempotency_key": format!("iso-seed-{g}")}))
                 .unwrap(),
@@ -994,7 +1005,7 @@ async fn extras(city: &TestCity) -> Vec<Extra> {
             .redeem()
             .at_till(
                 &till,
-                (a.shop.county_code, a.shop.id).into(),
+                (a.shop.county_code.as_i64(), a.shop.id.get()).into(),
                 serde_json::from_value(json!({"code": code.code, "goods_id": a.goods,
                     "idempotency_key": format!("iso-seed2-{g}")}))
                 .unwrap(),
@@ -1018,10 +1029,10 @@ async fn extras(city: &TestCity) -> Vec<Extra> {
             insert_lock(
                 &mut tx.exec(),
                 &LockRow {
-                    county_code: a.shop.county_code,
+                    county_code: a.shop.county_code.as_i64(),
                     id,
                     path: a.shop.path.clone(),
-                    shop_id: a.shop.id,
+                    shop_id: a.shop.id.get(),
                     kind: "till".into(),
                     bucket: format!("till:{g}"),
                     subject: merchant.clone(),
