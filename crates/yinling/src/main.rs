@@ -736,7 +736,7 @@ async fn user(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
             let generated = password.is_none();
             let password = password.unwrap_or_else(yinling_app::demo::random_password);
             app.accounts()
-                .reset_password(&caller, account.id, &password, !no_must_change)
+                .reset_password(&caller, account.id.get(), &password, !no_must_change)
                 .await
                 .map_err(app_err)?;
             println!("已重置并解锁 / reset and unlocked: {username}");

@@ -90,9 +90,16 @@ impl Ledger<'_> {
 
     /// The person file linked to an account, if any.
     pub(super) async fn person_of_account(self, account: i64) -> AppResult<Option<(i64, i64)>> {
-        Ok(store_accounts::get(&mut self.app.store().read(), account)
-            .await?
-            .and_then(|a| a.person_county_code.zip(a.person_id)))
+        Ok(store_accounts::get(
+            &mut self.app.store().read(),
+            yinling_domain::ids::AccountId(account),
+        )
+        .await?
+        .and_then(|a| {
+            a.person_county_code
+                .zip(a.person_id)
+                .map(|(c, id)| (c.as_i64(), id.get()))
+        }))
     }
 
     /// Refuses an action that would benefit the caller's own file or household: records

@@ -121,9 +121,14 @@ impl Ledger<'_> {
             .unwrap_or_default();
             let unit = Unit::parse(&row.unit).unwrap_or(Unit::Points);
             let own = caller.account_id == Some(row.proposed_by);
-            let proposer = store_accounts::get(&mut exec, row.proposed_by)
-                .await?
-                .and_then(|a| a.person_county_code.zip(a.person_id));
+            let proposer =
+                store_accounts::get(&mut exec, yinling_domain::ids::AccountId(row.proposed_by))
+                    .await?
+                    .and_then(|a| {
+                        a.person_county_code
+                            .zip(a.person_id)
+                            .map(|(c, id)| (c.as_i64(), id.get()))
+                    });
             let proposer_kin = self
                 .kin_of(proposer, row.county_code, row.person_id)
                 .await?;

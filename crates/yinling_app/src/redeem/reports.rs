@@ -190,7 +190,7 @@ impl Redeem<'_> {
         .map(|p| p.name)
         .unwrap_or_default();
         let till_name = match r.created_by {
-            Some(a) => yinling_store::accounts::get(&mut exec, a)
+            Some(a) => yinling_store::accounts::get(&mut exec, yinling_domain::ids::AccountId(a))
                 .await?
                 .map(|a| a.display_name)
                 .unwrap_or_default(),

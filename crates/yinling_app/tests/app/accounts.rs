@@ -887,7 +887,7 @@ async fn create_account_and_reset_password_refuse_a_password_breaking_one_rule_o
         let e = city
             .app
             .accounts()
-            .reset_password(&admin, worker.id, password, true)
+            .reset_password(&admin, worker.id.get(), password, true)
             .await
             .unwrap_err();
         assert!(
@@ -902,7 +902,13 @@ async fn create_account_and_reset_password_refuse_a_password_breaking_one_rule_o
         );
         assert!(e.to_string().contains(message), "{e}");
     }
-    let after = city.app.accounts().by_id(worker.id).await.unwrap().unwrap();
+    let after = city
+        .app
+        .accounts()
+        .by_id(worker.id.get())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(after.password_hash, worker.password_hash);
     assert!(!after.must_change_password);
     city.app
@@ -984,15 +990,25 @@ mod one_read {
         let id = caller.account_id.unwrap();
         // Even with its sessions left in place (as another process might still see them),
         // the flag on the account alone refuses the next request.
-        yinling_store::accounts::set_disabled(&mut city.app.store().write(), id, true, 0)
-            .await
-            .unwrap();
+        yinling_store::accounts::set_disabled(
+            &mut city.app.store().write(),
+            yinling_domain::ids::AccountId(id),
+            true,
+            0,
+        )
+        .await
+        .unwrap();
         let (r, sql) = statements_of(city.app.accounts().authenticate(&token, None)).await;
         assert!(matches!(r, Err(AppError::Unauthenticated)), "{r:?}");
         assert_eq!(sql.len(), 1, "{sql:#?}");
-        yinling_store::accounts::set_disabled(&mut city.app.store().write(), id, false, 0)
-            .await
-            .unwrap();
+        yinling_store::accounts::set_disabled(
+            &mut city.app.store().write(),
+            yinling_domain::ids::AccountId(id),
+            false,
+            0,
+        )
+        .await
+        .unwrap();
         city.app
             .accounts()
             .authenticate(&token, None)

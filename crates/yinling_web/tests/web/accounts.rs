@@ -180,7 +180,7 @@ async fn a_community_secretary_cannot_take_over_a_county_administrator_who_volun
         .accounts()
         .add_grant(
             &city.system,
-            target.id,
+            target.id.get(),
             yinling_domain::role::Role::Volunteer,
             city.community.county_code.as_i64(),
             city.community.id.get(),
@@ -241,7 +241,13 @@ async fn a_community_secretary_cannot_take_over_a_county_administrator_who_volun
         r.text()
     );
     // Nothing changed: the administrator's password, grants and state are as they were.
-    let after = city.app.accounts().by_id(target.id).await.unwrap().unwrap();
+    let after = city
+        .app
+        .accounts()
+        .by_id(target.id.get())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(after.password_hash, target.password_hash);
     assert!(!after.disabled);
     assert!(
@@ -414,9 +420,14 @@ mod one_read {
 
         // Disabled: the very next request is refused, and still with one read.
         let id = city.caller("workera").await.account_id.unwrap();
-        yinling_store::accounts::set_disabled(&mut city.app.store().write(), id, true, 0)
-            .await
-            .unwrap();
+        yinling_store::accounts::set_disabled(
+            &mut city.app.store().write(),
+            yinling_domain::ids::AccountId(id),
+            true,
+            0,
+        )
+        .await
+        .unwrap();
         let (me, sql) = statements_of(c.json(Method::GET, "/api/v1/me", None)).await;
         assert_eq!(me.status, StatusCode::UNAUTHORIZED, "{}", me.text());
         assert_eq!(sql.len(), 1, "{sql:#?}");
