@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use yinling_domain::{
     ids::{Key, PlaceId, UnitId},
     org::{OrgKind, OrgPath},
+    region::CountyCode,
     region::RegionCode,
     role::Permission,
 };

@@ -201,8 +201,8 @@ impl Org<'_> {
             .into_iter()
             .map(|a| Crumb {
                 visible: OrgPath::parse(&a.path).is_ok_and(|ap| scope.covers(&ap)),
-                county_code: a.county_code.as_i64(),
-                id: a.id.get(),
+                county_code: a.county_code,
+                id: a.id,
                 name: a.name,
             })
             .collect();

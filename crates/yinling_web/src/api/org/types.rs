@@ -173,8 +173,8 @@ pub struct CrumbResponse {
 impl From<Crumb> for CrumbResponse {
     fn from(v: Crumb) -> Self {
         CrumbResponse {
-            county_code: v.county_code,
-            id: v.id,
+            county_code: v.county_code.as_i64(),
+            id: v.id.get(),
             name: v.name,
             visible: v.visible,
         }
