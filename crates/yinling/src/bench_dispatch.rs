@@ -10,7 +10,7 @@ use yinling_app::{App, Caller};
 use yinling_domain::{
     ids::{Key, OrderId, PersonId, ProviderId, UnitId},
     matching::Need,
-    org::OrgPath,
+    org::{OrgKind, OrgPath},
     person::COMMON_SKILLS,
     region::CountyCode,
     scope::Scope,
@@ -78,11 +78,14 @@ async fn run(opts: &Options, dir: &std::path::Path) -> anyhow::Result<()> {
     // Orders to rank: open orders for residents spread over the county.
     let residents = yinling_store::people::sample_keys(
         &mut app.store().read(),
-        COUNTY,
+        CountyCode::from_i64(COUNTY)?,
         &county_path,
         (opts.orders + opts.rounds) as i64,
     )
-    .await?;
+    .await?
+    .into_iter()
+    .map(|k| (k.county(), k.id()))
+    .collect::<Vec<_>>();
     let items = app
         .services()
         .items_offered_at(county_code(), &county_path)
@@ -225,18 +228,18 @@ async fn county(app: &App) -> anyhow::Result<(i64, String)> {
     let unit = store_org::get_by_region(&mut app.store().read(), COUNTY, "370830")
         .await?
         .context("汶上县 missing from the demo")?;
-    Ok((unit.id, unit.path))
+    Ok((unit.id.get(), unit.path))
 }
 
 async fn areas(app: &App, county_path: &str) -> anyhow::Result<Vec<String>> {
     let scope = Scope::from_paths([OrgPath::parse(county_path)?]);
     let mut out = Vec::new();
-    for kind in ["community_committee", "village_committee"] {
+    for kind in [OrgKind::CommunityCommittee, OrgKind::VillageCommittee] {
         let (units, _) = store_org::list(
             &mut app.store().read(),
             &scope,
             &UnitFilter {
-                kind: Some(kind.into()),
+                kind: Some(kind),
                 name_contains: None,
             },
             100_000,
@@ -305,7 +308,7 @@ async fn insert_orders(
     let ids = ids::allocate(&mut tx.exec(), Seq::Orders, residents.len()).await?;
     let mut rows = Vec::with_capacity(residents.len());
     for ((c, pid), id) in residents.iter().zip(&ids) {
-        let person = yinling_store::people::get(&mut tx.exec(), *c, *pid)
+        let person = yinling_store::people::get(&mut tx.exec(), Key::from_parts(*c, *pid)?)
             .await?
             .context("resident vanished")?;
         let item = items.choose(rng).context("no service items")?;
@@ -313,7 +316,7 @@ async fn insert_orders(
             county_code: CountyCode::from_i64(*c)?,
             id: OrderId(*id),
             path: person.path,
-            unit_id: UnitId(person.home_unit_id),
+            unit_id: person.home_unit_id,
             person_id: PersonId(*pid),
             item_id: item.id,
             category: item.category.clone(),
@@ -396,9 +399,16 @@ async fn http_placement(app: &App, opts: &Options) -> anyhow::Result<()> {
         .context("wangge has no grant")?
         .path
         .clone();
-    let residents =
-        yinling_store::people::sample_keys(&mut app.store().read(), COUNTY, grid.as_str(), 200)
-            .await?;
+    let residents: Vec<(i64, i64)> = yinling_store::people::sample_keys(
+        &mut app.store().read(),
+        CountyCode::from_i64(COUNTY)?,
+        grid.as_str(),
+        200,
+    )
+    .await?
+    .into_iter()
+    .map(|k| (k.county(), k.id()))
+    .collect();
     let items = app
         .services()
         .items_offered_at(county_code(), grid.as_str())

@@ -77,15 +77,12 @@ async fn run(opts: &Options, url: &str) -> anyhow::Result<()> {
     let county_path = yinling_app::county_path(COUNTY);
     let people = yinling_store::people::sample_keys(
         &mut app.store().read(),
-        COUNTY,
+        yinling_domain::region::CountyCode::from_i64(COUNTY)?,
         county_path.as_str(),
         2_000,
     )
     .await?;
-    let people: Vec<Key<PersonId>> = people
-        .into_iter()
-        .map(|(c, id)| Key::from_parts(c, id))
-        .collect::<Result<_, _>>()?;
+    let people: Vec<Key<PersonId>> = people;
     anyhow::ensure!(people.len() >= 100, "too few people in 汶上");
     println!("  {} people with accounts in 汶上", people.len());
 
@@ -231,8 +228,7 @@ async fn redemptions(app: &App, people: &[Key<PersonId>], n: usize) -> anyhow::R
         .org()
         .create_unit(
             &system,
-            county.county_code,
-            county.id,
+            yinling_domain::ids::Key::new(county.county_code, county.id),
             yinling_app::org::NewUnitInput {
                 kind: OrgKind::Merchant,
                 name: "基准测试超市".into(),
@@ -253,8 +249,8 @@ async fn redemptions(app: &App, people: &[Key<PersonId>], n: usize) -> anyhow::R
                 display_name: "收银台".into(),
                 password: PASSWORD.into(),
                 role: Role::Merchant,
-                unit_county_code: shop.county_code,
-                unit_id: shop.id,
+                unit_county_code: shop.county_code.as_i64(),
+                unit_id: shop.id.get(),
                 must_change_password: false,
                 person_county_code: None,
                 person_id: None,
@@ -262,7 +258,7 @@ async fn redemptions(app: &App, people: &[Key<PersonId>], n: usize) -> anyhow::R
         )
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let shop_key: Key<yinling_domain::ids::UnitId> = Key::from_parts(shop.county_code, shop.id)?;
+    let shop_key: Key<yinling_domain::ids::UnitId> = Key::new(shop.county_code, shop.id);
     let goods = app
         .redeem()
         .add_goods(

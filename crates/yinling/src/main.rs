@@ -695,7 +695,7 @@ async fn user(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
                     .with_context(|| format!("组织编号格式应为 县代码/编号：{u}"))?,
                 None => {
                     let root = app.bootstrap().await.map_err(app_err)?;
-                    (root.county_code, root.id)
+                    (root.county_code.as_i64(), root.id.get())
                 }
             };
             let generated = password.is_none();
@@ -736,7 +736,7 @@ async fn user(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
             let generated = password.is_none();
             let password = password.unwrap_or_else(yinling_app::demo::random_password);
             app.accounts()
-                .reset_password(&caller, account.id, &password, !no_must_change)
+                .reset_password(&caller, account.id.get(), &password, !no_must_change)
                 .await
                 .map_err(app_err)?;
             println!("已重置并解锁 / reset and unlocked: {username}");

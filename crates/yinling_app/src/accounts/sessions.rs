@@ -11,7 +11,7 @@ use argon2::{
 use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use yinling_domain::{org::OrgPath, role::Role};
+use yinling_domain::org::OrgPath;
 use yinling_store::{
     accounts, accounts::caller as store_caller, accounts::sessions, kernel::audit as store_audit,
 };
@@ -93,9 +93,9 @@ fn login_failed_message(sec: &crate::kernel::settings::SecuritySettings) -> Stri
 pub(crate) fn grant_of_row(g: accounts::GrantRow) -> Option<Grant> {
     Some(Grant {
         id: g.id,
-        role: Role::parse(&g.role)?,
-        unit_county_code: g.unit_county_code,
-        unit_id: g.unit_id,
+        role: g.role,
+        unit_county_code: g.unit_county_code.as_i64(),
+        unit_id: g.unit_id.get(),
         unit_name: g.unit_name.unwrap_or_default(),
         path: OrgPath::parse(&g.path).ok()?,
     })
@@ -142,7 +142,7 @@ impl Accounts<'_> {
             let lock_until = now + sec.lockout_minutes * MINUTE;
             let failures = accounts::record_failure(
                 &mut tx.exec(),
-                account.id,
+                account.id.get(),
                 sec.max_failed_logins,
                 lock_until,
                 now,
@@ -180,7 +180,7 @@ impl Accounts<'_> {
         sessions::insert(
             &mut tx.exec(),
             &token_hash(&token),
-            account.id,
+            account.id.get(),
             &csrf_token,
             ip.as_deref(),
             user_agent.as_deref().map(|s| truncate(s, 200)),
@@ -188,7 +188,7 @@ impl Accounts<'_> {
         )
         .await?;
         let mut actor = actor;
-        actor.account_id = Some(account.id);
+        actor.account_id = Some(account.id.get());
         let event = self.app.audit_event(
             &actor,
             Event {
@@ -240,9 +240,12 @@ impl Accounts<'_> {
             sessions::touch(&mut self.app.store().write(), &hash, now).await?;
         }
         let grants = found.grants.into_iter().filter_map(grant_of_row).collect();
-        let person = found.person_county_code.zip(found.person_id);
+        let person = found
+            .person_county_code
+            .zip(found.person_id)
+            .map(|(c, id)| (c.as_i64(), id.get()));
         let caller = Caller::new(
-            found.account_id,
+            found.account_id.get(),
             found.username,
             found.display_name,
             grants,
@@ -297,9 +300,12 @@ impl Accounts<'_> {
         new: &str,
     ) -> AppResult<()> {
         let account_id = caller.account_id.ok_or(AppError::Unauthenticated)?;
-        let account = accounts::get(&mut self.app.store().read(), account_id)
-            .await?
-            .ok_or(AppError::Unauthenticated)?;
+        let account = accounts::get(
+            &mut self.app.store().read(),
+            yinling_domain::ids::AccountId(account_id),
+        )
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
         if !verify_password(&account.password_hash, old) {
             return Err(AppError::invalid(
                 "wrong_password",
@@ -353,7 +359,12 @@ impl Accounts<'_> {
     #[tracing::instrument(name = "accounts.set_elder_mode", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
     pub async fn set_elder_mode(self, caller: &Caller, on: bool) -> AppResult<()> {
         if let Some(id) = caller.account_id {
-            accounts::set_elder_mode(&mut self.app.store().write(), id, on).await?;
+            accounts::set_elder_mode(
+                &mut self.app.store().write(),
+                yinling_domain::ids::AccountId(id),
+                on,
+            )
+            .await?;
         }
         Ok(())
     }

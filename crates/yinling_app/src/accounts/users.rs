@@ -115,9 +115,12 @@ impl Accounts<'_> {
         county: i64,
         unit_id: i64,
     ) -> AppResult<OrgPath> {
-        let unit = store_org::get(&mut self.app.store().read(), county, unit_id)
-            .await?
-            .ok_or(AppError::NotFound { what: "组织" })?;
+        let unit = store_org::get(
+            &mut self.app.store().read(),
+            crate::org::unit_key(county, unit_id)?,
+        )
+        .await?
+        .ok_or(AppError::NotFound { what: "组织" })?;
         let path = OrgPath::parse(&unit.path).map_err(|e| AppError::Internal(e.to_string()))?;
         // No managing role over the unit: it lies outside the caller's ManageUsers scope.
         let mine = caller
@@ -130,7 +133,7 @@ impl Accounts<'_> {
                 role.label_zh()
             )));
         }
-        let kind = OrgKind::parse(&unit.kind).unwrap_or(OrgKind::Other);
+        let kind = OrgKind::parse(unit.kind.as_str()).unwrap_or(OrgKind::Other);
         if !role.fits_unit(kind) {
             return Err(AppError::invalid(
                 "role_unit_mismatch",
@@ -166,7 +169,11 @@ impl Accounts<'_> {
                 // Linking a person file needs the person in scope.
                 self.app
                     .people()
-                    .in_scope(caller, Permission::ViewPeople, c, p)
+                    .in_scope(
+                        caller,
+                        Permission::ViewPeople,
+                        crate::people::person_key(c, p)?,
+                    )
                     .await?;
                 Some((c, p))
             }
@@ -189,11 +196,11 @@ impl Accounts<'_> {
         accounts::insert(
             &mut tx.exec(),
             &NewAccount {
-                id,
+                id: yinling_domain::ids::AccountId(id),
                 username: username.clone(),
                 display_name: display_name.clone(),
-                person_county_code: person.map(|p| p.0),
-                person_id: person.map(|p| p.1),
+                person_county_code: person.map(|p| crate::org::county_code(p.0)).transpose()?,
+                person_id: person.map(|p| yinling_domain::ids::PersonId(p.1)),
                 password_hash: hash,
                 must_change_password: input.must_change_password,
                 now,
@@ -205,12 +212,12 @@ impl Accounts<'_> {
             &mut tx.exec(),
             &NewGrant {
                 id: grant_id,
-                account_id: id,
-                role: input.role.as_str().to_owned(),
-                unit_county_code: input.unit_county_code,
-                unit_id: input.unit_id,
+                account_id: yinling_domain::ids::AccountId(id),
+                role: input.role,
+                unit_county_code: crate::org::county_code(input.unit_county_code)?,
+                unit_id: yinling_domain::ids::UnitId(input.unit_id),
                 path: path.to_string(),
-                created_by: caller.account_id,
+                created_by: caller.account_id.map(yinling_domain::ids::AccountId),
                 now,
             },
         )
@@ -242,10 +249,17 @@ impl Accounts<'_> {
         if !caller.may(Permission::ManageUsers) {
             return Err(not_found());
         }
-        let account = accounts::get(&mut self.app.store().read(), id)
-            .await?
-            .ok_or_else(not_found)?;
-        let rows = accounts::grants_of(&mut self.app.store().read(), id).await?;
+        let account = accounts::get(
+            &mut self.app.store().read(),
+            yinling_domain::ids::AccountId(id),
+        )
+        .await?
+        .ok_or_else(not_found)?;
+        let rows = accounts::grants_of(
+            &mut self.app.store().read(),
+            yinling_domain::ids::AccountId(id),
+        )
+        .await?;
         let stored = rows.len();
         let grants: Vec<Grant> = rows.into_iter().filter_map(grant_of_row).collect();
         if !administers(caller, &grants, grants.len() == stored) {
@@ -358,12 +372,12 @@ impl Accounts<'_> {
             &mut tx.exec(),
             &NewGrant {
                 id: grant_id,
-                account_id,
-                role: role.as_str().to_owned(),
-                unit_county_code: county,
-                unit_id,
+                account_id: yinling_domain::ids::AccountId(account_id),
+                role,
+                unit_county_code: crate::org::county_code(county)?,
+                unit_id: yinling_domain::ids::UnitId(unit_id),
                 path: path.to_string(),
-                created_by: caller.account_id,
+                created_by: caller.account_id.map(yinling_domain::ids::AccountId),
                 now,
             },
         )
@@ -420,7 +434,12 @@ impl Accounts<'_> {
             return Err(AppError::forbidden("不能撤销自己唯一的角色"));
         }
         let mut tx = self.app.store().begin().await?;
-        accounts::delete_grant(&mut tx.exec(), account_id, grant_id).await?;
+        accounts::delete_grant(
+            &mut tx.exec(),
+            yinling_domain::ids::AccountId(account_id),
+            grant_id,
+        )
+        .await?;
         let event = self.app.audit_event(
             caller,
             Event {
@@ -527,7 +546,13 @@ impl Accounts<'_> {
             return Err(AppError::forbidden("不能停用自己的账号"));
         }
         let mut tx = self.app.store().begin().await?;
-        accounts::set_disabled(&mut tx.exec(), account_id, disabled, self.app.now()).await?;
+        accounts::set_disabled(
+            &mut tx.exec(),
+            yinling_domain::ids::AccountId(account_id),
+            disabled,
+            self.app.now(),
+        )
+        .await?;
         if disabled {
             sessions::delete_for_account(&mut tx.exec(), account_id).await?;
         }
@@ -554,7 +579,11 @@ impl Accounts<'_> {
 
     #[tracing::instrument(name = "accounts.by_id", skip_all, err(level = "debug"), fields(id = id))]
     pub async fn by_id(self, id: i64) -> AppResult<Option<AccountRow>> {
-        Ok(accounts::get(&mut self.app.store().read(), id).await?)
+        Ok(accounts::get(
+            &mut self.app.store().read(),
+            yinling_domain::ids::AccountId(id),
+        )
+        .await?)
     }
 
     /// Looks an account up by username for the command line.

@@ -127,7 +127,7 @@ impl App {
                 },
             )
             .await?;
-        let unit_name = store_org::get(&mut self.store().read(), uc, uid)
+        let unit_name = store_org::get(&mut self.store().read(), crate::org::unit_key(uc, uid)?)
             .await?
             .map_or_else(|| display.to_owned(), |u| u.name);
         Ok(DemoAccount {

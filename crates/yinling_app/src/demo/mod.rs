@@ -233,11 +233,12 @@ impl Builder<'_> {
             None => format!("{code}/"),
         };
         self.units.push(NewOrgUnit {
-            county_code: county,
-            id,
-            parent_county_code: parent.map(|p| p.0),
-            parent_id: parent.map(|p| p.1),
-            kind: kind.as_str().to_owned(),
+            county_code: crate::org::county_code(county).expect("a demo county code"),
+            id: yinling_domain::ids::UnitId(id),
+            parent_county_code: parent
+                .map(|p| crate::org::county_code(p.0).expect("a demo county code")),
+            parent_id: parent.map(|p| yinling_domain::ids::UnitId(p.1)),
+            kind,
             name,
             code,
             path: path.clone(),
@@ -351,7 +352,7 @@ impl App {
                 .map(|r| (r.code.clone(), r.name.clone()))
                 .collect(),
             central_quota: HashMap::new(),
-            root: (root.id, root.path.clone()),
+            root: (root.id.get(), root.path.clone()),
             ids_gen: SyntheticPeople::new(opts.seed ^ 0x1d5),
             story: StoryPeople::default(),
             teams: HashMap::new(),
@@ -369,7 +370,12 @@ impl App {
         let units = std::mem::take(&mut b.units);
         store_org::insert_many(&mut tx.exec(), &units).await?;
         for (county, unit) in &b.grids {
-            store_org::set_grid_geojson(&mut tx.exec(), *county, *unit, None).await?;
+            store_org::set_grid_geojson(
+                &mut tx.exec(),
+                crate::org::unit_key(*county, *unit)?,
+                None,
+            )
+            .await?;
         }
         let tag_ids = b.tag_defs(&mut tx).await?;
         tx.commit().await?;

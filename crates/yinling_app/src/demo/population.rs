@@ -39,7 +39,7 @@ impl Builder<'_> {
             store_tags::insert_def(
                 &mut tx.exec(),
                 &TagDefRow {
-                    id,
+                    id: yinling_domain::ids::TagId(id),
                     code: (*code).to_owned(),
                     name: (*name).to_owned(),
                     category: (*category).to_owned(),
@@ -445,10 +445,10 @@ impl Builder<'_> {
     pub(super) fn volunteer_teams(&self) -> HashMap<i64, Vec<(i64, String)>> {
         let mut m: HashMap<i64, Vec<(i64, String)>> = HashMap::new();
         for u in &self.units {
-            if u.kind == OrgKind::VolunteerTeam.as_str() {
-                m.entry(u.county_code)
+            if u.kind == OrgKind::VolunteerTeam {
+                m.entry(u.county_code.as_i64())
                     .or_default()
-                    .push((u.id, u.path.clone()));
+                    .push((u.id.get(), u.path.clone()));
             }
         }
         m
@@ -631,12 +631,13 @@ impl Builder<'_> {
         let mut places = Vec::new();
         let mut building_ids = HashMap::new();
         let mut unit_ids = HashMap::new();
-        let place = |id, kind: &str, parent, label: String| NewPlace {
-            county_code: slot.county,
-            id,
+        let place_county = crate::org::county_code(slot.county)?;
+        let place = |id, kind: &str, parent: Option<i64>, label: String| NewPlace {
+            county_code: place_county,
+            id: yinling_domain::ids::PlaceId(id),
             kind: kind.to_owned(),
-            parent_id: parent,
-            unit_id: slot.unit_id,
+            parent_id: parent.map(yinling_domain::ids::PlaceId),
+            unit_id: yinling_domain::ids::UnitId(slot.unit_id),
             path: slot.path.clone(),
             label,
             address: None,
@@ -686,21 +687,30 @@ impl Builder<'_> {
         } else {
             None
         };
+        let county_code = yinling_domain::region::CountyCode::from_i64(slot.county)
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let unit_county = |c: i64| {
+            yinling_domain::region::CountyCode::from_i64(c)
+                .map_err(|e| AppError::Internal(e.to_string()))
+        };
         for (i, (d, pid)) in drafts.iter().zip(&person_ids).enumerate() {
             let id_number = self.synthetic_id(slot, d);
             let phone = d.phone.then(|| self.unique_phone());
             let name = PersonName::parse(&d.name)
                 .map_err(|e| AppError::Internal(format!("demo name {}: {e}", d.name)))?;
             people.push(NewPerson {
-                county_code: slot.county,
-                id: *pid,
+                county_code,
+                id: yinling_domain::ids::PersonId(*pid),
                 path: slot.path.clone(),
-                home_unit_id: slot.unit_id,
-                household_id: household_ids.get(d.household).copied(),
+                home_unit_id: yinling_domain::ids::UnitId(slot.unit_id),
+                household_id: household_ids
+                    .get(d.household)
+                    .copied()
+                    .map(yinling_domain::ids::PlaceId),
                 name: name.as_str().to_owned(),
                 name_initials: name.initials(),
                 name_pinyin: name.full_pinyin(),
-                gender: d.gender.as_str().to_owned(),
+                gender: d.gender,
                 birth_date: d.birth.to_string(),
                 id_enc: vault.seal(Field::IdNumber, &id_number),
                 id_bidx: vault.blind_index(Field::IdNumber, &id_number),
@@ -710,7 +720,7 @@ impl Builder<'_> {
                 ethnicity: Some(pick_weighted(&mut self.rng, ETHNICITIES).to_owned()),
                 education: Some(pick_weighted(&mut self.rng, EDUCATIONS).to_owned()),
                 address: None,
-                status: "active".into(),
+                status: yinling_domain::person::PersonStatus::Active,
                 note: None,
                 synthetic: true,
                 now: self.now,
@@ -745,12 +755,12 @@ impl Builder<'_> {
                     _ => {}
                 }
                 roles.push(NewRole {
-                    county_code: slot.county,
-                    id: 0,
-                    person_id: *pid,
-                    kind: kind.as_str().to_owned(),
-                    unit_county_code: unit.as_ref().map(|u| u.0),
-                    unit_id: unit.as_ref().map(|u| u.1),
+                    county_code,
+                    id: yinling_domain::ids::PersonRoleId(0),
+                    person_id: yinling_domain::ids::PersonId(*pid),
+                    kind,
+                    unit_county_code: unit.as_ref().map(|u| unit_county(u.0)).transpose()?,
+                    unit_id: unit.as_ref().map(|u| yinling_domain::ids::UnitId(u.1)),
                     path: unit.map(|u| u.2),
                     since: since.map(|d| d.to_string()),
                     details: serde_json::to_string(&details).unwrap_or_else(|_| "{}".into()),
@@ -760,12 +770,12 @@ impl Builder<'_> {
             for code in &d.tags {
                 if let Some(tag_id) = tag_ids.get(code) {
                     tags.push(NewPersonTag {
-                        county_code: slot.county,
+                        county_code,
                         id: 0,
-                        person_id: *pid,
-                        tag_id: *tag_id,
+                        person_id: yinling_domain::ids::PersonId(*pid),
+                        tag_id: yinling_domain::ids::TagId(*tag_id),
                         path: slot.path.clone(),
-                        source: TagSource::System.as_str().to_owned(),
+                        source: TagSource::System,
                         source_ref: Some("demo".into()),
                         set_by: None,
                         set_at: self.now,
@@ -776,7 +786,7 @@ impl Builder<'_> {
                 }
             }
             for s in &d.skills {
-                skills.push((slot.county, *pid, s.clone()));
+                skills.push((county_code, yinling_domain::ids::PersonId(*pid), s.clone()));
             }
             if is_story_grid && d.name == "张德顺" {
                 story.zhang = Some((slot.county, *pid));
@@ -788,7 +798,7 @@ impl Builder<'_> {
         store_people::insert_many(&mut tx.exec(), &people).await?;
         let role_ids = self.ids(tx, Seq::PersonRoles, roles.len()).await?;
         for (r, id) in roles.iter_mut().zip(role_ids) {
-            r.id = id;
+            r.id = yinling_domain::ids::PersonRoleId(id);
         }
         store_people::insert_roles(&mut tx.exec(), &roles).await?;
         let tag_row_ids = self.ids(tx, Seq::PersonTags, tags.len()).await?;

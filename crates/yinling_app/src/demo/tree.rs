@@ -17,7 +17,10 @@ impl Builder<'_> {
             None,
         );
 
-        let counties: Vec<&RegionRow> = rows.iter().filter(|r| r.level == "county").collect();
+        let counties: Vec<&RegionRow> = rows
+            .iter()
+            .filter(|r| r.level == yinling_domain::region::RegionLevel::County)
+            .collect();
         for county in counties {
             let c: i64 = county.code.parse().unwrap_or_default();
             let id = self.ids(tx, Seq::OrgUnits, 1).await?[0];
@@ -35,7 +38,8 @@ impl Builder<'_> {
             let townships: Vec<&RegionRow> = rows
                 .iter()
                 .filter(|r| {
-                    r.level == "township" && r.parent_code.as_deref() == Some(county.code.as_str())
+                    r.level == yinling_domain::region::RegionLevel::Township
+                        && r.parent_code.as_deref() == Some(county.code.as_str())
                 })
                 .collect();
             for t in townships {
@@ -56,7 +60,8 @@ impl Builder<'_> {
                 let villages: Vec<&RegionRow> = rows
                     .iter()
                     .filter(|r| {
-                        r.level == "village" && r.parent_code.as_deref() == Some(t.code.as_str())
+                        r.level == yinling_domain::region::RegionLevel::Village
+                            && r.parent_code.as_deref() == Some(t.code.as_str())
                     })
                     .collect();
                 for v in villages {

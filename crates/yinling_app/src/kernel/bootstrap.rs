@@ -44,11 +44,11 @@ impl App {
         let mut tx = self.store().begin().await?;
         let id = ids::next(&mut tx.exec(), Seq::OrgUnits).await?;
         let unit = NewOrgUnit {
-            county_code: CITY_COUNTY_CODE,
-            id,
+            county_code: crate::org::county_code(CITY_COUNTY_CODE)?,
+            id: yinling_domain::ids::UnitId(id),
             parent_county_code: None,
             parent_id: None,
-            kind: OrgKind::City.as_str().to_owned(),
+            kind: OrgKind::City,
             name: "中共济宁市委组织部".into(),
             code: CITY_CODE.into(),
             path: root_path.to_string(),
@@ -62,8 +62,11 @@ impl App {
         };
         store_org::insert_many(&mut tx.exec(), std::slice::from_ref(&unit)).await?;
         tx.commit().await?;
-        store_org::get(&mut self.store().read(), CITY_COUNTY_CODE, id)
-            .await?
-            .ok_or_else(|| AppError::Internal("root unit missing after insert".into()))
+        store_org::get(
+            &mut self.store().read(),
+            crate::org::unit_key(CITY_COUNTY_CODE, id)?,
+        )
+        .await?
+        .ok_or_else(|| AppError::Internal("root unit missing after insert".into()))
     }
 }

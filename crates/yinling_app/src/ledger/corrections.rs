@@ -31,7 +31,7 @@ impl Ledger<'_> {
         let key = input.person;
         let account_id =
             caller_account(caller).ok_or_else(|| AppError::forbidden("须登录后操作"))?;
-        let person = store_people::get(&mut self.app.store().read(), key.county(), key.id())
+        let person = store_people::get(&mut self.app.store().read(), key)
             .await?
             .filter(|p| {
                 OrgPath::parse(&p.path)

@@ -209,10 +209,7 @@ impl Ledger<'_> {
             let all = store_org::of_kinds(
                 &mut self.app.store().read(),
                 &scope,
-                &[
-                    OrgKind::CommunityCommittee.as_str(),
-                    OrgKind::VillageCommittee.as_str(),
-                ],
+                &[OrgKind::CommunityCommittee, OrgKind::VillageCommittee],
                 5_000,
             )
             .await?;
@@ -220,7 +217,7 @@ impl Ledger<'_> {
                 // Communities first (the county town), then villages, spread over the list.
                 let (mut towns, villages): (Vec<_>, Vec<_>) = all
                     .into_iter()
-                    .partition(|u| u.kind == OrgKind::CommunityCommittee.as_str());
+                    .partition(|u| u.kind == OrgKind::CommunityCommittee);
                 towns.extend(villages);
                 let step = (towns.len() as f64 / YUTAI_SHOPS as f64).max(1.0);
                 homes = (0..YUTAI_SHOPS)
@@ -229,7 +226,9 @@ impl Ledger<'_> {
             }
         }
         let story_home = match story.community {
-            Some((c, id)) => store_org::get(&mut self.app.store().read(), c, id).await?,
+            Some((c, id)) => {
+                store_org::get(&mut self.app.store().read(), crate::org::unit_key(c, id)?).await?
+            }
             None => None,
         };
         let n_shops = homes.len() + usize::from(story_home.is_some());
@@ -257,10 +256,10 @@ impl Ledger<'_> {
                 .child(&code);
             units.push(NewOrgUnit {
                 county_code: home.county_code,
-                id,
+                id: yinling_domain::ids::UnitId(id),
                 parent_county_code: Some(home.county_code),
                 parent_id: Some(home.id),
-                kind: OrgKind::Merchant.as_str().to_owned(),
+                kind: OrgKind::Merchant,
                 name: name.clone(),
                 code,
                 path: path.to_string(),
@@ -273,7 +272,7 @@ impl Ledger<'_> {
                 now,
             });
             shops.push(DemoShop {
-                county: home.county_code,
+                county: home.county_code.as_i64(),
                 id,
                 name,
                 goods: Vec::new(),
@@ -353,13 +352,18 @@ impl Ledger<'_> {
             if quota == 0 {
                 continue;
             }
-            let mut keys = store_people::sample_keys(
+            let county_code = yinling_domain::region::CountyCode::from_i64(*county)
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            let mut keys: Vec<(i64, i64)> = store_people::sample_keys(
                 &mut self.app.store().read(),
-                *county,
+                county_code,
                 path,
                 (quota * 4) as i64,
             )
-            .await?;
+            .await?
+            .into_iter()
+            .map(|k| (k.county(), k.id()))
+            .collect();
             keys.retain(|k| !story_people.contains(k));
             keys.shuffle(&mut rng);
             // A small county (鱼台 is in a small demo) still has people who earn nothing.

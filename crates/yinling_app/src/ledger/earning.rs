@@ -30,7 +30,7 @@ impl Ledger<'_> {
     pub async fn earn(self, caller: &Caller, input: EarnInput) -> AppResult<Award> {
         let person = input.person;
         let county = person.county_code;
-        store_people::get(&mut self.app.store().read(), person.county(), person.id())
+        store_people::get(&mut self.app.store().read(), person)
             .await?
             .filter(|p| {
                 OrgPath::parse(&p.path)

@@ -73,13 +73,13 @@ impl Ledger<'_> {
             return Ok(None);
         }
         let mut exec = self.app.store().read();
-        let Some(own) = store_people::get(&mut exec, of.county(), of.id()).await? else {
+        let Some(own) = store_people::get(&mut exec, of).await? else {
             return Ok(None);
         };
         let Some(household) = own.household_id else {
             return Ok(None);
         };
-        let other = store_people::get(&mut exec, person.county(), person.id()).await?;
+        let other = store_people::get(&mut exec, person).await?;
         Ok(other
             .is_some_and(|p| p.household_id == Some(household))
             .then_some(Kin::Household))
@@ -90,12 +90,10 @@ impl Ledger<'_> {
         self,
         account: AccountId,
     ) -> AppResult<Option<Key<PersonId>>> {
-        Ok(
-            store_accounts::get(&mut self.app.store().read(), account.get())
-                .await?
-                .and_then(|a| a.person_county_code.zip(a.person_id))
-                .and_then(|(c, i)| Key::from_parts(c, i).ok()),
-        )
+        Ok(store_accounts::get(&mut self.app.store().read(), account)
+            .await?
+            .and_then(|a| a.person_county_code.zip(a.person_id))
+            .map(|(c, i)| Key::new(c, i)))
     }
 
     /// Refuses an action that would benefit the caller's own file or household: records

@@ -621,13 +621,13 @@ pub(super) fn holder_missing(h: Holder) -> AppError {
 pub(super) async fn holder_path(tx: &mut Tx, h: Holder) -> AppResult<String> {
     match h {
         Holder::Person { county_code, id } => {
-            store_people::get(&mut tx.exec(), county_code.as_i64(), id.get())
+            store_people::get(&mut tx.exec(), Key::new(county_code, id))
                 .await?
                 .map(|p| p.path)
                 .ok_or(AppError::NotFound { what: "人员" })
         }
         Holder::Shop { county_code, id } => {
-            store_org::get(&mut tx.exec(), county_code.as_i64(), id.get())
+            store_org::get(&mut tx.exec(), Key::new(county_code, id))
                 .await?
                 .map(|u| u.path)
                 .ok_or(AppError::NotFound {

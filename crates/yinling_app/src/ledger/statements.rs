@@ -63,7 +63,7 @@ impl<'a> Ledger<'a> {
         caller: &Caller,
         key: Key<PersonId>,
     ) -> AppResult<(String, String)> {
-        let person = store_people::get(&mut self.app.store().read(), key.county(), key.id())
+        let person = store_people::get(&mut self.app.store().read(), key)
             .await?
             .ok_or(AppError::NotFound { what: "人员" })?;
         let own = caller_person(caller) == Some(key);

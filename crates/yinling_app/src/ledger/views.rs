@@ -64,23 +64,24 @@ impl Ledger<'_> {
         let Some(me_key) = caller_person(caller) else {
             return Ok(Vec::new());
         };
-        let (county, id) = (me_key.county(), me_key.id());
         let mut exec = self.app.store().read();
-        let Some(me) = store_people::get(&mut exec, county, id).await? else {
+        let Some(me) = store_people::get(&mut exec, me_key).await? else {
             return Ok(Vec::new());
         };
         let Some(household) = me.household_id else {
             return Ok(Vec::new());
         };
-        Ok(store_places::residents(&mut exec, county, household)
-            .await?
-            .into_iter()
-            .filter(|(pid, _)| *pid != id)
-            .map(|(pid, name)| FamilyMember {
-                key: Key::new(me_key.county_code, PersonId(pid)),
-                name,
-            })
-            .collect())
+        Ok(
+            store_places::residents(&mut exec, Key::new(me_key.county_code, household))
+                .await?
+                .into_iter()
+                .filter(|(pid, _)| *pid != me_key.id)
+                .map(|(pid, name)| FamilyMember {
+                    key: Key::new(me_key.county_code, pid),
+                    name,
+                })
+                .collect(),
+        )
     }
 
     /// The time-bank payment for an order the caller has been shown, if it was paid.
@@ -107,16 +108,16 @@ impl Ledger<'_> {
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let person = Key::new(row.county_code, row.person_id);
-            let person_name = store_people::get(&mut exec, person.county(), person.id())
+            let person_name = store_people::get(&mut exec, person)
                 .await?
                 .map(|p| p.name)
                 .unwrap_or_default();
             let unit = row.unit;
             let own = caller_account(caller) == Some(row.proposed_by);
-            let proposer = store_accounts::get(&mut exec, row.proposed_by.get())
+            let proposer = store_accounts::get(&mut exec, row.proposed_by)
                 .await?
                 .and_then(|a| a.person_county_code.zip(a.person_id))
-                .and_then(|(c, i)| Key::from_parts(c, i).ok());
+                .map(|(c, i)| Key::new(c, i));
             let proposer_kin = self.kin_of(proposer, person).await?;
             let caller_kin = self.kin_of(caller_person(caller), person).await?;
             let warning = match (caller_kin, proposer_kin) {
@@ -161,7 +162,7 @@ impl Ledger<'_> {
         Ok(store_org::of_kinds(
             &mut self.app.store().read(),
             &scope,
-            &[OrgKind::County.as_str()],
+            &[OrgKind::County],
             100,
         )
         .await?
@@ -169,9 +170,9 @@ impl Ledger<'_> {
         .filter(|u| {
             caller
                 .scope(Permission::ManageLedger)
-                .covers(&crate::county_path(u.county_code))
+                .covers(&crate::county_path(u.county_code.as_i64()))
         })
-        .map(|u| (u.county_code, u.name))
+        .map(|u| (u.county_code.as_i64(), u.name))
         .collect())
     }
 }

@@ -47,9 +47,10 @@ impl Mediation<'_> {
                 let (c, i) = parse_key(key).ok_or_else(|| {
                     AppError::invalid("invalid_unit", "unit", "组织参数格式不正确")
                 })?;
-                let unit = store_org::get(&mut self.app.store().read(), c, i)
-                    .await?
-                    .ok_or(AppError::NotFound { what: "组织" })?;
+                let unit =
+                    store_org::get(&mut self.app.store().read(), crate::org::unit_key(c, i)?)
+                        .await?
+                        .ok_or(AppError::NotFound { what: "组织" })?;
                 let path = org_path(&unit.path)?;
                 let narrowed = scope.narrow_to(&path);
                 if narrowed.is_empty() {

@@ -167,7 +167,7 @@ impl Mediation<'_> {
                 None => {
                     let (parent_id, parent_path) = match &bureau {
                         Some(b) => (b.id, b.path.clone()),
-                        None => (county_unit.id, county_unit.path.clone()),
+                        None => (county_unit.id.get(), county_unit.path.clone()),
                     };
                     let id = ids::next(&mut tx.exec(), Seq::OrgUnits).await?;
                     let code = OrgPath::segment_for(plan.mediator_kind, None, id);
@@ -175,11 +175,11 @@ impl Mediation<'_> {
                     store_org::insert_many(
                         &mut tx.exec(),
                         &[NewOrgUnit {
-                            county_code: plan.county,
-                            id,
-                            parent_county_code: Some(plan.county),
-                            parent_id: Some(parent_id),
-                            kind: plan.mediator_kind.as_str().to_owned(),
+                            county_code: crate::org::county_code(plan.county)?,
+                            id: yinling_domain::ids::UnitId(id),
+                            parent_county_code: Some(crate::org::county_code(plan.county)?),
+                            parent_id: Some(yinling_domain::ids::UnitId(parent_id)),
+                            kind: plan.mediator_kind,
                             name: plan.mediator_name.to_owned(),
                             code,
                             path: path.to_string(),

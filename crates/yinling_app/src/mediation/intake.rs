@@ -16,8 +16,7 @@ impl Mediation<'_> {
             .map_err(|_| AppError::NotFound { what: "组织" })?;
         let unit = store_org::get(
             &mut self.app.store().read(),
-            county.as_i64(),
-            input.unit_id.get(),
+            Key::new(county, input.unit_id),
         )
         .await?
         .ok_or(AppError::NotFound { what: "组织" })?;
@@ -28,7 +27,7 @@ impl Mediation<'_> {
             }
             return Err(AppError::NotFound { what: "组织" });
         }
-        if !OrgKind::parse(&unit.kind).is_some_and(OrgKind::is_home) {
+        if !Some(unit.kind).is_some_and(OrgKind::is_home) {
             return Err(AppError::invalid(
                 "not_an_area",
                 "unit",
@@ -36,7 +35,7 @@ impl Mediation<'_> {
             ));
         }
         if let Some(pid) = input.place_id {
-            store_places::get(&mut self.app.store().read(), county.as_i64(), pid.get())
+            store_places::get(&mut self.app.store().read(), Key::new(county, pid))
                 .await?
                 .filter(|pl| OrgPath::parse(&pl.path).is_ok_and(|pp| pp.is_within(&path)))
                 .ok_or(AppError::NotFound { what: "住所" })?;
@@ -92,7 +91,7 @@ impl Mediation<'_> {
         for (i, p) in input.parties.iter().enumerate() {
             let name = match p.person_id {
                 Some(pid) => {
-                    store_people::get(&mut self.app.store().read(), county.as_i64(), pid.get())
+                    store_people::get(&mut self.app.store().read(), Key::new(county, pid))
                         .await?
                         .filter(|person| {
                             OrgPath::parse(&person.path)
@@ -129,7 +128,7 @@ impl Mediation<'_> {
             county_code: county,
             id,
             path: unit.path.clone(),
-            unit_id: UnitId(unit.id),
+            unit_id: unit.id,
             place_id: input.place_id,
             location,
             category: input.category,

@@ -84,7 +84,7 @@ impl Mediation<'_> {
             }
             let resolved = match r.kind {
                 MediatorKind::Person => {
-                    let p = store_people::get(&mut exec, county.as_i64(), r.id)
+                    let p = store_people::get(&mut exec, Key::new(county, PersonId(r.id)))
                         .await?
                         .filter(|p| OrgPath::parse(&p.path).is_ok_and(|pp| scope.covers(&pp)))
                         .ok_or(AppError::NotFound { what: "调解员" })?;
@@ -96,7 +96,7 @@ impl Mediation<'_> {
                             format!("{}的档案中没有“离退休干部”身份，不能指派为调解员", p.name),
                         ));
                     }
-                    if p.status != "active" {
+                    if p.status != yinling_domain::person::PersonStatus::Active {
                         return Err(AppError::invalid(
                             "person_inactive",
                             "mediators",
@@ -118,12 +118,12 @@ impl Mediation<'_> {
                     };
                     // Any studio or team of the case's county: the county's bureau keeps
                     // them, not the community where the dispute arose.
-                    let u = store_org::get(&mut exec, county.as_i64(), r.id)
+                    let u = store_org::get(&mut exec, Key::new(county, UnitId(r.id)))
                         .await?
                         .ok_or(AppError::NotFound {
                             what: "调解组织"
                         })?;
-                    if u.kind != want.as_str() {
+                    if u.kind != want {
                         return Err(AppError::invalid(
                             "wrong_mediator_kind",
                             "mediators",

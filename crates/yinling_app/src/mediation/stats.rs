@@ -39,13 +39,13 @@ impl Mediation<'_> {
             Some(u) => store_org::children(&mut exec, u)
                 .await?
                 .into_iter()
-                .filter(|c| OrgKind::parse(&c.kind).is_some_and(OrgKind::is_area))
+                .filter(|c| OrgKind::parse(c.kind.as_str()).is_some_and(OrgKind::is_area))
                 .collect(),
             None => Vec::new(),
         };
         let buckets: Vec<(CountyCode, String)> = children
             .iter()
-            .map(|c| Ok((county_of(c.county_code)?, c.path.clone())))
+            .map(|c| Ok((c.county_code, c.path.clone())))
             .collect::<AppResult<_>>()?;
         let by_bucket =
             store::outcome_counts_by_subtree(&mut exec, &scope, &buckets, &from, &to).await?;
@@ -54,7 +54,7 @@ impl Mediation<'_> {
             .zip(&buckets)
             .enumerate()
             .map(|(i, (c, (county_code, _)))| RateLine {
-                kind_label: OrgKind::parse(&c.kind).map_or("其他", OrgKind::label_zh),
+                kind_label: Some(c.kind).map_or("其他", OrgKind::label_zh),
                 rate: by_bucket
                     .iter()
                     .find(|(b, _)| *b == i)
@@ -62,9 +62,9 @@ impl Mediation<'_> {
                     .unwrap_or_default()
                     .into(),
                 county_code: *county_code,
-                id: c.id,
+                id: c.id.get(),
                 name: c.name,
-                kind: c.kind,
+                kind: c.kind.as_str().to_owned(),
             })
             .collect();
         let mut studios = Vec::new();
@@ -90,8 +90,8 @@ impl Mediation<'_> {
             to: period.to,
             unit: match unit {
                 Some(u) => Some(StatsUnit {
-                    county_code: county_of(u.county_code)?,
-                    id: UnitId(u.id),
+                    county_code: u.county_code,
+                    id: u.id,
                     name: u.name,
                 }),
                 None => None,

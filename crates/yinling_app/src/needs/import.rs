@@ -231,7 +231,9 @@ impl Needs<'_> {
                     }
                 }
             };
-            let county = person.as_ref().map_or(CITY_COUNTY_CODE, |p| p.county_code);
+            let county = person
+                .as_ref()
+                .map_or(CITY_COUNTY_CODE, |p| p.county_code.as_i64());
             // 类别: label or code.
             let cat_text = cell(1);
             if let std::collections::hash_map::Entry::Vacant(e) = cat_cache.entry(county) {
@@ -295,21 +297,26 @@ impl Needs<'_> {
             else {
                 continue;
             };
-            let key = (p.county_code, p.id, category.clone(), description.clone());
+            let key = (
+                p.county_code.as_i64(),
+                p.id.get(),
+                category.clone(),
+                description.clone(),
+            );
             if let Some(first) = seen.get(&key) {
                 problem(2, format!("与第{first}行重复（同一人员、类别和内容）"));
                 continue;
             }
             seen.insert(key, row_no);
-            let person: Key<PersonId> = crate::orders::stored_key(p.county_code, p.id)?;
+            let person: Key<PersonId> = Key::new(p.county_code, p.id);
             valid.push(NewNeed {
                 county_code: person.county_code,
                 // Allocated below, once every row is known to be good.
                 id: NeedId(0),
                 path: p.path.clone(),
-                unit_id: UnitId(p.home_unit_id),
+                unit_id: p.home_unit_id,
                 person_id: Some(person.id),
-                household_id: p.household_id.map(PlaceId),
+                household_id: p.household_id,
                 category,
                 description,
                 urgency,

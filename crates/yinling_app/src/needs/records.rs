@@ -93,9 +93,10 @@ impl Needs<'_> {
                 let (c, i) = parse_key(key).ok_or_else(|| {
                     AppError::invalid("invalid_unit", "unit", "组织参数格式不正确")
                 })?;
-                let unit = store_org::get(&mut self.app.store().read(), c, i)
-                    .await?
-                    .ok_or(AppError::NotFound { what: "组织" })?;
+                let unit =
+                    store_org::get(&mut self.app.store().read(), crate::org::unit_key(c, i)?)
+                        .await?
+                        .ok_or(AppError::NotFound { what: "组织" })?;
                 Ok(scope.narrow_to(&path_of(&unit.path)?))
             }
         }
@@ -300,7 +301,7 @@ impl Needs<'_> {
         let mut exec = self.app.store().read();
         let person = match input.person_id {
             Some(pid) => {
-                let p = store_people::get(&mut exec, county, pid)
+                let p = store_people::get(&mut exec, crate::people::person_key(county, pid)?)
                     .await?
                     .filter(|p| path_of(&p.path).is_ok_and(|path| scope.covers(&path)))
                     .ok_or(AppError::NotFound { what: "人员" })?;
@@ -310,17 +311,21 @@ impl Needs<'_> {
         };
         let household = match input.household_id {
             Some(hid) => {
-                let h = store_places::get(&mut exec, county, hid)
-                    .await?
-                    .filter(|h| h.kind == "household")
-                    .filter(|h| path_of(&h.path).is_ok_and(|path| scope.covers(&path)))
-                    .ok_or(AppError::NotFound { what: "住户" })?;
+                let h = store_places::get(
+                    &mut exec,
+                    yinling_domain::ids::Key::from_parts(county, hid)
+                        .map_err(|_| AppError::NotFound { what: "住户" })?,
+                )
+                .await?
+                .filter(|h| h.kind == "household")
+                .filter(|h| path_of(&h.path).is_ok_and(|path| scope.covers(&path)))
+                .ok_or(AppError::NotFound { what: "住户" })?;
                 Some(h)
             }
             None => None,
         };
         if let (Some(p), Some(h)) = (&person, &household)
-            && p.household_id != Some(h.id)
+            && p.household_id.map(yinling_domain::ids::PlaceId::get) != Some(h.id.get())
         {
             return Err(AppError::invalid(
                 "person_not_in_household",
@@ -331,25 +336,25 @@ impl Needs<'_> {
         // The unit: the one chosen, or where the person lives, or the household's.
         let (unit_id, unit_path) = match input.unit_id {
             Some(uid) => {
-                let unit = store_org::get(&mut exec, county, uid)
+                let unit = store_org::get(&mut exec, crate::org::unit_key(county, uid)?)
                     .await?
                     .ok_or(AppError::NotFound { what: "组织" })?;
                 let path = path_of(&unit.path)?;
                 if !scope.covers(&path) {
                     return Err(AppError::NotFound { what: "组织" });
                 }
-                if !OrgKind::parse(&unit.kind).is_some_and(OrgKind::is_home) {
+                if !OrgKind::parse(unit.kind.as_str()).is_some_and(OrgKind::is_home) {
                     return Err(AppError::invalid(
                         "not_an_area",
                         "unit_id",
                         "需求须登记在社区、村、小区、网格或党员中心户下",
                     ));
                 }
-                (unit.id, path)
+                (unit.id.get(), path)
             }
             None => match (&person, &household) {
-                (Some(p), _) => (p.home_unit_id, path_of(&p.path)?),
-                (None, Some(h)) => (h.unit_id, path_of(&h.path)?),
+                (Some(p), _) => (p.home_unit_id.get(), path_of(&p.path)?),
+                (None, Some(h)) => (h.unit_id.get(), path_of(&h.path)?),
                 (None, None) => unreachable!("checked above"),
             },
         };
@@ -380,12 +385,11 @@ impl Needs<'_> {
             id: key.id,
             path: unit_path.to_string(),
             unit_id: UnitId(unit_id),
-            person_id: person.as_ref().map(|p| PersonId(p.id)),
+            person_id: person.as_ref().map(|p| p.id),
             household_id: household
                 .as_ref()
                 .map(|h| h.id)
-                .or_else(|| person.as_ref().and_then(|p| p.household_id))
-                .map(PlaceId),
+                .or_else(|| person.as_ref().and_then(|p| p.household_id)),
             category: category.code.clone(),
             description,
             urgency: input.urgency,

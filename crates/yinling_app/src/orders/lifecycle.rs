@@ -51,13 +51,9 @@ impl Orders<'_> {
             }
         };
         let county = resident.county_code;
-        let person = store_people::get(
-            &mut self.app.store().read(),
-            resident.county(),
-            resident.id(),
-        )
-        .await?
-        .ok_or(AppError::NotFound { what: "人员" })?;
+        let person = store_people::get(&mut self.app.store().read(), resident)
+            .await?
+            .ok_or(AppError::NotFound { what: "人员" })?;
         let path = parse_path(&person.path)?;
         if proxy && !caller.scope(Permission::Dispatch).covers(&path) {
             return Err(AppError::NotFound { what: "人员" });
@@ -116,7 +112,7 @@ impl Orders<'_> {
             county_code: county,
             id,
             path: person.path.clone(),
-            unit_id: UnitId(person.home_unit_id),
+            unit_id: person.home_unit_id,
             person_id: resident.id,
             item_id: item.id,
             category: item.category.clone(),
@@ -162,17 +158,13 @@ impl Orders<'_> {
         proxy: bool,
         need_id: NeedId,
     ) -> AppResult<()> {
-        let need_key: Key<NeedId> = Key::from_parts(person.county_code, need_id.get())
-            .map_err(|_| AppError::NotFound { what: "需求" })?;
+        let need_key = Key::new(person.county_code, need_id);
         let need = store_needs::get(&mut self.app.store().read(), need_key)
             .await?
             .ok_or(AppError::NotFound { what: "需求" })?;
         let theirs = match need.person_id {
-            Some(p) => p.get() == person.id,
-            None => {
-                need.household_id.is_some()
-                    && need.household_id.map(PlaceId::get) == person.household_id
-            }
+            Some(p) => p == person.id,
+            None => need.household_id.is_some() && need.household_id == person.household_id,
         };
         let visible = if proxy {
             caller
@@ -352,7 +344,7 @@ impl Orders<'_> {
             .await?
             .map(|i| i.name)
             .unwrap_or_default();
-        let resident_name = store_people::get(&mut exec, county.as_i64(), order.person_id.get())
+        let resident_name = store_people::get(&mut exec, Key::new(county, order.person_id))
             .await?
             .map(|p| p.name)
             .unwrap_or_default();

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 use yinling_domain::{
-    ids::{AccountId, Key, NeedId, OrderId, PersonId, PlaceId, ProviderId, ServiceItemId, UnitId},
+    ids::{AccountId, Key, NeedId, OrderId, PersonId, ProviderId, ServiceItemId},
     role::Permission,
     service::{
         OrderAction, OrderActor, OrderState, Urgency, after_decline, transition, valid_rating,

@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 use yinling_domain::{
+    ids::{Key, PlaceId, UnitId},
     org::{OrgKind, OrgPath},
+    region::CountyCode,
     region::RegionCode,
     role::Permission,
 };
@@ -42,4 +44,21 @@ impl App {
     pub fn org(&self) -> Org<'_> {
         Org { app: self }
     }
+}
+
+/// The key of a unit from the two numbers of a path or a form; numbers that cannot be a
+/// key find no unit.
+pub fn unit_key(
+    county_code: i64,
+    id: i64,
+) -> AppResult<yinling_domain::ids::Key<yinling_domain::ids::UnitId>> {
+    yinling_domain::ids::Key::from_parts(county_code, id)
+        .map_err(|_| AppError::NotFound { what: "组织" })
+}
+
+/// A county code read back from a column or a constant that another capability still
+/// holds as a number (always a valid code there).
+pub(crate) fn county_code(code: i64) -> AppResult<yinling_domain::region::CountyCode> {
+    yinling_domain::region::CountyCode::from_i64(code)
+        .map_err(|e| AppError::Internal(e.to_string()))
 }

@@ -2,10 +2,7 @@
 //! the staff of the area they lie in.
 
 use serde::{Deserialize, Serialize};
-use yinling_domain::{
-    org::{OrgKind, OrgPath},
-    role::Permission,
-};
+use yinling_domain::{org::OrgPath, role::Permission};
 use yinling_store::{
     kernel::audit as store_audit,
     kernel::ids::{self, Seq},
@@ -107,15 +104,14 @@ impl Org<'_> {
         self,
         caller: &Caller,
         p: Permission,
-        county: i64,
-        unit_id: i64,
+        key: Key<UnitId>,
     ) -> AppResult<(yinling_store::org::OrgUnitRow, OrgPath)> {
-        let unit = self.find_unit(caller, county, unit_id).await?;
+        let unit = self.find_unit(caller, key).await?;
         let path = OrgPath::parse(&unit.path).map_err(|e| AppError::Internal(e.to_string()))?;
         if !caller.scope(p).covers(&path) {
             return Err(AppError::forbidden("您无权维护该组织的楼栋和住户"));
         }
-        if !OrgKind::parse(&unit.kind).is_some_and(OrgKind::is_home) {
+        if !unit.kind.is_home() {
             return Err(AppError::invalid(
                 "not_an_area",
                 "unit",
@@ -126,20 +122,18 @@ impl Org<'_> {
     }
 
     /// Places directly under a unit (`parent` None) or under a place of that unit.
-    #[tracing::instrument(name = "org.places", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, unit_id = unit_id))]
+    #[tracing::instrument(name = "org.places", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = key.county(), unit_id = key.id()))]
     pub async fn places(
         self,
         caller: &Caller,
-        county: i64,
-        unit_id: i64,
-        parent: Option<i64>,
+        key: Key<UnitId>,
+        parent: Option<PlaceId>,
     ) -> AppResult<Vec<PlaceView>> {
-        let (unit, _) = self
-            .area_unit(caller, Permission::ViewPeople, county, unit_id)
-            .await?;
+        let county = key.county_code;
+        let (unit, _) = self.area_unit(caller, Permission::ViewPeople, key).await?;
         let mut exec = self.app.store().read();
         if let Some(pid) = parent {
-            store_places::get(&mut exec, county, pid)
+            store_places::get(&mut exec, Key::new(county, pid))
                 .await?
                 .filter(|p| p.unit_id == unit.id)
                 .ok_or(AppError::NotFound { what: "住所" })?;
@@ -148,7 +142,7 @@ impl Org<'_> {
         let mut out = Vec::with_capacity(rows.len());
         for place in rows {
             let residents = if place.kind == "household" {
-                store_places::residents(&mut exec, county, place.id)
+                store_places::residents(&mut exec, Key::new(county, place.id))
                     .await?
                     .into_iter()
                     .map(|(id, name)| crate::people::HouseholdMember { id, name })
@@ -165,17 +159,15 @@ impl Org<'_> {
         Ok(out)
     }
 
-    #[tracing::instrument(name = "org.create_place", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, unit_id = unit_id))]
+    #[tracing::instrument(name = "org.create_place", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = key.county(), unit_id = key.id()))]
     pub async fn create_place(
         self,
         caller: &Caller,
-        county: i64,
-        unit_id: i64,
+        key: Key<UnitId>,
         input: PlaceInput,
     ) -> AppResult<PlaceRow> {
-        let (unit, path) = self
-            .area_unit(caller, Permission::EditPeople, county, unit_id)
-            .await?;
+        let county = key.county_code;
+        let (unit, path) = self.area_unit(caller, Permission::EditPeople, key).await?;
         let label = String::from(Label::<40>::read(&input.label, "label", "名称")?);
         let address =
             Line::<100>::read_opt(input.address.as_deref(), "address", "地址")?.map(String::from);
@@ -193,12 +185,13 @@ impl Org<'_> {
         }
         let parent_kind = match input.parent_id {
             Some(pid) => {
-                let parent = store_places::get(&mut self.app.store().read(), county, pid)
-                    .await?
-                    .filter(|p| p.unit_id == unit.id)
-                    .ok_or(AppError::NotFound {
-                        what: "上级住所"
-                    })?;
+                let parent =
+                    store_places::get(&mut self.app.store().read(), Key::new(county, PlaceId(pid)))
+                        .await?
+                        .filter(|p| p.unit_id == unit.id)
+                        .ok_or(AppError::NotFound {
+                            what: "上级住所"
+                        })?;
                 PlaceKind::parse(&parent.kind)
             }
             None => None,
@@ -216,12 +209,12 @@ impl Org<'_> {
         }
         let now = self.app.now();
         let mut tx = self.app.store().begin().await?;
-        let id = ids::next(&mut tx.exec(), Seq::Places).await?;
+        let id = PlaceId(ids::next(&mut tx.exec(), Seq::Places).await?);
         let new = NewPlace {
             county_code: county,
             id,
             kind: input.kind.as_str().to_owned(),
-            parent_id: input.parent_id,
+            parent_id: input.parent_id.map(PlaceId),
             unit_id: unit.id,
             path: path.to_string(),
             label: label.clone(),
@@ -236,7 +229,7 @@ impl Org<'_> {
         let event = self.app.audit_event(
             caller,
             Event {
-                county_code: county,
+                county_code: county.as_i64(),
                 action: "place.create",
                 entity: "place",
                 entity_key: format!("{county}/{id}"),
@@ -246,7 +239,7 @@ impl Org<'_> {
             },
         );
         store_audit::append(&mut tx.exec(), &[event]).await?;
-        let row = store_places::get(&mut tx.exec(), county, id)
+        let row = store_places::get(&mut tx.exec(), Key::new(county, id))
             .await?
             .ok_or_else(|| AppError::Internal("inserted place missing".into()))?;
         tx.commit().await?;

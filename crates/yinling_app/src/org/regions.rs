@@ -1,6 +1,7 @@
 //! Loading the administrative divisions: the real Jining statistical codes shipped with
 //! Yinling, plus the functional zones the source names, under codes of Yinling's own.
 
+use yinling_domain::region::{CountyCode, RegionLevel};
 use yinling_store::org::regions::{self as store_regions, RegionRow};
 
 use crate::{AppError, AppResult};
@@ -38,14 +39,21 @@ pub fn parse_divisions(csv: &str) -> AppResult<Vec<RegionRow>> {
                 format!("第{}行代码“{code}”不正确", n + 1),
             ));
         }
+        let level = RegionLevel::parse(level).ok_or_else(|| {
+            AppError::invalid(
+                "bad_csv",
+                "csv",
+                format!("第{}行级别“{level}”不正确", n + 1),
+            )
+        })?;
         let county_code = match level {
-            "city" => Some(code.parse().unwrap_or(0)),
-            _ => code[..6].parse().ok(),
+            RegionLevel::City => CountyCode::parse(code).ok(),
+            _ => CountyCode::parse(&code[..6]).ok(),
         };
         rows.push(RegionRow {
             code: code.to_owned(),
             name: name.to_owned(),
-            level: level.to_owned(),
+            level,
             parent_code: Some(parent.to_owned()).filter(|p| !p.is_empty()),
             county_code,
             project_code: false,
@@ -55,9 +63,9 @@ pub fn parse_divisions(csv: &str) -> AppResult<Vec<RegionRow>> {
         rows.push(RegionRow {
             code: (*code).to_owned(),
             name: (*name).to_owned(),
-            level: "county".into(),
+            level: RegionLevel::County,
             parent_code: Some(crate::CITY_CODE.into()),
-            county_code: code.parse().ok(),
+            county_code: CountyCode::parse(code).ok(),
             project_code: true,
         });
     }
@@ -85,7 +93,7 @@ mod tests {
         let rows = parse_divisions(JINING_DIVISIONS_CSV).unwrap();
         let count = |level: &str| {
             rows.iter()
-                .filter(|r| r.level == level && !r.project_code)
+                .filter(|r| r.level.as_str() == level && !r.project_code)
                 .count()
         };
         assert_eq!(count("city"), 1);

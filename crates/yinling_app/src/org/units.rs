@@ -117,7 +117,7 @@ impl Org<'_> {
             .filter_map(|k| {
                 counts
                     .iter()
-                    .find(|(kind, _)| kind == k.as_str())
+                    .find(|(kind, _)| kind == k)
                     .map(|(_, n)| (k.label_zh(), *n))
             })
             .collect();
@@ -141,9 +141,9 @@ impl Org<'_> {
     }
 
     /// A unit the caller may see, or NotFound.
-    #[tracing::instrument(name = "org.find_unit", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
-    pub async fn find_unit(self, caller: &Caller, county: i64, id: i64) -> AppResult<OrgUnitRow> {
-        let unit = store_org::get(&mut self.app.store().read(), county, id)
+    #[tracing::instrument(name = "org.find_unit", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = key.county(), id = key.id()))]
+    pub async fn find_unit(self, caller: &Caller, key: Key<UnitId>) -> AppResult<OrgUnitRow> {
+        let unit = store_org::get(&mut self.app.store().read(), key)
             .await?
             .ok_or(AppError::NotFound { what: "组织" })?;
         if !caller
@@ -155,9 +155,9 @@ impl Org<'_> {
         Ok(unit)
     }
 
-    #[tracing::instrument(name = "org.unit_view", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
-    pub async fn unit_view(self, caller: &Caller, county: i64, id: i64) -> AppResult<UnitView> {
-        let unit = self.find_unit(caller, county, id).await?;
+    #[tracing::instrument(name = "org.unit_view", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = key.county(), id = key.id()))]
+    pub async fn unit_view(self, caller: &Caller, key: Key<UnitId>) -> AppResult<UnitView> {
+        let unit = self.find_unit(caller, key).await?;
         let path = unit_path(&unit)?;
         let scope = caller.scope(Permission::ViewPeople);
         let mut exec = self.app.store().read();
@@ -183,13 +183,14 @@ impl Org<'_> {
             .await?
             .into_iter()
             .map(|row| ChildView {
-                kind_label: OrgKind::parse(&row.kind).map_or("其他", OrgKind::label_zh),
+                kind_label: row.kind.label_zh(),
                 row,
             })
             .collect();
         let people_count = store_people::count_in_scope(&mut exec, &scope.narrow_to(&path)).await?;
-        let geojson = store_org::grid_geojson(&mut exec, unit.county_code, unit.id).await?;
-        let kind = OrgKind::parse(&unit.kind).unwrap_or(OrgKind::Other);
+        let geojson =
+            store_org::grid_geojson(&mut exec, Key::new(unit.county_code, unit.id)).await?;
+        let kind = unit.kind;
         let can_manage = caller.scope(Permission::ManageOrg).covers(&path);
         Ok(UnitView {
             kind_label: kind.label_zh(),
@@ -235,10 +236,9 @@ impl Org<'_> {
     pub(super) async fn managed_unit(
         self,
         caller: &Caller,
-        county: i64,
-        id: i64,
+        key: Key<UnitId>,
     ) -> AppResult<(OrgUnitRow, OrgPath)> {
-        let unit = self.find_unit(caller, county, id).await?;
+        let unit = self.find_unit(caller, key).await?;
         let path = unit_path(&unit)?;
         if !caller.scope(Permission::ManageOrg).covers(&path) {
             return Err(AppError::forbidden("您无权调整该组织"));
@@ -248,16 +248,16 @@ impl Org<'_> {
 
     /// Creates a unit under `parent`. A unit standing for a division takes the division's
     /// code as its path segment; a county-level unit becomes its own tenant.
-    #[tracing::instrument(name = "org.create_unit", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, parent_county = parent_county, parent_id = parent_id))]
+    #[tracing::instrument(name = "org.create_unit", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, parent_county = parent.county(), parent_id = parent.id()))]
     pub async fn create_unit(
         self,
         caller: &Caller,
-        parent_county: i64,
-        parent_id: i64,
+        parent: Key<UnitId>,
         input: NewUnitInput,
     ) -> AppResult<OrgUnitRow> {
-        let (parent, parent_path) = self.managed_unit(caller, parent_county, parent_id).await?;
-        let parent_kind = OrgKind::parse(&parent.kind).unwrap_or(OrgKind::Other);
+        let parent_key = parent;
+        let (parent, parent_path) = self.managed_unit(caller, parent_key).await?;
+        let parent_kind = parent.kind;
         if !parent_kind.allows_child(input.kind) {
             return Err(AppError::invalid(
                 "kind_not_allowed",
@@ -310,15 +310,13 @@ impl Org<'_> {
             None => None,
         };
         let county = match (input.kind, &region) {
-            (OrgKind::County, Some(rc)) => {
-                rc.county_code().map(|c| c.as_i64()).ok_or_else(|| {
-                    AppError::invalid(
-                        "invalid_region",
-                        "region_code",
-                        "县级组织须填写县级行政区划代码",
-                    )
-                })?
-            }
+            (OrgKind::County, Some(rc)) => rc.county_code().ok_or_else(|| {
+                AppError::invalid(
+                    "invalid_region",
+                    "region_code",
+                    "县级组织须填写县级行政区划代码",
+                )
+            })?,
             (OrgKind::County, None) => {
                 return Err(AppError::invalid(
                     "region_required",
@@ -333,7 +331,7 @@ impl Org<'_> {
         let id = ids::next(&mut tx.exec(), Seq::OrgUnits).await?;
         let code = OrgPath::segment_for(input.kind, region.as_ref().map(|r| r.as_str()), id);
         let path = parent_path.child(&code);
-        if store_org::get_by_path(&mut tx.exec(), county, path.as_str())
+        if store_org::get_by_path(&mut tx.exec(), county.as_i64(), path.as_str())
             .await?
             .is_some()
         {
@@ -345,10 +343,10 @@ impl Org<'_> {
         }
         let new = NewOrgUnit {
             county_code: county,
-            id,
+            id: UnitId(id),
             parent_county_code: Some(parent.county_code),
             parent_id: Some(parent.id),
-            kind: input.kind.as_str().to_owned(),
+            kind: input.kind,
             name: name.clone(),
             code,
             path: path.to_string(),
@@ -363,13 +361,18 @@ impl Org<'_> {
         };
         store_org::insert_many(&mut tx.exec(), std::slice::from_ref(&new)).await?;
         if input.kind == OrgKind::GridPartyGroup {
-            store_org::set_grid_geojson(&mut tx.exec(), county, id, geojson.as_deref()).await?;
+            store_org::set_grid_geojson(
+                &mut tx.exec(),
+                Key::new(county, UnitId(id)),
+                geojson.as_deref(),
+            )
+            .await?;
         }
         let after = serde_json::json!({"kind": new.kind, "name": name, "path": new.path});
         let event = self.app.audit_event(
             caller,
             Event {
-                county_code: county,
+                county_code: county.as_i64(),
                 action: "org.create",
                 entity: "org_unit",
                 entity_key: format!("{county}/{id}"),
@@ -379,22 +382,22 @@ impl Org<'_> {
             },
         );
         store_audit::append(&mut tx.exec(), &[event]).await?;
-        let row = store_org::get(&mut tx.exec(), county, id)
+        let row = store_org::get(&mut tx.exec(), crate::org::unit_key(county.as_i64(), id)?)
             .await?
             .ok_or(AppError::Internal("inserted unit missing".into()))?;
         tx.commit().await?;
         Ok(row)
     }
 
-    #[tracing::instrument(name = "org.update_unit", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
+    #[tracing::instrument(name = "org.update_unit", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = key.county(), id = key.id()))]
     pub async fn update_unit(
         self,
         caller: &Caller,
-        county: i64,
-        id: i64,
+        key: Key<UnitId>,
         input: UnitUpdateInput,
     ) -> AppResult<()> {
-        let (unit, _) = self.managed_unit(caller, county, id).await?;
+        let (county, id) = (key.county(), key.id());
+        let (unit, _) = self.managed_unit(caller, key).await?;
         let name = String::from(Label::<50>::read(&input.name, "name", "名称")?);
         validate_coords(input.lat, input.lng)?;
         let before = serde_json::json!({"name": unit.name, "address": unit.address, "lat": unit.lat, "lng": unit.lng});
@@ -407,15 +410,7 @@ impl Org<'_> {
         };
         let after = serde_json::json!({"name": update.name, "address": update.address, "lat": update.lat, "lng": update.lng});
         let mut tx = self.app.store().begin().await?;
-        store_org::update(
-            &mut tx.exec(),
-            county,
-            id,
-            input.version,
-            &update,
-            self.app.now(),
-        )
-        .await?;
+        store_org::update(&mut tx.exec(), key, input.version, &update, self.app.now()).await?;
         let event = self.app.audit_event(
             caller,
             Event {
@@ -433,16 +428,16 @@ impl Org<'_> {
         Ok(())
     }
 
-    #[tracing::instrument(name = "org.set_grid_boundary", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
+    #[tracing::instrument(name = "org.set_grid_boundary", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = key.county(), id = key.id()))]
     pub async fn set_grid_boundary(
         self,
         caller: &Caller,
-        county: i64,
-        id: i64,
+        key: Key<UnitId>,
         geojson: Option<&str>,
     ) -> AppResult<()> {
-        let (unit, _) = self.managed_unit(caller, county, id).await?;
-        if unit.kind != OrgKind::GridPartyGroup.as_str() {
+        let (county, id) = (key.county(), key.id());
+        let (unit, _) = self.managed_unit(caller, key).await?;
+        if unit.kind != OrgKind::GridPartyGroup {
             return Err(AppError::invalid(
                 "geojson_not_grid",
                 "geojson",
@@ -454,7 +449,7 @@ impl Org<'_> {
             .map(validate_geojson)
             .transpose()?;
         let mut tx = self.app.store().begin().await?;
-        store_org::set_grid_geojson(&mut tx.exec(), county, id, geojson.as_deref()).await?;
+        store_org::set_grid_geojson(&mut tx.exec(), key, geojson.as_deref()).await?;
         let after = serde_json::json!({"geojson": geojson});
         let event = self.app.audit_event(
             caller,
@@ -479,19 +474,16 @@ impl Org<'_> {
     /// mediation cases and mediators, ledger accounts and adjustments — is rewritten in one
     /// transaction (`yinling_store::org::move_subtree`), and the moved providers are logged
     /// for the matching pools. Returns how many units moved.
-    #[tracing::instrument(name = "org.move_unit", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id, new_parent_county = new_parent_county, new_parent_id = new_parent_id))]
+    #[tracing::instrument(name = "org.move_unit", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = key.county(), id = key.id(), new_parent_county = new_parent.county(), new_parent_id = new_parent.id()))]
     pub async fn move_unit(
         self,
         caller: &Caller,
-        county: i64,
-        id: i64,
-        new_parent_county: i64,
-        new_parent_id: i64,
+        key: Key<UnitId>,
+        new_parent: Key<UnitId>,
     ) -> AppResult<u64> {
-        let (unit, from) = self.managed_unit(caller, county, id).await?;
-        let (parent, parent_path) = self
-            .managed_unit(caller, new_parent_county, new_parent_id)
-            .await?;
+        let (county, id) = (key.county(), key.id());
+        let (unit, from) = self.managed_unit(caller, key).await?;
+        let (parent, parent_path) = self.managed_unit(caller, new_parent).await?;
         if parent.county_code != unit.county_code {
             return Err(AppError::invalid(
                 "cross_county_move",
@@ -506,8 +498,8 @@ impl Org<'_> {
                 "不能把组织移到它自己的下级",
             ));
         }
-        let kind = OrgKind::parse(&unit.kind).unwrap_or(OrgKind::Other);
-        let parent_kind = OrgKind::parse(&parent.kind).unwrap_or(OrgKind::Other);
+        let kind = unit.kind;
+        let parent_kind = parent.kind;
         if !parent_kind.allows_child(kind) {
             return Err(AppError::invalid(
                 "kind_not_allowed",
@@ -523,10 +515,8 @@ impl Org<'_> {
         let mut tx = self.app.store().begin().await?;
         store_org::set_parent(
             &mut tx.exec(),
-            county,
-            id,
-            parent.county_code,
-            parent.id,
+            key,
+            Key::new(parent.county_code, parent.id),
             &unit.code,
         )
         .await?;

@@ -22,8 +22,8 @@ pub struct UnitView {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Crumb {
-    pub county_code: i64,
-    pub id: i64,
+    pub county_code: CountyCode,
+    pub id: UnitId,
     pub name: String,
     pub visible: bool,
 }

@@ -8,8 +8,8 @@ use crate::kernel::text::{Bounded, LinesKind, ReadField};
 /// One side of a duplicate case as the reviewer may see it.
 #[derive(Debug, Clone, Serialize)]
 pub struct DuplicateFile {
-    pub county_code: i64,
-    pub id: i64,
+    pub county_code: CountyCode,
+    pub id: PersonId,
     /// The name and home unit, when the file lies in the reviewer's people scope; null
     /// otherwise (a file in another county: ask that county, or the city).
     pub name: Option<String>,
@@ -28,7 +28,7 @@ pub struct DuplicateFile {
 /// A registration whose ID number another file already held, routed to the county.
 #[derive(Debug, Clone, Serialize)]
 pub struct DuplicateCase {
-    pub county_code: i64,
+    pub county_code: CountyCode,
     pub id: i64,
     /// open, merged or rejected.
     pub status: String,
@@ -70,9 +70,9 @@ pub(super) struct SideRow {
     name: String,
     path: String,
     unit: Option<String>,
-    gender: String,
+    gender: Gender,
     birth_date: String,
-    status: String,
+    status: PersonStatus,
     id_enc: Vec<u8>,
     phone_enc: Option<Vec<u8>>,
 }
@@ -94,7 +94,7 @@ impl People<'_> {
     ) -> DuplicateCase {
         let view = caller.scope(Permission::ViewPeople);
         let today = self.app.clock().today();
-        let side = |county_code: i64, id: i64, f: SideRow| {
+        let side = |county_code: CountyCode, id: PersonId, f: SideRow| {
             let visible = OrgPath::parse(&f.path).is_ok_and(|p| view.covers(&p));
             if !visible {
                 return DuplicateFile {
@@ -117,10 +117,10 @@ impl People<'_> {
                 id,
                 name: Some(f.name),
                 unit_name: f.unit,
-                gender_label: Some(gender_label(&f.gender)),
+                gender_label: Some(f.gender.label_zh()),
                 birth_year: Some(birth_year),
                 age: Some(age),
-                status_label: Some(status_label(&f.status)),
+                status_label: Some(f.status.label_zh()),
                 id_number_masked: Some(self.mask_id(&f.id_enc)),
                 phone_masked: self.mask_phone(f.phone_enc.as_deref()),
                 visible,
@@ -194,7 +194,7 @@ impl People<'_> {
             &mut self.app.store().read(),
             &caller.scope(Permission::ReviewDuplicates),
             status,
-            caller.account_id,
+            caller.account_id.map(AccountId),
             page.per_page,
             page.offset(),
         )
@@ -221,7 +221,7 @@ impl People<'_> {
             &mut self.app.store().read(),
             &caller.scope(Permission::ReviewDuplicates),
             Some("open"),
-            caller.account_id,
+            caller.account_id.map(AccountId),
         )
         .await?)
     }
@@ -230,11 +230,11 @@ impl People<'_> {
     /// file becomes 登记作废). Either way the new file gives up the number, and is closed to
     /// edits. Merging needs the existing file in the reviewer's people scope, so nobody
     /// declares two people one without seeing both.
-    #[tracing::instrument(name = "people.resolve_duplicate", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
+    #[tracing::instrument(name = "people.resolve_duplicate", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county.as_i64(), id = id))]
     pub async fn resolve_duplicate(
         self,
         caller: &Caller,
-        county: i64,
+        county: CountyCode,
         id: i64,
         input: ResolveDuplicateInput,
     ) -> AppResult<()> {
@@ -250,7 +250,7 @@ impl People<'_> {
             .ok_or(AppError::NotFound {
                 what: "重复登记"
             })?;
-        if d.registered_by.is_some() && d.registered_by == caller.account_id {
+        if d.registered_by.is_some() && d.registered_by == caller.account_id.map(AccountId) {
             return Err(AppError::forbidden(
                 "不能复核自己登记的档案，请由本县（市、区）其他管理员或市级管理员复核",
             ));
@@ -296,8 +296,8 @@ impl People<'_> {
             &d,
             &store_people::DuplicateResolution {
                 status,
-                person_status: person_status.as_str(),
-                resolved_by: caller.account_id,
+                person_status,
+                resolved_by: caller.account_id.map(AccountId),
                 resolved_by_name: &caller.display_name,
                 note: note.as_deref(),
                 tombstone: &tombstone,
@@ -311,7 +311,7 @@ impl People<'_> {
         let event = self.app.audit_event(
             caller,
             Event {
-                county_code: county,
+                county_code: county.as_i64(),
                 action,
                 entity: "person",
                 entity_key: format!("{}/{}", d.county_code, d.person_id),

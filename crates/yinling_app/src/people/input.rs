@@ -68,7 +68,7 @@ pub struct RoleInput {
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct TagInput {
-    pub tag_id: i64,
+    pub tag_id: TagId,
     #[serde(default)]
     pub valid_from: Option<NaiveDate>,
     #[serde(default)]

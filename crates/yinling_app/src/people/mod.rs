@@ -4,11 +4,13 @@
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use yinling_domain::{
-    id_number::{IdNumber, age_on},
+    id_number::{Gender, IdNumber, age_on},
+    ids::{AccountId, Key, PersonId, PersonRoleId, PlaceId, TagId, UnitId},
     name::{PersonName, SearchKey, search_key},
-    org::{OrgKind, OrgPath},
+    org::OrgPath,
     person::{PersonRoleKind, PersonStatus, RoleDetails, TagSource},
     phone::Phone,
+    region::CountyCode,
     role::Permission,
     scope::Scope,
 };
@@ -55,4 +57,10 @@ impl App {
     pub fn people(&self) -> People<'_> {
         People { app: self }
     }
+}
+
+/// The key of a person from the two numbers another capability still holds (a row's
+/// `county_code` and `person_id`); numbers that cannot be a key find nobody.
+pub fn person_key(county_code: i64, id: i64) -> AppResult<Key<PersonId>> {
+    Key::from_parts(county_code, id).map_err(|_| AppError::NotFound { what: "人员" })
 }

@@ -36,8 +36,8 @@ impl Sealed {
     pub(super) fn audit_state(
         &self,
         home: &str,
-        household: Option<i64>,
-        status: &str,
+        household: Option<PlaceId>,
+        status: PersonStatus,
     ) -> serde_json::Value {
         serde_json::json!({
             "name": self.name.as_str(),
@@ -134,22 +134,22 @@ impl People<'_> {
         caller: &Caller,
         input: &PersonInput,
     ) -> AppResult<OrgPath> {
-        let unit = store_org::get(
-            &mut self.app.store().read(),
-            input.home_unit_county_code,
-            input.home_unit_id,
-        )
-        .await?
-        .ok_or(AppError::NotFound {
-            what: "所属组织"
-        })?;
+        let home = Key::<UnitId>::from_parts(input.home_unit_county_code, input.home_unit_id)
+            .map_err(|_| AppError::NotFound {
+                what: "所属组织"
+            })?;
+        let unit = store_org::get(&mut self.app.store().read(), home)
+            .await?
+            .ok_or(AppError::NotFound {
+                what: "所属组织"
+            })?;
         let path = OrgPath::parse(&unit.path).map_err(|e| AppError::Internal(e.to_string()))?;
         if !caller.scope(Permission::EditPeople).covers(&path) {
             return Err(AppError::NotFound {
                 what: "所属组织"
             });
         }
-        if !OrgKind::parse(&unit.kind).is_some_and(OrgKind::is_home) {
+        if !unit.kind.is_home() {
             return Err(AppError::invalid(
                 "invalid_home_unit",
                 "home_unit",
@@ -157,9 +157,12 @@ impl People<'_> {
             ));
         }
         if let Some(h) = input.household_id {
-            let place = store_places::get(&mut self.app.store().read(), unit.county_code, h)
-                .await?
-                .filter(|pl| pl.kind == "household");
+            let place = store_places::get(
+                &mut self.app.store().read(),
+                Key::new(unit.county_code, PlaceId(h)),
+            )
+            .await?
+            .filter(|pl| pl.kind == "household");
             let edit_scope = caller.scope(Permission::EditPeople);
             match place {
                 Some(pl)
@@ -179,7 +182,7 @@ impl People<'_> {
     }
 
     #[tracing::instrument(name = "people.create", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
-    pub async fn create(self, caller: &Caller, input: PersonInput) -> AppResult<(i64, i64)> {
+    pub async fn create(self, caller: &Caller, input: PersonInput) -> AppResult<Key<PersonId>> {
         if !caller.may(Permission::EditPeople) {
             return Err(AppError::forbidden("您无权登记人员"));
         }
@@ -188,12 +191,16 @@ impl People<'_> {
         // A registration carries a full number: it is a lookup like an exact search.
         self.count_exact_lookup(caller).await?;
         let county = input.home_unit_county_code;
+        let county_code = CountyCode::from_i64(county).map_err(|_| AppError::NotFound {
+            what: "所属组织",
+        })?;
         let now = self.app.now();
         let mut tx = self.app.store().begin().await?;
         let check = self
             .check_id_number(&mut tx, caller, &sealed.id_bidx, None)
             .await?;
-        let id = ids::next(&mut tx.exec(), Seq::People).await?;
+        let id = PersonId(ids::next(&mut tx.exec(), Seq::People).await?);
+        let key = Key::new(county_code, id);
         // A routed duplicate is written under a placeholder index first, then takes the
         // number's index together with its case (the per-county uniqueness skips it).
         let id_bidx = match &check {
@@ -204,15 +211,15 @@ impl People<'_> {
                 .blind_index(Field::IdNumber, &format!("pending:{county}/{id}")),
         };
         let new = NewPerson {
-            county_code: county,
+            county_code,
             id,
             path: path.to_string(),
-            home_unit_id: input.home_unit_id,
-            household_id: input.household_id,
+            home_unit_id: UnitId(input.home_unit_id),
+            household_id: input.household_id.map(PlaceId),
             name: sealed.name.as_str().to_owned(),
             name_initials: sealed.name.initials(),
             name_pinyin: sealed.name.full_pinyin(),
-            gender: sealed.id_number.gender().as_str().to_owned(),
+            gender: sealed.id_number.gender(),
             birth_date: sealed.id_number.birth_date().to_string(),
             id_enc: sealed.id_enc.clone(),
             id_bidx,
@@ -222,7 +229,7 @@ impl People<'_> {
             ethnicity: sealed.ethnicity.clone(),
             education: sealed.education.clone(),
             address: sealed.address.clone(),
-            status: PersonStatus::Active.as_str().to_owned(),
+            status: PersonStatus::Active,
             note: sealed.note.clone(),
             synthetic: false,
             now,
@@ -241,17 +248,21 @@ impl People<'_> {
                 }
             })?;
         if let IdNumberCheck::RouteToCounty(existing) = &check {
-            self.route_duplicate(&mut tx, caller, (county, id), existing, &sealed.id_bidx)
+            self.route_duplicate(&mut tx, caller, key, existing, &sealed.id_bidx)
                 .await?;
         }
-        let after = sealed.audit_state(path.as_str(), input.household_id, "active");
+        let after = sealed.audit_state(
+            path.as_str(),
+            input.household_id.map(PlaceId),
+            PersonStatus::Active,
+        );
         let event = self.app.audit_event(
             caller,
             Event {
                 county_code: county,
                 action: "person.create",
                 entity: "person",
-                entity_key: format!("{county}/{id}"),
+                entity_key: key.to_string(),
                 before: None,
                 after: Some(&after),
                 detail: None,
@@ -259,7 +270,7 @@ impl People<'_> {
         );
         store_audit::append(&mut tx.exec(), &[event]).await?;
         tx.commit().await?;
-        Ok((county, id))
+        Ok(key)
     }
 
     /// Opens a case for the county: the file `person` now holds the number (blind index
@@ -268,11 +279,12 @@ impl People<'_> {
         self,
         tx: &mut yinling_store::Tx,
         caller: &Caller,
-        person: (i64, i64),
+        person: Key<PersonId>,
         existing: &PersonRow,
         id_bidx: &[u8],
     ) -> AppResult<()> {
-        let (county, id) = person;
+        let (county, id) = (person.county_code, person.id);
+        let key = person;
         let case = ids::next(&mut tx.exec(), Seq::PersonDuplicates).await?;
         store_people::insert_duplicate(
             &mut tx.exec(),
@@ -283,7 +295,7 @@ impl People<'_> {
                 existing_county_code: existing.county_code,
                 existing_id: existing.id,
                 id_bidx: id_bidx.to_vec(),
-                registered_by: caller.account_id,
+                registered_by: caller.account_id.map(AccountId),
                 registered_by_name: caller.display_name.clone(),
                 registered_at: self.app.now(),
             },
@@ -292,10 +304,10 @@ impl People<'_> {
         let event = self.app.audit_event(
             caller,
             Event {
-                county_code: county,
+                county_code: county.as_i64(),
                 action: "person.duplicate_routed",
                 entity: "person",
-                entity_key: format!("{county}/{id}"),
+                entity_key: key.to_string(),
                 before: None,
                 after: None,
                 detail: Some(format!(
@@ -319,7 +331,7 @@ impl People<'_> {
         tx: &mut yinling_store::Tx,
         caller: &Caller,
         id_bidx: &[u8],
-        except: Option<(i64, i64)>,
+        except: Option<Key<PersonId>>,
     ) -> AppResult<IdNumberCheck> {
         let lock = i64::from_be_bytes(id_bidx[..8].try_into().unwrap_or_default());
         yinling_store::lock_key(&mut tx.exec(), lock).await?;
@@ -328,7 +340,7 @@ impl People<'_> {
             store_people::holders_of_id_bidx(&mut tx.exec(), city_lo, city_lo + 99, id_bidx)
                 .await?
                 .into_iter()
-                .filter(|p| except != Some((p.county_code, p.id)))
+                .filter(|p| except != Some(Key::new(p.county_code, p.id)))
                 .collect();
         let reveal = self.reveal_scope_of(caller);
         if let Some(mine) = holders
@@ -347,18 +359,16 @@ impl People<'_> {
         })
     }
 
-    #[tracing::instrument(name = "people.update", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
+    #[tracing::instrument(name = "people.update", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = key.county(), id = key.id()))]
     pub async fn update(
         self,
         caller: &Caller,
-        county: i64,
-        id: i64,
+        key: Key<PersonId>,
         input: PersonInput,
     ) -> AppResult<()> {
-        let current = self
-            .in_scope(caller, Permission::EditPeople, county, id)
-            .await?;
-        if PersonStatus::parse(&current.status).is_some_and(PersonStatus::is_closed_by_review) {
+        let county = key.county();
+        let current = self.in_scope(caller, Permission::EditPeople, key).await?;
+        if current.status.is_closed_by_review() {
             return Err(AppError::conflict(
                 "file_closed",
                 None,
@@ -430,11 +440,7 @@ impl People<'_> {
         }
         let sealed = self.seal(&input)?;
         let path = self.check_home(caller, &input).await?;
-        let status = input
-            .status
-            .unwrap_or(PersonStatus::Active)
-            .as_str()
-            .to_owned();
+        let status = input.status.unwrap_or(PersonStatus::Active);
         let now = self.app.now();
         let before_id = v.blind_index(Field::IdNumber, &current_id);
         let before_phone = current
@@ -443,12 +449,12 @@ impl People<'_> {
             .and_then(|e| v.open(Field::Phone, e).ok())
             .map(|s| v.blind_index(Field::Phone, &s));
         let before = row_audit_state(&current, &before_id, before_phone.as_deref());
-        let after = sealed.audit_state(path.as_str(), input.household_id, &status);
+        let after = sealed.audit_state(path.as_str(), input.household_id.map(PlaceId), status);
         let update = PersonUpdate {
             name: sealed.name.as_str().to_owned(),
             name_initials: sealed.name.initials(),
             name_pinyin: sealed.name.full_pinyin(),
-            gender: sealed.id_number.gender().as_str().to_owned(),
+            gender: sealed.id_number.gender(),
             birth_date: sealed.id_number.birth_date().to_string(),
             id_enc: sealed.id_enc,
             id_bidx: sealed.id_bidx,
@@ -460,7 +466,7 @@ impl People<'_> {
             address: sealed.address,
             status,
             note: sealed.note,
-            household_id: input.household_id,
+            household_id: input.household_id.map(PlaceId),
         };
         let number_changed = update.id_bidx != before_id;
         if number_changed {
@@ -469,13 +475,13 @@ impl People<'_> {
         let mut tx = self.app.store().begin().await?;
         if number_changed
             && let IdNumberCheck::RouteToCounty(existing) = self
-                .check_id_number(&mut tx, caller, &update.id_bidx, Some((county, id)))
+                .check_id_number(&mut tx, caller, &update.id_bidx, Some(key))
                 .await?
         {
-            self.route_duplicate(&mut tx, caller, (county, id), &existing, &update.id_bidx)
+            self.route_duplicate(&mut tx, caller, key, &existing, &update.id_bidx)
                 .await?;
         }
-        store_people::update(&mut tx.exec(), county, id, version, &update, now)
+        store_people::update(&mut tx.exec(), key, version, &update, now)
             .await
             .map_err(|e| {
                 if e.is_conflict_on("id_bidx") {
@@ -488,14 +494,13 @@ impl People<'_> {
                     e.into()
                 }
             })?;
-        if current.home_unit_id != input.home_unit_id {
+        if current.home_unit_id.get() != input.home_unit_id {
             store_people::set_home(
                 &mut tx.exec(),
-                county,
-                id,
-                input.home_unit_id,
+                key,
+                UnitId(input.home_unit_id),
                 path.as_str(),
-                input.household_id,
+                input.household_id.map(PlaceId),
                 now,
             )
             .await?;
@@ -506,7 +511,7 @@ impl People<'_> {
                 county_code: county,
                 action: "person.update",
                 entity: "person",
-                entity_key: format!("{county}/{id}"),
+                entity_key: key.to_string(),
                 before: Some(&before),
                 after: Some(&after),
                 detail: None,
@@ -517,31 +522,36 @@ impl People<'_> {
         Ok(())
     }
 
-    #[tracing::instrument(name = "people.add_role", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
+    #[tracing::instrument(name = "people.add_role", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = key.county(), id = key.id()))]
     pub async fn add_role(
         self,
         caller: &Caller,
-        county: i64,
-        id: i64,
+        key: Key<PersonId>,
         input: RoleInput,
-    ) -> AppResult<i64> {
-        self.in_scope(caller, Permission::EditPeople, county, id)
-            .await?;
+    ) -> AppResult<PersonRoleId> {
+        self.in_scope(caller, Permission::EditPeople, key).await?;
+        let county = key.county();
         // The role's unit must exist, lie in the caller's EditPeople scope (a grid worker
         // cannot attach someone to a branch in another street) and fit: the person's county
         // or the city's own units. Anything else looks like a missing unit.
         let edit_scope = caller.scope(Permission::EditPeople);
         let unit = match (input.unit_county_code, input.unit_id) {
             (Some(c), Some(u)) => Some(
-                store_org::get(&mut self.app.store().read(), c, u)
-                    .await?
-                    .filter(|unit| {
-                        unit.county_code == county || unit.county_code == crate::CITY_COUNTY_CODE
-                    })
-                    .filter(|unit| OrgPath::parse(&unit.path).is_ok_and(|p| edit_scope.covers(&p)))
-                    .ok_or(AppError::NotFound {
+                store_org::get(
+                    &mut self.app.store().read(),
+                    Key::from_parts(c, u).map_err(|_| AppError::NotFound {
                         what: "所属组织"
                     })?,
+                )
+                .await?
+                .filter(|unit| {
+                    unit.county_code == key.county_code
+                        || unit.county_code.as_i64() == crate::CITY_COUNTY_CODE
+                })
+                .filter(|unit| OrgPath::parse(&unit.path).is_ok_and(|p| edit_scope.covers(&p)))
+                .ok_or(AppError::NotFound {
+                    what: "所属组织"
+                })?,
             ),
             (None, None) => None,
             _ => {
@@ -569,11 +579,11 @@ impl People<'_> {
                 "起始日期不能晚于今天",
             ));
         }
-        let existing = store_people::roles_of(&mut self.app.store().read(), county, id).await?;
-        if existing
-            .iter()
-            .any(|r| r.kind == input.kind.as_str() && r.unit_id == unit.as_ref().map(|u| u.id))
-        {
+        let existing = store_people::roles_of(&mut self.app.store().read(), key).await?;
+        if existing.iter().any(|r| {
+            r.kind == input.kind
+                && r.unit_id.map(UnitId::get) == unit.as_ref().map(|u| u.id).map(|i| i.get())
+        }) {
             return Err(AppError::conflict(
                 "role_exists",
                 Some("kind"),
@@ -584,16 +594,20 @@ impl People<'_> {
             serde_json::to_string(&input.details).map_err(|e| AppError::Internal(e.to_string()))?;
         let now = self.app.now();
         let mut tx = self.app.store().begin().await?;
-        let role_id = ids::next(&mut tx.exec(), Seq::PersonRoles).await?;
+        let role_id = PersonRoleId(ids::next(&mut tx.exec(), Seq::PersonRoles).await?);
         store_people::insert_roles(
             &mut tx.exec(),
             &[NewRole {
-                county_code: county,
+                county_code: key.county_code,
                 id: role_id,
-                person_id: id,
-                kind: input.kind.as_str().to_owned(),
-                unit_county_code: unit.as_ref().map(|u| u.county_code),
-                unit_id: unit.as_ref().map(|u| u.id),
+                person_id: key.id,
+                kind: input.kind,
+                unit_county_code: unit
+                    .as_ref()
+                    .map(|u| CountyCode::from_i64(u.county_code.as_i64()))
+                    .transpose()
+                    .map_err(|e| AppError::Internal(e.to_string()))?,
+                unit_id: unit.as_ref().map(|u| UnitId(u.id.get())),
                 path: unit.as_ref().map(|u| u.path.clone()),
                 since: input.since.map(|d| d.to_string()),
                 details: details.clone(),
@@ -608,7 +622,7 @@ impl People<'_> {
                 county_code: county,
                 action: "person.role_add",
                 entity: "person",
-                entity_key: format!("{county}/{id}"),
+                entity_key: key.to_string(),
                 before: None,
                 after: Some(&after),
                 detail: Some(input.kind.as_str().to_owned()),
@@ -619,18 +633,17 @@ impl People<'_> {
         Ok(role_id)
     }
 
-    #[tracing::instrument(name = "people.remove_role", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id, role_id = role_id))]
+    #[tracing::instrument(name = "people.remove_role", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = key.county(), id = key.id(), role_id = role_id.get()))]
     pub async fn remove_role(
         self,
         caller: &Caller,
-        county: i64,
-        id: i64,
-        role_id: i64,
+        key: Key<PersonId>,
+        role_id: PersonRoleId,
     ) -> AppResult<()> {
-        self.in_scope(caller, Permission::EditPeople, county, id)
-            .await?;
+        self.in_scope(caller, Permission::EditPeople, key).await?;
+        let county = key.county();
         let mut tx = self.app.store().begin().await?;
-        store_people::delete_role(&mut tx.exec(), county, id, role_id)
+        store_people::delete_role(&mut tx.exec(), key, role_id)
             .await
             .map_err(|_| AppError::NotFound { what: "身份" })?;
         let event = self.app.audit_event(
@@ -639,7 +652,7 @@ impl People<'_> {
                 county_code: county,
                 action: "person.role_remove",
                 entity: "person",
-                entity_key: format!("{county}/{id}"),
+                entity_key: key.to_string(),
                 before: None,
                 after: None,
                 detail: Some(role_id.to_string()),
@@ -650,16 +663,15 @@ impl People<'_> {
         Ok(())
     }
 
-    #[tracing::instrument(name = "people.set_skills", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
+    #[tracing::instrument(name = "people.set_skills", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = key.county(), id = key.id()))]
     pub async fn set_skills(
         self,
         caller: &Caller,
-        county: i64,
-        id: i64,
+        key: Key<PersonId>,
         skills: Vec<String>,
     ) -> AppResult<()> {
-        self.in_scope(caller, Permission::EditPeople, county, id)
-            .await?;
+        self.in_scope(caller, Permission::EditPeople, key).await?;
+        let county = key.county();
         let mut clean_skills: Vec<String> = Vec::new();
         for s in skills.iter().flat_map(|s| s.split(['，', ',', '、', '\n'])) {
             let s = s.trim();
@@ -679,7 +691,7 @@ impl People<'_> {
             ));
         }
         let mut tx = self.app.store().begin().await?;
-        store_people::set_skills(&mut tx.exec(), county, id, &clean_skills).await?;
+        store_people::set_skills(&mut tx.exec(), key, &clean_skills).await?;
         let after = serde_json::json!(clean_skills);
         let event = self.app.audit_event(
             caller,
@@ -687,7 +699,7 @@ impl People<'_> {
                 county_code: county,
                 action: "person.skills",
                 entity: "person",
-                entity_key: format!("{county}/{id}"),
+                entity_key: key.to_string(),
                 before: None,
                 after: Some(&after),
                 detail: None,
@@ -698,17 +710,10 @@ impl People<'_> {
         Ok(())
     }
 
-    #[tracing::instrument(name = "people.tag", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
-    pub async fn tag(
-        self,
-        caller: &Caller,
-        county: i64,
-        id: i64,
-        input: TagInput,
-    ) -> AppResult<i64> {
-        let p = self
-            .in_scope(caller, Permission::EditPeople, county, id)
-            .await?;
+    #[tracing::instrument(name = "people.tag", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = key.county(), id = key.id()))]
+    pub async fn tag(self, caller: &Caller, key: Key<PersonId>, input: TagInput) -> AppResult<i64> {
+        let p = self.in_scope(caller, Permission::EditPeople, key).await?;
+        let county = key.county();
         let def = store_tags::def(&mut self.app.store().read(), input.tag_id)
             .await?
             .filter(|d| !d.archived)
@@ -727,7 +732,7 @@ impl People<'_> {
                 .map(String::from);
         let now = self.app.now();
         let mut tx = self.app.store().begin().await?;
-        if store_tags::has_active(&mut tx.exec(), county, id, def.id).await? {
+        if store_tags::has_active(&mut tx.exec(), key, def.id).await? {
             return Err(AppError::conflict(
                 "tag_exists",
                 Some("tag_id"),
@@ -738,14 +743,14 @@ impl People<'_> {
         store_tags::insert_person_tags(
             &mut tx.exec(),
             &[NewPersonTag {
-                county_code: county,
+                county_code: key.county_code,
                 id: tag_row,
-                person_id: id,
+                person_id: key.id,
                 tag_id: def.id,
                 path: p.path.clone(),
-                source: TagSource::Manual.as_str().to_owned(),
+                source: TagSource::Manual,
                 source_ref: None,
-                set_by: caller.account_id,
+                set_by: caller.account_id.map(AccountId),
                 set_at: now,
                 valid_from: input.valid_from.map(|d| d.to_string()),
                 valid_to: input.valid_to.map(|d| d.to_string()),
@@ -759,7 +764,7 @@ impl People<'_> {
                 county_code: county,
                 action: "person.tag",
                 entity: "person",
-                entity_key: format!("{county}/{id}"),
+                entity_key: key.to_string(),
                 before: None,
                 after: None,
                 detail: Some(def.code.clone()),
@@ -770,23 +775,21 @@ impl People<'_> {
         Ok(tag_row)
     }
 
-    #[tracing::instrument(name = "people.untag", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id, tag_row_id = tag_row_id))]
+    #[tracing::instrument(name = "people.untag", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = key.county(), id = key.id(), tag_row_id = tag_row_id))]
     pub async fn untag(
         self,
         caller: &Caller,
-        county: i64,
-        id: i64,
+        key: Key<PersonId>,
         tag_row_id: i64,
     ) -> AppResult<()> {
-        self.in_scope(caller, Permission::EditPeople, county, id)
-            .await?;
+        self.in_scope(caller, Permission::EditPeople, key).await?;
+        let county = key.county();
         let mut tx = self.app.store().begin().await?;
         store_tags::revoke(
             &mut tx.exec(),
-            county,
-            id,
+            key,
             tag_row_id,
-            caller.account_id.unwrap_or(0),
+            AccountId(caller.account_id.unwrap_or(0)),
             self.app.now(),
         )
         .await
@@ -797,7 +800,7 @@ impl People<'_> {
                 county_code: county,
                 action: "person.untag",
                 entity: "person",
-                entity_key: format!("{county}/{id}"),
+                entity_key: key.to_string(),
                 before: None,
                 after: None,
                 detail: Some(tag_row_id.to_string()),
@@ -828,7 +831,8 @@ impl People<'_> {
         let rows =
             store_people::export_rows(&mut self.app.store().read(), &scope, &filter, max).await?;
         if let Some(exact) = &exact {
-            let found: Vec<(i64, i64)> = rows.iter().map(|r| (r.county_code, r.id)).collect();
+            let found: Vec<Key<PersonId>> =
+                rows.iter().map(|r| Key::new(r.county_code, r.id)).collect();
             self.audit_exact_search(caller, exact, &found).await?;
         }
         let today = self.app.clock().today();

@@ -4,36 +4,42 @@ use super::*;
 
 impl People<'_> {
     /// Households under a unit, for the person form's picker.
-    #[tracing::instrument(name = "people.households_under", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, unit_id = unit_id))]
+    #[tracing::instrument(name = "people.households_under", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = unit.county(), unit_id = unit.id()))]
     pub async fn households_under(
         self,
         caller: &Caller,
-        county: i64,
-        unit_id: i64,
+        unit: Key<UnitId>,
     ) -> AppResult<Vec<yinling_store::org::places::PlaceRow>> {
-        let unit = self.app.org().find_unit(caller, county, unit_id).await?;
+        let unit = self
+            .app
+            .org()
+            .find_unit(caller, crate::org::unit_key(unit.county(), unit.id())?)
+            .await?;
         let path = OrgPath::parse(&unit.path).map_err(|e| AppError::Internal(e.to_string()))?;
         let scope = caller.scope(Permission::ViewPeople).narrow_to(&path);
         Ok(store_places::households(&mut self.app.store().read(), &scope, 500).await?)
     }
 
     /// The people holding roles in the units of a subtree (a branch's members).
-    #[tracing::instrument(name = "people.roster", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, unit_id = unit_id))]
+    #[tracing::instrument(name = "people.roster", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = unit.county(), unit_id = unit.id()))]
     pub async fn roster(
         self,
         caller: &Caller,
-        county: i64,
-        unit_id: i64,
+        unit: Key<UnitId>,
         kind: Option<PersonRoleKind>,
         page: PageRequest,
     ) -> AppResult<Page<RosterItem>> {
-        let unit = self.app.org().find_unit(caller, county, unit_id).await?;
+        let unit = self
+            .app
+            .org()
+            .find_unit(caller, crate::org::unit_key(unit.county(), unit.id())?)
+            .await?;
         let path = OrgPath::parse(&unit.path).map_err(|e| AppError::Internal(e.to_string()))?;
         let scope = caller.scope(Permission::ViewPeople).narrow_to(&path);
         let (items, total) = store_people::roster(
             &mut self.app.store().read(),
             &scope,
-            kind.map(PersonRoleKind::as_str),
+            kind,
             page.per_page,
             page.offset(),
         )

@@ -41,16 +41,16 @@ impl People<'_> {
         self,
         caller: &Caller,
         p: Permission,
-        county: i64,
-        id: i64,
+        key: Key<PersonId>,
     ) -> AppResult<PersonRow> {
         let scope = caller.scope(p);
         let mut exec = self.app.store().read();
-        let own_file = p == Permission::ViewPeople && caller.person == Some((county, id));
-        if !own_file && !store_people::visible(&mut exec, &scope, county, id).await? {
+        let own_file =
+            p == Permission::ViewPeople && caller.person == Some((key.county(), key.id()));
+        if !own_file && !store_people::visible(&mut exec, &scope, key).await? {
             return Err(AppError::NotFound { what: "人员" });
         }
-        store_people::get(&mut exec, county, id)
+        store_people::get(&mut exec, key)
             .await?
             .ok_or(AppError::NotFound { what: "人员" })
     }
@@ -69,9 +69,10 @@ impl People<'_> {
                 let (c, i) = parse_key(key).ok_or_else(|| {
                     AppError::invalid("invalid_unit", "unit", "组织参数格式不正确")
                 })?;
-                let unit = store_org::get(&mut self.app.store().read(), c, i)
-                    .await?
-                    .ok_or(AppError::NotFound { what: "组织" })?;
+                let unit =
+                    store_org::get(&mut self.app.store().read(), crate::org::unit_key(c, i)?)
+                        .await?
+                        .ok_or(AppError::NotFound { what: "组织" })?;
                 let path =
                     OrgPath::parse(&unit.path).map_err(|e| AppError::Internal(e.to_string()))?;
                 Ok(scope.narrow_to(&path))
@@ -116,22 +117,20 @@ impl People<'_> {
                 }
             }),
         };
-        if let Some(s) = &q.status
-            && !s.is_empty()
-            && PersonStatus::parse(s).is_none()
-        {
-            return Err(AppError::invalid(
-                "invalid_status",
-                "status",
-                "状态参数不正确",
-            ));
-        }
-        if let Some(r) = &q.role
-            && !r.is_empty()
-            && PersonRoleKind::parse(r).is_none()
-        {
-            return Err(AppError::invalid("invalid_role", "role", "身份参数不正确"));
-        }
+        let status =
+            match q.status.as_deref().filter(|s| !s.is_empty()) {
+                None => None,
+                Some(s) => Some(PersonStatus::parse(s).ok_or_else(|| {
+                    AppError::invalid("invalid_status", "status", "状态参数不正确")
+                })?),
+            };
+        let role_kind = match q.role.as_deref().filter(|r| !r.is_empty()) {
+            None => None,
+            Some(r) => Some(
+                PersonRoleKind::parse(r)
+                    .ok_or_else(|| AppError::invalid("invalid_role", "role", "身份参数不正确"))?,
+            ),
+        };
         if let (Some(a), Some(b)) = (q.age_min, q.age_max)
             && a > b
         {
@@ -152,10 +151,10 @@ impl People<'_> {
         // today minus N+1 years.
         let filter = PersonFilter {
             term,
-            status: q.status.clone().filter(|s| !s.is_empty()),
-            role_kind: q.role.clone().filter(|s| !s.is_empty()),
-            tag_id: q.tag,
-            gender: q.gender.clone().filter(|s| s == "male" || s == "female"),
+            status,
+            role_kind,
+            tag_id: q.tag.map(TagId),
+            gender: q.gender.as_deref().and_then(Gender::parse),
             born_on_or_before: q.age_min.map(|n| years_before(today, n).to_string()),
             born_on_or_after: q
                 .age_max
@@ -249,19 +248,15 @@ impl People<'_> {
         self,
         caller: &Caller,
         exact: &Exact,
-        found: &[(i64, i64)],
+        found: &[Key<PersonId>],
     ) -> AppResult<()> {
-        let keys: Vec<String> = found
-            .iter()
-            .take(20)
-            .map(|(c, i)| format!("{c}/{i}"))
-            .collect();
+        let keys: Vec<String> = found.iter().take(20).map(Key::to_string).collect();
         let event = self.app.audit_event(
             caller,
             Event {
                 county_code: found
                     .first()
-                    .map_or_else(|| Self::search_chain(caller), |k| k.0),
+                    .map_or_else(|| Self::search_chain(caller), |k| k.county()),
                 action: "person.exact_search",
                 entity: "person",
                 entity_key: "search".into(),
@@ -324,8 +319,8 @@ impl People<'_> {
             age,
             id_number_masked: self.mask_id(&r.id_enc),
             phone_masked: self.mask_phone(r.phone_enc.as_deref()),
-            gender_label: gender_label(&r.gender),
-            status_label: status_label(&r.status),
+            gender_label: r.gender.label_zh(),
+            status_label: r.status.label_zh(),
             county_code: r.county_code,
             id: r.id,
             name: r.name,
@@ -363,7 +358,8 @@ impl People<'_> {
         )
         .await?;
         if let Some(exact) = &exact {
-            let found: Vec<(i64, i64)> = rows.iter().map(|r| (r.county_code, r.id)).collect();
+            let found: Vec<Key<PersonId>> =
+                rows.iter().map(|r| Key::new(r.county_code, r.id)).collect();
             self.audit_exact_search(caller, exact, &found).await?;
         }
         let today = self.app.clock().today();
@@ -381,23 +377,21 @@ impl People<'_> {
     }
 
     /// A person's whole file, masked.
-    #[tracing::instrument(name = "people.file", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
-    pub async fn file(self, caller: &Caller, county: i64, id: i64) -> AppResult<PersonFile> {
-        let p = self
-            .in_scope(caller, Permission::ViewPeople, county, id)
-            .await?;
+    #[tracing::instrument(name = "people.file", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = key.county(), id = key.id()))]
+    pub async fn file(self, caller: &Caller, key: Key<PersonId>) -> AppResult<PersonFile> {
+        let p = self.in_scope(caller, Permission::ViewPeople, key).await?;
         let mut exec = self.app.store().read();
-        let unit = store_org::get(&mut exec, p.county_code, p.home_unit_id).await?;
+        let unit = store_org::get(&mut exec, Key::new(p.county_code, p.home_unit_id)).await?;
         let household = match p.household_id {
-            Some(h) => match store_places::get(&mut exec, p.county_code, h).await? {
+            Some(h) => match store_places::get(&mut exec, Key::new(p.county_code, h)).await? {
                 Some(place) => Some(HouseholdRef {
-                    members: store_places::residents(&mut exec, p.county_code, h)
+                    members: store_places::residents(&mut exec, Key::new(p.county_code, h))
                         .await?
                         .into_iter()
                         .filter(|(pid, _)| *pid != p.id)
                         .map(|(id, name)| HouseholdMember { id, name })
                         .collect(),
-                    id: place.id,
+                    id: PlaceId(place.id.get()),
                     label: place.label,
                     address: place.address,
                 }),
@@ -406,19 +400,19 @@ impl People<'_> {
             None => None,
         };
         let today = self.app.clock().today();
-        let roles = store_people::roles_of(&mut exec, county, id)
+        let roles = store_people::roles_of(&mut exec, key)
             .await?
             .into_iter()
             .map(|r| role_view(r, today))
             .collect();
-        let skills = store_people::skills_of(&mut exec, county, id).await?;
-        let tags = store_tags::of_person(&mut exec, county, id).await?;
+        let skills = store_people::skills_of(&mut exec, key).await?;
+        let tags = store_tags::of_person(&mut exec, key).await?;
         let path = OrgPath::parse(&p.path).map_err(|e| AppError::Internal(e.to_string()))?;
         let can_edit = caller.scope(Permission::EditPeople).covers(&path);
         let can_reveal = self.reveal_scope_of(caller).covers(&path);
         // Their own birth date is no secret to the person; to staff it is as telling as the
         // number it is part of.
-        let own = caller.person == Some((county, id));
+        let own = caller.person == Some((key.county(), key.id()));
         let (birth_date, birth_year, age) = birth_view(&p.birth_date, own || can_reveal, today);
         Ok(PersonFile {
             county_code: p.county_code,
@@ -428,8 +422,8 @@ impl People<'_> {
             age,
             id_number_masked: self.mask_id(&p.id_enc),
             phone_masked: self.mask_phone(p.phone_enc.as_deref()),
-            gender_label: gender_label(&p.gender),
-            status_label: status_label(&p.status),
+            gender_label: p.gender.label_zh(),
+            status_label: p.status.label_zh(),
             home_unit: UnitRef {
                 county_code: p.county_code,
                 id: p.home_unit_id,
@@ -459,17 +453,14 @@ impl People<'_> {
 
     /// Shows one sensitive field in full to a caller whose role may see it, and records that
     /// they did, with when and from where, before returning it.
-    #[tracing::instrument(name = "people.reveal", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
+    #[tracing::instrument(name = "people.reveal", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = key.county(), id = key.id()))]
     pub async fn reveal(
         self,
         caller: &Caller,
-        county: i64,
-        id: i64,
+        key: Key<PersonId>,
         field: SensitiveField,
     ) -> AppResult<Option<String>> {
-        let p = self
-            .in_scope(caller, Permission::ViewPeople, county, id)
-            .await?;
+        let p = self.in_scope(caller, Permission::ViewPeople, key).await?;
         let path = OrgPath::parse(&p.path).map_err(|e| AppError::Internal(e.to_string()))?;
         if !self.reveal_scope_of(caller).covers(&path) {
             return Err(AppError::forbidden(format!(
@@ -495,10 +486,10 @@ impl People<'_> {
         let event = self.app.audit_event(
             caller,
             Event {
-                county_code: county,
+                county_code: key.county(),
                 action: "person.reveal",
                 entity: "person",
-                entity_key: format!("{county}/{id}"),
+                entity_key: key.to_string(),
                 before: None,
                 after: None,
                 detail: Some(field.as_str().into()),

@@ -2,7 +2,7 @@
 //! by staff in scope, each application with its provenance.
 
 use serde::{Deserialize, Serialize};
-use yinling_domain::{org::OrgPath, role::Permission};
+use yinling_domain::{ids::TagId, org::OrgPath, role::Permission};
 use yinling_store::{
     kernel::audit as store_audit,
     kernel::ids::{self, Seq},
@@ -116,7 +116,7 @@ impl People<'_> {
     }
 
     #[tracing::instrument(name = "people.define_tag", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
-    pub async fn define_tag(self, caller: &Caller, input: TagDefInput) -> AppResult<i64> {
+    pub async fn define_tag(self, caller: &Caller, input: TagDefInput) -> AppResult<TagId> {
         if !may_define_tags(caller) {
             return Err(AppError::forbidden(
                 "标签全市通用，只有市级管理员可以定义标签",
@@ -135,7 +135,7 @@ impl People<'_> {
                 "标签代码已存在",
             ));
         }
-        let id = ids::next(&mut tx.exec(), Seq::TagDefs).await?;
+        let id = TagId(ids::next(&mut tx.exec(), Seq::TagDefs).await?);
         let def = TagDefRow {
             id,
             code: input.code.clone(),
@@ -174,11 +174,11 @@ impl People<'_> {
     }
 
     /// Renames, recategorises or archives a tag (the code never changes: rules refer to it).
-    #[tracing::instrument(name = "people.update_tag_definition", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, id = id))]
+    #[tracing::instrument(name = "people.update_tag_definition", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, id = id.get()))]
     pub async fn update_tag_definition(
         self,
         caller: &Caller,
-        id: i64,
+        id: TagId,
         input: TagDefInput,
     ) -> AppResult<()> {
         if !may_define_tags(caller) {

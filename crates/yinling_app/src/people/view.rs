@@ -5,10 +5,10 @@ use super::*;
 /// A row of the people list as shown: sensitive fields masked.
 #[derive(Debug, Clone, Serialize)]
 pub struct PersonListItem {
-    pub county_code: i64,
-    pub id: i64,
+    pub county_code: CountyCode,
+    pub id: PersonId,
     pub name: String,
-    pub gender: String,
+    pub gender: Gender,
     pub gender_label: &'static str,
     /// The full birth date (`1944-03-15`), only for a caller who may reveal this person's
     /// numbers; null otherwise: beside a masked ID number it would leave a handful of
@@ -21,18 +21,18 @@ pub struct PersonListItem {
     pub phone_masked: Option<String>,
     pub unit_name: Option<String>,
     pub household: Option<String>,
-    pub status: String,
+    pub status: PersonStatus,
     pub status_label: &'static str,
 }
 
 /// A person's whole file as the caller may see it.
 #[derive(Debug, Clone, Serialize)]
 pub struct PersonFile {
-    pub county_code: i64,
-    pub id: i64,
+    pub county_code: CountyCode,
+    pub id: PersonId,
     pub name: String,
     pub name_pinyin: String,
-    pub gender: String,
+    pub gender: Gender,
     pub gender_label: &'static str,
     /// The full birth date, only for a caller who may reveal this person's numbers (and the
     /// person themselves); null otherwise.
@@ -46,7 +46,7 @@ pub struct PersonFile {
     pub education: Option<String>,
     pub address: Option<String>,
     pub note: Option<String>,
-    pub status: String,
+    pub status: PersonStatus,
     pub status_label: &'static str,
     pub synthetic: bool,
     pub home_unit: UnitRef,
@@ -63,15 +63,15 @@ pub struct PersonFile {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct UnitRef {
-    pub county_code: i64,
-    pub id: i64,
+    pub county_code: CountyCode,
+    pub id: UnitId,
     pub name: String,
     pub path: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct HouseholdRef {
-    pub id: i64,
+    pub id: PlaceId,
     pub label: String,
     pub address: Option<String>,
     /// Others in the household.
@@ -80,18 +80,18 @@ pub struct HouseholdRef {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct HouseholdMember {
-    pub id: i64,
+    pub id: PersonId,
     pub name: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RoleView {
-    pub id: i64,
-    pub kind: String,
+    pub id: PersonRoleId,
+    pub kind: PersonRoleKind,
     pub kind_label: &'static str,
     pub unit_name: Option<String>,
-    pub unit_county_code: Option<i64>,
-    pub unit_id: Option<i64>,
+    pub unit_county_code: Option<CountyCode>,
+    pub unit_id: Option<UnitId>,
     pub since: Option<String>,
     pub details: RoleDetails,
     /// A readable summary ("1976年7月入党，党龄50年").
@@ -101,29 +101,17 @@ pub struct RoleView {
 /// A member of a unit's roster as the caller may see them.
 #[derive(Debug, Clone, Serialize)]
 pub struct RosterItem {
-    pub county_code: i64,
-    pub person_id: i64,
+    pub county_code: CountyCode,
+    pub person_id: PersonId,
     pub name: String,
-    pub gender: String,
+    pub gender: Gender,
     /// The full birth date, only for a caller who may reveal this person's numbers.
     pub birth_date: Option<String>,
     pub birth_year: i32,
     pub age: u32,
-    pub kind: String,
+    pub kind: PersonRoleKind,
     pub unit_name: Option<String>,
     pub details: String,
-}
-
-pub(super) fn gender_label(g: &str) -> &'static str {
-    match g {
-        "male" => "男",
-        "female" => "女",
-        _ => "未知",
-    }
-}
-
-pub(super) fn status_label(s: &str) -> &'static str {
-    PersonStatus::parse(s).map_or("未知", PersonStatus::label_zh)
 }
 
 /// A birth date as the caller may see it: the full date only when `full`, always the year
@@ -143,7 +131,6 @@ pub(super) fn birth_view(
 
 pub(super) fn role_view(r: RoleRow, today: NaiveDate) -> RoleView {
     let details: RoleDetails = serde_json::from_str(&r.details).unwrap_or_default();
-    let kind = PersonRoleKind::parse(&r.kind);
     let mut summary = Vec::new();
     if let Some(j) = details.join_date {
         summary.push(format!(
@@ -169,7 +156,7 @@ pub(super) fn role_view(r: RoleRow, today: NaiveDate) -> RoleView {
     }
     RoleView {
         id: r.id,
-        kind_label: kind.map_or("其他", PersonRoleKind::label_zh),
+        kind_label: r.kind.label_zh(),
         kind: r.kind,
         unit_name: r.unit_name,
         unit_county_code: r.unit_county_code,

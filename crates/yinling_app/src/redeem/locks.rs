@@ -193,10 +193,10 @@ impl Redeem<'_> {
         let now = self.app.now();
         let mut tx = self.app.store().begin().await?;
         let row = LockRow {
-            county_code: crate::ledger::county_code(shop.county_code)?,
+            county_code: shop.county_code,
             id: ids::next(&mut tx.exec(), Seq::RedeemLocks).await?,
             path: path.as_str().to_owned(),
-            shop_id: UnitId(shop.id),
+            shop_id: shop.id,
             kind: kind.as_str().to_owned(),
             bucket: limit.bucket.to_owned(),
             subject: subject.to_owned(),
@@ -266,7 +266,7 @@ impl Redeem<'_> {
         let mut out = HashMap::new();
         for &shop in shops {
             if let std::collections::hash_map::Entry::Vacant(e) = out.entry(shop) {
-                let name = store_org::get(&mut exec, shop.county(), shop.id())
+                let name = store_org::get(&mut exec, shop)
                     .await?
                     .map(|u| u.name)
                     .unwrap_or_default();

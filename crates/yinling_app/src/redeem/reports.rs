@@ -86,7 +86,7 @@ impl Redeem<'_> {
         {
             return Ok(existing);
         }
-        let shop = store_org::get(&mut exec, county, r.shop_id.get())
+        let shop = store_org::get(&mut exec, Key::new(r.county_code, r.shop_id))
             .await?
             .ok_or_else(|| AppError::Internal("shop of a redemption missing".into()))?;
         let now = self.app.now();
@@ -190,16 +190,13 @@ impl Redeem<'_> {
         )
         .await?
         .ok_or_else(|| AppError::Internal("reported redemption missing".into()))?;
-        let person_name = store_people::get(
-            &mut exec,
-            report.county_code.as_i64(),
-            report.person_id.get(),
-        )
-        .await?
-        .map(|p| p.name)
-        .unwrap_or_default();
+        let person_name =
+            store_people::get(&mut exec, Key::new(report.county_code, report.person_id))
+                .await?
+                .map(|p| p.name)
+                .unwrap_or_default();
         let till_name = match r.created_by {
-            Some(a) => yinling_store::accounts::get(&mut exec, a.get())
+            Some(a) => yinling_store::accounts::get(&mut exec, a)
                 .await?
                 .map(|a| a.display_name)
                 .unwrap_or_default(),

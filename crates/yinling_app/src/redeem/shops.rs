@@ -148,9 +148,9 @@ impl Redeem<'_> {
         caller: &Caller,
         shop: Key<UnitId>,
     ) -> AppResult<(OrgUnitRow, OrgPath)> {
-        let unit = store_org::get(&mut self.app.store().read(), shop.county(), shop.id())
+        let unit = store_org::get(&mut self.app.store().read(), shop)
             .await?
-            .filter(|u| OrgKind::parse(&u.kind) == Some(OrgKind::Merchant))
+            .filter(|u| Some(u.kind) == Some(OrgKind::Merchant))
             .ok_or(AppError::NotFound {
                 what: "合作商户"
             })?;
@@ -172,9 +172,12 @@ impl Redeem<'_> {
             .iter()
             .filter(|g| g.role.allows(Permission::Redeem))
         {
-            if let Some(u) =
-                store_org::get(&mut self.app.store().read(), g.unit_county_code, g.unit_id).await?
-                && OrgKind::parse(&u.kind) == Some(OrgKind::Merchant)
+            if let Some(u) = store_org::get(
+                &mut self.app.store().read(),
+                crate::org::unit_key(g.unit_county_code, g.unit_id)?,
+            )
+            .await?
+                && OrgKind::parse(u.kind.as_str()) == Some(OrgKind::Merchant)
             {
                 out.push(u);
             }
@@ -399,11 +402,11 @@ impl Redeem<'_> {
     /// The elder's own receipt: their name and what they have left.
     pub(super) async fn elder_receipt(self, r: RedemptionRow) -> AppResult<RedemptionReceipt> {
         let mut exec = self.app.store().read();
-        let shop_name = store_org::get(&mut exec, r.county_code.as_i64(), r.shop_id.get())
+        let shop_name = store_org::get(&mut exec, Key::new(r.county_code, r.shop_id))
             .await?
             .map(|u| u.name)
             .unwrap_or_default();
-        let person_name = store_people::get(&mut exec, r.county_code.as_i64(), r.person_id.get())
+        let person_name = store_people::get(&mut exec, Key::new(r.county_code, r.person_id))
             .await?
             .map(|p| p.name)
             .unwrap_or_default();
@@ -430,8 +433,7 @@ impl Redeem<'_> {
     ) -> AppResult<ShopReceipt> {
         let name = store_people::get(
             &mut self.app.store().read(),
-            r.county_code.as_i64(),
-            r.person_id.get(),
+            Key::new(r.county_code, r.person_id),
         )
         .await?
         .map(|p| p.name)
@@ -616,7 +618,7 @@ impl Redeem<'_> {
             store_shops::redemptions_of_shop(&mut exec, shop, micros(first), micros(next)).await?;
         let mut lines = Vec::with_capacity(rows.len());
         for r in rows {
-            let name = store_people::get(&mut exec, r.county_code.as_i64(), r.person_id.get())
+            let name = store_people::get(&mut exec, Key::new(r.county_code, r.person_id))
                 .await?
                 .map(|p| mask_name(&p.name))
                 .unwrap_or_default();

@@ -100,9 +100,9 @@ impl Redeem<'_> {
     /// A partner shop the caller works for (merchant staff on it, or county staff).
     #[tracing::instrument(name = "redeem.shop", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, shop = ?shop))]
     pub async fn shop(self, caller: &Caller, shop: Key<UnitId>) -> AppResult<OrgUnitRow> {
-        let unit = store_org::get(&mut self.app.store().read(), shop.county(), shop.id())
+        let unit = store_org::get(&mut self.app.store().read(), shop)
             .await?
-            .filter(|u| OrgKind::parse(&u.kind) == Some(OrgKind::Merchant))
+            .filter(|u| Some(u.kind) == Some(OrgKind::Merchant))
             .filter(|u| {
                 OrgPath::parse(&u.path).is_ok_and(|p| caller.scope(Permission::Redeem).covers(&p))
             })

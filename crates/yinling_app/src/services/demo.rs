@@ -180,7 +180,7 @@ impl Services<'_> {
                 ),
             ] {
                 let filter = UnitFilter {
-                    kind: Some(kind.as_str().to_owned()),
+                    kind: Some(kind),
                     name_contains: None,
                 };
                 let (units, _) =
@@ -195,7 +195,7 @@ impl Services<'_> {
                         kind: pkind,
                         name: u.name.clone(),
                         person_id: None,
-                        unit_id: Some(UnitId(u.id)),
+                        unit_id: Some(u.id),
                         path: u.path.clone(),
                         home_path: Some(u.path.clone()),
                         skills: serde_json::to_string(&chosen).unwrap_or_default(),
@@ -226,9 +226,10 @@ impl Services<'_> {
         let Some((wenshang, _, wpath)) = counties.iter().find(|c| c.0 == 370830) else {
             return Ok(summary);
         };
-        let residents: Vec<(i64, i64)> = yinling_store::people::sample_keys(
+        let residents: Vec<Key<PersonId>> = yinling_store::people::sample_keys(
             &mut self.app.store().read(),
-            *wenshang,
+            yinling_domain::region::CountyCode::from_i64(*wenshang)
+                .map_err(|e| AppError::Internal(e.to_string()))?,
             wpath,
             orders.saturating_mul(3) as i64,
         )
@@ -249,7 +250,7 @@ impl Services<'_> {
             .unwrap_or(self.app.clock().today());
         for key in residents
             .into_iter()
-            .filter(|k| !story_people.contains(k))
+            .filter(|k| !story_people.contains(&(k.county(), k.id())))
             .take(orders)
         {
             let Some(item) = items.choose(&mut rng) else {
@@ -262,7 +263,7 @@ impl Services<'_> {
                     &system,
                     OrderInput {
                         item_id: item.id,
-                        person: Some(crate::orders::stored_key(key.0, key.1)?),
+                        person: Some(key),
                         wanted_at: None,
                         wanted_at_text: Some(format!("{tomorrow} {hour:02}:00")),
                         description: None,

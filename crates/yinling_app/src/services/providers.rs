@@ -183,10 +183,6 @@ pub const AREA_CHOICES_MAX: usize = 200;
 pub(super) const COARSE_AREA_CHOICES_MAX: i64 = 2000;
 pub(super) const PROVIDER_UNIT_CHOICES_MAX: i64 = 500;
 
-pub(super) fn kind_names(kinds: &[OrgKind]) -> Vec<&'static str> {
-    kinds.iter().map(|k| k.as_str()).collect()
-}
-
 /// A team, studio or partner unit not yet on the resource list, for the form that adds it.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProviderUnit {
@@ -279,7 +275,7 @@ impl Services<'_> {
         p: Permission,
         unit: Key<UnitId>,
     ) -> AppResult<(store_org::OrgUnitRow, OrgPath)> {
-        let unit = store_org::get(&mut self.app.store().read(), unit.county(), unit.id())
+        let unit = store_org::get(&mut self.app.store().read(), unit)
             .await?
             .ok_or(AppError::NotFound { what: "组织" })?;
         let path = parse_path(&unit.path)?;
@@ -353,7 +349,9 @@ impl Services<'_> {
         person_id: i64,
     ) -> AppResult<PersonListing> {
         let mut exec = self.app.store().read();
-        let Some(person) = store_people::get(&mut exec, county, person_id).await? else {
+        let Some(person) =
+            store_people::get(&mut exec, crate::people::person_key(county, person_id)?).await?
+        else {
             return Ok(PersonListing::NotManaged);
         };
         if !caller
@@ -362,7 +360,7 @@ impl Services<'_> {
         {
             return Ok(PersonListing::NotManaged);
         }
-        let person: Key<PersonId> = crate::orders::stored_key(person.county_code, person.id)?;
+        let person: Key<PersonId> = Key::new(person.county_code, person.id);
         Ok(
             match store_services::provider_of_person(&mut exec, person).await? {
                 Some(p) => PersonListing::Listed(Key::new(p.county_code, p.id)),
@@ -380,27 +378,27 @@ impl Services<'_> {
         let units = store_org::of_kinds(
             &mut exec,
             &scope,
-            &kind_names(&PROVIDER_UNIT_KINDS),
+            &PROVIDER_UNIT_KINDS,
             PROVIDER_UNIT_CHOICES_MAX,
         )
         .await?;
         let keys: Vec<Key<UnitId>> = units
             .iter()
-            .filter_map(|u| Key::from_parts(u.county_code, u.id).ok())
+            .map(|u| Key::new(u.county_code, u.id))
             .collect();
         let listed = store_services::providers_of_units(&mut exec, &keys).await?;
         Ok(units
             .into_iter()
             .filter(|u| {
-                !listed.iter().any(|p| {
-                    p.county_code.as_i64() == u.county_code && p.unit_id == Some(UnitId(u.id))
-                })
+                !listed
+                    .iter()
+                    .any(|p| p.county_code == u.county_code && p.unit_id == Some(u.id))
             })
             .filter_map(|u| {
                 Some(ProviderUnit {
-                    kind: OrgKind::parse(&u.kind).and_then(provider_kind_of)?,
-                    county_code: u.county_code,
-                    id: u.id,
+                    kind: OrgKind::parse(u.kind.as_str()).and_then(provider_kind_of)?,
+                    county_code: u.county_code.as_i64(),
+                    id: u.id.get(),
                     name: u.name,
                 })
             })
@@ -420,14 +418,13 @@ impl Services<'_> {
         let scope = caller.scope(Permission::ManageServices);
         let mut exec = self.app.store().read();
         let max = AREA_CHOICES_MAX as i64;
-        let mut units =
-            store_org::of_kinds(&mut exec, &scope, &kind_names(&AREA_KINDS), max + 1).await?;
+        let mut units = store_org::of_kinds(&mut exec, &scope, &AREA_KINDS, max + 1).await?;
         let coarse = units.len() > AREA_CHOICES_MAX;
         if coarse {
             units = store_org::of_kinds(
                 &mut exec,
                 &scope,
-                &kind_names(&COARSE_AREA_KINDS),
+                &COARSE_AREA_KINDS,
                 COARSE_AREA_CHOICES_MAX,
             )
             .await?;
@@ -439,13 +436,15 @@ impl Services<'_> {
                 .filter(|a| {
                     !units
                         .iter()
-                        .any(|u| u.county_code == p.county_code.as_i64() && u.path == **a)
+                        .any(|u| u.county_code == p.county_code && u.path == **a)
                 })
                 .map(|a| (p.county_code.as_i64(), a.clone()))
                 .collect();
             for u in store_org::by_paths(&mut exec, &missing).await? {
                 let in_scope = OrgPath::parse(&u.path).is_ok_and(|path| scope.covers(&path));
-                if in_scope && OrgKind::parse(&u.kind).is_some_and(|k| AREA_KINDS.contains(&k)) {
+                if in_scope
+                    && OrgKind::parse(u.kind.as_str()).is_some_and(|k| AREA_KINDS.contains(&k))
+                {
                     units.push(u);
                 }
             }
@@ -456,8 +455,8 @@ impl Services<'_> {
             areas: units
                 .into_iter()
                 .map(|u| AreaChoice {
-                    county_code: u.county_code,
-                    id: u.id,
+                    county_code: u.county_code.as_i64(),
+                    id: u.id.get(),
                     level: u.depth - top,
                     name: u.name,
                     path: u.path,
@@ -480,7 +479,7 @@ impl Services<'_> {
         Ok(units
             .into_iter()
             .rev()
-            .find(|u| OrgKind::parse(&u.kind).is_some_and(OrgKind::is_area))
+            .find(|u| OrgKind::parse(u.kind.as_str()).is_some_and(OrgKind::is_area))
             .map_or_else(|| path.to_owned(), |u| u.path))
     }
 
@@ -504,7 +503,7 @@ impl Services<'_> {
             ),
             None => match (input.kind, input.person, input.unit) {
                 (ProviderKind::Volunteer, Some(person), _) => {
-                    let row = store_people::get(&mut exec, person.county(), person.id())
+                    let row = store_people::get(&mut exec, person)
                         .await?
                         .filter(|p| OrgPath::parse(&p.path).is_ok_and(|path| scope.covers(&path)))
                         .ok_or(AppError::NotFound { what: "人员" })?;
@@ -527,7 +526,7 @@ impl Services<'_> {
                     let (unit, path) = self
                         .unit_for(caller, Permission::ManageServices, key)
                         .await?;
-                    if OrgKind::parse(&unit.kind).and_then(provider_kind_of) != Some(kind) {
+                    if OrgKind::parse(unit.kind.as_str()).and_then(provider_kind_of) != Some(kind) {
                         return Err(AppError::invalid(
                             "unit_kind_mismatch",
                             "unit",
@@ -574,7 +573,7 @@ impl Services<'_> {
             let (unit, path) = self
                 .unit_for(caller, Permission::ManageServices, *area)
                 .await?;
-            if !OrgKind::parse(&unit.kind).is_some_and(OrgKind::is_area) {
+            if !OrgKind::parse(unit.kind.as_str()).is_some_and(OrgKind::is_area) {
                 return Err(AppError::invalid(
                     "area_not_area",
                     "areas",

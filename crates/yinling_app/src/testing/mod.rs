@@ -54,6 +54,13 @@ pub const PEOPLE_B: [(&str, &str, &str); 2] = [
     ("钱七", "370830197003031230", "18612345678"),
 ];
 
+/// The key of a fixture person held as (county, id), as the people use cases take it.
+pub fn person_key<C: Into<i64>, I: Into<i64>>(
+    (county_code, id): (C, I),
+) -> Key<yinling_domain::ids::PersonId> {
+    keys::key(county_code, id)
+}
+
 /// An ID number with a valid check character for the first 17 digits.
 pub fn valid_id(first17: &str) -> String {
     format!(
@@ -91,8 +98,7 @@ impl TestCity {
             .org()
             .create_unit(
                 &system,
-                root.county_code,
-                root.id,
+                yinling_domain::ids::Key::new(root.county_code, root.id),
                 unit(OrgKind::County, "中共汶上县委组织部", Some("370830")),
             )
             .await
@@ -101,8 +107,7 @@ impl TestCity {
             .org()
             .create_unit(
                 &system,
-                county.county_code,
-                county.id,
+                yinling_domain::ids::Key::new(county.county_code, county.id),
                 unit(
                     OrgKind::StreetCommittee,
                     "汶上街道党工委",
@@ -115,8 +120,7 @@ impl TestCity {
             .org()
             .create_unit(
                 &system,
-                street.county_code,
-                street.id,
+                yinling_domain::ids::Key::new(street.county_code, street.id),
                 unit(
                     OrgKind::CommunityCommittee,
                     "东门社区党委",
@@ -129,8 +133,7 @@ impl TestCity {
             .org()
             .create_unit(
                 &system,
-                community.county_code,
-                community.id,
+                yinling_domain::ids::Key::new(community.county_code, community.id),
                 unit(OrgKind::CompoundBranch, "阳光小区党支部", None),
             )
             .await
@@ -139,8 +142,7 @@ impl TestCity {
             .org()
             .create_unit(
                 &system,
-                branch.county_code,
-                branch.id,
+                yinling_domain::ids::Key::new(branch.county_code, branch.id),
                 unit(OrgKind::GridPartyGroup, "阳光小区第1网格党小组", None),
             )
             .await
@@ -149,8 +151,7 @@ impl TestCity {
             .org()
             .create_unit(
                 &system,
-                branch.county_code,
-                branch.id,
+                yinling_domain::ids::Key::new(branch.county_code, branch.id),
                 unit(OrgKind::GridPartyGroup, "阳光小区第2网格党小组", None),
             )
             .await
@@ -232,8 +233,8 @@ impl TestCity {
                         display_name: username.to_owned(),
                         password: PASSWORD.to_owned(),
                         role,
-                        unit_county_code: c,
-                        unit_id: u,
+                        unit_county_code: c.as_i64(),
+                        unit_id: u.get(),
                         must_change_password: false,
                         person_county_code: person.map(|p| p.0),
                         person_id: person.map(|p| p.1),
@@ -259,6 +260,7 @@ impl TestCity {
                 self.person_input(unit, name, id_number, phone),
             )
             .await
+            .map(|k| (k.county(), k.id()))
             .expect("create person")
     }
 
@@ -273,8 +275,8 @@ impl TestCity {
             name: name.to_owned(),
             id_number: id_number.to_owned(),
             phone: phone.map(str::to_owned),
-            home_unit_county_code: unit.county_code,
-            home_unit_id: unit.id,
+            home_unit_county_code: unit.county_code.as_i64(),
+            home_unit_id: unit.id.get(),
             household_id: None,
             ethnicity: None,
             education: None,
@@ -496,10 +498,13 @@ impl TestCity {
     async fn parent_of(&self, unit: &OrgUnitRow) -> OrgUnitRow {
         let parent = unit.parent_id.expect("a parent");
         let county = unit.parent_county_code.expect("a parent");
-        yinling_store::org::get(&mut self.app.store().read(), county, parent)
-            .await
-            .expect("read unit")
-            .expect("parent unit")
+        yinling_store::org::get(
+            &mut self.app.store().read(),
+            yinling_domain::ids::Key::new(county, parent),
+        )
+        .await
+        .expect("read unit")
+        .expect("parent unit")
     }
 
     async fn unit(
@@ -513,8 +518,7 @@ impl TestCity {
             .org()
             .create_unit(
                 &self.system,
-                parent.county_code,
-                parent.id,
+                yinling_domain::ids::Key::new(parent.county_code, parent.id),
                 NewUnitInput {
                     kind,
                     name: name.to_owned(),
@@ -546,8 +550,8 @@ impl TestCity {
                     display_name: username.to_owned(),
                     password: PASSWORD.to_owned(),
                     role,
-                    unit_county_code: unit.county_code,
-                    unit_id: unit.id,
+                    unit_county_code: unit.county_code.as_i64(),
+                    unit_id: unit.id.get(),
                     must_change_password: false,
                     person_county_code: person.map(|p| p.0),
                     person_id: person.map(|p| p.1),
@@ -579,7 +583,7 @@ impl TestCity {
             ledger::{Reason, SourceKind, Unit},
             mediation::{DisputeCategory, PartySide},
         };
-        let (c, g) = (grid.county_code, grid.id);
+        let (c, g) = (grid.county_code.as_i64(), grid.id.get());
         let grid_county = CountyCode::from_i64(c).expect("county code");
         let sys = &self.system;
         let app = &self.app;
@@ -695,8 +699,7 @@ impl TestCity {
             .org()
             .create_place(
                 sys,
-                c,
-                g,
+                yinling_domain::ids::Key::from_parts(c, g).expect("a unit key"),
                 PlaceInput {
                     kind: PlaceKind::Household,
                     parent_id: None,
@@ -729,7 +732,7 @@ impl TestCity {
             .redeem()
             .add_goods(
                 sys,
-                shop_key((shop.county_code, shop.id)),
+                Key::new(shop.county_code, shop.id),
                 GoodsInput {
                     name: "挂面".into(),
                     price_points: 5,
@@ -816,7 +819,7 @@ impl TestCity {
             order: order.get(),
             need,
             case,
-            place,
+            place: place.get(),
             household,
             shop,
             goods: goods.get(),
@@ -830,7 +833,7 @@ impl TestCity {
     async fn name_of(&self, person: (i64, i64)) -> String {
         self.app
             .people()
-            .file(&self.system, person.0, person.1)
+            .file(&self.system, person_key(person))
             .await
             .expect("person")
             .name
@@ -868,7 +871,7 @@ impl TestCity {
             .services()
             .create_item(
                 &self.system,
-                key(self.community.county_code, self.community.id),
+                Key::new(self.community.county_code, self.community.id),
                 ServiceItemInput {
                     category: "meals".into(),
                     name: "助老送餐".into(),
@@ -892,8 +895,8 @@ impl TestCity {
                 3,
             )
         };
-        let community = (self.community.county_code, self.community.id);
-        let grid_b = (self.grid_b.county_code, self.grid_b.id);
+        let community = (self.community.county_code.as_i64(), self.community.id.get());
+        let grid_b = (self.grid_b.county_code.as_i64(), self.grid_b.id.get());
         let vol_a = self
             .app
             .services()
@@ -923,8 +926,8 @@ impl TestCity {
                         display_name: username.to_owned(),
                         password: PASSWORD.to_owned(),
                         role: Role::Volunteer,
-                        unit_county_code: unit.county_code,
-                        unit_id: unit.id,
+                        unit_county_code: unit.county_code.as_i64(),
+                        unit_id: unit.id.get(),
                         must_change_password: false,
                         person_county_code: Some(person.0),
                         person_id: Some(person.1),
@@ -997,8 +1000,7 @@ impl TestCity {
             .org()
             .create_unit(
                 &self.system,
-                self.community.county_code,
-                self.community.id,
+                yinling_domain::ids::Key::new(self.community.county_code, self.community.id),
                 crate::org::NewUnitInput {
                     kind: OrgKind::Merchant,
                     name: "惠民超市".into(),
@@ -1020,8 +1022,8 @@ impl TestCity {
                     display_name: "惠民超市收银".to_owned(),
                     password: PASSWORD.to_owned(),
                     role: Role::Merchant,
-                    unit_county_code: shop.county_code,
-                    unit_id: shop.id,
+                    unit_county_code: shop.county_code.as_i64(),
+                    unit_id: shop.id.get(),
                     must_change_password: false,
                     person_county_code: None,
                     person_id: None,
@@ -1029,7 +1031,7 @@ impl TestCity {
             )
             .await
             .expect("merchant account");
-        let (c, g) = (self.grid_a.county_code, self.grid_a.id);
+        let (c, g) = (self.grid_a.county_code.as_i64(), self.grid_a.id.get());
         let mut parent = None;
         for (kind, label) in [
             (PlaceKind::Building, "1号楼"),
@@ -1041,8 +1043,7 @@ impl TestCity {
                 .org()
                 .create_place(
                     &self.system,
-                    c,
-                    g,
+                    yinling_domain::ids::Key::from_parts(c, g).expect("a unit key"),
                     PlaceInput {
                         kind,
                         parent_id: parent,
@@ -1054,7 +1055,7 @@ impl TestCity {
                 )
                 .await
                 .expect("place");
-            parent = Some(place.id);
+            parent = Some(place.id.get());
         }
         for who in [self.people_a[0], self.people_a[1]] {
             yinling_store::testing::set_household(
@@ -1071,18 +1072,13 @@ impl TestCity {
 }
 
 /// A county of the test city as a code.
-pub fn county_code(county: i64) -> yinling_domain::region::CountyCode {
-    yinling_domain::region::CountyCode::from_i64(county).expect("a county of the test city")
-}
-
-/// A person of the test city, as the pair the builders hand out, as a key.
-pub fn person_key(
-    (county, id): (i64, i64),
-) -> yinling_domain::ids::Key<yinling_domain::ids::PersonId> {
-    yinling_domain::ids::Key::from_parts(county, id).expect("a person of the test city")
+pub fn county_code(county: impl Into<i64>) -> yinling_domain::region::CountyCode {
+    yinling_domain::region::CountyCode::from_i64(county.into()).expect("a county of the test city")
 }
 
 /// A shop of the test city (an org unit), as the pair the builders hand out, as a key.
-pub fn shop_key((county, id): (i64, i64)) -> yinling_domain::ids::Key<yinling_domain::ids::UnitId> {
-    yinling_domain::ids::Key::from_parts(county, id).expect("a shop of the test city")
+pub fn shop_key<C: Into<i64>, I: Into<i64>>(
+    (county, id): (C, I),
+) -> yinling_domain::ids::Key<yinling_domain::ids::UnitId> {
+    keys::key(county, id)
 }

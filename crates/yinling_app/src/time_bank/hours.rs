@@ -21,14 +21,14 @@ impl TimeBank<'_> {
             return Err(AppError::forbidden("本县（市、区）未开放时间银行亲属转赠"));
         }
         let mut exec = self.app.store().read();
-        let from = store_people::get(&mut exec, county, giver)
+        let from = store_people::get(&mut exec, crate::people::person_key(county, giver)?)
             .await?
             .ok_or(AppError::NotFound { what: "人员" })?;
-        let to = store_people::get(&mut exec, input.to.county(), input.to.id())
+        let to = store_people::get(&mut exec, input.to)
             .await?
             .ok_or(AppError::NotFound { what: "人员" })?;
-        if to.county_code != county
-            || to.id == giver
+        if to.county_code.as_i64() != county
+            || to.id.get() == giver
             || from.household_id.is_none()
             || from.household_id != to.household_id
         {
@@ -47,7 +47,7 @@ impl TimeBank<'_> {
         let posting = Posting {
             unit: Unit::Minutes,
             debit: crate::ledger::person_holder(county, giver)?,
-            credit: crate::ledger::person_holder(county, to.id)?,
+            credit: crate::ledger::person_holder(county, to.id.get())?,
             amount: input.minutes,
             reason: Reason::Family,
             source_kind: SourceKind::Family,

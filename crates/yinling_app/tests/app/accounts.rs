@@ -129,7 +129,7 @@ async fn initial_passwords_must_be_changed_and_follow_the_policy() {
                 ..yinling_app::testing::account(
                     "NewWorker",
                     yinling_domain::role::Role::GridWorker,
-                    (city.grid_a.county_code, city.grid_a.id),
+                    (city.grid_a.county_code.as_i64(), city.grid_a.id.get()),
                 )
             },
         )
@@ -207,7 +207,7 @@ async fn initial_passwords_must_be_changed_and_follow_the_policy() {
                 ..yinling_app::testing::account(
                     "sneaky",
                     yinling_domain::role::Role::CountyAdmin,
-                    (city.county.county_code, city.county.id),
+                    (city.county.county_code.as_i64(), city.county.id.get()),
                 )
             },
         )
@@ -223,8 +223,8 @@ async fn initial_passwords_must_be_changed_and_follow_the_policy() {
             &secretary,
             session.caller.account_id.unwrap(),
             yinling_domain::role::Role::CountyAdmin,
-            city.county.county_code,
-            city.county.id,
+            city.county.county_code.as_i64(),
+            city.county.id.get(),
         )
         .await
         .unwrap_err();
@@ -343,8 +343,7 @@ mod account_rank {
             .org()
             .create_unit(
                 &city.system,
-                parent.county_code,
-                parent.id,
+                yinling_domain::ids::Key::new(parent.county_code, parent.id),
                 NewUnitInput {
                     region_code: region.map(str::to_owned),
                     ..yinling_app::testing::unit(kind, name)
@@ -362,14 +361,18 @@ mod account_rank {
             .accounts()
             .create(
                 &city.system,
-                yinling_app::testing::account(username, first.0, (first.1.county_code, first.1.id)),
+                yinling_app::testing::account(
+                    username,
+                    first.0,
+                    (first.1.county_code.as_i64(), first.1.id.get()),
+                ),
             )
             .await
             .unwrap();
         for (role, u) in rest {
             city.app
                 .accounts()
-                .add_grant(&city.system, id, *role, u.county_code, u.id)
+                .add_grant(&city.system, id, *role, u.county_code.as_i64(), u.id.get())
                 .await
                 .unwrap();
         }
@@ -389,8 +392,10 @@ mod account_rank {
             .org()
             .find_unit(
                 &city.system,
-                city.county.parent_county_code.unwrap(),
-                city.county.parent_id.unwrap(),
+                yinling_domain::ids::Key::new(
+                    city.county.parent_county_code.unwrap(),
+                    city.county.parent_id.unwrap(),
+                ),
             )
             .await
             .unwrap();
@@ -635,7 +640,7 @@ mod account_rank {
                 // manager's rank), and revoke.
                 let grants = grant_count(&city, id).await;
                 let refused = refusals(&city).await;
-                let (gc, gu) = (city.grid_a.county_code, city.grid_a.id);
+                let (gc, gu) = (city.grid_a.county_code.as_i64(), city.grid_a.id.get());
                 let r = city
                     .app
                     .accounts()
@@ -769,7 +774,7 @@ mod account_rank {
         let secretary = city.caller("secretary").await;
         let vol = id_of("t_vol");
         let refused = refusals(&city).await;
-        let (c, u) = (city.community.county_code, city.community.id);
+        let (c, u) = (city.community.county_code.as_i64(), city.community.id.get());
         let e = city
             .app
             .accounts()
@@ -777,7 +782,7 @@ mod account_rank {
             .await
             .unwrap_err();
         assert_forbidden(&e);
-        let (c, u) = (city.street.county_code, city.street.id);
+        let (c, u) = (city.street.county_code.as_i64(), city.street.id.get());
         let e = city
             .app
             .accounts()
@@ -831,7 +836,7 @@ async fn create_account_and_reset_password_refuse_a_password_breaking_one_rule_o
         ..yinling_app::testing::account(
             username,
             yinling_domain::role::Role::GridWorker,
-            (city.grid_a.county_code, city.grid_a.id),
+            (city.grid_a.county_code.as_i64(), city.grid_a.id.get()),
         )
     };
     let accounts = city.count("accounts").await;
@@ -882,7 +887,7 @@ async fn create_account_and_reset_password_refuse_a_password_breaking_one_rule_o
         let e = city
             .app
             .accounts()
-            .reset_password(&admin, worker.id, password, true)
+            .reset_password(&admin, worker.id.get(), password, true)
             .await
             .unwrap_err();
         assert!(
@@ -897,7 +902,13 @@ async fn create_account_and_reset_password_refuse_a_password_breaking_one_rule_o
         );
         assert!(e.to_string().contains(message), "{e}");
     }
-    let after = city.app.accounts().by_id(worker.id).await.unwrap().unwrap();
+    let after = city
+        .app
+        .accounts()
+        .by_id(worker.id.get())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(after.password_hash, worker.password_hash);
     assert!(!after.must_change_password);
     city.app
@@ -979,15 +990,25 @@ mod one_read {
         let id = caller.account_id.unwrap();
         // Even with its sessions left in place (as another process might still see them),
         // the flag on the account alone refuses the next request.
-        yinling_store::accounts::set_disabled(&mut city.app.store().write(), id, true, 0)
-            .await
-            .unwrap();
+        yinling_store::accounts::set_disabled(
+            &mut city.app.store().write(),
+            yinling_domain::ids::AccountId(id),
+            true,
+            0,
+        )
+        .await
+        .unwrap();
         let (r, sql) = statements_of(city.app.accounts().authenticate(&token, None)).await;
         assert!(matches!(r, Err(AppError::Unauthenticated)), "{r:?}");
         assert_eq!(sql.len(), 1, "{sql:#?}");
-        yinling_store::accounts::set_disabled(&mut city.app.store().write(), id, false, 0)
-            .await
-            .unwrap();
+        yinling_store::accounts::set_disabled(
+            &mut city.app.store().write(),
+            yinling_domain::ids::AccountId(id),
+            false,
+            0,
+        )
+        .await
+        .unwrap();
         city.app
             .accounts()
             .authenticate(&token, None)
@@ -1019,8 +1040,8 @@ mod one_read {
                 &city.system,
                 id,
                 Role::GridWorker,
-                city.grid_b.county_code,
-                city.grid_b.id,
+                city.grid_b.county_code.as_i64(),
+                city.grid_b.id.get(),
             )
             .await
             .unwrap();
@@ -1032,7 +1053,11 @@ mod one_read {
             .unwrap()
             .caller;
         let units: Vec<i64> = caller.grants.iter().map(|g| g.unit_id).collect();
-        assert_eq!(units, [city.grid_a.id, city.grid_b.id], "in grant order");
+        assert_eq!(
+            units,
+            [city.grid_a.id.get(), city.grid_b.id.get()],
+            "in grant order"
+        );
         assert_eq!(caller.grants[1].unit_name, city.grid_b.name);
         assert_eq!(caller.grants[1].path.as_str(), city.grid_b.path);
 
@@ -1049,7 +1074,7 @@ mod one_read {
             .unwrap()
             .caller;
         let units: Vec<i64> = caller.grants.iter().map(|g| g.unit_id).collect();
-        assert_eq!(units, [city.grid_a.id]);
+        assert_eq!(units, [city.grid_a.id.get()]);
 
         // Without any grant the account still signs in, and may do nothing.
         let first = caller.grants[0].id;

@@ -27,7 +27,7 @@ async fn the_audit_chain_detects_changed_and_removed_rows() {
     assert!(delete.is_err(), "audit rows must not be deletable");
 
     // Someone with direct database access switches the guard off and edits a row.
-    let chain = city.county.county_code;
+    let chain = city.county.county_code.as_i64();
     let postgres = store.backend() == yinling_store::Backend::Postgres;
     let disable = if postgres {
         "ALTER TABLE audit_events DISABLE TRIGGER USER"
@@ -122,7 +122,7 @@ async fn the_audit_chain_detects_a_broken_link_a_truncated_tail_and_an_altered_h
     // A row rewritten with a hash recomputed over its new content: the row itself verifies,
     // only the next row's link to it shows the change.
     let city = TestCity::new().await;
-    let chain = city.county.county_code;
+    let chain = city.county.county_code.as_i64();
     assert!(chain_problems(&city, chain).await.is_empty());
     disable_audit_guard(&city).await;
     let store = city.app.store();
@@ -154,7 +154,7 @@ async fn the_audit_chain_detects_a_broken_link_a_truncated_tail_and_an_altered_h
 
     // The newest events removed: no gap, no broken link — only the head tells.
     let city = TestCity::new().await;
-    let chain = city.county.county_code;
+    let chain = city.county.county_code.as_i64();
     disable_audit_guard(&city).await;
     let store = city.app.store();
     let last: i64 = store
@@ -186,7 +186,7 @@ async fn the_audit_chain_detects_a_broken_link_a_truncated_tail_and_an_altered_h
 
     // The head rewritten (the events untouched), then removed.
     let city = TestCity::new().await;
-    let chain = city.county.county_code;
+    let chain = city.county.county_code.as_i64();
     let store = city.app.store();
     let previous: String = store
         .read()

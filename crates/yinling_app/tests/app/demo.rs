@@ -2,6 +2,7 @@
 
 use yinling_app::testing::assert_not_found;
 use yinling_app::{PageRequest, people::PeopleQuery};
+use yinling_domain::ids::Key;
 
 #[tokio::test]
 async fn the_demo_city_reproduces_the_source_figures() {
@@ -96,7 +97,7 @@ async fn the_demo_city_reproduces_the_source_figures() {
         .expect("张德顺, 82");
     let file = app
         .people()
-        .file(&admin, zhang.county_code, zhang.id)
+        .file(&admin, Key::new(zhang.county_code, zhang.id))
         .await
         .unwrap();
     let tags: Vec<&str> = file.tags.iter().map(|t| t.tag_name.as_str()).collect();
@@ -117,7 +118,7 @@ async fn the_demo_city_reproduces_the_source_figures() {
     };
     assert!(
         app.people()
-            .file(&worker, zhang.county_code, zhang.id)
+            .file(&worker, Key::new(zhang.county_code, zhang.id))
             .await
             .is_ok()
     );
@@ -133,7 +134,11 @@ async fn the_demo_city_reproduces_the_source_figures() {
             .unwrap()
             .caller
     };
-    assert_not_found(app.people().file(&other, zhang.county_code, zhang.id).await);
+    assert_not_found(
+        app.people()
+            .file(&other, Key::new(zhang.county_code, zhang.id))
+            .await,
+    );
     // Points: 鱼台's 50+ partner shops with goods, a till near the story people, a history
     // that balances, 张德顺 with points to redeem and 李秀兰 with points from her services.
     assert!(

@@ -383,7 +383,7 @@ async fn the_award_job_sets_a_bad_item_aside_and_pays_the_rest() {
         .await
         .unwrap()[0];
     let orphan = EntitlementRow {
-        county_code: c,
+        county_code: c.as_i64(),
         id,
         source_kind: "order".into(),
         source_id: 9_999,

@@ -3,6 +3,7 @@
 
 use yinling_app::testing::assert_too_many;
 use yinling_app::testing::key;
+use yinling_app::testing::person_key;
 use yinling_app::{
     kernel::clock::MINUTE,
     people::TagDefInput,
@@ -316,7 +317,7 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
 
     // Needs: description and follow-up.
     let need = |description: String| NeedInput {
-        county_code: county,
+        county_code: county.as_i64(),
         person_id: Some(city.people_a[2].1),
         household_id: None,
         unit_id: None,
@@ -399,8 +400,7 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
             .people()
             .tag(
                 worker,
-                c.people_a[2].0,
-                c.people_a[2].1,
+                person_key(c.people_a[2]),
                 TagInput {
                     tag_id: tag,
                     valid_from: None,
@@ -423,8 +423,7 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
                 .org()
                 .create_place(
                     worker,
-                    county,
-                    c.grid_a.id,
+                    yinling_domain::ids::Key::new(county, c.grid_a.id),
                     PlaceInput {
                         kind: PlaceKind::Building,
                         parent_id: None,
@@ -448,8 +447,7 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
                 .org()
                 .create_unit(
                     system,
-                    county,
-                    c.branch.id,
+                    yinling_domain::ids::Key::new(county, c.branch.id),
                     yinling_app::org::NewUnitInput {
                         address: Some(t),
                         ..yinling_app::testing::unit(
@@ -524,7 +522,7 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
         ))
         .await
         .unwrap();
-    let transfer = yinling_domain::ids::Key::from_parts(county, transfer).unwrap();
+    let transfer = yinling_domain::ids::Key::from_parts(county.into(), transfer).unwrap();
     check_field(
         c,
         "冲正原因",
@@ -548,8 +546,8 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
 
     // Mediation (which had the rule first): summary and location.
     let case = |summary: String, location: Option<String>| CaseInput {
-        unit_county_code: county,
-        unit_id: yinling_domain::ids::UnitId(c.grid_a.id),
+        unit_county_code: county.into(),
+        unit_id: c.grid_a.id,
         place_id: None,
         location,
         category: DisputeCategory::Neighbour,
@@ -608,8 +606,7 @@ async fn names_titles_and_labels_refuse_invisible_characters_but_keep_their_numb
                 .org()
                 .create_unit(
                     system,
-                    county,
-                    c.branch.id,
+                    yinling_domain::ids::Key::new(county, c.branch.id),
                     yinling_app::testing::unit(OrgKind::GridPartyGroup, t),
                 )
                 .await
@@ -621,8 +618,7 @@ async fn names_titles_and_labels_refuse_invisible_characters_but_keep_their_numb
             .org()
             .create_place(
                 system,
-                county,
-                c.grid_a.id,
+                yinling_domain::ids::Key::new(county, c.grid_a.id),
                 PlaceInput {
                     kind: PlaceKind::Building,
                     parent_id: None,
@@ -656,7 +652,7 @@ async fn names_titles_and_labels_refuse_invisible_characters_but_keep_their_numb
                 CategoryInput {
                     code: "haircut".into(),
                     label: t,
-                    county_code: Some(county),
+                    county_code: Some(county.as_i64()),
                 },
             )
             .await
@@ -710,7 +706,7 @@ async fn names_titles_and_labels_refuse_invisible_characters_but_keep_their_numb
             ..yinling_app::testing::account(
                 format!("worker{u}x"),
                 Role::GridWorker,
-                (county, c.grid_a.id),
+                (county.as_i64(), c.grid_a.id.get()),
             )
         };
         async move { c.app.accounts().create(system, input).await }
@@ -727,8 +723,7 @@ async fn names_titles_and_labels_refuse_invisible_characters_but_keep_their_numb
                 .people()
                 .add_role(
                     system,
-                    pc,
-                    pid,
+                    person_key((pc, pid)),
                     RoleInput {
                         kind: PersonRoleKind::RetiredCadre,
                         unit_county_code: None,
@@ -746,7 +741,10 @@ async fn names_titles_and_labels_refuse_invisible_characters_but_keep_their_numb
     )
     .await;
     check_field(c, "特长", &bidi, "理发", |t| async move {
-        c.app.people().set_skills(system, pc, pid, vec![t]).await
+        c.app
+            .people()
+            .set_skills(system, person_key((pc, pid)), vec![t])
+            .await
     })
     .await;
     let id = valid_id("37083019500101555");

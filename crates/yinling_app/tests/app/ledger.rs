@@ -597,7 +597,7 @@ async fn old_points_expire_first_in_first_out_and_a_second_run_expires_nothing()
             zhang,
             Holder::Shop {
                 county_code: county_code(c),
-                id: yinling_domain::ids::UnitId(city.community.id),
+                id: city.community.id,
             },
             60,
             "spend-points-1",
@@ -640,7 +640,7 @@ async fn concurrent_postings_keep_every_invariant() {
     };
     let shop = Holder::Shop {
         county_code: county_code(c),
-        id: yinling_domain::ids::UnitId(city.community.id),
+        id: city.community.id,
     };
     let mut tasks = Vec::new();
     for client in 0..32u64 {
@@ -1201,7 +1201,11 @@ mod trust {
                     password: yinling_app::testing::PASSWORD.into(),
                     person_county_code: Some(person.0),
                     person_id: Some(person.1),
-                    ..yinling_app::testing::account(username, role, (unit.county_code, unit.id))
+                    ..yinling_app::testing::account(
+                        username,
+                        role,
+                        (unit.county_code.as_i64(), unit.id.get()),
+                    )
                 },
             )
             .await
@@ -1408,11 +1412,14 @@ mod trust {
             linked_staff(&city, "selfworker", Role::GridWorker, &city.grid_a, li).await;
         let mut old = Vec::new();
         for who in [li, zhang] {
-            let path = yinling_store::people::get(&mut city.app.store().read(), who.0, who.1)
-                .await
-                .unwrap()
-                .unwrap()
-                .path;
+            let path = yinling_store::people::get(
+                &mut city.app.store().read(),
+                yinling_app::testing::person_key(who),
+            )
+            .await
+            .unwrap()
+            .unwrap()
+            .path;
             let row = AdjustmentRow {
                 county_code: county_code(c),
                 id: yinling_domain::ids::AdjustmentId(
@@ -1533,7 +1540,7 @@ mod trust {
                 person(wang),
                 Holder::Shop {
                     county_code: county_code(c),
-                    id: yinling_domain::ids::UnitId(shop.id),
+                    id: shop.id,
                 },
                 25,
                 "wang-spends-25",
@@ -1814,14 +1821,14 @@ mod trust {
             city.people_a[0],
             city.people_a[1],
             city.people_a[2],
-            (c, 987_654_321),
+            (c.as_i64(), 987_654_321),
         ];
         let ent_ids = ids::allocate(&mut city.app.store().write(), Seq::AwardEntitlements, 4)
             .await
             .unwrap();
         for (n, (&who, &id)) in people.iter().zip(&ent_ids).enumerate() {
             let row = EntitlementRow {
-                county_code: c,
+                county_code: c.as_i64(),
                 id,
                 source_kind: "order".into(),
                 source_id: 9_000 + n as i64,
@@ -2691,7 +2698,7 @@ mod redemption_guard {
                         ..yinling_app::testing::account(
                             username,
                             Role::CountyAdmin,
-                            (city.county.county_code, city.county.id),
+                            (city.county.county_code.as_i64(), city.county.id.get()),
                         )
                     },
                 )

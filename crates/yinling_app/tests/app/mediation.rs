@@ -16,7 +16,7 @@ use yinling_app::{
     testing::TestCity,
 };
 use yinling_domain::{
-    ids::{CaseId, Key, PersonId, UnitId},
+    ids::{CaseId, Key, PersonId},
     mediation::{CaseStatus, DisputeCategory, MediatorKind, Outcome, PartySide},
     org::OrgKind,
     person::{PersonRoleKind, RetireKind, RoleDetails},
@@ -42,8 +42,7 @@ async fn unit(city: &TestCity, parent: &OrgUnitRow, kind: OrgKind, name: &str) -
         .org()
         .create_unit(
             &city.system,
-            parent.county_code,
-            parent.id,
+            yinling_domain::ids::Key::new(parent.county_code, parent.id),
             yinling_app::testing::unit(kind, name),
         )
         .await
@@ -71,8 +70,7 @@ async fn fixture(city: &TestCity) -> Fixture {
             .people()
             .add_role(
                 &city.system,
-                key.0,
-                key.1,
+                person_key(key),
                 RoleInput {
                     kind: PersonRoleKind::RetiredCadre,
                     unit_county_code: None,
@@ -99,21 +97,21 @@ async fn fixture(city: &TestCity) -> Fixture {
 fn studio(f: &Fixture) -> MediatorRef {
     MediatorRef {
         kind: MediatorKind::Studio,
-        id: f.studio.id,
+        id: f.studio.id.get(),
     }
 }
 
 fn team(f: &Fixture) -> MediatorRef {
     MediatorRef {
         kind: MediatorKind::Team,
-        id: f.team.id,
+        id: f.team.id.get(),
     }
 }
 
 fn input(unit: &OrgUnitRow, intake_on: Option<&str>) -> CaseInput {
     CaseInput {
-        unit_county_code: unit.county_code,
-        unit_id: UnitId(unit.id),
+        unit_county_code: unit.county_code.into(),
+        unit_id: unit.id,
         place_id: None,
         location: Some("3号楼楼道".into()),
         category: DisputeCategory::Neighbour,
@@ -510,7 +508,7 @@ async fn grid_b_staff_cannot_read_list_or_change_grid_a_cases() {
                 version: v,
                 mediators: vec![MediatorRef {
                     kind: MediatorKind::Team,
-                    id: f.studio.id,
+                    id: f.studio.id.get(),
                 }],
             },
         )
@@ -926,14 +924,17 @@ async fn success_rates_per_studio_team_and_subtree_are_exact_at_the_period_bound
         )
     };
     assert_eq!(stats.subtrees.len(), 2);
-    assert_eq!(line(&stats.subtrees, ga.id), (4, 3, "75.0%".into()));
-    assert_eq!(line(&stats.subtrees, gb.id), (3, 1, "33.3%".into()));
+    assert_eq!(line(&stats.subtrees, ga.id.get()), (4, 3, "75.0%".into()));
+    assert_eq!(line(&stats.subtrees, gb.id.get()), (3, 1, "33.3%".into()));
     // Per studio and team: the studio has grid A's four; the team the shared one and B's three.
     assert_eq!(stats.studios.len(), 1);
-    assert_eq!(line(&stats.studios, f.studio.id), (4, 3, "75.0%".into()));
-    assert_eq!(line(&stats.teams, f.team.id), (4, 2, "50.0%".into()));
+    assert_eq!(
+        line(&stats.studios, f.studio.id.get()),
+        (4, 3, "75.0%".into())
+    );
+    assert_eq!(line(&stats.teams, f.team.id.get()), (4, 2, "50.0%".into()));
     assert!(stats.cadres.is_empty());
-    assert_eq!(stats.unit.as_ref().unwrap().id.get(), city.branch.id);
+    assert_eq!(stats.unit.as_ref().unwrap().id, city.branch.id);
 
     // A one-day period on each boundary.
     let day = |s: &str| StatsQuery {
@@ -972,9 +973,9 @@ async fn success_rates_per_studio_team_and_subtree_are_exact_at_the_period_bound
     // The county as a whole, with the street as its only area child.
     let county = city.app.mediation().stats(&admin, &q(None)).await.unwrap();
     assert_eq!(county.total.counts.concluded, 7);
-    assert_eq!(county.unit.as_ref().unwrap().id.get(), city.county.id);
+    assert_eq!(county.unit.as_ref().unwrap().id, city.county.id);
     assert_eq!(
-        line(&county.subtrees, city.street.id),
+        line(&county.subtrees, city.street.id.get()),
         (7, 4, "57.1%".into())
     );
 
@@ -982,8 +983,8 @@ async fn success_rates_per_studio_team_and_subtree_are_exact_at_the_period_bound
     let a = city.caller("workera").await;
     let mine = city.app.mediation().stats(&a, &q(None)).await.unwrap();
     assert_eq!(mine.total.summary, "4起，成功3起，75.0%");
-    assert_eq!(line(&mine.teams, f.team.id), (1, 1, "100.0%".into()));
-    assert_eq!(mine.unit.as_ref().unwrap().id.get(), ga.id);
+    assert_eq!(line(&mine.teams, f.team.id.get()), (1, 1, "100.0%".into()));
+    assert_eq!(mine.unit.as_ref().unwrap().id, ga.id);
 
     // An empty period is "no rate", not 0%; a reversed one is refused.
     let empty = city
@@ -1083,8 +1084,10 @@ async fn the_demo_seed_reproduces_the_source_figures_once() {
         .org()
         .find_unit(
             &city.system,
-            city.county.parent_county_code.unwrap(),
-            city.county.parent_id.unwrap(),
+            yinling_domain::ids::Key::new(
+                city.county.parent_county_code.unwrap(),
+                city.county.parent_id.unwrap(),
+            ),
         )
         .await
         .unwrap();
@@ -1095,8 +1098,7 @@ async fn the_demo_seed_reproduces_the_source_figures_once() {
             app.org()
                 .create_unit(
                     &system,
-                    parent.county_code,
-                    parent.id,
+                    yinling_domain::ids::Key::new(parent.county_code, parent.id),
                     NewUnitInput {
                         region_code: Some(region.into()),
                         ..yinling_app::testing::unit(kind, name)

@@ -11,7 +11,7 @@ use yinling_app::{
     org::{PlaceInput, PlaceKind},
     testing::{PEOPLE_A, PEOPLE_B, TestCity, valid_id},
 };
-use yinling_domain::{ids::UnitId, need::NeedSource, need::NeedStatus, service::Urgency};
+use yinling_domain::{need::NeedSource, need::NeedStatus, service::Urgency};
 
 fn input(person: (i64, i64), category: &str, text: &str) -> NeedInput {
     NeedInput {
@@ -236,7 +236,7 @@ async fn bad_input_is_refused_with_the_field_and_changes_nothing() {
         ),
         (
             NeedInput {
-                unit_id: Some(city.grid_b.id),
+                unit_id: Some(city.grid_b.id.get()),
                 ..input(city.people_a[0], "meals", "助餐")
             },
             "",
@@ -259,7 +259,7 @@ async fn bad_input_is_refused_with_the_field_and_changes_nothing() {
         .record(
             &s,
             NeedInput {
-                unit_id: Some(city.grid_b.id),
+                unit_id: Some(city.grid_b.id.get()),
                 ..input(city.people_a[0], "meals", "助餐")
             },
         )
@@ -549,7 +549,7 @@ async fn an_import_creates_every_row_or_reports_every_problem_and_creates_none()
         (zhang.urgency.as_str(), zhang.source.as_str()),
         ("high", "door_knock")
     );
-    assert_eq!(zhang.unit_id, UnitId(city.grid_a.id));
+    assert_eq!(zhang.unit_id, city.grid_a.id);
     let wang = page
         .items
         .iter()
@@ -650,8 +650,7 @@ async fn a_household_need_and_the_demo_seeding() {
         .org()
         .create_place(
             &city.system,
-            county,
-            city.grid_a.id,
+            yinling_domain::ids::Key::new(county, city.grid_a.id),
             PlaceInput {
                 kind: PlaceKind::Household,
                 parent_id: None,
@@ -672,7 +671,7 @@ async fn a_household_need_and_the_demo_seeding() {
                 &a,
                 NeedInput {
                     person_id: None,
-                    household_id: Some(house.id),
+                    household_id: Some(house.id.into()),
                     ..input(city.people_a[0], "environment", "楼道灯坏了")
                 },
             )
@@ -682,7 +681,7 @@ async fn a_household_need_and_the_demo_seeding() {
     };
     let view = city.app.needs().detail(&a, key(c, id)).await.unwrap();
     assert_eq!(view.need.household.as_deref(), Some("3号楼501室"));
-    assert_eq!(view.need.unit_id, UnitId(city.grid_a.id));
+    assert_eq!(view.need.unit_id, city.grid_a.id);
     assert_eq!(view.need.age, None);
     let e = city
         .app
@@ -690,7 +689,7 @@ async fn a_household_need_and_the_demo_seeding() {
         .record(
             &a,
             NeedInput {
-                household_id: Some(house.id),
+                household_id: Some(house.id.get()),
                 ..input(city.people_a[0], "environment", "楼道灯坏了")
             },
         )
@@ -705,7 +704,7 @@ async fn a_household_need_and_the_demo_seeding() {
             &b,
             NeedInput {
                 person_id: None,
-                household_id: Some(house.id),
+                household_id: Some(house.id.get()),
                 ..input(city.people_b[0], "environment", "越界")
             },
         )
@@ -727,7 +726,7 @@ async fn a_household_need_and_the_demo_seeding() {
     let n = city
         .app
         .needs()
-        .seed_counties(&[county, 370827], 4, 7)
+        .seed_counties(&[county.as_i64(), 370827], 4, 7)
         .await
         .unwrap();
     assert_eq!(n, 4, "five residents, four asked for; 鱼台 has none here");

@@ -226,7 +226,7 @@ async fn an_order_from_placing_to_closing() {
         .unwrap();
     assert_eq!((p.rating_count, p.rating), (1, Some(5.0)));
     assert_eq!(
-        events(&city, county, id.get()).await,
+        events(&city, county.into(), id.get()).await,
         [
             "submit", "dispatch", "accept", "check_in", "complete", "rate", "close"
         ]
@@ -350,7 +350,7 @@ async fn two_volunteers_accepting_at_once_exactly_one_wins() {
                 ..yinling_app::testing::account(
                     "volc",
                     yinling_domain::role::Role::Volunteer,
-                    (city.grid_a.county_code, city.grid_a.id),
+                    (city.grid_a.county_code.as_i64(), city.grid_a.id.get()),
                 )
             },
         )
@@ -790,8 +790,7 @@ async fn new_unit(
         .org()
         .create_unit(
             &city.system,
-            parent.county_code,
-            parent.id,
+            yinling_domain::ids::Key::new(parent.county_code, parent.id),
             yinling_app::testing::unit(kind, name),
         )
         .await
@@ -898,7 +897,7 @@ async fn the_resource_list_form_offers_units_and_areas_in_scope() {
         .provider_unit_choices(&secretary)
         .await
         .unwrap();
-    assert!(units.iter().all(|u| u.id != team.id), "{units:?}");
+    assert!(units.iter().all(|u| u.id != team.id.get()), "{units:?}");
 
     // Who may add or change a person on the list, for the links on their file.
     let listing = |caller, person: (i64, i64)| {
@@ -947,10 +946,10 @@ async fn the_resource_list_form_offers_units_and_areas_in_scope() {
         .iter()
         .map(|id| yinling_store::org::NewOrgUnit {
             county_code: county,
-            id: *id,
+            id: yinling_domain::ids::UnitId(*id),
             parent_county_code: Some(county),
             parent_id: Some(city.grid_a.id),
-            kind: OrgKind::CentralHousehold.as_str().to_owned(),
+            kind: OrgKind::CentralHousehold,
             name: format!("党员中心户{id}"),
             code: format!("h{id}"),
             path: format!("{}h{id}/", city.grid_a.path),
@@ -1016,7 +1015,11 @@ async fn account(
                 password: yinling_app::testing::PASSWORD.into(),
                 person_county_code: Some(person.0),
                 person_id: Some(person.1),
-                ..yinling_app::testing::account(username, role, (unit.county_code, unit.id))
+                ..yinling_app::testing::account(
+                    username,
+                    role,
+                    (unit.county_code.as_i64(), unit.id.get()),
+                )
             },
         )
         .await
@@ -1034,7 +1037,7 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
     let city = TestCity::new().await;
     let s = city.add_services().await;
     let county = city.county.county_code;
-    let community = (city.community.county_code, city.community.id);
+    let community = (city.community.county_code.as_i64(), city.community.id.get());
     let (zhang, li, wang) = (city.people_a[0], city.people_a[1], city.people_a[2]);
     let resident = city.caller("resident").await;
     let worker = city.caller("workera").await;
@@ -1842,7 +1845,7 @@ async fn simultaneous_dispatches_never_push_a_provider_over_capacity() {
     let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(N + 1));
     let secretary = city.caller("secretary").await;
     let (app, b) = (city.app.clone(), barrier.clone());
-    let community = (city.community.county_code, city.community.id);
+    let community = (city.community.county_code.as_i64(), city.community.id.get());
     let batch = tokio::spawn(async move {
         b.wait().await;
         app.orders()

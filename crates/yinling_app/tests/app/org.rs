@@ -3,6 +3,7 @@
 
 use yinling_app::testing::assert_forbidden;
 use yinling_app::testing::key;
+use yinling_app::testing::person_key;
 use yinling_app::{
     AppError, PageRequest,
     people::TagDefInput,
@@ -23,8 +24,7 @@ async fn moving_a_subtree_moves_its_people_and_scope_follows() {
         .org()
         .create_unit(
             &admin,
-            city.street.county_code,
-            city.street.id,
+            yinling_domain::ids::Key::new(city.street.county_code, city.street.id),
             yinling_app::org::NewUnitInput {
                 region_code: Some("370830002003".into()),
                 ..yinling_app::testing::unit(
@@ -40,10 +40,8 @@ async fn moving_a_subtree_moves_its_people_and_scope_follows() {
         .org()
         .move_unit(
             &admin,
-            city.grid_b.county_code,
-            city.grid_b.id,
-            other.county_code,
-            other.id,
+            yinling_domain::ids::Key::new(city.grid_b.county_code, city.grid_b.id),
+            yinling_domain::ids::Key::new(other.county_code, other.id),
         )
         .await
         .unwrap();
@@ -51,7 +49,10 @@ async fn moving_a_subtree_moves_its_people_and_scope_follows() {
     let view = city
         .app
         .org()
-        .unit_view(&admin, other.county_code, other.id)
+        .unit_view(
+            &admin,
+            yinling_domain::ids::Key::new(other.county_code, other.id),
+        )
         .await
         .unwrap();
     assert_eq!(view.people_count, 2);
@@ -71,10 +72,8 @@ async fn moving_a_subtree_moves_its_people_and_scope_follows() {
         .org()
         .move_unit(
             &admin,
-            city.community.county_code,
-            city.community.id,
-            city.grid_a.county_code,
-            city.grid_a.id,
+            yinling_domain::ids::Key::new(city.community.county_code, city.community.id),
+            yinling_domain::ids::Key::new(city.grid_a.county_code, city.grid_a.id),
         )
         .await
         .unwrap_err();
@@ -98,7 +97,11 @@ async fn buildings_entrances_and_households_nest_sensibly() {
     let building = city
         .app
         .org()
-        .create_place(&worker, c, g, place(PlaceKind::Building, None, "3号楼"))
+        .create_place(
+            &worker,
+            yinling_domain::ids::Key::new(c, g),
+            place(PlaceKind::Building, None, "3号楼"),
+        )
         .await
         .unwrap();
     let entrance = city
@@ -106,9 +109,8 @@ async fn buildings_entrances_and_households_nest_sensibly() {
         .org()
         .create_place(
             &worker,
-            c,
-            g,
-            place(PlaceKind::Unit, Some(building.id), "2单元"),
+            yinling_domain::ids::Key::new(c, g),
+            place(PlaceKind::Unit, Some(building.id.get()), "2单元"),
         )
         .await
         .unwrap();
@@ -117,9 +119,12 @@ async fn buildings_entrances_and_households_nest_sensibly() {
         .org()
         .create_place(
             &worker,
-            c,
-            g,
-            place(PlaceKind::Household, Some(entrance.id), "3号楼2单元501室"),
+            yinling_domain::ids::Key::new(c, g),
+            place(
+                PlaceKind::Household,
+                Some(entrance.id.get()),
+                "3号楼2单元501室",
+            ),
         )
         .await
         .unwrap();
@@ -127,7 +132,11 @@ async fn buildings_entrances_and_households_nest_sensibly() {
     let err = city
         .app
         .org()
-        .create_place(&worker, c, g, place(PlaceKind::Unit, None, "孤单元"))
+        .create_place(
+            &worker,
+            yinling_domain::ids::Key::new(c, g),
+            place(PlaceKind::Unit, None, "孤单元"),
+        )
         .await
         .unwrap_err();
     assert!(err.to_string().contains("单元不能登记在组织下"), "{err}");
@@ -136,33 +145,41 @@ async fn buildings_entrances_and_households_nest_sensibly() {
         .org()
         .create_place(
             &worker,
-            c,
-            g,
-            place(PlaceKind::Building, Some(home.id), "楼中楼"),
+            yinling_domain::ids::Key::new(c, g),
+            place(PlaceKind::Building, Some(home.id.get()), "楼中楼"),
         )
         .await
         .unwrap_err();
     assert!(matches!(err, AppError::Invalid { .. }));
     // Someone moves in.
     let (pc, pid) = city.people_a[2];
-    let file = city.app.people().file(&worker, pc, pid).await.unwrap();
+    let file = city
+        .app
+        .people()
+        .file(&worker, person_key((pc, pid)))
+        .await
+        .unwrap();
     let mut input = city.person_input(
         &city.grid_a,
         "王五",
         &file.id_number_masked,
         file.phone_masked.as_deref(),
     );
-    input.household_id = Some(home.id);
+    input.household_id = Some(home.id.get());
     input.version = Some(file.version);
     city.app
         .people()
-        .update(&worker, pc, pid, input)
+        .update(&worker, person_key((pc, pid)), input)
         .await
         .unwrap();
     let homes = city
         .app
         .org()
-        .places(&worker, c, g, Some(entrance.id))
+        .places(
+            &worker,
+            yinling_domain::ids::Key::new(c, g),
+            Some(entrance.id),
+        )
         .await
         .unwrap();
     assert_eq!(homes.len(), 1);
@@ -174,15 +191,30 @@ async fn buildings_entrances_and_households_nest_sensibly() {
             .collect::<Vec<_>>(),
         ["王五"]
     );
-    let file = city.app.people().file(&worker, pc, pid).await.unwrap();
+    let file = city
+        .app
+        .people()
+        .file(&worker, person_key((pc, pid)))
+        .await
+        .unwrap();
     assert_eq!(file.household.unwrap().label, "3号楼2单元501室");
     // The worker next door can neither list nor add here.
     let b = city.caller("workerb").await;
-    assert!(city.app.org().places(&b, c, g, None).await.is_err());
     assert!(
         city.app
             .org()
-            .create_place(&b, c, g, place(PlaceKind::Building, None, "5号楼"))
+            .places(&b, yinling_domain::ids::Key::new(c, g), None)
+            .await
+            .is_err()
+    );
+    assert!(
+        city.app
+            .org()
+            .create_place(
+                &b,
+                yinling_domain::ids::Key::new(c, g),
+                place(PlaceKind::Building, None, "5号楼")
+            )
             .await
             .is_err()
     );
@@ -197,6 +229,7 @@ async fn buildings_entrances_and_households_nest_sensibly() {
 mod moving {
     use std::collections::HashSet;
 
+    use yinling_app::testing::person_key;
     use yinling_app::{App, AppError, Caller, PageRequest, testing::TestCity};
     use yinling_store::{
         org::{self as store_org, PathShape},
@@ -484,7 +517,7 @@ mod moving {
                 .record(
                     &system,
                     NeedInput {
-                        county_code: county,
+                        county_code: county.into(),
                         person_id: Some(city.people_a[2].1),
                         household_id: None,
                         unit_id: None,
@@ -502,12 +535,11 @@ mod moving {
             .people()
             .add_role(
                 &system,
-                city.people_a[0].0,
-                city.people_a[0].1,
+                person_key(city.people_a[0]),
                 RoleInput {
                     kind: PersonRoleKind::PartyMember,
-                    unit_county_code: Some(city.branch.county_code),
-                    unit_id: Some(city.branch.id),
+                    unit_county_code: Some(city.branch.county_code.as_i64()),
+                    unit_id: Some(city.branch.id.get()),
                     since: None,
                     details: RoleDetails::default(),
                 },
@@ -533,8 +565,7 @@ mod moving {
             .people()
             .tag(
                 &system,
-                city.people_a[0].0,
-                city.people_a[0].1,
+                person_key(city.people_a[0]),
                 TagInput {
                     tag_id: tag,
                     valid_from: None,
@@ -550,8 +581,7 @@ mod moving {
             .people()
             .add_role(
                 &system,
-                city.people_a[1].0,
-                city.people_a[1].1,
+                person_key(city.people_a[1]),
                 RoleInput {
                     kind: PersonRoleKind::RetiredCadre,
                     unit_county_code: None,
@@ -571,8 +601,8 @@ mod moving {
             .create(
                 &system,
                 CaseInput {
-                    unit_county_code: county,
-                    unit_id: yinling_domain::ids::UnitId(city.grid_a.id),
+                    unit_county_code: county.into(),
+                    unit_id: city.grid_a.id,
                     place_id: None,
                     location: Some("3号楼楼道".into()),
                     category: DisputeCategory::Neighbour,
@@ -730,8 +760,7 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
         .org()
         .create_unit(
             &system,
-            county,
-            city.county.id,
+            yinling_domain::ids::Key::new(county, city.county.id),
             NewUnitInput {
                 region_code: Some("370830001".into()),
                 ..yinling_app::testing::unit(OrgKind::StreetCommittee, "中都街道党工委")
@@ -743,7 +772,7 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
         &city.app,
         &system,
         "streetold",
-        (county, city.street.id),
+        (county.as_i64(), city.street.id.get()),
         yinling_app::testing::PASSWORD,
     )
     .await;
@@ -751,7 +780,7 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
         &city.app,
         &system,
         "streetnew",
-        (county, street2.id),
+        (county.as_i64(), street2.id.get()),
         yinling_app::testing::PASSWORD,
     )
     .await;
@@ -773,7 +802,11 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
     let moved = city
         .app
         .org()
-        .move_unit(&admin, county, city.community.id, county, street2.id)
+        .move_unit(
+            &admin,
+            yinling_domain::ids::Key::new(county, city.community.id),
+            yinling_domain::ids::Key::new(county, street2.id),
+        )
         .await
         .unwrap();
     assert!(moved >= 4, "community, branch, two grids, shop: {moved}");
@@ -907,8 +940,7 @@ async fn new_unit(
         .org()
         .create_unit(
             &city.system,
-            parent.county_code,
-            parent.id,
+            yinling_domain::ids::Key::new(parent.county_code, parent.id),
             yinling_app::org::NewUnitInput {
                 region_code: region.map(str::to_owned),
                 ..yinling_app::testing::unit(kind, name)
@@ -952,8 +984,8 @@ async fn roles_and_households_attach_only_to_units_in_the_callers_scope() {
     let (c, id) = city.people_a[0];
     let party = |unit: Option<&yinling_store::org::OrgUnitRow>| RoleInput {
         kind: PersonRoleKind::PartyMember,
-        unit_county_code: unit.map(|u| u.county_code),
-        unit_id: unit.map(|u| u.id),
+        unit_county_code: unit.map(|u| u.county_code).map(|c| c.as_i64()),
+        unit_id: unit.map(|u| u.id).map(|i| i.get()),
         since: None,
         details: RoleDetails::default(),
     };
@@ -965,7 +997,7 @@ async fn roles_and_households_attach_only_to_units_in_the_callers_scope() {
         let err = city
             .app
             .people()
-            .add_role(&worker, c, id, party(Some(unit)))
+            .add_role(&worker, person_key((c, id)), party(Some(unit)))
             .await
             .unwrap_err();
         assert!(
@@ -980,8 +1012,7 @@ async fn roles_and_households_attach_only_to_units_in_the_callers_scope() {
         .people()
         .add_role(
             &worker,
-            c,
-            id,
+            person_key((c, id)),
             RoleInput {
                 unit_id: None,
                 ..party(Some(&city.grid_a))
@@ -995,15 +1026,14 @@ async fn roles_and_households_attach_only_to_units_in_the_callers_scope() {
     // Inside the grid it works; the county administrator reaches the other street.
     city.app
         .people()
-        .add_role(&worker, c, id, party(Some(&city.grid_a)))
+        .add_role(&worker, person_key((c, id)), party(Some(&city.grid_a)))
         .await
         .unwrap();
     city.app
         .people()
         .add_role(
             &admin,
-            c,
-            id,
+            person_key((c, id)),
             RoleInput {
                 kind: PersonRoleKind::Volunteer,
                 ..party(Some(&branch2))
@@ -1020,8 +1050,7 @@ async fn roles_and_households_attach_only_to_units_in_the_callers_scope() {
         .org()
         .create_place(
             &city.system,
-            city.community.county_code,
-            city.community.id,
+            yinling_domain::ids::Key::new(city.community.county_code, city.community.id),
             PlaceInput {
                 kind: PlaceKind::Household,
                 parent_id: None,
@@ -1034,7 +1063,7 @@ async fn roles_and_households_attach_only_to_units_in_the_callers_scope() {
         .await
         .unwrap();
     let mut input = city.person_input(&city.grid_a, "孙八", &valid_id("37083019500505123"), None);
-    input.household_id = Some(house.id);
+    input.household_id = Some(house.id.get());
     let err = city
         .app
         .people()
@@ -1111,8 +1140,7 @@ async fn only_the_city_defines_the_city_wide_vocabularies() {
         .people()
         .tag(
             &county_admin,
-            c,
-            id,
+            person_key((c, id)),
             TagInput {
                 tag_id: tag,
                 valid_from: None,
@@ -1232,13 +1260,20 @@ async fn the_demo_city_keeps_its_scope_invariants_after_a_move() {
         ))
         .await
         .unwrap();
-    let old_sec = street_secretary(&app, &system, "streetold", (county, street.id), password).await;
+    let old_sec = street_secretary(
+        &app,
+        &system,
+        "streetold",
+        (county, street.id.get()),
+        password,
+    )
+    .await;
     let new_sec = street_secretary(&app, &system, "streetnew", (county, other_id), password).await;
     // 张德顺 orders 助餐 (so the community holds an open order too).
     let zhang = login("zhangdaye").await;
     let home = app
         .people()
-        .file(&zhang, zhang.person.unwrap().0, zhang.person.unwrap().1)
+        .file(&zhang, person_key(zhang.person.unwrap()))
         .await
         .unwrap()
         .home_unit
@@ -1276,7 +1311,11 @@ async fn the_demo_city_keeps_its_scope_invariants_after_a_move() {
     let (old_before, new_before) = (seen(&app, &old_sec).await, seen(&app, &new_sec).await);
 
     app.org()
-        .move_unit(&admin, county, community.unit_id, county, other_id)
+        .move_unit(
+            &admin,
+            yinling_domain::ids::Key::from_parts(county, community.unit_id).unwrap(),
+            yinling_domain::ids::Key::from_parts(county, other_id).unwrap(),
+        )
         .await
         .unwrap();
 
@@ -1299,7 +1338,10 @@ async fn the_demo_city_keeps_its_scope_invariants_after_a_move() {
     // The community keeps its place under the new street, and its grid worker their people.
     let moved = app
         .org()
-        .find_unit(&admin, county, community.unit_id)
+        .find_unit(
+            &admin,
+            yinling_domain::ids::Key::from_parts(county, community.unit_id).unwrap(),
+        )
         .await
         .unwrap();
     assert!(moved.path.starts_with(&other_path), "{}", moved.path);

@@ -1,6 +1,7 @@
 //! People files: search, scope, masking and audited reveals, input checks, concurrent edits,
 //! roles, skills and tags, ages, masked numbers that cannot be rebuilt.
 
+use yinling_app::testing::person_key;
 use yinling_app::testing::{assert_conflict, assert_forbidden, assert_invalid, assert_not_found};
 use yinling_app::{
     AppError, PageRequest,
@@ -8,6 +9,7 @@ use yinling_app::{
     people::{PeopleQuery, RoleInput, SensitiveField, TagInput},
     testing::{PEOPLE_A, PEOPLE_B, TestCity, valid_id},
 };
+use yinling_domain::ids::{PersonRoleId, TagId};
 use yinling_domain::person::{PersonRoleKind, RetireKind, RoleDetails};
 
 use crate::support::{names, q, xlsx_text};
@@ -108,34 +110,47 @@ async fn grid_worker_sees_only_their_grid() {
     let (c, id) = city.people_a[0];
     let not_found = |r: Result<_, AppError>| matches!(r, Err(AppError::NotFound { .. }));
     assert!(not_found(
-        city.app.people().file(&b, c, id).await.map(|_| ())
+        city.app
+            .people()
+            .file(&b, person_key((c, id)))
+            .await
+            .map(|_| ())
     ));
     assert!(not_found(
         city.app
             .people()
-            .reveal(&b, c, id, SensitiveField::IdNumber)
+            .reveal(&b, person_key((c, id)), SensitiveField::IdNumber)
             .await
             .map(|_| ())
     ));
     let mut input = city.person_input(&city.grid_a, "张三丰", PEOPLE_A[0].1, None);
     input.version = Some(1);
-    assert!(not_found(city.app.people().update(&b, c, id, input).await));
     assert!(not_found(
         city.app
             .people()
-            .set_skills(&b, c, id, vec!["理发".into()])
+            .update(&b, person_key((c, id)), input)
             .await
     ));
-    assert!(not_found(city.app.people().remove_role(&b, c, id, 1).await));
+    assert!(not_found(
+        city.app
+            .people()
+            .set_skills(&b, person_key((c, id)), vec!["理发".into()])
+            .await
+    ));
+    assert!(not_found(
+        city.app
+            .people()
+            .remove_role(&b, person_key((c, id)), PersonRoleId(1))
+            .await
+    ));
     assert!(not_found(
         city.app
             .people()
             .tag(
                 &b,
-                c,
-                id,
+                person_key((c, id)),
                 TagInput {
-                    tag_id: 1,
+                    tag_id: TagId(1),
                     valid_from: None,
                     valid_to: None,
                     note: None
@@ -147,7 +162,10 @@ async fn grid_worker_sees_only_their_grid() {
     assert!(not_found(
         city.app
             .org()
-            .unit_view(&b, city.grid_a.county_code, city.grid_a.id)
+            .unit_view(
+                &b,
+                yinling_domain::ids::Key::new(city.grid_a.county_code, city.grid_a.id)
+            )
             .await
             .map(|_| ())
     ));
@@ -179,10 +197,15 @@ async fn numbers_are_masked_everywhere_and_reveals_are_audited() {
     let city = TestCity::new().await;
     let (c, id) = city.people_a[0];
     let worker = city.caller("workera").await;
-    let file = city.app.people().file(&worker, c, id).await.unwrap();
+    let file = city
+        .app
+        .people()
+        .file(&worker, person_key((c, id)))
+        .await
+        .unwrap();
     assert_eq!(file.id_number_masked, "3***************38");
     assert_eq!(file.phone_masked.as_deref(), Some("138****5678"));
-    assert_eq!(file.gender, "male");
+    assert_eq!(file.gender.as_str(), "male");
     assert_eq!(file.birth_date.as_deref(), Some("1944-03-15"));
     assert_eq!(file.age, 82);
     assert!(file.can_reveal);
@@ -216,14 +239,14 @@ async fn numbers_are_masked_everywhere_and_reveals_are_audited() {
     let full = city
         .app
         .people()
-        .reveal(&worker, c, id, SensitiveField::IdNumber)
+        .reveal(&worker, person_key((c, id)), SensitiveField::IdNumber)
         .await
         .unwrap();
     assert_eq!(full.as_deref(), Some(PEOPLE_A[0].1));
     let phone = city
         .app
         .people()
-        .reveal(&worker, c, id, SensitiveField::Phone)
+        .reveal(&worker, person_key((c, id)), SensitiveField::Phone)
         .await
         .unwrap();
     assert_eq!(phone.as_deref(), Some(PEOPLE_A[0].2));
@@ -256,7 +279,7 @@ async fn numbers_are_masked_everywhere_and_reveals_are_audited() {
         !city
             .app
             .people()
-            .file(&city_admin, c, id)
+            .file(&city_admin, person_key((c, id)))
             .await
             .unwrap()
             .can_reveal
@@ -264,7 +287,7 @@ async fn numbers_are_masked_everywhere_and_reveals_are_audited() {
     let err = city
         .app
         .people()
-        .reveal(&city_admin, c, id, SensitiveField::IdNumber)
+        .reveal(&city_admin, person_key((c, id)), SensitiveField::IdNumber)
         .await
         .unwrap_err();
     assert_forbidden(&err);
@@ -362,7 +385,12 @@ async fn concurrent_edits_are_detected_not_lost() {
     let city = TestCity::new().await;
     let worker = city.caller("workera").await;
     let (c, id) = city.people_a[1];
-    let file = city.app.people().file(&worker, c, id).await.unwrap();
+    let file = city
+        .app
+        .people()
+        .file(&worker, person_key((c, id)))
+        .await
+        .unwrap();
     let mut first = city.person_input(
         &city.grid_a,
         "李四",
@@ -375,23 +403,28 @@ async fn concurrent_edits_are_detected_not_lost() {
     second.note = Some("第二次修改".into());
     city.app
         .people()
-        .update(&worker, c, id, first)
+        .update(&worker, person_key((c, id)), first)
         .await
         .unwrap();
     let err = city
         .app
         .people()
-        .update(&worker, c, id, second)
+        .update(&worker, person_key((c, id)), second)
         .await
         .unwrap_err();
     assert_conflict(&err, "stale");
-    let after = city.app.people().file(&worker, c, id).await.unwrap();
+    let after = city
+        .app
+        .people()
+        .file(&worker, person_key((c, id)))
+        .await
+        .unwrap();
     assert_eq!(after.note.as_deref(), Some("第一次修改"));
     // Masked values sent back unchanged kept the stored numbers.
     assert_eq!(
         city.app
             .people()
-            .reveal(&worker, c, id, SensitiveField::IdNumber)
+            .reveal(&worker, person_key((c, id)), SensitiveField::IdNumber)
             .await
             .unwrap()
             .as_deref(),
@@ -410,8 +443,7 @@ async fn roles_skills_and_tags_with_provenance() {
         .people()
         .add_role(
             &worker,
-            c,
-            id,
+            person_key((c, id)),
             RoleInput {
                 kind: PersonRoleKind::RetiredCadre,
                 unit_county_code: None,
@@ -429,12 +461,11 @@ async fn roles_skills_and_tags_with_provenance() {
         .people()
         .add_role(
             &city.caller("secretary").await,
-            c,
-            id,
+            person_key((c, id)),
             RoleInput {
                 kind: PersonRoleKind::PartyMember,
-                unit_county_code: Some(city.branch.county_code),
-                unit_id: Some(city.branch.id),
+                unit_county_code: Some(city.branch.county_code.as_i64()),
+                unit_id: Some(city.branch.id.get()),
                 since: None,
                 details: RoleDetails {
                     join_date: chrono::NaiveDate::from_ymd_opt(1976, 7, 1),
@@ -448,8 +479,7 @@ async fn roles_skills_and_tags_with_provenance() {
         .people()
         .add_role(
             &worker,
-            c,
-            id,
+            person_key((c, id)),
             RoleInput {
                 kind: PersonRoleKind::RetiredCadre,
                 unit_county_code: None,
@@ -468,8 +498,7 @@ async fn roles_skills_and_tags_with_provenance() {
         .people()
         .set_skills(
             &worker,
-            c,
-            id,
+            person_key((c, id)),
             vec!["助餐送餐、教育辅导".into(), "教育辅导".into()],
         )
         .await
@@ -512,8 +541,7 @@ async fn roles_skills_and_tags_with_provenance() {
         .people()
         .tag(
             &worker,
-            c,
-            id,
+            person_key((c, id)),
             TagInput {
                 tag_id: tag,
                 valid_from: None,
@@ -528,8 +556,7 @@ async fn roles_skills_and_tags_with_provenance() {
         .people()
         .tag(
             &worker,
-            c,
-            id,
+            person_key((c, id)),
             TagInput {
                 tag_id: tag,
                 valid_from: None,
@@ -540,21 +567,26 @@ async fn roles_skills_and_tags_with_provenance() {
         .await
         .unwrap_err();
     assert!(matches!(dup, AppError::Conflict { .. }));
-    let file = city.app.people().file(&worker, c, id).await.unwrap();
+    let file = city
+        .app
+        .people()
+        .file(&worker, person_key((c, id)))
+        .await
+        .unwrap();
     assert_eq!(file.skills, ["助餐送餐", "教育辅导"]);
     let party = file
         .roles
         .iter()
-        .find(|r| r.kind == "party_member")
+        .find(|r| r.kind.as_str() == "party_member")
         .unwrap();
     assert!(party.summary.contains("党龄50年"), "{}", party.summary);
     assert_eq!(file.tags.len(), 1);
-    assert_eq!(file.tags[0].source, "manual");
+    assert_eq!(file.tags[0].source.as_str(), "manual");
     assert_eq!(file.tags[0].set_by_name.as_deref(), Some("workera"));
     assert_eq!(file.tags[0].note.as_deref(), Some("敲门走访确认"));
     // Filtering by tag and role.
     let tagged = PeopleQuery {
-        tag: Some(tag),
+        tag: Some(tag.get()),
         ..PeopleQuery::default()
     };
     assert_eq!(names(&city, "workera", tagged).await, ["李四"]);
@@ -564,12 +596,21 @@ async fn roles_skills_and_tags_with_provenance() {
     };
     assert_eq!(names(&city, "secretary", cadres).await, ["李四"]);
     // Removing keeps the history.
-    city.app.people().untag(&worker, c, id, row).await.unwrap();
-    let file = city.app.people().file(&worker, c, id).await.unwrap();
+    city.app
+        .people()
+        .untag(&worker, person_key((c, id)), row)
+        .await
+        .unwrap();
+    let file = city
+        .app
+        .people()
+        .file(&worker, person_key((c, id)))
+        .await
+        .unwrap();
     assert_eq!(file.tags.len(), 1);
     assert!(file.tags[0].revoked_at.is_some());
     let tagged = PeopleQuery {
-        tag: Some(tag),
+        tag: Some(tag.get()),
         ..PeopleQuery::default()
     };
     assert!(names(&city, "workera", tagged).await.is_empty());
@@ -620,7 +661,12 @@ async fn an_id_number_cannot_be_changed_to_someone_elses() {
     let city = TestCity::new().await;
     let secretary = city.caller("secretary").await;
     let (c, id) = city.people_a[2];
-    let file = city.app.people().file(&secretary, c, id).await.unwrap();
+    let file = city
+        .app
+        .people()
+        .file(&secretary, person_key((c, id)))
+        .await
+        .unwrap();
     let mut input = city.person_input(
         &city.grid_a,
         "王五",
@@ -631,7 +677,7 @@ async fn an_id_number_cannot_be_changed_to_someone_elses() {
     let err = city
         .app
         .people()
-        .update(&secretary, c, id, input)
+        .update(&secretary, person_key((c, id)), input)
         .await
         .unwrap_err();
     assert!(
@@ -648,7 +694,7 @@ async fn an_id_number_cannot_be_changed_to_someone_elses() {
     input.version = Some(file.version);
     city.app
         .people()
-        .update(&secretary, c, id, input)
+        .update(&secretary, person_key((c, id)), input)
         .await
         .unwrap();
 }
@@ -659,6 +705,7 @@ async fn an_id_number_cannot_be_changed_to_someone_elses() {
 // and limited; a registration does not tell whether a number exists elsewhere.
 
 mod masked_numbers {
+    use yinling_app::testing::person_key;
     use yinling_app::testing::{assert_forbidden, assert_not_found, assert_too_many};
     use yinling_app::{
         AppError, PageRequest, Settings,
@@ -667,6 +714,7 @@ mod masked_numbers {
         people::{DuplicateDecision, PeopleQuery, ResolveDuplicateInput, RoleInput},
         testing::{PEOPLE_A, PEOPLE_B, TestCity, valid_id},
     };
+    use yinling_domain::ids::Key;
     use yinling_domain::{
         org::OrgKind,
         person::{PersonRoleKind, RoleDetails},
@@ -709,8 +757,7 @@ mod masked_numbers {
             .org()
             .create_unit(
                 &city.system,
-                parent.county_code,
-                parent.id,
+                yinling_domain::ids::Key::new(parent.county_code, parent.id),
                 NewUnitInput {
                     region_code: region.map(str::to_owned),
                     ..yinling_app::testing::unit(kind, name)
@@ -725,7 +772,11 @@ mod masked_numbers {
             .accounts()
             .create(
                 &city.system,
-                yinling_app::testing::account(username, role, (unit.county_code, unit.id)),
+                yinling_app::testing::account(
+                    username,
+                    role,
+                    (unit.county_code.as_i64(), unit.id.get()),
+                ),
             )
             .await
             .expect("account");
@@ -769,12 +820,11 @@ mod masked_numbers {
             .people()
             .add_role(
                 &city.system,
-                c,
-                id,
+                person_key((c, id)),
                 RoleInput {
                     kind: PersonRoleKind::Volunteer,
-                    unit_county_code: Some(city.branch.county_code),
-                    unit_id: Some(city.branch.id),
+                    unit_county_code: Some(city.branch.county_code.as_i64()),
+                    unit_id: Some(city.branch.id.get()),
                     since: None,
                     details: RoleDetails::default(),
                 },
@@ -794,15 +844,19 @@ mod masked_numbers {
             (zsf.birth_date.as_deref(), zsf.birth_year, zsf.age),
             (None, 1944, 82)
         );
-        let file = city.app.people().file(&admin, c, id).await.unwrap();
+        let file = city
+            .app
+            .people()
+            .file(&admin, person_key((c, id)))
+            .await
+            .unwrap();
         assert_eq!((file.birth_date.as_deref(), file.birth_year), (None, 1944));
         let roster = city
             .app
             .people()
             .roster(
                 &admin,
-                city.branch.county_code,
-                city.branch.id,
+                Key::from_parts(city.branch.county_code.as_i64(), city.branch.id.get()).unwrap(),
                 None,
                 PageRequest::default(),
             )
@@ -835,7 +889,7 @@ mod masked_numbers {
         assert_eq!(
             city.app
                 .people()
-                .file(&branch, c, id)
+                .file(&branch, person_key((c, id)))
                 .await
                 .unwrap()
                 .birth_date,
@@ -845,7 +899,12 @@ mod masked_numbers {
         // person in their own file.
         for who in ["workera", "secretary", "countyadmin", "resident"] {
             let caller = city.caller(who).await;
-            let file = city.app.people().file(&caller, c, id).await.unwrap();
+            let file = city
+                .app
+                .people()
+                .file(&caller, person_key((c, id)))
+                .await
+                .unwrap();
             assert_eq!(file.birth_date.as_deref(), Some(BORN), "{who}");
         }
         let worker = city.caller("workera").await;
@@ -1096,8 +1155,14 @@ mod masked_numbers {
                 .people()
                 .create(&worker, city.person_input(&grid_c, "张三丰", number, None))
                 .await
+                .map(|k| (k.county(), k.id()))
                 .expect("registered");
-            let file = city.app.people().file(&worker, c, id).await.unwrap();
+            let file = city
+                .app
+                .people()
+                .file(&worker, person_key((c, id)))
+                .await
+                .unwrap();
             let found = city
                 .app
                 .people()
@@ -1116,13 +1181,13 @@ mod masked_numbers {
                 file.can_reveal,
                 file.birth_date,
                 found.items.len(),
-                found.items[0].id == id,
+                found.items[0].id.get() == id,
                 again.code(),
                 again.to_string().replace(&id.to_string(), "<id>"),
             ));
         }
         assert_eq!(outcomes[0], outcomes[1]);
-        assert_eq!(outcomes[0].0, "active");
+        assert_eq!(outcomes[0].0.as_str(), "active");
         assert_eq!(outcomes[0].6, "duplicate_id_number");
         assert!(!outcomes[0].7.contains("其他辖区"), "{}", outcomes[0].7);
         // Inside the worker's own grid a duplicate is named, as before.
@@ -1152,7 +1217,10 @@ mod masked_numbers {
         assert_eq!(cases.total, 1);
         let case = &cases.items[0];
         let (zc, zid) = city.people_a[0];
-        assert_eq!((case.existing.county_code, case.existing.id), (zc, zid));
+        assert_eq!(
+            (case.existing.county_code.as_i64(), case.existing.id.get()),
+            (zc, zid)
+        );
         assert_eq!(case.existing.name.as_deref(), Some("张三丰"));
         assert_eq!(case.registered_by_name, "workerc");
         assert_eq!(city.app.people().open_duplicates(&county).await.unwrap(), 1);
@@ -1187,8 +1255,13 @@ mod masked_numbers {
             )
             .await
             .unwrap();
-        let closed = city.app.people().file(&worker, rc, rid).await.unwrap();
-        assert_eq!(closed.status, "merged");
+        let closed = city
+            .app
+            .people()
+            .file(&worker, Key::new(rc, rid))
+            .await
+            .unwrap();
+        assert_eq!(closed.status.as_str(), "merged");
         assert_eq!(closed.status_label, "已并档");
         let found = city
             .app
@@ -1196,13 +1269,16 @@ mod masked_numbers {
             .search(&county, &q(&elsewhere), PageRequest::default())
             .await
             .unwrap();
-        assert_eq!(found.items.iter().map(|p| p.id).collect::<Vec<_>>(), [zid]);
+        assert_eq!(
+            found.items.iter().map(|p| p.id.get()).collect::<Vec<_>>(),
+            [zid]
+        );
         let mut edit = city.person_input(&grid_c, "张三丰", &elsewhere, None);
         edit.version = Some(closed.version);
         let err = city
             .app
             .people()
-            .update(&worker, rc, rid, edit)
+            .update(&worker, Key::new(rc, rid), edit)
             .await
             .unwrap_err();
         assert_eq!(err.code(), "file_closed");
@@ -1236,12 +1312,17 @@ mod masked_numbers {
             .map(|p| (p.county_code, p.id))
             .next()
             .unwrap();
-        let file = city.app.people().file(&worker, fc, fid).await.unwrap();
+        let file = city
+            .app
+            .people()
+            .file(&worker, Key::new(fc, fid))
+            .await
+            .unwrap();
         let mut edit = city.person_input(&grid_c, "张三丰", PEOPLE_B[1].1, None);
         edit.version = Some(file.version);
         city.app
             .people()
-            .update(&worker, fc, fid, edit)
+            .update(&worker, Key::new(fc, fid), edit)
             .await
             .expect("saved like any change");
         let cases = city
@@ -1271,10 +1352,11 @@ mod masked_numbers {
         assert_eq!(
             city.app
                 .people()
-                .file(&worker, fc, fid)
+                .file(&worker, Key::new(fc, fid))
                 .await
                 .unwrap()
-                .status,
+                .status
+                .as_str(),
             "voided"
         );
         let all = city
@@ -1299,10 +1381,13 @@ mod masked_numbers {
             ))
             .await
             .unwrap();
-        let root = yinling_store::org::get(&mut city.app.store().read(), 370800, root)
-            .await
-            .unwrap()
-            .unwrap();
+        let root = yinling_store::org::get(
+            &mut city.app.store().read(),
+            yinling_domain::ids::Key::from_parts(370800, root).unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
         let qufu = unit(
             &city,
             &root,
@@ -1332,6 +1417,7 @@ mod masked_numbers {
                 city.person_input(&community, "张三丰", PEOPLE_A[0].1, None),
             )
             .await
+            .map(|k| (k.county(), k.id()))
             .expect("registered");
         assert_eq!(c, 370881);
         // The registrar does not review their own registration.
@@ -1350,7 +1436,10 @@ mod masked_numbers {
         assert_eq!(cases.total, 1);
         let case = cases.items[0].clone();
         assert_eq!(
-            (case.registration.county_code, case.registration.id),
+            (
+                case.registration.county_code.as_i64(),
+                case.registration.id.get()
+            ),
             (c, id)
         );
         assert!(!case.existing.visible && case.existing.name.is_none());

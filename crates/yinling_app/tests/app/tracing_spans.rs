@@ -2,6 +2,7 @@
 //! account and the key of the object it touches, so a log line says who did what to which.
 
 use std::sync::{Arc, Mutex};
+use yinling_app::testing::person_key;
 
 use tracing::{
     field::{Field, Visit},
@@ -41,12 +42,16 @@ async fn a_use_case_is_a_span_with_the_caller_and_the_objects_key() {
     let spans = Spans::default();
     let _guard = tracing::subscriber::set_default(Registry::default().with(spans.clone()));
 
-    city.app.people().file(&worker, county, id).await.unwrap();
+    city.app
+        .people()
+        .file(&worker, person_key((county, id)))
+        .await
+        .unwrap();
     let outside = city.people_b[0];
     assert!(
         city.app
             .people()
-            .file(&worker, outside.0, outside.1)
+            .file(&worker, person_key(outside))
             .await
             .is_err()
     );

@@ -8,6 +8,13 @@
 //! revoked grant takes effect at the next request in every server process, with no cache to
 //! invalidate.
 
+use yinling_domain::{
+    ids::{AccountId, PersonId, UnitId},
+    org::OrgKind,
+    region::CountyCode,
+    role::Role,
+};
+
 use crate::{Exec, Micros, Result, accounts::GrantRow, q};
 
 /// A live session token's session, account and grants.
@@ -15,11 +22,11 @@ use crate::{Exec, Micros, Result, accounts::GrantRow, q};
 pub struct SessionCaller {
     pub csrf_token: String,
     pub last_seen_at: Micros,
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub username: String,
     pub display_name: String,
-    pub person_county_code: Option<i64>,
-    pub person_id: Option<i64>,
+    pub person_county_code: Option<CountyCode>,
+    pub person_id: Option<PersonId>,
     pub must_change_password: bool,
     pub disabled: bool,
     pub elder_mode: bool,
@@ -33,21 +40,21 @@ pub struct SessionCaller {
 struct JoinedRow {
     csrf_token: String,
     last_seen_at: Micros,
-    account_id: i64,
+    account_id: AccountId,
     username: String,
     display_name: String,
-    person_county_code: Option<i64>,
-    person_id: Option<i64>,
+    person_county_code: Option<CountyCode>,
+    person_id: Option<PersonId>,
     must_change_password: bool,
     disabled: bool,
     elder_mode: bool,
     grant_id: Option<i64>,
-    role: Option<String>,
-    unit_county_code: Option<i64>,
-    unit_id: Option<i64>,
+    role: Option<Role>,
+    unit_county_code: Option<CountyCode>,
+    unit_id: Option<UnitId>,
     path: Option<String>,
     unit_name: Option<String>,
-    unit_kind: Option<String>,
+    unit_kind: Option<OrgKind>,
 }
 
 /// The session stored under `token_hash` with its account and grants; `None` if there is no

@@ -5,17 +5,23 @@ pub mod sessions;
 pub mod throttle;
 
 use serde::Serialize;
-use yinling_domain::scope::Scope;
+use yinling_domain::{
+    ids::{AccountId, PersonId, UnitId},
+    org::OrgKind,
+    region::CountyCode,
+    role::Role,
+    scope::Scope,
+};
 
 use crate::{Exec, Micros, Query, Result, StoreError, kernel::scope, q};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct AccountRow {
-    pub id: i64,
+    pub id: AccountId,
     pub username: String,
     pub display_name: String,
-    pub person_county_code: Option<i64>,
-    pub person_id: Option<i64>,
+    pub person_county_code: Option<CountyCode>,
+    pub person_id: Option<PersonId>,
     #[serde(skip)]
     pub password_hash: String,
     pub must_change_password: bool,
@@ -35,11 +41,11 @@ const COLUMNS: &str = "id, username, display_name, person_county_code, person_id
 
 #[derive(Debug, Clone)]
 pub struct NewAccount {
-    pub id: i64,
+    pub id: AccountId,
     pub username: String,
     pub display_name: String,
-    pub person_county_code: Option<i64>,
-    pub person_id: Option<i64>,
+    pub person_county_code: Option<CountyCode>,
+    pub person_id: Option<PersonId>,
     pub password_hash: String,
     pub must_change_password: bool,
     pub now: Micros,
@@ -63,7 +69,7 @@ pub async fn insert(exec: &mut Exec<'_>, a: &NewAccount) -> Result<()> {
     Ok(())
 }
 
-pub async fn get(exec: &mut Exec<'_>, id: i64) -> Result<Option<AccountRow>> {
+pub async fn get(exec: &mut Exec<'_>, id: AccountId) -> Result<Option<AccountRow>> {
     exec.fetch_optional(q!(
         format!("SELECT {COLUMNS} FROM accounts WHERE id = $1"),
         id
@@ -108,7 +114,7 @@ pub async fn record_failure(
     .await
 }
 
-pub async fn record_success(exec: &mut Exec<'_>, id: i64, now: Micros) -> Result<()> {
+pub async fn record_success(exec: &mut Exec<'_>, id: AccountId, now: Micros) -> Result<()> {
     exec.execute(q!(
         "UPDATE accounts SET failed_logins = 0, locked_until = NULL, last_login_at = $2 WHERE id = $1",
         id,
@@ -143,7 +149,12 @@ pub async fn set_password(
     }
 }
 
-pub async fn set_disabled(exec: &mut Exec<'_>, id: i64, disabled: bool, now: Micros) -> Result<()> {
+pub async fn set_disabled(
+    exec: &mut Exec<'_>,
+    id: AccountId,
+    disabled: bool,
+    now: Micros,
+) -> Result<()> {
     exec.execute(q!(
         "UPDATE accounts SET disabled = $2, updated_at = $3 WHERE id = $1",
         id,
@@ -154,7 +165,7 @@ pub async fn set_disabled(exec: &mut Exec<'_>, id: i64, disabled: bool, now: Mic
     Ok(())
 }
 
-pub async fn set_elder_mode(exec: &mut Exec<'_>, id: i64, on: bool) -> Result<()> {
+pub async fn set_elder_mode(exec: &mut Exec<'_>, id: AccountId, on: bool) -> Result<()> {
     exec.execute(q!(
         "UPDATE accounts SET elder_mode = $2 WHERE id = $1",
         id,
@@ -167,16 +178,16 @@ pub async fn set_elder_mode(exec: &mut Exec<'_>, id: i64, on: bool) -> Result<()
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct GrantRow {
     pub id: i64,
-    pub account_id: i64,
-    pub role: String,
-    pub unit_county_code: i64,
-    pub unit_id: i64,
+    pub account_id: AccountId,
+    pub role: Role,
+    pub unit_county_code: CountyCode,
+    pub unit_id: UnitId,
     pub path: String,
     pub unit_name: Option<String>,
-    pub unit_kind: Option<String>,
+    pub unit_kind: Option<OrgKind>,
 }
 
-pub async fn grants_of(exec: &mut Exec<'_>, account_id: i64) -> Result<Vec<GrantRow>> {
+pub async fn grants_of(exec: &mut Exec<'_>, account_id: AccountId) -> Result<Vec<GrantRow>> {
     exec.fetch_all(q!(
         "SELECT g.id, g.account_id, g.role, g.unit_county_code, g.unit_id, g.path,
                 u.name AS unit_name, u.kind AS unit_kind
@@ -191,12 +202,12 @@ pub async fn grants_of(exec: &mut Exec<'_>, account_id: i64) -> Result<Vec<Grant
 #[derive(Debug, Clone)]
 pub struct NewGrant {
     pub id: i64,
-    pub account_id: i64,
-    pub role: String,
-    pub unit_county_code: i64,
-    pub unit_id: i64,
+    pub account_id: AccountId,
+    pub role: Role,
+    pub unit_county_code: CountyCode,
+    pub unit_id: UnitId,
     pub path: String,
-    pub created_by: Option<i64>,
+    pub created_by: Option<AccountId>,
     pub now: Micros,
 }
 
@@ -206,7 +217,7 @@ pub async fn insert_grant(exec: &mut Exec<'_>, g: &NewGrant) -> Result<()> {
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         g.id,
         g.account_id,
-        &g.role,
+        g.role.as_str(),
         g.unit_county_code,
         g.unit_id,
         &g.path,
@@ -217,7 +228,7 @@ pub async fn insert_grant(exec: &mut Exec<'_>, g: &NewGrant) -> Result<()> {
     Ok(())
 }
 
-pub async fn delete_grant(exec: &mut Exec<'_>, account_id: i64, grant_id: i64) -> Result<()> {
+pub async fn delete_grant(exec: &mut Exec<'_>, account_id: AccountId, grant_id: i64) -> Result<()> {
     let n = exec
         .execute(q!(
             "DELETE FROM grants WHERE account_id = $1 AND id = $2",
@@ -235,7 +246,7 @@ pub async fn delete_grant(exec: &mut Exec<'_>, account_id: i64, grant_id: i64) -
 /// An account row for lists, with its roles summarised.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct AccountListRow {
-    pub id: i64,
+    pub id: AccountId,
     pub username: String,
     pub display_name: String,
     pub disabled: bool,

@@ -6,17 +6,22 @@ pub mod regions;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use yinling_domain::scope::Scope;
+use yinling_domain::{
+    ids::{Key, UnitId},
+    org::OrgKind,
+    region::CountyCode,
+    scope::Scope,
+};
 
 use crate::{Exec, Micros, Query, Result, StoreError, db, kernel::scope, q};
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct OrgUnitRow {
-    pub county_code: i64,
-    pub id: i64,
-    pub parent_county_code: Option<i64>,
-    pub parent_id: Option<i64>,
-    pub kind: String,
+    pub county_code: CountyCode,
+    pub id: UnitId,
+    pub parent_county_code: Option<CountyCode>,
+    pub parent_id: Option<UnitId>,
+    pub kind: OrgKind,
     pub name: String,
     pub code: String,
     pub path: String,
@@ -37,11 +42,11 @@ const COLUMNS: &str = "county_code, id, parent_county_code, parent_id, kind, nam
 /// A unit to insert; the id is allocated by the caller (see [`crate::kernel::ids`]).
 #[derive(Debug, Clone)]
 pub struct NewOrgUnit {
-    pub county_code: i64,
-    pub id: i64,
-    pub parent_county_code: Option<i64>,
-    pub parent_id: Option<i64>,
-    pub kind: String,
+    pub county_code: CountyCode,
+    pub id: UnitId,
+    pub parent_county_code: Option<CountyCode>,
+    pub parent_id: Option<UnitId>,
+    pub kind: OrgKind,
     pub name: String,
     pub code: String,
     pub path: String,
@@ -64,7 +69,7 @@ pub async fn insert_many(exec: &mut Exec<'_>, units: &[NewOrgUnit]) -> Result<()
                 q.push_arg(u.id),
                 q.push_arg(u.parent_county_code),
                 q.push_arg(u.parent_id),
-                q.push_arg(&u.kind),
+                q.push_arg(u.kind.as_str()),
                 q.push_arg(&u.name),
                 q.push_arg(&u.code),
                 q.push_arg(&u.path),
@@ -89,11 +94,11 @@ pub async fn insert_many(exec: &mut Exec<'_>, units: &[NewOrgUnit]) -> Result<()
     Ok(())
 }
 
-pub async fn get(exec: &mut Exec<'_>, county_code: i64, id: i64) -> Result<Option<OrgUnitRow>> {
+pub async fn get(exec: &mut Exec<'_>, key: Key<UnitId>) -> Result<Option<OrgUnitRow>> {
     exec.fetch_optional(q!(
         format!("SELECT {COLUMNS} FROM org_units WHERE county_code = $1 AND id = $2"),
-        county_code,
-        id
+        key.county_code,
+        key.id
     ))
     .await
 }
@@ -154,9 +159,9 @@ pub async fn by_paths(exec: &mut Exec<'_>, paths: &[(i64, String)]) -> Result<Ve
 /// A unit's children with how many units and people each subtree holds, for the tree browser.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct ChildRow {
-    pub county_code: i64,
-    pub id: i64,
-    pub kind: String,
+    pub county_code: CountyCode,
+    pub id: UnitId,
+    pub kind: OrgKind,
     pub name: String,
     pub path: String,
     pub region_code: Option<String>,
@@ -186,16 +191,16 @@ pub async fn children(exec: &mut Exec<'_>, parent: &OrgUnitRow) -> Result<Vec<Ch
 /// every county code of the city (370800..=370899).
 fn tenant_hi(u: &OrgUnitRow) -> i64 {
     if u.depth == 1 {
-        u.county_code + 99
+        u.county_code.as_i64() + 99
     } else {
-        u.county_code
+        u.county_code.as_i64()
     }
 }
 
 /// Filter for listing units in scope.
 #[derive(Debug, Clone, Default)]
 pub struct UnitFilter {
-    pub kind: Option<String>,
+    pub kind: Option<OrgKind>,
     pub name_contains: Option<String>,
 }
 
@@ -209,7 +214,7 @@ pub async fn list(
     let mut q = Query::new("", Vec::new());
     let mut wh = vec![scope::predicate(&mut q, scope, "u")];
     if let Some(k) = &filter.kind {
-        wh.push(format!("u.kind = {}", q.push_arg(k)));
+        wh.push(format!("u.kind = {}", q.push_arg(k.as_str())));
     }
     if let Some(n) = &filter.name_contains {
         wh.push(
@@ -237,7 +242,7 @@ pub async fn list(
 pub async fn of_kinds(
     exec: &mut Exec<'_>,
     scope: &Scope,
-    kinds: &[&str],
+    kinds: &[OrgKind],
     limit: i64,
 ) -> Result<Vec<OrgUnitRow>> {
     if kinds.is_empty() {
@@ -245,7 +250,7 @@ pub async fn of_kinds(
     }
     let mut q = Query::new("", Vec::new());
     let wh = scope::predicate(&mut q, scope, "u");
-    let kinds: Vec<String> = kinds.iter().map(|k| q.push_arg(*k)).collect();
+    let kinds: Vec<String> = kinds.iter().map(|k| q.push_arg(k.as_str())).collect();
     let l = q.push_arg(limit);
     q.sql = format!(
         "SELECT {} FROM org_units u WHERE {wh} AND u.kind IN ({}) ORDER BY u.county_code, u.path LIMIT {l}",
@@ -268,10 +273,10 @@ pub fn escape_like(s: &str) -> String {
 }
 
 /// Counts units of each kind in a subtree (for roll-ups and the demo's figures).
-pub async fn count_by_kind(exec: &mut Exec<'_>, scope: &Scope) -> Result<Vec<(String, i64)>> {
+pub async fn count_by_kind(exec: &mut Exec<'_>, scope: &Scope) -> Result<Vec<(OrgKind, i64)>> {
     #[derive(sqlx::FromRow)]
     struct Row {
-        kind: String,
+        kind: OrgKind,
         n: i64,
     }
     let mut q = Query::new("", Vec::new());
@@ -299,8 +304,7 @@ pub struct OrgUnitUpdate {
 /// Updates a unit's own fields if `version` still matches.
 pub async fn update(
     exec: &mut Exec<'_>,
-    county_code: i64,
-    id: i64,
+    key: Key<UnitId>,
     version: i64,
     u: &OrgUnitUpdate,
     now: Micros,
@@ -310,8 +314,8 @@ pub async fn update(
             "UPDATE org_units SET name = $4, address = $5, lat = $6, lng = $7, updated_at = $8,
                     version = version + 1
               WHERE county_code = $1 AND id = $2 AND version = $3",
-            county_code,
-            id,
+            key.county_code,
+            key.id,
             version,
             &u.name,
             u.address.as_deref(),
@@ -650,19 +654,17 @@ pub async fn move_subtree(
 
 pub async fn set_parent(
     exec: &mut Exec<'_>,
-    county_code: i64,
-    id: i64,
-    parent_county_code: i64,
-    parent_id: i64,
+    unit: Key<UnitId>,
+    parent: Key<UnitId>,
     code: &str,
 ) -> Result<()> {
     exec.execute(q!(
         "UPDATE org_units SET parent_county_code = $3, parent_id = $4, code = $5, version = version + 1
           WHERE county_code = $1 AND id = $2",
-        county_code,
-        id,
-        parent_county_code,
-        parent_id,
+        unit.county_code,
+        unit.id,
+        parent.county_code,
+        parent.id,
         code
     ))
     .await?;
@@ -671,31 +673,26 @@ pub async fn set_parent(
 
 pub async fn set_grid_geojson(
     exec: &mut Exec<'_>,
-    county_code: i64,
-    unit_id: i64,
+    unit: Key<UnitId>,
     geojson: Option<&str>,
 ) -> Result<()> {
     exec.execute(q!(
         "INSERT INTO grids (county_code, unit_id, geojson) VALUES ($1, $2, $3)
          ON CONFLICT (county_code, unit_id) DO UPDATE SET geojson = excluded.geojson",
-        county_code,
-        unit_id,
+        unit.county_code,
+        unit.id,
         geojson
     ))
     .await?;
     Ok(())
 }
 
-pub async fn grid_geojson(
-    exec: &mut Exec<'_>,
-    county_code: i64,
-    unit_id: i64,
-) -> Result<Option<String>> {
+pub async fn grid_geojson(exec: &mut Exec<'_>, unit: Key<UnitId>) -> Result<Option<String>> {
     Ok(exec
         .scalar_optional::<Option<String>>(q!(
             "SELECT geojson FROM grids WHERE county_code = $1 AND unit_id = $2",
-            county_code,
-            unit_id
+            unit.county_code,
+            unit.id
         ))
         .await?
         .flatten())

@@ -1,17 +1,21 @@
 //! Places (地): buildings, units (单元), households and addresses, each under an org unit.
 
 use serde::Serialize;
-use yinling_domain::scope::Scope;
+use yinling_domain::{
+    ids::{Key, PersonId, PlaceId, UnitId},
+    region::CountyCode,
+    scope::Scope,
+};
 
 use crate::{Exec, Micros, Query, Result, db, kernel::scope, q};
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct PlaceRow {
-    pub county_code: i64,
-    pub id: i64,
+    pub county_code: CountyCode,
+    pub id: PlaceId,
     pub kind: String,
-    pub parent_id: Option<i64>,
-    pub unit_id: i64,
+    pub parent_id: Option<PlaceId>,
+    pub unit_id: UnitId,
     pub path: String,
     pub label: String,
     pub address: Option<String>,
@@ -25,11 +29,11 @@ const COLUMNS: &str =
 
 #[derive(Debug, Clone)]
 pub struct NewPlace {
-    pub county_code: i64,
-    pub id: i64,
+    pub county_code: CountyCode,
+    pub id: PlaceId,
     pub kind: String,
-    pub parent_id: Option<i64>,
-    pub unit_id: i64,
+    pub parent_id: Option<PlaceId>,
+    pub unit_id: UnitId,
     pub path: String,
     pub label: String,
     pub address: Option<String>,
@@ -70,11 +74,11 @@ pub async fn insert_many(exec: &mut Exec<'_>, places: &[NewPlace]) -> Result<()>
     Ok(())
 }
 
-pub async fn get(exec: &mut Exec<'_>, county_code: i64, id: i64) -> Result<Option<PlaceRow>> {
+pub async fn get(exec: &mut Exec<'_>, key: Key<PlaceId>) -> Result<Option<PlaceRow>> {
     exec.fetch_optional(q!(
         format!("SELECT {COLUMNS} FROM places WHERE county_code = $1 AND id = $2"),
-        county_code,
-        id
+        key.county_code,
+        key.id
     ))
     .await
 }
@@ -82,9 +86,9 @@ pub async fn get(exec: &mut Exec<'_>, county_code: i64, id: i64) -> Result<Optio
 /// Places directly under a unit (buildings) or under a place (units, households).
 pub async fn children(
     exec: &mut Exec<'_>,
-    county_code: i64,
-    parent_id: Option<i64>,
-    unit_id: i64,
+    county_code: CountyCode,
+    parent_id: Option<PlaceId>,
+    unit_id: UnitId,
 ) -> Result<Vec<PlaceRow>> {
     match parent_id {
         Some(pid) => {
@@ -125,19 +129,18 @@ pub async fn households(exec: &mut Exec<'_>, scope: &Scope, limit: i64) -> Resul
 /// People living in a household: (id, name).
 pub async fn residents(
     exec: &mut Exec<'_>,
-    county_code: i64,
-    household_id: i64,
-) -> Result<Vec<(i64, String)>> {
+    household: Key<PlaceId>,
+) -> Result<Vec<(PersonId, String)>> {
     #[derive(sqlx::FromRow)]
     struct Row {
-        id: i64,
+        id: PersonId,
         name: String,
     }
     Ok(exec
         .fetch_all::<Row>(q!(
             "SELECT id, name FROM people WHERE county_code = $1 AND household_id = $2 ORDER BY birth_date",
-            county_code,
-            household_id
+            household.county_code,
+            household.id
         ))
         .await?
         .into_iter()

@@ -1,6 +1,7 @@
 //! Administrative divisions (reference data).
 
 use serde::Serialize;
+use yinling_domain::region::{CountyCode, RegionLevel};
 
 use crate::{Exec, Query, Result, db, q};
 
@@ -8,9 +9,9 @@ use crate::{Exec, Query, Result, db, q};
 pub struct RegionRow {
     pub code: String,
     pub name: String,
-    pub level: String,
+    pub level: RegionLevel,
     pub parent_code: Option<String>,
-    pub county_code: Option<i64>,
+    pub county_code: Option<CountyCode>,
     pub project_code: bool,
 }
 
@@ -27,7 +28,7 @@ pub async fn insert_many(exec: &mut Exec<'_>, rows: &[RegionRow]) -> Result<()> 
                 "({}, {}, {}, {}, {}, {})",
                 q.push_arg(&r.code),
                 q.push_arg(&r.name),
-                q.push_arg(&r.level),
+                q.push_arg(r.level.as_str()),
                 q.push_arg(r.parent_code.as_deref()),
                 q.push_arg(r.county_code),
                 q.push_arg(r.project_code)

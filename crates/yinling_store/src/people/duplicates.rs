@@ -40,7 +40,7 @@ pub(super) fn duplicates_where(
     q: &mut Query,
     scope: &Scope,
     status: Option<&str>,
-    not_registered_by: Option<i64>,
+    not_registered_by: Option<AccountId>,
 ) -> String {
     let mut wh = vec![scope::predicate(q, scope, "p")];
     if let Some(s) = status {
@@ -60,7 +60,7 @@ pub async fn count_duplicates(
     exec: &mut Exec<'_>,
     scope: &Scope,
     status: Option<&str>,
-    not_registered_by: Option<i64>,
+    not_registered_by: Option<AccountId>,
 ) -> Result<i64> {
     let mut q = Query::new("", Vec::new());
     let wh = duplicates_where(&mut q, scope, status, not_registered_by);
@@ -76,7 +76,7 @@ pub async fn list_duplicates(
     exec: &mut Exec<'_>,
     scope: &Scope,
     status: Option<&str>,
-    not_registered_by: Option<i64>,
+    not_registered_by: Option<AccountId>,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<DuplicateRow>, i64)> {
@@ -95,7 +95,7 @@ pub async fn list_duplicates(
 
 pub async fn get_duplicate(
     exec: &mut Exec<'_>,
-    county_code: i64,
+    county_code: CountyCode,
     id: i64,
 ) -> Result<Option<DuplicateRow>> {
     exec.fetch_optional(q!(
@@ -136,7 +136,7 @@ pub async fn resolve_duplicate(
           WHERE county_code = $1 AND id = $2",
         d.county_code,
         d.person_id,
-        r.person_status,
+        r.person_status.as_str(),
         r.now,
         &d.id_bidx,
         r.tombstone

@@ -15,6 +15,12 @@ pub use rows::*;
 pub use search::*;
 
 use serde::Serialize;
-use yinling_domain::scope::Scope;
+use yinling_domain::{
+    id_number::Gender,
+    ids::{AccountId, Key, PersonId, PersonRoleId, PlaceId, TagId, UnitId},
+    person::{PersonRoleKind, PersonStatus},
+    region::CountyCode,
+    scope::Scope,
+};
 
 use crate::{Exec, Micros, Query, Result, StoreError, db, kernel::scope, q};

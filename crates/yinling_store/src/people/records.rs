@@ -16,7 +16,7 @@ pub async fn insert_many(exec: &mut Exec<'_>, people: &[NewPerson]) -> Result<()
                 q.push_arg(&p.name),
                 q.push_arg(&p.name_initials),
                 q.push_arg(&p.name_pinyin),
-                q.push_arg(&p.gender),
+                q.push_arg(p.gender.as_str()),
                 q.push_arg(&p.birth_date),
                 q.push_arg(&p.id_enc),
                 q.push_arg(&p.id_bidx),
@@ -26,7 +26,7 @@ pub async fn insert_many(exec: &mut Exec<'_>, people: &[NewPerson]) -> Result<()
                 q.push_arg(p.ethnicity.as_deref()),
                 q.push_arg(p.education.as_deref()),
                 q.push_arg(p.address.as_deref()),
-                q.push_arg(&p.status),
+                q.push_arg(p.status.as_str()),
                 q.push_arg(p.note.as_deref()),
                 q.push_arg(p.synthetic),
                 q.push_arg(p.now),
@@ -46,11 +46,11 @@ pub async fn insert_many(exec: &mut Exec<'_>, people: &[NewPerson]) -> Result<()
     Ok(())
 }
 
-pub async fn get(exec: &mut Exec<'_>, county_code: i64, id: i64) -> Result<Option<PersonRow>> {
+pub async fn get(exec: &mut Exec<'_>, key: Key<PersonId>) -> Result<Option<PersonRow>> {
     exec.fetch_optional(q!(
         format!("SELECT {COLUMNS} FROM people p WHERE p.county_code = $1 AND p.id = $2"),
-        county_code,
-        id
+        key.county_code,
+        key.id
     ))
     .await
 }
@@ -77,13 +77,8 @@ pub async fn holders_of_id_bidx(
 
 /// Whether a person is visible in `scope`: by where they live, or through a role they hold
 /// in a unit inside the scope (a branch secretary sees the branch's members).
-pub async fn visible(
-    exec: &mut Exec<'_>,
-    scope: &Scope,
-    county_code: i64,
-    id: i64,
-) -> Result<bool> {
-    let mut q = Query::new("", vec![county_code.into(), id.into()]);
+pub async fn visible(exec: &mut Exec<'_>, scope: &Scope, key: Key<PersonId>) -> Result<bool> {
+    let mut q = Query::new("", vec![key.county_code.into(), key.id.into()]);
     let home = scope::predicate(&mut q, scope, "p");
     let role = scope::predicate_on(&mut q, scope, "r.unit_county_code", "r.path");
     q.sql = format!(
@@ -99,8 +94,7 @@ pub async fn visible(
 /// the same file cannot silently overwrite each other).
 pub async fn update(
     exec: &mut Exec<'_>,
-    county_code: i64,
-    id: i64,
+    key: Key<PersonId>,
     version: i64,
     u: &PersonUpdate,
     now: Micros,
@@ -112,13 +106,13 @@ pub async fn update(
                     phone_bidx = $13, ethnicity = $14, education = $15, address = $16, status = $17,
                     note = $18, household_id = $19, updated_at = $20, version = version + 1
               WHERE county_code = $1 AND id = $2 AND version = $3",
-            county_code,
-            id,
+            key.county_code,
+            key.id,
             version,
             &u.name,
             &u.name_initials,
             &u.name_pinyin,
-            &u.gender,
+            u.gender.as_str(),
             &u.birth_date,
             &u.id_enc,
             &u.id_bidx,
@@ -128,7 +122,7 @@ pub async fn update(
             u.ethnicity.as_deref(),
             u.education.as_deref(),
             u.address.as_deref(),
-            &u.status,
+            u.status.as_str(),
             u.note.as_deref(),
             u.household_id,
             now
@@ -144,19 +138,18 @@ pub async fn update(
 /// Moves a person to another home unit in the same county (their tags follow the path).
 pub async fn set_home(
     exec: &mut Exec<'_>,
-    county_code: i64,
-    id: i64,
-    home_unit_id: i64,
+    key: Key<PersonId>,
+    home_unit_id: UnitId,
     path: &str,
-    household_id: Option<i64>,
+    household_id: Option<PlaceId>,
     now: Micros,
 ) -> Result<()> {
     exec.execute(q!(
         "UPDATE people SET home_unit_id = $3, path = $4, household_id = $5, updated_at = $6,
                 version = version + 1
           WHERE county_code = $1 AND id = $2",
-        county_code,
-        id,
+        key.county_code,
+        key.id,
         home_unit_id,
         path,
         household_id,
@@ -165,8 +158,8 @@ pub async fn set_home(
     .await?;
     exec.execute(q!(
         "UPDATE person_tags SET path = $3 WHERE county_code = $1 AND person_id = $2",
-        county_code,
-        id,
+        key.county_code,
+        key.id,
         path
     ))
     .await?;
@@ -199,14 +192,14 @@ pub async fn sample_every(exec: &mut Exec<'_>, step: i64, limit: i64) -> Result<
 /// Up to `limit` people under a path, in id order (for generating demo activity).
 pub async fn sample_keys(
     exec: &mut Exec<'_>,
-    county_code: i64,
+    county_code: CountyCode,
     path: &str,
     limit: i64,
-) -> Result<Vec<(i64, i64)>> {
+) -> Result<Vec<Key<PersonId>>> {
     #[derive(sqlx::FromRow)]
     struct Row {
-        county_code: i64,
-        id: i64,
+        county_code: CountyCode,
+        id: PersonId,
     }
     Ok(exec
         .fetch_all::<Row>(q!(
@@ -219,6 +212,6 @@ pub async fn sample_keys(
         ))
         .await?
         .into_iter()
-        .map(|r| (r.county_code, r.id))
+        .map(|r| Key::new(r.county_code, r.id))
         .collect())
 }

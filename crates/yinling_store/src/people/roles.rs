@@ -11,7 +11,7 @@ pub async fn insert_roles(exec: &mut Exec<'_>, roles: &[NewRole]) -> Result<()> 
                 q.push_arg(r.county_code),
                 q.push_arg(r.id),
                 q.push_arg(r.person_id),
-                q.push_arg(&r.kind),
+                q.push_arg(r.kind.as_str()),
                 q.push_arg(r.unit_county_code),
                 q.push_arg(r.unit_id),
                 q.push_arg(r.path.as_deref()),
@@ -32,11 +32,7 @@ pub async fn insert_roles(exec: &mut Exec<'_>, roles: &[NewRole]) -> Result<()> 
     Ok(())
 }
 
-pub async fn roles_of(
-    exec: &mut Exec<'_>,
-    county_code: i64,
-    person_id: i64,
-) -> Result<Vec<RoleRow>> {
+pub async fn roles_of(exec: &mut Exec<'_>, person: Key<PersonId>) -> Result<Vec<RoleRow>> {
     exec.fetch_all(q!(
         "SELECT r.county_code, r.id, r.person_id, r.kind, r.unit_county_code, r.unit_id, r.path,
                 r.since, r.until, r.details, u.name AS unit_name
@@ -44,23 +40,22 @@ pub async fn roles_of(
            LEFT JOIN org_units u ON u.county_code = r.unit_county_code AND u.id = r.unit_id
           WHERE r.county_code = $1 AND r.person_id = $2
           ORDER BY r.kind, r.id",
-        county_code,
-        person_id
+        person.county_code,
+        person.id
     ))
     .await
 }
 
 pub async fn delete_role(
     exec: &mut Exec<'_>,
-    county_code: i64,
-    person_id: i64,
-    role_id: i64,
+    person: Key<PersonId>,
+    role_id: PersonRoleId,
 ) -> Result<()> {
     let n = exec
         .execute(q!(
             "DELETE FROM person_roles WHERE county_code = $1 AND person_id = $2 AND id = $3",
-            county_code,
-            person_id,
+            person.county_code,
+            person.id,
             role_id
         ))
         .await?;
@@ -74,7 +69,7 @@ pub async fn delete_role(
 pub async fn roster(
     exec: &mut Exec<'_>,
     scope: &Scope,
-    kind: Option<&str>,
+    kind: Option<PersonRoleKind>,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<RosterRow>, i64)> {
@@ -86,7 +81,7 @@ pub async fn roster(
         "r.path",
     )];
     if let Some(k) = kind {
-        wh.push(format!("r.kind = {}", q.push_arg(k)));
+        wh.push(format!("r.kind = {}", q.push_arg(k.as_str())));
     }
     let wh = wh.join(" AND ");
     let mut count_q = q.clone();
@@ -108,10 +103,13 @@ pub async fn roster(
 }
 
 /// Counts role holders by kind in scope (people by where they live).
-pub async fn count_roles_by_kind(exec: &mut Exec<'_>, scope: &Scope) -> Result<Vec<(String, i64)>> {
+pub async fn count_roles_by_kind(
+    exec: &mut Exec<'_>,
+    scope: &Scope,
+) -> Result<Vec<(PersonRoleKind, i64)>> {
     #[derive(sqlx::FromRow)]
     struct Row {
-        kind: String,
+        kind: PersonRoleKind,
         n: i64,
     }
     let mut q = Query::new("", Vec::new());
@@ -130,15 +128,11 @@ pub async fn count_roles_by_kind(exec: &mut Exec<'_>, scope: &Scope) -> Result<V
         .collect())
 }
 
-pub async fn skills_of(
-    exec: &mut Exec<'_>,
-    county_code: i64,
-    person_id: i64,
-) -> Result<Vec<String>> {
+pub async fn skills_of(exec: &mut Exec<'_>, person: Key<PersonId>) -> Result<Vec<String>> {
     exec.scalars(q!(
         "SELECT skill FROM person_skills WHERE county_code = $1 AND person_id = $2 ORDER BY skill",
-        county_code,
-        person_id
+        person.county_code,
+        person.id
     ))
     .await
 }
@@ -146,27 +140,29 @@ pub async fn skills_of(
 /// Replaces a person's specialties with `skills`.
 pub async fn set_skills(
     exec: &mut Exec<'_>,
-    county_code: i64,
-    person_id: i64,
+    person: Key<PersonId>,
     skills: &[String],
 ) -> Result<()> {
     exec.execute(q!(
         "DELETE FROM person_skills WHERE county_code = $1 AND person_id = $2",
-        county_code,
-        person_id
+        person.county_code,
+        person.id
     ))
     .await?;
     insert_skills(
         exec,
         &skills
             .iter()
-            .map(|s| (county_code, person_id, s.clone()))
+            .map(|s| (person.county_code, person.id, s.clone()))
             .collect::<Vec<_>>(),
     )
     .await
 }
 
-pub async fn insert_skills(exec: &mut Exec<'_>, rows: &[(i64, i64, String)]) -> Result<()> {
+pub async fn insert_skills(
+    exec: &mut Exec<'_>,
+    rows: &[(CountyCode, PersonId, String)],
+) -> Result<()> {
     for chunk in rows.chunks(db::rows_per_statement(3)) {
         let mut q = Query::new("", Vec::new());
         let values: Vec<String> = chunk

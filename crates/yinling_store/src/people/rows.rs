@@ -4,15 +4,15 @@ use super::*;
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct PersonRow {
-    pub county_code: i64,
-    pub id: i64,
+    pub county_code: CountyCode,
+    pub id: PersonId,
     pub path: String,
-    pub home_unit_id: i64,
-    pub household_id: Option<i64>,
+    pub home_unit_id: UnitId,
+    pub household_id: Option<PlaceId>,
     pub name: String,
     pub name_initials: String,
     pub name_pinyin: String,
-    pub gender: String,
+    pub gender: Gender,
     pub birth_date: String,
     #[serde(skip)]
     pub id_enc: Vec<u8>,
@@ -21,7 +21,7 @@ pub struct PersonRow {
     pub ethnicity: Option<String>,
     pub education: Option<String>,
     pub address: Option<String>,
-    pub status: String,
+    pub status: PersonStatus,
     pub note: Option<String>,
     pub synthetic: bool,
     pub created_at: Micros,
@@ -36,15 +36,15 @@ pub(super) const COLUMNS: &str = "p.county_code, p.id, p.path, p.home_unit_id, p
 /// A person to insert, with sensitive fields already sealed and blind-indexed.
 #[derive(Debug, Clone)]
 pub struct NewPerson {
-    pub county_code: i64,
-    pub id: i64,
+    pub county_code: CountyCode,
+    pub id: PersonId,
     pub path: String,
-    pub home_unit_id: i64,
-    pub household_id: Option<i64>,
+    pub home_unit_id: UnitId,
+    pub household_id: Option<PlaceId>,
     pub name: String,
     pub name_initials: String,
     pub name_pinyin: String,
-    pub gender: String,
+    pub gender: Gender,
     pub birth_date: String,
     pub id_enc: Vec<u8>,
     pub id_bidx: Vec<u8>,
@@ -54,7 +54,7 @@ pub struct NewPerson {
     pub ethnicity: Option<String>,
     pub education: Option<String>,
     pub address: Option<String>,
-    pub status: String,
+    pub status: PersonStatus,
     pub note: Option<String>,
     pub synthetic: bool,
     pub now: Micros,
@@ -77,10 +77,10 @@ pub enum SearchTerm {
 #[derive(Debug, Clone, Default)]
 pub struct PersonFilter {
     pub term: Option<SearchTerm>,
-    pub status: Option<String>,
-    pub role_kind: Option<String>,
-    pub tag_id: Option<i64>,
-    pub gender: Option<String>,
+    pub status: Option<PersonStatus>,
+    pub role_kind: Option<PersonRoleKind>,
+    pub tag_id: Option<TagId>,
+    pub gender: Option<Gender>,
     /// Born on or before this date ("age at least").
     pub born_on_or_before: Option<String>,
     /// Born on or after this date ("age at most").
@@ -90,17 +90,17 @@ pub struct PersonFilter {
 /// A row of the people list, with the home unit's name.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct PersonListRow {
-    pub county_code: i64,
-    pub id: i64,
+    pub county_code: CountyCode,
+    pub id: PersonId,
     pub path: String,
     pub name: String,
-    pub gender: String,
+    pub gender: Gender,
     pub birth_date: String,
     #[serde(skip)]
     pub id_enc: Vec<u8>,
     #[serde(skip)]
     pub phone_enc: Option<Vec<u8>>,
-    pub status: String,
+    pub status: PersonStatus,
     pub unit_name: Option<String>,
     pub household_label: Option<String>,
 }
@@ -110,7 +110,7 @@ pub struct PersonUpdate {
     pub name: String,
     pub name_initials: String,
     pub name_pinyin: String,
-    pub gender: String,
+    pub gender: Gender,
     pub birth_date: String,
     pub id_enc: Vec<u8>,
     pub id_bidx: Vec<u8>,
@@ -120,19 +120,19 @@ pub struct PersonUpdate {
     pub ethnicity: Option<String>,
     pub education: Option<String>,
     pub address: Option<String>,
-    pub status: String,
+    pub status: PersonStatus,
     pub note: Option<String>,
-    pub household_id: Option<i64>,
+    pub household_id: Option<PlaceId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct RoleRow {
-    pub county_code: i64,
-    pub id: i64,
-    pub person_id: i64,
-    pub kind: String,
-    pub unit_county_code: Option<i64>,
-    pub unit_id: Option<i64>,
+    pub county_code: CountyCode,
+    pub id: PersonRoleId,
+    pub person_id: PersonId,
+    pub kind: PersonRoleKind,
+    pub unit_county_code: Option<CountyCode>,
+    pub unit_id: Option<UnitId>,
     pub path: Option<String>,
     pub since: Option<String>,
     pub until: Option<String>,
@@ -142,12 +142,12 @@ pub struct RoleRow {
 
 #[derive(Debug, Clone)]
 pub struct NewRole {
-    pub county_code: i64,
-    pub id: i64,
-    pub person_id: i64,
-    pub kind: String,
-    pub unit_county_code: Option<i64>,
-    pub unit_id: Option<i64>,
+    pub county_code: CountyCode,
+    pub id: PersonRoleId,
+    pub person_id: PersonId,
+    pub kind: PersonRoleKind,
+    pub unit_county_code: Option<CountyCode>,
+    pub unit_id: Option<UnitId>,
     pub path: Option<String>,
     pub since: Option<String>,
     pub details: String,
@@ -157,14 +157,14 @@ pub struct NewRole {
 /// A unit's roster: people holding a role in units of `scope`, with the role.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct RosterRow {
-    pub county_code: i64,
-    pub person_id: i64,
+    pub county_code: CountyCode,
+    pub person_id: PersonId,
     /// Where the person lives (whether the caller may see the full birth date).
     pub path: String,
     pub name: String,
-    pub gender: String,
+    pub gender: Gender,
     pub birth_date: String,
-    pub kind: String,
+    pub kind: PersonRoleKind,
     pub unit_name: Option<String>,
     pub details: String,
 }
@@ -172,13 +172,13 @@ pub struct RosterRow {
 /// A registration whose ID number another file already held, for the county to review.
 #[derive(Debug, Clone)]
 pub struct NewDuplicate {
-    pub county_code: i64,
+    pub county_code: CountyCode,
     pub id: i64,
-    pub person_id: i64,
-    pub existing_county_code: i64,
-    pub existing_id: i64,
+    pub person_id: PersonId,
+    pub existing_county_code: CountyCode,
+    pub existing_id: PersonId,
     pub id_bidx: Vec<u8>,
-    pub registered_by: Option<i64>,
+    pub registered_by: Option<AccountId>,
     pub registered_by_name: String,
     pub registered_at: Micros,
 }
@@ -186,36 +186,36 @@ pub struct NewDuplicate {
 /// A case with both files' names and places, for the county's review list.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct DuplicateRow {
-    pub county_code: i64,
+    pub county_code: CountyCode,
     pub id: i64,
-    pub person_id: i64,
+    pub person_id: PersonId,
     pub person_name: String,
     pub person_path: String,
     pub person_unit: Option<String>,
-    pub existing_county_code: i64,
-    pub existing_id: i64,
+    pub existing_county_code: CountyCode,
+    pub existing_id: PersonId,
     pub existing_name: String,
     pub existing_path: String,
     pub existing_unit: Option<String>,
     /// What the review page shows of each file, masked by the caller: gender, birth date,
     /// status, the sealed numbers.
-    pub person_gender: String,
+    pub person_gender: Gender,
     pub person_birth_date: String,
-    pub person_status: String,
+    pub person_status: PersonStatus,
     #[serde(skip)]
     pub person_id_enc: Vec<u8>,
     #[serde(skip)]
     pub person_phone_enc: Option<Vec<u8>>,
-    pub existing_gender: String,
+    pub existing_gender: Gender,
     pub existing_birth_date: String,
-    pub existing_status: String,
+    pub existing_status: PersonStatus,
     #[serde(skip)]
     pub existing_id_enc: Vec<u8>,
     #[serde(skip)]
     pub existing_phone_enc: Option<Vec<u8>>,
     #[serde(skip)]
     pub id_bidx: Vec<u8>,
-    pub registered_by: Option<i64>,
+    pub registered_by: Option<AccountId>,
     pub registered_by_name: String,
     pub registered_at: Micros,
     pub status: String,
@@ -248,8 +248,8 @@ pub struct DuplicateResolution<'a> {
     /// `merged` or `rejected`.
     pub status: &'a str,
     /// What the new file becomes (`merged`, `voided`).
-    pub person_status: &'a str,
-    pub resolved_by: Option<i64>,
+    pub person_status: PersonStatus,
+    pub resolved_by: Option<AccountId>,
     pub resolved_by_name: &'a str,
     pub note: Option<&'a str>,
     /// Replaces the number's blind index on the new file, if it still holds it, so the file

@@ -65,10 +65,10 @@ pub async fn search(
         );
     }
     if let Some(s) = &filter.status {
-        wh.push(format!("p.status = {}", q.push_arg(s)));
+        wh.push(format!("p.status = {}", q.push_arg(s.as_str())));
     }
     if let Some(g) = &filter.gender {
-        wh.push(format!("p.gender = {}", q.push_arg(g)));
+        wh.push(format!("p.gender = {}", q.push_arg(g.as_str())));
     }
     if let Some(d) = &filter.born_on_or_before {
         wh.push(format!("p.birth_date <= {}", q.push_arg(d)));
@@ -79,7 +79,7 @@ pub async fn search(
     if let Some(k) = &filter.role_kind {
         wh.push(format!(
             "EXISTS (SELECT 1 FROM person_roles r WHERE r.county_code = p.county_code AND r.person_id = p.id AND r.kind = {})",
-            q.push_arg(k)
+            q.push_arg(k.as_str())
         ));
     }
     if let Some(t) = filter.tag_id {
@@ -130,7 +130,7 @@ pub async fn ids_with_name_containing(
     scope: &Scope,
     text: &str,
     limit: i64,
-) -> Result<Vec<i64>> {
+) -> Result<Vec<PersonId>> {
     let mut query = Query::new("", Vec::new());
     let pred = scope::predicate(&mut query, scope, "p");
     let pattern = query.push_arg(format!("%{text}%"));

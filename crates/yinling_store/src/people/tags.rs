@@ -2,11 +2,17 @@
 
 use serde::Serialize;
 
+use yinling_domain::{
+    ids::{AccountId, Key, PersonId, TagId},
+    person::TagSource,
+    region::CountyCode,
+};
+
 use crate::{Exec, Micros, Query, Result, StoreError, db, q};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct TagDefRow {
-    pub id: i64,
+    pub id: TagId,
     pub code: String,
     pub name: String,
     pub category: String,
@@ -64,7 +70,7 @@ pub async fn defs(exec: &mut Exec<'_>, include_archived: bool) -> Result<Vec<Tag
     .await
 }
 
-pub async fn def(exec: &mut Exec<'_>, id: i64) -> Result<Option<TagDefRow>> {
+pub async fn def(exec: &mut Exec<'_>, id: TagId) -> Result<Option<TagDefRow>> {
     exec.fetch_optional(q!(
         format!("SELECT {DEF_COLUMNS} FROM tag_defs WHERE id = $1"),
         id
@@ -82,34 +88,34 @@ pub async fn def_by_code(exec: &mut Exec<'_>, code: &str) -> Result<Option<TagDe
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct PersonTagRow {
-    pub county_code: i64,
+    pub county_code: CountyCode,
     pub id: i64,
-    pub person_id: i64,
-    pub tag_id: i64,
+    pub person_id: PersonId,
+    pub tag_id: TagId,
     pub tag_name: String,
     pub tag_category: String,
-    pub source: String,
+    pub source: TagSource,
     pub source_ref: Option<String>,
-    pub set_by: Option<i64>,
+    pub set_by: Option<AccountId>,
     pub set_by_name: Option<String>,
     pub set_at: Micros,
     pub valid_from: Option<String>,
     pub valid_to: Option<String>,
     pub note: Option<String>,
     pub revoked_at: Option<Micros>,
-    pub revoked_by: Option<i64>,
+    pub revoked_by: Option<AccountId>,
 }
 
 #[derive(Debug, Clone)]
 pub struct NewPersonTag {
-    pub county_code: i64,
+    pub county_code: CountyCode,
     pub id: i64,
-    pub person_id: i64,
-    pub tag_id: i64,
+    pub person_id: PersonId,
+    pub tag_id: TagId,
     pub path: String,
-    pub source: String,
+    pub source: TagSource,
     pub source_ref: Option<String>,
-    pub set_by: Option<i64>,
+    pub set_by: Option<AccountId>,
     pub set_at: Micros,
     pub valid_from: Option<String>,
     pub valid_to: Option<String>,
@@ -127,7 +133,7 @@ pub async fn insert_person_tags(exec: &mut Exec<'_>, tags: &[NewPersonTag]) -> R
                 q.push_arg(t.person_id),
                 q.push_arg(t.tag_id),
                 q.push_arg(&t.path),
-                q.push_arg(&t.source),
+                q.push_arg(t.source.as_str()),
                 q.push_arg(t.source_ref.as_deref()),
                 q.push_arg(t.set_by),
                 q.push_arg(t.set_at),
@@ -149,11 +155,7 @@ pub async fn insert_person_tags(exec: &mut Exec<'_>, tags: &[NewPersonTag]) -> R
 }
 
 /// A person's tags, current first, with the history of removed ones after.
-pub async fn of_person(
-    exec: &mut Exec<'_>,
-    county_code: i64,
-    person_id: i64,
-) -> Result<Vec<PersonTagRow>> {
+pub async fn of_person(exec: &mut Exec<'_>, person: Key<PersonId>) -> Result<Vec<PersonTagRow>> {
     exec.fetch_all(q!(
         "SELECT t.county_code, t.id, t.person_id, t.tag_id, d.name AS tag_name, d.category AS tag_category,
                 t.source, t.source_ref, t.set_by, a.display_name AS set_by_name, t.set_at, t.valid_from,
@@ -163,25 +165,20 @@ pub async fn of_person(
            LEFT JOIN accounts a ON a.id = t.set_by
           WHERE t.county_code = $1 AND t.person_id = $2
           ORDER BY t.revoked_at IS NOT NULL, d.category, d.name, t.set_at",
-        county_code,
-        person_id
+        person.county_code,
+        person.id
     ))
     .await
 }
 
 /// Whether the person already has this tag, not revoked.
-pub async fn has_active(
-    exec: &mut Exec<'_>,
-    county_code: i64,
-    person_id: i64,
-    tag_id: i64,
-) -> Result<bool> {
+pub async fn has_active(exec: &mut Exec<'_>, person: Key<PersonId>, tag_id: TagId) -> Result<bool> {
     Ok(exec
         .scalar_optional::<i64>(q!(
             "SELECT id FROM person_tags WHERE county_code = $1 AND person_id = $2 AND tag_id = $3
                AND revoked_at IS NULL",
-            county_code,
-            person_id,
+            person.county_code,
+            person.id,
             tag_id
         ))
         .await?
@@ -190,18 +187,17 @@ pub async fn has_active(
 
 pub async fn revoke(
     exec: &mut Exec<'_>,
-    county_code: i64,
-    person_id: i64,
+    person: Key<PersonId>,
     tag_row_id: i64,
-    by: i64,
+    by: AccountId,
     at: Micros,
 ) -> Result<()> {
     let n = exec
         .execute(q!(
             "UPDATE person_tags SET revoked_at = $4, revoked_by = $5
               WHERE county_code = $1 AND person_id = $2 AND id = $3 AND revoked_at IS NULL",
-            county_code,
-            person_id,
+            person.county_code,
+            person.id,
             tag_row_id,
             at,
             by
@@ -218,10 +214,10 @@ pub async fn revoke(
 pub async fn usage(
     exec: &mut Exec<'_>,
     scope: &yinling_domain::scope::Scope,
-) -> Result<Vec<(i64, i64)>> {
+) -> Result<Vec<(TagId, i64)>> {
     #[derive(sqlx::FromRow)]
     struct Row {
-        tag_id: i64,
+        tag_id: TagId,
         n: i64,
     }
     let mut q = Query::new("", Vec::new());

@@ -4,7 +4,8 @@
 
 use yinling_domain::{
     ids::{Key, OrderId, PersonId, ProviderId, ServiceItemId, UnitId},
-    org::OrgPath,
+    org::{OrgKind, OrgPath},
+    region::CountyCode,
     scope::Scope,
     service::{OrderState, Urgency},
 };
@@ -19,11 +20,11 @@ use yinling_store::{
 
 fn unit(county: i64, id: i64, parent: Option<i64>, kind: &str, path: &str) -> NewOrgUnit {
     NewOrgUnit {
-        county_code: county,
-        id,
-        parent_county_code: parent.map(|_| county),
-        parent_id: parent,
-        kind: kind.into(),
+        county_code: CountyCode::from_i64(county).unwrap(),
+        id: UnitId(id),
+        parent_county_code: parent.map(|_| CountyCode::from_i64(county).unwrap()),
+        parent_id: parent.map(UnitId),
+        kind: OrgKind::parse(kind).unwrap(),
         name: format!("单位{id}"),
         code: path
             .trim_end_matches('/')
@@ -129,7 +130,10 @@ async fn subtrees_are_ranges_and_move_in_one_transaction() {
     .unwrap();
     tx.commit().await.unwrap();
     assert_eq!(moved.units, 2);
-    let grid = org::get(&mut db.store.read(), c, 5).await.unwrap().unwrap();
+    let grid = org::get(&mut db.store.read(), Key::from_parts(c, 5).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(grid.path, "370800/370830/370830002/b4/g5/");
     let street2 = under("370800/370830/370830002/");
     let total: i64 = org::count_by_kind(&mut db.store.read(), &street2)
@@ -142,9 +146,14 @@ async fn subtrees_are_ranges_and_move_in_one_transaction() {
     // Units of some kinds, in tree order (a unit, then all under it, then the next path:
     // 370830001, 3708300010, 370830002 with the moved compound and grid under it), within
     // the scope and the limit.
-    let unit_ids = |rows: Vec<org::OrgUnitRow>| rows.into_iter().map(|u| u.id).collect::<Vec<_>>();
+    let unit_ids =
+        |rows: Vec<org::OrgUnitRow>| rows.into_iter().map(|u| u.id.get()).collect::<Vec<_>>();
     let county = under("370800/370830/");
-    let areas = ["grid_party_group", "street_committee", "compound_branch"];
+    let areas = [
+        OrgKind::GridPartyGroup,
+        OrgKind::StreetCommittee,
+        OrgKind::CompoundBranch,
+    ];
     let all = org::of_kinds(&mut db.store.read(), &county, &areas, 10)
         .await
         .unwrap();
@@ -153,9 +162,14 @@ async fn subtrees_are_ranges_and_move_in_one_transaction() {
         .await
         .unwrap();
     assert_eq!(unit_ids(some), [3, 4, 5]);
-    let grids = org::of_kinds(&mut db.store.read(), &county, &["grid_party_group"], 10)
-        .await
-        .unwrap();
+    let grids = org::of_kinds(
+        &mut db.store.read(),
+        &county,
+        &[OrgKind::GridPartyGroup],
+        10,
+    )
+    .await
+    .unwrap();
     assert_eq!(unit_ids(grids), [5]);
     let first = org::of_kinds(&mut db.store.read(), &county, &areas, 2)
         .await
@@ -424,7 +438,7 @@ async fn conflicts_and_stale_versions_are_reported_and_roll_back() {
     assert!(matches!(dup, Err(StoreError::Conflict { .. })), "{dup:?}");
     drop(tx); // rolls back unit 2 as well
     assert!(
-        org::get(&mut db.store.read(), 370830, 2)
+        org::get(&mut db.store.read(), Key::from_parts(370830, 2).unwrap())
             .await
             .unwrap()
             .is_none()
@@ -437,14 +451,27 @@ async fn conflicts_and_stale_versions_are_reported_and_roll_back() {
         lng: None,
     };
     let mut tx = db.store.begin().await.unwrap();
-    org::update(&mut tx.exec(), 370830, 1, 1, &update, 5)
-        .await
-        .unwrap();
-    let stale = org::update(&mut tx.exec(), 370830, 1, 1, &update, 6).await;
+    org::update(
+        &mut tx.exec(),
+        Key::from_parts(370830, 1).unwrap(),
+        1,
+        &update,
+        5,
+    )
+    .await
+    .unwrap();
+    let stale = org::update(
+        &mut tx.exec(),
+        Key::from_parts(370830, 1).unwrap(),
+        1,
+        &update,
+        6,
+    )
+    .await;
     assert!(matches!(stale, Err(StoreError::Stale)));
     tx.commit().await.unwrap();
     assert_eq!(
-        org::get(&mut db.store.read(), 370830, 1)
+        org::get(&mut db.store.read(), Key::from_parts(370830, 1).unwrap())
             .await
             .unwrap()
             .unwrap()

@@ -180,10 +180,10 @@ async fn a_community_secretary_cannot_take_over_a_county_administrator_who_volun
         .accounts()
         .add_grant(
             &city.system,
-            target.id,
+            target.id.get(),
             yinling_domain::role::Role::Volunteer,
-            city.community.county_code,
-            city.community.id,
+            city.community.county_code.as_i64(),
+            city.community.id.get(),
         )
         .await
         .unwrap();
@@ -241,7 +241,13 @@ async fn a_community_secretary_cannot_take_over_a_county_administrator_who_volun
         r.text()
     );
     // Nothing changed: the administrator's password, grants and state are as they were.
-    let after = city.app.accounts().by_id(target.id).await.unwrap().unwrap();
+    let after = city
+        .app
+        .accounts()
+        .by_id(target.id.get())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(after.password_hash, target.password_hash);
     assert!(!after.disabled);
     assert!(
@@ -357,7 +363,7 @@ async fn a_cookie_authenticated_json_write_needs_the_csrf_header() {
     let mut c = Client::login(&app, "workera").await;
     let csrf = c.cookies["yinling_csrf"].clone();
     let body = json!({"name": "王小明", "id_number": yinling_app::testing::valid_id("37083019900101123"),
-        "home_unit_county_code": city.grid_a.county_code, "home_unit_id": city.grid_a.id});
+        "home_unit_county_code": city.grid_a.county_code.as_i64(), "home_unit_id": city.grid_a.id});
     let people = city.count("people").await;
     for header_value in [None, Some("forged")] {
         let mut req =
@@ -414,9 +420,14 @@ mod one_read {
 
         // Disabled: the very next request is refused, and still with one read.
         let id = city.caller("workera").await.account_id.unwrap();
-        yinling_store::accounts::set_disabled(&mut city.app.store().write(), id, true, 0)
-            .await
-            .unwrap();
+        yinling_store::accounts::set_disabled(
+            &mut city.app.store().write(),
+            yinling_domain::ids::AccountId(id),
+            true,
+            0,
+        )
+        .await
+        .unwrap();
         let (me, sql) = statements_of(c.json(Method::GET, "/api/v1/me", None)).await;
         assert_eq!(me.status, StatusCode::UNAUTHORIZED, "{}", me.text());
         assert_eq!(sql.len(), 1, "{sql:#?}");
@@ -440,8 +451,8 @@ mod one_read {
                 &city.system,
                 id,
                 yinling_domain::role::Role::GridWorker,
-                city.grid_b.county_code,
-                city.grid_b.id,
+                city.grid_b.county_code.as_i64(),
+                city.grid_b.id.get(),
             )
             .await
             .unwrap();
@@ -457,7 +468,7 @@ mod one_read {
         let me = c.json(Method::GET, "/api/v1/me", None).await.json();
         let grants = me["grants"].as_array().unwrap();
         assert_eq!(grants.len(), 1, "{me}");
-        assert_eq!(grants[0]["unit_id"], city.grid_a.id, "{me}");
+        assert_eq!(grants[0]["unit_id"], city.grid_a.id.get(), "{me}");
 
         let out = c.json(Method::DELETE, "/api/v1/session", None).await;
         assert!(out.status.is_success(), "{}", out.text());

@@ -45,7 +45,7 @@ async fn api_errors_are_json_with_the_right_status() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.json()["error"]["code"], "malformed_json");
 
-    let body = json!({"name": "王小明", "id_number": "370830194403151234", "home_unit_county_code": city.grid_a.county_code, "home_unit_id": city.grid_a.id});
+    let body = json!({"name": "王小明", "id_number": "370830194403151234", "home_unit_county_code": city.grid_a.county_code.as_i64(), "home_unit_id": city.grid_a.id});
     let r = c.json(Method::POST, "/api/v1/people", Some(body)).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let e = &r.json()["error"];
@@ -65,7 +65,7 @@ async fn api_errors_are_json_with_the_right_status() {
     assert_eq!(city.count("people").await, people);
 
     let body = json!({"name": "王小明", "id_number": yinling_app::testing::valid_id("37083019900101123"), "phone": "13800000000",
-        "home_unit_county_code": city.grid_a.county_code, "home_unit_id": city.grid_a.id});
+        "home_unit_county_code": city.grid_a.county_code.as_i64(), "home_unit_id": city.grid_a.id});
     let r = c.json(Method::POST, "/api/v1/people", Some(body)).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     assert_eq!(city.count("people").await, people + 1);
@@ -260,7 +260,7 @@ async fn the_openapi_document_matches_what_the_server_answers() {
             .replace(
                 "{id}",
                 &if p.contains("/org/") {
-                    city.grid_a.id
+                    city.grid_a.id.get()
                 } else {
                     pid
                 }

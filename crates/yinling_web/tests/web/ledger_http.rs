@@ -338,7 +338,7 @@ async fn a_grid_worker_awarding_himself_over_the_api_is_refused_and_audited() {
                 ..yinling_app::testing::account(
                     "selfworker",
                     Role::GridWorker,
-                    (city.grid_a.county_code, city.grid_a.id),
+                    (city.grid_a.county_code.as_i64(), city.grid_a.id.get()),
                 )
             },
         )

@@ -875,17 +875,20 @@ async fn the_approver_sees_who_proposed_for_whom_and_cannot_approve_a_self_award
                 ..yinling_app::testing::account(
                     "selfworker",
                     Role::GridWorker,
-                    (city.grid_a.county_code, city.grid_a.id),
+                    (city.grid_a.county_code.as_i64(), city.grid_a.id.get()),
                 )
             },
         )
         .await
         .unwrap();
-    let path = yinling_store::people::get(&mut city.app.store().read(), li.0, li.1)
-        .await
-        .unwrap()
-        .unwrap()
-        .path;
+    let path = yinling_store::people::get(
+        &mut city.app.store().read(),
+        yinling_app::testing::person_key(li),
+    )
+    .await
+    .unwrap()
+    .unwrap()
+    .path;
     let id = ids::next(&mut city.app.store().write(), Seq::LedgerAdjustments)
         .await
         .unwrap();

@@ -2,6 +2,7 @@
 
 use axum::http::{StatusCode, header};
 use yinling_app::testing::TestCity;
+use yinling_app::testing::person_key;
 
 use crate::support::{Client, setup, xlsx_text};
 
@@ -15,8 +16,8 @@ async fn mediation_case_in_grid_b(city: &TestCity) {
         .create(
             &city.system,
             CaseInput {
-                unit_county_code: city.grid_b.county_code,
-                unit_id: yinling_domain::ids::UnitId(city.grid_b.id),
+                unit_county_code: city.grid_b.county_code.into(),
+                unit_id: city.grid_b.id,
                 place_id: None,
                 location: None,
                 category: DisputeCategory::Neighbour,
@@ -33,7 +34,7 @@ async fn mediation_case_in_grid_b(city: &TestCity) {
         )
         .await
         .unwrap();
-    assert_eq!((key.county(), key.id()), (city.grid_b.county_code, 1));
+    assert_eq!((key.county_code, key.id()), (city.grid_b.county_code, 1));
 }
 
 #[tokio::test]
@@ -45,8 +46,7 @@ async fn mediation_pages_run_a_case_in_elder_mode_and_refuse_the_other_grid() {
         .people()
         .add_role(
             &city.system,
-            lc,
-            lid,
+            person_key((lc, lid)),
             yinling_app::people::RoleInput {
                 kind: yinling_domain::person::PersonRoleKind::RetiredCadre,
                 unit_county_code: None,

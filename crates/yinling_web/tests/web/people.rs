@@ -7,6 +7,7 @@ use crate::support::{setup, xlsx_text};
 mod masked_numbers_web {
     use axum::http::{Method, StatusCode, header};
     use serde_json::json;
+    use yinling_app::testing::person_key;
     use yinling_app::{
         PageRequest, Settings,
         org::NewUnitInput,
@@ -35,8 +36,7 @@ mod masked_numbers_web {
             .org()
             .create_unit(
                 &city.system,
-                parent.county_code,
-                parent.id,
+                yinling_domain::ids::Key::new(parent.county_code, parent.id),
                 NewUnitInput {
                     region_code: region.map(str::to_owned),
                     ..yinling_app::testing::unit(kind, name)
@@ -176,7 +176,7 @@ mod masked_numbers_web {
                 Method::POST,
                 "/api/v1/people",
                 Some(json!({"name": "赵六", "id_number": PEOPLE_B[0].1,
-                    "home_unit_county_code": grid_c.county_code, "home_unit_id": grid_c.id})),
+                    "home_unit_county_code": grid_c.county_code.as_i64(), "home_unit_id": grid_c.id})),
             )
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
@@ -303,8 +303,13 @@ mod masked_numbers_web {
             "{all}"
         );
         let reg = zsf["registration"]["id"].as_i64().unwrap();
-        let file = city.app.people().file(&worker, zc, reg).await.unwrap();
-        assert_eq!(file.status, "merged");
+        let file = city
+            .app
+            .people()
+            .file(&worker, person_key((zc, reg)))
+            .await
+            .unwrap();
+        assert_eq!(file.status.as_str(), "merged");
         // Deciding it again is refused beside the case, as a conflict.
         let r = county
             .post_form(&action, &[("decision", "reject"), ("version", &version)])
@@ -358,10 +363,13 @@ mod masked_numbers_web {
             ))
             .await
             .unwrap();
-        let root = yinling_store::org::get(&mut city.app.store().read(), 370800, root)
-            .await
-            .unwrap()
-            .unwrap();
+        let root = yinling_store::org::get(
+            &mut city.app.store().read(),
+            yinling_domain::ids::Key::from_parts(370800, root).unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
         let qufu = unit(
             &city,
             &root,
@@ -525,12 +533,11 @@ mod masked_numbers_web {
             .people()
             .add_role(
                 &city.system,
-                c,
-                id,
+                person_key((c, id)),
                 RoleInput {
                     kind: PersonRoleKind::Volunteer,
-                    unit_county_code: Some(city.branch.county_code),
-                    unit_id: Some(city.branch.id),
+                    unit_county_code: Some(city.branch.county_code.as_i64()),
+                    unit_id: Some(city.branch.id.get()),
                     since: None,
                     details: RoleDetails::default(),
                 },

@@ -56,8 +56,7 @@ async fn a_secretary_lists_a_team_and_a_volunteer_and_edits_them_through_the_pag
         .org()
         .create_unit(
             &city.system,
-            city.community.county_code,
-            city.community.id,
+            yinling_domain::ids::Key::new(city.community.county_code, city.community.id),
             yinling_app::testing::unit(
                 yinling_domain::org::OrgKind::VolunteerTeam,
                 "东门社区志愿服务队",
@@ -143,7 +142,7 @@ async fn a_secretary_lists_a_team_and_a_volunteer_and_edits_them_through_the_pag
         .items;
     let p = listed
         .iter()
-        .find(|p| p.unit_id == Some(yinling_domain::ids::UnitId(team.id)))
+        .find(|p| p.unit_id == Some(team.id))
         .expect("the team is listed");
     assert_eq!(
         (p.kind_label, p.name.as_str(), p.capacity),
@@ -160,8 +159,7 @@ async fn a_secretary_lists_a_team_and_a_volunteer_and_edits_them_through_the_pag
         .org()
         .create_unit(
             &city.system,
-            city.street.county_code,
-            city.street.id,
+            yinling_domain::ids::Key::new(city.street.county_code, city.street.id),
             yinling_app::testing::unit(
                 yinling_domain::org::OrgKind::CommunityCommittee,
                 "西门社区党委",
@@ -174,8 +172,7 @@ async fn a_secretary_lists_a_team_and_a_volunteer_and_edits_them_through_the_pag
         .org()
         .create_unit(
             &city.system,
-            west.county_code,
-            west.id,
+            yinling_domain::ids::Key::new(west.county_code, west.id),
             yinling_app::testing::unit(
                 yinling_domain::org::OrgKind::VolunteerTeam,
                 "西门社区志愿服务队",

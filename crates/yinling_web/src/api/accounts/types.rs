@@ -94,7 +94,7 @@ pub struct AccountListItemResponse {
 impl From<AccountListRow> for AccountListItemResponse {
     fn from(r: AccountListRow) -> Self {
         AccountListItemResponse {
-            id: r.id,
+            id: r.id.get(),
             username: r.username,
             display_name: r.display_name,
             disabled: r.disabled,
@@ -128,11 +128,11 @@ pub struct AccountResponse {
 impl From<AccountRow> for AccountResponse {
     fn from(r: AccountRow) -> Self {
         AccountResponse {
-            id: r.id,
+            id: r.id.get(),
             username: r.username,
             display_name: r.display_name,
-            person_county_code: r.person_county_code,
-            person_id: r.person_id,
+            person_county_code: r.person_county_code.map(|c| c.as_i64()),
+            person_id: r.person_id.map(|i| i.get()),
             must_change_password: r.must_change_password,
             failed_logins: r.failed_logins,
             locked_until: r.locked_until,

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use yinling_app::{Page, PageRequest};
-use yinling_domain::person::PersonRoleKind;
+use yinling_domain::{ids::PlaceId, org::OrgKind, person::PersonRoleKind};
 use yinling_store::org::UnitFilter;
 
 use self::types::{
@@ -51,15 +51,32 @@ async fn list_units(
     c: ApiCaller,
     ApiQuery(q): ApiQuery<ListUnitsQuery>,
 ) -> Result<axum::Json<Page<OrgUnitResponse>>, ApiError> {
+    let request = PageRequest::new(q.page, q.per_page);
+    let kind = match q.kind.filter(|k| !k.is_empty()) {
+        None => None,
+        Some(k) => match OrgKind::parse(&k) {
+            Some(kind) => Some(kind),
+            // No unit is of a kind that does not exist.
+            None => {
+                return Ok(axum::Json(Page {
+                    items: Vec::new(),
+                    total: 0,
+                    total_is_lower_bound: false,
+                    page: request.page,
+                    per_page: request.per_page,
+                }));
+            }
+        },
+    };
     let filter = UnitFilter {
-        kind: q.kind.filter(|k| !k.is_empty()),
+        kind,
         name_contains: q.q.filter(|k| !k.is_empty()),
     };
     Ok(axum::Json(
         state
             .app
             .org()
-            .units(&c.caller, filter, PageRequest::new(q.page, q.per_page))
+            .units(&c.caller, filter, request)
             .await
             .map(page_of)?,
     ))
@@ -78,7 +95,7 @@ async fn find_unit(
         state
             .app
             .org()
-            .unit_view(&c.caller, county, id)
+            .unit_view(&c.caller, yinling_app::org::unit_key(county, id)?)
             .await?
             .into(),
     ))
@@ -98,7 +115,11 @@ async fn create_unit(
     let unit = state
         .app
         .org()
-        .create_unit(&c.caller, county, id, input.into())
+        .create_unit(
+            &c.caller,
+            yinling_app::org::unit_key(county, id)?,
+            input.into(),
+        )
         .await?;
     Ok((StatusCode::CREATED, axum::Json(unit.into())))
 }
@@ -117,7 +138,11 @@ async fn update_unit(
     state
         .app
         .org()
-        .update_unit(&c.caller, county, id, input.into())
+        .update_unit(
+            &c.caller,
+            yinling_app::org::unit_key(county, id)?,
+            input.into(),
+        )
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -136,7 +161,11 @@ async fn move_unit(
     let moved = state
         .app
         .org()
-        .move_unit(&c.caller, county, id, req.parent_county_code, req.parent_id)
+        .move_unit(
+            &c.caller,
+            yinling_app::org::unit_key(county, id)?,
+            yinling_app::org::unit_key(req.parent_county_code, req.parent_id)?,
+        )
         .await?;
     Ok(axum::Json(MoveResponse { moved }))
 }
@@ -166,8 +195,7 @@ async fn unit_members(
             .people()
             .roster(
                 &c.caller,
-                county,
-                id,
+                yinling_app::org::unit_key(county, id)?,
                 q.kind,
                 PageRequest::new(q.page, q.per_page),
             )
@@ -190,7 +218,11 @@ async fn set_boundary(
     state
         .app
         .org()
-        .set_grid_boundary(&c.caller, county, id, req.geojson.as_deref())
+        .set_grid_boundary(
+            &c.caller,
+            yinling_app::org::unit_key(county, id)?,
+            req.geojson.as_deref(),
+        )
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -217,7 +249,11 @@ async fn list_places(
         state
             .app
             .org()
-            .places(&c.caller, county, id, q.parent)
+            .places(
+                &c.caller,
+                yinling_app::org::unit_key(county, id)?,
+                q.parent.map(PlaceId),
+            )
             .await
             .map(list_of)?,
     ))
@@ -237,7 +273,11 @@ async fn create_place(
     let place = state
         .app
         .org()
-        .create_place(&c.caller, county, id, input.into())
+        .create_place(
+            &c.caller,
+            yinling_app::org::unit_key(county, id)?,
+            input.into(),
+        )
         .await?;
     Ok((StatusCode::CREATED, axum::Json(place.into())))
 }

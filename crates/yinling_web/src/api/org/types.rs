@@ -61,11 +61,11 @@ pub struct OrgUnitResponse {
 impl From<OrgUnitRow> for OrgUnitResponse {
     fn from(v: OrgUnitRow) -> Self {
         OrgUnitResponse {
-            county_code: v.county_code,
-            id: v.id,
-            parent_county_code: v.parent_county_code,
-            parent_id: v.parent_id,
-            kind: v.kind,
+            county_code: v.county_code.as_i64(),
+            id: v.id.get(),
+            parent_county_code: v.parent_county_code.map(|c| c.as_i64()),
+            parent_id: v.parent_id.map(|i| i.get()),
+            kind: v.kind.as_str().to_owned(),
             name: v.name,
             code: v.code,
             path: v.path,
@@ -150,9 +150,9 @@ pub struct ChildUnitRowResponse {
 impl From<ChildRow> for ChildUnitRowResponse {
     fn from(v: ChildRow) -> Self {
         ChildUnitRowResponse {
-            county_code: v.county_code,
-            id: v.id,
-            kind: v.kind,
+            county_code: v.county_code.as_i64(),
+            id: v.id.get(),
+            kind: v.kind.as_str().to_owned(),
             name: v.name,
             path: v.path,
             region_code: v.region_code,
@@ -173,8 +173,8 @@ pub struct CrumbResponse {
 impl From<Crumb> for CrumbResponse {
     fn from(v: Crumb) -> Self {
         CrumbResponse {
-            county_code: v.county_code,
-            id: v.id,
+            county_code: v.county_code.as_i64(),
+            id: v.id.get(),
             name: v.name,
             visible: v.visible,
         }
@@ -259,14 +259,14 @@ pub struct RosterItemResponse {
 impl From<RosterItem> for RosterItemResponse {
     fn from(v: RosterItem) -> Self {
         RosterItemResponse {
-            county_code: v.county_code,
-            person_id: v.person_id,
+            county_code: v.county_code.as_i64(),
+            person_id: v.person_id.get(),
             name: v.name,
-            gender: v.gender,
+            gender: v.gender.as_str().to_owned(),
             birth_date: v.birth_date,
             birth_year: v.birth_year,
             age: v.age,
-            kind: v.kind,
+            kind: v.kind.as_str().to_owned(),
             unit_name: v.unit_name,
             details: v.details,
         }
@@ -312,11 +312,11 @@ pub struct PlaceResponse {
 impl From<PlaceRow> for PlaceResponse {
     fn from(v: PlaceRow) -> Self {
         PlaceResponse {
-            county_code: v.county_code,
-            id: v.id,
+            county_code: v.county_code.as_i64(),
+            id: v.id.get(),
             kind: v.kind,
-            parent_id: v.parent_id,
-            unit_id: v.unit_id,
+            parent_id: v.parent_id.map(|i| i.get()),
+            unit_id: v.unit_id.get(),
             path: v.path,
             label: v.label,
             address: v.address,

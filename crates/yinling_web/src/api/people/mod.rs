@@ -11,7 +11,11 @@ use axum::{
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
-use yinling_app::{Page, PageRequest, people::PeopleQuery};
+use yinling_app::{
+    AppError, Page, PageRequest,
+    people::{PeopleQuery, person_key},
+};
+use yinling_domain::{ids::PersonRoleId, region::CountyCode};
 
 use self::types::{
     DuplicateCaseResponse, DuplicateDecisionRequest, NewPerson, NewPersonTag, NewRole,
@@ -71,12 +75,12 @@ async fn create_person(
     c: ApiCaller,
     ApiJson(input): ApiJson<NewPerson>,
 ) -> Result<(StatusCode, axum::Json<Created>), ApiError> {
-    let (county, id) = state.app.people().create(&c.caller, input.into()).await?;
+    let key = state.app.people().create(&c.caller, input.into()).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(Created {
-            county_code: Some(county),
-            id,
+            county_code: Some(key.county()),
+            id: key.id(),
         }),
     ))
 }
@@ -117,7 +121,12 @@ async fn find_person(
     ApiPath((county, id)): ApiPath<(i64, i64)>,
 ) -> Result<axum::Json<PersonResponse>, ApiError> {
     Ok(axum::Json(
-        state.app.people().file(&c.caller, county, id).await?.into(),
+        state
+            .app
+            .people()
+            .file(&c.caller, person_key(county, id)?)
+            .await?
+            .into(),
     ))
 }
 
@@ -135,7 +144,7 @@ async fn update_person(
     state
         .app
         .people()
-        .update(&c.caller, county, id, input.into())
+        .update(&c.caller, person_key(county, id)?, input.into())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -154,7 +163,7 @@ async fn reveal(
     let value = state
         .app
         .people()
-        .reveal(&c.caller, county, id, req.field)
+        .reveal(&c.caller, person_key(county, id)?, req.field)
         .await?;
     Ok(axum::Json(RevealResponse {
         field: req.field,
@@ -175,13 +184,13 @@ async fn add_role(
     let role = state
         .app
         .people()
-        .add_role(&c.caller, county, id, input.into())
+        .add_role(&c.caller, person_key(county, id)?, input.into())
         .await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(Created {
             county_code: Some(county),
-            id: role,
+            id: role.get(),
         }),
     ))
 }
@@ -198,7 +207,7 @@ async fn remove_role(
     state
         .app
         .people()
-        .remove_role(&c.caller, county, id, role)
+        .remove_role(&c.caller, person_key(county, id)?, PersonRoleId(role))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -216,7 +225,7 @@ async fn set_skills(
     state
         .app
         .people()
-        .set_skills(&c.caller, county, id, req.skills)
+        .set_skills(&c.caller, person_key(county, id)?, req.skills)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -234,7 +243,7 @@ async fn add_tag(
     let row = state
         .app
         .people()
-        .tag(&c.caller, county, id, input.into())
+        .tag(&c.caller, person_key(county, id)?, input.into())
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -254,7 +263,11 @@ async fn remove_tag(
     c: ApiCaller,
     ApiPath((county, id, row)): ApiPath<(i64, i64, i64)>,
 ) -> Result<StatusCode, ApiError> {
-    state.app.people().untag(&c.caller, county, id, row).await?;
+    state
+        .app
+        .people()
+        .untag(&c.caller, person_key(county, id)?, row)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -310,7 +323,14 @@ async fn decide_duplicate(
     state
         .app
         .people()
-        .resolve_duplicate(&c.caller, county, id, input.into())
+        .resolve_duplicate(
+            &c.caller,
+            CountyCode::from_i64(county).map_err(|_| AppError::NotFound {
+                what: "重复登记"
+            })?,
+            id,
+            input.into(),
+        )
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -4,6 +4,7 @@ use axum::{extract::State, http::StatusCode};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
+use yinling_domain::ids::TagId;
 
 use super::types::{NewTag, TagUpdate, TagUsageResponse};
 use crate::api::kernel::{ApiJson, ApiPath, ApiQuery, Created};
@@ -63,7 +64,7 @@ async fn create_tag(
         StatusCode::CREATED,
         axum::Json(Created {
             county_code: None,
-            id,
+            id: id.get(),
         }),
     ))
 }
@@ -80,7 +81,7 @@ async fn update_tag(
     state
         .app
         .people()
-        .update_tag_definition(&c.caller, id, input.into())
+        .update_tag_definition(&c.caller, TagId(id), input.into())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -12,7 +12,10 @@ use yinling_app::{
     },
     people::{TagDefInput, TagUsage},
 };
-use yinling_domain::person::{PersonRoleKind, PersonStatus, RoleDetails};
+use yinling_domain::{
+    ids::TagId,
+    person::{PersonRoleKind, PersonStatus, RoleDetails},
+};
 use yinling_store::people::tags::{PersonTagRow, TagDefRow};
 
 use crate::api::kernel::Micros;
@@ -33,7 +36,7 @@ pub struct TagDefResponse {
 impl From<TagDefRow> for TagDefResponse {
     fn from(r: TagDefRow) -> Self {
         TagDefResponse {
-            id: r.id,
+            id: r.id.get(),
             code: r.code,
             name: r.name,
             category: r.category,
@@ -134,10 +137,10 @@ pub struct PersonListItemResponse {
 impl From<PersonListItem> for PersonListItemResponse {
     fn from(v: PersonListItem) -> Self {
         PersonListItemResponse {
-            county_code: v.county_code,
-            id: v.id,
+            county_code: v.county_code.as_i64(),
+            id: v.id.get(),
             name: v.name,
-            gender: v.gender,
+            gender: v.gender.as_str().to_owned(),
             gender_label: v.gender_label,
             birth_date: v.birth_date,
             birth_year: v.birth_year,
@@ -146,7 +149,7 @@ impl From<PersonListItem> for PersonListItemResponse {
             phone_masked: v.phone_masked,
             unit_name: v.unit_name,
             household: v.household,
-            status: v.status,
+            status: v.status.as_str().to_owned(),
             status_label: v.status_label,
         }
     }
@@ -239,11 +242,11 @@ pub struct PersonResponse {
 impl From<PersonFile> for PersonResponse {
     fn from(v: PersonFile) -> Self {
         PersonResponse {
-            county_code: v.county_code,
-            id: v.id,
+            county_code: v.county_code.as_i64(),
+            id: v.id.get(),
             name: v.name,
             name_pinyin: v.name_pinyin,
-            gender: v.gender,
+            gender: v.gender.as_str().to_owned(),
             gender_label: v.gender_label,
             birth_date: v.birth_date,
             birth_year: v.birth_year,
@@ -254,7 +257,7 @@ impl From<PersonFile> for PersonResponse {
             education: v.education,
             address: v.address,
             note: v.note,
-            status: v.status,
+            status: v.status.as_str().to_owned(),
             status_label: v.status_label,
             synthetic: v.synthetic,
             home_unit: v.home_unit.into(),
@@ -284,7 +287,7 @@ pub struct HouseholdRefResponse {
 impl From<HouseholdRef> for HouseholdRefResponse {
     fn from(v: HouseholdRef) -> Self {
         HouseholdRefResponse {
-            id: v.id,
+            id: v.id.get(),
             label: v.label,
             address: v.address,
             members: v.members.into_iter().map(Into::into).collect(),
@@ -302,7 +305,7 @@ pub struct HouseholdMemberResponse {
 impl From<HouseholdMember> for HouseholdMemberResponse {
     fn from(v: HouseholdMember) -> Self {
         HouseholdMemberResponse {
-            id: v.id,
+            id: v.id.get(),
             name: v.name,
         }
     }
@@ -326,12 +329,12 @@ pub struct RoleResponse {
 impl From<RoleView> for RoleResponse {
     fn from(v: RoleView) -> Self {
         RoleResponse {
-            id: v.id,
-            kind: v.kind,
+            id: v.id.get(),
+            kind: v.kind.as_str().to_owned(),
             kind_label: v.kind_label,
             unit_name: v.unit_name,
-            unit_county_code: v.unit_county_code,
-            unit_id: v.unit_id,
+            unit_county_code: v.unit_county_code.map(|c| c.as_i64()),
+            unit_id: v.unit_id.map(|i| i.get()),
             since: v.since,
             details: v.details,
             summary: v.summary,
@@ -351,8 +354,8 @@ pub struct UnitRefResponse {
 impl From<UnitRef> for UnitRefResponse {
     fn from(v: UnitRef) -> Self {
         UnitRefResponse {
-            county_code: v.county_code,
-            id: v.id,
+            county_code: v.county_code.as_i64(),
+            id: v.id.get(),
             name: v.name,
             path: v.path,
         }
@@ -383,22 +386,22 @@ pub struct PersonTagResponse {
 impl From<PersonTagRow> for PersonTagResponse {
     fn from(v: PersonTagRow) -> Self {
         PersonTagResponse {
-            county_code: v.county_code,
+            county_code: v.county_code.as_i64(),
             id: v.id,
-            person_id: v.person_id,
-            tag_id: v.tag_id,
+            person_id: v.person_id.get(),
+            tag_id: v.tag_id.get(),
             tag_name: v.tag_name,
             tag_category: v.tag_category,
-            source: v.source,
+            source: v.source.as_str().to_owned(),
             source_ref: v.source_ref,
-            set_by: v.set_by,
+            set_by: v.set_by.map(|i| i.get()),
             set_by_name: v.set_by_name,
             set_at: v.set_at,
             valid_from: v.valid_from,
             valid_to: v.valid_to,
             note: v.note,
             revoked_at: v.revoked_at,
-            revoked_by: v.revoked_by,
+            revoked_by: v.revoked_by.map(|i| i.get()),
         }
     }
 }
@@ -445,7 +448,7 @@ pub struct NewPersonTag {
 impl From<NewPersonTag> for TagInput {
     fn from(v: NewPersonTag) -> Self {
         TagInput {
-            tag_id: v.tag_id,
+            tag_id: TagId(v.tag_id),
             valid_from: v.valid_from,
             valid_to: v.valid_to,
             note: v.note,
@@ -477,7 +480,7 @@ pub struct DuplicateCaseResponse {
 impl From<DuplicateCase> for DuplicateCaseResponse {
     fn from(v: DuplicateCase) -> Self {
         DuplicateCaseResponse {
-            county_code: v.county_code,
+            county_code: v.county_code.as_i64(),
             id: v.id,
             status: v.status,
             status_label: v.status_label,
@@ -517,8 +520,8 @@ pub struct DuplicateFileResponse {
 impl From<DuplicateFile> for DuplicateFileResponse {
     fn from(v: DuplicateFile) -> Self {
         DuplicateFileResponse {
-            county_code: v.county_code,
-            id: v.id,
+            county_code: v.county_code.as_i64(),
+            id: v.id.get(),
             name: v.name,
             unit_name: v.unit_name,
             gender_label: v.gender_label,

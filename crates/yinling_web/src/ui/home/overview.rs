@@ -36,7 +36,10 @@ async fn home(State(state): State<AppState>, ctx: PageCtx) -> PageResult {
         (Vec::new(), 0, Vec::new())
     };
     let me = match ctx.caller.person {
-        Some((c, id)) if !staff => state.app.people().file(&ctx.caller, c, id).await.ok(),
+        Some((c, id)) if !staff => match yinling_app::people::person_key(c, id) {
+            Ok(key) => state.app.people().file(&ctx.caller, key).await.ok(),
+            Err(_) => None,
+        },
         _ => None,
     };
     let merchant = ctx

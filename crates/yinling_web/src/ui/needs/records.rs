@@ -212,7 +212,7 @@ async fn list(
         Some((c, id)) => state
             .app
             .org()
-            .find_unit(&ctx.caller, c, id)
+            .find_unit(&ctx.caller, yinling_app::org::unit_key(c, id)?)
             .await
             .ok()
             .map(|u| u.name),
@@ -358,7 +358,11 @@ async fn form_page(
     // Coming from a person's file: that person, in their home unit.
     let mut person_name = None;
     if let Some((c, id)) = opt(&f.person).and_then(|p| parse_key(&p)) {
-        let p = state.app.people().file(&ctx.caller, c, id).await?;
+        let p = state
+            .app
+            .people()
+            .file(&ctx.caller, yinling_app::people::person_key(c, id)?)
+            .await?;
         if opt(&f.unit).is_none() {
             f.unit = Some(format!("{}/{}", p.home_unit.county_code, p.home_unit.id));
         }
@@ -379,7 +383,11 @@ async fn form_page(
     let Some((c, u)) = opt(&f.unit).and_then(|u| parse_key(&u)) else {
         return Err(AppError::invalid("unit_required", "unit", "请先选择社区或网格").into());
     };
-    let unit = state.app.org().find_unit(&ctx.caller, c, u).await?;
+    let unit = state
+        .app
+        .org()
+        .find_unit(&ctx.caller, yinling_app::org::unit_key(c, u)?)
+        .await?;
     let people = if person_name.is_none() {
         let q = PeopleQuery {
             unit: Some(format!("{c}/{u}")),
@@ -419,7 +427,7 @@ async fn form_page(
     let households = state
         .app
         .people()
-        .households_under(&ctx.caller, c, u)
+        .households_under(&ctx.caller, yinling_app::org::unit_key(c, u)?)
         .await?;
     let house_ids: Vec<String> = households.iter().map(|h| h.id.to_string()).collect();
     let households = choices(

@@ -74,10 +74,14 @@ async fn subject(
     if proxy && !ctx.caller.may(Permission::Dispatch) {
         return Err(AppError::NotFound { what: "人员" });
     }
-    let file = state.app.people().file(&ctx.caller, key.0, key.1).await?;
+    let file = state
+        .app
+        .people()
+        .file(&ctx.caller, yinling_app::people::person_key(key.0, key.1)?)
+        .await?;
     Ok(Subject {
-        county: file.county_code,
-        id: file.id,
+        county: file.county_code.as_i64(),
+        id: file.id.get(),
         name: file.name,
         path: file.home_unit.path,
         address: file.address,

@@ -69,7 +69,11 @@ async fn unit_page(
     id: i64,
     error: Option<FormError>,
 ) -> PageResult {
-    let v = state.app.org().unit_view(&ctx.caller, county, id).await?;
+    let v = state
+        .app
+        .org()
+        .unit_view(&ctx.caller, yinling_app::org::unit_key(county, id)?)
+        .await?;
     let kinds = choices(
         v.allowed_child_kinds
             .iter()
@@ -155,8 +159,7 @@ async fn create_child(
             .org()
             .create_unit(
                 &ctx.caller,
-                county,
-                id,
+                yinling_app::org::unit_key(county, id)?,
                 NewUnitInput {
                     kind,
                     name: f.name.clone(),
@@ -196,8 +199,7 @@ async fn update(
             .org()
             .update_unit(
                 &ctx.caller,
-                county,
-                id,
+                yinling_app::org::unit_key(county, id)?,
                 UnitUpdateInput {
                     name: f.name.clone(),
                     address: opt(&f.address),
@@ -235,7 +237,11 @@ async fn move_unit(
         state
             .app
             .org()
-            .move_unit(&ctx.caller, county, id, pc, pid)
+            .move_unit(
+                &ctx.caller,
+                yinling_app::org::unit_key(county, id)?,
+                yinling_app::org::unit_key(pc, pid)?,
+            )
             .await?;
         Ok(format!("/org/{county}/{id}?ok=moved"))
     }
@@ -257,7 +263,11 @@ async fn boundary(
     let result = state
         .app
         .org()
-        .set_grid_boundary(&ctx.caller, county, id, opt(&f.geojson).as_deref())
+        .set_grid_boundary(
+            &ctx.caller,
+            yinling_app::org::unit_key(county, id)?,
+            opt(&f.geojson).as_deref(),
+        )
         .await
         .map(|()| format!("/org/{county}/{id}?ok=saved"));
     after(&state, ctx, county, id, result).await
@@ -287,15 +297,18 @@ async fn members(
     Path((county, id)): Path<(i64, i64)>,
     Query(q): Query<MembersQuery>,
 ) -> PageResult {
-    let unit = state.app.org().find_unit(&ctx.caller, county, id).await?;
+    let unit = state
+        .app
+        .org()
+        .find_unit(&ctx.caller, yinling_app::org::unit_key(county, id)?)
+        .await?;
     let kind = opt(&q.kind).and_then(|k| PersonRoleKind::parse(&k));
     let result = state
         .app
         .people()
         .roster(
             &ctx.caller,
-            county,
-            id,
+            yinling_app::org::unit_key(county, id)?,
             kind,
             PageRequest::new(q.page, Some(50)),
         )
@@ -339,11 +352,19 @@ async fn places_page(
     parent: Option<i64>,
     error: Option<FormError>,
 ) -> PageResult {
-    let unit = state.app.org().find_unit(&ctx.caller, county, id).await?;
+    let unit = state
+        .app
+        .org()
+        .find_unit(&ctx.caller, yinling_app::org::unit_key(county, id)?)
+        .await?;
     let places = state
         .app
         .org()
-        .places(&ctx.caller, county, id, parent)
+        .places(
+            &ctx.caller,
+            yinling_app::org::unit_key(county, id)?,
+            parent.map(yinling_domain::ids::PlaceId),
+        )
         .await?;
     let can_edit = yinling_domain::org::OrgPath::parse(&unit.path).is_ok_and(|p| {
         ctx.caller
@@ -413,8 +434,7 @@ async fn create_place(
             .org()
             .create_place(
                 &ctx.caller,
-                county,
-                id,
+                yinling_app::org::unit_key(county, id)?,
                 PlaceInput {
                     kind,
                     parent_id: parent,

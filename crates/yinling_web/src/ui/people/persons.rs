@@ -14,11 +14,15 @@ use yinling_app::{
     AppError, Page, PageRequest,
     people::{
         DuplicateCase, DuplicateDecision, PeopleQuery, PersonFile, PersonInput, PersonListItem,
-        ResolveDuplicateInput, RoleInput, SensitiveField, TagInput,
+        ResolveDuplicateInput, RoleInput, SensitiveField, TagInput, person_key,
     },
     services::PersonListing,
 };
-use yinling_domain::person::{PersonRoleKind, PersonStatus, RetireKind, RoleDetails};
+use yinling_domain::{
+    ids::{Key, PersonId, PersonRoleId, TagId},
+    person::{PersonRoleKind, PersonStatus, RetireKind, RoleDetails},
+    region::CountyCode,
+};
 use yinling_store::people::tags::TagDefRow;
 
 use crate::AppState;
@@ -187,7 +191,7 @@ async fn list(
         Some((c, id)) => state
             .app
             .org()
-            .find_unit(&ctx.caller, c, id)
+            .find_unit(&ctx.caller, yinling_app::org::unit_key(c, id)?)
             .await
             .ok()
             .map(|u| u.name),
@@ -291,12 +295,11 @@ struct PersonPage {
 async fn person_page(
     state: &AppState,
     ctx: PageCtx,
-    county: i64,
-    id: i64,
+    key: Key<PersonId>,
     revealed: Option<(SensitiveField, String)>,
     error: Option<FormError>,
 ) -> PageResult {
-    let p = state.app.people().file(&ctx.caller, county, id).await?;
+    let p = state.app.people().file(&ctx.caller, key).await?;
     let tags = if p.can_edit {
         state
             .app
@@ -312,14 +315,11 @@ async fn person_page(
     let listing = match state
         .app
         .services()
-        .person_listing(&ctx.caller, county, id)
+        .person_listing(&ctx.caller, key.county(), key.id())
         .await?
     {
         PersonListing::NotManaged => None,
-        PersonListing::Unlisted => Some((
-            format!("/providers/new?person={county}/{id}"),
-            "加入资源清单",
-        )),
+        PersonListing::Unlisted => Some((format!("/providers/new?person={key}"), "加入资源清单")),
         PersonListing::Listed(k) => Some((
             format!("/providers/{}/{}/edit", k.county_code, k.id),
             "资源清单信息",
@@ -360,7 +360,7 @@ async fn show(
     ctx: PageCtx,
     Path((county, id)): Path<(i64, i64)>,
 ) -> PageResult {
-    person_page(&state, ctx, county, id, None, None).await
+    person_page(&state, ctx, person_key(county, id)?, None, None).await
 }
 
 #[derive(Deserialize)]
@@ -374,18 +374,15 @@ async fn reveal(
     Path((county, id)): Path<(i64, i64)>,
     Form(f): Form<RevealForm>,
 ) -> PageResult {
+    let key = person_key(county, id)?;
     let field = match f.field.as_str() {
         "id_number" => SensitiveField::IdNumber,
         "phone" => SensitiveField::Phone,
         _ => return Err(AppError::invalid("invalid_field", "field", "无法显示该项").into()),
     };
-    let value = state
-        .app
-        .people()
-        .reveal(&ctx.caller, county, id, field)
-        .await?;
+    let value = state.app.people().reveal(&ctx.caller, key, field).await?;
     let shown = value.map(|v| (field, v));
-    person_page(&state, ctx, county, id, shown, None).await
+    person_page(&state, ctx, key, shown, None).await
 }
 
 /// The outcome of a form action on a person file: back to the file, or the file with the
@@ -393,14 +390,13 @@ async fn reveal(
 async fn after_action(
     state: &AppState,
     ctx: PageCtx,
-    county: i64,
-    id: i64,
+    key: Key<PersonId>,
     result: Result<(), AppError>,
 ) -> PageResult {
     match result {
-        Ok(()) => Ok(see_other(&format!("/people/{county}/{id}?ok=saved"))),
+        Ok(()) => Ok(see_other(&format!("/people/{key}?ok=saved"))),
         Err(e) => match FormError::from_app(&e) {
-            Some(fe) => person_page(state, ctx, county, id, None, Some(fe)).await,
+            Some(fe) => person_page(state, ctx, key, None, Some(fe)).await,
             None => Err(e.into()),
         },
     }
@@ -478,16 +474,17 @@ async fn add_role(
     Path((county, id)): Path<(i64, i64)>,
     Form(f): Form<RoleForm>,
 ) -> PageResult {
+    let key = person_key(county, id)?;
     let result = match role_input(&f) {
         Ok(input) => state
             .app
             .people()
-            .add_role(&ctx.caller, county, id, input)
+            .add_role(&ctx.caller, key, input)
             .await
             .map(|_| ()),
         Err(e) => Err(e),
     };
-    after_action(&state, ctx, county, id, result).await
+    after_action(&state, ctx, key, result).await
 }
 
 async fn remove_role(
@@ -495,12 +492,13 @@ async fn remove_role(
     ctx: PageCtx,
     Path((county, id, role)): Path<(i64, i64, i64)>,
 ) -> PageResult {
+    let key = person_key(county, id)?;
     let result = state
         .app
         .people()
-        .remove_role(&ctx.caller, county, id, role)
+        .remove_role(&ctx.caller, key, PersonRoleId(role))
         .await;
-    after_action(&state, ctx, county, id, result).await
+    after_action(&state, ctx, key, result).await
 }
 
 #[derive(Deserialize)]
@@ -514,12 +512,13 @@ async fn set_skills(
     Path((county, id)): Path<(i64, i64)>,
     Form(f): Form<SkillsForm>,
 ) -> PageResult {
+    let key = person_key(county, id)?;
     let result = state
         .app
         .people()
-        .set_skills(&ctx.caller, county, id, vec![f.skills])
+        .set_skills(&ctx.caller, key, vec![f.skills])
         .await;
-    after_action(&state, ctx, county, id, result).await
+    after_action(&state, ctx, key, result).await
 }
 
 #[derive(Deserialize)]
@@ -536,11 +535,13 @@ async fn add_tag(
     Path((county, id)): Path<(i64, i64)>,
     Form(f): Form<TagForm>,
 ) -> PageResult {
+    let key = person_key(county, id)?;
     let input = (|| {
         Ok::<_, AppError>(TagInput {
             tag_id: f
                 .tag_id
-                .parse()
+                .parse::<i64>()
+                .map(TagId)
                 .map_err(|_| AppError::invalid("invalid_tag", "tag_id", "请选择标签"))?,
             valid_from: parse_date_field(&f.valid_from, "valid_from")?,
             valid_to: parse_date_field(&f.valid_to, "valid_to")?,
@@ -551,12 +552,12 @@ async fn add_tag(
         Ok(i) => state
             .app
             .people()
-            .tag(&ctx.caller, county, id, i)
+            .tag(&ctx.caller, key, i)
             .await
             .map(|_| ()),
         Err(e) => Err(e),
     };
-    after_action(&state, ctx, county, id, result).await
+    after_action(&state, ctx, key, result).await
 }
 
 async fn remove_tag(
@@ -564,8 +565,9 @@ async fn remove_tag(
     ctx: PageCtx,
     Path((county, id, tag)): Path<(i64, i64, i64)>,
 ) -> PageResult {
-    let result = state.app.people().untag(&ctx.caller, county, id, tag).await;
-    after_action(&state, ctx, county, id, result).await
+    let key = person_key(county, id)?;
+    let result = state.app.people().untag(&ctx.caller, key, tag).await;
+    after_action(&state, ctx, key, result).await
 }
 
 // ---- create / edit ----
@@ -645,11 +647,16 @@ async fn form_page(
 ) -> PageResult {
     let (unit_name, households) = match yinling_app::people::parse_key(&f.unit) {
         Some((c, u)) => {
-            let unit = state.app.org().find_unit(&ctx.caller, c, u).await?;
+            let unit = state
+                .app
+                .org()
+                .find_unit(&ctx.caller, yinling_app::org::unit_key(c, u)?)
+                .await?;
+            let unit_key = Key::from_parts(c, u).map_err(|e| AppError::Internal(e.to_string()))?;
             let households = state
                 .app
                 .people()
-                .households_under(&ctx.caller, c, u)
+                .households_under(&ctx.caller, unit_key)
                 .await?;
             (unit.name, households)
         }
@@ -714,7 +721,7 @@ async fn create(
         Err(e) => Err(e),
     };
     match result {
-        Ok((c, id)) => Ok(see_other(&format!("/people/{c}/{id}?ok=created"))),
+        Ok(key) => Ok(see_other(&format!("/people/{key}?ok=created"))),
         Err(e) => match person_form_refusal(&e) {
             Some(fe) => form_page(&state, ctx, None, f, Some(fe)).await,
             None => Err(e.into()),
@@ -752,7 +759,11 @@ async fn edit_form(
     ctx: PageCtx,
     Path((county, id)): Path<(i64, i64)>,
 ) -> PageResult {
-    let p = state.app.people().file(&ctx.caller, county, id).await?;
+    let p = state
+        .app
+        .people()
+        .file(&ctx.caller, person_key(county, id)?)
+        .await?;
     if !p.can_edit {
         return Err(AppError::forbidden("您无权修改该人员档案").into());
     }
@@ -767,7 +778,7 @@ async fn edit_form(
         education: p.education.clone(),
         address: p.address.clone(),
         note: p.note.clone(),
-        status: Some(p.status.clone()),
+        status: Some(p.status.as_str().to_owned()),
         version: Some(p.version.to_string()),
     };
     form_page(&state, ctx, Some((county, id)), f, None).await
@@ -779,18 +790,13 @@ async fn update(
     Path((county, id)): Path<(i64, i64)>,
     Form(f): Form<PersonForm>,
 ) -> PageResult {
+    let key = person_key(county, id)?;
     let result = match f.input() {
-        Ok(input) => {
-            state
-                .app
-                .people()
-                .update(&ctx.caller, county, id, input)
-                .await
-        }
+        Ok(input) => state.app.people().update(&ctx.caller, key, input).await,
         Err(e) => Err(e),
     };
     match result {
-        Ok(()) => Ok(see_other(&format!("/people/{county}/{id}?ok=saved"))),
+        Ok(()) => Ok(see_other(&format!("/people/{key}?ok=saved"))),
         Err(e) => match person_form_refusal(&e) {
             Some(fe) => form_page(&state, ctx, Some((county, id)), f, Some(fe)).await,
             None => Err(e.into()),
@@ -894,12 +900,17 @@ async fn decide_duplicate(
     let result = match input {
         Ok(input) => {
             let decision = input.decision;
-            state
-                .app
-                .people()
-                .resolve_duplicate(&ctx.caller, county, id, input)
-                .await
-                .map(|()| decision)
+            match CountyCode::from_i64(county) {
+                Ok(county) => state
+                    .app
+                    .people()
+                    .resolve_duplicate(&ctx.caller, county, id, input)
+                    .await
+                    .map(|()| decision),
+                Err(_) => Err(AppError::NotFound {
+                    what: "重复登记"
+                }),
+            }
         }
         Err(e) => Err(e),
     };

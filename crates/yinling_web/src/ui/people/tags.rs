@@ -107,7 +107,7 @@ async fn update(
     let result = state
         .app
         .people()
-        .update_tag_definition(&ctx.caller, id, f.input())
+        .update_tag_definition(&ctx.caller, yinling_domain::ids::TagId(id), f.input())
         .await;
     done(&state, ctx, result).await
 }

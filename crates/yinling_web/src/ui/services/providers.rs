@@ -362,7 +362,11 @@ async fn provider_form(
         (Some(p), _) => format!("修改资源清单：{}", p.name),
         (None, Some(person)) => {
             let (c, id) = parse_key(person).ok_or(AppError::NotFound { what: "人员" })?;
-            let file = state.app.people().file(&ctx.caller, c, id).await?;
+            let file = state
+                .app
+                .people()
+                .file(&ctx.caller, yinling_app::people::person_key(c, id)?)
+                .await?;
             match state
                 .app
                 .services()

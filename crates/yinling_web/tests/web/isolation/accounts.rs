@@ -11,7 +11,7 @@ pub(super) fn api() -> Vec<Case> {
             json(
                 json!({"username": format!("made{}", e.n), "display_name": "某",
                 "password": "Aa-123456789xyz", "role": "volunteer",
-                "unit_county_code": e.a.grid.county_code, "unit_id": e.a.grid.id}),
+                "unit_county_code": e.a.grid.county_code.as_i64(), "unit_id": e.a.grid.id}),
             )
         }),
         case(M::GET, "/api/v1/users/{id}", C::ManageUsers, account, none),
@@ -22,7 +22,7 @@ pub(super) fn api() -> Vec<Case> {
             account,
             |e| {
                 json(
-                    json!({"role": "volunteer", "unit_county_code": e.a.grid.county_code,
+                    json!({"role": "volunteer", "unit_county_code": e.a.grid.county_code.as_i64(),
                 "unit_id": e.a.grid.id}),
                 )
             },
@@ -56,7 +56,10 @@ pub(super) fn forms() -> Vec<Case> {
                 ("display_name", "某".into()),
                 ("password", "Aa-123456789xyz".into()),
                 ("role", "volunteer".into()),
-                ("unit", key(e.a.grid.county_code, e.a.grid.id)),
+                (
+                    "unit",
+                    key(e.a.grid.county_code.as_i64(), e.a.grid.id.get()),
+                ),
             ])
         }),
         case(
@@ -67,7 +70,10 @@ pub(super) fn forms() -> Vec<Case> {
             |e| {
                 form(&[
                     ("role", "volunteer".into()),
-                    ("unit", key(e.a.grid.county_code, e.a.grid.id)),
+                    (
+                        "unit",
+                        key(e.a.grid.county_code.as_i64(), e.a.grid.id.get()),
+                    ),
                 ])
             },
         ),

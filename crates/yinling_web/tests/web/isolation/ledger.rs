@@ -60,7 +60,7 @@ pub(super) fn api() -> Vec<Case> {
             county,
             |e| {
                 json(
-                    json!({"county_code": e.a.grid.county_code, "daily_points_cap": null,
+                    json!({"county_code": e.a.grid.county_code.as_i64(), "daily_points_cap": null,
                 "daily_minutes_cap": null, "expiry_months": null, "family_transfer": false,
                 "family_max_minutes_year": 0, "version": STALE}),
                 )
@@ -73,7 +73,7 @@ pub(super) fn api() -> Vec<Case> {
             no_args,
             |e| {
                 json(
-                    json!({"county_code": e.a.grid.county_code, "source_kind": "activity",
+                    json!({"county_code": e.a.grid.county_code.as_i64(), "source_kind": "activity",
                 "code": "theme_day", "label": "主题党日", "points": 5, "minutes": 0}),
                 )
             },

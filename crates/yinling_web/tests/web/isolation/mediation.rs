@@ -69,7 +69,7 @@ pub(super) fn api() -> Vec<Case> {
             no_args,
             |e| {
                 json(
-                    json!({"unit_county_code": e.a.grid.county_code, "unit_id": e.a.grid.id,
+                    json!({"unit_county_code": e.a.grid.county_code.as_i64(), "unit_id": e.a.grid.id,
                 "category": "neighbour", "summary": "受理的纠纷",
                 "parties": [{"side": "applicant", "name": "某某"}]}),
                 )
@@ -98,7 +98,10 @@ pub(super) fn forms() -> Vec<Case> {
     vec![
         case(M::POST, "/mediation/new", C::Mediate, no_args, |e| {
             form(&[
-                ("unit", key(e.a.grid.county_code, e.a.grid.id)),
+                (
+                    "unit",
+                    key(e.a.grid.county_code.as_i64(), e.a.grid.id.get()),
+                ),
                 ("category", "neighbour".into()),
                 ("summary", "受理的纠纷".into()),
                 ("party_side", "applicant".into()),

@@ -300,7 +300,7 @@ fn expected_at(who: Who, class: Class, at: Position) -> bool {
 /// Where an area lies; the areas that only fill the tree lie like the nearest position.
 fn position_of(a: &Area) -> Position {
     a.position
-        .unwrap_or(if a.county.county_code == OTHER_COUNTY {
+        .unwrap_or(if a.county.county_code.as_i64() == OTHER_COUNTY {
             Position::OtherCounty
         } else {
             Position::OtherStreet
@@ -466,7 +466,7 @@ fn item_body(_: &Env<'_>) -> Payload {
 }
 /// `{unit}` in a page's query: the area's grid.
 fn unit_q(e: &Env<'_>) -> Vec<String> {
-    vec![key(e.a.grid.county_code, e.a.grid.id)]
+    vec![key(e.a.grid.county_code.as_i64(), e.a.grid.id.get())]
 }
 /// `{person}` in a page's query: the area's person.
 fn person_q(e: &Env<'_>) -> Vec<String> {
@@ -708,9 +708,10 @@ impl Run {
                     .city
                     .app
                     .people()
-                    .add_role(sys, a.person.0, a.person.1, input)
+                    .add_role(sys, person_key(a.person), input)
                     .await
-                    .unwrap();
+                    .unwrap()
+                    .get();
                 self.fresh.insert((f, i), id);
                 (id, String::new())
             }
@@ -725,7 +726,7 @@ impl Run {
                     .city
                     .app
                     .people()
-                    .tag(sys, a.person.0, a.person.1, input)
+                    .tag(sys, person_key(a.person), input)
                     .await
                     .unwrap();
                 self.fresh.insert((f, i), id);
@@ -745,8 +746,8 @@ impl Run {
                         sys,
                         a.account,
                         Role::Volunteer,
-                        a.household.county_code,
-                        a.household.id,
+                        a.household.county_code.as_i64(),
+                        a.household.id.get(),
                     )
                     .await
                     .unwrap();
@@ -928,7 +929,7 @@ async fn extras(city: &TestCity) -> Vec<Extra> {
     let mut out = Vec::new();
     for a in &city.areas {
         let home = a.position == Some(Position::Home);
-        let (c, g) = (a.grid.county_code, a.grid.id);
+        let (c, g) = (a.grid.county_code.as_i64(), a.grid.id.get());
         // Points for the volunteer, more for the resident whose codes the tills take, and
         // hours for the resident to pay for a service with.
         for (who, unit, amount) in [
@@ -1030,7 +1031,7 @@ async fn extras(city: &TestCity) -> Vec<Extra> {
                     county_code: county_code(a.shop.county_code),
                     id,
                     path: a.shop.path.clone(),
-                    shop_id: yinling_domain::ids::UnitId(a.shop.id),
+                    shop_id: a.shop.id,
                     kind: "till".into(),
                     bucket: format!("till:{g}"),
                     subject: merchant.clone(),
@@ -1064,7 +1065,8 @@ async fn extras(city: &TestCity) -> Vec<Extra> {
                 "id_number": valid_id(&format!("37083019500202{:03}", g % 1000)),
                 "home_unit_county_code": c, "home_unit_id": g}))
             .unwrap();
-            let (pc, pid) = city.app.people().create(&city.system, input).await.unwrap();
+            let person = city.app.people().create(&city.system, input).await.unwrap();
+            let (pc, pid) = (person.county_code, person.id);
             let id_bidx: Vec<u8> = city
                 .app
                 .store()
@@ -1086,8 +1088,8 @@ async fn extras(city: &TestCity) -> Vec<Extra> {
                     county_code: pc,
                     id,
                     person_id: pid,
-                    existing_county_code: a.person.0,
-                    existing_id: a.person.1,
+                    existing_county_code: person_key(a.person).county_code,
+                    existing_id: person_key(a.person).id,
                     id_bidx,
                     registered_by: None,
                     registered_by_name: "网格员".into(),
@@ -1127,8 +1129,8 @@ async fn every_role_reaches_its_own_subtree_and_nothing_else_through_every_route
     let extras = extras(&city).await;
     let mut run = Run {
         city,
-        tag: tags[0],
-        tag_rows: tags[1],
+        tag: tags[0].get(),
+        tag_rows: tags[1].get(),
         extras,
         fresh: HashMap::new(),
         n: 0,

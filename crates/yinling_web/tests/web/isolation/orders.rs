@@ -160,7 +160,10 @@ pub(super) fn forms() -> Vec<Case> {
             ])
         }),
         case(M::POST, "/orders/batch", C::Dispatch, no_args, |e| {
-            form(&[("unit", key(e.a.grid.county_code, e.a.grid.id))])
+            form(&[(
+                "unit",
+                key(e.a.grid.county_code.as_i64(), e.a.grid.id.get()),
+            )])
         }),
         case(
             M::POST,

@@ -33,7 +33,11 @@ pub(super) fn api() -> Vec<Case> {
             "/api/v1/org/units/{county}/{id}/move",
             C::ManageOrg,
             household,
-            |e| json(json!({"parent_county_code": e.a.grid.county_code, "parent_id": e.a.grid.id})),
+            |e| {
+                json(
+                    json!({"parent_county_code": e.a.grid.county_code.as_i64(), "parent_id": e.a.grid.id}),
+                )
+            },
         ),
         case(
             M::GET,
@@ -132,7 +136,12 @@ pub(super) fn forms() -> Vec<Case> {
             "/org/{county}/{id}/move",
             C::ManageOrg,
             household,
-            |e| form(&[("parent", key(e.a.grid.county_code, e.a.grid.id))]),
+            |e| {
+                form(&[(
+                    "parent",
+                    key(e.a.grid.county_code.as_i64(), e.a.grid.id.get()),
+                )])
+            },
         ),
         case(
             M::POST,

@@ -21,7 +21,7 @@ pub(super) fn api() -> Vec<Case> {
             person,
             |e| {
                 json(json!({"name": e.a.names[0], "id_number": new_id(e),
-                "home_unit_county_code": e.a.grid.county_code, "home_unit_id": e.a.grid.id,
+                "home_unit_county_code": e.a.grid.county_code.as_i64(), "home_unit_id": e.a.grid.id,
                 "version": STALE}))
             },
         ),
@@ -71,7 +71,7 @@ pub(super) fn api() -> Vec<Case> {
         .fresh(Fresh::Tag),
         case(M::POST, "/api/v1/people", C::EditPeople, no_args, |e| {
             json(json!({"name": "某某", "id_number": new_id(e),
-                "home_unit_county_code": e.a.grid.county_code, "home_unit_id": e.a.grid.id}))
+                "home_unit_county_code": e.a.grid.county_code.as_i64(), "home_unit_id": e.a.grid.id}))
         }),
     ]
 }
@@ -129,7 +129,10 @@ pub(super) fn forms() -> Vec<Case> {
                 form(&[
                     ("name", e.a.names[0].clone()),
                     ("id_number", new_id(e)),
-                    ("unit", key(e.a.grid.county_code, e.a.grid.id)),
+                    (
+                        "unit",
+                        key(e.a.grid.county_code.as_i64(), e.a.grid.id.get()),
+                    ),
                     ("version", STALE.to_string()),
                 ])
             },
@@ -182,7 +185,10 @@ pub(super) fn forms() -> Vec<Case> {
             form(&[
                 ("name", "某某".into()),
                 ("id_number", new_id(e)),
-                ("unit", key(e.a.grid.county_code, e.a.grid.id)),
+                (
+                    "unit",
+                    key(e.a.grid.county_code.as_i64(), e.a.grid.id.get()),
+                ),
             ])
         }),
     ]

@@ -53,7 +53,7 @@ pub(super) fn api() -> Vec<Case> {
             |e| {
                 json(
                     json!({"code": format!("cat{}", e.n), "label": format!("类别{}", e.n),
-                "county_code": e.a.grid.county_code}),
+                "county_code": e.a.grid.county_code.as_i64()}),
                 )
             },
         ),
@@ -92,7 +92,10 @@ pub(super) fn forms() -> Vec<Case> {
                 ("person", key(e.a.person.0, e.a.person.1)),
                 ("kind", "volunteer".into()),
                 ("capacity", "2".into()),
-                ("areas", key(e.a.grid.county_code, e.a.grid.id)),
+                (
+                    "areas",
+                    key(e.a.grid.county_code.as_i64(), e.a.grid.id.get()),
+                ),
             ])
         }),
         case(
@@ -104,7 +107,10 @@ pub(super) fn forms() -> Vec<Case> {
                 form(&[
                     ("version", STALE.to_string()),
                     ("capacity", "9".into()),
-                    ("areas", key(e.a.grid.county_code, e.a.grid.id)),
+                    (
+                        "areas",
+                        key(e.a.grid.county_code.as_i64(), e.a.grid.id.get()),
+                    ),
                 ])
             },
         ),
@@ -115,7 +121,10 @@ pub(super) fn forms() -> Vec<Case> {
             no_args,
             |e| {
                 form(&[
-                    ("unit", key(e.a.grid.county_code, e.a.grid.id)),
+                    (
+                        "unit",
+                        key(e.a.grid.county_code.as_i64(), e.a.grid.id.get()),
+                    ),
                     ("category", "meals".into()),
                     ("name", format!("送餐{}", e.n)),
                     ("skills", "做饭".into()),
