@@ -334,7 +334,7 @@ impl Mediation<'_> {
                 for (k, day) in held.iter().enumerate() {
                     sessions.push(NewSession {
                         county_code: county,
-                        id: sid.next().unwrap_or_default(),
+                        id: SessionId(sid.next().unwrap_or_default()),
                         case_id,
                         held_on: day.to_string(),
                         present: present.clone(),
@@ -350,7 +350,7 @@ impl Mediation<'_> {
                 if followed && let Some(day) = followed_on {
                     followups.push(NewFollowup {
                         county_code: county,
-                        id: followup_ids[i],
+                        id: FollowUpId(followup_ids[i]),
                         case_id,
                         visited_on: day.to_string(),
                         holds,

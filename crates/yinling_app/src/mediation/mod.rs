@@ -15,7 +15,7 @@ use rand::{Rng, SeedableRng, rngs::StdRng, seq::SliceRandom};
 use rust_xlsxwriter::{Format, Workbook};
 use serde::{Deserialize, Serialize};
 use yinling_domain::{
-    ids::{AccountId, CaseId, Key, PersonId, PlaceId, UnitId},
+    ids::{AccountId, CaseId, FollowUpId, Key, PersonId, PlaceId, SessionId, UnitId},
     mediation::{
         CaseAction, CaseStatus, DisputeCategory, MediatorKind, Outcome, OutcomeCounts, PartySide,
         Period, TransitionError, transition,

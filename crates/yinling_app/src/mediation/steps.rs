@@ -12,7 +12,7 @@ impl Mediation<'_> {
         caller: &Caller,
         key: Key<CaseId>,
         input: SessionInput,
-    ) -> AppResult<i64> {
+    ) -> AppResult<SessionId> {
         let case = self.case_for(caller, Permission::Mediate, key).await?;
         let assigned = store::mediators(&mut self.app.store().read(), key).await?;
         let next = transition(
@@ -66,7 +66,7 @@ impl Mediation<'_> {
         let now = self.app.now();
         let mut tx = self.app.store().begin().await?;
         store::bump(&mut tx.exec(), key, input.version, next, now).await?;
-        let sid = ids::next(&mut tx.exec(), Seq::MediationSessions).await?;
+        let sid = SessionId(ids::next(&mut tx.exec(), Seq::MediationSessions).await?);
         store::insert_sessions(
             &mut tx.exec(),
             &[NewSession {
@@ -212,7 +212,7 @@ impl Mediation<'_> {
         caller: &Caller,
         key: Key<CaseId>,
         input: FollowUpInput,
-    ) -> AppResult<i64> {
+    ) -> AppResult<FollowUpId> {
         let case = self.case_for(caller, Permission::Mediate, key).await?;
         let next = transition(case.status, CaseAction::FollowUp).map_err(refused)?;
         let concluded_on = case.concluded_on.clone().unwrap_or(case.intake_on.clone());
@@ -240,7 +240,7 @@ impl Mediation<'_> {
         let now = self.app.now();
         let mut tx = self.app.store().begin().await?;
         store::bump(&mut tx.exec(), key, input.version, next, now).await?;
-        let fid = ids::next(&mut tx.exec(), Seq::MediationFollowups).await?;
+        let fid = FollowUpId(ids::next(&mut tx.exec(), Seq::MediationFollowups).await?);
         store::insert_followups(
             &mut tx.exec(),
             &[NewFollowup {

@@ -52,7 +52,7 @@ pub struct PresentMediator {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SessionView {
-    pub id: i64,
+    pub id: SessionId,
     pub held_on: String,
     pub present: Vec<PresentMediator>,
     pub note: String,

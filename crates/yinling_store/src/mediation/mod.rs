@@ -13,7 +13,7 @@ pub use stats::*;
 
 use serde::Serialize;
 use yinling_domain::{
-    ids::{AccountId, CaseId, Key, PersonId, PlaceId, UnitId},
+    ids::{AccountId, CaseId, FollowUpId, Key, PersonId, PlaceId, SessionId, UnitId},
     mediation::{CaseStatus, DisputeCategory, MediatorKind, Outcome, OutcomeCounts, PartySide},
     region::CountyCode,
     scope::Scope,

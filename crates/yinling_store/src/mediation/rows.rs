@@ -119,7 +119,7 @@ pub struct NewMediator {
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct SessionRow {
-    pub id: i64,
+    pub id: SessionId,
     pub held_on: String,
     /// JSON array of `{"kind","id","name"}`: the assigned mediators who were there.
     pub present: String,
@@ -131,7 +131,7 @@ pub struct SessionRow {
 #[derive(Debug, Clone)]
 pub struct NewSession {
     pub county_code: CountyCode,
-    pub id: i64,
+    pub id: SessionId,
     pub case_id: CaseId,
     pub held_on: String,
     pub present: String,
@@ -142,7 +142,7 @@ pub struct NewSession {
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct FollowupRow {
-    pub id: i64,
+    pub id: FollowUpId,
     pub visited_on: String,
     /// Whether the agreement holds; None when there was no agreement to keep.
     pub holds: Option<bool>,
@@ -154,7 +154,7 @@ pub struct FollowupRow {
 #[derive(Debug, Clone)]
 pub struct NewFollowup {
     pub county_code: CountyCode,
-    pub id: i64,
+    pub id: FollowUpId,
     pub case_id: CaseId,
     pub visited_on: String,
     pub holds: Option<bool>,

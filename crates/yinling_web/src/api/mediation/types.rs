@@ -171,7 +171,7 @@ pub struct CaseFollowUpResponse {
 impl From<FollowupRow> for CaseFollowUpResponse {
     fn from(v: FollowupRow) -> Self {
         CaseFollowUpResponse {
-            id: v.id,
+            id: v.id.get(),
             visited_on: v.visited_on,
             holds: v.holds,
             note: v.note,
@@ -343,7 +343,7 @@ pub struct SessionResponse {
 impl From<SessionView> for SessionResponse {
     fn from(v: SessionView) -> Self {
         SessionResponse {
-            id: v.id,
+            id: v.id.get(),
             held_on: v.held_on,
             present: v.present.into_iter().map(Into::into).collect(),
             note: v.note,
