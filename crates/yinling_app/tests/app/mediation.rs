@@ -7,8 +7,8 @@ use yinling_app::testing::{assert_conflict, assert_forbidden, assert_invalid, as
 use yinling_app::{
     AppError, Caller, PageRequest,
     mediation::{
-        AssignInput, CaseInput, CaseQuery, FollowUpInput, MediatorRef, OutcomeInput, PartyInput,
-        SessionInput, StatsQuery,
+        AssignInput, CaseInput, CaseQuery, FollowUpInput, OutcomeInput, PartyInput, SessionInput,
+        StatsQuery,
     },
     org::NewUnitInput,
     people::RoleInput,
@@ -16,7 +16,7 @@ use yinling_app::{
 };
 use yinling_domain::{
     ids::{CaseId, Key, PersonId, UnitId},
-    mediation::{CaseStatus, DisputeCategory, MediatorKind, Outcome, PartySide},
+    mediation::{CaseStatus, DisputeCategory, Mediator, Outcome, PartySide},
     org::OrgKind,
     person::{PersonRoleKind, RetireKind, RoleDetails},
 };
@@ -95,18 +95,12 @@ async fn fixture(city: &TestCity) -> Fixture {
     }
 }
 
-fn studio(f: &Fixture) -> MediatorRef {
-    MediatorRef {
-        kind: MediatorKind::Studio,
-        id: f.studio.id,
-    }
+fn studio(f: &Fixture) -> Mediator {
+    Mediator::Studio(UnitId(f.studio.id))
 }
 
-fn team(f: &Fixture) -> MediatorRef {
-    MediatorRef {
-        kind: MediatorKind::Team,
-        id: f.team.id,
-    }
+fn team(f: &Fixture) -> Mediator {
+    Mediator::Team(UnitId(f.team.id))
 }
 
 fn input(unit: &OrgUnitRow, intake_on: Option<&str>) -> CaseInput {
@@ -150,7 +144,7 @@ async fn concluded(
     city: &TestCity,
     caller: &Caller,
     unit: &OrgUnitRow,
-    mediators: Vec<MediatorRef>,
+    mediators: Vec<Mediator>,
     outcome: Outcome,
     intake: &str,
     on: &str,
@@ -229,10 +223,7 @@ async fn a_case_runs_from_intake_to_follow_up_with_an_audit_event_per_write() {
     let cadres: Vec<&str> = choices.cadres.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(cadres, ["李四"], "only cadres living in the caller's grid");
 
-    let cadre = MediatorRef {
-        kind: MediatorKind::Person,
-        id: f.cadre_a.1,
-    };
+    let cadre = Mediator::Person(PersonId(f.cadre_a.1));
     city.app
         .mediation()
         .assign(
@@ -462,10 +453,7 @@ async fn grid_b_staff_cannot_read_list_or_change_grid_a_cases() {
             key,
             AssignInput {
                 version: v,
-                mediators: vec![MediatorRef {
-                    kind: MediatorKind::Person,
-                    id: f.cadre_b.1,
-                }],
+                mediators: vec![Mediator::Person(PersonId(f.cadre_b.1))],
             },
         )
         .await
@@ -480,10 +468,7 @@ async fn grid_b_staff_cannot_read_list_or_change_grid_a_cases() {
             key,
             AssignInput {
                 version: v,
-                mediators: vec![MediatorRef {
-                    kind: MediatorKind::Person,
-                    id: city.people_a[2].1,
-                }],
+                mediators: vec![Mediator::Person(PersonId(city.people_a[2].1))],
             },
         )
         .await
@@ -507,10 +492,7 @@ async fn grid_b_staff_cannot_read_list_or_change_grid_a_cases() {
             key,
             AssignInput {
                 version: v,
-                mediators: vec![MediatorRef {
-                    kind: MediatorKind::Team,
-                    id: f.studio.id,
-                }],
+                mediators: vec![Mediator::Team(UnitId(f.studio.id))],
             },
         )
         .await
@@ -872,7 +854,7 @@ async fn success_rates_per_studio_team_and_subtree_are_exact_at_the_period_bound
     let (ga, gb) = (city.grid_a.clone(), city.grid_b.clone());
     use Outcome::*;
     // (unit, mediators, outcome, concluded on). The period is 2026-04-01..=2026-06-30.
-    let plan: Vec<(&OrgUnitRow, Vec<MediatorRef>, Outcome, &str)> = vec![
+    let plan: Vec<(&OrgUnitRow, Vec<Mediator>, Outcome, &str)> = vec![
         (&ga, vec![s], Success, "2026-03-31"), // the day before: out
         (&ga, vec![s], Success, "2026-04-01"), // first day: in
         (&ga, vec![s], Success, "2026-05-15"),
@@ -917,7 +899,7 @@ async fn success_rates_per_studio_team_and_subtree_are_exact_at_the_period_bound
     assert_eq!(stats.open, 1);
     // Per subtree: the branch's two grids.
     let line = |lines: &[yinling_app::mediation::RateLine], id: i64| {
-        let l = lines.iter().find(|l| l.id == id).expect("line");
+        let l = lines.iter().find(|l| l.id() == id).expect("line");
         (
             l.rate.counts.concluded,
             l.rate.counts.success,
@@ -1200,10 +1182,7 @@ async fn a_concluded_case_awards_its_person_mediators_by_the_county_rule() {
             .await
             .unwrap();
     }
-    let cadre = MediatorRef {
-        kind: MediatorKind::Person,
-        id: f.cadre_a.1,
-    };
+    let cadre = Mediator::Person(PersonId(f.cadre_a.1));
     let ga = city.grid_a.clone();
     for (mediators, outcome, on) in [
         (vec![cadre, studio(&f)], Outcome::Success, "2026-05-10"),

@@ -14,7 +14,9 @@ pub use stats::*;
 use serde::Serialize;
 use yinling_domain::{
     ids::{AccountId, CaseId, FollowUpId, Key, PersonId, PlaceId, SessionId, UnitId},
-    mediation::{CaseStatus, DisputeCategory, MediatorKind, Outcome, OutcomeCounts, PartySide},
+    mediation::{
+        CaseStatus, DisputeCategory, Mediator, MediatorKind, Outcome, OutcomeCounts, PartySide,
+    },
     region::CountyCode,
     scope::Scope,
 };

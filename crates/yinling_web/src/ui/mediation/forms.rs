@@ -2,10 +2,11 @@
 //! version, mediator references and the vocabulary choices.
 
 use chrono::NaiveDate;
-use yinling_app::{AppError, mediation::MediatorRef};
-use yinling_domain::mediation::{CaseStatus, DisputeCategory, MediatorKind, Outcome};
+use yinling_app::AppError;
+use yinling_domain::mediation::{CaseStatus, DisputeCategory, Mediator, Outcome};
 
 use crate::ui::kernel::{Choice, choices};
+
 /// What a refused form held, so it can be shown again as typed.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Draft(pub(super) Vec<(String, String)>);
@@ -57,15 +58,9 @@ pub(super) fn version(d: &Draft) -> Result<i64, AppError> {
     })
 }
 
-/// "studio/12" → a mediator reference.
-pub(super) fn mediator_ref(s: &str, field: &'static str) -> Result<MediatorRef, AppError> {
-    s.split_once('/')
-        .and_then(|(k, id)| {
-            Some(MediatorRef {
-                kind: MediatorKind::parse(k)?,
-                id: id.parse().ok()?,
-            })
-        })
+/// "studio/12" → a mediator.
+pub(super) fn mediator_ref(s: &str, field: &'static str) -> Result<Mediator, AppError> {
+    Mediator::parse(s)
         .ok_or_else(|| AppError::invalid("invalid_mediator", field, "调解员选择有误，请重新选择"))
 }
 

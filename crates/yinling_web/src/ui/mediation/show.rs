@@ -9,7 +9,7 @@ use yinling_app::{
 };
 use yinling_domain::{
     ids::{CaseId, Key},
-    mediation::Outcome,
+    mediation::{Mediator, Outcome},
 };
 
 use super::forms::{Draft, outcome_choices};
@@ -38,10 +38,9 @@ struct CasePage {
 }
 
 impl CasePage {
-    fn present_checked(&self, kind: &str, id: &i64) -> bool {
-        let key = format!("{kind}/{id}");
+    fn present_checked(&self, mediator: &Mediator) -> bool {
         if self.failed == "session" {
-            self.draft.has("present", &key)
+            self.draft.has("present", &mediator.to_string())
         } else {
             true
         }
