@@ -106,6 +106,10 @@ ids! {
     NeedId;
     /// A mediation case.
     CaseId;
+    /// A mediation session (调解过程) recorded on a case.
+    SessionId;
+    /// A follow-up visit (回访) recorded on a mediation case.
+    FollowUpId;
     /// A points or hours account of the ledger.
     LedgerAccountId;
     /// A posted ledger transfer.

@@ -12,6 +12,8 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::ids::{PersonId, UnitId};
+
 vocabulary! {
     /// What a dispute is about.
     DisputeCategory {
@@ -43,6 +45,83 @@ vocabulary! {
         Person = "person", "离退休干部";
         Studio = "studio", "老干部工作室";
         Team = "team", "志愿服务队";
+    }
+}
+
+/// Who mediates a case: a retired cadre's person file, a cadre studio or a volunteer team
+/// (org units). Stored, sent and written in forms as its kind and number ("studio/12",
+/// `{"kind":"studio","id":12}`); [`Mediator::from_parts`] is the one place the two meet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "MediatorParts", into = "MediatorParts")]
+pub enum Mediator {
+    Person(PersonId),
+    Studio(UnitId),
+    Team(UnitId),
+}
+
+/// A mediator as its kind and number, the shape it has in JSON.
+#[derive(Clone, Copy, Serialize, Deserialize)]
+struct MediatorParts {
+    kind: MediatorKind,
+    id: i64,
+}
+
+impl From<MediatorParts> for Mediator {
+    fn from(p: MediatorParts) -> Self {
+        Mediator::from_parts(p.kind, p.id)
+    }
+}
+
+impl From<Mediator> for MediatorParts {
+    fn from(m: Mediator) -> Self {
+        MediatorParts {
+            kind: m.kind(),
+            id: m.id(),
+        }
+    }
+}
+
+impl Mediator {
+    /// A kind and a stored or sent number: a person's id for a cadre, a unit's for a studio
+    /// or team. Whether it exists is for the store to say.
+    pub fn from_parts(kind: MediatorKind, id: i64) -> Self {
+        match kind {
+            MediatorKind::Person => Mediator::Person(PersonId(id)),
+            MediatorKind::Studio => Mediator::Studio(UnitId(id)),
+            MediatorKind::Team => Mediator::Team(UnitId(id)),
+        }
+    }
+
+    /// "studio/12", "team/34" or "person/56"; None for anything else.
+    pub fn parse(s: &str) -> Option<Self> {
+        let (kind, id) = s.split_once('/')?;
+        Some(Mediator::from_parts(
+            MediatorKind::parse(kind)?,
+            id.parse().ok()?,
+        ))
+    }
+
+    pub fn kind(self) -> MediatorKind {
+        match self {
+            Mediator::Person(_) => MediatorKind::Person,
+            Mediator::Studio(_) => MediatorKind::Studio,
+            Mediator::Team(_) => MediatorKind::Team,
+        }
+    }
+
+    /// The number stored beside the kind: the person's or the unit's id.
+    pub fn id(self) -> i64 {
+        match self {
+            Mediator::Person(p) => p.get(),
+            Mediator::Studio(u) | Mediator::Team(u) => u.get(),
+        }
+    }
+}
+
+/// "studio/12", as forms and the case filter write a mediator.
+impl std::fmt::Display for Mediator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.kind().as_str(), self.id())
     }
 }
 
@@ -259,6 +338,23 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn a_mediator_is_its_kind_and_number_in_forms_and_json() {
+        let m = Mediator::parse("studio/12").expect("studio");
+        assert_eq!(m, Mediator::Studio(UnitId(12)));
+        assert_eq!(m.to_string(), "studio/12");
+        assert_eq!(
+            Mediator::parse("person/56"),
+            Some(Mediator::Person(PersonId(56)))
+        );
+        assert_eq!(Mediator::parse("team/x"), None);
+        assert_eq!(Mediator::parse("boss/1"), None);
+        let json = serde_json::to_string(&Mediator::Team(UnitId(34))).expect("json");
+        assert_eq!(json, r#"{"kind":"team","id":34}"#);
+        let back: Mediator = serde_json::from_str(&json).expect("back");
+        assert_eq!(back, Mediator::Team(UnitId(34)));
     }
 
     #[test]

@@ -108,13 +108,9 @@ impl Mediation<'_> {
             ));
         }
         let mediator = match nonempty(&q.mediator) {
-            Some(m) => Some(
-                m.split_once('/')
-                    .and_then(|(k, id)| Some((MediatorKind::parse(k)?, id.parse::<i64>().ok()?)))
-                    .ok_or_else(|| {
-                        AppError::invalid("invalid_mediator", "mediator", "调解员参数格式不正确")
-                    })?,
-            ),
+            Some(m) => Some(Mediator::parse(&m).ok_or_else(|| {
+                AppError::invalid("invalid_mediator", "mediator", "调解员参数格式不正确")
+            })?),
             None => None,
         };
         let filter = CaseFilter {

@@ -166,7 +166,7 @@ impl Mediation<'_> {
                 Some(u) => (u.id, u.path),
                 None => {
                     let (parent_id, parent_path) = match &bureau {
-                        Some(b) => (b.id, b.path.clone()),
+                        Some(b) => (b.id.get(), b.path.clone()),
                         None => (county_unit.id.get(), county_unit.path.clone()),
                     };
                     let id = ids::next(&mut tx.exec(), Seq::OrgUnits).await?;
@@ -194,13 +194,13 @@ impl Mediation<'_> {
                     )
                     .await?;
                     summary.units_created += 1;
-                    (id, path.to_string())
+                    (UnitId(id), path.to_string())
                 }
             };
-            let mediator_kind = if plan.mediator_kind == OrgKind::CadreStudio {
-                MediatorKind::Studio
+            let mediator_of = if plan.mediator_kind == OrgKind::CadreStudio {
+                Mediator::Studio
             } else {
-                MediatorKind::Team
+                Mediator::Team
             };
             let n = plan.concluded + plan.open;
             let case_ids = ids::allocate(&mut tx.exec(), Seq::MediationCases, n).await?;
@@ -247,7 +247,7 @@ impl Mediation<'_> {
                     county_code: county,
                     id: case_id,
                     path: home.path.clone(),
-                    unit_id: UnitId(home.id),
+                    unit_id: home.id,
                     place_id: None,
                     location: None,
                     category,
@@ -293,16 +293,14 @@ impl Mediation<'_> {
                 mediators.push(NewMediator {
                     county_code: county,
                     case_id,
-                    kind: mediator_kind,
-                    mediator_id,
+                    mediator: mediator_of(mediator_id),
                     mediator_path: mediator_path.clone(),
                     name: plan.mediator_name.to_owned(),
                     assigned_by_name: "网格员".to_owned(),
                     now,
                 });
                 let mut present = vec![PresentMediator {
-                    kind: mediator_kind,
-                    id: mediator_id,
+                    mediator: mediator_of(mediator_id),
                     name: plan.mediator_name.to_owned(),
                 }];
                 if !cadres.is_empty() && i % 3 == 0 {
@@ -310,16 +308,14 @@ impl Mediation<'_> {
                     mediators.push(NewMediator {
                         county_code: county,
                         case_id,
-                        kind: MediatorKind::Person,
-                        mediator_id: c.id,
+                        mediator: Mediator::Person(c.id),
                         mediator_path: c.path.clone(),
                         name: c.name.clone(),
                         assigned_by_name: "网格员".to_owned(),
                         now,
                     });
                     present.push(PresentMediator {
-                        kind: MediatorKind::Person,
-                        id: c.id,
+                        mediator: Mediator::Person(c.id),
                         name: c.name.clone(),
                     });
                 }
@@ -334,7 +330,7 @@ impl Mediation<'_> {
                 for (k, day) in held.iter().enumerate() {
                     sessions.push(NewSession {
                         county_code: county,
-                        id: sid.next().unwrap_or_default(),
+                        id: SessionId(sid.next().unwrap_or_default()),
                         case_id,
                         held_on: day.to_string(),
                         present: present.clone(),
@@ -350,7 +346,7 @@ impl Mediation<'_> {
                 if followed && let Some(day) = followed_on {
                     followups.push(NewFollowup {
                         county_code: county,
-                        id: followup_ids[i],
+                        id: FollowUpId(followup_ids[i]),
                         case_id,
                         visited_on: day.to_string(),
                         holds,

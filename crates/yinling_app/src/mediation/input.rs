@@ -38,13 +38,6 @@ pub struct PartyInput {
     pub person_id: Option<PersonId>,
 }
 
-/// A mediator to assign: a retired cadre's person id, or a studio's or team's unit id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-pub struct MediatorRef {
-    pub kind: MediatorKind,
-    pub id: i64,
-}
-
 /// Taking in a case (受理).
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct CaseInput {
@@ -69,14 +62,14 @@ pub struct CaseInput {
     pub parties: Vec<PartyInput>,
     /// Mediators to assign at once (optional).
     #[serde(default)]
-    pub mediators: Vec<MediatorRef>,
+    pub mediators: Vec<Mediator>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct AssignInput {
     /// The case version read.
     pub version: i64,
-    pub mediators: Vec<MediatorRef>,
+    pub mediators: Vec<Mediator>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -84,7 +77,7 @@ pub struct SessionInput {
     pub version: i64,
     pub held_on: NaiveDate,
     /// Which of the assigned mediators were there.
-    pub present: Vec<MediatorRef>,
+    pub present: Vec<Mediator>,
     pub note: String,
 }
 

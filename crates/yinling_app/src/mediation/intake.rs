@@ -167,7 +167,7 @@ impl Mediation<'_> {
         let after = serde_json::json!({
             "unit": new.path, "category": new.category, "summary": new.summary,
             "intake_on": new.intake_on, "parties": parties.iter().map(|p| &p.2).collect::<Vec<_>>(),
-            "mediators": mediators.iter().map(|m| format!("{}/{}", m.kind.as_str(), m.id)).collect::<Vec<_>>(),
+            "mediators": mediators.iter().map(|m| m.mediator.to_string()).collect::<Vec<_>>(),
         });
         let event = self.app.audit_event(
             caller,

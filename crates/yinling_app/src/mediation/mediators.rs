@@ -4,9 +4,7 @@ use super::*;
 
 /// A mediator resolved and checked, ready to insert.
 pub(super) struct Resolved {
-    pub(super) kind: MediatorKind,
-    /// A person's id for a cadre, an org unit's for a studio or team.
-    pub(super) id: i64,
+    pub(super) mediator: Mediator,
     pub(super) path: String,
     pub(super) name: String,
 }
@@ -45,9 +43,15 @@ impl Mediation<'_> {
         )
         .await?;
         Ok(MediatorChoices {
-            studios: studios.into_iter().map(pick).collect(),
-            teams: teams.into_iter().map(pick).collect(),
-            cadres: cadres.into_iter().map(pick).collect(),
+            studios: studios
+                .into_iter()
+                .map(|u| unit_choice(u, Mediator::Studio))
+                .collect(),
+            teams: teams
+                .into_iter()
+                .map(|u| unit_choice(u, Mediator::Team))
+                .collect(),
+            cadres: cadres.into_iter().map(cadre_choice).collect(),
         })
     }
 
@@ -57,7 +61,7 @@ impl Mediation<'_> {
         self,
         caller: &Caller,
         county: CountyCode,
-        refs: &[MediatorRef],
+        refs: &[Mediator],
         already: &[MediatorRow],
     ) -> AppResult<Vec<Resolved>> {
         if refs.len() > 10 {
@@ -71,25 +75,20 @@ impl Mediation<'_> {
         let mut exec = self.app.store().read();
         let mut out: Vec<Resolved> = Vec::with_capacity(refs.len());
         for r in refs {
-            if out.iter().any(|m| m.kind == r.kind && m.id == r.id)
-                || already
-                    .iter()
-                    .any(|m| m.kind == r.kind && m.mediator_id == r.id)
-            {
+            if out.iter().any(|m| m.mediator == *r) || already.iter().any(|m| m.mediator == *r) {
                 return Err(AppError::conflict(
                     "mediator_assigned",
                     Some("mediators"),
                     "该调解员已指派到本案，不能重复指派",
                 ));
             }
-            let resolved = match r.kind {
-                MediatorKind::Person => {
-                    let p = store_people::get(&mut exec, Key::new(county, PersonId(r.id)))
+            let resolved = match *r {
+                Mediator::Person(person) => {
+                    let p = store_people::get(&mut exec, Key::new(county, person))
                         .await?
                         .filter(|p| OrgPath::parse(&p.path).is_ok_and(|pp| scope.covers(&pp)))
                         .ok_or(AppError::NotFound { what: "调解员" })?;
-                    if !store::is_retired_cadre(&mut exec, Key::new(county, PersonId(r.id))).await?
-                    {
+                    if !store::is_retired_cadre(&mut exec, Key::new(county, person)).await? {
                         return Err(AppError::invalid(
                             "not_a_retired_cadre",
                             "mediators",
@@ -104,21 +103,20 @@ impl Mediation<'_> {
                         ));
                     }
                     Resolved {
-                        kind: r.kind,
-                        id: r.id,
+                        mediator: *r,
                         path: p.path,
                         name: p.name,
                     }
                 }
-                MediatorKind::Studio | MediatorKind::Team => {
-                    let want = if r.kind == MediatorKind::Studio {
+                Mediator::Studio(unit) | Mediator::Team(unit) => {
+                    let want = if matches!(r, Mediator::Studio(_)) {
                         OrgKind::CadreStudio
                     } else {
                         OrgKind::VolunteerTeam
                     };
                     // Any studio or team of the case's county: the county's bureau keeps
                     // them, not the community where the dispute arose.
-                    let u = store_org::get(&mut exec, Key::new(county, UnitId(r.id)))
+                    let u = store_org::get(&mut exec, Key::new(county, unit))
                         .await?
                         .ok_or(AppError::NotFound {
                             what: "调解组织"
@@ -131,8 +129,7 @@ impl Mediation<'_> {
                         ));
                     }
                     Resolved {
-                        kind: r.kind,
-                        id: r.id,
+                        mediator: *r,
                         path: u.path,
                         name: u.name,
                     }
@@ -172,7 +169,7 @@ impl Mediation<'_> {
             &new_mediators(key, &resolved, &caller.display_name, now),
         )
         .await?;
-        let after = serde_json::json!({"mediators": resolved.iter().map(|m| format!("{}/{}", m.kind.as_str(), m.id)).collect::<Vec<_>>()});
+        let after = serde_json::json!({"mediators": resolved.iter().map(|m| m.mediator.to_string()).collect::<Vec<_>>()});
         self.case_event(&mut tx, caller, key, "mediation.assign", &after)
             .await?;
         tx.commit().await?;
@@ -191,8 +188,7 @@ pub(super) fn new_mediators(
         .map(|m| NewMediator {
             county_code: case.county_code,
             case_id: case.id,
-            kind: m.kind,
-            mediator_id: m.id,
+            mediator: m.mediator,
             mediator_path: m.path.clone(),
             name: m.name.clone(),
             assigned_by_name: by.to_owned(),

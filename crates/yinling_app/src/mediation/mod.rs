@@ -15,10 +15,10 @@ use rand::{Rng, SeedableRng, rngs::StdRng, seq::SliceRandom};
 use rust_xlsxwriter::{Format, Workbook};
 use serde::{Deserialize, Serialize};
 use yinling_domain::{
-    ids::{AccountId, CaseId, Key, PersonId, PlaceId, UnitId},
+    ids::{AccountId, CaseId, FollowUpId, Key, PersonId, PlaceId, SessionId, UnitId},
     mediation::{
-        CaseAction, CaseStatus, DisputeCategory, MediatorKind, Outcome, OutcomeCounts, PartySide,
-        Period, TransitionError, transition,
+        CaseAction, CaseStatus, DisputeCategory, Mediator, MediatorKind, Outcome, OutcomeCounts,
+        PartySide, Period, TransitionError, transition,
     },
     org::{OrgKind, OrgPath},
     region::CountyCode,
@@ -29,8 +29,8 @@ use yinling_store::{
     kernel::audit as store_audit,
     kernel::ids::{self, Seq},
     mediation::{
-        self as store, CaseFilter, CaseRow, FollowupRow, MediatorRow, NewCase, NewFollowup,
-        NewMediator, NewParty, NewSession, PickRow,
+        self as store, CadreRow, CaseFilter, CaseRow, FollowupRow, MediatorRow, NewCase,
+        NewFollowup, NewMediator, NewParty, NewSession, PickRow,
     },
     org::places as store_places,
     org::{self as store_org, NewOrgUnit, OrgUnitRow},

@@ -62,7 +62,7 @@ impl Mediation<'_> {
                     .unwrap_or_default()
                     .into(),
                 county_code: *county_code,
-                id: c.id.get(),
+                of: RateOf::Subtree(c.id),
                 name: c.name,
                 kind: c.kind.as_str().to_owned(),
             })
@@ -71,18 +71,19 @@ impl Mediation<'_> {
         let mut teams = Vec::new();
         let mut cadres = Vec::new();
         for m in store::outcome_counts_by_mediator(&mut exec, &scope, &from, &to).await? {
+            let kind = m.mediator.kind();
             let line = RateLine {
                 county_code: m.county_code,
-                id: m.mediator_id,
+                of: RateOf::Mediator(m.mediator),
                 name: m.name,
-                kind: m.kind.as_str().to_owned(),
-                kind_label: m.kind.label_zh(),
+                kind: kind.as_str().to_owned(),
+                kind_label: kind.label_zh(),
                 rate: m.counts.into(),
             };
-            match m.kind {
-                MediatorKind::Studio => studios.push(line),
-                MediatorKind::Team => teams.push(line),
-                MediatorKind::Person => cadres.push(line),
+            match m.mediator {
+                Mediator::Studio(_) => studios.push(line),
+                Mediator::Team(_) => teams.push(line),
+                Mediator::Person(_) => cadres.push(line),
             }
         }
         Ok(MediationStats {

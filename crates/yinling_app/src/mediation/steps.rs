@@ -12,7 +12,7 @@ impl Mediation<'_> {
         caller: &Caller,
         key: Key<CaseId>,
         input: SessionInput,
-    ) -> AppResult<i64> {
+    ) -> AppResult<SessionId> {
         let case = self.case_for(caller, Permission::Mediate, key).await?;
         let assigned = store::mediators(&mut self.app.store().read(), key).await?;
         let next = transition(
@@ -38,23 +38,16 @@ impl Mediation<'_> {
         }
         let mut present = Vec::with_capacity(input.present.len());
         for r in &input.present {
-            let m = assigned
-                .iter()
-                .find(|m| m.kind == r.kind && m.mediator_id == r.id)
-                .ok_or_else(|| {
-                    AppError::invalid(
-                        "not_assigned",
-                        "present",
-                        "到场的调解员须是本案已指派的调解员或调解组织",
-                    )
-                })?;
-            if !present
-                .iter()
-                .any(|p: &PresentMediator| p.kind == r.kind && p.id == r.id)
-            {
+            let m = assigned.iter().find(|m| m.mediator == *r).ok_or_else(|| {
+                AppError::invalid(
+                    "not_assigned",
+                    "present",
+                    "到场的调解员须是本案已指派的调解员或调解组织",
+                )
+            })?;
+            if !present.iter().any(|p: &PresentMediator| p.mediator == *r) {
                 present.push(PresentMediator {
-                    kind: r.kind,
-                    id: r.id,
+                    mediator: *r,
                     name: m.name.clone(),
                 });
             }
@@ -66,7 +59,7 @@ impl Mediation<'_> {
         let now = self.app.now();
         let mut tx = self.app.store().begin().await?;
         store::bump(&mut tx.exec(), key, input.version, next, now).await?;
-        let sid = ids::next(&mut tx.exec(), Seq::MediationSessions).await?;
+        let sid = SessionId(ids::next(&mut tx.exec(), Seq::MediationSessions).await?);
         store::insert_sessions(
             &mut tx.exec(),
             &[NewSession {
@@ -178,9 +171,9 @@ impl Mediation<'_> {
             return Ok(());
         };
         for m in store::mediators(&mut tx.exec(), key).await? {
-            if m.kind != MediatorKind::Person {
+            let Mediator::Person(person) = m.mediator else {
                 continue;
-            }
+            };
             let eid = yinling_store::kernel::ids::next(
                 &mut tx.exec(),
                 yinling_store::kernel::ids::Seq::AwardEntitlements,
@@ -193,7 +186,7 @@ impl Mediation<'_> {
                     id: eid,
                     source_kind: "mediation".to_owned(),
                     source_id: key.id(),
-                    person_id: m.mediator_id,
+                    person_id: person.get(),
                     points: rule.points,
                     hours_minutes: rule.minutes,
                     status: "pending".to_owned(),
@@ -212,7 +205,7 @@ impl Mediation<'_> {
         caller: &Caller,
         key: Key<CaseId>,
         input: FollowUpInput,
-    ) -> AppResult<i64> {
+    ) -> AppResult<FollowUpId> {
         let case = self.case_for(caller, Permission::Mediate, key).await?;
         let next = transition(case.status, CaseAction::FollowUp).map_err(refused)?;
         let concluded_on = case.concluded_on.clone().unwrap_or(case.intake_on.clone());
@@ -240,7 +233,7 @@ impl Mediation<'_> {
         let now = self.app.now();
         let mut tx = self.app.store().begin().await?;
         store::bump(&mut tx.exec(), key, input.version, next, now).await?;
-        let fid = ids::next(&mut tx.exec(), Seq::MediationFollowups).await?;
+        let fid = FollowUpId(ids::next(&mut tx.exec(), Seq::MediationFollowups).await?);
         store::insert_followups(
             &mut tx.exec(),
             &[NewFollowup {

@@ -34,9 +34,8 @@ pub struct PartyView {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct MediatorView {
-    pub kind: MediatorKind,
+    pub mediator: Mediator,
     pub kind_label: &'static str,
-    pub mediator_id: i64,
     pub name: String,
     pub assigned_at: i64,
     pub assigned_by_name: String,
@@ -45,14 +44,15 @@ pub struct MediatorView {
 /// Someone present at a session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PresentMediator {
-    pub kind: MediatorKind,
-    pub id: i64,
+    /// Stored as its `kind` and `id` beside the name.
+    #[serde(flatten)]
+    pub mediator: Mediator,
     pub name: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SessionView {
-    pub id: i64,
+    pub id: SessionId,
     pub held_on: String,
     pub present: Vec<PresentMediator>,
     pub note: String,
@@ -114,8 +114,7 @@ impl From<OutcomeCounts> for Rate {
 #[derive(Debug, Clone, Serialize)]
 pub struct RateLine {
     pub county_code: CountyCode,
-    /// A unit's id, or a person's for a cadre.
-    pub id: i64,
+    pub of: RateOf,
     pub name: String,
     /// For subtrees the unit kind; for mediators person, studio or team.
     pub kind: String,
@@ -153,12 +152,39 @@ pub struct MediationStats {
 
 pub const RATE_DEFINITION: &str = "调解成功率 = 统计期间内办结且结果为“调解成功”的案件数 ÷ 统计期间内办结的案件总数（含部分达成、调解不成、移交）。案件按办结日期计入期间，起止日期均包含在内；同一案件有多个调解组织或调解员时，分别计入各自的数字。";
 
-/// A choice for the mediator picker or the intake form's unit picker.
+/// What a line of a breakdown counts: a unit's subtree, or one mediator's cases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum RateOf {
+    Subtree(UnitId),
+    Mediator(Mediator),
+}
+
+impl RateLine {
+    /// The unit's number, or the mediator's (person or unit) beside its kind.
+    pub fn id(&self) -> i64 {
+        match self.of {
+            RateOf::Subtree(u) => u.get(),
+            RateOf::Mediator(m) => m.id(),
+        }
+    }
+}
+
+/// A choice for the intake form's unit picker.
 #[derive(Debug, Clone, Serialize)]
 pub struct PickItem {
     pub county_code: CountyCode,
-    /// A unit's id, or a person's for a cadre (`kind` "person").
-    pub id: i64,
+    pub id: UnitId,
+    pub kind: String,
+    pub kind_label: &'static str,
+    pub name: String,
+}
+
+/// A choice for the mediator picker.
+#[derive(Debug, Clone, Serialize)]
+pub struct MediatorChoice {
+    pub county_code: CountyCode,
+    pub mediator: Mediator,
+    /// The org kind's code for a studio or team, "person" for a cadre.
     pub kind: String,
     pub kind_label: &'static str,
     pub name: String,
@@ -167,9 +193,9 @@ pub struct PickItem {
 /// Who may be assigned to a case.
 #[derive(Debug, Clone, Serialize)]
 pub struct MediatorChoices {
-    pub studios: Vec<PickItem>,
-    pub teams: Vec<PickItem>,
-    pub cadres: Vec<PickItem>,
+    pub studios: Vec<MediatorChoice>,
+    pub teams: Vec<MediatorChoice>,
+    pub cadres: Vec<MediatorChoice>,
 }
 
 /// What the demo seeding wrote.
@@ -185,10 +211,7 @@ pub struct DemoMediationSummary {
 
 pub(super) fn pick(r: PickRow) -> PickItem {
     PickItem {
-        kind_label: match r.kind.as_str() {
-            "person" => MediatorKind::Person.label_zh(),
-            k => OrgKind::parse(k).map_or("其他", OrgKind::label_zh),
-        },
+        kind_label: OrgKind::parse(&r.kind).map_or("其他", OrgKind::label_zh),
         county_code: r.county_code,
         id: r.id,
         kind: r.kind,
@@ -196,11 +219,31 @@ pub(super) fn pick(r: PickRow) -> PickItem {
     }
 }
 
+/// A studio or team (`to` says which) as a mediator choice.
+pub(super) fn unit_choice(r: PickRow, to: fn(UnitId) -> Mediator) -> MediatorChoice {
+    MediatorChoice {
+        kind_label: OrgKind::parse(&r.kind).map_or("其他", OrgKind::label_zh),
+        county_code: r.county_code,
+        mediator: to(r.id),
+        kind: r.kind,
+        name: r.name,
+    }
+}
+
+pub(super) fn cadre_choice(r: CadreRow) -> MediatorChoice {
+    MediatorChoice {
+        kind_label: MediatorKind::Person.label_zh(),
+        county_code: r.county_code,
+        mediator: Mediator::Person(r.id),
+        kind: MediatorKind::Person.as_str().to_owned(),
+        name: r.name,
+    }
+}
+
 pub(super) fn mediator_view(m: MediatorRow) -> MediatorView {
     MediatorView {
-        kind_label: m.kind.label_zh(),
-        kind: m.kind,
-        mediator_id: m.mediator_id,
+        kind_label: m.mediator.kind().label_zh(),
+        mediator: m.mediator,
         name: m.name,
         assigned_at: m.assigned_at,
         assigned_by_name: m.assigned_by_name,

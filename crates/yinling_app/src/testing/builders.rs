@@ -1,9 +1,20 @@
 //! Inputs for tests: each names only what the test sets apart.
 
-use yinling_domain::{org::OrgKind, role::Role};
+use chrono::NaiveDate;
+use yinling_domain::{
+    mediation::{DisputeCategory, Mediator, Outcome, PartySide},
+    org::OrgKind,
+    role::Role,
+};
 
 use super::PASSWORD;
-use crate::{accounts::NewAccountInput, org::NewUnitInput};
+use yinling_store::org::OrgUnitRow;
+
+use crate::{
+    accounts::NewAccountInput,
+    mediation::{AssignInput, CaseInput, FollowUpInput, OutcomeInput, PartyInput, SessionInput},
+    org::NewUnitInput,
+};
 
 /// An account to create in a test: `display_name` is the username, the password is
 /// [`PASSWORD`] and need not be changed, no linked person. Override any field with
@@ -33,5 +44,70 @@ pub fn unit(kind: OrgKind, name: impl Into<String>) -> NewUnitInput {
         lat: None,
         lng: None,
         geojson: None,
+    }
+}
+
+/// A neighbours' dispute to take in at `unit` (county, id): "楼道堆放杂物", an applicant and
+/// a respondent by name, taken in today by the caller, no place and no mediators yet.
+pub fn case_input(unit: &OrgUnitRow) -> CaseInput {
+    CaseInput {
+        unit_county_code: unit.county_code.as_i64(),
+        unit_id: unit.id,
+        place_id: None,
+        location: Some("3号楼楼道".into()),
+        category: DisputeCategory::Neighbour,
+        summary: "楼道堆放杂物引发邻里争吵".into(),
+        intake_on: None,
+        taken_by_name: None,
+        parties: vec![
+            party_input(PartySide::Applicant, "王某某"),
+            party_input(PartySide::Respondent, "刘某"),
+        ],
+        mediators: Vec::new(),
+    }
+}
+
+/// A party by name, not linked to a person file.
+pub fn party_input(side: PartySide, name: impl Into<String>) -> PartyInput {
+    PartyInput {
+        side,
+        name: name.into(),
+        person_id: None,
+    }
+}
+
+/// Mediators to assign to a case read at `version`.
+pub fn assign_input(version: i64, mediators: Vec<Mediator>) -> AssignInput {
+    AssignInput { version, mediators }
+}
+
+/// A session held on `held_on` with `present` there, and a short note.
+pub fn session_input(version: i64, held_on: NaiveDate, present: Vec<Mediator>) -> SessionInput {
+    SessionInput {
+        version,
+        held_on,
+        present,
+        note: "分别做双方工作".into(),
+    }
+}
+
+/// An outcome on `concluded_on`, without a note or where it was referred to.
+pub fn outcome_input(version: i64, outcome: Outcome, concluded_on: NaiveDate) -> OutcomeInput {
+    OutcomeInput {
+        version,
+        outcome,
+        concluded_on,
+        note: None,
+        referred_to: None,
+    }
+}
+
+/// A follow-up visit on `visited_on`, saying whether the agreement holds, noted "回访".
+pub fn follow_up_input(version: i64, visited_on: NaiveDate, holds: Option<bool>) -> FollowUpInput {
+    FollowUpInput {
+        version,
+        visited_on,
+        holds,
+        note: "回访".into(),
     }
 }

@@ -7,17 +7,18 @@ use yinling_app::testing::person_key;
 use yinling_app::testing::{assert_conflict, assert_forbidden, assert_invalid, assert_not_found};
 use yinling_app::{
     AppError, Caller, PageRequest,
+    demo::DemoCity,
     mediation::{
-        AssignInput, CaseInput, CaseQuery, FollowUpInput, MediatorRef, OutcomeInput, PartyInput,
-        SessionInput, StatsQuery,
+        AssignInput, CaseInput, CaseQuery, FollowUpInput, OutcomeInput, PartyInput, SessionInput,
+        StatsQuery,
     },
     org::NewUnitInput,
     people::RoleInput,
-    testing::TestCity,
+    testing::{TestCity, assign_input, case_input, follow_up_input, outcome_input, session_input},
 };
 use yinling_domain::{
     ids::{CaseId, Key, PersonId},
-    mediation::{CaseStatus, DisputeCategory, MediatorKind, Outcome, PartySide},
+    mediation::{CaseStatus, Mediator, Outcome, PartySide},
     org::OrgKind,
     person::{PersonRoleKind, RetireKind, RoleDetails},
 };
@@ -94,44 +95,77 @@ async fn fixture(city: &TestCity) -> Fixture {
     }
 }
 
-fn studio(f: &Fixture) -> MediatorRef {
-    MediatorRef {
-        kind: MediatorKind::Studio,
-        id: f.studio.id.get(),
-    }
+fn studio(f: &Fixture) -> Mediator {
+    Mediator::Studio(f.studio.id)
 }
 
-fn team(f: &Fixture) -> MediatorRef {
-    MediatorRef {
-        kind: MediatorKind::Team,
-        id: f.team.id.get(),
-    }
+fn team(f: &Fixture) -> Mediator {
+    Mediator::Team(f.team.id)
 }
 
 fn input(unit: &OrgUnitRow, intake_on: Option<&str>) -> CaseInput {
     CaseInput {
-        unit_county_code: unit.county_code.into(),
-        unit_id: unit.id,
-        place_id: None,
-        location: Some("3号楼楼道".into()),
-        category: DisputeCategory::Neighbour,
-        summary: "楼道堆放杂物引发邻里争吵".into(),
         intake_on: intake_on.map(d),
-        taken_by_name: None,
-        parties: vec![
-            PartyInput {
-                side: PartySide::Applicant,
-                name: "王某某".into(),
-                person_id: None,
-            },
-            PartyInput {
-                side: PartySide::Respondent,
-                name: "刘某".into(),
-                person_id: None,
-            },
-        ],
-        mediators: Vec::new(),
+        ..case_input(unit)
     }
+}
+
+/// One step on a case, for the tests that run a case through several.
+enum Step {
+    Assign(AssignInput),
+    Session(SessionInput),
+    Conclude(OutcomeInput),
+    FollowUp(FollowUpInput),
+}
+
+impl Step {
+    fn assign(version: i64, mediators: Vec<Mediator>) -> Step {
+        Step::Assign(assign_input(version, mediators))
+    }
+
+    fn session(version: i64, held_on: &str, present: Vec<Mediator>) -> Step {
+        Step::Session(session_input(version, d(held_on), present))
+    }
+
+    fn conclude(version: i64, outcome: Outcome, on: &str) -> Step {
+        Step::Conclude(outcome_input(version, outcome, d(on)))
+    }
+
+    fn follow_up(version: i64, visited_on: &str, holds: Option<bool>) -> Step {
+        Step::FollowUp(follow_up_input(version, d(visited_on), holds))
+    }
+}
+
+/// A case and who acts on it, to run steps on it.
+struct OnCase<'a> {
+    city: &'a TestCity,
+    caller: &'a Caller,
+    key: Key<CaseId>,
+}
+
+impl OnCase<'_> {
+    async fn run(&self, step: Step) -> Result<(), AppError> {
+        let (m, caller, key) = (self.city.app.mediation(), self.caller, self.key);
+        match step {
+            Step::Assign(i) => m.assign(caller, key, i).await,
+            Step::Session(i) => m.record_session(caller, key, i).await.map(|_| ()),
+            Step::Conclude(i) => m.conclude(caller, key, i).await,
+            Step::FollowUp(i) => m.follow_up(caller, key, i).await.map(|_| ()),
+        }
+    }
+
+    /// The error a step that must be refused answers.
+    async fn refused(&self, step: Step) -> AppError {
+        self.run(step).await.expect_err("refused")
+    }
+}
+
+/// An invalid input refused with this code.
+fn assert_code(err: &AppError, code: &str) {
+    assert!(
+        matches!(err, AppError::Invalid { code: c, .. } if *c == code),
+        "{err:?}"
+    );
 }
 
 async fn version(city: &TestCity, key: Key<CaseId>) -> i64 {
@@ -149,7 +183,7 @@ async fn concluded(
     city: &TestCity,
     caller: &Caller,
     unit: &OrgUnitRow,
-    mediators: Vec<MediatorRef>,
+    mediators: Vec<Mediator>,
     outcome: Outcome,
     intake: &str,
     on: &str,
@@ -167,12 +201,11 @@ async fn concluded(
         .record_session(
             caller,
             key,
-            SessionInput {
-                version: version(city, key).await,
-                held_on: d(intake).succ_opt().unwrap(),
-                present: mediators,
-                note: "分别做双方工作".into(),
-            },
+            session_input(
+                version(city, key).await,
+                d(intake).succ_opt().unwrap(),
+                mediators,
+            ),
         )
         .await
         .expect("session");
@@ -182,11 +215,8 @@ async fn concluded(
             caller,
             key,
             OutcomeInput {
-                version: version(city, key).await,
-                outcome,
-                concluded_on: d(on),
-                note: None,
                 referred_to: (outcome == Outcome::Referred).then(|| "司法所".into()),
+                ..outcome_input(version(city, key).await, outcome, d(on))
             },
         )
         .await
@@ -228,88 +258,53 @@ async fn a_case_runs_from_intake_to_follow_up_with_an_audit_event_per_write() {
     let cadres: Vec<&str> = choices.cadres.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(cadres, ["李四"], "only cadres living in the caller's grid");
 
-    let cadre = MediatorRef {
-        kind: MediatorKind::Person,
-        id: f.cadre_a.1,
+    let cadre = Mediator::Person(PersonId(f.cadre_a.1));
+    let on = OnCase {
+        city: &city,
+        caller: &a,
+        key,
     };
-    city.app
-        .mediation()
-        .assign(
-            &a,
-            key,
-            AssignInput {
-                version: v.case.version,
-                mediators: vec![studio(&f), cadre],
-            },
-        )
+    on.run(Step::assign(v.case.version, vec![studio(&f), cadre]))
         .await
         .unwrap();
-    city.app
-        .mediation()
-        .record_session(
-            &a,
-            key,
-            SessionInput {
-                version: version(&city, key).await,
-                held_on: d("2026-07-01"),
-                present: vec![studio(&f), cadre],
-                note: "拉家常式调解，双方各退一步".into(),
-            },
+    on.run(Step::Session(SessionInput {
+        note: "拉家常式调解，双方各退一步".into(),
+        ..session_input(
+            version(&city, key).await,
+            d("2026-07-01"),
+            vec![studio(&f), cadre],
         )
-        .await
-        .unwrap();
+    }))
+    .await
+    .unwrap();
     let v = city.app.mediation().case(&a, key).await.unwrap();
     assert_eq!(v.case.status, CaseStatus::Mediating);
     assert_eq!(v.sessions.len(), 1);
     assert_eq!(v.sessions[0].present.len(), 2);
     assert_eq!(v.sessions[0].present[1].name, "李四");
-    city.app
-        .mediation()
-        .conclude(
-            &a,
-            key,
-            OutcomeInput {
-                version: v.case.version,
-                outcome: Outcome::Success,
-                concluded_on: d("2026-07-01"),
-                note: Some("签订调解协议".into()),
-                referred_to: Some("不应保存".into()),
-            },
-        )
-        .await
-        .unwrap();
+    on.run(Step::Conclude(OutcomeInput {
+        note: Some("签订调解协议".into()),
+        referred_to: Some("不应保存".into()),
+        ..outcome_input(v.case.version, Outcome::Success, d("2026-07-01"))
+    }))
+    .await
+    .unwrap();
     city.clock.advance(30 * 24 * 3600 * 1_000_000);
     // A successful mediation's follow-up must say whether the agreement holds.
-    let err = city
-        .app
-        .mediation()
-        .follow_up(
-            &a,
-            key,
-            FollowUpInput {
-                version: version(&city, key).await,
-                visited_on: d("2026-07-31"),
-                holds: None,
-                note: "回访".into(),
-            },
-        )
-        .await
-        .unwrap_err();
+    let err = on
+        .refused(Step::follow_up(
+            version(&city, key).await,
+            "2026-07-31",
+            None,
+        ))
+        .await;
     assert_invalid(&err, "holds");
-    city.app
-        .mediation()
-        .follow_up(
-            &a,
-            key,
-            FollowUpInput {
-                version: version(&city, key).await,
-                visited_on: d("2026-07-31"),
-                holds: Some(true),
-                note: "双方关系和睦".into(),
-            },
-        )
-        .await
-        .unwrap();
+    on.run(Step::FollowUp(FollowUpInput {
+        note: "双方关系和睦".into(),
+        ..follow_up_input(version(&city, key).await, d("2026-07-31"), Some(true))
+    }))
+    .await
+    .unwrap();
     let v = city.app.mediation().case(&a, key).await.unwrap();
     assert_eq!(v.case.status, CaseStatus::FollowedUp);
     assert_eq!(v.outcome_label, Some("调解成功"));
@@ -361,28 +356,12 @@ async fn grid_b_staff_cannot_read_list_or_change_grid_a_cases() {
     assert!(nf(city
         .app
         .mediation()
-        .assign(
-            &b,
-            key,
-            AssignInput {
-                version: v,
-                mediators: vec![team(&f)]
-            }
-        )
+        .assign(&b, key, assign_input(v, vec![team(&f)]))
         .await));
     assert!(nf(city
         .app
         .mediation()
-        .record_session(
-            &b,
-            key,
-            SessionInput {
-                version: v,
-                held_on: d("2026-07-01"),
-                present: vec![studio(&f)],
-                note: "越权记录".into()
-            }
-        )
+        .record_session(&b, key, session_input(v, d("2026-07-01"), vec![studio(&f)]))
         .await
         .map(|_| ())));
     assert!(nf(city
@@ -392,27 +371,15 @@ async fn grid_b_staff_cannot_read_list_or_change_grid_a_cases() {
             &b,
             key,
             OutcomeInput {
-                version: v,
-                outcome: Outcome::Referred,
-                concluded_on: d("2026-07-01"),
-                note: None,
-                referred_to: Some("司法所".into())
+                referred_to: Some("司法所".into()),
+                ..outcome_input(v, Outcome::Referred, d("2026-07-01"))
             }
         )
         .await));
     assert!(nf(city
         .app
         .mediation()
-        .follow_up(
-            &b,
-            key,
-            FollowUpInput {
-                version: v,
-                visited_on: d("2026-07-01"),
-                holds: None,
-                note: "越权回访".into()
-            }
-        )
+        .follow_up(&b, key, follow_up_input(v, d("2026-07-01"), None))
         .await
         .map(|_| ())));
     // B cannot take in a case in A's grid, nor list it, nor narrow its list or figures to A.
@@ -453,40 +420,25 @@ async fn grid_b_staff_cannot_read_list_or_change_grid_a_cases() {
         .await
         .map(|_| ())));
     // A cannot assign a cadre living in grid B.
-    let err = city
-        .app
-        .mediation()
-        .assign(
-            &a,
-            key,
-            AssignInput {
-                version: v,
-                mediators: vec![MediatorRef {
-                    kind: MediatorKind::Person,
-                    id: f.cadre_b.1,
-                }],
-            },
-        )
-        .await
-        .unwrap_err();
+    let on = OnCase {
+        city: &city,
+        caller: &a,
+        key,
+    };
+    let err = on
+        .refused(Step::assign(
+            v,
+            vec![Mediator::Person(PersonId(f.cadre_b.1))],
+        ))
+        .await;
     assert_not_found(&err);
     // A person without the retired-cadre role is no mediator.
-    let err = city
-        .app
-        .mediation()
-        .assign(
-            &a,
-            key,
-            AssignInput {
-                version: v,
-                mediators: vec![MediatorRef {
-                    kind: MediatorKind::Person,
-                    id: city.people_a[2].1,
-                }],
-            },
-        )
-        .await
-        .unwrap_err();
+    let err = on
+        .refused(Step::assign(
+            v,
+            vec![Mediator::Person(PersonId(city.people_a[2].1))],
+        ))
+        .await;
     assert!(
         matches!(
             err,
@@ -498,22 +450,9 @@ async fn grid_b_staff_cannot_read_list_or_change_grid_a_cases() {
         "{err:?}"
     );
     // A studio id given as a team is refused.
-    let err = city
-        .app
-        .mediation()
-        .assign(
-            &a,
-            key,
-            AssignInput {
-                version: v,
-                mediators: vec![MediatorRef {
-                    kind: MediatorKind::Team,
-                    id: f.studio.id.get(),
-                }],
-            },
-        )
-        .await
-        .unwrap_err();
+    let err = on
+        .refused(Step::assign(v, vec![Mediator::Team(f.studio.id)]))
+        .await;
     assert!(
         matches!(
             err,
@@ -605,256 +544,74 @@ async fn refused_transitions_and_bad_input_change_nothing() {
     let v0 = version(&city, key).await;
     let before = counts().await;
     // No session without a mediator; no outcome but 移交 before any session.
-    let err = city
-        .app
-        .mediation()
-        .record_session(
-            &a,
-            key,
-            SessionInput {
-                version: v0,
-                held_on: d("2026-06-21"),
-                present: vec![studio(&f)],
-                note: "无人调解".into(),
-            },
-        )
-        .await
-        .unwrap_err();
+    let on = OnCase {
+        city: &city,
+        caller: &a,
+        key,
+    };
+    let err = on
+        .refused(Step::session(v0, "2026-06-21", vec![studio(&f)]))
+        .await;
     assert_conflict(&err, "no_mediators");
-    let err = city
-        .app
-        .mediation()
-        .conclude(
-            &a,
-            key,
-            OutcomeInput {
-                version: v0,
-                outcome: Outcome::Success,
-                concluded_on: d("2026-06-21"),
-                note: None,
-                referred_to: None,
-            },
-        )
-        .await
-        .unwrap_err();
+    let err = on
+        .refused(Step::conclude(v0, Outcome::Success, "2026-06-21"))
+        .await;
     assert_conflict(&err, "not_mediated_yet");
-    let err = city
-        .app
-        .mediation()
-        .follow_up(
-            &a,
-            key,
-            FollowUpInput {
-                version: v0,
-                visited_on: d("2026-06-21"),
-                holds: Some(true),
-                note: "回访".into(),
-            },
-        )
-        .await
-        .unwrap_err();
+    let err = on
+        .refused(Step::follow_up(v0, "2026-06-21", Some(true)))
+        .await;
     assert_conflict(&err, "not_concluded");
     // 移交 needs where to.
-    let err = city
-        .app
-        .mediation()
-        .conclude(
-            &a,
-            key,
-            OutcomeInput {
-                version: v0,
-                outcome: Outcome::Referred,
-                concluded_on: d("2026-06-21"),
-                note: None,
-                referred_to: None,
-            },
-        )
-        .await
-        .unwrap_err();
+    let err = on
+        .refused(Step::conclude(v0, Outcome::Referred, "2026-06-21"))
+        .await;
     assert_invalid(&err, "referred_to");
     // A stale version is refused.
-    let err = city
-        .app
-        .mediation()
-        .assign(
-            &a,
-            key,
-            AssignInput {
-                version: v0 + 7,
-                mediators: vec![studio(&f)],
-            },
-        )
-        .await
-        .unwrap_err();
+    let err = on.refused(Step::assign(v0 + 7, vec![studio(&f)])).await;
     assert_conflict(&err, "stale");
     assert_eq!(counts().await, before);
     assert_eq!(version(&city, key).await, v0);
 
     // Assign, then a session before intake, and someone present who is not assigned.
-    city.app
-        .mediation()
-        .assign(
-            &a,
-            key,
-            AssignInput {
-                version: v0,
-                mediators: vec![studio(&f)],
-            },
-        )
-        .await
-        .unwrap();
+    on.run(Step::assign(v0, vec![studio(&f)])).await.unwrap();
     let v1 = version(&city, key).await;
     assert_eq!(v1, v0 + 1);
     let before = counts().await;
-    let err = city
-        .app
-        .mediation()
-        .record_session(
-            &a,
-            key,
-            SessionInput {
-                version: v1,
-                held_on: d("2026-06-19"),
-                present: vec![studio(&f)],
-                note: "受理前".into(),
-            },
-        )
-        .await
-        .unwrap_err();
-    assert!(matches!(
-        err,
-        AppError::Invalid {
-            code: "date_too_early",
-            ..
-        }
-    ));
-    let err = city
-        .app
-        .mediation()
-        .record_session(
-            &a,
-            key,
-            SessionInput {
-                version: v1,
-                held_on: d("2026-06-21"),
-                present: vec![team(&f)],
-                note: "未指派的队伍".into(),
-            },
-        )
-        .await
-        .unwrap_err();
-    assert!(matches!(
-        err,
-        AppError::Invalid {
-            code: "not_assigned",
-            ..
-        }
-    ));
-    let err = city
-        .app
-        .mediation()
-        .assign(
-            &a,
-            key,
-            AssignInput {
-                version: v1,
-                mediators: vec![studio(&f)],
-            },
-        )
-        .await
-        .unwrap_err();
+    let err = on
+        .refused(Step::session(v1, "2026-06-19", vec![studio(&f)]))
+        .await;
+    assert_code(&err, "date_too_early");
+    let err = on
+        .refused(Step::session(v1, "2026-06-21", vec![team(&f)]))
+        .await;
+    assert_code(&err, "not_assigned");
+    let err = on.refused(Step::assign(v1, vec![studio(&f)])).await;
     assert_conflict(&err, "mediator_assigned");
     assert_eq!(counts().await, before);
 
     // Conclude by referral straight from intake-with-mediators, then the case is closed.
-    city.app
-        .mediation()
-        .conclude(
-            &a,
-            key,
-            OutcomeInput {
-                version: v1,
-                outcome: Outcome::Referred,
-                concluded_on: d("2026-06-25"),
-                note: None,
-                referred_to: Some("汶上街道司法所".into()),
-            },
-        )
-        .await
-        .unwrap();
+    on.run(Step::Conclude(OutcomeInput {
+        referred_to: Some("汶上街道司法所".into()),
+        ..outcome_input(v1, Outcome::Referred, d("2026-06-25"))
+    }))
+    .await
+    .unwrap();
     let v2 = version(&city, key).await;
     let before = counts().await;
-    let err = city
-        .app
-        .mediation()
-        .record_session(
-            &a,
-            key,
-            SessionInput {
-                version: v2,
-                held_on: d("2026-06-26"),
-                present: vec![studio(&f)],
-                note: "办结后再调解".into(),
-            },
-        )
-        .await
-        .unwrap_err();
+    let err = on
+        .refused(Step::session(v2, "2026-06-26", vec![studio(&f)]))
+        .await;
     assert_conflict(&err, "case_closed");
     assert_eq!(err.to_string(), "该案件已办结，不能再记录调解过程");
-    let err = city
-        .app
-        .mediation()
-        .assign(
-            &a,
-            key,
-            AssignInput {
-                version: v2,
-                mediators: vec![team(&f)],
-            },
-        )
-        .await
-        .unwrap_err();
+    let err = on.refused(Step::assign(v2, vec![team(&f)])).await;
     assert_conflict(&err, "case_closed");
-    let err = city
-        .app
-        .mediation()
-        .conclude(
-            &a,
-            key,
-            OutcomeInput {
-                version: v2,
-                outcome: Outcome::Success,
-                concluded_on: d("2026-06-26"),
-                note: None,
-                referred_to: None,
-            },
-        )
-        .await
-        .unwrap_err();
+    let err = on
+        .refused(Step::conclude(v2, Outcome::Success, "2026-06-26"))
+        .await;
     assert_conflict(&err, "case_closed");
     // A follow-up may not predate the conclusion.
-    let err = city
-        .app
-        .mediation()
-        .follow_up(
-            &a,
-            key,
-            FollowUpInput {
-                version: v2,
-                visited_on: d("2026-06-24"),
-                holds: None,
-                note: "回访".into(),
-            },
-        )
-        .await
-        .unwrap_err();
-    assert!(matches!(
-        err,
-        AppError::Invalid {
-            code: "date_too_early",
-            ..
-        }
-    ));
+    let err = on.refused(Step::follow_up(v2, "2026-06-24", None)).await;
+    assert_code(&err, "date_too_early");
     assert_eq!(counts().await, before);
     assert_eq!(version(&city, key).await, v2);
     let v = city.app.mediation().case(&a, key).await.unwrap();
@@ -871,7 +628,7 @@ async fn success_rates_per_studio_team_and_subtree_are_exact_at_the_period_bound
     let (ga, gb) = (city.grid_a.clone(), city.grid_b.clone());
     use Outcome::*;
     // (unit, mediators, outcome, concluded on). The period is 2026-04-01..=2026-06-30.
-    let plan: Vec<(&OrgUnitRow, Vec<MediatorRef>, Outcome, &str)> = vec![
+    let plan: Vec<(&OrgUnitRow, Vec<Mediator>, Outcome, &str)> = vec![
         (&ga, vec![s], Success, "2026-03-31"), // the day before: out
         (&ga, vec![s], Success, "2026-04-01"), // first day: in
         (&ga, vec![s], Success, "2026-05-15"),
@@ -916,7 +673,7 @@ async fn success_rates_per_studio_team_and_subtree_are_exact_at_the_period_bound
     assert_eq!(stats.open, 1);
     // Per subtree: the branch's two grids.
     let line = |lines: &[yinling_app::mediation::RateLine], id: i64| {
-        let l = lines.iter().find(|l| l.id == id).expect("line");
+        let l = lines.iter().find(|l| l.id() == id).expect("line");
         (
             l.rate.counts.concluded,
             l.rate.counts.success,
@@ -942,34 +699,10 @@ async fn success_rates_per_studio_team_and_subtree_are_exact_at_the_period_bound
         to: Some(s.into()),
         unit: None,
     };
-    let n = |stats: yinling_app::mediation::MediationStats| stats.total.counts.concluded;
-    assert_eq!(
-        n(city
-            .app
-            .mediation()
-            .stats(&admin, &day("2026-03-31"))
-            .await
-            .unwrap()),
-        1
-    );
-    assert_eq!(
-        n(city
-            .app
-            .mediation()
-            .stats(&admin, &day("2026-07-01"))
-            .await
-            .unwrap()),
-        1
-    );
-    assert_eq!(
-        n(city
-            .app
-            .mediation()
-            .stats(&admin, &day("2026-06-15"))
-            .await
-            .unwrap()),
-        0
-    );
+    for (on, concluded) in [("2026-03-31", 1), ("2026-07-01", 1), ("2026-06-15", 0)] {
+        let stats = city.app.mediation().stats(&admin, &day(on)).await.unwrap();
+        assert_eq!(stats.total.counts.concluded, concluded, "{on}");
+    }
     // The county as a whole, with the street as its only area child.
     let county = city.app.mediation().stats(&admin, &q(None)).await.unwrap();
     assert_eq!(county.total.counts.concluded, 7);
@@ -1008,13 +741,7 @@ async fn success_rates_per_studio_team_and_subtree_are_exact_at_the_period_bound
         )
         .await
         .unwrap_err();
-    assert!(matches!(
-        err,
-        AppError::Invalid {
-            code: "invalid_period",
-            ..
-        }
-    ));
+    assert_code(&err, "invalid_period");
 
     // The list filters by mediator and outcome.
     let page = city
@@ -1131,15 +858,11 @@ async fn the_demo_seed_reproduces_the_source_figures_once() {
     )
     .await;
 
-    let summary = city
-        .app
-        .mediation()
-        .seed_demo(&yinling_app::demo::DemoCity {
-            seed: 7,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let seed = DemoCity {
+        seed: 7,
+        ..Default::default()
+    };
+    let summary = city.app.mediation().seed_demo(&seed).await.unwrap();
     assert!(!summary.already_seeded);
     assert_eq!(summary.cases, 48, "46 concluded and 2 open in 曲阜 only");
     assert_eq!(summary.units_created, 1, "the studio did not exist yet");
@@ -1163,15 +886,7 @@ async fn the_demo_seed_reproduces_the_source_figures_once() {
     let c = stats.total.counts;
     assert!(c.is_consistent());
 
-    let again = city
-        .app
-        .mediation()
-        .seed_demo(&yinling_app::demo::DemoCity {
-            seed: 7,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let again = city.app.mediation().seed_demo(&seed).await.unwrap();
     assert!(again.already_seeded);
     assert_eq!(again.cases, 0);
     assert_eq!(city.count("mediation_cases").await, 48);
@@ -1203,10 +918,7 @@ async fn a_concluded_case_awards_its_person_mediators_by_the_county_rule() {
             .await
             .unwrap();
     }
-    let cadre = MediatorRef {
-        kind: MediatorKind::Person,
-        id: f.cadre_a.1,
-    };
+    let cadre = Mediator::Person(PersonId(f.cadre_a.1));
     let ga = city.grid_a.clone();
     for (mediators, outcome, on) in [
         (vec![cadre, studio(&f)], Outcome::Success, "2026-05-10"),

@@ -460,14 +460,15 @@ mod moving {
     pub async fn busy_city() -> (TestCity, Busy) {
         use yinling_app::{
             ledger::AdjustmentInput,
-            mediation::{CaseInput, MediatorRef, PartyInput},
+            mediation::{CaseInput, PartyInput},
             needs::NeedInput,
             orders::OrderInput,
             people::TagDefInput,
             people::{RoleInput, TagInput},
         };
         use yinling_domain::{
-            mediation::{DisputeCategory, MediatorKind, PartySide},
+            ids::PersonId,
+            mediation::{DisputeCategory, Mediator, PartySide},
             person::{PersonRoleKind, RetireKind, RoleDetails},
         };
         let city = TestCity::new().await;
@@ -621,10 +622,7 @@ mod moving {
                             person_id: None,
                         },
                     ],
-                    mediators: vec![MediatorRef {
-                        kind: MediatorKind::Person,
-                        id: city.people_a[1].1,
-                    }],
+                    mediators: vec![Mediator::Person(PersonId(city.people_a[1].1))],
                 },
             )
             .await

@@ -25,8 +25,9 @@ use sqlx::{
 
 use yinling_domain::{
     ids::{
-        AccountId, AdjustmentId, CaseId, GoodsId, LedgerAccountId, NeedId, OrderId, PersonId,
-        PersonRoleId, PlaceId, ProviderId, RedemptionId, ServiceItemId, TagId, TransferId, UnitId,
+        AccountId, AdjustmentId, CaseId, FollowUpId, GoodsId, LedgerAccountId, NeedId, OrderId,
+        PersonId, PersonRoleId, PlaceId, ProviderId, RedemptionId, ServiceItemId, SessionId, TagId,
+        TransferId, UnitId,
     },
     region::CountyCode,
 };
@@ -61,7 +62,8 @@ arg_from!(I64:
     UnitId => i64::from, PlaceId => i64::from, PersonId => i64::from,
     PersonRoleId => i64::from, TagId => i64::from, AccountId => i64::from,
     ProviderId => i64::from, ServiceItemId => i64::from, OrderId => i64::from,
-    NeedId => i64::from, CaseId => i64::from, LedgerAccountId => i64::from,
+    NeedId => i64::from, CaseId => i64::from, SessionId => i64::from,
+    FollowUpId => i64::from, LedgerAccountId => i64::from,
     TransferId => i64::from, AdjustmentId => i64::from, GoodsId => i64::from,
     RedemptionId => i64::from,
 );

@@ -78,12 +78,12 @@ pub async fn list_cases(
     if let Some(s) = &f.intake_to {
         wh.push(format!("c.intake_on <= {}", q.push_arg(s)));
     }
-    if let Some((kind, id)) = f.mediator {
+    if let Some(m) = f.mediator {
         wh.push(format!(
             "EXISTS (SELECT 1 FROM mediation_mediators m WHERE m.county_code = c.county_code
                  AND m.case_id = c.id AND m.kind = {} AND m.mediator_id = {})",
-            q.push_arg(kind.as_str()),
-            q.push_arg(id)
+            q.push_arg(m.kind().as_str()),
+            q.push_arg(m.id())
         ));
     }
     let wh = wh.join(" AND ");
@@ -212,8 +212,8 @@ pub async fn insert_mediators(exec: &mut Exec<'_>, rows: &[NewMediator]) -> Resu
                 let v = [
                     q.push_arg(m.county_code),
                     q.push_arg(m.case_id),
-                    q.push_arg(m.kind.as_str()),
-                    q.push_arg(m.mediator_id),
+                    q.push_arg(m.mediator.kind().as_str()),
+                    q.push_arg(m.mediator.id()),
                     q.push_arg(&m.mediator_path),
                     q.push_arg(&m.name),
                     q.push_arg(m.now),
@@ -234,13 +234,15 @@ pub async fn insert_mediators(exec: &mut Exec<'_>, rows: &[NewMediator]) -> Resu
 }
 
 pub async fn mediators(exec: &mut Exec<'_>, case: Key<CaseId>) -> Result<Vec<MediatorRow>> {
-    exec.fetch_all(q!(
-        "SELECT kind, mediator_id, name, assigned_at, assigned_by_name FROM mediation_mediators
+    let rows: Vec<MediatorColumns> = exec
+        .fetch_all(q!(
+            "SELECT kind, mediator_id, name, assigned_at, assigned_by_name FROM mediation_mediators
           WHERE county_code = $1 AND case_id = $2 ORDER BY assigned_at, kind, mediator_id",
-        case.county_code,
-        case.id
-    ))
-    .await
+            case.county_code,
+            case.id
+        ))
+        .await?;
+    Ok(rows.into_iter().map(MediatorRow::from).collect())
 }
 
 pub async fn insert_sessions(exec: &mut Exec<'_>, rows: &[NewSession]) -> Result<()> {

@@ -13,8 +13,10 @@ pub use stats::*;
 
 use serde::Serialize;
 use yinling_domain::{
-    ids::{AccountId, CaseId, Key, PersonId, PlaceId, UnitId},
-    mediation::{CaseStatus, DisputeCategory, MediatorKind, Outcome, OutcomeCounts, PartySide},
+    ids::{AccountId, CaseId, FollowUpId, Key, PersonId, PlaceId, SessionId, UnitId},
+    mediation::{
+        CaseStatus, DisputeCategory, Mediator, MediatorKind, Outcome, OutcomeCounts, PartySide,
+    },
     region::CountyCode,
     scope::Scope,
 };

@@ -23,17 +23,17 @@ pub async fn units_of_kinds(
 }
 
 /// People in `scope` (by where they live) holding the retired-cadre role, for the mediator
-/// picker: `kind` is "person".
+/// picker.
 pub async fn retired_cadres(
     exec: &mut Exec<'_>,
     scope: &Scope,
     limit: i64,
-) -> Result<Vec<PickRow>> {
+) -> Result<Vec<CadreRow>> {
     let mut q = Query::new("", Vec::new());
     let wh = scope::predicate(&mut q, scope, "p");
     let l = q.push_arg(limit);
     q.sql = format!(
-        "SELECT p.county_code, p.id, 'person' AS kind, p.name, p.path FROM people p
+        "SELECT p.county_code, p.id, p.name, p.path FROM people p
           WHERE {wh} AND p.status = 'active' AND EXISTS (SELECT 1 FROM person_roles r
                 WHERE r.county_code = p.county_code AND r.person_id = p.id AND r.kind = 'retired_cadre')
           ORDER BY p.county_code, p.path, p.name_pinyin, p.id LIMIT {l}"

@@ -73,8 +73,8 @@ pub struct CaseFilter {
     /// Intake dates, both ends included.
     pub intake_from: Option<String>,
     pub intake_to: Option<String>,
-    /// Only cases a studio or team (org unit id) or cadre (person id) mediates.
-    pub mediator: Option<(MediatorKind, i64)>,
+    /// Only cases this studio, team or cadre mediates.
+    pub mediator: Option<Mediator>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
@@ -95,22 +95,40 @@ pub struct NewParty {
     pub person_id: Option<PersonId>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MediatorRow {
-    pub kind: MediatorKind,
-    /// A person's id for a cadre, an org unit's for a studio or team.
-    pub mediator_id: i64,
+    pub mediator: Mediator,
     pub name: String,
     pub assigned_at: Micros,
     pub assigned_by_name: String,
+}
+
+/// A mediator as its columns hold it: the kind and the number it qualifies.
+#[derive(sqlx::FromRow)]
+pub(super) struct MediatorColumns {
+    kind: MediatorKind,
+    mediator_id: i64,
+    name: String,
+    assigned_at: Micros,
+    assigned_by_name: String,
+}
+
+impl From<MediatorColumns> for MediatorRow {
+    fn from(r: MediatorColumns) -> Self {
+        MediatorRow {
+            mediator: Mediator::from_parts(r.kind, r.mediator_id),
+            name: r.name,
+            assigned_at: r.assigned_at,
+            assigned_by_name: r.assigned_by_name,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
 pub struct NewMediator {
     pub county_code: CountyCode,
     pub case_id: CaseId,
-    pub kind: MediatorKind,
-    pub mediator_id: i64,
+    pub mediator: Mediator,
     pub mediator_path: String,
     pub name: String,
     pub assigned_by_name: String,
@@ -119,7 +137,7 @@ pub struct NewMediator {
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct SessionRow {
-    pub id: i64,
+    pub id: SessionId,
     pub held_on: String,
     /// JSON array of `{"kind","id","name"}`: the assigned mediators who were there.
     pub present: String,
@@ -131,7 +149,7 @@ pub struct SessionRow {
 #[derive(Debug, Clone)]
 pub struct NewSession {
     pub county_code: CountyCode,
-    pub id: i64,
+    pub id: SessionId,
     pub case_id: CaseId,
     pub held_on: String,
     pub present: String,
@@ -142,7 +160,7 @@ pub struct NewSession {
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct FollowupRow {
-    pub id: i64,
+    pub id: FollowUpId,
     pub visited_on: String,
     /// Whether the agreement holds; None when there was no agreement to keep.
     pub holds: Option<bool>,
@@ -154,7 +172,7 @@ pub struct FollowupRow {
 #[derive(Debug, Clone)]
 pub struct NewFollowup {
     pub county_code: CountyCode,
-    pub id: i64,
+    pub id: FollowUpId,
     pub case_id: CaseId,
     pub visited_on: String,
     pub holds: Option<bool>,
@@ -188,20 +206,27 @@ impl From<CountsRow> for OutcomeCounts {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MediatorCounts {
     pub county_code: CountyCode,
-    pub kind: MediatorKind,
-    pub mediator_id: i64,
+    pub mediator: Mediator,
     pub name: String,
     pub counts: OutcomeCounts,
 }
 
-/// A unit or person that can be picked (as mediator, or as where a case arose).
+/// A unit that can be picked (a studio or team as mediator, or where a case arose).
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct PickRow {
     pub county_code: CountyCode,
-    /// A unit's id, or a person's for a cadre (`kind` "person").
-    pub id: i64,
-    /// The org kind's code, or "person".
+    pub id: UnitId,
+    /// The org kind's code.
     pub kind: String,
+    pub name: String,
+    pub path: String,
+}
+
+/// A retired cadre that can be picked as mediator.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct CadreRow {
+    pub county_code: CountyCode,
+    pub id: PersonId,
     pub name: String,
     pub path: String,
 }

@@ -167,8 +167,7 @@ pub async fn outcome_counts_by_mediator(
         .into_iter()
         .map(|r| MediatorCounts {
             county_code: r.county_code,
-            kind: r.kind,
-            mediator_id: r.mediator_id,
+            mediator: Mediator::from_parts(r.kind, r.mediator_id),
             name: r.name,
             counts: OutcomeCounts {
                 concluded: r.concluded,

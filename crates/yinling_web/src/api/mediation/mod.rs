@@ -157,7 +157,7 @@ async fn record_session(
         .await?;
     Ok((
         StatusCode::CREATED,
-        axum::Json(RecordedResponse { id: sid }),
+        axum::Json(RecordedResponse { id: sid.get() }),
     ))
 }
 
@@ -198,7 +198,7 @@ async fn follow_up_case(
         .await?;
     Ok((
         StatusCode::CREATED,
-        axum::Json(RecordedResponse { id: fid }),
+        axum::Json(RecordedResponse { id: fid.get() }),
     ))
 }
 

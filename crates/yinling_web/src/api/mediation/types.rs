@@ -9,12 +9,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use yinling_app::mediation::{
     AllowedActions, AssignInput, CaseInput, CaseListItem, CaseView, FollowUpInput, MediationStats,
-    MediatorChoices, MediatorRef, MediatorView, OutcomeInput, PartyInput, PartyView, PickItem,
+    MediatorChoice, MediatorChoices, MediatorView, OutcomeInput, PartyInput, PartyView, PickItem,
     PresentMediator, Rate, RateLine, SessionInput, SessionView, StatsUnit,
 };
 use yinling_domain::{
     ids::{PersonId, PlaceId, UnitId},
-    mediation::{DisputeCategory, MediatorKind, Outcome, OutcomeCounts, PartySide},
+    mediation::{DisputeCategory, Mediator, MediatorKind, Outcome, OutcomeCounts, PartySide},
 };
 use yinling_store::mediation::{CaseRow, FollowupRow};
 
@@ -171,7 +171,7 @@ pub struct CaseFollowUpResponse {
 impl From<FollowupRow> for CaseFollowUpResponse {
     fn from(v: FollowupRow) -> Self {
         CaseFollowUpResponse {
-            id: v.id,
+            id: v.id.get(),
             visited_on: v.visited_on,
             holds: v.holds,
             note: v.note,
@@ -254,9 +254,9 @@ pub struct MediatorResponse {
 impl From<MediatorView> for MediatorResponse {
     fn from(v: MediatorView) -> Self {
         MediatorResponse {
-            kind: v.kind.as_str().to_owned(),
+            kind: v.mediator.kind().as_str().to_owned(),
             kind_label: v.kind_label,
-            mediator_id: v.mediator_id,
+            mediator_id: v.mediator.id(),
             name: v.name,
             assigned_at: v.assigned_at,
             assigned_by_name: v.assigned_by_name,
@@ -298,11 +298,23 @@ pub struct PickItemResponse {
     pub name: String,
 }
 
+impl From<MediatorChoice> for PickItemResponse {
+    fn from(v: MediatorChoice) -> Self {
+        PickItemResponse {
+            county_code: v.county_code.as_i64(),
+            id: v.mediator.id(),
+            kind: v.kind,
+            kind_label: v.kind_label,
+            name: v.name,
+        }
+    }
+}
+
 impl From<PickItem> for PickItemResponse {
     fn from(v: PickItem) -> Self {
         PickItemResponse {
             county_code: v.county_code.as_i64(),
-            id: v.id,
+            id: v.id.get(),
             kind: v.kind,
             kind_label: v.kind_label,
             name: v.name,
@@ -322,8 +334,8 @@ pub struct PresentMediatorResponse {
 impl From<PresentMediator> for PresentMediatorResponse {
     fn from(v: PresentMediator) -> Self {
         PresentMediatorResponse {
-            kind: v.kind,
-            id: v.id,
+            kind: v.mediator.kind(),
+            id: v.mediator.id(),
             name: v.name,
         }
     }
@@ -343,7 +355,7 @@ pub struct SessionResponse {
 impl From<SessionView> for SessionResponse {
     fn from(v: SessionView) -> Self {
         SessionResponse {
-            id: v.id,
+            id: v.id.get(),
             held_on: v.held_on,
             present: v.present.into_iter().map(Into::into).collect(),
             note: v.note,
@@ -437,7 +449,7 @@ impl From<RateLine> for RateLineResponse {
     fn from(v: RateLine) -> Self {
         RateLineResponse {
             county_code: v.county_code.as_i64(),
-            id: v.id,
+            id: v.id(),
             name: v.name,
             kind: v.kind,
             kind_label: v.kind_label,
@@ -584,12 +596,9 @@ pub struct MediatorRefRequest {
     pub id: i64,
 }
 
-impl From<MediatorRefRequest> for MediatorRef {
+impl From<MediatorRefRequest> for Mediator {
     fn from(v: MediatorRefRequest) -> Self {
-        MediatorRef {
-            kind: v.kind,
-            id: v.id,
-        }
+        Mediator::from_parts(v.kind, v.id)
     }
 }
 
