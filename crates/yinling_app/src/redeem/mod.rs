@@ -10,7 +10,7 @@ use rust_xlsxwriter::Workbook;
 use serde::{Deserialize, Serialize};
 use yinling_domain::{
     ids::{AccountId, GoodsId, Key, RedemptionId, TransferId, UnitId},
-    ledger::{self, Reason, SourceKind, Unit},
+    ledger::{self, LockKind, Reason, ReportState, SourceKind, Unit},
     mask::MaskPolicy,
     org::{OrgKind, OrgPath},
     region::CountyCode,

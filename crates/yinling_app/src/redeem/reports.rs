@@ -30,16 +30,6 @@ pub struct ResolveInput {
     pub note: String,
 }
 
-/// What a report's state means, for the elder and the county.
-pub fn report_state_label(state: &str) -> &'static str {
-    match state {
-        "open" => "已报告，等待县里核实",
-        "fraud" => "县里已核实：不是本人兑换，积分已退回",
-        "dismissed" => "县里核实后认定为本人兑换",
-        _ => "",
-    }
-}
-
 /// A report in the county's list.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportView {
@@ -102,7 +92,7 @@ impl Redeem<'_> {
             reported_by: caller.account_id.map(AccountId),
             reported_at: now,
             frozen_codes: frozen as i64,
-            state: "open".to_owned(),
+            state: ReportState::Open,
             resolved_by: None,
             resolved_by_name: None,
             resolved_at: None,
@@ -206,7 +196,7 @@ impl Redeem<'_> {
             None => String::new(),
         };
         Ok(ReportView {
-            state_label: report_state_label(&report.state),
+            state_label: report.state.label_zh(),
             shop_name,
             person_name,
             goods_name: r.goods_name,
@@ -249,11 +239,11 @@ impl Redeem<'_> {
             .await?;
         let note = Bounded::<LinesKind, 4, 150>::read(&input.note, "note", "核实情况")?;
         let note = note.as_str();
-        if report.state != "open" {
+        if report.state != ReportState::Open {
             return Err(AppError::conflict(
                 "already_resolved",
                 None,
-                format!("这份报告已处理：{}", report_state_label(&report.state)),
+                format!("这份报告已处理：{}", report.state.label_zh()),
             ));
         }
         let r = store_shops::redemption(
@@ -270,8 +260,8 @@ impl Redeem<'_> {
             ),
         };
         let (state, action) = match input.decision {
-            ReportDecision::Fraud => ("fraud", "redeem.report.fraud"),
-            ReportDecision::Dismiss => ("dismissed", "redeem.report.dismiss"),
+            ReportDecision::Fraud => (ReportState::Fraud, "redeem.report.fraud"),
+            ReportDecision::Dismiss => (ReportState::Dismissed, "redeem.report.dismiss"),
         };
         let now = self.app.now();
         let mut tx = self.app.store().begin().await?;

@@ -16,7 +16,7 @@ use yinling_store::{
 use crate::{
     AppError, AppResult, Caller,
     ledger::client_key,
-    redeem::{CODE_TTL_MICROS, RedeemCode, ShopReceipt, report_state_label},
+    redeem::{CODE_TTL_MICROS, RedeemCode, ShopReceipt},
 };
 
 use super::*;
@@ -44,7 +44,7 @@ pub struct MyRedemption {
     pub at_text: String,
     pub created_at: i64,
     /// `open`, `fraud` or `dismissed` once reported; none before.
-    pub report_state: Option<String>,
+    pub report_state: Option<ReportState>,
     /// 已报告，等待县里核实 …; empty before a report.
     pub report_label: &'static str,
 }
@@ -158,7 +158,7 @@ impl Redeem<'_> {
             let report_state = reports
                 .iter()
                 .find(|x| x.redemption_id == r.id)
-                .map(|x| x.state.clone());
+                .map(|x| x.state);
             out.push(MyRedemption {
                 county_code: r.county_code,
                 id: r.id,
@@ -171,7 +171,7 @@ impl Redeem<'_> {
                 points: r.points,
                 at_text: format_minutes(r.created_at),
                 created_at: r.created_at,
-                report_label: report_state.as_deref().map_or("", report_state_label),
+                report_label: report_state.map_or("", ReportState::label_zh),
                 report_state,
             });
         }

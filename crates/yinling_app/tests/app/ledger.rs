@@ -9,7 +9,7 @@ use yinling_app::{
     redeem::{GoodsInput, RedeemInput},
     testing::TestCity,
 };
-use yinling_domain::ledger::{Reason, SourceKind, Unit};
+use yinling_domain::ledger::{AdjustmentStatus, Reason, ReportState, SourceKind, Unit};
 use yinling_store::redeem::shops::GoodsRow;
 
 const DAY: i64 = 86_400_000_000;
@@ -468,7 +468,7 @@ async fn a_manual_adjustment_needs_a_second_person() {
         )
         .await
         .unwrap();
-    assert_eq!(done.status, "approved");
+    assert_eq!(done.status, AdjustmentStatus::Approved);
     assert_eq!(points_of(&city, wang).await, 15);
     let e = city
         .app
@@ -1424,7 +1424,7 @@ mod trust {
                 path,
                 amount: 5_000,
                 memo: "补记历年服务积分".into(),
-                status: "pending".into(),
+                status: AdjustmentStatus::Pending,
                 proposed_by: yinling_domain::ids::AccountId(selfworker.account_id.unwrap()),
                 proposed_by_name: "selfworker".into(),
                 proposed_at: city.app.now(),
@@ -1478,7 +1478,7 @@ mod trust {
                 )
                 .await
                 .unwrap();
-            assert_eq!(done.status, "rejected");
+            assert_eq!(done.status, AdjustmentStatus::Rejected);
         }
         // Unrelated adjustments are untouched by all this.
         let for_wang = city
@@ -2465,7 +2465,7 @@ mod redemption_guard {
                 mine[0].shop_name.as_str(),
                 mine[0].goods_name.as_str(),
                 mine[0].points,
-                mine[0].report_state.as_deref()
+                mine[0].report_state
             ),
             ("惠民超市", "大米10斤", 60, None)
         );
@@ -2626,7 +2626,7 @@ mod redemption_guard {
             )
             .await
             .unwrap();
-        assert_eq!(done.report.state, "fraud");
+        assert_eq!(done.report.state, ReportState::Fraud);
         let reversal = done.report.reversal_id.unwrap();
         let t = yinling_store::ledger::transfer(
             &mut city.app.store().read(),
@@ -2663,7 +2663,7 @@ mod redemption_guard {
             .my_redemptions(&till.resident)
             .await
             .unwrap();
-        assert_eq!(mine[0].report_state.as_deref(), Some("fraud"));
+        assert_eq!(mine[0].report_state, Some(ReportState::Fraud));
         assert!(mine[0].report_label.contains("积分已退回"));
         assert_ledger_sound(&city).await;
     }

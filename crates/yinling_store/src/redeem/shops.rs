@@ -5,6 +5,7 @@
 use serde::Serialize;
 use yinling_domain::{
     ids::{AccountId, GoodsId, Key, PersonId, RedemptionId, TransferId, UnitId},
+    ledger::{LockKind, ReportState},
     region::CountyCode,
     scope::Scope,
 };
@@ -330,8 +331,7 @@ pub struct LockRow {
     /// The shop's path.
     pub path: String,
     pub shop_id: UnitId,
-    /// `till` or `address`.
-    pub kind: String,
+    pub kind: LockKind,
     pub bucket: String,
     pub subject: String,
     pub account_id: Option<AccountId>,
@@ -359,7 +359,7 @@ pub async fn insert_lock(exec: &mut Exec<'_>, l: &LockRow) -> Result<()> {
         l.id,
         &l.path,
         l.shop_id,
-        &l.kind,
+        l.kind.as_str(),
         &l.bucket,
         &l.subject,
         l.account_id,
@@ -456,8 +456,7 @@ pub struct ReportRow {
     pub reported_at: Micros,
     /// Live codes the report voided.
     pub frozen_codes: i64,
-    /// `open`, `fraud` (confirmed and reversed) or `dismissed`.
-    pub state: String,
+    pub state: ReportState,
     pub resolved_by: Option<AccountId>,
     pub resolved_by_name: Option<String>,
     pub resolved_at: Option<Micros>,
@@ -557,7 +556,7 @@ pub async fn resolve_report(
     exec: &mut Exec<'_>,
     county: i64,
     id: i64,
-    state: &str,
+    state: ReportState,
     by: Option<i64>,
     by_name: &str,
     now: Micros,
@@ -571,7 +570,7 @@ pub async fn resolve_report(
               WHERE county_code = $1 AND id = $2 AND state = 'open'",
             county,
             id,
-            state,
+            state.as_str(),
             by,
             by_name,
             now,

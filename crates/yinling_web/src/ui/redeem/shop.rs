@@ -25,6 +25,7 @@ use yinling_app::{
 };
 use yinling_domain::{
     ids::{Key, UnitId},
+    ledger::ReportState,
     time::local_date,
 };
 use yinling_store::{org::OrgUnitRow, redeem::shops::GoodsRow};
@@ -675,7 +676,7 @@ async fn resolve_report(
     match result {
         Ok(v) => Ok(see_other(&format!(
             "/ledger/redeem-reports?done={}",
-            if v.report.state == "fraud" {
+            if v.report.state == ReportState::Fraud {
                 "fraud"
             } else {
                 "dismissed"

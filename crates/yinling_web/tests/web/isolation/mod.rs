@@ -1023,7 +1023,7 @@ async fn extras(city: &TestCity) -> Vec<Extra> {
                     id,
                     path: a.shop.path.clone(),
                     shop_id: yinling_domain::ids::UnitId(a.shop.id),
-                    kind: "till".into(),
+                    kind: yinling_domain::ledger::LockKind::Till,
                     bucket: format!("till:{g}"),
                     subject: merchant.clone(),
                     account_id: None,
