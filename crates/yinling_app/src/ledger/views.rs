@@ -157,9 +157,9 @@ impl Ledger<'_> {
 
     /// The counties whose ledger rules the caller may change, as (code, name).
     #[tracing::instrument(name = "ledger.counties", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
-    pub async fn counties(self, caller: &Caller) -> AppResult<Vec<(i64, String)>> {
+    pub async fn counties(self, caller: &Caller) -> AppResult<Vec<(CountyCode, String)>> {
         let scope = caller.scope(Permission::ManageLedger);
-        Ok(store_org::of_kinds(
+        store_org::of_kinds(
             &mut self.app.store().read(),
             &scope,
             &[OrgKind::County.as_str()],
@@ -172,7 +172,7 @@ impl Ledger<'_> {
                 .scope(Permission::ManageLedger)
                 .covers(&crate::county_path(u.county_code))
         })
-        .map(|u| (u.county_code, u.name))
-        .collect())
+        .map(|u| Ok((county_code(u.county_code)?, u.name)))
+        .collect()
     }
 }

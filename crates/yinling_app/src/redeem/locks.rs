@@ -86,7 +86,11 @@ impl Redeem<'_> {
 
     /// Refuses any code — right or wrong — while the caller's till or address is locked,
     /// and counts the refusal on the lock's record.
-    pub(super) async fn refuse_locked_till(self, caller: &Caller, county: i64) -> AppResult<()> {
+    pub(super) async fn refuse_locked_till(
+        self,
+        caller: &Caller,
+        county: CountyCode,
+    ) -> AppResult<()> {
         for (kind, limit, subject) in self.wrong_code_subjects(caller) {
             match self.app.throttle().check(&limit, &subject).await {
                 Ok(()) => {}
@@ -164,7 +168,7 @@ impl Redeem<'_> {
         let mut tx = self.app.store().begin().await?;
         let row = LockRow {
             county_code: crate::ledger::county_code(shop.county_code)?,
-            id: ids::next(&mut tx.exec(), Seq::RedeemLocks).await?,
+            id: RedeemLockId(ids::next(&mut tx.exec(), Seq::RedeemLocks).await?),
             path: path.as_str().to_owned(),
             shop_id: UnitId(shop.id),
             kind,
@@ -305,9 +309,10 @@ impl Redeem<'_> {
 
     /// Lifts a lock before it runs out (a county administrator who has checked the till),
     /// audited. The till's count starts afresh.
-    #[tracing::instrument(name = "redeem.lift_lock", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
-    pub async fn lift_lock(self, caller: &Caller, county: i64, id: i64) -> AppResult<LockView> {
-        let lock = store_shops::lock(&mut self.app.store().read(), county, id)
+    #[tracing::instrument(name = "redeem.lift_lock", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, lock = %key))]
+    pub async fn lift_lock(self, caller: &Caller, key: Key<RedeemLockId>) -> AppResult<LockView> {
+        let (county, id) = (key.county(), key.id());
+        let lock = store_shops::lock(&mut self.app.store().read(), key)
             .await?
             .filter(|l| Self::oversees(caller, &l.path))
             .ok_or(AppError::NotFound {
@@ -331,9 +336,8 @@ impl Redeem<'_> {
         let mut tx = self.app.store().begin().await?;
         if !store_shops::lift_lock(
             &mut tx.exec(),
-            county,
-            id,
-            caller.account_id,
+            key,
+            caller.account_id.map(AccountId),
             &caller.display_name,
             now,
         )
@@ -367,7 +371,7 @@ impl Redeem<'_> {
         );
         store_audit::append(&mut tx.exec(), &[event]).await?;
         tx.commit().await?;
-        let lock = store_shops::lock(&mut self.app.store().read(), county, id)
+        let lock = store_shops::lock(&mut self.app.store().read(), key)
             .await?
             .ok_or_else(|| AppError::Internal("lock vanished".into()))?;
         let name = self

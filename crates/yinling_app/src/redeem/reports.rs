@@ -84,7 +84,7 @@ impl Redeem<'_> {
         let frozen = store_shops::void_live_codes(&mut tx.exec(), person, now).await?;
         let row = ReportRow {
             county_code: r.county_code,
-            id: ids::next(&mut tx.exec(), Seq::RedemptionReports).await?,
+            id: RedemptionReportId(ids::next(&mut tx.exec(), Seq::RedemptionReports).await?),
             path: shop.path.clone(),
             redemption_id: r.id,
             shop_id: r.shop_id,
@@ -214,15 +214,15 @@ impl Redeem<'_> {
     /// reversal (the points go back to the elder; the goods are gone), `Dismiss` closes it.
     /// Either way the elder may show codes again. Nobody decides a report about themselves
     /// or their household.
-    #[tracing::instrument(name = "redeem.resolve_report", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
+    #[tracing::instrument(name = "redeem.resolve_report", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, report = %key))]
     pub async fn resolve_report(
         self,
         caller: &Caller,
-        county: i64,
-        id: i64,
+        key: Key<RedemptionReportId>,
         input: ResolveInput,
     ) -> AppResult<ReportView> {
-        let report = store_shops::report(&mut self.app.store().read(), county, id)
+        let (county, id) = (key.county(), key.id());
+        let report = store_shops::report(&mut self.app.store().read(), key)
             .await?
             .filter(|r| Self::oversees(caller, &r.path))
             .ok_or(AppError::NotFound {
@@ -267,14 +267,13 @@ impl Redeem<'_> {
         let mut tx = self.app.store().begin().await?;
         if !store_shops::resolve_report(
             &mut tx.exec(),
-            county,
-            id,
+            key,
             state,
-            caller.account_id,
+            caller.account_id.map(AccountId),
             &caller.display_name,
             now,
             note,
-            reversal_id.map(TransferId::get),
+            reversal_id,
         )
         .await?
         {
@@ -303,7 +302,7 @@ impl Redeem<'_> {
         );
         store_audit::append(&mut tx.exec(), &[event]).await?;
         tx.commit().await?;
-        let report = store_shops::report(&mut self.app.store().read(), county, id)
+        let report = store_shops::report(&mut self.app.store().read(), key)
             .await?
             .ok_or_else(|| AppError::Internal("report vanished".into()))?;
         let shop_name = self

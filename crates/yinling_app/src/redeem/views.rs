@@ -59,7 +59,10 @@ impl Redeem<'_> {
         let Some(code) = yinling_domain::ledger::parse_redeem_code(code) else {
             return Ok(None);
         };
-        let Some(row) = store_shops::code(&mut self.app.store().read(), county, &code)
+        let Ok(county_code) = CountyCode::try_from(county) else {
+            return Ok(None);
+        };
+        let Some(row) = store_shops::code(&mut self.app.store().read(), county_code, &code)
             .await?
             .filter(|c| c.person_id.get() == person)
         else {
@@ -127,7 +130,7 @@ impl Redeem<'_> {
             what: "兑换记录",
         })?;
         let mut exec = self.app.store().read();
-        let r = store_shops::redemption_by_key(&mut exec, shop.county(), &key)
+        let r = store_shops::redemption_by_key(&mut exec, shop.county_code, &key)
             .await?
             .filter(|r| r.shop_id == shop.id)
             .ok_or(AppError::NotFound {

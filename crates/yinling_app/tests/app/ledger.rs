@@ -2251,7 +2251,10 @@ mod redemption_guard {
             let e = city
                 .app
                 .redeem()
-                .lift_lock(who, lock.lock.county_code.as_i64(), lock.lock.id)
+                .lift_lock(
+                    who,
+                    yinling_domain::ids::Key::new(lock.lock.county_code, lock.lock.id),
+                )
                 .await
                 .unwrap_err();
             assert_not_found(&e);
@@ -2271,7 +2274,10 @@ mod redemption_guard {
         let lifted = city
             .app
             .redeem()
-            .lift_lock(&admin, lock.lock.county_code.as_i64(), lock.lock.id)
+            .lift_lock(
+                &admin,
+                yinling_domain::ids::Key::new(lock.lock.county_code, lock.lock.id),
+            )
             .await
             .unwrap();
         assert!(
@@ -2282,7 +2288,10 @@ mod redemption_guard {
         let e = city
             .app
             .redeem()
-            .lift_lock(&admin, lock.lock.county_code.as_i64(), lock.lock.id)
+            .lift_lock(
+                &admin,
+                yinling_domain::ids::Key::new(lock.lock.county_code, lock.lock.id),
+            )
             .await
             .unwrap_err();
         assert_eq!(e.code(), "already_lifted");
@@ -2584,8 +2593,7 @@ mod redemption_guard {
             .redeem()
             .resolve_report(
                 &worker,
-                report.county_code.as_i64(),
-                report.id,
+                yinling_domain::ids::Key::new(report.county_code, report.id),
                 ResolveInput {
                     decision: ReportDecision::Fraud,
                     note: "核实为他人冒用".into(),
@@ -2601,8 +2609,7 @@ mod redemption_guard {
             .redeem()
             .resolve_report(
                 &admin,
-                report.county_code.as_i64(),
-                report.id,
+                yinling_domain::ids::Key::new(report.county_code, report.id),
                 ResolveInput {
                     decision: ReportDecision::Fraud,
                     note: "是".into(),
@@ -2617,8 +2624,7 @@ mod redemption_guard {
             .redeem()
             .resolve_report(
                 &admin,
-                report.county_code.as_i64(),
-                report.id,
+                yinling_domain::ids::Key::new(report.county_code, report.id),
                 ResolveInput {
                     decision: ReportDecision::Fraud,
                     note: "调取监控，为他人冒用".into(),
@@ -2644,8 +2650,7 @@ mod redemption_guard {
             .redeem()
             .resolve_report(
                 &admin,
-                report.county_code.as_i64(),
-                report.id,
+                yinling_domain::ids::Key::new(report.county_code, report.id),
                 ResolveInput {
                     decision: ReportDecision::Dismiss,
                     note: "再处理一次".into(),
@@ -2702,8 +2707,7 @@ mod redemption_guard {
                 .redeem()
                 .resolve_report(
                     &own,
-                    report.county_code.as_i64(),
-                    report.id,
+                    yinling_domain::ids::Key::new(report.county_code, report.id),
                     ResolveInput {
                         decision: ReportDecision::Fraud,
                         note: "我自己核实过了".into(),
@@ -2720,8 +2724,7 @@ mod redemption_guard {
             .redeem()
             .resolve_report(
                 &admin,
-                report.county_code.as_i64(),
-                report.id,
+                yinling_domain::ids::Key::new(report.county_code, report.id),
                 ResolveInput {
                     decision: ReportDecision::Dismiss,
                     note: "本人子女代为兑换，已电话核实".into(),

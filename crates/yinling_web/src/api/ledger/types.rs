@@ -368,7 +368,7 @@ impl From<LockRow> for LockRowResponse {
     fn from(v: LockRow) -> Self {
         LockRowResponse {
             county_code: v.county_code.into(),
-            id: v.id,
+            id: v.id.get(),
             path: v.path,
             shop_id: v.shop_id.into(),
             kind: v.kind.as_str().to_owned(),
@@ -546,7 +546,7 @@ impl From<ReportRow> for ReportRowResponse {
     fn from(v: ReportRow) -> Self {
         ReportRowResponse {
             county_code: v.county_code.into(),
-            id: v.id,
+            id: v.id.get(),
             path: v.path,
             redemption_id: v.redemption_id.into(),
             shop_id: v.shop_id.into(),

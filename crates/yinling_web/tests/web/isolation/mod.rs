@@ -1020,7 +1020,7 @@ async fn extras(city: &TestCity) -> Vec<Extra> {
                 &mut tx.exec(),
                 &LockRow {
                     county_code: county_code(a.shop.county_code),
-                    id,
+                    id: yinling_domain::ids::RedeemLockId(id),
                     path: a.shop.path.clone(),
                     shop_id: yinling_domain::ids::UnitId(a.shop.id),
                     kind: yinling_domain::ledger::LockKind::Till,
@@ -1094,7 +1094,7 @@ async fn extras(city: &TestCity) -> Vec<Extra> {
         out.push(Extra {
             done,
             redemption: redemption.get(),
-            report,
+            report: report.get(),
             lock,
             duplicate,
         });
