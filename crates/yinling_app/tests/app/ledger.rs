@@ -1,12 +1,12 @@
 //! The points and time-bank ledger through the application layer, on whichever backend the
 //! test database is (SQLite by default, PostgreSQL with YINLING_TEST_DATABASE_URL).
 
+use yinling_app::testing::{adjustment, award, county_code, earning_rule, goods, person_key};
 use yinling_app::testing::{assert_forbidden, assert_not_found, assert_too_many};
-use yinling_app::testing::{county_code, person_key};
 use yinling_app::{
     AppError, Caller, Key,
-    ledger::{Actor, AdjustmentInput, EarnInput, EarningRuleInput, Holder, Posting},
-    redeem::{GoodsInput, RedeemInput},
+    ledger::{Actor, AdjustmentInput, EarnInput, Holder, Posting},
+    redeem::RedeemInput,
     testing::TestCity,
 };
 use yinling_domain::ledger::{AdjustmentStatus, Reason, ReportState, SourceKind, Unit};
@@ -55,26 +55,20 @@ async fn theme_day_rule(city: &TestCity, points: i64, minutes: i64) {
         .ledger()
         .put_earning_rule(
             &city.caller("countyadmin").await,
-            EarningRuleInput {
-                county_code: county_code(city.county.county_code),
-                source_kind: SourceKind::Activity,
-                code: "theme_day".into(),
-                label: "主题党日".into(),
+            earning_rule(
+                county_code(city.county.county_code),
+                "theme_day",
+                "主题党日",
                 points,
                 minutes,
-            },
+            ),
         )
         .await
         .unwrap();
 }
 
 fn earn_input(who: (i64, i64), key: &str) -> EarnInput {
-    EarnInput {
-        person: person_key(who),
-        activity: "theme_day".into(),
-        source_ref: "activity/2026-07".into(),
-        idempotency_key: key.into(),
-    }
+    award(person_key(who), "theme_day", key)
 }
 
 /// A partner shop in the test city: its key, the keeper at its till, and the resident (张大爷,
@@ -95,33 +89,49 @@ impl Till {
         }
     }
 
+    /// The keeper sells one of `goods` for the elder's `code` under the till's `key`.
+    async fn sell(
+        &self,
+        city: &TestCity,
+        code: &str,
+        goods: yinling_domain::ids::GoodsId,
+        key: &str,
+    ) -> Result<yinling_app::redeem::ShopReceipt, AppError> {
+        city.app
+            .redeem()
+            .at_till(&self.keeper, self.shop, redeem_input(code, goods, key))
+            .await
+    }
+
     /// Puts goods on the shelf: `stock` of them at `price_points` each.
     async fn goods(&self, city: &TestCity, name: &str, price_points: i64, stock: i64) -> GoodsRow {
         city.app
             .redeem()
-            .add_goods(
-                &self.keeper,
-                self.shop,
-                GoodsInput {
-                    name: name.into(),
-                    price_points,
-                    stock,
-                    active: true,
-                    version: None,
-                },
-            )
+            .add_goods(&self.keeper, self.shop, goods(name, price_points, stock))
             .await
             .unwrap()
     }
 }
 
 fn redeem_input(code: &str, goods: yinling_domain::ids::GoodsId, key: &str) -> RedeemInput {
-    RedeemInput {
-        code: code.into(),
-        goods_id: goods.get(),
-        quantity: 1,
-        idempotency_key: key.into(),
-    }
+    yinling_app::testing::redemption(code, goods, key)
+}
+
+/// The county's issuance pool of `who`'s county gives them `amount` (seeding a test).
+async fn seed(city: &TestCity, unit: Unit, who: (i64, i64), amount: i64, key: &str) {
+    city.app
+        .ledger()
+        .post(posting(
+            unit,
+            Holder::Pool {
+                county_code: county_code(who.0),
+            },
+            person(who),
+            amount,
+            key,
+        ))
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -427,15 +437,7 @@ async fn a_manual_adjustment_needs_a_second_person() {
     let adj = city
         .app
         .ledger()
-        .propose_adjustment(
-            &worker,
-            AdjustmentInput {
-                person: person_key(wang),
-                unit: Unit::Points,
-                amount: 15,
-                memo: "补记十月敬老活动积分".into(),
-            },
-        )
+        .propose_adjustment(&worker, adjustment(person_key(wang), 15))
         .await
         .unwrap();
     assert_eq!(points_of(&city, wang).await, 0);
@@ -700,33 +702,21 @@ mod redemption {
     async fn an_elder_redeems_points_with_a_code_and_both_sides_get_a_receipt() {
         let city = TestCity::new().await;
         let till = Till::open(&city).await;
-        let c = city.county.county_code;
-        city.app
-            .ledger()
-            .post(posting(
-                Unit::Points,
-                Holder::Pool {
-                    county_code: county_code(c),
-                },
-                person(city.people_a[0]),
-                50,
-                "seed-points-zhang",
-            ))
-            .await
-            .unwrap();
+        seed(
+            &city,
+            Unit::Points,
+            city.people_a[0],
+            50,
+            "seed-points-zhang",
+        )
+        .await;
         let oil = till.goods(&city, "花生油 1升", 30, 1).await;
         let code = city.app.redeem().code(&till.resident).await.unwrap();
         assert_eq!(code.code.len(), 6);
         assert_eq!(code.points, 50);
 
-        let r = city
-            .app
-            .redeem()
-            .at_till(
-                &till.keeper,
-                till.shop,
-                redeem_input(&code.code, oil.id, "till-0001"),
-            )
+        let r = till
+            .sell(&city, &code.code, oil.id, "till-0001")
             .await
             .unwrap();
         assert_eq!(r.redemption.points, 30);
@@ -738,14 +728,8 @@ mod redemption {
         assert!(json["redemption"].get("person_id").is_none(), "{json}");
         assert_eq!(points_of(&city, city.people_a[0]).await, 20);
         // The till retries (network hiccup): the same receipt, nothing moved again.
-        let again = city
-            .app
-            .redeem()
-            .at_till(
-                &till.keeper,
-                till.shop,
-                redeem_input(&code.code, oil.id, "till-0001"),
-            )
+        let again = till
+            .sell(&city, &code.code, oil.id, "till-0001")
             .await
             .unwrap();
         assert!(again.replayed);
@@ -770,50 +754,26 @@ mod redemption {
 
         // A used code, a wrong code, no stock: refused, nothing changes.
         let before = city.count("ledger_transfers").await;
-        let e = city
-            .app
-            .redeem()
-            .at_till(
-                &till.keeper,
-                till.shop,
-                redeem_input(&code.code, oil.id, "till-0002"),
-            )
+        let e = till
+            .sell(&city, &code.code, oil.id, "till-0002")
             .await
             .unwrap_err();
         assert_eq!(e.code(), "code_invalid");
-        let e = city
-            .app
-            .redeem()
-            .at_till(
-                &till.keeper,
-                till.shop,
-                redeem_input("12a456", oil.id, "till-0003"),
-            )
+        let e = till
+            .sell(&city, "12a456", oil.id, "till-0003")
             .await
             .unwrap_err();
         assert_eq!(e.field(), Some("code"));
         let fresh = city.app.redeem().code(&till.resident).await.unwrap();
-        let e = city
-            .app
-            .redeem()
-            .at_till(
-                &till.keeper,
-                till.shop,
-                redeem_input(&fresh.code, oil.id, "till-0004"),
-            )
+        let e = till
+            .sell(&city, &fresh.code, oil.id, "till-0004")
             .await
             .unwrap_err();
         assert_eq!(e.code(), "out_of_stock");
         // Not enough points: the stock taken for it is put back with the rest.
         let soap = till.goods(&city, "洗衣皂", 25, 10).await;
-        let e = city
-            .app
-            .redeem()
-            .at_till(
-                &till.keeper,
-                till.shop,
-                redeem_input(&fresh.code, soap.id, "till-0005"),
-            )
+        let e = till
+            .sell(&city, &fresh.code, soap.id, "till-0005")
             .await
             .unwrap_err();
         assert_eq!(e.code(), "insufficient_balance");
@@ -831,14 +791,8 @@ mod redemption {
         assert_eq!(city.count("ledger_transfers").await, before);
         // The code is still good for something affordable... after it expires it is not.
         city.clock.advance(yinling_app::redeem::CODE_TTL_MICROS);
-        let e = city
-            .app
-            .redeem()
-            .at_till(
-                &till.keeper,
-                till.shop,
-                redeem_input(&fresh.code, soap.id, "till-0006"),
-            )
+        let e = till
+            .sell(&city, &fresh.code, soap.id, "till-0006")
             .await
             .unwrap_err();
         assert_eq!(e.code(), "code_invalid");
@@ -903,34 +857,20 @@ mod redemption {
     async fn two_tills_racing_for_the_last_item_sell_it_once() {
         let city = TestCity::new().await;
         let till = Till::open(&city).await;
-        let c = city.county.county_code;
-        city.app
-            .ledger()
-            .post(posting(
-                Unit::Points,
-                Holder::Pool {
-                    county_code: county_code(c),
-                },
-                person(city.people_a[0]),
-                100,
-                "seed-points-race",
-            ))
-            .await
-            .unwrap();
+        seed(
+            &city,
+            Unit::Points,
+            city.people_a[0],
+            100,
+            "seed-points-race",
+        )
+        .await;
         let eggs = till.goods(&city, "鸡蛋一盒", 10, 1).await;
         let a = city.app.redeem().code(&till.resident).await.unwrap();
         let b = city.app.redeem().code(&till.resident).await.unwrap();
         let (x, y) = tokio::join!(
-            city.app.redeem().at_till(
-                &till.keeper,
-                till.shop,
-                redeem_input(&a.code, eggs.id, "race-till-a")
-            ),
-            city.app.redeem().at_till(
-                &till.keeper,
-                till.shop,
-                redeem_input(&b.code, eggs.id, "race-till-b")
-            )
+            till.sell(&city, &a.code, eggs.id, "race-till-a"),
+            till.sell(&city, &b.code, eggs.id, "race-till-b")
         );
         assert_eq!(x.is_ok() as u8 + y.is_ok() as u8, 1, "{x:?} {y:?}");
         assert_eq!(points_of(&city, city.people_a[0]).await, 90);
@@ -946,39 +886,15 @@ async fn accounts_opened_by_a_rolled_back_redemption_are_opened_again() {
     let till = Till::open(&city).await;
     let goods = till.goods(&city, "毛巾", 8, 5).await;
     let code = city.app.redeem().code(&till.resident).await.unwrap();
-    let e = city
-        .app
-        .redeem()
-        .at_till(
-            &till.keeper,
-            till.shop,
-            redeem_input(&code.code, goods.id, "rollback-till-1"),
-        )
+    let e = till
+        .sell(&city, &code.code, goods.id, "rollback-till-1")
         .await
         .unwrap_err();
     assert_eq!(e.code(), "insufficient_balance");
     assert_eq!(city.count("ledger_accounts").await, 0);
-    city.app
-        .ledger()
-        .post(posting(
-            Unit::Points,
-            Holder::Pool {
-                county_code: county_code(city.county.county_code),
-            },
-            person(city.people_a[0]),
-            20,
-            "rollback-seed-1",
-        ))
-        .await
-        .unwrap();
-    let r = city
-        .app
-        .redeem()
-        .at_till(
-            &till.keeper,
-            till.shop,
-            redeem_input(&code.code, goods.id, "rollback-till-2"),
-        )
+    seed(&city, Unit::Points, city.people_a[0], 20, "rollback-seed-1").await;
+    let r = till
+        .sell(&city, &code.code, goods.id, "rollback-till-2")
         .await
         .unwrap();
     assert_eq!(r.redemption.points, 8);
@@ -1000,19 +916,7 @@ mod time_bank {
         let c = city.county.county_code;
         let (zhang, li) = (city.people_a[0], city.people_a[1]);
         let resident = city.caller("resident").await;
-        city.app
-            .ledger()
-            .post(posting(
-                Unit::Minutes,
-                Holder::Pool {
-                    county_code: county_code(c),
-                },
-                person(zhang),
-                600,
-                "seed-hours-zhang",
-            ))
-            .await
-            .unwrap();
+        seed(&city, Unit::Minutes, zhang, 600, "seed-hours-zhang").await;
         let admin = city.caller("countyadmin").await;
         let mut rules: Rules = city.app.ledger().rules(county_code(c)).await.unwrap();
         rules.family_max_minutes_year = 120;
@@ -1114,22 +1018,9 @@ async fn concurrent_family_gifts_keep_the_limit_and_the_balances() {
     let city = TestCity::new().await;
     city.add_shop().await;
     city.add_services().await;
-    let c = city.county.county_code;
     let (zhang, li) = (city.people_a[0], city.people_a[1]);
     for (who, key) in [(zhang, "seed-gift-z"), (li, "seed-gift-l")] {
-        city.app
-            .ledger()
-            .post(posting(
-                Unit::Minutes,
-                Holder::Pool {
-                    county_code: county_code(c),
-                },
-                person(who),
-                100,
-                key,
-            ))
-            .await
-            .unwrap();
+        seed(&city, Unit::Minutes, who, 100, key).await;
     }
     let resident = city.caller("resident").await;
     let vola = city.caller("vola").await;
@@ -1244,12 +1135,7 @@ mod trust {
     }
 
     fn adjustment(who: (i64, i64), amount: i64) -> AdjustmentInput {
-        AdjustmentInput {
-            person: person_key(who),
-            unit: Unit::Points,
-            amount,
-            memo: "补记十月敬老活动积分".into(),
-        }
+        super::adjustment(person_key(who), amount)
     }
 
     /// The observed hole: a grid worker whose account is linked to his own file (李四, who
@@ -1511,19 +1397,7 @@ mod trust {
         let admin = city.caller("countyadmin").await;
         let self_admin =
             linked_staff(&city, "selfadmin", Role::CountyAdmin, &city.county, wang).await;
-        city.app
-            .ledger()
-            .post(posting(
-                Unit::Points,
-                Holder::Pool {
-                    county_code: county_code(c),
-                },
-                person(wang),
-                40,
-                "seed-wang-40",
-            ))
-            .await
-            .unwrap();
+        seed(&city, Unit::Points, wang, 40, "seed-wang-40").await;
         let spent = city
             .app
             .ledger()
@@ -1588,19 +1462,7 @@ mod trust {
                 .await
                 .unwrap();
         }
-        city.app
-            .ledger()
-            .post(posting(
-                Unit::Minutes,
-                Holder::Pool {
-                    county_code: county_code(c),
-                },
-                person(zhang),
-                600,
-                "seed-hours-zhang",
-            ))
-            .await
-            .unwrap();
+        seed(&city, Unit::Minutes, zhang, 600, "seed-hours-zhang").await;
         // Award claims from a completed order, then the elder pays for it with hours.
         let order = city.complete_an_order(&s).await;
         let claimed = city.app.ledger().claim_entitlements(100).await.unwrap();
@@ -1634,13 +1496,7 @@ mod trust {
             .unwrap();
         let noodles = till.goods(&city, "挂面", 5, 10).await;
         let code = city.app.redeem().code(&till.resident).await.unwrap();
-        city.app
-            .redeem()
-            .at_till(
-                &till.keeper,
-                till.shop,
-                redeem_input(&code.code, noodles.id, "audit-till-0001"),
-            )
+        till.sell(&city, &code.code, noodles.id, "audit-till-0001")
             .await
             .unwrap();
         // An adjustment, approved, then reversed.
@@ -1838,19 +1694,14 @@ mod trust {
         }
         // Before the fix a client's award could be stored under the job's key.
         let qian = city.people_b[1];
-        city.app
-            .ledger()
-            .post(posting(
-                Unit::Points,
-                Holder::Pool {
-                    county_code: county_code(c),
-                },
-                person(qian),
-                1,
-                &format!("entitlement:{c}:{}:points", ent_ids[1]),
-            ))
-            .await
-            .unwrap();
+        seed(
+            &city,
+            Unit::Points,
+            qian,
+            1,
+            &format!("entitlement:{c}:{}:points", ent_ids[1]),
+        )
+        .await;
 
         let report = city.app.ledger().claim_entitlements(100).await.unwrap();
         assert_eq!(report.entitlements, 4);
@@ -1901,7 +1752,6 @@ mod trust {
     #[tokio::test]
     async fn the_same_client_key_from_two_callers_moves_twice_and_from_one_caller_replays() {
         let city = TestCity::new().await;
-        let c = city.county.county_code;
         theme_day_rule(&city, 5, 0).await;
         let wang = city.people_a[2];
         let worker = city.caller("workera").await;
@@ -1941,19 +1791,7 @@ mod trust {
         city.add_services().await;
         let (zhang, li) = (city.people_a[0], city.people_a[1]);
         for (who, key) in [(zhang, "seed-gift-z"), (li, "seed-gift-l")] {
-            city.app
-                .ledger()
-                .post(posting(
-                    Unit::Minutes,
-                    Holder::Pool {
-                        county_code: county_code(c),
-                    },
-                    person(who),
-                    100,
-                    key,
-                ))
-                .await
-                .unwrap();
+            seed(&city, Unit::Minutes, who, 100, key).await;
         }
         let gift = |to: (i64, i64)| GiftInput {
             to: Key::from(to),
@@ -2019,22 +1857,6 @@ mod redemption_guard {
         }
     }
 
-    async fn seed(city: &TestCity, who: (i64, i64), amount: i64, key: &str) {
-        city.app
-            .ledger()
-            .post(posting(
-                Unit::Points,
-                Holder::Pool {
-                    county_code: county_code(who.0),
-                },
-                person(who),
-                amount,
-                key,
-            ))
-            .await
-            .unwrap();
-    }
-
     async fn audited(city: &TestCity, action: &str) -> i64 {
         city.count(&format!("audit_events WHERE action = '{action}'"))
             .await
@@ -2056,7 +1878,7 @@ mod redemption_guard {
     async fn wrong_codes_lock_the_till_and_then_the_address_until_the_window_ends() {
         let city = TestCity::with_settings(limits(3, 4, 10)).await;
         let till = Till::open(&city).await;
-        seed(&city, city.people_a[0], 100, "guard-seed-1").await;
+        seed(&city, Unit::Points, city.people_a[0], 100, "guard-seed-1").await;
         let oil = till.goods(&city, "花生油 1升", 30, 10).await;
         let keeper = at("10.0.0.7", &till.keeper);
         let code = city.app.redeem().code(&till.resident).await.unwrap();
@@ -2216,7 +2038,7 @@ mod redemption_guard {
         // The defaults: five wrong codes per till.
         let city = TestCity::new().await;
         let till = Till::open(&city).await;
-        seed(&city, city.people_a[0], 50, "lift-seed").await;
+        seed(&city, Unit::Points, city.people_a[0], 50, "lift-seed").await;
         let soap = till.goods(&city, "洗衣皂", 5, 10).await;
         let code = city.app.redeem().code(&till.resident).await.unwrap();
         let mut wrong = wrong_codes(&code.code);
@@ -2259,14 +2081,8 @@ mod redemption_guard {
                 .unwrap_err();
             assert_not_found(&e);
         }
-        let e = city
-            .app
-            .redeem()
-            .at_till(
-                &till.keeper,
-                till.shop,
-                redeem_input(&code.code, soap.id, "lift-right-1"),
-            )
+        let e = till
+            .sell(&city, &code.code, soap.id, "lift-right-1")
             .await
             .unwrap_err();
         assert_eq!(e.code(), "too_many_attempts");
@@ -2297,13 +2113,7 @@ mod redemption_guard {
         assert_eq!(e.code(), "already_lifted");
         // At once the right code works, and the count starts afresh: four more wrong codes
         // are only wrong.
-        city.app
-            .redeem()
-            .at_till(
-                &till.keeper,
-                till.shop,
-                redeem_input(&code.code, soap.id, "lift-right-2"),
-            )
+        till.sell(&city, &code.code, soap.id, "lift-right-2")
             .await
             .unwrap();
         for n in 0..4 {
@@ -2326,7 +2136,7 @@ mod redemption_guard {
     async fn one_code_spends_at_most_what_the_elder_chose_or_the_county_cap() {
         let city = TestCity::new().await;
         let till = Till::open(&city).await;
-        seed(&city, city.people_a[0], 1_000, "cap-seed").await;
+        seed(&city, Unit::Points, city.people_a[0], 1_000, "cap-seed").await;
         let rice = till.goods(&city, "大米10斤", 120, 20).await;
         let noodles = till.goods(&city, "挂面", 60, 20).await;
         let zhang = city.people_a[0];
@@ -2340,14 +2150,8 @@ mod redemption_guard {
             .await
             .unwrap();
         assert_eq!(code.max_points, 100);
-        let e = city
-            .app
-            .redeem()
-            .at_till(
-                &till.keeper,
-                till.shop,
-                redeem_input(&code.code, rice.id, "guard-cap-1"),
-            )
+        let e = till
+            .sell(&city, &code.code, rice.id, "guard-cap-1")
             .await
             .unwrap_err();
         assert_eq!(e.code(), "over_code_limit");
@@ -2363,13 +2167,7 @@ mod redemption_guard {
             .await
             .unwrap();
         assert_eq!(goods.iter().find(|g| g.id == rice.id).unwrap().stock, 20);
-        city.app
-            .redeem()
-            .at_till(
-                &till.keeper,
-                till.shop,
-                redeem_input(&code.code, noodles.id, "guard-cap-2"),
-            )
+        till.sell(&city, &code.code, noodles.id, "guard-cap-2")
             .await
             .unwrap();
 
@@ -2431,13 +2229,7 @@ mod redemption_guard {
             .await
             .unwrap_err();
         assert_eq!(e.code(), "over_code_limit");
-        city.app
-            .redeem()
-            .at_till(
-                &till.keeper,
-                till.shop,
-                redeem_input(&code.code, rice.id, "guard-cap-5"),
-            )
+        till.sell(&city, &code.code, rice.id, "guard-cap-5")
             .await
             .unwrap();
         assert_eq!(points_of(&city, zhang).await, 1_000 - 60 - 120);
@@ -2449,17 +2241,11 @@ mod redemption_guard {
         city: &TestCity,
     ) -> (Till, GoodsRow, i64, yinling_store::redeem::shops::ReportRow) {
         let till = Till::open(city).await;
-        seed(city, city.people_a[0], 200, "report-seed").await;
+        seed(city, Unit::Points, city.people_a[0], 200, "report-seed").await;
         let rice = till.goods(city, "大米10斤", 60, 20).await;
         let code = city.app.redeem().code(&till.resident).await.unwrap();
-        let r = city
-            .app
-            .redeem()
-            .at_till(
-                &till.keeper,
-                till.shop,
-                redeem_input(&code.code, rice.id, "report-till-1"),
-            )
+        let r = till
+            .sell(city, &code.code, rice.id, "report-till-1")
             .await
             .unwrap();
         let mine = city
@@ -2496,17 +2282,11 @@ mod redemption_guard {
         let zhang = city.people_a[0];
         // A live code shown before the report (on a phone someone else holds, say).
         let till = Till::open(&city).await;
-        seed(&city, zhang, 200, "report-seed").await;
+        seed(&city, Unit::Points, zhang, 200, "report-seed").await;
         let rice = till.goods(&city, "大米10斤", 60, 20).await;
         let first = city.app.redeem().code(&till.resident).await.unwrap();
-        let r = city
-            .app
-            .redeem()
-            .at_till(
-                &till.keeper,
-                till.shop,
-                redeem_input(&first.code, rice.id, "fraud-till-1"),
-            )
+        let r = till
+            .sell(&city, &first.code, rice.id, "fraud-till-1")
             .await
             .unwrap();
         let live = city.app.redeem().code(&till.resident).await.unwrap();
@@ -2550,14 +2330,8 @@ mod redemption_guard {
         assert_eq!(again.id, report.id);
         assert_eq!(city.count("redemption_reports").await, 1);
         // The live code is void at the till; no new code until the county has looked.
-        let e = city
-            .app
-            .redeem()
-            .at_till(
-                &till.keeper,
-                till.shop,
-                redeem_input(&live.code, rice.id, "fraud-till-2"),
-            )
+        let e = till
+            .sell(&city, &live.code, rice.id, "fraud-till-2")
             .await
             .unwrap_err();
         assert_eq!(e.code(), "code_invalid");
@@ -2750,18 +2524,12 @@ mod redemption_guard {
     async fn a_till_key_reused_for_other_goods_or_quantity_is_refused() {
         let city = TestCity::new().await;
         let till = Till::open(&city).await;
-        seed(&city, city.people_a[0], 100, "reuse-seed").await;
+        seed(&city, Unit::Points, city.people_a[0], 100, "reuse-seed").await;
         let rice = till.goods(&city, "大米10斤", 40, 10).await;
         let soap = till.goods(&city, "洗衣皂", 5, 10).await;
         let code = city.app.redeem().code(&till.resident).await.unwrap();
-        let first = city
-            .app
-            .redeem()
-            .at_till(
-                &till.keeper,
-                till.shop,
-                redeem_input(&code.code, soap.id, "reuse-key"),
-            )
+        let first = till
+            .sell(&city, &code.code, soap.id, "reuse-key")
             .await
             .unwrap();
         let other = city.app.redeem().code(&till.resident).await.unwrap();
@@ -2779,14 +2547,8 @@ mod redemption_guard {
         assert_eq!(points_of(&city, city.people_a[0]).await, 95);
         assert_eq!(city.count("redemptions").await, 1);
         // The same request again is the first receipt.
-        let again = city
-            .app
-            .redeem()
-            .at_till(
-                &till.keeper,
-                till.shop,
-                redeem_input(&other.code, soap.id, "reuse-key"),
-            )
+        let again = till
+            .sell(&city, &other.code, soap.id, "reuse-key")
             .await
             .unwrap();
         assert!(again.replayed);
