@@ -41,13 +41,57 @@ async fn assert_ledger_sound(city: &TestCity) {
     assert!(counts.accounts > 0);
 }
 
-async fn points_of(city: &TestCity, who: (i64, i64)) -> i64 {
+/// `who` approves (`true`) or rejects an adjustment.
+async fn decide(
+    city: &TestCity,
+    who: &Caller,
+    adj: &yinling_app::ledger::Adjustment,
+    approve: bool,
+) -> Result<yinling_app::ledger::Adjustment, AppError> {
+    city.app
+        .ledger()
+        .decide_adjustment(
+            who,
+            yinling_domain::ids::Key::new(adj.county_code, adj.id),
+            approve,
+        )
+        .await
+}
+
+/// `who` awards `person` for the theme day under the caller's `key`.
+async fn earn(
+    city: &TestCity,
+    who: &Caller,
+    person: (i64, i64),
+    key: &str,
+) -> Result<yinling_app::ledger::Award, AppError> {
+    city.app.ledger().earn(who, earn_input(person, key)).await
+}
+
+/// A person's balances as the system sees them.
+async fn balances_of(city: &TestCity, who: (i64, i64)) -> yinling_app::ledger::Balances {
     city.app
         .ledger()
         .balances(&city.system, person_key(who))
         .await
         .unwrap()
-        .points
+}
+
+/// How many audit events of `action` there are.
+async fn audited(city: &TestCity, action: &str) -> i64 {
+    city.app
+        .store()
+        .read()
+        .scalar(yinling_store::q!(
+            "SELECT COUNT(*) FROM audit_events WHERE action = $1",
+            action
+        ))
+        .await
+        .unwrap()
+}
+
+async fn points_of(city: &TestCity, who: (i64, i64)) -> i64 {
+    balances_of(city, who).await.points
 }
 
 async fn theme_day_rule(city: &TestCity, points: i64, minutes: i64) {
@@ -141,24 +185,15 @@ async fn an_award_moves_once_however_often_it_is_retried() {
     let worker = city.caller("workera").await;
     let li = city.people_a[1];
 
-    let first = city
-        .app
-        .ledger()
-        .earn(&worker, earn_input(li, "award-0001"))
-        .await
-        .unwrap();
+    let first = earn(&city, &worker, li, "award-0001").await.unwrap();
     let p = first.points.clone().unwrap();
     assert!(!p.replayed);
     assert_eq!(p.transfer.amount, 20);
     assert_eq!(first.minutes.as_ref().unwrap().transfer.amount, 90);
     // The same request again, and again at once: the same receipt, nothing moved.
     let (a, b) = tokio::join!(
-        city.app
-            .ledger()
-            .earn(&worker, earn_input(li, "award-0001")),
-        city.app
-            .ledger()
-            .earn(&worker, earn_input(li, "award-0001"))
+        earn(&city, &worker, li, "award-0001"),
+        earn(&city, &worker, li, "award-0001")
     );
     for again in [a.unwrap(), b.unwrap()] {
         let again = again.points.unwrap();
@@ -177,38 +212,22 @@ async fn an_award_moves_once_however_often_it_is_retried() {
     // A key may hold any printable ASCII: quotes, backslashes, commas and braces are found
     // again as they were (the batch lookups carry keys as JSON or as a PostgreSQL array).
     let odd = r#"a"b\c,{d}'e;NULL"#;
-    let once = city
-        .app
-        .ledger()
-        .earn(&worker, earn_input(li, odd))
-        .await
-        .unwrap();
-    let twice = city
-        .app
-        .ledger()
-        .earn(&worker, earn_input(li, odd))
-        .await
-        .unwrap();
+    let once = earn(&city, &worker, li, odd).await.unwrap();
+    let twice = earn(&city, &worker, li, odd).await.unwrap();
     let (once, twice) = (once.points.unwrap(), twice.points.unwrap());
     assert!(!once.replayed && twice.replayed);
     assert_eq!(twice.transfer.id, once.transfer.id);
     assert_eq!(points_of(&city, li).await, 40);
 
     // The key reused for another person is refused and moves nothing.
-    let e = city
-        .app
-        .ledger()
-        .earn(&worker, earn_input(city.people_a[2], "award-0001"))
+    let e = earn(&city, &worker, city.people_a[2], "award-0001")
         .await
         .unwrap_err();
     assert_eq!(e.code(), "idempotency_key_reused");
     assert_eq!(points_of(&city, city.people_a[2]).await, 0);
 
     // Grid A's worker cannot award grid B's people; an unknown activity is refused.
-    let e = city
-        .app
-        .ledger()
-        .earn(&worker, earn_input(city.people_b[0], "award-0002"))
+    let e = earn(&city, &worker, city.people_b[0], "award-0002")
         .await
         .unwrap_err();
     assert_not_found(&e);
@@ -228,30 +247,17 @@ async fn the_daily_cap_clips_the_last_award_and_refuses_the_next_until_tomorrow(
     let li = city.people_a[1];
     // Default cap: 100 points a day.
     for (i, want) in [40, 40, 20].into_iter().enumerate() {
-        let got = city
-            .app
-            .ledger()
-            .earn(&worker, earn_input(li, &format!("cap-award-{i}")))
+        let got = earn(&city, &worker, li, &format!("cap-award-{i}"))
             .await
             .unwrap();
         assert_eq!(got.points.unwrap().transfer.amount, want);
     }
-    let e = city
-        .app
-        .ledger()
-        .earn(&worker, earn_input(li, "cap-award-3"))
-        .await
-        .unwrap_err();
+    let e = earn(&city, &worker, li, "cap-award-3").await.unwrap_err();
     assert_eq!(e.code(), "daily_cap_reached");
     assert!(e.to_string().contains("100分"), "{e}");
     assert_eq!(points_of(&city, li).await, 100);
     city.clock.advance(DAY);
-    let got = city
-        .app
-        .ledger()
-        .earn(&worker, earn_input(li, "cap-award-4"))
-        .await
-        .unwrap();
+    let got = earn(&city, &worker, li, "cap-award-4").await.unwrap();
     assert_eq!(got.points.unwrap().transfer.amount, 40);
     assert_ledger_sound(&city).await;
 }
@@ -396,12 +402,7 @@ async fn a_completed_order_pays_its_server_exactly_once() {
             .transfers,
         0
     );
-    let bal = city
-        .app
-        .ledger()
-        .balances(&city.system, person_key(li))
-        .await
-        .unwrap();
+    let bal = balances_of(&city, li).await;
     assert_eq!((bal.points, bal.minutes), (10, 60));
     let ents = city
         .app
@@ -442,16 +443,7 @@ async fn a_manual_adjustment_needs_a_second_person() {
         .unwrap();
     assert_eq!(points_of(&city, wang).await, 0);
     // The proposer cannot approve; a grid worker may not approve at all.
-    let e = city
-        .app
-        .ledger()
-        .decide_adjustment(
-            &worker,
-            yinling_domain::ids::Key::new(adj.county_code, adj.id),
-            true,
-        )
-        .await
-        .unwrap_err();
+    let e = decide(&city, &worker, &adj, true).await.unwrap_err();
     assert_forbidden(&e);
     let pending = city
         .app
@@ -460,28 +452,10 @@ async fn a_manual_adjustment_needs_a_second_person() {
         .await
         .unwrap();
     assert_eq!(pending.len(), 1);
-    let done = city
-        .app
-        .ledger()
-        .decide_adjustment(
-            &secretary,
-            yinling_domain::ids::Key::new(adj.county_code, adj.id),
-            true,
-        )
-        .await
-        .unwrap();
+    let done = decide(&city, &secretary, &adj, true).await.unwrap();
     assert_eq!(done.status, AdjustmentStatus::Approved);
     assert_eq!(points_of(&city, wang).await, 15);
-    let e = city
-        .app
-        .ledger()
-        .decide_adjustment(
-            &secretary,
-            yinling_domain::ids::Key::new(adj.county_code, adj.id),
-            true,
-        )
-        .await
-        .unwrap_err();
+    let e = decide(&city, &secretary, &adj, true).await.unwrap_err();
     assert_eq!(e.code(), "already_decided");
     assert_eq!(points_of(&city, wang).await, 15);
     let audited = city.count("audit_events").await;
@@ -1099,18 +1073,6 @@ mod trust {
         city.caller(username).await
     }
 
-    async fn audited(city: &TestCity, action: &str) -> i64 {
-        city.app
-            .store()
-            .read()
-            .scalar(q!(
-                "SELECT COUNT(*) FROM audit_events WHERE action = $1",
-                action
-            ))
-            .await
-            .unwrap()
-    }
-
     /// Asserts `e` is the refusal to pay oneself, that it left exactly one more refusal in
     /// the audit log than `before`, and that no transfer or adjustment was written.
     async fn assert_refused(city: &TestCity, e: AppError, words: &str, before: (i64, i64, i64)) {
@@ -1150,10 +1112,7 @@ mod trust {
 
         for who in [li, zhang] {
             let before = counts(&city).await;
-            let e = city
-                .app
-                .ledger()
-                .earn(&worker, earn_input(who, &format!("self-award-{}", who.1)))
+            let e = earn(&city, &worker, who, &format!("self-award-{}", who.1))
                 .await
                 .unwrap_err();
             assert_refused(&city, e, "不能给自己或同户家人发放积分", before).await;
@@ -1210,12 +1169,7 @@ mod trust {
         );
 
         // Anyone else in his grid he may still award and propose for.
-        let ok = city
-            .app
-            .ledger()
-            .earn(&worker, earn_input(wang, "award-for-wang"))
-            .await
-            .unwrap();
+        let ok = earn(&city, &worker, wang, "award-for-wang").await.unwrap();
         assert_eq!(ok.points.unwrap().transfer.amount, 20);
         city.app
             .ledger()
@@ -1276,15 +1230,7 @@ mod trust {
         assert!(!view.may_decide && !view.may_approve);
         assert!(view.warning.unwrap().contains("同户家人"));
         // Another secretary approves it.
-        city.app
-            .ledger()
-            .decide_adjustment(
-                &secretary,
-                yinling_domain::ids::Key::new(county_code(c), for_li.id),
-                true,
-            )
-            .await
-            .unwrap();
+        decide(&city, &secretary, &for_li, true).await.unwrap();
         assert_eq!(points_of(&city, li).await, 30);
 
         // 2. Proposed before the fix by a grid worker for his own file (王五) and for his
@@ -1339,31 +1285,13 @@ mod trust {
         }
         for row in &old {
             let before = counts(&city).await;
-            let e = city
-                .app
-                .ledger()
-                .decide_adjustment(
-                    &secretary,
-                    yinling_domain::ids::Key::new(county_code(c), row.id),
-                    true,
-                )
-                .await
-                .unwrap_err();
+            let e = decide(&city, &secretary, row, true).await.unwrap_err();
             assert_refused(&city, e, "只能驳回", before).await;
         }
         assert_eq!(points_of(&city, li).await, 30);
         assert_eq!(points_of(&city, zhang).await, 0);
         for row in &old {
-            let done = city
-                .app
-                .ledger()
-                .decide_adjustment(
-                    &secretary,
-                    yinling_domain::ids::Key::new(county_code(c), row.id),
-                    false,
-                )
-                .await
-                .unwrap();
+            let done = decide(&city, &secretary, row, false).await.unwrap();
             assert_eq!(done.status, AdjustmentStatus::Rejected);
         }
         // Unrelated adjustments are untouched by all this.
@@ -1373,13 +1301,7 @@ mod trust {
             .propose_adjustment(&selfworker, adjustment(wang, 12))
             .await
             .unwrap();
-        city.app
-            .ledger()
-            .decide_adjustment(
-                &kin_secretary,
-                yinling_domain::ids::Key::new(county_code(c), for_wang.id),
-                true,
-            )
+        decide(&city, &kin_secretary, &for_wang, true)
             .await
             .unwrap();
         assert_eq!(points_of(&city, wang).await, 12);
@@ -1456,9 +1378,7 @@ mod trust {
 
         // Earn (twice the same request: one transfer).
         for _ in 0..2 {
-            city.app
-                .ledger()
-                .earn(&worker, earn_input(zhang, "audit-earn-0001"))
+            earn(&city, &worker, zhang, "audit-earn-0001")
                 .await
                 .unwrap();
         }
@@ -1506,16 +1426,7 @@ mod trust {
             .propose_adjustment(&worker, adjustment(wang, 15))
             .await
             .unwrap();
-        let adj = city
-            .app
-            .ledger()
-            .decide_adjustment(
-                &secretary,
-                yinling_domain::ids::Key::new(county_code(c), adj.id),
-                true,
-            )
-            .await
-            .unwrap();
+        let adj = decide(&city, &secretary, &adj, true).await.unwrap();
         city.app
             .ledger()
             .reverse_transfer(
@@ -1641,12 +1552,7 @@ mod trust {
             (2, 0),
             "{report:?}"
         );
-        let bal = city
-            .app
-            .ledger()
-            .balances(&city.system, person_key(li))
-            .await
-            .unwrap();
+        let bal = balances_of(&city, li).await;
         assert_eq!((bal.points, bal.minutes), (10, 60));
         let ents = city
             .app
@@ -1756,28 +1662,19 @@ mod trust {
         let wang = city.people_a[2];
         let worker = city.caller("workera").await;
         let secretary = city.caller("secretary").await;
-        let a = city
-            .app
-            .ledger()
-            .earn(&worker, earn_input(wang, "shared-key-0001"))
+        let a = earn(&city, &worker, wang, "shared-key-0001")
             .await
             .unwrap()
             .points
             .unwrap();
-        let b = city
-            .app
-            .ledger()
-            .earn(&secretary, earn_input(wang, "shared-key-0001"))
+        let b = earn(&city, &secretary, wang, "shared-key-0001")
             .await
             .unwrap()
             .points
             .unwrap();
         assert!(!a.replayed && !b.replayed);
         assert_ne!(a.transfer.id, b.transfer.id);
-        let again = city
-            .app
-            .ledger()
-            .earn(&worker, earn_input(wang, "shared-key-0001"))
+        let again = earn(&city, &worker, wang, "shared-key-0001")
             .await
             .unwrap()
             .points
@@ -1818,12 +1715,7 @@ mod trust {
                 .replayed
         );
         for who in [zhang, li] {
-            let bal = city
-                .app
-                .ledger()
-                .balances(&city.system, person_key(who))
-                .await
-                .unwrap();
+            let bal = balances_of(&city, who).await;
             assert_eq!(bal.minutes, 100);
         }
         assert_ledger_sound(&city).await;
@@ -1845,6 +1737,18 @@ mod redemption_guard {
 
     /// Limits small enough to reach in a test: `till` wrong codes per till account,
     /// `address` per client address, windows of `minutes`.
+    /// What a lock's record says: its kind, the wrong codes and refusals counted, the till
+    /// account and the address.
+    fn lock_summary(l: &yinling_app::redeem::LockView) -> (&str, i64, i64, &str, Option<&str>) {
+        (
+            l.lock.kind.as_str(),
+            l.lock.wrong_codes,
+            l.lock.refused,
+            l.lock.account_name.as_str(),
+            l.lock.ip.as_deref(),
+        )
+    }
+
     fn limits(till: i64, address: i64, minutes: i64) -> Settings {
         Settings {
             security: SecuritySettings {
@@ -1855,11 +1759,6 @@ mod redemption_guard {
             },
             ..Settings::default()
         }
-    }
-
-    async fn audited(city: &TestCity, action: &str) -> i64 {
-        city.count(&format!("audit_events WHERE action = '{action}'"))
-            .await
     }
 
     /// Six-digit codes other than the live one.
@@ -1934,13 +1833,7 @@ mod redemption_guard {
         assert_eq!(locks.len(), 1, "{locks:?}");
         let l = &locks[0];
         assert_eq!(
-            (
-                l.lock.kind.as_str(),
-                l.lock.wrong_codes,
-                l.lock.refused,
-                l.lock.account_name.as_str(),
-                l.lock.ip.as_deref()
-            ),
+            lock_summary(l),
             ("till", 3, 1, "shopkeeper", Some("10.0.0.7"))
         );
         assert!(l.active && l.shop_name == "惠民超市", "{l:?}");
@@ -2019,13 +1912,7 @@ mod redemption_guard {
         assert_eq!(locks.len(), 2);
         let l = &locks[0];
         assert_eq!(
-            (
-                l.lock.kind.as_str(),
-                l.lock.wrong_codes,
-                l.lock.refused,
-                l.lock.account_name.as_str(),
-                l.lock.ip.as_deref()
-            ),
+            lock_summary(l),
             ("address", 4, 2, "countyadmin", Some("10.0.0.7"))
         );
         assert_eq!(audited(&city, "redeem.lock").await, 2);
@@ -2237,6 +2124,27 @@ mod redemption_guard {
     }
 
     /// 张三丰 redeems rice; he says it was not him.
+    /// `who` decides `report` with `decision`, saying what was found.
+    async fn resolve(
+        city: &TestCity,
+        who: &Caller,
+        report: &yinling_store::redeem::shops::ReportRow,
+        decision: ReportDecision,
+        note: &str,
+    ) -> Result<yinling_app::redeem::ReportView, AppError> {
+        city.app
+            .redeem()
+            .resolve_report(
+                who,
+                yinling_domain::ids::Key::new(report.county_code, report.id),
+                ResolveInput {
+                    decision,
+                    note: note.into(),
+                },
+            )
+            .await
+    }
+
     async fn reported(
         city: &TestCity,
     ) -> (Till, GoodsRow, i64, yinling_store::redeem::shops::ReportRow) {
@@ -2362,50 +2270,32 @@ mod redemption_guard {
         );
         let worker = city.caller("workera").await;
         assert!(city.app.redeem().reports(&worker).await.is_err());
-        let e = city
-            .app
-            .redeem()
-            .resolve_report(
-                &worker,
-                yinling_domain::ids::Key::new(report.county_code, report.id),
-                ResolveInput {
-                    decision: ReportDecision::Fraud,
-                    note: "核实为他人冒用".into(),
-                },
-            )
-            .await
-            .unwrap_err();
+        let e = resolve(
+            &city,
+            &worker,
+            &report,
+            ReportDecision::Fraud,
+            "核实为他人冒用",
+        )
+        .await
+        .unwrap_err();
         assert_not_found(&e);
 
         // A decision needs a reason; then fraud reverses the redemption.
-        let e = city
-            .app
-            .redeem()
-            .resolve_report(
-                &admin,
-                yinling_domain::ids::Key::new(report.county_code, report.id),
-                ResolveInput {
-                    decision: ReportDecision::Fraud,
-                    note: "是".into(),
-                },
-            )
+        let e = resolve(&city, &admin, &report, ReportDecision::Fraud, "是")
             .await
             .unwrap_err();
         assert_eq!(e.field(), Some("note"));
         assert_eq!(points_of(&city, zhang).await, 140);
-        let done = city
-            .app
-            .redeem()
-            .resolve_report(
-                &admin,
-                yinling_domain::ids::Key::new(report.county_code, report.id),
-                ResolveInput {
-                    decision: ReportDecision::Fraud,
-                    note: "调取监控，为他人冒用".into(),
-                },
-            )
-            .await
-            .unwrap();
+        let done = resolve(
+            &city,
+            &admin,
+            &report,
+            ReportDecision::Fraud,
+            "调取监控，为他人冒用",
+        )
+        .await
+        .unwrap();
         assert_eq!(done.report.state, ReportState::Fraud);
         let reversal = done.report.reversal_id.unwrap();
         let t = yinling_store::ledger::transfer(
@@ -2419,19 +2309,15 @@ mod redemption_guard {
         assert_eq!(points_of(&city, zhang).await, 200);
         assert_eq!(audited(&city, "redeem.report.fraud").await, 1);
         assert_eq!(audited(&city, "ledger.reverse").await, 1);
-        let e = city
-            .app
-            .redeem()
-            .resolve_report(
-                &admin,
-                yinling_domain::ids::Key::new(report.county_code, report.id),
-                ResolveInput {
-                    decision: ReportDecision::Dismiss,
-                    note: "再处理一次".into(),
-                },
-            )
-            .await
-            .unwrap_err();
+        let e = resolve(
+            &city,
+            &admin,
+            &report,
+            ReportDecision::Dismiss,
+            "再处理一次",
+        )
+        .await
+        .unwrap_err();
         assert_eq!(e.code(), "already_resolved");
         // He may show codes again, and sees what the county found.
         assert!(!city.app.redeem().is_paused(&till.resident).await.unwrap());
@@ -2476,36 +2362,28 @@ mod redemption_guard {
                 .await
                 .unwrap();
             let own = city.caller(username).await;
-            let e = city
-                .app
-                .redeem()
-                .resolve_report(
-                    &own,
-                    yinling_domain::ids::Key::new(report.county_code, report.id),
-                    ResolveInput {
-                        decision: ReportDecision::Fraud,
-                        note: "我自己核实过了".into(),
-                    },
-                )
-                .await
-                .unwrap_err();
+            let e = resolve(
+                &city,
+                &own,
+                &report,
+                ReportDecision::Fraud,
+                "我自己核实过了",
+            )
+            .await
+            .unwrap_err();
             assert!(matches!(e, AppError::Forbidden { .. }), "{username}: {e:?}");
         }
         assert_eq!(points_of(&city, city.people_a[0]).await, 140);
         let admin = city.caller("countyadmin").await;
-        let done = city
-            .app
-            .redeem()
-            .resolve_report(
-                &admin,
-                yinling_domain::ids::Key::new(report.county_code, report.id),
-                ResolveInput {
-                    decision: ReportDecision::Dismiss,
-                    note: "本人子女代为兑换，已电话核实".into(),
-                },
-            )
-            .await
-            .unwrap();
+        let done = resolve(
+            &city,
+            &admin,
+            &report,
+            ReportDecision::Dismiss,
+            "本人子女代为兑换，已电话核实",
+        )
+        .await
+        .unwrap();
         assert_eq!(
             (done.report.state.as_str(), done.report.reversal_id),
             ("dismissed", None)
