@@ -141,10 +141,42 @@ impl Till {
         goods: yinling_domain::ids::GoodsId,
         key: &str,
     ) -> Result<yinling_app::redeem::ShopReceipt, AppError> {
+        self.sell_as(city, &self.keeper, code, goods, key).await
+    }
+
+    /// `at` (a till account, or one at another address) sells at this shop.
+    async fn sell_as(
+        &self,
+        city: &TestCity,
+        at: &Caller,
+        code: &str,
+        goods: yinling_domain::ids::GoodsId,
+        key: &str,
+    ) -> Result<yinling_app::redeem::ShopReceipt, AppError> {
         city.app
             .redeem()
-            .at_till(&self.keeper, self.shop, redeem_input(code, goods, key))
+            .at_till(at, self.shop, redeem_input(code, goods, key))
             .await
+    }
+
+    /// The resident reports a redemption as not theirs (不是我本人兑换).
+    async fn report_not_me(
+        &self,
+        city: &TestCity,
+        r: &yinling_app::redeem::ShopRedemption,
+    ) -> Result<yinling_store::redeem::shops::ReportRow, AppError> {
+        city.app
+            .redeem()
+            .report(
+                &self.resident,
+                yinling_domain::ids::Key::new(r.county_code, r.id),
+            )
+            .await
+    }
+
+    /// The resident's phone shows a new code.
+    async fn show_code(&self, city: &TestCity) -> yinling_app::redeem::RedeemCode {
+        city.app.redeem().code(&self.resident).await.unwrap()
     }
 
     /// Puts goods on the shelf: `stock` of them at `price_points` each.
@@ -685,7 +717,7 @@ mod redemption {
         )
         .await;
         let oil = till.goods(&city, "花生油 1升", 30, 1).await;
-        let code = city.app.redeem().code(&till.resident).await.unwrap();
+        let code = till.show_code(&city).await;
         assert_eq!(code.code.len(), 6);
         assert_eq!(code.points, 50);
 
@@ -738,7 +770,7 @@ mod redemption {
             .await
             .unwrap_err();
         assert_eq!(e.field(), Some("code"));
-        let fresh = city.app.redeem().code(&till.resident).await.unwrap();
+        let fresh = till.show_code(&city).await;
         let e = till
             .sell(&city, &fresh.code, oil.id, "till-0004")
             .await
@@ -774,13 +806,7 @@ mod redemption {
         // Another shop's keeper (a grid worker here) cannot redeem at this shop.
         let worker = city.caller("workera").await;
         assert!(
-            city.app
-                .redeem()
-                .at_till(
-                    &worker,
-                    till.shop,
-                    redeem_input(&fresh.code, soap.id, "till-0007")
-                )
+            till.sell_as(&city, &worker, &fresh.code, soap.id, "till-0007")
                 .await
                 .is_err()
         );
@@ -840,8 +866,8 @@ mod redemption {
         )
         .await;
         let eggs = till.goods(&city, "鸡蛋一盒", 10, 1).await;
-        let a = city.app.redeem().code(&till.resident).await.unwrap();
-        let b = city.app.redeem().code(&till.resident).await.unwrap();
+        let a = till.show_code(&city).await;
+        let b = till.show_code(&city).await;
         let (x, y) = tokio::join!(
             till.sell(&city, &a.code, eggs.id, "race-till-a"),
             till.sell(&city, &b.code, eggs.id, "race-till-b")
@@ -859,7 +885,7 @@ async fn accounts_opened_by_a_rolled_back_redemption_are_opened_again() {
     let city = TestCity::new().await;
     let till = Till::open(&city).await;
     let goods = till.goods(&city, "毛巾", 8, 5).await;
-    let code = city.app.redeem().code(&till.resident).await.unwrap();
+    let code = till.show_code(&city).await;
     let e = till
         .sell(&city, &code.code, goods.id, "rollback-till-1")
         .await
@@ -1415,7 +1441,7 @@ mod trust {
             .await
             .unwrap();
         let noodles = till.goods(&city, "挂面", 5, 10).await;
-        let code = city.app.redeem().code(&till.resident).await.unwrap();
+        let code = till.show_code(&city).await;
         till.sell(&city, &code.code, noodles.id, "audit-till-0001")
             .await
             .unwrap();
@@ -1780,18 +1806,18 @@ mod redemption_guard {
         seed(&city, Unit::Points, city.people_a[0], 100, "guard-seed-1").await;
         let oil = till.goods(&city, "花生油 1升", 30, 10).await;
         let keeper = at("10.0.0.7", &till.keeper);
-        let code = city.app.redeem().code(&till.resident).await.unwrap();
+        let code = till.show_code(&city).await;
         let mut wrong = wrong_codes(&code.code);
 
         // Two wrong codes: refused, each telling how many tries are left.
         for (n, left) in [(1, 2), (2, 1)] {
-            let e = city
-                .app
-                .redeem()
-                .at_till(
+            let e = till
+                .sell_as(
+                    &city,
                     &keeper,
-                    till.shop,
-                    redeem_input(&wrong.next().unwrap(), oil.id, &format!("guard-lock-{n}")),
+                    &wrong.next().unwrap(),
+                    oil.id,
+                    &format!("guard-lock-{n}"),
                 )
                 .await
                 .unwrap_err();
@@ -1799,27 +1825,21 @@ mod redemption_guard {
             assert!(e.to_string().contains(&format!("再输错{left}次")), "{e}");
         }
         // The third locks the till and says so.
-        let e = city
-            .app
-            .redeem()
-            .at_till(
+        let e = till
+            .sell_as(
+                &city,
                 &keeper,
-                till.shop,
-                redeem_input(&wrong.next().unwrap(), oil.id, "guard-lock-3"),
+                &wrong.next().unwrap(),
+                oil.id,
+                "guard-lock-3",
             )
             .await
             .unwrap_err();
         assert_too_many(&e);
         assert!(e.to_string().contains("本收银账号已暂停兑换"), "{e}");
         // Now even the right code is refused, and nothing moves.
-        let e = city
-            .app
-            .redeem()
-            .at_till(
-                &keeper,
-                till.shop,
-                redeem_input(&code.code, oil.id, "guard-lock-right"),
-            )
+        let e = till
+            .sell_as(&city, &keeper, &code.code, oil.id, "guard-lock-right")
             .await
             .unwrap_err();
         assert_eq!(e.code(), "too_many_attempts");
@@ -1842,14 +1862,8 @@ mod redemption_guard {
 
         // The window ends ten minutes after the first wrong code: a fresh code works.
         city.clock.advance(10 * MINUTE);
-        let code = city.app.redeem().code(&till.resident).await.unwrap();
-        city.app
-            .redeem()
-            .at_till(
-                &keeper,
-                till.shop,
-                redeem_input(&code.code, oil.id, "guard-lock-after"),
-            )
+        let code = till.show_code(&city).await;
+        till.sell_as(&city, &keeper, &code.code, oil.id, "guard-lock-after")
             .await
             .unwrap();
         let locks = city.app.redeem().locks(&admin).await.unwrap();
@@ -1857,7 +1871,7 @@ mod redemption_guard {
 
         // The address: two till accounts behind one address share its four tries. The
         // county administrator may redeem at the county's shops, so is a second till here.
-        let code = city.app.redeem().code(&till.resident).await.unwrap();
+        let code = till.show_code(&city).await;
         let mut wrong = wrong_codes(&code.code);
         let second = at("10.0.0.7", &admin);
         for (who, key) in [
@@ -1877,13 +1891,13 @@ mod redemption_guard {
                 .unwrap_err();
             assert_eq!(e.code(), "code_invalid", "{e}");
         }
-        let e = city
-            .app
-            .redeem()
-            .at_till(
+        let e = till
+            .sell_as(
+                &city,
                 &second,
-                till.shop,
-                redeem_input(&wrong.next().unwrap(), oil.id, "guard-addr-4"),
+                &wrong.next().unwrap(),
+                oil.id,
+                "guard-addr-4",
             )
             .await
             .unwrap_err();
@@ -1927,16 +1941,15 @@ mod redemption_guard {
         let till = Till::open(&city).await;
         seed(&city, Unit::Points, city.people_a[0], 50, "lift-seed").await;
         let soap = till.goods(&city, "洗衣皂", 5, 10).await;
-        let code = city.app.redeem().code(&till.resident).await.unwrap();
+        let code = till.show_code(&city).await;
         let mut wrong = wrong_codes(&code.code);
         for n in 0..5 {
-            let e = city
-                .app
-                .redeem()
-                .at_till(
-                    &till.keeper,
-                    till.shop,
-                    redeem_input(&wrong.next().unwrap(), soap.id, &format!("guard-lift-{n}")),
+            let e = till
+                .sell(
+                    &city,
+                    &wrong.next().unwrap(),
+                    soap.id,
+                    &format!("guard-lift-{n}"),
                 )
                 .await
                 .unwrap_err();
@@ -2004,13 +2017,12 @@ mod redemption_guard {
             .await
             .unwrap();
         for n in 0..4 {
-            let e = city
-                .app
-                .redeem()
-                .at_till(
-                    &till.keeper,
-                    till.shop,
-                    redeem_input(&wrong.next().unwrap(), soap.id, &format!("lift-again-{n}")),
+            let e = till
+                .sell(
+                    &city,
+                    &wrong.next().unwrap(),
+                    soap.id,
+                    &format!("lift-again-{n}"),
                 )
                 .await
                 .unwrap_err();
@@ -2059,7 +2071,7 @@ mod redemption_guard {
             .unwrap();
 
         // Without a choice the county's cap holds: 300 by default, then what it sets.
-        let code = city.app.redeem().code(&till.resident).await.unwrap();
+        let code = till.show_code(&city).await;
         assert_eq!(code.max_points, 300);
         let mut three = redeem_input(&code.code, rice.id, "guard-cap-3");
         three.quantity = 3;
@@ -2105,7 +2117,7 @@ mod redemption_guard {
             .unwrap_err();
         assert_eq!(e.field(), Some("max_points"));
         assert!(e.to_string().contains("1至150"), "{e}");
-        let code = city.app.redeem().code(&till.resident).await.unwrap();
+        let code = till.show_code(&city).await;
         assert_eq!(code.max_points, 150);
         let mut two = redeem_input(&code.code, rice.id, "guard-cap-4");
         two.quantity = 2;
@@ -2151,7 +2163,7 @@ mod redemption_guard {
         let till = Till::open(city).await;
         seed(city, Unit::Points, city.people_a[0], 200, "report-seed").await;
         let rice = till.goods(city, "大米10斤", 60, 20).await;
-        let code = city.app.redeem().code(&till.resident).await.unwrap();
+        let code = till.show_code(city).await;
         let r = till
             .sell(city, &code.code, rice.id, "report-till-1")
             .await
@@ -2172,15 +2184,7 @@ mod redemption_guard {
             ),
             ("惠民超市", "大米10斤", 60, None)
         );
-        let report = city
-            .app
-            .redeem()
-            .report(
-                &till.resident,
-                yinling_domain::ids::Key::new(r.redemption.county_code, r.redemption.id),
-            )
-            .await
-            .unwrap();
+        let report = till.report_not_me(city, &r.redemption).await.unwrap();
         (till, rice, r.redemption.id.get(), report)
     }
 
@@ -2192,12 +2196,12 @@ mod redemption_guard {
         let till = Till::open(&city).await;
         seed(&city, Unit::Points, zhang, 200, "report-seed").await;
         let rice = till.goods(&city, "大米10斤", 60, 20).await;
-        let first = city.app.redeem().code(&till.resident).await.unwrap();
+        let first = till.show_code(&city).await;
         let r = till
             .sell(&city, &first.code, rice.id, "fraud-till-1")
             .await
             .unwrap();
-        let live = city.app.redeem().code(&till.resident).await.unwrap();
+        let live = till.show_code(&city).await;
         assert_eq!(points_of(&city, zhang).await, 140);
 
         // Nobody else reports his redemption, not even his household (李四).
@@ -2214,27 +2218,11 @@ mod redemption_guard {
             .unwrap_err();
         assert_not_found(&e);
 
-        let report = city
-            .app
-            .redeem()
-            .report(
-                &till.resident,
-                yinling_domain::ids::Key::new(r.redemption.county_code, r.redemption.id),
-            )
-            .await
-            .unwrap();
+        let report = till.report_not_me(&city, &r.redemption).await.unwrap();
         assert_eq!((report.state.as_str(), report.frozen_codes), ("open", 1));
         assert_eq!(audited(&city, "redeem.report").await, 1);
         // Tapping again answers the same report.
-        let again = city
-            .app
-            .redeem()
-            .report(
-                &till.resident,
-                yinling_domain::ids::Key::new(r.redemption.county_code, r.redemption.id),
-            )
-            .await
-            .unwrap();
+        let again = till.report_not_me(&city, &r.redemption).await.unwrap();
         assert_eq!(again.id, report.id);
         assert_eq!(city.count("redemption_reports").await, 1);
         // The live code is void at the till; no new code until the county has looked.
@@ -2321,7 +2309,7 @@ mod redemption_guard {
         assert_eq!(e.code(), "already_resolved");
         // He may show codes again, and sees what the county found.
         assert!(!city.app.redeem().is_paused(&till.resident).await.unwrap());
-        city.app.redeem().code(&till.resident).await.unwrap();
+        till.show_code(&city).await;
         let mine = city
             .app
             .redeem()
@@ -2405,12 +2393,12 @@ mod redemption_guard {
         seed(&city, Unit::Points, city.people_a[0], 100, "reuse-seed").await;
         let rice = till.goods(&city, "大米10斤", 40, 10).await;
         let soap = till.goods(&city, "洗衣皂", 5, 10).await;
-        let code = city.app.redeem().code(&till.resident).await.unwrap();
+        let code = till.show_code(&city).await;
         let first = till
             .sell(&city, &code.code, soap.id, "reuse-key")
             .await
             .unwrap();
-        let other = city.app.redeem().code(&till.resident).await.unwrap();
+        let other = till.show_code(&city).await;
         let mut more = redeem_input(&other.code, soap.id, "reuse-key");
         more.quantity = 3;
         for input in [redeem_input(&other.code, rice.id, "reuse-key"), more] {
