@@ -174,6 +174,11 @@ impl Till {
             .await
     }
 
+    /// The pool gives the resident `points` (seeding a test).
+    async fn fund(&self, city: &TestCity, points: i64, key: &str) {
+        seed(city, Unit::Points, city.people_a[0], points, key).await;
+    }
+
     /// The resident's phone shows a new code.
     async fn show_code(&self, city: &TestCity) -> yinling_app::redeem::RedeemCode {
         city.app.redeem().code(&self.resident).await.unwrap()
@@ -708,14 +713,7 @@ mod redemption {
     async fn an_elder_redeems_points_with_a_code_and_both_sides_get_a_receipt() {
         let city = TestCity::new().await;
         let till = Till::open(&city).await;
-        seed(
-            &city,
-            Unit::Points,
-            city.people_a[0],
-            50,
-            "seed-points-zhang",
-        )
-        .await;
+        till.fund(&city, 50, "seed-points-zhang").await;
         let oil = till.goods(&city, "花生油 1升", 30, 1).await;
         let code = till.show_code(&city).await;
         assert_eq!(code.code.len(), 6);
@@ -857,14 +855,7 @@ mod redemption {
     async fn two_tills_racing_for_the_last_item_sell_it_once() {
         let city = TestCity::new().await;
         let till = Till::open(&city).await;
-        seed(
-            &city,
-            Unit::Points,
-            city.people_a[0],
-            100,
-            "seed-points-race",
-        )
-        .await;
+        till.fund(&city, 100, "seed-points-race").await;
         let eggs = till.goods(&city, "鸡蛋一盒", 10, 1).await;
         let a = till.show_code(&city).await;
         let b = till.show_code(&city).await;
@@ -892,7 +883,7 @@ async fn accounts_opened_by_a_rolled_back_redemption_are_opened_again() {
         .unwrap_err();
     assert_eq!(e.code(), "insufficient_balance");
     assert_eq!(city.count("ledger_accounts").await, 0);
-    seed(&city, Unit::Points, city.people_a[0], 20, "rollback-seed-1").await;
+    till.fund(&city, 20, "rollback-seed-1").await;
     let r = till
         .sell(&city, &code.code, goods.id, "rollback-till-2")
         .await
@@ -1803,7 +1794,7 @@ mod redemption_guard {
     async fn wrong_codes_lock_the_till_and_then_the_address_until_the_window_ends() {
         let city = TestCity::with_settings(limits(3, 4, 10)).await;
         let till = Till::open(&city).await;
-        seed(&city, Unit::Points, city.people_a[0], 100, "guard-seed-1").await;
+        till.fund(&city, 100, "guard-seed-1").await;
         let oil = till.goods(&city, "花生油 1升", 30, 10).await;
         let keeper = at("10.0.0.7", &till.keeper);
         let code = till.show_code(&city).await;
@@ -1939,7 +1930,7 @@ mod redemption_guard {
         // The defaults: five wrong codes per till.
         let city = TestCity::new().await;
         let till = Till::open(&city).await;
-        seed(&city, Unit::Points, city.people_a[0], 50, "lift-seed").await;
+        till.fund(&city, 50, "lift-seed").await;
         let soap = till.goods(&city, "洗衣皂", 5, 10).await;
         let code = till.show_code(&city).await;
         let mut wrong = wrong_codes(&code.code);
@@ -2035,7 +2026,7 @@ mod redemption_guard {
     async fn one_code_spends_at_most_what_the_elder_chose_or_the_county_cap() {
         let city = TestCity::new().await;
         let till = Till::open(&city).await;
-        seed(&city, Unit::Points, city.people_a[0], 1_000, "cap-seed").await;
+        till.fund(&city, 1_000, "cap-seed").await;
         let rice = till.goods(&city, "大米10斤", 120, 20).await;
         let noodles = till.goods(&city, "挂面", 60, 20).await;
         let zhang = city.people_a[0];
@@ -2161,7 +2152,7 @@ mod redemption_guard {
         city: &TestCity,
     ) -> (Till, GoodsRow, i64, yinling_store::redeem::shops::ReportRow) {
         let till = Till::open(city).await;
-        seed(city, Unit::Points, city.people_a[0], 200, "report-seed").await;
+        till.fund(city, 200, "report-seed").await;
         let rice = till.goods(city, "大米10斤", 60, 20).await;
         let code = till.show_code(city).await;
         let r = till
@@ -2390,7 +2381,7 @@ mod redemption_guard {
     async fn a_till_key_reused_for_other_goods_or_quantity_is_refused() {
         let city = TestCity::new().await;
         let till = Till::open(&city).await;
-        seed(&city, Unit::Points, city.people_a[0], 100, "reuse-seed").await;
+        till.fund(&city, 100, "reuse-seed").await;
         let rice = till.goods(&city, "大米10斤", 40, 10).await;
         let soap = till.goods(&city, "洗衣皂", 5, 10).await;
         let code = till.show_code(&city).await;
