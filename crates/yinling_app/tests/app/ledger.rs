@@ -18,6 +18,13 @@ fn person(k: (i64, i64)) -> Holder {
     Holder::person(person_key((k.0, k.1)))
 }
 
+/// A county's issuance pool.
+fn pool_of(county: i64) -> Holder {
+    Holder::Pool {
+        county_code: county_code(county),
+    }
+}
+
 fn posting(unit: Unit, debit: Holder, credit: Holder, amount: i64, key: &str) -> Posting {
     Posting {
         unit,
@@ -202,15 +209,7 @@ fn redeem_input(code: &str, goods: yinling_domain::ids::GoodsId, key: &str) -> R
 async fn seed(city: &TestCity, unit: Unit, who: (i64, i64), amount: i64, key: &str) {
     city.app
         .ledger()
-        .post(posting(
-            unit,
-            Holder::Pool {
-                county_code: county_code(who.0),
-            },
-            person(who),
-            amount,
-            key,
-        ))
+        .post(posting(unit, pool_of(who.0), person(who), amount, key))
         .await
         .unwrap();
 }
@@ -304,9 +303,7 @@ async fn nobody_spends_more_than_they_hold_and_a_refusal_changes_nothing() {
     let city = TestCity::new().await;
     let c = city.county.county_code;
     let (zhang, li) = (person(city.people_a[0]), person(city.people_a[1]));
-    let pool = Holder::Pool {
-        county_code: county_code(c),
-    };
+    let pool = pool_of(c);
     city.app
         .ledger()
         .post(posting(Unit::Minutes, pool, zhang, 60, "seed-hours-1"))
@@ -360,9 +357,7 @@ async fn transfers_are_append_only_and_verify_finds_a_tampered_balance() {
         .ledger()
         .post(posting(
             Unit::Points,
-            Holder::Pool {
-                county_code: county_code(c),
-            },
+            pool_of(c),
             zhang,
             30,
             "append-only-1",
@@ -536,9 +531,7 @@ async fn a_posting_is_never_dated_before_its_accounts_latest_transfer() {
     let city = TestCity::new().await;
     let c = city.county.county_code;
     let zhang = person(city.people_a[0]);
-    let pool = Holder::Pool {
-        county_code: county_code(c),
-    };
+    let pool = pool_of(c);
     let first = city
         .app
         .ledger()
@@ -587,9 +580,7 @@ async fn old_points_expire_first_in_first_out_and_a_second_run_expires_nothing()
     let city = TestCity::new().await;
     let c = city.county.county_code;
     let zhang = person(city.people_a[0]);
-    let pool = Holder::Pool {
-        county_code: county_code(c),
-    };
+    let pool = pool_of(c);
     city.app
         .ledger()
         .post(posting(Unit::Points, pool, zhang, 100, "old-points-1"))
@@ -647,9 +638,7 @@ async fn concurrent_postings_keep_every_invariant() {
         .chain(&city.people_b)
         .map(|&k| person(k))
         .collect();
-    let pool = Holder::Pool {
-        county_code: county_code(c),
-    };
+    let pool = pool_of(c);
     let shop = Holder::Shop {
         county_code: county_code(c),
         id: yinling_domain::ids::UnitId(city.community.id),
