@@ -120,6 +120,10 @@ ids! {
     GoodsId;
     /// A redemption at a shop.
     RedemptionId;
+    /// A lock on a till or an address after too many wrong redemption codes.
+    RedeemLockId;
+    /// An elder's report that a redemption was not theirs.
+    RedemptionReportId;
 }
 
 sqlx_int!(CountyCode);

@@ -52,6 +52,43 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// Whether time-bank hours may be given to family (the county's rule).
+    FamilyTransfer {
+        Off = "off", "不允许转赠";
+        /// To a member of the giver's household.
+        Household = "household", "允许转赠给同户家人";
+    }
+}
+
+vocabulary! {
+    /// Where a manual adjustment stands.
+    AdjustmentStatus {
+        Pending = "pending", "待审批";
+        Approved = "approved", "已同意";
+        Rejected = "rejected", "已驳回";
+    }
+}
+
+vocabulary! {
+    /// Who a wrong-code lock at a shop holds: one till account, or one client address
+    /// (every till behind it together).
+    LockKind {
+        Till = "till", "收银账号";
+        Address = "address", "网络地址";
+    }
+}
+
+vocabulary! {
+    /// Where an elder's report of a redemption that was not theirs stands.
+    ReportState {
+        Open = "open", "已报告，等待县里核实";
+        /// Confirmed and reversed.
+        Fraud = "fraud", "县里已核实：不是本人兑换，积分已退回";
+        Dismissed = "dismissed", "县里核实后认定为本人兑换";
+    }
+}
+
+vocabulary! {
     /// What a transfer came from.
     SourceKind {
         Order = "order", "服务订单";

@@ -60,7 +60,7 @@ impl Ledger<'_> {
             path: person.path,
             amount: input.amount,
             memo: memo.to_owned(),
-            status: "pending".to_owned(),
+            status: AdjustmentStatus::Pending,
             proposed_by: account_id,
             proposed_by_name: caller.display_name.clone(),
             proposed_at: now,
@@ -106,7 +106,7 @@ impl Ledger<'_> {
         let rows = store_ledger::adjustments(
             &mut self.app.store().read(),
             &caller.scope(Permission::AwardPoints),
-            Some("pending"),
+            Some(AdjustmentStatus::Pending),
         )
         .await?;
         Ok(rows)
@@ -142,7 +142,7 @@ impl Ledger<'_> {
                 "积分调整须由另一人审批，不能审批自己提出的调整",
             ));
         }
-        if row.status != "pending" {
+        if row.status != AdjustmentStatus::Pending {
             return Err(AppError::conflict(
                 "already_decided",
                 None,
@@ -194,7 +194,11 @@ impl Ledger<'_> {
             } else {
                 None
             };
-            let status = if approve { "approved" } else { "rejected" };
+            let status = if approve {
+                AdjustmentStatus::Approved
+            } else {
+                AdjustmentStatus::Rejected
+            };
             if !store_ledger::decide_adjustment(
                 &mut tx.exec(),
                 key,

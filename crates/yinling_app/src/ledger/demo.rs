@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::SliceRandom};
 use yinling_domain::{
-    ledger::{Reason, SourceKind, Unit},
+    ledger::{FamilyTransfer, Reason, SourceKind, Unit},
     org::{OrgKind, OrgPath},
     scope::Scope,
     time::{local_date, shanghai},
@@ -171,11 +171,10 @@ impl Ledger<'_> {
                     daily_minutes_cap: r.daily_minutes_cap,
                     expiry_months: r.expiry_months,
                     family_transfer: if r.family_transfer {
-                        "household"
+                        FamilyTransfer::Household
                     } else {
-                        "off"
-                    }
-                    .to_owned(),
+                        FamilyTransfer::Off
+                    },
                     family_max_minutes_year: r.family_max_minutes_year,
                     max_points_per_code: r.max_points_per_code,
                     updated_at: now,

@@ -26,7 +26,8 @@ use tokio::sync::{mpsc, oneshot};
 use yinling_domain::{
     ids::{AccountId, AdjustmentId, Key, LedgerAccountId, PersonId, TransferId, UnitId},
     ledger::{
-        self, AccountKind, AccountState, Content, Decision, Reason, Refusal, SourceKind, Unit,
+        self, AccountKind, AccountState, AdjustmentStatus, Content, Decision, FamilyTransfer,
+        Reason, Refusal, SourceKind, Unit,
     },
     org::OrgPath,
     region::CountyCode,

@@ -51,7 +51,7 @@ impl Rules {
             daily_points_cap: r.daily_points_cap,
             daily_minutes_cap: r.daily_minutes_cap,
             expiry_months: r.expiry_months,
-            family_transfer: r.family_transfer == "household",
+            family_transfer: r.family_transfer == FamilyTransfer::Household,
             family_max_minutes_year: r.family_max_minutes_year,
             max_points_per_code: r.max_points_per_code,
             version: r.version,
@@ -153,11 +153,10 @@ impl Ledger<'_> {
             daily_minutes_cap: r.daily_minutes_cap,
             expiry_months: r.expiry_months,
             family_transfer: if r.family_transfer {
-                "household"
+                FamilyTransfer::Household
             } else {
-                "off"
-            }
-            .to_owned(),
+                FamilyTransfer::Off
+            },
             family_max_minutes_year: r.family_max_minutes_year,
             max_points_per_code: r.max_points_per_code,
             updated_at: now,

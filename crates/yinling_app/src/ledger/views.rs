@@ -157,7 +157,7 @@ impl Ledger<'_> {
 
     /// The counties whose ledger rules the caller may change, as (code, name).
     #[tracing::instrument(name = "ledger.counties", skip_all, err(level = "debug"), fields(caller = ?caller.account_id))]
-    pub async fn counties(self, caller: &Caller) -> AppResult<Vec<(i64, String)>> {
+    pub async fn counties(self, caller: &Caller) -> AppResult<Vec<(CountyCode, String)>> {
         let scope = caller.scope(Permission::ManageLedger);
         Ok(store_org::of_kinds(
             &mut self.app.store().read(),
@@ -172,7 +172,7 @@ impl Ledger<'_> {
                 .scope(Permission::ManageLedger)
                 .covers(&crate::county_path(u.county_code.as_i64()))
         })
-        .map(|u| (u.county_code.as_i64(), u.name))
+        .map(|u| (u.county_code, u.name))
         .collect())
     }
 }

@@ -11,53 +11,23 @@ pub(super) enum Attempt {
     WrongCode,
 }
 
-/// Who a wrong-code limit counts: one till account, or one client address (every till
-/// behind it together).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LockKind {
-    Till,
-    Address,
-}
-
-impl LockKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LockKind::Till => "till",
-            LockKind::Address => "address",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<LockKind> {
-        [LockKind::Till, LockKind::Address]
-            .into_iter()
-            .find(|k| k.as_str() == s)
-    }
-
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            LockKind::Till => "收银账号",
-            LockKind::Address => "网络地址",
-        }
-    }
-
-    /// The refusal while locked (HTTP 429), saying until when and who can lift it.
-    pub(super) fn refusal(self, until: i64, just_now: bool) -> AppError {
-        let at = yinling_domain::time::from_micros(until).format("%H:%M");
-        let what = match self {
-            LockKind::Till => "本收银账号",
-            LockKind::Address => "本店所在网络",
-        };
-        let lead = if just_now {
-            "兑换码不对。输错次数过多，"
-        } else {
-            "兑换码输错次数过多，"
-        };
-        AppError::TooMany {
-            message: format!(
-                "{lead}{what}已暂停兑换，请于{at}后再试；如需提前恢复，请联系县（市、区）管理员"
-            ),
-            until,
-        }
+/// The refusal while a lock of `kind` holds (HTTP 429), saying until when and who can lift it.
+pub(super) fn refusal(kind: LockKind, until: i64, just_now: bool) -> AppError {
+    let at = yinling_domain::time::from_micros(until).format("%H:%M");
+    let what = match kind {
+        LockKind::Till => "本收银账号",
+        LockKind::Address => "本店所在网络",
+    };
+    let lead = if just_now {
+        "兑换码不对。输错次数过多，"
+    } else {
+        "兑换码输错次数过多，"
+    };
+    AppError::TooMany {
+        message: format!(
+            "{lead}{what}已暂停兑换，请于{at}后再试；如需提前恢复，请联系县（市、区）管理员"
+        ),
+        until,
     }
 }
 
@@ -116,7 +86,11 @@ impl Redeem<'_> {
 
     /// Refuses any code — right or wrong — while the caller's till or address is locked,
     /// and counts the refusal on the lock's record.
-    pub(super) async fn refuse_locked_till(self, caller: &Caller, county: i64) -> AppResult<()> {
+    pub(super) async fn refuse_locked_till(
+        self,
+        caller: &Caller,
+        county: CountyCode,
+    ) -> AppResult<()> {
         for (kind, limit, subject) in self.wrong_code_subjects(caller) {
             match self.app.throttle().check(&limit, &subject).await {
                 Ok(()) => {}
@@ -125,7 +99,7 @@ impl Redeem<'_> {
                     store_shops::count_refused(&mut tx.exec(), county, &subject, self.app.now())
                         .await?;
                     tx.commit().await?;
-                    return Err(kind.refusal(until, false));
+                    return Err(refusal(kind, until, false));
                 }
                 Err(e) => return Err(e),
             }
@@ -168,7 +142,7 @@ impl Redeem<'_> {
             }
         }
         Ok(match locked {
-            Some((kind, until)) => kind.refusal(until, true),
+            Some((kind, until)) => refusal(kind, until, true),
             None => AppError::conflict(
                 "code_invalid",
                 Some("code"),
@@ -194,10 +168,10 @@ impl Redeem<'_> {
         let mut tx = self.app.store().begin().await?;
         let row = LockRow {
             county_code: shop.county_code,
-            id: ids::next(&mut tx.exec(), Seq::RedeemLocks).await?,
+            id: RedeemLockId(ids::next(&mut tx.exec(), Seq::RedeemLocks).await?),
             path: path.as_str().to_owned(),
             shop_id: shop.id,
-            kind: kind.as_str().to_owned(),
+            kind,
             bucket: limit.bucket.to_owned(),
             subject: subject.to_owned(),
             account_id: caller.account_id.map(AccountId),
@@ -278,7 +252,7 @@ impl Redeem<'_> {
 
     pub(super) fn lock_view(self, lock: LockRow, shop_name: String) -> LockView {
         let now = self.app.now();
-        let kind = LockKind::parse(&lock.kind).unwrap_or(LockKind::Till);
+        let kind = lock.kind;
         let active = lock.lifted_at.is_none() && lock.until_at > now;
         let state_text = match (&lock.lifted_at, &lock.lifted_by_name) {
             (Some(at), name) => format!(
@@ -335,9 +309,10 @@ impl Redeem<'_> {
 
     /// Lifts a lock before it runs out (a county administrator who has checked the till),
     /// audited. The till's count starts afresh.
-    #[tracing::instrument(name = "redeem.lift_lock", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
-    pub async fn lift_lock(self, caller: &Caller, county: i64, id: i64) -> AppResult<LockView> {
-        let lock = store_shops::lock(&mut self.app.store().read(), county, id)
+    #[tracing::instrument(name = "redeem.lift_lock", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, lock = %key))]
+    pub async fn lift_lock(self, caller: &Caller, key: Key<RedeemLockId>) -> AppResult<LockView> {
+        let (county, id) = (key.county(), key.id());
+        let lock = store_shops::lock(&mut self.app.store().read(), key)
             .await?
             .filter(|l| Self::oversees(caller, &l.path))
             .ok_or(AppError::NotFound {
@@ -361,9 +336,8 @@ impl Redeem<'_> {
         let mut tx = self.app.store().begin().await?;
         if !store_shops::lift_lock(
             &mut tx.exec(),
-            county,
-            id,
-            caller.account_id,
+            key,
+            caller.account_id.map(AccountId),
             &caller.display_name,
             now,
         )
@@ -387,19 +361,17 @@ impl Redeem<'_> {
                 after: None,
                 detail: Some(format!(
                     "提前解除{}（{}）的兑换锁定",
-                    LockKind::parse(&lock.kind)
-                        .unwrap_or(LockKind::Till)
-                        .label_zh(),
-                    match LockKind::parse(&lock.kind) {
-                        Some(LockKind::Address) => lock.ip.clone().unwrap_or_default(),
-                        _ => lock.account_name.clone(),
+                    lock.kind.label_zh(),
+                    match lock.kind {
+                        LockKind::Address => lock.ip.clone().unwrap_or_default(),
+                        LockKind::Till => lock.account_name.clone(),
                     }
                 )),
             },
         );
         store_audit::append(&mut tx.exec(), &[event]).await?;
         tx.commit().await?;
-        let lock = store_shops::lock(&mut self.app.store().read(), county, id)
+        let lock = store_shops::lock(&mut self.app.store().read(), key)
             .await?
             .ok_or_else(|| AppError::Internal("lock vanished".into()))?;
         let name = self

@@ -9,8 +9,10 @@ use chrono::{Datelike, NaiveDate};
 use rust_xlsxwriter::Workbook;
 use serde::{Deserialize, Serialize};
 use yinling_domain::{
-    ids::{AccountId, GoodsId, Key, RedemptionId, TransferId, UnitId},
-    ledger::{self, Reason, SourceKind, Unit},
+    ids::{
+        AccountId, GoodsId, Key, RedeemLockId, RedemptionId, RedemptionReportId, TransferId, UnitId,
+    },
+    ledger::{self, LockKind, Reason, ReportState, SourceKind, Unit},
     mask::MaskPolicy,
     org::{OrgKind, OrgPath},
     region::CountyCode,

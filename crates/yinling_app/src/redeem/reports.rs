@@ -30,16 +30,6 @@ pub struct ResolveInput {
     pub note: String,
 }
 
-/// What a report's state means, for the elder and the county.
-pub fn report_state_label(state: &str) -> &'static str {
-    match state {
-        "open" => "已报告，等待县里核实",
-        "fraud" => "县里已核实：不是本人兑换，积分已退回",
-        "dismissed" => "县里核实后认定为本人兑换",
-        _ => "",
-    }
-}
-
 /// A report in the county's list.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportView {
@@ -94,7 +84,7 @@ impl Redeem<'_> {
         let frozen = store_shops::void_live_codes(&mut tx.exec(), person, now).await?;
         let row = ReportRow {
             county_code: r.county_code,
-            id: ids::next(&mut tx.exec(), Seq::RedemptionReports).await?,
+            id: RedemptionReportId(ids::next(&mut tx.exec(), Seq::RedemptionReports).await?),
             path: shop.path.clone(),
             redemption_id: r.id,
             shop_id: r.shop_id,
@@ -102,7 +92,7 @@ impl Redeem<'_> {
             reported_by: caller.account_id.map(AccountId),
             reported_at: now,
             frozen_codes: frozen as i64,
-            state: "open".to_owned(),
+            state: ReportState::Open,
             resolved_by: None,
             resolved_by_name: None,
             resolved_at: None,
@@ -203,7 +193,7 @@ impl Redeem<'_> {
             None => String::new(),
         };
         Ok(ReportView {
-            state_label: report_state_label(&report.state),
+            state_label: report.state.label_zh(),
             shop_name,
             person_name,
             goods_name: r.goods_name,
@@ -221,15 +211,15 @@ impl Redeem<'_> {
     /// reversal (the points go back to the elder; the goods are gone), `Dismiss` closes it.
     /// Either way the elder may show codes again. Nobody decides a report about themselves
     /// or their household.
-    #[tracing::instrument(name = "redeem.resolve_report", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, id = id))]
+    #[tracing::instrument(name = "redeem.resolve_report", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, report = %key))]
     pub async fn resolve_report(
         self,
         caller: &Caller,
-        county: i64,
-        id: i64,
+        key: Key<RedemptionReportId>,
         input: ResolveInput,
     ) -> AppResult<ReportView> {
-        let report = store_shops::report(&mut self.app.store().read(), county, id)
+        let (county, id) = (key.county(), key.id());
+        let report = store_shops::report(&mut self.app.store().read(), key)
             .await?
             .filter(|r| Self::oversees(caller, &r.path))
             .ok_or(AppError::NotFound {
@@ -246,11 +236,11 @@ impl Redeem<'_> {
             .await?;
         let note = Bounded::<LinesKind, 4, 150>::read(&input.note, "note", "核实情况")?;
         let note = note.as_str();
-        if report.state != "open" {
+        if report.state != ReportState::Open {
             return Err(AppError::conflict(
                 "already_resolved",
                 None,
-                format!("这份报告已处理：{}", report_state_label(&report.state)),
+                format!("这份报告已处理：{}", report.state.label_zh()),
             ));
         }
         let r = store_shops::redemption(
@@ -267,21 +257,20 @@ impl Redeem<'_> {
             ),
         };
         let (state, action) = match input.decision {
-            ReportDecision::Fraud => ("fraud", "redeem.report.fraud"),
-            ReportDecision::Dismiss => ("dismissed", "redeem.report.dismiss"),
+            ReportDecision::Fraud => (ReportState::Fraud, "redeem.report.fraud"),
+            ReportDecision::Dismiss => (ReportState::Dismissed, "redeem.report.dismiss"),
         };
         let now = self.app.now();
         let mut tx = self.app.store().begin().await?;
         if !store_shops::resolve_report(
             &mut tx.exec(),
-            county,
-            id,
+            key,
             state,
-            caller.account_id,
+            caller.account_id.map(AccountId),
             &caller.display_name,
             now,
             note,
-            reversal_id.map(TransferId::get),
+            reversal_id,
         )
         .await?
         {
@@ -310,7 +299,7 @@ impl Redeem<'_> {
         );
         store_audit::append(&mut tx.exec(), &[event]).await?;
         tx.commit().await?;
-        let report = store_shops::report(&mut self.app.store().read(), county, id)
+        let report = store_shops::report(&mut self.app.store().read(), key)
             .await?
             .ok_or_else(|| AppError::Internal("report vanished".into()))?;
         let shop_name = self

@@ -356,9 +356,9 @@ impl Redeem<'_> {
             let code = ledger::redeem_code(&mut rand::thread_rng());
             if store_shops::put_code(
                 &mut tx.exec(),
-                county,
+                me.county_code,
                 &code,
-                person,
+                me.id,
                 now,
                 expires_at,
                 max_points,
@@ -459,7 +459,7 @@ impl Redeem<'_> {
         input: RedeemInput,
     ) -> AppResult<ShopReceipt> {
         let (unit, path) = self.shop_for(caller, shop).await?;
-        let county = shop.county();
+        let county = shop.county_code;
         let key = client_key(caller, "redeem", &input.idempotency_key)?;
         if let Some(r) =
             store_shops::redemption_by_key(&mut self.app.store().read(), county, &key).await?
@@ -487,7 +487,7 @@ impl Redeem<'_> {
                 "数量须为1至99",
             ));
         }
-        let goods = match Key::from_parts(county, input.goods_id) {
+        let goods = match Key::from_parts(county.as_i64(), input.goods_id) {
             Ok(key) => store_shops::goods(&mut self.app.store().read(), key).await?,
             Err(_) => None,
         }
@@ -549,7 +549,7 @@ impl Redeem<'_> {
                 daily_cap: None,
             };
             let receipt = apply_one(&mut tx, self.app.ledger().writer().ids(), &posting, now).await?;
-            if !store_shops::use_code(&mut tx.exec(), county, code, code_row.person_id.get(), now)
+            if !store_shops::use_code(&mut tx.exec(), county, code, code_row.person_id, now)
                 .await?
             {
                 return Err(AppError::conflict(

@@ -16,7 +16,7 @@ use yinling_store::{
 use crate::{
     AppError, AppResult, Caller,
     ledger::client_key,
-    redeem::{CODE_TTL_MICROS, RedeemCode, ShopReceipt, report_state_label},
+    redeem::{CODE_TTL_MICROS, RedeemCode, ShopReceipt},
 };
 
 use super::*;
@@ -44,7 +44,7 @@ pub struct MyRedemption {
     pub at_text: String,
     pub created_at: i64,
     /// `open`, `fraud` or `dismissed` once reported; none before.
-    pub report_state: Option<String>,
+    pub report_state: Option<ReportState>,
     /// 已报告，等待县里核实 …; empty before a report.
     pub report_label: &'static str,
 }
@@ -59,7 +59,10 @@ impl Redeem<'_> {
         let Some(code) = yinling_domain::ledger::parse_redeem_code(code) else {
             return Ok(None);
         };
-        let Some(row) = store_shops::code(&mut self.app.store().read(), county, &code)
+        let Ok(county_code) = CountyCode::try_from(county) else {
+            return Ok(None);
+        };
+        let Some(row) = store_shops::code(&mut self.app.store().read(), county_code, &code)
             .await?
             .filter(|c| c.person_id.get() == person)
         else {
@@ -127,7 +130,7 @@ impl Redeem<'_> {
             what: "兑换记录",
         })?;
         let mut exec = self.app.store().read();
-        let r = store_shops::redemption_by_key(&mut exec, shop.county(), &key)
+        let r = store_shops::redemption_by_key(&mut exec, shop.county_code, &key)
             .await?
             .filter(|r| r.shop_id == shop.id)
             .ok_or(AppError::NotFound {
@@ -158,7 +161,7 @@ impl Redeem<'_> {
             let report_state = reports
                 .iter()
                 .find(|x| x.redemption_id == r.id)
-                .map(|x| x.state.clone());
+                .map(|x| x.state);
             out.push(MyRedemption {
                 county_code: r.county_code,
                 id: r.id,
@@ -171,7 +174,7 @@ impl Redeem<'_> {
                 points: r.points,
                 at_text: format_minutes(r.created_at),
                 created_at: r.created_at,
-                report_label: report_state.as_deref().map_or("", report_state_label),
+                report_label: report_state.map_or("", ReportState::label_zh),
                 report_state,
             });
         }

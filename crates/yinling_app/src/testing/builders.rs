@@ -2,8 +2,11 @@
 
 use chrono::NaiveDate;
 use yinling_domain::{
+    ids::{GoodsId, Key, PersonId},
+    ledger::{SourceKind, Unit},
     mediation::{DisputeCategory, Mediator, Outcome, PartySide},
     org::OrgKind,
+    region::CountyCode,
     role::Role,
 };
 
@@ -12,8 +15,10 @@ use yinling_store::org::OrgUnitRow;
 
 use crate::{
     accounts::NewAccountInput,
+    ledger::{AdjustmentInput, EarnInput, EarningRuleInput},
     mediation::{AssignInput, CaseInput, FollowUpInput, OutcomeInput, PartyInput, SessionInput},
     org::NewUnitInput,
+    redeem::{GoodsInput, RedeemInput},
 };
 
 /// An account to create in a test: `display_name` is the username, the password is
@@ -109,5 +114,70 @@ pub fn follow_up_input(version: i64, visited_on: NaiveDate, holds: Option<bool>)
         visited_on,
         holds,
         note: "回访".into(),
+    }
+}
+
+/// Goods for a shop's shelf: on offer and new (no version yet).
+pub fn goods(name: impl Into<String>, price_points: i64, stock: i64) -> GoodsInput {
+    GoodsInput {
+        name: name.into(),
+        price_points,
+        stock,
+        active: true,
+        version: None,
+    }
+}
+
+/// One of `goods` bought at the till with the elder's `code`, under the till's `key`.
+pub fn redemption(code: impl Into<String>, goods: GoodsId, key: impl Into<String>) -> RedeemInput {
+    RedeemInput {
+        code: code.into(),
+        goods_id: goods.get(),
+        quantity: 1,
+        idempotency_key: key.into(),
+    }
+}
+
+/// A proposed change of a person's points by `amount`, with the memo of a forgotten award.
+/// Other units or memos: `AdjustmentInput { unit: Unit::Minutes, ..adjustment(…) }`.
+pub fn adjustment(person: Key<PersonId>, amount: i64) -> AdjustmentInput {
+    AdjustmentInput {
+        person,
+        unit: Unit::Points,
+        amount,
+        memo: "补记十月敬老活动积分".into(),
+    }
+}
+
+/// What attending the activity type `code` (labelled `label`) is worth in a county.
+pub fn earning_rule(
+    county: CountyCode,
+    code: impl Into<String>,
+    label: impl Into<String>,
+    points: i64,
+    minutes: i64,
+) -> EarningRuleInput {
+    EarningRuleInput {
+        county_code: county,
+        source_kind: SourceKind::Activity,
+        code: code.into(),
+        label: label.into(),
+        points,
+        minutes,
+    }
+}
+
+/// An award to a person for attending `activity` (`activity/2026-07`), under the caller's
+/// idempotency `key`.
+pub fn award(
+    person: Key<PersonId>,
+    activity: impl Into<String>,
+    key: impl Into<String>,
+) -> EarnInput {
+    EarnInput {
+        person,
+        activity: activity.into(),
+        source_ref: "activity/2026-07".into(),
+        idempotency_key: key.into(),
     }
 }

@@ -2,21 +2,29 @@
 //! test database is (SQLite by default, PostgreSQL with YINLING_TEST_DATABASE_URL).
 
 use yinling_app::testing::key;
+
+use yinling_app::testing::{adjustment, award, county_code, earning_rule, goods, person_key};
 use yinling_app::testing::{assert_forbidden, assert_not_found, assert_too_many};
-use yinling_app::testing::{county_code, person_key};
 use yinling_app::{
     AppError, Caller,
-    ledger::{Actor, AdjustmentInput, EarnInput, EarningRuleInput, Holder, Posting},
-    redeem::{GoodsInput, RedeemInput},
+    ledger::{Actor, AdjustmentInput, EarnInput, Holder, Posting},
+    redeem::RedeemInput,
     testing::TestCity,
 };
-use yinling_domain::ledger::{Reason, SourceKind, Unit};
+use yinling_domain::ledger::{AdjustmentStatus, Reason, ReportState, SourceKind, Unit};
 use yinling_store::redeem::shops::GoodsRow;
 
 const DAY: i64 = 86_400_000_000;
 
 fn person(k: (i64, i64)) -> Holder {
     Holder::person(person_key((k.0, k.1)))
+}
+
+/// A county's issuance pool.
+fn pool_of(county: impl Into<i64>) -> Holder {
+    Holder::Pool {
+        county_code: county_code(county),
+    }
 }
 
 fn posting(unit: Unit, debit: Holder, credit: Holder, amount: i64, key: &str) -> Posting {
@@ -42,13 +50,57 @@ async fn assert_ledger_sound(city: &TestCity) {
     assert!(counts.accounts > 0);
 }
 
-async fn points_of(city: &TestCity, who: (i64, i64)) -> i64 {
+/// `who` approves (`true`) or rejects an adjustment.
+async fn decide(
+    city: &TestCity,
+    who: &Caller,
+    adj: &yinling_app::ledger::Adjustment,
+    approve: bool,
+) -> Result<yinling_app::ledger::Adjustment, AppError> {
+    city.app
+        .ledger()
+        .decide_adjustment(
+            who,
+            yinling_domain::ids::Key::new(adj.county_code, adj.id),
+            approve,
+        )
+        .await
+}
+
+/// `who` awards `person` for the theme day under the caller's `key`.
+async fn earn(
+    city: &TestCity,
+    who: &Caller,
+    person: (i64, i64),
+    key: &str,
+) -> Result<yinling_app::ledger::Award, AppError> {
+    city.app.ledger().earn(who, earn_input(person, key)).await
+}
+
+/// A person's balances as the system sees them.
+async fn balances_of(city: &TestCity, who: (i64, i64)) -> yinling_app::ledger::Balances {
     city.app
         .ledger()
         .balances(&city.system, person_key(who))
         .await
         .unwrap()
-        .points
+}
+
+/// How many audit events of `action` there are.
+async fn audited(city: &TestCity, action: &str) -> i64 {
+    city.app
+        .store()
+        .read()
+        .scalar(yinling_store::q!(
+            "SELECT COUNT(*) FROM audit_events WHERE action = $1",
+            action
+        ))
+        .await
+        .unwrap()
+}
+
+async fn points_of(city: &TestCity, who: (i64, i64)) -> i64 {
+    balances_of(city, who).await.points
 }
 
 async fn theme_day_rule(city: &TestCity, points: i64, minutes: i64) {
@@ -56,26 +108,20 @@ async fn theme_day_rule(city: &TestCity, points: i64, minutes: i64) {
         .ledger()
         .put_earning_rule(
             &city.caller("countyadmin").await,
-            EarningRuleInput {
-                county_code: county_code(city.county.county_code),
-                source_kind: SourceKind::Activity,
-                code: "theme_day".into(),
-                label: "主题党日".into(),
+            earning_rule(
+                county_code(city.county.county_code),
+                "theme_day",
+                "主题党日",
                 points,
                 minutes,
-            },
+            ),
         )
         .await
         .unwrap();
 }
 
 fn earn_input(who: (i64, i64), key: &str) -> EarnInput {
-    EarnInput {
-        person: person_key(who),
-        activity: "theme_day".into(),
-        source_ref: "activity/2026-07".into(),
-        idempotency_key: key.into(),
-    }
+    award(person_key(who), "theme_day", key)
 }
 
 /// A partner shop in the test city: its key, the keeper at its till, and the resident (张大爷,
@@ -96,33 +142,78 @@ impl Till {
         }
     }
 
+    /// The keeper sells one of `goods` for the elder's `code` under the till's `key`.
+    async fn sell(
+        &self,
+        city: &TestCity,
+        code: &str,
+        goods: yinling_domain::ids::GoodsId,
+        key: &str,
+    ) -> Result<yinling_app::redeem::ShopReceipt, AppError> {
+        self.sell_as(city, &self.keeper, code, goods, key).await
+    }
+
+    /// `at` (a till account, or one at another address) sells at this shop.
+    async fn sell_as(
+        &self,
+        city: &TestCity,
+        at: &Caller,
+        code: &str,
+        goods: yinling_domain::ids::GoodsId,
+        key: &str,
+    ) -> Result<yinling_app::redeem::ShopReceipt, AppError> {
+        city.app
+            .redeem()
+            .at_till(at, self.shop, redeem_input(code, goods, key))
+            .await
+    }
+
+    /// The resident reports a redemption as not theirs (不是我本人兑换).
+    async fn report_not_me(
+        &self,
+        city: &TestCity,
+        r: &yinling_app::redeem::ShopRedemption,
+    ) -> Result<yinling_store::redeem::shops::ReportRow, AppError> {
+        city.app
+            .redeem()
+            .report(
+                &self.resident,
+                yinling_domain::ids::Key::new(r.county_code, r.id),
+            )
+            .await
+    }
+
+    /// The pool gives the resident `points` (seeding a test).
+    async fn fund(&self, city: &TestCity, points: i64, key: &str) {
+        seed(city, Unit::Points, city.people_a[0], points, key).await;
+    }
+
+    /// The resident's phone shows a new code.
+    async fn show_code(&self, city: &TestCity) -> yinling_app::redeem::RedeemCode {
+        city.app.redeem().code(&self.resident).await.unwrap()
+    }
+
     /// Puts goods on the shelf: `stock` of them at `price_points` each.
     async fn goods(&self, city: &TestCity, name: &str, price_points: i64, stock: i64) -> GoodsRow {
         city.app
             .redeem()
-            .add_goods(
-                &self.keeper,
-                self.shop,
-                GoodsInput {
-                    name: name.into(),
-                    price_points,
-                    stock,
-                    active: true,
-                    version: None,
-                },
-            )
+            .add_goods(&self.keeper, self.shop, goods(name, price_points, stock))
             .await
             .unwrap()
     }
 }
 
 fn redeem_input(code: &str, goods: yinling_domain::ids::GoodsId, key: &str) -> RedeemInput {
-    RedeemInput {
-        code: code.into(),
-        goods_id: goods.get(),
-        quantity: 1,
-        idempotency_key: key.into(),
-    }
+    yinling_app::testing::redemption(code, goods, key)
+}
+
+/// The county's issuance pool of `who`'s county gives them `amount` (seeding a test).
+async fn seed(city: &TestCity, unit: Unit, who: (i64, i64), amount: i64, key: &str) {
+    city.app
+        .ledger()
+        .post(posting(unit, pool_of(who.0), person(who), amount, key))
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -132,24 +223,15 @@ async fn an_award_moves_once_however_often_it_is_retried() {
     let worker = city.caller("workera").await;
     let li = city.people_a[1];
 
-    let first = city
-        .app
-        .ledger()
-        .earn(&worker, earn_input(li, "award-0001"))
-        .await
-        .unwrap();
+    let first = earn(&city, &worker, li, "award-0001").await.unwrap();
     let p = first.points.clone().unwrap();
     assert!(!p.replayed);
     assert_eq!(p.transfer.amount, 20);
     assert_eq!(first.minutes.as_ref().unwrap().transfer.amount, 90);
     // The same request again, and again at once: the same receipt, nothing moved.
     let (a, b) = tokio::join!(
-        city.app
-            .ledger()
-            .earn(&worker, earn_input(li, "award-0001")),
-        city.app
-            .ledger()
-            .earn(&worker, earn_input(li, "award-0001"))
+        earn(&city, &worker, li, "award-0001"),
+        earn(&city, &worker, li, "award-0001")
     );
     for again in [a.unwrap(), b.unwrap()] {
         let again = again.points.unwrap();
@@ -168,38 +250,22 @@ async fn an_award_moves_once_however_often_it_is_retried() {
     // A key may hold any printable ASCII: quotes, backslashes, commas and braces are found
     // again as they were (the batch lookups carry keys as JSON or as a PostgreSQL array).
     let odd = r#"a"b\c,{d}'e;NULL"#;
-    let once = city
-        .app
-        .ledger()
-        .earn(&worker, earn_input(li, odd))
-        .await
-        .unwrap();
-    let twice = city
-        .app
-        .ledger()
-        .earn(&worker, earn_input(li, odd))
-        .await
-        .unwrap();
+    let once = earn(&city, &worker, li, odd).await.unwrap();
+    let twice = earn(&city, &worker, li, odd).await.unwrap();
     let (once, twice) = (once.points.unwrap(), twice.points.unwrap());
     assert!(!once.replayed && twice.replayed);
     assert_eq!(twice.transfer.id, once.transfer.id);
     assert_eq!(points_of(&city, li).await, 40);
 
     // The key reused for another person is refused and moves nothing.
-    let e = city
-        .app
-        .ledger()
-        .earn(&worker, earn_input(city.people_a[2], "award-0001"))
+    let e = earn(&city, &worker, city.people_a[2], "award-0001")
         .await
         .unwrap_err();
     assert_eq!(e.code(), "idempotency_key_reused");
     assert_eq!(points_of(&city, city.people_a[2]).await, 0);
 
     // Grid A's worker cannot award grid B's people; an unknown activity is refused.
-    let e = city
-        .app
-        .ledger()
-        .earn(&worker, earn_input(city.people_b[0], "award-0002"))
+    let e = earn(&city, &worker, city.people_b[0], "award-0002")
         .await
         .unwrap_err();
     assert_not_found(&e);
@@ -219,30 +285,17 @@ async fn the_daily_cap_clips_the_last_award_and_refuses_the_next_until_tomorrow(
     let li = city.people_a[1];
     // Default cap: 100 points a day.
     for (i, want) in [40, 40, 20].into_iter().enumerate() {
-        let got = city
-            .app
-            .ledger()
-            .earn(&worker, earn_input(li, &format!("cap-award-{i}")))
+        let got = earn(&city, &worker, li, &format!("cap-award-{i}"))
             .await
             .unwrap();
         assert_eq!(got.points.unwrap().transfer.amount, want);
     }
-    let e = city
-        .app
-        .ledger()
-        .earn(&worker, earn_input(li, "cap-award-3"))
-        .await
-        .unwrap_err();
+    let e = earn(&city, &worker, li, "cap-award-3").await.unwrap_err();
     assert_eq!(e.code(), "daily_cap_reached");
     assert!(e.to_string().contains("100分"), "{e}");
     assert_eq!(points_of(&city, li).await, 100);
     city.clock.advance(DAY);
-    let got = city
-        .app
-        .ledger()
-        .earn(&worker, earn_input(li, "cap-award-4"))
-        .await
-        .unwrap();
+    let got = earn(&city, &worker, li, "cap-award-4").await.unwrap();
     assert_eq!(got.points.unwrap().transfer.amount, 40);
     assert_ledger_sound(&city).await;
 }
@@ -252,9 +305,7 @@ async fn nobody_spends_more_than_they_hold_and_a_refusal_changes_nothing() {
     let city = TestCity::new().await;
     let c = city.county.county_code;
     let (zhang, li) = (person(city.people_a[0]), person(city.people_a[1]));
-    let pool = Holder::Pool {
-        county_code: county_code(c),
-    };
+    let pool = pool_of(c);
     city.app
         .ledger()
         .post(posting(Unit::Minutes, pool, zhang, 60, "seed-hours-1"))
@@ -308,9 +359,7 @@ async fn transfers_are_append_only_and_verify_finds_a_tampered_balance() {
         .ledger()
         .post(posting(
             Unit::Points,
-            Holder::Pool {
-                county_code: county_code(c),
-            },
+            pool_of(c),
             zhang,
             30,
             "append-only-1",
@@ -387,12 +436,7 @@ async fn a_completed_order_pays_its_server_exactly_once() {
             .transfers,
         0
     );
-    let bal = city
-        .app
-        .ledger()
-        .balances(&city.system, person_key(li))
-        .await
-        .unwrap();
+    let bal = balances_of(&city, li).await;
     assert_eq!((bal.points, bal.minutes), (10, 60));
     let ents = city
         .app
@@ -428,29 +472,12 @@ async fn a_manual_adjustment_needs_a_second_person() {
     let adj = city
         .app
         .ledger()
-        .propose_adjustment(
-            &worker,
-            AdjustmentInput {
-                person: person_key(wang),
-                unit: Unit::Points,
-                amount: 15,
-                memo: "补记十月敬老活动积分".into(),
-            },
-        )
+        .propose_adjustment(&worker, adjustment(person_key(wang), 15))
         .await
         .unwrap();
     assert_eq!(points_of(&city, wang).await, 0);
     // The proposer cannot approve; a grid worker may not approve at all.
-    let e = city
-        .app
-        .ledger()
-        .decide_adjustment(
-            &worker,
-            yinling_domain::ids::Key::new(adj.county_code, adj.id),
-            true,
-        )
-        .await
-        .unwrap_err();
+    let e = decide(&city, &worker, &adj, true).await.unwrap_err();
     assert_forbidden(&e);
     let pending = city
         .app
@@ -459,28 +486,10 @@ async fn a_manual_adjustment_needs_a_second_person() {
         .await
         .unwrap();
     assert_eq!(pending.len(), 1);
-    let done = city
-        .app
-        .ledger()
-        .decide_adjustment(
-            &secretary,
-            yinling_domain::ids::Key::new(adj.county_code, adj.id),
-            true,
-        )
-        .await
-        .unwrap();
-    assert_eq!(done.status, "approved");
+    let done = decide(&city, &secretary, &adj, true).await.unwrap();
+    assert_eq!(done.status, AdjustmentStatus::Approved);
     assert_eq!(points_of(&city, wang).await, 15);
-    let e = city
-        .app
-        .ledger()
-        .decide_adjustment(
-            &secretary,
-            yinling_domain::ids::Key::new(adj.county_code, adj.id),
-            true,
-        )
-        .await
-        .unwrap_err();
+    let e = decide(&city, &secretary, &adj, true).await.unwrap_err();
     assert_eq!(e.code(), "already_decided");
     assert_eq!(points_of(&city, wang).await, 15);
     let audited = city.count("audit_events").await;
@@ -524,9 +533,7 @@ async fn a_posting_is_never_dated_before_its_accounts_latest_transfer() {
     let city = TestCity::new().await;
     let c = city.county.county_code;
     let zhang = person(city.people_a[0]);
-    let pool = Holder::Pool {
-        county_code: county_code(c),
-    };
+    let pool = pool_of(c);
     let first = city
         .app
         .ledger()
@@ -575,9 +582,7 @@ async fn old_points_expire_first_in_first_out_and_a_second_run_expires_nothing()
     let city = TestCity::new().await;
     let c = city.county.county_code;
     let zhang = person(city.people_a[0]);
-    let pool = Holder::Pool {
-        county_code: county_code(c),
-    };
+    let pool = pool_of(c);
     city.app
         .ledger()
         .post(posting(Unit::Points, pool, zhang, 100, "old-points-1"))
@@ -635,9 +640,7 @@ async fn concurrent_postings_keep_every_invariant() {
         .chain(&city.people_b)
         .map(|&k| person(k))
         .collect();
-    let pool = Holder::Pool {
-        county_code: county_code(c),
-    };
+    let pool = pool_of(c);
     let shop = Holder::Shop {
         county_code: county_code(c),
         id: city.community.id,
@@ -701,33 +704,14 @@ mod redemption {
     async fn an_elder_redeems_points_with_a_code_and_both_sides_get_a_receipt() {
         let city = TestCity::new().await;
         let till = Till::open(&city).await;
-        let c = city.county.county_code;
-        city.app
-            .ledger()
-            .post(posting(
-                Unit::Points,
-                Holder::Pool {
-                    county_code: county_code(c),
-                },
-                person(city.people_a[0]),
-                50,
-                "seed-points-zhang",
-            ))
-            .await
-            .unwrap();
+        till.fund(&city, 50, "seed-points-zhang").await;
         let oil = till.goods(&city, "花生油 1升", 30, 1).await;
-        let code = city.app.redeem().code(&till.resident).await.unwrap();
+        let code = till.show_code(&city).await;
         assert_eq!(code.code.len(), 6);
         assert_eq!(code.points, 50);
 
-        let r = city
-            .app
-            .redeem()
-            .at_till(
-                &till.keeper,
-                till.shop,
-                redeem_input(&code.code, oil.id, "till-0001"),
-            )
+        let r = till
+            .sell(&city, &code.code, oil.id, "till-0001")
             .await
             .unwrap();
         assert_eq!(r.redemption.points, 30);
@@ -739,14 +723,8 @@ mod redemption {
         assert!(json["redemption"].get("person_id").is_none(), "{json}");
         assert_eq!(points_of(&city, city.people_a[0]).await, 20);
         // The till retries (network hiccup): the same receipt, nothing moved again.
-        let again = city
-            .app
-            .redeem()
-            .at_till(
-                &till.keeper,
-                till.shop,
-                redeem_input(&code.code, oil.id, "till-0001"),
-            )
+        let again = till
+            .sell(&city, &code.code, oil.id, "till-0001")
             .await
             .unwrap();
         assert!(again.replayed);
@@ -771,50 +749,26 @@ mod redemption {
 
         // A used code, a wrong code, no stock: refused, nothing changes.
         let before = city.count("ledger_transfers").await;
-        let e = city
-            .app
-            .redeem()
-            .at_till(
-                &till.keeper,
-                till.shop,
-                redeem_input(&code.code, oil.id, "till-0002"),
-            )
+        let e = till
+            .sell(&city, &code.code, oil.id, "till-0002")
             .await
             .unwrap_err();
         assert_eq!(e.code(), "code_invalid");
-        let e = city
-            .app
-            .redeem()
-            .at_till(
-                &till.keeper,
-                till.shop,
-                redeem_input("12a456", oil.id, "till-0003"),
-            )
+        let e = till
+            .sell(&city, "12a456", oil.id, "till-0003")
             .await
             .unwrap_err();
         assert_eq!(e.field(), Some("code"));
-        let fresh = city.app.redeem().code(&till.resident).await.unwrap();
-        let e = city
-            .app
-            .redeem()
-            .at_till(
-                &till.keeper,
-                till.shop,
-                redeem_input(&fresh.code, oil.id, "till-0004"),
-            )
+        let fresh = till.show_code(&city).await;
+        let e = till
+            .sell(&city, &fresh.code, oil.id, "till-0004")
             .await
             .unwrap_err();
         assert_eq!(e.code(), "out_of_stock");
         // Not enough points: the stock taken for it is put back with the rest.
         let soap = till.goods(&city, "洗衣皂", 25, 10).await;
-        let e = city
-            .app
-            .redeem()
-            .at_till(
-                &till.keeper,
-                till.shop,
-                redeem_input(&fresh.code, soap.id, "till-0005"),
-            )
+        let e = till
+            .sell(&city, &fresh.code, soap.id, "till-0005")
             .await
             .unwrap_err();
         assert_eq!(e.code(), "insufficient_balance");
@@ -832,14 +786,8 @@ mod redemption {
         assert_eq!(city.count("ledger_transfers").await, before);
         // The code is still good for something affordable... after it expires it is not.
         city.clock.advance(yinling_app::redeem::CODE_TTL_MICROS);
-        let e = city
-            .app
-            .redeem()
-            .at_till(
-                &till.keeper,
-                till.shop,
-                redeem_input(&fresh.code, soap.id, "till-0006"),
-            )
+        let e = till
+            .sell(&city, &fresh.code, soap.id, "till-0006")
             .await
             .unwrap_err();
         assert_eq!(e.code(), "code_invalid");
@@ -847,13 +795,7 @@ mod redemption {
         // Another shop's keeper (a grid worker here) cannot redeem at this shop.
         let worker = city.caller("workera").await;
         assert!(
-            city.app
-                .redeem()
-                .at_till(
-                    &worker,
-                    till.shop,
-                    redeem_input(&fresh.code, soap.id, "till-0007")
-                )
+            till.sell_as(&city, &worker, &fresh.code, soap.id, "till-0007")
                 .await
                 .is_err()
         );
@@ -904,34 +846,13 @@ mod redemption {
     async fn two_tills_racing_for_the_last_item_sell_it_once() {
         let city = TestCity::new().await;
         let till = Till::open(&city).await;
-        let c = city.county.county_code;
-        city.app
-            .ledger()
-            .post(posting(
-                Unit::Points,
-                Holder::Pool {
-                    county_code: county_code(c),
-                },
-                person(city.people_a[0]),
-                100,
-                "seed-points-race",
-            ))
-            .await
-            .unwrap();
+        till.fund(&city, 100, "seed-points-race").await;
         let eggs = till.goods(&city, "鸡蛋一盒", 10, 1).await;
-        let a = city.app.redeem().code(&till.resident).await.unwrap();
-        let b = city.app.redeem().code(&till.resident).await.unwrap();
+        let a = till.show_code(&city).await;
+        let b = till.show_code(&city).await;
         let (x, y) = tokio::join!(
-            city.app.redeem().at_till(
-                &till.keeper,
-                till.shop,
-                redeem_input(&a.code, eggs.id, "race-till-a")
-            ),
-            city.app.redeem().at_till(
-                &till.keeper,
-                till.shop,
-                redeem_input(&b.code, eggs.id, "race-till-b")
-            )
+            till.sell(&city, &a.code, eggs.id, "race-till-a"),
+            till.sell(&city, &b.code, eggs.id, "race-till-b")
         );
         assert_eq!(x.is_ok() as u8 + y.is_ok() as u8, 1, "{x:?} {y:?}");
         assert_eq!(points_of(&city, city.people_a[0]).await, 90);
@@ -946,40 +867,16 @@ async fn accounts_opened_by_a_rolled_back_redemption_are_opened_again() {
     let city = TestCity::new().await;
     let till = Till::open(&city).await;
     let goods = till.goods(&city, "毛巾", 8, 5).await;
-    let code = city.app.redeem().code(&till.resident).await.unwrap();
-    let e = city
-        .app
-        .redeem()
-        .at_till(
-            &till.keeper,
-            till.shop,
-            redeem_input(&code.code, goods.id, "rollback-till-1"),
-        )
+    let code = till.show_code(&city).await;
+    let e = till
+        .sell(&city, &code.code, goods.id, "rollback-till-1")
         .await
         .unwrap_err();
     assert_eq!(e.code(), "insufficient_balance");
     assert_eq!(city.count("ledger_accounts").await, 0);
-    city.app
-        .ledger()
-        .post(posting(
-            Unit::Points,
-            Holder::Pool {
-                county_code: county_code(city.county.county_code),
-            },
-            person(city.people_a[0]),
-            20,
-            "rollback-seed-1",
-        ))
-        .await
-        .unwrap();
-    let r = city
-        .app
-        .redeem()
-        .at_till(
-            &till.keeper,
-            till.shop,
-            redeem_input(&code.code, goods.id, "rollback-till-2"),
-        )
+    till.fund(&city, 20, "rollback-seed-1").await;
+    let r = till
+        .sell(&city, &code.code, goods.id, "rollback-till-2")
         .await
         .unwrap();
     assert_eq!(r.redemption.points, 8);
@@ -1001,19 +898,7 @@ mod time_bank {
         let c = city.county.county_code;
         let (zhang, li) = (city.people_a[0], city.people_a[1]);
         let resident = city.caller("resident").await;
-        city.app
-            .ledger()
-            .post(posting(
-                Unit::Minutes,
-                Holder::Pool {
-                    county_code: county_code(c),
-                },
-                person(zhang),
-                600,
-                "seed-hours-zhang",
-            ))
-            .await
-            .unwrap();
+        seed(&city, Unit::Minutes, zhang, 600, "seed-hours-zhang").await;
         let admin = city.caller("countyadmin").await;
         let mut rules: Rules = city.app.ledger().rules(county_code(c)).await.unwrap();
         rules.family_max_minutes_year = 120;
@@ -1115,22 +1000,9 @@ async fn concurrent_family_gifts_keep_the_limit_and_the_balances() {
     let city = TestCity::new().await;
     city.add_shop().await;
     city.add_services().await;
-    let c = city.county.county_code;
     let (zhang, li) = (city.people_a[0], city.people_a[1]);
     for (who, key) in [(zhang, "seed-gift-z"), (li, "seed-gift-l")] {
-        city.app
-            .ledger()
-            .post(posting(
-                Unit::Minutes,
-                Holder::Pool {
-                    county_code: county_code(c),
-                },
-                person(who),
-                100,
-                key,
-            ))
-            .await
-            .unwrap();
+        seed(&city, Unit::Minutes, who, 100, key).await;
     }
     let resident = city.caller("resident").await;
     let vola = city.caller("vola").await;
@@ -1213,18 +1085,6 @@ mod trust {
         city.caller(username).await
     }
 
-    async fn audited(city: &TestCity, action: &str) -> i64 {
-        city.app
-            .store()
-            .read()
-            .scalar(q!(
-                "SELECT COUNT(*) FROM audit_events WHERE action = $1",
-                action
-            ))
-            .await
-            .unwrap()
-    }
-
     /// Asserts `e` is the refusal to pay oneself, that it left exactly one more refusal in
     /// the audit log than `before`, and that no transfer or adjustment was written.
     async fn assert_refused(city: &TestCity, e: AppError, words: &str, before: (i64, i64, i64)) {
@@ -1249,12 +1109,7 @@ mod trust {
     }
 
     fn adjustment(who: (i64, i64), amount: i64) -> AdjustmentInput {
-        AdjustmentInput {
-            person: person_key(who),
-            unit: Unit::Points,
-            amount,
-            memo: "补记十月敬老活动积分".into(),
-        }
+        super::adjustment(person_key(who), amount)
     }
 
     /// The observed hole: a grid worker whose account is linked to his own file (李四, who
@@ -1269,10 +1124,7 @@ mod trust {
 
         for who in [li, zhang] {
             let before = counts(&city).await;
-            let e = city
-                .app
-                .ledger()
-                .earn(&worker, earn_input(who, &format!("self-award-{}", who.1)))
+            let e = earn(&city, &worker, who, &format!("self-award-{}", who.1))
                 .await
                 .unwrap_err();
             assert_refused(&city, e, "不能给自己或同户家人发放积分", before).await;
@@ -1329,12 +1181,7 @@ mod trust {
         );
 
         // Anyone else in his grid he may still award and propose for.
-        let ok = city
-            .app
-            .ledger()
-            .earn(&worker, earn_input(wang, "award-for-wang"))
-            .await
-            .unwrap();
+        let ok = earn(&city, &worker, wang, "award-for-wang").await.unwrap();
         assert_eq!(ok.points.unwrap().transfer.amount, 20);
         city.app
             .ledger()
@@ -1395,15 +1242,7 @@ mod trust {
         assert!(!view.may_decide && !view.may_approve);
         assert!(view.warning.unwrap().contains("同户家人"));
         // Another secretary approves it.
-        city.app
-            .ledger()
-            .decide_adjustment(
-                &secretary,
-                yinling_domain::ids::Key::new(county_code(c), for_li.id),
-                true,
-            )
-            .await
-            .unwrap();
+        decide(&city, &secretary, &for_li, true).await.unwrap();
         assert_eq!(points_of(&city, li).await, 30);
 
         // 2. Proposed before the fix by a grid worker for his own file (王五) and for his
@@ -1432,7 +1271,7 @@ mod trust {
                 path,
                 amount: 5_000,
                 memo: "补记历年服务积分".into(),
-                status: "pending".into(),
+                status: AdjustmentStatus::Pending,
                 proposed_by: yinling_domain::ids::AccountId(selfworker.account_id.unwrap()),
                 proposed_by_name: "selfworker".into(),
                 proposed_at: city.app.now(),
@@ -1461,32 +1300,14 @@ mod trust {
         }
         for row in &old {
             let before = counts(&city).await;
-            let e = city
-                .app
-                .ledger()
-                .decide_adjustment(
-                    &secretary,
-                    yinling_domain::ids::Key::new(county_code(c), row.id),
-                    true,
-                )
-                .await
-                .unwrap_err();
+            let e = decide(&city, &secretary, row, true).await.unwrap_err();
             assert_refused(&city, e, "只能驳回", before).await;
         }
         assert_eq!(points_of(&city, li).await, 30);
         assert_eq!(points_of(&city, zhang).await, 0);
         for row in &old {
-            let done = city
-                .app
-                .ledger()
-                .decide_adjustment(
-                    &secretary,
-                    yinling_domain::ids::Key::new(county_code(c), row.id),
-                    false,
-                )
-                .await
-                .unwrap();
-            assert_eq!(done.status, "rejected");
+            let done = decide(&city, &secretary, row, false).await.unwrap();
+            assert_eq!(done.status, AdjustmentStatus::Rejected);
         }
         // Unrelated adjustments are untouched by all this.
         let for_wang = city
@@ -1495,13 +1316,7 @@ mod trust {
             .propose_adjustment(&selfworker, adjustment(wang, 12))
             .await
             .unwrap();
-        city.app
-            .ledger()
-            .decide_adjustment(
-                &kin_secretary,
-                yinling_domain::ids::Key::new(county_code(c), for_wang.id),
-                true,
-            )
+        decide(&city, &kin_secretary, &for_wang, true)
             .await
             .unwrap();
         assert_eq!(points_of(&city, wang).await, 12);
@@ -1519,19 +1334,7 @@ mod trust {
         let admin = city.caller("countyadmin").await;
         let self_admin =
             linked_staff(&city, "selfadmin", Role::CountyAdmin, &city.county, wang).await;
-        city.app
-            .ledger()
-            .post(posting(
-                Unit::Points,
-                Holder::Pool {
-                    county_code: county_code(c),
-                },
-                person(wang),
-                40,
-                "seed-wang-40",
-            ))
-            .await
-            .unwrap();
+        seed(&city, Unit::Points, wang, 40, "seed-wang-40").await;
         let spent = city
             .app
             .ledger()
@@ -1590,25 +1393,11 @@ mod trust {
 
         // Earn (twice the same request: one transfer).
         for _ in 0..2 {
-            city.app
-                .ledger()
-                .earn(&worker, earn_input(zhang, "audit-earn-0001"))
+            earn(&city, &worker, zhang, "audit-earn-0001")
                 .await
                 .unwrap();
         }
-        city.app
-            .ledger()
-            .post(posting(
-                Unit::Minutes,
-                Holder::Pool {
-                    county_code: county_code(c),
-                },
-                person(zhang),
-                600,
-                "seed-hours-zhang",
-            ))
-            .await
-            .unwrap();
+        seed(&city, Unit::Minutes, zhang, 600, "seed-hours-zhang").await;
         // Award claims from a completed order, then the elder pays for it with hours.
         let order = city.complete_an_order(&s).await;
         let claimed = city.app.ledger().claim_entitlements(100).await.unwrap();
@@ -1641,14 +1430,8 @@ mod trust {
             .await
             .unwrap();
         let noodles = till.goods(&city, "挂面", 5, 10).await;
-        let code = city.app.redeem().code(&till.resident).await.unwrap();
-        city.app
-            .redeem()
-            .at_till(
-                &till.keeper,
-                till.shop,
-                redeem_input(&code.code, noodles.id, "audit-till-0001"),
-            )
+        let code = till.show_code(&city).await;
+        till.sell(&city, &code.code, noodles.id, "audit-till-0001")
             .await
             .unwrap();
         // An adjustment, approved, then reversed.
@@ -1658,16 +1441,7 @@ mod trust {
             .propose_adjustment(&worker, adjustment(wang, 15))
             .await
             .unwrap();
-        let adj = city
-            .app
-            .ledger()
-            .decide_adjustment(
-                &secretary,
-                yinling_domain::ids::Key::new(county_code(c), adj.id),
-                true,
-            )
-            .await
-            .unwrap();
+        let adj = decide(&city, &secretary, &adj, true).await.unwrap();
         city.app
             .ledger()
             .reverse_transfer(
@@ -1793,12 +1567,7 @@ mod trust {
             (2, 0),
             "{report:?}"
         );
-        let bal = city
-            .app
-            .ledger()
-            .balances(&city.system, person_key(li))
-            .await
-            .unwrap();
+        let bal = balances_of(&city, li).await;
         assert_eq!((bal.points, bal.minutes), (10, 60));
         let ents = city
             .app
@@ -1846,19 +1615,14 @@ mod trust {
         }
         // Before the fix a client's award could be stored under the job's key.
         let qian = city.people_b[1];
-        city.app
-            .ledger()
-            .post(posting(
-                Unit::Points,
-                Holder::Pool {
-                    county_code: county_code(c),
-                },
-                person(qian),
-                1,
-                &format!("entitlement:{c}:{}:points", ent_ids[1]),
-            ))
-            .await
-            .unwrap();
+        seed(
+            &city,
+            Unit::Points,
+            qian,
+            1,
+            &format!("entitlement:{c}:{}:points", ent_ids[1]),
+        )
+        .await;
 
         let report = city.app.ledger().claim_entitlements(100).await.unwrap();
         assert_eq!(report.entitlements, 4);
@@ -1909,33 +1673,23 @@ mod trust {
     #[tokio::test]
     async fn the_same_client_key_from_two_callers_moves_twice_and_from_one_caller_replays() {
         let city = TestCity::new().await;
-        let c = city.county.county_code;
         theme_day_rule(&city, 5, 0).await;
         let wang = city.people_a[2];
         let worker = city.caller("workera").await;
         let secretary = city.caller("secretary").await;
-        let a = city
-            .app
-            .ledger()
-            .earn(&worker, earn_input(wang, "shared-key-0001"))
+        let a = earn(&city, &worker, wang, "shared-key-0001")
             .await
             .unwrap()
             .points
             .unwrap();
-        let b = city
-            .app
-            .ledger()
-            .earn(&secretary, earn_input(wang, "shared-key-0001"))
+        let b = earn(&city, &secretary, wang, "shared-key-0001")
             .await
             .unwrap()
             .points
             .unwrap();
         assert!(!a.replayed && !b.replayed);
         assert_ne!(a.transfer.id, b.transfer.id);
-        let again = city
-            .app
-            .ledger()
-            .earn(&worker, earn_input(wang, "shared-key-0001"))
+        let again = earn(&city, &worker, wang, "shared-key-0001")
             .await
             .unwrap()
             .points
@@ -1949,19 +1703,7 @@ mod trust {
         city.add_services().await;
         let (zhang, li) = (city.people_a[0], city.people_a[1]);
         for (who, key) in [(zhang, "seed-gift-z"), (li, "seed-gift-l")] {
-            city.app
-                .ledger()
-                .post(posting(
-                    Unit::Minutes,
-                    Holder::Pool {
-                        county_code: county_code(c),
-                    },
-                    person(who),
-                    100,
-                    key,
-                ))
-                .await
-                .unwrap();
+            seed(&city, Unit::Minutes, who, 100, key).await;
         }
         let gift = |to: (i64, i64)| GiftInput {
             to: key(to.0, to.1),
@@ -1988,12 +1730,7 @@ mod trust {
                 .replayed
         );
         for who in [zhang, li] {
-            let bal = city
-                .app
-                .ledger()
-                .balances(&city.system, person_key(who))
-                .await
-                .unwrap();
+            let bal = balances_of(&city, who).await;
             assert_eq!(bal.minutes, 100);
         }
         assert_ledger_sound(&city).await;
@@ -2015,6 +1752,18 @@ mod redemption_guard {
 
     /// Limits small enough to reach in a test: `till` wrong codes per till account,
     /// `address` per client address, windows of `minutes`.
+    /// What a lock's record says: its kind, the wrong codes and refusals counted, the till
+    /// account and the address.
+    fn lock_summary(l: &yinling_app::redeem::LockView) -> (&str, i64, i64, &str, Option<&str>) {
+        (
+            l.lock.kind.as_str(),
+            l.lock.wrong_codes,
+            l.lock.refused,
+            l.lock.account_name.as_str(),
+            l.lock.ip.as_deref(),
+        )
+    }
+
     fn limits(till: i64, address: i64, minutes: i64) -> Settings {
         Settings {
             security: SecuritySettings {
@@ -2025,27 +1774,6 @@ mod redemption_guard {
             },
             ..Settings::default()
         }
-    }
-
-    async fn seed(city: &TestCity, who: (i64, i64), amount: i64, key: &str) {
-        city.app
-            .ledger()
-            .post(posting(
-                Unit::Points,
-                Holder::Pool {
-                    county_code: county_code(who.0),
-                },
-                person(who),
-                amount,
-                key,
-            ))
-            .await
-            .unwrap();
-    }
-
-    async fn audited(city: &TestCity, action: &str) -> i64 {
-        city.count(&format!("audit_events WHERE action = '{action}'"))
-            .await
     }
 
     /// Six-digit codes other than the live one.
@@ -2064,21 +1792,21 @@ mod redemption_guard {
     async fn wrong_codes_lock_the_till_and_then_the_address_until_the_window_ends() {
         let city = TestCity::with_settings(limits(3, 4, 10)).await;
         let till = Till::open(&city).await;
-        seed(&city, city.people_a[0], 100, "guard-seed-1").await;
+        till.fund(&city, 100, "guard-seed-1").await;
         let oil = till.goods(&city, "花生油 1升", 30, 10).await;
         let keeper = at("10.0.0.7", &till.keeper);
-        let code = city.app.redeem().code(&till.resident).await.unwrap();
+        let code = till.show_code(&city).await;
         let mut wrong = wrong_codes(&code.code);
 
         // Two wrong codes: refused, each telling how many tries are left.
         for (n, left) in [(1, 2), (2, 1)] {
-            let e = city
-                .app
-                .redeem()
-                .at_till(
+            let e = till
+                .sell_as(
+                    &city,
                     &keeper,
-                    till.shop,
-                    redeem_input(&wrong.next().unwrap(), oil.id, &format!("guard-lock-{n}")),
+                    &wrong.next().unwrap(),
+                    oil.id,
+                    &format!("guard-lock-{n}"),
                 )
                 .await
                 .unwrap_err();
@@ -2086,27 +1814,21 @@ mod redemption_guard {
             assert!(e.to_string().contains(&format!("再输错{left}次")), "{e}");
         }
         // The third locks the till and says so.
-        let e = city
-            .app
-            .redeem()
-            .at_till(
+        let e = till
+            .sell_as(
+                &city,
                 &keeper,
-                till.shop,
-                redeem_input(&wrong.next().unwrap(), oil.id, "guard-lock-3"),
+                &wrong.next().unwrap(),
+                oil.id,
+                "guard-lock-3",
             )
             .await
             .unwrap_err();
         assert_too_many(&e);
         assert!(e.to_string().contains("本收银账号已暂停兑换"), "{e}");
         // Now even the right code is refused, and nothing moves.
-        let e = city
-            .app
-            .redeem()
-            .at_till(
-                &keeper,
-                till.shop,
-                redeem_input(&code.code, oil.id, "guard-lock-right"),
-            )
+        let e = till
+            .sell_as(&city, &keeper, &code.code, oil.id, "guard-lock-right")
             .await
             .unwrap_err();
         assert_eq!(e.code(), "too_many_attempts");
@@ -2120,13 +1842,7 @@ mod redemption_guard {
         assert_eq!(locks.len(), 1, "{locks:?}");
         let l = &locks[0];
         assert_eq!(
-            (
-                l.lock.kind.as_str(),
-                l.lock.wrong_codes,
-                l.lock.refused,
-                l.lock.account_name.as_str(),
-                l.lock.ip.as_deref()
-            ),
+            lock_summary(l),
             ("till", 3, 1, "shopkeeper", Some("10.0.0.7"))
         );
         assert!(l.active && l.shop_name == "惠民超市", "{l:?}");
@@ -2135,14 +1851,8 @@ mod redemption_guard {
 
         // The window ends ten minutes after the first wrong code: a fresh code works.
         city.clock.advance(10 * MINUTE);
-        let code = city.app.redeem().code(&till.resident).await.unwrap();
-        city.app
-            .redeem()
-            .at_till(
-                &keeper,
-                till.shop,
-                redeem_input(&code.code, oil.id, "guard-lock-after"),
-            )
+        let code = till.show_code(&city).await;
+        till.sell_as(&city, &keeper, &code.code, oil.id, "guard-lock-after")
             .await
             .unwrap();
         let locks = city.app.redeem().locks(&admin).await.unwrap();
@@ -2150,7 +1860,7 @@ mod redemption_guard {
 
         // The address: two till accounts behind one address share its four tries. The
         // county administrator may redeem at the county's shops, so is a second till here.
-        let code = city.app.redeem().code(&till.resident).await.unwrap();
+        let code = till.show_code(&city).await;
         let mut wrong = wrong_codes(&code.code);
         let second = at("10.0.0.7", &admin);
         for (who, key) in [
@@ -2170,13 +1880,13 @@ mod redemption_guard {
                 .unwrap_err();
             assert_eq!(e.code(), "code_invalid", "{e}");
         }
-        let e = city
-            .app
-            .redeem()
-            .at_till(
+        let e = till
+            .sell_as(
+                &city,
                 &second,
-                till.shop,
-                redeem_input(&wrong.next().unwrap(), oil.id, "guard-addr-4"),
+                &wrong.next().unwrap(),
+                oil.id,
+                "guard-addr-4",
             )
             .await
             .unwrap_err();
@@ -2205,13 +1915,7 @@ mod redemption_guard {
         assert_eq!(locks.len(), 2);
         let l = &locks[0];
         assert_eq!(
-            (
-                l.lock.kind.as_str(),
-                l.lock.wrong_codes,
-                l.lock.refused,
-                l.lock.account_name.as_str(),
-                l.lock.ip.as_deref()
-            ),
+            lock_summary(l),
             ("address", 4, 2, "countyadmin", Some("10.0.0.7"))
         );
         assert_eq!(audited(&city, "redeem.lock").await, 2);
@@ -2224,18 +1928,17 @@ mod redemption_guard {
         // The defaults: five wrong codes per till.
         let city = TestCity::new().await;
         let till = Till::open(&city).await;
-        seed(&city, city.people_a[0], 50, "lift-seed").await;
+        till.fund(&city, 50, "lift-seed").await;
         let soap = till.goods(&city, "洗衣皂", 5, 10).await;
-        let code = city.app.redeem().code(&till.resident).await.unwrap();
+        let code = till.show_code(&city).await;
         let mut wrong = wrong_codes(&code.code);
         for n in 0..5 {
-            let e = city
-                .app
-                .redeem()
-                .at_till(
-                    &till.keeper,
-                    till.shop,
-                    redeem_input(&wrong.next().unwrap(), soap.id, &format!("guard-lift-{n}")),
+            let e = till
+                .sell(
+                    &city,
+                    &wrong.next().unwrap(),
+                    soap.id,
+                    &format!("guard-lift-{n}"),
                 )
                 .await
                 .unwrap_err();
@@ -2259,19 +1962,16 @@ mod redemption_guard {
             let e = city
                 .app
                 .redeem()
-                .lift_lock(who, lock.lock.county_code.as_i64(), lock.lock.id)
+                .lift_lock(
+                    who,
+                    yinling_domain::ids::Key::new(lock.lock.county_code, lock.lock.id),
+                )
                 .await
                 .unwrap_err();
             assert_not_found(&e);
         }
-        let e = city
-            .app
-            .redeem()
-            .at_till(
-                &till.keeper,
-                till.shop,
-                redeem_input(&code.code, soap.id, "lift-right-1"),
-            )
+        let e = till
+            .sell(&city, &code.code, soap.id, "lift-right-1")
             .await
             .unwrap_err();
         assert_eq!(e.code(), "too_many_attempts");
@@ -2279,7 +1979,10 @@ mod redemption_guard {
         let lifted = city
             .app
             .redeem()
-            .lift_lock(&admin, lock.lock.county_code.as_i64(), lock.lock.id)
+            .lift_lock(
+                &admin,
+                yinling_domain::ids::Key::new(lock.lock.county_code, lock.lock.id),
+            )
             .await
             .unwrap();
         assert!(
@@ -2290,29 +1993,25 @@ mod redemption_guard {
         let e = city
             .app
             .redeem()
-            .lift_lock(&admin, lock.lock.county_code.as_i64(), lock.lock.id)
+            .lift_lock(
+                &admin,
+                yinling_domain::ids::Key::new(lock.lock.county_code, lock.lock.id),
+            )
             .await
             .unwrap_err();
         assert_eq!(e.code(), "already_lifted");
         // At once the right code works, and the count starts afresh: four more wrong codes
         // are only wrong.
-        city.app
-            .redeem()
-            .at_till(
-                &till.keeper,
-                till.shop,
-                redeem_input(&code.code, soap.id, "lift-right-2"),
-            )
+        till.sell(&city, &code.code, soap.id, "lift-right-2")
             .await
             .unwrap();
         for n in 0..4 {
-            let e = city
-                .app
-                .redeem()
-                .at_till(
-                    &till.keeper,
-                    till.shop,
-                    redeem_input(&wrong.next().unwrap(), soap.id, &format!("lift-again-{n}")),
+            let e = till
+                .sell(
+                    &city,
+                    &wrong.next().unwrap(),
+                    soap.id,
+                    &format!("lift-again-{n}"),
                 )
                 .await
                 .unwrap_err();
@@ -2325,7 +2024,7 @@ mod redemption_guard {
     async fn one_code_spends_at_most_what_the_elder_chose_or_the_county_cap() {
         let city = TestCity::new().await;
         let till = Till::open(&city).await;
-        seed(&city, city.people_a[0], 1_000, "cap-seed").await;
+        till.fund(&city, 1_000, "cap-seed").await;
         let rice = till.goods(&city, "大米10斤", 120, 20).await;
         let noodles = till.goods(&city, "挂面", 60, 20).await;
         let zhang = city.people_a[0];
@@ -2339,14 +2038,8 @@ mod redemption_guard {
             .await
             .unwrap();
         assert_eq!(code.max_points, 100);
-        let e = city
-            .app
-            .redeem()
-            .at_till(
-                &till.keeper,
-                till.shop,
-                redeem_input(&code.code, rice.id, "guard-cap-1"),
-            )
+        let e = till
+            .sell(&city, &code.code, rice.id, "guard-cap-1")
             .await
             .unwrap_err();
         assert_eq!(e.code(), "over_code_limit");
@@ -2362,18 +2055,12 @@ mod redemption_guard {
             .await
             .unwrap();
         assert_eq!(goods.iter().find(|g| g.id == rice.id).unwrap().stock, 20);
-        city.app
-            .redeem()
-            .at_till(
-                &till.keeper,
-                till.shop,
-                redeem_input(&code.code, noodles.id, "guard-cap-2"),
-            )
+        till.sell(&city, &code.code, noodles.id, "guard-cap-2")
             .await
             .unwrap();
 
         // Without a choice the county's cap holds: 300 by default, then what it sets.
-        let code = city.app.redeem().code(&till.resident).await.unwrap();
+        let code = till.show_code(&city).await;
         assert_eq!(code.max_points, 300);
         let mut three = redeem_input(&code.code, rice.id, "guard-cap-3");
         three.quantity = 3;
@@ -2419,7 +2106,7 @@ mod redemption_guard {
             .unwrap_err();
         assert_eq!(e.field(), Some("max_points"));
         assert!(e.to_string().contains("1至150"), "{e}");
-        let code = city.app.redeem().code(&till.resident).await.unwrap();
+        let code = till.show_code(&city).await;
         assert_eq!(code.max_points, 150);
         let mut two = redeem_input(&code.code, rice.id, "guard-cap-4");
         two.quantity = 2;
@@ -2430,13 +2117,7 @@ mod redemption_guard {
             .await
             .unwrap_err();
         assert_eq!(e.code(), "over_code_limit");
-        city.app
-            .redeem()
-            .at_till(
-                &till.keeper,
-                till.shop,
-                redeem_input(&code.code, rice.id, "guard-cap-5"),
-            )
+        till.sell(&city, &code.code, rice.id, "guard-cap-5")
             .await
             .unwrap();
         assert_eq!(points_of(&city, zhang).await, 1_000 - 60 - 120);
@@ -2444,21 +2125,36 @@ mod redemption_guard {
     }
 
     /// 张三丰 redeems rice; he says it was not him.
+    /// `who` decides `report` with `decision`, saying what was found.
+    async fn resolve(
+        city: &TestCity,
+        who: &Caller,
+        report: &yinling_store::redeem::shops::ReportRow,
+        decision: ReportDecision,
+        note: &str,
+    ) -> Result<yinling_app::redeem::ReportView, AppError> {
+        city.app
+            .redeem()
+            .resolve_report(
+                who,
+                yinling_domain::ids::Key::new(report.county_code, report.id),
+                ResolveInput {
+                    decision,
+                    note: note.into(),
+                },
+            )
+            .await
+    }
+
     async fn reported(
         city: &TestCity,
     ) -> (Till, GoodsRow, i64, yinling_store::redeem::shops::ReportRow) {
         let till = Till::open(city).await;
-        seed(city, city.people_a[0], 200, "report-seed").await;
+        till.fund(city, 200, "report-seed").await;
         let rice = till.goods(city, "大米10斤", 60, 20).await;
-        let code = city.app.redeem().code(&till.resident).await.unwrap();
-        let r = city
-            .app
-            .redeem()
-            .at_till(
-                &till.keeper,
-                till.shop,
-                redeem_input(&code.code, rice.id, "report-till-1"),
-            )
+        let code = till.show_code(city).await;
+        let r = till
+            .sell(city, &code.code, rice.id, "report-till-1")
             .await
             .unwrap();
         let mine = city
@@ -2473,19 +2169,11 @@ mod redemption_guard {
                 mine[0].shop_name.as_str(),
                 mine[0].goods_name.as_str(),
                 mine[0].points,
-                mine[0].report_state.as_deref()
+                mine[0].report_state
             ),
             ("惠民超市", "大米10斤", 60, None)
         );
-        let report = city
-            .app
-            .redeem()
-            .report(
-                &till.resident,
-                yinling_domain::ids::Key::new(r.redemption.county_code, r.redemption.id),
-            )
-            .await
-            .unwrap();
+        let report = till.report_not_me(city, &r.redemption).await.unwrap();
         (till, rice, r.redemption.id.get(), report)
     }
 
@@ -2495,20 +2183,14 @@ mod redemption_guard {
         let zhang = city.people_a[0];
         // A live code shown before the report (on a phone someone else holds, say).
         let till = Till::open(&city).await;
-        seed(&city, zhang, 200, "report-seed").await;
+        seed(&city, Unit::Points, zhang, 200, "report-seed").await;
         let rice = till.goods(&city, "大米10斤", 60, 20).await;
-        let first = city.app.redeem().code(&till.resident).await.unwrap();
-        let r = city
-            .app
-            .redeem()
-            .at_till(
-                &till.keeper,
-                till.shop,
-                redeem_input(&first.code, rice.id, "fraud-till-1"),
-            )
+        let first = till.show_code(&city).await;
+        let r = till
+            .sell(&city, &first.code, rice.id, "fraud-till-1")
             .await
             .unwrap();
-        let live = city.app.redeem().code(&till.resident).await.unwrap();
+        let live = till.show_code(&city).await;
         assert_eq!(points_of(&city, zhang).await, 140);
 
         // Nobody else reports his redemption, not even his household (李四).
@@ -2525,38 +2207,16 @@ mod redemption_guard {
             .unwrap_err();
         assert_not_found(&e);
 
-        let report = city
-            .app
-            .redeem()
-            .report(
-                &till.resident,
-                yinling_domain::ids::Key::new(r.redemption.county_code, r.redemption.id),
-            )
-            .await
-            .unwrap();
+        let report = till.report_not_me(&city, &r.redemption).await.unwrap();
         assert_eq!((report.state.as_str(), report.frozen_codes), ("open", 1));
         assert_eq!(audited(&city, "redeem.report").await, 1);
         // Tapping again answers the same report.
-        let again = city
-            .app
-            .redeem()
-            .report(
-                &till.resident,
-                yinling_domain::ids::Key::new(r.redemption.county_code, r.redemption.id),
-            )
-            .await
-            .unwrap();
+        let again = till.report_not_me(&city, &r.redemption).await.unwrap();
         assert_eq!(again.id, report.id);
         assert_eq!(city.count("redemption_reports").await, 1);
         // The live code is void at the till; no new code until the county has looked.
-        let e = city
-            .app
-            .redeem()
-            .at_till(
-                &till.keeper,
-                till.shop,
-                redeem_input(&live.code, rice.id, "fraud-till-2"),
-            )
+        let e = till
+            .sell(&city, &live.code, rice.id, "fraud-till-2")
             .await
             .unwrap_err();
         assert_eq!(e.code(), "code_invalid");
@@ -2587,54 +2247,33 @@ mod redemption_guard {
         );
         let worker = city.caller("workera").await;
         assert!(city.app.redeem().reports(&worker).await.is_err());
-        let e = city
-            .app
-            .redeem()
-            .resolve_report(
-                &worker,
-                report.county_code.as_i64(),
-                report.id,
-                ResolveInput {
-                    decision: ReportDecision::Fraud,
-                    note: "核实为他人冒用".into(),
-                },
-            )
-            .await
-            .unwrap_err();
+        let e = resolve(
+            &city,
+            &worker,
+            &report,
+            ReportDecision::Fraud,
+            "核实为他人冒用",
+        )
+        .await
+        .unwrap_err();
         assert_not_found(&e);
 
         // A decision needs a reason; then fraud reverses the redemption.
-        let e = city
-            .app
-            .redeem()
-            .resolve_report(
-                &admin,
-                report.county_code.as_i64(),
-                report.id,
-                ResolveInput {
-                    decision: ReportDecision::Fraud,
-                    note: "是".into(),
-                },
-            )
+        let e = resolve(&city, &admin, &report, ReportDecision::Fraud, "是")
             .await
             .unwrap_err();
         assert_eq!(e.field(), Some("note"));
         assert_eq!(points_of(&city, zhang).await, 140);
-        let done = city
-            .app
-            .redeem()
-            .resolve_report(
-                &admin,
-                report.county_code.as_i64(),
-                report.id,
-                ResolveInput {
-                    decision: ReportDecision::Fraud,
-                    note: "调取监控，为他人冒用".into(),
-                },
-            )
-            .await
-            .unwrap();
-        assert_eq!(done.report.state, "fraud");
+        let done = resolve(
+            &city,
+            &admin,
+            &report,
+            ReportDecision::Fraud,
+            "调取监控，为他人冒用",
+        )
+        .await
+        .unwrap();
+        assert_eq!(done.report.state, ReportState::Fraud);
         let reversal = done.report.reversal_id.unwrap();
         let t = yinling_store::ledger::transfer(
             &mut city.app.store().read(),
@@ -2647,31 +2286,26 @@ mod redemption_guard {
         assert_eq!(points_of(&city, zhang).await, 200);
         assert_eq!(audited(&city, "redeem.report.fraud").await, 1);
         assert_eq!(audited(&city, "ledger.reverse").await, 1);
-        let e = city
-            .app
-            .redeem()
-            .resolve_report(
-                &admin,
-                report.county_code.as_i64(),
-                report.id,
-                ResolveInput {
-                    decision: ReportDecision::Dismiss,
-                    note: "再处理一次".into(),
-                },
-            )
-            .await
-            .unwrap_err();
+        let e = resolve(
+            &city,
+            &admin,
+            &report,
+            ReportDecision::Dismiss,
+            "再处理一次",
+        )
+        .await
+        .unwrap_err();
         assert_eq!(e.code(), "already_resolved");
         // He may show codes again, and sees what the county found.
         assert!(!city.app.redeem().is_paused(&till.resident).await.unwrap());
-        city.app.redeem().code(&till.resident).await.unwrap();
+        till.show_code(&city).await;
         let mine = city
             .app
             .redeem()
             .my_redemptions(&till.resident)
             .await
             .unwrap();
-        assert_eq!(mine[0].report_state.as_deref(), Some("fraud"));
+        assert_eq!(mine[0].report_state, Some(ReportState::Fraud));
         assert!(mine[0].report_label.contains("积分已退回"));
         assert_ledger_sound(&city).await;
     }
@@ -2705,38 +2339,28 @@ mod redemption_guard {
                 .await
                 .unwrap();
             let own = city.caller(username).await;
-            let e = city
-                .app
-                .redeem()
-                .resolve_report(
-                    &own,
-                    report.county_code.as_i64(),
-                    report.id,
-                    ResolveInput {
-                        decision: ReportDecision::Fraud,
-                        note: "我自己核实过了".into(),
-                    },
-                )
-                .await
-                .unwrap_err();
+            let e = resolve(
+                &city,
+                &own,
+                &report,
+                ReportDecision::Fraud,
+                "我自己核实过了",
+            )
+            .await
+            .unwrap_err();
             assert!(matches!(e, AppError::Forbidden { .. }), "{username}: {e:?}");
         }
         assert_eq!(points_of(&city, city.people_a[0]).await, 140);
         let admin = city.caller("countyadmin").await;
-        let done = city
-            .app
-            .redeem()
-            .resolve_report(
-                &admin,
-                report.county_code.as_i64(),
-                report.id,
-                ResolveInput {
-                    decision: ReportDecision::Dismiss,
-                    note: "本人子女代为兑换，已电话核实".into(),
-                },
-            )
-            .await
-            .unwrap();
+        let done = resolve(
+            &city,
+            &admin,
+            &report,
+            ReportDecision::Dismiss,
+            "本人子女代为兑换，已电话核实",
+        )
+        .await
+        .unwrap();
         assert_eq!(
             (done.report.state.as_str(), done.report.reversal_id),
             ("dismissed", None)
@@ -2755,21 +2379,15 @@ mod redemption_guard {
     async fn a_till_key_reused_for_other_goods_or_quantity_is_refused() {
         let city = TestCity::new().await;
         let till = Till::open(&city).await;
-        seed(&city, city.people_a[0], 100, "reuse-seed").await;
+        till.fund(&city, 100, "reuse-seed").await;
         let rice = till.goods(&city, "大米10斤", 40, 10).await;
         let soap = till.goods(&city, "洗衣皂", 5, 10).await;
-        let code = city.app.redeem().code(&till.resident).await.unwrap();
-        let first = city
-            .app
-            .redeem()
-            .at_till(
-                &till.keeper,
-                till.shop,
-                redeem_input(&code.code, soap.id, "reuse-key"),
-            )
+        let code = till.show_code(&city).await;
+        let first = till
+            .sell(&city, &code.code, soap.id, "reuse-key")
             .await
             .unwrap();
-        let other = city.app.redeem().code(&till.resident).await.unwrap();
+        let other = till.show_code(&city).await;
         let mut more = redeem_input(&other.code, soap.id, "reuse-key");
         more.quantity = 3;
         for input in [redeem_input(&other.code, rice.id, "reuse-key"), more] {
@@ -2784,14 +2402,8 @@ mod redemption_guard {
         assert_eq!(points_of(&city, city.people_a[0]).await, 95);
         assert_eq!(city.count("redemptions").await, 1);
         // The same request again is the first receipt.
-        let again = city
-            .app
-            .redeem()
-            .at_till(
-                &till.keeper,
-                till.shop,
-                redeem_input(&other.code, soap.id, "reuse-key"),
-            )
+        let again = till
+            .sell(&city, &other.code, soap.id, "reuse-key")
             .await
             .unwrap();
         assert!(again.replayed);

@@ -26,8 +26,8 @@ use sqlx::{
 use yinling_domain::{
     ids::{
         AccountId, AdjustmentId, CaseId, FollowUpId, GoodsId, LedgerAccountId, NeedId, OrderId,
-        PersonId, PersonRoleId, PlaceId, ProviderId, RedemptionId, ServiceItemId, SessionId, TagId,
-        TransferId, UnitId,
+        PersonId, PersonRoleId, PlaceId, ProviderId, RedeemLockId, RedemptionId,
+        RedemptionReportId, ServiceItemId, SessionId, TagId, TransferId, UnitId,
     },
     region::CountyCode,
 };
@@ -65,7 +65,7 @@ arg_from!(I64:
     NeedId => i64::from, CaseId => i64::from, SessionId => i64::from,
     FollowUpId => i64::from, LedgerAccountId => i64::from,
     TransferId => i64::from, AdjustmentId => i64::from, GoodsId => i64::from,
-    RedemptionId => i64::from,
+    RedemptionId => i64::from, RedeemLockId => i64::from, RedemptionReportId => i64::from,
 );
 arg_from!(F64: f64 => |v| v);
 arg_from!(Text: String => |v| v, &str => str::to_owned, &String => |v: &String| v.clone());

@@ -17,7 +17,7 @@ pub async fn insert_adjustment(exec: &mut Exec<'_>, r: &AdjustmentRow) -> Result
         &r.path,
         r.amount,
         &r.memo,
-        &r.status,
+        r.status.as_str(),
         r.proposed_by,
         &r.proposed_by_name,
         r.proposed_at
@@ -44,12 +44,12 @@ pub async fn adjustment(
 pub async fn adjustments(
     exec: &mut Exec<'_>,
     scope: &Scope,
-    status: Option<&str>,
+    status: Option<AdjustmentStatus>,
 ) -> Result<Vec<AdjustmentRow>> {
     let mut q = Query::new("", Vec::new());
     let mut wh = scope::predicate(&mut q, scope, "a");
     if let Some(s) = status {
-        wh += &format!(" AND a.status = {}", q.push_arg(s));
+        wh += &format!(" AND a.status = {}", q.push_arg(s.as_str()));
     }
     q.sql = format!(
         "SELECT {} FROM ledger_adjustments a WHERE {wh} ORDER BY a.proposed_at DESC LIMIT 500",
@@ -64,7 +64,7 @@ pub async fn adjustments(
 pub async fn decide_adjustment(
     exec: &mut Exec<'_>,
     key: Key<AdjustmentId>,
-    status: &str,
+    status: AdjustmentStatus,
     by: AccountId,
     by_name: &str,
     now: Micros,
@@ -77,7 +77,7 @@ pub async fn decide_adjustment(
              WHERE county_code = $1 AND id = $2 AND status = 'pending'",
             key.county_code,
             key.id,
-            status,
+            status.as_str(),
             by,
             by_name,
             now,

@@ -30,7 +30,7 @@ pub use verify::*;
 use serde::Serialize;
 use yinling_domain::{
     ids::{AdjustmentId, Key, LedgerAccountId, TransferId},
-    ledger::{AccountKind, SourceKind, Unit},
+    ledger::{AccountKind, AdjustmentStatus, SourceKind, Unit},
     region::CountyCode,
     scope::Scope,
 };

@@ -2,7 +2,7 @@
 
 use yinling_domain::{
     ids::{AccountId, AdjustmentId, LedgerAccountId, PersonId, TransferId},
-    ledger::{AccountKind, Reason, SourceKind, Unit},
+    ledger::{AccountKind, AdjustmentStatus, FamilyTransfer, Reason, SourceKind, Unit},
     region::CountyCode,
 };
 
@@ -102,7 +102,7 @@ pub struct RulesRow {
     pub daily_points_cap: Option<i64>,
     pub daily_minutes_cap: Option<i64>,
     pub expiry_months: Option<i64>,
-    pub family_transfer: String,
+    pub family_transfer: FamilyTransfer,
     pub family_max_minutes_year: i64,
     /// The most points one redemption code may spend (the elder may choose less).
     pub max_points_per_code: i64,
@@ -192,7 +192,7 @@ pub struct AdjustmentRow {
     pub path: String,
     pub amount: i64,
     pub memo: String,
-    pub status: String,
+    pub status: AdjustmentStatus,
     pub proposed_by: AccountId,
     pub proposed_by_name: String,
     pub proposed_at: Micros,

@@ -24,7 +24,7 @@ pub async fn save_rules(exec: &mut Exec<'_>, r: &RulesRow, version: i64) -> Resu
             r.daily_points_cap,
             r.daily_minutes_cap,
             r.expiry_months,
-            &r.family_transfer,
+            r.family_transfer.as_str(),
             r.family_max_minutes_year,
             r.updated_at,
             r.max_points_per_code
@@ -40,7 +40,7 @@ pub async fn save_rules(exec: &mut Exec<'_>, r: &RulesRow, version: i64) -> Resu
             r.daily_points_cap,
             r.daily_minutes_cap,
             r.expiry_months,
-            &r.family_transfer,
+            r.family_transfer.as_str(),
             r.family_max_minutes_year,
             r.updated_at,
             version,

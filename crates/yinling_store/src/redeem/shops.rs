@@ -4,7 +4,11 @@
 
 use serde::Serialize;
 use yinling_domain::{
-    ids::{AccountId, GoodsId, Key, PersonId, RedemptionId, TransferId, UnitId},
+    ids::{
+        AccountId, GoodsId, Key, PersonId, RedeemLockId, RedemptionId, RedemptionReportId,
+        TransferId, UnitId,
+    },
+    ledger::{LockKind, ReportState},
     region::CountyCode,
     scope::Scope,
 };
@@ -111,9 +115,9 @@ pub async fn take_stock(
 #[allow(clippy::too_many_arguments)]
 pub async fn put_code(
     exec: &mut Exec<'_>,
-    county: i64,
+    county: CountyCode,
     code: &str,
-    person: i64,
+    person: PersonId,
     now: Micros,
     expires_at: Micros,
     max_points: i64,
@@ -147,7 +151,7 @@ pub struct CodeRow {
     pub max_points: Option<i64>,
 }
 
-pub async fn code(exec: &mut Exec<'_>, county: i64, code: &str) -> Result<Option<CodeRow>> {
+pub async fn code(exec: &mut Exec<'_>, county: CountyCode, code: &str) -> Result<Option<CodeRow>> {
     exec.fetch_optional(q!(
         "SELECT county_code, code, person_id, expires_at, used_at, max_points FROM redeem_codes
           WHERE county_code = $1 AND code = $2",
@@ -176,9 +180,9 @@ pub async fn void_live_codes(
 /// Marks a live code used; false if it was used or expired meanwhile.
 pub async fn use_code(
     exec: &mut Exec<'_>,
-    county: i64,
+    county: CountyCode,
     code: &str,
-    person: i64,
+    person: PersonId,
     now: Micros,
 ) -> Result<bool> {
     let n = exec
@@ -238,7 +242,7 @@ pub async fn insert_redemption(exec: &mut Exec<'_>, r: &RedemptionRow) -> Result
 
 pub async fn redemption_by_key(
     exec: &mut Exec<'_>,
-    county: i64,
+    county: CountyCode,
     key: &str,
 ) -> Result<Option<RedemptionRow>> {
     exec.fetch_optional(q!(
@@ -326,12 +330,11 @@ pub async fn redemptions_of_person(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct LockRow {
     pub county_code: CountyCode,
-    pub id: i64,
+    pub id: RedeemLockId,
     /// The shop's path.
     pub path: String,
     pub shop_id: UnitId,
-    /// `till` or `address`.
-    pub kind: String,
+    pub kind: LockKind,
     pub bucket: String,
     pub subject: String,
     pub account_id: Option<AccountId>,
@@ -359,7 +362,7 @@ pub async fn insert_lock(exec: &mut Exec<'_>, l: &LockRow) -> Result<()> {
         l.id,
         &l.path,
         l.shop_id,
-        &l.kind,
+        l.kind.as_str(),
         &l.bucket,
         &l.subject,
         l.account_id,
@@ -374,11 +377,11 @@ pub async fn insert_lock(exec: &mut Exec<'_>, l: &LockRow) -> Result<()> {
     Ok(())
 }
 
-pub async fn lock(exec: &mut Exec<'_>, county: i64, id: i64) -> Result<Option<LockRow>> {
+pub async fn lock(exec: &mut Exec<'_>, key: Key<RedeemLockId>) -> Result<Option<LockRow>> {
     exec.fetch_optional(q!(
         format!("SELECT {LOCK_COLUMNS} FROM redeem_locks WHERE county_code = $1 AND id = $2"),
-        county,
-        id
+        key.county_code,
+        key.id
     ))
     .await
 }
@@ -403,7 +406,7 @@ pub async fn locks_in_scope(
 /// Counts one attempt refused while a lock on `subject` holds (at this county's shops).
 pub async fn count_refused(
     exec: &mut Exec<'_>,
-    county: i64,
+    county: CountyCode,
     subject: &str,
     now: Micros,
 ) -> Result<u64> {
@@ -420,9 +423,8 @@ pub async fn count_refused(
 /// Marks a lock lifted early; false if it was lifted already.
 pub async fn lift_lock(
     exec: &mut Exec<'_>,
-    county: i64,
-    id: i64,
-    by: Option<i64>,
+    key: Key<RedeemLockId>,
+    by: Option<AccountId>,
     by_name: &str,
     now: Micros,
 ) -> Result<bool> {
@@ -430,8 +432,8 @@ pub async fn lift_lock(
         .execute(q!(
             "UPDATE redeem_locks SET lifted_at = $3, lifted_by = $4, lifted_by_name = $5
               WHERE county_code = $1 AND id = $2 AND lifted_at IS NULL",
-            county,
-            id,
+            key.county_code,
+            key.id,
             now,
             by,
             by_name
@@ -446,7 +448,7 @@ pub async fn lift_lock(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct ReportRow {
     pub county_code: CountyCode,
-    pub id: i64,
+    pub id: RedemptionReportId,
     /// The shop's path.
     pub path: String,
     pub redemption_id: RedemptionId,
@@ -456,8 +458,7 @@ pub struct ReportRow {
     pub reported_at: Micros,
     /// Live codes the report voided.
     pub frozen_codes: i64,
-    /// `open`, `fraud` (confirmed and reversed) or `dismissed`.
-    pub state: String,
+    pub state: ReportState,
     pub resolved_by: Option<AccountId>,
     pub resolved_by_name: Option<String>,
     pub resolved_at: Option<Micros>,
@@ -492,13 +493,16 @@ pub async fn insert_report(exec: &mut Exec<'_>, r: &ReportRow) -> Result<bool> {
     Ok(n == 1)
 }
 
-pub async fn report(exec: &mut Exec<'_>, county: i64, id: i64) -> Result<Option<ReportRow>> {
+pub async fn report(
+    exec: &mut Exec<'_>,
+    key: Key<RedemptionReportId>,
+) -> Result<Option<ReportRow>> {
     exec.fetch_optional(q!(
         format!(
             "SELECT {REPORT_COLUMNS} FROM redemption_reports WHERE county_code = $1 AND id = $2"
         ),
-        county,
-        id
+        key.county_code,
+        key.id
     ))
     .await
 }
@@ -555,23 +559,22 @@ pub async fn reports_in_scope(
 #[allow(clippy::too_many_arguments)]
 pub async fn resolve_report(
     exec: &mut Exec<'_>,
-    county: i64,
-    id: i64,
-    state: &str,
-    by: Option<i64>,
+    key: Key<RedemptionReportId>,
+    state: ReportState,
+    by: Option<AccountId>,
     by_name: &str,
     now: Micros,
     note: &str,
-    reversal_id: Option<i64>,
+    reversal_id: Option<TransferId>,
 ) -> Result<bool> {
     let n = exec
         .execute(q!(
             "UPDATE redemption_reports SET state = $3, resolved_by = $4, resolved_by_name = $5,
                  resolved_at = $6, note = $7, reversal_id = $8
               WHERE county_code = $1 AND id = $2 AND state = 'open'",
-            county,
-            id,
-            state,
+            key.county_code,
+            key.id,
+            state.as_str(),
             by,
             by_name,
             now,

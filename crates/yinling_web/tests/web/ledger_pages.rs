@@ -902,7 +902,7 @@ async fn the_approver_sees_who_proposed_for_whom_and_cannot_approve_a_self_award
             path,
             amount: 5_000,
             memo: "补记历年服务积分".into(),
-            status: "pending".into(),
+            status: yinling_domain::ledger::AdjustmentStatus::Pending,
             proposed_by: yinling_domain::ids::AccountId(account),
             proposed_by_name: "网格员李四".into(),
             proposed_at: city.app.now(),

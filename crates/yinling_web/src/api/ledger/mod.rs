@@ -729,7 +729,12 @@ async fn lift_lock(
         state
             .app
             .redeem()
-            .lift_lock(&c.caller, county, id)
+            .lift_lock(
+                &c.caller,
+                Key::from_parts(county, id).map_err(|_| AppError::NotFound {
+                    what: "锁定记录"
+                })?,
+            )
             .await
             .map(Into::into)?,
     ))
@@ -764,7 +769,13 @@ async fn resolve_report(
         state
             .app
             .redeem()
-            .resolve_report(&c.caller, county, id, input.into())
+            .resolve_report(
+                &c.caller,
+                Key::from_parts(county, id).map_err(|_| AppError::NotFound {
+                    what: "冒用报告"
+                })?,
+                input.into(),
+            )
             .await
             .map(Into::into)?,
     ))

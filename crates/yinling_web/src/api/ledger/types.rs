@@ -82,7 +82,7 @@ impl From<AdjustmentRow> for AdjustmentResponse {
             path: v.path,
             amount: v.amount,
             memo: v.memo,
-            status: v.status,
+            status: v.status.as_str().to_owned(),
             proposed_by: v.proposed_by.get(),
             proposed_by_name: v.proposed_by_name,
             proposed_at: v.proposed_at,
@@ -368,10 +368,10 @@ impl From<LockRow> for LockRowResponse {
     fn from(v: LockRow) -> Self {
         LockRowResponse {
             county_code: v.county_code.into(),
-            id: v.id,
+            id: v.id.get(),
             path: v.path,
             shop_id: v.shop_id.into(),
-            kind: v.kind,
+            kind: v.kind.as_str().to_owned(),
             bucket: v.bucket,
             subject: v.subject,
             account_id: v.account_id.map(Into::into),
@@ -546,7 +546,7 @@ impl From<ReportRow> for ReportRowResponse {
     fn from(v: ReportRow) -> Self {
         ReportRowResponse {
             county_code: v.county_code.into(),
-            id: v.id,
+            id: v.id.get(),
             path: v.path,
             redemption_id: v.redemption_id.into(),
             shop_id: v.shop_id.into(),
@@ -554,7 +554,7 @@ impl From<ReportRow> for ReportRowResponse {
             reported_by: v.reported_by.map(Into::into),
             reported_at: v.reported_at,
             frozen_codes: v.frozen_codes,
-            state: v.state,
+            state: v.state.as_str().to_owned(),
             resolved_by: v.resolved_by.map(Into::into),
             resolved_by_name: v.resolved_by_name,
             resolved_at: v.resolved_at,
@@ -707,7 +707,7 @@ impl From<MyRedemption> for MyRedemptionResponse {
             points: v.points,
             at_text: v.at_text,
             created_at: v.created_at,
-            report_state: v.report_state,
+            report_state: v.report_state.map(|s| s.as_str().to_owned()),
             report_label: v.report_label,
         }
     }

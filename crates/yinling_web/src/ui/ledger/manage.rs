@@ -458,7 +458,7 @@ async fn rules_page(
     }
     let counties = state.app.ledger().counties(&ctx.caller).await?;
     let county = match county {
-        Some(c) if counties.iter().any(|(code, _)| *code == c) => c,
+        Some(c) if counties.iter().any(|(code, _)| code.as_i64() == c) => c,
         Some(_) => {
             return Err(AppError::NotFound {
                 what: "县（市、区）",
@@ -467,7 +467,7 @@ async fn rules_page(
         }
         None => counties
             .first()
-            .map(|c| c.0)
+            .map(|c| c.0.as_i64())
             .ok_or_else(|| AppError::forbidden("只有县级管理员可以修改积分规则"))?,
     };
     let code = CountyCode::from_i64(county).map_err(|_| AppError::NotFound {
@@ -526,7 +526,7 @@ async fn rules_page(
         counties: choices(
             counties
                 .iter()
-                .map(|(c, n)| (c.to_string(), n.clone()))
+                .map(|(c, n)| (c.as_i64().to_string(), n.clone()))
                 .collect::<Vec<_>>()
                 .iter()
                 .map(|(c, n)| (c.as_str(), n.as_str())),

@@ -25,6 +25,7 @@ use yinling_app::{
 };
 use yinling_domain::{
     ids::{Key, UnitId},
+    ledger::ReportState,
     time::local_date,
 };
 use yinling_store::{org::OrgUnitRow, redeem::shops::GoodsRow};
@@ -566,7 +567,13 @@ async fn lift_lock(
     ctx: PageCtx,
     Path((county, id)): Path<(i64, i64)>,
 ) -> PageResult {
-    match state.app.redeem().lift_lock(&ctx.caller, county, id).await {
+    let lifted = match Key::from_parts(county, id) {
+        Ok(key) => state.app.redeem().lift_lock(&ctx.caller, key).await,
+        Err(_) => Err(AppError::NotFound {
+            what: "锁定记录"
+        }),
+    };
+    match lifted {
         Ok(_) => Ok(see_other("/ledger/redeem-locks?done=lifted")),
         Err(e) => match FormError::from_app(&e) {
             Some(fe) => locks_page(&state, ctx, None, Some(fe)).await,
@@ -594,14 +601,14 @@ impl ReportsPage {
     fn error_for(&self, r: &ReportView) -> Option<&FormError> {
         self.refused
             .as_ref()
-            .filter(|(c, i, _, _)| *c == r.report.county_code.as_i64() && *i == r.report.id)
+            .filter(|(c, i, _, _)| *c == r.report.county_code.as_i64() && *i == r.report.id.get())
             .map(|x| &x.3)
     }
 
     fn note_for(&self, r: &ReportView) -> String {
         self.refused
             .as_ref()
-            .filter(|(c, i, _, _)| *c == r.report.county_code.as_i64() && *i == r.report.id)
+            .filter(|(c, i, _, _)| *c == r.report.county_code.as_i64() && *i == r.report.id.get())
             .and_then(|x| x.2.note.clone())
             .unwrap_or_default()
     }
@@ -654,15 +661,17 @@ async fn resolve_report(
             "请选择认定冒用或驳回",
         )),
     };
-    let result = match decision {
-        Ok(decision) => {
+    let key = Key::from_parts(county, id).map_err(|_| AppError::NotFound {
+        what: "冒用报告"
+    });
+    let result = match (decision, key) {
+        (Ok(decision), Ok(key)) => {
             state
                 .app
                 .redeem()
                 .resolve_report(
                     &ctx.caller,
-                    county,
-                    id,
+                    key,
                     ResolveInput {
                         decision,
                         note: f.note.clone().unwrap_or_default(),
@@ -670,12 +679,12 @@ async fn resolve_report(
                 )
                 .await
         }
-        Err(e) => Err(e),
+        (Err(e), _) | (_, Err(e)) => Err(e),
     };
     match result {
         Ok(v) => Ok(see_other(&format!(
             "/ledger/redeem-reports?done={}",
-            if v.report.state == "fraud" {
+            if v.report.state == ReportState::Fraud {
                 "fraud"
             } else {
                 "dismissed"

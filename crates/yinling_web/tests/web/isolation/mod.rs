@@ -1029,10 +1029,10 @@ async fn extras(city: &TestCity) -> Vec<Extra> {
                 &mut tx.exec(),
                 &LockRow {
                     county_code: county_code(a.shop.county_code),
-                    id,
+                    id: yinling_domain::ids::RedeemLockId(id),
                     path: a.shop.path.clone(),
                     shop_id: a.shop.id,
-                    kind: "till".into(),
+                    kind: yinling_domain::ledger::LockKind::Till,
                     bucket: format!("till:{g}"),
                     subject: merchant.clone(),
                     account_id: None,
@@ -1104,7 +1104,7 @@ async fn extras(city: &TestCity) -> Vec<Extra> {
         out.push(Extra {
             done,
             redemption: redemption.get(),
-            report,
+            report: report.get(),
             lock,
             duplicate,
         });
