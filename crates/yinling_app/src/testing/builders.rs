@@ -2,23 +2,30 @@
 
 use chrono::NaiveDate;
 use yinling_domain::{
-    ids::{GoodsId, Key, PersonId},
+    ids::{GoodsId, Key, PersonId, ServiceItemId},
     ledger::{SourceKind, Unit},
     mediation::{DisputeCategory, Mediator, Outcome, PartySide},
+    need::NeedSource,
     org::OrgKind,
+    person::{PersonRoleKind, RoleDetails},
     region::CountyCode,
     role::Role,
+    service::Urgency,
 };
 
-use super::PASSWORD;
+use super::{PASSWORD, key};
 use yinling_store::org::OrgUnitRow;
 
 use crate::{
     accounts::NewAccountInput,
     ledger::{AdjustmentInput, EarnInput, EarningRuleInput},
     mediation::{AssignInput, CaseInput, FollowUpInput, OutcomeInput, PartyInput, SessionInput},
+    needs::NeedInput,
+    orders::OrderInput,
     org::NewUnitInput,
+    people::RoleInput,
     redeem::{GoodsInput, RedeemInput},
+    time_bank::GiftInput,
 };
 
 /// An account to create in a test: `display_name` is the username, the password is
@@ -179,5 +186,67 @@ pub fn award(
         activity: activity.into(),
         source_ref: "activity/2026-07".into(),
         idempotency_key: key.into(),
+    }
+}
+
+/// A need of the person `person` (county, id) recorded at a door knock: meals, "午饭没人做",
+/// normal urgency, no household and no unit. Other needs:
+/// `NeedInput { urgency: Urgency::Urgent, ..need(person) }`.
+pub fn need(person: (i64, i64)) -> NeedInput {
+    NeedInput {
+        county_code: person.0,
+        person_id: Some(person.1),
+        household_id: None,
+        unit_id: None,
+        category: "meals".into(),
+        description: "午饭没人做".into(),
+        urgency: Urgency::Normal,
+        source: NeedSource::DoorKnock,
+    }
+}
+
+/// A role of `kind` with no unit, no start date and no details.
+pub fn role(kind: PersonRoleKind) -> RoleInput {
+    RoleInput {
+        kind,
+        unit_county_code: None,
+        unit_id: None,
+        since: None,
+        details: RoleDetails::default(),
+    }
+}
+
+/// A role of `kind` held in `unit` (a party branch, a volunteer team …).
+pub fn role_in(kind: PersonRoleKind, unit: &OrgUnitRow) -> RoleInput {
+    RoleInput {
+        unit_county_code: Some(unit.county_code.as_i64()),
+        unit_id: Some(unit.id.get()),
+        ..role(kind)
+    }
+}
+
+/// An order of the service `item` for the caller's own person file, wanted at
+/// "2026-07-01 12:00", without a description, urgency, address or need.
+pub fn order(item: impl Into<i64>) -> OrderInput {
+    OrderInput {
+        item_id: ServiceItemId(item.into()),
+        person: None,
+        wanted_at: None,
+        wanted_at_text: Some("2026-07-01 12:00".into()),
+        description: None,
+        urgency: None,
+        address: None,
+        need_id: None,
+    }
+}
+
+/// A gift of `minutes` from the caller's time-bank account to the household member `to`
+/// (county, id), without a memo, under the idempotency `key`.
+pub fn gift(to: (i64, i64), minutes: i64, idempotency_key: impl Into<String>) -> GiftInput {
+    GiftInput {
+        to: key(to.0, to.1),
+        minutes,
+        memo: None,
+        idempotency_key: idempotency_key.into(),
     }
 }

@@ -8,7 +8,7 @@ use yinling_app::{
     kernel::clock::MINUTE,
     people::TagDefInput,
     people::{RoleInput, TagInput},
-    testing::{TestCity, valid_id},
+    testing::{TestCity, gift, need, order, role, valid_id},
 };
 use yinling_domain::person::{PersonRoleKind, RetireKind, RoleDetails};
 
@@ -216,14 +216,9 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
     let vola = &city.caller("vola").await;
     let good = "3号楼2单元501室，午饭少盐，2026-07-01送到";
     let order = |description: Option<String>, address: Option<String>| OrderInput {
-        item_id: yinling_domain::ids::ServiceItemId(s.item.id.get()),
-        person: None,
-        wanted_at: None,
-        wanted_at_text: Some("2026-07-01 12:00".into()),
         description,
-        urgency: None,
         address,
-        need_id: None,
+        ..order(s.item.id)
     };
     let step = |note: String, stars: Option<i64>| OrderStep {
         provider_id: None,
@@ -317,14 +312,8 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
 
     // Needs: description and follow-up.
     let need = |description: String| NeedInput {
-        county_code: county.as_i64(),
-        person_id: Some(city.people_a[2].1),
-        household_id: None,
-        unit_id: None,
-        category: "meals".into(),
         description,
-        urgency: yinling_domain::service::Urgency::Normal,
-        source: yinling_domain::need::NeedSource::DoorKnock,
+        ..need(city.people_a[2])
     };
     check_field(c, "需求内容", &BAD_FREE, good, |t| async move {
         c.app.needs().record(worker, need(t)).await
@@ -535,10 +524,8 @@ async fn every_free_text_field_refuses_numbers_and_invisible_characters() {
     check_field(c, "转赠附言", &BAD_FREE, "给老伴的", |t| {
         k += 1;
         let input = GiftInput {
-            to: key(c.people_a[0].0, c.people_a[0].1),
-            minutes: 10,
             memo: Some(t),
-            idempotency_key: format!("gift-test-{k:04}"),
+            ..gift(c.people_a[0], 10, format!("gift-test-{k:04}"))
         };
         async move { c.app.time_bank().gift(vola, input).await }
     })
@@ -725,15 +712,12 @@ async fn names_titles_and_labels_refuse_invisible_characters_but_keep_their_numb
                     system,
                     person_key((pc, pid)),
                     RoleInput {
-                        kind: PersonRoleKind::RetiredCadre,
-                        unit_county_code: None,
-                        unit_id: None,
-                        since: None,
                         details: RoleDetails {
                             retire_kind: Some(RetireKind::Tuixiu),
                             former_unit: Some(t),
                             ..RoleDetails::default()
                         },
+                        ..role(PersonRoleKind::RetiredCadre)
                     },
                 )
                 .await

@@ -9,20 +9,15 @@ use yinling_app::{
     AppError, Caller, PageRequest,
     needs::{FollowUpInput, NeedInput, NeedQuery},
     org::{PlaceInput, PlaceKind},
-    testing::{PEOPLE_A, PEOPLE_B, TestCity, valid_id},
+    testing::{PEOPLE_A, PEOPLE_B, TestCity, need, valid_id},
 };
-use yinling_domain::{need::NeedSource, need::NeedStatus, service::Urgency};
+use yinling_domain::need::NeedStatus;
 
 fn input(person: (i64, i64), category: &str, text: &str) -> NeedInput {
     NeedInput {
-        county_code: person.0,
-        person_id: Some(person.1),
-        household_id: None,
-        unit_id: None,
         category: category.to_owned(),
         description: text.to_owned(),
-        urgency: Urgency::Normal,
-        source: NeedSource::DoorKnock,
+        ..need(person)
     }
 }
 

@@ -9,10 +9,10 @@ use yinling_app::{
     orders::DispatchInput,
     orders::{OrderInput, OrderStep},
     services::ProviderInput,
-    testing::TestCity,
+    testing::{TestCity, need, order},
 };
 use yinling_domain::{
-    ids::{NeedId, PersonId, ProviderId, ServiceItemId},
+    ids::{NeedId, PersonId, ProviderId},
     service::{OrderAction, OrderState},
 };
 use yinling_store::orders::OrderFilter;
@@ -33,14 +33,9 @@ async fn placed(city: &TestCity, resident: &yinling_app::Caller, item: i64) -> i
 
 fn order_for(item: i64, person: Option<(i64, i64)>) -> OrderInput {
     OrderInput {
-        item_id: ServiceItemId(item),
         person: person.map(|(c, i)| key(c, i)),
-        wanted_at: None,
-        wanted_at_text: Some("2026-07-01 12:00".into()),
         description: Some("午饭送到家，少盐".into()),
-        urgency: None,
-        address: None,
-        need_id: None,
+        ..order(item)
     }
 }
 
@@ -1255,22 +1250,11 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
 
 #[tokio::test]
 async fn an_order_names_only_a_need_of_its_own_resident() {
-    use yinling_app::needs::NeedInput;
     let city = TestCity::new().await;
     let s = city.add_services().await;
     let county = city.county.county_code;
     let resident = city.caller("resident").await;
     let worker = city.caller("workera").await;
-    let need = |person: (i64, i64)| NeedInput {
-        county_code: person.0,
-        person_id: Some(person.1),
-        household_id: None,
-        unit_id: None,
-        category: "meals".into(),
-        description: "午饭没人做".into(),
-        urgency: yinling_domain::service::Urgency::Normal,
-        source: yinling_domain::need::NeedSource::DoorKnock,
-    };
     let zhang_need = city
         .app
         .needs()

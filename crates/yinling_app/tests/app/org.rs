@@ -8,9 +8,9 @@ use yinling_app::{
     AppError, PageRequest,
     people::TagDefInput,
     people::{PeopleQuery, RoleInput, TagInput},
-    testing::{TestCity, valid_id},
+    testing::{TestCity, order, role, role_in, valid_id},
 };
-use yinling_domain::person::{PersonRoleKind, RoleDetails};
+use yinling_domain::person::PersonRoleKind;
 
 use crate::support::{names, q};
 
@@ -465,6 +465,7 @@ mod moving {
             orders::OrderInput,
             people::TagDefInput,
             people::{RoleInput, TagInput},
+            testing::{key, need, order, role, role_in},
         };
         use yinling_domain::{
             ids::PersonId,
@@ -489,17 +490,9 @@ mod moving {
             .place(
                 &city.caller("workera").await,
                 OrderInput {
-                    item_id: yinling_domain::ids::ServiceItemId(s.item.id.get()),
-                    person: Some(yinling_app::testing::key(
-                        city.people_a[2].0,
-                        city.people_a[2].1,
-                    )),
-                    wanted_at: None,
+                    person: Some(key(city.people_a[2].0, city.people_a[2].1)),
                     wanted_at_text: Some("2026-07-01 18:00".into()),
-                    description: None,
-                    urgency: None,
-                    address: None,
-                    need_id: None,
+                    ..order(s.item.id)
                 },
             )
             .await
@@ -518,14 +511,8 @@ mod moving {
                 .record(
                     &system,
                     NeedInput {
-                        county_code: county.into(),
-                        person_id: Some(city.people_a[2].1),
-                        household_id: None,
-                        unit_id: None,
-                        category: "meals".into(),
                         description: "腿脚不便，需要助餐".into(),
-                        urgency: yinling_domain::service::Urgency::Normal,
-                        source: yinling_domain::need::NeedSource::DoorKnock,
+                        ..need(city.people_a[2])
                     },
                 )
                 .await
@@ -537,13 +524,7 @@ mod moving {
             .add_role(
                 &system,
                 person_key(city.people_a[0]),
-                RoleInput {
-                    kind: PersonRoleKind::PartyMember,
-                    unit_county_code: Some(city.branch.county_code.as_i64()),
-                    unit_id: Some(city.branch.id.get()),
-                    since: None,
-                    details: RoleDetails::default(),
-                },
+                role_in(PersonRoleKind::PartyMember, &city.branch),
             )
             .await
             .unwrap();
@@ -584,14 +565,11 @@ mod moving {
                 &system,
                 person_key(city.people_a[1]),
                 RoleInput {
-                    kind: PersonRoleKind::RetiredCadre,
-                    unit_county_code: None,
-                    unit_id: None,
-                    since: None,
                     details: RoleDetails {
                         retire_kind: Some(RetireKind::Tuixiu),
                         ..RoleDetails::default()
                     },
+                    ..role(PersonRoleKind::RetiredCadre)
                 },
             )
             .await
@@ -980,12 +958,9 @@ async fn roles_and_households_attach_only_to_units_in_the_callers_scope() {
     )
     .await;
     let (c, id) = city.people_a[0];
-    let party = |unit: Option<&yinling_store::org::OrgUnitRow>| RoleInput {
-        kind: PersonRoleKind::PartyMember,
-        unit_county_code: unit.map(|u| u.county_code).map(|c| c.as_i64()),
-        unit_id: unit.map(|u| u.id).map(|i| i.get()),
-        since: None,
-        details: RoleDetails::default(),
+    let party = |unit: Option<&yinling_store::org::OrgUnitRow>| match unit {
+        Some(unit) => role_in(PersonRoleKind::PartyMember, unit),
+        None => role(PersonRoleKind::PartyMember),
     };
     let roles_before = city.count("person_roles").await;
     let audit_before = city.count("audit_events").await;
@@ -1289,14 +1264,8 @@ async fn the_demo_city_keeps_its_scope_invariants_after_a_move() {
         .place(
             &zhang,
             yinling_app::orders::OrderInput {
-                item_id: yinling_domain::ids::ServiceItemId(item.get()),
-                person: None,
-                wanted_at: None,
                 wanted_at_text: Some("2026-07-02 12:00".into()),
-                description: None,
-                urgency: None,
-                address: None,
-                need_id: None,
+                ..order(item)
             },
         )
         .await

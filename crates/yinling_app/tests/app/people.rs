@@ -7,7 +7,7 @@ use yinling_app::{
     AppError, PageRequest,
     people::TagDefInput,
     people::{PeopleQuery, RoleInput, SensitiveField, TagInput},
-    testing::{PEOPLE_A, PEOPLE_B, TestCity, valid_id},
+    testing::{PEOPLE_A, PEOPLE_B, TestCity, role, role_in, valid_id},
 };
 use yinling_domain::ids::{PersonRoleId, TagId};
 use yinling_domain::person::{PersonRoleKind, RetireKind, RoleDetails};
@@ -444,13 +444,7 @@ async fn roles_skills_and_tags_with_provenance() {
         .add_role(
             &worker,
             person_key((c, id)),
-            RoleInput {
-                kind: PersonRoleKind::RetiredCadre,
-                unit_county_code: None,
-                unit_id: None,
-                since: None,
-                details: RoleDetails::default(),
-            },
+            role(PersonRoleKind::RetiredCadre),
         )
         .await
         .unwrap_err();
@@ -463,14 +457,11 @@ async fn roles_skills_and_tags_with_provenance() {
             &city.caller("secretary").await,
             person_key((c, id)),
             RoleInput {
-                kind: PersonRoleKind::PartyMember,
-                unit_county_code: Some(city.branch.county_code.as_i64()),
-                unit_id: Some(city.branch.id.get()),
-                since: None,
                 details: RoleDetails {
                     join_date: chrono::NaiveDate::from_ymd_opt(1976, 7, 1),
                     ..RoleDetails::default()
                 },
+                ..role_in(PersonRoleKind::PartyMember, &city.branch)
             },
         )
         .await
@@ -481,15 +472,12 @@ async fn roles_skills_and_tags_with_provenance() {
             &worker,
             person_key((c, id)),
             RoleInput {
-                kind: PersonRoleKind::RetiredCadre,
-                unit_county_code: None,
-                unit_id: None,
-                since: None,
                 details: RoleDetails {
                     retire_kind: Some(RetireKind::Tuixiu),
                     former_unit: Some("汶上县第一实验小学".into()),
                     ..RoleDetails::default()
                 },
+                ..role(PersonRoleKind::RetiredCadre)
             },
         )
         .await
@@ -711,15 +699,11 @@ mod masked_numbers {
         AppError, PageRequest, Settings,
         kernel::audit::AuditQuery,
         org::NewUnitInput,
-        people::{DuplicateDecision, PeopleQuery, ResolveDuplicateInput, RoleInput},
-        testing::{PEOPLE_A, PEOPLE_B, TestCity, valid_id},
+        people::{DuplicateDecision, PeopleQuery, ResolveDuplicateInput},
+        testing::{PEOPLE_A, PEOPLE_B, TestCity, role_in, valid_id},
     };
     use yinling_domain::ids::Key;
-    use yinling_domain::{
-        org::OrgKind,
-        person::{PersonRoleKind, RoleDetails},
-        role::Role,
-    };
+    use yinling_domain::{org::OrgKind, person::PersonRoleKind, role::Role};
     use yinling_store::org::OrgUnitRow;
 
     use super::{q, xlsx_text};
@@ -821,13 +805,7 @@ mod masked_numbers {
             .add_role(
                 &city.system,
                 person_key((c, id)),
-                RoleInput {
-                    kind: PersonRoleKind::Volunteer,
-                    unit_county_code: Some(city.branch.county_code.as_i64()),
-                    unit_id: Some(city.branch.id.get()),
-                    since: None,
-                    details: RoleDetails::default(),
-                },
+                role_in(PersonRoleKind::Volunteer, &city.branch),
             )
             .await
             .unwrap();
