@@ -5,9 +5,9 @@ use yinling_app::testing::key;
 use yinling_app::testing::{assert_conflict, assert_forbidden, assert_not_found};
 use yinling_app::testing::{county_code, person_key};
 use yinling_app::{
-    AppError, PageRequest,
+    AppError, AppResult, Caller, PageRequest,
     orders::DispatchInput,
-    orders::{OrderInput, OrderStep},
+    orders::{OrderDetail, OrderInput, OrderStep, OrderView},
     services::ProviderInput,
     testing::{TestCity, need, order},
 };
@@ -19,11 +19,14 @@ use yinling_store::orders::OrderFilter;
 
 const MINUTE: i64 = 60_000_000;
 
+/// `who` places `input`.
+async fn place(city: &TestCity, who: &Caller, input: OrderInput) -> AppResult<OrderView> {
+    city.app.orders().place(who, input).await
+}
+
 /// The id of a new order the resident places for themself.
 async fn placed(city: &TestCity, resident: &yinling_app::Caller, item: i64) -> i64 {
-    city.app
-        .orders()
-        .place(resident, order_for(item, None))
+    place(city, resident, order_for(item, None))
         .await
         .unwrap()
         .order
@@ -48,6 +51,46 @@ fn step() -> OrderStep {
     }
 }
 
+/// `who` takes `action` on the order `id` of the test county, with `with`.
+async fn act(
+    city: &TestCity,
+    who: &Caller,
+    id: impl Into<i64>,
+    action: OrderAction,
+    with: OrderStep,
+) -> AppResult<OrderView> {
+    let county = city.county.county_code;
+    city.app
+        .orders()
+        .step(who, key(county, id), action, with)
+        .await
+}
+
+/// `who` dispatches the order `id` of the test county to the best-ranked provider.
+async fn dispatch_best(city: &TestCity, who: &Caller, id: impl Into<i64>) -> AppResult<OrderView> {
+    let county = city.county.county_code;
+    city.app
+        .orders()
+        .dispatch(who, key(county, id), DispatchInput::default())
+        .await
+}
+
+/// The order `id` of the test county as `who` sees it.
+async fn order_detail(city: &TestCity, who: &Caller, id: impl Into<i64>) -> AppResult<OrderDetail> {
+    let county = city.county.county_code;
+    city.app.orders().detail(who, key(county, id)).await
+}
+
+/// The id of a need of `person` (county, id) the system records.
+async fn recorded_need(city: &TestCity, person: (i64, i64)) -> i64 {
+    city.app
+        .needs()
+        .record(&city.system, need(person))
+        .await
+        .unwrap()
+        .id()
+}
+
 async fn events(city: &TestCity, county: i64, id: i64) -> Vec<&'static str> {
     yinling_store::orders::events(&mut city.app.store().read(), key(county, id))
         .await
@@ -66,10 +109,7 @@ async fn an_order_from_placing_to_closing() {
     let vola = city.caller("vola").await;
     let county = city.county.county_code;
 
-    let placed = city
-        .app
-        .orders()
-        .place(&resident, order_for(s.item.id.get(), None))
+    let placed = place(&city, &resident, order_for(s.item.id.get(), None))
         .await
         .unwrap();
     assert_eq!(placed.order.state, OrderState::Submitted);
@@ -138,12 +178,7 @@ async fn an_order_from_placing_to_closing() {
     assert_eq!(ids, vec![s.vol_a, s.vol_b]);
 
     // One click dispatches to the best.
-    let d = city
-        .app
-        .orders()
-        .dispatch(&worker, key(county, id), DispatchInput::default())
-        .await
-        .unwrap();
+    let d = dispatch_best(&city, &worker, id).await.unwrap();
     assert_eq!(d.order.state, OrderState::Dispatched);
     let offered = city
         .app
@@ -154,29 +189,19 @@ async fn an_order_from_placing_to_closing() {
     assert_eq!(offered.len(), 1);
 
     for action in [OrderAction::Accept, OrderAction::CheckIn] {
-        city.app
-            .orders()
-            .step(&vola, key(county, id), action, step())
-            .await
-            .unwrap();
+        act(&city, &vola, id, action, step()).await.unwrap();
     }
     city.clock.advance(42 * MINUTE);
     // A photo must be one stored for this order.
     let mut foreign = step();
     foreign.photo_key = Some("orders/370830/999/0123.png".into());
-    let e = city
-        .app
-        .orders()
-        .step(&vola, key(county, id), OrderAction::Complete, foreign)
+    let e = act(&city, &vola, id, OrderAction::Complete, foreign)
         .await
         .unwrap_err();
     assert_eq!(e.field(), Some("photo_key"));
     let mut done = step();
     done.note = Some("已送到，老人吃得很好".into());
-    let completed = city
-        .app
-        .orders()
-        .step(&vola, key(county, id), OrderAction::Complete, done)
+    let completed = act(&city, &vola, id, OrderAction::Complete, done)
         .await
         .unwrap();
     assert_eq!(completed.order.state, OrderState::Completed);
@@ -200,15 +225,10 @@ async fn an_order_from_placing_to_closing() {
 
     let mut rate = step();
     rate.stars = Some(5);
-    city.app
-        .orders()
-        .step(&resident, key(county, id), OrderAction::Rate, rate)
+    act(&city, &resident, id, OrderAction::Rate, rate)
         .await
         .unwrap();
-    let closed = city
-        .app
-        .orders()
-        .step(&worker, key(county, id), OrderAction::Close, step())
+    let closed = act(&city, &worker, id, OrderAction::Close, step())
         .await
         .unwrap();
     assert_eq!(closed.order.state, OrderState::Closed);
@@ -236,40 +256,23 @@ async fn illegal_steps_are_refused_and_change_nothing() {
     let resident = city.caller("resident").await;
     let vola = city.caller("vola").await;
     let volb = city.caller("volb").await;
-    let county = city.county.county_code;
     let id = placed(&city, &resident, s.item.id.get()).await;
-    let before = city
-        .app
-        .orders()
-        .detail(&resident, key(county, id))
-        .await
-        .unwrap();
+    let before = order_detail(&city, &resident, id).await.unwrap();
 
     // The resident cannot accept; 赵六 (grid B only) cannot see it; nobody can complete
     // an order nobody checked in to; six stars are no rating.
-    let e = city
-        .app
-        .orders()
-        .step(&resident, key(county, id), OrderAction::Accept, step())
+    let e = act(&city, &resident, id, OrderAction::Accept, step())
         .await
         .unwrap_err();
     assert_forbidden(&e);
-    let e = city
-        .app
-        .orders()
-        .step(&volb, key(county, id), OrderAction::Accept, step())
+    let e = act(&city, &volb, id, OrderAction::Accept, step())
         .await
         .unwrap_err();
     assert_not_found(&e);
-    city.app
-        .orders()
-        .step(&vola, key(county, id), OrderAction::Accept, step())
+    act(&city, &vola, id, OrderAction::Accept, step())
         .await
         .unwrap();
-    let e = city
-        .app
-        .orders()
-        .step(&vola, key(county, id), OrderAction::Complete, step())
+    let e = act(&city, &vola, id, OrderAction::Complete, step())
         .await
         .unwrap_err();
     assert!(
@@ -278,19 +281,11 @@ async fn illegal_steps_are_refused_and_change_nothing() {
     );
     let mut rate = step();
     rate.stars = Some(6);
-    let e = city
-        .app
-        .orders()
-        .step(&resident, key(county, id), OrderAction::Rate, rate)
+    let e = act(&city, &resident, id, OrderAction::Rate, rate)
         .await
         .unwrap_err();
     assert!(matches!(e, AppError::Conflict { .. }), "{e:?}");
-    let after = city
-        .app
-        .orders()
-        .detail(&resident, key(county, id))
-        .await
-        .unwrap();
+    let after = order_detail(&city, &resident, id).await.unwrap();
     assert_eq!(after.view.order.version, before.view.order.version + 1);
     assert_eq!(after.events.len(), 2);
     assert_eq!(city.count("award_entitlements").await, 0);
@@ -298,16 +293,13 @@ async fn illegal_steps_are_refused_and_change_nothing() {
     // Bad input on placing: a time in the past, text too long, an item not offered here.
     let mut bad = order_for(s.item.id.get(), None);
     bad.wanted_at_text = Some("2020-01-01 12:00".into());
-    let e = city.app.orders().place(&resident, bad).await.unwrap_err();
+    let e = place(&city, &resident, bad).await.unwrap_err();
     assert_eq!(e.field(), Some("wanted_at"));
     let mut bad = order_for(s.item.id.get(), None);
     bad.description = Some("很".repeat(201));
-    let e = city.app.orders().place(&resident, bad).await.unwrap_err();
+    let e = place(&city, &resident, bad).await.unwrap_err();
     assert_eq!(e.field(), Some("description"));
-    let e = city
-        .app
-        .orders()
-        .place(&resident, order_for(9999, None))
+    let e = place(&city, &resident, order_for(9999, None))
         .await
         .unwrap_err();
     assert_not_found(&e);
@@ -382,12 +374,7 @@ async fn two_volunteers_accepting_at_once_exactly_one_wins() {
             }
         }
         assert_eq!(wins, 1, "round {round}");
-        let detail = city
-            .app
-            .orders()
-            .detail(&resident, key(county, id))
-            .await
-            .unwrap();
+        let detail = order_detail(&city, &resident, id).await.unwrap();
         assert_eq!(
             detail
                 .events
@@ -404,26 +391,17 @@ async fn two_volunteers_accepting_at_once_exactly_one_wins() {
         } else {
             &volc
         };
-        city.app
-            .orders()
-            .step(who, key(county, id), OrderAction::Decline, step())
+        act(&city, who, id, OrderAction::Decline, step())
             .await
             .unwrap();
     }
     // The one who comes second, after the first has committed, is told it was taken:
     // the order was open to them, so "not found" would be wrong.
     let id = placed(&city, &resident, s.item.id.get()).await;
-    city.app
-        .orders()
-        .step(&vola, key(county, id), OrderAction::Accept, step())
+    act(&city, &vola, id, OrderAction::Accept, step())
         .await
         .unwrap();
-    match city
-        .app
-        .orders()
-        .step(&volc, key(county, id), OrderAction::Accept, step())
-        .await
-    {
+    match act(&city, &volc, id, OrderAction::Accept, step()).await {
         Err(AppError::Conflict { code, .. }) => assert_eq!(code, "already_taken"),
         other => panic!("second accept: {other:?}"),
     }
@@ -439,23 +417,17 @@ async fn declines_escalation_and_batch_dispatch() {
 
     // Placed by the grid worker for 王五 (代点单), dispatched, declined: back to awaiting
     // dispatch, and 李四 is not offered it again.
-    let placed = city
-        .app
-        .orders()
-        .place(&worker, order_for(s.item.id.get(), Some(city.people_a[2])))
-        .await
-        .unwrap();
+    let placed = place(
+        &city,
+        &worker,
+        order_for(s.item.id.get(), Some(city.people_a[2])),
+    )
+    .await
+    .unwrap();
     assert!(placed.order.proxy);
     let id = placed.order.id;
-    city.app
-        .orders()
-        .dispatch(&worker, key(county, id), DispatchInput::default())
-        .await
-        .unwrap();
-    let declined = city
-        .app
-        .orders()
-        .step(&vola, key(county, id), OrderAction::Decline, step())
+    dispatch_best(&city, &worker, id).await.unwrap();
+    let declined = act(&city, &vola, id, OrderAction::Decline, step())
         .await
         .unwrap();
     assert_eq!(declined.order.state, OrderState::Submitted);
@@ -467,12 +439,7 @@ async fn declines_escalation_and_batch_dispatch() {
             .unwrap()
             .is_empty()
     );
-    let e = city
-        .app
-        .orders()
-        .dispatch(&worker, key(county, id), DispatchInput::default())
-        .await
-        .unwrap_err();
+    let e = dispatch_best(&city, &worker, id).await.unwrap_err();
     assert_conflict(&e, "no_candidate");
 
     // Nobody accepts within the hour: escalated to the compound branch above the grid, once.
@@ -486,14 +453,7 @@ async fn declines_escalation_and_batch_dispatch() {
         city.app.orders().escalate_overdue(&system).await.unwrap(),
         0
     );
-    let o = city
-        .app
-        .orders()
-        .detail(&worker, key(county, id))
-        .await
-        .unwrap()
-        .view
-        .order;
+    let o = order_detail(&city, &worker, id).await.unwrap().view.order;
     assert_eq!(o.escalation_level, 1);
     assert_eq!(o.escalated_to.as_deref(), Some(city.branch.path.as_str()));
     assert_eq!(o.state, OrderState::Submitted);
@@ -502,14 +462,7 @@ async fn declines_escalation_and_batch_dispatch() {
         city.app.orders().escalate_overdue(&system).await.unwrap(),
         1
     );
-    let o = city
-        .app
-        .orders()
-        .detail(&worker, key(county, id))
-        .await
-        .unwrap()
-        .view
-        .order;
+    let o = order_detail(&city, &worker, id).await.unwrap().view.order;
     assert_eq!(
         o.escalated_to.as_deref(),
         Some(city.community.path.as_str())
@@ -518,11 +471,13 @@ async fn declines_escalation_and_batch_dispatch() {
     // Batch dispatch of five new orders in grid A: 李四 has capacity 3 and nothing else
     // reaches grid A, so three are dispatched and two wait; the declined one stays out.
     for _ in 0..5 {
-        city.app
-            .orders()
-            .place(&worker, order_for(s.item.id.get(), Some(city.people_a[0])))
-            .await
-            .unwrap();
+        place(
+            &city,
+            &worker,
+            order_for(s.item.id.get(), Some(city.people_a[0])),
+        )
+        .await
+        .unwrap();
     }
     let secretary = city.caller("secretary").await;
     let report = city
@@ -560,12 +515,7 @@ async fn declines_escalation_and_batch_dispatch() {
 
     // The grid worker of grid B cannot dispatch grid A's orders, nor see them.
     let workerb = city.caller("workerb").await;
-    let e = city
-        .app
-        .orders()
-        .dispatch(&workerb, key(county, id), DispatchInput::default())
-        .await
-        .unwrap_err();
+    let e = dispatch_best(&city, &workerb, id).await.unwrap_err();
     assert_not_found(&e);
     let e = city
         .app
@@ -589,14 +539,10 @@ async fn cancelling_and_resource_list_rules() {
     let s = city.add_services().await;
     let resident = city.caller("resident").await;
     let vola = city.caller("vola").await;
-    let county = city.county.county_code;
     let id = placed(&city, &resident, s.item.id.get()).await;
     let mut why = step();
     why.note = Some("孩子回来了，不用送了".into());
-    let c = city
-        .app
-        .orders()
-        .step(&resident, key(county, id), OrderAction::Cancel, why)
+    let c = act(&city, &resident, id, OrderAction::Cancel, why)
         .await
         .unwrap();
     assert_eq!(c.order.state, OrderState::Cancelled);
@@ -604,10 +550,7 @@ async fn cancelling_and_resource_list_rules() {
         c.order.cancel_reason.as_deref(),
         Some("孩子回来了，不用送了")
     );
-    let e = city
-        .app
-        .orders()
-        .step(&vola, key(county, id), OrderAction::Accept, step())
+    let e = act(&city, &vola, id, OrderAction::Accept, step())
         .await
         .unwrap_err();
     assert!(
@@ -708,11 +651,7 @@ async fn completion_photos_are_stored_only_for_whoever_may_complete_the_order() 
         .unwrap_err();
     assert!(matches!(e, AppError::Conflict { .. }), "{e:?}");
     for action in [OrderAction::Accept, OrderAction::CheckIn] {
-        city.app
-            .orders()
-            .step(&vola, key(county, id), action, step())
-            .await
-            .unwrap();
+        act(&city, &vola, id, action, step()).await.unwrap();
     }
     // In service: still not the grid worker, the resident or another grid's volunteer.
     for (who, caller) in [("worker", &worker), ("resident", &resident)] {
@@ -1072,10 +1011,7 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
 
     // Placed BY 王五 for 张三丰: 王五's own provider is never a candidate, cannot be sent
     // it, and cannot accept it.
-    let by_wang = city
-        .app
-        .orders()
-        .place(&wang_gw, order_for(s.item.id.get(), Some(zhang)))
+    let by_wang = place(&city, &wang_gw, order_for(s.item.id.get(), Some(zhang)))
         .await
         .unwrap()
         .order
@@ -1105,47 +1041,31 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
         .await
         .unwrap_err();
     assert!(forbidden_with(&e, "同户家人"), "{e:?}");
-    let e = city
-        .app
-        .orders()
-        .step(&wang_gw, key(county, by_wang), OrderAction::Accept, step())
+    let e = act(&city, &wang_gw, by_wang, OrderAction::Accept, step())
         .await
         .unwrap_err();
     assert!(forbidden_with(&e, "不能接自己或同户家人的订单"), "{e:?}");
     // 李四 serves it; and a second order of 张三丰's, which he accepts and starts.
     for action in [OrderAction::Accept, OrderAction::CheckIn] {
-        city.app
-            .orders()
-            .step(&vola, key(county, by_wang), action, step())
-            .await
-            .unwrap();
+        act(&city, &vola, by_wang, action, step()).await.unwrap();
     }
     let started = placed(&city, &resident, s.item.id.get()).await;
     for action in [OrderAction::Accept, OrderAction::CheckIn] {
-        city.app
-            .orders()
-            .step(&vola, key(county, started), action, step())
-            .await
-            .unwrap();
+        act(&city, &vola, started, action, step()).await.unwrap();
     }
 
     // Now 张三丰 and 李四 register as one household: 李四 may complete neither of the
     // orders for 张三丰 he had started, and no award is owed for them.
     city.add_shop().await;
     for id in [started, by_wang.get()] {
-        let e = city
-            .app
-            .orders()
-            .step(&vola, key(county, id), OrderAction::Complete, step())
+        let e = act(&city, &vola, id, OrderAction::Complete, step())
             .await
             .unwrap_err();
         assert!(forbidden_with(&e, "同户家人"), "{e:?}");
     }
     assert_eq!(city.count("award_entitlements").await, 0);
     assert_eq!(
-        city.app
-            .orders()
-            .detail(&vola, key(county, started))
+        order_detail(&city, &vola, started)
             .await
             .unwrap()
             .view
@@ -1183,34 +1103,15 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
             .unwrap_err();
         assert_forbidden(&e);
     }
-    let detail = city
-        .app
-        .orders()
-        .detail(&vola, key(county, own))
-        .await
-        .unwrap();
+    let detail = order_detail(&city, &vola, own).await.unwrap();
     assert!(!detail.actions.contains(&"accept"), "{:?}", detail.actions);
-    let e = city
-        .app
-        .orders()
-        .step(&vola, key(county, own), OrderAction::Accept, step())
+    let e = act(&city, &vola, own, OrderAction::Accept, step())
         .await
         .unwrap_err();
     assert!(forbidden_with(&e, "不能接自己或同户家人的订单"), "{e:?}");
-    let d = city
-        .app
-        .orders()
-        .dispatch(&worker, key(county, own), DispatchInput::default())
-        .await
-        .unwrap();
+    let d = dispatch_best(&city, &worker, own).await.unwrap();
     assert_eq!(d.order.provider_id, None);
-    let offers = city
-        .app
-        .orders()
-        .detail(&worker, key(county, own))
-        .await
-        .unwrap()
-        .offers;
+    let offers = order_detail(&city, &worker, own).await.unwrap().offers;
     assert_eq!(offers.len(), 1);
     assert_eq!(offers[0].provider_id, ProviderId(wang_p.get()));
 
@@ -1229,13 +1130,7 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
         .await
         .unwrap();
     for id in more {
-        let offers = city
-            .app
-            .orders()
-            .detail(&worker, key(county, id))
-            .await
-            .unwrap()
-            .offers;
+        let offers = order_detail(&city, &worker, id).await.unwrap().offers;
         assert!(
             offers.iter().all(|o| o.provider_id != ProviderId(s.vol_a)
                 && o.provider_id != ProviderId(team_p.get())),
@@ -1255,82 +1150,52 @@ async fn an_order_names_only_a_need_of_its_own_resident() {
     let county = city.county.county_code;
     let resident = city.caller("resident").await;
     let worker = city.caller("workera").await;
-    let zhang_need = city
-        .app
-        .needs()
-        .record(&city.system, need(city.people_a[0]))
-        .await
-        .unwrap()
-        .id();
-    let wang_need = city
-        .app
-        .needs()
-        .record(&city.system, need(city.people_a[2]))
-        .await
-        .unwrap()
-        .id();
-    let zhao_need = city
-        .app
-        .needs()
-        .record(&city.system, need(city.people_b[0]))
-        .await
-        .unwrap()
-        .id();
+    let zhang_need = recorded_need(&city, city.people_a[0]).await;
+    let wang_need = recorded_need(&city, city.people_a[2]).await;
+    let zhao_need = recorded_need(&city, city.people_b[0]).await;
     let with_need = |person, need_id| {
         let mut o = order_for(s.item.id.get(), person);
         o.need_id = Some(need_id);
         o
     };
     // The resident's own need: fine.
-    let o = city
-        .app
-        .orders()
-        .place(&resident, with_need(None, NeedId(zhang_need)))
+    let o = place(&city, &resident, with_need(None, NeedId(zhang_need)))
         .await
         .unwrap();
     assert_eq!(o.order.need_id, Some(NeedId(zhang_need)));
     // Someone else's need looks missing to the resident; a need that does not exist too.
     for n in [wang_need, zhao_need, 999_999] {
-        let e = city
-            .app
-            .orders()
-            .place(&resident, with_need(None, NeedId(n)))
+        let e = place(&city, &resident, with_need(None, NeedId(n)))
             .await
             .unwrap_err();
         assert!(matches!(e, AppError::NotFound { .. }), "{n}: {e:?}");
     }
     // The grid worker placing for 张三丰: 王五's need (in scope) is refused as another
     // resident's; grid B's need is out of scope and looks missing.
-    let e = city
-        .app
-        .orders()
-        .place(
-            &worker,
-            with_need(Some(city.people_a[0]), NeedId(wang_need)),
-        )
-        .await
-        .unwrap_err();
+    let e = place(
+        &city,
+        &worker,
+        with_need(Some(city.people_a[0]), NeedId(wang_need)),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.code(), "need_other_person");
     assert_eq!(e.field(), Some("need_id"));
-    let e = city
-        .app
-        .orders()
-        .place(
-            &worker,
-            with_need(Some(city.people_a[0]), NeedId(zhao_need)),
-        )
-        .await
-        .unwrap_err();
+    let e = place(
+        &city,
+        &worker,
+        with_need(Some(city.people_a[0]), NeedId(zhao_need)),
+    )
+    .await
+    .unwrap_err();
     assert_not_found(&e);
-    let ok = city
-        .app
-        .orders()
-        .place(
-            &worker,
-            with_need(Some(city.people_a[2]), NeedId(wang_need)),
-        )
-        .await
-        .unwrap();
+    let ok = place(
+        &city,
+        &worker,
+        with_need(Some(city.people_a[2]), NeedId(wang_need)),
+    )
+    .await
+    .unwrap();
     assert_eq!(ok.order.need_id, Some(NeedId(wang_need)));
     assert_eq!(city.count("orders").await, 2);
     // A provider that does not exist (or is in another county) is not dispatched to.
@@ -1367,11 +1232,7 @@ async fn a_completion_names_only_an_unused_photo_of_its_own_order_and_unused_one
     );
     for id in [one, two] {
         for action in [OrderAction::Accept, OrderAction::CheckIn] {
-            city.app
-                .orders()
-                .step(&vola, key(county, id), action, step())
-                .await
-                .unwrap();
+            act(&city, &vola, id, action, step()).await.unwrap();
         }
     }
     let key1 = city
@@ -1402,9 +1263,7 @@ async fn a_completion_names_only_an_unused_photo_of_its_own_order_and_unused_one
         assert_eq!(e.code(), "invalid_photo", "{key}");
     }
     assert_eq!(
-        city.app
-            .orders()
-            .detail(&vola, key(county, two))
+        order_detail(&city, &vola, two)
             .await
             .unwrap()
             .view
@@ -1471,19 +1330,12 @@ async fn a_completion_names_only_an_unused_photo_of_its_own_order_and_unused_one
 async fn served_for(city: &TestCity, item: i64, minutes: i64) -> i64 {
     let resident = city.caller("resident").await;
     let vola = city.caller("vola").await;
-    let county = city.county.county_code;
     let id = placed(city, &resident, item).await;
     for action in [OrderAction::Accept, OrderAction::CheckIn] {
-        city.app
-            .orders()
-            .step(&vola, key(county, id), action, step())
-            .await
-            .unwrap();
+        act(city, &vola, id, action, step()).await.unwrap();
     }
     city.clock.advance(minutes * MINUTE);
-    city.app
-        .orders()
-        .step(&vola, key(county, id), OrderAction::Complete, step())
+    act(city, &vola, id, OrderAction::Complete, step())
         .await
         .unwrap();
     id
@@ -1801,9 +1653,7 @@ async fn simultaneous_dispatches_never_push_a_provider_over_capacity() {
             .await
             .unwrap()
         {
-            city.app
-                .orders()
-                .step(&vola, key(county, v.order.id), OrderAction::Decline, step())
+            act(&city, &vola, v.order.id, OrderAction::Decline, step())
                 .await
                 .unwrap();
         }
@@ -1878,11 +1728,7 @@ async fn simultaneous_uploads_keep_at_most_five_unused_photos() {
     let county = city.county.county_code;
     let id = placed(&city, &resident, s.item.id.get()).await;
     for action in [OrderAction::Accept, OrderAction::CheckIn] {
-        city.app
-            .orders()
-            .step(&vola, key(county, id), action, step())
-            .await
-            .unwrap();
+        act(&city, &vola, id, action, step()).await.unwrap();
     }
     let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(12));
     let mut tasks = Vec::new();
