@@ -6,22 +6,108 @@ use yinling_app::testing::{assert_conflict, assert_forbidden, assert_not_found};
 use yinling_app::testing::{county_code, person_key};
 use yinling_app::{
     AppError, AppResult, Caller, PageRequest,
+    ledger::Receipt,
     orders::DispatchInput,
-    orders::{OrderDetail, OrderInput, OrderStep, OrderView},
+    orders::{BatchReport, Candidate, OrderDetail, OrderInput, OrderStep, OrderView},
     services::ProviderInput,
     testing::{TestCity, need, order},
+    time_bank::{DisputeDecision, DisputeInput, HoursCharge},
 };
 use yinling_domain::{
     ids::{NeedId, PersonId, ProviderId},
     service::{OrderAction, OrderState},
 };
-use yinling_store::orders::OrderFilter;
+use yinling_store::orders::{HoursDisputeRow, OrderFilter};
 
 const MINUTE: i64 = 60_000_000;
 
 /// `who` places `input`.
 async fn place(city: &TestCity, who: &Caller, input: OrderInput) -> AppResult<OrderView> {
     city.app.orders().place(who, input).await
+}
+
+/// `who` uploads a completion photo for the order `id` of the test county.
+async fn upload(
+    city: &TestCity,
+    who: &Caller,
+    id: impl Into<i64>,
+    bytes: Vec<u8>,
+) -> AppResult<String> {
+    let county = city.county.county_code;
+    city.app
+        .orders()
+        .upload_photo(who, key(county, id), bytes)
+        .await
+}
+
+/// The `k` best candidates for the order `id` of the test county, as `who` is offered them.
+async fn candidates(
+    city: &TestCity,
+    who: &Caller,
+    id: impl Into<i64>,
+    k: usize,
+) -> AppResult<Vec<Candidate>> {
+    let county = city.county.county_code;
+    city.app.orders().candidates(who, key(county, id), k).await
+}
+
+/// `who` dispatches every open order in the test community.
+async fn batch_in_community(city: &TestCity, who: &Caller) -> AppResult<BatchReport> {
+    let community = key(city.community.county_code, city.community.id);
+    city.app.orders().batch_dispatch(who, community).await
+}
+
+/// Purges the unused photos past their day of grace, now: how many went.
+async fn purge(city: &TestCity) -> AppResult<usize> {
+    city.app.orders().purge_unused_photos(city.app.now()).await
+}
+
+/// The time-bank charge for the order `id` of the test county, as `who` is shown it.
+async fn hours_charge(city: &TestCity, who: &Caller, id: impl Into<i64>) -> AppResult<HoursCharge> {
+    let county = city.county.county_code;
+    city.app.time_bank().charge(who, key(county, id)).await
+}
+
+/// `who` pays the order `id` of the test county with `minutes` of hours, as confirmed.
+async fn withdraw(
+    city: &TestCity,
+    who: &Caller,
+    id: impl Into<i64>,
+    minutes: i64,
+) -> AppResult<Receipt> {
+    let county = city.county.county_code;
+    city.app
+        .time_bank()
+        .withdraw(who, key(county, id), minutes)
+        .await
+}
+
+/// `who` disputes the time-bank charge for the order `id` of the test county.
+async fn raise_dispute(
+    city: &TestCity,
+    who: &Caller,
+    id: impl Into<i64>,
+    input: DisputeInput,
+) -> AppResult<HoursDisputeRow> {
+    let county = city.county.county_code;
+    city.app
+        .time_bank()
+        .raise_dispute(who, key(county, id), input)
+        .await
+}
+
+/// `who` decides the dispute over the order `id` of the test county.
+async fn decide_dispute(
+    city: &TestCity,
+    who: &Caller,
+    id: impl Into<i64>,
+    input: DisputeDecision,
+) -> AppResult<HoursDisputeRow> {
+    let county = city.county.county_code;
+    city.app
+        .time_bank()
+        .decide_dispute(who, key(county, id), input)
+        .await
 }
 
 /// The id of a new order the resident places for themself.
@@ -125,12 +211,7 @@ async fn an_order_from_placing_to_closing() {
         .await
         .unwrap();
     assert_eq!(list.total, 1);
-    let cands = city
-        .app
-        .orders()
-        .candidates(&worker, key(county, id), 5)
-        .await
-        .unwrap();
+    let cands = candidates(&city, &worker, id, 5).await.unwrap();
     assert_eq!(cands.len(), 1, "赵六 serves grid B only: {cands:?}");
     assert_eq!(cands[0].ranked.id, s.vol_a);
     assert_eq!(cands[0].name, "李四");
@@ -168,12 +249,7 @@ async fn an_order_from_placing_to_closing() {
         )
         .await
         .unwrap();
-    let cands = city
-        .app
-        .orders()
-        .candidates(&worker, key(county, id), 5)
-        .await
-        .unwrap();
+    let cands = candidates(&city, &worker, id, 5).await.unwrap();
     let ids: Vec<i64> = cands.iter().map(|c| c.ranked.id).collect();
     assert_eq!(ids, vec![s.vol_a, s.vol_b]);
 
@@ -413,7 +489,6 @@ async fn declines_escalation_and_batch_dispatch() {
     let s = city.add_services().await;
     let worker = city.caller("workera").await;
     let vola = city.caller("vola").await;
-    let county = city.county.county_code;
 
     // Placed by the grid worker for 王五 (代点单), dispatched, declined: back to awaiting
     // dispatch, and 李四 is not offered it again.
@@ -431,14 +506,7 @@ async fn declines_escalation_and_batch_dispatch() {
         .await
         .unwrap();
     assert_eq!(declined.order.state, OrderState::Submitted);
-    assert!(
-        city.app
-            .orders()
-            .candidates(&worker, key(county, id), 5)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(candidates(&city, &worker, id, 5).await.unwrap().is_empty());
     let e = dispatch_best(&city, &worker, id).await.unwrap_err();
     assert_conflict(&e, "no_candidate");
 
@@ -480,15 +548,7 @@ async fn declines_escalation_and_batch_dispatch() {
         .unwrap();
     }
     let secretary = city.caller("secretary").await;
-    let report = city
-        .app
-        .orders()
-        .batch_dispatch(
-            &secretary,
-            key(city.community.county_code, city.community.id),
-        )
-        .await
-        .unwrap();
+    let report = batch_in_community(&city, &secretary).await.unwrap();
     assert_eq!(report.considered, 6);
     assert_eq!(report.dispatched, 3);
     assert_eq!(report.unmatched, 3);
@@ -502,27 +562,14 @@ async fn declines_escalation_and_batch_dispatch() {
         3
     );
     // Again: nobody has room, nothing changes.
-    let again = city
-        .app
-        .orders()
-        .batch_dispatch(
-            &secretary,
-            key(city.community.county_code, city.community.id),
-        )
-        .await
-        .unwrap();
+    let again = batch_in_community(&city, &secretary).await.unwrap();
     assert_eq!(again.dispatched, 0);
 
     // The grid worker of grid B cannot dispatch grid A's orders, nor see them.
     let workerb = city.caller("workerb").await;
     let e = dispatch_best(&city, &workerb, id).await.unwrap_err();
     assert_not_found(&e);
-    let e = city
-        .app
-        .orders()
-        .batch_dispatch(&workerb, key(city.community.county_code, city.community.id))
-        .await
-        .unwrap_err();
+    let e = batch_in_community(&city, &workerb).await.unwrap_err();
     assert_not_found(&e);
     let list = city
         .app
@@ -643,49 +690,26 @@ async fn completion_photos_are_stored_only_for_whoever_may_complete_the_order() 
     let id = placed(&city, &resident, s.item.id.get()).await;
 
     // Open, not yet accepted: nobody may complete it.
-    let e = city
-        .app
-        .orders()
-        .upload_photo(&vola, key(county, id), png.clone())
-        .await
-        .unwrap_err();
+    let e = upload(&city, &vola, id, png.clone()).await.unwrap_err();
     assert!(matches!(e, AppError::Conflict { .. }), "{e:?}");
     for action in [OrderAction::Accept, OrderAction::CheckIn] {
         act(&city, &vola, id, action, step()).await.unwrap();
     }
     // In service: still not the grid worker, the resident or another grid's volunteer.
     for (who, caller) in [("worker", &worker), ("resident", &resident)] {
-        let e = city
-            .app
-            .orders()
-            .upload_photo(caller, key(county, id), png.clone())
-            .await
-            .unwrap_err();
+        let e = upload(&city, caller, id, png.clone()).await.unwrap_err();
         assert!(matches!(e, AppError::Forbidden { .. }), "{who}: {e:?}");
     }
-    let e = city
-        .app
-        .orders()
-        .upload_photo(&volb, key(county, id), png.clone())
-        .await
-        .unwrap_err();
+    let e = upload(&city, &volb, id, png.clone()).await.unwrap_err();
     assert_not_found(&e);
-    let e = city
-        .app
-        .orders()
-        .upload_photo(&vola, key(county, id), b"<html>".to_vec())
+    let e = upload(&city, &vola, id, b"<html>".to_vec())
         .await
         .unwrap_err();
     assert_eq!(e.code(), "unsupported_file");
     assert_eq!(files_under(dir.path()), 0, "nothing stored when refused");
 
     // The volunteer serving it stores one and completes with it.
-    let key = city
-        .app
-        .orders()
-        .upload_photo(&vola, key(county, id), png.clone())
-        .await
-        .unwrap();
+    let key = upload(&city, &vola, id, png.clone()).await.unwrap();
     assert!(key.starts_with(&format!("orders/{county}/{id}/")), "{key}");
     assert_eq!(files_under(dir.path()), 1);
     let mut done = step();
@@ -704,12 +728,7 @@ async fn completion_photos_are_stored_only_for_whoever_may_complete_the_order() 
     assert_eq!(v.order.photo_key.as_deref(), Some(key.as_str()));
     assert_eq!(city.app.files().get(&key).await.unwrap().0, png);
     // Completed: no more photos.
-    let e = city
-        .app
-        .orders()
-        .upload_photo(&vola, yinling_app::testing::key(county, id), png)
-        .await
-        .unwrap_err();
+    let e = upload(&city, &vola, id, png).await.unwrap_err();
     assert!(matches!(e, AppError::Conflict { .. }), "{e:?}");
     assert_eq!(files_under(dir.path()), 1);
 }
@@ -1016,10 +1035,7 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
         .unwrap()
         .order
         .id;
-    let ids: Vec<i64> = city
-        .app
-        .orders()
-        .candidates(&worker, key(county, by_wang), 10)
+    let ids: Vec<i64> = candidates(&city, &worker, by_wang, 10)
         .await
         .unwrap()
         .iter()
@@ -1077,10 +1093,7 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
     // Placed FOR 张三丰 by himself: neither 李四 nor the team he belongs to is a candidate;
     // one click goes to 王五; 李四 cannot be sent it nor accept it, and is not offered 接单.
     let own = placed(&city, &resident, s.item.id.get()).await;
-    let ids: Vec<i64> = city
-        .app
-        .orders()
-        .candidates(&worker, key(county, own), 10)
+    let ids: Vec<i64> = candidates(&city, &worker, own, 10)
         .await
         .unwrap()
         .iter()
@@ -1124,11 +1137,7 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
         v
     };
     let secretary = city.caller("secretary").await;
-    city.app
-        .orders()
-        .batch_dispatch(&secretary, key(community.0, community.1))
-        .await
-        .unwrap();
+    batch_in_community(&city, &secretary).await.unwrap();
     for id in more {
         let offers = order_detail(&city, &worker, id).await.unwrap().offers;
         assert!(
@@ -1235,12 +1244,7 @@ async fn a_completion_names_only_an_unused_photo_of_its_own_order_and_unused_one
             act(&city, &vola, id, action, step()).await.unwrap();
         }
     }
-    let key1 = city
-        .app
-        .orders()
-        .upload_photo(&vola, key(county, one), png.clone())
-        .await
-        .unwrap();
+    let key1 = upload(&city, &vola, one, png.clone()).await.unwrap();
     let complete = |id, key: &str| {
         let mut st = step();
         st.photo_key = Some(key.to_owned());
@@ -1275,49 +1279,18 @@ async fn a_completion_names_only_an_unused_photo_of_its_own_order_and_unused_one
     // Used once: not again, not elsewhere.
     let e = complete(two, &key1).await.unwrap_err();
     assert_eq!(e.code(), "invalid_photo");
-    let key2 = city
-        .app
-        .orders()
-        .upload_photo(&vola, key(county, two), png.clone())
-        .await
-        .unwrap();
-    let spare = city
-        .app
-        .orders()
-        .upload_photo(&vola, key(county, two), png.clone())
-        .await
-        .unwrap();
+    let key2 = upload(&city, &vola, two, png.clone()).await.unwrap();
+    let spare = upload(&city, &vola, two, png.clone()).await.unwrap();
     complete(two, &key2).await.unwrap();
     assert_eq!(files_under(dir.path()), 3);
     assert_eq!(city.count("order_photos").await, 3);
 
     // The unused photo stays through its day of grace, then goes, file and row; once.
     city.clock.advance(23 * 60 * MINUTE);
-    assert_eq!(
-        city.app
-            .orders()
-            .purge_unused_photos(city.app.now())
-            .await
-            .unwrap(),
-        0
-    );
+    assert_eq!(purge(&city).await.unwrap(), 0);
     city.clock.advance(2 * 60 * MINUTE);
-    assert_eq!(
-        city.app
-            .orders()
-            .purge_unused_photos(city.app.now())
-            .await
-            .unwrap(),
-        1
-    );
-    assert_eq!(
-        city.app
-            .orders()
-            .purge_unused_photos(city.app.now())
-            .await
-            .unwrap(),
-        0
-    );
+    assert_eq!(purge(&city).await.unwrap(), 1);
+    assert_eq!(purge(&city).await.unwrap(), 0);
     assert_eq!(files_under(dir.path()), 2);
     assert_eq!(city.count("order_photos").await, 2);
     assert_not_found(city.app.files().get(&spare).await);
@@ -1389,12 +1362,7 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
 
     // 42 minutes recorded, the item lasts 30: 30 are charged, shown in words first.
     let id = served_for(&city, s.item.id.get(), 42).await;
-    let charge = city
-        .app
-        .time_bank()
-        .charge(&resident, key(county, id))
-        .await
-        .unwrap();
+    let charge = hours_charge(&city, &resident, id).await.unwrap();
     assert_eq!(
         (charge.recorded_minutes, charge.cap_minutes, charge.minutes),
         (42, 30, 30)
@@ -1402,60 +1370,39 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
     assert_eq!(charge.minutes_text, "30分钟");
     assert!(charge.paid.is_none() && charge.enough);
     // Paying an amount other than the one shown moves nothing.
-    let e = city
-        .app
-        .time_bank()
-        .withdraw(&resident, key(county, id), 42)
-        .await
-        .unwrap_err();
+    let e = withdraw(&city, &resident, id, 42).await.unwrap_err();
     assert_eq!(e.code(), "amount_not_confirmed");
     assert_eq!(minutes(&city).await, 600);
-    let paid = city
-        .app
-        .time_bank()
-        .withdraw(&resident, key(county, id), 30)
-        .await
-        .unwrap();
+    let paid = withdraw(&city, &resident, id, 30).await.unwrap();
     assert_eq!(paid.transfer.amount, 30);
     assert_eq!(minutes(&city).await, 570);
 
     // Disputes: only of a payment made, once, audited; seen by staff over the order only.
-    let e = city
-        .app
-        .time_bank()
-        .raise_dispute(
-            &resident,
-            key(county, id),
-            DisputeInput { reason: " ".into() },
-        )
+    let e = raise_dispute(&city, &resident, id, DisputeInput { reason: " ".into() })
         .await
         .unwrap_err();
     assert_eq!(e.field(), Some("reason"));
-    let d = city
-        .app
-        .time_bank()
-        .raise_dispute(
-            &resident,
-            key(county, id),
-            DisputeInput {
-                reason: "服务时长不对".into(),
-            },
-        )
-        .await
-        .unwrap();
+    let d = raise_dispute(
+        &city,
+        &resident,
+        id,
+        DisputeInput {
+            reason: "服务时长不对".into(),
+        },
+    )
+    .await
+    .unwrap();
     assert_eq!((d.status.as_str(), d.minutes), ("open", 30));
-    let e = city
-        .app
-        .time_bank()
-        .raise_dispute(
-            &resident,
-            key(county, id),
-            DisputeInput {
-                reason: "再提一次".into(),
-            },
-        )
-        .await
-        .unwrap_err();
+    let e = raise_dispute(
+        &city,
+        &resident,
+        id,
+        DisputeInput {
+            reason: "再提一次".into(),
+        },
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.code(), "already_disputed");
     assert_eq!(audited(&city, "timebank.dispute").await, 1);
     assert_eq!(
@@ -1480,21 +1427,13 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
         note: Some("核实属实".into()),
     };
     for (who, caller) in [("grid B", &workerb), ("the resident", &resident)] {
-        let e = city
-            .app
-            .time_bank()
-            .decide_dispute(caller, key(county, id), uphold())
+        let e = decide_dispute(&city, caller, id, uphold())
             .await
             .unwrap_err();
         assert!(matches!(e, AppError::NotFound { .. }), "{who}: {e:?}");
     }
     // Upheld by the grid worker: the charge is reversed through the ledger, once.
-    let decided = city
-        .app
-        .time_bank()
-        .decide_dispute(&worker, key(county, id), uphold())
-        .await
-        .unwrap();
+    let decided = decide_dispute(&city, &worker, id, uphold()).await.unwrap();
     assert_eq!(decided.status, "upheld");
     assert_eq!(minutes(&city).await, 600);
     let reversal = yinling_store::ledger::transfer(
@@ -1505,10 +1444,7 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
     .unwrap()
     .unwrap();
     assert_eq!(reversal.reverses, Some(paid.transfer.id));
-    let e = city
-        .app
-        .time_bank()
-        .decide_dispute(&secretary, key(county, id), uphold())
+    let e = decide_dispute(&city, &secretary, id, uphold())
         .await
         .unwrap_err();
     assert_eq!(e.code(), "already_decided");
@@ -1528,29 +1464,19 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
     // Nobody decides their own dispute: raised by the grid worker for 张三丰, the grid
     // worker may not decide it (refused and audited); the secretary rejects it.
     let id2 = served_for(&city, s.item.id.get(), 10).await;
-    let c2 = city
-        .app
-        .time_bank()
-        .charge(&worker, key(county, id2))
-        .await
-        .unwrap();
+    let c2 = hours_charge(&city, &worker, id2).await.unwrap();
     assert_eq!(c2.minutes, 10);
-    city.app
-        .time_bank()
-        .withdraw(&resident, key(county, id2), 10)
-        .await
-        .unwrap();
-    city.app
-        .time_bank()
-        .raise_dispute(
-            &worker,
-            key(county, id2),
-            DisputeInput {
-                reason: "老人说没有接受这次服务".into(),
-            },
-        )
-        .await
-        .unwrap();
+    withdraw(&city, &resident, id2, 10).await.unwrap();
+    raise_dispute(
+        &city,
+        &worker,
+        id2,
+        DisputeInput {
+            reason: "老人说没有接受这次服务".into(),
+        },
+    )
+    .await
+    .unwrap();
     let view = city
         .app
         .time_bank()
@@ -1559,27 +1485,22 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
         .unwrap()
         .unwrap();
     assert!(!view.may_decide);
-    let e = city
-        .app
-        .time_bank()
-        .decide_dispute(&worker, key(county, id2), uphold())
+    let e = decide_dispute(&city, &worker, id2, uphold())
         .await
         .unwrap_err();
     assert!(forbidden_with(&e, "不能处理自己提出的"), "{e:?}");
     assert_eq!(audited(&city, "order.refused").await, 1);
-    let rejected = city
-        .app
-        .time_bank()
-        .decide_dispute(
-            &secretary,
-            key(county, id2),
-            DisputeDecision {
-                uphold: false,
-                note: Some("服务记录完整".into()),
-            },
-        )
-        .await
-        .unwrap();
+    let rejected = decide_dispute(
+        &city,
+        &secretary,
+        id2,
+        DisputeDecision {
+            uphold: false,
+            note: Some("服务记录完整".into()),
+        },
+    )
+    .await
+    .unwrap();
     assert_eq!(rejected.status, "rejected");
     assert_eq!(minutes(&city).await, 590);
     let (findings, _) = city.app.ledger().verify().await.unwrap();
