@@ -14,12 +14,24 @@ use yinling_app::{
     time_bank::{DisputeDecision, DisputeInput, HoursCharge},
 };
 use yinling_domain::{
-    ids::{NeedId, PersonId, ProviderId},
+    ids::{Key, NeedId, OrderId, PersonId, ProviderId},
     service::{OrderAction, OrderState},
 };
 use yinling_store::orders::{HoursDisputeRow, OrderFilter};
 
 const MINUTE: i64 = 60_000_000;
+
+/// The key of the order `id` in the test county.
+fn order_key(city: &TestCity, id: impl Into<i64>) -> Key<OrderId> {
+    key(city.county.county_code, id)
+}
+
+/// `who` accepts the order `id` of the test county and checks in: it is in service.
+async fn start(city: &TestCity, who: &Caller, id: impl Into<i64> + Copy) {
+    for action in [OrderAction::Accept, OrderAction::CheckIn] {
+        act(city, who, id, action, step()).await.unwrap();
+    }
+}
 
 /// `who` places `input`.
 async fn place(city: &TestCity, who: &Caller, input: OrderInput) -> AppResult<OrderView> {
@@ -33,10 +45,9 @@ async fn upload(
     id: impl Into<i64>,
     bytes: Vec<u8>,
 ) -> AppResult<String> {
-    let county = city.county.county_code;
     city.app
         .orders()
-        .upload_photo(who, key(county, id), bytes)
+        .upload_photo(who, order_key(city, id), bytes)
         .await
 }
 
@@ -47,8 +58,10 @@ async fn candidates(
     id: impl Into<i64>,
     k: usize,
 ) -> AppResult<Vec<Candidate>> {
-    let county = city.county.county_code;
-    city.app.orders().candidates(who, key(county, id), k).await
+    city.app
+        .orders()
+        .candidates(who, order_key(city, id), k)
+        .await
 }
 
 /// `who` dispatches every open order in the test community.
@@ -64,8 +77,7 @@ async fn purge(city: &TestCity) -> AppResult<usize> {
 
 /// The time-bank charge for the order `id` of the test county, as `who` is shown it.
 async fn hours_charge(city: &TestCity, who: &Caller, id: impl Into<i64>) -> AppResult<HoursCharge> {
-    let county = city.county.county_code;
-    city.app.time_bank().charge(who, key(county, id)).await
+    city.app.time_bank().charge(who, order_key(city, id)).await
 }
 
 /// `who` pays the order `id` of the test county with `minutes` of hours, as confirmed.
@@ -75,10 +87,9 @@ async fn withdraw(
     id: impl Into<i64>,
     minutes: i64,
 ) -> AppResult<Receipt> {
-    let county = city.county.county_code;
     city.app
         .time_bank()
-        .withdraw(who, key(county, id), minutes)
+        .withdraw(who, order_key(city, id), minutes)
         .await
 }
 
@@ -89,10 +100,9 @@ async fn raise_dispute(
     id: impl Into<i64>,
     input: DisputeInput,
 ) -> AppResult<HoursDisputeRow> {
-    let county = city.county.county_code;
     city.app
         .time_bank()
-        .raise_dispute(who, key(county, id), input)
+        .raise_dispute(who, order_key(city, id), input)
         .await
 }
 
@@ -103,10 +113,9 @@ async fn decide_dispute(
     id: impl Into<i64>,
     input: DisputeDecision,
 ) -> AppResult<HoursDisputeRow> {
-    let county = city.county.county_code;
     city.app
         .time_bank()
-        .decide_dispute(who, key(county, id), input)
+        .decide_dispute(who, order_key(city, id), input)
         .await
 }
 
@@ -264,9 +273,7 @@ async fn an_order_from_placing_to_closing() {
         .unwrap();
     assert_eq!(offered.len(), 1);
 
-    for action in [OrderAction::Accept, OrderAction::CheckIn] {
-        act(&city, &vola, id, action, step()).await.unwrap();
-    }
+    start(&city, &vola, id).await;
     city.clock.advance(42 * MINUTE);
     // A photo must be one stored for this order.
     let mut foreign = step();
@@ -659,6 +666,20 @@ async fn cancelling_and_resource_list_rules() {
     assert_eq!(city.count("providers").await, 2);
 }
 
+/// The test city with its files stored in a fresh folder, kept as long as the folder lives.
+async fn storing_files() -> (TestCity, tempfile::TempDir) {
+    let city = TestCity::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    city.app
+        .set_files(yinling_app::kernel::files::FileStore::local(dir.path()).unwrap());
+    (city, dir)
+}
+
+/// A tiny file that starts as a PNG does.
+fn png() -> Vec<u8> {
+    b"\x89PNG\r\n\x1a\n0000".to_vec()
+}
+
 /// Files under a folder, however deep.
 fn files_under(dir: &std::path::Path) -> usize {
     std::fs::read_dir(dir)
@@ -676,25 +697,20 @@ fn files_under(dir: &std::path::Path) -> usize {
 
 #[tokio::test]
 async fn completion_photos_are_stored_only_for_whoever_may_complete_the_order() {
-    let city = TestCity::new().await;
-    let dir = tempfile::tempdir().unwrap();
-    city.app
-        .set_files(yinling_app::kernel::files::FileStore::local(dir.path()).unwrap());
+    let (city, dir) = storing_files().await;
     let s = city.add_services().await;
     let resident = city.caller("resident").await;
     let vola = city.caller("vola").await;
     let volb = city.caller("volb").await;
     let worker = city.caller("workera").await;
     let county = city.county.county_code;
-    let png = b"\x89PNG\r\n\x1a\n0000".to_vec();
+    let png = png();
     let id = placed(&city, &resident, s.item.id.get()).await;
 
     // Open, not yet accepted: nobody may complete it.
     let e = upload(&city, &vola, id, png.clone()).await.unwrap_err();
     assert!(matches!(e, AppError::Conflict { .. }), "{e:?}");
-    for action in [OrderAction::Accept, OrderAction::CheckIn] {
-        act(&city, &vola, id, action, step()).await.unwrap();
-    }
+    start(&city, &vola, id).await;
     // In service: still not the grid worker, the resident or another grid's volunteer.
     for (who, caller) in [("worker", &worker), ("resident", &resident)] {
         let e = upload(&city, caller, id, png.clone()).await.unwrap_err();
@@ -1062,13 +1078,9 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
         .unwrap_err();
     assert!(forbidden_with(&e, "不能接自己或同户家人的订单"), "{e:?}");
     // 李四 serves it; and a second order of 张三丰's, which he accepts and starts.
-    for action in [OrderAction::Accept, OrderAction::CheckIn] {
-        act(&city, &vola, by_wang, action, step()).await.unwrap();
-    }
+    start(&city, &vola, by_wang).await;
     let started = placed(&city, &resident, s.item.id.get()).await;
-    for action in [OrderAction::Accept, OrderAction::CheckIn] {
-        act(&city, &vola, started, action, step()).await.unwrap();
-    }
+    start(&city, &vola, started).await;
 
     // Now 张三丰 and 李四 register as one household: 李四 may complete neither of the
     // orders for 张三丰 he had started, and no award is owed for them.
@@ -1226,23 +1238,18 @@ async fn an_order_names_only_a_need_of_its_own_resident() {
 
 #[tokio::test]
 async fn a_completion_names_only_an_unused_photo_of_its_own_order_and_unused_ones_are_purged() {
-    let city = TestCity::new().await;
-    let dir = tempfile::tempdir().unwrap();
-    city.app
-        .set_files(yinling_app::kernel::files::FileStore::local(dir.path()).unwrap());
+    let (city, dir) = storing_files().await;
     let s = city.add_services().await;
     let resident = city.caller("resident").await;
     let vola = city.caller("vola").await;
     let county = city.county.county_code;
-    let png = b"\x89PNG\r\n\x1a\n0000".to_vec();
+    let png = png();
     let (one, two) = (
         placed(&city, &resident, s.item.id.get()).await,
         placed(&city, &resident, s.item.id.get()).await,
     );
     for id in [one, two] {
-        for action in [OrderAction::Accept, OrderAction::CheckIn] {
-            act(&city, &vola, id, action, step()).await.unwrap();
-        }
+        start(&city, &vola, id).await;
     }
     let key1 = upload(&city, &vola, one, png.clone()).await.unwrap();
     let complete = |id, key: &str| {
@@ -1304,9 +1311,7 @@ async fn served_for(city: &TestCity, item: i64, minutes: i64) -> i64 {
     let resident = city.caller("resident").await;
     let vola = city.caller("vola").await;
     let id = placed(city, &resident, item).await;
-    for action in [OrderAction::Accept, OrderAction::CheckIn] {
-        act(city, &vola, id, action, step()).await.unwrap();
-    }
+    start(city, &vola, id).await;
     city.clock.advance(minutes * MINUTE);
     act(city, &vola, id, OrderAction::Complete, step())
         .await
@@ -1639,18 +1644,13 @@ async fn simultaneous_dispatches_never_push_a_provider_over_capacity() {
 /// refused with the reason, and nothing of theirs is stored.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn simultaneous_uploads_keep_at_most_five_unused_photos() {
-    let city = TestCity::new().await;
-    let dir = tempfile::tempdir().unwrap();
-    city.app
-        .set_files(yinling_app::kernel::files::FileStore::local(dir.path()).unwrap());
+    let (city, _dir) = storing_files().await;
     let s = city.add_services().await;
     let resident = city.caller("resident").await;
     let vola = city.caller("vola").await;
     let county = city.county.county_code;
     let id = placed(&city, &resident, s.item.id.get()).await;
-    for action in [OrderAction::Accept, OrderAction::CheckIn] {
-        act(&city, &vola, id, action, step()).await.unwrap();
-    }
+    start(&city, &vola, id).await;
     let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(12));
     let mut tasks = Vec::new();
     for n in 0..12u8 {
