@@ -9,7 +9,7 @@ use yinling_app::{
     ledger::Receipt,
     orders::DispatchInput,
     orders::{BatchReport, Candidate, OrderDetail, OrderInput, OrderStep, OrderView},
-    services::ProviderInput,
+    services::{Provider, ProviderInput},
     testing::{TestCity, need, order},
     time_bank::{DisputeDecision, DisputeInput, HoursCharge},
 };
@@ -31,6 +31,26 @@ async fn start(city: &TestCity, who: &Caller, id: impl Into<i64> + Copy) {
     for action in [OrderAction::Accept, OrderAction::CheckIn] {
         act(city, who, id, action, step()).await.unwrap();
     }
+}
+
+/// The system puts `input` on the resource list.
+async fn list_provider(city: &TestCity, input: ProviderInput) -> AppResult<Provider> {
+    city.app
+        .services()
+        .create_provider(&city.system, input)
+        .await
+}
+
+/// A volunteer (`person`, or none for a team) who cooks (做饭) anywhere in the test
+/// community, up to `capacity` orders at once.
+fn community_cook(city: &TestCity, person: Option<(i64, i64)>, capacity: i64) -> ProviderInput {
+    let community = key(city.community.county_code, city.community.id);
+    ProviderInput::volunteer(
+        person.map(|(c, i)| key(c, i)),
+        &["做饭"],
+        vec![community],
+        capacity,
+    )
 }
 
 /// `who` places `input`.
@@ -395,40 +415,19 @@ async fn two_volunteers_accepting_at_once_exactly_one_wins() {
     let s = city.add_services().await;
     let county = city.county.county_code;
     // A second volunteer who can reach grid A: 王五, serving the community.
-    let p2 = city
-        .app
-        .services()
-        .create_provider(
-            &city.system,
-            ProviderInput::volunteer(
-                Some(key(city.people_a[2].0, city.people_a[2].1)),
-                &["做饭"],
-                vec![key(city.community.county_code, city.community.id)],
-                50,
-            ),
-        )
+    let p2 = list_provider(&city, community_cook(&city, Some(city.people_a[2]), 50))
         .await
         .unwrap();
-    city.app
-        .accounts()
-        .create(
-            &city.system,
-            yinling_app::accounts::NewAccountInput {
-                password: yinling_app::testing::PASSWORD.into(),
-                person_county_code: Some(city.people_a[2].0),
-                person_id: Some(city.people_a[2].1),
-                ..yinling_app::testing::account(
-                    "volc",
-                    yinling_domain::role::Role::Volunteer,
-                    (city.grid_a.county_code.as_i64(), city.grid_a.id.get()),
-                )
-            },
-        )
-        .await
-        .unwrap();
+    let volc = account(
+        &city,
+        "volc",
+        yinling_domain::role::Role::Volunteer,
+        &city.grid_a,
+        city.people_a[2],
+    )
+    .await;
     let resident = city.caller("resident").await;
     let vola = city.caller("vola").await;
-    let volc = city.caller("volc").await;
     for round in 0..8 {
         let id = placed(&city, &resident, s.item.id.get()).await;
         let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(2));
@@ -619,35 +618,20 @@ async fn cancelling_and_resource_list_rules() {
         vec![],
         2,
     );
-    let e = city
-        .app
-        .services()
-        .create_provider(&city.system, dup.clone())
-        .await
-        .unwrap_err();
+    let e = list_provider(&city, dup.clone()).await.unwrap_err();
     assert_conflict(&e, "provider_exists");
     let mut bad = dup.clone();
     bad.person = Some(key(city.people_a[0].0, city.people_a[0].1));
     bad.capacity = 0;
     assert_eq!(
-        city.app
-            .services()
-            .create_provider(&city.system, bad)
-            .await
-            .unwrap_err()
-            .field(),
+        list_provider(&city, bad).await.unwrap_err().field(),
         Some("capacity")
     );
     let mut bad = dup.clone();
     bad.person = Some(key(city.people_a[0].0, city.people_a[0].1));
     bad.windows = vec!["周八 9:00-10:00".into()];
     assert_eq!(
-        city.app
-            .services()
-            .create_provider(&city.system, bad)
-            .await
-            .unwrap_err()
-            .field(),
+        list_provider(&city, bad).await.unwrap_err().field(),
         Some("windows")
     );
     // A grid B worker cannot list grid A's volunteers.
@@ -1006,41 +990,22 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
     let city = TestCity::new().await;
     let s = city.add_services().await;
     let county = city.county.county_code;
-    let community = (city.community.county_code.as_i64(), city.community.id.get());
     let (zhang, li, wang) = (city.people_a[0], city.people_a[1], city.people_a[2]);
     let resident = city.caller("resident").await;
     let worker = city.caller("workera").await;
     let vola = city.caller("vola").await;
     // 王五 volunteers too, and works as a grid worker: he places orders for residents.
-    let wang_p = city
-        .app
-        .services()
-        .create_provider(
-            &city.system,
-            ProviderInput::volunteer(
-                Some(key(wang.0, wang.1)),
-                &["做饭"],
-                vec![key(community.0, community.1)],
-                5,
-            ),
-        )
+    let wang_p = list_provider(&city, community_cook(&city, Some(wang), 5))
         .await
         .unwrap()
         .id;
     let wang_gw = account(&city, "wanggw", Role::GridWorker, &city.grid_a, wang).await;
     // A team whose member is 李四 (an account holding a role on the team's unit).
     let team_unit = new_unit(&city, &city.community, OrgKind::VolunteerTeam, "东门助餐队").await;
-    let mut team =
-        ProviderInput::volunteer(None, &["做饭"], vec![key(community.0, community.1)], 5);
+    let mut team = community_cook(&city, None, 5);
     team.kind = ProviderKind::Team;
     team.unit = Some(key(team_unit.county_code, team_unit.id));
-    let team_p = city
-        .app
-        .services()
-        .create_provider(&city.system, team)
-        .await
-        .unwrap()
-        .id;
+    let team_p = list_provider(&city, team).await.unwrap().id;
     account(&city, "teamli", Role::Volunteer, &team_unit, li).await;
     let refused_before = audited(&city, "order.refused").await;
 
