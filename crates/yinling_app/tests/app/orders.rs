@@ -53,6 +53,32 @@ fn community_cook(city: &TestCity, person: Option<(i64, i64)>, capacity: i64) ->
     )
 }
 
+/// Runs `runs` at once (each waits at a shared barrier until all have started) and gives
+/// their results in order.
+async fn race<T, F>(runs: impl IntoIterator<Item = F>) -> Vec<AppResult<T>>
+where
+    F: std::future::Future<Output = AppResult<T>> + Send + 'static,
+    T: Send + 'static,
+{
+    let runs: Vec<F> = runs.into_iter().collect();
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(runs.len()));
+    let tasks: Vec<_> = runs
+        .into_iter()
+        .map(|run| {
+            let barrier = barrier.clone();
+            tokio::spawn(async move {
+                barrier.wait().await;
+                run.await
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(task.await.unwrap());
+    }
+    results
+}
+
 /// `who` places `input`.
 async fn place(city: &TestCity, who: &Caller, input: OrderInput) -> AppResult<OrderView> {
     city.app.orders().place(who, input).await
@@ -82,6 +108,12 @@ async fn candidates(
         .orders()
         .candidates(who, order_key(city, id), k)
         .await
+}
+
+/// The providers ranked for the order `id`, best first, as `who` is offered them.
+async fn candidate_ids(city: &TestCity, who: &Caller, id: impl Into<i64>, k: usize) -> Vec<i64> {
+    let ranked = candidates(city, who, id, k).await.unwrap();
+    ranked.iter().map(|c| c.ranked.id).collect()
 }
 
 /// `who` dispatches every open order in the test community.
@@ -430,21 +462,17 @@ async fn two_volunteers_accepting_at_once_exactly_one_wins() {
     let vola = city.caller("vola").await;
     for round in 0..8 {
         let id = placed(&city, &resident, s.item.id.get()).await;
-        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(2));
-        let mut tasks = Vec::new();
-        for who in [vola.clone(), volc.clone()] {
+        let accepts = [vola.clone(), volc.clone()].map(|who| {
             let app = city.app.clone();
-            let barrier = barrier.clone();
-            tasks.push(tokio::spawn(async move {
-                barrier.wait().await;
+            async move {
                 app.orders()
                     .step(&who, key(county, id), OrderAction::Accept, step())
                     .await
-            }));
-        }
+            }
+        });
         let mut wins = 0;
-        for t in tasks {
-            match t.await.unwrap() {
+        for result in race(accepts).await {
+            match result {
                 Ok(v) => {
                     wins += 1;
                     assert_eq!(v.order.state, OrderState::Accepted);
@@ -1016,12 +1044,7 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
         .unwrap()
         .order
         .id;
-    let ids: Vec<i64> = candidates(&city, &worker, by_wang, 10)
-        .await
-        .unwrap()
-        .iter()
-        .map(|c| c.ranked.id)
-        .collect();
+    let ids = candidate_ids(&city, &worker, by_wang, 10).await;
     assert!(
         ids.contains(&s.vol_a) && ids.contains(&team_p.get()),
         "{ids:?}"
@@ -1070,12 +1093,7 @@ async fn a_volunteer_never_serves_an_order_placed_by_or_for_themselves_or_their_
     // Placed FOR 张三丰 by himself: neither 李四 nor the team he belongs to is a candidate;
     // one click goes to 王五; 李四 cannot be sent it nor accept it, and is not offered 接单.
     let own = placed(&city, &resident, s.item.id.get()).await;
-    let ids: Vec<i64> = candidates(&city, &worker, own, 10)
-        .await
-        .unwrap()
-        .iter()
-        .map(|c| c.ranked.id)
-        .collect();
+    let ids = candidate_ids(&city, &worker, own, 10).await;
     assert_eq!(ids, vec![wang_p.get()]);
     for pid in [s.vol_a, team_p.get()] {
         let e = city
@@ -1508,22 +1526,17 @@ async fn simultaneous_dispatches_never_push_a_provider_over_capacity() {
         for _ in 0..N {
             ids.push(placed(&city, &resident, s.item.id.get()).await);
         }
-        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(N));
-        let mut tasks = Vec::new();
-        for id in ids {
-            let (app, worker, barrier) = (city.app.clone(), worker.clone(), barrier.clone());
+        let dispatches = ids.into_iter().map(|id| {
+            let (app, worker) = (city.app.clone(), worker.clone());
             let input = DispatchInput {
                 provider_id: named.then_some(ProviderId(s.vol_a)),
                 note: None,
             };
-            tasks.push(tokio::spawn(async move {
-                barrier.wait().await;
-                app.orders().dispatch(&worker, key(county, id), input).await
-            }));
-        }
+            async move { app.orders().dispatch(&worker, key(county, id), input).await }
+        });
         let mut won = 0;
-        for t in tasks {
-            match t.await.unwrap() {
+        for result in race(dispatches).await {
+            match result {
                 Ok(v) => {
                     won += 1;
                     assert_eq!(v.order.state, OrderState::Dispatched);
@@ -1616,20 +1629,15 @@ async fn simultaneous_uploads_keep_at_most_five_unused_photos() {
     let county = city.county.county_code;
     let id = placed(&city, &resident, s.item.id.get()).await;
     start(&city, &vola, id).await;
-    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(12));
-    let mut tasks = Vec::new();
-    for n in 0..12u8 {
-        let (app, vola, barrier) = (city.app.clone(), vola.clone(), barrier.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut png = b"\x89PNG\r\n\x1a\n0000".to_vec();
-            png.push(n);
-            barrier.wait().await;
-            app.orders().upload_photo(&vola, key(county, id), png).await
-        }));
-    }
+    let uploads = (0..12u8).map(|n| {
+        let (app, vola) = (city.app.clone(), vola.clone());
+        let mut png = png();
+        png.push(n);
+        async move { app.orders().upload_photo(&vola, key(county, id), png).await }
+    });
     let mut kept = 0;
-    for t in tasks {
-        match t.await.unwrap() {
+    for result in race(uploads).await {
+        match result {
             Ok(_) => kept += 1,
             Err(e) => assert_eq!(e.code(), "too_many_photos", "{e:?}"),
         }
