@@ -145,29 +145,35 @@ async fn withdraw(
         .await
 }
 
-/// `who` disputes the time-bank charge for the order `id` of the test county.
+/// `who` disputes the time-bank charge for the order `id` of the test county, saying why.
 async fn raise_dispute(
     city: &TestCity,
     who: &Caller,
     id: impl Into<i64>,
-    input: DisputeInput,
+    reason: &str,
 ) -> AppResult<HoursDisputeRow> {
+    let reason = reason.into();
+    let order = order_key(city, id);
     city.app
         .time_bank()
-        .raise_dispute(who, order_key(city, id), input)
+        .raise_dispute(who, order, DisputeInput { reason })
         .await
 }
 
-/// `who` decides the dispute over the order `id` of the test county.
+/// `who` decides the dispute over the order `id` of the test county: `uphold` it (the
+/// charge is reversed) or not, with a note.
 async fn decide_dispute(
     city: &TestCity,
     who: &Caller,
     id: impl Into<i64>,
-    input: DisputeDecision,
+    uphold: bool,
+    note: &str,
 ) -> AppResult<HoursDisputeRow> {
+    let note = Some(note.into());
+    let order = order_key(city, id);
     city.app
         .time_bank()
-        .decide_dispute(who, order_key(city, id), input)
+        .decide_dispute(who, order, DisputeDecision { uphold, note })
         .await
 }
 
@@ -1304,10 +1310,7 @@ async fn served_for(city: &TestCity, item: i64, minutes: i64) -> i64 {
 
 #[tokio::test]
 async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable() {
-    use yinling_app::{
-        ledger::{Holder, Posting},
-        time_bank::{DisputeDecision, DisputeInput},
-    };
+    use yinling_app::ledger::{Holder, Posting};
     use yinling_domain::ledger::{Reason, SourceKind, Unit};
     let city = TestCity::new().await;
     let s = city.add_services().await;
@@ -1366,31 +1369,15 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
     assert_eq!(minutes(&city).await, 570);
 
     // Disputes: only of a payment made, once, audited; seen by staff over the order only.
-    let e = raise_dispute(&city, &resident, id, DisputeInput { reason: " ".into() })
+    let e = raise_dispute(&city, &resident, id, " ").await.unwrap_err();
+    assert_eq!(e.field(), Some("reason"));
+    let d = raise_dispute(&city, &resident, id, "服务时长不对")
+        .await
+        .unwrap();
+    assert_eq!((d.status.as_str(), d.minutes), ("open", 30));
+    let e = raise_dispute(&city, &resident, id, "再提一次")
         .await
         .unwrap_err();
-    assert_eq!(e.field(), Some("reason"));
-    let d = raise_dispute(
-        &city,
-        &resident,
-        id,
-        DisputeInput {
-            reason: "服务时长不对".into(),
-        },
-    )
-    .await
-    .unwrap();
-    assert_eq!((d.status.as_str(), d.minutes), ("open", 30));
-    let e = raise_dispute(
-        &city,
-        &resident,
-        id,
-        DisputeInput {
-            reason: "再提一次".into(),
-        },
-    )
-    .await
-    .unwrap_err();
     assert_eq!(e.code(), "already_disputed");
     assert_eq!(audited(&city, "timebank.dispute").await, 1);
     assert_eq!(
@@ -1410,18 +1397,17 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
             .unwrap()
             .is_empty()
     );
-    let uphold = || DisputeDecision {
-        uphold: true,
-        note: Some("核实属实".into()),
-    };
+    let uphold = "核实属实";
     for (who, caller) in [("grid B", &workerb), ("the resident", &resident)] {
-        let e = decide_dispute(&city, caller, id, uphold())
+        let e = decide_dispute(&city, caller, id, true, uphold)
             .await
             .unwrap_err();
         assert!(matches!(e, AppError::NotFound { .. }), "{who}: {e:?}");
     }
     // Upheld by the grid worker: the charge is reversed through the ledger, once.
-    let decided = decide_dispute(&city, &worker, id, uphold()).await.unwrap();
+    let decided = decide_dispute(&city, &worker, id, true, uphold)
+        .await
+        .unwrap();
     assert_eq!(decided.status, "upheld");
     assert_eq!(minutes(&city).await, 600);
     let reversal = yinling_store::ledger::transfer(
@@ -1432,7 +1418,7 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
     .unwrap()
     .unwrap();
     assert_eq!(reversal.reverses, Some(paid.transfer.id));
-    let e = decide_dispute(&city, &secretary, id, uphold())
+    let e = decide_dispute(&city, &secretary, id, true, uphold)
         .await
         .unwrap_err();
     assert_eq!(e.code(), "already_decided");
@@ -1455,16 +1441,9 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
     let c2 = hours_charge(&city, &worker, id2).await.unwrap();
     assert_eq!(c2.minutes, 10);
     withdraw(&city, &resident, id2, 10).await.unwrap();
-    raise_dispute(
-        &city,
-        &worker,
-        id2,
-        DisputeInput {
-            reason: "老人说没有接受这次服务".into(),
-        },
-    )
-    .await
-    .unwrap();
+    raise_dispute(&city, &worker, id2, "老人说没有接受这次服务")
+        .await
+        .unwrap();
     let view = city
         .app
         .time_bank()
@@ -1473,22 +1452,14 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
         .unwrap()
         .unwrap();
     assert!(!view.may_decide);
-    let e = decide_dispute(&city, &worker, id2, uphold())
+    let e = decide_dispute(&city, &worker, id2, true, uphold)
         .await
         .unwrap_err();
     assert!(forbidden_with(&e, "不能处理自己提出的"), "{e:?}");
     assert_eq!(audited(&city, "order.refused").await, 1);
-    let rejected = decide_dispute(
-        &city,
-        &secretary,
-        id2,
-        DisputeDecision {
-            uphold: false,
-            note: Some("服务记录完整".into()),
-        },
-    )
-    .await
-    .unwrap();
+    let rejected = decide_dispute(&city, &secretary, id2, false, "服务记录完整")
+        .await
+        .unwrap();
     assert_eq!(rejected.status, "rejected");
     assert_eq!(minutes(&city).await, 590);
     let (findings, _) = city.app.ledger().verify().await.unwrap();
