@@ -204,6 +204,30 @@ fn step() -> OrderStep {
     }
 }
 
+/// A step with a note and nothing else.
+fn noted(note: &str) -> OrderStep {
+    OrderStep {
+        note: Some(note.into()),
+        ..step()
+    }
+}
+
+/// A rating of `stars`.
+fn rated(stars: i64) -> OrderStep {
+    OrderStep {
+        stars: Some(stars),
+        ..step()
+    }
+}
+
+/// A completion naming the stored photo `key`.
+fn with_photo(key: &str) -> OrderStep {
+    OrderStep {
+        photo_key: Some(key.into()),
+        ..step()
+    }
+}
+
 /// `who` takes `action` on the order `id` of the test county, with `with`.
 async fn act(
     city: &TestCity,
@@ -334,14 +358,12 @@ async fn an_order_from_placing_to_closing() {
     start(&city, &vola, id).await;
     city.clock.advance(42 * MINUTE);
     // A photo must be one stored for this order.
-    let mut foreign = step();
-    foreign.photo_key = Some("orders/370830/999/0123.png".into());
+    let foreign = with_photo("orders/370830/999/0123.png");
     let e = act(&city, &vola, id, OrderAction::Complete, foreign)
         .await
         .unwrap_err();
     assert_eq!(e.field(), Some("photo_key"));
-    let mut done = step();
-    done.note = Some("已送到，老人吃得很好".into());
+    let done = noted("已送到，老人吃得很好");
     let completed = act(&city, &vola, id, OrderAction::Complete, done)
         .await
         .unwrap();
@@ -364,8 +386,7 @@ async fn an_order_from_placing_to_closing() {
     assert_eq!(owed[0].person_id, city.people_a[1].1);
     assert_eq!(owed[0].status, "pending");
 
-    let mut rate = step();
-    rate.stars = Some(5);
+    let rate = rated(5);
     act(&city, &resident, id, OrderAction::Rate, rate)
         .await
         .unwrap();
@@ -420,8 +441,7 @@ async fn illegal_steps_are_refused_and_change_nothing() {
         matches!(&e, AppError::Conflict { code: "illegal_transition", message, .. } if message == "订单已接单，不能完成服务"),
         "{e:?}"
     );
-    let mut rate = step();
-    rate.stars = Some(6);
+    let rate = rated(6);
     let e = act(&city, &resident, id, OrderAction::Rate, rate)
         .await
         .unwrap_err();
@@ -627,8 +647,7 @@ async fn cancelling_and_resource_list_rules() {
     let resident = city.caller("resident").await;
     let vola = city.caller("vola").await;
     let id = placed(&city, &resident, s.item.id.get()).await;
-    let mut why = step();
-    why.note = Some("孩子回来了，不用送了".into());
+    let why = noted("孩子回来了，不用送了");
     let c = act(&city, &resident, id, OrderAction::Cancel, why)
         .await
         .unwrap();
@@ -746,8 +765,7 @@ async fn completion_photos_are_stored_only_for_whoever_may_complete_the_order() 
     let key = upload(&city, &vola, id, png.clone()).await.unwrap();
     assert!(key.starts_with(&format!("orders/{county}/{id}/")), "{key}");
     assert_eq!(files_under(dir.path()), 1);
-    let mut done = step();
-    done.photo_key = Some(key.clone());
+    let done = with_photo(&key);
     let v = city
         .app
         .orders()
@@ -1242,8 +1260,7 @@ async fn a_completion_names_only_an_unused_photo_of_its_own_order_and_unused_one
     }
     let key1 = upload(&city, &vola, one, png.clone()).await.unwrap();
     let complete = |id, key: &str| {
-        let mut st = step();
-        st.photo_key = Some(key.to_owned());
+        let st = with_photo(key);
         let (app, vola) = (city.app.clone(), vola.clone());
         async move {
             app.orders()
