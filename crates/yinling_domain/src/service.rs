@@ -90,6 +90,16 @@ impl OrderState {
 }
 
 vocabulary! {
+    /// Where one provider's offer of an order stands.
+    OfferStatus {
+        Open = "open", "待答复";
+        Taken = "taken", "已接单";
+        Declined = "declined", "已拒单";
+        Withdrawn = "withdrawn", "已收回";
+    }
+}
+
+vocabulary! {
     /// Something that happens to an order. Each is recorded with who did it and when.
     OrderAction {
         Submit = "submit", "下单";

@@ -123,7 +123,7 @@ pub struct NewOrderEvent {
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct OfferRow {
     pub provider_id: ProviderId,
-    pub status: String,
+    pub status: OfferStatus,
     pub offered_at: Micros,
 }
 

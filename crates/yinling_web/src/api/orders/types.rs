@@ -212,7 +212,7 @@ impl From<OfferRow> for OfferResponse {
     fn from(v: OfferRow) -> Self {
         OfferResponse {
             provider_id: v.provider_id.get(),
-            status: v.status,
+            status: v.status.as_str().to_owned(),
             offered_at: v.offered_at,
         }
     }
