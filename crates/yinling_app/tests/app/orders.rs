@@ -13,7 +13,7 @@ use yinling_app::{
 };
 use yinling_domain::{
     ids::{NeedId, PersonId, ProviderId, ServiceItemId},
-    service::{OrderAction, OrderState},
+    service::{HoursDisputeStatus, OrderAction, OrderState},
 };
 use yinling_store::orders::OrderFilter;
 
@@ -1659,7 +1659,7 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
         .decide_dispute(&worker, key(county, id), uphold())
         .await
         .unwrap();
-    assert_eq!(decided.status, "upheld");
+    assert_eq!(decided.status, HoursDisputeStatus::Upheld);
     assert_eq!(minutes(&city).await, 600);
     let reversal = yinling_store::ledger::transfer(
         &mut city.app.store().read(),
@@ -1744,7 +1744,7 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
         )
         .await
         .unwrap();
-    assert_eq!(rejected.status, "rejected");
+    assert_eq!(rejected.status, HoursDisputeStatus::Rejected);
     assert_eq!(minutes(&city).await, 590);
     let (findings, _) = city.app.ledger().verify().await.unwrap();
     assert!(findings.is_empty(), "{findings:?}");
