@@ -717,7 +717,7 @@ mod masked_numbers {
     use yinling_domain::ids::Key;
     use yinling_domain::{
         org::OrgKind,
-        person::{PersonRoleKind, RoleDetails},
+        person::{DuplicateStatus, PersonRoleKind, RoleDetails},
         role::Role,
     };
     use yinling_store::org::OrgUnitRow;
@@ -1366,7 +1366,7 @@ mod masked_numbers {
             .await
             .unwrap();
         assert_eq!(all.total, 2);
-        assert!(all.items.iter().all(|c| c.status != "open"));
+        assert!(all.items.iter().all(|c| c.status != DuplicateStatus::Open));
     }
 
     #[tokio::test]
