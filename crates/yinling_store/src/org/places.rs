@@ -149,10 +149,10 @@ pub async fn residents(
         .collect())
 }
 
-pub async fn count_by_kind(exec: &mut Exec<'_>, scope: &Scope) -> Result<Vec<(String, i64)>> {
+pub async fn count_by_kind(exec: &mut Exec<'_>, scope: &Scope) -> Result<Vec<(PlaceKind, i64)>> {
     #[derive(sqlx::FromRow)]
     struct Row {
-        kind: String,
+        kind: PlaceKind,
         n: i64,
     }
     let mut q = Query::new("", Vec::new());
