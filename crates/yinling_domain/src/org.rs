@@ -264,3 +264,34 @@ mod tests {
         assert!(!OrgKind::GridPartyGroup.allows_child(OrgKind::County));
     }
 }
+
+vocabulary! {
+    /// What kind of place.
+    PlaceKind {
+        Building = "building", "楼栋";
+        Unit = "unit", "单元";
+        Household = "household", "户";
+        Address = "address", "地址";
+    }
+}
+
+impl PlaceKind {
+    /// A household: people live here.
+    pub fn is_household(self) -> bool {
+        self == PlaceKind::Household
+    }
+
+    /// What may contain this kind: a building stands in an area; an entrance in a building;
+    /// a household in an entrance, a building, or directly in an area (a village house).
+    pub fn fits_under(self, parent: Option<PlaceKind>) -> bool {
+        matches!(
+            (self, parent),
+            (PlaceKind::Building | PlaceKind::Address, None)
+                | (PlaceKind::Unit, Some(PlaceKind::Building))
+                | (
+                    PlaceKind::Household,
+                    None | Some(PlaceKind::Building | PlaceKind::Unit)
+                )
+        )
+    }
+}

@@ -125,6 +125,22 @@ vocabulary! {
     }
 }
 
+vocabulary! {
+    /// Where the county's review of a duplicate registration stands.
+    DuplicateStatus {
+        Open = "open", "待复核";
+        Merged = "merged", "已并档";
+        Rejected = "rejected", "已驳回";
+    }
+}
+
+impl DuplicateStatus {
+    /// Still waiting for review.
+    pub fn is_open(self) -> bool {
+        self == DuplicateStatus::Open
+    }
+}
+
 impl PersonStatus {
     /// Set only by the county's review of a duplicate registration, never on a form; a file
     /// in such a state is closed to edits.

@@ -90,6 +90,33 @@ impl OrderState {
 }
 
 vocabulary! {
+    /// Where one provider's offer of an order stands.
+    OfferStatus {
+        Open = "open", "待答复";
+        Taken = "taken", "已接单";
+        Declined = "declined", "已拒单";
+        Withdrawn = "withdrawn", "已收回";
+    }
+}
+
+vocabulary! {
+    /// Where a resident's objection to a time-bank charge stands (有异议).
+    HoursDisputeStatus {
+        Open = "open", "待核实";
+        /// The charge was reversed.
+        Upheld = "upheld", "异议成立，已退回";
+        Rejected = "rejected", "异议不成立";
+    }
+}
+
+impl HoursDisputeStatus {
+    /// Still waiting for a decision.
+    pub fn is_open(self) -> bool {
+        self == HoursDisputeStatus::Open
+    }
+}
+
+vocabulary! {
     /// Something that happens to an order. Each is recorded with who did it and when.
     OrderAction {
         Submit = "submit", "下单";

@@ -632,26 +632,27 @@ impl Builder<'_> {
         let mut building_ids = HashMap::new();
         let mut unit_ids = HashMap::new();
         let place_county = crate::org::county_code(slot.county)?;
-        let place = |id, kind: &str, parent: Option<i64>, label: String| NewPlace {
-            county_code: place_county,
-            id: yinling_domain::ids::PlaceId(id),
-            kind: kind.to_owned(),
-            parent_id: parent.map(yinling_domain::ids::PlaceId),
-            unit_id: yinling_domain::ids::UnitId(slot.unit_id),
-            path: slot.path.clone(),
-            label,
-            address: None,
-            lat: None,
-            lng: None,
-            synthetic: true,
-            now: self.now,
-        };
+        let place =
+            |id, kind: crate::org::PlaceKind, parent: Option<i64>, label: String| NewPlace {
+                county_code: place_county,
+                id: yinling_domain::ids::PlaceId(id),
+                kind,
+                parent_id: parent.map(yinling_domain::ids::PlaceId),
+                unit_id: yinling_domain::ids::UnitId(slot.unit_id),
+                path: slot.path.clone(),
+                label,
+                address: None,
+                lat: None,
+                lng: None,
+                synthetic: true,
+                now: self.now,
+            };
         for b in &buildings {
             let id = next.next().unwrap_or_default();
             building_ids.insert(*b, id);
             places.push(place(
                 id,
-                "building",
+                crate::org::PlaceKind::Building,
                 None,
                 format!("{}{b}号楼", slot.label_prefix),
             ));
@@ -661,7 +662,7 @@ impl Builder<'_> {
             unit_ids.insert((*b, *u), id);
             places.push(place(
                 id,
-                "unit",
+                crate::org::PlaceKind::Unit,
                 building_ids.get(b).copied(),
                 format!("{b}号楼{u}单元"),
             ));
@@ -671,7 +672,12 @@ impl Builder<'_> {
             let id = next.next().unwrap_or_default();
             household_ids.push(id);
             let parent = h.building.and_then(|bu| unit_ids.get(&bu).copied());
-            places.push(place(id, "household", parent, h.label.clone()));
+            places.push(place(
+                id,
+                crate::org::PlaceKind::Household,
+                parent,
+                h.label.clone(),
+            ));
         }
         store_places::insert_many(&mut tx.exec(), &places).await?;
 

@@ -317,7 +317,7 @@ impl Needs<'_> {
                         .map_err(|_| AppError::NotFound { what: "住户" })?,
                 )
                 .await?
-                .filter(|h| h.kind == "household")
+                .filter(|h| h.kind == yinling_domain::org::PlaceKind::Household)
                 .filter(|h| path_of(&h.path).is_ok_and(|path| scope.covers(&path)))
                 .ok_or(AppError::NotFound { what: "住户" })?;
                 Some(h)

@@ -386,7 +386,7 @@ impl Orders<'_> {
                 "订单刚刚有了变化，请刷新后再派单",
             ));
         }
-        store_orders::close_offers(&mut tx.exec(), key, None, "withdrawn", now).await?;
+        store_orders::close_offers(&mut tx.exec(), key, None, OfferStatus::Withdrawn, now).await?;
         // A provider asked before (and who declined) is not asked again.
         let asked: Vec<ProviderId> = store_orders::excluded_providers(&mut tx.exec(), key).await?;
         if asked.contains(&provider_id) {

@@ -525,7 +525,7 @@ impl Orders<'_> {
                     .ok_or_else(|| AppError::Internal("no provider".into()))?;
                 let holds = order.provider_id == Some(p.id);
                 let offers = store_orders::offers(&mut self.app.store().read(), key).await?;
-                let open = |o: &&OfferRow| o.status == "open";
+                let open = |o: &&OfferRow| o.status == OfferStatus::Open;
                 let offered = offers.iter().filter(open).any(|o| o.provider_id == p.id);
                 if !holds && !offered {
                     return Err(AppError::conflict(
@@ -614,15 +614,25 @@ impl Orders<'_> {
         let provider_id = provider.as_ref().map(|p| p.id);
         match action {
             OrderAction::Accept => {
-                store_orders::close_offers(&mut tx.exec(), key, provider_id, "taken", now).await?;
-                store_orders::close_offers(&mut tx.exec(), key, None, "withdrawn", now).await?;
+                store_orders::close_offers(
+                    &mut tx.exec(),
+                    key,
+                    provider_id,
+                    OfferStatus::Taken,
+                    now,
+                )
+                .await?;
+                store_orders::close_offers(&mut tx.exec(), key, None, OfferStatus::Withdrawn, now)
+                    .await?;
             }
             OrderAction::Decline => {
                 let p = provider_id.ok_or_else(|| AppError::Internal("no provider".into()))?;
-                store_orders::mark_offer(&mut tx.exec(), key, p, "declined", now).await?;
+                store_orders::mark_offer(&mut tx.exec(), key, p, OfferStatus::Declined, now)
+                    .await?;
             }
             OrderAction::Cancel => {
-                store_orders::close_offers(&mut tx.exec(), key, None, "withdrawn", now).await?;
+                store_orders::close_offers(&mut tx.exec(), key, None, OfferStatus::Withdrawn, now)
+                    .await?;
             }
             OrderAction::Complete => {
                 if let Some((_, _, _, Some(photo))) = &change.completed

@@ -8,7 +8,8 @@ use yinling_domain::{
     ids::{AccountId, Key, NeedId, OrderId, PersonId, ProviderId, ServiceItemId},
     role::Permission,
     service::{
-        OrderAction, OrderActor, OrderState, Urgency, after_decline, transition, valid_rating,
+        OfferStatus, OrderAction, OrderActor, OrderState, Urgency, after_decline, transition,
+        valid_rating,
     },
     time::format_minutes,
 };

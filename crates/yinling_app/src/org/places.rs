@@ -17,61 +17,7 @@ use crate::{
 
 use super::*;
 
-/// What kind of place.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum PlaceKind {
-    Building,
-    Unit,
-    Household,
-    Address,
-}
-
-impl PlaceKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PlaceKind::Building => "building",
-            PlaceKind::Unit => "unit",
-            PlaceKind::Household => "household",
-            PlaceKind::Address => "address",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<PlaceKind> {
-        [
-            PlaceKind::Building,
-            PlaceKind::Unit,
-            PlaceKind::Household,
-            PlaceKind::Address,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
-    }
-
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            PlaceKind::Building => "楼栋",
-            PlaceKind::Unit => "单元",
-            PlaceKind::Household => "户",
-            PlaceKind::Address => "地址",
-        }
-    }
-
-    /// What may contain this kind: a building stands in an area; an entrance in a building;
-    /// a household in an entrance, a building, or directly in an area (a village house).
-    fn fits_under(self, parent: Option<PlaceKind>) -> bool {
-        matches!(
-            (self, parent),
-            (PlaceKind::Building | PlaceKind::Address, None)
-                | (PlaceKind::Unit, Some(PlaceKind::Building))
-                | (
-                    PlaceKind::Household,
-                    None | Some(PlaceKind::Building | PlaceKind::Unit)
-                )
-        )
-    }
-}
+pub use yinling_domain::org::PlaceKind;
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct PlaceInput {
@@ -141,7 +87,7 @@ impl Org<'_> {
         let rows = store_places::children(&mut exec, county, parent, unit.id).await?;
         let mut out = Vec::with_capacity(rows.len());
         for place in rows {
-            let residents = if place.kind == "household" {
+            let residents = if place.kind.is_household() {
                 store_places::residents(&mut exec, Key::new(county, place.id))
                     .await?
                     .into_iter()
@@ -151,7 +97,7 @@ impl Org<'_> {
                 Vec::new()
             };
             out.push(PlaceView {
-                kind_label: PlaceKind::parse(&place.kind).map_or("住所", PlaceKind::label_zh),
+                kind_label: place.kind.label_zh(),
                 place,
                 residents,
             });
@@ -192,7 +138,7 @@ impl Org<'_> {
                         .ok_or(AppError::NotFound {
                             what: "上级住所"
                         })?;
-                PlaceKind::parse(&parent.kind)
+                Some(parent.kind)
             }
             None => None,
         };
@@ -213,7 +159,7 @@ impl Org<'_> {
         let new = NewPlace {
             county_code: county,
             id,
-            kind: input.kind.as_str().to_owned(),
+            kind: input.kind,
             parent_id: input.parent_id.map(PlaceId),
             unit_id: unit.id,
             path: path.to_string(),

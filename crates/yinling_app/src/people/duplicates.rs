@@ -30,8 +30,7 @@ pub struct DuplicateFile {
 pub struct DuplicateCase {
     pub county_code: CountyCode,
     pub id: i64,
-    /// open, merged or rejected.
-    pub status: String,
+    pub status: DuplicateStatus,
     pub status_label: &'static str,
     /// The new file: the registration under review.
     pub registration: DuplicateFile,
@@ -77,15 +76,6 @@ pub(super) struct SideRow {
     phone_enc: Option<Vec<u8>>,
 }
 
-pub(super) fn duplicate_status_label(s: &str) -> &'static str {
-    match s {
-        "open" => "待复核",
-        "merged" => "已并档",
-        "rejected" => "已驳回",
-        _ => "未知",
-    }
-}
-
 impl People<'_> {
     pub(super) fn duplicate_case(
         self,
@@ -129,7 +119,7 @@ impl People<'_> {
         DuplicateCase {
             county_code: d.county_code,
             id: d.id,
-            status_label: duplicate_status_label(&d.status),
+            status_label: d.status.label_zh(),
             registration: side(
                 d.county_code,
                 d.person_id,
@@ -180,16 +170,13 @@ impl People<'_> {
         if !caller.may(Permission::ReviewDuplicates) {
             return Err(AppError::forbidden("您无权复核重复登记"));
         }
-        let status = status.filter(|s| !s.is_empty());
-        if let Some(s) = status
-            && !matches!(s, "open" | "merged" | "rejected")
-        {
-            return Err(AppError::invalid(
-                "invalid_status",
-                "status",
-                "状态参数不正确",
-            ));
-        }
+        let status = status
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                DuplicateStatus::parse(s)
+                    .ok_or_else(|| AppError::invalid("invalid_status", "status", "状态参数不正确"))
+            })
+            .transpose()?;
         let (rows, total) = store_people::list_duplicates(
             &mut self.app.store().read(),
             &caller.scope(Permission::ReviewDuplicates),
@@ -220,7 +207,7 @@ impl People<'_> {
         Ok(store_people::count_duplicates(
             &mut self.app.store().read(),
             &caller.scope(Permission::ReviewDuplicates),
-            Some("open"),
+            Some(DuplicateStatus::Open),
             caller.account_id.map(AccountId),
         )
         .await?)
@@ -255,7 +242,7 @@ impl People<'_> {
                 "不能复核自己登记的档案，请由本县（市、区）其他管理员或市级管理员复核",
             ));
         }
-        if d.status != "open" {
+        if !d.status.is_open() {
             return Err(AppError::conflict(
                 "already_resolved",
                 None,
@@ -281,10 +268,16 @@ impl People<'_> {
             ));
         }
         let (status, person_status, action) = match input.decision {
-            DuplicateDecision::Merge => ("merged", PersonStatus::Merged, "person.duplicate_merge"),
-            DuplicateDecision::Reject => {
-                ("rejected", PersonStatus::Voided, "person.duplicate_reject")
-            }
+            DuplicateDecision::Merge => (
+                DuplicateStatus::Merged,
+                PersonStatus::Merged,
+                "person.duplicate_merge",
+            ),
+            DuplicateDecision::Reject => (
+                DuplicateStatus::Rejected,
+                PersonStatus::Voided,
+                "person.duplicate_reject",
+            ),
         };
         let tombstone = self
             .app

@@ -8,7 +8,7 @@ use yinling_domain::{
     ids::{AccountId, Key, PersonId, PersonRoleId, PlaceId, TagId, UnitId},
     name::{PersonName, SearchKey, search_key},
     org::OrgPath,
-    person::{PersonRoleKind, PersonStatus, RoleDetails, TagSource},
+    person::{DuplicateStatus, PersonRoleKind, PersonStatus, RoleDetails, TagSource},
     phone::Phone,
     region::CountyCode,
     role::Permission,

@@ -162,7 +162,7 @@ impl People<'_> {
                 Key::new(unit.county_code, PlaceId(h)),
             )
             .await?
-            .filter(|pl| pl.kind == "household");
+            .filter(|pl| pl.kind == yinling_domain::org::PlaceKind::Household);
             let edit_scope = caller.scope(Permission::EditPeople);
             match place {
                 Some(pl)

@@ -268,7 +268,7 @@ impl TimeBank<'_> {
             person_id: charge.person_id,
             minutes: paid.amount,
             reason,
-            status: "open".to_owned(),
+            status: HoursDisputeStatus::Open,
             raised_by: caller.account_id.map(AccountId),
             raised_by_name: caller.display_name.clone(),
             raised_at: now,
@@ -309,11 +309,11 @@ impl TimeBank<'_> {
             let order = store_orders::get(&mut self.app.store().read(), order_key)
                 .await?
                 .ok_or(AppError::NotFound { what: "订单" })?;
-            let may_decide = d.status == "open" && !self.own_dispute(caller, &d, &order).await?;
+            let may_decide = d.status.is_open() && !self.own_dispute(caller, &d, &order).await?;
             let view = self.app.orders().view_of(order).await?;
             out.push(HoursDisputeView {
                 minutes_text: amount_text(Unit::Minutes, d.minutes),
-                status_label: dispute_status_label(&d.status),
+                status_label: d.status.label_zh(),
                 item_name: view.item_name,
                 resident_name: view.resident_name,
                 may_decide,
@@ -340,11 +340,11 @@ impl TimeBank<'_> {
         if !dispute_scope(caller).covers(&order_path(&order)?) {
             return Ok(None);
         }
-        let may_decide = d.status == "open" && !self.own_dispute(caller, &d, &order).await?;
+        let may_decide = d.status.is_open() && !self.own_dispute(caller, &d, &order).await?;
         let view = self.app.orders().view_of(order).await?;
         Ok(Some(HoursDisputeView {
             minutes_text: amount_text(Unit::Minutes, d.minutes),
-            status_label: dispute_status_label(&d.status),
+            status_label: d.status.label_zh(),
             item_name: view.item_name,
             resident_name: view.resident_name,
             may_decide,
@@ -405,7 +405,7 @@ impl TimeBank<'_> {
                 .await?;
             return Err(AppError::forbidden(why));
         }
-        if d.status != "open" {
+        if !d.status.is_open() {
             return Err(already_decided());
         }
         let note =
@@ -462,7 +462,11 @@ impl TimeBank<'_> {
             } else {
                 None
             };
-            let status = if input.uphold { "upheld" } else { "rejected" };
+            let status = if input.uphold {
+                HoursDisputeStatus::Upheld
+            } else {
+                HoursDisputeStatus::Rejected
+            };
             if !store_orders::decide_dispute(
                 &mut tx.exec(),
                 key,
@@ -478,7 +482,7 @@ impl TimeBank<'_> {
                 return Err(already_decided());
             }
             let decided = HoursDisputeRow {
-                status: status.to_owned(),
+                status,
                 decided_by: caller.account_id.map(AccountId),
                 decided_by_name: Some(caller.display_name.clone()),
                 decided_at: Some(now),

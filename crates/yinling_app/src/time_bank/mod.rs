@@ -10,7 +10,7 @@ use yinling_domain::{
     org::OrgPath,
     role::Permission,
     scope::Scope,
-    service::OrderState,
+    service::{HoursDisputeStatus, OrderState},
     time::{local_date, shanghai},
 };
 use yinling_store::{

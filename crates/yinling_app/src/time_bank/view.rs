@@ -42,12 +42,3 @@ pub struct HoursDisputeView {
     /// Whether the caller may decide it (open, and not their own).
     pub may_decide: bool,
 }
-
-pub fn dispute_status_label(status: &str) -> &'static str {
-    match status {
-        "open" => "待核实",
-        "upheld" => "异议成立，已退回",
-        "rejected" => "异议不成立",
-        _ => "",
-    }
-}

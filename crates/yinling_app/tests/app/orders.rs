@@ -15,7 +15,7 @@ use yinling_app::{
 };
 use yinling_domain::{
     ids::{Key, NeedId, OrderId, PersonId, ProviderId},
-    service::{OrderAction, OrderState},
+    service::{HoursDisputeStatus, OrderAction, OrderState},
 };
 use yinling_store::orders::{HoursDisputeRow, OrderFilter};
 
@@ -1425,7 +1425,7 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
     let decided = decide_dispute(&city, &worker, id, true, uphold)
         .await
         .unwrap();
-    assert_eq!(decided.status, "upheld");
+    assert_eq!(decided.status, HoursDisputeStatus::Upheld);
     assert_eq!(minutes(&city).await, 600);
     let reversal = yinling_store::ledger::transfer(
         &mut city.app.store().read(),
@@ -1477,7 +1477,7 @@ async fn time_bank_charges_are_capped_shown_before_they_are_taken_and_disputable
     let rejected = decide_dispute(&city, &secretary, id2, false, "服务记录完整")
         .await
         .unwrap();
-    assert_eq!(rejected.status, "rejected");
+    assert_eq!(rejected.status, HoursDisputeStatus::Rejected);
     assert_eq!(minutes(&city).await, 590);
     let (findings, _) = city.app.ledger().verify().await.unwrap();
     assert!(findings.is_empty(), "{findings:?}");

@@ -703,7 +703,11 @@ mod masked_numbers {
         testing::{PEOPLE_A, PEOPLE_B, TestCity, role_in, valid_id},
     };
     use yinling_domain::ids::Key;
-    use yinling_domain::{org::OrgKind, person::PersonRoleKind, role::Role};
+    use yinling_domain::{
+        org::OrgKind,
+        person::{DuplicateStatus, PersonRoleKind},
+        role::Role,
+    };
     use yinling_store::org::OrgUnitRow;
 
     use super::{q, xlsx_text};
@@ -1344,7 +1348,7 @@ mod masked_numbers {
             .await
             .unwrap();
         assert_eq!(all.total, 2);
-        assert!(all.items.iter().all(|c| c.status != "open"));
+        assert!(all.items.iter().all(|c| c.status != DuplicateStatus::Open));
     }
 
     #[tokio::test]

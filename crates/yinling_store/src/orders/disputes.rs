@@ -65,7 +65,7 @@ pub async fn disputes(
 pub async fn decide_dispute(
     exec: &mut Exec<'_>,
     order: Key<OrderId>,
-    status: &str,
+    status: HoursDisputeStatus,
     by: Option<AccountId>,
     by_name: &str,
     note: Option<&str>,
@@ -79,7 +79,7 @@ pub async fn decide_dispute(
               WHERE county_code = $1 AND order_id = $2 AND status = 'open'",
             order.county_code,
             order.id,
-            status,
+            status.as_str(),
             by,
             by_name,
             note,

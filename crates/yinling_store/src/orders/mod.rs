@@ -28,7 +28,9 @@ use yinling_domain::{
     },
     region::CountyCode,
     scope::Scope,
-    service::{self, OrderAction, OrderActor, OrderState, Urgency},
+    service::{
+        self, HoursDisputeStatus, OfferStatus, OrderAction, OrderActor, OrderState, Urgency,
+    },
 };
 
 use crate::{Exec, Micros, Query, Result, StoreError, db, kernel::scope, q, services::prefixed};

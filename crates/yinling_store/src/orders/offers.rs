@@ -39,7 +39,7 @@ pub async fn mark_offer(
     exec: &mut Exec<'_>,
     order: Key<OrderId>,
     provider_id: ProviderId,
-    status: &str,
+    status: OfferStatus,
     now: Micros,
 ) -> Result<()> {
     exec.execute(q!(
@@ -49,7 +49,7 @@ pub async fn mark_offer(
         order.county_code,
         order.id,
         provider_id,
-        status,
+        status.as_str(),
         now
     ))
     .await
@@ -61,7 +61,7 @@ pub async fn close_offers(
     exec: &mut Exec<'_>,
     order: Key<OrderId>,
     provider_id: Option<ProviderId>,
-    status: &str,
+    status: OfferStatus,
     now: Micros,
 ) -> Result<u64> {
     match provider_id {
@@ -72,7 +72,7 @@ pub async fn close_offers(
                 order.county_code,
                 order.id,
                 p,
-                status,
+                status.as_str(),
                 now
             ))
             .await
@@ -83,7 +83,7 @@ pub async fn close_offers(
                   WHERE county_code = $1 AND order_id = $2 AND status = 'open'",
                 order.county_code,
                 order.id,
-                status,
+                status.as_str(),
                 now
             ))
             .await

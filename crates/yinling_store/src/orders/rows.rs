@@ -123,7 +123,7 @@ pub struct NewOrderEvent {
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct OfferRow {
     pub provider_id: ProviderId,
-    pub status: String,
+    pub status: OfferStatus,
     pub offered_at: Micros,
 }
 
@@ -183,8 +183,7 @@ pub struct HoursDisputeRow {
     pub person_id: PersonId,
     pub minutes: i64,
     pub reason: String,
-    /// `open`, `upheld` (the charge was reversed) or `rejected`.
-    pub status: String,
+    pub status: HoursDisputeStatus,
     pub raised_by: Option<AccountId>,
     pub raised_by_name: String,
     pub raised_at: Micros,

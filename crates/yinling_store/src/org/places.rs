@@ -3,6 +3,7 @@
 use serde::Serialize;
 use yinling_domain::{
     ids::{Key, PersonId, PlaceId, UnitId},
+    org::PlaceKind,
     region::CountyCode,
     scope::Scope,
 };
@@ -13,7 +14,7 @@ use crate::{Exec, Micros, Query, Result, db, kernel::scope, q};
 pub struct PlaceRow {
     pub county_code: CountyCode,
     pub id: PlaceId,
-    pub kind: String,
+    pub kind: PlaceKind,
     pub parent_id: Option<PlaceId>,
     pub unit_id: UnitId,
     pub path: String,
@@ -31,7 +32,7 @@ const COLUMNS: &str =
 pub struct NewPlace {
     pub county_code: CountyCode,
     pub id: PlaceId,
-    pub kind: String,
+    pub kind: PlaceKind,
     pub parent_id: Option<PlaceId>,
     pub unit_id: UnitId,
     pub path: String,
@@ -51,7 +52,7 @@ pub async fn insert_many(exec: &mut Exec<'_>, places: &[NewPlace]) -> Result<()>
             let v = [
                 q.push_arg(p.county_code),
                 q.push_arg(p.id),
-                q.push_arg(&p.kind),
+                q.push_arg(p.kind.as_str()),
                 q.push_arg(p.parent_id),
                 q.push_arg(p.unit_id),
                 q.push_arg(&p.path),
@@ -148,10 +149,10 @@ pub async fn residents(
         .collect())
 }
 
-pub async fn count_by_kind(exec: &mut Exec<'_>, scope: &Scope) -> Result<Vec<(String, i64)>> {
+pub async fn count_by_kind(exec: &mut Exec<'_>, scope: &Scope) -> Result<Vec<(PlaceKind, i64)>> {
     #[derive(sqlx::FromRow)]
     struct Row {
-        kind: String,
+        kind: PlaceKind,
         n: i64,
     }
     let mut q = Query::new("", Vec::new());

@@ -39,12 +39,12 @@ pub async fn insert_duplicate(exec: &mut Exec<'_>, d: &NewDuplicate) -> Result<(
 pub(super) fn duplicates_where(
     q: &mut Query,
     scope: &Scope,
-    status: Option<&str>,
+    status: Option<DuplicateStatus>,
     not_registered_by: Option<AccountId>,
 ) -> String {
     let mut wh = vec![scope::predicate(q, scope, "p")];
     if let Some(s) = status {
-        wh.push(format!("d.status = {}", q.push_arg(s)));
+        wh.push(format!("d.status = {}", q.push_arg(s.as_str())));
     }
     if let Some(a) = not_registered_by {
         wh.push(format!(
@@ -59,7 +59,7 @@ pub(super) fn duplicates_where(
 pub async fn count_duplicates(
     exec: &mut Exec<'_>,
     scope: &Scope,
-    status: Option<&str>,
+    status: Option<DuplicateStatus>,
     not_registered_by: Option<AccountId>,
 ) -> Result<i64> {
     let mut q = Query::new("", Vec::new());
@@ -75,7 +75,7 @@ pub async fn count_duplicates(
 pub async fn list_duplicates(
     exec: &mut Exec<'_>,
     scope: &Scope,
-    status: Option<&str>,
+    status: Option<DuplicateStatus>,
     not_registered_by: Option<AccountId>,
     limit: i64,
     offset: i64,
@@ -120,7 +120,7 @@ pub async fn resolve_duplicate(
             d.county_code,
             d.id,
             d.version,
-            r.status,
+            r.status.as_str(),
             r.resolved_by,
             r.resolved_by_name,
             r.now,

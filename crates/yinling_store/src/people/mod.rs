@@ -18,7 +18,7 @@ use serde::Serialize;
 use yinling_domain::{
     id_number::Gender,
     ids::{AccountId, Key, PersonId, PersonRoleId, PlaceId, TagId, UnitId},
-    person::{PersonRoleKind, PersonStatus},
+    person::{DuplicateStatus, PersonRoleKind, PersonStatus},
     region::CountyCode,
     scope::Scope,
 };

@@ -218,7 +218,7 @@ pub struct DuplicateRow {
     pub registered_by: Option<AccountId>,
     pub registered_by_name: String,
     pub registered_at: Micros,
-    pub status: String,
+    pub status: DuplicateStatus,
     pub resolved_by_name: Option<String>,
     pub resolved_at: Option<Micros>,
     pub note: Option<String>,
@@ -246,7 +246,7 @@ pub(super) const DUPLICATE_SELECT: &str =
 #[derive(Debug, Clone)]
 pub struct DuplicateResolution<'a> {
     /// `merged` or `rejected`.
-    pub status: &'a str,
+    pub status: DuplicateStatus,
     /// What the new file becomes (`merged`, `voided`).
     pub person_status: PersonStatus,
     pub resolved_by: Option<AccountId>,

@@ -212,7 +212,7 @@ impl From<OfferRow> for OfferResponse {
     fn from(v: OfferRow) -> Self {
         OfferResponse {
             provider_id: v.provider_id.get(),
-            status: v.status,
+            status: v.status.as_str().to_owned(),
             offered_at: v.offered_at,
         }
     }
@@ -333,7 +333,7 @@ impl From<HoursDisputeRow> for HoursDisputeRowResponse {
             person_id: v.person_id.get(),
             minutes: v.minutes,
             reason: v.reason,
-            status: v.status,
+            status: v.status.as_str().to_owned(),
             raised_by: v.raised_by.map(i64::from),
             raised_by_name: v.raised_by_name,
             raised_at: v.raised_at,

@@ -314,7 +314,7 @@ impl From<PlaceRow> for PlaceResponse {
         PlaceResponse {
             county_code: v.county_code.as_i64(),
             id: v.id.get(),
-            kind: v.kind,
+            kind: v.kind.as_str().to_owned(),
             parent_id: v.parent_id.map(|i| i.get()),
             unit_id: v.unit_id.get(),
             path: v.path,

@@ -482,7 +482,7 @@ impl From<DuplicateCase> for DuplicateCaseResponse {
         DuplicateCaseResponse {
             county_code: v.county_code.as_i64(),
             id: v.id,
-            status: v.status,
+            status: v.status.as_str().to_owned(),
             status_label: v.status_label,
             registration: v.registration.into(),
             existing: v.existing.into(),

@@ -12,7 +12,11 @@ use yinling_app::{
     AppError, Caller,
     time_bank::{DisputeDecision, DisputeInput, HoursCharge, HoursDisputeView},
 };
-use yinling_domain::{ids::Key, role::Permission, service::OrderState};
+use yinling_domain::{
+    ids::Key,
+    role::Permission,
+    service::{HoursDisputeStatus, OrderState},
+};
 use yinling_store::orders::OrderRow;
 
 use super::show::detail_page;
@@ -84,13 +88,15 @@ pub(super) async fn hours_pay(
             minutes_text: amount,
             balance_text: String::new(),
             enough: true,
-            dispute: charge.dispute.as_ref().map(|d| match d.status.as_str() {
-                "open" => format!("您提出的异议（{}）正在等工作人员核实。", d.reason),
-                "upheld" => format!(
+            dispute: charge.dispute.as_ref().map(|d| match d.status {
+                HoursDisputeStatus::Open => {
+                    format!("您提出的异议（{}）正在等工作人员核实。", d.reason)
+                }
+                HoursDisputeStatus::Upheld => format!(
                     "异议成立，已把{}退回您的时间银行。",
                     minutes_text(d.minutes)
                 ),
-                _ => format!(
+                HoursDisputeStatus::Rejected => format!(
                     "异议不成立{}。",
                     d.decision_note
                         .as_ref()
