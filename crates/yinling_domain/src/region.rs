@@ -333,7 +333,7 @@ impl CountyCodeError {
 
 /// The tenant key: the 6-digit code of a county-level unit (`370830` 汶上县), or of a city
 /// (`370800` 济宁市) for rows that belong to the city itself. Stored as an integer column
-/// (`as_i64`) so composite keys stay small; shown and serialised as its six digits.
+/// (`as_i64`) so composite keys stay small, serialised as that number, shown as its six digits.
 ///
 /// Validation is deliberately light (six digits, a real province) because the set of
 /// county codes changes every year and functional zones (高新区 370871) get codes of their
@@ -431,9 +431,12 @@ impl FromStr for CountyCode {
     }
 }
 
+/// Serialised as the number its columns and the API hold (`370830`), so a row or a view that
+/// carries one writes the same JSON (audit records included) as when it was an `i64`. Read back
+/// from either form.
 impl Serialize for CountyCode {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        serializer.serialize_u32(self.0)
     }
 }
 
@@ -651,7 +654,7 @@ mod tests {
         assert!(serde_json::from_str::<RegionCode>("\"37\"").is_err());
 
         let c = CountyCode::parse("370830").unwrap();
-        assert_eq!(serde_json::to_string(&c).unwrap(), "\"370830\"");
+        assert_eq!(serde_json::to_string(&c).unwrap(), "370830");
         assert_eq!(serde_json::from_str::<CountyCode>("\"370830\"").unwrap(), c);
         assert_eq!(serde_json::from_str::<CountyCode>("370830").unwrap(), c);
         assert!(serde_json::from_str::<CountyCode>("\"99\"").is_err());

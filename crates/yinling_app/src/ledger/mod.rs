@@ -99,11 +99,6 @@ pub(crate) fn person_holder(county: i64, id: i64) -> AppResult<Holder> {
     })
 }
 
-/// A county code as the number the audit records hold (a `CountyCode` serialises as text).
-pub(crate) fn county_number<S: serde::Serializer>(c: &CountyCode, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_i64(c.as_i64())
-}
-
 impl App {
     /// The ledger: postings, balances and statements, rules, earning, corrections, expiry.
     pub fn ledger(&self) -> Ledger<'_> {

@@ -8,7 +8,6 @@ use crate::kernel::text::{Label, ReadField};
 /// A county's ledger rules, with the defaults where it has set none.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rules {
-    #[serde(serialize_with = "county_number")]
     pub county_code: CountyCode,
     /// Most points one person may earn in a day; none: no cap.
     pub daily_points_cap: Option<i64>,

@@ -8,13 +8,6 @@ use yinling_domain::{
 
 use super::*;
 
-fn county_number<S: serde::Serializer>(
-    c: &CountyCode,
-    s: S,
-) -> std::result::Result<S::Ok, S::Error> {
-    s.serialize_i64(c.as_i64())
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct AccountRow {
     pub county_code: CountyCode,
@@ -97,7 +90,6 @@ pub struct AccountUpdate {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct RulesRow {
     /// A number in the audit record, as before it had a type.
-    #[serde(serialize_with = "county_number")]
     pub county_code: CountyCode,
     pub daily_points_cap: Option<i64>,
     pub daily_minutes_cap: Option<i64>,
@@ -113,7 +105,6 @@ pub struct RulesRow {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct EarningRuleRow {
     /// A number in the audit record, as before it had a type.
-    #[serde(serialize_with = "county_number")]
     pub county_code: CountyCode,
     pub source_kind: SourceKind,
     pub code: String,
