@@ -22,11 +22,11 @@ pub use kernel::{
     caller::{Caller, Grant},
     clock::Clock,
     error::{AppError, AppResult},
-    key::Key,
     paging::{Page, PageRequest},
     settings::Settings,
     vault::Vault,
 };
+pub use yinling_domain::ids::Key;
 use yinling_store::Store;
 
 /// The city this deployment serves (济宁市). Paths start with it.

@@ -199,7 +199,9 @@ impl Accounts<'_> {
                 id: yinling_domain::ids::AccountId(id),
                 username: username.clone(),
                 display_name: display_name.clone(),
-                person_county_code: person.map(|p| crate::org::county_code(p.0)).transpose()?,
+                person_county_code: person
+                    .map(|p| crate::kernel::key::stored_county(p.0))
+                    .transpose()?,
                 person_id: person.map(|p| yinling_domain::ids::PersonId(p.1)),
                 password_hash: hash,
                 must_change_password: input.must_change_password,
@@ -214,7 +216,7 @@ impl Accounts<'_> {
                 id: grant_id,
                 account_id: yinling_domain::ids::AccountId(id),
                 role: input.role,
-                unit_county_code: crate::org::county_code(input.unit_county_code)?,
+                unit_county_code: crate::kernel::key::stored_county(input.unit_county_code)?,
                 unit_id: yinling_domain::ids::UnitId(input.unit_id),
                 path: path.to_string(),
                 created_by: caller.account_id.map(yinling_domain::ids::AccountId),
@@ -374,7 +376,7 @@ impl Accounts<'_> {
                 id: grant_id,
                 account_id: yinling_domain::ids::AccountId(account_id),
                 role,
-                unit_county_code: crate::org::county_code(county)?,
+                unit_county_code: crate::kernel::key::stored_county(county)?,
                 unit_id: yinling_domain::ids::UnitId(unit_id),
                 path: path.to_string(),
                 created_by: caller.account_id.map(yinling_domain::ids::AccountId),

@@ -233,10 +233,10 @@ impl Builder<'_> {
             None => format!("{code}/"),
         };
         self.units.push(NewOrgUnit {
-            county_code: crate::org::county_code(county).expect("a demo county code"),
+            county_code: crate::kernel::key::stored_county(county).expect("a demo county code"),
             id: yinling_domain::ids::UnitId(id),
             parent_county_code: parent
-                .map(|p| crate::org::county_code(p.0).expect("a demo county code")),
+                .map(|p| crate::kernel::key::stored_county(p.0).expect("a demo county code")),
             parent_id: parent.map(|p| yinling_domain::ids::UnitId(p.1)),
             kind,
             name,

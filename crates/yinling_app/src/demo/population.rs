@@ -631,7 +631,7 @@ impl Builder<'_> {
         let mut places = Vec::new();
         let mut building_ids = HashMap::new();
         let mut unit_ids = HashMap::new();
-        let place_county = crate::org::county_code(slot.county)?;
+        let place_county = crate::kernel::key::stored_county(slot.county)?;
         let place =
             |id, kind: crate::org::PlaceKind, parent: Option<i64>, label: String| NewPlace {
                 county_code: place_county,

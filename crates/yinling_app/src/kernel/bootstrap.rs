@@ -44,7 +44,7 @@ impl App {
         let mut tx = self.store().begin().await?;
         let id = ids::next(&mut tx.exec(), Seq::OrgUnits).await?;
         let unit = NewOrgUnit {
-            county_code: crate::org::county_code(CITY_COUNTY_CODE)?,
+            county_code: crate::kernel::key::stored_county(CITY_COUNTY_CODE)?,
             id: yinling_domain::ids::UnitId(id),
             parent_county_code: None,
             parent_id: None,

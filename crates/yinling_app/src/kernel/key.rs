@@ -1,14 +1,33 @@
-//! Keys of tenant-owned records.
+//! Keys from the numbers a path, a form or another capability's table holds: the one place a
+//! pair of numbers becomes a [`Key`], and what an impossible pair means.
 
-/// A reference to a tenant-owned record (a person, a unit): its county and id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize, serde::Serialize)]
-pub struct Key {
-    pub county_code: i64,
-    pub id: i64,
+use yinling_domain::{
+    ids::{Id, IdError, Key},
+    region::CountyCode,
+};
+
+use crate::{AppError, AppResult};
+
+/// The record `what` (人员, 组织 …) that a path or a form names by two numbers. Numbers no
+/// record can have (an id ≤ 0, a county code that is no code) name nothing, so they answer as
+/// that record not found, exactly as an id that does not exist.
+pub fn found<T>(county: i64, id: i64, what: &'static str) -> AppResult<Key<T>>
+where
+    T: Id + TryFrom<i64, Error = IdError>,
+{
+    Key::from_parts(county, id).map_err(|_| AppError::NotFound { what })
 }
 
-impl From<(i64, i64)> for Key {
-    fn from((county_code, id): (i64, i64)) -> Key {
-        Key { county_code, id }
-    }
+/// A key read back from a column that holds two numbers: an impossible pair there is a broken
+/// row, an internal error.
+pub(crate) fn stored<T>(county: i64, id: i64) -> AppResult<Key<T>>
+where
+    T: Id + TryFrom<i64, Error = IdError>,
+{
+    Key::from_parts(county, id).map_err(|e| AppError::Internal(format!("key {county}/{id}: {e}")))
+}
+
+/// A county code read back from a column or a constant: an impossible one is an internal error.
+pub(crate) fn stored_county(code: i64) -> AppResult<CountyCode> {
+    CountyCode::from_i64(code).map_err(|e| AppError::Internal(e.to_string()))
 }

@@ -85,16 +85,10 @@ pub(crate) fn caller_account(caller: &Caller) -> Option<AccountId> {
     caller.account_id.map(AccountId)
 }
 
-/// A county number of another capability's row or argument (still a bare number) as a
-/// code; it has been found in the database, so it is valid.
-pub(crate) fn county_code(county: i64) -> AppResult<CountyCode> {
-    CountyCode::from_i64(county).map_err(|e| AppError::Internal(e.to_string()))
-}
-
 /// A person's accounts from another capability's pair of numbers.
 pub(crate) fn person_holder(county: i64, id: i64) -> AppResult<Holder> {
     Ok(Holder::Person {
-        county_code: county_code(county)?,
+        county_code: crate::kernel::key::stored_county(county)?,
         id: PersonId::try_from(id).map_err(|e| AppError::Internal(e.to_string()))?,
     })
 }

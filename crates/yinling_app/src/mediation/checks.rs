@@ -37,14 +37,7 @@ pub(super) fn org_path(s: &str) -> AppResult<OrgPath> {
 /// A case's key from the two numbers of a path; numbers that cannot be one answer as a
 /// case that is not there.
 pub fn case_key(county: i64, id: i64) -> AppResult<Key<CaseId>> {
-    Key::from_parts(county, id).map_err(|_| AppError::NotFound {
-        what: "调解案件"
-    })
-}
-
-/// The county code of a row read back from another capability's table.
-pub(super) fn county_of(county: i64) -> AppResult<CountyCode> {
-    CountyCode::from_i64(county).map_err(|e| AppError::Internal(e.to_string()))
+    crate::kernel::key::found(county, id, "调解案件")
 }
 
 impl Mediation<'_> {

@@ -123,7 +123,7 @@ impl Mediation<'_> {
         let now = self.app.now();
         let system = Caller::system("demo");
         for plan in DEMO_PLANS {
-            let county = county_of(plan.county)?;
+            let county = crate::kernel::key::stored_county(plan.county)?;
             let mut exec = self.app.store().read();
             if store::count_in_county(&mut exec, county).await? > 0 {
                 summary.already_seeded = true;
@@ -175,9 +175,11 @@ impl Mediation<'_> {
                     store_org::insert_many(
                         &mut tx.exec(),
                         &[NewOrgUnit {
-                            county_code: crate::org::county_code(plan.county)?,
+                            county_code: crate::kernel::key::stored_county(plan.county)?,
                             id: yinling_domain::ids::UnitId(id),
-                            parent_county_code: Some(crate::org::county_code(plan.county)?),
+                            parent_county_code: Some(crate::kernel::key::stored_county(
+                                plan.county,
+                            )?),
                             parent_id: Some(yinling_domain::ids::UnitId(parent_id)),
                             kind: plan.mediator_kind,
                             name: plan.mediator_name.to_owned(),

@@ -379,7 +379,7 @@ impl Needs<'_> {
         let now = self.app.now();
         let mut tx = self.app.store().begin().await?;
         let key: Key<NeedId> =
-            crate::orders::stored_key(county, ids::next(&mut tx.exec(), Seq::Needs).await?)?;
+            crate::kernel::key::stored(county, ids::next(&mut tx.exec(), Seq::Needs).await?)?;
         let new = NewNeed {
             county_code: key.county_code,
             id: key.id,

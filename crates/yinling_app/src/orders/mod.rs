@@ -55,12 +55,3 @@ impl App {
         Orders { app: self }
     }
 }
-
-/// A key from two stored numbers (a row of a capability not yet typed): a bad one is a
-/// fault of the store, not of the caller.
-pub(crate) fn stored_key<T>(county: i64, id: i64) -> AppResult<Key<T>>
-where
-    T: yinling_domain::ids::Id + TryFrom<i64, Error = yinling_domain::ids::IdError>,
-{
-    Key::from_parts(county, id).map_err(|e| AppError::Internal(format!("key {county}/{id}: {e}")))
-}

@@ -52,13 +52,5 @@ pub fn unit_key(
     county_code: i64,
     id: i64,
 ) -> AppResult<yinling_domain::ids::Key<yinling_domain::ids::UnitId>> {
-    yinling_domain::ids::Key::from_parts(county_code, id)
-        .map_err(|_| AppError::NotFound { what: "组织" })
-}
-
-/// A county code read back from a column or a constant that another capability still
-/// holds as a number (always a valid code there).
-pub(crate) fn county_code(code: i64) -> AppResult<yinling_domain::region::CountyCode> {
-    yinling_domain::region::CountyCode::from_i64(code)
-        .map_err(|e| AppError::Internal(e.to_string()))
+    crate::kernel::key::found(county_code, id, "组织")
 }

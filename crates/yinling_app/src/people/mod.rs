@@ -62,5 +62,5 @@ impl App {
 /// The key of a person from the two numbers another capability still holds (a row's
 /// `county_code` and `person_id`); numbers that cannot be a key find nobody.
 pub fn person_key(county_code: i64, id: i64) -> AppResult<Key<PersonId>> {
-    Key::from_parts(county_code, id).map_err(|_| AppError::NotFound { what: "人员" })
+    crate::kernel::key::found(county_code, id, "人员")
 }

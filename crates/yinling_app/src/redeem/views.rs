@@ -81,7 +81,7 @@ impl Redeem<'_> {
         let cap = self
             .app
             .ledger()
-            .rules(crate::ledger::county_code(county)?)
+            .rules(crate::kernel::key::stored_county(county)?)
             .await?
             .max_points_per_code;
         let now = self.app.now();

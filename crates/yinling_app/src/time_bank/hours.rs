@@ -15,7 +15,7 @@ impl TimeBank<'_> {
         let rules = self
             .app
             .ledger()
-            .rules(crate::ledger::county_code(county)?)
+            .rules(crate::kernel::key::stored_county(county)?)
             .await?;
         if !rules.family_transfer {
             return Err(AppError::forbidden("本县（市、区）未开放时间银行亲属转赠"));
@@ -225,7 +225,7 @@ impl TimeBank<'_> {
                     id: charge.person_id,
                 },
                 credit: Holder::Pool {
-                    county_code: crate::ledger::county_code(county)?,
+                    county_code: crate::kernel::key::stored_county(county)?,
                 },
                 amount: charge.minutes,
                 reason: Reason::Withdraw,

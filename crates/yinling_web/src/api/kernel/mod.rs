@@ -9,6 +9,7 @@ pub(super) mod openapi;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use yinling_app::{Key, Page};
+use yinling_domain::ids::{Id, IdError};
 
 pub use extract::{ApiJson, ApiPath, ApiQuery};
 
@@ -57,20 +58,21 @@ pub struct KeyBody {
     pub id: i64,
 }
 
-impl From<Key> for KeyBody {
-    fn from(v: Key) -> Self {
-        KeyBody {
-            county_code: v.county_code,
-            id: v.id,
-        }
+impl KeyBody {
+    /// The record `what` this body names; numbers no record can have answer as not found.
+    pub fn key<T>(self, what: &'static str) -> Result<Key<T>, yinling_app::AppError>
+    where
+        T: Id + TryFrom<i64, Error = IdError>,
+    {
+        yinling_app::kernel::key::found(self.county_code, self.id, what)
     }
 }
 
-impl From<KeyBody> for Key {
-    fn from(v: KeyBody) -> Self {
-        Key {
-            county_code: v.county_code,
-            id: v.id,
+impl<T: Id> From<Key<T>> for KeyBody {
+    fn from(k: Key<T>) -> Self {
+        KeyBody {
+            county_code: k.county(),
+            id: k.id(),
         }
     }
 }

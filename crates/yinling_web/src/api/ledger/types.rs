@@ -215,7 +215,7 @@ fn rules_refused() -> AppError {
 
 /// A person's key from the body; a pair of numbers that is no key names nobody.
 fn person_key(k: KeyBody) -> Result<Key<PersonId>, AppError> {
-    Key::from_parts(k.county_code, k.id).map_err(|_| AppError::NotFound { what: "人员" })
+    k.key("人员")
 }
 
 /// One line of a statement, as the holder reads it.

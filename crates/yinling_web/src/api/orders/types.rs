@@ -608,8 +608,7 @@ pub struct NewOrder {
 /// The person a key on the wire names: numbers that cannot be a key name nobody, as before
 /// keys had types.
 pub(crate) fn person_key(k: KeyBody) -> Result<Key<PersonId>, yinling_app::AppError> {
-    Key::from_parts(k.county_code, k.id)
-        .map_err(|_| yinling_app::AppError::NotFound { what: "人员" })
+    k.key("人员")
 }
 
 impl TryFrom<NewOrder> for OrderInput {
@@ -772,8 +771,7 @@ pub struct NewProvider {
 
 /// The unit a key on the wire names: numbers that cannot be a key name no unit.
 pub(crate) fn unit_key(k: KeyBody) -> Result<Key<UnitId>, yinling_app::AppError> {
-    Key::from_parts(k.county_code, k.id)
-        .map_err(|_| yinling_app::AppError::NotFound { what: "组织" })
+    k.key("组织")
 }
 
 impl TryFrom<NewProvider> for ProviderInput {
