@@ -22,7 +22,7 @@ pub enum IdError {
 }
 
 macro_rules! ids {
-    ($($(#[$meta:meta])* $name:ident;)+) => {$(
+    ($($(#[$meta:meta])* $name:ident = $noun:literal;)+) => {$(
         $(#[$meta])*
         #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = i64))]
@@ -69,6 +69,7 @@ macro_rules! ids {
         }
 
         impl Id for $name {
+            const NOUN: &'static str = $noun;
             fn get(self) -> i64 {
                 self.0
             }
@@ -80,50 +81,52 @@ macro_rules! ids {
 
 /// What every id type has: its number.
 pub trait Id: Copy + Eq + fmt::Display + fmt::Debug {
+    /// What the record is called on a screen (人员, 订单 …), for "…不存在".
+    const NOUN: &'static str;
     fn get(self) -> i64;
 }
 
 ids! {
     /// An organisation unit (组织) or grid.
-    UnitId;
+    UnitId = "组织";
     /// A place: a building, a household's address.
-    PlaceId;
+    PlaceId = "住所";
     /// A person's file (一人一档).
-    PersonId;
+    PersonId = "人员";
     /// A role a person holds.
-    PersonRoleId;
+    PersonRoleId = "角色";
     /// A tag definition.
-    TagId;
+    TagId = "标签";
     /// A login account (city-wide, not county-owned).
-    AccountId;
+    AccountId = "账号";
     /// A service provider of the resource list (资源清单).
-    ProviderId;
+    ProviderId = "服务者";
     /// A service item of the project list (项目清单).
-    ServiceItemId;
+    ServiceItemId = "服务项目";
     /// A service order.
-    OrderId;
+    OrderId = "订单";
     /// A recorded need (需求清单).
-    NeedId;
+    NeedId = "需求";
     /// A mediation case.
-    CaseId;
+    CaseId = "调解案件";
     /// A mediation session (调解过程) recorded on a case.
-    SessionId;
+    SessionId = "调解记录";
     /// A follow-up visit (回访) recorded on a mediation case.
-    FollowUpId;
+    FollowUpId = "回访记录";
     /// A points or hours account of the ledger.
-    LedgerAccountId;
+    LedgerAccountId = "积分账户";
     /// A posted ledger transfer.
-    TransferId;
+    TransferId = "转账记录";
     /// A manual ledger adjustment awaiting or past its second approval.
-    AdjustmentId;
+    AdjustmentId = "调整申请";
     /// Goods a partner shop offers for points.
-    GoodsId;
+    GoodsId = "商品";
     /// A redemption at a shop.
-    RedemptionId;
+    RedemptionId = "兑换记录";
     /// A lock on a till or an address after too many wrong redemption codes.
-    RedeemLockId;
+    RedeemLockId = "锁定记录";
     /// An elder's report that a redemption was not theirs.
-    RedemptionReportId;
+    RedemptionReportId = "冒用报告";
 }
 
 sqlx_int!(CountyCode);

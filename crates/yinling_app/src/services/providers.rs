@@ -341,17 +341,14 @@ impl Services<'_> {
 
     /// Whether a person is on the resource list, and whether the caller may add or change
     /// them there (for the links on the person's file).
-    #[tracing::instrument(name = "services.person_listing", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, county = county, person_id = person_id))]
+    #[tracing::instrument(name = "services.person_listing", skip_all, err(level = "debug"), fields(caller = ?caller.account_id, person = %person))]
     pub async fn person_listing(
         self,
         caller: &Caller,
-        county: i64,
-        person_id: i64,
+        person: Key<PersonId>,
     ) -> AppResult<PersonListing> {
         let mut exec = self.app.store().read();
-        let Some(person) =
-            store_people::get(&mut exec, crate::people::person_key(county, person_id)?).await?
-        else {
+        let Some(person) = store_people::get(&mut exec, person).await? else {
             return Ok(PersonListing::NotManaged);
         };
         if !caller

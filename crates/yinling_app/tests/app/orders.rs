@@ -908,7 +908,7 @@ async fn the_resource_list_form_offers_units_and_areas_in_scope() {
     let listing = |caller, person: (i64, i64)| {
         city.app
             .services()
-            .person_listing(caller, person.0, person.1)
+            .person_listing(caller, person_key(person))
     };
     assert_eq!(
         listing(&secretary, city.people_a[1]).await.unwrap(),

@@ -5,6 +5,7 @@
 
 pub(crate) mod cookies;
 pub mod error;
+pub(crate) mod key_path;
 pub(crate) mod metrics_layer;
 pub(crate) mod multipart;
 pub(crate) mod qr;

@@ -320,3 +320,38 @@ async fn health_and_metrics() {
     assert!(text.contains("yinling_http_requests_total"), "{text}");
     assert!(text.contains("route=\"/login\""), "{text}");
 }
+
+/// A path's `{county}/{id}` is read once, by `KeyPath` (pages) and `ApiKey` (API): numbers no
+/// record can have name that record, not found, like an id that does not exist; words are a
+/// malformed path.
+#[tokio::test]
+async fn a_path_that_names_no_record_is_that_record_not_found() {
+    let (_city, app) = setup().await;
+    let mut c = Client::login(&app, "workera").await;
+    for path in [
+        "/api/v1/orders/370830/0",
+        "/api/v1/orders/1/5",
+        "/api/v1/providers/370830/-3",
+        "/api/v1/people/370830/0",
+        "/api/v1/people/370830/999999999",
+    ] {
+        let r = c.get(path).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}: {}", r.text());
+        assert_eq!(r.json()["error"]["code"], "not_found", "{path}");
+    }
+    let r = c.get("/api/v1/orders/370830/x").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.json()["error"]["code"], "invalid_path");
+
+    for (path, what) in [
+        ("/people/370830/0", "人员不存在"),
+        ("/people/370830/abc", "人员不存在"),
+        ("/orders/0/1", "订单不存在"),
+        ("/org/370830/-1", "组织不存在"),
+        ("/needs/370830/0", "需求不存在"),
+    ] {
+        let r = c.get(path).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(r.text().contains(what), "{path}: {}", r.text());
+    }
+}

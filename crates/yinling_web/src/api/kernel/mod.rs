@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use yinling_app::{Key, Page};
 use yinling_domain::ids::{Id, IdError};
 
-pub use extract::{ApiJson, ApiPath, ApiQuery};
+pub use extract::{ApiJson, ApiKey, ApiPath, ApiQuery};
 
 /// The id of something just created.
 #[derive(Debug, Serialize, ToSchema)]

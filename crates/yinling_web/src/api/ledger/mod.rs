@@ -26,6 +26,7 @@ use self::types::{
     RedemptionReceiptResponse, ReportResponse, ReportRowResponse, ResolveRequest, ReverseRequest,
     RulesBody, SettlementResponse, ShopReceiptResponse, StatementLineResponse,
 };
+use crate::api::kernel::ApiKey;
 use crate::api::{
     kernel::{ApiJson, ApiPath, ApiQuery, list_of, page_of},
     org::types::OrgUnitResponse,
@@ -35,18 +36,12 @@ use crate::{
     kernel::error::{ApiError, ErrorBody},
     kernel::session::ApiCaller,
 };
+use yinling_domain::ids::UnitId;
+use yinling_domain::ids::{GoodsId, OrderId, RedeemLockId, RedemptionId, RedemptionReportId};
 
 /// A person's key from a path or the caller; two numbers that are no key name nobody.
 fn person_key(county: i64, id: i64) -> Result<Key<PersonId>, AppError> {
     Key::from_parts(county, id).map_err(|_| AppError::NotFound { what: "人员" })
-}
-
-/// A shop's key from a path (a shop is an org unit); two numbers that are no key name no
-/// shop.
-fn shop_key(county: i64, id: i64) -> Result<Key<yinling_domain::ids::UnitId>, AppError> {
-    Key::from_parts(county, id).map_err(|_| AppError::NotFound {
-        what: "合作商户"
-    })
 }
 
 /// A transfer's key from a path: a number that is no county is one the caller does not
@@ -117,13 +112,13 @@ async fn my_balances(
 async fn balances(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiKey(key): ApiKey<PersonId>,
 ) -> Result<axum::Json<BalancesResponse>, ApiError> {
     Ok(axum::Json(
         state
             .app
             .ledger()
-            .balances(&c.caller, person_key(county, id)?)
+            .balances(&c.caller, key)
             .await
             .map(Into::into)?,
     ))
@@ -145,7 +140,7 @@ pub struct StatementQuery {
 async fn statement(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiKey(key): ApiKey<PersonId>,
     ApiQuery(q): ApiQuery<StatementQuery>,
 ) -> Result<axum::Json<Page<StatementLineResponse>>, ApiError> {
     Ok(axum::Json(
@@ -154,7 +149,7 @@ async fn statement(
             .ledger()
             .statement(
                 &c.caller,
-                person_key(county, id)?,
+                key,
                 q.unit.unwrap_or(Unit::Points),
                 PageRequest::new(q.page, q.per_page),
             )
@@ -402,19 +397,14 @@ async fn gift(
 async fn pay_with_hours(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiKey(key): ApiKey<OrderId>,
     ApiJson(input): ApiJson<PayHoursRequest>,
 ) -> Result<axum::Json<ReceiptResponse>, ApiError> {
     Ok(axum::Json(
         state
             .app
             .time_bank()
-            .withdraw(
-                &c.caller,
-                yinling_domain::ids::Key::from_parts(county, id)
-                    .map_err(|_| yinling_app::AppError::NotFound { what: "订单" })?,
-                input.minutes,
-            )
+            .withdraw(&c.caller, key, input.minutes)
             .await
             .map(Into::into)?,
     ))
@@ -499,13 +489,13 @@ async fn my_shops(
 async fn list_goods(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiKey(key): ApiKey<UnitId>,
 ) -> Result<axum::Json<Vec<GoodsResponse>>, ApiError> {
     Ok(axum::Json(
         state
             .app
             .redeem()
-            .goods(&c.caller, shop_key(county, id)?)
+            .goods(&c.caller, key)
             .await
             .map(list_of)?,
     ))
@@ -518,7 +508,7 @@ async fn list_goods(
 async fn add_goods(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiKey(key): ApiKey<UnitId>,
     ApiJson(input): ApiJson<NewGoods>,
 ) -> Result<(StatusCode, axum::Json<GoodsResponse>), ApiError> {
     Ok((
@@ -527,7 +517,7 @@ async fn add_goods(
             state
                 .app
                 .redeem()
-                .add_goods(&c.caller, shop_key(county, id)?, input.into())
+                .add_goods(&c.caller, key, input.into())
                 .await
                 .map(Into::into)?,
         ),
@@ -541,18 +531,14 @@ async fn add_goods(
 async fn update_goods(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiKey(key): ApiKey<GoodsId>,
     ApiJson(input): ApiJson<GoodsUpdate>,
 ) -> Result<axum::Json<GoodsResponse>, ApiError> {
     Ok(axum::Json(
         state
             .app
             .redeem()
-            .update_goods(
-                &c.caller,
-                Key::from_parts(county, id).map_err(|_| AppError::NotFound { what: "商品" })?,
-                input.into(),
-            )
+            .update_goods(&c.caller, key, input.into())
             .await
             .map(Into::into)?,
     ))
@@ -571,13 +557,13 @@ async fn update_goods(
 async fn redeem(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiKey(key): ApiKey<UnitId>,
     ApiJson(input): ApiJson<RedeemRequest>,
 ) -> Result<(StatusCode, axum::Json<ShopReceiptResponse>), ApiError> {
     let r = state
         .app
         .redeem()
-        .at_till(&c.caller, shop_key(county, id)?, input.into())
+        .at_till(&c.caller, key, input.into())
         .await?;
     let status = if r.replayed {
         StatusCode::OK
@@ -611,14 +597,14 @@ impl MonthQuery {
 async fn settlement(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiKey(key): ApiKey<UnitId>,
     ApiQuery(q): ApiQuery<MonthQuery>,
 ) -> Result<axum::Json<SettlementResponse>, ApiError> {
     Ok(axum::Json(
         state
             .app
             .redeem()
-            .settlement(&c.caller, shop_key(county, id)?, &q.month(&state))
+            .settlement(&c.caller, key, &q.month(&state))
             .await
             .map(Into::into)?,
     ))
@@ -631,14 +617,14 @@ async fn settlement(
 async fn settlement_xlsx(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiKey(key): ApiKey<UnitId>,
     ApiQuery(q): ApiQuery<MonthQuery>,
 ) -> Result<Response, ApiError> {
     let month = q.month(&state);
     let (name, bytes) = state
         .app
         .redeem()
-        .settlement_xlsx(&c.caller, shop_key(county, id)?, &month)
+        .settlement_xlsx(&c.caller, key, &month)
         .await?;
     Ok((
         [
@@ -686,18 +672,13 @@ async fn my_redemptions(
 async fn report_redemption(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiKey(key): ApiKey<RedemptionId>,
 ) -> Result<axum::Json<ReportRowResponse>, ApiError> {
     Ok(axum::Json(
         state
             .app
             .redeem()
-            .report(
-                &c.caller,
-                Key::from_parts(county, id).map_err(|_| AppError::NotFound {
-                    what: "兑换记录"
-                })?,
-            )
+            .report(&c.caller, key)
             .await
             .map(Into::into)?,
     ))
@@ -723,18 +704,13 @@ async fn list_locks(
 async fn lift_lock(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiKey(key): ApiKey<RedeemLockId>,
 ) -> Result<axum::Json<LockResponse>, ApiError> {
     Ok(axum::Json(
         state
             .app
             .redeem()
-            .lift_lock(
-                &c.caller,
-                Key::from_parts(county, id).map_err(|_| AppError::NotFound {
-                    what: "锁定记录"
-                })?,
-            )
+            .lift_lock(&c.caller, key)
             .await
             .map(Into::into)?,
     ))
@@ -762,20 +738,14 @@ async fn list_reports(
 async fn resolve_report(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiKey(key): ApiKey<RedemptionReportId>,
     ApiJson(input): ApiJson<ResolveRequest>,
 ) -> Result<axum::Json<ReportResponse>, ApiError> {
     Ok(axum::Json(
         state
             .app
             .redeem()
-            .resolve_report(
-                &c.caller,
-                Key::from_parts(county, id).map_err(|_| AppError::NotFound {
-                    what: "冒用报告"
-                })?,
-                input.into(),
-            )
+            .resolve_report(&c.caller, key, input.into())
             .await
             .map(Into::into)?,
     ))

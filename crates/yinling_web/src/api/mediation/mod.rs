@@ -12,7 +12,7 @@ use axum::{
 use utoipa_axum::{router::OpenApiRouter, routes};
 use yinling_app::{
     Page, PageRequest,
-    mediation::{CaseQuery, StatsQuery, case_key},
+    mediation::{CaseQuery, StatsQuery},
 };
 
 use self::types::{
@@ -20,12 +20,14 @@ use self::types::{
     MediatorChoicesResponse, NewCase, NewCaseFollowUp, NewSession, OutcomeRequest,
     RecordedResponse,
 };
-use crate::api::kernel::{ApiJson, ApiPath, ApiQuery, Created, Paging, page_of};
+use crate::api::kernel::ApiKey;
+use crate::api::kernel::{ApiJson, ApiQuery, Created, Paging, page_of};
 use crate::{
     AppState,
     kernel::error::{ApiError, ErrorBody},
     kernel::session::ApiCaller,
 };
+use yinling_domain::ids::CaseId;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -91,9 +93,8 @@ async fn create_case(
 async fn find_case(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiKey(key): ApiKey<CaseId>,
 ) -> Result<axum::Json<CaseResponse>, ApiError> {
-    let key = case_key(county, id)?;
     Ok(axum::Json(
         state.app.mediation().case(&c.caller, key).await?.into(),
     ))
@@ -107,9 +108,8 @@ async fn find_case(
 async fn mediator_choices(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiKey(key): ApiKey<CaseId>,
 ) -> Result<axum::Json<MediatorChoicesResponse>, ApiError> {
-    let key = case_key(county, id)?;
     Ok(axum::Json(
         state
             .app
@@ -127,10 +127,9 @@ async fn mediator_choices(
 async fn assign_mediators(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiKey(key): ApiKey<CaseId>,
     ApiJson(input): ApiJson<AssignRequest>,
 ) -> Result<StatusCode, ApiError> {
-    let key = case_key(county, id)?;
     state
         .app
         .mediation()
@@ -146,10 +145,9 @@ async fn assign_mediators(
 async fn record_session(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiKey(key): ApiKey<CaseId>,
     ApiJson(input): ApiJson<NewSession>,
 ) -> Result<(StatusCode, axum::Json<RecordedResponse>), ApiError> {
-    let key = case_key(county, id)?;
     let sid = state
         .app
         .mediation()
@@ -168,10 +166,9 @@ async fn record_session(
 async fn conclude_case(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiKey(key): ApiKey<CaseId>,
     ApiJson(input): ApiJson<OutcomeRequest>,
 ) -> Result<StatusCode, ApiError> {
-    let key = case_key(county, id)?;
     state
         .app
         .mediation()
@@ -187,10 +184,9 @@ async fn conclude_case(
 async fn follow_up_case(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiKey(key): ApiKey<CaseId>,
     ApiJson(input): ApiJson<NewCaseFollowUp>,
 ) -> Result<(StatusCode, axum::Json<RecordedResponse>), ApiError> {
-    let key = case_key(county, id)?;
     let fid = state
         .app
         .mediation()

@@ -10,12 +10,13 @@ use axum::{
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
 use yinling_app::{AppError, Page, PageRequest, needs::NeedQuery};
-use yinling_domain::ids::{Key, NeedId};
+use yinling_domain::ids::NeedId;
 
 use self::types::{
     ImportRefused, NeedImportReportResponse, NeedItemResponse, NeedResponse, NewFollowUp, NewNeed,
 };
-use crate::api::kernel::{ApiJson, ApiPath, ApiQuery, Created, Paging, page_of};
+use crate::api::kernel::ApiKey;
+use crate::api::kernel::{ApiJson, ApiQuery, Created, Paging, page_of};
 use crate::{
     AppState,
     kernel::error::{ApiError, ErrorBody},
@@ -153,7 +154,7 @@ async fn import_needs(
 async fn find_need(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath(key): ApiPath<Key<NeedId>>,
+    ApiKey(key): ApiKey<NeedId>,
 ) -> Result<axum::Json<NeedResponse>, ApiError> {
     Ok(axum::Json(
         state.app.needs().detail(&c.caller, key).await?.into(),
@@ -168,7 +169,7 @@ async fn find_need(
 async fn follow_up_need(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath(key): ApiPath<Key<NeedId>>,
+    ApiKey(key): ApiKey<NeedId>,
     ApiJson(input): ApiJson<NewFollowUp>,
 ) -> Result<StatusCode, ApiError> {
     state

@@ -26,6 +26,7 @@ use self::types::{
     OrderDetailResponse, OrderResponse, OrderStepRequest, PhotoKey, ProviderResponse,
     ProviderUpdate, ServiceItemResponse, ServiceItemUpdate,
 };
+use crate::api::kernel::ApiKey;
 use crate::api::kernel::{ApiJson, ApiPath, ApiQuery, list_of, page_of};
 use crate::{
     AppState,
@@ -169,7 +170,7 @@ async fn create_provider(
 async fn find_provider(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath(key): ApiPath<Key<ProviderId>>,
+    ApiKey(key): ApiKey<ProviderId>,
 ) -> Result<axum::Json<ProviderResponse>, ApiError> {
     Ok(axum::Json(
         state
@@ -188,7 +189,7 @@ async fn find_provider(
 async fn update_provider(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath(key): ApiPath<Key<ProviderId>>,
+    ApiKey(key): ApiKey<ProviderId>,
     ApiJson(input): ApiJson<ProviderUpdate>,
 ) -> Result<axum::Json<ProviderResponse>, ApiError> {
     Ok(axum::Json(
@@ -220,7 +221,7 @@ async fn list_items(
 async fn create_item(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath(key): ApiPath<Key<UnitId>>,
+    ApiKey(key): ApiKey<UnitId>,
     ApiJson(input): ApiJson<NewServiceItem>,
 ) -> Result<(StatusCode, axum::Json<ServiceItemResponse>), ApiError> {
     Ok((
@@ -243,7 +244,7 @@ async fn create_item(
 async fn update_item(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath(key): ApiPath<Key<ServiceItemId>>,
+    ApiKey(key): ApiKey<ServiceItemId>,
     ApiJson(input): ApiJson<ServiceItemUpdate>,
 ) -> Result<axum::Json<ServiceItemResponse>, ApiError> {
     Ok(axum::Json(
@@ -354,7 +355,7 @@ async fn offered_orders(
 async fn find_order(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath(key): ApiPath<Key<OrderId>>,
+    ApiKey(key): ApiKey<OrderId>,
 ) -> Result<axum::Json<OrderDetailResponse>, ApiError> {
     Ok(axum::Json(
         state
@@ -407,7 +408,7 @@ async fn order_step(
 async fn upload_photo(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath(key): ApiPath<Key<OrderId>>,
+    ApiKey(key): ApiKey<OrderId>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, axum::Json<PhotoKey>), ApiError> {
     let body = body.map_err(|_| crate::kernel::multipart::photo_too_large())?;
@@ -433,7 +434,7 @@ pub struct CandidatesQuery {
 async fn candidates(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath(key): ApiPath<Key<OrderId>>,
+    ApiKey(key): ApiKey<OrderId>,
     ApiQuery(q): ApiQuery<CandidatesQuery>,
 ) -> Result<axum::Json<Vec<CandidateResponse>>, ApiError> {
     Ok(axum::Json(
@@ -453,7 +454,7 @@ async fn candidates(
 async fn dispatch(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath(key): ApiPath<Key<OrderId>>,
+    ApiKey(key): ApiKey<OrderId>,
     ApiJson(input): ApiJson<DispatchRequest>,
 ) -> Result<axum::Json<OrderResponse>, ApiError> {
     Ok(axum::Json(
@@ -473,7 +474,7 @@ async fn dispatch(
 async fn entitlements(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath(key): ApiPath<Key<OrderId>>,
+    ApiKey(key): ApiKey<OrderId>,
 ) -> Result<axum::Json<Vec<EntitlementResponse>>, ApiError> {
     Ok(axum::Json(
         state
@@ -492,7 +493,7 @@ async fn entitlements(
 async fn batch_dispatch(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath(unit): ApiPath<Key<UnitId>>,
+    ApiKey(unit): ApiKey<UnitId>,
 ) -> Result<axum::Json<BatchReportResponse>, ApiError> {
     Ok(axum::Json(
         state
@@ -513,7 +514,7 @@ async fn batch_dispatch(
 async fn hours_charge(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath(key): ApiPath<Key<OrderId>>,
+    ApiKey(key): ApiKey<OrderId>,
 ) -> Result<axum::Json<HoursChargeResponse>, ApiError> {
     Ok(axum::Json(
         state
@@ -533,7 +534,7 @@ async fn hours_charge(
 async fn dispute_hours(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath(key): ApiPath<Key<OrderId>>,
+    ApiKey(key): ApiKey<OrderId>,
     ApiJson(input): ApiJson<NewDispute>,
 ) -> Result<(StatusCode, axum::Json<HoursDisputeRowResponse>), ApiError> {
     Ok((
@@ -558,7 +559,7 @@ async fn dispute_hours(
 async fn decide_dispute(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath(key): ApiPath<Key<OrderId>>,
+    ApiKey(key): ApiKey<OrderId>,
     ApiJson(input): ApiJson<DisputeDecisionRequest>,
 ) -> Result<axum::Json<HoursDisputeRowResponse>, ApiError> {
     Ok(axum::Json(

@@ -14,12 +14,14 @@ use self::types::{
     BoundaryRequest, MoveRequest, MoveResponse, NewPlace, NewUnit, OrgUnitResponse, PlaceResponse,
     PlaceViewResponse, RosterItemResponse, UnitResponse, UnitUpdate,
 };
-use crate::api::kernel::{ApiJson, ApiPath, ApiQuery, list_of, page_of};
+use crate::api::kernel::ApiKey;
+use crate::api::kernel::{ApiJson, ApiQuery, list_of, page_of};
 use crate::{
     AppState,
     kernel::error::{ApiError, ErrorBody},
     kernel::session::ApiCaller,
 };
+use yinling_domain::ids::UnitId;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -89,15 +91,10 @@ async fn list_units(
 async fn find_unit(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiKey(key): ApiKey<UnitId>,
 ) -> Result<axum::Json<UnitResponse>, ApiError> {
     Ok(axum::Json(
-        state
-            .app
-            .org()
-            .unit_view(&c.caller, yinling_app::org::unit_key(county, id)?)
-            .await?
-            .into(),
+        state.app.org().unit_view(&c.caller, key).await?.into(),
     ))
 }
 
@@ -109,17 +106,13 @@ async fn find_unit(
 async fn create_unit(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiKey(key): ApiKey<UnitId>,
     ApiJson(input): ApiJson<NewUnit>,
 ) -> Result<(StatusCode, axum::Json<OrgUnitResponse>), ApiError> {
     let unit = state
         .app
         .org()
-        .create_unit(
-            &c.caller,
-            yinling_app::org::unit_key(county, id)?,
-            input.into(),
-        )
+        .create_unit(&c.caller, key, input.into())
         .await?;
     Ok((StatusCode::CREATED, axum::Json(unit.into())))
 }
@@ -132,17 +125,13 @@ async fn create_unit(
 async fn update_unit(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiKey(key): ApiKey<UnitId>,
     ApiJson(input): ApiJson<UnitUpdate>,
 ) -> Result<StatusCode, ApiError> {
     state
         .app
         .org()
-        .update_unit(
-            &c.caller,
-            yinling_app::org::unit_key(county, id)?,
-            input.into(),
-        )
+        .update_unit(&c.caller, key, input.into())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -155,7 +144,7 @@ async fn update_unit(
 async fn move_unit(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiKey(key): ApiKey<UnitId>,
     ApiJson(req): ApiJson<MoveRequest>,
 ) -> Result<axum::Json<MoveResponse>, ApiError> {
     let moved = state
@@ -163,7 +152,7 @@ async fn move_unit(
         .org()
         .move_unit(
             &c.caller,
-            yinling_app::org::unit_key(county, id)?,
+            key,
             yinling_app::org::unit_key(req.parent_county_code, req.parent_id)?,
         )
         .await?;
@@ -186,19 +175,14 @@ pub struct MembersQuery {
 async fn unit_members(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiKey(key): ApiKey<UnitId>,
     ApiQuery(q): ApiQuery<MembersQuery>,
 ) -> Result<axum::Json<Page<RosterItemResponse>>, ApiError> {
     Ok(axum::Json(
         state
             .app
             .people()
-            .roster(
-                &c.caller,
-                yinling_app::org::unit_key(county, id)?,
-                q.kind,
-                PageRequest::new(q.page, q.per_page),
-            )
+            .roster(&c.caller, key, q.kind, PageRequest::new(q.page, q.per_page))
             .await
             .map(page_of)?,
     ))
@@ -212,17 +196,13 @@ async fn unit_members(
 async fn set_boundary(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiKey(key): ApiKey<UnitId>,
     ApiJson(req): ApiJson<BoundaryRequest>,
 ) -> Result<StatusCode, ApiError> {
     state
         .app
         .org()
-        .set_grid_boundary(
-            &c.caller,
-            yinling_app::org::unit_key(county, id)?,
-            req.geojson.as_deref(),
-        )
+        .set_grid_boundary(&c.caller, key, req.geojson.as_deref())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -242,18 +222,14 @@ pub struct PlacesQuery {
 async fn list_places(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiKey(key): ApiKey<UnitId>,
     ApiQuery(q): ApiQuery<PlacesQuery>,
 ) -> Result<axum::Json<Vec<PlaceViewResponse>>, ApiError> {
     Ok(axum::Json(
         state
             .app
             .org()
-            .places(
-                &c.caller,
-                yinling_app::org::unit_key(county, id)?,
-                q.parent.map(PlaceId),
-            )
+            .places(&c.caller, key, q.parent.map(PlaceId))
             .await
             .map(list_of)?,
     ))
@@ -267,17 +243,13 @@ async fn list_places(
 async fn create_place(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiKey(key): ApiKey<UnitId>,
     ApiJson(input): ApiJson<NewPlace>,
 ) -> Result<(StatusCode, axum::Json<PlaceResponse>), ApiError> {
     let place = state
         .app
         .org()
-        .create_place(
-            &c.caller,
-            yinling_app::org::unit_key(county, id)?,
-            input.into(),
-        )
+        .create_place(&c.caller, key, input.into())
         .await?;
     Ok((StatusCode::CREATED, axum::Json(place.into())))
 }

@@ -22,12 +22,14 @@ use self::types::{
     PersonListItemResponse, PersonResponse, PersonUpdate, RevealRequest, RevealResponse,
     SkillsRequest,
 };
+use crate::api::kernel::ApiKey;
 use crate::api::kernel::{ApiJson, ApiPath, ApiQuery, Created, Paging, page_of};
 use crate::{
     AppState,
     kernel::error::{ApiError, ErrorBody},
     kernel::session::ApiCaller,
 };
+use yinling_domain::ids::PersonId;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -118,15 +120,10 @@ async fn export_people(
 async fn find_person(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiKey(key): ApiKey<PersonId>,
 ) -> Result<axum::Json<PersonResponse>, ApiError> {
     Ok(axum::Json(
-        state
-            .app
-            .people()
-            .file(&c.caller, person_key(county, id)?)
-            .await?
-            .into(),
+        state.app.people().file(&c.caller, key).await?.into(),
     ))
 }
 
@@ -138,13 +135,13 @@ async fn find_person(
 async fn update_person(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiKey(key): ApiKey<PersonId>,
     ApiJson(input): ApiJson<PersonUpdate>,
 ) -> Result<StatusCode, ApiError> {
     state
         .app
         .people()
-        .update(&c.caller, person_key(county, id)?, input.into())
+        .update(&c.caller, key, input.into())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -157,14 +154,10 @@ async fn update_person(
 async fn reveal(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiKey(key): ApiKey<PersonId>,
     ApiJson(req): ApiJson<RevealRequest>,
 ) -> Result<axum::Json<RevealResponse>, ApiError> {
-    let value = state
-        .app
-        .people()
-        .reveal(&c.caller, person_key(county, id)?, req.field)
-        .await?;
+    let value = state.app.people().reveal(&c.caller, key, req.field).await?;
     Ok(axum::Json(RevealResponse {
         field: req.field,
         value,
@@ -178,18 +171,18 @@ async fn reveal(
 async fn add_role(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiKey(key): ApiKey<PersonId>,
     ApiJson(input): ApiJson<NewRole>,
 ) -> Result<(StatusCode, axum::Json<Created>), ApiError> {
     let role = state
         .app
         .people()
-        .add_role(&c.caller, person_key(county, id)?, input.into())
+        .add_role(&c.caller, key, input.into())
         .await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(Created {
-            county_code: Some(county),
+            county_code: Some(key.county()),
             id: role.get(),
         }),
     ))
@@ -219,13 +212,13 @@ async fn remove_role(
 async fn set_skills(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiKey(key): ApiKey<PersonId>,
     ApiJson(req): ApiJson<SkillsRequest>,
 ) -> Result<StatusCode, ApiError> {
     state
         .app
         .people()
-        .set_skills(&c.caller, person_key(county, id)?, req.skills)
+        .set_skills(&c.caller, key, req.skills)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -237,18 +230,14 @@ async fn set_skills(
 async fn add_tag(
     State(state): State<AppState>,
     c: ApiCaller,
-    ApiPath((county, id)): ApiPath<(i64, i64)>,
+    ApiKey(key): ApiKey<PersonId>,
     ApiJson(input): ApiJson<NewPersonTag>,
 ) -> Result<(StatusCode, axum::Json<Created>), ApiError> {
-    let row = state
-        .app
-        .people()
-        .tag(&c.caller, person_key(county, id)?, input.into())
-        .await?;
+    let row = state.app.people().tag(&c.caller, key, input.into()).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(Created {
-            county_code: Some(county),
+            county_code: Some(key.county()),
             id: row,
         }),
     ))

@@ -1,10 +1,16 @@
 //! Page extractors whose rejections are Chinese error pages, not axum's English text.
 
-use axum::extract::{
-    FromRequest, FromRequestParts,
-    rejection::{FormRejection, PathRejection, QueryRejection},
+use axum::{
+    extract::{
+        FromRequest, FromRequestParts,
+        rejection::{FormRejection, PathRejection, QueryRejection},
+    },
+    http::request::Parts,
 };
 use yinling_app::AppError;
+use yinling_domain::ids::{Id, IdError, Key};
+
+use crate::kernel::key_path;
 
 use super::PageError;
 
@@ -43,5 +49,24 @@ impl From<QueryRejection> for PageError {
             message: "网址中的参数格式不正确".into(),
             field: None,
         })
+    }
+}
+
+/// The key of the record a page's `{county}/{id}` names. A path that names no record (not a
+/// number, or numbers no record can have) is that record's "不存在" page.
+pub struct KeyPath<T>(pub Key<T>);
+
+impl<T, S> FromRequestParts<S> for KeyPath<T>
+where
+    T: Id + TryFrom<i64, Error = IdError> + Send,
+    S: Send + Sync,
+{
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, PageError> {
+        match key_path::read(parts, state).await {
+            Ok(key) => Ok(KeyPath(key)),
+            Err(_) => Err(PageError(AppError::NotFound { what: T::NOUN })),
+        }
     }
 }

@@ -24,7 +24,8 @@ use yinling_domain::{
 use yinling_store::ledger::EarningRuleRow;
 
 use crate::AppState;
-use crate::ui::kernel::extract::{Form, Path, Query};
+use crate::ui::kernel::extract::KeyPath;
+use crate::ui::kernel::extract::{Form, Query};
 use crate::ui::kernel::{
     Choice, FormError, Layout, PageCtx, PageResult, choices, filters, opt, render, see_other,
     with_status,
@@ -107,17 +108,10 @@ struct DecideForm {
     decision: Option<String>,
 }
 
-/// An adjustment's key from its page's path; two numbers that are no key name none.
-fn adjustment_key(county: i64, id: i64) -> Result<Key<AdjustmentId>, AppError> {
-    Key::from_parts(county, id).map_err(|_| AppError::NotFound {
-        what: "调整申请"
-    })
-}
-
 async fn decide_adjustment(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path((county, id)): Path<(i64, i64)>,
+    KeyPath(key): KeyPath<AdjustmentId>,
     Form(f): Form<DecideForm>,
 ) -> PageResult {
     let approve = match f.decision.as_deref() {
@@ -133,7 +127,7 @@ async fn decide_adjustment(
         Ok(a) => state
             .app
             .ledger()
-            .decide_adjustment(&ctx.caller, adjustment_key(county, id)?, a)
+            .decide_adjustment(&ctx.caller, key, a)
             .await
             .map(|_| a),
         Err(e) => Err(e),

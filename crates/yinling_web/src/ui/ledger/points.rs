@@ -26,10 +26,12 @@ use yinling_domain::{
 };
 
 use crate::AppState;
+use crate::ui::kernel::extract::KeyPath;
 use crate::ui::kernel::extract::{Form, Path, Query};
 use crate::ui::kernel::{
     FormError, Layout, PageCtx, PageResult, opt, render, see_other, with_status,
 };
+use yinling_domain::ids::RedemptionId;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -164,14 +166,13 @@ async fn my_points(
 async fn report_redemption(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path((county, id)): Path<(i64, i64)>,
+    KeyPath(key): KeyPath<RedemptionId>,
 ) -> PageResult {
-    let redemption = Key::from_parts(county, id).map_err(|_| AppError::NotFound {
-        what: "兑换记录",
-    })?;
-    state.app.redeem().report(&ctx.caller, redemption).await?;
+    state.app.redeem().report(&ctx.caller, key).await?;
     Ok(see_other(&format!(
-        "/points?done=reported#redemption-{county}-{id}"
+        "/points?done=reported#redemption-{}-{}",
+        key.county(),
+        key.id()
     )))
 }
 

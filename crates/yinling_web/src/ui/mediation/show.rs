@@ -5,7 +5,7 @@ use askama::Template;
 use axum::{Router, extract::State, http::StatusCode, routing::get};
 use yinling_app::{
     AppError,
-    mediation::{CaseView, MediatorChoices, case_key},
+    mediation::{CaseView, MediatorChoices},
 };
 use yinling_domain::{
     ids::{CaseId, Key},
@@ -14,7 +14,7 @@ use yinling_domain::{
 
 use super::forms::{Draft, outcome_choices};
 use crate::AppState;
-use crate::ui::kernel::extract::Path;
+use crate::ui::kernel::extract::KeyPath;
 use crate::ui::kernel::{
     Choice, FormError, Layout, PageCtx, PageResult, filters, render, see_other,
 };
@@ -108,9 +108,8 @@ async fn case_page(
 async fn show(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path((county, id)): Path<(i64, i64)>,
+    KeyPath(key): KeyPath<CaseId>,
 ) -> PageResult {
-    let key = case_key(county, id)?;
     case_page(&state, ctx, key, "", Draft::default(), None).await
 }
 

@@ -3,15 +3,17 @@
 use axum::{Router, extract::State, routing::post};
 use yinling_app::{
     AppError,
-    mediation::{AssignInput, FollowUpInput, OutcomeInput, SessionInput, case_key},
+    mediation::{AssignInput, FollowUpInput, OutcomeInput, SessionInput},
 };
 use yinling_domain::mediation::Outcome;
 
 use super::forms::{Draft, day, mediator_ref, version};
 use super::show::after;
 use crate::AppState;
-use crate::ui::kernel::extract::{Form, Path};
+use crate::ui::kernel::extract::Form;
+use crate::ui::kernel::extract::KeyPath;
 use crate::ui::kernel::{PageCtx, PageResult};
+use yinling_domain::ids::CaseId;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -24,10 +26,9 @@ pub(super) fn router() -> Router<AppState> {
 async fn assign(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path((county, id)): Path<(i64, i64)>,
+    KeyPath(key): KeyPath<CaseId>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
-    let key = case_key(county, id)?;
     let d = Draft(pairs);
     let input = (|| -> Result<AssignInput, AppError> {
         let mediators = d
@@ -50,10 +51,9 @@ async fn assign(
 async fn session(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path((county, id)): Path<(i64, i64)>,
+    KeyPath(key): KeyPath<CaseId>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
-    let key = case_key(county, id)?;
     let d = Draft(pairs);
     let input = (|| -> Result<SessionInput, AppError> {
         Ok(SessionInput {
@@ -82,10 +82,9 @@ async fn session(
 async fn conclude(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path((county, id)): Path<(i64, i64)>,
+    KeyPath(key): KeyPath<CaseId>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
-    let key = case_key(county, id)?;
     let d = Draft(pairs);
     let input = (|| -> Result<OutcomeInput, AppError> {
         Ok(OutcomeInput {
@@ -107,10 +106,9 @@ async fn conclude(
 async fn follow_up(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path((county, id)): Path<(i64, i64)>,
+    KeyPath(key): KeyPath<CaseId>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
-    let key = case_key(county, id)?;
     let d = Draft(pairs);
     let input = (|| -> Result<FollowUpInput, AppError> {
         Ok(FollowUpInput {

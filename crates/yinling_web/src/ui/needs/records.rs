@@ -25,7 +25,8 @@ use yinling_domain::{
 };
 
 use crate::AppState;
-use crate::ui::kernel::extract::{Form, Path, Query};
+use crate::ui::kernel::extract::KeyPath;
+use crate::ui::kernel::extract::{Form, Query};
 use crate::ui::kernel::{
     Choice, FormError, Layout, PageCtx, PageResult, choices, filters, opt, render, see_other,
 };
@@ -507,25 +508,14 @@ struct DetailPage {
     error: Option<FormError>,
 }
 
-/// The key of a need from the two numbers of its path; numbers that cannot be a key name
-/// no need, as before keys had types.
-fn need_key(county: i64, id: i64) -> Result<Key<NeedId>, AppError> {
-    Key::from_parts(county, id).map_err(|_| AppError::NotFound { what: "需求" })
-}
-
 async fn detail_page(
     state: &AppState,
     ctx: PageCtx,
-    county: i64,
-    id: i64,
+    key: Key<NeedId>,
     note: String,
     error: Option<FormError>,
 ) -> PageResult {
-    let v = state
-        .app
-        .needs()
-        .detail(&ctx.caller, need_key(county, id)?)
-        .await?;
+    let v = state.app.needs().detail(&ctx.caller, key).await?;
     let next = choices(
         v.next_statuses.iter().map(|s| (s.as_str(), s.label_zh())),
         "",
@@ -550,9 +540,9 @@ async fn detail_page(
 async fn show(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path((county, id)): Path<(i64, i64)>,
+    KeyPath(key): KeyPath<NeedId>,
 ) -> PageResult {
-    detail_page(&state, ctx, county, id, String::new(), None).await
+    detail_page(&state, ctx, key, String::new(), None).await
 }
 
 #[derive(Deserialize)]
@@ -565,7 +555,7 @@ struct FollowUpForm {
 async fn follow_up(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path((county, id)): Path<(i64, i64)>,
+    KeyPath(key): KeyPath<NeedId>,
     Form(f): Form<FollowUpForm>,
 ) -> PageResult {
     let status = match opt(&f.status) {
@@ -582,25 +572,10 @@ async fn follow_up(
         status,
         version: opt(&f.version).and_then(|v| v.parse().ok()),
     };
-    match state
-        .app
-        .needs()
-        .follow_up(&ctx.caller, need_key(county, id)?, input)
-        .await
-    {
-        Ok(_) => Ok(see_other(&format!("/needs/{county}/{id}?ok=saved"))),
+    match state.app.needs().follow_up(&ctx.caller, key, input).await {
+        Ok(_) => Ok(see_other(&format!("/needs/{key}?ok=saved"))),
         Err(e) => match FormError::from_app(&e) {
-            Some(fe) => {
-                detail_page(
-                    &state,
-                    ctx,
-                    county,
-                    id,
-                    f.note.unwrap_or_default(),
-                    Some(fe),
-                )
-                .await
-            }
+            Some(fe) => detail_page(&state, ctx, key, f.note.unwrap_or_default(), Some(fe)).await,
             None => Err(e.into()),
         },
     }

@@ -1,6 +1,5 @@
 //! 完成服务: the volunteer completes an order, with a photo.
 
-use super::order_key;
 use askama::Template;
 use axum::{
     Router,
@@ -17,8 +16,10 @@ use yinling_app::{
 use yinling_domain::service::OrderAction;
 
 use crate::AppState;
-use crate::ui::kernel::extract::Path;
+use crate::ui::kernel::extract::KeyPath;
 use crate::ui::kernel::{FormError, Layout, PageCtx, PageResult, render, see_other, with_status};
+use yinling_domain::ids::Key;
+use yinling_domain::ids::OrderId;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -47,18 +48,14 @@ struct CompletePage {
 async fn complete_page(
     state: &AppState,
     ctx: PageCtx,
-    (county, id): (i64, i64),
+    key: Key<OrderId>,
     note: String,
     error: Option<FormError>,
 ) -> PageResult {
     let failed = error.as_ref().map(|e| e.status);
-    let d = state
-        .app
-        .orders()
-        .detail(&ctx.caller, order_key(county, id)?)
-        .await?;
+    let d = state.app.orders().detail(&ctx.caller, key).await?;
     if !d.actions.contains(&"complete") && error.is_none() {
-        return Ok(see_other(&format!("/orders/{county}/{id}")));
+        return Ok(see_other(&format!("/orders/{key}")));
     }
     let resp = render(&CompletePage {
         l: ctx.layout("完成服务", "orders-offered"),
@@ -72,7 +69,7 @@ async fn complete_page(
 async fn complete_form(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path(key): Path<(i64, i64)>,
+    KeyPath(key): KeyPath<OrderId>,
 ) -> PageResult {
     complete_page(&state, ctx, key, String::new(), None).await
 }
@@ -80,7 +77,7 @@ async fn complete_form(
 async fn complete_order(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path((county, id)): Path<(i64, i64)>,
+    KeyPath(key): KeyPath<OrderId>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> PageResult {
@@ -110,7 +107,7 @@ async fn complete_order(
                 state
                     .app
                     .orders()
-                    .upload_photo(&ctx.caller, order_key(county, id)?, bytes)
+                    .upload_photo(&ctx.caller, key, bytes)
                     .await?,
             ),
             None => None,
@@ -120,7 +117,7 @@ async fn complete_order(
             .orders()
             .step(
                 &ctx.caller,
-                order_key(county, id)?,
+                key,
                 OrderAction::Complete,
                 OrderStep {
                     provider_id: None,
@@ -132,11 +129,11 @@ async fn complete_order(
             .await;
         // Refused after all (a note too long, someone moved first): keep no unused photo.
         if done.is_err()
-            && let Some(key) = &photo_key
+            && let Some(photo) = &photo_key
             && let Err(e) = state
                 .app
                 .orders()
-                .discard_photo(&ctx.caller, order_key(county, id)?, key)
+                .discard_photo(&ctx.caller, key, photo)
                 .await
         {
             tracing::warn!(error = %e, "photo of a refused completion left stored");
@@ -147,7 +144,7 @@ async fn complete_order(
     match result {
         Ok(_) => Ok(see_other("/orders/offered?done=complete")),
         Err(e) => match FormError::from_app(&e) {
-            Some(fe) => complete_page(&state, ctx, (county, id), note, Some(fe)).await,
+            Some(fe) => complete_page(&state, ctx, key, note, Some(fe)).await,
             None => Err(e.into()),
         },
     }
@@ -157,13 +154,9 @@ async fn complete_order(
 async fn order_photo(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path((county, id)): Path<(i64, i64)>,
+    KeyPath(key): KeyPath<OrderId>,
 ) -> PageResult {
-    let d = state
-        .app
-        .orders()
-        .detail(&ctx.caller, order_key(county, id)?)
-        .await?;
+    let d = state.app.orders().detail(&ctx.caller, key).await?;
     let key = d
         .view
         .order

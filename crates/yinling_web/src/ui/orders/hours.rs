@@ -1,6 +1,5 @@
 //! Paying for a completed service with time-bank hours, and the disputes of such payments.
 
-use super::order_key;
 use askama::Template;
 use axum::{
     Router,
@@ -21,10 +20,12 @@ use yinling_store::orders::OrderRow;
 
 use super::show::detail_page;
 use crate::AppState;
-use crate::ui::kernel::extract::{Form, Path, Query};
+use crate::ui::kernel::extract::KeyPath;
+use crate::ui::kernel::extract::{Form, Query};
 use crate::ui::kernel::{
     FormError, Layout, PageCtx, PageResult, filters, opt, render, see_other, with_status,
 };
+use yinling_domain::ids::OrderId;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -148,17 +149,13 @@ impl PayHoursPage {
 async fn pay_page(
     state: &AppState,
     ctx: PageCtx,
-    (county, id): (i64, i64),
+    key: Key<OrderId>,
     error: Option<FormError>,
 ) -> PageResult {
     let failed = error.as_ref().map(|e| e.status);
-    let c = state
-        .app
-        .time_bank()
-        .charge(&ctx.caller, order_key(county, id)?)
-        .await?;
+    let c = state.app.time_bank().charge(&ctx.caller, key).await?;
     if c.paid.is_some() {
-        return Ok(see_other(&format!("/orders/{county}/{id}#hours-pay")));
+        return Ok(see_other(&format!("/orders/{key}#hours-pay")));
     }
     let resp = render(&PayHoursPage {
         l: ctx.layout("用时间银行支付", "orders-mine"),
@@ -171,7 +168,7 @@ async fn pay_page(
 async fn confirm_hours(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path(key): Path<(i64, i64)>,
+    KeyPath(key): KeyPath<OrderId>,
 ) -> PageResult {
     pay_page(&state, ctx, key, None).await
 }
@@ -185,21 +182,21 @@ struct PayForm {
 async fn pay_with_hours(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path((county, id)): Path<(i64, i64)>,
+    KeyPath(key): KeyPath<OrderId>,
     Form(f): Form<PayForm>,
 ) -> PageResult {
     let Some(minutes) = opt(&f.minutes).and_then(|m| m.parse::<i64>().ok()) else {
-        return pay_page(&state, ctx, (county, id), None).await;
+        return pay_page(&state, ctx, key, None).await;
     };
     match state
         .app
         .time_bank()
-        .withdraw(&ctx.caller, order_key(county, id)?, minutes)
+        .withdraw(&ctx.caller, key, minutes)
         .await
     {
-        Ok(_) => Ok(see_other(&format!("/orders/{county}/{id}?done=paid"))),
+        Ok(_) => Ok(see_other(&format!("/orders/{key}?done=paid"))),
         Err(e) => match FormError::from_app(&e) {
-            Some(fe) => pay_page(&state, ctx, (county, id), Some(fe)).await,
+            Some(fe) => pay_page(&state, ctx, key, Some(fe)).await,
             None => Err(e.into()),
         },
     }
@@ -214,7 +211,7 @@ struct DisputeForm {
 async fn dispute_hours(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path((county, id)): Path<(i64, i64)>,
+    KeyPath(key): KeyPath<OrderId>,
     Form(f): Form<DisputeForm>,
 ) -> PageResult {
     let input = DisputeInput {
@@ -223,24 +220,12 @@ async fn dispute_hours(
     match state
         .app
         .time_bank()
-        .raise_dispute(&ctx.caller, order_key(county, id)?, input)
+        .raise_dispute(&ctx.caller, key, input)
         .await
     {
-        Ok(_) => Ok(see_other(&format!(
-            "/orders/{county}/{id}?done=disputed#hours-pay"
-        ))),
+        Ok(_) => Ok(see_other(&format!("/orders/{key}?done=disputed#hours-pay"))),
         Err(e) => match FormError::from_app(&e) {
-            Some(fe) => {
-                detail_page(
-                    &state,
-                    ctx,
-                    (county, id),
-                    None,
-                    Default::default(),
-                    Some(fe),
-                )
-                .await
-            }
+            Some(fe) => detail_page(&state, ctx, key, None, Default::default(), Some(fe)).await,
             None => Err(e.into()),
         },
     }
@@ -256,7 +241,7 @@ struct DecisionForm {
 async fn decide_dispute(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path((county, id)): Path<(i64, i64)>,
+    KeyPath(key): KeyPath<OrderId>,
     Form(f): Form<DecisionForm>,
 ) -> PageResult {
     let result = match f.decision.as_deref() {
@@ -266,7 +251,7 @@ async fn decide_dispute(
                 .time_bank()
                 .decide_dispute(
                     &ctx.caller,
-                    order_key(county, id)?,
+                    key,
                     DisputeDecision {
                         uphold: d == "uphold",
                         note: f.note.clone(),
@@ -281,11 +266,11 @@ async fn decide_dispute(
         )),
     };
     match result {
-        Ok(_) => Ok(see_other(&format!("/orders/{county}/{id}?done=decided"))),
+        Ok(_) => Ok(see_other(&format!("/orders/{key}?done=decided"))),
         Err(e) => match FormError::from_app(&e) {
             Some(fe) => {
                 let typed = (f.note.unwrap_or_default(), String::new());
-                detail_page(&state, ctx, (county, id), None, typed, Some(fe)).await
+                detail_page(&state, ctx, key, None, typed, Some(fe)).await
             }
             None => Err(e.into()),
         },

@@ -13,12 +13,8 @@ mod place;
 mod show;
 
 use axum::Router;
-use yinling_app::{App, AppError, Caller};
-use yinling_domain::{
-    ids::{Key, OrderId},
-    role::Permission,
-    service::OrderState,
-};
+use yinling_app::{App, Caller};
+use yinling_domain::{role::Permission, service::OrderState};
 
 use super::{Choice, NavItem, choices};
 use crate::AppState;
@@ -31,12 +27,6 @@ pub fn router() -> Router<AppState> {
         .merge(mine::router())
         .merge(place::router())
         .merge(show::router())
-}
-
-/// The key of an order from the two numbers of its path; numbers that cannot be a key
-/// name no order, as before keys had types.
-pub(super) fn order_key(county: i64, id: i64) -> Result<Key<OrderId>, AppError> {
-    Key::from_parts(county, id).map_err(|_| AppError::NotFound { what: "订单" })
 }
 
 /// The menu items for service orders; 我的接单 only for those on the resource list.

@@ -1,6 +1,5 @@
 //! 点单: a resident (or a grid worker for them) orders a service, on a phone in 长辈模式.
 
-use super::order_key;
 use askama::Template;
 use axum::{Router, extract::State, http::StatusCode, routing::get};
 use serde::Deserialize;
@@ -17,10 +16,12 @@ use yinling_domain::{
 };
 
 use crate::AppState;
-use crate::ui::kernel::extract::{Form, Path, Query};
+use crate::ui::kernel::extract::KeyPath;
+use crate::ui::kernel::extract::{Form, Query};
 use crate::ui::kernel::{
     FormError, Layout, PageCtx, PageResult, opt, render, see_other, with_status,
 };
+use yinling_domain::ids::OrderId;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -300,13 +301,9 @@ struct PlacedPage {
 async fn placed(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path((county, id)): Path<(i64, i64)>,
+    KeyPath(key): KeyPath<OrderId>,
 ) -> PageResult {
-    let d = state
-        .app
-        .orders()
-        .detail(&ctx.caller, order_key(county, id)?)
-        .await?;
+    let d = state.app.orders().detail(&ctx.caller, key).await?;
     let proxy = ctx.caller.person
         != Some((
             d.view.order.county_code.as_i64(),

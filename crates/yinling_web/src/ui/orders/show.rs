@@ -1,7 +1,6 @@
 //! One order: its history, the ranked candidates, the steps (接单 / 拒单 / 到达签到 …),
 //! dispatch and rating.
 
-use super::order_key;
 use askama::Template;
 use axum::{
     Router,
@@ -23,10 +22,13 @@ use super::hours::{DISPUTE_REASONS, HoursPay, hours_pay};
 use super::mine::offered_page;
 use crate::AppState;
 use crate::ui::kernel::DoneQuery;
-use crate::ui::kernel::extract::{Form, Path, Query};
+use crate::ui::kernel::extract::KeyPath;
+use crate::ui::kernel::extract::{Form, Query};
 use crate::ui::kernel::{
     FormError, Layout, PageCtx, PageResult, filters, opt, render, see_other, with_status,
 };
+use yinling_domain::ids::Key;
+use yinling_domain::ids::OrderId;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -124,17 +126,13 @@ const STAR_CHOICES: [(i64, &str); 5] = [
 pub(super) async fn detail_page(
     state: &AppState,
     ctx: PageCtx,
-    (county, id): (i64, i64),
+    key: Key<OrderId>,
     done: Option<&str>,
     typed: (String, String),
     error: Option<FormError>,
 ) -> PageResult {
     let failed = error.as_ref().map(|e| e.status);
-    let d = state
-        .app
-        .orders()
-        .detail(&ctx.caller, order_key(county, id)?)
-        .await?;
+    let d = state.app.orders().detail(&ctx.caller, key).await?;
     let events = d
         .events
         .iter()
@@ -151,12 +149,7 @@ pub(super) async fn detail_page(
         .iter()
         .any(|a| *a == "dispatch" || *a == "reassign");
     let candidates = if may_dispatch {
-        match state
-            .app
-            .orders()
-            .candidates(&ctx.caller, order_key(county, id)?, 10)
-            .await
-        {
+        match state.app.orders().candidates(&ctx.caller, key, 10).await {
             Ok(list) => Some(
                 list.into_iter()
                     .map(|c| CandidateLine {
@@ -196,11 +189,7 @@ pub(super) async fn detail_page(
     );
     l.notice = l.notice.or_else(|| done_notice(done));
     let hours = hours_pay(state, &ctx.caller, &d.view.order).await?;
-    let dispute = state
-        .app
-        .time_bank()
-        .dispute(&ctx.caller, order_key(county, id)?)
-        .await?;
+    let dispute = state.app.time_bank().dispute(&ctx.caller, key).await?;
     let resp = render(&DetailPage {
         l,
         hours,
@@ -219,7 +208,7 @@ pub(super) async fn detail_page(
 async fn show_order(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path(key): Path<(i64, i64)>,
+    KeyPath(key): KeyPath<OrderId>,
     Query(q): Query<DoneQuery>,
 ) -> PageResult {
     detail_page(
@@ -245,7 +234,7 @@ struct StepForm {
 async fn order_step(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path((county, id)): Path<(i64, i64)>,
+    KeyPath(key): KeyPath<OrderId>,
     Form(f): Form<StepForm>,
 ) -> PageResult {
     let action = opt(&f.action)
@@ -277,7 +266,7 @@ async fn order_step(
                 .orders()
                 .step(
                     &ctx.caller,
-                    order_key(county, id)?,
+                    key,
                     a,
                     OrderStep {
                         provider_id: None,
@@ -293,17 +282,14 @@ async fn order_step(
     let to_list = f.back.as_deref() == Some("offered");
     match result {
         Ok(a) if to_list => Ok(see_other(&format!("/orders/offered?done={}", a.as_str()))),
-        Ok(a) => Ok(see_other(&format!(
-            "/orders/{county}/{id}?done={}",
-            a.as_str()
-        ))),
+        Ok(a) => Ok(see_other(&format!("/orders/{key}?done={}", a.as_str()))),
         Err(e) => match FormError::from_app(&e) {
             Some(fe) => {
                 if to_list {
                     offered_page(&state, ctx, None, Some(fe)).await
                 } else {
                     let typed = (f.note.unwrap_or_default(), f.stars.unwrap_or_default());
-                    detail_page(&state, ctx, (county, id), None, typed, Some(fe)).await
+                    detail_page(&state, ctx, key, None, typed, Some(fe)).await
                 }
             }
             None => Err(e.into()),
@@ -319,32 +305,17 @@ struct DispatchForm {
 async fn dispatch_order(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path((county, id)): Path<(i64, i64)>,
+    KeyPath(key): KeyPath<OrderId>,
     Form(f): Form<DispatchForm>,
 ) -> PageResult {
     let input = DispatchInput {
         provider_id: opt(&f.provider_id).and_then(|p| p.parse().ok()),
         note: None,
     };
-    match state
-        .app
-        .orders()
-        .dispatch(&ctx.caller, order_key(county, id)?, input)
-        .await
-    {
-        Ok(_) => Ok(see_other(&format!("/orders/{county}/{id}?done=dispatch"))),
+    match state.app.orders().dispatch(&ctx.caller, key, input).await {
+        Ok(_) => Ok(see_other(&format!("/orders/{key}?done=dispatch"))),
         Err(e) => match FormError::from_app(&e) {
-            Some(fe) => {
-                detail_page(
-                    &state,
-                    ctx,
-                    (county, id),
-                    None,
-                    Default::default(),
-                    Some(fe),
-                )
-                .await
-            }
+            Some(fe) => detail_page(&state, ctx, key, None, Default::default(), Some(fe)).await,
             None => Err(e.into()),
         },
     }

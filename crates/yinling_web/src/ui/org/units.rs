@@ -18,10 +18,13 @@ use yinling_domain::{org::OrgKind, person::PersonRoleKind};
 use yinling_store::org::OrgUnitRow;
 
 use crate::AppState;
-use crate::ui::kernel::extract::{Form, Path, Query};
+use crate::ui::kernel::extract::KeyPath;
+use crate::ui::kernel::extract::{Form, Query};
 use crate::ui::kernel::{
     Choice, FormError, Layout, PageCtx, PageResult, choices, opt, render, see_other,
 };
+use yinling_domain::ids::Key;
+use yinling_domain::ids::UnitId;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -65,15 +68,10 @@ struct UnitPage {
 async fn unit_page(
     state: &AppState,
     ctx: PageCtx,
-    county: i64,
-    id: i64,
+    key: Key<UnitId>,
     error: Option<FormError>,
 ) -> PageResult {
-    let v = state
-        .app
-        .org()
-        .unit_view(&ctx.caller, yinling_app::org::unit_key(county, id)?)
-        .await?;
+    let v = state.app.org().unit_view(&ctx.caller, key).await?;
     let kinds = choices(
         v.allowed_child_kinds
             .iter()
@@ -96,22 +94,21 @@ async fn unit_page(
 async fn show(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path((county, id)): Path<(i64, i64)>,
+    KeyPath(key): KeyPath<UnitId>,
 ) -> PageResult {
-    unit_page(&state, ctx, county, id, None).await
+    unit_page(&state, ctx, key, None).await
 }
 
 async fn after(
     state: &AppState,
     ctx: PageCtx,
-    county: i64,
-    id: i64,
+    key: Key<UnitId>,
     result: Result<String, AppError>,
 ) -> PageResult {
     match result {
         Ok(to) => Ok(see_other(&to)),
         Err(e) => match FormError::from_app(&e) {
-            Some(fe) => unit_page(state, ctx, county, id, Some(fe)).await,
+            Some(fe) => unit_page(state, ctx, key, Some(fe)).await,
             None => Err(e.into()),
         },
     }
@@ -147,7 +144,7 @@ struct ChildForm {
 async fn create_child(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path((county, id)): Path<(i64, i64)>,
+    KeyPath(key): KeyPath<UnitId>,
     Form(f): Form<ChildForm>,
 ) -> PageResult {
     let result = async {
@@ -159,7 +156,7 @@ async fn create_child(
             .org()
             .create_unit(
                 &ctx.caller,
-                yinling_app::org::unit_key(county, id)?,
+                key,
                 NewUnitInput {
                     kind,
                     name: f.name.clone(),
@@ -174,7 +171,7 @@ async fn create_child(
         Ok(format!("/org/{}/{}?ok=created", unit.county_code, unit.id))
     }
     .await;
-    after(&state, ctx, county, id, result).await
+    after(&state, ctx, key, result).await
 }
 
 #[derive(Deserialize)]
@@ -189,7 +186,7 @@ struct EditForm {
 async fn update(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path((county, id)): Path<(i64, i64)>,
+    KeyPath(key): KeyPath<UnitId>,
     Form(f): Form<EditForm>,
 ) -> PageResult {
     let result = async {
@@ -199,7 +196,7 @@ async fn update(
             .org()
             .update_unit(
                 &ctx.caller,
-                yinling_app::org::unit_key(county, id)?,
+                key,
                 UnitUpdateInput {
                     name: f.name.clone(),
                     address: opt(&f.address),
@@ -209,10 +206,10 @@ async fn update(
                 },
             )
             .await?;
-        Ok(format!("/org/{county}/{id}?ok=saved"))
+        Ok(format!("/org/{key}?ok=saved"))
     }
     .await;
-    after(&state, ctx, county, id, result).await
+    after(&state, ctx, key, result).await
 }
 
 #[derive(Deserialize)]
@@ -223,7 +220,7 @@ struct MoveForm {
 async fn move_unit(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path((county, id)): Path<(i64, i64)>,
+    KeyPath(key): KeyPath<UnitId>,
     Form(f): Form<MoveForm>,
 ) -> PageResult {
     let result = async {
@@ -237,16 +234,12 @@ async fn move_unit(
         state
             .app
             .org()
-            .move_unit(
-                &ctx.caller,
-                yinling_app::org::unit_key(county, id)?,
-                yinling_app::org::unit_key(pc, pid)?,
-            )
+            .move_unit(&ctx.caller, key, yinling_app::org::unit_key(pc, pid)?)
             .await?;
-        Ok(format!("/org/{county}/{id}?ok=moved"))
+        Ok(format!("/org/{key}?ok=moved"))
     }
     .await;
-    after(&state, ctx, county, id, result).await
+    after(&state, ctx, key, result).await
 }
 
 #[derive(Deserialize)]
@@ -257,20 +250,16 @@ struct BoundaryForm {
 async fn boundary(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path((county, id)): Path<(i64, i64)>,
+    KeyPath(key): KeyPath<UnitId>,
     Form(f): Form<BoundaryForm>,
 ) -> PageResult {
     let result = state
         .app
         .org()
-        .set_grid_boundary(
-            &ctx.caller,
-            yinling_app::org::unit_key(county, id)?,
-            opt(&f.geojson).as_deref(),
-        )
+        .set_grid_boundary(&ctx.caller, key, opt(&f.geojson).as_deref())
         .await
-        .map(|()| format!("/org/{county}/{id}?ok=saved"));
-    after(&state, ctx, county, id, result).await
+        .map(|()| format!("/org/{key}?ok=saved"));
+    after(&state, ctx, key, result).await
 }
 
 #[derive(Template)]
@@ -294,24 +283,15 @@ struct MembersQuery {
 async fn members(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path((county, id)): Path<(i64, i64)>,
+    KeyPath(key): KeyPath<UnitId>,
     Query(q): Query<MembersQuery>,
 ) -> PageResult {
-    let unit = state
-        .app
-        .org()
-        .find_unit(&ctx.caller, yinling_app::org::unit_key(county, id)?)
-        .await?;
+    let unit = state.app.org().find_unit(&ctx.caller, key).await?;
     let kind = opt(&q.kind).and_then(|k| PersonRoleKind::parse(&k));
     let result = state
         .app
         .people()
-        .roster(
-            &ctx.caller,
-            yinling_app::org::unit_key(county, id)?,
-            kind,
-            PageRequest::new(q.page, Some(50)),
-        )
+        .roster(&ctx.caller, key, kind, PageRequest::new(q.page, Some(50)))
         .await?;
     Ok::<Response, _>(render(&MembersPage {
         l: ctx.layout(format!("{}成员", unit.name), "org"),
@@ -347,24 +327,15 @@ struct PlacesQuery {
 async fn places_page(
     state: &AppState,
     ctx: PageCtx,
-    county: i64,
-    id: i64,
+    key: Key<UnitId>,
     parent: Option<i64>,
     error: Option<FormError>,
 ) -> PageResult {
-    let unit = state
-        .app
-        .org()
-        .find_unit(&ctx.caller, yinling_app::org::unit_key(county, id)?)
-        .await?;
+    let unit = state.app.org().find_unit(&ctx.caller, key).await?;
     let places = state
         .app
         .org()
-        .places(
-            &ctx.caller,
-            yinling_app::org::unit_key(county, id)?,
-            parent.map(yinling_domain::ids::PlaceId),
-        )
+        .places(&ctx.caller, key, parent.map(yinling_domain::ids::PlaceId))
         .await?;
     let can_edit = yinling_domain::org::OrgPath::parse(&unit.path).is_ok_and(|p| {
         ctx.caller
@@ -405,10 +376,10 @@ async fn places_page(
 async fn places(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path((county, id)): Path<(i64, i64)>,
+    KeyPath(key): KeyPath<UnitId>,
     Query(q): Query<PlacesQuery>,
 ) -> PageResult {
-    places_page(&state, ctx, county, id, q.parent, None).await
+    places_page(&state, ctx, key, q.parent, None).await
 }
 
 #[derive(Deserialize)]
@@ -422,7 +393,7 @@ struct PlaceForm {
 async fn create_place(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path((county, id)): Path<(i64, i64)>,
+    KeyPath(key): KeyPath<UnitId>,
     Form(f): Form<PlaceForm>,
 ) -> PageResult {
     let parent = opt(&f.parent).and_then(|p| p.parse::<i64>().ok());
@@ -434,7 +405,7 @@ async fn create_place(
             .org()
             .create_place(
                 &ctx.caller,
-                yinling_app::org::unit_key(county, id)?,
+                key,
                 PlaceInput {
                     kind,
                     parent_id: parent,
@@ -450,13 +421,13 @@ async fn create_place(
     match result {
         Ok(_) => {
             let back = match parent {
-                Some(p) => format!("/org/{county}/{id}/places?parent={p}&ok=created"),
-                None => format!("/org/{county}/{id}/places?ok=created"),
+                Some(p) => format!("/org/{key}/places?parent={p}&ok=created"),
+                None => format!("/org/{key}/places?ok=created"),
             };
             Ok(see_other(&back))
         }
         Err(e) => match FormError::from_app(&e) {
-            Some(fe) => places_page(&state, ctx, county, id, parent, Some(fe)).await,
+            Some(fe) => places_page(&state, ctx, key, parent, Some(fe)).await,
             None => Err(e.into()),
         },
     }

@@ -26,6 +26,7 @@ use yinling_domain::{
 use yinling_store::people::tags::TagDefRow;
 
 use crate::AppState;
+use crate::ui::kernel::extract::KeyPath;
 use crate::ui::kernel::extract::{Form, Path, Query};
 use crate::ui::kernel::{
     Choice, FormError, Layout, PageCtx, PageResult, choices, filters, opt, render, see_other,
@@ -315,7 +316,7 @@ async fn person_page(
     let listing = match state
         .app
         .services()
-        .person_listing(&ctx.caller, key.county(), key.id())
+        .person_listing(&ctx.caller, key)
         .await?
     {
         PersonListing::NotManaged => None,
@@ -358,9 +359,9 @@ async fn person_page(
 async fn show(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path((county, id)): Path<(i64, i64)>,
+    KeyPath(key): KeyPath<PersonId>,
 ) -> PageResult {
-    person_page(&state, ctx, person_key(county, id)?, None, None).await
+    person_page(&state, ctx, key, None, None).await
 }
 
 #[derive(Deserialize)]
@@ -371,10 +372,9 @@ struct RevealForm {
 async fn reveal(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path((county, id)): Path<(i64, i64)>,
+    KeyPath(key): KeyPath<PersonId>,
     Form(f): Form<RevealForm>,
 ) -> PageResult {
-    let key = person_key(county, id)?;
     let field = match f.field.as_str() {
         "id_number" => SensitiveField::IdNumber,
         "phone" => SensitiveField::Phone,
@@ -471,10 +471,9 @@ fn role_input(f: &RoleForm) -> Result<RoleInput, AppError> {
 async fn add_role(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path((county, id)): Path<(i64, i64)>,
+    KeyPath(key): KeyPath<PersonId>,
     Form(f): Form<RoleForm>,
 ) -> PageResult {
-    let key = person_key(county, id)?;
     let result = match role_input(&f) {
         Ok(input) => state
             .app
@@ -509,10 +508,9 @@ struct SkillsForm {
 async fn set_skills(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path((county, id)): Path<(i64, i64)>,
+    KeyPath(key): KeyPath<PersonId>,
     Form(f): Form<SkillsForm>,
 ) -> PageResult {
-    let key = person_key(county, id)?;
     let result = state
         .app
         .people()
@@ -532,10 +530,9 @@ struct TagForm {
 async fn add_tag(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path((county, id)): Path<(i64, i64)>,
+    KeyPath(key): KeyPath<PersonId>,
     Form(f): Form<TagForm>,
 ) -> PageResult {
-    let key = person_key(county, id)?;
     let input = (|| {
         Ok::<_, AppError>(TagInput {
             tag_id: f
@@ -625,7 +622,7 @@ impl PersonForm {
 #[template(path = "people/person_form.html")]
 struct PersonFormPage {
     l: Layout,
-    editing: Option<(i64, i64)>,
+    editing: Option<Key<PersonId>>,
     f: PersonForm,
     unit_name: String,
     households: Vec<Choice>,
@@ -641,7 +638,7 @@ struct NewQuery {
 async fn form_page(
     state: &AppState,
     ctx: PageCtx,
-    editing: Option<(i64, i64)>,
+    editing: Option<Key<PersonId>>,
     f: PersonForm,
     error: Option<FormError>,
 ) -> PageResult {
@@ -757,13 +754,9 @@ fn person_form_refusal(e: &AppError) -> Option<FormError> {
 async fn edit_form(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path((county, id)): Path<(i64, i64)>,
+    KeyPath(key): KeyPath<PersonId>,
 ) -> PageResult {
-    let p = state
-        .app
-        .people()
-        .file(&ctx.caller, person_key(county, id)?)
-        .await?;
+    let p = state.app.people().file(&ctx.caller, key).await?;
     if !p.can_edit {
         return Err(AppError::forbidden("您无权修改该人员档案").into());
     }
@@ -781,16 +774,15 @@ async fn edit_form(
         status: Some(p.status.as_str().to_owned()),
         version: Some(p.version.to_string()),
     };
-    form_page(&state, ctx, Some((county, id)), f, None).await
+    form_page(&state, ctx, Some(key), f, None).await
 }
 
 async fn update(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path((county, id)): Path<(i64, i64)>,
+    KeyPath(key): KeyPath<PersonId>,
     Form(f): Form<PersonForm>,
 ) -> PageResult {
-    let key = person_key(county, id)?;
     let result = match f.input() {
         Ok(input) => state.app.people().update(&ctx.caller, key, input).await,
         Err(e) => Err(e),
@@ -798,7 +790,7 @@ async fn update(
     match result {
         Ok(()) => Ok(see_other(&format!("/people/{key}?ok=saved"))),
         Err(e) => match person_form_refusal(&e) {
-            Some(fe) => form_page(&state, ctx, Some((county, id)), f, Some(fe)).await,
+            Some(fe) => form_page(&state, ctx, Some(key), f, Some(fe)).await,
             None => Err(e.into()),
         },
     }

@@ -31,10 +31,12 @@ use yinling_domain::{
 use yinling_store::{org::OrgUnitRow, redeem::shops::GoodsRow};
 
 use crate::AppState;
+use crate::ui::kernel::extract::KeyPath;
 use crate::ui::kernel::extract::{Form, Path, Query};
 use crate::ui::kernel::{
     FormError, Layout, PageCtx, PageResult, filters, opt, render, see_other, with_status,
 };
+use yinling_domain::ids::{RedeemLockId, RedemptionReportId};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -152,18 +154,17 @@ async fn till_page(
 async fn till(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path(shop): Path<(i64, i64)>,
+    KeyPath(shop): KeyPath<UnitId>,
 ) -> PageResult {
-    till_page(&state, ctx, shop_key(shop)?, RedeemForm::default(), None).await
+    till_page(&state, ctx, shop, RedeemForm::default(), None).await
 }
 
 async fn redeem(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path(shop): Path<(i64, i64)>,
+    KeyPath(shop): KeyPath<UnitId>,
     Form(f): Form<RedeemForm>,
 ) -> PageResult {
-    let shop = shop_key(shop)?;
     let key = opt(&f.idempotency_key).unwrap_or_else(|| fresh_key("till"));
     let result = async {
         let goods_id = opt(&f.goods_id)
@@ -232,7 +233,7 @@ struct ReceiptPage {
 async fn receipt(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path(shop): Path<(i64, i64)>,
+    KeyPath(shop): KeyPath<UnitId>,
     Query(q): Query<ReceiptQuery>,
 ) -> PageResult {
     let key = opt(&q.key).ok_or(AppError::NotFound {
@@ -241,11 +242,11 @@ async fn receipt(
     let r = state
         .app
         .redeem()
-        .shop_receipt(&ctx.caller, shop_key(shop)?, &key)
+        .shop_receipt(&ctx.caller, shop, &key)
         .await?;
     Ok(render(&ReceiptPage {
         l: ctx.layout("兑换成功", "shop"),
-        shop_href: format!("/shop/{}/{}", shop.0, shop.1),
+        shop_href: format!("/shop/{shop}"),
         r,
     }))
 }
@@ -385,18 +386,17 @@ async fn goods_page(
 async fn goods(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path(shop): Path<(i64, i64)>,
+    KeyPath(shop): KeyPath<UnitId>,
 ) -> PageResult {
-    goods_page(&state, ctx, shop_key(shop)?, None).await
+    goods_page(&state, ctx, shop, None).await
 }
 
 async fn add_goods(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path(shop): Path<(i64, i64)>,
+    KeyPath(shop): KeyPath<UnitId>,
     Form(f): Form<GoodsForm>,
 ) -> PageResult {
-    let shop = shop_key(shop)?;
     let result = match f.input(false) {
         Ok(input) => state.app.redeem().add_goods(&ctx.caller, shop, input).await,
         Err(e) => Err(e),
@@ -476,18 +476,18 @@ fn month_of(state: &AppState, q: &MonthQuery) -> String {
 async fn settlement(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path(shop): Path<(i64, i64)>,
+    KeyPath(shop): KeyPath<UnitId>,
     Query(q): Query<MonthQuery>,
 ) -> PageResult {
     let month = month_of(&state, &q);
     let s = state
         .app
         .redeem()
-        .settlement(&ctx.caller, shop_key(shop)?, &month)
+        .settlement(&ctx.caller, shop, &month)
         .await?;
     Ok(render(&SettlementPage {
         l: ctx.layout(format!("结算单 · {} · {}", s.shop_name, s.month), "shop"),
-        shop_href: format!("/shop/{}/{}", shop.0, shop.1),
+        shop_href: format!("/shop/{shop}"),
         month_query: urlencoding::encode(&s.month).into_owned(),
         s,
     }))
@@ -496,14 +496,14 @@ async fn settlement(
 async fn settlement_xlsx(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path(shop): Path<(i64, i64)>,
+    KeyPath(shop): KeyPath<UnitId>,
     Query(q): Query<MonthQuery>,
 ) -> PageResult {
     let month = month_of(&state, &q);
     let (name, bytes) = state
         .app
         .redeem()
-        .settlement_xlsx(&ctx.caller, shop_key(shop)?, &month)
+        .settlement_xlsx(&ctx.caller, shop, &month)
         .await?;
     Ok((
         [
@@ -565,14 +565,9 @@ async fn locks(
 async fn lift_lock(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path((county, id)): Path<(i64, i64)>,
+    KeyPath(key): KeyPath<RedeemLockId>,
 ) -> PageResult {
-    let lifted = match Key::from_parts(county, id) {
-        Ok(key) => state.app.redeem().lift_lock(&ctx.caller, key).await,
-        Err(_) => Err(AppError::NotFound {
-            what: "锁定记录"
-        }),
-    };
+    let lifted = state.app.redeem().lift_lock(&ctx.caller, key).await;
     match lifted {
         Ok(_) => Ok(see_other("/ledger/redeem-locks?done=lifted")),
         Err(e) => match FormError::from_app(&e) {
@@ -594,22 +589,22 @@ struct ReportsPage {
     l: Layout,
     reports: Vec<ReportView>,
     /// The report whose decision was refused, what was typed, and why.
-    refused: Option<(i64, i64, ResolveForm, FormError)>,
+    refused: Option<(Key<RedemptionReportId>, ResolveForm, FormError)>,
 }
 
 impl ReportsPage {
     fn error_for(&self, r: &ReportView) -> Option<&FormError> {
         self.refused
             .as_ref()
-            .filter(|(c, i, _, _)| *c == r.report.county_code.as_i64() && *i == r.report.id.get())
-            .map(|x| &x.3)
+            .filter(|(k, _, _)| *k == Key::new(r.report.county_code, r.report.id))
+            .map(|x| &x.2)
     }
 
     fn note_for(&self, r: &ReportView) -> String {
         self.refused
             .as_ref()
-            .filter(|(c, i, _, _)| *c == r.report.county_code.as_i64() && *i == r.report.id.get())
-            .and_then(|x| x.2.note.clone())
+            .filter(|(k, _, _)| *k == Key::new(r.report.county_code, r.report.id))
+            .and_then(|x| x.1.note.clone())
             .unwrap_or_default()
     }
 }
@@ -618,9 +613,9 @@ async fn reports_page(
     state: &AppState,
     ctx: PageCtx,
     done: Option<&str>,
-    refused: Option<(i64, i64, ResolveForm, FormError)>,
+    refused: Option<(Key<RedemptionReportId>, ResolveForm, FormError)>,
 ) -> PageResult {
-    let failed = refused.as_ref().map(|(_, _, _, e)| e.status);
+    let failed = refused.as_ref().map(|(_, _, e)| e.status);
     let reports = state.app.redeem().reports(&ctx.caller).await?;
     let mut l = ctx.layout("冒用兑换报告", "ledger");
     l.notice = match done {
@@ -649,7 +644,7 @@ async fn reports(
 async fn resolve_report(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path((county, id)): Path<(i64, i64)>,
+    KeyPath(key): KeyPath<RedemptionReportId>,
     Form(f): Form<ResolveForm>,
 ) -> PageResult {
     let decision = match opt(&f.decision).as_deref() {
@@ -661,11 +656,8 @@ async fn resolve_report(
             "请选择认定冒用或驳回",
         )),
     };
-    let key = Key::from_parts(county, id).map_err(|_| AppError::NotFound {
-        what: "冒用报告"
-    });
-    let result = match (decision, key) {
-        (Ok(decision), Ok(key)) => {
+    let result = match decision {
+        Ok(decision) => {
             state
                 .app
                 .redeem()
@@ -679,7 +671,7 @@ async fn resolve_report(
                 )
                 .await
         }
-        (Err(e), _) | (_, Err(e)) => Err(e),
+        Err(e) => Err(e),
     };
     match result {
         Ok(v) => Ok(see_other(&format!(
@@ -691,7 +683,7 @@ async fn resolve_report(
             }
         ))),
         Err(e) => match FormError::from_app(&e) {
-            Some(fe) => reports_page(&state, ctx, None, Some((county, id, f, fe))).await,
+            Some(fe) => reports_page(&state, ctx, None, Some((key, f, fe))).await,
             None => Err(e.into()),
         },
     }

@@ -17,7 +17,8 @@ use yinling_domain::{
 };
 
 use crate::AppState;
-use crate::ui::kernel::extract::{Form, Path, Query};
+use crate::ui::kernel::extract::KeyPath;
+use crate::ui::kernel::extract::{Form, Query};
 use crate::ui::kernel::{
     Choice, FormError, Layout, PageCtx, PageResult, choices, opt, render, see_other, with_status,
 };
@@ -362,15 +363,12 @@ async fn provider_form(
         (Some(p), _) => format!("修改资源清单：{}", p.name),
         (None, Some(person)) => {
             let (c, id) = parse_key(person).ok_or(AppError::NotFound { what: "人员" })?;
-            let file = state
-                .app
-                .people()
-                .file(&ctx.caller, yinling_app::people::person_key(c, id)?)
-                .await?;
+            let person = yinling_app::people::person_key(c, id)?;
+            let file = state.app.people().file(&ctx.caller, person).await?;
             match state
                 .app
                 .services()
-                .person_listing(&ctx.caller, c, id)
+                .person_listing(&ctx.caller, person)
                 .await?
             {
                 PersonListing::NotManaged => {
@@ -478,21 +476,15 @@ async fn create_provider(
     }
 }
 
-/// The key of a provider from the two numbers of its path; numbers that cannot be a key
-/// name no provider, as before keys had types.
-fn provider_key(county: i64, id: i64) -> Result<Key<ProviderId>, AppError> {
-    Key::from_parts(county, id).map_err(|_| AppError::NotFound { what: "服务者" })
-}
-
 async fn edit_provider(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path((county, id)): Path<(i64, i64)>,
+    KeyPath(key): KeyPath<ProviderId>,
 ) -> PageResult {
     let p = state
         .app
         .services()
-        .provider_to_edit(&ctx.caller, provider_key(county, id)?)
+        .provider_to_edit(&ctx.caller, key)
         .await?;
     let f = ProviderForm::of(&p);
     provider_form(&state, ctx, Some(p), f, None).await
@@ -501,13 +493,13 @@ async fn edit_provider(
 async fn update_provider(
     State(state): State<AppState>,
     ctx: PageCtx,
-    Path((county, id)): Path<(i64, i64)>,
+    KeyPath(key): KeyPath<ProviderId>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
     let p = state
         .app
         .services()
-        .provider_to_edit(&ctx.caller, provider_key(county, id)?)
+        .provider_to_edit(&ctx.caller, key)
         .await?;
     let f = ProviderForm::sent(pairs);
     let result = async {
