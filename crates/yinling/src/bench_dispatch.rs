@@ -188,7 +188,7 @@ async fn run(opts: &Options, dir: &std::path::Path) -> anyhow::Result<()> {
         let t = Instant::now();
         for n in &sample {
             if let Some(best) = cached.pool.rank_scan(n, 1, &[]).first()
-                && let Some(p) = cached.pool.providers.iter_mut().find(|p| p.id == best.id)
+                && let Some(p) = cached.pool.providers.iter_mut().find(|p| p.key == best.key)
             {
                 p.load += 1;
                 p.recent += 1;

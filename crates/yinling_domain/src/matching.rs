@@ -10,7 +10,10 @@ use std::collections::{BinaryHeap, HashMap};
 
 use serde::Serialize;
 
-use crate::service::{WeeklyWindow, available_at};
+use crate::{
+    ids::{Key, ProviderId},
+    service::{WeeklyWindow, available_at},
+};
 
 /// Skills as a bit set over a vocabulary of up to 128 names interned per pool.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -62,8 +65,7 @@ impl SkillVocab {
 /// A provider as matching sees it.
 #[derive(Debug, Clone)]
 pub struct Provider {
-    pub county_code: i64,
-    pub id: i64,
+    pub key: Key<ProviderId>,
     pub skills: SkillSet,
     /// Organisation paths served: an order placed anywhere under one of them is in area.
     pub areas: Vec<String>,
@@ -109,10 +111,8 @@ pub struct ScorePart {
 
 /// A ranked candidate with the reasons for its score.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Ranked {
-    pub county_code: i64,
-    pub id: i64,
+    pub key: Key<ProviderId>,
     /// Out of 100.
     pub score: f64,
     pub parts: Vec<ScorePart>,
@@ -331,15 +331,15 @@ impl Pool {
 
     /// Replaces changed providers (adding new ones; `None` removes one) and rebuilds the
     /// indexes: how a cached pool catches up with the resource list's change log.
-    pub fn apply_changes(&mut self, changes: Vec<((i64, i64), Option<Provider>)>) {
+    pub fn apply_changes(&mut self, changes: Vec<(Key<ProviderId>, Option<Provider>)>) {
         if changes.is_empty() {
             return;
         }
-        let mut at: HashMap<(i64, i64), usize> = self
+        let mut at: HashMap<Key<ProviderId>, usize> = self
             .providers
             .iter()
             .enumerate()
-            .map(|(i, p)| ((p.county_code, p.id), i))
+            .map(|(i, p)| (p.key, i))
             .collect();
         let mut removed = Vec::new();
         for (key, new) in changes {
@@ -362,9 +362,9 @@ impl Pool {
 
     /// Sets every provider's current load and recent-order count (which change with every
     /// order, so they are read fresh before each use of a cached pool).
-    pub fn set_loads(&mut self, loads: impl Fn(i64, i64) -> (u32, u32)) {
+    pub fn set_loads(&mut self, loads: impl Fn(Key<ProviderId>) -> (u32, u32)) {
         for p in &mut self.providers {
-            (p.load, p.recent) = loads(p.county_code, p.id);
+            (p.load, p.recent) = loads(p.key);
         }
     }
 
@@ -432,7 +432,7 @@ impl Pool {
     }
 
     /// The best `k` candidates for a need, best first, each with its reasons.
-    pub fn rank(&self, n: &Need, k: usize, exclude: &[(i64, i64)]) -> Vec<Ranked> {
+    pub fn rank(&self, n: &Need, k: usize, exclude: &[Key<ProviderId>]) -> Vec<Ranked> {
         let mut idx = Vec::new();
         self.reachable(n, &mut idx);
         self.top_k(n, k, exclude, idx.into_iter())
@@ -440,7 +440,7 @@ impl Pool {
 
     /// The same ranking by scoring every provider in the pool: the plain alternative the
     /// index is measured against (and checked equal to in tests).
-    pub fn rank_scan(&self, n: &Need, k: usize, exclude: &[(i64, i64)]) -> Vec<Ranked> {
+    pub fn rank_scan(&self, n: &Need, k: usize, exclude: &[Key<ProviderId>]) -> Vec<Ranked> {
         self.top_k(n, k, exclude, 0..self.providers.len())
     }
 
@@ -448,7 +448,7 @@ impl Pool {
         &self,
         n: &Need,
         k: usize,
-        exclude: &[(i64, i64)],
+        exclude: &[Key<ProviderId>],
         candidates: impl Iterator<Item = usize>,
     ) -> Vec<Ranked> {
         if k == 0 {
@@ -457,7 +457,7 @@ impl Pool {
         let mut heap: BinaryHeap<Kept> = BinaryHeap::with_capacity(k + 1);
         for i in candidates {
             let p = &self.providers[i];
-            if exclude.contains(&(p.county_code, p.id)) {
+            if exclude.contains(&p.key) {
                 continue;
             }
             let Some((s, _)) = score(p, n, false) else {
@@ -481,8 +481,7 @@ impl Pool {
             .filter_map(|kept| {
                 let p = &self.providers[kept.idx];
                 score(p, n, true).map(|(score, parts)| Ranked {
-                    county_code: p.county_code,
-                    id: p.id,
+                    key: p.key,
                     score,
                     parts,
                 })
@@ -494,7 +493,11 @@ impl Pool {
     /// and oldest first), counting each assignment against the provider's capacity and its
     /// fairness term so the next need sees the change. Returns, per need, the index of the
     /// chosen provider, or `None` when nobody can take it.
-    pub fn assign(&mut self, needs: &[Need], exclude: &[Vec<(i64, i64)>]) -> Vec<Option<usize>> {
+    pub fn assign(
+        &mut self,
+        needs: &[Need],
+        exclude: &[Vec<Key<ProviderId>>],
+    ) -> Vec<Option<usize>> {
         let mut out = Vec::with_capacity(needs.len());
         let mut idx = Vec::new();
         for (j, n) in needs.iter().enumerate() {
@@ -503,7 +506,7 @@ impl Pool {
             let mut best: Option<Kept> = None;
             for &i in &idx {
                 let p = &self.providers[i];
-                if excl.contains(&(p.county_code, p.id)) {
+                if excl.contains(&p.key) {
                     continue;
                 }
                 let Some((s, _)) = score(p, n, false) else {
@@ -533,12 +536,15 @@ impl Pool {
 mod tests {
     use super::*;
 
+    fn pk(id: i64) -> Key<ProviderId> {
+        Key::from_parts(370830, id).unwrap()
+    }
+
     const WED_NOON: i64 = 1_782_835_200_000_000 + 12 * 3_600_000_000;
 
     fn provider(vocab: &mut SkillVocab, id: i64, skills: &[&str], area: &str) -> Provider {
         Provider {
-            county_code: 370830,
-            id,
+            key: pk(id),
             skills: vocab.set(skills.iter().copied()),
             areas: vec![area.to_owned()],
             home_path: None,
@@ -571,7 +577,7 @@ mod tests {
         let pool = Pool::new(vec![cook, far, community, busy, barber], v);
         let need = pool.need(["做饭"], GRID_A.to_owned(), None, None, WED_NOON);
         let ranked = pool.rank(&need, 10, &[]);
-        let ids: Vec<i64> = ranked.iter().map(|r| r.id).collect();
+        let ids: Vec<i64> = ranked.iter().map(|r| r.key.id.get()).collect();
         // Same grid first, then the community-wide provider; the other grid, the full one
         // and the barber are not candidates.
         assert_eq!(ids, vec![1, 3]);
@@ -581,9 +587,9 @@ mod tests {
         assert!((sum - ranked[0].score).abs() < 0.5);
         assert_eq!(pool.rank_scan(&need, 10, &[]), ranked);
         assert_eq!(
-            pool.rank(&need, 10, &[(370830, 1)])
+            pool.rank(&need, 10, &[pk(1)])
                 .iter()
-                .map(|r| r.id)
+                .map(|r| r.key.id.get())
                 .collect::<Vec<_>>(),
             vec![3]
         );
@@ -608,13 +614,13 @@ mod tests {
         near.areas.clear();
         (near.lat, near.lng, near.radius_m) = (Some(35.40), Some(116.59), Some(3000));
         let mut far = near.clone();
-        far.id = 2;
+        far.key = pk(2);
         far.lat = Some(35.50);
         let pool = Pool::new(vec![near, far], v);
         let need = pool.need([], GRID_A.to_owned(), Some(35.41), Some(116.59), WED_NOON);
         let r = pool.rank(&need, 5, &[]);
         assert_eq!(r.len(), 1);
-        assert_eq!(r[0].id, 1);
+        assert_eq!(r[0].key, pk(1));
         assert!(
             r[0].parts[1].reason.starts_with("相距约 1.1 公里"),
             "{:?}",
@@ -636,7 +642,11 @@ mod tests {
         let plain = provider(&mut v, 4, &[], GRID_A);
         let pool = Pool::new(vec![off_duty, well_rated, busy_lately, plain], v);
         let need = pool.need([], GRID_A.to_owned(), None, None, WED_NOON);
-        let ids: Vec<i64> = pool.rank(&need, 4, &[]).iter().map(|r| r.id).collect();
+        let ids: Vec<i64> = pool
+            .rank(&need, 4, &[])
+            .iter()
+            .map(|r| r.key.id.get())
+            .collect();
         // Equal but for ratings: the better-rated first. Nine orders lately cost more than
         // a good rating earns, so the unrated newcomer comes before the busy one; the one
         // who is off duty at noon comes last.
@@ -655,16 +665,20 @@ mod tests {
         let mut b2 = pool.providers[1].clone();
         b2.areas = vec![COMMUNITY.to_owned()];
         let mut c = pool.providers[0].clone();
-        c.id = 3;
-        pool.apply_changes(vec![
-            ((370830, 2), Some(b2)),
-            ((370830, 1), None),
-            ((370830, 3), Some(c)),
-        ]);
-        let ids: Vec<i64> = pool.rank(&need, 5, &[]).iter().map(|r| r.id).collect();
+        c.key = pk(3);
+        pool.apply_changes(vec![(pk(2), Some(b2)), (pk(1), None), (pk(3), Some(c))]);
+        let ids: Vec<i64> = pool
+            .rank(&need, 5, &[])
+            .iter()
+            .map(|r| r.key.id.get())
+            .collect();
         assert_eq!(ids, vec![3, 2]);
-        pool.set_loads(|_, id| if id == 3 { (3, 0) } else { (0, 0) });
-        let ids: Vec<i64> = pool.rank(&need, 5, &[]).iter().map(|r| r.id).collect();
+        pool.set_loads(|k| if k == pk(3) { (3, 0) } else { (0, 0) });
+        let ids: Vec<i64> = pool
+            .rank(&need, 5, &[])
+            .iter()
+            .map(|r| r.key.id.get())
+            .collect();
         assert_eq!(ids, vec![2], "3 is at capacity");
     }
 
@@ -679,7 +693,7 @@ mod tests {
             .map(|_| pool.need([], GRID_A.to_owned(), None, None, WED_NOON))
             .collect();
         let got = pool.assign(&needs, &[]);
-        let to = |i: Option<usize>| i.map(|i| pool.providers[i].id);
+        let to = |i: Option<usize>| i.map(|i| pool.providers[i].key.id.get());
         let ids: Vec<Option<i64>> = got.iter().map(|g| to(*g)).collect();
         // Capacity 3 + 1: four assigned, two left for later; nobody above capacity.
         assert_eq!(ids.iter().filter(|i| i.is_some()).count(), 4);

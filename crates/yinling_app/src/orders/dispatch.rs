@@ -74,7 +74,7 @@ pub struct CachedPool {
     built: bool,
     rev: i64,
     /// Provider id -> name and kind label, for showing candidates.
-    names: HashMap<i64, (String, &'static str)>,
+    names: HashMap<ProviderId, (String, &'static str)>,
 }
 
 /// More changes than this since the pool was built: read the county whole again.
@@ -84,8 +84,7 @@ pub(super) const FULL_RELOAD_AFTER: i64 = 5_000;
 pub(super) fn to_matching(r: &ProviderRow, vocab: &mut SkillVocab) -> matching::Provider {
     let skills: Vec<String> = serde_json::from_str(&r.skills).unwrap_or_default();
     matching::Provider {
-        county_code: r.county_code.as_i64(),
-        id: r.id.get(),
+        key: Key::new(r.county_code, r.id),
         skills: vocab.set(skills.iter().map(String::as_str)),
         areas: serde_json::from_str(&r.areas).unwrap_or_default(),
         home_path: r.home_path.clone(),
@@ -128,7 +127,7 @@ impl Orders<'_> {
             let providers = rows.iter().map(|r| to_matching(r, &mut vocab)).collect();
             cached.names = rows
                 .iter()
-                .map(|r| (r.id.get(), (r.name.clone(), r.kind.label_zh())))
+                .map(|r| (r.id, (r.name.clone(), r.kind.label_zh())))
                 .collect();
             cached.pool = Pool::new(providers, vocab);
             cached.built = true;
@@ -139,21 +138,21 @@ impl Orders<'_> {
             let changes = rows
                 .iter()
                 .map(|r| {
-                    names.insert(r.id.get(), (r.name.clone(), r.kind.label_zh()));
+                    names.insert(r.id, (r.name.clone(), r.kind.label_zh()));
                     let p = r.active.then(|| to_matching(r, &mut pool.vocab));
-                    ((r.county_code.as_i64(), r.id.get()), p)
+                    (Key::new(r.county_code, r.id), p)
                 })
                 .collect();
             pool.apply_changes(changes);
         }
         cached.rev = rev;
-        let loads: HashMap<i64, (u32, u32)> =
+        let loads: HashMap<ProviderId, (u32, u32)> =
             store_orders::provider_loads(&mut exec, county_code, self.app.now() - FAIRNESS_WINDOW)
                 .await?
                 .into_iter()
                 .map(|(p, l, r)| {
                     (
-                        p.get(),
+                        p,
                         (
                             u32::try_from(l).unwrap_or(u32::MAX),
                             u32::try_from(r).unwrap_or(u32::MAX),
@@ -163,7 +162,7 @@ impl Orders<'_> {
                 .collect();
         cached
             .pool
-            .set_loads(|_, id| loads.get(&id).copied().unwrap_or((0, 0)));
+            .set_loads(|k| loads.get(&k.id).copied().unwrap_or((0, 0)));
         Ok(cached)
     }
 
@@ -195,7 +194,7 @@ impl Orders<'_> {
         let mut exec = self.app.store().read();
         // Not asked again: who declined or had it withdrawn; never asked: who is party to it
         // (the resident, their household, whoever placed it, or their team).
-        let exclude: Vec<(i64, i64)> = store_orders::excluded_providers(&mut exec, key)
+        let exclude: Vec<Key<ProviderId>> = store_orders::excluded_providers(&mut exec, key)
             .await?
             .into_iter()
             .chain(
@@ -204,7 +203,7 @@ impl Orders<'_> {
                     .into_iter()
                     .map(|(_, p)| p),
             )
-            .map(|p| (key.county(), p.get()))
+            .map(|p| Key::new(key.county_code, p))
             .collect();
         let cached = self.matching_pool(key.county_code).await?;
         let need = self.need_of(&cached.pool, &order).await?;
@@ -212,7 +211,7 @@ impl Orders<'_> {
         Ok(ranked
             .into_iter()
             .map(|r| {
-                let (name, kind_label) = cached.names.get(&r.id).cloned().unwrap_or_default();
+                let (name, kind_label) = cached.names.get(&r.key.id).cloned().unwrap_or_default();
                 Candidate {
                     name,
                     kind_label,
@@ -256,12 +255,9 @@ impl Orders<'_> {
                     let Some(best) = best.first() else {
                         return Err(no_candidate());
                     };
-                    store_services::provider(
-                        &mut self.app.store().read(),
-                        Key::new(key.county_code, ProviderId(best.ranked.id)),
-                    )
-                    .await?
-                    .ok_or(AppError::NotFound { what: "服务者" })?
+                    store_services::provider(&mut self.app.store().read(), best.ranked.key)
+                        .await?
+                        .ok_or(AppError::NotFound { what: "服务者" })?
                 }
             };
             if order.provider_id == Some(provider.id) {
@@ -325,7 +321,7 @@ impl Orders<'_> {
             .pool
             .providers
             .iter()
-            .find(|x| x.id == pid.get())
+            .find(|x| x.key.id == pid)
             .is_some_and(|x| matching::score(x, &need, false).is_some());
         if !reachable {
             return Err(AppError::invalid(
@@ -438,14 +434,14 @@ impl Orders<'_> {
             store_orders::awaiting_dispatch(&mut self.app.store().read(), &scope, 50_000).await?;
         let mut cached = self.matching_pool(county).await?;
         let pool = &mut cached.pool;
-        let mut asked: HashMap<OrderId, Vec<(i64, i64)>> = HashMap::new();
+        let mut asked: HashMap<OrderId, Vec<Key<ProviderId>>> = HashMap::new();
         for (order, provider) in
             store_orders::excluded_for_awaiting(&mut self.app.store().read(), county).await?
         {
             asked
                 .entry(order)
                 .or_default()
-                .push((county.as_i64(), provider.get()));
+                .push(Key::new(county, provider));
         }
         // Nobody is given an order they are party to (their own, their household's, one
         // they placed, or their team's member's).
@@ -456,7 +452,7 @@ impl Orders<'_> {
             asked
                 .entry(order)
                 .or_default()
-                .push((county.as_i64(), provider.get()));
+                .push(Key::new(county, provider));
         }
         let mut needs = Vec::with_capacity(orders.len());
         let mut excludes = Vec::with_capacity(orders.len());
@@ -488,7 +484,7 @@ impl Orders<'_> {
         let pairs: Vec<(&OrderRow, ProviderId)> = orders
             .iter()
             .zip(&chosen)
-            .filter_map(|(o, c)| c.map(|i| (o, ProviderId(pool.providers[i].id))))
+            .filter_map(|(o, c)| c.map(|i| (o, pool.providers[i].key.id)))
             .collect();
         let dispatched = self.write_batch(caller, county, &path, &pairs).await?;
         Ok(BatchReport {

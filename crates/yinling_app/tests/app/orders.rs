@@ -113,7 +113,7 @@ async fn candidates(
 /// The providers ranked for the order `id`, best first, as `who` is offered them.
 async fn candidate_ids(city: &TestCity, who: &Caller, id: impl Into<i64>, k: usize) -> Vec<i64> {
     let ranked = candidates(city, who, id, k).await.unwrap();
-    ranked.iter().map(|c| c.ranked.id).collect()
+    ranked.iter().map(|c| c.ranked.key.id.get()).collect()
 }
 
 /// `who` dispatches every open order in the test community.
@@ -304,7 +304,7 @@ async fn an_order_from_placing_to_closing() {
     assert_eq!(list.total, 1);
     let cands = candidates(&city, &worker, id, 5).await.unwrap();
     assert_eq!(cands.len(), 1, "赵六 serves grid B only: {cands:?}");
-    assert_eq!(cands[0].ranked.id, s.vol_a);
+    assert_eq!(cands[0].ranked.key.id.get(), s.vol_a);
     assert_eq!(cands[0].name, "李四");
     assert!(
         cands[0]
@@ -341,7 +341,7 @@ async fn an_order_from_placing_to_closing() {
         .await
         .unwrap();
     let cands = candidates(&city, &worker, id, 5).await.unwrap();
-    let ids: Vec<i64> = cands.iter().map(|c| c.ranked.id).collect();
+    let ids: Vec<i64> = cands.iter().map(|c| c.ranked.key.id.get()).collect();
     assert_eq!(ids, vec![s.vol_a, s.vol_b]);
 
     // One click dispatches to the best.

@@ -771,7 +771,7 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
         .await
         .unwrap();
     assert!(
-        ranked.iter().any(|c| c.ranked.id == busy.vol_a),
+        ranked.iter().any(|c| c.ranked.key.id.get() == busy.vol_a),
         "{ranked:?}"
     );
 
@@ -863,7 +863,7 @@ async fn moving_a_community_moves_everything_scoped_under_it() {
         .await
         .unwrap();
     assert!(
-        ranked.iter().any(|c| c.ranked.id == busy.vol_a),
+        ranked.iter().any(|c| c.ranked.key.id.get() == busy.vol_a),
         "{ranked:?}"
     );
     city.app

@@ -106,6 +106,17 @@ async fn an_order_is_placed_served_and_rated_through_the_pages() {
     worker.login_page("workera").await;
     let page = worker.get(&order).await.text();
     assert!(page.contains("一键派单") && page.contains("李四") && page.contains("技能"));
+    // The API ranks the same candidates, each a flat record: its key, score and reasons.
+    let cands = worker.get(&format!("/api/v1{order}/candidates")).await;
+    assert_eq!(cands.status, StatusCode::OK, "{}", cands.text());
+    let first = &cands.json()[0];
+    assert_eq!(first["county_code"], city.community.county_code.as_i64());
+    assert_eq!(first["id"], services.vol_a);
+    assert_eq!(first["name"], "李四");
+    assert!(
+        first["score"].as_f64().unwrap() > 0.0 && first["parts"].is_array(),
+        "{first}"
+    );
     let r = worker.post_form(&format!("{order}/dispatch"), &[]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     assert!(worker.get(&order).await.text().contains("待接单"));

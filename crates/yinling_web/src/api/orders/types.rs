@@ -18,7 +18,7 @@ use yinling_store::{
 
 use yinling_domain::{
     ids::{Key, NeedId, PersonId, ProviderId, ServiceItemId, UnitId},
-    matching::Ranked,
+    matching::{Ranked, ScorePart},
     service::{ProviderKind, Urgency, WeeklyWindow},
 };
 
@@ -448,15 +448,32 @@ pub struct CandidateResponse {
     pub name: String,
     pub kind_label: &'static str,
     #[serde(flatten)]
-    pub ranked: Ranked,
+    pub ranked: RankedResponse,
+}
+
+/// A ranked candidate with the reasons for its score.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Ranked)]
+pub struct RankedResponse {
+    pub county_code: i64,
+    pub id: i64,
+    /// Out of 100.
+    pub score: f64,
+    pub parts: Vec<ScorePart>,
 }
 
 impl From<Candidate> for CandidateResponse {
     fn from(v: Candidate) -> Self {
+        let Ranked { key, score, parts } = v.ranked;
         CandidateResponse {
             name: v.name,
             kind_label: v.kind_label,
-            ranked: v.ranked,
+            ranked: RankedResponse {
+                county_code: key.county(),
+                id: key.id(),
+                score,
+                parts,
+            },
         }
     }
 }

@@ -153,7 +153,7 @@ pub(super) async fn detail_page(
             Ok(list) => Some(
                 list.into_iter()
                     .map(|c| CandidateLine {
-                        provider_id: c.ranked.id,
+                        provider_id: c.ranked.key.id.get(),
                         name: c.name,
                         kind_label: c.kind_label,
                         score: format!("{:.1}", c.ranked.score),
